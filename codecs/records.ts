@@ -1,0 +1,475 @@
+/**
+ * Binary layouts of every record that crosses a ring, read and written in place through
+ * flyweights. Offsets are fixed, little-endian, with 8-byte fields first so they stay aligned.
+ * Times are engine-clock nanoseconds (engine/clock.ts); prices are ticks of 1e-6
+ * (engine/fixed-point.ts); quantities are integer shares; ids are numeric.
+ *
+ * Record type ids (ring header typeId):
+ *
+ *   1  NEW_ORDER       ingest|fix(acceptor) -> risk
+ *   2  CANCEL_ORDER    ingest|fix(acceptor) -> risk
+ *   3  REPLACE_ORDER   ingest|fix(acceptor) -> risk
+ *   10 EXEC_REPORT     risk -> ingest|fix(acceptor)|persistence   (client-facing order events)
+ *   20 ROUTE_REQUEST   risk -> sor
+ *   21 CHILD_CANCEL    risk -> sor -> fix
+ *   30 CHILD_NEW       sor -> fix
+ *   31 ROUTE_DONE      sor -> fix -> risk   (every ROUTE_REQUEST ends with one ROUTE_DONE)
+ *   40 CHILD_EVENT     fix -> risk          (sent, acked, filled, canceled, rejected at a venue)
+ *   50 VENUE_STATUS    fix -> sor           (session up / down)
+ *   51 QUOTE           fix -> sor           (top of book per venue and symbol)
+ */
+
+import { CL_ORD_ID_CAPACITY } from '../engine/domain.ts';
+import { Flyweight } from './flyweight.ts';
+
+export const RecordType = {
+  NEW_ORDER: 1,
+  CANCEL_ORDER: 2,
+  REPLACE_ORDER: 3,
+  EXEC_REPORT: 10,
+  ROUTE_REQUEST: 20,
+  CHILD_CANCEL: 21,
+  CHILD_NEW: 30,
+  ROUTE_DONE: 31,
+  CHILD_EVENT: 40,
+  VENUE_STATUS: 50,
+  QUOTE: 51,
+} as const;
+export type RecordType = (typeof RecordType)[keyof typeof RecordType];
+
+// ---------------------------------------------------------------------------------------------
+// NEW_ORDER
+//
+//   0        8        16       24     28      32     36      40 41 42 43 44   48            88
+//   +--------+--------+--------+------+-------+------+-------+--+--+--+--+---+-------------+
+//   |recvNs  | qty    | price  | conn |account|symbol|request|sr|sd|ot|tf|len| clOrdId[40] |
+//   +--------+--------+--------+------+-------+------+-------+--+--+--+--+---+-------------+
+// ---------------------------------------------------------------------------------------------
+const NO_RECV_NS = 0;
+const NO_QTY = NO_RECV_NS + 8;
+const NO_PRICE = NO_QTY + 8;
+const NO_CONN = NO_PRICE + 8;
+const NO_ACCOUNT = NO_CONN + 4;
+const NO_SYMBOL = NO_ACCOUNT + 4;
+const NO_REQUEST = NO_SYMBOL + 4;
+const NO_SOURCE = NO_REQUEST + 4;
+const NO_SIDE = NO_SOURCE + 1;
+const NO_ORD_TYPE = NO_SIDE + 1;
+const NO_TIF = NO_ORD_TYPE + 1;
+const NO_CL_LEN = NO_TIF + 1;
+const NO_CL = NO_CL_LEN + 4;
+export const NEW_ORDER_LENGTH = NO_CL + CL_ORD_ID_CAPACITY;
+
+export class NewOrderFlyweight extends Flyweight {
+  recvTimeNs(): number { return this.f64(NO_RECV_NS); }
+  setRecvTimeNs(v: number): this { this.setF64(NO_RECV_NS, v); return this; }
+  qty(): number { return this.f64(NO_QTY); }
+  setQty(v: number): this { this.setF64(NO_QTY, v); return this; }
+  priceTicks(): number { return this.f64(NO_PRICE); }
+  setPriceTicks(v: number): this { this.setF64(NO_PRICE, v); return this; }
+  connId(): number { return this.u32(NO_CONN); }
+  setConnId(v: number): this { this.setU32(NO_CONN, v); return this; }
+  accountId(): number { return this.u32(NO_ACCOUNT); }
+  setAccountId(v: number): this { this.setU32(NO_ACCOUNT, v); return this; }
+  symbolId(): number { return this.u32(NO_SYMBOL); }
+  setSymbolId(v: number): this { this.setU32(NO_SYMBOL, v); return this; }
+  requestId(): number { return this.u32(NO_REQUEST); }
+  setRequestId(v: number): this { this.setU32(NO_REQUEST, v); return this; }
+  source(): number { return this.u8(NO_SOURCE); }
+  setSource(v: number): this { this.setU8(NO_SOURCE, v); return this; }
+  side(): number { return this.u8(NO_SIDE); }
+  setSide(v: number): this { this.setU8(NO_SIDE, v); return this; }
+  ordType(): number { return this.u8(NO_ORD_TYPE); }
+  setOrdType(v: number): this { this.setU8(NO_ORD_TYPE, v); return this; }
+  tif(): number { return this.u8(NO_TIF); }
+  setTif(v: number): this { this.setU8(NO_TIF, v); return this; }
+  clOrdIdLength(): number { return this.u8(NO_CL_LEN); }
+  clOrdIdOffset(): number { return this.offset + NO_CL; }
+  setClOrdId(src: Uint8Array, start: number, end: number): boolean { return this.putBytes(NO_CL, NO_CL_LEN, CL_ORD_ID_CAPACITY, src, start, end); }
+  copyClOrdId(dst: Uint8Array, dstOffset: number): number { return this.getBytes(NO_CL, NO_CL_LEN, dst, dstOffset); }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CANCEL_ORDER / REPLACE_ORDER share one layout; qty and price matter only for a replace.
+// The order is named by orderId (engine id) when > 0, else by origClOrdId within the account.
+//
+//   0        8        16       24       32     36      40      44 45 46 47 48           88           128
+//   +--------+--------+--------+--------+------+-------+-------+--+--+--+--+------------+------------+
+//   |recvNs  |orderId | qty    | price  | conn |account|request|sr|cl|oc|  | clOrdId    |origClOrdId |
+//   +--------+--------+--------+--------+------+-------+-------+--+--+--+--+------------+------------+
+// ---------------------------------------------------------------------------------------------
+const CX_RECV_NS = 0;
+const CX_ORDER_ID = CX_RECV_NS + 8;
+const CX_QTY = CX_ORDER_ID + 8;
+const CX_PRICE = CX_QTY + 8;
+const CX_CONN = CX_PRICE + 8;
+const CX_ACCOUNT = CX_CONN + 4;
+const CX_REQUEST = CX_ACCOUNT + 4;
+const CX_SOURCE = CX_REQUEST + 4;
+const CX_CL_LEN = CX_SOURCE + 1;
+const CX_ORIG_LEN = CX_CL_LEN + 1;
+const CX_CL = CX_ORIG_LEN + 2;
+const CX_ORIG = CX_CL + CL_ORD_ID_CAPACITY;
+export const CANCEL_ORDER_LENGTH = CX_ORIG + CL_ORD_ID_CAPACITY;
+export const REPLACE_ORDER_LENGTH = CANCEL_ORDER_LENGTH;
+
+export class CancelOrderFlyweight extends Flyweight {
+  recvTimeNs(): number { return this.f64(CX_RECV_NS); }
+  setRecvTimeNs(v: number): this { this.setF64(CX_RECV_NS, v); return this; }
+  orderId(): number { return this.f64(CX_ORDER_ID); }
+  setOrderId(v: number): this { this.setF64(CX_ORDER_ID, v); return this; }
+  qty(): number { return this.f64(CX_QTY); }
+  setQty(v: number): this { this.setF64(CX_QTY, v); return this; }
+  priceTicks(): number { return this.f64(CX_PRICE); }
+  setPriceTicks(v: number): this { this.setF64(CX_PRICE, v); return this; }
+  connId(): number { return this.u32(CX_CONN); }
+  setConnId(v: number): this { this.setU32(CX_CONN, v); return this; }
+  accountId(): number { return this.u32(CX_ACCOUNT); }
+  setAccountId(v: number): this { this.setU32(CX_ACCOUNT, v); return this; }
+  requestId(): number { return this.u32(CX_REQUEST); }
+  setRequestId(v: number): this { this.setU32(CX_REQUEST, v); return this; }
+  source(): number { return this.u8(CX_SOURCE); }
+  setSource(v: number): this { this.setU8(CX_SOURCE, v); return this; }
+  clOrdIdLength(): number { return this.u8(CX_CL_LEN); }
+  clOrdIdOffset(): number { return this.offset + CX_CL; }
+  setClOrdId(src: Uint8Array, start: number, end: number): boolean { return this.putBytes(CX_CL, CX_CL_LEN, CL_ORD_ID_CAPACITY, src, start, end); }
+  copyClOrdId(dst: Uint8Array, dstOffset: number): number { return this.getBytes(CX_CL, CX_CL_LEN, dst, dstOffset); }
+  origClOrdIdLength(): number { return this.u8(CX_ORIG_LEN); }
+  origClOrdIdOffset(): number { return this.offset + CX_ORIG; }
+  setOrigClOrdId(src: Uint8Array, start: number, end: number): boolean { return this.putBytes(CX_ORIG, CX_ORIG_LEN, CL_ORD_ID_CAPACITY, src, start, end); }
+  copyOrigClOrdId(dst: Uint8Array, dstOffset: number): number { return this.getBytes(CX_ORIG, CX_ORIG_LEN, dst, dstOffset); }
+}
+
+// ---------------------------------------------------------------------------------------------
+// EXEC_REPORT: one client-facing order event. Carries the whole order picture after the event,
+// so a consumer (a client connection, the journal) needs no state of its own to render it.
+//
+//   0 eventSeq  8 orderId  16 timeNs  24 recvNs  32 qty  40 price  48 lastQty  56 lastPx
+//   64 cumQty  72 leavesQty  80 cumNotional (sum lastQty*lastPx, ticks)
+//   88 conn u32  92 account u32  96 symbol u32  100 request u32  104 reason u16  106 venue u16
+//   108 execType u8  109 ordStatus(state) u8  110 side  111 ordType  112 tif  113 source
+//   114 clLen  115 origLen  116 pad  120 clOrdId[40]  160 origClOrdId[40]  200
+// ---------------------------------------------------------------------------------------------
+const ER_EVENT_SEQ = 0;
+const ER_ORDER_ID = ER_EVENT_SEQ + 8;
+const ER_TIME_NS = ER_ORDER_ID + 8;
+const ER_RECV_NS = ER_TIME_NS + 8;
+const ER_QTY = ER_RECV_NS + 8;
+const ER_PRICE = ER_QTY + 8;
+const ER_LAST_QTY = ER_PRICE + 8;
+const ER_LAST_PX = ER_LAST_QTY + 8;
+const ER_CUM_QTY = ER_LAST_PX + 8;
+const ER_LEAVES_QTY = ER_CUM_QTY + 8;
+const ER_CUM_NOTIONAL = ER_LEAVES_QTY + 8;
+const ER_CONN = ER_CUM_NOTIONAL + 8;
+const ER_ACCOUNT = ER_CONN + 4;
+const ER_SYMBOL = ER_ACCOUNT + 4;
+const ER_REQUEST = ER_SYMBOL + 4;
+const ER_REASON = ER_REQUEST + 4;
+const ER_VENUE = ER_REASON + 2;
+const ER_EXEC_TYPE = ER_VENUE + 2;
+const ER_STATE = ER_EXEC_TYPE + 1;
+const ER_SIDE = ER_STATE + 1;
+const ER_ORD_TYPE = ER_SIDE + 1;
+const ER_TIF = ER_ORD_TYPE + 1;
+const ER_SOURCE = ER_TIF + 1;
+const ER_CL_LEN = ER_SOURCE + 1;
+const ER_ORIG_LEN = ER_CL_LEN + 1;
+const ER_CL = ER_ORIG_LEN + 5;
+const ER_ORIG = ER_CL + CL_ORD_ID_CAPACITY;
+export const EXEC_REPORT_LENGTH = ER_ORIG + CL_ORD_ID_CAPACITY;
+
+export class ExecReportFlyweight extends Flyweight {
+  eventSeq(): number { return this.f64(ER_EVENT_SEQ); }
+  setEventSeq(v: number): this { this.setF64(ER_EVENT_SEQ, v); return this; }
+  orderId(): number { return this.f64(ER_ORDER_ID); }
+  setOrderId(v: number): this { this.setF64(ER_ORDER_ID, v); return this; }
+  timeNs(): number { return this.f64(ER_TIME_NS); }
+  setTimeNs(v: number): this { this.setF64(ER_TIME_NS, v); return this; }
+  recvTimeNs(): number { return this.f64(ER_RECV_NS); }
+  setRecvTimeNs(v: number): this { this.setF64(ER_RECV_NS, v); return this; }
+  qty(): number { return this.f64(ER_QTY); }
+  setQty(v: number): this { this.setF64(ER_QTY, v); return this; }
+  priceTicks(): number { return this.f64(ER_PRICE); }
+  setPriceTicks(v: number): this { this.setF64(ER_PRICE, v); return this; }
+  lastQty(): number { return this.f64(ER_LAST_QTY); }
+  setLastQty(v: number): this { this.setF64(ER_LAST_QTY, v); return this; }
+  lastPxTicks(): number { return this.f64(ER_LAST_PX); }
+  setLastPxTicks(v: number): this { this.setF64(ER_LAST_PX, v); return this; }
+  cumQty(): number { return this.f64(ER_CUM_QTY); }
+  setCumQty(v: number): this { this.setF64(ER_CUM_QTY, v); return this; }
+  leavesQty(): number { return this.f64(ER_LEAVES_QTY); }
+  setLeavesQty(v: number): this { this.setF64(ER_LEAVES_QTY, v); return this; }
+  cumNotionalTicks(): number { return this.f64(ER_CUM_NOTIONAL); }
+  setCumNotionalTicks(v: number): this { this.setF64(ER_CUM_NOTIONAL, v); return this; }
+  connId(): number { return this.u32(ER_CONN); }
+  setConnId(v: number): this { this.setU32(ER_CONN, v); return this; }
+  accountId(): number { return this.u32(ER_ACCOUNT); }
+  setAccountId(v: number): this { this.setU32(ER_ACCOUNT, v); return this; }
+  symbolId(): number { return this.u32(ER_SYMBOL); }
+  setSymbolId(v: number): this { this.setU32(ER_SYMBOL, v); return this; }
+  requestId(): number { return this.u32(ER_REQUEST); }
+  setRequestId(v: number): this { this.setU32(ER_REQUEST, v); return this; }
+  reason(): number { return this.u16(ER_REASON); }
+  setReason(v: number): this { this.setU16(ER_REASON, v); return this; }
+  venueId(): number { return this.u16(ER_VENUE); }
+  setVenueId(v: number): this { this.setU16(ER_VENUE, v); return this; }
+  execType(): number { return this.u8(ER_EXEC_TYPE); }
+  setExecType(v: number): this { this.setU8(ER_EXEC_TYPE, v); return this; }
+  state(): number { return this.u8(ER_STATE); }
+  setState(v: number): this { this.setU8(ER_STATE, v); return this; }
+  side(): number { return this.u8(ER_SIDE); }
+  setSide(v: number): this { this.setU8(ER_SIDE, v); return this; }
+  ordType(): number { return this.u8(ER_ORD_TYPE); }
+  setOrdType(v: number): this { this.setU8(ER_ORD_TYPE, v); return this; }
+  tif(): number { return this.u8(ER_TIF); }
+  setTif(v: number): this { this.setU8(ER_TIF, v); return this; }
+  source(): number { return this.u8(ER_SOURCE); }
+  setSource(v: number): this { this.setU8(ER_SOURCE, v); return this; }
+  clOrdIdLength(): number { return this.u8(ER_CL_LEN); }
+  clOrdIdOffset(): number { return this.offset + ER_CL; }
+  setClOrdId(src: Uint8Array, start: number, end: number): boolean { return this.putBytes(ER_CL, ER_CL_LEN, CL_ORD_ID_CAPACITY, src, start, end); }
+  copyClOrdId(dst: Uint8Array, dstOffset: number): number { return this.getBytes(ER_CL, ER_CL_LEN, dst, dstOffset); }
+  origClOrdIdLength(): number { return this.u8(ER_ORIG_LEN); }
+  origClOrdIdOffset(): number { return this.offset + ER_ORIG; }
+  setOrigClOrdId(src: Uint8Array, start: number, end: number): boolean { return this.putBytes(ER_ORIG, ER_ORIG_LEN, CL_ORD_ID_CAPACITY, src, start, end); }
+  copyOrigClOrdId(dst: Uint8Array, dstOffset: number): number { return this.getBytes(ER_ORIG, ER_ORIG_LEN, dst, dstOffset); }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ROUTE_REQUEST: route `qty` of an accepted order.
+//   0 orderId  8 recvNs  16 qty  24 price  32 account u32  36 symbol u32  40 side  41 ordType
+//   42 tif  43 pad  48
+// ---------------------------------------------------------------------------------------------
+const RQ_ORDER_ID = 0;
+const RQ_RECV_NS = RQ_ORDER_ID + 8;
+const RQ_QTY = RQ_RECV_NS + 8;
+const RQ_PRICE = RQ_QTY + 8;
+const RQ_ACCOUNT = RQ_PRICE + 8;
+const RQ_SYMBOL = RQ_ACCOUNT + 4;
+const RQ_SIDE = RQ_SYMBOL + 4;
+const RQ_ORD_TYPE = RQ_SIDE + 1;
+const RQ_TIF = RQ_ORD_TYPE + 1;
+export const ROUTE_REQUEST_LENGTH = RQ_TIF + 6;
+
+export class RouteRequestFlyweight extends Flyweight {
+  orderId(): number { return this.f64(RQ_ORDER_ID); }
+  setOrderId(v: number): this { this.setF64(RQ_ORDER_ID, v); return this; }
+  recvTimeNs(): number { return this.f64(RQ_RECV_NS); }
+  setRecvTimeNs(v: number): this { this.setF64(RQ_RECV_NS, v); return this; }
+  qty(): number { return this.f64(RQ_QTY); }
+  setQty(v: number): this { this.setF64(RQ_QTY, v); return this; }
+  priceTicks(): number { return this.f64(RQ_PRICE); }
+  setPriceTicks(v: number): this { this.setF64(RQ_PRICE, v); return this; }
+  accountId(): number { return this.u32(RQ_ACCOUNT); }
+  setAccountId(v: number): this { this.setU32(RQ_ACCOUNT, v); return this; }
+  symbolId(): number { return this.u32(RQ_SYMBOL); }
+  setSymbolId(v: number): this { this.setU32(RQ_SYMBOL, v); return this; }
+  side(): number { return this.u8(RQ_SIDE); }
+  setSide(v: number): this { this.setU8(RQ_SIDE, v); return this; }
+  ordType(): number { return this.u8(RQ_ORD_TYPE); }
+  setOrdType(v: number): this { this.setU8(RQ_ORD_TYPE, v); return this; }
+  tif(): number { return this.u8(RQ_TIF); }
+  setTif(v: number): this { this.setU8(RQ_TIF, v); return this; }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CHILD_NEW (sor -> fix) and CHILD_CANCEL (risk -> sor -> fix) share one layout.
+//   0 childId  8 orderId  16 qty  24 price  32 recvNs  40 decisionNs  48 venue u32  52 symbol u32
+//   56 account u32  60 side  61 ordType  62 tif  63 pad  64
+// ---------------------------------------------------------------------------------------------
+const CH_CHILD_ID = 0;
+const CH_ORDER_ID = CH_CHILD_ID + 8;
+const CH_QTY = CH_ORDER_ID + 8;
+const CH_PRICE = CH_QTY + 8;
+const CH_RECV_NS = CH_PRICE + 8;
+const CH_DECISION_NS = CH_RECV_NS + 8;
+const CH_VENUE = CH_DECISION_NS + 8;
+const CH_SYMBOL = CH_VENUE + 4;
+const CH_ACCOUNT = CH_SYMBOL + 4;
+const CH_SIDE = CH_ACCOUNT + 4;
+const CH_ORD_TYPE = CH_SIDE + 1;
+const CH_TIF = CH_ORD_TYPE + 1;
+export const CHILD_ORDER_LENGTH = CH_TIF + 2;
+
+export class ChildOrderFlyweight extends Flyweight {
+  childId(): number { return this.f64(CH_CHILD_ID); }
+  setChildId(v: number): this { this.setF64(CH_CHILD_ID, v); return this; }
+  orderId(): number { return this.f64(CH_ORDER_ID); }
+  setOrderId(v: number): this { this.setF64(CH_ORDER_ID, v); return this; }
+  qty(): number { return this.f64(CH_QTY); }
+  setQty(v: number): this { this.setF64(CH_QTY, v); return this; }
+  priceTicks(): number { return this.f64(CH_PRICE); }
+  setPriceTicks(v: number): this { this.setF64(CH_PRICE, v); return this; }
+  recvTimeNs(): number { return this.f64(CH_RECV_NS); }
+  setRecvTimeNs(v: number): this { this.setF64(CH_RECV_NS, v); return this; }
+  decisionTimeNs(): number { return this.f64(CH_DECISION_NS); }
+  setDecisionTimeNs(v: number): this { this.setF64(CH_DECISION_NS, v); return this; }
+  venueId(): number { return this.u32(CH_VENUE); }
+  setVenueId(v: number): this { this.setU32(CH_VENUE, v); return this; }
+  symbolId(): number { return this.u32(CH_SYMBOL); }
+  setSymbolId(v: number): this { this.setU32(CH_SYMBOL, v); return this; }
+  accountId(): number { return this.u32(CH_ACCOUNT); }
+  setAccountId(v: number): this { this.setU32(CH_ACCOUNT, v); return this; }
+  side(): number { return this.u8(CH_SIDE); }
+  setSide(v: number): this { this.setU8(CH_SIDE, v); return this; }
+  ordType(): number { return this.u8(CH_ORD_TYPE); }
+  setOrdType(v: number): this { this.setU8(CH_ORD_TYPE, v); return this; }
+  tif(): number { return this.u8(CH_TIF); }
+  setTif(v: number): this { this.setU8(CH_TIF, v); return this; }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ROUTE_DONE: the SOR finished a ROUTE_REQUEST; childCount children were emitted before it on
+// the same ring. childCount 0 means unroutable, with the reason.
+//   0 orderId  8 recvNs  16 decisionNs  24 routedQty  32 childCount u32  36 reason u16  38 pad  40
+// ---------------------------------------------------------------------------------------------
+const RD_ORDER_ID = 0;
+const RD_RECV_NS = RD_ORDER_ID + 8;
+const RD_DECISION_NS = RD_RECV_NS + 8;
+const RD_ROUTED_QTY = RD_DECISION_NS + 8;
+const RD_CHILD_COUNT = RD_ROUTED_QTY + 8;
+const RD_REASON = RD_CHILD_COUNT + 4;
+export const ROUTE_DONE_LENGTH = RD_REASON + 4;
+
+export class RouteDoneFlyweight extends Flyweight {
+  orderId(): number { return this.f64(RD_ORDER_ID); }
+  setOrderId(v: number): this { this.setF64(RD_ORDER_ID, v); return this; }
+  recvTimeNs(): number { return this.f64(RD_RECV_NS); }
+  setRecvTimeNs(v: number): this { this.setF64(RD_RECV_NS, v); return this; }
+  decisionTimeNs(): number { return this.f64(RD_DECISION_NS); }
+  setDecisionTimeNs(v: number): this { this.setF64(RD_DECISION_NS, v); return this; }
+  routedQty(): number { return this.f64(RD_ROUTED_QTY); }
+  setRoutedQty(v: number): this { this.setF64(RD_ROUTED_QTY, v); return this; }
+  childCount(): number { return this.u32(RD_CHILD_COUNT); }
+  setChildCount(v: number): this { this.setU32(RD_CHILD_COUNT, v); return this; }
+  reason(): number { return this.u16(RD_REASON); }
+  setReason(v: number): this { this.setU16(RD_REASON, v); return this; }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CHILD_EVENT: what happened to a child order at its venue (fix -> risk).
+//   0 childId  8 orderId  16 timeNs  24 lastQty  32 lastPx  40 qty  48 price  56 venue u32
+//   60 reason u16  62 kind u8  63 pad  64
+// ---------------------------------------------------------------------------------------------
+export const ChildEventKind = {
+  /** The child's NewOrderSingle went out on the venue session. */
+  SENT: 1,
+  /** The venue acknowledged it (ExecType New). */
+  ACKED: 2,
+  /** A fill (lastQty, lastPx). */
+  FILL: 3,
+  /** Canceled at the venue (requested, IOC remainder or unsolicited): the rest is dead. */
+  CANCELED: 4,
+  /** Refused by the venue, or not sent (venue down): nothing of it is live. */
+  REJECTED: 5,
+  /** The venue refused a cancel request for it. */
+  CANCEL_REJECTED: 6,
+  /** Expired at the venue. */
+  EXPIRED: 7,
+} as const;
+
+const CE_CHILD_ID = 0;
+const CE_ORDER_ID = CE_CHILD_ID + 8;
+const CE_TIME_NS = CE_ORDER_ID + 8;
+const CE_LAST_QTY = CE_TIME_NS + 8;
+const CE_LAST_PX = CE_LAST_QTY + 8;
+const CE_QTY = CE_LAST_PX + 8;
+const CE_PRICE = CE_QTY + 8;
+const CE_VENUE = CE_PRICE + 8;
+const CE_REASON = CE_VENUE + 4;
+const CE_KIND = CE_REASON + 2;
+export const CHILD_EVENT_LENGTH = CE_KIND + 2;
+
+export class ChildEventFlyweight extends Flyweight {
+  childId(): number { return this.f64(CE_CHILD_ID); }
+  setChildId(v: number): this { this.setF64(CE_CHILD_ID, v); return this; }
+  orderId(): number { return this.f64(CE_ORDER_ID); }
+  setOrderId(v: number): this { this.setF64(CE_ORDER_ID, v); return this; }
+  timeNs(): number { return this.f64(CE_TIME_NS); }
+  setTimeNs(v: number): this { this.setF64(CE_TIME_NS, v); return this; }
+  lastQty(): number { return this.f64(CE_LAST_QTY); }
+  setLastQty(v: number): this { this.setF64(CE_LAST_QTY, v); return this; }
+  lastPxTicks(): number { return this.f64(CE_LAST_PX); }
+  setLastPxTicks(v: number): this { this.setF64(CE_LAST_PX, v); return this; }
+  qty(): number { return this.f64(CE_QTY); }
+  setQty(v: number): this { this.setF64(CE_QTY, v); return this; }
+  priceTicks(): number { return this.f64(CE_PRICE); }
+  setPriceTicks(v: number): this { this.setF64(CE_PRICE, v); return this; }
+  venueId(): number { return this.u32(CE_VENUE); }
+  setVenueId(v: number): this { this.setU32(CE_VENUE, v); return this; }
+  reason(): number { return this.u16(CE_REASON); }
+  setReason(v: number): this { this.setU16(CE_REASON, v); return this; }
+  kind(): number { return this.u8(CE_KIND); }
+  setKind(v: number): this { this.setU8(CE_KIND, v); return this; }
+}
+
+// ---------------------------------------------------------------------------------------------
+// VENUE_STATUS: a venue session went up or down (fix -> sor).
+//   0 timeNs  8 venue u32  12 up u8  13 pad  16
+// ---------------------------------------------------------------------------------------------
+const VS_TIME_NS = 0;
+const VS_VENUE = VS_TIME_NS + 8;
+const VS_UP = VS_VENUE + 4;
+export const VENUE_STATUS_LENGTH = VS_UP + 4;
+
+export class VenueStatusFlyweight extends Flyweight {
+  timeNs(): number { return this.f64(VS_TIME_NS); }
+  setTimeNs(v: number): this { this.setF64(VS_TIME_NS, v); return this; }
+  venueId(): number { return this.u32(VS_VENUE); }
+  setVenueId(v: number): this { this.setU32(VS_VENUE, v); return this; }
+  up(): boolean { return this.u8(VS_UP) === 1; }
+  setUp(v: boolean): this { this.setU8(VS_UP, v ? 1 : 0); return this; }
+}
+
+// ---------------------------------------------------------------------------------------------
+// QUOTE: top of book at one venue for one symbol (fix -> sor). A side with no quote has qty 0.
+//   0 timeNs  8 bid  16 bidQty  24 ask  32 askQty  40 venue u32  44 symbol u32  48
+// ---------------------------------------------------------------------------------------------
+const QT_TIME_NS = 0;
+const QT_BID = QT_TIME_NS + 8;
+const QT_BID_QTY = QT_BID + 8;
+const QT_ASK = QT_BID_QTY + 8;
+const QT_ASK_QTY = QT_ASK + 8;
+const QT_VENUE = QT_ASK_QTY + 8;
+const QT_SYMBOL = QT_VENUE + 4;
+export const QUOTE_LENGTH = QT_SYMBOL + 4;
+
+export class QuoteFlyweight extends Flyweight {
+  timeNs(): number { return this.f64(QT_TIME_NS); }
+  setTimeNs(v: number): this { this.setF64(QT_TIME_NS, v); return this; }
+  bidTicks(): number { return this.f64(QT_BID); }
+  setBidTicks(v: number): this { this.setF64(QT_BID, v); return this; }
+  bidQty(): number { return this.f64(QT_BID_QTY); }
+  setBidQty(v: number): this { this.setF64(QT_BID_QTY, v); return this; }
+  askTicks(): number { return this.f64(QT_ASK); }
+  setAskTicks(v: number): this { this.setF64(QT_ASK, v); return this; }
+  askQty(): number { return this.f64(QT_ASK_QTY); }
+  setAskQty(v: number): this { this.setF64(QT_ASK_QTY, v); return this; }
+  venueId(): number { return this.u32(QT_VENUE); }
+  setVenueId(v: number): this { this.setU32(QT_VENUE, v); return this; }
+  symbolId(): number { return this.u32(QT_SYMBOL); }
+  setSymbolId(v: number): this { this.setU32(QT_SYMBOL, v); return this; }
+}
+
+/** The largest record body any stage writes: rings are sized so that many fit. */
+export const MAX_RECORD_LENGTH = Math.max(
+  NEW_ORDER_LENGTH,
+  CANCEL_ORDER_LENGTH,
+  EXEC_REPORT_LENGTH,
+  ROUTE_REQUEST_LENGTH,
+  CHILD_ORDER_LENGTH,
+  ROUTE_DONE_LENGTH,
+  CHILD_EVENT_LENGTH,
+  VENUE_STATUS_LENGTH,
+  QUOTE_LENGTH,
+);
+
+// Layout checks at module load: 8-byte fields first, lengths as drawn.
+if (NEW_ORDER_LENGTH !== 88) throw new Error(`Invariant: NEW_ORDER_LENGTH 88, got ${NEW_ORDER_LENGTH}`);
+if (CANCEL_ORDER_LENGTH !== 128) throw new Error(`Invariant: CANCEL_ORDER_LENGTH 128, got ${CANCEL_ORDER_LENGTH}`);
+if (EXEC_REPORT_LENGTH !== 200) throw new Error(`Invariant: EXEC_REPORT_LENGTH 200, got ${EXEC_REPORT_LENGTH}`);
+if (ROUTE_REQUEST_LENGTH !== 48) throw new Error(`Invariant: ROUTE_REQUEST_LENGTH 48, got ${ROUTE_REQUEST_LENGTH}`);
+if (CHILD_ORDER_LENGTH !== 64) throw new Error(`Invariant: CHILD_ORDER_LENGTH 64, got ${CHILD_ORDER_LENGTH}`);
+if (ROUTE_DONE_LENGTH !== 40) throw new Error(`Invariant: ROUTE_DONE_LENGTH 40, got ${ROUTE_DONE_LENGTH}`);
+if (CHILD_EVENT_LENGTH !== 64) throw new Error(`Invariant: CHILD_EVENT_LENGTH 64, got ${CHILD_EVENT_LENGTH}`);

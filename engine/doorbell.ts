@@ -1,0 +1,67 @@
+/**
+ * A consumer thread's doorbell: the one word it parks on, whichever of its inbound rings the
+ * next record arrives on. Rings stay single-producer, single-consumer; a consumer that polls
+ * several rings shares one doorbell among them, so it can sleep on all of them at once.
+ *
+ *   0         4 ... 128      132
+ *   +---------+-----+---------+
+ *   | PARKED  | pad | SEQ     |
+ *   +---------+-----+---------+
+ *
+ * Parking protocol (no lost wake-up):
+ *   consumer: seq0 = load(SEQ); store(PARKED, 1); poll every ring once more; if still empty,
+ *             Atomics.wait(SEQ, seq0); store(PARKED, 0).
+ *   producer: publish tail (Atomics.store); if load(PARKED) != 0: add(SEQ, 1); notify(SEQ).
+ * Atomics are sequentially consistent, so either the producer sees PARKED = 1 and bumps SEQ
+ * (the wait returns at once or is woken), or the consumer's last poll sees the new tail. A
+ * producer pays for a notify only while its consumer sleeps.
+ */
+
+export const PARKED_INDEX = 0;
+export const SEQ_INDEX = 32; // 128 bytes on, its own cache-line pair
+export const DOORBELL_LENGTH = 256;
+
+export class Doorbell {
+  readonly sab: SharedArrayBuffer;
+  readonly words: Int32Array;
+  /** Wake-ups sent (producer side, this thread's count only). */
+  notifyCount: number;
+
+  constructor(sab: SharedArrayBuffer) {
+    if (sab.byteLength !== DOORBELL_LENGTH) throw new Error('Condition failed: doorbell length');
+    this.sab = sab;
+    this.words = new Int32Array(sab);
+    this.notifyCount = 0;
+  }
+
+  static create(): Doorbell {
+    return new Doorbell(new SharedArrayBuffer(DOORBELL_LENGTH));
+  }
+
+  /** Producer side: wakes the consumer if it is parked. */
+  ring(): void {
+    if (Atomics.load(this.words, PARKED_INDEX) !== 0) {
+      Atomics.add(this.words, SEQ_INDEX, 1);
+      Atomics.notify(this.words, SEQ_INDEX, 1);
+      this.notifyCount++;
+    }
+  }
+
+  /** Consumer side: the value to wait on, read before announcing the park. */
+  sequence(): number {
+    return Atomics.load(this.words, SEQ_INDEX);
+  }
+
+  announcePark(): void {
+    Atomics.store(this.words, PARKED_INDEX, 1);
+  }
+
+  clearPark(): void {
+    Atomics.store(this.words, PARKED_INDEX, 0);
+  }
+
+  /** Blocks this thread until rung or timeoutMs passes. Never call on a thread with sockets. */
+  waitSync(seq0: number, timeoutMs: number): void {
+    Atomics.wait(this.words, SEQ_INDEX, seq0, timeoutMs);
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Fixed-point prices and money: the one module that converts between decimals and integers.
+ *
+ * Every price inside the engine is an integer number of *ticks* of 10^-6 of the currency unit
+ * (PRICE_SCALE = 1,000,000), held in a plain JS number. The scale matches the seed schema's
+ * NUMERIC(18,6) columns, so Postgres stores exactly what the engine computed. A plain number is
+ * exact up to 2^53, so prices up to about 9,007,199,254 currency units are exact.
+ *
+ * Quantities are integer lots (shares) in plain numbers; MAX_QTY bounds them so that
+ * notional = qty * priceTicks stays below 2^53 for every accepted order (checked at the edge).
+ *
+ * Money (notional, P&L) is in ticks too: qty * priceTicks, the same scale as price.
+ * Never floats for money: decimals are parsed digit by digit, never through parseFloat.
+ */
+
+export const PRICE_SCALE = 1_000_000;
+export const PRICE_DECIMALS = 6;
+/** Largest price accepted anywhere: 10^7 currency units, so qty * price stays exact. */
+export const MAX_PRICE_TICKS = 10_000_000 * PRICE_SCALE;
+/** Largest quantity accepted anywhere; with MAX_PRICE_TICKS the notional is < 2^53 / 1e0. */
+export const MAX_QTY = 100_000_000;
+/** Largest notional in ticks (qty * priceTicks) that stays an exact integer. */
+export const MAX_NOTIONAL_TICKS = Number.MAX_SAFE_INTEGER;
+
+// The largest possible product must stay exact: checked once at module load.
+if (MAX_PRICE_TICKS * 1 > Number.MAX_SAFE_INTEGER) throw new Error('Invariant: MAX_PRICE_TICKS exact');
+if (10 ** PRICE_DECIMALS !== PRICE_SCALE) throw new Error('Invariant: PRICE_SCALE = 10^PRICE_DECIMALS');
+
+/** Returned by the parsers when the text is not a valid, in-range decimal. */
+export const INVALID = -1;
+
+const CH_0 = 48;
+const CH_9 = 57;
+const CH_DOT = 46;
+const CH_MINUS = 45;
+
+/**
+ * Parses an unsigned ASCII decimal ("177.25", "100", "0.000001") from bytes[start, end) into
+ * ticks. Returns INVALID for a sign, an empty string, a second dot, more than PRICE_DECIMALS
+ * fractional digits that are not zero, or a value above maxTicks. Allocates nothing.
+ */
+export function parseDecimalTicks(bytes: Uint8Array, start: number, end: number, maxTicks: number): number {
+  if (end <= start) return INVALID;
+  let ticks = 0;
+  let fractionDigits = -1; // -1: no dot seen yet
+  let digits = 0;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i];
+    if (c === CH_DOT) {
+      if (fractionDigits >= 0) return INVALID;
+      fractionDigits = 0;
+      continue;
+    }
+    if (c < CH_0 || c > CH_9) return INVALID;
+    digits++;
+    if (fractionDigits >= 0) {
+      if (fractionDigits === PRICE_DECIMALS) {
+        if (c !== CH_0) return INVALID; // finer than one tick
+        continue;
+      }
+      fractionDigits++;
+    }
+    ticks = ticks * 10 + (c - CH_0);
+    if (ticks > maxTicks) return INVALID;
+  }
+  if (digits === 0) return INVALID;
+  const scaleUp = fractionDigits < 0 ? PRICE_DECIMALS : PRICE_DECIMALS - fractionDigits;
+  for (let k = 0; k < scaleUp; k++) {
+    ticks *= 10;
+    if (ticks > maxTicks) return INVALID;
+  }
+  return ticks;
+}
+
+/**
+ * Parses an unsigned ASCII integer from bytes[start, end). Returns INVALID for anything but
+ * digits or a value above max. Allocates nothing.
+ */
+export function parseUint(bytes: Uint8Array, start: number, end: number, max: number): number {
+  if (end <= start) return INVALID;
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i];
+    if (c < CH_0 || c > CH_9) return INVALID;
+    v = v * 10 + (c - CH_0);
+    if (v > max) return INVALID;
+  }
+  return v;
+}
+
+/**
+ * Writes ticks as an ASCII decimal into bytes at offset, with trailing fractional zeros dropped
+ * ("177.25", "100"). Negative values get a leading '-'. Returns the offset after the last byte.
+ * Allocates nothing.
+ */
+export function writeDecimalTicks(bytes: Uint8Array, offset: number, ticks: number): number {
+  if (!Number.isSafeInteger(ticks)) throw new Error('Condition failed: ticks is a safe integer');
+  if (ticks < 0) {
+    bytes[offset++] = CH_MINUS;
+    ticks = -ticks;
+  }
+  const units = Math.floor(ticks / PRICE_SCALE);
+  let frac = ticks - units * PRICE_SCALE;
+  offset = writeUint(bytes, offset, units);
+  if (frac === 0) return offset;
+  bytes[offset++] = CH_DOT;
+  let width = PRICE_DECIMALS;
+  while (frac % 10 === 0) {
+    frac /= 10;
+    width--;
+  }
+  for (let i = width - 1; i >= 0; i--) {
+    bytes[offset + i] = CH_0 + (frac % 10);
+    frac = Math.floor(frac / 10);
+  }
+  return offset + width;
+}
+
+/** Writes a non-negative integer in ASCII at offset; returns the offset after it. */
+export function writeUint(bytes: Uint8Array, offset: number, value: number): number {
+  if (value === 0) {
+    bytes[offset] = CH_0;
+    return offset + 1;
+  }
+  let len = 0;
+  for (let v = value; v > 0; v = Math.floor(v / 10)) len++;
+  for (let i = len - 1; i >= 0; i--) {
+    bytes[offset + i] = CH_0 + (value % 10);
+    value = Math.floor(value / 10);
+  }
+  return offset + len;
+}
+
+/**
+ * Converts a JS number that came from JSON (e.g. 177.25) to ticks, or INVALID. Only for the JSON
+ * edge and config: the decimal text of the number is parsed, so 0.1 + 0.2 style binary error
+ * never reaches the engine. Allocates (a string); not for the hot path.
+ */
+export function ticksFromJsonNumber(value: unknown, maxTicks: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return INVALID;
+  const text = value.toString();
+  if (text.includes('e') || text.includes('E')) {
+    // 1e-7 and the like: finer than a tick, or too large to be a price.
+    return INVALID;
+  }
+  const bytes = Buffer.from(text, 'latin1');
+  return parseDecimalTicks(bytes, 0, bytes.length, maxTicks);
+}
+
+/** Ticks as a decimal string, for JSON output, logs and the admin API. Allocates. */
+export function ticksToDecimalString(ticks: number): string {
+  const scratch = new Uint8Array(32);
+  const end = writeDecimalTicks(scratch, 0, ticks);
+  return Buffer.from(scratch.buffer, 0, end).toString('latin1');
+}

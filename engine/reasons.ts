@@ -1,0 +1,55 @@
+/**
+ * The catalogue of reason codes: every expected refusal has a stable number and name.
+ * Ranges per stage: 1xx ingest / edge validation, 2xx risk, 3xx routing, 4xx venue / FIX,
+ * 5xx engine state. Numbers never change meaning; new codes are appended.
+ */
+export const Reason = {
+  NONE: 0,
+  // 1xx: the edge (WebSocket, REST, FIX acceptor) refused the input.
+  MALFORMED: 100,
+  UNKNOWN_MESSAGE_TYPE: 101,
+  MISSING_FIELD: 102,
+  INVALID_FIELD: 103,
+  INVALID_QTY: 104,
+  INVALID_PRICE: 105,
+  UNKNOWN_SYMBOL: 106,
+  INVALID_SIDE: 107,
+  INVALID_ORD_TYPE: 108,
+  INVALID_TIF: 109,
+  INVALID_CL_ORD_ID: 110,
+  FRAME_TOO_LARGE: 111,
+  RATE_LIMITED: 112,
+  UNAUTHENTICATED: 113,
+  FORBIDDEN: 114,
+  ENGINE_BUSY: 115,
+  // 2xx: pre-trade risk and the order book of record.
+  MAX_QTY_EXCEEDED: 200,
+  MAX_NOTIONAL_EXCEEDED: 201,
+  DUPLICATE_CL_ORD_ID: 202,
+  UNKNOWN_ORDER: 203,
+  ORDER_NOT_CANCELABLE: 204,
+  ORDER_TABLE_FULL: 205,
+  UNKNOWN_ACCOUNT: 206,
+  ACCOUNT_HALTED: 207,
+  MARKET_ORDER_NEEDS_QUOTE: 208,
+  CANCEL_PENDING: 209,
+  REPLACE_NOT_ALLOWED: 210,
+  // 3xx: routing.
+  NO_VENUE_AVAILABLE: 300,
+  CHILD_TABLE_FULL: 301,
+  // 4xx: venues and FIX.
+  VENUE_REJECT: 400,
+  VENUE_DOWN: 401,
+  VENUE_CANCELED: 402,
+  // 5xx: engine state.
+  ENGINE_STOPPING: 500,
+  ENGINE_HALTED: 501,
+} as const;
+export type Reason = (typeof Reason)[keyof typeof Reason];
+
+const NAMES = new Map<number, string>(Object.entries(Reason).map(([name, code]) => [code, name]));
+
+/** The stable name of a code, for JSON replies and logs (allocates nothing: names are interned). */
+export function reasonName(code: number): string {
+  return NAMES.get(code) ?? 'UNKNOWN_REASON';
+}

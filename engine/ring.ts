@@ -1,0 +1,296 @@
+/**
+ * SPSC ring buffer over a SharedArrayBuffer: variable-length records, one producer thread, one
+ * consumer thread, no locks.
+ *
+ * Why variable-length records rather than fixed slots: the records that cross rings range from a
+ * 24-byte cancel to a route decision with one entry per venue. Fixed slots would have to be sized
+ * for the largest and would waste cache on every small one; with variable records a batch of small
+ * messages shares cache lines, and one commit publishes many records at once. The cost is a
+ * padding record when a record would straddle the end of the buffer.
+ *
+ * Memory layout (one SharedArrayBuffer):
+ *
+ *   0                                              capacity
+ *   +----------------------------------------------+------------------+------------------+
+ *   | records: [len|type|body...][len|type|body...] | HEAD (128 bytes) | TAIL (128 bytes) |
+ *   +----------------------------------------------+------------------+------------------+
+ *
+ * HEAD is written only by the consumer, TAIL only by the producer; each sits alone on its own
+ * 128-byte block so the two threads never write the same cache line (nor its adjacent-line
+ * prefetch pair). Positions are 32-bit counters that only grow and wrap at 2^32:
+ * index = position & mask, fill = (tail - head) >>> 0; capacity is a power of two <= 2^30, so the
+ * difference is exact across the wrap.
+ *
+ * Record (8-byte aligned, so Float64 fields in a body stay aligned):
+ *
+ *   0        4        8                          length (aligned up to 8)
+ *   +--------+--------+--------------------------+
+ *   | length | typeId | body (bodyLength bytes)  |
+ *   +--------+--------+--------------------------+
+ *
+ * length counts the header and the padding to 8. A record never wraps: when it would not fit
+ * before the end, the producer writes a PADDING record to the end and starts at index 0.
+ *
+ * Publication: the producer writes headers and bodies with plain stores, then publishes the new
+ * tail with one Atomics.store at commit(); the consumer reads the tail with Atomics.load, so every
+ * byte before that tail is visible to it (Atomics are sequentially consistent). A reader therefore
+ * never sees half a record, and one commit can publish a whole batch. The consumer releases space
+ * by storing its head once per drained batch.
+ *
+ * Backpressure: tryClaim returns FULL (-1) when the record does not fit. Nothing is ever dropped
+ * silently: the producer decides (reject the order upstream, stop reading its own input, retry).
+ */
+
+import { Doorbell } from './doorbell.ts';
+
+export const HEADER_LENGTH = 8;
+export const LENGTH_OFFSET = 0;
+export const TYPE_OFFSET = 4;
+export const RECORD_ALIGNMENT = 8;
+/** Each position counter sits alone in a block this large (two 64-byte lines). */
+export const COUNTER_PAD = 128;
+export const HEAD_OFFSET_FROM_END = 0;
+export const TAIL_OFFSET_FROM_END = COUNTER_PAD;
+export const TRAILER_LENGTH = 2 * COUNTER_PAD;
+/** typeId of the filler written when a record would straddle the end of the buffer. */
+export const PADDING_TYPE = -1;
+/** Returned by tryClaim when the ring has no room for the record. */
+export const FULL = -1;
+export const MIN_CAPACITY = 1024;
+export const MAX_CAPACITY = 1 << 30;
+
+export function alignRecord(length: number): number {
+  return (length + (RECORD_ALIGNMENT - 1)) & ~(RECORD_ALIGNMENT - 1);
+}
+
+/** The largest body a ring of this capacity accepts: an eighth of it, so a batch always fits. */
+export function maxBodyLength(capacity: number): number {
+  return (capacity >>> 3) - HEADER_LENGTH;
+}
+
+/** The shared memory of one ring: created by the supervisor, handed to both threads. */
+export interface RingMemory {
+  readonly sab: SharedArrayBuffer;
+  readonly capacity: number;
+}
+
+export function createRingMemory(capacity: number): RingMemory {
+  if (!Number.isInteger(capacity) || capacity < MIN_CAPACITY || capacity > MAX_CAPACITY) {
+    throw new Error(`Condition failed: ring capacity ${capacity} in [${MIN_CAPACITY}, ${MAX_CAPACITY}]`);
+  }
+  if ((capacity & (capacity - 1)) !== 0) {
+    throw new Error(`Condition failed: ring capacity ${capacity} is a power of two`);
+  }
+  return { sab: new SharedArrayBuffer(capacity + TRAILER_LENGTH), capacity };
+}
+
+function checkMemory(memory: RingMemory): void {
+  const capacity = memory.capacity;
+  // Memory may come from another thread or be built by hand: the index mask needs a power of two.
+  if (!(capacity >= MIN_CAPACITY && capacity <= MAX_CAPACITY && (capacity & (capacity - 1)) === 0)) {
+    throw new Error(`Condition failed: ring capacity ${capacity} is a power of two in [${MIN_CAPACITY}, ${MAX_CAPACITY}]`);
+  }
+  if (memory.sab.byteLength !== memory.capacity + TRAILER_LENGTH) {
+    throw new Error('Condition failed: ring memory length = capacity + trailer');
+  }
+}
+
+/** Views shared by both ends: the record bytes and the two position counters. */
+class RingViews {
+  readonly capacity: number;
+  readonly mask: number;
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly counters: Int32Array;
+  readonly headIndex: number;
+  readonly tailIndex: number;
+
+  constructor(memory: RingMemory) {
+    checkMemory(memory);
+    this.capacity = memory.capacity;
+    this.mask = memory.capacity - 1;
+    this.bytes = new Uint8Array(memory.sab, 0, memory.capacity);
+    this.view = new DataView(memory.sab, 0, memory.capacity);
+    this.counters = new Int32Array(memory.sab, memory.capacity, TRAILER_LENGTH >>> 2);
+    this.headIndex = HEAD_OFFSET_FROM_END >>> 2;
+    this.tailIndex = TAIL_OFFSET_FROM_END >>> 2;
+  }
+}
+
+/**
+ * The producer end. One thread only. Records are claimed, written in place through `view` /
+ * `bytes` at the returned offset, and published together by commit().
+ */
+export class RingProducer {
+  readonly capacity: number;
+  readonly maxBodyLength: number;
+  /** Record memory: write the body of a claimed record here, at the offset tryClaim returned. */
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  private readonly mask: number;
+  private readonly counters: Int32Array;
+  private readonly headIndex: number;
+  private readonly tailIndex: number;
+  private readonly doorbell: Doorbell | null;
+  /** Position after the last claimed record (published or not). */
+  private tail: number;
+  /** Last published tail. */
+  private published: number;
+  /** The consumer's head as last read: reread only when the ring looks full. */
+  private headCache: number;
+  /** Claims refused because the ring was full (read by counters, written only here). */
+  fullCount: number;
+
+  constructor(memory: RingMemory, doorbell: Doorbell | null) {
+    const views = new RingViews(memory);
+    this.capacity = views.capacity;
+    this.maxBodyLength = maxBodyLength(views.capacity);
+    this.bytes = views.bytes;
+    this.view = views.view;
+    this.mask = views.mask;
+    this.counters = views.counters;
+    this.headIndex = views.headIndex;
+    this.tailIndex = views.tailIndex;
+    this.doorbell = doorbell;
+    this.tail = Atomics.load(views.counters, views.tailIndex) >>> 0;
+    this.published = this.tail;
+    this.headCache = Atomics.load(views.counters, views.headIndex) >>> 0;
+    this.fullCount = 0;
+  }
+
+  /**
+   * Claims room for a record of bodyLength bytes with the given typeId (>= 0). Returns the byte
+   * offset of the body in `bytes`/`view`, or FULL. The record becomes visible at commit().
+   */
+  tryClaim(typeId: number, bodyLength: number): number {
+    if (!(bodyLength >= 0 && bodyLength <= this.maxBodyLength)) {
+      throw new Error(`Condition failed: body length ${bodyLength} <= ${this.maxBodyLength}`);
+    }
+    // A negative typeId would read back as PADDING_TYPE (-1: silently skipped) or be mistaken
+    // for it later; one above int32 would be truncated by the store.
+    if ((typeId | 0) !== typeId || typeId < 0) {
+      throw new Error(`Condition failed: typeId ${typeId} is an int32 >= 0`);
+    }
+    const recordLength = alignRecord(HEADER_LENGTH + bodyLength);
+    let index = this.tail & this.mask;
+    const toEnd = this.capacity - index;
+    const required = recordLength <= toEnd ? recordLength : toEnd + recordLength;
+    if (this.capacity - ((this.tail - this.headCache) >>> 0) < required) {
+      this.headCache = Atomics.load(this.counters, this.headIndex) >>> 0;
+      if (this.capacity - ((this.tail - this.headCache) >>> 0) < required) {
+        this.fullCount++;
+        return FULL;
+      }
+    }
+    const view = this.view;
+    if (recordLength > toEnd) {
+      view.setInt32(index + LENGTH_OFFSET, toEnd, true);
+      view.setInt32(index + TYPE_OFFSET, PADDING_TYPE, true);
+      this.tail = (this.tail + toEnd) >>> 0;
+      index = 0;
+    }
+    view.setInt32(index + LENGTH_OFFSET, recordLength, true);
+    view.setInt32(index + TYPE_OFFSET, typeId, true);
+    this.tail = (this.tail + recordLength) >>> 0;
+    return index + HEADER_LENGTH;
+  }
+
+  /** Publishes every record claimed since the last commit, and wakes a parked consumer. */
+  commit(): void {
+    if (this.tail === this.published) return;
+    this.published = this.tail;
+    Atomics.store(this.counters, this.tailIndex, this.tail | 0);
+    if (this.doorbell !== null) this.doorbell.ring();
+  }
+
+  /** Bytes free for new records, rereading the consumer's head. */
+  freeBytes(): number {
+    this.headCache = Atomics.load(this.counters, this.headIndex) >>> 0;
+    return this.capacity - ((this.tail - this.headCache) >>> 0);
+  }
+
+  /**
+   * True when `count` records of up to bodyLength bytes each are certain to fit. Stages call it
+   * before taking an input whose handling must not fail for lack of output room.
+   */
+  hasRoomFor(count: number, bodyLength: number): boolean {
+    const worst = count * alignRecord(HEADER_LENGTH + bodyLength) + alignRecord(HEADER_LENGTH + bodyLength);
+    if (this.capacity - ((this.tail - this.headCache) >>> 0) >= worst) return true;
+    return this.freeBytes() >= worst;
+  }
+
+  /** Records committed but not yet consumed, in bytes. */
+  depthBytes(): number {
+    return (this.published - (Atomics.load(this.counters, this.headIndex) >>> 0)) >>> 0;
+  }
+}
+
+/** Called for each record the consumer drains; an object made once, never a closure per message. */
+export interface RecordHandler {
+  /**
+   * typeId and the body's offset and length in the ring's `view`/`bytes`. The body is valid only
+   * until onRecord returns: copy what must outlive it.
+   */
+  onRecord(typeId: number, offset: number, length: number): void;
+}
+
+/** The consumer end. One thread only. */
+export class RingConsumer {
+  readonly capacity: number;
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  private readonly mask: number;
+  private readonly counters: Int32Array;
+  private readonly headIndex: number;
+  private readonly tailIndex: number;
+  private head: number;
+
+  constructor(memory: RingMemory) {
+    const views = new RingViews(memory);
+    this.capacity = views.capacity;
+    this.bytes = views.bytes;
+    this.view = views.view;
+    this.mask = views.mask;
+    this.counters = views.counters;
+    this.headIndex = views.headIndex;
+    this.tailIndex = views.tailIndex;
+    this.head = Atomics.load(views.counters, views.headIndex) >>> 0;
+  }
+
+  /**
+   * Drains up to `limit` records into handler, then releases their space with one store.
+   * Returns the number of records handled (padding not counted).
+   */
+  poll(handler: RecordHandler, limit: number): number {
+    const tail = Atomics.load(this.counters, this.tailIndex) >>> 0;
+    let head = this.head;
+    if (head === tail) return 0;
+    const view = this.view;
+    let count = 0;
+    while (head !== tail && count < limit) {
+      const index = head & this.mask;
+      const recordLength = view.getInt32(index + LENGTH_OFFSET, true);
+      const typeId = view.getInt32(index + TYPE_OFFSET, true);
+      if (!(recordLength >= HEADER_LENGTH && recordLength <= this.capacity - index)) {
+        throw new Error(`Invariant: ring record length ${recordLength} at index ${index} is sane`);
+      }
+      head = (head + recordLength) >>> 0;
+      if (typeId === PADDING_TYPE) continue;
+      count++;
+      handler.onRecord(typeId, index + HEADER_LENGTH, recordLength - HEADER_LENGTH);
+    }
+    this.head = head;
+    Atomics.store(this.counters, this.headIndex, head | 0);
+    return count;
+  }
+
+  /** True when records are waiting. */
+  hasRecords(): boolean {
+    return (Atomics.load(this.counters, this.tailIndex) >>> 0) !== this.head;
+  }
+
+  /** Records committed but not yet consumed, in bytes. */
+  depthBytes(): number {
+    return ((Atomics.load(this.counters, this.tailIndex) >>> 0) - this.head) >>> 0;
+  }
+}

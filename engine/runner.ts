@@ -1,0 +1,151 @@
+/**
+ * Runners own a thread's loop; the stage (an Agent) only does bounded units of work.
+ *
+ * - runBlocking: for pure compute stages (risk, sor). Loops doWork + idle on this thread until
+ *   the stop word is set. The thread never returns to its event loop while it runs.
+ * - EventLoopRunner: for stages that own sockets or timers (ingest, fix, persistence). A thread
+ *   that spins or parks synchronously never runs its event loop, so its sockets and timers would
+ *   stall: this runner drains in setImmediate ticks while there is work and, when idle, parks
+ *   with Atomics.waitAsync on the doorbell, so I/O callbacks keep running.
+ */
+
+import type { Agent } from './agent.ts';
+import { SEQ_INDEX, type Doorbell } from './doorbell.ts';
+import type { IdleKind, IdleOptions, IdleStrategy } from './idle.ts';
+
+export const STOP_RUNNING = 0;
+export const STOP_REQUESTED = 1;
+
+/** Period of the do-nothing interval that keeps a running EventLoopRunner's thread alive. */
+const KEEP_ALIVE_MS = 1 << 30;
+
+function noop(): void {}
+
+/** Runs agent until stopWord[0] becomes STOP_REQUESTED. */
+export function runBlocking(agent: Agent, idle: IdleStrategy, stopWord: Int32Array): void {
+  while (Atomics.load(stopWord, 0) === STOP_RUNNING) {
+    idle.idle(agent.doWork());
+  }
+}
+
+export class EventLoopRunner {
+  private readonly agent: Agent;
+  private readonly doorbell: Doorbell;
+  private readonly spin: boolean;
+  private readonly spins: number;
+  private readonly maxSleepMs: number;
+  private empty: number;
+  private stopped: boolean;
+  private parked: boolean;
+  private immediate: NodeJS.Immediate | null;
+  /**
+   * Holds the thread's event loop open while the runner runs: a pending Atomics.waitAsync does
+   * not, so a worker with no socket or timer of its own would exit at its first park.
+   */
+  private keepAlive: NodeJS.Timeout | null;
+  // Bound once: no closure per tick.
+  private readonly tickBound: () => void;
+  private readonly wakeBound: () => void;
+  /** Times the runner parked (for counters). */
+  parkCount: number;
+
+  constructor(agent: Agent, doorbell: Doorbell, kind: IdleKind, options: IdleOptions) {
+    this.agent = agent;
+    this.doorbell = doorbell;
+    this.spin = kind === 'spin';
+    this.spins = kind === 'spin' ? 0 : options.spins;
+    this.maxSleepMs = options.maxSleepMs;
+    this.empty = 0;
+    this.stopped = true;
+    this.parked = false;
+    this.immediate = null;
+    this.keepAlive = null;
+    this.tickBound = () => this.tick();
+    this.wakeBound = () => this.wake();
+    this.parkCount = 0;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.keepAlive = setInterval(noop, KEEP_ALIVE_MS);
+    // Restarted while a park from before stop() is still pending: cut it short, and its wake()
+    // schedules the duty cycle.
+    if (this.parked) this.kick();
+    else this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.immediate !== null) clearImmediate(this.immediate);
+    this.immediate = null;
+    if (this.keepAlive !== null) clearInterval(this.keepAlive);
+    this.keepAlive = null;
+  }
+
+  /** Runs a duty cycle now (e.g. after a socket callback queued work) if not already queued. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.parked) {
+      // Wake our own pending waitAsync; its wake() schedules the duty cycle.
+      Atomics.add(this.doorbell.words, SEQ_INDEX, 1);
+      Atomics.notify(this.doorbell.words, SEQ_INDEX);
+    } else if (this.immediate === null) {
+      this.schedule();
+    }
+  }
+
+  private schedule(): void {
+    this.immediate = setImmediate(this.tickBound);
+  }
+
+  private tick(): void {
+    this.immediate = null;
+    if (this.stopped) return;
+    // A few cycles per tick amortise the setImmediate hop; sockets run between ticks.
+    let work = 0;
+    for (let i = 0; i < 4; i++) {
+      const w = this.agent.doWork();
+      work += w;
+      if (w === 0) break;
+    }
+    if (work > 0 || this.spin) {
+      this.empty = 0;
+      this.schedule();
+      return;
+    }
+    if (++this.empty <= this.spins) {
+      this.schedule();
+      return;
+    }
+    this.park();
+  }
+
+  /** Allocates one Promise per park (never per message). */
+  private park(): void {
+    const bell = this.doorbell;
+    const seq0 = bell.sequence();
+    bell.announcePark();
+    if (this.agent.doWork() > 0) {
+      bell.clearPark();
+      this.empty = 0;
+      this.schedule();
+      return;
+    }
+    this.parkCount++;
+    this.parked = true;
+    const result = Atomics.waitAsync(bell.words, SEQ_INDEX, seq0, this.maxSleepMs);
+    if (result.async) {
+      result.value.then(this.wakeBound);
+    } else {
+      this.wake();
+    }
+  }
+
+  private wake(): void {
+    this.parked = false;
+    this.doorbell.clearPark();
+    this.empty = 0;
+    if (!this.stopped) this.schedule();
+  }
+}

@@ -1,0 +1,77 @@
+/** Thread entry of the ingest stage: uWebSockets.js on this thread's event loop. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { SystemClock } from '../engine/clock.ts';
+import { CommonCounter, COUNTER_NAMES } from '../engine/counters.ts';
+import { EventLoopRunner } from '../engine/runner.ts';
+import { IngestStage } from './ingest/ingest-stage.ts';
+import { Control, STAGES, StageWiring, ringDepths } from './topology.ts';
+import { StageCounters } from '../engine/counters.ts';
+import type { WorkerData } from './worker-data.ts';
+
+const data = workerData as WorkerData;
+const { config } = data;
+const wiring = new StageWiring('ingest', data.memory);
+const clock = new SystemClock(data.engineEpochMs);
+const engineState = new Int32Array(data.memory.control, Control.ENGINE_STATE * 4, 1);
+const stageCounters = STAGES.map((s) => [s, new StageCounters(data.memory.counters[s])] as const);
+const STATE_NAMES = ['STARTING', 'RUNNING', 'HALTED', 'STOPPING'];
+
+/** The health document: engine state, each stage's heartbeat age and counters, ring depths. */
+function health(): Record<string, unknown> {
+  const state = Atomics.load(engineState, 0);
+  const nowMs = clock.nowNs() / 1e6;
+  const stages: Record<string, unknown> = {};
+  let stale = false;
+  for (const [name, c] of stageCounters) {
+    const values: Record<string, number> = {};
+    for (const [counter, id] of Object.entries(COUNTER_NAMES[name])) values[counter] = c.get(id);
+    const ageMs = nowMs - c.get(CommonCounter.HEARTBEAT_MS);
+    if (ageMs > config.watchdogMs) stale = true;
+    stages[name] = { heartbeatAgeMs: Math.round(ageMs), counters: values };
+  }
+  return { ok: state === 1 && !stale, state: STATE_NAMES[state] ?? String(state), stages, ringDepthBytes: ringDepths(data.memory) };
+}
+
+const stage = new IngestStage(
+  {
+    host: config.http.host,
+    port: config.http.port,
+    apiKeys: new Map(config.accounts.map((a) => [a.apiKey, a.id])),
+    symbols: config.symbols.map((s) => s.name),
+    venues: ['', ...config.venues.map((v) => v.name)],
+    maxPayloadBytes: 16 * 1024,
+    maxBackpressureBytes: 1 << 20,
+    idleTimeoutS: 120,
+    maxConnections: 10_000,
+    maxBodyBytes: 16 * 1024,
+    orderViewCapacity: 100_000,
+    health,
+  },
+  wiring.producer('ingestToRisk'),
+  wiring.consumer('riskToIngest'),
+  clock,
+  wiring.counters,
+  engineState,
+);
+const counters = wiring.counters;
+const agent = {
+  doWork(): number {
+    counters.set(CommonCounter.HEARTBEAT_MS, clock.nowNs() / 1e6);
+    return stage.doWork();
+  },
+};
+const runner = new EventLoopRunner(agent, wiring.doorbell, config.idle.kind, config.idle);
+// A command written from a socket callback is committed on the next tick, batched with others.
+stage.onCommand = () => runner.kick();
+
+parentPort!.on('message', (msg: { type: string }) => {
+  if (msg.type === 'stop') {
+    stage.close();
+    // Reports still in the ring are drained until the supervisor ends this thread.
+    parentPort!.postMessage({ type: 'stopped', stage: 'ingest' });
+  }
+});
+
+const port = await stage.listen();
+runner.start();
+parentPort!.postMessage({ type: 'ready', stage: 'ingest', detail: { port } });

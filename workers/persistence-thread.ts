@@ -1,0 +1,36 @@
+/** Thread entry of the persistence stage: the journal writer on this thread's event loop. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { CommonCounter } from '../engine/counters.ts';
+import { SystemClock } from '../engine/clock.ts';
+import { EventLoopRunner } from '../engine/runner.ts';
+import { JournalWriter } from '../persistence/journal.ts';
+import { JournalStage } from '../persistence/journal-stage.ts';
+import { StageWiring } from './topology.ts';
+import type { WorkerData } from './worker-data.ts';
+
+const data = workerData as WorkerData;
+const { config } = data;
+const wiring = new StageWiring('persistence', data.memory);
+const clock = new SystemClock(data.engineEpochMs);
+const journal = new JournalWriter(config.journal.dir, config.journal.fsync, config.journal.fsyncIntervalMs);
+const stage = new JournalStage(wiring.consumer('riskToPersistence'), journal, wiring.counters);
+const counters = wiring.counters;
+const agent = {
+  doWork(): number {
+    counters.set(CommonCounter.HEARTBEAT_MS, clock.nowNs() / 1e6);
+    return stage.doWork();
+  },
+};
+const runner = new EventLoopRunner(agent, wiring.doorbell, config.idle.kind === 'spin' ? 'park' : config.idle.kind, config.idle);
+
+parentPort!.on('message', (msg: { type: string }) => {
+  if (msg.type === 'stop') {
+    // Drain what is left, flush, fsync, close: the last stage to stop.
+    runner.stop();
+    while (stage.doWork() > 0);
+    journal.close();
+    parentPort!.postMessage({ type: 'stopped', stage: 'persistence' });
+  }
+});
+runner.start();
+parentPort!.postMessage({ type: 'ready', stage: 'persistence', detail: { journal: journal.path } });

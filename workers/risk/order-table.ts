@@ -1,0 +1,263 @@
+/**
+ * Parent orders of record, off the JavaScript heap: one typed array per field, allocated at
+ * start-up, indexed by slot. Written only by the risk stage.
+ *
+ * Order ids are issued in sequence and slot = (orderId - 1) % capacity, so a lookup by id is one
+ * index and one compare, with no hash map. A slot is reused only when the order in it is
+ * terminal; if the oldest slot still holds a live order the table is full and new orders are
+ * refused (ORDER_TABLE_FULL), never overwritten.
+ *
+ * Client order ids map to orders through an open-addressing hash index keyed by
+ * (account, ClOrdID bytes), also in typed arrays; the bytes live in the table (40 per slot).
+ */
+
+import { equalBytes, hashBytes } from '../../engine/bytes.ts';
+import { CL_ORD_ID_CAPACITY } from '../../engine/domain.ts';
+import { isTerminal } from '../../engine/order-state.ts';
+
+const EMPTY = 0;
+const TOMBSTONE = -1;
+
+export class OrderTable {
+  readonly capacity: number;
+  readonly orderId: Float64Array;
+  readonly qty: Float64Array;
+  readonly priceTicks: Float64Array;
+  readonly cumQty: Float64Array;
+  /** Sum of lastQty * lastPx over fills, in ticks. */
+  readonly cumNotional: Float64Array;
+  /** Quantity sent to venues and still live there. */
+  readonly venueOpenQty: Float64Array;
+  readonly recvTimeNs: Float64Array;
+  readonly accountId: Uint32Array;
+  readonly symbolId: Uint32Array;
+  readonly connId: Uint32Array;
+  readonly requestId: Uint32Array;
+  readonly liveChildren: Uint32Array;
+  /** First child id of this order's intrusive child list (0 = none). */
+  readonly firstChild: Float64Array;
+  readonly side: Uint8Array;
+  readonly ordType: Uint8Array;
+  readonly tif: Uint8Array;
+  readonly state: Uint8Array;
+  readonly source: Uint8Array;
+  /** 1 while a ROUTE_REQUEST is at the SOR and its ROUTE_DONE has not come back. */
+  readonly routing: Uint8Array;
+  readonly lastReason: Uint16Array;
+  /** Pending replace: the new quantity and price, applied when the children are gone. */
+  readonly replaceQty: Float64Array;
+  readonly replacePriceTicks: Float64Array;
+  readonly clOrdIdLength: Uint8Array;
+  readonly clOrdIds: Uint8Array;
+  /** Pending replace: the new ClOrdID. */
+  readonly replaceClOrdIdLength: Uint8Array;
+  readonly replaceClOrdIds: Uint8Array;
+
+  private nextOrderId: number;
+  private readonly indexMask: number;
+  /** Hash index: slot + 1 of the order, EMPTY or TOMBSTONE. */
+  private readonly indexSlots: Int32Array;
+  private readonly indexHashes: Uint32Array;
+
+  constructor(capacity: number, firstOrderId: number) {
+    if (!(Number.isInteger(capacity) && capacity >= 16)) throw new Error('Condition failed: order table capacity >= 16');
+    if (!(Number.isSafeInteger(firstOrderId) && firstOrderId >= 1)) throw new Error('Condition failed: firstOrderId >= 1');
+    this.capacity = capacity;
+    this.orderId = new Float64Array(capacity);
+    this.qty = new Float64Array(capacity);
+    this.priceTicks = new Float64Array(capacity);
+    this.cumQty = new Float64Array(capacity);
+    this.cumNotional = new Float64Array(capacity);
+    this.venueOpenQty = new Float64Array(capacity);
+    this.recvTimeNs = new Float64Array(capacity);
+    this.accountId = new Uint32Array(capacity);
+    this.symbolId = new Uint32Array(capacity);
+    this.connId = new Uint32Array(capacity);
+    this.requestId = new Uint32Array(capacity);
+    this.liveChildren = new Uint32Array(capacity);
+    this.firstChild = new Float64Array(capacity);
+    this.side = new Uint8Array(capacity);
+    this.ordType = new Uint8Array(capacity);
+    this.tif = new Uint8Array(capacity);
+    this.state = new Uint8Array(capacity);
+    this.source = new Uint8Array(capacity);
+    this.routing = new Uint8Array(capacity);
+    this.lastReason = new Uint16Array(capacity);
+    this.replaceQty = new Float64Array(capacity);
+    this.replacePriceTicks = new Float64Array(capacity);
+    this.clOrdIdLength = new Uint8Array(capacity);
+    this.clOrdIds = new Uint8Array(capacity * CL_ORD_ID_CAPACITY);
+    this.replaceClOrdIdLength = new Uint8Array(capacity);
+    this.replaceClOrdIds = new Uint8Array(capacity * CL_ORD_ID_CAPACITY);
+    this.nextOrderId = firstOrderId;
+    // Index load factor <= 0.5: twice the table, rounded up to a power of two.
+    let indexSize = 1;
+    while (indexSize < capacity * 2) indexSize <<= 1;
+    this.indexMask = indexSize - 1;
+    this.indexSlots = new Int32Array(indexSize);
+    this.indexHashes = new Uint32Array(indexSize);
+  }
+
+  /** The slot of orderId, or -1 if unknown (never issued, or evicted after it ended). */
+  slotOf(orderId: number): number {
+    if (!(orderId >= 1 && orderId < this.nextOrderId)) return -1;
+    const slot = (orderId - 1) % this.capacity;
+    return this.orderId[slot] === orderId ? slot : -1;
+  }
+
+  /** The next id to be issued (for tests and recovery). */
+  peekNextOrderId(): number {
+    return this.nextOrderId;
+  }
+
+  /**
+   * Takes the next order id and its slot, evicting the terminal order that held it. Returns the
+   * slot, or -1 when the order in it is still live (table full). The caller fills every field.
+   */
+  allocate(): number {
+    const orderId = this.nextOrderId;
+    const slot = (orderId - 1) % this.capacity;
+    if (this.orderId[slot] !== 0) {
+      if (!isTerminal(this.state[slot])) return -1;
+      this.unindex(slot);
+    }
+    this.nextOrderId = orderId + 1;
+    this.orderId[slot] = orderId;
+    this.cumQty[slot] = 0;
+    this.cumNotional[slot] = 0;
+    this.venueOpenQty[slot] = 0;
+    this.liveChildren[slot] = 0;
+    this.firstChild[slot] = 0;
+    this.routing[slot] = 0;
+    this.lastReason[slot] = 0;
+    this.replaceQty[slot] = 0;
+    this.replacePriceTicks[slot] = 0;
+    this.clOrdIdLength[slot] = 0;
+    this.replaceClOrdIdLength[slot] = 0;
+    return slot;
+  }
+
+  /** Sets the slot's ClOrdID from src and indexes it under its account. */
+  setClOrdId(slot: number, src: Uint8Array, start: number, length: number): void {
+    if (!(length >= 1 && length <= CL_ORD_ID_CAPACITY)) throw new Error('Condition failed: ClOrdID length');
+    if (this.clOrdIdLength[slot] !== 0) this.unindex(slot);
+    const base = slot * CL_ORD_ID_CAPACITY;
+    for (let i = 0; i < length; i++) this.clOrdIds[base + i] = src[start + i];
+    this.clOrdIdLength[slot] = length;
+    this.index(slot);
+  }
+
+  /** The slot of the live-or-kept order with this ClOrdID in this account, or -1. */
+  findByClOrdId(accountId: number, src: Uint8Array, start: number, length: number): number {
+    if (length < 1 || length > CL_ORD_ID_CAPACITY) return -1;
+    const hash = hashBytes(accountId, src, start, length);
+    const mask = this.indexMask;
+    for (let probe = 0, i = hash & mask; probe <= mask; probe++, i = (i + 1) & mask) {
+      const entry = this.indexSlots[i];
+      if (entry === EMPTY) return -1;
+      if (entry === TOMBSTONE || this.indexHashes[i] !== hash) continue;
+      const slot = entry - 1;
+      if (
+        this.accountId[slot] === accountId &&
+        this.clOrdIdLength[slot] === length &&
+        equalBytes(this.clOrdIds, slot * CL_ORD_ID_CAPACITY, src, start, length)
+      ) {
+        return slot;
+      }
+    }
+    return -1;
+  }
+
+  private index(slot: number): void {
+    const length = this.clOrdIdLength[slot];
+    const hash = hashBytes(this.accountId[slot], this.clOrdIds, slot * CL_ORD_ID_CAPACITY, length);
+    const mask = this.indexMask;
+    for (let probe = 0, i = hash & mask; probe <= mask; probe++, i = (i + 1) & mask) {
+      const entry = this.indexSlots[i];
+      if (entry === EMPTY || entry === TOMBSTONE) {
+        this.indexSlots[i] = slot + 1;
+        this.indexHashes[i] = hash;
+        return;
+      }
+    }
+    throw new Error('Invariant: ClOrdID index has a free entry (load factor <= 0.5)');
+  }
+
+  private unindex(slot: number): void {
+    const length = this.clOrdIdLength[slot];
+    if (length === 0) return;
+    const hash = hashBytes(this.accountId[slot], this.clOrdIds, slot * CL_ORD_ID_CAPACITY, length);
+    const mask = this.indexMask;
+    for (let probe = 0, i = hash & mask; probe <= mask; probe++, i = (i + 1) & mask) {
+      const entry = this.indexSlots[i];
+      if (entry === EMPTY) return;
+      if (entry === slot + 1) {
+        this.indexSlots[i] = TOMBSTONE;
+        return;
+      }
+    }
+  }
+}
+
+/**
+ * Child orders (one per venue order), same scheme: childId is issued by the SOR in sequence from
+ * a base, slot = (childId - base) % capacity. Children of one parent form an intrusive list.
+ */
+export class ChildTable {
+  readonly capacity: number;
+  readonly base: number;
+  readonly childId: Float64Array;
+  readonly orderId: Float64Array;
+  readonly qty: Float64Array;
+  readonly priceTicks: Float64Array;
+  readonly cumQty: Float64Array;
+  readonly nextSibling: Float64Array;
+  readonly venueId: Uint32Array;
+  /** 1 while the child is live at its venue. */
+  readonly live: Uint8Array;
+  /** 1 once a cancel was sent for it. */
+  readonly cancelSent: Uint8Array;
+
+  constructor(capacity: number, base: number) {
+    if (!(Number.isInteger(capacity) && capacity >= 16)) throw new Error('Condition failed: child table capacity >= 16');
+    this.capacity = capacity;
+    this.base = base;
+    this.childId = new Float64Array(capacity);
+    this.orderId = new Float64Array(capacity);
+    this.qty = new Float64Array(capacity);
+    this.priceTicks = new Float64Array(capacity);
+    this.cumQty = new Float64Array(capacity);
+    this.nextSibling = new Float64Array(capacity);
+    this.venueId = new Uint32Array(capacity);
+    this.live = new Uint8Array(capacity);
+    this.cancelSent = new Uint8Array(capacity);
+  }
+
+  slotFor(childId: number): number {
+    if (!(childId > this.base)) return -1;
+    return (childId - this.base) % this.capacity;
+  }
+
+  /** The slot holding childId, or -1. */
+  slotOf(childId: number): number {
+    const slot = this.slotFor(childId);
+    return slot >= 0 && this.childId[slot] === childId ? slot : -1;
+  }
+
+  /** Records a child; returns its slot, or -1 when the slot still holds a live child. */
+  add(childId: number, orderId: number, venueId: number, qty: number, priceTicks: number, nextSibling: number): number {
+    const slot = this.slotFor(childId);
+    if (slot < 0) return -1;
+    if (this.childId[slot] !== 0 && this.live[slot] === 1) return -1;
+    this.childId[slot] = childId;
+    this.orderId[slot] = orderId;
+    this.venueId[slot] = venueId;
+    this.qty[slot] = qty;
+    this.priceTicks[slot] = priceTicks;
+    this.cumQty[slot] = 0;
+    this.nextSibling[slot] = nextSibling;
+    this.live[slot] = 1;
+    this.cancelSent[slot] = 0;
+    return slot;
+  }
+}

@@ -1,0 +1,732 @@
+/**
+ * The risk stage: the single writer of orders, children and positions. It takes client commands
+ * (from ingest and from the FIX acceptor) and venue events (from the fix worker), runs the
+ * pre-trade checks, drives the order state machine, and emits execution reports to the client's
+ * edge and to persistence, route requests to the SOR and child cancels (through the SOR, so a
+ * cancel can never overtake the new order it cancels on the way to the venue).
+ *
+ *   ingest --NEW/CANCEL/REPLACE--> +------+ --ROUTE_REQUEST/CHILD_CANCEL--> sor
+ *   fix ---commands, CHILD_EVENT,  | risk | --EXEC_REPORT--> ingest | fix (by order source)
+ *          ROUTE_DONE -----------> +------+ --commands + reports--> persistence
+ *
+ * Backpressure: before draining a ring, doWork() bounds the batch by the room left in every
+ * outbound ring for the worst case one input can produce, so an output never finds its ring
+ * full. When a ring downstream is full the stage simply stops reading its inputs, and the
+ * pressure travels upstream to the edge, which refuses new orders with ENGINE_BUSY.
+ */
+
+import type { Agent } from '../../engine/agent.ts';
+import type { Clock } from '../../engine/clock.ts';
+import { copyBytes } from '../../engine/bytes.ts';
+import { CL_ORD_ID_CAPACITY, OrdType, Side, Source, isOrdType, isSide, isTif } from '../../engine/domain.ts';
+import { MAX_PRICE_TICKS, MAX_QTY } from '../../engine/fixed-point.ts';
+import { ExecType, ILLEGAL, OrderEvent, OrderState, isTerminal, transition } from '../../engine/order-state.ts';
+import { Reason } from '../../engine/reasons.ts';
+import { FULL, HEADER_LENGTH, alignRecord, type RecordHandler, type RingConsumer, type RingProducer } from '../../engine/ring.ts';
+import {
+  CANCEL_ORDER_LENGTH,
+  CHILD_ORDER_LENGTH,
+  CancelOrderFlyweight,
+  ChildEventFlyweight,
+  ChildEventKind,
+  ChildOrderFlyweight,
+  EXEC_REPORT_LENGTH,
+  ExecReportFlyweight,
+  MAX_RECORD_LENGTH,
+  NewOrderFlyweight,
+  ROUTE_REQUEST_LENGTH,
+  RecordType,
+  RouteDoneFlyweight,
+  RouteRequestFlyweight,
+} from '../../codecs/records.ts';
+import { ChildTable, OrderTable } from './order-table.ts';
+import { RiskCounter, type StageCounters } from '../../engine/counters.ts';
+
+/** The SOR never splits one route request over more venues than this. */
+export const MAX_CHILDREN_PER_ORDER = 32;
+/** Records drained per ring per duty cycle. */
+export const RISK_BATCH = 256;
+
+export interface AccountLimits {
+  /** Largest quantity of one order. */
+  maxOrderQty: number;
+  /** Largest notional of one order, in ticks (qty * price). */
+  maxOrderNotionalTicks: number;
+  enabled: boolean;
+}
+
+export interface RiskConfig {
+  orderCapacity: number;
+  childCapacity: number;
+  /** First order id to issue (recovery continues from the journal). */
+  firstOrderId: number;
+  /** Child ids issued by the SOR start above this base. */
+  childIdBase: number;
+  /** Indexed by account id (0 unused). */
+  accounts: (AccountLimits | null)[];
+  /** Per symbol id: the reference price for the notional of market orders (e.g. previous close). */
+  referencePriceTicks: number[];
+}
+
+export interface RiskRings {
+  fromIngest: RingConsumer;
+  fromFix: RingConsumer;
+  toIngest: RingProducer;
+  toFixClients: RingProducer;
+  toSor: RingProducer;
+  toPersistence: RingProducer;
+}
+
+/** Dispatches one inbound ring's records to the stage, with that ring's memory. */
+class InboundDispatch implements RecordHandler {
+  private readonly stage: RiskStage;
+  private readonly consumer: RingConsumer;
+  constructor(stage: RiskStage, consumer: RingConsumer) {
+    this.stage = stage;
+    this.consumer = consumer;
+  }
+  onRecord(typeId: number, offset: number, length: number): void {
+    this.stage.onRecord(this.consumer.view, this.consumer.bytes, typeId, offset, length);
+  }
+}
+
+export class RiskStage implements Agent {
+  readonly orders: OrderTable;
+  readonly children: ChildTable;
+  /** Net position per account and symbol, in shares: positions[account * symbolCount + symbol]. */
+  readonly positions: Float64Array;
+  private readonly symbolCount: number;
+  private readonly config: RiskConfig;
+  private readonly rings: RiskRings;
+  private readonly clock: Clock;
+  private readonly counters: StageCounters;
+  private readonly fromIngest: InboundDispatch;
+  private readonly fromFix: InboundDispatch;
+  private readonly newOrder = new NewOrderFlyweight();
+  private readonly cancel = new CancelOrderFlyweight();
+  private readonly childEvent = new ChildEventFlyweight();
+  private readonly routeDone = new RouteDoneFlyweight();
+  private readonly report = new ExecReportFlyweight();
+  private readonly routeRequest = new RouteRequestFlyweight();
+  private readonly childCancel = new ChildOrderFlyweight();
+  private eventSeq: number;
+  /** Worst-case bytes one input can need in each outbound ring. */
+  private readonly worstClient: number;
+  private readonly worstSor: number;
+  private readonly worstPersist: number;
+
+  constructor(config: RiskConfig, rings: RiskRings, clock: Clock, counters: StageCounters) {
+    if (!(config.referencePriceTicks.length >= 1)) throw new Error('Condition failed: at least one symbol');
+    this.config = config;
+    this.rings = rings;
+    this.clock = clock;
+    this.counters = counters;
+    this.orders = new OrderTable(config.orderCapacity, config.firstOrderId);
+    this.children = new ChildTable(config.childCapacity, config.childIdBase);
+    this.symbolCount = config.referencePriceTicks.length;
+    this.positions = new Float64Array(config.accounts.length * this.symbolCount);
+    this.fromIngest = new InboundDispatch(this, rings.fromIngest);
+    this.fromFix = new InboundDispatch(this, rings.fromFix);
+    this.eventSeq = 0;
+    this.worstClient = alignRecord(HEADER_LENGTH + EXEC_REPORT_LENGTH) * 2;
+    this.worstSor = alignRecord(HEADER_LENGTH + CHILD_ORDER_LENGTH) * (MAX_CHILDREN_PER_ORDER + 1);
+    this.worstPersist = alignRecord(HEADER_LENGTH + MAX_RECORD_LENGTH) * 3;
+  }
+
+  doWork(): number {
+    const limit = this.batchLimit();
+    if (limit === 0) {
+      this.counters.add(RiskCounter.BACKPRESSURE_STALLS, 1);
+      return 0;
+    }
+    // Venue events first: they free capacity and finish orders.
+    let work = this.rings.fromFix.poll(this.fromFix, limit);
+    work += this.rings.fromIngest.poll(this.fromIngest, this.batchLimit());
+    if (work > 0) this.commitAll();
+    return work;
+  }
+
+  /** How many inputs can be handled with certainty that every output finds room. */
+  private batchLimit(): number {
+    const r = this.rings;
+    let limit = RISK_BATCH;
+    limit = Math.min(limit, Math.floor(r.toIngest.freeBytes() / this.worstClient));
+    limit = Math.min(limit, Math.floor(r.toFixClients.freeBytes() / this.worstClient));
+    limit = Math.min(limit, Math.floor(r.toSor.freeBytes() / this.worstSor));
+    limit = Math.min(limit, Math.floor(r.toPersistence.freeBytes() / this.worstPersist));
+    return limit;
+  }
+
+  private commitAll(): void {
+    const r = this.rings;
+    r.toIngest.commit();
+    r.toFixClients.commit();
+    r.toSor.commit();
+    r.toPersistence.commit();
+  }
+
+  onRecord(view: DataView, bytes: Uint8Array, typeId: number, offset: number, length: number): void {
+    switch (typeId) {
+      case RecordType.NEW_ORDER:
+        this.journalCommand(bytes, typeId, offset, length);
+        this.onNewOrder(this.newOrder.wrap(view, bytes, offset));
+        return;
+      case RecordType.CANCEL_ORDER:
+        this.journalCommand(bytes, typeId, offset, length);
+        this.onCancel(this.cancel.wrap(view, bytes, offset));
+        return;
+      case RecordType.REPLACE_ORDER:
+        this.journalCommand(bytes, typeId, offset, length);
+        this.onReplace(this.cancel.wrap(view, bytes, offset));
+        return;
+      case RecordType.CHILD_EVENT:
+        this.journalCommand(bytes, typeId, offset, length);
+        this.onChildEvent(this.childEvent.wrap(view, bytes, offset));
+        return;
+      case RecordType.ROUTE_DONE:
+        this.journalCommand(bytes, typeId, offset, length);
+        this.onRouteDone(this.routeDone.wrap(view, bytes, offset));
+        return;
+    }
+    this.counters.add(RiskCounter.UNKNOWN_RECORDS, 1);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Client commands
+  // ------------------------------------------------------------------------------------------
+
+  private onNewOrder(cmd: NewOrderFlyweight): void {
+    this.counters.add(RiskCounter.ORDERS_RECEIVED, 1);
+    const accountId = cmd.accountId();
+    const reason = this.checkNewOrder(cmd);
+    if (reason !== Reason.NONE) {
+      if (reason === Reason.DUPLICATE_CL_ORD_ID) {
+        // Idempotent resubmission: answer with the original order as it stands, create nothing.
+        const existing = this.orders.findByClOrdId(accountId, cmd.bytes, cmd.clOrdIdOffset(), cmd.clOrdIdLength());
+        this.counters.add(RiskCounter.DUPLICATES, 1);
+        this.emitReportFor(existing, ExecType.NEW, 0, 0, Reason.DUPLICATE_CL_ORD_ID, 0, cmd.connId(), cmd.requestId(), cmd.source());
+        return;
+      }
+      this.counters.add(RiskCounter.ORDERS_REJECTED, 1);
+      this.emitCommandReject(cmd, reason);
+      return;
+    }
+    const o = this.orders;
+    const slot = o.allocate();
+    if (slot < 0) {
+      this.counters.add(RiskCounter.ORDERS_REJECTED, 1);
+      this.emitCommandReject(cmd, Reason.ORDER_TABLE_FULL);
+      return;
+    }
+    o.accountId[slot] = accountId;
+    o.symbolId[slot] = cmd.symbolId();
+    o.connId[slot] = cmd.connId();
+    o.requestId[slot] = cmd.requestId();
+    o.side[slot] = cmd.side();
+    o.ordType[slot] = cmd.ordType();
+    o.tif[slot] = cmd.tif();
+    o.source[slot] = cmd.source();
+    o.qty[slot] = cmd.qty();
+    o.priceTicks[slot] = cmd.ordType() === OrdType.MARKET ? 0 : cmd.priceTicks();
+    o.recvTimeNs[slot] = cmd.recvTimeNs();
+    o.state[slot] = OrderState.PENDING_NEW;
+    o.setClOrdId(slot, cmd.bytes, cmd.clOrdIdOffset(), cmd.clOrdIdLength());
+    this.apply(slot, OrderEvent.ACCEPT);
+    this.counters.add(RiskCounter.ORDERS_ACCEPTED, 1);
+    this.emitReport(slot, ExecType.NEW, 0, 0, Reason.NONE, 0);
+    this.requestRoute(slot, o.qty[slot]);
+  }
+
+  /** The pre-trade checks of this stage; NONE when the order may go. */
+  private checkNewOrder(cmd: NewOrderFlyweight): number {
+    const accountId = cmd.accountId();
+    const account = accountId < this.config.accounts.length ? this.config.accounts[accountId] : null;
+    if (account === null || account === undefined) return Reason.UNKNOWN_ACCOUNT;
+    if (!account.enabled) return Reason.ACCOUNT_HALTED;
+    const symbolId = cmd.symbolId();
+    if (!(symbolId < this.symbolCount)) return Reason.UNKNOWN_SYMBOL;
+    if (!isSide(cmd.side())) return Reason.INVALID_SIDE;
+    if (!isOrdType(cmd.ordType())) return Reason.INVALID_ORD_TYPE;
+    if (!isTif(cmd.tif())) return Reason.INVALID_TIF;
+    const clLength = cmd.clOrdIdLength();
+    if (clLength < 1 || clLength > CL_ORD_ID_CAPACITY) return Reason.INVALID_CL_ORD_ID;
+    const qty = cmd.qty();
+    if (!(Number.isInteger(qty) && qty >= 1 && qty <= MAX_QTY)) return Reason.INVALID_QTY;
+    const limitOrder = cmd.ordType() === OrdType.LIMIT;
+    const price = cmd.priceTicks();
+    if (limitOrder && !(Number.isInteger(price) && price >= 1 && price <= MAX_PRICE_TICKS)) return Reason.INVALID_PRICE;
+    if (this.orders.findByClOrdId(accountId, cmd.bytes, cmd.clOrdIdOffset(), clLength) >= 0) return Reason.DUPLICATE_CL_ORD_ID;
+    if (qty > account.maxOrderQty) return Reason.MAX_QTY_EXCEEDED;
+    const notionalPrice = limitOrder ? price : this.config.referencePriceTicks[symbolId];
+    if (qty * notionalPrice > account.maxOrderNotionalTicks) return Reason.MAX_NOTIONAL_EXCEEDED;
+    return Reason.NONE;
+  }
+
+  private onCancel(cmd: CancelOrderFlyweight): void {
+    this.counters.add(RiskCounter.CANCELS_RECEIVED, 1);
+    const slot = this.findTarget(cmd);
+    const o = this.orders;
+    if (slot < 0) {
+      this.emitCancelRejectFromCommand(cmd, Reason.UNKNOWN_ORDER);
+      return;
+    }
+    const state = o.state[slot];
+    if (isTerminal(state)) {
+      this.emitCancelReject(slot, cmd, Reason.ORDER_NOT_CANCELABLE);
+      return;
+    }
+    if (state === OrderState.PENDING_CANCEL || state === OrderState.PENDING_REPLACE) {
+      this.emitCancelReject(slot, cmd, Reason.CANCEL_PENDING);
+      return;
+    }
+    // Reports for this order now go to whoever asked for the cancel (same account).
+    o.connId[slot] = cmd.connId();
+    o.requestId[slot] = cmd.requestId();
+    o.source[slot] = cmd.source();
+    this.apply(slot, OrderEvent.CANCEL_REQUEST);
+    if (o.liveChildren[slot] === 0 && o.routing[slot] === 0) {
+      this.apply(slot, OrderEvent.CANCEL_DONE);
+      this.emitReport(slot, ExecType.CANCELED, 0, 0, Reason.NONE, 0);
+      return;
+    }
+    this.emitReport(slot, ExecType.PENDING_CANCEL, 0, 0, Reason.NONE, 0);
+    this.cancelLiveChildren(slot);
+  }
+
+  /**
+   * Cancel/replace of price and/or quantity: the live children are canceled first; when none is
+   * left the new terms apply and the rest is routed again. A new quantity below what is already
+   * filled is refused.
+   */
+  private onReplace(cmd: CancelOrderFlyweight): void {
+    this.counters.add(RiskCounter.REPLACES_RECEIVED, 1);
+    const slot = this.findTarget(cmd);
+    const o = this.orders;
+    if (slot < 0) {
+      this.emitCancelRejectFromCommand(cmd, Reason.UNKNOWN_ORDER);
+      return;
+    }
+    const state = o.state[slot];
+    if (isTerminal(state)) {
+      this.emitCancelReject(slot, cmd, Reason.ORDER_NOT_CANCELABLE);
+      return;
+    }
+    if (state === OrderState.PENDING_CANCEL || state === OrderState.PENDING_REPLACE) {
+      this.emitCancelReject(slot, cmd, Reason.CANCEL_PENDING);
+      return;
+    }
+    const account = this.config.accounts[o.accountId[slot]];
+    const qty = cmd.qty();
+    const price = o.ordType[slot] === OrdType.LIMIT ? cmd.priceTicks() : 0;
+    const clLength = cmd.clOrdIdLength();
+    let reason: number = Reason.NONE;
+    if (!(Number.isInteger(qty) && qty >= 1 && qty <= MAX_QTY)) reason = Reason.INVALID_QTY;
+    else if (qty <= o.cumQty[slot]) reason = Reason.REPLACE_NOT_ALLOWED;
+    else if (o.ordType[slot] === OrdType.LIMIT && !(Number.isInteger(price) && price >= 1 && price <= MAX_PRICE_TICKS)) reason = Reason.INVALID_PRICE;
+    else if (clLength < 1 || clLength > CL_ORD_ID_CAPACITY) reason = Reason.INVALID_CL_ORD_ID;
+    else if (this.orders.findByClOrdId(o.accountId[slot], cmd.bytes, cmd.clOrdIdOffset(), clLength) >= 0) reason = Reason.DUPLICATE_CL_ORD_ID;
+    else if (account !== null && qty > account.maxOrderQty) reason = Reason.MAX_QTY_EXCEEDED;
+    else if (account !== null && o.ordType[slot] === OrdType.LIMIT && qty * price > account.maxOrderNotionalTicks) reason = Reason.MAX_NOTIONAL_EXCEEDED;
+    if (reason !== Reason.NONE) {
+      this.emitCancelReject(slot, cmd, reason);
+      return;
+    }
+    o.connId[slot] = cmd.connId();
+    o.requestId[slot] = cmd.requestId();
+    o.source[slot] = cmd.source();
+    o.replaceQty[slot] = qty;
+    o.replacePriceTicks[slot] = price;
+    const base = slot * CL_ORD_ID_CAPACITY;
+    copyBytes(cmd.bytes, cmd.clOrdIdOffset(), o.replaceClOrdIds, base, clLength);
+    o.replaceClOrdIdLength[slot] = clLength;
+    this.apply(slot, OrderEvent.REPLACE_REQUEST);
+    if (o.liveChildren[slot] === 0 && o.routing[slot] === 0) {
+      this.finishReplace(slot);
+      return;
+    }
+    this.emitReport(slot, ExecType.PENDING_REPLACE, 0, 0, Reason.NONE, 0);
+    this.cancelLiveChildren(slot);
+  }
+
+  private finishReplace(slot: number): void {
+    const o = this.orders;
+    o.qty[slot] = o.replaceQty[slot];
+    o.priceTicks[slot] = o.replacePriceTicks[slot];
+    o.setClOrdId(slot, o.replaceClOrdIds, slot * CL_ORD_ID_CAPACITY, o.replaceClOrdIdLength[slot]);
+    o.replaceClOrdIdLength[slot] = 0;
+    this.apply(slot, OrderEvent.REPLACE_DONE);
+    this.emitReport(slot, ExecType.REPLACED, 0, 0, Reason.NONE, 0);
+    const leaves = o.qty[slot] - o.cumQty[slot];
+    if (leaves > 0) this.requestRoute(slot, leaves);
+  }
+
+  /** The order a cancel or replace names: by engine id, else by OrigClOrdID; same account only. */
+  private findTarget(cmd: CancelOrderFlyweight): number {
+    const o = this.orders;
+    const orderId = cmd.orderId();
+    const slot = orderId > 0
+      ? o.slotOf(orderId)
+      : o.findByClOrdId(cmd.accountId(), cmd.bytes, cmd.origClOrdIdOffset(), cmd.origClOrdIdLength());
+    if (slot < 0 || o.accountId[slot] !== cmd.accountId()) return -1;
+    return slot;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Venue events
+  // ------------------------------------------------------------------------------------------
+
+  private onRouteDone(done: RouteDoneFlyweight): void {
+    const slot = this.orders.slotOf(done.orderId());
+    if (slot < 0) {
+      this.counters.add(RiskCounter.UNKNOWN_RECORDS, 1);
+      return;
+    }
+    const o = this.orders;
+    o.routing[slot] = 0;
+    if (done.childCount() === 0 && done.reason() !== Reason.NONE) o.lastReason[slot] = done.reason();
+    this.settleIfIdle(slot);
+  }
+
+  private onChildEvent(ev: ChildEventFlyweight): void {
+    const kind = ev.kind();
+    if (kind === ChildEventKind.SENT) {
+      this.onChildSent(ev);
+      return;
+    }
+    const cs = this.children.slotOf(ev.childId());
+    if (cs < 0) {
+      // A child refused before it was ever sent (venue down): its parent learns at ROUTE_DONE.
+      if (kind === ChildEventKind.REJECTED) {
+        const slot = this.orders.slotOf(ev.orderId());
+        if (slot >= 0) this.orders.lastReason[slot] = ev.reason();
+        return;
+      }
+      this.counters.add(RiskCounter.UNKNOWN_RECORDS, 1);
+      return;
+    }
+    const slot = this.orders.slotOf(this.children.orderId[cs]);
+    if (slot < 0) {
+      this.counters.add(RiskCounter.UNKNOWN_RECORDS, 1);
+      return;
+    }
+    switch (kind) {
+      case ChildEventKind.ACKED:
+        return;
+      case ChildEventKind.FILL:
+        this.onFill(slot, cs, ev);
+        return;
+      case ChildEventKind.CANCELED:
+      case ChildEventKind.REJECTED:
+      case ChildEventKind.EXPIRED:
+        this.childDone(slot, cs, ev.reason() !== Reason.NONE ? ev.reason() : Reason.VENUE_CANCELED);
+        return;
+      case ChildEventKind.CANCEL_REJECTED:
+        // The child is still live (or its fill is on the way); the parent's cancel waits for it.
+        this.counters.add(RiskCounter.CHILD_CANCEL_REJECTS, 1);
+        return;
+    }
+    this.counters.add(RiskCounter.UNKNOWN_RECORDS, 1);
+  }
+
+  private onChildSent(ev: ChildEventFlyweight): void {
+    const slot = this.orders.slotOf(ev.orderId());
+    if (slot < 0) {
+      this.counters.add(RiskCounter.UNKNOWN_RECORDS, 1);
+      return;
+    }
+    const o = this.orders;
+    const c = this.children;
+    const cs = c.add(ev.childId(), ev.orderId(), ev.venueId(), ev.qty(), ev.priceTicks(), o.firstChild[slot]);
+    if (cs < 0) throw new Error('Invariant: a child slot is free for a new child (table sized for live children)');
+    o.firstChild[slot] = ev.childId();
+    o.liveChildren[slot]++;
+    o.venueOpenQty[slot] += ev.qty();
+    this.apply(slot, OrderEvent.ROUTE);
+    const state = o.state[slot];
+    // The client asked to cancel or replace while this child was being decided: cancel it now.
+    if (state === OrderState.PENDING_CANCEL || state === OrderState.PENDING_REPLACE) this.sendChildCancel(slot, cs);
+  }
+
+  private onFill(slot: number, cs: number, ev: ChildEventFlyweight): void {
+    const o = this.orders;
+    const c = this.children;
+    const lastQty = ev.lastQty();
+    const lastPx = ev.lastPxTicks();
+    if (!(lastQty > 0 && c.cumQty[cs] + lastQty <= c.qty[cs])) {
+      // A venue reporting more than the child's quantity is a venue error: counted, not applied.
+      this.counters.add(RiskCounter.OVERFILLS, 1);
+      return;
+    }
+    c.cumQty[cs] += lastQty;
+    o.cumQty[slot] += lastQty;
+    o.cumNotional[slot] += lastQty * lastPx;
+    o.venueOpenQty[slot] -= lastQty;
+    const signed = o.side[slot] === Side.BUY ? lastQty : -lastQty;
+    this.positions[o.accountId[slot] * this.symbolCount + o.symbolId[slot]] += signed;
+    this.counters.add(RiskCounter.FILLS, 1);
+    const complete = o.cumQty[slot] >= o.qty[slot];
+    this.apply(slot, complete ? OrderEvent.FILL : OrderEvent.PARTIAL_FILL);
+    this.emitReport(slot, complete ? ExecType.FILL : ExecType.PARTIAL_FILL, lastQty, lastPx, Reason.NONE, c.venueId[cs]);
+    if (c.cumQty[cs] >= c.qty[cs]) this.childDone(slot, cs, Reason.NONE);
+  }
+
+  /** A child is no longer live at its venue (filled, canceled, rejected or expired). */
+  private childDone(slot: number, cs: number, reason: number): void {
+    const o = this.orders;
+    const c = this.children;
+    if (c.live[cs] === 0) return;
+    c.live[cs] = 0;
+    o.liveChildren[slot]--;
+    o.venueOpenQty[slot] -= c.qty[cs] - c.cumQty[cs];
+    if (reason !== Reason.NONE) o.lastReason[slot] = reason;
+    this.settleIfIdle(slot);
+  }
+
+  /**
+   * Once an order has no live child and no route in flight, decide what it becomes: canceled
+   * (requested, or nothing left working), replaced, or left as it is when it is complete.
+   */
+  private settleIfIdle(slot: number): void {
+    const o = this.orders;
+    if (o.liveChildren[slot] !== 0 || o.routing[slot] !== 0) return;
+    const state = o.state[slot];
+    if (isTerminal(state)) return;
+    if (state === OrderState.PENDING_CANCEL) {
+      this.apply(slot, OrderEvent.CANCEL_DONE);
+      this.emitReport(slot, ExecType.CANCELED, 0, 0, Reason.NONE, 0);
+      return;
+    }
+    if (state === OrderState.PENDING_REPLACE) {
+      this.finishReplace(slot);
+      return;
+    }
+    // Nothing is working for this order any more: the rest is done for the day (no venue, IOC
+    // or FOK remainder, venue cancel or reject). Re-routing the rest belongs to the SOR issue.
+    this.apply(slot, OrderEvent.DONE_FOR_DAY);
+    this.emitReport(slot, ExecType.CANCELED, 0, 0, o.lastReason[slot] !== 0 ? o.lastReason[slot] : Reason.VENUE_CANCELED, 0);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Outputs
+  // ------------------------------------------------------------------------------------------
+
+  private apply(slot: number, event: number): void {
+    const o = this.orders;
+    const next = transition(o.state[slot], event, o.cumQty[slot] > 0);
+    if (next === ILLEGAL) {
+      this.counters.add(RiskCounter.ILLEGAL_TRANSITIONS, 1);
+      throw new Error(`Invariant: order ${o.orderId[slot]} event ${event} is legal in state ${o.state[slot]}`);
+    }
+    o.state[slot] = next;
+  }
+
+  private requestRoute(slot: number, qty: number): void {
+    const o = this.orders;
+    const at = this.rings.toSor.tryClaim(RecordType.ROUTE_REQUEST, ROUTE_REQUEST_LENGTH);
+    if (at === FULL) throw new Error('Invariant: room checked before the batch');
+    this.routeRequest
+      .wrap(this.rings.toSor.view, this.rings.toSor.bytes, at)
+      .setOrderId(o.orderId[slot])
+      .setRecvTimeNs(o.recvTimeNs[slot])
+      .setQty(qty)
+      .setPriceTicks(o.priceTicks[slot])
+      .setAccountId(o.accountId[slot])
+      .setSymbolId(o.symbolId[slot])
+      .setSide(o.side[slot])
+      .setOrdType(o.ordType[slot])
+      .setTif(o.tif[slot]);
+    o.routing[slot] = 1;
+  }
+
+  private cancelLiveChildren(slot: number): void {
+    const c = this.children;
+    let childId = this.orders.firstChild[slot];
+    for (let n = 0; childId !== 0 && n < this.children.capacity; n++) {
+      const cs = c.slotOf(childId);
+      if (cs < 0) break; // older children were evicted after they ended
+      if (c.live[cs] === 1 && c.cancelSent[cs] === 0) this.sendChildCancel(slot, cs);
+      childId = c.nextSibling[cs];
+    }
+  }
+
+  private sendChildCancel(slot: number, cs: number): void {
+    const c = this.children;
+    const o = this.orders;
+    const at = this.rings.toSor.tryClaim(RecordType.CHILD_CANCEL, CHILD_ORDER_LENGTH);
+    if (at === FULL) throw new Error('Invariant: room checked before the batch');
+    this.childCancel
+      .wrap(this.rings.toSor.view, this.rings.toSor.bytes, at)
+      .setChildId(c.childId[cs])
+      .setOrderId(c.orderId[cs])
+      .setQty(c.qty[cs])
+      .setPriceTicks(c.priceTicks[cs])
+      .setRecvTimeNs(o.recvTimeNs[slot])
+      .setDecisionTimeNs(this.clock.nowNs())
+      .setVenueId(c.venueId[cs])
+      .setSymbolId(o.symbolId[slot])
+      .setAccountId(o.accountId[slot])
+      .setSide(o.side[slot])
+      .setOrdType(o.ordType[slot])
+      .setTif(o.tif[slot]);
+    c.cancelSent[cs] = 1;
+  }
+
+  private clientRing(source: number): RingProducer {
+    return source === Source.FIX ? this.rings.toFixClients : this.rings.toIngest;
+  }
+
+  /** Writes a report for the order in slot to its client's edge and to persistence. */
+  private emitReport(slot: number, execType: number, lastQty: number, lastPx: number, reason: number, venueId: number): void {
+    const o = this.orders;
+    this.emitReportFor(slot, execType, lastQty, lastPx, reason, venueId, o.connId[slot], o.requestId[slot], o.source[slot]);
+  }
+
+  private emitReportFor(
+    slot: number, execType: number, lastQty: number, lastPx: number, reason: number, venueId: number,
+    connId: number, requestId: number, source: number,
+  ): void {
+    const o = this.orders;
+    const ring = this.clientRing(source);
+    const at = ring.tryClaim(RecordType.EXEC_REPORT, EXEC_REPORT_LENGTH);
+    if (at === FULL) throw new Error('Invariant: room checked before the batch');
+    const r = this.report.wrap(ring.view, ring.bytes, at);
+    const state = o.state[slot];
+    r.setEventSeq(++this.eventSeq)
+      .setOrderId(o.orderId[slot])
+      .setTimeNs(this.clock.nowNs())
+      .setRecvTimeNs(o.recvTimeNs[slot])
+      .setQty(o.qty[slot])
+      .setPriceTicks(o.priceTicks[slot])
+      .setLastQty(lastQty)
+      .setLastPxTicks(lastPx)
+      .setCumQty(o.cumQty[slot])
+      .setLeavesQty(isTerminal(state) ? 0 : o.qty[slot] - o.cumQty[slot])
+      .setCumNotionalTicks(o.cumNotional[slot])
+      .setConnId(connId)
+      .setAccountId(o.accountId[slot])
+      .setSymbolId(o.symbolId[slot])
+      .setRequestId(requestId)
+      .setReason(reason)
+      .setVenueId(venueId)
+      .setExecType(execType)
+      .setState(state)
+      .setSide(o.side[slot])
+      .setOrdType(o.ordType[slot])
+      .setTif(o.tif[slot])
+      .setSource(source);
+    r.setClOrdId(o.clOrdIds, slot * CL_ORD_ID_CAPACITY, slot * CL_ORD_ID_CAPACITY + o.clOrdIdLength[slot]);
+    r.setOrigClOrdId(o.clOrdIds, 0, 0);
+    this.journalReport(ring, at);
+  }
+
+  /** A refused new order that never got a slot: the report is built from the command. */
+  private emitCommandReject(cmd: NewOrderFlyweight, reason: number): void {
+    const ring = this.clientRing(cmd.source());
+    const at = ring.tryClaim(RecordType.EXEC_REPORT, EXEC_REPORT_LENGTH);
+    if (at === FULL) throw new Error('Invariant: room checked before the batch');
+    const r = this.report.wrap(ring.view, ring.bytes, at);
+    r.setEventSeq(++this.eventSeq)
+      .setOrderId(0)
+      .setTimeNs(this.clock.nowNs())
+      .setRecvTimeNs(cmd.recvTimeNs())
+      .setQty(cmd.qty())
+      .setPriceTicks(cmd.priceTicks())
+      .setLastQty(0)
+      .setLastPxTicks(0)
+      .setCumQty(0)
+      .setLeavesQty(0)
+      .setCumNotionalTicks(0)
+      .setConnId(cmd.connId())
+      .setAccountId(cmd.accountId())
+      .setSymbolId(cmd.symbolId())
+      .setRequestId(cmd.requestId())
+      .setReason(reason)
+      .setVenueId(0)
+      .setExecType(ExecType.REJECTED)
+      .setState(OrderState.REJECTED)
+      .setSide(cmd.side())
+      .setOrdType(cmd.ordType())
+      .setTif(cmd.tif())
+      .setSource(cmd.source());
+    const clOffset = cmd.clOrdIdOffset();
+    r.setClOrdId(cmd.bytes, clOffset, clOffset + Math.min(cmd.clOrdIdLength(), CL_ORD_ID_CAPACITY));
+    r.setOrigClOrdId(cmd.bytes, 0, 0);
+    this.journalReport(ring, at);
+  }
+
+  /** A refused cancel or replace of a known order (OrderCancelReject). */
+  private emitCancelReject(slot: number, cmd: CancelOrderFlyweight, reason: number): void {
+    const o = this.orders;
+    this.emitReportFor(slot, ExecType.CANCEL_REJECT, 0, 0, reason, 0, cmd.connId(), cmd.requestId(), cmd.source());
+    // The reject names the cancel's own ClOrdID and the order's as OrigClOrdID.
+    const ring = this.clientRing(cmd.source());
+    const r = this.report;
+    const clOffset = cmd.clOrdIdOffset();
+    r.setClOrdId(cmd.bytes, clOffset, clOffset + Math.min(cmd.clOrdIdLength(), CL_ORD_ID_CAPACITY));
+    r.setOrigClOrdId(o.clOrdIds, slot * CL_ORD_ID_CAPACITY, slot * CL_ORD_ID_CAPACITY + o.clOrdIdLength[slot]);
+    this.rewriteJournaledReport(ring);
+  }
+
+  /** A cancel or replace naming no order of this account. */
+  private emitCancelRejectFromCommand(cmd: CancelOrderFlyweight, reason: number): void {
+    const ring = this.clientRing(cmd.source());
+    const at = ring.tryClaim(RecordType.EXEC_REPORT, EXEC_REPORT_LENGTH);
+    if (at === FULL) throw new Error('Invariant: room checked before the batch');
+    const r = this.report.wrap(ring.view, ring.bytes, at);
+    r.setEventSeq(++this.eventSeq)
+      .setOrderId(cmd.orderId())
+      .setTimeNs(this.clock.nowNs())
+      .setRecvTimeNs(cmd.recvTimeNs())
+      .setQty(0)
+      .setPriceTicks(0)
+      .setLastQty(0)
+      .setLastPxTicks(0)
+      .setCumQty(0)
+      .setLeavesQty(0)
+      .setCumNotionalTicks(0)
+      .setConnId(cmd.connId())
+      .setAccountId(cmd.accountId())
+      .setSymbolId(0)
+      .setRequestId(cmd.requestId())
+      .setReason(reason)
+      .setVenueId(0)
+      .setExecType(ExecType.CANCEL_REJECT)
+      .setState(OrderState.REJECTED)
+      .setSide(0)
+      .setOrdType(0)
+      .setTif(0)
+      .setSource(cmd.source());
+    const clOffset = cmd.clOrdIdOffset();
+    const origOffset = cmd.origClOrdIdOffset();
+    r.setClOrdId(cmd.bytes, clOffset, clOffset + Math.min(cmd.clOrdIdLength(), CL_ORD_ID_CAPACITY));
+    r.setOrigClOrdId(cmd.bytes, origOffset, origOffset + Math.min(cmd.origClOrdIdLength(), CL_ORD_ID_CAPACITY));
+    this.journalReport(ring, at);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Journal feed: every command taken and every report made goes to persistence, in order.
+  // ------------------------------------------------------------------------------------------
+
+  private lastJournaledAt = -1;
+
+  private journalCommand(src: Uint8Array, typeId: number, offset: number, length: number): void {
+    const p = this.rings.toPersistence;
+    const at = p.tryClaim(typeId, length);
+    if (at === FULL) throw new Error('Invariant: room checked before the batch');
+    copyBytes(src, offset, p.bytes, at, length);
+  }
+
+  private journalReport(ring: RingProducer, at: number): void {
+    const p = this.rings.toPersistence;
+    const to = p.tryClaim(RecordType.EXEC_REPORT, EXEC_REPORT_LENGTH);
+    if (to === FULL) throw new Error('Invariant: room checked before the batch');
+    copyBytes(ring.bytes, at, p.bytes, to, EXEC_REPORT_LENGTH);
+    this.lastJournaledAt = to;
+  }
+
+  /** After a report was amended in place, refresh its journal copy. */
+  private rewriteJournaledReport(ring: RingProducer): void {
+    if (this.lastJournaledAt < 0) throw new Error('Invariant: a report was journaled');
+    copyBytes(ring.bytes, this.report.offset, this.rings.toPersistence.bytes, this.lastJournaledAt, EXEC_REPORT_LENGTH);
+  }
+}

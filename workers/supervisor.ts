@@ -1,0 +1,202 @@
+/**
+ * The supervisor, on the main thread: creates the rings (workers/topology.ts), starts one worker
+ * per stage, watches them, and shuts the engine down cleanly.
+ *
+ * Start order is consumers before producers (persistence, risk, sor, fix, ingest), so no ring
+ * fills before its reader runs; intake opens (engine state RUNNING) only when every stage is
+ * ready.
+ *
+ * Safety: a worker that throws, exits, or stops beating (its heartbeat counter is older than
+ * watchdogMs) puts the engine in HALTED: ingest refuses every new command with ENGINE_HALTED,
+ * health turns 503, and the reason is logged. A wrong order state is worse than a stopped engine,
+ * so nothing restarts a stage behind the operator's back.
+ *
+ * Clean stop: intake closes (STOPPING), the rings drain to empty, the blocking stages are told
+ * to leave their loops, the fix stage logs its sessions out, and persistence flushes and fsyncs
+ * the journal last.
+ */
+
+import { Worker } from 'node:worker_threads';
+import { CommonCounter, StageCounters } from '../engine/counters.ts';
+import { Doorbell } from '../engine/doorbell.ts';
+import type { EngineConfig } from './config.ts';
+import { EngineState } from './ingest/ingest-stage.ts';
+import { Control, STAGES, createTopology, ringDepths, type StageName, type TopologyMemory } from './topology.ts';
+import type { WorkerData, WorkerReport } from './worker-data.ts';
+
+const ENTRY: Record<StageName, URL> = {
+  persistence: new URL('./persistence-thread.ts', import.meta.url),
+  risk: new URL('./risk-thread.ts', import.meta.url),
+  sor: new URL('./sor-thread.ts', import.meta.url),
+  fix: new URL('./fix-thread.ts', import.meta.url),
+  ingest: new URL('./ingest-thread.ts', import.meta.url),
+};
+const START_ORDER: StageName[] = ['persistence', 'risk', 'sor', 'fix', 'ingest'];
+const READY_TIMEOUT_MS = 20_000;
+const DRAIN_TIMEOUT_MS = 5_000;
+
+export type Logger = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+export const jsonLogger: Logger = (level, msg, fields) => {
+  process.stdout.write(JSON.stringify({ t: new Date().toISOString(), level, msg, ...fields }) + '\n');
+};
+
+export interface EngineInfo {
+  httpPort: number;
+  journal: string;
+  fix: Record<string, unknown>;
+}
+
+export class Engine {
+  readonly config: EngineConfig;
+  readonly memory: TopologyMemory;
+  private readonly log: Logger;
+  private readonly workers = new Map<StageName, Worker>();
+  private readonly ready = new Map<StageName, Record<string, unknown>>();
+  private readonly control: Int32Array;
+  private readonly counters: Map<StageName, StageCounters>;
+  private watchdog: NodeJS.Timeout | null = null;
+  private stopping = false;
+  /** Why the engine halted, or null. */
+  haltReason: string | null = null;
+
+  constructor(config: EngineConfig, log: Logger = jsonLogger) {
+    this.config = config;
+    this.log = log;
+    this.memory = createTopology(config.ringBytes);
+    this.control = new Int32Array(this.memory.control);
+    this.counters = new Map(STAGES.map((s) => [s, new StageCounters(this.memory.counters[s])]));
+  }
+
+  state(): number {
+    return Atomics.load(this.control, Control.ENGINE_STATE);
+  }
+
+  async start(): Promise<EngineInfo> {
+    Atomics.store(this.control, Control.ENGINE_STATE, EngineState.STARTING);
+    const data: WorkerData = {
+      memory: this.memory,
+      config: this.config,
+      engineEpochMs: performance.timeOrigin,
+      childIdBase: Date.now() * 1000,
+    };
+    for (const stage of START_ORDER) {
+      await this.startWorker(stage, data);
+    }
+    Atomics.store(this.control, Control.ENGINE_STATE, EngineState.RUNNING);
+    this.watchdog = setInterval(() => this.checkHeartbeats(), Math.max(50, Math.floor(this.config.watchdogMs / 4)));
+    this.watchdog.unref();
+    const info: EngineInfo = {
+      httpPort: this.ready.get('ingest')?.port as number,
+      journal: this.ready.get('persistence')?.journal as string,
+      fix: this.ready.get('fix') ?? {},
+    };
+    this.log('info', 'engine running', { ...info });
+    return info;
+  }
+
+  private startWorker(stage: StageName, data: WorkerData): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(ENTRY[stage], { workerData: data, name: stage });
+      this.workers.set(stage, worker);
+      const timer = setTimeout(() => reject(new Error(`engine: stage ${stage} not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+      worker.on('message', (msg: WorkerReport) => {
+        if (msg.type === 'ready' && msg.stage === stage) {
+          clearTimeout(timer);
+          this.ready.set(stage, msg.detail ?? {});
+          resolve();
+        } else if (msg.type === 'log') {
+          this.log(msg.level, msg.msg, { stage: msg.stage });
+        }
+      });
+      worker.on('error', (err) => {
+        clearTimeout(timer);
+        this.halt(`stage ${stage} failed: ${err.stack ?? err.message}`);
+        reject(err);
+      });
+      worker.on('exit', (code) => {
+        this.workers.delete(stage);
+        if (!this.stopping) this.halt(`stage ${stage} exited unexpectedly with code ${code}`);
+      });
+    });
+  }
+
+  /** Puts the engine in the safe state: intake refused, reason logged. Idempotent. */
+  halt(reason: string): void {
+    if (this.haltReason !== null || this.stopping) return;
+    this.haltReason = reason;
+    Atomics.store(this.control, Control.ENGINE_STATE, EngineState.HALTED);
+    this.log('error', 'engine halted: new orders are refused until an operator restarts it', { reason });
+  }
+
+  private checkHeartbeats(): void {
+    if (this.state() !== EngineState.RUNNING) return;
+    const nowMs = performance.now();
+    for (const [stage, c] of this.counters) {
+      const beat = c.get(CommonCounter.HEARTBEAT_MS);
+      if (beat > 0 && nowMs - beat > this.config.watchdogMs) {
+        this.halt(`stage ${stage} has not run a duty cycle for ${Math.round(nowMs - beat)} ms`);
+        return;
+      }
+    }
+  }
+
+  counterValues(stage: StageName): Float64Array {
+    return this.counters.get(stage)!.values;
+  }
+
+  /** Clean stop: close intake, drain the rings, stop the stages, flush the journal last. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.watchdog !== null) clearInterval(this.watchdog);
+    Atomics.store(this.control, Control.ENGINE_STATE, EngineState.STOPPING);
+    await this.tell('ingest', 1000);
+    const drained = await this.drain();
+    if (!drained) this.log('warn', 'rings not empty at stop', { depths: ringDepths(this.memory) });
+    // Blocking stages leave their loops at the next duty cycle; wake them if parked.
+    Atomics.store(this.control, Control.STOP, 1);
+    for (const stage of ['risk', 'sor'] as const) {
+      const bell = new Doorbell(this.memory.doorbells[stage]);
+      Atomics.add(bell.words, 32, 1);
+      Atomics.notify(bell.words, 32);
+    }
+    await this.tell('fix', 3000);
+    await this.tell('persistence', 5000);
+    await Promise.all([...this.workers.values()].map((w) => w.terminate()));
+    this.workers.clear();
+    this.log('info', 'engine stopped');
+  }
+
+  private async drain(): Promise<boolean> {
+    const until = performance.now() + DRAIN_TIMEOUT_MS;
+    while (performance.now() < until) {
+      if (this.haltReason !== null) return false;
+      const depths = ringDepths(this.memory);
+      if (Object.values(depths).every((d) => d === 0)) return true;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return false;
+  }
+
+  /** Sends 'stop' to a stage and waits for its 'stopped' (or the timeout). */
+  private tell(stage: StageName, timeoutMs: number): Promise<void> {
+    const worker = this.workers.get(stage);
+    if (worker === undefined) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.log('warn', `stage ${stage} did not confirm stop within ${timeoutMs} ms`);
+        resolve();
+      }, timeoutMs);
+      const onMessage = (msg: WorkerReport) => {
+        if (msg.type === 'stopped') {
+          clearTimeout(timer);
+          worker.off('message', onMessage);
+          resolve();
+        }
+      };
+      worker.on('message', onMessage);
+      worker.postMessage({ type: 'stop' });
+    });
+  }
+}

@@ -1,0 +1,18 @@
+/** What the supervisor hands every worker thread (structured-cloned; SharedArrayBuffers shared). */
+import type { EngineConfig } from './config.ts';
+import type { TopologyMemory } from './topology.ts';
+
+export interface WorkerData {
+  memory: TopologyMemory;
+  config: EngineConfig;
+  /** The supervisor's performance.timeOrigin: the engine clock's epoch. */
+  engineEpochMs: number;
+  /** Child ids are issued above this base (unique across restarts: boot time in ms * 1000). */
+  childIdBase: number;
+}
+
+/** Messages from a worker to the supervisor. */
+export type WorkerReport =
+  | { type: 'ready'; stage: string; detail?: Record<string, unknown> }
+  | { type: 'stopped'; stage: string }
+  | { type: 'log'; stage: string; level: 'info' | 'warn' | 'error'; msg: string };
