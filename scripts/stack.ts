@@ -1,0 +1,126 @@
+/**
+ * Starts the whole stack: one venue simulator process per configured venue (sim/venue.ts, a
+ * FIX 4.4 acceptor with its own order book), then the engine in this process. Used by the demo
+ * (`npm start`) and by the end-to-end tests, which ask for port 0 everywhere so runs never clash.
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { EngineConfig } from '../workers/config.ts';
+import { Engine, jsonLogger, type EngineInfo, type Logger } from '../workers/supervisor.ts';
+
+const VENUE_ENTRY = fileURLToPath(new URL('../sim/venue.ts', import.meta.url));
+const VENUE_START_TIMEOUT_MS = 15_000;
+
+export interface VenueProcess {
+  name: string;
+  port: number;
+  child: ChildProcess;
+}
+
+export interface Stack {
+  engine: Engine;
+  info: EngineInfo;
+  venues: VenueProcess[];
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Ask each venue for a free port instead of its configured one (tests). */
+  ephemeralVenuePorts: boolean;
+  /** Seed of venue i is seed + i: a run can be replayed. */
+  seed: number;
+  /** Added latency of every venue's execution reports, in ms. */
+  venueLatencyMs: number;
+  log: Logger;
+}
+
+/** Starts one venue simulator and resolves once it prints its listening line. */
+export function startVenue(args: string[], name: string): Promise<VenueProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [VENUE_ENTRY, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`venue ${name} did not start within ${VENUE_START_TIMEOUT_MS} ms: ${err}`));
+    }, VENUE_START_TIMEOUT_MS);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const m = /listening on [^\s:]+:(\d+)/.exec(out);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve({ name, port: Number(m[1]), child });
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      err += chunk.toString('utf8');
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`venue ${name} exited with code ${code}: ${err}`));
+    });
+  });
+}
+
+function stopVenue(v: VenueProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (v.child.exitCode !== null) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => v.child.kill('SIGKILL'), 3000);
+    v.child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    v.child.kill('SIGTERM');
+  });
+}
+
+export async function startStack(config: EngineConfig, options: Partial<StackOptions> = {}): Promise<Stack> {
+  const opts: StackOptions = { ephemeralVenuePorts: false, seed: 1, venueLatencyMs: 0, log: jsonLogger, ...options };
+  const symbols = config.symbols.map((s) => `${s.name}:${s.referencePrice}`).join(',');
+  const venues: VenueProcess[] = [];
+  try {
+    for (const [i, v] of config.venues.entries()) {
+      const args = [
+        '--port', String(opts.ephemeralVenuePorts ? 0 : v.port),
+        '--host', v.host,
+        '--name', v.name,
+        '--comp-id', v.targetCompId,
+        '--clients', v.senderCompId,
+        '--seed', String(opts.seed + i),
+        '--fee-bps', v.feeBps,
+        '--latency-ms', String(opts.venueLatencyMs),
+        '--symbols', symbols,
+      ];
+      venues.push(await startVenue(args, v.name));
+    }
+  } catch (err) {
+    await Promise.all(venues.map(stopVenue));
+    throw err;
+  }
+  const wired: EngineConfig = {
+    ...config,
+    venues: config.venues.map((v, i) => ({ ...v, port: venues[i].port })),
+  };
+  const engine = new Engine(wired, opts.log);
+  let info: EngineInfo;
+  try {
+    info = await engine.start();
+  } catch (err) {
+    await engine.stop();
+    await Promise.all(venues.map(stopVenue));
+    throw err;
+  }
+  return {
+    engine,
+    info,
+    venues,
+    async stop() {
+      await engine.stop();
+      await Promise.all(venues.map(stopVenue));
+    },
+  };
+}
