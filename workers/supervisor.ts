@@ -141,6 +141,11 @@ export class Engine {
     }
   }
 
+  /** The thread running a stage (diagnostics, and fault-injection tests). */
+  stageWorker(stage: StageName): Worker | undefined {
+    return this.workers.get(stage);
+  }
+
   counterValues(stage: StageName): Float64Array {
     return this.counters.get(stage)!.values;
   }
