@@ -6,8 +6,14 @@
  * NUMERIC(18,6) columns, so Postgres stores exactly what the engine computed. A plain number is
  * exact up to 2^53, so prices up to about 9,007,199,254 currency units are exact.
  *
- * Quantities are integer lots (shares) in plain numbers; MAX_QTY bounds them so that
- * notional = qty * priceTicks stays below 2^53 for every accepted order (checked at the edge).
+ * Quantities are integer lots (shares) in plain numbers, at most MAX_QTY.
+ *
+ * MAX_QTY * MAX_PRICE_TICKS is far above 2^53, so not every (qty, price) pair has an exact
+ * notional: exactness is enforced per order instead. Risk refuses any order whose notional
+ * qty * priceTicks exceeds the account's limit, and config caps every limit at
+ * MAX_NOTIONAL_TICKS = 2^53 - 1; a product of two exact integers rounds monotonically, so an
+ * inexact product is always above the limit and refused. Every accepted notional, and every
+ * cumulative fill notional (bounded by it), is therefore an exact integer.
  *
  * Money (notional, P&L) is in ticks too: qty * priceTicks, the same scale as price.
  * Never floats for money: decimals are parsed digit by digit, never through parseFloat.
@@ -17,13 +23,14 @@ export const PRICE_SCALE = 1_000_000;
 export const PRICE_DECIMALS = 6;
 /** Largest price accepted anywhere: 10^7 currency units, so qty * price stays exact. */
 export const MAX_PRICE_TICKS = 10_000_000 * PRICE_SCALE;
-/** Largest quantity accepted anywhere; with MAX_PRICE_TICKS the notional is < 2^53 / 1e0. */
+/** Largest quantity accepted anywhere. */
 export const MAX_QTY = 100_000_000;
-/** Largest notional in ticks (qty * priceTicks) that stays an exact integer. */
+/** Largest notional in ticks (qty * priceTicks) of an accepted order: the exact-integer bound. */
 export const MAX_NOTIONAL_TICKS = Number.MAX_SAFE_INTEGER;
 
-// The largest possible product must stay exact: checked once at module load.
-if (MAX_PRICE_TICKS * 1 > Number.MAX_SAFE_INTEGER) throw new Error('Invariant: MAX_PRICE_TICKS exact');
+// Each bound on its own must be exact: checked once at module load.
+if (!Number.isSafeInteger(MAX_PRICE_TICKS)) throw new Error('Invariant: MAX_PRICE_TICKS exact');
+if (!Number.isSafeInteger(MAX_QTY)) throw new Error('Invariant: MAX_QTY exact');
 if (10 ** PRICE_DECIMALS !== PRICE_SCALE) throw new Error('Invariant: PRICE_SCALE = 10^PRICE_DECIMALS');
 
 /** Returned by the parsers when the text is not a valid, in-range decimal. */

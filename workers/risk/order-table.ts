@@ -90,9 +90,10 @@ export class OrderTable {
     this.replaceClOrdIdLength = new Uint8Array(capacity);
     this.replaceClOrdIds = new Uint8Array(capacity * CL_ORD_ID_CAPACITY);
     this.nextOrderId = firstOrderId;
-    // Index load factor <= 0.5: twice the table, rounded up to a power of two.
+    // Index load factor <= 0.5: each order holds at most two entries (its ClOrdID and a pending
+    // replace's), so four per slot, rounded up to a power of two.
     let indexSize = 1;
-    while (indexSize < capacity * 2) indexSize <<= 1;
+    while (indexSize < capacity * 4) indexSize <<= 1;
     this.indexMask = indexSize - 1;
     this.indexSlots = new Int32Array(indexSize);
     this.indexHashes = new Uint32Array(indexSize);
@@ -119,7 +120,8 @@ export class OrderTable {
     const slot = (orderId - 1) % this.capacity;
     if (this.orderId[slot] !== 0) {
       if (!isTerminal(this.state[slot])) return -1;
-      this.unindex(slot);
+      this.unindex(slot, false);
+      this.unindex(slot, true);
     }
     this.nextOrderId = orderId + 1;
     this.orderId[slot] = orderId;
@@ -140,14 +142,30 @@ export class OrderTable {
   /** Sets the slot's ClOrdID from src and indexes it under its account. */
   setClOrdId(slot: number, src: Uint8Array, start: number, length: number): void {
     if (!(length >= 1 && length <= CL_ORD_ID_CAPACITY)) throw new Error('Condition failed: ClOrdID length');
-    if (this.clOrdIdLength[slot] !== 0) this.unindex(slot);
+    if (this.clOrdIdLength[slot] !== 0) this.unindex(slot, false);
     const base = slot * CL_ORD_ID_CAPACITY;
     for (let i = 0; i < length; i++) this.clOrdIds[base + i] = src[start + i];
     this.clOrdIdLength[slot] = length;
-    this.index(slot);
+    this.index(slot, false);
   }
 
-  /** The slot of the live-or-kept order with this ClOrdID in this account, or -1. */
+  /**
+   * Reserves the ClOrdID of a pending replace (already in replaceClOrdIds) in the index, so no
+   * other order of the account can take it before the replace completes or is refused.
+   */
+  reserveReplaceClOrdId(slot: number): void {
+    this.index(slot, true);
+  }
+
+  /** Drops the reservation made by reserveReplaceClOrdId (replace done or refused). */
+  releaseReplaceClOrdId(slot: number): void {
+    this.unindex(slot, true);
+  }
+
+  /**
+   * The slot of the order holding this ClOrdID in this account (as its current id, or reserved
+   * by its pending replace), or -1.
+   */
   findByClOrdId(accountId: number, src: Uint8Array, start: number, length: number): number {
     if (length < 1 || length > CL_ORD_ID_CAPACITY) return -1;
     const hash = hashBytes(accountId, src, start, length);
@@ -156,11 +174,14 @@ export class OrderTable {
       const entry = this.indexSlots[i];
       if (entry === EMPTY) return -1;
       if (entry === TOMBSTONE || this.indexHashes[i] !== hash) continue;
-      const slot = entry - 1;
+      const alias = entry > this.capacity;
+      const slot = (entry - 1) % this.capacity;
+      const ids = alias ? this.replaceClOrdIds : this.clOrdIds;
+      const idLength = alias ? this.replaceClOrdIdLength[slot] : this.clOrdIdLength[slot];
       if (
         this.accountId[slot] === accountId &&
-        this.clOrdIdLength[slot] === length &&
-        equalBytes(this.clOrdIds, slot * CL_ORD_ID_CAPACITY, src, start, length)
+        idLength === length &&
+        equalBytes(ids, slot * CL_ORD_ID_CAPACITY, src, start, length)
       ) {
         return slot;
       }
@@ -168,14 +189,17 @@ export class OrderTable {
     return -1;
   }
 
-  private index(slot: number): void {
-    const length = this.clOrdIdLength[slot];
-    const hash = hashBytes(this.accountId[slot], this.clOrdIds, slot * CL_ORD_ID_CAPACITY, length);
+  /** Index entries: slot + 1 for an order's ClOrdID, slot + 1 + capacity for a reserved one. */
+  private index(slot: number, alias: boolean): void {
+    const length = alias ? this.replaceClOrdIdLength[slot] : this.clOrdIdLength[slot];
+    const ids = alias ? this.replaceClOrdIds : this.clOrdIds;
+    const hash = hashBytes(this.accountId[slot], ids, slot * CL_ORD_ID_CAPACITY, length);
     const mask = this.indexMask;
+    const value = alias ? slot + 1 + this.capacity : slot + 1;
     for (let probe = 0, i = hash & mask; probe <= mask; probe++, i = (i + 1) & mask) {
       const entry = this.indexSlots[i];
       if (entry === EMPTY || entry === TOMBSTONE) {
-        this.indexSlots[i] = slot + 1;
+        this.indexSlots[i] = value;
         this.indexHashes[i] = hash;
         return;
       }
@@ -183,15 +207,17 @@ export class OrderTable {
     throw new Error('Invariant: ClOrdID index has a free entry (load factor <= 0.5)');
   }
 
-  private unindex(slot: number): void {
-    const length = this.clOrdIdLength[slot];
+  private unindex(slot: number, alias: boolean): void {
+    const length = alias ? this.replaceClOrdIdLength[slot] : this.clOrdIdLength[slot];
     if (length === 0) return;
-    const hash = hashBytes(this.accountId[slot], this.clOrdIds, slot * CL_ORD_ID_CAPACITY, length);
+    const ids = alias ? this.replaceClOrdIds : this.clOrdIds;
+    const hash = hashBytes(this.accountId[slot], ids, slot * CL_ORD_ID_CAPACITY, length);
     const mask = this.indexMask;
+    const value = alias ? slot + 1 + this.capacity : slot + 1;
     for (let probe = 0, i = hash & mask; probe <= mask; probe++, i = (i + 1) & mask) {
       const entry = this.indexSlots[i];
       if (entry === EMPTY) return;
-      if (entry === slot + 1) {
+      if (entry === value) {
         this.indexSlots[i] = TOMBSTONE;
         return;
       }

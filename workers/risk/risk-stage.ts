@@ -109,6 +109,7 @@ export class RiskStage implements Agent {
   private readonly report = new ExecReportFlyweight();
   private readonly routeRequest = new RouteRequestFlyweight();
   private readonly childCancel = new ChildOrderFlyweight();
+  private readonly origScratch = new Uint8Array(CL_ORD_ID_CAPACITY);
   private eventSeq: number;
   /** Worst-case bytes one input can need in each outbound ring. */
   private readonly worstClient: number;
@@ -326,7 +327,7 @@ export class RiskStage implements Agent {
     else if (clLength < 1 || clLength > CL_ORD_ID_CAPACITY) reason = Reason.INVALID_CL_ORD_ID;
     else if (this.orders.findByClOrdId(o.accountId[slot], cmd.bytes, cmd.clOrdIdOffset(), clLength) >= 0) reason = Reason.DUPLICATE_CL_ORD_ID;
     else if (account !== null && qty > account.maxOrderQty) reason = Reason.MAX_QTY_EXCEEDED;
-    else if (account !== null && o.ordType[slot] === OrdType.LIMIT && qty * price > account.maxOrderNotionalTicks) reason = Reason.MAX_NOTIONAL_EXCEEDED;
+    else if (account !== null && qty * (o.ordType[slot] === OrdType.LIMIT ? price : this.config.referencePriceTicks[o.symbolId[slot]]) > account.maxOrderNotionalTicks) reason = Reason.MAX_NOTIONAL_EXCEEDED;
     if (reason !== Reason.NONE) {
       this.emitCancelReject(slot, cmd, reason);
       return;
@@ -339,6 +340,8 @@ export class RiskStage implements Agent {
     const base = slot * CL_ORD_ID_CAPACITY;
     copyBytes(cmd.bytes, cmd.clOrdIdOffset(), o.replaceClOrdIds, base, clLength);
     o.replaceClOrdIdLength[slot] = clLength;
+    // The new ClOrdID is the order's from now on: no other order may take it meanwhile.
+    o.reserveReplaceClOrdId(slot);
     this.apply(slot, OrderEvent.REPLACE_REQUEST);
     if (o.liveChildren[slot] === 0 && o.routing[slot] === 0) {
       this.finishReplace(slot);
@@ -348,14 +351,36 @@ export class RiskStage implements Agent {
     this.cancelLiveChildren(slot);
   }
 
+  /**
+   * The children are gone: apply the new terms, or, if fills arriving meanwhile already reached
+   * the new quantity, refuse the replace and end the order. The client asked for at most the new
+   * quantity; routing the rest again would buy or sell more than that.
+   */
   private finishReplace(slot: number): void {
     const o = this.orders;
+    o.releaseReplaceClOrdId(slot);
+    if (o.replaceQty[slot] <= o.cumQty[slot]) {
+      o.replaceClOrdIdLength[slot] = 0;
+      this.apply(slot, OrderEvent.REPLACE_REJECT);
+      this.emitReport(slot, ExecType.CANCEL_REJECT, 0, 0, Reason.REPLACE_NOT_ALLOWED, 0);
+      if (o.state[slot] !== OrderState.FILLED) {
+        this.apply(slot, OrderEvent.DONE_FOR_DAY);
+        this.emitReport(slot, ExecType.CANCELED, 0, 0, Reason.REPLACE_NOT_ALLOWED, 0);
+      }
+      return;
+    }
+    const base = slot * CL_ORD_ID_CAPACITY;
+    const origLength = o.clOrdIdLength[slot];
+    copyBytes(o.clOrdIds, base, this.origScratch, 0, origLength);
     o.qty[slot] = o.replaceQty[slot];
     o.priceTicks[slot] = o.replacePriceTicks[slot];
-    o.setClOrdId(slot, o.replaceClOrdIds, slot * CL_ORD_ID_CAPACITY, o.replaceClOrdIdLength[slot]);
+    o.setClOrdId(slot, o.replaceClOrdIds, base, o.replaceClOrdIdLength[slot]);
     o.replaceClOrdIdLength[slot] = 0;
     this.apply(slot, OrderEvent.REPLACE_DONE);
     this.emitReport(slot, ExecType.REPLACED, 0, 0, Reason.NONE, 0);
+    // A replace report names the ClOrdID it replaced as OrigClOrdID <41>.
+    this.report.setOrigClOrdId(this.origScratch, 0, origLength);
+    this.rewriteJournaledReport(this.clientRing(o.source[slot]));
     const leaves = o.qty[slot] - o.cumQty[slot];
     if (leaves > 0) this.requestRoute(slot, leaves);
   }
@@ -518,6 +543,11 @@ export class RiskStage implements Agent {
       throw new Error(`Invariant: order ${o.orderId[slot]} event ${event} is legal in state ${o.state[slot]}`);
     }
     o.state[slot] = next;
+    // An order that ends with a replace pending gives its reserved ClOrdID back.
+    if (isTerminal(next) && o.replaceClOrdIdLength[slot] !== 0) {
+      o.releaseReplaceClOrdId(slot);
+      o.replaceClOrdIdLength[slot] = 0;
+    }
   }
 
   private requestRoute(slot: number, qty: number): void {

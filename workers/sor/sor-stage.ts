@@ -12,7 +12,7 @@
  *   price    = best price across venues / this venue's (buy: best ask / ask; sell: bid / best
  *              bid); 1 for every venue when no venue has a fresh quote, 0 for a venue without one
  *              when others have.
- *   latency  = lowest expected latency / this venue's.
+ *   latency  = lowest expected latency / this venue's (1 for a venue at zero latency).
  *   fillprob = the venue's fill probability.
  *   fee      = (lowest fee + 1) / (this venue's fee + 1), fees in hundredths of a basis point.
  * Single-best routing sends the whole quantity to the top score; ties go to the lower venue id,
@@ -226,7 +226,7 @@ export class SorStage implements Agent {
       const px = this.quotedPrice(v * symbols + symbol, side, freshAfter);
       let priceScore = 1;
       if (anyQuote) priceScore = px > 0 ? (side === Side.BUY ? bestPrice / px : px / bestPrice) : 0;
-      const latencyScore = minLatency / Math.max(p.latencyUs, 1e-9);
+      const latencyScore = p.latencyUs === 0 ? 1 : minLatency / p.latencyUs;
       const feeScore = (minFee + 1) / (p.feeCentiBps + 1);
       const score = w.price * priceScore + w.latency * latencyScore + w.fillprob * p.fillProbability + w.fee * feeScore;
       this.scores[v] = score;

@@ -1,0 +1,316 @@
+// Goal: every ring-record flyweight reads back what its setters wrote, at the byte offsets drawn
+// in the layout diagrams of codecs/records.ts, without touching a byte outside
+// [offset, offset + LENGTH); ClOrdID byte fields take up to 40 bytes and refuse 41.
+// Method: each flyweight is wrapped at a non-zero, odd offset inside a larger buffer filled with
+// canary bytes; fields are described once in RECORDS (name, kind, documented offset).
+import { describe, expect, it } from 'vitest';
+import { CL_ORD_ID_CAPACITY } from '../engine/domain.ts';
+import type { Flyweight } from './flyweight.ts';
+import {
+  CANCEL_ORDER_LENGTH,
+  CHILD_EVENT_LENGTH,
+  CHILD_ORDER_LENGTH,
+  EXEC_REPORT_LENGTH,
+  MAX_RECORD_LENGTH,
+  NEW_ORDER_LENGTH,
+  QUOTE_LENGTH,
+  REPLACE_ORDER_LENGTH,
+  ROUTE_DONE_LENGTH,
+  ROUTE_REQUEST_LENGTH,
+  RecordType,
+  VENUE_STATUS_LENGTH,
+  CancelOrderFlyweight,
+  ChildEventFlyweight,
+  ChildOrderFlyweight,
+  ExecReportFlyweight,
+  NewOrderFlyweight,
+  QuoteFlyweight,
+  RouteDoneFlyweight,
+  RouteRequestFlyweight,
+  VenueStatusFlyweight,
+} from './records.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Field tables, written from the layout diagrams in codecs/records.ts: "Name:kind@offset", and
+// for a byte field "Name:bytes@dataOffset/lengthOffset". Accessors are named getX/setX by the
+// flyweight convention (x(), setX(v); for bytes setX, copyX, xLength, xOffset).
+// ---------------------------------------------------------------------------------------------
+type Kind = 'f64' | 'u32' | 'u16' | 'u8' | 'bool' | 'bytes';
+interface FieldSpec { name: string; kind: Kind; at: number; lengthAt: number }
+interface RecordSpec { name: string; length: number; make: () => Flyweight; fields: FieldSpec[] }
+
+function fields(text: string): FieldSpec[] {
+  return text.trim().split(/\s+/).map((item) => {
+    const m = /^(\w+):(\w+)@(\d+)(?:\/(\d+))?$/.exec(item);
+    if (m === null) throw new Error(`bad field spec ${item}`);
+    return { name: m[1], kind: m[2] as Kind, at: Number(m[3]), lengthAt: m[4] === undefined ? -1 : Number(m[4]) };
+  });
+}
+
+const RECORDS: RecordSpec[] = [
+  {
+    name: 'NEW_ORDER', length: NEW_ORDER_LENGTH, make: () => new NewOrderFlyweight(),
+    fields: fields(`RecvTimeNs:f64@0 Qty:f64@8 PriceTicks:f64@16 ConnId:u32@24 AccountId:u32@28 SymbolId:u32@32
+      RequestId:u32@36 Source:u8@40 Side:u8@41 OrdType:u8@42 Tif:u8@43 ClOrdId:bytes@48/44`),
+  },
+  {
+    name: 'CANCEL_ORDER', length: CANCEL_ORDER_LENGTH, make: () => new CancelOrderFlyweight(),
+    fields: fields(`RecvTimeNs:f64@0 OrderId:f64@8 Qty:f64@16 PriceTicks:f64@24 ConnId:u32@32 AccountId:u32@36
+      RequestId:u32@40 Source:u8@44 ClOrdId:bytes@48/45 OrigClOrdId:bytes@88/46`),
+  },
+  {
+    name: 'EXEC_REPORT', length: EXEC_REPORT_LENGTH, make: () => new ExecReportFlyweight(),
+    fields: fields(`EventSeq:f64@0 OrderId:f64@8 TimeNs:f64@16 RecvTimeNs:f64@24 Qty:f64@32 PriceTicks:f64@40
+      LastQty:f64@48 LastPxTicks:f64@56 CumQty:f64@64 LeavesQty:f64@72 CumNotionalTicks:f64@80 ConnId:u32@88
+      AccountId:u32@92 SymbolId:u32@96 RequestId:u32@100 Reason:u16@104 VenueId:u16@106 ExecType:u8@108
+      State:u8@109 Side:u8@110 OrdType:u8@111 Tif:u8@112 Source:u8@113 ClOrdId:bytes@120/114
+      OrigClOrdId:bytes@160/115`),
+  },
+  {
+    name: 'ROUTE_REQUEST', length: ROUTE_REQUEST_LENGTH, make: () => new RouteRequestFlyweight(),
+    fields: fields(`OrderId:f64@0 RecvTimeNs:f64@8 Qty:f64@16 PriceTicks:f64@24 AccountId:u32@32 SymbolId:u32@36
+      Side:u8@40 OrdType:u8@41 Tif:u8@42`),
+  },
+  {
+    name: 'CHILD_NEW/CHILD_CANCEL', length: CHILD_ORDER_LENGTH, make: () => new ChildOrderFlyweight(),
+    fields: fields(`ChildId:f64@0 OrderId:f64@8 Qty:f64@16 PriceTicks:f64@24 RecvTimeNs:f64@32 DecisionTimeNs:f64@40
+      VenueId:u32@48 SymbolId:u32@52 AccountId:u32@56 Side:u8@60 OrdType:u8@61 Tif:u8@62`),
+  },
+  {
+    name: 'ROUTE_DONE', length: ROUTE_DONE_LENGTH, make: () => new RouteDoneFlyweight(),
+    fields: fields(`OrderId:f64@0 RecvTimeNs:f64@8 DecisionTimeNs:f64@16 RoutedQty:f64@24 ChildCount:u32@32 Reason:u16@36`),
+  },
+  {
+    name: 'CHILD_EVENT', length: CHILD_EVENT_LENGTH, make: () => new ChildEventFlyweight(),
+    fields: fields(`ChildId:f64@0 OrderId:f64@8 TimeNs:f64@16 LastQty:f64@24 LastPxTicks:f64@32 Qty:f64@40
+      PriceTicks:f64@48 VenueId:u32@56 Reason:u16@60 Kind:u8@62`),
+  },
+  {
+    name: 'VENUE_STATUS', length: VENUE_STATUS_LENGTH, make: () => new VenueStatusFlyweight(),
+    fields: fields(`TimeNs:f64@0 VenueId:u32@8 Up:bool@12`),
+  },
+  {
+    name: 'QUOTE', length: QUOTE_LENGTH, make: () => new QuoteFlyweight(),
+    fields: fields(`TimeNs:f64@0 BidTicks:f64@8 BidQty:f64@16 AskTicks:f64@24 AskQty:f64@32 VenueId:u32@40 SymbolId:u32@44`),
+  },
+];
+
+type AnyFn = (...args: never[]) => unknown;
+function method(fw: Flyweight, name: string): AnyFn {
+  const fn = (fw as unknown as Record<string, unknown>)[name];
+  if (typeof fn !== 'function') throw new Error(`no method ${name}`);
+  return (fn as AnyFn).bind(fw);
+}
+const lowerFirst = (s: string): string => s[0].toLowerCase() + s.slice(1);
+
+/** Getter and setter of a scalar field, by the naming convention. */
+function fieldAccess(fw: Flyweight, f: FieldSpec): { get: () => number | boolean; set: (v: number | boolean) => void } {
+  const get = method(fw, lowerFirst(f.name)) as () => number | boolean;
+  const set = method(fw, `set${f.name}`) as (v: number | boolean) => void;
+  return { get, set };
+}
+
+/** The four accessors of a ClOrdID-style byte field. */
+function bytesAccess(fw: Flyweight, f: FieldSpec): {
+  set: (src: Uint8Array, start: number, end: number) => boolean;
+  copy: (dst: Uint8Array, at: number) => number;
+  length: () => number;
+  offset: () => number;
+} {
+  return {
+    set: method(fw, `set${f.name}`) as (src: Uint8Array, start: number, end: number) => boolean,
+    copy: method(fw, `copy${f.name}`) as (dst: Uint8Array, at: number) => number,
+    length: method(fw, `${lowerFirst(f.name)}Length`) as () => number,
+    offset: method(fw, `${lowerFirst(f.name)}Offset`) as () => number,
+  };
+}
+
+/** A distinct value per field index, using the high bit so sign/width mistakes show. */
+function sampleValue(f: FieldSpec, i: number): number | boolean {
+  switch (f.kind) {
+    case 'f64': return (i + 1) * 1_234_567_891_011 + 0.25;
+    case 'u32': return 0x80000000 + i * 0x01010101;
+    case 'u16': return 0x8000 + i * 257;
+    case 'u8': return 0x80 + i;
+    case 'bool': return true;
+  }
+  throw new Error('no sample for bytes');
+}
+
+/** Reads a scalar straight from the buffer at an absolute byte offset, little-endian. */
+function readRaw(view: DataView, at: number, f: FieldSpec): number | boolean {
+  switch (f.kind) {
+    case 'f64': return view.getFloat64(at, true);
+    case 'u32': return view.getUint32(at, true);
+    case 'u16': return view.getUint16(at, true);
+    case 'u8': return view.getUint8(at);
+    case 'bool': return view.getUint8(at) === 1;
+  }
+  throw new Error('no raw read for bytes');
+}
+
+const CANARY = 0xa5;
+const MARGIN = 37;
+
+function makeBuffer(spec: RecordSpec, offset: number): { view: DataView; bytes: Uint8Array } {
+  const buf = new ArrayBuffer(offset + spec.length + MARGIN);
+  const bytes = new Uint8Array(buf);
+  bytes.fill(CANARY);
+  return { view: new DataView(buf), bytes };
+}
+
+function expectCanaries(bytes: Uint8Array, offset: number, length: number): void {
+  for (let i = 0; i < offset; i++) if (bytes[i] !== CANARY) expect.fail(`byte ${i} before the record was written`);
+  for (let i = offset + length; i < bytes.length; i++) if (bytes[i] !== CANARY) expect.fail(`byte ${i} after the record was written`);
+}
+
+describe('record lengths', () => {
+  it('match the layout diagrams', () => {
+    expect(NEW_ORDER_LENGTH).toBe(88);
+    expect(CANCEL_ORDER_LENGTH).toBe(128);
+    expect(REPLACE_ORDER_LENGTH).toBe(128);
+    expect(EXEC_REPORT_LENGTH).toBe(200);
+    expect(ROUTE_REQUEST_LENGTH).toBe(48);
+    expect(CHILD_ORDER_LENGTH).toBe(64);
+    expect(ROUTE_DONE_LENGTH).toBe(40);
+    expect(CHILD_EVENT_LENGTH).toBe(64);
+    expect(VENUE_STATUS_LENGTH).toBe(16);
+    expect(QUOTE_LENGTH).toBe(48);
+    expect(MAX_RECORD_LENGTH).toBe(200);
+  });
+
+  it('are multiples of 8 so records stay aligned', () => {
+    for (const spec of RECORDS) expect(spec.length % 8, spec.name).toBe(0);
+  });
+
+  it('record type ids are distinct', () => {
+    const ids = Object.values(RecordType);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+for (const spec of RECORDS) {
+  describe(spec.name, () => {
+    it('the field table names every accessor of the flyweight', () => {
+      const fw = spec.make();
+      const proto = Object.getPrototypeOf(fw) as object;
+      const methods = Object.getOwnPropertyNames(proto).filter((n) => n !== 'constructor').sort();
+      const listed: string[] = [];
+      for (const f of spec.fields) {
+        if (f.kind === 'bytes') {
+          const lower = f.name[0].toLowerCase() + f.name.slice(1);
+          listed.push(`set${f.name}`, `copy${f.name}`, `${lower}Length`, `${lower}Offset`);
+        } else {
+          listed.push(`set${f.name}`, f.name[0].toLowerCase() + f.name.slice(1));
+        }
+      }
+      expect(methods).toEqual(listed.sort());
+    });
+
+    it('fields lie inside the record and do not overlap (documented offsets)', () => {
+      const used = new Array<string | null>(spec.length).fill(null);
+      const claim = (from: number, size: number, name: string): void => {
+        for (let i = from; i < from + size; i++) {
+          expect(i < spec.length, `${name} inside the record`).toBe(true);
+          expect(used[i], `byte ${i} of ${name}`).toBe(null);
+          used[i] = name;
+        }
+      };
+      for (const f of spec.fields) {
+        if (f.kind === 'bytes') {
+          claim(f.lengthAt, 1, `${f.name}Length`);
+          claim(f.at, CL_ORD_ID_CAPACITY, f.name);
+        } else {
+          claim(f.at, SIZE[f.kind], f.name);
+        }
+      }
+    });
+
+    it('setters at a non-zero offset read back equal, at the documented offsets, canaries intact', () => {
+      const offset = 13;
+      const { view, bytes } = makeBuffer(spec, offset);
+      const fw = spec.make().wrap(view, bytes, offset);
+      spec.fields.forEach((f, i) => {
+        if (f.kind === 'bytes') {
+          const id = Buffer.from(`${f.name}-${i}-`.padEnd(CL_ORD_ID_CAPACITY, 'x'), 'latin1');
+          expect(bytesAccess(fw, f).set(id, 0, id.length)).toBe(true);
+        } else {
+          fieldAccess(fw, f).set(sampleValue(f, i));
+        }
+      });
+      spec.fields.forEach((f, i) => {
+        if (f.kind === 'bytes') {
+          const id = Buffer.from(`${f.name}-${i}-`.padEnd(CL_ORD_ID_CAPACITY, 'x'), 'latin1');
+          const acc = bytesAccess(fw, f);
+          expect(acc.length()).toBe(CL_ORD_ID_CAPACITY);
+          expect(acc.offset()).toBe(offset + f.at);
+          const out = new Uint8Array(CL_ORD_ID_CAPACITY + 4);
+          expect(acc.copy(out, 2)).toBe(CL_ORD_ID_CAPACITY);
+          expect(Buffer.from(out.subarray(2, 2 + CL_ORD_ID_CAPACITY)).equals(id)).toBe(true);
+          expect(bytes[offset + f.lengthAt]).toBe(CL_ORD_ID_CAPACITY);
+          expect(Buffer.from(bytes.subarray(offset + f.at, offset + f.at + CL_ORD_ID_CAPACITY)).equals(id)).toBe(true);
+        } else {
+          expect(fieldAccess(fw, f).get(), f.name).toBe(sampleValue(f, i));
+          expect(readRaw(view, offset + f.at, f), `${f.name} at byte ${f.at}`).toBe(sampleValue(f, i));
+        }
+      });
+      expectCanaries(bytes, offset, spec.length);
+    });
+
+    it('re-wrapping at another offset reads the other record', () => {
+      const buf = new ArrayBuffer(spec.length * 3);
+      const view = new DataView(buf);
+      const bytes = new Uint8Array(buf);
+      const fw = spec.make();
+      const first = spec.fields.find((f) => f.kind !== 'bytes') as FieldSpec;
+      fw.wrap(view, bytes, 0);
+      fieldAccess(fw, first).set(sampleValue(first, 1));
+      fw.wrap(view, bytes, spec.length * 2);
+      fieldAccess(fw, first).set(sampleValue(first, 2));
+      expect(fw.offset).toBe(spec.length * 2);
+      expect(fieldAccess(fw, first).get()).toBe(sampleValue(first, 2));
+      fw.wrap(view, bytes, 0);
+      expect(fieldAccess(fw, first).get()).toBe(sampleValue(first, 1));
+    });
+
+    const byteFields = spec.fields.filter((f) => f.kind === 'bytes');
+    for (const f of byteFields) {
+      it(`${f.name}: 40 bytes fit, 41 are refused and leave the field as it was`, () => {
+        const offset = 9;
+        const { view, bytes } = makeBuffer(spec, offset);
+        const fw = spec.make().wrap(view, bytes, offset);
+        const acc = bytesAccess(fw, f);
+        const src = Buffer.from('Z'.repeat(3) + 'A'.repeat(41) + 'Z', 'latin1');
+        expect(acc.set(src, 3, 3 + 40)).toBe(true);
+        expect(acc.length()).toBe(40);
+        expect(acc.set(Buffer.from('B'.repeat(41), 'latin1'), 0, 41)).toBe(false);
+        expect(acc.length()).toBe(40);
+        const out = new Uint8Array(40);
+        expect(acc.copy(out, 0)).toBe(40);
+        expect(Buffer.from(out).toString('latin1')).toBe('A'.repeat(40));
+        expect(acc.set(src, 5, 4)).toBe(false); // end before start
+        expect(acc.length()).toBe(40);
+        expectCanaries(bytes, offset, spec.length);
+      });
+
+      it(`${f.name}: empty and short ids`, () => {
+        const offset = 3;
+        const { view, bytes } = makeBuffer(spec, offset);
+        const fw = spec.make().wrap(view, bytes, offset);
+        const acc = bytesAccess(fw, f);
+        const src = Buffer.from('ORD-1', 'latin1');
+        expect(acc.set(src, 0, 5)).toBe(true);
+        expect(acc.length()).toBe(5);
+        const out = new Uint8Array(8).fill(0xee);
+        expect(acc.copy(out, 1)).toBe(5);
+        expect(Array.from(out)).toEqual([0xee, ...src, 0xee, 0xee]);
+        expect(acc.set(src, 2, 2)).toBe(true);
+        expect(acc.length()).toBe(0);
+        expect(acc.copy(out, 0)).toBe(0);
+        expectCanaries(bytes, offset, spec.length);
+      });
+    }
+  });
+}
+
+const SIZE = { f64: 8, u32: 4, u16: 2, u8: 1, bool: 1 } as const;

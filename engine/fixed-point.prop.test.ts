@@ -1,0 +1,121 @@
+// Goal: decimal <-> tick conversion is exact and total: every safe tick value survives
+// write -> parse, arbitrary bytes never make the parsers throw, and the fast parser agrees with a
+// naive BigInt reference on generated decimals. Method: fast-check.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import {
+  INVALID,
+  MAX_PRICE_TICKS,
+  PRICE_SCALE,
+  parseDecimalTicks,
+  parseUint,
+  ticksFromJsonNumber,
+  ticksToDecimalString,
+  writeDecimalTicks,
+  writeUint,
+} from './fixed-point.ts';
+
+const MAX = Number.MAX_SAFE_INTEGER;
+const ticksArb = fc.oneof(
+  fc.integer({ min: 0, max: 10_000_000 }),
+  fc.integer({ min: 0, max: MAX_PRICE_TICKS }),
+  fc.maxSafeNat(),
+);
+
+/** Naive reference: a BigInt parse of /^\d*(\.\d*)?$/ with at least one digit. */
+function referenceParse(text: string, maxTicks: number): number {
+  if (!/^\d*(\.\d*)?$/.test(text) || !/\d/.test(text)) return INVALID;
+  const [intPart, fracPart = ''] = text.split('.');
+  const significant = fracPart.replace(/0+$/, '');
+  if (significant.length > 6) return INVALID;
+  const ticks = BigInt(intPart === '' ? '0' : intPart) * 1_000_000n + BigInt((fracPart.slice(0, 6) + '000000').slice(0, 6));
+  return ticks > BigInt(maxTicks) ? INVALID : Number(ticks);
+}
+
+describe('fixed-point properties', () => {
+  it('write -> parse returns the same ticks (non-negative safe values)', () => {
+    const bytes = new Uint8Array(64);
+    fc.assert(
+      fc.property(ticksArb, fc.integer({ min: 0, max: 16 }), (ticks, offset) => {
+        const end = writeDecimalTicks(bytes, offset, ticks);
+        expect(parseDecimalTicks(bytes, offset, end, MAX)).toBe(ticks);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('a negative value is written as "-" followed by its absolute value', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: MAX }), (ticks) => {
+        const text = ticksToDecimalString(-ticks);
+        expect(text).toBe('-' + ticksToDecimalString(ticks));
+        const bytes = Buffer.from(text.slice(1), 'latin1');
+        expect(parseDecimalTicks(bytes, 0, bytes.length, MAX)).toBe(ticks);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('written text has no trailing fractional zeros and at most 6 decimals', () => {
+    fc.assert(
+      fc.property(ticksArb, (ticks) => {
+        const text = ticksToDecimalString(ticks);
+        expect(text).toMatch(/^(0|[1-9]\d*)(\.\d{0,5}[1-9])?$/);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('writeUint -> parseUint round trip', () => {
+    const bytes = new Uint8Array(32);
+    fc.assert(
+      fc.property(fc.maxSafeNat(), (value) => {
+        const end = writeUint(bytes, 1, value);
+        expect(end - 1).toBe(String(value).length);
+        expect(parseUint(bytes, 1, end, MAX)).toBe(value);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('agrees with a naive reference on generated decimal text', () => {
+    const textArb = fc.tuple(
+      fc.stringMatching(/^\d{0,12}$/),
+      fc.boolean(),
+      fc.stringMatching(/^\d{0,10}$/),
+      fc.constantFrom(MAX, MAX_PRICE_TICKS, 1_000_000, 0),
+    );
+    fc.assert(
+      fc.property(textArb, ([intPart, dot, fracPart, maxTicks]) => {
+        const text = dot ? `${intPart}.${fracPart}` : intPart + fracPart;
+        const bytes = Buffer.from(text, 'latin1');
+        expect(parseDecimalTicks(bytes, 0, bytes.length, maxTicks)).toBe(referenceParse(text, maxTicks));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('arbitrary bytes never throw and yield INVALID or an integer in [0, max]', () => {
+    const alphabet = fc.constantFrom(...'0123456789.-+e '.split('').map((c) => c.charCodeAt(0)), 0, 255);
+    fc.assert(
+      fc.property(fc.array(fc.oneof(alphabet, fc.integer({ min: 0, max: 255 })), { maxLength: 30 }), fc.constantFrom(MAX, MAX_PRICE_TICKS), (arr, max) => {
+        const bytes = Uint8Array.from(arr);
+        const t = parseDecimalTicks(bytes, 0, bytes.length, max);
+        expect(t === INVALID || (Number.isSafeInteger(t) && t >= 0 && t <= max)).toBe(true);
+        const u = parseUint(bytes, 0, bytes.length, max);
+        expect(u === INVALID || (Number.isSafeInteger(u) && u >= 0 && u <= max)).toBe(true);
+        expect(t).toBe(referenceParse(Buffer.from(bytes).toString('latin1'), max));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('ticksFromJsonNumber(t / 1e6) = t for every price in range', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: MAX_PRICE_TICKS }), (ticks) => {
+        expect(ticksFromJsonNumber(ticks / PRICE_SCALE, MAX_PRICE_TICKS)).toBe(ticks);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});

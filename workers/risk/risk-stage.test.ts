@@ -1,0 +1,1025 @@
+// Goal: the risk stage, driven by hand on one thread, answers every client command and venue
+// event as documented: accepts or rejects (with the reason) new orders, reports to the client
+// ring the order came from and journals every command and report, routes accepted orders,
+// applies fills to the order and the position, cancels and replaces through the children, and
+// never loses a record under back-pressure.
+// Method: six real rings (createRingMemory), commands and venue events written with the record
+// flyweights, stage.doWork() until idle, outputs decoded from the outbound rings; ManualClock.
+import { describe, expect, it } from 'vitest';
+import {
+  CANCEL_ORDER_LENGTH,
+  CHILD_EVENT_LENGTH,
+  CancelOrderFlyweight,
+  ChildEventFlyweight,
+  ChildEventKind,
+  ChildOrderFlyweight,
+  EXEC_REPORT_LENGTH,
+  ExecReportFlyweight,
+  NEW_ORDER_LENGTH,
+  NewOrderFlyweight,
+  ROUTE_DONE_LENGTH,
+  RecordType,
+  RouteDoneFlyweight,
+  RouteRequestFlyweight,
+} from '../../codecs/records.ts';
+import { ManualClock } from '../../engine/clock.ts';
+import { RiskCounter, StageCounters } from '../../engine/counters.ts';
+import { OrdType, Side, Source, Tif } from '../../engine/domain.ts';
+import { MAX_PRICE_TICKS, MAX_QTY, PRICE_SCALE } from '../../engine/fixed-point.ts';
+import { ExecType, OrderState, isTerminal } from '../../engine/order-state.ts';
+import { Reason } from '../../engine/reasons.ts';
+import { FULL, RingConsumer, RingProducer, createRingMemory, type RecordHandler } from '../../engine/ring.ts';
+import { RiskStage, type RiskConfig, type RiskRings } from './risk-stage.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Harness: the stage on one thread, its six rings made here, commands written with the record
+// flyweights, outputs decoded into plain objects (tests may allocate).
+// ---------------------------------------------------------------------------------------------
+const SCALE = PRICE_SCALE;
+const BASE_CHILD = 5000;
+
+interface Report {
+  eventSeq: number; orderId: number; timeNs: number; recvNs: number; qty: number; price: number;
+  lastQty: number; lastPx: number; cumQty: number; leavesQty: number; cumNotional: number;
+  connId: number; accountId: number; symbolId: number; requestId: number; reason: number;
+  venueId: number; execType: number; state: number; side: number; ordType: number; tif: number;
+  source: number; clOrdId: string; origClOrdId: string; raw: Uint8Array;
+}
+interface SorRecord {
+  typeId: number; orderId: number; qty: number; price: number; accountId: number; symbolId: number;
+  side: number; ordType: number; tif: number; recvNs: number; childId: number; venueId: number;
+  decisionNs: number;
+}
+interface Journaled { typeId: number; raw: Uint8Array }
+
+class ReportCollector implements RecordHandler {
+  readonly items: Report[] = [];
+  private readonly fw = new ExecReportFlyweight();
+  private readonly consumer: RingConsumer;
+  constructor(consumer: RingConsumer) { this.consumer = consumer; }
+  onRecord(typeId: number, offset: number, length: number): void {
+    expect(typeId).toBe(RecordType.EXEC_REPORT);
+    expect(length).toBeGreaterThanOrEqual(EXEC_REPORT_LENGTH);
+    const c = this.consumer;
+    const r = this.fw.wrap(c.view, c.bytes, offset);
+    const cl = new Uint8Array(40);
+    const clText = Buffer.from(cl.subarray(0, r.copyClOrdId(cl, 0))).toString('latin1');
+    const origText = Buffer.from(cl.subarray(0, r.copyOrigClOrdId(cl, 0))).toString('latin1');
+    this.items.push({
+      eventSeq: r.eventSeq(), orderId: r.orderId(), timeNs: r.timeNs(), recvNs: r.recvTimeNs(), qty: r.qty(),
+      price: r.priceTicks(), lastQty: r.lastQty(), lastPx: r.lastPxTicks(), cumQty: r.cumQty(),
+      leavesQty: r.leavesQty(), cumNotional: r.cumNotionalTicks(), connId: r.connId(), accountId: r.accountId(),
+      symbolId: r.symbolId(), requestId: r.requestId(), reason: r.reason(), venueId: r.venueId(),
+      execType: r.execType(), state: r.state(), side: r.side(), ordType: r.ordType(), tif: r.tif(),
+      source: r.source(), clOrdId: clText, origClOrdId: origText,
+      raw: c.bytes.slice(offset, offset + EXEC_REPORT_LENGTH),
+    });
+  }
+}
+
+class SorCollector implements RecordHandler {
+  readonly items: SorRecord[] = [];
+  private readonly rq = new RouteRequestFlyweight();
+  private readonly ch = new ChildOrderFlyweight();
+  private readonly consumer: RingConsumer;
+  constructor(consumer: RingConsumer) { this.consumer = consumer; }
+  onRecord(typeId: number, offset: number): void {
+    const c = this.consumer;
+    if (typeId === RecordType.ROUTE_REQUEST) {
+      const r = this.rq.wrap(c.view, c.bytes, offset);
+      this.items.push({
+        typeId, orderId: r.orderId(), qty: r.qty(), price: r.priceTicks(), accountId: r.accountId(),
+        symbolId: r.symbolId(), side: r.side(), ordType: r.ordType(), tif: r.tif(), recvNs: r.recvTimeNs(),
+        childId: 0, venueId: 0, decisionNs: 0,
+      });
+      return;
+    }
+    expect(typeId).toBe(RecordType.CHILD_CANCEL);
+    const r = this.ch.wrap(c.view, c.bytes, offset);
+    this.items.push({
+      typeId, orderId: r.orderId(), qty: r.qty(), price: r.priceTicks(), accountId: r.accountId(),
+      symbolId: r.symbolId(), side: r.side(), ordType: r.ordType(), tif: r.tif(), recvNs: r.recvTimeNs(),
+      childId: r.childId(), venueId: r.venueId(), decisionNs: r.decisionTimeNs(),
+    });
+  }
+}
+
+class JournalCollector implements RecordHandler {
+  readonly items: Journaled[] = [];
+  private readonly consumer: RingConsumer;
+  constructor(consumer: RingConsumer) { this.consumer = consumer; }
+  onRecord(typeId: number, offset: number, length: number): void {
+    this.items.push({ typeId, raw: this.consumer.bytes.slice(offset, offset + length) });
+  }
+}
+
+interface OrderArgs {
+  account: number; symbol: number; side: number; ordType: number; tif: number; qty: number;
+  price: number; clOrdId: string; conn: number; request: number; source: number; recvNs: number;
+}
+interface CancelArgs {
+  orderId: number; account: number; qty: number; price: number; clOrdId: string; origClOrdId: string;
+  conn: number; request: number; source: number; recvNs: number;
+}
+
+const ORDER_DEFAULTS: OrderArgs = {
+  account: 1, symbol: 0, side: Side.BUY, ordType: OrdType.LIMIT, tif: Tif.DAY, qty: 100,
+  price: 10 * SCALE, clOrdId: 'C1', conn: 7, request: 1, source: Source.INGEST, recvNs: 500,
+};
+
+function defaultConfig(): RiskConfig {
+  return {
+    orderCapacity: 64,
+    childCapacity: 64,
+    firstOrderId: 1,
+    childIdBase: BASE_CHILD,
+    accounts: [
+      null,
+      { maxOrderQty: 50_000, maxOrderNotionalTicks: 1_000_000 * SCALE, enabled: true },
+      { maxOrderQty: 50_000, maxOrderNotionalTicks: 1_000_000 * SCALE, enabled: true },
+      { maxOrderQty: 50_000, maxOrderNotionalTicks: 1_000_000 * SCALE, enabled: false },
+    ],
+    // Symbol 0: reference 100.00; symbol 1: reference 20.00.
+    referencePriceTicks: [100 * SCALE, 20 * SCALE],
+  };
+}
+
+interface Capacities { toIngest: number; toFixClients: number; toSor: number; toPersistence: number }
+
+class Harness {
+  readonly clock = new ManualClock(1_000_000, 1_700_000_000_000);
+  readonly counters = StageCounters.create();
+  readonly stage: RiskStage;
+  readonly ingest: RingProducer;
+  readonly fix: RingProducer;
+  readonly outIngest: RingConsumer;
+  readonly outFixClients: RingConsumer;
+  readonly outSor: RingConsumer;
+  readonly outPersist: RingConsumer;
+  readonly reportsIngest: ReportCollector;
+  readonly reportsFix: ReportCollector;
+  readonly sor: SorCollector;
+  readonly journal: JournalCollector;
+  /** Body bytes of the last command written, as the journal should copy them. */
+  lastCommand: Uint8Array = new Uint8Array(0);
+  private readonly newOrderFw = new NewOrderFlyweight();
+  private readonly cancelFw = new CancelOrderFlyweight();
+  private readonly eventFw = new ChildEventFlyweight();
+  private readonly doneFw = new RouteDoneFlyweight();
+
+  constructor(config: RiskConfig = defaultConfig(), caps: Partial<Capacities> = {}) {
+    const big = 1 << 16;
+    const mem = {
+      fromIngest: createRingMemory(big),
+      fromFix: createRingMemory(big),
+      toIngest: createRingMemory(caps.toIngest ?? big),
+      toFixClients: createRingMemory(caps.toFixClients ?? big),
+      toSor: createRingMemory(caps.toSor ?? big),
+      toPersistence: createRingMemory(caps.toPersistence ?? big),
+    };
+    this.ingest = new RingProducer(mem.fromIngest, null);
+    this.fix = new RingProducer(mem.fromFix, null);
+    this.outIngest = new RingConsumer(mem.toIngest);
+    this.outFixClients = new RingConsumer(mem.toFixClients);
+    this.outSor = new RingConsumer(mem.toSor);
+    this.outPersist = new RingConsumer(mem.toPersistence);
+    const rings: RiskRings = {
+      fromIngest: new RingConsumer(mem.fromIngest),
+      fromFix: new RingConsumer(mem.fromFix),
+      toIngest: new RingProducer(mem.toIngest, null),
+      toFixClients: new RingProducer(mem.toFixClients, null),
+      toSor: new RingProducer(mem.toSor, null),
+      toPersistence: new RingProducer(mem.toPersistence, null),
+    };
+    this.stage = new RiskStage(config, rings, this.clock, this.counters);
+    this.reportsIngest = new ReportCollector(this.outIngest);
+    this.reportsFix = new ReportCollector(this.outFixClients);
+    this.sor = new SorCollector(this.outSor);
+    this.journal = new JournalCollector(this.outPersist);
+  }
+
+  /** Commands from a FIX client arrive on the fix ring, the others on the ingest ring. */
+  private commandRing(source: number): RingProducer {
+    return source === Source.FIX ? this.fix : this.ingest;
+  }
+
+  newOrder(args: Partial<OrderArgs> = {}): void {
+    const a = { ...ORDER_DEFAULTS, ...args };
+    const ring = this.commandRing(a.source);
+    const at = ring.tryClaim(RecordType.NEW_ORDER, NEW_ORDER_LENGTH);
+    expect(at).not.toBe(FULL);
+    const cl = Buffer.from(a.clOrdId, 'latin1');
+    const fw = this.newOrderFw.wrap(ring.view, ring.bytes, at)
+      .setRecvTimeNs(a.recvNs).setQty(a.qty).setPriceTicks(a.price).setConnId(a.conn).setAccountId(a.account)
+      .setSymbolId(a.symbol).setRequestId(a.request).setSource(a.source).setSide(a.side).setOrdType(a.ordType)
+      .setTif(a.tif);
+    expect(fw.setClOrdId(cl, 0, cl.length)).toBe(true);
+    this.lastCommand = ring.bytes.slice(at, at + NEW_ORDER_LENGTH);
+    ring.commit();
+  }
+
+  private cancelLike(type: number, args: Partial<CancelArgs>): void {
+    const a: CancelArgs = {
+      orderId: 0, account: 1, qty: 0, price: 0, clOrdId: 'X1', origClOrdId: '', conn: 7, request: 2,
+      source: Source.INGEST, recvNs: 600, ...args,
+    };
+    const ring = this.commandRing(a.source);
+    const at = ring.tryClaim(type, CANCEL_ORDER_LENGTH);
+    expect(at).not.toBe(FULL);
+    const cl = Buffer.from(a.clOrdId, 'latin1');
+    const orig = Buffer.from(a.origClOrdId, 'latin1');
+    const fw = this.cancelFw.wrap(ring.view, ring.bytes, at)
+      .setRecvTimeNs(a.recvNs).setOrderId(a.orderId).setQty(a.qty).setPriceTicks(a.price).setConnId(a.conn)
+      .setAccountId(a.account).setRequestId(a.request).setSource(a.source);
+    expect(fw.setClOrdId(cl, 0, cl.length)).toBe(true);
+    expect(fw.setOrigClOrdId(orig, 0, orig.length)).toBe(true);
+    this.lastCommand = ring.bytes.slice(at, at + CANCEL_ORDER_LENGTH);
+    ring.commit();
+  }
+
+  cancel(args: Partial<CancelArgs>): void {
+    this.cancelLike(RecordType.CANCEL_ORDER, args);
+  }
+
+  replace(args: Partial<CancelArgs>): void {
+    this.cancelLike(RecordType.REPLACE_ORDER, args);
+  }
+
+  private childEvent(kind: number, childId: number, orderId: number, f: { qty?: number; price?: number; lastQty?: number; lastPx?: number; venue?: number; reason?: number }): void {
+    const at = this.fix.tryClaim(RecordType.CHILD_EVENT, CHILD_EVENT_LENGTH);
+    expect(at).not.toBe(FULL);
+    this.eventFw.wrap(this.fix.view, this.fix.bytes, at)
+      .setChildId(childId).setOrderId(orderId).setTimeNs(this.clock.nowNs()).setLastQty(f.lastQty ?? 0)
+      .setLastPxTicks(f.lastPx ?? 0).setQty(f.qty ?? 0).setPriceTicks(f.price ?? 0).setVenueId(f.venue ?? 0)
+      .setReason(f.reason ?? Reason.NONE).setKind(kind);
+    this.lastCommand = this.fix.bytes.slice(at, at + CHILD_EVENT_LENGTH);
+    this.fix.commit();
+  }
+
+  sent(childId: number, orderId: number, qty: number, price: number, venue: number): void {
+    this.childEvent(ChildEventKind.SENT, childId, orderId, { qty, price, venue });
+  }
+  fill(childId: number, orderId: number, lastQty: number, lastPx: number, venue = 0): void {
+    this.childEvent(ChildEventKind.FILL, childId, orderId, { lastQty, lastPx, venue });
+  }
+  childCanceled(childId: number, orderId: number, reason: number = Reason.NONE): void {
+    this.childEvent(ChildEventKind.CANCELED, childId, orderId, { reason });
+  }
+  childRejected(childId: number, orderId: number, reason: number): void {
+    this.childEvent(ChildEventKind.REJECTED, childId, orderId, { reason });
+  }
+  childCancelRejected(childId: number, orderId: number): void {
+    this.childEvent(ChildEventKind.CANCEL_REJECTED, childId, orderId, {});
+  }
+
+  routeDone(orderId: number, childCount: number, reason: number = Reason.NONE, routedQty = 0): void {
+    const at = this.fix.tryClaim(RecordType.ROUTE_DONE, ROUTE_DONE_LENGTH);
+    expect(at).not.toBe(FULL);
+    this.doneFw.wrap(this.fix.view, this.fix.bytes, at)
+      .setOrderId(orderId).setRecvTimeNs(0).setDecisionTimeNs(this.clock.nowNs()).setRoutedQty(routedQty)
+      .setChildCount(childCount).setReason(reason);
+    this.lastCommand = this.fix.bytes.slice(at, at + ROUTE_DONE_LENGTH);
+    this.fix.commit();
+  }
+
+  /** Steps the stage until it is idle; returns the records handled. */
+  run(): number {
+    let total = 0;
+    for (let i = 0; i < 1000; i++) {
+      const n = this.stage.doWork();
+      if (n === 0) return total;
+      total += n;
+    }
+    throw new Error('stage never went idle');
+  }
+
+  /** Runs, then drains every outbound ring; returns what came out since the last call. */
+  step(): { ingest: Report[]; fixClients: Report[]; sor: SorRecord[]; journal: Journaled[] } {
+    this.run();
+    return this.drain();
+  }
+
+  drain(): { ingest: Report[]; fixClients: Report[]; sor: SorRecord[]; journal: Journaled[] } {
+    const from = [this.reportsIngest.items.length, this.reportsFix.items.length, this.sor.items.length, this.journal.items.length];
+    this.outIngest.poll(this.reportsIngest, 1 << 20);
+    this.outFixClients.poll(this.reportsFix, 1 << 20);
+    this.outSor.poll(this.sor, 1 << 20);
+    this.outPersist.poll(this.journal, 1 << 20);
+    return {
+      ingest: this.reportsIngest.items.slice(from[0]),
+      fixClients: this.reportsFix.items.slice(from[1]),
+      sor: this.sor.items.slice(from[2]),
+      journal: this.journal.items.slice(from[3]),
+    };
+  }
+
+  slot(orderId: number): number {
+    const s = this.stage.orders.slotOf(orderId);
+    expect(s).toBeGreaterThanOrEqual(0);
+    return s;
+  }
+  state(orderId: number): number {
+    return this.stage.orders.state[this.slot(orderId)];
+  }
+  position(account: number, symbol: number): number {
+    return this.stage.positions[account * 2 + symbol];
+  }
+}
+
+/** Submits an order and runs; returns its order id (the report's) after checking it was accepted. */
+function accept(h: Harness, args: Partial<OrderArgs> = {}): number {
+  h.newOrder(args);
+  const out = h.step();
+  const reports = args.source === Source.FIX ? out.fixClients : out.ingest;
+  expect(reports.length).toBe(1);
+  expect(reports[0].execType).toBe(ExecType.NEW);
+  expect(reports[0].reason).toBe(Reason.NONE);
+  return reports[0].orderId;
+}
+
+/** The SOR sent one child for the whole quantity to venue, then its ROUTE_DONE came back. */
+function route(h: Harness, orderId: number, childId: number, qty: number, price: number, venue = 2): void {
+  h.sent(childId, orderId, qty, price, venue);
+  h.routeDone(orderId, 1, Reason.NONE, qty);
+  const out = h.step();
+  expect(out.ingest).toEqual([]);
+  expect(out.fixClients).toEqual([]);
+}
+
+function expectReject(h: Harness, args: Partial<OrderArgs>, reason: number): void {
+  const next = h.stage.orders.peekNextOrderId();
+  const rejected = h.counters.get(RiskCounter.ORDERS_REJECTED);
+  h.newOrder(args);
+  const command = h.lastCommand;
+  const out = h.step();
+  const reports = args.source === Source.FIX ? out.fixClients : out.ingest;
+  const other = args.source === Source.FIX ? out.ingest : out.fixClients;
+  expect(other).toEqual([]);
+  expect(reports.length).toBe(1);
+  const r = reports[0];
+  expect(r.reason).toBe(reason);
+  expect(r.execType).toBe(ExecType.REJECTED);
+  expect(r.state).toBe(OrderState.REJECTED);
+  expect(r.orderId).toBe(0);
+  expect(r.leavesQty).toBe(0);
+  expect(r.clOrdId).toBe(args.clOrdId ?? ORDER_DEFAULTS.clOrdId);
+  expect(r.connId).toBe(args.conn ?? ORDER_DEFAULTS.conn);
+  expect(r.requestId).toBe(args.request ?? ORDER_DEFAULTS.request);
+  expect(out.sor).toEqual([]);
+  expect(out.journal.map((j) => j.typeId)).toEqual([RecordType.NEW_ORDER, RecordType.EXEC_REPORT]);
+  expect(Buffer.from(out.journal[0].raw).equals(command)).toBe(true);
+  expect(Buffer.from(out.journal[1].raw).equals(r.raw)).toBe(true);
+  expect(h.stage.orders.peekNextOrderId()).toBe(next);
+  expect(h.counters.get(RiskCounter.ORDERS_REJECTED)).toBe(rejected + 1);
+}
+
+describe('RiskStage: new orders', () => {
+  it('accepts an order: NEW report to the ingest ring, ROUTE_REQUEST to sor, journal copies', () => {
+    const h = new Harness();
+    h.clock.advanceNs(250);
+    h.newOrder({ qty: 300, price: 12_340_000, clOrdId: 'ABC-1', conn: 11, request: 42, recvNs: 777 });
+    const command = h.lastCommand;
+    const out = h.step();
+    expect(out.fixClients).toEqual([]);
+    expect(out.ingest.length).toBe(1);
+    const r = out.ingest[0];
+    expect(r).toMatchObject({
+      eventSeq: 1, orderId: 1, timeNs: h.clock.nowNs(), recvNs: 777, qty: 300, price: 12_340_000,
+      lastQty: 0, lastPx: 0, cumQty: 0, leavesQty: 300, cumNotional: 0, connId: 11, accountId: 1,
+      symbolId: 0, requestId: 42, reason: Reason.NONE, venueId: 0, execType: ExecType.NEW,
+      state: OrderState.NEW, side: Side.BUY, ordType: OrdType.LIMIT, tif: Tif.DAY, source: Source.INGEST,
+      clOrdId: 'ABC-1', origClOrdId: '',
+    });
+    expect(out.sor).toEqual([{
+      typeId: RecordType.ROUTE_REQUEST, orderId: 1, qty: 300, price: 12_340_000, accountId: 1, symbolId: 0,
+      side: Side.BUY, ordType: OrdType.LIMIT, tif: Tif.DAY, recvNs: 777, childId: 0, venueId: 0, decisionNs: 0,
+    }]);
+    expect(out.journal.map((j) => j.typeId)).toEqual([RecordType.NEW_ORDER, RecordType.EXEC_REPORT]);
+    expect(Buffer.from(out.journal[0].raw).equals(command)).toBe(true);
+    expect(Buffer.from(out.journal[1].raw).equals(r.raw)).toBe(true);
+    expect(h.state(1)).toBe(OrderState.NEW);
+    expect(h.stage.orders.routing[h.slot(1)]).toBe(1);
+    expect(h.counters.get(RiskCounter.ORDERS_RECEIVED)).toBe(1);
+    expect(h.counters.get(RiskCounter.ORDERS_ACCEPTED)).toBe(1);
+  });
+
+  it('an order from a FIX client is reported on the FIX clients ring', () => {
+    const h = new Harness();
+    h.newOrder({ source: Source.FIX, side: Side.SELL, tif: Tif.IOC });
+    const out = h.step();
+    expect(out.ingest).toEqual([]);
+    expect(out.fixClients.length).toBe(1);
+    expect(out.fixClients[0]).toMatchObject({ execType: ExecType.NEW, orderId: 1, source: Source.FIX, side: Side.SELL, tif: Tif.IOC });
+    expect(out.sor.length).toBe(1);
+    expect(out.sor[0].side).toBe(Side.SELL);
+  });
+
+  it('a market order carries no price; ids and event sequence numbers increase', () => {
+    const h = new Harness();
+    const a = accept(h, { ordType: OrdType.MARKET, price: 5 * PRICE_SCALE, clOrdId: 'M1' });
+    h.newOrder({ clOrdId: 'L2' });
+    const out = h.step();
+    expect(a).toBe(1);
+    expect(out.ingest[0].orderId).toBe(2);
+    expect(out.ingest[0].eventSeq).toBe(2);
+    expect(h.stage.orders.priceTicks[h.slot(1)]).toBe(0);
+    expect(h.sor.items[0].price).toBe(0);
+    expect(h.sor.items[0].ordType).toBe(OrdType.MARKET);
+  });
+
+  it('rejects an unknown account', () => {
+    const h = new Harness();
+    expectReject(h, { account: 0 }, Reason.UNKNOWN_ACCOUNT);
+    expectReject(h, { account: 9, clOrdId: 'C9' }, Reason.UNKNOWN_ACCOUNT);
+  });
+
+  it('rejects a disabled account', () => {
+    expectReject(new Harness(), { account: 3 }, Reason.ACCOUNT_HALTED);
+  });
+
+  it('rejects an unknown symbol', () => {
+    expectReject(new Harness(), { symbol: 2 }, Reason.UNKNOWN_SYMBOL);
+  });
+
+  it('rejects a bad side, order type, time in force or ClOrdID', () => {
+    const h = new Harness();
+    expectReject(h, { side: 3 }, Reason.INVALID_SIDE);
+    expectReject(h, { ordType: 3 }, Reason.INVALID_ORD_TYPE);
+    expectReject(h, { tif: 2 }, Reason.INVALID_TIF);
+    expectReject(h, { clOrdId: '' }, Reason.INVALID_CL_ORD_ID);
+  });
+
+  it('rejects a bad quantity', () => {
+    const h = new Harness();
+    for (const qty of [0, -5, 1.5, NaN, MAX_QTY + 1, Infinity]) expectReject(h, { qty }, Reason.INVALID_QTY);
+  });
+
+  it('rejects a bad limit price; a market order needs none', () => {
+    const h = new Harness();
+    for (const price of [0, -1, 1.5, NaN, MAX_PRICE_TICKS + 1]) expectReject(h, { price }, Reason.INVALID_PRICE);
+    accept(h, { ordType: OrdType.MARKET, price: 0, symbol: 1 });
+  });
+
+  it('rejects above the account max quantity; accepts at it', () => {
+    const h = new Harness();
+    expectReject(h, { qty: 50_001, price: 1 }, Reason.MAX_QTY_EXCEEDED);
+    accept(h, { qty: 50_000, price: 1 });
+  });
+
+  it('rejects above the account max notional (limit: qty * price); accepts at it', () => {
+    const h = new Harness();
+    expectReject(h, { qty: 10_000, price: 100 * PRICE_SCALE + 1 }, Reason.MAX_NOTIONAL_EXCEEDED);
+    accept(h, { qty: 10_000, price: 100 * PRICE_SCALE });
+  });
+
+  it('a market order is checked at the symbol reference price, not its price field', () => {
+    const h = new Harness();
+    // Symbol 0 reference 100.00: 10,001 * 100 > 1,000,000 even with a tiny price field.
+    expectReject(h, { ordType: OrdType.MARKET, qty: 10_001, price: 1 }, Reason.MAX_NOTIONAL_EXCEEDED);
+    accept(h, { ordType: OrdType.MARKET, qty: 10_000, price: 0, clOrdId: 'M0' });
+    // Symbol 1 reference 20.00: 10,001 * 20 is well inside the limit.
+    accept(h, { ordType: OrdType.MARKET, qty: 10_001, price: 0, symbol: 1, clOrdId: 'M1' });
+  });
+
+  it('a duplicate ClOrdID answers with the ORIGINAL order and creates nothing', () => {
+    const h = new Harness();
+    const id = accept(h, { clOrdId: 'DUP', qty: 100, conn: 7, request: 1 });
+    h.newOrder({ clOrdId: 'DUP', qty: 999, conn: 8, request: 99, source: Source.FIX });
+    const out = h.step();
+    expect(out.ingest).toEqual([]);
+    expect(out.fixClients.length).toBe(1);
+    const r = out.fixClients[0];
+    expect(r.orderId).toBe(id);
+    expect(r.reason).toBe(Reason.DUPLICATE_CL_ORD_ID);
+    expect(r.qty).toBe(100);
+    expect(r.connId).toBe(8);
+    expect(r.requestId).toBe(99);
+    expect(r.clOrdId).toBe('DUP');
+    expect(out.sor).toEqual([]);
+    expect(h.stage.orders.peekNextOrderId()).toBe(2);
+    expect(h.counters.get(RiskCounter.DUPLICATES)).toBe(1);
+    // The original still reports to its own client.
+    expect(h.stage.orders.connId[h.slot(id)]).toBe(7);
+  });
+
+  it('ClOrdIDs are per account: the same id in another account is a new order', () => {
+    const h = new Harness();
+    expect(accept(h, { account: 1, clOrdId: 'SAME' })).toBe(1);
+    expect(accept(h, { account: 2, clOrdId: 'SAME' })).toBe(2);
+  });
+
+  it('refuses new orders with ORDER_TABLE_FULL when the oldest order is live', () => {
+    const config = defaultConfig();
+    config.orderCapacity = 16;
+    const h = new Harness(config);
+    for (let i = 0; i < 16; i++) accept(h, { clOrdId: `F${i}` });
+    expectReject(h, { clOrdId: 'F16' }, Reason.ORDER_TABLE_FULL);
+  });
+
+  it('counts an unknown record type and goes on', () => {
+    const h = new Harness();
+    const at = h.ingest.tryClaim(77, 16);
+    expect(at).not.toBe(FULL);
+    h.ingest.commit();
+    h.newOrder();
+    const out = h.step();
+    expect(h.counters.get(RiskCounter.UNKNOWN_RECORDS)).toBe(1);
+    expect(out.ingest.length).toBe(1);
+  });
+});
+
+describe('RiskStage: routing and fills', () => {
+  it('child SENT -> partial fill -> full fill: reports and positions', () => {
+    const h = new Harness();
+    const id = accept(h, { qty: 100, price: 10 * PRICE_SCALE });
+    const child = BASE_CHILD + 1;
+    route(h, id, child, 100, 10 * PRICE_SCALE, 3);
+    expect(h.state(id)).toBe(OrderState.ROUTED);
+    expect(h.stage.orders.liveChildren[h.slot(id)]).toBe(1);
+    expect(h.stage.orders.routing[h.slot(id)]).toBe(0);
+
+    h.clock.advanceNs(1000);
+    h.fill(child, id, 40, 9_990_000, 3);
+    const command = h.lastCommand;
+    let out = h.step();
+    expect(out.ingest.length).toBe(1);
+    expect(out.ingest[0]).toMatchObject({
+      orderId: id, execType: ExecType.PARTIAL_FILL, state: OrderState.PARTIALLY_FILLED, lastQty: 40,
+      lastPx: 9_990_000, cumQty: 40, leavesQty: 60, cumNotional: 40 * 9_990_000, venueId: 3,
+      timeNs: h.clock.nowNs(), qty: 100,
+    });
+    expect(out.journal.map((j) => j.typeId)).toEqual([RecordType.CHILD_EVENT, RecordType.EXEC_REPORT]);
+    expect(Buffer.from(out.journal[0].raw).equals(command)).toBe(true);
+    expect(Buffer.from(out.journal[1].raw).equals(out.ingest[0].raw)).toBe(true);
+    expect(h.position(1, 0)).toBe(40);
+
+    h.fill(child, id, 60, 10 * PRICE_SCALE, 3);
+    out = h.step();
+    expect(out.ingest.length).toBe(1);
+    expect(out.ingest[0]).toMatchObject({
+      orderId: id, execType: ExecType.FILL, state: OrderState.FILLED, lastQty: 60, lastPx: 10 * PRICE_SCALE,
+      cumQty: 100, leavesQty: 0, cumNotional: 40 * 9_990_000 + 60 * 10 * PRICE_SCALE,
+    });
+    expect(out.sor).toEqual([]);
+    expect(h.position(1, 0)).toBe(100);
+    expect(h.state(id)).toBe(OrderState.FILLED);
+    expect(h.stage.orders.liveChildren[h.slot(id)]).toBe(0);
+    expect(h.counters.get(RiskCounter.FILLS)).toBe(2);
+  });
+
+  it('a sell fill lowers the position of its account and symbol only', () => {
+    const h = new Harness();
+    const buy = accept(h, { account: 2, symbol: 1, side: Side.BUY, qty: 10, clOrdId: 'B' });
+    route(h, buy, BASE_CHILD + 1, 10, 10 * PRICE_SCALE);
+    h.fill(BASE_CHILD + 1, buy, 10, 10 * PRICE_SCALE);
+    h.step();
+    const sell = accept(h, { account: 2, symbol: 1, side: Side.SELL, qty: 25, clOrdId: 'S' });
+    route(h, sell, BASE_CHILD + 2, 25, 10 * PRICE_SCALE);
+    h.fill(BASE_CHILD + 2, sell, 25, 10 * PRICE_SCALE);
+    h.step();
+    expect(h.position(2, 1)).toBe(-15);
+    expect(h.position(1, 1)).toBe(0);
+    expect(h.position(2, 0)).toBe(0);
+  });
+
+  it('ROUTE_DONE with no child: the order is CANCELED with NO_VENUE_AVAILABLE', () => {
+    const h = new Harness();
+    const id = accept(h);
+    h.routeDone(id, 0, Reason.NO_VENUE_AVAILABLE);
+    const out = h.step();
+    expect(out.ingest.length).toBe(1);
+    expect(out.ingest[0]).toMatchObject({
+      orderId: id, execType: ExecType.CANCELED, state: OrderState.CANCELED, reason: Reason.NO_VENUE_AVAILABLE,
+      leavesQty: 0, cumQty: 0,
+    });
+    expect(out.journal.map((j) => j.typeId)).toEqual([RecordType.ROUTE_DONE, RecordType.EXEC_REPORT]);
+    expect(h.state(id)).toBe(OrderState.CANCELED);
+  });
+
+  it('a child refused before it was sent: the parent is canceled with the venue reason at ROUTE_DONE', () => {
+    const h = new Harness();
+    const id = accept(h);
+    h.childRejected(BASE_CHILD + 1, id, Reason.VENUE_DOWN);
+    h.routeDone(id, 1, Reason.NONE, 100);
+    const out = h.step();
+    expect(out.ingest.length).toBe(1);
+    expect(out.ingest[0]).toMatchObject({ execType: ExecType.CANCELED, state: OrderState.CANCELED, reason: Reason.VENUE_DOWN });
+  });
+
+  it('a venue cancel of the only child after a partial fill ends the order (rest canceled)', () => {
+    const h = new Harness();
+    const id = accept(h, { qty: 100 });
+    route(h, id, BASE_CHILD + 1, 100, 10 * PRICE_SCALE);
+    h.fill(BASE_CHILD + 1, id, 30, 10 * PRICE_SCALE);
+    h.childCanceled(BASE_CHILD + 1, id);
+    const out = h.step();
+    expect(out.ingest.map((r) => r.execType)).toEqual([ExecType.PARTIAL_FILL, ExecType.CANCELED]);
+    expect(out.ingest[1]).toMatchObject({ state: OrderState.CANCELED, cumQty: 30, leavesQty: 0, reason: Reason.VENUE_CANCELED });
+  });
+
+  it('a venue overfill is counted, not applied', () => {
+    const h = new Harness();
+    const id = accept(h, { qty: 100 });
+    route(h, id, BASE_CHILD + 1, 100, 10 * PRICE_SCALE);
+    h.fill(BASE_CHILD + 1, id, 60, 10 * PRICE_SCALE);
+    h.step();
+    h.fill(BASE_CHILD + 1, id, 50, 10 * PRICE_SCALE);
+    h.fill(BASE_CHILD + 1, id, 0, 10 * PRICE_SCALE);
+    h.fill(BASE_CHILD + 1, id, -5, 10 * PRICE_SCALE);
+    const out = h.step();
+    expect(out.ingest).toEqual([]);
+    expect(h.counters.get(RiskCounter.OVERFILLS)).toBe(3);
+    const s = h.slot(id);
+    expect(h.stage.orders.cumQty[s]).toBe(60);
+    expect(h.position(1, 0)).toBe(60);
+    expect(h.state(id)).toBe(OrderState.PARTIALLY_FILLED);
+    // The rest can still fill.
+    h.fill(BASE_CHILD + 1, id, 40, 10 * PRICE_SCALE);
+    expect(h.step().ingest[0]).toMatchObject({ execType: ExecType.FILL, cumQty: 100, leavesQty: 0 });
+  });
+
+  it('events for unknown children or orders are counted and change nothing', () => {
+    const h = new Harness();
+    const id = accept(h);
+    h.fill(BASE_CHILD + 9, id, 10, 1);
+    h.routeDone(99, 0, Reason.NO_VENUE_AVAILABLE);
+    h.sent(BASE_CHILD + 1, 99, 10, 1, 1);
+    const out = h.step();
+    expect(out.ingest).toEqual([]);
+    expect(h.counters.get(RiskCounter.UNKNOWN_RECORDS)).toBe(3);
+    expect(h.state(id)).toBe(OrderState.NEW);
+  });
+});
+
+describe('RiskStage: cancel', () => {
+  it('cancel before routing is done -> PENDING_CANCEL; ROUTE_DONE without child -> CANCELED', () => {
+    const h = new Harness();
+    const id = accept(h);
+    h.cancel({ orderId: id, clOrdId: 'X1' });
+    let out = h.step();
+    expect(out.ingest.length).toBe(1);
+    expect(out.ingest[0]).toMatchObject({ orderId: id, execType: ExecType.PENDING_CANCEL, state: OrderState.PENDING_CANCEL });
+    expect(out.sor).toEqual([]);
+    h.routeDone(id, 0, Reason.NO_VENUE_AVAILABLE);
+    out = h.step();
+    expect(out.ingest.length).toBe(1);
+    expect(out.ingest[0]).toMatchObject({ orderId: id, execType: ExecType.CANCELED, state: OrderState.CANCELED, leavesQty: 0 });
+  });
+
+  it('cancel before routing is done; the child sent meanwhile is canceled at once', () => {
+    const h = new Harness();
+    const id = accept(h);
+    h.cancel({ orderId: id });
+    h.step();
+    h.sent(BASE_CHILD + 1, id, 100, 10 * PRICE_SCALE, 4);
+    h.routeDone(id, 1, Reason.NONE, 100);
+    let out = h.step();
+    expect(out.ingest).toEqual([]);
+    expect(out.sor.length).toBe(1);
+    expect(out.sor[0]).toMatchObject({ typeId: RecordType.CHILD_CANCEL, childId: BASE_CHILD + 1, orderId: id, venueId: 4 });
+    expect(h.state(id)).toBe(OrderState.PENDING_CANCEL);
+    h.childCanceled(BASE_CHILD + 1, id);
+    out = h.step();
+    expect(out.ingest.length).toBe(1);
+    expect(out.ingest[0]).toMatchObject({ execType: ExecType.CANCELED, state: OrderState.CANCELED });
+  });
+
+  it('cancel of a routed order: PENDING_CANCEL + CHILD_CANCEL, then child CANCELED -> CANCELED', () => {
+    const h = new Harness();
+    const id = accept(h, { qty: 100, side: Side.SELL, symbol: 1, recvNs: 321 });
+    route(h, id, BASE_CHILD + 1, 100, 10 * PRICE_SCALE, 5);
+    h.clock.advanceNs(5000);
+    h.cancel({ orderId: id, clOrdId: 'CXL-1', conn: 9, request: 77 });
+    let out = h.step();
+    expect(out.ingest.length).toBe(1);
+    expect(out.ingest[0]).toMatchObject({
+      orderId: id, execType: ExecType.PENDING_CANCEL, state: OrderState.PENDING_CANCEL, connId: 9, requestId: 77,
+      leavesQty: 100,
+    });
+    expect(out.sor).toEqual([{
+      typeId: RecordType.CHILD_CANCEL, orderId: id, qty: 100, price: 10 * PRICE_SCALE, accountId: 1, symbolId: 1,
+      side: Side.SELL, ordType: OrdType.LIMIT, tif: Tif.DAY, recvNs: 321, childId: BASE_CHILD + 1, venueId: 5,
+      decisionNs: h.clock.nowNs(),
+    }]);
+    expect(out.journal.map((j) => j.typeId)).toEqual([RecordType.CANCEL_ORDER, RecordType.EXEC_REPORT]);
+    h.childCanceled(BASE_CHILD + 1, id);
+    out = h.step();
+    expect(out.ingest.length).toBe(1);
+    expect(out.ingest[0]).toMatchObject({ execType: ExecType.CANCELED, state: OrderState.CANCELED, leavesQty: 0, connId: 9 });
+    expect(h.counters.get(RiskCounter.CANCELS_RECEIVED)).toBe(1);
+  });
+
+  it('cancel by OrigClOrdID; reports go to the client that asked (FIX)', () => {
+    const h = new Harness();
+    const id = accept(h, { clOrdId: 'ORIG-7' });
+    route(h, id, BASE_CHILD + 1, 100, 10 * PRICE_SCALE);
+    h.cancel({ orderId: 0, origClOrdId: 'ORIG-7', source: Source.FIX, conn: 3 });
+    const out = h.step();
+    expect(out.ingest).toEqual([]);
+    expect(out.fixClients.length).toBe(1);
+    expect(out.fixClients[0]).toMatchObject({ orderId: id, execType: ExecType.PENDING_CANCEL, connId: 3 });
+    expect(out.sor.length).toBe(1);
+  });
+
+  it('a fill during PENDING_CANCEL still counts; the last fill ends the order FILLED', () => {
+    const h = new Harness();
+    const id = accept(h, { qty: 100 });
+    route(h, id, BASE_CHILD + 1, 100, 10 * PRICE_SCALE);
+    h.cancel({ orderId: id });
+    h.step();
+    h.fill(BASE_CHILD + 1, id, 30, 10 * PRICE_SCALE);
+    let out = h.step();
+    expect(out.ingest[0]).toMatchObject({ execType: ExecType.PARTIAL_FILL, state: OrderState.PENDING_CANCEL, cumQty: 30 });
+    h.fill(BASE_CHILD + 1, id, 70, 10 * PRICE_SCALE);
+    out = h.step();
+    expect(out.ingest.length).toBe(1);
+    expect(out.ingest[0]).toMatchObject({ execType: ExecType.FILL, state: OrderState.FILLED, cumQty: 100 });
+    expect(h.position(1, 0)).toBe(100);
+  });
+
+  it('a cancel refused by the venue keeps the order pending until the child ends', () => {
+    const h = new Harness();
+    const id = accept(h, { qty: 100 });
+    route(h, id, BASE_CHILD + 1, 100, 10 * PRICE_SCALE);
+    h.cancel({ orderId: id });
+    h.step();
+    h.childCancelRejected(BASE_CHILD + 1, id);
+    expect(h.step().ingest).toEqual([]);
+    expect(h.counters.get(RiskCounter.CHILD_CANCEL_REJECTS)).toBe(1);
+    expect(h.state(id)).toBe(OrderState.PENDING_CANCEL);
+  });
+
+  it('cancel of an unknown order -> CANCEL_REJECT UNKNOWN_ORDER', () => {
+    const h = new Harness();
+    h.cancel({ orderId: 99, clOrdId: 'CX', origClOrdId: 'NOPE', conn: 5, request: 6 });
+    const out = h.step();
+    expect(out.ingest.length).toBe(1);
+    expect(out.ingest[0]).toMatchObject({
+      orderId: 99, execType: ExecType.CANCEL_REJECT, reason: Reason.UNKNOWN_ORDER, connId: 5, requestId: 6,
+      clOrdId: 'CX', origClOrdId: 'NOPE',
+    });
+    expect(out.journal.map((j) => j.typeId)).toEqual([RecordType.CANCEL_ORDER, RecordType.EXEC_REPORT]);
+    expect(Buffer.from(out.journal[1].raw).equals(out.ingest[0].raw)).toBe(true);
+    h.cancel({ orderId: 0, origClOrdId: 'NOPE' });
+    expect(h.step().ingest[0]).toMatchObject({ execType: ExecType.CANCEL_REJECT, reason: Reason.UNKNOWN_ORDER });
+  });
+
+  it("cancel of another account's order -> CANCEL_REJECT UNKNOWN_ORDER, order untouched", () => {
+    const h = new Harness();
+    const id = accept(h, { account: 1, clOrdId: 'MINE' });
+    route(h, id, BASE_CHILD + 1, 100, 10 * PRICE_SCALE);
+    h.cancel({ orderId: id, account: 2 });
+    h.cancel({ orderId: 0, origClOrdId: 'MINE', account: 2 });
+    const out = h.step();
+    expect(out.ingest.map((r) => [r.execType, r.reason])).toEqual([
+      [ExecType.CANCEL_REJECT, Reason.UNKNOWN_ORDER],
+      [ExecType.CANCEL_REJECT, Reason.UNKNOWN_ORDER],
+    ]);
+    expect(out.sor).toEqual([]);
+    expect(h.state(id)).toBe(OrderState.ROUTED);
+  });
+
+  it('cancel of a finished order -> ORDER_NOT_CANCELABLE naming both ClOrdIDs; journal copy matches', () => {
+    const h = new Harness();
+    const id = accept(h, { clOrdId: 'DONE-1' });
+    h.routeDone(id, 0, Reason.NO_VENUE_AVAILABLE);
+    h.step();
+    h.cancel({ orderId: id, clOrdId: 'CXL-2' });
+    const out = h.step();
+    expect(out.ingest.length).toBe(1);
+    const r = out.ingest[0];
+    expect(r).toMatchObject({
+      orderId: id, execType: ExecType.CANCEL_REJECT, reason: Reason.ORDER_NOT_CANCELABLE, state: OrderState.CANCELED,
+      clOrdId: 'CXL-2', origClOrdId: 'DONE-1',
+    });
+    expect(out.journal.map((j) => j.typeId)).toEqual([RecordType.CANCEL_ORDER, RecordType.EXEC_REPORT]);
+    expect(Buffer.from(out.journal[1].raw).equals(r.raw)).toBe(true);
+  });
+
+  it('a second cancel while one is pending -> CANCEL_PENDING', () => {
+    const h = new Harness();
+    const id = accept(h);
+    route(h, id, BASE_CHILD + 1, 100, 10 * PRICE_SCALE);
+    h.cancel({ orderId: id, clOrdId: 'A' });
+    h.cancel({ orderId: id, clOrdId: 'B' });
+    const out = h.step();
+    expect(out.ingest.map((r) => [r.execType, r.reason])).toEqual([
+      [ExecType.PENDING_CANCEL, Reason.NONE],
+      [ExecType.CANCEL_REJECT, Reason.CANCEL_PENDING],
+    ]);
+    expect(out.sor.length).toBe(1);
+  });
+});
+
+describe('RiskStage: replace', () => {
+  function partiallyFilled(h: Harness): number {
+    const id = accept(h, { qty: 100, price: 10 * PRICE_SCALE, clOrdId: 'R0' });
+    route(h, id, BASE_CHILD + 1, 100, 10 * PRICE_SCALE);
+    h.fill(BASE_CHILD + 1, id, 30, 10 * PRICE_SCALE);
+    h.step();
+    return id;
+  }
+
+  it('a new quantity below the filled quantity is refused', () => {
+    const h = new Harness();
+    const id = partiallyFilled(h);
+    h.replace({ orderId: id, qty: 20, price: 10 * PRICE_SCALE, clOrdId: 'R1' });
+    const out = h.step();
+    expect(out.ingest.length).toBe(1);
+    expect(out.ingest[0]).toMatchObject({
+      execType: ExecType.CANCEL_REJECT, reason: Reason.REPLACE_NOT_ALLOWED, clOrdId: 'R1', origClOrdId: 'R0',
+      qty: 100, state: OrderState.PARTIALLY_FILLED,
+    });
+    expect(out.sor).toEqual([]);
+    expect(h.state(id)).toBe(OrderState.PARTIALLY_FILLED);
+    expect(h.stage.orders.qty[h.slot(id)]).toBe(100);
+  });
+
+  it('replace: children canceled, then REPLACED and a new ROUTE_REQUEST for the leaves', () => {
+    const h = new Harness();
+    const id = partiallyFilled(h);
+    h.replace({ orderId: id, qty: 150, price: 10_500_000, clOrdId: 'R1', conn: 4, request: 8 });
+    let out = h.step();
+    expect(out.ingest.length).toBe(1);
+    expect(out.ingest[0]).toMatchObject({ execType: ExecType.PENDING_REPLACE, state: OrderState.PENDING_REPLACE, connId: 4 });
+    expect(out.sor.length).toBe(1);
+    expect(out.sor[0]).toMatchObject({ typeId: RecordType.CHILD_CANCEL, childId: BASE_CHILD + 1 });
+    expect(out.journal[0].typeId).toBe(RecordType.REPLACE_ORDER);
+    h.childCanceled(BASE_CHILD + 1, id);
+    out = h.step();
+    expect(out.ingest.length).toBe(1);
+    expect(out.ingest[0]).toMatchObject({
+      orderId: id, execType: ExecType.REPLACED, state: OrderState.PARTIALLY_FILLED, qty: 150, price: 10_500_000,
+      cumQty: 30, leavesQty: 120, clOrdId: 'R1', connId: 4, requestId: 8,
+    });
+    expect(out.sor.length).toBe(1);
+    expect(out.sor[0]).toMatchObject({ typeId: RecordType.ROUTE_REQUEST, orderId: id, qty: 120, price: 10_500_000 });
+    expect(h.stage.orders.routing[h.slot(id)]).toBe(1);
+    expect(h.counters.get(RiskCounter.REPLACES_RECEIVED)).toBe(1);
+    // The new ClOrdID now names the order; the old one does not.
+    h.cancel({ orderId: 0, origClOrdId: 'R0', clOrdId: 'X1' });
+    h.cancel({ orderId: 0, origClOrdId: 'R1', clOrdId: 'X2' });
+    out = h.step();
+    expect(out.ingest.map((r) => [r.execType, r.reason])).toEqual([
+      [ExecType.CANCEL_REJECT, Reason.UNKNOWN_ORDER],
+      [ExecType.PENDING_CANCEL, Reason.NONE],
+    ]);
+  });
+
+  it('replace while the route is in flight: done when ROUTE_DONE comes back, state NEW', () => {
+    const h = new Harness();
+    const id = accept(h, { qty: 100, clOrdId: 'Q0' });
+    h.replace({ orderId: id, qty: 50, price: 9 * PRICE_SCALE, clOrdId: 'Q1' });
+    let out = h.step();
+    expect(out.ingest[0]).toMatchObject({ execType: ExecType.PENDING_REPLACE });
+    expect(out.sor).toEqual([]);
+    h.routeDone(id, 0, Reason.NO_VENUE_AVAILABLE);
+    out = h.step();
+    expect(out.ingest.length).toBe(1);
+    expect(out.ingest[0]).toMatchObject({ execType: ExecType.REPLACED, state: OrderState.NEW, qty: 50, price: 9 * PRICE_SCALE, leavesQty: 50 });
+    expect(out.sor).toEqual([expect.objectContaining({ typeId: RecordType.ROUTE_REQUEST, qty: 50, price: 9 * PRICE_SCALE })]);
+  });
+
+  it('refuses a replace with a bad or duplicate ClOrdID, or above the account limits', () => {
+    const h = new Harness();
+    accept(h, { clOrdId: 'TAKEN' });
+    const id = partiallyFilled(h);
+    const cases: Array<[Partial<CancelArgs>, number]> = [
+      [{ qty: 0, price: 10 * PRICE_SCALE, clOrdId: 'N1' }, Reason.INVALID_QTY],
+      [{ qty: 100, price: 0, clOrdId: 'N2' }, Reason.INVALID_PRICE],
+      [{ qty: 100, price: 10 * PRICE_SCALE, clOrdId: '' }, Reason.INVALID_CL_ORD_ID],
+      [{ qty: 100, price: 10 * PRICE_SCALE, clOrdId: 'TAKEN' }, Reason.DUPLICATE_CL_ORD_ID],
+      [{ qty: 50_001, price: 1, clOrdId: 'N3' }, Reason.MAX_QTY_EXCEEDED],
+      [{ qty: 20_000, price: 100 * PRICE_SCALE, clOrdId: 'N4' }, Reason.MAX_NOTIONAL_EXCEEDED],
+    ];
+    for (const [args, reason] of cases) {
+      h.replace({ orderId: id, ...args });
+      const out = h.step();
+      expect(out.ingest.length).toBe(1);
+      expect(out.ingest[0].execType).toBe(ExecType.CANCEL_REJECT);
+      expect(out.ingest[0].reason, JSON.stringify(args)).toBe(reason);
+      expect(out.sor).toEqual([]);
+    }
+    expect(h.state(id)).toBe(OrderState.PARTIALLY_FILLED);
+  });
+
+  it('refuses a replace of a market order whose new quantity breaks the notional limit at the reference price', () => {
+    // New market orders are checked at the reference price (100.00 for symbol 0); a replace
+    // raising the quantity must be held to the same limit.
+    const h = new Harness();
+    const id = accept(h, { ordType: OrdType.MARKET, qty: 5_000, price: 0, clOrdId: 'MK0' });
+    route(h, id, BASE_CHILD + 1, 5_000, 0);
+    h.replace({ orderId: id, qty: 20_000, price: 0, clOrdId: 'MK1' });
+    const out = h.step();
+    expect(out.ingest.length).toBe(1);
+    expect(out.ingest[0]).toMatchObject({ execType: ExecType.CANCEL_REJECT, reason: Reason.MAX_NOTIONAL_EXCEEDED });
+    expect(out.sor).toEqual([]);
+  });
+
+  it('fills during a pending replace never leave more filled than the order quantity', () => {
+    // Order 100, replace down to 50; before the venue cancels the child, 60 more fill there.
+    const h = new Harness();
+    const id = accept(h, { qty: 100, clOrdId: 'P0' });
+    route(h, id, BASE_CHILD + 1, 100, 10 * PRICE_SCALE);
+    h.replace({ orderId: id, qty: 50, price: 10 * PRICE_SCALE, clOrdId: 'P1' });
+    h.step();
+    h.fill(BASE_CHILD + 1, id, 60, 10 * PRICE_SCALE);
+    h.childCanceled(BASE_CHILD + 1, id);
+    h.step();
+    const s = h.slot(id);
+    const o = h.stage.orders;
+    expect(o.cumQty[s]).toBe(60);
+    expect(o.cumQty[s]).toBeLessThanOrEqual(o.qty[s]);
+    // Nothing is working for it any more, so it must have ended.
+    expect(isTerminal(o.state[s])).toBe(true);
+  });
+
+  it('regression (shrunk from risk-stage.prop.test.ts): replace down to what fills during the replace', () => {
+    // Order 2, replace to 1 while the route is in flight; the child (qty 2) is sent, 1 fills,
+    // then the venue cancels it. The order must not be left working with nothing working.
+    const h = new Harness();
+    const id = accept(h, { qty: 2, clOrdId: 'G0' });
+    h.replace({ orderId: id, qty: 1, price: 11 * PRICE_SCALE, clOrdId: 'G1' });
+    h.step();
+    h.sent(BASE_CHILD + 1, id, 2, 10 * PRICE_SCALE, 1);
+    h.routeDone(id, 1, Reason.NONE, 2);
+    h.step();
+    h.fill(BASE_CHILD + 1, id, 1, 10 * PRICE_SCALE);
+    h.childCanceled(BASE_CHILD + 1, id);
+    h.step();
+    const s = h.slot(id);
+    const o = h.stage.orders;
+    expect(o.cumQty[s]).toBeLessThanOrEqual(o.qty[s]);
+    const working = o.liveChildren[s] > 0 || o.routing[s] === 1;
+    expect(isTerminal(o.state[s]) || working, `state ${o.state[s]}, nothing working`).toBe(true);
+  });
+
+  it('a ClOrdID named by a pending replace cannot end up on two orders of the account', () => {
+    const h = new Harness();
+    const id = accept(h, { qty: 100, clOrdId: 'K0' });
+    route(h, id, BASE_CHILD + 1, 100, 10 * PRICE_SCALE);
+    h.replace({ orderId: id, qty: 80, price: 10 * PRICE_SCALE, clOrdId: 'K1' });
+    h.step();
+    h.newOrder({ clOrdId: 'K1' });
+    h.step();
+    h.childCanceled(BASE_CHILD + 1, id);
+    h.step();
+    const o = h.stage.orders;
+    const live: number[] = [];
+    for (let s = 0; s < o.capacity; s++) {
+      if (o.orderId[s] === 0 || o.accountId[s] !== 1) continue;
+      const cl = Buffer.from(o.clOrdIds.subarray(s * 40, s * 40 + o.clOrdIdLength[s])).toString('latin1');
+      if (cl === 'K1') live.push(o.orderId[s]);
+    }
+    expect(live.length).toBe(1);
+  });
+});
+
+describe('RiskStage: back-pressure', () => {
+  it('a nearly full client ring stops intake; nothing is lost once it drains', () => {
+    // toIngest holds 2048 bytes; one input may need two 208-byte reports there (416 bytes).
+    const h = new Harness(defaultConfig(), { toIngest: 2048 });
+    const total = 20;
+    for (let i = 0; i < total; i++) h.newOrder({ clOrdId: `BP${i}`, request: i });
+    let handled = 0;
+    let stalls = 0;
+    for (let cycle = 0; cycle < 200 && handled < total; cycle++) {
+      const free = 2048 - h.outIngest.depthBytes();
+      const n = h.stage.doWork();
+      expect(n).toBeLessThanOrEqual(Math.floor(free / 416));
+      handled += n;
+      if (n === 0) {
+        stalls++;
+        // The client ring is drained only when the stage is stuck.
+        h.outIngest.poll(h.reportsIngest, 1 << 20);
+      }
+    }
+    h.drain();
+    expect(handled).toBe(total);
+    expect(stalls).toBeGreaterThan(0);
+    expect(h.counters.get(RiskCounter.BACKPRESSURE_STALLS)).toBe(stalls);
+    const reports = h.reportsIngest.items;
+    expect(reports.map((r) => r.requestId)).toEqual(Array.from({ length: total }, (_, i) => i));
+    expect(reports.map((r) => r.orderId)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(reports.every((r) => r.execType === ExecType.NEW)).toBe(true);
+    expect(h.sor.items.length).toBe(total);
+    expect(h.journal.items.length).toBe(2 * total);
+  });
+
+  it('a full sor ring stalls the stage with the inputs kept, then resumes', () => {
+    // The worst case for sor is 33 child records of 72 bytes: with 4096 bytes, after enough
+    // 56-byte route requests the stage must stop.
+    const h = new Harness(defaultConfig(), { toSor: 4096 });
+    const total = 40;
+    for (let i = 0; i < total; i++) h.newOrder({ clOrdId: `S${i}` });
+    h.run();
+    const taken = h.stage.orders.peekNextOrderId() - 1;
+    expect(taken).toBeLessThan(total);
+    expect(h.stage.doWork()).toBe(0);
+    expect(h.counters.get(RiskCounter.BACKPRESSURE_STALLS)).toBeGreaterThan(0);
+    for (let i = 0; i < 100 && h.stage.orders.peekNextOrderId() - 1 < total; i++) h.step();
+    expect(h.stage.orders.peekNextOrderId() - 1).toBe(total);
+    expect(h.sor.items.map((r) => r.orderId)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(h.reportsIngest.items.length).toBe(total);
+  });
+});
