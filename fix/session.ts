@@ -1,0 +1,885 @@
+/**
+ * FIX 4.4 session layer (FIX Session Protocol, FIXT-free 4.4 flavour), transport-agnostic.
+ *
+ * Bytes come in through onBytes(chunk) and go out through a FixTransport; time comes from an
+ * injected clock and timers advance only when the owner calls onTimer(nowMs), so tests step the
+ * whole protocol deterministically. Nothing is allocated per message on the normal path: one
+ * parser flyweight, two encoders (application / admin), one bounded reassembly buffer.
+ *
+ * What this session does (section numbers of the FIX 4.4 session spec, vol. 2):
+ *   - Logon (35=A) as initiator or acceptor: CompID checks, EncryptMethod 98=0, HeartBtInt 108,
+ *     ResetSeqNumFlag 141=Y on either side.
+ *   - Heartbeat on outbound silence; TestRequest on inbound silence; Logout + disconnect when
+ *     the TestRequest is not answered within another heartbeat interval.
+ *   - Inbound MsgSeqNum: too high -> ResendRequest for the closed range [expected, seq - 1], and
+ *     the message is kept in a bounded queue and processed once the gap is filled (so a
+ *     counterparty that gap-fills, as this one does, loses nothing beyond the gap itself);
+ *     too low without PossDupFlag -> Logout and disconnect; too low with PossDupFlag=Y -> ignored.
+ *   - ResendRequest answered with one SequenceReset-GapFill (123=Y, 43=Y) over the whole range.
+ *     The spec lets a sender gap-fill application messages it chooses not to resend (stale
+ *     orders), so this is a compliant first answer; resending stored messages in chunks comes
+ *     with the message store (a later issue): see answerResendRequest.
+ *   - SequenceReset: gap-fill mode obeys sequencing; reset mode (no 123=Y) ignores MsgSeqNum.
+ *   - Logout both ways, with a logout timeout.
+ *   - Session Reject (35=3, 45/372/373/371) for malformed messages: tag without value (373=4),
+ *     missing required session fields, and whatever the application or validator rejects via
+ *     rejectInbound() (the data-dictionary validator plugs in there later).
+ *   - Garbled frames (bad BeginString, BodyLength, CheckSum, syntax) are ignored: no sequence
+ *     number is consumed, and the stream resynchronises on the next "8=FIX.4.4".
+ *
+ * Not done yet (later issues): message store and real resends, SendingTime accuracy (373=10),
+ * PossDup OrigSendingTime checks, a timeout on our own outstanding ResendRequest.
+ */
+import { SendResult, SessionError } from './fix-codes.ts';
+import { FixEncoder, ascii } from './encoder.ts';
+import { MsgType, isAdminMsgType, writeMsgType } from './msg-type.ts';
+import { FixParser, MAX_FRAME_LENGTH, findNextBeginString } from './parser.ts';
+import { SessionEvent, SessionState, sessionTransition } from './session-state.ts';
+import { SessionRejectReason, Tag } from './tags.ts';
+
+/** Where a session writes its bytes. The TCP glue implements it; tests use an in-memory pipe. */
+export interface FixTransport {
+  /**
+   * Queues buf[start, start + length) for sending, copying it (the session reuses its buffer at
+   * once). Returns false, queueing nothing, when the transport's bounded buffer is full.
+   */
+  write(buf: Uint8Array, start: number, length: number): boolean;
+  /** Flushes what was queued, then closes. The owner then calls session.onTransportClosed(). */
+  close(): void;
+}
+
+export interface FixClock {
+  /** Milliseconds since the Unix epoch (UTC), integer. */
+  now(): number;
+}
+
+/** What the session delivers to its owner. The parser is a flyweight valid only during the call. */
+export interface FixApplication {
+  /** An application message (not 0,1,2,3,4,5,A), in sequence. May call session.rejectInbound(). */
+  onAppMessage(msg: FixParser, session: FixSession): void;
+  /** A session-level Reject (35=3) from the counterparty: 45 RefSeqNum names our message. */
+  onSessionReject(msg: FixParser, session: FixSession): void;
+  /** After every state change (SessionState values). */
+  onStateChange(session: FixSession, previous: number, next: number): void;
+}
+
+export const SessionRole = {
+  INITIATOR: 1,
+  ACCEPTOR: 2,
+} as const;
+export type SessionRole = (typeof SessionRole)[keyof typeof SessionRole];
+
+export interface FixSessionOptions {
+  /** Owner's small integer for this session (e.g. venue index), readable as session.id. Default 0. */
+  id?: number;
+  role: SessionRole;
+  /** Our CompID (49 on what we send). */
+  senderCompId: string;
+  /** The counterparty's CompID (56 on what we send, 49 on what we receive). */
+  targetCompId: string;
+  clock: FixClock;
+  app: FixApplication;
+  /** Initiator: HeartBtInt (108) proposed at logon. Acceptor: ignored, it adopts the initiator's. Default 30. */
+  heartBtIntSec?: number;
+  /** Initiator: send 141=Y and restart both sequences at 1 on every logon. Default false. */
+  resetSeqNumOnLogon?: boolean;
+  /** Disconnect when the Logon exchange does not complete in time. Default 10,000. */
+  logonTimeoutMs?: number;
+  /** Disconnect when our Logout is not answered in time. Default 2,000. */
+  logoutTimeoutMs?: number;
+  /** Largest message we encode. Default 4096. */
+  encoderCapacity?: number;
+}
+
+// Fixed texts for Logout (58), prepared once.
+const TEXT_SEQ_TOO_LOW = ascii('MsgSeqNum too low');
+const TEXT_SEQ_MISSING = ascii('MsgSeqNum missing or invalid');
+const TEXT_BAD_LOGON = ascii('Invalid Logon: EncryptMethod must be 0 and HeartBtInt >= 0');
+const TEXT_COMPID = ascii('CompID problem');
+const TEXT_TEST_REQUEST = ascii('TestRequest not answered');
+const TEXT_DUP_LOGON = ascii('Logon received while logged on');
+const TEXT_RESET_SEQ = ascii('ResetSeqNumFlag requires MsgSeqNum 1');
+const TEXT_OPERATOR = ascii('Logout');
+
+/** Heartbeat grace before a TestRequest: 20% of the interval, as most engines do. */
+const TEST_REQUEST_GRACE_PCT = 20;
+/** Reassembly buffer: any incomplete frame (< MAX_FRAME_LENGTH) plus a full frame of new bytes. */
+const INBOUND_CAPACITY = 2 * MAX_FRAME_LENGTH;
+/** Messages held while a gap is being filled: count and bytes. Beyond that they are dropped (and re-requested later). */
+const GAP_QUEUE_MAX_MESSAGES = 1024;
+const GAP_QUEUE_BYTES = 4 * MAX_FRAME_LENGTH;
+
+export class FixSession {
+  readonly id: number;
+  readonly role: SessionRole;
+  readonly senderCompId: string;
+  readonly targetCompId: string;
+  readonly senderCompIdBytes: Uint8Array;
+  readonly targetCompIdBytes: Uint8Array;
+  state: number;
+  /** Heartbeat interval in force (negotiated at logon), ms; 0 disables heartbeats and test requests. */
+  heartBtIntMs: number;
+  /** Why we last went to DISCONNECTED, for logs. Constant strings except a received Logout's 58. */
+  lastDisconnectReason: string;
+  /** Owner hook (TCP glue): called after app.onStateChange. */
+  stateListener: ((session: FixSession, previous: number, next: number) => void) | null;
+
+  // Counters (read by the owner; shared-memory counters come with the fix worker).
+  garbledCount: number;
+  rejectSentCount: number;
+  resendRequestSentCount: number;
+  gapFillSentCount: number;
+  heartbeatSentCount: number;
+  testRequestSentCount: number;
+  /** Messages beyond a gap that did not fit the gap queue (they will be asked for again). */
+  gapQueueDroppedCount: number;
+
+  readonly clock: FixClock;
+  private readonly app: FixApplication;
+  private readonly heartBtIntSecConfigured: number;
+  private readonly resetSeqNumOnLogon: boolean;
+  private readonly logonTimeoutMs: number;
+  private readonly logoutTimeoutMs: number;
+  private readonly parser: FixParser;
+  private readonly appEncoder: FixEncoder;
+  private readonly adminEncoder: FixEncoder;
+  private readonly inBuf: Uint8Array;
+  private inLength: number;
+  private receiving: boolean;
+  private readonly deferredBuf: Uint8Array;
+  private deferredLength: number;
+  private transport: FixTransport | null;
+  private nextOutSeq: number;
+  private nextInSeq: number;
+  private stateEnteredMs: number;
+  private lastSentMs: number;
+  private lastReceivedMs: number;
+  private testRequestOutstanding: boolean;
+  private testRequestSentMs: number;
+  private testRequestCounter: number;
+  /** 0, or the MsgSeqNum that revealed the gap we asked to be resent; cleared once passed. */
+  private resendTargetSeq: number;
+  /** Sequence number written into the open application message, or 0. */
+  private appSeq: number;
+  /** SendingTime of the open application message. */
+  private appTimeMs: number;
+  /** During onAppMessage: the inbound message's seq (for rejectInbound); 0 otherwise. */
+  private inboundSeq: number;
+  private inboundRejected: boolean;
+  // Gap queue: frames (or zero-length "already processed" markers) that arrived beyond a gap,
+  // in arrival order, copied into one linear byte area that is reset whenever the queue empties.
+  private readonly gapBytes: Uint8Array;
+  private readonly gapSeq: Int32Array;
+  private readonly gapStart: Int32Array;
+  private readonly gapLength: Int32Array;
+  private gapHead: number;
+  private gapCount: number;
+  private gapBytesUsed: number;
+
+  constructor(options: FixSessionOptions) {
+    if (options.role !== SessionRole.INITIATOR && options.role !== SessionRole.ACCEPTOR) throw new Error('Condition failed: role');
+    if (options.senderCompId.length === 0 || options.targetCompId.length === 0) throw new Error('Condition failed: CompIDs non-empty');
+    const hb = options.heartBtIntSec ?? 30;
+    if (!(Number.isInteger(hb) && hb >= 0 && hb <= 3600)) throw new Error('Condition failed: heartBtIntSec in 0..3600');
+    this.id = options.id ?? 0;
+    this.role = options.role;
+    this.senderCompId = options.senderCompId;
+    this.targetCompId = options.targetCompId;
+    this.senderCompIdBytes = ascii(options.senderCompId);
+    this.targetCompIdBytes = ascii(options.targetCompId);
+    this.state = SessionState.DISCONNECTED;
+    this.heartBtIntMs = hb * 1000;
+    this.lastDisconnectReason = '';
+    this.stateListener = null;
+    this.garbledCount = 0;
+    this.rejectSentCount = 0;
+    this.resendRequestSentCount = 0;
+    this.gapFillSentCount = 0;
+    this.heartbeatSentCount = 0;
+    this.testRequestSentCount = 0;
+    this.gapQueueDroppedCount = 0;
+    this.clock = options.clock;
+    this.app = options.app;
+    this.heartBtIntSecConfigured = hb;
+    this.resetSeqNumOnLogon = options.resetSeqNumOnLogon ?? false;
+    this.logonTimeoutMs = options.logonTimeoutMs ?? 10_000;
+    this.logoutTimeoutMs = options.logoutTimeoutMs ?? 2_000;
+    this.parser = new FixParser();
+    this.appEncoder = new FixEncoder(options.encoderCapacity);
+    this.adminEncoder = new FixEncoder(options.encoderCapacity);
+    this.inBuf = new Uint8Array(INBOUND_CAPACITY);
+    this.inLength = 0;
+    this.receiving = false;
+    this.deferredBuf = new Uint8Array(INBOUND_CAPACITY);
+    this.deferredLength = 0;
+    this.transport = null;
+    this.nextOutSeq = 1;
+    this.nextInSeq = 1;
+    this.stateEnteredMs = 0;
+    this.lastSentMs = 0;
+    this.lastReceivedMs = 0;
+    this.testRequestOutstanding = false;
+    this.testRequestSentMs = 0;
+    this.testRequestCounter = 0;
+    this.resendTargetSeq = 0;
+    this.appSeq = 0;
+    this.appTimeMs = 0;
+    this.inboundSeq = 0;
+    this.inboundRejected = false;
+    this.gapBytes = new Uint8Array(GAP_QUEUE_BYTES);
+    this.gapSeq = new Int32Array(GAP_QUEUE_MAX_MESSAGES);
+    this.gapStart = new Int32Array(GAP_QUEUE_MAX_MESSAGES);
+    this.gapLength = new Int32Array(GAP_QUEUE_MAX_MESSAGES);
+    this.gapHead = 0;
+    this.gapCount = 0;
+    this.gapBytesUsed = 0;
+  }
+
+  // ---------------------------------------------------------------- sequence numbers
+
+  /** MsgSeqNum of the next message we send. */
+  get nextSenderSeqNum(): number {
+    return this.nextOutSeq;
+  }
+
+  /** MsgSeqNum we expect next from the counterparty. */
+  get nextTargetSeqNum(): number {
+    return this.nextInSeq;
+  }
+
+  /** Sets the next outbound MsgSeqNum (recovery from the journal; tests). */
+  setNextSenderSeqNum(seq: number): void {
+    if (!(Number.isSafeInteger(seq) && seq >= 1)) throw new Error('Condition failed: seq >= 1');
+    if (this.appSeq !== 0) throw new Error('Condition failed: no application message open');
+    this.nextOutSeq = seq;
+  }
+
+  /** Sets the next expected inbound MsgSeqNum (recovery from the journal; tests). */
+  setNextTargetSeqNum(seq: number): void {
+    if (!(Number.isSafeInteger(seq) && seq >= 1)) throw new Error('Condition failed: seq >= 1');
+    this.nextInSeq = seq;
+  }
+
+  /** True when application messages may be sent. */
+  get isLoggedOn(): boolean {
+    return this.state === SessionState.ACTIVE;
+  }
+
+  // ---------------------------------------------------------------- transport events
+
+  /** A transport is up. The initiator sends its Logon at once; the acceptor waits for one. */
+  onConnected(transport: FixTransport): number {
+    if (this.state !== SessionState.DISCONNECTED) return SessionError.ILLEGAL_TRANSITION;
+    const now = this.clock.now();
+    this.transport = transport;
+    this.inLength = 0;
+    this.lastSentMs = now;
+    this.lastReceivedMs = now;
+    this.testRequestOutstanding = false;
+    this.resendTargetSeq = 0;
+    this.transitionTo(SessionEvent.CONNECT, now);
+    if (this.role === SessionRole.INITIATOR) {
+      this.heartBtIntMs = this.heartBtIntSecConfigured * 1000;
+      if (this.resetSeqNumOnLogon) {
+        this.nextOutSeq = 1;
+        this.nextInSeq = 1;
+      }
+      // State first, then bytes: a transport may deliver the answer before write() returns.
+      this.transitionTo(SessionEvent.LOGON_SEND, now);
+      this.sendLogon(this.resetSeqNumOnLogon);
+    }
+    return 0;
+  }
+
+  /**
+   * The transport closed (by either side). Ignored when `transport` is not the one attached (a
+   * late close of an earlier connection must not drop the current one). Idempotent.
+   */
+  onTransportClosed(transport: FixTransport): void {
+    if (this.state === SessionState.DISCONNECTED || transport !== this.transport) return;
+    this.transport = null;
+    this.disconnect('transport closed');
+  }
+
+  /** True when `transport` is the one this session reads from and writes to. */
+  isAttachedTo(transport: FixTransport): boolean {
+    return this.transport === transport;
+  }
+
+  /**
+   * Bytes from the transport. Frames are parsed straight from `chunk` when nothing is buffered;
+   * only an incomplete tail is copied into the bounded reassembly buffer. Allocates nothing.
+   *
+   * Re-entrant calls (a transport that delivers synchronously, so our own send inside this call
+   * brings the peer's answer back) are copied into a bounded deferred buffer and processed after
+   * the current chunk, which keeps byte order and keeps the parser flyweight stable for the app.
+   */
+  onBytes(chunk: Uint8Array, start: number = 0, end: number = chunk.length): void {
+    if (this.transport === null) return;
+    if (this.receiving) {
+      this.defer(chunk, start, end);
+      return;
+    }
+    this.receiving = true;
+    try {
+      this.receive(chunk, start, end);
+      while (this.deferredLength > 0 && this.transport !== null) {
+        const n = this.deferredLength;
+        this.receive(this.deferredBuf, 0, n); // appends beyond n may happen meanwhile
+        this.deferredBuf.copyWithin(0, n, this.deferredLength);
+        this.deferredLength -= n;
+      }
+    } finally {
+      this.receiving = false;
+      if (this.transport === null) this.deferredLength = 0;
+    }
+  }
+
+  private defer(chunk: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    if (this.deferredLength + n > this.deferredBuf.length) {
+      this.disconnect('re-entrant input overflow');
+      return;
+    }
+    for (let k = 0; k < n; k++) this.deferredBuf[this.deferredLength + k] = chunk[start + k];
+    this.deferredLength += n;
+  }
+
+  private receive(chunk: Uint8Array, start: number, end: number): void {
+    let p = start;
+    if (this.inLength === 0) p = this.drain(chunk, start, end);
+    while (p < end && this.transport !== null) {
+      const space = this.inBuf.length - this.inLength;
+      const n = end - p < space ? end - p : space;
+      if (n <= 0) throw new Error('Invariant: reassembly buffer always has room for a frame');
+      this.inBuf.set(chunk.subarray(p, p + n), this.inLength);
+      this.inLength += n;
+      p += n;
+      const consumed = this.drain(this.inBuf, 0, this.inLength);
+      if (consumed > 0) {
+        this.inBuf.copyWithin(0, consumed, this.inLength);
+        this.inLength -= consumed;
+      }
+    }
+    if (this.transport === null) this.inLength = 0;
+  }
+
+  /** Parses every complete frame in buf[start, end); returns where parsing stopped. */
+  private drain(buf: Uint8Array, start: number, end: number): number {
+    let p = start;
+    while (p < end && this.transport !== null) {
+      const r = this.parser.parse(buf, p, end);
+      if (r === 0) break; // incomplete: the caller keeps buf[p, end) for the next bytes
+      if (r > 0) {
+        p += r;
+        this.onFrame();
+        if (this.gapHead < this.gapCount) this.processGapQueue();
+        continue;
+      }
+      // Garbled: ignore it, consume no sequence number, resynchronise (FIX session spec: garbled
+      // messages are ignored, and a later gap or TestRequest recovers anything lost with them).
+      this.garbledCount++;
+      p = this.parser.frameEnd > p ? this.parser.frameEnd : findNextBeginString(buf, p + 1, end);
+    }
+    return p;
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  /** Advances timers to nowMs: heartbeats, test requests, logon and logout timeouts. */
+  onTimer(nowMs: number): void {
+    switch (this.state) {
+      case SessionState.CONNECTED:
+      case SessionState.LOGON_SENT:
+        if (nowMs - this.stateEnteredMs >= this.logonTimeoutMs) this.disconnect('logon timeout');
+        return;
+      case SessionState.ACTIVE:
+        this.activeTimers(nowMs);
+        return;
+      case SessionState.LOGOUT_SENT:
+        if (nowMs - this.stateEnteredMs >= this.logoutTimeoutMs) this.disconnect('logout timeout');
+        return;
+      default:
+        return;
+    }
+  }
+
+  private activeTimers(nowMs: number): void {
+    const hb = this.heartBtIntMs;
+    if (hb === 0) return;
+    if (this.testRequestOutstanding) {
+      if (nowMs - this.testRequestSentMs >= hb) {
+        this.logoutAndDisconnect(TEXT_TEST_REQUEST, 'test request not answered');
+        return;
+      }
+    } else if (nowMs - this.lastReceivedMs >= hb + (hb * TEST_REQUEST_GRACE_PCT) / 100) {
+      this.sendTestRequest(nowMs);
+      return;
+    }
+    if (nowMs - this.lastSentMs >= hb) this.sendHeartbeat(null);
+  }
+
+  // ---------------------------------------------------------------- application API
+
+  /**
+   * Starts an application message with the header filled in (35, 49, 56, 34, 52). Add the body
+   * through the returned encoder, then call sendApp(). Allocates nothing.
+   */
+  beginApp(msgType: number): FixEncoder {
+    if (isAdminMsgType(msgType)) throw new Error('Condition failed: beginApp is for application messages');
+    this.appSeq = this.nextOutSeq;
+    // One clock read per message: a `now(): number` returning epoch ms boxes a double in V8.
+    this.appTimeMs = this.clock.now();
+    return this.appEncoder.begin(msgType, this.senderCompIdBytes, this.targetCompIdBytes, this.appSeq, this.appTimeMs);
+  }
+
+  /**
+   * Sends the message begun by beginApp. Returns SendResult.OK, NOT_LOGGED_ON or BACK_PRESSURE;
+   * on failure nothing is sent and no sequence number is consumed.
+   */
+  sendApp(): number {
+    if (this.appSeq !== this.nextOutSeq) throw new Error('Invariant: sendApp follows beginApp with no send in between');
+    const length = this.appEncoder.finish();
+    this.appSeq = 0;
+    if (this.state !== SessionState.ACTIVE || this.transport === null) return SendResult.NOT_LOGGED_ON;
+    // A message store hooks in here (later issue): record(seq, buf, start, length) for resends.
+    return this.write(this.appEncoder, length, this.appTimeMs) ? SendResult.OK : SendResult.BACK_PRESSURE;
+  }
+
+  /**
+   * Rejects the inbound message being delivered (valid only inside onAppMessage) with a session
+   * Reject 35=3: 45 RefSeqNum, 372 RefMsgType, 373 reason, 371 refTagId (omitted when 0).
+   */
+  rejectInbound(reason: number, refTagId: number): void {
+    if (this.inboundSeq === 0) throw new Error('Condition failed: rejectInbound only inside onAppMessage');
+    if (this.inboundRejected) return;
+    this.inboundRejected = true;
+    this.sendReject(this.inboundSeq, this.parser.msgType, reason, refTagId);
+  }
+
+  /** Starts a graceful logout (ACTIVE only): Logout now, disconnect on reply or logout timeout. */
+  logout(): number {
+    if (this.state !== SessionState.ACTIVE) return SessionError.ILLEGAL_TRANSITION;
+    this.transitionTo(SessionEvent.LOGOUT_SEND, this.clock.now());
+    this.sendLogout(TEXT_OPERATOR);
+    return 0;
+  }
+
+  /** Drops the transport at once (no Logout). Idempotent. */
+  disconnect(reason: string): void {
+    if (this.state === SessionState.DISCONNECTED) return;
+    this.lastDisconnectReason = reason;
+    const transport = this.transport;
+    this.transport = null;
+    this.inLength = 0;
+    this.testRequestOutstanding = false;
+    this.resendTargetSeq = 0;
+    this.clearGapQueue();
+    this.transitionTo(SessionEvent.DISCONNECT, this.clock.now());
+    if (transport !== null) transport.close();
+  }
+
+  // ---------------------------------------------------------------- inbound processing
+
+  /** One well-framed message is in the parser. */
+  private onFrame(): void {
+    const m = this.parser;
+    const type = m.msgType;
+    this.lastReceivedMs = this.clock.now();
+    // Any message proves the counterparty alive, so it answers an outstanding TestRequest too.
+    this.testRequestOutstanding = false;
+    if (this.state === SessionState.CONNECTED || this.state === SessionState.LOGON_SENT) {
+      if (type === MsgType.LOGOUT && this.state === SessionState.LOGON_SENT) {
+        this.onLogoutReceived();
+        return;
+      }
+      // The first message must be a Logon; anything else is dropped with the connection.
+      if (type !== MsgType.LOGON) {
+        this.disconnect('first message not Logon');
+        return;
+      }
+    }
+    if (!m.equalsAscii(Tag.SenderCompID, this.targetCompIdBytes) || !m.equalsAscii(Tag.TargetCompID, this.senderCompIdBytes)) {
+      this.onCompIdProblem();
+      return;
+    }
+    const seq = m.getInt(Tag.MsgSeqNum);
+    if (seq <= 0) {
+      this.logoutAndDisconnect(TEXT_SEQ_MISSING, 'MsgSeqNum missing');
+      return;
+    }
+    if (type === MsgType.LOGON) {
+      this.onLogon(seq);
+      return;
+    }
+    if (type === MsgType.SEQUENCE_RESET && m.getChar(Tag.GapFillFlag) !== 0x59) {
+      this.onSequenceResetReset(seq);
+      return;
+    }
+    if (seq > this.nextInSeq) {
+      this.onSeqTooHigh(seq, type);
+      return;
+    }
+    if (seq < this.nextInSeq) {
+      if (m.getChar(Tag.PossDupFlag) === 0x59) return; // a duplicate we already processed
+      this.logoutAndDisconnect(TEXT_SEQ_TOO_LOW, 'MsgSeqNum too low');
+      return;
+    }
+    this.onInSequence(seq, type);
+  }
+
+  /** seq is exactly what we expected. */
+  private onInSequence(seq: number, type: number): void {
+    const m = this.parser;
+    if (type === MsgType.SEQUENCE_RESET) {
+      this.onGapFill(seq);
+      return;
+    }
+    this.nextInSeq = seq + 1;
+    this.closeResendIfDone();
+    if (m.emptyValueTag !== 0) {
+      this.sendReject(seq, type, SessionRejectReason.TAG_WITHOUT_VALUE, m.emptyValueTag);
+      return;
+    }
+    if (!m.has(Tag.SendingTime)) {
+      this.sendReject(seq, type, SessionRejectReason.REQUIRED_TAG_MISSING, Tag.SendingTime);
+      return;
+    }
+    switch (type) {
+      case MsgType.HEARTBEAT:
+        return;
+      case MsgType.TEST_REQUEST:
+        this.onTestRequest(seq);
+        return;
+      case MsgType.RESEND_REQUEST:
+        this.answerResendRequest(seq);
+        return;
+      case MsgType.REJECT:
+        this.app.onSessionReject(m, this);
+        return;
+      case MsgType.LOGOUT:
+        this.onLogoutReceived();
+        return;
+      default:
+        this.deliverApp(seq);
+    }
+  }
+
+  private deliverApp(seq: number): void {
+    this.inboundSeq = seq;
+    this.inboundRejected = false;
+    try {
+      this.app.onAppMessage(this.parser, this);
+    } finally {
+      this.inboundSeq = 0;
+    }
+  }
+
+  /** Gap detected: keep this message for later and ask for the missing range (once per gap). */
+  private onSeqTooHigh(seq: number, type: number): void {
+    // FIX: a ResendRequest or Logout is honoured at once even when it reveals a gap.
+    if (type === MsgType.LOGOUT) {
+      this.onLogoutReceived();
+      return;
+    }
+    if (type === MsgType.RESEND_REQUEST) {
+      this.answerResendRequest(seq);
+      this.enqueueGap(seq, this.parser.buf, 0, 0); // processed: only its number is still to pass
+    } else {
+      this.enqueueGap(seq, this.parser.buf, this.parser.frameStart, this.parser.frameEnd - this.parser.frameStart);
+    }
+    if (this.resendTargetSeq === 0) this.sendResendRequest(seq);
+  }
+
+  /** Copies a frame (or, with length 0, a marker) into the gap queue; drops it when full. */
+  private enqueueGap(seq: number, buf: Uint8Array, start: number, length: number): void {
+    if (this.gapCount === GAP_QUEUE_MAX_MESSAGES || this.gapBytesUsed + length > GAP_QUEUE_BYTES) {
+      this.gapQueueDroppedCount++;
+      return;
+    }
+    const at = this.gapBytesUsed;
+    for (let k = 0; k < length; k++) this.gapBytes[at + k] = buf[start + k];
+    this.gapBytesUsed += length;
+    this.gapSeq[this.gapCount] = seq;
+    this.gapStart[this.gapCount] = at;
+    this.gapLength[this.gapCount] = length;
+    this.gapCount++;
+  }
+
+  /** Processes queued messages that are now in sequence; drops those a gap fill jumped over. */
+  private processGapQueue(): void {
+    while (this.gapHead < this.gapCount && this.transport !== null) {
+      const i = this.gapHead;
+      const seq = this.gapSeq[i];
+      if (seq > this.nextInSeq) break;
+      this.gapHead++;
+      if (seq < this.nextInSeq) continue;
+      const length = this.gapLength[i];
+      if (length === 0) {
+        this.nextInSeq = seq + 1;
+        this.closeResendIfDone();
+        continue;
+      }
+      const start = this.gapStart[i];
+      if (this.parser.parse(this.gapBytes, start, start + length) !== length) throw new Error('Invariant: a queued frame parses again');
+      this.onFrame();
+    }
+    if (this.gapHead === this.gapCount) this.clearGapQueue();
+  }
+
+  private clearGapQueue(): void {
+    this.gapHead = 0;
+    this.gapCount = 0;
+    this.gapBytesUsed = 0;
+  }
+
+  /** The range we asked for is behind us: a new gap may be requested again. */
+  private closeResendIfDone(): void {
+    if (this.resendTargetSeq !== 0 && this.nextInSeq >= this.resendTargetSeq) this.resendTargetSeq = 0;
+  }
+
+  private onLogon(seq: number): void {
+    if (this.state === SessionState.ACTIVE || this.state === SessionState.LOGOUT_SENT) {
+      this.logoutAndDisconnect(TEXT_DUP_LOGON, 'Logon while logged on');
+      return;
+    }
+    const m = this.parser;
+    const heartBtInt = m.getInt(Tag.HeartBtInt);
+    if (m.getInt(Tag.EncryptMethod) !== 0 || heartBtInt < 0 || heartBtInt > 3600) {
+      this.logoutAndDisconnect(TEXT_BAD_LOGON, 'invalid Logon');
+      return;
+    }
+    const reset = m.getChar(Tag.ResetSeqNumFlag) === 0x59;
+    if (reset) {
+      if (seq !== 1) {
+        this.logoutAndDisconnect(TEXT_RESET_SEQ, 'ResetSeqNumFlag with MsgSeqNum != 1');
+        return;
+      }
+      this.nextInSeq = 1;
+    }
+    if (seq < this.nextInSeq) {
+      this.logoutAndDisconnect(TEXT_SEQ_TOO_LOW, 'Logon MsgSeqNum too low');
+      return;
+    }
+    const now = this.clock.now();
+    if (this.role === SessionRole.ACCEPTOR) {
+      this.heartBtIntMs = heartBtInt * 1000;
+      if (reset) this.nextOutSeq = 1; // the counterparty asked both sides to restart at 1
+      this.transitionTo(SessionEvent.LOGON_ACCEPT, now);
+      this.sendLogon(reset);
+    } else {
+      this.transitionTo(SessionEvent.LOGON_CONFIRM, now);
+    }
+    // Logon is processed first, then a gap it reveals is asked for (FIX session spec).
+    if (seq === this.nextInSeq) this.nextInSeq = seq + 1;
+    else if (this.state === SessionState.ACTIVE) {
+      this.enqueueGap(seq, this.parser.buf, 0, 0); // processed: only its number is still to pass
+      this.sendResendRequest(seq);
+    }
+  }
+
+  private onTestRequest(seq: number): void {
+    if (!this.parser.has(Tag.TestReqID)) {
+      this.sendReject(seq, MsgType.TEST_REQUEST, SessionRejectReason.REQUIRED_TAG_MISSING, Tag.TestReqID);
+      return;
+    }
+    this.sendHeartbeat(this.parser);
+  }
+
+  /** SequenceReset-GapFill (123=Y) arriving in sequence: jump to NewSeqNo. */
+  private onGapFill(seq: number): void {
+    const newSeqNo = this.parser.getInt(Tag.NewSeqNo);
+    if (newSeqNo <= seq) {
+      this.nextInSeq = seq + 1;
+      const reason = newSeqNo < 0 ? SessionRejectReason.REQUIRED_TAG_MISSING : SessionRejectReason.VALUE_OUT_OF_RANGE;
+      this.sendReject(seq, MsgType.SEQUENCE_RESET, reason, Tag.NewSeqNo);
+      return;
+    }
+    this.nextInSeq = newSeqNo;
+    this.closeResendIfDone();
+  }
+
+  /** SequenceReset-Reset (no 123=Y): MsgSeqNum is ignored; NewSeqNo may only move forward. */
+  private onSequenceResetReset(seq: number): void {
+    const newSeqNo = this.parser.getInt(Tag.NewSeqNo);
+    if (newSeqNo < this.nextInSeq) {
+      const reason = newSeqNo < 0 ? SessionRejectReason.REQUIRED_TAG_MISSING : SessionRejectReason.VALUE_OUT_OF_RANGE;
+      this.sendReject(seq, MsgType.SEQUENCE_RESET, reason, Tag.NewSeqNo);
+      return;
+    }
+    this.nextInSeq = newSeqNo;
+    this.closeResendIfDone();
+  }
+
+  private onLogoutReceived(): void {
+    const text = this.parser.getString(Tag.Text); // allocates, once per session end
+    const reason = text === undefined ? 'logout received' : `logout received: ${text}`;
+    if (this.state === SessionState.ACTIVE) this.sendLogout(null); // answer, then drop
+    this.lastDisconnectReason = reason;
+    // A transport that delivers synchronously may already have closed us while answering.
+    if (this.state === SessionState.DISCONNECTED) return;
+    const transport = this.transport;
+    this.transport = null;
+    this.inLength = 0;
+    this.clearGapQueue();
+    this.transitionTo(SessionEvent.LOGOUT_RECEIVE, this.clock.now());
+    if (transport !== null) transport.close();
+  }
+
+  private onCompIdProblem(): void {
+    if (this.state === SessionState.ACTIVE) {
+      const seq = this.parser.getInt(Tag.MsgSeqNum);
+      const refTag = this.parser.equalsAscii(Tag.SenderCompID, this.targetCompIdBytes) ? Tag.TargetCompID : Tag.SenderCompID;
+      if (seq > 0) this.sendReject(seq, this.parser.msgType, SessionRejectReason.COMPID_PROBLEM, refTag);
+    }
+    this.logoutAndDisconnect(TEXT_COMPID, 'CompID problem');
+  }
+
+  // ---------------------------------------------------------------- outbound admin messages
+
+  private logoutAndDisconnect(text: Uint8Array, reason: string): void {
+    this.sendLogout(text);
+    this.disconnect(reason);
+  }
+
+  private beginAdmin(msgType: number): FixEncoder {
+    return this.adminEncoder.begin(msgType, this.senderCompIdBytes, this.targetCompIdBytes, this.nextOutSeq, this.clock.now());
+  }
+
+  /** Finishes and writes an admin message with the next sequence number. */
+  private sendAdmin(): boolean {
+    const length = this.adminEncoder.finish();
+    if (this.transport === null) return false;
+    return this.write(this.adminEncoder, length, this.clock.now());
+  }
+
+  /**
+   * Writes a finished message that carries MsgSeqNum nextOutSeq. The number is consumed BEFORE
+   * write(): a transport may deliver synchronously, and anything sent from inside that delivery
+   * must get the next number. A refused write delivered nothing, so the number is given back.
+   */
+  private write(e: FixEncoder, length: number, nowMs: number): boolean {
+    const seq = this.nextOutSeq;
+    const lastSentMs = this.lastSentMs;
+    this.nextOutSeq = seq + 1;
+    this.lastSentMs = nowMs;
+    if (this.transport !== null && this.transport.write(e.buf, e.start, length)) return true;
+    if (this.nextOutSeq !== seq + 1) throw new Error('Invariant: a refused write sent nothing else');
+    this.nextOutSeq = seq;
+    this.lastSentMs = lastSentMs;
+    return false;
+  }
+
+  private sendLogon(reset: boolean): void {
+    const e = this.beginAdmin(MsgType.LOGON);
+    e.addInt(Tag.EncryptMethod, 0).addInt(Tag.HeartBtInt, this.heartBtIntMs / 1000);
+    if (reset) e.addChar(Tag.ResetSeqNumFlag, 0x59);
+    this.sendAdmin();
+  }
+
+  private sendLogout(text: Uint8Array | null): void {
+    if (this.transport === null) return;
+    const e = this.beginAdmin(MsgType.LOGOUT);
+    if (text !== null) e.addAscii(Tag.Text, text);
+    this.sendAdmin();
+  }
+
+  /** Heartbeat; when answering a TestRequest, echoes its TestReqID (112) from `request`. */
+  private sendHeartbeat(request: FixParser | null): void {
+    const e = this.beginAdmin(MsgType.HEARTBEAT);
+    if (request !== null) e.addBytes(Tag.TestReqID, request.buf, request.valueStart(Tag.TestReqID), request.valueEnd(Tag.TestReqID));
+    if (this.sendAdmin()) this.heartbeatSentCount++;
+  }
+
+  private sendTestRequest(nowMs: number): void {
+    this.testRequestCounter++;
+    const e = this.beginAdmin(MsgType.TEST_REQUEST);
+    e.addInt(Tag.TestReqID, this.testRequestCounter);
+    if (!this.sendAdmin()) return;
+    this.testRequestOutstanding = true;
+    this.testRequestSentMs = nowMs;
+    this.testRequestSentCount++;
+  }
+
+  /**
+   * ResendRequest for the closed range [nextInSeq, seenSeq - 1]. A closed range (rather than
+   * EndSeqNo 0 = infinity) keeps the counterparty's gap fill from jumping over the messages we
+   * queued after the gap.
+   */
+  private sendResendRequest(seenSeq: number): void {
+    const e = this.beginAdmin(MsgType.RESEND_REQUEST);
+    e.addInt(Tag.BeginSeqNo, this.nextInSeq).addInt(Tag.EndSeqNo, seenSeq - 1);
+    if (!this.sendAdmin()) return;
+    this.resendTargetSeq = seenSeq;
+    this.resendRequestSentCount++;
+  }
+
+  /**
+   * Answers a ResendRequest with one SequenceReset-GapFill over [BeginSeqNo, last sent]. It
+   * carries MsgSeqNum = BeginSeqNo, PossDupFlag=Y, OrigSendingTime, and consumes no new number.
+   * Gap-filling application messages is what the spec allows for messages not to be resent
+   * (e.g. stale orders); resending stored ones, in chunks, comes with the message store.
+   */
+  private answerResendRequest(seq: number): void {
+    const m = this.parser;
+    const begin = m.getInt(Tag.BeginSeqNo);
+    let end = m.getInt(Tag.EndSeqNo);
+    if (begin <= 0 || end < 0) {
+      const refTag = begin <= 0 ? Tag.BeginSeqNo : Tag.EndSeqNo;
+      const reason = m.has(refTag) ? SessionRejectReason.VALUE_OUT_OF_RANGE : SessionRejectReason.REQUIRED_TAG_MISSING;
+      this.sendReject(seq, MsgType.RESEND_REQUEST, reason, refTag);
+      return;
+    }
+    const lastSent = this.nextOutSeq - 1;
+    if (end === 0 || end > lastSent) end = lastSent;
+    if (begin > end) return; // nothing of that range was ever sent
+    const now = this.clock.now();
+    const e = this.adminEncoder.begin(MsgType.SEQUENCE_RESET, this.senderCompIdBytes, this.targetCompIdBytes, begin, now);
+    e.addChar(Tag.PossDupFlag, 0x59).addUtcTimestamp(Tag.OrigSendingTime, now);
+    e.addChar(Tag.GapFillFlag, 0x59).addInt(Tag.NewSeqNo, end + 1);
+    const length = e.finish();
+    if (this.transport === null || !this.transport.write(e.buf, e.start, length)) return;
+    this.lastSentMs = now;
+    this.gapFillSentCount++;
+  }
+
+  /** Session Reject (35=3) of inbound message refSeq. */
+  private sendReject(refSeq: number, refMsgType: number, reason: number, refTagId: number): void {
+    const e = this.beginAdmin(MsgType.REJECT);
+    e.addInt(Tag.RefSeqNum, refSeq);
+    e.addAscii(Tag.RefMsgType, msgTypeAscii(refMsgType));
+    if (refTagId > 0) e.addInt(Tag.RefTagID, refTagId);
+    e.addInt(Tag.SessionRejectReason, reason);
+    if (this.sendAdmin()) this.rejectSentCount++;
+  }
+
+  // ---------------------------------------------------------------- state machine
+
+  /** Applies the transition table; an illegal pair here is a programming error. */
+  private transitionTo(event: number, nowMs: number): void {
+    const previous = this.state;
+    const next = sessionTransition(previous, event);
+    if (next < 0) throw new Error(`Invariant: session transition from state ${previous} on event ${event} is legal`);
+    if (next === SessionState.DISCONNECTED && this.transport !== null) throw new Error('Invariant: DISCONNECTED has no transport');
+    this.state = next;
+    this.stateEnteredMs = nowMs;
+    this.app.onStateChange(this, previous, next);
+    if (this.stateListener !== null) this.stateListener(this, previous, next);
+  }
+}
+
+/** RefMsgType bytes for a packed MsgType, from a small cache so nothing is allocated per reject. */
+const MSG_TYPE_ASCII_1 = new Array<Uint8Array>(256);
+const MSG_TYPE_SCRATCH = new Uint8Array(4);
+function msgTypeAscii(packed: number): Uint8Array {
+  if (packed < 256) {
+    let cached = MSG_TYPE_ASCII_1[packed];
+    if (cached === undefined) {
+      cached = Uint8Array.of(packed);
+      MSG_TYPE_ASCII_1[packed] = cached;
+    }
+    return cached;
+  }
+  const end = writeMsgType(MSG_TYPE_SCRATCH, 0, packed);
+  return MSG_TYPE_SCRATCH.subarray(0, end); // allocates a view: multi-byte types are rare in rejects
+}

@@ -1,0 +1,187 @@
+/**
+ * The venue's FIX application: decodes NewOrderSingle (D) and OrderCancelRequest (F) into
+ * VenueCore calls, and encodes the core's events as ExecutionReport (8) and OrderCancelReject
+ * (9), optionally delayed by a fixed latency. No sockets: it talks to FixSessions only, so the
+ * deterministic simulation can drive it over in-memory links.
+ *
+ * Validation at this edge (FIX 4.4 session spec: required or malformed fields get a session
+ * Reject 35=3 with 373/371; business problems get an ExecutionReport with ExecType=8):
+ *   D: 11, 55, 54 (1|2), 38 (> 0), 40 (1|2), 44 when 40=2, 59 (0|1|3|4, default 0), 1 optional.
+ *   F: 11, 41 required; 55/54 are accepted but not checked against the order.
+ * Other application messages get BusinessMessageReject (j) with 380=3 (unsupported type).
+ */
+import { MAX_QTY } from '../engine/fixed-point.ts';
+import { ascii } from '../fix/encoder.ts';
+import { SendResult } from '../fix/fix-codes.ts';
+import { MsgType, writeMsgType } from '../fix/msg-type.ts';
+import { FIELD_MISSING, type FixParser } from '../fix/parser.ts';
+import type { FixApplication, FixSession } from '../fix/session.ts';
+import { SessionRejectReason, Tag } from '../fix/tags.ts';
+import { Side } from './order-book.ts';
+import { OrdType, OrdStatus, TimeInForce, type CancelRejectEvent, type ExecEvent, type ExecutionSink, VenueCore } from './venue-core.ts';
+
+const TAG_ORD_REJ_REASON = 103;
+const TAG_BUSINESS_REJECT_REASON = 380;
+const COMM_TYPE_ABSOLUTE = 0x33; // CommType (13) '3': absolute amount
+const NONE = ascii('NONE');
+
+/** Bytes of a string that came from a counterparty (any byte but SOH). Allocates; sim only. */
+function bytes(s: string): Uint8Array {
+  return Buffer.from(s, 'latin1');
+}
+
+type Pending = { dueMs: number; exec: ExecEvent | null; cancelReject: CancelRejectEvent | null };
+
+export interface VenueAppOptions {
+  /** Delay applied to every report, ms (0 = sent at once). */
+  latencyMs: number;
+}
+
+export class VenueApp implements FixApplication, ExecutionSink {
+  core!: VenueCore;
+  /** Reports dropped because their session was not logged on (or back-pressure) when due. */
+  droppedReports: number;
+  readonly latencyMs: number;
+  private readonly clock: { now(): number };
+  private readonly pending: Pending[];
+  private pendingHead: number;
+  private readonly refMsgType: Uint8Array;
+  /** Owner hook: called when a delayed report is queued into an empty queue (arm a timer). */
+  onScheduled: ((dueMs: number) => void) | null;
+
+  constructor(options: VenueAppOptions, clock: { now(): number }) {
+    if (!(Number.isInteger(options.latencyMs) && options.latencyMs >= 0)) throw new Error('Condition failed: latencyMs >= 0');
+    this.droppedReports = 0;
+    this.latencyMs = options.latencyMs;
+    this.clock = clock;
+    this.pending = [];
+    this.pendingHead = 0;
+    this.refMsgType = new Uint8Array(4);
+    this.onScheduled = null;
+  }
+
+  /** Wires the core (which needs this app as its sink). */
+  attach(core: VenueCore): void {
+    this.core = core;
+    core.sink = this;
+  }
+
+  // -------------------------------------------------------------------- FixApplication
+
+  onAppMessage(msg: FixParser, session: FixSession): void {
+    if (msg.msgType === MsgType.NEW_ORDER_SINGLE) this.onNewOrder(msg, session);
+    else if (msg.msgType === MsgType.ORDER_CANCEL_REQUEST) this.onCancel(msg, session);
+    else this.businessReject(msg, session);
+  }
+
+  onSessionReject(): void {}
+
+  onStateChange(): void {}
+
+  private onNewOrder(m: FixParser, session: FixSession): void {
+    for (const tag of [Tag.ClOrdID, Tag.Symbol, Tag.Side, Tag.OrderQty, Tag.OrdType] as const) {
+      if (!m.has(tag)) return session.rejectInbound(SessionRejectReason.REQUIRED_TAG_MISSING, tag);
+    }
+    const side = m.getChar(Tag.Side) - 0x30;
+    if (side !== Side.BUY && side !== Side.SELL) return session.rejectInbound(SessionRejectReason.VALUE_OUT_OF_RANGE, Tag.Side);
+    const qty = m.getQty(Tag.OrderQty);
+    if (qty < 0) return session.rejectInbound(SessionRejectReason.INCORRECT_DATA_FORMAT, Tag.OrderQty);
+    if (qty === 0 || qty > MAX_QTY) return session.rejectInbound(SessionRejectReason.VALUE_OUT_OF_RANGE, Tag.OrderQty);
+    const ordType = m.getChar(Tag.OrdType) - 0x30;
+    if (ordType !== OrdType.MARKET && ordType !== OrdType.LIMIT) return session.rejectInbound(SessionRejectReason.VALUE_OUT_OF_RANGE, Tag.OrdType);
+    let price = 0;
+    if (ordType === OrdType.LIMIT) {
+      price = m.getTicks(Tag.Price);
+      if (price === FIELD_MISSING) return session.rejectInbound(SessionRejectReason.REQUIRED_TAG_MISSING, Tag.Price);
+      if (price <= 0) return session.rejectInbound(SessionRejectReason.INCORRECT_DATA_FORMAT, Tag.Price);
+    }
+    let tif: number = TimeInForce.DAY;
+    if (m.has(Tag.TimeInForce)) {
+      tif = m.getChar(Tag.TimeInForce) - 0x30;
+      if (tif !== TimeInForce.DAY && tif !== TimeInForce.GTC && tif !== TimeInForce.IOC && tif !== TimeInForce.FOK) {
+        return session.rejectInbound(SessionRejectReason.VALUE_OUT_OF_RANGE, Tag.TimeInForce);
+      }
+    }
+    // Strings here: the simulator keys its order table by ClOrdID (allocates; not the engine).
+    this.core.submit(session, m.getString(Tag.ClOrdID)!, m.getString(Tag.Symbol)!, side, ordType, tif as TimeInForce, qty, price);
+  }
+
+  private onCancel(m: FixParser, session: FixSession): void {
+    for (const tag of [Tag.ClOrdID, Tag.OrigClOrdID] as const) {
+      if (!m.has(tag)) return session.rejectInbound(SessionRejectReason.REQUIRED_TAG_MISSING, tag);
+    }
+    this.core.cancel(session, m.getString(Tag.ClOrdID)!, m.getString(Tag.OrigClOrdID)!);
+  }
+
+  private businessReject(m: FixParser, session: FixSession): void {
+    const n = writeMsgType(this.refMsgType, 0, m.msgType);
+    const e = session.beginApp(MsgType.BUSINESS_MESSAGE_REJECT);
+    e.addInt(Tag.RefSeqNum, m.getInt(Tag.MsgSeqNum)).addBytes(Tag.RefMsgType, this.refMsgType, 0, n).addInt(TAG_BUSINESS_REJECT_REASON, 3);
+    if (session.sendApp() !== SendResult.OK) this.droppedReports++;
+  }
+
+  // -------------------------------------------------------------------- ExecutionSink
+
+  onExecution(e: ExecEvent): void {
+    if (this.latencyMs === 0) this.sendExec(e);
+    else this.schedule({ dueMs: this.clock.now() + this.latencyMs, exec: e, cancelReject: null });
+  }
+
+  onCancelReject(e: CancelRejectEvent): void {
+    if (this.latencyMs === 0) this.sendCancelReject(e);
+    else this.schedule({ dueMs: this.clock.now() + this.latencyMs, exec: null, cancelReject: e });
+  }
+
+  private schedule(p: Pending): void {
+    const wasEmpty = this.pendingHead === this.pending.length;
+    this.pending.push(p);
+    if (wasEmpty && this.onScheduled !== null) this.onScheduled(p.dueMs);
+  }
+
+  /** Sends every delayed report due at nowMs, in the order they happened. */
+  flushDue(nowMs: number): void {
+    while (this.pendingHead < this.pending.length && this.pending[this.pendingHead].dueMs <= nowMs) {
+      const p = this.pending[this.pendingHead++];
+      if (p.exec !== null) this.sendExec(p.exec);
+      else if (p.cancelReject !== null) this.sendCancelReject(p.cancelReject);
+    }
+    if (this.pendingHead > 1024 && this.pendingHead * 2 > this.pending.length) {
+      this.pending.splice(0, this.pendingHead);
+      this.pendingHead = 0;
+    }
+  }
+
+  /** When the next delayed report is due, or -1 when none is waiting. */
+  nextDueMs(): number {
+    return this.pendingHead < this.pending.length ? this.pending[this.pendingHead].dueMs : -1;
+  }
+
+  private sendExec(x: ExecEvent): void {
+    const session = x.client as FixSession;
+    const e = session.beginApp(MsgType.EXECUTION_REPORT);
+    e.addAscii(Tag.OrderID, bytes(x.orderId)).addAscii(Tag.ExecID, bytes(x.execId));
+    e.addAscii(Tag.ClOrdID, bytes(x.clOrdId));
+    if (x.origClOrdId !== null) e.addAscii(Tag.OrigClOrdID, bytes(x.origClOrdId));
+    e.addChar(Tag.ExecType, x.execType).addChar(Tag.OrdStatus, x.ordStatus);
+    e.addAscii(Tag.Symbol, bytes(x.symbol)).addChar(Tag.Side, 0x30 + x.side);
+    e.addInt(Tag.OrderQty, x.orderQty).addChar(Tag.OrdType, 0x30 + x.ordType);
+    if (x.ordType === OrdType.LIMIT) e.addTicks(Tag.Price, x.priceTicks);
+    e.addInt(Tag.LastQty, x.lastQty).addTicks(Tag.LastPx, x.lastPxTicks);
+    e.addInt(Tag.LeavesQty, x.leavesQty).addInt(Tag.CumQty, x.cumQty).addTicks(Tag.AvgPx, x.avgPxTicks);
+    if (x.commissionTicks > 0) e.addTicks(Tag.Commission, x.commissionTicks).addChar(Tag.CommType, COMM_TYPE_ABSOLUTE);
+    if (x.ordStatus === OrdStatus.REJECTED) e.addInt(TAG_ORD_REJ_REASON, x.ordRejReason);
+    if (x.text !== null) e.addAscii(Tag.Text, ascii(x.text));
+    e.addUtcTimestamp(Tag.TransactTime, this.clock.now());
+    if (session.sendApp() !== SendResult.OK) this.droppedReports++;
+  }
+
+  private sendCancelReject(x: CancelRejectEvent): void {
+    const session = x.client as FixSession;
+    const e = session.beginApp(MsgType.ORDER_CANCEL_REJECT);
+    e.addAscii(Tag.OrderID, x.orderId === 'NONE' ? NONE : bytes(x.orderId));
+    e.addAscii(Tag.ClOrdID, bytes(x.clOrdId)).addAscii(Tag.OrigClOrdID, bytes(x.origClOrdId));
+    e.addChar(Tag.OrdStatus, x.ordStatus).addChar(Tag.CxlRejResponseTo, 0x31).addInt(Tag.CxlRejReason, x.cxlRejReason);
+    e.addAscii(Tag.Text, ascii(x.text));
+    if (session.sendApp() !== SendResult.OK) this.droppedReports++;
+  }
+}
