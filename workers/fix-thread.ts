@@ -1,7 +1,7 @@
 /** Thread entry of the fix stage: venue initiator sessions on this thread's event loop. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SystemClock } from '../engine/clock.ts';
-import { CommonCounter } from '../engine/counters.ts';
+import { HeartbeatAgent } from '../engine/heartbeat.ts';
 import { EventLoopRunner } from '../engine/runner.ts';
 import { FixInitiator } from '../fix/tcp.ts';
 import { FixStage } from './fix/fix-stage.ts';
@@ -27,13 +27,7 @@ const stage = new FixStage(
   clock,
   wiring.counters,
 );
-const counters = wiring.counters;
-const agent = {
-  doWork(): number {
-    counters.set(CommonCounter.HEARTBEAT_MS, clock.nowNs() / 1e6);
-    return stage.doWork();
-  },
-};
+const agent = new HeartbeatAgent(stage, wiring.counters, clock);
 const runner = new EventLoopRunner(agent, wiring.doorbell, config.idle.kind, config.idle);
 stage.onOutput = () => runner.kick();
 

@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SystemClock } from '../engine/clock.ts';
 import { CommonCounter, COUNTER_NAMES } from '../engine/counters.ts';
+import { HeartbeatAgent } from '../engine/heartbeat.ts';
 import { EventLoopRunner } from '../engine/runner.ts';
 import { IngestStage } from './ingest/ingest-stage.ts';
 import { Control, STAGES, StageWiring, ringDepths } from './topology.ts';
@@ -53,13 +54,7 @@ const stage = new IngestStage(
   wiring.counters,
   engineState,
 );
-const counters = wiring.counters;
-const agent = {
-  doWork(): number {
-    counters.set(CommonCounter.HEARTBEAT_MS, clock.nowNs() / 1e6);
-    return stage.doWork();
-  },
-};
+const agent = new HeartbeatAgent(stage, wiring.counters, clock);
 const runner = new EventLoopRunner(agent, wiring.doorbell, config.idle.kind, config.idle);
 // A command written from a socket callback is committed on the next tick, batched with others.
 stage.onCommand = () => runner.kick();

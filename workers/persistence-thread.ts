@@ -1,6 +1,6 @@
 /** Thread entry of the persistence stage: the journal writer on this thread's event loop. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { CommonCounter } from '../engine/counters.ts';
+import { HeartbeatAgent } from '../engine/heartbeat.ts';
 import { SystemClock } from '../engine/clock.ts';
 import { EventLoopRunner } from '../engine/runner.ts';
 import { JournalWriter } from '../persistence/journal.ts';
@@ -14,13 +14,7 @@ const wiring = new StageWiring('persistence', data.memory);
 const clock = new SystemClock(data.engineEpochMs);
 const journal = new JournalWriter(config.journal.dir, config.journal.fsync, config.journal.fsyncIntervalMs);
 const stage = new JournalStage(wiring.consumer('riskToPersistence'), journal, wiring.counters);
-const counters = wiring.counters;
-const agent = {
-  doWork(): number {
-    counters.set(CommonCounter.HEARTBEAT_MS, clock.nowNs() / 1e6);
-    return stage.doWork();
-  },
-};
+const agent = new HeartbeatAgent(stage, wiring.counters, clock);
 const runner = new EventLoopRunner(agent, wiring.doorbell, config.idle.kind === 'spin' ? 'park' : config.idle.kind, config.idle);
 
 parentPort!.on('message', (msg: { type: string }) => {

@@ -3,7 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SystemClock } from '../engine/clock.ts';
 import { createIdleStrategy } from '../engine/idle.ts';
 import { runBlocking } from '../engine/runner.ts';
-import { CommonCounter } from '../engine/counters.ts';
+import { HeartbeatAgent } from '../engine/heartbeat.ts';
 import { decimalToTicks } from './config.ts';
 import { RiskStage, type AccountLimits } from './risk/risk-stage.ts';
 import { Control, StageWiring } from './topology.ts';
@@ -38,14 +38,7 @@ const stage = new RiskStage(
   clock,
   wiring.counters,
 );
-const counters = wiring.counters;
-// The heartbeat is written once per duty cycle that the idle strategy lets through.
-const agent = {
-  doWork(): number {
-    counters.set(CommonCounter.HEARTBEAT_MS, clock.nowNs() / 1e6);
-    return stage.doWork();
-  },
-};
+const agent = new HeartbeatAgent(stage, wiring.counters, clock);
 const idle = createIdleStrategy(config.idle.kind, wiring.doorbell, agent, config.idle);
 parentPort!.postMessage({ type: 'ready', stage: 'risk' });
 runBlocking(agent, idle, new Int32Array(data.memory.control, Control.STOP * 4, 1));

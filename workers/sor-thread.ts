@@ -3,7 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SystemClock } from '../engine/clock.ts';
 import { createIdleStrategy } from '../engine/idle.ts';
 import { runBlocking } from '../engine/runner.ts';
-import { CommonCounter } from '../engine/counters.ts';
+import { HeartbeatAgent } from '../engine/heartbeat.ts';
 import { feeCentiBps } from './config.ts';
 import { SorStage, type VenueProfile } from './sor/sor-stage.ts';
 import { Control, StageWiring } from './topology.ts';
@@ -30,13 +30,7 @@ const stage = new SorStage(
   clock,
   wiring.counters,
 );
-const counters = wiring.counters;
-const agent = {
-  doWork(): number {
-    counters.set(CommonCounter.HEARTBEAT_MS, clock.nowNs() / 1e6);
-    return stage.doWork();
-  },
-};
+const agent = new HeartbeatAgent(stage, wiring.counters, clock);
 const idle = createIdleStrategy(config.idle.kind, wiring.doorbell, agent, config.idle);
 parentPort!.postMessage({ type: 'ready', stage: 'sor' });
 runBlocking(agent, idle, new Int32Array(data.memory.control, Control.STOP * 4, 1));
