@@ -281,3 +281,42 @@ describe('ChildTable', () => {
     expect(c.live[s]).toBe(1);
   });
 });
+
+describe('OrderTable ClOrdID index under sustained flow', () => {
+  // Goal: deleting from the index leaves nothing behind, so a long-running engine never fills
+  // it with dead entries (a miss must keep ending at a nearby empty entry). Method: push 50
+  // table-fulls of orders through a small table, ending each order before its slot is reused,
+  // with colliding and reserved (pending replace) ids mixed in; check after every order that the
+  // index holds exactly the live ClOrdIDs and that every live one is still found.
+  it('holds exactly the ClOrdIDs of the orders in the table, however many passed through', () => {
+    const t = new OrderTable(64, 1);
+    let held = 0;
+    for (let n = 1; n <= 64 * 50; n++) {
+      const slot = t.allocate();
+      expect(slot).toBeGreaterThanOrEqual(0);
+      if (n > 64) held--; // the order that held this slot was evicted
+      t.accountId[slot] = (n % 3) + 1;
+      const id = ascii(`ord-${n}`);
+      t.setClOrdId(slot, id, 0, id.length);
+      held++;
+      if (n % 7 === 0) {
+        const r = ascii(`rep-${n}`);
+        t.replaceClOrdIds.set(r, slot * 40);
+        t.replaceClOrdIdLength[slot] = r.length;
+        t.reserveReplaceClOrdId(slot);
+        expect(t.findByClOrdId(t.accountId[slot], r, 0, r.length)).toBe(slot);
+        t.releaseReplaceClOrdId(slot);
+        t.replaceClOrdIdLength[slot] = 0;
+      }
+      t.state[slot] = OrderState.FILLED;
+      expect(t.indexEntries()).toBe(held);
+      expect(held).toBeLessThanOrEqual(64);
+    }
+    for (let n = 64 * 50 - 63; n <= 64 * 50; n++) {
+      const id = ascii(`ord-${n}`);
+      expect(t.findByClOrdId((n % 3) + 1, id, 0, id.length)).toBe((n - 1) % 64);
+    }
+    const gone = ascii('ord-1');
+    expect(t.findByClOrdId(2, gone, 0, gone.length)).toBe(-1);
+  });
+});

@@ -9,6 +9,9 @@
  *
  * Client order ids map to orders through an open-addressing hash index keyed by
  * (account, ClOrdID bytes), also in typed arrays; the bytes live in the table (40 per slot).
+ * Linear probing with backward-shift deletion: a removed entry leaves no tombstone, so the
+ * index holds exactly the live ClOrdIDs however many orders pass through, and a miss stops at
+ * the first empty entry.
  */
 
 import { equalBytes, hashBytes } from '../../engine/bytes.ts';
@@ -16,7 +19,6 @@ import { CL_ORD_ID_CAPACITY } from '../../engine/domain.ts';
 import { isTerminal } from '../../engine/order-state.ts';
 
 const EMPTY = 0;
-const TOMBSTONE = -1;
 
 export class OrderTable {
   readonly capacity: number;
@@ -55,7 +57,7 @@ export class OrderTable {
 
   private nextOrderId: number;
   private readonly indexMask: number;
-  /** Hash index: slot + 1 of the order, EMPTY or TOMBSTONE. */
+  /** Hash index: slot + 1 of the order (slot + 1 + capacity for a reserved replace id), or EMPTY. */
   private readonly indexSlots: Int32Array;
   private readonly indexHashes: Uint32Array;
 
@@ -173,7 +175,7 @@ export class OrderTable {
     for (let probe = 0, i = hash & mask; probe <= mask; probe++, i = (i + 1) & mask) {
       const entry = this.indexSlots[i];
       if (entry === EMPTY) return -1;
-      if (entry === TOMBSTONE || this.indexHashes[i] !== hash) continue;
+      if (this.indexHashes[i] !== hash) continue;
       const alias = entry > this.capacity;
       const slot = (entry - 1) % this.capacity;
       const ids = alias ? this.replaceClOrdIds : this.clOrdIds;
@@ -198,7 +200,7 @@ export class OrderTable {
     const value = alias ? slot + 1 + this.capacity : slot + 1;
     for (let probe = 0, i = hash & mask; probe <= mask; probe++, i = (i + 1) & mask) {
       const entry = this.indexSlots[i];
-      if (entry === EMPTY || entry === TOMBSTONE) {
+      if (entry === EMPTY) {
         this.indexSlots[i] = value;
         this.indexHashes[i] = hash;
         return;
@@ -218,10 +220,37 @@ export class OrderTable {
       const entry = this.indexSlots[i];
       if (entry === EMPTY) return;
       if (entry === value) {
-        this.indexSlots[i] = TOMBSTONE;
+        this.removeAt(i);
         return;
       }
     }
+  }
+
+  /**
+   * Empties entry i and shifts later entries of the same probe run back into the hole, so every
+   * remaining entry stays reachable from its home without tombstones. An entry at j may move to
+   * the hole when the hole lies on its probe path, cyclically in [home, j).
+   */
+  private removeAt(i: number): void {
+    const mask = this.indexMask;
+    let hole = i;
+    for (let j = (i + 1) & mask; this.indexSlots[j] !== EMPTY; j = (j + 1) & mask) {
+      const home = this.indexHashes[j] & mask;
+      if (((j - home) & mask) >= ((j - hole) & mask)) {
+        this.indexSlots[hole] = this.indexSlots[j];
+        this.indexHashes[hole] = this.indexHashes[j];
+        hole = j;
+      }
+    }
+    this.indexSlots[hole] = EMPTY;
+    this.indexHashes[hole] = 0;
+  }
+
+  /** Entries in the ClOrdID index (for tests and health): exactly the ClOrdIDs held. */
+  indexEntries(): number {
+    let n = 0;
+    for (let i = 0; i < this.indexSlots.length; i++) if (this.indexSlots[i] !== EMPTY) n++;
+    return n;
   }
 }
 
