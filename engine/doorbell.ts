@@ -11,10 +11,17 @@
  * Parking protocol (no lost wake-up):
  *   consumer: seq0 = load(SEQ); store(PARKED, 1); poll every ring once more; if still empty,
  *             Atomics.wait(SEQ, seq0); store(PARKED, 0).
- *   producer: publish tail (Atomics.store); if load(PARKED) != 0: add(SEQ, 1); notify(SEQ).
- * Atomics are sequentially consistent, so either the producer sees PARKED = 1 and bumps SEQ
- * (the wait returns at once or is woken), or the consumer's last poll sees the new tail. A
- * producer pays for a notify only while its consumer sleeps.
+ *   producer: publish tail (Atomics.store); if PARKED != 0 and compareExchange(PARKED, 1, 0)
+ *             took it from 1 to 0: add(SEQ, 1); notify(SEQ).
+ * Atomics are sequentially consistent, so either a producer sees PARKED = 1 and bumps SEQ
+ * (the wait returns at once or is woken), or the consumer's last poll sees the new tail.
+ *
+ * The producer that wakes the consumer also takes PARKED back to 0, so a sleep costs one notify,
+ * however many commits land while the woken thread is being scheduled (tens of microseconds,
+ * during which a producer that left PARKED at 1 would pay a futex wake on every commit). Safe
+ * with several producers on one doorbell: a producer that reads PARKED = 0 (never set, or
+ * already taken by another's wake) published its tail before the consumer's next announcement,
+ * so the last look of that next park sees its record.
  */
 
 export const PARKED_INDEX = 0;
@@ -38,9 +45,10 @@ export class Doorbell {
     return new Doorbell(new SharedArrayBuffer(DOORBELL_LENGTH));
   }
 
-  /** Producer side: wakes the consumer if it is parked. */
+  /** Producer side: wakes the consumer if it is parked (one notify per park). */
   ring(): void {
-    if (Atomics.load(this.words, PARKED_INDEX) !== 0) {
+    // The plain load first keeps the common case (consumer awake) free of a locked instruction.
+    if (Atomics.load(this.words, PARKED_INDEX) !== 0 && Atomics.compareExchange(this.words, PARKED_INDEX, 1, 0) === 1) {
       Atomics.add(this.words, SEQ_INDEX, 1);
       Atomics.notify(this.words, SEQ_INDEX, 1);
       this.notifyCount++;

@@ -1,0 +1,64 @@
+/**
+ * Smoke test of bench/ring.bench.ts, so the benchmark cannot rot: its measuring functions run
+ * with tiny inputs across real workers, and the checks they make (every record's sequence number
+ * and body, the checksum of the whole stream) are asserted here. Writes no results file, asserts
+ * no speed.
+ */
+
+import { describe, expect, it } from 'vitest';
+import {
+  QUICK_CONFIG,
+  expectedChecksum,
+  measurePostMessagePingPong,
+  measurePostMessageThroughput,
+  measureRingPingPong,
+  measureRingThroughput,
+  runRingBench,
+} from './ring.bench.ts';
+import { IDLE_KINDS } from '../engine/idle.ts';
+
+describe('ring bench (smoke)', () => {
+  for (const strategy of IDLE_KINDS) {
+    it(`one hop with a ${strategy} consumer verifies every record and the checksum`, async () => {
+      const records = 20_000;
+      for (const batch of [64, 1]) {
+        const run = await measureRingThroughput({ strategy, records, warmup: 1_000, batch, capacity: 4096, timeoutMs: 20_000 });
+        expect(run.seqErrors).toBe(0);
+        expect(run.verified).toBe(records);
+        expect(run.checksum).toBe(expectedChecksum(records));
+        expect(run.msgsPerS).toBeGreaterThan(0);
+      }
+    }, 30_000);
+
+    it(`ping-pong with ${strategy} idling records every round trip`, async () => {
+      const run = await measureRingPingPong({ strategy, iterations: 500, warmup: 50, maxMs: 10_000, capacity: 4096, timeoutMs: 20_000 });
+      expect(run.seqErrors).toBe(0);
+      expect(run.iterations).toBe(500);
+      expect(run.rttUs.count).toBe(450);
+      expect(run.rttUs.p50).toBeGreaterThan(0);
+      expect(run.rttUs.max).toBeGreaterThanOrEqual(run.rttUs.p99);
+    }, 30_000);
+  }
+
+  it('postMessage baselines verify their sequence too', async () => {
+    const one = await measurePostMessageThroughput({ records: 5_000, warmup: 500, timeoutMs: 20_000 });
+    expect(one.seqErrors).toBe(0);
+    expect(one.verified).toBe(5_000);
+    expect(one.checksum).toBe(expectedChecksum(5_000));
+    const ping = await measurePostMessagePingPong({ iterations: 300, warmup: 30, maxMs: 10_000, timeoutMs: 20_000 });
+    expect(ping.seqErrors).toBe(0);
+    expect(ping.rttUs.count).toBe(270);
+  }, 30_000);
+
+  it('the whole --quick run produces every figure BENCH.md asks of ring.json', async () => {
+    const report = await runRingBench(QUICK_CONFIG);
+    expect(Object.keys(report.figures)).toEqual(expect.arrayContaining(['one_hop_msgs_per_s', 'ratio_vs_postmessage']));
+    const oneHop = report.figures.one_hop_msgs_per_s;
+    expect(oneHop.goal).toBe('>= 10000000');
+    expect(typeof oneHop.met).toBe('boolean');
+    expect(IDLE_KINDS).toContain(oneHop.strategy);
+    expect(report.figures.ratio_vs_postmessage.goal).toBe('>= 5');
+    expect(report.throughput.every((s) => s.verified)).toBe(true);
+    expect(report.latency).toHaveLength(IDLE_KINDS.length + 1);
+  }, 60_000);
+});
