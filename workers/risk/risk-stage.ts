@@ -649,38 +649,55 @@ export class RiskStage implements Agent {
     this.journalReport(ring, at);
   }
 
-  /** A refused new order that never got a slot: the report is built from the command. */
-  private emitCommandReject(cmd: NewOrderFlyweight, reason: number): void {
-    const ring = this.clientRing(cmd.source());
+  /**
+   * Claims and fills a report that no order slot backs (a refused command): every order field
+   * not named is zero. The caller sets the ClOrdIDs, then journals it.
+   */
+  private beginCommandReport(
+    ring: RingProducer, execType: number, orderId: number, recvNs: number, qty: number, price: number,
+    connId: number, accountId: number, symbolId: number, requestId: number, reason: number,
+    side: number, ordType: number, tif: number, source: number,
+  ): number {
     const at = ring.tryClaim(RecordType.EXEC_REPORT, EXEC_REPORT_LENGTH);
     if (at === FULL) throw new Error('Invariant: room checked before the batch');
-    const r = this.report.wrap(ring.view, ring.bytes, at);
-    r.setEventSeq(++this.eventSeq)
-      .setOrderId(0)
+    this.report
+      .wrap(ring.view, ring.bytes, at)
+      .setEventSeq(++this.eventSeq)
+      .setOrderId(orderId)
       .setTimeNs(this.clock.nowNs())
-      .setRecvTimeNs(cmd.recvTimeNs())
-      .setQty(cmd.qty())
-      .setPriceTicks(cmd.priceTicks())
+      .setRecvTimeNs(recvNs)
+      .setQty(qty)
+      .setPriceTicks(price)
       .setLastQty(0)
       .setLastPxTicks(0)
       .setCumQty(0)
       .setLeavesQty(0)
       .setCumNotionalTicks(0)
-      .setConnId(cmd.connId())
-      .setAccountId(cmd.accountId())
-      .setSymbolId(cmd.symbolId())
-      .setRequestId(cmd.requestId())
+      .setConnId(connId)
+      .setAccountId(accountId)
+      .setSymbolId(symbolId)
+      .setRequestId(requestId)
       .setReason(reason)
       .setVenueId(0)
-      .setExecType(ExecType.REJECTED)
+      .setExecType(execType)
       .setState(OrderState.REJECTED)
-      .setSide(cmd.side())
-      .setOrdType(cmd.ordType())
-      .setTif(cmd.tif())
-      .setSource(cmd.source());
+      .setSide(side)
+      .setOrdType(ordType)
+      .setTif(tif)
+      .setSource(source);
+    return at;
+  }
+
+  /** A refused new order that never got a slot: the report is built from the command. */
+  private emitCommandReject(cmd: NewOrderFlyweight, reason: number): void {
+    const ring = this.clientRing(cmd.source());
+    const at = this.beginCommandReport(
+      ring, ExecType.REJECTED, 0, cmd.recvTimeNs(), cmd.qty(), cmd.priceTicks(), cmd.connId(), cmd.accountId(),
+      cmd.symbolId(), cmd.requestId(), reason, cmd.side(), cmd.ordType(), cmd.tif(), cmd.source(),
+    );
     const clOffset = cmd.clOrdIdOffset();
-    r.setClOrdId(cmd.bytes, clOffset, clOffset + Math.min(cmd.clOrdIdLength(), CL_ORD_ID_CAPACITY));
-    r.setOrigClOrdId(cmd.bytes, 0, 0);
+    this.report.setClOrdId(cmd.bytes, clOffset, clOffset + Math.min(cmd.clOrdIdLength(), CL_ORD_ID_CAPACITY));
+    this.report.setOrigClOrdId(cmd.bytes, 0, 0);
     this.journalReport(ring, at);
   }
 
@@ -700,36 +717,14 @@ export class RiskStage implements Agent {
   /** A cancel or replace naming no order of this account. */
   private emitCancelRejectFromCommand(cmd: CancelOrderFlyweight, reason: number): void {
     const ring = this.clientRing(cmd.source());
-    const at = ring.tryClaim(RecordType.EXEC_REPORT, EXEC_REPORT_LENGTH);
-    if (at === FULL) throw new Error('Invariant: room checked before the batch');
-    const r = this.report.wrap(ring.view, ring.bytes, at);
-    r.setEventSeq(++this.eventSeq)
-      .setOrderId(cmd.orderId())
-      .setTimeNs(this.clock.nowNs())
-      .setRecvTimeNs(cmd.recvTimeNs())
-      .setQty(0)
-      .setPriceTicks(0)
-      .setLastQty(0)
-      .setLastPxTicks(0)
-      .setCumQty(0)
-      .setLeavesQty(0)
-      .setCumNotionalTicks(0)
-      .setConnId(cmd.connId())
-      .setAccountId(cmd.accountId())
-      .setSymbolId(0)
-      .setRequestId(cmd.requestId())
-      .setReason(reason)
-      .setVenueId(0)
-      .setExecType(ExecType.CANCEL_REJECT)
-      .setState(OrderState.REJECTED)
-      .setSide(0)
-      .setOrdType(0)
-      .setTif(0)
-      .setSource(cmd.source());
+    const at = this.beginCommandReport(
+      ring, ExecType.CANCEL_REJECT, cmd.orderId(), cmd.recvTimeNs(), 0, 0, cmd.connId(), cmd.accountId(),
+      0, cmd.requestId(), reason, 0, 0, 0, cmd.source(),
+    );
     const clOffset = cmd.clOrdIdOffset();
     const origOffset = cmd.origClOrdIdOffset();
-    r.setClOrdId(cmd.bytes, clOffset, clOffset + Math.min(cmd.clOrdIdLength(), CL_ORD_ID_CAPACITY));
-    r.setOrigClOrdId(cmd.bytes, origOffset, origOffset + Math.min(cmd.origClOrdIdLength(), CL_ORD_ID_CAPACITY));
+    this.report.setClOrdId(cmd.bytes, clOffset, clOffset + Math.min(cmd.clOrdIdLength(), CL_ORD_ID_CAPACITY));
+    this.report.setOrigClOrdId(cmd.bytes, origOffset, origOffset + Math.min(cmd.origClOrdIdLength(), CL_ORD_ID_CAPACITY));
     this.journalReport(ring, at);
   }
 
