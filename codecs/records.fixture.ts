@@ -1,18 +1,14 @@
 /** Field tables of every ring record, shared by the records unit and property tests. */
-import { CL_ORD_ID_CAPACITY } from '../engine/domain.ts';
 import type { Flyweight } from './flyweight.ts';
 import {
   CANCEL_ORDER_LENGTH,
   CHILD_EVENT_LENGTH,
   CHILD_ORDER_LENGTH,
   EXEC_REPORT_LENGTH,
-  MAX_RECORD_LENGTH,
   NEW_ORDER_LENGTH,
   QUOTE_LENGTH,
-  REPLACE_ORDER_LENGTH,
   ROUTE_DONE_LENGTH,
   ROUTE_REQUEST_LENGTH,
-  RecordType,
   VENUE_STATUS_LENGTH,
   CancelOrderFlyweight,
   ChildEventFlyweight,

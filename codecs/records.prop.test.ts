@@ -4,36 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { CL_ORD_ID_CAPACITY } from '../engine/domain.ts';
-import type { Flyweight } from './flyweight.ts';
-import {
-  CANCEL_ORDER_LENGTH,
-  CHILD_EVENT_LENGTH,
-  CHILD_ORDER_LENGTH,
-  EXEC_REPORT_LENGTH,
-  NEW_ORDER_LENGTH,
-  QUOTE_LENGTH,
-  ROUTE_DONE_LENGTH,
-  ROUTE_REQUEST_LENGTH,
-  VENUE_STATUS_LENGTH,
-  CancelOrderFlyweight,
-  ChildEventFlyweight,
-  ChildOrderFlyweight,
-  ExecReportFlyweight,
-  NewOrderFlyweight,
-  QuoteFlyweight,
-  RouteDoneFlyweight,
-  RouteRequestFlyweight,
-  VenueStatusFlyweight,
-} from './records.ts';
 import {
   type Kind,
-  type FieldSpec,
-  type RecordSpec,
-  fields,
   RECORDS,
-  type AnyFn,
-  method,
-  lowerFirst,
   fieldAccess,
   bytesAccess,
 } from './records.fixture.ts';

@@ -5,7 +5,6 @@
 // canary bytes; fields are described once in RECORDS (name, kind, documented offset).
 import { describe, expect, it } from 'vitest';
 import { CL_ORD_ID_CAPACITY } from '../engine/domain.ts';
-import type { Flyweight } from './flyweight.ts';
 import {
   CANCEL_ORDER_LENGTH,
   CHILD_EVENT_LENGTH,
@@ -19,26 +18,12 @@ import {
   ROUTE_REQUEST_LENGTH,
   RecordType,
   VENUE_STATUS_LENGTH,
-  CancelOrderFlyweight,
-  ChildEventFlyweight,
-  ChildOrderFlyweight,
-  ExecReportFlyweight,
-  NewOrderFlyweight,
-  QuoteFlyweight,
-  RouteDoneFlyweight,
-  RouteRequestFlyweight,
-  VenueStatusFlyweight,
 } from './records.ts';
 
 import {
-  type Kind,
   type FieldSpec,
   type RecordSpec,
-  fields,
   RECORDS,
-  type AnyFn,
-  method,
-  lowerFirst,
   fieldAccess,
   bytesAccess,
 } from './records.fixture.ts';

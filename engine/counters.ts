@@ -73,6 +73,7 @@ export const FixCounter = {
   UNKNOWN_EXEC_REPORTS: 8,
   SESSIONS_UP: 9,
   BACKPRESSURE_STALLS: 10,
+  CLIENT_REPORTS_UNSERVED: 11,
 } as const;
 
 export const IngestCounter = {

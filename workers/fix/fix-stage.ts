@@ -105,8 +105,9 @@ class RiskDispatch implements RecordHandler {
     this.stage = stage;
   }
   onRecord(_typeId: number, _offset: number, _length: number): void {
-    // Reports for FIX client sessions: the acceptor (FIX issue) renders them as 35=8.
-    this.stage.counters.add(FixCounter.EXEC_REPORTS, 0);
+    // Reports for FIX client sessions: the acceptor (FIX issue) will render them as 35=8; until
+    // then no FIX client can have an order, and any such report is counted.
+    this.stage.counters.add(FixCounter.CLIENT_REPORTS_UNSERVED, 1);
   }
 }
 
@@ -193,7 +194,7 @@ export class FixStage implements Agent {
     this.rings.toSor.commit();
   }
 
-  onSorRecord(typeId: number, offset: number, length: number): void {
+  onSorRecord(typeId: number, offset: number, _length: number): void {
     const ring = this.rings.fromSor;
     switch (typeId) {
       case RecordType.CHILD_NEW:
@@ -207,7 +208,6 @@ export class FixStage implements Agent {
         return;
     }
     this.counters.add(FixCounter.UNKNOWN_EXEC_REPORTS, 1);
-    void length;
   }
 
   private sendNewOrder(c: ChildOrderFlyweight): void {

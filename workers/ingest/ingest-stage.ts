@@ -94,7 +94,9 @@ export class IngestStage implements Agent, RecordHandler {
   private readonly cancel = new CancelOrderFlyweight();
   private readonly report = new ExecReportFlyweight();
   private readonly scratch = new Uint8Array(64);
-  private readonly encoder = new TextEncoder();
+  /** ClOrdIDs are validated printable ASCII: copied byte by byte, no encoder allocation. */
+  private readonly clScratch = new Uint8Array(64);
+  private readonly origScratch = new Uint8Array(64);
   private nextConnId = 1;
   private nextRequestId = 1;
   private listenSocket: uWS.us_listen_socket | null = null;
@@ -213,7 +215,8 @@ export class IngestStage implements Agent, RecordHandler {
     if (state !== EngineState.RUNNING) return state === EngineState.HALTED ? Reason.ENGINE_HALTED : Reason.ENGINE_STOPPING;
     const ring = this.toRisk;
     const recvNs = this.clock.nowNs();
-    const cl = this.encoder.encode(cmd.clOrdId);
+    const clLength = asciiInto(cmd.clOrdId, this.clScratch);
+    const cl = this.clScratch;
     if (cmd.kind === 'new') {
       const at = ring.tryClaim(RecordType.NEW_ORDER, NEW_ORDER_LENGTH);
       if (at === FULL) return Reason.ENGINE_BUSY;
@@ -230,13 +233,13 @@ export class IngestStage implements Agent, RecordHandler {
         .setSide(cmd.side)
         .setOrdType(cmd.ordType)
         .setTif(cmd.tif)
-        .setClOrdId(cl, 0, cl.length);
+        .setClOrdId(cl, 0, clLength);
       this.counters.add(IngestCounter.ORDERS_IN, 1);
     } else {
       const type = cmd.kind === 'cancel' ? RecordType.CANCEL_ORDER : RecordType.REPLACE_ORDER;
       const at = ring.tryClaim(type, CANCEL_ORDER_LENGTH);
       if (at === FULL) return Reason.ENGINE_BUSY;
-      const orig = this.encoder.encode(cmd.origClOrdId);
+      const origLength = asciiInto(cmd.origClOrdId, this.origScratch);
       this.cancel
         .wrap(ring.view, ring.bytes, at)
         .setRecvTimeNs(recvNs)
@@ -247,8 +250,8 @@ export class IngestStage implements Agent, RecordHandler {
         .setAccountId(accountId)
         .setRequestId(requestId)
         .setSource(Source.INGEST)
-        .setClOrdId(cl, 0, cl.length);
-      this.cancel.setOrigClOrdId(orig, 0, orig.length);
+        .setClOrdId(cl, 0, clLength);
+      this.cancel.setOrigClOrdId(this.origScratch, 0, origLength);
     }
     this.uncommitted = true;
     this.onCommand();
@@ -435,6 +438,12 @@ export class IngestStage implements Agent, RecordHandler {
     }
     res.writeStatus('200 OK').writeHeader('content-type', 'application/json').end(JSON.stringify(view.json));
   }
+}
+
+/** Writes validated ASCII text into dst; returns its length. */
+function asciiInto(text: string, dst: Uint8Array): number {
+  for (let i = 0; i < text.length; i++) dst[i] = text.charCodeAt(i);
+  return text.length;
 }
 
 function errorJson(reason: number, text: string): string {

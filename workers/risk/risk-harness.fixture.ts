@@ -20,10 +20,9 @@ import {
   RouteRequestFlyweight,
 } from '../../codecs/records.ts';
 import { ManualClock } from '../../engine/clock.ts';
-import { RiskCounter, StageCounters } from '../../engine/counters.ts';
+import { StageCounters } from '../../engine/counters.ts';
 import { OrdType, Side, Source, Tif } from '../../engine/domain.ts';
-import { MAX_PRICE_TICKS, MAX_QTY, PRICE_SCALE } from '../../engine/fixed-point.ts';
-import { ExecType, OrderState, isTerminal } from '../../engine/order-state.ts';
+import { PRICE_SCALE } from '../../engine/fixed-point.ts';
 import { Reason } from '../../engine/reasons.ts';
 import { FULL, RingConsumer, RingProducer, createRingMemory, type RecordHandler } from '../../engine/ring.ts';
 import { RiskStage, type RiskConfig, type RiskRings } from './risk-stage.ts';

@@ -6,44 +6,15 @@
 // model, the stage stepped by hand on real rings (same harness as risk-stage.test.ts).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  CANCEL_ORDER_LENGTH,
-  CHILD_EVENT_LENGTH,
-  CancelOrderFlyweight,
-  ChildEventFlyweight,
-  ChildEventKind,
-  ChildOrderFlyweight,
-  EXEC_REPORT_LENGTH,
-  ExecReportFlyweight,
-  NEW_ORDER_LENGTH,
-  NewOrderFlyweight,
-  ROUTE_DONE_LENGTH,
-  RecordType,
-  RouteDoneFlyweight,
-  RouteRequestFlyweight,
-} from '../../codecs/records.ts';
-import { ManualClock } from '../../engine/clock.ts';
-import { RiskCounter, StageCounters } from '../../engine/counters.ts';
-import { OrdType, Side, Source, Tif } from '../../engine/domain.ts';
-import { MAX_PRICE_TICKS, MAX_QTY, PRICE_SCALE } from '../../engine/fixed-point.ts';
-import { ExecType, OrderState, isTerminal } from '../../engine/order-state.ts';
+import { RecordType } from '../../codecs/records.ts';
+import { RiskCounter } from '../../engine/counters.ts';
+import { OrdType, Side, Source } from '../../engine/domain.ts';
+import { ExecType, isTerminal } from '../../engine/order-state.ts';
 import { Reason } from '../../engine/reasons.ts';
-import { FULL, RingConsumer, RingProducer, createRingMemory, type RecordHandler } from '../../engine/ring.ts';
-import { RiskStage, type RiskConfig, type RiskRings } from './risk-stage.ts';
 import {
   SCALE,
   BASE_CHILD,
-  type Report,
-  type SorRecord,
-  type Journaled,
-  ReportCollector,
-  SorCollector,
-  JournalCollector,
-  type OrderArgs,
-  type CancelArgs,
-  ORDER_DEFAULTS,
   defaultConfig,
-  type Capacities,
   Harness,
 } from './risk-harness.fixture.ts';
 

@@ -265,21 +265,9 @@ export class RiskStage implements Agent {
 
   private onCancel(cmd: CancelOrderFlyweight): void {
     this.counters.add(RiskCounter.CANCELS_RECEIVED, 1);
-    const slot = this.findTarget(cmd);
+    const slot = this.amendableTarget(cmd);
+    if (slot < 0) return;
     const o = this.orders;
-    if (slot < 0) {
-      this.emitCancelRejectFromCommand(cmd, Reason.UNKNOWN_ORDER);
-      return;
-    }
-    const state = o.state[slot];
-    if (isTerminal(state)) {
-      this.emitCancelReject(slot, cmd, Reason.ORDER_NOT_CANCELABLE);
-      return;
-    }
-    if (state === OrderState.PENDING_CANCEL || state === OrderState.PENDING_REPLACE) {
-      this.emitCancelReject(slot, cmd, Reason.CANCEL_PENDING);
-      return;
-    }
     // Reports for this order now go to whoever asked for the cancel (same account).
     o.connId[slot] = cmd.connId();
     o.requestId[slot] = cmd.requestId();
@@ -301,21 +289,9 @@ export class RiskStage implements Agent {
    */
   private onReplace(cmd: CancelOrderFlyweight): void {
     this.counters.add(RiskCounter.REPLACES_RECEIVED, 1);
-    const slot = this.findTarget(cmd);
+    const slot = this.amendableTarget(cmd);
+    if (slot < 0) return;
     const o = this.orders;
-    if (slot < 0) {
-      this.emitCancelRejectFromCommand(cmd, Reason.UNKNOWN_ORDER);
-      return;
-    }
-    const state = o.state[slot];
-    if (isTerminal(state)) {
-      this.emitCancelReject(slot, cmd, Reason.ORDER_NOT_CANCELABLE);
-      return;
-    }
-    if (state === OrderState.PENDING_CANCEL || state === OrderState.PENDING_REPLACE) {
-      this.emitCancelReject(slot, cmd, Reason.CANCEL_PENDING);
-      return;
-    }
     const account = this.config.accounts[o.accountId[slot]];
     const qty = cmd.qty();
     const price = o.ordType[slot] === OrdType.LIMIT ? cmd.priceTicks() : 0;
@@ -383,6 +359,28 @@ export class RiskStage implements Agent {
     this.rewriteJournaledReport(this.clientRing(o.source[slot]));
     const leaves = o.qty[slot] - o.cumQty[slot];
     if (leaves > 0) this.requestRoute(slot, leaves);
+  }
+
+  /**
+   * The slot of the order a cancel or replace may act on, or -1 after answering the command
+   * with the reason it may not (unknown, already done, or a cancel/replace already pending).
+   */
+  private amendableTarget(cmd: CancelOrderFlyweight): number {
+    const slot = this.findTarget(cmd);
+    if (slot < 0) {
+      this.emitCancelRejectFromCommand(cmd, Reason.UNKNOWN_ORDER);
+      return -1;
+    }
+    const state = this.orders.state[slot];
+    if (isTerminal(state)) {
+      this.emitCancelReject(slot, cmd, Reason.ORDER_NOT_CANCELABLE);
+      return -1;
+    }
+    if (state === OrderState.PENDING_CANCEL || state === OrderState.PENDING_REPLACE) {
+      this.emitCancelReject(slot, cmd, Reason.CANCEL_PENDING);
+      return -1;
+    }
+    return slot;
   }
 
   /** The order a cancel or replace names: by engine id, else by OrigClOrdID; same account only. */
