@@ -301,7 +301,7 @@ class TypedDesign implements Design {
 
   netPosition(): number {
     let sum = 0;
-    const p = this.risk.positions;
+    const p = this.risk.positions.qty;
     for (let i = 0; i < p.length; i++) sum += p[i];
     return sum;
   }

@@ -6,18 +6,22 @@ import {
   CHILD_ORDER_LENGTH,
   EXEC_REPORT_LENGTH,
   NEW_ORDER_LENGTH,
+  POSITION_LENGTH,
   QUOTE_LENGTH,
   ROUTE_DONE_LENGTH,
   ROUTE_REQUEST_LENGTH,
+  SOR_CONFIG_LENGTH,
   VENUE_STATUS_LENGTH,
   CancelOrderFlyweight,
   ChildEventFlyweight,
   ChildOrderFlyweight,
   ExecReportFlyweight,
   NewOrderFlyweight,
+  PositionFlyweight,
   QuoteFlyweight,
   RouteDoneFlyweight,
   RouteRequestFlyweight,
+  SorConfigFlyweight,
   VenueStatusFlyweight,
 } from './records.ts';
 
@@ -83,6 +87,15 @@ export const RECORDS: RecordSpec[] = [
   {
     name: 'QUOTE', length: QUOTE_LENGTH, make: () => new QuoteFlyweight(),
     fields: fields(`TimeNs:f64@0 BidTicks:f64@8 BidQty:f64@16 AskTicks:f64@24 AskQty:f64@32 VenueId:u32@40 SymbolId:u32@44`),
+  },
+  {
+    name: 'POSITION', length: POSITION_LENGTH, make: () => new PositionFlyweight(),
+    fields: fields(`Qty:f64@0 CostTicks:f64@8 RealizedTicks:f64@16 EventSeq:f64@24 TimeNs:f64@32 AccountId:u32@40 SymbolId:u32@44`),
+  },
+  {
+    name: 'SOR_CONFIG', length: SOR_CONFIG_LENGTH, make: () => new SorConfigFlyweight(),
+    fields: fields(`TimeNs:f64@0 Version:u32@8 AdminAccountId:u32@12 PriceWeight:u32@16 LatencyWeight:u32@20
+      FillprobWeight:u32@24 FeeWeight:u32@28 QuoteStaleMs:u32@32 Mode:u8@36`),
   },
 ];
 

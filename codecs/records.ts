@@ -10,6 +10,7 @@
  *   2  CANCEL_ORDER    ingest|fix(acceptor) -> risk
  *   3  REPLACE_ORDER   ingest|fix(acceptor) -> risk
  *   10 EXEC_REPORT     risk -> ingest|fix(acceptor)|persistence   (client-facing order events)
+ *   11 POSITION        risk -> ingest       (an account's position in a symbol after a fill)
  *   20 ROUTE_REQUEST   risk -> sor
  *   21 CHILD_CANCEL    risk -> sor -> fix
  *   30 CHILD_NEW       sor -> fix
@@ -17,6 +18,7 @@
  *   40 CHILD_EVENT     fix -> risk          (sent, acked, filled, canceled, rejected at a venue)
  *   50 VENUE_STATUS    fix -> sor           (session up / down)
  *   51 QUOTE           fix -> sor           (top of book per venue and symbol)
+ *   60 SOR_CONFIG      ingest -> risk -> sor|persistence   (admin change of routing weights)
  */
 
 import { CL_ORD_ID_CAPACITY } from '../engine/domain.ts';
@@ -27,6 +29,7 @@ export const RecordType = {
   CANCEL_ORDER: 2,
   REPLACE_ORDER: 3,
   EXEC_REPORT: 10,
+  POSITION: 11,
   ROUTE_REQUEST: 20,
   CHILD_CANCEL: 21,
   CHILD_NEW: 30,
@@ -34,6 +37,7 @@ export const RecordType = {
   CHILD_EVENT: 40,
   VENUE_STATUS: 50,
   QUOTE: 51,
+  SOR_CONFIG: 60,
 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
@@ -452,6 +456,79 @@ export class QuoteFlyweight extends Flyweight {
   setSymbolId(v: number): this { this.setU32(QT_SYMBOL, v); return this; }
 }
 
+// ---------------------------------------------------------------------------------------------
+// POSITION: an account's position in one symbol after a fill (risk -> ingest). Average-cost
+// method: costTicks is the cost of the open quantity (always >= 0), realizedTicks the realized
+// P&L, both integer ticks of currency (price ticks x shares).
+//   0 qty (signed)  8 costTicks  16 realizedTicks  24 eventSeq  32 timeNs  40 account u32
+//   44 symbol u32  48
+// ---------------------------------------------------------------------------------------------
+const PS_QTY = 0;
+const PS_COST = PS_QTY + 8;
+const PS_REALIZED = PS_COST + 8;
+const PS_EVENT_SEQ = PS_REALIZED + 8;
+const PS_TIME_NS = PS_EVENT_SEQ + 8;
+const PS_ACCOUNT = PS_TIME_NS + 8;
+const PS_SYMBOL = PS_ACCOUNT + 4;
+export const POSITION_LENGTH = PS_SYMBOL + 4;
+
+export class PositionFlyweight extends Flyweight {
+  qty(): number { return this.f64(PS_QTY); }
+  setQty(v: number): this { this.setF64(PS_QTY, v); return this; }
+  costTicks(): number { return this.f64(PS_COST); }
+  setCostTicks(v: number): this { this.setF64(PS_COST, v); return this; }
+  realizedTicks(): number { return this.f64(PS_REALIZED); }
+  setRealizedTicks(v: number): this { this.setF64(PS_REALIZED, v); return this; }
+  eventSeq(): number { return this.f64(PS_EVENT_SEQ); }
+  setEventSeq(v: number): this { this.setF64(PS_EVENT_SEQ, v); return this; }
+  timeNs(): number { return this.f64(PS_TIME_NS); }
+  setTimeNs(v: number): this { this.setF64(PS_TIME_NS, v); return this; }
+  accountId(): number { return this.u32(PS_ACCOUNT); }
+  setAccountId(v: number): this { this.setU32(PS_ACCOUNT, v); return this; }
+  symbolId(): number { return this.u32(PS_SYMBOL); }
+  setSymbolId(v: number): this { this.setU32(PS_SYMBOL, v); return this; }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SOR_CONFIG: a runtime change of the routing configuration, made by an admin (ingest -> risk ->
+// sor, and journaled). Weights are integers in millionths, so the record is exact.
+//   0 timeNs  8 version u32  12 admin account u32  16 price  20 latency  24 fillprob  28 fee
+//   (u32 millionths each)  32 quoteStaleMs u32  36 mode u8  37 pad  40
+// ---------------------------------------------------------------------------------------------
+const SC_TIME_NS = 0;
+const SC_VERSION = SC_TIME_NS + 8;
+const SC_ADMIN = SC_VERSION + 4;
+const SC_W_PRICE = SC_ADMIN + 4;
+const SC_W_LATENCY = SC_W_PRICE + 4;
+const SC_W_FILLPROB = SC_W_LATENCY + 4;
+const SC_W_FEE = SC_W_FILLPROB + 4;
+const SC_STALE_MS = SC_W_FEE + 4;
+const SC_MODE = SC_STALE_MS + 4;
+export const SOR_CONFIG_LENGTH = SC_MODE + 4;
+/** Weights travel as integers in millionths. */
+export const WEIGHT_SCALE = 1_000_000;
+
+export class SorConfigFlyweight extends Flyweight {
+  timeNs(): number { return this.f64(SC_TIME_NS); }
+  setTimeNs(v: number): this { this.setF64(SC_TIME_NS, v); return this; }
+  version(): number { return this.u32(SC_VERSION); }
+  setVersion(v: number): this { this.setU32(SC_VERSION, v); return this; }
+  adminAccountId(): number { return this.u32(SC_ADMIN); }
+  setAdminAccountId(v: number): this { this.setU32(SC_ADMIN, v); return this; }
+  priceWeight(): number { return this.u32(SC_W_PRICE); }
+  setPriceWeight(v: number): this { this.setU32(SC_W_PRICE, v); return this; }
+  latencyWeight(): number { return this.u32(SC_W_LATENCY); }
+  setLatencyWeight(v: number): this { this.setU32(SC_W_LATENCY, v); return this; }
+  fillprobWeight(): number { return this.u32(SC_W_FILLPROB); }
+  setFillprobWeight(v: number): this { this.setU32(SC_W_FILLPROB, v); return this; }
+  feeWeight(): number { return this.u32(SC_W_FEE); }
+  setFeeWeight(v: number): this { this.setU32(SC_W_FEE, v); return this; }
+  quoteStaleMs(): number { return this.u32(SC_STALE_MS); }
+  setQuoteStaleMs(v: number): this { this.setU32(SC_STALE_MS, v); return this; }
+  mode(): number { return this.u8(SC_MODE); }
+  setMode(v: number): this { this.setU8(SC_MODE, v); return this; }
+}
+
 /** The largest record body any stage writes: rings are sized so that many fit. */
 export const MAX_RECORD_LENGTH = Math.max(
   NEW_ORDER_LENGTH,
@@ -463,6 +540,8 @@ export const MAX_RECORD_LENGTH = Math.max(
   CHILD_EVENT_LENGTH,
   VENUE_STATUS_LENGTH,
   QUOTE_LENGTH,
+  POSITION_LENGTH,
+  SOR_CONFIG_LENGTH,
 );
 
 // Layout checks at module load: 8-byte fields first, lengths as drawn.
@@ -472,4 +551,6 @@ if (EXEC_REPORT_LENGTH !== 200) throw new Error(`Invariant: EXEC_REPORT_LENGTH 2
 if (ROUTE_REQUEST_LENGTH !== 48) throw new Error(`Invariant: ROUTE_REQUEST_LENGTH 48, got ${ROUTE_REQUEST_LENGTH}`);
 if (CHILD_ORDER_LENGTH !== 64) throw new Error(`Invariant: CHILD_ORDER_LENGTH 64, got ${CHILD_ORDER_LENGTH}`);
 if (ROUTE_DONE_LENGTH !== 40) throw new Error(`Invariant: ROUTE_DONE_LENGTH 40, got ${ROUTE_DONE_LENGTH}`);
+if (POSITION_LENGTH !== 48) throw new Error(`Invariant: POSITION_LENGTH 48, got ${POSITION_LENGTH}`);
+if (SOR_CONFIG_LENGTH !== 40) throw new Error(`Invariant: SOR_CONFIG_LENGTH 40, got ${SOR_CONFIG_LENGTH}`);
 if (CHILD_EVENT_LENGTH !== 64) throw new Error(`Invariant: CHILD_EVENT_LENGTH 64, got ${CHILD_EVENT_LENGTH}`);

@@ -63,6 +63,8 @@ export const SorCounter = {
   CANCELS_FORWARDED: 7,
   QUOTES: 8,
   BACKPRESSURE_STALLS: 9,
+  /** Version of the routing configuration in force (0: as configured at start). */
+  CONFIG_VERSION: 10,
 } as const;
 
 export const FixCounter = {
@@ -85,6 +87,12 @@ export const IngestCounter = {
   BUSY_REJECTS: 9,
   DROPPED_SLOW_CLIENT: 10,
   HTTP_REQUESTS: 11,
+  RATE_LIMITED: 12,
+  AUTH_FAILURES: 13,
+  FORBIDDEN: 14,
+  FLOOD_DISCONNECTS: 15,
+  POSITIONS_OUT: 16,
+  INTERNAL_ERRORS: 17,
 } as const;
 
 export const PersistenceCounter = {

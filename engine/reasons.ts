@@ -44,6 +44,8 @@ export const Reason = {
   // 5xx: engine state.
   ENGINE_STOPPING: 500,
   ENGINE_HALTED: 501,
+  /** A fault in the engine's own code while handling the input: it was not applied. */
+  INTERNAL_ERROR: 502,
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 

@@ -25,6 +25,40 @@ export interface AccountConfig {
   /** Largest notional of one order, decimal string in currency units. */
   maxOrderNotional: string;
   enabled: boolean;
+  /** 'admin' may use /v1/admin routes; every key trades only its own account. Default 'trader'. */
+  role: Role;
+}
+
+export type Role = 'trader' | 'admin';
+
+/** Limits that protect the edge (per connection, per account, per server). */
+export interface HttpConfig {
+  host: string;
+  port: number;
+  maxConnections: number;
+  maxConnectionsPerAccount: number;
+  /** Largest WebSocket message; a larger one closes the connection with 1009. */
+  maxFrameBytes: number;
+  /** Largest REST body; a larger one gets 413. */
+  maxBodyBytes: number;
+  /** A client whose unsent data passes this is disconnected as a slow consumer. */
+  maxBackpressureBytes: number;
+  /** A WebSocket that sends nothing (not even a pong) for this long is closed. */
+  idleTimeoutS: number;
+  /** Seconds between the server's heartbeat messages on every WebSocket. */
+  heartbeatS: number;
+  rateLimit: RateLimitConfig;
+}
+
+export interface RateLimitConfig {
+  /** Messages per second one WebSocket connection may send (token bucket refill). */
+  connectionMsgsPerS: number;
+  connectionBurst: number;
+  /** Order commands (new, cancel, replace) per second for one account, over all its connections and REST. */
+  accountMsgsPerS: number;
+  accountBurst: number;
+  /** A connection refused this many times in a row is closed (1008): a flood, not a burst. */
+  floodDisconnectAfter: number;
 }
 
 export interface VenueConfig {
@@ -47,7 +81,7 @@ export interface VenueConfig {
 export type FsyncPolicy = 'none' | 'batch' | 'interval';
 
 export interface EngineConfig {
-  http: { host: string; port: number };
+  http: HttpConfig;
   fixAcceptor: { host: string; port: number };
   idle: { kind: IdleKind; spins: number; maxSleepMs: number };
   ringBytes: number;
@@ -63,7 +97,18 @@ export interface EngineConfig {
 }
 
 export const DEFAULT_CONFIG: EngineConfig = {
-  http: { host: '127.0.0.1', port: 8080 },
+  http: {
+    host: '127.0.0.1',
+    port: 8080,
+    maxConnections: 10_000,
+    maxConnectionsPerAccount: 1_000,
+    maxFrameBytes: 16 * 1024,
+    maxBodyBytes: 16 * 1024,
+    maxBackpressureBytes: 1 << 20,
+    idleTimeoutS: 120,
+    heartbeatS: 10,
+    rateLimit: { connectionMsgsPerS: 2_000, connectionBurst: 4_000, accountMsgsPerS: 20_000, accountBurst: 40_000, floodDisconnectAfter: 1_000 },
+  },
   fixAcceptor: { host: '127.0.0.1', port: 9878 },
   idle: { kind: 'park', spins: 200, maxSleepMs: 50 },
   ringBytes: 1 << 22,
@@ -77,8 +122,10 @@ export const DEFAULT_CONFIG: EngineConfig = {
     { name: 'AMZN', referencePrice: '185.60' },
   ],
   accounts: [
-    { id: 1, name: 'TRADER1', apiKey: 'demo-key-trader1', maxOrderQty: 100_000, maxOrderNotional: '10000000', enabled: true },
-    { id: 2, name: 'TRADER2', apiKey: 'demo-key-trader2', maxOrderQty: 100_000, maxOrderNotional: '10000000', enabled: true },
+    { id: 1, name: 'TRADER1', apiKey: 'demo-key-trader1', maxOrderQty: 100_000, maxOrderNotional: '10000000', enabled: true, role: 'trader' },
+    { id: 2, name: 'TRADER2', apiKey: 'demo-key-trader2', maxOrderQty: 100_000, maxOrderNotional: '10000000', enabled: true, role: 'trader' },
+    // The operations desk: admin routes; its own account may trade too.
+    { id: 3, name: 'OPS', apiKey: 'demo-key-admin', maxOrderQty: 100_000, maxOrderNotional: '10000000', enabled: true, role: 'admin' },
   ],
   venues: [
     { id: 1, name: 'V1', host: '127.0.0.1', port: 9101, senderCompId: 'OMS', targetCompId: 'V1', heartBtIntS: 30, feeBps: '0.30', latencyUs: 300, fillProbability: 0.9 },
@@ -122,6 +169,21 @@ function bool(path: string, v: unknown): boolean {
   return v;
 }
 
+function role(path: string, v: unknown): Role {
+  if (v === undefined) return 'trader';
+  if (v !== 'trader' && v !== 'admin') fail(path, `must be trader or admin, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** A nested settings object: the file's keys over the defaults', unknown keys refused. */
+function section(path: string, v: unknown, defaults: object): Record<string, unknown> {
+  if (v === undefined) return { ...defaults };
+  if (!isObject(v)) fail(path, 'must be an object');
+  const known = new Set(Object.keys(defaults));
+  for (const key of Object.keys(v)) if (!known.has(key)) fail(`${path}.${key}`, 'is not a known setting');
+  return { ...defaults, ...v };
+}
+
 function decimal(path: string, v: unknown, maxTicks: number): string {
   const s = str(path, v, /^\d{1,12}(\.\d{1,6})?$/, 'a decimal string such as "177.25"');
   const bytes = Buffer.from(s, 'latin1');
@@ -145,7 +207,8 @@ export function validateConfig(raw: unknown): EngineConfig {
   for (const key of Object.keys(raw)) if (!known.has(key)) fail(key, 'is not a known setting');
   const merged = { ...DEFAULT_CONFIG, ...raw } as Record<string, unknown>;
 
-  const http = isObject(merged.http) ? merged.http : fail('http', 'must be an object');
+  const http = section('http', merged.http, DEFAULT_CONFIG.http);
+  const rate = section('http.rateLimit', http.rateLimit, DEFAULT_CONFIG.http.rateLimit);
   const fixAcceptor = isObject(merged.fixAcceptor) ? merged.fixAcceptor : fail('fixAcceptor', 'must be an object');
   const idle = isObject(merged.idle) ? merged.idle : fail('idle', 'must be an object');
   if (!isIdleKind(idle.kind)) fail('idle.kind', `must be one of ${IDLE_KINDS.join(', ')}, got ${JSON.stringify(idle.kind)}`);
@@ -181,6 +244,7 @@ export function validateConfig(raw: unknown): EngineConfig {
       maxOrderQty: intIn(`accounts[${i}].maxOrderQty`, a.maxOrderQty, 1, MAX_QTY),
       maxOrderNotional: decimal(`accounts[${i}].maxOrderNotional`, a.maxOrderNotional, Number.MAX_SAFE_INTEGER),
       enabled: bool(`accounts[${i}].enabled`, a.enabled),
+      role: role(`accounts[${i}].role`, a.role),
     };
   });
 
@@ -213,7 +277,24 @@ export function validateConfig(raw: unknown): EngineConfig {
   if (fsync !== 'none' && fsync !== 'batch' && fsync !== 'interval') fail('journal.fsync', `must be none, batch or interval, got ${JSON.stringify(fsync)}`);
 
   return {
-    http: { host: str('http.host', http.host, HOST, 'a host'), port: intIn('http.port', http.port, 0, 65535) },
+    http: {
+      host: str('http.host', http.host, HOST, 'a host'),
+      port: intIn('http.port', http.port, 0, 65535),
+      maxConnections: intIn('http.maxConnections', http.maxConnections, 1, 1_000_000),
+      maxConnectionsPerAccount: intIn('http.maxConnectionsPerAccount', http.maxConnectionsPerAccount, 1, 1_000_000),
+      maxFrameBytes: intIn('http.maxFrameBytes', http.maxFrameBytes, 256, 16 << 20),
+      maxBodyBytes: intIn('http.maxBodyBytes', http.maxBodyBytes, 256, 16 << 20),
+      maxBackpressureBytes: intIn('http.maxBackpressureBytes', http.maxBackpressureBytes, 4096, 1 << 30),
+      idleTimeoutS: intIn('http.idleTimeoutS', http.idleTimeoutS, 8, 3600),
+      heartbeatS: intIn('http.heartbeatS', http.heartbeatS, 1, 3600),
+      rateLimit: {
+        connectionMsgsPerS: intIn('http.rateLimit.connectionMsgsPerS', rate.connectionMsgsPerS, 1, 10_000_000),
+        connectionBurst: intIn('http.rateLimit.connectionBurst', rate.connectionBurst, 1, 10_000_000),
+        accountMsgsPerS: intIn('http.rateLimit.accountMsgsPerS', rate.accountMsgsPerS, 1, 10_000_000),
+        accountBurst: intIn('http.rateLimit.accountBurst', rate.accountBurst, 1, 10_000_000),
+        floodDisconnectAfter: intIn('http.rateLimit.floodDisconnectAfter', rate.floodDisconnectAfter, 1, 10_000_000),
+      },
+    },
     fixAcceptor: { host: str('fixAcceptor.host', fixAcceptor.host, HOST, 'a host'), port: intIn('fixAcceptor.port', fixAcceptor.port, 0, 65535) },
     idle: { kind: idle.kind, spins: intIn('idle.spins', idle.spins, 0, 1_000_000), maxSleepMs: numIn('idle.maxSleepMs', idle.maxSleepMs, 0.01, 1000) },
     ringBytes,

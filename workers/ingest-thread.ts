@@ -35,17 +35,13 @@ function health(): Record<string, unknown> {
 
 const stage = new IngestStage(
   {
-    host: config.http.host,
-    port: config.http.port,
-    apiKeys: new Map(config.accounts.map((a) => [a.apiKey, a.id])),
+    http: config.http,
+    accounts: config.accounts,
     symbols: config.symbols.map((s) => s.name),
     venues: ['', ...config.venues.map((v) => v.name)],
-    maxPayloadBytes: 16 * 1024,
-    maxBackpressureBytes: 1 << 20,
-    idleTimeoutS: 120,
-    maxConnections: 10_000,
-    maxBodyBytes: 16 * 1024,
     orderViewCapacity: 100_000,
+    sor: { weights: config.sor.weights, quoteStaleMs: config.sor.quoteStaleMs, mode: 'SINGLE_BEST' },
+    binary: null,
     health,
   },
   wiring.producer('ingestToRisk'),

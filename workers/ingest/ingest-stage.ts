@@ -2,18 +2,24 @@
  * The ingest stage: the uWebSockets.js server for traders (WebSocket at /v1/ws) and UIs (REST),
  * on the configured HTTP port.
  *
- *   client --WS text / REST--> [validate, authenticate] --NEW/CANCEL/REPLACE--> risk
- *   client <--JSON reports----------------------------- EXEC_REPORT <----------- risk
+ *   client --WS JSON|FlatBuffers / REST--> [authenticate, rate-limit, validate] --NEW/CANCEL/
+ *                                                             REPLACE/SOR_CONFIG--> risk
+ *   client <--reports, positions, heartbeats------------ EXEC_REPORT / POSITION <-- risk
  *
  * Socket callbacks stay thin: a message is validated and written straight into the ring to risk
  * (its bytes die when the callback returns, so the record is the copy). Reports coming back are
- * drained by the EventLoopRunner in batches, each connection's sends corked per batch.
- * A full ring to risk is backpressure: the order is refused with ENGINE_BUSY, never dropped
- * silently; a client whose socket buffer passes the limit is disconnected (slow consumer).
+ * drained by the EventLoopRunner in batches. A full ring to risk is backpressure: the order is
+ * refused with ENGINE_BUSY, never dropped silently; a client whose socket buffer passes the
+ * limit is disconnected (slow consumer).
  *
- * Authentication: every WebSocket upgrade and REST request carries an account API key, as
- * "Authorization: Bearer <key>" or, for browsers' WebSocket, "?token=<key>". An account sees and
- * touches only its own orders (risk refuses cancels of other accounts' orders as UNKNOWN_ORDER).
+ * Who gets what: a report goes to the connection that entered the order, to the REST request
+ * waiting for it, and to every connection of the account that subscribed ({"type":"subscribe"});
+ * position updates go to subscribers. Each connection speaks the format of the last frame it
+ * sent (JSON text or FlatBuffers binary; initially ?format=json|fb, default json).
+ *
+ * Protection: API key per account (auth.ts), admin role for /v1/admin; token buckets per
+ * connection (every message) and per account (order commands); a connection refused many times
+ * in a row is closed (1008); frame, body, connection and backpressure limits; idle timeouts.
  */
 
 import * as uWS from 'uWebSockets.js';
@@ -29,10 +35,22 @@ import {
   ExecReportFlyweight,
   NEW_ORDER_LENGTH,
   NewOrderFlyweight,
+  PositionFlyweight,
   RecordType,
+  SOR_CONFIG_LENGTH,
+  SorConfigFlyweight,
+  WEIGHT_SCALE,
 } from '../../codecs/records.ts';
-import { ExecType } from '../../engine/order-state.ts';
-import { reportToJson, validateClientMessage, type CancelCommand, type NewOrderCommand } from './order-json.ts';
+import { ExecType, OrderState, isTerminal, stateName } from '../../engine/order-state.ts';
+import type { HttpConfig } from '../config.ts';
+import { Authenticator, type KeyedAccount, type Principal } from './auth.ts';
+import { parseJsonBody, positiveId, readBody, sendError, sendJson, sendJsonCorked } from './http-util.ts';
+import type { ReportMessage, ServerMessage } from './messages.ts';
+import { reportToJson, validateClientMessage, type ClientCommand, type CancelCommand, type NewOrderCommand } from './order-json.ts';
+import { OrderView } from './order-view.ts';
+import { PositionView } from './position-view.ts';
+import { TokenBucket } from './rate-limit.ts';
+import { SorAdmin, modeId, type SorSettings } from './sor-admin.ts';
 
 export const INGEST_BATCH = 512;
 /** Engine state word values (shared with the supervisor). */
@@ -44,40 +62,42 @@ export const EngineState = {
   STOPPING: 3,
 } as const;
 
+/** The binary wire format (FlatBuffers, order-fb.ts), injected so this module stays format-neutral. */
+export interface BinaryCodec {
+  decodeClientFrame(bytes: Uint8Array, symbols: Map<string, number>): ClientCommand;
+  encodeServerMessage(msg: ServerMessage): Uint8Array;
+}
+
 export interface IngestOptions {
-  host: string;
-  port: number;
-  /** apiKey -> account id. */
-  apiKeys: Map<string, number>;
+  http: HttpConfig;
+  accounts: KeyedAccount[];
   symbols: string[];
   venues: string[];
-  maxPayloadBytes: number;
-  maxBackpressureBytes: number;
-  idleTimeoutS: number;
-  maxConnections: number;
-  /** Largest REST body accepted. */
-  maxBodyBytes: number;
-  /** Orders kept for GET /v1/orders/{id} (most recent). */
+  /** Orders kept per account for GET /v1/orders (most recent). */
   orderViewCapacity: number;
+  sor: SorSettings;
+  binary: BinaryCodec | null;
   /** Returns the health document (supervisor state and stage counters). */
   health: () => Record<string, unknown>;
 }
 
 interface WsData {
-  accountId: number;
+  principal: Principal;
   connId: number;
+  bucket: TokenBucket;
+  binary: boolean;
+  subscribed: boolean;
 }
+
+type Ws = uWS.WebSocket<WsData>;
 
 interface PendingRequest {
   res: uWS.HttpResponse;
   aborted: boolean;
-  accountId: number;
 }
 
-interface OrderView {
-  accountId: number;
-  json: Record<string, unknown>;
-}
+const STATUS_NAMES = new Set(['OPEN', 'CLOSED', ...Array.from({ length: 10 }, (_, i) => stateName(i))]);
+const LIST_LIMIT_MAX = 1000;
 
 export class IngestStage implements Agent, RecordHandler {
   private readonly options: IngestOptions;
@@ -86,13 +106,21 @@ export class IngestStage implements Agent, RecordHandler {
   private readonly clock: Clock;
   private readonly counters: StageCounters;
   private readonly engineState: Int32Array;
+  private readonly auth: Authenticator;
   private readonly symbolIds: Map<string, number>;
-  private readonly connections = new Map<number, uWS.WebSocket<WsData>>();
+  private readonly connections = new Map<number, Ws>();
+  private readonly connectionsPerAccount = new Map<number, number>();
+  private readonly subscribers = new Map<number, Set<Ws>>();
+  private readonly accountBuckets = new Map<number, TokenBucket>();
   private readonly pending = new Map<number, PendingRequest>();
-  private readonly orderView = new Map<number, OrderView>();
+  private readonly orders: OrderView;
+  private readonly positions: PositionView;
+  private readonly sorAdmin: SorAdmin;
   private readonly newOrder = new NewOrderFlyweight();
   private readonly cancel = new CancelOrderFlyweight();
   private readonly report = new ExecReportFlyweight();
+  private readonly position = new PositionFlyweight();
+  private readonly sorConfig = new SorConfigFlyweight();
   private readonly scratch = new Uint8Array(64);
   /** ClOrdIDs are validated printable ASCII: copied byte by byte, no encoder allocation. */
   private readonly clScratch = new Uint8Array(64);
@@ -101,6 +129,7 @@ export class IngestStage implements Agent, RecordHandler {
   private nextRequestId = 1;
   private listenSocket: uWS.us_listen_socket | null = null;
   private app: uWS.TemplatedApp | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
   /** Set by a socket callback that wrote to the ring; the runner commits once per tick. */
   private uncommitted = false;
   /** Called after a command was written to the ring (the runner uses it to schedule a flush). */
@@ -113,7 +142,13 @@ export class IngestStage implements Agent, RecordHandler {
     this.clock = clock;
     this.counters = counters;
     this.engineState = engineState;
+    this.auth = new Authenticator(options.accounts);
     this.symbolIds = new Map(options.symbols.map((s, i) => [s, i]));
+    this.orders = new OrderView(options.orderViewCapacity);
+    this.positions = new PositionView(options.symbols);
+    this.sorAdmin = new SorAdmin(options.sor);
+    const rate = options.http.rateLimit;
+    for (const a of options.accounts) this.accountBuckets.set(a.id, new TokenBucket(rate.accountMsgsPerS, rate.accountBurst, this.nowMs()));
   }
 
   /** Starts listening; resolves with the bound port. */
@@ -121,10 +156,11 @@ export class IngestStage implements Agent, RecordHandler {
     const app = uWS.App();
     this.app = app;
     this.routes(app);
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.options.http.heartbeatS * 1000);
     return new Promise((resolve, reject) => {
-      app.listen(this.options.host, this.options.port, (socket) => {
+      app.listen(this.options.http.host, this.options.http.port, (socket) => {
         if (socket === false) {
-          reject(new Error(`ingest: cannot listen on ${this.options.host}:${this.options.port}`));
+          reject(new Error(`ingest: cannot listen on ${this.options.http.host}:${this.options.http.port}`));
           return;
         }
         this.listenSocket = socket;
@@ -135,9 +171,11 @@ export class IngestStage implements Agent, RecordHandler {
 
   /** Stops accepting connections and closes the open ones. */
   close(): void {
+    if (this.heartbeatTimer !== null) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
     if (this.listenSocket !== null) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;
-    for (const ws of this.connections.values()) ws.end(1001, 'engine stopping');
+    for (const ws of [...this.connections.values()]) ws.end(1001, 'engine stopping');
     this.connections.clear();
     if (this.app !== null) this.app.close();
   }
@@ -153,291 +191,501 @@ export class IngestStage implements Agent, RecordHandler {
     return work + n;
   }
 
+  private nowMs(): number {
+    return this.clock.nowNs() / 1e6;
+  }
+
   // ------------------------------------------------------------------------------------------
-  // Reports from risk
+  // Reports and positions from risk
   // ------------------------------------------------------------------------------------------
 
   onRecord(typeId: number, offset: number, _length: number): void {
+    if (typeId === RecordType.POSITION) {
+      const p = this.position.wrap(this.fromRisk.view, this.fromRisk.bytes, offset);
+      const msg = this.positions.update(p);
+      this.counters.add(IngestCounter.POSITIONS_OUT, 1);
+      this.toSubscribers(p.accountId(), null, msg);
+      return;
+    }
     if (typeId !== RecordType.EXEC_REPORT) return;
     const r = this.report.wrap(this.fromRisk.view, this.fromRisk.bytes, offset);
     this.counters.add(IngestCounter.REPORTS_OUT, 1);
-    const json = reportToJson(r, this.options.symbols, this.options.venues, this.scratch);
-    const orderId = r.orderId();
-    if (orderId > 0 && r.execType() !== ExecType.CANCEL_REJECT) this.remember(orderId, r.accountId(), json);
-    const requestId = r.requestId();
-    if (requestId !== 0) {
-      this.answerRequest(requestId, json, r.execType());
-      return;
-    }
-    const ws = this.connections.get(r.connId());
-    if (ws === undefined) return; // the client left; the report is in the journal
-    this.send(ws, JSON.stringify(json));
+    const msg = reportToJson(r, this.options.symbols, this.options.venues, this.scratch);
+    const accountId = r.accountId();
+    if (msg.orderId > 0 && r.execType() !== ExecType.CANCEL_REJECT) this.orders.update(accountId, msg);
+    if (r.requestId() !== 0) this.answerRequest(r.requestId(), msg);
+    const owner = r.connId() === 0 ? undefined : this.connections.get(r.connId());
+    if (owner !== undefined) this.send(owner, msg);
+    this.toSubscribers(accountId, owner ?? null, msg);
   }
 
-  private remember(orderId: number, accountId: number, json: Record<string, unknown>): void {
-    const view = this.orderView;
-    if (!view.has(orderId) && view.size >= this.options.orderViewCapacity) {
-      const oldest = view.keys().next().value as number;
-      view.delete(oldest);
-    }
-    view.set(orderId, { accountId, json });
+  private toSubscribers(accountId: number, except: Ws | null, msg: ServerMessage): void {
+    const subs = this.subscribers.get(accountId);
+    if (subs === undefined) return;
+    for (const ws of subs) if (ws !== except) this.send(ws, msg);
   }
 
-  private send(ws: uWS.WebSocket<WsData>, text: string): void {
-    const status = ws.send(text, false, false);
-    if (status === 2 || ws.getBufferedAmount() > this.options.maxBackpressureBytes) {
+  private send(ws: Ws, msg: ServerMessage): void {
+    const data = ws.getUserData();
+    const codec = this.options.binary;
+    const status = data.binary && codec !== null ? ws.send(codec.encodeServerMessage(msg), true, false) : ws.send(JSON.stringify(msg), false, false);
+    if (status === 2 || ws.getBufferedAmount() > this.options.http.maxBackpressureBytes) {
       this.counters.add(IngestCounter.DROPPED_SLOW_CLIENT, 1);
       ws.end(1008, 'slow consumer: send buffer limit reached');
     }
   }
 
+  /** Every connection hears from the server at least every heartbeatS seconds. */
+  private heartbeat(): void {
+    const msg: ServerMessage = { type: 'heartbeat', time: Date.now() };
+    for (const ws of this.connections.values()) this.send(ws, msg);
+  }
+
   /** A REST request waits for the first report about its command, then answers. */
-  private answerRequest(requestId: number, json: Record<string, unknown>, execType: number): void {
+  private answerRequest(requestId: number, msg: ReportMessage): void {
     const p = this.pending.get(requestId);
     if (p === undefined) return;
     this.pending.delete(requestId);
     if (p.aborted) return;
-    const rejected = execType === ExecType.REJECTED || execType === ExecType.CANCEL_REJECT;
-    const reason = typeof json.reason === 'number' ? json.reason : 0;
-    const status = !rejected ? '202 Accepted' : reason === Reason.UNKNOWN_ORDER ? '404 Not Found' : reason === Reason.ENGINE_BUSY ? '503 Service Unavailable' : '422 Unprocessable Entity';
-    p.res.cork(() => {
-      p.res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify(json));
-    });
+    sendJsonCorked(p.res, restStatus(msg), msg);
   }
 
   // ------------------------------------------------------------------------------------------
   // Commands into the engine
   // ------------------------------------------------------------------------------------------
 
+  /** Reason the engine cannot take commands now, or NONE. */
+  private engineRefusal(): number {
+    const state = Atomics.load(this.engineState, 0);
+    if (state === EngineState.RUNNING) return Reason.NONE;
+    return state === EngineState.HALTED ? Reason.ENGINE_HALTED : Reason.ENGINE_STOPPING;
+  }
+
   /** Writes a validated command to the ring; returns a reason code (NONE when queued). */
   private enqueue(cmd: NewOrderCommand | CancelCommand, accountId: number, connId: number, requestId: number): number {
-    const state = Atomics.load(this.engineState, 0);
-    if (state !== EngineState.RUNNING) return state === EngineState.HALTED ? Reason.ENGINE_HALTED : Reason.ENGINE_STOPPING;
-    const ring = this.toRisk;
-    const recvNs = this.clock.nowNs();
-    const clLength = asciiInto(cmd.clOrdId, this.clScratch);
-    const cl = this.clScratch;
-    if (cmd.kind === 'new') {
-      const at = ring.tryClaim(RecordType.NEW_ORDER, NEW_ORDER_LENGTH);
-      if (at === FULL) return Reason.ENGINE_BUSY;
-      this.newOrder
-        .wrap(ring.view, ring.bytes, at)
-        .setRecvTimeNs(recvNs)
-        .setQty(cmd.qty)
-        .setPriceTicks(cmd.priceTicks)
-        .setConnId(connId)
-        .setAccountId(accountId)
-        .setSymbolId(cmd.symbolId)
-        .setRequestId(requestId)
-        .setSource(Source.INGEST)
-        .setSide(cmd.side)
-        .setOrdType(cmd.ordType)
-        .setTif(cmd.tif)
-        .setClOrdId(cl, 0, clLength);
-      this.counters.add(IngestCounter.ORDERS_IN, 1);
-    } else {
-      const type = cmd.kind === 'cancel' ? RecordType.CANCEL_ORDER : RecordType.REPLACE_ORDER;
-      const at = ring.tryClaim(type, CANCEL_ORDER_LENGTH);
-      if (at === FULL) return Reason.ENGINE_BUSY;
-      const origLength = asciiInto(cmd.origClOrdId, this.origScratch);
-      this.cancel
-        .wrap(ring.view, ring.bytes, at)
-        .setRecvTimeNs(recvNs)
-        .setOrderId(cmd.orderId)
-        .setQty(cmd.qty)
-        .setPriceTicks(cmd.priceTicks)
-        .setConnId(connId)
-        .setAccountId(accountId)
-        .setRequestId(requestId)
-        .setSource(Source.INGEST)
-        .setClOrdId(cl, 0, clLength);
-      this.cancel.setOrigClOrdId(this.origScratch, 0, origLength);
+    const refusal = this.engineRefusal();
+    if (refusal !== Reason.NONE) return refusal;
+    const bucket = this.accountBuckets.get(accountId);
+    if (bucket !== undefined && !bucket.take(this.nowMs())) {
+      this.counters.add(IngestCounter.RATE_LIMITED, 1);
+      return Reason.RATE_LIMITED;
+    }
+    const ok = cmd.kind === 'new' ? this.writeNewOrder(cmd, accountId, connId, requestId) : this.writeCancel(cmd, accountId, connId, requestId);
+    if (!ok) {
+      this.counters.add(IngestCounter.BUSY_REJECTS, 1);
+      return Reason.ENGINE_BUSY;
     }
     this.uncommitted = true;
     this.onCommand();
     return Reason.NONE;
   }
 
-  private authenticate(authorization: string, token: string | undefined): number {
-    let key = token;
-    if (authorization.startsWith('Bearer ')) key = authorization.slice(7).trim();
-    if (key === undefined || key === '') return 0;
-    return this.options.apiKeys.get(key) ?? 0;
+  private writeNewOrder(cmd: NewOrderCommand, accountId: number, connId: number, requestId: number): boolean {
+    const ring = this.toRisk;
+    const at = ring.tryClaim(RecordType.NEW_ORDER, NEW_ORDER_LENGTH);
+    if (at === FULL) return false;
+    const clLength = asciiInto(cmd.clOrdId, this.clScratch);
+    this.newOrder
+      .wrap(ring.view, ring.bytes, at)
+      .setRecvTimeNs(this.clock.nowNs())
+      .setQty(cmd.qty)
+      .setPriceTicks(cmd.priceTicks)
+      .setConnId(connId)
+      .setAccountId(accountId)
+      .setSymbolId(cmd.symbolId)
+      .setRequestId(requestId)
+      .setSource(Source.INGEST)
+      .setSide(cmd.side)
+      .setOrdType(cmd.ordType)
+      .setTif(cmd.tif)
+      .setClOrdId(this.clScratch, 0, clLength);
+    this.counters.add(IngestCounter.ORDERS_IN, 1);
+    return true;
+  }
+
+  private writeCancel(cmd: CancelCommand, accountId: number, connId: number, requestId: number): boolean {
+    const ring = this.toRisk;
+    const at = ring.tryClaim(cmd.kind === 'cancel' ? RecordType.CANCEL_ORDER : RecordType.REPLACE_ORDER, CANCEL_ORDER_LENGTH);
+    if (at === FULL) return false;
+    const clLength = asciiInto(cmd.clOrdId, this.clScratch);
+    const origLength = asciiInto(cmd.origClOrdId, this.origScratch);
+    this.cancel
+      .wrap(ring.view, ring.bytes, at)
+      .setRecvTimeNs(this.clock.nowNs())
+      .setOrderId(cmd.orderId)
+      .setQty(cmd.qty)
+      .setPriceTicks(cmd.priceTicks)
+      .setConnId(connId)
+      .setAccountId(accountId)
+      .setRequestId(requestId)
+      .setSource(Source.INGEST)
+      .setClOrdId(this.clScratch, 0, clLength);
+    this.cancel.setOrigClOrdId(this.origScratch, 0, origLength);
+    return true;
+  }
+
+  /** An admin's routing change, through risk (journaled) to the SOR. */
+  private writeSorConfig(settings: SorSettings, version: number, adminAccountId: number): boolean {
+    const ring = this.toRisk;
+    const at = ring.tryClaim(RecordType.SOR_CONFIG, SOR_CONFIG_LENGTH);
+    if (at === FULL) return false;
+    const w = settings.weights;
+    this.sorConfig
+      .wrap(ring.view, ring.bytes, at)
+      .setTimeNs(this.clock.nowNs())
+      .setVersion(version)
+      .setAdminAccountId(adminAccountId)
+      .setPriceWeight(Math.round(w.price * WEIGHT_SCALE))
+      .setLatencyWeight(Math.round(w.latency * WEIGHT_SCALE))
+      .setFillprobWeight(Math.round(w.fillprob * WEIGHT_SCALE))
+      .setFeeWeight(Math.round(w.fee * WEIGHT_SCALE))
+      .setQuoteStaleMs(settings.quoteStaleMs)
+      .setMode(modeId(settings.mode));
+    this.uncommitted = true;
+    this.onCommand();
+    return true;
   }
 
   // ------------------------------------------------------------------------------------------
-  // Routes
+  // WebSocket
   // ------------------------------------------------------------------------------------------
 
-  private routes(app: uWS.TemplatedApp): void {
-    const o = this.options;
+  private wsRoutes(app: uWS.TemplatedApp): void {
+    const h = this.options.http;
     app.ws<WsData>('/v1/ws', {
       compression: 0, // uWS.DISABLED: per-message deflate costs latency
-      maxPayloadLength: o.maxPayloadBytes,
-      maxBackpressure: o.maxBackpressureBytes,
+      maxPayloadLength: h.maxFrameBytes,
+      maxBackpressure: h.maxBackpressureBytes,
       closeOnBackpressureLimit: false,
-      idleTimeout: o.idleTimeoutS,
+      idleTimeout: h.idleTimeoutS,
       sendPingsAutomatically: true,
-      upgrade: (res, req, context) => {
-        const accountId = this.authenticate(req.getHeader('authorization'), req.getQuery('token'));
-        if (accountId === 0) {
-          res.writeStatus('401 Unauthorized').writeHeader('content-type', 'application/json').end(errorJson(Reason.UNAUTHENTICATED, 'a valid API key is required'));
-          return;
+      upgrade: (res, req, context) => this.onUpgrade(res, req, context),
+      open: (ws) => this.onOpen(ws),
+      message: (ws, message, isBinary) => {
+        try {
+          this.onWsMessage(ws, message, isBinary);
+        } catch (err) {
+          this.internalError(err);
+          this.wsReject(ws, Reason.INTERNAL_ERROR, 'internal error; the message was not applied', '');
         }
-        if (this.connections.size >= o.maxConnections) {
-          res.writeStatus('503 Service Unavailable').writeHeader('content-type', 'application/json').end(errorJson(Reason.ENGINE_BUSY, 'connection limit reached'));
-          return;
-        }
-        const connId = this.nextConnId++;
-        res.upgrade<WsData>(
-          { accountId, connId },
-          req.getHeader('sec-websocket-key'),
-          req.getHeader('sec-websocket-protocol'),
-          req.getHeader('sec-websocket-extensions'),
-          context,
-        );
       },
-      open: (ws) => {
-        this.connections.set(ws.getUserData().connId, ws);
-        this.counters.add(IngestCounter.CONNECTIONS, 1);
-        ws.send(JSON.stringify({ type: 'hello', accountId: ws.getUserData().accountId, connId: ws.getUserData().connId }), false, false);
-      },
-      message: (ws, message, isBinary) => this.onWsMessage(ws, message, isBinary),
-      close: (ws) => {
-        this.connections.delete(ws.getUserData().connId);
-        this.counters.add(IngestCounter.CONNECTIONS, -1);
-      },
-    });
-    app.post('/v1/orders', (res, req) => this.onRestCommand(res, req, 'new'));
-    app.del('/v1/orders/:id', (res, req) => this.onRestCommand(res, req, 'cancel'));
-    app.get('/v1/orders/:id', (res, req) => this.onGetOrder(res, req));
-    app.get('/health', (res) => {
-      const doc = o.health();
-      res.writeStatus(doc.ok === true ? '200 OK' : '503 Service Unavailable').writeHeader('content-type', 'application/json').end(JSON.stringify(doc));
-    });
-    app.get('/ready', (res) => {
-      const ready = Atomics.load(this.engineState, 0) === EngineState.RUNNING;
-      res.writeStatus(ready ? '200 OK' : '503 Service Unavailable').writeHeader('content-type', 'application/json').end(JSON.stringify({ ready }));
-    });
-    app.any('/*', (res) => {
-      res.writeStatus('404 Not Found').writeHeader('content-type', 'application/json').end(errorJson(Reason.UNKNOWN_MESSAGE_TYPE, 'no such route'));
+      close: (ws) => this.onClose(ws),
     });
   }
 
-  private onWsMessage(ws: uWS.WebSocket<WsData>, message: ArrayBuffer, isBinary: boolean): void {
-    this.counters.add(IngestCounter.MESSAGES_IN, 1);
-    const data = ws.getUserData();
-    if (isBinary) {
-      this.wsReject(ws, Reason.UNKNOWN_MESSAGE_TYPE, 'binary frames are not accepted on this endpoint', '');
+  private onUpgrade(res: uWS.HttpResponse, req: uWS.HttpRequest, context: uWS.us_socket_context_t): void {
+    const h = this.options.http;
+    const principal = this.auth.authenticate(req.getHeader('authorization'), req.getQuery('token'));
+    const format = req.getQuery('format') ?? 'json';
+    if (principal === null) {
+      this.counters.add(IngestCounter.AUTH_FAILURES, 1);
+      sendError(res, '401 Unauthorized', Reason.UNAUTHENTICATED, 'a valid API key is required (Authorization: Bearer <key> or ?token=<key>)');
       return;
     }
+    if (format !== 'json' && format !== 'fb') {
+      sendError(res, '400 Bad Request', Reason.INVALID_FIELD, 'format must be json or fb');
+      return;
+    }
+    if (this.connections.size >= h.maxConnections || (this.connectionsPerAccount.get(principal.accountId) ?? 0) >= h.maxConnectionsPerAccount) {
+      sendError(res, '503 Service Unavailable', Reason.ENGINE_BUSY, 'connection limit reached');
+      return;
+    }
+    const data: WsData = {
+      principal,
+      connId: this.nextConnId++,
+      bucket: new TokenBucket(h.rateLimit.connectionMsgsPerS, h.rateLimit.connectionBurst, this.nowMs()),
+      binary: format === 'fb' && this.options.binary !== null,
+      subscribed: false,
+    };
+    res.upgrade<WsData>(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+  }
+
+  private onOpen(ws: Ws): void {
+    const d = ws.getUserData();
+    this.connections.set(d.connId, ws);
+    const account = d.principal.accountId;
+    this.connectionsPerAccount.set(account, (this.connectionsPerAccount.get(account) ?? 0) + 1);
+    this.counters.add(IngestCounter.CONNECTIONS, 1);
+    this.send(ws, { type: 'hello', accountId: account, connId: d.connId, heartbeatS: this.options.http.heartbeatS });
+  }
+
+  private onClose(ws: Ws): void {
+    const d = ws.getUserData();
+    if (!this.connections.delete(d.connId)) return;
+    const account = d.principal.accountId;
+    this.connectionsPerAccount.set(account, (this.connectionsPerAccount.get(account) ?? 1) - 1);
+    this.subscribers.get(account)?.delete(ws);
+    this.counters.add(IngestCounter.CONNECTIONS, -1);
+  }
+
+  private onWsMessage(ws: Ws, message: ArrayBuffer, isBinary: boolean): void {
+    this.counters.add(IngestCounter.MESSAGES_IN, 1);
+    const data = ws.getUserData();
+    const codec = this.options.binary;
+    if (isBinary && codec === null) {
+      this.wsReject(ws, Reason.UNKNOWN_MESSAGE_TYPE, 'binary frames are not enabled on this server', '');
+      return;
+    }
+    data.binary = isBinary;
+    if (!data.bucket.take(this.nowMs())) {
+      this.onRateLimited(ws, data);
+      return;
+    }
+    const cmd = isBinary && codec !== null ? codec.decodeClientFrame(new Uint8Array(message), this.symbolIds) : this.parseText(message);
+    switch (cmd.kind) {
+      case 'reject':
+        this.wsReject(ws, cmd.reason, cmd.text, cmd.clOrdId);
+        return;
+      case 'subscribe':
+      case 'unsubscribe':
+        this.setSubscribed(ws, data, cmd.kind === 'subscribe');
+        return;
+      case 'positions':
+        this.send(ws, { type: 'positions', positions: this.positions.snapshot(data.principal.accountId) });
+        return;
+      case 'heartbeat':
+        return; // its arrival already reset the idle timer
+    }
+    const reason = this.enqueue(cmd, data.principal.accountId, data.connId, 0);
+    if (reason !== Reason.NONE) this.wsReject(ws, reason, reasonName(reason), cmd.clOrdId);
+  }
+
+  private parseText(message: ArrayBuffer): ClientCommand {
     let parsed: unknown;
     try {
       parsed = JSON.parse(Buffer.from(message).toString('utf8'));
     } catch {
-      this.wsReject(ws, Reason.MALFORMED, 'not valid JSON', '');
-      return;
+      return { kind: 'reject', reason: Reason.MALFORMED, text: 'not valid JSON', clOrdId: '' };
     }
-    const cmd = validateClientMessage(parsed, this.symbolIds);
-    if (cmd.kind === 'reject') {
-      this.wsReject(ws, cmd.reason, cmd.text, cmd.clOrdId);
-      return;
-    }
-    const reason = this.enqueue(cmd, data.accountId, data.connId, 0);
-    if (reason !== Reason.NONE) this.wsReject(ws, reason, reasonName(reason), cmd.clOrdId);
+    return validateClientMessage(parsed, this.symbolIds);
   }
 
-  private wsReject(ws: uWS.WebSocket<WsData>, reason: number, text: string, clOrdId: string): void {
+  private onRateLimited(ws: Ws, data: WsData): void {
+    this.counters.add(IngestCounter.RATE_LIMITED, 1);
+    if (data.bucket.refusedInARow >= this.options.http.rateLimit.floodDisconnectAfter) {
+      this.counters.add(IngestCounter.FLOOD_DISCONNECTS, 1);
+      ws.end(1008, 'rate limit exceeded repeatedly');
+      return;
+    }
+    this.wsReject(ws, Reason.RATE_LIMITED, `more than ${this.options.http.rateLimit.connectionMsgsPerS} messages per second`, '');
+  }
+
+  private setSubscribed(ws: Ws, data: WsData, on: boolean): void {
+    const account = data.principal.accountId;
+    let subs = this.subscribers.get(account);
+    if (subs === undefined) {
+      subs = new Set();
+      this.subscribers.set(account, subs);
+    }
+    if (on) subs.add(ws);
+    else subs.delete(ws);
+    data.subscribed = on;
+    this.send(ws, { type: 'subscribed', subscribed: on });
+  }
+
+  private wsReject(ws: Ws, reason: number, text: string, clOrdId: string): void {
     this.counters.add(IngestCounter.REJECTED_AT_EDGE, 1);
-    this.send(ws, JSON.stringify({ type: 'reject', clOrdId, reason, reasonName: reasonName(reason), text }));
+    this.send(ws, { type: 'reject', clOrdId, reason, reasonName: reasonName(reason), text });
   }
 
-  private onRestCommand(res: uWS.HttpResponse, req: uWS.HttpRequest, kind: 'new' | 'cancel'): void {
-    this.counters.add(IngestCounter.HTTP_REQUESTS, 1);
-    // Everything needed from req is read now: it is invalid after this callback returns.
-    const accountId = this.authenticate(req.getHeader('authorization'), undefined);
-    const idParam = kind === 'cancel' ? req.getParameter(0) ?? '' : '';
-    const cancelClOrdId = kind === 'cancel' ? req.getQuery('clOrdId') ?? '' : '';
-    const pending: PendingRequest = { res, aborted: false, accountId };
-    res.onAborted(() => {
-      pending.aborted = true;
+  // ------------------------------------------------------------------------------------------
+  // REST
+  // ------------------------------------------------------------------------------------------
+
+  private routes(app: uWS.TemplatedApp): void {
+    this.wsRoutes(app);
+    app.post('/v1/orders', this.guard((res, req) => this.onPostOrder(res, req)));
+    app.del('/v1/orders/:id', this.guard((res, req) => this.onDeleteOrder(res, req)));
+    app.get('/v1/orders/:id', this.guard((res, req) => this.onGetOrder(res, req)));
+    app.get('/v1/orders', this.guard((res, req) => this.onListOrders(res, req)));
+    app.get('/v1/positions', this.guard((res, req) => this.onGetPositions(res, req)));
+    app.get('/v1/admin/sor/config', this.guard((res, req) => this.onGetSorConfig(res, req)));
+    app.post('/v1/admin/sor/config', this.guard((res, req) => this.onPostSorConfig(res, req)));
+    app.get('/health', (res) => {
+      const doc = this.options.health();
+      sendJson(res, doc.ok === true ? '200 OK' : '503 Service Unavailable', doc);
     });
-    if (accountId === 0) {
-      restError(res, '401 Unauthorized', Reason.UNAUTHENTICATED, 'a valid API key is required (Authorization: Bearer <key>)');
-      return;
-    }
-    if (kind === 'cancel') {
-      const orderId = /^\d{1,15}$/.test(idParam) ? Number(idParam) : 0;
-      if (orderId < 1) {
-        restError(res, '400 Bad Request', Reason.INVALID_FIELD, 'order id must be a positive whole number');
-        return;
+    app.get('/ready', (res) => {
+      const ready = Atomics.load(this.engineState, 0) === EngineState.RUNNING;
+      sendJson(res, ready ? '200 OK' : '503 Service Unavailable', { ready });
+    });
+    app.any('/*', (res) => sendError(res, '404 Not Found', Reason.UNKNOWN_MESSAGE_TYPE, 'no such route'));
+  }
+
+  /**
+   * A bug in one request's handling must not take the edge down (an exception escaping a uWS
+   * callback ends the worker): it is counted, logged, and answered 500 when still possible.
+   */
+  private guard(handler: (res: uWS.HttpResponse, req: uWS.HttpRequest) => void): (res: uWS.HttpResponse, req: uWS.HttpRequest) => void {
+    return (res, req) => {
+      try {
+        handler(res, req);
+      } catch (err) {
+        this.internalError(err);
+        try {
+          sendError(res, '500 Internal Server Error', Reason.INTERNAL_ERROR, 'internal error; the request was not applied');
+        } catch {
+          // already answered or aborted
+        }
       }
-      const clOrdId = cancelClOrdId !== '' ? cancelClOrdId : `cxl-${orderId}-${this.nextRequestId}`;
-      const cmd = validateClientMessage({ type: 'cancel', clOrdId, orderId }, this.symbolIds);
-      if (cmd.kind === 'reject') {
-        restError(res, '400 Bad Request', cmd.reason, cmd.text);
-        return;
-      }
-      this.submitRest(res, pending, cmd, accountId);
-      return;
+    };
+  }
+
+  private internalError(err: unknown): void {
+    this.counters.add(IngestCounter.INTERNAL_ERRORS, 1);
+    console.error('ingest: internal error', err);
+  }
+
+  /** Authenticates a REST request (401 when it fails); reads the header before req expires. */
+  private restPrincipal(res: uWS.HttpResponse, req: uWS.HttpRequest): Principal | null {
+    this.counters.add(IngestCounter.HTTP_REQUESTS, 1);
+    const principal = this.auth.authenticate(req.getHeader('authorization'), undefined);
+    if (principal === null) {
+      this.counters.add(IngestCounter.AUTH_FAILURES, 1);
+      sendError(res, '401 Unauthorized', Reason.UNAUTHENTICATED, 'a valid API key is required (Authorization: Bearer <key>)');
     }
-    readBody(res, this.options.maxBodyBytes, (body, tooLarge) => {
+    return principal;
+  }
+
+  private restAdmin(res: uWS.HttpResponse, req: uWS.HttpRequest): Principal | null {
+    const principal = this.restPrincipal(res, req);
+    if (principal === null || principal.admin) return principal;
+    this.counters.add(IngestCounter.FORBIDDEN, 1);
+    sendError(res, '403 Forbidden', Reason.FORBIDDEN, 'this route needs the admin role');
+    return null;
+  }
+
+  private onPostOrder(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
+    const principal = this.restPrincipal(res, req);
+    if (principal === null) return; // answered: a finished response takes no abort handler
+    const pending = pendingFor(res);
+    readBody(res, this.options.http.maxBodyBytes, (body, tooLarge) => {
       if (pending.aborted) return;
       if (tooLarge) {
-        restError(res, '413 Payload Too Large', Reason.FRAME_TOO_LARGE, `body larger than ${this.options.maxBodyBytes} bytes`);
+        sendError(res, '413 Payload Too Large', Reason.FRAME_TOO_LARGE, `body larger than ${this.options.http.maxBodyBytes} bytes`);
         return;
       }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body.toString('utf8'));
-      } catch {
-        restError(res, '400 Bad Request', Reason.MALFORMED, 'body is not valid JSON');
-        return;
-      }
+      const parsed = parseJsonBody(res, body, Reason.MALFORMED);
+      if (parsed === undefined) return;
       if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && (parsed as Record<string, unknown>).type === undefined) {
         (parsed as Record<string, unknown>).type = 'new';
       }
       const cmd = validateClientMessage(parsed, this.symbolIds);
-      if (cmd.kind === 'reject') {
-        restError(res, '400 Bad Request', cmd.reason, cmd.text);
-        return;
-      }
+      if (cmd.kind === 'reject') return sendError(res, '400 Bad Request', cmd.reason, cmd.text);
       if (cmd.kind !== 'new') {
-        restError(res, '400 Bad Request', Reason.UNKNOWN_MESSAGE_TYPE, 'POST /v1/orders takes a new order; cancel with DELETE /v1/orders/{id}');
-        return;
+        return sendError(res, '400 Bad Request', Reason.UNKNOWN_MESSAGE_TYPE, 'POST /v1/orders takes a new order; cancel with DELETE /v1/orders/{id}');
       }
-      this.submitRest(res, pending, cmd, accountId);
+      this.submitRest(res, pending, cmd, principal.accountId);
     });
+  }
+
+  private onDeleteOrder(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
+    const principal = this.restPrincipal(res, req);
+    const orderId = positiveId(req.getParameter(0) ?? '');
+    const givenClOrdId = req.getQuery('clOrdId') ?? '';
+    if (principal === null) return;
+    const pending = pendingFor(res);
+    if (orderId < 1) return sendError(res, '400 Bad Request', Reason.INVALID_FIELD, 'order id must be a positive whole number');
+    const clOrdId = givenClOrdId !== '' ? givenClOrdId : `cxl-${orderId}-${this.nextRequestId}`;
+    const cmd = validateClientMessage({ type: 'cancel', clOrdId, orderId }, this.symbolIds);
+    if (cmd.kind === 'reject') return sendError(res, '400 Bad Request', cmd.reason, cmd.text);
+    if (cmd.kind !== 'cancel') throw new Error('Invariant: a cancel validates as a cancel');
+    this.submitRest(res, pending, cmd, principal.accountId);
   }
 
   private submitRest(res: uWS.HttpResponse, pending: PendingRequest, cmd: NewOrderCommand | CancelCommand, accountId: number): void {
     const requestId = this.nextRequestId++;
     if (this.nextRequestId > 0xffffffff) this.nextRequestId = 1;
     const reason = this.enqueue(cmd, accountId, 0, requestId);
-    if (reason !== Reason.NONE) {
-      restError(res, '503 Service Unavailable', reason, reasonName(reason));
-      return;
-    }
+    if (reason === Reason.RATE_LIMITED) return sendError(res, '429 Too Many Requests', reason, 'account order rate limit reached');
+    if (reason !== Reason.NONE) return sendError(res, '503 Service Unavailable', reason, reasonName(reason));
     this.pending.set(requestId, pending);
   }
 
   private onGetOrder(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
-    this.counters.add(IngestCounter.HTTP_REQUESTS, 1);
-    const accountId = this.authenticate(req.getHeader('authorization'), undefined);
-    const idParam = req.getParameter(0) ?? '';
-    if (accountId === 0) {
-      restError(res, '401 Unauthorized', Reason.UNAUTHENTICATED, 'a valid API key is required (Authorization: Bearer <key>)');
-      return;
-    }
-    const orderId = /^\d{1,15}$/.test(idParam) ? Number(idParam) : 0;
-    const view = this.orderView.get(orderId);
+    const principal = this.restPrincipal(res, req);
+    const orderId = positiveId(req.getParameter(0) ?? '');
+    if (principal === null) return;
     // Another account's order is reported as unknown: its existence is not revealed.
-    if (view === undefined || view.accountId !== accountId) {
-      restError(res, '404 Not Found', Reason.UNKNOWN_ORDER, 'no such order for this account');
-      return;
-    }
-    res.writeStatus('200 OK').writeHeader('content-type', 'application/json').end(JSON.stringify(view.json));
+    const view = this.orders.get(principal.accountId, orderId);
+    if (view === undefined) return sendError(res, '404 Not Found', Reason.UNKNOWN_ORDER, 'no such order for this account');
+    sendJson(res, '200 OK', view);
   }
+
+  /** GET /v1/orders?status=OPEN|CLOSED|<status>[,...]&limit=N: newest first. */
+  private onListOrders(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
+    const principal = this.restPrincipal(res, req);
+    const statusText = req.getQuery('status') ?? '';
+    const limitText = req.getQuery('limit') ?? '100';
+    if (principal === null) return;
+    const statuses = statusText === '' ? [] : statusText.split(',');
+    const unknown = statuses.find((s) => !STATUS_NAMES.has(s));
+    if (unknown !== undefined) return sendError(res, '400 Bad Request', Reason.INVALID_FIELD, `unknown status ${JSON.stringify(unknown).slice(0, 40)}; use OPEN, CLOSED or ${[...STATUS_NAMES].slice(2).join(', ')}`);
+    const limit = positiveId(limitText);
+    if (limit < 1 || limit > LIST_LIMIT_MAX) return sendError(res, '400 Bad Request', Reason.INVALID_FIELD, `limit must be 1 to ${LIST_LIMIT_MAX}`);
+    const keep = (m: ReportMessage): boolean => statuses.length === 0 || statuses.some((s) => statusMatches(s, m.status));
+    sendJson(res, '200 OK', { orders: this.orders.list(principal.accountId, limit, keep) });
+  }
+
+  private onGetPositions(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
+    const principal = this.restPrincipal(res, req);
+    if (principal === null) return;
+    sendJson(res, '200 OK', { type: 'positions', positions: this.positions.snapshot(principal.accountId) });
+  }
+
+  private onGetSorConfig(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
+    if (this.restAdmin(res, req) === null) return;
+    sendJson(res, '200 OK', this.sorAdmin.view());
+  }
+
+  private onPostSorConfig(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
+    const principal = this.restAdmin(res, req);
+    if (principal === null) return;
+    const pending = pendingFor(res);
+    readBody(res, this.options.http.maxBodyBytes, (body, tooLarge) => {
+      if (pending.aborted) return;
+      if (tooLarge) return sendError(res, '413 Payload Too Large', Reason.FRAME_TOO_LARGE, `body larger than ${this.options.http.maxBodyBytes} bytes`);
+      const parsed = parseJsonBody(res, body, Reason.MALFORMED);
+      if (parsed === undefined) return;
+      const v = this.sorAdmin.validate(parsed);
+      if (!v.ok) return sendError(res, '400 Bad Request', v.reason, v.text);
+      const refusal = this.engineRefusal();
+      if (refusal !== Reason.NONE) return sendError(res, '503 Service Unavailable', refusal, reasonName(refusal));
+      if (!this.writeSorConfig(v.settings, this.sorAdmin.nextVersion(), principal.accountId)) {
+        return sendError(res, '503 Service Unavailable', Reason.ENGINE_BUSY, reasonName(Reason.ENGINE_BUSY));
+      }
+      sendJson(res, '200 OK', this.sorAdmin.commit(v.settings, principal.name));
+    });
+  }
+}
+
+/** A request answered later: uWS needs an abort handler, and nothing may be written after an abort. */
+function pendingFor(res: uWS.HttpResponse): PendingRequest {
+  const pending: PendingRequest = { res, aborted: false };
+  res.onAborted(() => {
+    pending.aborted = true;
+  });
+  return pending;
+}
+
+function statusMatches(filter: string, status: string): boolean {
+  if (filter === 'OPEN') return !isTerminal(stateIndex(status));
+  if (filter === 'CLOSED') return isTerminal(stateIndex(status));
+  return filter === status;
+}
+
+function stateIndex(name: string): number {
+  for (let s = 0; s < 10; s++) if (stateName(s) === name) return s;
+  return OrderState.REJECTED;
+}
+
+/** The HTTP status of a REST command's first report. */
+function restStatus(msg: ReportMessage): string {
+  if (msg.type === 'ack') return msg.reason === Reason.DUPLICATE_CL_ORD_ID ? '200 OK' : '202 Accepted';
+  if (msg.type !== 'reject' && msg.type !== 'cancelReject') return '202 Accepted';
+  if (msg.reason === Reason.UNKNOWN_ORDER) return '404 Not Found';
+  if (msg.reason === Reason.ENGINE_BUSY) return '503 Service Unavailable';
+  return '422 Unprocessable Entity';
 }
 
 /** Writes validated ASCII text into dst; returns its length. */
@@ -446,27 +694,3 @@ function asciiInto(text: string, dst: Uint8Array): number {
   return text.length;
 }
 
-function errorJson(reason: number, text: string): string {
-  return JSON.stringify({ type: 'error', reason, reasonName: reasonName(reason), text });
-}
-
-function restError(res: uWS.HttpResponse, status: string, reason: number, text: string): void {
-  res.cork(() => {
-    res.writeStatus(status).writeHeader('content-type', 'application/json').end(errorJson(reason, text));
-  });
-}
-
-/** Collects a request body up to maxBytes; copies each chunk (uWS reuses its buffers). */
-function readBody(res: uWS.HttpResponse, maxBytes: number, done: (body: Buffer, tooLarge: boolean) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let over = false;
-  res.onData((chunk, isLast) => {
-    if (!over) {
-      size += chunk.byteLength;
-      if (size > maxBytes) over = true;
-      else chunks.push(Buffer.from(new Uint8Array(chunk).slice()));
-    }
-    if (isLast) done(over ? Buffer.alloc(0) : Buffer.concat(chunks), over);
-  });
-}

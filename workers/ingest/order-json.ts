@@ -10,6 +10,7 @@
  *    "ordType":"LIMIT","tif":"DAY"}
  *   {"type":"cancel","clOrdId":"c1","origClOrdId":"a1"}          (or "orderId": 42)
  *   {"type":"replace","clOrdId":"r1","origClOrdId":"a1","qty":200,"price":"177.20"}
+ *   {"type":"subscribe"}   {"type":"unsubscribe"}   {"type":"positions"}   {"type":"heartbeat"}
  * Prices may be JSON strings ("177.25", exact) or numbers (177.25, parsed from their decimal
  * text); they never pass through float arithmetic.
  */
@@ -19,6 +20,7 @@ import { INVALID, MAX_PRICE_TICKS, MAX_QTY, parseDecimalTicks, ticksFromJsonNumb
 import { ExecType, OrderState, execTypeName, stateName } from '../../engine/order-state.ts';
 import { Reason, reasonName } from '../../engine/reasons.ts';
 import type { ExecReportFlyweight } from '../../codecs/records.ts';
+import type { ReportMessage } from './messages.ts';
 
 export interface NewOrderCommand {
   kind: 'new';
@@ -47,7 +49,18 @@ export interface EdgeReject {
   clOrdId: string;
 }
 
-export type ClientCommand = NewOrderCommand | CancelCommand | EdgeReject;
+/** Messages handled by the edge itself: subscriptions, position snapshots, client heartbeats. */
+export interface ControlCommand {
+  kind: 'subscribe' | 'unsubscribe' | 'positions' | 'heartbeat';
+}
+
+export type ClientCommand = NewOrderCommand | CancelCommand | ControlCommand | EdgeReject;
+
+const SUBSCRIBE: ControlCommand = { kind: 'subscribe' };
+const UNSUBSCRIBE: ControlCommand = { kind: 'unsubscribe' };
+const POSITIONS: ControlCommand = { kind: 'positions' };
+const HEARTBEAT: ControlCommand = { kind: 'heartbeat' };
+const CONTROL: Record<string, ControlCommand> = { subscribe: SUBSCRIBE, unsubscribe: UNSUBSCRIBE, positions: POSITIONS, heartbeat: HEARTBEAT };
 
 const SIDES: Record<string, number> = { BUY: Side.BUY, SELL: Side.SELL };
 const ORD_TYPES: Record<string, number> = { MARKET: OrdType.MARKET, LIMIT: OrdType.LIMIT };
@@ -84,6 +97,7 @@ export function validateClientMessage(msg: unknown, symbols: Map<string, number>
   const clOrdId = clOrdIdOf(rawCl);
   if (m.type === 'new') return validateNew(m, clOrdId, symbols);
   if (m.type === 'cancel' || m.type === 'replace') return validateCancel(m, clOrdId, m.type);
+  if (typeof m.type === 'string' && Object.hasOwn(CONTROL, m.type)) return CONTROL[m.type];
   if (typeof m.type !== 'string') return reject(Reason.MISSING_FIELD, 'field "type" is required', clOrdId);
   return reject(Reason.UNKNOWN_MESSAGE_TYPE, `unknown message type ${JSON.stringify(m.type).slice(0, 40)}`, clOrdId);
 }
@@ -147,29 +161,34 @@ const SIDE_NAMES = ['', 'BUY', 'SELL'];
 const ORD_TYPE_NAMES = ['', 'MARKET', 'LIMIT'];
 const TIF_NAMES = ['DAY', 'GTC', '', 'IOC', 'FOK'];
 
-/** What a client sees for one execution report. Allocates (JSON edge). */
-export function reportToJson(r: ExecReportFlyweight, symbolNames: string[], venueNames: string[], scratch: Uint8Array): Record<string, unknown> {
+/**
+ * What a client sees for one execution report. A repeated ClOrdID is answered with the original
+ * order's ack (reason DUPLICATE_CL_ORD_ID): no second order exists. Allocates (JSON edge).
+ */
+export function reportToJson(r: ExecReportFlyweight, symbolNames: string[], venueNames: string[], scratch: Uint8Array): ReportMessage {
   const execType = r.execType();
   const clLen = r.copyClOrdId(scratch, 0);
   const clOrdId = Buffer.from(scratch.buffer, scratch.byteOffset, clLen).toString('latin1');
   const origLen = r.copyOrigClOrdId(scratch, 0);
   const origClOrdId = origLen > 0 ? Buffer.from(scratch.buffer, scratch.byteOffset, origLen).toString('latin1') : undefined;
   const cumQty = r.cumQty();
+  const known = r.side() !== 0;
   const type =
     execType === ExecType.REJECTED ? 'reject'
       : execType === ExecType.CANCEL_REJECT ? 'cancelReject'
-      : execType === ExecType.NEW && r.reason() === Reason.NONE ? 'ack'
+      : execType === ExecType.NEW && (r.reason() === Reason.NONE || r.reason() === Reason.DUPLICATE_CL_ORD_ID) ? 'ack'
       : 'execution';
-  const out: Record<string, unknown> = {
+  const out: ReportMessage = {
     type,
     execType: execTypeName(execType),
     orderId: r.orderId(),
     clOrdId,
     status: stateName(r.state()),
-    symbol: symbolNames[r.symbolId()] ?? null,
-    side: SIDE_NAMES[r.side()] ?? null,
-    ordType: ORD_TYPE_NAMES[r.ordType()] ?? null,
-    tif: TIF_NAMES[r.tif()] ?? null,
+    // A refusal of a cancel for an order this account does not have carries no order fields.
+    symbol: known ? symbolNames[r.symbolId()] ?? null : null,
+    side: known ? SIDE_NAMES[r.side()] ?? null : null,
+    ordType: known ? ORD_TYPE_NAMES[r.ordType()] ?? null : null,
+    tif: known ? TIF_NAMES[r.tif()] ?? null : null,
     qty: r.qty(),
     price: r.priceTicks() > 0 ? ticksToDecimalString(r.priceTicks()) : null,
     cumQty,

@@ -14,6 +14,7 @@ import {
   ExecReportFlyweight,
   NEW_ORDER_LENGTH,
   NewOrderFlyweight,
+  PositionFlyweight,
   ROUTE_DONE_LENGTH,
   RecordType,
   RouteDoneFlyweight,
@@ -48,12 +49,24 @@ export interface SorRecord {
 }
 export interface Journaled { typeId: number; raw: Uint8Array }
 
+export interface PositionRecord { accountId: number; symbolId: number; qty: number; costTicks: number; realizedTicks: number; eventSeq: number }
+
 export class ReportCollector implements RecordHandler {
   readonly items: Report[] = [];
+  readonly positions: PositionRecord[] = [];
   private readonly fw = new ExecReportFlyweight();
+  private readonly pos = new PositionFlyweight();
   private readonly consumer: RingConsumer;
   constructor(consumer: RingConsumer) { this.consumer = consumer; }
   onRecord(typeId: number, offset: number, length: number): void {
+    if (typeId === RecordType.POSITION) {
+      const p = this.pos.wrap(this.consumer.view, this.consumer.bytes, offset);
+      this.positions.push({
+        accountId: p.accountId(), symbolId: p.symbolId(), qty: p.qty(), costTicks: p.costTicks(),
+        realizedTicks: p.realizedTicks(), eventSeq: p.eventSeq(),
+      });
+      return;
+    }
     expect(typeId).toBe(RecordType.EXEC_REPORT);
     expect(length).toBeGreaterThanOrEqual(EXEC_REPORT_LENGTH);
     const c = this.consumer;
@@ -318,6 +331,6 @@ export class Harness {
     return this.stage.orders.state[this.slot(orderId)];
   }
   position(account: number, symbol: number): number {
-    return this.stage.positions[account * 2 + symbol];
+    return this.stage.positions.qty[this.stage.positions.cell(account, symbol)];
   }
 }

@@ -34,12 +34,15 @@ import {
   ExecReportFlyweight,
   MAX_RECORD_LENGTH,
   NewOrderFlyweight,
+  POSITION_LENGTH,
+  PositionFlyweight,
   ROUTE_REQUEST_LENGTH,
   RecordType,
   RouteDoneFlyweight,
   RouteRequestFlyweight,
 } from '../../codecs/records.ts';
 import { ChildTable, OrderTable } from './order-table.ts';
+import { PositionBook } from './positions.ts';
 import { RiskCounter, type StageCounters } from '../../engine/counters.ts';
 
 /** The SOR never splits one route request over more venues than this. */
@@ -93,8 +96,8 @@ class InboundDispatch implements RecordHandler {
 export class RiskStage implements Agent {
   readonly orders: OrderTable;
   readonly children: ChildTable;
-  /** Net position per account and symbol, in shares: positions[account * symbolCount + symbol]. */
-  readonly positions: Float64Array;
+  /** Position, cost and realized P&L per account and symbol, from fills. */
+  readonly positions: PositionBook;
   private readonly symbolCount: number;
   private readonly config: RiskConfig;
   private readonly rings: RiskRings;
@@ -109,6 +112,7 @@ export class RiskStage implements Agent {
   private readonly report = new ExecReportFlyweight();
   private readonly routeRequest = new RouteRequestFlyweight();
   private readonly childCancel = new ChildOrderFlyweight();
+  private readonly position = new PositionFlyweight();
   private readonly origScratch = new Uint8Array(CL_ORD_ID_CAPACITY);
   private eventSeq: number;
   /** Worst-case bytes one input can need in each outbound ring. */
@@ -125,11 +129,12 @@ export class RiskStage implements Agent {
     this.orders = new OrderTable(config.orderCapacity, config.firstOrderId);
     this.children = new ChildTable(config.childCapacity, config.childIdBase);
     this.symbolCount = config.referencePriceTicks.length;
-    this.positions = new Float64Array(config.accounts.length * this.symbolCount);
+    this.positions = new PositionBook(config.accounts.length, this.symbolCount);
     this.fromIngest = new InboundDispatch(this, rings.fromIngest);
     this.fromFix = new InboundDispatch(this, rings.fromFix);
     this.eventSeq = 0;
-    this.worstClient = alignRecord(HEADER_LENGTH + EXEC_REPORT_LENGTH) * 2;
+    // Two reports (e.g. a refused replace's reject and the order's own) and a position update.
+    this.worstClient = alignRecord(HEADER_LENGTH + EXEC_REPORT_LENGTH) * 2 + alignRecord(HEADER_LENGTH + POSITION_LENGTH);
     this.worstSor = alignRecord(HEADER_LENGTH + CHILD_ORDER_LENGTH) * (MAX_CHILDREN_PER_ORDER + 1);
     this.worstPersist = alignRecord(HEADER_LENGTH + MAX_RECORD_LENGTH) * 3;
   }
@@ -187,6 +192,12 @@ export class RiskStage implements Agent {
       case RecordType.ROUTE_DONE:
         this.journalCommand(bytes, typeId, offset, length);
         this.onRouteDone(this.routeDone.wrap(view, bytes, offset));
+        return;
+      case RecordType.SOR_CONFIG:
+        // An admin's routing change: journaled (who and what), then on to the SOR in order, so
+        // it takes effect for the next order routed.
+        this.journalCommand(bytes, typeId, offset, length);
+        this.forwardToSor(bytes, typeId, offset, length);
         return;
     }
     this.counters.add(RiskCounter.UNKNOWN_RECORDS, 1);
@@ -485,11 +496,12 @@ export class RiskStage implements Agent {
     o.cumNotional[slot] += lastQty * lastPx;
     o.venueOpenQty[slot] -= lastQty;
     const signed = o.side[slot] === Side.BUY ? lastQty : -lastQty;
-    this.positions[o.accountId[slot] * this.symbolCount + o.symbolId[slot]] += signed;
+    const cell = this.positions.applyFill(o.accountId[slot], o.symbolId[slot], signed, lastPx);
     this.counters.add(RiskCounter.FILLS, 1);
     const complete = o.cumQty[slot] >= o.qty[slot];
     this.apply(slot, complete ? OrderEvent.FILL : OrderEvent.PARTIAL_FILL);
     this.emitReport(slot, complete ? ExecType.FILL : ExecType.PARTIAL_FILL, lastQty, lastPx, Reason.NONE, c.venueId[cs]);
+    this.emitPosition(cell, o.accountId[slot], o.symbolId[slot]);
     if (c.cumQty[cs] >= c.qty[cs]) this.childDone(slot, cs, Reason.NONE);
   }
 
@@ -597,6 +609,30 @@ export class RiskStage implements Agent {
       .setOrdType(o.ordType[slot])
       .setTif(o.tif[slot]);
     c.cancelSent[cs] = 1;
+  }
+
+  /** The account's position after a fill, to the edge (account-wide: whatever the order's source). */
+  private emitPosition(cell: number, accountId: number, symbolId: number): void {
+    const ring = this.rings.toIngest;
+    const at = ring.tryClaim(RecordType.POSITION, POSITION_LENGTH);
+    if (at === FULL) throw new Error('Invariant: room checked before the batch');
+    const p = this.positions;
+    this.position
+      .wrap(ring.view, ring.bytes, at)
+      .setQty(p.qty[cell])
+      .setCostTicks(p.costTicks[cell])
+      .setRealizedTicks(p.realizedTicks[cell])
+      .setEventSeq(this.eventSeq)
+      .setTimeNs(this.clock.nowNs())
+      .setAccountId(accountId)
+      .setSymbolId(symbolId);
+  }
+
+  private forwardToSor(src: Uint8Array, typeId: number, offset: number, length: number): void {
+    const ring = this.rings.toSor;
+    const at = ring.tryClaim(typeId, length);
+    if (at === FULL) throw new Error('Invariant: room checked before the batch');
+    copyBytes(src, offset, ring.bytes, at, length);
   }
 
   private clientRing(source: number): RingProducer {

@@ -34,7 +34,9 @@ import {
   RecordType,
   RouteDoneFlyweight,
   RouteRequestFlyweight,
+  SorConfigFlyweight,
   VenueStatusFlyweight,
+  WEIGHT_SCALE,
 } from '../../codecs/records.ts';
 
 export const SOR_BATCH = 256;
@@ -108,6 +110,7 @@ export class SorStage implements Agent {
   private readonly done = new RouteDoneFlyweight();
   private readonly status = new VenueStatusFlyweight();
   private readonly quote = new QuoteFlyweight();
+  private readonly configChange = new SorConfigFlyweight();
   private readonly worstOut: number;
 
   constructor(config: SorConfig, rings: SorRings, clock: Clock, counters: StageCounters) {
@@ -160,7 +163,21 @@ export class SorStage implements Agent {
       case RecordType.QUOTE:
         this.onQuote(this.quote.wrap(view, bytes, offset));
         return;
+      case RecordType.SOR_CONFIG:
+        this.onConfig(this.configChange.wrap(view, bytes, offset));
+        return;
     }
+  }
+
+  /** An admin's change, validated at the edge: in force from the next route request. */
+  private onConfig(c: SorConfigFlyweight): void {
+    const w = this.config.weights;
+    w.price = c.priceWeight() / WEIGHT_SCALE;
+    w.latency = c.latencyWeight() / WEIGHT_SCALE;
+    w.fillprob = c.fillprobWeight() / WEIGHT_SCALE;
+    w.fee = c.feeWeight() / WEIGHT_SCALE;
+    this.config.quoteStaleNs = c.quoteStaleMs() * 1e6;
+    this.counters.set(SorCounter.CONFIG_VERSION, c.version());
   }
 
   private onQuote(q: QuoteFlyweight): void {
