@@ -12,49 +12,7 @@ import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from './config.ts';
 import { startStack, type Stack } from '../scripts/stack.ts';
 import { readJournal } from '../persistence/journal.ts';
 import { RecordType } from '../codecs/records.ts';
-
-type Msg = Record<string, unknown>;
-
-/** A WebSocket client that queues every message and waits for one matching a predicate. */
-class Trader {
-  readonly ws: WebSocket;
-  private readonly inbox: Msg[] = [];
-  private waiters: { pred: (m: Msg) => boolean; resolve: (m: Msg) => void }[] = [];
-
-  constructor(url: string) {
-    this.ws = new WebSocket(url);
-    this.ws.onmessage = (e) => {
-      const m = JSON.parse(String(e.data)) as Msg;
-      const w = this.waiters.find((x) => x.pred(m));
-      if (w !== undefined) {
-        this.waiters = this.waiters.filter((x) => x !== w);
-        w.resolve(m);
-      } else {
-        this.inbox.push(m);
-      }
-    };
-  }
-
-  opened(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.ws.onopen = () => resolve();
-      this.ws.onerror = () => reject(new Error('websocket failed'));
-    });
-  }
-
-  send(m: Msg): void {
-    this.ws.send(JSON.stringify(m));
-  }
-
-  next(pred: (m: Msg) => boolean, timeoutMs = 10_000): Promise<Msg> {
-    const i = this.inbox.findIndex(pred);
-    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0]);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('timed out waiting for a message')), timeoutMs);
-      this.waiters.push({ pred, resolve: (m) => { clearTimeout(timer); resolve(m); } });
-    });
-  }
-}
+import { Trader, type Msg } from './ws-client.fixture.ts';
 
 let stack: Stack;
 let journalDir: string;

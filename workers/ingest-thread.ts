@@ -5,6 +5,7 @@ import { CommonCounter, COUNTER_NAMES } from '../engine/counters.ts';
 import { HeartbeatAgent } from '../engine/heartbeat.ts';
 import { EventLoopRunner } from '../engine/runner.ts';
 import { IngestStage } from './ingest/ingest-stage.ts';
+import { decodeClientFrame, encodeServerMessage } from './ingest/order-fb.ts';
 import { Control, STAGES, StageWiring, ringDepths } from './topology.ts';
 import { StageCounters } from '../engine/counters.ts';
 import type { WorkerData } from './worker-data.ts';
@@ -41,7 +42,7 @@ const stage = new IngestStage(
     venues: ['', ...config.venues.map((v) => v.name)],
     orderViewCapacity: 100_000,
     sor: { weights: config.sor.weights, quoteStaleMs: config.sor.quoteStaleMs, mode: 'SINGLE_BEST' },
-    binary: null,
+    binary: { decodeClientFrame, encodeServerMessage },
     health,
   },
   wiring.producer('ingestToRisk'),

@@ -20,6 +20,8 @@
  * Protection: API key per account (auth.ts), admin role for /v1/admin; token buckets per
  * connection (every message) and per account (order commands); a connection refused many times
  * in a row is closed (1008); frame, body, connection and backpressure limits; idle timeouts.
+ * A frame over the limit is refused (FRAME_TOO_LARGE) and the connection kept, up to 4x the
+ * limit; a larger one ends the connection (uWS stops reading it).
  */
 
 import * as uWS from 'uWebSockets.js';
@@ -98,6 +100,7 @@ interface PendingRequest {
 
 const STATUS_NAMES = new Set(['OPEN', 'CLOSED', ...Array.from({ length: 10 }, (_, i) => stateName(i))]);
 const LIST_LIMIT_MAX = 1000;
+const OVERSIZE_GRACE = 4;
 
 export class IngestStage implements Agent, RecordHandler {
   private readonly options: IngestOptions;
@@ -354,7 +357,9 @@ export class IngestStage implements Agent, RecordHandler {
     const h = this.options.http;
     app.ws<WsData>('/v1/ws', {
       compression: 0, // uWS.DISABLED: per-message deflate costs latency
-      maxPayloadLength: h.maxFrameBytes,
+      // Frames up to 4x the limit are read and refused with FRAME_TOO_LARGE, the connection
+      // kept; past that uWS drops the connection without reading further.
+      maxPayloadLength: h.maxFrameBytes * OVERSIZE_GRACE,
       maxBackpressure: h.maxBackpressureBytes,
       closeOnBackpressureLimit: false,
       idleTimeout: h.idleTimeoutS,
@@ -429,6 +434,10 @@ export class IngestStage implements Agent, RecordHandler {
     data.binary = isBinary;
     if (!data.bucket.take(this.nowMs())) {
       this.onRateLimited(ws, data);
+      return;
+    }
+    if (message.byteLength > this.options.http.maxFrameBytes) {
+      this.wsReject(ws, Reason.FRAME_TOO_LARGE, `frame larger than ${this.options.http.maxFrameBytes} bytes`, '');
       return;
     }
     const cmd = isBinary && codec !== null ? codec.decodeClientFrame(new Uint8Array(message), this.symbolIds) : this.parseText(message);

@@ -9,7 +9,12 @@ export class TokenBucket {
   private readonly burst: number;
   private tokens: number;
   private lastMs: number;
-  /** Refusals since the last message let through: a long run of them is a flood. */
+  /**
+   * Refusals since the client last recovered (let through with the bucket at least half full
+   * again): a client that keeps pushing holds the bucket near empty, so the count climbs and
+   * marks a flood; one that backs off refills and is forgiven. Independent of how the messages
+   * are spread in time.
+   */
   refusedInARow: number;
 
   constructor(ratePerS: number, burst: number, nowMs: number) {
@@ -30,7 +35,7 @@ export class TokenBucket {
     }
     if (this.tokens >= 1) {
       this.tokens -= 1;
-      this.refusedInARow = 0;
+      if (this.tokens >= this.burst / 2) this.refusedInARow = 0;
       return true;
     }
     this.refusedInARow++;
