@@ -123,6 +123,17 @@ export class FixEncoder {
     return this.addBytes(tag, ascii, 0, ascii.length);
   }
 
+  /** A fixed ASCII prefix followed by a non-negative integer, as one value ("missing tag 44"). */
+  addAsciiInt(tag: number, prefix: Uint8Array, n: number): this {
+    if (!(n >= 0 && n <= 0x7fffffff && (n | 0) === n)) throw new Error('Condition failed: addAsciiInt n in 0..2^31-1');
+    this.tag(tag);
+    this.ensure(prefix.length + 12);
+    for (let k = 0; k < prefix.length; k++) this.buf[this.pos + k] = prefix[k];
+    this.pos = writeInt31(this.buf, this.pos + prefix.length, n);
+    this.buf[this.pos++] = SOH;
+    return this;
+  }
+
   /** UTCTimestamp "YYYYMMDD-HH:MM:SS.sss" from milliseconds since the epoch. */
   addUtcTimestamp(tag: number, epochMs: number): this {
     if (!(Number.isSafeInteger(epochMs) && epochMs >= 0)) throw new Error('Condition failed: epochMs is a non-negative integer');

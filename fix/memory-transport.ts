@@ -11,17 +11,32 @@ export class MemoryTransport implements FixTransport {
   closed: boolean;
   /** When false, write() refuses everything (back-pressure tests). */
   accepting: boolean;
+  /** When > 0, write() refuses bytes beyond this many undelivered ones (a bounded socket buffer). */
+  maxBufferedBytes: number;
+  /** Largest number of undelivered bytes seen (high-water mark). */
+  maxBufferedSeen: number;
+  private buffered: number;
 
   constructor() {
     this.outbox = [];
     this.closed = false;
     this.accepting = true;
+    this.maxBufferedBytes = 0;
+    this.maxBufferedSeen = 0;
+    this.buffered = 0;
   }
 
   write(buf: Uint8Array, start: number, length: number): boolean {
     if (this.closed || !this.accepting) return false;
+    if (this.maxBufferedBytes > 0 && this.buffered + length > this.maxBufferedBytes) return false;
     this.outbox.push(buf.slice(start, start + length));
+    this.buffered += length;
+    if (this.buffered > this.maxBufferedSeen) this.maxBufferedSeen = this.buffered;
     return true;
+  }
+
+  bufferedBytes(): number {
+    return this.buffered;
   }
 
   close(): void {
@@ -30,6 +45,7 @@ export class MemoryTransport implements FixTransport {
 
   /** Removes and returns everything written so far. */
   take(): Uint8Array[] {
+    this.buffered = 0;
     return this.outbox.splice(0, this.outbox.length);
   }
 }

@@ -1,7 +1,10 @@
 // Goal: every session rule of the FIX 4.4 session layer, one scenario each, stepped by hand
 // through an injected clock. Method: either two real sessions joined by an in-memory link, or
 // one session under test fed hand-built frames (the "counterparty" is the test itself) with
-// its output decoded and checked field by field.
+// its output decoded and checked field by field. These scenarios are about session rules, so
+// their sessions skip the data dictionary (validate: false) and may send skeletal orders; the
+// validator's wiring has its own scenarios in session-validation.test.ts, message recovery and
+// the time rules in session-recovery.test.ts.
 import { describe, expect, it } from 'vitest';
 import { SendResult, SessionError } from './fix-codes.ts';
 import { MemoryLink, MemoryTransport } from './memory-transport.ts';
@@ -19,8 +22,8 @@ function pair(opts: { reset?: boolean; hb?: number } = {}) {
   const clock = new FakeClock(T0);
   const appI = new RecordingApp();
   const appA = new RecordingApp();
-  const initiator = new FixSession({ role: SessionRole.INITIATOR, senderCompId: 'OMS', targetCompId: 'V1', clock, app: appI, heartBtIntSec: opts.hb ?? 30, resetSeqNumOnLogon: opts.reset ?? false });
-  const acceptor = new FixSession({ role: SessionRole.ACCEPTOR, senderCompId: 'V1', targetCompId: 'OMS', clock, app: appA });
+  const initiator = new FixSession({ role: SessionRole.INITIATOR, senderCompId: 'OMS', targetCompId: 'V1', clock, app: appI, heartBtIntSec: opts.hb ?? 30, resetSeqNumOnLogon: opts.reset ?? false, validate: false });
+  const acceptor = new FixSession({ role: SessionRole.ACCEPTOR, senderCompId: 'V1', targetCompId: 'OMS', clock, app: appA, validate: false });
   const link = new MemoryLink(initiator, acceptor);
   return { clock, appI, appA, initiator, acceptor, link };
 }
@@ -29,7 +32,7 @@ function pair(opts: { reset?: boolean; hb?: number } = {}) {
 function acceptorUnderTest(hb = 30) {
   const clock = new FakeClock(T0);
   const app = new RecordingApp();
-  const s = new FixSession({ role: SessionRole.ACCEPTOR, senderCompId: 'V1', targetCompId: 'OMS', clock, app });
+  const s = new FixSession({ role: SessionRole.ACCEPTOR, senderCompId: 'V1', targetCompId: 'OMS', clock, app, validate: false });
   const t = new MemoryTransport();
   s.onConnected(t);
   const send = (body: string) => s.onBytes(frame(`${body}`));
@@ -301,14 +304,31 @@ describe('sequence numbers', () => {
     expect(out()).toHaveLength(0);
   });
 
-  it('answers a ResendRequest with one SequenceReset-GapFill over the range', () => {
-    const { s, send, hdr, out } = acceptorUnderTest();
+  it('answers a ResendRequest with the stored messages (PossDupFlag, OrigSendingTime), consuming no number', () => {
+    const { s, send, hdr, out, clock } = acceptorUnderTest();
     for (let i = 0; i < 3; i++) {
       s.beginApp(MsgType.EXECUTION_REPORT).addInt(Tag.LastQty, i);
       expect(s.sendApp()).toBe(SendResult.OK);
     }
     out();
     expect(s.nextSenderSeqNum).toBe(5);
+    clock.t += 5_000;
+    send(hdr('2', 2, '7=2|16=0|'));
+    const msgs = out();
+    expect(msgs.map((m) => [m[35], m[Tag.MsgSeqNum], m[Tag.PossDupFlag], m[Tag.LastQty]])).toEqual([
+      ['8', '2', 'Y', '0'],
+      ['8', '3', 'Y', '1'],
+      ['8', '4', 'Y', '2'],
+    ]);
+    expect(msgs[0][Tag.OrigSendingTime]).toBe(TS);
+    expect(msgs[0][Tag.SendingTime]).toBe('20260105-09:00:05.000');
+    expect(s.nextSenderSeqNum).toBe(5);
+    expect(s.resentCount).toBe(3);
+  });
+
+  it('answers with one SequenceReset-GapFill over a range the store does not hold', () => {
+    const { s, send, hdr, out } = acceptorUnderTest();
+    s.setNextSenderSeqNum(5); // 2..4 were never recorded (as after a store loss)
     send(hdr('2', 2, '7=2|16=0|'));
     const msgs = out();
     expect(msgs).toHaveLength(1);
@@ -322,7 +342,7 @@ describe('sequence numbers', () => {
     expect(s.nextSenderSeqNum).toBe(5); // a gap fill consumes no new number
   });
 
-  it('a ResendRequest with a bounded EndSeqNo fills just that range', () => {
+  it('a ResendRequest with a bounded EndSeqNo resends just that range', () => {
     const { s, send, hdr, out } = acceptorUnderTest();
     for (let i = 0; i < 5; i++) {
       s.beginApp(MsgType.EXECUTION_REPORT);
@@ -330,9 +350,10 @@ describe('sequence numbers', () => {
     }
     out();
     send(hdr('2', 2, '7=3|16=4|'));
-    const gf = out()[0];
-    expect(gf[Tag.MsgSeqNum]).toBe('3');
-    expect(gf[Tag.NewSeqNo]).toBe('5');
+    expect(out().map((m) => [m[35], m[Tag.MsgSeqNum]])).toEqual([
+      ['8', '3'],
+      ['8', '4'],
+    ]);
   });
 
   it('a ResendRequest that itself reveals a gap is answered, then our own request follows', () => {
@@ -375,14 +396,18 @@ describe('sequence numbers', () => {
     initiator.sendApp();
     link.pump();
     expect(acceptor.resendRequestSentCount).toBe(1);
-    expect(initiator.gapFillSentCount).toBe(1);
+    expect(initiator.resentCount).toBe(1);
+    expect(initiator.gapFillSentCount).toBe(0);
     expect(acceptor.nextTargetSeqNum).toBe(4);
-    // Seq 2 is gone for good (gap-filled: no message store yet); seq 3, queued, is delivered.
-    expect(appA.appMessages.map((m) => m[Tag.ClOrdID])).toEqual(['C3']);
+    // Seq 2 comes back from the initiator's store (PossDupFlag=Y); seq 3, queued, follows it.
+    expect(appA.appMessages.map((m) => [m[Tag.ClOrdID], m[Tag.PossDupFlag]])).toEqual([
+      ['LOST', 'Y'],
+      ['C3', undefined],
+    ]);
     initiator.beginApp(MsgType.NEW_ORDER_SINGLE).addAscii(Tag.ClOrdID, ascii('C4'));
     initiator.sendApp();
     link.pump();
-    expect(appA.appMessages.map((m) => m[Tag.ClOrdID])).toEqual(['C3', 'C4']);
+    expect(appA.appMessages.map((m) => m[Tag.ClOrdID])).toEqual(['LOST', 'C3', 'C4']);
     expect(initiator.state).toBe(SessionState.ACTIVE);
   });
 });
@@ -492,8 +517,8 @@ describe('byte stream handling', () => {
     const clock = new FakeClock(T0);
     const appI = new RecordingApp();
     const appA = new RecordingApp();
-    const i = new FixSession({ role: SessionRole.INITIATOR, senderCompId: 'OMS', targetCompId: 'V1', clock, app: appI, resetSeqNumOnLogon: true });
-    const a = new FixSession({ role: SessionRole.ACCEPTOR, senderCompId: 'V1', targetCompId: 'OMS', clock, app: appA });
+    const i = new FixSession({ role: SessionRole.INITIATOR, senderCompId: 'OMS', targetCompId: 'V1', clock, app: appI, resetSeqNumOnLogon: true, validate: false });
+    const a = new FixSession({ role: SessionRole.ACCEPTOR, senderCompId: 'V1', targetCompId: 'OMS', clock, app: appA, validate: false });
     const toA = { write: (b: Uint8Array, s: number, n: number) => (a.onBytes(b, s, s + n), true), close: () => a.onTransportClosed(toI) };
     const toI = { write: (b: Uint8Array, s: number, n: number) => (i.onBytes(b, s, s + n), true), close: () => i.onTransportClosed(toA) };
     // The acceptor answers every order inside onAppMessage, while the initiator is still parsing.

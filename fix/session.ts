@@ -4,38 +4,67 @@
  * Bytes come in through onBytes(chunk) and go out through a FixTransport; time comes from an
  * injected clock and timers advance only when the owner calls onTimer(nowMs), so tests step the
  * whole protocol deterministically. Nothing is allocated per message on the normal path: one
- * parser flyweight, two encoders (application / admin), one bounded reassembly buffer.
+ * parser flyweight, encoders for application / admin / resent messages, one bounded reassembly
+ * buffer, a shared data-dictionary validator and a message store with preallocated buffers.
  *
  * What this session does (section numbers of the FIX 4.4 session spec, vol. 2):
  *   - Logon (35=A) as initiator or acceptor: CompID checks, EncryptMethod 98=0, HeartBtInt 108,
- *     ResetSeqNumFlag 141=Y on either side.
+ *     ResetSeqNumFlag 141=Y on either side (both sequences and the message store start over).
+ *     An invalid Logon (dictionary or session rules) gets a Logout and the connection is dropped.
  *   - Heartbeat on outbound silence; TestRequest on inbound silence; Logout + disconnect when
  *     the TestRequest is not answered within another heartbeat interval.
  *   - Inbound MsgSeqNum: too high -> ResendRequest for the closed range [expected, seq - 1], and
- *     the message is kept in a bounded queue and processed once the gap is filled (so a
- *     counterparty that gap-fills, as this one does, loses nothing beyond the gap itself);
+ *     the message is kept in a bounded queue and processed once the gap is filled;
  *     too low without PossDupFlag -> Logout and disconnect; too low with PossDupFlag=Y -> ignored.
- *   - ResendRequest answered with one SequenceReset-GapFill (123=Y, 43=Y) over the whole range.
- *     The spec lets a sender gap-fill application messages it chooses not to resend (stale
- *     orders), so this is a compliant first answer; resending stored messages in chunks comes
- *     with the message store (a later issue): see answerResendRequest.
+ *     Our own ResendRequest times out (resendRequestTimeoutMs without progress): it is sent
+ *     again, and after resendRequestMaxRetries the session logs out.
+ *   - Data-dictionary validation (validator.ts) of every inbound message, admin and application,
+ *     when `validate` is on (default): session-level problems get a Reject 35=3 (45, 371, 372,
+ *     373, 58) and consume the sequence number; unsupported message types and conditionally
+ *     required fields get a BusinessMessageReject 35=j (45, 372, 379, 380, 58). The application
+ *     never sees an invalid message.
+ *   - SendingTime accuracy: SendingTime farther than sendingTimeToleranceMs from our clock ->
+ *     Reject 373=10, Logout, disconnect. PossDupFlag=Y without OrigSendingTime -> Reject 373=1
+ *     (371=122); OrigSendingTime later than SendingTime -> Reject 373=10, Logout, disconnect.
+ *   - Every message sent is recorded in a MessageStore (store.ts): application messages with
+ *     their bytes, admin messages as markers. A ResendRequest is answered from the store: stored
+ *     application messages are resent with PossDupFlag=Y and OrigSendingTime, admin messages,
+ *     gaps and messages the store no longer holds become SequenceReset-GapFill (123=Y). EndSeqNo
+ *     0 means "everything sent so far". The answer goes out in chunks (resendChunkMessages per
+ *     onTimer tick) and pauses while the transport holds more than resendMaxBufferedBytes, so a
+ *     request for a million messages neither floods the link nor grows memory, and other
+ *     sessions are unaffected.
+ *   - Sequence numbers persist in the store: a session built on a store that holds them resumes
+ *     (ResetSeqNumFlag overrides). The owner calls flushStore() at the end of its batch; the
+ *     session flushes after every input chunk, timer tick and disconnect.
  *   - SequenceReset: gap-fill mode obeys sequencing; reset mode (no 123=Y) ignores MsgSeqNum.
  *   - Logout both ways, with a logout timeout.
- *   - Session Reject (35=3, 45/372/373/371) for malformed messages: tag without value (373=4),
- *     missing required session fields, and whatever the application or validator rejects via
- *     rejectInbound() (the data-dictionary validator plugs in there later).
- *   - Garbled frames (bad BeginString, BodyLength, CheckSum, syntax) are ignored: no sequence
- *     number is consumed, and the stream resynchronises on the next "8=FIX.4.4".
+ *   - Session Reject (35=3) also for what the application rejects via rejectInbound().
+ *   - Garbled frames (bad BeginString, BodyLength, CheckSum, syntax, BeginString/BodyLength/
+ *     MsgType not first) are ignored: no sequence number is consumed, and the stream
+ *     resynchronises on the next "8=FIX.4.4".
  *
- * Not done yet (later issues): message store and real resends, SendingTime accuracy (373=10),
- * PossDup OrigSendingTime checks, a timeout on our own outstanding ResendRequest.
+ * Not done yet: the session schedule (start/end times, daily reset), and choosing not to resend
+ * stale application messages (the spec allows gap-filling them; every stored one is resent).
  */
 import { SendResult, SessionError } from './fix-codes.ts';
 import { FixEncoder, ascii } from './encoder.ts';
 import { MsgType, isAdminMsgType, writeMsgType } from './msg-type.ts';
 import { FixParser, MAX_FRAME_LENGTH, findNextBeginString } from './parser.ts';
 import { SessionEvent, SessionState, sessionTransition } from './session-state.ts';
+import { MemoryMessageStore, type MessageStore } from './store.ts';
 import { SessionRejectReason, Tag } from './tags.ts';
+import { parseUtcTimestampMs } from './utc-time.ts';
+import {
+  BusinessRejectReason,
+  FixValidator,
+  VALIDATION_OK,
+  ValidationKind,
+  encodeValidation,
+  validationKind,
+  validationReason,
+  validationRefTag,
+} from './validator.ts';
 
 /** Where a session writes its bytes. The TCP glue implements it; tests use an in-memory pipe. */
 export interface FixTransport {
@@ -46,6 +75,8 @@ export interface FixTransport {
   write(buf: Uint8Array, start: number, length: number): boolean;
   /** Flushes what was queued, then closes. The owner then calls session.onTransportClosed(). */
   close(): void;
+  /** Bytes written and not yet handed to the network; resends pause while it is high. */
+  bufferedBytes?(): number;
 }
 
 export interface FixClock {
@@ -89,6 +120,25 @@ export interface FixSessionOptions {
   logoutTimeoutMs?: number;
   /** Largest message we encode. Default 4096. */
   encoderCapacity?: number;
+  /** Validate every inbound message against the FIX 4.4 dictionary. Default true. */
+  validate?: boolean;
+  /** The validator to use (sessions on one thread may share one). Default: one shared instance. */
+  validator?: FixValidator;
+  /**
+   * Where sent messages and sequence numbers are kept. The session starts from its sequence
+   * numbers. Default: a new MemoryMessageStore (last 4096 messages, nothing survives a restart).
+   */
+  store?: MessageStore;
+  /** Messages (resent or gap fills) sent per resend step (each onTimer). Default 256. */
+  resendChunkMessages?: number;
+  /** A resend pauses while the transport buffers more than this. Default 256 KiB. */
+  resendMaxBufferedBytes?: number;
+  /** Largest accepted |SendingTime - now|; 0 disables the check. Default 120,000 (2 minutes). */
+  sendingTimeToleranceMs?: number;
+  /** Our ResendRequest is sent again after this long without progress; 0 never. Default 10,000. */
+  resendRequestTimeoutMs?: number;
+  /** Logout after this many unanswered repetitions of our ResendRequest. Default 3. */
+  resendRequestMaxRetries?: number;
 }
 
 // Fixed texts for Logout (58), prepared once.
@@ -100,6 +150,38 @@ const TEXT_TEST_REQUEST = ascii('TestRequest not answered');
 const TEXT_DUP_LOGON = ascii('Logon received while logged on');
 const TEXT_RESET_SEQ = ascii('ResetSeqNumFlag requires MsgSeqNum 1');
 const TEXT_OPERATOR = ascii('Logout');
+const TEXT_INVALID_LOGON = ascii('Invalid Logon message');
+const TEXT_SENDING_TIME = ascii('SendingTime accuracy problem');
+const TEXT_ORIG_SENDING_TIME = ascii('OrigSendingTime later than SendingTime');
+const TEXT_RESEND_TIMEOUT = ascii('ResendRequest not answered');
+const TEXT_CONDITIONAL = ascii('Conditionally required field missing: tag ');
+
+/** Text (58) of a session Reject, by SessionRejectReason (373); FIX 4.4 vol. 2 wording. */
+const REJECT_TEXT: Uint8Array[] = [];
+REJECT_TEXT[0] = ascii('Invalid tag number');
+REJECT_TEXT[1] = ascii('Required tag missing');
+REJECT_TEXT[2] = ascii('Tag not defined for this message type');
+REJECT_TEXT[3] = ascii('Undefined tag');
+REJECT_TEXT[4] = ascii('Tag specified without a value');
+REJECT_TEXT[5] = ascii('Value is incorrect (out of range) for this tag');
+REJECT_TEXT[6] = ascii('Incorrect data format for value');
+REJECT_TEXT[9] = ascii('CompID problem');
+REJECT_TEXT[10] = ascii('SendingTime accuracy problem');
+REJECT_TEXT[11] = ascii('Invalid MsgType');
+REJECT_TEXT[13] = ascii('Tag appears more than once');
+REJECT_TEXT[14] = ascii('Tag specified out of required order');
+REJECT_TEXT[15] = ascii('Repeating group fields out of order');
+REJECT_TEXT[16] = ascii('Incorrect NumInGroup count for repeating group');
+REJECT_TEXT[99] = ascii('Other');
+const TEXT_UNSUPPORTED_TYPE = ascii('Unsupported message type');
+const TEXT_BUSINESS_OTHER = ascii('Rejected');
+
+/** One validator for every session of the thread: validate() is synchronous and not re-entered. */
+let sharedValidator: FixValidator | null = null;
+function defaultValidator(): FixValidator {
+  if (sharedValidator === null) sharedValidator = new FixValidator();
+  return sharedValidator;
+}
 
 /** Heartbeat grace before a TestRequest: 20% of the interval, as most engines do. */
 const TEST_REQUEST_GRACE_PCT = 20;
@@ -108,6 +190,10 @@ const INBOUND_CAPACITY = 2 * MAX_FRAME_LENGTH;
 /** Messages held while a gap is being filled: count and bytes. Beyond that they are dropped (and re-requested later). */
 const GAP_QUEUE_MAX_MESSAGES = 1024;
 const GAP_QUEUE_BYTES = 4 * MAX_FRAME_LENGTH;
+/** Sequence numbers scanned per gap fill while looking for the next stored message, per chunk message. */
+const GAP_SCAN_PER_MESSAGE = 16;
+/** Room for the PossDupFlag and OrigSendingTime a resent message gains. */
+const RESEND_EXTRA_BYTES = 64;
 
 export class FixSession {
   readonly id: number;
@@ -133,6 +219,13 @@ export class FixSession {
   testRequestSentCount: number;
   /** Messages beyond a gap that did not fit the gap queue (they will be asked for again). */
   gapQueueDroppedCount: number;
+  /** Stored application messages resent (PossDupFlag=Y) in answer to ResendRequests. */
+  resentCount: number;
+  /** Largest transport backlog (bufferedBytes) seen right after a resend write: the resend's footprint. */
+  resendBacklogMaxBytes: number;
+  businessRejectSentCount: number;
+  /** Where sent messages and sequence numbers are kept. */
+  readonly store: MessageStore;
 
   readonly clock: FixClock;
   private readonly app: FixApplication;
@@ -143,6 +236,27 @@ export class FixSession {
   private readonly parser: FixParser;
   private readonly appEncoder: FixEncoder;
   private readonly adminEncoder: FixEncoder;
+  private readonly validator: FixValidator | null;
+  private readonly sendingTimeToleranceMs: number;
+  /** True while queued frames are processed again: their SendingTime was checked on arrival. */
+  private replaying: boolean;
+  // Answering a ResendRequest, in chunks: the next seq to answer (0 = none) and the last.
+  private readonly resendParser: FixParser;
+  private readonly resendEncoder: FixEncoder;
+  private readonly resendChunkMessages: number;
+  private readonly resendMaxBufferedBytes: number;
+  private resendNext: number;
+  private resendEnd: number;
+  private resending: boolean;
+  /** The store read last (its bytes are in store.readBuf while no record was added): seq, length. */
+  private peekSeq: number;
+  private peekLength: number;
+  // Our own ResendRequest: when sent (or last progressed), how often repeated.
+  private readonly resendRequestTimeoutMs: number;
+  private readonly resendRequestMaxRetries: number;
+  private resendRequestSentMs: number;
+  private resendRequestRetries: number;
+  private resendProgressSeq: number;
   private readonly inBuf: Uint8Array;
   private inLength: number;
   private receiving: boolean;
@@ -198,6 +312,10 @@ export class FixSession {
     this.heartbeatSentCount = 0;
     this.testRequestSentCount = 0;
     this.gapQueueDroppedCount = 0;
+    this.resentCount = 0;
+    this.resendBacklogMaxBytes = 0;
+    this.businessRejectSentCount = 0;
+    this.store = options.store ?? new MemoryMessageStore();
     this.clock = options.clock;
     this.app = options.app;
     this.heartBtIntSecConfigured = hb;
@@ -207,14 +325,32 @@ export class FixSession {
     this.parser = new FixParser();
     this.appEncoder = new FixEncoder(options.encoderCapacity);
     this.adminEncoder = new FixEncoder(options.encoderCapacity);
+    this.validator = options.validate === false ? null : (options.validator ?? defaultValidator());
+    this.sendingTimeToleranceMs = nonNegative(options.sendingTimeToleranceMs, 120_000, 'sendingTimeToleranceMs');
+    this.replaying = false;
+    this.resendParser = new FixParser();
+    this.resendEncoder = new FixEncoder((options.encoderCapacity ?? 4096) + RESEND_EXTRA_BYTES);
+    this.resendChunkMessages = positive(options.resendChunkMessages, 256, 'resendChunkMessages');
+    this.resendMaxBufferedBytes = positive(options.resendMaxBufferedBytes, 256 * 1024, 'resendMaxBufferedBytes');
+    this.resendNext = 0;
+    this.resendEnd = 0;
+    this.resending = false;
+    this.peekSeq = 0;
+    this.peekLength = 0;
+    this.resendRequestTimeoutMs = nonNegative(options.resendRequestTimeoutMs, 10_000, 'resendRequestTimeoutMs');
+    this.resendRequestMaxRetries = nonNegative(options.resendRequestMaxRetries, 3, 'resendRequestMaxRetries');
+    this.resendRequestSentMs = 0;
+    this.resendRequestRetries = 0;
+    this.resendProgressSeq = 0;
     this.inBuf = new Uint8Array(INBOUND_CAPACITY);
     this.inLength = 0;
     this.receiving = false;
     this.deferredBuf = new Uint8Array(INBOUND_CAPACITY);
     this.deferredLength = 0;
     this.transport = null;
-    this.nextOutSeq = 1;
-    this.nextInSeq = 1;
+    // A store that survived a restart brings the session back where it was.
+    this.nextOutSeq = this.store.nextSenderSeqNum;
+    this.nextInSeq = this.store.nextTargetSeqNum;
     this.stateEnteredMs = 0;
     this.lastSentMs = 0;
     this.lastReceivedMs = 0;
@@ -252,12 +388,20 @@ export class FixSession {
     if (!(Number.isSafeInteger(seq) && seq >= 1)) throw new Error('Condition failed: seq >= 1');
     if (this.appSeq !== 0) throw new Error('Condition failed: no application message open');
     this.nextOutSeq = seq;
+    this.store.setNextSenderSeqNum(seq);
   }
 
   /** Sets the next expected inbound MsgSeqNum (recovery from the journal; tests). */
   setNextTargetSeqNum(seq: number): void {
     if (!(Number.isSafeInteger(seq) && seq >= 1)) throw new Error('Condition failed: seq >= 1');
     this.nextInSeq = seq;
+    this.store.setNextTargetSeqNum(seq);
+  }
+
+  /** Hands the sequence numbers to the store and makes it durable (call at the end of a batch). */
+  flushStore(): void {
+    this.store.setNextTargetSeqNum(this.nextInSeq);
+    this.store.flush();
   }
 
   /** True when application messages may be sent. */
@@ -281,6 +425,7 @@ export class FixSession {
     if (this.role === SessionRole.INITIATOR) {
       this.heartBtIntMs = this.heartBtIntSecConfigured * 1000;
       if (this.resetSeqNumOnLogon) {
+        this.store.reset();
         this.nextOutSeq = 1;
         this.nextInSeq = 1;
       }
@@ -332,6 +477,7 @@ export class FixSession {
     } finally {
       this.receiving = false;
       if (this.transport === null) this.deferredLength = 0;
+      this.flushStore();
     }
   }
 
@@ -386,25 +532,56 @@ export class FixSession {
 
   // ---------------------------------------------------------------- timers
 
-  /** Advances timers to nowMs: heartbeats, test requests, logon and logout timeouts. */
+  /**
+   * Advances timers to nowMs: heartbeats, test requests, logon and logout timeouts, the timeout of
+   * our ResendRequest; sends the next chunk of a resend in progress; flushes the store.
+   */
   onTimer(nowMs: number): void {
     switch (this.state) {
       case SessionState.CONNECTED:
       case SessionState.LOGON_SENT:
         if (nowMs - this.stateEnteredMs >= this.logonTimeoutMs) this.disconnect('logon timeout');
-        return;
+        break;
       case SessionState.ACTIVE:
         this.activeTimers(nowMs);
-        return;
+        break;
       case SessionState.LOGOUT_SENT:
         if (nowMs - this.stateEnteredMs >= this.logoutTimeoutMs) this.disconnect('logout timeout');
-        return;
+        break;
       default:
-        return;
+        break;
     }
+    this.flushStore();
   }
 
   private activeTimers(nowMs: number): void {
+    if (this.resendNext !== 0) this.pumpResend();
+    if (this.resendTargetSeq !== 0 && !this.checkOwnResendRequest(nowMs)) return;
+    this.heartbeatTimers(nowMs);
+  }
+
+  /**
+   * Our ResendRequest is outstanding: asks again after resendRequestTimeoutMs without progress,
+   * logs out after resendRequestMaxRetries. False when the session ended.
+   */
+  private checkOwnResendRequest(nowMs: number): boolean {
+    if (this.resendRequestTimeoutMs === 0) return true;
+    if (this.nextInSeq !== this.resendProgressSeq) {
+      this.resendProgressSeq = this.nextInSeq;
+      this.resendRequestSentMs = nowMs;
+      return true;
+    }
+    if (nowMs - this.resendRequestSentMs < this.resendRequestTimeoutMs) return true;
+    if (this.resendRequestRetries >= this.resendRequestMaxRetries) {
+      this.logoutAndDisconnect(TEXT_RESEND_TIMEOUT, 'ResendRequest not answered');
+      return false;
+    }
+    this.resendRequestRetries++;
+    this.sendResendRequest(this.resendTargetSeq);
+    return true;
+  }
+
+  private heartbeatTimers(nowMs: number): void {
     const hb = this.heartBtIntMs;
     if (hb === 0) return;
     if (this.testRequestOutstanding) {
@@ -442,8 +619,7 @@ export class FixSession {
     const length = this.appEncoder.finish();
     this.appSeq = 0;
     if (this.state !== SessionState.ACTIVE || this.transport === null) return SendResult.NOT_LOGGED_ON;
-    // A message store hooks in here (later issue): record(seq, buf, start, length) for resends.
-    return this.write(this.appEncoder, length, this.appTimeMs) ? SendResult.OK : SendResult.BACK_PRESSURE;
+    return this.write(this.appEncoder, length, this.appTimeMs, true) ? SendResult.OK : SendResult.BACK_PRESSURE;
   }
 
   /**
@@ -474,7 +650,9 @@ export class FixSession {
     this.inLength = 0;
     this.testRequestOutstanding = false;
     this.resendTargetSeq = 0;
+    this.resendNext = 0;
     this.clearGapQueue();
+    this.flushStore();
     this.transitionTo(SessionEvent.DISCONNECT, this.clock.now());
     if (transport !== null) transport.close();
   }
@@ -508,6 +686,10 @@ export class FixSession {
       this.logoutAndDisconnect(TEXT_SEQ_MISSING, 'MsgSeqNum missing');
       return;
     }
+    if (!this.replaying && !this.sendingTimeAccurate()) {
+      this.onSendingTimeProblem(seq, type);
+      return;
+    }
     if (type === MsgType.LOGON) {
       this.onLogon(seq);
       return;
@@ -537,14 +719,7 @@ export class FixSession {
     }
     this.nextInSeq = seq + 1;
     this.closeResendIfDone();
-    if (m.emptyValueTag !== 0) {
-      this.sendReject(seq, type, SessionRejectReason.TAG_WITHOUT_VALUE, m.emptyValueTag);
-      return;
-    }
-    if (!m.has(Tag.SendingTime)) {
-      this.sendReject(seq, type, SessionRejectReason.REQUIRED_TAG_MISSING, Tag.SendingTime);
-      return;
-    }
+    if (!this.acceptInbound(seq, type)) return;
     switch (type) {
       case MsgType.HEARTBEAT:
         return;
@@ -563,6 +738,79 @@ export class FixSession {
       default:
         this.deliverApp(seq);
     }
+  }
+
+  /**
+   * Dictionary validation, then the PossDup rules, of the in-sequence message seq (its number is
+   * consumed already). Rejects it (35=3 or 35=j) and returns false when it must not be processed.
+   */
+  private acceptInbound(seq: number, type: number): boolean {
+    const r = this.inboundFailure();
+    if (r !== VALIDATION_OK) {
+      this.rejectInvalid(seq, type, r);
+      return false;
+    }
+    return this.possDupAccepted(seq, type);
+  }
+
+  /** The validator's verdict, or (validation off) the few checks the session cannot do without. */
+  private inboundFailure(): number {
+    const m = this.parser;
+    if (this.validator !== null) return this.validator.validate(m);
+    if (m.emptyValueTag !== 0) return encodeValidation(ValidationKind.SESSION_REJECT, SessionRejectReason.TAG_WITHOUT_VALUE, m.emptyValueTag);
+    if (!m.has(Tag.SendingTime)) return encodeValidation(ValidationKind.SESSION_REJECT, SessionRejectReason.REQUIRED_TAG_MISSING, Tag.SendingTime);
+    return VALIDATION_OK;
+  }
+
+  private rejectInvalid(seq: number, type: number, result: number): void {
+    if (validationKind(result) === ValidationKind.BUSINESS_REJECT) {
+      this.sendBusinessReject(seq, type, validationReason(result), validationRefTag(result));
+    } else {
+      this.sendReject(seq, type, validationReason(result), validationRefTag(result));
+    }
+  }
+
+  /**
+   * PossDupFlag=Y (vol. 2, "PossDupFlag"): OrigSendingTime is required (SequenceReset excepted, as
+   * most engines send gap fills without it), and may not be later than SendingTime.
+   */
+  private possDupAccepted(seq: number, type: number): boolean {
+    const m = this.parser;
+    if (m.getChar(Tag.PossDupFlag) !== 0x59) return true;
+    const origStart = m.valueStart(Tag.OrigSendingTime);
+    if (origStart < 0) {
+      if (type === MsgType.SEQUENCE_RESET) return true;
+      this.sendReject(seq, type, SessionRejectReason.REQUIRED_TAG_MISSING, Tag.OrigSendingTime);
+      return false;
+    }
+    const orig = parseUtcTimestampMs(m.buf, origStart, m.valueEnd(Tag.OrigSendingTime));
+    const sent = parseUtcTimestampMs(m.buf, m.valueStart(Tag.SendingTime), m.valueEnd(Tag.SendingTime));
+    if (orig < 0 || sent < 0 || orig <= sent) return true;
+    this.sendReject(seq, type, SessionRejectReason.SENDING_TIME_ACCURACY, Tag.OrigSendingTime);
+    this.logoutAndDisconnect(TEXT_ORIG_SENDING_TIME, 'OrigSendingTime later than SendingTime');
+    return false;
+  }
+
+  /** SendingTime within sendingTimeToleranceMs of our clock (absent or malformed: validation's job). */
+  private sendingTimeAccurate(): boolean {
+    const tolerance = this.sendingTimeToleranceMs;
+    if (tolerance === 0) return true;
+    const m = this.parser;
+    const start = m.valueStart(Tag.SendingTime);
+    if (start < 0) return true;
+    const t = parseUtcTimestampMs(m.buf, start, m.valueEnd(Tag.SendingTime));
+    if (t < 0) return true;
+    const skew = t - this.lastReceivedMs;
+    return skew <= tolerance && skew >= -tolerance;
+  }
+
+  /** vol. 2: Reject 373=10 (consuming the number when in sequence), Logout, disconnect. */
+  private onSendingTimeProblem(seq: number, type: number): void {
+    if (this.state === SessionState.ACTIVE) {
+      this.sendReject(seq, type, SessionRejectReason.SENDING_TIME_ACCURACY, Tag.SendingTime);
+      if (seq === this.nextInSeq) this.nextInSeq = seq + 1;
+    }
+    this.logoutAndDisconnect(TEXT_SENDING_TIME, 'SendingTime accuracy problem');
   }
 
   private deliverApp(seq: number): void {
@@ -622,7 +870,12 @@ export class FixSession {
       }
       const start = this.gapStart[i];
       if (this.parser.parse(this.gapBytes, start, start + length) !== length) throw new Error('Invariant: a queued frame parses again');
-      this.onFrame();
+      this.replaying = true;
+      try {
+        this.onFrame();
+      } finally {
+        this.replaying = false;
+      }
     }
     if (this.gapHead === this.gapCount) this.clearGapQueue();
   }
@@ -635,7 +888,10 @@ export class FixSession {
 
   /** The range we asked for is behind us: a new gap may be requested again. */
   private closeResendIfDone(): void {
-    if (this.resendTargetSeq !== 0 && this.nextInSeq >= this.resendTargetSeq) this.resendTargetSeq = 0;
+    if (this.resendTargetSeq !== 0 && this.nextInSeq >= this.resendTargetSeq) {
+      this.resendTargetSeq = 0;
+      this.resendRequestRetries = 0;
+    }
   }
 
   private onLogon(seq: number): void {
@@ -644,6 +900,10 @@ export class FixSession {
       return;
     }
     const m = this.parser;
+    if (this.inboundFailure() !== VALIDATION_OK) {
+      this.logoutAndDisconnect(TEXT_INVALID_LOGON, 'invalid Logon');
+      return;
+    }
     const heartBtInt = m.getInt(Tag.HeartBtInt);
     if (m.getInt(Tag.EncryptMethod) !== 0 || heartBtInt < 0 || heartBtInt > 3600) {
       this.logoutAndDisconnect(TEXT_BAD_LOGON, 'invalid Logon');
@@ -664,7 +924,11 @@ export class FixSession {
     const now = this.clock.now();
     if (this.role === SessionRole.ACCEPTOR) {
       this.heartBtIntMs = heartBtInt * 1000;
-      if (reset) this.nextOutSeq = 1; // the counterparty asked both sides to restart at 1
+      if (reset) {
+        // The counterparty asked both sides to restart at 1: the stored messages go too.
+        this.store.reset();
+        this.nextOutSeq = 1;
+      }
       this.transitionTo(SessionEvent.LOGON_ACCEPT, now);
       this.sendLogon(reset);
     } else {
@@ -688,6 +952,16 @@ export class FixSession {
 
   /** SequenceReset-GapFill (123=Y) arriving in sequence: jump to NewSeqNo. */
   private onGapFill(seq: number): void {
+    const r = this.inboundFailure();
+    if (r !== VALIDATION_OK) {
+      this.nextInSeq = seq + 1;
+      this.rejectInvalid(seq, MsgType.SEQUENCE_RESET, r);
+      return;
+    }
+    if (!this.possDupAccepted(seq, MsgType.SEQUENCE_RESET)) {
+      this.nextInSeq = seq + 1;
+      return;
+    }
     const newSeqNo = this.parser.getInt(Tag.NewSeqNo);
     if (newSeqNo <= seq) {
       this.nextInSeq = seq + 1;
@@ -701,6 +975,11 @@ export class FixSession {
 
   /** SequenceReset-Reset (no 123=Y): MsgSeqNum is ignored; NewSeqNo may only move forward. */
   private onSequenceResetReset(seq: number): void {
+    const r = this.inboundFailure();
+    if (r !== VALIDATION_OK) {
+      this.rejectInvalid(seq, MsgType.SEQUENCE_RESET, r);
+      return;
+    }
     const newSeqNo = this.parser.getInt(Tag.NewSeqNo);
     if (newSeqNo < this.nextInSeq) {
       const reason = newSeqNo < 0 ? SessionRejectReason.REQUIRED_TAG_MISSING : SessionRejectReason.VALUE_OUT_OF_RANGE;
@@ -750,7 +1029,7 @@ export class FixSession {
   private sendAdmin(): boolean {
     const length = this.adminEncoder.finish();
     if (this.transport === null) return false;
-    return this.write(this.adminEncoder, length, this.clock.now());
+    return this.write(this.adminEncoder, length, this.clock.now(), false);
   }
 
   /**
@@ -758,13 +1037,17 @@ export class FixSession {
    * write(): a transport may deliver synchronously, and anything sent from inside that delivery
    * must get the next number. A refused write delivered nothing, so the number is given back.
    */
-  private write(e: FixEncoder, length: number, nowMs: number): boolean {
+  private write(e: FixEncoder, length: number, nowMs: number, app: boolean): boolean {
     const seq = this.nextOutSeq;
     const lastSentMs = this.lastSentMs;
     this.nextOutSeq = seq + 1;
     this.lastSentMs = nowMs;
+    // Recorded before the write, in order, for the same reason; admin messages as markers only.
+    this.peekSeq = 0;
+    this.store.record(seq, e.buf, e.start, app ? length : 0);
     if (this.transport !== null && this.transport.write(e.buf, e.start, length)) return true;
     if (this.nextOutSeq !== seq + 1) throw new Error('Invariant: a refused write sent nothing else');
+    this.store.rollback(seq);
     this.nextOutSeq = seq;
     this.lastSentMs = lastSentMs;
     return false;
@@ -811,14 +1094,15 @@ export class FixSession {
     e.addInt(Tag.BeginSeqNo, this.nextInSeq).addInt(Tag.EndSeqNo, seenSeq - 1);
     if (!this.sendAdmin()) return;
     this.resendTargetSeq = seenSeq;
+    this.resendRequestSentMs = this.clock.now();
+    this.resendProgressSeq = this.nextInSeq;
     this.resendRequestSentCount++;
   }
 
   /**
-   * Answers a ResendRequest with one SequenceReset-GapFill over [BeginSeqNo, last sent]. It
-   * carries MsgSeqNum = BeginSeqNo, PossDupFlag=Y, OrigSendingTime, and consumes no new number.
-   * Gap-filling application messages is what the spec allows for messages not to be resent
-   * (e.g. stale orders); resending stored ones, in chunks, comes with the message store.
+   * Answers a ResendRequest (vol. 2, "Message Recovery"): the range [BeginSeqNo, EndSeqNo] (0 or
+   * beyond: everything sent so far) is answered from the store, chunk by chunk (pumpResend). A
+   * new request replaces one still being answered: the counterparty's latest view wins.
    */
   private answerResendRequest(seq: number): void {
     const m = this.parser;
@@ -833,14 +1117,126 @@ export class FixSession {
     const lastSent = this.nextOutSeq - 1;
     if (end === 0 || end > lastSent) end = lastSent;
     if (begin > end) return; // nothing of that range was ever sent
+    this.resendNext = begin;
+    this.resendEnd = end;
+    this.pumpResend();
+  }
+
+  /**
+   * Sends the next chunk of the resend in progress: up to resendChunkMessages messages (stored
+   * application messages resent, or gap fills), stopping early while the transport is backed up.
+   * Guarded against re-entry (a synchronous transport may bring a new request meanwhile).
+   */
+  private pumpResend(): void {
+    if (this.resending) return;
+    this.resending = true;
+    try {
+      let budget = this.resendChunkMessages;
+      while (this.resendNext !== 0 && budget > 0 && this.transport !== null && !this.transportBackedUp()) {
+        if (!this.resendStep()) break;
+        budget--;
+      }
+      this.transportBackedUp(); // records the backlog the chunk left behind
+    } finally {
+      this.resending = false;
+    }
+  }
+
+  /** Answers resendNext with one message; false when the transport refused it (try again later). */
+  private resendStep(): boolean {
+    const seq = this.resendNext;
+    if (seq > this.resendEnd) {
+      this.resendNext = 0;
+      return true;
+    }
+    const length = this.readStored(seq);
+    if (length > 0 && this.resendStored(seq, length)) {
+      if (!this.writeResent()) return false;
+      this.resendNext = seq + 1;
+      return true;
+    }
+    const newSeqNo = this.gapEnd(seq);
+    if (!this.sendGapFill(seq, newSeqNo)) return false;
+    this.resendNext = newSeqNo;
+    return true;
+  }
+
+  private transportBackedUp(): boolean {
+    const backlog = this.transportBacklog();
+    if (backlog > this.resendBacklogMaxBytes) this.resendBacklogMaxBytes = backlog;
+    return backlog > this.resendMaxBufferedBytes;
+  }
+
+  /** Bytes the transport holds unsent, or 0 when it cannot tell. */
+  private transportBacklog(): number {
+    const t = this.transport;
+    return t !== null && t.bufferedBytes !== undefined ? t.bufferedBytes() : 0;
+  }
+
+  /** Length of the stored message seq (0: none), reading the store at most once per seq. */
+  private readStored(seq: number): number {
+    if (seq === this.peekSeq) return this.peekLength;
+    const length = seq < this.store.firstReadableSeq ? 0 : this.store.read(seq);
+    this.peekSeq = seq;
+    this.peekLength = length;
+    return length;
+  }
+
+  /**
+   * NewSeqNo of a gap fill starting at seq: the next stored message, or the end of the range,
+   * scanning at most GAP_SCAN_PER_MESSAGE * resendChunkMessages numbers (a longer gap takes
+   * several gap fills, each a step of the chunk).
+   */
+  private gapEnd(seq: number): number {
+    const last = this.resendEnd;
+    const first = this.store.firstReadableSeq;
+    let s = seq + 1;
+    if (s < first) return first <= last ? first : last + 1;
+    const limit = seq + GAP_SCAN_PER_MESSAGE * this.resendChunkMessages;
+    while (s <= last && s < limit && this.readStored(s) === 0) s++;
+    return s;
+  }
+
+  /**
+   * Re-encodes the stored frame seq (in store.readBuf) into resendEncoder: same MsgSeqNum and
+   * body, PossDupFlag=Y, OrigSendingTime = its SendingTime, a new SendingTime. False when the
+   * stored bytes are not a frame (then it is gap-filled).
+   */
+  private resendStored(seq: number, length: number): boolean {
+    const p = this.resendParser;
+    const start = this.store.readStart;
+    if (p.parse(this.store.readBuf, start, start + length) !== length) return false;
+    const e = this.resendEncoder.begin(p.msgType, this.senderCompIdBytes, this.targetCompIdBytes, seq, this.clock.now());
+    e.addChar(Tag.PossDupFlag, 0x59);
+    const sent = p.indexOf(Tag.SendingTime);
+    if (sent >= 0) e.addBytes(Tag.OrigSendingTime, p.buf, p.valueStartAt(sent), p.valueEndAt(sent));
+    for (let i = 1; i < p.fieldCount; i++) {
+      const tag = p.tagAt(i);
+      if (isRewrittenHeaderTag(tag)) continue;
+      e.addBytes(tag, p.buf, p.valueStartAt(i), p.valueEndAt(i));
+    }
+    return true;
+  }
+
+  private writeResent(): boolean {
+    const length = this.resendEncoder.finish();
+    if (this.transport === null || !this.transport.write(this.resendEncoder.buf, this.resendEncoder.start, length)) return false;
+    this.lastSentMs = this.clock.now();
+    this.resentCount++;
+    return true;
+  }
+
+  /** SequenceReset-GapFill: MsgSeqNum = from, NewSeqNo, PossDupFlag=Y; consumes no new number. */
+  private sendGapFill(from: number, newSeqNo: number): boolean {
     const now = this.clock.now();
-    const e = this.adminEncoder.begin(MsgType.SEQUENCE_RESET, this.senderCompIdBytes, this.targetCompIdBytes, begin, now);
+    const e = this.adminEncoder.begin(MsgType.SEQUENCE_RESET, this.senderCompIdBytes, this.targetCompIdBytes, from, now);
     e.addChar(Tag.PossDupFlag, 0x59).addUtcTimestamp(Tag.OrigSendingTime, now);
-    e.addChar(Tag.GapFillFlag, 0x59).addInt(Tag.NewSeqNo, end + 1);
+    e.addChar(Tag.GapFillFlag, 0x59).addInt(Tag.NewSeqNo, newSeqNo);
     const length = e.finish();
-    if (this.transport === null || !this.transport.write(e.buf, e.start, length)) return;
+    if (this.transport === null || !this.transport.write(e.buf, e.start, length)) return false;
     this.lastSentMs = now;
     this.gapFillSentCount++;
+    return true;
   }
 
   /** Session Reject (35=3) of inbound message refSeq. */
@@ -850,7 +1246,27 @@ export class FixSession {
     e.addAscii(Tag.RefMsgType, msgTypeAscii(refMsgType));
     if (refTagId > 0) e.addInt(Tag.RefTagID, refTagId);
     e.addInt(Tag.SessionRejectReason, reason);
+    const text = REJECT_TEXT[reason];
+    if (text !== undefined) e.addAscii(Tag.Text, text);
     if (this.sendAdmin()) this.rejectSentCount++;
+  }
+
+  /**
+   * BusinessMessageReject (35=j) of inbound message refSeq: an application message, so it is
+   * stored and resent like any other. BusinessRejectRefID (379) echoes the ClOrdID when present.
+   */
+  private sendBusinessReject(refSeq: number, refMsgType: number, reason: number, refTagId: number): void {
+    if (this.transport === null) return;
+    const m = this.parser;
+    const e = this.beginAdmin(MsgType.BUSINESS_MESSAGE_REJECT);
+    e.addInt(Tag.RefSeqNum, refSeq).addAscii(Tag.RefMsgType, msgTypeAscii(refMsgType));
+    const clOrdId = m.indexOf(Tag.ClOrdID);
+    if (clOrdId >= 0 && m.valueEndAt(clOrdId) > m.valueStartAt(clOrdId)) e.addBytes(Tag.BusinessRejectRefID, m.buf, m.valueStartAt(clOrdId), m.valueEndAt(clOrdId));
+    e.addInt(Tag.BusinessRejectReason, reason);
+    if (reason === BusinessRejectReason.CONDITIONALLY_REQUIRED_FIELD_MISSING) e.addAsciiInt(Tag.Text, TEXT_CONDITIONAL, refTagId);
+    else e.addAscii(Tag.Text, reason === BusinessRejectReason.UNSUPPORTED_MESSAGE_TYPE ? TEXT_UNSUPPORTED_TYPE : TEXT_BUSINESS_OTHER);
+    const length = e.finish();
+    if (this.write(e, length, this.clock.now(), true)) this.businessRejectSentCount++;
   }
 
   // ---------------------------------------------------------------- state machine
@@ -866,6 +1282,23 @@ export class FixSession {
     this.app.onStateChange(this, previous, next);
     if (this.stateListener !== null) this.stateListener(this, previous, next);
   }
+}
+
+/** Header fields a resent message gets anew (34 and 52 from begin(), 43 and 122 added). */
+function isRewrittenHeaderTag(tag: number): boolean {
+  return tag === Tag.SenderCompID || tag === Tag.TargetCompID || tag === Tag.MsgSeqNum || tag === Tag.SendingTime || tag === Tag.PossDupFlag || tag === Tag.OrigSendingTime || tag === Tag.PossResend;
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (!(Number.isInteger(v) && v >= 1)) throw new Error(`Condition failed: ${name} >= 1`);
+  return v;
+}
+
+function nonNegative(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (!(Number.isInteger(v) && v >= 0)) throw new Error(`Condition failed: ${name} >= 0`);
+  return v;
 }
 
 /** RefMsgType bytes for a packed MsgType, from a small cache so nothing is allocated per reject. */

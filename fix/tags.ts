@@ -1,6 +1,6 @@
 /**
  * FIX 4.4 tag numbers used by this layer, its venues and the engine. Numbers, not strings: the
- * parser indexes fields by tag number. The full data dictionary comes with a later issue.
+ * parser indexes fields by tag number. The FIX 4.4 data dictionary is in dictionary.ts.
  */
 export const Tag = {
   Account: 1,
@@ -36,7 +36,9 @@ export const Tag = {
   Text: 58,
   TimeInForce: 59,
   TransactTime: 60,
+  PossResend: 97,
   EncryptMethod: 98,
+  StopPx: 99,
   CxlRejReason: 102,
   HeartBtInt: 108,
   TestReqID: 112,
@@ -48,7 +50,13 @@ export const Tag = {
   RefTagID: 371,
   RefMsgType: 372,
   SessionRejectReason: 373,
+  BusinessRejectRefID: 379,
+  BusinessRejectReason: 380,
   CxlRejResponseTo: 434,
+  PartyIDSource: 447,
+  PartyID: 448,
+  PartyRole: 452,
+  NoPartyIDs: 453,
 } as const;
 
 /** SessionRejectReason (373) values of FIX 4.4 used in session Reject (35=3). */
@@ -64,6 +72,10 @@ export const SessionRejectReason = {
   SENDING_TIME_ACCURACY: 10,
   INVALID_MSG_TYPE: 11,
   TAG_APPEARS_MORE_THAN_ONCE: 13,
+  TAG_OUT_OF_ORDER: 14,
+  GROUP_FIELDS_OUT_OF_ORDER: 15,
+  INCORRECT_NUM_IN_GROUP: 16,
+  SOH_IN_VALUE: 17,
   OTHER: 99,
 } as const;
 

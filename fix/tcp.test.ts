@@ -5,14 +5,13 @@
 // closes what it opened. No timing is asserted.
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ascii } from './encoder.ts';
 import { SendResult } from './fix-codes.ts';
 import { MsgType } from './msg-type.ts';
 import { SessionState } from './session-state.ts';
 import { FixSession, SessionRole } from './session.ts';
 import { Tag } from './tags.ts';
 import { FixAcceptor, FixInitiator } from './tcp.ts';
-import { RecordingApp, frame } from './test-util.ts';
+import { RecordingApp, frame, newOrderBody, newReportBody, utcTimestamp } from './test-util.ts';
 
 const clock = { now: () => Date.now() };
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -65,10 +64,10 @@ describe('FIX over TCP on 127.0.0.1', () => {
     const { initiator, session, app, states } = startInitiator(port, { hb: 1 });
     await waitFor(() => session.state === SessionState.ACTIVE && sessions[0].state === SessionState.ACTIVE, 'logon');
     expect(sessions[0].heartBtIntMs).toBe(1000);
-    session.beginApp(MsgType.NEW_ORDER_SINGLE).addAscii(Tag.ClOrdID, ascii('C1')).addInt(Tag.OrderQty, 10);
+    newOrderBody(session.beginApp(MsgType.NEW_ORDER_SINGLE), 'C1', clock.now());
     expect(session.sendApp()).toBe(SendResult.OK);
     await waitFor(() => apps[0].appMessages.length === 1, 'order at acceptor');
-    sessions[0].beginApp(MsgType.EXECUTION_REPORT).addAscii(Tag.ClOrdID, ascii('C1'));
+    newReportBody(sessions[0].beginApp(MsgType.EXECUTION_REPORT), 'C1');
     expect(sessions[0].sendApp()).toBe(SendResult.OK);
     await waitFor(() => app.appMessages.length === 1, 'report at initiator');
     // Both sides go quiet: heartbeats keep the session up.
@@ -85,11 +84,11 @@ describe('FIX over TCP on 127.0.0.1', () => {
     const { session } = startInitiator(port);
     await waitFor(() => session.state === SessionState.ACTIVE, 'logon');
     session.setNextSenderSeqNum(session.nextSenderSeqNum + 5); // as if five messages were lost
-    session.beginApp(MsgType.NEW_ORDER_SINGLE).addAscii(Tag.ClOrdID, ascii('GAP'));
+    newOrderBody(session.beginApp(MsgType.NEW_ORDER_SINGLE), 'GAP', clock.now());
     session.sendApp();
     await waitFor(() => sessions[0].resendRequestSentCount === 1 && session.gapFillSentCount === 1, 'resend request answered');
     await waitFor(() => sessions[0].nextTargetSeqNum === session.nextSenderSeqNum, 'sequences agree');
-    session.beginApp(MsgType.NEW_ORDER_SINGLE).addAscii(Tag.ClOrdID, ascii('AFTER'));
+    newOrderBody(session.beginApp(MsgType.NEW_ORDER_SINGLE), 'AFTER', clock.now());
     session.sendApp();
     await waitFor(() => apps[0].appMessages.length === 2, 'both orders delivered');
     // The message that revealed the gap was queued and delivered once the gap was filled.
@@ -100,7 +99,7 @@ describe('FIX over TCP on 127.0.0.1', () => {
     const { port, sessions } = await startAcceptor();
     const { session, states } = startInitiator(port, { reset: false });
     await waitFor(() => session.state === SessionState.ACTIVE, 'logon');
-    session.beginApp(MsgType.NEW_ORDER_SINGLE);
+    newOrderBody(session.beginApp(MsgType.NEW_ORDER_SINGLE), 'R1', clock.now());
     session.sendApp();
     await waitFor(() => sessions[0].nextTargetSeqNum === 3, 'order received');
     sessions[0].disconnect('test drops the line');
@@ -112,7 +111,7 @@ describe('FIX over TCP on 127.0.0.1', () => {
   it('refuses a Logon with unknown CompIDs', async () => {
     const { port, acceptor } = await startAcceptor();
     const sock = await rawConnect(port);
-    sock.write(frame('35=A|49=WHO|56=V1|34=1|52=20260105-09:00:00.000|98=0|108=30|'));
+    sock.write(frame(`35=A|49=WHO|56=V1|34=1|52=${utcTimestamp(Date.now())}|98=0|108=30|`));
     await closed(sock);
     expect(acceptor.refusedCount).toBe(1);
   });
@@ -122,7 +121,7 @@ describe('FIX over TCP on 127.0.0.1', () => {
     const { session } = startInitiator(port);
     await waitFor(() => session.state === SessionState.ACTIVE, 'logon');
     const sock = await rawConnect(port);
-    sock.write(frame('35=A|49=OMS|56=V1|34=1|52=20260105-09:00:00.000|98=0|108=30|141=Y|'));
+    sock.write(frame(`35=A|49=OMS|56=V1|34=1|52=${utcTimestamp(Date.now())}|98=0|108=30|141=Y|`));
     await closed(sock);
     expect(acceptor.refusedCount).toBe(1);
     expect(sessions[0].state).toBe(SessionState.ACTIVE);
@@ -143,12 +142,12 @@ describe('FIX over TCP on 127.0.0.1', () => {
     const { port, acceptor, sessions } = await startAcceptor();
     void acceptor;
     const sock = await rawConnect(port);
-    sock.write(frame('35=A|49=OMS|56=V1|34=1|52=20260105-09:00:00.000|98=0|108=30|'));
+    sock.write(frame(`35=A|49=OMS|56=V1|34=1|52=${utcTimestamp(Date.now())}|98=0|108=30|`));
     await waitFor(() => sessions[0].state === SessionState.ACTIVE, 'raw logon');
     const junk = Buffer.alloc(4 * 1024 * 1024, 0x41);
     junk.write('8=FIX.4.4\x019=60000\x01', 1000); // a huge frame that never ends properly
     sock.write(junk);
-    sock.write(frame('35=0|49=OMS|56=V1|34=2|52=20260105-09:00:00.000|'));
+    sock.write(frame(`35=0|49=OMS|56=V1|34=2|52=${utcTimestamp(Date.now())}|`));
     await waitFor(() => sessions[0].nextTargetSeqNum === 3, 'heartbeat after the garbage');
     expect(sessions[0].garbledCount).toBeGreaterThan(0);
     expect(sessions[0].state).toBe(SessionState.ACTIVE);

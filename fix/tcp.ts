@@ -49,6 +49,8 @@ export class TcpTransport implements FixTransport {
   readonly socket: net.Socket;
   /** Bytes refused because the outbound bound was reached (counter). */
   refusedBytes: number;
+  /** Largest bufferedBytes() seen at a write (high-water mark of the outbound queue). */
+  maxBufferedSeen: number;
   private readonly maxOutboundBytes: number;
   private readonly pool: OutChunk[];
   private current: OutChunk;
@@ -61,6 +63,7 @@ export class TcpTransport implements FixTransport {
     if (!(maxOutboundBytes >= CHUNK_BYTES)) throw new Error('Condition failed: maxOutboundBytes >= one chunk');
     this.socket = socket;
     this.refusedBytes = 0;
+    this.maxBufferedSeen = 0;
     this.maxOutboundBytes = maxOutboundBytes;
     this.pool = [];
     this.current = new OutChunk(this.pool);
@@ -86,11 +89,18 @@ export class TcpTransport implements FixTransport {
     }
     copyBytes(buf, start, length, this.current.buf, this.current.length);
     this.current.length += length;
+    const buffered = this.socket.writableLength + this.current.length;
+    if (buffered > this.maxBufferedSeen) this.maxBufferedSeen = buffered;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(this.flushBound);
     }
     return true;
+  }
+
+  /** Bytes written and not yet taken by the kernel: the socket's queue plus the open chunk. */
+  bufferedBytes(): number {
+    return this.socket.writableLength + this.current.length;
   }
 
   /** Hands what was written so far to the socket. Called by the microtask; callable at batch end. */

@@ -1,8 +1,10 @@
 /**
  * Helpers for the FIX tests: build frames from readable text. ALLOCATES; tests only.
  */
+import { ascii, type FixEncoder } from './encoder.ts';
 import { FixParser as ParserForTests, checksum } from './parser.ts';
 import type { FixApplication, FixClock, FixSession } from './session.ts';
+import { Tag } from './tags.ts';
 
 /** "35=D|49=A|..." (| for SOH) -> a complete frame with correct BodyLength and CheckSum. */
 export function frame(body: string, beginString = 'FIX.4.4'): Uint8Array {
@@ -11,6 +13,26 @@ export function frame(body: string, beginString = 'FIX.4.4'): Uint8Array {
   const bytes = Buffer.from(head + b, 'latin1');
   const sum = checksum(bytes, 0, bytes.length);
   return Buffer.from(head + b + `10=${String(sum).padStart(3, '0')}\x01`, 'latin1');
+}
+
+/** A UTCTimestamp string "YYYYMMDD-HH:MM:SS.sss" for epoch milliseconds. */
+export function utcTimestamp(ms: number): string {
+  const iso = new Date(ms).toISOString(); // 2026-01-05T09:00:00.000Z
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 23)}`;
+}
+
+/** Adds the body of a valid NewOrderSingle (limit buy 100 AAPL @ 10.5) after beginApp(D). */
+export function newOrderBody(e: FixEncoder, clOrdId: string, transactTimeMs: number): FixEncoder {
+  e.addAscii(Tag.ClOrdID, ascii(clOrdId)).addAscii(Tag.Symbol, ascii('AAPL')).addChar(Tag.Side, 0x31);
+  e.addUtcTimestamp(Tag.TransactTime, transactTimeMs).addInt(Tag.OrderQty, 100).addChar(Tag.OrdType, 0x32);
+  return e.addAscii(Tag.Price, ascii('10.5'));
+}
+
+/** Adds the body of a valid ExecutionReport (New) after beginApp(8). */
+export function newReportBody(e: FixEncoder, clOrdId: string): FixEncoder {
+  e.addAscii(Tag.OrderID, ascii(`O-${clOrdId}`)).addAscii(Tag.ExecID, ascii(`E-${clOrdId}`)).addAscii(Tag.ClOrdID, ascii(clOrdId));
+  e.addChar(Tag.ExecType, 0x30).addChar(Tag.OrdStatus, 0x30).addAscii(Tag.Symbol, ascii('AAPL')).addChar(Tag.Side, 0x31);
+  return e.addInt(Tag.LeavesQty, 100).addInt(Tag.CumQty, 0).addInt(Tag.AvgPx, 0);
 }
 
 /** Frame bytes as text with '|' for SOH. */

@@ -31,6 +31,7 @@ try {
 const stack = await startStack(config, { seed: 7, log: jsonLogger });
 const http = `${config.http.host}:${stack.info.httpPort}`;
 const key = config.accounts[0].apiKey;
+const admin = config.accounts.find((a) => a.role === 'admin');
 // 1% through the reference price, so the example crosses the simulated book and fills.
 const ref = decimalToTicks(config.symbols[0].referencePrice);
 const examplePrice = ticksToDecimalString(Math.round((ref * 1.01) / (PRICE_SCALE / 100)) * (PRICE_SCALE / 100));
@@ -40,6 +41,8 @@ OMS + SOR running.
   WebSocket:  ws://${http}/v1/ws?token=${key}
   REST:       http://${http}/v1/orders   (Authorization: Bearer ${key})
   health:     http://${http}/health
+  admin:      http://${http}/v1/admin/sor/config   (Authorization: Bearer ${admin?.apiKey ?? '(no admin account configured)'})
+  API:        docs/API.md (JSON or FlatBuffers frames, subscriptions, positions, limits, reason codes)
   journal:    ${stack.info.journal}
 
 Try an order (it fills against the simulated venues):

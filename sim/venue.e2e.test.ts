@@ -82,6 +82,7 @@ describe('venue process end to end', () => {
     // A cancel for an unknown order gets an OrderCancelReject.
     const f = session.beginApp(MsgType.ORDER_CANCEL_REQUEST);
     f.addAscii(Tag.OrigClOrdID, ascii('NOPE')).addAscii(Tag.ClOrdID, ascii('E2E-X')).addAscii(Tag.Symbol, ascii('AAPL')).addChar(Tag.Side, 0x31);
+    f.addUtcTimestamp(Tag.TransactTime, Date.now()).addAscii(Tag.OrderQty, ascii('1'));
     session.sendApp();
     await waitFor(() => app.appMessages.some((m) => m[35] === '9'), 'cancel reject');
 

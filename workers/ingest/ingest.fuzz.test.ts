@@ -102,9 +102,9 @@ describe('fuzzing the WebSocket edge', () => {
         while (t.pending().length > 0) await t.next(() => true);
         expect(t.closed).toBeNull();
       }),
-      { seed: 20261121, numRuns: 150, interruptAfterTimeLimit: 40_000 },
+      { seed: 20261121, numRuns: 400, interruptAfterTimeLimit: 40_000 },
     );
-    expect(run).toBeGreaterThan(20);
+    expect(run).toBeGreaterThan(50);
     // Everything acknowledged is still there for its owner.
     for (const orderId of acked) {
       const res = await fetch(`http://${base}/v1/orders/${orderId}`, { headers: { authorization: `Bearer ${KEY}` } });
