@@ -5,6 +5,8 @@ import {
   CHILD_EVENT_LENGTH,
   CHILD_ORDER_LENGTH,
   EXEC_REPORT_LENGTH,
+  ACCOUNT_CONTROL_LENGTH,
+  MASS_CANCEL_LENGTH,
   NEW_ORDER_LENGTH,
   POSITION_LENGTH,
   QUOTE_LENGTH,
@@ -16,6 +18,8 @@ import {
   ChildEventFlyweight,
   ChildOrderFlyweight,
   ExecReportFlyweight,
+  AccountControlFlyweight,
+  MassCancelFlyweight,
   NewOrderFlyweight,
   PositionFlyweight,
   QuoteFlyweight,
@@ -87,6 +91,14 @@ export const RECORDS: RecordSpec[] = [
   {
     name: 'QUOTE', length: QUOTE_LENGTH, make: () => new QuoteFlyweight(),
     fields: fields(`TimeNs:f64@0 BidTicks:f64@8 BidQty:f64@16 AskTicks:f64@24 AskQty:f64@32 VenueId:u32@40 SymbolId:u32@44`),
+  },
+  {
+    name: 'MASS_CANCEL', length: MASS_CANCEL_LENGTH, make: () => new MassCancelFlyweight(),
+    fields: fields(`TimeNs:f64@0 AccountId:u32@8 SymbolId:u32@12 ConnId:u32@16 RequestId:u32@20 Reason:u16@24`),
+  },
+  {
+    name: 'ACCOUNT_CONTROL', length: ACCOUNT_CONTROL_LENGTH, make: () => new AccountControlFlyweight(),
+    fields: fields(`TimeNs:f64@0 AccountId:u32@8 AdminAccountId:u32@12 Mode:u8@16`),
   },
   {
     name: 'POSITION', length: POSITION_LENGTH, make: () => new PositionFlyweight(),

@@ -9,6 +9,8 @@
  *   1  NEW_ORDER       ingest|fix(acceptor) -> risk
  *   2  CANCEL_ORDER    ingest|fix(acceptor) -> risk
  *   3  REPLACE_ORDER   ingest|fix(acceptor) -> risk
+ *   4  MASS_CANCEL     ingest -> risk       (cancel all of an account's / connection's / symbol's open orders)
+ *   5  ACCOUNT_CONTROL ingest -> risk       (kill switch: an account or all of them halted / reduce-only / normal)
  *   10 EXEC_REPORT     risk -> ingest|fix(acceptor)|persistence   (client-facing order events)
  *   11 POSITION        risk -> ingest       (an account's position in a symbol after a fill)
  *   20 ROUTE_REQUEST   risk -> sor
@@ -28,6 +30,8 @@ export const RecordType = {
   NEW_ORDER: 1,
   CANCEL_ORDER: 2,
   REPLACE_ORDER: 3,
+  MASS_CANCEL: 4,
+  ACCOUNT_CONTROL: 5,
   EXEC_REPORT: 10,
   POSITION: 11,
   ROUTE_REQUEST: 20,
@@ -457,6 +461,67 @@ export class QuoteFlyweight extends Flyweight {
 }
 
 // ---------------------------------------------------------------------------------------------
+// MASS_CANCEL: cancel every open order matching (account, symbol, connection) (ingest -> risk).
+// accountId 0 = every account (admin); symbolId ALL_SYMBOLS = every symbol; connId 0 = any
+// connection. reason says why (MASS_CANCEL, KILL_SWITCH, CANCEL_ON_DISCONNECT, DEAD_MAN_SWITCH).
+//   0 timeNs  8 account u32  12 symbol u32  16 conn u32  20 request u32  24 reason u16  26 pad  32
+// ---------------------------------------------------------------------------------------------
+const MC_TIME_NS = 0;
+const MC_ACCOUNT = MC_TIME_NS + 8;
+const MC_SYMBOL = MC_ACCOUNT + 4;
+const MC_CONN = MC_SYMBOL + 4;
+const MC_REQUEST = MC_CONN + 4;
+const MC_REASON = MC_REQUEST + 4;
+export const MASS_CANCEL_LENGTH = MC_REASON + 8;
+export const ALL_SYMBOLS = 0xffffffff;
+
+export class MassCancelFlyweight extends Flyweight {
+  timeNs(): number { return this.f64(MC_TIME_NS); }
+  setTimeNs(v: number): this { this.setF64(MC_TIME_NS, v); return this; }
+  accountId(): number { return this.u32(MC_ACCOUNT); }
+  setAccountId(v: number): this { this.setU32(MC_ACCOUNT, v); return this; }
+  symbolId(): number { return this.u32(MC_SYMBOL); }
+  setSymbolId(v: number): this { this.setU32(MC_SYMBOL, v); return this; }
+  connId(): number { return this.u32(MC_CONN); }
+  setConnId(v: number): this { this.setU32(MC_CONN, v); return this; }
+  requestId(): number { return this.u32(MC_REQUEST); }
+  setRequestId(v: number): this { this.setU32(MC_REQUEST, v); return this; }
+  reason(): number { return this.u16(MC_REASON); }
+  setReason(v: number): this { this.setU16(MC_REASON, v); return this; }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ACCOUNT_CONTROL: the kill switch (ingest -> risk, journaled with the admin who pulled it).
+// accountId 0 = global. mode: AccountMode.
+//   0 timeNs  8 account u32  12 admin account u32  16 mode u8  17 pad  24
+// ---------------------------------------------------------------------------------------------
+const AC_TIME_NS = 0;
+const AC_ACCOUNT = AC_TIME_NS + 8;
+const AC_ADMIN = AC_ACCOUNT + 4;
+const AC_MODE = AC_ADMIN + 4;
+export const ACCOUNT_CONTROL_LENGTH = AC_MODE + 8;
+
+/** Trading state of an account (or of all of them). */
+export const AccountMode = {
+  NORMAL: 0,
+  /** New orders and replaces refused, cancels allowed; open orders canceled at the venues. */
+  HALTED: 1,
+  /** Only orders that reduce the position are accepted. */
+  REDUCE_ONLY: 2,
+} as const;
+
+export class AccountControlFlyweight extends Flyweight {
+  timeNs(): number { return this.f64(AC_TIME_NS); }
+  setTimeNs(v: number): this { this.setF64(AC_TIME_NS, v); return this; }
+  accountId(): number { return this.u32(AC_ACCOUNT); }
+  setAccountId(v: number): this { this.setU32(AC_ACCOUNT, v); return this; }
+  adminAccountId(): number { return this.u32(AC_ADMIN); }
+  setAdminAccountId(v: number): this { this.setU32(AC_ADMIN, v); return this; }
+  mode(): number { return this.u8(AC_MODE); }
+  setMode(v: number): this { this.setU8(AC_MODE, v); return this; }
+}
+
+// ---------------------------------------------------------------------------------------------
 // POSITION: an account's position in one symbol after a fill (risk -> ingest). Average-cost
 // method: costTicks is the cost of the open quantity (always >= 0), realizedTicks the realized
 // P&L, both integer ticks of currency (price ticks x shares).
@@ -542,6 +607,8 @@ export const MAX_RECORD_LENGTH = Math.max(
   QUOTE_LENGTH,
   POSITION_LENGTH,
   SOR_CONFIG_LENGTH,
+  MASS_CANCEL_LENGTH,
+  ACCOUNT_CONTROL_LENGTH,
 );
 
 // Layout checks at module load: 8-byte fields first, lengths as drawn.
@@ -551,6 +618,8 @@ if (EXEC_REPORT_LENGTH !== 200) throw new Error(`Invariant: EXEC_REPORT_LENGTH 2
 if (ROUTE_REQUEST_LENGTH !== 48) throw new Error(`Invariant: ROUTE_REQUEST_LENGTH 48, got ${ROUTE_REQUEST_LENGTH}`);
 if (CHILD_ORDER_LENGTH !== 64) throw new Error(`Invariant: CHILD_ORDER_LENGTH 64, got ${CHILD_ORDER_LENGTH}`);
 if (ROUTE_DONE_LENGTH !== 40) throw new Error(`Invariant: ROUTE_DONE_LENGTH 40, got ${ROUTE_DONE_LENGTH}`);
+if (MASS_CANCEL_LENGTH !== 32) throw new Error(`Invariant: MASS_CANCEL_LENGTH 32, got ${MASS_CANCEL_LENGTH}`);
+if (ACCOUNT_CONTROL_LENGTH !== 24) throw new Error(`Invariant: ACCOUNT_CONTROL_LENGTH 24, got ${ACCOUNT_CONTROL_LENGTH}`);
 if (POSITION_LENGTH !== 48) throw new Error(`Invariant: POSITION_LENGTH 48, got ${POSITION_LENGTH}`);
 if (SOR_CONFIG_LENGTH !== 40) throw new Error(`Invariant: SOR_CONFIG_LENGTH 40, got ${SOR_CONFIG_LENGTH}`);
 if (CHILD_EVENT_LENGTH !== 64) throw new Error(`Invariant: CHILD_EVENT_LENGTH 64, got ${CHILD_EVENT_LENGTH}`);

@@ -54,6 +54,9 @@ export const RiskCounter = {
   UNKNOWN_RECORDS: 13,
   BACKPRESSURE_STALLS: 14,
   CHILD_CANCEL_REJECTS: 15,
+  KILL_SWITCH_CHANGES: 16,
+  MASS_CANCELS: 17,
+  MASS_CANCELS_REFUSED: 18,
 } as const;
 
 export const SorCounter = {
@@ -93,6 +96,7 @@ export const IngestCounter = {
   FLOOD_DISCONNECTS: 15,
   POSITIONS_OUT: 16,
   INTERNAL_ERRORS: 17,
+  DEADMAN_FIRED: 18,
 } as const;
 
 export const PersistenceCounter = {

@@ -34,6 +34,18 @@ export const Reason = {
   MARKET_ORDER_NEEDS_QUOTE: 208,
   CANCEL_PENDING: 209,
   REPLACE_NOT_ALLOWED: 210,
+  /** The kill switch put the account (or every account) in reduce-only: this order would not reduce. */
+  REDUCE_ONLY: 211,
+  /** Canceled by a mass cancel the account asked for. */
+  MASS_CANCEL: 212,
+  /** Canceled because the kill switch halted the account (or every account). */
+  KILL_SWITCH: 213,
+  /** Canceled because the connection that entered it closed (cancel-on-disconnect). */
+  CANCEL_ON_DISCONNECT: 214,
+  /** Canceled because the client went silent past its dead-man's switch. */
+  DEAD_MAN_SWITCH: 215,
+  /** Too many mass cancels already waiting: try again. */
+  MASS_CANCEL_BUSY: 216,
   // 3xx: routing.
   NO_VENUE_AVAILABLE: 300,
   CHILD_TABLE_FULL: 301,

@@ -37,6 +37,11 @@ import {
   ExecReportFlyweight,
   NEW_ORDER_LENGTH,
   NewOrderFlyweight,
+  ACCOUNT_CONTROL_LENGTH,
+  ALL_SYMBOLS,
+  AccountControlFlyweight,
+  MASS_CANCEL_LENGTH,
+  MassCancelFlyweight,
   PositionFlyweight,
   RecordType,
   SOR_CONFIG_LENGTH,
@@ -53,6 +58,7 @@ import { OrderView } from './order-view.ts';
 import { PositionView } from './position-view.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { SorAdmin, modeId, type SorSettings } from './sor-admin.ts';
+import { KillSwitchAdmin } from './kill-switch-admin.ts';
 
 export const INGEST_BATCH = 512;
 /** Engine state word values (shared with the supervisor). */
@@ -89,6 +95,11 @@ interface WsData {
   bucket: TokenBucket;
   binary: boolean;
   subscribed: boolean;
+  /** The account's open orders from this connection are canceled when it closes. */
+  cancelOnDisconnect: boolean;
+  /** Dead-man's switch: silence longer than this cancels the account's open orders (0 = off). */
+  deadmanMs: number;
+  lastMessageMs: number;
 }
 
 type Ws = uWS.WebSocket<WsData>;
@@ -101,6 +112,9 @@ interface PendingRequest {
 const STATUS_NAMES = new Set(['OPEN', 'CLOSED', ...Array.from({ length: 10 }, (_, i) => stateName(i))]);
 const LIST_LIMIT_MAX = 1000;
 const OVERSIZE_GRACE = 4;
+/** How often silent connections are checked against their dead-man's switch. */
+const DEADMAN_CHECK_MS = 250;
+const DEADMAN_MAX_S = 3600;
 
 export class IngestStage implements Agent, RecordHandler {
   private readonly options: IngestOptions;
@@ -124,6 +138,10 @@ export class IngestStage implements Agent, RecordHandler {
   private readonly report = new ExecReportFlyweight();
   private readonly position = new PositionFlyweight();
   private readonly sorConfig = new SorConfigFlyweight();
+  private readonly massCancelFw = new MassCancelFlyweight();
+  private readonly accountControlFw = new AccountControlFlyweight();
+  private readonly killSwitch: KillSwitchAdmin;
+  private housekeepingTimer: NodeJS.Timeout | null = null;
   private readonly scratch = new Uint8Array(64);
   /** ClOrdIDs are validated printable ASCII: copied byte by byte, no encoder allocation. */
   private readonly clScratch = new Uint8Array(64);
@@ -150,6 +168,7 @@ export class IngestStage implements Agent, RecordHandler {
     this.orders = new OrderView(options.orderViewCapacity);
     this.positions = new PositionView(options.symbols);
     this.sorAdmin = new SorAdmin(options.sor);
+    this.killSwitch = new KillSwitchAdmin(options.accounts);
     const rate = options.http.rateLimit;
     for (const a of options.accounts) this.accountBuckets.set(a.id, new TokenBucket(rate.accountMsgsPerS, rate.accountBurst, this.nowMs()));
   }
@@ -160,6 +179,7 @@ export class IngestStage implements Agent, RecordHandler {
     this.app = app;
     this.routes(app);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), this.options.http.heartbeatS * 1000);
+    this.housekeepingTimer = setInterval(() => this.checkDeadmen(), DEADMAN_CHECK_MS);
     return new Promise((resolve, reject) => {
       app.listen(this.options.http.host, this.options.http.port, (socket) => {
         if (socket === false) {
@@ -175,7 +195,9 @@ export class IngestStage implements Agent, RecordHandler {
   /** Stops accepting connections and closes the open ones. */
   close(): void {
     if (this.heartbeatTimer !== null) clearInterval(this.heartbeatTimer);
+    if (this.housekeepingTimer !== null) clearInterval(this.housekeepingTimer);
     this.heartbeatTimer = null;
+    this.housekeepingTimer = null;
     if (this.listenSocket !== null) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;
     for (const ws of [...this.connections.values()]) ws.end(1001, 'engine stopping');
@@ -349,6 +371,40 @@ export class IngestStage implements Agent, RecordHandler {
     return true;
   }
 
+  /** Asks risk to cancel the open orders that match; false when the ring is full. */
+  private writeMassCancel(accountId: number, symbolId: number, connId: number, reason: number): boolean {
+    const ring = this.toRisk;
+    const at = ring.tryClaim(RecordType.MASS_CANCEL, MASS_CANCEL_LENGTH);
+    if (at === FULL) return false;
+    this.massCancelFw.wrap(ring.view, ring.bytes, at).setTimeNs(this.clock.nowNs()).setAccountId(accountId).setSymbolId(symbolId).setConnId(connId).setRequestId(0).setReason(reason);
+    this.uncommitted = true;
+    this.onCommand();
+    return true;
+  }
+
+  private writeAccountControl(accountId: number, mode: number, adminAccountId: number): boolean {
+    const ring = this.toRisk;
+    const at = ring.tryClaim(RecordType.ACCOUNT_CONTROL, ACCOUNT_CONTROL_LENGTH);
+    if (at === FULL) return false;
+    this.accountControlFw.wrap(ring.view, ring.bytes, at).setTimeNs(this.clock.nowNs()).setAccountId(accountId).setAdminAccountId(adminAccountId).setMode(mode);
+    this.uncommitted = true;
+    this.onCommand();
+    return true;
+  }
+
+  /** Connections silent past their dead-man's switch: their account's open orders are canceled once. */
+  private checkDeadmen(): void {
+    const now = this.nowMs();
+    for (const ws of this.connections.values()) {
+      const d = ws.getUserData();
+      if (d.deadmanMs === 0 || now - d.lastMessageMs <= d.deadmanMs) continue;
+      if (!this.writeMassCancel(d.principal.accountId, ALL_SYMBOLS, 0, Reason.DEAD_MAN_SWITCH)) continue; // retried next check
+      d.lastMessageMs = now; // fires again only after another full silence
+      this.counters.add(IngestCounter.DEADMAN_FIRED, 1);
+      this.send(ws, { type: 'error', reason: Reason.DEAD_MAN_SWITCH, reasonName: reasonName(Reason.DEAD_MAN_SWITCH), text: `no message for ${d.deadmanMs / 1000} s: the account's open orders are being canceled` });
+    }
+  }
+
   // ------------------------------------------------------------------------------------------
   // WebSocket
   // ------------------------------------------------------------------------------------------
@@ -391,6 +447,17 @@ export class IngestStage implements Agent, RecordHandler {
       sendError(res, '400 Bad Request', Reason.INVALID_FIELD, 'format must be json or fb');
       return;
     }
+    const codText = req.getQuery('cancelOnDisconnect') ?? (h.cancelOnDisconnect ? 'true' : 'false');
+    const deadmanText = req.getQuery('deadmanS') ?? '0';
+    if (codText !== 'true' && codText !== 'false') {
+      sendError(res, '400 Bad Request', Reason.INVALID_FIELD, 'cancelOnDisconnect must be true or false');
+      return;
+    }
+    const deadmanS = /^\d{1,4}$/.test(deadmanText) ? Number(deadmanText) : -1;
+    if (deadmanS < 0 || deadmanS > DEADMAN_MAX_S) {
+      sendError(res, '400 Bad Request', Reason.INVALID_FIELD, `deadmanS must be a whole number of seconds from 0 (off) to ${DEADMAN_MAX_S}`);
+      return;
+    }
     if (this.connections.size >= h.maxConnections || (this.connectionsPerAccount.get(principal.accountId) ?? 0) >= h.maxConnectionsPerAccount) {
       sendError(res, '503 Service Unavailable', Reason.ENGINE_BUSY, 'connection limit reached');
       return;
@@ -401,6 +468,9 @@ export class IngestStage implements Agent, RecordHandler {
       bucket: new TokenBucket(h.rateLimit.connectionMsgsPerS, h.rateLimit.connectionBurst, this.nowMs()),
       binary: format === 'fb' && this.options.binary !== null,
       subscribed: false,
+      cancelOnDisconnect: codText === 'true',
+      deadmanMs: deadmanS * 1000,
+      lastMessageMs: this.nowMs(),
     };
     res.upgrade<WsData>(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
   }
@@ -421,11 +491,15 @@ export class IngestStage implements Agent, RecordHandler {
     this.connectionsPerAccount.set(account, (this.connectionsPerAccount.get(account) ?? 1) - 1);
     this.subscribers.get(account)?.delete(ws);
     this.counters.add(IngestCounter.CONNECTIONS, -1);
+    if (d.cancelOnDisconnect && this.engineRefusal() === Reason.NONE && !this.writeMassCancel(account, ALL_SYMBOLS, d.connId, Reason.CANCEL_ON_DISCONNECT)) {
+      this.counters.add(IngestCounter.BUSY_REJECTS, 1);
+    }
   }
 
   private onWsMessage(ws: Ws, message: ArrayBuffer, isBinary: boolean): void {
     this.counters.add(IngestCounter.MESSAGES_IN, 1);
     const data = ws.getUserData();
+    data.lastMessageMs = this.nowMs();
     const codec = this.options.binary;
     if (isBinary && codec === null) {
       this.wsReject(ws, Reason.UNKNOWN_MESSAGE_TYPE, 'binary frames are not enabled on this server', '');
@@ -507,6 +581,9 @@ export class IngestStage implements Agent, RecordHandler {
     app.del('/v1/orders/:id', this.guard((res, req) => this.onDeleteOrder(res, req)));
     app.get('/v1/orders/:id', this.guard((res, req) => this.onGetOrder(res, req)));
     app.get('/v1/orders', this.guard((res, req) => this.onListOrders(res, req)));
+    app.del('/v1/orders', this.guard((res, req) => this.onMassCancel(res, req)));
+    app.get('/v1/admin/kill-switch', this.guard((res, req) => this.onGetKillSwitch(res, req)));
+    app.post('/v1/admin/kill-switch', this.guard((res, req) => this.onPostKillSwitch(res, req)));
     app.get('/v1/positions', this.guard((res, req) => this.onGetPositions(res, req)));
     app.get('/v1/admin/sor/config', this.guard((res, req) => this.onGetSorConfig(res, req)));
     app.post('/v1/admin/sor/config', this.guard((res, req) => this.onPostSorConfig(res, req)));
@@ -634,6 +711,43 @@ export class IngestStage implements Agent, RecordHandler {
     if (limit < 1 || limit > LIST_LIMIT_MAX) return sendError(res, '400 Bad Request', Reason.INVALID_FIELD, `limit must be 1 to ${LIST_LIMIT_MAX}`);
     const keep = (m: ReportMessage): boolean => statuses.length === 0 || statuses.some((s) => statusMatches(s, m.status));
     sendJson(res, '200 OK', { orders: this.orders.list(principal.accountId, limit, keep) });
+  }
+
+  /** DELETE /v1/orders[?symbol=S]: cancel every open order of the account (in one symbol). */
+  private onMassCancel(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
+    const principal = this.restPrincipal(res, req);
+    const symbol = req.getQuery('symbol');
+    if (principal === null) return;
+    const symbolId = symbol === undefined ? ALL_SYMBOLS : this.symbolIds.get(symbol);
+    if (symbolId === undefined) return sendError(res, '400 Bad Request', Reason.UNKNOWN_SYMBOL, `unknown symbol ${JSON.stringify(symbol).slice(0, 40)}`);
+    const refusal = this.engineRefusal();
+    if (refusal !== Reason.NONE) return sendError(res, '503 Service Unavailable', refusal, reasonName(refusal));
+    const bucket = this.accountBuckets.get(principal.accountId);
+    if (bucket !== undefined && !bucket.take(this.nowMs())) return sendError(res, '429 Too Many Requests', Reason.RATE_LIMITED, 'account order rate limit reached');
+    if (!this.writeMassCancel(principal.accountId, symbolId, 0, Reason.MASS_CANCEL)) return sendError(res, '503 Service Unavailable', Reason.ENGINE_BUSY, reasonName(Reason.ENGINE_BUSY));
+    sendJson(res, '202 Accepted', { type: 'massCancel', symbol: symbol ?? null, accepted: true });
+  }
+
+  private onGetKillSwitch(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
+    if (this.restAdmin(res, req) === null) return;
+    sendJson(res, '200 OK', this.killSwitch.view());
+  }
+
+  private onPostKillSwitch(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
+    const principal = this.restAdmin(res, req);
+    if (principal === null) return;
+    const pending = pendingFor(res);
+    readBody(res, this.options.http.maxBodyBytes, (body, tooLarge) => {
+      if (pending.aborted) return;
+      if (tooLarge) return sendError(res, '413 Payload Too Large', Reason.FRAME_TOO_LARGE, `body larger than ${this.options.http.maxBodyBytes} bytes`);
+      const parsed = parseJsonBody(res, body, Reason.MALFORMED);
+      if (parsed === undefined) return;
+      const v = this.killSwitch.validate(parsed);
+      if (!v.ok) return sendError(res, '400 Bad Request', v.reason, v.text);
+      // A halted engine still takes the switch: making things safer is always allowed.
+      if (!this.writeAccountControl(v.accountId, v.mode, principal.accountId)) return sendError(res, '503 Service Unavailable', Reason.ENGINE_BUSY, reasonName(Reason.ENGINE_BUSY));
+      sendJson(res, '200 OK', this.killSwitch.commit(v.accountId, v.account, v.mode, principal.name));
+    });
   }
 
   private onGetPositions(res: uWS.HttpResponse, req: uWS.HttpRequest): void {

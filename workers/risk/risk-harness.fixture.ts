@@ -4,6 +4,10 @@
  */
 import { expect } from 'vitest';
 import {
+  ACCOUNT_CONTROL_LENGTH,
+  AccountControlFlyweight,
+  MASS_CANCEL_LENGTH,
+  MassCancelFlyweight,
   CANCEL_ORDER_LENGTH,
   CHILD_EVENT_LENGTH,
   CancelOrderFlyweight,
@@ -243,6 +247,24 @@ export class Harness {
     expect(fw.setClOrdId(cl, 0, cl.length)).toBe(true);
     expect(fw.setOrigClOrdId(orig, 0, orig.length)).toBe(true);
     this.lastCommand = ring.bytes.slice(at, at + CANCEL_ORDER_LENGTH);
+    ring.commit();
+  }
+
+  /** A mass cancel from the edge: account 0 = all, symbol ALL_SYMBOLS = all, conn 0 = any. */
+  massCancel(account: number, symbol: number, conn: number, reason: number): void {
+    const ring = this.commandRing(Source.INGEST);
+    const at = ring.tryClaim(RecordType.MASS_CANCEL, MASS_CANCEL_LENGTH);
+    expect(at).not.toBe(FULL);
+    new MassCancelFlyweight().wrap(ring.view, ring.bytes, at).setAccountId(account).setSymbolId(symbol).setConnId(conn).setReason(reason);
+    ring.commit();
+  }
+
+  /** The kill switch: account 0 = every account. */
+  accountControl(account: number, mode: number, admin = 9): void {
+    const ring = this.commandRing(Source.INGEST);
+    const at = ring.tryClaim(RecordType.ACCOUNT_CONTROL, ACCOUNT_CONTROL_LENGTH);
+    expect(at).not.toBe(FULL);
+    new AccountControlFlyweight().wrap(ring.view, ring.bytes, at).setAccountId(account).setMode(mode).setAdminAccountId(admin);
     ring.commit();
   }
 

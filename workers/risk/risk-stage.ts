@@ -34,6 +34,10 @@ import {
   ExecReportFlyweight,
   MAX_RECORD_LENGTH,
   NewOrderFlyweight,
+  AccountControlFlyweight,
+  AccountMode,
+  ALL_SYMBOLS,
+  MassCancelFlyweight,
   POSITION_LENGTH,
   PositionFlyweight,
   ROUTE_REQUEST_LENGTH,
@@ -49,6 +53,10 @@ import { RiskCounter, type StageCounters } from '../../engine/counters.ts';
 export const MAX_CHILDREN_PER_ORDER = 32;
 /** Records drained per ring per duty cycle. */
 export const RISK_BATCH = 256;
+/** Mass cancels (requests, kill switches, disconnects) waiting for their scan of the order table. */
+export const MASS_CANCEL_QUEUE = 4096;
+/** Order slots a mass cancel examines per duty cycle, so one never stalls the stage. */
+const MASS_SCAN_PER_CYCLE = 4096;
 
 export interface AccountLimits {
   /** Largest quantity of one order. */
@@ -113,6 +121,20 @@ export class RiskStage implements Agent {
   private readonly routeRequest = new RouteRequestFlyweight();
   private readonly childCancel = new ChildOrderFlyweight();
   private readonly position = new PositionFlyweight();
+  private readonly massCancel = new MassCancelFlyweight();
+  private readonly accountControl = new AccountControlFlyweight();
+  /** Kill-switch state per account (AccountMode), and for every account at once. */
+  readonly accountMode: Uint8Array;
+  globalMode: number;
+  /** Queue of pending mass cancels (a ring of MASS_CANCEL_QUEUE); the head one is being scanned. */
+  private readonly mcAccount = new Uint32Array(MASS_CANCEL_QUEUE);
+  private readonly mcSymbol = new Uint32Array(MASS_CANCEL_QUEUE);
+  private readonly mcConn = new Uint32Array(MASS_CANCEL_QUEUE);
+  private readonly mcReason = new Uint16Array(MASS_CANCEL_QUEUE);
+  private mcHead = 0;
+  private mcCount = 0;
+  /** Next order slot the head mass cancel examines. */
+  private mcCursor = 0;
   private readonly origScratch = new Uint8Array(CL_ORD_ID_CAPACITY);
   private eventSeq: number;
   /** Worst-case bytes one input can need in each outbound ring. */
@@ -130,6 +152,8 @@ export class RiskStage implements Agent {
     this.children = new ChildTable(config.childCapacity, config.childIdBase);
     this.symbolCount = config.referencePriceTicks.length;
     this.positions = new PositionBook(config.accounts.length, this.symbolCount);
+    this.accountMode = new Uint8Array(config.accounts.length);
+    this.globalMode = AccountMode.NORMAL;
     this.fromIngest = new InboundDispatch(this, rings.fromIngest);
     this.fromFix = new InboundDispatch(this, rings.fromFix);
     this.eventSeq = 0;
@@ -145,8 +169,9 @@ export class RiskStage implements Agent {
       this.counters.add(RiskCounter.BACKPRESSURE_STALLS, 1);
       return 0;
     }
-    // Venue events first: they free capacity and finish orders.
-    let work = this.rings.fromFix.poll(this.fromFix, limit);
+    // Mass cancels in progress, then venue events (they free capacity and finish orders).
+    let work = this.mcCount > 0 ? this.advanceMassCancels(limit) : 0;
+    work += this.rings.fromFix.poll(this.fromFix, this.batchLimit());
     work += this.rings.fromIngest.poll(this.fromIngest, this.batchLimit());
     if (work > 0) this.commitAll();
     return work;
@@ -192,6 +217,14 @@ export class RiskStage implements Agent {
       case RecordType.ROUTE_DONE:
         this.journalCommand(bytes, typeId, offset, length);
         this.onRouteDone(this.routeDone.wrap(view, bytes, offset));
+        return;
+      case RecordType.MASS_CANCEL:
+        this.journalCommand(bytes, typeId, offset, length);
+        this.onMassCancel(this.massCancel.wrap(view, bytes, offset));
+        return;
+      case RecordType.ACCOUNT_CONTROL:
+        this.journalCommand(bytes, typeId, offset, length);
+        this.onAccountControl(this.accountControl.wrap(view, bytes, offset));
         return;
       case RecordType.SOR_CONFIG:
         // An admin's routing change: journaled (who and what), then on to the SOR in order, so
@@ -268,6 +301,9 @@ export class RiskStage implements Agent {
     const price = cmd.priceTicks();
     if (limitOrder && !(Number.isInteger(price) && price >= 1 && price <= MAX_PRICE_TICKS)) return Reason.INVALID_PRICE;
     if (this.orders.findByClOrdId(accountId, cmd.bytes, cmd.clOrdIdOffset(), clLength) >= 0) return Reason.DUPLICATE_CL_ORD_ID;
+    const mode = this.modeOf(accountId);
+    if (mode === AccountMode.HALTED) return Reason.ACCOUNT_HALTED;
+    if (mode === AccountMode.REDUCE_ONLY && !this.reduces(accountId, symbolId, cmd.side(), qty)) return Reason.REDUCE_ONLY;
     if (qty > account.maxOrderQty) return Reason.MAX_QTY_EXCEEDED;
     const notionalPrice = limitOrder ? price : this.config.referencePriceTicks[symbolId];
     if (qty * notionalPrice > account.maxOrderNotionalTicks) return Reason.MAX_NOTIONAL_EXCEEDED;
@@ -308,7 +344,10 @@ export class RiskStage implements Agent {
     const price = o.ordType[slot] === OrdType.LIMIT ? cmd.priceTicks() : 0;
     const clLength = cmd.clOrdIdLength();
     let reason: number = Reason.NONE;
+    const mode = this.modeOf(o.accountId[slot]);
     if (!(Number.isInteger(qty) && qty >= 1 && qty <= MAX_QTY)) reason = Reason.INVALID_QTY;
+    else if (mode === AccountMode.HALTED) reason = Reason.ACCOUNT_HALTED;
+    else if (mode === AccountMode.REDUCE_ONLY && qty > o.qty[slot]) reason = Reason.REDUCE_ONLY;
     else if (qty <= o.cumQty[slot]) reason = Reason.REPLACE_NOT_ALLOWED;
     else if (o.ordType[slot] === OrdType.LIMIT && !(Number.isInteger(price) && price >= 1 && price <= MAX_PRICE_TICKS)) reason = Reason.INVALID_PRICE;
     else if (clLength < 1 || clLength > CL_ORD_ID_CAPACITY) reason = Reason.INVALID_CL_ORD_ID;
@@ -369,7 +408,120 @@ export class RiskStage implements Agent {
     this.report.setOrigClOrdId(this.origScratch, 0, origLength);
     this.rewriteJournaledReport(this.clientRing(o.source[slot]));
     const leaves = o.qty[slot] - o.cumQty[slot];
+    if (leaves > 0 && this.modeOf(o.accountId[slot]) === AccountMode.HALTED) {
+      // Halted while the replace was under way: the new terms never go to a venue.
+      this.apply(slot, OrderEvent.DONE_FOR_DAY);
+      this.emitReport(slot, ExecType.CANCELED, 0, 0, Reason.KILL_SWITCH, 0);
+      return;
+    }
     if (leaves > 0) this.requestRoute(slot, leaves);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Kill switch and mass cancels
+  // ------------------------------------------------------------------------------------------
+
+  /** The stricter of the account's own mode and the global one (HALTED > REDUCE_ONLY > NORMAL). */
+  private modeOf(accountId: number): number {
+    const own = accountId < this.accountMode.length ? this.accountMode[accountId] : AccountMode.NORMAL;
+    const global = this.globalMode;
+    if (own === AccountMode.HALTED || global === AccountMode.HALTED) return AccountMode.HALTED;
+    return own === AccountMode.REDUCE_ONLY || global === AccountMode.REDUCE_ONLY ? AccountMode.REDUCE_ONLY : AccountMode.NORMAL;
+  }
+
+  /**
+   * Whether an order would only reduce the position: opposite side, no larger than it. Open
+   * orders on the same side are not netted, so several reducing orders may together cross zero;
+   * each one alone cannot.
+   */
+  private reduces(accountId: number, symbolId: number, side: number, qty: number): boolean {
+    const held = this.positions.qty[this.positions.cell(accountId, symbolId)];
+    return side === Side.BUY ? held < 0 && qty <= -held : held > 0 && qty <= held;
+  }
+
+  /** Sets an account's (0: every account's) mode; halting also cancels its open orders. */
+  private onAccountControl(cmd: AccountControlFlyweight): void {
+    const accountId = cmd.accountId();
+    const mode = cmd.mode();
+    if (mode > AccountMode.REDUCE_ONLY) {
+      this.counters.add(RiskCounter.UNKNOWN_RECORDS, 1);
+      return;
+    }
+    if (accountId === 0) this.globalMode = mode;
+    else if (accountId < this.accountMode.length) this.accountMode[accountId] = mode;
+    else return;
+    this.counters.add(RiskCounter.KILL_SWITCH_CHANGES, 1);
+    if (mode === AccountMode.HALTED) this.enqueueMassCancel(accountId, ALL_SYMBOLS, 0, Reason.KILL_SWITCH);
+  }
+
+  private onMassCancel(cmd: MassCancelFlyweight): void {
+    this.enqueueMassCancel(cmd.accountId(), cmd.symbolId(), cmd.connId(), cmd.reason());
+  }
+
+  private enqueueMassCancel(accountId: number, symbolId: number, connId: number, reason: number): void {
+    if (this.mcCount === MASS_CANCEL_QUEUE) {
+      // Counted, never silent: the edge limits how often one account may ask.
+      this.counters.add(RiskCounter.MASS_CANCELS_REFUSED, 1);
+      return;
+    }
+    const at = (this.mcHead + this.mcCount) % MASS_CANCEL_QUEUE;
+    this.mcAccount[at] = accountId;
+    this.mcSymbol[at] = symbolId;
+    this.mcConn[at] = connId;
+    this.mcReason[at] = reason;
+    if (this.mcCount === 0) this.mcCursor = 0;
+    this.mcCount++;
+    this.counters.add(RiskCounter.MASS_CANCELS, 1);
+  }
+
+  /**
+   * Scans the order table for the head mass cancel, canceling at most `budget` orders (each
+   * within one input's worst-case output) and examining at most MASS_SCAN_PER_CYCLE slots.
+   */
+  private advanceMassCancels(budget: number): number {
+    const o = this.orders;
+    let canceled = 0;
+    let scanned = 0;
+    while (this.mcCount > 0 && canceled < budget && scanned < MASS_SCAN_PER_CYCLE) {
+      const slot = this.mcCursor;
+      if (slot >= o.capacity) {
+        this.mcHead = (this.mcHead + 1) % MASS_CANCEL_QUEUE;
+        this.mcCount--;
+        this.mcCursor = 0;
+        continue;
+      }
+      this.mcCursor++;
+      scanned++;
+      if (this.massCancelMatches(slot) && this.cancelOpenOrder(slot, this.mcReason[this.mcHead])) canceled++;
+    }
+    return canceled + (scanned > 0 ? 1 : 0);
+  }
+
+  private massCancelMatches(slot: number): boolean {
+    const o = this.orders;
+    const head = this.mcHead;
+    if (o.orderId[slot] === 0 || isTerminal(o.state[slot])) return false;
+    if (this.mcAccount[head] !== 0 && o.accountId[slot] !== this.mcAccount[head]) return false;
+    if (this.mcSymbol[head] !== ALL_SYMBOLS && o.symbolId[slot] !== this.mcSymbol[head]) return false;
+    return this.mcConn[head] === 0 || (o.connId[slot] === this.mcConn[head] && o.source[slot] === Source.INGEST);
+  }
+
+  /** Cancels one open order unsolicited (its reports carry the reason); false if it may not be. */
+  private cancelOpenOrder(slot: number, reason: number): boolean {
+    const o = this.orders;
+    if (transition(o.state[slot], OrderEvent.CANCEL_REQUEST, o.cumQty[slot] > 0) === ILLEGAL) {
+      // A replace under way: when it completes, a halted account's order is ended (finishReplace).
+      return false;
+    }
+    this.apply(slot, OrderEvent.CANCEL_REQUEST);
+    if (o.liveChildren[slot] === 0 && o.routing[slot] === 0) {
+      this.apply(slot, OrderEvent.CANCEL_DONE);
+      this.emitReport(slot, ExecType.CANCELED, 0, 0, reason, 0);
+      return true;
+    }
+    this.emitReport(slot, ExecType.PENDING_CANCEL, 0, 0, reason, 0);
+    this.cancelLiveChildren(slot);
+    return true;
   }
 
   /**

@@ -1,0 +1,183 @@
+// Goal: the kill switch and mass cancels do what a broker's controls must: a halted account (or
+// every account) takes no new orders or replaces, still takes cancels, and has every open order
+// and child canceled at the venues; reduce-only accepts only orders that reduce the position;
+// mass cancels select by account, symbol and connection, and a large one is spread over duty
+// cycles without losing an order. Method: the risk stage stepped by hand (risk-harness).
+import { describe, expect, it } from 'vitest';
+import { ALL_SYMBOLS, AccountMode, RecordType } from '../../codecs/records.ts';
+import { RiskCounter } from '../../engine/counters.ts';
+import { Side, Source } from '../../engine/domain.ts';
+import { ExecType, OrderState } from '../../engine/order-state.ts';
+import { Reason } from '../../engine/reasons.ts';
+import { BASE_CHILD, Harness, SCALE, defaultConfig, type OrderArgs } from './risk-harness.fixture.ts';
+
+function accept(h: Harness, args: Partial<OrderArgs>): number {
+  h.newOrder(args);
+  const out = h.step();
+  const r = (args.source === Source.FIX ? out.fixClients : out.ingest)[0];
+  expect(r.execType).toBe(ExecType.NEW);
+  expect(r.reason).toBe(Reason.NONE);
+  return r.orderId;
+}
+
+/** An accepted order with one child live at venue 2. */
+function working(h: Harness, args: Partial<OrderArgs>, childId: number): number {
+  const orderId = accept(h, args);
+  h.sent(childId, orderId, args.qty ?? 100, args.price ?? 10 * SCALE, 2);
+  h.routeDone(orderId, 1, Reason.NONE, args.qty ?? 100);
+  h.step();
+  return orderId;
+}
+
+describe('kill switch', () => {
+  it('HALTED: open orders canceled at the venue (child cancels), new orders and replaces refused, cancels allowed', () => {
+    const h = new Harness();
+    const a = working(h, { clOrdId: 'A', account: 1 }, BASE_CHILD + 1);
+    const b = working(h, { clOrdId: 'B', account: 1, symbol: 1, price: 5 * SCALE }, BASE_CHILD + 2);
+    const other = working(h, { clOrdId: 'O', account: 2 }, BASE_CHILD + 3);
+    h.accountControl(1, AccountMode.HALTED);
+    const out = h.step();
+    expect(out.journal[0].typeId).toBe(RecordType.ACCOUNT_CONTROL);
+    const pending = out.ingest.filter((r) => r.execType === ExecType.PENDING_CANCEL);
+    expect(pending.map((r) => r.orderId).sort()).toEqual([a, b]);
+    expect(pending.every((r) => r.reason === Reason.KILL_SWITCH)).toBe(true);
+    expect(out.sor.filter((x) => x.typeId === RecordType.CHILD_CANCEL).map((x) => x.childId).sort()).toEqual([BASE_CHILD + 1, BASE_CHILD + 2]);
+    expect(h.state(other)).not.toBe(OrderState.PENDING_CANCEL);
+    // The venues confirm: the orders end CANCELED.
+    h.childCanceled(BASE_CHILD + 1, a);
+    h.childCanceled(BASE_CHILD + 2, b);
+    h.step();
+    expect(h.state(a)).toBe(OrderState.CANCELED);
+    expect(h.state(b)).toBe(OrderState.CANCELED);
+    // New orders refused; another account unaffected.
+    h.newOrder({ clOrdId: 'A2', account: 1 });
+    expect(h.step().ingest[0].reason).toBe(Reason.ACCOUNT_HALTED);
+    accept(h, { clOrdId: 'O2', account: 2 });
+    // Lifted: trading resumes.
+    h.accountControl(1, AccountMode.NORMAL);
+    h.step();
+    accept(h, { clOrdId: 'A3', account: 1 });
+    expect(h.counters.get(RiskCounter.KILL_SWITCH_CHANGES)).toBe(2);
+  });
+
+  it('HALTED refuses a replace but accepts a cancel of an order it could not cancel yet', () => {
+    const h = new Harness();
+    const a = working(h, { clOrdId: 'A', account: 1 }, BASE_CHILD + 1);
+    h.accountControl(1, AccountMode.HALTED);
+    h.step();
+    h.replace({ orderId: a, clOrdId: 'A-R', qty: 50, price: 10 * SCALE, account: 1 });
+    const rep = h.step().ingest[0];
+    expect(rep.execType).toBe(ExecType.CANCEL_REJECT);
+    expect([Reason.ACCOUNT_HALTED, Reason.CANCEL_PENDING]).toContain(rep.reason);
+  });
+
+  it('a replace under way when the switch is pulled is ended, never re-routed', () => {
+    const h = new Harness();
+    const a = working(h, { clOrdId: 'A', account: 1 }, BASE_CHILD + 1);
+    h.replace({ orderId: a, clOrdId: 'A-R', qty: 50, price: 11 * SCALE, account: 1 });
+    h.step();
+    expect(h.state(a)).toBe(OrderState.PENDING_REPLACE);
+    h.accountControl(1, AccountMode.HALTED);
+    h.step();
+    h.childCanceled(BASE_CHILD + 1, a);
+    const out = h.step();
+    expect(out.sor.filter((x) => x.typeId === RecordType.ROUTE_REQUEST)).toEqual([]);
+    expect(h.state(a)).toBe(OrderState.CANCELED);
+    expect(out.ingest.at(-1)?.reason).toBe(Reason.KILL_SWITCH);
+  });
+
+  it('global HALTED stops every account; an account switch is the stricter of the two', () => {
+    const h = new Harness();
+    const a = working(h, { clOrdId: 'A', account: 1 }, BASE_CHILD + 1);
+    const b = working(h, { clOrdId: 'B', account: 2 }, BASE_CHILD + 2);
+    h.accountControl(0, AccountMode.HALTED);
+    h.step();
+    expect(h.state(a)).toBe(OrderState.PENDING_CANCEL);
+    expect(h.state(b)).toBe(OrderState.PENDING_CANCEL);
+    h.newOrder({ clOrdId: 'B2', account: 2 });
+    expect(h.step().ingest[0].reason).toBe(Reason.ACCOUNT_HALTED);
+    h.accountControl(0, AccountMode.NORMAL);
+    h.accountControl(2, AccountMode.REDUCE_ONLY);
+    h.step();
+    h.newOrder({ clOrdId: 'B3', account: 2 });
+    expect(h.step().ingest[0].reason).toBe(Reason.REDUCE_ONLY);
+  });
+
+  it('REDUCE_ONLY accepts only orders on the opposite side of the position and no larger than it', () => {
+    const h = new Harness();
+    const a = working(h, { clOrdId: 'A', account: 1, qty: 100 }, BASE_CHILD + 1);
+    h.fill(BASE_CHILD + 1, a, 100, 10 * SCALE, 2);
+    h.step();
+    expect(h.position(1, 0)).toBe(100);
+    h.accountControl(1, AccountMode.REDUCE_ONLY);
+    h.step();
+    for (const args of [{ clOrdId: 'R1', side: Side.BUY, qty: 10 }, { clOrdId: 'R2', side: Side.SELL, qty: 101 }, { clOrdId: 'R3', side: Side.SELL, qty: 10, symbol: 1 }]) {
+      h.newOrder({ account: 1, price: 10 * SCALE, ...args });
+      expect(h.step().ingest[0].reason, args.clOrdId).toBe(Reason.REDUCE_ONLY);
+    }
+    accept(h, { clOrdId: 'R4', account: 1, side: Side.SELL, qty: 100 });
+    // Open orders are not canceled by reduce-only.
+    expect(h.counters.get(RiskCounter.MASS_CANCELS)).toBe(0);
+  });
+});
+
+describe('mass cancel', () => {
+  it('by account and symbol: only matching open orders are canceled, with the reason', () => {
+    const h = new Harness();
+    const a0 = working(h, { clOrdId: 'A0', account: 1, symbol: 0 }, BASE_CHILD + 1);
+    const a1 = accept(h, { clOrdId: 'A1', account: 1, symbol: 1, price: 5 * SCALE });
+    const b0 = working(h, { clOrdId: 'B0', account: 2, symbol: 0 }, BASE_CHILD + 2);
+    h.massCancel(1, 0, 0, Reason.MASS_CANCEL);
+    const out = h.step();
+    expect(out.ingest.map((r) => [r.orderId, r.execType, r.reason])).toEqual([[a0, ExecType.PENDING_CANCEL, Reason.MASS_CANCEL]]);
+    expect(h.state(a1)).not.toBe(OrderState.PENDING_CANCEL);
+    expect(h.state(b0)).not.toBe(OrderState.PENDING_CANCEL);
+  });
+
+  it('by connection (cancel-on-disconnect): only that connection\'s orders, not FIX or other connections', () => {
+    const h = new Harness();
+    const mine = working(h, { clOrdId: 'M', account: 1, conn: 7 }, BASE_CHILD + 1);
+    const otherConn = working(h, { clOrdId: 'N', account: 1, conn: 8 }, BASE_CHILD + 2);
+    const fix = working(h, { clOrdId: 'F', account: 1, conn: 7, source: Source.FIX }, BASE_CHILD + 3);
+    h.massCancel(1, ALL_SYMBOLS, 7, Reason.CANCEL_ON_DISCONNECT);
+    h.step();
+    expect(h.state(mine)).toBe(OrderState.PENDING_CANCEL);
+    expect(h.state(otherConn)).not.toBe(OrderState.PENDING_CANCEL);
+    expect(h.state(fix)).not.toBe(OrderState.PENDING_CANCEL);
+  });
+
+  it('an order not yet routed is canceled at once; finished orders are left alone', () => {
+    const h = new Harness();
+    const open = accept(h, { clOrdId: 'P', account: 1 });
+    const done = working(h, { clOrdId: 'D', account: 1 }, BASE_CHILD + 1);
+    h.fill(BASE_CHILD + 1, done, 100, 10 * SCALE, 2);
+    h.step();
+    h.routeDone(open, 0, Reason.NONE, 0);
+    h.step();
+    const before = h.state(done);
+    h.massCancel(1, ALL_SYMBOLS, 0, Reason.MASS_CANCEL);
+    h.step();
+    expect(before).toBe(OrderState.FILLED);
+    expect(h.state(done)).toBe(OrderState.FILLED);
+  });
+
+  it('a mass cancel larger than one batch completes over several duty cycles, every order canceled once', () => {
+    const config = defaultConfig();
+    config.orderCapacity = 2048;
+    const h = new Harness(config);
+    const ids: number[] = [];
+    for (let i = 0; i < 1200; i++) ids.push(accept(h, { clOrdId: `O${i}`, account: 1, qty: 1, price: SCALE }));
+    h.massCancel(1, ALL_SYMBOLS, 0, Reason.MASS_CANCEL);
+    // The outbound rings fill before the scan ends: drain and step again, as the edge would.
+    const canceledIds: number[] = [];
+    let steps = 0;
+    for (let out = h.step(); out.ingest.length > 0; out = h.step()) {
+      steps++;
+      for (const r of out.ingest) if (r.reason === Reason.MASS_CANCEL) canceledIds.push(r.orderId);
+    }
+    expect(steps).toBeGreaterThan(0);
+    expect(new Set(canceledIds).size).toBe(canceledIds.length);
+    for (const id of ids) expect([OrderState.PENDING_CANCEL, OrderState.CANCELED]).toContain(h.state(id));
+    expect(canceledIds.length).toBe(ids.length);
+  });
+});
