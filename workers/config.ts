@@ -47,6 +47,8 @@ export interface HttpConfig {
   idleTimeoutS: number;
   /** Seconds between the server's heartbeat messages on every WebSocket. */
   heartbeatS: number;
+  /** Default for ?cancelOnDisconnect: cancel a connection's open orders when it closes. */
+  cancelOnDisconnect: boolean;
   rateLimit: RateLimitConfig;
 }
 
@@ -107,6 +109,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
     maxBackpressureBytes: 1 << 20,
     idleTimeoutS: 120,
     heartbeatS: 10,
+    cancelOnDisconnect: false,
     rateLimit: { connectionMsgsPerS: 2_000, connectionBurst: 4_000, accountMsgsPerS: 20_000, accountBurst: 40_000, floodDisconnectAfter: 1_000 },
   },
   fixAcceptor: { host: '127.0.0.1', port: 9878 },
@@ -287,6 +290,7 @@ export function validateConfig(raw: unknown): EngineConfig {
       maxBackpressureBytes: intIn('http.maxBackpressureBytes', http.maxBackpressureBytes, 4096, 1 << 30),
       idleTimeoutS: intIn('http.idleTimeoutS', http.idleTimeoutS, 8, 3600),
       heartbeatS: intIn('http.heartbeatS', http.heartbeatS, 1, 3600),
+      cancelOnDisconnect: bool('http.cancelOnDisconnect', http.cancelOnDisconnect),
       rateLimit: {
         connectionMsgsPerS: intIn('http.rateLimit.connectionMsgsPerS', rate.connectionMsgsPerS, 1, 10_000_000),
         connectionBurst: intIn('http.rateLimit.connectionBurst', rate.connectionBurst, 1, 10_000_000),
