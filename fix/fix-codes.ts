@@ -32,6 +32,8 @@ export const SendResult = {
   NOT_LOGGED_ON: -4101,
   /** The transport refused the bytes (its bounded buffer is full); no sequence number consumed. */
   BACK_PRESSURE: -4102,
+  /** sendAppOrStore: not sent now, but recorded under its MsgSeqNum for a later resend. */
+  STORED: -4103,
 } as const;
 
 /** Returned by FixSession state changes that the transition table refuses. */

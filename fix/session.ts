@@ -112,7 +112,11 @@ export interface FixSessionOptions {
   app: FixApplication;
   /** Initiator: HeartBtInt (108) proposed at logon. Acceptor: ignored, it adopts the initiator's. Default 30. */
   heartBtIntSec?: number;
-  /** Initiator: send 141=Y and restart both sequences at 1 on every logon. Default false. */
+  /**
+   * Initiator: send 141=Y and restart both sequences at 1 on every logon. Acceptor: restart both
+   * sequences at 1 (and drop the stored messages) on every Logon received, answering with 141=Y,
+   * whether or not the initiator asked (QuickFIX's ResetOnLogon). Default false.
+   */
   resetSeqNumOnLogon?: boolean;
   /** Disconnect when the Logon exchange does not complete in time. Default 10,000. */
   logonTimeoutMs?: number;
@@ -623,6 +627,26 @@ export class FixSession {
   }
 
   /**
+   * Like sendApp, but a message that cannot go out now (not logged on, or the transport is full)
+   * is still recorded in the store under the next MsgSeqNum, which it consumes. The counterparty
+   * sees the gap at its next message from us (our Logon after a reconnect, or a Heartbeat) and
+   * asks for it with a ResendRequest, answered from the store: a report is delayed, never lost
+   * (unless the next logon resets the sequence numbers). Returns SendResult.OK or STORED.
+   * Allocates nothing.
+   */
+  sendAppOrStore(): number {
+    if (this.appSeq !== this.nextOutSeq) throw new Error('Invariant: sendAppOrStore follows beginApp with no send in between');
+    const length = this.appEncoder.finish();
+    this.appSeq = 0;
+    if (this.state === SessionState.ACTIVE && this.transport !== null && this.write(this.appEncoder, length, this.appTimeMs, true)) return SendResult.OK;
+    const seq = this.nextOutSeq;
+    this.nextOutSeq = seq + 1;
+    this.peekSeq = 0;
+    this.store.record(seq, this.appEncoder.buf, this.appEncoder.start, length);
+    return SendResult.STORED;
+  }
+
+  /**
    * Rejects the inbound message being delivered (valid only inside onAppMessage) with a session
    * Reject 35=3: 45 RefSeqNum, 372 RefMsgType, 373 reason, 371 refTagId (omitted when 0).
    */
@@ -631,6 +655,17 @@ export class FixSession {
     if (this.inboundRejected) return;
     this.inboundRejected = true;
     this.sendReject(this.inboundSeq, this.parser.msgType, reason, refTagId);
+  }
+
+  /**
+   * Refuses the inbound message being delivered (valid only inside onAppMessage) with a
+   * BusinessMessageReject 35=j (45, 372, 379 = its ClOrdID when present, 380 reason, 58).
+   */
+  rejectInboundBusiness(reason: number, refTagId: number): void {
+    if (this.inboundSeq === 0) throw new Error('Condition failed: rejectInboundBusiness only inside onAppMessage');
+    if (this.inboundRejected) return;
+    this.inboundRejected = true;
+    this.sendBusinessReject(this.inboundSeq, this.parser.msgType, reason, refTagId);
   }
 
   /** Starts a graceful logout (ACTIVE only): Logout now, disconnect on reply or logout timeout. */
@@ -909,14 +944,19 @@ export class FixSession {
       this.logoutAndDisconnect(TEXT_BAD_LOGON, 'invalid Logon');
       return;
     }
-    const reset = m.getChar(Tag.ResetSeqNumFlag) === 0x59;
-    if (reset) {
+    const requested = m.getChar(Tag.ResetSeqNumFlag) === 0x59;
+    if (requested) {
       if (seq !== 1) {
         this.logoutAndDisconnect(TEXT_RESET_SEQ, 'ResetSeqNumFlag with MsgSeqNum != 1');
         return;
       }
       this.nextInSeq = 1;
     }
+    // An acceptor configured to reset on logon starts over whatever the initiator sent; a Logon
+    // numbered above 1 then reveals a gap, asked for below like any other.
+    const acceptorReset = this.role === SessionRole.ACCEPTOR && this.resetSeqNumOnLogon;
+    if (acceptorReset) this.nextInSeq = 1;
+    const reset = requested || acceptorReset;
     if (seq < this.nextInSeq) {
       this.logoutAndDisconnect(TEXT_SEQ_TOO_LOW, 'Logon MsgSeqNum too low');
       return;

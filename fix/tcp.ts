@@ -299,6 +299,12 @@ export interface FixAcceptorOptions {
   logonTimeoutMs?: number;
   maxOutboundBytes?: number;
   onStateChange?: StateHook;
+  /**
+   * Called with the first frame (a Logon whose CompIDs name `session`) before the session sees
+   * it: false refuses the connection (counted in refusedCount), e.g. for a wrong Password (554).
+   * The parser is valid only during the call.
+   */
+  authorize?: (session: FixSession, logon: FixParser) => boolean;
 }
 
 /** Listens for initiators and hands each logged-on connection to its configured session. */
@@ -311,6 +317,7 @@ export class FixAcceptor {
   private readonly timerIntervalMs: number;
   private readonly logonTimeoutMs: number;
   private readonly maxOutboundBytes: number;
+  private readonly authorize: ((session: FixSession, logon: FixParser) => boolean) | null;
   private readonly byCompIds: Map<string, FixSession>;
   private readonly sockets: Set<net.Socket>;
   private readonly server: net.Server;
@@ -324,6 +331,7 @@ export class FixAcceptor {
     this.timerIntervalMs = options.timerIntervalMs ?? 200;
     this.logonTimeoutMs = options.logonTimeoutMs ?? 5_000;
     this.maxOutboundBytes = options.maxOutboundBytes ?? DEFAULT_MAX_OUTBOUND_BYTES;
+    this.authorize = options.authorize ?? null;
     this.byCompIds = new Map();
     for (const s of options.sessions) {
       if (s.role !== SessionRole.ACCEPTOR) throw new Error('Condition failed: acceptor sessions only');
@@ -395,6 +403,7 @@ export class FixAcceptor {
       if (r <= 0 || parser.msgType !== MsgType.LOGON) return refuse();
       const session = this.byCompIds.get(compIdKey(parser.getString(Tag.SenderCompID) ?? '', parser.getString(Tag.TargetCompID) ?? ''));
       if (session === undefined || session.state !== SessionState.DISCONNECTED) return refuse(); // unknown, or already logged on
+      if (this.authorize !== null && !this.authorize(session, parser)) return refuse();
       socket.removeListener('data', onData);
       const transport = new TcpTransport(socket, this.maxOutboundBytes);
       bind(session, socket, transport);

@@ -82,9 +82,33 @@ export interface VenueConfig {
 
 export type FsyncPolicy = 'none' | 'batch' | 'interval';
 
+/** One FIX client session on the engine's acceptor. */
+export interface FixClientSessionConfig {
+  /** The client's CompID: 49 on what they send, 56 on what we send. */
+  senderCompId: string;
+  /** Our CompID on this session: 56 on what they send. */
+  targetCompId: string;
+  /** The account every order of this session trades for (accounts[].id). */
+  accountId: number;
+  /** When set, the Logon must carry it as Password (554); otherwise the connection is refused. */
+  password?: string;
+  /** Heartbeat interval we expect; the acceptor adopts the client's 108 (this documents the agreement). */
+  heartBtIntS: number;
+  /** Restart both sequence numbers at 1 on every Logon (stored messages dropped). */
+  resetOnLogon: boolean;
+  /** Message store directory; default <journal.dir>/fix/<senderCompId>-<targetCompId>. */
+  storeDir?: string;
+}
+
+export interface FixAcceptorConfig {
+  host: string;
+  port: number;
+  sessions: FixClientSessionConfig[];
+}
+
 export interface EngineConfig {
   http: HttpConfig;
-  fixAcceptor: { host: string; port: number };
+  fixAcceptor: FixAcceptorConfig;
   idle: { kind: IdleKind; spins: number; maxSleepMs: number };
   ringBytes: number;
   orderCapacity: number;
@@ -112,7 +136,11 @@ export const DEFAULT_CONFIG: EngineConfig = {
     cancelOnDisconnect: false,
     rateLimit: { connectionMsgsPerS: 2_000, connectionBurst: 4_000, accountMsgsPerS: 20_000, accountBurst: 40_000, floodDisconnectAfter: 1_000 },
   },
-  fixAcceptor: { host: '127.0.0.1', port: 9878 },
+  fixAcceptor: {
+    host: '127.0.0.1',
+    port: 9878,
+    sessions: [{ senderCompId: 'CLIENT1', targetCompId: 'OMS', accountId: 1, heartBtIntS: 30, resetOnLogon: false }],
+  },
   idle: { kind: 'park', spins: 200, maxSleepMs: 50 },
   ringBytes: 1 << 22,
   orderCapacity: 1 << 18,
@@ -299,7 +327,7 @@ export function validateConfig(raw: unknown): EngineConfig {
         floodDisconnectAfter: intIn('http.rateLimit.floodDisconnectAfter', rate.floodDisconnectAfter, 1, 10_000_000),
       },
     },
-    fixAcceptor: { host: str('fixAcceptor.host', fixAcceptor.host, HOST, 'a host'), port: intIn('fixAcceptor.port', fixAcceptor.port, 0, 65535) },
+    fixAcceptor: validateFixAcceptor(fixAcceptor, accountIds),
     idle: { kind: idle.kind, spins: intIn('idle.spins', idle.spins, 0, 1_000_000), maxSleepMs: numIn('idle.maxSleepMs', idle.maxSleepMs, 0.01, 1000) },
     ringBytes,
     orderCapacity: intIn('orderCapacity', merged.orderCapacity, 16, 1 << 24),
@@ -322,6 +350,44 @@ export function validateConfig(raw: unknown): EngineConfig {
       fsyncIntervalMs: intIn('journal.fsyncIntervalMs', journal.fsyncIntervalMs, 1, 60_000),
     },
     watchdogMs: intIn('watchdogMs', merged.watchdogMs, 100, 600_000),
+  };
+}
+
+const FIX_SESSION_KEYS = new Set(['senderCompId', 'targetCompId', 'accountId', 'password', 'heartBtIntS', 'resetOnLogon', 'storeDir']);
+
+/** fixAcceptor: listener and client sessions; each (senderCompId, targetCompId) pair once. */
+function validateFixAcceptor(v: Record<string, unknown>, accountIds: Set<number>): FixAcceptorConfig {
+  for (const key of Object.keys(v)) if (key !== 'host' && key !== 'port' && key !== 'sessions') fail(`fixAcceptor.${key}`, 'is not a known setting');
+  const rawSessions = v.sessions === undefined ? DEFAULT_CONFIG.fixAcceptor.sessions : v.sessions;
+  if (!Array.isArray(rawSessions)) fail('fixAcceptor.sessions', 'must be an array');
+  if (rawSessions.length > 1024) fail('fixAcceptor.sessions', 'at most 1024 sessions');
+  const pairs = new Set<string>();
+  const sessions = rawSessions.map((s, i): FixClientSessionConfig => {
+    const at = `fixAcceptor.sessions[${i}]`;
+    if (!isObject(s)) fail(at, 'must be an object');
+    for (const key of Object.keys(s)) if (!FIX_SESSION_KEYS.has(key)) fail(`${at}.${key}`, 'is not a known setting');
+    const senderCompId = str(`${at}.senderCompId`, s.senderCompId, COMP_ID, 'a FIX CompID');
+    const targetCompId = str(`${at}.targetCompId`, s.targetCompId, COMP_ID, 'a FIX CompID');
+    const pair = `${senderCompId}->${targetCompId}`;
+    if (pairs.has(pair)) fail(`${at}.senderCompId`, `duplicate session ${pair}`);
+    pairs.add(pair);
+    const accountId = intIn(`${at}.accountId`, s.accountId, 1, 65535);
+    if (!accountIds.has(accountId)) fail(`${at}.accountId`, `no account with id ${accountId}`);
+    const out: FixClientSessionConfig = {
+      senderCompId,
+      targetCompId,
+      accountId,
+      heartBtIntS: intIn(`${at}.heartBtIntS`, s.heartBtIntS ?? 30, 1, 3600),
+      resetOnLogon: bool(`${at}.resetOnLogon`, s.resetOnLogon ?? false),
+    };
+    if (s.password !== undefined) out.password = str(`${at}.password`, s.password, /^[\x20-\x7e]{1,64}$/, 'printable ASCII of 1 to 64 characters');
+    if (s.storeDir !== undefined) out.storeDir = str(`${at}.storeDir`, s.storeDir, /^[^\0]{1,4096}$/, 'a directory path');
+    return out;
+  });
+  return {
+    host: str('fixAcceptor.host', v.host ?? DEFAULT_CONFIG.fixAcceptor.host, HOST, 'a host'),
+    port: intIn('fixAcceptor.port', v.port ?? DEFAULT_CONFIG.fixAcceptor.port, 0, 65535),
+    sessions,
   };
 }
 

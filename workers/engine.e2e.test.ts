@@ -23,7 +23,7 @@ const KEY2 = 'demo-key-trader2';
 
 beforeAll(async () => {
   journalDir = mkdtempSync(join(tmpdir(), 'oms-e2e-'));
-  config = validateConfig({ ...DEFAULT_CONFIG, http: { host: '127.0.0.1', port: 0 }, journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 } });
+  config = validateConfig({ ...DEFAULT_CONFIG, http: { host: '127.0.0.1', port: 0 }, fixAcceptor: { port: 0 }, journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 } });
   stack = await startStack(config, { ephemeralVenuePorts: true, seed: 11, log: () => {} });
   base = `127.0.0.1:${stack.info.httpPort}`;
   // Wait until every venue session is logged on (the SOR routes only to venues that are up).

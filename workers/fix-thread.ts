@@ -1,11 +1,17 @@
-/** Thread entry of the fix stage: venue initiator sessions on this thread's event loop. */
+/**
+ * Thread entry of the fix stage: venue initiator sessions and the acceptor for FIX clients
+ * (client-gateway.ts), all on this thread's event loop.
+ */
+import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SystemClock } from '../engine/clock.ts';
 import { HeartbeatAgent } from '../engine/heartbeat.ts';
 import { EventLoopRunner } from '../engine/runner.ts';
-import { FixInitiator } from '../fix/tcp.ts';
+import { FileMessageStore } from '../fix/store.ts';
+import { FixAcceptor, FixInitiator } from '../fix/tcp.ts';
+import { ClientGateway } from './fix/client-gateway.ts';
 import { FixStage } from './fix/fix-stage.ts';
-import { StageWiring } from './topology.ts';
+import { Control, StageWiring } from './topology.ts';
 import type { WorkerData } from './worker-data.ts';
 
 const data = workerData as WorkerData;
@@ -27,6 +33,36 @@ const stage = new FixStage(
   clock,
   wiring.counters,
 );
+// FIX clients: one acceptor session per configured client, each with a file message store so
+// sequence numbers and sent messages survive a restart.
+const storeFsync = config.journal.fsync === 'none' ? 'never' : 'flush';
+const stores = config.fixAcceptor.sessions.map((s) => new FileMessageStore(
+  s.storeDir ?? join(config.journal.dir, 'fix', `${s.senderCompId}-${s.targetCompId}`),
+  { fsync: storeFsync },
+));
+const gateway = new ClientGateway(
+  config.fixAcceptor.sessions.map((s, i) => ({
+    clientCompId: s.senderCompId,
+    ourCompId: s.targetCompId,
+    accountId: s.accountId,
+    password: s.password,
+    heartBtIntS: s.heartBtIntS,
+    resetOnLogon: s.resetOnLogon,
+    store: stores[i],
+  })),
+  config.symbols.map((s) => s.name),
+  stage.producerToRisk,
+  clock,
+  new Int32Array(data.memory.control, Control.ENGINE_STATE * 4, 1),
+);
+stage.attachClientGateway(gateway);
+const acceptor = new FixAcceptor({
+  host: config.fixAcceptor.host,
+  port: config.fixAcceptor.port,
+  sessions: gateway.sessions,
+  authorize: (session, logon) => gateway.authorize(session, logon),
+});
+
 const agent = new HeartbeatAgent(stage, wiring.counters, clock);
 const runner = new EventLoopRunner(agent, wiring.doorbell, config.idle.kind, config.idle);
 stage.onOutput = () => runner.kick();
@@ -41,16 +77,22 @@ const initiators = config.venues.map((v) => new FixInitiator({
 
 parentPort!.on('message', async (msg: { type: string }) => {
   if (msg.type === 'stop') {
-    await Promise.all(initiators.map((i) => i.stop()));
+    await Promise.all([acceptor.close(), ...initiators.map((i) => i.stop())]);
     runner.stop();
+    for (const store of stores) store.close();
     parentPort!.postMessage({ type: 'stopped', stage: 'fix' });
   }
 });
 
 for (const i of initiators) i.start();
 runner.start();
+const fixPort = await acceptor.listen();
 parentPort!.postMessage({
   type: 'ready',
   stage: 'fix',
-  detail: { venues: config.venues.map((v) => `${v.name}@${v.host}:${v.port}`) },
+  detail: {
+    venues: config.venues.map((v) => `${v.name}@${v.host}:${v.port}`),
+    fixPort,
+    fixSessions: config.fixAcceptor.sessions.map((s) => `${s.senderCompId}->${s.targetCompId}`),
+  },
 });

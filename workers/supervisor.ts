@@ -43,6 +43,8 @@ export const jsonLogger: Logger = (level, msg, fields) => {
 
 export interface EngineInfo {
   httpPort: number;
+  /** The FIX acceptor's bound port (fixAcceptor.port, or the one picked for port 0). */
+  fixPort: number;
   journal: string;
   fix: Record<string, unknown>;
 }
@@ -88,6 +90,7 @@ export class Engine {
     this.watchdog.unref();
     const info: EngineInfo = {
       httpPort: this.ready.get('ingest')?.port as number,
+      fixPort: this.ready.get('fix')?.fixPort as number,
       journal: this.ready.get('persistence')?.journal as string,
       fix: this.ready.get('fix') ?? {},
     };

@@ -18,8 +18,10 @@
  *
  * Venue events arrive in socket callbacks. They are written straight into the ring to risk; if
  * that ring is full they wait in a bounded local overflow (never dropped) that is flushed first
- * on the next duty cycle. Reconciliation of in-flight children after a reconnect and the FIX
- * acceptor for clients belong to the FIX issue and plug in here.
+ * on the next duty cycle. Reconciliation of in-flight children after a reconnect belongs to the
+ * FIX issue and plugs in here. FIX clients (the acceptor) are served by client-gateway.ts,
+ * attached with attachClientGateway: its commands share the ring to risk, its reports arrive on
+ * riskToFix.
  */
 
 import type { Agent } from '../../engine/agent.ts';
@@ -45,6 +47,7 @@ import { SessionState } from '../../fix/session-state.ts';
 import { FixSession, SessionRole, type FixApplication } from '../../fix/session.ts';
 import { ascii } from '../../fix/encoder.ts';
 import { Tag } from '../../fix/tags.ts';
+import type { ClientGateway } from './client-gateway.ts';
 
 export const FIX_BATCH = 256;
 /** Venue events held while the ring to risk is full; beyond this the engine halts (never drops). */
@@ -105,8 +108,7 @@ class RiskDispatch implements RecordHandler {
     this.stage = stage;
   }
   onRecord(_typeId: number, _offset: number, _length: number): void {
-    // Reports for FIX client sessions: the acceptor (FIX issue) will render them as 35=8; until
-    // then no FIX client can have an order, and any such report is counted.
+    // Without a client gateway no FIX client can have an order: any such report is counted.
     this.stage.counters.add(FixCounter.CLIENT_REPORTS_UNSERVED, 1);
   }
 }
@@ -139,6 +141,8 @@ export class FixStage implements Agent {
   private uncommitted: boolean;
   /** Called after a socket callback wrote to a ring (the runner schedules a commit). */
   onOutput: () => void = () => {};
+  /** FIX client sessions (the acceptor side), or null: reports for FIX clients are then counted. */
+  private gateway: ClientGateway | null = null;
 
   constructor(
     venues: VenueSessionConfig[], symbols: string[], accounts: string[], childBase: number, childCapacity: number,
@@ -176,6 +180,20 @@ export class FixStage implements Agent {
     }
   }
 
+  /** The ring to risk, shared with the client gateway (this thread is its one producer). */
+  get producerToRisk(): RingProducer {
+    return this.rings.toRisk;
+  }
+
+  /** Serves FIX clients: their commands go to risk on this stage's ring, their reports come back here. */
+  attachClientGateway(gateway: ClientGateway): void {
+    this.gateway = gateway;
+    gateway.onCommand = () => {
+      this.uncommitted = true;
+      this.onOutput();
+    };
+  }
+
   doWork(): number {
     let work = this.flushOverflow();
     // Each SOR record yields at most two records to risk.
@@ -183,7 +201,7 @@ export class FixStage implements Agent {
     const limit = this.overflowCount > 0 ? 0 : Math.min(FIX_BATCH, room);
     if (limit === 0) this.counters.add(FixCounter.BACKPRESSURE_STALLS, 1);
     else work += this.rings.fromSor.poll(this.sorDispatch, limit);
-    work += this.rings.fromRisk.poll(this.riskDispatch, FIX_BATCH);
+    work += this.gateway !== null ? this.gateway.drain(this.rings.fromRisk, FIX_BATCH) : this.rings.fromRisk.poll(this.riskDispatch, FIX_BATCH);
     if (work > 0 || this.uncommitted) this.commit();
     return work;
   }

@@ -26,7 +26,7 @@ const resting = (clOrdId: string, symbol = 'MSFT', price = '300'): Msg => ({ typ
 
 beforeAll(async () => {
   journalDir = mkdtempSync(join(tmpdir(), 'oms-controls-'));
-  config = validateConfig({ http: { host: '127.0.0.1', port: 0 }, journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 } });
+  config = validateConfig({ http: { host: '127.0.0.1', port: 0 }, fixAcceptor: { port: 0 }, journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 } });
   stack = await startStack(config, { ephemeralVenuePorts: true, seed: 9, log: () => {} });
   base = `127.0.0.1:${stack.info.httpPort}`;
   for (let i = 0; i < 200; i++) {

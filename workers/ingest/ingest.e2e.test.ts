@@ -55,6 +55,7 @@ beforeAll(async () => {
       ...DEFAULT_CONFIG.accounts,
       { id: 4, name: 'LIMITED', apiKey: KEY_LIMITED, maxOrderQty: 1000, maxOrderNotional: '1000000', enabled: true },
     ],
+    fixAcceptor: { port: 0 },
     journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 },
   });
   stack = await startStack(config, { ephemeralVenuePorts: true, seed: 5, log: () => {} });

@@ -27,6 +27,7 @@ beforeAll(async () => {
   journalDir = mkdtempSync(join(tmpdir(), 'oms-fuzz-'));
   config = validateConfig({
     http: { host: '127.0.0.1', port: 0, rateLimit: { connectionMsgsPerS: 1_000_000, connectionBurst: 1_000_000, accountMsgsPerS: 1_000_000, accountBurst: 1_000_000, floodDisconnectAfter: 1_000_000 } },
+    fixAcceptor: { port: 0 },
     journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 },
   });
   stack = await startStack(config, { ephemeralVenuePorts: true, seed: 23, log: () => {} });
