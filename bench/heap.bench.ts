@@ -845,6 +845,8 @@ class ReportCounter implements RecordHandler {
   news = 0;
   fills = 0;
   others = 0;
+  /** POSITION records (one per fill, to the edge): not reports. */
+  positionUpdates = 0;
   filledQty = 0;
   /** int32 mix of (orderId, lastQty, venueId) over fills, order-independent. */
   fillHash = 0;
@@ -854,6 +856,10 @@ class ReportCounter implements RecordHandler {
   }
 
   onRecord(typeId: number, offset: number): void {
+    if (typeId === RecordType.POSITION) {
+      this.positionUpdates++;
+      return;
+    }
     this.reports++;
     if (typeId !== RecordType.EXEC_REPORT) {
       this.others++;

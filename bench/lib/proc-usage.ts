@@ -1,0 +1,139 @@
+/**
+ * CPU time and resident memory of other processes, from Linux /proc: how much the system under
+ * test used while the load ran. `ProcWatch` reads CPU time at the start and end of a window
+ * (CPU% = CPU seconds / wall seconds * 100; 200% is both cores of a 2-core machine) and keeps
+ * the largest RSS seen by sample(). Elsewhere than Linux every figure is null.
+ */
+
+import { readFileSync } from 'node:fs';
+import { watchCpu, type CpuShare } from './machine.ts';
+
+const TICKS_PER_S = 100; // USER_HZ
+const PAGE_BYTES = 4096;
+
+export interface ProcSample {
+  cpuS: number;
+  rssBytes: number;
+}
+
+/** utime + stime and RSS of one process, or null when it cannot be read. */
+export function readProc(pid: number): ProcSample | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // Fields after the command name (which may hold spaces) start at state, field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[14 - 3]);
+    const stime = Number(fields[15 - 3]);
+    const rssPages = Number(fields[24 - 3]);
+    return { cpuS: (utime + stime) / TICKS_PER_S, rssBytes: rssPages * PAGE_BYTES };
+  } catch {
+    return null;
+  }
+}
+
+export interface ProcWindow {
+  /** CPU% over the window, summed over the watched processes. */
+  cpuPct: number | null;
+  /** Largest RSS of the summed processes seen in the window, MiB. */
+  rssMaxMiB: number | null;
+}
+
+export class ProcWatch {
+  private readonly pids: number[];
+  private cpu0 = 0;
+  private wall0 = 0;
+  private rssMax = 0;
+  private ok = true;
+
+  constructor(pids: number[]) {
+    this.pids = pids;
+  }
+
+  private read(): ProcSample | null {
+    let cpuS = 0;
+    let rssBytes = 0;
+    for (const pid of this.pids) {
+      const s = readProc(pid);
+      if (s === null) return null;
+      cpuS += s.cpuS;
+      rssBytes += s.rssBytes;
+    }
+    return { cpuS, rssBytes };
+  }
+
+  start(): void {
+    const s = this.read();
+    this.ok = s !== null;
+    this.cpu0 = s?.cpuS ?? 0;
+    this.rssMax = s?.rssBytes ?? 0;
+    this.wall0 = performance.now();
+  }
+
+  sample(): void {
+    const s = this.read();
+    if (s === null) this.ok = false;
+    else if (s.rssBytes > this.rssMax) this.rssMax = s.rssBytes;
+  }
+
+  end(): ProcWindow {
+    const s = this.read();
+    const wallS = (performance.now() - this.wall0) / 1000;
+    if (!this.ok || s === null || wallS <= 0) return { cpuPct: null, rssMaxMiB: null };
+    const rssMax = Math.max(this.rssMax, s.rssBytes);
+    return { cpuPct: Math.round(((s.cpuS - this.cpu0) / wallS) * 1000) / 10, rssMaxMiB: Math.round((rssMax / 2 ** 20) * 10) / 10 };
+  }
+}
+
+export interface TargetUsage {
+  /** The target process (100 = one core). */
+  cpuPct: number | null;
+  rssMaxMiB: number | null;
+  /** Its helper processes (venue simulators), or null when it has none. */
+  helpersCpuPct: number | null;
+  /** The rest of the machine: neither the target, its helpers, nor this process. */
+  otherCpuPct: number | null;
+}
+
+/**
+ * CPU and memory over one measured window: the target, its helpers, and whatever else the
+ * machine ran (from /proc/stat busy time, less this process and the watched ones).
+ */
+export class TargetWindow {
+  private readonly target: ProcWatch;
+  private readonly helpers: ProcWatch | null;
+  private machine: (() => CpuShare) | null = null;
+  private result: TargetUsage | null = null;
+
+  constructor(pid: number, helperPids: number[]) {
+    this.target = new ProcWatch([pid]);
+    this.helpers = helperPids.length > 0 ? new ProcWatch(helperPids) : null;
+  }
+
+  start(): void {
+    this.target.start();
+    this.helpers?.start();
+    this.machine = watchCpu();
+  }
+
+  sample(): void {
+    if (this.machine !== null && this.result === null) this.target.sample();
+  }
+
+  /** Closes the window (once; later calls return the same figures). */
+  end(): TargetUsage {
+    if (this.result !== null) return this.result;
+    if (this.machine === null) return { cpuPct: null, rssMaxMiB: null, helpersCpuPct: null, otherCpuPct: null };
+    const m = this.machine();
+    const own = this.target.end();
+    const helpers = this.helpers?.end() ?? null;
+    const watchedS = (((own.cpuPct ?? 0) + (helpers?.cpuPct ?? 0)) / 100) * m.wallS;
+    const otherS = m.machineBusyS === null ? null : Math.max(0, m.machineBusyS - m.processS - watchedS);
+    this.result = {
+      cpuPct: own.cpuPct,
+      rssMaxMiB: own.rssMaxMiB,
+      helpersCpuPct: helpers?.cpuPct ?? null,
+      otherCpuPct: otherS === null || m.wallS === 0 ? null : Math.round((otherS / m.wallS) * 1000) / 10,
+    };
+    return this.result;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Summaries of repeated open-loop trials of one target at one rate. These 2-core VMs are noisy,
+ * so each percentile is quoted as the median over trials (the figure is the median of the
+ * trials' p99), beside the percentiles of all trials' samples merged, whose max is the worst
+ * order seen in any trial.
+ */
+
+import { mergeEncoded, percentilesUs, type PercentilesUs } from './histogram-us.ts';
+import type { OpenLoopCounts } from './open-loop.ts';
+import type { TargetUsage } from './proc-usage.ts';
+import { summarize } from './stats.ts';
+
+/** One trial: its latencies and counts, and the target's CPU and memory over its measured window. */
+export interface TrialResult extends TargetUsage {
+  latencyUs: PercentilesUs;
+  sendLagUs: PercentilesUs;
+  counts: OpenLoopCounts;
+  rejectReasons: Record<string, number>;
+  threads: number;
+  /** The trial's order -> ack histogram, encoded (bench/lib/histogram-us.ts). */
+  histogram: string;
+}
+
+export interface TargetSummary {
+  trials: TrialResult[];
+  medianUs: { p50: number; p90: number; p99: number; p999: number; max: number };
+  mergedUs: PercentilesUs;
+  orders: number;
+  acked: number;
+  /** Every order of every trial was acked: none rejected, timed out or left unsent. */
+  allAcked: boolean;
+  cpuPct: number | null;
+  helpersCpuPct: number | null;
+  rssMaxMiB: number | null;
+  sendLagP99Us: number;
+  otherCpuPct: number | null;
+}
+
+function medianOf(values: number[]): number {
+  return summarize(values).median;
+}
+
+function medianOrNull(values: (number | null)[]): number | null {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length === 0 ? null : Math.round(medianOf(known) * 10) / 10;
+}
+
+export function summarizeTrials(trials: TrialResult[]): TargetSummary {
+  if (trials.length === 0) throw new Error('Condition failed: at least one trial');
+  const merged = mergeEncoded(trials.map((t) => t.histogram));
+  const mergedUs = percentilesUs(merged);
+  merged.destroy();
+  const pick = (key: 'p50' | 'p90' | 'p99' | 'p999' | 'max'): number => medianOf(trials.map((t) => t.latencyUs[key]));
+  const rss = trials.map((t) => t.rssMaxMiB).filter((v): v is number => v !== null);
+  return {
+    trials,
+    medianUs: { p50: pick('p50'), p90: pick('p90'), p99: pick('p99'), p999: pick('p999'), max: pick('max') },
+    mergedUs,
+    orders: trials.reduce((n, t) => n + t.counts.orders, 0),
+    acked: trials.reduce((n, t) => n + t.counts.acked, 0),
+    allAcked: trials.every((t) => t.counts.acked === t.counts.orders),
+    cpuPct: medianOrNull(trials.map((t) => t.cpuPct)),
+    helpersCpuPct: medianOrNull(trials.map((t) => t.helpersCpuPct)),
+    rssMaxMiB: rss.length === 0 ? null : Math.max(...rss),
+    sendLagP99Us: medianOf(trials.map((t) => t.sendLagUs.p99)),
+    otherCpuPct: medianOrNull(trials.map((t) => t.otherCpuPct)),
+  };
+}

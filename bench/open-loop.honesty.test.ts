@@ -1,0 +1,113 @@
+/**
+ * Goal: the harness is honest. A server that stops for a known time must show that stop in the
+ * reported percentiles, as every user who arrived during it would have felt it, and every order
+ * sent must be accounted for.
+ *
+ * Method: a stub server (bench/lib/stub-order-server.ts) acks every order at once, but while
+ * handling its 1000th order blocks its event loop for S = 200 ms. The open-loop generator sends
+ * at R = 1000 orders/s for 2 s after a 0.2 s warm-up, measuring from intended send times.
+ *
+ * The bound, from the schedule alone: an order intended x ms after the stall began cannot be
+ * answered before the stall ends (the generator never sends early), so its latency is at least
+ * S - x. Hence at least n orders have latency >= S - (n + 1) * 1000 / R, and the q-th percentile
+ * of M measured orders is at least S - (n + 1) * 1000 / R with n = (1 - q/100) * M + 1. Slowness
+ * of the machine only adds to latencies, so the bound holds on any machine: nothing here asserts
+ * how fast anything is.
+ *
+ * Then a closed-loop client (C connections, each waiting for its ack before sending the next,
+ * latency from the actual send) meets the same stall: only its C in-flight orders see it, so its
+ * tail hides the stop (coordinated omission), which is what the open loop exists to prevent.
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { OpenLoopGenerator, type OpenLoopResult } from './lib/open-loop.ts';
+import { startStubServer, type StubServer } from './lib/stub-order-server.ts';
+
+const STALL_MS = 200;
+const RATE = 1000;
+const DURATION_MS = 2000;
+const WARMUP_MS = 200;
+const STALL_AFTER = 1000;
+const CLOSED_CONNECTIONS = 4;
+
+let stub: StubServer;
+let gen: OpenLoopGenerator;
+
+beforeAll(async () => {
+  stub = await startStubServer();
+  gen = new OpenLoopGenerator(2);
+});
+
+afterAll(async () => {
+  await gen?.close();
+  stub?.close();
+});
+
+/** The lowest value the q-th percentile of M samples can take, given the stall (see header). */
+function percentileBoundMs(q: number, measured: number): number {
+  const n = Math.ceil((1 - q / 100) * measured) + 1;
+  return STALL_MS - ((n + 1) * 1000) / RATE;
+}
+
+/** Closed loop: each connection sends, waits for the ack, paces to RATE / C, sends again. */
+async function closedLoop(url: string, durationMs: number): Promise<number[]> {
+  const latenciesMs: number[] = [];
+  const perConnectionGapMs = (1000 * CLOSED_CONNECTIONS) / RATE;
+  const end = performance.now() + durationMs;
+  await Promise.all(Array.from({ length: CLOSED_CONNECTIONS }, async (_, c) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const replies: ((data: string) => void)[] = [];
+    ws.on('message', (data: WebSocket.RawData) => replies.shift()?.(String(data)));
+    await new Promise<void>((resolve) => replies.push(() => resolve())); // hello
+    for (let seq = 0; performance.now() < end; seq++) {
+      const next = performance.now() + perConnectionGapMs;
+      const sentAt = performance.now();
+      const ack = new Promise<string>((resolve) => replies.push(resolve));
+      ws.send(JSON.stringify({ type: 'new', clOrdId: `cl-${c}-${seq}`, symbol: 'AAPL', side: 'BUY', qty: 1, price: '1.00', ordType: 'LIMIT', tif: 'IOC' }));
+      await ack;
+      latenciesMs.push(performance.now() - sentAt);
+      const wait = next - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    ws.close();
+  }));
+  return latenciesMs;
+}
+
+describe('open-loop harness honesty', () => {
+  let open: OpenLoopResult;
+
+  it('shows a 200 ms server stall in its high percentiles, from intended send times', async () => {
+    stub.reset({ afterOrders: STALL_AFTER, ms: STALL_MS });
+    open = await gen.run({ url: `ws://127.0.0.1:${stub.port}/v1/ws`, tokens: ['any'], rate: RATE, durationMs: DURATION_MS, warmupMs: WARMUP_MS, drainMs: 5000, connections: 4 });
+    expect(stub.stalls).toHaveLength(1);
+
+    // Every order was sent, and every one acked: nothing dropped, doubled or unmatched.
+    const orders = (RATE * (WARMUP_MS + DURATION_MS)) / 1000;
+    expect(open.counts).toEqual({ orders, sent: orders, acked: orders, rejected: 0, timedOut: 0, unsent: 0, duplicates: 0, unmatched: 0, connectErrors: 0, disconnects: 0 });
+    expect(open.threads).toBe(2);
+    const measured = (RATE * DURATION_MS) / 1000;
+    expect(open.latencyUs.count).toBe(measured);
+
+    // The order intended as the stall began waited for all of it.
+    expect(open.latencyUs.max / 1000).toBeGreaterThanOrEqual(STALL_MS - 1000 / RATE);
+    expect(open.latencyUs.p99 / 1000).toBeGreaterThanOrEqual(percentileBoundMs(99, measured));
+    // p95: about a hundred orders waited at least half the stall.
+    expect(open.histogram.getValueAtPercentile(95) / 1000).toBeGreaterThanOrEqual(percentileBoundMs(95, measured));
+  });
+
+  it('a closed-loop measurement of the same stall hides it', async () => {
+    stub.reset({ afterOrders: STALL_AFTER, ms: STALL_MS });
+    const latencies = await closedLoop(`ws://127.0.0.1:${stub.port}/v1/ws?token=any`, WARMUP_MS + DURATION_MS);
+    expect(stub.stalls).toHaveLength(2);
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const p99 = sorted[Math.ceil(0.99 * sorted.length) - 1];
+    // Only the orders in flight when the stall began saw it: one per connection (twice that
+    // leaves room for one unrelated hiccup of the machine).
+    const sawStall = latencies.filter((ms) => ms >= STALL_MS / 2).length;
+    expect(sawStall).toBeLessThanOrEqual(2 * CLOSED_CONNECTIONS);
+    expect(p99).toBeLessThan(percentileBoundMs(99, open.latencyUs.count));
+    expect(open.latencyUs.p99 / 1000).toBeGreaterThan(p99);
+  });
+});

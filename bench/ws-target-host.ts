@@ -1,0 +1,101 @@
+/**
+ * Runs one target of the WebSocket benchmark in a process of its own, so its CPU time and
+ * memory can be read from /proc without the load generator's threads in them:
+ *
+ *   node bench/ws-target-host.ts engine   the real engine with its venue simulators (scripts/stack.ts)
+ *   node bench/ws-target-host.ts naive    the postMessage+JSON pipeline (bench/naive/)
+ *   node bench/ws-target-host.ts stub     a server that acks at once (the harness's own floor)
+ *
+ * The engine configuration comes as JSON in BENCH_ENGINE_CONFIG (validated as the engine does;
+ * the HTTP port is forced to 0 and the journal to a temporary directory), NAIVE_ACK_AFTER picks
+ * the naive ack point. When ready it prints one line, `BENCH_TARGET_READY {"port":..,"pids":..}`;
+ * it stops when its standard input closes (so it never outlives the benchmark) or on SIGTERM.
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from '../workers/config.ts';
+import { startStack } from '../scripts/stack.ts';
+import { startNaivePipeline } from './naive/naive-pipeline.ts';
+import { startStubServer } from './lib/stub-order-server.ts';
+
+export const READY_PREFIX = 'BENCH_TARGET_READY ';
+
+export interface TargetReady {
+  port: number;
+  /** The target's process, and its helpers (venue simulators) by name. */
+  pid: number;
+  helperPids: Record<string, number>;
+}
+
+function engineConfig(journalDir: string): EngineConfig {
+  const raw = process.env.BENCH_ENGINE_CONFIG;
+  const base = raw === undefined ? DEFAULT_CONFIG : (JSON.parse(raw) as EngineConfig);
+  return validateConfig({ ...base, http: { ...base.http, port: 0 }, fixAcceptor: { ...base.fixAcceptor, port: 0 }, journal: { ...base.journal, dir: journalDir } });
+}
+
+async function startEngine(): Promise<{ ready: TargetReady; stop: () => Promise<void> }> {
+  const journalDir = mkdtempSync(join(tmpdir(), 'bench-ws-journal-'));
+  const config = engineConfig(journalDir);
+  const log = (level: string, msg: string, fields?: Record<string, unknown>): void => {
+    if (level !== 'info') process.stderr.write(`engine ${level}: ${msg} ${fields === undefined ? '' : JSON.stringify(fields)}\n`);
+  };
+  const stack = await startStack(config, { ephemeralVenuePorts: true, seed: 1, venueLatencyMs: 0, log });
+  await waitForVenueSessions(stack.info.httpPort, config.venues.length);
+  const helperPids: Record<string, number> = {};
+  for (const v of stack.venues) helperPids[`venue ${v.name}`] = v.child.pid ?? 0;
+  return {
+    ready: { port: stack.info.httpPort, pid: process.pid, helperPids },
+    stop: async () => {
+      await stack.stop();
+      rmSync(journalDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The SOR routes only to venues whose FIX session is up: wait for all of them. */
+async function waitForVenueSessions(httpPort: number, venues: number): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const health = (await (await fetch(`http://127.0.0.1:${httpPort}/health`)).json()) as { stages?: { fix?: { counters?: { SESSIONS_UP?: number } } } };
+    if (health.stages?.fix?.counters?.SESSIONS_UP === venues) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`engine: ${venues} venue sessions not up within 15 s`);
+}
+
+async function start(kind: string): Promise<{ ready: TargetReady; stop: () => Promise<void> }> {
+  if (kind === 'engine') return startEngine();
+  if (kind === 'naive') {
+    const config = engineConfig(tmpdir());
+    const ackAfter = process.env.NAIVE_ACK_AFTER === 'route' ? 'route' : 'risk';
+    const naive = await startNaivePipeline(config, ackAfter);
+    return { ready: { port: naive.port, pid: process.pid, helperPids: {} }, stop: () => naive.close() };
+  }
+  if (kind === 'stub') {
+    const stub = await startStubServer();
+    return { ready: { port: stub.port, pid: process.pid, helperPids: {} }, stop: async () => stub.close() };
+  }
+  throw new Error(`Condition failed: target ${kind} is engine, naive or stub`);
+}
+
+async function main(): Promise<void> {
+  const target = await start(process.argv[2] ?? '');
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await target.stop();
+    process.exit(0);
+  };
+  process.stdin.on('end', stop);
+  process.stdin.on('error', stop);
+  process.stdin.resume();
+  process.on('SIGTERM', stop);
+  process.stdout.write(`${READY_PREFIX}${JSON.stringify(target.ready)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`ws-target-host: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

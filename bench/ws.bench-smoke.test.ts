@@ -1,0 +1,53 @@
+/**
+ * Smoke test of bench/ws.bench.ts, so the benchmark cannot rot: `bench:ws --quick` (one low
+ * rate, a short run, few connections, one trial) runs as a command against the real engine with
+ * its venue simulators, the naive pipeline and the stub, writing its results into a temporary
+ * directory; the file must have the shape /work/shared/BENCH.md fixes and account for every
+ * order. Asserts no speed.
+ */
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { BASELINE_OF, QUICK_CONFIG, rateLabel } from './ws.bench.ts';
+
+const BENCH = fileURLToPath(new URL('./ws.bench.ts', import.meta.url));
+
+describe('ws bench (smoke)', () => {
+  it('--quick measures engine, naive pipeline and stub, and writes ws.json in the BENCH.md format', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ws-bench-smoke-'));
+    try {
+      const run = spawnSync(process.execPath, [BENCH, '--quick', '--out', dir], { encoding: 'utf8', timeout: 55_000 });
+      expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
+      expect(run.stdout).toMatch(/^machine: \d+ cpus/m);
+      const results = JSON.parse(readFileSync(join(dir, 'ws.json'), 'utf8'));
+      expect(results.name).toBe('ws');
+      expect(results.runAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(Object.keys(results.machine).sort()).toEqual(['cpuModel', 'cpus', 'memGiB', 'node', 'os']);
+      expect(results.params.rates).toEqual(QUICK_CONFIG.rates);
+
+      const rate = QUICK_CONFIG.rates[0];
+      const f = results.figures[`order_ack_p99_us_at_${rateLabel(rate)}`];
+      expect(f).toMatchObject({ unit: 'us', goal: '(report)', met: null, baselineOf: BASELINE_OF, rate, allAcked: true });
+      expect(f.value).toBeGreaterThan(0);
+      expect(f.baseline).toBeGreaterThan(0);
+      expect(results.figures[`engine_cpu_pct_at_${rateLabel(rate)}`].unit).toBe('%');
+
+      const orders = Math.round((rate * (QUICK_CONFIG.warmupS + QUICK_CONFIG.durationS)));
+      for (const target of ['engine', 'naive', 'stub']) {
+        const s = results.percentilesUsByRate[rate][target];
+        expect(s.trials).toHaveLength(1);
+        const t = s.trials[0];
+        expect(t.counts).toMatchObject({ orders, sent: orders, acked: orders, rejected: 0, timedOut: 0, unsent: 0 });
+        expect(t.latencyUs.count).toBe(Math.round(rate * QUICK_CONFIG.durationS));
+        for (const key of ['p50', 'p90', 'p99', 'p999', 'max']) expect(s.medianUs[key]).toBeGreaterThan(0);
+        expect(t.latencyUs.max).toBeGreaterThanOrEqual(t.latencyUs.p99);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,329 @@
+/**
+ * WebSocket order -> ack latency, open loop at fixed rates, against the real engine and, in the
+ * same run, the naive postMessage+JSON pipeline and a stub that acks at once (the floor the
+ * harness and the machine put under every figure).
+ *
+ *   this process                                   target processes (bench/ws-target-host.ts)
+ *   +----------------------------------+   WS    +-------------------------------------------+
+ *   | pacer thread: Atomics.wait to the | ------> | engine: ingest -> risk -> ingest (ack),    |
+ *   |   next intended send time         | 100 WS  |   risk -> sor -> fix -> venue sims (IOC)   |
+ *   | load workers (piscina) x W:       | conns   | naive:  main -> risk -> main (ack),        |
+ *   |   K sockets each (`ws` client),   | <------ |   risk -> router -> main (postMessage JSON)|
+ *   |   HDR histogram of ack - intended |  acks   | stub:   acks at once                       |
+ *   +----------------------------------+         +-------------------------------------------+
+ *
+ * Each order is a limit IOC far from the market (BUY 1.00, SELL 9999.00), alternating sides, so
+ * the venues never trade and no order stays live. Latency runs from each order's INTENDED send
+ * time (bench/lib/open-loop.ts), after a warm-up; each (rate, target) is measured `trials` times,
+ * engine and naive alternating who goes first, and a figure quotes the median of the trials'
+ * p99. CPU% and peak RSS of the target process (and of the venue simulators) are read from /proc
+ * over each measured window.
+ *
+ * Run: `npm run bench:ws` (writes bench/results/ws.json); flags (defaults) --rates 1000,5000,10000
+ * --duration 5 --warmup 1 --drain 3 (seconds) --connections 100 --workers 2 --trials 3
+ * --floor-trials 1 --pacer-gap-us 100 --naive-ack-after risk|route --out DIR; `--quick` is a
+ * smoke run (one low rate, 4 connections) that writes only with --out.
+ */
+
+import { createRequire } from 'node:module';
+import { DEFAULT_CONFIG, type EngineConfig } from '../workers/config.ts';
+import { encodeHistogram } from './lib/histogram-us.ts';
+import { formatMachineInfo, machineInfo, watchCpu } from './lib/machine.ts';
+import { isMainModule } from './lib/main.ts';
+import { monoNowMs } from './lib/mono-clock.ts';
+import { OpenLoopGenerator, type OpenLoopResult } from './lib/open-loop.ts';
+import { TargetWindow } from './lib/proc-usage.ts';
+import { ProgressLine } from './lib/progress.ts';
+import { figure, writeResults, type Figure } from './lib/results.ts';
+import { formatMicros } from './lib/stats.ts';
+import { printTable } from './lib/table.ts';
+import { startTarget, type TargetKind, type TargetProcess } from './lib/target-process.ts';
+import { DEFAULT_ORDER } from './lib/ws-order-protocol.ts';
+import { summarizeTrials, type TargetSummary, type TrialResult } from './lib/ws-trials.ts';
+
+export interface WsBenchConfig {
+  rates: number[];
+  durationS: number;
+  warmupS: number;
+  drainS: number;
+  connections: number;
+  workers: number;
+  trials: number;
+  /** Trials per rate against the stub (the harness floor); 0 leaves it out. */
+  floorTrials: number;
+  naiveAckAfter: 'risk' | 'route';
+  /** Seconds of unrecorded load per target before the first rate (JIT warm-up). */
+  warmupRunS: number;
+  pacerGapUs: number;
+}
+
+export const FULL_CONFIG: WsBenchConfig = {
+  rates: [1000, 5000, 10000], durationS: 5, warmupS: 1, drainS: 3, connections: 100, workers: 2,
+  trials: 3, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 2, pacerGapUs: 100,
+};
+
+export const QUICK_CONFIG: WsBenchConfig = {
+  rates: [200], durationS: 1, warmupS: 0.3, drainS: 2, connections: 4, workers: 1,
+  trials: 1, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 0, pacerGapUs: 100,
+};
+
+const TARGET_LABEL: Record<TargetKind, string> = { engine: 'engine', naive: 'naive (postMessage+JSON)', stub: 'stub (harness floor)' };
+export const BASELINE_OF = 'postMessage+JSON pipeline, same run';
+
+export interface WsBenchReport {
+  config: WsBenchConfig;
+  engineConfig: EngineConfig;
+  /** rate -> target -> summary of its trials. */
+  rates: Record<string, Partial<Record<TargetKind, TargetSummary>>>;
+  figures: Record<string, Figure>;
+  wallS: number;
+}
+
+/** The engine's configuration for the run: defaults, with client rate limits far above the offered load. */
+export function benchEngineConfig(base: EngineConfig, maxRate: number): EngineConfig {
+  const headroom = Math.min(10_000_000, Math.max(100_000, maxRate * 10));
+  const http = { ...base.http } as Record<string, unknown>;
+  if (typeof http.rateLimit === 'object' && http.rateLimit !== null) {
+    // The limiter still runs on every message (its cost is measured); it just never refuses.
+    http.rateLimit = { ...http.rateLimit, connectionMsgsPerS: headroom, connectionBurst: headroom, accountMsgsPerS: headroom, accountBurst: headroom };
+  }
+  return { ...base, http: http as unknown as EngineConfig['http'] };
+}
+
+export function rateLabel(rate: number): string {
+  return rate % 1000 === 0 ? `${rate / 1000}k` : String(rate);
+}
+
+async function runTrial(gen: OpenLoopGenerator, target: TargetProcess, rate: number, label: string, config: WsBenchConfig, tokens: string[], progress: ProgressLine): Promise<TrialResult> {
+  const window = new TargetWindow(target.pid, Object.values(target.helperPids));
+  const timers: NodeJS.Timeout[] = [];
+  const result: OpenLoopResult = await gen.run({
+    url: `ws://127.0.0.1:${target.port}/v1/ws`,
+    tokens,
+    rate,
+    durationMs: config.durationS * 1000,
+    warmupMs: config.warmupS * 1000,
+    drainMs: config.drainS * 1000,
+    connections: config.connections,
+    order: DEFAULT_ORDER,
+    pacerGapMs: config.pacerGapUs / 1000,
+    onStart: (t0) => {
+      // CPU and memory are read over the measured window only, as the latencies are.
+      const startIn = Math.max(0, t0 + config.warmupS * 1000 - monoNowMs());
+      timers.push(setTimeout(() => window.start(), startIn));
+      timers.push(setTimeout(() => window.end(), startIn + config.durationS * 1000));
+    },
+    onProgress: (p) => {
+      window.sample();
+      const scheduledS = p.scheduledMs / 1000;
+      progress.update(label, p.elapsedMs / p.scheduledMs, `${Math.min(p.elapsedMs / 1000, scheduledS).toFixed(1)}/${scheduledS.toFixed(1)} s  sent ${p.sent}  acked ${p.acked}  rejected ${p.rejected}`);
+    },
+  });
+  for (const t of timers) clearTimeout(t);
+  const trial: TrialResult = {
+    latencyUs: result.latencyUs, sendLagUs: result.sendLagUs, counts: result.counts, rejectReasons: result.rejectReasons,
+    threads: result.threads, histogram: encodeHistogram(result.histogram), ...window.end(),
+  };
+  result.histogram.destroy();
+  return trial;
+}
+
+async function startTargets(config: WsBenchConfig, engineConfig: EngineConfig, log: (line: string) => void): Promise<Map<TargetKind, TargetProcess>> {
+  const targets = new Map<TargetKind, TargetProcess>();
+  const kinds: TargetKind[] = config.floorTrials > 0 ? ['engine', 'naive', 'stub'] : ['engine', 'naive'];
+  try {
+    for (const kind of kinds) {
+      const t = await startTarget(kind, engineConfig, { NAIVE_ACK_AFTER: config.naiveAckAfter });
+      log(`${TARGET_LABEL[kind]} ready on port ${t.port} (pid ${t.pid}${Object.keys(t.helperPids).length > 0 ? `, ${Object.entries(t.helperPids).map(([n, p]) => `${n} pid ${p}`).join(', ')}` : ''})`);
+      targets.set(kind, t);
+    }
+  } catch (err) {
+    await Promise.all([...targets.values()].map((t) => t.stop()));
+    throw err;
+  }
+  return targets;
+}
+
+/** Runs every measurement; writes nothing. */
+export async function runWsBench(config: WsBenchConfig, log: (line: string) => void = () => {}): Promise<WsBenchReport> {
+  const wall0 = monoNowMs();
+  const engineConfig = benchEngineConfig(DEFAULT_CONFIG, Math.max(...config.rates));
+  const tokens = engineConfig.accounts.filter((a) => a.enabled).map((a) => a.apiKey);
+  const targets = await startTargets(config, engineConfig, log);
+  const gen = new OpenLoopGenerator(config.workers);
+  const progress = new ProgressLine();
+  const trials = new Map<string, TrialResult[]>();
+  try {
+    if (config.warmupRunS > 0) {
+      for (const t of targets.values()) {
+        await runTrial(gen, t, Math.min(...config.rates), `warm-up ${t.kind}`, { ...config, durationS: config.warmupRunS, warmupS: 0 }, tokens, progress);
+      }
+      progress.clear();
+    }
+    for (const rate of config.rates) {
+      for (let trial = 0; trial < config.trials; trial++) {
+        const order: TargetKind[] = trial % 2 === 0 ? ['engine', 'naive'] : ['naive', 'engine'];
+        if (trial < config.floorTrials && targets.has('stub')) order.push('stub');
+        for (const kind of order) {
+          const label = `${kind.padEnd(6)} ${String(rate).padStart(6)}/s trial ${trial + 1}/${config.trials}`;
+          const r = await runTrial(gen, targets.get(kind)!, rate, label, config, tokens, progress);
+          progress.clear();
+          log(`${label}: p50 ${formatMicros(r.latencyUs.p50)} p99 ${formatMicros(r.latencyUs.p99)} max ${formatMicros(r.latencyUs.max)} us; ` +
+            `acked ${r.counts.acked}/${r.counts.orders}${r.counts.rejected + r.counts.timedOut + r.counts.unsent > 0 ? ` (rejected ${r.counts.rejected}, timed out ${r.counts.timedOut}, unsent ${r.counts.unsent})` : ''}; ` +
+            `cpu ${r.cpuPct ?? '?'}%${r.helpersCpuPct !== null ? ` + venues ${r.helpersCpuPct}%` : ''}, other ${r.otherCpuPct ?? '?'}%`);
+          const key = `${rate}/${kind}`;
+          trials.set(key, [...(trials.get(key) ?? []), r]);
+        }
+      }
+    }
+  } finally {
+    progress.clear();
+    await gen.close();
+    await Promise.all([...targets.values()].map((t) => t.stop()));
+  }
+  const rates: WsBenchReport['rates'] = {};
+  for (const rate of config.rates) {
+    rates[rate] = {};
+    for (const kind of ['engine', 'naive', 'stub'] as TargetKind[]) {
+      const list = trials.get(`${rate}/${kind}`);
+      if (list !== undefined) rates[rate][kind] = summarizeTrials(list);
+    }
+  }
+  return { config, engineConfig, rates, figures: figuresOf(config, rates), wallS: Math.round((monoNowMs() - wall0) / 100) / 10 };
+}
+
+function figuresOf(config: WsBenchConfig, rates: WsBenchReport['rates']): Record<string, Figure> {
+  const figures: Record<string, Figure> = {};
+  for (const rate of config.rates) {
+    const engine = rates[rate].engine!;
+    const naive = rates[rate].naive!;
+    const goal = rate === 10_000 ? '<= 1000' : '(report)';
+    const f = figure(engine.medianUs.p99, 'us', goal, naive.medianUs.p99, BASELINE_OF, {
+      rate,
+      connections: config.connections,
+      trials: config.trials,
+      trialsP99: engine.trials.map((t) => t.latencyUs.p99),
+      baselineTrialsP99: naive.trials.map((t) => t.latencyUs.p99),
+      floorP99: rates[rate].stub?.medianUs.p99 ?? null,
+      allAcked: engine.allAcked,
+    });
+    // A p99 over only the orders that were acked would flatter an engine that refused some.
+    if (f.met !== null && !engine.allAcked) f.met = false;
+    if (f.met === false) f.note = missedNote(engine, naive, rates[rate].stub);
+    figures[`order_ack_p99_us_at_${rateLabel(rate)}`] = f;
+  }
+  const top = Math.max(...config.rates);
+  const engineTop = rates[top].engine!;
+  if (engineTop.cpuPct === null) return figures; // no /proc here
+  figures[`engine_cpu_pct_at_${rateLabel(top)}`] = figure(engineTop.cpuPct, '%', '(report)', rates[top].naive!.cpuPct, 'naive pipeline process, same rate, same run', {
+    venuesCpuPct: engineTop.helpersCpuPct,
+    note: '100% = one core; the engine process (all its threads), venue simulators apart',
+  });
+  return figures;
+}
+
+/** The facts of the same run that bear on a missed goal, as one sentence. */
+function missedNote(engine: TargetSummary, naive: TargetSummary, stub: TargetSummary | undefined): string {
+  const parts = [`engine p99 ${engine.medianUs.p99} us (p50 ${engine.medianUs.p50} us) beside ${naive.medianUs.p99} us for the naive pipeline`];
+  if (stub !== undefined) parts.push(`${stub.medianUs.p99} us for a stub that acks at once (the harness and machine floor)`);
+  parts.push(`engine process ${engine.cpuPct ?? '?'}% CPU + venue simulators ${engine.helpersCpuPct ?? '?'}%`);
+  parts.push(`other processes ${engine.otherCpuPct ?? '?'}% CPU during the engine's trials`);
+  if (!engine.allAcked) parts.push(`only ${engine.acked} of ${engine.orders} orders acked`);
+  return `${parts.join('; ')}.`;
+}
+
+function printReport(report: WsBenchReport): void {
+  const rows: (string | number)[][] = [];
+  for (const [rate, byTarget] of Object.entries(report.rates)) {
+    for (const [kind, s] of Object.entries(byTarget) as [TargetKind, TargetSummary][]) {
+      const m = s.medianUs;
+      rows.push([rate, TARGET_LABEL[kind], s.trials.length, formatMicros(m.p50), formatMicros(m.p90), formatMicros(m.p99), formatMicros(m.p999), formatMicros(s.mergedUs.max),
+        `${s.acked}/${s.orders}`, s.cpuPct === null ? 'n/a' : `${s.cpuPct}`, s.helpersCpuPct === null ? '' : `${s.helpersCpuPct}`, s.rssMaxMiB ?? 'n/a', formatMicros(s.sendLagP99Us), s.otherCpuPct ?? 'n/a']);
+    }
+  }
+  printTable('Order -> ack, open loop, from intended send time (us; median of trials, max over all trials)',
+    ['rate/s', 'target', 'trials', 'p50', 'p90', 'p99', 'p99.9', 'max', 'acked/orders', 'cpu %', 'venues cpu %', 'rss MiB', 'send lag p99', 'other cpu %'], rows);
+  console.log('');
+  for (const [id, f] of Object.entries(report.figures)) {
+    const verdict = f.met === null ? 'report' : f.met ? 'met' : 'MISSED';
+    console.log(`${id}: ${f.value} ${f.unit} (goal ${f.goal}: ${verdict}; baseline ${f.baseline}${f.baselineOf !== undefined ? `, ${f.baselineOf}` : ''})`);
+  }
+}
+
+function extraOf(report: WsBenchReport): Record<string, unknown> {
+  const perRate: Record<string, unknown> = {};
+  for (const [rate, byTarget] of Object.entries(report.rates)) {
+    const out: Record<string, unknown> = {};
+    for (const [kind, s] of Object.entries(byTarget) as [TargetKind, TargetSummary][]) {
+      out[kind] = { ...s, trials: s.trials.map(({ histogram: _h, ...rest }) => rest) };
+    }
+    perRate[rate] = out;
+  }
+  const ws = createRequire(import.meta.url)('ws/package.json') as { version: string };
+  return {
+    percentilesUsByRate: perRate,
+    harness: {
+      client: `ws ${ws.version} (perMessageDeflate off)`,
+      pacing: `pacer thread, Atomics.wait to each intended send time, wakes >= ${report.config.pacerGapUs} us apart`,
+      latencyFrom: 'intended send time; timed-out orders recorded at the drain deadline',
+      order: DEFAULT_ORDER,
+      naiveAckAfter: report.config.naiveAckAfter,
+    },
+    engine: { idle: report.engineConfig.idle, journalFsync: report.engineConfig.journal.fsync, venues: report.engineConfig.venues.length },
+    wallS: report.wallS,
+  };
+}
+
+function parseArgs(argv: string[]): { config: WsBenchConfig; quick: boolean; out: string | null } {
+  const quick = argv.includes('--quick');
+  const config: WsBenchConfig = { ...(quick ? QUICK_CONFIG : FULL_CONFIG) };
+  const value = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const num = (name: string, fallback: number, min: number): number => {
+    const v = value(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new Error(`Condition failed: ${name} ${v} must be a number >= ${min}`);
+    return n;
+  };
+  const rates = value('--rates');
+  if (rates !== undefined) config.rates = rates.split(',').map((r) => Number(r));
+  if (config.rates.some((r) => !(r > 0))) throw new Error(`Condition failed: --rates ${rates} are positive numbers`);
+  config.durationS = num('--duration', config.durationS, 0.1);
+  config.warmupS = num('--warmup', config.warmupS, 0);
+  config.drainS = num('--drain', config.drainS, 0.1);
+  config.connections = num('--connections', config.connections, 1);
+  config.workers = num('--workers', config.workers, 1);
+  config.trials = num('--trials', config.trials, 1);
+  config.floorTrials = num('--floor-trials', config.floorTrials, 0);
+  config.pacerGapUs = num('--pacer-gap-us', config.pacerGapUs, 0);
+  const ackAfter = value('--naive-ack-after');
+  if (ackAfter !== undefined && ackAfter !== 'risk' && ackAfter !== 'route') throw new Error('Condition failed: --naive-ack-after is risk or route');
+  if (ackAfter !== undefined) config.naiveAckAfter = ackAfter;
+  if (config.connections < config.workers) throw new Error('Condition failed: --connections >= --workers');
+  return { config, quick, out: value('--out') ?? null };
+}
+
+async function main(): Promise<void> {
+  const { config, quick, out } = parseArgs(process.argv.slice(2));
+  console.log(`machine: ${formatMachineInfo(machineInfo())}`);
+  console.log(`ws bench${quick ? ' (--quick smoke run)' : ''}: ${JSON.stringify(config)}`);
+  const cpu = watchCpu();
+  const report = await runWsBench(config, (line) => console.log(`  ${line}`));
+  printReport(report);
+  const conditions = cpu();
+  console.log(`\ntook ${conditions.wallS} s; CPU used by the load generator ${conditions.processS} s; machine busy ${conditions.machineBusyS} s`);
+  if (quick && out === null) return;
+  const params = { ...config, orderShape: `${DEFAULT_ORDER.symbols.join(',')} ${DEFAULT_ORDER.tif} limit, BUY ${DEFAULT_ORDER.buyPrice} / SELL ${DEFAULT_ORDER.sellPrice}` };
+  const path = writeResults('ws', params, report.figures, { ...extraOf(report), conditions }, out ?? undefined);
+  console.log(`wrote ${path}`);
+}
+
+if (isMainModule(import.meta.url)) {
+  main().then(() => process.exit(process.exitCode ?? 0), (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
