@@ -4,16 +4,16 @@
  * HTTP clients. Method: start the stack on ephemeral ports, enter orders as a trader would, and
  * read what comes back. No timing is asserted; every wait has a timeout.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from './config.ts';
-import { startStack, type Stack } from '../scripts/stack.ts';
+import type { EngineConfig } from './config.ts';
+import type { Stack } from '../scripts/stack.ts';
+import { startTestStack, type TestStack } from './test-stack.fixture.ts';
 import { readJournal } from '../persistence/journal.ts';
 import { RecordType } from '../codecs/records.ts';
 import { Trader, type Msg } from './ws-client.fixture.ts';
 
+let t0: TestStack;
 let stack: Stack;
 let journalDir: string;
 let base: string;
@@ -22,21 +22,12 @@ const KEY1 = 'demo-key-trader1';
 const KEY2 = 'demo-key-trader2';
 
 beforeAll(async () => {
-  journalDir = mkdtempSync(join(tmpdir(), 'oms-e2e-'));
-  config = validateConfig({ ...DEFAULT_CONFIG, http: { host: '127.0.0.1', port: 0 }, fixAcceptor: { port: 0 }, journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 } });
-  stack = await startStack(config, { ephemeralVenuePorts: true, seed: 11, log: () => {} });
-  base = `127.0.0.1:${stack.info.httpPort}`;
-  // Wait until every venue session is logged on (the SOR routes only to venues that are up).
-  for (let i = 0; i < 200; i++) {
-    const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: { fix: { counters: { SESSIONS_UP: number } } } };
-    if (h.stages.fix.counters.SESSIONS_UP === config.venues.length) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  t0 = await startTestStack({}, 11);
+  ({ stack, config, base, journalDir } = t0);
 });
 
 afterAll(async () => {
-  await stack?.stop();
-  rmSync(journalDir, { recursive: true, force: true });
+  await t0?.cleanup();
 });
 
 const marketable = (clOrdId: string, qty = 100) => ({ type: 'new', clOrdId, symbol: 'AAPL', side: 'BUY', qty, price: '190', ordType: 'LIMIT', tif: 'DAY' });

@@ -4,14 +4,13 @@
  * refused, another account unaffected) until an admin lifts it; mass cancel by symbol; cancel-on-
  * disconnect; the dead-man's switch. No timing is asserted: every wait has a timeout.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateConfig, type EngineConfig } from '../config.ts';
-import { startStack, type Stack } from '../../scripts/stack.ts';
+import type { EngineConfig } from '../config.ts';
+import type { Stack } from '../../scripts/stack.ts';
+import { startTestStack, type TestStack } from '../test-stack.fixture.ts';
 import { connect, type Msg } from '../ws-client.fixture.ts';
 
+let t0: TestStack;
 let stack: Stack;
 let journalDir: string;
 let base: string;
@@ -25,20 +24,12 @@ const ws = (key: string, extra = '') => `ws://${base}/v1/ws?token=${key}${extra}
 const resting = (clOrdId: string, symbol = 'MSFT', price = '300'): Msg => ({ type: 'new', clOrdId, symbol, side: 'BUY', qty: 10, price, ordType: 'LIMIT', tif: 'DAY' });
 
 beforeAll(async () => {
-  journalDir = mkdtempSync(join(tmpdir(), 'oms-controls-'));
-  config = validateConfig({ http: { host: '127.0.0.1', port: 0 }, fixAcceptor: { port: 0 }, journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 } });
-  stack = await startStack(config, { ephemeralVenuePorts: true, seed: 9, log: () => {} });
-  base = `127.0.0.1:${stack.info.httpPort}`;
-  for (let i = 0; i < 200; i++) {
-    const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: { fix: { counters: { SESSIONS_UP: number } } } };
-    if (h.stages.fix.counters.SESSIONS_UP === config.venues.length) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  t0 = await startTestStack({}, 9);
+  ({ stack, config, base, journalDir } = t0);
 });
 
 afterAll(async () => {
-  await stack?.stop();
-  rmSync(journalDir, { recursive: true, force: true });
+  await t0?.cleanup();
 });
 
 async function killSwitch(account: string, mode: string, key = ADMIN): Promise<Response> {

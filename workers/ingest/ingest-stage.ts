@@ -734,6 +734,17 @@ export class IngestStage implements Agent, RecordHandler {
   }
 
   private onPostKillSwitch(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
+    this.adminPost(res, req, (principal, parsed) => {
+      const v = this.killSwitch.validate(parsed);
+      if (!v.ok) return sendError(res, '400 Bad Request', v.reason, v.text);
+      // A halted engine still takes the switch: making things safer is always allowed.
+      if (!this.writeAccountControl(v.accountId, v.mode, principal.accountId)) return sendError(res, '503 Service Unavailable', Reason.ENGINE_BUSY, reasonName(Reason.ENGINE_BUSY));
+      sendJson(res, '200 OK', this.killSwitch.commit(v.accountId, v.account, v.mode, principal.name));
+    });
+  }
+
+  /** An admin POST: role checked, body read within the limit and parsed, then handed over. */
+  private adminPost(res: uWS.HttpResponse, req: uWS.HttpRequest, handle: (principal: Principal, body: unknown) => void): void {
     const principal = this.restAdmin(res, req);
     if (principal === null) return;
     const pending = pendingFor(res);
@@ -741,12 +752,7 @@ export class IngestStage implements Agent, RecordHandler {
       if (pending.aborted) return;
       if (tooLarge) return sendError(res, '413 Payload Too Large', Reason.FRAME_TOO_LARGE, `body larger than ${this.options.http.maxBodyBytes} bytes`);
       const parsed = parseJsonBody(res, body, Reason.MALFORMED);
-      if (parsed === undefined) return;
-      const v = this.killSwitch.validate(parsed);
-      if (!v.ok) return sendError(res, '400 Bad Request', v.reason, v.text);
-      // A halted engine still takes the switch: making things safer is always allowed.
-      if (!this.writeAccountControl(v.accountId, v.mode, principal.accountId)) return sendError(res, '503 Service Unavailable', Reason.ENGINE_BUSY, reasonName(Reason.ENGINE_BUSY));
-      sendJson(res, '200 OK', this.killSwitch.commit(v.accountId, v.account, v.mode, principal.name));
+      if (parsed !== undefined) handle(principal, parsed);
     });
   }
 
@@ -762,14 +768,7 @@ export class IngestStage implements Agent, RecordHandler {
   }
 
   private onPostSorConfig(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
-    const principal = this.restAdmin(res, req);
-    if (principal === null) return;
-    const pending = pendingFor(res);
-    readBody(res, this.options.http.maxBodyBytes, (body, tooLarge) => {
-      if (pending.aborted) return;
-      if (tooLarge) return sendError(res, '413 Payload Too Large', Reason.FRAME_TOO_LARGE, `body larger than ${this.options.http.maxBodyBytes} bytes`);
-      const parsed = parseJsonBody(res, body, Reason.MALFORMED);
-      if (parsed === undefined) return;
+    this.adminPost(res, req, (principal, parsed) => {
       const v = this.sorAdmin.validate(parsed);
       if (!v.ok) return sendError(res, '400 Bad Request', v.reason, v.text);
       const refusal = this.engineRefusal();

@@ -6,13 +6,11 @@
  * body and connection limits. Limits are set low in this file's config so they are reached with
  * a handful of messages. No timing is asserted: every wait has a timeout.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { request } from 'node:http';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from '../config.ts';
-import { startStack, type Stack } from '../../scripts/stack.ts';
+import { DEFAULT_CONFIG, type EngineConfig } from '../config.ts';
+import type { Stack } from '../../scripts/stack.ts';
+import { startTestStack, type TestStack } from '../test-stack.fixture.ts';
 import { Trader, connect, type Msg } from '../ws-client.fixture.ts';
 import { decodeServerFrame, encodeClientFrame } from './order-fb.ts';
 
@@ -25,6 +23,7 @@ async function connectFb(url: string): Promise<Trader> {
   return t;
 }
 
+let t0: TestStack;
 let stack: Stack;
 let journalDir: string;
 let base: string;
@@ -40,11 +39,8 @@ const bearer = (key: string) => ({ authorization: `Bearer ${key}`, ...json });
 const ws = (key: string, extra = '') => `ws://${base}/v1/ws?token=${key}${extra}`;
 
 beforeAll(async () => {
-  journalDir = mkdtempSync(join(tmpdir(), 'oms-ingest-'));
-  config = validateConfig({
+  t0 = await startTestStack({
     http: {
-      host: '127.0.0.1',
-      port: 0,
       maxConnectionsPerAccount: 4,
       maxFrameBytes: 4096,
       maxBodyBytes: 2048,
@@ -55,21 +51,12 @@ beforeAll(async () => {
       ...DEFAULT_CONFIG.accounts,
       { id: 4, name: 'LIMITED', apiKey: KEY_LIMITED, maxOrderQty: 1000, maxOrderNotional: '1000000', enabled: true },
     ],
-    fixAcceptor: { port: 0 },
-    journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 },
-  });
-  stack = await startStack(config, { ephemeralVenuePorts: true, seed: 5, log: () => {} });
-  base = `127.0.0.1:${stack.info.httpPort}`;
-  for (let i = 0; i < 200; i++) {
-    const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: { fix: { counters: { SESSIONS_UP: number } } } };
-    if (h.stages.fix.counters.SESSIONS_UP === config.venues.length) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  }, 5);
+  ({ stack, config, base, journalDir } = t0);
 });
 
 afterAll(async () => {
-  await stack?.stop();
-  rmSync(journalDir, { recursive: true, force: true });
+  await t0?.cleanup();
 });
 
 const marketable = (clOrdId: string, qty = 100): Msg => ({ type: 'new', clOrdId, symbol: 'AAPL', side: 'BUY', qty, price: '190', ordType: 'LIMIT', tif: 'DAY' });

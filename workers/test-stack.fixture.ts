@@ -1,0 +1,45 @@
+/**
+ * The running engine for end-to-end tests: venue simulators as processes and the engine, every
+ * port ephemeral (so test files can run side by side), a throwaway journal directory, and a wait
+ * until every venue session is logged on (the SOR routes only to venues that are up).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateConfig, type EngineConfig } from './config.ts';
+import { startStack, type Stack } from '../scripts/stack.ts';
+
+export interface TestStack {
+  stack: Stack;
+  config: EngineConfig;
+  /** host:port of the HTTP/WebSocket listener. */
+  base: string;
+  journalDir: string;
+  /** Stops the engine and venues (if still running) and removes the journal directory. */
+  cleanup(): Promise<void>;
+}
+
+/** Starts the stack with `overrides` over the defaults (http, fixAcceptor and journal pinned for tests). */
+export async function startTestStack(overrides: Record<string, unknown>, seed: number): Promise<TestStack> {
+  const journalDir = mkdtempSync(join(tmpdir(), 'oms-test-'));
+  const http = { host: '127.0.0.1', ...(overrides.http as object | undefined), port: 0 };
+  const fixAcceptor = { ...(overrides.fixAcceptor as object | undefined), port: 0 };
+  const config = validateConfig({ ...overrides, http, fixAcceptor, journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 } });
+  const stack = await startStack(config, { ephemeralVenuePorts: true, seed, log: () => {} });
+  const base = `127.0.0.1:${stack.info.httpPort}`;
+  for (let i = 0; i < 200; i++) {
+    const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: { fix: { counters: { SESSIONS_UP: number } } } };
+    if (h.stages.fix.counters.SESSIONS_UP === config.venues.length) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    stack,
+    config,
+    base,
+    journalDir,
+    cleanup: async () => {
+      await stack.stop();
+      rmSync(journalDir, { recursive: true, force: true });
+    },
+  };
+}
