@@ -121,6 +121,21 @@ describe('kill switch', () => {
   });
 });
 
+describe('replace without a price', () => {
+  it('keeps the order\'s price and changes only the quantity', () => {
+    const h = new Harness();
+    const a = working(h, { clOrdId: 'Q', account: 1, qty: 100, price: 12 * SCALE }, BASE_CHILD + 1);
+    h.replace({ orderId: a, clOrdId: 'Q-R', qty: 60, price: 0, account: 1 });
+    h.step();
+    h.childCanceled(BASE_CHILD + 1, a);
+    const out = h.step();
+    const replaced = out.ingest.find((r) => r.execType === ExecType.REPLACED);
+    expect(replaced?.qty).toBe(60);
+    expect(replaced?.price).toBe(12 * SCALE);
+    expect(out.sor.find((x) => x.typeId === RecordType.ROUTE_REQUEST)?.price).toBe(12 * SCALE);
+  });
+});
+
 describe('mass cancel', () => {
   it('by account and symbol: only matching open orders are canceled, with the reason', () => {
     const h = new Harness();

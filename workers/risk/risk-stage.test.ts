@@ -582,7 +582,7 @@ describe('RiskStage: replace', () => {
     const id = partiallyFilled(h);
     const cases: Array<[Partial<CancelArgs>, number]> = [
       [{ qty: 0, price: 10 * PRICE_SCALE, clOrdId: 'N1' }, Reason.INVALID_QTY],
-      [{ qty: 100, price: 0, clOrdId: 'N2' }, Reason.INVALID_PRICE],
+      [{ qty: 100, price: -1, clOrdId: 'N2' }, Reason.INVALID_PRICE], // price 0 = unchanged (kept)
       [{ qty: 100, price: 10 * PRICE_SCALE, clOrdId: '' }, Reason.INVALID_CL_ORD_ID],
       [{ qty: 100, price: 10 * PRICE_SCALE, clOrdId: 'TAKEN' }, Reason.DUPLICATE_CL_ORD_ID],
       [{ qty: 50_001, price: 1, clOrdId: 'N3' }, Reason.MAX_QTY_EXCEEDED],

@@ -341,7 +341,8 @@ export class RiskStage implements Agent {
     const o = this.orders;
     const account = this.config.accounts[o.accountId[slot]];
     const qty = cmd.qty();
-    const price = o.ordType[slot] === OrdType.LIMIT ? cmd.priceTicks() : 0;
+    // A replace without a price keeps the order's price (only the quantity changes).
+    const price = o.ordType[slot] !== OrdType.LIMIT ? 0 : cmd.priceTicks() === 0 ? o.priceTicks[slot] : cmd.priceTicks();
     const clLength = cmd.clOrdIdLength();
     let reason: number = Reason.NONE;
     const mode = this.modeOf(o.accountId[slot]);
