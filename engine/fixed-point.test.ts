@@ -4,6 +4,7 @@
 // [start, end) bounds are exercised too.
 import { describe, expect, it } from 'vitest';
 import {
+  averagePriceTicks,
   INVALID,
   MAX_PRICE_TICKS,
   MAX_QTY,
@@ -250,5 +251,14 @@ describe('ticksToDecimalString', () => {
 
   it('refuses a non-integer', () => {
     expect(() => ticksToDecimalString(0.5)).toThrow(/Condition failed/);
+  });
+});
+
+describe('averagePriceTicks', () => {
+  it('divides notional by the absolute quantity, rounded to the tick; 0 for no quantity', () => {
+    expect(averagePriceTicks(300, 3)).toBe(100);
+    expect(averagePriceTicks(1001, 2)).toBe(501); // 500.5 rounds up
+    expect(averagePriceTicks(900, -3)).toBe(300); // a short's cost over its size
+    expect(averagePriceTicks(0, 0)).toBe(0);
   });
 });

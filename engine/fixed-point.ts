@@ -154,6 +154,15 @@ export function ticksFromJsonNumber(value: unknown, maxTicks: number): number {
   return parseDecimalTicks(bytes, 0, bytes.length, maxTicks);
 }
 
+/**
+ * Average price of a quantity bought or sold for `notionalTicks` in total (price ticks x shares),
+ * rounded to the nearest tick; 0 for no quantity. The one place an average price is divided out.
+ */
+export function averagePriceTicks(notionalTicks: number, qty: number): number {
+  const shares = Math.abs(qty);
+  return shares === 0 ? 0 : Math.round(notionalTicks / shares);
+}
+
 /** Ticks as a decimal string, for JSON output, logs and the admin API. Allocates. */
 export function ticksToDecimalString(ticks: number): string {
   const scratch = new Uint8Array(32);

@@ -234,6 +234,24 @@ export interface RecordHandler {
   onRecord(typeId: number, offset: number, length: number): void;
 }
 
+/** A stage that drains several rings: each record comes with the memory of the ring it is in. */
+export interface RingRecordHandler {
+  onRecord(view: DataView, bytes: Uint8Array, typeId: number, offset: number, length: number): void;
+}
+
+/** Hands one inbound ring's records to a RingRecordHandler with that ring's memory (one per ring, made at start-up). */
+export class RingDispatch implements RecordHandler {
+  private readonly target: RingRecordHandler;
+  private readonly consumer: RingConsumer;
+  constructor(target: RingRecordHandler, consumer: RingConsumer) {
+    this.target = target;
+    this.consumer = consumer;
+  }
+  onRecord(typeId: number, offset: number, length: number): void {
+    this.target.onRecord(this.consumer.view, this.consumer.bytes, typeId, offset, length);
+  }
+}
+
 /** The consumer end. One thread only. */
 export class RingConsumer {
   readonly capacity: number;

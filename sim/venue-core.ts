@@ -7,6 +7,7 @@
  *
  * This is a simulator, not the engine: it allocates per order and per report.
  */
+import { averagePriceTicks } from '../engine/fixed-point.ts';
 import { Mulberry32 } from './prng.ts';
 import { MARKET_BUY_LIMIT, MARKET_SELL_LIMIT, OrderBook, Side, type FillListener } from './order-book.ts';
 
@@ -322,7 +323,7 @@ export class VenueCore implements FillListener {
       lastPxTicks,
       leavesQty: order.leavesQty,
       cumQty: order.cumQty,
-      avgPxTicks: order.cumQty === 0 ? 0 : Math.round(order.cumNotionalTicks / order.cumQty),
+      avgPxTicks: averagePriceTicks(order.cumNotionalTicks, order.cumQty),
       commissionTicks,
       ordRejReason,
       text,

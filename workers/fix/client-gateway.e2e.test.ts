@@ -5,53 +5,33 @@
  * cancel, replace and query orders and read the ExecutionReports. No timing is asserted; every
  * wait has a timeout.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from '../config.ts';
-import { startStack, type Stack } from '../../scripts/stack.ts';
+import { startTestStack, type TestStack } from '../test-stack.fixture.ts';
 import { MsgType } from '../../fix/msg-type.ts';
 import { ascii } from '../../fix/encoder.ts';
 import { Tag } from '../../fix/tags.ts';
 import { FixClient, rawLogon } from './fix-client.fixture.ts';
 
-let stack: Stack;
-let journalDir: string;
-let config: EngineConfig;
+let t0: TestStack;
 let port: number;
 const clients: FixClient[] = [];
 
 beforeAll(async () => {
-  journalDir = mkdtempSync(join(tmpdir(), 'oms-fixgw-'));
-  config = validateConfig({
-    ...DEFAULT_CONFIG,
-    http: { host: '127.0.0.1', port: 0 },
-    journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 },
+  t0 = await startTestStack({
     fixAcceptor: {
-      host: '127.0.0.1',
-      port: 0,
       sessions: [
         { senderCompId: 'CLIENT1', targetCompId: 'OMS', accountId: 1, heartBtIntS: 30, resetOnLogon: false },
         { senderCompId: 'CLIENT2', targetCompId: 'OMS', accountId: 2, heartBtIntS: 30, resetOnLogon: true },
         { senderCompId: 'CLIENT3', targetCompId: 'OMS', accountId: 1, heartBtIntS: 30, resetOnLogon: true, password: 's3cret' },
       ],
     },
-  });
-  stack = await startStack(config, { ephemeralVenuePorts: true, seed: 21, log: () => {} });
-  port = stack.info.fixPort;
-  const base = `127.0.0.1:${stack.info.httpPort}`;
-  for (let i = 0; i < 200; i++) {
-    const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: { fix: { counters: { SESSIONS_UP: number } } } };
-    if (h.stages.fix.counters.SESSIONS_UP === config.venues.length) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  }, 21);
+  port = t0.stack.info.fixPort;
 }, 60_000);
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.stop()));
-  await stack?.stop();
-  rmSync(journalDir, { recursive: true, force: true });
+  await t0?.cleanup();
 });
 
 async function client(compId: string): Promise<FixClient> {

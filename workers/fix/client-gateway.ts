@@ -39,7 +39,7 @@
 
 import type { Clock } from '../../engine/clock.ts';
 import { CL_ORD_ID_CAPACITY, OrdType, Side, Source, Tif } from '../../engine/domain.ts';
-import { INVALID } from '../../engine/fixed-point.ts';
+import { INVALID, averagePriceTicks } from '../../engine/fixed-point.ts';
 import { ExecType, OrderState, ordStatusChar } from '../../engine/order-state.ts';
 import { Reason, reasonName } from '../../engine/reasons.ts';
 import { FULL, HEADER_LENGTH, alignRecord, type RecordHandler, type RingConsumer, type RingProducer } from '../../engine/ring.ts';
@@ -592,7 +592,7 @@ export class ClientGateway implements RecordHandler {
     }
     const cumQty = r.cumQty();
     e.addInt(Tag.LeavesQty, r.leavesQty()).addInt(Tag.CumQty, cumQty);
-    if (cumQty > 0) e.addTicks(Tag.AvgPx, Math.round(r.cumNotionalTicks() / cumQty));
+    if (cumQty > 0) e.addTicks(Tag.AvgPx, averagePriceTicks(r.cumNotionalTicks(), cumQty));
     else e.addInt(Tag.AvgPx, 0);
     e.addUtcTimestamp(Tag.TransactTime, this.clock.epochMs());
   }

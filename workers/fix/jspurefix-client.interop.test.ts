@@ -2,18 +2,16 @@
  * Goal: an independent FIX 4.4 engine trades through the engine's acceptor. Method: jspurefix
  * (MIT, npm) as the initiator, configured programmatically (SessionLauncher with a session
  * description object and its bundled QuickFIX FIX44.xml dictionary), against the real stack on
- * ephemeral ports: logon, NewOrderSingle, cancel, replace, then a second logon that skips
- * sequence numbers in both directions, so each side asks the other for a resend. No timing is
- * asserted; every wait has a timeout.
+ * ephemeral ports: logon, NewOrderSingle, cancel, replace. (A resend after a gap with jspurefix is
+ * not covered yet: a second SessionLauncher in one process never created its session. The gap and
+ * resend rules are covered over TCP by fix/tcp-recovery.test.ts.) No timing is asserted; every
+ * wait has a timeout.
  */
 import 'reflect-metadata';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsciiSession, SessionLauncher, type EngineFactory, type IJsFixConfig, type ISessionDescription, type MsgView } from 'jspurefix';
-import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from '../config.ts';
-import { startStack, type Stack } from '../../scripts/stack.ts';
+import type { Stack } from '../../scripts/stack.ts';
+import { startTestStack, type TestStack } from '../test-stack.fixture.ts';
 
 type Msg = Record<string, unknown> & { msgType: string };
 
@@ -43,12 +41,6 @@ class RecordingSession extends AsciiSession {
   sendMsg(msgType: string, obj: Record<string, unknown>): void {
     this.send(msgType, obj);
   }
-  get lastSent(): number {
-    return this.lastSentSeqNum();
-  }
-  get lastReceived(): number {
-    return this.sessionState.lastPeerMsgSeqNum;
-  }
 }
 
 const silent = {
@@ -73,7 +65,7 @@ class Launcher extends SessionLauncher {
   }
 }
 
-function description(port: number, reset: boolean, lastSent?: number, lastReceived?: number): ISessionDescription {
+function description(port: number, reset: boolean): ISessionDescription {
   return {
     application: {
       reconnectSeconds: 1,
@@ -89,35 +81,19 @@ function description(port: number, reset: boolean, lastSent?: number, lastReceiv
     SenderCompId: 'JSPF',
     TargetCompID: 'OMS',
     BeginString: 'FIX.4.4',
-    LastSentSeqNum: lastSent,
-    LastReceivedSeqNum: lastReceived,
   } as unknown as ISessionDescription;
 }
 
+let t0: TestStack;
 let stack: Stack;
-let journalDir: string;
-let config: EngineConfig;
 
 beforeAll(async () => {
-  journalDir = mkdtempSync(join(tmpdir(), 'oms-jspf-'));
-  config = validateConfig({
-    ...DEFAULT_CONFIG,
-    http: { host: '127.0.0.1', port: 0 },
-    journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 },
-    fixAcceptor: { host: '127.0.0.1', port: 0, sessions: [{ senderCompId: 'JSPF', targetCompId: 'OMS', accountId: 1, heartBtIntS: 30, resetOnLogon: false }] },
-  });
-  stack = await startStack(config, { ephemeralVenuePorts: true, seed: 31, log: () => {} });
-  const base = `127.0.0.1:${stack.info.httpPort}`;
-  for (let i = 0; i < 200; i++) {
-    const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: { fix: { counters: { SESSIONS_UP: number } } } };
-    if (h.stages.fix.counters.SESSIONS_UP === config.venues.length) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  t0 = await startTestStack({ fixAcceptor: { sessions: [{ senderCompId: 'JSPF', targetCompId: 'OMS', accountId: 1, heartBtIntS: 30, resetOnLogon: false }] } }, 31);
+  stack = t0.stack;
 }, 60_000);
 
 afterAll(async () => {
-  await stack?.stop();
-  rmSync(journalDir, { recursive: true, force: true });
+  await t0?.cleanup();
 });
 
 async function until<T>(f: () => T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
@@ -144,8 +120,6 @@ const order = (clOrdId: string, symbol: string, qty: number, price: number) => (
 describe('jspurefix as a FIX 4.4 client of the acceptor', () => {
   const received: Msg[] = [];
   let launcher: Launcher;
-  let lastSent = 0;
-  let lastReceived = 0;
   const find = (pred: (m: Msg) => boolean) => () => received.find(pred);
 
   it('logs on, enters, cancels and replaces orders', async () => {
@@ -166,31 +140,7 @@ describe('jspurefix as a FIX 4.4 client of the acceptor', () => {
     s.sendMsg('G', { OrigClOrdID: 'jp-3', ClOrdID: 'jp-3r', Instrument: { Symbol: 'MSFT' }, Side: '1', TransactTime: new Date(), OrderQtyData: { OrderQty: 20 }, OrdType: '2', Price: 301 });
     const replaced = await until(find((m) => m.ExecType === '5' && m.ClOrdID === 'jp-3r'), 'replaced');
     expect(replaced.OrigClOrdID).toBe('jp-3');
-    lastSent = s.lastSent;
-    lastReceived = s.lastReceived;
     launcher.stop();
     await until(() => !s.ready || undefined, 'logout', 10_000).catch(() => {});
-  });
-
-  // Not working yet: a second jspurefix SessionLauncher in the same process never creates its
-  // session (makeSession is not called within 15 s, run() does not reject). Not yet known whether
-  // the acceptor refused the reconnect (first session not yet DISCONNECTED) or jspurefix's
-  // launcher cannot run twice per process. The gap/resend rules themselves are covered over TCP
-  // by fix/tcp-recovery.test.ts with this project's own initiator.
-  it.skip('recovers from a gap in both directions by ResendRequest', async () => {
-    expect(lastReceived).toBeGreaterThan(3);
-    // Skip two of our numbers (the acceptor asks us; jspurefix gap-fills) and claim to have seen
-    // two fewer of the acceptor's (we ask; the acceptor resends from its store, PossDup=Y).
-    const before = received.length;
-    launcher = new Launcher(description(stack.info.fixPort, false, lastSent + 2, lastReceived - 2), received);
-    const running = launcher.run();
-    let failure = '';
-    running.catch((e: Error) => { failure = String(e?.stack ?? e); });
-    // The two reports we claimed not to have come again (resent by the acceptor, PossDup=Y).
-    await until(() => received.length >= before + 2 || undefined, `resent reports ${failure} (session ${launcher.session === null ? 'not made' : launcher.session.ready ? 'ready' : 'not ready'})`);
-    const s = await until(() => launcher.session?.ready && launcher.session, 'jspurefix logon after the gap');
-    s.sendMsg('D', order('jp-4', 'AAPL', 10, 190));
-    await until(find((m) => m.ClOrdID === 'jp-4' && m.ExecType === '0'), 'ack after the gap');
-    launcher.stop();
   });
 });

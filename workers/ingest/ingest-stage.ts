@@ -104,6 +104,23 @@ interface WsData {
 
 type Ws = uWS.WebSocket<WsData>;
 
+/**
+ * One message on its way to one or more connections, encoded at most once per wire format
+ * (a report to its owner and every subscriber, a heartbeat to everyone). One instance, reused;
+ * the FlatBuffers bytes are a view into the codec's builder, valid until the next message.
+ */
+class Outbound {
+  msg: ServerMessage | null = null;
+  json: string | null = null;
+  fb: Uint8Array | null = null;
+  set(msg: ServerMessage): this {
+    this.msg = msg;
+    this.json = null;
+    this.fb = null;
+    return this;
+  }
+}
+
 interface PendingRequest {
   res: uWS.HttpResponse;
   aborted: boolean;
@@ -143,6 +160,7 @@ export class IngestStage implements Agent, RecordHandler {
   private readonly killSwitch: KillSwitchAdmin;
   private housekeepingTimer: NodeJS.Timeout | null = null;
   private readonly scratch = new Uint8Array(64);
+  private readonly outbound = new Outbound();
   /** ClOrdIDs are validated printable ASCII: copied byte by byte, no encoder allocation. */
   private readonly clScratch = new Uint8Array(64);
   private readonly origScratch = new Uint8Array(64);
@@ -227,9 +245,9 @@ export class IngestStage implements Agent, RecordHandler {
   onRecord(typeId: number, offset: number, _length: number): void {
     if (typeId === RecordType.POSITION) {
       const p = this.position.wrap(this.fromRisk.view, this.fromRisk.bytes, offset);
-      const msg = this.positions.update(p);
+      const out = this.outbound.set(this.positions.update(p));
       this.counters.add(IngestCounter.POSITIONS_OUT, 1);
-      this.toSubscribers(p.accountId(), null, msg);
+      this.toSubscribers(p.accountId(), null, out);
       return;
     }
     if (typeId !== RecordType.EXEC_REPORT) return;
@@ -239,31 +257,45 @@ export class IngestStage implements Agent, RecordHandler {
     const accountId = r.accountId();
     if (msg.orderId > 0 && r.execType() !== ExecType.CANCEL_REJECT) this.orders.update(accountId, msg);
     if (r.requestId() !== 0) this.answerRequest(r.requestId(), msg);
+    const out = this.outbound.set(msg);
     const owner = r.connId() === 0 ? undefined : this.connections.get(r.connId());
-    if (owner !== undefined) this.send(owner, msg);
-    this.toSubscribers(accountId, owner ?? null, msg);
+    if (owner !== undefined) this.send(owner, out);
+    this.toSubscribers(accountId, owner ?? null, out);
   }
 
-  private toSubscribers(accountId: number, except: Ws | null, msg: ServerMessage): void {
+  private toSubscribers(accountId: number, except: Ws | null, out: Outbound): void {
     const subs = this.subscribers.get(accountId);
     if (subs === undefined) return;
-    for (const ws of subs) if (ws !== except) this.send(ws, msg);
+    for (const ws of subs) if (ws !== except) this.send(ws, out);
   }
 
-  private send(ws: Ws, msg: ServerMessage): void {
-    const data = ws.getUserData();
+  /** A message for one connection only. */
+  private sendOne(ws: Ws, msg: ServerMessage): void {
+    this.send(ws, this.outbound.set(msg));
+  }
+
+  private send(ws: Ws, out: Outbound): void {
     const codec = this.options.binary;
-    const status = data.binary && codec !== null ? ws.send(codec.encodeServerMessage(msg), true, false) : ws.send(JSON.stringify(msg), false, false);
+    const msg = out.msg;
+    if (msg === null) throw new Error('Invariant: an outbound message is set');
+    let status: number;
+    if (ws.getUserData().binary && codec !== null) {
+      if (out.fb === null) out.fb = codec.encodeServerMessage(msg);
+      status = ws.send(out.fb, true, false);
+    } else {
+      if (out.json === null) out.json = JSON.stringify(msg);
+      status = ws.send(out.json, false, false);
+    }
     if (status === 2 || ws.getBufferedAmount() > this.options.http.maxBackpressureBytes) {
       this.counters.add(IngestCounter.DROPPED_SLOW_CLIENT, 1);
       ws.end(1008, 'slow consumer: send buffer limit reached');
     }
   }
 
-  /** Every connection hears from the server at least every heartbeatS seconds. */
+  /** Every connection hears from the server at least every heartbeatS seconds (encoded once). */
   private heartbeat(): void {
-    const msg: ServerMessage = { type: 'heartbeat', time: Date.now() };
-    for (const ws of this.connections.values()) this.send(ws, msg);
+    const out = this.outbound.set({ type: 'heartbeat', time: Date.now() });
+    for (const ws of this.connections.values()) this.send(ws, out);
   }
 
   /** A REST request waits for the first report about its command, then answers. */
@@ -401,7 +433,7 @@ export class IngestStage implements Agent, RecordHandler {
       if (!this.writeMassCancel(d.principal.accountId, ALL_SYMBOLS, 0, Reason.DEAD_MAN_SWITCH)) continue; // retried next check
       d.lastMessageMs = now; // fires again only after another full silence
       this.counters.add(IngestCounter.DEADMAN_FIRED, 1);
-      this.send(ws, { type: 'error', reason: Reason.DEAD_MAN_SWITCH, reasonName: reasonName(Reason.DEAD_MAN_SWITCH), text: `no message for ${d.deadmanMs / 1000} s: the account's open orders are being canceled` });
+      this.sendOne(ws, { type: 'error', reason: Reason.DEAD_MAN_SWITCH, reasonName: reasonName(Reason.DEAD_MAN_SWITCH), text: `no message for ${d.deadmanMs / 1000} s: the account's open orders are being canceled` });
     }
   }
 
@@ -481,7 +513,7 @@ export class IngestStage implements Agent, RecordHandler {
     const account = d.principal.accountId;
     this.connectionsPerAccount.set(account, (this.connectionsPerAccount.get(account) ?? 0) + 1);
     this.counters.add(IngestCounter.CONNECTIONS, 1);
-    this.send(ws, { type: 'hello', accountId: account, connId: d.connId, heartbeatS: this.options.http.heartbeatS });
+    this.sendOne(ws, { type: 'hello', accountId: account, connId: d.connId, heartbeatS: this.options.http.heartbeatS });
   }
 
   private onClose(ws: Ws): void {
@@ -524,7 +556,7 @@ export class IngestStage implements Agent, RecordHandler {
         this.setSubscribed(ws, data, cmd.kind === 'subscribe');
         return;
       case 'positions':
-        this.send(ws, { type: 'positions', positions: this.positions.snapshot(data.principal.accountId) });
+        this.sendOne(ws, { type: 'positions', positions: this.positions.snapshot(data.principal.accountId) });
         return;
       case 'heartbeat':
         return; // its arrival already reset the idle timer
@@ -563,12 +595,12 @@ export class IngestStage implements Agent, RecordHandler {
     if (on) subs.add(ws);
     else subs.delete(ws);
     data.subscribed = on;
-    this.send(ws, { type: 'subscribed', subscribed: on });
+    this.sendOne(ws, { type: 'subscribed', subscribed: on });
   }
 
   private wsReject(ws: Ws, reason: number, text: string, clOrdId: string): void {
     this.counters.add(IngestCounter.REJECTED_AT_EDGE, 1);
-    this.send(ws, { type: 'reject', clOrdId, reason, reasonName: reasonName(reason), text });
+    this.sendOne(ws, { type: 'reject', clOrdId, reason, reasonName: reasonName(reason), text });
   }
 
   // ------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@
  */
 
 import { CL_ORD_ID_CAPACITY, OrdType, Side, Tif } from '../../engine/domain.ts';
-import { INVALID, MAX_PRICE_TICKS, MAX_QTY, parseDecimalTicks, ticksFromJsonNumber, ticksToDecimalString } from '../../engine/fixed-point.ts';
+import { INVALID, MAX_PRICE_TICKS, MAX_QTY, averagePriceTicks, parseDecimalTicks, ticksFromJsonNumber, ticksToDecimalString } from '../../engine/fixed-point.ts';
 import { ExecType, OrderState, execTypeName, stateName } from '../../engine/order-state.ts';
 import { Reason, reasonName } from '../../engine/reasons.ts';
 import type { ExecReportFlyweight } from '../../codecs/records.ts';
@@ -193,7 +193,7 @@ export function reportToJson(r: ExecReportFlyweight, symbolNames: string[], venu
     price: r.priceTicks() > 0 ? ticksToDecimalString(r.priceTicks()) : null,
     cumQty,
     leavesQty: r.leavesQty(),
-    avgPx: cumQty > 0 ? ticksToDecimalString(Math.round(r.cumNotionalTicks() / cumQty)) : null,
+    avgPx: cumQty > 0 ? ticksToDecimalString(averagePriceTicks(r.cumNotionalTicks(), cumQty)) : null,
     eventSeq: r.eventSeq(),
   };
   if (origClOrdId !== undefined) out.origClOrdId = origClOrdId;

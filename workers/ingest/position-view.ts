@@ -4,7 +4,7 @@
  * Allocates (edge only).
  */
 import type { PositionFlyweight } from '../../codecs/records.ts';
-import { ticksToDecimalString } from '../../engine/fixed-point.ts';
+import { averagePriceTicks, ticksToDecimalString } from '../../engine/fixed-point.ts';
 import type { PositionMessage } from './messages.ts';
 
 export class PositionView {
@@ -18,12 +18,11 @@ export class PositionView {
   /** Records a position record; returns the message to push. */
   update(p: PositionFlyweight): PositionMessage {
     const qty = p.qty();
-    const held = Math.abs(qty);
     const msg: PositionMessage = {
       type: 'position',
       symbol: this.symbols[p.symbolId()] ?? String(p.symbolId()),
       qty,
-      avgPx: held === 0 ? null : ticksToDecimalString(Math.round(p.costTicks() / held)),
+      avgPx: qty === 0 ? null : ticksToDecimalString(averagePriceTicks(p.costTicks(), qty)),
       realizedPnl: ticksToDecimalString(p.realizedTicks()),
       eventSeq: p.eventSeq(),
     };

@@ -13,6 +13,8 @@
  * and symbol). The one division, the cost of the shares closed, is rounded to the nearest tick,
  * so cost and realized P&L stay integers and their sum is conserved exactly.
  */
+import { averagePriceTicks } from '../../engine/fixed-point.ts';
+
 export class PositionBook {
   readonly symbolCount: number;
   /** Signed net quantity: positive long, negative short. */
@@ -59,7 +61,6 @@ export class PositionBook {
 
   /** Average cost of the open quantity in ticks (rounded), 0 when flat. */
   avgCostTicks(cell: number): number {
-    const held = Math.abs(this.qty[cell]);
-    return held === 0 ? 0 : Math.round(this.costTicks[cell] / held);
+    return averagePriceTicks(this.costTicks[cell], this.qty[cell]);
   }
 }

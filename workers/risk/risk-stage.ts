@@ -22,7 +22,7 @@ import { CL_ORD_ID_CAPACITY, OrdType, Side, Source, isOrdType, isSide, isTif } f
 import { MAX_PRICE_TICKS, MAX_QTY } from '../../engine/fixed-point.ts';
 import { ExecType, ILLEGAL, OrderEvent, OrderState, isTerminal, transition } from '../../engine/order-state.ts';
 import { Reason } from '../../engine/reasons.ts';
-import { FULL, HEADER_LENGTH, alignRecord, type RecordHandler, type RingConsumer, type RingProducer } from '../../engine/ring.ts';
+import { FULL, HEADER_LENGTH, alignRecord, type RingConsumer, type RingProducer, RingDispatch, type RingRecordHandler } from '../../engine/ring.ts';
 import {
   CANCEL_ORDER_LENGTH,
   CHILD_ORDER_LENGTH,
@@ -88,20 +88,7 @@ export interface RiskRings {
   toPersistence: RingProducer;
 }
 
-/** Dispatches one inbound ring's records to the stage, with that ring's memory. */
-class InboundDispatch implements RecordHandler {
-  private readonly stage: RiskStage;
-  private readonly consumer: RingConsumer;
-  constructor(stage: RiskStage, consumer: RingConsumer) {
-    this.stage = stage;
-    this.consumer = consumer;
-  }
-  onRecord(typeId: number, offset: number, length: number): void {
-    this.stage.onRecord(this.consumer.view, this.consumer.bytes, typeId, offset, length);
-  }
-}
-
-export class RiskStage implements Agent {
+export class RiskStage implements Agent, RingRecordHandler {
   readonly orders: OrderTable;
   readonly children: ChildTable;
   /** Position, cost and realized P&L per account and symbol, from fills. */
@@ -111,8 +98,8 @@ export class RiskStage implements Agent {
   private readonly rings: RiskRings;
   private readonly clock: Clock;
   private readonly counters: StageCounters;
-  private readonly fromIngest: InboundDispatch;
-  private readonly fromFix: InboundDispatch;
+  private readonly fromIngest: RingDispatch;
+  private readonly fromFix: RingDispatch;
   private readonly newOrder = new NewOrderFlyweight();
   private readonly cancel = new CancelOrderFlyweight();
   private readonly childEvent = new ChildEventFlyweight();
@@ -154,8 +141,8 @@ export class RiskStage implements Agent {
     this.positions = new PositionBook(config.accounts.length, this.symbolCount);
     this.accountMode = new Uint8Array(config.accounts.length);
     this.globalMode = AccountMode.NORMAL;
-    this.fromIngest = new InboundDispatch(this, rings.fromIngest);
-    this.fromFix = new InboundDispatch(this, rings.fromFix);
+    this.fromIngest = new RingDispatch(this, rings.fromIngest);
+    this.fromFix = new RingDispatch(this, rings.fromFix);
     this.eventSeq = 0;
     // Two reports (e.g. a refused replace's reject and the order's own) and a position update.
     this.worstClient = alignRecord(HEADER_LENGTH + EXEC_REPORT_LENGTH) * 2 + alignRecord(HEADER_LENGTH + POSITION_LENGTH);
@@ -782,10 +769,7 @@ export class RiskStage implements Agent {
   }
 
   private forwardToSor(src: Uint8Array, typeId: number, offset: number, length: number): void {
-    const ring = this.rings.toSor;
-    const at = ring.tryClaim(typeId, length);
-    if (at === FULL) throw new Error('Invariant: room checked before the batch');
-    copyBytes(src, offset, ring.bytes, at, length);
+    copyRecord(src, typeId, offset, length, this.rings.toSor);
   }
 
   private clientRing(source: number): RingProducer {
@@ -922,10 +906,7 @@ export class RiskStage implements Agent {
   private lastJournaledAt = -1;
 
   private journalCommand(src: Uint8Array, typeId: number, offset: number, length: number): void {
-    const p = this.rings.toPersistence;
-    const at = p.tryClaim(typeId, length);
-    if (at === FULL) throw new Error('Invariant: room checked before the batch');
-    copyBytes(src, offset, p.bytes, at, length);
+    copyRecord(src, typeId, offset, length, this.rings.toPersistence);
   }
 
   private journalReport(ring: RingProducer, at: number): void {
@@ -941,4 +922,11 @@ export class RiskStage implements Agent {
     if (this.lastJournaledAt < 0) throw new Error('Invariant: a report was journaled');
     copyBytes(ring.bytes, this.report.offset, this.rings.toPersistence.bytes, this.lastJournaledAt, EXEC_REPORT_LENGTH);
   }
+}
+
+/** Copies a record as it is into an outbound ring whose room was checked before the batch. */
+function copyRecord(src: Uint8Array, typeId: number, offset: number, length: number, ring: RingProducer): void {
+  const at = ring.tryClaim(typeId, length);
+  if (at === FULL) throw new Error('Invariant: room checked before the batch');
+  copyBytes(src, offset, ring.bytes, at, length);
 }

@@ -24,7 +24,7 @@ import type { Agent } from '../../engine/agent.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { Side } from '../../engine/domain.ts';
 import { Reason } from '../../engine/reasons.ts';
-import { FULL, HEADER_LENGTH, alignRecord, type RecordHandler, type RingConsumer, type RingProducer } from '../../engine/ring.ts';
+import { FULL, HEADER_LENGTH, alignRecord, type RingConsumer, type RingProducer, RingDispatch, type RingRecordHandler } from '../../engine/ring.ts';
 import { SorCounter, type StageCounters } from '../../engine/counters.ts';
 import {
   CHILD_ORDER_LENGTH,
@@ -74,19 +74,7 @@ export interface SorRings {
   toFix: RingProducer;
 }
 
-class InboundDispatch implements RecordHandler {
-  private readonly stage: SorStage;
-  private readonly consumer: RingConsumer;
-  constructor(stage: SorStage, consumer: RingConsumer) {
-    this.stage = stage;
-    this.consumer = consumer;
-  }
-  onRecord(typeId: number, offset: number, length: number): void {
-    this.stage.onRecord(this.consumer.view, this.consumer.bytes, typeId, offset, length);
-  }
-}
-
-export class SorStage implements Agent {
+export class SorStage implements Agent, RingRecordHandler {
   private readonly config: SorConfig;
   private readonly rings: SorRings;
   private readonly clock: Clock;
@@ -103,8 +91,8 @@ export class SorStage implements Agent {
   /** Scratch: each candidate venue's score for the current decision. */
   readonly scores: Float64Array;
   private nextChildId: number;
-  private readonly fromRisk: InboundDispatch;
-  private readonly fromFix: InboundDispatch;
+  private readonly fromRisk: RingDispatch;
+  private readonly fromFix: RingDispatch;
   private readonly request = new RouteRequestFlyweight();
   private readonly child = new ChildOrderFlyweight();
   private readonly done = new RouteDoneFlyweight();
@@ -128,8 +116,8 @@ export class SorStage implements Agent {
     this.quoteTimeNs = new Float64Array(cells);
     this.scores = new Float64Array(this.venueCount);
     this.nextChildId = config.childIdBase + 1;
-    this.fromRisk = new InboundDispatch(this, rings.fromRisk);
-    this.fromFix = new InboundDispatch(this, rings.fromFix);
+    this.fromRisk = new RingDispatch(this, rings.fromRisk);
+    this.fromFix = new RingDispatch(this, rings.fromFix);
     // One route request yields at most one child per venue and a ROUTE_DONE.
     this.worstOut = alignRecord(HEADER_LENGTH + CHILD_ORDER_LENGTH) * this.venueCount + alignRecord(HEADER_LENGTH + ROUTE_DONE_LENGTH);
   }
