@@ -46,6 +46,10 @@ describe('ws bench (smoke)', () => {
         for (const key of ['p50', 'p90', 'p99', 'p999', 'max']) expect(s.medianUs[key]).toBeGreaterThan(0);
         expect(t.latencyUs.max).toBeGreaterThanOrEqual(t.latencyUs.p99);
       }
+
+      // The HDR percentile plot: one line per rate and target.
+      const html = readFileSync(join(dir, 'ws-plot.html'), 'utf8');
+      for (const target of ['engine', 'naive', 'stub']) expect(html).toContain(`<path class="series" data-label="${target} ${rate}/s"`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

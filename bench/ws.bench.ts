@@ -27,7 +27,9 @@
 
 import { createRequire } from 'node:module';
 import { DEFAULT_CONFIG, type EngineConfig } from '../workers/config.ts';
-import { encodeHistogram } from './lib/histogram-us.ts';
+import { dirname, join } from 'node:path';
+import { encodeHistogram, mergeEncoded } from './lib/histogram-us.ts';
+import { percentileDistribution, writePlot, type PlotSeries } from './lib/hdr-plot.ts';
 import { formatMachineInfo, machineInfo, watchCpu } from './lib/machine.ts';
 import { isMainModule } from './lib/main.ts';
 import { monoNowMs } from './lib/mono-clock.ts';
@@ -319,6 +321,31 @@ async function main(): Promise<void> {
   const params = { ...config, orderShape: `${DEFAULT_ORDER.symbols.join(',')} ${DEFAULT_ORDER.tif} limit, BUY ${DEFAULT_ORDER.buyPrice} / SELL ${DEFAULT_ORDER.sellPrice}` };
   const path = writeResults('ws', params, report.figures, { ...extraOf(report), conditions }, out ?? undefined);
   console.log(`wrote ${path}`);
+  const html = join(dirname(path), 'ws-plot.html');
+  const png = join(dirname(path), 'ws-plot.png');
+  const skipped = await writePlot(html, png, 'WebSocket order -> ack, open loop (all trials merged)',
+    `Latency from each order's intended send time, ${config.connections} connections, ${config.trials} trial(s) per rate merged. ` +
+    'Solid: the engine; dashed: the naive postMessage+JSON pipeline; dotted: the ack-at-once stub (harness floor); all measured in the same run. ' +
+    `${formatMachineInfo(machineInfo())}; run at ${new Date().toISOString()}.`, plotSeries(report));
+  console.log(`wrote ${html}${skipped === null ? ` and ${png}` : `; PNG skipped: ${skipped}`}`);
+}
+
+const RATE_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
+
+/** One line per rate and target: colour by rate, line style by target. */
+export function plotSeries(report: WsBenchReport): PlotSeries[] {
+  const series: PlotSeries[] = [];
+  Object.entries(report.rates).forEach(([rate, byTarget], i) => {
+    for (const kind of ['engine', 'naive', 'stub'] as TargetKind[]) {
+      const summary = byTarget[kind];
+      if (summary === undefined) continue;
+      const merged = mergeEncoded(summary.trials.map((t) => t.histogram));
+      const points = percentileDistribution(merged);
+      merged.destroy();
+      series.push({ label: `${kind} ${rate}/s`, points, style: kind === 'engine' ? 'solid' : kind === 'naive' ? 'dashed' : 'dotted', color: RATE_COLORS[i % RATE_COLORS.length] });
+    }
+  });
+  return series;
 }
 
 if (isMainModule(import.meta.url)) {
