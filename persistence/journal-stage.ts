@@ -1,8 +1,9 @@
 /**
  * The persistence stage: drains the risk stage's journal feed into the journal, one write (and
  * per policy one fdatasync) per drained batch. It runs on its own event loop, off the hot path:
- * a slow disk makes the feed ring fill and risk slow down, it never drops a record. Postgres and
- * Kafka sinks (the persistence issue) read the journal's order of events from here.
+ * a slow disk makes the feed ring fill and risk slow down, it never drops a record. The Postgres
+ * and Kafka sinks (workers/sinks-thread.ts) read the journal files, never this ring, so a slow
+ * database cannot slow this stage down.
  */
 import type { Agent } from '../engine/agent.ts';
 import type { RecordHandler, RingConsumer } from '../engine/ring.ts';
@@ -20,6 +21,8 @@ export class JournalStage implements Agent, RecordHandler {
     this.feed = feed;
     this.journal = journal;
     this.counters = counters;
+    counters.set(PersistenceCounter.JOURNAL_NEXT_SEQUENCE, journal.sequence);
+    counters.set(PersistenceCounter.TORN_BYTES_TRUNCATED, journal.tornBytesTruncated);
   }
 
   doWork(): number {
@@ -30,6 +33,9 @@ export class JournalStage implements Agent, RecordHandler {
       this.counters.set(PersistenceCounter.BYTES_JOURNALED, this.journal.bytesWritten);
       this.counters.set(PersistenceCounter.FSYNCS, this.journal.fsyncCount);
       this.counters.add(PersistenceCounter.WRITE_BATCHES, 1);
+      // After the flush: a sink that reads this sequence finds the records before it on disk.
+      this.counters.set(PersistenceCounter.JOURNAL_NEXT_SEQUENCE, this.journal.sequence);
+      this.counters.set(PersistenceCounter.SEGMENTS_ROTATED, this.journal.segmentsRotated);
     }
     return n;
   }

@@ -1,6 +1,21 @@
 /**
- * The journal: an append-only file of every command the risk stage took and every event it
- * produced, in the order it handled them.
+ * The journal: an append-only log of every command the risk stage took and every event it
+ * produced, in the order it handled them, kept as a directory of segment files
+ * (journal-000001.log, journal-000002.log, ...). It is the engine's embedded store: the Postgres
+ * and Kafka sinks read it (persistence/journal-reader.ts), and so will recovery.
+ *
+ * Segment file: a 32-byte header, then frames.
+ *
+ *   0        4    6    8                 16                24       28       32
+ *   +--------+----+----+-----------------+-----------------+--------+--------+
+ *   | magic  |ver |hlen| firstSequence   | engineEpochMs   | index  | crc32  |
+ *   +--------+----+----+-----------------+-----------------+--------+--------+
+ *
+ * firstSequence is the journal sequence number of the segment's first frame (sequences run on
+ * across segments and restarts); engineEpochMs is the wall-clock ms of the engine clock's zero
+ * for the boot that wrote the segment, so engine-time stamps in records (ns since that epoch)
+ * turn into wall-clock times. Every boot starts a new segment, so one segment has one epoch.
+ * crc32 covers bytes 0 to 28.
  *
  * Frame (little-endian), 8-byte aligned like ring records:
  *
@@ -9,17 +24,21 @@
  *   | length | crc32  | typeId | seqLo  | body (length)    |
  *   +--------+--------+--------+--------+------------------+
  *
- * crc32 covers bytes 8 to the end of the body (typeId, seqLo, body) in one range, so a torn or corrupted tail is detected: the reader
- * stops at the first frame that is short or fails its checksum, and reports where. seqLo is the
- * low 32 bits of the journal sequence number, checked for gaps on reading.
+ * crc32 covers bytes 8 to the end of the body (typeId, seqLo, body) in one range, so a torn or
+ * corrupted tail is detected: the reader stops at the first frame that is short or fails its
+ * checksum, and reports where. seqLo is the low 32 bits of the frame's sequence number (the full
+ * number is the segment's firstSequence plus the frame's position), checked on reading.
  *
  * Group commit: append() copies into a batch buffer; flush() writes the batch with one write
  * and, per the fsync policy, one fdatasync ('batch': every flush; 'interval': at most every N
- * ms; 'none': the OS decides). Segment rotation, snapshots and recovery are the persistence
- * issue's; the file format already carries what they need.
+ * ms; 'none': the OS decides). Rotation: a frame that would take the segment past segmentBytes
+ * starts the next segment. Opening a journal that exists finds its end (a torn tail left by a
+ * crash is cut off, so the log stays a clean prefix) and continues its sequence numbers.
  */
 
-import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import {
+  closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from './crc32.ts';
 
@@ -30,43 +49,204 @@ const TYPE_OFFSET = 8;
 const SEQ_OFFSET = 12;
 export const MAX_FRAME_BODY = 64 * 1024;
 
-function align8(n: number): number {
+export const SEGMENT_HEADER_LENGTH = 32;
+const SH_MAGIC = 0;
+const SH_VERSION = SH_MAGIC + 4;
+const SH_HEADER_LENGTH = SH_VERSION + 2;
+const SH_FIRST_SEQUENCE = SH_HEADER_LENGTH + 2;
+const SH_EPOCH_MS = SH_FIRST_SEQUENCE + 8;
+const SH_INDEX = SH_EPOCH_MS + 8;
+const SH_CRC = SH_INDEX + 4;
+/** "OMSJ" read as a little-endian u32. */
+export const SEGMENT_MAGIC = 0x4a534d4f;
+export const SEGMENT_VERSION = 1;
+/** Smallest segment size: the header and one frame of the largest body. */
+export const MIN_SEGMENT_BYTES = SEGMENT_HEADER_LENGTH + FRAME_HEADER_LENGTH + MAX_FRAME_BODY;
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+
+if (SH_CRC + 4 !== SEGMENT_HEADER_LENGTH) throw new Error('Invariant: segment header layout');
+
+export function align8(n: number): number {
   return (n + 7) & ~7;
 }
 
 export type FsyncPolicy = 'none' | 'batch' | 'interval';
 
+const SEGMENT_NAME = /^journal-(\d{6,})\.log$/;
+
+export function segmentFileName(index: number): string {
+  return `journal-${String(index).padStart(6, '0')}.log`;
+}
+
+/** Segment indices present in dir, ascending. Allocates. */
+export function listSegments(dir: string): number[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const name of names) {
+    const m = SEGMENT_NAME.exec(name);
+    if (m !== null) out.push(Number(m[1]));
+  }
+  return out.sort((a, b) => a - b);
+}
+
+export interface SegmentHeader {
+  firstSequence: number;
+  engineEpochMs: number;
+  index: number;
+}
+
+/** Writes a segment header into dst at offset. */
+export function encodeSegmentHeader(dst: Uint8Array, offset: number, h: SegmentHeader): void {
+  const v = new DataView(dst.buffer, dst.byteOffset + offset, SEGMENT_HEADER_LENGTH);
+  v.setUint32(SH_MAGIC, SEGMENT_MAGIC, true);
+  v.setUint16(SH_VERSION, SEGMENT_VERSION, true);
+  v.setUint16(SH_HEADER_LENGTH, SEGMENT_HEADER_LENGTH, true);
+  v.setFloat64(SH_FIRST_SEQUENCE, h.firstSequence, true);
+  v.setFloat64(SH_EPOCH_MS, h.engineEpochMs, true);
+  v.setUint32(SH_INDEX, h.index, true);
+  v.setUint32(SH_CRC, crc32(dst, offset, offset + SH_CRC), true);
+}
+
+/** Reads a segment header at offset of src; null when it is short, not a header, or corrupt. */
+export function decodeSegmentHeader(src: Uint8Array, offset: number, available: number): SegmentHeader | null {
+  if (available < SEGMENT_HEADER_LENGTH) return null;
+  const v = new DataView(src.buffer, src.byteOffset + offset, SEGMENT_HEADER_LENGTH);
+  if (v.getUint32(SH_MAGIC, true) !== SEGMENT_MAGIC) return null;
+  if (v.getUint16(SH_VERSION, true) !== SEGMENT_VERSION) return null;
+  if (v.getUint16(SH_HEADER_LENGTH, true) !== SEGMENT_HEADER_LENGTH) return null;
+  if (crc32(src, offset, offset + SH_CRC) !== v.getUint32(SH_CRC, true)) return null;
+  return { firstSequence: v.getFloat64(SH_FIRST_SEQUENCE, true), engineEpochMs: v.getFloat64(SH_EPOCH_MS, true), index: v.getUint32(SH_INDEX, true) };
+}
+
+/**
+ * Checks the frame at `at` in bytes[0, end): returns the frame's total aligned length when it is
+ * complete, its checksum holds and its seqLo is `sequence`'s; otherwise a negative FrameProblem.
+ */
+export function checkFrame(view: DataView, bytes: Uint8Array, at: number, end: number, sequence: number): number {
+  if (at + FRAME_HEADER_LENGTH > end) return FrameProblem.TORN_HEADER;
+  const length = view.getUint32(at + LENGTH_OFFSET, true);
+  if (length > MAX_FRAME_BODY) return FrameProblem.BAD_LENGTH;
+  const body = at + FRAME_HEADER_LENGTH;
+  if (body + align8(length) > end) return FrameProblem.TORN_BODY;
+  if (crc32(bytes, at + TYPE_OFFSET, body + length) !== view.getUint32(at + CRC_OFFSET, true)) return FrameProblem.CHECKSUM;
+  if (view.getUint32(at + SEQ_OFFSET, true) !== sequence >>> 0) return FrameProblem.SEQUENCE;
+  return FRAME_HEADER_LENGTH + align8(length);
+}
+
+export const FrameProblem = {
+  TORN_HEADER: -1,
+  BAD_LENGTH: -2,
+  TORN_BODY: -3,
+  CHECKSUM: -4,
+  SEQUENCE: -5,
+} as const;
+
+export function frameProblemName(code: number): string {
+  switch (code) {
+    case FrameProblem.TORN_HEADER: return 'torn header';
+    case FrameProblem.BAD_LENGTH: return 'bad length';
+    case FrameProblem.TORN_BODY: return 'torn body';
+    case FrameProblem.CHECKSUM: return 'checksum mismatch';
+    case FrameProblem.SEQUENCE: return 'sequence gap';
+    default: return `frame problem ${code}`;
+  }
+}
+
+export function frameBodyLength(view: DataView, at: number): number {
+  return view.getUint32(at + LENGTH_OFFSET, true);
+}
+export function frameTypeId(view: DataView, at: number): number {
+  return view.getInt32(at + TYPE_OFFSET, true);
+}
+
+export interface JournalWriterOptions {
+  /** A segment is closed and the next begun before it would pass this size. */
+  segmentBytes: number;
+  /** Wall-clock ms of the engine clock's zero (recorded in each new segment's header). */
+  engineEpochMs: number;
+}
+
 export class JournalWriter {
-  readonly path: string;
-  private readonly fd: number;
+  readonly dir: string;
+  /** The segment being written. */
+  path: string;
+  private fd: number;
   private readonly batch: Uint8Array;
   private readonly view: DataView;
   private used: number;
   private readonly fsync: FsyncPolicy;
   private readonly fsyncIntervalMs: number;
+  private readonly segmentBytes: number;
+  private readonly engineEpochMs: number;
   private lastFsyncMs: number;
+  /** Bytes of the current segment on disk (header included). */
   private position: number;
+  /** Index of the segment being written. */
+  segmentIndex: number;
   /** Next journal sequence number. */
   sequence: number;
   bytesWritten: number;
   fsyncCount: number;
   writeCount: number;
+  segmentsRotated: number;
+  /** Bytes cut off a torn tail when the journal was opened (0 after a clean stop). */
+  readonly tornBytesTruncated: number;
 
-  constructor(dir: string, fsync: FsyncPolicy, fsyncIntervalMs: number, batchBytes: number = 1 << 20) {
+  constructor(dir: string, fsync: FsyncPolicy, fsyncIntervalMs: number, batchBytes: number = 1 << 20, options: Partial<JournalWriterOptions> = {}) {
+    const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    if (!(segmentBytes >= MIN_SEGMENT_BYTES)) throw new Error(`Condition failed: segmentBytes >= ${MIN_SEGMENT_BYTES}`);
+    if (!(batchBytes >= FRAME_HEADER_LENGTH + MAX_FRAME_BODY)) throw new Error('Condition failed: batch holds the largest frame');
     mkdirSync(dir, { recursive: true });
-    this.path = join(dir, 'journal-000001.log');
-    this.fd = openSync(this.path, 'a');
-    this.position = fstatSync(this.fd).size;
+    this.dir = dir;
     this.batch = new Uint8Array(batchBytes);
     this.view = new DataView(this.batch.buffer);
     this.used = 0;
     this.fsync = fsync;
     this.fsyncIntervalMs = fsyncIntervalMs;
+    this.segmentBytes = segmentBytes;
+    this.engineEpochMs = options.engineEpochMs ?? performance.timeOrigin;
     this.lastFsyncMs = 0;
-    this.sequence = 1;
     this.bytesWritten = 0;
     this.fsyncCount = 0;
     this.writeCount = 0;
+    this.segmentsRotated = 0;
+    const end = findJournalEnd(dir);
+    this.tornBytesTruncated = end.tornBytes;
+    this.sequence = end.nextSequence;
+    // A new segment for every boot, so one segment holds one engine epoch. A last segment that
+    // holds no frame is reused (rewritten with this boot's header).
+    this.segmentIndex = end.lastIndex === 0 ? 1 : end.lastFrames === 0 ? end.lastIndex : end.lastIndex + 1;
+    this.fd = -1;
+    this.position = 0;
+    this.path = '';
+    this.openSegment();
+  }
+
+  private openSegment(): void {
+    this.path = join(this.dir, segmentFileName(this.segmentIndex));
+    this.fd = openSync(this.path, 'w');
+    const header = new Uint8Array(SEGMENT_HEADER_LENGTH);
+    encodeSegmentHeader(header, 0, { firstSequence: this.sequence, engineEpochMs: this.engineEpochMs, index: this.segmentIndex });
+    writeSync(this.fd, header, 0, SEGMENT_HEADER_LENGTH, 0);
+    this.position = SEGMENT_HEADER_LENGTH;
+    if (this.fsync !== 'none') {
+      fdatasyncSync(this.fd);
+      syncDir(this.dir);
+    }
+  }
+
+  private rotate(): void {
+    this.flush(Date.now());
+    if (this.fsync !== 'none') fdatasyncSync(this.fd);
+    closeSync(this.fd);
+    this.segmentIndex++;
+    this.segmentsRotated++;
+    this.openSegment();
   }
 
   /** Room for one more frame of bodyLength bytes in the current batch. */
@@ -77,6 +257,8 @@ export class JournalWriter {
   /** Appends one frame to the batch; the caller flushes when fits() says no, and per batch. */
   append(typeId: number, src: Uint8Array, offset: number, length: number): void {
     if (!(length >= 0 && length <= MAX_FRAME_BODY)) throw new Error('Condition failed: journal body length');
+    const frameLength = FRAME_HEADER_LENGTH + align8(length);
+    if (this.position + this.used + frameLength > this.segmentBytes) this.rotate();
     if (!this.fits(length)) this.flush(Date.now());
     const at = this.used;
     const v = this.view;
@@ -115,6 +297,104 @@ export class JournalWriter {
   }
 }
 
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface JournalEnd {
+  /** Index of the last segment (0: none). */
+  lastIndex: number;
+  /** Frames in the last segment. */
+  lastFrames: number;
+  /** Sequence number the next frame gets. */
+  nextSequence: number;
+  /** Bytes cut off the last segment's torn tail. */
+  tornBytes: number;
+}
+
+/**
+ * Finds where the journal in dir ends, cutting a torn tail off its last segment (a crash in the
+ * middle of a write leaves one) so appends continue a clean log. A last segment whose header is
+ * torn holds no frame: it is set aside as .torn and the one before it is the end. Allocates.
+ */
+export function findJournalEnd(dir: string): JournalEnd {
+  const segments = listSegments(dir);
+  for (let i = segments.length - 1; i >= 0; i--) {
+    const path = join(dir, segmentFileName(segments[i]));
+    const scan = scanSegment(path);
+    if (scan.header === null) {
+      renameSync(path, `${path}.torn`);
+      continue;
+    }
+    const size = scan.fileBytes;
+    if (scan.validBytes < size) {
+      const fd = openSync(path, 'r+');
+      try {
+        ftruncateSync(fd, scan.validBytes);
+        fdatasyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    return { lastIndex: segments[i], lastFrames: scan.frames, nextSequence: scan.header.firstSequence + scan.frames, tornBytes: size - scan.validBytes };
+  }
+  return { lastIndex: 0, lastFrames: 0, nextSequence: 1, tornBytes: 0 };
+}
+
+export interface SegmentScan {
+  header: SegmentHeader | null;
+  frames: number;
+  validBytes: number;
+  fileBytes: number;
+  stoppedBecause: string | null;
+}
+
+/** Walks one segment frame by frame, in chunks (memory bounded by the chunk). Allocates the chunk. */
+export function scanSegment(path: string, chunkBytes: number = 1 << 20): SegmentScan {
+  const fd = openSync(path, 'r');
+  try {
+    const fileBytes = fstatSync(fd).size;
+    const chunk = new Uint8Array(Math.max(chunkBytes, FRAME_HEADER_LENGTH + MAX_FRAME_BODY));
+    const view = new DataView(chunk.buffer);
+    const headerRead = readSync(fd, chunk, 0, SEGMENT_HEADER_LENGTH, 0);
+    const header = decodeSegmentHeader(chunk, 0, headerRead);
+    if (header === null) return { header, frames: 0, validBytes: 0, fileBytes, stoppedBecause: 'segment header torn or corrupt' };
+    let position = SEGMENT_HEADER_LENGTH;
+    let frames = 0;
+    let stoppedBecause: string | null = null;
+    while (position < fileBytes) {
+      const got = readSync(fd, chunk, 0, Math.min(chunk.length, fileBytes - position), position);
+      const reachedEnd = position + got >= fileBytes;
+      let at = 0;
+      let problem = 0;
+      while (at < got) {
+        const n = checkFrame(view, chunk, at, got, header.firstSequence + frames);
+        if (n < 0) { problem = n; break; }
+        at += n;
+        frames++;
+      }
+      position += at;
+      // A frame cut by the chunk's end is re-read at the start of the next chunk; one cut by the
+      // file's end, or a bad one, ends the segment.
+      if (problem !== 0) {
+        const cut = problem === FrameProblem.TORN_HEADER || problem === FrameProblem.TORN_BODY;
+        if (!cut || reachedEnd || at === 0) {
+          stoppedBecause = frameProblemName(problem);
+          break;
+        }
+      }
+    }
+    return { header, frames, validBytes: position, fileBytes, stoppedBecause };
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export interface JournalFrame {
   typeId: number;
   sequence: number;
@@ -127,41 +407,38 @@ export interface JournalReadResult {
   validBytes: number;
   /** Why reading stopped before the end of the file, or null. */
   stoppedBecause: string | null;
+  header: SegmentHeader | null;
 }
 
-/** Reads every valid frame of a journal file; stops cleanly at a torn or corrupt tail. Allocates. */
+/** Reads every valid frame of one segment file; stops cleanly at a torn or corrupt tail. Allocates (tests, tools). */
 export function readJournal(path: string): JournalReadResult {
   const fd = openSync(path, 'r');
+  let data: Uint8Array;
   try {
     const size = fstatSync(fd).size;
-    const data = new Uint8Array(size);
+    data = new Uint8Array(size);
     let off = 0;
     while (off < size) {
       const n = readSync(fd, data, off, size - off, off);
       if (n === 0) break;
       off += n;
     }
-    const view = new DataView(data.buffer);
-    const frames: JournalFrame[] = [];
-    let at = 0;
-    let stoppedBecause: string | null = null;
-    let expectedSeq = -1;
-    while (at < size) {
-      if (at + FRAME_HEADER_LENGTH > size) { stoppedBecause = 'torn header'; break; }
-      const length = view.getUint32(at + LENGTH_OFFSET, true);
-      if (length > MAX_FRAME_BODY) { stoppedBecause = 'bad length'; break; }
-      const body = at + FRAME_HEADER_LENGTH;
-      if (body + align8(length) > size) { stoppedBecause = 'torn body'; break; }
-      const stored = view.getUint32(at + CRC_OFFSET, true);
-      if (crc32(data, at + TYPE_OFFSET, body + length) !== stored) { stoppedBecause = 'checksum mismatch'; break; }
-      const seq = view.getUint32(at + SEQ_OFFSET, true);
-      if (expectedSeq >= 0 && seq !== expectedSeq >>> 0) { stoppedBecause = `sequence gap: expected ${expectedSeq >>> 0}, found ${seq}`; break; }
-      expectedSeq = seq + 1;
-      frames.push({ typeId: view.getInt32(at + TYPE_OFFSET, true), sequence: seq, body: data.slice(body, body + length) });
-      at = body + align8(length);
-    }
-    return { frames, validBytes: at, stoppedBecause };
   } finally {
     closeSync(fd);
   }
+  const header = decodeSegmentHeader(data, 0, data.length);
+  if (header === null) return { frames: [], validBytes: 0, stoppedBecause: 'segment header torn or corrupt', header };
+  const view = new DataView(data.buffer);
+  const frames: JournalFrame[] = [];
+  let at = SEGMENT_HEADER_LENGTH;
+  let stoppedBecause: string | null = null;
+  while (at < data.length) {
+    const sequence = header.firstSequence + frames.length;
+    const n = checkFrame(view, data, at, data.length, sequence);
+    if (n < 0) { stoppedBecause = frameProblemName(n); break; }
+    const length = frameBodyLength(view, at);
+    frames.push({ typeId: frameTypeId(view, at), sequence, body: data.slice(at + FRAME_HEADER_LENGTH, at + FRAME_HEADER_LENGTH + length) });
+    at += n;
+  }
+  return { frames, validBytes: at, stoppedBecause, header };
 }

@@ -7,13 +7,20 @@ import { JournalWriter } from '../persistence/journal.ts';
 import { JournalStage } from '../persistence/journal-stage.ts';
 import { StageWiring } from './topology.ts';
 import type { WorkerData } from './worker-data.ts';
+import { sampleThisThread } from './metrics/runtime-sampler.ts';
 
 const data = workerData as WorkerData;
 const { config } = data;
 const wiring = new StageWiring('persistence', data.memory);
 const clock = new SystemClock(data.engineEpochMs);
-const journal = new JournalWriter(config.journal.dir, config.journal.fsync, config.journal.fsyncIntervalMs);
-const stage = new JournalStage(wiring.consumer('riskToPersistence'), journal, wiring.counters);
+const journal = new JournalWriter(config.journal.dir, config.journal.fsync, config.journal.fsyncIntervalMs, 1 << 20, {
+  segmentBytes: config.journal.segmentBytes,
+  engineEpochMs: data.engineEpochMs,
+});
+const riskFeed = new JournalStage(wiring.consumer('riskToPersistence'), journal, wiring.counters);
+// The SOR's ROUTE_AUDIT records share the journal: a second feed on the same writer and thread.
+const sorFeed = new JournalStage(wiring.consumer('sorToPersistence'), journal, wiring.counters);
+const stage = { doWork: (): number => riskFeed.doWork() + sorFeed.doWork() };
 const agent = new HeartbeatAgent(stage, wiring.counters, clock);
 const runner = new EventLoopRunner(agent, wiring.doorbell, config.idle.kind === 'spin' ? 'park' : config.idle.kind, config.idle);
 
@@ -27,4 +34,5 @@ parentPort!.on('message', (msg: { type: string }) => {
   }
 });
 runner.start();
+sampleThisThread(data, 'persistence'); // event-loop delay, GC, heap into shared memory
 parentPort!.postMessage({ type: 'ready', stage: 'persistence', detail: { journal: journal.path } });

@@ -1,0 +1,228 @@
+/**
+ * Reads the journal (persistence/journal.ts) from a cursor, in order, across segments, while the
+ * writer may still be appending: the Postgres and Kafka sinks follow it this way, and recovery
+ * replays it with replayJournal().
+ *
+ * A cursor names the next frame to read: its segment, its byte offset there, and its sequence
+ * number. read() hands each valid frame to a FrameHandler through one chunk buffer allocated at
+ * construction (memory stays bounded whatever the journal's size) and advances the cursor.
+ *
+ * Where the frames stop:
+ *   - the last segment ends in a short, torn or not-yet-checksummed frame: that is the writer's
+ *     tail (or a crash's torn tail, which the writer cuts off when it reopens): read() returns
+ *     what it read and is called again later;
+ *   - a segment that has a successor ends in a bad frame: the journal is corrupt there. The
+ *     reader never skips: it stops, and `problem` says where and why.
+ * The successor's existence is checked before the segment's bytes are read, so a segment the
+ * writer was still finishing is never mistaken for a corrupt one.
+ */
+
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  FRAME_HEADER_LENGTH, FrameProblem, MAX_FRAME_BODY, SEGMENT_HEADER_LENGTH,
+  checkFrame, decodeSegmentHeader, frameBodyLength, frameProblemName, frameTypeId, listSegments, segmentFileName,
+} from './journal.ts';
+
+export interface JournalCursor {
+  /** Segment index (0: not yet placed; the reader finds the segment holding `sequence`). */
+  segment: number;
+  /** Byte offset of the next frame in that segment (0: just after the header). */
+  offset: number;
+  /** Sequence number of the next frame. */
+  sequence: number;
+}
+
+export function startCursor(sequence: number = 1): JournalCursor {
+  return { segment: 0, offset: 0, sequence };
+}
+
+export interface FrameHandler {
+  /**
+   * One frame: its body is bytes[offset, offset + length) (valid only during the call).
+   * engineEpochMs is the wall-clock ms of engine time zero for the boot that wrote it.
+   */
+  onFrame(typeId: number, sequence: number, engineEpochMs: number, view: DataView, bytes: Uint8Array, offset: number, length: number): void;
+}
+
+export class JournalReader {
+  readonly dir: string;
+  private readonly chunk: Uint8Array;
+  private readonly view: DataView;
+  private fd: number;
+  private fdSegment: number;
+  private epochMs: number;
+  /** Why the reader cannot go on (a corrupt journal), or null. */
+  problem: string | null;
+
+  constructor(dir: string, chunkBytes: number = 1 << 20) {
+    this.dir = dir;
+    this.chunk = new Uint8Array(Math.max(chunkBytes, FRAME_HEADER_LENGTH + MAX_FRAME_BODY));
+    this.view = new DataView(this.chunk.buffer);
+    this.fd = -1;
+    this.fdSegment = 0;
+    this.epochMs = 0;
+    this.problem = null;
+  }
+
+  /** Reads up to maxFrames frames from cursor, advancing it; returns how many it read. */
+  read(cursor: JournalCursor, maxFrames: number, handler: FrameHandler): number {
+    if (this.problem !== null) return 0;
+    if (cursor.segment === 0 && !this.place(cursor)) return 0;
+    let count = 0;
+    while (count < maxFrames) {
+      if (!this.open(cursor)) return count;
+      const nextExists = existsSync(this.segmentPath(cursor.segment + 1));
+      const got = readSync(this.fd, this.chunk, 0, this.chunk.length, cursor.offset);
+      let at = 0;
+      let problem = 0;
+      while (count < maxFrames && at < got) {
+        const n = checkFrame(this.view, this.chunk, at, got, cursor.sequence);
+        if (n < 0) { problem = n; break; }
+        handler.onFrame(frameTypeId(this.view, at), cursor.sequence, this.epochMs, this.view, this.chunk, at + FRAME_HEADER_LENGTH, frameBodyLength(this.view, at));
+        at += n;
+        cursor.offset += n;
+        cursor.sequence++;
+        count++;
+      }
+      if (count >= maxFrames) return count;
+      const chunkFull = got === this.chunk.length;
+      const cut = problem === FrameProblem.TORN_HEADER || problem === FrameProblem.TORN_BODY;
+      if (chunkFull && (problem === 0 || cut) && at > 0) continue; // more of this segment to read
+      if (!nextExists) return count; // the writer's tail: come back later
+      if (at < got) {
+        this.problem = `segment ${cursor.segment} offset ${cursor.offset}: ${frameProblemName(problem)} before the end of a finished segment`;
+        return count;
+      }
+      // This segment is finished and fully read: go on to the next.
+      cursor.segment++;
+      cursor.offset = 0;
+    }
+    return count;
+  }
+
+  /** Positions a fresh cursor at the segment holding its sequence. */
+  private place(cursor: JournalCursor): boolean {
+    const segments = listSegments(this.dir);
+    let chosen = 0;
+    for (const index of segments) {
+      const h = this.readHeader(index);
+      if (h === null) break;
+      if (h.firstSequence > cursor.sequence) break;
+      chosen = index;
+    }
+    if (chosen === 0) {
+      if (segments.length > 0 && this.readHeader(segments[0]) !== null) {
+        this.problem = `sequence ${cursor.sequence} is before the journal's first segment`;
+      }
+      return false;
+    }
+    cursor.segment = chosen;
+    cursor.offset = 0;
+    if (cursor.sequence === 1 || this.readHeader(chosen)!.firstSequence === cursor.sequence) return true;
+    // Skip forward inside the segment to the frame with this sequence.
+    const target = cursor.sequence;
+    cursor.sequence = this.readHeader(chosen)!.firstSequence;
+    const skip: FrameHandler = { onFrame() {} };
+    while (cursor.sequence < target) {
+      const n = this.read(cursor, target - cursor.sequence, skip);
+      if (n === 0) break;
+    }
+    return cursor.sequence === target;
+  }
+
+  /** Opens the cursor's segment and reads its header (again while nothing of it was read). */
+  private open(cursor: JournalCursor): boolean {
+    if (this.fdSegment !== cursor.segment) {
+      const path = this.segmentPath(cursor.segment);
+      if (!existsSync(path)) return false;
+      if (this.fd >= 0) closeSync(this.fd);
+      this.fd = openSync(path, 'r');
+      this.fdSegment = cursor.segment;
+    }
+    if (cursor.offset === 0 || cursor.offset === SEGMENT_HEADER_LENGTH) {
+      const got = readSync(this.fd, this.chunk, 0, SEGMENT_HEADER_LENGTH, 0);
+      const h = decodeSegmentHeader(this.chunk, 0, got);
+      if (h === null) return false; // being created: come back later
+      if (h.firstSequence !== cursor.sequence) {
+        this.problem = `segment ${cursor.segment} starts at sequence ${h.firstSequence}, expected ${cursor.sequence}`;
+        return false;
+      }
+      this.epochMs = h.engineEpochMs;
+      cursor.offset = SEGMENT_HEADER_LENGTH;
+    }
+    return true;
+  }
+
+  private readHeader(index: number): { firstSequence: number; engineEpochMs: number } | null {
+    let fd = -1;
+    try {
+      fd = openSync(this.segmentPath(index), 'r');
+      const buf = new Uint8Array(SEGMENT_HEADER_LENGTH);
+      const got = readSync(fd, buf, 0, SEGMENT_HEADER_LENGTH, 0);
+      return decodeSegmentHeader(buf, 0, got);
+    } catch {
+      return null;
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
+  }
+
+  private segmentPath(index: number): string {
+    return join(this.dir, segmentFileName(index));
+  }
+
+  /** Bytes of the journal not yet read from cursor (the sinks' lag in bytes). Allocates little. */
+  bytesBehind(cursor: JournalCursor): number {
+    let total = 0;
+    for (const index of listSegments(this.dir)) {
+      if (cursor.segment !== 0 && index < cursor.segment) continue;
+      let fd = -1;
+      try {
+        fd = openSync(this.segmentPath(index), 'r');
+        const size = fstatSync(fd).size;
+        total += index === cursor.segment ? Math.max(0, size - Math.max(cursor.offset, SEGMENT_HEADER_LENGTH)) : Math.max(0, size - SEGMENT_HEADER_LENGTH);
+      } catch {
+        // A segment set aside between the listing and the open: nothing to count.
+      } finally {
+        if (fd >= 0) closeSync(fd);
+      }
+    }
+    return total;
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    this.fdSegment = 0;
+  }
+}
+
+export interface ReplayResult {
+  /** Frames handed to the handler. */
+  frames: number;
+  /** Sequence number the next frame will get. */
+  nextSequence: number;
+  /** Why replay stopped before the journal's end (corruption), or null. */
+  problem: string | null;
+}
+
+/**
+ * Hands every frame of the journal from `fromSequence` on to handler, in order: the API
+ * recovery uses. Memory is bounded by the reader's chunk. Allocates the reader.
+ */
+export function replayJournal(dir: string, handler: FrameHandler, fromSequence: number = 1): ReplayResult {
+  const reader = new JournalReader(dir);
+  const cursor = startCursor(fromSequence);
+  let frames = 0;
+  try {
+    for (;;) {
+      const n = reader.read(cursor, 4096, handler);
+      frames += n;
+      if (n === 0) break;
+    }
+  } finally {
+    reader.close();
+  }
+  return { frames, nextSequence: cursor.sequence, problem: reader.problem };
+}

@@ -1,0 +1,256 @@
+/**
+ * The journal's file format, rotation, reopening and torn tails. Method: write known frames
+ * (body = sequence-derived bytes) through JournalWriter into a temp directory, damage the files
+ * the way a crash or a bad disk would, and read them back with readJournal, JournalReader and
+ * replayJournal; every frame read must be the one written with that sequence number, and no
+ * frame after a damaged one may ever be handed out.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  FRAME_HEADER_LENGTH, JournalWriter, MIN_SEGMENT_BYTES, SEGMENT_HEADER_LENGTH, listSegments, readJournal, segmentFileName,
+} from './journal.ts';
+import { JournalReader, replayJournal, startCursor, type FrameHandler } from './journal-reader.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'journal-test-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Body of the frame with sequence `seq`: a length and contents that depend on it. */
+function bodyFor(seq: number): Uint8Array {
+  const length = 8 + ((seq * 37) % 300);
+  const b = new Uint8Array(length);
+  new DataView(b.buffer).setFloat64(0, seq, true);
+  for (let i = 8; i < length; i++) b[i] = (seq + i) & 0xff;
+  return b;
+}
+
+function writeFrames(w: JournalWriter, count: number, perFlush: number = 50): void {
+  for (let i = 0; i < count; i++) {
+    const seq = w.sequence;
+    const body = bodyFor(seq);
+    w.append(7 + (seq % 3), body, 0, body.length);
+    if ((i + 1) % perFlush === 0) w.flush(Date.now());
+  }
+  w.flush(Date.now());
+}
+
+class Collector implements FrameHandler {
+  seqs: number[] = [];
+  epochs: number[] = [];
+  bad = 0;
+  onFrame(typeId: number, sequence: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number, length: number): void {
+    const want = bodyFor(sequence);
+    if (typeId !== 7 + (sequence % 3) || length !== want.length) this.bad++;
+    else for (let i = 0; i < length; i++) if (bytes[offset + i] !== want[i]) { this.bad++; break; }
+    this.seqs.push(sequence);
+    this.epochs.push(epochMs);
+  }
+}
+
+function range(from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let s = from; s <= to; s++) out.push(s);
+  return out;
+}
+
+describe('JournalWriter', () => {
+  it('rotates segments at the configured size, and the reader follows them in order', () => {
+    const w = new JournalWriter(dir, 'none', 10, 1 << 20, { segmentBytes: MIN_SEGMENT_BYTES, engineEpochMs: 1000 });
+    writeFrames(w, 2000);
+    w.close();
+    const segments = listSegments(dir);
+    expect(segments.length).toBeGreaterThan(2);
+    expect(segments).toEqual(range(1, segments.length));
+    for (const s of segments) expect(statSync(join(dir, segmentFileName(s))).size).toBeLessThanOrEqual(MIN_SEGMENT_BYTES);
+    const c = new Collector();
+    const r = replayJournal(dir, c);
+    expect(r.problem).toBeNull();
+    expect(c.bad).toBe(0);
+    expect(c.seqs).toEqual(range(1, 2000));
+    expect(r.nextSequence).toBe(2001);
+    expect(new Set(c.epochs)).toEqual(new Set([1000]));
+    // Each segment alone reads clean, its header naming its first sequence.
+    let next = 1;
+    for (const s of segments) {
+      const one = readJournal(join(dir, segmentFileName(s)));
+      expect(one.stoppedBecause).toBeNull();
+      expect(one.header!.firstSequence).toBe(next);
+      next += one.frames.length;
+    }
+    expect(next).toBe(2001);
+  });
+
+  it('reopening continues the sequence in a new segment with the new boot epoch', () => {
+    const a = new JournalWriter(dir, 'batch', 10, 1 << 20, { engineEpochMs: 1000 });
+    writeFrames(a, 10);
+    a.close();
+    const b = new JournalWriter(dir, 'batch', 10, 1 << 20, { engineEpochMs: 2000 });
+    expect(b.sequence).toBe(11);
+    expect(b.segmentIndex).toBe(2);
+    writeFrames(b, 5);
+    b.close();
+    const c = new Collector();
+    expect(replayJournal(dir, c).problem).toBeNull();
+    expect(c.seqs).toEqual(range(1, 15));
+    expect(c.epochs.slice(0, 10).every((e) => e === 1000)).toBe(true);
+    expect(c.epochs.slice(10).every((e) => e === 2000)).toBe(true);
+  });
+
+  it('a boot that wrote nothing leaves no empty segment behind', () => {
+    new JournalWriter(dir, 'none', 10).close();
+    new JournalWriter(dir, 'none', 10).close();
+    expect(listSegments(dir)).toEqual([1]);
+  });
+
+  it('reopening cuts a torn tail off and continues cleanly after the last whole frame', () => {
+    const a = new JournalWriter(dir, 'none', 10);
+    writeFrames(a, 20);
+    a.close();
+    const path = join(dir, segmentFileName(1));
+    const size = statSync(path).size;
+    truncateSync(path, size - 5); // the last frame loses its end
+    const torn = readJournal(path);
+    expect(torn.frames.length).toBe(19);
+    expect(torn.stoppedBecause).toBe('torn body');
+    const b = new JournalWriter(dir, 'none', 10);
+    expect(b.tornBytesTruncated).toBeGreaterThan(0);
+    expect(b.sequence).toBe(20);
+    writeFrames(b, 3);
+    b.close();
+    expect(readJournal(path).stoppedBecause).toBeNull();
+    const c = new Collector();
+    expect(replayJournal(dir, c).problem).toBeNull();
+    expect(c.bad).toBe(0);
+    expect(c.seqs).toEqual(range(1, 22));
+  });
+
+  it('a segment whose header is torn is set aside, and the journal goes on from the one before', () => {
+    const a = new JournalWriter(dir, 'none', 10);
+    writeFrames(a, 4);
+    a.close();
+    writeFileSync(join(dir, segmentFileName(2)), new Uint8Array(SEGMENT_HEADER_LENGTH - 3));
+    const b = new JournalWriter(dir, 'none', 10);
+    expect(b.sequence).toBe(5);
+    writeFrames(b, 2);
+    b.close();
+    const c = new Collector();
+    expect(replayJournal(dir, c).problem).toBeNull();
+    expect(c.seqs).toEqual(range(1, 6));
+  });
+});
+
+describe('JournalReader', () => {
+  it('stops cleanly at a corrupted last frame and reads on once the writer has replaced it', () => {
+    const a = new JournalWriter(dir, 'none', 10);
+    writeFrames(a, 10);
+    a.close();
+    const path = join(dir, segmentFileName(1));
+    const bytes = readFileSync(path);
+    bytes[bytes.length - 3] ^= 0xff; // inside the last frame's body (or its padding)
+    writeFileSync(path, bytes);
+    const last = readJournal(path);
+    expect(last.frames.length).toBeGreaterThanOrEqual(9);
+    const reader = new JournalReader(dir);
+    const cursor = startCursor();
+    const c = new Collector();
+    reader.read(cursor, 1000, c);
+    expect(reader.problem).toBeNull(); // the last segment's tail: maybe still being written
+    expect(c.seqs).toEqual(range(1, last.frames.length));
+    const b = new JournalWriter(dir, 'none', 10);
+    writeFrames(b, 2);
+    b.close();
+    reader.read(cursor, 1000, c);
+    expect(reader.problem).toBeNull();
+    expect(c.bad).toBe(0);
+    expect(c.seqs).toEqual(range(1, last.frames.length + 2));
+    reader.close();
+  });
+
+  it('refuses to skip a corrupt frame in a finished segment', () => {
+    const w = new JournalWriter(dir, 'none', 10, 1 << 20, { segmentBytes: MIN_SEGMENT_BYTES });
+    writeFrames(w, 600);
+    w.close();
+    expect(listSegments(dir).length).toBeGreaterThan(1);
+    const path = join(dir, segmentFileName(1));
+    const bytes = readFileSync(path);
+    const at = SEGMENT_HEADER_LENGTH + 10 * 1024; // somewhere in the middle of segment 1
+    bytes[at] ^= 0x55;
+    writeFileSync(path, bytes);
+    const c = new Collector();
+    const r = replayJournal(dir, c);
+    expect(r.problem).toMatch(/segment 1 .* before the end of a finished segment/);
+    expect(c.bad).toBe(0);
+    expect(c.seqs).toEqual(range(1, c.seqs.length));
+    expect(c.seqs.length).toBeGreaterThan(0);
+    expect(c.seqs.length).toBeLessThan(600);
+  });
+
+  it('follows a journal while it is written, in bounded reads', () => {
+    const w = new JournalWriter(dir, 'none', 10, 1 << 20, { segmentBytes: MIN_SEGMENT_BYTES });
+    const reader = new JournalReader(dir, 70_000);
+    const cursor = startCursor();
+    const c = new Collector();
+    for (let round = 0; round < 30; round++) {
+      writeFrames(w, 37);
+      let n: number;
+      do n = reader.read(cursor, 16, c); while (n > 0);
+    }
+    w.close();
+    expect(reader.problem).toBeNull();
+    expect(c.bad).toBe(0);
+    expect(c.seqs).toEqual(range(1, 30 * 37));
+    expect(reader.bytesBehind(cursor)).toBe(0);
+    reader.close();
+  });
+
+  it('starts from any sequence number', () => {
+    const w = new JournalWriter(dir, 'none', 10, 1 << 20, { segmentBytes: MIN_SEGMENT_BYTES });
+    writeFrames(w, 900);
+    w.close();
+    for (const from of [1, 2, 333, 899, 900, 901]) {
+      const c = new Collector();
+      const r = replayJournal(dir, c, from);
+      expect(r.problem).toBeNull();
+      expect(c.seqs).toEqual(range(from, 900));
+    }
+  });
+
+  it('property: cutting the file anywhere yields exactly the whole frames before the cut', () => {
+    const w = new JournalWriter(dir, 'none', 10);
+    writeFrames(w, 60, 7);
+    w.close();
+    const path = join(dir, segmentFileName(1));
+    const full = readFileSync(path);
+    const ends: number[] = [];
+    let at = SEGMENT_HEADER_LENGTH;
+    for (let s = 1; s <= 60; s++) {
+      at += FRAME_HEADER_LENGTH + ((bodyFor(s).length + 7) & ~7);
+      ends.push(at);
+    }
+    expect(at).toBe(full.length);
+    fc.assert(
+      fc.property(fc.integer({ min: SEGMENT_HEADER_LENGTH, max: full.length }), fc.integer({ min: 0, max: 255 }), (cut, junk) => {
+        const sub = join(dir, 'cut');
+        rmSync(sub, { recursive: true, force: true });
+        const w2 = new JournalWriter(sub, 'none', 10);
+        w2.close();
+        // A torn write: the prefix, then a few bytes of garbage where the next frame started.
+        writeFileSync(join(sub, segmentFileName(1)), full.subarray(0, cut));
+        if (cut < full.length) appendFileSync(join(sub, segmentFileName(1)), new Uint8Array([junk, junk, junk]));
+        const whole = ends.filter((e) => e <= cut).length;
+        const c = new Collector();
+        const r = replayJournal(sub, c);
+        return r.problem === null && c.bad === 0 && c.seqs.length === whole && c.seqs.every((s, i) => s === i + 1);
+      }),
+      { numRuns: 150, seed: 7 },
+    );
+  });
+});

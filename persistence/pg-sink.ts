@@ -1,0 +1,360 @@
+/**
+ * The Postgres sink: applies journal events to the tables of migrations/ (node-pg-migrate runs
+ * them when the sink connects), in journal order, one transaction per batch, with the sink's
+ * cursor (sink_cursor) updated in the same transaction: a restart resumes exactly where the last
+ * committed batch ended.
+ *
+ * Batches: every table gets one statement per batch, a multi-row INSERT over unnest() of one
+ * array per column (one parameter per column, whatever the row count). Idempotent: rows are
+ * keyed by event id (the journal sequence number) with ON CONFLICT DO NOTHING, and the state
+ * tables (orders, positions, accounts' trading mode) are upserts guarded by the event id of the
+ * row's last change, so replaying a batch, or an older event, changes nothing.
+ *
+ * The mapping from events to tables is the PG_MAPPING table below; a record type the decoder
+ * does not know is skipped and counted (SinkBatch.unknown).
+ */
+
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { runner as migrate } from 'node-pg-migrate';
+import { averagePriceTicks, PRICE_SCALE } from '../engine/fixed-point.ts';
+import type { JournalCursor } from './journal-reader.ts';
+import {
+  EventDecoder, type AccountControlEvent, type ChildEventEvent, type CommandEvent, type EventNames, type EventOf, type JournalEvent, type MassCancelEvent,
+  type PositionEvent, type ReportEvent, type RouteDoneEvent, type SorConfigEvent,
+} from './journal-events.ts';
+import type { Sink, SinkBatch } from './sink-runner.ts';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
+
+/** Reference data from the engine configuration, upserted when the sink connects. */
+export interface PgReferenceData {
+  accounts: { id: number; name: string; role: string; enabled: boolean; maxOrderQty: number; maxOrderNotional: string }[];
+  symbols: { id: number; name: string; referencePrice: string }[];
+  venues: { id: number; name: string; feeBps: string; latencyUs: number; fillProbability: number }[];
+  /** The SOR weights configured at start (route_audit.reason_weights before any admin change). */
+  weights: { price: number; latency: number; fillprob: number; fee: number };
+}
+
+export interface PgSinkOptions {
+  url: string;
+  names: EventNames;
+  reference: PgReferenceData;
+  /** Row in sink_cursor (several engines may share a database under different names). */
+  sinkName: string;
+  /** Statement timeout, ms: a hung server fails the batch instead of stalling the sink. */
+  statementTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+/** Events of one batch, grouped by the table they go to. */
+export class PgBatch implements SinkBatch {
+  private readonly decoder: EventDecoder;
+  frames = 0;
+  unknown = 0;
+  commands: (CommandEvent | MassCancelEvent)[] = [];
+  reports: ReportEvent[] = [];
+  /** Latest report per order id in this batch (orders upsert: one row per key per statement). */
+  latestByOrder = new Map<number, ReportEvent>();
+  firstAtByOrder = new Map<number, number>();
+  childEvents: ChildEventEvent[] = [];
+  routes: RouteDoneEvent[] = [];
+  controls: AccountControlEvent[] = [];
+  latestControlByAccount = new Map<number, AccountControlEvent>();
+  positions = new Map<string, PositionEvent>();
+  sorConfigs: SorConfigEvent[] = [];
+  /** Events decoded but kept in no table (market data: Kafka only). */
+  ignored = 0;
+
+  constructor(names: EventNames) {
+    this.decoder = new EventDecoder(names);
+  }
+
+  onFrame(typeId: number, sequence: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number, length: number): void {
+    this.frames++;
+    const e = this.decoder.decode(typeId, sequence, epochMs, view, bytes, offset, length);
+    if (e === null) {
+      this.unknown++;
+      return;
+    }
+    (PG_MAPPING[e.type] as (b: PgBatch, e: JournalEvent) => void)(this, e);
+  }
+
+  reset(): void {
+    this.frames = 0;
+    this.unknown = 0;
+    this.ignored = 0;
+    this.commands = [];
+    this.reports = [];
+    this.latestByOrder.clear();
+    this.firstAtByOrder.clear();
+    this.childEvents = [];
+    this.routes = [];
+    this.controls = [];
+    this.latestControlByAccount.clear();
+    this.positions.clear();
+    this.sorConfigs = [];
+  }
+}
+
+/** Which table(s) each event type goes to. */
+const PG_MAPPING: { [K in JournalEvent['type']]: (b: PgBatch, e: EventOf<K>) => void } = {
+  NEW_ORDER: (b, e) => { b.commands.push(e); },
+  CANCEL_ORDER: (b, e) => { b.commands.push(e); },
+  REPLACE_ORDER: (b, e) => { b.commands.push(e); },
+  MASS_CANCEL: (b, e) => { b.commands.push(e); },
+  ACCOUNT_CONTROL: (b, e) => {
+    b.controls.push(e);
+    b.latestControlByAccount.set(e.accountId, e);
+  },
+  EXEC_REPORT: (b, e) => {
+    b.reports.push(e);
+    if (e.orderId > 0) {
+      b.latestByOrder.set(e.orderId, e);
+      if (!b.firstAtByOrder.has(e.orderId)) b.firstAtByOrder.set(e.orderId, e.atMs);
+    }
+  },
+  POSITION: (b, e) => { b.positions.set(`${e.accountId}:${e.symbolId}`, e); },
+  ROUTE_DONE: (b, e) => { b.routes.push(e); },
+  CHILD_EVENT: (b, e) => { b.childEvents.push(e); },
+  SOR_CONFIG: (b, e) => { b.sorConfigs.push(e); },
+  QUOTE: (b) => { b.ignored++; },
+};
+
+const FILL_TYPES = new Set(['PARTIAL_FILL', 'FILL']);
+/** SQL: integer ticks (bigint) to a NUMERIC price; 0 means none. */
+const PX = (col: string) => `CASE WHEN ${col} = 0 THEN NULL ELSE ${col}::numeric / ${PRICE_SCALE} END`;
+const TS = (col: string) => `to_timestamp(${col} / 1000.0)`;
+const WEIGHT_SCALE = 1_000_000;
+
+const SQL = {
+  commands: `INSERT INTO order_commands (event_id, command, account_id, order_id, cl_ord_id, orig_cl_ord_id, symbol, side, qty, price, type, tif, source, reason, received_at)
+    SELECT id, cmd, acct, NULLIF(oid, 0), cl, orig, sym, side, NULLIF(qty, 0), ${PX('px')}, typ, tif, src, rsn, ${TS('t')}
+    FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::float8[])
+      AS r(id, cmd, acct, oid, cl, orig, sym, side, qty, px, typ, tif, src, rsn, t)
+    ON CONFLICT (event_id) DO NOTHING`,
+  controls: `INSERT INTO account_controls (event_id, account_id, admin_account_id, mode, occurred_at)
+    SELECT id, acct, adm, mode, ${TS('t')} FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::float8[]) AS r(id, acct, adm, mode, t)
+    ON CONFLICT (event_id) DO NOTHING`,
+  accountModes: `UPDATE accounts a SET trading_mode = r.mode, mode_event_id = r.id, updated_at = ${TS('r.t')}
+    FROM unnest($1::bigint[], $2::int[], $3::text[], $4::float8[]) AS r(id, acct, mode, t)
+    WHERE a.account_id = r.acct AND a.mode_event_id < r.id`,
+  sorConfigs: `INSERT INTO sor_config (event_id, version, admin_account_id, w_price, w_latency, w_fillprob, w_fee, quote_stale_ms, mode, occurred_at)
+    SELECT id, v, adm, wp::numeric / ${WEIGHT_SCALE}, wl::numeric / ${WEIGHT_SCALE}, wf::numeric / ${WEIGHT_SCALE}, wc::numeric / ${WEIGHT_SCALE}, st, m, ${TS('t')}
+    FROM unnest($1::bigint[], $2::int[], $3::int[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::int[], $9::smallint[], $10::float8[])
+      AS r(id, v, adm, wp, wl, wf, wc, st, m, t)
+    ON CONFLICT (event_id) DO NOTHING`,
+  childEvents: `INSERT INTO child_events (event_id, child_id, order_id, kind, venue_id, venue, qty, price, last_qty, last_px, reason, occurred_at)
+    SELECT id, cid, oid, k, vid, v, q, ${PX('px')}, lq, ${PX('lpx')}, rsn, ${TS('t')}
+    FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::int[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::float8[])
+      AS r(id, cid, oid, k, vid, v, q, px, lq, lpx, rsn, t)
+    ON CONFLICT (event_id) DO NOTHING`,
+  // chosen_routes: the children SENT for this order since its previous routing decision.
+  // reason_weights: the latest SOR configuration journaled before the decision, else the
+  // configured weights ($9).
+  routes: `INSERT INTO route_audit (route_id, order_id, routed_qty, child_count, reason, decision_us, chosen_routes, reason_weights, created_at)
+    SELECT r.id, r.oid, r.q, r.cc, r.rsn, r.dus,
+      (SELECT jsonb_agg(jsonb_build_object('child_id', c.child_id, 'venue', c.venue, 'qty', c.qty, 'price', c.price) ORDER BY c.event_id)
+         FROM child_events c
+        WHERE c.order_id = r.oid AND c.kind = 'SENT' AND c.event_id < r.id
+          AND c.event_id > GREATEST(r.prev, COALESCE((SELECT max(a.route_id) FROM route_audit a WHERE a.order_id = r.oid AND a.route_id < r.id), 0))),
+      COALESCE((SELECT jsonb_build_object('price', s.w_price, 'latency', s.w_latency, 'fillprob', s.w_fillprob, 'fee', s.w_fee)
+                  FROM sor_config s WHERE s.event_id < r.id ORDER BY s.event_id DESC LIMIT 1), $9::jsonb),
+      ${TS('r.t')}
+    FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::int[], $5::text[], $6::bigint[], $7::float8[], $8::bigint[]) AS r(id, oid, q, cc, rsn, dus, t, prev)
+    ON CONFLICT (route_id) DO NOTHING`,
+  reports: `INSERT INTO order_events (event_id, order_id, event_type, status, account_id, cl_ord_id, orig_cl_ord_id, qty, price, last_qty, last_px, cum_qty, leaves_qty, reason, venue, report_seq, occurred_at)
+    SELECT id, oid, et, st, acct, cl, NULLIF(orig, ''), q, ${PX('px')}, lq, ${PX('lpx')}, cq, lv, rsn, v, rs, ${TS('t')}
+    FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::bigint[], $17::float8[])
+      AS r(id, oid, et, st, acct, cl, orig, q, px, lq, lpx, cq, lv, rsn, v, rs, t)
+    ON CONFLICT (event_id) DO NOTHING`,
+  fills: `INSERT INTO fills (fill_id, order_id, account_id, symbol, side, venue, executed_qty, price, timestamp)
+    SELECT id, oid, acct, sym, side, v, q, px::numeric / ${PRICE_SCALE}, ${TS('t')}
+    FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::float8[])
+      AS r(id, oid, acct, sym, side, v, q, px, t)
+    ON CONFLICT (fill_id) DO NOTHING`,
+  orders: `INSERT INTO orders (order_id, account_id, cl_ord_id, symbol_id, symbol, side, qty, price, type, tif, status, cum_qty, leaves_qty, avg_px, last_event_id, created_at, last_updated)
+    SELECT oid, acct, cl, sid, sym, side, q, ${PX('px')}, typ, tif, st, cq, lv, ${PX('apx')}, id, ${TS('t0')}, ${TS('t')}
+    FROM unnest($1::bigint[], $2::int[], $3::text[], $4::int[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::float8[], $17::float8[])
+      AS r(oid, acct, cl, sid, sym, side, q, px, typ, tif, st, cq, lv, apx, id, t0, t)
+    ON CONFLICT (order_id) DO UPDATE SET
+      cl_ord_id = EXCLUDED.cl_ord_id, qty = EXCLUDED.qty, price = EXCLUDED.price, status = EXCLUDED.status, cum_qty = EXCLUDED.cum_qty,
+      leaves_qty = EXCLUDED.leaves_qty, avg_px = EXCLUDED.avg_px, last_event_id = EXCLUDED.last_event_id, last_updated = EXCLUDED.last_updated
+    WHERE orders.last_event_id < EXCLUDED.last_event_id`,
+  positions: `INSERT INTO positions (account_id, symbol_id, symbol, qty, cost, realized_pnl, last_event_id, updated_at)
+    SELECT acct, sid, sym, q, c::numeric / ${PRICE_SCALE}, rp::numeric / ${PRICE_SCALE}, id, ${TS('t')}
+    FROM unnest($1::int[], $2::int[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::float8[]) AS r(acct, sid, sym, q, c, rp, id, t)
+    ON CONFLICT (account_id, symbol_id) DO UPDATE SET
+      qty = EXCLUDED.qty, cost = EXCLUDED.cost, realized_pnl = EXCLUDED.realized_pnl, last_event_id = EXCLUDED.last_event_id, updated_at = EXCLUDED.updated_at
+    WHERE positions.last_event_id < EXCLUDED.last_event_id`,
+  cursor: `UPDATE sink_cursor SET segment = $2, byte_offset = $3, next_sequence = $4, updated_at = now() WHERE sink = $1`,
+} as const;
+
+export class PgSink implements Sink {
+  readonly name = 'postgres';
+  readonly batch: PgBatch;
+  private readonly opts: PgSinkOptions;
+  private client: pg.Client | null;
+
+  constructor(options: Partial<PgSinkOptions> & Pick<PgSinkOptions, 'url' | 'names' | 'reference'>) {
+    this.opts = { sinkName: 'postgres', statementTimeoutMs: 30_000, connectTimeoutMs: 5_000, ...options };
+    this.batch = new PgBatch(this.opts.names);
+    this.client = null;
+  }
+
+  async open(): Promise<JournalCursor> {
+    await this.close();
+    const client = new pg.Client({
+      connectionString: this.opts.url,
+      connectionTimeoutMillis: this.opts.connectTimeoutMs,
+      statement_timeout: this.opts.statementTimeoutMs,
+      application_name: 'oms-pg-sink',
+    });
+    // A connection that drops between batches must not crash the thread: the next query fails
+    // and the runner reconnects.
+    client.on('error', () => {});
+    this.client = client;
+    await client.connect();
+    await migrate({
+      dbClient: client, dir: MIGRATIONS_DIR, direction: 'up', migrationsTable: 'pgmigrations', log: () => {}, logger: SILENT,
+      checkOrder: true, singleTransaction: true,
+    });
+    await this.upsertReference(client);
+    await client.query(`INSERT INTO sink_cursor (sink, segment, byte_offset, next_sequence) VALUES ($1, 0, 0, 1) ON CONFLICT (sink) DO NOTHING`, [this.opts.sinkName]);
+    const row = (await client.query(`SELECT segment, byte_offset, next_sequence FROM sink_cursor WHERE sink = $1`, [this.opts.sinkName])).rows[0];
+    return { segment: Number(row.segment), offset: Number(row.byte_offset), sequence: Number(row.next_sequence) };
+  }
+
+  private async upsertReference(client: pg.Client): Promise<void> {
+    const r = this.opts.reference;
+    await client.query(
+      `INSERT INTO accounts (account_id, name, role, enabled, max_order_qty, max_order_notional)
+       SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::bool[], $5::bigint[], $6::numeric[])
+       ON CONFLICT (account_id) DO UPDATE SET name = EXCLUDED.name, role = EXCLUDED.role, enabled = EXCLUDED.enabled,
+         max_order_qty = EXCLUDED.max_order_qty, max_order_notional = EXCLUDED.max_order_notional`,
+      [r.accounts.map((a) => a.id), r.accounts.map((a) => a.name), r.accounts.map((a) => a.role), r.accounts.map((a) => a.enabled),
+        r.accounts.map((a) => a.maxOrderQty), r.accounts.map((a) => a.maxOrderNotional)],
+    );
+    await client.query(
+      `INSERT INTO symbols (symbol_id, symbol, reference_price) SELECT * FROM unnest($1::int[], $2::text[], $3::numeric[])
+       ON CONFLICT (symbol_id) DO UPDATE SET symbol = EXCLUDED.symbol, reference_price = EXCLUDED.reference_price`,
+      [r.symbols.map((s) => s.id), r.symbols.map((s) => s.name), r.symbols.map((s) => s.referencePrice)],
+    );
+    await client.query(
+      `INSERT INTO venues (venue_id, name, fee_bps, latency_us, fill_probability) SELECT * FROM unnest($1::int[], $2::text[], $3::numeric[], $4::float8[], $5::float8[])
+       ON CONFLICT (venue_id) DO UPDATE SET name = EXCLUDED.name, fee_bps = EXCLUDED.fee_bps, latency_us = EXCLUDED.latency_us, fill_probability = EXCLUDED.fill_probability`,
+      [r.venues.map((v) => v.id), r.venues.map((v) => v.name), r.venues.map((v) => v.feeBps), r.venues.map((v) => v.latencyUs), r.venues.map((v) => v.fillProbability)],
+    );
+  }
+
+  async apply(after: JournalCursor): Promise<void> {
+    const client = this.client;
+    if (client === null) throw new Error('postgres sink: not connected');
+    const b = this.batch;
+    await client.query('BEGIN');
+    try {
+      if (b.controls.length > 0) await this.writeControls(client, b);
+      if (b.sorConfigs.length > 0) await this.writeSorConfigs(client, b.sorConfigs);
+      if (b.commands.length > 0) await this.writeCommands(client, b.commands);
+      if (b.childEvents.length > 0) await this.writeChildEvents(client, b.childEvents);
+      if (b.routes.length > 0) await this.writeRoutes(client, b.routes);
+      if (b.reports.length > 0) await this.writeReports(client, b);
+      if (b.positions.size > 0) await this.writePositions(client, [...b.positions.values()]);
+      await client.query(SQL.cursor, [this.opts.sinkName, after.segment, after.offset, after.sequence]);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    }
+  }
+
+  private async writeControls(client: pg.Client, b: PgBatch): Promise<void> {
+    const c = b.controls;
+    await client.query(SQL.controls, [c.map((e) => e.seq), c.map((e) => e.accountId), c.map((e) => e.adminAccountId), c.map((e) => e.mode), c.map((e) => e.atMs)]);
+    const latest = [...b.latestControlByAccount.values()].filter((e) => e.accountId !== 0);
+    if (latest.length > 0) {
+      await client.query(SQL.accountModes, [latest.map((e) => e.seq), latest.map((e) => e.accountId), latest.map((e) => e.mode), latest.map((e) => e.atMs)]);
+    }
+  }
+
+  private async writeSorConfigs(client: pg.Client, c: SorConfigEvent[]): Promise<void> {
+    await client.query(SQL.sorConfigs, [
+      c.map((e) => e.seq), c.map((e) => e.version), c.map((e) => e.adminAccountId), c.map((e) => e.priceWeight), c.map((e) => e.latencyWeight),
+      c.map((e) => e.fillprobWeight), c.map((e) => e.feeWeight), c.map((e) => e.quoteStaleMs), c.map((e) => e.mode), c.map((e) => e.atMs),
+    ]);
+  }
+
+  private async writeCommands(client: pg.Client, c: (CommandEvent | MassCancelEvent)[]): Promise<void> {
+    const cmd = (e: CommandEvent | MassCancelEvent) => e.type === 'MASS_CANCEL' ? null : e;
+    await client.query(SQL.commands, [
+      c.map((e) => e.seq), c.map((e) => e.type), c.map((e) => e.accountId), c.map((e) => cmd(e)?.orderId ?? 0),
+      c.map((e) => cmd(e)?.clOrdId ?? null), c.map((e) => { const x = cmd(e); return x === null || x.origClOrdId === '' ? null : x.origClOrdId; }),
+      c.map((e) => e.symbol), c.map((e) => cmd(e)?.side ?? null), c.map((e) => cmd(e)?.qty ?? 0), c.map((e) => cmd(e)?.priceTicks ?? 0),
+      c.map((e) => cmd(e)?.ordType ?? null), c.map((e) => cmd(e)?.tif ?? null), c.map((e) => cmd(e)?.source ?? null),
+      c.map((e) => e.type === 'MASS_CANCEL' ? e.reason : null), c.map((e) => e.atMs),
+    ]);
+  }
+
+  private async writeChildEvents(client: pg.Client, c: ChildEventEvent[]): Promise<void> {
+    await client.query(SQL.childEvents, [
+      c.map((e) => e.seq), c.map((e) => e.childId), c.map((e) => e.orderId), c.map((e) => e.kind), c.map((e) => e.venueId), c.map((e) => e.venue),
+      c.map((e) => e.qty), c.map((e) => e.priceTicks), c.map((e) => e.lastQty), c.map((e) => e.lastPxTicks), c.map((e) => e.reason), c.map((e) => e.atMs),
+    ]);
+  }
+
+  private async writeRoutes(client: pg.Client, c: RouteDoneEvent[]): Promise<void> {
+    // Two decisions for one order in one batch (a replace): the later one's children start after
+    // the earlier one, which the statement itself cannot see yet.
+    const prevInBatch = new Map<number, number>();
+    const prev = c.map((e) => {
+      const p = prevInBatch.get(e.orderId) ?? 0;
+      prevInBatch.set(e.orderId, e.seq);
+      return p;
+    });
+    const w = this.opts.reference.weights;
+    await client.query(SQL.routes, [
+      c.map((e) => e.seq), c.map((e) => e.orderId), c.map((e) => e.routedQty), c.map((e) => e.childCount), c.map((e) => e.reason),
+      c.map((e) => e.decisionUs), c.map((e) => e.atMs), prev, JSON.stringify({ price: w.price, latency: w.latency, fillprob: w.fillprob, fee: w.fee }),
+    ]);
+  }
+
+  private async writeReports(client: pg.Client, b: PgBatch): Promise<void> {
+    const r = b.reports;
+    await client.query(SQL.reports, [
+      r.map((e) => e.seq), r.map((e) => e.orderId), r.map((e) => e.execType), r.map((e) => e.status), r.map((e) => e.accountId), r.map((e) => e.clOrdId),
+      r.map((e) => e.origClOrdId), r.map((e) => e.qty), r.map((e) => e.priceTicks), r.map((e) => e.lastQty), r.map((e) => e.lastPxTicks),
+      r.map((e) => e.cumQty), r.map((e) => e.leavesQty), r.map((e) => e.reason), r.map((e) => e.venue), r.map((e) => e.eventSeq), r.map((e) => e.atMs),
+    ]);
+    const f = r.filter((e) => FILL_TYPES.has(e.execType) && e.lastQty > 0);
+    if (f.length > 0) {
+      await client.query(SQL.fills, [
+        f.map((e) => e.seq), f.map((e) => e.orderId), f.map((e) => e.accountId), f.map((e) => e.symbol), f.map((e) => e.side), f.map((e) => e.venue),
+        f.map((e) => e.lastQty), f.map((e) => e.lastPxTicks), f.map((e) => e.atMs),
+      ]);
+    }
+    const o = [...b.latestByOrder.values()];
+    if (o.length > 0) {
+      await client.query(SQL.orders, [
+        o.map((e) => e.orderId), o.map((e) => e.accountId), o.map((e) => e.clOrdId), o.map((e) => e.symbolId), o.map((e) => e.symbol), o.map((e) => e.side),
+        o.map((e) => e.qty), o.map((e) => e.priceTicks), o.map((e) => e.ordType), o.map((e) => e.tif), o.map((e) => e.status), o.map((e) => e.cumQty),
+        o.map((e) => e.leavesQty), o.map((e) => averagePriceTicks(e.cumNotionalTicks, e.cumQty)), o.map((e) => e.seq),
+        o.map((e) => b.firstAtByOrder.get(e.orderId) ?? e.atMs), o.map((e) => e.atMs),
+      ]);
+    }
+  }
+
+  private async writePositions(client: pg.Client, p: PositionEvent[]): Promise<void> {
+    await client.query(SQL.positions, [
+      p.map((e) => e.accountId), p.map((e) => e.symbolId), p.map((e) => e.symbol), p.map((e) => e.qty), p.map((e) => e.costTicks),
+      p.map((e) => e.realizedTicks), p.map((e) => e.seq), p.map((e) => e.atMs),
+    ]);
+  }
+
+  async close(): Promise<void> {
+    const c = this.client;
+    this.client = null;
+    if (c !== null) await c.end().catch(() => {});
+  }
+}
+
+const SILENT = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };

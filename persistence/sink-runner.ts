@@ -1,0 +1,239 @@
+/**
+ * Drives one sink (Postgres or Kafka) along the journal: read a bounded batch from the sink's
+ * cursor, hand it to the sink, which applies it durably together with the cursor after it, and
+ * go on. The journal is the queue: nothing is held in memory beyond one batch, whatever the lag.
+ *
+ * Outages: when apply() (or open()) fails, the batch is dropped from memory, the sink is closed,
+ * and after a backoff (doubling from backoffMinMs to backoffMaxMs, with jitter from the seeded
+ * generator) the sink reopens, reloads its durable cursor and reads the same events again from
+ * the journal. So a sink that is down only lags; when it returns it catches up, and since every
+ * sink applies idempotently (keys are event and order ids), a batch applied twice (applied, then
+ * the acknowledgement lost) leaves no duplicate.
+ *
+ * Runs on the sinks thread's event loop (workers/sinks-thread.ts), never on a stage's.
+ */
+
+import type { StageCounters } from '../engine/counters.ts';
+import { JournalReader, type FrameHandler, type JournalCursor } from './journal-reader.ts';
+
+/** What a batch collector is: a frame handler the runner fills, then the sink applies. */
+export interface SinkBatch extends FrameHandler {
+  /** Frames taken into this batch (mapped or skipped). */
+  readonly frames: number;
+  /** Frames of a record type the sink has no mapping for (skipped, counted). */
+  readonly unknown: number;
+  reset(): void;
+}
+
+export interface Sink {
+  readonly name: string;
+  readonly batch: SinkBatch;
+  /** Connects and returns the durable cursor to resume from. Throws when it cannot. */
+  open(): Promise<JournalCursor>;
+  /** Applies the batch durably together with `after`, the cursor past it. Throws on failure. */
+  apply(after: JournalCursor): Promise<void>;
+  /** Releases connections; never throws. */
+  close(): Promise<void>;
+}
+
+/** Counter ids this runner writes (persistence counters: one writer, the sinks thread). */
+export interface SinkCounterIds {
+  appliedSequence: number;
+  lagEvents: number;
+  eventsApplied: number;
+  batches: number;
+  failures: number;
+  up: number;
+  skippedUnknown: number;
+}
+
+export interface SinkRunnerOptions {
+  /** Most frames in one batch (bounds memory and transaction size). */
+  batchFrames: number;
+  /** Milliseconds to wait when the journal has nothing new. */
+  pollMs: number;
+  backoffMinMs: number;
+  backoffMaxMs: number;
+  /** Deterministic jitter source in [0, 1). */
+  random: () => number;
+  /** The journal's next sequence number (for the lag counter), or null when unknown. */
+  journalNextSequence: (() => number) | null;
+  counters: { values: StageCounters; ids: SinkCounterIds } | null;
+  log: (level: 'info' | 'warn' | 'error', msg: string) => void;
+}
+
+export const DEFAULT_SINK_RUNNER_OPTIONS: SinkRunnerOptions = {
+  batchFrames: 4000,
+  pollMs: 20,
+  backoffMinMs: 100,
+  backoffMaxMs: 5000,
+  random: Math.random,
+  journalNextSequence: null,
+  counters: null,
+  log: () => {},
+};
+
+export class SinkRunner {
+  readonly sink: Sink;
+  private readonly reader: JournalReader;
+  private readonly opts: SinkRunnerOptions;
+  private cursor: JournalCursor | null;
+  private running: boolean;
+  private loop: Promise<void> | null;
+  private wakeTimer: NodeJS.Timeout | null;
+  private wakeResolve: (() => void) | null;
+  private backoffMs: number;
+  /** Events applied since start, failures since start. */
+  applied: number;
+  failures: number;
+  lastError: string | null;
+
+  constructor(sink: Sink, journalDir: string, options: Partial<SinkRunnerOptions> = {}) {
+    this.sink = sink;
+    this.opts = { ...DEFAULT_SINK_RUNNER_OPTIONS, ...options };
+    if (!(this.opts.batchFrames >= 1 && this.opts.batchFrames <= 100_000)) throw new Error('Condition failed: batchFrames in [1, 100000]');
+    this.reader = new JournalReader(journalDir);
+    this.cursor = null;
+    this.running = false;
+    this.loop = null;
+    this.wakeTimer = null;
+    this.wakeResolve = null;
+    this.backoffMs = this.opts.backoffMinMs;
+    this.applied = 0;
+    this.failures = 0;
+    this.lastError = null;
+  }
+
+  /** The cursor the sink has durably reached (null until opened). */
+  position(): JournalCursor | null {
+    return this.cursor === null ? null : { ...this.cursor };
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops after the batch in flight (if any) and closes the sink. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    if (this.loop !== null) await this.loop;
+    this.loop = null;
+    this.reader.close();
+  }
+
+  /** Cuts a wait short (new journal data, or stop). */
+  wake(): void {
+    if (this.wakeTimer !== null) clearTimeout(this.wakeTimer);
+    this.wakeTimer = null;
+    const r = this.wakeResolve;
+    this.wakeResolve = null;
+    if (r !== null) r();
+  }
+
+  /** Applies everything up to the journal's current end, then resolves (tests, bench, stop). */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      if (this.cursor !== null && this.reader.bytesBehind(this.cursor) === 0) return true;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return false;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.wakeResolve = resolve;
+      this.wakeTimer = setTimeout(() => this.wake(), ms);
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      if (this.cursor === null && !(await this.tryOpen())) continue;
+      const done = await this.step();
+      if (done === 0 && this.running) await this.sleep(this.opts.pollMs);
+    }
+    await this.sink.close();
+    this.setCounter('up', 0);
+  }
+
+  private async tryOpen(): Promise<boolean> {
+    try {
+      this.cursor = await this.sink.open();
+      this.setCounter('up', 1);
+      this.setCounter('appliedSequence', this.cursor.sequence);
+      this.opts.log('info', `${this.sink.name} sink: connected, resuming at journal sequence ${this.cursor.sequence}`);
+      return true;
+    } catch (err) {
+      await this.fail(err, 'open');
+      return false;
+    }
+  }
+
+  /** Reads one batch and applies it; returns the frames applied (0: nothing new or failed). */
+  private async step(): Promise<number> {
+    const at = this.cursor!;
+    const next: JournalCursor = { segment: at.segment, offset: at.offset, sequence: at.sequence };
+    const batch = this.sink.batch;
+    batch.reset();
+    const n = this.reader.read(next, this.opts.batchFrames, batch);
+    this.updateLag(at.sequence);
+    if (n === 0) {
+      if (this.reader.problem !== null && this.lastError !== this.reader.problem) {
+        this.lastError = this.reader.problem;
+        this.opts.log('error', `${this.sink.name} sink: journal unreadable, sink stopped at sequence ${at.sequence}: ${this.reader.problem}`);
+      }
+      return 0;
+    }
+    try {
+      await this.sink.apply(next);
+    } catch (err) {
+      batch.reset();
+      await this.fail(err, 'apply');
+      return 0;
+    }
+    this.cursor = next;
+    this.applied += n;
+    this.backoffMs = this.opts.backoffMinMs;
+    this.addCounter('eventsApplied', n);
+    this.addCounter('batches', 1);
+    this.addCounter('skippedUnknown', batch.unknown);
+    this.setCounter('appliedSequence', next.sequence);
+    this.updateLag(next.sequence);
+    batch.reset();
+    return n;
+  }
+
+  private async fail(err: unknown, during: string): Promise<void> {
+    this.failures++;
+    this.addCounter('failures', 1);
+    this.setCounter('up', 0);
+    const message = err instanceof Error ? err.message : String(err);
+    if (message !== this.lastError) this.opts.log('warn', `${this.sink.name} sink: ${during} failed (${message}); retrying with backoff, the journal keeps every event`);
+    this.lastError = message;
+    this.cursor = null;
+    await this.sink.close();
+    if (!this.running) return;
+    const wait = Math.round(this.backoffMs * (0.5 + this.opts.random() / 2));
+    this.backoffMs = Math.min(this.opts.backoffMaxMs, this.backoffMs * 2);
+    await this.sleep(wait);
+  }
+
+  private updateLag(appliedSequence: number): void {
+    if (this.opts.journalNextSequence === null) return;
+    this.setCounter('lagEvents', Math.max(0, this.opts.journalNextSequence() - appliedSequence));
+  }
+
+  private setCounter(id: keyof SinkCounterIds, value: number): void {
+    const c = this.opts.counters;
+    if (c !== null) c.values.set(c.ids[id], value);
+  }
+
+  private addCounter(id: keyof SinkCounterIds, delta: number): void {
+    const c = this.opts.counters;
+    if (c !== null && delta !== 0) c.values.add(c.ids[id], delta);
+  }
+}

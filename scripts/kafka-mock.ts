@@ -1,0 +1,145 @@
+/**
+ * A Kafka-protocol cluster for tests and benchmarks: scripts/kafka-mock.c (librdkafka's mock
+ * cluster), compiled on first use with gcc against Debian's librdkafka-dev into a cache directory
+ * (node_modules/.cache/oms-kafka-mock, keyed by the source's hash), started as a child process.
+ *
+ *   node scripts/kafka-mock.ts [brokers]     prints KAFKA_BROKERS=... and runs until Ctrl-C.
+ *
+ * When the headers or gcc are missing and we are root (CI machines start without them),
+ * `apt-get update && apt-get install -y librdkafka-dev gcc` installs them.
+ *
+ * DESIGN.md: admin createTopics and the idempotent producer fail against this mock (no usable
+ * controller), so the sink depends on neither; topics are created here, at start, through the
+ * mock's own API, or auto-created on first produce.
+ */
+
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const SOURCE = fileURLToPath(new URL('./kafka-mock.c', import.meta.url));
+const CACHE_DIR = fileURLToPath(new URL('../node_modules/.cache/oms-kafka-mock/', import.meta.url));
+const HEADER = '/usr/include/librdkafka/rdkafka_mock.h';
+
+export interface KafkaMock {
+  /** host:port list, as KAFKA_BROKERS takes it. */
+  brokers: string[];
+  /** Takes a broker (1-based) or all of them down: connections closed, new ones refused. */
+  down(broker: number | 'all'): Promise<void>;
+  up(broker: number | 'all'): Promise<void>;
+  rtt(broker: number, ms: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+function hasGcc(): boolean {
+  try {
+    execFileSync('gcc', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Compiles the mock if needed; returns the binary's path. */
+export function buildKafkaMock(log: (line: string) => void = () => {}): string {
+  const source = readFileSync(SOURCE);
+  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const binary = join(CACHE_DIR, `kafka-mock-${hash}`);
+  if (existsSync(binary)) return binary;
+  if (!existsSync(HEADER) || !hasGcc()) {
+    if (!isRoot()) throw new Error(`kafka-mock: ${HEADER} or gcc missing (apt-get install -y librdkafka-dev gcc), and not root to install them`);
+    log('kafka-mock: installing librdkafka-dev and gcc');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    execFileSync('apt-get', ['update'], { stdio: 'ignore', env });
+    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'librdkafka-dev', 'gcc', 'libc6-dev'], { stdio: 'ignore', env });
+  }
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const tmp = `${binary}.${process.pid}.tmp`;
+  execFileSync('gcc', ['-O2', '-Wall', '-o', tmp, SOURCE, '-lrdkafka'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  renameSync(tmp, binary); // atomic: parallel test files never run a half-written binary
+  return binary;
+}
+
+const LIVE = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of LIVE) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+/** Starts a mock cluster of `brokers` brokers; `topics` are created with `partitions` each. */
+export async function startKafkaMock(brokers: number = 1, topics: string[] = [], partitions: number = 4): Promise<KafkaMock> {
+  const binary = buildKafkaMock();
+  const child = spawn(binary, [String(brokers), String(partitions), ...topics], { stdio: ['pipe', 'pipe', 'pipe'] });
+  LIVE.add(child);
+  child.once('exit', () => LIVE.delete(child));
+  let errText = '';
+  child.stderr!.on('data', (c: Buffer) => { errText = (errText + c.toString('utf8')).slice(-2000); });
+  const lines = createInterface({ input: child.stdout! });
+  const waiting: ((line: string) => void)[] = [];
+  let bootstraps: string | null = null;
+  const started = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`kafka-mock did not start within 10 s: ${errText}`)), 10_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`kafka-mock exited with code ${code}: ${errText}`));
+    });
+    lines.on('line', (line) => {
+      if (bootstraps === null && line.startsWith('BOOTSTRAPS ')) {
+        bootstraps = line.slice('BOOTSTRAPS '.length).trim();
+        clearTimeout(timer);
+        resolve(bootstraps);
+        return;
+      }
+      const w = waiting.shift();
+      if (w !== undefined) w(line);
+    });
+  });
+  const list = (await started).split(',');
+  const command = (cmd: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      if (child.exitCode !== null) {
+        reject(new Error('kafka-mock is not running'));
+        return;
+      }
+      waiting.push((line) => (line.startsWith('OK ') ? resolve() : reject(new Error(`kafka-mock: ${line}`))));
+      child.stdin!.write(`${cmd}\n`);
+    });
+  return {
+    brokers: list,
+    down: (b) => command(`down ${b}`),
+    up: (b) => command(`up ${b}`),
+    rtt: (b, ms) => command(`rtt ${b} ${ms}`),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) {
+          resolve();
+          return;
+        }
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.stdin!.end('quit\n');
+      }),
+  };
+}
+
+// CLI: start one and keep it until Ctrl-C.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const mock = await startKafkaMock(Number(process.argv[2] ?? 1));
+  process.stdout.write(`KAFKA_BROKERS=${mock.brokers.join(',')}\n(librdkafka mock cluster; Ctrl-C stops it)\n`);
+  const shutdown = async () => {
+    await mock.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
+  setInterval(() => {}, 1 << 30);
+}

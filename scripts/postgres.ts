@@ -1,0 +1,223 @@
+/**
+ * A throwaway Postgres 15 for tests, benchmarks and the demo, as DESIGN.md describes: initdb in a
+ * temporary directory as a non-root user, a private port on 127.0.0.1 and a private socket
+ * directory, removed again on stop(). Nothing needs to run beforehand.
+ *
+ *   node scripts/postgres.ts            (npm run db:start) starts one, prints DATABASE_URL, and
+ *                                       stops and removes it on Ctrl-C.
+ *
+ * Binaries: the newest /usr/lib/postgresql/<v>/bin, else initdb/postgres on PATH or in
+ * /usr/local/bin. When none is found and we are root (CI machines start without Postgres),
+ * `apt-get update && apt-get install -y postgresql` installs Debian's. initdb refuses to run as
+ * root, so as root the cluster belongs to the `postgres` user (Debian's package creates it), or
+ * to a system user `omspg` created for the purpose.
+ *
+ * pause() stops the server and keeps its data; resume() starts it again on the same port: the
+ * sinks' outage tests use them.
+ */
+
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+export interface PostgresOptions {
+  /** fsync and synchronous_commit on (a benchmark's honest figure); off by default (tests). */
+  durable: boolean;
+  /** Where to print the server's own log lines (none by default). */
+  log: ((line: string) => void) | null;
+  /** Milliseconds to wait for the server to accept connections. */
+  startTimeoutMs: number;
+}
+
+export interface PostgresServer {
+  /** postgres://postgres@127.0.0.1:<port>/postgres */
+  url: string;
+  port: number;
+  dataDir: string;
+  /** Stops the server, keeping its data directory. */
+  pause(): Promise<void>;
+  /** Starts the paused server again on the same port. */
+  resume(): Promise<void>;
+  /** Stops the server and removes its directory. */
+  stop(): Promise<void>;
+}
+
+const BIN_DIRS = ['/usr/local/bin', '/usr/bin'];
+
+function versionDirs(): string[] {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((v) => /^\d+$/.test(v))
+    .sort((a, b) => Number(b) - Number(a))
+    .map((v) => join(root, v, 'bin'));
+}
+
+/** The directory holding initdb and postgres, or null. */
+export function findPostgresBin(): string | null {
+  for (const dir of [...versionDirs(), ...BIN_DIRS]) {
+    if (existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'postgres'))) return dir;
+  }
+  return null;
+}
+
+function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+/** Finds the binaries, installing Debian's postgresql when missing and we are root. */
+export function ensurePostgresInstalled(log: (line: string) => void = () => {}): string {
+  const found = findPostgresBin();
+  if (found !== null) return found;
+  if (!isRoot()) throw new Error('postgres: binaries not found (apt-get install -y postgresql), and not root to install them');
+  log('postgres: binaries not found, installing Debian postgresql');
+  execFileSync('apt-get', ['update'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const installed = findPostgresBin();
+  if (installed === null) throw new Error('postgres: apt-get install postgresql finished but initdb/postgres were not found');
+  return installed;
+}
+
+/** uid and gid of the user that owns the cluster (null when we are not root: ourselves). */
+function clusterUser(): { uid: number; gid: number } | null {
+  if (!isRoot()) return null;
+  for (const name of ['postgres', 'omspg']) {
+    try {
+      const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
+      const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim());
+      return { uid, gid };
+    } catch {
+      // not there: try the next, or create omspg below
+    }
+  }
+  execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', 'omspg'], { stdio: 'ignore' });
+  return { uid: Number(execFileSync('id', ['-u', 'omspg'], { encoding: 'utf8' }).trim()), gid: Number(execFileSync('id', ['-g', 'omspg'], { encoding: 'utf8' }).trim()) };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess, timeoutMs: number, stderr: () => string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`postgres exited with code ${child.exitCode}: ${stderr()}`);
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      await client.end();
+      return;
+    } catch {
+      await client.end().catch(() => {});
+    }
+    if (Date.now() > until) throw new Error(`postgres did not accept connections within ${timeoutMs} ms: ${stderr()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Every server this process started and has not stopped: killed if the process exits first. */
+const LIVE = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of LIVE) if (c.exitCode === null) c.kill('SIGQUIT');
+});
+
+export async function startPostgres(options: Partial<PostgresOptions> = {}): Promise<PostgresServer> {
+  const opts: PostgresOptions = { durable: false, log: null, startTimeoutMs: 30_000, ...options };
+  const bin = ensurePostgresInstalled(opts.log ?? undefined);
+  const user = clusterUser();
+  const root = mkdtempSync(join(tmpdir(), 'oms-pg-'));
+  const dataDir = join(root, 'data');
+  const socketDir = join(root, 'sock');
+  mkdirSync(socketDir);
+  if (user !== null) {
+    chownSync(root, user.uid, user.gid);
+    chownSync(socketDir, user.uid, user.gid);
+  }
+  const asUser = user === null ? {} : { uid: user.uid, gid: user.gid };
+  try {
+    execFileSync(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--locale=C'], {
+      ...asUser, stdio: ['ignore', 'ignore', 'pipe'], cwd: root,
+    });
+  } catch (err) {
+    rmSync(root, { recursive: true, force: true });
+    throw new Error(`postgres: initdb failed: ${(err as { stderr?: Buffer }).stderr?.toString() ?? (err as Error).message}`);
+  }
+  const port = await freePort();
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const durability = opts.durable ? ['-c', 'fsync=on', '-c', 'synchronous_commit=on'] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
+  let child: ChildProcess | null = null;
+  let errText = '';
+
+  const launch = async (): Promise<void> => {
+    errText = '';
+    const c = spawn(join(bin, 'postgres'), [
+      '-D', dataDir, '-p', String(port), '-k', socketDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=50', ...durability,
+    ], { ...asUser, cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    c.stderr!.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      errText = (errText + text).slice(-4000);
+      if (opts.log !== null) for (const line of text.split('\n')) if (line.length > 0) opts.log(`postgres: ${line}`);
+    });
+    LIVE.add(c);
+    c.once('exit', () => LIVE.delete(c));
+    child = c;
+    await waitReady(url, c, opts.startTimeoutMs, () => errText);
+  };
+
+  const halt = (): Promise<void> => {
+    const c = child;
+    child = null;
+    if (c === null || c.exitCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => c.kill('SIGKILL'), 10_000);
+      c.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      c.kill('SIGINT'); // fast shutdown: open sessions are ended, data is kept
+    });
+  };
+
+  try {
+    await launch();
+  } catch (err) {
+    await halt();
+    rmSync(root, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    url,
+    port,
+    dataDir,
+    pause: halt,
+    resume: launch,
+    async stop() {
+      await halt();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+// CLI: start one and keep it until Ctrl-C.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const server = await startPostgres({ durable: process.argv.includes('--durable'), log: null });
+  process.stdout.write(`DATABASE_URL=${server.url}\n(data in ${server.dataDir}; Ctrl-C stops and removes it)\n`);
+  const shutdown = async () => {
+    await server.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
+  setInterval(() => {}, 1 << 30);
+}
