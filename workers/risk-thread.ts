@@ -4,29 +4,19 @@ import { SystemClock } from '../engine/clock.ts';
 import { createIdleStrategy } from '../engine/idle.ts';
 import { runBlocking } from '../engine/runner.ts';
 import { HeartbeatAgent } from '../engine/heartbeat.ts';
-import { decimalToTicks } from './config.ts';
-import { RiskStage, type AccountLimits } from './risk/risk-stage.ts';
+import { RiskStage } from './risk/risk-stage.ts';
+import { riskConfigFrom } from './risk/risk-config.ts';
 import { Control, StageWiring } from './topology.ts';
 import type { WorkerData } from './worker-data.ts';
+import { withGcPolling } from './metrics/runtime-sampler.ts';
 
 const data = workerData as WorkerData;
 const { config } = data;
 const wiring = new StageWiring('risk', data.memory);
-const accounts: (AccountLimits | null)[] = [];
-for (const a of config.accounts) {
-  while (accounts.length <= a.id) accounts.push(null);
-  accounts[a.id] = { maxOrderQty: a.maxOrderQty, maxOrderNotionalTicks: decimalToTicks(a.maxOrderNotional), enabled: a.enabled };
-}
 const clock = new SystemClock(data.engineEpochMs);
 const stage = new RiskStage(
-  {
-    orderCapacity: config.orderCapacity,
-    childCapacity: config.childCapacity,
-    firstOrderId: 1,
-    childIdBase: data.childIdBase,
-    accounts,
-    referencePriceTicks: config.symbols.map((s) => decimalToTicks(s.referencePrice)),
-  },
+  // Limits, collars, session and market-data settings: workers/risk/risk-config.ts.
+  riskConfigFrom(config, data.childIdBase),
   {
     fromIngest: wiring.consumer('ingestToRisk'),
     fromFix: wiring.consumer('fixToRisk'),
@@ -38,7 +28,8 @@ const stage = new RiskStage(
   clock,
   wiring.counters,
 );
-const agent = new HeartbeatAgent(stage, wiring.counters, clock);
+// GC pauses and heap sampled between duty cycles (the event loop never runs here).
+const agent = withGcPolling(new HeartbeatAgent(stage, wiring.counters, clock), data, 'risk');
 const idle = createIdleStrategy(config.idle.kind, wiring.doorbell, agent, config.idle);
 parentPort!.postMessage({ type: 'ready', stage: 'risk' });
 runBlocking(agent, idle, new Int32Array(data.memory.control, Control.STOP * 4, 1));

@@ -19,6 +19,10 @@ import {
   NEW_ORDER_LENGTH,
   NewOrderFlyweight,
   PositionFlyweight,
+  QUOTE_LENGTH,
+  QuoteFlyweight,
+  RISK_LIMIT_LENGTH,
+  RiskLimitFlyweight,
   ROUTE_DONE_LENGTH,
   RecordType,
   RouteDoneFlyweight,
@@ -53,7 +57,10 @@ export interface SorRecord {
 }
 export interface Journaled { typeId: number; raw: Uint8Array }
 
-export interface PositionRecord { accountId: number; symbolId: number; qty: number; costTicks: number; realizedTicks: number; eventSeq: number }
+export interface PositionRecord {
+  accountId: number; symbolId: number; qty: number; costTicks: number; realizedTicks: number; eventSeq: number;
+  markTicks: number; unrealizedTicks: number;
+}
 
 export class ReportCollector implements RecordHandler {
   readonly items: Report[] = [];
@@ -67,7 +74,7 @@ export class ReportCollector implements RecordHandler {
       const p = this.pos.wrap(this.consumer.view, this.consumer.bytes, offset);
       this.positions.push({
         accountId: p.accountId(), symbolId: p.symbolId(), qty: p.qty(), costTicks: p.costTicks(),
-        realizedTicks: p.realizedTicks(), eventSeq: p.eventSeq(),
+        realizedTicks: p.realizedTicks(), eventSeq: p.eventSeq(), markTicks: p.markTicks(), unrealizedTicks: p.unrealizedTicks(),
       });
       return;
     }
@@ -266,6 +273,25 @@ export class Harness {
     expect(at).not.toBe(FULL);
     new AccountControlFlyweight().wrap(ring.view, ring.bytes, at).setAccountId(account).setMode(mode).setAdminAccountId(admin);
     ring.commit();
+  }
+
+  /** One venue's top of book (fix -> risk); a side with qty 0 is absent. */
+  quote(symbol: number, venue: number, bid: number, bidQty: number, ask: number, askQty: number): void {
+    const at = this.fix.tryClaim(RecordType.QUOTE, QUOTE_LENGTH);
+    expect(at).not.toBe(FULL);
+    new QuoteFlyweight().wrap(this.fix.view, this.fix.bytes, at).setTimeNs(this.clock.nowNs()).setBidTicks(bid).setBidQty(bidQty)
+      .setAskTicks(ask).setAskQty(askQty).setVenueId(venue).setSymbolId(symbol);
+    this.fix.commit();
+  }
+
+  /** An admin's limit change (ingest -> risk); symbol ALL_SYMBOLS for an account-wide key. */
+  limit(key: number, account: number, symbol: number, value: number, version = 1, admin = 9): void {
+    const at = this.ingest.tryClaim(RecordType.RISK_LIMIT, RISK_LIMIT_LENGTH);
+    expect(at).not.toBe(FULL);
+    new RiskLimitFlyweight().wrap(this.ingest.view, this.ingest.bytes, at).setTimeNs(this.clock.nowNs()).setValue(value)
+      .setVersion(version).setAdminAccountId(admin).setAccountId(account).setSymbolId(symbol).setKey(key);
+    this.lastCommand = this.ingest.bytes.slice(at, at + RISK_LIMIT_LENGTH);
+    this.ingest.commit();
   }
 
   cancel(args: Partial<CancelArgs>): void {

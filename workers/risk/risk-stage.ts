@@ -9,6 +9,14 @@
  *   fix ---commands, CHILD_EVENT,  | risk | --EXEC_REPORT--> ingest | fix (by order source)
  *          ROUTE_DONE -----------> +------+ --commands + reports--> persistence
  *
+ * Pre-trade controls (checkNewOrder, in this order): account known and enabled, message throttle,
+ * order validity, ClOrdID duplicate, kill switch, order throttle, restricted symbol, maximum
+ * quantity and notional, price collar around the reference price (reference-price.ts), duplicate
+ * content (duplicate-filter.ts), short sale, position limit, credit limit (exposure.ts). Limits
+ * live in limits.ts, changed at runtime by RISK_LIMIT records. QUOTE records (fix -> risk) keep
+ * the reference prices that the collar uses and that positions are marked at; DAY orders expire
+ * at the session close (session.ts).
+ *
  * Backpressure: before draining a ring, doWork() bounds the batch by the room left in every
  * outbound ring for the worst case one input can produce, so an output never finds its ring
  * full. When a ring downstream is full the stage simply stops reading its inputs, and the
@@ -18,7 +26,7 @@
 import type { Agent } from '../../engine/agent.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { copyBytes } from '../../engine/bytes.ts';
-import { CL_ORD_ID_CAPACITY, OrdType, Side, Source, isOrdType, isSide, isTif } from '../../engine/domain.ts';
+import { CL_ORD_ID_CAPACITY, OrdType, Side, Source, Tif, isOrdType, isSide, isTif } from '../../engine/domain.ts';
 import { MAX_PRICE_TICKS, MAX_QTY } from '../../engine/fixed-point.ts';
 import { ExecType, ILLEGAL, OrderEvent, OrderState, isTerminal, transition } from '../../engine/order-state.ts';
 import { Reason } from '../../engine/reasons.ts';
@@ -41,12 +49,20 @@ import {
   POSITION_LENGTH,
   PositionFlyweight,
   ROUTE_REQUEST_LENGTH,
+  QuoteFlyweight,
   RecordType,
+  RiskLimitFlyweight,
   RouteDoneFlyweight,
   RouteRequestFlyweight,
 } from '../../codecs/records.ts';
 import { ChildTable, OrderTable } from './order-table.ts';
 import { PositionBook } from './positions.ts';
+import { DuplicateFilter } from './duplicate-filter.ts';
+import { Exposure } from './exposure.ts';
+import { OPEN_SYMBOL_SEED, RiskLimits, openAccountSeed, type AccountLimitsSeed, type SymbolLimitsSeed } from './limits.ts';
+import { ReferencePrices, bandTicks } from './reference-price.ts';
+import { SessionCalendar, type SessionConfig } from './session.ts';
+import { AccountThrottle } from './throttle.ts';
 import { RiskCounter, type StageCounters } from '../../engine/counters.ts';
 
 /** The SOR never splits one route request over more venues than this. */
@@ -58,7 +74,17 @@ export const MASS_CANCEL_QUEUE = 4096;
 /** Order slots a mass cancel examines per duty cycle, so one never stalls the stage. */
 const MASS_SCAN_PER_CYCLE = 4096;
 
-export interface AccountLimits {
+/** Cells of the duplicate-content table (recent accepted orders of every account). */
+const DUPLICATE_ENTRIES = 1 << 16;
+/** Position cells a re-marking pass examines per duty cycle. */
+const MARK_SCAN_PER_CYCLE = 4096;
+
+/**
+ * One account's limits. The controls added after the first three are optional here: a missing
+ * one is open (see limits.ts openAccountSeed), so a caller that sets only the first three gets
+ * the original checks.
+ */
+export interface AccountLimits extends Partial<AccountLimitsSeed> {
   /** Largest quantity of one order. */
   maxOrderQty: number;
   /** Largest notional of one order, in ticks (qty * price). */
@@ -75,8 +101,16 @@ export interface RiskConfig {
   childIdBase: number;
   /** Indexed by account id (0 unused). */
   accounts: (AccountLimits | null)[];
-  /** Per symbol id: the reference price for the notional of market orders (e.g. previous close). */
+  /** Per symbol id: the previous close, the reference price of last resort (reference-price.ts). */
   referencePriceTicks: number[];
+  /** Per symbol id: collar bands, no-short and restricted flags (default: all off). */
+  symbolLimits?: SymbolLimitsSeed[];
+  /** Regular hours and DAY expiry; null or absent: always regular hours, nothing expires. */
+  session?: SessionConfig | null;
+  /** A venue quote counts toward the NBBO for this long after risk received it (default 2000). */
+  quoteFreshMs?: number;
+  /** Positions are re-marked (a POSITION record per open position whose mark moved) this often (default 1000). */
+  markIntervalMs?: number;
 }
 
 export interface RiskRings {
@@ -110,6 +144,28 @@ export class RiskStage implements Agent, RingRecordHandler {
   private readonly position = new PositionFlyweight();
   private readonly massCancel = new MassCancelFlyweight();
   private readonly accountControl = new AccountControlFlyweight();
+  private readonly quote = new QuoteFlyweight();
+  private readonly riskLimit = new RiskLimitFlyweight();
+  /** Every limit of every account, changed by RISK_LIMIT records. */
+  readonly limits: RiskLimits;
+  /** Reference prices (NBBO mid, last trade, previous close) per symbol. */
+  readonly refs: ReferencePrices;
+  /** Open-order reservations and credit in use. */
+  readonly exposure: Exposure;
+  private readonly orderThrottle: AccountThrottle;
+  private readonly msgThrottle: AccountThrottle;
+  private readonly duplicates = new DuplicateFilter(DUPLICATE_ENTRIES);
+  private readonly session: SessionCalendar | null;
+  /** Epoch ms of the next session close (DAY expiry). */
+  private nextCloseMs: number;
+  /** 1 while an order is being canceled because its session ended: it ends EXPIRED. */
+  private readonly expiring: Uint8Array;
+  /** Last mark sent per symbol, and whether the current re-marking pass covers the symbol. */
+  readonly markTicks: Float64Array;
+  private readonly markDirty: Uint8Array;
+  private markCursor = -1;
+  private nextMarkNs = 0;
+  private readonly markIntervalNs: number;
   /** Kill-switch state per account (AccountMode), and for every account at once. */
   readonly accountMode: Uint8Array;
   globalMode: number;
@@ -139,6 +195,20 @@ export class RiskStage implements Agent, RingRecordHandler {
     this.children = new ChildTable(config.childCapacity, config.childIdBase);
     this.symbolCount = config.referencePriceTicks.length;
     this.positions = new PositionBook(config.accounts.length, this.symbolCount);
+    const seeds = config.accounts.map((a) => (a === null || a === undefined ? null : { ...openAccountSeed(a.maxOrderQty, a.maxOrderNotionalTicks), ...a }));
+    const symbolSeeds = config.symbolLimits ?? config.referencePriceTicks.map(() => OPEN_SYMBOL_SEED);
+    if (symbolSeeds.length !== this.symbolCount) throw new Error('Condition failed: one symbolLimits entry per symbol');
+    this.limits = new RiskLimits(seeds, symbolSeeds);
+    this.refs = new ReferencePrices(config.referencePriceTicks, config.quoteFreshMs ?? 2000);
+    this.exposure = new Exposure(config.orderCapacity, config.accounts.length, this.symbolCount);
+    this.orderThrottle = new AccountThrottle(config.accounts.length);
+    this.msgThrottle = new AccountThrottle(config.accounts.length);
+    this.session = config.session === null || config.session === undefined ? null : new SessionCalendar(config.session);
+    this.nextCloseMs = this.session === null ? Infinity : this.session.nextCloseAfter(clock.epochMs());
+    this.expiring = new Uint8Array(config.orderCapacity);
+    this.markTicks = new Float64Array(this.symbolCount);
+    this.markDirty = new Uint8Array(this.symbolCount);
+    this.markIntervalNs = (config.markIntervalMs ?? 1000) * 1e6;
     this.accountMode = new Uint8Array(config.accounts.length);
     this.globalMode = AccountMode.NORMAL;
     this.fromIngest = new RingDispatch(this, rings.fromIngest);
@@ -156,10 +226,13 @@ export class RiskStage implements Agent, RingRecordHandler {
       this.counters.add(RiskCounter.BACKPRESSURE_STALLS, 1);
       return 0;
     }
+    this.checkSessionEnd();
     // Mass cancels in progress, then venue events (they free capacity and finish orders).
     let work = this.mcCount > 0 ? this.advanceMassCancels(limit) : 0;
     work += this.rings.fromFix.poll(this.fromFix, this.batchLimit());
     work += this.rings.fromIngest.poll(this.fromIngest, this.batchLimit());
+    // Marks after the inputs, so a pass sees the quotes of this cycle.
+    work += this.advanceMarks(this.batchLimit());
     if (work > 0) this.commitAll();
     return work;
   }
@@ -213,6 +286,14 @@ export class RiskStage implements Agent, RingRecordHandler {
         this.journalCommand(bytes, typeId, offset, length);
         this.onAccountControl(this.accountControl.wrap(view, bytes, offset));
         return;
+      case RecordType.QUOTE:
+        // Market data: not journaled (the reports it leads to are).
+        this.onQuote(this.quote.wrap(view, bytes, offset));
+        return;
+      case RecordType.RISK_LIMIT:
+        this.journalCommand(bytes, typeId, offset, length);
+        this.onRiskLimit(this.riskLimit.wrap(view, bytes, offset));
+        return;
       case RecordType.SOR_CONFIG:
         // An admin's routing change: journaled (who and what), then on to the SOR in order, so
         // it takes effect for the next order routed.
@@ -240,6 +321,7 @@ export class RiskStage implements Agent, RingRecordHandler {
         return;
       }
       this.counters.add(RiskCounter.ORDERS_REJECTED, 1);
+      if (reason >= Reason.SYMBOL_RESTRICTED && reason <= Reason.CREDIT_LIMIT_EXCEEDED) this.counters.add(RiskCounter.CONTROL_REJECTS, 1);
       this.emitCommandReject(cmd, reason);
       return;
     }
@@ -263,21 +345,38 @@ export class RiskStage implements Agent, RingRecordHandler {
     o.recvTimeNs[slot] = cmd.recvTimeNs();
     o.state[slot] = OrderState.PENDING_NEW;
     o.setClOrdId(slot, cmd.bytes, cmd.clOrdIdOffset(), cmd.clOrdIdLength());
+    this.expiring[slot] = 0;
+    // checkNewOrder left the reference price in checkedRefTicks: a market order reserves at it.
+    const reservePx = o.ordType[slot] === OrdType.MARKET ? this.checkedRefTicks : o.priceTicks[slot];
+    this.exposure.reserve(slot, accountId, o.symbolId[slot], o.side[slot], o.qty[slot], reservePx);
+    if (this.limits.duplicateWindowMs[accountId] > 0) {
+      this.duplicates.record(accountId, o.symbolId[slot], o.side[slot], o.qty[slot], o.priceTicks[slot], this.clock.nowNs());
+    }
     this.apply(slot, OrderEvent.ACCEPT);
     this.counters.add(RiskCounter.ORDERS_ACCEPTED, 1);
     this.emitReport(slot, ExecType.NEW, 0, 0, Reason.NONE, 0);
     this.requestRoute(slot, o.qty[slot]);
   }
 
-  /** The pre-trade checks of this stage; NONE when the order may go. */
-  private checkNewOrder(cmd: NewOrderFlyweight): number {
+  /** The reference price the last checkNewOrder used (ticks), for the order's reservation. */
+  private checkedRefTicks = 0;
+
+  /**
+   * The full pre-trade check of a new order; NONE when the order may go, else the reason of the
+   * first control that refuses it. Takes a token from the account's message throttle (and order
+   * throttle once the order is valid). Allocates nothing. Public for the benchmark.
+   */
+  checkNewOrder(cmd: NewOrderFlyweight): number {
     const accountId = cmd.accountId();
-    const account = accountId < this.config.accounts.length ? this.config.accounts[accountId] : null;
-    if (account === null || account === undefined) return Reason.UNKNOWN_ACCOUNT;
-    if (!account.enabled) return Reason.ACCOUNT_HALTED;
+    const L = this.limits;
+    if (!L.isKnown(accountId)) return Reason.UNKNOWN_ACCOUNT;
+    if (L.enabled[accountId] === 0) return Reason.ACCOUNT_HALTED;
+    const now = this.clock.nowNs();
+    if (!this.msgThrottle.take(accountId, L.msgsPerS[accountId], L.msgBurst[accountId], now)) return Reason.MESSAGE_RATE_EXCEEDED;
     const symbolId = cmd.symbolId();
     if (!(symbolId < this.symbolCount)) return Reason.UNKNOWN_SYMBOL;
-    if (!isSide(cmd.side())) return Reason.INVALID_SIDE;
+    const side = cmd.side();
+    if (!isSide(side)) return Reason.INVALID_SIDE;
     if (!isOrdType(cmd.ordType())) return Reason.INVALID_ORD_TYPE;
     if (!isTif(cmd.tif())) return Reason.INVALID_TIF;
     const clLength = cmd.clOrdIdLength();
@@ -290,15 +389,65 @@ export class RiskStage implements Agent, RingRecordHandler {
     if (this.orders.findByClOrdId(accountId, cmd.bytes, cmd.clOrdIdOffset(), clLength) >= 0) return Reason.DUPLICATE_CL_ORD_ID;
     const mode = this.modeOf(accountId);
     if (mode === AccountMode.HALTED) return Reason.ACCOUNT_HALTED;
-    if (mode === AccountMode.REDUCE_ONLY && !this.reduces(accountId, symbolId, cmd.side(), qty)) return Reason.REDUCE_ONLY;
-    if (qty > account.maxOrderQty) return Reason.MAX_QTY_EXCEEDED;
-    const notionalPrice = limitOrder ? price : this.config.referencePriceTicks[symbolId];
-    if (qty * notionalPrice > account.maxOrderNotionalTicks) return Reason.MAX_NOTIONAL_EXCEEDED;
+    if (mode === AccountMode.REDUCE_ONLY && !this.reduces(accountId, symbolId, side, qty)) return Reason.REDUCE_ONLY;
+    if (!this.orderThrottle.take(accountId, L.ordersPerS[accountId], L.orderBurst[accountId], now)) return Reason.ORDER_RATE_EXCEEDED;
+    const cell = accountId * this.symbolCount + symbolId;
+    if (L.restricted[cell] === 1) return Reason.SYMBOL_RESTRICTED;
+    if (qty > L.maxOrderQty[accountId]) return Reason.MAX_QTY_EXCEEDED;
+    const ref = this.refs.reference(symbolId, now);
+    this.checkedRefTicks = ref;
+    const px = limitOrder ? price : ref;
+    if (qty * px > L.maxOrderNotionalTicks[accountId]) return Reason.MAX_NOTIONAL_EXCEEDED;
+    if (limitOrder && !this.withinCollar(cell, price, ref)) return Reason.PRICE_OUTSIDE_COLLAR;
+    const windowMs = L.duplicateWindowMs[accountId];
+    if (windowMs > 0 && this.duplicates.seen(accountId, symbolId, side, qty, limitOrder ? price : 0, now, windowMs * 1e6)) return Reason.DUPLICATE_ORDER;
+    return this.checkExposure(accountId, symbolId, side, qty, px, 0, 0);
+  }
+
+  /** Whether a limit price is within the symbol's band around the reference (band 0: no collar). */
+  private withinCollar(cell: number, price: number, ref: number): boolean {
+    const regular = this.session === null || this.session.isRegularHours(this.clock.epochMs());
+    const bps = regular ? this.limits.bandBps[cell] : this.limits.bandOutsideBps[cell];
+    if (bps === 0) return true;
+    const band = bandTicks(ref, bps);
+    return price <= ref + band && price >= ref - band;
+  }
+
+  /**
+   * Short sale, position and credit for adding `qty` at `px` to the account's side, where the
+   * order (if any, a replace) already reserves `heldQty` at `heldPx`: only the increase is
+   * checked, so an order that reduces its exposure is never refused for a limit lowered since.
+   */
+  private checkExposure(accountId: number, symbolId: number, side: number, qty: number, px: number, heldQty: number, heldPx: number): number {
+    const L = this.limits;
+    const x = this.exposure;
+    const cell = accountId * this.symbolCount + symbolId;
+    const held = this.positions.qty[cell];
+    if (side === Side.SELL) {
+      if (qty <= heldQty) return Reason.NONE;
+      const available = held - (x.openSellQty[cell] - heldQty);
+      if (qty > available) {
+        if (L.noShort[cell] === 1) return Reason.SHORT_SALE_RESTRICTED;
+        if (L.allowShort[accountId] === 0) return Reason.SHORT_SALE_NOT_ALLOWED;
+      }
+      if (x.openSellQty[cell] - heldQty + qty - held > L.maxPosition[cell]) return Reason.POSITION_LIMIT_EXCEEDED;
+      return Reason.NONE;
+    }
+    const added = qty * px - heldQty * heldPx;
+    if (qty > heldQty && held + x.openBuyQty[cell] - heldQty + qty > L.maxPosition[cell]) return Reason.POSITION_LIMIT_EXCEEDED;
+    if (added > 0 && x.creditUsed(accountId) + added > L.creditLimitTicks[accountId]) return Reason.CREDIT_LIMIT_EXCEEDED;
     return Reason.NONE;
   }
 
   private onCancel(cmd: CancelOrderFlyweight): void {
     this.counters.add(RiskCounter.CANCELS_RECEIVED, 1);
+    // A cancel counts toward the message throttle but is never refused by it: refusing a cancel
+    // would keep risk on the market.
+    const accountId = cmd.accountId();
+    if (this.limits.isKnown(accountId)) {
+      const L = this.limits;
+      this.msgThrottle.take(accountId, L.msgsPerS[accountId], L.msgBurst[accountId], this.clock.nowNs());
+    }
     const slot = this.amendableTarget(cmd);
     if (slot < 0) return;
     const o = this.orders;
@@ -326,26 +475,34 @@ export class RiskStage implements Agent, RingRecordHandler {
     const slot = this.amendableTarget(cmd);
     if (slot < 0) return;
     const o = this.orders;
-    const account = this.config.accounts[o.accountId[slot]];
     const qty = cmd.qty();
     // A replace without a price keeps the order's price (only the quantity changes).
     const price = o.ordType[slot] !== OrdType.LIMIT ? 0 : cmd.priceTicks() === 0 ? o.priceTicks[slot] : cmd.priceTicks();
     const clLength = cmd.clOrdIdLength();
     let reason: number = Reason.NONE;
-    const mode = this.modeOf(o.accountId[slot]);
-    if (!(Number.isInteger(qty) && qty >= 1 && qty <= MAX_QTY)) reason = Reason.INVALID_QTY;
+    const accountId = o.accountId[slot];
+    const L = this.limits;
+    const mode = this.modeOf(accountId);
+    const now = this.clock.nowNs();
+    if (!this.msgThrottle.take(accountId, L.msgsPerS[accountId], L.msgBurst[accountId], now)) reason = Reason.MESSAGE_RATE_EXCEEDED;
+    else if (!(Number.isInteger(qty) && qty >= 1 && qty <= MAX_QTY)) reason = Reason.INVALID_QTY;
     else if (mode === AccountMode.HALTED) reason = Reason.ACCOUNT_HALTED;
     else if (mode === AccountMode.REDUCE_ONLY && qty > o.qty[slot]) reason = Reason.REDUCE_ONLY;
     else if (qty <= o.cumQty[slot]) reason = Reason.REPLACE_NOT_ALLOWED;
     else if (o.ordType[slot] === OrdType.LIMIT && !(Number.isInteger(price) && price >= 1 && price <= MAX_PRICE_TICKS)) reason = Reason.INVALID_PRICE;
     else if (clLength < 1 || clLength > CL_ORD_ID_CAPACITY) reason = Reason.INVALID_CL_ORD_ID;
     else if (this.orders.findByClOrdId(o.accountId[slot], cmd.bytes, cmd.clOrdIdOffset(), clLength) >= 0) reason = Reason.DUPLICATE_CL_ORD_ID;
-    else if (account !== null && qty > account.maxOrderQty) reason = Reason.MAX_QTY_EXCEEDED;
-    else if (account !== null && qty * (o.ordType[slot] === OrdType.LIMIT ? price : this.config.referencePriceTicks[o.symbolId[slot]]) > account.maxOrderNotionalTicks) reason = Reason.MAX_NOTIONAL_EXCEEDED;
+    else reason = this.checkReplaceLimits(slot, qty, price, now);
     if (reason !== Reason.NONE) {
+      if (reason >= Reason.SYMBOL_RESTRICTED && reason <= Reason.CREDIT_LIMIT_EXCEEDED) this.counters.add(RiskCounter.CONTROL_REJECTS, 1);
       this.emitCancelReject(slot, cmd, reason);
       return;
     }
+    // Until the replace completes either terms may trade: reserve the larger of both.
+    const x = this.exposure;
+    const newLeaves = qty - o.cumQty[slot];
+    const newPx = o.ordType[slot] === OrdType.LIMIT ? price : x.resPx[slot];
+    this.exposure.reserve(slot, accountId, o.symbolId[slot], o.side[slot], Math.max(x.resQty[slot], newLeaves), Math.max(x.resPx[slot], newPx));
     o.connId[slot] = cmd.connId();
     o.requestId[slot] = cmd.requestId();
     o.source[slot] = cmd.source();
@@ -363,6 +520,23 @@ export class RiskStage implements Agent, RingRecordHandler {
     }
     this.emitReport(slot, ExecType.PENDING_REPLACE, 0, 0, Reason.NONE, 0);
     this.cancelLiveChildren(slot);
+  }
+
+  /** Quantity, notional, collar (on a price change) and exposure checks of a replace's new terms. */
+  private checkReplaceLimits(slot: number, qty: number, price: number, now: number): number {
+    const o = this.orders;
+    const L = this.limits;
+    const accountId = o.accountId[slot];
+    const symbolId = o.symbolId[slot];
+    if (qty > L.maxOrderQty[accountId]) return Reason.MAX_QTY_EXCEEDED;
+    const limitOrder = o.ordType[slot] === OrdType.LIMIT;
+    const ref = this.refs.reference(symbolId, now);
+    const x = this.exposure;
+    const px = limitOrder ? price : x.resPx[slot];
+    if (qty * (limitOrder ? price : ref) > L.maxOrderNotionalTicks[accountId]) return Reason.MAX_NOTIONAL_EXCEEDED;
+    if (limitOrder && price !== o.priceTicks[slot] && !this.withinCollar(accountId * this.symbolCount + symbolId, price, ref)) return Reason.PRICE_OUTSIDE_COLLAR;
+    const leaves = qty - o.cumQty[slot];
+    return this.checkExposure(accountId, symbolId, o.side[slot], Math.max(x.resQty[slot], leaves), Math.max(x.resPx[slot], px), x.resQty[slot], x.resPx[slot]);
   }
 
   /**
@@ -388,6 +562,8 @@ export class RiskStage implements Agent, RingRecordHandler {
     copyBytes(o.clOrdIds, base, this.origScratch, 0, origLength);
     o.qty[slot] = o.replaceQty[slot];
     o.priceTicks[slot] = o.replacePriceTicks[slot];
+    const newPx = o.ordType[slot] === OrdType.LIMIT ? o.priceTicks[slot] : this.exposure.resPx[slot];
+    this.exposure.reserve(slot, o.accountId[slot], o.symbolId[slot], o.side[slot], o.qty[slot] - o.cumQty[slot], newPx);
     o.setClOrdId(slot, o.replaceClOrdIds, base, o.replaceClOrdIdLength[slot]);
     o.replaceClOrdIdLength[slot] = 0;
     this.apply(slot, OrderEvent.REPLACE_DONE);
@@ -491,12 +667,14 @@ export class RiskStage implements Agent, RingRecordHandler {
     if (o.orderId[slot] === 0 || isTerminal(o.state[slot])) return false;
     if (this.mcAccount[head] !== 0 && o.accountId[slot] !== this.mcAccount[head]) return false;
     if (this.mcSymbol[head] !== ALL_SYMBOLS && o.symbolId[slot] !== this.mcSymbol[head]) return false;
+    if (this.mcReason[head] === Reason.SESSION_END && o.tif[slot] !== Tif.DAY) return false;
     return this.mcConn[head] === 0 || (o.connId[slot] === this.mcConn[head] && o.source[slot] === Source.INGEST);
   }
 
   /** Cancels one open order unsolicited (its reports carry the reason); false if it may not be. */
   private cancelOpenOrder(slot: number, reason: number): boolean {
     const o = this.orders;
+    if (reason === Reason.SESSION_END) return this.expireOrder(slot);
     if (transition(o.state[slot], OrderEvent.CANCEL_REQUEST, o.cumQty[slot] > 0) === ILLEGAL) {
       // A replace under way: when it completes, a halted account's order is ended (finishReplace).
       return false;
@@ -510,6 +688,98 @@ export class RiskStage implements Agent, RingRecordHandler {
     this.emitReport(slot, ExecType.PENDING_CANCEL, 0, 0, reason, 0);
     this.cancelLiveChildren(slot);
     return true;
+  }
+
+  /**
+   * The session closed on a DAY order: ended EXPIRED at once when nothing of it is at a venue,
+   * else its children are canceled first (PENDING_CANCEL) and it expires when they are done. An
+   * order already being canceled or replaced is marked and expires when that settles.
+   */
+  private expireOrder(slot: number): boolean {
+    const o = this.orders;
+    const state = o.state[slot];
+    this.expiring[slot] = 1;
+    if (state === OrderState.PENDING_CANCEL || state === OrderState.PENDING_REPLACE) return true;
+    if (o.liveChildren[slot] === 0 && o.routing[slot] === 0) {
+      this.apply(slot, OrderEvent.EXPIRE);
+      this.counters.add(RiskCounter.EXPIRED, 1);
+      this.emitReport(slot, ExecType.EXPIRED, 0, 0, Reason.SESSION_END, 0);
+      return true;
+    }
+    this.apply(slot, OrderEvent.CANCEL_REQUEST);
+    this.emitReport(slot, ExecType.PENDING_CANCEL, 0, 0, Reason.SESSION_END, 0);
+    this.cancelLiveChildren(slot);
+    return true;
+  }
+
+  /** At the session close, every open DAY order is queued for expiry (one scan of the table). */
+  private checkSessionEnd(): void {
+    if (this.session === null) return;
+    const nowMs = this.clock.epochMs();
+    if (nowMs < this.nextCloseMs) return;
+    this.nextCloseMs = this.session.nextCloseAfter(nowMs);
+    if (this.session.expireDayOrders) this.enqueueMassCancel(0, ALL_SYMBOLS, 0, Reason.SESSION_END);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Market data, limits, marks
+  // ------------------------------------------------------------------------------------------
+
+  private onQuote(q: QuoteFlyweight): void {
+    const ok = this.refs.onQuote(q.symbolId(), q.venueId(), q.bidTicks(), q.bidQty(), q.askTicks(), q.askQty(), this.clock.nowNs());
+    this.counters.add(ok ? RiskCounter.QUOTES : RiskCounter.QUOTES_REFUSED, 1);
+  }
+
+  /** An admin's limit change (validated at the edge, and again here): holds from the next order. */
+  private onRiskLimit(r: RiskLimitFlyweight): void {
+    if (!this.limits.apply(r.key(), r.accountId(), r.symbolId(), r.value())) {
+      this.counters.add(RiskCounter.LIMIT_CHANGES_REFUSED, 1);
+      return;
+    }
+    if (r.version() > this.limits.version) this.limits.version = r.version();
+    this.counters.add(RiskCounter.LIMIT_CHANGES, 1);
+  }
+
+  /**
+   * Every markInterval, symbols whose reference price moved are re-marked: each open position in
+   * them gets a POSITION record with the new mark and unrealized P&L, at most `budget` per cycle
+   * (each within an input's worst-case room in the ring to ingest).
+   */
+  private advanceMarks(budget: number): number {
+    if (this.markCursor < 0) {
+      const now = this.clock.nowNs();
+      if (now < this.nextMarkNs) return 0;
+      this.nextMarkNs = now + this.markIntervalNs;
+      let moved = false;
+      for (let s = 0; s < this.symbolCount; s++) {
+        const ref = this.refs.reference(s, now);
+        const changed = ref !== this.markTicks[s];
+        this.markDirty[s] = changed ? 1 : 0;
+        if (changed) {
+          this.markTicks[s] = ref;
+          moved = true;
+        }
+      }
+      if (!moved) return 0;
+      this.markCursor = 0;
+    }
+    const p = this.positions;
+    const cells = p.qty.length;
+    let emitted = 0;
+    let scanned = 0;
+    while (this.markCursor < cells && emitted < budget && scanned < MARK_SCAN_PER_CYCLE) {
+      const cell = this.markCursor++;
+      scanned++;
+      const symbolId = cell % this.symbolCount;
+      if (this.markDirty[symbolId] === 0 || p.qty[cell] === 0) continue;
+      this.emitPosition(cell, (cell - symbolId) / this.symbolCount, symbolId);
+      emitted++;
+    }
+    if (this.markCursor >= cells) this.markCursor = -1;
+    this.counters.add(RiskCounter.MARKS, emitted);
+    // Only records written count as work: a pass over flat positions must not keep the stage
+    // from parking (it resumes on the next cycle).
+    return emitted;
   }
 
   /**
@@ -615,6 +885,12 @@ export class RiskStage implements Agent, RingRecordHandler {
     o.firstChild[slot] = ev.childId();
     o.liveChildren[slot]++;
     o.venueOpenQty[slot] += ev.qty();
+    if (isTerminal(o.state[slot])) {
+      // Decided before the order ended (a late fill completed it meanwhile): it is live at its
+      // venue for an order that wants nothing more, so it is canceled at once.
+      this.sendChildCancel(slot, cs);
+      return;
+    }
     this.apply(slot, OrderEvent.ROUTE);
     const state = o.state[slot];
     // The client asked to cancel or replace while this child was being decided: cancel it now.
@@ -624,25 +900,68 @@ export class RiskStage implements Agent, RingRecordHandler {
   private onFill(slot: number, cs: number, ev: ChildEventFlyweight): void {
     const o = this.orders;
     const c = this.children;
-    const lastQty = ev.lastQty();
+    let lastQty = ev.lastQty();
     const lastPx = ev.lastPxTicks();
-    if (!(lastQty > 0 && c.cumQty[cs] + lastQty <= c.qty[cs])) {
-      // A venue reporting more than the child's quantity is a venue error: counted, not applied.
+    if (!(Number.isInteger(lastQty) && lastQty > 0 && c.cumQty[cs] + lastQty <= c.qty[cs])) {
+      // A venue reporting more than the child's quantity is a venue error: counted for the
+      // operators, not applied.
       this.counters.add(RiskCounter.OVERFILLS, 1);
       return;
     }
+    if (!(Number.isInteger(lastPx) && lastPx >= 1 && lastPx <= MAX_PRICE_TICKS)) {
+      this.counters.add(RiskCounter.OVERFILLS, 1);
+      return;
+    }
+    // A late fill: the child was already done at its venue (canceled, expired) or the order is
+    // canceled or expired. The trade happened: it is booked and reported, the state stays.
+    const late = c.live[cs] === 0 || isTerminal(o.state[slot]);
     c.cumQty[cs] += lastQty;
+    if (c.live[cs] === 1) o.venueOpenQty[slot] -= lastQty;
+    // The order never books more than its quantity: a late fill of an earlier child can leave
+    // less to fill than the children routed since hold. The excess is a venue overfill,
+    // counted for the operators; the child still counts it as done at its venue.
+    const room = o.qty[slot] - o.cumQty[slot];
+    if (lastQty > room) {
+      this.counters.add(RiskCounter.OVERFILLS, 1);
+      lastQty = room;
+    }
+    if (lastQty === 0) {
+      if (c.cumQty[cs] >= c.qty[cs]) this.childDone(slot, cs, Reason.NONE);
+      return;
+    }
     o.cumQty[slot] += lastQty;
     o.cumNotional[slot] += lastQty * lastPx;
-    o.venueOpenQty[slot] -= lastQty;
-    const signed = o.side[slot] === Side.BUY ? lastQty : -lastQty;
-    const cell = this.positions.applyFill(o.accountId[slot], o.symbolId[slot], signed, lastPx);
+    const x = this.exposure;
+    if (x.resQty[slot] > 0) x.reserve(slot, o.accountId[slot], o.symbolId[slot], o.side[slot], Math.max(0, x.resQty[slot] - lastQty), x.resPx[slot]);
+    const cell = this.bookFill(o.accountId[slot], o.symbolId[slot], o.side[slot], lastQty, lastPx);
     this.counters.add(RiskCounter.FILLS, 1);
     const complete = o.cumQty[slot] >= o.qty[slot];
+    if (late && isTerminal(o.state[slot])) {
+      this.counters.add(RiskCounter.LATE_FILLS, 1);
+      this.emitReport(slot, complete ? ExecType.FILL : ExecType.PARTIAL_FILL, lastQty, lastPx, Reason.NONE, c.venueId[cs]);
+      this.emitPosition(cell, o.accountId[slot], o.symbolId[slot]);
+      return;
+    }
+    if (late) this.counters.add(RiskCounter.LATE_FILLS, 1);
+    // A late fill of a child that ended before a replace took effect can find the order NEW
+    // (re-routing under its new terms): it did have a child at a venue, so it is ROUTED first.
+    if (o.state[slot] === OrderState.NEW) this.apply(slot, OrderEvent.ROUTE);
     this.apply(slot, complete ? OrderEvent.FILL : OrderEvent.PARTIAL_FILL);
     this.emitReport(slot, complete ? ExecType.FILL : ExecType.PARTIAL_FILL, lastQty, lastPx, Reason.NONE, c.venueId[cs]);
     this.emitPosition(cell, o.accountId[slot], o.symbolId[slot]);
     if (c.cumQty[cs] >= c.qty[cs]) this.childDone(slot, cs, Reason.NONE);
+  }
+
+  /** Applies a fill to the position, the account's long cost and the last trade price; returns the cell. */
+  private bookFill(accountId: number, symbolId: number, side: number, lastQty: number, lastPx: number): number {
+    const p = this.positions;
+    const cell = p.cell(accountId, symbolId);
+    const qtyBefore = p.qty[cell];
+    const costBefore = p.costTicks[cell];
+    p.applyFill(accountId, symbolId, side === Side.BUY ? lastQty : -lastQty, lastPx);
+    this.exposure.onPosition(accountId, qtyBefore, costBefore, p.qty[cell], p.costTicks[cell]);
+    this.refs.onTrade(symbolId, lastPx);
+    return cell;
   }
 
   /** A child is no longer live at its venue (filled, canceled, rejected or expired). */
@@ -666,6 +985,12 @@ export class RiskStage implements Agent, RingRecordHandler {
     if (o.liveChildren[slot] !== 0 || o.routing[slot] !== 0) return;
     const state = o.state[slot];
     if (isTerminal(state)) return;
+    if (this.expiring[slot] === 1 && (state === OrderState.PENDING_CANCEL || state === OrderState.PENDING_REPLACE)) {
+      this.apply(slot, OrderEvent.EXPIRE);
+      this.counters.add(RiskCounter.EXPIRED, 1);
+      this.emitReport(slot, ExecType.EXPIRED, 0, 0, Reason.SESSION_END, 0);
+      return;
+    }
     if (state === OrderState.PENDING_CANCEL) {
       this.apply(slot, OrderEvent.CANCEL_DONE);
       this.emitReport(slot, ExecType.CANCELED, 0, 0, Reason.NONE, 0);
@@ -693,6 +1018,10 @@ export class RiskStage implements Agent, RingRecordHandler {
       throw new Error(`Invariant: order ${o.orderId[slot]} event ${event} is legal in state ${o.state[slot]}`);
     }
     o.state[slot] = next;
+    // A terminal order reserves nothing any more.
+    if (isTerminal(next) && this.exposure.resQty[slot] !== 0) {
+      this.exposure.reserve(slot, o.accountId[slot], o.symbolId[slot], o.side[slot], 0, 0);
+    }
     // An order that ends with a replace pending gives its reserved ClOrdID back.
     if (isTerminal(next) && o.replaceClOrdIdLength[slot] !== 0) {
       o.releaseReplaceClOrdId(slot);
@@ -757,15 +1086,19 @@ export class RiskStage implements Agent, RingRecordHandler {
     const at = ring.tryClaim(RecordType.POSITION, POSITION_LENGTH);
     if (at === FULL) throw new Error('Invariant: room checked before the batch');
     const p = this.positions;
+    const now = this.clock.nowNs();
+    const mark = this.refs.reference(symbolId, now);
     this.position
       .wrap(ring.view, ring.bytes, at)
       .setQty(p.qty[cell])
       .setCostTicks(p.costTicks[cell])
       .setRealizedTicks(p.realizedTicks[cell])
       .setEventSeq(this.eventSeq)
-      .setTimeNs(this.clock.nowNs())
+      .setTimeNs(now)
       .setAccountId(accountId)
-      .setSymbolId(symbolId);
+      .setSymbolId(symbolId)
+      .setMarkTicks(mark)
+      .setUnrealizedTicks(unrealizedTicks(p.qty[cell], p.costTicks[cell], mark));
   }
 
   private forwardToSor(src: Uint8Array, typeId: number, offset: number, length: number): void {
@@ -922,6 +1255,16 @@ export class RiskStage implements Agent, RingRecordHandler {
     if (this.lastJournaledAt < 0) throw new Error('Invariant: a report was journaled');
     copyBytes(ring.bytes, this.report.offset, this.rings.toPersistence.bytes, this.lastJournaledAt, EXEC_REPORT_LENGTH);
   }
+}
+
+/**
+ * P&L of an open position at a mark, ticks: a long gains what it would sell for above its cost,
+ * a short what it would cost to buy back below what it was sold for.
+ */
+export function unrealizedTicks(qty: number, costTicks: number, markTicks: number): number {
+  if (qty > 0) return qty * markTicks - costTicks;
+  if (qty < 0) return costTicks + qty * markTicks;
+  return 0;
 }
 
 /** Copies a record as it is into an outbound ring whose room was checked before the batch. */
