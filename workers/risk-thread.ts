@@ -9,6 +9,7 @@ import { riskConfigFrom } from './risk/risk-config.ts';
 import { Control, StageWiring } from './topology.ts';
 import type { WorkerData } from './worker-data.ts';
 import { withGcPolling } from './metrics/runtime-sampler.ts';
+import { Histogram, MetricsViews, type MetricsWorkerData } from './metrics/metrics-memory.ts';
 
 const data = workerData as WorkerData;
 const { config } = data;
@@ -27,6 +28,7 @@ const stage = new RiskStage(
   },
   clock,
   wiring.counters,
+  (workerData as MetricsWorkerData).metrics === undefined ? null : new MetricsViews((workerData as MetricsWorkerData).metrics!).histogram(Histogram.RISK_INGEST_TO_RISK),
 );
 // GC pauses and heap sampled between duty cycles (the event loop never runs here).
 const agent = withGcPolling(new HeartbeatAgent(stage, wiring.counters, clock), data, 'risk');

@@ -19,12 +19,19 @@ export interface TestStack {
   cleanup(): Promise<void>;
 }
 
-/** Starts the stack with `overrides` over the defaults (http, fixAcceptor and journal pinned for tests). */
+/**
+ * Starts the stack with `overrides` over the defaults (http, fixAcceptor and journal pinned for
+ * tests). Unless a test says otherwise, the metrics listener takes an ephemeral port (parallel
+ * stacks would contend for 9464) and DAY orders do not expire at the session close (a run that
+ * spans the close would otherwise see them expire mid-test, depending on the hour CI runs).
+ */
 export async function startTestStack(overrides: Record<string, unknown>, seed: number): Promise<TestStack> {
   const journalDir = mkdtempSync(join(tmpdir(), 'oms-test-'));
   const http = { host: '127.0.0.1', ...(overrides.http as object | undefined), port: 0 };
   const fixAcceptor = { ...(overrides.fixAcceptor as object | undefined), port: 0 };
-  const config = validateConfig({ ...overrides, http, fixAcceptor, journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 } });
+  const metrics = { port: 0, ...(overrides.metrics as object | undefined) };
+  const session = { expireDayOrders: false, ...(overrides.session as object | undefined) };
+  const config = validateConfig({ ...overrides, http, fixAcceptor, metrics, session, journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 } });
   const stack = await startStack(config, { ephemeralVenuePorts: true, seed, log: () => {} });
   const base = `127.0.0.1:${stack.info.httpPort}`;
   for (let i = 0; i < 200; i++) {

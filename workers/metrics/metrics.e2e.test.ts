@@ -109,6 +109,8 @@ describe('/metrics during a run', () => {
     expect(buckets[buckets.length - 1].labels.le).toBe('+Inf');
     expect(buckets[buckets.length - 1].value).toBe(ackCount);
     expect(one(s, 'oms_latency_seconds_count', { path: 'ingest_order_to_fill' })).toBeGreaterThanOrEqual(FILLS);
+    // Recorded by risk on every new order it receives, accepted or not.
+    expect(one(s, 'oms_latency_seconds_count', { path: 'risk_ingest_to_risk' })).toBe(FILLS + 1);
     const ackMean = one(s, 'oms_latency_seconds_sum', { path: 'ingest_order_to_ack' }) / ackCount;
     expect(ackMean).toBeLessThan(10); // seconds: a sanity bound on units, not a latency assertion
 

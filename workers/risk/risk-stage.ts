@@ -64,6 +64,7 @@ import { ReferencePrices, bandTicks } from './reference-price.ts';
 import { SessionCalendar, type SessionConfig } from './session.ts';
 import { AccountThrottle } from './throttle.ts';
 import { RiskCounter, type StageCounters } from '../../engine/counters.ts';
+import type { SharedHistogram } from '../../engine/shared-histogram.ts';
 
 /** The SOR never splits one route request over more venues than this. */
 export const MAX_CHILDREN_PER_ORDER = 32;
@@ -185,8 +186,15 @@ export class RiskStage implements Agent, RingRecordHandler {
   private readonly worstSor: number;
   private readonly worstPersist: number;
 
-  constructor(config: RiskConfig, rings: RiskRings, clock: Clock, counters: StageCounters) {
+  /**
+   * Ingest -> risk latency of each new order (engine clock, ns), or null. A shared-memory
+   * histogram (engine/shared-histogram.ts): recording allocates nothing.
+   */
+  private readonly ingestToRisk: SharedHistogram | null;
+
+  constructor(config: RiskConfig, rings: RiskRings, clock: Clock, counters: StageCounters, ingestToRisk: SharedHistogram | null = null) {
     if (!(config.referencePriceTicks.length >= 1)) throw new Error('Condition failed: at least one symbol');
+    this.ingestToRisk = ingestToRisk;
     this.config = config;
     this.rings = rings;
     this.clock = clock;
@@ -310,6 +318,7 @@ export class RiskStage implements Agent, RingRecordHandler {
 
   private onNewOrder(cmd: NewOrderFlyweight): void {
     this.counters.add(RiskCounter.ORDERS_RECEIVED, 1);
+    if (this.ingestToRisk !== null) this.ingestToRisk.record(this.clock.nowNs() - cmd.recvTimeNs());
     const accountId = cmd.accountId();
     const reason = this.checkNewOrder(cmd);
     if (reason !== Reason.NONE) {
