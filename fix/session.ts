@@ -44,8 +44,14 @@
  *     MsgType not first) are ignored: no sequence number is consumed, and the stream
  *     resynchronises on the next "8=FIX.4.4".
  *
- * Not done yet: the session schedule (start/end times, daily reset), and choosing not to resend
- * stale application messages (the spec allows gap-filling them; every stored one is resent).
+ *   - Session schedule (session-schedule.ts, optional): outside a period the acceptor drops a
+ *     Logon's connection and the initiator does not connect (FixInitiator asks inSchedule());
+ *     a session still up when its period ends is logged out; a new period starts both sequence
+ *     numbers at 1 (the store remembers which period its numbers belong to). Checked on every
+ *     onTimer and at connect / Logon, with the clock passed in.
+ *
+ * Not done yet: choosing not to resend stale application messages (the spec allows gap-filling
+ * them; every stored one is resent).
  */
 import { SendResult, SessionError } from './fix-codes.ts';
 import { FixEncoder, ascii } from './encoder.ts';
@@ -53,6 +59,7 @@ import { MsgType, isAdminMsgType, writeMsgType } from './msg-type.ts';
 import { FixParser, MAX_FRAME_LENGTH, findNextBeginString } from './parser.ts';
 import { SessionEvent, SessionState, sessionTransition } from './session-state.ts';
 import { MemoryMessageStore, type MessageStore } from './store.ts';
+import type { SessionSchedule } from './session-schedule.ts';
 import { SessionRejectReason, Tag } from './tags.ts';
 import { parseUtcTimestampMs } from './utc-time.ts';
 import {
@@ -143,6 +150,8 @@ export interface FixSessionOptions {
   resendRequestTimeoutMs?: number;
   /** Logout after this many unanswered repetitions of our ResendRequest. Default 3. */
   resendRequestMaxRetries?: number;
+  /** Daily schedule (session-schedule.ts); null or absent: always open, no daily reset. */
+  schedule?: SessionSchedule | null;
 }
 
 // Fixed texts for Logout (58), prepared once.
@@ -159,6 +168,7 @@ const TEXT_SENDING_TIME = ascii('SendingTime accuracy problem');
 const TEXT_ORIG_SENDING_TIME = ascii('OrigSendingTime later than SendingTime');
 const TEXT_RESEND_TIMEOUT = ascii('ResendRequest not answered');
 const TEXT_CONDITIONAL = ascii('Conditionally required field missing: tag ');
+const TEXT_SCHEDULE_END = ascii('End of session schedule');
 
 /** Text (58) of a session Reject, by SessionRejectReason (373); FIX 4.4 vol. 2 wording. */
 const REJECT_TEXT: Uint8Array[] = [];
@@ -230,6 +240,12 @@ export class FixSession {
   businessRejectSentCount: number;
   /** Where sent messages and sequence numbers are kept. */
   readonly store: MessageStore;
+  /** Daily schedule, or null. */
+  readonly schedule: SessionSchedule | null;
+  /** Logons refused and connections not attempted because the schedule was closed. */
+  scheduleRefusedCount: number;
+  /** Sequence resets at the start of a new schedule period. */
+  scheduleResetCount: number;
 
   readonly clock: FixClock;
   private readonly app: FixApplication;
@@ -320,6 +336,9 @@ export class FixSession {
     this.resendBacklogMaxBytes = 0;
     this.businessRejectSentCount = 0;
     this.store = options.store ?? new MemoryMessageStore();
+    this.schedule = options.schedule ?? null;
+    this.scheduleRefusedCount = 0;
+    this.scheduleResetCount = 0;
     this.clock = options.clock;
     this.app = options.app;
     this.heartBtIntSecConfigured = hb;
@@ -413,12 +432,72 @@ export class FixSession {
     return this.state === SessionState.ACTIVE;
   }
 
+  /**
+   * True while inbound recovery is under way: our ResendRequest is outstanding or messages
+   * beyond a gap wait in the queue. An owner reconciling after a reconnect waits for false.
+   */
+  get recovering(): boolean {
+    return this.resendTargetSeq !== 0 || this.gapHead < this.gapCount;
+  }
+
+  /** Both sequence numbers back to 1 and the stored messages dropped. Before any Logon only. */
+  resetSequenceNumbers(): void {
+    if (!this.beforeLogon()) throw new Error('Condition failed: reset only before a Logon');
+    this.store.reset();
+    this.nextOutSeq = 1;
+    this.nextInSeq = 1;
+    this.peekSeq = 0;
+  }
+
+  // ---------------------------------------------------------------- schedule
+
+  /** True when the schedule (if any) is open at nowMs; applies a new period's reset when disconnected. */
+  inSchedule(nowMs: number): boolean {
+    if (this.schedule === null) return true;
+    const period = this.schedule.periodAt(nowMs);
+    if (period < 0) return false;
+    const known = this.store.periodStartMs;
+    if (known === period) return true;
+    if (!this.beforeLogon()) return false; // the period changed under a live session
+    // A store that knows no period adopts this one (sequence numbers kept); a later period resets.
+    if (known !== 0) {
+      this.resetSequenceNumbers();
+      this.scheduleResetCount++;
+    }
+    this.store.setPeriodStartMs(period);
+    return true;
+  }
+
+  /** Disconnected, or an acceptor's connection whose Logon is not processed yet. */
+  private beforeLogon(): boolean {
+    return this.state === SessionState.DISCONNECTED || (this.state === SessionState.CONNECTED && this.role === SessionRole.ACCEPTOR);
+  }
+
+  /**
+   * Timer side of the schedule: a live session whose period ended is logged out (or dropped); a
+   * disconnected one moves to a new period (its reset) as soon as the period begins.
+   */
+  private applySchedule(nowMs: number): void {
+    if (this.inSchedule(nowMs) || this.beforeLogon()) return;
+    if (this.state === SessionState.ACTIVE) {
+      this.transitionTo(SessionEvent.LOGOUT_SEND, nowMs);
+      this.sendLogout(TEXT_SCHEDULE_END);
+    } else if (this.state !== SessionState.LOGOUT_SENT) {
+      this.disconnect('outside session schedule');
+    }
+  }
+
   // ---------------------------------------------------------------- transport events
 
   /** A transport is up. The initiator sends its Logon at once; the acceptor waits for one. */
   onConnected(transport: FixTransport): number {
     if (this.state !== SessionState.DISCONNECTED) return SessionError.ILLEGAL_TRANSITION;
     const now = this.clock.now();
+    if (this.role === SessionRole.INITIATOR && !this.inSchedule(now)) {
+      this.scheduleRefusedCount++;
+      transport.close();
+      return SessionError.ILLEGAL_TRANSITION;
+    }
     this.transport = transport;
     this.inLength = 0;
     this.lastSentMs = now;
@@ -541,6 +620,7 @@ export class FixSession {
    * our ResendRequest; sends the next chunk of a resend in progress; flushes the store.
    */
   onTimer(nowMs: number): void {
+    if (this.schedule !== null) this.applySchedule(nowMs);
     switch (this.state) {
       case SessionState.CONNECTED:
       case SessionState.LOGON_SENT:
@@ -939,6 +1019,12 @@ export class FixSession {
       this.logoutAndDisconnect(TEXT_INVALID_LOGON, 'invalid Logon');
       return;
     }
+    if (this.role === SessionRole.ACCEPTOR && !this.inSchedule(this.clock.now())) {
+      // Outside the schedule a Logon is refused by dropping the connection (no sequence number used).
+      this.scheduleRefusedCount++;
+      this.disconnect('Logon outside session schedule');
+      return;
+    }
     const heartBtInt = m.getInt(Tag.HeartBtInt);
     if (m.getInt(Tag.EncryptMethod) !== 0 || heartBtInt < 0 || heartBtInt > 3600) {
       this.logoutAndDisconnect(TEXT_BAD_LOGON, 'invalid Logon');
@@ -969,8 +1055,11 @@ export class FixSession {
         this.store.reset();
         this.nextOutSeq = 1;
       }
-      this.transitionTo(SessionEvent.LOGON_ACCEPT, now);
+      // Our Logon goes out before the state change: an owner that sends application messages
+      // when the session turns ACTIVE (a venue's market-data snapshot) must not precede it. Bytes
+      // a synchronous transport brings back meanwhile are deferred (we are inside onBytes).
       this.sendLogon(reset);
+      this.transitionTo(SessionEvent.LOGON_ACCEPT, now);
     } else {
       this.transitionTo(SessionEvent.LOGON_CONFIRM, now);
     }

@@ -1,6 +1,6 @@
 // Goal: both message stores keep outbound messages by sequence number and the next sequence
 // numbers; the memory store stays within its caps; the file store survives close/reopen and a
-// torn tail, and resets. Method: frames recorded and read back, files inspected and damaged in
+// torn tail, and resets; both keep the session-schedule period (not cleared by a reset). Method: frames recorded and read back, files inspected and damaged in
 // a temporary directory.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -101,6 +101,22 @@ describe('MemoryMessageStore bounds', () => {
 });
 
 describe('FileMessageStore persistence', () => {
+  it('keeps the schedule period across reopen and reset, and ignores a damaged period file', () => {
+    const dir = tempDir();
+    const a = new FileMessageStore(dir);
+    expect(a.periodStartMs).toBe(0);
+    a.setPeriodStartMs(1_767_600_000_000);
+    a.reset();
+    a.close();
+    const b = new FileMessageStore(dir);
+    expect(b.periodStartMs).toBe(1_767_600_000_000);
+    b.close();
+    fs.writeFileSync(path.join(dir, 'period'), 'garbage');
+    const c = new FileMessageStore(dir);
+    expect(c.periodStartMs).toBe(0);
+    c.close();
+  });
+
   it('reopening resumes both sequence numbers and every stored message', () => {
     const dir = tempDir();
     const a = new FileMessageStore(dir);

@@ -16,6 +16,7 @@
  *       seqnums        "SSSSSSSSSSSSSSSSSSSS:TTTTTTTTTTTTTTTTTTTT\n"  (next sender : next target)
  *       messages.log   append-only records:  magic u32 | seq u32 | length u32 | frame bytes
  *       messages.idx   append-only entries:  seq u32 | log offset f64          (12 bytes each)
+ *       period         "PPPPPPPPPPPPPPPPPPPP\n"  (start of the session-schedule period, epoch ms)
  *
  *     Writes are buffered in memory (bounded) and written by flush(), which the session calls
  *     once per batch of input and per timer tick (group commit); fsync policy: 'never' (the OS
@@ -51,6 +52,13 @@ export interface MessageStore {
   setNextTargetSeqNum(seq: number): void;
   /** Both sequence numbers back to 1 and every message dropped (ResetSeqNumFlag). */
   reset(): void;
+  /**
+   * Start (epoch ms) of the session-schedule period these sequence numbers belong to, 0 when
+   * unknown (no schedule, or a store older than its schedule). Not cleared by reset().
+   */
+  readonly periodStartMs: number;
+  /** Records the schedule period (a file store writes it at once). */
+  setPeriodStartMs(ms: number): void;
   /** Makes what was recorded durable as the fsync policy says. Cheap when nothing changed. */
   flush(): void;
   close(): void;
@@ -68,6 +76,7 @@ export interface MemoryMessageStoreOptions {
 export class MemoryMessageStore implements MessageStore {
   nextSenderSeqNum: number;
   nextTargetSeqNum: number;
+  periodStartMs: number;
   readBuf: Uint8Array;
   readStart: number;
   private readonly maxMessages: number;
@@ -85,6 +94,7 @@ export class MemoryMessageStore implements MessageStore {
     if (!(Number.isInteger(maxBytes) && maxBytes >= 1024)) throw new Error('Condition failed: maxBytes >= 1024');
     this.nextSenderSeqNum = 1;
     this.nextTargetSeqNum = 1;
+    this.periodStartMs = 0;
     this.maxMessages = maxMessages;
     this.entrySeq = new Float64Array(maxMessages);
     this.entryPos = new Float64Array(maxMessages);
@@ -152,6 +162,11 @@ export class MemoryMessageStore implements MessageStore {
     this.nextTargetSeqNum = 1;
   }
 
+  setPeriodStartMs(ms: number): void {
+    if (!(Number.isSafeInteger(ms) && ms >= 0)) throw new Error('Condition failed: periodStartMs >= 0');
+    this.periodStartMs = ms;
+  }
+
   flush(): void {}
 
   close(): void {}
@@ -187,6 +202,7 @@ export class FileMessageStore implements MessageStore {
   readonly dir: string;
   nextSenderSeqNum: number;
   nextTargetSeqNum: number;
+  periodStartMs: number;
   firstReadableSeq: number;
   readonly readBuf: Uint8Array;
   readonly readStart: number;
@@ -207,6 +223,7 @@ export class FileMessageStore implements MessageStore {
   private readonly scratch: Uint8Array;
   private readonly scratchView: DataView;
   private readonly seqText: Uint8Array;
+  private readonly periodFile: string;
   /** Index entry number of the last read (for sequential resends), or -1. */
   private cursor: number;
   private seqDirty: boolean;
@@ -245,6 +262,8 @@ export class FileMessageStore implements MessageStore {
     this.nextSenderSeqNum = 1;
     this.nextTargetSeqNum = 1;
     this.firstReadableSeq = 1;
+    this.periodFile = path.join(dir, 'period');
+    this.periodStartMs = readPeriod(this.periodFile);
     this.recover();
   }
 
@@ -318,6 +337,19 @@ export class FileMessageStore implements MessageStore {
     this.nextTargetSeqNum = 1;
     this.seqDirty = true;
     this.flush();
+  }
+
+  /** Written at once (rare: once per schedule period), fsynced unless the policy is 'never'. */
+  setPeriodStartMs(ms: number): void {
+    if (!(Number.isSafeInteger(ms) && ms >= 0)) throw new Error('Condition failed: periodStartMs >= 0');
+    if (ms === this.periodStartMs) return;
+    this.periodStartMs = ms;
+    const tmp = `${this.periodFile}.tmp`;
+    const fd = fs.openSync(tmp, 'w');
+    fs.writeSync(fd, `${String(ms).padStart(20, '0')}\n`);
+    if (this.fsyncPolicy !== 'never') fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.renameSync(tmp, this.periodFile);
   }
 
   flush(): void {
@@ -472,6 +504,17 @@ export class FileMessageStore implements MessageStore {
     if (sender >= 1) this.nextSenderSeqNum = sender;
     if (target >= 1) this.nextTargetSeqNum = target;
   }
+}
+
+/** The period file's value, or 0 when absent or damaged. */
+function readPeriod(file: string): number {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'latin1');
+  } catch {
+    return 0;
+  }
+  return /^\d{20}\n$/.test(text) ? Number(text.slice(0, 20)) : 0;
 }
 
 function openReadWrite(file: string): number {

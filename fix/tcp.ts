@@ -1,6 +1,7 @@
 /**
  * Glue between node:net sockets and FIX sessions: a transport with bounded, batched writes, an
- * initiator that reconnects with capped exponential back-off, and an acceptor that maps an
+ * initiator that reconnects with capped exponential back-off (optionally jittered from a seeded
+ * source) and keeps to its session's schedule, and an acceptor that maps an
  * incoming Logon's CompIDs to a configured session.
  *
  *   socket 'data' --> session.onBytes(chunk)           (parsed in place, no copy when aligned)
@@ -157,6 +158,15 @@ export interface FixInitiatorOptions {
   reconnectMinMs?: number;
   /** Default 5,000. */
   reconnectMaxMs?: number;
+  /**
+   * Fraction of each delay taken off at random, in [0, 1]: delay * (1 - jitter * random()), so
+   * many initiators restarting together spread out. Default 0 (deterministic).
+   */
+  reconnectJitter?: number;
+  /** Source of the jitter in [0, 1): pass a seeded generator for reproducible runs. Default Math.random. */
+  random?: () => number;
+  /** While the session's schedule is closed, how often to look again. Default 1,000 ms. */
+  scheduleRecheckMs?: number;
   /** How often session.onTimer runs. Default 200 ms. */
   timerIntervalMs?: number;
   maxOutboundBytes?: number;
@@ -172,6 +182,9 @@ export class FixInitiator {
   private readonly port: number;
   private readonly reconnectMinMs: number;
   private readonly reconnectMaxMs: number;
+  private readonly reconnectJitter: number;
+  private readonly random: () => number;
+  private readonly scheduleRecheckMs: number;
   private readonly timerIntervalMs: number;
   private readonly maxOutboundBytes: number;
   private readonly hook: StateHook | null;
@@ -190,6 +203,11 @@ export class FixInitiator {
     this.port = options.port;
     this.reconnectMinMs = options.reconnectMinMs ?? 100;
     this.reconnectMaxMs = options.reconnectMaxMs ?? 5_000;
+    if (!(this.reconnectMinMs >= 1 && this.reconnectMaxMs >= this.reconnectMinMs)) throw new Error('Condition failed: 1 <= reconnectMinMs <= reconnectMaxMs');
+    this.reconnectJitter = options.reconnectJitter ?? 0;
+    if (!(this.reconnectJitter >= 0 && this.reconnectJitter <= 1)) throw new Error('Condition failed: reconnectJitter in [0, 1]');
+    this.random = options.random ?? Math.random;
+    this.scheduleRecheckMs = options.scheduleRecheckMs ?? 1_000;
     this.timerIntervalMs = options.timerIntervalMs ?? 200;
     this.maxOutboundBytes = options.maxOutboundBytes ?? DEFAULT_MAX_OUTBOUND_BYTES;
     this.hook = options.onStateChange ?? null;
@@ -224,14 +242,29 @@ export class FixInitiator {
     return done;
   }
 
-  /** Delay before the next connection attempt: min * 2^(attempts-1), capped. */
+  /**
+   * Delay before the next connection attempt: min * 2^(attempts-1), capped at max, less the
+   * jitter (never below 1 ms). Reads the random source once when jitter > 0.
+   */
   reconnectDelayMs(): number {
     const exp = this.attempts > 20 ? 20 : this.attempts;
     const d = this.reconnectMinMs * 2 ** (exp > 0 ? exp - 1 : 0);
-    return d < this.reconnectMaxMs ? d : this.reconnectMaxMs;
+    const capped = d < this.reconnectMaxMs ? d : this.reconnectMaxMs;
+    if (this.reconnectJitter === 0) return capped;
+    const jittered = Math.round(capped * (1 - this.reconnectJitter * this.random()));
+    return jittered >= 1 ? jittered : 1;
   }
 
   private connect(): void {
+    if (!this.session.inSchedule(this.session.clock.now())) {
+      // Outside the session's schedule no connection is attempted; look again later.
+      this.session.scheduleRefusedCount++;
+      this.reconnectTimer = setTimeout(() => {
+        this.reconnectTimer = null;
+        if (!this.stopped) this.connect();
+      }, this.scheduleRecheckMs);
+      return;
+    }
     this.attempts++;
     const socket = net.connect({ host: this.host, port: this.port, noDelay: true });
     this.socket = socket;
@@ -242,9 +275,9 @@ export class FixInitiator {
         socket.destroy();
         return;
       }
-      attached = true;
       bind(this.session, socket, transport);
-      this.session.onConnected(transport);
+      attached = this.session.onConnected(transport) === 0;
+      if (!attached) socket.destroy(); // e.g. the schedule closed meanwhile: 'close' reschedules
     });
     socket.on('error', () => {
       // 'close' follows every 'error'; the reconnect is scheduled there.

@@ -1,7 +1,8 @@
 // Goal: the venue's FIX edge turns D and F into execution reports and cancel rejects with the
-// right tags, rejects malformed orders at session level (373/371), and delays reports by the
-// configured latency. Method: an OMS initiator and the venue's acceptor session joined by an
-// in-memory link, a hand-stepped clock.
+// right tags, answers OrderStatusRequest (35=H) and PossDup NewOrderSingles with status (150=I),
+// keeps reports due while the client is away for its resend, rejects malformed orders at session
+// level (373/371), and delays reports by the configured latency. Method: an OMS initiator and the
+// venue's acceptor session joined by an in-memory link, a hand-stepped clock.
 import { describe, expect, it } from 'vitest';
 import { ascii } from '../fix/encoder.ts';
 import { MemoryLink } from '../fix/memory-transport.ts';
@@ -40,6 +41,14 @@ function order(s: FixSession, clOrdId: string, side: '1' | '2', qty: string, ord
   e.addAscii(Tag.OrderQty, ascii(qty)).addAscii(Tag.OrdType, ascii(ordType));
   if (price !== null) e.addAscii(Tag.Price, ascii(price));
   e.addAscii(Tag.TimeInForce, ascii(tif)).addUtcTimestamp(Tag.TransactTime, s.clock.now());
+  s.sendApp();
+}
+
+function status(s: FixSession, clOrdId: string, side: '1' | '2', reqId: string | null): void {
+  const e = s.beginApp(MsgType.ORDER_STATUS_REQUEST);
+  e.addAscii(Tag.ClOrdID, ascii(clOrdId));
+  if (reqId !== null) e.addAscii(790, ascii(reqId));
+  e.addAscii(Tag.Symbol, ascii('AAPL')).addAscii(Tag.Side, ascii(side));
   s.sendApp();
 }
 
@@ -116,10 +125,67 @@ describe('VenueApp over FIX', () => {
 
   it('answers unsupported application messages with BusinessMessageReject', () => {
     const { oms, initiator, link } = setup();
-    initiator.beginApp(MsgType.ORDER_STATUS_REQUEST).addAscii(Tag.ClOrdID, ascii('Q')).addAscii(Tag.Symbol, ascii('AAPL')).addAscii(Tag.Side, ascii('1'));
+    const e = initiator.beginApp(MsgType.ORDER_CANCEL_REPLACE_REQUEST);
+    e.addAscii(Tag.OrigClOrdID, ascii('Q')).addAscii(Tag.ClOrdID, ascii('Q2')).addAscii(Tag.Symbol, ascii('AAPL')).addAscii(Tag.Side, ascii('1'));
+    e.addUtcTimestamp(Tag.TransactTime, initiator.clock.now()).addAscii(Tag.OrderQty, ascii('10')).addAscii(Tag.OrdType, ascii('2')).addAscii(Tag.Price, ascii('99'));
     initiator.sendApp();
     link.pump();
-    expect(oms.appMessages.map((m) => [m[35], m[Tag.RefMsgType], m[380]])).toEqual([['j', 'H', '3']]);
+    expect(oms.appMessages.map((m) => [m[35], m[Tag.RefMsgType], m[380]])).toEqual([['j', 'G', '3']]);
+  });
+
+  it('answers OrderStatusRequest (35=H) with 150=I: a working order as it stands, an unknown one 39=8', () => {
+    const { oms, initiator, link } = setup();
+    order(initiator, 'P1', '1', '150', '2', '100.01'); // 100 fill at 100.01, 50 rest
+    link.pump();
+    oms.appMessages.length = 0;
+    status(initiator, 'P1', '1', '7');
+    status(initiator, 'NOPE', '2', null);
+    link.pump();
+    const [known, unknown] = oms.appMessages;
+    expect([known[35], known[Tag.ExecType], known[Tag.OrdStatus], known[Tag.CumQty], known[Tag.LeavesQty], known[Tag.AvgPx], known[790]]).toEqual(['8', 'I', '1', '100', '50', '100.01', '7']);
+    expect(known[Tag.OrderID]).toBe('V1-1');
+    expect([unknown[Tag.ExecType], unknown[Tag.OrdStatus], unknown[Tag.OrderID], unknown[Tag.ClOrdID], unknown[Tag.Side], unknown[Tag.Text]]).toEqual(['I', '8', 'NONE', 'NOPE', '2', 'unknown order']);
+  });
+
+  it('answers a PossDup NewOrderSingle of a known ClOrdID with its status, never a second order', () => {
+    const { oms, core, initiator, link } = setup();
+    order(initiator, 'R1', '1', '10', '2', '99.00'); // rests
+    link.pump();
+    const e = initiator.beginApp(MsgType.NEW_ORDER_SINGLE);
+    e.addChar(Tag.PossDupFlag, 0x59).addUtcTimestamp(Tag.OrigSendingTime, initiator.clock.now());
+    e.addAscii(Tag.ClOrdID, ascii('R1')).addAscii(Tag.Symbol, ascii('AAPL')).addAscii(Tag.Side, ascii('1'));
+    e.addAscii(Tag.OrderQty, ascii('10')).addAscii(Tag.OrdType, ascii('2')).addAscii(Tag.Price, ascii('99.00'));
+    e.addAscii(Tag.TimeInForce, ascii('0')).addUtcTimestamp(Tag.TransactTime, initiator.clock.now());
+    initiator.sendApp();
+    link.pump();
+    expect(oms.appMessages.map((m) => [m[Tag.ExecType], m[Tag.OrdStatus]])).toEqual([['0', '0'], ['I', '0']]);
+    expect(core.orders.length).toBe(1);
+  });
+
+  it('keeps a report due while the client is away and delivers it through the resend after the next Logon', () => {
+    const clock = new FakeClock();
+    const venue = new VenueApp({ latencyMs: 0 }, clock);
+    const core = new VenueCore({ name: 'V1', symbols: [{ symbol: 'AAPL', startPriceTicks: 100 * PX }], feeBps: 0, rejectProbability: 0, tickSizeTicks: TICK, seed: 1 }, venue);
+    venue.attach(core);
+    const oms = new RecordingApp();
+    const initiator = new FixSession({ role: SessionRole.INITIATOR, senderCompId: 'OMS', targetCompId: 'V1', clock, app: oms });
+    const acceptor = new FixSession({ role: SessionRole.ACCEPTOR, senderCompId: 'V1', targetCompId: 'OMS', clock, app: venue });
+    const link = new MemoryLink(initiator, acceptor);
+    link.connect();
+    link.pump();
+    order(initiator, 'W1', '1', '10', '2', '99.00'); // rests at 99.00
+    link.pump();
+    initiator.disconnect('test: link cut');
+    link.pump();
+    expect(acceptor.isLoggedOn).toBe(false);
+    core.makerQuote(0, Side.SELL, 99 * PX, 10); // fills W1 while the OMS is away
+    expect(venue.droppedReports).toBe(1); // not sent at once: stored under its MsgSeqNum
+    const again = new MemoryLink(initiator, acceptor);
+    again.connect();
+    again.pump();
+    const fills = oms.appMessages.filter((m) => m[Tag.ExecType] === 'F');
+    expect(fills.map((m) => [m[Tag.ClOrdID], m[Tag.LastQty], m[Tag.PossDupFlag]])).toEqual([['W1', '10', 'Y']]);
+    expect(initiator.nextTargetSeqNum).toBe(acceptor.nextSenderSeqNum);
   });
 
   it('delays reports by the configured latency', () => {

@@ -8,9 +8,18 @@
  * Reject 35=3 with 373/371; business problems get an ExecutionReport with ExecType=8):
  *   D: 11, 55, 54 (1|2), 38 (> 0), 40 (1|2), 44 when 40=2, 59 (0|1|3|4, default 0), 1 optional.
  *   F: 11, 41 required; 55/54 are accepted but not checked against the order.
+ *   H (OrderStatusRequest): 11 required; answered with an ExecutionReport 150=I carrying the
+ *     order's OrdStatus, CumQty, LeavesQty and AvgPx (37, 17 = a status id); an unknown ClOrdID
+ *     gets 150=I 39=8 37=NONE 58="unknown order". 790 OrdStatusReqID is echoed.
+ *   A NewOrderSingle resent with PossDupFlag=Y whose ClOrdID the venue already holds is not a new
+ *   order: it is answered with the order's status (150=I), never rejected as a duplicate.
  * Other application messages get BusinessMessageReject (j) with 380=3 (unsupported type).
+ *
+ * Reports are sent with sendAppOrStore: a report due while the client is disconnected keeps its
+ * MsgSeqNum in the session's store and reaches the client through its ResendRequest after the
+ * next Logon (a real venue's behaviour), rather than being lost.
  */
-import { MAX_QTY } from '../engine/fixed-point.ts';
+import { MAX_QTY, averagePriceTicks } from '../engine/fixed-point.ts';
 import { ascii } from '../fix/encoder.ts';
 import { SendResult } from '../fix/fix-codes.ts';
 import { MsgType, writeMsgType } from '../fix/msg-type.ts';
@@ -18,12 +27,15 @@ import { FIELD_MISSING, type FixParser } from '../fix/parser.ts';
 import type { FixApplication, FixSession } from '../fix/session.ts';
 import { SessionRejectReason, Tag } from '../fix/tags.ts';
 import { Side } from './order-book.ts';
-import { OrdType, OrdStatus, TimeInForce, type CancelRejectEvent, type ExecEvent, type ExecutionSink, VenueCore } from './venue-core.ts';
+import { OrdType, OrdStatus, TimeInForce, type CancelRejectEvent, type ExecEvent, type ExecutionSink, VenueCore, type VenueOrder } from './venue-core.ts';
 
 const TAG_ORD_REJ_REASON = 103;
 const TAG_BUSINESS_REJECT_REASON = 380;
 const COMM_TYPE_ABSOLUTE = 0x33; // CommType (13) '3': absolute amount
 const NONE = ascii('NONE');
+const TAG_ORD_STATUS_REQ_ID = 790;
+const EXEC_TYPE_ORDER_STATUS = 0x49; // 'I'
+const UNKNOWN_ORDER_TEXT = ascii('unknown order');
 
 /** Bytes of a string that came from a counterparty (any byte but SOH). Allocates; sim only. */
 function bytes(s: string): Uint8Array {
@@ -39,19 +51,26 @@ export interface VenueAppOptions {
 
 export class VenueApp implements FixApplication, ExecutionSink {
   core!: VenueCore;
-  /** Reports dropped because their session was not logged on (or back-pressure) when due. */
+  /** Reports that could not go out at once (not logged on, back-pressure): stored for resend. */
   droppedReports: number;
+  /** OrderStatusRequests answered, and PossDup NewOrderSingles of known orders answered with status. */
+  statusAnswers: number;
+  possDupNewOrders: number;
   readonly latencyMs: number;
   private readonly clock: { now(): number };
   private readonly pending: Pending[];
   private pendingHead: number;
   private readonly refMsgType: Uint8Array;
+  private statusSeq: number;
   /** Owner hook: called when a delayed report is queued into an empty queue (arm a timer). */
   onScheduled: ((dueMs: number) => void) | null;
 
   constructor(options: VenueAppOptions, clock: { now(): number }) {
     if (!(Number.isInteger(options.latencyMs) && options.latencyMs >= 0)) throw new Error('Condition failed: latencyMs >= 0');
     this.droppedReports = 0;
+    this.statusAnswers = 0;
+    this.possDupNewOrders = 0;
+    this.statusSeq = 0;
     this.latencyMs = options.latencyMs;
     this.clock = clock;
     this.pending = [];
@@ -71,6 +90,7 @@ export class VenueApp implements FixApplication, ExecutionSink {
   onAppMessage(msg: FixParser, session: FixSession): void {
     if (msg.msgType === MsgType.NEW_ORDER_SINGLE) this.onNewOrder(msg, session);
     else if (msg.msgType === MsgType.ORDER_CANCEL_REQUEST) this.onCancel(msg, session);
+    else if (msg.msgType === MsgType.ORDER_STATUS_REQUEST) this.onStatusRequest(msg, session);
     else this.businessReject(msg, session);
   }
 
@@ -103,6 +123,15 @@ export class VenueApp implements FixApplication, ExecutionSink {
       }
     }
     // Strings here: the simulator keys its order table by ClOrdID (allocates; not the engine).
+    const clOrdId = m.getString(Tag.ClOrdID)!;
+    if (m.getChar(Tag.PossDupFlag) === 0x59) {
+      const known = this.core.orderOf(session, clOrdId);
+      if (known !== undefined) {
+        this.possDupNewOrders++;
+        this.sendStatus(session, clOrdId, known, null);
+        return;
+      }
+    }
     this.core.submit(session, m.getString(Tag.ClOrdID)!, m.getString(Tag.Symbol)!, side, ordType, tif as TimeInForce, qty, price);
   }
 
@@ -111,6 +140,40 @@ export class VenueApp implements FixApplication, ExecutionSink {
       if (!m.has(tag)) return session.rejectInbound(SessionRejectReason.REQUIRED_TAG_MISSING, tag);
     }
     this.core.cancel(session, m.getString(Tag.ClOrdID)!, m.getString(Tag.OrigClOrdID)!);
+  }
+
+  private onStatusRequest(m: FixParser, session: FixSession): void {
+    if (!m.has(Tag.ClOrdID)) return session.rejectInbound(SessionRejectReason.REQUIRED_TAG_MISSING, Tag.ClOrdID);
+    const clOrdId = m.getString(Tag.ClOrdID)!;
+    this.statusAnswers++;
+    this.sendStatus(session, clOrdId, this.core.orderOf(session, clOrdId), m);
+  }
+
+  /** ExecutionReport 150=I: the order as it stands, or OrdStatus=8 for an unknown ClOrdID. */
+  private sendStatus(session: FixSession, clOrdId: string, o: VenueOrder | undefined, request: FixParser | null): void {
+    this.statusSeq++;
+    const e = session.beginApp(MsgType.EXECUTION_REPORT);
+    e.addAscii(Tag.OrderID, o === undefined ? NONE : bytes(o.orderId));
+    e.addAscii(Tag.ExecID, bytes(`${this.core.name}-S${this.statusSeq}`));
+    e.addAscii(Tag.ClOrdID, bytes(clOrdId));
+    if (request !== null && request.has(TAG_ORD_STATUS_REQ_ID)) {
+      e.addBytes(TAG_ORD_STATUS_REQ_ID, request.buf, request.valueStart(TAG_ORD_STATUS_REQ_ID), request.valueEnd(TAG_ORD_STATUS_REQ_ID));
+    }
+    e.addChar(Tag.ExecType, EXEC_TYPE_ORDER_STATUS).addChar(Tag.OrdStatus, o === undefined ? OrdStatus.REJECTED : o.status);
+    if (o !== undefined) {
+      e.addAscii(Tag.Symbol, bytes(o.symbol)).addChar(Tag.Side, 0x30 + o.side);
+      e.addInt(Tag.OrderQty, o.orderQty).addChar(Tag.OrdType, 0x30 + o.ordType);
+      if (o.ordType === OrdType.LIMIT) e.addTicks(Tag.Price, o.priceTicks);
+      e.addInt(Tag.LeavesQty, o.leavesQty).addInt(Tag.CumQty, o.cumQty).addTicks(Tag.AvgPx, averagePriceTicks(o.cumNotionalTicks, o.cumQty));
+    } else {
+      const symbol = request !== null && request.has(Tag.Symbol) ? bytes(request.getString(Tag.Symbol)!) : NONE;
+      const side = request !== null && request.has(Tag.Side) ? request.getChar(Tag.Side) : 0x31;
+      e.addAscii(Tag.Symbol, symbol).addChar(Tag.Side, side);
+      e.addInt(Tag.LeavesQty, 0).addInt(Tag.CumQty, 0).addInt(Tag.AvgPx, 0);
+      e.addAscii(Tag.Text, UNKNOWN_ORDER_TEXT);
+    }
+    e.addUtcTimestamp(Tag.TransactTime, this.clock.now());
+    if (session.sendAppOrStore() !== SendResult.OK) this.droppedReports++;
   }
 
   private businessReject(m: FixParser, session: FixSession): void {
@@ -172,7 +235,7 @@ export class VenueApp implements FixApplication, ExecutionSink {
     if (x.ordStatus === OrdStatus.REJECTED) e.addInt(TAG_ORD_REJ_REASON, x.ordRejReason);
     if (x.text !== null) e.addAscii(Tag.Text, ascii(x.text));
     e.addUtcTimestamp(Tag.TransactTime, this.clock.now());
-    if (session.sendApp() !== SendResult.OK) this.droppedReports++;
+    if (session.sendAppOrStore() !== SendResult.OK) this.droppedReports++;
   }
 
   private sendCancelReject(x: CancelRejectEvent): void {
@@ -182,6 +245,6 @@ export class VenueApp implements FixApplication, ExecutionSink {
     e.addAscii(Tag.ClOrdID, bytes(x.clOrdId)).addAscii(Tag.OrigClOrdID, bytes(x.origClOrdId));
     e.addChar(Tag.OrdStatus, x.ordStatus).addChar(Tag.CxlRejResponseTo, 0x31).addInt(Tag.CxlRejReason, x.cxlRejReason);
     e.addAscii(Tag.Text, ascii(x.text));
-    if (session.sendApp() !== SendResult.OK) this.droppedReports++;
+    if (session.sendAppOrStore() !== SendResult.OK) this.droppedReports++;
   }
 }

@@ -37,6 +37,7 @@
  * (FixAcceptor's per-connection objects); RefMsgType views for multi-byte types in rejects.
  */
 
+import type { SessionSchedule } from '../../fix/session-schedule.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { CL_ORD_ID_CAPACITY, OrdType, Side, Source, Tif } from '../../engine/domain.ts';
 import { INVALID, averagePriceTicks } from '../../engine/fixed-point.ts';
@@ -100,6 +101,8 @@ export interface ClientSessionSpec {
   heartBtIntS: number;
   resetOnLogon: boolean;
   store: MessageStore;
+  /** Daily schedule: Logons outside it are refused, the session is logged out at its end. */
+  schedule?: SessionSchedule | null;
 }
 
 /** One session's callbacks: everything goes to the gateway with the session's index. */
@@ -235,6 +238,7 @@ export class ClientGateway implements RecordHandler {
       heartBtIntSec: s.heartBtIntS,
       resetSeqNumOnLogon: s.resetOnLogon,
       store: s.store,
+      schedule: s.schedule ?? null,
     }));
     this.reasonTexts = [];
     for (const [name, code] of Object.entries(Reason)) this.reasonTexts[code] = ascii(`${code} ${name}`);

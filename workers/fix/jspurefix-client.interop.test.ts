@@ -2,14 +2,25 @@
  * Goal: an independent FIX 4.4 engine trades through the engine's acceptor. Method: jspurefix
  * (MIT, npm) as the initiator, configured programmatically (SessionLauncher with a session
  * description object and its bundled QuickFIX FIX44.xml dictionary), against the real stack on
- * ephemeral ports: logon, NewOrderSingle, cancel, replace. (A resend after a gap with jspurefix is
- * not covered yet: a second SessionLauncher in one process never created its session. The gap and
- * resend rules are covered over TCP by fix/tcp-recovery.test.ts.) No timing is asserted; every
- * wait has a timeout.
+ * ephemeral ports: logon, NewOrderSingle, cancel, replace; and a resend after a gap: the client
+ * logs out, the engine reports while it is away, a second launcher logs on with the sequence
+ * numbers it kept, asks for the gap, and gets the reports once, PossDupFlag set.
+ *
+ * Why the resend case once failed ("a second SessionLauncher never created its session"): it did
+ * create it. SessionLauncher.stop() in this jspurefix version stops the connector but neither
+ * logs out nor closes the live connection, so the engine's session stayed logged on and the
+ * acceptor dropped the second Logon (one connection per session); and jspurefix's default memory
+ * store starts a new session at MsgSeqNum 1, which the engine refuses as too low. So the client
+ * logs out with session.done() before stop(), and both launchers share a file store
+ * (description.store = {type: 'file', directory}) to keep the sequence numbers across them.
+ * No timing is asserted; every wait has a timeout.
  */
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsciiSession, SessionLauncher, type EngineFactory, type IJsFixConfig, type ISessionDescription, type MsgView } from 'jspurefix';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Stack } from '../../scripts/stack.ts';
 import { startTestStack, type TestStack } from '../test-stack.fixture.ts';
 
@@ -65,7 +76,7 @@ class Launcher extends SessionLauncher {
   }
 }
 
-function description(port: number, reset: boolean): ISessionDescription {
+function description(port: number, reset: boolean, storeDir?: string): ISessionDescription {
   return {
     application: {
       reconnectSeconds: 1,
@@ -81,6 +92,7 @@ function description(port: number, reset: boolean): ISessionDescription {
     SenderCompId: 'JSPF',
     TargetCompID: 'OMS',
     BeginString: 'FIX.4.4',
+    ...(storeDir === undefined ? {} : { store: { type: 'file', directory: storeDir } }),
   } as unknown as ISessionDescription;
 }
 
@@ -96,10 +108,10 @@ afterAll(async () => {
   await t0?.cleanup();
 });
 
-async function until<T>(f: () => T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
+async function until<T>(f: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = f();
+    const v = await f();
     if (v !== undefined && v !== false) return v as T;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
@@ -140,7 +152,67 @@ describe('jspurefix as a FIX 4.4 client of the acceptor', () => {
     s.sendMsg('G', { OrigClOrdID: 'jp-3', ClOrdID: 'jp-3r', Instrument: { Symbol: 'MSFT' }, Side: '1', TransactTime: new Date(), OrderQtyData: { OrderQty: 20 }, OrdType: '2', Price: 301 });
     const replaced = await until(find((m) => m.ExecType === '5' && m.ClOrdID === 'jp-3r'), 'replaced');
     expect(replaced.OrigClOrdID).toBe('jp-3');
+    s.done(); // Logout: SessionLauncher.stop() alone would leave the session logged on
+    await until(() => !s.ready || undefined, 'logout', 10_000);
     launcher.stop();
-    await until(() => !s.ready || undefined, 'logout', 10_000).catch(() => {});
+  });
+
+  it('resends the reports made while the client was away, once each, with PossDupFlag', async () => {
+    const storeDir = mkdtempSync(join(tmpdir(), 'jspf-store-'));
+    try {
+      const seen: Msg[] = [];
+      const first = new Launcher(description(stack.info.fixPort, true, storeDir), seen);
+      first.run().catch(() => {});
+      const s1 = await until(() => first.session?.ready && first.session, 'first logon');
+      s1.sendMsg('D', order('jp-g1', 'MSFT', 10, 300)); // rests
+      const ack = await until(() => seen.find((m) => m.ClOrdID === 'jp-g1' && m.ExecType === '0'), 'ack jp-g1');
+      // Logout (stop() alone leaves the connection up), then stop the launcher.
+      s1.done();
+      await until(() => !s1.ready || undefined, 'first logout');
+      first.stop();
+      await until(async () => (await health()).clientsUp === 0 || undefined, 'engine sees the client gone');
+
+      // While the client is away the kill switch halts the account, which cancels its open orders
+      // at the venue: the reports still belong to the FIX session (a REST cancel would take them
+      // to REST), so they are stored under its next MsgSeqNums.
+      const storedFrom = (await health()).clients[0].nextSenderSeqNum;
+      await killSwitch('HALTED');
+      // /health shows the session's next MsgSeqNum move on as reports are stored for it.
+      await until(async () => (await health()).clients[0].nextSenderSeqNum >= storedFrom + 2 || undefined, 'reports stored for the absent client')
+        .catch(async (e: Error) => {
+          throw new Error(`${e.message}; from ${storedFrom}, health: ${JSON.stringify(await health())}`);
+        });
+      await killSwitch('NORMAL');
+
+      const again: Msg[] = [];
+      const second = new Launcher(description(stack.info.fixPort, false, storeDir), again);
+      second.run().catch(() => {});
+      const s2 = await until(() => second.session?.ready && second.session, 'second logon');
+      const canceled = await until(() => again.find((m) => m.ClOrdID === 'jp-g1' && m.ExecType === '4'), 'canceled report resent');
+      expect((canceled.StandardHeader as Record<string, unknown>).PossDupFlag).toBe(true);
+      await new Promise((r) => setTimeout(r, 300)); // a duplicate would arrive right behind it
+      const reports = again.filter((m) => m.ClOrdID === 'jp-g1' || m.OrigClOrdID === 'jp-g1');
+      expect(new Set(reports.map((m) => m.ExecID)).size).toBe(reports.length);
+      expect(reports.filter((m) => m.ExecType === '4')).toHaveLength(1);
+      s2.done();
+      await until(() => !s2.ready || undefined, 'second logout').catch(() => {});
+      second.stop();
+    } finally {
+      rmSync(storeDir, { recursive: true, force: true });
+    }
   });
 });
+
+async function health(): Promise<{ clientsUp: number; clients: { nextSenderSeqNum: number }[] }> {
+  const h = (await (await fetch(`http://${t0.base}/health`)).json()) as { fixSessions: { clientsUp: number; clients: { nextSenderSeqNum: number }[] } };
+  return h.fixSessions;
+}
+
+async function killSwitch(mode: 'HALTED' | 'NORMAL'): Promise<void> {
+  const r = await fetch(`http://${t0.base}/v1/admin/kill-switch`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer demo-key-admin', 'content-type': 'application/json' },
+    body: JSON.stringify({ account: 'TRADER1', mode }),
+  });
+  expect(r.status).toBe(200);
+}

@@ -1,0 +1,198 @@
+// Goal: the fix stage's venue side survives a broken link: what the venue did while the link was
+// down reaches risk exactly once, a NewOrderSingle lost in flight is resent by the session layer
+// (PossDup) and never re-created, open children are reconciled with OrderStatusRequest (35=H)
+// once the resend is over, cancels held while the venue was down go out, status answers close
+// or fill what reports missed, and a fill with an ExecID already applied is dropped. Method: the
+// real FixStage on real rings, its venue session joined by an in-memory link to the venue
+// simulator's FIX application and matching core (sim/), one hand-stepped clock, no timers.
+import { describe, expect, it } from 'vitest';
+import { FixCounter, StageCounters } from '../../engine/counters.ts';
+import { OrdType, Side, Tif } from '../../engine/domain.ts';
+import { Reason } from '../../engine/reasons.ts';
+import { FULL, RingConsumer, RingProducer, createRingMemory, type RecordHandler } from '../../engine/ring.ts';
+import { CHILD_ORDER_LENGTH, ChildEventFlyweight, ChildEventKind, ChildOrderFlyweight, RecordType, VenueStatusFlyweight } from '../../codecs/records.ts';
+import { ascii } from '../../fix/encoder.ts';
+import { MemoryLink } from '../../fix/memory-transport.ts';
+import { MsgType } from '../../fix/msg-type.ts';
+import { FixSession, SessionRole } from '../../fix/session.ts';
+import { Tag } from '../../fix/tags.ts';
+import { Side as BookSide } from '../../sim/order-book.ts';
+import { VenueApp } from '../../sim/venue-app.ts';
+import { VenueCore } from '../../sim/venue-core.ts';
+import { FixStage, VenueChildState } from './fix-stage.ts';
+
+const PX = 1_000_000;
+const TICK = 10_000;
+const BASE = 1000;
+
+class TestClock {
+  ms = Date.UTC(2026, 0, 5, 9, 0, 0);
+  now(): number { return this.ms; }
+  epochMs(): number { return this.ms; }
+  nowNs(): number { return this.ms * 1e6; }
+}
+
+interface Ev { kind: number; childId: number; lastQty: number; lastPx: number; reason: number }
+
+function setup() {
+  const clock = new TestClock();
+  const mem = { sorToFix: createRingMemory(1 << 16), riskToFix: createRingMemory(1 << 16), fixToRisk: createRingMemory(1 << 16), fixToSor: createRingMemory(1 << 16) };
+  const counters = StageCounters.create();
+  const stage = new FixStage(
+    [{ venueId: 1, name: 'V1', senderCompId: 'OMS', targetCompId: 'V1', heartBtIntS: 30 }],
+    ['AAPL'], ['', 'T1'], BASE, 64,
+    { fromSor: new RingConsumer(mem.sorToFix), fromRisk: new RingConsumer(mem.riskToFix), toRisk: new RingProducer(mem.fixToRisk, null), toSor: new RingProducer(mem.fixToSor, null) },
+    clock, counters,
+  );
+  const venue = new VenueApp({ latencyMs: 0 }, clock);
+  const core = new VenueCore({ name: 'V1', symbols: [{ symbol: 'AAPL', startPriceTicks: 100 * PX }], feeBps: 0, rejectProbability: 0, tickSizeTicks: TICK, seed: 1 }, venue);
+  venue.attach(core);
+  core.makerQuote(0, BookSide.SELL, 101 * PX, 1000);
+  const acceptor = new FixSession({ role: SessionRole.ACCEPTOR, senderCompId: 'V1', targetCompId: 'OMS', clock, app: venue });
+  const session = stage.sessions[1]!;
+  const sor = new RingProducer(mem.sorToFix, null);
+  const fromFix = new RingConsumer(mem.fixToRisk);
+  const statusRing = new RingConsumer(mem.fixToSor);
+  const events: Ev[] = [];
+  const statuses: boolean[] = [];
+  const ev = new ChildEventFlyweight();
+  const vs = new VenueStatusFlyweight();
+  const riskHandler: RecordHandler = {
+    onRecord(type, offset) {
+      if (type !== RecordType.CHILD_EVENT) return;
+      ev.wrap(fromFix.view, fromFix.bytes, offset);
+      events.push({ kind: ev.kind(), childId: ev.childId(), lastQty: ev.lastQty(), lastPx: ev.lastPxTicks(), reason: ev.reason() });
+    },
+  };
+  const sorHandler: RecordHandler = {
+    onRecord(type, offset) {
+      if (type === RecordType.VENUE_STATUS) statuses.push(vs.wrap(statusRing.view, statusRing.bytes, offset).up());
+    },
+  };
+  const child = new ChildOrderFlyweight();
+  let link: MemoryLink | null = null;
+  const t = {
+    clock, stage, counters, venue, core, acceptor, session, events, statuses,
+    connect(): MemoryLink {
+      link = new MemoryLink(session, acceptor);
+      link.connect();
+      t.pump();
+      return link;
+    },
+    /** Delivers bytes both ways and runs the stage until everything is quiet. */
+    pump(): void {
+      for (let i = 0; i < 20; i++) {
+        if (link !== null) link.pump();
+        const work = stage.doWork();
+        fromFix.poll(riskHandler, 1000);
+        statusRing.poll(sorHandler, 1000);
+        if (work === 0 && (link === null || (link.aToB.outbox.length === 0 && link.bToA.outbox.length === 0))) return;
+      }
+    },
+    cut(): void {
+      session.disconnect('test: link cut');
+      t.pump();
+      link = null;
+    },
+    sorRecord(type: number, childId: number, qty: number, price: string): void {
+      const at = sor.tryClaim(type, CHILD_ORDER_LENGTH);
+      if (at === FULL) throw new Error('ring full');
+      child.wrap(sor.view, sor.bytes, at).setChildId(childId).setOrderId(childId - BASE).setQty(qty).setPriceTicks(Math.round(Number(price) * PX))
+        .setVenueId(1).setSymbolId(0).setAccountId(1).setSide(Side.BUY).setOrdType(OrdType.LIMIT).setTif(Tif.DAY);
+      sor.commit();
+    },
+    /** An ExecutionReport written by hand on the venue's session (what a venue could send). */
+    report(fields: [number, string][]): void {
+      const e = acceptor.beginApp(MsgType.EXECUTION_REPORT);
+      for (const [tag, value] of fields) e.addAscii(tag, ascii(value));
+      acceptor.sendApp();
+      t.pump();
+    },
+    of(kind: number, childId: number): Ev[] {
+      return events.filter((e) => e.kind === kind && e.childId === childId);
+    },
+  };
+  return t;
+}
+
+describe('FixStage venue side: reconnect and reconciliation', () => {
+  it('recovers fills made while the link was down once, and sends the cancel held meanwhile', () => {
+    const t = setup();
+    t.connect();
+    expect(t.statuses).toEqual([true]);
+    t.sorRecord(RecordType.CHILD_NEW, 1001, 10, '99.00'); // rests
+    t.sorRecord(RecordType.CHILD_NEW, 1002, 10, '98.00'); // rests
+    t.pump();
+    expect(t.events.map((e) => [e.kind, e.childId])).toEqual([[ChildEventKind.SENT, 1001], [ChildEventKind.SENT, 1002], [ChildEventKind.ACKED, 1001], [ChildEventKind.ACKED, 1002]]);
+
+    t.cut();
+    expect(t.statuses).toEqual([true, false]);
+    t.core.makerQuote(0, BookSide.SELL, 99 * PX, 10); // the venue fills 1001 while we are away
+    t.sorRecord(RecordType.CHILD_CANCEL, 1002, 10, '98.00'); // risk wants 1002 canceled now
+    t.pump();
+    expect(t.of(ChildEventKind.CANCEL_REJECTED, 1002).map((e) => e.reason)).toEqual([Reason.VENUE_DOWN]);
+    expect(t.counters.get(FixCounter.CANCELS_DEFERRED)).toBe(1);
+
+    t.connect(); // Logon, ResendRequest for the stored fill, then reconciliation
+    expect(t.statuses).toEqual([true, false, true]);
+    expect(t.of(ChildEventKind.FILL, 1001).map((e) => [e.lastQty, e.lastPx])).toEqual([[10, 99 * PX]]);
+    expect(t.of(ChildEventKind.CANCELED, 1002)).toHaveLength(1);
+    expect(t.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(1); // 1002 only: 1001 is done
+    expect(t.counters.get(FixCounter.RECONCILIATIONS)).toBe(2);
+    expect(t.venue.statusAnswers).toBe(1);
+    expect(t.session.nextTargetSeqNum).toBe(t.acceptor.nextSenderSeqNum);
+    expect(t.acceptor.nextTargetSeqNum).toBe(t.session.nextSenderSeqNum);
+    expect(t.stage.childState[1001 - BASE]).toBe(VenueChildState.DONE);
+    expect(t.stage.childState[1002 - BASE]).toBe(VenueChildState.DONE);
+  });
+
+  it('resends a NewOrderSingle lost in flight as PossDup under its MsgSeqNum; the venue holds it once', () => {
+    const t = setup();
+    const link = t.connect();
+    t.sorRecord(RecordType.CHILD_NEW, 1003, 5, '101.00'); // marketable
+    t.stage.doWork(); // the D is written...
+    link.aToB.take(); // ...and lost on the wire
+    t.cut();
+    expect(t.core.orders).toHaveLength(0);
+    t.connect();
+    expect(t.core.orders.map((o) => [o.clOrdId, o.cumQty])).toEqual([['1003', 5]]);
+    expect(t.counters.get(FixCounter.CHILDREN_SENT)).toBe(1);
+    expect(t.of(ChildEventKind.SENT, 1003)).toHaveLength(1);
+    expect(t.of(ChildEventKind.ACKED, 1003)).toHaveLength(1);
+    expect(t.of(ChildEventKind.FILL, 1003).map((e) => e.lastQty)).toEqual([5]);
+    expect(t.session.resentCount).toBe(1);
+    expect(t.session.nextTargetSeqNum).toBe(t.acceptor.nextSenderSeqNum);
+  });
+
+  it('drops a fill whose ExecID was already applied', () => {
+    const t = setup();
+    t.connect();
+    t.sorRecord(RecordType.CHILD_NEW, 1004, 10, '99.00');
+    t.pump();
+    const fill: [number, string][] = [[Tag.OrderID, 'X'], [Tag.ExecID, 'E-77'], [Tag.ClOrdID, '1004'], [Tag.ExecType, 'F'], [Tag.OrdStatus, '1'],
+      [Tag.Symbol, 'AAPL'], [Tag.Side, '1'], [Tag.LastQty, '4'], [Tag.LastPx, '99'], [Tag.LeavesQty, '6'], [Tag.CumQty, '4'], [Tag.AvgPx, '99']];
+    t.report(fill);
+    t.report(fill);
+    expect(t.of(ChildEventKind.FILL, 1004)).toHaveLength(1);
+    expect(t.counters.get(FixCounter.DUPLICATE_EXEC_IDS)).toBe(1);
+  });
+
+  it('applies status answers: a CumQty above the reports becomes one fill, an unknown order closes the child', () => {
+    const t = setup();
+    t.connect();
+    t.sorRecord(RecordType.CHILD_NEW, 1005, 10, '99.00');
+    t.sorRecord(RecordType.CHILD_NEW, 1006, 10, '99.00');
+    t.pump();
+    const status = (id: string, ordStatus: string, cum: string, avg: string): [number, string][] => [[Tag.OrderID, 'X'], [Tag.ExecID, `S-${id}`], [Tag.ClOrdID, id],
+      [Tag.ExecType, 'I'], [Tag.OrdStatus, ordStatus], [Tag.Symbol, 'AAPL'], [Tag.Side, '1'], [Tag.LeavesQty, '0'], [Tag.CumQty, cum], [Tag.AvgPx, avg]];
+    t.report(status('1005', '2', '10', '98.5'));
+    t.report(status('1006', '8', '0', '0'));
+    expect(t.of(ChildEventKind.FILL, 1005).map((e) => [e.lastQty, e.lastPx])).toEqual([[10, 98.5 * PX]]);
+    expect(t.of(ChildEventKind.CANCELED, 1006).map((e) => e.reason)).toEqual([Reason.VENUE_ORDER_UNKNOWN]);
+    expect(t.counters.get(FixCounter.RECON_FILLS)).toBe(1);
+    expect(t.counters.get(FixCounter.RECON_CLOSED)).toBe(1);
+    // A second answer for a child already done changes nothing.
+    t.report(status('1005', '2', '10', '98.5'));
+    expect(t.of(ChildEventKind.FILL, 1005)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,228 @@
+/**
+ * Goal: the engine's venue initiator interoperates with an independent FIX 4.4 engine acting as
+ * the venue: it logs on, sends child orders (35=D) and cancels (35=F), and applies the
+ * execution reports it gets back (ack, fill, canceled), with the SOR routing to it.
+ *
+ * Method: jspurefix (MIT, npm) as an ACCEPTOR in this process, configured programmatically
+ * (SessionLauncher with a session description and its bundled QuickFIX FIX44.xml dictionary),
+ * with a small venue application: an AAPL order is acknowledged and filled in full at its limit
+ * price, an MSFT order is acknowledged and rests, a cancel is answered with a canceled report.
+ * The whole engine (every worker thread) runs with one venue pointing at the jspurefix port; the
+ * trader enters orders over REST. No timing is asserted; every wait has a timeout.
+ */
+import 'reflect-metadata';
+import * as net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AsciiSession, SessionLauncher, type EngineFactory, type IJsFixConfig, type ISessionDescription, type MsgView } from 'jspurefix';
+import { validateConfig } from '../config.ts';
+import { Engine } from '../supervisor.ts';
+
+type Msg = Record<string, unknown> & { msgType: string };
+
+/** The venue: answers D with New (+ Trade for AAPL) and F with Canceled. */
+class VenueSession extends AsciiSession {
+  readonly received: Msg[] = [];
+  ready = false;
+  private orderSeq = 0;
+  private execSeq = 0;
+  private readonly open = new Map<string, { orderId: string; symbol: string; side: string; qty: number; price: number }>();
+
+  constructor(config: IJsFixConfig) {
+    super(config);
+  }
+
+  protected onApplicationMsg(msgType: string, view: MsgView): void {
+    const m = { ...(view.toObject() as Record<string, unknown>), msgType };
+    this.received.push(m);
+    if (msgType === 'D') this.onNewOrder(m);
+    else if (msgType === 'F') this.onCancel(m);
+  }
+
+  private report(o: { orderId: string; symbol: string; side: string; qty: number; price: number }, clOrdId: string, fields: Record<string, unknown>): void {
+    this.send('8', {
+      OrderID: o.orderId,
+      ExecID: `JV-E${++this.execSeq}`,
+      ClOrdID: clOrdId,
+      Instrument: { Symbol: o.symbol },
+      Side: o.side,
+      OrderQtyData: { OrderQty: o.qty },
+      OrdType: '2',
+      Price: o.price,
+      TransactTime: new Date(),
+      ...fields,
+    });
+  }
+
+  private onNewOrder(m: Record<string, unknown>): void {
+    const clOrdId = m.ClOrdID as string;
+    const o = {
+      orderId: `JV-${++this.orderSeq}`,
+      symbol: (m.Instrument as { Symbol: string }).Symbol,
+      side: m.Side as string,
+      qty: (m.OrderQtyData as { OrderQty: number }).OrderQty,
+      price: m.Price as number,
+    };
+    this.report(o, clOrdId, { ExecType: '0', OrdStatus: '0', LeavesQty: o.qty, CumQty: 0, AvgPx: 0 });
+    if (o.symbol === 'AAPL') {
+      this.report(o, clOrdId, { ExecType: 'F', OrdStatus: '2', LastQty: o.qty, LastPx: o.price, LeavesQty: 0, CumQty: o.qty, AvgPx: o.price });
+    } else {
+      this.open.set(clOrdId, o);
+    }
+  }
+
+  private onCancel(m: Record<string, unknown>): void {
+    const orig = m.OrigClOrdID as string;
+    const o = this.open.get(orig);
+    if (o === undefined) return;
+    this.open.delete(orig);
+    this.report(o, m.ClOrdID as string, { OrigClOrdID: orig, ExecType: '4', OrdStatus: '4', LeavesQty: 0, CumQty: 0, AvgPx: 0 });
+  }
+
+  protected onReady(_view: MsgView): void {
+    this.ready = true;
+  }
+  protected onLogon(_view: MsgView, _user: string, _password: string): boolean {
+    return true;
+  }
+  protected onStopped(): void {
+    this.ready = false;
+  }
+  protected onDecoded(_msgType: string, _txt: string): void {}
+  protected onEncoded(_msgType: string, _txt: string): void {}
+}
+
+const silent = {
+  logger: () => ({ info() {}, warning() {}, error() {}, debug() {} }),
+  plain: () => ({ info() {}, warning() {}, error() {}, debug() {} }),
+};
+
+class VenueLauncher extends SessionLauncher {
+  session: VenueSession | null = null;
+  constructor(description: ISessionDescription) {
+    super(null, description, silent as never);
+  }
+  protected override makeFactory(_config: IJsFixConfig): EngineFactory {
+    return {
+      makeSession: (c: IJsFixConfig) => {
+        this.session = new VenueSession(c);
+        return this.session;
+      },
+    } as EngineFactory;
+  }
+}
+
+/** A free port on loopback (jspurefix's acceptor needs one up front). */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false | null> | T | undefined | false | null, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false && v !== null) return v as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const KEY = 'demo-key-trader1';
+let launcher: VenueLauncher;
+let engine: Engine;
+let base: string;
+let journalDir: string;
+
+async function fixCounters(): Promise<Record<string, number>> {
+  const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: { fix: { counters: Record<string, number> } } };
+  return h.stages.fix.counters;
+}
+
+async function post(clOrdId: string, symbol: string, qty: number, price: string): Promise<number> {
+  const res = await fetch(`http://${base}/v1/orders`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ clOrdId, symbol, side: 'BUY', qty, price, ordType: 'LIMIT', tif: 'DAY' }),
+  });
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { orderId: number }).orderId;
+}
+
+async function order(id: number): Promise<{ status: string; cumQty: number; avgPx: string | null; venue?: string }> {
+  return (await (await fetch(`http://${base}/v1/orders/${id}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { status: string; cumQty: number; avgPx: string | null };
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  launcher = new VenueLauncher({
+    application: { reconnectSeconds: 1, type: 'acceptor', name: 'jspurefix_venue', tcp: { host: '127.0.0.1', port }, protocol: 'ascii', dictionary: 'data/FIX44.xml' },
+    EncryptMethod: 0,
+    ResetSeqNumFlag: false,
+    HeartBtInt: 30,
+    SenderCompId: 'JSPV',
+    TargetCompID: 'OMS',
+    BeginString: 'FIX.4.4',
+  } as unknown as ISessionDescription);
+  launcher.run().catch(() => {});
+  // The listener is up once a TCP connect succeeds.
+  await until('jspurefix acceptor listening', () => new Promise<boolean>((resolve) => {
+    const s = net.connect({ port, host: '127.0.0.1' }, () => { s.destroy(); resolve(true); });
+    s.on('error', () => resolve(false));
+  }));
+  journalDir = mkdtempSync(join(tmpdir(), 'oms-jspv-'));
+  const config = validateConfig({
+    http: { host: '127.0.0.1', port: 0 },
+    fixAcceptor: { port: 0 },
+    metrics: { port: 0 },
+    journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 },
+    venues: [{ id: 1, name: 'JV', host: '127.0.0.1', port, senderCompId: 'OMS', targetCompId: 'JSPV', heartBtIntS: 30, feeBps: '0.10', latencyUs: 300, fillProbability: 0.9,
+      reconnectMinMs: 100, reconnectMaxMs: 1000, reconnectJitter: 0 }],
+  });
+  engine = new Engine(config, () => {});
+  const info = await engine.start();
+  base = `127.0.0.1:${info.httpPort}`;
+}, 60_000);
+
+afterAll(async () => {
+  await engine?.stop();
+  launcher?.stop();
+  rmSync(journalDir, { recursive: true, force: true });
+});
+
+describe('jspurefix as a FIX 4.4 venue of the engine', () => {
+  it('takes the engine\'s logon, child orders and cancels; its reports fill and cancel the orders', async () => {
+    await until('venue session logged on', async () => (await fixCounters()).SESSIONS_UP === 1);
+    expect(launcher.session?.ready).toBe(true);
+
+    const filled = await post('jv-1', 'AAPL', 100, '177.25');
+    await until('filled', async () => (await order(filled)).status === 'FILLED');
+    const o = await order(filled);
+    expect(o.cumQty).toBe(100);
+    expect(o.avgPx).toBe('177.25');
+
+    const resting = await post('jv-2', 'MSFT', 10, '415.10');
+    await until('acknowledged at the venue', () => launcher.session!.received.find((m) => m.msgType === 'D' && (m.Instrument as { Symbol: string }).Symbol === 'MSFT'));
+    const del = await fetch(`http://${base}/v1/orders/${resting}`, { method: 'DELETE', headers: { authorization: `Bearer ${KEY}` } });
+    expect(del.status).toBe(202);
+    await until('canceled', async () => (await order(resting)).status === 'CANCELED');
+
+    // What the venue saw: two NewOrderSingles with the child id as ClOrdID and one cancel naming it.
+    const ds = launcher.session!.received.filter((m) => m.msgType === 'D');
+    const fs = launcher.session!.received.filter((m) => m.msgType === 'F');
+    expect(ds).toHaveLength(2);
+    expect(fs).toHaveLength(1);
+    expect(fs[0].OrigClOrdID).toBe(ds[1].ClOrdID);
+    expect(fs[0].ClOrdID).toBe(`${ds[1].ClOrdID as string}C`);
+    const c = await fixCounters();
+    expect(c.CHILDREN_SENT).toBe(2);
+    expect(c.UNKNOWN_EXEC_REPORTS).toBe(0);
+  });
+});

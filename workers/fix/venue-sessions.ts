@@ -1,0 +1,101 @@
+/**
+ * The venue side's plumbing on the fix thread: one file message store per venue session (so an
+ * engine restart resumes each session with its sequence numbers and can answer the venue's
+ * ResendRequest from disk), the daily schedules, and one TCP initiator per venue that reconnects
+ * with capped exponential back-off, jittered by a seeded generator (reproducible runs; jitter 0
+ * is fully deterministic). A timer drives the stage's reconciliation, which waits for a session
+ * to finish its resend before it asks for order status (fix-stage.ts).
+ *
+ *   <journal.dir>/fix/<senderCompId>-<targetCompId>/   seqnums, messages.log, messages.idx, period
+ *
+ * Allocates at start-up only.
+ */
+import { join } from 'node:path';
+import { SessionSchedule } from '../../fix/session-schedule.ts';
+import { FileMessageStore, type MessageStore } from '../../fix/store.ts';
+import { FixInitiator } from '../../fix/tcp.ts';
+import type { EngineConfig, VenueConfig } from '../config.ts';
+import type { FixSession } from '../../fix/session.ts';
+import type { FixStage, VenueSessionConfig } from './fix-stage.ts';
+
+/** How often the stage's pending reconciliations are looked at (they also run in every duty cycle). */
+const RECONCILE_TICK_MS = 50;
+
+/** Store directory of a venue session. */
+export function venueStoreDir(config: EngineConfig, v: VenueConfig): string {
+  return v.storeDir ?? join(config.journal.dir, 'fix', `${v.senderCompId}-${v.targetCompId}`);
+}
+
+/** Mulberry32: a small seeded generator in [0, 1) for reconnect jitter. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The venue session settings for FixStage, with their file stores opened (synchronous I/O). */
+export function openVenueSessions(config: EngineConfig): { sessions: VenueSessionConfig[]; stores: MessageStore[] } {
+  const fsync = config.journal.fsync === 'none' ? 'never' : 'flush';
+  const stores: MessageStore[] = [];
+  const sessions = config.venues.map((v): VenueSessionConfig => {
+    const store = new FileMessageStore(venueStoreDir(config, v), { fsync });
+    stores.push(store);
+    return {
+      venueId: v.id,
+      name: v.name,
+      senderCompId: v.senderCompId,
+      targetCompId: v.targetCompId,
+      heartBtIntS: v.heartBtIntS,
+      store,
+      schedule: v.schedule === undefined ? null : new SessionSchedule(v.schedule),
+    };
+  });
+  return { sessions, stores };
+}
+
+/** The venues' TCP initiators and the reconciliation timer. */
+export class VenueConnections {
+  readonly initiators: FixInitiator[];
+  private readonly stage: FixStage;
+  private readonly stores: MessageStore[];
+  private timer: NodeJS.Timeout | null;
+
+  constructor(
+    config: EngineConfig, stage: FixStage, stores: MessageStore[],
+    onStateChange?: (session: FixSession, previous: number, next: number) => void,
+  ) {
+    this.stage = stage;
+    this.stores = stores;
+    this.timer = null;
+    this.initiators = config.venues.map((v) => new FixInitiator({
+      host: v.host,
+      port: v.port,
+      session: stage.sessions[v.id]!,
+      reconnectMinMs: v.reconnectMinMs ?? 100,
+      reconnectMaxMs: v.reconnectMaxMs ?? 5_000,
+      reconnectJitter: v.reconnectJitter ?? 0,
+      random: seededRandom(v.reconnectSeed ?? v.id),
+      onStateChange,
+    }));
+  }
+
+  start(): void {
+    for (const i of this.initiators) i.start();
+    this.timer = setInterval(() => {
+      if (this.stage.reconciling) this.stage.reconcileVenues();
+    }, RECONCILE_TICK_MS);
+  }
+
+  /** Logs every venue session out, then closes the stores. */
+  async stop(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await Promise.all(this.initiators.map((i) => i.stop()));
+    for (const s of this.stores) s.close();
+  }
+}
