@@ -3,7 +3,8 @@
  * compiles it once at startup into typed arrays indexed by tag.
  *
  * Scope: the standard header and trailer, the seven session messages (0,1,2,3,4,5,A) and the
- * application messages this engine speaks: D, F, G, H (order entry), 8, 9 (reports) and j
+ * application messages this engine speaks: D, F, G, H (order entry), 8, 9 (reports), V, W
+ * (market data: top of book) and j
  * (BusinessMessageReject). Tags, types, required flags and enumerations follow the FIX 4.4
  * specification (vol. 1 "Data types", vol. 2 session messages, vol. 4 order handling), as
  * published in the FIX 4.4 repository and QuickFIX's FIX44.xml. Each message lists the fields an
@@ -145,6 +146,7 @@ export const FIELDS: readonly FieldDef[] = [
   [150, 'ExecType', T.CHAR, '0 3 4 5 6 7 8 9 A B C D E F G H I'],
   [151, 'LeavesQty', T.QTY, ''],
   [152, 'CashOrderQty', T.QTY, ''],
+  [146, 'NoRelatedSym', T.NUMINGROUP, ''],
   [167, 'SecurityType', T.STRING, ''],
   [168, 'EffectiveTime', T.UTCTIMESTAMP, ''],
   [198, 'SecondaryOrderID', T.STRING, ''],
@@ -152,6 +154,18 @@ export const FIELDS: readonly FieldDef[] = [
   [207, 'SecurityExchange', T.EXCHANGE, ''],
   [210, 'MaxShow', T.QTY, ''],
   [229, 'TradeOriginationDate', T.LOCALMKTDATE, ''],
+  // Market data (V, W): the venues' top of book (workers/fix/market-data.ts, sim/market-data.ts).
+  [262, 'MDReqID', T.STRING, ''],
+  [263, 'SubscriptionRequestType', T.CHAR, '0 1 2'],
+  [264, 'MarketDepth', T.INT, ''],
+  [265, 'MDUpdateType', T.INT, '0 1'],
+  [267, 'NoMDEntryTypes', T.NUMINGROUP, ''],
+  [268, 'NoMDEntries', T.NUMINGROUP, ''],
+  [269, 'MDEntryType', T.CHAR, '0 1 2 3 4 5 6 7 8 9 A B C'],
+  [270, 'MDEntryPx', T.PRICE, ''],
+  [271, 'MDEntrySize', T.QTY, ''],
+  [272, 'MDEntryDate', T.UTCDATEONLY, ''],
+  [273, 'MDEntryTime', T.UTCTIMEONLY, ''],
   [336, 'TradingSessionID', T.STRING, ''],
   [347, 'MessageEncoding', T.STRING, ''],
   [369, 'LastMsgSeqNumProcessed', T.SEQNUM, ''],
@@ -229,6 +243,10 @@ export const GROUPS: readonly GroupDef[] = [
   { numInGroup: 802, name: 'NoPartySubIDs', fields: [523, 803] },
   // Logon (A): the message types the counterparty supports.
   { numInGroup: 384, name: 'NoMsgTypes', fields: [372, 385] },
+  // Market data (V, W): entry types requested, instruments, and the snapshot's entries.
+  { numInGroup: 267, name: 'NoMDEntryTypes', fields: [269] },
+  { numInGroup: 146, name: 'NoRelatedSym', fields: [55] },
+  { numInGroup: 268, name: 'NoMDEntries', fields: [269, 270, 271, 272, 273] },
   // Standard header: the hops of a message that went through third parties.
   { numInGroup: 627, name: 'NoHops', fields: [628, 629, 630] },
 ];
@@ -361,6 +379,24 @@ export const MESSAGES: readonly MessageDef[] = [
     optional: [198, 526, 583, 636, 586, 66, 1, 660, 581, 229, 75, 60, 102, 58],
     groups: [],
     oneOf: [],
+    conditions: [],
+  },
+  {
+    msgType: 'V',
+    name: 'MarketDataRequest',
+    required: [262, 263, 264],
+    optional: [265],
+    groups: [267, 146],
+    oneOf: [],
+    conditions: [],
+  },
+  {
+    msgType: 'W',
+    name: 'MarketDataSnapshotFullRefresh',
+    required: [],
+    optional: [262, ...INSTRUMENT],
+    groups: [268],
+    oneOf: [INSTRUMENT_ONE_OF],
     conditions: [],
   },
   {

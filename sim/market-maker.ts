@@ -8,7 +8,12 @@
  *        ref - 3t   ref - 2t   ref - t  | ref |  ref + t   ref + 2t  ref + 3t
  *         bid L2     bid L1    bid L0   |     |  ask L0    ask L1    ask L2      (t = tick size * spreadTicks)
  *
- * Deterministic: the only randomness is its own Mulberry32 stream.
+ * Deterministic: the only randomness is its own Mulberry32 streams. With `marketSeed`, the
+ * reference walk comes from a stream of that seed alone and the level sizes from `seed`: venue
+ * processes started with the same market seed walk the same mid, step for step (one market
+ * seen through several venues, each with its own depth and spread), so a route across them meets
+ * consistent prices, and the whole session replays from the seeds. Without it one stream drives
+ * both (the walk of each venue is then its own).
  */
 import { Mulberry32 } from './prng.ts';
 import { Side } from './order-book.ts';
@@ -16,6 +21,8 @@ import type { VenueCore } from './venue-core.ts';
 
 export interface MarketMakerConfig {
   seed: number;
+  /** Seed of the reference walk shared by every venue of one simulated market (optional). */
+  marketSeed?: number;
   /** Quote levels per side. Default 5. */
   levels?: number;
   /** Base quantity per level; each level gets base * (1..3). Default 100. */
@@ -30,6 +37,7 @@ export class MarketMaker {
   readonly refTicks: number[];
   private readonly core: VenueCore;
   private readonly rng: Mulberry32;
+  private readonly walkRng: Mulberry32;
   private readonly levels: number;
   private readonly levelQty: number;
   private readonly halfSpreadTicks: number;
@@ -41,6 +49,7 @@ export class MarketMaker {
   constructor(core: VenueCore, config: MarketMakerConfig) {
     this.core = core;
     this.rng = new Mulberry32(config.seed);
+    this.walkRng = config.marketSeed === undefined ? this.rng : new Mulberry32(config.marketSeed);
     this.levels = config.levels ?? 5;
     this.levelQty = config.levelQty ?? 100;
     this.halfSpreadTicks = config.halfSpreadTicks ?? 1;
@@ -64,7 +73,7 @@ export class MarketMaker {
     this.stepCount++;
     const tick = this.core.tickSizeTicks;
     for (let s = 0; s < this.refTicks.length; s++) {
-      const move = this.rng.nextInt(2 * this.maxStepTicks + 1) - this.maxStepTicks;
+      const move = this.walkRng.nextInt(2 * this.maxStepTicks + 1) - this.maxStepTicks;
       const floor = (this.halfSpreadTicks + this.levels) * tick;
       const next = this.refTicks[s] + move * tick;
       this.refTicks[s] = next > floor ? next : floor;

@@ -22,6 +22,15 @@ export interface VenueConfig {
   mmQty: number;
   mmStepMs: number;
   mmMaxStepTicks: number;
+  /** Half-spread of the market maker's best quotes, in tick sizes. */
+  mmHalfSpread: number;
+  /** Seed of the reference walk shared by every venue of the simulated market; 0 = the venue's own walk. */
+  marketSeed: number;
+  /** Market data (35=W) conflation interval; 0 = no market data. */
+  mdIntervalMs: number;
+  /** Scheduled outages: every outageEveryMs the venue drops its sessions for outageMs (0 = never). */
+  outageEveryMs: number;
+  outageMs: number;
 }
 
 export const DEFAULT_SYMBOLS = 'AAPL:190.00,MSFT:420.00,TSLA:250.00,GOOGL:170.00,AMZN:185.00';
@@ -41,9 +50,17 @@ export const VENUE_USAGE = `usage: node sim/venue.ts [options]   (or env VENUE_<
   --mm-levels N      market-maker levels per side                (default 5)
   --mm-qty N         base quantity per level                     (default 100)
   --mm-step-ms N     random-walk step period                     (default 100)
-  --mm-max-step N    largest walk step, in ticks                 (default 1)`;
+  --mm-max-step N    largest walk step, in ticks                 (default 1)
+  --mm-half-spread N best quotes' distance from the mid, ticks   (default 1)
+  --market-seed N    shared walk seed of the market; 0 = own     (default 0)
+  --md-interval-ms N market data (35=W) conflation; 0 = off      (default 50)
+  --outage-every-ms N  scheduled outage period; 0 = never        (default 0)
+  --outage-ms N      length of each outage (sessions dropped)    (default 1000)`;
 
-const OPTIONS = ['port', 'host', 'name', 'comp-id', 'clients', 'seed', 'fee-bps', 'latency-ms', 'reject-prob', 'symbols', 'tick', 'mm-levels', 'mm-qty', 'mm-step-ms', 'mm-max-step'];
+const OPTIONS = [
+  'port', 'host', 'name', 'comp-id', 'clients', 'seed', 'fee-bps', 'latency-ms', 'reject-prob', 'symbols', 'tick', 'mm-levels', 'mm-qty', 'mm-step-ms', 'mm-max-step',
+  'mm-half-spread', 'market-seed', 'md-interval-ms', 'outage-every-ms', 'outage-ms',
+];
 const ID_RE = /^[A-Za-z0-9_.-]{1,32}$/;
 
 /** Parses argv (without node and script) and env; throws Error with a readable message when invalid. */
@@ -81,7 +98,13 @@ export function parseVenueConfig(argv: string[], env: Record<string, string | un
     mmQty: int('mm-qty', get('mm-qty', '100'), 1, 1_000_000),
     mmStepMs: int('mm-step-ms', get('mm-step-ms', '100'), 1, 3_600_000),
     mmMaxStepTicks: int('mm-max-step', get('mm-max-step', '1'), 0, 1000),
+    mmHalfSpread: int('mm-half-spread', get('mm-half-spread', '1'), 1, 1000),
+    marketSeed: int('market-seed', get('market-seed', '0'), 0, 0xffffffff),
+    mdIntervalMs: int('md-interval-ms', get('md-interval-ms', '50'), 0, 60_000),
+    outageEveryMs: int('outage-every-ms', get('outage-every-ms', '0'), 0, 86_400_000),
+    outageMs: int('outage-ms', get('outage-ms', '1000'), 1, 86_400_000),
   };
+  if (config.outageEveryMs > 0 && config.outageMs >= config.outageEveryMs) throw new Error('--outage-ms must be shorter than --outage-every-ms');
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(config.host) && config.host !== 'localhost') throw new Error('--host must be an IPv4 address');
   if (new Set(config.clients).size !== config.clients.length) throw new Error('--clients has duplicates');
   config.symbols = get('symbols', DEFAULT_SYMBOLS).split(',').map((entry) => {

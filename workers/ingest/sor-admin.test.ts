@@ -1,7 +1,7 @@
 /** Goal: routing changes are validated, versioned and kept in a bounded history. */
 import { describe, expect, it } from 'vitest';
 import { Reason } from '../../engine/reasons.ts';
-import { SorAdmin } from './sor-admin.ts';
+import { SorAdmin, modeId } from './sor-admin.ts';
 
 const initial = { weights: { price: 0.5, latency: 0.2, fillprob: 0.2, fee: 0.1 }, quoteStaleMs: 2000, mode: 'SINGLE_BEST' };
 
@@ -31,7 +31,8 @@ describe('SorAdmin', () => {
       [{ weights: { price: 0.4999999, fee: 0.1000001 } }, /6 decimals/],
       [{ quoteStaleMs: 0 }, /quoteStaleMs/],
       [{ quoteStaleMs: 1.5 }, /quoteStaleMs/],
-      [{ mode: 'SPLIT' }, /mode/],
+      [{ mode: 'BEST' }, /mode/],
+      [{ mode: 2 }, /mode/],
     ];
     for (const [body, text] of cases) {
       const v = a.validate(body);
@@ -41,6 +42,16 @@ describe('SorAdmin', () => {
       expect([Reason.MALFORMED, Reason.INVALID_FIELD]).toContain(v.reason);
     }
     expect(a.view().current.version).toBe(0);
+  });
+
+  it('accepts each routing mode the SOR implements, with its record id', () => {
+    const a = new SorAdmin(initial);
+    for (const [mode, id] of [['SINGLE_BEST', 0], ['SPLIT', 1], ['STAGED', 2]] as const) {
+      const v = a.validate({ mode });
+      expect(v.ok).toBe(true);
+      if (v.ok) expect(v.settings.mode).toBe(mode);
+      expect(modeId(mode)).toBe(id);
+    }
   });
 
   it('keeps at most 50 changes of history', () => {

@@ -8,14 +8,16 @@
  * Body of POST (every key optional; what is given replaces the current value):
  *   {"weights":{"price":0.5,"latency":0.2,"fillprob":0.2,"fee":0.1},"quoteStaleMs":2000,
  *    "mode":"SINGLE_BEST"}
- * Weights are in [0, 1], at most 6 decimals, and sum to 1. Modes other than SINGLE_BEST are
- * refused until the SOR implements them.
+ * Weights are in [0, 1], at most 6 decimals, and sum to 1. mode is SINGLE_BEST, SPLIT or STAGED
+ * (workers/sor/venue-score.ts describes each).
  */
 import { WEIGHT_SCALE } from '../../codecs/records.ts';
 import { Reason } from '../../engine/reasons.ts';
 
-export const SorMode = { SINGLE_BEST: 0 } as const;
-const MODE_NAMES = ['SINGLE_BEST'];
+import { SOR_MODE_NAMES } from '../sor/venue-score.ts';
+
+export { SorMode } from '../sor/venue-score.ts';
+const MODE_NAMES: readonly string[] = SOR_MODE_NAMES;
 
 export interface SorSettings {
   weights: { price: number; latency: number; fillprob: number; fee: number };

@@ -1,358 +1,408 @@
-// Goal: the SOR picks the venue the documented score ranks first (price, latency, fill
-// probability, fee; buy against asks, sell against bids; stale quotes ignored; venues down
-// excluded; ties to the lower venue id), answers every route request with one ROUTE_DONE (0
-// children and NO_VENUE_AVAILABLE when no venue can take it), issues child ids from
-// childIdBase + 1, and passes CHILD_CANCEL through byte for byte, in order.
-// Method: the stage stepped by hand on real rings; expected scores worked out by hand.
+// Goal: the SOR decides as documented (workers/sor/venue-score.ts, sor-stage.ts): scores and
+// their normalization, the three modes against scripted books, trade-through protection and the
+// market-order collar, stale/crossed/disallowed/lot constraints, staged fallback timing, re-routes
+// of refused children, learned latency and fill probability, ROUTE_DONE only when the SOR is done,
+// and one audit record per decision that reproduces it.
+// Method: the stage stepped by hand on real rings (sor-harness.fixture.ts) with a ManualClock;
+// expected values worked out by hand; reproduction checked by deciding again from each record.
 import { describe, expect, it } from 'vitest';
-import {
-  CHILD_ORDER_LENGTH,
-  ChildOrderFlyweight,
-  QUOTE_LENGTH,
-  QuoteFlyweight,
-  ROUTE_REQUEST_LENGTH,
-  RecordType,
-  RouteDoneFlyweight,
-  RouteRequestFlyweight,
-  VENUE_STATUS_LENGTH,
-  VenueStatusFlyweight,
-} from '../../codecs/records.ts';
-import { ManualClock } from '../../engine/clock.ts';
-import { SorCounter, StageCounters } from '../../engine/counters.ts';
+import { ChildEventKind, RecordType } from '../../codecs/records.ts';
+import { SorCounter } from '../../engine/counters.ts';
 import { OrdType, Side, Tif } from '../../engine/domain.ts';
-import { PRICE_SCALE } from '../../engine/fixed-point.ts';
 import { Reason } from '../../engine/reasons.ts';
-import { FULL, RingConsumer, RingProducer, createRingMemory, type RecordHandler } from '../../engine/ring.ts';
-import { SorStage, type SorConfig, type SorWeights, type VenueProfile } from './sor-stage.ts';
+import { auditToFeatures } from './route-audit.ts';
+import { BASE, SorHarness, px, venue, type OutRecord } from './sor-harness.fixture.ts';
+import { RouteFeatures, SorMode, VenueExclusion, decide, scoreVenues } from './venue-score.ts';
 
-const BASE = 9000;
-const STALE_NS = 1_000_000;
-const px = (units: number): number => Math.round(units * PRICE_SCALE);
-
-interface Out {
-  typeId: number; childId: number; orderId: number; qty: number; price: number; recvNs: number;
-  decisionNs: number; venueId: number; symbolId: number; accountId: number; side: number;
-  ordType: number; tif: number; routedQty: number; childCount: number; reason: number; raw: Uint8Array;
-}
-
-class OutCollector implements RecordHandler {
-  readonly items: Out[] = [];
-  private readonly consumer: RingConsumer;
-  private readonly child = new ChildOrderFlyweight();
-  private readonly done = new RouteDoneFlyweight();
-  constructor(consumer: RingConsumer) { this.consumer = consumer; }
-  onRecord(typeId: number, offset: number, length: number): void {
-    const c = this.consumer;
-    const raw = c.bytes.slice(offset, offset + length);
-    if (typeId === RecordType.ROUTE_DONE) {
-      const d = this.done.wrap(c.view, c.bytes, offset);
-      this.items.push({
-        typeId, childId: 0, orderId: d.orderId(), qty: 0, price: 0, recvNs: d.recvTimeNs(), decisionNs: d.decisionTimeNs(),
-        venueId: 0, symbolId: 0, accountId: 0, side: 0, ordType: 0, tif: 0, routedQty: d.routedQty(),
-        childCount: d.childCount(), reason: d.reason(), raw,
-      });
-      return;
-    }
-    const ch = this.child.wrap(c.view, c.bytes, offset);
-    this.items.push({
-      typeId, childId: ch.childId(), orderId: ch.orderId(), qty: ch.qty(), price: ch.priceTicks(), recvNs: ch.recvTimeNs(),
-      decisionNs: ch.decisionTimeNs(), venueId: ch.venueId(), symbolId: ch.symbolId(), accountId: ch.accountId(),
-      side: ch.side(), ordType: ch.ordType(), tif: ch.tif(), routedQty: 0, childCount: 0, reason: 0, raw,
-    });
-  }
-}
-
-function venue(feeCentiBps: number, latencyUs: number, fillProbability: number): VenueProfile {
-  return { feeCentiBps, latencyUs, fillProbability };
-}
-
-class Harness {
-  readonly clock = new ManualClock(10_000_000, 1_700_000_000_000);
-  readonly counters = StageCounters.create();
-  readonly stage: SorStage;
-  readonly risk: RingProducer;
-  readonly fix: RingProducer;
-  readonly out: RingConsumer;
-  readonly collector: OutCollector;
-  private readonly rq = new RouteRequestFlyweight();
-  private readonly vs = new VenueStatusFlyweight();
-  private readonly qt = new QuoteFlyweight();
-  private readonly ch = new ChildOrderFlyweight();
-  private nextOrderId = 1;
-
-  constructor(venues: (VenueProfile | null)[], weights: SorWeights, symbolCount = 2) {
-    const m = { fromRisk: createRingMemory(1 << 16), fromFix: createRingMemory(1 << 16), toFix: createRingMemory(1 << 16) };
-    this.risk = new RingProducer(m.fromRisk, null);
-    this.fix = new RingProducer(m.fromFix, null);
-    this.out = new RingConsumer(m.toFix);
-    const config: SorConfig = { venues, symbolCount, weights, quoteStaleNs: STALE_NS, childIdBase: BASE };
-    this.stage = new SorStage(config, { fromRisk: new RingConsumer(m.fromRisk), fromFix: new RingConsumer(m.fromFix), toFix: new RingProducer(m.toFix, null) }, this.clock, this.counters);
-    this.collector = new OutCollector(this.out);
-  }
-
-  up(...venueIds: number[]): this {
-    for (const v of venueIds) this.status(v, true);
-    return this;
-  }
-
-  status(venueId: number, up: boolean): void {
-    const at = this.fix.tryClaim(RecordType.VENUE_STATUS, VENUE_STATUS_LENGTH);
-    expect(at).not.toBe(FULL);
-    this.vs.wrap(this.fix.view, this.fix.bytes, at).setTimeNs(this.clock.nowNs()).setVenueId(venueId).setUp(up);
-    this.fix.commit();
-  }
-
-  quote(venueId: number, symbol: number, bid: number, bidQty: number, ask: number, askQty: number, timeNs = this.clock.nowNs()): void {
-    const at = this.fix.tryClaim(RecordType.QUOTE, QUOTE_LENGTH);
-    expect(at).not.toBe(FULL);
-    this.qt.wrap(this.fix.view, this.fix.bytes, at).setTimeNs(timeNs).setBidTicks(bid).setBidQty(bidQty)
-      .setAskTicks(ask).setAskQty(askQty).setVenueId(venueId).setSymbolId(symbol);
-    this.fix.commit();
-  }
-
-  request(side: number, qty = 100, symbol = 0, price = px(10)): number {
-    const orderId = this.nextOrderId++;
-    const at = this.risk.tryClaim(RecordType.ROUTE_REQUEST, ROUTE_REQUEST_LENGTH);
-    expect(at).not.toBe(FULL);
-    this.rq.wrap(this.risk.view, this.risk.bytes, at).setOrderId(orderId).setRecvTimeNs(1234).setQty(qty)
-      .setPriceTicks(price).setAccountId(6).setSymbolId(symbol).setSide(side).setOrdType(OrdType.LIMIT).setTif(Tif.IOC);
-    this.risk.commit();
-    return orderId;
-  }
-
-  /** Writes a CHILD_CANCEL with every byte set; returns the body bytes written. */
-  childCancel(childId: number): Uint8Array {
-    const at = this.risk.tryClaim(RecordType.CHILD_CANCEL, CHILD_ORDER_LENGTH);
-    expect(at).not.toBe(FULL);
-    for (let i = 0; i < CHILD_ORDER_LENGTH; i++) this.risk.bytes[at + i] = (i * 37 + 11) & 0xff;
-    this.ch.wrap(this.risk.view, this.risk.bytes, at).setChildId(childId);
-    const body = this.risk.bytes.slice(at, at + CHILD_ORDER_LENGTH);
-    this.risk.commit();
-    return body;
-  }
-
-  step(): Out[] {
-    const from = this.collector.items.length;
-    for (let i = 0; i < 100 && this.stage.doWork() > 0; i++);
-    this.out.poll(this.collector, 1 << 20);
-    return this.collector.items.slice(from);
-  }
-
-  /** Routes one request; returns the venue of its single child (or -1 when unroutable). */
-  route(side: number, symbol = 0): number {
-    const orderId = this.request(side, 100, symbol);
-    const out = this.step();
-    const done = out[out.length - 1];
-    expect(done.typeId).toBe(RecordType.ROUTE_DONE);
-    expect(done.orderId).toBe(orderId);
-    if (done.childCount === 0) return -1;
-    expect(out.length).toBe(2);
-    return out[0].venueId;
-  }
-}
-
-const PRICE_ONLY: SorWeights = { price: 1, latency: 0, fillprob: 0, fee: 0 };
-const LATENCY_ONLY: SorWeights = { price: 0, latency: 1, fillprob: 0, fee: 0 };
-const FILL_ONLY: SorWeights = { price: 0, latency: 0, fillprob: 1, fee: 0 };
-const FEE_ONLY: SorWeights = { price: 0, latency: 0, fillprob: 0, fee: 1 };
+const PRICE_ONLY = { price: 1, latency: 0, fillprob: 0, fee: 0 };
+const LATENCY_ONLY = { price: 0, latency: 1, fillprob: 0, fee: 0 };
+const FEE_ONLY = { price: 0, latency: 0, fillprob: 0, fee: 1 };
+const MIXED = { price: 0.5, latency: 0.2, fillprob: 0.2, fee: 0.1 };
 const SAME = venue(10, 100, 0.5);
+const MS = 1_000_000;
 
-describe('SorStage: routing output', () => {
-  it('one CHILD_NEW for the whole quantity, then ROUTE_DONE; child ids from childIdBase + 1', () => {
-    const h = new Harness([null, SAME, SAME], PRICE_ONLY).up(1, 2);
-    h.clock.advanceNs(777);
-    const orderId = h.request(Side.BUY, 250, 1, px(12.5));
-    const out = h.step();
-    expect(out.map((o) => o.typeId)).toEqual([RecordType.CHILD_NEW, RecordType.ROUTE_DONE]);
-    expect(out[0]).toMatchObject({
-      childId: BASE + 1, orderId, qty: 250, price: px(12.5), recvNs: 1234, decisionNs: h.clock.nowNs(),
-      venueId: 1, symbolId: 1, accountId: 6, side: Side.BUY, ordType: OrdType.LIMIT, tif: Tif.IOC,
-    });
-    expect(out[1]).toMatchObject({
-      orderId, recvNs: 1234, decisionNs: h.clock.nowNs(), routedQty: 250, childCount: 1, reason: Reason.NONE,
-    });
-    h.request(Side.SELL);
-    h.request(Side.BUY);
-    const more = h.step().filter((o) => o.typeId === RecordType.CHILD_NEW);
-    expect(more.map((o) => o.childId)).toEqual([BASE + 2, BASE + 3]);
-    expect(h.counters.get(SorCounter.ROUTE_REQUESTS)).toBe(3);
-    expect(h.counters.get(SorCounter.CHILDREN)).toBe(3);
+const kinds = (out: OutRecord[]) => out.map((o) => o.typeId);
+const children = (out: OutRecord[]) => out.filter((o) => o.typeId === RecordType.CHILD_NEW);
+
+describe('venue-score: scores and normalization', () => {
+  function features(n: number): RouteFeatures {
+    const f = new RouteFeatures(n + 1);
+    for (let v = 1; v <= n; v++) {
+      f.latencyUs[v] = 100;
+      f.fillProb[v] = 0.5;
+      f.feeCentiBps[v] = 10;
+      f.lotSize[v] = 1;
+    }
+    f.qty = 100;
+    return f;
+  }
+
+  it('price: best / own for a buy, own / best for a sell; 0 without a quote when others quote', () => {
+    const f = features(3);
+    f.side = Side.BUY;
+    f.px[1] = px(10);
+    f.px[2] = px(12.5);
+    scoreVenues(f, PRICE_ONLY);
+    expect(f.priceScore[1]).toBe(1);
+    expect(f.priceScore[2]).toBeCloseTo(0.8, 12);
+    expect(f.priceScore[3]).toBe(0);
+    f.side = Side.SELL;
+    scoreVenues(f, PRICE_ONLY);
+    expect(f.priceScore[2]).toBe(1);
+    expect(f.priceScore[1]).toBeCloseTo(0.8, 12);
   });
 
-  it('no venue up -> ROUTE_DONE with 0 children and NO_VENUE_AVAILABLE; no child id used', () => {
-    const h = new Harness([null, SAME, SAME], PRICE_ONLY);
-    const orderId = h.request(Side.BUY, 300);
+  it('price 1 for all when nobody quotes; latency inverse; fee (min+1)/(own+1); fill as learned; weighted sum', () => {
+    const f = features(2);
+    f.latencyUs[2] = 400;
+    f.feeCentiBps[1] = 29;
+    f.fillProb[2] = 0.9;
+    scoreVenues(f, MIXED);
+    expect(f.priceScore[1]).toBe(1);
+    expect(f.priceScore[2]).toBe(1);
+    expect(f.latencyScore[1]).toBe(1);
+    expect(f.latencyScore[2]).toBe(0.25);
+    expect(f.feeScore[1]).toBeCloseTo(11 / 30, 12);
+    expect(f.feeScore[2]).toBe(1);
+    expect(f.fillScore[2]).toBe(0.9);
+    expect(f.score[1]).toBeCloseTo(0.5 + 0.2 + 0.2 * 0.5 + 0.1 * (11 / 30), 12);
+    expect(f.score[2]).toBeCloseTo(0.5 + 0.2 * 0.25 + 0.2 * 0.9 + 0.1, 12);
+  });
+
+  it('an excluded venue scores -1 and does not set the minimums', () => {
+    const f = features(2);
+    f.excluded[1] = VenueExclusion.DOWN;
+    f.latencyUs[1] = 1;
+    f.latencyUs[2] = 50;
+    scoreVenues(f, LATENCY_ONLY);
+    expect(f.score[1]).toBe(-1);
+    expect(f.latencyScore[2]).toBe(1);
+  });
+
+  it('lot size and minimum quantity shape every child', () => {
+    const f = features(2);
+    f.lotSize[1] = 100;
+    f.minQty[2] = 0;
+    f.latencyUs[2] = 200; // venue 1 ranks first
+    f.qty = 250;
+    f.limitTicks = px(10);
+    expect(decide(f, LATENCY_ONLY, SorMode.SINGLE_BEST, 50, 10_000)).toBe(250);
+    expect(f.childQty[1]).toBe(200);
+    expect(f.childQty[2]).toBe(50);
+    f.minQty[2] = 60;
+    expect(decide(f, LATENCY_ONLY, SorMode.SINGLE_BEST, 50, 10_000)).toBe(200);
+    expect(f.childQty[2]).toBe(0);
+  });
+});
+
+describe('SorStage: single best', () => {
+  it('the top score gets the whole order at its limit; ties to the lower id; ROUTE_DONE once the venue acks (DAY)', () => {
+    const h = new SorHarness([null, SAME, SAME], PRICE_ONLY).up(1, 2);
+    const orderId = h.request(Side.BUY, { qty: 250, price: px(12.5), symbol: 1 });
     const out = h.step();
-    expect(out.length).toBe(1);
+    expect(kinds(out)).toEqual([RecordType.CHILD_NEW]);
+    expect(out[0]).toMatchObject({ childId: BASE + 1, orderId, qty: 250, price: px(12.5), venueId: 1, symbolId: 1, accountId: 6, ordType: OrdType.LIMIT, tif: Tif.DAY });
+    h.event(ChildEventKind.SENT, BASE + 1, orderId, 1);
+    expect(h.step()).toEqual([]);
+    h.event(ChildEventKind.ACKED, BASE + 1, orderId, 1);
+    const done = h.step();
+    expect(done).toHaveLength(1);
+    expect(done[0]).toMatchObject({ typeId: RecordType.ROUTE_DONE, orderId, routedQty: 250, childCount: 1, reason: Reason.NONE });
+    expect(h.stage.plans.openCount).toBe(0);
+  });
+
+  it('an IOC child: the route ends once the venue answered; its remainder is not re-routed', () => {
+    const h = new SorHarness([null, SAME, SAME], PRICE_ONLY).up(1, 2);
+    const orderId = h.request(Side.SELL, { qty: 100, tif: Tif.IOC });
+    expect(children(h.step())[0]).toMatchObject({ venueId: 1, tif: Tif.IOC });
+    h.event(ChildEventKind.FILL, BASE + 1, orderId, 1, 40, px(10));
+    const out = h.step();
+    expect(kinds(out)).toEqual([RecordType.ROUTE_DONE]);
+    expect(out[0]).toMatchObject({ routedQty: 100, childCount: 1 });
+    h.event(ChildEventKind.CANCELED, BASE + 1, orderId, 1, 0, 0, Reason.VENUE_CANCELED);
+    expect(h.step()).toEqual([]);
+    expect(h.stage.stats.fillProb[1]).toBeCloseTo(0.5 + 0.1 * (0.4 - 0.5), 12);
+  });
+
+  it('a venue reject is re-routed to a venue not yet tried, with its own audit step', () => {
+    const h = new SorHarness([null, SAME, SAME, SAME], PRICE_ONLY).up(1, 2, 3);
+    const orderId = h.request(Side.BUY, { qty: 100 });
+    expect(children(h.step())[0].venueId).toBe(1);
+    h.event(ChildEventKind.REJECTED, BASE + 1, orderId, 1, 0, 0, Reason.VENUE_REJECT);
+    const second = h.step();
+    expect(kinds(second)).toEqual([RecordType.CHILD_NEW]);
+    expect(second[0]).toMatchObject({ childId: BASE + 2, venueId: 2, qty: 100 });
+    h.event(ChildEventKind.ACKED, BASE + 2, orderId, 2);
+    expect(h.step()[0]).toMatchObject({ typeId: RecordType.ROUTE_DONE, childCount: 2, routedQty: 200 });
+    const audits = h.audits();
+    expect(audits.map((a) => [a.step(), a.vExcluded(1)])).toEqual([[0, VenueExclusion.NONE], [1, VenueExclusion.TRIED]]);
+    expect(h.counters.get(SorCounter.REROUTES)).toBe(1);
+  });
+
+  it('no venue up -> ROUTE_DONE with 0 children and NO_VENUE_AVAILABLE, audited; no child id used', () => {
+    const h = new SorHarness([null, SAME, SAME], PRICE_ONLY);
+    const orderId = h.request(Side.BUY, { qty: 300 });
+    const out = h.step();
+    expect(out).toHaveLength(1);
     expect(out[0]).toMatchObject({ typeId: RecordType.ROUTE_DONE, orderId, childCount: 0, routedQty: 0, reason: Reason.NO_VENUE_AVAILABLE });
-    expect(h.counters.get(SorCounter.UNROUTABLE)).toBe(1);
+    expect(h.audits()[0].vExcluded(1)).toBe(VenueExclusion.DOWN);
     h.up(2);
     h.request(Side.BUY);
     expect(h.step()[0]).toMatchObject({ typeId: RecordType.CHILD_NEW, childId: BASE + 1, venueId: 2 });
   });
 
-  it('no venue configured (all null) -> NO_VENUE_AVAILABLE', () => {
-    const h = new Harness([null, null], PRICE_ONLY).up(1);
-    expect(h.route(Side.BUY)).toBe(-1);
-  });
-
-  it('CHILD_CANCEL is passed through byte-identical, in order with the route requests', () => {
-    const h = new Harness([null, SAME], PRICE_ONLY).up(1);
-    const a = h.request(Side.BUY);
-    const body = h.childCancel(BASE + 1);
-    const b = h.request(Side.SELL);
-    const out = h.step();
-    expect(out.map((o) => [o.typeId, o.orderId])).toEqual([
-      [RecordType.CHILD_NEW, a], [RecordType.ROUTE_DONE, a],
-      [RecordType.CHILD_CANCEL, out[2].orderId],
-      [RecordType.CHILD_NEW, b], [RecordType.ROUTE_DONE, b],
-    ]);
-    expect(Buffer.from(out[2].raw).equals(body)).toBe(true);
-    expect(h.counters.get(SorCounter.CANCELS_FORWARDED)).toBe(1);
+  it('a venue disallowed for the account is excluded for it only', () => {
+    const h = new SorHarness([null, SAME, SAME], PRICE_ONLY, { disallowed: new Map([[7, [1]]]) }).up(1, 2);
+    h.request(Side.BUY, { account: 7 });
+    h.request(Side.BUY, { account: 6 });
+    expect(children(h.step()).map((c) => c.venueId)).toEqual([2, 1]);
+    expect(h.audits()[0].vExcluded(1)).toBe(VenueExclusion.DISALLOWED);
   });
 });
 
-describe('SorStage: scoring', () => {
-  it('hand-worked mixed score: buy against asks, a venue without a quote scores 0 on price', () => {
-    // w = price .4, latency .2, fillprob .2, fee .2
-    // v1: fee 30, 100us, .8, ask 100.00 -> .4*.99 + .2*1 + .2*.8 + .2*(1/31)
-    // v2: fee 10, 400us, .9, ask  99.00 -> .4*1 + .2*.25 + .2*.9 + .2*(1/11)
-    // v3: fee 0,  200us, .5, no quote   -> .4*0 + .2*.5 + .2*.5 + .2*1
-    const h = new Harness([null, venue(30, 100, 0.8), venue(10, 400, 0.9), venue(0, 200, 0.5)], { price: 0.4, latency: 0.2, fillprob: 0.2, fee: 0.2 }).up(1, 2, 3);
-    h.quote(1, 0, px(99.5), 100, px(100), 100);
-    h.quote(2, 0, px(98.5), 100, px(99), 100);
-    expect(h.route(Side.BUY)).toBe(1);
-    const s = h.stage.scores;
-    expect(s[0]).toBe(-1);
-    expect(s[1]).toBeCloseTo(0.4 * 0.99 + 0.2 + 0.16 + 0.2 / 31, 12);
-    expect(s[2]).toBeCloseTo(0.4 + 0.05 + 0.18 + 0.2 / 11, 12);
-    expect(s[3]).toBeCloseTo(0.1 + 0.1 + 0.2, 12);
+describe('SorStage: market data, trade-through, collar', () => {
+  function book(h: SorHarness): void {
+    // V1 ask 10.00 x 300, V2 ask 10.00 x 100, V3 ask 10.01 x 1000 (cheapest fees at V3).
+    h.quote(1, 0, px(9.99), 500, px(10), 300).quote(2, 0, px(9.98), 500, px(10), 100).quote(3, 0, px(9.99), 500, px(10.01), 1000);
+  }
+  const fees = [null, venue(30, 100, 0.5), venue(30, 100, 0.5), venue(0, 100, 0.5)];
+
+  it('a marketable limit is priced at the NBBO, not its limit, and never sent to a venue away from it', () => {
+    const h = new SorHarness(fees, FEE_ONLY).up(1, 2, 3);
+    book(h);
+    h.request(Side.BUY, { qty: 200, price: px(10.05) });
+    const c = children(h.step());
+    expect(c).toHaveLength(1);
+    expect(c[0]).toMatchObject({ venueId: 1, price: px(10), qty: 200 });
+    const a = h.audits()[0];
+    expect(a.vExcluded(3)).toBe(VenueExclusion.AWAY_FROM_NBBO);
+    expect(a.nbbAskTicks()).toBe(px(10));
+    expect(a.nbbAskQty()).toBe(400);
   });
 
-  it('buy takes the lowest ask, sell the highest bid', () => {
-    const h = new Harness([null, SAME, SAME, SAME], PRICE_ONLY).up(1, 2, 3);
-    h.quote(1, 0, px(9.9), 10, px(10.2), 10);
-    h.quote(2, 0, px(9.7), 10, px(10.1), 10);
-    h.quote(3, 0, px(9.8), 10, px(10.3), 10);
-    expect(h.route(Side.BUY)).toBe(2);
-    expect(h.stage.scores[1]).toBeCloseTo(10.1 / 10.2, 12);
-    expect(h.stage.scores[3]).toBeCloseTo(10.1 / 10.3, 12);
-    expect(h.route(Side.SELL)).toBe(1);
-    expect(h.stage.scores[2]).toBeCloseTo(9.7 / 9.9, 12);
-    expect(h.stage.scores[3]).toBeCloseTo(9.8 / 9.9, 12);
+  it('a marketable DAY order sweeps level by level at the NBBO (IOC), then rests at its own limit', () => {
+    const h = new SorHarness([null, SAME, SAME], PRICE_ONLY).up(1, 2);
+    h.quote(1, 0, px(9.99), 100, px(10), 300).quote(2, 0, px(9.98), 100, px(10.05), 100);
+    const o = h.request(Side.BUY, { qty: 500, price: px(10.02) });
+    expect(children(h.step()).map((c) => [c.venueId, c.qty, c.price, c.tif])).toEqual([[1, 500, px(10), Tif.IOC]]);
+    h.quote(1, 0, px(9.99), 100, px(10.01), 100);
+    h.event(ChildEventKind.FILL, BASE + 1, o, 1, 300, px(10)).event(ChildEventKind.CANCELED, BASE + 1, o, 1, 0, 0, Reason.VENUE_CANCELED);
+    expect(children(h.step()).map((c) => [c.venueId, c.qty, c.price, c.tif])).toEqual([[1, 200, px(10.01), Tif.IOC]]);
+    h.quote(1, 0, px(9.99), 100, px(10.03), 100);
+    h.event(ChildEventKind.FILL, BASE + 2, o, 1, 100, px(10.01)).event(ChildEventKind.CANCELED, BASE + 2, o, 1, 0, 0, Reason.VENUE_CANCELED);
+    // Nothing displayed at or under 10.02 any more: the rest rests at the client's limit.
+    expect(children(h.step()).map((c) => [c.qty, c.price, c.tif])).toEqual([[100, px(10.02), Tif.DAY]]);
+    h.event(ChildEventKind.ACKED, BASE + 3, o, 1);
+    expect(h.step()[0]).toMatchObject({ typeId: RecordType.ROUTE_DONE, childCount: 3, routedQty: 800 });
+    expect(h.audits().map((a) => a.step())).toEqual([0, 1, 2]);
   });
 
-  it('a side with no quantity is no quote', () => {
-    const h = new Harness([null, SAME, SAME], PRICE_ONLY).up(1, 2);
-    h.quote(1, 0, px(9), 10, px(9), 0); // best ask, but no size
-    h.quote(2, 0, px(8), 0, px(11), 10);
-    expect(h.route(Side.BUY)).toBe(2);
-    expect(h.stage.scores[1]).toBe(0);
-    expect(h.route(Side.SELL)).toBe(1);
+  it('a passive limit keeps its price and every venue competes (fee weight picks V3)', () => {
+    const h = new SorHarness(fees, FEE_ONLY).up(1, 2, 3);
+    book(h);
+    h.request(Side.BUY, { qty: 200, price: px(9.95) });
+    expect(children(h.step())[0]).toMatchObject({ venueId: 3, price: px(9.95) });
   });
 
-  it('quotes are per symbol', () => {
-    const h = new Harness([null, SAME, SAME], PRICE_ONLY).up(1, 2);
-    h.quote(1, 0, 0, 0, px(10), 10);
-    h.quote(2, 0, 0, 0, px(11), 10);
-    h.quote(1, 1, 0, 0, px(21), 10);
-    h.quote(2, 1, 0, 0, px(20), 10);
-    expect(h.route(Side.BUY, 0)).toBe(1);
-    expect(h.route(Side.BUY, 1)).toBe(2);
+  it('a market order becomes an IOC limit at the collar (NBB ask + 50 bp, to the tick); no NBBO -> NO_MARKET_REFERENCE', () => {
+    const h = new SorHarness(fees, FEE_ONLY, { collarBps: 50 }).up(1, 2, 3);
+    h.request(Side.BUY, { ordType: OrdType.MARKET });
+    expect(h.step()[0]).toMatchObject({ typeId: RecordType.ROUTE_DONE, childCount: 0, reason: Reason.NO_MARKET_REFERENCE });
+    book(h);
+    h.request(Side.BUY, { ordType: OrdType.MARKET, qty: 50 });
+    h.request(Side.SELL, { ordType: OrdType.MARKET, qty: 50 });
+    const c = children(h.step());
+    expect(c[0]).toMatchObject({ price: px(10.05), tif: Tif.IOC, ordType: OrdType.LIMIT });
+    // 9.99 - floor(9.99 * 0.005 ticks) = 9.94005 -> rounded up to the tick: 9.95.
+    expect(c[1]).toMatchObject({ price: px(9.95), tif: Tif.IOC });
   });
 
-  it('stale quotes are ignored; a quote exactly quoteStaleNs old is still fresh', () => {
-    const h = new Harness([null, SAME, SAME], PRICE_ONLY).up(1, 2);
-    const t0 = h.clock.nowNs();
-    h.quote(1, 0, 0, 0, px(10), 10, t0);
-    h.quote(2, 0, 0, 0, px(9), 10, t0 - 10); // better, and older
-    expect(h.route(Side.BUY)).toBe(2);
-    h.clock.advanceNs(STALE_NS - 10);
-    expect(h.route(Side.BUY)).toBe(2); // venue 2's quote is exactly STALE_NS old
-    h.clock.advanceNs(1);
-    expect(h.route(Side.BUY)).toBe(1); // venue 2 stale: 0 on price
-    expect(h.stage.scores[2]).toBe(0);
-    expect(h.stage.scores[1]).toBe(1);
-    h.clock.advanceNs(STALE_NS);
-    // No fresh quote anywhere: price scores 1 for every venue, tie -> venue 1.
-    expect(h.route(Side.BUY)).toBe(1);
-    expect(h.stage.scores[1]).toBe(1);
-    expect(h.stage.scores[2]).toBe(1);
+  it('crossed and stale quotes are excluded; the NBBO ignores them', () => {
+    const h = new SorHarness([null, SAME, SAME, SAME], PRICE_ONLY, { quoteStaleNs: 100 * MS }).up(1, 2, 3);
+    h.quote(1, 0, px(10.02), 100, px(10), 100); // crossed
+    h.quote(2, 0, px(9.9), 100, px(9.95), 100, h.clock.nowNs() - 200 * MS); // stale
+    h.quote(3, 0, px(9.99), 100, px(10.03), 100);
+    h.request(Side.BUY, { qty: 100, price: px(10.1) });
+    const c = children(h.step());
+    expect(c[0]).toMatchObject({ venueId: 3, price: px(10.03) });
+    const a = h.audits()[0];
+    expect([a.vExcluded(1), a.vExcluded(2), a.vExcluded(3)]).toEqual([VenueExclusion.CROSSED, VenueExclusion.STALE, VenueExclusion.NONE]);
+    expect(a.nbbAskTicks()).toBe(px(10.03));
+    expect(h.stage.book.crossedQuotes).toBe(1);
+  });
+});
+
+describe('SorStage: split', () => {
+  it('shares proportional to score x displayed size at the touch, capped by size; rounding rest to the top', () => {
+    const h = new SorHarness([null, SAME, SAME, SAME], PRICE_ONLY, { mode: SorMode.SPLIT }).up(1, 2, 3);
+    h.quote(1, 0, px(9.99), 500, px(10), 300).quote(2, 0, px(9.98), 500, px(10), 100).quote(3, 0, px(9.99), 500, px(10.01), 1000);
+    h.request(Side.BUY, { qty: 400, price: px(10.02) });
+    const c = children(h.step());
+    expect(c.map((x) => [x.venueId, x.qty, x.price])).toEqual([[1, 300, px(10)], [2, 100, px(10)]]);
+    h.request(Side.BUY, { qty: 7, price: px(10.02) });
+    // 7 * 300/400 = 5.25 -> 5; 7 * 100/400 = 1.75 -> 1; the 1 left goes to the top (V1).
+    expect(children(h.step()).map((x) => [x.venueId, x.qty])).toEqual([[1, 6], [2, 1]]);
   });
 
-  it('latency: lowest expected latency wins, score = min / own', () => {
-    const h = new Harness([null, venue(0, 300, 0.5), venue(0, 150, 0.5), venue(0, 600, 0.5)], LATENCY_ONLY).up(1, 2, 3);
-    expect(h.route(Side.BUY)).toBe(2);
-    expect(h.stage.scores[1]).toBeCloseTo(0.5, 12);
-    expect(h.stage.scores[2]).toBeCloseTo(1, 12);
-    expect(h.stage.scores[3]).toBeCloseTo(0.25, 12);
+  it('a passive order with nothing displayed splits by score alone', () => {
+    const h = new SorHarness([null, venue(10, 100, 0.5), venue(10, 300, 0.5)], LATENCY_ONLY, { mode: SorMode.SPLIT }).up(1, 2);
+    h.request(Side.SELL, { qty: 400 });
+    // scores 1 and 1/3: 300 and 100.
+    expect(children(h.step()).map((x) => [x.venueId, x.qty])).toEqual([[1, 300], [2, 100]]);
   });
 
-  it('latency: a venue with zero expected latency is the fastest and scores 1', () => {
-    const h = new Harness([null, venue(0, 100, 0.5), venue(0, 0, 0.5)], LATENCY_ONLY).up(1, 2);
-    expect(h.route(Side.BUY)).toBe(2);
-    expect(h.stage.scores[2]).toBe(1);
+  it('a FOK order goes whole to one venue even in split mode', () => {
+    const h = new SorHarness([null, SAME, SAME], PRICE_ONLY, { mode: SorMode.SPLIT }).up(1, 2);
+    h.request(Side.SELL, { qty: 400, tif: Tif.FOK });
+    const c = children(h.step());
+    expect(c.map((x) => [x.venueId, x.qty, x.tif])).toEqual([[1, 400, Tif.FOK]]);
+  });
+});
+
+describe('SorStage: staged with time-based fallback (ManualClock)', () => {
+  it('cancels the primary after the delay and sends the unfilled rest to the next venue; the last stage rests', () => {
+    const h = new SorHarness([null, venue(10, 100, 0.5), venue(10, 200, 0.5), venue(10, 300, 0.5)], LATENCY_ONLY, {
+      mode: SorMode.STAGED, stagedFallbackNs: 50 * MS, maxSteps: 3,
+    }).up(1, 2, 3);
+    const orderId = h.request(Side.BUY, { qty: 300, price: px(9.5) });
+    expect(children(h.step())[0]).toMatchObject({ venueId: 1, qty: 300, tif: Tif.DAY });
+    h.event(ChildEventKind.ACKED, BASE + 1, orderId, 1);
+    h.clock.advanceNs(49 * MS);
+    expect(h.step()).toEqual([]);
+    h.clock.advanceNs(1 * MS);
+    const cancel = h.step();
+    expect(cancel.map((o) => [o.typeId, o.childId, o.venueId])).toEqual([[RecordType.CHILD_CANCEL, BASE + 1, 1]]);
+    h.event(ChildEventKind.FILL, BASE + 1, orderId, 1, 100, px(9.5));
+    h.event(ChildEventKind.CANCELED, BASE + 1, orderId, 1, 0, 0, Reason.VENUE_CANCELED);
+    const second = h.step();
+    expect(second.map((o) => [o.typeId, o.venueId, o.qty])).toEqual([[RecordType.CHILD_NEW, 2, 200]]);
+    h.event(ChildEventKind.ACKED, BASE + 2, orderId, 2);
+    h.clock.advanceNs(50 * MS);
+    expect(h.step().map((o) => [o.typeId, o.childId])).toEqual([[RecordType.CHILD_CANCEL, BASE + 2]]);
+    h.event(ChildEventKind.CANCELED, BASE + 2, orderId, 2, 0, 0, Reason.VENUE_CANCELED);
+    expect(children(h.step())[0]).toMatchObject({ venueId: 3, qty: 200 });
+    // The third venue is the last stage: no fallback; its ack ends the route.
+    h.event(ChildEventKind.ACKED, BASE + 3, orderId, 3);
+    const done = h.step();
+    expect(done[0]).toMatchObject({ typeId: RecordType.ROUTE_DONE, childCount: 3, routedQty: 700 });
+    h.clock.advanceNs(500 * MS);
+    expect(h.step()).toEqual([]);
+    expect(h.audits().map((a) => [a.step(), a.qty()])).toEqual([[0, 300], [1, 200], [2, 200]]);
+    expect(h.counters.get(SorCounter.STAGED_FALLBACKS)).toBe(2);
   });
 
-  it('fill probability: highest wins', () => {
-    const h = new Harness([null, venue(0, 100, 0.6), venue(0, 100, 0.95), venue(0, 100, 0.9)], FILL_ONLY).up(1, 2, 3);
-    expect(h.route(Side.SELL)).toBe(2);
-    expect(h.stage.scores[3]).toBeCloseTo(0.9, 12);
+  it('a fully filled primary needs no fallback; a client cancel stops the stages', () => {
+    const h = new SorHarness([null, SAME, SAME], PRICE_ONLY, { mode: SorMode.STAGED, stagedFallbackNs: 10 * MS }).up(1, 2);
+    const a = h.request(Side.BUY, { qty: 100 });
+    h.step();
+    h.event(ChildEventKind.ACKED, BASE + 1, a, 1).event(ChildEventKind.FILL, BASE + 1, a, 1, 100, px(10));
+    expect(kinds(h.step())).toEqual([RecordType.ROUTE_DONE]);
+    h.clock.advanceNs(20 * MS);
+    expect(h.step()).toEqual([]);
+    const b = h.request(Side.BUY, { qty: 100 });
+    h.step();
+    h.event(ChildEventKind.ACKED, BASE + 2, b, 1);
+    const body = h.childCancel(BASE + 2);
+    const fwd = h.step();
+    expect(fwd).toHaveLength(1);
+    expect(Array.from(fwd[0].raw)).toEqual(Array.from(body));
+    h.event(ChildEventKind.CANCELED, BASE + 2, b, 1, 0, 0, Reason.VENUE_CANCELED);
+    expect(h.step().map((o) => [o.typeId, o.childCount])).toEqual([[RecordType.ROUTE_DONE, 1]]);
   });
 
-  it('fees: cheapest wins, score = (min + 1) / (own + 1)', () => {
-    const h = new Harness([null, venue(25, 100, 0.5), venue(4, 100, 0.5), venue(9, 100, 0.5)], FEE_ONLY).up(1, 2, 3);
-    expect(h.route(Side.BUY)).toBe(2);
-    expect(h.stage.scores[1]).toBeCloseTo(5 / 26, 12);
-    expect(h.stage.scores[2]).toBeCloseTo(1, 12);
-    expect(h.stage.scores[3]).toBeCloseTo(0.5, 12);
+  it('an IOC order sweeps venue after venue without waiting', () => {
+    const h = new SorHarness([null, SAME, SAME, SAME], PRICE_ONLY, { mode: SorMode.STAGED }).up(1, 2, 3);
+    const o = h.request(Side.SELL, { qty: 100, tif: Tif.IOC });
+    h.step();
+    h.event(ChildEventKind.FILL, BASE + 1, o, 1, 30, px(10)).event(ChildEventKind.CANCELED, BASE + 1, o, 1, 0, 0, Reason.VENUE_CANCELED);
+    expect(children(h.step())[0]).toMatchObject({ venueId: 2, qty: 70, tif: Tif.IOC });
   });
+});
 
-  it('a fee difference can outweigh a small price difference with the right weights', () => {
-    // v1 ask 10.00 fee 0: price .99, fee 1; v2 ask 9.90 fee 99: price 1, fee .01.
-    const h = new Harness([null, venue(0, 100, 0.5), venue(99, 100, 0.5)], { price: 1, latency: 0, fillprob: 0, fee: 0.5 }).up(1, 2);
-    h.quote(1, 0, 0, 0, px(10), 10);
-    h.quote(2, 0, 0, 0, px(9.9), 10);
-    expect(h.route(Side.BUY)).toBe(1);
-    const h2 = new Harness([null, venue(0, 100, 0.5), venue(99, 100, 0.5)], { price: 1, latency: 0, fillprob: 0, fee: 0.001 }).up(1, 2);
-    h2.quote(1, 0, 0, 0, px(10), 10);
-    h2.quote(2, 0, 0, 0, px(9.9), 10);
-    expect(h2.route(Side.BUY)).toBe(2);
+describe('SorStage: learned statistics', () => {
+  it('ack round trips move the latency EWMA and change the decision; fills move the fill probability', () => {
+    const h = new SorHarness([null, venue(10, 100, 0.5), venue(10, 600, 0.5)], LATENCY_ONLY, { statsAlpha: 0.5 }).up(1, 2);
+    const chosen: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const o = h.request(Side.BUY, { qty: 10 });
+      const c = children(h.step())[0];
+      chosen.push(c.venueId);
+      h.event(ChildEventKind.SENT, c.childId, o, c.venueId);
+      h.clock.advanceNs(1_000_000); // 1000 us round trip
+      h.event(ChildEventKind.ACKED, c.childId, o, c.venueId).event(ChildEventKind.FILL, c.childId, o, c.venueId, i === 2 ? 5 : 10, px(10));
+      if (i === 2) h.event(ChildEventKind.CANCELED, c.childId, o, c.venueId, 0, 0, Reason.VENUE_CANCELED);
+      h.step();
+    }
+    // V1: 100 -> 550 (still below V2's 600) -> 775 (above): the third order goes to V2.
+    expect(chosen).toEqual([1, 1, 2]);
+    expect(h.stage.stats.latencyUs[1]).toBe(775);
+    expect(h.stage.stats.latencyUs[2]).toBe(800);
+    expect(h.stage.stats.latencySamples[1]).toBe(2);
+    // Fill probability: V1 filled whole twice (0.5 -> 0.75 -> 0.875); V2 half (0.5 -> 0.5).
+    expect(h.stage.stats.fillProb[1]).toBe(0.875);
+    expect(h.stage.stats.fillProb[2]).toBe(0.5);
+    h.request(Side.BUY, { qty: 10 });
+    expect(children(h.step())[0].venueId).toBe(1);
+    const last = h.audits().at(-1)!;
+    expect(last.vLatencyUs(1)).toBe(775);
+    expect(last.vLatencyScore(2)).toBeCloseTo(775 / 800, 12);
   });
+});
 
-  it('ties go to the lower venue id', () => {
-    const h = new Harness([null, SAME, SAME, SAME], { price: 0.25, latency: 0.25, fillprob: 0.25, fee: 0.25 }).up(3, 2, 1);
-    expect(h.route(Side.BUY)).toBe(1);
-    h.status(1, false);
-    expect(h.route(Side.SELL)).toBe(2);
-    // Same best price on 2 and 3.
-    h.quote(2, 0, 0, 0, px(10), 5);
-    h.quote(3, 0, 0, 0, px(10), 50);
-    expect(h.route(Side.BUY)).toBe(2);
+describe('SorStage: configuration at runtime', () => {
+  it('SOR_CONFIG changes weights and mode for the next order, and the audit records the version', () => {
+    const h = new SorHarness([null, venue(10, 100, 0.5), venue(0, 300, 0.5)], LATENCY_ONLY).up(1, 2);
+    h.request(Side.BUY);
+    expect(children(h.step())[0].venueId).toBe(1);
+    h.sorConfig(4, FEE_ONLY, 2000, SorMode.SPLIT);
+    h.request(Side.BUY);
+    // Split by score alone (fees 10 and 0: scores 1/11 and 1): 8 and 91, the 1 left to the top.
+    expect(children(h.step()).map((c) => [c.venueId, c.qty])).toEqual([[1, 8], [2, 92]]);
+    const a = h.audits().at(-1)!;
+    expect([a.configVersion(), a.mode(), a.feeWeight()]).toEqual([4, SorMode.SPLIT, 1_000_000]);
+    expect(h.counters.get(SorCounter.CONFIG_VERSION)).toBe(4);
   });
+});
 
-  it('venues down are excluded (scored -1), and come back when up again', () => {
-    const h = new Harness([null, SAME, SAME], PRICE_ONLY).up(1, 2);
-    h.quote(1, 0, 0, 0, px(9), 10);
-    h.quote(2, 0, 0, 0, px(10), 10);
-    expect(h.route(Side.BUY)).toBe(1);
-    h.status(1, false);
-    expect(h.route(Side.BUY)).toBe(2);
-    expect(h.stage.scores[1]).toBe(-1);
-    // Venue 1's quote no longer counts in the best price either.
-    expect(h.stage.scores[2]).toBe(1);
-    h.status(2, false);
-    expect(h.route(Side.BUY)).toBe(-1);
-    h.status(1, true);
-    expect(h.route(Side.BUY)).toBe(1);
-  });
-
-  it('status and quotes for unknown venues or symbols are ignored', () => {
-    const h = new Harness([null, SAME], PRICE_ONLY).up(1);
-    h.status(7, true);
-    h.quote(7, 0, 0, 0, px(1), 10);
-    h.quote(1, 5, 0, 0, px(1), 10);
-    expect(h.route(Side.BUY)).toBe(1);
-    expect(h.counters.get(SorCounter.QUOTES)).toBe(0);
+describe('SorStage: audit completeness', () => {
+  it('every decision has an audit record (journal and ingest copies) from which deciding again gives the same scores and children', () => {
+    const venues = [null, venue(10, 100, 0.6, 0, 1), venue(25, 80, 0.7, 0, 10), venue(0, 300, 0.4, 50, 1), venue(5, 150, 0.9, 0, 1)];
+    const h = new SorHarness(venues, MIXED, { disallowed: new Map([[3, [2]]]) }).up(1, 2, 3, 4);
+    let seed = 12345;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const orders: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const v = 1 + rnd(4);
+      const mid = 1000 + rnd(20);
+      h.quote(v, 0, px(mid / 100 - 0.01), 100 * (1 + rnd(5)), px(mid / 100 + 0.01), 100 * (1 + rnd(5)));
+      if (i % 40 === 0) h.sorConfig(i, i % 80 === 0 ? MIXED : PRICE_ONLY, 1000, rnd(3));
+      orders.push(h.request(rnd(2) === 0 ? Side.BUY : Side.SELL, {
+        qty: 1 + rnd(900), price: px(10 + (rnd(40) - 20) / 100), account: 1 + rnd(4),
+        ordType: rnd(5) === 0 ? OrdType.MARKET : OrdType.LIMIT, tif: rnd(3) === 0 ? Tif.IOC : Tif.DAY,
+      }));
+      h.clock.advanceNs(3 * MS);
+      h.step();
+    }
+    const audits = h.audits();
+    expect(new Set(audits.map((a) => a.orderId()))).toEqual(new Set(orders));
+    expect(h.ingestCollector.audits.map((r) => Array.from(r))).toEqual(h.auditCollector.audits.map((r) => Array.from(r)));
+    const sent = new Map<number, number>();
+    for (const c of children(h.collector.items)) sent.set(c.childId, c.qty);
+    const f = new RouteFeatures(5);
+    for (const a of audits) {
+      const w = auditToFeatures(a, f);
+      decide(f, w, a.mode(), 50, 10_000);
+      for (let v = 1; v <= 4; v++) {
+        expect(f.score[v]).toBe(a.vScore(v));
+        expect(f.childQty[v]).toBe(a.vChildQty(v));
+        if (a.vChildQty(v) > 0) expect(sent.get(a.vChildId(v))).toBe(a.vChildQty(v));
+      }
+      expect(f.routedQty).toBe(a.routedQty());
+      expect(f.childPx < 0 ? 0 : f.childPx).toBe(a.childPxTicks());
+    }
+    expect(h.counters.get(SorCounter.AUDITS)).toBe(audits.length);
   });
 });

@@ -1,53 +1,68 @@
 /**
- * The SOR stage: turns a route request into child orders, one per chosen venue, and passes the
- * risk stage's child cancels through on the same ring as the child orders, so a cancel never
- * overtakes its order.
+ * The SOR stage: turns a route request into child orders across venues, follows each child to
+ * its end, re-routes what a venue refused or a staged fallback freed, records every decision,
+ * and passes the risk stage's child cancels through on the same ring as the child orders, so a
+ * cancel never overtakes its order.
  *
- *   risk --ROUTE_REQUEST, CHILD_CANCEL--> +-----+ --CHILD_NEW, CHILD_CANCEL, ROUTE_DONE--> fix
- *   fix  --VENUE_STATUS, QUOTE----------> | sor |
- *                                         +-----+
+ *   risk --ROUTE_REQUEST, CHILD_CANCEL--------> +-----+ --CHILD_NEW, CHILD_CANCEL, ROUTE_DONE--> fix
+ *   risk --SOR_CONFIG (admin change)----------> | sor | --ROUTE_AUDIT--> persistence (journal)
+ *   fix  --VENUE_STATUS, QUOTE, CHILD_EVENT---> +-----+ --ROUTE_AUDIT--> ingest (GET /v1/orders/{id}/route)
  *
- * Scoring follows the seed (000, section 5.3): score(v) = w_price * price + w_latency * latency
- * + w_fillprob * fillprob + w_fee * fee, each in [0, 1]:
- *   price    = best price across venues / this venue's (buy: best ask / ask; sell: bid / best
- *              bid); 1 for every venue when no venue has a fresh quote, 0 for a venue without one
- *              when others have.
- *   latency  = lowest expected latency / this venue's (1 for a venue at zero latency).
- *   fillprob = the venue's fill probability.
- *   fee      = (lowest fee + 1) / (this venue's fee + 1), fees in hundredths of a basis point.
- * Single-best routing sends the whole quantity to the top score; ties go to the lower venue id,
- * so a decision is reproducible. Split and staged routing, learned latency and fill statistics,
- * trade-through protection and the route audit belong to the SOR issue and plug in here.
+ * Inputs of a decision (seed 000, section 5.2), per venue: top of book (market-book.ts; stale
+ * or crossed quotes excluded), learned latency and fill probability (venue-stats.ts, from the
+ * CHILD_EVENT copies fix sends here), fee, and constraints: venue down, venue disallowed for the
+ * account, minimum quantity, lot size. The decision itself is venue-score.ts (pure); route-plan.ts
+ * keeps routes in progress. ROUTE_DONE goes to risk once the SOR will send no more children for
+ * the request (route-plan.ts says when), so risk never settles an order the SOR still works on.
+ *
+ * Every decision (the first and each re-route or fallback) writes one ROUTE_AUDIT record with
+ * all features, every venue's scores and the children, to persistence (back-pressure: the stage
+ * waits for room, never drops an audit) and to ingest (dropped and counted when that ring is full;
+ * the journal has it). Nothing allocated per message.
  */
 
 import type { Agent } from '../../engine/agent.ts';
 import type { Clock } from '../../engine/clock.ts';
-import { Side } from '../../engine/domain.ts';
+import { OrdType, Side, Tif } from '../../engine/domain.ts';
 import { Reason } from '../../engine/reasons.ts';
 import { FULL, HEADER_LENGTH, alignRecord, type RingConsumer, type RingProducer, RingDispatch, type RingRecordHandler } from '../../engine/ring.ts';
 import { SorCounter, type StageCounters } from '../../engine/counters.ts';
 import {
   CHILD_ORDER_LENGTH,
+  ChildEventFlyweight,
+  ChildEventKind,
   ChildOrderFlyweight,
   QuoteFlyweight,
   ROUTE_DONE_LENGTH,
   RecordType,
+  RouteAuditFlyweight,
   RouteDoneFlyweight,
   RouteRequestFlyweight,
   SorConfigFlyweight,
   VenueStatusFlyweight,
   WEIGHT_SCALE,
+  routeAuditLength,
 } from '../../codecs/records.ts';
+import { MarketBook, QuoteState } from './market-book.ts';
+import { ChildTable, FallbackQueue, NO_PLAN, PlanTable } from './route-plan.ts';
+import { RouteFeatures, SorMode, VenueExclusion, decide } from './venue-score.ts';
+import { VenueStats } from './venue-stats.ts';
+
+export { SorMode } from './venue-score.ts';
 
 export const SOR_BATCH = 256;
 
 export interface VenueProfile {
   /** Fee in hundredths of a basis point of notional (integer). */
   feeCentiBps: number;
-  /** Expected round trip to the venue, in microseconds (prior; learned later). */
+  /** Prior of the round trip to the venue, in microseconds (learned from then on). */
   latencyUs: number;
-  /** Expected fill probability in [0, 1] (prior; learned later). */
+  /** Prior of the fill probability in [0, 1] (learned from then on). */
   fillProbability: number;
+  /** Smallest child the venue takes (shares); 0 = any. */
+  minQty?: number;
+  /** Children are whole multiples of this (shares); 0 or 1 = any. */
+  lotSize?: number;
 }
 
 export interface SorWeights {
@@ -62,16 +77,38 @@ export interface SorConfig {
   venues: (VenueProfile | null)[];
   symbolCount: number;
   weights: SorWeights;
-  /** Quotes older than this are ignored. */
+  /** Quotes older than this are stale. */
   quoteStaleNs: number;
   /** Child ids are issued from childIdBase + 1 upwards. */
   childIdBase: number;
+  /** SorMode. Default SINGLE_BEST. */
+  mode?: number;
+  /** Staged: how long a venue has before the rest falls back to the next one. Default 50 ms. */
+  stagedFallbackNs?: number;
+  /** Decisions per request at most (the first, re-routes, fallbacks). Default 4. */
+  maxSteps?: number;
+  /** Market orders: limit price = NBBO touch +/- this many basis points. Default 50. */
+  collarBps?: number;
+  /** Price increment every venue accepts, in ticks (0.01 = 10,000). Default 10,000. */
+  tickTicks?: number;
+  /** EWMA weight of a new latency / fill sample. Default 0.1. */
+  statsAlpha?: number;
+  /** Routes in progress at most. Default 65,536. */
+  planCapacity?: number;
+  /** Children followed at most (slots by child id). Default 262,144. */
+  childCapacity?: number;
+  /** Account id -> venue ids the account may not trade on. */
+  disallowed?: Map<number, number[]>;
 }
 
 export interface SorRings {
   fromRisk: RingConsumer;
   fromFix: RingConsumer;
   toFix: RingProducer;
+  /** ROUTE_AUDIT to the journal; null: not recorded (unit tests only). */
+  toPersistence?: RingProducer | null;
+  /** ROUTE_AUDIT to ingest's route view; null: not sent. */
+  toIngest?: RingProducer | null;
 }
 
 export class SorStage implements Agent, RingRecordHandler {
@@ -82,14 +119,17 @@ export class SorStage implements Agent, RingRecordHandler {
   private readonly venueCount: number;
   /** 1 while the venue's session is logged on. */
   readonly venueUp: Uint8Array;
-  /** Top of book per (venue, symbol): index venue * symbolCount + symbol. */
-  readonly bid: Float64Array;
-  readonly ask: Float64Array;
-  readonly bidQty: Float64Array;
-  readonly askQty: Float64Array;
-  readonly quoteTimeNs: Float64Array;
-  /** Scratch: each candidate venue's score for the current decision. */
-  readonly scores: Float64Array;
+  readonly book: MarketBook;
+  readonly stats: VenueStats;
+  readonly features: RouteFeatures;
+  readonly plans: PlanTable;
+  readonly children: ChildTable;
+  private readonly fallbacks: FallbackQueue;
+  /** account * venueCount + venue -> 1 when disallowed. */
+  private readonly disallowed: Uint8Array;
+  private readonly disallowedAccounts: number;
+  mode: number;
+  configVersion: number;
   private nextChildId: number;
   private readonly fromRisk: RingDispatch;
   private readonly fromFix: RingDispatch;
@@ -98,8 +138,18 @@ export class SorStage implements Agent, RingRecordHandler {
   private readonly done = new RouteDoneFlyweight();
   private readonly status = new VenueStatusFlyweight();
   private readonly quote = new QuoteFlyweight();
+  private readonly event = new ChildEventFlyweight();
+  private readonly audit = new RouteAuditFlyweight();
   private readonly configChange = new SorConfigFlyweight();
+  private readonly auditLength: number;
+  /** Word views of the audit rings' memory, for copying an audit record. */
+  private readonly persistWords: Int32Array | null;
+  private readonly ingestWords: Int32Array | null;
+  /** Child ids of the current decision, by venue. */
+  private readonly childIdScratch: Float64Array;
+  /** Ring bytes one decision may write to fix, and to each audit ring. */
   private readonly worstOut: number;
+  private readonly worstAudit: number;
 
   constructor(config: SorConfig, rings: SorRings, clock: Clock, counters: StageCounters) {
     this.config = config;
@@ -107,57 +157,96 @@ export class SorStage implements Agent, RingRecordHandler {
     this.clock = clock;
     this.counters = counters;
     this.venueCount = config.venues.length;
-    const cells = this.venueCount * config.symbolCount;
     this.venueUp = new Uint8Array(this.venueCount);
-    this.bid = new Float64Array(cells);
-    this.ask = new Float64Array(cells);
-    this.bidQty = new Float64Array(cells);
-    this.askQty = new Float64Array(cells);
-    this.quoteTimeNs = new Float64Array(cells);
-    this.scores = new Float64Array(this.venueCount);
+    this.book = new MarketBook(this.venueCount, config.symbolCount);
+    this.stats = new VenueStats(this.venueCount, config.statsAlpha ?? 0.1);
+    for (let v = 1; v < this.venueCount; v++) {
+      const p = config.venues[v];
+      if (p !== null) this.stats.prior(v, p.latencyUs, p.fillProbability);
+    }
+    this.features = new RouteFeatures(Math.max(2, this.venueCount));
+    this.plans = new PlanTable(config.planCapacity ?? 65_536, this.venueCount);
+    this.children = new ChildTable(config.childCapacity ?? 262_144, config.childIdBase + 1);
+    this.fallbacks = new FallbackQueue(this.children.capacity);
+    let maxAccount = 0;
+    for (const a of config.disallowed?.keys() ?? []) maxAccount = Math.max(maxAccount, a);
+    this.disallowedAccounts = maxAccount + 1;
+    this.disallowed = new Uint8Array(this.disallowedAccounts * this.venueCount);
+    for (const [a, vs] of config.disallowed ?? []) for (const v of vs) if (v > 0 && v < this.venueCount) this.disallowed[a * this.venueCount + v] = 1;
+    this.mode = config.mode ?? SorMode.SINGLE_BEST;
+    this.configVersion = 0;
     this.nextChildId = config.childIdBase + 1;
     this.fromRisk = new RingDispatch(this, rings.fromRisk);
     this.fromFix = new RingDispatch(this, rings.fromFix);
-    // One route request yields at most one child per venue and a ROUTE_DONE.
-    this.worstOut = alignRecord(HEADER_LENGTH + CHILD_ORDER_LENGTH) * this.venueCount + alignRecord(HEADER_LENGTH + ROUTE_DONE_LENGTH);
+    this.auditLength = routeAuditLength(this.venueCount - 1);
+    this.childIdScratch = new Float64Array(this.venueCount);
+    const words = (r: RingProducer | null | undefined) => (r == null ? null : new Int32Array(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength >>> 2));
+    this.persistWords = words(rings.toPersistence);
+    this.ingestWords = words(rings.toIngest);
+    if (this.auditLength % 8 !== 0) throw new Error('Invariant: audit records are whole words');
+    // One input yields at most one child per venue, a forwarded or fallback cancel and a ROUTE_DONE.
+    this.worstOut = alignRecord(HEADER_LENGTH + CHILD_ORDER_LENGTH) * (this.venueCount + 1) + alignRecord(HEADER_LENGTH + ROUTE_DONE_LENGTH);
+    this.worstAudit = alignRecord(HEADER_LENGTH + this.auditLength) * 2;
   }
 
   doWork(): number {
-    // Venue state first, so a decision sees the freshest book.
-    let work = this.rings.fromFix.poll(this.fromFix, SOR_BATCH);
-    const limit = Math.min(SOR_BATCH, Math.floor(this.rings.toFix.freeBytes() / this.worstOut));
+    const limit = this.roomFor();
     if (limit === 0) {
       this.counters.add(SorCounter.BACKPRESSURE_STALLS, 1);
-    } else {
-      work += this.rings.fromRisk.poll(this.fromRisk, limit);
+      return 0;
     }
-    if (work > 0) this.rings.toFix.commit();
+    // Venue state and child outcomes first, so a decision sees the freshest book.
+    let work = this.rings.fromFix.poll(this.fromFix, limit);
+    work += this.fireFallbacks(this.roomFor());
+    work += this.rings.fromRisk.poll(this.fromRisk, this.roomFor());
+    if (work > 0) this.commitAll();
     return work;
+  }
+
+  /** How many inputs fit in the output rings' free space (each input at its worst). */
+  private roomFor(): number {
+    let limit = Math.min(SOR_BATCH, Math.floor(this.rings.toFix.freeBytes() / this.worstOut));
+    const p = this.rings.toPersistence;
+    if (p != null) limit = Math.min(limit, Math.floor(p.freeBytes() / this.worstAudit));
+    return limit;
+  }
+
+  private commitAll(): void {
+    this.rings.toFix.commit();
+    if (this.rings.toPersistence != null) this.rings.toPersistence.commit();
+    if (this.rings.toIngest != null) this.rings.toIngest.commit();
   }
 
   onRecord(view: DataView, bytes: Uint8Array, typeId: number, offset: number, _length: number): void {
     switch (typeId) {
       case RecordType.ROUTE_REQUEST:
-        this.route(this.request.wrap(view, bytes, offset));
+        this.onRouteRequest(this.request.wrap(view, bytes, offset));
         return;
       case RecordType.CHILD_CANCEL:
-        this.forwardCancel(bytes, offset);
+        this.onRiskCancel(bytes, offset);
+        return;
+      case RecordType.CHILD_EVENT:
+        this.onChildEvent(this.event.wrap(view, bytes, offset));
         return;
       case RecordType.VENUE_STATUS: {
         const s = this.status.wrap(view, bytes, offset);
         if (s.venueId() < this.venueCount) this.venueUp[s.venueId()] = s.up() ? 1 : 0;
         return;
       }
-      case RecordType.QUOTE:
-        this.onQuote(this.quote.wrap(view, bytes, offset));
+      case RecordType.QUOTE: {
+        const q = this.quote.wrap(view, bytes, offset);
+        if (this.book.update(q.venueId(), q.symbolId(), q.bidTicks(), q.bidQty(), q.askTicks(), q.askQty(), q.timeNs())) {
+          this.counters.add(SorCounter.QUOTES, 1);
+        }
         return;
+      }
       case RecordType.SOR_CONFIG:
         this.onConfig(this.configChange.wrap(view, bytes, offset));
         return;
     }
   }
 
-  /** An admin's change, validated at the edge: in force from the next route request. */
+  /** An admin's change, validated at the edge: in force from the next decision. */
   private onConfig(c: SorConfigFlyweight): void {
     const w = this.config.weights;
     w.price = c.priceWeight() / WEIGHT_SCALE;
@@ -165,131 +254,419 @@ export class SorStage implements Agent, RingRecordHandler {
     w.fillprob = c.fillprobWeight() / WEIGHT_SCALE;
     w.fee = c.feeWeight() / WEIGHT_SCALE;
     this.config.quoteStaleNs = c.quoteStaleMs() * 1e6;
+    if (c.mode() <= SorMode.STAGED) this.mode = c.mode();
+    this.configVersion = c.version();
     this.counters.set(SorCounter.CONFIG_VERSION, c.version());
   }
 
-  private onQuote(q: QuoteFlyweight): void {
-    const venue = q.venueId();
-    const symbol = q.symbolId();
-    if (!(venue < this.venueCount && symbol < this.config.symbolCount)) return;
-    const cell = venue * this.config.symbolCount + symbol;
-    this.bid[cell] = q.bidTicks();
-    this.bidQty[cell] = q.bidQty();
-    this.ask[cell] = q.askTicks();
-    this.askQty[cell] = q.askQty();
-    this.quoteTimeNs[cell] = q.timeNs();
-    this.counters.add(SorCounter.QUOTES, 1);
-  }
+  // ------------------------------------------------------------------------------------------
+  // Decisions
+  // ------------------------------------------------------------------------------------------
 
-  /** Decides and emits the children of one route request, then its ROUTE_DONE. */
-  private route(req: RouteRequestFlyweight): void {
+  private onRouteRequest(req: RouteRequestFlyweight): void {
     this.counters.add(SorCounter.ROUTE_REQUESTS, 1);
-    const best = this.scoreVenues(req.symbolId(), req.side());
-    const decisionNs = this.clock.nowNs();
-    if (best < 0) {
+    const p = this.plans.allocate();
+    const nowNs = this.clock.nowNs();
+    if (p === NO_PLAN) {
       this.counters.add(SorCounter.UNROUTABLE, 1);
-      this.emitDone(req, decisionNs, 0, 0, Reason.NO_VENUE_AVAILABLE);
+      this.writeDone(req.orderId(), req.recvTimeNs(), nowNs, 0, 0, Reason.ROUTE_TABLE_FULL);
       return;
     }
-    this.emitChild(req, best, req.qty(), decisionNs);
-    this.emitDone(req, decisionNs, req.qty(), 1, Reason.NONE);
+    const t = this.plans;
+    t.orderId[p] = req.orderId();
+    t.recvNs[p] = req.recvTimeNs();
+    t.decisionNs[p] = nowNs;
+    t.qty[p] = req.qty();
+    t.limitTicks[p] = req.ordType() === OrdType.MARKET ? 0 : req.priceTicks();
+    t.account[p] = req.accountId();
+    t.symbol[p] = req.symbolId();
+    t.side[p] = req.side();
+    t.ordType[p] = req.ordType();
+    t.tif[p] = req.tif();
+    t.mode[p] = this.mode;
+    this.decideAndSend(p, req.qty());
+    this.closeIfDone(p);
   }
 
-  /**
-   * Fills `scores` for every venue that can take the order (up; -1 otherwise) and returns the
-   * best venue id, or -1 when none can.
-   */
-  scoreVenues(symbol: number, side: number): number {
-    const venues = this.config.venues;
-    const w = this.config.weights;
-    const symbols = this.config.symbolCount;
-    const freshAfter = this.clock.nowNs() - this.config.quoteStaleNs;
-    // First pass: the best fresh price, the lowest latency and fee among candidates.
-    let bestPrice = side === Side.BUY ? Infinity : 0;
-    let minLatency = Infinity;
-    let minFee = Infinity;
-    let candidates = 0;
+  /** One decision for `qty` of plan p: features, decide, audit, children. */
+  private decideAndSend(p: number, qty: number): void {
+    const t = this.plans;
+    const f = this.features;
+    const nowNs = this.clock.nowNs();
+    this.fillFeatures(p, qty, nowNs);
+    const routed = decide(f, this.config.weights, t.mode[p], this.config.collarBps ?? 50, this.config.tickTicks ?? 10_000);
+    let reason: number = Reason.NONE;
+    if (routed === 0) {
+      reason = f.childPx < 0 ? Reason.NO_MARKET_REFERENCE : f.rankCount === 0 ? Reason.NO_VENUE_AVAILABLE : Reason.QTY_NOT_ROUTABLE;
+      this.counters.add(SorCounter.UNROUTABLE, 1);
+      t.reason[p] = reason;
+    }
+    // Children first (their ids go into the audit), then the audit of this step.
+    let sent = 0;
     for (let v = 1; v < this.venueCount; v++) {
-      const p = venues[v];
-      if (p === null || this.venueUp[v] === 0) continue;
-      candidates++;
-      if (p.latencyUs < minLatency) minLatency = p.latencyUs;
-      if (p.feeCentiBps < minFee) minFee = p.feeCentiBps;
-      const px = this.quotedPrice(v * symbols + symbol, side, freshAfter);
-      if (px > 0) bestPrice = side === Side.BUY ? Math.min(bestPrice, px) : Math.max(bestPrice, px);
-    }
-    if (candidates === 0) return -1;
-    const anyQuote = side === Side.BUY ? bestPrice !== Infinity : bestPrice !== 0;
-    let best = -1;
-    let bestScore = -Infinity;
-    for (let v = 0; v < this.venueCount; v++) {
-      const p = venues[v];
-      if (v === 0 || p === null || this.venueUp[v] === 0) {
-        this.scores[v] = -1;
-        continue;
-      }
-      const px = this.quotedPrice(v * symbols + symbol, side, freshAfter);
-      let priceScore = 1;
-      if (anyQuote) priceScore = px > 0 ? (side === Side.BUY ? bestPrice / px : px / bestPrice) : 0;
-      const latencyScore = p.latencyUs === 0 ? 1 : minLatency / p.latencyUs;
-      const feeScore = (minFee + 1) / (p.feeCentiBps + 1);
-      const score = w.price * priceScore + w.latency * latencyScore + w.fillprob * p.fillProbability + w.fee * feeScore;
-      this.scores[v] = score;
-      if (score > bestScore) {
-        bestScore = score;
-        best = v;
+      const q = f.childQty[v];
+      if (q === 0) continue;
+      const childId = this.sendChild(p, v, q, nowNs);
+      this.childIdScratch[v] = childId;
+      if (childId !== 0) sent++;
+      else {
+        f.childQty[v] = 0;
+        f.routedQty -= q;
       }
     }
-    return best;
+    if (sent > 0) this.counters.add(SorCounter.DECISIONS_ROUTED, 1);
+    this.writeAudit(p, qty, nowNs, reason, sent);
+    t.step[p]++;
   }
 
-  /** The venue's price on the side the order takes (ask for a buy), 0 if none or stale. */
-  private quotedPrice(cell: number, side: number, freshAfter: number): number {
-    if (this.quoteTimeNs[cell] < freshAfter) return 0;
-    if (side === Side.BUY) return this.askQty[cell] > 0 ? this.ask[cell] : 0;
-    return this.bidQty[cell] > 0 ? this.bid[cell] : 0;
+  private fillFeatures(p: number, qty: number, nowNs: number): void {
+    const t = this.plans;
+    const f = this.features;
+    const symbol = t.symbol[p];
+    const account = t.account[p];
+    const buy = t.side[p] === Side.BUY;
+    const freshAfter = nowNs - this.config.quoteStaleNs;
+    this.book.nbbo(symbol, freshAfter, this.venueUp);
+    const anyFresh = this.book.nbbBid > 0 || this.book.nbbAsk > 0;
+    f.side = t.side[p];
+    f.ordType = t.ordType[p];
+    f.tif = t.tif[p];
+    f.qty = qty;
+    f.limitTicks = t.limitTicks[p];
+    f.lastStep = t.step[p] + 1 >= (this.config.maxSteps ?? 4);
+    f.nbbBid = this.book.nbbBid;
+    f.nbbBidQty = this.book.nbbBidQty;
+    f.nbbAsk = this.book.nbbAsk;
+    f.nbbAskQty = this.book.nbbAskQty;
+    const symbols = this.config.symbolCount;
+    for (let v = 1; v < this.venueCount; v++) {
+      const prof = this.config.venues[v];
+      const cell = v * symbols + symbol;
+      const state = symbol < symbols ? this.book.state(v, symbol, freshAfter) : QuoteState.STALE;
+      let ex: number = VenueExclusion.NONE;
+      if (prof === null) ex = VenueExclusion.NO_PROFILE;
+      else if (this.venueUp[v] === 0) ex = VenueExclusion.DOWN;
+      else if (account < this.disallowedAccounts && this.disallowed[account * this.venueCount + v] === 1) ex = VenueExclusion.DISALLOWED;
+      else if (t.tried[p * this.venueCount + v] === 1) ex = VenueExclusion.TRIED;
+      else if (state === QuoteState.CROSSED) ex = VenueExclusion.CROSSED;
+      else if (state === QuoteState.STALE && anyFresh) ex = VenueExclusion.STALE;
+      f.excluded[v] = ex;
+      const ok = state === QuoteState.OK && symbol < symbols;
+      f.px[v] = ok ? (buy ? this.book.ask[cell] : this.book.bid[cell]) : 0;
+      f.dispQty[v] = ok ? (buy ? this.book.askQty[cell] : this.book.bidQty[cell]) : 0;
+      f.quoteAgeNs[v] = symbol < symbols && this.book.timeNs[cell] > 0 ? nowNs - this.book.timeNs[cell] : -1;
+      f.latencyUs[v] = this.stats.latencyUs[v];
+      f.fillProb[v] = this.stats.fillProb[v];
+      f.feeCentiBps[v] = prof === null ? 0 : prof.feeCentiBps;
+      f.minQty[v] = prof === null ? 0 : (prof.minQty ?? 0);
+      f.lotSize[v] = prof === null ? 1 : (prof.lotSize ?? 1);
+    }
   }
 
-  private emitChild(req: RouteRequestFlyweight, venueId: number, qty: number, decisionNs: number): void {
+  /** Emits one CHILD_NEW; returns its child id, or 0 when the child table has no free slot. */
+  private sendChild(p: number, venue: number, qty: number, nowNs: number): number {
+    const t = this.plans;
+    const c = this.children;
+    const f = this.features;
+    const childId = this.nextChildId;
+    const slot = c.claim(childId);
+    if (slot < 0) {
+      this.counters.add(SorCounter.UNROUTABLE, 1);
+      t.reason[p] = Reason.CHILD_TABLE_FULL;
+      return 0;
+    }
+    this.nextChildId++;
+    c.plan[slot] = p;
+    c.venue[slot] = venue;
+    c.qty[slot] = qty;
+    c.cumQty[slot] = 0;
+    c.priceTicks[slot] = f.childPx;
+    c.sentNs[slot] = -1;
+    c.tif[slot] = f.childTif;
+    c.live[slot] = 1;
+    c.answered[slot] = 0;
+    // Staged: a DAY child falls back after the delay (1); a staged IOC child's rest goes on to the
+    // next venue at once, and so does a sweep's (3).
+    const staged = t.mode[p] === SorMode.STAGED && !f.lastStep;
+    c.fallback[slot] = f.sweep ? 3 : !staged ? 0 : f.childTif === Tif.DAY ? 1 : f.childTif === Tif.IOC ? 3 : 0;
+    if (c.fallback[slot] === 1 && !this.fallbacks.push(childId, nowNs + (this.config.stagedFallbackNs ?? 50e6))) c.fallback[slot] = 0;
+    t.childCount[p]++;
+    t.liveChildren[p]++;
+    t.unanswered[p]++;
+    if (c.fallback[slot] !== 0) t.fallbackPending[p]++;
+    t.routedQty[p] += qty;
+    t.outstandingQty[p] += qty;
+    c.nextSibling[slot] = t.firstChild[p];
+    t.firstChild[p] = childId;
+    if (t.mode[p] === SorMode.STAGED) t.tried[p * this.venueCount + venue] = 1;
+    if (!(t.filledQty[p] + t.outstandingQty[p] <= t.qty[p])) throw new Error('Invariant: children never exceed the parent quantity');
+    this.stats.onSent(venue, qty);
     const out = this.rings.toFix;
     const at = out.tryClaim(RecordType.CHILD_NEW, CHILD_ORDER_LENGTH);
     if (at === FULL) throw new Error('Invariant: room checked before the batch');
     this.child
       .wrap(out.view, out.bytes, at)
-      .setChildId(this.nextChildId++)
-      .setOrderId(req.orderId())
+      .setChildId(childId)
+      .setOrderId(t.orderId[p])
       .setQty(qty)
-      .setPriceTicks(req.priceTicks())
-      .setRecvTimeNs(req.recvTimeNs())
-      .setDecisionTimeNs(decisionNs)
-      .setVenueId(venueId)
-      .setSymbolId(req.symbolId())
-      .setAccountId(req.accountId())
-      .setSide(req.side())
-      .setOrdType(req.ordType())
-      .setTif(req.tif());
+      .setPriceTicks(f.childPx)
+      .setRecvTimeNs(t.recvNs[p])
+      .setDecisionTimeNs(nowNs)
+      .setVenueId(venue)
+      .setSymbolId(t.symbol[p])
+      .setAccountId(t.account[p])
+      .setSide(t.side[p])
+      .setOrdType(OrdType.LIMIT)
+      .setTif(f.childTif);
     this.counters.add(SorCounter.CHILDREN, 1);
+    return childId;
   }
 
-  private emitDone(req: RouteRequestFlyweight, decisionNs: number, routedQty: number, childCount: number, reason: number): void {
+  // ------------------------------------------------------------------------------------------
+  // Children's fate
+  // ------------------------------------------------------------------------------------------
+
+  private onChildEvent(ev: ChildEventFlyweight): void {
+    const c = this.children;
+    const s = c.slotOf(ev.childId());
+    if (s < 0 || c.live[s] === 0) return;
+    const p = c.plan[s];
+    const venue = c.venue[s];
+    const kind = ev.kind();
+    if (kind === ChildEventKind.SENT) {
+      c.sentNs[s] = ev.timeNs();
+      return;
+    }
+    if (kind === ChildEventKind.CANCEL_REJECTED) {
+      // The SOR's own fallback cancel did not land (venue down, or too late): try again later;
+      // a client's cancel is no longer held back meanwhile.
+      if (c.fallback[s] === 2) {
+        c.fallback[s] = 1;
+        if (!this.fallbacks.push(c.childId[s], this.clock.nowNs() + (this.config.stagedFallbackNs ?? 50e6))) c.fallback[s] = 2;
+      }
+      return;
+    }
+    if (c.answered[s] === 0) {
+      c.answered[s] = 1;
+      if (c.sentNs[s] >= 0) this.stats.onFirstResponse(venue, ev.timeNs() - c.sentNs[s]);
+      if (p !== NO_PLAN && this.plans.open[p] === 1 && this.plans.orderId[p] === ev.orderId()) this.plans.unanswered[p]--;
+    }
+    if (kind === ChildEventKind.ACKED) {
+      const p2 = this.planOf(s, ev.orderId());
+      if (p2 !== NO_PLAN) this.closeIfDone(p2);
+      return;
+    }
+    if (kind === ChildEventKind.FILL) {
+      const q = ev.lastQty();
+      if (!(q > 0 && c.cumQty[s] + q <= c.qty[s])) return; // risk counts the overfill
+      c.cumQty[s] += q;
+      if (this.planOf(s, ev.orderId()) !== NO_PLAN) {
+        this.plans.filledQty[p] += q;
+        this.plans.outstandingQty[p] -= q;
+      }
+      if (c.cumQty[s] === c.qty[s]) this.childEnded(s, ev.orderId(), Reason.NONE);
+      else if (this.planOf(s, ev.orderId()) !== NO_PLAN) this.closeIfDone(p);
+      return;
+    }
+    if (kind === ChildEventKind.CANCELED || kind === ChildEventKind.REJECTED || kind === ChildEventKind.EXPIRED) {
+      this.childEnded(s, ev.orderId(), kind === ChildEventKind.REJECTED ? ev.reason() || Reason.VENUE_REJECT : ev.reason());
+    }
+  }
+
+  private planOf(s: number, orderId: number): number {
+    const p = this.children.plan[s];
+    return p !== NO_PLAN && this.plans.open[p] === 1 && this.plans.orderId[p] === orderId ? p : NO_PLAN;
+  }
+
+  /** A child ended: learn from it, re-route its rest when the plan says so, close the plan when done. */
+  private childEnded(s: number, orderId: number, reason: number): void {
+    const c = this.children;
+    const t = this.plans;
+    c.live[s] = 0;
+    this.stats.onEnded(c.venue[s], c.qty[s], c.cumQty[s]);
+    const p = this.planOf(s, orderId);
+    if (p === NO_PLAN) return;
+    t.liveChildren[p]--;
+    if (c.answered[s] === 0) {
+      c.answered[s] = 1;
+      t.unanswered[p]--;
+    }
+    const continues = c.fallback[s] === 3;
+    if (c.fallback[s] !== 0) t.fallbackPending[p]--;
+    c.fallback[s] = 0;
+    // A venue that refused is not asked again for this order.
+    if (reason === Reason.VENUE_REJECT || reason === Reason.VENUE_DOWN) t.tried[p * this.venueCount + c.venue[s]] = 1;
+    const rest = c.qty[s] - c.cumQty[s];
+    t.outstandingQty[p] -= rest;
+    if (rest > 0 && t.cancelRequested[p] === 0 && (continues || this.reroutes(p, s, reason)) && t.step[p] < (this.config.maxSteps ?? 4)) {
+      this.counters.add(SorCounter.REROUTES, 1);
+      this.decideAndSend(p, rest);
+    }
+    this.closeIfDone(p);
+  }
+
+  /** Whether the rest of an ended child is routed again. */
+  private reroutes(p: number, s: number, reason: number): boolean {
+    const t = this.plans;
+    if (t.mode[p] === SorMode.STAGED) return t.tif[p] !== Tif.FOK;
+    // Other modes: only what a venue refused or dropped, never an IOC/FOK remainder.
+    if (reason === Reason.VENUE_REJECT || reason === Reason.VENUE_DOWN) return true;
+    return reason === Reason.VENUE_CANCELED && this.children.tif[s] === Tif.DAY;
+  }
+
+  private closeIfDone(p: number): void {
+    const t = this.plans;
+    if (t.open[p] !== 1) return;
+    const idle = t.liveChildren[p] === 0 || (t.cancelRequested[p] === 0 && t.unanswered[p] === 0 && t.fallbackPending[p] === 0);
+    if (!idle) return;
+    this.writeDone(t.orderId[p], t.recvNs[p], t.decisionNs[p], t.routedQty[p], t.childCount[p], t.childCount[p] === 0 ? t.reason[p] || Reason.NO_VENUE_AVAILABLE : Reason.NONE);
+    // Children still resting stay in the child table for the statistics; their plan is gone.
+    this.detachChildren(p);
+    t.release(p);
+  }
+
+  private detachChildren(p: number): void {
+    const c = this.children;
+    let id = this.plans.firstChild[p];
+    for (let n = 0; id !== 0 && n < this.plans.childCount[p]; n++) {
+      const s = c.slotOf(id);
+      if (s < 0 || c.plan[s] !== p) break;
+      c.plan[s] = NO_PLAN;
+      id = c.nextSibling[s];
+    }
+  }
+
+  /** Staged fallbacks that are due: cancel the child, its rest goes on when the cancel lands. */
+  private fireFallbacks(limit: number): number {
+    const now = this.clock.nowNs();
+    let n = 0;
+    while (n < limit) {
+      const childId = this.fallbacks.popDue(now);
+      if (childId === 0) break;
+      n++;
+      const c = this.children;
+      const s = c.slotOf(childId);
+      if (s < 0 || c.live[s] === 0 || c.fallback[s] !== 1) continue;
+      c.fallback[s] = 2;
+      this.writeChildCancel(s);
+      this.counters.add(SorCounter.STAGED_FALLBACKS, 1);
+    }
+    return n;
+  }
+
+  private writeChildCancel(s: number): void {
+    const c = this.children;
+    const p = c.plan[s];
+    const t = this.plans;
+    const out = this.rings.toFix;
+    const at = out.tryClaim(RecordType.CHILD_CANCEL, CHILD_ORDER_LENGTH);
+    if (at === FULL) throw new Error('Invariant: room checked before the batch');
+    this.child
+      .wrap(out.view, out.bytes, at)
+      .setChildId(c.childId[s])
+      .setOrderId(t.orderId[p])
+      .setQty(c.qty[s])
+      .setPriceTicks(c.priceTicks[s])
+      .setRecvTimeNs(t.recvNs[p])
+      .setDecisionTimeNs(this.clock.nowNs())
+      .setVenueId(c.venue[s])
+      .setSymbolId(t.symbol[p])
+      .setAccountId(t.account[p])
+      .setSide(t.side[p])
+      .setOrdType(OrdType.LIMIT)
+      .setTif(c.tif[s]);
+  }
+
+  /** Risk cancels a child (client cancel, replace, kill switch): no more children for its plan. */
+  private onRiskCancel(src: Uint8Array, offset: number): void {
+    const out = this.rings.toFix;
+    const childId = this.child.wrap(this.rings.fromRisk.view, src, offset).childId();
+    const s = this.children.slotOf(childId);
+    if (s >= 0) {
+      const p = this.children.plan[s];
+      if (p !== NO_PLAN && this.plans.open[p] === 1) this.plans.cancelRequested[p] = 1;
+      if (this.children.fallback[s] === 2) return; // the SOR's own cancel is already on its way
+    }
+    const at = out.tryClaim(RecordType.CHILD_CANCEL, CHILD_ORDER_LENGTH);
+    if (at === FULL) throw new Error('Invariant: room checked before the batch');
+    for (let i = 0; i < CHILD_ORDER_LENGTH; i++) out.bytes[at + i] = src[offset + i];
+    this.counters.add(SorCounter.CANCELS_FORWARDED, 1);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Records out
+  // ------------------------------------------------------------------------------------------
+
+  private writeDone(orderId: number, recvNs: number, decisionNs: number, routedQty: number, childCount: number, reason: number): void {
     const out = this.rings.toFix;
     const at = out.tryClaim(RecordType.ROUTE_DONE, ROUTE_DONE_LENGTH);
     if (at === FULL) throw new Error('Invariant: room checked before the batch');
     this.done
       .wrap(out.view, out.bytes, at)
-      .setOrderId(req.orderId())
-      .setRecvTimeNs(req.recvTimeNs())
+      .setOrderId(orderId)
+      .setRecvTimeNs(recvNs)
       .setDecisionTimeNs(decisionNs)
       .setRoutedQty(routedQty)
       .setChildCount(childCount)
       .setReason(reason);
   }
 
-  private forwardCancel(src: Uint8Array, offset: number): void {
-    const out = this.rings.toFix;
-    const at = out.tryClaim(RecordType.CHILD_CANCEL, CHILD_ORDER_LENGTH);
-    if (at === FULL) throw new Error('Invariant: room checked before the batch');
-    for (let i = 0; i < CHILD_ORDER_LENGTH; i++) out.bytes[at + i] = src[offset + i];
-    this.counters.add(SorCounter.CANCELS_FORWARDED, 1);
+  /** The audit is written once (journal copy) and copied word by word into ingest's ring. */
+  private writeAudit(p: number, qty: number, nowNs: number, reason: number, sent: number): void {
+    const persist = this.rings.toPersistence;
+    const ingest = this.rings.toIngest;
+    let from = -1;
+    if (persist != null) {
+      from = persist.tryClaim(RecordType.ROUTE_AUDIT, this.auditLength);
+      if (from === FULL) throw new Error('Invariant: room checked before the batch');
+      this.fillAudit(persist, from, p, qty, nowNs, reason, sent);
+    }
+    if (ingest != null) {
+      const at = ingest.tryClaim(RecordType.ROUTE_AUDIT, this.auditLength);
+      if (at === FULL) this.counters.add(SorCounter.AUDITS_DROPPED_INGEST, 1);
+      else if (from < 0) this.fillAudit(ingest, at, p, qty, nowNs, reason, sent);
+      else {
+        // Int32 words, not float64: a copy through doubles could rewrite NaN bit patterns.
+        const src = this.persistWords!;
+        const dst = this.ingestWords!;
+        const a = from >>> 2;
+        const b = at >>> 2;
+        for (let i = 0, n = this.auditLength >>> 2; i < n; i++) dst[b + i] = src[a + i];
+      }
+    }
+    this.counters.add(SorCounter.AUDITS, 1);
+  }
+
+  private fillAudit(ring: RingProducer, at: number, p: number, qty: number, nowNs: number, reason: number, sent: number): void {
+    const t = this.plans;
+    const f = this.features;
+    const w = this.config.weights;
+    const a = this.audit.wrap(ring.view, ring.bytes, at);
+    a.setOrderId(t.orderId[p]).setDecisionTimeNs(nowNs).setQty(qty).setLimitTicks(t.limitTicks[p])
+      .setNbbBidTicks(f.nbbBid).setNbbBidQty(f.nbbBidQty).setNbbAskTicks(f.nbbAsk).setNbbAskQty(f.nbbAskQty)
+      .setChildPxTicks(f.childPx < 0 ? 0 : f.childPx).setRoutedQty(f.routedQty).setParentQty(t.qty[p])
+      .setAccountId(t.account[p]).setSymbolId(t.symbol[p]).setConfigVersion(this.configVersion)
+      .setPriceWeight(Math.round(w.price * WEIGHT_SCALE)).setLatencyWeight(Math.round(w.latency * WEIGHT_SCALE))
+      .setFillprobWeight(Math.round(w.fillprob * WEIGHT_SCALE)).setFeeWeight(Math.round(w.fee * WEIGHT_SCALE))
+      .setReason(reason).setSide(t.side[p]).setOrdType(t.ordType[p]).setTif(t.tif[p]).setMode(t.mode[p])
+      .setVenueCount(this.venueCount - 1).setChildCount(sent).setStep(t.step[p]).setChildTif(f.childTif).setFlags(f.lastStep ? 1 : 0);
+    for (let v = 1; v < this.venueCount; v++) {
+      a.setVPx(v, f.px[v]);
+      a.setVDispQty(v, f.dispQty[v]);
+      a.setVQuoteAgeNs(v, f.quoteAgeNs[v]);
+      a.setVLatencyUs(v, f.latencyUs[v]);
+      a.setVFillProb(v, f.fillProb[v]);
+      a.setVPriceScore(v, f.priceScore[v]);
+      a.setVLatencyScore(v, f.latencyScore[v]);
+      a.setVFillScore(v, f.fillScore[v]);
+      a.setVFeeScore(v, f.feeScore[v]);
+      a.setVScore(v, f.score[v]);
+      a.setVChildQty(v, f.childQty[v]);
+      a.setVChildId(v, f.childQty[v] > 0 ? this.childIdScratch[v] : 0);
+      a.setVMinQty(v, f.minQty[v]);
+      a.setVLotSize(v, f.lotSize[v]);
+      a.setVFeeCentiBps(v, f.feeCentiBps[v]);
+      a.setVExcluded(v, f.excluded[v] !== VenueExclusion.NONE ? f.excluded[v] : f.away[v]);
+    }
   }
 }

@@ -1,0 +1,206 @@
+/**
+ * The fix stage's feed to the SOR: venues' market data and copies of child events.
+ *
+ * Market data. Each venue simulator publishes its top of book per symbol on its FIX session as
+ * MarketDataSnapshotFullRefresh (35=W), unsolicited from logon on and conflated per symbol
+ * (sim/market-data.ts). This module decodes it without allocating:
+ *
+ *   35=W | 55=Symbol | 268=NoMDEntries | 269=0 (bid) 270=MDEntryPx 271=MDEntrySize
+ *                                      | 269=1 (offer) 270=MDEntryPx 271=MDEntrySize
+ *
+ * and writes one QUOTE record (codecs/records.ts, layout unchanged) to BOTH the ring to sor (for
+ * routing) and the ring to risk (reference prices, collars). A side missing from the snapshot,
+ * or with size 0, is an empty side (qty 0). The quote's time is the engine's receive time. A
+ * snapshot resent as a possible duplicate (43=Y, after a resend request) is stale by definition
+ * and ignored. Quotes are the one thing the engine may lose: when either ring is more than half
+ * full the quote is dropped for that ring and counted (the next snapshot replaces it anyway),
+ * so order traffic always finds room. Unknown symbols and malformed entries are counted.
+ *
+ * Child events. The SOR follows its children (learned latency and fill probability, staged
+ * fallback, re-routes), so every CHILD_EVENT the fix stage writes to risk is copied to the SOR
+ * too. Those copies are never dropped: when the ring is full they wait in a bounded local
+ * overflow flushed first on the next duty cycle; beyond that the SOR is stalled and the engine
+ * halts (an assertion), as for the ring to risk.
+ */
+import { CHILD_EVENT_LENGTH, QUOTE_LENGTH, QuoteFlyweight, RecordType } from '../../codecs/records.ts';
+import { FixCounter, type StageCounters } from '../../engine/counters.ts';
+import { INVALID, MAX_PRICE_TICKS, MAX_QTY, parseDecimalTicks, parseUint } from '../../engine/fixed-point.ts';
+import { FULL, type RingProducer } from '../../engine/ring.ts';
+import type { FixParser } from '../../fix/parser.ts';
+
+/** Packed MsgType "W" (MarketDataSnapshotFullRefresh) and "V" (MarketDataRequest). */
+export const MSG_TYPE_MD_SNAPSHOT = 0x57;
+export const MSG_TYPE_MD_REQUEST = 0x56;
+
+const TAG_SYMBOL = 55;
+const TAG_POSS_DUP = 43;
+const TAG_NO_MD_ENTRIES = 268;
+const TAG_MD_ENTRY_TYPE = 269;
+const TAG_MD_ENTRY_PX = 270;
+const TAG_MD_ENTRY_SIZE = 271;
+const CH_Y = 0x59;
+const ENTRY_BID = 0x30;
+const ENTRY_OFFER = 0x31;
+/** Child-event copies held while the ring to sor is full. */
+export const SOR_OVERFLOW_EVENTS = 16_384;
+
+export class SorFeed {
+  private readonly toSor: RingProducer;
+  private readonly toRisk: RingProducer;
+  private readonly counters: StageCounters;
+  private readonly quote = new QuoteFlyweight();
+  /** Open-addressing table of symbol ids by FNV-1a hash of their bytes. */
+  private readonly symbols: Uint8Array[];
+  private readonly table: Int32Array;
+  private readonly tableMask: number;
+  private readonly overflow: Uint8Array;
+  private overflowCount: number;
+  // The snapshot being decoded.
+  private bid = 0;
+  private bidQty = 0;
+  private ask = 0;
+  private askQty = 0;
+
+  constructor(toSor: RingProducer, toRisk: RingProducer, symbols: readonly Uint8Array[], counters: StageCounters) {
+    this.toSor = toSor;
+    this.toRisk = toRisk;
+    this.counters = counters;
+    this.symbols = symbols.slice();
+    let size = 16;
+    while (size < symbols.length * 2) size *= 2;
+    this.table = new Int32Array(size).fill(-1);
+    this.tableMask = size - 1;
+    for (let i = 0; i < symbols.length; i++) {
+      let h = hash(symbols[i], 0, symbols[i].length) & this.tableMask;
+      while (this.table[h] !== -1) h = (h + 1) & this.tableMask;
+      this.table[h] = i;
+    }
+    this.overflow = new Uint8Array(SOR_OVERFLOW_EVENTS * CHILD_EVENT_LENGTH);
+    this.overflowCount = 0;
+  }
+
+  /** Symbol id of buf[start, end), or -1. */
+  symbolId(buf: Uint8Array, start: number, end: number): number {
+    let h = hash(buf, start, end) & this.tableMask;
+    for (let probes = 0; probes <= this.tableMask; probes++) {
+      const id = this.table[h];
+      if (id === -1) return -1;
+      if (sameBytes(this.symbols[id], buf, start, end)) return id;
+      h = (h + 1) & this.tableMask;
+    }
+    return -1;
+  }
+
+  /**
+   * A venue's 35=W, inside its socket callback. Returns 1 when a QUOTE was written to at least
+   * one ring (the caller commits), else 0.
+   */
+  onMarketData(venueId: number, msg: FixParser, nowNs: number): number {
+    if (msg.has(TAG_POSS_DUP) && msg.getChar(TAG_POSS_DUP) === CH_Y) {
+      this.counters.add(FixCounter.MD_STALE_IGNORED, 1);
+      return 0;
+    }
+    const symbol = msg.has(TAG_SYMBOL) ? this.symbolId(msg.buf, msg.valueStart(TAG_SYMBOL), msg.valueEnd(TAG_SYMBOL)) : -1;
+    if (symbol < 0 || !this.decodeEntries(msg)) {
+      this.counters.add(FixCounter.MD_REFUSED, 1);
+      return 0;
+    }
+    this.counters.add(FixCounter.MD_SNAPSHOTS, 1);
+    let wrote = 0;
+    if (this.writeQuote(this.toSor, venueId, symbol, nowNs)) wrote = 1;
+    else this.counters.add(FixCounter.MD_DROPPED_SOR, 1);
+    if (this.writeQuote(this.toRisk, venueId, symbol, nowNs)) wrote = 1;
+    else this.counters.add(FixCounter.MD_DROPPED_RISK, 1);
+    return wrote;
+  }
+
+  /** Reads the first bid and first offer entry; false when an entry is malformed. */
+  private decodeEntries(msg: FixParser): boolean {
+    this.bid = this.bidQty = this.ask = this.askQty = 0;
+    if (!msg.has(TAG_NO_MD_ENTRIES)) return false;
+    let type = -1;
+    let px = 0;
+    let size = 0;
+    const n = msg.fieldCount;
+    for (let i = 0; i <= n; i++) {
+      const tag = i < n ? msg.tagAt(i) : TAG_MD_ENTRY_TYPE;
+      if (tag === TAG_MD_ENTRY_TYPE) {
+        // An entry ends where the next begins (or the message ends): keep the first of each side.
+        if (type === ENTRY_BID && this.bidQty === 0 && size > 0) {
+          this.bid = px;
+          this.bidQty = size;
+        } else if (type === ENTRY_OFFER && this.askQty === 0 && size > 0) {
+          this.ask = px;
+          this.askQty = size;
+        }
+        if (i === n) break;
+        type = msg.buf[msg.valueStartAt(i)];
+        px = 0;
+        size = 0;
+      } else if (tag === TAG_MD_ENTRY_PX) {
+        px = parseDecimalTicks(msg.buf, msg.valueStartAt(i), msg.valueEndAt(i), MAX_PRICE_TICKS);
+        if (px === INVALID || px <= 0) return false;
+      } else if (tag === TAG_MD_ENTRY_SIZE) {
+        size = parseUint(msg.buf, msg.valueStartAt(i), msg.valueEndAt(i), MAX_QTY);
+        if (size === INVALID) return false;
+      }
+    }
+    return true;
+  }
+
+  private writeQuote(ring: RingProducer, venueId: number, symbol: number, nowNs: number): boolean {
+    if (ring.freeBytes() < ring.capacity >>> 1) return false;
+    const at = ring.tryClaim(RecordType.QUOTE, QUOTE_LENGTH);
+    if (at === FULL) return false;
+    this.quote.wrap(ring.view, ring.bytes, at).setTimeNs(nowNs).setBidTicks(this.bid).setBidQty(this.bidQty)
+      .setAskTicks(this.ask).setAskQty(this.askQty).setVenueId(venueId).setSymbolId(symbol);
+    return true;
+  }
+
+  /** Copies a CHILD_EVENT body (just written for risk) to the SOR, in order, never dropped. */
+  childEvent(src: Uint8Array, offset: number): void {
+    const at = this.overflowCount === 0 ? this.toSor.tryClaim(RecordType.CHILD_EVENT, CHILD_EVENT_LENGTH) : FULL;
+    if (at !== FULL) {
+      copy(src, offset, this.toSor.bytes, at);
+      return;
+    }
+    if (this.overflowCount === SOR_OVERFLOW_EVENTS) throw new Error('Invariant: child events to sor overflow bounded (sor stalled)');
+    copy(src, offset, this.overflow, this.overflowCount++ * CHILD_EVENT_LENGTH);
+  }
+
+  /** Moves waiting child-event copies into the ring to sor, oldest first; returns how many. */
+  flush(): number {
+    if (this.overflowCount === 0) return 0;
+    let moved = 0;
+    while (moved < this.overflowCount) {
+      const at = this.toSor.tryClaim(RecordType.CHILD_EVENT, CHILD_EVENT_LENGTH);
+      if (at === FULL) break;
+      const from = moved * CHILD_EVENT_LENGTH;
+      copy(this.overflow, from, this.toSor.bytes, at);
+      moved++;
+    }
+    this.overflow.copyWithin(0, moved * CHILD_EVENT_LENGTH, this.overflowCount * CHILD_EVENT_LENGTH);
+    this.overflowCount -= moved;
+    return moved;
+  }
+
+  get pendingChildEvents(): number {
+    return this.overflowCount;
+  }
+}
+
+function copy(src: Uint8Array, from: number, dst: Uint8Array, to: number): void {
+  for (let i = 0; i < CHILD_EVENT_LENGTH; i++) dst[to + i] = src[from + i];
+}
+
+function hash(buf: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+  return h >>> 0;
+}
+
+function sameBytes(a: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
+  if (a.length !== end - start) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== buf[start + i]) return false;
+  return true;
+}
