@@ -10,6 +10,7 @@ import {
   NEW_ORDER_LENGTH,
   POSITION_LENGTH,
   QUOTE_LENGTH,
+  RISK_LIMIT_LENGTH,
   ROUTE_DONE_LENGTH,
   ROUTE_REQUEST_LENGTH,
   SOR_CONFIG_LENGTH,
@@ -23,6 +24,9 @@ import {
   NewOrderFlyweight,
   PositionFlyweight,
   QuoteFlyweight,
+  RiskLimitFlyweight,
+  ROUTE_AUDIT_HEADER_LENGTH,
+  RouteAuditHeaderFlyweight,
   RouteDoneFlyweight,
   RouteRequestFlyweight,
   SorConfigFlyweight,
@@ -102,12 +106,25 @@ export const RECORDS: RecordSpec[] = [
   },
   {
     name: 'POSITION', length: POSITION_LENGTH, make: () => new PositionFlyweight(),
-    fields: fields(`Qty:f64@0 CostTicks:f64@8 RealizedTicks:f64@16 EventSeq:f64@24 TimeNs:f64@32 AccountId:u32@40 SymbolId:u32@44`),
+    fields: fields(`Qty:f64@0 CostTicks:f64@8 RealizedTicks:f64@16 EventSeq:f64@24 TimeNs:f64@32 AccountId:u32@40 SymbolId:u32@44
+      MarkTicks:f64@48 UnrealizedTicks:f64@56`),
+  },
+  {
+    name: 'RISK_LIMIT', length: RISK_LIMIT_LENGTH, make: () => new RiskLimitFlyweight(),
+    fields: fields(`TimeNs:f64@0 Value:f64@8 Version:u32@16 AdminAccountId:u32@20 AccountId:u32@24 SymbolId:u32@28 Key:u16@32`),
   },
   {
     name: 'SOR_CONFIG', length: SOR_CONFIG_LENGTH, make: () => new SorConfigFlyweight(),
     fields: fields(`TimeNs:f64@0 Version:u32@8 AdminAccountId:u32@12 PriceWeight:u32@16 LatencyWeight:u32@20
       FillprobWeight:u32@24 FeeWeight:u32@28 QuoteStaleMs:u32@32 Mode:u8@36`),
+  },
+  {
+    // The fixed header only; the per-venue entries that follow it are tested in workers/sor/.
+    name: 'ROUTE_AUDIT', length: ROUTE_AUDIT_HEADER_LENGTH, make: () => new RouteAuditHeaderFlyweight(),
+    fields: fields(`OrderId:f64@0 DecisionTimeNs:f64@8 Qty:f64@16 LimitTicks:f64@24 NbbBidTicks:f64@32 NbbBidQty:f64@40
+      NbbAskTicks:f64@48 NbbAskQty:f64@56 ChildPxTicks:f64@64 RoutedQty:f64@72 ParentQty:f64@80 AccountId:u32@88 SymbolId:u32@92
+      ConfigVersion:u32@96 PriceWeight:u32@100 LatencyWeight:u32@104 FillprobWeight:u32@108 FeeWeight:u32@112 Reason:u16@116
+      Side:u8@118 OrdType:u8@119 Tif:u8@120 Mode:u8@121 VenueCount:u8@122 ChildCount:u8@123 Step:u8@124 ChildTif:u8@125 Flags:u8@126`),
   },
 ];
 

@@ -11,15 +11,17 @@
  *   3  REPLACE_ORDER   ingest|fix(acceptor) -> risk
  *   4  MASS_CANCEL     ingest -> risk       (cancel all of an account's / connection's / symbol's open orders)
  *   5  ACCOUNT_CONTROL ingest -> risk       (kill switch: an account or all of them halted / reduce-only / normal)
+ *   6  RISK_LIMIT      ingest -> risk -> persistence   (admin change of one pre-trade limit, with who and a version)
  *   10 EXEC_REPORT     risk -> ingest|fix(acceptor)|persistence   (client-facing order events)
  *   11 POSITION        risk -> ingest       (an account's position in a symbol after a fill)
  *   20 ROUTE_REQUEST   risk -> sor
  *   21 CHILD_CANCEL    risk -> sor -> fix
+ *   22 ROUTE_AUDIT     sor -> persistence|ingest   (one routing decision: features, every venue's scores, children)
  *   30 CHILD_NEW       sor -> fix
  *   31 ROUTE_DONE      sor -> fix -> risk   (every ROUTE_REQUEST ends with one ROUTE_DONE)
  *   40 CHILD_EVENT     fix -> risk          (sent, acked, filled, canceled, rejected at a venue)
  *   50 VENUE_STATUS    fix -> sor           (session up / down)
- *   51 QUOTE           fix -> sor           (top of book per venue and symbol)
+ *   51 QUOTE           fix -> sor|risk      (top of book per venue and symbol; risk keeps reference prices)
  *   60 SOR_CONFIG      ingest -> risk -> sor|persistence   (admin change of routing weights)
  */
 
@@ -32,10 +34,12 @@ export const RecordType = {
   REPLACE_ORDER: 3,
   MASS_CANCEL: 4,
   ACCOUNT_CONTROL: 5,
+  RISK_LIMIT: 6,
   EXEC_REPORT: 10,
   POSITION: 11,
   ROUTE_REQUEST: 20,
   CHILD_CANCEL: 21,
+  ROUTE_AUDIT: 22,
   CHILD_NEW: 30,
   ROUTE_DONE: 31,
   CHILD_EVENT: 40,
@@ -522,11 +526,13 @@ export class AccountControlFlyweight extends Flyweight {
 }
 
 // ---------------------------------------------------------------------------------------------
-// POSITION: an account's position in one symbol after a fill (risk -> ingest). Average-cost
-// method: costTicks is the cost of the open quantity (always >= 0), realizedTicks the realized
-// P&L, both integer ticks of currency (price ticks x shares).
+// POSITION: an account's position in one symbol after a fill, or after its mark moved (risk ->
+// ingest). Average-cost method: costTicks is the cost of the open quantity (always >= 0),
+// realizedTicks the realized P&L, both integer ticks of currency (price ticks x shares).
+// markTicks is the reference price the position is marked at (0: none), unrealizedTicks the
+// P&L of the open quantity at that mark (qty * mark - cost for a long, cost - |qty| * mark short).
 //   0 qty (signed)  8 costTicks  16 realizedTicks  24 eventSeq  32 timeNs  40 account u32
-//   44 symbol u32  48
+//   44 symbol u32  48 markTicks  56 unrealizedTicks  64
 // ---------------------------------------------------------------------------------------------
 const PS_QTY = 0;
 const PS_COST = PS_QTY + 8;
@@ -535,7 +541,9 @@ const PS_EVENT_SEQ = PS_REALIZED + 8;
 const PS_TIME_NS = PS_EVENT_SEQ + 8;
 const PS_ACCOUNT = PS_TIME_NS + 8;
 const PS_SYMBOL = PS_ACCOUNT + 4;
-export const POSITION_LENGTH = PS_SYMBOL + 4;
+const PS_MARK = PS_SYMBOL + 4;
+const PS_UNREALIZED = PS_MARK + 8;
+export const POSITION_LENGTH = PS_UNREALIZED + 8;
 
 export class PositionFlyweight extends Flyweight {
   qty(): number { return this.f64(PS_QTY); }
@@ -552,6 +560,75 @@ export class PositionFlyweight extends Flyweight {
   setAccountId(v: number): this { this.setU32(PS_ACCOUNT, v); return this; }
   symbolId(): number { return this.u32(PS_SYMBOL); }
   setSymbolId(v: number): this { this.setU32(PS_SYMBOL, v); return this; }
+  markTicks(): number { return this.f64(PS_MARK); }
+  setMarkTicks(v: number): this { this.setF64(PS_MARK, v); return this; }
+  unrealizedTicks(): number { return this.f64(PS_UNREALIZED); }
+  setUnrealizedTicks(v: number): this { this.setF64(PS_UNREALIZED, v); return this; }
+}
+
+// ---------------------------------------------------------------------------------------------
+// RISK_LIMIT: an admin's change of one pre-trade limit (ingest -> risk, journaled there with the
+// admin's account and the version the edge gave it). symbolId ALL_SYMBOLS: an account-wide key,
+// or, for a per-symbol key, every symbol of the account. value: integer (ticks for money keys,
+// basis points for bands, 0/1 for flags).
+//   0 timeNs  8 value  16 version u32  20 admin account u32  24 account u32  28 symbol u32
+//   32 key u16  34 pad  40
+// ---------------------------------------------------------------------------------------------
+const RL_TIME_NS = 0;
+const RL_VALUE = RL_TIME_NS + 8;
+const RL_VERSION = RL_VALUE + 8;
+const RL_ADMIN = RL_VERSION + 4;
+const RL_ACCOUNT = RL_ADMIN + 4;
+const RL_SYMBOL = RL_ACCOUNT + 4;
+const RL_KEY = RL_SYMBOL + 4;
+export const RISK_LIMIT_LENGTH = RL_KEY + 8;
+
+/** The limits a RISK_LIMIT record may set (workers/risk/limits.ts applies them). */
+export const LimitKey = {
+  /** Account: largest quantity of one order. */
+  MAX_ORDER_QTY: 1,
+  /** Account: largest notional of one order, ticks. */
+  MAX_ORDER_NOTIONAL: 2,
+  /** Account: open BUY notional plus cost of long positions, ticks. */
+  CREDIT_LIMIT: 3,
+  /** Per symbol: largest absolute position counting open orders on the same side, shares. */
+  MAX_POSITION: 4,
+  /** Account: new orders per second (token refill) and burst. */
+  ORDERS_PER_S: 5,
+  ORDER_BURST: 6,
+  /** Account: commands (new, cancel, replace) per second and burst. */
+  MSGS_PER_S: 7,
+  MSG_BURST: 8,
+  /** Account: 1 when it may sell short (symbols on the no-short list excepted). */
+  ALLOW_SHORT: 9,
+  /** Account: duplicate-content window in ms (0: off). */
+  DUPLICATE_WINDOW_MS: 10,
+  /** Per symbol: 1 when the account may not trade it. */
+  RESTRICTED: 11,
+  /** Per symbol: 1 when the account may never sell it short. */
+  NO_SHORT: 12,
+  /** Per symbol: price collar in basis points of the reference, regular hours (0: off). */
+  PRICE_BAND_BPS: 13,
+  /** Per symbol: price collar outside regular hours (0: off). */
+  PRICE_BAND_OUTSIDE_BPS: 14,
+} as const;
+export const LIMIT_KEY_MAX = 14;
+
+export class RiskLimitFlyweight extends Flyweight {
+  timeNs(): number { return this.f64(RL_TIME_NS); }
+  setTimeNs(v: number): this { this.setF64(RL_TIME_NS, v); return this; }
+  value(): number { return this.f64(RL_VALUE); }
+  setValue(v: number): this { this.setF64(RL_VALUE, v); return this; }
+  version(): number { return this.u32(RL_VERSION); }
+  setVersion(v: number): this { this.setU32(RL_VERSION, v); return this; }
+  adminAccountId(): number { return this.u32(RL_ADMIN); }
+  setAdminAccountId(v: number): this { this.setU32(RL_ADMIN, v); return this; }
+  accountId(): number { return this.u32(RL_ACCOUNT); }
+  setAccountId(v: number): this { this.setU32(RL_ACCOUNT, v); return this; }
+  symbolId(): number { return this.u32(RL_SYMBOL); }
+  setSymbolId(v: number): this { this.setU32(RL_SYMBOL, v); return this; }
+  key(): number { return this.u16(RL_KEY); }
+  setKey(v: number): this { this.setU16(RL_KEY, v); return this; }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -594,6 +671,175 @@ export class SorConfigFlyweight extends Flyweight {
   setMode(v: number): this { this.setU8(SC_MODE, v); return this; }
 }
 
+// ---------------------------------------------------------------------------------------------
+// ROUTE_AUDIT: one routing decision of the SOR, with everything needed to reproduce it (the
+// seed's route_audit: input features, per-venue scores, chosen routes). Variable length: a fixed
+// header, then one 128-byte entry per venue id 1..venueCount (entry i describes venue i + 1).
+// Not counted in MAX_RECORD_LENGTH: its length is ROUTE_AUDIT_HEADER_LENGTH + venues * 128.
+//
+//   header:
+//   0 orderId  8 decisionNs  16 qty (to route now)  24 limitPx (client's, 0 = market)
+//   32 nbbBid  40 nbbBidQty  48 nbbAsk  56 nbbAskQty  64 childPx (price every child carries)
+//   72 routedQty  80 parentQty  88 account u32  92 symbol u32  96 configVersion u32
+//   100 wPrice  104 wLatency  108 wFillprob  112 wFee (u32 millionths)  116 reason u16
+//   118 side  119 ordType  120 tif  121 mode  122 venues u8  123 children u8  124 step u8
+//   125 childTif u8  126 flags u8 (1 = last step allowed)  127 pad  128
+//   venue entry (at 128 + (venueId - 1) * 128):
+//   0 px (the side the order takes, 0 none)  8 dispQty  16 quoteAgeNs (-1 none)  24 latencyUs (learned)
+//   32 fillProb (learned)  40 priceScore  48 latencyScore  56 fillScore  64 feeScore  72 score
+//   80 childQty  88 childId  96 minQty  104 lotSize  112 feeCentiBps u32  116 excluded u8 (VenueExclusion)
+//   117 pad  128
+// ---------------------------------------------------------------------------------------------
+const RA_ORDER_ID = 0;
+const RA_DECISION_NS = RA_ORDER_ID + 8;
+const RA_QTY = RA_DECISION_NS + 8;
+const RA_LIMIT = RA_QTY + 8;
+const RA_NBB_BID = RA_LIMIT + 8;
+const RA_NBB_BID_QTY = RA_NBB_BID + 8;
+const RA_NBB_ASK = RA_NBB_BID_QTY + 8;
+const RA_NBB_ASK_QTY = RA_NBB_ASK + 8;
+const RA_CHILD_PX = RA_NBB_ASK_QTY + 8;
+const RA_ROUTED_QTY = RA_CHILD_PX + 8;
+const RA_PARENT_QTY = RA_ROUTED_QTY + 8;
+const RA_ACCOUNT = RA_PARENT_QTY + 8;
+const RA_SYMBOL = RA_ACCOUNT + 4;
+const RA_VERSION = RA_SYMBOL + 4;
+const RA_W_PRICE = RA_VERSION + 4;
+const RA_W_LATENCY = RA_W_PRICE + 4;
+const RA_W_FILLPROB = RA_W_LATENCY + 4;
+const RA_W_FEE = RA_W_FILLPROB + 4;
+const RA_REASON = RA_W_FEE + 4;
+const RA_SIDE = RA_REASON + 2;
+const RA_ORD_TYPE = RA_SIDE + 1;
+const RA_TIF = RA_ORD_TYPE + 1;
+const RA_MODE = RA_TIF + 1;
+const RA_VENUES = RA_MODE + 1;
+const RA_CHILDREN = RA_VENUES + 1;
+const RA_STEP = RA_CHILDREN + 1;
+const RA_CHILD_TIF = RA_STEP + 1;
+const RA_FLAGS = RA_CHILD_TIF + 1;
+export const ROUTE_AUDIT_HEADER_LENGTH = RA_FLAGS + 2;
+const RV_PX = 0;
+const RV_DISP_QTY = RV_PX + 8;
+const RV_AGE_NS = RV_DISP_QTY + 8;
+const RV_LATENCY_US = RV_AGE_NS + 8;
+const RV_FILL_PROB = RV_LATENCY_US + 8;
+const RV_PRICE_SCORE = RV_FILL_PROB + 8;
+const RV_LATENCY_SCORE = RV_PRICE_SCORE + 8;
+const RV_FILL_SCORE = RV_LATENCY_SCORE + 8;
+const RV_FEE_SCORE = RV_FILL_SCORE + 8;
+const RV_SCORE = RV_FEE_SCORE + 8;
+const RV_CHILD_QTY = RV_SCORE + 8;
+const RV_CHILD_ID = RV_CHILD_QTY + 8;
+const RV_MIN_QTY = RV_CHILD_ID + 8;
+const RV_LOT = RV_MIN_QTY + 8;
+const RV_FEE = RV_LOT + 8;
+const RV_EXCLUDED = RV_FEE + 4;
+export const ROUTE_AUDIT_VENUE_LENGTH = RV_EXCLUDED + 12;
+
+export function routeAuditLength(venues: number): number {
+  return ROUTE_AUDIT_HEADER_LENGTH + venues * ROUTE_AUDIT_VENUE_LENGTH;
+}
+
+/** The header's accessors (RouteAuditFlyweight adds the per-venue entries). */
+export class RouteAuditHeaderFlyweight extends Flyweight {
+  orderId(): number { return this.f64(RA_ORDER_ID); }
+  setOrderId(v: number): this { this.setF64(RA_ORDER_ID, v); return this; }
+  decisionTimeNs(): number { return this.f64(RA_DECISION_NS); }
+  setDecisionTimeNs(v: number): this { this.setF64(RA_DECISION_NS, v); return this; }
+  qty(): number { return this.f64(RA_QTY); }
+  setQty(v: number): this { this.setF64(RA_QTY, v); return this; }
+  limitTicks(): number { return this.f64(RA_LIMIT); }
+  setLimitTicks(v: number): this { this.setF64(RA_LIMIT, v); return this; }
+  nbbBidTicks(): number { return this.f64(RA_NBB_BID); }
+  setNbbBidTicks(v: number): this { this.setF64(RA_NBB_BID, v); return this; }
+  nbbBidQty(): number { return this.f64(RA_NBB_BID_QTY); }
+  setNbbBidQty(v: number): this { this.setF64(RA_NBB_BID_QTY, v); return this; }
+  nbbAskTicks(): number { return this.f64(RA_NBB_ASK); }
+  setNbbAskTicks(v: number): this { this.setF64(RA_NBB_ASK, v); return this; }
+  nbbAskQty(): number { return this.f64(RA_NBB_ASK_QTY); }
+  setNbbAskQty(v: number): this { this.setF64(RA_NBB_ASK_QTY, v); return this; }
+  childPxTicks(): number { return this.f64(RA_CHILD_PX); }
+  setChildPxTicks(v: number): this { this.setF64(RA_CHILD_PX, v); return this; }
+  routedQty(): number { return this.f64(RA_ROUTED_QTY); }
+  setRoutedQty(v: number): this { this.setF64(RA_ROUTED_QTY, v); return this; }
+  parentQty(): number { return this.f64(RA_PARENT_QTY); }
+  setParentQty(v: number): this { this.setF64(RA_PARENT_QTY, v); return this; }
+  accountId(): number { return this.u32(RA_ACCOUNT); }
+  setAccountId(v: number): this { this.setU32(RA_ACCOUNT, v); return this; }
+  symbolId(): number { return this.u32(RA_SYMBOL); }
+  setSymbolId(v: number): this { this.setU32(RA_SYMBOL, v); return this; }
+  configVersion(): number { return this.u32(RA_VERSION); }
+  setConfigVersion(v: number): this { this.setU32(RA_VERSION, v); return this; }
+  priceWeight(): number { return this.u32(RA_W_PRICE); }
+  setPriceWeight(v: number): this { this.setU32(RA_W_PRICE, v); return this; }
+  latencyWeight(): number { return this.u32(RA_W_LATENCY); }
+  setLatencyWeight(v: number): this { this.setU32(RA_W_LATENCY, v); return this; }
+  fillprobWeight(): number { return this.u32(RA_W_FILLPROB); }
+  setFillprobWeight(v: number): this { this.setU32(RA_W_FILLPROB, v); return this; }
+  feeWeight(): number { return this.u32(RA_W_FEE); }
+  setFeeWeight(v: number): this { this.setU32(RA_W_FEE, v); return this; }
+  reason(): number { return this.u16(RA_REASON); }
+  setReason(v: number): this { this.setU16(RA_REASON, v); return this; }
+  side(): number { return this.u8(RA_SIDE); }
+  setSide(v: number): this { this.setU8(RA_SIDE, v); return this; }
+  ordType(): number { return this.u8(RA_ORD_TYPE); }
+  setOrdType(v: number): this { this.setU8(RA_ORD_TYPE, v); return this; }
+  tif(): number { return this.u8(RA_TIF); }
+  setTif(v: number): this { this.setU8(RA_TIF, v); return this; }
+  mode(): number { return this.u8(RA_MODE); }
+  setMode(v: number): this { this.setU8(RA_MODE, v); return this; }
+  venueCount(): number { return this.u8(RA_VENUES); }
+  setVenueCount(v: number): this { this.setU8(RA_VENUES, v); return this; }
+  childCount(): number { return this.u8(RA_CHILDREN); }
+  setChildCount(v: number): this { this.setU8(RA_CHILDREN, v); return this; }
+  step(): number { return this.u8(RA_STEP); }
+  setStep(v: number): this { this.setU8(RA_STEP, v); return this; }
+  childTif(): number { return this.u8(RA_CHILD_TIF); }
+  setChildTif(v: number): this { this.setU8(RA_CHILD_TIF, v); return this; }
+  flags(): number { return this.u8(RA_FLAGS); }
+  setFlags(v: number): this { this.setU8(RA_FLAGS, v); return this; }
+}
+
+/** A whole ROUTE_AUDIT record: the header, and per-venue accessors taking the venue id (1-based). */
+export class RouteAuditFlyweight extends RouteAuditHeaderFlyweight {
+  private at(venueId: number, field: number): number {
+    return ROUTE_AUDIT_HEADER_LENGTH + (venueId - 1) * ROUTE_AUDIT_VENUE_LENGTH + field;
+  }
+  vPx(v: number): number { return this.f64(this.at(v, RV_PX)); }
+  setVPx(v: number, x: number): void { this.setF64(this.at(v, RV_PX), x); }
+  vDispQty(v: number): number { return this.f64(this.at(v, RV_DISP_QTY)); }
+  setVDispQty(v: number, x: number): void { this.setF64(this.at(v, RV_DISP_QTY), x); }
+  vQuoteAgeNs(v: number): number { return this.f64(this.at(v, RV_AGE_NS)); }
+  setVQuoteAgeNs(v: number, x: number): void { this.setF64(this.at(v, RV_AGE_NS), x); }
+  vLatencyUs(v: number): number { return this.f64(this.at(v, RV_LATENCY_US)); }
+  setVLatencyUs(v: number, x: number): void { this.setF64(this.at(v, RV_LATENCY_US), x); }
+  vFillProb(v: number): number { return this.f64(this.at(v, RV_FILL_PROB)); }
+  setVFillProb(v: number, x: number): void { this.setF64(this.at(v, RV_FILL_PROB), x); }
+  vPriceScore(v: number): number { return this.f64(this.at(v, RV_PRICE_SCORE)); }
+  setVPriceScore(v: number, x: number): void { this.setF64(this.at(v, RV_PRICE_SCORE), x); }
+  vLatencyScore(v: number): number { return this.f64(this.at(v, RV_LATENCY_SCORE)); }
+  setVLatencyScore(v: number, x: number): void { this.setF64(this.at(v, RV_LATENCY_SCORE), x); }
+  vFillScore(v: number): number { return this.f64(this.at(v, RV_FILL_SCORE)); }
+  setVFillScore(v: number, x: number): void { this.setF64(this.at(v, RV_FILL_SCORE), x); }
+  vFeeScore(v: number): number { return this.f64(this.at(v, RV_FEE_SCORE)); }
+  setVFeeScore(v: number, x: number): void { this.setF64(this.at(v, RV_FEE_SCORE), x); }
+  vScore(v: number): number { return this.f64(this.at(v, RV_SCORE)); }
+  setVScore(v: number, x: number): void { this.setF64(this.at(v, RV_SCORE), x); }
+  vChildQty(v: number): number { return this.f64(this.at(v, RV_CHILD_QTY)); }
+  setVChildQty(v: number, x: number): void { this.setF64(this.at(v, RV_CHILD_QTY), x); }
+  vChildId(v: number): number { return this.f64(this.at(v, RV_CHILD_ID)); }
+  setVChildId(v: number, x: number): void { this.setF64(this.at(v, RV_CHILD_ID), x); }
+  vMinQty(v: number): number { return this.f64(this.at(v, RV_MIN_QTY)); }
+  setVMinQty(v: number, x: number): void { this.setF64(this.at(v, RV_MIN_QTY), x); }
+  vLotSize(v: number): number { return this.f64(this.at(v, RV_LOT)); }
+  setVLotSize(v: number, x: number): void { this.setF64(this.at(v, RV_LOT), x); }
+  vFeeCentiBps(v: number): number { return this.u32(this.at(v, RV_FEE)); }
+  setVFeeCentiBps(v: number, x: number): void { this.setU32(this.at(v, RV_FEE), x); }
+  vExcluded(v: number): number { return this.u8(this.at(v, RV_EXCLUDED)); }
+  setVExcluded(v: number, x: number): void { this.setU8(this.at(v, RV_EXCLUDED), x); }
+}
+
 /** The largest record body any stage writes: rings are sized so that many fit. */
 export const MAX_RECORD_LENGTH = Math.max(
   NEW_ORDER_LENGTH,
@@ -609,6 +855,7 @@ export const MAX_RECORD_LENGTH = Math.max(
   SOR_CONFIG_LENGTH,
   MASS_CANCEL_LENGTH,
   ACCOUNT_CONTROL_LENGTH,
+  RISK_LIMIT_LENGTH,
 );
 
 // Layout checks at module load: 8-byte fields first, lengths as drawn.
@@ -620,6 +867,9 @@ if (CHILD_ORDER_LENGTH !== 64) throw new Error(`Invariant: CHILD_ORDER_LENGTH 64
 if (ROUTE_DONE_LENGTH !== 40) throw new Error(`Invariant: ROUTE_DONE_LENGTH 40, got ${ROUTE_DONE_LENGTH}`);
 if (MASS_CANCEL_LENGTH !== 32) throw new Error(`Invariant: MASS_CANCEL_LENGTH 32, got ${MASS_CANCEL_LENGTH}`);
 if (ACCOUNT_CONTROL_LENGTH !== 24) throw new Error(`Invariant: ACCOUNT_CONTROL_LENGTH 24, got ${ACCOUNT_CONTROL_LENGTH}`);
-if (POSITION_LENGTH !== 48) throw new Error(`Invariant: POSITION_LENGTH 48, got ${POSITION_LENGTH}`);
+if (POSITION_LENGTH !== 64) throw new Error(`Invariant: POSITION_LENGTH 64, got ${POSITION_LENGTH}`);
+if (RISK_LIMIT_LENGTH !== 40) throw new Error(`Invariant: RISK_LIMIT_LENGTH 40, got ${RISK_LIMIT_LENGTH}`);
 if (SOR_CONFIG_LENGTH !== 40) throw new Error(`Invariant: SOR_CONFIG_LENGTH 40, got ${SOR_CONFIG_LENGTH}`);
+if (ROUTE_AUDIT_HEADER_LENGTH !== 128) throw new Error(`Invariant: ROUTE_AUDIT_HEADER_LENGTH 128, got ${ROUTE_AUDIT_HEADER_LENGTH}`);
+if (ROUTE_AUDIT_VENUE_LENGTH !== 128) throw new Error(`Invariant: ROUTE_AUDIT_VENUE_LENGTH 128, got ${ROUTE_AUDIT_VENUE_LENGTH}`);
 if (CHILD_EVENT_LENGTH !== 64) throw new Error(`Invariant: CHILD_EVENT_LENGTH 64, got ${CHILD_EVENT_LENGTH}`);

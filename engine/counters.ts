@@ -57,6 +57,18 @@ export const RiskCounter = {
   KILL_SWITCH_CHANGES: 16,
   MASS_CANCELS: 17,
   MASS_CANCELS_REFUSED: 18,
+  /** Pre-trade rejects by the controls of issue 6 (collar, credit, position, short, duplicate, throttles, restricted). */
+  CONTROL_REJECTS: 19,
+  LIMIT_CHANGES: 20,
+  LIMIT_CHANGES_REFUSED: 21,
+  QUOTES: 22,
+  QUOTES_REFUSED: 23,
+  /** Fills for an order already canceled or expired (or a child already done): booked, reported. */
+  LATE_FILLS: 24,
+  /** DAY orders expired at the session end. */
+  EXPIRED: 25,
+  /** POSITION records sent because the mark moved (not after a fill). */
+  MARKS: 26,
 } as const;
 
 export const SorCounter = {
@@ -68,6 +80,16 @@ export const SorCounter = {
   BACKPRESSURE_STALLS: 9,
   /** Version of the routing configuration in force (0: as configured at start). */
   CONFIG_VERSION: 10,
+  /** Decisions that sent at least one child (first decisions, re-routes and fallbacks). */
+  DECISIONS_ROUTED: 11,
+  /** Re-routes of an ended child's rest (venue reject, staged fallback or sweep). */
+  REROUTES: 12,
+  /** Staged children the SOR canceled to fall back to the next venue. */
+  STAGED_FALLBACKS: 13,
+  /** ROUTE_AUDIT records written (one per decision). */
+  AUDITS: 14,
+  /** ROUTE_AUDIT copies for ingest's view dropped on a full ring (the journal has them). */
+  AUDITS_DROPPED_INGEST: 15,
 } as const;
 
 export const FixCounter = {
@@ -79,6 +101,31 @@ export const FixCounter = {
   SESSIONS_UP: 9,
   BACKPRESSURE_STALLS: 10,
   CLIENT_REPORTS_UNSERVED: 11,
+  /** Fills whose ExecID (17) was already applied (a resend or replay): dropped. */
+  DUPLICATE_EXEC_IDS: 12,
+  /** Venue sessions reconciled after a (re)logon, and OrderStatusRequests (35=H) sent for it. */
+  RECONCILIATIONS: 13,
+  STATUS_REQUESTS_SENT: 14,
+  /** Fills learnt only from a status answer (CumQty above what reports delivered). */
+  RECON_FILLS: 15,
+  /** Children found dead at the venue by reconciliation (canceled, expired, rejected, unknown). */
+  RECON_CLOSED: 16,
+  /** Cancels held while the venue was down, sent after it came back. */
+  CANCELS_DEFERRED: 17,
+  /** Venue session logons (each reconnect counts). */
+  VENUE_LOGONS: 18,
+  /** FIX client sessions logged on now (the acceptor side). */
+  CLIENT_SESSIONS_UP: 19,
+  // Market data from the venues (workers/fix/market-data.ts), kept at the end of the range.
+  /** 35=W snapshots decoded into QUOTE records. */
+  MD_SNAPSHOTS: 26,
+  /** 35=W refused: unknown symbol or malformed entries. */
+  MD_REFUSED: 27,
+  /** Quotes not written because the ring to sor / to risk was more than half full. */
+  MD_DROPPED_SOR: 28,
+  MD_DROPPED_RISK: 29,
+  /** 35=W resent as possible duplicates (43=Y): stale, ignored. */
+  MD_STALE_IGNORED: 30,
 } as const;
 
 export const IngestCounter = {
@@ -104,6 +151,32 @@ export const PersistenceCounter = {
   BYTES_JOURNALED: 5,
   FSYNCS: 6,
   WRITE_BATCHES: 7,
+  // Written by the persistence thread (the journal writer):
+  /** Sequence number the journal's next record gets (every sink's lag is measured against it). */
+  JOURNAL_NEXT_SEQUENCE: 8,
+  SEGMENTS_ROTATED: 9,
+  /** Bytes of a torn tail cut off when the journal was opened (0 after a clean stop). */
+  TORN_BYTES_TRUNCATED: 10,
+  // Written by the sinks thread (workers/sinks-thread.ts), one writer per id:
+  /** Journal sequence the Postgres sink has committed up to (its cursor). */
+  PG_APPLIED_SEQUENCE: 11,
+  /** Journal records not yet in Postgres (JOURNAL_NEXT_SEQUENCE - PG_APPLIED_SEQUENCE): the lag. */
+  PG_LAG_EVENTS: 12,
+  PG_EVENTS_APPLIED: 13,
+  PG_BATCHES: 14,
+  /** Failed connects or batches (each followed by a backoff and a retry from the journal). */
+  PG_FAILURES: 15,
+  /** 1 while the Postgres sink is connected. */
+  PG_UP: 16,
+  /** Records of a type the Postgres sink has no mapping for (skipped). */
+  PG_SKIPPED_UNKNOWN: 17,
+  KAFKA_APPLIED_SEQUENCE: 18,
+  KAFKA_LAG_EVENTS: 19,
+  KAFKA_EVENTS_APPLIED: 20,
+  KAFKA_BATCHES: 21,
+  KAFKA_FAILURES: 22,
+  KAFKA_UP: 23,
+  KAFKA_SKIPPED_UNKNOWN: 24,
 } as const;
 
 /** Names for the supervisor's health output, per stage. */

@@ -46,13 +46,43 @@ export const Reason = {
   DEAD_MAN_SWITCH: 215,
   /** Too many mass cancels already waiting: try again. */
   MASS_CANCEL_BUSY: 216,
+  /** The symbol is restricted for this account (or for everyone). */
+  SYMBOL_RESTRICTED: 217,
+  /** The account's message throttle (new, cancel and replace commands per second) is exhausted. */
+  MESSAGE_RATE_EXCEEDED: 218,
+  /** The account's order throttle (new orders per second) is exhausted. */
+  ORDER_RATE_EXCEEDED: 219,
+  /** The limit price is outside the collar around the reference price. */
+  PRICE_OUTSIDE_COLLAR: 220,
+  /** Same account, symbol, side, quantity and price as an order accepted within the duplicate window. */
+  DUPLICATE_ORDER: 221,
+  /** A sell beyond the available long position, and the account may not sell short. */
+  SHORT_SALE_NOT_ALLOWED: 222,
+  /** A sell beyond the available long position in a symbol on the no-short list. */
+  SHORT_SALE_RESTRICTED: 223,
+  /** The position plus open orders on the same side would pass the account's limit in the symbol. */
+  POSITION_LIMIT_EXCEEDED: 224,
+  /** Open buy notional plus the cost of long positions would pass the account's credit limit. */
+  CREDIT_LIMIT_EXCEEDED: 225,
+  /** A DAY order reached the end of its session (EXPIRED). */
+  SESSION_END: 226,
+  /** A risk-limit change that risk refused (unknown key, account, symbol or value out of range). */
+  INVALID_LIMIT: 227,
   // 3xx: routing.
   NO_VENUE_AVAILABLE: 300,
   CHILD_TABLE_FULL: 301,
+  /** A market order with no fresh quote to put its price collar on: not routed. */
+  NO_MARKET_REFERENCE: 302,
+  /** The SOR's table of routes in progress is full: not routed. */
+  ROUTE_TABLE_FULL: 303,
+  /** No eligible venue accepts this quantity (minimum quantity, lot size). */
+  QTY_NOT_ROUTABLE: 304,
   // 4xx: venues and FIX.
   VENUE_REJECT: 400,
   VENUE_DOWN: 401,
   VENUE_CANCELED: 402,
+  /** The venue answered an OrderStatusRequest (35=H) with "unknown order": the child is dead there. */
+  VENUE_ORDER_UNKNOWN: 403,
   // 5xx: engine state.
   ENGINE_STOPPING: 500,
   ENGINE_HALTED: 501,

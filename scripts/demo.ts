@@ -11,6 +11,7 @@ import { ConfigError, decimalToTicks, loadConfig } from '../workers/config.ts';
 import { PRICE_SCALE, ticksToDecimalString } from '../engine/fixed-point.ts';
 import { jsonLogger } from '../workers/supervisor.ts';
 import { startStack } from './stack.ts';
+import { startPostgres, type PostgresServer } from './postgres.ts';
 
 function configPath(argv: string[]): string | undefined {
   const i = argv.indexOf('--config');
@@ -28,6 +29,23 @@ try {
   throw err;
 }
 
+// Postgres sink: DATABASE_URL (or sinks.postgres.url) when given; otherwise a throwaway Postgres
+// 15 for the demo. If none can be started, the demo says so and runs on the journal alone.
+// Kafka only when KAFKA_BROKERS (or sinks.kafka.brokers) is set.
+let demoDb: PostgresServer | null = null;
+let dbNote = config.sinks.postgres.url === null ? '' : `${config.sinks.postgres.url.replace(/:[^:@/]*@/, ':***@')} (configured)`;
+if (config.sinks.postgres.url === null) {
+  try {
+    demoDb = await startPostgres();
+    config = { ...config, sinks: { ...config.sinks, postgres: { ...config.sinks.postgres, url: demoDb.url } } };
+    dbNote = `${demoDb.url} (throwaway Postgres 15, removed at exit)`;
+  } catch (err) {
+    dbNote = `none: Postgres could not be started (${(err as Error).message.split('\n')[0]}); running on the journal alone`;
+    jsonLogger('warn', 'demo: no Postgres sink', { reason: (err as Error).message });
+  }
+}
+const kafkaNote = config.sinks.kafka.brokers.length > 0 ? config.sinks.kafka.brokers.join(',') : 'off (set KAFKA_BROKERS to publish the seed topics)';
+
 const stack = await startStack(config, { seed: 7, log: jsonLogger });
 const http = `${config.http.host}:${stack.info.httpPort}`;
 const key = config.accounts[0].apiKey;
@@ -44,6 +62,8 @@ OMS + SOR running.
   admin:      http://${http}/v1/admin/sor/config   (Authorization: Bearer ${admin?.apiKey ?? '(no admin account configured)'})
   API:        docs/API.md (JSON or FlatBuffers frames, subscriptions, positions, limits, reason codes)
   journal:    ${stack.info.journal}
+  postgres:   ${dbNote}
+  kafka:      ${kafkaNote}
 
 Try an order (it fills against the simulated venues):
   curl -s -X POST http://${http}/v1/orders -H 'Authorization: Bearer ${key}' \\
@@ -60,6 +80,7 @@ const shutdown = async (signal: string) => {
   stopping = true;
   jsonLogger('info', `received ${signal}, stopping`);
   await stack.stop();
+  await demoDb?.stop();
   process.exit(0);
 };
 process.on('SIGINT', () => void shutdown('SIGINT'));

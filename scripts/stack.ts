@@ -91,6 +91,8 @@ export async function startStack(config: EngineConfig, options: Partial<StackOpt
         '--comp-id', v.targetCompId,
         '--clients', v.senderCompId,
         '--seed', String(opts.seed + i),
+        // One market seen through every venue: the same seeded walk, each venue its own depth (sim/market-maker.ts).
+        '--market-seed', String(opts.seed),
         '--fee-bps', v.feeBps,
         '--latency-ms', String(opts.venueLatencyMs),
         '--symbols', symbols,

@@ -47,6 +47,8 @@ export interface VenueCoreConfig {
   seed: number;
   /** Book pool size per symbol. */
   bookCapacity?: number;
+  /** ExecID prefix (default the name); a restarted venue passes a new one so ExecIDs stay unique. */
+  execIdPrefix?: string;
 }
 
 export class VenueOrder {
@@ -152,6 +154,7 @@ export class VenueCore implements FillListener {
   private readonly byClient: Map<unknown, Map<string, VenueOrder>>;
   private execSeq: number;
   private orderSeq: number;
+  private readonly execIdPrefix: string;
   /** The client order taking liquidity during match(), or null for the market maker. */
   private taker: VenueOrder | null;
 
@@ -176,7 +179,13 @@ export class VenueCore implements FillListener {
     this.byClient = new Map();
     this.execSeq = 0;
     this.orderSeq = 0;
+    this.execIdPrefix = config.execIdPrefix ?? config.name;
     this.taker = null;
+  }
+
+  /** A client's order by any of its ClOrdIDs (original or a cancel's), or undefined. */
+  orderOf(client: unknown, clOrdId: string): VenueOrder | undefined {
+    return this.byClient.get(client)?.get(clOrdId);
   }
 
   symbolIdx(symbol: string): number {
@@ -309,7 +318,7 @@ export class VenueCore implements FillListener {
     this.sink.onExecution({
       client: order.client,
       orderId: order.orderId,
-      execId: `${this.name}-E${this.execSeq}`,
+      execId: `${this.execIdPrefix}-E${this.execSeq}`,
       clOrdId: order.clOrdId,
       origClOrdId,
       symbol: order.symbol,

@@ -5,15 +5,25 @@
  * the same keys.
  */
 
-import { readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import { IDLE_KINDS, isIdleKind, type IdleKind } from '../engine/idle.ts';
 import { MAX_PRICE_TICKS, MAX_QTY, PRICE_SCALE, INVALID } from '../engine/fixed-point.ts';
 import { parseDecimalTicks } from '../engine/fixed-point.ts';
+import { validateSchedule, type SessionScheduleConfig } from '../fix/session-schedule.ts';
 
 export interface SymbolConfig {
   name: string;
   /** Reference price (e.g. previous close) as a decimal string: the notional of market orders. */
   referencePrice: string;
+  // Pre-trade risk per symbol (workers/risk/limits.ts); validateConfig fills the defaults.
+  /** Price collar, percent of the reference price, regular hours ("0" = no collar). Default "0". */
+  priceBandPct?: string;
+  /** The collar outside regular hours (set it wider). Default "0". */
+  priceBandOutsidePct?: string;
+  /** No account may sell it short. Default false. */
+  noShort?: boolean;
+  /** No account may trade it. Default false. */
+  restricted?: boolean;
 }
 
 export interface AccountConfig {
@@ -27,6 +37,54 @@ export interface AccountConfig {
   enabled: boolean;
   /** 'admin' may use /v1/admin routes; every key trades only its own account. Default 'trader'. */
   role: Role;
+  // Pre-trade limits of the risk stage (workers/risk/limits.ts), changeable at runtime through
+  // /v1/admin/limits. Optional in the file; validateConfig fills ACCOUNT_LIMIT_DEFAULTS.
+  /** Credit: open BUY notional + cost of long positions, decimal currency units. */
+  creditLimit?: string;
+  /** Largest absolute position per symbol counting open orders on the same side (shares). */
+  maxPosition?: number;
+  /** New orders per second and burst (risk's token bucket). */
+  ordersPerS?: number;
+  orderBurst?: number;
+  /** Commands (new, cancel, replace) per second and burst; cancels count but are never refused. */
+  msgsPerS?: number;
+  msgBurst?: number;
+  /** May sell beyond its long position (symbols with noShort excepted). */
+  allowShort?: boolean;
+  /** Duplicate-content window in ms (0 = off). */
+  duplicateWindowMs?: number;
+  /** Symbols this account may not trade. */
+  restrictedSymbols?: string[];
+}
+
+/** Account limit defaults when the file leaves a key out (README: pre-trade risk). */
+export const ACCOUNT_LIMIT_DEFAULTS = {
+  creditLimit: '1000000000',
+  maxPosition: 10_000_000,
+  ordersPerS: 20_000,
+  orderBurst: 40_000,
+  msgsPerS: 40_000,
+  msgBurst: 80_000,
+  allowShort: true,
+  duplicateWindowMs: 0,
+} as const;
+
+/** Regular hours and DAY expiry in a fixed offset from UTC (no daylight-saving switch). */
+export interface SessionSettings {
+  utcOffsetMinutes: number;
+  /** "HH:MM" local. */
+  open: string;
+  close: string;
+  /** At close, cancel every DAY order at its venues and report it EXPIRED. */
+  expireDayOrders: boolean;
+}
+
+/** The risk stage's market-data settings. */
+export interface RiskSettings {
+  /** A venue quote counts toward the NBBO reference for this long after risk received it. */
+  quoteFreshMs: number;
+  /** How often positions are re-marked to the reference price. */
+  markIntervalMs: number;
 }
 
 export type Role = 'trader' | 'admin';
@@ -50,6 +108,28 @@ export interface HttpConfig {
   /** Default for ?cancelOnDisconnect: cancel a connection's open orders when it closes. */
   cancelOnDisconnect: boolean;
   rateLimit: RateLimitConfig;
+  /** TLS for WebSocket and REST (uWebSockets.js SSLApp): wss:// and https://; null = plain. */
+  tls: TlsConfig | null;
+}
+
+/** TLS files, read at start-up; the private key and its passphrase never live in the config itself. */
+export interface TlsConfig {
+  /** PEM certificate chain. */
+  certFile: string;
+  /** PEM private key. */
+  keyFile: string;
+  /** A file holding the key's passphrase (first line), when the key is encrypted. */
+  passphraseFile?: string;
+}
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The Prometheus endpoint, served by the supervisor (main thread). */
+export interface MetricsConfig {
+  host: string;
+  /** 0 = no metrics endpoint. */
+  port: number;
 }
 
 export interface RateLimitConfig {
@@ -78,9 +158,58 @@ export interface VenueConfig {
   /** Expected round trip in microseconds (prior for the SOR). */
   latencyUs: number;
   fillProbability: number;
+  /** Smallest child order the SOR sends this venue (shares; 0 = any). Default 0. */
+  minQty?: number;
+  /** The SOR sends this venue whole multiples of this (shares). Default 1. */
+  lotSize?: number;
+  /** Message store directory of this venue's FIX session; default <journal.dir>/fix/<senderCompId>-<targetCompId>. */
+  storeDir?: string;
+  /** Reconnect back-off: first delay, doubling per failed attempt up to the cap (ms). Defaults 100, 5000. */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  /** Fraction of each delay taken off at random, 0 to 1 (0 = deterministic). Default 0.2. */
+  reconnectJitter?: number;
+  /** Seed of the jitter's generator (reproducible runs). Default: the venue id. */
+  reconnectSeed?: number;
+  /** Daily session schedule (fix/session-schedule.ts); absent = always on, no daily reset. */
+  schedule?: SessionScheduleConfig;
 }
 
 export type FsyncPolicy = 'none' | 'batch' | 'interval';
+
+/** The sinks thread (workers/sinks-thread.ts): each sink follows the journal with its own cursor. */
+export interface SinksConfig {
+  postgres: {
+    /** postgres://... (env DATABASE_URL); null = no Postgres sink. */
+    url: string | null;
+    /** Most journal records per transaction. */
+    batchEvents: number;
+    /** This engine's row in sink_cursor. */
+    sinkName: string;
+  };
+  kafka: {
+    /** host:port list (env KAFKA_BROKERS, comma-separated); empty = no Kafka sink. */
+    brokers: string[];
+    clientId: string;
+    /** Most journal records per produce batch. */
+    batchEvents: number;
+    /** Cursor file <journal.dir>/sinks/<sinkName>.cursor. */
+    sinkName: string;
+  };
+  /** Milliseconds between looks at the journal when a sink has caught up. */
+  pollMs: number;
+  /** Retry backoff after a failure: doubling from min to max. */
+  backoffMinMs: number;
+  backoffMaxMs: number;
+}
+
+const DEFAULT_SINKS: SinksConfig = {
+  postgres: { url: null, batchEvents: 4000, sinkName: 'postgres' },
+  kafka: { brokers: [], clientId: 'oms-sor', batchEvents: 2000, sinkName: 'kafka' },
+  pollMs: 20,
+  backoffMinMs: 100,
+  backoffMaxMs: 5000,
+};
 
 /** One FIX client session on the engine's acceptor. */
 export interface FixClientSessionConfig {
@@ -98,6 +227,8 @@ export interface FixClientSessionConfig {
   resetOnLogon: boolean;
   /** Message store directory; default <journal.dir>/fix/<senderCompId>-<targetCompId>. */
   storeDir?: string;
+  /** Daily session schedule (fix/session-schedule.ts); absent = always on, no daily reset. */
+  schedule?: SessionScheduleConfig;
 }
 
 export interface FixAcceptorConfig {
@@ -116,10 +247,38 @@ export interface EngineConfig {
   symbols: SymbolConfig[];
   accounts: AccountConfig[];
   venues: VenueConfig[];
-  sor: { weights: { price: number; latency: number; fillprob: number; fee: number }; quoteStaleMs: number };
-  journal: { dir: string; fsync: FsyncPolicy; fsyncIntervalMs: number };
+  sor: SorSettingsConfig;
+  journal: { dir: string; fsync: FsyncPolicy; fsyncIntervalMs: number; segmentBytes: number };
+  /** Postgres and Kafka sinks fed from the journal (persistence issue); both off by default. */
+  sinks: SinksConfig;
   /** Milliseconds a worker may go without a heartbeat before the engine is declared unsafe. */
   watchdogMs: number;
+  metrics: MetricsConfig;
+  log: { level: LogLevel };
+  session: SessionSettings;
+  risk: RiskSettings;
+}
+
+/** Smart order routing (workers/sor/): README "Smart order routing" documents every key. */
+export interface SorSettingsConfig {
+  weights: { price: number; latency: number; fillprob: number; fee: number };
+  quoteStaleMs: number;
+  /** SINGLE_BEST, SPLIT or STAGED (changeable at runtime through the admin API). */
+  mode: 'SINGLE_BEST' | 'SPLIT' | 'STAGED';
+  /** STAGED: how long a venue has before the unfilled rest falls back to the next one. */
+  stagedFallbackMs: number;
+  /** Decisions per order at most: the first, then re-routes and staged fallbacks. */
+  maxSteps: number;
+  /** Market orders become IOC limits at NBBO +/- this many basis points. */
+  collarBps: number;
+  /** Price increment every venue accepts (decimal string): collar prices are rounded to it. */
+  tickSize: string;
+  /** EWMA weight of each new latency / fill sample in the learned venue statistics. */
+  statsAlpha: number;
+  /** Routes in progress at most. */
+  planCapacity: number;
+  /** Account name -> venue names the account may not be routed to. */
+  disallowedVenues: Record<string, string[]>;
 }
 
 export const DEFAULT_CONFIG: EngineConfig = {
@@ -135,6 +294,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
     heartbeatS: 10,
     cancelOnDisconnect: false,
     rateLimit: { connectionMsgsPerS: 2_000, connectionBurst: 4_000, accountMsgsPerS: 20_000, accountBurst: 40_000, floodDisconnectAfter: 1_000 },
+    tls: null,
   },
   fixAcceptor: {
     host: '127.0.0.1',
@@ -163,9 +323,26 @@ export const DEFAULT_CONFIG: EngineConfig = {
     { id: 2, name: 'V2', host: '127.0.0.1', port: 9102, senderCompId: 'OMS', targetCompId: 'V2', heartBtIntS: 30, feeBps: '0.20', latencyUs: 500, fillProbability: 0.85 },
     { id: 3, name: 'V3', host: '127.0.0.1', port: 9103, senderCompId: 'OMS', targetCompId: 'V3', heartBtIntS: 30, feeBps: '0.25', latencyUs: 400, fillProbability: 0.8 },
   ],
-  sor: { weights: { price: 0.5, latency: 0.2, fillprob: 0.2, fee: 0.1 }, quoteStaleMs: 2000 },
-  journal: { dir: 'data/journal', fsync: 'batch', fsyncIntervalMs: 10 },
+  sor: {
+    weights: { price: 0.5, latency: 0.2, fillprob: 0.2, fee: 0.1 },
+    quoteStaleMs: 2000,
+    mode: 'SINGLE_BEST',
+    stagedFallbackMs: 50,
+    maxSteps: 4,
+    collarBps: 50,
+    tickSize: '0.01',
+    statsAlpha: 0.1,
+    planCapacity: 65_536,
+    disallowedVenues: {},
+  },
+  journal: { dir: 'data/journal', fsync: 'batch', fsyncIntervalMs: 10, segmentBytes: 64 * 1024 * 1024 },
+  sinks: DEFAULT_SINKS,
   watchdogMs: 5000,
+  metrics: { host: '127.0.0.1', port: 9464 },
+  log: { level: 'info' },
+  // New York regular hours in winter (UTC-5): set utcOffsetMinutes to -240 in summer.
+  session: { utcOffsetMinutes: -300, open: '09:30', close: '16:00', expireDayOrders: true },
+  risk: { quoteFreshMs: 2000, markIntervalMs: 1000 },
 };
 
 export class ConfigError extends Error {
@@ -254,7 +431,14 @@ export function validateConfig(raw: unknown): EngineConfig {
     const name = str(`symbols[${i}].name`, s.name, /^[A-Z0-9.\-]{1,16}$/, 'an upper-case symbol of up to 16 characters');
     if (symbolNames.has(name)) fail(`symbols[${i}].name`, `duplicate symbol ${name}`);
     symbolNames.add(name);
-    return { name, referencePrice: decimal(`symbols[${i}].referencePrice`, s.referencePrice, MAX_PRICE_TICKS) };
+    return {
+      name,
+      referencePrice: decimal(`symbols[${i}].referencePrice`, s.referencePrice, MAX_PRICE_TICKS),
+      priceBandPct: percent(`symbols[${i}].priceBandPct`, s.priceBandPct ?? '0'),
+      priceBandOutsidePct: percent(`symbols[${i}].priceBandOutsidePct`, s.priceBandOutsidePct ?? '0'),
+      noShort: bool(`symbols[${i}].noShort`, s.noShort ?? false),
+      restricted: bool(`symbols[${i}].restricted`, s.restricted ?? false),
+    };
   });
 
   const accounts = Array.isArray(merged.accounts) ? merged.accounts : fail('accounts', 'must be an array');
@@ -265,7 +449,9 @@ export function validateConfig(raw: unknown): EngineConfig {
     const id = intIn(`accounts[${i}].id`, a.id, 1, 65535);
     if (accountIds.has(id)) fail(`accounts[${i}].id`, `duplicate account id ${id}`);
     accountIds.add(id);
-    const apiKey = str(`accounts[${i}].apiKey`, a.apiKey, /^[\x21-\x7e]{8,128}$/, 'a printable key of 8 to 128 characters');
+    // A key file (first line) keeps the secret out of the config file; it wins over apiKey.
+    const keyText = a.apiKeyFile !== undefined ? readSecretFile(`accounts[${i}].apiKeyFile`, str(`accounts[${i}].apiKeyFile`, a.apiKeyFile, PATH, 'a file path')) : a.apiKey;
+    const apiKey = str(`accounts[${i}].apiKey`, keyText, /^[\x21-\x7e]{8,128}$/, 'a printable key of 8 to 128 characters');
     if (apiKeys.has(apiKey)) fail(`accounts[${i}].apiKey`, 'duplicate API key');
     apiKeys.add(apiKey);
     return {
@@ -276,6 +462,7 @@ export function validateConfig(raw: unknown): EngineConfig {
       maxOrderNotional: decimal(`accounts[${i}].maxOrderNotional`, a.maxOrderNotional, Number.MAX_SAFE_INTEGER),
       enabled: bool(`accounts[${i}].enabled`, a.enabled),
       role: role(`accounts[${i}].role`, a.role),
+      ...accountLimits(`accounts[${i}]`, a, symbolNames),
     };
   });
 
@@ -298,6 +485,9 @@ export function validateConfig(raw: unknown): EngineConfig {
       feeBps: decimal(`venues[${i}].feeBps`, v.feeBps, 10_000 * PRICE_SCALE),
       latencyUs: numIn(`venues[${i}].latencyUs`, v.latencyUs, 1, 10_000_000),
       fillProbability: numIn(`venues[${i}].fillProbability`, v.fillProbability, 0, 1),
+      minQty: intIn(`venues[${i}].minQty`, v.minQty ?? 0, 0, MAX_QTY),
+      lotSize: intIn(`venues[${i}].lotSize`, v.lotSize ?? 1, 1, MAX_QTY),
+      ...validateVenueSession(`venues[${i}]`, v, id),
     };
   });
 
@@ -326,6 +516,7 @@ export function validateConfig(raw: unknown): EngineConfig {
         accountBurst: intIn('http.rateLimit.accountBurst', rate.accountBurst, 1, 10_000_000),
         floodDisconnectAfter: intIn('http.rateLimit.floodDisconnectAfter', rate.floodDisconnectAfter, 1, 10_000_000),
       },
+      tls: validateTls(http.tls),
     },
     fixAcceptor: validateFixAcceptor(fixAcceptor, accountIds),
     idle: { kind: idle.kind, spins: intIn('idle.spins', idle.spins, 0, 1_000_000), maxSleepMs: numIn('idle.maxSleepMs', idle.maxSleepMs, 0.01, 1000) },
@@ -343,17 +534,178 @@ export function validateConfig(raw: unknown): EngineConfig {
         fee: numIn('sor.weights.fee', weights.fee, 0, 1),
       },
       quoteStaleMs: intIn('sor.quoteStaleMs', sor.quoteStaleMs, 1, 3_600_000),
+      ...validateSorExtras(sor, outAccounts.map((a) => a.name), outVenues.map((v) => v.name)),
     },
     journal: {
       dir: str('journal.dir', journal.dir, /^[^\0]{1,4096}$/, 'a directory path'),
       fsync,
       fsyncIntervalMs: intIn('journal.fsyncIntervalMs', journal.fsyncIntervalMs, 1, 60_000),
+      // At least the segment header and one largest frame (persistence/journal.ts MIN_SEGMENT_BYTES).
+      segmentBytes: intIn('journal.segmentBytes', journal.segmentBytes ?? DEFAULT_CONFIG.journal.segmentBytes, 32 + 16 + 65536, 1 << 30),
     },
+    sinks: validateSinks(merged.sinks),
     watchdogMs: intIn('watchdogMs', merged.watchdogMs, 100, 600_000),
+    ...validateObservability(merged),
+    ...validateRiskSettings(merged),
   };
 }
 
-const FIX_SESSION_KEYS = new Set(['senderCompId', 'targetCompId', 'accountId', 'password', 'heartBtIntS', 'resetOnLogon', 'storeDir']);
+/** A percentage with at most two decimals, 0 to 100 ("5", "2.5"), so its basis points are exact. */
+function percent(path: string, v: unknown): string {
+  const s = str(path, v, /^\d{1,3}(\.\d{1,2})?$/, 'a percentage such as "5" or "2.5"');
+  if (Number(s) > 100) fail(path, `must be at most 100, got ${s}`);
+  return s;
+}
+
+/** Basis points of a validated percentage string ("2.5" -> 250). */
+export function percentToBps(s: string): number {
+  return Math.round(decimalToTicks(s) / (PRICE_SCALE / 100));
+}
+
+type AccountLimitKeys = 'creditLimit' | 'maxPosition' | 'ordersPerS' | 'orderBurst' | 'msgsPerS' | 'msgBurst' | 'allowShort' | 'duplicateWindowMs' | 'restrictedSymbols';
+
+/** An account's pre-trade limits: the file's values over ACCOUNT_LIMIT_DEFAULTS. */
+function accountLimits(at: string, a: Record<string, unknown>, symbolNames: Set<string>): Required<Pick<AccountConfig, AccountLimitKeys>> {
+  const d = ACCOUNT_LIMIT_DEFAULTS;
+  const restricted = a.restrictedSymbols ?? [];
+  if (!Array.isArray(restricted)) fail(`${at}.restrictedSymbols`, 'must be an array of symbol names');
+  for (const [k, name] of restricted.entries()) {
+    if (typeof name !== 'string' || !symbolNames.has(name)) fail(`${at}.restrictedSymbols[${k}]`, `must be a configured symbol, got ${JSON.stringify(name)}`);
+  }
+  return {
+    creditLimit: decimal(`${at}.creditLimit`, a.creditLimit ?? d.creditLimit, Number.MAX_SAFE_INTEGER),
+    maxPosition: intIn(`${at}.maxPosition`, a.maxPosition ?? d.maxPosition, 0, MAX_QTY * 100),
+    ordersPerS: intIn(`${at}.ordersPerS`, a.ordersPerS ?? d.ordersPerS, 1, 10_000_000),
+    orderBurst: intIn(`${at}.orderBurst`, a.orderBurst ?? d.orderBurst, 1, 10_000_000),
+    msgsPerS: intIn(`${at}.msgsPerS`, a.msgsPerS ?? d.msgsPerS, 1, 10_000_000),
+    msgBurst: intIn(`${at}.msgBurst`, a.msgBurst ?? d.msgBurst, 1, 10_000_000),
+    allowShort: bool(`${at}.allowShort`, a.allowShort ?? d.allowShort),
+    duplicateWindowMs: intIn(`${at}.duplicateWindowMs`, a.duplicateWindowMs ?? d.duplicateWindowMs, 0, 60_000),
+    restrictedSymbols: restricted as string[],
+  };
+}
+
+/** session and risk: regular hours, DAY expiry and the risk stage's market-data settings. */
+function validateRiskSettings(merged: Record<string, unknown>): { session: SessionSettings; risk: RiskSettings } {
+  const s = section('session', merged.session, DEFAULT_CONFIG.session);
+  const r = section('risk', merged.risk, DEFAULT_CONFIG.risk);
+  const open = str('session.open', s.open, /^([01]\d|2[0-3]):[0-5]\d$/, 'a time "HH:MM"');
+  const close = str('session.close', s.close, /^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'a time "HH:MM"');
+  if (!(open < close)) fail('session.close', `must be after session.open (${open}), got ${close}`);
+  return {
+    session: {
+      utcOffsetMinutes: intIn('session.utcOffsetMinutes', s.utcOffsetMinutes, -720, 840),
+      open,
+      close,
+      expireDayOrders: bool('session.expireDayOrders', s.expireDayOrders),
+    },
+    risk: {
+      quoteFreshMs: intIn('risk.quoteFreshMs', r.quoteFreshMs, 1, 3_600_000),
+      markIntervalMs: intIn('risk.markIntervalMs', r.markIntervalMs, 10, 3_600_000),
+    },
+  };
+}
+
+const PATH = /^[^\0]{1,4096}$/;
+
+/** sinks: the Postgres and Kafka sinks (each off unless its url / brokers are set). */
+function validateSinks(v: unknown): SinksConfig {
+  const s = section('sinks', v, DEFAULT_SINKS);
+  const pg = section('sinks.postgres', s.postgres, DEFAULT_SINKS.postgres);
+  const kafka = section('sinks.kafka', s.kafka, DEFAULT_SINKS.kafka);
+  const url = pg.url === null ? null : str('sinks.postgres.url', pg.url, /^postgres(ql)?:\/\/[^\s]{1,4000}$/, 'a postgres:// URL or null');
+  if (!Array.isArray(kafka.brokers) || kafka.brokers.length > 64) fail('sinks.kafka.brokers', 'must be an array of up to 64 host:port strings');
+  const brokers = kafka.brokers.map((b: unknown, i: number) => str(`sinks.kafka.brokers[${i}]`, b, /^[A-Za-z0-9.\-:\[\]]{1,253}:\d{1,5}$/, 'host:port'));
+  const out: SinksConfig = {
+    postgres: {
+      url,
+      batchEvents: intIn('sinks.postgres.batchEvents', pg.batchEvents, 1, 100_000),
+      sinkName: str('sinks.postgres.sinkName', pg.sinkName, NAME, 'a name of letters, digits, _ or -'),
+    },
+    kafka: {
+      brokers,
+      clientId: str('sinks.kafka.clientId', kafka.clientId, NAME, 'a name of letters, digits, _ or -'),
+      batchEvents: intIn('sinks.kafka.batchEvents', kafka.batchEvents, 1, 100_000),
+      sinkName: str('sinks.kafka.sinkName', kafka.sinkName, NAME, 'a name of letters, digits, _ or -'),
+    },
+    pollMs: intIn('sinks.pollMs', s.pollMs, 1, 60_000),
+    backoffMinMs: intIn('sinks.backoffMinMs', s.backoffMinMs, 1, 600_000),
+    backoffMaxMs: intIn('sinks.backoffMaxMs', s.backoffMaxMs, 1, 600_000),
+  };
+  if (out.backoffMaxMs < out.backoffMinMs) fail('sinks.backoffMaxMs', 'must be at least sinks.backoffMinMs');
+  return out;
+}
+
+/** http.tls: null, or the PEM files (each must be readable now: a typo fails at start-up, not at the first client). */
+function validateTls(v: unknown): TlsConfig | null {
+  if (v === null || v === undefined) return null;
+  if (!isObject(v)) fail('http.tls', 'must be null or {certFile, keyFile, passphraseFile?}');
+  for (const key of Object.keys(v)) if (key !== 'certFile' && key !== 'keyFile' && key !== 'passphraseFile') fail(`http.tls.${key}`, 'is not a known setting');
+  const out: TlsConfig = {
+    certFile: readableFile('http.tls.certFile', v.certFile),
+    keyFile: readableFile('http.tls.keyFile', v.keyFile),
+  };
+  if (v.passphraseFile !== undefined) out.passphraseFile = readableFile('http.tls.passphraseFile', v.passphraseFile);
+  return out;
+}
+
+function readableFile(path: string, v: unknown): string {
+  const file = str(path, v, PATH, 'a file path');
+  try {
+    accessSync(file, fsConstants.R_OK);
+  } catch {
+    fail(path, `cannot read ${JSON.stringify(file)}`);
+  }
+  return file;
+}
+
+/** The first line of a secret file (API key, password, passphrase): secrets stay out of config files. */
+export function readSecretFile(path: string, file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`config ${path}: cannot read ${JSON.stringify(file)} (${(err as Error).message})`);
+  }
+  return text.split(/\r?\n/, 1)[0];
+}
+
+function validateObservability(merged: Record<string, unknown>): { metrics: MetricsConfig; log: { level: LogLevel } } {
+  const metrics = section('metrics', merged.metrics, DEFAULT_CONFIG.metrics);
+  const log = section('log', merged.log, DEFAULT_CONFIG.log);
+  if (typeof log.level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(log.level)) fail('log.level', `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(log.level)}`);
+  return {
+    metrics: { host: str('metrics.host', metrics.host, HOST, 'a host'), port: intIn('metrics.port', metrics.port, 0, 65535) },
+    log: { level: log.level as LogLevel },
+  };
+}
+
+const FIX_SESSION_KEYS = new Set(['senderCompId', 'targetCompId', 'accountId', 'password', 'passwordFile', 'heartBtIntS', 'resetOnLogon', 'storeDir', 'schedule']);
+
+/** A FIX session schedule setting (absent: none). */
+function schedule(path: string, v: unknown): SessionScheduleConfig | undefined {
+  if (v === undefined) return undefined;
+  try {
+    return validateSchedule(v);
+  } catch (err) {
+    fail(path, (err as Error).message);
+  }
+}
+
+/** The FIX session settings of venues[i]: store, reconnect back-off, schedule (all optional). */
+function validateVenueSession(at: string, v: Record<string, unknown>, id: number): Partial<VenueConfig> {
+  const out: Partial<VenueConfig> = {
+    reconnectMinMs: intIn(`${at}.reconnectMinMs`, v.reconnectMinMs ?? 100, 1, 600_000),
+    reconnectMaxMs: intIn(`${at}.reconnectMaxMs`, v.reconnectMaxMs ?? 5_000, 1, 3_600_000),
+    reconnectJitter: numIn(`${at}.reconnectJitter`, v.reconnectJitter ?? 0.2, 0, 1),
+    reconnectSeed: intIn(`${at}.reconnectSeed`, v.reconnectSeed ?? id, 0, 0xffffffff),
+  };
+  if (out.reconnectMaxMs! < out.reconnectMinMs!) fail(`${at}.reconnectMaxMs`, `must be >= reconnectMinMs (${out.reconnectMinMs})`);
+  if (v.storeDir !== undefined) out.storeDir = str(`${at}.storeDir`, v.storeDir, /^[^\0]{1,4096}$/, 'a directory path');
+  const sched = schedule(`${at}.schedule`, v.schedule);
+  if (sched !== undefined) out.schedule = sched;
+  return out;
+}
 
 /** fixAcceptor: listener and client sessions; each (senderCompId, targetCompId) pair once. */
 function validateFixAcceptor(v: Record<string, unknown>, accountIds: Set<number>): FixAcceptorConfig {
@@ -380,8 +732,11 @@ function validateFixAcceptor(v: Record<string, unknown>, accountIds: Set<number>
       heartBtIntS: intIn(`${at}.heartBtIntS`, s.heartBtIntS ?? 30, 1, 3600),
       resetOnLogon: bool(`${at}.resetOnLogon`, s.resetOnLogon ?? false),
     };
-    if (s.password !== undefined) out.password = str(`${at}.password`, s.password, /^[\x20-\x7e]{1,64}$/, 'printable ASCII of 1 to 64 characters');
+    if (s.passwordFile !== undefined) out.password = readSecretFile(`${at}.passwordFile`, str(`${at}.passwordFile`, s.passwordFile, PATH, 'a file path'));
+    else if (s.password !== undefined) out.password = str(`${at}.password`, s.password, /^[\x20-\x7e]{1,64}$/, 'printable ASCII of 1 to 64 characters');
     if (s.storeDir !== undefined) out.storeDir = str(`${at}.storeDir`, s.storeDir, /^[^\0]{1,4096}$/, 'a directory path');
+    const sched = schedule(`${at}.schedule`, s.schedule);
+    if (sched !== undefined) out.schedule = sched;
     return out;
   });
   return {
@@ -392,7 +747,13 @@ function validateFixAcceptor(v: Record<string, unknown>, accountIds: Set<number>
 }
 
 /** Environment variables that override the file, each validated like the file's values. */
-export const ENV_OVERRIDES = ['HTTP_HOST', 'HTTP_PORT', 'FIX_HOST', 'FIX_PORT', 'IDLE_STRATEGY', 'RING_BYTES', 'JOURNAL_DIR', 'JOURNAL_FSYNC'] as const;
+export const ENV_OVERRIDES = ['HTTP_HOST', 'HTTP_PORT', 'FIX_HOST', 'FIX_PORT', 'IDLE_STRATEGY', 'RING_BYTES', 'JOURNAL_DIR', 'JOURNAL_FSYNC',
+  'JOURNAL_SEGMENT_BYTES', 'DATABASE_URL', 'KAFKA_BROKERS', 'METRICS_HOST', 'METRICS_PORT', 'LOG_LEVEL', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'TLS_PASSPHRASE_FILE', 'API_KEY_<ACCOUNT NAME>'] as const;
+
+/** The environment variable that overrides an account's API key: API_KEY_ + its name, upper case, - as _. */
+export function apiKeyEnvName(accountName: string): string {
+  return `API_KEY_${accountName.toUpperCase().replace(/-/g, '_')}`;
+}
 
 function envInt(name: string, value: string): number {
   if (!/^\d{1,10}$/.test(value)) throw new ConfigError(`env ${name}: must be a whole number, got ${JSON.stringify(value)}`);
@@ -430,6 +791,25 @@ export function loadConfig(env: NodeJS.ProcessEnv, filePath: string | undefined)
   if (env.RING_BYTES !== undefined) out.ringBytes = envInt('RING_BYTES', env.RING_BYTES);
   if (env.JOURNAL_DIR !== undefined) journal.dir = env.JOURNAL_DIR;
   if (env.JOURNAL_FSYNC !== undefined) journal.fsync = env.JOURNAL_FSYNC;
+  if (env.JOURNAL_SEGMENT_BYTES !== undefined) journal.segmentBytes = envInt('JOURNAL_SEGMENT_BYTES', env.JOURNAL_SEGMENT_BYTES);
+  // Sinks: DATABASE_URL selects the database, KAFKA_BROKERS (comma-separated) the cluster.
+  const sinks = structuredClone(base.sinks);
+  if (env.DATABASE_URL !== undefined && env.DATABASE_URL !== '') sinks.postgres.url = env.DATABASE_URL;
+  if (env.KAFKA_BROKERS !== undefined && env.KAFKA_BROKERS !== '') sinks.kafka.brokers = env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
+  out.sinks = sinks;
+  const metrics = { ...base.metrics } as Record<string, unknown>;
+  if (env.METRICS_HOST !== undefined) metrics.host = env.METRICS_HOST;
+  if (env.METRICS_PORT !== undefined) metrics.port = envInt('METRICS_PORT', env.METRICS_PORT);
+  out.metrics = metrics;
+  if (env.LOG_LEVEL !== undefined) out.log = { level: env.LOG_LEVEL };
+  if (env.TLS_CERT_FILE !== undefined || env.TLS_KEY_FILE !== undefined || env.TLS_PASSPHRASE_FILE !== undefined) {
+    const tls: Record<string, unknown> = { ...base.http.tls };
+    if (env.TLS_CERT_FILE !== undefined) tls.certFile = env.TLS_CERT_FILE;
+    if (env.TLS_KEY_FILE !== undefined) tls.keyFile = env.TLS_KEY_FILE;
+    if (env.TLS_PASSPHRASE_FILE !== undefined) tls.passphraseFile = env.TLS_PASSPHRASE_FILE;
+    (http as Record<string, unknown>).tls = tls;
+  }
+  out.accounts = base.accounts.map((a) => ({ ...a, apiKey: env[apiKeyEnvName(a.name)] ?? a.apiKey }));
   out.http = http;
   out.fixAcceptor = fixAcceptor;
   out.idle = idle;
@@ -444,4 +824,33 @@ export function loadConfig(env: NodeJS.ProcessEnv, filePath: string | undefined)
 /** Venue fee in hundredths of a basis point, as the SOR scores it. */
 export function feeCentiBps(feeBps: string): number {
   return Math.round(decimalToTicks(feeBps) / (PRICE_SCALE / 100));
+}
+
+/** sor.* beyond weights and staleness (modes, staged timing, collar, constraints). */
+function validateSorExtras(sor: Record<string, unknown>, accounts: string[], venues: string[]): Omit<SorSettingsConfig, 'weights' | 'quoteStaleMs'> {
+  const d = DEFAULT_CONFIG.sor;
+  const known = new Set(Object.keys(d));
+  for (const key of Object.keys(sor)) if (!known.has(key)) fail(`sor.${key}`, 'is not a known setting');
+  const mode = sor.mode ?? d.mode;
+  if (mode !== 'SINGLE_BEST' && mode !== 'SPLIT' && mode !== 'STAGED') fail('sor.mode', `must be SINGLE_BEST, SPLIT or STAGED, got ${JSON.stringify(mode)}`);
+  const tickSize = decimal('sor.tickSize', sor.tickSize ?? d.tickSize, MAX_PRICE_TICKS);
+  if (decimalToTicks(tickSize) <= 0) fail('sor.tickSize', 'must be positive');
+  const rawDisallowed = sor.disallowedVenues ?? d.disallowedVenues;
+  if (!isObject(rawDisallowed)) fail('sor.disallowedVenues', 'must be an object of account name -> venue names');
+  const disallowedVenues: Record<string, string[]> = {};
+  for (const [account, list] of Object.entries(rawDisallowed)) {
+    if (!accounts.includes(account)) fail(`sor.disallowedVenues.${account}`, 'is not an account name');
+    if (!Array.isArray(list) || !list.every((v) => typeof v === 'string' && venues.includes(v))) fail(`sor.disallowedVenues.${account}`, `must list venue names (${venues.join(', ')})`);
+    disallowedVenues[account] = list as string[];
+  }
+  return {
+    mode,
+    stagedFallbackMs: intIn('sor.stagedFallbackMs', sor.stagedFallbackMs ?? d.stagedFallbackMs, 1, 3_600_000),
+    maxSteps: intIn('sor.maxSteps', sor.maxSteps ?? d.maxSteps, 1, 64),
+    collarBps: intIn('sor.collarBps', sor.collarBps ?? d.collarBps, 0, 10_000),
+    tickSize,
+    statsAlpha: numIn('sor.statsAlpha', sor.statsAlpha ?? d.statsAlpha, 0.000001, 1),
+    planCapacity: intIn('sor.planCapacity', sor.planCapacity ?? d.planCapacity, 16, 1 << 24),
+    disallowedVenues,
+  };
 }

@@ -8,11 +8,16 @@ import { SystemClock } from '../engine/clock.ts';
 import { HeartbeatAgent } from '../engine/heartbeat.ts';
 import { EventLoopRunner } from '../engine/runner.ts';
 import { FileMessageStore } from '../fix/store.ts';
-import { FixAcceptor, FixInitiator } from '../fix/tcp.ts';
+import { SessionSchedule } from '../fix/session-schedule.ts';
+import { FixAcceptor } from '../fix/tcp.ts';
 import { ClientGateway } from './fix/client-gateway.ts';
 import { FixStage } from './fix/fix-stage.ts';
+import { VenueConnections, openVenueSessions } from './fix/venue-sessions.ts';
+import { SessionStatusPublisher, type FixSessionsWorkerData } from './fix/session-status.ts';
+import { FixCounter } from '../engine/counters.ts';
 import { Control, StageWiring } from './topology.ts';
 import type { WorkerData } from './worker-data.ts';
+import { sampleThisThread } from './metrics/runtime-sampler.ts';
 
 const data = workerData as WorkerData;
 const { config } = data;
@@ -23,8 +28,10 @@ for (const a of config.accounts) {
   while (accounts.length <= a.id) accounts.push('');
   accounts[a.id] = a.name;
 }
+// Venue sessions on file stores under <journal.dir>/fix (a restart resumes their sequence numbers).
+const venueSessions = openVenueSessions(config);
 const stage = new FixStage(
-  config.venues.map((v) => ({ venueId: v.id, name: v.name, senderCompId: v.senderCompId, targetCompId: v.targetCompId, heartBtIntS: v.heartBtIntS })),
+  venueSessions.sessions,
   config.symbols.map((s) => s.name),
   accounts,
   data.childIdBase,
@@ -49,6 +56,7 @@ const gateway = new ClientGateway(
     heartBtIntS: s.heartBtIntS,
     resetOnLogon: s.resetOnLogon,
     store: stores[i],
+    schedule: s.schedule === undefined ? null : new SessionSchedule(s.schedule),
   })),
   config.symbols.map((s) => s.name),
   stage.producerToRisk,
@@ -56,36 +64,41 @@ const gateway = new ClientGateway(
   new Int32Array(data.memory.control, Control.ENGINE_STATE * 4, 1),
 );
 stage.attachClientGateway(gateway);
+// Session state and sequence numbers for /health (shared memory read by the ingest thread).
+const sessionStatus = new SessionStatusPublisher(
+  (data as WorkerData & Partial<FixSessionsWorkerData>).fixSessions,
+  config.venues.map((v) => stage.sessions[v.id]!),
+  gateway.sessions,
+  (delta) => wiring.counters.add(FixCounter.CLIENT_SESSIONS_UP, delta),
+);
 const acceptor = new FixAcceptor({
   host: config.fixAcceptor.host,
   port: config.fixAcceptor.port,
   sessions: gateway.sessions,
   authorize: (session, logon) => gateway.authorize(session, logon),
+  onStateChange: sessionStatus.onClientState,
 });
 
 const agent = new HeartbeatAgent(stage, wiring.counters, clock);
 const runner = new EventLoopRunner(agent, wiring.doorbell, config.idle.kind, config.idle);
 stage.onOutput = () => runner.kick();
 
-const initiators = config.venues.map((v) => new FixInitiator({
-  host: v.host,
-  port: v.port,
-  session: stage.sessions[v.id]!,
-  reconnectMinMs: 100,
-  reconnectMaxMs: 5000,
-}));
+const venues = new VenueConnections(config, stage, venueSessions.stores, sessionStatus.onVenueState);
 
 parentPort!.on('message', async (msg: { type: string }) => {
   if (msg.type === 'stop') {
-    await Promise.all([acceptor.close(), ...initiators.map((i) => i.stop())]);
+    await Promise.all([acceptor.close(), venues.stop()]);
+    sessionStatus.stop();
     runner.stop();
     for (const store of stores) store.close();
     parentPort!.postMessage({ type: 'stopped', stage: 'fix' });
   }
 });
 
-for (const i of initiators) i.start();
+venues.start();
+sessionStatus.start();
 runner.start();
+sampleThisThread(data, 'fix'); // event-loop delay, GC, heap into shared memory
 const fixPort = await acceptor.listen();
 parentPort!.postMessage({
   type: 'ready',

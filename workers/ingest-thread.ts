@@ -5,12 +5,18 @@ import { CommonCounter, COUNTER_NAMES } from '../engine/counters.ts';
 import { HeartbeatAgent } from '../engine/heartbeat.ts';
 import { EventLoopRunner } from '../engine/runner.ts';
 import { IngestStage } from './ingest/ingest-stage.ts';
+import { RouteAuditView } from './ingest/route-audit-view.ts';
 import { decodeClientFrame, encodeServerMessage } from './ingest/order-fb.ts';
 import { Control, STAGES, StageWiring, ringDepths } from './topology.ts';
 import { StageCounters } from '../engine/counters.ts';
 import type { WorkerData } from './worker-data.ts';
+import { Histogram, MetricsViews, type MetricsWorkerData } from './metrics/metrics-memory.ts';
+import { sampleThisThread } from './metrics/runtime-sampler.ts';
+import { readSessionStatus, type FixSessionsWorkerData } from './fix/session-status.ts';
 
 const data = workerData as WorkerData;
+const metricsMemory = (workerData as MetricsWorkerData).metrics;
+const metricsViews = metricsMemory === undefined ? null : new MetricsViews(metricsMemory);
 const { config } = data;
 const wiring = new StageWiring('ingest', data.memory);
 const clock = new SystemClock(data.engineEpochMs);
@@ -31,9 +37,23 @@ function health(): Record<string, unknown> {
     if (ageMs > config.watchdogMs) stale = true;
     stages[name] = { heartbeatAgeMs: Math.round(ageMs), counters: values };
   }
-  return { ok: state === 1 && !stale, state: STATE_NAMES[state] ?? String(state), stages, ringDepthBytes: ringDepths(data.memory) };
+  const fixSessions = readSessionStatus((workerData as Partial<FixSessionsWorkerData>).fixSessions, config);
+  return { ok: state === 1 && !stale, state: STATE_NAMES[state] ?? String(state), stages, ringDepthBytes: ringDepths(data.memory), fixSessions };
 }
 
+/**
+ * Ready for orders (GET /ready): engine RUNNING, every stage beating within watchdogMs, and at
+ * least one venue session logged on when venues are configured (nothing could be routed else).
+ */
+function readiness(): Record<string, unknown> {
+  const h = health();
+  const venuesUp = (h.fixSessions as { venuesUp: number } | null)?.venuesUp ?? null;
+  const ready = h.ok === true && (config.venues.length === 0 || venuesUp === null || venuesUp > 0);
+  return { ready, state: h.state, venuesUp, venues: config.venues.length };
+}
+
+const venueNamesById: string[] = [];
+for (const v of config.venues) venueNamesById[v.id] = v.name;
 const stage = new IngestStage(
   {
     http: config.http,
@@ -41,9 +61,18 @@ const stage = new IngestStage(
     symbols: config.symbols.map((s) => s.name),
     venues: ['', ...config.venues.map((v) => v.name)],
     orderViewCapacity: 100_000,
-    sor: { weights: config.sor.weights, quoteStaleMs: config.sor.quoteStaleMs, mode: 'SINGLE_BEST' },
+    sor: { weights: config.sor.weights, quoteStaleMs: config.sor.quoteStaleMs, mode: config.sor.mode },
     binary: { decodeClientFrame, encodeServerMessage },
+    routeAudits: new RouteAuditView(wiring.consumer('sorToIngest'), 100_000, venueNamesById, config.symbols.map((s) => s.name)),
     health,
+    readiness,
+    // Pre-trade limits admin routes (/v1/admin/limits), seeded from the same config as risk.
+    limits: { accounts: config.accounts, symbols: config.symbols },
+    metrics: metricsViews === null ? null : {
+      orderToAck: metricsViews.histogram(Histogram.INGEST_ORDER_TO_ACK),
+      orderToFill: metricsViews.histogram(Histogram.INGEST_ORDER_TO_FILL),
+      countReason: (code) => metricsViews.countReason(code),
+    },
   },
   wiring.producer('ingestToRisk'),
   wiring.consumer('riskToIngest'),
@@ -66,4 +95,5 @@ parentPort!.on('message', (msg: { type: string }) => {
 
 const port = await stage.listen();
 runner.start();
+sampleThisThread(data, 'ingest'); // event-loop delay, GC, heap into shared memory
 parentPort!.postMessage({ type: 'ready', stage: 'ingest', detail: { port } });

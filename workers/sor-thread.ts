@@ -4,10 +4,12 @@ import { SystemClock } from '../engine/clock.ts';
 import { createIdleStrategy } from '../engine/idle.ts';
 import { runBlocking } from '../engine/runner.ts';
 import { HeartbeatAgent } from '../engine/heartbeat.ts';
-import { feeCentiBps } from './config.ts';
+import { decimalToTicks, feeCentiBps } from './config.ts';
 import { SorStage, type VenueProfile } from './sor/sor-stage.ts';
+import { SOR_MODE_NAMES } from './sor/venue-score.ts';
 import { Control, StageWiring } from './topology.ts';
 import type { WorkerData } from './worker-data.ts';
+import { withGcPolling } from './metrics/runtime-sampler.ts';
 
 const data = workerData as WorkerData;
 const { config } = data;
@@ -15,7 +17,13 @@ const wiring = new StageWiring('sor', data.memory);
 const venues: (VenueProfile | null)[] = [null];
 for (const v of config.venues) {
   while (venues.length <= v.id) venues.push(null);
-  venues[v.id] = { feeCentiBps: feeCentiBps(v.feeBps), latencyUs: v.latencyUs, fillProbability: v.fillProbability };
+  venues[v.id] = { feeCentiBps: feeCentiBps(v.feeBps), latencyUs: v.latencyUs, fillProbability: v.fillProbability, minQty: v.minQty ?? 0, lotSize: v.lotSize ?? 1 };
+}
+// sor.disallowedVenues names accounts and venues; the stage takes ids.
+const disallowed = new Map<number, number[]>();
+for (const [accountName, venueNames] of Object.entries(config.sor.disallowedVenues)) {
+  const account = config.accounts.find((a) => a.name === accountName)!;
+  disallowed.set(account.id, venueNames.map((n) => config.venues.find((v) => v.name === n)!.id));
 }
 const clock = new SystemClock(data.engineEpochMs);
 const stage = new SorStage(
@@ -25,12 +33,25 @@ const stage = new SorStage(
     weights: config.sor.weights,
     quoteStaleNs: config.sor.quoteStaleMs * 1e6,
     childIdBase: data.childIdBase,
+    mode: SOR_MODE_NAMES.indexOf(config.sor.mode),
+    stagedFallbackNs: config.sor.stagedFallbackMs * 1e6,
+    maxSteps: config.sor.maxSteps,
+    collarBps: config.sor.collarBps,
+    tickTicks: decimalToTicks(config.sor.tickSize),
+    statsAlpha: config.sor.statsAlpha,
+    planCapacity: config.sor.planCapacity,
+    childCapacity: config.childCapacity,
+    disallowed,
   },
-  { fromRisk: wiring.consumer('riskToSor'), fromFix: wiring.consumer('fixToSor'), toFix: wiring.producer('sorToFix') },
+  {
+    fromRisk: wiring.consumer('riskToSor'), fromFix: wiring.consumer('fixToSor'), toFix: wiring.producer('sorToFix'),
+    toPersistence: wiring.producer('sorToPersistence'), toIngest: wiring.producer('sorToIngest'),
+  },
   clock,
   wiring.counters,
 );
-const agent = new HeartbeatAgent(stage, wiring.counters, clock);
+// GC pauses and heap sampled between duty cycles (the event loop never runs here).
+const agent = withGcPolling(new HeartbeatAgent(stage, wiring.counters, clock), data, 'sor');
 const idle = createIdleStrategy(config.idle.kind, wiring.doorbell, agent, config.idle);
 parentPort!.postMessage({ type: 'ready', stage: 'sor' });
 runBlocking(agent, idle, new Int32Array(data.memory.control, Control.STOP * 4, 1));

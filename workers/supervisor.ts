@@ -23,6 +23,12 @@ import type { EngineConfig } from './config.ts';
 import { EngineState } from './ingest/ingest-stage.ts';
 import { Control, STAGES, createTopology, ringDepths, type StageName, type TopologyMemory } from './topology.ts';
 import type { WorkerData, WorkerReport } from './worker-data.ts';
+import { pinoLog, rootLogger, setLogLevel } from './log.ts';
+import { createRegistry } from './metrics/collectors.ts';
+import { createMetricsMemory, type MetricsMemory, type MetricsWorkerData } from './metrics/metrics-memory.ts';
+import { MetricsServer } from './metrics/metrics-server.ts';
+import { startLoopSampler, type Sampler } from './metrics/runtime-sampler.ts';
+import { createSessionStatusMemory, type FixSessionsWorkerData } from './fix/session-status.ts';
 
 const ENTRY: Record<StageName, URL> = {
   persistence: new URL('./persistence-thread.ts', import.meta.url),
@@ -37,9 +43,8 @@ const DRAIN_TIMEOUT_MS = 5_000;
 
 export type Logger = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
-export const jsonLogger: Logger = (level, msg, fields) => {
-  process.stdout.write(JSON.stringify({ t: new Date().toISOString(), level, msg, ...fields }) + '\n');
-};
+/** JSON lines on stdout through pino (workers/log.ts); level from config log.level. */
+export const jsonLogger: Logger = pinoLog(rootLogger);
 
 export interface EngineInfo {
   httpPort: number;
@@ -47,6 +52,8 @@ export interface EngineInfo {
   fixPort: number;
   journal: string;
   fix: Record<string, unknown>;
+  /** The bound /metrics port (0 when metrics.port is 0: no endpoint). */
+  metricsPort: number;
 }
 
 export class Engine {
@@ -59,6 +66,12 @@ export class Engine {
   private readonly counters: Map<StageName, StageCounters>;
   private watchdog: NodeJS.Timeout | null = null;
   private stopping = false;
+  /** The Postgres/Kafka sinks thread (only when a sink is configured): not a stage, never halts the engine. */
+  private sinksWorker: Worker | null = null;
+  /** Latency and GC histograms, reject reasons, runtime figures: shared with every worker. */
+  readonly metricsMemory: MetricsMemory;
+  private metricsServer: MetricsServer | null = null;
+  private mainSampler: Sampler | null = null;
   /** Why the engine halted, or null. */
   haltReason: string | null = null;
 
@@ -68,6 +81,8 @@ export class Engine {
     this.memory = createTopology(config.ringBytes);
     this.control = new Int32Array(this.memory.control);
     this.counters = new Map(STAGES.map((s) => [s, new StageCounters(this.memory.counters[s])]));
+    this.metricsMemory = createMetricsMemory();
+    setLogLevel(config.log.level);
   }
 
   state(): number {
@@ -76,7 +91,9 @@ export class Engine {
 
   async start(): Promise<EngineInfo> {
     Atomics.store(this.control, Control.ENGINE_STATE, EngineState.STARTING);
-    const data: WorkerData = {
+    const data: WorkerData & MetricsWorkerData & FixSessionsWorkerData = {
+      metrics: this.metricsMemory,
+      fixSessions: createSessionStatusMemory(this.config), // FIX session state for /health
       memory: this.memory,
       config: this.config,
       engineEpochMs: performance.timeOrigin,
@@ -93,9 +110,34 @@ export class Engine {
       fixPort: this.ready.get('fix')?.fixPort as number,
       journal: this.ready.get('persistence')?.journal as string,
       fix: this.ready.get('fix') ?? {},
+      metricsPort: await this.startMetrics(data.fixSessions),
     };
+    this.startSinks(data);
     this.log('info', 'engine running', { ...info });
     return info;
+  }
+
+  /** /metrics on the main thread (metrics.port; 0 = off); returns the bound port. */
+  private async startMetrics(fixSessions: SharedArrayBuffer): Promise<number> {
+    this.mainSampler = startLoopSampler(this.metricsMemory, 'main');
+    const { host, port } = this.config.metrics;
+    if (port === 0) return 0;
+    const registry = createRegistry({
+      memory: this.memory,
+      metrics: this.metricsMemory,
+      venues: this.config.venues.map((v) => ({ id: v.id, name: v.name })),
+      nowMs: () => performance.now(),
+      fixSessions: { sab: fixSessions, config: this.config },
+    });
+    this.metricsServer = new MetricsServer(registry);
+    try {
+      return await this.metricsServer.listen(host, port);
+    } catch (err) {
+      // Observability must not stop trading: the engine runs on, and says so loudly.
+      this.log('error', 'metrics endpoint not started', { host, port, error: (err as Error).message });
+      this.metricsServer = null;
+      return 0;
+    }
   }
 
   private startWorker(stage: StageName, data: WorkerData): Promise<void> {
@@ -171,8 +213,13 @@ export class Engine {
     }
     await this.tell('fix', 3000);
     await this.tell('persistence', 5000);
+    await this.stopSinks();
     await Promise.all([...this.workers.values()].map((w) => w.terminate()));
     this.workers.clear();
+    await this.metricsServer?.close();
+    this.metricsServer = null;
+    this.mainSampler?.stop();
+    this.mainSampler = null;
     this.log('info', 'engine stopped');
   }
 
@@ -207,4 +254,44 @@ export class Engine {
       worker.postMessage({ type: 'stop' });
     });
   }
+
+  /**
+   * Starts the sinks thread when a sink is configured. The sinks follow the journal files, off
+   * the hot path: if the thread fails, the engine keeps trading on the journal alone (it is
+   * logged, and the sinks resume from their durable cursors at the next start).
+   */
+  private startSinks(data: WorkerData): void {
+    const { postgres, kafka } = this.config.sinks;
+    if (postgres.url === null && kafka.brokers.length === 0) return;
+    const worker = new Worker(new URL('./sinks-thread.ts', import.meta.url), { workerData: data, name: 'sinks' });
+    this.sinksWorker = worker;
+    worker.on('message', (msg: WorkerReport) => {
+      if (msg.type === 'log') this.log(msg.level, msg.msg, { stage: msg.stage });
+      else if (msg.type === 'ready') this.log('info', 'sinks running', msg.detail);
+    });
+    worker.on('error', (err) => this.log('error', 'sinks thread failed; trading goes on, the journal keeps every event', { error: err.stack ?? err.message }));
+    worker.on('exit', (code) => {
+      if (this.sinksWorker === worker) this.sinksWorker = null;
+      if (!this.stopping) this.log('error', 'sinks thread exited; trading goes on, the journal keeps every event', { code });
+    });
+  }
+
+  /** Lets the sinks apply the journal's last records (bounded wait), then ends their thread. */
+  private async stopSinks(): Promise<void> {
+    const worker = this.sinksWorker;
+    if (worker === null) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 6000);
+      worker.on('message', (msg: WorkerReport) => {
+        if (msg.type === 'stopped') {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      worker.postMessage({ type: 'stop', drainMs: 3000 });
+    });
+    await worker.terminate();
+    this.sinksWorker = null;
+  }
+
 }

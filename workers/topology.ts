@@ -9,6 +9,7 @@
  *                                  │                         └──────fixToSor─────────┘ (venue status, quotes)
  *                                  ├──riskToFix──▶ (5) fix (reports for FIX clients)
  *                                  └──riskToPersistence──▶ (6) persistence (journal)
+ *   (4) sor ──sorToPersistence──▶ (6) persistence (ROUTE_AUDIT)   (4) sor ──sorToIngest──▶ (1) ingest (route view)
  *
  * Every arrow is one SPSC ring. A stage that consumes several rings shares one doorbell among
  * them, so it can park on all at once.
@@ -31,6 +32,8 @@ export const RINGS = {
   sorToFix: ['sor', 'fix'],
   fixToSor: ['fix', 'sor'],
   riskToPersistence: ['risk', 'persistence'],
+  sorToPersistence: ['sor', 'persistence'],
+  sorToIngest: ['sor', 'ingest'],
 } as const satisfies Record<string, readonly [StageName, StageName]>;
 export type RingName = keyof typeof RINGS;
 

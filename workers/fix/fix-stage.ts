@@ -18,8 +18,22 @@
  *
  * Venue events arrive in socket callbacks. They are written straight into the ring to risk; if
  * that ring is full they wait in a bounded local overflow (never dropped) that is flushed first
- * on the next duty cycle. Reconciliation of in-flight children after a reconnect belongs to the
- * FIX issue and plugs in here. FIX clients (the acceptor) are served by client-gateway.ts,
+ * on the next duty cycle.
+ *
+ * Reconnect and reconciliation. Venue sessions keep their sequence numbers and sent messages in
+ * file stores (venue-sessions.ts), so after a reconnect (or an engine restart) the FIX resend
+ * protocol recovers what either side missed: a NewOrderSingle the venue never got is resent by
+ * the session layer with PossDupFlag=Y under its original MsgSeqNum (never re-created here), and
+ * reports we missed are resent by the venue. Once the session is ACTIVE and its inbound recovery
+ * is over (session.recovering false), every child of that venue still unacknowledged or open is
+ * asked for with an OrderStatusRequest (35=H, 11 = child id, 55, 54), and cancels that arrived
+ * while the venue was down are sent. Status answers (150=I) are applied: a CumQty above what the
+ * reports delivered becomes a fill of the difference (priced from AvgPx), a dead order
+ * (canceled, expired, rejected, unknown to the venue) closes the child. A fill whose ExecID was
+ * already applied is dropped (exec-id-set.ts), so no fill counts twice. VENUE_STATUS records tell
+ * the SOR when a venue goes down and up.
+ *
+ * FIX clients (the acceptor) are served by client-gateway.ts,
  * attached with attachClientGateway: its commands share the ring to risk, its reports arrive on
  * riskToFix.
  */
@@ -47,7 +61,11 @@ import { SessionState } from '../../fix/session-state.ts';
 import { FixSession, SessionRole, type FixApplication } from '../../fix/session.ts';
 import { ascii } from '../../fix/encoder.ts';
 import { Tag } from '../../fix/tags.ts';
+import type { MessageStore } from '../../fix/store.ts';
+import type { SessionSchedule } from '../../fix/session-schedule.ts';
 import type { ClientGateway } from './client-gateway.ts';
+import { MSG_TYPE_MD_SNAPSHOT, SorFeed } from './market-data.ts';
+import { ExecIdSet } from './exec-id-set.ts';
 
 export const FIX_BATCH = 256;
 /** Venue events held while the ring to risk is full; beyond this the engine halts (never drops). */
@@ -57,12 +75,28 @@ const SEND_OK = 0;
 const CH_C = 67; // 'C'
 const CH_0 = 48;
 
+/** What this stage knows of a child at its venue (childState). */
+export const VenueChildState = {
+  /** No child in this slot. */
+  NONE: 0,
+  /** NewOrderSingle sent, no answer yet. */
+  SENT: 1,
+  /** Acknowledged (or partly filled): working at the venue. */
+  OPEN: 2,
+  /** Filled, canceled, expired or rejected: nothing of it is live. */
+  DONE: 3,
+} as const;
+
 export interface VenueSessionConfig {
   venueId: number;
   name: string;
   senderCompId: string;
   targetCompId: string;
   heartBtIntS: number;
+  /** Sequence numbers and sent messages (venue-sessions.ts gives a file store). Default: memory. */
+  store?: MessageStore;
+  /** Daily session schedule, or none. */
+  schedule?: SessionSchedule | null;
 }
 
 export interface FixStageRings {
@@ -87,7 +121,7 @@ class VenueApp implements FixApplication {
     this.stage.counters.add(FixCounter.UNKNOWN_EXEC_REPORTS, 1);
   }
   onStateChange(_session: FixSession, previous: number, next: number): void {
-    if (next === SessionState.ACTIVE) this.stage.onVenueStatus(this.venueId, true);
+    if (next === SessionState.ACTIVE) this.stage.onVenueUp(this.venueId);
     else if (previous === SessionState.ACTIVE) this.stage.onVenueStatus(this.venueId, false);
   }
 }
@@ -120,6 +154,8 @@ export class FixStage implements Agent {
   private readonly rings: FixStageRings;
   private readonly clock: Clock;
   private readonly symbolBytes: Uint8Array[];
+  /** Venue quotes (35=W) to sor and risk, and child-event copies to sor (market-data.ts). */
+  readonly sorFeed: SorFeed;
   private readonly accountBytes: Uint8Array[];
   private readonly sorDispatch: SorDispatch;
   private readonly riskDispatch: RiskDispatch;
@@ -134,6 +170,20 @@ export class FixStage implements Agent {
   private readonly childOrderIds: Float64Array;
   private readonly childQty: Float64Array;
   private readonly childPrice: Float64Array;
+  private readonly childVenue: Uint8Array;
+  private readonly childSymbol: Uint32Array;
+  private readonly childSide: Uint8Array;
+  /** VenueChildState per slot. */
+  readonly childState: Uint8Array;
+  /** Quantity and notional (ticks) the venue reported filled, for reconciliation. */
+  private readonly childCum: Float64Array;
+  private readonly childNotional: Float64Array;
+  /** 1: a cancel arrived while the venue was down; sent at reconciliation. */
+  private readonly childCancelWanted: Uint8Array;
+  /** Per venue id: 1 while a reconciliation waits for the session to be up and recovered. */
+  private readonly reconcilePending: Uint8Array;
+  private reconcileAny: boolean;
+  private readonly execIds: ExecIdSet;
   /** Venue events waiting for room in the ring to risk. */
   private readonly overflow: Uint8Array;
   private readonly overflowView: DataView;
@@ -152,6 +202,7 @@ export class FixStage implements Agent {
     this.clock = clock;
     this.counters = counters;
     this.symbolBytes = symbols.map((s) => ascii(s));
+    this.sorFeed = new SorFeed(rings.toSor, rings.toRisk, this.symbolBytes, counters);
     this.accountBytes = accounts.map((a) => ascii(a));
     this.sorDispatch = new SorDispatch(this);
     this.riskDispatch = new RiskDispatch(this);
@@ -161,21 +212,34 @@ export class FixStage implements Agent {
     this.childOrderIds = new Float64Array(childCapacity);
     this.childQty = new Float64Array(childCapacity);
     this.childPrice = new Float64Array(childCapacity);
+    this.childVenue = new Uint8Array(childCapacity);
+    this.childSymbol = new Uint32Array(childCapacity);
+    this.childSide = new Uint8Array(childCapacity);
+    this.childState = new Uint8Array(childCapacity);
+    this.childCum = new Float64Array(childCapacity);
+    this.childNotional = new Float64Array(childCapacity);
+    this.childCancelWanted = new Uint8Array(childCapacity);
+    this.execIds = new ExecIdSet();
+    this.reconcileAny = false;
     this.overflow = new Uint8Array(OVERFLOW_EVENTS * CHILD_EVENT_LENGTH);
     this.overflowView = new DataView(this.overflow.buffer);
     this.overflowCount = 0;
     this.uncommitted = false;
     const maxVenue = venues.reduce((m, v) => Math.max(m, v.venueId), 0);
     this.sessions = new Array<FixSession | null>(maxVenue + 1).fill(null);
-    const fixClock = { now: () => Date.now() };
+    this.reconcilePending = new Uint8Array(maxVenue + 1);
+    const fixClock = { now: () => clock.epochMs() };
     for (const v of venues) {
       this.sessions[v.venueId] = new FixSession({
+        id: v.venueId,
         role: SessionRole.INITIATOR,
         senderCompId: v.senderCompId,
         targetCompId: v.targetCompId,
         clock: fixClock,
         app: new VenueApp(this, v.venueId),
         heartBtIntSec: v.heartBtIntS,
+        store: v.store,
+        schedule: v.schedule ?? null,
       });
     }
   }
@@ -195,7 +259,8 @@ export class FixStage implements Agent {
   }
 
   doWork(): number {
-    let work = this.flushOverflow();
+    let work = this.flushOverflow() + this.sorFeed.flush();
+    if (this.reconcileAny) work += this.reconcileVenues();
     // Each SOR record yields at most two records to risk.
     const room = Math.floor(this.rings.toRisk.freeBytes() / (2 * alignRecord(HEADER_LENGTH + CHILD_EVENT_LENGTH)));
     const limit = this.overflowCount > 0 ? 0 : Math.min(FIX_BATCH, room);
@@ -259,6 +324,13 @@ export class FixStage implements Agent {
     this.childOrderIds[slot] = c.orderId();
     this.childQty[slot] = c.qty();
     this.childPrice[slot] = c.priceTicks();
+    this.childVenue[slot] = venueId;
+    this.childSymbol[slot] = c.symbolId();
+    this.childSide[slot] = c.side();
+    this.childState[slot] = VenueChildState.SENT;
+    this.childCum[slot] = 0;
+    this.childNotional[slot] = 0;
+    this.childCancelWanted[slot] = 0;
     this.counters.add(FixCounter.CHILDREN_SENT, 1);
     this.emitEvent(ChildEventKind.SENT, childId, c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.NONE);
   }
@@ -267,29 +339,131 @@ export class FixStage implements Agent {
     const venueId = c.venueId();
     const session = venueId < this.sessions.length ? this.sessions[venueId] : null;
     if (session === null || session.state !== SessionState.ACTIVE) {
-      // The venue is unreachable: the cancel waits for the session's reconciliation (FIX issue).
+      // The venue is unreachable: the cancel is held and sent when the session is back (reconcile).
+      const slot = this.slotOf(c.childId());
+      if (slot >= 0 && this.childState[slot] !== VenueChildState.DONE) {
+        this.childCancelWanted[slot] = 1;
+        this.counters.add(FixCounter.CANCELS_DEFERRED, 1);
+      }
       this.emitEvent(ChildEventKind.CANCEL_REJECTED, c.childId(), c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.VENUE_DOWN);
       return;
     }
-    const idLength = writeUint(this.idScratch, 0, c.childId());
+    if (!this.writeCancel(session, c.childId(), c.symbolId(), c.side(), c.qty())) {
+      this.emitEvent(ChildEventKind.CANCEL_REJECTED, c.childId(), c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.VENUE_DOWN);
+      return;
+    }
+    const slot = this.slotOf(c.childId());
+    if (slot >= 0) this.childCancelWanted[slot] = 0;
+  }
+
+  /** OrderCancelRequest 35=F for a child (41 = child id, 11 = child id + 'C'). False when not sent. */
+  private writeCancel(session: FixSession, childId: number, symbolId: number, side: number, qty: number): boolean {
+    const idLength = writeUint(this.idScratch, 0, childId);
     const enc = session.beginApp(MsgType.ORDER_CANCEL_REQUEST);
     enc.addBytes(Tag.OrigClOrdID, this.idScratch, 0, idLength);
     this.idScratch[idLength] = CH_C;
     enc.addBytes(Tag.ClOrdID, this.idScratch, 0, idLength + 1);
-    enc.addAscii(Tag.Symbol, this.symbolBytes[c.symbolId()]);
-    enc.addChar(Tag.Side, c.side() === Side.BUY ? 49 : 50);
+    enc.addAscii(Tag.Symbol, this.symbolBytes[symbolId]);
+    enc.addChar(Tag.Side, side === Side.BUY ? 49 : 50);
     enc.addUtcTimestamp(Tag.TransactTime, this.clock.epochMs());
-    enc.addInt(Tag.OrderQty, c.qty());
-    if (session.sendApp() !== SEND_OK) {
-      this.emitEvent(ChildEventKind.CANCEL_REJECTED, c.childId(), c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.VENUE_DOWN);
-      return;
-    }
+    enc.addInt(Tag.OrderQty, qty);
+    if (session.sendApp() !== SEND_OK) return false;
     this.counters.add(FixCounter.CANCELS_SENT, 1);
+    return true;
+  }
+
+  /** OrderStatusRequest 35=H for a child (11 = child id, 55, 54). False when not sent. */
+  private writeStatusRequest(session: FixSession, slot: number): boolean {
+    const idLength = writeUint(this.idScratch, 0, this.childIds[slot]);
+    const enc = session.beginApp(MsgType.ORDER_STATUS_REQUEST);
+    enc.addBytes(Tag.ClOrdID, this.idScratch, 0, idLength);
+    enc.addAscii(Tag.Symbol, this.symbolBytes[this.childSymbol[slot]]);
+    enc.addChar(Tag.Side, this.childSide[slot] === Side.BUY ? 49 : 50);
+    if (session.sendApp() !== SEND_OK) return false;
+    this.counters.add(FixCounter.STATUS_REQUESTS_SENT, 1);
+    return true;
+  }
+
+  /** Slot of a child this stage sent, or -1. */
+  private slotOf(childId: number): number {
+    if (!(childId >= this.childBase)) return -1;
+    const slot = (childId - this.childBase) % this.childCapacity;
+    return this.childIds[slot] === childId ? slot : -1;
+  }
+
+  // ------------------------------------------------------------------ reconnect and reconciliation
+
+  /** The venue's session logged on (first time or again): tell the SOR, reconcile once recovered. */
+  onVenueUp(venueId: number): void {
+    this.counters.add(FixCounter.VENUE_LOGONS, 1);
+    this.reconcilePending[venueId] = 1;
+    this.reconcileAny = true;
+    this.onVenueStatus(venueId, true);
+  }
+
+  /** True while a venue waits for its reconciliation. */
+  get reconciling(): boolean {
+    return this.reconcileAny;
+  }
+
+  /**
+   * Reconciles every venue whose session is up and done recovering (both directions' resends are
+   * ordered by MsgSeqNum, so what we send now follows every resent message). Returns the number of
+   * venues reconciled. Called from doWork and from the sessions' timer (venue-sessions.ts).
+   */
+  reconcileVenues(): number {
+    let done = 0;
+    let waiting = false;
+    for (let v = 0; v < this.reconcilePending.length; v++) {
+      if (this.reconcilePending[v] === 0) continue;
+      const session = this.sessions[v];
+      if (session === null || session.state !== SessionState.ACTIVE) {
+        waiting = waiting || (session !== null && session.state !== SessionState.DISCONNECTED);
+        if (session === null || session.state === SessionState.DISCONNECTED) this.reconcilePending[v] = 0;
+        continue;
+      }
+      if (session.recovering) {
+        waiting = true;
+        continue;
+      }
+      this.reconcilePending[v] = 0;
+      this.reconcile(v, session);
+      done++;
+    }
+    this.reconcileAny = waiting;
+    return done;
+  }
+
+  /**
+   * One venue, after its resend: 35=H for each child still unacknowledged or open there, and the
+   * cancels held while it was down. A scan of the child table (once per logon, not per message).
+   */
+  private reconcile(venueId: number, session: FixSession): void {
+    this.counters.add(FixCounter.RECONCILIATIONS, 1);
+    for (let slot = 0; slot < this.childCapacity; slot++) {
+      const state = this.childState[slot];
+      if ((state !== VenueChildState.SENT && state !== VenueChildState.OPEN) || this.childVenue[slot] !== venueId) continue;
+      if (!this.writeStatusRequest(session, slot)) {
+        this.reconcilePending[venueId] = 1; // back-pressure or the session dropped: try again later
+        this.reconcileAny = true;
+        return;
+      }
+      if (this.childCancelWanted[slot] === 1 && this.writeCancel(session, this.childIds[slot], this.childSymbol[slot], this.childSide[slot], this.childQty[slot])) {
+        this.childCancelWanted[slot] = 0;
+      }
+    }
   }
 
   /** A venue's application message, inside its socket callback. */
   onVenueMessage(venueId: number, msg: FixParser): void {
     const type = msg.msgType;
+    if (type === MSG_TYPE_MD_SNAPSHOT) {
+      if (this.sorFeed.onMarketData(venueId, msg, this.clock.nowNs()) > 0) {
+        this.uncommitted = true;
+        this.onOutput();
+      }
+      return;
+    }
     if (type !== MsgType.EXECUTION_REPORT && type !== MsgType.ORDER_CANCEL_REJECT) return;
     // The child is named by OrigClOrdID on cancel traffic, else by ClOrdID (its leading digits).
     const tag = msg.has(Tag.OrigClOrdID) ? Tag.OrigClOrdID : Tag.ClOrdID;
@@ -298,8 +472,8 @@ export class FixStage implements Agent {
     const limit = msg.valueEnd(tag);
     while (end < limit && msg.buf[end] >= CH_0 && msg.buf[end] <= CH_0 + 9) end++;
     const childId = parseUint(msg.buf, start, end, Number.MAX_SAFE_INTEGER);
-    const slot = childId === INVALID ? -1 : (childId - this.childBase) % this.childCapacity;
-    if (slot < 0 || this.childIds[slot] !== childId) {
+    const slot = childId === INVALID ? -1 : this.slotOf(childId);
+    if (slot < 0) {
       this.counters.add(FixCounter.UNKNOWN_EXEC_REPORTS, 1);
       return;
     }
@@ -310,15 +484,16 @@ export class FixStage implements Agent {
     if (type === MsgType.ORDER_CANCEL_REJECT) {
       this.emitEvent(ChildEventKind.CANCEL_REJECTED, childId, orderId, venueId, qty, price, 0, 0, Reason.NONE);
     } else {
-      this.onExecutionReport(msg, childId, orderId, venueId, qty, price);
+      this.onExecutionReport(msg, slot, childId, orderId, venueId, qty, price);
     }
     this.uncommitted = true;
     this.onOutput();
   }
 
-  private onExecutionReport(msg: FixParser, childId: number, orderId: number, venueId: number, qty: number, price: number): void {
+  private onExecutionReport(msg: FixParser, slot: number, childId: number, orderId: number, venueId: number, qty: number, price: number): void {
     switch (msg.getChar(Tag.ExecType)) {
       case 48: // '0' New
+        if (this.childState[slot] === VenueChildState.SENT) this.childState[slot] = VenueChildState.OPEN;
         this.emitEvent(ChildEventKind.ACKED, childId, orderId, venueId, qty, price, 0, 0, Reason.NONE);
         return;
       case 70: // 'F' Trade (FIX 4.4)
@@ -330,21 +505,97 @@ export class FixStage implements Agent {
           this.counters.add(FixCounter.UNKNOWN_EXEC_REPORTS, 1);
           return;
         }
-        this.emitEvent(ChildEventKind.FILL, childId, orderId, venueId, qty, price, lastQty, lastPx, Reason.NONE);
+        // A fill counts once: its ExecID is remembered per venue (resends, replays, PossResend).
+        const idStart = msg.valueStart(Tag.ExecID);
+        if (idStart >= 0 && !this.execIds.add(venueId, msg.buf, idStart, msg.valueEnd(Tag.ExecID))) {
+          this.counters.add(FixCounter.DUPLICATE_EXEC_IDS, 1);
+          return;
+        }
+        this.applyFill(slot, childId, orderId, venueId, qty, price, lastQty, lastPx);
         return;
       }
       case 52: // '4' Canceled
       case 51: // '3' Done for day
-        this.emitEvent(ChildEventKind.CANCELED, childId, orderId, venueId, qty, price, 0, 0, Reason.VENUE_CANCELED);
+        this.closeChild(slot, ChildEventKind.CANCELED, childId, orderId, venueId, qty, price, Reason.VENUE_CANCELED);
         return;
       case 56: // '8' Rejected
-        this.emitEvent(ChildEventKind.REJECTED, childId, orderId, venueId, qty, price, 0, 0, Reason.VENUE_REJECT);
+        this.closeChild(slot, ChildEventKind.REJECTED, childId, orderId, venueId, qty, price, Reason.VENUE_REJECT);
         return;
       case 67: // 'C' Expired
-        this.emitEvent(ChildEventKind.EXPIRED, childId, orderId, venueId, qty, price, 0, 0, Reason.VENUE_CANCELED);
+        this.closeChild(slot, ChildEventKind.EXPIRED, childId, orderId, venueId, qty, price, Reason.VENUE_CANCELED);
+        return;
+      case 73: // 'I' Order status: the answer to our 35=H
+        this.applyStatus(msg, slot, childId, orderId, venueId, qty, price);
         return;
     }
-    // Pending cancel, pending new, replaced, status: informational for now.
+    // Pending cancel, pending new, replaced: informational.
+  }
+
+  private applyFill(slot: number, childId: number, orderId: number, venueId: number, qty: number, price: number, lastQty: number, lastPx: number): void {
+    if (this.childCum[slot] + lastQty <= qty) {
+      this.childCum[slot] += lastQty;
+      this.childNotional[slot] += lastQty * lastPx;
+      if (this.childCum[slot] === qty) this.childState[slot] = VenueChildState.DONE;
+      else if (this.childState[slot] === VenueChildState.SENT) this.childState[slot] = VenueChildState.OPEN;
+    }
+    // An overfill goes to risk all the same: it counts it and refuses it (OVERFILLS).
+    this.emitEvent(ChildEventKind.FILL, childId, orderId, venueId, qty, price, lastQty, lastPx, Reason.NONE);
+  }
+
+  private closeChild(slot: number, kind: number, childId: number, orderId: number, venueId: number, qty: number, price: number, reason: number): void {
+    this.childState[slot] = VenueChildState.DONE;
+    this.childCancelWanted[slot] = 0;
+    this.emitEvent(kind, childId, orderId, venueId, qty, price, 0, 0, reason);
+  }
+
+  /**
+   * ExecType I (status) for a child: OrdStatus (39), CumQty (14), AvgPx (6). Reports arrive in
+   * MsgSeqNum order and the venue answered after every report it sent before, so a CumQty above
+   * ours means reports were lost: the difference becomes one fill priced so that the child's
+   * notional matches CumQty x AvgPx (rounded to the tick; counted in RECON_FILLS). A child
+   * already done is left alone.
+   */
+  private applyStatus(msg: FixParser, slot: number, childId: number, orderId: number, venueId: number, qty: number, price: number): void {
+    if (this.childState[slot] === VenueChildState.DONE) return;
+    const status = msg.getChar(Tag.OrdStatus);
+    const venueCum = msg.has(Tag.CumQty) ? msg.getQty(Tag.CumQty) : 0;
+    const missing = venueCum - this.childCum[slot];
+    if (missing > 0 && venueCum <= qty) {
+      const avgPx = msg.getTicks(Tag.AvgPx);
+      const lastPx = avgPx > 0 ? Math.round((avgPx * venueCum - this.childNotional[slot]) / missing) : 0;
+      if (lastPx > 0 && lastPx <= MAX_PRICE_TICKS) {
+        this.counters.add(FixCounter.RECON_FILLS, 1);
+        this.applyFill(slot, childId, orderId, venueId, qty, price, missing, lastPx);
+      } else {
+        this.counters.add(FixCounter.UNKNOWN_EXEC_REPORTS, 1);
+      }
+    }
+    switch (status) {
+      case 48: // '0' New
+      case 49: // '1' Partially filled
+      case 65: // 'A' Pending new
+      case 69: // 'E' Pending replace
+      case 54: // '6' Pending cancel
+        if (this.childState[slot] === VenueChildState.SENT) this.childState[slot] = VenueChildState.OPEN;
+        return;
+      case 50: // '2' Filled: the fills above closed it
+        return;
+      case 52: // '4' Canceled
+      case 51: // '3' Done for day
+        this.counters.add(FixCounter.RECON_CLOSED, 1);
+        this.closeChild(slot, ChildEventKind.CANCELED, childId, orderId, venueId, qty, price, Reason.VENUE_CANCELED);
+        return;
+      case 67: // 'C' Expired
+        this.counters.add(FixCounter.RECON_CLOSED, 1);
+        this.closeChild(slot, ChildEventKind.EXPIRED, childId, orderId, venueId, qty, price, Reason.VENUE_CANCELED);
+        return;
+      case 56: { // '8' Rejected, or unknown to the venue (it lost or never took the order)
+        this.counters.add(FixCounter.RECON_CLOSED, 1);
+        const kind = this.childState[slot] === VenueChildState.SENT ? ChildEventKind.REJECTED : ChildEventKind.CANCELED;
+        this.closeChild(slot, kind, childId, orderId, venueId, qty, price, Reason.VENUE_ORDER_UNKNOWN);
+        return;
+      }
+    }
   }
 
   onVenueStatus(venueId: number, up: boolean): void {
@@ -383,6 +634,7 @@ export class FixStage implements Agent {
       .setVenueId(venueId)
       .setReason(reason)
       .setKind(kind);
+    this.sorFeed.childEvent(bytes, at);
   }
 
   private relayToRisk(typeId: number, src: Uint8Array, offset: number, length: number): void {

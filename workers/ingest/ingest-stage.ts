@@ -24,6 +24,7 @@
  * limit; a larger one ends the connection (uWS stops reading it).
  */
 
+import { readFileSync } from 'node:fs';
 import * as uWS from 'uWebSockets.js';
 import type { Agent } from '../../engine/agent.ts';
 import type { Clock } from '../../engine/clock.ts';
@@ -59,6 +60,12 @@ import { PositionView } from './position-view.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { SorAdmin, modeId, type SorSettings } from './sor-admin.ts';
 import { KillSwitchAdmin } from './kill-switch-admin.ts';
+import { LimitsAdmin, type LimitChange } from './limits-admin.ts';
+import { HEADER_LENGTH, alignRecord } from '../../engine/ring.ts';
+import { RISK_LIMIT_LENGTH, RiskLimitFlyweight } from '../../codecs/records.ts';
+import type { AccountConfig, SymbolConfig } from '../config.ts';
+import type { RouteAuditView } from './route-audit-view.ts';
+import { PAGE_HEADERS, loadStaticFiles, type StaticFile } from './web/static-files.ts';
 
 export const INGEST_BATCH = 512;
 /** Engine state word values (shared with the supervisor). */
@@ -87,6 +94,24 @@ export interface IngestOptions {
   binary: BinaryCodec | null;
   /** Returns the health document (supervisor state and stage counters). */
   health: () => Record<string, unknown>;
+  /** Accounts and symbols as configured, for the pre-trade limits admin routes (absent: no account is known there). */
+  limits?: { accounts: AccountConfig[]; symbols: SymbolConfig[] } | null;
+  /** GET /ready's document ({ready, ...}); default: ready while the engine state is RUNNING. */
+  readiness?: () => Record<string, unknown>;
+  /** Latency histograms and reject counts in shared memory (workers/metrics), or null. */
+  metrics?: IngestMetrics | null;
+  /** The SOR's decisions for GET /v1/orders/{id}/route (fed by the sor -> ingest ring), or null. */
+  routeAudits?: RouteAuditView | null;
+}
+
+/** What ingest records for /metrics: allocation-free writes into shared memory. */
+export interface IngestMetrics {
+  /** Edge receipt to the ack (or risk reject) back at ingest, ns. */
+  orderToAck: { record(valueNs: number): void };
+  /** Edge receipt to each fill report back at ingest, ns. */
+  orderToFill: { record(valueNs: number): void };
+  /** One refusal with this reason code. */
+  countReason(code: number): void;
 }
 
 interface WsData {
@@ -158,6 +183,11 @@ export class IngestStage implements Agent, RecordHandler {
   private readonly massCancelFw = new MassCancelFlyweight();
   private readonly accountControlFw = new AccountControlFlyweight();
   private readonly killSwitch: KillSwitchAdmin;
+  private readonly limitsAdmin: LimitsAdmin;
+  private readonly riskLimitFw = new RiskLimitFlyweight();
+  private readonly metrics: IngestMetrics | null;
+  /** The web page's files, read once at start-up. */
+  private readonly pageFiles: StaticFile[] = loadStaticFiles();
   private housekeepingTimer: NodeJS.Timeout | null = null;
   private readonly scratch = new Uint8Array(64);
   private readonly outbound = new Outbound();
@@ -187,13 +217,15 @@ export class IngestStage implements Agent, RecordHandler {
     this.positions = new PositionView(options.symbols);
     this.sorAdmin = new SorAdmin(options.sor);
     this.killSwitch = new KillSwitchAdmin(options.accounts);
+    this.limitsAdmin = new LimitsAdmin(options.limits?.accounts ?? [], options.limits?.symbols ?? []);
+    this.metrics = options.metrics ?? null;
     const rate = options.http.rateLimit;
     for (const a of options.accounts) this.accountBuckets.set(a.id, new TokenBucket(rate.accountMsgsPerS, rate.accountBurst, this.nowMs()));
   }
 
   /** Starts listening; resolves with the bound port. */
   listen(): Promise<number> {
-    const app = uWS.App();
+    const app = this.createApp();
     this.app = app;
     this.routes(app);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), this.options.http.heartbeatS * 1000);
@@ -208,6 +240,18 @@ export class IngestStage implements Agent, RecordHandler {
         resolve(uWS.us_socket_local_port(socket));
       });
     });
+  }
+
+  /**
+   * Plain HTTP/WS, or TLS (https/wss) when http.tls names the PEM files: uWebSockets.js SSLApp
+   * reads them itself; the key's passphrase comes from its own file, never from the config.
+   */
+  private createApp(): uWS.TemplatedApp {
+    const tls = this.options.http.tls;
+    if (tls === null) return uWS.App();
+    const options: uWS.AppOptions = { cert_file_name: tls.certFile, key_file_name: tls.keyFile };
+    if (tls.passphraseFile !== undefined) options.passphrase = readFileSync(tls.passphraseFile, 'utf8').split(/\r?\n/, 1)[0];
+    return uWS.SSLApp(options);
   }
 
   /** Stops accepting connections and closes the open ones. */
@@ -231,7 +275,8 @@ export class IngestStage implements Agent, RecordHandler {
       work++;
     }
     const n = this.fromRisk.poll(this, INGEST_BATCH);
-    return work + n;
+    const audits = this.options.routeAudits != null ? this.options.routeAudits.drain() : 0;
+    return work + n + audits;
   }
 
   private nowMs(): number {
@@ -253,6 +298,7 @@ export class IngestStage implements Agent, RecordHandler {
     if (typeId !== RecordType.EXEC_REPORT) return;
     const r = this.report.wrap(this.fromRisk.view, this.fromRisk.bytes, offset);
     this.counters.add(IngestCounter.REPORTS_OUT, 1);
+    if (this.metrics !== null) this.recordReport(r);
     const msg = reportToJson(r, this.options.symbols, this.options.venues, this.scratch);
     const accountId = r.accountId();
     if (msg.orderId > 0 && r.execType() !== ExecType.CANCEL_REJECT) this.orders.update(accountId, msg);
@@ -261,6 +307,15 @@ export class IngestStage implements Agent, RecordHandler {
     const owner = r.connId() === 0 ? undefined : this.connections.get(r.connId());
     if (owner !== undefined) this.send(owner, out);
     this.toSubscribers(accountId, owner ?? null, out);
+  }
+
+  /** Latency of acks and fills from the order's receipt here; reject reasons counted. */
+  private recordReport(r: ExecReportFlyweight): void {
+    const m = this.metrics!;
+    const execType = r.execType();
+    if (execType === ExecType.NEW || execType === ExecType.REJECTED) m.orderToAck.record(this.clock.nowNs() - r.recvTimeNs());
+    else if (execType === ExecType.FILL || execType === ExecType.PARTIAL_FILL) m.orderToFill.record(this.clock.nowNs() - r.recvTimeNs());
+    if (execType === ExecType.REJECTED || execType === ExecType.CANCEL_REJECT) m.countReason(r.reason());
   }
 
   private toSubscribers(accountId: number, except: Ws | null, out: Outbound): void {
@@ -419,6 +474,25 @@ export class IngestStage implements Agent, RecordHandler {
     const at = ring.tryClaim(RecordType.ACCOUNT_CONTROL, ACCOUNT_CONTROL_LENGTH);
     if (at === FULL) return false;
     this.accountControlFw.wrap(ring.view, ring.bytes, at).setTimeNs(this.clock.nowNs()).setAccountId(accountId).setAdminAccountId(adminAccountId).setMode(mode);
+    this.uncommitted = true;
+    this.onCommand();
+    return true;
+  }
+
+  /**
+   * An admin's limit change: one RISK_LIMIT record per key (and symbol), all or none (room for
+   * all is checked first), committed together, so no order of this ring falls between them.
+   */
+  private writeRiskLimits(accountId: number, changes: LimitChange[], version: number, adminAccountId: number): boolean {
+    const ring = this.toRisk;
+    if (ring.freeBytes() < changes.length * alignRecord(HEADER_LENGTH + RISK_LIMIT_LENGTH)) return false;
+    const now = this.clock.nowNs();
+    for (const c of changes) {
+      const at = ring.tryClaim(RecordType.RISK_LIMIT, RISK_LIMIT_LENGTH);
+      if (at === FULL) throw new Error('Invariant: room for every limit record was checked');
+      this.riskLimitFw.wrap(ring.view, ring.bytes, at).setTimeNs(now).setValue(c.value).setVersion(version)
+        .setAdminAccountId(adminAccountId).setAccountId(accountId).setSymbolId(c.symbolId).setKey(c.key);
+    }
     this.uncommitted = true;
     this.onCommand();
     return true;
@@ -600,6 +674,7 @@ export class IngestStage implements Agent, RecordHandler {
 
   private wsReject(ws: Ws, reason: number, text: string, clOrdId: string): void {
     this.counters.add(IngestCounter.REJECTED_AT_EDGE, 1);
+    this.metrics?.countReason(reason);
     this.sendOne(ws, { type: 'reject', clOrdId, reason, reasonName: reasonName(reason), text });
   }
 
@@ -612,6 +687,7 @@ export class IngestStage implements Agent, RecordHandler {
     app.post('/v1/orders', this.guard((res, req) => this.onPostOrder(res, req)));
     app.del('/v1/orders/:id', this.guard((res, req) => this.onDeleteOrder(res, req)));
     app.get('/v1/orders/:id', this.guard((res, req) => this.onGetOrder(res, req)));
+    app.get('/v1/orders/:id/route', this.guard((res, req) => this.onGetOrderRoute(res, req)));
     app.get('/v1/orders', this.guard((res, req) => this.onListOrders(res, req)));
     app.del('/v1/orders', this.guard((res, req) => this.onMassCancel(res, req)));
     app.get('/v1/admin/kill-switch', this.guard((res, req) => this.onGetKillSwitch(res, req)));
@@ -619,15 +695,32 @@ export class IngestStage implements Agent, RecordHandler {
     app.get('/v1/positions', this.guard((res, req) => this.onGetPositions(res, req)));
     app.get('/v1/admin/sor/config', this.guard((res, req) => this.onGetSorConfig(res, req)));
     app.post('/v1/admin/sor/config', this.guard((res, req) => this.onPostSorConfig(res, req)));
+    app.get('/v1/admin/limits', this.guard((res, req) => this.onGetLimits(res, req, false)));
+    app.get('/v1/admin/limits/:account', this.guard((res, req) => this.onGetLimits(res, req, true)));
+    app.post('/v1/admin/limits/:account', this.guard((res, req) => this.onPostLimits(res, req)));
     app.get('/health', (res) => {
       const doc = this.options.health();
       sendJson(res, doc.ok === true ? '200 OK' : '503 Service Unavailable', doc);
     });
     app.get('/ready', (res) => {
-      const ready = Atomics.load(this.engineState, 0) === EngineState.RUNNING;
-      sendJson(res, ready ? '200 OK' : '503 Service Unavailable', { ready });
+      const doc = this.options.readiness?.() ?? { ready: Atomics.load(this.engineState, 0) === EngineState.RUNNING };
+      sendJson(res, doc.ready === true ? '200 OK' : '503 Service Unavailable', doc);
     });
+    this.pageRoutes(app);
     app.any('/*', (res) => sendError(res, '404 Not Found', Reason.UNKNOWN_MESSAGE_TYPE, 'no such route'));
+  }
+
+  /** The trader's web page (workers/ingest/web/), served from memory; it uses the API like any client. */
+  private pageRoutes(app: uWS.TemplatedApp): void {
+    for (const file of this.pageFiles) {
+      app.get(file.path, (res) => {
+        res.cork(() => {
+          res.writeStatus('200 OK').writeHeader('Content-Type', file.contentType);
+          for (const [name, value] of PAGE_HEADERS) res.writeHeader(name, value);
+          res.end(file.body);
+        });
+      });
+    }
   }
 
   /**
@@ -730,6 +823,18 @@ export class IngestStage implements Agent, RecordHandler {
     sendJson(res, '200 OK', view);
   }
 
+  /** GET /v1/orders/{id}/route: the SOR's decisions for the order (workers/ingest/route-audit-view.ts). */
+  private onGetOrderRoute(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
+    const principal = this.restPrincipal(res, req);
+    const orderId = positiveId(req.getParameter(0) ?? '');
+    if (principal === null) return;
+    const audits = this.options.routeAudits;
+    const engineEpochMs = this.clock.epochMs() - this.clock.nowNs() / 1e6;
+    const doc = audits == null ? undefined : audits.get(principal.accountId, principal.admin, orderId, engineEpochMs);
+    if (doc === undefined) return sendError(res, '404 Not Found', Reason.UNKNOWN_ORDER, 'no routing decision for this order and account');
+    sendJson(res, '200 OK', doc);
+  }
+
   /** GET /v1/orders?status=OPEN|CLOSED|<status>[,...]&limit=N: newest first. */
   private onListOrders(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
     const principal = this.restPrincipal(res, req);
@@ -772,6 +877,32 @@ export class IngestStage implements Agent, RecordHandler {
       // A halted engine still takes the switch: making things safer is always allowed.
       if (!this.writeAccountControl(v.accountId, v.mode, principal.accountId)) return sendError(res, '503 Service Unavailable', Reason.ENGINE_BUSY, reasonName(Reason.ENGINE_BUSY));
       sendJson(res, '200 OK', this.killSwitch.commit(v.accountId, v.account, v.mode, principal.name));
+    });
+  }
+
+  /** GET /v1/admin/limits[/{account}]: the pre-trade limits in force (admin). */
+  private onGetLimits(res: uWS.HttpResponse, req: uWS.HttpRequest, one: boolean): void {
+    const ref = one ? req.getParameter(0) ?? '' : '';
+    if (this.restAdmin(res, req) === null) return;
+    if (!one) return sendJson(res, '200 OK', this.limitsAdmin.viewAll());
+    const view = this.limitsAdmin.view(this.limitsAdmin.accountId(ref));
+    if (view === undefined) return sendError(res, '404 Not Found', Reason.UNKNOWN_ACCOUNT, 'no such account');
+    sendJson(res, '200 OK', view);
+  }
+
+  /** POST /v1/admin/limits/{account}: validated here, sent to risk as RISK_LIMIT records (admin). */
+  private onPostLimits(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
+    const accountId = this.limitsAdmin.accountId(req.getParameter(0) ?? '');
+    this.adminPost(res, req, (principal, parsed) => {
+      if (accountId === 0) return sendError(res, '404 Not Found', Reason.UNKNOWN_ACCOUNT, 'no such account');
+      const v = this.limitsAdmin.validate(parsed);
+      if (!v.ok) return sendError(res, '400 Bad Request', v.reason, v.text);
+      // A halted engine still takes limit changes: tightening a limit is always allowed.
+      if (!this.writeRiskLimits(accountId, v.changes, this.limitsAdmin.nextVersion(), principal.accountId)) {
+        return sendError(res, '503 Service Unavailable', Reason.ENGINE_BUSY, reasonName(Reason.ENGINE_BUSY));
+      }
+      const change = this.limitsAdmin.commit(accountId, v.changes, v.applied, principal.name);
+      sendJson(res, '200 OK', { ...change, limits: this.limitsAdmin.view(accountId) });
     });
   }
 
