@@ -18,6 +18,7 @@ import { FixCounter } from '../engine/counters.ts';
 import { Control, StageWiring } from './topology.ts';
 import type { WorkerData } from './worker-data.ts';
 import { sampleThisThread } from './metrics/runtime-sampler.ts';
+import { Histogram, MetricsViews, type MetricsWorkerData } from './metrics/metrics-memory.ts';
 
 const data = workerData as WorkerData;
 const { config } = data;
@@ -40,6 +41,8 @@ const stage = new FixStage(
   clock,
   wiring.counters,
 );
+const fixMetrics = (workerData as MetricsWorkerData).metrics;
+if (fixMetrics !== undefined) stage.decisionToWire = new MetricsViews(fixMetrics).histogram(Histogram.FIX_DECISION_TO_WIRE);
 // FIX clients: one acceptor session per configured client, each with a file message store so
 // sequence numbers and sent messages survive a restart.
 const storeFsync = config.journal.fsync === 'none' ? 'never' : 'flush';

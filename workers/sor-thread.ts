@@ -10,6 +10,7 @@ import { SOR_MODE_NAMES } from './sor/venue-score.ts';
 import { Control, StageWiring } from './topology.ts';
 import type { WorkerData } from './worker-data.ts';
 import { withGcPolling } from './metrics/runtime-sampler.ts';
+import { Histogram, MetricsViews, type MetricsWorkerData } from './metrics/metrics-memory.ts';
 
 const data = workerData as WorkerData;
 const { config } = data;
@@ -50,6 +51,8 @@ const stage = new SorStage(
   clock,
   wiring.counters,
 );
+const sorMetrics = (workerData as MetricsWorkerData).metrics;
+if (sorMetrics !== undefined) stage.ingestToDecision = new MetricsViews(sorMetrics).histogram(Histogram.SOR_INGEST_TO_DECISION);
 // GC pauses and heap sampled between duty cycles (the event loop never runs here).
 const agent = withGcPolling(new HeartbeatAgent(stage, wiring.counters, clock), data, 'sor');
 const idle = createIdleStrategy(config.idle.kind, wiring.doorbell, agent, config.idle);

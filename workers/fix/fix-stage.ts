@@ -38,6 +38,7 @@
  * riskToFix.
  */
 
+import type { SharedHistogram } from '../../engine/shared-histogram.ts';
 import type { Agent } from '../../engine/agent.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { FixCounter, type StageCounters } from '../../engine/counters.ts';
@@ -191,6 +192,11 @@ export class FixStage implements Agent {
   private uncommitted: boolean;
   /** Called after a socket callback wrote to a ring (the runner schedules a commit). */
   onOutput: () => void = () => {};
+  /**
+   * SOR decision -> NewOrderSingle handed to the venue session (engine clock, ns), recorded per
+   * child into a shared-memory histogram (engine/shared-histogram.ts: no allocation), or null.
+   */
+  decisionToWire: SharedHistogram | null = null;
   /** FIX client sessions (the acceptor side), or null: reports for FIX clients are then counted. */
   private gateway: ClientGateway | null = null;
 
@@ -332,6 +338,7 @@ export class FixStage implements Agent {
     this.childNotional[slot] = 0;
     this.childCancelWanted[slot] = 0;
     this.counters.add(FixCounter.CHILDREN_SENT, 1);
+    if (this.decisionToWire !== null) this.decisionToWire.record(this.clock.nowNs() - c.decisionTimeNs());
     this.emitEvent(ChildEventKind.SENT, childId, c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.NONE);
   }
 

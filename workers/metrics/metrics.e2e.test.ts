@@ -111,6 +111,9 @@ describe('/metrics during a run', () => {
     expect(one(s, 'oms_latency_seconds_count', { path: 'ingest_order_to_fill' })).toBeGreaterThanOrEqual(FILLS);
     // Recorded by risk on every new order it receives, accepted or not.
     expect(one(s, 'oms_latency_seconds_count', { path: 'risk_ingest_to_risk' })).toBe(FILLS + 1);
+    // Recorded by sor at each routed order's first decision, and by fix per child sent.
+    expect(one(s, 'oms_latency_seconds_count', { path: 'sor_ingest_to_decision' })).toBeGreaterThanOrEqual(FILLS);
+    expect(one(s, 'oms_latency_seconds_count', { path: 'fix_decision_to_wire' })).toBeGreaterThanOrEqual(FILLS);
     const ackMean = one(s, 'oms_latency_seconds_sum', { path: 'ingest_order_to_ack' }) / ackCount;
     expect(ackMean).toBeLessThan(10); // seconds: a sanity bound on units, not a latency assertion
 

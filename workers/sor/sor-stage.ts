@@ -21,6 +21,7 @@
  * the journal has it). Nothing allocated per message.
  */
 
+import type { SharedHistogram } from '../../engine/shared-histogram.ts';
 import type { Agent } from '../../engine/agent.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { OrdType, Side, Tif } from '../../engine/domain.ts';
@@ -150,6 +151,12 @@ export class SorStage implements Agent, RingRecordHandler {
   /** Ring bytes one decision may write to fix, and to each audit ring. */
   private readonly worstOut: number;
   private readonly worstAudit: number;
+
+  /**
+   * Ingest -> routing decision of each order's first decision (engine clock, ns: the order's
+   * receive time is stamped by ingest), into a shared-memory histogram, or null.
+   */
+  ingestToDecision: SharedHistogram | null = null;
 
   constructor(config: SorConfig, rings: SorRings, clock: Clock, counters: StageCounters) {
     this.config = config;
@@ -285,6 +292,7 @@ export class SorStage implements Agent, RingRecordHandler {
     t.tif[p] = req.tif();
     t.mode[p] = this.mode;
     this.decideAndSend(p, req.qty());
+    if (this.ingestToDecision !== null) this.ingestToDecision.record(this.clock.nowNs() - t.recvNs[p]);
     this.closeIfDone(p);
   }
 
