@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../test-stack.fixture.ts';
+import { DEFAULT_CONFIG } from '../config.ts';
 import { MsgType } from '../../fix/msg-type.ts';
 import { ascii } from '../../fix/encoder.ts';
 import { Tag } from '../../fix/tags.ts';
@@ -18,6 +19,8 @@ const clients: FixClient[] = [];
 
 beforeAll(async () => {
   t0 = await startTestStack({
+    // Account 1 may not trade AMZN and holds at most 5,000 GOOGL: pre-trade controls seen over FIX.
+    accounts: DEFAULT_CONFIG.accounts.map((a) => (a.id === 1 ? { ...a, restrictedSymbols: ['AMZN'], maxPosition: 5_000 } : a)),
     fixAcceptor: {
       sessions: [
         { senderCompId: 'CLIENT1', targetCompId: 'OMS', accountId: 1, heartBtIntS: 30, resetOnLogon: false },
@@ -125,6 +128,17 @@ describe('FIX acceptor for clients', () => {
     expect(big[150]).toBe('8');
     expect(big[58]).toContain('200 MAX_QTY_EXCEEDED');
     expect(big[103]).toBe('3');
+    // Pre-trade controls: a position limit is "order exceeds limit", a restricted symbol is the broker's option.
+    c1.newOrder('fx-pos', 'GOOGL', '1', 6_000, '10');
+    const pos = await c1.next((m) => m[11] === 'fx-pos');
+    expect(pos[150]).toBe('8');
+    expect(pos[58]).toContain('224 POSITION_LIMIT_EXCEEDED');
+    expect(pos[103]).toBe('3');
+    c1.newOrder('fx-restricted', 'AMZN', '1', 10, '10');
+    const restricted = await c1.next((m) => m[11] === 'fx-restricted');
+    expect(restricted[150]).toBe('8');
+    expect(restricted[58]).toContain('217 SYMBOL_RESTRICTED');
+    expect(restricted[103]).toBe('0');
     // A cancel of an unknown order: OrderCancelReject with 434 and 102.
     c1.cancel('fx-cxl-x', 'fx-unknown', 'AAPL', '1', 10);
     const cxlRej = await c1.next((m) => m[35] === '9' && m[11] === 'fx-cxl-x');

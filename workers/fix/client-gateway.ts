@@ -720,9 +720,18 @@ function ordRejReason(reason: number): number {
   switch (reason) {
     case Reason.UNKNOWN_SYMBOL: return 1;
     case Reason.MAX_QTY_EXCEEDED:
-    case Reason.MAX_NOTIONAL_EXCEEDED: return 3;
+    case Reason.MAX_NOTIONAL_EXCEEDED:
+    case Reason.PRICE_OUTSIDE_COLLAR:
+    case Reason.POSITION_LIMIT_EXCEEDED:
+    case Reason.CREDIT_LIMIT_EXCEEDED: return 3; // order exceeds limit
     case Reason.UNKNOWN_ORDER: return 5;
-    case Reason.DUPLICATE_CL_ORD_ID: return 6;
+    case Reason.DUPLICATE_CL_ORD_ID:
+    case Reason.DUPLICATE_ORDER: return 6;
+    case Reason.SYMBOL_RESTRICTED:
+    case Reason.SHORT_SALE_NOT_ALLOWED:
+    case Reason.SHORT_SALE_RESTRICTED:
+    case Reason.MESSAGE_RATE_EXCEEDED:
+    case Reason.ORDER_RATE_EXCEEDED: return 0; // broker option (Text <58> names the control)
     case Reason.INVALID_SIDE:
     case Reason.INVALID_ORD_TYPE:
     case Reason.INVALID_TIF:
