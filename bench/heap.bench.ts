@@ -748,6 +748,12 @@ class ObjectDesign implements Design {
 class FakeVenue implements RecordHandler {
   private readonly from: RingConsumer;
   private readonly to: RingProducer;
+  /**
+   * Where the real fix stage copies every child event for the SOR's learned statistics and route
+   * completion (the typed design's SOR needs them to end a route); null for the object design,
+   * whose single writer takes child events from fix -> risk only.
+   */
+  private readonly toSor: RingProducer | null;
   private readonly clock: ManualClock;
   private readonly child = new ChildOrderFlyweight();
   private readonly event = new ChildEventFlyweight();
@@ -762,9 +768,10 @@ class FakeVenue implements RecordHandler {
   routeDones = 0;
   unexpected = 0;
 
-  constructor(from: RingConsumer, to: RingProducer, clock: ManualClock, working: number) {
+  constructor(from: RingConsumer, to: RingProducer, toSor: RingProducer | null, clock: ManualClock, working: number) {
     this.from = from;
     this.to = to;
+    this.toSor = toSor;
     this.clock = clock;
     const size = nextPowerOfTwo(working);
     this.mask = size - 1;
@@ -802,6 +809,7 @@ class FakeVenue implements RecordHandler {
         .setVenueId(c.venueId())
         .setReason(Reason.NONE)
         .setKind(ChildEventKind.SENT);
+      this.mirror(at);
       return;
     }
     if (typeId === RecordType.ROUTE_DONE) {
@@ -832,8 +840,23 @@ class FakeVenue implements RecordHandler {
       .setVenueId(this.venueIds[i])
       .setReason(Reason.NONE)
       .setKind(ChildEventKind.FILL);
+    this.mirror(at);
     this.orderIds[i] = 0;
     return true;
+  }
+
+  /** Copies the child event just written at `at` (fix -> risk) to the SOR, as the fix stage does. */
+  private mirror(at: number): void {
+    const out = this.toSor;
+    if (out === null) return;
+    const copy = out.tryClaim(RecordType.CHILD_EVENT, CHILD_EVENT_LENGTH);
+    if (copy === FULL) throw new Error('Invariant: the venue->sor ring has room');
+    copyBytes(this.to.bytes, at, out.bytes, copy, CHILD_EVENT_LENGTH);
+  }
+
+  /** Publishes what mirror() wrote. */
+  commitSor(): void {
+    if (this.toSor !== null) this.toSor.commit();
   }
 }
 
@@ -1021,7 +1044,9 @@ class Driver {
     this.outIngest = new RingConsumer(rings.toIngest);
     this.outFixClients = new RingConsumer(rings.toFixClients);
     this.outPersistence = new RingConsumer(rings.toPersistence);
-    this.venue = new FakeVenue(this.sorToFix, this.fixToRisk, this.clock, config.liveOrders + 4 * config.stepOrders);
+    // One producer for the venue -> sor ring: venue status below, and (typed design) child events.
+    const venueToSor = new RingProducer(rings.venueToSor, null);
+    this.venue = new FakeVenue(this.sorToFix, this.fixToRisk, design === 'typed' ? venueToSor : null, this.clock, config.liveOrders + 4 * config.stepOrders);
     this.reports = new ReportCounter(this.outIngest);
     this.fixReports = new ReportCounter(this.outFixClients);
     this.nsPerOrder = 1e9 / config.ordersPerSimSecond;
@@ -1029,7 +1054,6 @@ class Driver {
     this.total = config.orders;
     this.stepOrders = config.stepOrders;
     // Every venue up, once.
-    const venueToSor = new RingProducer(rings.venueToSor, null);
     const status = new VenueStatusFlyweight();
     for (let v = 1; v < VENUES.length; v++) {
       const at = venueToSor.tryClaim(RecordType.VENUE_STATUS, VENUE_STATUS_LENGTH);
@@ -1055,6 +1079,7 @@ class Driver {
     }
     this.n = end;
     this.fixToRisk.commit();
+    this.venue.commitSor();
     this.ingest.commit();
     this.pump();
   }
@@ -1085,6 +1110,7 @@ class Driver {
       let work = this.engine.doWork();
       work += this.sorToFix.poll(this.venue, 1 << 20);
       this.fixToRisk.commit();
+      this.venue.commitSor();
       work += this.outIngest.poll(this.reports, 1 << 20);
       work += this.outFixClients.poll(this.fixReports, 1 << 20);
       work += this.outPersistence.poll(this.journal, 1 << 20);
