@@ -69,6 +69,10 @@ export const RiskCounter = {
   EXPIRED: 25,
   /** POSITION records sent because the mark moved (not after a fill). */
   MARKS: 26,
+  /** Orders in the table after the start-up recovery from the journal (workers/risk/recovery.ts). */
+  RECOVERED_ORDERS: 27,
+  /** Fills booked into positions by that recovery. */
+  RECOVERED_FILLS: 28,
 } as const;
 
 export const SorCounter = {

@@ -101,6 +101,7 @@ export class Engine {
     };
     for (const stage of START_ORDER) {
       await this.startWorker(stage, data);
+      if (stage === 'risk') this.afterRecovery(data);
     }
     Atomics.store(this.control, Control.ENGINE_STATE, EngineState.RUNNING);
     this.watchdog = setInterval(() => this.checkHeartbeats(), Math.max(50, Math.floor(this.config.watchdogMs / 4)));
@@ -115,6 +116,17 @@ export class Engine {
     this.startSinks(data);
     this.log('info', 'engine running', { ...info });
     return info;
+  }
+
+  /**
+   * Risk rebuilt its state from the journal before it said ready (workers/risk/recovery.ts): the
+   * stages started after it (sor, fix) issue and track this boot's children from the base it
+   * chose, which continues the recovered children's ids.
+   */
+  private afterRecovery(data: WorkerData): void {
+    const detail = this.ready.get('risk') ?? {};
+    if (typeof detail.childIdBase === 'number') data.childIdBase = detail.childIdBase;
+    if (detail.recovery !== undefined) this.log('info', 'risk recovered from the journal', { recovery: detail.recovery });
   }
 
   /** /metrics on the main thread (metrics.port; 0 = off); returns the bound port. */

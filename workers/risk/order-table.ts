@@ -141,6 +141,22 @@ export class OrderTable {
     return slot;
   }
 
+  /**
+   * Recovery only (workers/risk/recovery.ts): takes the slot of an order id read from the
+   * journal, as allocate() did when it was issued, and moves the next id past it. Ids arrive in
+   * increasing order, so evictions happen as they did before the crash. Returns the slot, or -1
+   * when an older order still live holds it (the journal disagrees with the table's capacity).
+   */
+  restoreAllocate(orderId: number): number {
+    if (!(Number.isSafeInteger(orderId) && orderId >= this.nextOrderId)) throw new Error('Condition failed: restored order ids increase');
+    const slot = (orderId - 1) % this.capacity;
+    if (this.orderId[slot] !== 0 && !isTerminal(this.state[slot])) return -1;
+    this.nextOrderId = orderId;
+    const got = this.allocate();
+    if (got !== slot) throw new Error('Invariant: restoreAllocate takes the id\'s own slot');
+    return slot;
+  }
+
   /** Sets the slot's ClOrdID from src and indexes it under its account. */
   setClOrdId(slot: number, src: Uint8Array, start: number, length: number): void {
     if (!(length >= 1 && length <= CL_ORD_ID_CAPACITY)) throw new Error('Condition failed: ClOrdID length');

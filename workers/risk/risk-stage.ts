@@ -75,6 +75,13 @@ export const MASS_CANCEL_QUEUE = 4096;
 /** Order slots a mass cancel examines per duty cycle, so one never stalls the stage. */
 const MASS_SCAN_PER_CYCLE = 4096;
 
+/** Steps of the resume pass after a recovery (advanceResume). */
+const RESUME_DONE = 0;
+const RESUME_SETTLE = 1;
+const RESUME_ORDERS = 2;
+const RESUME_POSITIONS = 3;
+const RESUME_SOR_CONFIG = 4;
+
 /** Cells of the duplicate-content table (recent accepted orders of every account). */
 const DUPLICATE_ENTRIES = 1 << 16;
 /** Position cells a re-marking pass examines per duty cycle. */
@@ -237,6 +244,9 @@ export class RiskStage implements Agent, RingRecordHandler {
     this.checkSessionEnd();
     // Mass cancels in progress, then venue events (they free capacity and finish orders).
     let work = this.mcCount > 0 ? this.advanceMassCancels(limit) : 0;
+    // After a recovery (workers/risk/recovery.ts): settle what the crash left half done, then
+    // show the edge every recovered order and position, a bounded slice per cycle.
+    if (this.resumePhase !== RESUME_DONE) work += this.advanceResume(this.batchLimit());
     work += this.rings.fromFix.poll(this.fromFix, this.batchLimit());
     work += this.rings.fromIngest.poll(this.fromIngest, this.batchLimit());
     // Marks after the inputs, so a pass sees the quotes of this cycle.
@@ -1013,6 +1023,188 @@ export class RiskStage implements Agent, RingRecordHandler {
     // or FOK remainder, venue cancel or reject). Re-routing the rest belongs to the SOR issue.
     this.apply(slot, OrderEvent.DONE_FOR_DAY);
     this.emitReport(slot, ExecType.CANCELED, 0, 0, o.lastReason[slot] !== 0 ? o.lastReason[slot] : Reason.VENUE_CANCELED, 0);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Recovery (workers/recovery.ts rebuilds the tables from the journal before the loop starts;
+  // these methods are its only way in, and the resume pass runs from doWork)
+  // ------------------------------------------------------------------------------------------
+
+  /** Resume pass: which step runs next, and the slot or cell it is at. */
+  private resumePhase: number = RESUME_DONE;
+  private resumeCursor = 0;
+  /** The last SOR_CONFIG of the journal, forwarded to the (new) SOR once at resume, or null. */
+  private resumeSorConfig: Uint8Array | null = null;
+
+  /** Event sequence numbers continue after the highest recovered one (no reuse). */
+  restoreEventSeq(eventSeq: number): void {
+    if (eventSeq > this.eventSeq) this.eventSeq = eventSeq;
+  }
+
+  /** The last event sequence number issued (for recovery and its tests). */
+  peekEventSeq(): number {
+    return this.eventSeq;
+  }
+
+  /** A fill read from the journal: position, long cost and last trade, as bookFill, no output. */
+  restoreFill(accountId: number, symbolId: number, side: number, lastQty: number, lastPx: number): void {
+    this.bookFill(accountId, symbolId, side, lastQty, lastPx);
+  }
+
+  /**
+   * Ends the recovery: every order's reservation is set from its recovered terms (a market
+   * order reserves at today's reference price, the one of its acceptance being gone), route
+   * requests in flight are forgotten (the SOR that had them is gone), and the resume pass is
+   * armed. `sorConfig` is the journal's last SOR_CONFIG record body, forwarded to the SOR.
+   */
+  finishRecovery(sorConfig: Uint8Array | null): void {
+    const o = this.orders;
+    const now = this.clock.nowNs();
+    for (let slot = 0; slot < o.capacity; slot++) {
+      if (o.orderId[slot] === 0) continue;
+      o.routing[slot] = 0;
+      if (isTerminal(o.state[slot])) continue;
+      const px = o.ordType[slot] === OrdType.LIMIT ? o.priceTicks[slot] : this.refs.reference(o.symbolId[slot], now);
+      let qty = o.qty[slot] - o.cumQty[slot];
+      let resPx = px;
+      if (o.state[slot] === OrderState.PENDING_REPLACE && o.replaceClOrdIdLength[slot] !== 0) {
+        // Either terms may still trade until the replace completes (as onReplace reserves).
+        qty = Math.max(qty, o.replaceQty[slot] - o.cumQty[slot]);
+        if (o.ordType[slot] === OrdType.LIMIT) resPx = Math.max(px, o.replacePriceTicks[slot]);
+      }
+      if (qty > 0) this.exposure.reserve(slot, o.accountId[slot], o.symbolId[slot], o.side[slot], qty, resPx);
+    }
+    // Positions are shown once by the resume pass, not again by the first marking pass.
+    for (let sym = 0; sym < this.symbolCount; sym++) this.markTicks[sym] = this.refs.reference(sym, now);
+    // Cancels sent before the crash may never have left the process: they are sent again.
+    const c = this.children;
+    for (let cs = 0; cs < c.capacity; cs++) c.cancelSent[cs] = 0;
+    // A halted account stays halted, and none of its orders may stay working.
+    if (this.globalMode === AccountMode.HALTED) this.enqueueMassCancel(0, ALL_SYMBOLS, 0, Reason.KILL_SWITCH);
+    for (let a = 1; a < this.accountMode.length; a++) {
+      if (this.accountMode[a] === AccountMode.HALTED) this.enqueueMassCancel(a, ALL_SYMBOLS, 0, Reason.KILL_SWITCH);
+    }
+    this.resumeSorConfig = sorConfig;
+    this.resumePhase = RESUME_SETTLE;
+    this.resumeCursor = 0;
+  }
+
+  /** Whether the resume pass after a recovery is finished (tests wait for it). */
+  resumed(): boolean {
+    return this.resumePhase === RESUME_DONE;
+  }
+
+  /**
+   * One slice of the resume pass, at most `budget` outputs (each within one input's worst case):
+   *   1. SETTLE: an order the crash left PENDING_CANCEL or PENDING_REPLACE settles if nothing of
+   *      it is live at a venue, else its children's cancels are sent again;
+   *   2. ORDERS: a status report of every recovered order to the edge (not journaled: nothing
+   *      happened), so GET /v1/orders shows them;
+   *   3. POSITIONS: a POSITION record of every non-flat cell, for GET /v1/positions;
+   *   4. the journal's last SOR_CONFIG to the SOR.
+   */
+  private advanceResume(budget: number): number {
+    let done = 0;
+    while (done < budget && this.resumePhase !== RESUME_DONE) {
+      if (this.resumePhase === RESUME_SETTLE) done += this.resumeSettleStep();
+      else if (this.resumePhase === RESUME_ORDERS) done += this.resumeOrderStep();
+      else if (this.resumePhase === RESUME_POSITIONS) done += this.resumePositionStep();
+      else {
+        if (this.resumeSorConfig !== null) {
+          const cfg = this.resumeSorConfig;
+          this.forwardToSor(cfg, RecordType.SOR_CONFIG, 0, cfg.length);
+          this.resumeSorConfig = null;
+          done++;
+        }
+        this.resumePhase = RESUME_DONE;
+      }
+    }
+    return done;
+  }
+
+  private resumeSettleStep(): number {
+    const o = this.orders;
+    const slot = this.resumeCursor++;
+    if (slot >= o.capacity) return this.nextResumePhase(RESUME_ORDERS);
+    if (o.orderId[slot] === 0) return 0;
+    const state = o.state[slot];
+    // An ended order with a child still live (sent as it ended): that child is canceled.
+    if (isTerminal(state) && o.liveChildren[slot] > 0) {
+      this.cancelLiveChildren(slot);
+      return 1;
+    }
+    if (state !== OrderState.PENDING_CANCEL && state !== OrderState.PENDING_REPLACE) return 0;
+    if (o.liveChildren[slot] === 0) this.settleIfIdle(slot);
+    else this.cancelLiveChildren(slot);
+    return 1;
+  }
+
+  private resumeOrderStep(): number {
+    const o = this.orders;
+    const slot = this.resumeCursor++;
+    if (slot >= o.capacity) return this.nextResumePhase(RESUME_POSITIONS);
+    if (o.orderId[slot] === 0) return 0;
+    this.emitStatus(slot);
+    return 1;
+  }
+
+  private resumePositionStep(): number {
+    const p = this.positions;
+    const cell = this.resumeCursor++;
+    if (cell >= p.qty.length) return this.nextResumePhase(RESUME_SOR_CONFIG);
+    if (p.qty[cell] === 0 && p.realizedTicks[cell] === 0) return 0;
+    const symbolId = cell % this.symbolCount;
+    this.emitPosition(cell, (cell - symbolId) / this.symbolCount, symbolId);
+    return 1;
+  }
+
+  private nextResumePhase(phase: number): number {
+    this.resumePhase = phase;
+    this.resumeCursor = 0;
+    return 0;
+  }
+
+  /**
+   * The order as it stands, to the edge only (not journaled: no event happened). Its exec type
+   * says how it ended (FILL, CANCELED, EXPIRED) or NEW while open; lastQty is 0.
+   */
+  private emitStatus(slot: number): void {
+    const o = this.orders;
+    const state = o.state[slot];
+    const execType = state === OrderState.FILLED ? ExecType.FILL
+      : state === OrderState.CANCELED ? ExecType.CANCELED
+      : state === OrderState.EXPIRED ? ExecType.EXPIRED
+      : ExecType.NEW;
+    const ring = this.rings.toIngest;
+    const at = ring.tryClaim(RecordType.EXEC_REPORT, EXEC_REPORT_LENGTH);
+    if (at === FULL) throw new Error('Invariant: room checked before the batch');
+    this.report
+      .wrap(ring.view, ring.bytes, at)
+      .setEventSeq(this.eventSeq)
+      .setOrderId(o.orderId[slot])
+      .setTimeNs(this.clock.nowNs())
+      .setRecvTimeNs(this.clock.nowNs())
+      .setQty(o.qty[slot])
+      .setPriceTicks(o.priceTicks[slot])
+      .setLastQty(0)
+      .setLastPxTicks(0)
+      .setCumQty(o.cumQty[slot])
+      .setLeavesQty(isTerminal(state) ? 0 : o.qty[slot] - o.cumQty[slot])
+      .setCumNotionalTicks(o.cumNotional[slot])
+      .setConnId(0)
+      .setAccountId(o.accountId[slot])
+      .setSymbolId(o.symbolId[slot])
+      .setRequestId(0)
+      .setReason(Reason.NONE)
+      .setVenueId(0)
+      .setExecType(execType)
+      .setState(state)
+      .setSide(o.side[slot])
+      .setOrdType(o.ordType[slot])
+      .setTif(o.tif[slot])
+      .setSource(o.source[slot]);
+    this.report.setClOrdId(o.clOrdIds, slot * CL_ORD_ID_CAPACITY, slot * CL_ORD_ID_CAPACITY + o.clOrdIdLength[slot]);
+    this.report.setOrigClOrdId(o.clOrdIds, 0, 0);
   }
 
   // ------------------------------------------------------------------------------------------

@@ -1,0 +1,381 @@
+/**
+ * Recovery: on start, before the risk stage runs its loop, rebuild its state from the journal
+ * (persistence/journal.ts), which holds every command risk took and every event it produced, in
+ * the order it handled them.
+ *
+ * State is rebuilt from the journaled EVENTS, not by running the commands through the checks
+ * again (quotes, clocks and throttles are not replayable):
+ *
+ *   EXEC_REPORT     each order's latest report gives its terms, state, cumQty, cumNotional and
+ *                   ClOrdID (index rebuilt, so a repeated ClOrdID is still recognized); every
+ *                   fill report (lastQty > 0) is booked into the positions once, in journal
+ *                   order, so positions, cost and realized P&L come out as they were;
+ *   CHILD_EVENT     children (SENT: id, venue, qty, price), their fills and ends: the child
+ *                   table, each order's live children and quantity open at venues;
+ *   REPLACE_ORDER   the terms of a replace still pending (its PENDING_REPLACE report follows);
+ *   ACCOUNT_CONTROL kill-switch modes; RISK_LIMIT limit changes (and their version);
+ *   SOR_CONFIG      the last routing configuration, forwarded to the new SOR at resume.
+ *
+ * Ids continue after the highest recovered: order ids (the table's next id), event sequence
+ * numbers, and child ids (nextChildIdBase: the SOR's base for this boot continues the recovered
+ * children's slots in the child table). A fill is never booked twice: each fill is one report
+ * with its own event sequence number, and within one boot those only increase, so a report
+ * whose number is not above the last one of its boot is skipped and counted.
+ *
+ * What the crash leaves half done is settled by the stage's resume pass (RiskStage.
+ * finishRecovery): route requests in flight are forgotten (an accepted order with nothing at a
+ * venue stays open and cancelable), pending cancels and replaces are settled or their child
+ * cancels sent again, halted accounts are swept again, and every recovered order and position is
+ * shown to the edge. Not rebuilt: throttles, the duplicate-content window and reference prices
+ * (they refill from live traffic in seconds); an order that was expiring at the session close
+ * ends CANCELED rather than EXPIRED if the crash came in between.
+ *
+ * Start-up only: allocates freely (not the hot path).
+ */
+import { equalBytes } from '../../engine/bytes.ts';
+import { CL_ORD_ID_CAPACITY, OrdType, Source } from '../../engine/domain.ts';
+import { ExecType, ILLEGAL, OrderEvent, OrderState, isTerminal, transition } from '../../engine/order-state.ts';
+import { Reason } from '../../engine/reasons.ts';
+import {
+  AccountControlFlyweight, AccountMode, CancelOrderFlyweight, ChildEventFlyweight, ChildEventKind, ExecReportFlyweight,
+  RecordType, RiskLimitFlyweight,
+} from '../../codecs/records.ts';
+import { MAX_PRICE_TICKS } from '../../engine/fixed-point.ts';
+import { replayJournal, type FrameHandler } from '../../persistence/journal-reader.ts';
+import type { RiskConfig, RiskStage } from './risk-stage.ts';
+
+/** What a first quick pass over the journal learns, to size the ids before the stage is built. */
+export interface JournalBounds {
+  /** Highest order id in any order's report (0: none). */
+  maxOrderId: number;
+  /** Lowest and highest child id of a SENT child event (0: none). */
+  minChildId: number;
+  maxChildId: number;
+  frames: number;
+  /** Why the journal could not be read to its end (corruption), or null. */
+  problem: string | null;
+}
+
+export interface RecoveryResult {
+  frames: number;
+  /** Journal sequence the writer continues with. */
+  nextSequence: number;
+  problem: string | null;
+  /** Orders in the table after recovery, and how many of them are open. */
+  orders: number;
+  openOrders: number;
+  /** Fill reports booked into positions. */
+  fills: number;
+  /** Reports skipped because their event sequence number was seen before in their boot. */
+  duplicateReports: number;
+  /** Children still live at a venue (for all the engine knows). */
+  liveChildren: number;
+  limitChanges: number;
+  modeChanges: number;
+  /** Records that did not fit the tables (slot still live): counted, never applied. */
+  conflicts: number;
+  lastEventSeq: number;
+  nextOrderId: number;
+}
+
+class BoundsScan implements FrameHandler {
+  private readonly report = new ExecReportFlyweight();
+  private readonly child = new ChildEventFlyweight();
+  maxOrderId = 0;
+  minChildId = 0;
+  maxChildId = 0;
+
+  onFrame(typeId: number, _sequence: number, _epochMs: number, view: DataView, bytes: Uint8Array, offset: number): void {
+    if (typeId === RecordType.EXEC_REPORT) {
+      const r = this.report.wrap(view, bytes, offset);
+      // A refused cancel names whatever order id the client sent: not an id the engine issued.
+      if (r.execType() !== ExecType.CANCEL_REJECT && r.orderId() > this.maxOrderId) this.maxOrderId = r.orderId();
+    } else if (typeId === RecordType.CHILD_EVENT) {
+      const c = this.child.wrap(view, bytes, offset);
+      if (c.kind() !== ChildEventKind.SENT) return;
+      const id = c.childId();
+      if (this.minChildId === 0 || id < this.minChildId) this.minChildId = id;
+      if (id > this.maxChildId) this.maxChildId = id;
+    }
+  }
+}
+
+/** First pass: the id ranges the journal uses. */
+export function scanJournalBounds(dir: string): JournalBounds {
+  const scan = new BoundsScan();
+  const r = replayJournal(dir, scan);
+  return { maxOrderId: scan.maxOrderId, minChildId: scan.minChildId, maxChildId: scan.maxChildId, frames: r.frames, problem: r.problem };
+}
+
+/**
+ * The risk configuration for a stage that recovers: the child table's base lies below every
+ * recovered child (ids of earlier boots). Order ids need nothing here: the restored orders take
+ * their ids in increasing order and the table's next id follows the highest
+ * (OrderTable.restoreAllocate).
+ */
+export function recoveredRiskConfig(config: RiskConfig, bounds: JournalBounds): RiskConfig {
+  const childIdBase = bounds.minChildId > 0 ? Math.min(config.childIdBase, bounds.minChildId - 1) : config.childIdBase;
+  return { ...config, childIdBase };
+}
+
+/**
+ * The child id base of this boot (the SOR issues base + 1 upwards): at or above `proposed` (the
+ * clock-derived base, above any id an earlier boot issued, journaled or not) and congruent to
+ * the highest recovered child id modulo the child table's capacity, so new children take the
+ * slots after the recovered ones, as if the earlier boot had gone on.
+ */
+export function nextChildIdBase(proposed: number, maxChildId: number, capacity: number): number {
+  if (maxChildId === 0) return proposed;
+  const start = Math.max(proposed, maxChildId + 1);
+  const base = start + ((((maxChildId - start) % capacity) + capacity) % capacity);
+  if (!Number.isSafeInteger(base)) throw new Error('Invariant: child ids stay exact integers');
+  return base;
+}
+
+/** Second pass: applies every journal frame to the stage's tables. */
+class RiskRestorer implements FrameHandler {
+  private readonly stage: RiskStage;
+  private readonly report = new ExecReportFlyweight();
+  private readonly child = new ChildEventFlyweight();
+  private readonly replace = new CancelOrderFlyweight();
+  private readonly control = new AccountControlFlyweight();
+  private readonly limit = new RiskLimitFlyweight();
+  /** The last REPLACE_ORDER command's terms, for the PENDING_REPLACE report that follows it. */
+  private replaceQty = 0;
+  private replacePrice = 0;
+  private replaceLength = 0;
+  private readonly replaceClOrdId = new Uint8Array(CL_ORD_ID_CAPACITY);
+  /** Event sequence numbers of the boot being read (they only increase within one boot). */
+  private bootEpochMs = -1;
+  private bootLastEventSeq = 0;
+  sorConfig: Uint8Array | null = null;
+  fills = 0;
+  duplicateReports = 0;
+  limitChanges = 0;
+  modeChanges = 0;
+  conflicts = 0;
+  maxEventSeq = 0;
+
+  constructor(stage: RiskStage) {
+    this.stage = stage;
+  }
+
+  onFrame(typeId: number, _sequence: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number, length: number): void {
+    switch (typeId) {
+      case RecordType.EXEC_REPORT:
+        this.onReport(this.report.wrap(view, bytes, offset), epochMs);
+        return;
+      case RecordType.CHILD_EVENT:
+        this.onChildEvent(this.child.wrap(view, bytes, offset));
+        return;
+      case RecordType.REPLACE_ORDER: {
+        const c = this.replace.wrap(view, bytes, offset);
+        this.replaceQty = c.qty();
+        this.replacePrice = c.priceTicks();
+        this.replaceLength = Math.min(c.clOrdIdLength(), CL_ORD_ID_CAPACITY);
+        this.replaceClOrdId.set(bytes.subarray(c.clOrdIdOffset(), c.clOrdIdOffset() + this.replaceLength));
+        return;
+      }
+      case RecordType.ACCOUNT_CONTROL:
+        this.onAccountControl(this.control.wrap(view, bytes, offset));
+        return;
+      case RecordType.RISK_LIMIT: {
+        const r = this.limit.wrap(view, bytes, offset);
+        const limits = this.stage.limits;
+        if (limits.apply(r.key(), r.accountId(), r.symbolId(), r.value())) {
+          if (r.version() > limits.version) limits.version = r.version();
+          this.limitChanges++;
+        }
+        return;
+      }
+      case RecordType.SOR_CONFIG:
+        this.sorConfig = bytes.slice(offset, offset + length);
+        return;
+    }
+  }
+
+  private onAccountControl(c: AccountControlFlyweight): void {
+    const mode = c.mode();
+    const accountId = c.accountId();
+    if (mode > AccountMode.REDUCE_ONLY) return;
+    if (accountId === 0) this.stage.globalMode = mode;
+    else if (accountId < this.stage.accountMode.length) this.stage.accountMode[accountId] = mode;
+    else return;
+    this.modeChanges++;
+  }
+
+  private onReport(r: ExecReportFlyweight, epochMs: number): void {
+    const eventSeq = r.eventSeq();
+    if (epochMs !== this.bootEpochMs) {
+      this.bootEpochMs = epochMs;
+      this.bootLastEventSeq = 0;
+    }
+    if (eventSeq <= this.bootLastEventSeq) {
+      this.duplicateReports++;
+      return;
+    }
+    this.bootLastEventSeq = eventSeq;
+    if (eventSeq > this.maxEventSeq) this.maxEventSeq = eventSeq;
+    const orderId = r.orderId();
+    if (orderId === 0) return; // a refused new order: no order exists
+    const execType = r.execType();
+    // A refused cancel/replace leaves the order as it was (its report carries the command's
+    // ClOrdIDs); only the refusal of a replace at its completion (no OrigClOrdID, the order's
+    // own terms) moves the order's state.
+    if (execType === ExecType.CANCEL_REJECT && (r.origClOrdIdLength() !== 0 || r.qty() === 0)) return;
+    // The answer to a repeated ClOrdID echoes the order; nothing changed.
+    if (execType === ExecType.NEW && r.reason() === Reason.DUPLICATE_CL_ORD_ID) return;
+    if ((execType === ExecType.FILL || execType === ExecType.PARTIAL_FILL) && r.lastQty() > 0) {
+      this.stage.restoreFill(r.accountId(), r.symbolId(), r.side(), r.lastQty(), r.lastPxTicks());
+      this.fills++;
+    }
+    const o = this.stage.orders;
+    let slot = o.slotOf(orderId);
+    if (slot < 0) {
+      if (orderId < o.peekNextOrderId()) return; // evicted long ago by a newer order
+      slot = o.restoreAllocate(orderId);
+      if (slot < 0) {
+        this.conflicts++;
+        return;
+      }
+    }
+    this.applyReport(slot, r, execType);
+  }
+
+  private applyReport(slot: number, r: ExecReportFlyweight, execType: number): void {
+    const o = this.stage.orders;
+    const state = r.state();
+    o.accountId[slot] = r.accountId();
+    o.symbolId[slot] = r.symbolId();
+    o.side[slot] = r.side();
+    o.ordType[slot] = r.ordType();
+    o.tif[slot] = r.tif();
+    o.source[slot] = r.source();
+    // A FIX client's connId is its session index (stable across restarts); a WebSocket
+    // connection of the last boot is gone, and its number will be reused by another.
+    o.connId[slot] = r.source() === Source.FIX ? r.connId() : 0;
+    o.requestId[slot] = 0;
+    o.qty[slot] = r.qty();
+    o.priceTicks[slot] = r.priceTicks();
+    o.cumQty[slot] = r.cumQty();
+    o.cumNotional[slot] = r.cumNotionalTicks();
+    o.recvTimeNs[slot] = r.recvTimeNs();
+    o.state[slot] = state;
+    if (o.replaceClOrdIdLength[slot] !== 0 && state !== OrderState.PENDING_REPLACE) {
+      o.releaseReplaceClOrdId(slot);
+      o.replaceClOrdIdLength[slot] = 0;
+    }
+    const length = r.clOrdIdLength();
+    const at = r.clOrdIdOffset();
+    if (length >= 1 && !(o.clOrdIdLength[slot] === length && equalBytes(o.clOrdIds, slot * CL_ORD_ID_CAPACITY, r.bytes, at, length))) {
+      o.setClOrdId(slot, r.bytes, at, length);
+    }
+    if (execType === ExecType.PENDING_REPLACE && this.replaceLength >= 1 && o.replaceClOrdIdLength[slot] === 0) {
+      o.replaceQty[slot] = this.replaceQty;
+      o.replacePriceTicks[slot] = o.ordType[slot] !== OrdType.LIMIT ? 0 : this.replacePrice === 0 ? o.priceTicks[slot] : this.replacePrice;
+      o.replaceClOrdIds.set(this.replaceClOrdId.subarray(0, this.replaceLength), slot * CL_ORD_ID_CAPACITY);
+      o.replaceClOrdIdLength[slot] = this.replaceLength;
+      o.reserveReplaceClOrdId(slot);
+      this.replaceLength = 0;
+    }
+  }
+
+  /** The child table as RiskStage.onChildEvent/onFill/childDone keep it, without any output. */
+  private onChildEvent(ev: ChildEventFlyweight): void {
+    const o = this.stage.orders;
+    const c = this.stage.children;
+    const kind = ev.kind();
+    if (kind === ChildEventKind.SENT) {
+      const slot = o.slotOf(ev.orderId());
+      if (slot < 0) return;
+      const cs = c.add(ev.childId(), ev.orderId(), ev.venueId(), ev.qty(), ev.priceTicks(), o.firstChild[slot]);
+      if (cs < 0) {
+        this.conflicts++;
+        return;
+      }
+      o.firstChild[slot] = ev.childId();
+      o.liveChildren[slot]++;
+      o.venueOpenQty[slot] += ev.qty();
+      // The stage moves the order to ROUTED here without a report of its own.
+      if (!isTerminal(o.state[slot])) {
+        const next = transition(o.state[slot], OrderEvent.ROUTE, o.cumQty[slot] > 0);
+        if (next !== ILLEGAL) o.state[slot] = next;
+      }
+      return;
+    }
+    const cs = c.slotOf(ev.childId());
+    if (cs < 0) return;
+    const slot = o.slotOf(c.orderId[cs]);
+    if (slot < 0) return;
+    if (kind === ChildEventKind.FILL) {
+      this.onChildFill(slot, cs, ev);
+      return;
+    }
+    if (kind === ChildEventKind.CANCELED || kind === ChildEventKind.REJECTED || kind === ChildEventKind.EXPIRED) this.childDone(slot, cs);
+  }
+
+  private onChildFill(slot: number, cs: number, ev: ChildEventFlyweight): void {
+    const o = this.stage.orders;
+    const c = this.stage.children;
+    let lastQty = ev.lastQty();
+    const lastPx = ev.lastPxTicks();
+    if (!(Number.isInteger(lastQty) && lastQty > 0 && c.cumQty[cs] + lastQty <= c.qty[cs])) return;
+    if (!(Number.isInteger(lastPx) && lastPx >= 1 && lastPx <= MAX_PRICE_TICKS)) return;
+    // The order's state here is the one before this fill's own report (which follows it).
+    const terminal = isTerminal(o.state[slot]);
+    const late = c.live[cs] === 0 || terminal;
+    c.cumQty[cs] += lastQty;
+    if (c.live[cs] === 1) o.venueOpenQty[slot] -= lastQty;
+    const room = o.qty[slot] - o.cumQty[slot];
+    if (lastQty > room) lastQty = room;
+    const complete = c.cumQty[cs] >= c.qty[cs];
+    if (lastQty === 0 || !(late && terminal)) {
+      if (complete) this.childDone(slot, cs);
+    }
+  }
+
+  private childDone(slot: number, cs: number): void {
+    const o = this.stage.orders;
+    const c = this.stage.children;
+    if (c.live[cs] === 0) return;
+    c.live[cs] = 0;
+    o.liveChildren[slot]--;
+    o.venueOpenQty[slot] -= c.qty[cs] - c.cumQty[cs];
+  }
+}
+
+/**
+ * Rebuilds the stage (built with recoveredRiskConfig) from the journal in `dir`, then arms its
+ * resume pass. Call before the stage's loop starts; the stage writes nothing until then.
+ */
+export function recoverRiskStage(stage: RiskStage, dir: string): RecoveryResult {
+  const restorer = new RiskRestorer(stage);
+  const replay = replayJournal(dir, restorer);
+  stage.restoreEventSeq(restorer.maxEventSeq);
+  stage.finishRecovery(restorer.sorConfig);
+  const o = stage.orders;
+  let orders = 0;
+  let openOrders = 0;
+  for (let slot = 0; slot < o.capacity; slot++) {
+    if (o.orderId[slot] === 0) continue;
+    orders++;
+    if (!isTerminal(o.state[slot])) openOrders++;
+  }
+  let liveChildren = 0;
+  for (let cs = 0; cs < stage.children.capacity; cs++) if (stage.children.childId[cs] !== 0 && stage.children.live[cs] === 1) liveChildren++;
+  return {
+    frames: replay.frames,
+    nextSequence: replay.nextSequence,
+    problem: replay.problem,
+    orders,
+    openOrders,
+    fills: restorer.fills,
+    duplicateReports: restorer.duplicateReports,
+    liveChildren,
+    limitChanges: restorer.limitChanges,
+    modeChanges: restorer.modeChanges,
+    conflicts: restorer.conflicts,
+    lastEventSeq: stage.peekEventSeq(),
+    nextOrderId: o.peekNextOrderId(),
+  };
+}
