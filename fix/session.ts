@@ -427,6 +427,11 @@ export class FixSession {
     this.store.flush();
   }
 
+  /** The store's writeAhead(): the transport calls it before handing sent bytes to the socket. */
+  writeAheadStore(): void {
+    this.store.writeAhead();
+  }
+
   /** True when application messages may be sent. */
   get isLoggedOn(): boolean {
     return this.state === SessionState.ACTIVE;

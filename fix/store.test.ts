@@ -117,6 +117,25 @@ describe('FileMessageStore persistence', () => {
     c.close();
   });
 
+  it('writeAhead hands records to the OS: a store opened after a kill (no flush, no close) resumes past them', () => {
+    const dir = tempDir();
+    const a = new FileMessageStore(dir, { fsync: 'never' });
+    a.record(1, msg(1, 'one'), 0, msg(1, 'one').length);
+    a.record(2, msg(2, 'two'), 0, msg(2, 'two').length);
+    a.setNextTargetSeqNum(9);
+    // Without writeAhead the records sit in the process's buffer: a kill now would lose them.
+    const before = new FileMessageStore(dir, { fsync: 'never' });
+    expect(before.nextSenderSeqNum).toBe(1);
+    before.close();
+    a.writeAhead();
+    // `a` is never flushed or closed, as after SIGKILL.
+    const b = new FileMessageStore(dir, { fsync: 'never' });
+    expect(b.nextSenderSeqNum).toBe(3);
+    expect(b.nextTargetSeqNum).toBe(9);
+    expect(readText(b, 2)).toContain('two');
+    b.close();
+  });
+
   it('reopening resumes both sequence numbers and every stored message', () => {
     const dir = tempDir();
     const a = new FileMessageStore(dir);

@@ -61,6 +61,12 @@ export interface MessageStore {
   setPeriodStartMs(ms: number): void;
   /** Makes what was recorded durable as the fsync policy says. Cheap when nothing changed. */
   flush(): void;
+  /**
+   * Hands what was recorded to the operating system without fsync, so a killed process loses
+   * none of it (an OS crash is flush()'s business). Called before sent bytes reach the socket:
+   * a peer must never have seen a sequence number the store could forget.
+   */
+  writeAhead(): void;
   close(): void;
 }
 
@@ -168,6 +174,8 @@ export class MemoryMessageStore implements MessageStore {
   }
 
   flush(): void {}
+
+  writeAhead(): void {}
 
   close(): void {}
 
@@ -350,6 +358,12 @@ export class FileMessageStore implements MessageStore {
     if (this.fsyncPolicy !== 'never') fs.fsyncSync(fd);
     fs.closeSync(fd);
     fs.renameSync(tmp, this.periodFile);
+  }
+
+  writeAhead(): void {
+    if (this.closed) return;
+    this.writePending();
+    if (this.seqDirty) this.writeSeqNums();
   }
 
   flush(): void {

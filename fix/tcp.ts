@@ -16,6 +16,7 @@
  * MAX_FRAME_LENGTH before logon), outbound by maxOutboundBytes (write() then returns false).
  */
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { MAX_FRAME_LENGTH, FixParser } from './parser.ts';
 import { MsgType } from './msg-type.ts';
 import { SessionState } from './session-state.ts';
@@ -59,6 +60,11 @@ export class TcpTransport implements FixTransport {
   private flushScheduled: boolean;
   private closed: boolean;
   private readonly flushBound: () => void;
+  /**
+   * Run before bytes go to the socket: the session's store write-ahead (bind() sets it), so a
+   * process killed after the peer saw a message still has its sequence number on disk.
+   */
+  beforeFlush: (() => void) | null = null;
 
   constructor(socket: net.Socket, maxOutboundBytes: number = DEFAULT_MAX_OUTBOUND_BYTES) {
     if (!(maxOutboundBytes >= CHUNK_BYTES)) throw new Error('Condition failed: maxOutboundBytes >= one chunk');
@@ -108,6 +114,7 @@ export class TcpTransport implements FixTransport {
   flush(): void {
     const chunk = this.current;
     if (chunk.length === 0 || this.socket.destroyed) return;
+    if (this.beforeFlush !== null) this.beforeFlush();
     const next = this.pool.pop() ?? this.allocateChunk();
     if (next === null) return; // every chunk is in the socket: keep buffering into this one
     this.current = next;
@@ -141,6 +148,7 @@ function copyBytes(src: Uint8Array, start: number, length: number, dst: Uint8Arr
 
 /** Attaches a socket to a session: bytes in, close out. Returns the transport. */
 function bind(session: FixSession, socket: net.Socket, transport: TcpTransport): void {
+  transport.beforeFlush = () => session.writeAheadStore();
   socket.on('data', (chunk: Buffer) => {
     if (session.isAttachedTo(transport)) session.onBytes(chunk, 0, chunk.length);
   });
@@ -171,6 +179,11 @@ export interface FixInitiatorOptions {
   timerIntervalMs?: number;
   maxOutboundBytes?: number;
   onStateChange?: StateHook;
+  /**
+   * FIX over TLS: connect with these options (ca, servername, rejectUnauthorized, client cert...)
+   * and start the session only once the handshake is done. Absent: plain TCP.
+   */
+  tls?: tls.ConnectionOptions;
 }
 
 /** Connects one initiator session, keeps it connected, and drives its timers. */
@@ -188,6 +201,7 @@ export class FixInitiator {
   private readonly timerIntervalMs: number;
   private readonly maxOutboundBytes: number;
   private readonly hook: StateHook | null;
+  private readonly tlsOptions: tls.ConnectionOptions | null;
   private socket: net.Socket | null;
   private timer: NodeJS.Timeout | null;
   private reconnectTimer: NodeJS.Timeout | null;
@@ -211,6 +225,7 @@ export class FixInitiator {
     this.timerIntervalMs = options.timerIntervalMs ?? 200;
     this.maxOutboundBytes = options.maxOutboundBytes ?? DEFAULT_MAX_OUTBOUND_BYTES;
     this.hook = options.onStateChange ?? null;
+    this.tlsOptions = options.tls ?? null;
     this.socket = null;
     this.timer = null;
     this.reconnectTimer = null;
@@ -266,11 +281,15 @@ export class FixInitiator {
       return;
     }
     this.attempts++;
-    const socket = net.connect({ host: this.host, port: this.port, noDelay: true });
+    const socket = this.tlsOptions === null
+      ? net.connect({ host: this.host, port: this.port, noDelay: true })
+      : tls.connect({ ...this.tlsOptions, host: this.host, port: this.port });
+    if (this.tlsOptions !== null) socket.setNoDelay(true);
     this.socket = socket;
     const transport = new TcpTransport(socket, this.maxOutboundBytes);
     let attached = false;
-    socket.once('connect', () => {
+    // Over TLS the session starts after the handshake (a failed handshake is an 'error', then 'close').
+    socket.once(this.tlsOptions === null ? 'connect' : 'secureConnect', () => {
       if (this.stopped) {
         socket.destroy();
         return;
@@ -338,6 +357,11 @@ export interface FixAcceptorOptions {
    * The parser is valid only during the call.
    */
   authorize?: (session: FixSession, logon: FixParser) => boolean;
+  /**
+   * FIX over TLS: listen with these options (key, cert, passphrase; ca + requestCert for client
+   * certificates). A connection reaches the Logon check only after its handshake. Absent: plain TCP.
+   */
+  tls?: tls.TlsOptions;
 }
 
 /** Listens for initiators and hands each logged-on connection to its configured session. */
@@ -374,7 +398,14 @@ export class FixAcceptor {
       if (options.onStateChange !== undefined) s.stateListener = options.onStateChange;
     }
     this.sockets = new Set();
-    this.server = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+    this.server = options.tls === undefined
+      ? net.createServer({ noDelay: true }, (socket) => this.onConnection(socket))
+      : tls.createServer(options.tls, (socket) => {
+        socket.setNoDelay(true);
+        this.onConnection(socket);
+      });
+    // A client that fails the TLS handshake never becomes a connection: count it as refused.
+    if (options.tls !== undefined) this.server.on('tlsClientError', () => this.refusedCount++);
     this.timer = null;
   }
 

@@ -272,13 +272,10 @@ describe('recovery after SIGKILL', () => {
     // FIX: a session that logs on again resumed its stored sequence numbers: the Logon took the
     // next one, so the next sender number passes what the store held (a reset would start again
     // at 2). The /health rows are refreshed on a timer: wait for the refresh.
-    // Known today (see the report of issue 7): the fix store is flushed after a batch's bytes
-    // went to the socket, so a SIGKILL can lose sequence numbers a venue already saw; the
-    // restarted engine then logs on too low and the venue refuses it ('Logon MsgSeqNum too
-    // low'), again and again. Such sessions are counted and printed; RECOVERY_E2E_STRICT_FIX=1
-    // makes them fail the test.
+    // The FIX store writes ahead of the socket (fix/tcp.ts beforeFlush -> store.writeAhead), so a
+    // SIGKILL never loses a sequence number a venue already saw: every venue session must log on
+    // again past its stored numbers (before that change, 4 of 9 runs left one refused as too low).
     for (const v of venues) expect(storedBefore[v.name].sender).toBeGreaterThan(1);
-    const strictFix = process.env.RECOVERY_E2E_STRICT_FIX === '1';
     let rows: Record<string, any>[] = [];
     try {
       await waitFor('every venue session logged on again, past its stored sequence numbers', async () => {
@@ -286,13 +283,13 @@ describe('recovery after SIGKILL', () => {
         return rows.every((row) => row.state === 'ACTIVE' && row.nextSenderSeqNum > storedBefore[row.venue as string].sender) ? rows : undefined;
       }, 20_000);
     } catch (err) {
-      if (strictFix) throw new Error(`${(err as Error).message}: ${JSON.stringify(rows)}`);
+      throw new Error(`${(err as Error).message}: ${JSON.stringify(rows)}`);
     }
     const up = rows.filter((row) => row.state === 'ACTIVE' && row.nextSenderSeqNum > storedBefore[row.venue as string].sender);
     const down = rows.filter((row) => !up.includes(row));
     console.log(`[recovery e2e] venue sessions back with continuing sequence numbers: ${up.map((r) => r.venue).join(',') || 'none'}; ` +
       `not logged on again: ${down.map((r) => `${r.venue}(stored ${storedBefore[r.venue].sender}:${storedBefore[r.venue].target}, now ${r.nextSenderSeqNum}:${r.nextTargetSeqNum}, ${r.state})`).join(',') || 'none'}`);
-    expect(up.length).toBeGreaterThan(0);
+    expect(up.length).toBe(venues.length);
     for (const row of up) expect(row.nextTargetSeqNum).toBeGreaterThanOrEqual(storedBefore[row.venue as string].target);
     // A session that did log on never went back to 1.
     for (const row of rows) if (row.state === 'ACTIVE') expect(row.nextSenderSeqNum).toBeGreaterThan(storedBefore[row.venue as string].sender);
