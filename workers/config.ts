@@ -235,6 +235,8 @@ export interface FixAcceptorConfig {
   host: string;
   port: number;
   sessions: FixClientSessionConfig[];
+  /** FIX over TLS: PEM files as for http.tls; absent or null = plain TCP. */
+  tls?: TlsConfig | null;
 }
 
 export interface EngineConfig {
@@ -637,15 +639,22 @@ function validateSinks(v: unknown): SinksConfig {
 }
 
 /** http.tls: null, or the PEM files (each must be readable now: a typo fails at start-up, not at the first client). */
-function validateTls(v: unknown): TlsConfig | null {
+function validateTls(v: unknown, at = 'http.tls'): TlsConfig | null {
   if (v === null || v === undefined) return null;
-  if (!isObject(v)) fail('http.tls', 'must be null or {certFile, keyFile, passphraseFile?}');
-  for (const key of Object.keys(v)) if (key !== 'certFile' && key !== 'keyFile' && key !== 'passphraseFile') fail(`http.tls.${key}`, 'is not a known setting');
+  if (!isObject(v)) fail(at, 'must be null or {certFile, keyFile, passphraseFile?}');
+  for (const key of Object.keys(v)) if (key !== 'certFile' && key !== 'keyFile' && key !== 'passphraseFile') fail(`${at}.${key}`, 'is not a known setting');
   const out: TlsConfig = {
-    certFile: readableFile('http.tls.certFile', v.certFile),
-    keyFile: readableFile('http.tls.keyFile', v.keyFile),
+    certFile: readableFile(`${at}.certFile`, v.certFile),
+    keyFile: readableFile(`${at}.keyFile`, v.keyFile),
   };
-  if (v.passphraseFile !== undefined) out.passphraseFile = readableFile('http.tls.passphraseFile', v.passphraseFile);
+  if (v.passphraseFile !== undefined) out.passphraseFile = readableFile(`${at}.passphraseFile`, v.passphraseFile);
+  return out;
+}
+
+/** The PEM files of a TlsConfig read into node:tls options (the passphrase is the file's first line). */
+export function readTlsFiles(tls: TlsConfig): { key: Buffer; cert: Buffer; passphrase?: string } {
+  const out: { key: Buffer; cert: Buffer; passphrase?: string } = { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) };
+  if (tls.passphraseFile !== undefined) out.passphrase = readFileSync(tls.passphraseFile, 'utf8').split(/\r?\n/, 1)[0];
   return out;
 }
 
@@ -709,7 +718,7 @@ function validateVenueSession(at: string, v: Record<string, unknown>, id: number
 
 /** fixAcceptor: listener and client sessions; each (senderCompId, targetCompId) pair once. */
 function validateFixAcceptor(v: Record<string, unknown>, accountIds: Set<number>): FixAcceptorConfig {
-  for (const key of Object.keys(v)) if (key !== 'host' && key !== 'port' && key !== 'sessions') fail(`fixAcceptor.${key}`, 'is not a known setting');
+  for (const key of Object.keys(v)) if (key !== 'host' && key !== 'port' && key !== 'sessions' && key !== 'tls') fail(`fixAcceptor.${key}`, 'is not a known setting');
   const rawSessions = v.sessions === undefined ? DEFAULT_CONFIG.fixAcceptor.sessions : v.sessions;
   if (!Array.isArray(rawSessions)) fail('fixAcceptor.sessions', 'must be an array');
   if (rawSessions.length > 1024) fail('fixAcceptor.sessions', 'at most 1024 sessions');
@@ -743,6 +752,7 @@ function validateFixAcceptor(v: Record<string, unknown>, accountIds: Set<number>
     host: str('fixAcceptor.host', v.host ?? DEFAULT_CONFIG.fixAcceptor.host, HOST, 'a host'),
     port: intIn('fixAcceptor.port', v.port ?? DEFAULT_CONFIG.fixAcceptor.port, 0, 65535),
     sessions,
+    tls: validateTls(v.tls, 'fixAcceptor.tls'),
   };
 }
 

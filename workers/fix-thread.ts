@@ -19,6 +19,7 @@ import { Control, StageWiring } from './topology.ts';
 import type { WorkerData } from './worker-data.ts';
 import { sampleThisThread } from './metrics/runtime-sampler.ts';
 import { Histogram, MetricsViews, type MetricsWorkerData } from './metrics/metrics-memory.ts';
+import { readTlsFiles } from './config.ts';
 
 const data = workerData as WorkerData;
 const { config } = data;
@@ -80,6 +81,8 @@ const acceptor = new FixAcceptor({
   sessions: gateway.sessions,
   authorize: (session, logon) => gateway.authorize(session, logon),
   onStateChange: sessionStatus.onClientState,
+  // FIX over TLS when fixAcceptor.tls names the PEM files (validated readable at start-up).
+  tls: config.fixAcceptor.tls == null ? undefined : readTlsFiles(config.fixAcceptor.tls),
 });
 
 const agent = new HeartbeatAgent(stage, wiring.counters, clock);

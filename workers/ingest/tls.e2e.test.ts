@@ -16,6 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startStack, type Stack } from '../../scripts/stack.ts';
 import { ConfigError, loadConfig, validateConfig } from '../config.ts';
+import { FixSession, SessionRole } from '../../fix/session.ts';
+import { SessionState } from '../../fix/session-state.ts';
+import { FixInitiator } from '../../fix/tcp.ts';
+import { RecordingApp } from '../../fix/test-util.ts';
 
 let dir: string;
 let ca: Buffer;
@@ -25,7 +29,7 @@ let port: number;
 function tlsConfig(passphraseFile: string): Record<string, unknown> {
   return {
     http: { host: '127.0.0.1', port: 0, tls: { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem'), passphraseFile } },
-    fixAcceptor: { port: 0 },
+    fixAcceptor: { port: 0, tls: { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem'), passphraseFile } },
     venues: [],
     journal: { dir: join(dir, 'journal'), fsync: 'none', fsyncIntervalMs: 10 },
     metrics: { host: '127.0.0.1', port: 0 },
@@ -106,6 +110,29 @@ describe('TLS on the WebSocket and REST listener', () => {
       });
     });
     expect(outcome).not.toMatch(/^status 2/);
+  });
+
+  it('the FIX acceptor speaks FIX over TLS (fixAcceptor.tls): a trusting client logs on, a plain one never does', async () => {
+    const logon = async (tls: { ca: Buffer; servername: string } | undefined): Promise<{ session: FixSession; initiator: FixInitiator }> => {
+      const session = new FixSession({ role: SessionRole.INITIATOR, senderCompId: 'CLIENT1', targetCompId: 'OMS', clock: { now: () => Date.now() }, app: new RecordingApp(), heartBtIntSec: 30, resetSeqNumOnLogon: true });
+      const initiator = new FixInitiator({ port: stack.info.fixPort, session, timerIntervalMs: 50, reconnectMinMs: 50, reconnectMaxMs: 200, tls });
+      initiator.start();
+      return { session, initiator };
+    };
+    const secure = await logon({ ca, servername: 'localhost' });
+    const plain = await logon(undefined);
+    try {
+      const deadline = Date.now() + 15_000;
+      while (secure.session.state !== SessionState.ACTIVE) {
+        if (Date.now() > deadline) throw new Error('FIX logon over TLS timed out');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // The plain client tries a few times meanwhile; it never gets past the TLS handshake.
+      while (plain.initiator.attempts < 3) await new Promise((r) => setTimeout(r, 20));
+      expect(plain.session.state).not.toBe(SessionState.ACTIVE);
+    } finally {
+      await Promise.all([secure.initiator.stop(), plain.initiator.stop()]);
+    }
   });
 
   it('refuses TLS settings naming files that cannot be read', () => {
