@@ -67,7 +67,10 @@ describe('/metrics during a run', () => {
     const risk = await trader.next((m) => m.clOrdId === 'too-big' && m.type === 'reject');
     expect(Math.floor(Number(risk.reason) / 100)).toBe(2); // a 2xx code: refused by risk, not at the edge
 
-    const s = await scrapeUntil((x) => one(x, 'oms_orders_total', { outcome: 'rejected_risk' }) >= 1 && pick(x, 'oms_heap_used_bytes').length === THREADS.length);
+    // Session rows refresh on a 250 ms timer (workers/fix/session-status.ts): wait until every
+    // venue row shows its numbers past the Logon, not only its state.
+    const s = await scrapeUntil((x) => one(x, 'oms_orders_total', { outcome: 'rejected_risk' }) >= 1 && pick(x, 'oms_heap_used_bytes').length === THREADS.length &&
+      pick(x, 'oms_fix_session_next_sender_seq_num', { kind: 'venue' }).every((v) => v.value > 1));
 
     expect(one(s, 'oms_engine_state')).toBe(1);
     // Orders by outcome agree with what was sent.
