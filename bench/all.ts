@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatMachineInfo, machineInfo } from './lib/machine.ts';
+import { BenchArgs } from './lib/args.ts';
 import { isMainModule } from './lib/main.ts';
 import { RESULTS_DIR, type BenchResults } from './lib/results.ts';
 import { printTable, type Cell } from './lib/table.ts';
@@ -54,16 +55,11 @@ export function readFigures(dir: string, names: readonly string[]): FigureRow[] 
   return rows;
 }
 
-function parseList(argv: string[], flag: string): string[] | null {
-  const i = argv.indexOf(flag);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1].split(',') : null;
-}
-
 function main(): number {
-  const argv = process.argv.slice(2);
+  const args = new BenchArgs(process.argv.slice(2));
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  const only = parseList(argv, '--only');
-  const skip = parseList(argv, '--skip') ?? [];
+  const only = args.list('--only');
+  const skip = args.list('--skip') ?? [];
   const names = benchScripts(pkg.scripts).filter((n) => (only === null || only.includes(n)) && !skip.includes(n));
   console.log(`machine: ${formatMachineInfo(machineInfo())}`);
   console.log(`benchmarks, one at a time: ${names.join(', ')}`);

@@ -35,6 +35,7 @@ import { JSPUREFIX_DICTIONARY, JSPUREFIX_VERSION, asBuffer, createJspfCases, typ
 import { EchoClient, VenueClient, startPeer, type PeerProcess, type RoundTripResult } from './lib/fix-roundtrip.ts';
 import { runRounds, type CaseResult, type ThroughputCase } from './lib/fix-rounds.ts';
 import { formatMachineInfo, machineInfo, watchCpu, type CpuShare } from './lib/machine.ts';
+import { BenchArgs } from './lib/args.ts';
 import { isMainModule } from './lib/main.ts';
 import { figure, writeResults, type Figure } from './lib/results.ts';
 import { formatMicros, formatRate } from './lib/stats.ts';
@@ -336,28 +337,16 @@ function printReport(r: FixBenchReport): void {
 }
 
 function parseArgs(argv: string[]): { config: FixBenchConfig; quick: boolean; out: string | null } {
-  const quick = argv.includes('--quick');
+  const args = new BenchArgs(argv);
+  const quick = args.has('--quick');
   const config: FixBenchConfig = { ...(quick ? QUICK_CONFIG : FULL_CONFIG) };
-  const value = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const num = (name: string, fallback: number, min: number): number => {
-    const v = value(name);
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min) throw new Error(`Condition failed: ${name} ${v} must be a number >= ${min}`);
-    return n;
-  };
-  config.rounds = num('--rounds', config.rounds, 1);
-  config.roundMs = num('--round-ms', config.roundMs, 1);
-  config.rtDurationS = num('--duration', config.rtDurationS, 0.1);
-  config.rtWarmupS = num('--warmup', config.rtWarmupS, 0);
-  const rates = value('--rates');
-  if (rates !== undefined) config.rates = rates.split(',').map(Number);
-  if (config.rates.some((x) => !(x > 0))) throw new Error(`Condition failed: --rates ${rates} are positive numbers`);
-  if (argv.includes('--no-roundtrip')) config.rates = [];
-  return { config, quick, out: value('--out') ?? null };
+  config.rounds = args.num('--rounds', config.rounds, 1);
+  config.roundMs = args.num('--round-ms', config.roundMs, 1);
+  config.rtDurationS = args.num('--duration', config.rtDurationS, 0.1);
+  config.rtWarmupS = args.num('--warmup', config.rtWarmupS, 0);
+  config.rates = args.positiveList('--rates', config.rates);
+  if (args.has('--no-roundtrip')) config.rates = [];
+  return { config, quick, out: args.value('--out') ?? null };
 }
 
 async function main(): Promise<void> {

@@ -16,6 +16,7 @@
  *
  *   npm run bench:sor [-- --quick] [-- --out DIR]
  */
+import { BenchArgs } from './lib/args.ts';
 import { Bench } from 'tinybench';
 import { CHILD_EVENT_LENGTH, ChildEventFlyweight, ChildEventKind, ChildOrderFlyweight, QUOTE_LENGTH, QuoteFlyweight, ROUTE_REQUEST_LENGTH, RecordType, RouteRequestFlyweight, VENUE_STATUS_LENGTH, VenueStatusFlyweight } from '../codecs/records.ts';
 import { SystemClock } from '../engine/clock.ts';
@@ -223,9 +224,9 @@ export async function runSorBench(config: SorBenchConfig): Promise<SorBenchRepor
 }
 
 async function main(): Promise<void> {
-  const quick = process.argv.includes('--quick');
-  const outAt = process.argv.indexOf('--out');
-  const out = outAt >= 0 ? process.argv[outAt + 1] : undefined;
+  const args = new BenchArgs(process.argv.slice(2));
+  const quick = args.has('--quick');
+  const out = args.value('--out');
   console.log(`bench:sor | ${formatMachineInfo(machineInfo())}`);
   const config = quick ? QUICK_CONFIG : FULL_CONFIG;
   const report = await runSorBench(config);

@@ -31,6 +31,7 @@ import { dirname, join } from 'node:path';
 import { encodeHistogram, mergeEncoded } from './lib/histogram-us.ts';
 import { percentileDistribution, writePlot, type PlotSeries } from './lib/hdr-plot.ts';
 import { formatMachineInfo, machineInfo, watchCpu } from './lib/machine.ts';
+import { BenchArgs } from './lib/args.ts';
 import { isMainModule } from './lib/main.ts';
 import { monoNowMs } from './lib/mono-clock.ts';
 import { OpenLoopGenerator, type OpenLoopResult } from './lib/open-loop.ts';
@@ -277,35 +278,23 @@ function extraOf(report: WsBenchReport): Record<string, unknown> {
 }
 
 function parseArgs(argv: string[]): { config: WsBenchConfig; quick: boolean; out: string | null } {
-  const quick = argv.includes('--quick');
+  const args = new BenchArgs(argv);
+  const quick = args.has('--quick');
   const config: WsBenchConfig = { ...(quick ? QUICK_CONFIG : FULL_CONFIG) };
-  const value = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const num = (name: string, fallback: number, min: number): number => {
-    const v = value(name);
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min) throw new Error(`Condition failed: ${name} ${v} must be a number >= ${min}`);
-    return n;
-  };
-  const rates = value('--rates');
-  if (rates !== undefined) config.rates = rates.split(',').map((r) => Number(r));
-  if (config.rates.some((r) => !(r > 0))) throw new Error(`Condition failed: --rates ${rates} are positive numbers`);
-  config.durationS = num('--duration', config.durationS, 0.1);
-  config.warmupS = num('--warmup', config.warmupS, 0);
-  config.drainS = num('--drain', config.drainS, 0.1);
-  config.connections = num('--connections', config.connections, 1);
-  config.workers = num('--workers', config.workers, 1);
-  config.trials = num('--trials', config.trials, 1);
-  config.floorTrials = num('--floor-trials', config.floorTrials, 0);
-  config.pacerGapUs = num('--pacer-gap-us', config.pacerGapUs, 0);
-  const ackAfter = value('--naive-ack-after');
+  config.rates = args.positiveList('--rates', config.rates);
+  config.durationS = args.num('--duration', config.durationS, 0.1);
+  config.warmupS = args.num('--warmup', config.warmupS, 0);
+  config.drainS = args.num('--drain', config.drainS, 0.1);
+  config.connections = args.num('--connections', config.connections, 1);
+  config.workers = args.num('--workers', config.workers, 1);
+  config.trials = args.num('--trials', config.trials, 1);
+  config.floorTrials = args.num('--floor-trials', config.floorTrials, 0);
+  config.pacerGapUs = args.num('--pacer-gap-us', config.pacerGapUs, 0);
+  const ackAfter = args.value('--naive-ack-after');
   if (ackAfter !== undefined && ackAfter !== 'risk' && ackAfter !== 'route') throw new Error('Condition failed: --naive-ack-after is risk or route');
   if (ackAfter !== undefined) config.naiveAckAfter = ackAfter;
   if (config.connections < config.workers) throw new Error('Condition failed: --connections >= --workers');
-  return { config, quick, out: value('--out') ?? null };
+  return { config, quick, out: args.value('--out') ?? null };
 }
 
 async function main(): Promise<void> {

@@ -1,0 +1,47 @@
+/**
+ * Command-line flags of the benchmarks: `--name value` pairs and bare `--flag`s, each value
+ * validated where it is read, with the flag named in the error.
+ */
+
+export class BenchArgs {
+  private readonly argv: readonly string[];
+
+  constructor(argv: readonly string[]) {
+    this.argv = argv;
+  }
+
+  /** Whether the bare flag is present. */
+  has(flag: string): boolean {
+    return this.argv.includes(flag);
+  }
+
+  /** The word after `name`, or undefined when the flag is absent. */
+  value(name: string): string | undefined {
+    const i = this.argv.indexOf(name);
+    return i >= 0 ? this.argv[i + 1] : undefined;
+  }
+
+  /** A number >= min after `name`, or fallback when the flag is absent. */
+  num(name: string, fallback: number, min: number): number {
+    const v = this.value(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new Error(`Condition failed: ${name} ${v} must be a number >= ${min}`);
+    return n;
+  }
+
+  /** Comma-separated words after `name`, or null when the flag is absent. */
+  list(name: string): string[] | null {
+    const v = this.value(name);
+    return v === undefined ? null : v.split(',');
+  }
+
+  /** Comma-separated positive numbers after `name`, or fallback when the flag is absent. */
+  positiveList(name: string, fallback: number[]): number[] {
+    const words = this.list(name);
+    if (words === null) return fallback;
+    const values = words.map(Number);
+    if (values.some((x) => !(x > 0))) throw new Error(`Condition failed: ${name} ${words.join(',')} are positive numbers`);
+    return values;
+  }
+}
