@@ -55,6 +55,15 @@ export class Doorbell {
     }
   }
 
+  /**
+   * Wakes every waiter unconditionally, parked-word or not: for the consumer's own thread (a
+   * pending waitAsync to cut short) and for shutdown, never for publishing records (use ring()).
+   */
+  wake(): void {
+    Atomics.add(this.words, SEQ_INDEX, 1);
+    Atomics.notify(this.words, SEQ_INDEX);
+  }
+
   /** Consumer side: the value to wait on, read before announcing the park. */
   sequence(): number {
     return Atomics.load(this.words, SEQ_INDEX);

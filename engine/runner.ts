@@ -88,8 +88,7 @@ export class EventLoopRunner {
     if (this.stopped) return;
     if (this.parked) {
       // Wake our own pending waitAsync; its wake() schedules the duty cycle.
-      Atomics.add(this.doorbell.words, SEQ_INDEX, 1);
-      Atomics.notify(this.doorbell.words, SEQ_INDEX);
+      this.doorbell.wake();
     } else if (this.immediate === null) {
       this.schedule();
     }

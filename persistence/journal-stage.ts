@@ -1,6 +1,7 @@
 /**
- * The persistence stage: drains the risk stage's journal feed into the journal, one write (and
- * per policy one fdatasync) per drained batch. It runs on its own event loop, off the hot path:
+ * The persistence stage: drains the journal feeds (risk's commands and events, the SOR's route
+ * audits) into the journal, one write (and per policy one fdatasync) per duty cycle whatever
+ * the number of feeds. It runs on its own event loop, off the hot path:
  * a slow disk makes the feed ring fill and risk slow down, it never drops a record. The Postgres
  * and Kafka sinks (workers/sinks-thread.ts) read the journal files, never this ring, so a slow
  * database cannot slow this stage down.
@@ -13,12 +14,17 @@ import type { JournalWriter } from './journal.ts';
 export const PERSISTENCE_BATCH = 4096;
 
 export class JournalStage implements Agent, RecordHandler {
-  private readonly feed: RingConsumer;
+  private readonly feeds: readonly RingConsumer[];
+  /** The feed being polled: onRecord reads its bytes. */
+  private feed: RingConsumer;
   private readonly journal: JournalWriter;
   private readonly counters: StageCounters;
 
-  constructor(feed: RingConsumer, journal: JournalWriter, counters: StageCounters) {
-    this.feed = feed;
+  /** Feeds are drained in the order given, each cycle; records keep their order within a feed. */
+  constructor(feeds: readonly RingConsumer[], journal: JournalWriter, counters: StageCounters) {
+    if (feeds.length === 0) throw new Error('Condition failed: at least one feed');
+    this.feeds = feeds;
+    this.feed = feeds[0];
     this.journal = journal;
     this.counters = counters;
     counters.set(PersistenceCounter.JOURNAL_NEXT_SEQUENCE, journal.sequence);
@@ -26,7 +32,11 @@ export class JournalStage implements Agent, RecordHandler {
   }
 
   doWork(): number {
-    const n = this.feed.poll(this, PERSISTENCE_BATCH);
+    let n = 0;
+    for (let i = 0; i < this.feeds.length; i++) {
+      this.feed = this.feeds[i];
+      n += this.feed.poll(this, PERSISTENCE_BATCH);
+    }
     if (n > 0) {
       this.journal.flush(Date.now());
       this.counters.add(PersistenceCounter.RECORDS_JOURNALED, n);

@@ -17,10 +17,8 @@ const journal = new JournalWriter(config.journal.dir, config.journal.fsync, conf
   segmentBytes: config.journal.segmentBytes,
   engineEpochMs: data.engineEpochMs,
 });
-const riskFeed = new JournalStage(wiring.consumer('riskToPersistence'), journal, wiring.counters);
-// The SOR's ROUTE_AUDIT records share the journal: a second feed on the same writer and thread.
-const sorFeed = new JournalStage(wiring.consumer('sorToPersistence'), journal, wiring.counters);
-const stage = { doWork: (): number => riskFeed.doWork() + sorFeed.doWork() };
+// Risk's commands and events, and the SOR's ROUTE_AUDIT records: one flush per cycle for both.
+const stage = new JournalStage([wiring.consumer('riskToPersistence'), wiring.consumer('sorToPersistence')], journal, wiring.counters);
 const agent = new HeartbeatAgent(stage, wiring.counters, clock);
 const runner = new EventLoopRunner(agent, wiring.doorbell, config.idle.kind === 'spin' ? 'park' : config.idle.kind, config.idle);
 

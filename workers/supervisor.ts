@@ -219,9 +219,7 @@ export class Engine {
     // Blocking stages leave their loops at the next duty cycle; wake them if parked.
     Atomics.store(this.control, Control.STOP, 1);
     for (const stage of ['risk', 'sor'] as const) {
-      const bell = new Doorbell(this.memory.doorbells[stage]);
-      Atomics.add(bell.words, 32, 1);
-      Atomics.notify(bell.words, 32);
+      new Doorbell(this.memory.doorbells[stage]).wake();
     }
     await this.tell('fix', 3000);
     await this.tell('persistence', 5000);
