@@ -163,9 +163,11 @@ export function averagePriceTicks(notionalTicks: number, qty: number): number {
   return shares === 0 ? 0 : Math.round(notionalTicks / shares);
 }
 
-/** Ticks as a decimal string, for JSON output, logs and the admin API. Allocates. */
+/** One scratch per thread (each worker has its own module instance); the call is synchronous. */
+const DECIMAL_SCRATCH = Buffer.alloc(32);
+
+/** Ticks as a decimal string, for JSON output, logs and the admin API. Allocates the string only. */
 export function ticksToDecimalString(ticks: number): string {
-  const scratch = new Uint8Array(32);
-  const end = writeDecimalTicks(scratch, 0, ticks);
-  return Buffer.from(scratch.buffer, 0, end).toString('latin1');
+  const end = writeDecimalTicks(DECIMAL_SCRATCH, 0, ticks);
+  return DECIMAL_SCRATCH.toString('latin1', 0, end);
 }

@@ -188,7 +188,10 @@ export function stateName(state: number): string {
 export function eventName(event: number): string {
   return EVENT_NAMES[event] ?? `EVENT_${event}`;
 }
+/** ExecType value -> name, built once (execTypeName runs per report at the edge and per journaled event). */
+const EXEC_TYPE_NAMES: string[] = [];
+for (const [name, value] of Object.entries(ExecType)) EXEC_TYPE_NAMES[value] = name;
+
 export function execTypeName(execType: number): string {
-  for (const [name, value] of Object.entries(ExecType)) if (value === execType) return name;
-  return `EXEC_${execType}`;
+  return EXEC_TYPE_NAMES[execType] ?? `EXEC_${execType}`;
 }

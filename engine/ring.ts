@@ -219,6 +219,16 @@ export class RingProducer {
     return this.freeBytes() >= worst;
   }
 
+  /**
+   * How many inputs, each writing at most worstBytesPerInput (headers and alignment included),
+   * are certain to fit, when no single record is longer than largestBodyLength: room for one such
+   * record is held back for the padding a claim leaves at the end of the ring when it wraps.
+   */
+  inputsThatFit(worstBytesPerInput: number, largestBodyLength: number): number {
+    const n = Math.floor((this.freeBytes() - alignRecord(HEADER_LENGTH + largestBodyLength)) / worstBytesPerInput);
+    return n > 0 ? n : 0;
+  }
+
   /** Records committed but not yet consumed, in bytes. */
   depthBytes(): number {
     return (this.published - (Atomics.load(this.counters, this.headIndex) >>> 0)) >>> 0;

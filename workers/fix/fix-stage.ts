@@ -268,7 +268,7 @@ export class FixStage implements Agent {
     let work = this.flushOverflow() + this.sorFeed.flush();
     if (this.reconcileAny) work += this.reconcileVenues();
     // Each SOR record yields at most two records to risk.
-    const room = Math.floor(this.rings.toRisk.freeBytes() / (2 * alignRecord(HEADER_LENGTH + CHILD_EVENT_LENGTH)));
+    const room = this.rings.toRisk.inputsThatFit(2 * alignRecord(HEADER_LENGTH + CHILD_EVENT_LENGTH), CHILD_EVENT_LENGTH);
     const limit = this.overflowCount > 0 ? 0 : Math.min(FIX_BATCH, room);
     if (limit === 0) this.counters.add(FixCounter.BACKPRESSURE_STALLS, 1);
     else work += this.rings.fromSor.poll(this.sorDispatch, limit);

@@ -485,7 +485,7 @@ export class IngestStage implements Agent, RecordHandler {
    */
   private writeRiskLimits(accountId: number, changes: LimitChange[], version: number, adminAccountId: number): boolean {
     const ring = this.toRisk;
-    if (ring.freeBytes() < changes.length * alignRecord(HEADER_LENGTH + RISK_LIMIT_LENGTH)) return false;
+    if (!ring.hasRoomFor(changes.length, RISK_LIMIT_LENGTH)) return false;
     const now = this.clock.nowNs();
     for (const c of changes) {
       const at = ring.tryClaim(RecordType.RISK_LIMIT, RISK_LIMIT_LENGTH);

@@ -259,10 +259,10 @@ export class RiskStage implements Agent, RingRecordHandler {
   private batchLimit(): number {
     const r = this.rings;
     let limit = RISK_BATCH;
-    limit = Math.min(limit, Math.floor(r.toIngest.freeBytes() / this.worstClient));
-    limit = Math.min(limit, Math.floor(r.toFixClients.freeBytes() / this.worstClient));
-    limit = Math.min(limit, Math.floor(r.toSor.freeBytes() / this.worstSor));
-    limit = Math.min(limit, Math.floor(r.toPersistence.freeBytes() / this.worstPersist));
+    limit = Math.min(limit, r.toIngest.inputsThatFit(this.worstClient, EXEC_REPORT_LENGTH));
+    limit = Math.min(limit, r.toFixClients.inputsThatFit(this.worstClient, EXEC_REPORT_LENGTH));
+    limit = Math.min(limit, r.toSor.inputsThatFit(this.worstSor, CHILD_ORDER_LENGTH));
+    limit = Math.min(limit, r.toPersistence.inputsThatFit(this.worstPersist, MAX_RECORD_LENGTH));
     return limit;
   }
 

@@ -212,9 +212,9 @@ export class SorStage implements Agent, RingRecordHandler {
 
   /** How many inputs fit in the output rings' free space (each input at its worst). */
   private roomFor(): number {
-    let limit = Math.min(SOR_BATCH, Math.floor(this.rings.toFix.freeBytes() / this.worstOut));
+    let limit = Math.min(SOR_BATCH, this.rings.toFix.inputsThatFit(this.worstOut, CHILD_ORDER_LENGTH > ROUTE_DONE_LENGTH ? CHILD_ORDER_LENGTH : ROUTE_DONE_LENGTH));
     const p = this.rings.toPersistence;
-    if (p != null) limit = Math.min(limit, Math.floor(p.freeBytes() / this.worstAudit));
+    if (p != null) limit = Math.min(limit, p.inputsThatFit(this.worstAudit, this.auditLength));
     return limit;
   }
 
