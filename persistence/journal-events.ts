@@ -10,6 +10,8 @@
  */
 
 import {
+  ACCOUNT_CONTROL_LENGTH, CANCEL_ORDER_LENGTH, CHILD_EVENT_LENGTH, EXEC_REPORT_LENGTH, MASS_CANCEL_LENGTH, NEW_ORDER_LENGTH, POSITION_LENGTH,
+  QUOTE_LENGTH, REPLACE_ORDER_LENGTH, ROUTE_DONE_LENGTH, SOR_CONFIG_LENGTH,
   AccountControlFlyweight, ALL_SYMBOLS, CancelOrderFlyweight, ChildEventFlyweight, ExecReportFlyweight, MassCancelFlyweight,
   NewOrderFlyweight, PositionFlyweight, QuoteFlyweight, RecordType, RouteDoneFlyweight, SorConfigFlyweight,
 } from '../codecs/records.ts';
@@ -190,17 +192,17 @@ export class EventDecoder {
   constructor(names: EventNames) {
     this.names = names;
     this.table = new Map([
-      [RecordType.NEW_ORDER, { length: 88, decode: (s, e, v, b, o) => this.decodeNewOrder(s, e, v, b, o) }],
-      [RecordType.CANCEL_ORDER, { length: 128, decode: (s, e, v, b, o) => this.decodeCancel('CANCEL_ORDER', s, e, v, b, o) }],
-      [RecordType.REPLACE_ORDER, { length: 128, decode: (s, e, v, b, o) => this.decodeCancel('REPLACE_ORDER', s, e, v, b, o) }],
-      [RecordType.MASS_CANCEL, { length: 32, decode: (s, e, v, b, o) => this.decodeMassCancel(s, e, v, b, o) }],
-      [RecordType.ACCOUNT_CONTROL, { length: 24, decode: (s, e, v, b, o) => this.decodeAccountControl(s, e, v, b, o) }],
-      [RecordType.EXEC_REPORT, { length: 200, decode: (s, e, v, b, o) => this.decodeReport(s, e, v, b, o) }],
-      [RecordType.POSITION, { length: 48, decode: (s, e, v, b, o) => this.decodePosition(s, e, v, b, o) }],
-      [RecordType.ROUTE_DONE, { length: 40, decode: (s, e, v, b, o) => this.decodeRouteDone(s, e, v, b, o) }],
-      [RecordType.CHILD_EVENT, { length: 64, decode: (s, e, v, b, o) => this.decodeChildEvent(s, e, v, b, o) }],
-      [RecordType.SOR_CONFIG, { length: 40, decode: (s, e, v, b, o) => this.decodeSorConfig(s, e, v, b, o) }],
-      [RecordType.QUOTE, { length: 48, decode: (s, e, v, b, o) => this.decodeQuote(s, e, v, b, o) }],
+      [RecordType.NEW_ORDER, { length: NEW_ORDER_LENGTH, decode: (s, e, v, b, o) => this.decodeNewOrder(s, e, v, b, o) }],
+      [RecordType.CANCEL_ORDER, { length: CANCEL_ORDER_LENGTH, decode: (s, e, v, b, o) => this.decodeCancel('CANCEL_ORDER', s, e, v, b, o) }],
+      [RecordType.REPLACE_ORDER, { length: REPLACE_ORDER_LENGTH, decode: (s, e, v, b, o) => this.decodeCancel('REPLACE_ORDER', s, e, v, b, o) }],
+      [RecordType.MASS_CANCEL, { length: MASS_CANCEL_LENGTH, decode: (s, e, v, b, o) => this.decodeMassCancel(s, e, v, b, o) }],
+      [RecordType.ACCOUNT_CONTROL, { length: ACCOUNT_CONTROL_LENGTH, decode: (s, e, v, b, o) => this.decodeAccountControl(s, e, v, b, o) }],
+      [RecordType.EXEC_REPORT, { length: EXEC_REPORT_LENGTH, decode: (s, e, v, b, o) => this.decodeReport(s, e, v, b, o) }],
+      [RecordType.POSITION, { length: POSITION_LENGTH, decode: (s, e, v, b, o) => this.decodePosition(s, e, v, b, o) }],
+      [RecordType.ROUTE_DONE, { length: ROUTE_DONE_LENGTH, decode: (s, e, v, b, o) => this.decodeRouteDone(s, e, v, b, o) }],
+      [RecordType.CHILD_EVENT, { length: CHILD_EVENT_LENGTH, decode: (s, e, v, b, o) => this.decodeChildEvent(s, e, v, b, o) }],
+      [RecordType.SOR_CONFIG, { length: SOR_CONFIG_LENGTH, decode: (s, e, v, b, o) => this.decodeSorConfig(s, e, v, b, o) }],
+      [RecordType.QUOTE, { length: QUOTE_LENGTH, decode: (s, e, v, b, o) => this.decodeQuote(s, e, v, b, o) }],
     ]);
   }
 

@@ -158,8 +158,18 @@ export class SorStage implements Agent, RingRecordHandler {
    */
   ingestToDecision: SharedHistogram | null = null;
 
+  /** The optional settings of SorConfig with their defaults, resolved once. */
+  private readonly maxSteps: number;
+  private readonly stagedFallbackNs: number;
+  private readonly collarBps: number;
+  private readonly tickTicks: number;
+
   constructor(config: SorConfig, rings: SorRings, clock: Clock, counters: StageCounters) {
     this.config = config;
+    this.maxSteps = config.maxSteps ?? 4;
+    this.stagedFallbackNs = config.stagedFallbackNs ?? 50e6;
+    this.collarBps = config.collarBps ?? 50;
+    this.tickTicks = config.tickTicks ?? 10_000;
     this.rings = rings;
     this.clock = clock;
     this.counters = counters;
@@ -302,7 +312,7 @@ export class SorStage implements Agent, RingRecordHandler {
     const f = this.features;
     const nowNs = this.clock.nowNs();
     this.fillFeatures(p, qty, nowNs);
-    const routed = decide(f, this.config.weights, t.mode[p], this.config.collarBps ?? 50, this.config.tickTicks ?? 10_000);
+    const routed = decide(f, this.config.weights, t.mode[p], this.collarBps, this.tickTicks);
     let reason: number = Reason.NONE;
     if (routed === 0) {
       reason = f.childPx < 0 ? Reason.NO_MARKET_REFERENCE : f.rankCount === 0 ? Reason.NO_VENUE_AVAILABLE : Reason.QTY_NOT_ROUTABLE;
@@ -341,7 +351,7 @@ export class SorStage implements Agent, RingRecordHandler {
     f.tif = t.tif[p];
     f.qty = qty;
     f.limitTicks = t.limitTicks[p];
-    f.lastStep = t.step[p] + 1 >= (this.config.maxSteps ?? 4);
+    f.lastStep = t.step[p] + 1 >= this.maxSteps;
     f.nbbBid = this.book.nbbBid;
     f.nbbBidQty = this.book.nbbBidQty;
     f.nbbAsk = this.book.nbbAsk;
@@ -397,7 +407,7 @@ export class SorStage implements Agent, RingRecordHandler {
     // next venue at once, and so does a sweep's (3).
     const staged = t.mode[p] === SorMode.STAGED && !f.lastStep;
     c.fallback[slot] = f.sweep ? 3 : !staged ? 0 : f.childTif === Tif.DAY ? 1 : f.childTif === Tif.IOC ? 3 : 0;
-    if (c.fallback[slot] === 1 && !this.fallbacks.push(childId, nowNs + (this.config.stagedFallbackNs ?? 50e6))) c.fallback[slot] = 0;
+    if (c.fallback[slot] === 1 && !this.fallbacks.push(childId, nowNs + this.stagedFallbackNs)) c.fallback[slot] = 0;
     t.childCount[p]++;
     t.liveChildren[p]++;
     t.unanswered[p]++;
@@ -450,7 +460,7 @@ export class SorStage implements Agent, RingRecordHandler {
       // a client's cancel is no longer held back meanwhile.
       if (c.fallback[s] === 2) {
         c.fallback[s] = 1;
-        if (!this.fallbacks.push(c.childId[s], this.clock.nowNs() + (this.config.stagedFallbackNs ?? 50e6))) c.fallback[s] = 2;
+        if (!this.fallbacks.push(c.childId[s], this.clock.nowNs() + this.stagedFallbackNs)) c.fallback[s] = 2;
       }
       return;
     }
@@ -506,7 +516,7 @@ export class SorStage implements Agent, RingRecordHandler {
     if (reason === Reason.VENUE_REJECT || reason === Reason.VENUE_DOWN) t.tried[p * this.venueCount + c.venue[s]] = 1;
     const rest = c.qty[s] - c.cumQty[s];
     t.outstandingQty[p] -= rest;
-    if (rest > 0 && t.cancelRequested[p] === 0 && (continues || this.reroutes(p, s, reason)) && t.step[p] < (this.config.maxSteps ?? 4)) {
+    if (rest > 0 && t.cancelRequested[p] === 0 && (continues || this.reroutes(p, s, reason)) && t.step[p] < this.maxSteps) {
       this.counters.add(SorCounter.REROUTES, 1);
       this.decideAndSend(p, rest);
     }
