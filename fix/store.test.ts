@@ -195,4 +195,23 @@ describe('FileMessageStore persistence', () => {
     expect(fs.statSync(path.join(dir, 'messages.idx')).size).toBe(24);
     a.close();
   });
+
+  it("fsync 'background': flush writes at once and returns; fdatasync rounds follow, one at a time, covering later writes", async () => {
+    const dir = tempDir();
+    const a = new FileMessageStore(dir, { fsync: 'background' });
+    recordAll(a, 1, 3);
+    a.flush();
+    // Written before flush returned, whatever the disk does (a killed process loses nothing).
+    expect(fs.statSync(path.join(dir, 'messages.idx')).size).toBe(36);
+    // Writes while a round is in flight are covered by the next round, not lost.
+    recordAll(a, 4, 6);
+    a.flush();
+    expect(fs.statSync(path.join(dir, 'messages.idx')).size).toBe(72);
+    for (let i = 0; i < 500 && a.backgroundSyncs < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(a.backgroundSyncs).toBe(2);
+    a.close();
+    const b = new FileMessageStore(dir, { fsync: 'never' });
+    expect(b.nextSenderSeqNum).toBe(7);
+    b.close();
+  });
 });

@@ -20,7 +20,12 @@
  *
  *     Writes are buffered in memory (bounded) and written by flush(), which the session calls
  *     once per batch of input and per timer tick (group commit); fsync policy: 'never' (the OS
- *     decides), 'flush' (fsync on every flush) or 'always' (write and fsync every record, slow).
+ *     decides), 'background' (each flush starts an fdatasync on libuv's thread pool, at most one
+ *     in flight, the next one covering everything written meanwhile: the session's thread never
+ *     waits for the disk, and what it wrote is on disk within about one fdatasync), 'flush'
+ *     (fsync on every flush, on the calling thread) or 'always' (write and fsync every record,
+ *     slow). Every policy writes before the socket sends (writeAhead), so a killed process never
+ *     loses a sequence number its peer saw; fsync only matters when the machine itself fails.
  *     The index is direct data on disk: memory stays bounded whatever the session's length, and a
  *     read finds its record by one sequential step from the previous read or a binary search.
  *     Reopening recovers: torn records at the tail are cut off, records the index missed are
@@ -188,7 +193,7 @@ export class MemoryMessageStore implements MessageStore {
 
 // ------------------------------------------------------------------------------ files
 
-export type FsyncPolicy = 'never' | 'flush' | 'always';
+export type FsyncPolicy = 'never' | 'background' | 'flush' | 'always';
 
 export interface FileMessageStoreOptions {
   /** Default 'flush': group commit, one fsync per flush when something was written. */
@@ -238,6 +243,13 @@ export class FileMessageStore implements MessageStore {
   /** Which files were written since their last fsync: bit 1 log, 2 index, 4 seqnums. */
   private unsynced: number;
   private closed: boolean;
+  /** 'background': files whose fdatasync is in flight (bits as unsynced), and how many calls are out. */
+  private syncing: number;
+  private syncCallsOut: number;
+  private syncError: Error | null;
+  private readonly onSyncedBound: (err: Error | null) => void;
+  /** 'background': fdatasync rounds completed. */
+  backgroundSyncs: number;
 
   /** Opens (creating when needed) the store in `dir` and recovers its state. Synchronous I/O. */
   constructor(dir: string, options: FileMessageStoreOptions = {}) {
@@ -246,6 +258,11 @@ export class FileMessageStore implements MessageStore {
     fs.mkdirSync(dir, { recursive: true });
     this.dir = dir;
     this.fsyncPolicy = options.fsync ?? 'flush';
+    this.syncing = 0;
+    this.syncCallsOut = 0;
+    this.syncError = null;
+    this.onSyncedBound = (err) => this.onSynced(err);
+    this.backgroundSyncs = 0;
     this.logFd = openReadWrite(path.join(dir, 'messages.log'));
     this.idxFd = openReadWrite(path.join(dir, 'messages.idx'));
     this.seqFd = openReadWrite(path.join(dir, 'seqnums'));
@@ -368,8 +385,13 @@ export class FileMessageStore implements MessageStore {
 
   flush(): void {
     if (this.closed) return;
+    if (this.syncError !== null) throw this.syncError;
     this.writePending();
     if (this.seqDirty) this.writeSeqNums();
+    if (this.fsyncPolicy === 'background') {
+      if (this.syncCallsOut === 0 && this.unsynced !== 0) this.startBackgroundSync();
+      return;
+    }
     if (this.unsynced !== 0 && this.fsyncPolicy !== 'never') {
       if ((this.unsynced & UNSYNCED_LOG) !== 0) fs.fsyncSync(this.logFd);
       if ((this.unsynced & UNSYNCED_INDEX) !== 0) fs.fsyncSync(this.idxFd);
@@ -381,10 +403,47 @@ export class FileMessageStore implements MessageStore {
   close(): void {
     if (this.closed) return;
     this.flush();
+    // Whatever a background round has not covered is synced here, on this thread.
+    if (this.fsyncPolicy === 'background') {
+      const all = this.unsynced | this.syncing;
+      if ((all & UNSYNCED_LOG) !== 0) fs.fsyncSync(this.logFd);
+      if ((all & UNSYNCED_INDEX) !== 0) fs.fsyncSync(this.idxFd);
+      if ((all & UNSYNCED_SEQNUMS) !== 0) fs.fsyncSync(this.seqFd);
+      this.unsynced = 0;
+    }
     this.closed = true;
     fs.closeSync(this.logFd);
     fs.closeSync(this.idxFd);
     fs.closeSync(this.seqFd);
+  }
+
+  // ------------------------------------------------------------------------ background fsync
+
+  /** Starts one fdatasync per file written since the last round; what is written meanwhile waits for the next. */
+  private startBackgroundSync(): void {
+    this.syncing = this.unsynced;
+    this.unsynced = 0;
+    if ((this.syncing & UNSYNCED_LOG) !== 0) this.backgroundSync(this.logFd);
+    if ((this.syncing & UNSYNCED_INDEX) !== 0) this.backgroundSync(this.idxFd);
+    if ((this.syncing & UNSYNCED_SEQNUMS) !== 0) this.backgroundSync(this.seqFd);
+  }
+
+  private backgroundSync(fd: number): void {
+    this.syncCallsOut++;
+    fs.fdatasync(fd, this.onSyncedBound);
+  }
+
+  private onSynced(err: Error | null): void {
+    this.syncCallsOut--;
+    // After close() the files were synced there; a late EBADF means nothing.
+    if (this.closed) return;
+    // A failed fdatasync means written data may not be on disk: the next flush() throws it, as
+    // a failing fsyncSync would have, rather than the store carrying on as if durable.
+    if (err !== null && this.syncError === null) this.syncError = err;
+    if (this.syncCallsOut !== 0) return;
+    this.syncing = 0;
+    this.backgroundSyncs++;
+    if (this.unsynced !== 0 && this.syncError === null) this.startBackgroundSync();
   }
 
   // ------------------------------------------------------------------------ writing

@@ -46,7 +46,7 @@ const fixMetrics = (workerData as MetricsWorkerData).metrics;
 if (fixMetrics !== undefined) stage.decisionToWire = new MetricsViews(fixMetrics).histogram(Histogram.FIX_DECISION_TO_WIRE);
 // FIX clients: one acceptor session per configured client, each with a file message store so
 // sequence numbers and sent messages survive a restart.
-const storeFsync = config.journal.fsync === 'none' ? 'never' : 'flush';
+const storeFsync = config.journal.fsync === 'none' ? 'never' : 'background';
 const stores = config.fixAcceptor.sessions.map((s) => new FileMessageStore(
   s.storeDir ?? join(config.journal.dir, 'fix', `${s.senderCompId}-${s.targetCompId}`),
   { fsync: storeFsync },

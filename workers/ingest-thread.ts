@@ -6,6 +6,7 @@ import { HeartbeatAgent } from '../engine/heartbeat.ts';
 import { EventLoopRunner } from '../engine/runner.ts';
 import { IngestStage } from './ingest/ingest-stage.ts';
 import { RouteAuditView } from './ingest/route-audit-view.ts';
+import { routeAuditLength } from '../codecs/records.ts';
 import { decodeClientFrame, encodeServerMessage } from './ingest/order-fb.ts';
 import { Control, STAGES, StageWiring, ringDepths } from './topology.ts';
 import { StageCounters } from '../engine/counters.ts';
@@ -63,7 +64,7 @@ const stage = new IngestStage(
     orderViewCapacity: 100_000,
     sor: { weights: config.sor.weights, quoteStaleMs: config.sor.quoteStaleMs, mode: config.sor.mode },
     binary: { decodeClientFrame, encodeServerMessage },
-    routeAudits: new RouteAuditView(wiring.consumer('sorToIngest'), 100_000, venueNamesById, config.symbols.map((s) => s.name)),
+    routeAudits: new RouteAuditView(wiring.consumer('sorToIngest'), 100_000, routeAuditLength(config.venues.length), venueNamesById, config.symbols.map((s) => s.name)),
     health,
     readiness,
     // Pre-trade limits admin routes (/v1/admin/limits), seeded from the same config as risk.

@@ -40,7 +40,7 @@ export function seededRandom(seed: number): () => number {
 
 /** The venue session settings for FixStage, with their file stores opened (synchronous I/O). */
 export function openVenueSessions(config: EngineConfig): { sessions: VenueSessionConfig[]; stores: MessageStore[] } {
-  const fsync = config.journal.fsync === 'none' ? 'never' : 'flush';
+  const fsync = config.journal.fsync === 'none' ? 'never' : 'background';
   const stores: MessageStore[] = [];
   const sessions = config.venues.map((v): VenueSessionConfig => {
     const store = new FileMessageStore(venueStoreDir(config, v), { fsync });

@@ -3,7 +3,8 @@
 // and forgets the oldest orders beyond its capacity. Method: real audit records made by the SOR
 // (sor-harness.fixture.ts) delivered over a real ring into the view.
 import { describe, expect, it } from 'vitest';
-import { ChildEventKind } from '../../codecs/records.ts';
+import fc from 'fast-check';
+import { ChildEventKind, RouteAuditFlyweight, routeAuditLength } from '../../codecs/records.ts';
 import { Side, Tif } from '../../engine/domain.ts';
 import { RingConsumer, RingProducer, createRingMemory } from '../../engine/ring.ts';
 import { BASE, SorHarness, px, venue } from '../sor/sor-harness.fixture.ts';
@@ -28,7 +29,7 @@ function view(capacity: number, bodies: Uint8Array[]): RouteAuditView {
     p.bytes.set(b, at);
   }
   p.commit();
-  const v = new RouteAuditView(new RingConsumer(mem), capacity, ['', 'V1', 'V2', 'V3'], ['AAPL', 'MSFT']);
+  const v = new RouteAuditView(new RingConsumer(mem), capacity, routeAuditLength(3), ['', 'V1', 'V2', 'V3'], ['AAPL', 'MSFT']);
   while (v.drain() > 0);
   return v;
 }
@@ -68,5 +69,55 @@ describe('RouteAuditView', () => {
     const last = v.get(1, true, ids[4], 0) as any;
     expect(last.decisions.map((d: any) => d.step)).toEqual([0, 1]);
     expect(last.decisions[1].venues[0].excluded).toBe('TRIED');
+  });
+
+  // Invariant against a model (a Map of every decision per order): whatever the sequence of
+  // orders and re-routes, the view returns, for each order id it still knows, exactly that
+  // order's newest decisions in arrival order, none skipped; it always knows the order of the last
+  // decision; it never holds more
+  // than `capacity` orders; and it drains the ring with constant work per record.
+  it('property: a known order shows its newest decisions, in order, none skipped; the last one routed is always known', () => {
+    const { h } = routed(1);
+    const template = h.ingestCollector.audits[0];
+    const length = routeAuditLength(3);
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 12 }),
+      fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 3 })), { minLength: 1, maxLength: 200 }),
+      (capacity, steps) => {
+        const mem = createRingMemory(1 << 20);
+        const p = new RingProducer(mem, null);
+        const v = new RouteAuditView(new RingConsumer(mem), capacity, length, ['', 'V1', 'V2', 'V3'], ['AAPL', 'MSFT']);
+        const model = new Map<number, number[]>();
+        let nextOrder = 1;
+        let seq = 0;
+        let lastOrder = 0;
+        for (const [newOrder, back] of steps) {
+          // A new order, or a re-route of one of the last few orders.
+          const orderId = newOrder || nextOrder === 1 ? nextOrder++ : Math.max(1, nextOrder - 1 - back);
+          const at = p.tryClaim(22, template.length);
+          p.bytes.set(template, at);
+          // The decision time carries a sequence number the model checks.
+          new RouteAuditFlyweight().wrap(p.view, p.bytes, at).setOrderId(orderId).setDecisionTimeNs(++seq * 1e6);
+          p.commit();
+          while (v.drain() > 0);
+          const list = model.get(orderId) ?? [];
+          list.push(seq);
+          model.set(orderId, list);
+          lastOrder = orderId;
+        }
+        let known = 0;
+        for (const [orderId, seqs] of model) {
+          const doc = v.get(1, true, orderId, 0) as any;
+          if (doc === undefined) continue;
+          known++;
+          const got = doc.decisions.map((d: any) => Date.parse(d.decidedAt));
+          // What it shows is the newest decisions of that order, oldest first, none missing in between.
+          expect(got).toEqual(seqs.slice(seqs.length - got.length));
+        }
+        expect(known).toBeLessThanOrEqual(capacity);
+        expect(v.get(1, true, lastOrder, 0)).toBeDefined();
+        expect(v.received).toBe(steps.length);
+      },
+    ), { seed: 20261121, numRuns: 300 });
   });
 });

@@ -236,12 +236,21 @@ export class RiskStage implements Agent, RingRecordHandler {
   }
 
   doWork(): number {
+    this.checkSessionEnd();
+    const r = this.rings;
+    // An empty cycle (most of them while the stage spins before parking) reads two ring
+    // counters, not the sixteen a batch limit takes: spinning must not take a core from the
+    // stages that have work.
+    if (this.mcCount === 0 && this.resumePhase === RESUME_DONE && !r.fromFix.hasRecords() && !r.fromIngest.hasRecords()) {
+      const marked = this.advanceMarks();
+      if (marked > 0) this.commitAll();
+      return marked;
+    }
     const limit = this.batchLimit();
     if (limit === 0) {
       this.counters.add(RiskCounter.BACKPRESSURE_STALLS, 1);
       return 0;
     }
-    this.checkSessionEnd();
     // Mass cancels in progress, then venue events (they free capacity and finish orders).
     let work = this.mcCount > 0 ? this.advanceMassCancels(limit) : 0;
     // After a recovery (workers/risk/recovery.ts): settle what the crash left half done, then
@@ -250,7 +259,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     work += this.rings.fromFix.poll(this.fromFix, this.batchLimit());
     work += this.rings.fromIngest.poll(this.fromIngest, this.batchLimit());
     // Marks after the inputs, so a pass sees the quotes of this cycle.
-    work += this.advanceMarks(this.batchLimit());
+    work += this.advanceMarks();
     if (work > 0) this.commitAll();
     return work;
   }
@@ -761,10 +770,10 @@ export class RiskStage implements Agent, RingRecordHandler {
 
   /**
    * Every markInterval, symbols whose reference price moved are re-marked: each open position in
-   * them gets a POSITION record with the new mark and unrealized P&L, at most `budget` per cycle
+   * them gets a POSITION record with the new mark and unrealized P&L, at most a batch limit per cycle
    * (each within an input's worst-case room in the ring to ingest).
    */
-  private advanceMarks(budget: number): number {
+  private advanceMarks(): number {
     if (this.markCursor < 0) {
       const now = this.clock.nowNs();
       if (now < this.nextMarkNs) return 0;
@@ -782,6 +791,7 @@ export class RiskStage implements Agent, RingRecordHandler {
       if (!moved) return 0;
       this.markCursor = 0;
     }
+    const budget = this.batchLimit();
     const p = this.positions;
     const cells = p.qty.length;
     let emitted = 0;

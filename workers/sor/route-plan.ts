@@ -196,6 +196,11 @@ export class FallbackQueue {
     return true;
   }
 
+  /** True when the first entry is due at nowNs. */
+  hasDue(nowNs: number): boolean {
+    return this.size !== 0 && this.dueNs[this.head % this.capacity] <= nowNs;
+  }
+
   /** The child id of the first entry due at nowNs (removed), or 0. */
   popDue(nowNs: number): number {
     if (this.size === 0) return 0;

@@ -213,6 +213,9 @@ export class SorStage implements Agent, RingRecordHandler {
       return 0;
     }
     // Venue state and child outcomes first, so a decision sees the freshest book.
+    // An empty cycle (most of them while the stage spins before parking) reads two ring
+    // counters and the fallback clock, not the output rings' free space.
+    if (!this.rings.fromFix.hasRecords() && !this.rings.fromRisk.hasRecords() && (this.fallbacks.size === 0 || !this.fallbacks.hasDue(this.clock.nowNs()))) return 0;
     let work = this.rings.fromFix.poll(this.fromFix, limit);
     work += this.fireFallbacks(this.roomFor());
     work += this.rings.fromRisk.poll(this.fromRisk, this.roomFor());
