@@ -1,7 +1,14 @@
 /** Byte helpers for the hot path: loops instead of subarray(), which allocates a view. */
 
-/** Copies src[srcOffset, srcOffset + length) to dst at dstOffset. */
+/**
+ * Copies src[srcOffset, srcOffset + length) to dst at dstOffset. Past 1 KiB one subarray view
+ * (a small allocation) and a native copy beat the loop.
+ */
 export function copyBytes(src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number, length: number): void {
+  if (length > 1024) {
+    dst.set(src.subarray(srcOffset, srcOffset + length), dstOffset);
+    return;
+  }
   for (let i = 0; i < length; i++) dst[dstOffset + i] = src[srcOffset + i];
 }
 

@@ -157,6 +157,28 @@ describe('FixParser.parse', () => {
   });
 });
 
+describe('FixParser tag table generations', () => {
+  // The tag table forgets a message by bumping a generation; after 2^31 - 1 parses the
+  // generation restarts at 1, and a stamp left from the first generation 1 must not make an
+  // absent tag look present.
+  it('a tag seen in generation 1 is not present after the generation wraps back to 1', () => {
+    const withAccount = frame(NOS + '1=ACC|');
+    const without = frame(NOS);
+    const p = new FixParser();
+    p.parse(withAccount, 0, withAccount.length); // generation 1 stamps tag 1
+    expect(p.has(Tag.Account)).toBe(true);
+    (p as unknown as { generation: number }).generation = 0x7fff_fffe;
+    p.parse(without, 0, without.length); // generation 2^31 - 1
+    expect(p.has(Tag.Account)).toBe(false);
+    p.parse(without, 0, without.length); // wraps to generation 1
+    expect((p as unknown as { generation: number }).generation).toBe(1);
+    expect(p.has(Tag.Account)).toBe(false);
+    expect(p.getString(Tag.ClOrdID)).toBe('ORD-1');
+    p.parse(withAccount, 0, withAccount.length);
+    expect(p.getString(Tag.Account)).toBe('ACC');
+  });
+});
+
 describe('findNextBeginString', () => {
   it('finds the next prefix or keeps a possible partial prefix', () => {
     const f = frame(NOS);

@@ -15,6 +15,7 @@
  * Memory per connection is bounded both ways: inbound by the session's reassembly buffer (and
  * MAX_FRAME_LENGTH before logon), outbound by maxOutboundBytes (write() then returns false).
  */
+import { copyBytes } from '../engine/bytes.ts';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { MAX_FRAME_LENGTH, FixParser } from './parser.ts';
@@ -94,7 +95,7 @@ export class TcpTransport implements FixTransport {
       this.flush();
       if (this.current.length + length > CHUNK_BYTES) return false; // no chunk free: back-pressure
     }
-    copyBytes(buf, start, length, this.current.buf, this.current.length);
+    copyBytes(buf, start, this.current.buf, this.current.length, length);
     this.current.length += length;
     const buffered = this.socket.writableLength + this.current.length;
     if (buffered > this.maxBufferedSeen) this.maxBufferedSeen = buffered;
@@ -135,15 +136,6 @@ export class TcpTransport implements FixTransport {
     this.chunksAllocated++;
     return new OutChunk(this.pool);
   }
-}
-
-/** Copies without creating a subarray view (a view is an allocation) for messages of usual size. */
-function copyBytes(src: Uint8Array, start: number, length: number, dst: Uint8Array, at: number): void {
-  if (length > 1024) {
-    dst.set(src.subarray(start, start + length), at); // one view for a large message
-    return;
-  }
-  for (let k = 0; k < length; k++) dst[at + k] = src[start + k];
 }
 
 /** Attaches a socket to a session: bytes in, close out. Returns the transport. */

@@ -22,10 +22,6 @@ import { Tag } from '../fix/tags.ts';
 import type { MarketDataListener } from './venue-core.ts';
 
 const MSG_TYPE_W = 0x57;
-const TAG_NO_MD_ENTRIES = 268;
-const TAG_MD_ENTRY_TYPE = 269;
-const TAG_MD_ENTRY_PX = 270;
-const TAG_MD_ENTRY_SIZE = 271;
 
 export class MarketDataPublisher implements MarketDataListener {
   readonly symbols: Uint8Array[];
@@ -77,13 +73,13 @@ export class MarketDataPublisher implements MarketDataListener {
 
   private send(session: FixSession, s: number): void {
     const e = session.beginApp(MSG_TYPE_W);
-    e.addAscii(Tag.Symbol, this.symbols[s]).addInt(TAG_NO_MD_ENTRIES, 2);
-    e.addChar(TAG_MD_ENTRY_TYPE, 0x30);
-    if (this.bidQty[s] > 0) e.addTicks(TAG_MD_ENTRY_PX, this.bid[s]);
-    e.addInt(TAG_MD_ENTRY_SIZE, this.bidQty[s]);
-    e.addChar(TAG_MD_ENTRY_TYPE, 0x31);
-    if (this.askQty[s] > 0) e.addTicks(TAG_MD_ENTRY_PX, this.ask[s]);
-    e.addInt(TAG_MD_ENTRY_SIZE, this.askQty[s]);
+    e.addAscii(Tag.Symbol, this.symbols[s]).addInt(Tag.NoMDEntries, 2);
+    e.addChar(Tag.MDEntryType, 0x30);
+    if (this.bidQty[s] > 0) e.addTicks(Tag.MDEntryPx, this.bid[s]);
+    e.addInt(Tag.MDEntrySize, this.bidQty[s]);
+    e.addChar(Tag.MDEntryType, 0x31);
+    if (this.askQty[s] > 0) e.addTicks(Tag.MDEntryPx, this.ask[s]);
+    e.addInt(Tag.MDEntrySize, this.askQty[s]);
     if (session.sendApp() === SendResult.OK) this.sent++;
     else this.refused++;
   }

@@ -27,17 +27,12 @@ import { FixCounter, type StageCounters } from '../../engine/counters.ts';
 import { INVALID, MAX_PRICE_TICKS, MAX_QTY, parseDecimalTicks, parseUint } from '../../engine/fixed-point.ts';
 import { FULL, type RingProducer } from '../../engine/ring.ts';
 import type { FixParser } from '../../fix/parser.ts';
+import { Tag } from '../../fix/tags.ts';
 
 /** Packed MsgType "W" (MarketDataSnapshotFullRefresh) and "V" (MarketDataRequest). */
 export const MSG_TYPE_MD_SNAPSHOT = 0x57;
 export const MSG_TYPE_MD_REQUEST = 0x56;
 
-const TAG_SYMBOL = 55;
-const TAG_POSS_DUP = 43;
-const TAG_NO_MD_ENTRIES = 268;
-const TAG_MD_ENTRY_TYPE = 269;
-const TAG_MD_ENTRY_PX = 270;
-const TAG_MD_ENTRY_SIZE = 271;
 const CH_Y = 0x59;
 const ENTRY_BID = 0x30;
 const ENTRY_OFFER = 0x31;
@@ -96,11 +91,11 @@ export class SorFeed {
    * one ring (the caller commits), else 0.
    */
   onMarketData(venueId: number, msg: FixParser, nowNs: number): number {
-    if (msg.has(TAG_POSS_DUP) && msg.getChar(TAG_POSS_DUP) === CH_Y) {
+    if (msg.has(Tag.PossDupFlag) && msg.getChar(Tag.PossDupFlag) === CH_Y) {
       this.counters.add(FixCounter.MD_STALE_IGNORED, 1);
       return 0;
     }
-    const symbol = msg.has(TAG_SYMBOL) ? this.symbolId(msg.buf, msg.valueStart(TAG_SYMBOL), msg.valueEnd(TAG_SYMBOL)) : -1;
+    const symbol = msg.has(Tag.Symbol) ? this.symbolId(msg.buf, msg.valueStart(Tag.Symbol), msg.valueEnd(Tag.Symbol)) : -1;
     if (symbol < 0 || !this.decodeEntries(msg)) {
       this.counters.add(FixCounter.MD_REFUSED, 1);
       return 0;
@@ -117,14 +112,14 @@ export class SorFeed {
   /** Reads the first bid and first offer entry; false when an entry is malformed. */
   private decodeEntries(msg: FixParser): boolean {
     this.bid = this.bidQty = this.ask = this.askQty = 0;
-    if (!msg.has(TAG_NO_MD_ENTRIES)) return false;
+    if (!msg.has(Tag.NoMDEntries)) return false;
     let type = -1;
     let px = 0;
     let size = 0;
     const n = msg.fieldCount;
     for (let i = 0; i <= n; i++) {
-      const tag = i < n ? msg.tagAt(i) : TAG_MD_ENTRY_TYPE;
-      if (tag === TAG_MD_ENTRY_TYPE) {
+      const tag = i < n ? msg.tagAt(i) : Tag.MDEntryType;
+      if (tag === Tag.MDEntryType) {
         // An entry ends where the next begins (or the message ends): keep the first of each side.
         if (type === ENTRY_BID && this.bidQty === 0 && size > 0) {
           this.bid = px;
@@ -137,10 +132,10 @@ export class SorFeed {
         type = msg.buf[msg.valueStartAt(i)];
         px = 0;
         size = 0;
-      } else if (tag === TAG_MD_ENTRY_PX) {
+      } else if (tag === Tag.MDEntryPx) {
         px = parseDecimalTicks(msg.buf, msg.valueStartAt(i), msg.valueEndAt(i), MAX_PRICE_TICKS);
         if (px === INVALID || px <= 0) return false;
-      } else if (tag === TAG_MD_ENTRY_SIZE) {
+      } else if (tag === Tag.MDEntrySize) {
         size = parseUint(msg.buf, msg.valueStartAt(i), msg.valueEndAt(i), MAX_QTY);
         if (size === INVALID) return false;
       }
