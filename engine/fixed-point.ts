@@ -139,6 +139,15 @@ export function writeUint(bytes: Uint8Array, offset: number, value: number): num
 }
 
 /**
+ * Parses decimal text (e.g. "177.25") into ticks, or INVALID. For config, REST and command-line
+ * text: allocates (a Buffer); not for the hot path, which parses bytes in place.
+ */
+export function ticksFromDecimalString(text: string, maxTicks: number): number {
+  const bytes = Buffer.from(text, 'latin1');
+  return parseDecimalTicks(bytes, 0, bytes.length, maxTicks);
+}
+
+/**
  * Converts a JS number that came from JSON (e.g. 177.25) to ticks, or INVALID. Only for the JSON
  * edge and config: the decimal text of the number is parsed, so 0.1 + 0.2 style binary error
  * never reaches the engine. Allocates (a string); not for the hot path.
@@ -150,8 +159,7 @@ export function ticksFromJsonNumber(value: unknown, maxTicks: number): number {
     // 1e-7 and the like: finer than a tick, or too large to be a price.
     return INVALID;
   }
-  const bytes = Buffer.from(text, 'latin1');
-  return parseDecimalTicks(bytes, 0, bytes.length, maxTicks);
+  return ticksFromDecimalString(text, maxTicks);
 }
 
 /**

@@ -3,7 +3,7 @@
  * Every option is `--name value` or the environment variable VENUE_<NAME> (upper case, '-' -> '_');
  * the command line wins. Allocates freely: runs once at start.
  */
-import { INVALID, MAX_PRICE_TICKS, parseDecimalTicks } from '../engine/fixed-point.ts';
+import { INVALID, MAX_PRICE_TICKS, ticksFromDecimalString } from '../engine/fixed-point.ts';
 import type { SymbolConfig } from './venue-core.ts';
 
 export interface VenueConfig {
@@ -138,8 +138,7 @@ function num(option: string, v: string, min: number, max: number): number {
 }
 
 function ticks(option: string, v: string): number {
-  const b = Buffer.from(v, 'latin1');
-  const t = parseDecimalTicks(b, 0, b.length, MAX_PRICE_TICKS);
+  const t = ticksFromDecimalString(v, MAX_PRICE_TICKS);
   if (t === INVALID || t === 0) throw new Error(`--${option} "${v}" is not a positive price with at most 6 decimals`);
   return t;
 }

@@ -8,7 +8,7 @@
 import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import { IDLE_KINDS, isIdleKind, type IdleKind } from '../engine/idle.ts';
 import { MAX_PRICE_TICKS, MAX_QTY, PRICE_SCALE, INVALID } from '../engine/fixed-point.ts';
-import { parseDecimalTicks } from '../engine/fixed-point.ts';
+import { ticksFromDecimalString } from '../engine/fixed-point.ts';
 import { validateSchedule, type SessionScheduleConfig } from '../fix/session-schedule.ts';
 
 export interface SymbolConfig {
@@ -396,14 +396,12 @@ function section(path: string, v: unknown, defaults: object): Record<string, unk
 
 function decimal(path: string, v: unknown, maxTicks: number): string {
   const s = str(path, v, /^\d{1,12}(\.\d{1,6})?$/, 'a decimal string such as "177.25"');
-  const bytes = Buffer.from(s, 'latin1');
-  if (parseDecimalTicks(bytes, 0, bytes.length, maxTicks) === INVALID) fail(path, `out of range: ${s}`);
+  if (ticksFromDecimalString(s, maxTicks) === INVALID) fail(path, `out of range: ${s}`);
   return s;
 }
 
 export function decimalToTicks(s: string): number {
-  const bytes = Buffer.from(s, 'latin1');
-  return parseDecimalTicks(bytes, 0, bytes.length, Number.MAX_SAFE_INTEGER);
+  return ticksFromDecimalString(s, Number.MAX_SAFE_INTEGER);
 }
 
 const HOST = /^[A-Za-z0-9.\-:]{1,253}$/;

@@ -17,7 +17,7 @@
  * top level sets every symbol's limit.
  */
 import { ALL_SYMBOLS, LimitKey } from '../../codecs/records.ts';
-import { INVALID, parseDecimalTicks, ticksToDecimalString } from '../../engine/fixed-point.ts';
+import { INVALID, ticksFromDecimalString, ticksToDecimalString } from '../../engine/fixed-point.ts';
 import { Reason } from '../../engine/reasons.ts';
 import { ACCOUNT_LIMIT_DEFAULTS, percentToBps, type AccountConfig, type SymbolConfig } from '../config.ts';
 import { limitValueValid } from '../risk/limits.ts';
@@ -244,8 +244,7 @@ function isLimit(key: number, v: unknown): boolean {
 
 function moneyTicks(v: unknown): number {
   if (typeof v !== 'string' || !MONEY.test(v)) return INVALID;
-  const bytes = Buffer.from(v, 'latin1');
-  return parseDecimalTicks(bytes, 0, bytes.length, Number.MAX_SAFE_INTEGER);
+  return ticksFromDecimalString(v, Number.MAX_SAFE_INTEGER);
 }
 
 function bpsToPercent(bps: number): string {

@@ -16,7 +16,7 @@
  */
 
 import { CL_ORD_ID_CAPACITY, OrdType, Side, Tif } from '../../engine/domain.ts';
-import { INVALID, MAX_PRICE_TICKS, MAX_QTY, averagePriceTicks, parseDecimalTicks, ticksFromJsonNumber, ticksToDecimalString } from '../../engine/fixed-point.ts';
+import { INVALID, MAX_PRICE_TICKS, MAX_QTY, averagePriceTicks, ticksFromDecimalString, ticksFromJsonNumber, ticksToDecimalString } from '../../engine/fixed-point.ts';
 import { ExecType, OrderState, execTypeName, stateName } from '../../engine/order-state.ts';
 import { Reason, reasonName } from '../../engine/reasons.ts';
 import type { ExecReportFlyweight } from '../../codecs/records.ts';
@@ -82,10 +82,7 @@ function parseQty(v: unknown): number {
 
 function parsePrice(v: unknown): number {
   if (typeof v === 'number') return ticksFromJsonNumber(v, MAX_PRICE_TICKS);
-  if (typeof v === 'string' && v.length <= 24) {
-    const bytes = Buffer.from(v, 'latin1');
-    return parseDecimalTicks(bytes, 0, bytes.length, MAX_PRICE_TICKS);
-  }
+  if (typeof v === 'string' && v.length <= 24) return ticksFromDecimalString(v, MAX_PRICE_TICKS);
   return INVALID;
 }
 
