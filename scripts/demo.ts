@@ -56,9 +56,12 @@ const examplePrice = ticksToDecimalString(Math.round((ref * 1.01) / (PRICE_SCALE
 process.stdout.write(`
 OMS + SOR running.
   venues:     ${stack.venues.map((v) => `${v.name} on 127.0.0.1:${v.port} (FIX 4.4)`).join(', ')}
+  web page:   http://${http}/   (log in with the token ${key})
   WebSocket:  ws://${http}/v1/ws?token=${key}
   REST:       http://${http}/v1/orders   (Authorization: Bearer ${key})
-  health:     http://${http}/health
+  health:     http://${http}/health   (readiness: /ready)
+  metrics:    ${stack.info.metricsPort > 0 ? `http://${config.metrics.host}:${stack.info.metricsPort}/metrics (Prometheus)` : 'off (metrics.port is 0)'}
+  FIX:        acceptor on ${config.fixAcceptor.host}:${stack.info.fixPort} (FIX 4.4 clients: fixAcceptor.sessions in the config)
   admin:      http://${http}/v1/admin/sor/config   (Authorization: Bearer ${admin?.apiKey ?? '(no admin account configured)'})
   API:        docs/API.md (JSON or FlatBuffers frames, subscriptions, positions, limits, reason codes)
   journal:    ${stack.info.journal}
