@@ -10,23 +10,30 @@
  * the HTTP port is forced to 0 and the journal to a temporary directory), NAIVE_ACK_AFTER picks
  * the naive ack point. When ready it prints one line, `BENCH_TARGET_READY {"port":..,"pids":..}`;
  * it stops when its standard input closes (so it never outlives the benchmark) or on SIGTERM.
+ *
+ * Control channel (bench/lib/target-protocol.ts): each line `hist` on its standard input is answered with one line
+ * `BENCH_TARGET_HIST {...}`: a snapshot of the engine's own shared-memory latency histograms
+ * (workers/metrics/metrics-memory.ts: ingest->ack, ingest->fill, ingest->risk, ingest->routing
+ * decision, decision->wire; count and buckets of engine/shared-histogram.ts), or `null` for a
+ * target that is not the engine. The benchmark diffs two snapshots to get one trial's figures.
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from '../workers/config.ts';
 import { startStack } from '../scripts/stack.ts';
 import { startNaivePipeline } from './naive/naive-pipeline.ts';
 import { startStubServer } from './lib/stub-order-server.ts';
+import { HISTOGRAM_NAMES, MetricsViews } from '../workers/metrics/metrics-memory.ts';
+import { HIST_PREFIX, HIST_REQUEST, READY_PREFIX, type EngineHistograms, type TargetReady } from './lib/target-protocol.ts';
 
-export const READY_PREFIX = 'BENCH_TARGET_READY ';
-
-export interface TargetReady {
-  port: number;
-  /** The target's process, and its helpers (venue simulators) by name. */
-  pid: number;
-  helperPids: Record<string, number>;
+interface Target {
+  ready: TargetReady;
+  stop: () => Promise<void>;
+  /** Snapshot of the engine's latency histograms; null for the other targets. */
+  histograms: () => EngineHistograms | null;
 }
 
 function engineConfig(journalDir: string): EngineConfig {
@@ -35,7 +42,7 @@ function engineConfig(journalDir: string): EngineConfig {
   return validateConfig({ ...base, http: { ...base.http, port: 0 }, fixAcceptor: { ...base.fixAcceptor, port: 0 }, journal: { ...base.journal, dir: journalDir } });
 }
 
-async function startEngine(): Promise<{ ready: TargetReady; stop: () => Promise<void> }> {
+async function startEngine(): Promise<Target> {
   const journalDir = mkdtempSync(join(tmpdir(), 'bench-ws-journal-'));
   const config = engineConfig(journalDir);
   const log = (level: string, msg: string, fields?: Record<string, unknown>): void => {
@@ -45,8 +52,10 @@ async function startEngine(): Promise<{ ready: TargetReady; stop: () => Promise<
   await waitForVenueSessions(stack.info.httpPort, config.venues.length);
   const helperPids: Record<string, number> = {};
   for (const v of stack.venues) helperPids[`venue ${v.name}`] = v.child.pid ?? 0;
+  const views = new MetricsViews(stack.engine.metricsMemory);
   return {
-    ready: { port: stack.info.httpPort, pid: process.pid, helperPids },
+    ready: { port: stack.info.httpPort, pid: process.pid, helperPids, fixPort: stack.info.fixPort },
+    histograms: () => Object.fromEntries(HISTOGRAM_NAMES.map((name, id) => [name, views.histogram(id).snapshot()])),
     stop: async () => {
       await stack.stop();
       rmSync(journalDir, { recursive: true, force: true });
@@ -64,17 +73,17 @@ async function waitForVenueSessions(httpPort: number, venues: number): Promise<v
   throw new Error(`engine: ${venues} venue sessions not up within 15 s`);
 }
 
-async function start(kind: string): Promise<{ ready: TargetReady; stop: () => Promise<void> }> {
+async function start(kind: string): Promise<Target> {
   if (kind === 'engine') return startEngine();
   if (kind === 'naive') {
     const config = engineConfig(tmpdir());
     const ackAfter = process.env.NAIVE_ACK_AFTER === 'route' ? 'route' : 'risk';
     const naive = await startNaivePipeline(config, ackAfter);
-    return { ready: { port: naive.port, pid: process.pid, helperPids: {} }, stop: () => naive.close() };
+    return { ready: { port: naive.port, pid: process.pid, helperPids: {} }, stop: () => naive.close(), histograms: () => null };
   }
   if (kind === 'stub') {
     const stub = await startStubServer();
-    return { ready: { port: stub.port, pid: process.pid, helperPids: {} }, stop: async () => stub.close() };
+    return { ready: { port: stub.port, pid: process.pid, helperPids: {} }, stop: async () => stub.close(), histograms: () => null };
   }
   throw new Error(`Condition failed: target ${kind} is engine, naive or stub`);
 }
@@ -88,9 +97,12 @@ async function main(): Promise<void> {
     await target.stop();
     process.exit(0);
   };
-  process.stdin.on('end', stop);
+  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  lines.on('line', (line) => {
+    if (line.trim() === HIST_REQUEST) process.stdout.write(`${HIST_PREFIX}${JSON.stringify(target.histograms())}\n`);
+  });
+  lines.on('close', stop);
   process.stdin.on('error', stop);
-  process.stdin.resume();
   process.on('SIGTERM', stop);
   process.stdout.write(`${READY_PREFIX}${JSON.stringify(target.ready)}\n`);
 }

@@ -30,7 +30,8 @@ import {
   controlBytes, counterIndex, publishedIndex, type Schedule,
 } from './open-loop-layout.ts';
 import type { PacerData } from './open-loop-pacer.ts';
-import type { OpenLoopTask, OpenLoopWorkerResult } from './open-loop-worker.ts';
+import type { FixTarget, OpenLoopTask, OpenLoopWorkerResult } from './open-loop-worker.ts';
+import type { MixedWorkload } from './e2e-replies.ts';
 import { DEFAULT_ORDER, type OrderShape } from './ws-order-protocol.ts';
 
 const WORKER_FILE = new URL('./open-loop-worker.ts', import.meta.url).href;
@@ -54,6 +55,17 @@ export interface OpenLoopOptions {
   connectTimeoutMs?: number;
   /** Shortest sleep of the pacer between two wakes (batches sends at high rates). */
   pacerGapMs?: number;
+  /**
+   * The mixed workload (marketable IOCs and resting orders canceled later, bench/lib/e2e-replies.ts);
+   * absent: every order is `order`. Its cancelAfter counts orders of one worker.
+   */
+  workload?: MixedWorkload;
+  /**
+   * FIX 4.4 sessions to the engine's acceptor: the last `workers` load workers use FIX instead of
+   * WebSockets, `sessionsPerWorker` sessions each, CompIDs compIds[0..]. They carry their share of
+   * the rate (workers/W of it) like any worker.
+   */
+  fix?: { port: number; targetCompId: string; compIds: string[]; workers: number; sessionsPerWorker: number };
   /** Called with t0 (monotonic ms, bench/lib/mono-clock.ts) once every connection is open. */
   onStart?: (t0Ms: number) => void;
   onProgress?: (p: OpenLoopProgress) => void;
@@ -83,6 +95,19 @@ export interface OpenLoopCounts {
   disconnects: number;
 }
 
+/** Counts of the mixed workload only (0 otherwise): see OpenLoopWorkerResult. */
+export interface MixedCounts {
+  fillOrders: number;
+  filled: number;
+  unfilled: number;
+  fillTimedOut: number;
+  cancelsSent: number;
+  canceled: number;
+  cancelRejected: number;
+  cancelTimedOut: number;
+  cancelsUnsent: number;
+}
+
 export interface OpenLoopResult {
   rate: number;
   durationMs: number;
@@ -94,9 +119,15 @@ export interface OpenLoopResult {
   latencyUs: PercentilesUs;
   sendLagUs: PercentilesUs;
   counts: OpenLoopCounts;
+  mixedCounts: MixedCounts;
   rejectReasons: Record<string, number>;
   /** Distinct threads that ran a load task (should equal workers). */
   threads: number;
+  /** Mixed workload: order -> first fill, and cancel -> canceled (µs; empty otherwise); the caller may destroy() them. */
+  fillHistogram: Histogram;
+  cancelHistogram: Histogram;
+  /** Order -> ack and counts per transport (ws, fix), for the transports that ran. */
+  byTransport: Record<string, { latencyUs: PercentilesUs; counts: OpenLoopCounts & MixedCounts; histogram: Histogram }>;
 }
 
 let runCounter = 0;
@@ -119,7 +150,6 @@ export class OpenLoopGenerator {
   async run(options: OpenLoopOptions): Promise<OpenLoopResult> {
     const W = this.workers;
     if (!(options.rate > 0)) throw new Error(`Condition failed: rate ${options.rate} > 0`);
-    if (!(options.connections >= W)) throw new Error(`Condition failed: connections ${options.connections} >= workers ${W}`);
     const schedule: Schedule = { rate: options.rate, workers: W, total: Math.round((options.rate * (options.warmupMs + options.durationMs)) / 1000) };
     const control = new SharedArrayBuffer(controlBytes(W));
     const words = new Int32Array(control);
@@ -164,9 +194,17 @@ export class OpenLoopGenerator {
   private startTasks(options: OpenLoopOptions, schedule: Schedule, control: SharedArrayBuffer, connectTimeoutMs: number): Promise<OpenLoopWorkerResult>[] {
     const W = this.workers;
     const runTag = `b${Date.now().toString(36)}${(runCounter++).toString(36)}`;
+    const fix = options.fix;
+    const wsWorkers = fix === undefined ? W : W - fix.workers;
+    if (fix !== undefined && !(fix.workers >= 0 && fix.workers <= W && fix.compIds.length >= fix.workers * fix.sessionsPerWorker)) {
+      throw new Error('Condition failed: FIX workers <= workers, one CompID per FIX session');
+    }
+    if (wsWorkers > 0 && options.connections < wsWorkers) throw new Error(`Condition failed: connections ${options.connections} >= WebSocket workers ${wsWorkers}`);
     let firstConnection = 0;
     return Array.from({ length: W }, (_, w) => {
-      const connections = Math.floor(options.connections / W) + (w < options.connections % W ? 1 : 0);
+      const fixTarget: FixTarget | null = fix === undefined || w < wsWorkers ? null
+        : { port: fix.port, targetCompId: fix.targetCompId, compIds: fix.compIds.slice((w - wsWorkers) * fix.sessionsPerWorker, (w - wsWorkers + 1) * fix.sessionsPerWorker) };
+      const connections = fixTarget !== null ? fixTarget.compIds.length : Math.floor(options.connections / wsWorkers) + (w < options.connections % wsWorkers ? 1 : 0);
       const task: OpenLoopTask = {
         workerIndex: w,
         control,
@@ -180,8 +218,10 @@ export class OpenLoopGenerator {
         order: options.order ?? DEFAULT_ORDER,
         drainMs: options.drainMs,
         connectTimeoutMs,
+        workload: options.workload ?? null,
+        fix: fixTarget,
       };
-      firstConnection += connections;
+      if (fixTarget === null) firstConnection += connections;
       return this.pool.run(task) as Promise<OpenLoopWorkerResult>;
     });
   }
@@ -216,12 +256,37 @@ function progressOf(words: Int32Array, workers: number, elapsedMs: number, sched
   return p;
 }
 
+function zeroCounts(): OpenLoopCounts {
+  return { orders: 0, sent: 0, acked: 0, rejected: 0, timedOut: 0, unsent: 0, duplicates: 0, unmatched: 0, connectErrors: 0, disconnects: 0 };
+}
+
+function zeroMixedCounts(): MixedCounts {
+  return { fillOrders: 0, filled: 0, unfilled: 0, fillTimedOut: 0, cancelsSent: 0, canceled: 0, cancelRejected: 0, cancelTimedOut: 0, cancelsUnsent: 0 };
+}
+
+function addCounts<T extends object>(counts: T, r: OpenLoopWorkerResult): void {
+  const c = counts as Record<string, number>;
+  const from = r as unknown as Record<string, number>;
+  for (const key of Object.keys(c)) c[key] += from[key];
+}
+
 function summarize(options: OpenLoopOptions, workers: number, results: OpenLoopWorkerResult[]): OpenLoopResult {
-  const counts: OpenLoopCounts = { orders: 0, sent: 0, acked: 0, rejected: 0, timedOut: 0, unsent: 0, duplicates: 0, unmatched: 0, connectErrors: 0, disconnects: 0 };
+  const counts = zeroCounts();
+  const mixedCounts = zeroMixedCounts();
   const rejectReasons: Record<string, number> = {};
   for (const r of results) {
-    for (const key of Object.keys(counts) as (keyof OpenLoopCounts)[]) counts[key] += r[key];
+    addCounts(counts, r);
+    addCounts(mixedCounts, r);
     for (const [reason, n] of Object.entries(r.rejectReasons)) rejectReasons[reason] = (rejectReasons[reason] ?? 0) + n;
+  }
+  const byTransport: OpenLoopResult['byTransport'] = {};
+  for (const transport of ['ws', 'fix']) {
+    const mine = results.filter((r) => r.transport === transport);
+    if (mine.length === 0) continue;
+    const c = { ...zeroCounts(), ...zeroMixedCounts() };
+    for (const r of mine) addCounts(c, r);
+    const h = mergeEncoded(mine.map((r) => r.histogram));
+    byTransport[transport] = { latencyUs: percentilesUs(h), counts: c, histogram: h };
   }
   const histogram = mergeEncoded(results.map((r) => r.histogram));
   const sendLag = mergeEncoded(results.map((r) => r.sendLag));
@@ -237,7 +302,11 @@ function summarize(options: OpenLoopOptions, workers: number, results: OpenLoopW
     latencyUs: percentilesUs(histogram),
     sendLagUs,
     counts,
+    mixedCounts,
     rejectReasons,
     threads: new Set(results.map((r) => r.threadId)).size,
+    fillHistogram: mergeEncoded(results.map((r) => r.fillHistogram)),
+    cancelHistogram: mergeEncoded(results.map((r) => r.cancelHistogram)),
+    byTransport,
   };
 }

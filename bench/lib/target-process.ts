@@ -1,15 +1,19 @@
 /**
  * Starts a benchmark target as a child process (bench/ws-target-host.ts) and waits for its
  * ready line; stopping closes its standard input, so it also stops if the benchmark dies.
+ * histograms() asks the host, over the same standard input, for a snapshot of the engine's
+ * shared-memory latency histograms (null from a target that is not the engine); the line
+ * protocol is bench/lib/target-protocol.ts. Once the child has exited, every request still
+ * waiting and every new one is rejected at once, and a write to its closed input is not thrown.
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { EngineConfig } from '../../workers/config.ts';
-import type { TargetReady } from '../ws-target-host.ts';
+import { HIST_PREFIX, HIST_REQUEST, READY_PREFIX, type EngineHistograms, type TargetReady } from './target-protocol.ts';
 
 const HOST = fileURLToPath(new URL('../ws-target-host.ts', import.meta.url));
-const READY_PREFIX = 'BENCH_TARGET_READY ';
 
 export type TargetKind = 'engine' | 'naive' | 'stub';
 
@@ -17,6 +21,13 @@ export interface TargetProcess extends TargetReady {
   kind: TargetKind;
   child: ChildProcess;
   stop(): Promise<void>;
+  /** The engine's latency histograms now (null for naive and stub); rejects after timeoutMs, or at once when the child has exited. */
+  histograms(timeoutMs?: number): Promise<EngineHistograms | null>;
+}
+
+interface HistRequest {
+  resolve(h: EngineHistograms | null): void;
+  reject(err: Error): void;
 }
 
 export function startTarget(kind: TargetKind, config: EngineConfig, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<TargetProcess> {
@@ -29,8 +40,18 @@ export function startTarget(kind: TargetKind, config: EngineConfig, env: Record<
     err += chunk.toString('utf8');
     if (err.length > 20_000) err = err.slice(-10_000);
   });
+  // A write after the child exited fails with EPIPE on this stream: exit handling below answers for it.
+  child.stdin!.on('error', () => {});
+  let exited: Error | null = null;
+  const exitedNow = (): boolean => exited !== null || child.exitCode !== null || child.signalCode !== null;
+  // Answers to `hist` come back in the order asked.
+  const waiting: HistRequest[] = [];
+  child.once('exit', (code, signal) => {
+    exited = new Error(`target ${kind} exited (code ${code}, signal ${signal}): ${err}`);
+    for (const w of waiting.splice(0)) w.reject(exited);
+  });
   const stop = (): Promise<void> => new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    if (exitedNow()) return resolve();
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     child.once('exit', () => {
       clearTimeout(timer);
@@ -38,19 +59,41 @@ export function startTarget(kind: TargetKind, config: EngineConfig, env: Record<
     });
     child.stdin!.end();
   });
+  const histograms = (askTimeoutMs = 10_000): Promise<EngineHistograms | null> => new Promise((resolve, reject) => {
+    if (exitedNow()) return reject(exited ?? new Error(`target ${kind} has exited`));
+    const request: HistRequest = {
+      resolve: (h) => {
+        clearTimeout(timer);
+        resolve(h);
+      },
+      reject: (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    };
+    const timer = setTimeout(() => {
+      // Its answer, should it still come, goes to nobody: the request leaves the queue in place.
+      request.resolve = () => {};
+      request.reject = () => {};
+      reject(new Error(`target ${kind}: no histogram snapshot within ${askTimeoutMs} ms`));
+    }, askTimeoutMs);
+    waiting.push(request);
+    child.stdin!.write(`${HIST_REQUEST}\n`);
+  });
   return new Promise((resolve, reject) => {
-    let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`target ${kind} not ready within ${timeoutMs} ms: ${err}`));
     }, timeoutMs);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      const line = out.split('\n').find((l) => l.startsWith(READY_PREFIX));
-      if (line === undefined) return;
-      clearTimeout(timer);
-      const ready = JSON.parse(line.slice(READY_PREFIX.length)) as TargetReady;
-      resolve({ kind, child, ...ready, stop });
+    const lines = createInterface({ input: child.stdout!, crlfDelay: Infinity });
+    lines.on('line', (line) => {
+      if (line.startsWith(HIST_PREFIX)) {
+        waiting.shift()?.resolve(JSON.parse(line.slice(HIST_PREFIX.length)) as EngineHistograms | null);
+      } else if (line.startsWith(READY_PREFIX)) {
+        clearTimeout(timer);
+        const ready = JSON.parse(line.slice(READY_PREFIX.length)) as TargetReady;
+        resolve({ kind, child, ...ready, stop, histograms });
+      }
     });
     child.once('exit', (code) => {
       clearTimeout(timer);

@@ -34,6 +34,28 @@ describe('order protocol of the load generator', () => {
     expect(rejectReasonOf(Buffer.from('{"type":"reject","reasonName":"ENGINE_BUSY"}'))).toBe('ENGINE_BUSY');
   });
 
+  it('reads the mixed workload\'s executions and cancel refusals, cancels named by their order', () => {
+    expect(scan('{"type":"execution","execType":"FILL","orderId":7,"clOrdId":"bx1-0-40","status":"FILLED","lastQty":1}')).toEqual([ReplyKind.FILL, 40]);
+    expect(scan('{"type":"execution","execType":"PARTIAL_FILL","orderId":7,"clOrdId":"bx1-0-40","status":"PARTIALLY_FILLED"}')).toEqual([ReplyKind.FILL, 40]);
+    expect(scan('{"type":"execution","execType":"CANCELED","orderId":7,"clOrdId":"bx1-0-40","status":"CANCELED"}')).toEqual([ReplyKind.DONE, 40]);
+    expect(scan('{"type":"execution","execType":"EXPIRED","orderId":7,"clOrdId":"bx1-0-40"}')).toEqual([ReplyKind.DONE, 40]);
+    expect(scan('{"type":"execution","execType":"REJECTED","orderId":7,"clOrdId":"bx1-0-40"}')).toEqual([ReplyKind.DONE, 40]);
+    expect(scan('{"type":"execution","execType":"CANCELED","orderId":7,"clOrdId":"bx1-0-41c","origClOrdId":"bx1-0-41"}')).toEqual([ReplyKind.DONE, 41]);
+    expect(scan('{"type":"cancelReject","execType":"CANCEL_REJECT","clOrdId":"bx1-0-41c","origClOrdId":"bx1-0-41"}')).toEqual([ReplyKind.CANCEL_REJECT, 41]);
+    // Neither a fill nor an end: the order still waits.
+    expect(scan('{"type":"execution","execType":"PENDING_CANCEL","clOrdId":"bx1-0-41c"}')).toEqual([ReplyKind.OTHER, -1]);
+    expect(scan('{"type":"execution","execType":"NEW","clOrdId":"bx1-0-41"}')).toEqual([ReplyKind.OTHER, -1]);
+    expect(scan('{"type":"execution","execType":"FILL","clOrdId":"bx1-0-41cc"}')).toEqual([ReplyKind.FILL, -1]);
+    expect(scan('{"type":"execution","execType":"FILL","clOrdId":"bx1-1-41"}')).toEqual([ReplyKind.FILL, -1]);
+  });
+
+  it('reads executions and cancel refusals in other key orders too', () => {
+    expect(scan('{"clOrdId":"bx1-0-12","execType":"FILL","type":"execution"}')).toEqual([ReplyKind.FILL, 12]);
+    expect(scan('{"execType":"CANCELED","clOrdId":"bx1-0-13c","type":"execution"}')).toEqual([ReplyKind.DONE, 13]);
+    expect(scan('{"clOrdId":"bx1-0-14c","type":"cancelReject"}')).toEqual([ReplyKind.CANCEL_REJECT, 14]);
+    expect(scan('{"clOrdId":"bx1-0-15","type":"execution"}')).toEqual([ReplyKind.OTHER, -1]);
+  });
+
   it('alternates sides per connection, far from the market, with unique ClOrdIDs', () => {
     const orders = Array.from({ length: 8 }, (_, j) => JSON.parse(orderText(DEFAULT_ORDER, 'bx1-0-', j, 2)));
     expect(new Set(orders.map((o) => o.clOrdId)).size).toBe(8);

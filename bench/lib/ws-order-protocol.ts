@@ -37,19 +37,37 @@ export function orderText(shape: OrderShape, clOrdPrefix: string, j: number, con
 }
 
 export const ReplyKind = {
-  /** Executions, heartbeats, anything that neither acks nor refuses a new order. */
+  /** Heartbeats, positions, PENDING_CANCEL and NEW executions: anything below does not cover. */
   OTHER: 0,
   ACK: 1,
   REJECT: 2,
   HELLO: 3,
+  /** An execution with a fill (execType FILL or PARTIAL_FILL). */
+  FILL: 4,
+  /** An execution that ends the order without (more) fills: execType CANCELED, EXPIRED or REJECTED. */
+  DONE: 5,
+  /** A cancel refused (type cancelReject). */
+  CANCEL_REJECT: 6,
 } as const;
 
 const TYPE_PREFIX = Buffer.from('{"type":"', 'latin1');
+const EXEC_KEY = Buffer.from('"execType":"', 'latin1');
 const CH_QUOTE = 34;
 const CH_0 = 48;
 const CH_9 = 57;
+const CH_C = 99;
 
-/** Reads replies to one worker's orders: scan() sets kind, and seq (-1 when no order of ours). */
+/** The kind of an execution by the first bytes of its execType name (FILL, PARTIAL_FILL; CANCELED, EXPIRED, REJECTED). */
+function execKindOf(a: number, b: number, c: number): number {
+  if (a === 70 || (a === 80 && b === 65)) return ReplyKind.FILL;
+  if (a === 67 || a === 69 || (a === 82 && b === 69 && c === 74)) return ReplyKind.DONE;
+  return ReplyKind.OTHER;
+}
+
+/**
+ * Reads replies to one worker's orders: scan() sets kind, and seq (-1 when no order of ours).
+ * A ClOrdID `<prefix><seq>c` (the cancel of order seq, bench/lib/e2e-replies.ts) names seq too.
+ */
 export class ReplyScanner {
   kind: number = ReplyKind.OTHER;
   seq = -1;
@@ -67,15 +85,24 @@ export class ReplyScanner {
     if (frame.length > 12 && frame.compare(TYPE_PREFIX, 0, TYPE_PREFIX.length, 0, TYPE_PREFIX.length) === 0) {
       const c = frame[TYPE_PREFIX.length];
       const next = frame[TYPE_PREFIX.length + 1];
-      // "ack", "reject", "hello"; "execution", "cancelReject" and others are OTHER.
+      // "ack", "reject", "hello", "cancelReject", "execution"; others are OTHER.
       if (c === 97 && next === 99) this.kind = ReplyKind.ACK;
       else if (c === 114 && next === 101) this.kind = ReplyKind.REJECT;
       else if (c === 104 && next === 101) this.kind = ReplyKind.HELLO;
+      else if (c === 99 && next === 97) this.kind = ReplyKind.CANCEL_REJECT;
+      else if (c === 101 && next === 120) this.kind = this.execKind(frame);
       else this.kind = ReplyKind.OTHER;
-      if (this.kind === ReplyKind.ACK || this.kind === ReplyKind.REJECT) this.seq = this.seqAt(frame);
+      if (this.kind !== ReplyKind.OTHER && this.kind !== ReplyKind.HELLO) this.seq = this.seqAt(frame);
       return;
     }
     this.scanParsed(frame);
+  }
+
+  private execKind(frame: Buffer): number {
+    const at = frame.indexOf(EXEC_KEY);
+    if (at < 0) return ReplyKind.OTHER;
+    const i = at + EXEC_KEY.length;
+    return execKindOf(frame[i], frame[i + 1], frame[i + 2]);
   }
 
   private seqAt(frame: Buffer): number {
@@ -85,7 +112,9 @@ export class ReplyScanner {
     let i = at + this.clOrdKey.length;
     const start = i;
     for (; i < frame.length && frame[i] >= CH_0 && frame[i] <= CH_9; i++) seq = seq * 10 + (frame[i] - CH_0);
-    return i > start && i < frame.length && frame[i] === CH_QUOTE ? seq : -1;
+    if (i === start) return -1;
+    if (i < frame.length && frame[i] === CH_C) i++;
+    return i < frame.length && frame[i] === CH_QUOTE ? seq : -1;
   }
 
   /** The slow path, for frames not in the engine's key order. Allocates. */
@@ -98,11 +127,19 @@ export class ReplyScanner {
       return;
     }
     const msg = typeof m === 'object' && m !== null ? (m as Record<string, unknown>) : {};
-    this.kind = msg.type === 'ack' ? ReplyKind.ACK : msg.type === 'reject' ? ReplyKind.REJECT : msg.type === 'hello' ? ReplyKind.HELLO : ReplyKind.OTHER;
+    const type = msg.type;
+    if (type === 'ack') this.kind = ReplyKind.ACK;
+    else if (type === 'reject') this.kind = ReplyKind.REJECT;
+    else if (type === 'hello') this.kind = ReplyKind.HELLO;
+    else if (type === 'cancelReject') this.kind = ReplyKind.CANCEL_REJECT;
+    else if (type === 'execution' && typeof msg.execType === 'string') {
+      const e = msg.execType;
+      this.kind = execKindOf(e.charCodeAt(0), e.charCodeAt(1), e.charCodeAt(2));
+    } else this.kind = ReplyKind.OTHER;
     const cl = msg.clOrdId;
-    if ((this.kind === ReplyKind.ACK || this.kind === ReplyKind.REJECT) && typeof cl === 'string' && cl.startsWith(this.clOrdPrefix)) {
-      const digits = cl.slice(this.clOrdPrefix.length);
-      if (/^\d{1,15}$/.test(digits)) this.seq = Number(digits);
+    if (this.kind !== ReplyKind.OTHER && this.kind !== ReplyKind.HELLO && typeof cl === 'string' && cl.startsWith(this.clOrdPrefix)) {
+      const rest = cl.slice(this.clOrdPrefix.length);
+      if (/^\d{1,15}c?$/.test(rest)) this.seq = Number(rest.endsWith('c') ? rest.slice(0, -1) : rest);
     }
   }
 }

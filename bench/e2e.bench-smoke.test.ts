@@ -1,0 +1,88 @@
+/**
+ * Smoke test of bench/e2e.bench.ts, so the benchmark cannot rot: `bench:e2e --quick` (one low
+ * fixed rate and one sweep rate, short runs, few WebSocket connections and FIX sessions) runs as
+ * a command against the real engine with its venue simulators and the naive pipeline, writing
+ * into a temporary directory. The file must have the shape /work/shared/BENCH.md fixes, every
+ * figure a finite number, every order accounted for, and the mixed workload must really have
+ * filled and canceled orders through both transports. Asserts no speed.
+ */
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { NAIVE_BASELINE_OF, QUICK_CONFIG, rateOrder, sustainedRate } from './e2e.bench.ts';
+import { rateLabel } from './ws.bench.ts';
+
+const BENCH = fileURLToPath(new URL('./e2e.bench.ts', import.meta.url));
+
+interface Counts { orders: number; sent: number; acked: number; rejected: number; timedOut: number; unsent: number; fillOrders: number; filled: number; unfilled: number; fillTimedOut: number; cancelsSent: number; canceled: number; cancelRejected: number; cancelTimedOut: number }
+
+describe('e2e bench (smoke)', () => {
+  it('sustained rate: the highest rate below which every run held', () => {
+    expect(sustainedRate([{ rate: 2000, held: true }, { rate: 1000, held: true }, { rate: 5000, held: false }, { rate: 10000, held: true }])).toBe(2000);
+    expect(sustainedRate([{ rate: 1000, held: false }, { rate: 2000, held: true }])).toBe(0);
+    expect(rateOrder({ ...QUICK_CONFIG, rates: [10, 30], sweepRates: [20, 30] })).toEqual([10, 20, 30]);
+  });
+
+  it('--quick measures engine (WebSocket + FIX) and naive pipeline, and writes e2e.json in the BENCH.md format', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'e2e-bench-smoke-'));
+    try {
+      const run = spawnSync(process.execPath, [BENCH, '--quick', '--out', dir], { encoding: 'utf8', timeout: 110_000 });
+      expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
+      expect(run.stdout).toMatch(/^machine: \d+ cpus/m);
+      const results = JSON.parse(readFileSync(join(dir, 'e2e.json'), 'utf8'));
+      expect(results.name).toBe('e2e');
+      expect(results.runAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(Object.keys(results.machine).sort()).toEqual(['cpuModel', 'cpus', 'memGiB', 'node', 'os']);
+      expect(results.params.rates).toEqual(QUICK_CONFIG.rates);
+
+      const label = rateLabel(QUICK_CONFIG.rates[0]);
+      const ids = Object.keys(results.figures);
+      for (const id of [`ingest_to_route_p99_us_at_${label}`, `order_to_fill_p99_us_at_${label}`, `cancel_to_canceled_p99_us_at_${label}`,
+        `mixed_order_ack_p99_us_at_${label}`, `order_ack_p99_us_at_${label}`, 'sustained_orders_per_s', 'sustained_orders_per_s_at_seed_bound']) expect(ids).toContain(id);
+      expect(ids.some((id) => id.startsWith('seed_target_ingest_to_route_p99_ms_at_'))).toBe(true);
+      for (const [id, f] of Object.entries(results.figures) as [string, Record<string, unknown>][]) {
+        expect(Number.isFinite(f.value), id).toBe(true);
+        expect(typeof f.unit, id).toBe('string');
+        expect(typeof f.goal, id).toBe('string');
+        expect(f.met === null || typeof f.met === 'boolean', id).toBe(true);
+        expect(f.baseline === null || Number.isFinite(f.baseline), id).toBe(true);
+      }
+      expect(results.figures.sustained_orders_per_s.goal).toBe('>= 50000');
+      expect(results.figures[`order_ack_p99_us_at_${label}`].baselineOf).toBe(NAIVE_BASELINE_OF);
+      expect(results.figures[`order_ack_p99_us_at_${label}`].baseline).toBeGreaterThan(0);
+      expect(results.figures[`ingest_to_route_p99_us_at_${label}`].value).toBeGreaterThan(0);
+
+      const runs = results.runs as { rate: number; target: string; workload: string; counts: Counts; byTransport: Record<string, { counts: Counts }>; ackUs: Record<string, number>; engineUs: Record<string, { count: number }> }[];
+      expect(runs.filter((r) => r.workload === 'ack').map((r) => r.target).sort()).toEqual(['engine', 'naive']);
+      for (const r of runs) {
+        const c = r.counts;
+        // Every order is accounted for: acked, refused, timed out or never sent.
+        expect(c.acked + c.rejected + c.timedOut + c.unsent).toBe(c.orders);
+        expect(c.orders).toBeGreaterThan(0);
+        expect(r.ackUs.max).toBeGreaterThanOrEqual(r.ackUs.p99);
+        expect(c.filled + c.unfilled + c.fillTimedOut).toBeLessThanOrEqual(c.fillOrders);
+        expect(c.canceled + c.cancelRejected + c.cancelTimedOut).toBeLessThanOrEqual(c.cancelsSent);
+      }
+      const mixed = runs.find((r) => r.target === 'engine' && r.workload === 'mixed' && r.rate === QUICK_CONFIG.rates[0])!;
+      expect(Object.keys(mixed.byTransport).sort()).toEqual(['fix', 'ws']);
+      for (const t of ['ws', 'fix']) {
+        const c = mixed.byTransport[t].counts;
+        expect(c.acked, t).toBeGreaterThan(0);
+        expect(c.filled, t).toBeGreaterThan(0); // marketable orders really trade at the simulators
+        expect(c.canceled, t).toBeGreaterThan(0);
+      }
+      expect(mixed.engineUs.sor_ingest_to_decision.count).toBeGreaterThan(0);
+
+      // The HDR percentile plot: one line per rate (order -> ack, first fill; naive).
+      const html = readFileSync(join(dir, 'e2e-plot.html'), 'utf8');
+      const rate = QUICK_CONFIG.rates[0];
+      for (const series of [`engine ack ${rate}/s`, `engine fill ${rate}/s`, `naive ack ${rate}/s`]) expect(html).toContain(`data-label="${series}"`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000); // a shared 2-core machine can take several times the run's ~10 s
+});
