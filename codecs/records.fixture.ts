@@ -67,7 +67,7 @@ export const RECORDS: RecordSpec[] = [
       LastQty:f64@48 LastPxTicks:f64@56 CumQty:f64@64 LeavesQty:f64@72 CumNotionalTicks:f64@80 ConnId:u32@88
       AccountId:u32@92 SymbolId:u32@96 RequestId:u32@100 Reason:u16@104 VenueId:u16@106 ExecType:u8@108
       State:u8@109 Side:u8@110 OrdType:u8@111 Tif:u8@112 Source:u8@113 ClOrdId:bytes@120/114
-      OrigClOrdId:bytes@160/115`),
+      OrigClOrdId:bytes@160/115 JournalMark:f64@200`),
   },
   {
     name: 'ROUTE_REQUEST', length: ROUTE_REQUEST_LENGTH, make: () => new RouteRequestFlyweight(),
@@ -107,7 +107,7 @@ export const RECORDS: RecordSpec[] = [
   {
     name: 'POSITION', length: POSITION_LENGTH, make: () => new PositionFlyweight(),
     fields: fields(`Qty:f64@0 CostTicks:f64@8 RealizedTicks:f64@16 EventSeq:f64@24 TimeNs:f64@32 AccountId:u32@40 SymbolId:u32@44
-      MarkTicks:f64@48 UnrealizedTicks:f64@56`),
+      MarkTicks:f64@48 UnrealizedTicks:f64@56 JournalMark:f64@64`),
   },
   {
     name: 'RISK_LIMIT', length: RISK_LIMIT_LENGTH, make: () => new RiskLimitFlyweight(),

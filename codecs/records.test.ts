@@ -12,12 +12,16 @@ import {
   EXEC_REPORT_LENGTH,
   MAX_RECORD_LENGTH,
   NEW_ORDER_LENGTH,
+  POSITION_LENGTH,
   QUOTE_LENGTH,
   REPLACE_ORDER_LENGTH,
   ROUTE_DONE_LENGTH,
   ROUTE_REQUEST_LENGTH,
   RecordType,
   VENUE_STATUS_LENGTH,
+  ExecReportFlyweight,
+  PositionFlyweight,
+  journalMarkOf,
 } from './records.ts';
 
 import {
@@ -72,18 +76,30 @@ describe('record lengths', () => {
     expect(NEW_ORDER_LENGTH).toBe(88);
     expect(CANCEL_ORDER_LENGTH).toBe(128);
     expect(REPLACE_ORDER_LENGTH).toBe(128);
-    expect(EXEC_REPORT_LENGTH).toBe(200);
+    expect(EXEC_REPORT_LENGTH).toBe(208);
     expect(ROUTE_REQUEST_LENGTH).toBe(48);
     expect(CHILD_ORDER_LENGTH).toBe(64);
     expect(ROUTE_DONE_LENGTH).toBe(40);
     expect(CHILD_EVENT_LENGTH).toBe(64);
     expect(VENUE_STATUS_LENGTH).toBe(16);
     expect(QUOTE_LENGTH).toBe(48);
-    expect(MAX_RECORD_LENGTH).toBe(200);
+    expect(MAX_RECORD_LENGTH).toBe(208);
+    expect(POSITION_LENGTH).toBe(72);
   });
 
   it('are multiples of 8 so records stay aligned', () => {
     for (const spec of RECORDS) expect(spec.length % 8, spec.name).toBe(0);
+  });
+
+  it('journalMarkOf reads the journal mark of EXEC_REPORT and POSITION, 0 for other types', () => {
+    const bytes = new Uint8Array(512);
+    const view = new DataView(bytes.buffer);
+    new ExecReportFlyweight().wrap(view, bytes, 8).setJournalMark(2 ** 40 + 3).setEventSeq(9);
+    expect(journalMarkOf(view, RecordType.EXEC_REPORT, 8)).toBe(2 ** 40 + 3);
+    new PositionFlyweight().wrap(view, bytes, 256).setJournalMark(17).setQty(-5);
+    expect(journalMarkOf(view, RecordType.POSITION, 256)).toBe(17);
+    expect(journalMarkOf(view, RecordType.ROUTE_AUDIT, 256)).toBe(0);
+    expect(journalMarkOf(view, RecordType.NEW_ORDER, 8)).toBe(0);
   });
 
   it('record type ids are distinct', () => {

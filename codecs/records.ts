@@ -160,7 +160,15 @@ export class CancelOrderFlyweight extends Flyweight {
 //   64 cumQty  72 leavesQty  80 cumNotional (sum lastQty*lastPx, ticks)
 //   88 conn u32  92 account u32  96 symbol u32  100 request u32  104 reason u16  106 venue u16
 //   108 execType u8  109 ordStatus(state) u8  110 side  111 ordType  112 tif  113 source
-//   114 clLen  115 origLen  116 pad  120 clOrdId[40]  160 origClOrdId[40]  200
+//   114 clLen  115 origLen  116 pad  120 clOrdId[40]  160 origClOrdId[40]
+//   200 journalMark (see below)  208
+//
+// journalMark, on EXEC_REPORT and POSITION: the count of records risk had written to its journal
+// feed (riskToPersistence) when it made this record, this record's own journal copy included.
+// The record may leave the process (ingest to a WebSocket/REST client, the fix thread to a FIX
+// client) only once the persistence stage reports that many feed records durable (the gate of
+// the riskToIngest / riskToFix ring, engine/ring.ts). 0: nothing to wait for. Appended at the
+// end, past the fields every other reader knows.
 // ---------------------------------------------------------------------------------------------
 const ER_EVENT_SEQ = 0;
 const ER_ORDER_ID = ER_EVENT_SEQ + 8;
@@ -189,7 +197,8 @@ const ER_CL_LEN = ER_SOURCE + 1;
 const ER_ORIG_LEN = ER_CL_LEN + 1;
 const ER_CL = ER_ORIG_LEN + 5;
 const ER_ORIG = ER_CL + CL_ORD_ID_CAPACITY;
-export const EXEC_REPORT_LENGTH = ER_ORIG + CL_ORD_ID_CAPACITY;
+const ER_JOURNAL_MARK = ER_ORIG + CL_ORD_ID_CAPACITY;
+export const EXEC_REPORT_LENGTH = ER_JOURNAL_MARK + 8;
 
 export class ExecReportFlyweight extends Flyweight {
   eventSeq(): number { return this.f64(ER_EVENT_SEQ); }
@@ -246,6 +255,8 @@ export class ExecReportFlyweight extends Flyweight {
   origClOrdIdOffset(): number { return this.offset + ER_ORIG; }
   setOrigClOrdId(src: Uint8Array, start: number, end: number): boolean { return this.putBytes(ER_ORIG, ER_ORIG_LEN, CL_ORD_ID_CAPACITY, src, start, end); }
   copyOrigClOrdId(dst: Uint8Array, dstOffset: number): number { return this.getBytes(ER_ORIG, ER_ORIG_LEN, dst, dstOffset); }
+  journalMark(): number { return this.f64(ER_JOURNAL_MARK); }
+  setJournalMark(v: number): this { this.setF64(ER_JOURNAL_MARK, v); return this; }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -532,7 +543,7 @@ export class AccountControlFlyweight extends Flyweight {
 // markTicks is the reference price the position is marked at (0: none), unrealizedTicks the
 // P&L of the open quantity at that mark (qty * mark - cost for a long, cost - |qty| * mark short).
 //   0 qty (signed)  8 costTicks  16 realizedTicks  24 eventSeq  32 timeNs  40 account u32
-//   44 symbol u32  48 markTicks  56 unrealizedTicks  64
+//   44 symbol u32  48 markTicks  56 unrealizedTicks  64 journalMark (as EXEC_REPORT's)  72
 // ---------------------------------------------------------------------------------------------
 const PS_QTY = 0;
 const PS_COST = PS_QTY + 8;
@@ -543,7 +554,8 @@ const PS_ACCOUNT = PS_TIME_NS + 8;
 const PS_SYMBOL = PS_ACCOUNT + 4;
 const PS_MARK = PS_SYMBOL + 4;
 const PS_UNREALIZED = PS_MARK + 8;
-export const POSITION_LENGTH = PS_UNREALIZED + 8;
+const PS_JOURNAL_MARK = PS_UNREALIZED + 8;
+export const POSITION_LENGTH = PS_JOURNAL_MARK + 8;
 
 export class PositionFlyweight extends Flyweight {
   qty(): number { return this.f64(PS_QTY); }
@@ -564,6 +576,18 @@ export class PositionFlyweight extends Flyweight {
   setMarkTicks(v: number): this { this.setF64(PS_MARK, v); return this; }
   unrealizedTicks(): number { return this.f64(PS_UNREALIZED); }
   setUnrealizedTicks(v: number): this { this.setF64(PS_UNREALIZED, v); return this; }
+  journalMark(): number { return this.f64(PS_JOURNAL_MARK); }
+  setJournalMark(v: number): this { this.setF64(PS_JOURNAL_MARK, v); return this; }
+}
+
+/**
+ * The journal mark of a record in a ring (EXEC_REPORT, POSITION), or 0 for a type that carries
+ * none (it waits for nothing). For gated consumers' accept (engine/ring.ts GatedRecordHandler).
+ */
+export function journalMarkOf(view: DataView, typeId: number, offset: number): number {
+  if (typeId === RecordType.EXEC_REPORT) return view.getFloat64(offset + ER_JOURNAL_MARK, true);
+  if (typeId === RecordType.POSITION) return view.getFloat64(offset + PS_JOURNAL_MARK, true);
+  return 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -861,13 +885,13 @@ export const MAX_RECORD_LENGTH = Math.max(
 // Layout checks at module load: 8-byte fields first, lengths as drawn.
 if (NEW_ORDER_LENGTH !== 88) throw new Error(`Invariant: NEW_ORDER_LENGTH 88, got ${NEW_ORDER_LENGTH}`);
 if (CANCEL_ORDER_LENGTH !== 128) throw new Error(`Invariant: CANCEL_ORDER_LENGTH 128, got ${CANCEL_ORDER_LENGTH}`);
-if (EXEC_REPORT_LENGTH !== 200) throw new Error(`Invariant: EXEC_REPORT_LENGTH 200, got ${EXEC_REPORT_LENGTH}`);
+if (EXEC_REPORT_LENGTH !== 208) throw new Error(`Invariant: EXEC_REPORT_LENGTH 208, got ${EXEC_REPORT_LENGTH}`);
 if (ROUTE_REQUEST_LENGTH !== 48) throw new Error(`Invariant: ROUTE_REQUEST_LENGTH 48, got ${ROUTE_REQUEST_LENGTH}`);
 if (CHILD_ORDER_LENGTH !== 64) throw new Error(`Invariant: CHILD_ORDER_LENGTH 64, got ${CHILD_ORDER_LENGTH}`);
 if (ROUTE_DONE_LENGTH !== 40) throw new Error(`Invariant: ROUTE_DONE_LENGTH 40, got ${ROUTE_DONE_LENGTH}`);
 if (MASS_CANCEL_LENGTH !== 32) throw new Error(`Invariant: MASS_CANCEL_LENGTH 32, got ${MASS_CANCEL_LENGTH}`);
 if (ACCOUNT_CONTROL_LENGTH !== 24) throw new Error(`Invariant: ACCOUNT_CONTROL_LENGTH 24, got ${ACCOUNT_CONTROL_LENGTH}`);
-if (POSITION_LENGTH !== 64) throw new Error(`Invariant: POSITION_LENGTH 64, got ${POSITION_LENGTH}`);
+if (POSITION_LENGTH !== 72) throw new Error(`Invariant: POSITION_LENGTH 72, got ${POSITION_LENGTH}`);
 if (RISK_LIMIT_LENGTH !== 40) throw new Error(`Invariant: RISK_LIMIT_LENGTH 40, got ${RISK_LIMIT_LENGTH}`);
 if (SOR_CONFIG_LENGTH !== 40) throw new Error(`Invariant: SOR_CONFIG_LENGTH 40, got ${SOR_CONFIG_LENGTH}`);
 if (ROUTE_AUDIT_HEADER_LENGTH !== 128) throw new Error(`Invariant: ROUTE_AUDIT_HEADER_LENGTH 128, got ${ROUTE_AUDIT_HEADER_LENGTH}`);

@@ -11,15 +11,17 @@
  * Memory layout (one SharedArrayBuffer):
  *
  *   0                                              capacity
- *   +----------------------------------------------+------------------+------------------+
- *   | records: [len|type|body...][len|type|body...] | HEAD (128 bytes) | TAIL (128 bytes) |
- *   +----------------------------------------------+------------------+------------------+
+ *   +----------------------------------------------+------------------+------------------+------------------+
+ *   | records: [len|type|body...][len|type|body...] | HEAD (128 bytes) | TAIL (128 bytes) | GATE (128 bytes) |
+ *   +----------------------------------------------+------------------+------------------+------------------+
  *
  * HEAD is written only by the consumer, TAIL only by the producer; each sits alone on its own
  * 128-byte block so the two threads never write the same cache line (nor its adjacent-line
- * prefetch pair). Positions are 32-bit counters that only grow and wrap at 2^32:
- * index = position & mask, fill = (tail - head) >>> 0; capacity is a power of two <= 2^30, so the
- * difference is exact across the wrap.
+ * prefetch pair). GATE is the optional consumer gate (RingGate below): a third thread publishes
+ * there how far the consumer may go, and the consumer flags there that it waits. Positions are
+ * 32-bit counters that only grow and wrap at 2^32: index = position & mask,
+ * fill = (tail - head) >>> 0; capacity is a power of two <= 2^30, so the difference is exact
+ * across the wrap.
  *
  * Record (8-byte aligned, so Float64 fields in a body stay aligned):
  *
@@ -39,6 +41,33 @@
  *
  * Backpressure: tryClaim returns FULL (-1) when the record does not fit. Nothing is ever dropped
  * silently: the producer decides (reject the order upstream, stop reading its own input, retry).
+ *
+ * Gated consumption (a Disruptor-style dependency on a third stage): the producer may stamp a
+ * record with a mark (a number in its body, up to 2^53); the consumer's pollWhile asks its
+ * handler whether the record may go (GatedRecordHandler.accept) before consuming it, and the
+ * handler asks gatePasses(mark): true once the gate's publisher (RingGate) has published a value
+ * >= mark. A refused record stays where it is, with everything behind it: the ring is the holding
+ * buffer (no copy), and the producer feels back-pressure if the gate stays shut. The engine uses
+ * it so that no report leaves the process before its event is in the journal: risk stamps each
+ * client-facing record with its count of journal-feed records, and the persistence stage
+ * publishes how many of them are durable (persistence/journal-stage.ts).
+ *
+ *   GATE block (32 int32 words):
+ *   word 0  VALUE_LO  low 32 bits of the published value   } written by the publisher only:
+ *   word 1  VALUE_HI  value / 2^32                          } LO first, then HI
+ *   word 2  ARMED     0: no publisher, every mark passes; 1: marks wait for the value
+ *   word 16 WAITING   1: the consumer found the gate shut (own 64-byte line: the consumer writes it)
+ *
+ * The value is two words because Atomics has no float64: the publisher stores LO then HI, the
+ * consumer loads HI then LO. A load therefore never returns more than the value published (at a
+ * 2^32 carry it may briefly return less, which only delays a record): the gate errs shut.
+ *
+ * Wake-up without a lost wake and without a futex per publish: the consumer stores WAITING = 1,
+ * then reloads the value; the publisher stores the value, then reads WAITING, and only when it
+ * takes it from 1 to 0 rings the consumer's doorbell (which notifies only a parked consumer).
+ * Atomics are sequentially consistent, so either the consumer's reload sees the new value or
+ * the publisher sees WAITING = 1; the consumer's park protocol (engine/doorbell.ts) re-polls,
+ * and so re-checks the gate, after announcing its park.
  */
 
 import { Doorbell } from './doorbell.ts';
@@ -51,7 +80,14 @@ export const RECORD_ALIGNMENT = 8;
 export const COUNTER_PAD = 128;
 export const HEAD_OFFSET_FROM_END = 0;
 export const TAIL_OFFSET_FROM_END = COUNTER_PAD;
-export const TRAILER_LENGTH = 2 * COUNTER_PAD;
+export const GATE_OFFSET_FROM_END = 2 * COUNTER_PAD;
+export const TRAILER_LENGTH = 3 * COUNTER_PAD;
+/** Word indices inside the GATE block (see the drawing above). */
+export const GATE_VALUE_LO = 0;
+export const GATE_VALUE_HI = 1;
+export const GATE_ARMED = 2;
+export const GATE_WAITING = 16;
+const TWO_TO_32 = 4294967296;
 /** typeId of the filler written when a record would straddle the end of the buffer. */
 export const PADDING_TYPE = -1;
 /** Returned by tryClaim when the ring has no room for the record. */
@@ -104,6 +140,7 @@ class RingViews {
   readonly counters: Int32Array;
   readonly headIndex: number;
   readonly tailIndex: number;
+  readonly gateIndex: number;
 
   constructor(memory: RingMemory) {
     checkMemory(memory);
@@ -114,6 +151,7 @@ class RingViews {
     this.counters = new Int32Array(memory.sab, memory.capacity, TRAILER_LENGTH >>> 2);
     this.headIndex = HEAD_OFFSET_FROM_END >>> 2;
     this.tailIndex = TAIL_OFFSET_FROM_END >>> 2;
+    this.gateIndex = GATE_OFFSET_FROM_END >>> 2;
   }
 }
 
@@ -140,6 +178,12 @@ export class RingProducer {
   private headCache: number;
   /** Claims refused because the ring was full (read by counters, written only here). */
   fullCount: number;
+  /**
+   * Records claimed by this producer object since it was made (padding not counted): the count
+   * a gate mark is taken from. Equal to the consumer's recordsConsumed once both ends have seen
+   * the same records, when both ends were made over the same fresh memory.
+   */
+  recordsClaimed: number;
 
   constructor(memory: RingMemory, doorbell: Doorbell | null) {
     const views = new RingViews(memory);
@@ -156,6 +200,7 @@ export class RingProducer {
     this.published = this.tail;
     this.headCache = Atomics.load(views.counters, views.headIndex) >>> 0;
     this.fullCount = 0;
+    this.recordsClaimed = 0;
   }
 
   /**
@@ -192,6 +237,7 @@ export class RingProducer {
     view.setInt32(index + LENGTH_OFFSET, recordLength, true);
     view.setInt32(index + TYPE_OFFSET, typeId, true);
     this.tail = (this.tail + recordLength) >>> 0;
+    this.recordsClaimed++;
     return index + HEADER_LENGTH;
   }
 
@@ -244,6 +290,16 @@ export interface RecordHandler {
   onRecord(typeId: number, offset: number, length: number): void;
 }
 
+/**
+ * A handler for RingConsumer.pollWhile: accept is asked first, with the record still in the ring;
+ * false leaves it (and every record behind it) there for a later poll, true consumes it and
+ * hands it to onRecord. accept may be asked again about the same record on a later poll, so it
+ * must not act on it (only decide).
+ */
+export interface GatedRecordHandler extends RecordHandler {
+  accept(typeId: number, offset: number, length: number): boolean;
+}
+
 /** A stage that drains several rings: each record comes with the memory of the ring it is in. */
 export interface RingRecordHandler {
   onRecord(view: DataView, bytes: Uint8Array, typeId: number, offset: number, length: number): void;
@@ -271,7 +327,14 @@ export class RingConsumer {
   private readonly counters: Int32Array;
   private readonly headIndex: number;
   private readonly tailIndex: number;
+  private readonly gateIndex: number;
   private head: number;
+  /** The gate value last read (a lower bound of the published one). */
+  private gateCache: number;
+  /** Records handed to a handler since this consumer object was made (padding not counted). */
+  recordsConsumed: number;
+  /** Times gatePasses found the gate shut (this thread's count). */
+  gateWaits: number;
 
   constructor(memory: RingMemory) {
     const views = new RingViews(memory);
@@ -282,7 +345,11 @@ export class RingConsumer {
     this.counters = views.counters;
     this.headIndex = views.headIndex;
     this.tailIndex = views.tailIndex;
+    this.gateIndex = views.gateIndex;
     this.head = Atomics.load(views.counters, views.headIndex) >>> 0;
+    this.gateCache = 0;
+    this.recordsConsumed = 0;
+    this.gateWaits = 0;
   }
 
   /**
@@ -309,7 +376,62 @@ export class RingConsumer {
     }
     this.head = head;
     Atomics.store(this.counters, this.headIndex, head | 0);
+    this.recordsConsumed += count;
     return count;
+  }
+
+  /**
+   * poll with a gate: drains up to `limit` records while handler.accept says yes, and stops at
+   * the first it refuses, leaving it and all behind it in the ring (releasing only what was
+   * consumed). Returns the number of records handled (padding not counted).
+   */
+  pollWhile(handler: GatedRecordHandler, limit: number): number {
+    const tail = Atomics.load(this.counters, this.tailIndex) >>> 0;
+    let head = this.head;
+    if (head === tail) return 0;
+    const view = this.view;
+    let count = 0;
+    while (head !== tail && count < limit) {
+      const index = head & this.mask;
+      const recordLength = view.getInt32(index + LENGTH_OFFSET, true);
+      const typeId = view.getInt32(index + TYPE_OFFSET, true);
+      if (!(recordLength >= HEADER_LENGTH && recordLength <= this.capacity - index)) {
+        throw new Error(`Invariant: ring record length ${recordLength} at index ${index} is sane`);
+      }
+      if (typeId === PADDING_TYPE) {
+        head = (head + recordLength) >>> 0;
+        continue;
+      }
+      if (!handler.accept(typeId, index + HEADER_LENGTH, recordLength - HEADER_LENGTH)) break;
+      head = (head + recordLength) >>> 0;
+      count++;
+      handler.onRecord(typeId, index + HEADER_LENGTH, recordLength - HEADER_LENGTH);
+    }
+    if (head !== this.head) {
+      this.head = head;
+      Atomics.store(this.counters, this.headIndex, head | 0);
+    }
+    this.recordsConsumed += count;
+    return count;
+  }
+
+  /**
+   * True when a record stamped with `mark` may go: the gate is not armed, or its published value
+   * is >= mark. When it is shut, flags WAITING so the publisher rings this consumer's doorbell on
+   * its next publish, and looks once more (see the GATE drawing at the top). No allocation.
+   */
+  gatePasses(mark: number): boolean {
+    if (mark <= this.gateCache) return true;
+    const words = this.counters;
+    const g = this.gateIndex;
+    if (Atomics.load(words, g + GATE_ARMED) === 0) return true;
+    this.gateCache = readGateValue(words, g);
+    if (mark <= this.gateCache) return true;
+    Atomics.store(words, g + GATE_WAITING, 1);
+    this.gateCache = readGateValue(words, g);
+    if (mark <= this.gateCache) return true;
+    this.gateWaits++;
+    return false;
   }
 
   /** True when records are waiting. */
@@ -320,5 +442,63 @@ export class RingConsumer {
   /** Records committed but not yet consumed, in bytes. */
   depthBytes(): number {
     return ((Atomics.load(this.counters, this.tailIndex) >>> 0) - this.head) >>> 0;
+  }
+}
+
+/** HI then LO: never above the published value (the publisher stores LO then HI). */
+function readGateValue(words: Int32Array, g: number): number {
+  const hi = Atomics.load(words, g + GATE_VALUE_HI) >>> 0;
+  const lo = Atomics.load(words, g + GATE_VALUE_LO) >>> 0;
+  return hi * TWO_TO_32 + lo;
+}
+
+/**
+ * The publisher of a ring's gate: a thread that is neither the ring's producer nor its consumer
+ * (one publisher per gate). It arms the gate, then publishes values that only grow; each publish
+ * rings the consumer's doorbell only when the consumer flagged that it waits.
+ */
+export class RingGate {
+  private readonly words: Int32Array;
+  private readonly g: number;
+  private readonly doorbell: Doorbell | null;
+  private value: number;
+  /** Publishes that found the consumer waiting (and rang its doorbell). */
+  wakeCount: number;
+
+  constructor(memory: RingMemory, consumerDoorbell: Doorbell | null) {
+    const views = new RingViews(memory);
+    this.words = views.counters;
+    this.g = views.gateIndex;
+    this.doorbell = consumerDoorbell;
+    this.value = readGateValue(views.counters, views.gateIndex);
+    this.wakeCount = 0;
+  }
+
+  /** From now on marks above the published value wait. Call before any stamped record exists. */
+  arm(): void {
+    Atomics.store(this.words, this.g + GATE_ARMED, 1);
+  }
+
+  /** Every mark <= value passes from now on. Values never go back. */
+  publish(value: number): void {
+    if (!(Number.isInteger(value) && value >= this.value && value <= Number.MAX_SAFE_INTEGER)) {
+      throw new Error(`Invariant: gate value ${value} is an integer >= ${this.value}`);
+    }
+    if (value === this.value) return;
+    this.value = value;
+    const words = this.words;
+    const g = this.g;
+    Atomics.store(words, g + GATE_VALUE_LO, (value >>> 0) | 0);
+    Atomics.store(words, g + GATE_VALUE_HI, Math.floor(value / TWO_TO_32) | 0);
+    // The plain load first: nobody waiting costs no locked instruction and no futex.
+    if (Atomics.load(words, g + GATE_WAITING) !== 0 && Atomics.compareExchange(words, g + GATE_WAITING, 1, 0) === 1) {
+      this.wakeCount++;
+      if (this.doorbell !== null) this.doorbell.ring();
+    }
+  }
+
+  /** The value last published by this object. */
+  published(): number {
+    return this.value;
   }
 }

@@ -5,9 +5,18 @@
  * a slow disk makes the feed ring fill and risk slow down, it never drops a record. The Postgres
  * and Kafka sinks (workers/sinks-thread.ts) read the journal files, never this ring, so a slow
  * database cannot slow this stage down.
+ *
+ * Reports wait for the journal: risk stamps each client-facing record with its count of feed
+ * records so far (codecs/records.ts journalMark), and after each flush this stage publishes, per
+ * feed, how many of that feed's records are durable into the gates of the rings that carry those
+ * records to clients (riskToIngest, riskToFix: engine/ring.ts RingGate). "Durable" follows
+ * journal.fsync: under 'batch' the flush ended with an fdatasync, so an acknowledged order
+ * survives power loss; under 'interval' and 'none' the records are written (in the OS page cache:
+ * they survive a crash of this process, not of the machine). A gate rings its consumer's
+ * doorbell only when that consumer is waiting for it.
  */
 import type { Agent } from '../engine/agent.ts';
-import type { RecordHandler, RingConsumer } from '../engine/ring.ts';
+import type { RecordHandler, RingConsumer, RingGate } from '../engine/ring.ts';
 import { PersistenceCounter, type StageCounters } from '../engine/counters.ts';
 import type { JournalWriter } from './journal.ts';
 
@@ -19,14 +28,22 @@ export class JournalStage implements Agent, RecordHandler {
   private feed: RingConsumer;
   private readonly journal: JournalWriter;
   private readonly counters: StageCounters;
+  /** Per feed, the gates told how many of its records are durable (often none). */
+  private readonly gates: readonly (readonly RingGate[])[];
 
-  /** Feeds are drained in the order given, each cycle; records keep their order within a feed. */
-  constructor(feeds: readonly RingConsumer[], journal: JournalWriter, counters: StageCounters) {
+  /**
+   * Feeds are drained in the order given, each cycle; records keep their order within a feed.
+   * gates[i]: the gates that wait for feed i (armed here, so they hold marks from now on).
+   */
+  constructor(feeds: readonly RingConsumer[], journal: JournalWriter, counters: StageCounters, gates: readonly (readonly RingGate[])[] = []) {
     if (feeds.length === 0) throw new Error('Condition failed: at least one feed');
+    if (gates.length > feeds.length) throw new Error('Condition failed: at most one gate list per feed');
     this.feeds = feeds;
     this.feed = feeds[0];
     this.journal = journal;
     this.counters = counters;
+    this.gates = gates;
+    for (const list of gates) for (const gate of list) gate.arm();
     counters.set(PersistenceCounter.JOURNAL_NEXT_SEQUENCE, journal.sequence);
     counters.set(PersistenceCounter.TORN_BYTES_TRUNCATED, journal.tornBytesTruncated);
   }
@@ -46,8 +63,19 @@ export class JournalStage implements Agent, RecordHandler {
       // After the flush: a sink that reads this sequence finds the records before it on disk.
       this.counters.set(PersistenceCounter.JOURNAL_NEXT_SEQUENCE, this.journal.sequence);
       this.counters.set(PersistenceCounter.SEGMENTS_ROTATED, this.journal.segmentsRotated);
+      this.publishDurable();
     }
     return n;
+  }
+
+  /** After the flush (and its fdatasync under 'batch'): every record polled so far is durable. */
+  private publishDurable(): void {
+    const gates = this.gates;
+    for (let i = 0; i < gates.length; i++) {
+      const list = gates[i];
+      const durable = this.feeds[i].recordsConsumed;
+      for (let k = 0; k < list.length; k++) list[k].publish(durable);
+    }
   }
 
   onRecord(typeId: number, offset: number, length: number): void {

@@ -3,9 +3,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { HeartbeatAgent } from '../engine/heartbeat.ts';
 import { SystemClock } from '../engine/clock.ts';
 import { EventLoopRunner } from '../engine/runner.ts';
+import { Doorbell } from '../engine/doorbell.ts';
+import { RingGate } from '../engine/ring.ts';
 import { JournalWriter } from '../persistence/journal.ts';
 import { JournalStage } from '../persistence/journal-stage.ts';
-import { StageWiring } from './topology.ts';
+import { RINGS, StageWiring, type RingName } from './topology.ts';
 import type { WorkerData } from './worker-data.ts';
 import { sampleThisThread } from './metrics/runtime-sampler.ts';
 
@@ -17,8 +19,19 @@ const journal = new JournalWriter(config.journal.dir, config.journal.fsync, conf
   segmentBytes: config.journal.segmentBytes,
   engineEpochMs: data.engineEpochMs,
 });
+/** The gate of a ring that carries reports to clients, waking that ring's consumer when it waits. */
+function gateOf(ring: RingName): RingGate {
+  return new RingGate(data.memory.rings[ring], new Doorbell(data.memory.doorbells[RINGS[ring][1]]));
+}
 // Risk's commands and events, and the SOR's ROUTE_AUDIT records: one flush per cycle for both.
-const stage = new JournalStage([wiring.consumer('riskToPersistence'), wiring.consumer('sorToPersistence')], journal, wiring.counters);
+// Reports and positions on their way to WebSocket/REST clients (ingest) and FIX clients (the
+// fix thread) leave only once the risk feed's records they are stamped with are durable.
+const stage = new JournalStage(
+  [wiring.consumer('riskToPersistence'), wiring.consumer('sorToPersistence')],
+  journal,
+  wiring.counters,
+  [[gateOf('riskToIngest'), gateOf('riskToFix')], []],
+);
 const agent = new HeartbeatAgent(stage, wiring.counters, clock);
 const runner = new EventLoopRunner(agent, wiring.doorbell, config.idle.kind === 'spin' ? 'park' : config.idle.kind, config.idle);
 

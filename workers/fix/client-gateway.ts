@@ -43,7 +43,7 @@ import { CL_ORD_ID_CAPACITY, OrdType, Side, Source, Tif } from '../../engine/dom
 import { INVALID, averagePriceTicks } from '../../engine/fixed-point.ts';
 import { ExecType, OrderState, ordStatusChar } from '../../engine/order-state.ts';
 import { Reason, reasonName } from '../../engine/reasons.ts';
-import { FULL, HEADER_LENGTH, alignRecord, type RecordHandler, type RingConsumer, type RingProducer } from '../../engine/ring.ts';
+import { FULL, HEADER_LENGTH, alignRecord, type GatedRecordHandler, type RingConsumer, type RingProducer } from '../../engine/ring.ts';
 import {
   CANCEL_ORDER_LENGTH,
   CHILD_EVENT_LENGTH,
@@ -53,6 +53,7 @@ import {
   NEW_ORDER_LENGTH,
   NewOrderFlyweight,
   RecordType,
+  journalMarkOf,
 } from '../../codecs/records.ts';
 import { ascii, type FixEncoder } from '../../fix/encoder.ts';
 import { SendResult } from '../../fix/fix-codes.ts';
@@ -152,7 +153,7 @@ class SymbolIndex {
   }
 }
 
-export class ClientGateway implements RecordHandler {
+export class ClientGateway implements GatedRecordHandler {
   readonly sessions: FixSession[];
   // Plain counters (the shared stage counters have no slots for them yet; see stats()).
   ordersIn: number;
@@ -509,7 +510,8 @@ export class ClientGateway implements RecordHandler {
   /** Drains up to `limit` reports; flushes the stores written at the batch's end. */
   drain(ring: RingConsumer, limit: number): number {
     this.ring = ring;
-    const n = ring.poll(this, limit);
+    // Gated: a report stays in the ring until the journal holds its event (accept).
+    const n = ring.pollWhile(this, limit);
     if (n > 0) this.endOfBatch();
     return n;
   }
@@ -525,6 +527,12 @@ export class ClientGateway implements RecordHandler {
     if (r.source() !== Source.FIX || index >= this.sessions.length || this.accountIds[index] !== r.accountId()) {
       this.reportsUnserved++;
       return;
+  /** A report leaves for its FIX client only once the journal feed's records it is stamped with are durable. */
+  accept(typeId: number, offset: number, _length: number): boolean {
+    const ring = this.ring!;
+    return ring.gatePasses(journalMarkOf(ring.view, typeId, offset));
+  }
+
     }
     const session = this.sessions[index];
     const execType = r.execType();

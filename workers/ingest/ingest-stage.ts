@@ -31,7 +31,7 @@ import type { Clock } from '../../engine/clock.ts';
 import { Source } from '../../engine/domain.ts';
 import { IngestCounter, type StageCounters } from '../../engine/counters.ts';
 import { Reason, reasonName } from '../../engine/reasons.ts';
-import { FULL, type RecordHandler, type RingConsumer, type RingProducer } from '../../engine/ring.ts';
+import { FULL, type GatedRecordHandler, type RingConsumer, type RingProducer } from '../../engine/ring.ts';
 import {
   CANCEL_ORDER_LENGTH,
   CancelOrderFlyweight,
@@ -62,7 +62,7 @@ import { SorAdmin, modeId, type SorSettings } from './sor-admin.ts';
 import { KillSwitchAdmin } from './kill-switch-admin.ts';
 import { LimitsAdmin, type LimitChange } from './limits-admin.ts';
 import { HEADER_LENGTH, alignRecord } from '../../engine/ring.ts';
-import { RISK_LIMIT_LENGTH, RiskLimitFlyweight } from '../../codecs/records.ts';
+import { RISK_LIMIT_LENGTH, RiskLimitFlyweight, journalMarkOf } from '../../codecs/records.ts';
 import type { AccountConfig, SymbolConfig } from '../config.ts';
 import type { RouteAuditView } from './route-audit-view.ts';
 import { PAGE_HEADERS, loadStaticFiles, type StaticFile } from './web/static-files.ts';
@@ -158,7 +158,7 @@ const OVERSIZE_GRACE = 4;
 const DEADMAN_CHECK_MS = 250;
 const DEADMAN_MAX_S = 3600;
 
-export class IngestStage implements Agent, RecordHandler {
+export class IngestStage implements Agent, GatedRecordHandler {
   private readonly options: IngestOptions;
   private readonly toRisk: RingProducer;
   private readonly fromRisk: RingConsumer;
@@ -274,7 +274,8 @@ export class IngestStage implements Agent, RecordHandler {
       this.uncommitted = false;
       work++;
     }
-    const n = this.fromRisk.poll(this, INGEST_BATCH);
+    // Gated: a report or position stays in the ring until the journal holds its event (accept).
+    const n = this.fromRisk.pollWhile(this, INGEST_BATCH);
     const audits = this.options.routeAudits != null ? this.options.routeAudits.drain() : 0;
     return work + n + audits;
   }
@@ -288,6 +289,11 @@ export class IngestStage implements Agent, RecordHandler {
   // ------------------------------------------------------------------------------------------
 
   onRecord(typeId: number, offset: number, _length: number): void {
+  /** A record leaves for clients only once the journal feed's records it is stamped with are durable. */
+  accept(typeId: number, offset: number, _length: number): boolean {
+    return this.fromRisk.gatePasses(journalMarkOf(this.fromRisk.view, typeId, offset));
+  }
+
     if (typeId === RecordType.POSITION) {
       const p = this.position.wrap(this.fromRisk.view, this.fromRisk.bytes, offset);
       const out = this.outbound.set(this.positions.update(p));

@@ -9,12 +9,11 @@
  *     each order's fills, event sequence numbers never reused);
  *   - a repeated ClOrdID is still recognized; a new order gets a fresh, higher id;
  *   - the venue FIX sessions log on again with continuing sequence numbers (no reset).
- * What is measured rather than asserted: reports reach the client without waiting for their
- * journal write (risk writes the client's ring and the journal's ring side by side), so an
- * ack or fill the client saw in the last instant before the kill may be missing from the
- * journal. The test counts those (printed) and asserts that every one it finds was in that
- * last instant: later than every report the journal holds for that order. No timing is
- * asserted; every wait has a generous timeout.
+ *   - nothing the client saw is missing from the journal: every ack, fill, reject and cancel
+ *     reject it received before the kill is in the journal (a report leaves the process only once
+ *     the persistence stage has made its journal copy durable: engine/ring.ts RingGate), and
+ *     every position it received sums fills the journal holds.
+ * No timing is asserted; every wait has a generous timeout.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -123,7 +122,7 @@ async function sessionsUp(base: string, count: number): Promise<Record<string, a
 }
 
 /** The fields of a report message the test reads. */
-interface Report { type: string; orderId: number; clOrdId: string; eventSeq: number; lastQty?: number; status?: string }
+interface Report { type: string; orderId: number; clOrdId: string; eventSeq: number; lastQty?: number; status?: string; execType?: string }
 
 interface JournalReport { seq: number; eventSeq: number; orderId: number; execType: number; state: number; cumQty: number; lastQty: number; lastPx: number; side: number; symbolId: number; accountId: number; clOrdId: string; epochMs: number }
 
@@ -254,13 +253,24 @@ describe('recovery after SIGKILL', () => {
     const ackedNotJournaled = clientAcks.filter((m) => !byOrder.has(m.orderId));
     const fillsNotJournaled = clientFills.filter((m) => !journalFillKeys.has(`${m.orderId}/${m.eventSeq}`));
     const lastJournaledEventSeq = Math.max(0, ...before.map((r) => r.eventSeq));
-    console.log(`[recovery e2e] sent ${sent}, client saw ${clientAcks.length} acks and ${clientFills.length} fills; journal holds ` +
-      `${byOrder.size} orders, ${journalFillKeys.size} fills; seen by the client but not journaled: ${ackedNotJournaled.length} acks, ${fillsNotJournaled.length} fills`);
+    // Every engine report (ack, execution, reject, cancelReject: they carry an eventSeq; edge
+    // rejects carry none) the client saw, by its event sequence number.
+    const journalEventSeqs = new Set(before.map((r) => r.eventSeq));
+    const clientReports = seen.filter((m) => ['ack', 'execution', 'reject', 'cancelReject'].includes(m.type) && typeof m.eventSeq === 'number' && m.eventSeq > 0);
+    const reportsNotJournaled = clientReports.filter((m) => !journalEventSeqs.has(m.eventSeq));
+    // A position carries the event sequence number of the last report before it: the journal
+    // must hold that far.
+    const positionsAhead = seen.filter((m) => m.type === 'position' && m.eventSeq > lastJournaledEventSeq);
+    console.log(`[recovery e2e] sent ${sent}, client saw ${clientAcks.length} acks, ${clientFills.length} fills, ${clientReports.length} reports; journal holds ` +
+      `${byOrder.size} orders, ${journalFillKeys.size} fills; seen by the client but not journaled: ${ackedNotJournaled.length} acks, ` +
+      `${fillsNotJournaled.length} fills, ${reportsNotJournaled.length} reports, ${positionsAhead.length} positions ahead of the journal`);
     expect(clientAcks.length).toBeGreaterThanOrEqual(400);
     expect(journalFillKeys.size).toBeGreaterThan(0);
-    // Anything the client saw that the journal lacks came after everything the journal holds:
-    // the journal is a clean prefix of what risk produced, never a sieve.
-    for (const m of [...ackedNotJournaled, ...fillsNotJournaled]) expect(m.eventSeq).toBeGreaterThan(lastJournaledEventSeq);
+    // No report leaves the process before its event is in the journal (fsync 'batch': durable).
+    expect(ackedNotJournaled.map((m) => m.clOrdId)).toEqual([]);
+    expect(fillsNotJournaled.map((m) => `${m.clOrdId}/${m.eventSeq}`)).toEqual([]);
+    expect(reportsNotJournaled.map((m) => `${m.type}:${m.clOrdId}/${m.eventSeq}`)).toEqual([]);
+    expect(positionsAhead.length).toBe(0);
 
     // ---- second boot on the same journal ------------------------------------------------------
     const second = await startEngine();
@@ -307,6 +317,7 @@ describe('recovery after SIGKILL', () => {
     const afterBoot = journalReports();
     const fillsByOrder = new Map<number, number>();
     for (const r of afterBoot.filter(isFill)) fillsByOrder.set(r.orderId, (fillsByOrder.get(r.orderId) ?? 0) + r.lastQty);
+    let movedOn = 0;
     for (const [orderId, reports] of byOrder) {
       const last = reports[reports.length - 1];
       const got = await getOrder(orderId);
@@ -314,9 +325,18 @@ describe('recovery after SIGKILL', () => {
       expect(got.cumQty).toBeGreaterThanOrEqual(last.cumQty);
       // NEW -> ROUTED happens when a child is sent, without a report of its own.
       const status = stateName(last.state);
-      if (got.cumQty === last.cumQty) expect(status === 'NEW' ? ['NEW', 'ROUTED'] : [status]).toContain(got.status);
+      if (got.cumQty === last.cumQty && !(status === 'NEW' ? ['NEW', 'ROUTED'] : [status]).includes(got.status)) {
+        // The order moved on after the restart (e.g. the venue reconciliation closed a child the
+        // venue never had, and the rest was canceled). The edge shows only journaled reports, so
+        // the journal, read now, ends in the state the edge shows.
+        const now = journalReports().filter((r) => r.orderId === orderId && r.execType !== ExecType.CANCEL_REJECT);
+        expect(now.length).toBeGreaterThan(reports.length);
+        expect(stateName(now[now.length - 1].state)).toBe(got.status);
+        movedOn++;
+      }
       expect(got.cumQty).toBe(fillsByOrder.get(orderId) ?? 0);
     }
+    console.log(`[recovery e2e] orders that moved on after the restart (journaled there): ${movedOn}`);
     // Event sequence numbers continue: none is used twice across both boots.
     const eventSeqs = afterBoot.map((r) => r.eventSeq);
     expect(new Set(eventSeqs).size).toBe(eventSeqs.length);

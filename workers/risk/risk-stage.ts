@@ -277,10 +277,12 @@ export class RiskStage implements Agent, RingRecordHandler {
 
   private commitAll(): void {
     const r = this.rings;
-    r.toIngest.commit();
-    r.toFixClients.commit();
+    // The journal before the client rings: a client record leaves only once its journal copy is
+    // durable (engine/ring.ts gate), so persistence is woken first and the edges last.
     r.toSor.commit();
     r.toPersistence.commit();
+    r.toIngest.commit();
+    r.toFixClients.commit();
   }
 
   onRecord(view: DataView, bytes: Uint8Array, typeId: number, offset: number, length: number): void {
@@ -1212,7 +1214,8 @@ export class RiskStage implements Agent, RingRecordHandler {
       .setSide(o.side[slot])
       .setOrdType(o.ordType[slot])
       .setTif(o.tif[slot])
-      .setSource(o.source[slot]);
+      .setSource(o.source[slot])
+      .setJournalMark(this.rings.toPersistence.recordsClaimed);
     this.report.setClOrdId(o.clOrdIds, slot * CL_ORD_ID_CAPACITY, slot * CL_ORD_ID_CAPACITY + o.clOrdIdLength[slot]);
     this.report.setOrigClOrdId(o.clOrdIds, 0, 0);
   }
@@ -1309,7 +1312,9 @@ export class RiskStage implements Agent, RingRecordHandler {
       .setAccountId(accountId)
       .setSymbolId(symbolId)
       .setMarkTicks(mark)
-      .setUnrealizedTicks(unrealizedTicks(p.qty[cell], p.costTicks[cell], mark));
+      .setUnrealizedTicks(unrealizedTicks(p.qty[cell], p.costTicks[cell], mark))
+      // Shown only once the fills it sums are durable (the journal feed's records so far).
+      .setJournalMark(this.rings.toPersistence.recordsClaimed);
   }
 
   private forwardToSor(src: Uint8Array, typeId: number, offset: number, length: number): void {
@@ -1457,6 +1462,8 @@ export class RiskStage implements Agent, RingRecordHandler {
     const p = this.rings.toPersistence;
     const to = p.tryClaim(RecordType.EXEC_REPORT, EXEC_REPORT_LENGTH);
     if (to === FULL) throw new Error('Invariant: room checked before the batch');
+    // The client's copy leaves the process only once its journal copy (this claim) is durable.
+    this.report.wrap(ring.view, ring.bytes, at).setJournalMark(p.recordsClaimed);
     copyBytes(ring.bytes, at, p.bytes, to, EXEC_REPORT_LENGTH);
     this.lastJournaledAt = to;
   }
