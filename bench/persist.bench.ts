@@ -9,40 +9,75 @@
  *
  * 1. Journal: 200-byte EXEC_REPORT frames appended in batches of 256 (as the stage drains), per
  *    fsync policy (none / batch / interval 10 ms), events/s.
- * 2. Postgres: a journal of ORDERS orders x 6 events (new, ack, child sent, route done, child
- *    fill, fill report) applied by PgSink through SinkRunner into a throwaway Postgres with
+ * 2. Postgres: a journal of ORDERS orders x 7 events (new, ack, the SOR's decision record
+ *    ROUTE_AUDIT with 3 venues, child sent, route done, child fill, fill report) applied by PgSink through SinkRunner into a throwaway Postgres with
  *    fsync on (scripts/postgres.ts durable); baseline: the same kind of events inserted one row
  *    per statement (autocommit), the naive sink, same server, same run.
  * 3. Kafka: the same journal produced by KafkaSink (acks = all) to librdkafka's mock cluster;
  *    baseline: one send() per event.
- * 4. Hot path: the whole engine with venue simulators, orders over one WebSocket at a fixed rate
- *    (open loop, latency from the intended send time to the ack), p99, with the Postgres and
- *    Kafka sinks running against the same servers, beside the same run without sinks.
+ * 4. Hot path: the whole engine with venue simulators (a fresh stack per trial), orders over
+ *    WebSockets from the project's open-loop generator (bench/lib/open-loop.ts: a fixed schedule,
+ *    latency from the intended send time to the ack, HDR histograms), with the Postgres and Kafka
+ *    sinks running against the same servers, and the same load on the same engine configuration
+ *    without sinks: the two alternate (without/with, then with/without, ...) over several trials,
+ *    and each figure is the median of its trials' p99.
+ * 5. Recovery: the time each stage's start-up replay takes over a synthetic journal of about
+ *    RECOVERY_EVENTS events (the same 7-record orders): risk (bounds pass + rebuild, as
+ *    workers/risk-thread.ts does), the SOR's statistics (workers/sor/recovery.ts), the fix stage's
+ *    child table (workers/fix/recovery.ts); baseline: the journal read alone (replayJournal with a
+ *    handler that does nothing), same run. One run each (report).
  *
- * Writes bench/results/persist.json (figures postgres_events_per_s, hotpath_p99_us_with_sinks).
+ * Writes bench/results/persist.json (figures postgres_events_per_s, hotpath_p99_us_with_sinks),
+ * or <dir>/persist.json with --out <dir>. Flags (or PERSIST_* variables): --orders, --rate,
+ * --seconds, --trials, --connections, --recovery-events (0: skip part 5).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { ChildEventFlyweight, ExecReportFlyweight, NewOrderFlyweight, RecordType, RouteDoneFlyweight, CHILD_EVENT_LENGTH, EXEC_REPORT_LENGTH, NEW_ORDER_LENGTH, ROUTE_DONE_LENGTH } from '../codecs/records.ts';
+import {
+  ChildEventFlyweight, ExecReportFlyweight, NewOrderFlyweight, RecordType, RouteAuditFlyweight, RouteDoneFlyweight, CHILD_EVENT_LENGTH, EXEC_REPORT_LENGTH,
+  NEW_ORDER_LENGTH, ROUTE_DONE_LENGTH, WEIGHT_SCALE, routeAuditLength,
+} from '../codecs/records.ts';
 import { JournalWriter, type FsyncPolicy } from '../persistence/journal.ts';
 import { PgSink } from '../persistence/pg-sink.ts';
 import { KafkaSink, KAFKA_TOPICS } from '../persistence/kafka-sink.ts';
 import { SinkRunner } from '../persistence/sink-runner.ts';
+import { replayJournal } from '../persistence/journal-reader.ts';
+import { SystemClock } from '../engine/clock.ts';
+import { StageCounters } from '../engine/counters.ts';
+import { RingConsumer, RingProducer, createRingMemory } from '../engine/ring.ts';
+import { feeCentiBps } from '../workers/config.ts';
+import { FixStage } from '../workers/fix/fix-stage.ts';
+import { recoverFixStage, recoveredFixChildBase } from '../workers/fix/recovery.ts';
+import { RiskStage } from '../workers/risk/risk-stage.ts';
+import { riskConfigFrom } from '../workers/risk/risk-config.ts';
+import { recoverRiskStage, recoveredRiskConfig, scanJournalBounds } from '../workers/risk/recovery.ts';
+import { SorStage, type VenueProfile } from '../workers/sor/sor-stage.ts';
+import { recoverSorStage } from '../workers/sor/recovery.ts';
 import { startPostgres } from '../scripts/postgres.ts';
 import { startKafkaMock } from '../scripts/kafka-mock.ts';
 import { startStack } from '../scripts/stack.ts';
 import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from '../workers/config.ts';
-import { createLatencyHistogram, recordMs, summarizeLatencyUs } from './lib/latency.ts';
+import { BenchArgs } from './lib/args.ts';
+import type { PercentilesUs } from './lib/histogram-us.ts';
 import { machineInfo } from './lib/machine.ts';
+import { OpenLoopGenerator } from './lib/open-loop.ts';
 import { figure, writeResults } from './lib/results.ts';
 import { isMainModule } from './lib/main.ts';
+import { summarize } from './lib/stats.ts';
+import { DEFAULT_ORDER } from './lib/ws-order-protocol.ts';
 
-const ORDERS = Number(process.env.PERSIST_ORDERS ?? 20_000);
-const HOT_RATE = Number(process.env.PERSIST_RATE ?? 1000);
-const HOT_SECONDS = Number(process.env.PERSIST_SECONDS ?? 8);
+const args = new BenchArgs(process.argv.slice(2));
+const ORDERS = args.num('--orders', Number(process.env.PERSIST_ORDERS ?? 20_000), 1);
+const HOT_RATE = args.num('--rate', Number(process.env.PERSIST_RATE ?? 1000), 1);
+const HOT_SECONDS = args.num('--seconds', Number(process.env.PERSIST_SECONDS ?? 4), 1);
+const HOT_TRIALS = args.num('--trials', Number(process.env.PERSIST_TRIALS ?? 3), 1);
+const HOT_CONNECTIONS = args.num('--connections', Number(process.env.PERSIST_CONNECTIONS ?? 4), 1);
+const HOT_WARMUP_MS = 1000;
+const RECOVERY_EVENTS = args.num('--recovery-events', Number(process.env.PERSIST_RECOVERY_EVENTS ?? 1_000_000), 0);
+const OUT_DIR = args.value('--out');
 
 const names = { symbols: DEFAULT_CONFIG.symbols.map((s) => s.name), venues: new Map(DEFAULT_CONFIG.venues.map((v) => [v.id, v.name])) };
 const reference = {
@@ -52,16 +87,24 @@ const reference = {
   weights: DEFAULT_CONFIG.sor.weights,
 };
 
-/** Writes `orders` orders' worth of realistic records (6 per order) through JournalWriter. */
-export function writeSyntheticJournal(dir: string, orders: number, fsync: FsyncPolicy = 'none'): number {
+/** Writes `orders` orders' worth of realistic records (7 per order) through JournalWriter. */
+export function writeSyntheticJournal(dir: string, orders: number, fsync: FsyncPolicy = 'none', audits = true): number {
   const w = new JournalWriter(dir, fsync, 10, 1 << 20, { engineEpochMs: Date.now() });
-  const buf = new Uint8Array(256);
+  const buf = new Uint8Array(1024);
   const view = new DataView(buf.buffer);
   const no = new NewOrderFlyweight();
   const er = new ExecReportFlyweight();
   const ce = new ChildEventFlyweight();
   const rd = new RouteDoneFlyweight();
+  const ra = new RouteAuditFlyweight();
+  const venues = DEFAULT_CONFIG.venues.length;
+  const auditLength = routeAuditLength(venues);
+  // Each order its own ClOrdID (the same one for all would make risk's ClOrdID index one long
+  // probe chain at recovery: an artifact, since the engine refuses a repeated ClOrdID).
   const cl = new TextEncoder().encode('bench-0000000000');
+  const setId = (id: number) => {
+    for (let i = 15, n = id; i >= 6; i--, n = Math.floor(n / 10)) cl[i] = 48 + (n % 10);
+  };
   let events = 0;
   let eventSeq = 0;
   const report = (orderId: number, execType: number, state: number, last: number, cum: number) => {
@@ -72,12 +115,40 @@ export function writeSyntheticJournal(dir: string, orders: number, fsync: FsyncP
     er.setClOrdId(cl, 0, cl.length);
     w.append(RecordType.EXEC_REPORT, buf, 0, EXEC_REPORT_LENGTH);
   };
+  const writeAudit = (id: number) => {
+    buf.fill(0);
+    ra.wrap(view, buf, 0).setOrderId(id).setDecisionTimeNs(id * 1000 + 5).setQty(100).setLimitTicks(190_000_000)
+      .setNbbBidTicks(189_400_000).setNbbBidQty(300).setNbbAskTicks(189_500_000).setNbbAskQty(300).setChildPxTicks(189_500_000)
+      .setRoutedQty(100).setParentQty(100).setAccountId(1).setSymbolId(id % 5).setConfigVersion(0)
+      .setPriceWeight(0.5 * WEIGHT_SCALE).setLatencyWeight(0.2 * WEIGHT_SCALE).setFillprobWeight(0.2 * WEIGHT_SCALE).setFeeWeight(0.1 * WEIGHT_SCALE)
+      .setSide(1).setOrdType(2).setTif(0).setMode(0).setVenueCount(venues).setChildCount(1).setStep(0).setChildTif(0).setFlags(1);
+    for (let v = 1; v <= venues; v++) {
+      ra.setVPx(v, 189_500_000 + (v - 1) * 10_000);
+      ra.setVDispQty(v, 100 * v);
+      ra.setVQuoteAgeNs(v, 2_000_000);
+      ra.setVLatencyUs(v, 300 + 100 * v);
+      ra.setVFillProb(v, 0.9 - 0.05 * v);
+      ra.setVPriceScore(v, 1 / v);
+      ra.setVLatencyScore(v, 1 / v);
+      ra.setVFillScore(v, 0.9 - 0.05 * v);
+      ra.setVFeeScore(v, 1);
+      ra.setVScore(v, 1 / v);
+      ra.setVChildQty(v, v === 1 ? 100 : 0);
+      ra.setVChildId(v, v === 1 ? id : 0);
+      ra.setVLotSize(v, 1);
+      ra.setVFeeCentiBps(v, 3000);
+    }
+    w.append(RecordType.ROUTE_AUDIT, buf, 0, auditLength);
+  };
   for (let id = 1; id <= orders; id++) {
+    setId(id);
     buf.fill(0);
     no.wrap(view, buf, 0).setRecvTimeNs(id * 1000).setQty(100).setPriceTicks(190_000_000).setAccountId(1).setSymbolId(id % 5).setSide(1).setOrdType(2).setTif(0).setSource(1);
     no.setClOrdId(cl, 0, cl.length);
     w.append(RecordType.NEW_ORDER, buf, 0, NEW_ORDER_LENGTH);
     report(id, 0, 1, 0, 0);
+    // The SOR's decision: features and scores of every venue, the whole order to venue 1.
+    if (audits) writeAudit(id);
     buf.fill(0);
     ce.wrap(view, buf, 0).setChildId(id).setOrderId(id).setTimeNs(id * 1000 + 10).setQty(100).setPriceTicks(190_000_000).setVenueId(1).setKind(1);
     w.append(RecordType.CHILD_EVENT, buf, 0, CHILD_EVENT_LENGTH);
@@ -88,7 +159,7 @@ export function writeSyntheticJournal(dir: string, orders: number, fsync: FsyncP
     ce.wrap(view, buf, 0).setChildId(id).setOrderId(id).setTimeNs(id * 1000 + 20).setQty(100).setPriceTicks(190_000_000).setLastQty(100).setLastPxTicks(189_500_000).setVenueId(1).setKind(3);
     w.append(RecordType.CHILD_EVENT, buf, 0, CHILD_EVENT_LENGTH);
     report(id, 2, 4, 100, 100);
-    events += 6;
+    events += audits ? 7 : 6;
     if (id % 40 === 0) w.flush(Date.now());
   }
   w.close();
@@ -153,8 +224,23 @@ async function naiveKafkaRate(brokers: string[], count: number): Promise<number>
   return rate;
 }
 
-/** Orders over one WebSocket at `rate`/s for `seconds`, open loop; ack latency from the intended send time. */
-async function hotPath(config: EngineConfig, rate: number, seconds: number): Promise<ReturnType<typeof summarizeLatencyUs>> {
+/** One hot-path trial: what the open-loop generator measured against one engine. */
+interface HotTrial {
+  sinks: boolean;
+  trial: number;
+  latencyUs: PercentilesUs;
+  sent: number;
+  acked: number;
+  rejected: number;
+  timedOut: number;
+  unsent: number;
+}
+
+/**
+ * A fresh engine (and venue simulators) on `config`, the generator's open-loop load at `rate`/s
+ * for `seconds` after a warm-up (order -> ack, from the intended send time), then the engine stops.
+ */
+async function hotTrial(gen: OpenLoopGenerator, config: EngineConfig, sinks: boolean, trial: number): Promise<HotTrial> {
   const stack = await startStack(config, { ephemeralVenuePorts: true, seed: 5, log: () => {} });
   try {
     const base = `127.0.0.1:${stack.info.httpPort}`;
@@ -163,40 +249,88 @@ async function hotPath(config: EngineConfig, rate: number, seconds: number): Pro
       if (h.stages.fix.counters.SESSIONS_UP === config.venues.length) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    const ws = new WebSocket(`ws://${base}/v1/ws?token=${config.accounts[0].apiKey}`);
-    await new Promise<void>((resolve, reject) => { ws.onopen = () => resolve(); ws.onerror = () => reject(new Error('ws failed')); });
-    const intended = new Map<string, number>();
-    const hist = createLatencyHistogram();
-    const warmupUntil = performance.now() + 1000;
-    ws.onmessage = (e) => {
-      const m = JSON.parse(String(e.data)) as { type?: string; clOrdId?: string };
-      if (m.type !== 'ack' || m.clOrdId === undefined) return;
-      const t = intended.get(m.clOrdId);
-      if (t === undefined) return;
-      intended.delete(m.clOrdId);
-      if (t >= warmupUntil) recordMs(hist, performance.now() - t);
-    };
-    const start = performance.now();
-    const total = rate * seconds;
-    const periodMs = 1000 / rate;
-    let sent = 0;
-    while (sent < total) {
-      const now = performance.now();
-      while (sent < total && start + sent * periodMs <= now) {
-        const id = `h${sent}`;
-        intended.set(id, start + sent * periodMs);
-        ws.send(JSON.stringify({ type: 'new', clOrdId: id, symbol: 'AAPL', side: sent % 2 === 0 ? 'BUY' : 'SELL', qty: 10, price: sent % 2 === 0 ? '150' : '210', ordType: 'LIMIT', tif: 'DAY' }));
-        sent++;
-      }
-      await new Promise((r) => setTimeout(r, 1));
-    }
-    const deadline = performance.now() + 10_000;
-    while (intended.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    ws.close();
-    return summarizeLatencyUs(hist);
+    const r = await gen.run({
+      url: `ws://${base}/v1/ws`,
+      tokens: [config.accounts[0].apiKey],
+      rate: HOT_RATE,
+      durationMs: HOT_SECONDS * 1000,
+      warmupMs: HOT_WARMUP_MS,
+      drainMs: 5000,
+      connections: HOT_CONNECTIONS,
+      order: DEFAULT_ORDER,
+    });
+    r.histogram.destroy();
+    r.fillHistogram.destroy();
+    r.cancelHistogram.destroy();
+    const c = r.counts;
+    return { sinks, trial, latencyUs: r.latencyUs, sent: c.sent, acked: c.acked, rejected: c.rejected, timedOut: c.timedOut, unsent: c.unsent };
   } finally {
     await stack.stop();
   }
+}
+
+/** Alternating trials, without and with sinks, on one generator; returns them in run order. */
+async function hotPathTrials(withoutSinks: (trial: number) => EngineConfig, withSinks: (trial: number) => EngineConfig): Promise<HotTrial[]> {
+  const gen = new OpenLoopGenerator(1);
+  const trials: HotTrial[] = [];
+  try {
+    for (let trial = 0; trial < HOT_TRIALS; trial++) {
+      const order = trial % 2 === 0 ? [false, true] : [true, false];
+      for (const sinks of order) {
+        const t = await hotTrial(gen, sinks ? withSinks(trial) : withoutSinks(trial), sinks, trial);
+        trials.push(t);
+        process.stdout.write(`hot path trial ${trial + 1}/${HOT_TRIALS} ${sinks ? 'with sinks   ' : 'without sinks'}: p50 ${t.latencyUs.p50} us, p99 ${t.latencyUs.p99} us, ` +
+          `max ${t.latencyUs.max} us (${t.acked}/${t.sent} acked, ${t.timedOut} timed out, ${t.unsent} unsent)\n`);
+      }
+    }
+  } finally {
+    await gen.close();
+  }
+  return trials;
+}
+
+/** Seconds each start-up replay takes over one synthetic journal (section 5). Allocates freely. */
+export function recoveryReplay(dir: string): Record<string, number> {
+  const seconds = (f: () => void): number => {
+    const t0 = performance.now();
+    f();
+    return (performance.now() - t0) / 1000;
+  };
+  const ring = () => createRingMemory(1 << 16);
+  const clock = new SystemClock(Date.now());
+  const out: Record<string, number> = {};
+  let frames = 0;
+  out.readOnly = seconds(() => { frames = replayJournal(dir, { onFrame() {} }).frames; });
+  out.risk = seconds(() => {
+    const bounds = scanJournalBounds(dir);
+    const config = recoveredRiskConfig(riskConfigFrom(DEFAULT_CONFIG, Date.now() * 1000), bounds);
+    const stage = new RiskStage(config, {
+      fromIngest: new RingConsumer(ring()), fromFix: new RingConsumer(ring()), toIngest: new RingProducer(ring(), null), toFixClients: new RingProducer(ring(), null),
+      toSor: new RingProducer(ring(), null), toPersistence: new RingProducer(ring(), null),
+    }, clock, StageCounters.create());
+    const r = recoverRiskStage(stage, dir);
+    if (r.frames !== frames || r.problem !== null) throw new Error(`risk replay read ${r.frames} of ${frames} frames: ${r.problem}`);
+  });
+  out.sor = seconds(() => {
+    const venues: (VenueProfile | null)[] = [null];
+    for (const v of DEFAULT_CONFIG.venues) venues[v.id] = { feeCentiBps: feeCentiBps(v.feeBps), latencyUs: v.latencyUs, fillProbability: v.fillProbability };
+    const stage = new SorStage(
+      { venues, symbolCount: DEFAULT_CONFIG.symbols.length, weights: { ...DEFAULT_CONFIG.sor.weights }, quoteStaleNs: 1e9, childIdBase: Date.now() * 1000, childTableBase: 0, childCapacity: DEFAULT_CONFIG.childCapacity },
+      { fromRisk: new RingConsumer(ring()), fromFix: new RingConsumer(ring()), toFix: new RingProducer(ring(), null) },
+      clock, StageCounters.create(),
+    );
+    const r = recoverSorStage(stage, dir);
+    if (r.frames !== frames || r.problem !== null) throw new Error(`sor replay read ${r.frames} of ${frames} frames: ${r.problem}`);
+  });
+  out.fix = seconds(() => {
+    const stage = new FixStage([], DEFAULT_CONFIG.symbols.map((x) => x.name), [], recoveredFixChildBase(), DEFAULT_CONFIG.childCapacity,
+      { fromSor: new RingConsumer(ring()), fromRisk: new RingConsumer(ring()), toRisk: new RingProducer(ring(), null), toSor: new RingProducer(ring(), null) },
+      clock, StageCounters.create());
+    const r = recoverFixStage(stage, dir);
+    if (r.frames !== frames || r.problem !== null) throw new Error(`fix replay read ${r.frames} of ${frames} frames: ${r.problem}`);
+  });
+  out.frames = frames;
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -226,20 +360,52 @@ async function main(): Promise<void> {
       http: { ...DEFAULT_CONFIG.http, port: 0 }, fixAcceptor: { ...DEFAULT_CONFIG.fixAcceptor, port: 0 }, metrics: { host: '127.0.0.1', port: 0 },
       journal: { dir, fsync: 'batch', fsyncIntervalMs: 10 }, sinks,
     });
-    const without = await hotPath(hotBase(join(hotDir, 'a'), {}), HOT_RATE, HOT_SECONDS);
-    process.stdout.write(`hot path (order -> ack, ${HOT_RATE}/s open loop) without sinks: p50 ${without.p50} us, p99 ${without.p99} us, max ${without.max} us\n`);
-    const withSinks = await hotPath(hotBase(join(hotDir, 'b'), { postgres: { url: db.url, sinkName: 'hot' }, kafka: { brokers: mock.brokers } }), HOT_RATE, HOT_SECONDS);
-    process.stdout.write(`hot path with Postgres + Kafka sinks running: p50 ${withSinks.p50} us, p99 ${withSinks.p99} us, max ${withSinks.max} us\n`);
+    process.stdout.write(`hot path: order -> ack, ${HOT_RATE}/s open loop over ${HOT_CONNECTIONS} WebSockets, ${HOT_SECONDS} s after ${HOT_WARMUP_MS} ms warm-up, ${HOT_TRIALS} trials each\n`);
+    // A fresh journal per trial; the sinks start from it (their own cursor row and directory).
+    const trials = await hotPathTrials(
+      (trial) => hotBase(join(hotDir, `without-${trial}`), {}),
+      (trial) => hotBase(join(hotDir, `with-${trial}`), { postgres: { url: db.url, sinkName: `hot-${trial}` }, kafka: { brokers: mock.brokers } }),
+    );
     rmSync(hotDir, { recursive: true, force: true });
+    const p99Without = summarize(trials.filter((t) => !t.sinks).map((t) => t.latencyUs.p99));
+    const p99With = summarize(trials.filter((t) => t.sinks).map((t) => t.latencyUs.p99));
+    const p50Without = summarize(trials.filter((t) => !t.sinks).map((t) => t.latencyUs.p50));
+    const p50With = summarize(trials.filter((t) => t.sinks).map((t) => t.latencyUs.p50));
+    process.stdout.write(`hot path p99, median of ${HOT_TRIALS}: with sinks ${p99With.median} us (min ${p99With.min}, max ${p99With.max}); ` +
+      `without ${p99Without.median} us (min ${p99Without.min}, max ${p99Without.max})\n`);
 
-    const path = writeResults('persist', { orders: ORDERS, events, hotRate: HOT_RATE, hotSeconds: HOT_SECONDS, postgres: 'throwaway 15, fsync on', kafka: 'librdkafka mock cluster, 1 broker, acks=all' }, {
+    let recovery: Record<string, number> | null = null;
+    if (RECOVERY_EVENTS > 0) {
+      const recoveryDir = mkdtempSync(join(tmpdir(), 'persist-bench-recovery-'));
+      try {
+        const events = writeSyntheticJournal(recoveryDir, Math.ceil(RECOVERY_EVENTS / 7));
+        recovery = recoveryReplay(recoveryDir);
+        process.stdout.write(`recovery replay of ${events} journal events: risk ${recovery.risk.toFixed(2)} s, sor ${recovery.sor.toFixed(2)} s, ` +
+          `fix ${recovery.fix.toFixed(2)} s; the journal read alone ${recovery.readOnly.toFixed(2)} s\n`);
+      } finally {
+        rmSync(recoveryDir, { recursive: true, force: true });
+      }
+    }
+
+    const path = writeResults('persist', {
+      orders: ORDERS, events, recoveryEvents: RECOVERY_EVENTS, hotRate: HOT_RATE, hotSeconds: HOT_SECONDS, hotWarmupMs: HOT_WARMUP_MS, hotTrials: HOT_TRIALS, hotConnections: HOT_CONNECTIONS,
+      hotLoad: 'bench/lib/open-loop.ts, 1 load worker, IOC orders far from the market (DEFAULT_ORDER)',
+      postgres: 'throwaway 15, fsync on', kafka: 'librdkafka mock cluster, 1 broker, acks=all',
+    }, {
       postgres_events_per_s: figure(pgRate, 'events/s', '>= 20000', pgNaive, 'one INSERT per event (autocommit), same server, same run'),
-      hotpath_p99_us_with_sinks: figure(withSinks.p99, 'us', '(report)', without.p99, 'same load without sinks, same run'),
+      hotpath_p99_us_with_sinks: figure(p99With.median, 'us', '(report)', p99Without.median, `same open-loop load without sinks, alternating, median of ${HOT_TRIALS} trials each`,
+        { min: p99With.min, max: p99With.max, baselineMin: p99Without.min, baselineMax: p99Without.max }),
+      hotpath_p50_us_with_sinks: figure(p50With.median, 'us', '(report)', p50Without.median, `same open-loop load without sinks, alternating, median of ${HOT_TRIALS} trials each`),
       journal_events_per_s_fsync_none: figure(journal.none, 'events/s', '(report)', null),
       journal_events_per_s_fsync_interval: figure(journal.interval, 'events/s', '(report)', null),
       journal_events_per_s_fsync_batch: figure(journal.batch, 'events/s', '(report)', journal.none, 'fsync none, same run'),
       kafka_events_per_s: figure(kafkaRate, 'events/s', '(report)', kafkaNaive, 'one send() per event, same cluster, same run'),
-    }, { hotPathWithoutSinksUs: without, hotPathWithSinksUs: withSinks });
+      ...(recovery === null ? {} : {
+        recovery_risk_s: figure(Number(recovery.risk.toFixed(3)), 's', '(report)', Number(recovery.readOnly.toFixed(3)), `the journal read alone, ${recovery.frames} events, same run`),
+        recovery_sor_s: figure(Number(recovery.sor.toFixed(3)), 's', '(report)', Number(recovery.readOnly.toFixed(3)), `the journal read alone, ${recovery.frames} events, same run`),
+        recovery_fix_s: figure(Number(recovery.fix.toFixed(3)), 's', '(report)', Number(recovery.readOnly.toFixed(3)), `the journal read alone, ${recovery.frames} events, same run`),
+      }),
+    }, { hotPathTrials: trials }, OUT_DIR);
     process.stdout.write(`wrote ${path}\n`);
   } finally {
     rmSync(journalDir, { recursive: true, force: true });

@@ -14,6 +14,7 @@ import { startPostgres, type PostgresServer } from '../scripts/postgres.ts';
 import { startTestStack, type TestStack } from '../workers/test-stack.fixture.ts';
 import { connect, type Trader } from '../workers/ws-client.fixture.ts';
 import { PersistenceCounter } from '../engine/counters.ts';
+import { RecordType, RouteAuditFlyweight, RouteDoneFlyweight } from '../codecs/records.ts';
 import { EventDecoder, type JournalEvent, type ReportEvent } from './journal-events.ts';
 import { replayJournal } from './journal-reader.ts';
 import { PgSink } from './pg-sink.ts';
@@ -82,6 +83,67 @@ function journalEvents(): JournalEvent[] {
   return out;
 }
 
+/**
+ * The journal's own answer to "which decisions belong to which route_audit row": per ROUTE_DONE
+ * sequence, the order id and child ids of the ROUTE_AUDIT records of its route request (the step 0
+ * record with the ROUTE_DONE's order id and decision time, then that order's later steps).
+ */
+function journalDecisions(): Map<number, { steps: number[]; childIds: number[] }> {
+  const audit = new RouteAuditFlyweight();
+  const done = new RouteDoneFlyweight();
+  const groups = new Map<string, { steps: number[]; childIds: number[] }>();
+  const latest = new Map<string, { steps: number[]; childIds: number[] }>();
+  const dones: { seq: number; key: string }[] = [];
+  replayJournal(t0.journalDir, {
+    onFrame(typeId, seq, epochMs, view, bytes, offset) {
+      if (typeId === RecordType.ROUTE_DONE) {
+        const d = done.wrap(view, bytes, offset);
+        dones.push({ seq, key: `${epochMs}:${d.orderId()}:${d.decisionTimeNs()}` });
+      } else if (typeId === RecordType.ROUTE_AUDIT) {
+        const a = audit.wrap(view, bytes, offset);
+        let g = latest.get(`${epochMs}:${a.orderId()}`);
+        if (a.step() === 0) {
+          g = { steps: [], childIds: [] };
+          groups.set(`${epochMs}:${a.orderId()}:${a.decisionTimeNs()}`, g);
+          latest.set(`${epochMs}:${a.orderId()}`, g);
+        }
+        if (g === undefined) return;
+        g.steps.push(a.step());
+        for (let v = 1; v <= a.venueCount(); v++) if (a.vChildQty(v) > 0) g.childIds.push(a.vChildId(v));
+      }
+    },
+  });
+  const out = new Map<number, { steps: number[]; childIds: number[] }>();
+  for (const d of dones) out.set(d.seq, groups.get(d.key) ?? { steps: [], childIds: [] });
+  return out;
+}
+
+/** route_audit.input_features holds each row's decisions (codecs/route-audit-json.ts documents). */
+async function expectRouteFeaturesEqualJournal(): Promise<void> {
+  const expected = journalDecisions();
+  const rows = (await client.query('SELECT route_id, order_id, child_count, input_features, chosen_routes, reason_weights FROM route_audit ORDER BY route_id')).rows;
+  expect(rows.length).toBe(expected.size);
+  let withFeatures = 0;
+  for (const row of rows) {
+    const want = expected.get(Number(row.route_id))!;
+    const docs = (row.input_features ?? []) as Record<string, any>[];
+    expect(docs.map((d) => d.step)).toEqual(want.steps);
+    if (docs.length === 0) continue;
+    withFeatures++;
+    for (const d of docs) {
+      expect(d.orderId).toBe(String(row.order_id));
+      expect(d.inputFeatures.symbol).toMatch(/^(AAPL|MSFT)$/);
+      expect(d.venues).toHaveLength(t0.config.venues.length);
+    }
+    const chosen = docs.flatMap((d) => (d.chosenRoutes as { childId: number }[]).map((r) => r.childId));
+    expect(chosen).toEqual(want.childIds);
+    // The children the decisions chose are the children sent for the row (all venues are up).
+    expect(((row.chosen_routes ?? []) as { child_id: number }[]).map((c) => Number(c.child_id)).sort()).toEqual([...chosen].sort());
+    expect(Number(row.reason_weights.price)).toBeCloseTo(docs[0].weights.price, 6);
+  }
+  expect(withFeatures).toBeGreaterThan(0);
+}
+
 async function count(sql: string): Promise<number> {
   return Number((await client.query(sql)).rows[0].n);
 }
@@ -138,12 +200,15 @@ describe('Postgres sink (real Postgres 15, whole engine)', () => {
     expect(Array.isArray(route.chosen_routes)).toBe(true);
     expect(route.chosen_routes.length).toBeGreaterThan(0);
     expect(Number(route.reason_weights.price)).toBeCloseTo(t0.config.sor.weights.price, 6);
+    await expectRouteFeaturesEqualJournal();
+    const cursor = (await client.query(`SELECT next_sequence FROM sink_cursor WHERE sink = 'postgres'`)).rows[0];
+    expect(Number(cursor.next_sequence)).toBe(counter(PersistenceCounter.JOURNAL_NEXT_SEQUENCE)); // no decision left waiting
   }, 120_000);
 
   it('replaying the whole journal again under a second cursor duplicates nothing', async () => {
     const before = await client.query('SELECT (SELECT count(*) FROM order_events) e, (SELECT count(*) FROM fills) f, (SELECT count(*) FROM orders) o, (SELECT count(*) FROM child_events) c, (SELECT count(*) FROM route_audit) r, (SELECT count(*) FROM order_commands) k');
     const ordersBefore = (await client.query('SELECT * FROM orders ORDER BY order_id')).rows;
-    const sink = new PgSink({
+    const newSink = () => new PgSink({
       url: db.url, sinkName: 'replay',
       names: { symbols: t0.config.symbols.map((s) => s.name), venues: new Map(t0.config.venues.map((v) => [v.id, v.name])) },
       reference: {
@@ -151,7 +216,15 @@ describe('Postgres sink (real Postgres 15, whole engine)', () => {
         venues: t0.config.venues.map((v) => ({ ...v })), weights: t0.config.sor.weights,
       },
     });
-    const runner = new SinkRunner(sink, t0.journalDir, { batchFrames: 7 }); // small batches: many transactions
+    // The replay must put every route's decisions back by itself, across batch boundaries and a
+    // restart of the sink half way (a new PgSink, resuming from the cursor it committed).
+    await client.query('UPDATE route_audit SET input_features = NULL');
+    const total = counter(PersistenceCounter.JOURNAL_NEXT_SEQUENCE) - 1;
+    const first = new SinkRunner(newSink(), t0.journalDir, { batchFrames: 7 }); // small batches: many transactions
+    first.start();
+    await until('half the journal replayed', () => first.applied >= total / 2);
+    await first.stop();
+    const runner = new SinkRunner(newSink(), t0.journalDir, { batchFrames: 7 });
     runner.start();
     expect(await runner.drain(60_000)).toBe(true);
     await runner.stop();
@@ -161,6 +234,7 @@ describe('Postgres sink (real Postgres 15, whole engine)', () => {
     expect((await client.query('SELECT * FROM orders ORDER BY order_id')).rows).toEqual(ordersBefore);
     const cursor = (await client.query(`SELECT next_sequence FROM sink_cursor WHERE sink = 'replay'`)).rows[0];
     expect(Number(cursor.next_sequence)).toBe(counter(PersistenceCounter.JOURNAL_NEXT_SEQUENCE));
+    await expectRouteFeaturesEqualJournal(); // batches of 7 split decisions from their ROUTE_DONE
   }, 120_000);
 
   it('Postgres stopped in the middle of a load: trading goes on, and the sink catches up with nothing lost or doubled', async () => {
@@ -183,6 +257,7 @@ describe('Postgres sink (real Postgres 15, whole engine)', () => {
     expect(counter(PersistenceCounter.PG_APPLIED_SEQUENCE)).toBeGreaterThanOrEqual(sequenceDuringOutage);
     t.ws.close();
     await expectTablesEqualJournal();
+    await expectRouteFeaturesEqualJournal();
     expect(await count(`SELECT count(*) AS n FROM order_commands WHERE command = 'NEW_ORDER' AND cl_ord_id LIKE 'pg-c-%'`)).toBe(9);
   }, 180_000);
 });

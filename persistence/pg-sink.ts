@@ -12,12 +12,27 @@
  *
  * The mapping from events to tables is the PG_MAPPING table below; a record type the decoder
  * does not know is skipped and counted (SinkBatch.unknown).
+ *
+ * route_audit.input_features: the SOR's decisions for the routing, as ROUTE_AUDIT records hold
+ * them (codecs/route-audit-json.ts: the same documents as GET /v1/orders/{id}/route), a JSON
+ * array in decision order. A route_audit row is one ROUTE_DONE (one route request); its decisions
+ * are the ROUTE_AUDIT records from the one whose step is 0 and whose order id and decision time
+ * equal the ROUTE_DONE's (same boot), then that order's later steps. Audits reach the journal on
+ * the SOR's own ring, usually before their ROUTE_DONE (which goes sor -> fix -> risk), possibly
+ * in an earlier batch, rarely after it: the sink keeps each decision group in memory until its
+ * ROUTE_DONE is written (a late step updates the row), and the cursor it commits never passes
+ * the first audit of a group still waiting for its ROUTE_DONE, so a restart reads that group
+ * again (re-applying the events between is idempotent). A group waits at most AUDIT_HOLD_EVENTS
+ * journal events, and a group of an earlier boot (its plan died with that boot) is dropped when
+ * the next boot's frames arrive. reason_weights are the weights the first decision used.
  */
 
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runner as migrate } from 'node-pg-migrate';
 import { averagePriceTicks, PRICE_SCALE } from '../engine/fixed-point.ts';
+import { RecordType, RouteAuditFlyweight, RouteDoneFlyweight } from '../codecs/records.ts';
+import { auditToJson } from '../codecs/route-audit-json.ts';
 import type { JournalCursor } from './journal-reader.ts';
 import {
   EventDecoder, type AccountControlEvent, type ChildEventEvent, type CommandEvent, type EventNames, type EventOf, type JournalEvent, type MassCancelEvent,
@@ -63,21 +78,44 @@ export class PgBatch implements SinkBatch {
   latestControlByAccount = new Map<number, AccountControlEvent>();
   positions = new Map<string, PositionEvent>();
   sorConfigs: SorConfigEvent[] = [];
+  /** The SOR's decisions (ROUTE_AUDIT), decoded to their JSON documents. */
+  audits: AuditEntry[] = [];
+  /** Per entry of `routes`: the key of its decision group (routeKey). */
+  routeKeys: string[] = [];
   /** Events decoded but kept in no table (market data: Kafka only). */
   ignored = 0;
+  private readonly symbolNames: readonly string[];
+  private readonly venueNames: string[];
+  private readonly audit = new RouteAuditFlyweight();
+  private readonly routeDone = new RouteDoneFlyweight();
 
   constructor(names: EventNames) {
     this.decoder = new EventDecoder(names);
+    this.symbolNames = names.symbols;
+    this.venueNames = [];
+    for (const [id, name] of names.venues) this.venueNames[id] = name;
   }
 
   onFrame(typeId: number, sequence: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number, length: number): void {
     this.frames++;
+    if (typeId === RecordType.ROUTE_AUDIT) {
+      const a = this.audit.wrap(view, bytes, offset);
+      this.audits.push({
+        seq: sequence, epochMs, orderId: a.orderId(), decisionNs: a.decisionTimeNs(), step: a.step(),
+        doc: auditToJson(a, this.venueNames, this.symbolNames, epochMs + a.decisionTimeNs() / 1e6),
+      });
+      return;
+    }
     const e = this.decoder.decode(typeId, sequence, epochMs, view, bytes, offset, length);
     if (e === null) {
       this.unknown++;
       return;
     }
     (PG_MAPPING[e.type] as (b: PgBatch, e: JournalEvent) => void)(this, e);
+    if (typeId === RecordType.ROUTE_DONE) {
+      const d = this.routeDone.wrap(view, bytes, offset);
+      this.routeKeys.push(routeKey(epochMs, d.orderId(), d.decisionTimeNs()));
+    }
   }
 
   reset(): void {
@@ -94,8 +132,41 @@ export class PgBatch implements SinkBatch {
     this.latestControlByAccount.clear();
     this.positions.clear();
     this.sorConfigs = [];
+    this.audits = [];
+    this.routeKeys = [];
   }
 }
+
+/** One ROUTE_AUDIT of a batch. */
+export interface AuditEntry {
+  seq: number;
+  epochMs: number;
+  orderId: number;
+  decisionNs: number;
+  step: number;
+  doc: Record<string, unknown>;
+}
+
+/** A route request's decisions, waiting for (or matched with) its ROUTE_DONE. */
+interface AuditGroup {
+  readonly orderKey: string;
+  readonly epochMs: number;
+  readonly firstSeq: number;
+  lastSeq: number;
+  readonly docs: Record<string, unknown>[];
+  /** Journal sequence of its ROUTE_DONE (the route_audit row), 0 while none was seen. */
+  routeSeq: number;
+}
+
+/** Decision groups are keyed by boot, order and the first decision's time (ROUTE_DONE carries it). */
+function routeKey(epochMs: number, orderId: number, decisionNs: number): string {
+  return `${epochMs}:${orderId}:${decisionNs}`;
+}
+
+/** Journal events a decision group may hold the committed cursor back (bounds a restart's re-read). */
+export const AUDIT_HOLD_EVENTS = 1_000_000;
+/** Journal events a matched group is kept for a late step (audits precede their ROUTE_DONE by far less). */
+const AUDIT_KEEP_EVENTS = 50_000;
 
 /** Which table(s) each event type goes to. */
 const PG_MAPPING: { [K in JournalEvent['type']]: (b: PgBatch, e: EventOf<K>) => void } = {
@@ -150,19 +221,28 @@ const SQL = {
       AS r(id, cid, oid, k, vid, v, q, px, lq, lpx, rsn, t)
     ON CONFLICT (event_id) DO NOTHING`,
   // chosen_routes: the children SENT for this order since its previous routing decision.
-  // reason_weights: the latest SOR configuration journaled before the decision, else the
-  // configured weights ($9).
-  routes: `INSERT INTO route_audit (route_id, order_id, routed_qty, child_count, reason, decision_us, chosen_routes, reason_weights, created_at)
-    SELECT r.id, r.oid, r.q, r.cc, r.rsn, r.dus,
+  // input_features: the decisions' documents ($10: one JSON array, element n - 1 for row n, null
+  // when no audit was seen; one JSON text rather than a text[] of them, which pg escapes element
+  // by element). reason_weights: the weights of the first decision ($11, the same way), else the latest SOR configuration
+  // journaled before the decision, else the configured weights ($9).
+  // A row written again (a re-read after a restart, a late decision) gains its decisions.
+  routes: `INSERT INTO route_audit (route_id, order_id, routed_qty, child_count, reason, decision_us, input_features, chosen_routes, reason_weights, created_at)
+    SELECT r.id, r.oid, r.q, r.cc, r.rsn, r.dus, NULLIF($10::jsonb -> (r.n::int - 1), 'null'::jsonb),
       (SELECT jsonb_agg(jsonb_build_object('child_id', c.child_id, 'venue', c.venue, 'qty', c.qty, 'price', c.price) ORDER BY c.event_id)
          FROM child_events c
         WHERE c.order_id = r.oid AND c.kind = 'SENT' AND c.event_id < r.id
           AND c.event_id > GREATEST(r.prev, COALESCE((SELECT max(a.route_id) FROM route_audit a WHERE a.order_id = r.oid AND a.route_id < r.id), 0))),
-      COALESCE((SELECT jsonb_build_object('price', s.w_price, 'latency', s.w_latency, 'fillprob', s.w_fillprob, 'fee', s.w_fee)
+      COALESCE(NULLIF($11::jsonb -> (r.n::int - 1), 'null'::jsonb), (SELECT jsonb_build_object('price', s.w_price, 'latency', s.w_latency, 'fillprob', s.w_fillprob, 'fee', s.w_fee)
                   FROM sor_config s WHERE s.event_id < r.id ORDER BY s.event_id DESC LIMIT 1), $9::jsonb),
       ${TS('r.t')}
-    FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::int[], $5::text[], $6::bigint[], $7::float8[], $8::bigint[]) AS r(id, oid, q, cc, rsn, dus, t, prev)
-    ON CONFLICT (route_id) DO NOTHING`,
+    FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::int[], $5::text[], $6::bigint[], $7::float8[], $8::bigint[]) WITH ORDINALITY
+      AS r(id, oid, q, cc, rsn, dus, t, prev, n)
+    ON CONFLICT (route_id) DO UPDATE SET input_features = EXCLUDED.input_features, reason_weights = EXCLUDED.reason_weights
+    WHERE EXCLUDED.input_features IS NOT NULL
+      AND (route_audit.input_features IS NULL OR jsonb_array_length(route_audit.input_features) < jsonb_array_length(EXCLUDED.input_features))`,
+  routeFeatures: `UPDATE route_audit a SET input_features = r.f
+    FROM (SELECT u.id, $2::jsonb -> (u.n::int - 1) AS f FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, n)) r
+    WHERE a.route_id = r.id AND (a.input_features IS NULL OR jsonb_array_length(a.input_features) < jsonb_array_length(r.f))`,
   reports: `INSERT INTO order_events (event_id, order_id, event_type, status, account_id, cl_ord_id, orig_cl_ord_id, qty, price, last_qty, last_px, cum_qty, leaves_qty, reason, venue, report_seq, occurred_at)
     SELECT id, oid, et, st, acct, cl, NULLIF(orig, ''), q, ${PX('px')}, lq, ${PX('lpx')}, cq, lv, rsn, v, rs, ${TS('t')}
     FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::bigint[], $17::float8[])
@@ -195,6 +275,18 @@ export class PgSink implements Sink {
   readonly batch: PgBatch;
   private readonly opts: PgSinkOptions;
   private client: pg.Client | null;
+  /** Decision groups by routeKey, and each order's latest group (steps > 0 join it). */
+  private readonly groups = new Map<string, AuditGroup>();
+  private readonly openByOrder = new Map<string, AuditGroup>();
+  /** Groups of this batch whose row was written before a step of theirs arrived. */
+  private readonly lateGroups = new Set<AuditGroup>();
+  /** ROUTE_DONEs written before their first decision's audit arrived: routeKey -> route row. */
+  private readonly routesWithoutAudit = new Map<string, number>();
+  private epochMs = 0;
+  /** Steps > 0 with no group (the sink started after their first step): not kept. */
+  orphanAudits = 0;
+  /** Groups given up: no ROUTE_DONE within AUDIT_HOLD_EVENTS, or their boot ended first. */
+  droppedAuditGroups = 0;
 
   constructor(options: Partial<PgSinkOptions> & Pick<PgSinkOptions, 'url' | 'names' | 'reference'>) {
     this.opts = { sinkName: 'postgres', statementTimeoutMs: 30_000, connectTimeoutMs: 5_000, ...options };
@@ -251,21 +343,89 @@ export class PgSink implements Sink {
     const client = this.client;
     if (client === null) throw new Error('postgres sink: not connected');
     const b = this.batch;
+    this.foldAudits(b);
     await client.query('BEGIN');
     try {
       if (b.controls.length > 0) await this.writeControls(client, b);
       if (b.sorConfigs.length > 0) await this.writeSorConfigs(client, b.sorConfigs);
       if (b.commands.length > 0) await this.writeCommands(client, b.commands);
       if (b.childEvents.length > 0) await this.writeChildEvents(client, b.childEvents);
-      if (b.routes.length > 0) await this.writeRoutes(client, b.routes);
+      if (b.routes.length > 0) await this.writeRoutes(client, b);
+      if (this.lateGroups.size > 0) await this.writeLateFeatures(client);
       if (b.reports.length > 0) await this.writeReports(client, b);
       if (b.positions.size > 0) await this.writePositions(client, [...b.positions.values()]);
-      await client.query(SQL.cursor, [this.opts.sinkName, after.segment, after.offset, after.sequence]);
+      const hold = this.holdSequence(after.sequence);
+      if (hold < after.sequence) await client.query(SQL.cursor, [this.opts.sinkName, 0, 0, hold]);
+      else await client.query(SQL.cursor, [this.opts.sinkName, after.segment, after.offset, after.sequence]);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
       throw err;
     }
+    this.pruneAudits(after.sequence);
+  }
+
+  /**
+   * The batch's audits into their decision groups. Idempotent: a batch read again (after a failed
+   * apply or a restart from a held cursor) adds nothing a group already has.
+   */
+  private foldAudits(b: PgBatch): void {
+    this.lateGroups.clear();
+    for (const a of b.audits) {
+      this.enterBoot(a.epochMs);
+      const orderKey = `${a.epochMs}:${a.orderId}`;
+      if (a.step === 0) {
+        const key = routeKey(a.epochMs, a.orderId, a.decisionNs);
+        if (this.groups.has(key)) continue;
+        const g: AuditGroup = { orderKey, epochMs: a.epochMs, firstSeq: a.seq, lastSeq: a.seq, docs: [a.doc], routeSeq: this.routesWithoutAudit.get(key) ?? 0 };
+        this.groups.set(key, g);
+        this.openByOrder.set(orderKey, g);
+        if (g.routeSeq > 0) this.lateGroups.add(g);
+        continue;
+      }
+      const g = this.openByOrder.get(orderKey);
+      if (g === undefined) {
+        this.orphanAudits++;
+        continue;
+      }
+      if (a.seq <= g.lastSeq) continue;
+      g.docs.push(a.doc);
+      g.lastSeq = a.seq;
+      if (g.routeSeq > 0) this.lateGroups.add(g);
+    }
+  }
+
+  /** Frames of a newer boot: the plans of the boot before died with it, their groups never end. */
+  private enterBoot(epochMs: number): void {
+    if (epochMs <= this.epochMs) return;
+    this.epochMs = epochMs;
+    for (const [key, g] of this.groups) {
+      if (g.epochMs === epochMs || g.routeSeq > 0) continue;
+      this.groups.delete(key);
+      if (this.openByOrder.get(g.orderKey) === g) this.openByOrder.delete(g.orderKey);
+      this.droppedAuditGroups++;
+    }
+  }
+
+  /** The sequence the committed cursor may reach: before the first audit still waiting. */
+  private holdSequence(next: number): number {
+    let hold = next;
+    for (const g of this.groups.values()) {
+      if (g.routeSeq === 0 && g.firstSeq < hold && g.firstSeq > next - AUDIT_HOLD_EVENTS) hold = g.firstSeq;
+    }
+    return hold;
+  }
+
+  /** After a commit: matched groups past the late-step window, and waiting ones past the hold. */
+  private pruneAudits(next: number): void {
+    for (const [key, g] of this.groups) {
+      const expired = g.routeSeq > 0 ? g.routeSeq < next - AUDIT_KEEP_EVENTS : g.firstSeq <= next - AUDIT_HOLD_EVENTS;
+      if (!expired) continue;
+      this.groups.delete(key);
+      if (this.openByOrder.get(g.orderKey) === g) this.openByOrder.delete(g.orderKey);
+      if (g.routeSeq === 0) this.droppedAuditGroups++;
+    }
+    for (const [key, seq] of this.routesWithoutAudit) if (seq < next - AUDIT_KEEP_EVENTS) this.routesWithoutAudit.delete(key);
   }
 
   private async writeControls(client: pg.Client, b: PgBatch): Promise<void> {
@@ -302,7 +462,17 @@ export class PgSink implements Sink {
     ]);
   }
 
-  private async writeRoutes(client: pg.Client, c: RouteDoneEvent[]): Promise<void> {
+  private async writeRoutes(client: pg.Client, b: PgBatch): Promise<void> {
+    const c = b.routes;
+    const features: (Record<string, unknown>[] | null)[] = [];
+    const weights: unknown[] = [];
+    for (let i = 0; i < c.length; i++) {
+      const g = this.groups.get(b.routeKeys[i]);
+      if (g !== undefined) g.routeSeq = c[i].seq;
+      else this.routesWithoutAudit.set(b.routeKeys[i], c[i].seq);
+      features.push(g === undefined ? null : g.docs);
+      weights.push(g === undefined ? null : g.docs[0].weights);
+    }
     // Two decisions for one order in one batch (a replace): the later one's children start after
     // the earlier one, which the statement itself cannot see yet.
     const prevInBatch = new Map<number, number>();
@@ -315,7 +485,13 @@ export class PgSink implements Sink {
     await client.query(SQL.routes, [
       c.map((e) => e.seq), c.map((e) => e.orderId), c.map((e) => e.routedQty), c.map((e) => e.childCount), c.map((e) => e.reason),
       c.map((e) => e.decisionUs), c.map((e) => e.atMs), prev, JSON.stringify({ price: w.price, latency: w.latency, fillprob: w.fillprob, fee: w.fee }),
+      JSON.stringify(features), JSON.stringify(weights),
     ]);
+  }
+
+  private async writeLateFeatures(client: pg.Client): Promise<void> {
+    const g = [...this.lateGroups];
+    await client.query(SQL.routeFeatures, [g.map((x) => x.routeSeq), JSON.stringify(g.map((x) => x.docs))]);
   }
 
   private async writeReports(client: pg.Client, b: PgBatch): Promise<void> {

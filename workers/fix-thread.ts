@@ -12,6 +12,7 @@ import { SessionSchedule } from '../fix/session-schedule.ts';
 import { FixAcceptor } from '../fix/tcp.ts';
 import { ClientGateway } from './fix/client-gateway.ts';
 import { FixStage } from './fix/fix-stage.ts';
+import { recoverFixStage, recoveredFixChildBase } from './fix/recovery.ts';
 import { VenueConnections, openVenueSessions } from './fix/venue-sessions.ts';
 import { SessionStatusPublisher, type FixSessionsWorkerData } from './fix/session-status.ts';
 import { FixCounter } from '../engine/counters.ts';
@@ -36,7 +37,9 @@ const stage = new FixStage(
   venueSessions.sessions,
   config.symbols.map((s) => s.name),
   accounts,
-  data.childIdBase,
+  // The child table holds this boot's children (from data.childIdBase + 1) and the earlier
+  // boots' ones rebuilt from the journal below (workers/fix/recovery.ts).
+  recoveredFixChildBase(),
   config.childCapacity,
   { fromSor: wiring.consumer('sorToFix'), fromRisk: wiring.consumer('riskToFix'), toRisk: wiring.producer('fixToRisk'), toSor: wiring.producer('fixToSor') },
   clock,
@@ -44,6 +47,15 @@ const stage = new FixStage(
 );
 const fixMetrics = (workerData as MetricsWorkerData).metrics;
 if (fixMetrics !== undefined) stage.decisionToWire = new MetricsViews(fixMetrics).histogram(Histogram.FIX_DECISION_TO_WIRE);
+// Children of earlier boots, before any session connects or any ring is drained: late venue
+// reports for them reach risk, and reconciliation after logon asks the venues about them.
+const recovery = recoverFixStage(stage, config.journal.dir);
+if (recovery.problem !== null) {
+  parentPort!.postMessage({ type: 'log', level: 'error', stage: 'fix', msg: `journal replay stopped early: ${recovery.problem}` });
+}
+if (recovery.unnamed > 0 || recovery.conflicts > 0) {
+  parentPort!.postMessage({ type: 'log', level: 'error', stage: 'fix', msg: `children not recovered: ${recovery.unnamed} without their order's symbol, ${recovery.conflicts} over a live slot` });
+}
 // FIX clients: one acceptor session per configured client, each with a file message store so
 // sequence numbers and sent messages survive a restart.
 const storeFsync = config.journal.fsync === 'none' ? 'never' : 'background';
@@ -115,3 +127,4 @@ parentPort!.postMessage({
     fixSessions: config.fixAcceptor.sessions.map((s) => `${s.senderCompId}->${s.targetCompId}`),
   },
 });
+    recovery,

@@ -7,6 +7,7 @@ import { HeartbeatAgent } from '../engine/heartbeat.ts';
 import { decimalToTicks, feeCentiBps } from './config.ts';
 import { SorStage, type VenueProfile } from './sor/sor-stage.ts';
 import { SOR_MODE_NAMES } from './sor/venue-score.ts';
+import { recoverSorStage } from './sor/recovery.ts';
 import { Control, StageWiring } from './topology.ts';
 import type { WorkerData } from './worker-data.ts';
 import { withGcPolling } from './metrics/runtime-sampler.ts';
@@ -42,6 +43,8 @@ const stage = new SorStage(
     statsAlpha: config.sor.statsAlpha,
     planCapacity: config.sor.planCapacity,
     childCapacity: config.childCapacity,
+    // The child table also holds earlier boots' children still live (recovered below).
+    childTableBase: 0,
     disallowed,
   },
   {
@@ -51,11 +54,17 @@ const stage = new SorStage(
   clock,
   wiring.counters,
 );
+// Learned venue latency and fill probability, and the children still live at venues, rebuilt
+// from the journal's child events before the first duty cycle (workers/sor/recovery.ts).
+const recovery = recoverSorStage(stage, config.journal.dir);
+if (recovery.problem !== null) {
+  parentPort!.postMessage({ type: 'log', level: 'error', stage: 'sor', msg: `journal replay stopped early: ${recovery.problem}` });
+}
 const sorMetrics = (workerData as MetricsWorkerData).metrics;
 if (sorMetrics !== undefined) stage.ingestToDecision = new MetricsViews(sorMetrics).histogram(Histogram.SOR_INGEST_TO_DECISION);
 // GC pauses and heap sampled between duty cycles (the event loop never runs here).
 const agent = withGcPolling(new HeartbeatAgent(stage, wiring.counters, clock), data, 'sor');
 const idle = createIdleStrategy(config.idle.kind, wiring.doorbell, agent, config.idle);
-parentPort!.postMessage({ type: 'ready', stage: 'sor' });
+parentPort!.postMessage({ type: 'ready', stage: 'sor', detail: { recovery } });
 runBlocking(agent, idle, new Int32Array(data.memory.control, Control.STOP * 4, 1));
 parentPort!.postMessage({ type: 'stopped', stage: 'sor' });

@@ -102,6 +102,7 @@ export class Engine {
     for (const stage of START_ORDER) {
       await this.startWorker(stage, data);
       if (stage === 'risk') this.afterRecovery(data);
+      else if (stage === 'sor' || stage === 'fix') this.logRecovery(stage);
     }
     Atomics.store(this.control, Control.ENGINE_STATE, EngineState.RUNNING);
     this.watchdog = setInterval(() => this.checkHeartbeats(), Math.max(50, Math.floor(this.config.watchdogMs / 4)));
@@ -127,6 +128,12 @@ export class Engine {
     const detail = this.ready.get('risk') ?? {};
     if (typeof detail.childIdBase === 'number') data.childIdBase = detail.childIdBase;
     if (detail.recovery !== undefined) this.log('info', 'risk recovered from the journal', { recovery: detail.recovery });
+  }
+
+  /** The SOR's statistics and live children, and the fix stage's child table, rebuilt from the journal (workers/sor/recovery.ts, workers/fix/recovery.ts). */
+  private logRecovery(stage: StageName): void {
+    const recovery = this.ready.get(stage)?.recovery;
+    if (recovery !== undefined) this.log('info', `${stage} recovered from the journal`, { recovery });
   }
 
   /** /metrics on the main thread (metrics.port; 0 = off); returns the bound port. */

@@ -391,6 +391,78 @@ export class FixStage implements Agent {
     return true;
   }
 
+  // ------------------------------------------------------------------ recovery (recovery.ts)
+
+  /**
+   * Recovery, before the sessions start: a child of an earlier boot as its journaled SENT event
+   * (and its order's symbol and side) describe it, in the slot sendNewOrder would have given it.
+   * Returns false when that slot holds a different child still live (the table is too small for
+   * what is live; counted by the caller, the newer child is not restored over it).
+   */
+  restoreSent(childId: number, orderId: number, venueId: number, symbolId: number, side: number, qty: number, priceTicks: number): boolean {
+    if (!(Number.isSafeInteger(childId) && childId >= this.childBase)) throw new Error('Condition failed: a restored child id lies at or above the table base');
+    const slot = (childId - this.childBase) % this.childCapacity;
+    const held = this.childState[slot];
+    if (this.childIds[slot] !== childId && (held === VenueChildState.SENT || held === VenueChildState.OPEN)) return false;
+    this.childIds[slot] = childId;
+    this.childOrderIds[slot] = orderId;
+    this.childQty[slot] = qty;
+    this.childPrice[slot] = priceTicks;
+    this.childVenue[slot] = venueId;
+    this.childSymbol[slot] = symbolId;
+    this.childSide[slot] = side;
+    this.childState[slot] = VenueChildState.SENT;
+    this.childCum[slot] = 0;
+    this.childNotional[slot] = 0;
+    this.childCancelWanted[slot] = 0;
+    return true;
+  }
+
+  /**
+   * Recovery: what a later journaled CHILD_EVENT of a restored child did to it, with the same
+   * state changes as the live handlers (onExecutionReport, applyFill, closeChild, sendCancel),
+   * and nothing emitted. A CANCEL_REJECTED with reason VENUE_DOWN is a cancel held while the
+   * venue was down (sendCancel): it is wanted again at reconciliation; the venue's own refusal of
+   * a cancel ends that wish. Returns false for a child not in the table.
+   */
+  restoreEvent(kind: number, childId: number, lastQty: number, lastPx: number, reason: number): boolean {
+    const slot = this.slotOf(childId);
+    if (slot < 0) return false;
+    switch (kind) {
+      case ChildEventKind.ACKED:
+        if (this.childState[slot] === VenueChildState.SENT) this.childState[slot] = VenueChildState.OPEN;
+        return true;
+      case ChildEventKind.FILL:
+        if (this.childCum[slot] + lastQty <= this.childQty[slot]) {
+          this.childCum[slot] += lastQty;
+          this.childNotional[slot] += lastQty * lastPx;
+          if (this.childCum[slot] === this.childQty[slot]) this.childState[slot] = VenueChildState.DONE;
+          else if (this.childState[slot] === VenueChildState.SENT) this.childState[slot] = VenueChildState.OPEN;
+        }
+        return true;
+      case ChildEventKind.CANCELED:
+      case ChildEventKind.REJECTED:
+      case ChildEventKind.EXPIRED:
+        this.childState[slot] = VenueChildState.DONE;
+        this.childCancelWanted[slot] = 0;
+        return true;
+      case ChildEventKind.CANCEL_REJECTED:
+        this.childCancelWanted[slot] = reason === Reason.VENUE_DOWN && this.childState[slot] !== VenueChildState.DONE ? 1 : 0;
+        return true;
+    }
+    return true;
+  }
+
+  /** Children this stage holds as unacknowledged or open at a venue (recovery's report). */
+  liveChildCount(): number {
+    let n = 0;
+    for (let slot = 0; slot < this.childCapacity; slot++) {
+      const s = this.childState[slot];
+      if (s === VenueChildState.SENT || s === VenueChildState.OPEN) n++;
+    }
+    return n;
+  }
+
   /** Slot of a child this stage sent, or -1. */
   private slotOf(childId: number): number {
     if (!(childId >= this.childBase)) return -1;

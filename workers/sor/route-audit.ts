@@ -5,9 +5,7 @@
  * per-venue scores, chosen_routes, weights). Off the hot path; the JSON form allocates.
  */
 import { RouteAuditFlyweight, WEIGHT_SCALE } from '../../codecs/records.ts';
-import { ticksToDecimalString } from '../../engine/fixed-point.ts';
-import { reasonName } from '../../engine/reasons.ts';
-import { RouteFeatures, SOR_MODE_NAMES, VENUE_EXCLUSION_NAMES, VenueExclusion, type Weights } from './venue-score.ts';
+import { RouteFeatures, VenueExclusion, type Weights } from './venue-score.ts';
 
 /** Loads a decision's inputs from its audit record; returns its weights. */
 export function auditToFeatures(a: RouteAuditFlyweight, f: RouteFeatures): Weights {
@@ -41,61 +39,6 @@ export function auditToFeatures(a: RouteAuditFlyweight, f: RouteFeatures): Weigh
   };
 }
 
-const SIDES = ['', 'BUY', 'SELL'];
-const ORD_TYPES = ['', 'MARKET', 'LIMIT'];
-const TIFS = ['DAY', 'GTC', '', 'IOC', 'FOK'];
-
-function px(ticks: number): string | null {
-  return ticks > 0 ? ticksToDecimalString(ticks) : null;
-}
-
-/** The audit record as the API shows it. venueNames[id], symbolNames[id]. Allocates. */
-export function auditToJson(a: RouteAuditFlyweight, venueNames: readonly string[], symbolNames: readonly string[], decisionEpochMs: number): Record<string, unknown> {
-  const venues: Record<string, unknown>[] = [];
-  const routes: Record<string, unknown>[] = [];
-  for (let v = 1; v <= a.venueCount(); v++) {
-    const name = venueNames[v] ?? String(v);
-    const excluded = a.vExcluded(v);
-    venues.push({
-      venue: name,
-      eligible: excluded === VenueExclusion.NONE,
-      excluded: excluded === VenueExclusion.NONE ? null : (VENUE_EXCLUSION_NAMES[excluded] ?? String(excluded)),
-      features: {
-        price: px(a.vPx(v)),
-        displayedQty: a.vDispQty(v),
-        quoteAgeMs: a.vQuoteAgeNs(v) < 0 ? null : Math.round(a.vQuoteAgeNs(v) / 1e3) / 1e3,
-        latencyUs: a.vLatencyUs(v),
-        fillProbability: a.vFillProb(v),
-        feeBps: a.vFeeCentiBps(v) / 100,
-        minQty: a.vMinQty(v),
-        lotSize: a.vLotSize(v),
-      },
-      scores: excluded !== VenueExclusion.NONE && excluded !== VenueExclusion.AWAY_FROM_NBBO
-        ? null
-        : { price: a.vPriceScore(v), latency: a.vLatencyScore(v), fillprob: a.vFillScore(v), fee: a.vFeeScore(v), total: a.vScore(v) },
-    });
-    if (a.vChildQty(v) > 0) routes.push({ venue: name, qty: a.vChildQty(v), childId: a.vChildId(v), price: px(a.childPxTicks()), tif: TIFS[a.childTif()] ?? String(a.childTif()) });
-  }
-  return {
-    orderId: String(a.orderId()),
-    step: a.step(),
-    decidedAt: new Date(decisionEpochMs).toISOString(),
-    mode: SOR_MODE_NAMES[a.mode()] ?? String(a.mode()),
-    configVersion: a.configVersion(),
-    weights: { price: a.priceWeight() / WEIGHT_SCALE, latency: a.latencyWeight() / WEIGHT_SCALE, fillprob: a.fillprobWeight() / WEIGHT_SCALE, fee: a.feeWeight() / WEIGHT_SCALE },
-    inputFeatures: {
-      symbol: symbolNames[a.symbolId()] ?? String(a.symbolId()),
-      side: SIDES[a.side()] ?? String(a.side()),
-      ordType: ORD_TYPES[a.ordType()] ?? String(a.ordType()),
-      tif: TIFS[a.tif()] ?? String(a.tif()),
-      parentQty: a.parentQty(),
-      qty: a.qty(),
-      limitPrice: px(a.limitTicks()),
-      nbbo: { bid: px(a.nbbBidTicks()), bidQty: a.nbbBidQty(), ask: px(a.nbbAskTicks()), askQty: a.nbbAskQty() },
-    },
-    venues,
-    chosenRoutes: routes,
-    routedQty: a.routedQty(),
-    reason: a.reason() === 0 ? null : reasonName(a.reason()),
-  };
-}
+/** The JSON form lives with the record format (codecs/route-audit-json.ts), so the Postgres sink
+ * can use it too; re-exported here for the SOR's readers. */
+export { auditToJson } from '../../codecs/route-audit-json.ts';

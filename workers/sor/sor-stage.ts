@@ -98,6 +98,12 @@ export interface SorConfig {
   planCapacity?: number;
   /** Children followed at most (slots by child id). Default 262,144. */
   childCapacity?: number;
+  /**
+   * Lowest child id the child table can hold, less one. Default childIdBase: this boot's children
+   * only. A SOR that recovers earlier boots' children (recovery.ts) passes 0: a slot depends on
+   * the id modulo the capacity only, so every base gives the same slots up to a rotation.
+   */
+  childTableBase?: number;
   /** Account id -> venue ids the account may not trade on. */
   disallowed?: Map<number, number[]>;
 }
@@ -183,7 +189,7 @@ export class SorStage implements Agent, RingRecordHandler {
     }
     this.features = new RouteFeatures(Math.max(2, this.venueCount));
     this.plans = new PlanTable(config.planCapacity ?? 65_536, this.venueCount);
-    this.children = new ChildTable(config.childCapacity ?? 262_144, config.childIdBase + 1);
+    this.children = new ChildTable(config.childCapacity ?? 262_144, (config.childTableBase ?? config.childIdBase) + 1);
     this.fallbacks = new FallbackQueue(this.children.capacity);
     let maxAccount = 0;
     for (const a of config.disallowed?.keys() ?? []) maxAccount = Math.max(maxAccount, a);
@@ -207,15 +213,15 @@ export class SorStage implements Agent, RingRecordHandler {
   }
 
   doWork(): number {
+    // An empty cycle (most of them while the stage spins before parking) reads two ring
+    // counters and the fallback clock, not the output rings' free space.
+    if (!this.rings.fromFix.hasRecords() && !this.rings.fromRisk.hasRecords() && (this.fallbacks.size === 0 || !this.fallbacks.hasDue(this.clock.nowNs()))) return 0;
     const limit = this.roomFor();
     if (limit === 0) {
       this.counters.add(SorCounter.BACKPRESSURE_STALLS, 1);
       return 0;
     }
     // Venue state and child outcomes first, so a decision sees the freshest book.
-    // An empty cycle (most of them while the stage spins before parking) reads two ring
-    // counters and the fallback clock, not the output rings' free space.
-    if (!this.rings.fromFix.hasRecords() && !this.rings.fromRisk.hasRecords() && (this.fallbacks.size === 0 || !this.fallbacks.hasDue(this.clock.nowNs()))) return 0;
     let work = this.rings.fromFix.poll(this.fromFix, limit);
     work += this.fireFallbacks(this.roomFor());
     work += this.rings.fromRisk.poll(this.fromRisk, this.roomFor());
@@ -313,7 +319,9 @@ export class SorStage implements Agent, RingRecordHandler {
   private decideAndSend(p: number, qty: number): void {
     const t = this.plans;
     const f = this.features;
-    const nowNs = this.clock.nowNs();
+    // The first decision is stamped with the plan's time, which ROUTE_DONE carries: the audit
+    // record and the ROUTE_DONE of one route request then name it alike (persistence/pg-sink.ts).
+    const nowNs = t.step[p] === 0 ? t.decisionNs[p] : this.clock.nowNs();
     this.fillFeatures(p, qty, nowNs);
     const routed = decide(f, this.config.weights, t.mode[p], this.collarBps, this.tickTicks);
     let reason: number = Reason.NONE;

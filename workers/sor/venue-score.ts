@@ -39,10 +39,12 @@
  * A FOK order always goes whole to one venue (a split could not be all-or-none).
  */
 import { OrdType, Side, Tif } from '../../engine/domain.ts';
+import { ROUTE_AUDIT_EXCLUSION_NAMES, ROUTE_AUDIT_MODE_NAMES } from '../../codecs/route-audit-json.ts';
 
 export const SorMode = { SINGLE_BEST: 0, SPLIT: 1, STAGED: 2 } as const;
 export type SorMode = (typeof SorMode)[keyof typeof SorMode];
-export const SOR_MODE_NAMES = ['SINGLE_BEST', 'SPLIT', 'STAGED'] as const;
+/** Names by mode number: the record format's table (codecs/route-audit-json.ts). */
+export const SOR_MODE_NAMES = ROUTE_AUDIT_MODE_NAMES;
 
 /** Why a venue took no part in a decision (0 = it did). Inputs, except AWAY_FROM_NBBO. */
 export const VenueExclusion = {
@@ -62,7 +64,14 @@ export const VenueExclusion = {
   /** A marketable order's venue that does not quote the best reachable price (decided). */
   AWAY_FROM_NBBO: 7,
 } as const;
-export const VENUE_EXCLUSION_NAMES = ['NONE', 'NO_PROFILE', 'DOWN', 'DISALLOWED', 'STALE', 'CROSSED', 'TRIED', 'AWAY_FROM_NBBO'] as const;
+/** Names by exclusion number: the record format's table (codecs/route-audit-json.ts). */
+export const VENUE_EXCLUSION_NAMES = ROUTE_AUDIT_EXCLUSION_NAMES;
+for (const [name, value] of Object.entries(VenueExclusion)) {
+  if (VENUE_EXCLUSION_NAMES[value] !== name) throw new Error(`Invariant: VenueExclusion.${name} is named ${VENUE_EXCLUSION_NAMES[value]} in the audit format`);
+}
+for (const [name, value] of Object.entries(SorMode)) {
+  if (SOR_MODE_NAMES[value] !== name) throw new Error(`Invariant: SorMode.${name} is named ${SOR_MODE_NAMES[value]} in the audit format`);
+}
 
 export interface Weights {
   price: number;

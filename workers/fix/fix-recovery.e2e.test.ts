@@ -1,0 +1,194 @@
+/**
+ * Goal: a child resting at a venue when the engine crashed is still the engine's after the
+ * restart: the venue's fill for it, arriving after the new boot logged on, is booked to its order
+ * and position. Method: one venue simulator process (sim/venue.ts, FIX 4.4 over TCP, its market
+ * maker still: --mm-step-ms one hour) that keeps running; the engine as a child process
+ * (scripts/engine.ts) on a journal directory; a trader over WebSocket places a buy limit inside
+ * the venue's spread (it rests there, the venue's best bid). Once the journal holds the child's
+ * ACKED event the engine is killed with SIGKILL and started again on the same journal. Then
+ * another participant (a FIX client of the venue, HITTER) sells at that price: the venue fills
+ * the pre-crash child, and the restarted engine must book it (status FILLED, cumQty, position).
+ * Before workers/fix/recovery.ts, the fix stage counted that report as unknown and dropped it.
+ * No timing is asserted; every wait has a generous timeout.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChildEventFlyweight, ChildEventKind, RecordType } from '../../codecs/records.ts';
+import { replayJournal } from '../../persistence/journal-reader.ts';
+import { startVenue, type VenueProcess } from '../../scripts/stack.ts';
+import { validateConfig } from '../config.ts';
+import { Trader } from '../ws-client.fixture.ts';
+import { FixClient } from './fix-client.fixture.ts';
+
+const ENGINE_ENTRY = fileURLToPath(new URL('../../scripts/engine.ts', import.meta.url));
+const KEY = 'demo-key-trader1';
+
+let work: string;
+let journalDir: string;
+let configPath: string;
+let venue: VenueProcess | null = null;
+let engine: ChildProcess | null = null;
+let hitter: FixClient | null = null;
+
+interface Running { child: ChildProcess; base: string; running: Record<string, any> }
+
+/** Starts scripts/engine.ts on the config file; resolves with its 'engine running' log line. */
+function startEngine(): Promise<Running> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [ENGINE_ENTRY, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    engine = child;
+    let buf = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`engine did not start: ${err}`)), 30_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buf += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        let doc: Record<string, any>;
+        try {
+          doc = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        if (doc.msg === 'engine running') {
+          clearTimeout(timer);
+          resolve({ child, base: `127.0.0.1:${doc.httpPort as number}`, running: doc });
+        }
+      }
+    });
+    child.stderr!.on('data', (c: Buffer) => { err += c.toString('utf8'); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`engine exited with ${code}: ${err}`));
+    });
+  });
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await probe().catch(() => undefined);
+    if (got !== undefined) return got;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function get(base: string, path: string): Promise<Record<string, any>> {
+  const res = await fetch(`http://${base}${path}`, { headers: { authorization: `Bearer ${KEY}` } });
+  return (await res.json()) as Record<string, any>;
+}
+
+async function fixCounters(base: string): Promise<Record<string, number>> {
+  const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: { fix: { counters: Record<string, number> } } };
+  return h.stages.fix.counters;
+}
+
+/** The journal's CHILD_EVENT kinds for an order (the test's own reading of the journal). */
+function journalChildKinds(orderId: number): number[] {
+  const ev = new ChildEventFlyweight();
+  const kinds: number[] = [];
+  replayJournal(journalDir, {
+    onFrame(typeId, _seq, _epochMs, view, bytes, offset) {
+      if (typeId !== RecordType.CHILD_EVENT) return;
+      const e = ev.wrap(view, bytes, offset);
+      if (e.orderId() === orderId) kinds.push(e.kind());
+    },
+  });
+  return kinds;
+}
+
+async function stopEngine(): Promise<void> {
+  if (engine === null || engine.exitCode !== null || engine.signalCode !== null) return;
+  const done = new Promise((r) => engine!.once('exit', r));
+  engine.kill('SIGTERM');
+  await Promise.race([done, new Promise((r) => setTimeout(r, 8000))]);
+  if (engine.exitCode === null && engine.signalCode === null) engine.kill('SIGKILL');
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'oms-fix-recovery-e2e-'));
+  journalDir = join(work, 'journal');
+  const defaults = validateConfig({});
+  const v = defaults.venues[0];
+  const symbols = defaults.symbols.map((s) => `${s.name}:${s.referencePrice}`).join(',');
+  // Bid 177.20, ask 177.30 (5 ticks from the start price), and no walk: 177.25 rests inside.
+  venue = await startVenue([
+    '--port', '0', '--host', v.host, '--name', v.name, '--comp-id', v.targetCompId, '--clients', `${v.senderCompId},HITTER`,
+    '--seed', '5', '--latency-ms', '0', '--symbols', symbols, '--mm-step-ms', '3600000', '--mm-half-spread', '5',
+  ], v.name);
+  configPath = join(work, 'engine.json');
+  writeFileSync(configPath, JSON.stringify({
+    http: { host: '127.0.0.1', port: 0 },
+    fixAcceptor: { port: 0 },
+    metrics: { port: 0 },
+    session: { expireDayOrders: false },
+    journal: { dir: journalDir, fsync: 'batch', fsyncIntervalMs: 10 },
+    venues: [{ ...v, port: venue.port }],
+  }));
+}, 60_000);
+
+afterAll(async () => {
+  if (hitter !== null) await hitter.stop().catch(() => {});
+  await stopEngine();
+  if (venue !== null && venue.child.exitCode === null) venue.child.kill('SIGTERM');
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('fix stage recovery, end to end', () => {
+  it('books a venue fill, after a SIGKILL and restart, for a child resting since before the crash', async () => {
+    // ---- first boot: one resting buy at the venue ----------------------------------------
+    const first = await startEngine();
+    await waitFor('venue session', async () => ((await fixCounters(first.base)).SESSIONS_UP === 1 ? true : undefined));
+    const t = new Trader(`ws://${first.base}/v1/ws?token=${KEY}`);
+    await t.opened();
+    t.send({ type: 'new', clOrdId: 'rest-1', symbol: 'AAPL', side: 'BUY', qty: 10, price: '177.25', ordType: 'LIMIT', tif: 'DAY' });
+    const ack = await t.next((m) => m.clOrdId === 'rest-1' && m.type === 'ack', 30_000);
+    const orderId = ack.orderId as number;
+    expect(orderId).toBeGreaterThan(0);
+    // The child is acknowledged by the venue and that is in the journal: then the crash.
+    await waitFor('the child ACKED in the journal', async () => (journalChildKinds(orderId).includes(ChildEventKind.ACKED) ? true : undefined));
+    expect(journalChildKinds(orderId).filter((k) => k === ChildEventKind.FILL)).toEqual([]);
+    t.ws.close();
+    const killed = new Promise((r) => first.child.once('exit', r));
+    first.child.kill('SIGKILL');
+    await killed;
+
+    // ---- second boot on the same journal ---------------------------------------------------
+    const second = await startEngine();
+    expect(second.running.fix.recovery).toMatchObject({ children: 1, liveChildren: 1, unnamed: 0, conflicts: 0, problem: null });
+    await waitFor('venue session and its reconciliation', async () => {
+      const c = await fixCounters(second.base);
+      return c.SESSIONS_UP === 1 && c.STATUS_REQUESTS_SENT >= 1 ? c : undefined;
+    });
+    const reopened = await get(second.base, `/v1/orders/${orderId}`);
+    expect(reopened.status).toBe('ROUTED');
+
+    // ---- another participant hits the resting bid at the venue ------------------------------
+    hitter = new FixClient(venue!.port, 'HITTER', 'V1');
+    await hitter.logon();
+    hitter.newOrder('hit-1', 'AAPL', '2', 10, '177.25');
+    const hit = await hitter.next((m) => m[11] === 'hit-1' && m[150] === 'F', 15_000);
+    expect(hit[32]).toBe('10');
+
+    const filled = await waitFor('the pre-crash order filled', async () => {
+      const o = await get(second.base, `/v1/orders/${orderId}`);
+      return o.status === 'FILLED' ? o : undefined;
+    });
+    expect(filled.cumQty).toBe(10);
+    expect(filled.avgPx).toBe('177.25');
+    const positions = await get(second.base, '/v1/positions');
+    const aapl = (positions.positions as Record<string, any>[]).find((p) => p.symbol === 'AAPL');
+    expect(aapl?.qty).toBe(10);
+    const c = await fixCounters(second.base);
+    expect(c.UNKNOWN_EXEC_REPORTS).toBe(0);
+    // The journal now holds the fill of the pre-crash child, booked once.
+    expect(journalChildKinds(orderId).filter((k) => k === ChildEventKind.FILL)).toHaveLength(1);
+  }, 120_000);
+});

@@ -1,0 +1,231 @@
+// Goal: after a crash, the fix stage knows the children an earlier boot sent, so their late venue
+// reports reach risk and reconciliation asks the venue about them. Method: boot 1 is the real
+// FixStage on real rings, its venue session joined by an in-memory link to the venue simulator's
+// FIX application and matching core (sim/); every CHILD_EVENT it writes to risk is appended to a
+// real journal (persistence/journal.ts) as risk would journal it, beside an EXEC_REPORT per order
+// (symbol, side). The link is cut (the crash), and boot 2 is a new FixStage on the same session
+// store, rebuilt from the journal (recovery.ts) before it connects. The venue then fills the
+// pre-crash children: once while the engine is away (the session's resend delivers it) and once
+// after the logon. A control boot without recovery shows the same fill dropped as unknown.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FixCounter, StageCounters } from '../../engine/counters.ts';
+import { OrdType, Side, Tif } from '../../engine/domain.ts';
+import { ExecType, OrderState } from '../../engine/order-state.ts';
+import { Reason } from '../../engine/reasons.ts';
+import { FULL, RingConsumer, RingProducer, createRingMemory, type RecordHandler } from '../../engine/ring.ts';
+import {
+  CHILD_EVENT_LENGTH, CHILD_ORDER_LENGTH, EXEC_REPORT_LENGTH, ChildEventFlyweight, ChildEventKind, ChildOrderFlyweight, ExecReportFlyweight, RecordType,
+} from '../../codecs/records.ts';
+import { MemoryLink } from '../../fix/memory-transport.ts';
+import { MemoryMessageStore } from '../../fix/store.ts';
+import { FixSession, SessionRole } from '../../fix/session.ts';
+import { JournalWriter } from '../../persistence/journal.ts';
+import { Side as BookSide } from '../../sim/order-book.ts';
+import { VenueApp } from '../../sim/venue-app.ts';
+import { VenueCore } from '../../sim/venue-core.ts';
+import { FixStage, VenueChildState } from './fix-stage.ts';
+import { recoverFixStage, recoveredFixChildBase } from './recovery.ts';
+
+const PX = 1_000_000;
+const TICK = 10_000;
+const CAPACITY = 64;
+
+class TestClock {
+  ms = Date.UTC(2026, 0, 5, 9, 0, 0);
+  now(): number { return this.ms; }
+  epochMs(): number { return this.ms; }
+  nowNs(): number { return this.ms * 1e6; }
+}
+
+interface Ev { kind: number; childId: number; orderId: number; lastQty: number; lastPx: number; reason: number }
+
+/** The venue: its FIX acceptor session and matching core outlive the engine's boots. */
+function venue(clock: TestClock) {
+  const app = new VenueApp({ latencyMs: 0 }, clock);
+  const core = new VenueCore({ name: 'V1', symbols: [{ symbol: 'AAPL', startPriceTicks: 100 * PX }], feeBps: 0, rejectProbability: 0, tickSizeTicks: TICK, seed: 1 }, app);
+  app.attach(core);
+  const acceptor = new FixSession({ role: SessionRole.ACCEPTOR, senderCompId: 'V1', targetCompId: 'OMS', clock, app });
+  return { app, core, acceptor };
+}
+
+/** One boot of the fix stage; CHILD_EVENTs it sends risk are collected and journaled. */
+function boot(clock: TestClock, store: MemoryMessageStore, v: ReturnType<typeof venue>, journal: JournalWriter | null) {
+  const mem = { sorToFix: createRingMemory(1 << 16), riskToFix: createRingMemory(1 << 16), fixToRisk: createRingMemory(1 << 16), fixToSor: createRingMemory(1 << 16) };
+  const counters = StageCounters.create();
+  const stage = new FixStage(
+    [{ venueId: 1, name: 'V1', senderCompId: 'OMS', targetCompId: 'V1', heartBtIntS: 30, store }],
+    ['AAPL'], ['', 'T1'], recoveredFixChildBase(), CAPACITY,
+    { fromSor: new RingConsumer(mem.sorToFix), fromRisk: new RingConsumer(mem.riskToFix), toRisk: new RingProducer(mem.fixToRisk, null), toSor: new RingProducer(mem.fixToSor, null) },
+    clock, counters,
+  );
+  const sor = new RingProducer(mem.sorToFix, null);
+  const toRisk = new RingConsumer(mem.fixToRisk);
+  const toSor = new RingConsumer(mem.fixToSor);
+  const events: Ev[] = [];
+  const ev = new ChildEventFlyweight();
+  const riskHandler: RecordHandler = {
+    onRecord(type, offset) {
+      if (type !== RecordType.CHILD_EVENT) return;
+      ev.wrap(toRisk.view, toRisk.bytes, offset);
+      events.push({ kind: ev.kind(), childId: ev.childId(), orderId: ev.orderId(), lastQty: ev.lastQty(), lastPx: ev.lastPxTicks(), reason: ev.reason() });
+      // Risk journals every CHILD_EVENT it takes, verbatim (risk-stage.ts journalCommand).
+      if (journal !== null) journal.append(RecordType.CHILD_EVENT, toRisk.bytes, offset, CHILD_EVENT_LENGTH);
+    },
+  };
+  const ignore: RecordHandler = { onRecord() {} };
+  const child = new ChildOrderFlyweight();
+  const session = stage.sessions[1]!;
+  let link: MemoryLink | null = null;
+  const t = {
+    stage, counters, session, events,
+    connect(): void {
+      link = new MemoryLink(session, v.acceptor);
+      link.connect();
+      t.pump();
+    },
+    pump(): void {
+      for (let i = 0; i < 20; i++) {
+        if (link !== null) link.pump();
+        const work = stage.doWork();
+        toRisk.poll(riskHandler, 1000);
+        toSor.poll(ignore, 1000);
+        if (work === 0 && (link === null || (link.aToB.outbox.length === 0 && link.bToA.outbox.length === 0))) break;
+      }
+      if (journal !== null) journal.flush(clock.ms);
+    },
+    crash(): void {
+      session.disconnect('test: the engine is gone');
+      t.pump();
+      link = null;
+    },
+    sorRecord(type: number, childId: number, orderId: number, qty: number, price: number): void {
+      const at = sor.tryClaim(type, CHILD_ORDER_LENGTH);
+      if (at === FULL) throw new Error('ring full');
+      child.wrap(sor.view, sor.bytes, at).setChildId(childId).setOrderId(orderId).setQty(qty).setPriceTicks(price * PX)
+        .setVenueId(1).setSymbolId(0).setAccountId(1).setSide(Side.BUY).setOrdType(OrdType.LIMIT).setTif(Tif.DAY);
+      sor.commit();
+    },
+    of(kind: number, childId: number): Ev[] {
+      return events.filter((e) => e.kind === kind && e.childId === childId);
+    },
+  };
+  return t;
+}
+
+/** Risk's report of an open order, as journaled (only what recovery reads matters here). */
+function journalOrder(journal: JournalWriter, orderId: number, side: number): void {
+  const bytes = new Uint8Array(EXEC_REPORT_LENGTH);
+  new ExecReportFlyweight().wrap(new DataView(bytes.buffer), bytes, 0)
+    .setOrderId(orderId).setEventSeq(orderId).setSymbolId(0).setSide(side).setExecType(ExecType.NEW).setState(OrderState.NEW).setQty(10).setLeavesQty(10);
+  journal.append(RecordType.EXEC_REPORT, bytes, 0, EXEC_REPORT_LENGTH);
+}
+
+let dir = '';
+afterEach(() => {
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  dir = '';
+});
+
+/** Boot 1: two resting buys (children 1001, 1002 of orders 1, 2), 4 of 1001 filled; then the crash. */
+function firstBoot() {
+  dir = mkdtempSync(join(tmpdir(), 'fix-recovery-'));
+  const clock = new TestClock();
+  const v = venue(clock);
+  v.core.makerQuote(0, BookSide.SELL, 101 * PX, 1000);
+  const store = new MemoryMessageStore();
+  const journal = new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: clock.ms });
+  const b1 = boot(clock, store, v, journal);
+  b1.connect();
+  journalOrder(journal, 1, Side.BUY);
+  journalOrder(journal, 2, Side.BUY);
+  b1.sorRecord(RecordType.CHILD_NEW, 1001, 1, 10, 99);
+  b1.sorRecord(RecordType.CHILD_NEW, 1002, 2, 10, 98);
+  b1.pump();
+  v.core.makerQuote(0, BookSide.SELL, 99 * PX, 4);
+  b1.pump();
+  expect(b1.of(ChildEventKind.FILL, 1001).map((e) => e.lastQty)).toEqual([4]);
+  b1.crash();
+  journal.close();
+  return { clock, v, store, b1 };
+}
+
+describe('fix stage recovery from the journal', () => {
+  it('rebuilds pre-crash children: a fill missed while away and a late fill after logon reach risk', () => {
+    const { clock, v, store } = firstBoot();
+    v.core.makerQuote(0, BookSide.SELL, 99 * PX, 6); // fills the rest of 1001 while the engine is down
+
+    const b2 = boot(clock, store, v, null);
+    const r = recoverFixStage(b2.stage, dir);
+    expect(r).toMatchObject({ children: 2, liveChildren: 2, unnamed: 0, conflicts: 0, problem: null });
+    expect(b2.stage.childState[1001 % CAPACITY]).toBe(VenueChildState.OPEN);
+    expect(b2.stage.childState[1002 % CAPACITY]).toBe(VenueChildState.OPEN);
+
+    b2.connect(); // Logon, the venue's resend of the fill it made meanwhile, then 35=H for 1002
+    expect(b2.of(ChildEventKind.FILL, 1001).map((e) => [e.orderId, e.lastQty, e.lastPx])).toEqual([[1, 6, 99 * PX]]);
+    expect(b2.stage.childState[1001 % CAPACITY]).toBe(VenueChildState.DONE);
+    expect(b2.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(1); // 1002 only: 1001 is done
+    expect(v.app.statusAnswers).toBe(1);
+    expect(b2.counters.get(FixCounter.RECON_FILLS)).toBe(0); // the journal's 4 match the venue's CumQty
+
+    v.core.makerQuote(0, BookSide.SELL, 98 * PX, 10); // a late fill of the other pre-crash child
+    b2.pump();
+    expect(b2.of(ChildEventKind.FILL, 1002).map((e) => [e.orderId, e.lastQty, e.lastPx])).toEqual([[2, 10, 98 * PX]]);
+    expect(b2.counters.get(FixCounter.UNKNOWN_EXEC_REPORTS)).toBe(0);
+    expect(b2.stage.liveChildCount()).toBe(0);
+  });
+
+  it('without recovery the same late fill is unknown and dropped (the gap this closes)', () => {
+    const { clock, v, store } = firstBoot();
+    const b2 = boot(clock, store, v, null);
+    b2.connect();
+    v.core.makerQuote(0, BookSide.SELL, 98 * PX, 16);
+    b2.pump();
+    expect(b2.events.filter((e) => e.kind === ChildEventKind.FILL)).toEqual([]);
+    expect(b2.counters.get(FixCounter.UNKNOWN_EXEC_REPORTS)).toBe(2);
+  });
+
+  it('holds a cancel of a pre-crash child until the venue is back, then sends it', () => {
+    const { clock, v, store } = firstBoot();
+    const b2 = boot(clock, store, v, null);
+    recoverFixStage(b2.stage, dir);
+    b2.sorRecord(RecordType.CHILD_CANCEL, 1002, 2, 10, 98); // risk's resume pass cancels before the logon
+    b2.pump();
+    expect(b2.of(ChildEventKind.CANCEL_REJECTED, 1002).map((e) => e.reason)).toEqual([Reason.VENUE_DOWN]);
+    expect(b2.counters.get(FixCounter.CANCELS_DEFERRED)).toBe(1);
+    b2.connect();
+    expect(b2.counters.get(FixCounter.CANCELS_SENT)).toBe(1);
+    expect(b2.of(ChildEventKind.CANCELED, 1002)).toHaveLength(1);
+    expect(b2.stage.childState[1002 % CAPACITY]).toBe(VenueChildState.DONE);
+  });
+
+  it('a child whose cancel was held at the crash is wanted again; a closed child is not asked about', () => {
+    dir = mkdtempSync(join(tmpdir(), 'fix-recovery-'));
+    const clock = new TestClock();
+    const v = venue(clock);
+    const store = new MemoryMessageStore();
+    const journal = new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: clock.ms });
+    const b1 = boot(clock, store, v, journal);
+    b1.connect();
+    for (const id of [1, 2, 3]) journalOrder(journal, id, Side.BUY);
+    b1.sorRecord(RecordType.CHILD_NEW, 1001, 1, 10, 97);
+    b1.sorRecord(RecordType.CHILD_NEW, 1002, 2, 10, 97);
+    b1.pump();
+    b1.sorRecord(RecordType.CHILD_CANCEL, 1002, 2, 10, 97); // canceled at the venue
+    b1.pump();
+    expect(b1.of(ChildEventKind.CANCELED, 1002)).toHaveLength(1);
+    b1.crash();
+    b1.sorRecord(RecordType.CHILD_CANCEL, 1001, 1, 10, 97); // held: the venue is down
+    b1.pump();
+    journal.close();
+
+    const b2 = boot(clock, store, v, null);
+    expect(recoverFixStage(b2.stage, dir)).toMatchObject({ children: 2, liveChildren: 1 });
+    b2.connect();
+    expect(b2.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(1); // 1001 only
+    expect(b2.counters.get(FixCounter.CANCELS_SENT)).toBe(1);
+    expect(b2.of(ChildEventKind.CANCELED, 1001)).toHaveLength(1);
+  });
+});
