@@ -209,6 +209,21 @@ const GAP_SCAN_PER_MESSAGE = 16;
 /** Room for the PossDupFlag and OrigSendingTime a resent message gains. */
 const RESEND_EXTRA_BYTES = 64;
 
+/** Why sequence numbers were reset (seqResetListener). */
+export const SeqResetCause = {
+  /** ResetSeqNumFlag (141=Y) at Logon: asked by us or the counterparty, or resetOnLogon configured. */
+  LOGON: 0,
+  /** SequenceReset-Reset (35=4 without 123=Y) received: the inbound number jumped to NewSeqNo. */
+  SEQUENCE_RESET: 1,
+  /** A new period of the session's daily schedule began. */
+  SCHEDULE: 2,
+} as const;
+export const SEQ_RESET_CAUSE_NAMES = ['logon', 'sequence-reset', 'schedule'] as const;
+
+/** rejectListener kinds. */
+export const REJECT_KIND_SESSION = 0;
+export const REJECT_KIND_BUSINESS = 1;
+
 export class FixSession {
   readonly id: number;
   readonly role: SessionRole;
@@ -223,6 +238,16 @@ export class FixSession {
   lastDisconnectReason: string;
   /** Owner hook (TCP glue): called after app.onStateChange. */
   stateListener: ((session: FixSession, previous: number, next: number) => void) | null;
+  /**
+   * Owner hook for logs: the sequence numbers were reset (SeqResetCause), newSeqNo = the next
+   * MsgSeqNum expected from the counterparty afterwards. Rare events only; never per message.
+   */
+  seqResetListener: ((session: FixSession, cause: number, newSeqNo: number) => void) | null;
+  /**
+   * Owner hook for metrics: once per reject this session sends, kind REJECT_KIND_SESSION (35=3,
+   * reason = SessionRejectReason 373) or REJECT_KIND_BUSINESS (35=j, reason = 380). Must not allocate.
+   */
+  rejectListener: ((session: FixSession, kind: number, reason: number) => void) | null;
 
   // Counters (read by the owner; shared-memory counters come with the fix worker).
   garbledCount: number;
@@ -325,6 +350,8 @@ export class FixSession {
     this.heartBtIntMs = hb * 1000;
     this.lastDisconnectReason = '';
     this.stateListener = null;
+    this.seqResetListener = null;
+    this.rejectListener = null;
     this.garbledCount = 0;
     this.rejectSentCount = 0;
     this.resendRequestSentCount = 0;
@@ -468,6 +495,7 @@ export class FixSession {
     if (known !== 0) {
       this.resetSequenceNumbers();
       this.scheduleResetCount++;
+      if (this.seqResetListener !== null) this.seqResetListener(this, SeqResetCause.SCHEDULE, 1);
     }
     this.store.setPeriodStartMs(period);
     return true;
@@ -516,6 +544,7 @@ export class FixSession {
         this.store.reset();
         this.nextOutSeq = 1;
         this.nextInSeq = 1;
+        if (this.seqResetListener !== null) this.seqResetListener(this, SeqResetCause.LOGON, 1);
       }
       // State first, then bytes: a transport may deliver the answer before write() returns.
       this.transitionTo(SessionEvent.LOGON_SEND, now);
@@ -1059,6 +1088,7 @@ export class FixSession {
         // The counterparty asked both sides to restart at 1: the stored messages go too.
         this.store.reset();
         this.nextOutSeq = 1;
+        if (this.seqResetListener !== null) this.seqResetListener(this, SeqResetCause.LOGON, 1);
       }
       // Our Logon goes out before the state change: an owner that sends application messages
       // when the session turns ACTIVE (a venue's market-data snapshot) must not precede it. Bytes
@@ -1122,6 +1152,7 @@ export class FixSession {
     }
     this.nextInSeq = newSeqNo;
     this.closeResendIfDone();
+    if (this.seqResetListener !== null) this.seqResetListener(this, SeqResetCause.SEQUENCE_RESET, newSeqNo);
   }
 
   private onLogoutReceived(): void {
@@ -1383,6 +1414,7 @@ export class FixSession {
     const text = REJECT_TEXT[reason];
     if (text !== undefined) e.addAscii(Tag.Text, text);
     if (this.sendAdmin()) this.rejectSentCount++;
+    if (this.rejectListener !== null) this.rejectListener(this, REJECT_KIND_SESSION, reason);
   }
 
   /**
@@ -1401,6 +1433,7 @@ export class FixSession {
     else e.addAscii(Tag.Text, reason === BusinessRejectReason.UNSUPPORTED_MESSAGE_TYPE ? TEXT_UNSUPPORTED_TYPE : TEXT_BUSINESS_OTHER);
     const length = e.finish();
     if (this.write(e, length, this.clock.now(), true)) this.businessRejectSentCount++;
+    if (this.rejectListener !== null) this.rejectListener(this, REJECT_KIND_BUSINESS, reason);
   }
 
   // ---------------------------------------------------------------- state machine

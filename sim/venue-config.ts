@@ -31,6 +31,11 @@ export interface VenueConfig {
   /** Scheduled outages: every outageEveryMs the venue drops its sessions for outageMs (0 = never). */
   outageEveryMs: number;
   outageMs: number;
+  /** FIX over TLS: PEM certificate chain and private key files (both or neither); null = plain TCP. */
+  tlsCertFile: string | null;
+  tlsKeyFile: string | null;
+  /** File whose first line is the key's passphrase; null = unencrypted key. */
+  tlsPassphraseFile: string | null;
 }
 
 export const DEFAULT_SYMBOLS = 'AAPL:190.00,MSFT:420.00,TSLA:250.00,GOOGL:170.00,AMZN:185.00';
@@ -55,11 +60,14 @@ export const VENUE_USAGE = `usage: node sim/venue.ts [options]   (or env VENUE_<
   --market-seed N    shared walk seed of the market; 0 = own     (default 0)
   --md-interval-ms N market data (35=W) conflation; 0 = off      (default 50)
   --outage-every-ms N  scheduled outage period; 0 = never        (default 0)
-  --outage-ms N      length of each outage (sessions dropped)    (default 1000)`;
+  --outage-ms N      length of each outage (sessions dropped)    (default 1000)
+  --tls-cert FILE    FIX over TLS: PEM certificate chain         (default none: plain TCP)
+  --tls-key FILE     FIX over TLS: PEM private key (with --tls-cert)
+  --tls-passphrase-file FILE  first line = the key's passphrase  (default none)`;
 
 const OPTIONS = [
   'port', 'host', 'name', 'comp-id', 'clients', 'seed', 'fee-bps', 'latency-ms', 'reject-prob', 'symbols', 'tick', 'mm-levels', 'mm-qty', 'mm-step-ms', 'mm-max-step',
-  'mm-half-spread', 'market-seed', 'md-interval-ms', 'outage-every-ms', 'outage-ms',
+  'mm-half-spread', 'market-seed', 'md-interval-ms', 'outage-every-ms', 'outage-ms', 'tls-cert', 'tls-key', 'tls-passphrase-file',
 ];
 const ID_RE = /^[A-Za-z0-9_.-]{1,32}$/;
 
@@ -103,7 +111,12 @@ export function parseVenueConfig(argv: string[], env: Record<string, string | un
     mdIntervalMs: int('md-interval-ms', get('md-interval-ms', '50'), 0, 60_000),
     outageEveryMs: int('outage-every-ms', get('outage-every-ms', '0'), 0, 86_400_000),
     outageMs: int('outage-ms', get('outage-ms', '1000'), 1, 86_400_000),
+    tlsCertFile: raw.get('tls-cert') ?? null,
+    tlsKeyFile: raw.get('tls-key') ?? null,
+    tlsPassphraseFile: raw.get('tls-passphrase-file') ?? null,
   };
+  if ((config.tlsCertFile === null) !== (config.tlsKeyFile === null)) throw new Error('--tls-cert and --tls-key go together');
+  if (config.tlsPassphraseFile !== null && config.tlsKeyFile === null) throw new Error('--tls-passphrase-file needs --tls-key');
   if (config.outageEveryMs > 0 && config.outageMs >= config.outageEveryMs) throw new Error('--outage-ms must be shorter than --outage-every-ms');
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(config.host) && config.host !== 'localhost') throw new Error('--host must be an IPv4 address');
   if (new Set(config.clients).size !== config.clients.length) throw new Error('--clients has duplicates');

@@ -15,7 +15,9 @@
  * OrderStatusRequest for them is answered 39=8 "unknown order". ExecIDs carry the boot time, so
  * they never repeat across restarts. Without --store-dir the stores are in memory.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TlsOptions } from 'node:tls';
 import { FileMessageStore, type MessageStore } from '../fix/store.ts';
 import { FixSession, SessionRole } from '../fix/session.ts';
 import { FixAcceptor } from '../fix/tcp.ts';
@@ -79,11 +81,11 @@ async function main(): Promise<void> {
   });
   // Market data (35=W to every logged-on session) and scheduled outages: sim/market-data.ts.
   const feeds = new VenueFeeds(core, sessions, { mdIntervalMs: config.mdIntervalMs, outageEveryMs: config.outageEveryMs, outageMs: config.outageMs });
-  const acceptor = new FixAcceptor({ host: config.host, port: config.port, sessions, onStateChange: feeds.onStateChange, authorize: feeds.authorize });
+  const acceptor = new FixAcceptor({ host: config.host, port: config.port, sessions, onStateChange: feeds.onStateChange, authorize: feeds.authorize, tls: tlsOptions(config) });
   const port = await acceptor.listen();
   feeds.start();
   const walk = setInterval(() => mm.step(), config.mmStepMs);
-  process.stdout.write(`venue ${config.name} listening on ${config.host}:${port}\n`);
+  process.stdout.write(`venue ${config.name} listening on ${config.host}:${port}${config.tlsCertFile === null ? '' : ' (TLS)'}\n`);
 
   let stopping = false;
   const stop = async () => {
@@ -98,6 +100,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
+}
+
+/** --tls-cert/--tls-key (and --tls-passphrase-file): the acceptor's TLS options; undefined = plain TCP. */
+function tlsOptions(config: VenueConfig): TlsOptions | undefined {
+  if (config.tlsCertFile === null || config.tlsKeyFile === null) return undefined;
+  const out: TlsOptions = { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) };
+  if (config.tlsPassphraseFile !== null) out.passphrase = readFileSync(config.tlsPassphraseFile, 'utf8').split(/\r?\n/, 1)[0];
+  return out;
 }
 
 main().catch((err: unknown) => {

@@ -173,6 +173,27 @@ export interface VenueConfig {
   reconnectSeed?: number;
   /** Daily session schedule (fix/session-schedule.ts); absent = always on, no daily reset. */
   schedule?: SessionScheduleConfig;
+  /** FIX over TLS to this venue (files read at start-up); absent or null = plain TCP. */
+  tls?: VenueTlsConfig | null;
+}
+
+/**
+ * TLS of one venue session (we are the TLS client). Every file is checked readable at start-up
+ * and read once when the fix thread starts; a key's passphrase lives in a file, never here.
+ */
+export interface VenueTlsConfig {
+  /** PEM CA certificates trusted for the venue's certificate; absent = Node's bundled public CAs. */
+  caFile?: string;
+  /** Our client certificate chain (PEM), for venues that ask for one; needs keyFile. */
+  certFile?: string;
+  /** Our client private key (PEM); needs certFile. */
+  keyFile?: string;
+  /** File whose first line is keyFile's passphrase (encrypted keys). */
+  passphraseFile?: string;
+  /** Server name sent in SNI and checked against the certificate; default: venues[].host. */
+  servername?: string;
+  /** Refuse a venue certificate that does not verify against the CAs and name. Default true. */
+  rejectUnauthorized: boolean;
 }
 
 export type FsyncPolicy = 'none' | 'batch' | 'interval';
@@ -711,6 +732,35 @@ function validateVenueSession(at: string, v: Record<string, unknown>, id: number
   if (v.storeDir !== undefined) out.storeDir = str(`${at}.storeDir`, v.storeDir, /^[^\0]{1,4096}$/, 'a directory path');
   const sched = schedule(`${at}.schedule`, v.schedule);
   if (sched !== undefined) out.schedule = sched;
+  if (v.tls !== undefined && v.tls !== null) out.tls = validateVenueTls(`${at}.tls`, v.tls);
+  return out;
+}
+
+const VENUE_TLS_KEYS = new Set(['caFile', 'certFile', 'keyFile', 'passphraseFile', 'servername', 'rejectUnauthorized']);
+
+/** venues[i].tls: the files must be readable now (a typo fails at start-up, not at the first connect). */
+function validateVenueTls(at: string, v: unknown): VenueTlsConfig {
+  if (!isObject(v)) fail(at, 'must be null or {caFile?, certFile?, keyFile?, passphraseFile?, servername?, rejectUnauthorized?}');
+  for (const key of Object.keys(v)) if (!VENUE_TLS_KEYS.has(key)) fail(`${at}.${key}`, 'is not a known setting');
+  if ((v.certFile === undefined) !== (v.keyFile === undefined)) fail(v.certFile === undefined ? `${at}.certFile` : `${at}.keyFile`, 'certFile and keyFile go together (a client certificate needs its key)');
+  if (v.passphraseFile !== undefined && v.keyFile === undefined) fail(`${at}.passphraseFile`, 'needs keyFile');
+  const out: VenueTlsConfig = { rejectUnauthorized: bool(`${at}.rejectUnauthorized`, v.rejectUnauthorized ?? true) };
+  if (v.caFile !== undefined) out.caFile = readableFile(`${at}.caFile`, v.caFile);
+  if (v.certFile !== undefined) out.certFile = readableFile(`${at}.certFile`, v.certFile);
+  if (v.keyFile !== undefined) out.keyFile = readableFile(`${at}.keyFile`, v.keyFile);
+  if (v.passphraseFile !== undefined) out.passphraseFile = readableFile(`${at}.passphraseFile`, v.passphraseFile);
+  if (v.servername !== undefined) out.servername = str(`${at}.servername`, v.servername, /^[A-Za-z0-9.\-]{1,253}$/, 'a DNS name');
+  return out;
+}
+
+/** node:tls connect options of a venue's TLS settings: reads the PEM files (start-up only). */
+export function readVenueTlsFiles(tls: VenueTlsConfig): { ca?: Buffer; cert?: Buffer; key?: Buffer; passphrase?: string; servername?: string; rejectUnauthorized: boolean } {
+  const out: { ca?: Buffer; cert?: Buffer; key?: Buffer; passphrase?: string; servername?: string; rejectUnauthorized: boolean } = { rejectUnauthorized: tls.rejectUnauthorized };
+  if (tls.caFile !== undefined) out.ca = readFileSync(tls.caFile);
+  if (tls.certFile !== undefined) out.cert = readFileSync(tls.certFile);
+  if (tls.keyFile !== undefined) out.key = readFileSync(tls.keyFile);
+  if (tls.passphraseFile !== undefined) out.passphrase = readFileSync(tls.passphraseFile, 'utf8').split(/\r?\n/, 1)[0];
+  if (tls.servername !== undefined) out.servername = tls.servername;
   return out;
 }
 

@@ -21,6 +21,8 @@ import type { WorkerData } from './worker-data.ts';
 import { sampleThisThread } from './metrics/runtime-sampler.ts';
 import { Histogram, MetricsViews, type MetricsWorkerData } from './metrics/metrics-memory.ts';
 import { readTlsFiles } from './config.ts';
+import { threadLogger } from './log.ts';
+import { SessionEventLog } from './fix/session-log.ts';
 
 const data = workerData as WorkerData;
 const { config } = data;
@@ -45,8 +47,6 @@ const stage = new FixStage(
   clock,
   wiring.counters,
 );
-const fixMetrics = (workerData as MetricsWorkerData).metrics;
-if (fixMetrics !== undefined) stage.decisionToWire = new MetricsViews(fixMetrics).histogram(Histogram.FIX_DECISION_TO_WIRE);
 // Children of earlier boots, before any session connects or any ring is drained: late venue
 // reports for them reach risk, and reconciliation after logon asks the venues about them.
 const recovery = recoverFixStage(stage, config.journal.dir);
@@ -56,6 +56,8 @@ if (recovery.problem !== null) {
 if (recovery.unnamed > 0 || recovery.conflicts > 0) {
   parentPort!.postMessage({ type: 'log', level: 'error', stage: 'fix', msg: `children not recovered: ${recovery.unnamed} without their order's symbol, ${recovery.conflicts} over a live slot` });
 }
+const fixMetrics = (workerData as MetricsWorkerData).metrics;
+if (fixMetrics !== undefined) stage.decisionToWire = new MetricsViews(fixMetrics).histogram(Histogram.FIX_DECISION_TO_WIRE);
 // FIX clients: one acceptor session per configured client, each with a file message store so
 // sequence numbers and sent messages survive a restart.
 const storeFsync = config.journal.fsync === 'none' ? 'never' : 'background';
@@ -80,6 +82,11 @@ const gateway = new ClientGateway(
   new Int32Array(data.memory.control, Control.ENGINE_STATE * 4, 1),
 );
 stage.attachClientGateway(gateway);
+// FIX-edge refusals (validation, 35=3, 35=j) in oms_rejects_total{edge="fix"}.
+if (fixMetrics !== undefined) gateway.metrics = new MetricsViews(fixMetrics);
+// FIX session up/down lines (pino), on session events only (workers/fix/session-log.ts).
+const sessionLog = new SessionEventLog(threadLogger('fix', config.log.level));
+for (const s of gateway.sessions) sessionLog.watch(s, 'client', s.targetCompId);
 // Session state and sequence numbers for /health (shared memory read by the ingest thread).
 const sessionStatus = new SessionStatusPublisher(
   (data as WorkerData & Partial<FixSessionsWorkerData>).fixSessions,
@@ -91,8 +98,15 @@ const acceptor = new FixAcceptor({
   host: config.fixAcceptor.host,
   port: config.fixAcceptor.port,
   sessions: gateway.sessions,
-  authorize: (session, logon) => gateway.authorize(session, logon),
-  onStateChange: sessionStatus.onClientState,
+  authorize: (session, logon) => {
+    const ok = gateway.authorize(session, logon);
+    if (!ok) sessionLog.refusedLogon(session, 'Password (554) missing or wrong');
+    return ok;
+  },
+  onStateChange: (session, previous, next) => {
+    sessionStatus.onClientState(session, previous, next);
+    sessionLog.onStateChange(session, previous, next);
+  },
   // FIX over TLS when fixAcceptor.tls names the PEM files (validated readable at start-up).
   tls: config.fixAcceptor.tls == null ? undefined : readTlsFiles(config.fixAcceptor.tls),
 });
@@ -101,7 +115,7 @@ const agent = new HeartbeatAgent(stage, wiring.counters, clock);
 const runner = new EventLoopRunner(agent, wiring.doorbell, config.idle.kind, config.idle);
 stage.onOutput = () => runner.kick();
 
-const venues = new VenueConnections(config, stage, venueSessions.stores, sessionStatus.onVenueState);
+const venues = new VenueConnections(config, stage, venueSessions.stores, sessionStatus.onVenueState, sessionLog);
 
 parentPort!.on('message', async (msg: { type: string }) => {
   if (msg.type === 'stop') {
@@ -125,6 +139,6 @@ parentPort!.postMessage({
     venues: config.venues.map((v) => `${v.name}@${v.host}:${v.port}`),
     fixPort,
     fixSessions: config.fixAcceptor.sessions.map((s) => `${s.senderCompId}->${s.targetCompId}`),
+    recovery,
   },
 });
-    recovery,

@@ -72,7 +72,7 @@ const stage = new IngestStage(
     metrics: metricsViews === null ? null : {
       orderToAck: metricsViews.histogram(Histogram.INGEST_ORDER_TO_ACK),
       orderToFill: metricsViews.histogram(Histogram.INGEST_ORDER_TO_FILL),
-      countReason: (code) => metricsViews.countReason(code),
+      countReason: (code, edge) => metricsViews.countReason(code, edge),
     },
   },
   wiring.producer('ingestToRisk'),

@@ -60,9 +60,10 @@ import { SendResult } from '../../fix/fix-codes.ts';
 import { MsgType } from '../../fix/msg-type.ts';
 import { FIELD_MISSING, type FixParser } from '../../fix/parser.ts';
 import { SessionState } from '../../fix/session-state.ts';
-import { FixSession, SessionRole, type FixApplication, type FixClock } from '../../fix/session.ts';
+import { FixSession, REJECT_KIND_SESSION, SessionRole, type FixApplication, type FixClock } from '../../fix/session.ts';
 import type { MessageStore } from '../../fix/store.ts';
-import { Tag } from '../../fix/tags.ts';
+import { SessionRejectReason, Tag } from '../../fix/tags.ts';
+import { RejectEdge } from '../metrics/metrics-memory.ts';
 import { BusinessRejectReason } from '../../fix/validator.ts';
 
 /** Orders whose last report is kept for status requests (a power of two). */
@@ -170,6 +171,8 @@ export class ClientGateway implements GatedRecordHandler {
   sessionRejectsReceived: number;
   /** Called after a command was written to the ring from a socket callback: the stage commits. */
   onCommand: () => void;
+  /** Reject counts for /metrics (oms_rejects_total, edge "fix"), or null (unit tests). */
+  metrics: { countReason(code: number, edge: number): void } | null;
 
   private readonly specs: ClientSessionSpec[];
   private readonly passwords: (Uint8Array | null)[];
@@ -227,6 +230,7 @@ export class ClientGateway implements GatedRecordHandler {
     this.unsupportedMessages = 0;
     this.sessionRejectsReceived = 0;
     this.onCommand = () => {};
+    this.metrics = null;
     this.passwords = specs.map((s) => (s.password === undefined ? null : ascii(s.password)));
     this.accountIds = Int32Array.from(specs.map((s) => s.accountId));
     this.sessions = specs.map((s, i) => new FixSession({
@@ -241,6 +245,11 @@ export class ClientGateway implements GatedRecordHandler {
       store: s.store,
       schedule: s.schedule ?? null,
     }));
+    // Session (35=3) and business (35=j) rejects the sessions send count as FIX-edge refusals.
+    const onRejectSent = (_session: FixSession, kind: number, reason: number) => {
+      if (this.metrics !== null) this.metrics.countReason(fixRejectReason(kind, reason), RejectEdge.FIX);
+    };
+    for (const session of this.sessions) session.rejectListener = onRejectSent;
     this.reasonTexts = [];
     for (const [name, code] of Object.entries(Reason)) this.reasonTexts[code] = ascii(`${code} ${name}`);
     // ExecIDs the gateway makes itself (edge rejects, status answers): unique across restarts.
@@ -308,6 +317,7 @@ export class ClientGateway implements GatedRecordHandler {
     if (reason !== Reason.NONE) {
       if (reason === Reason.ENGINE_BUSY) this.busyRejects++;
       this.rejectedAtEdge++;
+      if (this.metrics !== null) this.metrics.countReason(reason, RejectEdge.FIX);
       this.sendEdgeReject(session, m, reason);
       return;
     }
@@ -393,6 +403,7 @@ export class ClientGateway implements GatedRecordHandler {
     if (reason !== Reason.NONE) {
       if (reason === Reason.ENGINE_BUSY) this.busyRejects++;
       this.rejectedAtEdge++;
+      if (this.metrics !== null) this.metrics.countReason(reason, RejectEdge.FIX);
       this.sendEdgeCancelReject(session, m, kind, reason);
       return;
     }
@@ -516,6 +527,12 @@ export class ClientGateway implements GatedRecordHandler {
     return n;
   }
 
+  /** A report leaves for its FIX client only once the journal feed's records it is stamped with are durable. */
+  accept(typeId: number, offset: number, _length: number): boolean {
+    const ring = this.ring!;
+    return ring.gatePasses(journalMarkOf(ring.view, typeId, offset));
+  }
+
   onRecord(typeId: number, offset: number, _length: number): void {
     const ring = this.ring!;
     if (typeId !== RecordType.EXEC_REPORT) {
@@ -527,12 +544,6 @@ export class ClientGateway implements GatedRecordHandler {
     if (r.source() !== Source.FIX || index >= this.sessions.length || this.accountIds[index] !== r.accountId()) {
       this.reportsUnserved++;
       return;
-  /** A report leaves for its FIX client only once the journal feed's records it is stamped with are durable. */
-  accept(typeId: number, offset: number, _length: number): boolean {
-    const ring = this.ring!;
-    return ring.gatePasses(journalMarkOf(ring.view, typeId, offset));
-  }
-
     }
     const session = this.sessions[index];
     const execType = r.execType();
@@ -721,6 +732,29 @@ function execTypeChar(execType: number): number {
     case ExecType.EXPIRED: return 0x43; // 'C'
   }
   throw new Error(`Invariant: exec type ${execType} maps to FIX`);
+}
+
+/**
+ * The engine reason code (engine/reasons.ts) a FIX reject counts under in oms_rejects_total:
+ * 35=3 by SessionRejectReason (373), 35=j by BusinessRejectReason (380).
+ */
+export function fixRejectReason(kind: number, reason: number): number {
+  if (kind === REJECT_KIND_SESSION) {
+    switch (reason) {
+      case SessionRejectReason.REQUIRED_TAG_MISSING: return Reason.MISSING_FIELD;
+      case SessionRejectReason.INVALID_MSG_TYPE: return Reason.UNKNOWN_MESSAGE_TYPE;
+      case SessionRejectReason.INVALID_TAG_NUMBER:
+      case SessionRejectReason.TAG_NOT_DEFINED_FOR_MSG_TYPE:
+      case SessionRejectReason.UNDEFINED_TAG:
+      case SessionRejectReason.TAG_WITHOUT_VALUE:
+      case SessionRejectReason.VALUE_OUT_OF_RANGE:
+      case SessionRejectReason.INCORRECT_DATA_FORMAT: return Reason.INVALID_FIELD;
+      default: return Reason.MALFORMED; // CompID, SendingTime, structure (13-17), other
+    }
+  }
+  if (reason === BusinessRejectReason.UNSUPPORTED_MESSAGE_TYPE) return Reason.UNKNOWN_MESSAGE_TYPE;
+  if (reason === BusinessRejectReason.CONDITIONALLY_REQUIRED_FIELD_MISSING) return Reason.MISSING_FIELD;
+  return Reason.INVALID_FIELD;
 }
 
 /** OrdRejReason <103>. */

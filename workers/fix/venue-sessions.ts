@@ -14,9 +14,10 @@ import { join } from 'node:path';
 import { SessionSchedule } from '../../fix/session-schedule.ts';
 import { FileMessageStore, type MessageStore } from '../../fix/store.ts';
 import { FixInitiator } from '../../fix/tcp.ts';
-import type { EngineConfig, VenueConfig } from '../config.ts';
+import { readVenueTlsFiles, type EngineConfig, type VenueConfig } from '../config.ts';
 import type { FixSession } from '../../fix/session.ts';
 import type { FixStage, VenueSessionConfig } from './fix-stage.ts';
+import type { SessionEventLog } from './session-log.ts';
 
 /** How often the stage's pending reconciliations are looked at (they also run in every duty cycle). */
 const RECONCILE_TICK_MS = 50;
@@ -63,15 +64,23 @@ export class VenueConnections {
   readonly initiators: FixInitiator[];
   private readonly stage: FixStage;
   private readonly stores: MessageStore[];
+  private readonly log: SessionEventLog | null;
   private timer: NodeJS.Timeout | null;
 
+  /** `log`: session up/down lines (workers/fix/session-log.ts), chained after onStateChange. */
   constructor(
     config: EngineConfig, stage: FixStage, stores: MessageStore[],
     onStateChange?: (session: FixSession, previous: number, next: number) => void,
+    log: SessionEventLog | null = null,
   ) {
     this.stage = stage;
     this.stores = stores;
+    this.log = log;
     this.timer = null;
+    const hook = log === null ? onStateChange : (session: FixSession, previous: number, next: number) => {
+      if (onStateChange !== undefined) onStateChange(session, previous, next);
+      log.onStateChange(session, previous, next);
+    };
     this.initiators = config.venues.map((v) => new FixInitiator({
       host: v.host,
       port: v.port,
@@ -80,14 +89,18 @@ export class VenueConnections {
       reconnectMaxMs: v.reconnectMaxMs ?? 5_000,
       reconnectJitter: v.reconnectJitter ?? 0,
       random: seededRandom(v.reconnectSeed ?? v.id),
-      onStateChange,
+      onStateChange: hook,
+      // FIX over TLS when venues[].tls is set: PEM files read once here (validated readable at start-up).
+      tls: v.tls == null ? undefined : readVenueTlsFiles(v.tls),
     }));
+    if (log !== null) config.venues.forEach((v, i) => log.watchInitiator(this.initiators[i], v.name));
   }
 
   start(): void {
     for (const i of this.initiators) i.start();
     this.timer = setInterval(() => {
       if (this.stage.reconciling) this.stage.reconcileVenues();
+      if (this.log !== null) this.log.pollAttempts(); // reconnect attempts, logged off the hot path
     }, RECONCILE_TICK_MS);
   }
 

@@ -66,6 +66,7 @@ import { RISK_LIMIT_LENGTH, RiskLimitFlyweight, journalMarkOf } from '../../code
 import type { AccountConfig, SymbolConfig } from '../config.ts';
 import type { RouteAuditView } from './route-audit-view.ts';
 import { PAGE_HEADERS, loadStaticFiles, type StaticFile } from './web/static-files.ts';
+import { RejectEdge } from '../metrics/metrics-memory.ts';
 
 export const INGEST_BATCH = 512;
 /** Engine state word values (shared with the supervisor). */
@@ -110,8 +111,8 @@ export interface IngestMetrics {
   orderToAck: { record(valueNs: number): void };
   /** Edge receipt to each fill report back at ingest, ns. */
   orderToFill: { record(valueNs: number): void };
-  /** One refusal with this reason code. */
-  countReason(code: number): void;
+  /** One refusal with this reason code at an edge (RejectEdge in workers/metrics/metrics-memory.ts). */
+  countReason(code: number, edge: number): void;
 }
 
 interface WsData {
@@ -288,12 +289,12 @@ export class IngestStage implements Agent, GatedRecordHandler {
   // Reports and positions from risk
   // ------------------------------------------------------------------------------------------
 
-  onRecord(typeId: number, offset: number, _length: number): void {
   /** A record leaves for clients only once the journal feed's records it is stamped with are durable. */
   accept(typeId: number, offset: number, _length: number): boolean {
     return this.fromRisk.gatePasses(journalMarkOf(this.fromRisk.view, typeId, offset));
   }
 
+  onRecord(typeId: number, offset: number, _length: number): void {
     if (typeId === RecordType.POSITION) {
       const p = this.position.wrap(this.fromRisk.view, this.fromRisk.bytes, offset);
       const out = this.outbound.set(this.positions.update(p));
@@ -321,7 +322,7 @@ export class IngestStage implements Agent, GatedRecordHandler {
     const execType = r.execType();
     if (execType === ExecType.NEW || execType === ExecType.REJECTED) m.orderToAck.record(this.clock.nowNs() - r.recvTimeNs());
     else if (execType === ExecType.FILL || execType === ExecType.PARTIAL_FILL) m.orderToFill.record(this.clock.nowNs() - r.recvTimeNs());
-    if (execType === ExecType.REJECTED || execType === ExecType.CANCEL_REJECT) m.countReason(r.reason());
+    if (execType === ExecType.REJECTED || execType === ExecType.CANCEL_REJECT) m.countReason(r.reason(), RejectEdge.ENGINE);
   }
 
   private toSubscribers(accountId: number, except: Ws | null, out: Outbound): void {
@@ -552,6 +553,7 @@ export class IngestStage implements Agent, GatedRecordHandler {
     const format = req.getQuery('format') ?? 'json';
     if (principal === null) {
       this.counters.add(IngestCounter.AUTH_FAILURES, 1);
+      this.metrics?.countReason(Reason.UNAUTHENTICATED, RejectEdge.WS); // the upgrade refused
       sendError(res, '401 Unauthorized', Reason.UNAUTHENTICATED, 'a valid API key is required (Authorization: Bearer <key> or ?token=<key>)');
       return;
     }
@@ -680,7 +682,7 @@ export class IngestStage implements Agent, GatedRecordHandler {
 
   private wsReject(ws: Ws, reason: number, text: string, clOrdId: string): void {
     this.counters.add(IngestCounter.REJECTED_AT_EDGE, 1);
-    this.metrics?.countReason(reason);
+    this.metrics?.countReason(reason, RejectEdge.WS);
     this.sendOne(ws, { type: 'reject', clOrdId, reason, reasonName: reasonName(reason), text });
   }
 
@@ -759,7 +761,7 @@ export class IngestStage implements Agent, GatedRecordHandler {
     const principal = this.auth.authenticate(req.getHeader('authorization'), undefined);
     if (principal === null) {
       this.counters.add(IngestCounter.AUTH_FAILURES, 1);
-      sendError(res, '401 Unauthorized', Reason.UNAUTHENTICATED, 'a valid API key is required (Authorization: Bearer <key>)');
+      this.restReject(res, '401 Unauthorized', Reason.UNAUTHENTICATED, 'a valid API key is required (Authorization: Bearer <key>)');
     }
     return principal;
   }
@@ -768,7 +770,7 @@ export class IngestStage implements Agent, GatedRecordHandler {
     const principal = this.restPrincipal(res, req);
     if (principal === null || principal.admin) return principal;
     this.counters.add(IngestCounter.FORBIDDEN, 1);
-    sendError(res, '403 Forbidden', Reason.FORBIDDEN, 'this route needs the admin role');
+    this.restReject(res, '403 Forbidden', Reason.FORBIDDEN, 'this route needs the admin role');
     return null;
   }
 
@@ -779,18 +781,21 @@ export class IngestStage implements Agent, GatedRecordHandler {
     readBody(res, this.options.http.maxBodyBytes, (body, tooLarge) => {
       if (pending.aborted) return;
       if (tooLarge) {
-        sendError(res, '413 Payload Too Large', Reason.FRAME_TOO_LARGE, `body larger than ${this.options.http.maxBodyBytes} bytes`);
+        this.restReject(res, '413 Payload Too Large', Reason.FRAME_TOO_LARGE, `body larger than ${this.options.http.maxBodyBytes} bytes`);
         return;
       }
       const parsed = parseJsonBody(res, body, Reason.MALFORMED);
-      if (parsed === undefined) return;
+      if (parsed === undefined) {
+        this.metrics?.countReason(Reason.MALFORMED, RejectEdge.REST); // answered 400 by parseJsonBody
+        return;
+      }
       if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && (parsed as Record<string, unknown>).type === undefined) {
         (parsed as Record<string, unknown>).type = 'new';
       }
       const cmd = validateClientMessage(parsed, this.symbolIds);
-      if (cmd.kind === 'reject') return sendError(res, '400 Bad Request', cmd.reason, cmd.text);
+      if (cmd.kind === 'reject') return this.restReject(res, '400 Bad Request', cmd.reason, cmd.text);
       if (cmd.kind !== 'new') {
-        return sendError(res, '400 Bad Request', Reason.UNKNOWN_MESSAGE_TYPE, 'POST /v1/orders takes a new order; cancel with DELETE /v1/orders/{id}');
+        return this.restReject(res, '400 Bad Request', Reason.UNKNOWN_MESSAGE_TYPE, 'POST /v1/orders takes a new order; cancel with DELETE /v1/orders/{id}');
       }
       this.submitRest(res, pending, cmd, principal.accountId);
     });
@@ -802,10 +807,10 @@ export class IngestStage implements Agent, GatedRecordHandler {
     const givenClOrdId = req.getQuery('clOrdId') ?? '';
     if (principal === null) return;
     const pending = pendingFor(res);
-    if (orderId < 1) return sendError(res, '400 Bad Request', Reason.INVALID_FIELD, 'order id must be a positive whole number');
+    if (orderId < 1) return this.restReject(res, '400 Bad Request', Reason.INVALID_FIELD, 'order id must be a positive whole number');
     const clOrdId = givenClOrdId !== '' ? givenClOrdId : `cxl-${orderId}-${this.nextRequestId}`;
     const cmd = validateClientMessage({ type: 'cancel', clOrdId, orderId }, this.symbolIds);
-    if (cmd.kind === 'reject') return sendError(res, '400 Bad Request', cmd.reason, cmd.text);
+    if (cmd.kind === 'reject') return this.restReject(res, '400 Bad Request', cmd.reason, cmd.text);
     if (cmd.kind !== 'cancel') throw new Error('Invariant: a cancel validates as a cancel');
     this.submitRest(res, pending, cmd, principal.accountId);
   }
@@ -814,9 +819,15 @@ export class IngestStage implements Agent, GatedRecordHandler {
     const requestId = this.nextRequestId++;
     if (this.nextRequestId > 0xffffffff) this.nextRequestId = 1;
     const reason = this.enqueue(cmd, accountId, 0, requestId);
-    if (reason === Reason.RATE_LIMITED) return sendError(res, '429 Too Many Requests', reason, 'account order rate limit reached');
-    if (reason !== Reason.NONE) return sendError(res, '503 Service Unavailable', reason, reasonName(reason));
+    if (reason === Reason.RATE_LIMITED) return this.restReject(res, '429 Too Many Requests', reason, 'account order rate limit reached');
+    if (reason !== Reason.NONE) return this.restReject(res, '503 Service Unavailable', reason, reasonName(reason));
     this.pending.set(requestId, pending);
+  }
+
+  /** A REST order command refused at the edge (before risk): answered, and counted for /metrics (edge "rest"). */
+  private restReject(res: uWS.HttpResponse, status: string, reason: number, text: string): void {
+    this.metrics?.countReason(reason, RejectEdge.REST);
+    sendError(res, status, reason, text);
   }
 
   private onGetOrder(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
@@ -862,12 +873,12 @@ export class IngestStage implements Agent, GatedRecordHandler {
     const symbol = req.getQuery('symbol');
     if (principal === null) return;
     const symbolId = symbol === undefined ? ALL_SYMBOLS : this.symbolIds.get(symbol);
-    if (symbolId === undefined) return sendError(res, '400 Bad Request', Reason.UNKNOWN_SYMBOL, `unknown symbol ${JSON.stringify(symbol).slice(0, 40)}`);
+    if (symbolId === undefined) return this.restReject(res, '400 Bad Request', Reason.UNKNOWN_SYMBOL, `unknown symbol ${JSON.stringify(symbol).slice(0, 40)}`);
     const refusal = this.engineRefusal();
-    if (refusal !== Reason.NONE) return sendError(res, '503 Service Unavailable', refusal, reasonName(refusal));
+    if (refusal !== Reason.NONE) return this.restReject(res, '503 Service Unavailable', refusal, reasonName(refusal));
     const bucket = this.accountBuckets.get(principal.accountId);
-    if (bucket !== undefined && !bucket.take(this.nowMs())) return sendError(res, '429 Too Many Requests', Reason.RATE_LIMITED, 'account order rate limit reached');
-    if (!this.writeMassCancel(principal.accountId, symbolId, 0, Reason.MASS_CANCEL)) return sendError(res, '503 Service Unavailable', Reason.ENGINE_BUSY, reasonName(Reason.ENGINE_BUSY));
+    if (bucket !== undefined && !bucket.take(this.nowMs())) return this.restReject(res, '429 Too Many Requests', Reason.RATE_LIMITED, 'account order rate limit reached');
+    if (!this.writeMassCancel(principal.accountId, symbolId, 0, Reason.MASS_CANCEL)) return this.restReject(res, '503 Service Unavailable', Reason.ENGINE_BUSY, reasonName(Reason.ENGINE_BUSY));
     sendJson(res, '202 Accepted', { type: 'massCancel', symbol: symbol ?? null, accepted: true });
   }
 

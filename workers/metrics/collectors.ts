@@ -9,7 +9,8 @@
  *
  *   oms_engine_state                      gauge   0 starting, 1 running, 2 halted, 3 stopping
  *   oms_orders_total{outcome}             counter received, accepted, rejected_risk, rejected_edge, busy, duplicate
- *   oms_rejects_total{reason,code}        counter refusals by reason code, as ingest saw them
+ *   oms_rejects_total{reason,code,edge}   counter refusals by reason code and where: edge ws, rest, fix
+ *                                                 (refused at that edge) or engine (risk, routing, venue)
  *   oms_ring_depth_bytes{ring,producer,consumer}, oms_ring_capacity_bytes{ring}
  *   oms_backpressure_stalls_total{stage}  counter a producer found its downstream ring full
  *   oms_stage_heartbeat_age_seconds{stage}
@@ -25,7 +26,7 @@ import { COUNTER_NAMES, CommonCounter, FixCounter, IngestCounter, RiskCounter, S
 import { Reason } from '../../engine/reasons.ts';
 import { BUCKET_COUNT, SUB_BUCKETS, bucketUpperNs, type SharedHistogram } from '../../engine/shared-histogram.ts';
 import { Control, RINGS, STAGES, ringDepths, type RingName, type StageName, type TopologyMemory } from '../topology.ts';
-import { HISTOGRAM_NAMES, HISTOGRAM_STAGES, MetricsViews, Runtime, THREADS, type MetricsMemory } from './metrics-memory.ts';
+import { HISTOGRAM_NAMES, HISTOGRAM_STAGES, MetricsViews, REJECT_EDGE_NAMES, Runtime, THREADS, type MetricsMemory } from './metrics-memory.ts';
 import type { EngineConfig } from '../config.ts';
 import { readSessionStatus } from '../fix/session-status.ts';
 
@@ -117,8 +118,10 @@ export function createRegistry(source: MetricsSource, defaults = true): Registry
   });
 
   const reasons = Object.entries(Reason).filter(([, code]) => code > 0);
-  add('oms_rejects_total', 'Refusals by reason code (engine/reasons.ts): edge refusals and the risk, cancel and venue rejects reported to WebSocket and REST clients', 'counter', (out) => {
-    for (const [name, code] of reasons) out.push({ labels: { reason: name, code }, value: views.reasonCount(code) });
+  add('oms_rejects_total', 'Refusals by reason code (engine/reasons.ts) and edge: ws, rest and fix = input refused at that edge before risk; engine = risk, cancel and venue rejects reported to WebSocket and REST clients', 'counter', (out) => {
+    for (let edge = 0; edge < REJECT_EDGE_NAMES.length; edge++) {
+      for (const [name, code] of reasons) out.push({ labels: { reason: name, code, edge: REJECT_EDGE_NAMES[edge] }, value: views.reasonCount(code, edge) });
+    }
   });
 
   const ringNames = Object.keys(RINGS) as RingName[];

@@ -5,7 +5,8 @@
  * scrape costs the hot path nothing.
  *
  *   histograms  SharedArrayBuffer: HISTOGRAM_COUNT x HISTOGRAM_BYTES (engine/shared-histogram.ts)
- *   reasons     SharedArrayBuffer: Int32 (lo, hi) pair per reason code 0 .. REASON_SLOTS - 1
+ *   reasons     SharedArrayBuffer: Int32 (lo, hi) pair per (edge, reason code):
+ *               [edge 0: codes 0 .. REASON_SLOTS - 1][edge 1: ...] ... (REJECT_EDGES edges)
  *   runtime     SharedArrayBuffer: Float64 x RUNTIME_FIELDS per thread (THREADS), single writer
  *                                  each (the thread itself)
  *
@@ -60,6 +61,20 @@ export const RUNTIME_FIELDS = 8;
 /** Reason codes are below 600 (engine/reasons.ts: 1xx .. 5xx). */
 export const REASON_SLOTS = 600;
 
+/**
+ * Where a refusal was counted: the `edge` label of oms_rejects_total. ENGINE: rejects made after
+ * the edge (risk, routing, venue) reported back to WebSocket and REST clients, as ingest sees
+ * them; WS, REST, FIX: input refused at that edge before it reached risk.
+ */
+export const RejectEdge = {
+  ENGINE: 0,
+  WS: 1,
+  REST: 2,
+  FIX: 3,
+} as const;
+export const REJECT_EDGE_NAMES = ['engine', 'ws', 'rest', 'fix'] as const;
+export const REJECT_EDGES = REJECT_EDGE_NAMES.length;
+
 export interface MetricsMemory {
   histograms: SharedArrayBuffer;
   reasons: SharedArrayBuffer;
@@ -74,7 +89,7 @@ export interface MetricsWorkerData {
 export function createMetricsMemory(): MetricsMemory {
   return {
     histograms: new SharedArrayBuffer(HISTOGRAM_COUNT * HISTOGRAM_BYTES),
-    reasons: new SharedArrayBuffer(REASON_SLOTS * 8),
+    reasons: new SharedArrayBuffer(REJECT_EDGES * REASON_SLOTS * 8),
     runtime: new SharedArrayBuffer(THREADS.length * RUNTIME_FIELDS * 8),
   };
 }
@@ -108,20 +123,23 @@ export class MetricsViews {
     return i * RUNTIME_FIELDS;
   }
 
-  /** Counts one refusal with this reason code (any thread; allocation-free). */
-  countReason(code: number): void {
+  /** Counts one refusal with this reason code at this edge (RejectEdge; any thread; allocation-free). */
+  countReason(code: number, edge: number): void {
     if (!(code > 0 && code < REASON_SLOTS)) return;
-    const i = code * 2;
+    if (!(edge >= 0 && edge < REJECT_EDGES)) return;
+    const i = (edge * REASON_SLOTS + code) * 2;
     const old = Atomics.add(this.reasonWords, i, 1) >>> 0;
     if (old === 0xffffffff) Atomics.add(this.reasonWords, i + 1, 1);
   }
 
-  reasonCount(code: number): number {
+  /** Refusals with this reason code at one edge. */
+  reasonCount(code: number, edge: number): number {
     const w = this.reasonWords;
+    const i = (edge * REASON_SLOTS + code) * 2;
     for (;;) {
-      const hi1 = Atomics.load(w, code * 2 + 1) >>> 0;
-      const lo = Atomics.load(w, code * 2) >>> 0;
-      if (Atomics.load(w, code * 2 + 1) >>> 0 === hi1) return hi1 * 4294967296 + lo;
+      const hi1 = Atomics.load(w, i + 1) >>> 0;
+      const lo = Atomics.load(w, i) >>> 0;
+      if (Atomics.load(w, i + 1) >>> 0 === hi1) return hi1 * 4294967296 + lo;
     }
   }
 }

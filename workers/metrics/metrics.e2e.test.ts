@@ -6,6 +6,8 @@
  * sessions, the generic stage counters, and prom-client's process metrics.
  * Method: startTestStack with metrics on a free port; a WebSocket trader sends orders that fill,
  * one refused at the edge and one refused by risk; the test scrapes over HTTP and parses the text.
+ * Then refusals at every edge (a bad REST body, a bad WebSocket frame, a FIX client's bad
+ * messages) must each raise oms_rejects_total for their reason code and edge.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +16,11 @@ import { connect, type Msg, type Trader } from '../ws-client.fixture.ts';
 import { RINGS } from '../topology.ts';
 import { THREADS } from './metrics-memory.ts';
 import { freePort, one, parsePromText, pick, type PromSample } from './prom-text.fixture.ts';
+import { FixClient } from '../fix/fix-client.fixture.ts';
+import { SendResult } from '../../fix/fix-codes.ts';
+import { MsgType } from '../../fix/msg-type.ts';
+import { Tag } from '../../fix/tags.ts';
+import { ascii } from '../../fix/encoder.ts';
 
 let t: TestStack;
 let trader: Trader;
@@ -79,10 +86,14 @@ describe('/metrics during a run', () => {
     expect(one(s, 'oms_orders_total', { outcome: 'rejected_risk' })).toBe(1);
     expect(one(s, 'oms_orders_total', { outcome: 'rejected_edge' })).toBe(1);
     expect(one(s, 'oms_orders_total', { outcome: 'busy' })).toBe(0);
-    // Reject reasons by code, named as the clients saw them.
-    expect(one(s, 'oms_rejects_total', { reason: String(edge.reasonName) })).toBe(1);
-    expect(one(s, 'oms_rejects_total', { reason: String(risk.reasonName) })).toBe(1);
-    expect(one(s, 'oms_rejects_total', { reason: 'ENGINE_BUSY' })).toBe(0);
+    // Reject reasons by code, named as the clients saw them, and where: the WebSocket edge, or
+    // the engine (risk) behind it.
+    expect(one(s, 'oms_rejects_total', { reason: String(edge.reasonName), edge: 'ws' })).toBe(1);
+    expect(one(s, 'oms_rejects_total', { reason: String(edge.reasonName), edge: 'engine' })).toBe(0);
+    expect(one(s, 'oms_rejects_total', { reason: String(risk.reasonName), edge: 'engine' })).toBe(1);
+    expect(one(s, 'oms_rejects_total', { reason: String(risk.reasonName), edge: 'ws' })).toBe(0);
+    expect(pick(s, 'oms_rejects_total', { reason: 'ENGINE_BUSY' }).map((x) => x.labels.edge).sort()).toEqual(['engine', 'fix', 'rest', 'ws']);
+    expect(pick(s, 'oms_rejects_total', { reason: 'ENGINE_BUSY' }).every((x) => x.value === 0)).toBe(true);
 
     // Every ring, with depth within capacity.
     const depths = pick(s, 'oms_ring_depth_bytes');
@@ -153,6 +164,55 @@ describe('/metrics during a run', () => {
     expect(one(s, 'oms_stage_counter', { stage: 'risk', counter: 'ORDERS_RECEIVED' })).toBe(FILLS + 1);
     expect(pick(s, 'process_cpu_seconds_total')).toHaveLength(1);
     expect(pick(s, 'nodejs_eventloop_lag_seconds')).toHaveLength(1);
+  });
+
+  it('counts refusals at each edge by reason: a bad REST body, a bad WebSocket frame, bad FIX messages', async () => {
+    const rejects = (x: PromSample[], reason: string, edge: string) => one(x, 'oms_rejects_total', { reason, edge });
+    const before = await scrape();
+    const post = (body: string) => fetch(`http://${t.base}/v1/orders`, { method: 'POST', headers: { authorization: 'Bearer demo-key-trader1', 'content-type': 'application/json' }, body });
+    // REST: a body that is not JSON, then an order with quantity 0; both answered 400 before risk.
+    const notJson = await post('{"clOrdId": ');
+    expect(notJson.status).toBe(400);
+    expect(((await notJson.json()) as { reasonName: string }).reasonName).toBe('MALFORMED');
+    const zeroQty = await post(JSON.stringify({ clOrdId: 'rest-bad', symbol: 'AAPL', side: 'BUY', qty: 0, price: '1', ordType: 'LIMIT', tif: 'DAY' }));
+    expect(zeroQty.status).toBe(400);
+    expect(((await zeroQty.json()) as { reasonName: string }).reasonName).toBe('INVALID_QTY');
+    // WebSocket: a text frame that is not JSON.
+    trader.ws.send('{not json');
+    const wsReject = await trader.next((m) => m.type === 'reject' && m.reasonName === 'MALFORMED');
+    expect(wsReject.reason).toBe(100);
+    // FIX: an unknown symbol (ExecutionReport 150=8 from the gateway's validation), an
+    // unparsable OrderQty (session Reject 35=3, 373=6) and a message type clients may not send
+    // (BusinessMessageReject 35=j, 380=3).
+    const fix = new FixClient(t.stack.info.fixPort, 'CLIENT1', 'OMS');
+    try {
+      await fix.logon();
+      expect(fix.newOrder('fix-bad-sym', 'NOPE', '1', 10, '1.00')).toBe(SendResult.OK);
+      const er = await fix.next((m) => m[11] === 'fix-bad-sym' && m[35] === '8');
+      expect(er[150]).toBe('8');
+      expect(fix.newOrder('fix-bad-qty', 'AAPL', '1', 'abc', '1.00')).toBe(SendResult.OK);
+      const sessionReject = await fix.next((m) => m[35] === '3');
+      expect(sessionReject[373]).toBe('6');
+      // An OrderCancelReject complete by the dictionary (37, 11, 41, 39, 434): well formed, not for clients to send.
+      fix.session.beginApp(MsgType.ORDER_CANCEL_REJECT).addAscii(Tag.OrderID, ascii('X')).addAscii(Tag.ClOrdID, ascii('fix-bad-type'))
+        .addAscii(Tag.OrigClOrdID, ascii('fix-bad-sym')).addChar(Tag.OrdStatus, 0x38).addChar(Tag.CxlRejResponseTo, 0x31);
+      expect(fix.session.sendApp()).toBe(SendResult.OK);
+      const businessReject = await fix.next((m) => m[35] === 'j');
+      expect(businessReject[380]).toBe('3');
+    } finally {
+      await fix.stop();
+    }
+    const delta = (x: PromSample[], reason: string, edge: string) => rejects(x, reason, edge) - rejects(before, reason, edge);
+    const s = await scrapeUntil((x) => delta(x, 'UNKNOWN_MESSAGE_TYPE', 'fix') >= 1);
+    expect(delta(s, 'MALFORMED', 'rest')).toBe(1);
+    expect(delta(s, 'INVALID_QTY', 'rest')).toBe(1);
+    expect(delta(s, 'MALFORMED', 'ws')).toBe(1);
+    expect(delta(s, 'UNKNOWN_SYMBOL', 'fix')).toBe(1);
+    expect(delta(s, 'INVALID_FIELD', 'fix')).toBe(1); // 35=3 with 373=6 (incorrect data format)
+    expect(delta(s, 'UNKNOWN_MESSAGE_TYPE', 'fix')).toBe(1);
+    // None of them reached risk: no engine-side reject was added.
+    const engineTotal = (x: PromSample[]) => pick(x, 'oms_rejects_total', { edge: 'engine' }).reduce((a, b) => a + b.value, 0);
+    expect(engineTotal(s)).toBe(engineTotal(before));
   });
 
   it('every oms_ series the Grafana dashboard queries exists', async () => {
