@@ -547,6 +547,8 @@ export class ClientGateway implements GatedRecordHandler {
     }
     const session = this.sessions[index];
     const execType = r.execType();
+    // Risk, cancel and venue rejects of FIX clients' orders, as ingest counts its clients'.
+    if ((execType === ExecType.REJECTED || execType === ExecType.CANCEL_REJECT) && this.metrics !== null) this.metrics.countReason(r.reason(), RejectEdge.ENGINE);
     if (execType === ExecType.CANCEL_REJECT) {
       this.sendCancelReject(session, r);
       this.clearPending(r.accountId(), r.bytes, r.origClOrdIdOffset(), r.origClOrdIdOffset() + r.origClOrdIdLength());

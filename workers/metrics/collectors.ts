@@ -118,7 +118,7 @@ export function createRegistry(source: MetricsSource, defaults = true): Registry
   });
 
   const reasons = Object.entries(Reason).filter(([, code]) => code > 0);
-  add('oms_rejects_total', 'Refusals by reason code (engine/reasons.ts) and edge: ws, rest and fix = input refused at that edge before risk; engine = risk, cancel and venue rejects reported to WebSocket and REST clients', 'counter', (out) => {
+  add('oms_rejects_total', 'Refusals by reason code (engine/reasons.ts) and edge: ws, rest and fix = input refused at that edge before risk; engine = risk, cancel and venue rejects reported to clients (WebSocket and REST by ingest, FIX by the fix thread)', 'counter', (out) => {
     for (let edge = 0; edge < REJECT_EDGE_NAMES.length; edge++) {
       for (const [name, code] of reasons) out.push({ labels: { reason: name, code, edge: REJECT_EDGE_NAMES[edge] }, value: views.reasonCount(code, edge) });
     }

@@ -199,6 +199,11 @@ describe('/metrics during a run', () => {
       expect(fix.session.sendApp()).toBe(SendResult.OK);
       const businessReject = await fix.next((m) => m[35] === 'j');
       expect(businessReject[380]).toBe('3');
+      // Well formed, refused by risk (above the account's maxOrderQty): an engine-side reject
+      // of a FIX client's order, counted by the fix thread (its report never passes ingest).
+      expect(fix.newOrder('fix-too-big', 'AAPL', '1', 200_000, '1.00')).toBe(SendResult.OK);
+      const riskReject = await fix.next((m) => m[11] === 'fix-too-big' && m[35] === '8');
+      expect(riskReject[150]).toBe('8');
     } finally {
       await fix.stop();
     }
@@ -210,9 +215,12 @@ describe('/metrics during a run', () => {
     expect(delta(s, 'UNKNOWN_SYMBOL', 'fix')).toBe(1);
     expect(delta(s, 'INVALID_FIELD', 'fix')).toBe(1); // 35=3 with 373=6 (incorrect data format)
     expect(delta(s, 'UNKNOWN_MESSAGE_TYPE', 'fix')).toBe(1);
-    // None of them reached risk: no engine-side reject was added.
+    // Only the last FIX order reached risk: one engine-side reject, none at the FIX edge for it.
+    const s2 = await scrapeUntil((x) => delta(x, 'MAX_QTY_EXCEEDED', 'engine') >= 1);
+    expect(delta(s2, 'MAX_QTY_EXCEEDED', 'engine')).toBe(1);
+    expect(delta(s2, 'MAX_QTY_EXCEEDED', 'fix')).toBe(0);
     const engineTotal = (x: PromSample[]) => pick(x, 'oms_rejects_total', { edge: 'engine' }).reduce((a, b) => a + b.value, 0);
-    expect(engineTotal(s)).toBe(engineTotal(before));
+    expect(engineTotal(s2)).toBe(engineTotal(before) + 1);
   });
 
   it('every oms_ series the Grafana dashboard queries exists', async () => {
