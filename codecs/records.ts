@@ -199,6 +199,11 @@ const ER_CL = ER_ORIG_LEN + 5;
 const ER_ORIG = ER_CL + CL_ORD_ID_CAPACITY;
 const ER_JOURNAL_MARK = ER_ORIG + CL_ORD_ID_CAPACITY;
 export const EXEC_REPORT_LENGTH = ER_JOURNAL_MARK + 8;
+/**
+ * Journal readers need every field before the journal mark (the mark matters on the client rings
+ * only), so reports journaled before the mark existed (200 bytes) still decode.
+ */
+export const EXEC_REPORT_JOURNALED_MIN_LENGTH = ER_JOURNAL_MARK;
 
 export class ExecReportFlyweight extends Flyweight {
   eventSeq(): number { return this.f64(ER_EVENT_SEQ); }
@@ -556,6 +561,8 @@ const PS_MARK = PS_SYMBOL + 4;
 const PS_UNREALIZED = PS_MARK + 8;
 const PS_JOURNAL_MARK = PS_UNREALIZED + 8;
 export const POSITION_LENGTH = PS_JOURNAL_MARK + 8;
+/** As EXEC_REPORT_JOURNALED_MIN_LENGTH: positions journaled before the mark (64 bytes) still decode. */
+export const POSITION_JOURNALED_MIN_LENGTH = PS_JOURNAL_MARK;
 
 export class PositionFlyweight extends Flyweight {
   qty(): number { return this.f64(PS_QTY); }

@@ -31,7 +31,10 @@ export async function startTestStack(overrides: Record<string, unknown>, seed: n
   const fixAcceptor = { ...(overrides.fixAcceptor as object | undefined), port: 0 };
   const metrics = { port: 0, ...(overrides.metrics as object | undefined) };
   const session = { expireDayOrders: false, ...(overrides.session as object | undefined) };
-  const config = validateConfig({ ...overrides, http, fixAcceptor, metrics, session, journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 } });
+  // The fix thread logs its session events to stdout itself (workers/fix/session-log.ts): quiet
+  // in tests unless a test asks for them.
+  const log = { level: 'warn', ...(overrides.log as object | undefined) };
+  const config = validateConfig({ ...overrides, http, fixAcceptor, metrics, session, log, journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 } });
   const stack = await startStack(config, { ephemeralVenuePorts: true, seed, log: () => {} });
   const base = `127.0.0.1:${stack.info.httpPort}`;
   for (let i = 0; i < 200; i++) {

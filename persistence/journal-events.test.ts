@@ -1,0 +1,39 @@
+// Goal: journal readers (the Postgres and Kafka sinks) decode EXEC_REPORT and POSITION records
+// written before the journal mark was appended to them (200 and 64 bytes), exactly as the
+// current ones, and refuse a body shorter than that. Method: real flyweights, decoded at full and
+// at the old length.
+import { describe, expect, it } from 'vitest';
+import {
+  EXEC_REPORT_JOURNALED_MIN_LENGTH, EXEC_REPORT_LENGTH, ExecReportFlyweight, POSITION_JOURNALED_MIN_LENGTH, POSITION_LENGTH,
+  PositionFlyweight, RecordType,
+} from '../codecs/records.ts';
+import { EventDecoder } from './journal-events.ts';
+
+const names = { symbols: ['AAPL', 'MSFT'], venues: new Map([[1, 'V1']]) };
+
+describe('EventDecoder and records journaled before the journal mark', () => {
+  it('decodes a 200-byte EXEC_REPORT as the 208-byte one, and refuses 199 bytes', () => {
+    expect(EXEC_REPORT_JOURNALED_MIN_LENGTH).toBe(200);
+    const bytes = new Uint8Array(EXEC_REPORT_LENGTH);
+    const view = new DataView(bytes.buffer);
+    new ExecReportFlyweight().wrap(view, bytes, 0).setEventSeq(7).setOrderId(42).setAccountId(1).setSymbolId(1).setQty(100).setCumQty(40).setJournalMark(99);
+    const d = new EventDecoder(names);
+    const full = d.decode(RecordType.EXEC_REPORT, 1, 0, view, bytes, 0, EXEC_REPORT_LENGTH);
+    const old = d.decode(RecordType.EXEC_REPORT, 1, 0, view, bytes, 0, EXEC_REPORT_JOURNALED_MIN_LENGTH);
+    expect(full).not.toBeNull();
+    expect(old).toEqual(full);
+    expect(d.decode(RecordType.EXEC_REPORT, 1, 0, view, bytes, 0, EXEC_REPORT_JOURNALED_MIN_LENGTH - 1)).toBeNull();
+  });
+
+  it('decodes a 64-byte POSITION as the 72-byte one', () => {
+    expect(POSITION_JOURNALED_MIN_LENGTH).toBe(64);
+    const bytes = new Uint8Array(POSITION_LENGTH);
+    const view = new DataView(bytes.buffer);
+    new PositionFlyweight().wrap(view, bytes, 0).setAccountId(2).setSymbolId(0).setQty(-5).setJournalMark(3);
+    const d = new EventDecoder(names);
+    const full = d.decode(RecordType.POSITION, 1, 0, view, bytes, 0, POSITION_LENGTH);
+    expect(full).not.toBeNull();
+    expect(d.decode(RecordType.POSITION, 1, 0, view, bytes, 0, POSITION_JOURNALED_MIN_LENGTH)).toEqual(full);
+    expect(d.decode(RecordType.POSITION, 1, 0, view, bytes, 0, POSITION_JOURNALED_MIN_LENGTH - 1)).toBeNull();
+  });
+});
