@@ -318,6 +318,8 @@ describe('recovery after SIGKILL', () => {
     const fillsByOrder = new Map<number, number>();
     for (const r of afterBoot.filter(isFill)) fillsByOrder.set(r.orderId, (fillsByOrder.get(r.orderId) ?? 0) + r.lastQty);
     let movedOn = 0;
+    let lastSeqBeforeRestart = 0;
+    for (const r of before) lastSeqBeforeRestart = Math.max(lastSeqBeforeRestart, r.eventSeq);
     for (const [orderId, reports] of byOrder) {
       const last = reports[reports.length - 1];
       const got = await getOrder(orderId);
@@ -332,6 +334,9 @@ describe('recovery after SIGKILL', () => {
         const now = journalReports().filter((r) => r.orderId === orderId && r.execType !== ExecType.CANCEL_REJECT);
         expect(now.length).toBeGreaterThan(reports.length);
         expect(stateName(now[now.length - 1].state)).toBe(got.status);
+        // Only for reports made after the restart, ending the order: never a rewrite of history.
+        expect(now.slice(reports.length).every((r) => r.eventSeq > lastSeqBeforeRestart)).toBe(true);
+        expect(['CANCELED', 'FILLED', 'EXPIRED', 'REJECTED']).toContain(got.status);
         movedOn++;
       }
       expect(got.cumQty).toBe(fillsByOrder.get(orderId) ?? 0);
