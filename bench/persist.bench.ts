@@ -50,7 +50,7 @@ import { StageCounters } from '../engine/counters.ts';
 import { RingConsumer, RingProducer, createRingMemory } from '../engine/ring.ts';
 import { feeCentiBps } from '../workers/config.ts';
 import { FixStage } from '../workers/fix/fix-stage.ts';
-import { recoverFixStage, recoveredFixChildBase } from '../workers/fix/recovery.ts';
+import { recoverFixStage } from '../workers/fix/recovery.ts';
 import { RiskStage } from '../workers/risk/risk-stage.ts';
 import { riskConfigFrom } from '../workers/risk/risk-config.ts';
 import { recoverRiskStage, recoveredRiskConfig, scanJournalBounds } from '../workers/risk/recovery.ts';
@@ -68,6 +68,7 @@ import { figure, writeResults } from './lib/results.ts';
 import { isMainModule } from './lib/main.ts';
 import { summarize } from './lib/stats.ts';
 import { DEFAULT_ORDER } from './lib/ws-order-protocol.ts';
+import { waitForVenueSessions } from './lib/venue-sessions-wait.ts';
 
 const args = new BenchArgs(process.argv.slice(2));
 const ORDERS = args.num('--orders', Number(process.env.PERSIST_ORDERS ?? 20_000), 1);
@@ -244,11 +245,8 @@ async function hotTrial(gen: OpenLoopGenerator, config: EngineConfig, sinks: boo
   const stack = await startStack(config, { ephemeralVenuePorts: true, seed: 5, log: () => {} });
   try {
     const base = `127.0.0.1:${stack.info.httpPort}`;
-    for (let i = 0; i < 200; i++) {
-      const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: { fix: { counters: { SESSIONS_UP: number } } } };
-      if (h.stages.fix.counters.SESSIONS_UP === config.venues.length) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // Every venue session up before measuring (throws: a trial never runs with venues down).
+    await waitForVenueSessions(stack.info.httpPort, config.venues.length);
     const r = await gen.run({
       url: `ws://${base}/v1/ws`,
       tokens: [config.accounts[0].apiKey],
@@ -323,10 +321,11 @@ export function recoveryReplay(dir: string): Record<string, number> {
     if (r.frames !== frames || r.problem !== null) throw new Error(`sor replay read ${r.frames} of ${frames} frames: ${r.problem}`);
   });
   out.fix = seconds(() => {
-    const stage = new FixStage([], DEFAULT_CONFIG.symbols.map((x) => x.name), [], recoveredFixChildBase(), DEFAULT_CONFIG.childCapacity,
+    // Child table base 0: the base of a fix stage that recovers (workers/fix/recovery.ts).
+    const stage = new FixStage([], DEFAULT_CONFIG.symbols.map((x) => x.name), [], 0, DEFAULT_CONFIG.childCapacity,
       { fromSor: new RingConsumer(ring()), fromRisk: new RingConsumer(ring()), toRisk: new RingProducer(ring(), null), toSor: new RingProducer(ring(), null) },
       clock, StageCounters.create());
-    const r = recoverFixStage(stage, dir);
+    const r = recoverFixStage(stage, dir, DEFAULT_CONFIG.orderCapacity);
     if (r.frames !== frames || r.problem !== null) throw new Error(`fix replay read ${r.frames} of ${frames} frames: ${r.problem}`);
   });
   out.frames = frames;

@@ -28,6 +28,7 @@ import { startNaivePipeline } from './naive/naive-pipeline.ts';
 import { startStubServer } from './lib/stub-order-server.ts';
 import { HISTOGRAM_NAMES, MetricsViews } from '../workers/metrics/metrics-memory.ts';
 import { HIST_PREFIX, HIST_REQUEST, READY_PREFIX, type EngineHistograms, type TargetReady } from './lib/target-protocol.ts';
+import { waitForVenueSessions } from './lib/venue-sessions-wait.ts';
 
 interface Target {
   ready: TargetReady;
@@ -49,6 +50,7 @@ async function startEngine(): Promise<Target> {
     if (level !== 'info') process.stderr.write(`engine ${level}: ${msg} ${fields === undefined ? '' : JSON.stringify(fields)}\n`);
   };
   const stack = await startStack(config, { ephemeralVenuePorts: true, seed: 1, venueLatencyMs: 0, log });
+  // The SOR routes only to venues whose FIX session is up: wait for all of them (throws).
   await waitForVenueSessions(stack.info.httpPort, config.venues.length);
   const helperPids: Record<string, number> = {};
   for (const v of stack.venues) helperPids[`venue ${v.name}`] = v.child.pid ?? 0;
@@ -61,16 +63,6 @@ async function startEngine(): Promise<Target> {
       rmSync(journalDir, { recursive: true, force: true });
     },
   };
-}
-
-/** The SOR routes only to venues whose FIX session is up: wait for all of them. */
-async function waitForVenueSessions(httpPort: number, venues: number): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const health = (await (await fetch(`http://127.0.0.1:${httpPort}/health`)).json()) as { stages?: { fix?: { counters?: { SESSIONS_UP?: number } } } };
-    if (health.stages?.fix?.counters?.SESSIONS_UP === venues) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`engine: ${venues} venue sessions not up within 15 s`);
 }
 
 async function start(kind: string): Promise<Target> {

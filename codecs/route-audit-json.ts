@@ -1,8 +1,8 @@
 /**
  * A ROUTE_AUDIT record (codecs/records.ts) as a JSON document: the seed's route_audit row (input
  * features, every venue's features and scores, the chosen routes, the weights). One decoder for
- * every reader: the API's GET /v1/orders/{id}/route (workers/ingest/route-audit-view.ts, through
- * workers/sor/route-audit.ts) and the Postgres sink's route_audit.input_features
+ * every reader: the API's GET /v1/orders/{id}/route (workers/ingest/route-audit-view.ts) and the
+ * Postgres sink's route_audit.input_features
  * (persistence/pg-sink.ts), which may not import the SOR (layering: persistence/ and workers/
  * both import codecs/). Off the hot path: allocates the document.
  *

@@ -16,7 +16,7 @@ import { connect, type Trader } from '../workers/ws-client.fixture.ts';
 import { PersistenceCounter } from '../engine/counters.ts';
 import { RecordType, RouteAuditFlyweight, RouteDoneFlyweight } from '../codecs/records.ts';
 import { EventDecoder, type JournalEvent, type ReportEvent } from './journal-events.ts';
-import { replayJournal } from './journal-reader.ts';
+import { JournalReader, replayJournal, startCursor, type JournalCursor } from './journal-reader.ts';
 import { PgSink } from './pg-sink.ts';
 import { SinkRunner } from './sink-runner.ts';
 
@@ -260,4 +260,71 @@ describe('Postgres sink (real Postgres 15, whole engine)', () => {
     await expectRouteFeaturesEqualJournal();
     expect(await count(`SELECT count(*) AS n FROM order_commands WHERE command = 'NEW_ORDER' AND cl_ord_id LIKE 'pg-c-%'`)).toBe(9);
   }, 180_000);
+  it('a batch that matched a route and rolled back does not let a later commit pass the route\'s first decision', async () => {
+    // One route request whose decisions and ROUTE_DONE overlap no other's: first audit A, ROUTE_DONE R.
+    const audit = new RouteAuditFlyweight();
+    const done = new RouteDoneFlyweight();
+    const first = new Map<string, number>();
+    const spans: [number, number][] = [];
+    replayJournal(t0.journalDir, {
+      onFrame(typeId, seq, epochMs, view, bytes, offset) {
+        if (typeId === RecordType.ROUTE_AUDIT) {
+          const a = audit.wrap(view, bytes, offset);
+          if (a.step() === 0) first.set(`${epochMs}:${a.orderId()}:${a.decisionTimeNs()}`, seq);
+        } else if (typeId === RecordType.ROUTE_DONE) {
+          const d = done.wrap(view, bytes, offset);
+          const a = first.get(`${epochMs}:${d.orderId()}:${d.decisionTimeNs()}`);
+          if (a !== undefined) spans.push([a, seq]);
+        }
+      },
+    });
+    const span = spans.find(([a, r]) => a > 1 && r > a + 1 && spans.every(([a2, r2]) => (a2 === a && r2 === r) || r2 < a || a2 > r));
+    expect(span).toBeDefined();
+    const [A, R] = span!;
+    await client.query('UPDATE route_audit SET input_features = NULL WHERE route_id = $1', [R]);
+    // The transaction that commits the cursor past R fails once (a real error inside Postgres:
+    // a sequence is not rolled back, so the trigger fires exactly once).
+    await client.query(`CREATE SEQUENCE rollback_once`);
+    await client.query(`CREATE FUNCTION fail_once() RETURNS trigger AS $$ BEGIN
+        IF NEW.sink = 'rollback' AND NEW.next_sequence = ${R + 1} AND nextval('rollback_once') = 1 THEN RAISE EXCEPTION 'test: this transaction fails once'; END IF;
+        RETURN NEW; END $$ LANGUAGE plpgsql`);
+    await client.query(`CREATE TRIGGER fail_once BEFORE UPDATE ON sink_cursor FOR EACH ROW EXECUTE FUNCTION fail_once()`);
+    try {
+      const names = { symbols: t0.config.symbols.map((s) => s.name), venues: new Map(t0.config.venues.map((v) => [v.id, v.name])) };
+      const reference = {
+        accounts: t0.config.accounts.map((a) => ({ ...a })), symbols: t0.config.symbols.map((s, i) => ({ id: i, name: s.name, referencePrice: s.referencePrice })),
+        venues: t0.config.venues.map((v) => ({ ...v })), weights: t0.config.sor.weights,
+      };
+      const reader = new JournalReader(t0.journalDir);
+      /** One batch of the sink: frames from `from` (a sequence) up to and including `to`. */
+      const applyRange = async (sink: PgSink, from: number, to: number): Promise<void> => {
+        const cursor: JournalCursor = startCursor(from);
+        sink.batch.reset();
+        expect(reader.read(cursor, to - from + 1, sink.batch)).toBe(to - from + 1);
+        await sink.apply(cursor);
+      };
+      const committed = async () => Number((await client.query(`SELECT next_sequence FROM sink_cursor WHERE sink = 'rollback'`)).rows[0].next_sequence);
+      const sink = new PgSink({ url: db.url, sinkName: 'rollback', names, reference });
+      await sink.open();
+      await applyRange(sink, 1, A); // A's group waits for its ROUTE_DONE: the cursor is held at A
+      expect(await committed()).toBe(A);
+      await expect(applyRange(sink, A + 1, R)).rejects.toThrow(/fails once/); // matched, then rolled back
+      expect(await committed()).toBe(A);
+      // The runner re-reads from the committed cursor; this time the batch ends before R.
+      await applyRange(sink, A, R - 1);
+      expect(await committed()).toBe(A); // still waiting: R's row is not committed
+      await sink.close();
+      // A restart of the sink (its memory gone) resumes from the cursor and still finds A.
+      const restarted = new PgSink({ url: db.url, sinkName: 'rollback', names, reference });
+      const from = (await restarted.open()).sequence;
+      await applyRange(restarted, from, R);
+      await restarted.close();
+      const row = (await client.query('SELECT input_features FROM route_audit WHERE route_id = $1', [R])).rows[0];
+      expect((row.input_features as { step: number }[] | null)?.[0]?.step).toBe(0);
+    } finally {
+      await client.query('DROP TRIGGER fail_once ON sink_cursor');
+      await client.query('DROP FUNCTION fail_once()');
+      await client.query('DROP SEQUENCE rollback_once');
+    }
+  }, 120_000);
 });

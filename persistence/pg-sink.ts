@@ -25,13 +25,20 @@
  * again (re-applying the events between is idempotent). A group waits at most AUDIT_HOLD_EVENTS
  * journal events, and a group of an earlier boot (its plan died with that boot) is dropped when
  * the next boot's frames arrive. reason_weights are the weights the first decision used.
+ * A group counts as matched (its cursor hold released) only once the transaction that wrote its
+ * row has committed; a rolled-back batch leaves it waiting, and what it meant to write is owed.
+ *
+ * Known limit: a ROUTE_DONE committed before its first decision's audit arrived (the rare order)
+ * is remembered in memory only (routesWithoutAudit); if the sink restarts before that audit is
+ * read, the audit starts a group no ROUTE_DONE will match (the row is behind the cursor), so the
+ * row keeps input_features NULL and that group holds the cursor for up to AUDIT_HOLD_EVENTS.
  */
 
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runner as migrate } from 'node-pg-migrate';
 import { averagePriceTicks, PRICE_SCALE } from '../engine/fixed-point.ts';
-import { RecordType, RouteAuditFlyweight, RouteDoneFlyweight } from '../codecs/records.ts';
+import { RecordType, RouteAuditFlyweight, RouteDoneFlyweight, WEIGHT_SCALE } from '../codecs/records.ts';
 import { auditToJson } from '../codecs/route-audit-json.ts';
 import type { JournalCursor } from './journal-reader.ts';
 import {
@@ -138,7 +145,7 @@ export class PgBatch implements SinkBatch {
 }
 
 /** One ROUTE_AUDIT of a batch. */
-export interface AuditEntry {
+interface AuditEntry {
   seq: number;
   epochMs: number;
   orderId: number;
@@ -154,8 +161,13 @@ interface AuditGroup {
   readonly firstSeq: number;
   lastSeq: number;
   readonly docs: Record<string, unknown>[];
-  /** Journal sequence of its ROUTE_DONE (the route_audit row), 0 while none was seen. */
+  /**
+   * Journal sequence of its ROUTE_DONE (the route_audit row), 0 while none was seen. Set only
+   * once that row is committed: a match made in a transaction that rolls back does not count.
+   */
   routeSeq: number;
+  /** Decisions the committed row holds (docs beyond it are written as late features). */
+  writtenDocs: number;
 }
 
 /** Decision groups are keyed by boot, order and the first decision's time (ROUTE_DONE carries it). */
@@ -164,7 +176,7 @@ function routeKey(epochMs: number, orderId: number, decisionNs: number): string 
 }
 
 /** Journal events a decision group may hold the committed cursor back (bounds a restart's re-read). */
-export const AUDIT_HOLD_EVENTS = 1_000_000;
+const AUDIT_HOLD_EVENTS = 1_000_000;
 /** Journal events a matched group is kept for a late step (audits precede their ROUTE_DONE by far less). */
 const AUDIT_KEEP_EVENTS = 50_000;
 
@@ -196,7 +208,6 @@ const FILL_TYPES = new Set(['PARTIAL_FILL', 'FILL']);
 /** SQL: integer ticks (bigint) to a NUMERIC price; 0 means none. */
 const PX = (col: string) => `CASE WHEN ${col} = 0 THEN NULL ELSE ${col}::numeric / ${PRICE_SCALE} END`;
 const TS = (col: string) => `to_timestamp(${col} / 1000.0)`;
-const WEIGHT_SCALE = 1_000_000;
 
 const SQL = {
   commands: `INSERT INTO order_commands (event_id, command, account_id, order_id, cl_ord_id, orig_cl_ord_id, symbol, side, qty, price, type, tif, source, reason, received_at)
@@ -282,11 +293,13 @@ export class PgSink implements Sink {
   private readonly lateGroups = new Set<AuditGroup>();
   /** ROUTE_DONEs written before their first decision's audit arrived: routeKey -> route row. */
   private readonly routesWithoutAudit = new Map<string, number>();
+  /**
+   * Matches made by writeRoutes in the open transaction, applied only after its COMMIT: group ->
+   * its ROUTE_DONE's sequence, and ROUTE_DONEs with no group yet (routeKey -> sequence).
+   */
+  private readonly pendingMatches = new Map<AuditGroup, number>();
+  private readonly pendingWithoutAudit = new Map<string, number>();
   private epochMs = 0;
-  /** Steps > 0 with no group (the sink started after their first step): not kept. */
-  orphanAudits = 0;
-  /** Groups given up: no ROUTE_DONE within AUDIT_HOLD_EVENTS, or their boot ended first. */
-  droppedAuditGroups = 0;
 
   constructor(options: Partial<PgSinkOptions> & Pick<PgSinkOptions, 'url' | 'names' | 'reference'>) {
     this.opts = { sinkName: 'postgres', statementTimeoutMs: 30_000, connectTimeoutMs: 5_000, ...options };
@@ -344,6 +357,8 @@ export class PgSink implements Sink {
     if (client === null) throw new Error('postgres sink: not connected');
     const b = this.batch;
     this.foldAudits(b);
+    this.pendingMatches.clear();
+    this.pendingWithoutAudit.clear();
     await client.query('BEGIN');
     try {
       if (b.controls.length > 0) await this.writeControls(client, b);
@@ -362,6 +377,7 @@ export class PgSink implements Sink {
       await client.query('ROLLBACK').catch(() => {});
       throw err;
     }
+    this.committed();
     this.pruneAudits(after.sequence);
   }
 
@@ -376,23 +392,42 @@ export class PgSink implements Sink {
       const orderKey = `${a.epochMs}:${a.orderId}`;
       if (a.step === 0) {
         const key = routeKey(a.epochMs, a.orderId, a.decisionNs);
-        if (this.groups.has(key)) continue;
-        const g: AuditGroup = { orderKey, epochMs: a.epochMs, firstSeq: a.seq, lastSeq: a.seq, docs: [a.doc], routeSeq: this.routesWithoutAudit.get(key) ?? 0 };
+        const known = this.groups.get(key);
+        if (known !== undefined) {
+          // Read again after a rollback: what the rolled-back transaction meant to write is owed.
+          if (known.routeSeq > 0 && known.writtenDocs < known.docs.length) this.lateGroups.add(known);
+          continue;
+        }
+        // A ROUTE_DONE committed before this audit arrived (routesWithoutAudit): its row gets the
+        // decisions as late features.
+        const g: AuditGroup = { orderKey, epochMs: a.epochMs, firstSeq: a.seq, lastSeq: a.seq, docs: [a.doc], routeSeq: this.routesWithoutAudit.get(key) ?? 0, writtenDocs: 0 };
         this.groups.set(key, g);
         this.openByOrder.set(orderKey, g);
         if (g.routeSeq > 0) this.lateGroups.add(g);
         continue;
       }
+      // A step > 0 with no group (the sink started after the order's first step) is not kept.
       const g = this.openByOrder.get(orderKey);
-      if (g === undefined) {
-        this.orphanAudits++;
-        continue;
+      if (g === undefined) continue;
+      if (a.seq > g.lastSeq) {
+        g.docs.push(a.doc);
+        g.lastSeq = a.seq;
       }
-      if (a.seq <= g.lastSeq) continue;
-      g.docs.push(a.doc);
-      g.lastSeq = a.seq;
-      if (g.routeSeq > 0) this.lateGroups.add(g);
+      if (g.routeSeq > 0 && g.writtenDocs < g.docs.length) this.lateGroups.add(g);
     }
+  }
+
+  /** After a COMMIT: the rows written in it now hold their groups' decisions. */
+  private committed(): void {
+    for (const [g, seq] of this.pendingMatches) {
+      g.routeSeq = seq;
+      g.writtenDocs = g.docs.length;
+    }
+    for (const g of this.lateGroups) g.writtenDocs = g.docs.length;
+    for (const [key, seq] of this.pendingWithoutAudit) this.routesWithoutAudit.set(key, seq);
+    this.pendingMatches.clear();
+    this.pendingWithoutAudit.clear();
+    this.lateGroups.clear();
   }
 
   /** Frames of a newer boot: the plans of the boot before died with it, their groups never end. */
@@ -403,7 +438,6 @@ export class PgSink implements Sink {
       if (g.epochMs === epochMs || g.routeSeq > 0) continue;
       this.groups.delete(key);
       if (this.openByOrder.get(g.orderKey) === g) this.openByOrder.delete(g.orderKey);
-      this.droppedAuditGroups++;
     }
   }
 
@@ -411,7 +445,8 @@ export class PgSink implements Sink {
   private holdSequence(next: number): number {
     let hold = next;
     for (const g of this.groups.values()) {
-      if (g.routeSeq === 0 && g.firstSeq < hold && g.firstSeq > next - AUDIT_HOLD_EVENTS) hold = g.firstSeq;
+      // A group matched in this (not yet committed) batch no longer waits.
+      if (g.routeSeq === 0 && !this.pendingMatches.has(g) && g.firstSeq < hold && g.firstSeq > next - AUDIT_HOLD_EVENTS) hold = g.firstSeq;
     }
     return hold;
   }
@@ -423,7 +458,6 @@ export class PgSink implements Sink {
       if (!expired) continue;
       this.groups.delete(key);
       if (this.openByOrder.get(g.orderKey) === g) this.openByOrder.delete(g.orderKey);
-      if (g.routeSeq === 0) this.droppedAuditGroups++;
     }
     for (const [key, seq] of this.routesWithoutAudit) if (seq < next - AUDIT_KEEP_EVENTS) this.routesWithoutAudit.delete(key);
   }
@@ -467,9 +501,11 @@ export class PgSink implements Sink {
     const features: (Record<string, unknown>[] | null)[] = [];
     const weights: unknown[] = [];
     for (let i = 0; i < c.length; i++) {
+      // Matches take effect after the COMMIT (committed()): a rollback must not leave a group
+      // marked as written, or the cursor would pass its first audit before its row exists.
       const g = this.groups.get(b.routeKeys[i]);
-      if (g !== undefined) g.routeSeq = c[i].seq;
-      else this.routesWithoutAudit.set(b.routeKeys[i], c[i].seq);
+      if (g !== undefined) this.pendingMatches.set(g, c[i].seq);
+      else this.pendingWithoutAudit.set(b.routeKeys[i], c[i].seq);
       features.push(g === undefined ? null : g.docs);
       weights.push(g === undefined ? null : g.docs[0].weights);
     }

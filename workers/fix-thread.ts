@@ -12,7 +12,7 @@ import { SessionSchedule } from '../fix/session-schedule.ts';
 import { FixAcceptor } from '../fix/tcp.ts';
 import { ClientGateway } from './fix/client-gateway.ts';
 import { FixStage } from './fix/fix-stage.ts';
-import { recoverFixStage, recoveredFixChildBase } from './fix/recovery.ts';
+import { recoverFixStage } from './fix/recovery.ts';
 import { VenueConnections, openVenueSessions } from './fix/venue-sessions.ts';
 import { SessionStatusPublisher, type FixSessionsWorkerData } from './fix/session-status.ts';
 import { FixCounter } from '../engine/counters.ts';
@@ -39,9 +39,10 @@ const stage = new FixStage(
   venueSessions.sessions,
   config.symbols.map((s) => s.name),
   accounts,
-  // The child table holds this boot's children (from data.childIdBase + 1) and the earlier
-  // boots' ones rebuilt from the journal below (workers/fix/recovery.ts).
-  recoveredFixChildBase(),
+  // Child table base 0: the table holds this boot's children (from data.childIdBase + 1) and
+  // the earlier boots' ones rebuilt from the journal below (workers/fix/recovery.ts); child ids
+  // of every boot are positive, and a slot depends only on the id modulo the capacity.
+  0,
   config.childCapacity,
   { fromSor: wiring.consumer('sorToFix'), fromRisk: wiring.consumer('riskToFix'), toRisk: wiring.producer('fixToRisk'), toSor: wiring.producer('fixToSor') },
   clock,
@@ -49,7 +50,7 @@ const stage = new FixStage(
 );
 // Children of earlier boots, before any session connects or any ring is drained: late venue
 // reports for them reach risk, and reconciliation after logon asks the venues about them.
-const recovery = recoverFixStage(stage, config.journal.dir);
+const recovery = recoverFixStage(stage, config.journal.dir, config.orderCapacity);
 if (recovery.problem !== null) {
   parentPort!.postMessage({ type: 'log', level: 'error', stage: 'fix', msg: `journal replay stopped early: ${recovery.problem}` });
 }

@@ -195,4 +195,23 @@ describe('FixStage venue side: reconnect and reconciliation', () => {
     t.report(status('1005', '2', '10', '98.5'));
     expect(t.of(ChildEventKind.FILL, 1005)).toHaveLength(1);
   });
+  it('holds a cancel whose send failed (back-pressure on a live session) and sends it at the next reconciliation', () => {
+    const t = setup();
+    const link = t.connect();
+    t.sorRecord(RecordType.CHILD_NEW, 1007, 10, '97.00'); // rests
+    t.pump();
+    expect(t.of(ChildEventKind.ACKED, 1007)).toHaveLength(1);
+    link.aToB.accepting = false; // the socket refuses writes; the session stays logged on
+    t.sorRecord(RecordType.CHILD_CANCEL, 1007, 10, '97.00');
+    t.pump();
+    expect(t.of(ChildEventKind.CANCEL_REJECTED, 1007).map((e) => e.reason)).toEqual([Reason.VENUE_DOWN]);
+    expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(0);
+    expect(t.counters.get(FixCounter.CANCELS_DEFERRED)).toBe(1);
+    link.aToB.accepting = true;
+    t.cut();
+    t.connect(); // Logon, then reconciliation: 35=H and the held 35=F
+    expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(1);
+    expect(t.of(ChildEventKind.CANCELED, 1007)).toHaveLength(1);
+    expect(t.stage.childState[1007 - BASE]).toBe(VenueChildState.DONE);
+  });
 });

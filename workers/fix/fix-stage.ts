@@ -356,6 +356,14 @@ export class FixStage implements Agent {
       return;
     }
     if (!this.writeCancel(session, c.childId(), c.symbolId(), c.side(), c.qty())) {
+      // Back-pressure, or the session dropped: held like a cancel while the venue is down (the
+      // same VENUE_DOWN refusal, which recovery's restoreEvent reads as held), sent at the next
+      // reconciliation.
+      const slot = this.slotOf(c.childId());
+      if (slot >= 0 && this.childState[slot] !== VenueChildState.DONE) {
+        this.childCancelWanted[slot] = 1;
+        this.counters.add(FixCounter.CANCELS_DEFERRED, 1);
+      }
       this.emitEvent(ChildEventKind.CANCEL_REJECTED, c.childId(), c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.VENUE_DOWN);
       return;
     }
@@ -422,8 +430,10 @@ export class FixStage implements Agent {
    * Recovery: what a later journaled CHILD_EVENT of a restored child did to it, with the same
    * state changes as the live handlers (onExecutionReport, applyFill, closeChild, sendCancel),
    * and nothing emitted. A CANCEL_REJECTED with reason VENUE_DOWN is a cancel held while the
-   * venue was down (sendCancel): it is wanted again at reconciliation; the venue's own refusal of
-   * a cancel ends that wish. Returns false for a child not in the table.
+   * venue was down or the send failed (sendCancel): it is wanted again at reconciliation. The
+   * venue's own refusal of a cancel (35=9, reason NONE) leaves the wish as it was, as the live
+   * handler does: it answers an earlier cancel, not the held one. Returns false for a child not
+   * in the table.
    */
   restoreEvent(kind: number, childId: number, lastQty: number, lastPx: number, reason: number): boolean {
     const slot = this.slotOf(childId);
@@ -447,7 +457,7 @@ export class FixStage implements Agent {
         this.childCancelWanted[slot] = 0;
         return true;
       case ChildEventKind.CANCEL_REJECTED:
-        this.childCancelWanted[slot] = reason === Reason.VENUE_DOWN && this.childState[slot] !== VenueChildState.DONE ? 1 : 0;
+        if (reason === Reason.VENUE_DOWN) this.childCancelWanted[slot] = this.childState[slot] !== VenueChildState.DONE ? 1 : 0;
         return true;
     }
     return true;

@@ -27,11 +27,13 @@ import { Side as BookSide } from '../../sim/order-book.ts';
 import { VenueApp } from '../../sim/venue-app.ts';
 import { VenueCore } from '../../sim/venue-core.ts';
 import { FixStage, VenueChildState } from './fix-stage.ts';
-import { recoverFixStage, recoveredFixChildBase } from './recovery.ts';
+import { recoverFixStage } from './recovery.ts';
 
 const PX = 1_000_000;
 const TICK = 10_000;
 const CAPACITY = 64;
+/** Risk's order table capacity: how far back recovery remembers an order's symbol and side. */
+const ORDER_CAPACITY = 16;
 
 class TestClock {
   ms = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -57,7 +59,7 @@ function boot(clock: TestClock, store: MemoryMessageStore, v: ReturnType<typeof 
   const counters = StageCounters.create();
   const stage = new FixStage(
     [{ venueId: 1, name: 'V1', senderCompId: 'OMS', targetCompId: 'V1', heartBtIntS: 30, store }],
-    ['AAPL'], ['', 'T1'], recoveredFixChildBase(), CAPACITY,
+    ['AAPL'], ['', 'T1'], 0, CAPACITY, // child base 0: a stage that recovers (recovery.ts)
     { fromSor: new RingConsumer(mem.sorToFix), fromRisk: new RingConsumer(mem.riskToFix), toRisk: new RingProducer(mem.fixToRisk, null), toSor: new RingProducer(mem.fixToSor, null) },
     clock, counters,
   );
@@ -117,10 +119,23 @@ function boot(clock: TestClock, store: MemoryMessageStore, v: ReturnType<typeof 
 
 /** Risk's report of an open order, as journaled (only what recovery reads matters here). */
 function journalOrder(journal: JournalWriter, orderId: number, side: number): void {
+  journalReport(journal, orderId, side, ExecType.NEW, OrderState.NEW);
+}
+
+function journalReport(journal: JournalWriter, orderId: number, side: number, execType: number, state: number): void {
   const bytes = new Uint8Array(EXEC_REPORT_LENGTH);
   new ExecReportFlyweight().wrap(new DataView(bytes.buffer), bytes, 0)
-    .setOrderId(orderId).setEventSeq(orderId).setSymbolId(0).setSide(side).setExecType(ExecType.NEW).setState(OrderState.NEW).setQty(10).setLeavesQty(10);
+    .setOrderId(orderId).setEventSeq(orderId).setSymbolId(0).setSide(side).setExecType(execType).setState(state).setQty(10).setLeavesQty(10);
   journal.append(RecordType.EXEC_REPORT, bytes, 0, EXEC_REPORT_LENGTH);
+}
+
+/** A CHILD_EVENT as risk journals it, written by hand (what the venue said in a case the
+ * simulator does not produce on demand). */
+function journalChildEvent(journal: JournalWriter, kind: number, childId: number, orderId: number, reason: number): void {
+  const bytes = new Uint8Array(CHILD_EVENT_LENGTH);
+  new ChildEventFlyweight().wrap(new DataView(bytes.buffer), bytes, 0)
+    .setKind(kind).setChildId(childId).setOrderId(orderId).setVenueId(1).setQty(10).setReason(reason);
+  journal.append(RecordType.CHILD_EVENT, bytes, 0, CHILD_EVENT_LENGTH);
 }
 
 let dir = '';
@@ -158,7 +173,7 @@ describe('fix stage recovery from the journal', () => {
     v.core.makerQuote(0, BookSide.SELL, 99 * PX, 6); // fills the rest of 1001 while the engine is down
 
     const b2 = boot(clock, store, v, null);
-    const r = recoverFixStage(b2.stage, dir);
+    const r = recoverFixStage(b2.stage, dir, ORDER_CAPACITY);
     expect(r).toMatchObject({ children: 2, liveChildren: 2, unnamed: 0, conflicts: 0, problem: null });
     expect(b2.stage.childState[1001 % CAPACITY]).toBe(VenueChildState.OPEN);
     expect(b2.stage.childState[1002 % CAPACITY]).toBe(VenueChildState.OPEN);
@@ -190,7 +205,7 @@ describe('fix stage recovery from the journal', () => {
   it('holds a cancel of a pre-crash child until the venue is back, then sends it', () => {
     const { clock, v, store } = firstBoot();
     const b2 = boot(clock, store, v, null);
-    recoverFixStage(b2.stage, dir);
+    recoverFixStage(b2.stage, dir, ORDER_CAPACITY);
     b2.sorRecord(RecordType.CHILD_CANCEL, 1002, 2, 10, 98); // risk's resume pass cancels before the logon
     b2.pump();
     expect(b2.of(ChildEventKind.CANCEL_REJECTED, 1002).map((e) => e.reason)).toEqual([Reason.VENUE_DOWN]);
@@ -222,10 +237,77 @@ describe('fix stage recovery from the journal', () => {
     journal.close();
 
     const b2 = boot(clock, store, v, null);
-    expect(recoverFixStage(b2.stage, dir)).toMatchObject({ children: 2, liveChildren: 1 });
+    expect(recoverFixStage(b2.stage, dir, ORDER_CAPACITY)).toMatchObject({ children: 2, liveChildren: 1 });
     b2.connect();
     expect(b2.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(1); // 1001 only
     expect(b2.counters.get(FixCounter.CANCELS_SENT)).toBe(1);
     expect(b2.of(ChildEventKind.CANCELED, 1001)).toHaveLength(1);
+  });
+  it('restores a child SENT after its order\'s terminal report: the venue\'s Canceled after the restart reaches risk', () => {
+    dir = mkdtempSync(join(tmpdir(), 'fix-recovery-'));
+    const clock = new TestClock();
+    const v = venue(clock);
+    const store = new MemoryMessageStore();
+    const journal = new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: clock.ms });
+    const b1 = boot(clock, store, v, journal);
+    b1.connect();
+    journalOrder(journal, 1, Side.BUY);
+    // A late fill completed order 1 while its next child was being decided (risk-stage.ts
+    // onChildSent): that child is SENT after the order's terminal report...
+    journalReport(journal, 1, Side.BUY, ExecType.FILL, OrderState.FILLED);
+    b1.sorRecord(RecordType.CHILD_NEW, 1001, 1, 10, 97);
+    b1.pump();
+    expect(b1.of(ChildEventKind.SENT, 1001)).toHaveLength(1);
+    b1.crash();
+    b1.sorRecord(RecordType.CHILD_CANCEL, 1001, 1, 10, 97); // ...and cancelled at once: held, the venue is down
+    b1.pump();
+    journal.close();
+
+    const b2 = boot(clock, store, v, null);
+    expect(recoverFixStage(b2.stage, dir, ORDER_CAPACITY)).toMatchObject({ children: 1, liveChildren: 1, unnamed: 0, conflicts: 0 });
+    b2.connect();
+    expect(b2.counters.get(FixCounter.CANCELS_SENT)).toBe(1);
+    expect(b2.of(ChildEventKind.CANCELED, 1001).map((e) => e.orderId)).toEqual([1]);
+    expect(b2.counters.get(FixCounter.UNKNOWN_EXEC_REPORTS)).toBe(0);
+    expect(b2.stage.liveChildCount()).toBe(0);
+  });
+
+  it('forgets orders older than risk\'s order table window, as risk does', () => {
+    dir = mkdtempSync(join(tmpdir(), 'fix-recovery-'));
+    const clock = new TestClock();
+    const v = venue(clock);
+    const store = new MemoryMessageStore();
+    const journal = new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: clock.ms });
+    const b1 = boot(clock, store, v, journal);
+    b1.connect();
+    const last = 3 * ORDER_CAPACITY;
+    for (let id = 1; id <= last; id++) journalOrder(journal, id, Side.BUY);
+    b1.sorRecord(RecordType.CHILD_NEW, 1001, 1, 10, 97); // order 1: risk's slot holds a newer order
+    b1.sorRecord(RecordType.CHILD_NEW, 1002, last - ORDER_CAPACITY + 1, 10, 97); // the oldest order still held
+    b1.pump();
+    b1.crash();
+    journal.close();
+
+    const b2 = boot(clock, store, v, null);
+    expect(recoverFixStage(b2.stage, dir, ORDER_CAPACITY)).toMatchObject({ children: 1, unnamed: 1, conflicts: 0 });
+    expect(b2.stage.childState[1002 % CAPACITY]).toBe(VenueChildState.OPEN);
+    expect(b2.stage.childState[1001 % CAPACITY]).toBe(VenueChildState.NONE);
+  });
+
+  it('a cancel held while the venue was down stays wanted after the venue\'s own refusal of an earlier cancel', () => {
+    const { clock, v, store } = firstBoot();
+    // Appended to boot 1's journal: the cancel of 1002 held while the venue was down, then the
+    // venue's 35=9 (reason NONE) for an earlier cancel, delivered by its resend.
+    const journal = new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: clock.ms });
+    journalChildEvent(journal, ChildEventKind.CANCEL_REJECTED, 1002, 2, Reason.VENUE_DOWN);
+    journalChildEvent(journal, ChildEventKind.CANCEL_REJECTED, 1002, 2, Reason.NONE);
+    journal.close();
+
+    const b2 = boot(clock, store, v, null);
+    expect(recoverFixStage(b2.stage, dir, ORDER_CAPACITY)).toMatchObject({ children: 2, liveChildren: 2, problem: null });
+    b2.connect();
+    expect(b2.counters.get(FixCounter.CANCELS_SENT)).toBe(1);
+    expect(b2.of(ChildEventKind.CANCELED, 1002)).toHaveLength(1);
+    expect(b2.stage.childState[1002 % CAPACITY]).toBe(VenueChildState.DONE);
   });
 });

@@ -11,8 +11,14 @@
  * in the order fix emitted them, and every EXEC_REPORT it makes):
  *
  *   EXEC_REPORT  an order's symbol and side (a CHILD_EVENT carries neither; 35=H and 35=F need
- *                both). Kept per order id while the order is not terminal: its children are
- *                sent while it is open.
+ *                both). Kept per order id also after the order is terminal: a child can be SENT
+ *                after its order's last report (risk-stage.ts onChildSent: a late fill completed
+ *                the order while another child was being decided; that child is cancelled at
+ *                once, and its Canceled, or a fill that beat the cancel, must still reach risk).
+ *                Bounded like risk's order table (workers/risk/order-table.ts): ids are issued in
+ *                sequence and risk forgets an order once `orderCapacity` newer ids exist, so ids
+ *                at or below the highest seen minus orderCapacity are dropped (risk counts a
+ *                child of such an order unknown and does not restore it either).
  *   CHILD_EVENT  SENT: the child (id, order, venue, qty, price) in the slot sendNewOrder gave it;
  *                ACKED, FILL, CANCELED, REJECTED, EXPIRED, CANCEL_REJECTED: the same state changes
  *                as the live handlers (FixStage.restoreEvent), so state, cumulative quantity and
@@ -26,14 +32,15 @@
  *
  * The table's base must lie at or below every recovered child id (slots are child id minus
  * base, modulo the capacity). Child ids of every boot are positive, and the slot of an id only
- * depends on its residue modulo the capacity, so recoveredFixChildBase() gives a base below
- * the journal's ids without a separate pass, and new children still take the slots after the
- * recovered ones (risk's nextChildIdBase keeps this boot's ids congruent to them).
+ * depends on its residue modulo the capacity, so a stage that recovers is built with base 0:
+ * below the journal's ids without a separate pass, and new children still take the slots after
+ * the recovered ones (risk's nextChildIdBase keeps this boot's ids congruent to them).
+ * FixStage.restoreSent refuses (throws on) an id below the base.
  *
- * Start-up only: allocates freely (a map of open orders' symbol and side), not the hot path.
+ * Start-up only: allocates freely (a map of orders' symbol and side), not the hot path.
  */
 import { ChildEventFlyweight, ChildEventKind, ExecReportFlyweight, RecordType } from '../../codecs/records.ts';
-import { ExecType, isTerminal } from '../../engine/order-state.ts';
+import { ExecType } from '../../engine/order-state.ts';
 import { replayJournal, type FrameHandler } from '../../persistence/journal-reader.ts';
 import type { FixStage } from './fix-stage.ts';
 
@@ -46,7 +53,8 @@ export interface FixRecoveryResult {
   liveChildren: number;
   /** Child events applied to restored children. */
   events: number;
-  /** SENT events whose order's symbol and side the journal did not give: not restored. */
+  /** SENT events whose order's symbol and side the journal did not give (or whose order is
+   * older than risk's order table window): not restored. */
   unnamed: number;
   /** SENT events whose slot still held another live child: not restored. */
   conflicts: number;
@@ -54,28 +62,24 @@ export interface FixRecoveryResult {
   problem: string | null;
 }
 
-/**
- * The child table base for a stage that recovers: 0, below every child id any boot issued
- * (they are clock-derived and positive). The slot of a child id depends only on its residue
- * modulo the table's capacity, so any base gives the same slots up to a rotation.
- */
-export function recoveredFixChildBase(): number {
-  return 0;
-}
-
 class FixRestorer implements FrameHandler {
   private readonly stage: FixStage;
   private readonly report = new ExecReportFlyweight();
   private readonly child = new ChildEventFlyweight();
-  /** Open orders: order id -> symbolId * 4 + side. */
+  /** Orders within risk's order table window: order id -> symbolId * 4 + side. */
   private readonly orders = new Map<number, number>();
+  private readonly orderCapacity: number;
+  /** Highest order id seen in a report. */
+  private maxOrderId = 0;
   children = 0;
   events = 0;
   unnamed = 0;
   conflicts = 0;
 
-  constructor(stage: FixStage) {
+  constructor(stage: FixStage, orderCapacity: number) {
+    if (!(Number.isSafeInteger(orderCapacity) && orderCapacity > 0)) throw new Error('Condition failed: orderCapacity is a positive integer');
     this.stage = stage;
+    this.orderCapacity = orderCapacity;
   }
 
   onFrame(typeId: number, _sequence: number, _epochMs: number, view: DataView, bytes: Uint8Array, offset: number): void {
@@ -87,8 +91,16 @@ class FixRestorer implements FrameHandler {
     const orderId = r.orderId();
     // A refused new order has no id; a refused cancel names whatever the client sent.
     if (orderId === 0 || r.execType() === ExecType.CANCEL_REJECT) return;
-    if (isTerminal(r.state())) this.orders.delete(orderId);
-    else this.orders.set(orderId, r.symbolId() * 4 + r.side());
+    // Terminal orders are kept too: a child may still be SENT after the order's last report.
+    this.orders.set(orderId, r.symbolId() * 4 + r.side());
+    if (orderId > this.maxOrderId) this.maxOrderId = orderId;
+    // Amortised sweep: the map holds at most twice the window between sweeps.
+    if (this.orders.size > 2 * this.orderCapacity) this.evictBelow(this.maxOrderId - this.orderCapacity);
+  }
+
+  /** Forgets orders whose id is at or below `floor` (risk's table no longer holds them). */
+  private evictBelow(floor: number): void {
+    for (const id of this.orders.keys()) if (id <= floor) this.orders.delete(id);
   }
 
   private onChildEvent(ev: ChildEventFlyweight): void {
@@ -97,7 +109,8 @@ class FixRestorer implements FrameHandler {
       if (this.stage.restoreEvent(kind, ev.childId(), ev.lastQty(), ev.lastPxTicks(), ev.reason())) this.events++;
       return;
     }
-    const named = this.orders.get(ev.orderId());
+    const orderId = ev.orderId();
+    const named = orderId > this.maxOrderId - this.orderCapacity ? this.orders.get(orderId) : undefined;
     if (named === undefined) {
       this.unnamed++;
       return;
@@ -110,11 +123,13 @@ class FixRestorer implements FrameHandler {
 }
 
 /**
- * Rebuilds the stage's child table (built with recoveredFixChildBase()) from the journal in
- * `dir`. Call before the venue sessions start and before the stage's first duty cycle.
+ * Rebuilds the stage's child table (built with child base 0) from the journal in `dir`.
+ * `orderCapacity` is risk's order table capacity (config.orderCapacity): how far back order
+ * ids are remembered. Call before the venue sessions start and before the stage's first duty
+ * cycle.
  */
-export function recoverFixStage(stage: FixStage, dir: string): FixRecoveryResult {
-  const restorer = new FixRestorer(stage);
+export function recoverFixStage(stage: FixStage, dir: string, orderCapacity: number): FixRecoveryResult {
+  const restorer = new FixRestorer(stage, orderCapacity);
   const replay = replayJournal(dir, restorer);
   return {
     frames: replay.frames,

@@ -139,7 +139,8 @@ describe('venues[].tls', () => {
     const venueRow = await until('venue session ACTIVE over TLS', async () => {
       const h = (await (await fetch(`http://${base}/health`)).json()) as { fixSessions: { venues: { state: string; nextSenderSeqNum: number }[] } };
       const row = h.fixSessions.venues[0];
-      return row !== undefined && row.state === 'ACTIVE' ? row : null;
+      // The state is published at once, the sequence numbers on the next status refresh (250 ms).
+      return row !== undefined && row.state === 'ACTIVE' && row.nextSenderSeqNum > 1 ? row : null;
     });
     expect(venueRow.nextSenderSeqNum).toBeGreaterThan(1); // our Logon went out over the TLS link
     const res = await fetch(`http://${base}/v1/orders`, {

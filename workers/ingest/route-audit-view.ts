@@ -20,7 +20,7 @@
  */
 import { RecordType, RouteAuditFlyweight } from '../../codecs/records.ts';
 import type { RecordHandler, RingConsumer } from '../../engine/ring.ts';
-import { auditToJson } from '../sor/route-audit.ts';
+import { auditToJson } from '../../codecs/route-audit-json.ts';
 
 export const ROUTE_AUDIT_BATCH = 256;
 /** Decisions kept per order at most (first decision, re-routes, fallbacks). */

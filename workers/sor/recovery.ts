@@ -67,7 +67,7 @@ interface LiveChild {
 }
 
 /** Applies the SOR's learning rules to journaled CHILD_EVENTs. */
-export class SorStatsReplay implements FrameHandler {
+class SorStatsReplay implements FrameHandler {
   readonly stats: VenueStats;
   readonly live = new Map<number, LiveChild>();
   private readonly venueCount: number;
@@ -138,6 +138,9 @@ export class SorStatsReplay implements FrameHandler {
  * priors: call on a fresh stage, built with childTableBase 0) and puts the live children back.
  */
 export function recoverSorStage(stage: SorStage, dir: string): SorRecoveryResult {
+  // A slot is the child id minus the table's base, modulo its capacity: with a base above an
+  // earlier boot's ids every restored child would be refused (a silent "conflict").
+  if (!(stage.children.base <= 1)) throw new Error(`Condition failed: the SOR child table base (${stage.children.base}) is <= 1 (childTableBase 0) for recovery`);
   const replay = new SorStatsReplay(stage.stats);
   const r = replayJournal(dir, replay);
   const c = stage.children;

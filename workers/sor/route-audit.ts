@@ -1,8 +1,8 @@
 /**
- * Reading a ROUTE_AUDIT record back: into a RouteFeatures (to decide again and check that the
- * same scores and children come out: the decision is reproducible from its record), and into
- * the JSON document of GET /v1/orders/{id}/route (the seed's route_audit row: input_features,
- * per-venue scores, chosen_routes, weights). Off the hot path; the JSON form allocates.
+ * Reading a ROUTE_AUDIT record back into a RouteFeatures (to decide again and check that the
+ * same scores and children come out: the decision is reproducible from its record). The JSON
+ * document of GET /v1/orders/{id}/route is codecs/route-audit-json.ts (auditToJson).
+ * Off the hot path.
  */
 import { RouteAuditFlyweight, WEIGHT_SCALE } from '../../codecs/records.ts';
 import { RouteFeatures, VenueExclusion, type Weights } from './venue-score.ts';
@@ -38,7 +38,3 @@ export function auditToFeatures(a: RouteAuditFlyweight, f: RouteFeatures): Weigh
     fee: a.feeWeight() / WEIGHT_SCALE,
   };
 }
-
-/** The JSON form lives with the record format (codecs/route-audit-json.ts), so the Postgres sink
- * can use it too; re-exported here for the SOR's readers. */
-export { auditToJson } from '../../codecs/route-audit-json.ts';
