@@ -13,6 +13,7 @@ import { startKafkaMock, type KafkaMock } from '../scripts/kafka-mock.ts';
 import { startTestStack, type TestStack } from '../workers/test-stack.fixture.ts';
 import { connect, type Trader } from '../workers/ws-client.fixture.ts';
 import { PersistenceCounter } from '../engine/counters.ts';
+import { RecordType, RouteAuditFlyweight } from '../codecs/records.ts';
 import { EventDecoder } from './journal-events.ts';
 import { replayJournal } from './journal-reader.ts';
 import { KAFKA_TOPICS, KafkaTopic } from './kafka-sink.ts';
@@ -79,8 +80,14 @@ async function trade(t: Trader, prefix: string, n: number): Promise<void> {
 function expected(): Map<number, { topic: string; key: string; type: string }> {
   const decoder = new EventDecoder({ symbols: t0.config.symbols.map((s) => s.name), venues: new Map(t0.config.venues.map((v) => [v.id, v.name])) });
   const out = new Map<number, { topic: string; key: string; type: string }>();
+  const audit = new RouteAuditFlyweight();
   const r = replayJournal(t0.journalDir, {
     onFrame(typeId, seq, epochMs, view, bytes, offset, length) {
+      if (typeId === RecordType.ROUTE_AUDIT) {
+        // Each routing decision's audit goes to orders.routing, keyed by its order.
+        out.set(seq, { topic: KafkaTopic.ROUTING, key: String(audit.wrap(view, bytes, offset).orderId()), type: 'ROUTE_AUDIT' });
+        return;
+      }
       const e = decoder.decode(typeId, seq, epochMs, view, bytes, offset, length);
       if (e === null || e.type === 'POSITION') return;
       let topic: string = KafkaTopic.AUDIT;

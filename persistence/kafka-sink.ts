@@ -3,7 +3,9 @@
  *
  *   orders.inbound    commands taken (new, cancel, replace, mass cancel)   key: account id
  *   orders.validated  the acceptance decision of an order (report NEW / REJECTED)   key: order id
- *   orders.routing    children sent to venues, and each routing decision   key: order id
+ *   orders.routing    children sent to venues, each routing decision (ROUTE_DONE), and its
+ *                     audit: the SOR's inputs, every venue's scores, the chosen routes
+ *                     (ROUTE_AUDIT, the document of GET /v1/orders/{id}/route)   key: order id
  *   orders.execution  every other order report (fills, cancels, replaces), and venue-side child
  *                     events (acks, fills, cancels, rejects)                key: order id
  *   marketdata.l1     top of book per venue and symbol (QUOTE records)     key: symbol
@@ -23,6 +25,8 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { RecordType, RouteAuditFlyweight } from '../codecs/records.ts';
+import { auditToJson } from '../codecs/route-audit-json.ts';
 import { averagePriceTicks, ticksToDecimalString } from '../engine/fixed-point.ts';
 import type { JournalCursor } from './journal-reader.ts';
 import { EventDecoder, type EventNames, type EventOf, type JournalEvent } from './journal-events.ts';
@@ -152,12 +156,27 @@ export class KafkaBatch implements SinkBatch {
   messages = 0;
   byTopic = new Map<string, Message[]>();
 
+  private readonly symbolNames: readonly string[];
+  private readonly venueNames: string[];
+  private readonly audit = new RouteAuditFlyweight();
+
   constructor(names: EventNames) {
     this.decoder = new EventDecoder(names);
+    this.symbolNames = names.symbols;
+    this.venueNames = [];
+    for (const [id, name] of names.venues) this.venueNames[id] = name;
   }
 
   onFrame(typeId: number, sequence: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number, length: number): void {
     this.frames++;
+    if (typeId === RecordType.ROUTE_AUDIT) {
+      // One routing decision with everything needed to reproduce it (as the Postgres sink's
+      // route_audit.input_features): the seed's audit of every decision, for surveillance.
+      const a = this.audit.wrap(view, bytes, offset);
+      const value = { event_id: sequence, order_id: a.orderId(), decision: auditToJson(a, this.venueNames, this.symbolNames, epochMs + a.decisionTimeNs() / 1e6), correlation_id: a.orderId() };
+      this.push(KafkaTopic.ROUTING, String(a.orderId()), value, sequence, 'ROUTE_AUDIT');
+      return;
+    }
     const e = this.decoder.decode(typeId, sequence, epochMs, view, bytes, offset, length);
     if (e === null) {
       this.unknown++;
@@ -165,12 +184,16 @@ export class KafkaBatch implements SinkBatch {
     }
     const routed = (KAFKA_MAPPING[e.type] as (e: JournalEvent) => Routed | null)(e);
     if (routed === null) return;
-    let list = this.byTopic.get(routed.topic);
+    this.push(routed.topic, routed.key, routed.value, e.seq, e.type);
+  }
+
+  private push(topic: string, key: string, value: Record<string, unknown>, seq: number, type: string): void {
+    let list = this.byTopic.get(topic);
     if (list === undefined) {
       list = [];
-      this.byTopic.set(routed.topic, list);
+      this.byTopic.set(topic, list);
     }
-    list.push({ key: routed.key, value: JSON.stringify(routed.value), headers: { 'event-id': String(e.seq), 'event-type': e.type } });
+    list.push({ key, value: JSON.stringify(value), headers: { 'event-id': String(seq), 'event-type': type } });
     this.messages++;
   }
 
