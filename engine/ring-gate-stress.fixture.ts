@@ -11,6 +11,7 @@
  */
 
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { Mulberry32 } from './prng.ts';
 import { Doorbell } from './doorbell.ts';
 import { FULL, RingGate, RingProducer, type RingMemory } from './ring.ts';
 
@@ -29,14 +30,8 @@ export interface GateStressRole {
 }
 
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Mulberry32(seed);
+  return () => r.nextFloat();
 }
 
 function sleepMs(ms: number): void {

@@ -27,6 +27,7 @@ import { Doorbell, PARKED_INDEX } from './doorbell.ts';
 import { ParkIdle, createIdleStrategy, type IdleKind, type IdleOptions } from './idle.ts';
 import { FULL, RingConsumer, RingProducer, alignRecord, maxBodyLength, type RecordHandler, type RingMemory } from './ring.ts';
 import { EventLoopRunner, runBlocking } from './runner.ts';
+import { Mulberry32 } from './prng.ts';
 
 export const SEQ_OFFSET = 0;
 export const LENGTH_OFFSET = SEQ_OFFSET + 4;
@@ -72,18 +73,14 @@ export interface StressResult {
   timerTicksWhileParked: number;
 }
 
-/** mulberry32: a small seeded generator; both threads replay the same stream. */
+/** A seeded generator (engine/prng.ts); both threads replay the same stream. */
 export class Random {
-  private state: number;
+  private readonly m: Mulberry32;
   constructor(seed: number) {
-    this.state = seed | 0;
+    this.m = new Mulberry32(seed | 0);
   }
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) | 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
+    return this.m.nextU32();
   }
   /** An integer in [min, max]. */
   between(min: number, max: number): number {

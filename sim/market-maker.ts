@@ -15,7 +15,7 @@
  * consistent prices, and the whole session replays from the seeds. Without it one stream drives
  * both (the walk of each venue is then its own).
  */
-import { Mulberry32 } from './prng.ts';
+import { Mulberry32 } from '../engine/prng.ts';
 import { Side } from './order-book.ts';
 import type { VenueCore } from './venue-core.ts';
 

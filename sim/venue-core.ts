@@ -8,7 +8,7 @@
  * This is a simulator, not the engine: it allocates per order and per report.
  */
 import { averagePriceTicks } from '../engine/fixed-point.ts';
-import { Mulberry32 } from './prng.ts';
+import { Mulberry32 } from '../engine/prng.ts';
 import { MARKET_BUY_LIMIT, MARKET_SELL_LIMIT, OrderBook, Side, type FillListener } from './order-book.ts';
 
 export const OrdType = { MARKET: 1, LIMIT: 2 } as const;

@@ -10,16 +10,11 @@
  */
 
 import { BUCKET_COUNT, quantileNs, type HistogramSnapshot } from '../../engine/shared-histogram.ts';
+import type { PercentilesUs } from './histogram-us.ts';
 import type { EngineHistograms } from './target-protocol.ts';
 
-export interface EngineLatencyUs {
-  count: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
-}
+/** The percentiles of bench/lib/histogram-us.ts, without a mean (bucketed counts give none exactly). */
+export type EngineLatencyUs = Omit<PercentilesUs, 'mean'>;
 
 /** after - before, bucket by bucket. */
 export function diffSnapshot(before: HistogramSnapshot, after: HistogramSnapshot): HistogramSnapshot {

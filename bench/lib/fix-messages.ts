@@ -21,7 +21,7 @@ import { MsgType } from '../../fix/msg-type.ts';
 import { FixParser } from '../../fix/parser.ts';
 import { Tag } from '../../fix/tags.ts';
 import { FixValidator, VALIDATION_OK } from '../../fix/validator.ts';
-import { Mulberry32 } from '../../sim/prng.ts';
+import { Mulberry32 } from '../../engine/prng.ts';
 
 const TAG_ORD_REJ_REASON = 103;
 const COMM_TYPE_ABSOLUTE = 0x33;

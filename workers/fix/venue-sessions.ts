@@ -11,6 +11,7 @@
  * Allocates at start-up only.
  */
 import { join } from 'node:path';
+import { Mulberry32 } from '../../engine/prng.ts';
 import { SessionSchedule } from '../../fix/session-schedule.ts';
 import { FileMessageStore, type MessageStore } from '../../fix/store.ts';
 import { FixInitiator } from '../../fix/tcp.ts';
@@ -27,16 +28,10 @@ export function venueStoreDir(config: EngineConfig, v: VenueConfig): string {
   return v.storeDir ?? join(config.journal.dir, 'fix', `${v.senderCompId}-${v.targetCompId}`);
 }
 
-/** Mulberry32: a small seeded generator in [0, 1) for reconnect jitter. */
+/** A seeded generator in [0, 1) for reconnect jitter. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Mulberry32(seed);
+  return () => r.nextFloat();
 }
 
 /** The venue session settings for FixStage, with their file stores opened (synchronous I/O). */

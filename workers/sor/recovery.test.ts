@@ -18,7 +18,7 @@ import { FULL } from '../../engine/ring.ts';
 import { Reason } from '../../engine/reasons.ts';
 import { Side } from '../../engine/domain.ts';
 import { JournalWriter } from '../../persistence/journal.ts';
-import { Mulberry32 } from '../../sim/prng.ts';
+import { Mulberry32 } from '../../engine/prng.ts';
 import { recoverSorStage } from './recovery.ts';
 import { SorHarness, px, venue, type OutRecord } from './sor-harness.fixture.ts';
 import { SorMode } from './venue-score.ts';

@@ -25,7 +25,7 @@ import { OrdType, Side, Tif } from '../../engine/domain.ts';
 import { Reason } from '../../engine/reasons.ts';
 import { FULL, RingConsumer, RingProducer, createRingMemory } from '../../engine/ring.ts';
 import { MarketMaker } from '../../sim/market-maker.ts';
-import { Mulberry32 } from '../../sim/prng.ts';
+import { Mulberry32 } from '../../engine/prng.ts';
 import { ExecType, VenueCore, type CancelRejectEvent, type ExecEvent, type ExecutionSink } from '../../sim/venue-core.ts';
 import { SorStage } from './sor-stage.ts';
 import { venue } from './sor-harness.fixture.ts';

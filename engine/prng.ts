@@ -1,6 +1,6 @@
 /**
  * Seeded pseudo-random generator (mulberry32): 32-bit state, fast, good enough for a simulator,
- * and identical on every platform. Everything random in sim/ comes from one of these, never from
+ * and identical on every platform. Everything random in the simulators, the seeded tests and the reconnect jitter comes from one of these, never from
  * Math.random, so a seed replays a run exactly.
  */
 export class Mulberry32 {
