@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CL_ORD_ID_CAPACITY } from '../engine/domain.ts';
 import {
   CANCEL_ORDER_LENGTH,
+  CHILD_EVENT_JOURNALED_MIN_LENGTH,
   CHILD_EVENT_LENGTH,
   CHILD_ORDER_LENGTH,
   EXEC_REPORT_LENGTH,
@@ -80,7 +81,8 @@ describe('record lengths', () => {
     expect(ROUTE_REQUEST_LENGTH).toBe(48);
     expect(CHILD_ORDER_LENGTH).toBe(64);
     expect(ROUTE_DONE_LENGTH).toBe(40);
-    expect(CHILD_EVENT_LENGTH).toBe(64);
+    expect(CHILD_EVENT_LENGTH).toBe(72);
+    expect(CHILD_EVENT_JOURNALED_MIN_LENGTH).toBe(64);
     expect(VENUE_STATUS_LENGTH).toBe(16);
     expect(QUOTE_LENGTH).toBe(48);
     expect(MAX_RECORD_LENGTH).toBe(208);

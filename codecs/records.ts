@@ -378,7 +378,13 @@ export class RouteDoneFlyweight extends Flyweight {
 // ---------------------------------------------------------------------------------------------
 // CHILD_EVENT: what happened to a child order at its venue (fix -> risk).
 //   0 childId  8 orderId  16 timeNs  24 lastQty  32 lastPx  40 qty  48 price  56 venue u32
-//   60 reason u16  62 kind u8  63 pad  64
+//   60 reason u16  62 kind u8  63 pad  64 execIdHash  72
+//
+// execIdHash: for a FILL, the 52-bit hash of the venue's ExecID (17) as the fix stage's dedupe
+// set computes it (workers/fix/exec-id-set.ts execIdHash), an exact integer; 0 when the report
+// carried no ExecID (or for a fill made up by reconciliation, or any other kind). Risk journals
+// the record verbatim, so fix recovery rebuilds the set from it. Appended after every older
+// field: records journaled before it existed (64 bytes) still decode (CHILD_EVENT_JOURNALED_MIN_LENGTH).
 // ---------------------------------------------------------------------------------------------
 export const ChildEventKind = {
   /** The child's NewOrderSingle went out on the venue session. */
@@ -407,7 +413,13 @@ const CE_PRICE = CE_QTY + 8;
 const CE_VENUE = CE_PRICE + 8;
 const CE_REASON = CE_VENUE + 4;
 const CE_KIND = CE_REASON + 2;
-export const CHILD_EVENT_LENGTH = CE_KIND + 2;
+const CE_EXEC_ID_HASH = CE_KIND + 2;
+export const CHILD_EVENT_LENGTH = CE_EXEC_ID_HASH + 8;
+/**
+ * Journal readers need every field before execIdHash, so child events journaled before it
+ * existed (64 bytes) still decode; a reader of execIdHash takes 0 for a shorter record.
+ */
+export const CHILD_EVENT_JOURNALED_MIN_LENGTH = CE_EXEC_ID_HASH;
 
 export class ChildEventFlyweight extends Flyweight {
   childId(): number { return this.f64(CE_CHILD_ID); }
@@ -430,6 +442,9 @@ export class ChildEventFlyweight extends Flyweight {
   setReason(v: number): this { this.setU16(CE_REASON, v); return this; }
   kind(): number { return this.u8(CE_KIND); }
   setKind(v: number): this { this.setU8(CE_KIND, v); return this; }
+  /** Only within a record of CHILD_EVENT_LENGTH bytes (see CHILD_EVENT_JOURNALED_MIN_LENGTH). */
+  execIdHash(): number { return this.f64(CE_EXEC_ID_HASH); }
+  setExecIdHash(v: number): this { this.setF64(CE_EXEC_ID_HASH, v); return this; }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -903,4 +918,5 @@ if (RISK_LIMIT_LENGTH !== 40) throw new Error(`Invariant: RISK_LIMIT_LENGTH 40, 
 if (SOR_CONFIG_LENGTH !== 40) throw new Error(`Invariant: SOR_CONFIG_LENGTH 40, got ${SOR_CONFIG_LENGTH}`);
 if (ROUTE_AUDIT_HEADER_LENGTH !== 128) throw new Error(`Invariant: ROUTE_AUDIT_HEADER_LENGTH 128, got ${ROUTE_AUDIT_HEADER_LENGTH}`);
 if (ROUTE_AUDIT_VENUE_LENGTH !== 128) throw new Error(`Invariant: ROUTE_AUDIT_VENUE_LENGTH 128, got ${ROUTE_AUDIT_VENUE_LENGTH}`);
-if (CHILD_EVENT_LENGTH !== 64) throw new Error(`Invariant: CHILD_EVENT_LENGTH 64, got ${CHILD_EVENT_LENGTH}`);
+if (CHILD_EVENT_LENGTH !== 72) throw new Error(`Invariant: CHILD_EVENT_LENGTH 72, got ${CHILD_EVENT_LENGTH}`);
+if (CHILD_EVENT_JOURNALED_MIN_LENGTH !== 64) throw new Error(`Invariant: CHILD_EVENT_JOURNALED_MIN_LENGTH 64, got ${CHILD_EVENT_JOURNALED_MIN_LENGTH}`);

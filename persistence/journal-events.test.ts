@@ -1,9 +1,10 @@
 // Goal: journal readers (the Postgres and Kafka sinks) decode EXEC_REPORT and POSITION records
-// written before the journal mark was appended to them (200 and 64 bytes), exactly as the
-// current ones, and refuse a body shorter than that. Method: real flyweights, decoded at full and
-// at the old length.
+// written before the journal mark was appended to them (200 and 64 bytes), and CHILD_EVENT records
+// written before execIdHash was (64 bytes), exactly as the current ones, and refuse a body
+// shorter than that. Method: real flyweights, decoded at full and at the old length.
 import { describe, expect, it } from 'vitest';
 import {
+  CHILD_EVENT_JOURNALED_MIN_LENGTH, CHILD_EVENT_LENGTH, ChildEventFlyweight, ChildEventKind,
   EXEC_REPORT_JOURNALED_MIN_LENGTH, EXEC_REPORT_LENGTH, ExecReportFlyweight, POSITION_JOURNALED_MIN_LENGTH, POSITION_LENGTH,
   PositionFlyweight, RecordType,
 } from '../codecs/records.ts';
@@ -35,5 +36,18 @@ describe('EventDecoder and records journaled before the journal mark', () => {
     expect(full).not.toBeNull();
     expect(d.decode(RecordType.POSITION, 1, 0, view, bytes, 0, POSITION_JOURNALED_MIN_LENGTH)).toEqual(full);
     expect(d.decode(RecordType.POSITION, 1, 0, view, bytes, 0, POSITION_JOURNALED_MIN_LENGTH - 1)).toBeNull();
+  });
+
+  it('decodes a 64-byte CHILD_EVENT (before execIdHash) as the 72-byte one, and refuses 63 bytes', () => {
+    expect(CHILD_EVENT_JOURNALED_MIN_LENGTH).toBe(64);
+    const bytes = new Uint8Array(CHILD_EVENT_LENGTH);
+    const view = new DataView(bytes.buffer);
+    new ChildEventFlyweight().wrap(view, bytes, 0).setKind(ChildEventKind.FILL).setChildId(1001).setOrderId(1).setVenueId(1)
+      .setQty(10).setLastQty(4).setLastPxTicks(99_000_000).setExecIdHash(2 ** 51 + 5);
+    const d = new EventDecoder(names);
+    const full = d.decode(RecordType.CHILD_EVENT, 1, 0, view, bytes, 0, CHILD_EVENT_LENGTH);
+    expect(full).toMatchObject({ type: 'CHILD_EVENT', childId: 1001, kind: 'FILL', lastQty: 4, venue: 'V1' });
+    expect(d.decode(RecordType.CHILD_EVENT, 1, 0, view, bytes, 0, CHILD_EVENT_JOURNALED_MIN_LENGTH)).toEqual(full);
+    expect(d.decode(RecordType.CHILD_EVENT, 1, 0, view, bytes, 0, CHILD_EVENT_JOURNALED_MIN_LENGTH - 1)).toBeNull();
   });
 });

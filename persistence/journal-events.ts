@@ -10,7 +10,7 @@
  */
 
 import {
-  ACCOUNT_CONTROL_LENGTH, CANCEL_ORDER_LENGTH, CHILD_EVENT_LENGTH, EXEC_REPORT_JOURNALED_MIN_LENGTH, MASS_CANCEL_LENGTH, NEW_ORDER_LENGTH, POSITION_JOURNALED_MIN_LENGTH,
+  ACCOUNT_CONTROL_LENGTH, CANCEL_ORDER_LENGTH, CHILD_EVENT_JOURNALED_MIN_LENGTH, EXEC_REPORT_JOURNALED_MIN_LENGTH, MASS_CANCEL_LENGTH, NEW_ORDER_LENGTH, POSITION_JOURNALED_MIN_LENGTH,
   QUOTE_LENGTH, REPLACE_ORDER_LENGTH, ROUTE_DONE_LENGTH, SOR_CONFIG_LENGTH,
   AccountControlFlyweight, ALL_SYMBOLS, CancelOrderFlyweight, ChildEventFlyweight, ExecReportFlyweight, MassCancelFlyweight,
   NewOrderFlyweight, PositionFlyweight, QuoteFlyweight, RecordType, RouteDoneFlyweight, SorConfigFlyweight,
@@ -200,7 +200,7 @@ export class EventDecoder {
       [RecordType.EXEC_REPORT, { length: EXEC_REPORT_JOURNALED_MIN_LENGTH, decode: (s, e, v, b, o) => this.decodeReport(s, e, v, b, o) }],
       [RecordType.POSITION, { length: POSITION_JOURNALED_MIN_LENGTH, decode: (s, e, v, b, o) => this.decodePosition(s, e, v, b, o) }],
       [RecordType.ROUTE_DONE, { length: ROUTE_DONE_LENGTH, decode: (s, e, v, b, o) => this.decodeRouteDone(s, e, v, b, o) }],
-      [RecordType.CHILD_EVENT, { length: CHILD_EVENT_LENGTH, decode: (s, e, v, b, o) => this.decodeChildEvent(s, e, v, b, o) }],
+      [RecordType.CHILD_EVENT, { length: CHILD_EVENT_JOURNALED_MIN_LENGTH, decode: (s, e, v, b, o) => this.decodeChildEvent(s, e, v, b, o) }],
       [RecordType.SOR_CONFIG, { length: SOR_CONFIG_LENGTH, decode: (s, e, v, b, o) => this.decodeSorConfig(s, e, v, b, o) }],
       [RecordType.QUOTE, { length: QUOTE_LENGTH, decode: (s, e, v, b, o) => this.decodeQuote(s, e, v, b, o) }],
     ]);

@@ -1,6 +1,6 @@
 /**
  * The ExecIDs (17) of fills already applied, per venue, so a fill that arrives twice (a resend
- * after a reconnect, a venue replaying its reports) is applied once. Bounded and allocation-free:
+ * after a reconnect, a venue replaying its reports, also across an engine restart) is applied once. Bounded and allocation-free:
  * two generations of an open-addressing table (linear probing) over preallocated typed arrays.
  * Inserts go to the young generation; when it is half full the old one is cleared and the two
  * swap, so at least the last `capacity / 2` ExecIDs are always remembered, and memory is fixed.
@@ -9,16 +9,29 @@
  *
  * ExecIDs longer than MAX_EXEC_ID bytes are compared on their first MAX_EXEC_ID bytes, their
  * length and a hash of the whole: a false match needs a 52-bit hash collision on top.
+ *
+ * Entries known only by their hash: after a restart the set is rebuilt from the journal
+ * (workers/fix/recovery.ts), whose fill CHILD_EVENTs carry the ExecID's hash (execIdHash) but
+ * not its bytes. restore(venue, hash) records such an entry (used = HASH_ONLY); add() counts an
+ * ExecID of that venue whose hash equals it as a duplicate. No exact compare is possible there:
+ * a distinct ExecID is wrongly taken for a restored one only on a 52-bit hash collision with one
+ * of the remembered entries of its venue (about n / 2^52 per fill for n remembered: ~7e-12 at the
+ * default 32 768), and that fill would be dropped (counted in DUPLICATE_EXEC_IDS, and visible at
+ * reconciliation as a CumQty above ours).
  */
 
 export const MAX_EXEC_ID = 48;
+
+const EMPTY = 0;
+const EXACT = 1;
+const HASH_ONLY = 2;
 
 class Generation {
   readonly hashes: Float64Array;
   readonly venues: Uint8Array;
   readonly lengths: Uint8Array;
   readonly bytes: Uint8Array;
-  /** 0 = empty slot, else 1. */
+  /** EMPTY, EXACT (hash, venue, length and bytes held) or HASH_ONLY (hash and venue only). */
   readonly used: Uint8Array;
   count: number;
 
@@ -55,22 +68,65 @@ export class ExecIdSet {
    * Allocates nothing.
    */
   add(venue: number, buf: Uint8Array, start: number, end: number): boolean {
-    const hash = hashBytes(venue, buf, start, end);
+    return this.addHashed(venue, execIdHash(venue, buf, start, end), buf, start, end);
+  }
+
+  /**
+   * As add(), with `hash` = execIdHash(venue, buf, start, end) already computed by the caller
+   * (the fix stage stamps it on the fill's CHILD_EVENT). Allocates nothing.
+   */
+  addHashed(venue: number, hash: number, buf: Uint8Array, start: number, end: number): boolean {
     if (this.find(this.young, hash, venue, buf, start, end) >= 0) return false;
     if (this.find(this.old, hash, venue, buf, start, end) >= 0) return false;
+    this.rotateIfHalfFull();
+    this.insert(this.young, hash, venue, buf, start, end);
+    return true;
+  }
+
+  /**
+   * Recovery: an ExecID of `venue` known only by its hash (a journaled fill's execIdHash), as
+   * added before the restart. Later add()s of an ExecID with this venue and hash report a
+   * duplicate (see the header: no exact compare). Returns false when it was already there (a
+   * hash-only entry, or an exact one whose hash it is). hash must be a positive execIdHash value.
+   */
+  restore(venue: number, hash: number): boolean {
+    if (!(Number.isSafeInteger(hash) && hash > 0)) throw new Error('Condition failed: a restored ExecID hash is a positive integer');
+    if (this.findHash(this.young, hash, venue) >= 0 || this.findHash(this.old, hash, venue) >= 0) return false;
+    this.rotateIfHalfFull();
+    const g = this.young;
+    let i = hash & this.mask;
+    while (g.used[i] !== EMPTY) i = (i + 1) & this.mask;
+    g.used[i] = HASH_ONLY;
+    g.hashes[i] = hash;
+    g.venues[i] = venue;
+    g.lengths[i] = 0;
+    g.count++;
+    return true;
+  }
+
+  /** Keeps every generation at most half full: the old one is cleared and the two swap. */
+  private rotateIfHalfFull(): void {
     if (this.young.count * 2 >= this.mask + 1) {
       const g = this.old;
       this.old = this.young;
       this.young = g;
       g.clear();
     }
-    this.insert(this.young, hash, venue, buf, start, end);
-    return true;
+  }
+
+  /** Any entry (exact or hash-only) of venue with this hash, or -1. */
+  private findHash(g: Generation, hash: number, venue: number): number {
+    let i = hash & this.mask;
+    while (g.used[i] !== EMPTY) {
+      if (g.hashes[i] === hash && g.venues[i] === venue) return i;
+      i = (i + 1) & this.mask;
+    }
+    return -1;
   }
 
   /** True when buf[start, end) of venue was added (and is still remembered). */
   has(venue: number, buf: Uint8Array, start: number, end: number): boolean {
-    const hash = hashBytes(venue, buf, start, end);
+    const hash = execIdHash(venue, buf, start, end);
     return this.find(this.young, hash, venue, buf, start, end) >= 0 || this.find(this.old, hash, venue, buf, start, end) >= 0;
   }
 
@@ -79,12 +135,16 @@ export class ExecIdSet {
     const kept = length < MAX_EXEC_ID ? length : MAX_EXEC_ID;
     let i = hash & this.mask;
     // A generation is never more than half full, so an empty slot ends every probe.
-    while (g.used[i] !== 0) {
-      if (g.hashes[i] === hash && g.venues[i] === venue && g.lengths[i] === (length < 255 ? length : 255)) {
-        const at = i * MAX_EXEC_ID;
-        let k = 0;
-        while (k < kept && g.bytes[at + k] === buf[start + k]) k++;
-        if (k === kept) return i;
+    while (g.used[i] !== EMPTY) {
+      if (g.hashes[i] === hash && g.venues[i] === venue) {
+        // Known by its hash only (restored from the journal): the hash is all there is to compare.
+        if (g.used[i] === HASH_ONLY) return i;
+        if (g.lengths[i] === (length < 255 ? length : 255)) {
+          const at = i * MAX_EXEC_ID;
+          let k = 0;
+          while (k < kept && g.bytes[at + k] === buf[start + k]) k++;
+          if (k === kept) return i;
+        }
       }
       i = (i + 1) & this.mask;
     }
@@ -95,8 +155,8 @@ export class ExecIdSet {
     const length = end - start;
     const kept = length < MAX_EXEC_ID ? length : MAX_EXEC_ID;
     let i = hash & this.mask;
-    while (g.used[i] !== 0) i = (i + 1) & this.mask;
-    g.used[i] = 1;
+    while (g.used[i] !== EMPTY) i = (i + 1) & this.mask;
+    g.used[i] = EXACT;
     g.hashes[i] = hash;
     g.venues[i] = venue;
     g.lengths[i] = length < 255 ? length : 255;
@@ -106,8 +166,13 @@ export class ExecIdSet {
   }
 }
 
-/** 52 bits from two 32-bit FNV-1a style mixes (the venue seeds both); an exact integer. */
-function hashBytes(venue: number, buf: Uint8Array, start: number, end: number): number {
+/**
+ * The hash the set keys an ExecID buf[start, end) of `venue` by: 52 bits from two 32-bit FNV-1a
+ * style mixes (the venue seeds both), an exact integer in [0, 2^52). The fix stage journals it in
+ * a fill's CHILD_EVENT (execIdHash), where 0 means "no ExecID": a real ExecID hashes to 0 with
+ * probability 2^-52, and such a fill is then just not restored after a restart. Allocates nothing.
+ */
+export function execIdHash(venue: number, buf: Uint8Array, start: number, end: number): number {
   let a = (0x811c9dc5 ^ venue) >>> 0;
   let b = (0x01000193 + venue * 0x9e3779b1) >>> 0;
   for (let k = start; k < end; k++) {

@@ -30,8 +30,9 @@
  * while the venue was down are sent. Status answers (150=I) are applied: a CumQty above what the
  * reports delivered becomes a fill of the difference (priced from AvgPx), a dead order
  * (canceled, expired, rejected, unknown to the venue) closes the child. A fill whose ExecID was
- * already applied is dropped (exec-id-set.ts), so no fill counts twice. VENUE_STATUS records tell
- * the SOR when a venue goes down and up.
+ * already applied is dropped (exec-id-set.ts), so no fill counts twice; also across a restart:
+ * a fill's CHILD_EVENT carries its ExecID's hash, and recovery.ts restores the set from them.
+ * VENUE_STATUS records tell the SOR when a venue goes down and up.
  *
  * FIX clients (the acceptor) are served by client-gateway.ts,
  * attached with attachClientGateway: its commands share the ring to risk, its reports arrive on
@@ -66,7 +67,7 @@ import type { MessageStore } from '../../fix/store.ts';
 import type { SessionSchedule } from '../../fix/session-schedule.ts';
 import type { ClientGateway } from './client-gateway.ts';
 import { MSG_TYPE_MD_SNAPSHOT, SorFeed } from './market-data.ts';
-import { ExecIdSet } from './exec-id-set.ts';
+import { ExecIdSet, execIdHash } from './exec-id-set.ts';
 
 export const FIX_BATCH = 256;
 /** Venue events held while the ring to risk is full; beyond this the engine halts (never drops). */
@@ -305,7 +306,7 @@ export class FixStage implements Agent {
     const childId = c.childId();
     if (session === null || session.state !== SessionState.ACTIVE) {
       this.counters.add(FixCounter.CHILDREN_REFUSED_VENUE_DOWN, 1);
-      this.emitEvent(ChildEventKind.REJECTED, childId, c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.VENUE_DOWN);
+      this.emitEvent(ChildEventKind.REJECTED, childId, c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.VENUE_DOWN, 0);
       return;
     }
     const idLength = writeUint(this.idScratch, 0, childId);
@@ -322,7 +323,7 @@ export class FixStage implements Agent {
     enc.addChar(Tag.TimeInForce, CH_0 + c.tif());
     if (session.sendApp() !== SEND_OK) {
       this.counters.add(FixCounter.CHILDREN_REFUSED_VENUE_DOWN, 1);
-      this.emitEvent(ChildEventKind.REJECTED, childId, c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.VENUE_DOWN);
+      this.emitEvent(ChildEventKind.REJECTED, childId, c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.VENUE_DOWN, 0);
       return;
     }
     const slot = (childId - this.childBase) % this.childCapacity;
@@ -339,7 +340,7 @@ export class FixStage implements Agent {
     this.childCancelWanted[slot] = 0;
     this.counters.add(FixCounter.CHILDREN_SENT, 1);
     if (this.decisionToWire !== null) this.decisionToWire.record(this.clock.nowNs() - c.decisionTimeNs());
-    this.emitEvent(ChildEventKind.SENT, childId, c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.NONE);
+    this.emitEvent(ChildEventKind.SENT, childId, c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.NONE, 0);
   }
 
   private sendCancel(c: ChildOrderFlyweight): void {
@@ -352,7 +353,7 @@ export class FixStage implements Agent {
         this.childCancelWanted[slot] = 1;
         this.counters.add(FixCounter.CANCELS_DEFERRED, 1);
       }
-      this.emitEvent(ChildEventKind.CANCEL_REJECTED, c.childId(), c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.VENUE_DOWN);
+      this.emitEvent(ChildEventKind.CANCEL_REJECTED, c.childId(), c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.VENUE_DOWN, 0);
       return;
     }
     if (!this.writeCancel(session, c.childId(), c.symbolId(), c.side(), c.qty())) {
@@ -364,7 +365,7 @@ export class FixStage implements Agent {
         this.childCancelWanted[slot] = 1;
         this.counters.add(FixCounter.CANCELS_DEFERRED, 1);
       }
-      this.emitEvent(ChildEventKind.CANCEL_REJECTED, c.childId(), c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.VENUE_DOWN);
+      this.emitEvent(ChildEventKind.CANCEL_REJECTED, c.childId(), c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.VENUE_DOWN, 0);
       return;
     }
     const slot = this.slotOf(c.childId());
@@ -461,6 +462,16 @@ export class FixStage implements Agent {
         return true;
     }
     return true;
+  }
+
+  /**
+   * Recovery: a fill of an earlier boot, applied with the ExecID of hash `idHash` (its
+   * journaled CHILD_EVENT), so that the venue resending it after the restart (PossDupFlag=Y, its
+   * inbound sequence number not yet stored at the crash) is dropped as a duplicate and not
+   * applied twice. Returns false when the set held it already (exec-id-set.ts restore).
+   */
+  restoreExecId(venueId: number, idHash: number): boolean {
+    return this.execIds.restore(venueId, idHash);
   }
 
   /** Children this stage holds as unacknowledged or open at a venue (recovery's report). */
@@ -571,7 +582,7 @@ export class FixStage implements Agent {
     const qty = this.childQty[slot];
     const price = this.childPrice[slot];
     if (type === MsgType.ORDER_CANCEL_REJECT) {
-      this.emitEvent(ChildEventKind.CANCEL_REJECTED, childId, orderId, venueId, qty, price, 0, 0, Reason.NONE);
+      this.emitEvent(ChildEventKind.CANCEL_REJECTED, childId, orderId, venueId, qty, price, 0, 0, Reason.NONE, 0);
     } else {
       this.onExecutionReport(msg, slot, childId, orderId, venueId, qty, price);
     }
@@ -583,7 +594,7 @@ export class FixStage implements Agent {
     switch (msg.getChar(Tag.ExecType)) {
       case 48: // '0' New
         if (this.childState[slot] === VenueChildState.SENT) this.childState[slot] = VenueChildState.OPEN;
-        this.emitEvent(ChildEventKind.ACKED, childId, orderId, venueId, qty, price, 0, 0, Reason.NONE);
+        this.emitEvent(ChildEventKind.ACKED, childId, orderId, venueId, qty, price, 0, 0, Reason.NONE, 0);
         return;
       case 70: // 'F' Trade (FIX 4.4)
       case 49: // '1' Partial fill (FIX 4.2 style)
@@ -594,13 +605,19 @@ export class FixStage implements Agent {
           this.counters.add(FixCounter.UNKNOWN_EXEC_REPORTS, 1);
           return;
         }
-        // A fill counts once: its ExecID is remembered per venue (resends, replays, PossResend).
+        // A fill counts once: its ExecID is remembered per venue (resends, replays, PossResend),
+        // and its hash goes into the CHILD_EVENT, so recovery remembers it across a restart.
         const idStart = msg.valueStart(Tag.ExecID);
-        if (idStart >= 0 && !this.execIds.add(venueId, msg.buf, idStart, msg.valueEnd(Tag.ExecID))) {
-          this.counters.add(FixCounter.DUPLICATE_EXEC_IDS, 1);
-          return;
+        let hash = 0;
+        if (idStart >= 0) {
+          const idEnd = msg.valueEnd(Tag.ExecID);
+          hash = execIdHash(venueId, msg.buf, idStart, idEnd);
+          if (!this.execIds.addHashed(venueId, hash, msg.buf, idStart, idEnd)) {
+            this.counters.add(FixCounter.DUPLICATE_EXEC_IDS, 1);
+            return;
+          }
         }
-        this.applyFill(slot, childId, orderId, venueId, qty, price, lastQty, lastPx);
+        this.applyFill(slot, childId, orderId, venueId, qty, price, lastQty, lastPx, hash);
         return;
       }
       case 52: // '4' Canceled
@@ -620,7 +637,8 @@ export class FixStage implements Agent {
     // Pending cancel, pending new, replaced: informational.
   }
 
-  private applyFill(slot: number, childId: number, orderId: number, venueId: number, qty: number, price: number, lastQty: number, lastPx: number): void {
+  /** idHash: execIdHash of the report's ExecID (exec-id-set.ts), 0 for none (a reconciliation fill). */
+  private applyFill(slot: number, childId: number, orderId: number, venueId: number, qty: number, price: number, lastQty: number, lastPx: number, idHash: number): void {
     if (this.childCum[slot] + lastQty <= qty) {
       this.childCum[slot] += lastQty;
       this.childNotional[slot] += lastQty * lastPx;
@@ -628,13 +646,13 @@ export class FixStage implements Agent {
       else if (this.childState[slot] === VenueChildState.SENT) this.childState[slot] = VenueChildState.OPEN;
     }
     // An overfill goes to risk all the same: it counts it and refuses it (OVERFILLS).
-    this.emitEvent(ChildEventKind.FILL, childId, orderId, venueId, qty, price, lastQty, lastPx, Reason.NONE);
+    this.emitEvent(ChildEventKind.FILL, childId, orderId, venueId, qty, price, lastQty, lastPx, Reason.NONE, idHash);
   }
 
   private closeChild(slot: number, kind: number, childId: number, orderId: number, venueId: number, qty: number, price: number, reason: number): void {
     this.childState[slot] = VenueChildState.DONE;
     this.childCancelWanted[slot] = 0;
-    this.emitEvent(kind, childId, orderId, venueId, qty, price, 0, 0, reason);
+    this.emitEvent(kind, childId, orderId, venueId, qty, price, 0, 0, reason, 0);
   }
 
   /**
@@ -654,7 +672,7 @@ export class FixStage implements Agent {
       const lastPx = avgPx > 0 ? Math.round((avgPx * venueCum - this.childNotional[slot]) / missing) : 0;
       if (lastPx > 0 && lastPx <= MAX_PRICE_TICKS) {
         this.counters.add(FixCounter.RECON_FILLS, 1);
-        this.applyFill(slot, childId, orderId, venueId, qty, price, missing, lastPx);
+        this.applyFill(slot, childId, orderId, venueId, qty, price, missing, lastPx, 0);
       } else {
         this.counters.add(FixCounter.UNKNOWN_EXEC_REPORTS, 1);
       }
@@ -699,7 +717,7 @@ export class FixStage implements Agent {
 
   private emitEvent(
     kind: number, childId: number, orderId: number, venueId: number, qty: number, price: number,
-    lastQty: number, lastPx: number, reason: number,
+    lastQty: number, lastPx: number, reason: number, idHash: number,
   ): void {
     const ring = this.rings.toRisk;
     let at = this.overflowCount === 0 ? ring.tryClaim(RecordType.CHILD_EVENT, CHILD_EVENT_LENGTH) : FULL;
@@ -722,7 +740,8 @@ export class FixStage implements Agent {
       .setPriceTicks(price)
       .setVenueId(venueId)
       .setReason(reason)
-      .setKind(kind);
+      .setKind(kind)
+      .setExecIdHash(idHash);
     this.sorFeed.childEvent(bytes, at);
   }
 

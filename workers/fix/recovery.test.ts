@@ -7,6 +7,12 @@
 // store, rebuilt from the journal (recovery.ts) before it connects. The venue then fills the
 // pre-crash children: once while the engine is away (the session's resend delivers it) and once
 // after the logon. A control boot without recovery shows the same fill dropped as unknown.
+// No fill is applied twice across the restart: a fill applied and journaled by boot 1 whose
+// inbound MsgSeqNum the session store had not yet written (the store is rolled back to before it:
+// the crash window) is resent by the venue (PossDupFlag=Y) after the logon; recovery put its
+// ExecID hash back into the dedupe set, so it is dropped as a duplicate. The control journals
+// the CHILD_EVENTs as they were before execIdHash existed (64 bytes): the same resend is applied
+// a second time.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +23,7 @@ import { ExecType, OrderState } from '../../engine/order-state.ts';
 import { Reason } from '../../engine/reasons.ts';
 import { FULL, RingConsumer, RingProducer, createRingMemory, type RecordHandler } from '../../engine/ring.ts';
 import {
-  CHILD_EVENT_LENGTH, CHILD_ORDER_LENGTH, EXEC_REPORT_LENGTH, ChildEventFlyweight, ChildEventKind, ChildOrderFlyweight, ExecReportFlyweight, RecordType,
+  CHILD_EVENT_JOURNALED_MIN_LENGTH, CHILD_EVENT_LENGTH, CHILD_ORDER_LENGTH, EXEC_REPORT_LENGTH, ChildEventFlyweight, ChildEventKind, ChildOrderFlyweight, ExecReportFlyweight, RecordType,
 } from '../../codecs/records.ts';
 import { MemoryLink } from '../../fix/memory-transport.ts';
 import { MemoryMessageStore } from '../../fix/store.ts';
@@ -42,7 +48,7 @@ class TestClock {
   nowNs(): number { return this.ms * 1e6; }
 }
 
-interface Ev { kind: number; childId: number; orderId: number; lastQty: number; lastPx: number; reason: number }
+interface Ev { kind: number; childId: number; orderId: number; lastQty: number; lastPx: number; reason: number; execIdHash: number }
 
 /** The venue: its FIX acceptor session and matching core outlive the engine's boots. */
 function venue(clock: TestClock) {
@@ -53,8 +59,9 @@ function venue(clock: TestClock) {
   return { app, core, acceptor };
 }
 
-/** One boot of the fix stage; CHILD_EVENTs it sends risk are collected and journaled. */
-function boot(clock: TestClock, store: MemoryMessageStore, v: ReturnType<typeof venue>, journal: JournalWriter | null) {
+/** One boot of the fix stage; CHILD_EVENTs it sends risk are collected and journaled (the first
+ * `journalLength` bytes of each: less than CHILD_EVENT_LENGTH journals the older layout). */
+function boot(clock: TestClock, store: MemoryMessageStore, v: ReturnType<typeof venue>, journal: JournalWriter | null, journalLength = CHILD_EVENT_LENGTH) {
   const mem = { sorToFix: createRingMemory(1 << 16), riskToFix: createRingMemory(1 << 16), fixToRisk: createRingMemory(1 << 16), fixToSor: createRingMemory(1 << 16) };
   const counters = StageCounters.create();
   const stage = new FixStage(
@@ -72,9 +79,9 @@ function boot(clock: TestClock, store: MemoryMessageStore, v: ReturnType<typeof 
     onRecord(type, offset) {
       if (type !== RecordType.CHILD_EVENT) return;
       ev.wrap(toRisk.view, toRisk.bytes, offset);
-      events.push({ kind: ev.kind(), childId: ev.childId(), orderId: ev.orderId(), lastQty: ev.lastQty(), lastPx: ev.lastPxTicks(), reason: ev.reason() });
+      events.push({ kind: ev.kind(), childId: ev.childId(), orderId: ev.orderId(), lastQty: ev.lastQty(), lastPx: ev.lastPxTicks(), reason: ev.reason(), execIdHash: ev.execIdHash() });
       // Risk journals every CHILD_EVENT it takes, verbatim (risk-stage.ts journalCommand).
-      if (journal !== null) journal.append(RecordType.CHILD_EVENT, toRisk.bytes, offset, CHILD_EVENT_LENGTH);
+      if (journal !== null) journal.append(RecordType.CHILD_EVENT, toRisk.bytes, offset, journalLength);
     },
   };
   const ignore: RecordHandler = { onRecord() {} };
@@ -144,27 +151,32 @@ afterEach(() => {
   dir = '';
 });
 
-/** Boot 1: two resting buys (children 1001, 1002 of orders 1, 2), 4 of 1001 filled; then the crash. */
-function firstBoot() {
+/**
+ * Boot 1: two resting buys (children 1001, 1002 of orders 1, 2), 4 of 1001 filled; then the crash.
+ * inBeforeFill: the session's next inbound MsgSeqNum as stored just before the venue's fill report.
+ */
+function firstBoot(journalLength = CHILD_EVENT_LENGTH) {
   dir = mkdtempSync(join(tmpdir(), 'fix-recovery-'));
   const clock = new TestClock();
   const v = venue(clock);
   v.core.makerQuote(0, BookSide.SELL, 101 * PX, 1000);
   const store = new MemoryMessageStore();
   const journal = new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: clock.ms });
-  const b1 = boot(clock, store, v, journal);
+  const b1 = boot(clock, store, v, journal, journalLength);
   b1.connect();
   journalOrder(journal, 1, Side.BUY);
   journalOrder(journal, 2, Side.BUY);
   b1.sorRecord(RecordType.CHILD_NEW, 1001, 1, 10, 99);
   b1.sorRecord(RecordType.CHILD_NEW, 1002, 2, 10, 98);
   b1.pump();
+  const inBeforeFill = store.nextTargetSeqNum;
   v.core.makerQuote(0, BookSide.SELL, 99 * PX, 4);
   b1.pump();
   expect(b1.of(ChildEventKind.FILL, 1001).map((e) => e.lastQty)).toEqual([4]);
+  expect(store.nextTargetSeqNum).toBeGreaterThan(inBeforeFill);
   b1.crash();
   journal.close();
-  return { clock, v, store, b1 };
+  return { clock, v, store, b1, inBeforeFill };
 }
 
 describe('fix stage recovery from the journal', () => {
@@ -309,5 +321,45 @@ describe('fix stage recovery from the journal', () => {
     expect(b2.counters.get(FixCounter.CANCELS_SENT)).toBe(1);
     expect(b2.of(ChildEventKind.CANCELED, 1002)).toHaveLength(1);
     expect(b2.stage.childState[1002 % CAPACITY]).toBe(VenueChildState.DONE);
+  });
+
+  it('a fill journaled before the crash and resent by the venue after the restart (PossDupFlag=Y) is not applied twice', () => {
+    const { clock, v, store, b1, inBeforeFill } = firstBoot();
+    const journaled = b1.of(ChildEventKind.FILL, 1001)[0]!;
+    expect(journaled.execIdHash).toBeGreaterThan(0); // the venue's ExecID, hashed and stamped
+    // The crash window: risk journaled the fill, the fix thread's store had not yet written its
+    // inbound sequence number.
+    store.setNextTargetSeqNum(inBeforeFill);
+    const resentBefore = v.acceptor.resentCount;
+
+    const b2 = boot(clock, store, v, null);
+    expect(recoverFixStage(b2.stage, dir, ORDER_CAPACITY)).toMatchObject({ children: 2, liveChildren: 2, execIds: 1, fillsWithoutExecId: 0, problem: null });
+    b2.connect(); // Logon, ResendRequest, the venue resends its fill report with PossDupFlag=Y
+    expect(v.acceptor.resentCount).toBeGreaterThan(resentBefore);
+    expect(b2.of(ChildEventKind.FILL, 1001)).toEqual([]); // not passed to risk again
+    expect(b2.counters.get(FixCounter.DUPLICATE_EXEC_IDS)).toBe(1);
+    expect(b2.counters.get(FixCounter.RECON_FILLS)).toBe(0); // the journal's 4 match the venue's CumQty
+    expect(b2.stage.childState[1001 % CAPACITY]).toBe(VenueChildState.OPEN);
+
+    v.core.makerQuote(0, BookSide.SELL, 99 * PX, 6); // a new fill of the same child still counts
+    b2.pump();
+    const fills = b2.of(ChildEventKind.FILL, 1001);
+    expect(fills.map((e) => [e.orderId, e.lastQty, e.lastPx])).toEqual([[1, 6, 99 * PX]]);
+    expect(fills[0]!.execIdHash).toBeGreaterThan(0);
+    expect(fills[0]!.execIdHash).not.toBe(journaled.execIdHash);
+    expect(b2.stage.childState[1001 % CAPACITY]).toBe(VenueChildState.DONE);
+    expect(b2.counters.get(FixCounter.DUPLICATE_EXEC_IDS)).toBe(1);
+  });
+
+  it('control: from a journal without execIdHash (64-byte CHILD_EVENTs) the same resend is applied a second time', () => {
+    const { clock, v, store, inBeforeFill } = firstBoot(CHILD_EVENT_JOURNALED_MIN_LENGTH);
+    store.setNextTargetSeqNum(inBeforeFill);
+
+    const b2 = boot(clock, store, v, null);
+    // The children still come back from the older records; their ExecIDs cannot.
+    expect(recoverFixStage(b2.stage, dir, ORDER_CAPACITY)).toMatchObject({ children: 2, liveChildren: 2, execIds: 0, fillsWithoutExecId: 1, problem: null });
+    b2.connect();
+    expect(b2.of(ChildEventKind.FILL, 1001).map((e) => [e.orderId, e.lastQty, e.lastPx])).toEqual([[1, 4, 99 * PX]]); // the 4 again
+    expect(b2.counters.get(FixCounter.DUPLICATE_EXEC_IDS)).toBe(0);
   });
 });

@@ -23,12 +23,14 @@
  *                ACKED, FILL, CANCELED, REJECTED, EXPIRED, CANCEL_REJECTED: the same state changes
  *                as the live handlers (FixStage.restoreEvent), so state, cumulative quantity and
  *                notional (for reconciling a status answer's CumQty/AvgPx) come out as they were.
- *
- * Not rebuilt: the ExecIDs already applied (exec-id-set.ts): a CHILD_EVENT carries no ExecID.
- * A venue that resends a fill the engine applied before the crash (it would, only if the
- * session's inbound sequence number was stored behind what was applied) is then stopped at
- * risk only when it overfills the child. Recording the ExecID would need a field in
- * CHILD_EVENT (codecs/records.ts).
+ *                FILL also: the hash of its ExecID (execIdHash, 0 = none) goes back into the
+ *                stage's ExecID set (FixStage.restoreExecId, exec-id-set.ts restore), for every
+ *                journaled fill, of a restored child or not, in journal order (the set keeps the
+ *                newest). A venue that resends a fill applied before the crash (it does when the
+ *                session's stored inbound sequence number was behind what risk had journaled:
+ *                PossDupFlag=Y on the resend) is then dropped as a duplicate, not applied twice.
+ *                A CHILD_EVENT journaled before execIdHash existed (64 bytes,
+ *                CHILD_EVENT_JOURNALED_MIN_LENGTH) restores no ExecID.
  *
  * The table's base must lie at or below every recovered child id (slots are child id minus
  * base, modulo the capacity). Child ids of every boot are positive, and the slot of an id only
@@ -39,7 +41,7 @@
  *
  * Start-up only: allocates freely (a map of orders' symbol and side), not the hot path.
  */
-import { ChildEventFlyweight, ChildEventKind, ExecReportFlyweight, RecordType } from '../../codecs/records.ts';
+import { CHILD_EVENT_LENGTH, ChildEventFlyweight, ChildEventKind, ExecReportFlyweight, RecordType } from '../../codecs/records.ts';
 import { ExecType } from '../../engine/order-state.ts';
 import { replayJournal, type FrameHandler } from '../../persistence/journal-reader.ts';
 import type { FixStage } from './fix-stage.ts';
@@ -58,6 +60,11 @@ export interface FixRecoveryResult {
   unnamed: number;
   /** SENT events whose slot still held another live child: not restored. */
   conflicts: number;
+  /** ExecIDs (by hash) of journaled fills put back into the stage's dedupe set. */
+  execIds: number;
+  /** Journaled fills without an ExecID hash (none on the report, a reconciliation fill, a record
+   * older than the field, or a value that is not a hash): nothing to restore. */
+  fillsWithoutExecId: number;
   /** Why replay stopped before the journal's end (corruption), or null. */
   problem: string | null;
 }
@@ -75,6 +82,8 @@ class FixRestorer implements FrameHandler {
   events = 0;
   unnamed = 0;
   conflicts = 0;
+  execIds = 0;
+  fillsWithoutExecId = 0;
 
   constructor(stage: FixStage, orderCapacity: number) {
     if (!(Number.isSafeInteger(orderCapacity) && orderCapacity > 0)) throw new Error('Condition failed: orderCapacity is a positive integer');
@@ -82,9 +91,9 @@ class FixRestorer implements FrameHandler {
     this.orderCapacity = orderCapacity;
   }
 
-  onFrame(typeId: number, _sequence: number, _epochMs: number, view: DataView, bytes: Uint8Array, offset: number): void {
+  onFrame(typeId: number, _sequence: number, _epochMs: number, view: DataView, bytes: Uint8Array, offset: number, length: number): void {
     if (typeId === RecordType.EXEC_REPORT) this.onReport(this.report.wrap(view, bytes, offset));
-    else if (typeId === RecordType.CHILD_EVENT) this.onChildEvent(this.child.wrap(view, bytes, offset));
+    else if (typeId === RecordType.CHILD_EVENT) this.onChildEvent(this.child.wrap(view, bytes, offset), length);
   }
 
   private onReport(r: ExecReportFlyweight): void {
@@ -103,8 +112,9 @@ class FixRestorer implements FrameHandler {
     for (const id of this.orders.keys()) if (id <= floor) this.orders.delete(id);
   }
 
-  private onChildEvent(ev: ChildEventFlyweight): void {
+  private onChildEvent(ev: ChildEventFlyweight, length: number): void {
     const kind = ev.kind();
+    if (kind === ChildEventKind.FILL) this.onFillExecId(ev, length);
     if (kind !== ChildEventKind.SENT) {
       if (this.stage.restoreEvent(kind, ev.childId(), ev.lastQty(), ev.lastPxTicks(), ev.reason())) this.events++;
       return;
@@ -119,6 +129,16 @@ class FixRestorer implements FrameHandler {
     const side = named % 4;
     if (this.stage.restoreSent(ev.childId(), ev.orderId(), ev.venueId(), symbolId, side, ev.qty(), ev.priceTicks())) this.children++;
     else this.conflicts++;
+  }
+
+  /** The fill's ExecID hash back into the stage's set (the field exists from 72 bytes on). */
+  private onFillExecId(ev: ChildEventFlyweight, length: number): void {
+    const hash = length >= CHILD_EVENT_LENGTH ? ev.execIdHash() : 0;
+    if (!(Number.isSafeInteger(hash) && hash > 0 && hash < 2 ** 52)) {
+      this.fillsWithoutExecId++;
+      return;
+    }
+    if (this.stage.restoreExecId(ev.venueId(), hash)) this.execIds++;
   }
 }
 
@@ -138,6 +158,8 @@ export function recoverFixStage(stage: FixStage, dir: string, orderCapacity: num
     events: restorer.events,
     unnamed: restorer.unnamed,
     conflicts: restorer.conflicts,
+    execIds: restorer.execIds,
+    fillsWithoutExecId: restorer.fillsWithoutExecId,
     problem: replay.problem,
   };
 }
