@@ -19,6 +19,7 @@
  * do not push out orders that are still within capacity.
  */
 import { RecordType, RouteAuditFlyweight } from '../../codecs/records.ts';
+import { copyBytes } from '../../engine/bytes.ts';
 import type { RecordHandler, RingConsumer } from '../../engine/ring.ts';
 import { auditToJson } from '../../codecs/route-audit-json.ts';
 
@@ -109,7 +110,7 @@ export class RouteAuditView implements RecordHandler {
       if (this.orderId[o] !== 0) this.forget(o);
       this.orderId[o] = orderId;
     }
-    this.slab.set(bytes.subarray(offset, offset + length), r * this.recordLength);
+    copyBytes(bytes, offset, this.slab, r * this.recordLength, length);
     this.recordOrder[r] = orderId;
     this.recordNext[r] = NONE;
     if (this.last[o] === NONE) this.first[o] = r;
