@@ -35,13 +35,6 @@ export function writeMsgType(bytes: Uint8Array, offset: number, packed: number):
   return offset;
 }
 
-/** Packed MsgType as a string, for logs and tests. Allocates. */
-export function msgTypeToString(packed: number): string {
-  let s = '';
-  for (let v = packed; v > 0; v = Math.floor(v / 256)) s += String.fromCharCode(v % 256);
-  return s;
-}
-
 /** The message types this layer and its users name; the values are packMsgTypeString(x). */
 export const MsgType = {
   HEARTBEAT: 0x30, // "0"
@@ -57,6 +50,7 @@ export const MsgType = {
   ORDER_CANCEL_REQUEST: 0x46, // "F"
   ORDER_CANCEL_REPLACE_REQUEST: 0x47, // "G"
   ORDER_STATUS_REQUEST: 0x48, // "H"
+  MARKET_DATA_SNAPSHOT: 0x57, // "W" MarketDataSnapshotFullRefresh
   BUSINESS_MESSAGE_REJECT: 0x6a, // "j"
   TRADE_CAPTURE_REPORT_ACK: 0x41 | (0x52 << 8), // "AR"
 } as const;
@@ -69,4 +63,5 @@ export function isAdminMsgType(packed: number): boolean {
 // The constants must agree with the packing rule: checked once at module load.
 if (MsgType.LOGON !== packMsgTypeString('A')) throw new Error('Invariant: MsgType.LOGON packs "A"');
 if (MsgType.BUSINESS_MESSAGE_REJECT !== packMsgTypeString('j')) throw new Error('Invariant: MsgType j');
+if (MsgType.MARKET_DATA_SNAPSHOT !== packMsgTypeString('W')) throw new Error('Invariant: MsgType W');
 if (MsgType.TRADE_CAPTURE_REPORT_ACK !== packMsgTypeString('AR')) throw new Error('Invariant: MsgType AR');

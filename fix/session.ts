@@ -53,6 +53,7 @@
  * Not done yet: choosing not to resend stale application messages (the spec allows gap-filling
  * them; every stored one is resent).
  */
+import { copyBytes } from '../engine/bytes.ts';
 import { SendResult, SessionError } from './fix-codes.ts';
 import { FixEncoder, ascii } from './encoder.ts';
 import { MsgType, isAdminMsgType, writeMsgType } from './msg-type.ts';
@@ -604,7 +605,7 @@ export class FixSession {
       this.disconnect('re-entrant input overflow');
       return;
     }
-    for (let k = 0; k < n; k++) this.deferredBuf[this.deferredLength + k] = chunk[start + k];
+    copyBytes(chunk, start, this.deferredBuf, this.deferredLength, n);
     this.deferredLength += n;
   }
 
@@ -615,7 +616,7 @@ export class FixSession {
       const space = this.inBuf.length - this.inLength;
       const n = end - p < space ? end - p : space;
       if (n <= 0) throw new Error('Invariant: reassembly buffer always has room for a frame');
-      this.inBuf.set(chunk.subarray(p, p + n), this.inLength);
+      copyBytes(chunk, p, this.inBuf, this.inLength, n);
       this.inLength += n;
       p += n;
       const consumed = this.drain(this.inBuf, 0, this.inLength);
@@ -995,7 +996,7 @@ export class FixSession {
       return;
     }
     const at = this.gapBytesUsed;
-    for (let k = 0; k < length; k++) this.gapBytes[at + k] = buf[start + k];
+    copyBytes(buf, start, this.gapBytes, at, length);
     this.gapBytesUsed += length;
     this.gapSeq[this.gapCount] = seq;
     this.gapStart[this.gapCount] = at;

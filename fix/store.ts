@@ -35,6 +35,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { copyBytes } from '../engine/bytes.ts';
 import { MAX_FRAME_LENGTH } from './parser.ts';
 
 export interface MessageStore {
@@ -133,7 +134,7 @@ export class MemoryMessageStore implements MessageStore {
     const end = pos % size;
     if (end + length > size) pos += size - end; // never split a message across the ring's end
     const at = pos % size;
-    for (let k = 0; k < length; k++) this.bytes[at + k] = buf[start + k]; // no subarray view per message
+    copyBytes(buf, start, this.bytes, at, length);
     this.entryPos[slot] = pos;
     this.entryLength[slot] = length;
     this.writePos = pos + length;
@@ -303,7 +304,7 @@ export class FileMessageStore implements MessageStore {
     v.setUint32(p + 4, seq, true);
     v.setUint32(p + 8, length, true);
     p += RECORD_HEADER;
-    for (let k = 0; k < length; k++) this.logPending[p + k] = buf[start + k];
+    copyBytes(buf, start, this.logPending, p, length);
     this.logPendingLength = p + length;
     this.idxPendingView.setUint32(this.idxPendingLength, seq, true);
     this.idxPendingView.setFloat64(this.idxPendingLength + 4, offset, true);

@@ -82,25 +82,3 @@ export const SessionRejectReason = {
   SOH_IN_VALUE: 17,
   OTHER: 99,
 } as const;
-
-/** ASCII bytes of single-character values, for getChar/addChar. */
-export const Ch = {
-  SOH: 0x01,
-  EQ: 0x3d,
-  Y: 0x59,
-  N: 0x4e,
-  '0': 0x30,
-  '1': 0x31,
-  '2': 0x32,
-  '3': 0x33,
-  '4': 0x34,
-  '5': 0x35,
-  '6': 0x36,
-  '7': 0x37,
-  '8': 0x38,
-  '9': 0x39,
-  A: 0x41,
-  C: 0x43,
-  E: 0x45,
-  F: 0x46,
-} as const;

@@ -16,12 +16,11 @@
  */
 import { SendResult } from '../fix/fix-codes.ts';
 import { ascii } from '../fix/encoder.ts';
+import { MsgType } from '../fix/msg-type.ts';
 import { SessionState } from '../fix/session-state.ts';
 import type { FixSession } from '../fix/session.ts';
 import { Tag } from '../fix/tags.ts';
 import type { MarketDataListener } from './venue-core.ts';
-
-const MSG_TYPE_W = 0x57;
 
 export class MarketDataPublisher implements MarketDataListener {
   readonly symbols: Uint8Array[];
@@ -72,7 +71,7 @@ export class MarketDataPublisher implements MarketDataListener {
   }
 
   private send(session: FixSession, s: number): void {
-    const e = session.beginApp(MSG_TYPE_W);
+    const e = session.beginApp(MsgType.MARKET_DATA_SNAPSHOT);
     e.addAscii(Tag.Symbol, this.symbols[s]).addInt(Tag.NoMDEntries, 2);
     e.addChar(Tag.MDEntryType, 0x30);
     if (this.bidQty[s] > 0) e.addTicks(Tag.MDEntryPx, this.bid[s]);

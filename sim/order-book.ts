@@ -12,11 +12,10 @@
  * every fill trades at the resting (maker) order's price.
  */
 
-export const Side = {
-  BUY: 1,
-  SELL: 2,
-} as const;
-export type Side = (typeof Side)[keyof typeof Side];
+import { Side } from '../engine/domain.ts';
+
+/** The engine's Side (engine/domain.ts), re-exported for the simulator's importers. */
+export { Side };
 
 /** Receives each fill as match() walks the book. */
 export interface FillListener {

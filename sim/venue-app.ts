@@ -36,6 +36,9 @@ const NONE = ascii('NONE');
 const TAG_ORD_STATUS_REQ_ID = 790;
 const EXEC_TYPE_ORDER_STATUS = 0x49; // 'I'
 const UNKNOWN_ORDER_TEXT = ascii('unknown order');
+/** Tags a NewOrderSingle (D) and an OrderCancelRequest (F) must carry, checked in this order. */
+const NEW_ORDER_REQUIRED = [Tag.ClOrdID, Tag.Symbol, Tag.Side, Tag.OrderQty, Tag.OrdType] as const;
+const CANCEL_REQUIRED = [Tag.ClOrdID, Tag.OrigClOrdID] as const;
 
 /** Bytes of a string that came from a counterparty (any byte but SOH). Allocates; sim only. */
 function bytes(s: string): Uint8Array {
@@ -99,7 +102,7 @@ export class VenueApp implements FixApplication, ExecutionSink {
   onStateChange(): void {}
 
   private onNewOrder(m: FixParser, session: FixSession): void {
-    for (const tag of [Tag.ClOrdID, Tag.Symbol, Tag.Side, Tag.OrderQty, Tag.OrdType] as const) {
+    for (const tag of NEW_ORDER_REQUIRED) {
       if (!m.has(tag)) return session.rejectInbound(SessionRejectReason.REQUIRED_TAG_MISSING, tag);
     }
     const side = m.getChar(Tag.Side) - 0x30;
@@ -132,11 +135,11 @@ export class VenueApp implements FixApplication, ExecutionSink {
         return;
       }
     }
-    this.core.submit(session, m.getString(Tag.ClOrdID)!, m.getString(Tag.Symbol)!, side, ordType, tif as TimeInForce, qty, price);
+    this.core.submit(session, clOrdId, m.getString(Tag.Symbol)!, side, ordType, tif as TimeInForce, qty, price);
   }
 
   private onCancel(m: FixParser, session: FixSession): void {
-    for (const tag of [Tag.ClOrdID, Tag.OrigClOrdID] as const) {
+    for (const tag of CANCEL_REQUIRED) {
       if (!m.has(tag)) return session.rejectInbound(SessionRejectReason.REQUIRED_TAG_MISSING, tag);
     }
     this.core.cancel(session, m.getString(Tag.ClOrdID)!, m.getString(Tag.OrigClOrdID)!);

@@ -7,16 +7,13 @@
  *
  * This is a simulator, not the engine: it allocates per order and per report.
  */
+import { OrdType, Tif as TimeInForce } from '../engine/domain.ts';
 import { averagePriceTicks } from '../engine/fixed-point.ts';
 import { Mulberry32 } from '../engine/prng.ts';
 import { MARKET_BUY_LIMIT, MARKET_SELL_LIMIT, OrderBook, Side, type FillListener } from './order-book.ts';
 
-export const OrdType = { MARKET: 1, LIMIT: 2 } as const;
-export type OrdType = (typeof OrdType)[keyof typeof OrdType];
-
-/** TimeInForce (59) values. */
-export const TimeInForce = { DAY: 0, GTC: 1, IOC: 3, FOK: 4 } as const;
-export type TimeInForce = (typeof TimeInForce)[keyof typeof TimeInForce];
+/** OrdType (40) and TimeInForce (59): the engine's (engine/domain.ts), re-exported for the simulator's importers. */
+export { OrdType, TimeInForce };
 
 /** ExecType (150) as ASCII bytes. */
 export const ExecType = { NEW: 0x30, CANCELED: 0x34, REJECTED: 0x38, TRADE: 0x46 } as const;

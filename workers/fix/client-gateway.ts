@@ -39,6 +39,7 @@
 
 import type { SessionSchedule } from '../../fix/session-schedule.ts';
 import type { Clock } from '../../engine/clock.ts';
+import { copyBytes, equalBytes, hashBytes } from '../../engine/bytes.ts';
 import { CL_ORD_ID_CAPACITY, OrdType, Side, Source, Tif } from '../../engine/domain.ts';
 import { INVALID, averagePriceTicks } from '../../engine/fixed-point.ts';
 import { ExecType, OrderState, ordStatusChar } from '../../engine/order-state.ts';
@@ -64,6 +65,7 @@ import { FixSession, REJECT_KIND_SESSION, SessionRole, type FixApplication, type
 import type { MessageStore } from '../../fix/store.ts';
 import { SessionRejectReason, Tag } from '../../fix/tags.ts';
 import { RejectEdge } from '../metrics/metrics-memory.ts';
+import { SymbolIndex } from './symbol-index.ts';
 import { BusinessRejectReason } from '../../fix/validator.ts';
 
 /** Orders whose last report is kept for status requests (a power of two). */
@@ -122,36 +124,6 @@ class ClientApp implements FixApplication {
     this.gateway.sessionRejectsReceived++;
   }
   onStateChange(_session: FixSession, _previous: number, _next: number): void {}
-}
-
-/** Symbol bytes -> symbol id, by open addressing over an FNV-1a hash. Allocates nothing per lookup. */
-class SymbolIndex {
-  readonly names: Uint8Array[];
-  private readonly table: Int32Array;
-  private readonly mask: number;
-  constructor(names: string[]) {
-    this.names = names.map((n) => ascii(n));
-    let size = 16;
-    while (size < names.length * 4) size *= 2;
-    this.table = new Int32Array(size);
-    this.mask = size - 1;
-    for (let id = 0; id < this.names.length; id++) {
-      const n = this.names[id];
-      let i = fnv(n, 0, n.length) & this.mask;
-      while (this.table[i] !== 0) i = (i + 1) & this.mask;
-      this.table[i] = id + 1;
-    }
-  }
-  /** The id of the symbol spelled buf[start, end), or -1. */
-  find(buf: Uint8Array, start: number, end: number): number {
-    let i = fnv(buf, start, end) & this.mask;
-    for (;;) {
-      const v = this.table[i];
-      if (v === 0) return -1;
-      if (bytesEqual(this.names[v - 1], buf, start, end)) return v - 1;
-      i = (i + 1) & this.mask;
-    }
-  }
 }
 
 export class ClientGateway implements GatedRecordHandler {
@@ -218,7 +190,7 @@ export class ClientGateway implements GatedRecordHandler {
     this.toRisk = toRisk;
     this.clock = clock;
     this.engineState = engineState;
-    this.symbols = new SymbolIndex(symbols);
+    this.symbols = new SymbolIndex(symbols.map((s) => ascii(s)));
     this.ordersIn = 0;
     this.cancelsIn = 0;
     this.rejectedAtEdge = 0;
@@ -439,7 +411,7 @@ export class ClientGateway implements GatedRecordHandler {
     const start = m.valueStart(Tag.ClOrdID);
     const length = m.valueEnd(Tag.ClOrdID) - start;
     const base = slot * CL_ORD_ID_CAPACITY;
-    for (let k = 0; k < length; k++) this.pendingCl[base + k] = m.buf[start + k];
+    copyBytes(m.buf, start, this.pendingCl, base, length);
     this.pendingClLength[slot] = length;
     this.pendingKind[slot] = kind;
   }
@@ -663,13 +635,13 @@ export class ClientGateway implements GatedRecordHandler {
 
   /** Slot holding (accountId, ClOrdID buf[start, end)), or -1. */
   private findStatus(accountId: number, buf: Uint8Array, start: number, end: number): number {
-    const mask = STATUS_SLOTS - 1;
-    const set = (fnv(buf, start, end) ^ Math.imul(accountId, 0x9e3779b1)) & mask & ~(STATUS_WAYS - 1);
+    const set = statusSet(accountId, buf, start, end);
+    const length = end - start;
     for (let w = 0; w < STATUS_WAYS; w++) {
       const slot = set + w;
       if (this.statusSeq[slot] === 0) continue;
       const c = this.cached.wrap(this.statusView, this.statusBytes, slot * EXEC_REPORT_LENGTH);
-      if (c.accountId() === accountId && bytesEqual2(c.bytes, c.clOrdIdOffset(), c.clOrdIdLength(), buf, start, end)) return slot;
+      if (c.accountId() === accountId && c.clOrdIdLength() === length && equalBytes(c.bytes, c.clOrdIdOffset(), buf, start, length)) return slot;
     }
     return -1;
   }
@@ -682,8 +654,7 @@ export class ClientGateway implements GatedRecordHandler {
     const clEnd = clStart + r.clOrdIdLength();
     let slot = this.findStatus(accountId, r.bytes, clStart, clEnd);
     if (slot < 0) {
-      const mask = STATUS_SLOTS - 1;
-      const set = (fnv(r.bytes, clStart, clEnd) ^ Math.imul(accountId, 0x9e3779b1)) & mask & ~(STATUS_WAYS - 1);
+      const set = statusSet(accountId, r.bytes, clStart, clEnd);
       slot = set;
       for (let w = 1; w < STATUS_WAYS; w++) if (this.statusSeq[set + w] < this.statusSeq[slot]) slot = set + w;
       this.pendingClLength[slot] = 0;
@@ -701,7 +672,7 @@ export class ClientGateway implements GatedRecordHandler {
 
   private store(slot: number, r: ExecReportFlyweight): void {
     const base = slot * EXEC_REPORT_LENGTH;
-    for (let k = 0; k < EXEC_REPORT_LENGTH; k++) this.statusBytes[base + k] = r.bytes[r.offset + k];
+    copyBytes(r.bytes, r.offset, this.statusBytes, base, EXEC_REPORT_LENGTH);
     this.statusSeq[slot] = r.eventSeq() > 0 ? r.eventSeq() : 1;
   }
 
@@ -836,22 +807,9 @@ function echo(e: FixEncoder, m: FixParser, tag: number): boolean {
   return true;
 }
 
-function fnv(buf: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let k = start; k < end; k++) h = Math.imul(h ^ buf[k], 0x01000193);
-  return h >>> 0;
-}
-
-function bytesEqual(a: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
-  if (a.length !== end - start) return false;
-  for (let k = 0; k < a.length; k++) if (a[k] !== buf[start + k]) return false;
-  return true;
-}
-
-function bytesEqual2(a: Uint8Array, aStart: number, aLength: number, b: Uint8Array, bStart: number, bEnd: number): boolean {
-  if (aLength !== bEnd - bStart) return false;
-  for (let k = 0; k < aLength; k++) if (a[aStart + k] !== b[bStart + k]) return false;
-  return true;
+/** First slot of the status-table set for (accountId, ClOrdID buf[start, end)). */
+function statusSet(accountId: number, buf: Uint8Array, start: number, end: number): number {
+  return (hashBytes(0, buf, start, end - start) ^ Math.imul(accountId, 0x9e3779b1)) & (STATUS_SLOTS - 1) & ~(STATUS_WAYS - 1);
 }
 
 // Constants must agree: checked once at module load.

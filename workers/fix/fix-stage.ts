@@ -43,6 +43,7 @@ import type { SharedHistogram } from '../../engine/shared-histogram.ts';
 import type { Agent } from '../../engine/agent.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { FixCounter, type StageCounters } from '../../engine/counters.ts';
+import { copyBytes } from '../../engine/bytes.ts';
 import { OrdType, Side } from '../../engine/domain.ts';
 import { MAX_PRICE_TICKS, MAX_QTY, parseUint, writeUint, INVALID } from '../../engine/fixed-point.ts';
 import { Reason } from '../../engine/reasons.ts';
@@ -66,7 +67,7 @@ import { Tag } from '../../fix/tags.ts';
 import type { MessageStore } from '../../fix/store.ts';
 import type { SessionSchedule } from '../../fix/session-schedule.ts';
 import type { ClientGateway } from './client-gateway.ts';
-import { MSG_TYPE_MD_SNAPSHOT, SorFeed } from './market-data.ts';
+import { SorFeed } from './market-data.ts';
 import { ExecIdSet, execIdHash } from './exec-id-set.ts';
 
 export const FIX_BATCH = 256;
@@ -346,20 +347,10 @@ export class FixStage implements Agent {
   private sendCancel(c: ChildOrderFlyweight): void {
     const venueId = c.venueId();
     const session = venueId < this.sessions.length ? this.sessions[venueId] : null;
-    if (session === null || session.state !== SessionState.ACTIVE) {
-      // The venue is unreachable: the cancel is held and sent when the session is back (reconcile).
-      const slot = this.slotOf(c.childId());
-      if (slot >= 0 && this.childState[slot] !== VenueChildState.DONE) {
-        this.childCancelWanted[slot] = 1;
-        this.counters.add(FixCounter.CANCELS_DEFERRED, 1);
-      }
-      this.emitEvent(ChildEventKind.CANCEL_REJECTED, c.childId(), c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.VENUE_DOWN, 0);
-      return;
-    }
-    if (!this.writeCancel(session, c.childId(), c.symbolId(), c.side(), c.qty())) {
-      // Back-pressure, or the session dropped: held like a cancel while the venue is down (the
-      // same VENUE_DOWN refusal, which recovery's restoreEvent reads as held), sent at the next
-      // reconciliation.
+    if (session === null || session.state !== SessionState.ACTIVE || !this.writeCancel(session, c.childId(), c.symbolId(), c.side(), c.qty())) {
+      // The venue is unreachable, or back-pressure / the session dropped while writing: the
+      // cancel is held and sent when the session is back (reconcile). The refusal is VENUE_DOWN
+      // either way, which recovery's restoreEvent reads as held.
       const slot = this.slotOf(c.childId());
       if (slot >= 0 && this.childState[slot] !== VenueChildState.DONE) {
         this.childCancelWanted[slot] = 1;
@@ -557,7 +548,7 @@ export class FixStage implements Agent {
   /** A venue's application message, inside its socket callback. */
   onVenueMessage(venueId: number, msg: FixParser): void {
     const type = msg.msgType;
-    if (type === MSG_TYPE_MD_SNAPSHOT) {
+    if (type === MsgType.MARKET_DATA_SNAPSHOT) {
       if (this.sorFeed.onMarketData(venueId, msg, this.clock.nowNs()) > 0) {
         this.uncommitted = true;
         this.onOutput();
@@ -749,7 +740,7 @@ export class FixStage implements Agent {
     const ring = this.rings.toRisk;
     const at = ring.tryClaim(typeId, length);
     if (at === FULL) throw new Error('Invariant: room checked before the batch');
-    for (let i = 0; i < length; i++) ring.bytes[at + i] = src[offset + i];
+    copyBytes(src, offset, ring.bytes, at, length);
   }
 
   /** Moves waiting venue events into the ring to risk, oldest first. */
@@ -761,7 +752,7 @@ export class FixStage implements Agent {
       const at = ring.tryClaim(RecordType.CHILD_EVENT, CHILD_EVENT_LENGTH);
       if (at === FULL) break;
       const from = moved * CHILD_EVENT_LENGTH;
-      for (let i = 0; i < CHILD_EVENT_LENGTH; i++) ring.bytes[at + i] = this.overflow[from + i];
+      copyBytes(this.overflow, from, ring.bytes, at, CHILD_EVENT_LENGTH);
       moved++;
     }
     this.overflow.copyWithin(0, moved * CHILD_EVENT_LENGTH, this.overflowCount * CHILD_EVENT_LENGTH);

@@ -23,15 +23,13 @@
  * halts (an assertion), as for the ring to risk.
  */
 import { CHILD_EVENT_LENGTH, QUOTE_LENGTH, QuoteFlyweight, RecordType } from '../../codecs/records.ts';
+import { copyBytes } from '../../engine/bytes.ts';
 import { FixCounter, type StageCounters } from '../../engine/counters.ts';
 import { INVALID, MAX_PRICE_TICKS, MAX_QTY, parseDecimalTicks, parseUint } from '../../engine/fixed-point.ts';
 import { FULL, type RingProducer } from '../../engine/ring.ts';
 import type { FixParser } from '../../fix/parser.ts';
 import { Tag } from '../../fix/tags.ts';
-
-/** Packed MsgType "W" (MarketDataSnapshotFullRefresh) and "V" (MarketDataRequest). */
-export const MSG_TYPE_MD_SNAPSHOT = 0x57;
-export const MSG_TYPE_MD_REQUEST = 0x56;
+import { SymbolIndex } from './symbol-index.ts';
 
 const CH_Y = 0x59;
 const ENTRY_BID = 0x30;
@@ -44,10 +42,7 @@ export class SorFeed {
   private readonly toRisk: RingProducer;
   private readonly counters: StageCounters;
   private readonly quote = new QuoteFlyweight();
-  /** Open-addressing table of symbol ids by FNV-1a hash of their bytes. */
-  private readonly symbols: Uint8Array[];
-  private readonly table: Int32Array;
-  private readonly tableMask: number;
+  private readonly symbols: SymbolIndex;
   private readonly overflow: Uint8Array;
   private overflowCount: number;
   // The snapshot being decoded.
@@ -60,30 +55,14 @@ export class SorFeed {
     this.toSor = toSor;
     this.toRisk = toRisk;
     this.counters = counters;
-    this.symbols = symbols.slice();
-    let size = 16;
-    while (size < symbols.length * 2) size *= 2;
-    this.table = new Int32Array(size).fill(-1);
-    this.tableMask = size - 1;
-    for (let i = 0; i < symbols.length; i++) {
-      let h = hash(symbols[i], 0, symbols[i].length) & this.tableMask;
-      while (this.table[h] !== -1) h = (h + 1) & this.tableMask;
-      this.table[h] = i;
-    }
+    this.symbols = new SymbolIndex(symbols);
     this.overflow = new Uint8Array(SOR_OVERFLOW_EVENTS * CHILD_EVENT_LENGTH);
     this.overflowCount = 0;
   }
 
   /** Symbol id of buf[start, end), or -1. */
   symbolId(buf: Uint8Array, start: number, end: number): number {
-    let h = hash(buf, start, end) & this.tableMask;
-    for (let probes = 0; probes <= this.tableMask; probes++) {
-      const id = this.table[h];
-      if (id === -1) return -1;
-      if (sameBytes(this.symbols[id], buf, start, end)) return id;
-      h = (h + 1) & this.tableMask;
-    }
-    return -1;
+    return this.symbols.find(buf, start, end);
   }
 
   /**
@@ -156,11 +135,11 @@ export class SorFeed {
   childEvent(src: Uint8Array, offset: number): void {
     const at = this.overflowCount === 0 ? this.toSor.tryClaim(RecordType.CHILD_EVENT, CHILD_EVENT_LENGTH) : FULL;
     if (at !== FULL) {
-      copy(src, offset, this.toSor.bytes, at);
+      copyBytes(src, offset, this.toSor.bytes, at, CHILD_EVENT_LENGTH);
       return;
     }
     if (this.overflowCount === SOR_OVERFLOW_EVENTS) throw new Error('Invariant: child events to sor overflow bounded (sor stalled)');
-    copy(src, offset, this.overflow, this.overflowCount++ * CHILD_EVENT_LENGTH);
+    copyBytes(src, offset, this.overflow, this.overflowCount++ * CHILD_EVENT_LENGTH, CHILD_EVENT_LENGTH);
   }
 
   /** Moves waiting child-event copies into the ring to sor, oldest first; returns how many. */
@@ -171,7 +150,7 @@ export class SorFeed {
       const at = this.toSor.tryClaim(RecordType.CHILD_EVENT, CHILD_EVENT_LENGTH);
       if (at === FULL) break;
       const from = moved * CHILD_EVENT_LENGTH;
-      copy(this.overflow, from, this.toSor.bytes, at);
+      copyBytes(this.overflow, from, this.toSor.bytes, at, CHILD_EVENT_LENGTH);
       moved++;
     }
     this.overflow.copyWithin(0, moved * CHILD_EVENT_LENGTH, this.overflowCount * CHILD_EVENT_LENGTH);
@@ -182,20 +161,4 @@ export class SorFeed {
   get pendingChildEvents(): number {
     return this.overflowCount;
   }
-}
-
-function copy(src: Uint8Array, from: number, dst: Uint8Array, to: number): void {
-  for (let i = 0; i < CHILD_EVENT_LENGTH; i++) dst[to + i] = src[from + i];
-}
-
-function hash(buf: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
-  return h >>> 0;
-}
-
-function sameBytes(a: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
-  if (a.length !== end - start) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== buf[start + i]) return false;
-  return true;
 }

@@ -11,7 +11,7 @@
  * workers beside WorkerData (as the metrics memory is handed).
  */
 import type { FixSession } from '../../fix/session.ts';
-import { SessionState } from '../../fix/session-state.ts';
+import { SessionState, sessionStateName } from '../../fix/session-state.ts';
 import type { EngineConfig } from '../config.ts';
 
 const COL = {
@@ -27,9 +27,6 @@ const COL = {
   SCHEDULE_RESETS: 9,
 } as const;
 const COLS = 10;
-
-const STATE_NAMES: Record<number, string> = {};
-for (const [name, value] of Object.entries(SessionState)) STATE_NAMES[value] = name;
 
 /** What the supervisor adds to WorkerData. */
 export interface FixSessionsWorkerData {
@@ -95,7 +92,7 @@ export function readSessionStatus(sab: SharedArrayBuffer | undefined, config: En
     const at = i * COLS;
     return {
       ...name,
-      state: STATE_NAMES[v[at + COL.STATE]] ?? String(v[at + COL.STATE]),
+      state: sessionStateName(v[at + COL.STATE]),
       nextSenderSeqNum: v[at + COL.NEXT_SENDER],
       nextTargetSeqNum: v[at + COL.NEXT_TARGET],
       logons: v[at + COL.LOGONS],
