@@ -11,6 +11,7 @@
  */
 
 import type { Agent } from './agent.ts';
+import { CommonCounter, type StageCounters } from './counters.ts';
 import type { Doorbell } from './doorbell.ts';
 
 export const IDLE_KINDS = ['spin', 'backoff', 'park'] as const;
@@ -74,15 +75,18 @@ export class ParkIdle implements IdleStrategy {
   private readonly spins: number;
   private readonly maxSleepMs: number;
   private empty: number;
+  /** The stage's counters: each park is added to CommonCounter.PARKS (null: not published). */
+  private readonly counters: StageCounters | null;
   /** Times this stage went to sleep (for counters). */
   parkCount: number;
 
-  constructor(doorbell: Doorbell, agent: Agent, options: IdleOptions) {
+  constructor(doorbell: Doorbell, agent: Agent, options: IdleOptions, counters: StageCounters | null = null) {
     this.doorbell = doorbell;
     this.agent = agent;
     this.spins = options.spins;
     this.maxSleepMs = options.maxSleepMs;
     this.empty = 0;
+    this.counters = counters;
     this.parkCount = 0;
   }
 
@@ -103,18 +107,26 @@ export class ParkIdle implements IdleStrategy {
       return;
     }
     this.parkCount++;
+    if (this.counters !== null) this.counters.add(CommonCounter.PARKS, 1);
     bell.waitSync(seq0, this.maxSleepMs);
     bell.clearPark();
   }
 }
 
-export function createIdleStrategy(kind: IdleKind, doorbell: Doorbell, agent: Agent, options: IdleOptions): IdleStrategy {
+/** counters (optional): the stage's counters, where a parking strategy adds its parks to PARKS. */
+export function createIdleStrategy(
+  kind: IdleKind,
+  doorbell: Doorbell,
+  agent: Agent,
+  options: IdleOptions,
+  counters: StageCounters | null = null,
+): IdleStrategy {
   switch (kind) {
     case 'spin':
       return new BusySpinIdle();
     case 'backoff':
       return new BackoffIdle(doorbell, options);
     case 'park':
-      return new ParkIdle(doorbell, agent, options);
+      return new ParkIdle(doorbell, agent, options, counters);
   }
 }

@@ -156,6 +156,17 @@ class RingViews {
 }
 
 /**
+ * Bytes committed and not yet consumed, read from any thread without consuming (the supervisor's
+ * drain and /health). Builds views over the memory: not for a hot path.
+ */
+export function ringDepthBytes(memory: RingMemory): number {
+  const views = new RingViews(memory);
+  const head = Atomics.load(views.counters, views.headIndex) >>> 0;
+  const tail = Atomics.load(views.counters, views.tailIndex) >>> 0;
+  return (tail - head) >>> 0;
+}
+
+/**
  * The producer end. One thread only. Records are claimed, written in place through `view` /
  * `bytes` at the returned offset, and published together by commit().
  */

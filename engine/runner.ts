@@ -10,6 +10,7 @@
  */
 
 import type { Agent } from './agent.ts';
+import { CommonCounter, type StageCounters } from './counters.ts';
 import { SEQ_INDEX, type Doorbell } from './doorbell.ts';
 import type { IdleKind, IdleOptions, IdleStrategy } from './idle.ts';
 
@@ -57,10 +58,12 @@ export class EventLoopRunner {
   // Bound once: no closure per tick.
   private readonly tickBound: () => void;
   private readonly wakeBound: () => void;
+  /** The stage's counters: each park is added to CommonCounter.PARKS (null: not published). */
+  private readonly counters: StageCounters | null;
   /** Times the runner parked (for counters). */
   parkCount: number;
 
-  constructor(agent: Agent, doorbell: Doorbell, kind: IdleKind, options: IdleOptions) {
+  constructor(agent: Agent, doorbell: Doorbell, kind: IdleKind, options: IdleOptions, counters: StageCounters | null = null) {
     this.agent = agent;
     this.doorbell = doorbell;
     this.spin = kind === 'spin';
@@ -74,6 +77,7 @@ export class EventLoopRunner {
     this.keepAlive = null;
     this.tickBound = () => this.tick();
     this.wakeBound = () => this.wake();
+    this.counters = counters;
     this.parkCount = 0;
   }
 
@@ -145,6 +149,7 @@ export class EventLoopRunner {
       return;
     }
     this.parkCount++;
+    if (this.counters !== null) this.counters.add(CommonCounter.PARKS, 1);
     this.parked = true;
     const result = Atomics.waitAsync(bell.words, SEQ_INDEX, seq0, this.maxSleepMs);
     if (result.async) {

@@ -12,11 +12,7 @@ import { PRICE_SCALE, ticksToDecimalString } from '../engine/fixed-point.ts';
 import { jsonLogger } from '../workers/supervisor.ts';
 import { startStack } from './stack.ts';
 import { startPostgres, type PostgresServer } from './postgres.ts';
-
-function configPath(argv: string[]): string | undefined {
-  const i = argv.indexOf('--config');
-  return i >= 0 ? argv[i + 1] : process.env.CONFIG_FILE;
-}
+import { configPath } from './engine.ts';
 
 let config;
 try {

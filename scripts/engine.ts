@@ -5,7 +5,8 @@
 import { ConfigError, loadConfig } from '../workers/config.ts';
 import { Engine, jsonLogger } from '../workers/supervisor.ts';
 
-function configPath(argv: string[]): string | undefined {
+/** The config file: `--config <file>` (a missing path is a ConfigError), else CONFIG_FILE. */
+export function configPath(argv: string[]): string | undefined {
   const i = argv.indexOf('--config');
   if (i >= 0) {
     if (argv[i + 1] === undefined) throw new ConfigError('--config needs a file path');
@@ -28,6 +29,8 @@ export async function runEngine(): Promise<Engine> {
   return engine;
 }
 
+// main only when started directly (`node scripts/engine.ts`): importing this module (demo.ts)
+// runs nothing.
 if (import.meta.filename === process.argv[1]) {
   try {
     await runEngine();

@@ -415,8 +415,11 @@ function section(path: string, v: unknown, defaults: object): Record<string, unk
   return { ...defaults, ...v };
 }
 
+/** A non-negative decimal string with at most 12 integer digits and 6 decimals ("177.25"). */
+export const DECIMAL = /^\d{1,12}(\.\d{1,6})?$/;
+
 function decimal(path: string, v: unknown, maxTicks: number): string {
-  const s = str(path, v, /^\d{1,12}(\.\d{1,6})?$/, 'a decimal string such as "177.25"');
+  const s = str(path, v, DECIMAL, 'a decimal string such as "177.25"');
   if (ticksFromDecimalString(s, maxTicks) === INVALID) fail(path, `out of range: ${s}`);
   return s;
 }
@@ -571,9 +574,12 @@ export function validateConfig(raw: unknown): EngineConfig {
   };
 }
 
+/** A percentage string's shape: up to 3 integer digits and 2 decimals (the caller checks <= 100). */
+export const PERCENT = /^\d{1,3}(\.\d{1,2})?$/;
+
 /** A percentage with at most two decimals, 0 to 100 ("5", "2.5"), so its basis points are exact. */
 function percent(path: string, v: unknown): string {
-  const s = str(path, v, /^\d{1,3}(\.\d{1,2})?$/, 'a percentage such as "5" or "2.5"');
+  const s = str(path, v, PERCENT, 'a percentage such as "5" or "2.5"');
   if (Number(s) > 100) fail(path, `must be at most 100, got ${s}`);
   return s;
 }
@@ -673,7 +679,7 @@ function validateTls(v: unknown, at = 'http.tls'): TlsConfig | null {
 /** The PEM files of a TlsConfig read into node:tls options (the passphrase is the file's first line). */
 export function readTlsFiles(tls: TlsConfig): { key: Buffer; cert: Buffer; passphrase?: string } {
   const out: { key: Buffer; cert: Buffer; passphrase?: string } = { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) };
-  if (tls.passphraseFile !== undefined) out.passphrase = readFileSync(tls.passphraseFile, 'utf8').split(/\r?\n/, 1)[0];
+  if (tls.passphraseFile !== undefined) out.passphrase = readSecretFile('fixAcceptor.tls.passphraseFile', tls.passphraseFile);
   return out;
 }
 
@@ -759,7 +765,7 @@ export function readVenueTlsFiles(tls: VenueTlsConfig): { ca?: Buffer; cert?: Bu
   if (tls.caFile !== undefined) out.ca = readFileSync(tls.caFile);
   if (tls.certFile !== undefined) out.cert = readFileSync(tls.certFile);
   if (tls.keyFile !== undefined) out.key = readFileSync(tls.keyFile);
-  if (tls.passphraseFile !== undefined) out.passphrase = readFileSync(tls.passphraseFile, 'utf8').split(/\r?\n/, 1)[0];
+  if (tls.passphraseFile !== undefined) out.passphrase = readSecretFile('venues[].tls.passphraseFile', tls.passphraseFile);
   if (tls.servername !== undefined) out.servername = tls.servername;
   return out;
 }
@@ -879,9 +885,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, filePath: string | undefined)
   }
 }
 
-/** Venue fee in hundredths of a basis point, as the SOR scores it. */
+/** Venue fee in hundredths of a basis point, as the SOR scores it ("0.25" -> 25: percentToBps's arithmetic). */
 export function feeCentiBps(feeBps: string): number {
-  return Math.round(decimalToTicks(feeBps) / (PRICE_SCALE / 100));
+  return percentToBps(feeBps);
 }
 
 /** sor.* beyond weights and staleness (modes, staged timing, collar, constraints). */

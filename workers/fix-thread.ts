@@ -16,7 +16,7 @@ import { recoverFixStage } from './fix/recovery.ts';
 import { VenueConnections, openVenueSessions } from './fix/venue-sessions.ts';
 import { SessionStatusPublisher, type FixSessionsWorkerData } from './fix/session-status.ts';
 import { FixCounter } from '../engine/counters.ts';
-import { Control, StageWiring } from './topology.ts';
+import { StageWiring } from './topology.ts';
 import type { WorkerData } from './worker-data.ts';
 import { sampleThisThread } from './metrics/runtime-sampler.ts';
 import { Histogram, MetricsViews, type MetricsWorkerData } from './metrics/metrics-memory.ts';
@@ -80,7 +80,7 @@ const gateway = new ClientGateway(
   config.symbols.map((s) => s.name),
   stage.producerToRisk,
   clock,
-  new Int32Array(data.memory.control, Control.ENGINE_STATE * 4, 1),
+  wiring.engineState,
 );
 stage.attachClientGateway(gateway);
 // FIX-edge refusals (validation, 35=3, 35=j) in oms_rejects_total{edge="fix"}.
@@ -113,7 +113,7 @@ const acceptor = new FixAcceptor({
 });
 
 const agent = new HeartbeatAgent(stage, wiring.counters, clock);
-const runner = new EventLoopRunner(agent, wiring.doorbell, config.idle.kind, config.idle);
+const runner = new EventLoopRunner(agent, wiring.doorbell, config.idle.kind, config.idle, wiring.counters);
 stage.onOutput = () => runner.kick();
 
 const venues = new VenueConnections(config, stage, venueSessions.stores, sessionStatus.onVenueState, sessionLog);

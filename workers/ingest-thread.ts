@@ -4,11 +4,11 @@ import { SystemClock } from '../engine/clock.ts';
 import { CommonCounter, COUNTER_NAMES } from '../engine/counters.ts';
 import { HeartbeatAgent } from '../engine/heartbeat.ts';
 import { EventLoopRunner } from '../engine/runner.ts';
-import { IngestStage } from './ingest/ingest-stage.ts';
+import { EngineState, IngestStage } from './ingest/ingest-stage.ts';
 import { RouteAuditView } from './ingest/route-audit-view.ts';
 import { routeAuditLength } from '../codecs/records.ts';
 import { decodeClientFrame, encodeServerMessage } from './ingest/order-fb.ts';
-import { Control, STAGES, StageWiring, ringDepths } from './topology.ts';
+import { STAGES, StageWiring, ringDepths } from './topology.ts';
 import { StageCounters } from '../engine/counters.ts';
 import type { WorkerData } from './worker-data.ts';
 import { Histogram, MetricsViews, type MetricsWorkerData } from './metrics/metrics-memory.ts';
@@ -21,9 +21,11 @@ const metricsViews = metricsMemory === undefined ? null : new MetricsViews(metri
 const { config } = data;
 const wiring = new StageWiring('ingest', data.memory);
 const clock = new SystemClock(data.engineEpochMs);
-const engineState = new Int32Array(data.memory.control, Control.ENGINE_STATE * 4, 1);
+const engineState = wiring.engineState;
 const stageCounters = STAGES.map((s) => [s, new StageCounters(data.memory.counters[s])] as const);
-const STATE_NAMES = ['STARTING', 'RUNNING', 'HALTED', 'STOPPING'];
+/** EngineState's names by value, for the health document. */
+const STATE_NAMES: string[] = [];
+for (const [name, value] of Object.entries(EngineState)) STATE_NAMES[value] = name;
 
 /** The health document: engine state, each stage's heartbeat age and counters, ring depths. */
 function health(): Record<string, unknown> {
@@ -39,7 +41,7 @@ function health(): Record<string, unknown> {
     stages[name] = { heartbeatAgeMs: Math.round(ageMs), counters: values };
   }
   const fixSessions = readSessionStatus((workerData as Partial<FixSessionsWorkerData>).fixSessions, config);
-  return { ok: state === 1 && !stale, state: STATE_NAMES[state] ?? String(state), stages, ringDepthBytes: ringDepths(data.memory), fixSessions };
+  return { ok: state === EngineState.RUNNING && !stale, state: STATE_NAMES[state] ?? String(state), stages, ringDepthBytes: ringDepths(data.memory), fixSessions };
 }
 
 /**
@@ -53,18 +55,24 @@ function readiness(): Record<string, unknown> {
   return { ready, state: h.state, venuesUp, venues: config.venues.length };
 }
 
+// Venue ids are any unique ids in 1..64 (workers/config.ts), not positions: names by id, and
+// ROUTE_AUDIT records sized from the largest id, as the SOR writes them (sor-stage.ts).
 const venueNamesById: string[] = [];
-for (const v of config.venues) venueNamesById[v.id] = v.name;
+let maxVenueId = 0;
+for (const v of config.venues) {
+  venueNamesById[v.id] = v.name;
+  if (v.id > maxVenueId) maxVenueId = v.id;
+}
 const stage = new IngestStage(
   {
     http: config.http,
     accounts: config.accounts,
     symbols: config.symbols.map((s) => s.name),
-    venues: ['', ...config.venues.map((v) => v.name)],
+    venues: venueNamesById,
     orderViewCapacity: 100_000,
     sor: { weights: config.sor.weights, quoteStaleMs: config.sor.quoteStaleMs, mode: config.sor.mode },
     binary: { decodeClientFrame, encodeServerMessage },
-    routeAudits: new RouteAuditView(wiring.consumer('sorToIngest'), 100_000, routeAuditLength(config.venues.length), venueNamesById, config.symbols.map((s) => s.name)),
+    routeAudits: new RouteAuditView(wiring.consumer('sorToIngest'), 100_000, routeAuditLength(maxVenueId), venueNamesById, config.symbols.map((s) => s.name)),
     health,
     readiness,
     // Pre-trade limits admin routes (/v1/admin/limits), seeded from the same config as risk.
@@ -82,7 +90,7 @@ const stage = new IngestStage(
   engineState,
 );
 const agent = new HeartbeatAgent(stage, wiring.counters, clock);
-const runner = new EventLoopRunner(agent, wiring.doorbell, config.idle.kind, config.idle);
+const runner = new EventLoopRunner(agent, wiring.doorbell, config.idle.kind, config.idle, wiring.counters);
 // A command written from a socket callback is committed on the next tick, batched with others.
 stage.onCommand = () => runner.kick();
 

@@ -33,7 +33,7 @@ const stage = new JournalStage(
   [[gateOf('riskToIngest'), gateOf('riskToFix')], []],
 );
 const agent = new HeartbeatAgent(stage, wiring.counters, clock);
-const runner = new EventLoopRunner(agent, wiring.doorbell, config.idle.kind === 'spin' ? 'park' : config.idle.kind, config.idle);
+const runner = new EventLoopRunner(agent, wiring.doorbell, config.idle.kind === 'spin' ? 'park' : config.idle.kind, config.idle, wiring.counters);
 
 parentPort!.on('message', (msg: { type: string }) => {
   if (msg.type === 'stop') {

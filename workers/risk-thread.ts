@@ -8,7 +8,7 @@ import { RiskStage } from './risk/risk-stage.ts';
 import { riskConfigFrom } from './risk/risk-config.ts';
 import { nextChildIdBase, recoverRiskStage, recoveredRiskConfig, scanJournalBounds } from './risk/recovery.ts';
 import { RiskCounter } from '../engine/counters.ts';
-import { Control, StageWiring } from './topology.ts';
+import { StageWiring } from './topology.ts';
 import type { WorkerData } from './worker-data.ts';
 import { withGcPolling } from './metrics/runtime-sampler.ts';
 import { Histogram, MetricsViews, type MetricsWorkerData } from './metrics/metrics-memory.ts';
@@ -49,7 +49,7 @@ if (recovery.problem !== null) {
 const childIdBase = nextChildIdBase(data.childIdBase, bounds.maxChildId, riskConfig.childCapacity);
 // GC pauses and heap sampled between duty cycles (the event loop never runs here).
 const agent = withGcPolling(new HeartbeatAgent(stage, wiring.counters, clock), data, 'risk');
-const idle = createIdleStrategy(config.idle.kind, wiring.doorbell, agent, config.idle);
+const idle = createIdleStrategy(config.idle.kind, wiring.doorbell, agent, config.idle, wiring.counters);
 parentPort!.postMessage({ type: 'ready', stage: 'risk', detail: { childIdBase, recovery } });
-runBlocking(agent, idle, new Int32Array(data.memory.control, Control.STOP * 4, 1));
+runBlocking(agent, idle, wiring.stopWord);
 parentPort!.postMessage({ type: 'stopped', stage: 'risk' });

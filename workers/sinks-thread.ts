@@ -11,6 +11,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { join } from 'node:path';
 import { PersistenceCounter, StageCounters } from '../engine/counters.ts';
+import { Mulberry32 } from '../engine/prng.ts';
 import { KafkaSink } from '../persistence/kafka-sink.ts';
 import { PgSink } from '../persistence/pg-sink.ts';
 import { SinkRunner, type SinkCounterIds } from '../persistence/sink-runner.ts';
@@ -23,14 +24,9 @@ const names = { symbols: config.symbols.map((s) => s.name), venues: new Map(conf
 const log = (level: 'info' | 'warn' | 'error', msg: string) => parentPort!.postMessage({ type: 'log', stage: 'sinks', level, msg });
 const journalNextSequence = () => counters.get(PersistenceCounter.JOURNAL_NEXT_SEQUENCE);
 
-/** Seeded jitter for the backoff (xorshift32): runs replay the same waits. */
-let jitterState = 0x9e3779b9;
-const random = (): number => {
-  jitterState ^= jitterState << 13;
-  jitterState ^= jitterState >>> 17;
-  jitterState ^= jitterState << 5;
-  return (jitterState >>> 0) / 0x1_0000_0000;
-};
+/** Seeded jitter for the backoff: runs replay the same waits. */
+const jitter = new Mulberry32(0x9e3779b9);
+const random = (): number => jitter.nextFloat();
 
 const PG_IDS: SinkCounterIds = {
   appliedSequence: PersistenceCounter.PG_APPLIED_SEQUENCE, lagEvents: PersistenceCounter.PG_LAG_EVENTS,

@@ -8,7 +8,7 @@ import { decimalToTicks, feeCentiBps } from './config.ts';
 import { SorStage, type VenueProfile } from './sor/sor-stage.ts';
 import { SOR_MODE_NAMES } from './sor/venue-score.ts';
 import { recoverSorStage } from './sor/recovery.ts';
-import { Control, StageWiring } from './topology.ts';
+import { StageWiring } from './topology.ts';
 import type { WorkerData } from './worker-data.ts';
 import { withGcPolling } from './metrics/runtime-sampler.ts';
 import { Histogram, MetricsViews, type MetricsWorkerData } from './metrics/metrics-memory.ts';
@@ -64,7 +64,7 @@ const sorMetrics = (workerData as MetricsWorkerData).metrics;
 if (sorMetrics !== undefined) stage.ingestToDecision = new MetricsViews(sorMetrics).histogram(Histogram.SOR_INGEST_TO_DECISION);
 // GC pauses and heap sampled between duty cycles (the event loop never runs here).
 const agent = withGcPolling(new HeartbeatAgent(stage, wiring.counters, clock), data, 'sor');
-const idle = createIdleStrategy(config.idle.kind, wiring.doorbell, agent, config.idle);
+const idle = createIdleStrategy(config.idle.kind, wiring.doorbell, agent, config.idle, wiring.counters);
 parentPort!.postMessage({ type: 'ready', stage: 'sor', detail: { recovery } });
-runBlocking(agent, idle, new Int32Array(data.memory.control, Control.STOP * 4, 1));
+runBlocking(agent, idle, wiring.stopWord);
 parentPort!.postMessage({ type: 'stopped', stage: 'sor' });

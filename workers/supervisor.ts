@@ -19,6 +19,7 @@
 import { Worker } from 'node:worker_threads';
 import { CommonCounter, StageCounters } from '../engine/counters.ts';
 import { Doorbell } from '../engine/doorbell.ts';
+import { STOP_REQUESTED } from '../engine/runner.ts';
 import type { EngineConfig } from './config.ts';
 import { EngineState } from './ingest/ingest-stage.ts';
 import { Control, STAGES, createTopology, ringDepths, type StageName, type TopologyMemory } from './topology.ts';
@@ -224,7 +225,7 @@ export class Engine {
     const drained = await this.drain();
     if (!drained) this.log('warn', 'rings not empty at stop', { depths: ringDepths(this.memory) });
     // Blocking stages leave their loops at the next duty cycle; wake them if parked.
-    Atomics.store(this.control, Control.STOP, 1);
+    Atomics.store(this.control, Control.STOP, STOP_REQUESTED);
     for (const stage of ['risk', 'sor'] as const) {
       new Doorbell(this.memory.doorbells[stage]).wake();
     }

@@ -17,7 +17,7 @@
 
 import { COUNTERS_PER_STAGE, StageCounters } from '../engine/counters.ts';
 import { Doorbell, DOORBELL_LENGTH } from '../engine/doorbell.ts';
-import { createRingMemory, HEAD_OFFSET_FROM_END, RingConsumer, RingProducer, TAIL_OFFSET_FROM_END, TRAILER_LENGTH, type RingMemory } from '../engine/ring.ts';
+import { createRingMemory, RingConsumer, RingProducer, ringDepthBytes, type RingMemory } from '../engine/ring.ts';
 
 export const STAGES = ['ingest', 'risk', 'sor', 'fix', 'persistence'] as const;
 export type StageName = (typeof STAGES)[number];
@@ -70,14 +70,18 @@ export class StageWiring {
   readonly memory: TopologyMemory;
   readonly doorbell: Doorbell;
   readonly counters: StageCounters;
-  readonly control: Int32Array;
+  /** Control.STOP alone: runBlocking's stop word (0 running, STOP_REQUESTED). */
+  readonly stopWord: Int32Array;
+  /** Control.ENGINE_STATE alone: the EngineState (workers/ingest/ingest-stage.ts) set by the supervisor. */
+  readonly engineState: Int32Array;
 
   constructor(stage: StageName, memory: TopologyMemory) {
     this.stage = stage;
     this.memory = memory;
     this.doorbell = new Doorbell(memory.doorbells[stage]);
     this.counters = new StageCounters(memory.counters[stage]);
-    this.control = new Int32Array(memory.control);
+    this.stopWord = new Int32Array(memory.control, Control.STOP * 4, 1);
+    this.engineState = new Int32Array(memory.control, Control.ENGINE_STATE * 4, 1);
   }
 
   /** The producer end of a ring this stage writes; rings the consumer's doorbell on commit. */
@@ -97,19 +101,6 @@ export class StageWiring {
 /** Bytes waiting in every ring: the supervisor drains to zero before it stops the workers. */
 export function ringDepths(memory: TopologyMemory): Record<RingName, number> {
   const out = {} as Record<RingName, number>;
-  for (const name of Object.keys(RINGS) as RingName[]) out[name] = new RingConsumerPeek(memory.rings[name]).depth();
+  for (const name of Object.keys(RINGS) as RingName[]) out[name] = ringDepthBytes(memory.rings[name]);
   return out;
-}
-
-/** Reads a ring's head and tail without consuming (for the supervisor). */
-class RingConsumerPeek {
-  private readonly counters: Int32Array;
-  constructor(memory: RingMemory) {
-    this.counters = new Int32Array(memory.sab, memory.capacity, TRAILER_LENGTH >>> 2);
-  }
-  depth(): number {
-    const head = Atomics.load(this.counters, HEAD_OFFSET_FROM_END >>> 2) >>> 0;
-    const tail = Atomics.load(this.counters, TAIL_OFFSET_FROM_END >>> 2) >>> 0;
-    return (tail - head) >>> 0;
-  }
 }

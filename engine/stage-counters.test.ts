@@ -1,0 +1,101 @@
+/**
+ * The common counters every stage publishes in /health and /metrics: WORK_CYCLES counts duty
+ * cycles that did work (HeartbeatAgent), PARKS counts each sleep of ParkIdle and of the
+ * EventLoopRunner when they are handed the stage's counters. Method: scripted agents, a doorbell
+ * whose waitSync records instead of blocking, and a runner parked on a real doorbell. No timing.
+ */
+
+import { describe, expect, it } from 'vitest';
+import type { Agent } from './agent.ts';
+import { ManualClock } from './clock.ts';
+import { CommonCounter, StageCounters } from './counters.ts';
+import { Doorbell } from './doorbell.ts';
+import { HeartbeatAgent } from './heartbeat.ts';
+import { ParkIdle, createIdleStrategy } from './idle.ts';
+import { EventLoopRunner } from './runner.ts';
+
+class ScriptedAgent implements Agent {
+  readonly script: number[];
+  constructor(script: number[] = []) {
+    this.script = script;
+  }
+  doWork(): number {
+    return this.script.shift() ?? 0;
+  }
+}
+
+class NonBlockingDoorbell extends Doorbell {
+  waits = 0;
+  constructor() {
+    super(Doorbell.create().sab);
+  }
+  override waitSync(_seq0: number, _timeoutMs: number): void {
+    this.waits++;
+  }
+}
+
+async function until(condition: () => boolean, what: string, limitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+describe('common stage counters', () => {
+  it('HeartbeatAgent counts the duty cycles that did work, not the empty ones', () => {
+    const counters = StageCounters.create();
+    const clock = new ManualClock(0, 0);
+    const agent = new HeartbeatAgent(new ScriptedAgent([3, 0, 1, 0, 0, 7]), counters, clock);
+    const works: number[] = [];
+    for (let i = 0; i < 8; i++) works.push(agent.doWork());
+    expect(works).toEqual([3, 0, 1, 0, 0, 7, 0, 0]);
+    expect(counters.get(CommonCounter.WORK_CYCLES)).toBe(3);
+    expect(counters.get(CommonCounter.PARKS)).toBe(0);
+  });
+
+  it('ParkIdle adds each park to PARKS (and keeps parkCount); none without counters', () => {
+    const counters = StageCounters.create();
+    const bell = new NonBlockingDoorbell();
+    const idle = createIdleStrategy('park', bell, new ScriptedAgent(), { spins: 1, maxSleepMs: 5 }, counters) as ParkIdle;
+    expect(idle).toBeInstanceOf(ParkIdle);
+    for (let i = 0; i < 5; i++) idle.idle(0); // 1 spin, then 4 parks
+    expect(bell.waits).toBe(4);
+    expect(idle.parkCount).toBe(4);
+    expect(counters.get(CommonCounter.PARKS)).toBe(4);
+    idle.idle(2); // work resets the spin; the next empty cycle spins again
+    idle.idle(0);
+    expect(counters.get(CommonCounter.PARKS)).toBe(4);
+
+    const bare = new ParkIdle(new NonBlockingDoorbell(), new ScriptedAgent(), { spins: 0, maxSleepMs: 5 });
+    bare.idle(0);
+    expect(bare.parkCount).toBe(1);
+  });
+
+  it('a last look that finds work is not a park', () => {
+    const counters = StageCounters.create();
+    const bell = new NonBlockingDoorbell();
+    const idle = new ParkIdle(bell, new ScriptedAgent([1]), { spins: 0, maxSleepMs: 5 }, counters);
+    idle.idle(0);
+    expect(bell.waits).toBe(0);
+    expect(counters.get(CommonCounter.PARKS)).toBe(0);
+  });
+
+  it('EventLoopRunner adds each park to PARKS', async () => {
+    const counters = StageCounters.create();
+    const bell = Doorbell.create();
+    const agent = new ScriptedAgent();
+    const runner = new EventLoopRunner(agent, bell, 'park', { spins: 2, maxSleepMs: 60_000 }, counters);
+    runner.start();
+    try {
+      await until(() => runner.parkCount === 1, 'the runner to park');
+      expect(counters.get(CommonCounter.PARKS)).toBe(1);
+      bell.ring(); // woken with no work: it spins, then parks again
+      await until(() => runner.parkCount === 2, 'the runner to park again');
+      expect(counters.get(CommonCounter.PARKS)).toBe(2);
+    } finally {
+      runner.stop();
+      bell.ring();
+    }
+  }, 20_000);
+});
