@@ -63,7 +63,7 @@ import { CL_ORD_ID_CAPACITY, OrdType, Side, Source, Tif } from '../engine/domain
 import { PRICE_SCALE } from '../engine/fixed-point.ts';
 import { ExecType, OrderState } from '../engine/order-state.ts';
 import { Reason } from '../engine/reasons.ts';
-import { FULL, RingConsumer, RingProducer, createRingMemory, type RecordHandler, type RingMemory } from '../engine/ring.ts';
+import { FULL, RingConsumer, RingDispatch, RingProducer, createRingMemory, type RecordHandler, type RingMemory, type RingRecordHandler } from '../engine/ring.ts';
 import { RiskStage, type RiskConfig } from '../workers/risk/risk-stage.ts';
 import { SorStage, type SorConfig, type SorWeights, type VenueProfile } from '../workers/sor/sor-stage.ts';
 import { formatMachineInfo, machineInfo } from './lib/machine.ts';
@@ -406,19 +406,7 @@ interface VenueObject {
   profile: VenueProfile;
 }
 
-class ObjectInbound implements RecordHandler {
-  private readonly engine: ObjectDesign;
-  private readonly consumer: RingConsumer;
-  constructor(engine: ObjectDesign, consumer: RingConsumer) {
-    this.engine = engine;
-    this.consumer = consumer;
-  }
-  onRecord(typeId: number, offset: number, length: number): void {
-    this.engine.onRecord(this.consumer, typeId, offset, length);
-  }
-}
-
-class ObjectDesign implements Design {
+class ObjectDesign implements Design, RingRecordHandler {
   readonly orders = new Map<number, OrderObject>();
   readonly byClOrdId = new Map<string, OrderObject>();
   readonly children = new Map<number, ChildObject>();
@@ -432,9 +420,9 @@ class ObjectDesign implements Design {
   private readonly toIngest: RingProducer;
   private readonly toFix: RingProducer;
   private readonly toPersistence: RingProducer;
-  private readonly ingestHandler: ObjectInbound;
-  private readonly fixHandler: ObjectInbound;
-  private readonly venueHandler: ObjectInbound;
+  private readonly ingestHandler: RingDispatch;
+  private readonly fixHandler: RingDispatch;
+  private readonly venueHandler: RingDispatch;
   private readonly newOrder = new NewOrderFlyweight();
   private readonly childEvent = new ChildEventFlyweight();
   private readonly routeDone = new RouteDoneFlyweight();
@@ -456,9 +444,9 @@ class ObjectDesign implements Design {
     this.toIngest = new RingProducer(rings.toIngest, null);
     this.toFix = new RingProducer(rings.sorToFix, null);
     this.toPersistence = new RingProducer(rings.toPersistence, null);
-    this.ingestHandler = new ObjectInbound(this, this.fromIngest);
-    this.fixHandler = new ObjectInbound(this, this.fromFix);
-    this.venueHandler = new ObjectInbound(this, this.fromVenues);
+    this.ingestHandler = new RingDispatch(this, this.fromIngest);
+    this.fixHandler = new RingDispatch(this, this.fromFix);
+    this.venueHandler = new RingDispatch(this, this.fromVenues);
     for (let a = 1; a <= ACCOUNTS; a++) this.accounts.set(a, { id: a, maxOrderQty: MAX_ORDER_QTY, maxOrderNotionalTicks: MAX_NOTIONAL_TICKS, enabled: true });
     for (let v = 0; v < VENUES.length; v++) {
       const profile = VENUES[v];
@@ -492,25 +480,25 @@ class ObjectDesign implements Design {
     return this.anomalyCount;
   }
 
-  onRecord(consumer: RingConsumer, typeId: number, offset: number, length: number): void {
+  onRecord(view: DataView, bytes: Uint8Array, typeId: number, offset: number, length: number): void {
     switch (typeId) {
       case RecordType.NEW_ORDER:
-        this.journal(consumer.bytes, typeId, offset, length);
-        this.onNewOrder(consumer, this.newOrder.wrap(consumer.view, consumer.bytes, offset));
+        this.journal(bytes, typeId, offset, length);
+        this.onNewOrder(bytes, this.newOrder.wrap(view, bytes, offset));
         return;
       case RecordType.CHILD_EVENT:
-        this.journal(consumer.bytes, typeId, offset, length);
-        this.onChildEvent(this.childEvent.wrap(consumer.view, consumer.bytes, offset));
+        this.journal(bytes, typeId, offset, length);
+        this.onChildEvent(this.childEvent.wrap(view, bytes, offset));
         return;
       case RecordType.ROUTE_DONE: {
-        this.journal(consumer.bytes, typeId, offset, length);
-        const order = this.orders.get(this.routeDone.wrap(consumer.view, consumer.bytes, offset).orderId());
+        this.journal(bytes, typeId, offset, length);
+        const order = this.orders.get(this.routeDone.wrap(view, bytes, offset).orderId());
         if (order === undefined) this.anomalyCount++;
         else order.routing = false;
         return;
       }
       case RecordType.VENUE_STATUS: {
-        const s = this.status.wrap(consumer.view, consumer.bytes, offset);
+        const s = this.status.wrap(view, bytes, offset);
         for (const v of this.venues) if (v.id === s.venueId()) v.up = s.up();
         return;
       }
@@ -518,8 +506,8 @@ class ObjectDesign implements Design {
     this.anomalyCount++;
   }
 
-  private onNewOrder(consumer: RingConsumer, cmd: NewOrderFlyweight): void {
-    const clOrdId = Buffer.from(consumer.bytes.buffer, cmd.clOrdIdOffset(), cmd.clOrdIdLength()).toString('latin1');
+  private onNewOrder(bytes: Uint8Array, cmd: NewOrderFlyweight): void {
+    const clOrdId = Buffer.from(bytes.buffer, cmd.clOrdIdOffset(), cmd.clOrdIdLength()).toString('latin1');
     const accountId = cmd.accountId();
     const key = `${accountId}:${clOrdId}`;
     const account = this.accounts.get(accountId);

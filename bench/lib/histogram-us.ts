@@ -5,20 +5,14 @@
  */
 
 import * as hdr from 'hdr-histogram-js';
+import type { LatencySummaryUs } from './latency.ts';
 
 export const LOWEST_US = 1;
 export const HIGHEST_US = 60_000_000;
 export const SIGNIFICANT_DIGITS = 3;
 
-export interface PercentilesUs {
-  count: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
-  mean: number;
-}
+/** Count, percentiles, max and mean in µs: the same shape as latency.ts's summary. */
+export type PercentilesUs = LatencySummaryUs;
 
 /** Allocates: build at start-up, never per message. */
 export function createUsHistogram(): hdr.Histogram {

@@ -69,18 +69,8 @@ export interface OpenLoopTask {
   fix: FixTarget | null;
 }
 
-export interface OpenLoopWorkerResult {
-  workerIndex: number;
-  threadId: number;
-  transport: 'ws' | 'fix';
-  /** Order -> ack latency in µs, from the intended send time (encoded HDR histogram). */
-  histogram: string;
-  /** How late the generator itself sent (actual - intended), µs (encoded HDR histogram). */
-  sendLag: string;
-  /** Order -> first fill of FILL orders, µs (encoded; empty without a mixed workload). */
-  fillHistogram: string;
-  /** Cancel -> canceled, from the cancel's intended send time, µs (encoded). */
-  cancelHistogram: string;
+/** What one run counted of its orders (summed over the workers by open-loop.ts). */
+export interface OpenLoopCounts {
   orders: number;
   sent: number;
   acked: number;
@@ -95,18 +85,36 @@ export interface OpenLoopWorkerResult {
   connectErrors: number;
   /** Connections dropped while the run went on: WebSockets closed, FIX sessions gone from ACTIVE to DISCONNECTED. */
   disconnects: number;
-  rejectReasons: Record<string, number>;
-  /** Mixed workload: marketable orders sent, of them filled (at least partly), ended unfilled, still waiting at the deadline. */
+}
+
+/** Counts of the mixed workload only (0 otherwise). */
+export interface MixedCounts {
+  /** Marketable orders sent, of them filled (at least partly), ended unfilled, still waiting at the deadline. */
   fillOrders: number;
   filled: number;
   unfilled: number;
   fillTimedOut: number;
-  /** Mixed workload: cancels sent, confirmed CANCELED, refused, unanswered at the deadline, not sent (order refused or connection down). */
+  /** Cancels sent, confirmed CANCELED, refused, unanswered at the deadline, not sent (order refused or connection down). */
   cancelsSent: number;
   canceled: number;
   cancelRejected: number;
   cancelTimedOut: number;
   cancelsUnsent: number;
+}
+
+export interface OpenLoopWorkerResult extends OpenLoopCounts, MixedCounts {
+  workerIndex: number;
+  threadId: number;
+  transport: 'ws' | 'fix';
+  /** Order -> ack latency in µs, from the intended send time (encoded HDR histogram). */
+  histogram: string;
+  /** How late the generator itself sent (actual - intended), µs (encoded HDR histogram). */
+  sendLag: string;
+  /** Order -> first fill of FILL orders, µs (encoded; empty without a mixed workload). */
+  fillHistogram: string;
+  /** Cancel -> canceled, from the cancel's intended send time, µs (encoded). */
+  cancelHistogram: string;
+  rejectReasons: Record<string, number>;
 }
 
 const State = { PENDING: 0, SENT: 1, ACKED: 2, REJECTED: 3, UNSENT: 4 } as const;

@@ -30,7 +30,8 @@ import {
   controlBytes, counterIndex, publishedIndex, type Schedule,
 } from './open-loop-layout.ts';
 import type { PacerData } from './open-loop-pacer.ts';
-import type { FixTarget, OpenLoopTask, OpenLoopWorkerResult } from './open-loop-worker.ts';
+import type { FixTarget, MixedCounts, OpenLoopCounts, OpenLoopTask, OpenLoopWorkerResult } from './open-loop-worker.ts';
+export type { MixedCounts, OpenLoopCounts } from './open-loop-worker.ts';
 import type { MixedWorkload } from './e2e-replies.ts';
 import { DEFAULT_ORDER, type OrderShape } from './ws-order-protocol.ts';
 
@@ -80,32 +81,6 @@ export interface OpenLoopProgress {
   acked: number;
   rejected: number;
   unsent: number;
-}
-
-export interface OpenLoopCounts {
-  orders: number;
-  sent: number;
-  acked: number;
-  rejected: number;
-  timedOut: number;
-  unsent: number;
-  duplicates: number;
-  unmatched: number;
-  connectErrors: number;
-  disconnects: number;
-}
-
-/** Counts of the mixed workload only (0 otherwise): see OpenLoopWorkerResult. */
-export interface MixedCounts {
-  fillOrders: number;
-  filled: number;
-  unfilled: number;
-  fillTimedOut: number;
-  cancelsSent: number;
-  canceled: number;
-  cancelRejected: number;
-  cancelTimedOut: number;
-  cancelsUnsent: number;
 }
 
 export interface OpenLoopResult {
@@ -264,10 +239,8 @@ function zeroMixedCounts(): MixedCounts {
   return { fillOrders: 0, filled: 0, unfilled: 0, fillTimedOut: 0, cancelsSent: 0, canceled: 0, cancelRejected: 0, cancelTimedOut: 0, cancelsUnsent: 0 };
 }
 
-function addCounts<T extends object>(counts: T, r: OpenLoopWorkerResult): void {
-  const c = counts as Record<string, number>;
-  const from = r as unknown as Record<string, number>;
-  for (const key of Object.keys(c)) c[key] += from[key];
+function addCounts<K extends keyof OpenLoopCounts | keyof MixedCounts>(counts: Record<K, number>, r: OpenLoopWorkerResult): void {
+  for (const key of Object.keys(counts) as K[]) counts[key] += r[key];
 }
 
 function summarize(options: OpenLoopOptions, workers: number, results: OpenLoopWorkerResult[]): OpenLoopResult {

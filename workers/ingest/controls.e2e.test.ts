@@ -12,7 +12,6 @@ import { connect, type Msg } from '../ws-client.fixture.ts';
 
 let t0: TestStack;
 let stack: Stack;
-let journalDir: string;
 let base: string;
 let config: EngineConfig;
 const KEY1 = 'demo-key-trader1';
@@ -25,7 +24,7 @@ const resting = (clOrdId: string, symbol = 'MSFT', price = '300'): Msg => ({ typ
 
 beforeAll(async () => {
   t0 = await startTestStack({}, 9);
-  ({ stack, config, base, journalDir } = t0);
+  ({ stack, config, base } = t0);
 });
 
 afterAll(async () => {

@@ -49,7 +49,7 @@ import {
   SorConfigFlyweight,
   WEIGHT_SCALE,
 } from '../../codecs/records.ts';
-import { ExecType, OrderState, isTerminal, stateName } from '../../engine/order-state.ts';
+import { ExecType, ORDER_STATE_COUNT, OrderState, isTerminal, stateName } from '../../engine/order-state.ts';
 import type { HttpConfig } from '../config.ts';
 import { Authenticator, type KeyedAccount, type Principal } from './auth.ts';
 import { parseJsonBody, positiveId, readBody, sendError, sendJson, sendJsonCorked } from './http-util.ts';
@@ -152,7 +152,7 @@ interface PendingRequest {
   aborted: boolean;
 }
 
-const STATUS_NAMES = new Set(['OPEN', 'CLOSED', ...Array.from({ length: 10 }, (_, i) => stateName(i))]);
+const STATUS_NAMES = new Set(['OPEN', 'CLOSED', ...Array.from({ length: ORDER_STATE_COUNT }, (_, i) => stateName(i))]);
 const LIST_LIMIT_MAX = 1000;
 const OVERSIZE_GRACE = 4;
 /** How often silent connections are checked against their dead-man's switch. */
@@ -977,7 +977,7 @@ function statusMatches(filter: string, status: string): boolean {
 }
 
 function stateIndex(name: string): number {
-  for (let s = 0; s < 10; s++) if (stateName(s) === name) return s;
+  for (let s = 0; s < ORDER_STATE_COUNT; s++) if (stateName(s) === name) return s;
   return OrderState.REJECTED;
 }
 

@@ -25,7 +25,6 @@ async function connectFb(url: string): Promise<Trader> {
 
 let t0: TestStack;
 let stack: Stack;
-let journalDir: string;
 let base: string;
 let config: EngineConfig;
 const KEY1 = 'demo-key-trader1';
@@ -52,7 +51,7 @@ beforeAll(async () => {
       { id: 4, name: 'LIMITED', apiKey: KEY_LIMITED, maxOrderQty: 1000, maxOrderNotional: '1000000', enabled: true },
     ],
   }, 5);
-  ({ stack, config, base, journalDir } = t0);
+  ({ stack, config, base } = t0);
 });
 
 afterAll(async () => {

@@ -17,9 +17,9 @@
  * top level sets every symbol's limit.
  */
 import { ALL_SYMBOLS, LimitKey } from '../../codecs/records.ts';
-import { INVALID, ticksFromDecimalString, ticksToDecimalString } from '../../engine/fixed-point.ts';
+import { INVALID, ticksToDecimalString } from '../../engine/fixed-point.ts';
 import { Reason } from '../../engine/reasons.ts';
-import { ACCOUNT_LIMIT_DEFAULTS, percentToBps, type AccountConfig, type SymbolConfig } from '../config.ts';
+import { ACCOUNT_LIMIT_DEFAULTS, DECIMAL, PERCENT, decimalToTicks, percentToBps, type AccountConfig, type SymbolConfig } from '../config.ts';
 import { limitValueValid } from '../risk/limits.ts';
 
 /** One RISK_LIMIT record to send. */
@@ -75,8 +75,6 @@ const ACCOUNT_INT_KEYS: Record<string, number> = {
 };
 const ACCOUNT_MONEY_KEYS: Record<string, number> = { maxOrderNotional: LimitKey.MAX_ORDER_NOTIONAL, creditLimit: LimitKey.CREDIT_LIMIT };
 const SYMBOL_KEYS = new Set(['maxPosition', 'restricted', 'noShort', 'priceBandPct', 'priceBandOutsidePct']);
-const MONEY = /^\d{1,12}(\.\d{1,6})?$/;
-const PERCENT = /^\d{1,3}(\.\d{1,2})?$/;
 
 export class LimitsAdmin {
   private readonly views = new Map<number, AccountLimitsView>();
@@ -243,8 +241,8 @@ function isLimit(key: number, v: unknown): boolean {
 }
 
 function moneyTicks(v: unknown): number {
-  if (typeof v !== 'string' || !MONEY.test(v)) return INVALID;
-  return ticksFromDecimalString(v, Number.MAX_SAFE_INTEGER);
+  if (typeof v !== 'string' || !DECIMAL.test(v)) return INVALID;
+  return decimalToTicks(v);
 }
 
 function bpsToPercent(bps: number): string {
