@@ -13,6 +13,7 @@
 import { RouteAuditFlyweight, WEIGHT_SCALE } from './records.ts';
 import { ticksToDecimalString } from '../engine/fixed-point.ts';
 import { reasonName } from '../engine/reasons.ts';
+import { ordTypeName, sideName, tifName } from '../engine/domain.ts';
 
 /** SOR mode by its number (ROUTE_AUDIT mode, SOR_CONFIG mode). */
 export const ROUTE_AUDIT_MODE_NAMES = ['SINGLE_BEST', 'SPLIT', 'STAGED'] as const;
@@ -22,10 +23,6 @@ const EXCLUDED_NONE = 0;
 /** Decided, not an input: the venue did not quote the best reachable price (it was scored). */
 const EXCLUDED_AWAY_FROM_NBBO = 7;
 if (ROUTE_AUDIT_EXCLUSION_NAMES[EXCLUDED_AWAY_FROM_NBBO] !== 'AWAY_FROM_NBBO') throw new Error('Invariant: exclusion numbering');
-
-const SIDES = ['', 'BUY', 'SELL'];
-const ORD_TYPES = ['', 'MARKET', 'LIMIT'];
-const TIFS = ['DAY', 'GTC', '', 'IOC', 'FOK'];
 
 function px(ticks: number): string | null {
   return ticks > 0 ? ticksToDecimalString(ticks) : null;
@@ -56,7 +53,7 @@ export function auditToJson(a: RouteAuditFlyweight, venueNames: readonly string[
         ? null
         : { price: a.vPriceScore(v), latency: a.vLatencyScore(v), fillprob: a.vFillScore(v), fee: a.vFeeScore(v), total: a.vScore(v) },
     });
-    if (a.vChildQty(v) > 0) routes.push({ venue: name, qty: a.vChildQty(v), childId: a.vChildId(v), price: px(a.childPxTicks()), tif: TIFS[a.childTif()] ?? String(a.childTif()) });
+    if (a.vChildQty(v) > 0) routes.push({ venue: name, qty: a.vChildQty(v), childId: a.vChildId(v), price: px(a.childPxTicks()), tif: tifName(a.childTif()) ?? String(a.childTif()) });
   }
   return {
     orderId: String(a.orderId()),
@@ -67,9 +64,9 @@ export function auditToJson(a: RouteAuditFlyweight, venueNames: readonly string[
     weights: { price: a.priceWeight() / WEIGHT_SCALE, latency: a.latencyWeight() / WEIGHT_SCALE, fillprob: a.fillprobWeight() / WEIGHT_SCALE, fee: a.feeWeight() / WEIGHT_SCALE },
     inputFeatures: {
       symbol: symbolNames[a.symbolId()] ?? String(a.symbolId()),
-      side: SIDES[a.side()] ?? String(a.side()),
-      ordType: ORD_TYPES[a.ordType()] ?? String(a.ordType()),
-      tif: TIFS[a.tif()] ?? String(a.tif()),
+      side: sideName(a.side()) ?? String(a.side()),
+      ordType: ordTypeName(a.ordType()) ?? String(a.ordType()),
+      tif: tifName(a.tif()) ?? String(a.tif()),
       parentQty: a.parentQty(),
       qty: a.qty(),
       limitPrice: px(a.limitTicks()),

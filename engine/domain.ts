@@ -49,3 +49,25 @@ export function isTif(v: number): boolean {
 
 /** Longest client order id, in bytes (ASCII). FIX ClOrdID <11> values longer than this are refused. */
 export const CL_ORD_ID_CAPACITY = 40;
+
+/**
+ * Value -> name tables, built once from the objects above (the JSON edges, the route audit and
+ * the journal decoders name these per report; no Object.entries per call). A value inside the
+ * range that has no name (Side 0, Tif 2) maps to ''; a value beyond it to undefined, where each
+ * caller puts its own fallback.
+ */
+function nameTable(values: Readonly<Record<string, number>>): readonly string[] {
+  const table: string[] = [];
+  for (const [name, value] of Object.entries(values)) table[value] = name;
+  for (let v = 0; v < table.length; v++) if (table[v] === undefined) table[v] = '';
+  return table;
+}
+const SIDE_NAMES = nameTable(Side);
+const ORD_TYPE_NAMES = nameTable(OrdType);
+const TIF_NAMES = nameTable(Tif);
+const SOURCE_NAMES = nameTable(Source);
+
+export function sideName(v: number): string | undefined { return SIDE_NAMES[v]; }
+export function ordTypeName(v: number): string | undefined { return ORD_TYPE_NAMES[v]; }
+export function tifName(v: number): string | undefined { return TIF_NAMES[v]; }
+export function sourceName(v: number): string | undefined { return SOURCE_NAMES[v]; }

@@ -13,11 +13,22 @@ import {
   ACCOUNT_CONTROL_LENGTH, CANCEL_ORDER_LENGTH, CHILD_EVENT_JOURNALED_MIN_LENGTH, EXEC_REPORT_JOURNALED_MIN_LENGTH, MASS_CANCEL_LENGTH, NEW_ORDER_LENGTH, POSITION_JOURNALED_MIN_LENGTH,
   QUOTE_LENGTH, REPLACE_ORDER_LENGTH, ROUTE_DONE_LENGTH, SOR_CONFIG_LENGTH,
   AccountControlFlyweight, ALL_SYMBOLS, CancelOrderFlyweight, ChildEventFlyweight, ExecReportFlyweight, MassCancelFlyweight,
-  NewOrderFlyweight, PositionFlyweight, QuoteFlyweight, RecordType, RouteDoneFlyweight, SorConfigFlyweight,
+  NewOrderFlyweight, PositionFlyweight, QuoteFlyweight, RecordType, RouteAuditFlyweight, RouteDoneFlyweight, SorConfigFlyweight,
 } from '../codecs/records.ts';
-import { CL_ORD_ID_CAPACITY } from '../engine/domain.ts';
+import { auditToJson } from '../codecs/route-audit-json.ts';
+import { CL_ORD_ID_CAPACITY, ordTypeName as ordTypeNameOf, sideName as sideNameOf, sourceName as sourceNameOf, tifName as tifNameOf } from '../engine/domain.ts';
 import { execTypeName, stateName } from '../engine/order-state.ts';
 import { reasonName } from '../engine/reasons.ts';
+
+/** A ROUTE_AUDIT frame decoded for the sinks: the decision's order, time, step and JSON document. */
+export interface AuditDoc {
+  orderId: number;
+  /** Engine time of the decision (ns). */
+  decisionNs: number;
+  step: number;
+  /** codecs/route-audit-json.ts auditToJson, decided at epochMs + decisionNs. */
+  doc: Record<string, unknown>;
+}
 
 /** Names for the engine's small integers, taken from the configuration the sink runs with. */
 export interface EventNames {
@@ -27,19 +38,16 @@ export interface EventNames {
   venues: ReadonlyMap<number, string>;
 }
 
-const SIDES = ['', 'BUY', 'SELL'];
-const ORD_TYPES = ['', 'MARKET', 'LIMIT'];
-const TIFS: Record<number, string> = { 0: 'DAY', 1: 'GTC', 3: 'IOC', 4: 'FOK' };
 const CHILD_KINDS = ['', 'SENT', 'ACKED', 'FILL', 'CANCELED', 'REJECTED', 'CANCEL_REJECTED', 'EXPIRED'];
 const ACCOUNT_MODES = ['NORMAL', 'HALTED', 'REDUCE_ONLY'];
-const SOURCES = ['', 'INGEST', 'FIX', 'ENGINE'];
 
-export function sideName(v: number): string { return SIDES[v] ?? `SIDE_${v}`; }
-export function ordTypeName(v: number): string { return ORD_TYPES[v] ?? `ORD_TYPE_${v}`; }
-export function tifName(v: number): string { return TIFS[v] ?? `TIF_${v}`; }
+export function sideName(v: number): string { return sideNameOf(v) ?? `SIDE_${v}`; }
+export function ordTypeName(v: number): string { return ordTypeNameOf(v) ?? `ORD_TYPE_${v}`; }
+/** TimeInForce 2 (unnamed) is `TIF_2` here, not ''. */
+export function tifName(v: number): string { const n = tifNameOf(v); return n !== undefined && n !== '' ? n : `TIF_${v}`; }
 export function childKindName(v: number): string { return CHILD_KINDS[v] ?? `KIND_${v}`; }
 export function accountModeName(v: number): string { return ACCOUNT_MODES[v] ?? `MODE_${v}`; }
-export function sourceName(v: number): string { return SOURCES[v] ?? `SOURCE_${v}`; }
+export function sourceName(v: number): string { return sourceNameOf(v) ?? `SOURCE_${v}`; }
 
 interface Base {
   /** Journal sequence number: the event id, unique and in journal order. */
@@ -186,11 +194,15 @@ export class EventDecoder {
   private readonly childEvent = new ChildEventFlyweight();
   private readonly sorConfig = new SorConfigFlyweight();
   private readonly quote = new QuoteFlyweight();
+  private readonly audit = new RouteAuditFlyweight();
+  /** Venue names by venue id as an array (auditToJson's form), built once. */
+  private readonly venueNames: string[] = [];
   /** The decoder table: record type id -> decoder (and the record's minimum length). */
   private readonly table: Map<number, { length: number; decode: (seq: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number) => JournalEvent }>;
 
   constructor(names: EventNames) {
     this.names = names;
+    for (const [id, name] of names.venues) this.venueNames[id] = name;
     this.table = new Map([
       [RecordType.NEW_ORDER, { length: NEW_ORDER_LENGTH, decode: (s, e, v, b, o) => this.decodeNewOrder(s, e, v, b, o) }],
       [RecordType.CANCEL_ORDER, { length: CANCEL_ORDER_LENGTH, decode: (s, e, v, b, o) => this.decodeCancel('CANCEL_ORDER', s, e, v, b, o) }],
@@ -211,6 +223,16 @@ export class EventDecoder {
     const entry = this.table.get(typeId);
     if (entry === undefined || length < entry.length) return null;
     return entry.decode(seq, epochMs, view, bytes, offset);
+  }
+
+  /** A ROUTE_AUDIT frame (not a JournalEvent: the sinks keep its document as it is). */
+  auditDoc(view: DataView, bytes: Uint8Array, offset: number, epochMs: number): AuditDoc {
+    const a = this.audit.wrap(view, bytes, offset);
+    const decisionNs = a.decisionTimeNs();
+    return {
+      orderId: a.orderId(), decisionNs, step: a.step(),
+      doc: auditToJson(a, this.venueNames, this.names.symbols, epochMs + decisionNs / 1e6),
+    };
   }
 
   private symbol(id: number): string {

@@ -25,8 +25,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, type Message, type Producer, type TopicMessages } from 'kafkajs';
-import { RecordType, RouteAuditFlyweight } from '../codecs/records.ts';
-import { auditToJson } from '../codecs/route-audit-json.ts';
+import { RecordType } from '../codecs/records.ts';
 import { averagePriceTicks, ticksToDecimalString } from '../engine/fixed-point.ts';
 import type { JournalCursor } from './journal-reader.ts';
 import { EventDecoder, type EventNames, type EventOf, type JournalEvent } from './journal-events.ts';
@@ -156,15 +155,8 @@ export class KafkaBatch implements SinkBatch {
   messages = 0;
   byTopic = new Map<string, Message[]>();
 
-  private readonly symbolNames: readonly string[];
-  private readonly venueNames: string[];
-  private readonly audit = new RouteAuditFlyweight();
-
   constructor(names: EventNames) {
     this.decoder = new EventDecoder(names);
-    this.symbolNames = names.symbols;
-    this.venueNames = [];
-    for (const [id, name] of names.venues) this.venueNames[id] = name;
   }
 
   onFrame(typeId: number, sequence: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number, length: number): void {
@@ -172,9 +164,9 @@ export class KafkaBatch implements SinkBatch {
     if (typeId === RecordType.ROUTE_AUDIT) {
       // One routing decision with everything needed to reproduce it (as the Postgres sink's
       // route_audit.input_features): the seed's audit of every decision, for surveillance.
-      const a = this.audit.wrap(view, bytes, offset);
-      const value = { event_id: sequence, order_id: a.orderId(), decision: auditToJson(a, this.venueNames, this.symbolNames, epochMs + a.decisionTimeNs() / 1e6), correlation_id: a.orderId() };
-      this.push(KafkaTopic.ROUTING, String(a.orderId()), value, sequence, 'ROUTE_AUDIT');
+      const a = this.decoder.auditDoc(view, bytes, offset, epochMs);
+      const value = { event_id: sequence, order_id: a.orderId, decision: a.doc, correlation_id: a.orderId };
+      this.push(KafkaTopic.ROUTING, String(a.orderId), value, sequence, 'ROUTE_AUDIT');
       return;
     }
     const e = this.decoder.decode(typeId, sequence, epochMs, view, bytes, offset, length);

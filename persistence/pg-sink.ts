@@ -38,8 +38,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runner as migrate } from 'node-pg-migrate';
 import { averagePriceTicks, PRICE_SCALE } from '../engine/fixed-point.ts';
-import { RecordType, RouteAuditFlyweight, RouteDoneFlyweight, WEIGHT_SCALE } from '../codecs/records.ts';
-import { auditToJson } from '../codecs/route-audit-json.ts';
+import { RecordType, RouteDoneFlyweight, WEIGHT_SCALE } from '../codecs/records.ts';
 import type { JournalCursor } from './journal-reader.ts';
 import {
   EventDecoder, type AccountControlEvent, type ChildEventEvent, type CommandEvent, type EventNames, type EventOf, type JournalEvent, type MassCancelEvent,
@@ -91,26 +90,17 @@ export class PgBatch implements SinkBatch {
   routeKeys: string[] = [];
   /** Events decoded but kept in no table (market data: Kafka only). */
   ignored = 0;
-  private readonly symbolNames: readonly string[];
-  private readonly venueNames: string[];
-  private readonly audit = new RouteAuditFlyweight();
   private readonly routeDone = new RouteDoneFlyweight();
 
   constructor(names: EventNames) {
     this.decoder = new EventDecoder(names);
-    this.symbolNames = names.symbols;
-    this.venueNames = [];
-    for (const [id, name] of names.venues) this.venueNames[id] = name;
   }
 
   onFrame(typeId: number, sequence: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number, length: number): void {
     this.frames++;
     if (typeId === RecordType.ROUTE_AUDIT) {
-      const a = this.audit.wrap(view, bytes, offset);
-      this.audits.push({
-        seq: sequence, epochMs, orderId: a.orderId(), decisionNs: a.decisionTimeNs(), step: a.step(),
-        doc: auditToJson(a, this.venueNames, this.symbolNames, epochMs + a.decisionTimeNs() / 1e6),
-      });
+      const a = this.decoder.auditDoc(view, bytes, offset, epochMs);
+      this.audits.push({ seq: sequence, epochMs, orderId: a.orderId, decisionNs: a.decisionNs, step: a.step, doc: a.doc });
       return;
     }
     const e = this.decoder.decode(typeId, sequence, epochMs, view, bytes, offset, length);

@@ -3,9 +3,11 @@
  * port ephemeral (so test files can run side by side), a throwaway journal directory, and a wait
  * until every venue session is logged on (the SOR routes only to venues that are up).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { validateConfig, type EngineConfig } from './config.ts';
 import { startStack, type Stack } from '../scripts/stack.ts';
 
@@ -52,4 +54,57 @@ export async function startTestStack(overrides: Record<string, unknown>, seed: n
       rmSync(journalDir, { recursive: true, force: true });
     },
   };
+}
+
+const ENGINE_ENTRY = fileURLToPath(new URL('../scripts/engine.ts', import.meta.url));
+
+/** The engine as a child process (startEngineProcess). */
+export interface EngineProcess {
+  child: ChildProcess;
+  /** host:port of its HTTP/WebSocket listener. */
+  base: string;
+  /** Its 'engine running' log line. */
+  running: Record<string, any>;
+  /** Every JSON line it has written to stdout so far (grows while it runs). */
+  lines: Record<string, any>[];
+}
+
+/**
+ * Starts scripts/engine.ts on a config file as a child process (for crash tests: the caller may
+ * SIGKILL it); resolves when it logs 'engine running', rejects if it exits first or does not
+ * start within 30 s. onSpawn gets the child at once, so a test can stop it even if it never starts.
+ */
+export function startEngineProcess(configPath: string, onSpawn?: (child: ChildProcess) => void): Promise<EngineProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [ENGINE_ENTRY, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    onSpawn?.(child);
+    const lines: Record<string, any>[] = [];
+    let buf = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`engine did not start: ${err}`)), 30_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buf += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        let doc: Record<string, any>;
+        try {
+          doc = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        lines.push(doc);
+        if (doc.msg === 'engine running') {
+          clearTimeout(timer);
+          resolve({ child, base: `127.0.0.1:${doc.httpPort as number}`, running: doc, lines });
+        }
+      }
+    });
+    child.stderr!.on('data', (c: Buffer) => { err += c.toString('utf8'); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`engine exited with ${code}: ${err}`));
+    });
+  });
 }

@@ -11,20 +11,19 @@
  * Before workers/fix/recovery.ts, the fix stage counted that report as unknown and dropped it.
  * No timing is asserted; every wait has a generous timeout.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChildEventFlyweight, ChildEventKind, RecordType } from '../../codecs/records.ts';
 import { replayJournal } from '../../persistence/journal-reader.ts';
 import { startVenue, type VenueProcess } from '../../scripts/stack.ts';
 import { validateConfig } from '../config.ts';
+import { startEngineProcess } from '../test-stack.fixture.ts';
 import { Trader } from '../ws-client.fixture.ts';
 import { FixClient } from './fix-client.fixture.ts';
 
-const ENGINE_ENTRY = fileURLToPath(new URL('../../scripts/engine.ts', import.meta.url));
 const KEY = 'demo-key-trader1';
 
 let work: string;
@@ -38,36 +37,7 @@ interface Running { child: ChildProcess; base: string; running: Record<string, a
 
 /** Starts scripts/engine.ts on the config file; resolves with its 'engine running' log line. */
 function startEngine(): Promise<Running> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ENGINE_ENTRY, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-    engine = child;
-    let buf = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`engine did not start: ${err}`)), 30_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buf += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        let doc: Record<string, any>;
-        try {
-          doc = JSON.parse(line);
-        } catch {
-          continue;
-        }
-        if (doc.msg === 'engine running') {
-          clearTimeout(timer);
-          resolve({ child, base: `127.0.0.1:${doc.httpPort as number}`, running: doc });
-        }
-      }
-    });
-    child.stderr!.on('data', (c: Buffer) => { err += c.toString('utf8'); });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`engine exited with ${code}: ${err}`));
-    });
-  });
+  return startEngineProcess(configPath, (child) => { engine = child; });
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {

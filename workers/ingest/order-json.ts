@@ -15,9 +15,9 @@
  * text); they never pass through float arithmetic.
  */
 
-import { CL_ORD_ID_CAPACITY, OrdType, Side, Tif } from '../../engine/domain.ts';
+import { CL_ORD_ID_CAPACITY, OrdType, ordTypeName, Side, sideName, Tif, tifName } from '../../engine/domain.ts';
 import { INVALID, MAX_PRICE_TICKS, MAX_QTY, averagePriceTicks, ticksFromDecimalString, ticksFromJsonNumber, ticksToDecimalString } from '../../engine/fixed-point.ts';
-import { ExecType, OrderState, execTypeName, stateName } from '../../engine/order-state.ts';
+import { ExecType, execTypeName, stateName } from '../../engine/order-state.ts';
 import { Reason, reasonName } from '../../engine/reasons.ts';
 import type { ExecReportFlyweight } from '../../codecs/records.ts';
 import type { ReportMessage } from './messages.ts';
@@ -136,7 +136,7 @@ function validateCancel(m: Record<string, unknown>, clOrdId: string, kind: 'canc
     orderId = m.orderId;
   } else if (m.origClOrdId !== undefined) {
     origClOrdId = clOrdIdOf(m.origClOrdId);
-    if (origClOrdId === '') return reject(Reason.INVALID_CL_ORD_ID, 'origClOrdId must be 1 to 40 printable ASCII characters', clOrdId);
+    if (origClOrdId === '') return reject(Reason.INVALID_CL_ORD_ID, `origClOrdId must be 1 to ${CL_ORD_ID_CAPACITY} printable ASCII characters`, clOrdId);
   } else {
     return reject(Reason.MISSING_FIELD, 'orderId or origClOrdId is required', clOrdId);
   }
@@ -153,10 +153,6 @@ function validateCancel(m: Record<string, unknown>, clOrdId: string, kind: 'canc
   }
   return { kind, clOrdId, origClOrdId, orderId, qty, priceTicks };
 }
-
-const SIDE_NAMES = ['', 'BUY', 'SELL'];
-const ORD_TYPE_NAMES = ['', 'MARKET', 'LIMIT'];
-const TIF_NAMES = ['DAY', 'GTC', '', 'IOC', 'FOK'];
 
 /**
  * What a client sees for one execution report. A repeated ClOrdID is answered with the original
@@ -183,9 +179,9 @@ export function reportToJson(r: ExecReportFlyweight, symbolNames: string[], venu
     status: stateName(r.state()),
     // A refusal of a cancel for an order this account does not have carries no order fields.
     symbol: known ? symbolNames[r.symbolId()] ?? null : null,
-    side: known ? SIDE_NAMES[r.side()] ?? null : null,
-    ordType: known ? ORD_TYPE_NAMES[r.ordType()] ?? null : null,
-    tif: known ? TIF_NAMES[r.tif()] ?? null : null,
+    side: known ? sideName(r.side()) ?? null : null,
+    ordType: known ? ordTypeName(r.ordType()) ?? null : null,
+    tif: known ? tifName(r.tif()) ?? null : null,
     qty: r.qty(),
     price: r.priceTicks() > 0 ? ticksToDecimalString(r.priceTicks()) : null,
     cumQty,
@@ -203,6 +199,5 @@ export function reportToJson(r: ExecReportFlyweight, symbolNames: string[], venu
     out.reason = r.reason();
     out.reasonName = reasonName(r.reason());
   }
-  if (r.state() === OrderState.REJECTED && execType !== ExecType.CANCEL_REJECT) out.status = 'REJECTED';
   return out;
 }

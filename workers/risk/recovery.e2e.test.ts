@@ -15,11 +15,10 @@
  *     every position it received sums fills the journal holds.
  * No timing is asserted; every wait has a generous timeout.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExecReportFlyweight, RecordType } from '../../codecs/records.ts';
 import { ExecType, stateName } from '../../engine/order-state.ts';
@@ -27,9 +26,9 @@ import { Side } from '../../engine/domain.ts';
 import { replayJournal } from '../../persistence/journal-reader.ts';
 import { startVenue, type VenueProcess } from '../../scripts/stack.ts';
 import { validateConfig } from '../config.ts';
+import { startEngineProcess } from '../test-stack.fixture.ts';
 import { Trader, type Msg } from '../ws-client.fixture.ts';
 
-const ENGINE_ENTRY = fileURLToPath(new URL('../../scripts/engine.ts', import.meta.url));
 const KEY = 'demo-key-trader1';
 const ACCOUNT = 1;
 const SYMBOLS = ['AAPL', 'MSFT', 'TSLA', 'GOOGL', 'AMZN'];
@@ -46,38 +45,7 @@ interface Running { child: ChildProcess; base: string; lines: Record<string, unk
 
 /** Starts scripts/engine.ts on the config file; resolves when it logs 'engine running'. */
 function startEngine(): Promise<Running> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ENGINE_ENTRY, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-    engine = child;
-    const lines: Record<string, unknown>[] = [];
-    let buf = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`engine did not start: ${err}`)), 30_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buf += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        let doc: Record<string, unknown>;
-        try {
-          doc = JSON.parse(line);
-        } catch {
-          continue;
-        }
-        lines.push(doc);
-        if (doc.msg === 'engine running') {
-          clearTimeout(timer);
-          resolve({ child, base: `127.0.0.1:${doc.httpPort as number}`, lines });
-        }
-      }
-    });
-    child.stderr!.on('data', (c: Buffer) => { err += c.toString('utf8'); });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`engine exited with ${code}: ${err}`));
-    });
-  });
+  return startEngineProcess(configPath, (child) => { engine = child; });
 }
 
 async function health(base: string): Promise<Record<string, any>> {

@@ -37,7 +37,7 @@ import { CL_ORD_ID_CAPACITY, OrdType, Source } from '../../engine/domain.ts';
 import { ExecType, ILLEGAL, OrderEvent, OrderState, isTerminal, transition } from '../../engine/order-state.ts';
 import { Reason } from '../../engine/reasons.ts';
 import {
-  AccountControlFlyweight, AccountMode, CancelOrderFlyweight, ChildEventFlyweight, ChildEventKind, ExecReportFlyweight,
+  AccountControlFlyweight, CancelOrderFlyweight, ChildEventFlyweight, ChildEventKind, ExecReportFlyweight,
   RecordType, RiskLimitFlyweight,
 } from '../../codecs/records.ts';
 import { MAX_PRICE_TICKS } from '../../engine/fixed-point.ts';
@@ -181,11 +181,7 @@ class RiskRestorer implements FrameHandler {
         return;
       case RecordType.RISK_LIMIT: {
         const r = this.limit.wrap(view, bytes, offset);
-        const limits = this.stage.limits;
-        if (limits.apply(r.key(), r.accountId(), r.symbolId(), r.value())) {
-          if (r.version() > limits.version) limits.version = r.version();
-          this.limitChanges++;
-        }
+        if (this.stage.applyLimit(r.key(), r.accountId(), r.symbolId(), r.value(), r.version())) this.limitChanges++;
         return;
       }
       case RecordType.SOR_CONFIG:
@@ -195,13 +191,7 @@ class RiskRestorer implements FrameHandler {
   }
 
   private onAccountControl(c: AccountControlFlyweight): void {
-    const mode = c.mode();
-    const accountId = c.accountId();
-    if (mode > AccountMode.REDUCE_ONLY) return;
-    if (accountId === 0) this.stage.globalMode = mode;
-    else if (accountId < this.stage.accountMode.length) this.stage.accountMode[accountId] = mode;
-    else return;
-    this.modeChanges++;
+    if (this.stage.setMode(c.accountId(), c.mode())) this.modeChanges++;
   }
 
   private onReport(r: ExecReportFlyweight, epochMs: number): void {

@@ -485,14 +485,31 @@ export class RiskStage implements Agent, RingRecordHandler {
     o.connId[slot] = cmd.connId();
     o.requestId[slot] = cmd.requestId();
     o.source[slot] = cmd.source();
+    this.requestCancel(slot, Reason.NONE);
+  }
+
+  /**
+   * Applies CANCEL_REQUEST (the caller has checked it is legal): with nothing at a venue and no
+   * route in flight the order is CANCELED at once, else it is PENDING_CANCEL and its live
+   * children are canceled.
+   */
+  private requestCancel(slot: number, reason: number): void {
+    const o = this.orders;
     this.apply(slot, OrderEvent.CANCEL_REQUEST);
     if (o.liveChildren[slot] === 0 && o.routing[slot] === 0) {
       this.apply(slot, OrderEvent.CANCEL_DONE);
-      this.emitReport(slot, ExecType.CANCELED, 0, 0, Reason.NONE, 0);
+      this.emitReport(slot, ExecType.CANCELED, 0, 0, reason, 0);
       return;
     }
-    this.emitReport(slot, ExecType.PENDING_CANCEL, 0, 0, Reason.NONE, 0);
+    this.emitReport(slot, ExecType.PENDING_CANCEL, 0, 0, reason, 0);
     this.cancelLiveChildren(slot);
+  }
+
+  /** Ends an order EXPIRED at the session close (counted, reported). */
+  private expireNow(slot: number): void {
+    this.apply(slot, OrderEvent.EXPIRE);
+    this.counters.add(RiskCounter.EXPIRED, 1);
+    this.emitReport(slot, ExecType.EXPIRED, 0, 0, Reason.SESSION_END, 0);
   }
 
   /**
@@ -633,17 +650,26 @@ export class RiskStage implements Agent, RingRecordHandler {
     return side === Side.BUY ? held < 0 && qty <= -held : held > 0 && qty <= held;
   }
 
+  /**
+   * Sets an account's (0: every account's) mode. False, and nothing set, for a mode out of range
+   * or an account beyond the table. Used by onAccountControl and by recovery's restorer.
+   */
+  setMode(accountId: number, mode: number): boolean {
+    if (mode > AccountMode.REDUCE_ONLY) return false;
+    if (accountId === 0) this.globalMode = mode;
+    else if (accountId < this.accountMode.length) this.accountMode[accountId] = mode;
+    else return false;
+    return true;
+  }
+
   /** Sets an account's (0: every account's) mode; halting also cancels its open orders. */
   private onAccountControl(cmd: AccountControlFlyweight): void {
     const accountId = cmd.accountId();
     const mode = cmd.mode();
-    if (mode > AccountMode.REDUCE_ONLY) {
-      this.counters.add(RiskCounter.UNKNOWN_RECORDS, 1);
+    if (!this.setMode(accountId, mode)) {
+      if (mode > AccountMode.REDUCE_ONLY) this.counters.add(RiskCounter.UNKNOWN_RECORDS, 1);
       return;
     }
-    if (accountId === 0) this.globalMode = mode;
-    else if (accountId < this.accountMode.length) this.accountMode[accountId] = mode;
-    else return;
     this.counters.add(RiskCounter.KILL_SWITCH_CHANGES, 1);
     if (mode === AccountMode.HALTED) this.enqueueMassCancel(accountId, ALL_SYMBOLS, 0, Reason.KILL_SWITCH);
   }
@@ -709,14 +735,7 @@ export class RiskStage implements Agent, RingRecordHandler {
       // A replace under way: when it completes, a halted account's order is ended (finishReplace).
       return false;
     }
-    this.apply(slot, OrderEvent.CANCEL_REQUEST);
-    if (o.liveChildren[slot] === 0 && o.routing[slot] === 0) {
-      this.apply(slot, OrderEvent.CANCEL_DONE);
-      this.emitReport(slot, ExecType.CANCELED, 0, 0, reason, 0);
-      return true;
-    }
-    this.emitReport(slot, ExecType.PENDING_CANCEL, 0, 0, reason, 0);
-    this.cancelLiveChildren(slot);
+    this.requestCancel(slot, reason);
     return true;
   }
 
@@ -731,9 +750,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     this.expiring[slot] = 1;
     if (state === OrderState.PENDING_CANCEL || state === OrderState.PENDING_REPLACE) return true;
     if (o.liveChildren[slot] === 0 && o.routing[slot] === 0) {
-      this.apply(slot, OrderEvent.EXPIRE);
-      this.counters.add(RiskCounter.EXPIRED, 1);
-      this.emitReport(slot, ExecType.EXPIRED, 0, 0, Reason.SESSION_END, 0);
+      this.expireNow(slot);
       return true;
     }
     this.apply(slot, OrderEvent.CANCEL_REQUEST);
@@ -760,13 +777,22 @@ export class RiskStage implements Agent, RingRecordHandler {
     this.counters.add(ok ? RiskCounter.QUOTES : RiskCounter.QUOTES_REFUSED, 1);
   }
 
+  /**
+   * Applies one limit and raises the limits' version to `version` if higher. False, and nothing
+   * changed, when the limits refuse it. Used by onRiskLimit and by recovery's restorer.
+   */
+  applyLimit(key: number, accountId: number, symbolId: number, value: number, version: number): boolean {
+    if (!this.limits.apply(key, accountId, symbolId, value)) return false;
+    if (version > this.limits.version) this.limits.version = version;
+    return true;
+  }
+
   /** An admin's limit change (validated at the edge, and again here): holds from the next order. */
   private onRiskLimit(r: RiskLimitFlyweight): void {
-    if (!this.limits.apply(r.key(), r.accountId(), r.symbolId(), r.value())) {
+    if (!this.applyLimit(r.key(), r.accountId(), r.symbolId(), r.value(), r.version())) {
       this.counters.add(RiskCounter.LIMIT_CHANGES_REFUSED, 1);
       return;
     }
-    if (r.version() > this.limits.version) this.limits.version = r.version();
     this.counters.add(RiskCounter.LIMIT_CHANGES, 1);
   }
 
@@ -1017,9 +1043,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     const state = o.state[slot];
     if (isTerminal(state)) return;
     if (this.expiring[slot] === 1 && (state === OrderState.PENDING_CANCEL || state === OrderState.PENDING_REPLACE)) {
-      this.apply(slot, OrderEvent.EXPIRE);
-      this.counters.add(RiskCounter.EXPIRED, 1);
-      this.emitReport(slot, ExecType.EXPIRED, 0, 0, Reason.SESSION_END, 0);
+      this.expireNow(slot);
       return;
     }
     if (state === OrderState.PENDING_CANCEL) {
@@ -1187,37 +1211,12 @@ export class RiskStage implements Agent, RingRecordHandler {
       : state === OrderState.CANCELED ? ExecType.CANCELED
       : state === OrderState.EXPIRED ? ExecType.EXPIRED
       : ExecType.NEW;
-    const ring = this.rings.toIngest;
-    const at = ring.tryClaim(RecordType.EXEC_REPORT, EXEC_REPORT_LENGTH);
-    if (at === FULL) throw new Error('Invariant: room checked before the batch');
-    this.report
-      .wrap(ring.view, ring.bytes, at)
-      .setEventSeq(this.eventSeq)
-      .setOrderId(o.orderId[slot])
-      .setTimeNs(this.clock.nowNs())
-      .setRecvTimeNs(this.clock.nowNs())
-      .setQty(o.qty[slot])
-      .setPriceTicks(o.priceTicks[slot])
-      .setLastQty(0)
-      .setLastPxTicks(0)
-      .setCumQty(o.cumQty[slot])
-      .setLeavesQty(isTerminal(state) ? 0 : o.qty[slot] - o.cumQty[slot])
-      .setCumNotionalTicks(o.cumNotional[slot])
-      .setConnId(0)
-      .setAccountId(o.accountId[slot])
-      .setSymbolId(o.symbolId[slot])
-      .setRequestId(0)
-      .setReason(Reason.NONE)
-      .setVenueId(0)
-      .setExecType(execType)
-      .setState(state)
-      .setSide(o.side[slot])
-      .setOrdType(o.ordType[slot])
-      .setTif(o.tif[slot])
-      .setSource(o.source[slot])
-      .setJournalMark(this.rings.toPersistence.recordsClaimed);
-    this.report.setClOrdId(o.clOrdIds, slot * CL_ORD_ID_CAPACITY, slot * CL_ORD_ID_CAPACITY + o.clOrdIdLength[slot]);
-    this.report.setOrigClOrdId(o.clOrdIds, 0, 0);
+    // Not an event: the sequence is not advanced; the time is both its time and its receive time.
+    this.writeReport(
+      this.rings.toIngest, slot, this.eventSeq, this.clock.nowNs(), this.clock.nowNs(), execType, 0, 0, Reason.NONE, 0,
+      0, 0, o.source[slot],
+    );
+    this.report.setJournalMark(this.rings.toPersistence.recordsClaimed);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1335,16 +1334,31 @@ export class RiskStage implements Agent, RingRecordHandler {
     slot: number, execType: number, lastQty: number, lastPx: number, reason: number, venueId: number,
     connId: number, requestId: number, source: number,
   ): void {
-    const o = this.orders;
     const ring = this.clientRing(source);
+    const at = this.writeReport(
+      ring, slot, ++this.eventSeq, this.clock.nowNs(), this.orders.recvTimeNs[slot], execType, lastQty, lastPx, reason, venueId,
+      connId, requestId, source,
+    );
+    this.journalReport(ring, at);
+  }
+
+  /**
+   * Claims a report in ring and writes the order in slot as it stands, with the fields given
+   * (its ClOrdID, no OrigClOrdID); leaves this.report wrapped over it and returns its offset.
+   */
+  private writeReport(
+    ring: RingProducer, slot: number, eventSeq: number, timeNs: number, recvNs: number, execType: number,
+    lastQty: number, lastPx: number, reason: number, venueId: number, connId: number, requestId: number, source: number,
+  ): number {
+    const o = this.orders;
     const at = ring.tryClaim(RecordType.EXEC_REPORT, EXEC_REPORT_LENGTH);
     if (at === FULL) throw new Error('Invariant: room checked before the batch');
     const r = this.report.wrap(ring.view, ring.bytes, at);
     const state = o.state[slot];
-    r.setEventSeq(++this.eventSeq)
+    r.setEventSeq(eventSeq)
       .setOrderId(o.orderId[slot])
-      .setTimeNs(this.clock.nowNs())
-      .setRecvTimeNs(o.recvTimeNs[slot])
+      .setTimeNs(timeNs)
+      .setRecvTimeNs(recvNs)
       .setQty(o.qty[slot])
       .setPriceTicks(o.priceTicks[slot])
       .setLastQty(lastQty)
@@ -1366,7 +1380,7 @@ export class RiskStage implements Agent, RingRecordHandler {
       .setSource(source);
     r.setClOrdId(o.clOrdIds, slot * CL_ORD_ID_CAPACITY, slot * CL_ORD_ID_CAPACITY + o.clOrdIdLength[slot]);
     r.setOrigClOrdId(o.clOrdIds, 0, 0);
-    this.journalReport(ring, at);
+    return at;
   }
 
   /**

@@ -26,6 +26,7 @@ import type { Agent } from '../../engine/agent.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { OrdType, Side, Tif } from '../../engine/domain.ts';
 import { Reason } from '../../engine/reasons.ts';
+import { copyBytes } from '../../engine/bytes.ts';
 import { FULL, HEADER_LENGTH, alignRecord, type RingConsumer, type RingProducer, RingDispatch, type RingRecordHandler } from '../../engine/ring.ts';
 import { SorCounter, type StageCounters } from '../../engine/counters.ts';
 import {
@@ -430,23 +431,7 @@ export class SorStage implements Agent, RingRecordHandler {
     if (t.mode[p] === SorMode.STAGED) t.tried[p * this.venueCount + venue] = 1;
     if (!(t.filledQty[p] + t.outstandingQty[p] <= t.qty[p])) throw new Error('Invariant: children never exceed the parent quantity');
     this.stats.onSent(venue, qty);
-    const out = this.rings.toFix;
-    const at = out.tryClaim(RecordType.CHILD_NEW, CHILD_ORDER_LENGTH);
-    if (at === FULL) throw new Error('Invariant: room checked before the batch');
-    this.child
-      .wrap(out.view, out.bytes, at)
-      .setChildId(childId)
-      .setOrderId(t.orderId[p])
-      .setQty(qty)
-      .setPriceTicks(f.childPx)
-      .setRecvTimeNs(t.recvNs[p])
-      .setDecisionTimeNs(nowNs)
-      .setVenueId(venue)
-      .setSymbolId(t.symbol[p])
-      .setAccountId(t.account[p])
-      .setSide(t.side[p])
-      .setOrdType(OrdType.LIMIT)
-      .setTif(f.childTif);
+    this.writeChildRecord(RecordType.CHILD_NEW, slot, nowNs);
     this.counters.add(SorCounter.CHILDREN, 1);
     return childId;
   }
@@ -459,7 +444,6 @@ export class SorStage implements Agent, RingRecordHandler {
     const c = this.children;
     const s = c.slotOf(ev.childId());
     if (s < 0 || c.live[s] === 0) return;
-    const p = c.plan[s];
     const venue = c.venue[s];
     const kind = ev.kind();
     if (kind === ChildEventKind.SENT) {
@@ -475,26 +459,28 @@ export class SorStage implements Agent, RingRecordHandler {
       }
       return;
     }
+    // The child's plan while it is open for this order (else NO_PLAN); nothing below, before
+    // childEnded, opens or closes a plan.
+    const planned = this.planOf(s, ev.orderId());
     if (c.answered[s] === 0) {
       c.answered[s] = 1;
       if (c.sentNs[s] >= 0) this.stats.onFirstResponse(venue, ev.timeNs() - c.sentNs[s]);
-      if (p !== NO_PLAN && this.plans.open[p] === 1 && this.plans.orderId[p] === ev.orderId()) this.plans.unanswered[p]--;
+      if (planned !== NO_PLAN) this.plans.unanswered[planned]--;
     }
     if (kind === ChildEventKind.ACKED) {
-      const p2 = this.planOf(s, ev.orderId());
-      if (p2 !== NO_PLAN) this.closeIfDone(p2);
+      if (planned !== NO_PLAN) this.closeIfDone(planned);
       return;
     }
     if (kind === ChildEventKind.FILL) {
       const q = ev.lastQty();
       if (!(q > 0 && c.cumQty[s] + q <= c.qty[s])) return; // risk counts the overfill
       c.cumQty[s] += q;
-      if (this.planOf(s, ev.orderId()) !== NO_PLAN) {
-        this.plans.filledQty[p] += q;
-        this.plans.outstandingQty[p] -= q;
+      if (planned !== NO_PLAN) {
+        this.plans.filledQty[planned] += q;
+        this.plans.outstandingQty[planned] -= q;
       }
       if (c.cumQty[s] === c.qty[s]) this.childEnded(s, ev.orderId(), Reason.NONE);
-      else if (this.planOf(s, ev.orderId()) !== NO_PLAN) this.closeIfDone(p);
+      else if (planned !== NO_PLAN) this.closeIfDone(planned);
       return;
     }
     if (kind === ChildEventKind.CANCELED || kind === ChildEventKind.REJECTED || kind === ChildEventKind.EXPIRED) {
@@ -584,11 +570,19 @@ export class SorStage implements Agent, RingRecordHandler {
   }
 
   private writeChildCancel(s: number): void {
+    this.writeChildRecord(RecordType.CHILD_CANCEL, s, this.clock.nowNs());
+  }
+
+  /**
+   * Writes a CHILD_NEW or CHILD_CANCEL to the FIX worker for the child in slot s, from the child
+   * table and its plan (every child is a LIMIT order at its own price and TIF).
+   */
+  private writeChildRecord(typeId: number, s: number, decisionNs: number): void {
     const c = this.children;
     const p = c.plan[s];
     const t = this.plans;
     const out = this.rings.toFix;
-    const at = out.tryClaim(RecordType.CHILD_CANCEL, CHILD_ORDER_LENGTH);
+    const at = out.tryClaim(typeId, CHILD_ORDER_LENGTH);
     if (at === FULL) throw new Error('Invariant: room checked before the batch');
     this.child
       .wrap(out.view, out.bytes, at)
@@ -597,7 +591,7 @@ export class SorStage implements Agent, RingRecordHandler {
       .setQty(c.qty[s])
       .setPriceTicks(c.priceTicks[s])
       .setRecvTimeNs(t.recvNs[p])
-      .setDecisionTimeNs(this.clock.nowNs())
+      .setDecisionTimeNs(decisionNs)
       .setVenueId(c.venue[s])
       .setSymbolId(t.symbol[p])
       .setAccountId(t.account[p])
@@ -618,7 +612,7 @@ export class SorStage implements Agent, RingRecordHandler {
     }
     const at = out.tryClaim(RecordType.CHILD_CANCEL, CHILD_ORDER_LENGTH);
     if (at === FULL) throw new Error('Invariant: room checked before the batch');
-    for (let i = 0; i < CHILD_ORDER_LENGTH; i++) out.bytes[at + i] = src[offset + i];
+    copyBytes(src, offset, out.bytes, at, CHILD_ORDER_LENGTH);
     this.counters.add(SorCounter.CANCELS_FORWARDED, 1);
   }
 
