@@ -197,6 +197,47 @@ describe('SorStage: market data, trade-through, collar', () => {
     expect(h.audits().map((a) => a.step())).toEqual([0, 1, 2]);
   });
 
+  it('an IOC limit that missed because the quote moved is swept at the new NBBO; once passive, one IOC at its limit, then done', () => {
+    const h = new SorHarness([null, SAME, SAME], PRICE_ONLY).up(1, 2);
+    h.quote(1, 0, px(9.99), 100, px(10), 300).quote(2, 0, px(9.98), 100, px(10.05), 100);
+    const o = h.request(Side.BUY, { qty: 100, price: px(10.02), tif: Tif.IOC });
+    expect(children(h.step()).map((c) => [c.venueId, c.qty, c.price, c.tif])).toEqual([[1, 100, px(10), Tif.IOC]]);
+    // The ask moved before the child arrived: nothing filled.
+    h.quote(1, 0, px(9.99), 100, px(10.01), 100);
+    h.event(ChildEventKind.CANCELED, BASE + 1, o, 1, 0, 0, Reason.VENUE_CANCELED);
+    expect(children(h.step()).map((c) => [c.venueId, c.qty, c.price, c.tif])).toEqual([[1, 100, px(10.01), Tif.IOC]]);
+    h.quote(1, 0, px(9.99), 100, px(10.03), 100);
+    h.event(ChildEventKind.FILL, BASE + 2, o, 1, 40, px(10.01)).event(ChildEventKind.CANCELED, BASE + 2, o, 1, 0, 0, Reason.VENUE_CANCELED);
+    // 10.03 and 10.05 are beyond the limit: one IOC at the client's 10.02 (the venue decides), no more.
+    expect(children(h.step()).map((c) => [c.venueId, c.qty, c.price, c.tif])).toEqual([[1, 60, px(10.02), Tif.IOC]]);
+    h.event(ChildEventKind.CANCELED, BASE + 3, o, 1, 0, 0, Reason.VENUE_CANCELED);
+    expect(h.step()).toMatchObject([{ typeId: RecordType.ROUTE_DONE, orderId: o, childCount: 3, routedQty: 260 }]);
+    expect(h.audits().map((a) => a.step())).toEqual([0, 1, 2]);
+    expect(h.counters.get(SorCounter.REROUTES)).toBe(2);
+  });
+
+  it('a market order that missed is swept at the new collar, at most maxSteps decisions; a FOK is one attempt', () => {
+    const h = new SorHarness([null, SAME, SAME], PRICE_ONLY, { collarBps: 50, maxSteps: 3 }).up(1, 2);
+    h.quote(1, 0, px(9.99), 100, px(10), 300);
+    const o = h.request(Side.BUY, { ordType: OrdType.MARKET, qty: 50 });
+    const prices: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = children(h.step());
+      expect(c).toHaveLength(1);
+      expect(c[0]).toMatchObject({ qty: 50, tif: Tif.IOC, ordType: OrdType.LIMIT });
+      prices.push(c[0].price);
+      h.quote(1, 0, px(10.19 + i), 100, px(10.2 + i), 300);
+      h.event(ChildEventKind.CANCELED, BASE + 1 + i, o, 1, 0, 0, Reason.VENUE_CANCELED);
+    }
+    // ask + floor(ask x 50 bp) to the tick: 10 -> 10.05, 10.20 -> 10.25, 11.20 -> 11.25.
+    expect(prices).toEqual([px(10.05), px(10.25), px(11.25)]);
+    expect(h.step()).toMatchObject([{ typeId: RecordType.ROUTE_DONE, orderId: o, childCount: 3 }]);
+    const fok = h.request(Side.BUY, { qty: 50, price: px(20), tif: Tif.FOK });
+    expect(children(h.step())).toMatchObject([{ qty: 50, tif: Tif.FOK }]);
+    h.event(ChildEventKind.CANCELED, BASE + 4, fok, 1, 0, 0, Reason.VENUE_CANCELED);
+    expect(h.step()).toMatchObject([{ typeId: RecordType.ROUTE_DONE, orderId: fok, childCount: 1 }]);
+  });
+
   it('a passive limit keeps its price and every venue competes (fee weight picks V3)', () => {
     const h = new SorHarness(fees, FEE_ONLY).up(1, 2, 3);
     book(h);

@@ -524,7 +524,7 @@ export class SorStage implements Agent, RingRecordHandler {
   private reroutes(p: number, s: number, reason: number): boolean {
     const t = this.plans;
     if (t.mode[p] === SorMode.STAGED) return t.tif[p] !== Tif.FOK;
-    // Other modes: only what a venue refused or dropped, never an IOC/FOK remainder.
+    // Other modes: only what a venue refused or dropped (an IOC's rest goes on only as a sweep).
     if (reason === Reason.VENUE_REJECT || reason === Reason.VENUE_DOWN) return true;
     return reason === Reason.VENUE_CANCELED && this.children.tif[s] === Tif.DAY;
   }

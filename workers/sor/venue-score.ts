@@ -22,7 +22,11 @@
  *     children go IOC (a sweep): when they end, the SOR decides again for the rest on the fresh
  *     book: the next price level if still marketable, else a DAY child at the client's own limit
  *     (the order rests as instructed). Only at the last step allowed (maxSteps) does a marketable
- *     rest stay at the NBBO price as DAY. A passive limit keeps its price, all venues compete.
+ *     rest stay at the NBBO price as DAY. An IOC limit and a market order sweep the same way: a
+ *     child that missed because the quote moved is followed by one at the new NBBO while the
+ *     order is still marketable (market: the new collar), up to maxSteps decisions; a rest that is
+ *     no longer marketable gets one IOC at the client's limit, then the order is done. A FOK is
+ *     one all-or-none attempt. A passive limit keeps its price, all venues compete.
  *   - A market order becomes a limit IOC at the collar: NBB ask + collarBps of it, rounded down
  *     to the tick (sell: NBB bid - collarBps, rounded up). Without an NBBO it is not routed.
  * Quantities are integers: a venue gets a multiple of its lot size, and nothing below its
@@ -209,7 +213,10 @@ export function decide(f: RouteFeatures, w: Weights, mode: number, collarBps: nu
   f.childTif = f.ordType === OrdType.MARKET || f.tif === Tif.IOC ? Tif.IOC : f.tif === Tif.FOK ? Tif.FOK : Tif.DAY;
   const marketable = priceChildren(f, collarBps, tickTicks);
   if (f.childPx < 0) return 0;
-  f.sweep = marketable && f.ordType === OrdType.LIMIT && f.childTif === Tif.DAY && !f.lastStep;
+  // A marketable DAY/GTC limit, an IOC limit and a market order sweep: IOC children at the
+  // NBBO (market: the collar), the rest decided again on the fresh book when they end. A FOK is
+  // one all-or-none attempt.
+  f.sweep = marketable && !f.lastStep && f.childTif !== Tif.FOK;
   if (f.sweep) f.childTif = Tif.IOC;
   rankCandidates(f, marketable);
   if (f.rankCount === 0) return 0;
