@@ -8,9 +8,11 @@
  * of a load and started again: orders keep being acknowledged meanwhile, and afterwards the
  * tables again equal the journal. Every wait polls with a timeout; nothing asserts a time.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { startPostgres, type PostgresServer } from '../scripts/postgres.ts';
+import { ConfigError, DEFAULT_CONFIG, validateConfig } from '../workers/config.ts';
 import { startTestStack, type TestStack } from '../workers/test-stack.fixture.ts';
 import { connect, type Trader } from '../workers/ws-client.fixture.ts';
 import { PersistenceCounter } from '../engine/counters.ts';
@@ -186,7 +188,32 @@ async function caughtUp(): Promise<void> {
     counter(PersistenceCounter.PG_LAG_EVENTS) === 0);
 }
 
+/** Name and nice value of every thread of this process (the engine runs in it). */
+function threadNices(): { comm: string; nice: number }[] {
+  return readdirSync('/proc/self/task').flatMap((tid) => {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // Fields after "(comm) ": state is the first, nice the 17th.
+      const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      return [{ comm: readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(), nice }];
+    } catch {
+      return []; // a thread that ended meanwhile
+    }
+  });
+}
+
 describe('Postgres sink (real Postgres 15, whole engine)', () => {
+  it('the sinks thread alone runs at sinks.nice (10 by default): not the stages, not libuv\'s shared pool', async () => {
+    expect(t0.config.sinks.nice).toBe(10);
+    await until('the sinks running', () => counter(PersistenceCounter.PG_UP) === 1);
+    const lowered = threadNices().filter((t) => t.nice !== 0);
+    expect(lowered).toEqual([{ comm: 'node', nice: 10 }]);
+    expect(threadNices().filter((t) => t.comm === 'libuv-worker').length).toBeGreaterThan(0);
+    const at = (nice: unknown) => () => validateConfig({ ...DEFAULT_CONFIG, sinks: { ...DEFAULT_CONFIG.sinks, nice } });
+    for (const bad of [-1, 20, 2.5, '10', null]) expect(at(bad)).toThrow(ConfigError);
+    expect(validateConfig({ ...DEFAULT_CONFIG, sinks: { ...DEFAULT_CONFIG.sinks, nice: 0 } }).sinks.nice).toBe(0);
+  });
+
   it('after a run the tables hold every journaled event once, and orders their final state', async () => {
     const t = await connect(`ws://${t0.base}/v1/ws?token=${KEY1}`);
     await trade(t, 'pg-a', 24);

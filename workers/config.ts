@@ -222,6 +222,12 @@ export interface SinksConfig {
   /** Retry backoff after a failure: doubling from min to max. */
   backoffMinMs: number;
   backoffMaxMs: number;
+  /**
+   * Nice value of the sinks thread (Linux: per thread), 0..19: above 0 the sinks take the CPU the
+   * stages leave, so on a machine with fewer cores than busy threads they lag (and catch up from
+   * the journal) rather than delay orders. 0 leaves it at the process's.
+   */
+  nice: number;
 }
 
 const DEFAULT_SINKS: SinksConfig = {
@@ -230,6 +236,7 @@ const DEFAULT_SINKS: SinksConfig = {
   pollMs: 20,
   backoffMinMs: 100,
   backoffMaxMs: 5000,
+  nice: 10,
 };
 
 /** One FIX client session on the engine's acceptor. */
@@ -658,6 +665,7 @@ function validateSinks(v: unknown): SinksConfig {
     pollMs: intIn('sinks.pollMs', s.pollMs, 1, 60_000),
     backoffMinMs: intIn('sinks.backoffMinMs', s.backoffMinMs, 1, 600_000),
     backoffMaxMs: intIn('sinks.backoffMaxMs', s.backoffMaxMs, 1, 600_000),
+    nice: intIn('sinks.nice', s.nice, 0, 19),
   };
   if (out.backoffMaxMs < out.backoffMinMs) fail('sinks.backoffMaxMs', 'must be at least sinks.backoffMinMs');
   return out;

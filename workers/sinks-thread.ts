@@ -8,6 +8,8 @@
  * Counters: the PG_* and KAFKA_* persistence counters (engine/counters.ts), written only here;
  * lag = JOURNAL_NEXT_SEQUENCE (written by the persistence thread) - the sink's applied sequence.
  */
+import { randomFill } from 'node:crypto';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { join } from 'node:path';
 import { PersistenceCounter, StageCounters } from '../engine/counters.ts';
@@ -23,6 +25,19 @@ const counters = new StageCounters(data.memory.counters.persistence);
 const names = { symbols: config.symbols.map((s) => s.name), venues: new Map(config.venues.map((v) => [v.id, v.name])) };
 const log = (level: 'info' | 'warn' | 'error', msg: string) => parentPort!.postMessage({ type: 'log', stage: 'sinks', level, msg });
 const journalNextSequence = () => counters.get(PersistenceCounter.JOURNAL_NEXT_SEQUENCE);
+
+// Below the stages (sinks.nice): pid 0 is this thread only on Linux, where nice is per thread.
+// Its sockets and timers run on this thread, so the drivers' work is lowered with it. libuv's
+// thread pool is the process's, created by its first user and inheriting that thread's nice:
+// one pool job first (randomFill always runs there), so the pool never starts lowered.
+if (config.sinks.nice !== 0) {
+  await new Promise<void>((resolve) => randomFill(new Uint8Array(1), () => resolve()));
+  try {
+    setPriority(0, config.sinks.nice);
+  } catch (err) {
+    log('warn', `sinks.nice ${config.sinks.nice} not applied: ${(err as Error).message}`);
+  }
+}
 
 /** Seeded jitter for the backoff: runs replay the same waits. */
 const jitter = new Mulberry32(0x9e3779b9);
