@@ -41,7 +41,8 @@ describe('risk in the running engine', () => {
   it('venue quotes reach risk; a filled position is marked with markPx and unrealizedPnl', async () => {
     await until('quotes at risk', async () => ((await riskCounter('QUOTES')) > 0 ? true : undefined));
     const t = await connect(`ws://${base}/v1/ws?token=${KEY1}`);
-    t.send({ type: 'new', clOrdId: 'mk-1', symbol: 'AAPL', side: 'BUY', qty: 10, price: '190', ordType: 'LIMIT', tif: 'IOC' });
+    // DAY, not IOC: should every sweep step miss a moving quote, the rest rests as a DAY child and fills.
+    t.send({ type: 'new', clOrdId: 'mk-1', symbol: 'AAPL', side: 'BUY', qty: 10, price: '190', ordType: 'LIMIT', tif: 'DAY' });
     const fill = await t.next((m) => m.clOrdId === 'mk-1' && m.type === 'execution' && (m.execType === 'FILL' || m.execType === 'PARTIAL_FILL'), 10_000);
     expect(Number(fill.lastQty)).toBeGreaterThan(0);
     const pos = await until('a marked AAPL position', async () => {
