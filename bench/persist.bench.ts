@@ -358,6 +358,8 @@ async function main(): Promise<void> {
     const hotBase = (dir: string, sinks: Record<string, unknown>) => validateConfig({
       http: { ...DEFAULT_CONFIG.http, port: 0 }, fixAcceptor: { ...DEFAULT_CONFIG.fixAcceptor, port: 0 }, metrics: { host: '127.0.0.1', port: 0 },
       journal: { dir, fsync: 'batch', fsyncIntervalMs: 10 }, sinks,
+      // The engine runs in this process: its FIX session events (info) would fill the report.
+      log: { level: 'warn' },
     });
     process.stdout.write(`hot path: order -> ack, ${HOT_RATE}/s open loop over ${HOT_CONNECTIONS} WebSockets, ${HOT_SECONDS} s after ${HOT_WARMUP_MS} ms warm-up, ${HOT_TRIALS} trials each\n`);
     // A fresh journal per trial; the sinks start from it (their own cursor row and directory).
