@@ -55,6 +55,8 @@ export const Runtime = {
   HEAP_USED_BYTES: 5,
   /** Engine-clock ms of the last sample. */
   SAMPLED_AT_MS: 6,
+  /** On-CPU time of the thread since it started, seconds, at the last sample (Linux; NaN elsewhere). */
+  CPU_SECONDS: 7,
 } as const;
 export const RUNTIME_FIELDS = 8;
 

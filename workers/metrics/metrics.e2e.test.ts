@@ -135,7 +135,16 @@ describe('/metrics during a run', () => {
     for (const thread of THREADS) {
       expect(one(s, 'oms_heap_used_bytes', { thread })).toBeGreaterThan(100_000);
       expect(pick(s, 'oms_gc_pause_seconds_count', { thread })).toHaveLength(1);
+      expect(one(s, 'oms_thread_cpu_seconds_total', { thread })).toBeGreaterThan(0);
     }
+    // Each thread's own time (sampled before this scrape), not the process's: together they stay
+    // within this process's CPU time since it started (the engine runs in it; /proc/self/stat
+    // utime + stime, in ticks of 10 ms, so a little slack), which six process totals would not.
+    const stat = readFileSync('/proc/self/stat', 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const processCpu = (Number(fields[11]) + Number(fields[12])) / 100;
+    const threadsCpu = THREADS.reduce((sum, thread) => sum + one(s, 'oms_thread_cpu_seconds_total', { thread }), 0);
+    expect(threadsCpu).toBeLessThanOrEqual(processCpu * 1.05 + 0.05);
     for (const thread of ['ingest', 'fix', 'persistence', 'main']) {
       const p99 = one(s, 'oms_event_loop_delay_seconds', { thread, quantile: '0.99' });
       expect(p99).toBeGreaterThanOrEqual(0);

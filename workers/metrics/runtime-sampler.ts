@@ -1,6 +1,6 @@
 /**
- * Each thread's runtime figures (event-loop delay, GC pauses, heap) into shared memory, sampled
- * off the hot path:
+ * Each thread's runtime figures (event-loop delay, GC pauses, heap, on-CPU time) into shared
+ * memory, sampled off the hot path:
  *
  * - Event-loop threads (ingest, fix, persistence, and the main thread): perf_hooks'
  *   monitorEventLoopDelay and a PerformanceObserver on 'gc' entries. Both run in the thread's
@@ -11,6 +11,7 @@
  *   allocation burst per period, none per message) and records their pauses. Event-loop delay is
  *   meaningless for them and is reported as NaN.
  */
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance, PerformanceObserver, type EventLoopUtilization } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import type { Agent } from '../../engine/agent.ts';
@@ -18,6 +19,21 @@ import type { SharedHistogram } from '../../engine/shared-histogram.ts';
 import { MetricsViews, Runtime, type MetricsMemory, type MetricsWorkerData, type ThreadName } from './metrics-memory.ts';
 
 export const SAMPLE_PERIOD_MS = 1000;
+
+/**
+ * The calling thread's on-CPU time in seconds: the first field of /proc/thread-self/schedstat
+ * (nanoseconds; a read from a worker is that worker's thread). NaN where there is no such file.
+ * Allocates (the read): once per sample period, never per message.
+ */
+export function threadCpuSeconds(): number {
+  try {
+    const text = readFileSync('/proc/thread-self/schedstat', 'latin1');
+    const ns = Number(text.slice(0, text.indexOf(' ')));
+    return Number.isFinite(ns) ? ns / 1e9 : NaN;
+  } catch {
+    return NaN;
+  }
+}
 
 export interface Sampler {
   stop(): void;
@@ -47,6 +63,7 @@ export function startLoopSampler(memory: MetricsMemory, thread: ThreadName, peri
     rt[base + Runtime.LOOP_UTILIZATION] = performance.eventLoopUtilization(now, elu).utilization;
     elu = now;
     rt[base + Runtime.HEAP_USED_BYTES] = v8.getHeapStatistics().used_heap_size;
+    rt[base + Runtime.CPU_SECONDS] = threadCpuSeconds();
     rt[base + Runtime.SAMPLED_AT_MS] = Date.now();
   };
   sample();
@@ -92,6 +109,7 @@ export class GcPollingAgent implements Agent {
     this.runtime[this.base + Runtime.LOOP_DELAY_MAX_S] = NaN;
     this.runtime[this.base + Runtime.LOOP_UTILIZATION] = NaN;
     this.runtime[this.base + Runtime.HEAP_USED_BYTES] = v8.getHeapStatistics().used_heap_size;
+    this.runtime[this.base + Runtime.CPU_SECONDS] = threadCpuSeconds();
   }
 
   doWork(): number {
@@ -113,6 +131,7 @@ export class GcPollingAgent implements Agent {
       for (const event of report.statistics) this.gc.record(event.cost * 1000);
     }
     this.runtime[this.base + Runtime.HEAP_USED_BYTES] = v8.getHeapStatistics().used_heap_size;
+    this.runtime[this.base + Runtime.CPU_SECONDS] = threadCpuSeconds();
     this.runtime[this.base + Runtime.SAMPLED_AT_MS] = Date.now();
     this.nextSampleMs = performance.now() + this.periodMs;
   }
