@@ -6,8 +6,9 @@
  * A plan stays open while the SOR may still act for it:
  *   - a child not yet answered by its venue (a reject is re-routed to a venue not yet tried);
  *   - a staged child waiting for its fallback time (then canceled and its rest sent on);
- *   - a staged IOC child whose remainder goes on to the next venue, or a sweep child (a
- *     marketable DAY order's IOC at the NBBO) whose remainder is decided again on the fresh book.
+ *   - a staged IOC child whose remainder goes on to the next venue, or a sweep child (the IOC at
+ *     the NBBO of a marketable DAY, GTC, IOC or market order) whose remainder is decided again on
+ *     the fresh book.
  * It closes when every child has ended, or when every live child has been answered and none
  * waits for a fallback (resting children are then risk's business), or, after the client asked
  * to cancel (risk's CHILD_CANCEL), when no child is live any more.

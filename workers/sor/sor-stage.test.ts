@@ -111,7 +111,7 @@ describe('SorStage: single best', () => {
     expect(h.stage.plans.openCount).toBe(0);
   });
 
-  it('an IOC child: the route ends once the venue answered; its remainder is not re-routed', () => {
+  it('a non-marketable IOC child (no quotes): the route ends once the venue answered; its remainder is not re-routed', () => {
     const h = new SorHarness([null, SAME, SAME], PRICE_ONLY).up(1, 2);
     const orderId = h.request(Side.SELL, { qty: 100, tif: Tif.IOC });
     expect(children(h.step())[0]).toMatchObject({ venueId: 1, tif: Tif.IOC });
@@ -216,26 +216,43 @@ describe('SorStage: market data, trade-through, collar', () => {
     expect(h.counters.get(SorCounter.REROUTES)).toBe(2);
   });
 
-  it('a market order that missed is swept at the new collar, at most maxSteps decisions; a FOK is one attempt', () => {
+  it('a market order that missed is swept, never beyond its first collar price, at most maxSteps decisions', () => {
     const h = new SorHarness([null, SAME, SAME], PRICE_ONLY, { collarBps: 50, maxSteps: 3 }).up(1, 2);
     h.quote(1, 0, px(9.99), 100, px(10), 300);
     const o = h.request(Side.BUY, { ordType: OrdType.MARKET, qty: 50 });
-    const prices: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    const seen: [number, number][] = [];
+    for (const [i, nextAsk] of [px(10.02), px(10.04), px(10.04)].entries()) {
       const c = children(h.step());
       expect(c).toHaveLength(1);
-      expect(c[0]).toMatchObject({ qty: 50, tif: Tif.IOC, ordType: OrdType.LIMIT });
-      prices.push(c[0].price);
-      h.quote(1, 0, px(10.19 + i), 100, px(10.2 + i), 300);
+      expect(c[0]).toMatchObject({ qty: 50, ordType: OrdType.LIMIT });
+      seen.push([c[0].price, c[0].tif]);
+      h.quote(1, 0, px(9.99), 100, nextAsk, 300);
       h.event(ChildEventKind.CANCELED, BASE + 1 + i, o, 1, 0, 0, Reason.VENUE_CANCELED);
     }
-    // ask + floor(ask x 50 bp) to the tick: 10 -> 10.05, 10.20 -> 10.25, 11.20 -> 11.25.
-    expect(prices).toEqual([px(10.05), px(10.25), px(11.25)]);
+    // 10 + 50 bp = 10.05; the asks of 10.02 and 10.04 would give 10.07 and 10.09: capped at 10.05.
+    expect(seen).toEqual([[px(10.05), Tif.IOC], [px(10.05), Tif.IOC], [px(10.05), Tif.IOC]]);
     expect(h.step()).toMatchObject([{ typeId: RecordType.ROUTE_DONE, orderId: o, childCount: 3 }]);
+    // The market ran past the first collar: one IOC at it (the venue decides), then done.
+    const o2 = h.request(Side.BUY, { ordType: OrdType.MARKET, qty: 50 });
+    expect(children(h.step())).toMatchObject([{ price: px(10.09), tif: Tif.IOC }]);
+    h.quote(1, 0, px(10.19), 100, px(10.2), 300);
+    h.event(ChildEventKind.CANCELED, BASE + 4, o2, 1, 0, 0, Reason.VENUE_CANCELED);
+    expect(children(h.step())).toMatchObject([{ price: px(10.09), tif: Tif.IOC }]);
+    h.event(ChildEventKind.CANCELED, BASE + 5, o2, 1, 0, 0, Reason.VENUE_CANCELED);
+    expect(h.step()).toMatchObject([{ typeId: RecordType.ROUTE_DONE, orderId: o2, childCount: 2 }]);
+  });
+
+  it('a FOK, limit or market, is one all-or-none attempt: whole to one venue, never swept', () => {
+    const h = new SorHarness([null, SAME, SAME], PRICE_ONLY, { mode: SorMode.SPLIT, collarBps: 50 }).up(1, 2);
+    h.quote(1, 0, px(9.99), 30, px(10), 30).quote(2, 0, px(9.99), 30, px(10), 30);
     const fok = h.request(Side.BUY, { qty: 50, price: px(20), tif: Tif.FOK });
     expect(children(h.step())).toMatchObject([{ qty: 50, tif: Tif.FOK }]);
-    h.event(ChildEventKind.CANCELED, BASE + 4, fok, 1, 0, 0, Reason.VENUE_CANCELED);
+    h.event(ChildEventKind.CANCELED, BASE + 1, fok, 1, 0, 0, Reason.VENUE_CANCELED);
     expect(h.step()).toMatchObject([{ typeId: RecordType.ROUTE_DONE, orderId: fok, childCount: 1 }]);
+    const mkt = h.request(Side.BUY, { ordType: OrdType.MARKET, qty: 50, tif: Tif.FOK });
+    expect(children(h.step())).toMatchObject([{ qty: 50, tif: Tif.FOK, price: px(10.05) }]);
+    h.event(ChildEventKind.CANCELED, BASE + 2, mkt, 1, 0, 0, Reason.VENUE_CANCELED);
+    expect(h.step()).toMatchObject([{ typeId: RecordType.ROUTE_DONE, orderId: mkt, childCount: 1 }]);
   });
 
   it('a passive limit keeps its price and every venue competes (fee weight picks V3)', () => {

@@ -325,6 +325,8 @@ export class SorStage implements Agent, RingRecordHandler {
     const nowNs = t.step[p] === 0 ? t.decisionNs[p] : this.clock.nowNs();
     this.fillFeatures(p, qty, nowNs);
     const routed = decide(f, this.config.weights, t.mode[p], this.collarBps, this.tickTicks);
+    // A market order's first collar price caps its later steps (venue-score.ts, priceChildren).
+    if (t.ordType[p] === OrdType.MARKET && t.limitTicks[p] === 0 && f.childPx > 0) t.limitTicks[p] = f.childPx;
     let reason: number = Reason.NONE;
     if (routed === 0) {
       reason = f.childPx < 0 ? Reason.NO_MARKET_REFERENCE : f.rankCount === 0 ? Reason.NO_VENUE_AVAILABLE : Reason.QTY_NOT_ROUTABLE;

@@ -28,7 +28,9 @@
  *     no longer marketable gets one IOC at the client's limit, then the order is done. A FOK is
  *     one all-or-none attempt. A passive limit keeps its price, all venues compete.
  *   - A market order becomes a limit IOC at the collar: NBB ask + collarBps of it, rounded down
- *     to the tick (sell: NBB bid - collarBps, rounded up). Without an NBBO it is not routed.
+ *     to the tick (sell: NBB bid - collarBps, rounded up). Without an NBBO it is not routed. Its
+ *     later sweep steps never go beyond the first decision's collar price (f.limitTicks, set by
+ *     the SOR after that decision): a limit at that price from then on.
  * Quantities are integers: a venue gets a multiple of its lot size, and nothing below its
  * minimum quantity.
  *
@@ -210,7 +212,8 @@ export function decide(f: RouteFeatures, w: Weights, mode: number, collarBps: nu
   f.away.fill(0);
   f.routedQty = 0;
   f.rankCount = 0;
-  f.childTif = f.ordType === OrdType.MARKET || f.tif === Tif.IOC ? Tif.IOC : f.tif === Tif.FOK ? Tif.FOK : Tif.DAY;
+  // FOK first: a market FOK stays all-or-none (whole, to one venue, one attempt).
+  f.childTif = f.tif === Tif.FOK ? Tif.FOK : f.ordType === OrdType.MARKET || f.tif === Tif.IOC ? Tif.IOC : Tif.DAY;
   const marketable = priceChildren(f, collarBps, tickTicks);
   if (f.childPx < 0) return 0;
   // A marketable DAY/GTC limit, an IOC limit and a market order sweep: IOC children at the
@@ -238,7 +241,11 @@ function priceChildren(f: RouteFeatures, collarBps: number, tickTicks: number): 
     const collar = Math.floor((touch * collarBps) / 10_000);
     if (buy) f.childPx = Math.floor((touch + collar) / tickTicks) * tickTicks;
     else f.childPx = Math.max(tickTicks, Math.ceil((touch - collar) / tickTicks) * tickTicks);
-    return true;
+    // Later sweep steps carry the first decision's collar price as limitTicks (the SOR sets it):
+    // never beyond it, however the market moved; past it the order is a limit at that price.
+    if (f.limitTicks <= 0) return true;
+    f.childPx = buy ? Math.min(f.childPx, f.limitTicks) : Math.max(f.childPx, f.limitTicks);
+    return buy ? f.limitTicks >= touch : f.limitTicks <= touch;
   }
   const marketable = touch > 0 && (buy ? f.limitTicks >= touch : f.limitTicks <= touch);
   f.childPx = marketable ? touch : f.limitTicks;
