@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AccountMode, ALL_SYMBOLS, LimitKey, RecordType } from '../../codecs/records.ts';
-import { CL_ORD_ID_CAPACITY, OrdType, Side } from '../../engine/domain.ts';
+import { CL_ORD_ID_CAPACITY, OrdType, Side, Tif } from '../../engine/domain.ts';
 import { ExecType, OrderState, isTerminal } from '../../engine/order-state.ts';
 import { Reason } from '../../engine/reasons.ts';
 import { JournalWriter } from '../../persistence/journal.ts';
@@ -178,6 +178,33 @@ describe('recovery from the journal', () => {
     expect(out.ingest.every((x) => x.connId === 0 && x.eventSeq === h.stage.peekEventSeq())).toBe(true);
     expect(out.journal).toEqual([]);
     expect(r.reportsIngest.positions.map((p) => [p.accountId, p.symbolId, p.qty]).sort()).toEqual([[1, 0, 100], [1, 1, -20]]);
+  });
+
+  it('an IOC or market order caught between two sweep steps is settled by the resume pass; a DAY order stays open', () => {
+    const j = new Journaled();
+    const h = j.h;
+    h.newOrder({ clOrdId: 'I1', qty: 100, tif: Tif.IOC });
+    h.newOrder({ clOrdId: 'M1', qty: 100, ordType: OrdType.MARKET });
+    h.newOrder({ clOrdId: 'D1', qty: 100 });
+    j.step();
+    // Each got a child that partly filled and ended; the SOR's next step (or its ROUTE_DONE)
+    // never reached the journal.
+    for (const orderId of [1, 2, 3]) {
+      const child = BASE_CHILD + orderId;
+      h.sent(child, orderId, 100, 10 * SCALE, 1);
+      h.fill(child, orderId, 40, 10 * SCALE, 1);
+      h.childCanceled(child, orderId, Reason.VENUE_CANCELED);
+    }
+    j.step();
+    expect([1, 2, 3].map((id) => h.state(id))).toEqual([OrderState.PARTIALLY_FILLED, OrderState.PARTIALLY_FILLED, OrderState.PARTIALLY_FILLED]);
+    const { h: r } = recover(j.dir);
+    const out = r.step();
+    expect([1, 2, 3].map((id) => r.state(id))).toEqual([OrderState.CANCELED, OrderState.CANCELED, OrderState.PARTIALLY_FILLED]);
+    // Their end is an event like any other: reported and journaled (the resume pass then shows
+    // every order's state to the edge too, unjournaled: hence each CANCELED twice here).
+    const ended = out.ingest.filter((x) => x.execType === ExecType.CANCELED);
+    expect([...new Set(ended.map((x) => `${x.orderId} ${x.cumQty} ${x.leavesQty}`))]).toEqual(['1 40 0', '2 40 0']);
+    expect(out.journal.filter((x) => x.typeId === RecordType.EXEC_REPORT)).toHaveLength(2);
   });
 
   it('after recovery: a repeated ClOrdID is recognized, new orders get fresh ids, late fills are booked once', () => {

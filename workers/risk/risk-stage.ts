@@ -1055,8 +1055,8 @@ export class RiskStage implements Agent, RingRecordHandler {
       this.finishReplace(slot);
       return;
     }
-    // Nothing is working for this order any more: the rest is done for the day (no venue, IOC
-    // or FOK remainder, venue cancel or reject). Re-routing the rest belongs to the SOR issue.
+    // Nothing is working for this order any more: the rest is done for the day (no venue, an
+    // IOC's or FOK's rest after the SOR's last step, venue cancel or reject).
     this.apply(slot, OrderEvent.DONE_FOR_DAY);
     this.emitReport(slot, ExecType.CANCELED, 0, 0, o.lastReason[slot] !== 0 ? o.lastReason[slot] : Reason.VENUE_CANCELED, 0);
   }
@@ -1167,6 +1167,14 @@ export class RiskStage implements Agent, RingRecordHandler {
     // An ended order with a child still live (sent as it ended): that child is canceled.
     if (isTerminal(state) && o.liveChildren[slot] > 0) {
       this.cancelLiveChildren(slot);
+      return 1;
+    }
+    // An IOC, FOK or market order the crash caught between two sweep steps (or before its first
+    // child): routes are not recovered, so no step follows; its rest is done now, as it would
+    // have been when its last child ended. (A DAY or GTC order in that state stays open.)
+    const immediate = o.tif[slot] === Tif.IOC || o.tif[slot] === Tif.FOK || o.ordType[slot] === OrdType.MARKET;
+    if (!isTerminal(state) && immediate && o.liveChildren[slot] === 0) {
+      this.settleIfIdle(slot);
       return 1;
     }
     if (state !== OrderState.PENDING_CANCEL && state !== OrderState.PENDING_REPLACE) return 0;
