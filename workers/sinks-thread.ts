@@ -9,7 +9,7 @@
  * lag = JOURNAL_NEXT_SEQUENCE (written by the persistence thread) - the sink's applied sequence.
  */
 import { randomFill } from 'node:crypto';
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { join } from 'node:path';
 import { PersistenceCounter, StageCounters } from '../engine/counters.ts';
@@ -26,14 +26,15 @@ const names = { symbols: config.symbols.map((s) => s.name), venues: new Map(conf
 const log = (level: 'info' | 'warn' | 'error', msg: string) => parentPort!.postMessage({ type: 'log', stage: 'sinks', level, msg });
 const journalNextSequence = () => counters.get(PersistenceCounter.JOURNAL_NEXT_SEQUENCE);
 
-// Below the stages (sinks.nice): pid 0 is this thread only on Linux, where nice is per thread.
-// Its sockets and timers run on this thread, so the drivers' work is lowered with it. libuv's
-// thread pool is the process's, created by its first user and inheriting that thread's nice:
-// one pool job first (randomFill always runs there), so the pool never starts lowered.
-if (config.sinks.nice !== 0) {
+// Below the stages (sinks.nice): pid 0 is this thread only on Linux, where nice is per thread
+// (elsewhere it would be the whole process: not done there). Its sockets and timers run on this
+// thread, so the drivers' work is lowered with it. libuv's thread pool is the process's, created
+// by its first user and inheriting that thread's nice: one pool job first (randomFill always
+// runs there), so the pool never starts lowered. A process already nicer keeps its value.
+if (config.sinks.nice !== 0 && process.platform === 'linux') {
   await new Promise<void>((resolve) => randomFill(new Uint8Array(1), () => resolve()));
   try {
-    setPriority(0, config.sinks.nice);
+    if (getPriority(0) < config.sinks.nice) setPriority(0, config.sinks.nice);
   } catch (err) {
     log('warn', `sinks.nice ${config.sinks.nice} not applied: ${(err as Error).message}`);
   }
