@@ -58,6 +58,20 @@ export async function startTestStack(overrides: Record<string, unknown>, seed: n
 
 const ENGINE_ENTRY = fileURLToPath(new URL('../scripts/engine.ts', import.meta.url));
 
+/**
+ * Polls probe every 50 ms until it answers something other than undefined (a probe that throws
+ * counts as no answer: the engine may be restarting); throws after timeoutMs. No timing is asserted.
+ */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await probe().catch(() => undefined);
+    if (got !== undefined) return got;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** The engine as a child process (startEngineProcess). */
 export interface EngineProcess {
   child: ChildProcess;

@@ -20,7 +20,7 @@ import { ChildEventFlyweight, ChildEventKind, RecordType } from '../../codecs/re
 import { replayJournal } from '../../persistence/journal-reader.ts';
 import { startVenue, type VenueProcess } from '../../scripts/stack.ts';
 import { validateConfig } from '../config.ts';
-import { startEngineProcess } from '../test-stack.fixture.ts';
+import { startEngineProcess, waitFor } from '../test-stack.fixture.ts';
 import { Trader } from '../ws-client.fixture.ts';
 import { FixClient } from './fix-client.fixture.ts';
 
@@ -38,16 +38,6 @@ interface Running { child: ChildProcess; base: string; running: Record<string, a
 /** Starts scripts/engine.ts on the config file; resolves with its 'engine running' log line. */
 function startEngine(): Promise<Running> {
   return startEngineProcess(configPath, (child) => { engine = child; });
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await probe().catch(() => undefined);
-    if (got !== undefined) return got;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function get(base: string, path: string): Promise<Record<string, any>> {

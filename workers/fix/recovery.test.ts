@@ -152,18 +152,27 @@ afterEach(() => {
 });
 
 /**
- * Boot 1: two resting buys (children 1001, 1002 of orders 1, 2), 4 of 1001 filled; then the crash.
- * inBeforeFill: the session's next inbound MsgSeqNum as stored just before the venue's fill report.
+ * A fresh journal directory, a venue (prepare: before anything connects to it), a store, and
+ * boot 1 on them, connected.
  */
-function firstBoot(journalLength = CHILD_EVENT_LENGTH) {
+function connectedBoot(journalLength = CHILD_EVENT_LENGTH, prepare: (v: ReturnType<typeof venue>) => void = () => {}) {
   dir = mkdtempSync(join(tmpdir(), 'fix-recovery-'));
   const clock = new TestClock();
   const v = venue(clock);
-  v.core.makerQuote(0, BookSide.SELL, 101 * PX, 1000);
+  prepare(v);
   const store = new MemoryMessageStore();
   const journal = new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: clock.ms });
   const b1 = boot(clock, store, v, journal, journalLength);
   b1.connect();
+  return { clock, v, store, journal, b1 };
+}
+
+/**
+ * Boot 1: two resting buys (children 1001, 1002 of orders 1, 2), 4 of 1001 filled; then the crash.
+ * inBeforeFill: the session's next inbound MsgSeqNum as stored just before the venue's fill report.
+ */
+function firstBoot(journalLength = CHILD_EVENT_LENGTH) {
+  const { clock, v, store, journal, b1 } = connectedBoot(journalLength, (venue) => venue.core.makerQuote(0, BookSide.SELL, 101 * PX, 1000));
   journalOrder(journal, 1, Side.BUY);
   journalOrder(journal, 2, Side.BUY);
   b1.sorRecord(RecordType.CHILD_NEW, 1001, 1, 10, 99);
@@ -229,13 +238,7 @@ describe('fix stage recovery from the journal', () => {
   });
 
   it('a child whose cancel was held at the crash is wanted again; a closed child is not asked about', () => {
-    dir = mkdtempSync(join(tmpdir(), 'fix-recovery-'));
-    const clock = new TestClock();
-    const v = venue(clock);
-    const store = new MemoryMessageStore();
-    const journal = new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: clock.ms });
-    const b1 = boot(clock, store, v, journal);
-    b1.connect();
+    const { clock, v, store, journal, b1 } = connectedBoot();
     for (const id of [1, 2, 3]) journalOrder(journal, id, Side.BUY);
     b1.sorRecord(RecordType.CHILD_NEW, 1001, 1, 10, 97);
     b1.sorRecord(RecordType.CHILD_NEW, 1002, 2, 10, 97);
@@ -256,13 +259,7 @@ describe('fix stage recovery from the journal', () => {
     expect(b2.of(ChildEventKind.CANCELED, 1001)).toHaveLength(1);
   });
   it('restores a child SENT after its order\'s terminal report: the venue\'s Canceled after the restart reaches risk', () => {
-    dir = mkdtempSync(join(tmpdir(), 'fix-recovery-'));
-    const clock = new TestClock();
-    const v = venue(clock);
-    const store = new MemoryMessageStore();
-    const journal = new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: clock.ms });
-    const b1 = boot(clock, store, v, journal);
-    b1.connect();
+    const { clock, v, store, journal, b1 } = connectedBoot();
     journalOrder(journal, 1, Side.BUY);
     // A late fill completed order 1 while its next child was being decided (risk-stage.ts
     // onChildSent): that child is SENT after the order's terminal report...
@@ -285,13 +282,7 @@ describe('fix stage recovery from the journal', () => {
   });
 
   it('forgets orders older than risk\'s order table window, as risk does', () => {
-    dir = mkdtempSync(join(tmpdir(), 'fix-recovery-'));
-    const clock = new TestClock();
-    const v = venue(clock);
-    const store = new MemoryMessageStore();
-    const journal = new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: clock.ms });
-    const b1 = boot(clock, store, v, journal);
-    b1.connect();
+    const { clock, v, store, journal, b1 } = connectedBoot();
     const last = 3 * ORDER_CAPACITY;
     for (let id = 1; id <= last; id++) journalOrder(journal, id, Side.BUY);
     b1.sorRecord(RecordType.CHILD_NEW, 1001, 1, 10, 97); // order 1: risk's slot holds a newer order

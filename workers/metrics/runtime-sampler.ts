@@ -11,7 +11,7 @@
  *   allocation burst per period, none per message) and records their pauses. Event-loop delay is
  *   meaningless for them and is reported as NaN.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { monitorEventLoopDelay, performance, PerformanceObserver, type EventLoopUtilization } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import type { Agent } from '../../engine/agent.ts';
@@ -21,17 +21,35 @@ import { MetricsViews, Runtime, type MetricsMemory, type MetricsWorkerData, type
 export const SAMPLE_PERIOD_MS = 1000;
 
 /**
- * The calling thread's on-CPU time in seconds: the first field of /proc/thread-self/schedstat
- * (nanoseconds; a read from a worker is that worker's thread). NaN where there is no such file.
- * Allocates (the read): once per sample period, never per message.
+ * The on-CPU time of the thread that built it, in seconds: the first field of
+ * /proc/thread-self/schedstat (nanoseconds), opened once on that thread (the file stays that
+ * thread's) and re-read from offset 0 into a buffer of its own: no allocation per read. NaN
+ * where there is no such file.
  */
-export function threadCpuSeconds(): number {
-  try {
-    const text = readFileSync('/proc/thread-self/schedstat', 'latin1');
-    const ns = Number(text.slice(0, text.indexOf(' ')));
-    return Number.isFinite(ns) ? ns / 1e9 : NaN;
-  } catch {
-    return NaN;
+export class ThreadCpuClock {
+  private fd: number;
+  private readonly buf = new Uint8Array(64);
+
+  constructor() {
+    try {
+      this.fd = openSync('/proc/thread-self/schedstat', 'r');
+    } catch {
+      this.fd = -1;
+    }
+  }
+
+  seconds(): number {
+    if (this.fd < 0) return NaN;
+    const n = readSync(this.fd, this.buf, 0, this.buf.length, 0);
+    let ns = 0;
+    let i = 0;
+    for (; i < n && this.buf[i] >= 0x30 && this.buf[i] <= 0x39; i++) ns = ns * 10 + (this.buf[i] - 0x30);
+    return i > 0 ? ns / 1e9 : NaN;
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
   }
 }
 
@@ -52,6 +70,7 @@ export function startLoopSampler(memory: MetricsMemory, thread: ThreadName, peri
   });
   observer.observe({ entryTypes: ['gc'] });
   let elu: EventLoopUtilization = performance.eventLoopUtilization();
+  const cpu = new ThreadCpuClock();
   rt[base + Runtime.SAMPLING] = 1;
   const sample = () => {
     // The histogram is in ns; an empty one (no loop turn yet) answers NaN-free zeros.
@@ -63,7 +82,7 @@ export function startLoopSampler(memory: MetricsMemory, thread: ThreadName, peri
     rt[base + Runtime.LOOP_UTILIZATION] = performance.eventLoopUtilization(now, elu).utilization;
     elu = now;
     rt[base + Runtime.HEAP_USED_BYTES] = v8.getHeapStatistics().used_heap_size;
-    rt[base + Runtime.CPU_SECONDS] = threadCpuSeconds();
+    rt[base + Runtime.CPU_SECONDS] = cpu.seconds();
     rt[base + Runtime.SAMPLED_AT_MS] = Date.now();
   };
   sample();
@@ -74,6 +93,7 @@ export function startLoopSampler(memory: MetricsMemory, thread: ThreadName, peri
       clearInterval(timer);
       observer.disconnect();
       delay.disable();
+      cpu.close();
     },
   };
 }
@@ -89,6 +109,7 @@ export class GcPollingAgent implements Agent {
   private readonly base: number;
   private readonly periodMs: number;
   private readonly profiler: v8.GCProfiler;
+  private readonly cpu = new ThreadCpuClock();
   private nextSampleMs: number;
   private untilCheck: number;
 
@@ -109,7 +130,7 @@ export class GcPollingAgent implements Agent {
     this.runtime[this.base + Runtime.LOOP_DELAY_MAX_S] = NaN;
     this.runtime[this.base + Runtime.LOOP_UTILIZATION] = NaN;
     this.runtime[this.base + Runtime.HEAP_USED_BYTES] = v8.getHeapStatistics().used_heap_size;
-    this.runtime[this.base + Runtime.CPU_SECONDS] = threadCpuSeconds();
+    this.runtime[this.base + Runtime.CPU_SECONDS] = this.cpu.seconds();
   }
 
   doWork(): number {
@@ -131,7 +152,7 @@ export class GcPollingAgent implements Agent {
       for (const event of report.statistics) this.gc.record(event.cost * 1000);
     }
     this.runtime[this.base + Runtime.HEAP_USED_BYTES] = v8.getHeapStatistics().used_heap_size;
-    this.runtime[this.base + Runtime.CPU_SECONDS] = threadCpuSeconds();
+    this.runtime[this.base + Runtime.CPU_SECONDS] = this.cpu.seconds();
     this.runtime[this.base + Runtime.SAMPLED_AT_MS] = Date.now();
     this.nextSampleMs = performance.now() + this.periodMs;
   }
@@ -139,6 +160,7 @@ export class GcPollingAgent implements Agent {
   /** Stops the profiler (the thread is leaving its loop). */
   close(): void {
     this.profiler.stop();
+    this.cpu.close();
   }
 }
 

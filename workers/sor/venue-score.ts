@@ -245,11 +245,16 @@ function priceChildren(f: RouteFeatures, collarBps: number, tickTicks: number): 
     // never beyond it, however the market moved; past it the order is a limit at that price.
     if (f.limitTicks <= 0) return true;
     f.childPx = buy ? Math.min(f.childPx, f.limitTicks) : Math.max(f.childPx, f.limitTicks);
-    return buy ? f.limitTicks >= touch : f.limitTicks <= touch;
+    return crosses(buy, f.limitTicks, touch);
   }
-  const marketable = touch > 0 && (buy ? f.limitTicks >= touch : f.limitTicks <= touch);
+  const marketable = crosses(buy, f.limitTicks, touch);
   f.childPx = marketable ? touch : f.limitTicks;
   return marketable;
+}
+
+/** Whether a limit reaches the touch (buy: at or above the ask); never without a touch. */
+function crosses(buy: boolean, limitTicks: number, touch: number): boolean {
+  return touch > 0 && (buy ? limitTicks >= touch : limitTicks <= touch);
 }
 
 /** Candidates by score, best first; a marketable order's only at the best reachable price. */
