@@ -21,12 +21,14 @@
  *
  * Run: `npm run bench:ws` (writes bench/results/ws.json); flags (defaults) --rates 1000,5000,10000
  * --duration 5 --warmup 1 --drain 3 (seconds) --connections 100 --workers 2 --trials 3
- * --floor-trials 1 --pacer-gap-us 100 --naive-ack-after risk|route --out DIR; `--quick` is a
+ * --floor-trials 1 --pacer-gap-us 100 --naive-ack-after risk|route --threading dedicated|paired|shared
+ * (default: the engine's) --out DIR; `--quick` is a
  * smoke run (one low rate, 4 connections) that writes only with --out.
  */
 
 import { createRequire } from 'node:module';
 import { DEFAULT_CONFIG, type EngineConfig } from '../workers/config.ts';
+import { THREADING_MODES, type ThreadingMode } from '../workers/topology.ts';
 import { dirname, join } from 'node:path';
 import { encodeHistogram, mergeEncoded } from './lib/histogram-us.ts';
 import { percentileDistribution, writePlot, type PlotSeries } from './lib/hdr-plot.ts';
@@ -58,16 +60,18 @@ export interface WsBenchConfig {
   /** Seconds of unrecorded load per target before the first rate (JIT warm-up). */
   warmupRunS: number;
   pacerGapUs: number;
+  /** The engine's threading mode (workers/topology.ts); null: its default. */
+  threading: ThreadingMode | null;
 }
 
 export const FULL_CONFIG: WsBenchConfig = {
   rates: [1000, 5000, 10000], durationS: 5, warmupS: 1, drainS: 3, connections: 100, workers: 2,
-  trials: 3, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 2, pacerGapUs: 100,
+  trials: 3, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 2, pacerGapUs: 100, threading: null,
 };
 
 export const QUICK_CONFIG: WsBenchConfig = {
   rates: [200], durationS: 1, warmupS: 0.3, drainS: 2, connections: 4, workers: 1,
-  trials: 1, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 0, pacerGapUs: 100,
+  trials: 1, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 0, pacerGapUs: 100, threading: null,
 };
 
 const TARGET_LABEL: Record<TargetKind, string> = { engine: 'engine', naive: 'naive (postMessage+JSON)', stub: 'stub (harness floor)' };
@@ -83,14 +87,14 @@ export interface WsBenchReport {
 }
 
 /** The engine's configuration for the run: defaults, with client rate limits far above the offered load. */
-export function benchEngineConfig(base: EngineConfig, maxRate: number): EngineConfig {
+export function benchEngineConfig(base: EngineConfig, maxRate: number, threading: ThreadingMode | null = null): EngineConfig {
   const headroom = Math.min(10_000_000, Math.max(100_000, maxRate * 10));
   const http = { ...base.http } as Record<string, unknown>;
   if (typeof http.rateLimit === 'object' && http.rateLimit !== null) {
     // The limiter still runs on every message (its cost is measured); it just never refuses.
     http.rateLimit = { ...http.rateLimit, connectionMsgsPerS: headroom, connectionBurst: headroom, accountMsgsPerS: headroom, accountBurst: headroom };
   }
-  return { ...base, http: http as unknown as EngineConfig['http'] };
+  return { ...base, http: http as unknown as EngineConfig['http'], threading: threading ?? base.threading };
 }
 
 export function rateLabel(rate: number): string {
@@ -150,7 +154,7 @@ async function startTargets(config: WsBenchConfig, engineConfig: EngineConfig, l
 /** Runs every measurement; writes nothing. */
 export async function runWsBench(config: WsBenchConfig, log: (line: string) => void = () => {}): Promise<WsBenchReport> {
   const wall0 = monoNowMs();
-  const engineConfig = benchEngineConfig(DEFAULT_CONFIG, Math.max(...config.rates));
+  const engineConfig = benchEngineConfig(DEFAULT_CONFIG, Math.max(...config.rates), config.threading);
   const tokens = engineConfig.accounts.filter((a) => a.enabled).map((a) => a.apiKey);
   const targets = await startTargets(config, engineConfig, log);
   const gen = new OpenLoopGenerator(config.workers);
@@ -272,7 +276,7 @@ function extraOf(report: WsBenchReport): Record<string, unknown> {
       order: DEFAULT_ORDER,
       naiveAckAfter: report.config.naiveAckAfter,
     },
-    engine: { idle: report.engineConfig.idle, journalFsync: report.engineConfig.journal.fsync, venues: report.engineConfig.venues.length },
+    engine: { threading: report.engineConfig.threading, idle: report.engineConfig.idle, journalFsync: report.engineConfig.journal.fsync, venues: report.engineConfig.venues.length },
     wallS: report.wallS,
   };
 }
@@ -293,6 +297,7 @@ function parseArgs(argv: string[]): { config: WsBenchConfig; quick: boolean; out
   const ackAfter = args.value('--naive-ack-after');
   if (ackAfter !== undefined && ackAfter !== 'risk' && ackAfter !== 'route') throw new Error('Condition failed: --naive-ack-after is risk or route');
   if (ackAfter !== undefined) config.naiveAckAfter = ackAfter;
+  config.threading = args.oneOf('--threading', THREADING_MODES, config.threading);
   if (config.connections < config.workers) throw new Error('Condition failed: --connections >= --workers');
   return { config, quick, out: args.value('--out') ?? null };
 }

@@ -10,6 +10,7 @@ import { IDLE_KINDS, isIdleKind, type IdleKind } from '../engine/idle.ts';
 import { MAX_PRICE_TICKS, MAX_QTY, PRICE_SCALE, INVALID } from '../engine/fixed-point.ts';
 import { ticksFromDecimalString } from '../engine/fixed-point.ts';
 import { validateSchedule, type SessionScheduleConfig } from '../fix/session-schedule.ts';
+import { THREADING_MODES, type ThreadingMode } from './topology.ts';
 
 export interface SymbolConfig {
   name: string;
@@ -271,6 +272,8 @@ export interface EngineConfig {
   http: HttpConfig;
   fixAcceptor: FixAcceptorConfig;
   idle: { kind: IdleKind; spins: number; maxSleepMs: number };
+  /** Which stages share a thread (workers/topology.ts threadGroups; docs/TUNING.md). */
+  threading: ThreadingMode;
   ringBytes: number;
   orderCapacity: number;
   childCapacity: number;
@@ -332,6 +335,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
     sessions: [{ senderCompId: 'CLIENT1', targetCompId: 'OMS', accountId: 1, heartBtIntS: 30, resetOnLogon: false }],
   },
   idle: { kind: 'park', spins: 200, maxSleepMs: 50 },
+  threading: 'dedicated',
   ringBytes: 1 << 22,
   orderCapacity: 1 << 18,
   childCapacity: 1 << 18,
@@ -400,6 +404,11 @@ function numIn(path: string, v: unknown, min: number, max: number): number {
 function str(path: string, v: unknown, pattern: RegExp, what: string): string {
   if (typeof v !== 'string' || !pattern.test(v)) fail(path, `must be ${what}, got ${JSON.stringify(v)}`);
   return v;
+}
+
+function oneOf<T extends string>(path: string, v: unknown, values: readonly T[]): T {
+  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) fail(path, `must be one of ${values.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as T;
 }
 
 function bool(path: string, v: unknown): boolean {
@@ -551,6 +560,7 @@ export function validateConfig(raw: unknown): EngineConfig {
     },
     fixAcceptor: validateFixAcceptor(fixAcceptor, accountIds),
     idle: { kind: idle.kind, spins: intIn('idle.spins', idle.spins, 0, 1_000_000), maxSleepMs: numIn('idle.maxSleepMs', idle.maxSleepMs, 0.01, 1000) },
+    threading: oneOf('threading', merged.threading, THREADING_MODES),
     ringBytes,
     orderCapacity: intIn('orderCapacity', merged.orderCapacity, 16, 1 << 24),
     childCapacity: intIn('childCapacity', merged.childCapacity, 16, 1 << 24),
@@ -819,7 +829,7 @@ function validateFixAcceptor(v: Record<string, unknown>, accountIds: Set<number>
 }
 
 /** Environment variables that override the file, each validated like the file's values. */
-export const ENV_OVERRIDES = ['HTTP_HOST', 'HTTP_PORT', 'FIX_HOST', 'FIX_PORT', 'IDLE_STRATEGY', 'RING_BYTES', 'JOURNAL_DIR', 'JOURNAL_FSYNC',
+export const ENV_OVERRIDES = ['HTTP_HOST', 'HTTP_PORT', 'FIX_HOST', 'FIX_PORT', 'IDLE_STRATEGY', 'THREADING', 'RING_BYTES', 'JOURNAL_DIR', 'JOURNAL_FSYNC',
   'JOURNAL_SEGMENT_BYTES', 'DATABASE_URL', 'KAFKA_BROKERS', 'METRICS_HOST', 'METRICS_PORT', 'LOG_LEVEL', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'TLS_PASSPHRASE_FILE', 'API_KEY_<ACCOUNT NAME>'] as const;
 
 /** The environment variable that overrides an account's API key: API_KEY_ + its name, upper case, - as _. */
@@ -860,6 +870,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, filePath: string | undefined)
   if (env.FIX_HOST !== undefined) fixAcceptor.host = env.FIX_HOST;
   if (env.FIX_PORT !== undefined) fixAcceptor.port = envInt('FIX_PORT', env.FIX_PORT);
   if (env.IDLE_STRATEGY !== undefined) idle.kind = env.IDLE_STRATEGY;
+  if (env.THREADING !== undefined) out.threading = env.THREADING;
   if (env.RING_BYTES !== undefined) out.ringBytes = envInt('RING_BYTES', env.RING_BYTES);
   if (env.JOURNAL_DIR !== undefined) journal.dir = env.JOURNAL_DIR;
   if (env.JOURNAL_FSYNC !== undefined) journal.fsync = env.JOURNAL_FSYNC;

@@ -1,6 +1,7 @@
 /**
- * The supervisor, on the main thread: creates the rings (workers/topology.ts), starts one worker
- * per stage, watches them, and shuts the engine down cleanly.
+ * The supervisor, on the main thread: creates the rings (workers/topology.ts), starts the stage
+ * threads (one per stage, or a few that each run several: config `threading`), watches them, and
+ * shuts the engine down cleanly.
  *
  * Start order is consumers before producers (persistence, risk, sor, fix, ingest), so no ring
  * fills before its reader runs; intake opens (engine state RUNNING) only when every stage is
@@ -22,8 +23,8 @@ import { Doorbell } from '../engine/doorbell.ts';
 import { STOP_REQUESTED } from '../engine/runner.ts';
 import type { EngineConfig } from './config.ts';
 import { EngineState } from './ingest/ingest-stage.ts';
-import { Control, STAGES, createTopology, ringDepths, type StageName, type TopologyMemory } from './topology.ts';
-import type { WorkerData, WorkerReport } from './worker-data.ts';
+import { Control, STAGES, createTopology, ringDepths, threadGroups, type StageName, type TopologyMemory } from './topology.ts';
+import type { StageThreadData, WorkerData, WorkerReport } from './worker-data.ts';
 import { pinoLog, rootLogger, setLogLevel } from './log.ts';
 import { createRegistry } from './metrics/collectors.ts';
 import { createMetricsMemory, type MetricsMemory, type MetricsWorkerData } from './metrics/metrics-memory.ts';
@@ -31,14 +32,7 @@ import { MetricsServer } from './metrics/metrics-server.ts';
 import { startLoopSampler, type Sampler } from './metrics/runtime-sampler.ts';
 import { createSessionStatusMemory, type FixSessionsWorkerData } from './fix/session-status.ts';
 
-const ENTRY: Record<StageName, URL> = {
-  persistence: new URL('./persistence-thread.ts', import.meta.url),
-  risk: new URL('./risk-thread.ts', import.meta.url),
-  sor: new URL('./sor-thread.ts', import.meta.url),
-  fix: new URL('./fix-thread.ts', import.meta.url),
-  ingest: new URL('./ingest-thread.ts', import.meta.url),
-};
-const START_ORDER: StageName[] = ['persistence', 'risk', 'sor', 'fix', 'ingest'];
+const STAGE_THREAD = new URL('./stage-thread.ts', import.meta.url);
 const READY_TIMEOUT_MS = 20_000;
 const DRAIN_TIMEOUT_MS = 5_000;
 
@@ -61,7 +55,10 @@ export class Engine {
   readonly config: EngineConfig;
   readonly memory: TopologyMemory;
   private readonly log: Logger;
+  /** The thread running each stage (several stages may share one). */
   private readonly workers = new Map<StageName, Worker>();
+  /** The stage threads in start order, each with its stages (topology.ts threadGroups). */
+  readonly threads: StageName[][];
   private readonly ready = new Map<StageName, Record<string, unknown>>();
   private readonly control: Int32Array;
   private readonly counters: Map<StageName, StageCounters>;
@@ -79,7 +76,8 @@ export class Engine {
   constructor(config: EngineConfig, log: Logger = jsonLogger) {
     this.config = config;
     this.log = log;
-    this.memory = createTopology(config.ringBytes);
+    this.threads = threadGroups(config.threading);
+    this.memory = createTopology(config.ringBytes, this.threads);
     this.control = new Int32Array(this.memory.control);
     this.counters = new Map(STAGES.map((s) => [s, new StageCounters(this.memory.counters[s])]));
     this.metricsMemory = createMetricsMemory();
@@ -100,10 +98,12 @@ export class Engine {
       engineEpochMs: performance.timeOrigin,
       childIdBase: Date.now() * 1000,
     };
-    for (const stage of START_ORDER) {
-      await this.startWorker(stage, data);
-      if (stage === 'risk') this.afterRecovery(data);
-      else if (stage === 'sor' || stage === 'fix') this.logRecovery(stage);
+    for (const stages of this.threads) {
+      await this.startThread(stages, data);
+      for (const stage of stages) {
+        if (stage === 'risk') this.afterRecovery(data);
+        else if (stage === 'sor' || stage === 'fix') this.logRecovery(stage);
+      }
     }
     Atomics.store(this.control, Control.ENGINE_STATE, EngineState.RUNNING);
     this.watchdog = setInterval(() => this.checkHeartbeats(), Math.max(50, Math.floor(this.config.watchdogMs / 4)));
@@ -160,28 +160,34 @@ export class Engine {
     }
   }
 
-  private startWorker(stage: StageName, data: WorkerData): Promise<void> {
+  /** Starts one stage thread; resolves when every stage on it is ready. */
+  private startThread(stages: StageName[], data: WorkerData): Promise<void> {
+    const name = stages.join('+');
     return new Promise((resolve, reject) => {
-      const worker = new Worker(ENTRY[stage], { workerData: data, name: stage });
-      this.workers.set(stage, worker);
-      const timer = setTimeout(() => reject(new Error(`engine: stage ${stage} not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+      const workerData: StageThreadData = { ...data, stages };
+      const worker = new Worker(STAGE_THREAD, { workerData, name });
+      for (const stage of stages) this.workers.set(stage, worker);
+      const waiting = new Set(stages);
+      const timer = setTimeout(() => reject(new Error(`engine: stage ${[...waiting].join(', ')} not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
       worker.on('message', (msg: WorkerReport) => {
-        if (msg.type === 'ready' && msg.stage === stage) {
-          clearTimeout(timer);
-          this.ready.set(stage, msg.detail ?? {});
-          resolve();
+        if (msg.type === 'ready' && waiting.delete(msg.stage as StageName)) {
+          this.ready.set(msg.stage as StageName, msg.detail ?? {});
+          if (waiting.size === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
         } else if (msg.type === 'log') {
           this.log(msg.level, msg.msg, { stage: msg.stage });
         }
       });
       worker.on('error', (err) => {
         clearTimeout(timer);
-        this.halt(`stage ${stage} failed: ${err.stack ?? err.message}`);
+        this.halt(`stage ${name} failed: ${err.stack ?? err.message}`);
         reject(err);
       });
       worker.on('exit', (code) => {
-        this.workers.delete(stage);
-        if (!this.stopping) this.halt(`stage ${stage} exited unexpectedly with code ${code}`);
+        for (const stage of stages) this.workers.delete(stage);
+        if (!this.stopping) this.halt(`stage ${name} exited unexpectedly with code ${code}`);
       });
     });
   }
@@ -206,7 +212,7 @@ export class Engine {
     }
   }
 
-  /** The thread running a stage (diagnostics, and fault-injection tests). */
+  /** The thread running a stage, shared with the other stages on it (diagnostics, and fault-injection tests). */
   stageWorker(stage: StageName): Worker | undefined {
     return this.workers.get(stage);
   }
@@ -232,7 +238,7 @@ export class Engine {
     await this.tell('fix', 3000);
     await this.tell('persistence', 5000);
     await this.stopSinks();
-    await Promise.all([...this.workers.values()].map((w) => w.terminate()));
+    await Promise.all([...new Set(this.workers.values())].map((w) => w.terminate()));
     this.workers.clear();
     await this.metricsServer?.close();
     this.metricsServer = null;
@@ -252,7 +258,7 @@ export class Engine {
     return false;
   }
 
-  /** Sends 'stop' to a stage and waits for its 'stopped' (or the timeout). */
+  /** Sends 'stop' to a stage (on its thread) and waits for its 'stopped' (or the timeout). */
   private tell(stage: StageName, timeoutMs: number): Promise<void> {
     const worker = this.workers.get(stage);
     if (worker === undefined) return Promise.resolve();
@@ -262,14 +268,14 @@ export class Engine {
         resolve();
       }, timeoutMs);
       const onMessage = (msg: WorkerReport) => {
-        if (msg.type === 'stopped') {
+        if (msg.type === 'stopped' && msg.stage === stage) {
           clearTimeout(timer);
           worker.off('message', onMessage);
           resolve();
         }
       };
       worker.on('message', onMessage);
-      worker.postMessage({ type: 'stop' });
+      worker.postMessage({ type: 'stop', stage });
     });
   }
 

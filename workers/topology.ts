@@ -13,6 +13,14 @@
  *
  * Every arrow is one SPSC ring. A stage that consumes several rings shares one doorbell among
  * them, so it can park on all at once.
+ *
+ * Threads (config `threading`): the stages are Agents, so several can share a thread. A thread's
+ * stages share one doorbell (every ring into any of them rings it), and the thread runs them in
+ * pipeline order each duty cycle (engine/composite-agent.ts).
+ *   dedicated  one thread per stage (5): for hosts with a core per stage
+ *   paired     risk+sor on one blocking thread, ingest+fix on one event loop, persistence (3)
+ *   shared     ingest+risk+sor+fix on one event loop, persistence on its own (2)
+ * Persistence always keeps its thread: its fdatasync would stall any stage beside it.
  */
 
 import { COUNTERS_PER_STAGE, StageCounters } from '../engine/counters.ts';
@@ -21,6 +29,31 @@ import { createRingMemory, RingConsumer, RingProducer, ringDepthBytes, type Ring
 
 export const STAGES = ['ingest', 'risk', 'sor', 'fix', 'persistence'] as const;
 export type StageName = (typeof STAGES)[number];
+
+export const THREADING_MODES = ['dedicated', 'paired', 'shared'] as const;
+export type ThreadingMode = (typeof THREADING_MODES)[number];
+
+/**
+ * The engine's threads, in start order, each with its stages in start order. Consumers start
+ * before producers (no ring fills before its reader runs), and risk before sor and fix (they
+ * issue this boot's children from the base risk's recovery chose).
+ */
+export function threadGroups(mode: ThreadingMode): StageName[][] {
+  switch (mode) {
+    case 'dedicated':
+      return [['persistence'], ['risk'], ['sor'], ['fix'], ['ingest']];
+    case 'paired':
+      return [['persistence'], ['risk', 'sor'], ['fix', 'ingest']];
+    case 'shared':
+      return [['persistence'], ['risk', 'sor', 'fix', 'ingest']];
+  }
+}
+
+/** Order of the stages within one duty cycle of a shared thread: the way an order flows. */
+export const DUTY_ORDER: readonly StageName[] = ['ingest', 'risk', 'sor', 'fix', 'persistence'];
+
+/** Stages that never need their thread's event loop (no socket, timer or file callback). */
+export const COMPUTE_STAGES: readonly StageName[] = ['risk', 'sor'];
 
 /** Each ring: [producer, consumer]. */
 export const RINGS = {
@@ -52,13 +85,18 @@ export interface TopologyMemory {
   control: SharedArrayBuffer;
 }
 
-export function createTopology(ringBytes: number): TopologyMemory {
+/** groups: the threads (threadGroups); the stages of one thread share one doorbell. */
+export function createTopology(ringBytes: number, groups: StageName[][] = threadGroups('dedicated')): TopologyMemory {
   const rings = {} as Record<RingName, RingMemory>;
   for (const name of Object.keys(RINGS) as RingName[]) rings[name] = createRingMemory(ringBytes);
   const doorbells = {} as Record<StageName, SharedArrayBuffer>;
   const counters = {} as Record<StageName, SharedArrayBuffer>;
+  for (const group of groups) {
+    const bell = new SharedArrayBuffer(DOORBELL_LENGTH);
+    for (const stage of group) doorbells[stage] = bell;
+  }
   for (const stage of STAGES) {
-    doorbells[stage] = new SharedArrayBuffer(DOORBELL_LENGTH);
+    if (doorbells[stage] === undefined) throw new Error(`Invariant: stage ${stage} is on no thread`);
     counters[stage] = new SharedArrayBuffer(COUNTERS_PER_STAGE * 8);
   }
   return { rings, doorbells, counters, control: new SharedArrayBuffer(64) };

@@ -1,6 +1,6 @@
 /** What the supervisor hands every worker thread (structured-cloned; SharedArrayBuffers shared). */
 import type { EngineConfig } from './config.ts';
-import type { TopologyMemory } from './topology.ts';
+import type { StageName, TopologyMemory } from './topology.ts';
 
 export interface WorkerData {
   memory: TopologyMemory;
@@ -9,6 +9,11 @@ export interface WorkerData {
   engineEpochMs: number;
   /** Child ids are issued above this base (unique across restarts: boot time in ms * 1000). */
   childIdBase: number;
+}
+
+/** A stage thread's (workers/stage-thread.ts): the stages it runs, in build order. */
+export interface StageThreadData extends WorkerData {
+  stages: StageName[];
 }
 
 /** Messages from a worker to the supervisor. */

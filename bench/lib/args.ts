@@ -44,4 +44,12 @@ export class BenchArgs {
     if (values.some((x) => !(x > 0))) throw new Error(`Condition failed: ${name} ${words.join(',')} are positive numbers`);
     return values;
   }
+
+  /** One of `values` after `name`, or fallback when the flag is absent. */
+  oneOf<T extends string, F>(name: string, values: readonly T[], fallback: F): T | F {
+    const v = this.value(name);
+    if (v === undefined) return fallback;
+    if (!(values as readonly string[]).includes(v)) throw new Error(`Condition failed: ${name} ${v} must be one of ${values.join(', ')}`);
+    return v as T;
+  }
 }

@@ -1,0 +1,49 @@
+/** The risk stage, built from the shared rings after rebuilding its state from the journal. */
+import { SystemClock } from '../engine/clock.ts';
+import { HeartbeatAgent } from '../engine/heartbeat.ts';
+import { RiskStage } from './risk/risk-stage.ts';
+import { riskConfigFrom } from './risk/risk-config.ts';
+import { nextChildIdBase, recoverRiskStage, recoveredRiskConfig, scanJournalBounds } from './risk/recovery.ts';
+import { RiskCounter } from '../engine/counters.ts';
+import { StageWiring } from './topology.ts';
+import { Histogram, MetricsViews, type MetricsWorkerData } from './metrics/metrics-memory.ts';
+import type { PartContext, StagePart } from './stage-part.ts';
+
+export async function buildRisk(ctx: PartContext): Promise<StagePart> {
+  const { data } = ctx;
+  const { config } = data;
+  const wiring = new StageWiring('risk', data.memory);
+  const clock = new SystemClock(data.engineEpochMs);
+  // Recovery (workers/risk/recovery.ts): the journal is read twice before the loop starts, once
+  // for the id ranges the tables must be built with, once to rebuild orders, children, positions,
+  // limits and kill-switch modes. The persistence stage started first and has already cut a torn
+  // tail; nothing is appended until this stage produces.
+  const bounds = scanJournalBounds(config.journal.dir);
+  // Limits, collars, session and market-data settings: workers/risk/risk-config.ts.
+  const riskConfig = recoveredRiskConfig(riskConfigFrom(config, data.childIdBase), bounds);
+  const metrics = (data as Partial<MetricsWorkerData>).metrics;
+  const stage = new RiskStage(
+    riskConfig,
+    {
+      fromIngest: wiring.consumer('ingestToRisk'),
+      fromFix: wiring.consumer('fixToRisk'),
+      toIngest: wiring.producer('riskToIngest'),
+      toFixClients: wiring.producer('riskToFix'),
+      toSor: wiring.producer('riskToSor'),
+      toPersistence: wiring.producer('riskToPersistence'),
+    },
+    clock,
+    wiring.counters,
+    metrics === undefined ? null : new MetricsViews(metrics).histogram(Histogram.RISK_INGEST_TO_RISK),
+  );
+  const recovery = recoverRiskStage(stage, config.journal.dir);
+  wiring.counters.set(RiskCounter.RECOVERED_ORDERS, recovery.orders);
+  wiring.counters.set(RiskCounter.RECOVERED_FILLS, recovery.fills);
+  // A corrupt journal: the state rebuilt is the prefix before the damage. Said loudly.
+  if (recovery.problem !== null) ctx.log('error', `journal replay stopped early: ${recovery.problem}`);
+  // The SOR and fix stages issue and track this boot's children from this base: on this thread
+  // at once, on theirs through the supervisor (supervisor.ts).
+  const childIdBase = nextChildIdBase(data.childIdBase, bounds.maxChildId, riskConfig.childCapacity);
+  data.childIdBase = childIdBase;
+  return { stage: 'risk', agent: new HeartbeatAgent(stage, wiring.counters, clock), detail: { childIdBase, recovery } };
+}

@@ -1,0 +1,79 @@
+/**
+ * The one thread entry of the engine's stages: runs the stages workerData.stages names
+ * (workers/topology.ts threadGroups), one or several, on this thread.
+ *
+ * The stages are built in the order given (risk's recovery first: sor and fix on the same thread
+ * take the child-id base it chose), then run in pipeline order each duty cycle
+ * (engine/composite-agent.ts), behind the one doorbell they share:
+ * - a thread of compute stages alone (risk, sor) loops blocking (engine/runner.ts runBlocking)
+ *   and never returns to its event loop; the supervisor ends it through the stop word;
+ * - a thread with any stage that owns sockets, timers or file callbacks (ingest, fix,
+ *   persistence) runs an EventLoopRunner, and answers the supervisor's per-stage 'stop'.
+ * Runtime metrics (GC, heap, CPU, event-loop delay) are this thread's, under the name of its
+ * first stage in pipeline order.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { composeAgents } from '../engine/composite-agent.ts';
+import { createIdleStrategy } from '../engine/idle.ts';
+import { EventLoopRunner, runBlocking } from '../engine/runner.ts';
+import { buildFix } from './fix-part.ts';
+import { buildIngest } from './ingest-part.ts';
+import { buildPersistence } from './persistence-part.ts';
+import { buildRisk } from './risk-part.ts';
+import { buildSor } from './sor-part.ts';
+import { sampleThisThread, withGcPolling } from './metrics/runtime-sampler.ts';
+import type { ThreadName } from './metrics/metrics-memory.ts';
+import { ThreadKick, type PartBuilder, type StagePart } from './stage-part.ts';
+import { COMPUTE_STAGES, DUTY_ORDER, StageWiring, type StageName } from './topology.ts';
+import type { StageThreadData, WorkerReport } from './worker-data.ts';
+
+const BUILDERS: Record<StageName, PartBuilder> = {
+  ingest: buildIngest,
+  risk: buildRisk,
+  sor: buildSor,
+  fix: buildFix,
+  persistence: buildPersistence,
+};
+
+const data = workerData as StageThreadData;
+const { config } = data;
+const report = (msg: WorkerReport): void => parentPort!.postMessage(msg);
+
+const kick = new ThreadKick();
+const parts: StagePart[] = [];
+for (const stage of data.stages) {
+  parts.push(await BUILDERS[stage]({ data, kick, log: (level, msg) => report({ type: 'log', level, stage, msg }) }));
+}
+const inDutyOrder = DUTY_ORDER.filter((s) => data.stages.includes(s)).map((s) => parts.find((p) => p.stage === s)!);
+const composite = composeAgents(inDutyOrder.map((p) => p.agent));
+const first = inDutyOrder[0];
+// Every stage of this thread has the same doorbell (workers/topology.ts); the first one's
+// counters get the thread's parks.
+const wiring = new StageWiring(first.stage, data.memory);
+const thread: ThreadName = first.stage;
+
+if (data.stages.every((s) => COMPUTE_STAGES.includes(s))) {
+  // GC pauses and heap sampled between duty cycles (the event loop never runs here).
+  const agent = withGcPolling(composite, data, thread);
+  const idle = createIdleStrategy(config.idle.kind, wiring.doorbell, agent, config.idle, wiring.counters);
+  for (const p of parts) report({ type: 'ready', stage: p.stage, detail: p.detail });
+  runBlocking(agent, idle, wiring.stopWord);
+  for (const p of parts) report({ type: 'stopped', stage: p.stage });
+} else {
+  // The journal's thread never busy-spins: its fdatasync and file callbacks need the loop.
+  const kind = data.stages.includes('persistence') && config.idle.kind === 'spin' ? 'park' : config.idle.kind;
+  const runner = new EventLoopRunner(composite, wiring.doorbell, kind, config.idle, wiring.counters);
+  kick.bind(runner);
+  const leaveLoop = (): void => runner.stop();
+  parentPort!.on('message', async (msg: { type: string; stage?: StageName }) => {
+    if (msg.type !== 'stop') return;
+    const part = parts.find((p) => p.stage === msg.stage);
+    if (part === undefined) return;
+    if (part.stop !== undefined) await part.stop(leaveLoop);
+    report({ type: 'stopped', stage: part.stage });
+  });
+  runner.start();
+  for (const p of parts) if (p.start !== undefined) await p.start();
+  sampleThisThread(data, thread); // event-loop delay, GC, heap, CPU into shared memory
+  for (const p of parts) report({ type: 'ready', stage: p.stage, detail: p.detail });
+}

@@ -1,0 +1,57 @@
+/**
+ * Goal: every threading mode runs each stage exactly once, in an order that respects the start
+ * rules (consumers before producers, risk before the stages that take its child-id base), keeps
+ * the journal on a thread of its own, and gives the stages of one thread one doorbell and
+ * different threads different ones. The configuration refuses unknown modes with a reason.
+ */
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_CONFIG, loadConfig, validateConfig } from './config.ts';
+import { STAGES, THREADING_MODES, createTopology, threadGroups } from './topology.ts';
+
+describe('threadGroups', () => {
+  it.each(THREADING_MODES)('%s: each stage once, persistence alone and first, risk before sor and fix, ingest last', (mode) => {
+    const groups = threadGroups(mode);
+    const flat = groups.flat();
+    expect([...flat].sort()).toEqual([...STAGES].sort());
+    expect(groups[0]).toEqual(['persistence']);
+    expect(flat.indexOf('risk')).toBeLessThan(flat.indexOf('sor'));
+    expect(flat.indexOf('risk')).toBeLessThan(flat.indexOf('fix'));
+    expect(flat[flat.length - 1]).toBe('ingest');
+  });
+
+  it('dedicated has a thread per stage; paired 3; shared 2', () => {
+    expect(threadGroups('dedicated')).toHaveLength(5);
+    expect(threadGroups('paired')).toEqual([['persistence'], ['risk', 'sor'], ['fix', 'ingest']]);
+    expect(threadGroups('shared')).toEqual([['persistence'], ['risk', 'sor', 'fix', 'ingest']]);
+  });
+});
+
+describe('createTopology', () => {
+  it.each(THREADING_MODES)('%s: one doorbell per thread, shared by its stages', (mode) => {
+    const groups = threadGroups(mode);
+    const memory = createTopology(1 << 12, groups);
+    for (const group of groups) for (const stage of group) expect(memory.doorbells[stage]).toBe(memory.doorbells[group[0]]);
+    expect(new Set(Object.values(memory.doorbells)).size).toBe(groups.length);
+    // Counters stay per stage, whatever the thread.
+    expect(new Set(Object.values(memory.counters)).size).toBe(STAGES.length);
+  });
+
+  it('refuses a grouping that leaves a stage out', () => {
+    expect(() => createTopology(1 << 12, [['persistence'], ['risk', 'sor']])).toThrow(/stage ingest is on no thread/);
+  });
+});
+
+describe('threading in the configuration', () => {
+  it('defaults, accepts every mode, refuses anything else with the key named', () => {
+    expect(THREADING_MODES).toContain(DEFAULT_CONFIG.threading);
+    for (const mode of THREADING_MODES) expect(validateConfig({ threading: mode }).threading).toBe(mode);
+    expect(() => validateConfig({ threading: 'turbo' })).toThrow(ConfigError);
+    expect(() => validateConfig({ threading: 'turbo' })).toThrow(/config threading: must be one of dedicated, paired, shared, got "turbo"/);
+    expect(() => validateConfig({ threading: 2 })).toThrow(/config threading/);
+  });
+
+  it('THREADING overrides the file, and is validated like it', () => {
+    expect(loadConfig({ THREADING: 'shared' }, undefined).threading).toBe('shared');
+    expect(() => loadConfig({ THREADING: 'all' }, undefined)).toThrow(/threading: must be one of .* \(after environment overrides\)/);
+  });
+});
