@@ -214,4 +214,32 @@ describe('FileMessageStore persistence', () => {
     expect(b.nextSenderSeqNum).toBe(7);
     b.close();
   });
+
+  it("fsync 'background': rounds start at most once per interval, however often the session flushes; the last writes still get theirs", async () => {
+    const dir = tempDir();
+    // An interval no test run reaches: every flush after the first finds a round too recent.
+    const a = new FileMessageStore(dir, { fsync: 'background', backgroundSyncIntervalMs: 600_000 });
+    recordAll(a, 1, 1);
+    a.flush();
+    for (let seq = 2; seq <= 200; seq++) {
+      recordAll(a, seq, seq);
+      a.flush();
+      await new Promise((r) => setImmediate(r)); // lets the first round complete
+    }
+    for (let i = 0; i < 500 && a.backgroundSyncs < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(a.backgroundSyncs).toBe(1);
+    // Written at once all the same, and synced at close.
+    expect(fs.statSync(path.join(dir, 'messages.idx')).size).toBe(200 * 12);
+    a.close();
+
+    // A round deferred by the interval starts by itself, with no later flush.
+    const b = new FileMessageStore(tempDir(), { fsync: 'background', backgroundSyncIntervalMs: 50 });
+    recordAll(b, 1, 1);
+    b.flush();
+    recordAll(b, 2, 2);
+    b.flush();
+    for (let i = 0; i < 500 && b.backgroundSyncs < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(b.backgroundSyncs).toBe(2);
+    b.close();
+  });
 });

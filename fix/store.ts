@@ -20,9 +20,12 @@
  *
  *     Writes are buffered in memory (bounded) and written by flush(), which the session calls
  *     once per batch of input and per timer tick (group commit); fsync policy: 'never' (the OS
- *     decides), 'background' (each flush starts an fdatasync on libuv's thread pool, at most one
- *     in flight, the next one covering everything written meanwhile: the session's thread never
- *     waits for the disk, and what it wrote is on disk within about one fdatasync), 'flush'
+ *     decides), 'background' (fdatasync on libuv's thread pool, one round in flight at most, the
+ *     next covering everything written meanwhile, rounds at least backgroundSyncIntervalMs
+ *     apart: the session's thread never waits for the disk, starts at most one round per
+ *     interval whatever the message rate (each fs.fdatasync call costs the calling thread tens of
+ *     microseconds; back to back they took a tenth of a busy fix thread), and what it wrote is
+ *     on disk within about one interval plus one fdatasync), 'flush'
  *     (fsync on every flush, on the calling thread) or 'always' (write and fsync every record,
  *     slow). Every policy writes before the socket sends (writeAhead), so a killed process never
  *     loses a sequence number its peer saw; fsync only matters when the machine itself fails.
@@ -201,6 +204,8 @@ export interface FileMessageStoreOptions {
   fsync?: FsyncPolicy;
   /** Bytes of records buffered before a write is forced. Default 256 KiB (at least two frames). */
   writeBufferBytes?: number;
+  /** 'background': least time between the starts of two fdatasync rounds. Default 10 ms. */
+  backgroundSyncIntervalMs?: number;
 }
 
 const RECORD_MAGIC = 0x31584946; // "FIX1" read as little-endian u32
@@ -249,6 +254,12 @@ export class FileMessageStore implements MessageStore {
   private syncCallsOut: number;
   private syncError: Error | null;
   private readonly onSyncedBound: (err: Error | null) => void;
+  private readonly syncIntervalMs: number;
+  /** performance.now() when the last round started. */
+  private lastRoundMs: number;
+  /** Starts the round that waited for the interval (one timer, re-armed: no allocation per round). */
+  private deferredRound: NodeJS.Timeout | null;
+  private deferredArmed: boolean;
   /** 'background': fdatasync rounds completed. */
   backgroundSyncs: number;
 
@@ -263,6 +274,11 @@ export class FileMessageStore implements MessageStore {
     this.syncCallsOut = 0;
     this.syncError = null;
     this.onSyncedBound = (err) => this.onSynced(err);
+    this.syncIntervalMs = options.backgroundSyncIntervalMs ?? 10;
+    if (!(this.syncIntervalMs >= 0)) throw new Error('Condition failed: backgroundSyncIntervalMs >= 0');
+    this.lastRoundMs = -Infinity;
+    this.deferredRound = null;
+    this.deferredArmed = false;
     this.backgroundSyncs = 0;
     this.logFd = openReadWrite(path.join(dir, 'messages.log'));
     this.idxFd = openReadWrite(path.join(dir, 'messages.idx'));
@@ -390,7 +406,7 @@ export class FileMessageStore implements MessageStore {
     this.writePending();
     if (this.seqDirty) this.writeSeqNums();
     if (this.fsyncPolicy === 'background') {
-      if (this.syncCallsOut === 0 && this.unsynced !== 0) this.startBackgroundSync();
+      if (this.syncCallsOut === 0 && this.unsynced !== 0) this.startRoundOrDefer();
       return;
     }
     if (this.unsynced !== 0 && this.fsyncPolicy !== 'never') {
@@ -404,6 +420,8 @@ export class FileMessageStore implements MessageStore {
   close(): void {
     if (this.closed) return;
     this.flush();
+    if (this.deferredRound !== null) clearTimeout(this.deferredRound);
+    this.deferredArmed = false;
     // Whatever a background round has not covered is synced here, on this thread.
     if (this.fsyncPolicy === 'background') {
       const all = this.unsynced | this.syncing;
@@ -420,8 +438,33 @@ export class FileMessageStore implements MessageStore {
 
   // ------------------------------------------------------------------------ background fsync
 
+  /** Starts a round now if the last one started an interval ago or more; else once it has. */
+  private startRoundOrDefer(): void {
+    const waitMs = this.lastRoundMs + this.syncIntervalMs - performance.now();
+    if (waitMs <= 0) {
+      this.startBackgroundSync();
+      return;
+    }
+    if (this.deferredArmed) return;
+    this.deferredArmed = true;
+    if (this.deferredRound === null) {
+      this.deferredRound = setTimeout(() => this.onDeferredRound(), this.syncIntervalMs);
+      // Never keeps a process alive: close() syncs whatever is left.
+      this.deferredRound.unref();
+    } else {
+      this.deferredRound.refresh();
+    }
+  }
+
+  private onDeferredRound(): void {
+    this.deferredArmed = false;
+    if (this.closed || this.syncError !== null) return;
+    if (this.syncCallsOut === 0 && this.unsynced !== 0) this.startRoundOrDefer();
+  }
+
   /** Starts one fdatasync per file written since the last round; what is written meanwhile waits for the next. */
   private startBackgroundSync(): void {
+    this.lastRoundMs = performance.now();
     this.syncing = this.unsynced;
     this.unsynced = 0;
     if ((this.syncing & UNSYNCED_LOG) !== 0) this.backgroundSync(this.logFd);
@@ -444,7 +487,7 @@ export class FileMessageStore implements MessageStore {
     if (this.syncCallsOut !== 0) return;
     this.syncing = 0;
     this.backgroundSyncs++;
-    if (this.unsynced !== 0 && this.syncError === null) this.startBackgroundSync();
+    if (this.unsynced !== 0 && this.syncError === null) this.startRoundOrDefer();
   }
 
   // ------------------------------------------------------------------------ writing
