@@ -23,7 +23,7 @@
  *    and each figure is the median of its trials' p99.
  * 5. Recovery: the time each stage's start-up replay takes over a synthetic journal of about
  *    RECOVERY_EVENTS events (the same 7-record orders): risk (bounds pass + rebuild, as
- *    workers/risk-thread.ts does), the SOR's statistics (workers/sor/recovery.ts), the fix stage's
+ *    workers/risk-part.ts does), the SOR's statistics (workers/sor/recovery.ts), the fix stage's
  *    child table (workers/fix/recovery.ts); baseline: the journal read alone (replayJournal with a
  *    handler that does nothing), same run. One run each (report).
  *

@@ -13,7 +13,12 @@ import { createRingMemory, RingConsumer, RingProducer, type RecordHandler } from
 /** Writes one record per pending item into its ring. */
 class Source implements Agent {
   pending = 0;
-  constructor(private readonly out: RingProducer, private readonly log: string[]) {}
+  private readonly out: RingProducer;
+  private readonly log: string[];
+  constructor(out: RingProducer, log: string[]) {
+    this.out = out;
+    this.log = log;
+  }
   doWork(): number {
     this.log.push('source');
     let n = 0;
@@ -29,7 +34,12 @@ class Source implements Agent {
 /** Reads its ring. */
 class Sink implements Agent, RecordHandler {
   received = 0;
-  constructor(private readonly from: RingConsumer, private readonly log: string[]) {}
+  private readonly from: RingConsumer;
+  private readonly log: string[];
+  constructor(from: RingConsumer, log: string[]) {
+    this.from = from;
+    this.log = log;
+  }
   onRecord(): void {
     this.received++;
   }

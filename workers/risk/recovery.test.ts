@@ -66,7 +66,7 @@ class Journaled {
   }
 }
 
-/** A second stage built from the journal in dir, as risk-thread.ts builds it. */
+/** A second stage built from the journal in dir, as workers/risk-part.ts builds it. */
 function recover(dir: string, config: RiskConfig = defaultConfig()): { h: Harness; result: RecoveryResult } {
   const bounds = scanJournalBounds(dir);
   const h = new Harness(recoveredRiskConfig(config, bounds));
