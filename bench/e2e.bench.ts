@@ -34,7 +34,7 @@
  * Run: `npm run bench:e2e` (writes bench/results/e2e.json, e2e-plot.html/.png); flags (defaults)
  * --rates 1000,10000 --sweep 2000,5000,20000,30000,50000 --bound-us 10000 --seed-bound-us 250000 --duration 5
  * --warmup 1 --drain 3 --connections 64 --workers 3 --fix-workers 1 --fix-sessions 8
- * --cancel-delay-ms 20 --out DIR; `--quick` is a smoke run that writes only with --out.
+ * --cancel-delay-ms 20 --threading dedicated|paired|shared (default: the engine's) --out DIR; `--quick` is a smoke run that writes only with --out.
  */
 
 import { dirname, join } from 'node:path';
@@ -57,6 +57,7 @@ import { DEFAULT_ORDER } from './lib/ws-order-protocol.ts';
 import { windowLatencies, type EngineLatencyUs } from './lib/e2e-engine-latency.ts';
 import type { MixedWorkload } from './lib/e2e-replies.ts';
 import type { EngineHistograms } from './lib/target-protocol.ts';
+import { THREADING_MODES, type ThreadingMode } from '../workers/topology.ts';
 import { benchEngineConfig, rateLabel } from './ws.bench.ts';
 
 export interface E2eConfig {
@@ -80,6 +81,8 @@ export interface E2eConfig {
   /** Seconds of unrecorded load per target before the first rate. */
   warmupRunS: number;
   pacerGapUs: number;
+  /** The engine's threading mode (workers/topology.ts); null: its default. */
+  threading?: ThreadingMode | null;
 }
 
 export const FULL_CONFIG: E2eConfig = {
@@ -139,7 +142,7 @@ export interface E2eReport {
 /** The bench's engine: ws.bench's (edge rate limits far above the load) plus risk throttles and FIX client sessions. */
 export function e2eEngineConfig(config: E2eConfig): EngineConfig {
   const top = Math.max(...config.rates, ...config.sweepRates);
-  const base = benchEngineConfig(DEFAULT_CONFIG, top);
+  const base = benchEngineConfig(DEFAULT_CONFIG, top, config.threading ?? null);
   const headroom = Math.min(10_000_000, Math.max(100_000, top * 10));
   // The throttles still run on every order; they just never refuse the offered load.
   const accounts = base.accounts.map((a) => ({ ...a, ordersPerS: headroom, orderBurst: headroom, msgsPerS: headroom, msgBurst: headroom }));
@@ -496,6 +499,7 @@ function parseArgs(argv: string[]): { config: E2eConfig; quick: boolean; out: st
   config.fixSessionsPerWorker = args.num('--fix-sessions', config.fixSessionsPerWorker, 1);
   config.cancelDelayMs = args.num('--cancel-delay-ms', config.cancelDelayMs, 0);
   config.pacerGapUs = args.num('--pacer-gap-us', config.pacerGapUs, 0);
+  config.threading = args.oneOf('--threading', THREADING_MODES, config.threading ?? null);
   if (config.fixWorkers >= config.workers) throw new Error('Condition failed: --fix-workers < --workers (the ack-only runs need WebSocket workers)');
   if (config.connections < config.workers) throw new Error('Condition failed: --connections >= --workers');
   return { config, quick, out: args.value('--out') ?? null };
@@ -512,7 +516,7 @@ function resultsExtra(report: E2eReport): Record<string, unknown> {
       workload: 'mixed: per worker in turn BUY marketable IOC (+2 %), BUY GTC 1.00 canceled later, SELL marketable IOC (-2 %), SELL GTC 9999.00 canceled later; qty 1; symbols round-robin',
       engineInternal: 'sor_ingest_to_decision and the other shared-memory histograms, difference of snapshots taken at the measured window start and after the drain',
     },
-    engine: { idle: report.engineConfig.idle, journalFsync: report.engineConfig.journal.fsync, venues: report.engineConfig.venues.length },
+    engine: { threading: report.engineConfig.threading, idle: report.engineConfig.idle, journalFsync: report.engineConfig.journal.fsync, venues: report.engineConfig.venues.length },
     wallS: report.wallS,
   };
 }

@@ -17,10 +17,10 @@ import { BASELINE_OF, QUICK_CONFIG, rateLabel } from './ws.bench.ts';
 const BENCH = fileURLToPath(new URL('./ws.bench.ts', import.meta.url));
 
 describe('ws bench (smoke)', () => {
-  it('--quick measures engine, naive pipeline and stub, and writes ws.json in the BENCH.md format', () => {
+  it('--quick measures engine (and the engine in shared threading), naive pipeline and stub, and writes ws.json in the BENCH.md format', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ws-bench-smoke-'));
     try {
-      const run = spawnSync(process.execPath, [BENCH, '--quick', '--out', dir], { encoding: 'utf8', timeout: 55_000 });
+      const run = spawnSync(process.execPath, [BENCH, '--quick', '--compare-threading', 'shared', '--out', dir], { encoding: 'utf8', timeout: 55_000 });
       expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
       expect(run.stdout).toMatch(/^machine: \d+ cpus/m);
       const results = JSON.parse(readFileSync(join(dir, 'ws.json'), 'utf8'));
@@ -35,9 +35,15 @@ describe('ws bench (smoke)', () => {
       expect(f.value).toBeGreaterThan(0);
       expect(f.baseline).toBeGreaterThan(0);
       expect(results.figures[`engine_cpu_pct_at_${rateLabel(rate)}`].unit).toBe('%');
+      // The engine in shared threading, measured in the same run as a target of its own.
+      const shared = results.figures[`order_ack_p99_us_at_${rateLabel(rate)}_shared`];
+      expect(shared).toMatchObject({ unit: 'us', goal: '(report)', baselineOf: BASELINE_OF, threading: 'shared', allAcked: true });
+      expect(shared.value).toBeGreaterThan(0);
+      expect(shared.baseline).toBe(f.baseline);
+      expect(results.params.compareThreading).toEqual(['shared']);
 
       const orders = Math.round((rate * (QUICK_CONFIG.warmupS + QUICK_CONFIG.durationS)));
-      for (const target of ['engine', 'naive', 'stub']) {
+      for (const target of ['engine', 'engine-shared', 'naive', 'stub']) {
         const s = results.percentilesUsByRate[rate][target];
         expect(s.trials).toHaveLength(1);
         const t = s.trials[0];
@@ -49,7 +55,7 @@ describe('ws bench (smoke)', () => {
 
       // The HDR percentile plot: one line per rate and target.
       const html = readFileSync(join(dir, 'ws-plot.html'), 'utf8');
-      for (const target of ['engine', 'naive', 'stub']) expect(html).toContain(`<path class="series" data-label="${target} ${rate}/s"`);
+      for (const target of ['engine', 'engine-shared', 'naive', 'stub']) expect(html).toContain(`<path class="series" data-label="${target} ${rate}/s"`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

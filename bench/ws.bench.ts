@@ -22,7 +22,8 @@
  * Run: `npm run bench:ws` (writes bench/results/ws.json); flags (defaults) --rates 1000,5000,10000
  * --duration 5 --warmup 1 --drain 3 (seconds) --connections 100 --workers 2 --trials 3
  * --floor-trials 1 --pacer-gap-us 100 --naive-ack-after risk|route --threading dedicated|paired|shared
- * (default: the engine's) --out DIR; `--quick` is a
+ * (default: the engine's) --compare-threading shared (more engines in the same run, one per mode,
+ * figures order_ack_p99_us_at_<rate>_<mode>; '' for none) --out DIR; `--quick` is a
  * smoke run (one low rate, 4 connections) that writes only with --out.
  */
 
@@ -62,26 +63,42 @@ export interface WsBenchConfig {
   pacerGapUs: number;
   /** The engine's threading mode (workers/topology.ts); null: its default. */
   threading: ThreadingMode | null;
+  /** More engines measured in the same run, one per threading mode (target id engine-<mode>). */
+  compareThreading: ThreadingMode[];
 }
+
+/** A measured target: the engine, an engine in another threading mode, the naive pipeline, the stub. */
+export type TargetId = TargetKind | `engine-${ThreadingMode}`;
 
 export const FULL_CONFIG: WsBenchConfig = {
   rates: [1000, 5000, 10000], durationS: 5, warmupS: 1, drainS: 3, connections: 100, workers: 2,
   trials: 3, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 2, pacerGapUs: 100, threading: null,
+  compareThreading: ['shared'],
 };
 
 export const QUICK_CONFIG: WsBenchConfig = {
   rates: [200], durationS: 1, warmupS: 0.3, drainS: 2, connections: 4, workers: 1,
   trials: 1, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 0, pacerGapUs: 100, threading: null,
+  compareThreading: [],
 };
 
 const TARGET_LABEL: Record<TargetKind, string> = { engine: 'engine', naive: 'naive (postMessage+JSON)', stub: 'stub (harness floor)' };
+
+function labelOf(id: TargetId): string {
+  return id in TARGET_LABEL ? TARGET_LABEL[id as TargetKind] : `engine, threading ${id.slice('engine-'.length)}`;
+}
+
+/** The engines of the run after the first, by target id. */
+function extraEngines(config: WsBenchConfig): TargetId[] {
+  return config.compareThreading.map((m) => `engine-${m}` as TargetId);
+}
 export const BASELINE_OF = 'postMessage+JSON pipeline, same run';
 
 export interface WsBenchReport {
   config: WsBenchConfig;
   engineConfig: EngineConfig;
   /** rate -> target -> summary of its trials. */
-  rates: Record<string, Partial<Record<TargetKind, TargetSummary>>>;
+  rates: Record<string, Partial<Record<TargetId, TargetSummary>>>;
   figures: Record<string, Figure>;
   wallS: number;
 }
@@ -135,14 +152,16 @@ async function runTrial(gen: OpenLoopGenerator, target: TargetProcess, rate: num
   return trial;
 }
 
-async function startTargets(config: WsBenchConfig, engineConfig: EngineConfig, log: (line: string) => void): Promise<Map<TargetKind, TargetProcess>> {
-  const targets = new Map<TargetKind, TargetProcess>();
-  const kinds: TargetKind[] = config.floorTrials > 0 ? ['engine', 'naive', 'stub'] : ['engine', 'naive'];
+async function startTargets(config: WsBenchConfig, engineConfig: EngineConfig, log: (line: string) => void): Promise<Map<TargetId, TargetProcess>> {
+  const targets = new Map<TargetId, TargetProcess>();
+  const ids: TargetId[] = ['engine', ...extraEngines(config), 'naive', ...(config.floorTrials > 0 ? ['stub' as const] : [])];
   try {
-    for (const kind of kinds) {
-      const t = await startTarget(kind, engineConfig, { NAIVE_ACK_AFTER: config.naiveAckAfter });
-      log(`${TARGET_LABEL[kind]} ready on port ${t.port} (pid ${t.pid}${Object.keys(t.helperPids).length > 0 ? `, ${Object.entries(t.helperPids).map(([n, p]) => `${n} pid ${p}`).join(', ')}` : ''})`);
-      targets.set(kind, t);
+    for (const id of ids) {
+      const kind: TargetKind = id.startsWith('engine') ? 'engine' : id as TargetKind;
+      const mode = id.startsWith('engine-') ? id.slice('engine-'.length) as ThreadingMode : engineConfig.threading;
+      const t = await startTarget(kind, { ...engineConfig, threading: mode }, { NAIVE_ACK_AFTER: config.naiveAckAfter });
+      log(`${labelOf(id)} ready on port ${t.port} (pid ${t.pid}${Object.keys(t.helperPids).length > 0 ? `, ${Object.entries(t.helperPids).map(([n, p]) => `${n} pid ${p}`).join(', ')}` : ''})`);
+      targets.set(id, t);
     }
   } catch (err) {
     await Promise.all([...targets.values()].map((t) => t.stop()));
@@ -163,16 +182,18 @@ export async function runWsBench(config: WsBenchConfig, log: (line: string) => v
   try {
     if (config.warmupRunS > 0) {
       for (const t of targets.values()) {
-        await runTrial(gen, t, Math.min(...config.rates), `warm-up ${t.kind}`, { ...config, durationS: config.warmupRunS, warmupS: 0 }, tokens, progress);
+        await runTrial(gen, t, Math.min(...config.rates), `warm-up ${t.kind} ${t.port}`, { ...config, durationS: config.warmupRunS, warmupS: 0 }, tokens, progress);
       }
       progress.clear();
     }
     for (const rate of config.rates) {
       for (let trial = 0; trial < config.trials; trial++) {
-        const order: TargetKind[] = trial % 2 === 0 ? ['engine', 'naive'] : ['naive', 'engine'];
+        // Who goes first alternates between trials.
+        const measured: TargetId[] = ['engine', ...extraEngines(config), 'naive'];
+        const order: TargetId[] = trial % 2 === 0 ? measured : measured.reverse();
         if (trial < config.floorTrials && targets.has('stub')) order.push('stub');
         for (const kind of order) {
-          const label = `${kind.padEnd(6)} ${String(rate).padStart(6)}/s trial ${trial + 1}/${config.trials}`;
+          const label = `${kind.padEnd(14)} ${String(rate).padStart(6)}/s trial ${trial + 1}/${config.trials}`;
           const r = await runTrial(gen, targets.get(kind)!, rate, label, config, tokens, progress);
           progress.clear();
           log(`${label}: p50 ${formatMicros(r.latencyUs.p50)} p99 ${formatMicros(r.latencyUs.p99)} max ${formatMicros(r.latencyUs.max)} us; ` +
@@ -191,15 +212,16 @@ export async function runWsBench(config: WsBenchConfig, log: (line: string) => v
   const rates: WsBenchReport['rates'] = {};
   for (const rate of config.rates) {
     rates[rate] = {};
-    for (const kind of ['engine', 'naive', 'stub'] as TargetKind[]) {
+    for (const kind of targets.keys()) {
       const list = trials.get(`${rate}/${kind}`);
       if (list !== undefined) rates[rate][kind] = summarizeTrials(list);
     }
   }
-  return { config, engineConfig, rates, figures: figuresOf(config, rates), wallS: Math.round((monoNowMs() - wall0) / 100) / 10 };
+  return { config, engineConfig, rates, figures: figuresOf(config, engineConfig, rates), wallS: Math.round((monoNowMs() - wall0) / 100) / 10 };
 }
 
-function figuresOf(config: WsBenchConfig, rates: WsBenchReport['rates']): Record<string, Figure> {
+function figuresOf(config: WsBenchConfig, engineConfig: EngineConfig, rates: WsBenchReport['rates']): Record<string, Figure> {
+  const defaultMode = engineConfig.threading;
   const figures: Record<string, Figure> = {};
   for (const rate of config.rates) {
     const engine = rates[rate].engine!;
@@ -218,6 +240,20 @@ function figuresOf(config: WsBenchConfig, rates: WsBenchReport['rates']): Record
     if (f.met !== null && !engine.allAcked) f.met = false;
     if (f.met === false) f.note = missedNote(engine, naive, rates[rate].stub);
     figures[`order_ack_p99_us_at_${rateLabel(rate)}`] = f;
+    // The same figure for each engine in another threading mode: same goal, same baseline.
+    for (const mode of config.compareThreading) {
+      const other = rates[rate][`engine-${mode}`]!;
+      const g = figure(other.medianUs.p99, 'us', goal, naive.medianUs.p99, BASELINE_OF, {
+        rate,
+        threading: mode,
+        trialsP99: other.trials.map((t) => t.latencyUs.p99),
+        defaultEngineP99: engine.medianUs.p99,
+        allAcked: other.allAcked,
+      });
+      if (g.met !== null && !other.allAcked) g.met = false;
+      if (g.met === false) g.note = missedNote(other, naive, rates[rate].stub);
+      figures[`order_ack_p99_us_at_${rateLabel(rate)}_${mode}`] = g;
+    }
   }
   const top = Math.max(...config.rates);
   const engineTop = rates[top].engine!;
@@ -226,6 +262,14 @@ function figuresOf(config: WsBenchConfig, rates: WsBenchReport['rates']): Record
     venuesCpuPct: engineTop.helpersCpuPct,
     note: '100% = one core; the engine process (all its threads), venue simulators apart',
   });
+  for (const mode of config.compareThreading) {
+    const other = rates[top][`engine-${mode}`]!;
+    if (other.cpuPct === null) continue;
+    figures[`engine_cpu_pct_at_${rateLabel(top)}_${mode}`] = figure(other.cpuPct, '%', '(report)', engineTop.cpuPct, `the engine with threading ${defaultMode}, same rate, same run`, {
+      venuesCpuPct: other.helpersCpuPct,
+      threading: mode,
+    });
+  }
   return figures;
 }
 
@@ -242,9 +286,9 @@ function missedNote(engine: TargetSummary, naive: TargetSummary, stub: TargetSum
 function printReport(report: WsBenchReport): void {
   const rows: (string | number)[][] = [];
   for (const [rate, byTarget] of Object.entries(report.rates)) {
-    for (const [kind, s] of Object.entries(byTarget) as [TargetKind, TargetSummary][]) {
+    for (const [kind, s] of Object.entries(byTarget) as [TargetId, TargetSummary][]) {
       const m = s.medianUs;
-      rows.push([rate, TARGET_LABEL[kind], s.trials.length, formatMicros(m.p50), formatMicros(m.p90), formatMicros(m.p99), formatMicros(m.p999), formatMicros(s.mergedUs.max),
+      rows.push([rate, labelOf(kind), s.trials.length, formatMicros(m.p50), formatMicros(m.p90), formatMicros(m.p99), formatMicros(m.p999), formatMicros(s.mergedUs.max),
         `${s.acked}/${s.orders}`, s.cpuPct === null ? 'n/a' : `${s.cpuPct}`, s.helpersCpuPct === null ? '' : `${s.helpersCpuPct}`, s.rssMaxMiB ?? 'n/a', formatMicros(s.sendLagP99Us), s.otherCpuPct ?? 'n/a']);
     }
   }
@@ -261,7 +305,7 @@ function extraOf(report: WsBenchReport): Record<string, unknown> {
   const perRate: Record<string, unknown> = {};
   for (const [rate, byTarget] of Object.entries(report.rates)) {
     const out: Record<string, unknown> = {};
-    for (const [kind, s] of Object.entries(byTarget) as [TargetKind, TargetSummary][]) {
+    for (const [kind, s] of Object.entries(byTarget) as [TargetId, TargetSummary][]) {
       out[kind] = { ...s, trials: s.trials.map(({ histogram: _h, ...rest }) => rest) };
     }
     perRate[rate] = out;
@@ -298,6 +342,12 @@ function parseArgs(argv: string[]): { config: WsBenchConfig; quick: boolean; out
   if (ackAfter !== undefined && ackAfter !== 'risk' && ackAfter !== 'route') throw new Error('Condition failed: --naive-ack-after is risk or route');
   if (ackAfter !== undefined) config.naiveAckAfter = ackAfter;
   config.threading = args.oneOf('--threading', THREADING_MODES, config.threading);
+  const compare = args.list('--compare-threading');
+  if (compare !== null) {
+    const bad = compare.filter((m) => m !== '' && !(THREADING_MODES as readonly string[]).includes(m));
+    if (bad.length > 0) throw new Error(`Condition failed: --compare-threading ${bad.join(',')} must be among ${THREADING_MODES.join(', ')}`);
+    config.compareThreading = compare.filter((m) => m !== '') as ThreadingMode[];
+  }
   if (config.connections < config.workers) throw new Error('Condition failed: --connections >= --workers');
   return { config, quick, out: args.value('--out') ?? null };
 }
@@ -319,7 +369,8 @@ async function main(): Promise<void> {
   const png = join(dirname(path), 'ws-plot.png');
   const skipped = await writePlot(html, png, 'WebSocket order -> ack, open loop (all trials merged)',
     `Latency from each order's intended send time, ${config.connections} connections, ${config.trials} trial(s) per rate merged. ` +
-    'Solid: the engine; dashed: the naive postMessage+JSON pipeline; dotted: the ack-at-once stub (harness floor); all measured in the same run. ' +
+    `Solid: the engine (threading ${report.engineConfig.threading}${config.compareThreading.map((m) => `; and engine-${m}, threading ${m}`).join('')}); ` +
+    'dashed: the naive postMessage+JSON pipeline; dotted: the ack-at-once stub (harness floor); all measured in the same run. ' +
     `${formatMachineInfo(machineInfo())}; run at ${new Date().toISOString()}.`, plotSeries(report));
   console.log(`wrote ${html}${skipped === null ? ` and ${png}` : `; PNG skipped: ${skipped}`}`);
 }
@@ -330,13 +381,13 @@ const RATE_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c
 export function plotSeries(report: WsBenchReport): PlotSeries[] {
   const series: PlotSeries[] = [];
   Object.entries(report.rates).forEach(([rate, byTarget], i) => {
-    for (const kind of ['engine', 'naive', 'stub'] as TargetKind[]) {
+    for (const kind of Object.keys(byTarget) as TargetId[]) {
       const summary = byTarget[kind];
       if (summary === undefined) continue;
       const merged = mergeEncoded(summary.trials.map((t) => t.histogram));
       const points = percentileDistribution(merged);
       merged.destroy();
-      series.push({ label: `${kind} ${rate}/s`, points, style: kind === 'engine' ? 'solid' : kind === 'naive' ? 'dashed' : 'dotted', color: RATE_COLORS[i % RATE_COLORS.length] });
+      series.push({ label: `${kind} ${rate}/s`, points, style: kind.startsWith('engine') ? 'solid' : kind === 'naive' ? 'dashed' : 'dotted', color: RATE_COLORS[i % RATE_COLORS.length] });
     }
   });
   return series;
