@@ -297,7 +297,19 @@ describe('recovery after SIGKILL', () => {
         expect(['CANCELED', 'FILLED', 'EXPIRED', 'REJECTED']).toContain(got.status);
         movedOn++;
       }
-      expect(got.cumQty).toBe(fillsByOrder.get(orderId) ?? 0);
+      // Fills of orders resting at the venues go on after the restart (resends, reconciliation,
+      // the market moving), so the edge is compared with the journal read at the same moment, not
+      // with afterBoot: polled until they agree (20 s at most), then asserted.
+      let cumQty = got.cumQty;
+      let journaled = fillsByOrder.get(orderId) ?? 0;
+      if (cumQty !== journaled) {
+        await waitFor(`order ${orderId}: cumQty equal to the journal's fills`, async () => {
+          cumQty = (await getOrder(orderId)).cumQty;
+          journaled = journalReports().filter((r) => isFill(r) && r.orderId === orderId).reduce((sum, r) => sum + r.lastQty, 0);
+          return cumQty === journaled ? true : undefined;
+        }, 20_000).catch(() => undefined);
+      }
+      expect(cumQty).toBe(journaled);
     }
     console.log(`[recovery e2e] orders that moved on after the restart (journaled there): ${movedOn}`);
     // Event sequence numbers continue: none is used twice across both boots.
@@ -315,9 +327,10 @@ describe('recovery after SIGKILL', () => {
       return out;
     };
     let want = positionsOf(afterBoot);
-    // The edge's positions follow the journal by a gate and a ring hop, and fills of orders resting
-    // at the venues go on after the restart: poll the two together until they agree (at most
-    // 20 s); the assertions below then say how they differ, if they still do.
+    // Fills of orders resting at the venues go on after the restart (venue resends, reconciliation),
+    // in bursts: a journal read taken earlier is stale against the edge read now. Poll the two
+    // together until they agree (at most 20 s); the assertions below then say how they differ,
+    // if they still do.
     let positions: { symbol: string; qty: number }[] = [];
     const agrees = () => [...want].every(([sym, qty]) => qty === 0 || positions.some((p) => p.symbol === sym && p.qty === qty)) &&
       positions.every((p) => p.qty === (want.get(p.symbol) ?? 0));
