@@ -20,7 +20,7 @@ describe('ws bench (smoke)', () => {
   it('--quick measures engine (and the engine in shared threading), naive pipeline and stub, and writes ws.json in the BENCH.md format', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ws-bench-smoke-'));
     try {
-      const run = spawnSync(process.execPath, [BENCH, '--quick', '--compare-threading', 'shared', '--out', dir], { encoding: 'utf8', timeout: 55_000 });
+      const run = spawnSync(process.execPath, [BENCH, '--quick', '--compare-threading', 'shared', '--out', dir], { encoding: 'utf8', timeout: 110_000 });
       expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
       expect(run.stdout).toMatch(/^machine: \d+ cpus/m);
       const results = JSON.parse(readFileSync(join(dir, 'ws.json'), 'utf8'));
@@ -59,5 +59,5 @@ describe('ws bench (smoke)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 });

@@ -84,8 +84,14 @@ export const QUICK_CONFIG: WsBenchConfig = {
 
 const TARGET_LABEL: Record<TargetKind, string> = { engine: 'engine', naive: 'naive (postMessage+JSON)', stub: 'stub (harness floor)' };
 
+/** The threading mode of an engine-<mode> target; null for the others. */
+function modeOf(id: TargetId): ThreadingMode | null {
+  return id.startsWith('engine-') ? (id.slice('engine-'.length) as ThreadingMode) : null;
+}
+
 function labelOf(id: TargetId): string {
-  return id in TARGET_LABEL ? TARGET_LABEL[id as TargetKind] : `engine, threading ${id.slice('engine-'.length)}`;
+  const mode = modeOf(id);
+  return mode === null ? TARGET_LABEL[id as TargetKind] : `engine, threading ${mode}`;
 }
 
 /** The engines of the run after the first, by target id. */
@@ -157,9 +163,9 @@ async function startTargets(config: WsBenchConfig, engineConfig: EngineConfig, l
   const ids: TargetId[] = ['engine', ...extraEngines(config), 'naive', ...(config.floorTrials > 0 ? ['stub' as const] : [])];
   try {
     for (const id of ids) {
-      const kind: TargetKind = id.startsWith('engine') ? 'engine' : id as TargetKind;
-      const mode = id.startsWith('engine-') ? id.slice('engine-'.length) as ThreadingMode : engineConfig.threading;
-      const t = await startTarget(kind, { ...engineConfig, threading: mode }, { NAIVE_ACK_AFTER: config.naiveAckAfter });
+      const mode = modeOf(id);
+      const kind: TargetKind = mode === null ? id as TargetKind : 'engine';
+      const t = await startTarget(kind, { ...engineConfig, threading: mode ?? engineConfig.threading }, { NAIVE_ACK_AFTER: config.naiveAckAfter });
       log(`${labelOf(id)} ready on port ${t.port} (pid ${t.pid}${Object.keys(t.helperPids).length > 0 ? `, ${Object.entries(t.helperPids).map(([n, p]) => `${n} pid ${p}`).join(', ')}` : ''})`);
       targets.set(id, t);
     }
@@ -342,12 +348,9 @@ function parseArgs(argv: string[]): { config: WsBenchConfig; quick: boolean; out
   if (ackAfter !== undefined && ackAfter !== 'risk' && ackAfter !== 'route') throw new Error('Condition failed: --naive-ack-after is risk or route');
   if (ackAfter !== undefined) config.naiveAckAfter = ackAfter;
   config.threading = args.oneOf('--threading', THREADING_MODES, config.threading);
-  const compare = args.list('--compare-threading');
-  if (compare !== null) {
-    const bad = compare.filter((m) => m !== '' && !(THREADING_MODES as readonly string[]).includes(m));
-    if (bad.length > 0) throw new Error(`Condition failed: --compare-threading ${bad.join(',')} must be among ${THREADING_MODES.join(', ')}`);
-    config.compareThreading = compare.filter((m) => m !== '') as ThreadingMode[];
-  }
+  // The first engine's own mode is not measured twice.
+  const first = config.threading ?? DEFAULT_CONFIG.threading;
+  config.compareThreading = args.listOf('--compare-threading', THREADING_MODES, config.compareThreading).filter((m) => m !== first);
   if (config.connections < config.workers) throw new Error('Condition failed: --connections >= --workers');
   return { config, quick, out: args.value('--out') ?? null };
 }

@@ -9,6 +9,7 @@ import type { Agent } from './agent.ts';
 import { CompositeAgent, composeAgents } from './composite-agent.ts';
 import { Doorbell, PARKED_INDEX, SEQ_INDEX } from './doorbell.ts';
 import { createRingMemory, RingConsumer, RingProducer, type RecordHandler } from './ring.ts';
+import { STOP_REQUESTED, UntilStopAgent } from './runner.ts';
 
 /** Writes one record per pending item into its ring. */
 class Source implements Agent {
@@ -103,5 +104,19 @@ describe('CompositeAgent', () => {
     expect(Atomics.load(bell.words, PARKED_INDEX)).toBe(0);
     expect(Atomics.load(bell.words, SEQ_INDEX)).toBe(seq0 + 1);
     expect(bell.notifyCount).toBe(1);
+  });
+
+  it('a compute stage on an event-loop thread stops working at the stop word, as runBlocking would', () => {
+    const { source, sink } = pipeline(null);
+    const stopWord = new Int32Array(new SharedArrayBuffer(4));
+    const agent = new CompositeAgent([new UntilStopAgent(source, stopWord), sink]);
+    source.pending = 1;
+    expect(agent.doWork()).toBe(2);
+    Atomics.store(stopWord, 0, STOP_REQUESTED);
+    source.pending = 1;
+    // The source does nothing more; the sink (a stage stopped by its own 'stop') still drains.
+    expect(agent.doWork()).toBe(0);
+    expect(source.pending).toBe(1);
+    expect(sink.received).toBe(1);
   });
 });

@@ -38,6 +38,25 @@ export function runBlocking(agent: Agent, idle: IdleStrategy, stopWord: Int32Arr
   }
 }
 
+/**
+ * A compute stage on an event-loop thread (a shared threading mode): runs it until stopWord[0]
+ * becomes STOP_REQUESTED, then does nothing, so it leaves off where runBlocking would have
+ * (after the rings drained, before the fix stage logs out and the journal closes).
+ */
+export class UntilStopAgent implements Agent {
+  private readonly inner: Agent;
+  private readonly stopWord: Int32Array;
+
+  constructor(inner: Agent, stopWord: Int32Array) {
+    this.inner = inner;
+    this.stopWord = stopWord;
+  }
+
+  doWork(): number {
+    return Atomics.load(this.stopWord, 0) === STOP_RUNNING ? this.inner.doWork() : 0;
+  }
+}
+
 export class EventLoopRunner {
   private readonly agent: Agent;
   private readonly doorbell: Doorbell;

@@ -232,14 +232,19 @@ describe('FileMessageStore persistence', () => {
     expect(fs.statSync(path.join(dir, 'messages.idx')).size).toBe(200 * 12);
     a.close();
 
-    // A round deferred by the interval starts by itself, with no later flush.
-    const b = new FileMessageStore(tempDir(), { fsync: 'background', backgroundSyncIntervalMs: 50 });
+    // A round the interval holds back starts from its timer, with no later flush.
+    const b = new FileMessageStore(tempDir(), { fsync: 'background', backgroundSyncIntervalMs: 2000 });
     recordAll(b, 1, 1);
     b.flush();
+    for (let i = 0; i < 500 && b.backgroundSyncs < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(b.backgroundSyncs).toBe(1);
     recordAll(b, 2, 2);
-    b.flush();
+    b.flush(); // within 2 s of the first round's start (unless its fdatasync took that long)
+    expect(b.deferredRounds).toBe(0);
     for (let i = 0; i < 500 && b.backgroundSyncs < 2; i++) await new Promise((r) => setTimeout(r, 10));
     expect(b.backgroundSyncs).toBe(2);
+    expect(b.deferredRounds).toBe(1);
     b.close();
+    expect(() => new FileMessageStore(tempDir(), { fsync: 'background', backgroundSyncIntervalMs: Infinity })).toThrow(/finite/);
   });
 });

@@ -25,7 +25,8 @@
  *     apart: the session's thread never waits for the disk, starts at most one round per
  *     interval whatever the message rate (each fs.fdatasync call costs the calling thread tens of
  *     microseconds; back to back they took a tenth of a busy fix thread), and what it wrote is
- *     on disk within about one interval plus one fdatasync), 'flush'
+ *     on disk within about one interval plus two fdatasyncs: the round in flight when it was
+ *     written, then its own), 'flush'
  *     (fsync on every flush, on the calling thread) or 'always' (write and fsync every record,
  *     slow). Every policy writes before the socket sends (writeAhead), so a killed process never
  *     loses a sequence number its peer saw; fsync only matters when the machine itself fails.
@@ -257,11 +258,13 @@ export class FileMessageStore implements MessageStore {
   private readonly syncIntervalMs: number;
   /** performance.now() when the last round started. */
   private lastRoundMs: number;
-  /** Starts the round that waited for the interval (one timer, re-armed: no allocation per round). */
+  /** The timer of the round that waits for the interval (at most one armed; one per interval at most). */
   private deferredRound: NodeJS.Timeout | null;
-  private deferredArmed: boolean;
+  private readonly onDeferredBound: () => void;
   /** 'background': fdatasync rounds completed. */
   backgroundSyncs: number;
+  /** 'background': rounds the interval held back, started by their timer. */
+  deferredRounds: number;
 
   /** Opens (creating when needed) the store in `dir` and recovers its state. Synchronous I/O. */
   constructor(dir: string, options: FileMessageStoreOptions = {}) {
@@ -275,11 +278,12 @@ export class FileMessageStore implements MessageStore {
     this.syncError = null;
     this.onSyncedBound = (err) => this.onSynced(err);
     this.syncIntervalMs = options.backgroundSyncIntervalMs ?? 10;
-    if (!(this.syncIntervalMs >= 0)) throw new Error('Condition failed: backgroundSyncIntervalMs >= 0');
+    if (!(Number.isFinite(this.syncIntervalMs) && this.syncIntervalMs >= 0)) throw new Error('Condition failed: backgroundSyncIntervalMs finite, >= 0');
     this.lastRoundMs = -Infinity;
     this.deferredRound = null;
-    this.deferredArmed = false;
+    this.onDeferredBound = () => this.onDeferredRound();
     this.backgroundSyncs = 0;
+    this.deferredRounds = 0;
     this.logFd = openReadWrite(path.join(dir, 'messages.log'));
     this.idxFd = openReadWrite(path.join(dir, 'messages.idx'));
     this.seqFd = openReadWrite(path.join(dir, 'seqnums'));
@@ -406,7 +410,7 @@ export class FileMessageStore implements MessageStore {
     this.writePending();
     if (this.seqDirty) this.writeSeqNums();
     if (this.fsyncPolicy === 'background') {
-      if (this.syncCallsOut === 0 && this.unsynced !== 0) this.startRoundOrDefer();
+      this.startRoundOrDefer();
       return;
     }
     if (this.unsynced !== 0 && this.fsyncPolicy !== 'never') {
@@ -421,7 +425,7 @@ export class FileMessageStore implements MessageStore {
     if (this.closed) return;
     this.flush();
     if (this.deferredRound !== null) clearTimeout(this.deferredRound);
-    this.deferredArmed = false;
+    this.deferredRound = null;
     // Whatever a background round has not covered is synced here, on this thread.
     if (this.fsyncPolicy === 'background') {
       const all = this.unsynced | this.syncing;
@@ -438,28 +442,29 @@ export class FileMessageStore implements MessageStore {
 
   // ------------------------------------------------------------------------ background fsync
 
-  /** Starts a round now if the last one started an interval ago or more; else once it has. */
+  /**
+   * When something is unsynced and no round is out: starts a round now if the last one started
+   * an interval ago or more, else arms the timer for the time left (one timer at a time).
+   */
   private startRoundOrDefer(): void {
+    if (this.syncCallsOut !== 0 || this.unsynced === 0 || this.syncError !== null || this.deferredRound !== null) return;
     const waitMs = this.lastRoundMs + this.syncIntervalMs - performance.now();
     if (waitMs <= 0) {
       this.startBackgroundSync();
       return;
     }
-    if (this.deferredArmed) return;
-    this.deferredArmed = true;
-    if (this.deferredRound === null) {
-      this.deferredRound = setTimeout(() => this.onDeferredRound(), this.syncIntervalMs);
-      // Never keeps a process alive: close() syncs whatever is left.
-      this.deferredRound.unref();
-    } else {
-      this.deferredRound.refresh();
-    }
+    this.deferredRound = setTimeout(this.onDeferredBound, Math.ceil(waitMs));
+    // Never keeps a process alive: close() syncs whatever is left.
+    this.deferredRound.unref();
   }
 
   private onDeferredRound(): void {
-    this.deferredArmed = false;
-    if (this.closed || this.syncError !== null) return;
-    if (this.syncCallsOut === 0 && this.unsynced !== 0) this.startRoundOrDefer();
+    this.deferredRound = null;
+    if (this.closed || this.syncCallsOut !== 0 || this.unsynced === 0 || this.syncError !== null) return;
+    // The timer ran out: the interval has passed (a timer never fires early by more than the
+    // loop's clock granularity, which Math.ceil covers).
+    this.deferredRounds++;
+    this.startBackgroundSync();
   }
 
   /** Starts one fdatasync per file written since the last round; what is written meanwhile waits for the next. */
@@ -487,7 +492,7 @@ export class FileMessageStore implements MessageStore {
     if (this.syncCallsOut !== 0) return;
     this.syncing = 0;
     this.backgroundSyncs++;
-    if (this.unsynced !== 0 && this.syncError === null) this.startRoundOrDefer();
+    this.startRoundOrDefer();
   }
 
   // ------------------------------------------------------------------------ writing

@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineConfig } from './config.ts';
-import { THREADING_MODES, threadGroups, type StageName, type ThreadingMode } from './topology.ts';
+import { STAGES, THREADING_MODES, threadGroups, type StageName, type ThreadingMode } from './topology.ts';
 import type { Stack } from '../scripts/stack.ts';
 import { startTestStack, type TestStack } from './test-stack.fixture.ts';
 import { readJournal } from '../persistence/journal.ts';
@@ -40,8 +40,7 @@ describe.each(THREADING_MODES)('threading %s', (mode) => {
     ({ stack, config, base, journalDir } = t0);
     expect(config.threading).toBe(mode);
     // One worker per thread of the mode, each running exactly its stages.
-    const stages: StageName[] = ['ingest', 'risk', 'sor', 'fix', 'persistence'];
-    expect(new Set(stages.map((s) => stack.engine.stageWorker(s))).size).toBe(threadGroups(mode).length);
+    expect(new Set(STAGES.map((s) => stack.engine.stageWorker(s))).size).toBe(threadGroups(mode).length);
     for (const group of threadGroups(mode)) for (const s of group) expect(stack.engine.stageWorker(s)).toBe(stack.engine.stageWorker(group[0]));
   });
 
@@ -142,21 +141,6 @@ describe.each(THREADING_MODES)('threading %s', (mode) => {
       }
       expect(status).toBe('CANCELED');
     });
-
-    it('a worker that dies puts the engine in a safe state: intake refused, health 503', async () => {
-      // Runs last in this file: it halts the engine on purpose.
-      const before = await fetch(`http://${base}/health`);
-      expect(before.status).toBe(200);
-      const victim = victimBesideIngest(mode);
-      await stack.engine.stageWorker(victim)!.terminate();
-      expect(stack.engine.haltReason).toMatch(new RegExp(victim));
-      const t = new Trader(`ws://${base}/v1/ws?token=${KEY1}`);
-      await t.opened();
-      t.send(marketable('after-halt'));
-      expect((await t.next((m) => m.clOrdId === 'after-halt')).reasonName).toBe('ENGINE_HALTED');
-      expect((await fetch(`http://${base}/health`)).status).toBe(503);
-      t.ws.close();
-    });
   });
 
   describe('journal after a clean stop', () => {
@@ -169,6 +153,31 @@ describe.each(THREADING_MODES)('threading %s', (mode) => {
       expect(types.has(RecordType.EXEC_REPORT)).toBe(true);
       expect(types.has(RecordType.CHILD_EVENT)).toBe(true);
       for (let i = 1; i < frames.length; i++) expect(frames[i].sequence).toBe(frames[i - 1].sequence + 1);
+    });
+  });
+
+  // On a stack of its own: it halts the engine on purpose (the clean stop above needs a live one).
+  describe('a dead thread', () => {
+    let h: TestStack;
+    beforeAll(async () => {
+      h = await startTestStack({ threading: mode }, 12);
+    });
+    afterAll(async () => {
+      await h?.cleanup();
+    });
+
+    it('a worker that dies puts the engine in a safe state: intake refused, health 503', async () => {
+      const before = await fetch(`http://${h.base}/health`);
+      expect(before.status).toBe(200);
+      const victim = victimBesideIngest(mode);
+      await h.stack.engine.stageWorker(victim)!.terminate();
+      expect(h.stack.engine.haltReason).toMatch(new RegExp(victim));
+      const t = new Trader(`ws://${h.base}/v1/ws?token=${KEY1}`);
+      await t.opened();
+      t.send(marketable('after-halt'));
+      expect((await t.next((m) => m.clOrdId === 'after-halt')).reasonName).toBe('ENGINE_HALTED');
+      expect((await fetch(`http://${h.base}/health`)).status).toBe(503);
+      t.ws.close();
     });
   });
 });

@@ -15,24 +15,20 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { composeAgents } from '../engine/composite-agent.ts';
 import { createIdleStrategy } from '../engine/idle.ts';
-import { EventLoopRunner, runBlocking } from '../engine/runner.ts';
-import { buildFix } from './fix-part.ts';
-import { buildIngest } from './ingest-part.ts';
-import { buildPersistence } from './persistence-part.ts';
-import { buildRisk } from './risk-part.ts';
-import { buildSor } from './sor-part.ts';
+import { EventLoopRunner, UntilStopAgent, runBlocking } from '../engine/runner.ts';
 import { sampleThisThread, withGcPolling } from './metrics/runtime-sampler.ts';
 import type { ThreadName } from './metrics/metrics-memory.ts';
 import { ThreadKick, type PartBuilder, type StagePart } from './stage-part.ts';
-import { COMPUTE_STAGES, DUTY_ORDER, StageWiring, type StageName } from './topology.ts';
+import { COMPUTE_STAGES, DUTY_ORDER, StageWiring, runsBlocking, type StageName } from './topology.ts';
 import type { StageThreadData, WorkerReport } from './worker-data.ts';
 
-const BUILDERS: Record<StageName, PartBuilder> = {
-  ingest: buildIngest,
-  risk: buildRisk,
-  sor: buildSor,
-  fix: buildFix,
-  persistence: buildPersistence,
+/** Loaded on demand: a thread imports only its own stages' modules (uWebSockets.js, the FIX stack...). */
+const BUILDERS: Record<StageName, () => Promise<PartBuilder>> = {
+  ingest: async () => (await import('./ingest-part.ts')).buildIngest,
+  risk: async () => (await import('./risk-part.ts')).buildRisk,
+  sor: async () => (await import('./sor-part.ts')).buildSor,
+  fix: async () => (await import('./fix-part.ts')).buildFix,
+  persistence: async () => (await import('./persistence-part.ts')).buildPersistence,
 };
 
 const data = workerData as StageThreadData;
@@ -42,19 +38,19 @@ const report = (msg: WorkerReport): void => parentPort!.postMessage(msg);
 const kick = new ThreadKick();
 const parts: StagePart[] = [];
 for (const stage of data.stages) {
-  parts.push(await BUILDERS[stage]({ data, kick, log: (level, msg) => report({ type: 'log', level, stage, msg }) }));
+  const build = await BUILDERS[stage]();
+  parts.push(await build({ data, kick, log: (level, msg) => report({ type: 'log', level, stage, msg }) }));
 }
 const inDutyOrder = DUTY_ORDER.filter((s) => data.stages.includes(s)).map((s) => parts.find((p) => p.stage === s)!);
-const composite = composeAgents(inDutyOrder.map((p) => p.agent));
 const first = inDutyOrder[0];
 // Every stage of this thread has the same doorbell (workers/topology.ts); the first one's
 // counters get the thread's parks.
 const wiring = new StageWiring(first.stage, data.memory);
 const thread: ThreadName = first.stage;
 
-if (data.stages.every((s) => COMPUTE_STAGES.includes(s))) {
+if (runsBlocking(data.stages)) {
   // GC pauses and heap sampled between duty cycles (the event loop never runs here).
-  const agent = withGcPolling(composite, data, thread);
+  const agent = withGcPolling(composeAgents(inDutyOrder.map((p) => p.agent)), data, thread);
   const idle = createIdleStrategy(config.idle.kind, wiring.doorbell, agent, config.idle, wiring.counters);
   for (const p of parts) report({ type: 'ready', stage: p.stage, detail: p.detail });
   runBlocking(agent, idle, wiring.stopWord);
@@ -62,7 +58,9 @@ if (data.stages.every((s) => COMPUTE_STAGES.includes(s))) {
 } else {
   // The journal's thread never busy-spins: its fdatasync and file callbacks need the loop.
   const kind = data.stages.includes('persistence') && config.idle.kind === 'spin' ? 'park' : config.idle.kind;
-  const runner = new EventLoopRunner(composite, wiring.doorbell, kind, config.idle, wiring.counters);
+  // Compute stages here stop at the stop word, as on a blocking thread; the others at their 'stop'.
+  const agents = inDutyOrder.map((p) => (COMPUTE_STAGES.includes(p.stage) ? new UntilStopAgent(p.agent, wiring.stopWord) : p.agent));
+  const runner = new EventLoopRunner(composeAgents(agents), wiring.doorbell, kind, config.idle, wiring.counters);
   kick.bind(runner);
   const leaveLoop = (): void => runner.stop();
   parentPort!.on('message', async (msg: { type: string; stage?: StageName }) => {

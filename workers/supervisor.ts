@@ -12,8 +12,8 @@
  * health turns 503, and the reason is logged. A wrong order state is worse than a stopped engine,
  * so nothing restarts a stage behind the operator's back.
  *
- * Clean stop: intake closes (STOPPING), the rings drain to empty, the blocking stages are told
- * to leave their loops, the fix stage logs its sessions out, and persistence flushes and fsyncs
+ * Clean stop: intake closes (STOPPING), the rings drain to empty, risk and sor are told to
+ * leave off (the stop word), the fix stage logs its sessions out, and persistence flushes and fsyncs
  * the journal last.
  */
 
@@ -23,7 +23,7 @@ import { Doorbell } from '../engine/doorbell.ts';
 import { STOP_REQUESTED } from '../engine/runner.ts';
 import type { EngineConfig } from './config.ts';
 import { EngineState } from './ingest/ingest-stage.ts';
-import { Control, STAGES, createTopology, ringDepths, threadGroups, type StageName, type TopologyMemory } from './topology.ts';
+import { Control, STAGES, createTopology, ringDepths, runsBlocking, threadGroups, type StageName, type TopologyMemory } from './topology.ts';
 import type { StageThreadData, WorkerData, WorkerReport } from './worker-data.ts';
 import { pinoLog, rootLogger, setLogLevel } from './log.ts';
 import { createRegistry } from './metrics/collectors.ts';
@@ -168,7 +168,8 @@ export class Engine {
       const worker = new Worker(STAGE_THREAD, { workerData, name });
       for (const stage of stages) this.workers.set(stage, worker);
       const waiting = new Set(stages);
-      const timer = setTimeout(() => reject(new Error(`engine: stage ${[...waiting].join(', ')} not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+      // Each stage has READY_TIMEOUT_MS for its recovery, whether alone on its thread or not.
+      const timer = setTimeout(() => reject(new Error(`engine: stage ${[...waiting].join(', ')} not ready within ${READY_TIMEOUT_MS * stages.length} ms`)), READY_TIMEOUT_MS * stages.length);
       worker.on('message', (msg: WorkerReport) => {
         if (msg.type === 'ready' && waiting.delete(msg.stage as StageName)) {
           this.ready.set(msg.stage as StageName, msg.detail ?? {});
@@ -230,10 +231,11 @@ export class Engine {
     await this.tell('ingest', 1000);
     const drained = await this.drain();
     if (!drained) this.log('warn', 'rings not empty at stop', { depths: ringDepths(this.memory) });
-    // Blocking stages leave their loops at the next duty cycle; wake them if parked.
+    // risk and sor leave off at their next duty cycle (a blocking thread leaves its loop; on an
+    // event-loop thread they stop working); wake the blocking threads if parked.
     Atomics.store(this.control, Control.STOP, STOP_REQUESTED);
-    for (const stage of ['risk', 'sor'] as const) {
-      new Doorbell(this.memory.doorbells[stage]).wake();
+    for (const stages of this.threads) {
+      if (runsBlocking(stages)) new Doorbell(this.memory.doorbells[stages[0]]).wake();
     }
     await this.tell('fix', 3000);
     await this.tell('persistence', 5000);

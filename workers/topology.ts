@@ -55,6 +55,11 @@ export const DUTY_ORDER: readonly StageName[] = ['ingest', 'risk', 'sor', 'fix',
 /** Stages that never need their thread's event loop (no socket, timer or file callback). */
 export const COMPUTE_STAGES: readonly StageName[] = ['risk', 'sor'];
 
+/** A thread of compute stages alone loops blocking (engine/runner.ts runBlocking); any other runs its event loop. */
+export function runsBlocking(stages: readonly StageName[]): boolean {
+  return stages.every((s) => COMPUTE_STAGES.includes(s));
+}
+
 /** Each ring: [producer, consumer]. */
 export const RINGS = {
   ingestToRisk: ['ingest', 'risk'],

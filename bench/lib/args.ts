@@ -52,4 +52,14 @@ export class BenchArgs {
     if (!(values as readonly string[]).includes(v)) throw new Error(`Condition failed: ${name} ${v} must be one of ${values.join(', ')}`);
     return v as T;
   }
+
+  /** Comma-separated words after `name`, each one of `values`, without repeats ('' for none); fallback when the flag is absent. */
+  listOf<T extends string>(name: string, values: readonly T[], fallback: T[]): T[] {
+    const words = this.list(name);
+    if (words === null) return fallback;
+    const chosen = words.filter((w) => w !== '');
+    const bad = chosen.filter((w) => !(values as readonly string[]).includes(w));
+    if (bad.length > 0) throw new Error(`Condition failed: ${name} ${bad.join(',')} must be among ${values.join(', ')}`);
+    return [...new Set(chosen)] as T[];
+  }
 }
