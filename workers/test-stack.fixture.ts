@@ -4,7 +4,7 @@
  * until every venue session is logged on (the SOR routes only to venues that are up).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,17 +56,33 @@ export async function startTestStack(overrides: Record<string, unknown>, seed: n
   };
 }
 
+/**
+ * Writes the engine config file of the SIGKILL tests (startEngineProcess): ephemeral HTTP, FIX
+ * and metrics ports, no DAY expiry, a journal fsynced per batch in journalDir, these venues.
+ */
+export function writeEngineConfigFile(path: string, journalDir: string, venues: unknown[]): void {
+  writeFileSync(path, JSON.stringify({
+    http: { host: '127.0.0.1', port: 0 },
+    fixAcceptor: { port: 0 },
+    metrics: { port: 0 },
+    session: { expireDayOrders: false },
+    journal: { dir: journalDir, fsync: 'batch', fsyncIntervalMs: 10 },
+    venues,
+  }));
+}
+
 const ENGINE_ENTRY = fileURLToPath(new URL('../scripts/engine.ts', import.meta.url));
 
 /**
- * Polls probe every 50 ms until it answers something other than undefined (a probe that throws
- * counts as no answer: the engine may be restarting); throws after timeoutMs. No timing is asserted.
+ * Polls probe every 50 ms until it answers something other than undefined, null or false (a probe
+ * that throws counts as no answer: the engine may be restarting); throws after timeoutMs. No
+ * timing is asserted.
  */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const got = await probe().catch(() => undefined);
-    if (got !== undefined) return got;
+    if (got !== undefined && got !== null && got !== false) return got;
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -12,7 +12,7 @@
  * No timing is asserted; every wait has a generous timeout.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ import { ChildEventFlyweight, ChildEventKind, RecordType } from '../../codecs/re
 import { replayJournal } from '../../persistence/journal-reader.ts';
 import { startVenue, type VenueProcess } from '../../scripts/stack.ts';
 import { validateConfig } from '../config.ts';
-import { startEngineProcess, waitFor } from '../test-stack.fixture.ts';
+import { startEngineProcess, waitFor, writeEngineConfigFile } from '../test-stack.fixture.ts';
 import { Trader } from '../ws-client.fixture.ts';
 import { FixClient } from './fix-client.fixture.ts';
 
@@ -84,14 +84,7 @@ beforeAll(async () => {
     '--seed', '5', '--latency-ms', '0', '--symbols', symbols, '--mm-step-ms', '3600000', '--mm-half-spread', '5',
   ], v.name);
   configPath = join(work, 'engine.json');
-  writeFileSync(configPath, JSON.stringify({
-    http: { host: '127.0.0.1', port: 0 },
-    fixAcceptor: { port: 0 },
-    metrics: { port: 0 },
-    session: { expireDayOrders: false },
-    journal: { dir: journalDir, fsync: 'batch', fsyncIntervalMs: 10 },
-    venues: [{ ...v, port: venue.port }],
-  }));
+  writeEngineConfigFile(configPath, journalDir, [{ ...v, port: venue.port }]);
 }, 60_000);
 
 afterAll(async () => {

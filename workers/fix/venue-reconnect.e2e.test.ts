@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startVenue, type VenueProcess } from '../../scripts/stack.ts';
 import { validateConfig } from '../config.ts';
 import { Engine } from '../supervisor.ts';
+import { waitFor } from '../test-stack.fixture.ts';
 import { FixClient } from './fix-client.fixture.ts';
 
 /** A TCP proxy that records both directions and can swallow, cut and refuse. */
@@ -119,15 +120,8 @@ let base: string;
 let journalDir: string;
 let taker: FixClient;
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== null && v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** waitFor (workers/test-stack.fixture.ts) with these tests' 20 s. */
+const until = <T>(what: string, probe: () => Promise<T | null | undefined | false>): Promise<T> => waitFor(what, probe, 20_000);
 
 interface SessionRow { state: string; nextSenderSeqNum: number; nextTargetSeqNum: number; logons: number; disconnects: number; resent: number }
 

@@ -22,6 +22,7 @@ import { FixInitiator } from '../../fix/tcp.ts';
 import { RecordingApp } from '../../fix/test-util.ts';
 import { ConfigError, readVenueTlsFiles, validateConfig } from '../config.ts';
 import { Engine } from '../supervisor.ts';
+import { waitFor } from '../test-stack.fixture.ts';
 
 const KEY = 'demo-key-trader1';
 let dir = '';
@@ -46,15 +47,8 @@ function makeCertificates(at: string): void {
     '-extfile', join(at, 'san.cnf'), '-out', join(at, 'venue.pem')]);
 }
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== null && v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** waitFor (workers/test-stack.fixture.ts) with these tests' 20 s. */
+const until = <T>(what: string, probe: () => Promise<T | null | undefined | false>): Promise<T> => waitFor(what, probe, 20_000);
 
 function venueEntry(port: number, tls: unknown): Record<string, unknown> {
   return { id: 1, name: 'V1', host: '127.0.0.1', port, senderCompId: 'OMS', targetCompId: 'V1', heartBtIntS: 30, feeBps: '0.30', latencyUs: 300, fillProbability: 0.9,

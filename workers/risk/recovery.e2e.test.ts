@@ -16,7 +16,7 @@
  * No timing is asserted; every wait has a generous timeout.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +26,7 @@ import { Side } from '../../engine/domain.ts';
 import { replayJournal } from '../../persistence/journal-reader.ts';
 import { startVenue, type VenueProcess } from '../../scripts/stack.ts';
 import { validateConfig } from '../config.ts';
-import { startEngineProcess, waitFor } from '../test-stack.fixture.ts';
+import { startEngineProcess, waitFor, writeEngineConfigFile } from '../test-stack.fixture.ts';
 import { Trader, type Msg } from '../ws-client.fixture.ts';
 
 const KEY = 'demo-key-trader1';
@@ -134,14 +134,7 @@ beforeAll(async () => {
     v.child.stderr!.on('data', keep);
   }
   configPath = join(work, 'engine.json');
-  writeFileSync(configPath, JSON.stringify({
-    http: { host: '127.0.0.1', port: 0 },
-    fixAcceptor: { port: 0 },
-    metrics: { port: 0 },
-    session: { expireDayOrders: false },
-    journal: { dir: journalDir, fsync: 'batch', fsyncIntervalMs: 10 },
-    venues: defaults.venues.map((v, i) => ({ ...v, port: venues[i].port })),
-  }));
+  writeEngineConfigFile(configPath, journalDir, defaults.venues.map((v, i) => ({ ...v, port: venues[i].port })));
 }, 60_000);
 
 afterAll(async () => {
