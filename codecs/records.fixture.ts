@@ -77,7 +77,7 @@ export const RECORDS: RecordSpec[] = [
   {
     name: 'CHILD_NEW/CHILD_CANCEL', length: CHILD_ORDER_LENGTH, make: () => new ChildOrderFlyweight(),
     fields: fields(`ChildId:f64@0 OrderId:f64@8 Qty:f64@16 PriceTicks:f64@24 RecvTimeNs:f64@32 DecisionTimeNs:f64@40
-      VenueId:u32@48 SymbolId:u32@52 AccountId:u32@56 Side:u8@60 OrdType:u8@61 Tif:u8@62`),
+      VenueId:u32@48 SymbolId:u32@52 AccountId:u32@56 Side:u8@60 OrdType:u8@61 Tif:u8@62 JournalMark:f64@64`),
   },
   {
     name: 'ROUTE_DONE', length: ROUTE_DONE_LENGTH, make: () => new RouteDoneFlyweight(),

@@ -10,6 +10,7 @@ import {
   CHILD_EVENT_JOURNALED_MIN_LENGTH,
   CHILD_EVENT_LENGTH,
   CHILD_ORDER_LENGTH,
+  ChildOrderFlyweight,
   EXEC_REPORT_LENGTH,
   MAX_RECORD_LENGTH,
   NEW_ORDER_LENGTH,
@@ -79,7 +80,7 @@ describe('record lengths', () => {
     expect(REPLACE_ORDER_LENGTH).toBe(128);
     expect(EXEC_REPORT_LENGTH).toBe(208);
     expect(ROUTE_REQUEST_LENGTH).toBe(48);
-    expect(CHILD_ORDER_LENGTH).toBe(64);
+    expect(CHILD_ORDER_LENGTH).toBe(72);
     expect(ROUTE_DONE_LENGTH).toBe(40);
     expect(CHILD_EVENT_LENGTH).toBe(72);
     expect(CHILD_EVENT_JOURNALED_MIN_LENGTH).toBe(64);
@@ -93,7 +94,7 @@ describe('record lengths', () => {
     for (const spec of RECORDS) expect(spec.length % 8, spec.name).toBe(0);
   });
 
-  it('journalMarkOf reads the journal mark of EXEC_REPORT and POSITION, 0 for other types', () => {
+  it('journalMarkOf reads the journal mark of EXEC_REPORT, POSITION and CHILD_NEW, 0 for other types', () => {
     const bytes = new Uint8Array(512);
     const view = new DataView(bytes.buffer);
     new ExecReportFlyweight().wrap(view, bytes, 8).setJournalMark(2 ** 40 + 3).setEventSeq(9);
@@ -102,6 +103,10 @@ describe('record lengths', () => {
     expect(journalMarkOf(view, RecordType.POSITION, 256)).toBe(17);
     expect(journalMarkOf(view, RecordType.ROUTE_AUDIT, 256)).toBe(0);
     expect(journalMarkOf(view, RecordType.NEW_ORDER, 8)).toBe(0);
+    new ChildOrderFlyweight().wrap(view, bytes, 400).setJournalMark(2 ** 33 + 1).setChildId(5);
+    expect(journalMarkOf(view, RecordType.CHILD_NEW, 400)).toBe(2 ** 33 + 1);
+    // A CHILD_CANCEL shares the layout but waits for nothing, whatever its field holds.
+    expect(journalMarkOf(view, RecordType.CHILD_CANCEL, 400)).toBe(0);
   });
 
   it('record type ids are distinct', () => {

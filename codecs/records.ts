@@ -304,7 +304,11 @@ export class RouteRequestFlyweight extends Flyweight {
 // ---------------------------------------------------------------------------------------------
 // CHILD_NEW (sor -> fix) and CHILD_CANCEL (risk -> sor -> fix) share one layout.
 //   0 childId  8 orderId  16 qty  24 price  32 recvNs  40 decisionNs  48 venue u32  52 symbol u32
-//   56 account u32  60 side  61 ordType  62 tif  63 pad  64
+//   56 account u32  60 side  61 ordType  62 tif  63 pad  64 journalMark  72
+// journalMark (CHILD_NEW only): the SOR's count of ROUTE_AUDIT records written to the journal feed,
+// its own decision's audit included; the fix stage sends the child to its venue only once that
+// many are durable (engine/ring.ts gated consumption), so no child reaches a venue unjournaled.
+// A CHILD_CANCEL waits for nothing (journalMarkOf reads 0 for it, whatever the field holds).
 // ---------------------------------------------------------------------------------------------
 const CH_CHILD_ID = 0;
 const CH_ORDER_ID = CH_CHILD_ID + 8;
@@ -318,7 +322,8 @@ const CH_ACCOUNT = CH_SYMBOL + 4;
 const CH_SIDE = CH_ACCOUNT + 4;
 const CH_ORD_TYPE = CH_SIDE + 1;
 const CH_TIF = CH_ORD_TYPE + 1;
-export const CHILD_ORDER_LENGTH = CH_TIF + 2;
+const CH_JOURNAL_MARK = CH_TIF + 2;
+export const CHILD_ORDER_LENGTH = CH_JOURNAL_MARK + 8;
 
 export class ChildOrderFlyweight extends Flyweight {
   childId(): number { return this.f64(CH_CHILD_ID); }
@@ -345,6 +350,8 @@ export class ChildOrderFlyweight extends Flyweight {
   setOrdType(v: number): this { this.setU8(CH_ORD_TYPE, v); return this; }
   tif(): number { return this.u8(CH_TIF); }
   setTif(v: number): this { this.setU8(CH_TIF, v); return this; }
+  journalMark(): number { return this.f64(CH_JOURNAL_MARK); }
+  setJournalMark(v: number): this { this.setF64(CH_JOURNAL_MARK, v); return this; }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -603,12 +610,14 @@ export class PositionFlyweight extends Flyweight {
 }
 
 /**
- * The journal mark of a record in a ring (EXEC_REPORT, POSITION), or 0 for a type that carries
- * none (it waits for nothing). For gated consumers' accept (engine/ring.ts GatedRecordHandler).
+ * The journal mark of a record in a ring (EXEC_REPORT, POSITION, CHILD_NEW), or 0 for a type
+ * that carries none (it waits for nothing). For gated consumers' accept (engine/ring.ts
+ * GatedRecordHandler).
  */
 export function journalMarkOf(view: DataView, typeId: number, offset: number): number {
   if (typeId === RecordType.EXEC_REPORT) return view.getFloat64(offset + ER_JOURNAL_MARK, true);
   if (typeId === RecordType.POSITION) return view.getFloat64(offset + PS_JOURNAL_MARK, true);
+  if (typeId === RecordType.CHILD_NEW) return view.getFloat64(offset + CH_JOURNAL_MARK, true);
   return 0;
 }
 
@@ -909,7 +918,7 @@ if (NEW_ORDER_LENGTH !== 88) throw new Error(`Invariant: NEW_ORDER_LENGTH 88, go
 if (CANCEL_ORDER_LENGTH !== 128) throw new Error(`Invariant: CANCEL_ORDER_LENGTH 128, got ${CANCEL_ORDER_LENGTH}`);
 if (EXEC_REPORT_LENGTH !== 208) throw new Error(`Invariant: EXEC_REPORT_LENGTH 208, got ${EXEC_REPORT_LENGTH}`);
 if (ROUTE_REQUEST_LENGTH !== 48) throw new Error(`Invariant: ROUTE_REQUEST_LENGTH 48, got ${ROUTE_REQUEST_LENGTH}`);
-if (CHILD_ORDER_LENGTH !== 64) throw new Error(`Invariant: CHILD_ORDER_LENGTH 64, got ${CHILD_ORDER_LENGTH}`);
+if (CHILD_ORDER_LENGTH !== 72) throw new Error(`Invariant: CHILD_ORDER_LENGTH 72, got ${CHILD_ORDER_LENGTH}`);
 if (ROUTE_DONE_LENGTH !== 40) throw new Error(`Invariant: ROUTE_DONE_LENGTH 40, got ${ROUTE_DONE_LENGTH}`);
 if (MASS_CANCEL_LENGTH !== 32) throw new Error(`Invariant: MASS_CANCEL_LENGTH 32, got ${MASS_CANCEL_LENGTH}`);
 if (ACCOUNT_CONTROL_LENGTH !== 24) throw new Error(`Invariant: ACCOUNT_CONTROL_LENGTH 24, got ${ACCOUNT_CONTROL_LENGTH}`);

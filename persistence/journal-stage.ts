@@ -9,7 +9,9 @@
  * Reports wait for the journal: risk stamps each client-facing record with its count of feed
  * records so far (codecs/records.ts journalMark), and after each flush this stage publishes, per
  * feed, how many of that feed's records are durable into the gates of the rings that carry those
- * records to clients (riskToIngest, riskToFix: engine/ring.ts RingGate). "Durable" follows
+ * records out of the process (riskToIngest, riskToFix: engine/ring.ts RingGate). Child orders
+ * wait the same way: the SOR stamps each CHILD_NEW with its count of ROUTE_AUDIT records, its own
+ * decision's included, and the gate of sorToFix follows the SOR feed. "Durable" follows
  * journal.fsync: under 'batch' the flush ended with an fdatasync, so an acknowledged order
  * survives power loss; under 'interval' and 'none' the records are written (in the OS page cache:
  * they survive a crash of this process, not of the machine). A gate rings its consumer's

@@ -17,16 +17,17 @@ export async function buildPersistence(ctx: PartContext): Promise<StagePart> {
     segmentBytes: config.journal.segmentBytes,
     engineEpochMs: data.engineEpochMs,
   });
-  /** The gate of a ring that carries reports to clients, waking that ring's consumer's thread when it waits. */
+  /** The gate of a ring whose records leave the process (reports to clients, children to venues), waking that ring's consumer's thread when it waits. */
   const gateOf = (ring: RingName): RingGate => new RingGate(data.memory.rings[ring], new Doorbell(data.memory.doorbells[RINGS[ring][1]]));
   // Risk's commands and events, and the SOR's ROUTE_AUDIT records: one flush per cycle for both.
   // Reports and positions on their way to WebSocket/REST clients (ingest) and FIX clients (the
-  // fix stage) leave only once the risk feed's records they are stamped with are durable.
+  // fix stage) leave only once the risk feed's records they are stamped with are durable; child
+  // orders on their way to venues (sorToFix) only once the SOR feed's audit naming them is.
   const stage = new JournalStage(
     [wiring.consumer('riskToPersistence'), wiring.consumer('sorToPersistence')],
     journal,
     wiring.counters,
-    [[gateOf('riskToIngest'), gateOf('riskToFix')], []],
+    [[gateOf('riskToIngest'), gateOf('riskToFix')], [gateOf('sorToFix')]],
   );
   return {
     stage: 'persistence',

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { FixCounter, StageCounters } from '../../engine/counters.ts';
 import { OrdType, Side, Tif } from '../../engine/domain.ts';
 import { Reason } from '../../engine/reasons.ts';
-import { FULL, RingConsumer, RingProducer, createRingMemory, type RecordHandler } from '../../engine/ring.ts';
+import { FULL, RingConsumer, RingGate, RingProducer, createRingMemory, type RecordHandler } from '../../engine/ring.ts';
 import { CHILD_ORDER_LENGTH, ChildEventFlyweight, ChildEventKind, ChildOrderFlyweight, RecordType, VenueStatusFlyweight } from '../../codecs/records.ts';
 import { ascii } from '../../fix/encoder.ts';
 import { MemoryLink } from '../../fix/memory-transport.ts';
@@ -94,12 +94,16 @@ function setup() {
       t.pump();
       link = null;
     },
-    sorRecord(type: number, childId: number, qty: number, price: string): void {
+    sorRecord(type: number, childId: number, qty: number, price: string, journalMark = 0): void {
       const at = sor.tryClaim(type, CHILD_ORDER_LENGTH);
       if (at === FULL) throw new Error('ring full');
       child.wrap(sor.view, sor.bytes, at).setChildId(childId).setOrderId(childId - BASE).setQty(qty).setPriceTicks(Math.round(Number(price) * PX))
-        .setVenueId(1).setSymbolId(0).setAccountId(1).setSide(Side.BUY).setOrdType(OrdType.LIMIT).setTif(Tif.DAY);
+        .setVenueId(1).setSymbolId(0).setAccountId(1).setSide(Side.BUY).setOrdType(OrdType.LIMIT).setTif(Tif.DAY).setJournalMark(journalMark);
       sor.commit();
+    },
+    /** The gate of the SOR's ring, as the persistence stage arms and publishes it (persistence-part.ts). */
+    sorGate(): RingGate {
+      return new RingGate(mem.sorToFix, null);
     },
     /** An ExecutionReport written by hand on the venue's session (what a venue could send). */
     report(fields: [number, string][]): void {
@@ -144,6 +148,30 @@ describe('FixStage venue side: reconnect and reconciliation', () => {
     expect(t.acceptor.nextTargetSeqNum).toBe(t.session.nextSenderSeqNum);
     expect(t.stage.childState[1001 - BASE]).toBe(VenueChildState.DONE);
     expect(t.stage.childState[1002 - BASE]).toBe(VenueChildState.DONE);
+  });
+
+  it('sends a child only once the journal holds the audit it is marked with; a cancel behind it waits too', () => {
+    const t = setup();
+    const gate = t.sorGate();
+    gate.arm();
+    t.connect();
+    const seqBefore = t.session.nextSenderSeqNum;
+    t.sorRecord(RecordType.CHILD_NEW, 1001, 10, '99.00', 1); // its audit: the SOR feed's first record
+    t.sorRecord(RecordType.CHILD_NEW, 1002, 10, '98.00', 2);
+    t.sorRecord(RecordType.CHILD_CANCEL, 1001, 10, '99.00');
+    t.pump();
+    expect(t.events).toEqual([]);
+    expect(t.counters.get(FixCounter.CHILDREN_SENT)).toBe(0);
+    expect(t.session.nextSenderSeqNum).toBe(seqBefore); // nothing went to the venue
+    gate.publish(1); // the first audit is durable: 1001 goes; 1002 and the cancel behind it wait
+    t.pump();
+    expect(t.events.map((e) => [e.kind, e.childId])).toEqual([[ChildEventKind.SENT, 1001], [ChildEventKind.ACKED, 1001]]);
+    gate.publish(2);
+    t.pump();
+    expect(t.events.map((e) => [e.kind, e.childId])).toEqual([
+      [ChildEventKind.SENT, 1001], [ChildEventKind.ACKED, 1001], [ChildEventKind.SENT, 1002], [ChildEventKind.ACKED, 1002], [ChildEventKind.CANCELED, 1001],
+    ]);
+    expect(t.counters.get(FixCounter.CHILDREN_SENT)).toBe(2);
   });
 
   it('resends a NewOrderSingle lost in flight as PossDup under its MsgSeqNum; the venue holds it once', () => {

@@ -47,7 +47,7 @@ import { copyBytes } from '../../engine/bytes.ts';
 import { OrdType, Side } from '../../engine/domain.ts';
 import { MAX_PRICE_TICKS, MAX_QTY, parseUint, writeUint, INVALID } from '../../engine/fixed-point.ts';
 import { Reason } from '../../engine/reasons.ts';
-import { FULL, HEADER_LENGTH, alignRecord, type RecordHandler, type RingConsumer, type RingProducer } from '../../engine/ring.ts';
+import { FULL, HEADER_LENGTH, alignRecord, type GatedRecordHandler, type RecordHandler, type RingConsumer, type RingProducer } from '../../engine/ring.ts';
 import {
   CHILD_EVENT_LENGTH,
   ChildEventFlyweight,
@@ -57,6 +57,7 @@ import {
   RecordType,
   VENUE_STATUS_LENGTH,
   VenueStatusFlyweight,
+  journalMarkOf,
 } from '../../codecs/records.ts';
 import type { FixParser } from '../../fix/parser.ts';
 import { MsgType } from '../../fix/msg-type.ts';
@@ -129,10 +130,20 @@ class VenueApp implements FixApplication {
   }
 }
 
-class SorDispatch implements RecordHandler {
+/**
+ * The SOR's records, gated: a CHILD_NEW waits in the ring until the journal holds the ROUTE_AUDIT
+ * that names it (its journal mark, sor-stage.ts), and everything behind it waits with it, so a
+ * cancel never overtakes its child. A ring without an armed gate (unit tests) passes every mark.
+ */
+class SorDispatch implements GatedRecordHandler {
   private readonly stage: FixStage;
-  constructor(stage: FixStage) {
+  private readonly ring: RingConsumer;
+  constructor(stage: FixStage, ring: RingConsumer) {
     this.stage = stage;
+    this.ring = ring;
+  }
+  accept(typeId: number, offset: number, _length: number): boolean {
+    return this.ring.gatePasses(journalMarkOf(this.ring.view, typeId, offset));
   }
   onRecord(typeId: number, offset: number, length: number): void {
     this.stage.onSorRecord(typeId, offset, length);
@@ -212,7 +223,7 @@ export class FixStage implements Agent {
     this.symbolBytes = symbols.map((s) => ascii(s));
     this.sorFeed = new SorFeed(rings.toSor, rings.toRisk, this.symbolBytes, counters);
     this.accountBytes = accounts.map((a) => ascii(a));
-    this.sorDispatch = new SorDispatch(this);
+    this.sorDispatch = new SorDispatch(this, rings.fromSor);
     this.riskDispatch = new RiskDispatch(this);
     this.childBase = childBase;
     this.childCapacity = childCapacity;
@@ -273,7 +284,7 @@ export class FixStage implements Agent {
     const room = this.rings.toRisk.inputsThatFit(2 * alignRecord(HEADER_LENGTH + CHILD_EVENT_LENGTH), CHILD_EVENT_LENGTH);
     const limit = this.overflowCount > 0 ? 0 : Math.min(FIX_BATCH, room);
     if (limit === 0) this.counters.add(FixCounter.BACKPRESSURE_STALLS, 1);
-    else work += this.rings.fromSor.poll(this.sorDispatch, limit);
+    else work += this.rings.fromSor.pollWhile(this.sorDispatch, limit);
     work += this.gateway !== null ? this.gateway.drain(this.rings.fromRisk, FIX_BATCH) : this.rings.fromRisk.poll(this.riskDispatch, FIX_BATCH);
     if (work > 0 || this.uncommitted) this.commit();
     return work;

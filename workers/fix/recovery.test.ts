@@ -34,6 +34,7 @@ import { VenueApp } from '../../sim/venue-app.ts';
 import { VenueCore } from '../../sim/venue-core.ts';
 import { FixStage, VenueChildState } from './fix-stage.ts';
 import { recoverFixStage } from './recovery.ts';
+import { auditFrame } from '../sor/audit-children.fixture.ts';
 
 const PX = 1_000_000;
 const TICK = 10_000;
@@ -221,6 +222,42 @@ describe('fix stage recovery from the journal', () => {
     b2.pump();
     expect(b2.events.filter((e) => e.kind === ChildEventKind.FILL)).toEqual([]);
     expect(b2.counters.get(FixCounter.UNKNOWN_EXEC_REPORTS)).toBe(2);
+  });
+
+  it('restores the children only their audit names (the crash came before their SENT was journaled): a fill reaches risk, a child the venue never got ends REJECTED', () => {
+    dir = mkdtempSync(join(tmpdir(), 'fix-recovery-'));
+    const clock = new TestClock();
+    const v = venue(clock);
+    v.core.makerQuote(0, BookSide.SELL, 101 * PX, 1000);
+    const store = new MemoryMessageStore();
+    const journal = new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: clock.ms });
+    journalOrder(journal, 1, Side.BUY);
+    journalOrder(journal, 2, Side.BUY);
+    // The SOR's audits of both children are durable (fix sends a child only then); boot 1 sends
+    // 1001 but not yet 1002, and neither SENT event reaches the journal.
+    for (const [childId, orderId, price] of [[1001, 1, 99], [1002, 2, 98]]) {
+      const raw = auditFrame({ orderId, venues: 1, side: Side.BUY, childPxTicks: price * PX, children: [{ venueId: 1, childId, qty: 10 }] });
+      journal.append(RecordType.ROUTE_AUDIT, raw, 0, raw.length);
+    }
+    journal.close();
+    const b1 = boot(clock, store, v, null);
+    b1.connect();
+    b1.sorRecord(RecordType.CHILD_NEW, 1001, 1, 10, 99);
+    b1.pump();
+    expect(b1.of(ChildEventKind.SENT, 1001)).toHaveLength(1);
+    b1.crash();
+    v.core.makerQuote(0, BookSide.SELL, 99 * PX, 4); // 4 of 1001 fill while the engine is down
+
+    const b2 = boot(clock, store, v, null);
+    const r = recoverFixStage(b2.stage, dir, ORDER_CAPACITY);
+    expect(r).toMatchObject({ children: 2, auditOnlyChildren: 2, liveChildren: 2, unnamed: 0, conflicts: 0, problem: null });
+    expect([b2.stage.childState[1001 % CAPACITY], b2.stage.childState[1002 % CAPACITY]]).toEqual([VenueChildState.SENT, VenueChildState.SENT]);
+    b2.connect(); // Logon, the venue's resend of the fill, then 35=H for both
+    expect(b2.of(ChildEventKind.FILL, 1001).map((e) => [e.orderId, e.lastQty, e.lastPx])).toEqual([[1, 4, 99 * PX]]);
+    expect(b2.of(ChildEventKind.REJECTED, 1002).map((e) => [e.orderId, e.reason])).toEqual([[2, Reason.VENUE_ORDER_UNKNOWN]]);
+    expect(b2.stage.childState[1001 % CAPACITY]).toBe(VenueChildState.OPEN);
+    expect(b2.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(2);
+    expect(b2.counters.get(FixCounter.UNKNOWN_EXEC_REPORTS)).toBe(0);
   });
 
   it('holds a cancel of a pre-crash child until the venue is back, then sends it', () => {

@@ -31,6 +31,11 @@
  *                PossDupFlag=Y on the resend) is then dropped as a duplicate, not applied twice.
  *                A CHILD_EVENT journaled before execIdHash existed (64 bytes,
  *                CHILD_EVENT_JOURNALED_MIN_LENGTH) restores no ExecID.
+ *   ROUTE_AUDIT  the children no CHILD_EVENT names: in flight when the process died (the stage
+ *                sends a child only once its audit is durable, but its SENT event is journaled
+ *                later, through risk). After the replay they are restored as SENT, from the
+ *                audit's order, symbol, side, venue, quantity and price
+ *                (workers/sor/audit-children.ts), so 35=H asks their venue about them.
  *
  * The table's base must lie at or below every recovered child id (slots are child id minus
  * base, modulo the capacity). Child ids of every boot are positive, and the slot of an id only
@@ -44,13 +49,16 @@
 import { CHILD_EVENT_LENGTH, ChildEventFlyweight, ChildEventKind, ExecReportFlyweight, RecordType } from '../../codecs/records.ts';
 import { ExecType } from '../../engine/order-state.ts';
 import { replayJournal, type FrameHandler } from '../../persistence/journal-reader.ts';
+import { AuditOnlyChildren } from '../sor/audit-children.ts';
 import type { FixStage } from './fix-stage.ts';
 
 export interface FixRecoveryResult {
   /** Journal frames read. */
   frames: number;
-  /** Children restored from SENT events. */
+  /** Children restored from SENT events and from audits alone. */
   children: number;
+  /** Of them, from an audit alone (in flight at the crash). */
+  auditOnlyChildren: number;
   /** Of them, still unacknowledged or open at a venue (reconciled after logon). */
   liveChildren: number;
   /** Child events applied to restored children. */
@@ -84,6 +92,8 @@ class FixRestorer implements FrameHandler {
   conflicts = 0;
   execIds = 0;
   fillsWithoutExecId = 0;
+  auditOnlyChildren = 0;
+  readonly auditOnly = new AuditOnlyChildren();
 
   constructor(stage: FixStage, orderCapacity: number) {
     if (!(Number.isSafeInteger(orderCapacity) && orderCapacity > 0)) throw new Error('Condition failed: orderCapacity is a positive integer');
@@ -94,6 +104,21 @@ class FixRestorer implements FrameHandler {
   onFrame(typeId: number, _sequence: number, _epochMs: number, view: DataView, bytes: Uint8Array, offset: number, length: number): void {
     if (typeId === RecordType.EXEC_REPORT) this.onReport(this.report.wrap(view, bytes, offset));
     else if (typeId === RecordType.CHILD_EVENT) this.onChildEvent(this.child.wrap(view, bytes, offset), length);
+    else if (typeId === RecordType.ROUTE_AUDIT) this.auditOnly.onAudit(view, bytes, offset, length);
+  }
+
+  /** After the replay: the children only an audit names, as SENT (within risk's order window, as risk restores them). */
+  restoreAuditOnlyChildren(): void {
+    for (const ch of this.auditOnly.children()) {
+      if (ch.orderId <= this.maxOrderId - this.orderCapacity) {
+        this.unnamed++;
+        continue;
+      }
+      if (this.stage.restoreSent(ch.childId, ch.orderId, ch.venueId, ch.symbolId, ch.side, ch.qty, ch.priceTicks)) {
+        this.children++;
+        this.auditOnlyChildren++;
+      } else this.conflicts++;
+    }
   }
 
   private onReport(r: ExecReportFlyweight): void {
@@ -114,6 +139,7 @@ class FixRestorer implements FrameHandler {
 
   private onChildEvent(ev: ChildEventFlyweight, length: number): void {
     const kind = ev.kind();
+    this.auditOnly.onChildEvent(ev.childId());
     if (kind === ChildEventKind.FILL) this.onFillExecId(ev, length);
     if (kind !== ChildEventKind.SENT) {
       if (this.stage.restoreEvent(kind, ev.childId(), ev.lastQty(), ev.lastPxTicks(), ev.reason())) this.events++;
@@ -151,9 +177,11 @@ class FixRestorer implements FrameHandler {
 export function recoverFixStage(stage: FixStage, dir: string, orderCapacity: number): FixRecoveryResult {
   const restorer = new FixRestorer(stage, orderCapacity);
   const replay = replayJournal(dir, restorer);
+  restorer.restoreAuditOnlyChildren();
   return {
     frames: replay.frames,
     children: restorer.children,
+    auditOnlyChildren: restorer.auditOnlyChildren,
     liveChildren: stage.liveChildCount(),
     events: restorer.events,
     unnamed: restorer.unnamed,

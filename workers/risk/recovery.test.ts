@@ -21,6 +21,7 @@ import { JournalWriter } from '../../persistence/journal.ts';
 import { BASE_CHILD, Harness, SCALE, defaultConfig, type SorRecord } from './risk-harness.fixture.ts';
 import { nextChildIdBase, recoverRiskStage, recoveredRiskConfig, scanJournalBounds, type RecoveryResult } from './recovery.ts';
 import type { RiskConfig } from './risk-stage.ts';
+import { auditFrame } from '../sor/audit-children.fixture.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -205,6 +206,53 @@ describe('recovery from the journal', () => {
     const ended = out.ingest.filter((x) => x.execType === ExecType.CANCELED);
     expect([...new Set(ended.map((x) => `${x.orderId} ${x.cumQty} ${x.leavesQty}`))]).toEqual(['1 40 0', '2 40 0']);
     expect(out.journal.filter((x) => x.typeId === RecordType.EXEC_REPORT)).toHaveLength(2);
+  });
+
+  it('a child only its ROUTE_AUDIT names (sent as the process died) is live after recovery: its order waits for the venue, its late fill is booked', () => {
+    // Both boots: an IOC (order 1) and a DAY order (2) routed; each child's audit reached the
+    // journal (fix sends a child only then) but not its SENT event (journaled later, via risk).
+    const build = (withAudits: boolean) => {
+      const j = new Journaled();
+      j.h.newOrder({ clOrdId: 'I1', qty: 100, tif: Tif.IOC });
+      j.h.newOrder({ clOrdId: 'D1', qty: 100 });
+      j.step();
+      if (withAudits) {
+        for (const orderId of [1, 2]) {
+          const raw = auditFrame({ orderId, venues: 2, side: Side.BUY, childPxTicks: 10 * SCALE, children: [{ venueId: 2, childId: BASE_CHILD + orderId, qty: 100 }] });
+          j.writer.append(RecordType.ROUTE_AUDIT, raw, 0, raw.length);
+        }
+        j.writer.flush(0);
+      }
+      const bounds = scanJournalBounds(j.dir);
+      const { h, result } = recover(j.dir);
+      h.step();
+      return { h, result, bounds };
+    };
+
+    const { h: r, result, bounds } = build(true);
+    expect(result).toMatchObject({ auditOnlyChildren: 2, liveChildren: 2, openOrders: 2, conflicts: 0 });
+    expect([bounds.minChildId, bounds.maxChildId]).toEqual([BASE_CHILD + 1, BASE_CHILD + 2]);
+    // The resume pass leaves the IOC open: its child may be working at the venue.
+    expect([r.state(1), r.state(2)]).toEqual([OrderState.ROUTED, OrderState.ROUTED]);
+    const c = r.stage.children.slotOf(BASE_CHILD + 2);
+    expect([r.stage.children.venueId[c], r.stage.children.qty[c], r.stage.children.live[c]]).toEqual([2, 100, 1]);
+    // Reconciliation: the venue never got the IOC's child (35=H answered "unknown order"), and
+    // filled 30 of the DAY order's.
+    r.childRejected(BASE_CHILD + 1, 1, Reason.VENUE_ORDER_UNKNOWN);
+    r.fill(BASE_CHILD + 2, 2, 30, 10 * SCALE, 2);
+    const out = r.step();
+    expect(out.ingest.filter((x) => x.orderId === 1).map((x) => [x.execType, x.cumQty, x.leavesQty])).toEqual([[ExecType.CANCELED, 0, 0]]);
+    expect(out.ingest.filter((x) => x.orderId === 2).map((x) => [x.execType, x.cumQty])).toEqual([[ExecType.PARTIAL_FILL, 30]]);
+    expect(r.position(1, 0)).toBe(30);
+
+    // Without the audits (the journal as it was before children waited for theirs): the IOC is
+    // settled at once and the same fill finds no child, so it is not booked.
+    const { h: blind, result: blindResult } = build(false);
+    expect(blindResult).toMatchObject({ auditOnlyChildren: 0, liveChildren: 0 });
+    expect(blind.state(1)).toBe(OrderState.CANCELED);
+    blind.fill(BASE_CHILD + 2, 2, 30, 10 * SCALE, 2);
+    blind.step();
+    expect(blind.position(1, 0)).toBe(0);
   });
 
   it('after recovery: a repeated ClOrdID is recognized, new orders get fresh ids, late fills are booked once', () => {

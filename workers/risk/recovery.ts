@@ -12,6 +12,10 @@
  *                   order, so positions, cost and realized P&L come out as they were;
  *   CHILD_EVENT     children (SENT: id, venue, qty, price), their fills and ends: the child
  *                   table, each order's live children and quantity open at venues;
+ *   ROUTE_AUDIT     children no CHILD_EVENT names (sent, or about to be, when the process died:
+ *                   workers/sor/audit-children.ts): put back live after the replay, as if SENT,
+ *                   so their order waits for the venue's answer to reconciliation instead of
+ *                   being settled without them;
  *   REPLACE_ORDER   the terms of a replace still pending (its PENDING_REPLACE report follows);
  *   ACCOUNT_CONTROL kill-switch modes; RISK_LIMIT limit changes (and their version);
  *   SOR_CONFIG      the last routing configuration, forwarded to the new SOR at resume.
@@ -38,17 +42,18 @@ import { ExecType, ILLEGAL, OrderEvent, OrderState, isTerminal, transition } fro
 import { Reason } from '../../engine/reasons.ts';
 import {
   AccountControlFlyweight, CancelOrderFlyweight, ChildEventFlyweight, ChildEventKind, ExecReportFlyweight,
-  RecordType, RiskLimitFlyweight,
+  RecordType, RiskLimitFlyweight, RouteAuditFlyweight, routeAuditLength,
 } from '../../codecs/records.ts';
 import { MAX_PRICE_TICKS } from '../../engine/fixed-point.ts';
 import { replayJournal, type FrameHandler } from '../../persistence/journal-reader.ts';
+import { AuditOnlyChildren } from '../sor/audit-children.ts';
 import type { RiskConfig, RiskStage } from './risk-stage.ts';
 
 /** What a first quick pass over the journal learns, to size the ids before the stage is built. */
 export interface JournalBounds {
   /** Highest order id in any order's report (0: none). */
   maxOrderId: number;
-  /** Lowest and highest child id of a SENT child event (0: none). */
+  /** Lowest and highest child id of a SENT child event or a ROUTE_AUDIT's child (0: none). */
   minChildId: number;
   maxChildId: number;
   frames: number;
@@ -70,6 +75,8 @@ export interface RecoveryResult {
   duplicateReports: number;
   /** Children still live at a venue (for all the engine knows). */
   liveChildren: number;
+  /** Of them, known only from their ROUTE_AUDIT (in flight at the crash): put back as sent. */
+  auditOnlyChildren: number;
   limitChanges: number;
   modeChanges: number;
   /** Records that did not fit the tables (slot still live): counted, never applied. */
@@ -81,22 +88,31 @@ export interface RecoveryResult {
 class BoundsScan implements FrameHandler {
   private readonly report = new ExecReportFlyweight();
   private readonly child = new ChildEventFlyweight();
+  private readonly audit = new RouteAuditFlyweight();
   maxOrderId = 0;
   minChildId = 0;
   maxChildId = 0;
 
-  onFrame(typeId: number, _sequence: number, _epochMs: number, view: DataView, bytes: Uint8Array, offset: number): void {
+  onFrame(typeId: number, _sequence: number, _epochMs: number, view: DataView, bytes: Uint8Array, offset: number, length: number): void {
     if (typeId === RecordType.EXEC_REPORT) {
       const r = this.report.wrap(view, bytes, offset);
       // A refused cancel names whatever order id the client sent: not an id the engine issued.
       if (r.execType() !== ExecType.CANCEL_REJECT && r.orderId() > this.maxOrderId) this.maxOrderId = r.orderId();
     } else if (typeId === RecordType.CHILD_EVENT) {
       const c = this.child.wrap(view, bytes, offset);
-      if (c.kind() !== ChildEventKind.SENT) return;
-      const id = c.childId();
-      if (this.minChildId === 0 || id < this.minChildId) this.minChildId = id;
-      if (id > this.maxChildId) this.maxChildId = id;
+      if (c.kind() === ChildEventKind.SENT) this.childId(c.childId());
+    } else if (typeId === RecordType.ROUTE_AUDIT) {
+      // An audit's children may be restored (audit-children.ts): the table's base lies below them too.
+      const a = this.audit.wrap(view, bytes, offset);
+      const venues = a.venueCount();
+      if (length < routeAuditLength(venues)) return;
+      for (let v = 1; v <= venues; v++) if (a.vChildQty(v) > 0 && Number.isSafeInteger(a.vChildId(v)) && a.vChildId(v) > 0) this.childId(a.vChildId(v));
     }
+  }
+
+  private childId(id: number): void {
+    if (this.minChildId === 0 || id < this.minChildId) this.minChildId = id;
+    if (id > this.maxChildId) this.maxChildId = id;
   }
 }
 
@@ -149,6 +165,8 @@ class RiskRestorer implements FrameHandler {
   private bootEpochMs = -1;
   private bootLastEventSeq = 0;
   sorConfig: Uint8Array | null = null;
+  /** Children named by an audit and (so far) by no child event. */
+  readonly auditOnly = new AuditOnlyChildren();
   fills = 0;
   duplicateReports = 0;
   limitChanges = 0;
@@ -167,6 +185,9 @@ class RiskRestorer implements FrameHandler {
         return;
       case RecordType.CHILD_EVENT:
         this.onChildEvent(this.child.wrap(view, bytes, offset));
+        return;
+      case RecordType.ROUTE_AUDIT:
+        this.auditOnly.onAudit(view, bytes, offset, length);
         return;
       case RecordType.REPLACE_ORDER: {
         const c = this.replace.wrap(view, bytes, offset);
@@ -275,22 +296,9 @@ class RiskRestorer implements FrameHandler {
     const o = this.stage.orders;
     const c = this.stage.children;
     const kind = ev.kind();
+    this.auditOnly.onChildEvent(ev.childId());
     if (kind === ChildEventKind.SENT) {
-      const slot = o.slotOf(ev.orderId());
-      if (slot < 0) return;
-      const cs = c.add(ev.childId(), ev.orderId(), ev.venueId(), ev.qty(), ev.priceTicks(), o.firstChild[slot]);
-      if (cs < 0) {
-        this.conflicts++;
-        return;
-      }
-      o.firstChild[slot] = ev.childId();
-      o.liveChildren[slot]++;
-      o.venueOpenQty[slot] += ev.qty();
-      // The stage moves the order to ROUTED here without a report of its own.
-      if (!isTerminal(o.state[slot])) {
-        const next = transition(o.state[slot], OrderEvent.ROUTE, o.cumQty[slot] > 0);
-        if (next !== ILLEGAL) o.state[slot] = next;
-      }
+      this.addChild(ev.childId(), ev.orderId(), ev.venueId(), ev.qty(), ev.priceTicks());
       return;
     }
     const cs = c.slotOf(ev.childId());
@@ -302,6 +310,38 @@ class RiskRestorer implements FrameHandler {
       return;
     }
     if (kind === ChildEventKind.CANCELED || kind === ChildEventKind.REJECTED || kind === ChildEventKind.EXPIRED) this.childDone(slot, cs);
+  }
+
+  /** A child sent to its venue (a SENT event, or an audit-only child after the replay), as RiskStage.onChildSent keeps it. Returns whether it was added. */
+  addChild(childId: number, orderId: number, venueId: number, qty: number, priceTicks: number): boolean {
+    const o = this.stage.orders;
+    const slot = o.slotOf(orderId);
+    if (slot < 0) return false;
+    const cs = this.stage.children.add(childId, orderId, venueId, qty, priceTicks, o.firstChild[slot]);
+    if (cs < 0) {
+      this.conflicts++;
+      return false;
+    }
+    o.firstChild[slot] = childId;
+    o.liveChildren[slot]++;
+    o.venueOpenQty[slot] += qty;
+    // The stage moves the order to ROUTED here without a report of its own.
+    if (!isTerminal(o.state[slot])) {
+      const next = transition(o.state[slot], OrderEvent.ROUTE, o.cumQty[slot] > 0);
+      if (next !== ILLEGAL) o.state[slot] = next;
+    }
+    return true;
+  }
+
+  /**
+   * After the replay: the children only an audit names (in flight at the crash) are live for all
+   * the engine knows, so they go back as sent; the resume pass and the venue's answer to
+   * reconciliation settle them. Returns how many were put back.
+   */
+  restoreAuditOnlyChildren(): number {
+    let n = 0;
+    for (const ch of this.auditOnly.children()) if (this.addChild(ch.childId, ch.orderId, ch.venueId, ch.qty, ch.priceTicks)) n++;
+    return n;
   }
 
   private onChildFill(slot: number, cs: number, ev: ChildEventFlyweight): void {
@@ -341,6 +381,7 @@ class RiskRestorer implements FrameHandler {
 export function recoverRiskStage(stage: RiskStage, dir: string): RecoveryResult {
   const restorer = new RiskRestorer(stage);
   const replay = replayJournal(dir, restorer);
+  const auditOnlyChildren = restorer.restoreAuditOnlyChildren();
   stage.restoreEventSeq(restorer.maxEventSeq);
   stage.finishRecovery(restorer.sorConfig);
   const o = stage.orders;
@@ -362,6 +403,7 @@ export function recoverRiskStage(stage: RiskStage, dir: string): RecoveryResult 
     fills: restorer.fills,
     duplicateReports: restorer.duplicateReports,
     liveChildren,
+    auditOnlyChildren,
     limitChanges: restorer.limitChanges,
     modeChanges: restorer.modeChanges,
     conflicts: restorer.conflicts,

@@ -24,6 +24,10 @@
  * do with them after the restart keeps teaching the SOR, and a replay of the next boot's journal
  * gives the same figures again.
  *
+ * Children the journal knows only from their ROUTE_AUDIT (in flight at a crash: audit-children.ts)
+ * are restored by risk and fix, not here: what their venue says of them answers a reconciliation,
+ * not a round trip, and their live boot learned nothing from them either (no SENT).
+ *
  * ROUTE_AUDIT records also carry each venue's latency and fill probability, but only as they
  * were at each decision (not updated by what followed), and they reach the journal on another
  * ring, unordered against the child events: they are not used. The priors and alpha are this

@@ -48,6 +48,8 @@ export interface OutRecord {
   routedQty: number;
   childCount: number;
   reason: number;
+  /** CHILD_NEW: the journal feed's records fix waits for (0 for the others). */
+  journalMark: number;
   raw: Uint8Array;
 }
 
@@ -68,7 +70,7 @@ export class Collector implements RecordHandler {
       this.audits.push(raw);
       return;
     }
-    const base = { typeId, raw, childId: 0, qty: 0, price: 0, venueId: 0, symbolId: 0, accountId: 0, side: 0, ordType: 0, tif: 0, routedQty: 0, childCount: 0, reason: 0 };
+    const base = { typeId, raw, childId: 0, qty: 0, price: 0, venueId: 0, symbolId: 0, accountId: 0, side: 0, ordType: 0, tif: 0, routedQty: 0, childCount: 0, reason: 0, journalMark: 0 };
     if (typeId === RecordType.ROUTE_DONE) {
       const d = this.done.wrap(c.view, c.bytes, offset);
       this.items.push({ ...base, orderId: d.orderId(), decisionNs: d.decisionTimeNs(), routedQty: d.routedQty(), childCount: d.childCount(), reason: d.reason() });
@@ -78,6 +80,7 @@ export class Collector implements RecordHandler {
     this.items.push({
       ...base, childId: ch.childId(), orderId: ch.orderId(), qty: ch.qty(), price: ch.priceTicks(), decisionNs: ch.decisionTimeNs(),
       venueId: ch.venueId(), symbolId: ch.symbolId(), accountId: ch.accountId(), side: ch.side(), ordType: ch.ordType(), tif: ch.tif(),
+      journalMark: typeId === RecordType.CHILD_NEW ? ch.journalMark() : 0,
     });
   }
 }

@@ -302,6 +302,27 @@ describe('SorStage: split', () => {
     expect(children(h.step()).map((x) => [x.venueId, x.qty])).toEqual([[1, 6], [2, 1]]);
   });
 
+  it('each CHILD_NEW is written after its decision\'s audit and marked with it: fix sends it once that audit is in the journal', () => {
+    const h = new SorHarness([null, SAME, SAME, SAME], PRICE_ONLY, { mode: SorMode.SPLIT }).up(1, 2, 3);
+    h.quote(1, 0, px(9.99), 500, px(10), 300).quote(2, 0, px(9.98), 500, px(10), 100);
+    const first = h.request(Side.BUY, { qty: 400, price: px(10.02) });
+    h.request(Side.BUY, { qty: 50, price: px(9) }); // passive: one more decision, its own audit
+    const out = children(h.step());
+    h.event(ChildEventKind.REJECTED, BASE + 1, first, 1, 0, 0, Reason.VENUE_REJECT); // re-routed: a third audit
+    out.push(...children(h.step()));
+    const audits = h.audits();
+    expect(audits).toHaveLength(3);
+    for (const c of out) {
+      // The mark counts the audits written so far, its own decision's last: that audit names the child.
+      const named = audits[c.journalMark - 1];
+      expect(named.orderId()).toBe(c.orderId);
+      expect(named.vChildId(c.venueId)).toBe(c.childId);
+      expect(named.vChildQty(c.venueId)).toBe(c.qty);
+    }
+    // Two children of the marketable order, two of the passive one (split by score), one re-route.
+    expect(out.map((c) => c.journalMark)).toEqual([1, 1, 2, 2, 3]);
+  });
+
   it('a passive order with nothing displayed splits by score alone', () => {
     const h = new SorHarness([null, venue(10, 100, 0.5), venue(10, 300, 0.5)], LATENCY_ONLY, { mode: SorMode.SPLIT }).up(1, 2);
     h.request(Side.SELL, { qty: 400 });

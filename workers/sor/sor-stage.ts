@@ -18,7 +18,10 @@
  * Every decision (the first and each re-route or fallback) writes one ROUTE_AUDIT record with
  * all features, every venue's scores and the children, to persistence (back-pressure: the stage
  * waits for room, never drops an audit) and to ingest (dropped and counted when that ring is full;
- * the journal has it). Nothing allocated per message.
+ * the journal has it). The audit names its children (id, venue, quantity, price), and each
+ * CHILD_NEW carries the journal mark of its audit: fix holds the child until the journal has it
+ * (write-ahead), so after a crash recovery knows every child a venue may hold. Nothing allocated
+ * per message.
  */
 
 import type { SharedHistogram } from '../../engine/shared-histogram.ts';
@@ -333,12 +336,15 @@ export class SorStage implements Agent, RingRecordHandler {
       this.counters.add(SorCounter.UNROUTABLE, 1);
       t.reason[p] = reason;
     }
-    // Children first (their ids go into the audit), then the audit of this step.
+    // Children are claimed first (their ids go into the audit), then the audit of this step is
+    // written, then the children go to fix stamped with the audit's place in the journal feed:
+    // fix sends none to its venue before the audit that names it is durable (write-ahead), so
+    // recovery knows every child a venue may hold (workers/risk/recovery.ts, fix/recovery.ts).
     let sent = 0;
     for (let v = 1; v < this.venueCount; v++) {
       const q = f.childQty[v];
       if (q === 0) continue;
-      const childId = this.sendChild(p, v, q, nowNs);
+      const childId = this.claimChild(p, v, q, nowNs);
       this.childIdScratch[v] = childId;
       if (childId !== 0) sent++;
       else {
@@ -348,6 +354,12 @@ export class SorStage implements Agent, RingRecordHandler {
     }
     if (sent > 0) this.counters.add(SorCounter.DECISIONS_ROUTED, 1);
     this.writeAudit(p, qty, nowNs, reason, sent);
+    const mark = this.rings.toPersistence == null ? 0 : this.rings.toPersistence.recordsClaimed;
+    for (let v = 1; v < this.venueCount && sent > 0; v++) {
+      if (f.childQty[v] === 0) continue;
+      this.writeChildRecord(RecordType.CHILD_NEW, this.children.slotOf(this.childIdScratch[v]), nowNs, mark);
+      this.counters.add(SorCounter.CHILDREN, 1);
+    }
     t.step[p]++;
   }
 
@@ -395,8 +407,8 @@ export class SorStage implements Agent, RingRecordHandler {
     }
   }
 
-  /** Emits one CHILD_NEW; returns its child id, or 0 when the child table has no free slot. */
-  private sendChild(p: number, venue: number, qty: number, nowNs: number): number {
+  /** Claims one child (its CHILD_NEW is written after the audit); returns its id, or 0 when the child table has no free slot. */
+  private claimChild(p: number, venue: number, qty: number, nowNs: number): number {
     const t = this.plans;
     const c = this.children;
     const f = this.features;
@@ -433,8 +445,6 @@ export class SorStage implements Agent, RingRecordHandler {
     if (t.mode[p] === SorMode.STAGED) t.tried[p * this.venueCount + venue] = 1;
     if (!(t.filledQty[p] + t.outstandingQty[p] <= t.qty[p])) throw new Error('Invariant: children never exceed the parent quantity');
     this.stats.onSent(venue, qty);
-    this.writeChildRecord(RecordType.CHILD_NEW, slot, nowNs);
-    this.counters.add(SorCounter.CHILDREN, 1);
     return childId;
   }
 
@@ -572,14 +582,15 @@ export class SorStage implements Agent, RingRecordHandler {
   }
 
   private writeChildCancel(s: number): void {
-    this.writeChildRecord(RecordType.CHILD_CANCEL, s, this.clock.nowNs());
+    this.writeChildRecord(RecordType.CHILD_CANCEL, s, this.clock.nowNs(), 0);
   }
 
   /**
    * Writes a CHILD_NEW or CHILD_CANCEL to the FIX worker for the child in slot s, from the child
-   * table and its plan (every child is a LIMIT order at its own price and TIF).
+   * table and its plan (every child is a LIMIT order at its own price and TIF). journalMark: the
+   * journal feed's records the fix stage waits for before it sends (0 for a cancel).
    */
-  private writeChildRecord(typeId: number, s: number, decisionNs: number): void {
+  private writeChildRecord(typeId: number, s: number, decisionNs: number, journalMark: number): void {
     const c = this.children;
     const p = c.plan[s];
     const t = this.plans;
@@ -599,7 +610,8 @@ export class SorStage implements Agent, RingRecordHandler {
       .setAccountId(t.account[p])
       .setSide(t.side[p])
       .setOrdType(OrdType.LIMIT)
-      .setTif(c.tif[s]);
+      .setTif(c.tif[s])
+      .setJournalMark(journalMark);
   }
 
   /** Risk cancels a child (client cancel, replace, kill switch): no more children for its plan. */

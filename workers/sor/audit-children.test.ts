@@ -1,0 +1,52 @@
+// Goal: the children recovery restores from ROUTE_AUDIT records are exactly those named by an
+// audit and by no CHILD_EVENT (workers/sor/audit-children.ts), whatever the order of frames.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Side } from '../../engine/domain.ts';
+import { AuditOnlyChildren } from './audit-children.ts';
+import { auditFrame } from './audit-children.fixture.ts';
+
+function feed(set: AuditOnlyChildren, frame: Uint8Array, length = frame.length): void {
+  set.onAudit(new DataView(frame.buffer), frame, 0, length);
+}
+
+describe('AuditOnlyChildren', () => {
+  it('keeps the children of an audit until a child event names them, with the audit terms', () => {
+    const set = new AuditOnlyChildren();
+    feed(set, auditFrame({ orderId: 7, venues: 3, symbolId: 2, side: Side.SELL, childPxTicks: 99_000_000, children: [{ venueId: 1, childId: 501, qty: 40 }, { venueId: 3, childId: 502, qty: 60 }] }));
+    feed(set, auditFrame({ orderId: 8, venues: 3, childPxTicks: 1_000_000, children: [] })); // unrouted: no child
+    set.onChildEvent(501);
+    set.onChildEvent(999); // a child of no audit
+    expect(set.children()).toEqual([{ childId: 502, orderId: 7, venueId: 3, symbolId: 2, side: Side.SELL, qty: 60, priceTicks: 99_000_000 }]);
+    set.onChildEvent(502);
+    expect(set.children()).toEqual([]);
+  });
+
+  it('skips a frame shorter than its venue count says, and entries without an id or a quantity', () => {
+    const set = new AuditOnlyChildren();
+    const frame = auditFrame({ orderId: 1, venues: 2, childPxTicks: 1, children: [{ venueId: 1, childId: 11, qty: 5 }, { venueId: 2, childId: 12, qty: 0 }] });
+    feed(set, frame, frame.length - 8);
+    expect(set.malformed).toBe(1);
+    expect(set.children()).toEqual([]);
+    feed(set, frame);
+    expect(set.children().map((c) => c.childId)).toEqual([11]);
+  });
+
+  it('over random histories: exactly the audited children no event named, by increasing id', () => {
+    const history = fc.array(fc.record({ audit: fc.boolean(), childId: fc.integer({ min: 1, max: 30 }), venueId: fc.integer({ min: 1, max: 4 }) }), { maxLength: 60 });
+    fc.assert(fc.property(history, (steps) => {
+      const set = new AuditOnlyChildren();
+      const model = new Set<number>();
+      for (const s of steps) {
+        if (s.audit) {
+          feed(set, auditFrame({ orderId: 1, venues: 4, childPxTicks: 1, children: [{ venueId: s.venueId, childId: s.childId, qty: 1 }] }));
+          model.add(s.childId);
+        } else {
+          set.onChildEvent(s.childId);
+          model.delete(s.childId);
+        }
+      }
+      expect(set.children().map((c) => c.childId)).toEqual([...model].sort((a, b) => a - b));
+    }));
+  });
+});
