@@ -50,7 +50,8 @@
  * buffer (no copy), and the producer feels back-pressure if the gate stays shut. The engine uses
  * it so that no report leaves the process before its event is in the journal: risk stamps each
  * client-facing record with its count of journal-feed records, and the persistence stage
- * publishes how many of them are durable (persistence/journal-stage.ts).
+ * publishes how many of them are durable (persistence/journal-stage.ts). Child orders wait the
+ * same way for the SOR's ROUTE_AUDIT that names them (the gate of sorToFix).
  *
  *   GATE block (32 int32 words):
  *   word 0  VALUE_LO  low 32 bits of the published value   } written by the publisher only:

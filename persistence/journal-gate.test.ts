@@ -2,7 +2,8 @@
 // client-facing records; the persistence stage publishes, after each flush, how many feed
 // records are durable into the gates of the client rings; a gated edge (ingest, the FIX client
 // gateway: accept = gatePasses(journalMarkOf(...))) delivers a record only once that count passes
-// its mark. Checked for each fsync policy: nothing is delivered before the persistence stage ran;
+// its mark. Child orders wait the same way for the SOR's ROUTE_AUDIT naming them (last describe).
+// Checked for each fsync policy: nothing is delivered before the persistence stage ran;
 // when a report is delivered, the journal files on disk already hold it (and under 'batch' an
 // fdatasync followed the write); nothing waits when no persistence stage armed the gate; the edge's
 // doorbell is rung only when the edge waits.
@@ -13,13 +14,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ExecReportFlyweight, RecordType, journalMarkOf } from '../codecs/records.ts';
+import { ChildOrderFlyweight, ExecReportFlyweight, RecordType, RouteAuditFlyweight, journalMarkOf } from '../codecs/records.ts';
 import { StageCounters } from '../engine/counters.ts';
 import { Doorbell } from '../engine/doorbell.ts';
-import { Source } from '../engine/domain.ts';
+import { Side, Source } from '../engine/domain.ts';
 import { PRICE_SCALE } from '../engine/fixed-point.ts';
 import { RingConsumer, RingGate, createRingMemory, type GatedRecordHandler } from '../engine/ring.ts';
 import { BASE_CHILD, Harness } from '../workers/risk/risk-harness.fixture.ts';
+import { BASE, SorHarness, venue } from '../workers/sor/sor-harness.fixture.ts';
+import { JOURNAL_FEEDS } from '../workers/topology.ts';
 import { JournalWriter, type FsyncPolicy } from './journal.ts';
 import { JournalStage } from './journal-stage.ts';
 import { replayJournal } from './journal-reader.ts';
@@ -183,5 +186,55 @@ describe('journal gate: reports leave only once journaled', () => {
     expect(c.gatePasses(1)).toBe(false);
     gate.publish(1);
     expect(c.gatePasses(1)).toBe(true);
+  });
+});
+
+/** Child ids named by the ROUTE_AUDITs in the journal files now. */
+function auditedChildIds(dir: string): Set<number> {
+  const a = new RouteAuditFlyweight();
+  const out = new Set<number>();
+  replayJournal(dir, {
+    onFrame(typeId, _seq, _epoch, view, bytes, offset) {
+      if (typeId !== RecordType.ROUTE_AUDIT) return;
+      a.wrap(view, bytes, offset);
+      for (let v = 1; v <= a.venueCount(); v++) if (a.vChildQty(v) > 0) out.add(a.vChildId(v));
+    },
+  });
+  return out;
+}
+
+describe('journal gate: a child order reaches its venue only once its audit is journaled', () => {
+  it('fix takes a CHILD_NEW only after the flush that made the ROUTE_AUDIT naming it durable (the engine\'s wiring)', () => {
+    const h = new SorHarness([null, venue(10, 100, 0.5), venue(10, 100, 0.5)], { price: 1, latency: 0, fillprob: 0, fee: 0 }).up(1, 2);
+    const dir = mkdtempSync(join(tmpdir(), 'journal-gate-sor-'));
+    dirs.push(dir);
+    const journal = new JournalWriter(dir, 'batch', 1_000_000, 1 << 20, { engineEpochMs: 1000 });
+    // The feeds and gates as workers/persistence-part.ts wires them; the SOR's feed is the harness's audit ring.
+    const sorFeed = JOURNAL_FEEDS.findIndex((f) => f.gates.includes('sorToFix'));
+    expect(JOURNAL_FEEDS[sorFeed]?.feed).toBe('sorToPersistence');
+    const gate = new RingGate(h.memory.toFix, null);
+    const feeds = JOURNAL_FEEDS.map((_, i) => (i === sorFeed ? h.audit : new RingConsumer(createRingMemory(1 << 12))));
+    const stage = new JournalStage(feeds, journal, StageCounters.create(), JOURNAL_FEEDS.map((_, i) => (i === sorFeed ? [gate] : [])));
+    // The fix stage's side (fix-stage.ts SorDispatch): gated accept; at each child, a look at the disk.
+    const child = new ChildOrderFlyweight();
+    const sent: { childId: number; audited: boolean; fsyncs: number }[] = [];
+    const fix: GatedRecordHandler = {
+      accept: (typeId, offset) => h.out.gatePasses(journalMarkOf(h.out.view, typeId, offset)),
+      onRecord: (typeId, offset) => {
+        if (typeId !== RecordType.CHILD_NEW) return;
+        const childId = child.wrap(h.out.view, h.out.bytes, offset).childId();
+        sent.push({ childId, audited: auditedChildIds(dir).has(childId), fsyncs: journal.fsyncCount });
+      },
+    };
+    h.request(Side.BUY, { qty: 100, price: 9 * PRICE_SCALE }); // passive, nothing quoted: one child
+    h.request(Side.SELL, { qty: 50, price: 11 * PRICE_SCALE });
+    for (let i = 0; i < 10; i++) h.stage.doWork();
+    expect(h.out.pollWhile(fix, 100)).toBe(0);
+    expect(sent).toEqual([]);
+    stage.doWork(); // one flush, one fdatasync: both audits durable
+    expect(h.out.pollWhile(fix, 100)).toBeGreaterThanOrEqual(2);
+    expect(sent.map((s) => s.childId)).toEqual([BASE + 1, BASE + 2]);
+    for (const s of sent) expect(s).toMatchObject({ audited: true, fsyncs: 1 });
+    journal.close();
   });
 });

@@ -5,7 +5,7 @@ import { Doorbell } from '../engine/doorbell.ts';
 import { RingGate } from '../engine/ring.ts';
 import { JournalWriter } from '../persistence/journal.ts';
 import { JournalStage } from '../persistence/journal-stage.ts';
-import { RINGS, StageWiring, type RingName } from './topology.ts';
+import { JOURNAL_FEEDS, RINGS, StageWiring, type RingName } from './topology.ts';
 import type { PartContext, StagePart } from './stage-part.ts';
 
 export async function buildPersistence(ctx: PartContext): Promise<StagePart> {
@@ -24,10 +24,10 @@ export async function buildPersistence(ctx: PartContext): Promise<StagePart> {
   // fix stage) leave only once the risk feed's records they are stamped with are durable; child
   // orders on their way to venues (sorToFix) only once the SOR feed's audit naming them is.
   const stage = new JournalStage(
-    [wiring.consumer('riskToPersistence'), wiring.consumer('sorToPersistence')],
+    JOURNAL_FEEDS.map((f) => wiring.consumer(f.feed)),
     journal,
     wiring.counters,
-    [[gateOf('riskToIngest'), gateOf('riskToFix')], [gateOf('sorToFix')]],
+    JOURNAL_FEEDS.map((f) => f.gates.map(gateOf)),
   );
   return {
     stage: 'persistence',

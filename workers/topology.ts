@@ -75,6 +75,17 @@ export const RINGS = {
 } as const satisfies Record<string, readonly [StageName, StageName]>;
 export type RingName = keyof typeof RINGS;
 
+/**
+ * The journal's feeds, in the order the persistence stage drains them, and per feed the rings
+ * whose records leave the process only once the feed's records they are stamped with are durable
+ * (persistence/journal-stage.ts, engine/ring.ts RingGate): reports to WebSocket/REST and FIX
+ * clients wait for risk's events; child orders to venues wait for the SOR's ROUTE_AUDIT.
+ */
+export const JOURNAL_FEEDS: readonly { feed: RingName; gates: readonly RingName[] }[] = [
+  { feed: 'riskToPersistence', gates: ['riskToIngest', 'riskToFix'] },
+  { feed: 'sorToPersistence', gates: ['sorToFix'] },
+];
+
 /** Control words shared by all threads. */
 export const Control = {
   /** 0 running, 1 stop requested (runBlocking's stop word). */

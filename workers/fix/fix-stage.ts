@@ -179,7 +179,7 @@ export class FixStage implements Agent {
   private readonly idScratch = new Uint8Array(32);
   /** Children this stage sent, by slot = (childId - base) % capacity: to map reports back. */
   private readonly childBase: number;
-  private readonly childCapacity: number;
+  readonly childCapacity: number;
   private readonly childIds: Float64Array;
   private readonly childOrderIds: Float64Array;
   private readonly childQty: Float64Array;
@@ -406,7 +406,8 @@ export class FixStage implements Agent {
 
   /**
    * Recovery, before the sessions start: a child of an earlier boot as its journaled SENT event
-   * (and its order's symbol and side) describe it, in the slot sendNewOrder would have given it.
+   * (and its order's symbol and side) or, for a child in flight at the crash, its ROUTE_AUDIT
+   * describe it, in the slot sendNewOrder would have given it.
    * Returns false when that slot holds a different child still live (the table is too small for
    * what is live; counted by the caller, the newer child is not restored over it).
    */

@@ -93,12 +93,13 @@ class FixRestorer implements FrameHandler {
   execIds = 0;
   fillsWithoutExecId = 0;
   auditOnlyChildren = 0;
-  readonly auditOnly = new AuditOnlyChildren();
+  readonly auditOnly: AuditOnlyChildren;
 
   constructor(stage: FixStage, orderCapacity: number) {
     if (!(Number.isSafeInteger(orderCapacity) && orderCapacity > 0)) throw new Error('Condition failed: orderCapacity is a positive integer');
     this.stage = stage;
     this.orderCapacity = orderCapacity;
+    this.auditOnly = new AuditOnlyChildren(stage.childCapacity);
   }
 
   onFrame(typeId: number, _sequence: number, _epochMs: number, view: DataView, bytes: Uint8Array, offset: number, length: number): void {

@@ -245,14 +245,33 @@ describe('recovery from the journal', () => {
     expect(out.ingest.filter((x) => x.orderId === 2).map((x) => [x.execType, x.cumQty])).toEqual([[ExecType.PARTIAL_FILL, 30]]);
     expect(r.position(1, 0)).toBe(30);
 
-    // Without the audits (the journal as it was before children waited for theirs): the IOC is
-    // settled at once and the same fill finds no child, so it is not booked.
+    // Control, recovery as it was before it read audits (here: the same journal without them):
+    // the IOC is settled at once and the same fill finds no child, so it is not booked.
     const { h: blind, result: blindResult } = build(false);
     expect(blindResult).toMatchObject({ auditOnlyChildren: 0, liveChildren: 0 });
     expect(blind.state(1)).toBe(OrderState.CANCELED);
     blind.fill(BASE_CHILD + 2, 2, 30, 10 * SCALE, 2);
     blind.step();
     expect(blind.position(1, 0)).toBe(0);
+  });
+
+  it('a child whose events precede its audit in the journal (written before the gate) is done, not restored', () => {
+    const j = new Journaled();
+    const h = j.h;
+    h.newOrder({ clOrdId: 'I1', qty: 100, tif: Tif.IOC });
+    j.step();
+    h.sent(BASE_CHILD + 1, 1, 100, 10 * SCALE, 1);
+    h.fill(BASE_CHILD + 1, 1, 40, 10 * SCALE, 1);
+    h.childCanceled(BASE_CHILD + 1, 1, Reason.VENUE_CANCELED);
+    h.routeDone(1, 1);
+    j.step();
+    const raw = auditFrame({ orderId: 1, venues: 1, side: Side.BUY, childPxTicks: 10 * SCALE, children: [{ venueId: 1, childId: BASE_CHILD + 1, qty: 100 }] });
+    j.writer.append(RecordType.ROUTE_AUDIT, raw, 0, raw.length);
+    j.writer.flush(0);
+    const { h: r, result } = recover(j.dir);
+    r.step();
+    expect(result).toMatchObject({ auditOnlyChildren: 0, liveChildren: 0, openOrders: 0 });
+    expect([r.state(1), r.position(1, 0)]).toEqual([OrderState.CANCELED, 40]);
   });
 
   it('after recovery: a repeated ClOrdID is recognized, new orders get fresh ids, late fills are booked once', () => {

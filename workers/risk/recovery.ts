@@ -165,8 +165,8 @@ class RiskRestorer implements FrameHandler {
   private bootEpochMs = -1;
   private bootLastEventSeq = 0;
   sorConfig: Uint8Array | null = null;
-  /** Children named by an audit and (so far) by no child event. */
-  readonly auditOnly = new AuditOnlyChildren();
+  /** Children named by an audit and by no child event. */
+  readonly auditOnly: AuditOnlyChildren;
   fills = 0;
   duplicateReports = 0;
   limitChanges = 0;
@@ -176,6 +176,7 @@ class RiskRestorer implements FrameHandler {
 
   constructor(stage: RiskStage) {
     this.stage = stage;
+    this.auditOnly = new AuditOnlyChildren(stage.children.capacity);
   }
 
   onFrame(typeId: number, _sequence: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number, length: number): void {

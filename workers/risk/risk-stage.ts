@@ -1297,7 +1297,8 @@ export class RiskStage implements Agent, RingRecordHandler {
       .setAccountId(o.accountId[slot])
       .setSide(o.side[slot])
       .setOrdType(o.ordType[slot])
-      .setTif(o.tif[slot]);
+      .setTif(o.tif[slot])
+      .setJournalMark(0); // a cancel waits for nothing (codecs/records.ts journalMarkOf)
     c.cancelSent[cs] = 1;
   }
 

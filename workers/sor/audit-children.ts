@@ -15,8 +15,16 @@
  * REJECTED with nothing filled.
  *
  * Any CHILD_EVENT of the child (SENT, or REJECTED by fix before sending: venue down) means the
- * journal follows it through its events instead, and it leaves this set. The set therefore holds
- * only the children in flight at each crash, however long the journal.
+ * journal follows it through its events instead: it leaves the set, and an audit read after that
+ * event does not bring it back. Since the gate, a child's audit always precedes its events in the
+ * journal; in a journal written before it (audit and CHILD_NEW in one commit, fix ungated) a fast
+ * child's SENT, fills and end could be journaled ahead of its audit, and such a child is done, not
+ * in flight. The ids named by events are remembered for that, within a window of `window` ids
+ * below the highest (a late audit trails its events by one flush, a few hundred children at
+ * most; the window is the child table's capacity, which bounds every live id anyway).
+ *
+ * What remains: the children in flight at each crash, and those left in the ring to fix at a
+ * clean stop (their audit durable, never sent: the venue answers 35=H "unknown order").
  *
  * Start-up only: allocates freely (a map), not the hot path.
  */
@@ -35,8 +43,17 @@ export interface AuditedChild {
 export class AuditOnlyChildren {
   private readonly pending = new Map<number, AuditedChild>();
   private readonly audit = new RouteAuditFlyweight();
+  /** Child ids a CHILD_EVENT named, the highest `window` of them at least. */
+  private readonly named = new Set<number>();
+  private maxNamed = 0;
+  private readonly window: number;
   /** Audit frames too short for the venue count they declare (not read). */
   malformed = 0;
+
+  constructor(window: number) {
+    if (!(Number.isSafeInteger(window) && window > 0)) throw new Error('Condition failed: the window is a positive integer');
+    this.window = window;
+  }
 
   /** A journaled ROUTE_AUDIT frame: its children wait for a CHILD_EVENT that names them. */
   onAudit(view: DataView, bytes: Uint8Array, offset: number, length: number): void {
@@ -50,6 +67,7 @@ export class AuditOnlyChildren {
       const childId = a.vChildId(v);
       const qty = a.vChildQty(v);
       if (!(Number.isSafeInteger(childId) && childId > 0 && Number.isSafeInteger(qty) && qty > 0)) continue;
+      if (this.named.has(childId)) continue; // its events came first (a journal from before the gate)
       this.pending.set(childId, {
         childId, orderId: a.orderId(), venueId: v, symbolId: a.symbolId(), side: a.side(), qty, priceTicks: a.childPxTicks(),
       });
@@ -59,6 +77,13 @@ export class AuditOnlyChildren {
   /** A journaled CHILD_EVENT: the journal follows this child through its events. */
   onChildEvent(childId: number): void {
     this.pending.delete(childId);
+    this.named.add(childId);
+    if (childId > this.maxNamed) this.maxNamed = childId;
+    // Amortised: the set holds at most twice the window between sweeps.
+    if (this.named.size > 2 * this.window) {
+      const floor = this.maxNamed - this.window;
+      for (const id of this.named) if (id <= floor) this.named.delete(id);
+    }
   }
 
   /** Children named by an audit and by no child event, by increasing child id. */

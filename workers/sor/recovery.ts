@@ -26,7 +26,8 @@
  *
  * Children the journal knows only from their ROUTE_AUDIT (in flight at a crash: audit-children.ts)
  * are restored by risk and fix, not here: what their venue says of them answers a reconciliation,
- * not a round trip, and their live boot learned nothing from them either (no SENT).
+ * not a round trip (their live boot counted them in onSent when it claimed them; the replay,
+ * which follows SENT events, does not: a difference of one sent child per child in flight).
  *
  * ROUTE_AUDIT records also carry each venue's latency and fill probability, but only as they
  * were at each decision (not updated by what followed), and they reach the journal on another

@@ -26,7 +26,7 @@ import { ManualClock } from '../../engine/clock.ts';
 import { StageCounters } from '../../engine/counters.ts';
 import { OrdType, Tif } from '../../engine/domain.ts';
 import { PRICE_SCALE } from '../../engine/fixed-point.ts';
-import { FULL, RingConsumer, RingProducer, createRingMemory, type RecordHandler } from '../../engine/ring.ts';
+import { FULL, RingConsumer, RingProducer, createRingMemory, type RecordHandler, type RingMemory } from '../../engine/ring.ts';
 import { SorStage, type SorConfig, type SorWeights, type VenueProfile } from './sor-stage.ts';
 
 export const BASE = 9000;
@@ -119,8 +119,11 @@ export class SorHarness {
   private readonly sc = new SorConfigFlyweight();
   private nextOrderId = 1;
 
+  /** The stage's ring memories (for gates and other ends). */
+  readonly memory: Record<'fromRisk' | 'fromFix' | 'toFix' | 'toPersistence' | 'toIngest', RingMemory>;
+
   constructor(venues: (VenueProfile | null)[], weights: SorWeights, extra: Partial<SorConfig> = {}, ringBytes = 1 << 20) {
-    const m = {
+    const m = this.memory = {
       fromRisk: createRingMemory(ringBytes), fromFix: createRingMemory(ringBytes), toFix: createRingMemory(ringBytes),
       toPersistence: createRingMemory(ringBytes), toIngest: createRingMemory(ringBytes),
     };
