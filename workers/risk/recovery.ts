@@ -42,11 +42,11 @@ import { ExecType, ILLEGAL, OrderEvent, OrderState, isTerminal, transition } fro
 import { Reason } from '../../engine/reasons.ts';
 import {
   AccountControlFlyweight, CancelOrderFlyweight, ChildEventFlyweight, ChildEventKind, ExecReportFlyweight,
-  RecordType, RiskLimitFlyweight, RouteAuditFlyweight, routeAuditLength,
+  RecordType, RiskLimitFlyweight, RouteAuditFlyweight,
 } from '../../codecs/records.ts';
 import { MAX_PRICE_TICKS } from '../../engine/fixed-point.ts';
 import { replayJournal, type FrameHandler } from '../../persistence/journal-reader.ts';
-import { AuditOnlyChildren } from '../sor/audit-children.ts';
+import { AuditOnlyChildren, forEachAuditedChild } from '../sor/audit-children.ts';
 import type { RiskConfig, RiskStage } from './risk-stage.ts';
 
 /** What a first quick pass over the journal learns, to size the ids before the stage is built. */
@@ -103,12 +103,11 @@ class BoundsScan implements FrameHandler {
       if (c.kind() === ChildEventKind.SENT) this.childId(c.childId());
     } else if (typeId === RecordType.ROUTE_AUDIT) {
       // An audit's children may be restored (audit-children.ts): the table's base lies below them too.
-      const a = this.audit.wrap(view, bytes, offset);
-      const venues = a.venueCount();
-      if (length < routeAuditLength(venues)) return;
-      for (let v = 1; v <= venues; v++) if (a.vChildQty(v) > 0 && Number.isSafeInteger(a.vChildId(v)) && a.vChildId(v) > 0) this.childId(a.vChildId(v));
+      forEachAuditedChild(this.audit.wrap(view, bytes, offset), length, this.visitAudited);
     }
   }
+
+  private readonly visitAudited = (_venueId: number, childId: number): void => this.childId(childId);
 
   private childId(id: number): void {
     if (this.minChildId === 0 || id < this.minChildId) this.minChildId = id;

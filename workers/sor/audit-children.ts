@@ -40,6 +40,22 @@ export interface AuditedChild {
   priceTicks: number;
 }
 
+/**
+ * Visits each child an audit frame names (venue, child id, quantity): entries with a positive
+ * safe-integer id and quantity. Returns false, visiting nothing, for a frame shorter than the
+ * venue count it declares. `a` is wrapped over the frame.
+ */
+export function forEachAuditedChild(a: RouteAuditFlyweight, length: number, visit: (venueId: number, childId: number, qty: number) => void): boolean {
+  const venues = a.venueCount();
+  if (length < routeAuditLength(venues)) return false;
+  for (let v = 1; v <= venues; v++) {
+    const childId = a.vChildId(v);
+    const qty = a.vChildQty(v);
+    if (Number.isSafeInteger(childId) && childId > 0 && Number.isSafeInteger(qty) && qty > 0) visit(v, childId, qty);
+  }
+  return true;
+}
+
 export class AuditOnlyChildren {
   private readonly pending = new Map<number, AuditedChild>();
   private readonly audit = new RouteAuditFlyweight();
@@ -58,20 +74,11 @@ export class AuditOnlyChildren {
   /** A journaled ROUTE_AUDIT frame: its children wait for a CHILD_EVENT that names them. */
   onAudit(view: DataView, bytes: Uint8Array, offset: number, length: number): void {
     const a = this.audit.wrap(view, bytes, offset);
-    const venues = a.venueCount();
-    if (length < routeAuditLength(venues)) {
-      this.malformed++;
-      return;
-    }
-    for (let v = 1; v <= venues; v++) {
-      const childId = a.vChildId(v);
-      const qty = a.vChildQty(v);
-      if (!(Number.isSafeInteger(childId) && childId > 0 && Number.isSafeInteger(qty) && qty > 0)) continue;
-      if (this.named.has(childId)) continue; // its events came first (a journal from before the gate)
-      this.pending.set(childId, {
-        childId, orderId: a.orderId(), venueId: v, symbolId: a.symbolId(), side: a.side(), qty, priceTicks: a.childPxTicks(),
-      });
-    }
+    const read = forEachAuditedChild(a, length, (venueId, childId, qty) => {
+      if (this.named.has(childId)) return; // its events came first (a journal from before the gate)
+      this.pending.set(childId, { childId, orderId: a.orderId(), venueId, symbolId: a.symbolId(), side: a.side(), qty, priceTicks: a.childPxTicks() });
+    });
+    if (!read) this.malformed++;
   }
 
   /** A journaled CHILD_EVENT: the journal follows this child through its events. */
