@@ -6,11 +6,12 @@
  */
 
 import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { IDLE_KINDS, isIdleKind, type IdleKind } from '../engine/idle.ts';
 import { MAX_PRICE_TICKS, MAX_QTY, PRICE_SCALE, INVALID } from '../engine/fixed-point.ts';
 import { ticksFromDecimalString } from '../engine/fixed-point.ts';
 import { validateSchedule, type SessionScheduleConfig } from '../fix/session-schedule.ts';
-import { THREADING_MODES, type ThreadingMode } from './topology.ts';
+import { THREADING_SETTINGS, threadingForCores, type ThreadingMode, type ThreadingSetting } from './topology.ts';
 
 export interface SymbolConfig {
   name: string;
@@ -335,7 +336,8 @@ export const DEFAULT_CONFIG: EngineConfig = {
     sessions: [{ senderCompId: 'CLIENT1', targetCompId: 'OMS', accountId: 1, heartBtIntS: 30, resetOnLogon: false }],
   },
   idle: { kind: 'park', spins: 200, maxSleepMs: 50 },
-  threading: 'dedicated',
+  // `auto`, resolved here: the mode for this host's cores (topology.ts threadingForCores).
+  threading: threadingForCores(availableParallelism()),
   ringBytes: 1 << 22,
   orderCapacity: 1 << 18,
   childCapacity: 1 << 18,
@@ -409,6 +411,11 @@ function str(path: string, v: unknown, pattern: RegExp, what: string): string {
 function oneOf<T extends string>(path: string, v: unknown, values: readonly T[]): T {
   if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) fail(path, `must be one of ${values.join(', ')}, got ${JSON.stringify(v)}`);
   return v as T;
+}
+
+/** `auto` becomes the mode for the cores this process may use; a named mode stays. */
+function resolveThreading(setting: ThreadingSetting): ThreadingMode {
+  return setting === 'auto' ? threadingForCores(availableParallelism()) : setting;
 }
 
 function bool(path: string, v: unknown): boolean {
@@ -560,7 +567,7 @@ export function validateConfig(raw: unknown): EngineConfig {
     },
     fixAcceptor: validateFixAcceptor(fixAcceptor, accountIds),
     idle: { kind: idle.kind, spins: intIn('idle.spins', idle.spins, 0, 1_000_000), maxSleepMs: numIn('idle.maxSleepMs', idle.maxSleepMs, 0.01, 1000) },
-    threading: oneOf('threading', merged.threading, THREADING_MODES),
+    threading: resolveThreading(oneOf('threading', merged.threading, THREADING_SETTINGS)),
     ringBytes,
     orderCapacity: intIn('orderCapacity', merged.orderCapacity, 16, 1 << 24),
     childCapacity: intIn('childCapacity', merged.childCapacity, 16, 1 << 24),

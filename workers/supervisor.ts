@@ -17,6 +17,7 @@
  * the journal last.
  */
 
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { CommonCounter, StageCounters } from '../engine/counters.ts';
 import { Doorbell } from '../engine/doorbell.ts';
@@ -116,7 +117,7 @@ export class Engine {
       metricsPort: await this.startMetrics(data.fixSessions),
     };
     this.startSinks(data);
-    this.log('info', 'engine running', { ...info });
+    this.log('info', 'engine running', { ...info, threading: this.config.threading, threads: this.threads.map((t) => t.join('+')), cores: availableParallelism() });
     return info;
   }
 

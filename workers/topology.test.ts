@@ -2,11 +2,13 @@
  * Goal: every threading mode runs each stage exactly once, in an order that respects the start
  * rules (consumers before producers, risk before the stages that take its child-id base), keeps
  * the journal on a thread of its own, and gives the stages of one thread one doorbell and
- * different threads different ones. The configuration refuses unknown modes with a reason.
+ * different threads different ones. The configuration refuses unknown modes with a reason, and
+ * its default (`auto`) picks the mode for the host's cores: fewer threads than cores, never more.
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, validateConfig } from './config.ts';
-import { STAGES, THREADING_MODES, createTopology, threadGroups } from './topology.ts';
+import { availableParallelism } from 'node:os';
+import { STAGES, THREADING_MODES, createTopology, threadGroups, threadingForCores } from './topology.ts';
 
 describe('threadGroups', () => {
   it.each(THREADING_MODES)('%s: each stage once, persistence alone and first, risk before sor and fix, ingest last', (mode) => {
@@ -41,17 +43,35 @@ describe('createTopology', () => {
   });
 });
 
+describe('threadingForCores (threading: auto)', () => {
+  it('shares one stage thread up to 2 cores, pairs up to 5, gives each stage a thread from 6', () => {
+    expect([1, 2, 3, 4, 5, 6, 8, 64].map(threadingForCores)).toEqual(['shared', 'shared', 'paired', 'paired', 'paired', 'dedicated', 'dedicated', 'dedicated']);
+  });
+
+  it('never runs more stage threads than the host has cores (beyond the 2 of the fewest)', () => {
+    for (let cores = 1; cores <= 16; cores++) {
+      const threads = threadGroups(threadingForCores(cores)).length;
+      expect(threads, `${cores} cores`).toBeLessThanOrEqual(Math.max(2, cores));
+    }
+  });
+});
+
 describe('threading in the configuration', () => {
-  it('defaults, accepts every mode, refuses anything else with the key named', () => {
-    expect(THREADING_MODES).toContain(DEFAULT_CONFIG.threading);
+  it('defaults to auto, accepts every mode, refuses anything else with the key named', () => {
+    const auto = threadingForCores(availableParallelism());
+    expect(DEFAULT_CONFIG.threading).toBe(auto);
+    expect(validateConfig({}).threading).toBe(auto);
+    expect(validateConfig({ threading: 'auto' }).threading).toBe(auto);
     for (const mode of THREADING_MODES) expect(validateConfig({ threading: mode }).threading).toBe(mode);
     expect(() => validateConfig({ threading: 'turbo' })).toThrow(ConfigError);
-    expect(() => validateConfig({ threading: 'turbo' })).toThrow(/config threading: must be one of dedicated, paired, shared, got "turbo"/);
+    expect(() => validateConfig({ threading: 'turbo' })).toThrow(/config threading: must be one of dedicated, paired, shared, auto, got "turbo"/);
     expect(() => validateConfig({ threading: 2 })).toThrow(/config threading/);
   });
 
   it('THREADING overrides the file, and is validated like it', () => {
     expect(loadConfig({ THREADING: 'shared' }, undefined).threading).toBe('shared');
+    expect(loadConfig({ THREADING: 'dedicated' }, undefined).threading).toBe('dedicated');
+    expect(loadConfig({ THREADING: 'auto' }, undefined).threading).toBe(threadingForCores(availableParallelism()));
     expect(() => loadConfig({ THREADING: 'all' }, undefined)).toThrow(/threading: must be one of .* \(after environment overrides\)/);
   });
 });

@@ -33,6 +33,25 @@ export type StageName = (typeof STAGES)[number];
 export const THREADING_MODES = ['dedicated', 'paired', 'shared'] as const;
 export type ThreadingMode = (typeof THREADING_MODES)[number];
 
+/** What config `threading` accepts: a mode, or `auto` (threadingForCores of the cores this process may use). */
+export const THREADING_SETTINGS = [...THREADING_MODES, 'auto'] as const;
+export type ThreadingSetting = (typeof THREADING_SETTINGS)[number];
+
+/**
+ * The mode for a host with `cores` cores available to the process (os.availableParallelism(),
+ * which counts only the CPUs its affinity mask allows, so a pinned process counts its pins).
+ * With fewer cores than stage threads, every order pays for threads waking each other and waiting
+ * for a core: on 2 cores `shared` halved the median ack and the engine's CPU at 1,000 orders/s
+ * against `dedicated` (README, bench:ws). `paired` below 6 cores and `dedicated` from 6 follow
+ * docs/TUNING.md's layout (a core per stage thread plus one for main and V8's helpers); only
+ * the 2-core case was measured here.
+ */
+export function threadingForCores(cores: number): ThreadingMode {
+  if (cores <= 2) return 'shared';
+  if (cores <= 5) return 'paired';
+  return 'dedicated';
+}
+
 /**
  * The engine's threads, in start order, each with its stages in start order. Consumers start
  * before producers (no ring fills before its reader runs), and risk before sor and fix (they

@@ -28,7 +28,9 @@ let metricsUrl: string;
 
 beforeAll(async () => {
   const port = await freePort();
-  t = await startTestStack({ metrics: { host: '127.0.0.1', port } }, 91);
+  // One thread per stage, whatever the host's cores (threading auto would share them on 2): the
+  // per-thread series below are named by stage.
+  t = await startTestStack({ metrics: { host: '127.0.0.1', port }, threading: 'dedicated' }, 91);
   expect(t.stack.info.metricsPort).toBe(port);
   metricsUrl = `http://127.0.0.1:${port}/metrics`;
   trader = await connect(`ws://${t.base}/v1/ws?token=demo-key-trader1`);
