@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { NAIVE_BASELINE_OF, QUICK_CONFIG, rateOrder, sustainedRate } from './e2e.bench.ts';
+import { NAIVE_BASELINE_OF, QUICK_CONFIG, medianRun, rateOrder, sustainedRate, type RunRow } from './e2e.bench.ts';
+import { createUsHistogram, encodeHistogram, mergeEncoded } from './lib/histogram-us.ts';
 import { rateLabel } from './ws.bench.ts';
 
 const BENCH = fileURLToPath(new URL('./e2e.bench.ts', import.meta.url));
@@ -25,6 +26,52 @@ describe('e2e bench (smoke)', () => {
     expect(sustainedRate([{ rate: 2000, held: true }, { rate: 1000, held: true }, { rate: 5000, held: false }, { rate: 10000, held: true }])).toBe(2000);
     expect(sustainedRate([{ rate: 1000, held: false }, { rate: 2000, held: true }])).toBe(0);
     expect(rateOrder({ ...QUICK_CONFIG, rates: [10, 30], sweepRates: [20, 30] })).toEqual([10, 20, 30]);
+  });
+
+  it('trials: a row of medians, counts summed, held by the median trial and only if every order of every trial was answered', () => {
+    const hist = (us: number): string => {
+      const h = createUsHistogram();
+      h.recordValue(us);
+      const out = encodeHistogram(h);
+      h.destroy();
+      return out;
+    };
+    const zero = { orders: 0, sent: 0, acked: 0, rejected: 0, timedOut: 0, unsent: 0, duplicates: 0, unmatched: 0, connectErrors: 0, disconnects: 0,
+      fillOrders: 0, filled: 0, unfilled: 0, fillTimedOut: 0, cancelsSent: 0, canceled: 0, cancelRejected: 0, cancelTimedOut: 0, cancelsUnsent: 0 };
+    const pct = (p99: number) => ({ count: 10, p50: p99 / 10, p90: p99 / 2, p99, p999: p99 * 2, max: p99 * 3, mean: p99 / 8 });
+    const row = (p99: number, over: Partial<RunRow> = {}, counts: Partial<typeof zero> = {}): RunRow => ({
+      rate: 1000, target: 'engine', workload: 'mixed', ackUs: pct(p99), fillUs: pct(p99 * 4), cancelUs: pct(p99 * 2), sendLagUs: pct(10),
+      counts: { ...zero, orders: 10, sent: 10, acked: 10, ...counts }, rejectReasons: { X: 1 },
+      byTransport: { ws: { latencyUs: pct(p99), counts: { ...zero, orders: 10, acked: 10 } } },
+      engineUs: { sor_ingest_to_decision: { count: 10, p50: 1, p90: 2, p99: p99 / 100, p999: 4, max: 5 } },
+      usage: { cpuPct: p99 / 100, rssMaxMiB: p99 / 10, helpersCpuPct: null, otherCpuPct: 1 }, allAcked: (counts.acked ?? 10) === 10,
+      held: p99 <= 5000, heldSeedBound: true, hist: { ack: hist(p99), fill: hist(p99 * 4), cancel: hist(p99 * 2) }, ...over,
+    });
+    const bounds = { boundUs: 5000, seedBoundUs: 250_000 };
+    // One slow trial of three does not move the figure or fail the rate; two do.
+    const m = medianRun([row(3000), row(90_000), row(4000)], bounds);
+    expect(m.ackUs.p99).toBe(4000);
+    expect(m.ackUs.max).toBe(12_000);
+    expect(m.ackUs.count).toBe(30);
+    expect(m.fillUs.p99).toBe(16_000);
+    expect(m.engineUs.sor_ingest_to_decision.p99).toBe(40);
+    expect(m.engineUs.sor_ingest_to_decision.count).toBe(30);
+    expect(m.counts.orders).toBe(30);
+    expect(m.byTransport.ws.counts.acked).toBe(30);
+    expect(m.rejectReasons).toEqual({ X: 3 });
+    expect(m.usage).toEqual({ cpuPct: 40, rssMaxMiB: 9000, helpersCpuPct: null, otherCpuPct: 1 });
+    expect([m.held, m.heldSeedBound]).toEqual([true, true]);
+    expect(m.trials!.map((t) => t.ackP99Us)).toEqual([3000, 90_000, 4000]);
+    const merged = mergeEncoded([m.hist.ack]);
+    expect(merged.totalCount).toBe(3);
+    merged.destroy();
+    expect(medianRun([row(3000), row(90_000), row(6000)], bounds).held).toBe(false);
+    // An unanswered order or fill in any trial fails the rate, whatever the latencies.
+    expect(medianRun([row(3000), row(3000, {}, { acked: 9, timedOut: 1 }), row(3000)], bounds).held).toBe(false);
+    expect(medianRun([row(3000), row(3000, {}, { fillTimedOut: 1 }), row(3000)], bounds).held).toBe(false);
+    expect(medianRun([row(3000), row(3000, {}, { fillTimedOut: 1 }), row(3000)], bounds).heldSeedBound).toBe(false);
+    expect(() => medianRun([row(3000), row(3000, { rate: 2000 })], bounds)).toThrow(/one rate/);
+    expect(() => medianRun([], bounds)).toThrow(/at least one/);
   });
 
   it('--quick measures engine (WebSocket + FIX) and naive pipeline, and writes e2e.json in the BENCH.md format', () => {
