@@ -29,7 +29,9 @@
  *
  * Writes bench/results/persist.json (figures postgres_events_per_s, hotpath_p99_us_with_sinks),
  * or <dir>/persist.json with --out <dir>. Flags (or PERSIST_* variables): --orders, --rate,
- * --seconds, --trials, --connections, --recovery-events (0: skip part 5).
+ * --seconds, --trials, --connections, --recovery-events (0: skip part 5), --servers-nice (the
+ * niceness of the Postgres server and the mock broker, default 10 as docs/TUNING.md advises on
+ * one host; 0: the engine's priority).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,6 +81,10 @@ const HOT_CONNECTIONS = args.num('--connections', Number(process.env.PERSIST_CON
 const HOT_WARMUP_MS = 1000;
 const RECOVERY_EVENTS = args.num('--recovery-events', Number(process.env.PERSIST_RECOVERY_EVENTS ?? 1_000_000), 0);
 const OUT_DIR = args.value('--out');
+// The servers' niceness (0..19): the engine and its servers share the host, laid out as
+// docs/TUNING.md advises for one host (Postgres and the broker at 10); 0 measures them at the
+// engine's priority.
+const SERVERS_NICE = args.num('--servers-nice', Number(process.env.PERSIST_SERVERS_NICE ?? 10), 0);
 
 const names = { symbols: DEFAULT_CONFIG.symbols.map((s) => s.name), venues: new Map(DEFAULT_CONFIG.venues.map((v) => [v.id, v.name])) };
 const reference = {
@@ -341,8 +347,9 @@ async function main(): Promise<void> {
     process.stdout.write(`journal fsync=${fsync}: ${journal[fsync]} events/s (200-byte records, batches of 256)\n`);
   }
 
-  const db = await startPostgres({ durable: true });
-  const mock = await startKafkaMock(1, [...KAFKA_TOPICS], 3);
+  const db = await startPostgres({ durable: true, nice: SERVERS_NICE });
+  const mock = await startKafkaMock(1, [...KAFKA_TOPICS], 3, SERVERS_NICE);
+  process.stdout.write(`Postgres and the Kafka mock run at nice ${SERVERS_NICE}\n`);
   const journalDir = mkdtempSync(join(tmpdir(), 'persist-bench-'));
   try {
     const events = writeSyntheticJournal(journalDir, ORDERS);
@@ -391,7 +398,7 @@ async function main(): Promise<void> {
     const path = writeResults('persist', {
       orders: ORDERS, events, recoveryEvents: RECOVERY_EVENTS, hotRate: HOT_RATE, hotSeconds: HOT_SECONDS, hotWarmupMs: HOT_WARMUP_MS, hotTrials: HOT_TRIALS, hotConnections: HOT_CONNECTIONS,
       hotLoad: 'bench/lib/open-loop.ts, 1 load worker, IOC orders far from the market (DEFAULT_ORDER)',
-      postgres: 'throwaway 15, fsync on', kafka: 'librdkafka mock cluster, 1 broker, acks=all',
+      postgres: 'throwaway 15, fsync on', kafka: 'librdkafka mock cluster, 1 broker, acks=all', serversNice: SERVERS_NICE,
     }, {
       postgres_events_per_s: figure(pgRate, 'events/s', '>= 20000', pgNaive, 'one INSERT per event (autocommit), same server, same run'),
       hotpath_p99_us_with_sinks: figure(p99With.median, 'us', '(report)', p99Without.median, `same open-loop load without sinks, alternating, median of ${HOT_TRIALS} trials each`,

@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { withNice } from './nice.ts';
 
 const SOURCE = fileURLToPath(new URL('./kafka-mock.c', import.meta.url));
 const CACHE_DIR = fileURLToPath(new URL('../node_modules/.cache/oms-kafka-mock/', import.meta.url));
@@ -27,6 +28,8 @@ const HEADER = '/usr/include/librdkafka/rdkafka_mock.h';
 export interface KafkaMock {
   /** host:port list, as KAFKA_BROKERS takes it. */
   brokers: string[];
+  /** The cluster's process. */
+  pid: number;
   /** Takes a broker (1-based) or all of them down: connections closed, new ones refused. */
   down(broker: number | 'all'): Promise<void>;
   up(broker: number | 'all'): Promise<void>;
@@ -72,10 +75,14 @@ process.once('exit', () => {
   for (const c of LIVE) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
-/** Starts a mock cluster of `brokers` brokers; `topics` are created with `partitions` each. */
-export async function startKafkaMock(brokers: number = 1, topics: string[] = [], partitions: number = 4): Promise<KafkaMock> {
+/**
+ * Starts a mock cluster of `brokers` brokers; `topics` are created with `partitions` each; `nice`
+ * is the cluster process's scheduling niceness (scripts/nice.ts).
+ */
+export async function startKafkaMock(brokers: number = 1, topics: string[] = [], partitions: number = 4, nice: number = 0): Promise<KafkaMock> {
   const binary = buildKafkaMock();
-  const child = spawn(binary, [String(brokers), String(partitions), ...topics], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const [file, argv] = withNice(nice, binary, [String(brokers), String(partitions), ...topics]);
+  const child = spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
   LIVE.add(child);
   child.once('exit', () => LIVE.delete(child));
   let errText = '';
@@ -112,6 +119,7 @@ export async function startKafkaMock(brokers: number = 1, topics: string[] = [],
     });
   return {
     brokers: list,
+    pid: child.pid!,
     down: (b) => command(`down ${b}`),
     up: (b) => command(`up ${b}`),
     rtt: (b, ms) => command(`rtt ${b} ${ms}`),
