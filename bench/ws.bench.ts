@@ -22,7 +22,7 @@
  * Run: `npm run bench:ws` (writes bench/results/ws.json); flags (defaults) --rates 1000,5000,10000
  * --duration 5 --warmup 1 --drain 3 (seconds) --connections 100 --workers 2 --trials 3
  * --floor-trials 1 --pacer-gap-us 100 --naive-ack-after risk|route --threading dedicated|paired|shared
- * (default: the engine's, `auto`: by the host's cores) --compare-threading dedicated,shared (more
+ * (default: the engine's) --compare-threading dedicated,shared (more
  * engines in the same run, one per mode other than the first engine's, figures
  * order_ack_p99_us_at_<rate>_<mode>; '' for none) --out DIR; `--quick` is a
  * smoke run (one low rate, 4 connections) that writes only with --out.
@@ -74,8 +74,8 @@ export type TargetId = TargetKind | `engine-${ThreadingMode}`;
 export const FULL_CONFIG: WsBenchConfig = {
   rates: [1000, 5000, 10000], durationS: 5, warmupS: 1, drainS: 3, connections: 100, workers: 2,
   trials: 3, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 2, pacerGapUs: 100, threading: null,
-  // Beside the engine's own mode (threading auto: shared on 2 cores), the other modes that fit
-  // any host; the first engine's mode is dropped from the list (parseArgs).
+  // Beside the engine's own mode (its default, dedicated, unless --threading), the other of these
+  // two; the first engine's mode is dropped from the list (parseArgs).
   compareThreading: ['dedicated', 'shared'],
 };
 

@@ -336,8 +336,8 @@ export const DEFAULT_CONFIG: EngineConfig = {
     sessions: [{ senderCompId: 'CLIENT1', targetCompId: 'OMS', accountId: 1, heartBtIntS: 30, resetOnLogon: false }],
   },
   idle: { kind: 'park', spins: 200, maxSleepMs: 50 },
-  // `auto`, resolved here: the mode for this host's cores (topology.ts threadingForCores).
-  threading: threadingForCores(availableParallelism()),
+  // A thread per stage, as DESIGN.md lays the engine out; `auto` picks by the host's cores.
+  threading: 'dedicated',
   ringBytes: 1 << 22,
   orderCapacity: 1 << 18,
   childCapacity: 1 << 18,

@@ -3,7 +3,7 @@
  * rules (consumers before producers, risk before the stages that take its child-id base), keeps
  * the journal on a thread of its own, and gives the stages of one thread one doorbell and
  * different threads different ones. The configuration refuses unknown modes with a reason, and
- * its default (`auto`) picks the mode for the host's cores: fewer threads than cores, never more.
+ * `auto` picks the mode for the host's cores: no more stage threads than cores.
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, validateConfig } from './config.ts';
@@ -57,11 +57,10 @@ describe('threadingForCores (threading: auto)', () => {
 });
 
 describe('threading in the configuration', () => {
-  it('defaults to auto, accepts every mode, refuses anything else with the key named', () => {
-    const auto = threadingForCores(availableParallelism());
-    expect(DEFAULT_CONFIG.threading).toBe(auto);
-    expect(validateConfig({}).threading).toBe(auto);
-    expect(validateConfig({ threading: 'auto' }).threading).toBe(auto);
+  it('defaults to dedicated, resolves auto by the host\'s cores, accepts every mode, refuses anything else with the key named', () => {
+    expect(DEFAULT_CONFIG.threading).toBe('dedicated');
+    expect(validateConfig({}).threading).toBe('dedicated');
+    expect(validateConfig({ threading: 'auto' }).threading).toBe(threadingForCores(availableParallelism()));
     for (const mode of THREADING_MODES) expect(validateConfig({ threading: mode }).threading).toBe(mode);
     expect(() => validateConfig({ threading: 'turbo' })).toThrow(ConfigError);
     expect(() => validateConfig({ threading: 'turbo' })).toThrow(/config threading: must be one of dedicated, paired, shared, auto, got "turbo"/);

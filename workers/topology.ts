@@ -33,7 +33,7 @@ export type StageName = (typeof STAGES)[number];
 export const THREADING_MODES = ['dedicated', 'paired', 'shared'] as const;
 export type ThreadingMode = (typeof THREADING_MODES)[number];
 
-/** What config `threading` accepts: a mode, or `auto` (threadingForCores of the cores this process may use). */
+/** What config `threading` accepts: a mode, or `auto` (threadingForCores of the cores this process may use; opt-in). */
 export const THREADING_SETTINGS = [...THREADING_MODES, 'auto'] as const;
 export type ThreadingSetting = (typeof THREADING_SETTINGS)[number];
 
@@ -42,9 +42,10 @@ export type ThreadingSetting = (typeof THREADING_SETTINGS)[number];
  * which counts only the CPUs its affinity mask allows, so a pinned process counts its pins).
  * With fewer cores than stage threads, every order pays for threads waking each other and waiting
  * for a core: on 2 cores `shared` halved the median ack and the engine's CPU at 1,000 orders/s
- * against `dedicated` (README, bench:ws). `paired` below 6 cores and `dedicated` from 6 follow
- * docs/TUNING.md's layout (a core per stage thread plus one for main and V8's helpers); only
- * the 2-core case was measured here.
+ * against `dedicated` (README, bench:ws), though its p99 at 10,000/s was no better. `paired`
+ * below 6 cores and `dedicated` from 6 follow docs/TUNING.md's layout (a core per stage thread
+ * plus one for main and V8's helpers); only the 2-core case was measured here. Not the default:
+ * DESIGN.md lays the engine out as a thread per stage.
  */
 export function threadingForCores(cores: number): ThreadingMode {
   if (cores <= 2) return 'shared';
