@@ -21,6 +21,8 @@ import { RecordType, RouteAuditFlyweight, RouteDoneFlyweight } from '../codecs/r
 import { EventDecoder, type JournalEvent, type ReportEvent } from './journal-events.ts';
 import { JournalReader, replayJournal, startCursor, type JournalCursor } from './journal-reader.ts';
 import { PgSink } from './pg-sink.ts';
+import { MetricsViews, Runtime } from '../workers/metrics/metrics-memory.ts';
+import { createRegistry } from '../workers/metrics/collectors.ts';
 import { SinkRunner } from './sink-runner.ts';
 
 let db: PostgresServer;
@@ -215,6 +217,20 @@ describe('Postgres sink (real Postgres 15, whole engine)', () => {
     const at = (nice: unknown) => () => validateConfig({ ...DEFAULT_CONFIG, sinks: { ...DEFAULT_CONFIG.sinks, nice } });
     for (const bad of [-1, 20, 2.5, '10', null]) expect(at(bad)).toThrow(ConfigError);
     expect(validateConfig({ ...DEFAULT_CONFIG, sinks: { ...DEFAULT_CONFIG.sinks, nice: 0 } }).sinks.nice).toBe(0);
+  });
+
+  it('the sinks thread reports its own CPU, heap and event-loop figures (thread "sinks" in /metrics)', async () => {
+    const views = new MetricsViews(t0.stack.engine.metricsMemory);
+    const base = views.runtimeBase('sinks');
+    await until('the sinks thread sampled', () => views.runtime[base + Runtime.SAMPLING] === 1 && views.runtime[base + Runtime.CPU_SECONDS] > 0);
+    expect(views.runtime[base + Runtime.HEAP_USED_BYTES]).toBeGreaterThan(100_000);
+    expect(views.runtime[base + Runtime.LOOP_UTILIZATION]).toBeGreaterThanOrEqual(0);
+    // The registry /metrics serves (metrics.port is 0 here: no server, the same collectors).
+    const e = t0.stack.engine;
+    const registry = createRegistry({ memory: e.memory, metrics: e.metricsMemory, venues: [], nowMs: () => performance.now() }, false);
+    const text = await registry.metrics();
+    expect(text).toMatch(/^oms_thread_cpu_seconds_total\{thread="sinks"\} [0-9.e-]+$/m);
+    expect(text).toMatch(/^oms_heap_used_bytes\{thread="sinks"\} \d+/m);
   });
 
   it('after a run the tables hold every journaled event once, and orders their final state', async () => {

@@ -18,6 +18,7 @@ import { KafkaSink } from '../persistence/kafka-sink.ts';
 import { PgSink } from '../persistence/pg-sink.ts';
 import { SinkRunner, type SinkCounterIds } from '../persistence/sink-runner.ts';
 import type { WorkerData } from './worker-data.ts';
+import { sampleThisThread } from './metrics/runtime-sampler.ts';
 
 const data = workerData as WorkerData;
 const { config } = data;
@@ -39,6 +40,10 @@ if (config.sinks.nice !== 0 && process.platform === 'linux') {
     log('warn', `sinks.nice ${config.sinks.nice} not applied: ${(err as Error).message}`);
   }
 }
+
+// Its CPU, heap, GC and event-loop delay in /metrics (thread="sinks"): on a small host it is
+// part of the core budget (docs/TUNING.md).
+sampleThisThread(data, 'sinks');
 
 /** Seeded jitter for the backoff: runs replay the same waits. */
 const jitter = new Mulberry32(0x9e3779b9);

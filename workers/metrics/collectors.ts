@@ -160,7 +160,10 @@ export function createRegistry(source: MetricsSource, defaults = true): Registry
   });
 
   add('oms_gc_pause_seconds', 'GC pauses per thread (PerformanceObserver on event-loop threads, V8 GCProfiler polled between duty cycles on risk and sor)', 'histogram', (out) => {
-    for (const thread of THREADS) histogramSamples('oms_gc_pause_seconds', views.gcHistogram(thread), { thread }, out);
+    // Only threads that run (a stage sharing a thread, or no sinks thread, has no series).
+    for (const thread of THREADS) {
+      if (views.runtime[views.runtimeBase(thread) + Runtime.SAMPLING] === 1) histogramSamples('oms_gc_pause_seconds', views.gcHistogram(thread), { thread }, out);
+    }
   });
 
   const runtimeGauge = (field: number, extra: Labels = {}) =>
@@ -172,7 +175,7 @@ export function createRegistry(source: MetricsSource, defaults = true): Registry
         if (!Number.isNaN(v)) out.push({ labels: { thread, ...extra }, value: v });
       }
     };
-  add('oms_event_loop_delay_seconds', 'Event-loop delay per thread over the last second (event-loop threads: ingest, fix, persistence, main)', 'gauge', (out) => {
+  add('oms_event_loop_delay_seconds', 'Event-loop delay per thread over the last second (event-loop threads: ingest, fix, persistence, main, sinks)', 'gauge', (out) => {
     runtimeGauge(Runtime.LOOP_DELAY_P50_S, { quantile: '0.5' })(out);
     runtimeGauge(Runtime.LOOP_DELAY_P99_S, { quantile: '0.99' })(out);
     runtimeGauge(Runtime.LOOP_DELAY_MAX_S, { quantile: '1' })(out);

@@ -35,8 +35,12 @@ export const HISTOGRAM_NAMES = ['ingest_order_to_ack', 'ingest_order_to_fill', '
 /** Which thread writes each latency histogram (a label for the dashboard). */
 export const HISTOGRAM_STAGES = ['ingest', 'ingest', 'risk', 'sor', 'fix'] as const;
 
-/** Threads with runtime figures: every stage, and the supervisor's main thread. */
-export const THREADS = ['ingest', 'risk', 'sor', 'fix', 'persistence', 'main'] as const;
+/**
+ * Threads with runtime figures: every stage, the supervisor's main thread, and the sinks thread
+ * (only when a sink is configured; its series are absent otherwise). A stage that shares a
+ * thread reports under the thread's first stage (README, Threads).
+ */
+export const THREADS = ['ingest', 'risk', 'sor', 'fix', 'persistence', 'main', 'sinks'] as const;
 export type ThreadName = (typeof THREADS)[number];
 
 export const HISTOGRAM_COUNT = Histogram.GC_BASE + THREADS.length;

@@ -14,7 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../test-stack.fixture.ts';
 import { connect, type Msg, type Trader } from '../ws-client.fixture.ts';
 import { RINGS } from '../topology.ts';
-import { THREADS } from './metrics-memory.ts';
+import { THREADS as ALL_THREADS } from './metrics-memory.ts';
+
+// No sink is configured here: no sinks thread (persistence/pg-sink.e2e.test.ts checks its series).
+const THREADS = ALL_THREADS.filter((t) => t !== 'sinks');
 import { freePort, one, parsePromText, pick, type PromSample } from './prom-text.fixture.ts';
 import { FixClient } from '../fix/fix-client.fixture.ts';
 import { SendResult } from '../../fix/fix-codes.ts';
