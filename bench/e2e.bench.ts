@@ -37,7 +37,7 @@
  * Run: `npm run bench:e2e` (writes bench/results/e2e.json, e2e-plot.html/.png); flags (defaults)
  * --rates 1000,10000 --sweep 2000,5000,20000,30000,50000 --bound-us 10000 --seed-bound-us 250000 --duration 5
  * --warmup 1 --drain 3 --connections 64 --workers 3 --fix-workers 1 --fix-sessions 8
- * --cancel-delay-ms 20 --trials 3 --threading dedicated|paired|shared (default: the engine's, `auto`) --out DIR; `--quick` is a
+ * --cancel-delay-ms 20 --trials 3 --threading dedicated|paired|shared (default: the engine's) --out DIR; `--quick` is a
  * smoke run (one trial) that writes only with --out.
  */
 
@@ -54,7 +54,7 @@ import { OpenLoopGenerator, type MixedCounts, type OpenLoopCounts } from './lib/
 import { TargetWindow, type TargetUsage } from './lib/proc-usage.ts';
 import { ProgressLine } from './lib/progress.ts';
 import { figure, writeResults, type Figure } from './lib/results.ts';
-import { formatMicros, summarize } from './lib/stats.ts';
+import { formatMicros, medianOf, medianOrNull } from './lib/stats.ts';
 import { printTable } from './lib/table.ts';
 import { startTarget, type TargetKind, type TargetProcess } from './lib/target-process.ts';
 import { DEFAULT_ORDER } from './lib/ws-order-protocol.ts';
@@ -309,23 +309,23 @@ export function rateOrder(config: E2eConfig): number[] {
   return [...new Set([...config.rates, ...config.sweepRates])].sort((a, b) => a - b);
 }
 
-function medianOf(values: readonly number[]): number {
-  return summarize(values).median;
-}
-
-function medianOrNull(values: readonly (number | null)[]): number | null {
-  const known = values.filter((v): v is number => v !== null);
-  return known.length === 0 ? null : Math.round(medianOf(known) * 10) / 10;
-}
-
-/** Field by field: the median over the list, except the `summed` fields (counts), added up. */
-function medianEach<T extends object>(list: readonly T[], summed: readonly string[]): T {
+/** Field by field: the median over the list, except the `summed` fields (counts), added up, and the `highest` ones. */
+function medianEach<T extends object>(list: readonly T[], summed: readonly string[], highest: readonly string[] = []): T {
   const out: Record<string, number> = {};
   for (const key of Object.keys(list[0])) {
     const values = list.map((x) => (x as Record<string, number>)[key]);
-    out[key] = summed.includes(key) ? values.reduce((a, b) => a + b, 0) : medianOf(values);
+    out[key] = summed.includes(key) ? values.reduce((a, b) => a + b, 0) : highest.includes(key) ? Math.max(...values) : medianOf(values);
   }
   return out as T;
+}
+
+/**
+ * Latency percentiles over trials: each the median over the trials that recorded any (a trial
+ * with no fill, say, is not a zero), the max the worst of any trial, counts summed.
+ */
+function medianLatency<T extends { count: number; max: number }>(list: readonly T[]): T {
+  const recorded = list.filter((p) => p.count > 0);
+  return medianEach(recorded.length > 0 ? recorded : list.slice(0, 1), ['count'], ['max']);
 }
 
 function sumEach<T extends object>(list: readonly T[]): T {
@@ -341,8 +341,8 @@ function mergeHist(encoded: readonly string[]): string {
 
 /**
  * The trials of one (rate, target, workload) as one row: each percentile (and CPU) the median
- * over trials, counts and reject reasons summed, peak RSS the highest, histograms merged (the
- * plot shows every order of every trial). Every order of every trial must be acked; the rate
+ * over trials, the max the worst of any trial, counts and reject reasons summed, peak RSS the
+ * highest, histograms merged (the plot shows every order of every trial). Every order of every trial must be acked; the rate
  * holds when, besides, no fill or cancel answer timed out in any trial and the median trial's
  * p99 order -> ack is within the bound (with an odd count: most trials were within it).
  */
@@ -350,18 +350,18 @@ export function medianRun(rows: readonly RunRow[], bounds: { boundUs: number; se
   if (rows.length === 0) throw new Error('Condition failed: at least one trial');
   const first = rows[0];
   if (rows.some((r) => r.rate !== first.rate || r.target !== first.target || r.workload !== first.workload)) throw new Error('Condition failed: trials of one rate, target and workload');
-  const percentiles = (pick: (r: RunRow) => PercentilesUs): PercentilesUs => medianEach(rows.map(pick), ['count']);
+  const percentiles = (pick: (r: RunRow) => PercentilesUs): PercentilesUs => medianLatency(rows.map(pick));
   const counts = sumEach(rows.map((r) => r.counts));
   const rejectReasons: Record<string, number> = {};
   for (const r of rows) for (const [k, n] of Object.entries(r.rejectReasons)) rejectReasons[k] = (rejectReasons[k] ?? 0) + n;
   const byTransport: RunRow['byTransport'] = {};
-  for (const t of Object.keys(first.byTransport)) {
+  for (const t of new Set(rows.flatMap((r) => Object.keys(r.byTransport)))) {
     const of = rows.map((r) => r.byTransport[t]).filter((v) => v !== undefined);
-    byTransport[t] = { latencyUs: medianEach(of.map((v) => v.latencyUs), ['count']), counts: sumEach(of.map((v) => v.counts)) };
+    byTransport[t] = { latencyUs: medianLatency(of.map((v) => v.latencyUs)), counts: sumEach(of.map((v) => v.counts)) };
   }
   const engineUs: Record<string, EngineLatencyUs> = {};
   for (const k of new Set(rows.flatMap((r) => Object.keys(r.engineUs)))) {
-    engineUs[k] = medianEach(rows.map((r) => r.engineUs[k]).filter((v) => v !== undefined), ['count']);
+    engineUs[k] = medianLatency(rows.map((r) => r.engineUs[k]).filter((v) => v !== undefined));
   }
   const rss = rows.map((r) => r.usage.rssMaxMiB).filter((v): v is number => v !== null);
   const usage: TargetUsage = {

@@ -35,7 +35,7 @@ if (config.sinks.postgres.url === null) {
     // Beside the engine on one host: at a lower priority, as docs/TUNING.md advises.
     demoDb = await startPostgres({ nice: 10 });
     config = { ...config, sinks: { ...config.sinks, postgres: { ...config.sinks.postgres, url: demoDb.url } } };
-    dbNote = `${demoDb.url} (throwaway Postgres 15 at nice 10, removed at exit)`;
+    dbNote = `${demoDb.url} (throwaway Postgres 15 at niceness +10, removed at exit)`;
   } catch (err) {
     dbNote = `none: Postgres could not be started (${(err as Error).message.split('\n')[0]}); running on the journal alone`;
     jsonLogger('warn', 'demo: no Postgres sink', { reason: (err as Error).message });

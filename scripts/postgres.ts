@@ -32,8 +32,9 @@ export interface PostgresOptions {
   /** Milliseconds to wait for the server to accept connections. */
   startTimeoutMs: number;
   /**
-   * Scheduling niceness of the server and every process it forks (0: as this process). On one
-   * host with the engine, docs/TUNING.md advises 10, so the server takes only what the stages leave.
+   * Niceness added to this process's for the server and every process it forks (nice -n; 0: as
+   * this process). On one host with the engine, docs/TUNING.md advises 10, so the server takes
+   * only what the stages leave.
    */
   nice: number;
 }

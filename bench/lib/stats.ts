@@ -18,6 +18,16 @@ export function summarize(samples: readonly number[]): RunSummary {
   return { median, min: sorted[0], max: sorted[sorted.length - 1], runs: sorted.length };
 }
 
+export function medianOf(values: readonly number[]): number {
+  return summarize(values).median;
+}
+
+/** The median of the known values, to 0.1; null when none is known. */
+export function medianOrNull(values: readonly (number | null)[]): number | null {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length === 0 ? null : Math.round(medianOf(known) * 10) / 10;
+}
+
 /** 12345678 -> "12.35 M"; 4321 -> "4.32 k". */
 export function formatRate(perSecond: number): string {
   if (perSecond >= 1e9) return `${(perSecond / 1e9).toFixed(2)} G`;

@@ -8,7 +8,7 @@
 import { mergeEncoded, percentilesUs, type PercentilesUs } from './histogram-us.ts';
 import type { OpenLoopCounts } from './open-loop.ts';
 import type { TargetUsage } from './proc-usage.ts';
-import { summarize } from './stats.ts';
+import { medianOf, medianOrNull } from './stats.ts';
 
 /** One trial: its latencies and counts, and the target's CPU and memory over its measured window. */
 export interface TrialResult extends TargetUsage {
@@ -34,15 +34,6 @@ export interface TargetSummary {
   rssMaxMiB: number | null;
   sendLagP99Us: number;
   otherCpuPct: number | null;
-}
-
-function medianOf(values: number[]): number {
-  return summarize(values).median;
-}
-
-function medianOrNull(values: (number | null)[]): number | null {
-  const known = values.filter((v): v is number => v !== null);
-  return known.length === 0 ? null : Math.round(medianOf(known) * 10) / 10;
 }
 
 export function summarizeTrials(trials: TrialResult[]): TargetSummary {
