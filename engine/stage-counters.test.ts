@@ -10,9 +10,11 @@ import type { Agent } from './agent.ts';
 import { ManualClock } from './clock.ts';
 import { CommonCounter, StageCounters } from './counters.ts';
 import { Doorbell } from './doorbell.ts';
-import { HeartbeatAgent } from './heartbeat.ts';
+import { CycleClock, CycleStartAgent, HeartbeatAgent } from './heartbeat.ts';
+import { CompositeAgent } from './composite-agent.ts';
 import { ParkIdle, createIdleStrategy } from './idle.ts';
 import { EventLoopRunner } from './runner.ts';
+import { until } from './wait.fixture.ts';
 
 class ScriptedAgent implements Agent {
   readonly script: number[];
@@ -34,14 +36,6 @@ class NonBlockingDoorbell extends Doorbell {
   }
 }
 
-async function until(condition: () => boolean, what: string, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
-
 describe('common stage counters', () => {
   it('HeartbeatAgent counts the duty cycles that did work, not the empty ones', () => {
     const counters = StageCounters.create();
@@ -52,6 +46,26 @@ describe('common stage counters', () => {
     expect(works).toEqual([3, 0, 1, 0, 0, 7, 0, 0]);
     expect(counters.get(CommonCounter.WORK_CYCLES)).toBe(3);
     expect(counters.get(CommonCounter.PARKS)).toBe(0);
+  });
+
+  it('stages sharing a thread stamp their heartbeats from one clock read per duty cycle', () => {
+    let reads = 0;
+    const manual = new ManualClock(5_000_000, 0);
+    const counted = { nowNs: () => { reads++; return manual.nowNs(); }, epochMs: () => manual.epochMs() };
+    const cycle = new CycleClock(counted);
+    const a = StageCounters.create();
+    const b = StageCounters.create();
+    const agent = new CompositeAgent([new CycleStartAgent(cycle), new HeartbeatAgent(new ScriptedAgent([1]), a, cycle), new HeartbeatAgent(new ScriptedAgent([0, 2]), b, cycle)]);
+    reads = 0;
+    manual.advanceNs(3_000_000);
+    expect(agent.doWork()).toBe(1);
+    expect(reads).toBe(1);
+    expect([a.get(CommonCounter.HEARTBEAT_MS), b.get(CommonCounter.HEARTBEAT_MS)]).toEqual([8, 8]);
+    manual.advanceNs(1_000_000);
+    expect(agent.doWork()).toBe(2);
+    expect(reads).toBe(2);
+    expect([a.get(CommonCounter.HEARTBEAT_MS), b.get(CommonCounter.HEARTBEAT_MS)]).toEqual([9, 9]);
+    expect([a.get(CommonCounter.WORK_CYCLES), b.get(CommonCounter.WORK_CYCLES)]).toEqual([1, 1]);
   });
 
   it('ParkIdle adds each park to PARKS (and keeps parkCount); none without counters', () => {

@@ -114,7 +114,7 @@ export async function buildFix(ctx: PartContext): Promise<StagePart> {
 
   const part: StagePart = {
     stage: 'fix',
-    agent: new HeartbeatAgent(stage, wiring.counters, clock),
+    agent: new HeartbeatAgent(stage, wiring.counters, ctx.heartbeatClock),
     detail: {},
     async start() {
       venues.start();

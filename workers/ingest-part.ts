@@ -91,7 +91,7 @@ export async function buildIngest(ctx: PartContext): Promise<StagePart> {
   stage.onCommand = () => ctx.kick.kick();
   const part: StagePart = {
     stage: 'ingest',
-    agent: new HeartbeatAgent(stage, wiring.counters, clock),
+    agent: new HeartbeatAgent(stage, wiring.counters, ctx.heartbeatClock),
     detail: {},
     async start() {
       part.detail = { port: await stage.listen() };

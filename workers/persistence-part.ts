@@ -1,6 +1,5 @@
 /** The persistence stage: the journal writer, on an event loop (its thread is always its own). */
 import { HeartbeatAgent } from '../engine/heartbeat.ts';
-import { SystemClock } from '../engine/clock.ts';
 import { Doorbell } from '../engine/doorbell.ts';
 import { RingGate } from '../engine/ring.ts';
 import { JournalWriter } from '../persistence/journal.ts';
@@ -12,7 +11,6 @@ export async function buildPersistence(ctx: PartContext): Promise<StagePart> {
   const { data } = ctx;
   const { config } = data;
   const wiring = new StageWiring('persistence', data.memory);
-  const clock = new SystemClock(data.engineEpochMs);
   const journal = new JournalWriter(config.journal.dir, config.journal.fsync, config.journal.fsyncIntervalMs, 1 << 20, {
     segmentBytes: config.journal.segmentBytes,
     engineEpochMs: data.engineEpochMs,
@@ -31,7 +29,7 @@ export async function buildPersistence(ctx: PartContext): Promise<StagePart> {
   );
   return {
     stage: 'persistence',
-    agent: new HeartbeatAgent(stage, wiring.counters, clock),
+    agent: new HeartbeatAgent(stage, wiring.counters, ctx.heartbeatClock),
     detail: { journal: journal.path },
     stop(leaveLoop) {
       // Drain what is left, flush, fsync, close: the last stage to stop.

@@ -45,5 +45,5 @@ export async function buildRisk(ctx: PartContext): Promise<StagePart> {
   // at once, on theirs through the supervisor (supervisor.ts).
   const childIdBase = nextChildIdBase(data.childIdBase, bounds.maxChildId, riskConfig.childCapacity);
   data.childIdBase = childIdBase;
-  return { stage: 'risk', agent: new HeartbeatAgent(stage, wiring.counters, clock), detail: { childIdBase, recovery } };
+  return { stage: 'risk', agent: new HeartbeatAgent(stage, wiring.counters, ctx.heartbeatClock), detail: { childIdBase, recovery } };
 }

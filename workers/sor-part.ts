@@ -57,5 +57,5 @@ export async function buildSor(ctx: PartContext): Promise<StagePart> {
   if (recovery.problem !== null) ctx.log('error', `journal replay stopped early: ${recovery.problem}`);
   const metrics = (data as Partial<MetricsWorkerData>).metrics;
   if (metrics !== undefined) stage.ingestToDecision = new MetricsViews(metrics).histogram(Histogram.SOR_INGEST_TO_DECISION);
-  return { stage: 'sor', agent: new HeartbeatAgent(stage, wiring.counters, clock), detail: { recovery } };
+  return { stage: 'sor', agent: new HeartbeatAgent(stage, wiring.counters, ctx.heartbeatClock), detail: { recovery } };
 }

@@ -4,6 +4,7 @@
  * (workers/topology.ts threadGroups) puts it on, alone or beside other stages.
  */
 import type { Agent } from '../engine/agent.ts';
+import type { Clock } from '../engine/clock.ts';
 import type { StageName } from './topology.ts';
 import type { WorkerData } from './worker-data.ts';
 
@@ -48,6 +49,8 @@ export interface PartContext {
   kick: ThreadKick;
   /** Reports a problem to the supervisor's log. */
   log(level: 'info' | 'warn' | 'error', msg: string): void;
+  /** The clock of the stage's HeartbeatAgent: the thread's, read once per duty cycle (engine/heartbeat.ts CycleClock). */
+  heartbeatClock: Clock;
 }
 
 export type PartBuilder = (ctx: PartContext) => Promise<StagePart>;

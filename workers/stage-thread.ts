@@ -13,7 +13,10 @@
  * first stage in pipeline order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { Agent } from '../engine/agent.ts';
+import { SystemClock } from '../engine/clock.ts';
 import { composeAgents } from '../engine/composite-agent.ts';
+import { CycleClock, CycleStartAgent } from '../engine/heartbeat.ts';
 import { createIdleStrategy } from '../engine/idle.ts';
 import { EventLoopRunner, UntilStopAgent, runBlocking } from '../engine/runner.ts';
 import { sampleThisThread, withGcPolling } from './metrics/runtime-sampler.ts';
@@ -36,12 +39,17 @@ const { config } = data;
 const report = (msg: WorkerReport): void => parentPort!.postMessage(msg);
 
 const kick = new ThreadKick();
+// One stage reads the clock for its heartbeat; several share one read per duty cycle.
+const systemClock = new SystemClock(data.engineEpochMs);
+const cycleClock = data.stages.length > 1 ? new CycleClock(systemClock) : null;
 const parts: StagePart[] = [];
 for (const stage of data.stages) {
   const build = await BUILDERS[stage]();
-  parts.push(await build({ data, kick, log: (level, msg) => report({ type: 'log', level, stage, msg }) }));
+  parts.push(await build({ data, kick, log: (level, msg) => report({ type: 'log', level, stage, msg }), heartbeatClock: cycleClock ?? systemClock }));
 }
 const inDutyOrder = DUTY_ORDER.filter((s) => data.stages.includes(s)).map((s) => parts.find((p) => p.stage === s)!);
+/** The thread's duty cycle: its stages in pipeline order, after the cycle clock's tick when shared. */
+const dutyCycle = (agents: Agent[]): Agent => composeAgents(cycleClock === null ? agents : [new CycleStartAgent(cycleClock), ...agents]);
 const first = inDutyOrder[0];
 // Every stage of this thread has the same doorbell (workers/topology.ts); the first one's
 // counters get the thread's parks.
@@ -50,7 +58,7 @@ const thread: ThreadName = first.stage;
 
 if (runsBlocking(data.stages)) {
   // GC pauses and heap sampled between duty cycles (the event loop never runs here).
-  const agent = withGcPolling(composeAgents(inDutyOrder.map((p) => p.agent)), data, thread);
+  const agent = withGcPolling(dutyCycle(inDutyOrder.map((p) => p.agent)), data, thread);
   const idle = createIdleStrategy(config.idle.kind, wiring.doorbell, agent, config.idle, wiring.counters);
   for (const p of parts) report({ type: 'ready', stage: p.stage, detail: p.detail });
   runBlocking(agent, idle, wiring.stopWord);
@@ -60,7 +68,7 @@ if (runsBlocking(data.stages)) {
   const kind = data.stages.includes('persistence') && config.idle.kind === 'spin' ? 'park' : config.idle.kind;
   // Compute stages here stop at the stop word, as on a blocking thread; the others at their 'stop'.
   const agents = inDutyOrder.map((p) => (COMPUTE_STAGES.includes(p.stage) ? new UntilStopAgent(p.agent, wiring.stopWord) : p.agent));
-  const runner = new EventLoopRunner(composeAgents(agents), wiring.doorbell, kind, config.idle, wiring.counters);
+  const runner = new EventLoopRunner(dutyCycle(agents), wiring.doorbell, kind, config.idle, wiring.counters);
   kick.bind(runner);
   const leaveLoop = (): void => runner.stop();
   parentPort!.on('message', async (msg: { type: string; stage?: StageName }) => {
