@@ -217,6 +217,11 @@ interface RunContext {
   progress: ProgressLine;
 }
 
+/** The sweep's test of a run (or of a rate's trials together): every order acked, no fill or cancel answer timed out, ack p99 within the bound. */
+function holds(allAcked: boolean, c: MixedCounts, ackP99Us: number, boundUs: number): boolean {
+  return allAcked && c.fillTimedOut === 0 && c.cancelTimedOut === 0 && ackP99Us <= boundUs;
+}
+
 async function runOne(ctx: RunContext, target: TargetProcess, rate: number, workload: Workload, label: string, timing: { durationS: number; warmupS: number }): Promise<RunRow> {
   const { config, engineConfig } = ctx;
   const window = new TargetWindow(target.pid, Object.values(target.helperPids));
@@ -264,8 +269,8 @@ async function runOne(ctx: RunContext, target: TargetProcess, rate: number, work
     counts: c, rejectReasons: result.rejectReasons,
     byTransport: Object.fromEntries(Object.entries(result.byTransport).map(([k, v]) => [k, { latencyUs: v.latencyUs, counts: v.counts }])),
     engineUs, usage, allAcked,
-    held: allAcked && c.fillTimedOut === 0 && c.cancelTimedOut === 0 && ackUs.p99 <= config.boundUs,
-    heldSeedBound: allAcked && c.fillTimedOut === 0 && c.cancelTimedOut === 0 && ackUs.p99 <= config.seedBoundUs,
+    held: holds(allAcked, c, ackUs.p99, config.boundUs),
+    heldSeedBound: holds(allAcked, c, ackUs.p99, config.seedBoundUs),
     hist: { ack: encodeHistogram(result.histogram), fill: encodeHistogram(result.fillHistogram), cancel: encodeHistogram(result.cancelHistogram) },
   };
   result.histogram.destroy();
@@ -372,13 +377,12 @@ export function medianRun(rows: readonly RunRow[], bounds: { boundUs: number; se
   };
   const ackUs = percentiles((r) => r.ackUs);
   const allAcked = rows.every((r) => r.allAcked);
-  const answered = allAcked && counts.fillTimedOut === 0 && counts.cancelTimedOut === 0;
   return {
     rate: first.rate, target: first.target, workload: first.workload,
     ackUs, fillUs: percentiles((r) => r.fillUs), cancelUs: percentiles((r) => r.cancelUs), sendLagUs: percentiles((r) => r.sendLagUs),
     counts, rejectReasons, byTransport, engineUs, usage, allAcked,
-    held: answered && ackUs.p99 <= bounds.boundUs,
-    heldSeedBound: answered && ackUs.p99 <= bounds.seedBoundUs,
+    held: holds(allAcked, counts, ackUs.p99, bounds.boundUs),
+    heldSeedBound: holds(allAcked, counts, ackUs.p99, bounds.seedBoundUs),
     hist: { ack: mergeHist(rows.map((r) => r.hist.ack)), fill: mergeHist(rows.map((r) => r.hist.fill)), cancel: mergeHist(rows.map((r) => r.hist.cancel)) },
     trials: rows.map((r) => ({
       ackP99Us: r.ackUs.p99, fillP99Us: r.fillUs.p99, cancelP99Us: r.cancelUs.p99, routeP99Us: r.engineUs.sor_ingest_to_decision?.p99 ?? null,

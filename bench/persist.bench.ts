@@ -60,7 +60,7 @@ import { SorStage, type VenueProfile } from '../workers/sor/sor-stage.ts';
 import { recoverSorStage } from '../workers/sor/recovery.ts';
 import { startPostgres } from '../scripts/postgres.ts';
 import { startKafkaMock } from '../scripts/kafka-mock.ts';
-import { withNice } from '../scripts/nice.ts';
+import { assertNiceness } from '../scripts/nice.ts';
 import { startStack } from '../scripts/stack.ts';
 import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from '../workers/config.ts';
 import { BenchArgs } from './lib/args.ts';
@@ -86,7 +86,7 @@ const OUT_DIR = args.value('--out');
 // docs/TUNING.md advises for one host (Postgres and the broker at 10); 0 measures them at the
 // engine's priority.
 const SERVERS_NICE = args.num('--servers-nice', Number(process.env.PERSIST_SERVERS_NICE ?? 10), 0);
-withNice(SERVERS_NICE, 'postgres', []); // refuses a bad value now, not after the journal part
+assertNiceness(SERVERS_NICE); // now, not after the journal part
 
 const names = { symbols: DEFAULT_CONFIG.symbols.map((s) => s.name), venues: new Map(DEFAULT_CONFIG.venues.map((v) => [v.id, v.name])) };
 const reference = {

@@ -347,9 +347,7 @@ function parseArgs(argv: string[]): { config: WsBenchConfig; quick: boolean; out
   config.trials = args.num('--trials', config.trials, 1);
   config.floorTrials = args.num('--floor-trials', config.floorTrials, 0);
   config.pacerGapUs = args.num('--pacer-gap-us', config.pacerGapUs, 0);
-  const ackAfter = args.value('--naive-ack-after');
-  if (ackAfter !== undefined && ackAfter !== 'risk' && ackAfter !== 'route') throw new Error('Condition failed: --naive-ack-after is risk or route');
-  if (ackAfter !== undefined) config.naiveAckAfter = ackAfter;
+  config.naiveAckAfter = args.oneOf('--naive-ack-after', ['risk', 'route'] as const, config.naiveAckAfter);
   config.threading = args.oneOf('--threading', THREADING_MODES, config.threading);
   // The first engine's own mode is not measured twice.
   const first = config.threading ?? DEFAULT_CONFIG.threading;

@@ -17,6 +17,7 @@ import type { IdleConsumerResult, IdleConsumerRole } from './idle.fixture.ts';
 import { BackoffIdle, BusySpinIdle, DEFAULT_IDLE_OPTIONS, ParkIdle, createIdleStrategy, isIdleKind, type IdleKind } from './idle.ts';
 import { RingProducer, createRingMemory } from './ring.ts';
 import { EventLoopRunner } from './runner.ts';
+import { until } from './wait.fixture.ts';
 
 interface RecordedWait {
   seq0: number;
@@ -47,14 +48,6 @@ class ScriptedAgent implements Agent {
   doWork(): number {
     this.onCall(this.calls++);
     return this.script.shift() ?? 0;
-  }
-}
-
-async function until(condition: () => boolean, what: string, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }
 

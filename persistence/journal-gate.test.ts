@@ -26,6 +26,7 @@ import { JOURNAL_FEEDS } from '../workers/topology.ts';
 import { JournalWriter, type FsyncPolicy } from './journal.ts';
 import { JournalStage } from './journal-stage.ts';
 import { replayJournal } from './journal-reader.ts';
+import { forEachAuditedChild } from '../workers/sor/audit-children.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -194,10 +195,8 @@ function auditedChildIds(dir: string): Set<number> {
   const a = new RouteAuditFlyweight();
   const out = new Set<number>();
   replayJournal(dir, {
-    onFrame(typeId, _seq, _epoch, view, bytes, offset) {
-      if (typeId !== RecordType.ROUTE_AUDIT) return;
-      a.wrap(view, bytes, offset);
-      for (let v = 1; v <= a.venueCount(); v++) if (a.vChildQty(v) > 0) out.add(a.vChildId(v));
+    onFrame(typeId, _seq, _epoch, view, bytes, offset, length) {
+      if (typeId === RecordType.ROUTE_AUDIT) forEachAuditedChild(a.wrap(view, bytes, offset), length, (_venue, childId) => out.add(childId));
     },
   });
   return out;

@@ -41,7 +41,7 @@ import { averagePriceTicks, PRICE_SCALE } from '../engine/fixed-point.ts';
 import { RecordType, RouteDoneFlyweight, WEIGHT_SCALE } from '../codecs/records.ts';
 import type { JournalCursor } from './journal-reader.ts';
 import {
-  EventDecoder, type AccountControlEvent, type ChildEventEvent, type CommandEvent, type EventNames, type EventOf, type JournalEvent, type MassCancelEvent,
+  EventDecoder, type AccountControlEvent, type AuditDoc, type ChildEventEvent, type CommandEvent, type EventNames, type EventOf, type JournalEvent, type MassCancelEvent,
   type PositionEvent, type ReportEvent, type RouteDoneEvent, type SorConfigEvent,
 } from './journal-events.ts';
 import type { Sink, SinkBatch } from './sink-runner.ts';
@@ -100,7 +100,7 @@ export class PgBatch implements SinkBatch {
     this.frames++;
     if (typeId === RecordType.ROUTE_AUDIT) {
       const a = this.decoder.auditDoc(view, bytes, offset, epochMs);
-      this.audits.push({ seq: sequence, epochMs, orderId: a.orderId, decisionNs: a.decisionNs, step: a.step, doc: a.doc });
+      this.audits.push({ ...a, seq: sequence, epochMs });
       return;
     }
     const e = this.decoder.decode(typeId, sequence, epochMs, view, bytes, offset, length);
@@ -135,13 +135,9 @@ export class PgBatch implements SinkBatch {
 }
 
 /** One ROUTE_AUDIT of a batch. */
-interface AuditEntry {
+interface AuditEntry extends AuditDoc {
   seq: number;
   epochMs: number;
-  orderId: number;
-  decisionNs: number;
-  step: number;
-  doc: Record<string, unknown>;
 }
 
 /** A route request's decisions, waiting for (or matched with) its ROUTE_DONE. */

@@ -5,17 +5,16 @@
  * Method: start each with nice 10, read the niceness of the serving processes from
  * /proc/<pid>/stat (field 19); a control at the default priority reads this process's own.
  */
-import { readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { withNice } from './nice.ts';
 import { startPostgres, type PostgresServer } from './postgres.ts';
 import { startKafkaMock, type KafkaMock } from './kafka-mock.ts';
 
+/** A process's niceness (os.getPriority reads what /proc/<pid>/stat's field 19 holds). */
 function niceOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name "(...)": state is field 3, nice field 19.
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19 - 3]);
+  return getPriority(pid);
 }
 
 /** The niceness of the backend serving a connection, read while it serves it. */

@@ -5,8 +5,13 @@
  * children it forks (Postgres's backends) are the server's, at its niceness.
  */
 
+/** Refuses a niceness increment outside 0..19. */
+export function assertNiceness(nice: number): void {
+  if (!(Number.isInteger(nice) && nice >= 0 && nice <= 19)) throw new Error(`Condition failed: niceness ${nice} is an integer 0..19`);
+}
+
 /** The command that runs `file args` with `nice` (0..19) added to this process's niceness (as is for 0). */
 export function withNice(nice: number, file: string, args: string[]): [string, string[]] {
-  if (!(Number.isInteger(nice) && nice >= 0 && nice <= 19)) throw new Error(`Condition failed: niceness ${nice} is an integer 0..19`);
+  assertNiceness(nice);
   return nice === 0 ? [file, args] : ['nice', ['-n', String(nice), file, ...args]];
 }

@@ -7,7 +7,7 @@
 
 import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { IDLE_KINDS, isIdleKind, type IdleKind } from '../engine/idle.ts';
+import { IDLE_KINDS, type IdleKind } from '../engine/idle.ts';
 import { MAX_PRICE_TICKS, MAX_QTY, PRICE_SCALE, INVALID } from '../engine/fixed-point.ts';
 import { ticksFromDecimalString } from '../engine/fixed-point.ts';
 import { validateSchedule, type SessionScheduleConfig } from '../fix/session-schedule.ts';
@@ -466,7 +466,7 @@ export function validateConfig(raw: unknown): EngineConfig {
   const rate = section('http.rateLimit', http.rateLimit, DEFAULT_CONFIG.http.rateLimit);
   const fixAcceptor = isObject(merged.fixAcceptor) ? merged.fixAcceptor : fail('fixAcceptor', 'must be an object');
   const idle = isObject(merged.idle) ? merged.idle : fail('idle', 'must be an object');
-  if (!isIdleKind(idle.kind)) fail('idle.kind', `must be one of ${IDLE_KINDS.join(', ')}, got ${JSON.stringify(idle.kind)}`);
+  const idleKind = oneOf('idle.kind', idle.kind, IDLE_KINDS);
   const ringBytes = intIn('ringBytes', merged.ringBytes, 1 << 16, 1 << 30);
   if ((ringBytes & (ringBytes - 1)) !== 0) fail('ringBytes', `must be a power of two, got ${ringBytes}`);
 
@@ -566,7 +566,7 @@ export function validateConfig(raw: unknown): EngineConfig {
       tls: validateTls(http.tls),
     },
     fixAcceptor: validateFixAcceptor(fixAcceptor, accountIds),
-    idle: { kind: idle.kind, spins: intIn('idle.spins', idle.spins, 0, 1_000_000), maxSleepMs: numIn('idle.maxSleepMs', idle.maxSleepMs, 0.01, 1000) },
+    idle: { kind: idleKind, spins: intIn('idle.spins', idle.spins, 0, 1_000_000), maxSleepMs: numIn('idle.maxSleepMs', idle.maxSleepMs, 0.01, 1000) },
     threading: resolveThreading(oneOf('threading', merged.threading, THREADING_SETTINGS)),
     ringBytes,
     orderCapacity: intIn('orderCapacity', merged.orderCapacity, 16, 1 << 24),
@@ -732,10 +732,10 @@ export function readSecretFile(path: string, file: string): string {
 function validateObservability(merged: Record<string, unknown>): { metrics: MetricsConfig; log: { level: LogLevel } } {
   const metrics = section('metrics', merged.metrics, DEFAULT_CONFIG.metrics);
   const log = section('log', merged.log, DEFAULT_CONFIG.log);
-  if (typeof log.level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(log.level)) fail('log.level', `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(log.level)}`);
+  const level = oneOf('log.level', log.level, LOG_LEVELS);
   return {
     metrics: { host: str('metrics.host', metrics.host, HOST, 'a host'), port: intIn('metrics.port', metrics.port, 0, 65535) },
-    log: { level: log.level as LogLevel },
+    log: { level },
   };
 }
 

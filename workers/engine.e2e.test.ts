@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineConfig } from './config.ts';
 import { STAGES, THREADING_MODES, threadGroups, type StageName, type ThreadingMode } from './topology.ts';
 import type { Stack } from '../scripts/stack.ts';
-import { startTestStack, type TestStack } from './test-stack.fixture.ts';
+import { startTestStack, waitFor, type TestStack } from './test-stack.fixture.ts';
 import { readJournal } from '../persistence/journal.ts';
 import { RecordType } from '../codecs/records.ts';
 import { Trader, type Msg } from './ws-client.fixture.ts';
@@ -133,12 +133,10 @@ describe.each(THREADING_MODES)('threading %s', (mode) => {
 
       const del = await fetch(`http://${base}/v1/orders/${ack.orderId}`, { method: 'DELETE', headers: auth });
       expect(del.status).toBe(202);
-      const deadline = Date.now() + 10_000;
-      let status = '';
-      while (Date.now() < deadline && status !== 'CANCELED') {
-        status = ((await (await fetch(`http://${base}/v1/orders/${ack.orderId}`, { headers: auth })).json()) as Msg).status as string;
-        if (status !== 'CANCELED') await new Promise((r) => setTimeout(r, 20));
-      }
+      const status = await waitFor('the order CANCELED', async () => {
+        const s = ((await (await fetch(`http://${base}/v1/orders/${ack.orderId}`, { headers: auth })).json()) as Msg).status as string;
+        return s === 'CANCELED' ? s : null;
+      });
       expect(status).toBe('CANCELED');
     });
   });

@@ -70,7 +70,7 @@ export function threadGroups(mode: ThreadingMode): StageName[][] {
 }
 
 /** Order of the stages within one duty cycle of a shared thread: the way an order flows. */
-export const DUTY_ORDER: readonly StageName[] = ['ingest', 'risk', 'sor', 'fix', 'persistence'];
+export const DUTY_ORDER: readonly StageName[] = STAGES; // STAGES is listed in pipeline order
 
 /** Stages that never need their thread's event loop (no socket, timer or file callback). */
 export const COMPUTE_STAGES: readonly StageName[] = ['risk', 'sor'];
@@ -122,7 +122,7 @@ export interface TopologyMemory {
 }
 
 /** groups: the threads (threadGroups); the stages of one thread share one doorbell. */
-export function createTopology(ringBytes: number, groups: StageName[][] = threadGroups('dedicated')): TopologyMemory {
+export function createTopology(ringBytes: number, groups: StageName[][]): TopologyMemory {
   const rings = {} as Record<RingName, RingMemory>;
   for (const name of Object.keys(RINGS) as RingName[]) rings[name] = createRingMemory(ringBytes);
   const doorbells = {} as Record<StageName, SharedArrayBuffer>;

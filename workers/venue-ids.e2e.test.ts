@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from './config.ts';
 import { DUTY_ORDER, threadGroups, type StageName } from './topology.ts';
-import { startTestStack, type TestStack } from './test-stack.fixture.ts';
+import { startTestStack, waitFor, type TestStack } from './test-stack.fixture.ts';
 import { connect } from './ws-client.fixture.ts';
 
 let t0: TestStack;
@@ -18,15 +18,6 @@ const headers = (key: string) => ({ authorization: `Bearer ${key}`, 'content-typ
 
 async function health(): Promise<{ stages: Record<string, { counters: Record<string, number> }> }> {
   return (await (await fetch(`http://${base}/health`)).json()) as { stages: Record<string, { counters: Record<string, number> }> };
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 500; i++) {
-    const v = await f();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 beforeAll(async () => {
@@ -43,7 +34,7 @@ describe('venue ids that are not 1..n', () => {
   it('reports name the venue by id 3, and the route audit of its order is readable', async () => {
     expect(t0.config.venues.map((v) => [v.id, v.name])).toEqual([[3, 'V3']]);
     const symbols = t0.config.symbols.length;
-    await until('quotes from the venue', async () => {
+    await waitFor('quotes from the venue', async () => {
       const h = await health();
       return h.stages.sor.counters.QUOTES >= symbols ? true : undefined;
     });
@@ -65,7 +56,7 @@ describe('venue ids that are not 1..n', () => {
     }
     expect(fills.length).toBeGreaterThan(0);
     for (const f of fills) expect(f.venue).toBe('V3');
-    const route = await until('the route audit', async () => {
+    const route = await waitFor('the route audit', async () => {
       const r = await fetch(`http://${base}/v1/orders/${ack.orderId}/route`, { headers: headers(KEY1) });
       return r.status === 200 ? ((await r.json()) as Record<string, any>) : undefined;
     });
@@ -83,7 +74,7 @@ describe('venue ids that are not 1..n', () => {
     // order (one stage per thread in dedicated threading; threading auto shares them on 2 cores).
     const threads = threadGroups(t0.config.threading).filter((g) => !g.includes('persistence'));
     const parksOf = (g: readonly StageName[]): StageName => DUTY_ORDER.find((s) => g.includes(s))!;
-    await until('work cycles in every stage and parks in each stage thread', async () => {
+    await waitFor('work cycles in every stage and parks in each stage thread', async () => {
       const h = await health();
       const ok = threads.every((g) => h.stages[parksOf(g)].counters.PARKS > 0 && g.every((s) => h.stages[s].counters.WORK_CYCLES > 0));
       return ok ? true : undefined;

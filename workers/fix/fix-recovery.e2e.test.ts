@@ -20,7 +20,7 @@ import { ChildEventFlyweight, ChildEventKind, RecordType } from '../../codecs/re
 import { replayJournal } from '../../persistence/journal-reader.ts';
 import { startVenue, type VenueProcess } from '../../scripts/stack.ts';
 import { validateConfig } from '../config.ts';
-import { startEngineProcess, waitFor, writeEngineConfigFile } from '../test-stack.fixture.ts';
+import { startEngineProcess, waitFor, writeEngineConfigFile, type EngineProcess } from '../test-stack.fixture.ts';
 import { Trader } from '../ws-client.fixture.ts';
 import { FixClient } from './fix-client.fixture.ts';
 
@@ -33,10 +33,8 @@ let venue: VenueProcess | null = null;
 let engine: ChildProcess | null = null;
 let hitter: FixClient | null = null;
 
-interface Running { child: ChildProcess; base: string; running: Record<string, any> }
-
 /** Starts scripts/engine.ts on the config file; resolves with its 'engine running' log line. */
-function startEngine(): Promise<Running> {
+function startEngine(): Promise<EngineProcess> {
   return startEngineProcess(configPath, (child) => { engine = child; });
 }
 

@@ -108,10 +108,15 @@ class FixRestorer implements FrameHandler {
     else if (typeId === RecordType.ROUTE_AUDIT) this.auditOnly.onAudit(view, bytes, offset, length);
   }
 
+  /** Whether risk still holds this order: within orderCapacity of the newest order id seen. */
+  private inOrderWindow(orderId: number): boolean {
+    return orderId > this.maxOrderId - this.orderCapacity;
+  }
+
   /** After the replay: the children only an audit names, as SENT (within risk's order window, as risk restores them). */
   restoreAuditOnlyChildren(): void {
     for (const ch of this.auditOnly.children()) {
-      if (ch.orderId <= this.maxOrderId - this.orderCapacity) {
+      if (!this.inOrderWindow(ch.orderId)) {
         this.unnamed++;
         continue;
       }
@@ -147,7 +152,7 @@ class FixRestorer implements FrameHandler {
       return;
     }
     const orderId = ev.orderId();
-    const named = orderId > this.maxOrderId - this.orderCapacity ? this.orders.get(orderId) : undefined;
+    const named = this.inOrderWindow(orderId) ? this.orders.get(orderId) : undefined;
     if (named === undefined) {
       this.unnamed++;
       return;

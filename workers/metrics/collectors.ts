@@ -162,16 +162,15 @@ export function createRegistry(source: MetricsSource, defaults = true): Registry
   add('oms_gc_pause_seconds', 'GC pauses per thread (PerformanceObserver on event-loop threads, V8 GCProfiler polled between duty cycles on risk and sor)', 'histogram', (out) => {
     // Only threads that run (a stage sharing a thread, or no sinks thread, has no series).
     for (const thread of THREADS) {
-      if (views.runtime[views.runtimeBase(thread) + Runtime.SAMPLING] === 1) histogramSamples('oms_gc_pause_seconds', views.gcHistogram(thread), { thread }, out);
+      if (views.sampling(thread)) histogramSamples('oms_gc_pause_seconds', views.gcHistogram(thread), { thread }, out);
     }
   });
 
   const runtimeGauge = (field: number, extra: Labels = {}) =>
     (out: Sample[]) => {
       for (const thread of THREADS) {
-        const base = views.runtimeBase(thread);
-        if (views.runtime[base + Runtime.SAMPLING] !== 1) continue;
-        const v = views.runtime[base + field];
+        if (!views.sampling(thread)) continue;
+        const v = views.runtime[views.runtimeBase(thread) + field];
         if (!Number.isNaN(v)) out.push({ labels: { thread, ...extra }, value: v });
       }
     };

@@ -123,6 +123,11 @@ export class MetricsViews {
     return this.histogram(Histogram.GC_BASE + THREADS.indexOf(thread));
   }
 
+  /** The thread runs and samples itself (a stage sharing a thread, or no sinks thread: false). */
+  sampling(thread: ThreadName): boolean {
+    return this.runtime[this.runtimeBase(thread) + Runtime.SAMPLING] === 1;
+  }
+
   runtimeBase(thread: ThreadName): number {
     const i = THREADS.indexOf(thread);
     if (i < 0) throw new Error(`Condition failed: unknown thread ${thread}`);

@@ -15,9 +15,6 @@ import { startTestStack, type TestStack } from '../test-stack.fixture.ts';
 import { connect, type Msg, type Trader } from '../ws-client.fixture.ts';
 import { RINGS } from '../topology.ts';
 import { THREADS as ALL_THREADS } from './metrics-memory.ts';
-
-// No sink is configured here: no sinks thread (persistence/pg-sink.e2e.test.ts checks its series).
-const THREADS = ALL_THREADS.filter((t) => t !== 'sinks');
 import { freePort, one, parsePromText, pick, type PromSample } from './prom-text.fixture.ts';
 import { FixClient } from '../fix/fix-client.fixture.ts';
 import { SendResult } from '../../fix/fix-codes.ts';
@@ -25,14 +22,16 @@ import { MsgType } from '../../fix/msg-type.ts';
 import { Tag } from '../../fix/tags.ts';
 import { ascii } from '../../fix/encoder.ts';
 
+// No sink is configured here: no sinks thread (persistence/pg-sink.e2e.test.ts checks its series).
+const THREADS = ALL_THREADS.filter((t) => t !== 'sinks');
+
 let t: TestStack;
 let trader: Trader;
 let metricsUrl: string;
 
 beforeAll(async () => {
   const port = await freePort();
-  // One thread per stage, whatever the host's cores (threading auto would share them on 2): the
-  // per-thread series below are named by stage.
+  // One thread per stage, pinned whatever the default: the per-thread series below are named by stage.
   t = await startTestStack({ metrics: { host: '127.0.0.1', port }, threading: 'dedicated' }, 91);
   expect(t.stack.info.metricsPort).toBe(port);
   metricsUrl = `http://127.0.0.1:${port}/metrics`;

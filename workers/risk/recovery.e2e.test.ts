@@ -26,7 +26,7 @@ import { Side } from '../../engine/domain.ts';
 import { replayJournal } from '../../persistence/journal-reader.ts';
 import { startVenue, type VenueProcess } from '../../scripts/stack.ts';
 import { validateConfig } from '../config.ts';
-import { startEngineProcess, waitFor, writeEngineConfigFile } from '../test-stack.fixture.ts';
+import { startEngineProcess, waitFor, writeEngineConfigFile, type EngineProcess } from '../test-stack.fixture.ts';
 import { Trader, type Msg } from '../ws-client.fixture.ts';
 
 const KEY = 'demo-key-trader1';
@@ -41,10 +41,8 @@ let engine: ChildProcess | null = null;
 /** The venues' last log lines (diagnostics when a session does not come back). */
 const venueTail: string[] = [];
 
-interface Running { child: ChildProcess; base: string; lines: Record<string, unknown>[] }
-
 /** Starts scripts/engine.ts on the config file; resolves when it logs 'engine running'. */
-function startEngine(): Promise<Running> {
+function startEngine(): Promise<EngineProcess> {
   return startEngineProcess(configPath, (child) => { engine = child; });
 }
 
