@@ -67,7 +67,7 @@ export async function buildIngest(ctx: PartContext): Promise<StagePart> {
       accounts: config.accounts,
       symbols: config.symbols.map((s) => s.name),
       venues: venueNamesById,
-      orderViewCapacity: 100_000,
+      orderViewCapacity: config.orderCapacity,
       sor: { weights: config.sor.weights, quoteStaleMs: config.sor.quoteStaleMs, mode: config.sor.mode },
       binary: { decodeClientFrame, encodeServerMessage },
       routeAudits: new RouteAuditView(wiring.consumer('sorToIngest'), 100_000, routeAuditLength(maxVenueId), venueNamesById, config.symbols.map((s) => s.name)),

@@ -49,7 +49,7 @@ import {
   SorConfigFlyweight,
   WEIGHT_SCALE,
 } from '../../codecs/records.ts';
-import { ExecType, ORDER_STATE_COUNT, OrderState, isTerminal, stateName } from '../../engine/order-state.ts';
+import { ExecType, ORDER_STATE_COUNT, isTerminal, stateName } from '../../engine/order-state.ts';
 import type { HttpConfig } from '../config.ts';
 import { Authenticator, type KeyedAccount, type Principal } from './auth.ts';
 import { parseJsonBody, positiveId, readBody, sendError, sendJson, sendJsonCorked } from './http-util.ts';
@@ -89,7 +89,10 @@ export interface IngestOptions {
   accounts: KeyedAccount[];
   symbols: string[];
   venues: string[];
-  /** Orders kept per account for GET /v1/orders (most recent). */
+  /**
+   * Orders kept for GET /v1/orders (the most recent, all accounts): at least risk's order
+   * capacity, so that no open order falls out (workers/ingest/order-view.ts).
+   */
   orderViewCapacity: number;
   sor: SorSettings;
   binary: BinaryCodec | null;
@@ -214,7 +217,7 @@ export class IngestStage implements Agent, GatedRecordHandler {
     this.engineState = engineState;
     this.auth = new Authenticator(options.accounts);
     this.symbolIds = new Map(options.symbols.map((s, i) => [s, i]));
-    this.orders = new OrderView(options.orderViewCapacity);
+    this.orders = new OrderView(options.orderViewCapacity, options.symbols, options.venues);
     this.positions = new PositionView(options.symbols);
     this.sorAdmin = new SorAdmin(options.sor);
     this.killSwitch = new KillSwitchAdmin(options.accounts);
@@ -308,7 +311,7 @@ export class IngestStage implements Agent, GatedRecordHandler {
     if (this.metrics !== null) this.recordReport(r);
     const msg = reportToJson(r, this.options.symbols, this.options.venues, this.scratch);
     const accountId = r.accountId();
-    if (msg.orderId > 0 && r.execType() !== ExecType.CANCEL_REJECT) this.orders.update(accountId, msg);
+    if (msg.orderId > 0 && r.execType() !== ExecType.CANCEL_REJECT) this.orders.update(r, this.fromRisk.bytes, offset);
     if (r.requestId() !== 0) this.answerRequest(r.requestId(), msg);
     const out = this.outbound.set(msg);
     const owner = r.connId() === 0 ? undefined : this.connections.get(r.connId());
@@ -863,7 +866,7 @@ export class IngestStage implements Agent, GatedRecordHandler {
     if (unknown !== undefined) return sendError(res, '400 Bad Request', Reason.INVALID_FIELD, `unknown status ${JSON.stringify(unknown).slice(0, 40)}; use OPEN, CLOSED or ${[...STATUS_NAMES].slice(2).join(', ')}`);
     const limit = positiveId(limitText);
     if (limit < 1 || limit > LIST_LIMIT_MAX) return sendError(res, '400 Bad Request', Reason.INVALID_FIELD, `limit must be 1 to ${LIST_LIMIT_MAX}`);
-    const keep = (m: ReportMessage): boolean => statuses.length === 0 || statuses.some((s) => statusMatches(s, m.status));
+    const keep = (state: number): boolean => statuses.length === 0 || statuses.some((s) => statusMatches(s, state));
     sendJson(res, '200 OK', { orders: this.orders.list(principal.accountId, limit, keep) });
   }
 
@@ -970,15 +973,10 @@ function pendingFor(res: uWS.HttpResponse): PendingRequest {
   return pending;
 }
 
-function statusMatches(filter: string, status: string): boolean {
-  if (filter === 'OPEN') return !isTerminal(stateIndex(status));
-  if (filter === 'CLOSED') return isTerminal(stateIndex(status));
-  return filter === status;
-}
-
-function stateIndex(name: string): number {
-  for (let s = 0; s < ORDER_STATE_COUNT; s++) if (stateName(s) === name) return s;
-  return OrderState.REJECTED;
+function statusMatches(filter: string, state: number): boolean {
+  if (filter === 'OPEN') return !isTerminal(state);
+  if (filter === 'CLOSED') return isTerminal(state);
+  return filter === stateName(state);
 }
 
 /** The HTTP status of a REST command's first report. */

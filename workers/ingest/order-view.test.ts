@@ -1,36 +1,151 @@
-/** Goal: the REST order view is per account, newest first, filtered, and bounded. */
+/**
+ * Goal: the REST order view is per account, newest first, filtered, bounded, and never loses an
+ * open order while risk's order window holds (ids issued in sequence, live ids within capacity).
+ * Method: reports written as EXEC_REPORT records, as the risk -> ingest ring carries them;
+ * unit cases, then a seeded fast-check model run against a Map of every order's latest report.
+ */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ReportMessage } from './messages.ts';
+import { EXEC_REPORT_LENGTH, ExecReportFlyweight } from '../../codecs/records.ts';
+import { ExecType, OrderState, isTerminal, stateName } from '../../engine/order-state.ts';
+import { OrdType, Side, Tif } from '../../engine/domain.ts';
 import { OrderView } from './order-view.ts';
+import { PRICE_SCALE } from '../../engine/fixed-point.ts';
 
-function report(orderId: number, status: string): ReportMessage {
-  return {
-    type: 'execution', execType: 'NEW', orderId, clOrdId: `c${orderId}`, status, symbol: 'AAPL', side: 'BUY',
-    ordType: 'LIMIT', tif: 'DAY', qty: 1, price: '1', cumQty: 0, leavesQty: 1, avgPx: null, eventSeq: orderId,
-  };
+const SYMBOLS = ['AAPL', 'MSFT'];
+const VENUES = ['', 'V1'];
+const PRICE = 177.25 * PRICE_SCALE;
+
+/** One EXEC_REPORT record at a non-zero offset of a ring-like buffer. */
+class Reports {
+  readonly bytes = new Uint8Array(64 + EXEC_REPORT_LENGTH);
+  readonly view = new DataView(this.bytes.buffer);
+  readonly offset = 64;
+  readonly r = new ExecReportFlyweight();
+
+  write(accountId: number, orderId: number, state: number, cumQty = 0): ExecReportFlyweight {
+    this.bytes.fill(0);
+    const r = this.r.wrap(this.view, this.bytes, this.offset);
+    const cl = new TextEncoder().encode(`c${orderId}`);
+    r.setOrderId(orderId).setAccountId(accountId).setSymbolId(1).setSide(Side.BUY).setOrdType(OrdType.LIMIT).setTif(Tif.DAY);
+    r.setQty(100).setPriceTicks(PRICE).setCumQty(cumQty).setLeavesQty(isTerminal(state) ? 0 : 100 - cumQty);
+    r.setCumNotionalTicks(cumQty * PRICE).setState(state).setEventSeq(orderId * 10 + state);
+    r.setExecType(state === OrderState.NEW ? ExecType.NEW : state === OrderState.FILLED ? ExecType.FILL : ExecType.CANCELED);
+    r.setClOrdId(cl, 0, cl.length);
+    return r;
+  }
+
+  update(v: OrderView, accountId: number, orderId: number, state: number, cumQty = 0): void {
+    v.update(this.write(accountId, orderId, state, cumQty), this.bytes, this.offset);
+  }
 }
 
+const all = (): boolean => true;
+
 describe('OrderView', () => {
-  it('lists an account newest first with its latest status, and hides other accounts', () => {
-    const v = new OrderView(10);
-    v.update(1, report(1, 'NEW'));
-    v.update(1, report(2, 'NEW'));
-    v.update(2, report(3, 'NEW'));
-    v.update(1, report(1, 'FILLED'));
-    expect(v.list(1, 10, () => true).map((m) => [m.orderId, m.status])).toEqual([[2, 'NEW'], [1, 'FILLED']]);
-    expect(v.list(1, 10, (m) => m.status === 'FILLED').map((m) => m.orderId)).toEqual([1]);
-    expect(v.list(1, 1, () => true).map((m) => m.orderId)).toEqual([2]);
+  it('lists an account newest first with its latest report, and hides other accounts', () => {
+    const v = new OrderView(10, SYMBOLS, VENUES);
+    const w = new Reports();
+    w.update(v, 1, 1, OrderState.NEW);
+    w.update(v, 1, 2, OrderState.NEW);
+    w.update(v, 2, 3, OrderState.NEW);
+    w.update(v, 1, 1, OrderState.FILLED, 100);
+    expect(v.list(1, 10, all).map((m) => [m.orderId, m.status])).toEqual([[2, 'NEW'], [1, 'FILLED']]);
+    expect(v.list(1, 10, (s) => s === OrderState.FILLED).map((m) => m.orderId)).toEqual([1]);
+    expect(v.list(1, 1, all).map((m) => m.orderId)).toEqual([2]);
+    expect(v.list(2, 10, all).map((m) => m.orderId)).toEqual([3]);
     expect(v.get(2, 1)).toBeUndefined();
-    expect(v.get(1, 1)?.status).toBe('FILLED');
-    expect(v.list(7, 10, () => true)).toEqual([]);
+    expect(v.get(1, 3)).toBeUndefined();
+    expect(v.get(1, 99)).toBeUndefined();
+    expect(v.get(1, 0)).toBeUndefined();
+    expect(v.get(1, 1.5)).toBeUndefined();
+    expect(v.list(7, 10, all)).toEqual([]);
   });
 
-  it('keeps only the last capacity orders per account', () => {
-    const v = new OrderView(3);
-    for (let id = 1; id <= 5; id++) v.update(1, report(id, 'NEW'));
-    expect(v.list(1, 10, () => true).map((m) => m.orderId)).toEqual([5, 4, 3]);
+  it('renders the kept report as the WebSocket path renders it from the ring', () => {
+    const v = new OrderView(10, SYMBOLS, VENUES);
+    const w = new Reports();
+    w.update(v, 1, 4, OrderState.FILLED, 100);
+    expect(v.get(1, 4)).toEqual({
+      type: 'execution', execType: 'FILL', orderId: 4, clOrdId: 'c4', status: 'FILLED', symbol: 'MSFT', side: 'BUY',
+      ordType: 'LIMIT', tif: 'DAY', qty: 100, price: '177.25', cumQty: 100, leavesQty: 0, avgPx: '177.25',
+      eventSeq: 4 * 10 + OrderState.FILLED, lastQty: 0, lastPx: '0', venue: '',
+    });
+  });
+
+  it('keeps the last capacity order ids; a late report of a displaced order is not kept', () => {
+    const v = new OrderView(3, SYMBOLS, VENUES);
+    const w = new Reports();
+    for (let id = 1; id <= 5; id++) w.update(v, 1, id, OrderState.NEW);
+    expect(v.list(1, 10, all).map((m) => m.orderId)).toEqual([5, 4, 3]);
     expect(v.get(1, 2)).toBeUndefined();
-    v.update(1, report(4, 'CANCELED'));
-    expect(v.list(1, 10, () => true).map((m) => m.orderId)).toEqual([5, 4, 3]);
+    w.update(v, 1, 4, OrderState.CANCELED);
+    expect(v.list(1, 10, all).map((m) => [m.orderId, m.status])).toEqual([[5, 'NEW'], [4, 'CANCELED'], [3, 'NEW']]);
+    w.update(v, 1, 2, OrderState.CANCELED);
+    expect(v.stale).toBe(1);
+    expect(v.get(1, 2)).toBeUndefined();
+    expect(v.get(1, 5)?.status).toBe('NEW');
+  });
+
+  it('ends an account list at its first order no longer held, whatever other accounts hold', () => {
+    const v = new OrderView(4, SYMBOLS, VENUES);
+    const w = new Reports();
+    w.update(v, 1, 1, OrderState.FILLED);
+    w.update(v, 2, 2, OrderState.NEW);
+    w.update(v, 1, 3, OrderState.NEW);
+    w.update(v, 2, 4, OrderState.NEW);
+    w.update(v, 2, 5, OrderState.NEW); // takes order 1's slot
+    expect(v.list(1, 10, all).map((m) => m.orderId)).toEqual([3]);
+    expect(v.list(2, 10, all).map((m) => m.orderId)).toEqual([5, 4, 2]);
+  });
+
+  it('refuses a capacity below 1', () => {
+    expect(() => new OrderView(0, SYMBOLS, VENUES)).toThrow(/capacity/);
+  });
+
+  it('keeps every open order, and each order held its latest report, under risk-like id issue (model run)', () => {
+    const STATES = [OrderState.NEW, OrderState.PARTIALLY_FILLED, OrderState.FILLED, OrderState.CANCELED, OrderState.REJECTED];
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('new' as const), account: fc.integer({ min: 1, max: 3 }) }),
+      fc.record({ kind: fc.constant('event' as const), pick: fc.nat(), state: fc.constantFrom(...STATES) }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 8 }), fc.array(op, { maxLength: 200 }), (capacity, ops) => {
+        const v = new OrderView(capacity, SYMBOLS, VENUES);
+        const w = new Reports();
+        const latest = new Map<number, { account: number; state: number }>();
+        let nextId = 1;
+        for (const o of ops) {
+          if (o.kind === 'new') {
+            // Risk refuses a new order while the one a capacity older is live.
+            const older = latest.get(nextId - capacity);
+            if (older !== undefined && !isTerminal(older.state)) continue;
+            latest.set(nextId, { account: o.account, state: OrderState.NEW });
+            w.update(v, o.account, nextId, OrderState.NEW);
+            nextId++;
+          } else {
+            const live = [...latest].filter(([, s]) => !isTerminal(s.state));
+            if (live.length === 0) continue;
+            const [id, s] = live[o.pick % live.length];
+            s.state = o.state;
+            w.update(v, s.account, id, o.state);
+          }
+        }
+        expect(v.stale).toBe(0);
+        for (const [id, s] of latest) {
+          const held = id > nextId - 1 - capacity;
+          if (!isTerminal(s.state)) expect(held).toBe(true);
+          expect(v.get(s.account, id)?.status).toBe(held ? stateName(s.state) : undefined);
+          expect(v.get(s.account + 10, id)).toBeUndefined();
+        }
+        for (const account of [1, 2, 3]) {
+          const expected = [...latest].filter(([id, s]) => s.account === account && id > nextId - 1 - capacity).map(([id]) => id).reverse();
+          expect(v.list(account, 1000, all).map((m) => m.orderId)).toEqual(expected);
+          const open = expected.filter((id) => !isTerminal(latest.get(id)!.state));
+          expect(v.list(account, 1000, (st) => !isTerminal(st)).map((m) => m.orderId)).toEqual(open);
+        }
+      }),
+      { seed: 20261121, numRuns: 300 },
+    );
   });
 });

@@ -1,61 +1,117 @@
 /**
  * The edge's view of recent orders, for REST reads (GET /v1/orders/{id}, GET /v1/orders): the
- * latest report of each order, per account, newest first. Each account keeps its last
- * `capacity` orders in creation order (a ring of order ids) with the latest message of each;
- * older orders fall out of the view (the journal and the database keep them all).
- * Allocates (edge only).
+ * latest execution report of each order, per account, newest first. Older orders fall out of
+ * the view (the journal and the database keep them all).
+ *
+ * Off the JavaScript heap, fixed size from start-up: the view once kept a JS object per order
+ * (100,000 per account), and at 10,000 orders/s the ingest thread's heap grew by about 300 bytes
+ * an order, which old-generation marking then had to walk on the thread that answers the
+ * sockets. Now an update costs one copy of the report record and no allocation; a REST read
+ * renders the JSON from the copy, as the WebSocket path does from the ring.
+ *
+ *   reports   slot = orderId % capacity (order ids are issued in sequence): a copy of the
+ *             order's latest EXEC_REPORT record, and its order id (0 = empty);
+ *   prev      per slot, the order id of the same account's previous order (0 = none): each
+ *             account's orders form a chain, newest first, from `newest`.
+ *
+ * With capacity at least risk's order table capacity (risk.orderCapacity, which is what the
+ * engine passes), a live order's slot is never taken: risk issues order id N only once order
+ * N - capacity is terminal (it refuses new orders rather than overwrite a live one), so the
+ * live orders' ids always lie within one capacity of each other. A report for an order whose
+ * slot a newer order holds is counted in `stale` and not kept.
  */
+import { EXEC_REPORT_LENGTH, ExecReportFlyweight } from '../../codecs/records.ts';
+import { copyBytes } from '../../engine/bytes.ts';
 import type { ReportMessage } from './messages.ts';
+import { reportToJson } from './order-json.ts';
 
-class AccountOrders {
-  readonly ids: Float64Array;
-  readonly byId = new Map<number, ReportMessage>();
-  /** Next write position in ids; ids[(next - 1) % capacity] is the newest. */
-  next = 0;
-  constructor(capacity: number) {
-    this.ids = new Float64Array(capacity);
-  }
+/** An account's newest order id; a mutable field, so an update allocates nothing. */
+class AccountHead {
+  newest = 0;
 }
 
 export class OrderView {
-  private readonly capacity: number;
-  private readonly accounts = new Map<number, AccountOrders>();
+  readonly capacity: number;
+  private readonly reports: Uint8Array;
+  private readonly reportsView: DataView;
+  private readonly orderId: Float64Array;
+  private readonly prev: Float64Array;
+  private readonly accounts = new Map<number, AccountHead>();
+  private readonly flyweight = new ExecReportFlyweight();
+  private readonly symbolNames: string[];
+  private readonly venueNames: string[];
+  private readonly scratch = new Uint8Array(64);
 
-  constructor(capacityPerAccount: number) {
-    this.capacity = capacityPerAccount;
+  /** Reports for an order whose slot a newer order has taken (not kept). */
+  stale = 0;
+
+  constructor(capacity: number, symbolNames: string[], venueNames: string[]) {
+    if (!(Number.isInteger(capacity) && capacity >= 1)) throw new Error('Condition failed: capacity >= 1');
+    this.capacity = capacity;
+    this.reports = new Uint8Array(capacity * EXEC_REPORT_LENGTH);
+    this.reportsView = new DataView(this.reports.buffer);
+    this.orderId = new Float64Array(capacity);
+    this.prev = new Float64Array(capacity);
+    this.symbolNames = symbolNames;
+    this.venueNames = venueNames;
   }
 
-  /** Records the latest report of an order (a new order id enters the account's ring). */
-  update(accountId: number, msg: ReportMessage): void {
-    let a = this.accounts.get(accountId);
-    if (a === undefined) {
-      a = new AccountOrders(this.capacity);
-      this.accounts.set(accountId, a);
+  /**
+   * Keeps the report at `offset` of `bytes` (an EXEC_REPORT record whose order id is > 0) as
+   * its order's latest; a new order id becomes its account's newest.
+   */
+  update(r: ExecReportFlyweight, bytes: Uint8Array, offset: number): void {
+    const orderId = r.orderId();
+    const s = orderId % this.capacity;
+    const held = this.orderId[s];
+    if (held > orderId) {
+      this.stale++;
+      return;
     }
-    if (!a.byId.has(msg.orderId)) {
-      const at = a.next % this.capacity;
-      if (a.next >= this.capacity) a.byId.delete(a.ids[at]);
-      a.ids[at] = msg.orderId;
-      a.next++;
+    if (held !== orderId) {
+      const accountId = r.accountId();
+      let head = this.accounts.get(accountId);
+      if (head === undefined) {
+        head = new AccountHead();
+        this.accounts.set(accountId, head);
+      }
+      this.orderId[s] = orderId;
+      this.prev[s] = head.newest;
+      head.newest = orderId;
     }
-    a.byId.set(msg.orderId, msg);
+    copyBytes(bytes, offset, this.reports, s * EXEC_REPORT_LENGTH, EXEC_REPORT_LENGTH);
   }
 
   /** An order of this account, or undefined (another account's order is not revealed). */
   get(accountId: number, orderId: number): ReportMessage | undefined {
-    return this.accounts.get(accountId)?.byId.get(orderId);
+    if (!(Number.isSafeInteger(orderId) && orderId > 0)) return undefined;
+    const r = this.held(orderId);
+    if (r === null || r.accountId() !== accountId) return undefined;
+    return reportToJson(r, this.symbolNames, this.venueNames, this.scratch);
   }
 
-  /** Newest first, at most `limit`, keeping those `keep` accepts. */
-  list(accountId: number, limit: number, keep: (m: ReportMessage) => boolean): ReportMessage[] {
-    const a = this.accounts.get(accountId);
+  /**
+   * Newest first, at most `limit`, keeping those whose order state `keep` accepts. The walk
+   * ends at the account's first order no longer held: every older one is gone too, or
+   * terminal and about to go (see the header).
+   */
+  list(accountId: number, limit: number, keep: (state: number) => boolean): ReportMessage[] {
     const out: ReportMessage[] = [];
-    if (a === undefined) return out;
-    const count = Math.min(a.next, this.capacity);
-    for (let i = 1; i <= count && out.length < limit; i++) {
-      const m = a.byId.get(a.ids[(a.next - i) % this.capacity]);
-      if (m !== undefined && keep(m)) out.push(m);
+    const head = this.accounts.get(accountId);
+    if (head === undefined) return out;
+    for (let id = head.newest; id !== 0 && out.length < limit; ) {
+      const r = this.held(id);
+      if (r === null) break;
+      if (keep(r.state())) out.push(reportToJson(r, this.symbolNames, this.venueNames, this.scratch));
+      id = this.prev[id % this.capacity];
     }
     return out;
+  }
+
+  /** The latest report of the order, while its slot holds it. */
+  private held(orderId: number): ExecReportFlyweight | null {
+    const s = orderId % this.capacity;
+    if (this.orderId[s] !== orderId) return null;
+    return this.flyweight.wrap(this.reportsView, this.reports, s * EXEC_REPORT_LENGTH);
   }
 }
