@@ -895,6 +895,22 @@ export class RouteAuditFlyweight extends RouteAuditHeaderFlyweight {
   setVExcluded(v: number, x: number): void { this.setU8(this.at(v, RV_EXCLUDED), x); }
 }
 
+/**
+ * Visits each child an audit frame names (venue, child id, quantity): entries with a positive
+ * safe-integer id and quantity. Returns false, visiting nothing, for a frame shorter than the
+ * venue count it declares. `a` is wrapped over the frame.
+ */
+export function forEachAuditedChild(a: RouteAuditFlyweight, length: number, visit: (venueId: number, childId: number, qty: number) => void): boolean {
+  const venues = a.venueCount();
+  if (length < routeAuditLength(venues)) return false;
+  for (let v = 1; v <= venues; v++) {
+    const childId = a.vChildId(v);
+    const qty = a.vChildQty(v);
+    if (Number.isSafeInteger(childId) && childId > 0 && Number.isSafeInteger(qty) && qty > 0) visit(v, childId, qty);
+  }
+  return true;
+}
+
 /** The largest record body any stage writes: rings are sized so that many fit. */
 export const MAX_RECORD_LENGTH = Math.max(
   NEW_ORDER_LENGTH,

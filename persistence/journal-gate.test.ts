@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChildOrderFlyweight, ExecReportFlyweight, RecordType, RouteAuditFlyweight, journalMarkOf } from '../codecs/records.ts';
+import { ChildOrderFlyweight, ExecReportFlyweight, RecordType, RouteAuditFlyweight, forEachAuditedChild, journalMarkOf } from '../codecs/records.ts';
 import { StageCounters } from '../engine/counters.ts';
 import { Doorbell } from '../engine/doorbell.ts';
 import { Side, Source } from '../engine/domain.ts';
@@ -26,7 +26,6 @@ import { JOURNAL_FEEDS } from '../workers/topology.ts';
 import { JournalWriter, type FsyncPolicy } from './journal.ts';
 import { JournalStage } from './journal-stage.ts';
 import { replayJournal } from './journal-reader.ts';
-import { forEachAuditedChild } from '../workers/sor/audit-children.ts';
 
 const dirs: string[] = [];
 afterEach(() => {

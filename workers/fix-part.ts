@@ -50,8 +50,8 @@ export async function buildFix(ctx: PartContext): Promise<StagePart> {
   // reports for them reach risk, and reconciliation after logon asks the venues about them.
   const recovery = recoverFixStage(stage, config.journal.dir, config.orderCapacity);
   if (recovery.problem !== null) ctx.log('error', `journal replay stopped early: ${recovery.problem}`);
-  if (recovery.unnamed > 0 || recovery.conflicts > 0) {
-    ctx.log('error', `children not recovered: ${recovery.unnamed} without their order's symbol, ${recovery.conflicts} over a live slot`);
+  if (recovery.unnamed > 0 || recovery.conflicts > 0 || recovery.malformedAudits > 0) {
+    ctx.log('error', `children not recovered: ${recovery.unnamed} without their order's symbol, ${recovery.conflicts} over a live slot, ${recovery.malformedAudits} routing audits unreadable (a child they name may be live at its venue)`);
   }
   const fixMetrics = (data as Partial<MetricsWorkerData>).metrics;
   if (fixMetrics !== undefined) stage.decisionToWire = new MetricsViews(fixMetrics).histogram(Histogram.FIX_DECISION_TO_WIRE);

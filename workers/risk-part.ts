@@ -41,6 +41,9 @@ export async function buildRisk(ctx: PartContext): Promise<StagePart> {
   wiring.counters.set(RiskCounter.RECOVERED_FILLS, recovery.fills);
   // A corrupt journal: the state rebuilt is the prefix before the damage. Said loudly.
   if (recovery.problem !== null) ctx.log('error', `journal replay stopped early: ${recovery.problem}`);
+  if (recovery.conflicts > 0 || recovery.malformedAudits > 0) {
+    ctx.log('error', `journal records not recovered: ${recovery.conflicts} over a live slot, ${recovery.malformedAudits} routing audits unreadable (a child they name may be live at its venue)`);
+  }
   // The SOR and fix stages issue and track this boot's children from this base: on this thread
   // at once, on theirs through the supervisor (supervisor.ts).
   const childIdBase = nextChildIdBase(data.childIdBase, bounds.maxChildId, riskConfig.childCapacity);

@@ -235,6 +235,9 @@ describe('fix stage recovery from the journal', () => {
       const raw = auditFrame({ orderId, venues: 1, side: Side.BUY, childPxTicks: price * PX, children: [{ venueId: 1, childId, qty: 10 }] });
       journal.append(RecordType.ROUTE_AUDIT, raw, 0, raw.length);
     }
+    // An audit cut short of the venue it declares: unreadable, counted, no child restored from it.
+    const cut = auditFrame({ orderId: 2, venues: 1, side: Side.BUY, childPxTicks: 97 * PX, children: [{ venueId: 1, childId: 1009, qty: 10 }] });
+    journal.append(RecordType.ROUTE_AUDIT, cut, 0, cut.length - 8);
     journal.close();
     b1.sorRecord(RecordType.CHILD_NEW, 1001, 1, 10, 99);
     b1.pump();
@@ -244,7 +247,7 @@ describe('fix stage recovery from the journal', () => {
 
     const b2 = boot(clock, store, v, null);
     const r = recoverFixStage(b2.stage, dir, ORDER_CAPACITY);
-    expect(r).toMatchObject({ children: 2, auditOnlyChildren: 2, liveChildren: 2, unnamed: 0, conflicts: 0, problem: null });
+    expect(r).toMatchObject({ children: 2, auditOnlyChildren: 2, liveChildren: 2, unnamed: 0, conflicts: 0, malformedAudits: 1, problem: null });
     expect([b2.stage.childState[1001 % CAPACITY], b2.stage.childState[1002 % CAPACITY]]).toEqual([VenueChildState.SENT, VenueChildState.SENT]);
     b2.connect(); // Logon, the venue's resend of the fill, then 35=H for both
     expect(b2.of(ChildEventKind.FILL, 1001).map((e) => [e.orderId, e.lastQty, e.lastPx])).toEqual([[1, 4, 99 * PX]]);

@@ -68,6 +68,8 @@ export interface FixRecoveryResult {
   unnamed: number;
   /** SENT events whose slot still held another live child: not restored. */
   conflicts: number;
+  /** ROUTE_AUDIT frames too short for the venue count they declare: their children could not be read. */
+  malformedAudits: number;
   /** ExecIDs (by hash) of journaled fills put back into the stage's dedupe set. */
   execIds: number;
   /** Journaled fills without an ExecID hash (none on the report, a reconciliation fill, a record
@@ -192,6 +194,7 @@ export function recoverFixStage(stage: FixStage, dir: string, orderCapacity: num
     events: restorer.events,
     unnamed: restorer.unnamed,
     conflicts: restorer.conflicts,
+    malformedAudits: restorer.auditOnly.malformed,
     execIds: restorer.execIds,
     fillsWithoutExecId: restorer.fillsWithoutExecId,
     problem: replay.problem,

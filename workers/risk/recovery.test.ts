@@ -221,6 +221,9 @@ describe('recovery from the journal', () => {
           const raw = auditFrame({ orderId, venues: 2, side: Side.BUY, childPxTicks: 10 * SCALE, children: [{ venueId: 2, childId: BASE_CHILD + orderId, qty: 100 }] });
           j.writer.append(RecordType.ROUTE_AUDIT, raw, 0, raw.length);
         }
+        // An audit cut short of the venues it declares: nothing in it can be read, and it is said.
+        const cut = auditFrame({ orderId: 2, venues: 2, side: Side.BUY, childPxTicks: 10 * SCALE, children: [{ venueId: 1, childId: BASE_CHILD + 9, qty: 100 }] });
+        j.writer.append(RecordType.ROUTE_AUDIT, cut, 0, cut.length - 8);
         j.writer.flush(0);
       }
       const bounds = scanJournalBounds(j.dir);
@@ -230,7 +233,7 @@ describe('recovery from the journal', () => {
     };
 
     const { h: r, result, bounds } = build(true);
-    expect(result).toMatchObject({ auditOnlyChildren: 2, liveChildren: 2, openOrders: 2, conflicts: 0 });
+    expect(result).toMatchObject({ auditOnlyChildren: 2, liveChildren: 2, openOrders: 2, conflicts: 0, malformedAudits: 1 });
     expect([bounds.minChildId, bounds.maxChildId]).toEqual([BASE_CHILD + 1, BASE_CHILD + 2]);
     // The resume pass leaves the IOC open: its child may be working at the venue.
     expect([r.state(1), r.state(2)]).toEqual([OrderState.ROUTED, OrderState.ROUTED]);
@@ -248,7 +251,7 @@ describe('recovery from the journal', () => {
     // Control, recovery as it was before it read audits (here: the same journal without them):
     // the IOC is settled at once and the same fill finds no child, so it is not booked.
     const { h: blind, result: blindResult } = build(false);
-    expect(blindResult).toMatchObject({ auditOnlyChildren: 0, liveChildren: 0 });
+    expect(blindResult).toMatchObject({ auditOnlyChildren: 0, liveChildren: 0, malformedAudits: 0 });
     expect(blind.state(1)).toBe(OrderState.CANCELED);
     blind.fill(BASE_CHILD + 2, 2, 30, 10 * SCALE, 2);
     blind.step();

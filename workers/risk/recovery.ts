@@ -42,11 +42,11 @@ import { ExecType, ILLEGAL, OrderEvent, OrderState, isTerminal, transition } fro
 import { Reason } from '../../engine/reasons.ts';
 import {
   AccountControlFlyweight, CancelOrderFlyweight, ChildEventFlyweight, ChildEventKind, ExecReportFlyweight,
-  RecordType, RiskLimitFlyweight, RouteAuditFlyweight,
+  RecordType, RiskLimitFlyweight, RouteAuditFlyweight, forEachAuditedChild,
 } from '../../codecs/records.ts';
 import { MAX_PRICE_TICKS } from '../../engine/fixed-point.ts';
 import { replayJournal, type FrameHandler } from '../../persistence/journal-reader.ts';
-import { AuditOnlyChildren, forEachAuditedChild } from '../sor/audit-children.ts';
+import { AuditOnlyChildren } from '../sor/audit-children.ts';
 import type { RiskConfig, RiskStage } from './risk-stage.ts';
 
 /** What a first quick pass over the journal learns, to size the ids before the stage is built. */
@@ -81,6 +81,8 @@ export interface RecoveryResult {
   modeChanges: number;
   /** Records that did not fit the tables (slot still live): counted, never applied. */
   conflicts: number;
+  /** ROUTE_AUDIT frames too short for the venue count they declare: their children could not be read. */
+  malformedAudits: number;
   lastEventSeq: number;
   nextOrderId: number;
 }
@@ -317,14 +319,10 @@ class RiskRestorer implements FrameHandler {
     const o = this.stage.orders;
     const slot = o.slotOf(orderId);
     if (slot < 0) return false;
-    const cs = this.stage.children.add(childId, orderId, venueId, qty, priceTicks, o.firstChild[slot]);
-    if (cs < 0) {
+    if (this.stage.linkChild(slot, childId, venueId, qty, priceTicks) < 0) {
       this.conflicts++;
       return false;
     }
-    o.firstChild[slot] = childId;
-    o.liveChildren[slot]++;
-    o.venueOpenQty[slot] += qty;
     // The stage moves the order to ROUTED here without a report of its own.
     if (!isTerminal(o.state[slot])) {
       const next = transition(o.state[slot], OrderEvent.ROUTE, o.cumQty[slot] > 0);
@@ -407,6 +405,7 @@ export function recoverRiskStage(stage: RiskStage, dir: string): RecoveryResult 
     limitChanges: restorer.limitChanges,
     modeChanges: restorer.modeChanges,
     conflicts: restorer.conflicts,
+    malformedAudits: restorer.auditOnly.malformed,
     lastEventSeq: stage.peekEventSeq(),
     nextOrderId: o.peekNextOrderId(),
   };

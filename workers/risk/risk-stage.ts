@@ -929,6 +929,22 @@ export class RiskStage implements Agent, RingRecordHandler {
     this.counters.add(RiskCounter.UNKNOWN_RECORDS, 1);
   }
 
+  /**
+   * A child sent to its venue, into the child table and the head of its order's child list
+   * (the order at `slot`): live, its quantity open at the venue. Returns the child's slot, or -1
+   * when the table refuses it (its slot still holds a live child). Recovery links children the
+   * same way (workers/risk/recovery.ts).
+   */
+  linkChild(slot: number, childId: number, venueId: number, qty: number, priceTicks: number): number {
+    const o = this.orders;
+    const cs = this.children.add(childId, o.orderId[slot], venueId, qty, priceTicks, o.firstChild[slot]);
+    if (cs < 0) return -1;
+    o.firstChild[slot] = childId;
+    o.liveChildren[slot]++;
+    o.venueOpenQty[slot] += qty;
+    return cs;
+  }
+
   private onChildSent(ev: ChildEventFlyweight): void {
     const slot = this.orders.slotOf(ev.orderId());
     if (slot < 0) {
@@ -936,12 +952,8 @@ export class RiskStage implements Agent, RingRecordHandler {
       return;
     }
     const o = this.orders;
-    const c = this.children;
-    const cs = c.add(ev.childId(), ev.orderId(), ev.venueId(), ev.qty(), ev.priceTicks(), o.firstChild[slot]);
+    const cs = this.linkChild(slot, ev.childId(), ev.venueId(), ev.qty(), ev.priceTicks());
     if (cs < 0) throw new Error('Invariant: a child slot is free for a new child (table sized for live children)');
-    o.firstChild[slot] = ev.childId();
-    o.liveChildren[slot]++;
-    o.venueOpenQty[slot] += ev.qty();
     if (isTerminal(o.state[slot])) {
       // Decided before the order ended (a late fill completed it meanwhile): it is live at its
       // venue for an order that wants nothing more, so it is canceled at once.

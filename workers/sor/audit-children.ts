@@ -28,7 +28,7 @@
  *
  * Start-up only: allocates freely (a map), not the hot path.
  */
-import { RouteAuditFlyweight, routeAuditLength } from '../../codecs/records.ts';
+import { RouteAuditFlyweight, forEachAuditedChild } from '../../codecs/records.ts';
 
 export interface AuditedChild {
   childId: number;
@@ -38,22 +38,6 @@ export interface AuditedChild {
   side: number;
   qty: number;
   priceTicks: number;
-}
-
-/**
- * Visits each child an audit frame names (venue, child id, quantity): entries with a positive
- * safe-integer id and quantity. Returns false, visiting nothing, for a frame shorter than the
- * venue count it declares. `a` is wrapped over the frame.
- */
-export function forEachAuditedChild(a: RouteAuditFlyweight, length: number, visit: (venueId: number, childId: number, qty: number) => void): boolean {
-  const venues = a.venueCount();
-  if (length < routeAuditLength(venues)) return false;
-  for (let v = 1; v <= venues; v++) {
-    const childId = a.vChildId(v);
-    const qty = a.vChildQty(v);
-    if (Number.isSafeInteger(childId) && childId > 0 && Number.isSafeInteger(qty) && qty > 0) visit(v, childId, qty);
-  }
-  return true;
 }
 
 export class AuditOnlyChildren {
