@@ -99,6 +99,18 @@ describe('OrderView', () => {
     expect(v.list(2, 10, all).map((m) => m.orderId)).toEqual([5, 4, 2]);
   });
 
+  it('puts an order first reported after a newer one (restored at a restart) in its place: no open order drops out of the list', () => {
+    const v = new OrderView(16, SYMBOLS, VENUES);
+    const w = new Reports();
+    w.update(v, 1, 11, OrderState.NEW); // order 10, restored open, has not been reported yet
+    w.update(v, 1, 10, OrderState.FILLED, 100);
+    w.update(v, 1, 12, OrderState.NEW);
+    expect(v.list(1, 10, all).map((m) => m.orderId)).toEqual([12, 11, 10]);
+    for (let id = 13; id <= 26; id++) w.update(v, 2, id, OrderState.NEW); // 26 takes terminal 10's slot
+    expect(v.list(1, 10, (s) => !isTerminal(s)).map((m) => m.orderId)).toEqual([12, 11]);
+    expect(v.list(1, 10, all).map((m) => m.orderId)).toEqual([12, 11]);
+  });
+
   it('refuses a capacity below 1', () => {
     expect(() => new OrderView(0, SYMBOLS, VENUES)).toThrow(/capacity/);
   });
@@ -106,43 +118,55 @@ describe('OrderView', () => {
   it('keeps every open order, and each order held its latest report, under risk-like id issue (model run)', () => {
     const STATES = [OrderState.NEW, OrderState.PARTIALLY_FILLED, OrderState.FILLED, OrderState.CANCELED, OrderState.REJECTED];
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('new' as const), account: fc.integer({ min: 1, max: 3 }) }),
+      // quiet: an order restored at a restart, whose first report here comes with its next event.
+      fc.record({ kind: fc.constant('new' as const), account: fc.integer({ min: 1, max: 3 }), quiet: fc.boolean() }),
       fc.record({ kind: fc.constant('event' as const), pick: fc.nat(), state: fc.constantFrom(...STATES) }),
     );
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 8 }), fc.array(op, { maxLength: 200 }), (capacity, ops) => {
         const v = new OrderView(capacity, SYMBOLS, VENUES);
         const w = new Reports();
-        const latest = new Map<number, { account: number; state: number }>();
+        const latest = new Map<number, { account: number; state: number; seen: boolean }>();
         let nextId = 1;
         for (const o of ops) {
           if (o.kind === 'new') {
             // Risk refuses a new order while the one a capacity older is live.
             const older = latest.get(nextId - capacity);
             if (older !== undefined && !isTerminal(older.state)) continue;
-            latest.set(nextId, { account: o.account, state: OrderState.NEW });
-            w.update(v, o.account, nextId, OrderState.NEW);
+            latest.set(nextId, { account: o.account, state: OrderState.NEW, seen: !o.quiet });
+            if (!o.quiet) w.update(v, o.account, nextId, OrderState.NEW);
             nextId++;
           } else {
             const live = [...latest].filter(([, s]) => !isTerminal(s.state));
             if (live.length === 0) continue;
             const [id, s] = live[o.pick % live.length];
             s.state = o.state;
+            s.seen = true;
             w.update(v, s.account, id, o.state);
           }
         }
         expect(v.stale).toBe(0);
+        // The view holds an order it has seen unless a newer order it has seen took its slot.
+        const seenIds = [...latest].filter(([, s]) => s.seen).map(([id]) => id);
+        const holds = (id: number): boolean => latest.get(id)!.seen && !seenIds.some((y) => y > id && y % capacity === id % capacity);
         for (const [id, s] of latest) {
-          const held = id > nextId - 1 - capacity;
-          if (!isTerminal(s.state)) expect(held).toBe(true);
-          expect(v.get(s.account, id)?.status).toBe(held ? stateName(s.state) : undefined);
+          if (!isTerminal(s.state) && s.seen) expect(holds(id)).toBe(true);
+          expect(v.get(s.account, id)?.status).toBe(holds(id) ? stateName(s.state) : undefined);
           expect(v.get(s.account + 10, id)).toBeUndefined();
         }
         for (const account of [1, 2, 3]) {
-          const expected = [...latest].filter(([id, s]) => s.account === account && id > nextId - 1 - capacity).map(([id]) => id).reverse();
+          // Newest first, up to the account's first seen order no longer held.
+          const expected: number[] = [];
+          for (const id of seenIds.filter((x) => latest.get(x)!.account === account).sort((a, b) => b - a)) {
+            if (!holds(id)) break;
+            expected.push(id);
+          }
           expect(v.list(account, 1000, all).map((m) => m.orderId)).toEqual(expected);
           const open = expected.filter((id) => !isTerminal(latest.get(id)!.state));
           expect(v.list(account, 1000, (st) => !isTerminal(st)).map((m) => m.orderId)).toEqual(open);
+          // Every open order the view has seen is listed.
+          const seenOpen = seenIds.filter((x) => latest.get(x)!.account === account && !isTerminal(latest.get(x)!.state));
+          expect(open.sort((a, b) => a - b)).toEqual(seenOpen.sort((a, b) => a - b));
         }
       }),
       { seed: 20261121, numRuns: 300 },

@@ -11,14 +11,16 @@
  *
  *   reports   slot = orderId % capacity (order ids are issued in sequence): a copy of the
  *             order's latest EXEC_REPORT record, and its order id (0 = empty);
- *   prev      per slot, the order id of the same account's previous order (0 = none): each
- *             account's orders form a chain, newest first, from `newest`.
+ *   prev      per slot, the order id of the same account's next older order (0 = none): each
+ *             account's orders form a chain in decreasing id order, from `newest` (an order
+ *             first reported after a newer one, as after a restart, is put in its place).
  *
  * With capacity at least risk's order table capacity (risk.orderCapacity, which is what the
  * engine passes), a live order's slot is never taken: risk issues order id N only once order
  * N - capacity is terminal (it refuses new orders rather than overwrite a live one), so the
  * live orders' ids always lie within one capacity of each other. A report for an order whose
- * slot a newer order holds is counted in `stale` and not kept.
+ * slot a newer order holds is counted in `stale` and not kept. Orders restored at a restart
+ * enter the view with their first report after it.
  */
 import { EXEC_REPORT_LENGTH, ExecReportFlyweight } from '../../codecs/records.ts';
 import { copyBytes } from '../../engine/bytes.ts';
@@ -76,8 +78,12 @@ export class OrderView {
         this.accounts.set(accountId, head);
       }
       this.orderId[s] = orderId;
-      this.prev[s] = head.newest;
-      head.newest = orderId;
+      if (orderId > head.newest || !this.holds(head.newest)) {
+        this.prev[s] = head.newest;
+        head.newest = orderId;
+      } else {
+        this.insertOlder(head.newest, s, orderId);
+      }
     }
     copyBytes(bytes, offset, this.reports, s * EXEC_REPORT_LENGTH, EXEC_REPORT_LENGTH);
   }
@@ -93,7 +99,8 @@ export class OrderView {
   /**
    * Newest first, at most `limit`, keeping those whose order state `keep` accepts. The walk
    * ends at the account's first order no longer held: every older one is gone too, or
-   * terminal and about to go (see the header).
+   * terminal and about to go (see the header). A filtered list walks the whole chain when few
+   * orders match: at most `capacity` steps of typed-array reads.
    */
   list(accountId: number, limit: number, keep: (state: number) => boolean): ReportMessage[] {
     const out: ReportMessage[] = [];
@@ -106,6 +113,30 @@ export class OrderView {
       id = this.prev[id % this.capacity];
     }
     return out;
+  }
+
+  /**
+   * The first report of an order older than its account's newest: an order restored at a
+   * restart, reported again before any report of it reached this view, or a duplicate-ClOrdID
+   * ack naming an older order. It goes to its place in the chain, which stays in decreasing id
+   * order (list relies on it), from `newest` (held, > orderId) down to the first older or
+   * forgotten entry. Rare, and short after a restart (the view starts empty).
+   */
+  private insertOlder(newest: number, s: number, orderId: number): void {
+    let at = newest;
+    for (;;) {
+      const next = this.prev[at % this.capacity];
+      if (next < orderId || !this.holds(next)) {
+        this.prev[s] = next < orderId ? next : 0;
+        this.prev[at % this.capacity] = orderId;
+        return;
+      }
+      at = next;
+    }
+  }
+
+  private holds(orderId: number): boolean {
+    return orderId !== 0 && this.orderId[orderId % this.capacity] === orderId;
   }
 
   /** The latest report of the order, while its slot holds it. */
