@@ -273,6 +273,9 @@ describe('SorStage: market data, trade-through, collar', () => {
     expect(c[0]).toMatchObject({ price: px(10.05), tif: Tif.IOC, ordType: OrdType.LIMIT });
     // 9.99 - floor(9.99 * 0.005 ticks) = 9.94005 -> rounded up to the tick: 9.95.
     expect(c[1]).toMatchObject({ price: px(9.95), tif: Tif.IOC });
+    // The audit keeps the decision's own input: no limit on a market order's first step (the
+    // collar caps only its later steps).
+    expect(h.audits().slice(-2).map((a) => [a.ordType(), a.limitTicks(), a.childPxTicks()])).toEqual([[OrdType.MARKET, 0, px(10.05)], [OrdType.MARKET, 0, px(9.95)]]);
   });
 
   it('crossed and stale quotes are excluded; the NBBO ignores them', () => {

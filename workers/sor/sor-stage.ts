@@ -679,7 +679,7 @@ export class SorStage implements Agent, RingRecordHandler {
     const f = this.features;
     const w = this.config.weights;
     const a = this.audit.wrap(ring.view, ring.bytes, at);
-    a.setOrderId(t.orderId[p]).setDecisionTimeNs(nowNs).setQty(qty).setLimitTicks(t.limitTicks[p])
+    a.setOrderId(t.orderId[p]).setDecisionTimeNs(nowNs).setQty(qty).setLimitTicks(f.limitTicks)
       .setNbbBidTicks(f.nbbBid).setNbbBidQty(f.nbbBidQty).setNbbAskTicks(f.nbbAsk).setNbbAskQty(f.nbbAskQty)
       .setChildPxTicks(f.childPx < 0 ? 0 : f.childPx).setRoutedQty(f.routedQty).setParentQty(t.qty[p])
       .setAccountId(t.account[p]).setSymbolId(t.symbol[p]).setConfigVersion(this.configVersion)
