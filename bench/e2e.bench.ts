@@ -51,10 +51,10 @@ import { formatMachineInfo, machineInfo, watchCpu } from './lib/machine.ts';
 import { isMainModule } from './lib/main.ts';
 import { monoNowMs } from './lib/mono-clock.ts';
 import { OpenLoopGenerator, type MixedCounts, type OpenLoopCounts } from './lib/open-loop.ts';
-import { TargetWindow, type TargetUsage } from './lib/proc-usage.ts';
+import { TargetWindow, medianUsage, type TargetUsage } from './lib/proc-usage.ts';
 import { ProgressLine } from './lib/progress.ts';
 import { figure, writeResults, type Figure } from './lib/results.ts';
-import { formatMicros, medianOf, medianOrNull } from './lib/stats.ts';
+import { formatMicros, medianOf } from './lib/stats.ts';
 import { printTable } from './lib/table.ts';
 import { startTarget, type TargetKind, type TargetProcess } from './lib/target-process.ts';
 import { DEFAULT_ORDER } from './lib/ws-order-protocol.ts';
@@ -368,13 +368,7 @@ export function medianRun(rows: readonly RunRow[], bounds: { boundUs: number; se
   for (const k of new Set(rows.flatMap((r) => Object.keys(r.engineUs)))) {
     engineUs[k] = medianLatency(rows.map((r) => r.engineUs[k]).filter((v) => v !== undefined));
   }
-  const rss = rows.map((r) => r.usage.rssMaxMiB).filter((v): v is number => v !== null);
-  const usage: TargetUsage = {
-    cpuPct: medianOrNull(rows.map((r) => r.usage.cpuPct)),
-    rssMaxMiB: rss.length === 0 ? null : Math.max(...rss),
-    helpersCpuPct: medianOrNull(rows.map((r) => r.usage.helpersCpuPct)),
-    otherCpuPct: medianOrNull(rows.map((r) => r.usage.otherCpuPct)),
-  };
+  const usage = medianUsage(rows.map((r) => r.usage));
   const ackUs = percentiles((r) => r.ackUs);
   const allAcked = rows.every((r) => r.allAcked);
   return {

@@ -16,7 +16,7 @@ import { CommonCounter, type StageCounters } from './counters.ts';
  */
 export class CycleClock implements Clock {
   private readonly source: Clock;
-  private ns = 0;
+  private ns: number;
 
   constructor(source: Clock) {
     this.source = source;

@@ -447,7 +447,7 @@ export class FileMessageStore implements MessageStore {
    * an interval ago or more, else arms the timer for the time left (one timer at a time).
    */
   private startRoundOrDefer(): void {
-    if (this.syncCallsOut !== 0 || this.unsynced === 0 || this.syncError !== null || this.deferredRound !== null) return;
+    if (!this.roundWanted() || this.deferredRound !== null) return;
     const waitMs = this.lastRoundMs + this.syncIntervalMs - performance.now();
     if (waitMs <= 0) {
       this.startBackgroundSync();
@@ -460,11 +460,16 @@ export class FileMessageStore implements MessageStore {
 
   private onDeferredRound(): void {
     this.deferredRound = null;
-    if (this.closed || this.syncCallsOut !== 0 || this.unsynced === 0 || this.syncError !== null) return;
+    if (this.closed || !this.roundWanted()) return;
     // The timer ran out: the interval has passed (a timer never fires early by more than the
     // loop's clock granularity, which Math.ceil covers).
     this.deferredRounds++;
     this.startBackgroundSync();
+  }
+
+  /** Something written is unsynced, no round is out, and no sync has failed. */
+  private roundWanted(): boolean {
+    return this.syncCallsOut === 0 && this.unsynced !== 0 && this.syncError === null;
   }
 
   /** Starts one fdatasync per file written since the last round; what is written meanwhile waits for the next. */

@@ -2,8 +2,8 @@
  * Goal: the servers the demo and bench:persist start beside the engine can run at a lower
  * scheduling priority (docs/TUNING.md: niceness 10 on one host), and the niceness reaches every
  * process that does their work: Postgres's backends (forked per connection) and the mock broker.
- * Method: start each with nice 10, read the niceness of the serving processes from
- * /proc/<pid>/stat (field 19); a control at the default priority reads this process's own.
+ * Method: start each with nice 10, read the niceness of the serving processes (os.getPriority);
+ * a control at the default priority reads this process's own.
  */
 import { getPriority } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,17 +12,12 @@ import { withNice } from './nice.ts';
 import { startPostgres, type PostgresServer } from './postgres.ts';
 import { startKafkaMock, type KafkaMock } from './kafka-mock.ts';
 
-/** A process's niceness (os.getPriority reads what /proc/<pid>/stat's field 19 holds). */
-function niceOf(pid: number): number {
-  return getPriority(pid);
-}
-
 /** The niceness of the backend serving a connection, read while it serves it. */
 async function backendNice(url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return niceOf((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+    return getPriority((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid);
   } finally {
     await client.end();
   }
@@ -43,7 +38,7 @@ describe('servers at a lower priority', () => {
   });
 
   it('Postgres at nice 10: its backends run at 10, also after a pause and resume; at the default, at this process\'s', async () => {
-    const base = niceOf(process.pid);
+    const base = getPriority(process.pid);
     const niced = await startPostgres({ nice: 10 });
     servers.push(niced);
     expect(await backendNice(niced.url)).toBe(Math.min(19, base + 10));
@@ -58,6 +53,6 @@ describe('servers at a lower priority', () => {
   it('the Kafka mock at nice 10', async () => {
     const mock = await startKafkaMock(1, [], 1, 10);
     servers.push(mock);
-    expect(niceOf(mock.pid)).toBe(Math.min(19, niceOf(process.pid) + 10));
+    expect(getPriority(mock.pid)).toBe(Math.min(19, getPriority(process.pid) + 10));
   }, 120_000);
 });

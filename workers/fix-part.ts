@@ -4,7 +4,6 @@
  */
 import { join } from 'node:path';
 import { SystemClock } from '../engine/clock.ts';
-import { HeartbeatAgent } from '../engine/heartbeat.ts';
 import { FileMessageStore } from '../fix/store.ts';
 import { SessionSchedule } from '../fix/session-schedule.ts';
 import { FixAcceptor } from '../fix/tcp.ts';
@@ -114,7 +113,7 @@ export async function buildFix(ctx: PartContext): Promise<StagePart> {
 
   const part: StagePart = {
     stage: 'fix',
-    agent: new HeartbeatAgent(stage, wiring.counters, ctx.heartbeatClock),
+    agent: stage,
     detail: {},
     async start() {
       venues.start();

@@ -1,7 +1,6 @@
 /** The ingest stage: uWebSockets.js on its thread's event loop. */
 import { SystemClock } from '../engine/clock.ts';
 import { CommonCounter, COUNTER_NAMES } from '../engine/counters.ts';
-import { HeartbeatAgent } from '../engine/heartbeat.ts';
 import { EngineState, IngestStage } from './ingest/ingest-stage.ts';
 import { RouteAuditView } from './ingest/route-audit-view.ts';
 import { routeAuditLength } from '../codecs/records.ts';
@@ -91,7 +90,7 @@ export async function buildIngest(ctx: PartContext): Promise<StagePart> {
   stage.onCommand = () => ctx.kick.kick();
   const part: StagePart = {
     stage: 'ingest',
-    agent: new HeartbeatAgent(stage, wiring.counters, ctx.heartbeatClock),
+    agent: stage,
     detail: {},
     async start() {
       part.detail = { port: await stage.listen() };

@@ -1,5 +1,4 @@
 /** The persistence stage: the journal writer, on an event loop (its thread is always its own). */
-import { HeartbeatAgent } from '../engine/heartbeat.ts';
 import { Doorbell } from '../engine/doorbell.ts';
 import { RingGate } from '../engine/ring.ts';
 import { JournalWriter } from '../persistence/journal.ts';
@@ -29,7 +28,7 @@ export async function buildPersistence(ctx: PartContext): Promise<StagePart> {
   );
   return {
     stage: 'persistence',
-    agent: new HeartbeatAgent(stage, wiring.counters, ctx.heartbeatClock),
+    agent: stage,
     detail: { journal: journal.path },
     stop(leaveLoop) {
       // Drain what is left, flush, fsync, close: the last stage to stop.

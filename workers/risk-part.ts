@@ -1,6 +1,5 @@
 /** The risk stage, built from the shared rings after rebuilding its state from the journal. */
 import { SystemClock } from '../engine/clock.ts';
-import { HeartbeatAgent } from '../engine/heartbeat.ts';
 import { RiskStage } from './risk/risk-stage.ts';
 import { riskConfigFrom } from './risk/risk-config.ts';
 import { nextChildIdBase, recoverRiskStage, recoveredRiskConfig, scanJournalBounds } from './risk/recovery.ts';
@@ -48,5 +47,5 @@ export async function buildRisk(ctx: PartContext): Promise<StagePart> {
   // at once, on theirs through the supervisor (supervisor.ts).
   const childIdBase = nextChildIdBase(data.childIdBase, bounds.maxChildId, riskConfig.childCapacity);
   data.childIdBase = childIdBase;
-  return { stage: 'risk', agent: new HeartbeatAgent(stage, wiring.counters, ctx.heartbeatClock), detail: { childIdBase, recovery } };
+  return { stage: 'risk', agent: stage, detail: { childIdBase, recovery } };
 }

@@ -1,6 +1,5 @@
 /** The SOR stage, built from the shared rings after rebuilding its statistics from the journal. */
 import { SystemClock } from '../engine/clock.ts';
-import { HeartbeatAgent } from '../engine/heartbeat.ts';
 import { decimalToTicks, feeCentiBps } from './config.ts';
 import { SorStage, type VenueProfile } from './sor/sor-stage.ts';
 import { SOR_MODE_NAMES } from './sor/venue-score.ts';
@@ -57,5 +56,5 @@ export async function buildSor(ctx: PartContext): Promise<StagePart> {
   if (recovery.problem !== null) ctx.log('error', `journal replay stopped early: ${recovery.problem}`);
   const metrics = (data as Partial<MetricsWorkerData>).metrics;
   if (metrics !== undefined) stage.ingestToDecision = new MetricsViews(metrics).histogram(Histogram.SOR_INGEST_TO_DECISION);
-  return { stage: 'sor', agent: new HeartbeatAgent(stage, wiring.counters, ctx.heartbeatClock), detail: { recovery } };
+  return { stage: 'sor', agent: stage, detail: { recovery } };
 }

@@ -4,13 +4,12 @@
  * (workers/topology.ts threadGroups) puts it on, alone or beside other stages.
  */
 import type { Agent } from '../engine/agent.ts';
-import type { Clock } from '../engine/clock.ts';
 import type { StageName } from './topology.ts';
 import type { WorkerData } from './worker-data.ts';
 
 export interface StagePart {
   readonly stage: StageName;
-  /** The stage behind its heartbeat (engine/heartbeat.ts). */
+  /** The stage's duty-cycle work; the thread puts it behind its heartbeat (engine/heartbeat.ts). */
   readonly agent: Agent;
   /** What the supervisor gets with this stage's 'ready'. */
   detail: Record<string, unknown>;
@@ -49,8 +48,6 @@ export interface PartContext {
   kick: ThreadKick;
   /** Reports a problem to the supervisor's log. */
   log(level: 'info' | 'warn' | 'error', msg: string): void;
-  /** The clock of the stage's HeartbeatAgent: the thread's, read once per duty cycle (engine/heartbeat.ts CycleClock). */
-  heartbeatClock: Clock;
 }
 
 export type PartBuilder = (ctx: PartContext) => Promise<StagePart>;

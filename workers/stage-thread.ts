@@ -16,13 +16,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Agent } from '../engine/agent.ts';
 import { SystemClock } from '../engine/clock.ts';
 import { composeAgents } from '../engine/composite-agent.ts';
-import { CycleClock, CycleStartAgent } from '../engine/heartbeat.ts';
+import { CycleClock, CycleStartAgent, HeartbeatAgent } from '../engine/heartbeat.ts';
+import { StageCounters } from '../engine/counters.ts';
 import { createIdleStrategy } from '../engine/idle.ts';
 import { EventLoopRunner, UntilStopAgent, runBlocking } from '../engine/runner.ts';
 import { sampleThisThread, withGcPolling } from './metrics/runtime-sampler.ts';
 import type { ThreadName } from './metrics/metrics-memory.ts';
 import { ThreadKick, type PartBuilder, type StagePart } from './stage-part.ts';
-import { COMPUTE_STAGES, DUTY_ORDER, StageWiring, runsBlocking, type StageName } from './topology.ts';
+import { COMPUTE_STAGES, StageWiring, runsBlocking, stagesInDutyOrder, type StageName } from './topology.ts';
 import type { StageThreadData, WorkerReport } from './worker-data.ts';
 
 /** Loaded on demand: a thread imports only its own stages' modules (uWebSockets.js, the FIX stack...). */
@@ -45,9 +46,11 @@ const cycleClock = data.stages.length > 1 ? new CycleClock(systemClock) : null;
 const parts: StagePart[] = [];
 for (const stage of data.stages) {
   const build = await BUILDERS[stage]();
-  parts.push(await build({ data, kick, log: (level, msg) => report({ type: 'log', level, stage, msg }), heartbeatClock: cycleClock ?? systemClock }));
+  parts.push(await build({ data, kick, log: (level, msg) => report({ type: 'log', level, stage, msg }) }));
 }
-const inDutyOrder = DUTY_ORDER.filter((s) => data.stages.includes(s)).map((s) => parts.find((p) => p.stage === s)!);
+const inDutyOrder = stagesInDutyOrder(data.stages).map((s) => parts.find((p) => p.stage === s)!);
+/** A stage's work behind its heartbeat: the thread's clock (one read per duty cycle when shared) stamps the stage's counters. */
+const beating = (p: StagePart): Agent => new HeartbeatAgent(p.agent, new StageCounters(data.memory.counters[p.stage]), cycleClock ?? systemClock);
 /** The thread's duty cycle: its stages in pipeline order, after the cycle clock's tick when shared. */
 const dutyCycle = (agents: Agent[]): Agent => composeAgents(cycleClock === null ? agents : [new CycleStartAgent(cycleClock), ...agents]);
 const first = inDutyOrder[0];
@@ -58,7 +61,7 @@ const thread: ThreadName = first.stage;
 
 if (runsBlocking(data.stages)) {
   // GC pauses and heap sampled between duty cycles (the event loop never runs here).
-  const agent = withGcPolling(dutyCycle(inDutyOrder.map((p) => p.agent)), data, thread);
+  const agent = withGcPolling(dutyCycle(inDutyOrder.map(beating)), data, thread);
   const idle = createIdleStrategy(config.idle.kind, wiring.doorbell, agent, config.idle, wiring.counters);
   for (const p of parts) report({ type: 'ready', stage: p.stage, detail: p.detail });
   runBlocking(agent, idle, wiring.stopWord);
@@ -67,7 +70,7 @@ if (runsBlocking(data.stages)) {
   // The journal's thread never busy-spins: its fdatasync and file callbacks need the loop.
   const kind = data.stages.includes('persistence') && config.idle.kind === 'spin' ? 'park' : config.idle.kind;
   // Compute stages here stop at the stop word, as on a blocking thread; the others at their 'stop'.
-  const agents = inDutyOrder.map((p) => (COMPUTE_STAGES.includes(p.stage) ? new UntilStopAgent(p.agent, wiring.stopWord) : p.agent));
+  const agents = inDutyOrder.map((p) => (COMPUTE_STAGES.includes(p.stage) ? new UntilStopAgent(beating(p), wiring.stopWord) : beating(p)));
   const runner = new EventLoopRunner(dutyCycle(agents), wiring.doorbell, kind, config.idle, wiring.counters);
   kick.bind(runner);
   const leaveLoop = (): void => runner.stop();

@@ -69,8 +69,13 @@ export function threadGroups(mode: ThreadingMode): StageName[][] {
   }
 }
 
-/** Order of the stages within one duty cycle of a shared thread: the way an order flows. */
-export const DUTY_ORDER: readonly StageName[] = STAGES; // STAGES is listed in pipeline order
+/**
+ * A thread's stages in the order of its duty cycle: the way an order flows (STAGES is listed in
+ * pipeline order). The first one leads the thread: its counters get the thread's parks.
+ */
+export function stagesInDutyOrder(stages: readonly StageName[]): StageName[] {
+  return STAGES.filter((s) => stages.includes(s));
+}
 
 /** Stages that never need their thread's event loop (no socket, timer or file callback). */
 export const COMPUTE_STAGES: readonly StageName[] = ['risk', 'sor'];

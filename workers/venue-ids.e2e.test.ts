@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from './config.ts';
-import { DUTY_ORDER, threadGroups, type StageName } from './topology.ts';
+import { stagesInDutyOrder, threadGroups, type StageName } from './topology.ts';
 import { startTestStack, waitFor, type TestStack } from './test-stack.fixture.ts';
 import { connect } from './ws-client.fixture.ts';
 
@@ -71,9 +71,9 @@ describe('venue ids that are not 1..n', () => {
   it('/health publishes each stage\'s WORK_CYCLES and PARKS (idle.kind park, the default)', async () => {
     expect(t0.config.idle.kind).toBe('park');
     // Every stage counts its work cycles; a thread's parks are counted on its first stage in duty
-    // order (one stage per thread in dedicated threading; threading auto shares them on 2 cores).
+    // order (one stage per thread in dedicated threading, the default).
     const threads = threadGroups(t0.config.threading).filter((g) => !g.includes('persistence'));
-    const parksOf = (g: readonly StageName[]): StageName => DUTY_ORDER.find((s) => g.includes(s))!;
+    const parksOf = (g: readonly StageName[]): StageName => stagesInDutyOrder(g)[0];
     await waitFor('work cycles in every stage and parks in each stage thread', async () => {
       const h = await health();
       const ok = threads.every((g) => h.stages[parksOf(g)].counters.PARKS > 0 && g.every((s) => h.stages[s].counters.WORK_CYCLES > 0));

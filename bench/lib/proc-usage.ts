@@ -7,6 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import { watchCpu, type CpuShare } from './machine.ts';
+import { medianOrNull } from './stats.ts';
 
 const TICKS_PER_S = 100; // USER_HZ
 const PAGE_BYTES = 4096;
@@ -92,6 +93,17 @@ export interface TargetUsage {
   helpersCpuPct: number | null;
   /** The rest of the machine: neither the target, its helpers, nor this process. */
   otherCpuPct: number | null;
+}
+
+/** Several trials' usage as one: the median of each CPU share (trials that measured it), the largest RSS. */
+export function medianUsage(trials: readonly TargetUsage[]): TargetUsage {
+  const rss = trials.map((t) => t.rssMaxMiB).filter((v): v is number => v !== null);
+  return {
+    cpuPct: medianOrNull(trials.map((t) => t.cpuPct)),
+    rssMaxMiB: rss.length === 0 ? null : Math.max(...rss),
+    helpersCpuPct: medianOrNull(trials.map((t) => t.helpersCpuPct)),
+    otherCpuPct: medianOrNull(trials.map((t) => t.otherCpuPct)),
+  };
 }
 
 /**

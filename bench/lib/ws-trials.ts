@@ -7,8 +7,8 @@
 
 import { mergeEncoded, percentilesUs, type PercentilesUs } from './histogram-us.ts';
 import type { OpenLoopCounts } from './open-loop.ts';
-import type { TargetUsage } from './proc-usage.ts';
-import { medianOf, medianOrNull } from './stats.ts';
+import { medianUsage, type TargetUsage } from './proc-usage.ts';
+import { medianOf } from './stats.ts';
 
 /** One trial: its latencies and counts, and the target's CPU and memory over its measured window. */
 export interface TrialResult extends TargetUsage {
@@ -42,7 +42,7 @@ export function summarizeTrials(trials: TrialResult[]): TargetSummary {
   const mergedUs = percentilesUs(merged);
   merged.destroy();
   const pick = (key: 'p50' | 'p90' | 'p99' | 'p999' | 'max'): number => medianOf(trials.map((t) => t.latencyUs[key]));
-  const rss = trials.map((t) => t.rssMaxMiB).filter((v): v is number => v !== null);
+  const usage = medianUsage(trials);
   return {
     trials,
     medianUs: { p50: pick('p50'), p90: pick('p90'), p99: pick('p99'), p999: pick('p999'), max: pick('max') },
@@ -50,10 +50,10 @@ export function summarizeTrials(trials: TrialResult[]): TargetSummary {
     orders: trials.reduce((n, t) => n + t.counts.orders, 0),
     acked: trials.reduce((n, t) => n + t.counts.acked, 0),
     allAcked: trials.every((t) => t.counts.acked === t.counts.orders),
-    cpuPct: medianOrNull(trials.map((t) => t.cpuPct)),
-    helpersCpuPct: medianOrNull(trials.map((t) => t.helpersCpuPct)),
-    rssMaxMiB: rss.length === 0 ? null : Math.max(...rss),
+    cpuPct: usage.cpuPct,
+    helpersCpuPct: usage.helpersCpuPct,
+    rssMaxMiB: usage.rssMaxMiB,
     sendLagP99Us: medianOf(trials.map((t) => t.sendLagUs.p99)),
-    otherCpuPct: medianOrNull(trials.map((t) => t.otherCpuPct)),
+    otherCpuPct: usage.otherCpuPct,
   };
 }

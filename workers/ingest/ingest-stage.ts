@@ -311,7 +311,7 @@ export class IngestStage implements Agent, GatedRecordHandler {
     if (this.metrics !== null) this.recordReport(r);
     const msg = reportToJson(r, this.options.symbols, this.options.venues, this.scratch);
     const accountId = r.accountId();
-    if (msg.orderId > 0 && r.execType() !== ExecType.CANCEL_REJECT) this.orders.update(r, this.fromRisk.bytes, offset);
+    if (msg.orderId > 0 && r.execType() !== ExecType.CANCEL_REJECT) this.orders.update(r);
     if (r.requestId() !== 0) this.answerRequest(r.requestId(), msg);
     const out = this.outbound.set(msg);
     const owner = r.connId() === 0 ? undefined : this.connections.get(r.connId());

@@ -36,7 +36,7 @@ class Reports {
   }
 
   update(v: OrderView, accountId: number, orderId: number, state: number, cumQty = 0): void {
-    v.update(this.write(accountId, orderId, state, cumQty), this.bytes, this.offset);
+    v.update(this.write(accountId, orderId, state, cumQty));
   }
 }
 

@@ -59,10 +59,10 @@ export class OrderView {
   }
 
   /**
-   * Keeps the report at `offset` of `bytes` (an EXEC_REPORT record whose order id is > 0) as
-   * its order's latest; a new order id becomes its account's newest.
+   * Keeps the report `r` is over (an EXEC_REPORT record whose order id is > 0) as its order's
+   * latest; a new order id becomes its account's newest.
    */
-  update(r: ExecReportFlyweight, bytes: Uint8Array, offset: number): void {
+  update(r: ExecReportFlyweight): void {
     const orderId = r.orderId();
     const s = orderId % this.capacity;
     const held = this.orderId[s];
@@ -85,7 +85,7 @@ export class OrderView {
         this.insertOlder(head.newest, s, orderId);
       }
     }
-    copyBytes(bytes, offset, this.reports, s * EXEC_REPORT_LENGTH, EXEC_REPORT_LENGTH);
+    copyBytes(r.bytes, r.offset, this.reports, s * EXEC_REPORT_LENGTH, EXEC_REPORT_LENGTH);
   }
 
   /** An order of this account, or undefined (another account's order is not revealed). */

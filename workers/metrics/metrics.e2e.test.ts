@@ -142,11 +142,10 @@ describe('/metrics during a run', () => {
       expect(one(s, 'oms_thread_cpu_seconds_total', { thread })).toBeGreaterThan(0);
     }
     // Each thread's own time (sampled before this scrape), not the process's: together they stay
-    // within this process's CPU time since it started (the engine runs in it; /proc/self/stat
-    // utime + stime, in ticks of 10 ms, so a little slack), which six process totals would not.
-    const stat = readFileSync('/proc/self/stat', 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const processCpu = (Number(fields[11]) + Number(fields[12])) / 100;
+    // within this process's CPU time since it started (the engine runs in it; process.cpuUsage
+    // counts every thread, a little slack for the sampling), which six process totals would not.
+    const { user, system } = process.cpuUsage();
+    const processCpu = (user + system) / 1e6;
     const threadsCpu = THREADS.reduce((sum, thread) => sum + one(s, 'oms_thread_cpu_seconds_total', { thread }), 0);
     expect(threadsCpu).toBeLessThanOrEqual(processCpu * 1.05 + 0.05);
     for (const thread of ['ingest', 'fix', 'persistence', 'main']) {

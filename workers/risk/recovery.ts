@@ -315,7 +315,7 @@ class RiskRestorer implements FrameHandler {
   }
 
   /** A child sent to its venue (a SENT event, or an audit-only child after the replay), as RiskStage.onChildSent keeps it. Returns whether it was added. */
-  addChild(childId: number, orderId: number, venueId: number, qty: number, priceTicks: number): boolean {
+  private addChild(childId: number, orderId: number, venueId: number, qty: number, priceTicks: number): boolean {
     const o = this.stage.orders;
     const slot = o.slotOf(orderId);
     if (slot < 0) return false;

@@ -13,6 +13,7 @@ import {
   QuoteFlyweight,
   ROUTE_REQUEST_LENGTH,
   RecordType,
+  journalMarkOf,
   RouteAuditFlyweight,
   RouteDoneFlyweight,
   RouteRequestFlyweight,
@@ -80,7 +81,7 @@ export class Collector implements RecordHandler {
     this.items.push({
       ...base, childId: ch.childId(), orderId: ch.orderId(), qty: ch.qty(), price: ch.priceTicks(), decisionNs: ch.decisionTimeNs(),
       venueId: ch.venueId(), symbolId: ch.symbolId(), accountId: ch.accountId(), side: ch.side(), ordType: ch.ordType(), tif: ch.tif(),
-      journalMark: typeId === RecordType.CHILD_NEW ? ch.journalMark() : 0,
+      journalMark: journalMarkOf(c.view, typeId, offset),
     });
   }
 }
