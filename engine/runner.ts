@@ -1,8 +1,10 @@
 /**
  * Runners own a thread's loop; the stage (an Agent) only does bounded units of work.
  *
- * - runBlocking: for pure compute stages (risk, sor). Loops doWork + idle on this thread until
- *   the stop word is set. The thread never returns to its event loop while it runs.
+ * - runBlocking: for pure compute stages. Loops doWork + idle on this thread until the stop
+ *   word is set; the thread never returns to its event loop while it runs.
+ *   runBlockingWithTurns (risk, sor in the engine) is the same loop, leaving for one event-loop
+ *   turn a few times a second so that the runtime's own queued work runs.
  * - EventLoopRunner: for stages that own sockets or timers (ingest, fix, persistence). A thread
  *   that spins or parks synchronously never runs its event loop, so its sockets and timers would
  *   stall: this runner drains in setImmediate ticks while there is work and, when idle, parks
@@ -37,6 +39,38 @@ export function runBlocking(agent: Agent, idle: IdleStrategy, stopWord: Int32Arr
     idle.idle(agent.doWork());
   }
 }
+
+/**
+ * runBlocking on a worker thread whose runtime still needs its event loop now and then: every
+ * turnEveryMs (checked on idle cycles, and every TURN_CHECK_EVERY busy ones) the loop leaves for
+ * one event-loop turn (setImmediate) and comes back. What Node queues for the loop (GC performance
+ * entries, a sampler's timer) then runs and is released, instead of piling up on a thread that
+ * never returns to it. One turn costs tens of microseconds, a few times a second. Resolves when
+ * stopWord[0] becomes STOP_REQUESTED.
+ */
+export function runBlockingWithTurns(agent: Agent, idle: IdleStrategy, stopWord: Int32Array, turnEveryMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    // One closure for the whole run, not one per turn.
+    const slice = (): void => {
+      const turnAtMs = performance.now() + turnEveryMs;
+      let untilCheck = TURN_CHECK_EVERY;
+      while (Atomics.load(stopWord, 0) === STOP_RUNNING) {
+        const work = agent.doWork();
+        idle.idle(work);
+        if ((work === 0 || --untilCheck <= 0) && performance.now() >= turnAtMs) {
+          setImmediate(slice);
+          return;
+        }
+        if (untilCheck <= 0) untilCheck = TURN_CHECK_EVERY;
+      }
+      resolve();
+    };
+    slice();
+  });
+}
+
+/** Busy duty cycles between two reads of the clock in runBlockingWithTurns. */
+const TURN_CHECK_EVERY = 1024;
 
 /**
  * A compute stage on an event-loop thread (a shared threading mode): runs it until stopWord[0]

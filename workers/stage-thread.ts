@@ -5,8 +5,9 @@
  * The stages are built in the order given (risk's recovery first: sor and fix on the same thread
  * take the child-id base it chose), then run in pipeline order each duty cycle
  * (engine/composite-agent.ts), behind the one doorbell they share:
- * - a thread of compute stages alone (risk, sor) loops blocking (engine/runner.ts runBlocking)
- *   and never returns to its event loop; the supervisor ends it through the stop word;
+ * - a thread of compute stages alone (risk, sor) loops blocking (engine/runner.ts
+ *   runBlockingWithTurns), leaving for one event-loop turn every BLOCKING_TURN_EVERY_MS (its GC
+ *   entries and metrics timer run then); the supervisor ends it through the stop word;
  * - a thread with any stage that owns sockets, timers or file callbacks (ingest, fix,
  *   persistence) runs an EventLoopRunner, and answers the supervisor's per-stage 'stop'.
  * Runtime metrics (GC, heap, CPU, event-loop delay) are this thread's, under the name of its
@@ -19,8 +20,8 @@ import { composeAgents } from '../engine/composite-agent.ts';
 import { CycleClock, CycleStartAgent, HeartbeatAgent } from '../engine/heartbeat.ts';
 import { StageCounters } from '../engine/counters.ts';
 import { createIdleStrategy } from '../engine/idle.ts';
-import { EventLoopRunner, UntilStopAgent, runBlocking } from '../engine/runner.ts';
-import { sampleThisThread, withGcPolling } from './metrics/runtime-sampler.ts';
+import { EventLoopRunner, UntilStopAgent, runBlockingWithTurns } from '../engine/runner.ts';
+import { SAMPLE_PERIOD_MS, sampleThisThread } from './metrics/runtime-sampler.ts';
 import type { ThreadName } from './metrics/metrics-memory.ts';
 import { ThreadKick, type PartBuilder, type StagePart } from './stage-part.ts';
 import { COMPUTE_STAGES, StageWiring, runsBlocking, stagesInDutyOrder, type StageName } from './topology.ts';
@@ -38,6 +39,8 @@ const BUILDERS: Record<StageName, () => Promise<PartBuilder>> = {
 const data = workerData as StageThreadData;
 const { config } = data;
 const report = (msg: WorkerReport): void => parentPort!.postMessage(msg);
+/** A blocking thread turns its event loop this often (engine/runner.ts runBlockingWithTurns). */
+const BLOCKING_TURN_EVERY_MS = SAMPLE_PERIOD_MS / 4;
 
 const kick = new ThreadKick();
 // One stage reads the clock for its heartbeat; several share one read per duty cycle.
@@ -60,11 +63,12 @@ const wiring = new StageWiring(first.stage, data.memory);
 const thread: ThreadName = first.stage;
 
 if (runsBlocking(data.stages)) {
-  // GC pauses and heap sampled between duty cycles (the event loop never runs here).
-  const agent = withGcPolling(dutyCycle(inDutyOrder.map(beating)), data, thread);
+  const agent = dutyCycle(inDutyOrder.map(beating));
   const idle = createIdleStrategy(config.idle.kind, wiring.doorbell, agent, config.idle, wiring.counters);
+  // GC, heap and CPU sampled in the event-loop turns taken between duty cycles.
+  sampleThisThread(data, thread, false);
   for (const p of parts) report({ type: 'ready', stage: p.stage, detail: p.detail });
-  runBlocking(agent, idle, wiring.stopWord);
+  await runBlockingWithTurns(agent, idle, wiring.stopWord, BLOCKING_TURN_EVERY_MS);
   for (const p of parts) report({ type: 'stopped', stage: p.stage });
 } else {
   // The journal's thread never busy-spins: its fdatasync and file callbacks need the loop.

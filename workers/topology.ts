@@ -80,7 +80,7 @@ export function stagesInDutyOrder(stages: readonly StageName[]): StageName[] {
 /** Stages that never need their thread's event loop (no socket, timer or file callback). */
 export const COMPUTE_STAGES: readonly StageName[] = ['risk', 'sor'];
 
-/** A thread of compute stages alone loops blocking (engine/runner.ts runBlocking); any other runs its event loop. */
+/** A thread of compute stages alone loops blocking (engine/runner.ts runBlockingWithTurns); any other runs its event loop. */
 export function runsBlocking(stages: readonly StageName[]): boolean {
   return stages.every((s) => COMPUTE_STAGES.includes(s));
 }

@@ -159,7 +159,7 @@ export function createRegistry(source: MetricsSource, defaults = true): Registry
     for (let id = 0; id < HISTOGRAM_NAMES.length; id++) histogramSamples('oms_latency_seconds', views.histogram(id), { path: HISTOGRAM_NAMES[id], stage: HISTOGRAM_STAGES[id] }, out);
   });
 
-  add('oms_gc_pause_seconds', 'GC pauses per thread (PerformanceObserver on event-loop threads, V8 GCProfiler polled between duty cycles on risk and sor)', 'histogram', (out) => {
+  add('oms_gc_pause_seconds', 'GC pauses per thread (PerformanceObserver; on risk and sor read in the event-loop turns taken between duty cycles)', 'histogram', (out) => {
     // Only threads that run (a stage sharing a thread, or no sinks thread, has no series).
     for (const thread of THREADS) {
       if (views.sampling(thread)) histogramSamples('oms_gc_pause_seconds', views.gcHistogram(thread), { thread }, out);

@@ -1,36 +1,56 @@
 /**
- * Goal: the samplers put real GC pauses, heap sizes and event-loop stalls into shared memory.
- * Method: GcPollingAgent wraps an agent that allocates enough garbage to force scavenges and is
- * polled with a zero period; the loop sampler watches this thread while the test blocks its
- * event loop for 100 ms (the recorded max delay must show the stall: a honesty check of the
- * measurement, not a latency assertion).
+ * Goal: the samplers put real GC pauses, heap sizes and event-loop stalls into shared memory, on
+ * event-loop threads and on blocking ones (which turn their loop between duty cycles).
+ * Method: a blocking loop (runBlockingWithTurns) runs an agent that allocates enough garbage to
+ * force scavenges, and stops itself once GC pauses were recorded in several distinct sample
+ * periods; the loop sampler watches this thread while the test
+ * blocks its event loop for 100 ms (the recorded max delay must show the stall: a honesty check
+ * of the measurement, not a latency assertion).
  */
 import { describe, expect, it } from 'vitest';
+import { Doorbell } from '../../engine/doorbell.ts';
+import { ParkIdle } from '../../engine/idle.ts';
+import { STOP_REQUESTED, runBlockingWithTurns } from '../../engine/runner.ts';
 import { MetricsViews, Runtime, createMetricsMemory } from './metrics-memory.ts';
-import { GcPollingAgent, startLoopSampler } from './runtime-sampler.ts';
+import { startLoopSampler } from './runtime-sampler.ts';
 
-describe('GcPollingAgent (blocking threads)', () => {
-  it('records the GC pauses of the cycles it wraps, and the heap', () => {
+describe('startLoopSampler on a blocking thread (loopDelay false)', () => {
+  it('records GC pauses period after period, and the heap; no loop delay', async () => {
     const memory = createMetricsMemory();
+    const views = new MetricsViews(memory);
+    const base = views.runtimeBase('risk');
+    const gc = views.gcHistogram('risk');
+    const sampler = startLoopSampler(memory, 'risk', 5, false);
+    const stopWord = new Int32Array(new SharedArrayBuffer(4));
+    // Sample periods (SAMPLED_AT_MS changes) in which the GC count grew.
+    let periodsWithGc = 0;
+    let lastSampledAt = views.runtime[base + Runtime.SAMPLED_AT_MS];
+    let countAtLastSample = gc.count();
+    let cycles = 0;
     let keep: object[] = [];
     const garbage = {
       doWork(): number {
-        for (let i = 0; i < 50_000; i++) {
+        for (let i = 0; i < 20_000; i++) {
           keep.push({ i });
           if (keep.length > 10_000) keep = [];
         }
+        const sampledAt = views.runtime[base + Runtime.SAMPLED_AT_MS];
+        if (sampledAt !== lastSampledAt) {
+          if (gc.count() > countAtLastSample) periodsWithGc++;
+          lastSampledAt = sampledAt;
+          countAtLastSample = gc.count();
+        }
+        if (periodsWithGc >= 3 || ++cycles >= 200_000) Atomics.store(stopWord, 0, STOP_REQUESTED);
         return 1;
       },
     };
-    const agent = new GcPollingAgent(garbage, memory, 'risk', 0);
-    for (let i = 0; i < 2048; i++) agent.doWork(); // busy cycles check the clock every 1024
-    agent.close();
-    const views = new MetricsViews(memory);
-    expect(views.gcHistogram('risk').count()).toBeGreaterThan(0);
+    await runBlockingWithTurns(garbage, new ParkIdle(Doorbell.create(), garbage, { spins: 10, maxSleepMs: 1 }), stopWord, 1);
+    sampler.stop();
+    expect(periodsWithGc).toBeGreaterThanOrEqual(3);
     expect(views.gcHistogram('sor').count()).toBe(0);
-    const base = views.runtimeBase('risk');
     expect(views.runtime[base + Runtime.HEAP_USED_BYTES]).toBeGreaterThan(100_000);
     expect(Number.isNaN(views.runtime[base + Runtime.LOOP_DELAY_P99_S])).toBe(true);
+    expect(Number.isNaN(views.runtime[base + Runtime.LOOP_UTILIZATION])).toBe(true);
   });
 });
 
