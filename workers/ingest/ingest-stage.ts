@@ -56,6 +56,7 @@ import { parseJsonBody, positiveId, readBody, sendError, sendJson, sendJsonCorke
 import type { ReportMessage, ServerMessage } from './messages.ts';
 import { reportToJson, validateClientMessage, type ClientCommand, type CancelCommand, type NewOrderCommand } from './order-json.ts';
 import { OrderView } from './order-view.ts';
+import { ReportJsonWriter } from './report-json-writer.ts';
 import { PositionView } from './position-view.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { SorAdmin, modeId, type SorSettings } from './sor-admin.ts';
@@ -135,15 +136,27 @@ type Ws = uWS.WebSocket<WsData>;
 
 /**
  * One message on its way to one or more connections, encoded at most once per wire format
- * (a report to its owner and every subscriber, a heartbeat to everyone). One instance, reused;
- * the FlatBuffers bytes are a view into the codec's builder, valid until the next message.
+ * (a report to its owner and every subscriber, a heartbeat to everyone). One instance, reused.
+ * An execution report stays the ring's flyweight: JSON connections get bytes written from it
+ * (ReportJsonWriter, no object); its message object is built only if a FlatBuffers connection
+ * or a REST request needs it. Byte views (JSON from the writer, FlatBuffers from the codec's
+ * builder) are valid until the next message.
  */
 class Outbound {
   msg: ServerMessage | null = null;
-  json: string | null = null;
+  report: ExecReportFlyweight | null = null;
+  json: string | Uint8Array | null = null;
   fb: Uint8Array | null = null;
   set(msg: ServerMessage): this {
     this.msg = msg;
+    this.report = null;
+    this.json = null;
+    this.fb = null;
+    return this;
+  }
+  setReport(r: ExecReportFlyweight): this {
+    this.msg = null;
+    this.report = r;
     this.json = null;
     this.fb = null;
     return this;
@@ -195,6 +208,7 @@ export class IngestStage implements Agent, GatedRecordHandler {
   private housekeepingTimer: NodeJS.Timeout | null = null;
   private readonly scratch = new Uint8Array(64);
   private readonly outbound = new Outbound();
+  private readonly reportJson: ReportJsonWriter;
   /** ClOrdIDs are validated printable ASCII: copied byte by byte, no encoder allocation. */
   private readonly clScratch = new Uint8Array(64);
   private readonly origScratch = new Uint8Array(64);
@@ -218,6 +232,7 @@ export class IngestStage implements Agent, GatedRecordHandler {
     this.auth = new Authenticator(options.accounts);
     this.symbolIds = new Map(options.symbols.map((s, i) => [s, i]));
     this.orders = new OrderView(options.orderViewCapacity, options.symbols, options.venues);
+    this.reportJson = new ReportJsonWriter(options.symbols, options.venues);
     this.positions = new PositionView(options.symbols);
     this.sorAdmin = new SorAdmin(options.sor);
     this.killSwitch = new KillSwitchAdmin(options.accounts);
@@ -309,11 +324,10 @@ export class IngestStage implements Agent, GatedRecordHandler {
     const r = this.report.wrap(this.fromRisk.view, this.fromRisk.bytes, offset);
     this.counters.add(IngestCounter.REPORTS_OUT, 1);
     if (this.metrics !== null) this.recordReport(r);
-    const msg = reportToJson(r, this.options.symbols, this.options.venues, this.scratch);
     const accountId = r.accountId();
-    if (msg.orderId > 0 && r.execType() !== ExecType.CANCEL_REJECT) this.orders.update(r);
-    if (r.requestId() !== 0) this.answerRequest(r.requestId(), msg);
-    const out = this.outbound.set(msg);
+    if (r.orderId() > 0 && r.execType() !== ExecType.CANCEL_REJECT) this.orders.update(r);
+    const out = this.outbound.setReport(r);
+    if (r.requestId() !== 0) this.answerRequest(r.requestId(), out);
     const owner = r.connId() === 0 ? undefined : this.connections.get(r.connId());
     if (owner !== undefined) this.send(owner, out);
     this.toSubscribers(accountId, owner ?? null, out);
@@ -339,16 +353,23 @@ export class IngestStage implements Agent, GatedRecordHandler {
     this.send(ws, this.outbound.set(msg));
   }
 
+  /** The outbound message as an object (a report's is built from its flyweight on first need). */
+  private messageOf(out: Outbound): ServerMessage {
+    if (out.msg === null) {
+      if (out.report === null) throw new Error('Invariant: an outbound message is set');
+      out.msg = reportToJson(out.report, this.options.symbols, this.options.venues, this.scratch);
+    }
+    return out.msg;
+  }
+
   private send(ws: Ws, out: Outbound): void {
     const codec = this.options.binary;
-    const msg = out.msg;
-    if (msg === null) throw new Error('Invariant: an outbound message is set');
     let status: number;
     if (ws.getUserData().binary && codec !== null) {
-      if (out.fb === null) out.fb = codec.encodeServerMessage(msg);
+      if (out.fb === null) out.fb = codec.encodeServerMessage(this.messageOf(out));
       status = ws.send(out.fb, true, false);
     } else {
-      if (out.json === null) out.json = JSON.stringify(msg);
+      if (out.json === null) out.json = out.report !== null ? this.reportJson.view(this.reportJson.write(out.report)) : JSON.stringify(this.messageOf(out));
       status = ws.send(out.json, false, false);
     }
     if (status === 2 || ws.getBufferedAmount() > this.options.http.maxBackpressureBytes) {
@@ -364,11 +385,12 @@ export class IngestStage implements Agent, GatedRecordHandler {
   }
 
   /** A REST request waits for the first report about its command, then answers. */
-  private answerRequest(requestId: number, msg: ReportMessage): void {
+  private answerRequest(requestId: number, out: Outbound): void {
     const p = this.pending.get(requestId);
     if (p === undefined) return;
     this.pending.delete(requestId);
     if (p.aborted) return;
+    const msg = this.messageOf(out) as ReportMessage;
     sendJsonCorked(p.res, restStatus(msg), msg);
   }
 
