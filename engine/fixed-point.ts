@@ -107,18 +107,26 @@ export function writeDecimalTicks(bytes: Uint8Array, offset: number, ticks: numb
     ticks = -ticks;
   }
   const units = Math.floor(ticks / PRICE_SCALE);
-  let frac = ticks - units * PRICE_SCALE;
+  return writeDecimalParts(bytes, offset, units, ticks - units * PRICE_SCALE);
+}
+
+/**
+ * writeDecimalTicks of units * PRICE_SCALE + fraction, for units >= 0 and 0 <= fraction <
+ * PRICE_SCALE: a caller that splits a price itself passes two small integers, never a number
+ * past the small-integer range (which a call would box). Allocates nothing.
+ */
+export function writeDecimalParts(bytes: Uint8Array, offset: number, units: number, fraction: number): number {
   offset = writeUint(bytes, offset, units);
-  if (frac === 0) return offset;
+  if (fraction === 0) return offset;
   bytes[offset++] = CH_DOT;
   let width = PRICE_DECIMALS;
-  while (frac % 10 === 0) {
-    frac /= 10;
+  while (fraction % 10 === 0) {
+    fraction /= 10;
     width--;
   }
   for (let i = width - 1; i >= 0; i--) {
-    bytes[offset + i] = CH_0 + (frac % 10);
-    frac = Math.floor(frac / 10);
+    bytes[offset + i] = CH_0 + (fraction % 10);
+    fraction = Math.floor(fraction / 10);
   }
   return offset + width;
 }

@@ -158,6 +158,18 @@ function validateCancel(m: Record<string, unknown>, clOrdId: string, kind: 'canc
  * What a client sees for one execution report. A repeated ClOrdID is answered with the original
  * order's ack (reason DUPLICATE_CL_ORD_ID): no second order exists. Allocates (JSON edge).
  */
+/** A report's message type: what the client is told happened. */
+export function reportType(execType: number, reason: number): ReportMessage['type'] {
+  if (execType === ExecType.REJECTED) return 'reject';
+  if (execType === ExecType.CANCEL_REJECT) return 'cancelReject';
+  return execType === ExecType.NEW && (reason === Reason.NONE || reason === Reason.DUPLICATE_CL_ORD_ID) ? 'ack' : 'execution';
+}
+
+/**
+ * An execution report as the protocol's message object. ReportJsonWriter (report-json-writer.ts)
+ * writes the same JSON straight from the record for WebSocket clients: a change here is a change
+ * there (its property test compares the two byte for byte).
+ */
 export function reportToJson(r: ExecReportFlyweight, symbolNames: string[], venueNames: string[], scratch: Uint8Array): ReportMessage {
   const execType = r.execType();
   const clLen = r.copyClOrdId(scratch, 0);
@@ -166,13 +178,8 @@ export function reportToJson(r: ExecReportFlyweight, symbolNames: string[], venu
   const origClOrdId = origLen > 0 ? Buffer.from(scratch.buffer, scratch.byteOffset, origLen).toString('latin1') : undefined;
   const cumQty = r.cumQty();
   const known = r.side() !== 0;
-  const type =
-    execType === ExecType.REJECTED ? 'reject'
-      : execType === ExecType.CANCEL_REJECT ? 'cancelReject'
-      : execType === ExecType.NEW && (r.reason() === Reason.NONE || r.reason() === Reason.DUPLICATE_CL_ORD_ID) ? 'ack'
-      : 'execution';
   const out: ReportMessage = {
-    type,
+    type: reportType(execType, r.reason()),
     execType: execTypeName(execType),
     orderId: r.orderId(),
     clOrdId,

@@ -1,7 +1,8 @@
 /**
  * Goal: the allocation-free report writer sends exactly the JSON the message object gave
  * (JSON.stringify(reportToJson(r))), for every report the ring can carry: known and unknown
- * codes, fills and refusals, ClOrdIDs with the characters JSON escapes, names that need escaping.
+ * codes, fills and refusals, ClOrdIDs with the characters JSON escapes, names that need escaping,
+ * prices past 2^30 ticks and (no report carries them, but the bytes must still agree) negative ones.
  * Method: a seeded fast-check run over EXEC_REPORT records written field by field, comparing
  * bytes; and the cases that matter spelled out once.
  */
@@ -89,6 +90,13 @@ describe('ReportJsonWriter', () => {
     expect(JSON.parse(written(record(f)))).toMatchObject({ clOrdId: 'q"\\"x', origClOrdId: '\\', symbol: 'BRK"B', venue: 'V"2' });
   });
 
+  it('writes numbers no producer writes (NaN, infinities, fractions, 1e21) as JSON.stringify does', () => {
+    for (const v of [NaN, Infinity, -Infinity, 1.5, 1e21, -0]) {
+      const f = { ...BASE, qty: v, eventSeq: v, leavesQty: v, orderId: v };
+      expect(written(record(f))).toBe(expected(record(f)));
+    }
+  });
+
   it('is byte for byte the message object, for any report the ring can carry (seeded)', () => {
     const printable = fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: CL_ORD_ID_CAPACITY });
     const code = (known: number[]) => fc.oneof(fc.constantFrom(...known), fc.integer({ min: 0, max: 255 }));
@@ -106,10 +114,10 @@ describe('ReportJsonWriter', () => {
       qty: fc.integer({ min: 0, max: MAX_QTY }),
       priceTicks: fc.integer({ min: 0, max: MAX_PRICE_TICKS }),
       cumQty: fc.integer({ min: 0, max: 1_000_000 }),
-      avgPxTicks: fc.integer({ min: 0, max: 1_000_000 * PRICE_SCALE }),
+      avgPxTicks: fc.integer({ min: -1_000 * PRICE_SCALE, max: 1_000_000 * PRICE_SCALE }),
       leavesQty: fc.integer({ min: 0, max: MAX_QTY }),
       lastQty: fc.integer({ min: 0, max: MAX_QTY }),
-      lastPxTicks: fc.integer({ min: 0, max: MAX_PRICE_TICKS }),
+      lastPxTicks: fc.integer({ min: -MAX_PRICE_TICKS, max: MAX_PRICE_TICKS }),
       clOrdId: printable,
       origClOrdId: fc.oneof(fc.constant(''), printable),
     });

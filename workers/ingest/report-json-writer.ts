@@ -10,14 +10,14 @@
  */
 import type { ExecReportFlyweight } from '../../codecs/records.ts';
 import { CL_ORD_ID_CAPACITY, ordTypeName, sideName, tifName } from '../../engine/domain.ts';
-import { PRICE_DECIMALS, PRICE_SCALE, writeDecimalTicks, writeUint } from '../../engine/fixed-point.ts';
+import { PRICE_SCALE, writeDecimalParts, writeDecimalTicks, writeUint } from '../../engine/fixed-point.ts';
 import { ExecType, execTypeName, stateName } from '../../engine/order-state.ts';
 import { Reason, reasonName } from '../../engine/reasons.ts';
+import type { ReportMessage } from './messages.ts';
+import { reportType } from './order-json.ts';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const DOT = 0x2e;
-const ZERO = 0x30;
 
 /** One JSON fragment, encoded once (e.g. `,"symbol":` or `"AAPL"`). */
 type Fragment = Uint8Array;
@@ -27,10 +27,13 @@ const frag = (text: string): Fragment => new Uint8Array(Buffer.from(text, 'utf8'
 /** JSON value of a name, or null: as JSON.stringify writes `name ?? null`. */
 const jsonName = (name: string | undefined | null): Fragment => frag(JSON.stringify(name ?? null));
 
-const K_TYPE_ACK = frag('{"type":"ack","execType":');
-const K_TYPE_EXECUTION = frag('{"type":"execution","execType":');
-const K_TYPE_REJECT = frag('{"type":"reject","execType":');
-const K_TYPE_CANCEL_REJECT = frag('{"type":"cancelReject","execType":');
+/** The frame's opening, by message type (order-json.ts reportType). */
+const K_TYPE: Record<ReportMessage['type'], Fragment> = {
+  ack: frag('{"type":"ack","execType":'),
+  execution: frag('{"type":"execution","execType":'),
+  reject: frag('{"type":"reject","execType":'),
+  cancelReject: frag('{"type":"cancelReject","execType":'),
+};
 const K_ORDER_ID = frag(',"orderId":');
 const K_CL_ORD_ID = frag(',"clOrdId":');
 const K_STATUS = frag(',"status":');
@@ -104,12 +107,7 @@ export class ReportJsonWriter {
     this.at = 0;
     const execType = r.execType();
     const reason = r.reason();
-    this.put(
-      execType === ExecType.REJECTED ? K_TYPE_REJECT
-        : execType === ExecType.CANCEL_REJECT ? K_TYPE_CANCEL_REJECT
-        : execType === ExecType.NEW && (reason === Reason.NONE || reason === Reason.DUPLICATE_CL_ORD_ID) ? K_TYPE_ACK
-        : K_TYPE_EXECUTION,
-    );
+    this.put(K_TYPE[reportType(execType, reason)]);
     this.put(cached(this.execTypes, execType, execTypeName));
     this.put(K_ORDER_ID);
     this.int(r.orderId());
@@ -130,9 +128,7 @@ export class ReportJsonWriter {
     this.put(K_QTY);
     this.int(r.qty());
     this.put(K_PRICE);
-    const priceTicks = r.priceTicks();
-    if (priceTicks > 0) this.decimal(Math.floor(priceTicks / PRICE_SCALE), priceTicks % PRICE_SCALE);
-    else this.put(V_NULL);
+    this.price(r);
     const cumQty = r.cumQty();
     this.put(K_CUM_QTY);
     this.int(cumQty);
@@ -152,8 +148,7 @@ export class ReportJsonWriter {
       this.put(K_LAST_QTY);
       this.int(r.lastQty());
       this.put(K_LAST_PX);
-      const lastPx = r.lastPxTicks();
-      this.decimal(Math.floor(lastPx / PRICE_SCALE), lastPx % PRICE_SCALE);
+      this.lastPx(r);
       this.put(K_VENUE);
       this.put(this.venues[r.venueId()] ?? V_NULL);
     }
@@ -167,14 +162,34 @@ export class ReportJsonWriter {
     return this.at;
   }
 
-  /**
-   * averagePriceTicks, here: the notional is past the small-integer range, and returned or passed
-   * through a call that is not inlined it is boxed (a heap number per fill). A method this small
-   * gets the flyweight's read inlined, and only the average (a price) leaves it.
+  /*
+   * Prices. A price in ticks passes 2^30 (the small-integer range) above $1,073.74, and such a
+   * number returned from or passed to a call that is not inlined is boxed: a heap number per
+   * report. So each price is read from the flyweight in a method small enough for the read to be
+   * inlined into it, and split there into units and fraction (both small) before decimal().
    */
+
+  private price(r: ExecReportFlyweight): void {
+    const t = r.priceTicks();
+    if (t > 0) {
+      const units = Math.floor(t / PRICE_SCALE);
+      this.decimal(units, t - units * PRICE_SCALE);
+    } else {
+      this.put(V_NULL);
+    }
+  }
+
+  private lastPx(r: ExecReportFlyweight): void {
+    const t = r.lastPxTicks();
+    const units = Math.floor(t / PRICE_SCALE);
+    this.decimal(units, t - units * PRICE_SCALE);
+  }
+
+  /** averagePriceTicks (order-json.ts uses it): the notional is past 2^30 for most fills. */
   private averagePrice(r: ExecReportFlyweight, cumQty: number): void {
-    const avg = Math.round(r.cumNotionalTicks() / cumQty);
-    this.decimal(Math.floor(avg / PRICE_SCALE), avg % PRICE_SCALE);
+    const t = Math.round(r.cumNotionalTicks() / cumQty);
+    const units = Math.floor(t / PRICE_SCALE);
+    this.decimal(units, t - units * PRICE_SCALE);
   }
 
   private put(f: Fragment): void {
@@ -182,8 +197,14 @@ export class ReportJsonWriter {
     this.at += f.length;
   }
 
-  /** A JSON number: an integer, as JSON.stringify writes it. */
+  /** A JSON number, as JSON.stringify writes it: digits for an integer (every field producers write). */
   private int(v: number): void {
+    if (!Number.isSafeInteger(v)) {
+      // Cold: NaN, infinities, fractions and huge values are no report's, but the frame must
+      // still be what JSON.stringify writes (null, 1.5, 1e+21), not a hang or a cut-off frame.
+      this.put(frag(JSON.stringify(v)));
+      return;
+    }
     if (v < 0) {
       this.bytes[this.at++] = 0x2d;
       v = -v;
@@ -192,37 +213,22 @@ export class ReportJsonWriter {
   }
 
   /**
-   * A JSON string of the decimal text of units + fraction/PRICE_SCALE ("177.25"), as
-   * ticksToDecimalString writes it. Prices come split, so neither part leaves the small-integer
-   * range (a price in ticks past 2^30 would be boxed on the call). Negative ticks (which no
-   * report carries) go through writeDecimalTicks.
+   * A JSON string of the decimal text of units * PRICE_SCALE + fraction ("177.25"), as
+   * ticksToDecimalString writes it. Negative or not an integer (no report carries either):
+   * writeDecimalTicks of the sum, which throws on a non-integer as ticksToDecimalString did.
    */
   private decimal(units: number, fraction: number): void {
     const b = this.bytes;
     b[this.at++] = QUOTE;
-    if (units < 0 || fraction < 0) {
-      this.at = writeDecimalTicks(b, this.at, units * PRICE_SCALE + fraction);
-    } else {
-      this.at = writeUint(b, this.at, units);
-      if (fraction > 0) {
-        b[this.at++] = DOT;
-        let width = PRICE_DECIMALS;
-        while (fraction % 10 === 0) {
-          fraction /= 10;
-          width--;
-        }
-        for (let i = width - 1; i >= 0; i--) {
-          b[this.at + i] = ZERO + (fraction % 10);
-          fraction = Math.floor(fraction / 10);
-        }
-        this.at += width;
-      }
-    }
+    if (units >= 0 && Number.isSafeInteger(units) && Number.isInteger(fraction)) this.at = writeDecimalParts(b, this.at, units, fraction);
+    else this.at = writeDecimalTicks(b, this.at, units * PRICE_SCALE + fraction);
     b[this.at++] = QUOTE;
   }
 
   /** clScratch[0, length) as a JSON string (printable ASCII: only '"' and '\' are escaped). */
   private clOrdId(length: number): void {
+    // A length byte past the capacity (a corrupt record) cannot read or write past the buffers.
+    length = Math.min(length, CL_ORD_ID_CAPACITY);
     const b = this.bytes;
     b[this.at++] = QUOTE;
     for (let i = 0; i < length; i++) {
