@@ -83,7 +83,9 @@ export function buildReports(messages: number, seed: number): ReportCorpus {
     const kind = KINDS.find((k) => (pick -= k.weight) < 0)!;
     r.wrap(view, bytes, i * EXEC_REPORT_LENGTH);
     const qty = 100 * (1 + rng.nextInt(50));
-    const price = (50 + rng.nextInt(400)) * PRICE_SCALE + rng.nextInt(100) * 10_000;
+    // One report in eight priced past $1,073.74 (2^30 ticks), where a boxed number would show.
+    const dollars = rng.nextInt(8) === 0 ? 1_100 + rng.nextInt(8_000) : 50 + rng.nextInt(400);
+    const price = dollars * PRICE_SCALE + rng.nextInt(100) * 10_000;
     const filled = kind.execType === ExecType.FILL ? qty : kind.execType === ExecType.PARTIAL_FILL ? qty / 2 : 0;
     const cl = Buffer.from(`cl-${seed}-${i}`, 'latin1');
     r.setOrderId(1_000_000 + i).setEventSeq(5_000_000 + i).setAccountId(1 + rng.nextInt(8));

@@ -66,9 +66,10 @@ if (runsBlocking(data.stages)) {
   const agent = dutyCycle(inDutyOrder.map(beating));
   const idle = createIdleStrategy(config.idle.kind, wiring.doorbell, agent, config.idle, wiring.counters);
   // GC, heap and CPU sampled in the event-loop turns taken between duty cycles.
-  sampleThisThread(data, thread, false);
+  const sampler = sampleThisThread(data, thread, false);
   for (const p of parts) report({ type: 'ready', stage: p.stage, detail: p.detail });
   await runBlockingWithTurns(agent, idle, wiring.stopWord, BLOCKING_TURN_EVERY_MS);
+  sampler?.stop(); // its CPU clock's file descriptor would outlive the thread
   for (const p of parts) report({ type: 'stopped', stage: p.stage });
 } else {
   // The journal's thread never busy-spins: its fdatasync and file callbacks need the loop.

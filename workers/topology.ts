@@ -113,7 +113,7 @@ export const JOURNAL_FEEDS: readonly { feed: RingName; gates: readonly RingName[
 
 /** Control words shared by all threads. */
 export const Control = {
-  /** 0 running, 1 stop requested (runBlocking's stop word). */
+  /** 0 running, 1 stop requested (runBlockingWithTurns' stop word). */
   STOP: 0,
   /** EngineState (workers/ingest/ingest-stage.ts). */
   ENGINE_STATE: 1,
@@ -149,7 +149,7 @@ export class StageWiring {
   readonly memory: TopologyMemory;
   readonly doorbell: Doorbell;
   readonly counters: StageCounters;
-  /** Control.STOP alone: runBlocking's stop word (0 running, STOP_REQUESTED). */
+  /** Control.STOP alone: runBlockingWithTurns' stop word (0 running, STOP_REQUESTED). */
   readonly stopWord: Int32Array;
   /** Control.ENGINE_STATE alone: the EngineState (workers/ingest/ingest-stage.ts) set by the supervisor. */
   readonly engineState: Int32Array;

@@ -156,7 +156,7 @@ describe('/metrics during a run', () => {
       expect(elu).toBeGreaterThanOrEqual(0);
       expect(elu).toBeLessThanOrEqual(1);
     }
-    // Blocking threads have no event loop to measure: no delay series for them.
+    // Blocking threads turn their loop only between duty cycles: no delay series for them.
     expect(pick(s, 'oms_event_loop_delay_seconds', { thread: 'risk' })).toHaveLength(0);
 
     // FIX venue sessions, venues, generic counters, process metrics.
