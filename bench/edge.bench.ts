@@ -13,14 +13,13 @@
  *
  * Figures: msgs/s, the median of timed rounds interleaving both cases (bench/lib/fix-rounds.ts);
  * JS heap bytes allocated per message, from V8's GC statistics over `allocMessages` messages
- * after warm-up (allocatedBetween, as bench:heap measures it). The hot-path rule is "no
+ * after warm-up (bench/lib/heap-alloc.ts, as bench:heap measures it). The hot-path rule is "no
  * allocation per message": the goal is under one byte per message on average.
  *
  * Run: `npm run bench:edge` (writes bench/results/edge.json); --quick (tiny inputs; writes only
  * with --out), --out DIR, --rounds N, --round-ms N. runEdgeBench is exported for the smoke test.
  */
 
-import { GCProfiler, getHeapStatistics } from 'node:v8';
 import { EXEC_REPORT_LENGTH, ExecReportFlyweight } from '../codecs/records.ts';
 import { OrdType, Side, Tif } from '../engine/domain.ts';
 import { PRICE_SCALE } from '../engine/fixed-point.ts';
@@ -29,9 +28,9 @@ import { Mulberry32 } from '../engine/prng.ts';
 import { Reason } from '../engine/reasons.ts';
 import { reportToJson } from '../workers/ingest/order-json.ts';
 import { ReportJsonWriter } from '../workers/ingest/report-json-writer.ts';
-import { allocatedBetween } from './heap.bench.ts';
 import { BenchArgs } from './lib/args.ts';
 import { runRounds, type CaseResult, type ThroughputCase } from './lib/fix-rounds.ts';
+import { AllocationWindow } from './lib/heap-alloc.ts';
 import { formatMachineInfo, machineInfo, watchCpu } from './lib/machine.ts';
 import { isMainModule } from './lib/main.ts';
 import { figure, writeResults, type Figure } from './lib/results.ts';
@@ -108,11 +107,12 @@ type Encode = (r: ExecReportFlyweight) => number;
 function encoders(): { ours: Encode; baseline: Encode; oursText: (r: ExecReportFlyweight) => string; baselineText: (r: ExecReportFlyweight) => string } {
   const writer = new ReportJsonWriter(SYMBOLS, VENUES);
   const scratch = new Uint8Array(64);
+  const baselineText = (r: ExecReportFlyweight): string => JSON.stringify(reportToJson(r, SYMBOLS, VENUES, scratch));
   return {
     ours: (r) => writer.write(r),
-    baseline: (r) => JSON.stringify(reportToJson(r, SYMBOLS, VENUES, scratch)).length,
+    baseline: (r) => baselineText(r).length,
     oursText: (r) => Buffer.from(writer.bytes.subarray(0, writer.write(r))).toString('utf8'),
-    baselineText: (r) => JSON.stringify(reportToJson(r, SYMBOLS, VENUES, scratch)),
+    baselineText,
   };
 }
 
@@ -131,14 +131,12 @@ function allocatedPerMessage(corpus: ReportCorpus, encode: Encode, messages: num
   const pass = passOf(corpus, encode);
   const passes = Math.max(1, Math.round(messages / corpus.count));
   let checksum = pass();
-  const profiler = new GCProfiler(); // one-shot: started and stopped once
-  const usedAtStart = getHeapStatistics().used_heap_size;
-  profiler.start();
+  const window = new AllocationWindow();
+  window.open();
   for (let p = 0; p < passes; p++) checksum = (checksum + pass()) | 0;
-  const usedAtEnd = getHeapStatistics().used_heap_size;
-  const result = profiler.stop();
+  const allocated = window.close();
   if (checksum === 0.5) console.log(checksum); // keeps the work observable
-  return allocatedBetween(result, usedAtStart, usedAtEnd) / (passes * corpus.count);
+  return allocated / (passes * corpus.count);
 }
 
 export interface EdgeBenchReport {
@@ -216,7 +214,7 @@ function main(): void {
     heapBytesPerMsg: report.heapBytesPerMsg,
     method: {
       timing: 'own timed loops on the main thread (bench/lib/fix-rounds.ts): warm-up and calibration per case, then rounds interleaving both; median, min, max of per-round msgs/s',
-      allocation: 'V8 GC statistics (GCProfiler, started and stopped once) over allocMessages encodes after a warm-up pass: bytes allocated = growth of used heap between GCs (allocatedBetween, as bench:heap)',
+      allocation: 'V8 GC statistics over allocMessages encodes after a warm-up pass: bytes allocated = growth of used heap between GCs (bench/lib/heap-alloc.ts AllocationWindow, as bench:heap)',
       corpus: 'seeded EXEC_REPORT records (ack 4 : partial 2 : fill 2 : cancel 1 : reject 1 : cancel reject 1), both encoders checked to give identical bytes first',
     },
     checksum: report.checksum,

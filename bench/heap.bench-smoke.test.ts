@@ -9,7 +9,6 @@ import { describe, expect, it } from 'vitest';
 import {
   DESIGNS,
   QUICK_CONFIG,
-  allocatedBetween,
   checkAccounting,
   expectedFor,
   orderQty,
@@ -19,6 +18,7 @@ import {
   slope,
   type HeapBenchConfig,
 } from './heap.bench.ts';
+import { allocatedBetween } from './lib/heap-alloc.ts';
 
 const TINY: HeapBenchConfig = {
   orders: 3_000,

@@ -37,7 +37,8 @@
  * exported for the smoke test.
  */
 
-import { GCProfiler, getHeapStatistics, setFlagsFromString, type GCProfilerResult } from 'node:v8';
+import { setFlagsFromString } from 'node:v8';
+import { AllocationWindow } from './lib/heap-alloc.ts';
 import { runInNewContext } from 'node:vm';
 import { PerformanceObserver, constants as perfConstants, type PerformanceEntry } from 'node:perf_hooks';
 import {
@@ -69,7 +70,7 @@ import { SorStage, type SorConfig, type SorWeights, type VenueProfile } from '..
 import { formatMachineInfo, machineInfo } from './lib/machine.ts';
 import { isMainModule } from './lib/main.ts';
 import { figure, writeResults, type Figure } from './lib/results.ts';
-import { formatRate, summarize } from './lib/stats.ts';
+import { formatRate, medianOf, summarize } from './lib/stats.ts';
 import { printTable } from './lib/table.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -1128,16 +1129,6 @@ class Driver {
   }
 }
 
-/** Bytes allocated on the JS heap between two readings of usedHeapSize, given the GCs between. */
-export function allocatedBetween(result: GCProfilerResult, usedAtStart: number, usedAtEnd: number): number {
-  let allocated = 0;
-  let used = usedAtStart;
-  for (const gc of result.statistics) {
-    allocated += Math.max(0, gc.beforeGC.heapStatistics.usedHeapSize - used);
-    used = gc.afterGC.heapStatistics.usedHeapSize;
-  }
-  return allocated + Math.max(0, usedAtEnd - used);
-}
 
 /**
  * Runs one design through the whole flow once. The measured window runs from warmupOrders to
@@ -1166,22 +1157,19 @@ export async function runPass(design: DesignKind, config: HeapBenchConfig, mode:
     }
   };
   const observer = mode === 'gc' ? new PerformanceObserver((list) => takeEntries(list.getEntries())) : null;
-  let profiler: GCProfiler | null = null;
-  let usedAtFrom = 0;
+  let allocation: AllocationWindow | null = null;
   let allocatedBytes = 0;
   const windowOpens = (): void => {
     measureFromMs = performance.now();
     if (mode !== 'gc') return;
-    profiler = new GCProfiler();
-    profiler.start();
-    usedAtFrom = getHeapStatistics().used_heap_size;
+    allocation = new AllocationWindow();
+    allocation.open();
   };
   const windowCloses = (): void => {
     measureToMs = performance.now();
-    if (profiler === null) return;
-    const usedAtTo = getHeapStatistics().used_heap_size;
-    allocatedBytes = allocatedBetween(profiler.stop(), usedAtFrom, usedAtTo);
-    profiler = null;
+    if (allocation === null) return;
+    allocatedBytes = allocation.close();
+    allocation = null;
   };
   const sample = (orders: number): void => {
     gc();
@@ -1377,12 +1365,8 @@ export interface DesignMedians {
   allocatedBytesPerOrder: number;
 }
 
-function median(values: readonly number[]): number {
-  return summarize(values).median;
-}
-
 function mediansOf(runs: readonly RunResult[]): DesignMedians {
-  const m = (f: (r: RunResult) => number): number => median(runs.map(f));
+  const m = (f: (r: RunResult) => number): number => medianOf(runs.map(f));
   return {
     growthBytesPer1kOrders: m((r) => r.heap.growthBytesPer1kOrders),
     minBytes: m((r) => r.heap.minBytes),

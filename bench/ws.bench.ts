@@ -97,9 +97,15 @@ function labelOf(id: TargetId): string {
   return mode === null ? TARGET_LABEL[id as TargetKind] : `engine, threading ${mode}`;
 }
 
+/** The threading modes measured beside the first engine: compareThreading less that engine's own mode. */
+function comparedModes(config: WsBenchConfig): ThreadingMode[] {
+  const first = config.threading ?? DEFAULT_CONFIG.threading;
+  return config.compareThreading.filter((m) => m !== first);
+}
+
 /** The engines of the run after the first, by target id. */
 function extraEngines(config: WsBenchConfig): TargetId[] {
-  return config.compareThreading.map((m) => `engine-${m}` as TargetId);
+  return comparedModes(config).map((m) => `engine-${m}` as TargetId);
 }
 export const BASELINE_OF = 'postMessage+JSON pipeline, same run';
 
@@ -250,7 +256,7 @@ function figuresOf(config: WsBenchConfig, engineConfig: EngineConfig, rates: WsB
     if (f.met === false) f.note = missedNote(engine, naive, rates[rate].stub);
     figures[`order_ack_p99_us_at_${rateLabel(rate)}`] = f;
     // The same figure for each engine in another threading mode: same goal, same baseline.
-    for (const mode of config.compareThreading) {
+    for (const mode of comparedModes(config)) {
       const other = rates[rate][`engine-${mode}`]!;
       const g = figure(other.medianUs.p99, 'us', goal, naive.medianUs.p99, BASELINE_OF, {
         rate,
@@ -271,7 +277,7 @@ function figuresOf(config: WsBenchConfig, engineConfig: EngineConfig, rates: WsB
     venuesCpuPct: engineTop.helpersCpuPct,
     note: '100% = one core; the engine process (all its threads), venue simulators apart',
   });
-  for (const mode of config.compareThreading) {
+  for (const mode of comparedModes(config)) {
     const other = rates[top][`engine-${mode}`]!;
     if (other.cpuPct === null) continue;
     figures[`engine_cpu_pct_at_${rateLabel(top)}_${mode}`] = figure(other.cpuPct, '%', '(report)', engineTop.cpuPct, `the engine with threading ${defaultMode}, same rate, same run`, {
@@ -349,9 +355,7 @@ function parseArgs(argv: string[]): { config: WsBenchConfig; quick: boolean; out
   config.pacerGapUs = args.num('--pacer-gap-us', config.pacerGapUs, 0);
   config.naiveAckAfter = args.oneOf('--naive-ack-after', ['risk', 'route'] as const, config.naiveAckAfter);
   config.threading = args.oneOf('--threading', THREADING_MODES, config.threading);
-  // The first engine's own mode is not measured twice.
-  const first = config.threading ?? DEFAULT_CONFIG.threading;
-  config.compareThreading = args.listOf('--compare-threading', THREADING_MODES, config.compareThreading).filter((m) => m !== first);
+  config.compareThreading = args.listOf('--compare-threading', THREADING_MODES, config.compareThreading);
   if (config.connections < config.workers) throw new Error('Condition failed: --connections >= --workers');
   return { config, quick, out: args.value('--out') ?? null };
 }
@@ -366,14 +370,14 @@ async function main(): Promise<void> {
   const conditions = cpu();
   console.log(`\ntook ${conditions.wallS} s; CPU used by the load generator ${conditions.processS} s; machine busy ${conditions.machineBusyS} s`);
   if (quick && out === null) return;
-  const params = { ...config, orderShape: `${DEFAULT_ORDER.symbols.join(',')} ${DEFAULT_ORDER.tif} limit, BUY ${DEFAULT_ORDER.buyPrice} / SELL ${DEFAULT_ORDER.sellPrice}` };
+  const params = { ...config, compareThreading: comparedModes(config), orderShape: `${DEFAULT_ORDER.symbols.join(',')} ${DEFAULT_ORDER.tif} limit, BUY ${DEFAULT_ORDER.buyPrice} / SELL ${DEFAULT_ORDER.sellPrice}` };
   const path = writeResults('ws', params, report.figures, { ...extraOf(report), conditions }, out ?? undefined);
   console.log(`wrote ${path}`);
   const html = join(dirname(path), 'ws-plot.html');
   const png = join(dirname(path), 'ws-plot.png');
   const skipped = await writePlot(html, png, 'WebSocket order -> ack, open loop (all trials merged)',
     `Latency from each order's intended send time, ${config.connections} connections, ${config.trials} trial(s) per rate merged. ` +
-    `Solid: the engine (threading ${report.engineConfig.threading}${config.compareThreading.map((m) => `; and engine-${m}, threading ${m}`).join('')}); ` +
+    `Solid: the engine (threading ${report.engineConfig.threading}${comparedModes(config).map((m) => `; and engine-${m}, threading ${m}`).join('')}); ` +
     'dashed: the naive postMessage+JSON pipeline; dotted: the ack-at-once stub (harness floor); all measured in the same run. ' +
     `${formatMachineInfo(machineInfo())}; run at ${new Date().toISOString()}.`, plotSeries(report));
   console.log(`wrote ${html}${skipped === null ? ` and ${png}` : `; PNG skipped: ${skipped}`}`);

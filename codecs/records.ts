@@ -621,6 +621,11 @@ export function journalMarkOf(view: DataView, typeId: number, offset: number): n
   return 0;
 }
 
+/** A gated consumer's accept: the record at offset may leave once the journal holds what it is stamped with. */
+export function journalGatePasses(ring: { readonly view: DataView; gatePasses(mark: number): boolean }, typeId: number, offset: number): boolean {
+  return ring.gatePasses(journalMarkOf(ring.view, typeId, offset));
+}
+
 // ---------------------------------------------------------------------------------------------
 // RISK_LIMIT: an admin's change of one pre-trade limit (ingest -> risk, journaled there with the
 // admin's account and the version the edge gave it). symbolId ALL_SYMBOLS: an account-wide key,

@@ -69,7 +69,7 @@ if (runsBlocking(data.stages)) {
   const sampler = sampleThisThread(data, thread, false);
   for (const p of parts) report({ type: 'ready', stage: p.stage, detail: p.detail });
   await runBlockingWithTurns(agent, idle, wiring.stopWord, BLOCKING_TURN_EVERY_MS);
-  sampler?.stop(); // its CPU clock's file descriptor would outlive the thread
+  sampler?.stop();
   for (const p of parts) report({ type: 'stopped', stage: p.stage });
 } else {
   // The journal's thread never busy-spins: its fdatasync and file callbacks need the loop.

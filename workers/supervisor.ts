@@ -170,7 +170,8 @@ export class Engine {
       for (const stage of stages) this.workers.set(stage, worker);
       const waiting = new Set(stages);
       // Each stage has READY_TIMEOUT_MS for its recovery, whether alone on its thread or not.
-      const timer = setTimeout(() => reject(new Error(`engine: stage ${[...waiting].join(', ')} not ready within ${READY_TIMEOUT_MS * stages.length} ms`)), READY_TIMEOUT_MS * stages.length);
+      const readyMs = READY_TIMEOUT_MS * stages.length;
+      const timer = setTimeout(() => reject(new Error(`engine: stage ${[...waiting].join(', ')} not ready within ${readyMs} ms`)), readyMs);
       worker.on('message', (msg: WorkerReport) => {
         if (msg.type === 'ready' && waiting.delete(msg.stage as StageName)) {
           this.ready.set(msg.stage as StageName, msg.detail ?? {});

@@ -36,7 +36,7 @@ describe('venue ids that are not 1..n', () => {
     const symbols = t0.config.symbols.length;
     await waitFor('quotes from the venue', async () => {
       const h = await health();
-      return h.stages.sor.counters.QUOTES >= symbols ? true : undefined;
+      return h.stages.sor.counters.QUOTES >= symbols;
     });
     const t = await connect(`ws://${base}/v1/ws?token=${KEY1}`);
     // A marketable IOC still misses when the simulated market maker moves its quote on every
@@ -76,8 +76,7 @@ describe('venue ids that are not 1..n', () => {
     const parksOf = (g: readonly StageName[]): StageName => stagesInDutyOrder(g)[0];
     await waitFor('work cycles in every stage and parks in each stage thread', async () => {
       const h = await health();
-      const ok = threads.every((g) => h.stages[parksOf(g)].counters.PARKS > 0 && g.every((s) => h.stages[s].counters.WORK_CYCLES > 0));
-      return ok ? true : undefined;
+      return threads.every((g) => h.stages[parksOf(g)].counters.PARKS > 0 && g.every((s) => h.stages[s].counters.WORK_CYCLES > 0));
     });
   }, 60_000);
 });

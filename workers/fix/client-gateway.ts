@@ -54,7 +54,7 @@ import {
   NEW_ORDER_LENGTH,
   NewOrderFlyweight,
   RecordType,
-  journalMarkOf,
+  journalGatePasses,
 } from '../../codecs/records.ts';
 import { ascii, type FixEncoder } from '../../fix/encoder.ts';
 import { SendResult } from '../../fix/fix-codes.ts';
@@ -502,7 +502,7 @@ export class ClientGateway implements GatedRecordHandler {
   /** A report leaves for its FIX client only once the journal feed's records it is stamped with are durable. */
   accept(typeId: number, offset: number, _length: number): boolean {
     const ring = this.ring!;
-    return ring.gatePasses(journalMarkOf(ring.view, typeId, offset));
+    return journalGatePasses(ring, typeId, offset);
   }
 
   onRecord(typeId: number, offset: number, _length: number): void {

@@ -57,7 +57,7 @@ import {
   RecordType,
   VENUE_STATUS_LENGTH,
   VenueStatusFlyweight,
-  journalMarkOf,
+  journalGatePasses,
 } from '../../codecs/records.ts';
 import type { FixParser } from '../../fix/parser.ts';
 import { MsgType } from '../../fix/msg-type.ts';
@@ -143,7 +143,7 @@ class SorDispatch implements GatedRecordHandler {
     this.ring = ring;
   }
   accept(typeId: number, offset: number, _length: number): boolean {
-    return this.ring.gatePasses(journalMarkOf(this.ring.view, typeId, offset));
+    return journalGatePasses(this.ring, typeId, offset);
   }
   onRecord(typeId: number, offset: number, length: number): void {
     this.stage.onSorRecord(typeId, offset, length);

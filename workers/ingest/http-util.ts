@@ -12,15 +12,20 @@ export function errorMessage(reason: number, text: string): ErrorMessage {
 
 /**
  * Writes a whole JSON response. Inside a uWS handler the response is already corked; from
- * anywhere else (a report answering a pending request) use sendJsonCorked.
+ * anywhere else (a report answering a pending request) use sendJsonTextCorked.
  */
 export function sendJson(res: uWS.HttpResponse, status: string, body: unknown): void {
-  res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify(body));
+  sendJsonText(res, status, JSON.stringify(body));
 }
 
-/** Writes a whole JSON response from outside a uWS callback, corked into one write. */
-export function sendJsonCorked(res: uWS.HttpResponse, status: string, body: unknown): void {
-  res.cork(() => sendJson(res, status, body));
+/** Writes a whole response whose body is JSON text already (a string, or its UTF-8 bytes). */
+export function sendJsonText(res: uWS.HttpResponse, status: string, json: string | Uint8Array): void {
+  res.writeStatus(status).writeHeader('content-type', 'application/json').end(json);
+}
+
+/** sendJsonText from outside a uWS callback, corked into one write (bytes are copied at once). */
+export function sendJsonTextCorked(res: uWS.HttpResponse, status: string, json: string | Uint8Array): void {
+  res.cork(() => sendJsonText(res, status, json));
 }
 
 export function sendError(res: uWS.HttpResponse, status: string, reason: number, text: string): void {

@@ -52,9 +52,9 @@ import {
 import { ExecType, ORDER_STATE_COUNT, isTerminal, stateName } from '../../engine/order-state.ts';
 import type { HttpConfig } from '../config.ts';
 import { Authenticator, type KeyedAccount, type Principal } from './auth.ts';
-import { parseJsonBody, positiveId, readBody, sendError, sendJson, sendJsonCorked } from './http-util.ts';
+import { parseJsonBody, positiveId, readBody, sendError, sendJson, sendJsonTextCorked } from './http-util.ts';
 import type { ReportMessage, ServerMessage } from './messages.ts';
-import { reportToJson, validateClientMessage, type ClientCommand, type CancelCommand, type NewOrderCommand } from './order-json.ts';
+import { reportToJson, reportType, validateClientMessage, type ClientCommand, type CancelCommand, type NewOrderCommand } from './order-json.ts';
 import { OrderView } from './order-view.ts';
 import { ReportJsonWriter } from './report-json-writer.ts';
 import { PositionView } from './position-view.ts';
@@ -63,7 +63,7 @@ import { SorAdmin, modeId, type SorSettings } from './sor-admin.ts';
 import { KillSwitchAdmin } from './kill-switch-admin.ts';
 import { LimitsAdmin, type LimitChange } from './limits-admin.ts';
 import { HEADER_LENGTH, alignRecord } from '../../engine/ring.ts';
-import { RISK_LIMIT_LENGTH, RiskLimitFlyweight, journalMarkOf } from '../../codecs/records.ts';
+import { RISK_LIMIT_LENGTH, RiskLimitFlyweight, journalGatePasses } from '../../codecs/records.ts';
 import type { AccountConfig, SymbolConfig } from '../config.ts';
 import type { RouteAuditView } from './route-audit-view.ts';
 import { PAGE_HEADERS, loadStaticFiles, type StaticFile } from './web/static-files.ts';
@@ -138,8 +138,8 @@ type Ws = uWS.WebSocket<WsData>;
  * One message on its way to one or more connections, encoded at most once per wire format
  * (a report to its owner and every subscriber, a heartbeat to everyone). One instance, reused.
  * An execution report stays the ring's flyweight: JSON connections get bytes written from it
- * (ReportJsonWriter, no object); its message object is built only if a FlatBuffers connection
- * or a REST request needs it. Byte views (JSON from the writer, FlatBuffers from the codec's
+ * (ReportJsonWriter, no object), and so does a REST request waiting for it; its message object
+ * is built only if a FlatBuffers connection needs it. Byte views (JSON from the writer, FlatBuffers from the codec's
  * builder) are valid until the next message.
  */
 class Outbound {
@@ -309,7 +309,7 @@ export class IngestStage implements Agent, GatedRecordHandler {
 
   /** A record leaves for clients only once the journal feed's records it is stamped with are durable. */
   accept(typeId: number, offset: number, _length: number): boolean {
-    return this.fromRisk.gatePasses(journalMarkOf(this.fromRisk.view, typeId, offset));
+    return journalGatePasses(this.fromRisk, typeId, offset);
   }
 
   onRecord(typeId: number, offset: number, _length: number): void {
@@ -327,7 +327,7 @@ export class IngestStage implements Agent, GatedRecordHandler {
     const accountId = r.accountId();
     if (r.orderId() > 0 && r.execType() !== ExecType.CANCEL_REJECT) this.orders.update(r);
     const out = this.outbound.setReport(r);
-    if (r.requestId() !== 0) this.answerRequest(r.requestId(), out);
+    if (r.requestId() !== 0) this.answerRequest(r.requestId(), r, out);
     const owner = r.connId() === 0 ? undefined : this.connections.get(r.connId());
     if (owner !== undefined) this.send(owner, out);
     this.toSubscribers(accountId, owner ?? null, out);
@@ -362,6 +362,12 @@ export class IngestStage implements Agent, GatedRecordHandler {
     return out.msg;
   }
 
+  /** The outbound message's JSON text, written once: a report's from its flyweight, else stringified. */
+  private jsonOf(out: Outbound): string | Uint8Array {
+    if (out.json === null) out.json = out.report !== null ? this.reportJson.view(this.reportJson.write(out.report)) : JSON.stringify(this.messageOf(out));
+    return out.json;
+  }
+
   private send(ws: Ws, out: Outbound): void {
     const codec = this.options.binary;
     let status: number;
@@ -369,8 +375,7 @@ export class IngestStage implements Agent, GatedRecordHandler {
       if (out.fb === null) out.fb = codec.encodeServerMessage(this.messageOf(out));
       status = ws.send(out.fb, true, false);
     } else {
-      if (out.json === null) out.json = out.report !== null ? this.reportJson.view(this.reportJson.write(out.report)) : JSON.stringify(this.messageOf(out));
-      status = ws.send(out.json, false, false);
+      status = ws.send(this.jsonOf(out), false, false);
     }
     if (status === 2 || ws.getBufferedAmount() > this.options.http.maxBackpressureBytes) {
       this.counters.add(IngestCounter.DROPPED_SLOW_CLIENT, 1);
@@ -384,14 +389,13 @@ export class IngestStage implements Agent, GatedRecordHandler {
     for (const ws of this.connections.values()) this.send(ws, out);
   }
 
-  /** A REST request waits for the first report about its command, then answers. */
-  private answerRequest(requestId: number, out: Outbound): void {
+  /** A REST request waits for the first report about its command, then answers (the WebSocket frame's bytes). */
+  private answerRequest(requestId: number, r: ExecReportFlyweight, out: Outbound): void {
     const p = this.pending.get(requestId);
     if (p === undefined) return;
     this.pending.delete(requestId);
     if (p.aborted) return;
-    const msg = this.messageOf(out) as ReportMessage;
-    sendJsonCorked(p.res, restStatus(msg), msg);
+    sendJsonTextCorked(p.res, restStatus(reportType(r.execType(), r.reason()), r.reason()), this.jsonOf(out));
   }
 
   // ------------------------------------------------------------------------------------------
@@ -888,7 +892,10 @@ export class IngestStage implements Agent, GatedRecordHandler {
     if (unknown !== undefined) return sendError(res, '400 Bad Request', Reason.INVALID_FIELD, `unknown status ${JSON.stringify(unknown).slice(0, 40)}; use OPEN, CLOSED or ${[...STATUS_NAMES].slice(2).join(', ')}`);
     const limit = positiveId(limitText);
     if (limit < 1 || limit > LIST_LIMIT_MAX) return sendError(res, '400 Bad Request', Reason.INVALID_FIELD, `limit must be 1 to ${LIST_LIMIT_MAX}`);
-    const keep = (state: number): boolean => statuses.length === 0 || statuses.some((s) => statusMatches(s, state));
+    // Decided once per state, not per order walked.
+    const wanted = new Uint8Array(ORDER_STATE_COUNT);
+    for (let st = 0; st < ORDER_STATE_COUNT; st++) wanted[st] = statuses.length === 0 || statuses.some((s) => statusMatches(s, st)) ? 1 : 0;
+    const keep = (state: number): boolean => (state < ORDER_STATE_COUNT ? wanted[state] === 1 : statuses.length === 0 || statuses.some((s) => statusMatches(s, state)));
     sendJson(res, '200 OK', { orders: this.orders.list(principal.accountId, limit, keep) });
   }
 
@@ -1001,12 +1008,12 @@ function statusMatches(filter: string, state: number): boolean {
   return filter === stateName(state);
 }
 
-/** The HTTP status of a REST command's first report. */
-function restStatus(msg: ReportMessage): string {
-  if (msg.type === 'ack') return msg.reason === Reason.DUPLICATE_CL_ORD_ID ? '200 OK' : '202 Accepted';
-  if (msg.type !== 'reject' && msg.type !== 'cancelReject') return '202 Accepted';
-  if (msg.reason === Reason.UNKNOWN_ORDER) return '404 Not Found';
-  if (msg.reason === Reason.ENGINE_BUSY) return '503 Service Unavailable';
+/** The HTTP status of a REST command's first report, by its message type and reason. */
+function restStatus(type: ReportMessage['type'], reason: number): string {
+  if (type === 'ack') return reason === Reason.DUPLICATE_CL_ORD_ID ? '200 OK' : '202 Accepted';
+  if (type !== 'reject' && type !== 'cancelReject') return '202 Accepted';
+  if (reason === Reason.UNKNOWN_ORDER) return '404 Not Found';
+  if (reason === Reason.ENGINE_BUSY) return '503 Service Unavailable';
   return '422 Unprocessable Entity';
 }
 

@@ -154,10 +154,6 @@ function validateCancel(m: Record<string, unknown>, clOrdId: string, kind: 'canc
   return { kind, clOrdId, origClOrdId, orderId, qty, priceTicks };
 }
 
-/**
- * What a client sees for one execution report. A repeated ClOrdID is answered with the original
- * order's ack (reason DUPLICATE_CL_ORD_ID): no second order exists. Allocates (JSON edge).
- */
 /** A report's message type: what the client is told happened. */
 export function reportType(execType: number, reason: number): ReportMessage['type'] {
   if (execType === ExecType.REJECTED) return 'reject';
@@ -166,9 +162,11 @@ export function reportType(execType: number, reason: number): ReportMessage['typ
 }
 
 /**
- * An execution report as the protocol's message object. ReportJsonWriter (report-json-writer.ts)
- * writes the same JSON straight from the record for WebSocket clients: a change here is a change
- * there (its property test compares the two byte for byte).
+ * What a client sees for one execution report. A repeated ClOrdID is answered with the original
+ * order's ack (reason DUPLICATE_CL_ORD_ID): no second order exists. Allocates (JSON edge).
+ * ReportJsonWriter (report-json-writer.ts) writes the same JSON straight from the record for
+ * WebSocket clients and REST answers: a change here is a change there (its property test
+ * compares the two byte for byte).
  */
 export function reportToJson(r: ExecReportFlyweight, symbolNames: string[], venueNames: string[], scratch: Uint8Array): ReportMessage {
   const execType = r.execType();

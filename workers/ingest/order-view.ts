@@ -33,7 +33,7 @@ class AccountHead {
 }
 
 export class OrderView {
-  readonly capacity: number;
+  private readonly capacity: number;
   private readonly reports: Uint8Array;
   private readonly reportsView: DataView;
   private readonly orderId: Float64Array;

@@ -22,35 +22,31 @@ import { MetricsViews, Runtime, type MetricsMemory, type MetricsWorkerData, type
 export const SAMPLE_PERIOD_MS = 1000;
 
 /**
- * The on-CPU time of the thread that built it, in seconds: the first field of
- * /proc/thread-self/schedstat (nanoseconds), opened once on that thread (the file stays that
- * thread's) and re-read from offset 0 into a buffer of its own: no allocation per read. NaN
- * where there is no such file.
+ * The on-CPU time of the calling thread, in seconds: the first field of
+ * /proc/thread-self/schedstat (nanoseconds), read into a buffer of its own. The file is opened and
+ * closed per read (once a sample period, off the hot path), so no descriptor outlives a thread
+ * whose sampler was never stopped (threads ended by terminate()). NaN where there is no such file.
  */
 export class ThreadCpuClock {
-  private fd: number;
   private readonly buf = new Uint8Array(64);
 
-  constructor() {
-    try {
-      this.fd = openSync('/proc/thread-self/schedstat', 'r');
-    } catch {
-      this.fd = -1;
-    }
-  }
-
   seconds(): number {
-    if (this.fd < 0) return NaN;
-    const n = readSync(this.fd, this.buf, 0, this.buf.length, 0);
+    let fd: number;
+    try {
+      fd = openSync('/proc/thread-self/schedstat', 'r');
+    } catch {
+      return NaN;
+    }
+    let n: number;
+    try {
+      n = readSync(fd, this.buf, 0, this.buf.length, 0);
+    } finally {
+      closeSync(fd);
+    }
     let ns = 0;
     let i = 0;
     for (; i < n && this.buf[i] >= 0x30 && this.buf[i] <= 0x39; i++) ns = ns * 10 + (this.buf[i] - 0x30);
     return i > 0 ? ns / 1e9 : NaN;
-  }
-
-  close(): void {
-    if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
   }
 }
 
@@ -76,13 +72,14 @@ export function startLoopSampler(memory: MetricsMemory, thread: ThreadName, peri
   let elu: EventLoopUtilization = performance.eventLoopUtilization();
   const cpu = new ThreadCpuClock();
   rt[base + Runtime.SAMPLING] = 1;
+  if (delay === null) {
+    rt[base + Runtime.LOOP_DELAY_P50_S] = NaN;
+    rt[base + Runtime.LOOP_DELAY_P99_S] = NaN;
+    rt[base + Runtime.LOOP_DELAY_MAX_S] = NaN;
+    rt[base + Runtime.LOOP_UTILIZATION] = NaN;
+  }
   const sample = () => {
-    if (delay === null) {
-      rt[base + Runtime.LOOP_DELAY_P50_S] = NaN;
-      rt[base + Runtime.LOOP_DELAY_P99_S] = NaN;
-      rt[base + Runtime.LOOP_DELAY_MAX_S] = NaN;
-      rt[base + Runtime.LOOP_UTILIZATION] = NaN;
-    } else {
+    if (delay !== null) {
       // The histogram is in ns; an empty one (no loop turn yet) answers NaN-free zeros.
       rt[base + Runtime.LOOP_DELAY_P50_S] = delay.count > 0 ? delay.percentile(50) / 1e9 : 0;
       rt[base + Runtime.LOOP_DELAY_P99_S] = delay.count > 0 ? delay.percentile(99) / 1e9 : 0;
@@ -104,7 +101,6 @@ export function startLoopSampler(memory: MetricsMemory, thread: ThreadName, peri
       clearInterval(timer);
       observer.disconnect();
       delay?.disable();
-      cpu.close();
     },
   };
 }
