@@ -40,7 +40,8 @@ import {
 // ---------------------------------------------------------------------------------------------
 export type Kind = 'f64' | 'u32' | 'u16' | 'u8' | 'bool' | 'bytes';
 export interface FieldSpec { name: string; kind: Kind; at: number; lengthAt: number }
-export interface RecordSpec { name: string; length: number; make: () => Flyweight; fields: FieldSpec[] }
+/** derived: read-only methods computed from fields (not accessors of their own), tested apart. */
+export interface RecordSpec { name: string; length: number; make: () => Flyweight; fields: FieldSpec[]; derived?: string[] }
 
 export function fields(text: string): FieldSpec[] {
   return text.trim().split(/\s+/).map((item) => {
@@ -68,6 +69,7 @@ export const RECORDS: RecordSpec[] = [
       AccountId:u32@92 SymbolId:u32@96 RequestId:u32@100 Reason:u16@104 VenueId:u16@106 ExecType:u8@108
       State:u8@109 Side:u8@110 OrdType:u8@111 Tif:u8@112 Source:u8@113 ClOrdId:bytes@120/114
       OrigClOrdId:bytes@160/115 JournalMark:f64@200`),
+    derived: ['hasPrice', 'priceUnits', 'priceFraction', 'lastPxUnits', 'lastPxFraction', 'averagePriceUnits', 'averagePriceFraction'],
   },
   {
     name: 'ROUTE_REQUEST', length: ROUTE_REQUEST_LENGTH, make: () => new RouteRequestFlyweight(),

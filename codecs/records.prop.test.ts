@@ -10,6 +10,8 @@ import {
   fieldAccess,
   bytesAccess,
 } from './records.fixture.ts';
+import { EXEC_REPORT_LENGTH, ExecReportFlyweight } from './records.ts';
+import { MAX_PRICE_TICKS, PRICE_SCALE, averagePriceTicks } from '../engine/fixed-point.ts';
 
 type Value = number | boolean | Uint8Array;
 
@@ -71,3 +73,30 @@ for (const spec of RECORDS) {
     });
   });
 }
+
+describe('EXEC_REPORT split prices (what the report writer reads)', () => {
+  it('units * PRICE_SCALE + fraction is the price, last price and average price, fraction in [0, PRICE_SCALE), both small integers', () => {
+    const ticks = fc.oneof(fc.integer({ min: -(2 ** 40), max: 2 ** 40 }), fc.integer({ min: 0, max: MAX_PRICE_TICKS }));
+    fc.assert(
+      // Average: cumQty shares filled around lastPx (notional within one tick per share of it).
+      fc.property(ticks, ticks, fc.integer({ min: 1, max: 500 }), fc.integer({ min: 0, max: 499 }), (price, lastPx, cumQty, extra) => {
+        const bytes = new Uint8Array(8 + EXEC_REPORT_LENGTH);
+        const r = new ExecReportFlyweight().wrap(new DataView(bytes.buffer), bytes, 8);
+        const notional = lastPx * cumQty + (extra % cumQty);
+        r.setPriceTicks(price).setLastPxTicks(lastPx).setCumNotionalTicks(notional);
+        expect(r.hasPrice()).toBe(price > 0);
+        const parts: Array<[number, number, number]> = [
+          [r.priceUnits(), r.priceFraction(), price],
+          [r.lastPxUnits(), r.lastPxFraction(), lastPx],
+          [r.averagePriceUnits(cumQty), r.averagePriceFraction(cumQty), averagePriceTicks(notional, cumQty)],
+        ];
+        for (const [units, fraction, t] of parts) {
+          expect(units * PRICE_SCALE + fraction).toBe(t);
+          expect(Number.isInteger(fraction) && fraction >= 0 && fraction < PRICE_SCALE).toBe(true);
+          expect(Math.abs(units) < 2 ** 30).toBe(true);
+        }
+      }),
+      { seed: 20261122, numRuns: 2000 },
+    );
+  });
+});

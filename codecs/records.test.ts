@@ -130,6 +130,7 @@ for (const spec of RECORDS) {
           listed.push(`set${f.name}`, f.name[0].toLowerCase() + f.name.slice(1));
         }
       }
+      listed.push(...(spec.derived ?? []));
       expect(methods).toEqual(listed.sort());
     });
 

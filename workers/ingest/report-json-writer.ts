@@ -163,33 +163,22 @@ export class ReportJsonWriter {
   }
 
   /*
-   * Prices. A price in ticks passes 2^30 (the small-integer range) above $1,073.74, and such a
-   * number returned from or passed to a call that is not inlined is boxed: a heap number per
-   * report. So each price is read from the flyweight in a method small enough for the read to be
-   * inlined into it, and split there into units and fraction (both small) before decimal().
+   * Prices come from the flyweight already split into units and fraction (both small integers):
+   * a price past 2^30 ticks crossing a call the optimizer did not inline would be boxed.
    */
 
   private price(r: ExecReportFlyweight): void {
-    const t = r.priceTicks();
-    if (t > 0) {
-      const units = Math.floor(t / PRICE_SCALE);
-      this.decimal(units, t - units * PRICE_SCALE);
-    } else {
-      this.put(V_NULL);
-    }
+    if (r.hasPrice()) this.decimal(r.priceUnits(), r.priceFraction());
+    else this.put(V_NULL);
   }
 
   private lastPx(r: ExecReportFlyweight): void {
-    const t = r.lastPxTicks();
-    const units = Math.floor(t / PRICE_SCALE);
-    this.decimal(units, t - units * PRICE_SCALE);
+    this.decimal(r.lastPxUnits(), r.lastPxFraction());
   }
 
   /** averagePriceTicks (order-json.ts uses it): the notional is past 2^30 for most fills. */
   private averagePrice(r: ExecReportFlyweight, cumQty: number): void {
-    const t = Math.round(r.cumNotionalTicks() / cumQty);
-    const units = Math.floor(t / PRICE_SCALE);
-    this.decimal(units, t - units * PRICE_SCALE);
+    this.decimal(r.averagePriceUnits(cumQty), r.averagePriceFraction(cumQty));
   }
 
   private put(f: Fragment): void {
