@@ -10,6 +10,7 @@ import { EXEC_REPORT_LENGTH, ExecReportFlyweight } from '../../codecs/records.ts
 import { ExecType, OrderState, isTerminal, stateName } from '../../engine/order-state.ts';
 import { OrdType, Side, Tif } from '../../engine/domain.ts';
 import { OrderView } from './order-view.ts';
+import { Reason } from '../../engine/reasons.ts';
 import { PRICE_SCALE } from '../../engine/fixed-point.ts';
 
 const SYMBOLS = ['AAPL', 'MSFT'];
@@ -109,6 +110,22 @@ describe('OrderView', () => {
     for (let id = 13; id <= 26; id++) w.update(v, 2, id, OrderState.NEW); // 26 takes terminal 10's slot
     expect(v.list(1, 10, (s) => !isTerminal(s)).map((m) => m.orderId)).toEqual([12, 11]);
     expect(v.list(1, 10, all).map((m) => m.orderId)).toEqual([12, 11]);
+  });
+
+  it('keeps the order\'s own latest report when a repeated ClOrdID is answered, but takes the answer for an order it does not hold', () => {
+    const v = new OrderView(10, SYMBOLS, VENUES);
+    const w = new Reports();
+    w.update(v, 1, 1, OrderState.NEW);
+    w.update(v, 1, 1, OrderState.FILLED, 100);
+    // The duplicate's answer: the order as it stands, as an ack with reason DUPLICATE_CL_ORD_ID.
+    const dup = (orderId: number): ExecReportFlyweight => w.write(1, orderId, OrderState.FILLED, 100).setExecType(ExecType.NEW).setReason(Reason.DUPLICATE_CL_ORD_ID);
+    v.update(dup(1));
+    expect(v.get(1, 1)).toMatchObject({ type: 'execution', execType: 'FILL', status: 'FILLED', cumQty: 100 });
+    expect(v.get(1, 1)).not.toHaveProperty('reason');
+    // Order 2 was never reported to this view (restored at a restart): the answer is all it knows.
+    v.update(dup(2));
+    expect(v.get(1, 2)).toMatchObject({ type: 'ack', status: 'FILLED', reasonName: 'DUPLICATE_CL_ORD_ID' });
+    expect(v.list(1, 10, all).map((m) => m.orderId)).toEqual([2, 1]);
   });
 
   it('refuses a capacity below 1', () => {

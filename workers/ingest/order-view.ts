@@ -24,6 +24,7 @@
  */
 import { EXEC_REPORT_LENGTH, ExecReportFlyweight } from '../../codecs/records.ts';
 import { copyBytes } from '../../engine/bytes.ts';
+import { Reason } from '../../engine/reasons.ts';
 import type { ReportMessage } from './messages.ts';
 import { reportToJson } from './order-json.ts';
 
@@ -60,7 +61,10 @@ export class OrderView {
 
   /**
    * Keeps the report `r` is over (an EXEC_REPORT record whose order id is > 0) as its order's
-   * latest; a new order id becomes its account's newest.
+   * latest; a new order id becomes its account's newest. The answer to a repeated ClOrdID (the
+   * order as it stands, reason DUPLICATE_CL_ORD_ID) is no event of the order: it is kept only for
+   * an order the view does not hold yet (as after a restart), so the view goes on showing the
+   * order's own latest report (a fill stays a fill, not an "ack").
    */
   update(r: ExecReportFlyweight): void {
     const orderId = r.orderId();
@@ -70,6 +74,7 @@ export class OrderView {
       this.stale++;
       return;
     }
+    if (held === orderId && r.reason() === Reason.DUPLICATE_CL_ORD_ID) return;
     if (held !== orderId) {
       const accountId = r.accountId();
       let head = this.accounts.get(accountId);
