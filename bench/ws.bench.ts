@@ -22,7 +22,7 @@
  * Run: `npm run bench:ws` (writes bench/results/ws.json); flags (defaults) --rates 1000,5000,10000
  * --duration 5 --warmup 1 --drain 3 (seconds) --connections 100 --workers 2 --trials 3
  * --floor-trials 1 --pacer-gap-us 100 --naive-ack-after risk|route --threading dedicated|paired|shared
- * (default: the engine's) --compare-threading dedicated,shared (more
+ * (default: the engine's) --idle-spins N (default: the engine's) --compare-threading dedicated,shared (more
  * engines in the same run, one per mode other than the first engine's, figures
  * order_ack_p99_us_at_<rate>_<mode>; '' for none) --out DIR; `--quick` is a
  * smoke run (one low rate, 4 connections) that writes only with --out.
@@ -64,6 +64,8 @@ export interface WsBenchConfig {
   pacerGapUs: number;
   /** The engine's threading mode (workers/topology.ts); null: its default. */
   threading: ThreadingMode | null;
+  /** The engines' idle.spins (workers/config.ts); null: the default. */
+  idleSpins: number | null;
   /** More engines measured in the same run, one per threading mode (target id engine-<mode>). */
   compareThreading: ThreadingMode[];
 }
@@ -73,7 +75,7 @@ export type TargetId = TargetKind | `engine-${ThreadingMode}`;
 
 export const FULL_CONFIG: WsBenchConfig = {
   rates: [1000, 5000, 10000], durationS: 5, warmupS: 1, drainS: 3, connections: 100, workers: 2,
-  trials: 3, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 2, pacerGapUs: 100, threading: null,
+  trials: 3, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 2, pacerGapUs: 100, threading: null, idleSpins: null,
   // Beside the engine's own mode (its default, dedicated, unless --threading), the other of these
   // two; the first engine's mode is dropped from the list (parseArgs).
   compareThreading: ['dedicated', 'shared'],
@@ -81,7 +83,7 @@ export const FULL_CONFIG: WsBenchConfig = {
 
 export const QUICK_CONFIG: WsBenchConfig = {
   rates: [200], durationS: 1, warmupS: 0.3, drainS: 2, connections: 4, workers: 1,
-  trials: 1, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 0, pacerGapUs: 100, threading: null,
+  trials: 1, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 0, pacerGapUs: 100, threading: null, idleSpins: null,
   compareThreading: [],
 };
 
@@ -119,14 +121,15 @@ export interface WsBenchReport {
 }
 
 /** The engine's configuration for the run: defaults, with client rate limits far above the offered load. */
-export function benchEngineConfig(base: EngineConfig, maxRate: number, threading: ThreadingMode | null = null): EngineConfig {
+export function benchEngineConfig(base: EngineConfig, maxRate: number, threading: ThreadingMode | null = null, idleSpins: number | null = null): EngineConfig {
   const headroom = Math.min(10_000_000, Math.max(100_000, maxRate * 10));
   const http = { ...base.http } as Record<string, unknown>;
   if (typeof http.rateLimit === 'object' && http.rateLimit !== null) {
     // The limiter still runs on every message (its cost is measured); it just never refuses.
     http.rateLimit = { ...http.rateLimit, connectionMsgsPerS: headroom, connectionBurst: headroom, accountMsgsPerS: headroom, accountBurst: headroom };
   }
-  return { ...base, http: http as unknown as EngineConfig['http'], threading: threading ?? base.threading };
+  const idle = idleSpins === null ? base.idle : { ...base.idle, spins: idleSpins };
+  return { ...base, http: http as unknown as EngineConfig['http'], threading: threading ?? base.threading, idle };
 }
 
 export function rateLabel(rate: number): string {
@@ -188,7 +191,7 @@ async function startTargets(config: WsBenchConfig, engineConfig: EngineConfig, l
 /** Runs every measurement; writes nothing. */
 export async function runWsBench(config: WsBenchConfig, log: (line: string) => void = () => {}): Promise<WsBenchReport> {
   const wall0 = monoNowMs();
-  const engineConfig = benchEngineConfig(DEFAULT_CONFIG, Math.max(...config.rates), config.threading);
+  const engineConfig = benchEngineConfig(DEFAULT_CONFIG, Math.max(...config.rates), config.threading, config.idleSpins);
   const tokens = engineConfig.accounts.filter((a) => a.enabled).map((a) => a.apiKey);
   const targets = await startTargets(config, engineConfig, log);
   const gen = new OpenLoopGenerator(config.workers);
@@ -356,6 +359,7 @@ function parseArgs(argv: string[]): { config: WsBenchConfig; quick: boolean; out
   config.naiveAckAfter = args.oneOf('--naive-ack-after', ['risk', 'route'] as const, config.naiveAckAfter);
   config.threading = args.oneOf('--threading', THREADING_MODES, config.threading);
   config.compareThreading = args.listOf('--compare-threading', THREADING_MODES, config.compareThreading);
+  if (args.has('--idle-spins')) config.idleSpins = args.num('--idle-spins', 0, 0);
   if (config.connections < config.workers) throw new Error('Condition failed: --connections >= --workers');
   return { config, quick, out: args.value('--out') ?? null };
 }

@@ -335,7 +335,9 @@ export const DEFAULT_CONFIG: EngineConfig = {
     port: 9878,
     sessions: [{ senderCompId: 'CLIENT1', targetCompId: 'OMS', accountId: 1, heartBtIntS: 30, resetOnLogon: false }],
   },
-  idle: { kind: 'park', spins: 200, maxSleepMs: 50 },
+  // No spin before parking by default: on 2 cores a spinning thread takes the core another needs
+  // (docs/TUNING.md, measured there); raise idle.spins on hosts with a core per stage.
+  idle: { kind: 'park', spins: 0, maxSleepMs: 50 },
   // A thread per stage, as DESIGN.md lays the engine out; `auto` picks by the host's cores.
   threading: 'dedicated',
   ringBytes: 1 << 22,
