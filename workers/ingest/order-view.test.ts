@@ -122,10 +122,19 @@ describe('OrderView', () => {
     v.update(dup(1));
     expect(v.get(1, 1)).toMatchObject({ type: 'execution', execType: 'FILL', status: 'FILLED', cumQty: 100 });
     expect(v.get(1, 1)).not.toHaveProperty('reason');
-    // Order 2 was never reported to this view (restored at a restart): the answer is all it knows.
+    // Order 3 was never reported to this view (restored at a restart): the answer is all it knows.
+    v.update(dup(3));
+    expect(v.get(1, 3)).toMatchObject({ type: 'ack', status: 'FILLED', reasonName: 'DUPLICATE_CL_ORD_ID' });
+    // Order 2, older than the account's newest, likewise: it takes its place in the list.
     v.update(dup(2));
-    expect(v.get(1, 2)).toMatchObject({ type: 'ack', status: 'FILLED', reasonName: 'DUPLICATE_CL_ORD_ID' });
-    expect(v.list(1, 10, all).map((m) => m.orderId)).toEqual([2, 1]);
+    expect(v.list(1, 10, all).map((m) => m.orderId)).toEqual([3, 2, 1]);
+    // Order 4 moved on where this view did not see it (its reports went to a FIX client): the
+    // answer carries the newer state, and is kept; a real report replaces it later.
+    w.update(v, 1, 4, OrderState.NEW);
+    v.update(w.write(1, 4, OrderState.PARTIALLY_FILLED, 40).setExecType(ExecType.NEW).setReason(Reason.DUPLICATE_CL_ORD_ID));
+    expect(v.get(1, 4)).toMatchObject({ status: 'PARTIALLY_FILLED', cumQty: 40, reasonName: 'DUPLICATE_CL_ORD_ID' });
+    w.update(v, 1, 4, OrderState.FILLED, 100);
+    expect(v.get(1, 4)).toMatchObject({ type: 'execution', status: 'FILLED', cumQty: 100 });
   });
 
   it('refuses a capacity below 1', () => {

@@ -24,6 +24,7 @@
  */
 import { EXEC_REPORT_LENGTH, ExecReportFlyweight } from '../../codecs/records.ts';
 import { copyBytes } from '../../engine/bytes.ts';
+import { ExecType } from '../../engine/order-state.ts';
 import { Reason } from '../../engine/reasons.ts';
 import type { ReportMessage } from './messages.ts';
 import { reportToJson } from './order-json.ts';
@@ -61,10 +62,12 @@ export class OrderView {
 
   /**
    * Keeps the report `r` is over (an EXEC_REPORT record whose order id is > 0) as its order's
-   * latest; a new order id becomes its account's newest. The answer to a repeated ClOrdID (the
-   * order as it stands, reason DUPLICATE_CL_ORD_ID) is no event of the order: it is kept only for
-   * an order the view does not hold yet (as after a restart), so the view goes on showing the
-   * order's own latest report (a fill stays a fill, not an "ack").
+   * latest; a new order id becomes its account's newest. The answer to a repeated ClOrdID (an
+   * ack with reason DUPLICATE_CL_ORD_ID carrying the order as it stands) is no event of the
+   * order: when the view already shows the order in that same state it is not kept, so a filled
+   * order stays listed as its fill, not as an "ack". It is kept when it tells the view something
+   * new: an order the view does not hold yet (as after a restart), or one whose own reports went
+   * elsewhere (an order entered, or since canceled or replaced, over FIX).
    */
   update(r: ExecReportFlyweight): void {
     const orderId = r.orderId();
@@ -74,7 +77,7 @@ export class OrderView {
       this.stale++;
       return;
     }
-    if (held === orderId && r.reason() === Reason.DUPLICATE_CL_ORD_ID) return;
+    if (held === orderId && r.reason() === Reason.DUPLICATE_CL_ORD_ID && r.execType() === ExecType.NEW && this.shows(s, r)) return;
     if (held !== orderId) {
       const accountId = r.accountId();
       let head = this.accounts.get(accountId);
@@ -91,6 +94,13 @@ export class OrderView {
       }
     }
     copyBytes(r.bytes, r.offset, this.reports, s * EXEC_REPORT_LENGTH, EXEC_REPORT_LENGTH);
+  }
+
+  /** True when slot s holds the order in r's state: status, quantities and price all equal. */
+  private shows(s: number, r: ExecReportFlyweight): boolean {
+    const h = this.flyweight.wrap(this.reportsView, this.reports, s * EXEC_REPORT_LENGTH);
+    return h.state() === r.state() && h.cumQty() === r.cumQty() && h.leavesQty() === r.leavesQty() && h.qty() === r.qty()
+      && h.priceTicks() === r.priceTicks();
   }
 
   /** An order of this account, or undefined (another account's order is not revealed). */

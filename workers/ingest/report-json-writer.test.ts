@@ -97,6 +97,21 @@ describe('ReportJsonWriter', () => {
     }
   });
 
+  it('refuses prices that are not whole ticks within 2^53 as the message object does (it throws)', () => {
+    const outcome = (f: () => string): string => {
+      try {
+        return f();
+      } catch (err) {
+        return `throws ${(err as Error).constructor.name}`;
+      }
+    };
+    for (const t of [1e17, 2 ** 53, 2 ** 53 + 2, 1e21 - 4096, 177.5]) {
+      for (const f of [{ ...BASE, priceTicks: t }, { ...BASE, execType: ExecType.FILL, cumQty: 1, lastQty: 1, lastPxTicks: t, avgPxTicks: 1 }]) {
+        expect(outcome(() => written(record(f))), `ticks ${t}`).toBe(outcome(() => expected(record(f))));
+      }
+    }
+  });
+
   it('is byte for byte the message object, for any report the ring can carry (seeded)', () => {
     const printable = fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: CL_ORD_ID_CAPACITY });
     const code = (known: number[]) => fc.oneof(fc.constantFrom(...known), fc.integer({ min: 0, max: 255 }));

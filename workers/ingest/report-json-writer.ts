@@ -203,14 +203,18 @@ export class ReportJsonWriter {
 
   /**
    * A JSON string of the decimal text of units * PRICE_SCALE + fraction ("177.25"), as
-   * ticksToDecimalString writes it. Negative or not an integer (no report carries either):
-   * writeDecimalTicks of the sum, which throws on a non-integer as ticksToDecimalString did.
+   * ticksToDecimalString writes it. Negative, not an integer or past 2^53 (no report carries
+   * any): writeDecimalTicks of the sum, which throws on a non-integer or an unsafe one as
+   * ticksToDecimalString does.
    */
   private decimal(units: number, fraction: number): void {
     const b = this.bytes;
     b[this.at++] = QUOTE;
-    if (units >= 0 && Number.isSafeInteger(units) && Number.isInteger(fraction)) this.at = writeDecimalParts(b, this.at, units, fraction);
-    else this.at = writeDecimalTicks(b, this.at, units * PRICE_SCALE + fraction);
+    if (units >= 0 && fraction >= 0 && Number.isInteger(fraction) && Number.isSafeInteger(units * PRICE_SCALE + fraction)) {
+      this.at = writeDecimalParts(b, this.at, units, fraction);
+    } else {
+      this.at = writeDecimalTicks(b, this.at, units * PRICE_SCALE + fraction);
+    }
     b[this.at++] = QUOTE;
   }
 
