@@ -22,7 +22,8 @@
  * Run: `npm run bench:ws` (writes bench/results/ws.json); flags (defaults) --rates 1000,5000,10000
  * --duration 5 --warmup 1 --drain 3 (seconds) --connections 100 --workers 2 --trials 3
  * --floor-trials 1 --pacer-gap-us 100 --naive-ack-after risk|route --threading dedicated|paired|shared
- * (default: the engine's) --idle-spins N (default: the engine's) --compare-threading dedicated,shared (more
+ * (default: the engine's) --idle-spins N (default: the engine's)
+ * --compare-threading dedicated,shared (more
  * engines in the same run, one per mode other than the first engine's, figures
  * order_ack_p99_us_at_<rate>_<mode>; '' for none) --out DIR; `--quick` is a
  * smoke run (one low rate, 4 connections) that writes only with --out.
@@ -359,7 +360,11 @@ function parseArgs(argv: string[]): { config: WsBenchConfig; quick: boolean; out
   config.naiveAckAfter = args.oneOf('--naive-ack-after', ['risk', 'route'] as const, config.naiveAckAfter);
   config.threading = args.oneOf('--threading', THREADING_MODES, config.threading);
   config.compareThreading = args.listOf('--compare-threading', THREADING_MODES, config.compareThreading);
-  if (args.has('--idle-spins')) config.idleSpins = args.num('--idle-spins', 0, 0);
+  if (args.has('--idle-spins')) {
+    const spins = args.value('--idle-spins');
+    if (spins === undefined || !/^\d{1,7}$/.test(spins) || Number(spins) > 1_000_000) throw new Error(`Condition failed: --idle-spins ${spins} must be an integer 0 .. 1000000`);
+    config.idleSpins = Number(spins);
+  }
   if (config.connections < config.workers) throw new Error('Condition failed: --connections >= --workers');
   return { config, quick, out: args.value('--out') ?? null };
 }

@@ -4,8 +4,10 @@
  * On these 2-core machines there are more threads (main, ingest, risk, sor, fix, persistence,
  * the venue simulators) than cores, and a thread that spins takes a core from one that has work:
  * measured here, busy-spinning gives a 0.2 us ring round trip at p50 but 45 ms worst cases once
- * threads outnumber cores. So the default is PARK: spin a few polls (catching back-to-back
- * records cheaply), then sleep on the doorbell, which a producer rings only while we sleep.
+ * threads outnumber cores. So the default is PARK: spin `spins` polls (catching back-to-back
+ * records cheaply; the engine's idle.spins is 0 by default, since on 2 cores even a short spin
+ * took a core another thread needed, docs/TUNING.md), then sleep on the doorbell, which a
+ * producer rings only while we sleep.
  * SPIN is for pinned cores with nothing else on them. BACKOFF sleeps in short timed waits without
  * asking producers to notify, so producers never pay a futex wake; its latency is up to one sleep.
  */
@@ -33,6 +35,7 @@ export interface IdleOptions {
   maxSleepMs: number;
 }
 
+/** The ring bench's and the tests' options (the engine's come from its config, workers/config.ts). */
 export const DEFAULT_IDLE_OPTIONS: IdleOptions = { spins: 200, maxSleepMs: 50 };
 
 /** Polls without pause: lowest latency, one core per stage. */

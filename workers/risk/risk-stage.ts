@@ -238,7 +238,7 @@ export class RiskStage implements Agent, RingRecordHandler {
   doWork(): number {
     this.checkSessionEnd();
     const r = this.rings;
-    // An empty cycle (most of them while the stage spins before parking) reads two ring
+    // An empty cycle (the last before a park, and every spin poll when idle.spins > 0) reads two ring
     // counters, not the sixteen a batch limit takes: spinning must not take a core from the
     // stages that have work.
     if (this.mcCount === 0 && this.resumePhase === RESUME_DONE && !r.fromFix.hasRecords() && !r.fromIngest.hasRecords()) {

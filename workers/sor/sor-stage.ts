@@ -217,7 +217,7 @@ export class SorStage implements Agent, RingRecordHandler {
   }
 
   doWork(): number {
-    // An empty cycle (most of them while the stage spins before parking) reads two ring
+    // An empty cycle (the last before a park, and every spin poll when idle.spins > 0) reads two ring
     // counters and the fallback clock, not the output rings' free space.
     if (!this.rings.fromFix.hasRecords() && !this.rings.fromRisk.hasRecords() && (this.fallbacks.size === 0 || !this.fallbacks.hasDue(this.clock.nowNs()))) return 0;
     const limit = this.roomFor();
