@@ -30,15 +30,27 @@ interface HistRequest {
   reject(err: Error): void;
 }
 
+/** Chunks of a target's stderr passed on to the benchmark's stderr (then only kept for its exit error). */
+const MAX_FORWARDED_CHUNKS = 50;
+
 export function startTarget(kind: TargetKind, config: EngineConfig, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<TargetProcess> {
   const child = spawn(process.execPath, [HOST, kind], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, ...env, BENCH_ENGINE_CONFIG: JSON.stringify(config) },
   });
   let err = '';
+  // The target writes only warnings and errors there (an engine halt names its reason): they
+  // reach the benchmark's own stderr as they come, so a run says why a target stopped answering.
+  let forwarded = 0;
   child.stderr!.on('data', (chunk: Buffer) => {
-    err += chunk.toString('utf8');
+    const text = chunk.toString('utf8');
+    err += text;
     if (err.length > 20_000) err = err.slice(-10_000);
+    if (forwarded < MAX_FORWARDED_CHUNKS) {
+      forwarded++;
+      process.stderr.write(`target ${kind}: ${text.length > 2_000 ? `${text.slice(0, 2_000)}...\n` : text}`);
+      if (forwarded === MAX_FORWARDED_CHUNKS) process.stderr.write(`target ${kind}: further output not shown\n`);
+    }
   });
   // A write after the child exited fails with EPIPE on this stream: exit handling below answers for it.
   child.stdin!.on('error', () => {});
