@@ -120,6 +120,8 @@ export const FixCounter = {
   VENUE_LOGONS: 18,
   /** FIX client sessions logged on now (the acceptor side). */
   CLIENT_SESSIONS_UP: 19,
+  /** Times reading from the venues was paused because risk or the SOR lagged (VENUE_INPUT_PAUSE_EVENTS). */
+  VENUE_INPUT_PAUSES: 20,
   // Market data from the venues (workers/fix/market-data.ts), kept at the end of the range.
   /** 35=W snapshots decoded into QUOTE records. */
   MD_SNAPSHOTS: 26,

@@ -15,6 +15,8 @@ export class MemoryTransport implements FixTransport {
   maxBufferedBytes: number;
   /** Largest number of undelivered bytes seen (high-water mark). */
   maxBufferedSeen: number;
+  /** The owning session paused its input: the link holds the peer's bytes for it. */
+  inputPaused: boolean;
   private buffered: number;
 
   constructor() {
@@ -23,7 +25,12 @@ export class MemoryTransport implements FixTransport {
     this.accepting = true;
     this.maxBufferedBytes = 0;
     this.maxBufferedSeen = 0;
+    this.inputPaused = false;
     this.buffered = 0;
+  }
+
+  setInputPaused(paused: boolean): void {
+    this.inputPaused = paused;
   }
 
   write(buf: Uint8Array, start: number, length: number): boolean {
@@ -75,8 +82,9 @@ export class MemoryLink {
   /** Delivers queued bytes both ways until nothing moves; propagates a close to both sides. */
   pump(maxRounds = 100): void {
     for (let round = 0; round < maxRounds; round++) {
-      const fromA = this.aToB.take();
-      const fromB = this.bToA.take();
+      // A side that paused its input gets nothing: its peer's bytes wait in the link.
+      const fromA = this.bToA.inputPaused ? [] : this.aToB.take();
+      const fromB = this.aToB.inputPaused ? [] : this.bToA.take();
       for (const chunk of fromA) this.b.onBytes(chunk);
       for (const chunk of fromB) this.a.onBytes(chunk);
       if (!this.closeSeen && (this.aToB.closed || this.bToA.closed)) {
@@ -87,7 +95,9 @@ export class MemoryLink {
         this.a.onTransportClosed(this.aToB);
         this.b.onTransportClosed(this.bToA);
       }
-      if (fromA.length === 0 && fromB.length === 0 && this.aToB.outbox.length === 0 && this.bToA.outbox.length === 0) return;
+      const aQuiet = this.aToB.outbox.length === 0 || this.bToA.inputPaused;
+      const bQuiet = this.bToA.outbox.length === 0 || this.aToB.inputPaused;
+      if (fromA.length === 0 && fromB.length === 0 && aQuiet && bQuiet) return;
     }
     throw new Error('Invariant: the link goes quiet within maxRounds');
   }

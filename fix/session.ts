@@ -85,6 +85,11 @@ export interface FixTransport {
   close(): void;
   /** Bytes written and not yet handed to the network; resends pause while it is high. */
   bufferedBytes?(): number;
+  /**
+   * Stops (true) or resumes (false) reading the peer's bytes: they wait in the network's buffers
+   * and flow control slows the peer, nothing is lost. A transport without it never pauses.
+   */
+  setInputPaused?(paused: boolean): void;
 }
 
 export interface FixClock {
@@ -309,6 +314,8 @@ export class FixSession {
   private readonly deferredBuf: Uint8Array;
   private deferredLength: number;
   private transport: FixTransport | null;
+  /** Reading from the peer is paused (setInputPaused), on this transport and the next. */
+  private inputPaused: boolean;
   private nextOutSeq: number;
   private nextInSeq: number;
   private stateEnteredMs: number;
@@ -399,6 +406,7 @@ export class FixSession {
     this.deferredBuf = new Uint8Array(INBOUND_CAPACITY);
     this.deferredLength = 0;
     this.transport = null;
+    this.inputPaused = false;
     // A store that survived a restart brings the session back where it was.
     this.nextOutSeq = this.store.nextSenderSeqNum;
     this.nextInSeq = this.store.nextTargetSeqNum;
@@ -533,6 +541,7 @@ export class FixSession {
       return SessionError.ILLEGAL_TRANSITION;
     }
     this.transport = transport;
+    if (this.inputPaused && transport.setInputPaused !== undefined) transport.setInputPaused(true);
     this.inLength = 0;
     this.lastSentMs = now;
     this.lastReceivedMs = now;
@@ -552,6 +561,18 @@ export class FixSession {
       this.sendLogon(this.resetSeqNumOnLogon);
     }
     return 0;
+  }
+
+  /**
+   * Stops (true) or resumes (false) reading from the peer, on this transport and on the next ones
+   * until resumed: for an owner whose consumers lag (workers/fix/fix-stage.ts). Bytes already
+   * read are still delivered. A pause longer than the peer's heartbeat interval ends, as any
+   * silence does, in a TestRequest and then a disconnect; the resend after the next logon loses
+   * nothing.
+   */
+  setInputPaused(paused: boolean): void {
+    this.inputPaused = paused;
+    if (this.transport !== null && this.transport.setInputPaused !== undefined) this.transport.setInputPaused(paused);
   }
 
   /**

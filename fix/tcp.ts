@@ -106,6 +106,12 @@ export class TcpTransport implements FixTransport {
     return true;
   }
 
+  /** Stops or resumes reading the socket (node:net pause/resume): the kernel's buffers hold the rest. */
+  setInputPaused(paused: boolean): void {
+    if (paused) this.socket.pause();
+    else this.socket.resume();
+  }
+
   /** Bytes written and not yet taken by the kernel: the socket's queue plus the open chunk. */
   bufferedBytes(): number {
     return this.socket.writableLength + this.current.length;

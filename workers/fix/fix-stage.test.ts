@@ -34,13 +34,13 @@ class TestClock {
 
 interface Ev { kind: number; childId: number; lastQty: number; lastPx: number; reason: number }
 
-function setup() {
+function setup(childCapacity = 64) {
   const clock = new TestClock();
   const mem = { sorToFix: createRingMemory(1 << 16), riskToFix: createRingMemory(1 << 16), fixToRisk: createRingMemory(1 << 16), fixToSor: createRingMemory(1 << 16) };
   const counters = StageCounters.create();
   const stage = new FixStage(
     [{ venueId: 1, name: 'V1', senderCompId: 'OMS', targetCompId: 'V1', heartBtIntS: 30 }],
-    ['AAPL'], ['', 'T1'], BASE, 64,
+    ['AAPL'], ['', 'T1'], BASE, childCapacity,
     { fromSor: new RingConsumer(mem.sorToFix), fromRisk: new RingConsumer(mem.riskToFix), toRisk: new RingProducer(mem.fixToRisk, null), toSor: new RingProducer(mem.fixToSor, null) },
     clock, counters,
   );
@@ -64,15 +64,24 @@ function setup() {
       events.push({ kind: ev.kind(), childId: ev.childId(), lastQty: ev.lastQty(), lastPx: ev.lastPxTicks(), reason: ev.reason() });
     },
   };
+  /** The SOR's copies of child events, as (kind, childId), in ring order. */
+  const sorEvents: [number, number][] = [];
+  const sorEv = new ChildEventFlyweight();
   const sorHandler: RecordHandler = {
     onRecord(type, offset) {
       if (type === RecordType.VENUE_STATUS) statuses.push(vs.wrap(statusRing.view, statusRing.bytes, offset).up());
+      if (type === RecordType.CHILD_EVENT) {
+        sorEv.wrap(statusRing.view, statusRing.bytes, offset);
+        sorEvents.push([sorEv.kind(), sorEv.childId()]);
+      }
     },
   };
   const child = new ChildOrderFlyweight();
   let link: MemoryLink | null = null;
   const t = {
-    clock, stage, counters, venue, core, acceptor, session, events, statuses,
+    clock, stage, counters, venue, core, acceptor, session, events, statuses, sorEvents,
+    /** While true, pump() leaves the ring to the SOR unread (a SOR that lags). */
+    sorLags: false,
     connect(): MemoryLink {
       link = new MemoryLink(session, acceptor);
       link.connect();
@@ -85,7 +94,7 @@ function setup() {
         if (link !== null) link.pump();
         const work = stage.doWork();
         fromFix.poll(riskHandler, 1000);
-        statusRing.poll(sorHandler, 1000);
+        if (!t.sorLags) statusRing.poll(sorHandler, 1000);
         if (work === 0 && (link === null || (link.aToB.outbox.length === 0 && link.bToA.outbox.length === 0))) return;
       }
     },
@@ -241,5 +250,40 @@ describe('FixStage venue side: reconnect and reconciliation', () => {
     expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(1);
     expect(t.of(ChildEventKind.CANCELED, 1007)).toHaveLength(1);
     expect(t.stage.childState[1007 - BASE]).toBe(VenueChildState.DONE);
+  });
+});
+
+describe('FixStage venue side: a lagging SOR', () => {
+  it('pauses reading the venues while child events wait for the SOR, resumes once it catches up: none lost, none reordered', () => {
+    const t = setup(16_384);
+    t.connect();
+    t.sorLags = true;
+    // Children resting far from the market: each is sent (a SENT event) and acked (ACKED), and
+    // every event goes to risk and to the SOR. 20,000 events: past the SOR overflow's old bound
+    // (16,384), which halted the engine.
+    const total = 10_000;
+    let sent = 0;
+    while (sent < total) {
+      for (let k = 0; k < 400 && sent < total; k++) t.sorRecord(RecordType.CHILD_NEW, BASE + 1 + sent++, 1, '1.00');
+      t.pump();
+    }
+    const ofKind = (kind: number, list: [number, number][]): number[] => list.filter(([k]) => k === kind).map(([, id]) => id);
+    const risk = (): [number, number][] => t.events.map((e) => [e.kind, e.childId]);
+    expect(t.stage.venueInputPausedNow).toBe(true);
+    expect(t.counters.get(FixCounter.VENUE_INPUT_PAUSES)).toBe(1);
+    expect(ofKind(ChildEventKind.SENT, risk())).toHaveLength(total);
+    // The venue's acks wait on its side of the link (in TCP: the socket buffers).
+    expect(ofKind(ChildEventKind.ACKED, risk()).length).toBeLessThan(total);
+    t.sorLags = false;
+    for (let i = 0; i < 100 && ofKind(ChildEventKind.ACKED, risk()).length < total; i++) t.pump();
+    expect(t.stage.venueInputPausedNow).toBe(false);
+    const ids = Array.from({ length: total }, (_, i) => BASE + 1 + i);
+    for (const kind of [ChildEventKind.SENT, ChildEventKind.ACKED]) {
+      expect(ofKind(kind, risk())).toEqual(ids);
+      expect(ofKind(kind, t.sorEvents)).toEqual(ids);
+    }
+    expect(t.sorEvents).toEqual(risk());
+    // The held acks, delivered at once on resume, may pause it again on the way: never lost.
+    expect(t.counters.get(FixCounter.VENUE_INPUT_PAUSES)).toBeGreaterThanOrEqual(1);
   });
 });

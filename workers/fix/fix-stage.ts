@@ -50,6 +50,7 @@ import { Reason } from '../../engine/reasons.ts';
 import { FULL, HEADER_LENGTH, alignRecord, type GatedRecordHandler, type RecordHandler, type RingConsumer, type RingProducer } from '../../engine/ring.ts';
 import {
   CHILD_EVENT_LENGTH,
+  CHILD_ORDER_LENGTH,
   ChildEventFlyweight,
   ChildEventKind,
   ChildOrderFlyweight,
@@ -72,8 +73,33 @@ import { SorFeed } from './market-data.ts';
 import { ExecIdSet, execIdHash } from './exec-id-set.ts';
 
 export const FIX_BATCH = 256;
-/** Venue events held while the ring to risk is full; beyond this the engine halts (never drops). */
+/** Venue events held while the ring to risk is full, at least; beyond the bound the engine halts (never drops). */
 export const OVERFLOW_EVENTS = 65_536;
+/**
+ * Reading from every venue pauses once this many child events wait in this stage's overflows
+ * (risk's ring or the SOR's full), and resumes once no more than VENUE_INPUT_RESUME_EVENTS do:
+ * the venues' messages then wait in the sockets' buffers (TCP flow control slows the venues)
+ * instead of in the overflows, whose bounds (OVERFLOW_EVENTS, SOR_OVERFLOW_EVENTS) halt the
+ * engine. Well below both bounds: what one socket read already holds is still delivered.
+ * Without it an engine pushed past what its cores carry halted (bench:e2e at 20,000 orders/s:
+ * the SOR, waiting for room in its full ring to this stage, stopped reading the child events
+ * this stage kept copying to it).
+ */
+export const VENUE_INPUT_PAUSE_EVENTS = 4_096;
+export const VENUE_INPUT_RESUME_EVENTS = 1_024;
+
+/**
+ * Room in each overflow (to risk, to the SOR) for what can still come once the venues are paused:
+ * one event per record of the SOR's ring (a child sent, or refused with its venue down) and per
+ * record of risk's (a cancel refused), the pause threshold, and what reads already in hand hold.
+ * The SOR routes nothing new while child events wait for it (sor-stage.ts), so its ring to this
+ * stage only drains meanwhile.
+ */
+export function overflowEventsFor(fromSorBytes: number, fromRiskBytes: number): number {
+  // The records that yield an event (CHILD_NEW, CHILD_CANCEL) are child orders: the fewest bytes per event.
+  const perRecord = alignRecord(HEADER_LENGTH + CHILD_ORDER_LENGTH);
+  return Math.ceil(fromSorBytes / perRecord) + Math.ceil(fromRiskBytes / perRecord) + 2 * VENUE_INPUT_PAUSE_EVENTS;
+}
 const SEND_OK = 0;
 
 const CH_C = 67; // 'C'
@@ -202,6 +228,10 @@ export class FixStage implements Agent {
   private readonly overflow: Uint8Array;
   private readonly overflowView: DataView;
   private overflowCount: number;
+  /** Reading from the venues is paused (VENUE_INPUT_PAUSE_EVENTS). */
+  private venueInputPaused = false;
+  /** Capacity of each overflow, in events (overflowEventsFor). */
+  private readonly overflowEvents: number;
   private uncommitted: boolean;
   /** Called after a socket callback wrote to a ring (the runner schedules a commit). */
   onOutput: () => void = () => {};
@@ -221,7 +251,8 @@ export class FixStage implements Agent {
     this.clock = clock;
     this.counters = counters;
     this.symbolBytes = symbols.map((s) => ascii(s));
-    this.sorFeed = new SorFeed(rings.toSor, rings.toRisk, this.symbolBytes, counters);
+    this.overflowEvents = Math.max(OVERFLOW_EVENTS, overflowEventsFor(rings.fromSor.capacity, rings.fromRisk.capacity));
+    this.sorFeed = new SorFeed(rings.toSor, rings.toRisk, this.symbolBytes, counters, this.overflowEvents);
     this.accountBytes = accounts.map((a) => ascii(a));
     this.sorDispatch = new SorDispatch(this, rings.fromSor);
     this.riskDispatch = new RiskDispatch(this);
@@ -240,7 +271,7 @@ export class FixStage implements Agent {
     this.childCancelWanted = new Uint8Array(childCapacity);
     this.execIds = new ExecIdSet();
     this.reconcileAny = false;
-    this.overflow = new Uint8Array(OVERFLOW_EVENTS * CHILD_EVENT_LENGTH);
+    this.overflow = new Uint8Array(this.overflowEvents * CHILD_EVENT_LENGTH);
     this.overflowView = new DataView(this.overflow.buffer);
     this.overflowCount = 0;
     this.uncommitted = false;
@@ -279,6 +310,7 @@ export class FixStage implements Agent {
 
   doWork(): number {
     let work = this.flushOverflow() + this.sorFeed.flush();
+    if (this.venueInputPaused && this.overflowCount + this.sorFeed.pendingChildEvents <= VENUE_INPUT_RESUME_EVENTS) this.setVenueInputPaused(false);
     if (this.reconcileAny) work += this.reconcileVenues();
     // Each SOR record yields at most two records to risk.
     const room = this.rings.toRisk.inputsThatFit(2 * alignRecord(HEADER_LENGTH + CHILD_EVENT_LENGTH), CHILD_EVENT_LENGTH);
@@ -727,7 +759,7 @@ export class FixStage implements Agent {
     let view = ring.view;
     let bytes = ring.bytes;
     if (at === FULL) {
-      if (this.overflowCount === OVERFLOW_EVENTS) throw new Error('Invariant: venue event overflow bounded (risk stalled)');
+      if (this.overflowCount === this.overflowEvents) throw new Error('Invariant: venue event overflow bounded (risk stalled)');
       at = this.overflowCount++ * CHILD_EVENT_LENGTH;
       view = this.overflowView;
       bytes = this.overflow;
@@ -746,6 +778,19 @@ export class FixStage implements Agent {
       .setKind(kind)
       .setExecIdHash(idHash);
     this.sorFeed.childEvent(bytes, at);
+    if (!this.venueInputPaused && this.overflowCount + this.sorFeed.pendingChildEvents >= VENUE_INPUT_PAUSE_EVENTS) this.setVenueInputPaused(true);
+  }
+
+  /** Pauses or resumes reading from every venue session (VENUE_INPUT_PAUSE_EVENTS). */
+  private setVenueInputPaused(paused: boolean): void {
+    this.venueInputPaused = paused;
+    if (paused) this.counters.add(FixCounter.VENUE_INPUT_PAUSES, 1);
+    for (const s of this.sessions) if (s !== null) s.setInputPaused(paused);
+  }
+
+  /** Reading from the venues is paused (risk or the SOR lags). */
+  get venueInputPausedNow(): boolean {
+    return this.venueInputPaused;
   }
 
   private relayToRisk(typeId: number, src: Uint8Array, offset: number, length: number): void {

@@ -34,7 +34,7 @@ import { SymbolIndex } from './symbol-index.ts';
 const CH_Y = 0x59;
 const ENTRY_BID = 0x30;
 const ENTRY_OFFER = 0x31;
-/** Child-event copies held while the ring to sor is full. */
+/** Child-event copies held while the ring to sor is full, unless the owner sizes it (FixStage does). */
 export const SOR_OVERFLOW_EVENTS = 16_384;
 
 export class SorFeed {
@@ -51,12 +51,15 @@ export class SorFeed {
   private ask = 0;
   private askQty = 0;
 
-  constructor(toSor: RingProducer, toRisk: RingProducer, symbols: readonly Uint8Array[], counters: StageCounters) {
+  private readonly overflowCapacity: number;
+
+  constructor(toSor: RingProducer, toRisk: RingProducer, symbols: readonly Uint8Array[], counters: StageCounters, overflowEvents = SOR_OVERFLOW_EVENTS) {
     this.toSor = toSor;
     this.toRisk = toRisk;
     this.counters = counters;
     this.symbols = new SymbolIndex(symbols);
-    this.overflow = new Uint8Array(SOR_OVERFLOW_EVENTS * CHILD_EVENT_LENGTH);
+    this.overflowCapacity = overflowEvents;
+    this.overflow = new Uint8Array(overflowEvents * CHILD_EVENT_LENGTH);
     this.overflowCount = 0;
   }
 
@@ -138,7 +141,7 @@ export class SorFeed {
       copyBytes(src, offset, this.toSor.bytes, at, CHILD_EVENT_LENGTH);
       return;
     }
-    if (this.overflowCount === SOR_OVERFLOW_EVENTS) throw new Error('Invariant: child events to sor overflow bounded (sor stalled)');
+    if (this.overflowCount === this.overflowCapacity) throw new Error('Invariant: child events to sor overflow bounded (sor stalled)');
     copyBytes(src, offset, this.overflow, this.overflowCount++ * CHILD_EVENT_LENGTH, CHILD_EVENT_LENGTH);
   }
 

@@ -13,6 +13,7 @@ import { Reason } from '../../engine/reasons.ts';
 import { auditToFeatures } from './route-audit.ts';
 import { BASE, SorHarness, px, venue, type OutRecord } from './sor-harness.fixture.ts';
 import { RouteFeatures, SorMode, VenueExclusion, decide, scoreVenues } from './venue-score.ts';
+import { SOR_BATCH } from './sor-stage.ts';
 
 const PRICE_ONLY = { price: 1, latency: 0, fillprob: 0, fee: 0 };
 const LATENCY_ONLY = { price: 0, latency: 1, fillprob: 0, fee: 0 };
@@ -166,6 +167,23 @@ describe('SorStage: market data, trade-through, collar', () => {
     h.quote(1, 0, px(9.99), 500, px(10), 300).quote(2, 0, px(9.98), 500, px(10), 100).quote(3, 0, px(9.99), 500, px(10.01), 1000);
   }
   const fees = [null, venue(30, 100, 0.5), venue(30, 100, 0.5), venue(0, 100, 0.5)];
+
+  it('routes nothing new while records from the fix stage remain unread, so a decision sees the freshest book', () => {
+    const h = new SorHarness(fees, FEE_ONLY).up(1, 2, 3);
+    book(h);
+    h.step();
+    // A batch and more of V1 quotes, its ask rising to 10.02; the request arrives meanwhile.
+    for (let i = 1; i <= SOR_BATCH + 10; i++) h.quote(1, 0, px(9.99), 500, px(10) + (i === SOR_BATCH + 10 ? px(0.02) : 0), 300);
+    h.request(Side.BUY, { qty: 100, price: px(10.05) });
+    h.stage.doWork();
+    let early = 0;
+    h.out.poll({ onRecord: (type) => { if (type === RecordType.CHILD_NEW) early++; } }, 1 << 20);
+    expect(early).toBe(0);
+    const c = children(h.step());
+    expect(c).toHaveLength(1);
+    // Routed after the last quote: V1 now asks 10.02, so V2 at 10.00 has the best price.
+    expect(c[0]).toMatchObject({ venueId: 2, price: px(10) });
+  });
 
   it('a marketable limit is priced at the NBBO, not its limit, and never sent to a venue away from it', () => {
     const h = new SorHarness(fees, FEE_ONLY).up(1, 2, 3);

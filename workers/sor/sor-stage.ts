@@ -226,9 +226,12 @@ export class SorStage implements Agent, RingRecordHandler {
       return 0;
     }
     // Venue state and child outcomes first, so a decision sees the freshest book.
-    let work = this.rings.fromFix.poll(this.fromFix, limit);
-    work += this.fireFallbacks(this.roomFor());
-    work += this.rings.fromRisk.poll(this.fromRisk, this.roomFor());
+    const fromFix = this.rings.fromFix.poll(this.fromFix, limit);
+    let work = fromFix + this.fireFallbacks(this.roomFor());
+    // Work from risk only once the fix stage's records are all in: while child events wait for
+    // this stage, routing more would only add to them (the fix stage's overflows are sized on
+    // it, fix-stage.ts overflowEventsFor), and the backlog pushes back on risk and the edge.
+    if (fromFix < limit) work += this.rings.fromRisk.poll(this.fromRisk, this.roomFor());
     if (work > 0) this.commitAll();
     return work;
   }
