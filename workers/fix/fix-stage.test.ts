@@ -66,10 +66,15 @@ function setup(childCapacity = 64) {
   };
   /** The SOR's copies of child events, as (kind, childId), in ring order. */
   const sorEvents: [number, number][] = [];
+  /** For each VENUE_STATUS the SOR read: how many child events it had read before it. */
+  const statusAfter: number[] = [];
   const sorEv = new ChildEventFlyweight();
   const sorHandler: RecordHandler = {
     onRecord(type, offset) {
-      if (type === RecordType.VENUE_STATUS) statuses.push(vs.wrap(statusRing.view, statusRing.bytes, offset).up());
+      if (type === RecordType.VENUE_STATUS) {
+        statuses.push(vs.wrap(statusRing.view, statusRing.bytes, offset).up());
+        statusAfter.push(sorEvents.length);
+      }
       if (type === RecordType.CHILD_EVENT) {
         sorEv.wrap(statusRing.view, statusRing.bytes, offset);
         sorEvents.push([sorEv.kind(), sorEv.childId()]);
@@ -79,7 +84,7 @@ function setup(childCapacity = 64) {
   const child = new ChildOrderFlyweight();
   let link: MemoryLink | null = null;
   const t = {
-    clock, stage, counters, venue, core, acceptor, session, events, statuses, sorEvents,
+    clock, stage, counters, venue, core, acceptor, session, events, statuses, sorEvents, statusAfter,
     /** While true, pump() leaves the ring to the SOR unread (a SOR that lags). */
     sorLags: false,
     connect(): MemoryLink {
@@ -285,5 +290,25 @@ describe('FixStage venue side: a lagging SOR', () => {
     expect(t.sorEvents).toEqual(risk());
     // The held acks, delivered at once on resume, may pause it again on the way: never lost.
     expect(t.counters.get(FixCounter.VENUE_INPUT_PAUSES)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a venue going down while the SOR\'s ring is full reaches the SOR behind the child events before it', () => {
+    const t = setup(16_384);
+    t.connect();
+    expect(t.statuses).toEqual([true]);
+    t.sorLags = true;
+    // 1,000 children: 2,000 events, more than the 64 KiB ring to the SOR holds.
+    for (let sent = 0; sent < 1_000;) {
+      for (let k = 0; k < 400 && sent < 1_000; k++) t.sorRecord(RecordType.CHILD_NEW, BASE + 1 + sent++, 1, '1.00');
+      t.pump();
+    }
+    expect(t.stage.venueInputPausedNow).toBe(false);
+    // Before: 'Invariant: the status ring to sor has room' halted the engine here.
+    t.cut();
+    t.sorLags = false;
+    for (let i = 0; i < 10 && t.statuses.length < 2; i++) t.pump();
+    expect(t.statuses).toEqual([true, false]);
+    expect(t.sorEvents).toHaveLength(2_000);
+    expect(t.statusAfter[1]).toBe(2_000);
   });
 });

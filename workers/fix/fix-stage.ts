@@ -50,7 +50,6 @@ import { Reason } from '../../engine/reasons.ts';
 import { FULL, HEADER_LENGTH, alignRecord, type GatedRecordHandler, type RecordHandler, type RingConsumer, type RingProducer } from '../../engine/ring.ts';
 import {
   CHILD_EVENT_LENGTH,
-  CHILD_ORDER_LENGTH,
   ChildEventFlyweight,
   ChildEventKind,
   ChildOrderFlyweight,
@@ -73,7 +72,7 @@ import { SorFeed } from './market-data.ts';
 import { ExecIdSet, execIdHash } from './exec-id-set.ts';
 
 export const FIX_BATCH = 256;
-/** Venue events held while the ring to risk is full, at least; beyond the bound the engine halts (never drops). */
+/** Venue events held while the ring to risk is full; beyond this the engine halts (never drops). */
 export const OVERFLOW_EVENTS = 65_536;
 /**
  * Reading from every venue pauses once this many child events wait in this stage's overflows
@@ -83,23 +82,17 @@ export const OVERFLOW_EVENTS = 65_536;
  * engine. Well below both bounds: what one socket read already holds is still delivered.
  * Without it an engine pushed past what its cores carry halted (bench:e2e at 20,000 orders/s:
  * the SOR, waiting for room in its full ring to this stage, stopped reading the child events
- * this stage kept copying to it).
+ * this stage kept copying to it, and their overflow, then 16,384, filled).
+ *
+ * Headroom, not a proof: while paused the overflows still take one event per child this stage
+ * sends from the SOR's ring (SENT, or REJECTED with its venue down), and the SOR's re-routes and
+ * fallback cancels add children whatever it reads; a SOR stalled long enough can still reach the
+ * bounds. A parked stage sees room again at its next wake at the latest (idle.maxSleepMs): the
+ * stages it feeds do not ring its doorbell when they free room.
  */
 export const VENUE_INPUT_PAUSE_EVENTS = 4_096;
 export const VENUE_INPUT_RESUME_EVENTS = 1_024;
 
-/**
- * Room in each overflow (to risk, to the SOR) for what can still come once the venues are paused:
- * one event per record of the SOR's ring (a child sent, or refused with its venue down) and per
- * record of risk's (a cancel refused), the pause threshold, and what reads already in hand hold.
- * The SOR routes nothing new while child events wait for it (sor-stage.ts), so its ring to this
- * stage only drains meanwhile.
- */
-export function overflowEventsFor(fromSorBytes: number, fromRiskBytes: number): number {
-  // The records that yield an event (CHILD_NEW, CHILD_CANCEL) are child orders: the fewest bytes per event.
-  const perRecord = alignRecord(HEADER_LENGTH + CHILD_ORDER_LENGTH);
-  return Math.ceil(fromSorBytes / perRecord) + Math.ceil(fromRiskBytes / perRecord) + 2 * VENUE_INPUT_PAUSE_EVENTS;
-}
 const SEND_OK = 0;
 
 const CH_C = 67; // 'C'
@@ -230,8 +223,9 @@ export class FixStage implements Agent {
   private overflowCount: number;
   /** Reading from the venues is paused (VENUE_INPUT_PAUSE_EVENTS). */
   private venueInputPaused = false;
-  /** Capacity of each overflow, in events (overflowEventsFor). */
-  private readonly overflowEvents: number;
+  /** A VENUE_STATUS body, written here and then copied by the SOR feed. */
+  private readonly statusBytes = new Uint8Array(VENUE_STATUS_LENGTH);
+  private readonly statusView = new DataView(this.statusBytes.buffer);
   private uncommitted: boolean;
   /** Called after a socket callback wrote to a ring (the runner schedules a commit). */
   onOutput: () => void = () => {};
@@ -251,8 +245,7 @@ export class FixStage implements Agent {
     this.clock = clock;
     this.counters = counters;
     this.symbolBytes = symbols.map((s) => ascii(s));
-    this.overflowEvents = Math.max(OVERFLOW_EVENTS, overflowEventsFor(rings.fromSor.capacity, rings.fromRisk.capacity));
-    this.sorFeed = new SorFeed(rings.toSor, rings.toRisk, this.symbolBytes, counters, this.overflowEvents);
+    this.sorFeed = new SorFeed(rings.toSor, rings.toRisk, this.symbolBytes, counters);
     this.accountBytes = accounts.map((a) => ascii(a));
     this.sorDispatch = new SorDispatch(this, rings.fromSor);
     this.riskDispatch = new RiskDispatch(this);
@@ -271,7 +264,7 @@ export class FixStage implements Agent {
     this.childCancelWanted = new Uint8Array(childCapacity);
     this.execIds = new ExecIdSet();
     this.reconcileAny = false;
-    this.overflow = new Uint8Array(this.overflowEvents * CHILD_EVENT_LENGTH);
+    this.overflow = new Uint8Array(OVERFLOW_EVENTS * CHILD_EVENT_LENGTH);
     this.overflowView = new DataView(this.overflow.buffer);
     this.overflowCount = 0;
     this.uncommitted = false;
@@ -741,10 +734,10 @@ export class FixStage implements Agent {
   }
 
   onVenueStatus(venueId: number, up: boolean): void {
-    const ring = this.rings.toSor;
-    const at = ring.tryClaim(RecordType.VENUE_STATUS, VENUE_STATUS_LENGTH);
-    if (at === FULL) throw new Error('Invariant: the status ring to sor has room (a few records per reconnect)');
-    this.status.wrap(ring.view, ring.bytes, at).setTimeNs(this.clock.nowNs()).setVenueId(venueId).setUp(up);
+    // Through the SOR feed, behind the child events before it: the ring to sor may be full (a
+    // lagging SOR), and a session going up or down then must neither throw nor overtake them.
+    this.status.wrap(this.statusView, this.statusBytes, 0).setTimeNs(this.clock.nowNs()).setVenueId(venueId).setUp(up);
+    this.sorFeed.venueStatus(this.statusBytes, 0);
     this.counters.add(FixCounter.SESSIONS_UP, up ? 1 : -1);
     this.uncommitted = true;
     this.onOutput();
@@ -759,7 +752,7 @@ export class FixStage implements Agent {
     let view = ring.view;
     let bytes = ring.bytes;
     if (at === FULL) {
-      if (this.overflowCount === this.overflowEvents) throw new Error('Invariant: venue event overflow bounded (risk stalled)');
+      if (this.overflowCount === OVERFLOW_EVENTS) throw new Error('Invariant: venue event overflow bounded (risk stalled)');
       at = this.overflowCount++ * CHILD_EVENT_LENGTH;
       view = this.overflowView;
       bytes = this.overflow;

@@ -16,13 +16,15 @@
  * full the quote is dropped for that ring and counted (the next snapshot replaces it anyway),
  * so order traffic always finds room. Unknown symbols and malformed entries are counted.
  *
- * Child events. The SOR follows its children (learned latency and fill probability, staged
- * fallback, re-routes), so every CHILD_EVENT the fix stage writes to risk is copied to the SOR
- * too. Those copies are never dropped: when the ring is full they wait in a bounded local
- * overflow flushed first on the next duty cycle; beyond that the SOR is stalled and the engine
- * halts (an assertion), as for the ring to risk.
+ * Child events and venue status. The SOR follows its children (learned latency and fill
+ * probability, staged fallback, re-routes), so every CHILD_EVENT the fix stage writes to risk
+ * is copied to the SOR too, and each venue session's up/down goes to it as VENUE_STATUS. Neither
+ * is ever dropped nor reordered: when the ring is full they wait in a bounded local overflow (a
+ * circular buffer, oldest first) flushed first on the next duty cycle; the fix stage pauses
+ * reading the venues long before it fills (fix-stage.ts VENUE_INPUT_PAUSE_EVENTS). Beyond the
+ * bound the SOR is stalled and the engine halts (an assertion), as for the ring to risk.
  */
-import { CHILD_EVENT_LENGTH, QUOTE_LENGTH, QuoteFlyweight, RecordType } from '../../codecs/records.ts';
+import { CHILD_EVENT_LENGTH, QUOTE_LENGTH, QuoteFlyweight, RecordType, VENUE_STATUS_LENGTH } from '../../codecs/records.ts';
 import { copyBytes } from '../../engine/bytes.ts';
 import { FixCounter, type StageCounters } from '../../engine/counters.ts';
 import { INVALID, MAX_PRICE_TICKS, MAX_QTY, parseDecimalTicks, parseUint } from '../../engine/fixed-point.ts';
@@ -34,8 +36,10 @@ import { SymbolIndex } from './symbol-index.ts';
 const CH_Y = 0x59;
 const ENTRY_BID = 0x30;
 const ENTRY_OFFER = 0x31;
-/** Child-event copies held while the ring to sor is full, unless the owner sizes it (FixStage does). */
-export const SOR_OVERFLOW_EVENTS = 16_384;
+/** Child-event copies and venue statuses held while the ring to sor is full. */
+export const SOR_OVERFLOW_EVENTS = 65_536;
+/** One overflow slot: the larger of the two records it holds. */
+const SLOT_BYTES = Math.max(CHILD_EVENT_LENGTH, VENUE_STATUS_LENGTH);
 
 export class SorFeed {
   private readonly toSor: RingProducer;
@@ -43,7 +47,10 @@ export class SorFeed {
   private readonly counters: StageCounters;
   private readonly quote = new QuoteFlyweight();
   private readonly symbols: SymbolIndex;
+  /** overflowCount records from slot overflowHead on, wrapping; each slot's type in overflowTypes. */
   private readonly overflow: Uint8Array;
+  private readonly overflowTypes: Uint8Array;
+  private overflowHead: number;
   private overflowCount: number;
   // The snapshot being decoded.
   private bid = 0;
@@ -51,15 +58,14 @@ export class SorFeed {
   private ask = 0;
   private askQty = 0;
 
-  private readonly overflowCapacity: number;
-
-  constructor(toSor: RingProducer, toRisk: RingProducer, symbols: readonly Uint8Array[], counters: StageCounters, overflowEvents = SOR_OVERFLOW_EVENTS) {
+  constructor(toSor: RingProducer, toRisk: RingProducer, symbols: readonly Uint8Array[], counters: StageCounters) {
     this.toSor = toSor;
     this.toRisk = toRisk;
     this.counters = counters;
     this.symbols = new SymbolIndex(symbols);
-    this.overflowCapacity = overflowEvents;
-    this.overflow = new Uint8Array(overflowEvents * CHILD_EVENT_LENGTH);
+    this.overflow = new Uint8Array(SOR_OVERFLOW_EVENTS * SLOT_BYTES);
+    this.overflowTypes = new Uint8Array(SOR_OVERFLOW_EVENTS);
+    this.overflowHead = 0;
     this.overflowCount = 0;
   }
 
@@ -136,31 +142,44 @@ export class SorFeed {
 
   /** Copies a CHILD_EVENT body (just written for risk) to the SOR, in order, never dropped. */
   childEvent(src: Uint8Array, offset: number): void {
-    const at = this.overflowCount === 0 ? this.toSor.tryClaim(RecordType.CHILD_EVENT, CHILD_EVENT_LENGTH) : FULL;
-    if (at !== FULL) {
-      copyBytes(src, offset, this.toSor.bytes, at, CHILD_EVENT_LENGTH);
-      return;
-    }
-    if (this.overflowCount === this.overflowCapacity) throw new Error('Invariant: child events to sor overflow bounded (sor stalled)');
-    copyBytes(src, offset, this.overflow, this.overflowCount++ * CHILD_EVENT_LENGTH, CHILD_EVENT_LENGTH);
+    this.record(RecordType.CHILD_EVENT, CHILD_EVENT_LENGTH, src, offset);
   }
 
-  /** Moves waiting child-event copies into the ring to sor, oldest first; returns how many. */
+  /** A VENUE_STATUS body for the SOR, behind every child event before it, never dropped. */
+  venueStatus(src: Uint8Array, offset: number): void {
+    this.record(RecordType.VENUE_STATUS, VENUE_STATUS_LENGTH, src, offset);
+  }
+
+  private record(typeId: number, length: number, src: Uint8Array, offset: number): void {
+    const at = this.overflowCount === 0 ? this.toSor.tryClaim(typeId, length) : FULL;
+    if (at !== FULL) {
+      copyBytes(src, offset, this.toSor.bytes, at, length);
+      return;
+    }
+    if (this.overflowCount === SOR_OVERFLOW_EVENTS) throw new Error('Invariant: child events to sor overflow bounded (sor stalled)');
+    const slot = (this.overflowHead + this.overflowCount++) % SOR_OVERFLOW_EVENTS;
+    this.overflowTypes[slot] = typeId;
+    copyBytes(src, offset, this.overflow, slot * SLOT_BYTES, length);
+  }
+
+  /** Moves waiting records into the ring to sor, oldest first; returns how many. */
   flush(): number {
-    if (this.overflowCount === 0) return 0;
     let moved = 0;
-    while (moved < this.overflowCount) {
-      const at = this.toSor.tryClaim(RecordType.CHILD_EVENT, CHILD_EVENT_LENGTH);
+    while (this.overflowCount > 0) {
+      const slot = this.overflowHead;
+      const typeId = this.overflowTypes[slot];
+      const length = typeId === RecordType.CHILD_EVENT ? CHILD_EVENT_LENGTH : VENUE_STATUS_LENGTH;
+      const at = this.toSor.tryClaim(typeId, length);
       if (at === FULL) break;
-      const from = moved * CHILD_EVENT_LENGTH;
-      copyBytes(this.overflow, from, this.toSor.bytes, at, CHILD_EVENT_LENGTH);
+      copyBytes(this.overflow, slot * SLOT_BYTES, this.toSor.bytes, at, length);
+      this.overflowHead = (slot + 1) % SOR_OVERFLOW_EVENTS;
+      this.overflowCount--;
       moved++;
     }
-    this.overflow.copyWithin(0, moved * CHILD_EVENT_LENGTH, this.overflowCount * CHILD_EVENT_LENGTH);
-    this.overflowCount -= moved;
     return moved;
   }
 
+  /** Records (child events, venue statuses) waiting for room in the ring to sor. */
   get pendingChildEvents(): number {
     return this.overflowCount;
   }
