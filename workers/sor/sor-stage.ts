@@ -228,9 +228,10 @@ export class SorStage implements Agent, RingRecordHandler {
     // Venue state and child outcomes first, so a decision sees the freshest book.
     const fromFix = this.rings.fromFix.poll(this.fromFix, limit);
     let work = fromFix + this.fireFallbacks(this.roomFor());
-    // Work from risk only once the fix stage's records are all in: while child events wait for
-    // this stage, routing more would only add to them (the fix stage's overflows are sized on
-    // it, fix-stage.ts overflowEventsFor), and the backlog pushes back on risk and the edge.
+    // Work from risk only in a cycle that emptied the ring from the fix stage: while child events
+    // wait for this stage, routing more would only add to them (the fix stage holds what the
+    // ring cannot, fix-stage.ts VENUE_INPUT_PAUSE_EVENTS), and the backlog pushes back on risk
+    // and the edge instead.
     if (fromFix < limit) work += this.rings.fromRisk.poll(this.fromRisk, this.roomFor());
     if (work > 0) this.commitAll();
     return work;
