@@ -87,6 +87,8 @@ function setup(childCapacity = 64) {
     clock, stage, counters, venue, core, acceptor, session, events, statuses, sorEvents, statusAfter,
     /** While true, pump() leaves the ring to the SOR unread (a SOR that lags). */
     sorLags: false,
+    /** While true, pump() leaves the ring to risk unread (a risk stage that lags). */
+    riskLags: false,
     connect(): MemoryLink {
       link = new MemoryLink(session, acceptor);
       link.connect();
@@ -98,7 +100,7 @@ function setup(childCapacity = 64) {
       for (let i = 0; i < 20; i++) {
         if (link !== null) link.pump();
         const work = stage.doWork();
-        fromFix.poll(riskHandler, 1000);
+        if (!t.riskLags) fromFix.poll(riskHandler, 1000);
         if (!t.sorLags) statusRing.poll(sorHandler, 1000);
         if (work === 0 && (link === null || (link.aToB.outbox.length === 0 && link.bToA.outbox.length === 0))) return;
       }
@@ -310,5 +312,43 @@ describe('FixStage venue side: a lagging SOR', () => {
     expect(t.statuses).toEqual([true, false]);
     expect(t.sorEvents).toHaveLength(2_000);
     expect(t.statusAfter[1]).toBe(2_000);
+  });
+
+  it('while risk lags, stops taking children from the SOR (its overflow to risk holds the venue\'s answers), then delivers every event in order', () => {
+    const t = setup(16_384);
+    t.connect();
+    t.riskLags = true;
+    // Children go out while the ring to risk has room; then this stage stops reading the SOR's
+    // ring (its children wait there): the events still due are the answers to those sent, which
+    // the overflow holds, well under the pause threshold.
+    const total = 6_000;
+    let sent = 0;
+    const send = (): void => {
+      for (let k = 0; k < 400 && sent < total; k++) {
+        try {
+          t.sorRecord(RecordType.CHILD_NEW, BASE + 1 + sent, 1, '1.00');
+        } catch {
+          return; // the SOR's ring is full: this stage no longer reads it
+        }
+        sent++;
+      }
+    };
+    for (let round = 0; round < 10; round++) {
+      send();
+      t.pump();
+    }
+    expect(sent).toBeLessThan(total);
+    expect(t.counters.get(FixCounter.BACKPRESSURE_STALLS)).toBeGreaterThan(0);
+    expect(t.stage.venueInputPausedNow).toBe(false);
+    t.riskLags = false;
+    const acks = (): number => t.events.filter((e) => e.kind === ChildEventKind.ACKED).length;
+    for (let i = 0; i < 200 && acks() < total; i++) {
+      send();
+      t.pump();
+    }
+    expect(t.stage.venueInputPausedNow).toBe(false);
+    const ids = Array.from({ length: total }, (_, i) => BASE + 1 + i);
+    for (const kind of [ChildEventKind.SENT, ChildEventKind.ACKED]) expect(t.events.filter((e) => e.kind === kind).map((e) => e.childId)).toEqual(ids);
+    expect(t.sorEvents).toEqual(t.events.map((e) => [e.kind, e.childId]));
   });
 });

@@ -220,6 +220,8 @@ export class FixStage implements Agent {
   /** Venue events waiting for room in the ring to risk. */
   private readonly overflow: Uint8Array;
   private readonly overflowView: DataView;
+  /** overflowCount events from slot overflowHead on, wrapping (a circular buffer: no copy per flush). */
+  private overflowHead: number;
   private overflowCount: number;
   /** Reading from the venues is paused (VENUE_INPUT_PAUSE_EVENTS). */
   private venueInputPaused = false;
@@ -266,6 +268,7 @@ export class FixStage implements Agent {
     this.reconcileAny = false;
     this.overflow = new Uint8Array(OVERFLOW_EVENTS * CHILD_EVENT_LENGTH);
     this.overflowView = new DataView(this.overflow.buffer);
+    this.overflowHead = 0;
     this.overflowCount = 0;
     this.uncommitted = false;
     const maxVenue = venues.reduce((m, v) => Math.max(m, v.venueId), 0);
@@ -753,7 +756,7 @@ export class FixStage implements Agent {
     let bytes = ring.bytes;
     if (at === FULL) {
       if (this.overflowCount === OVERFLOW_EVENTS) throw new Error('Invariant: venue event overflow bounded (risk stalled)');
-      at = this.overflowCount++ * CHILD_EVENT_LENGTH;
+      at = ((this.overflowHead + this.overflowCount++) % OVERFLOW_EVENTS) * CHILD_EVENT_LENGTH;
       view = this.overflowView;
       bytes = this.overflow;
     }
@@ -795,18 +798,16 @@ export class FixStage implements Agent {
 
   /** Moves waiting venue events into the ring to risk, oldest first. */
   private flushOverflow(): number {
-    if (this.overflowCount === 0) return 0;
     const ring = this.rings.toRisk;
     let moved = 0;
-    while (moved < this.overflowCount) {
+    while (this.overflowCount > 0) {
       const at = ring.tryClaim(RecordType.CHILD_EVENT, CHILD_EVENT_LENGTH);
       if (at === FULL) break;
-      const from = moved * CHILD_EVENT_LENGTH;
-      copyBytes(this.overflow, from, ring.bytes, at, CHILD_EVENT_LENGTH);
+      copyBytes(this.overflow, this.overflowHead * CHILD_EVENT_LENGTH, ring.bytes, at, CHILD_EVENT_LENGTH);
+      this.overflowHead = (this.overflowHead + 1) % OVERFLOW_EVENTS;
+      this.overflowCount--;
       moved++;
     }
-    this.overflow.copyWithin(0, moved * CHILD_EVENT_LENGTH, this.overflowCount * CHILD_EVENT_LENGTH);
-    this.overflowCount -= moved;
     return moved;
   }
 }

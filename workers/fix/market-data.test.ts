@@ -6,7 +6,7 @@
 // dropped (overflow, in order). Method: a venue core with its market maker behind an acceptor
 // session, the engine's initiator session, an in-memory link, real rings.
 import { describe, expect, it } from 'vitest';
-import { CHILD_EVENT_LENGTH, ChildEventFlyweight, QuoteFlyweight, RecordType } from '../../codecs/records.ts';
+import { CHILD_EVENT_LENGTH, ChildEventFlyweight, QuoteFlyweight, RecordType, VENUE_STATUS_LENGTH, VenueStatusFlyweight } from '../../codecs/records.ts';
 import { FixCounter, StageCounters } from '../../engine/counters.ts';
 import { FULL, RingConsumer, RingProducer, createRingMemory } from '../../engine/ring.ts';
 import { ascii } from '../../fix/encoder.ts';
@@ -161,5 +161,59 @@ describe('child-event copies to the SOR', () => {
     expect(seen).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect(t.feed.pendingChildEvents).toBe(0);
     expect(FULL).toBe(-1);
+  });
+
+  it('keep child events and venue statuses in one order through an overflow that wraps around many times, and refuse past its bound', () => {
+    const mem = createRingMemory(4096); // about 50 child events
+    const toSor = new RingProducer(mem, null);
+    const sor = new RingConsumer(mem);
+    const toRisk = new RingProducer(createRingMemory(4096), null);
+    const feed = new SorFeed(toSor, toRisk, [], StageCounters.create(), 64);
+    const body = new Uint8Array(CHILD_EVENT_LENGTH);
+    const view = new DataView(body.buffer);
+    const ev = new ChildEventFlyweight();
+    const vs = new VenueStatusFlyweight();
+    // Every 7th record is a venue status (venue id = its sequence number), the rest child events.
+    let next = 1;
+    const write = (): void => {
+      const n = next++;
+      if (n % 7 === 0) {
+        vs.wrap(view, body, 0).setVenueId(n).setUp(n % 2 === 0);
+        feed.venueStatus(body, 0);
+      } else {
+        ev.wrap(view, body, 0).setChildId(n);
+        feed.childEvent(body, 0);
+      }
+    };
+    const seen: number[] = [];
+    const read = (max: number): void => {
+      sor.poll({ onRecord: (type, offset) => {
+        if (type === RecordType.CHILD_EVENT) seen.push(ev.wrap(sor.view, sor.bytes, offset).childId());
+        else if (type === RecordType.VENUE_STATUS) seen.push(vs.wrap(sor.view, sor.bytes, offset).venueId());
+      } }, max);
+    };
+    // Rounds of 60 and 40 written against a ring of about 50: every other round some wait, the
+    // next flush moves them first, and the overflow's head goes round its 64 slots several times.
+    let most = 0;
+    for (let round = 0; round < 60; round++) {
+      feed.flush();
+      for (let k = 0; k < (round % 2 === 0 ? 60 : 40); k++) write();
+      toSor.commit();
+      most = Math.max(most, feed.pendingChildEvents);
+      read(1 << 20);
+    }
+    expect(most).toBeGreaterThan(0);
+    for (let round = 0; round < 20 && feed.pendingChildEvents > 0; round++) {
+      feed.flush();
+      toSor.commit();
+      read(1 << 20);
+    }
+    read(1 << 20);
+    expect(seen).toEqual(Array.from({ length: next - 1 }, (_, i) => i + 1));
+    expect(VENUE_STATUS_LENGTH).toBeLessThan(CHILD_EVENT_LENGTH);
+    // Past its bound the feed refuses (the engine halts) rather than drop or overwrite a record.
+    for (let k = 0; k < 200 && feed.pendingChildEvents < 64; k++) write();
+    expect(feed.pendingChildEvents).toBe(64);
+    expect(() => write()).toThrow(/overflow bounded/);
   });
 });

@@ -58,13 +58,17 @@ export class SorFeed {
   private ask = 0;
   private askQty = 0;
 
-  constructor(toSor: RingProducer, toRisk: RingProducer, symbols: readonly Uint8Array[], counters: StageCounters) {
+  private readonly overflowCapacity: number;
+
+  /** overflowCapacity: records the overflow holds (tests make it small to wrap it around). */
+  constructor(toSor: RingProducer, toRisk: RingProducer, symbols: readonly Uint8Array[], counters: StageCounters, overflowCapacity = SOR_OVERFLOW_EVENTS) {
     this.toSor = toSor;
     this.toRisk = toRisk;
     this.counters = counters;
     this.symbols = new SymbolIndex(symbols);
-    this.overflow = new Uint8Array(SOR_OVERFLOW_EVENTS * SLOT_BYTES);
-    this.overflowTypes = new Uint8Array(SOR_OVERFLOW_EVENTS);
+    this.overflowCapacity = overflowCapacity;
+    this.overflow = new Uint8Array(overflowCapacity * SLOT_BYTES);
+    this.overflowTypes = new Uint8Array(overflowCapacity);
     this.overflowHead = 0;
     this.overflowCount = 0;
   }
@@ -156,8 +160,8 @@ export class SorFeed {
       copyBytes(src, offset, this.toSor.bytes, at, length);
       return;
     }
-    if (this.overflowCount === SOR_OVERFLOW_EVENTS) throw new Error('Invariant: child events to sor overflow bounded (sor stalled)');
-    const slot = (this.overflowHead + this.overflowCount++) % SOR_OVERFLOW_EVENTS;
+    if (this.overflowCount === this.overflowCapacity) throw new Error('Invariant: child events to sor overflow bounded (sor stalled)');
+    const slot = (this.overflowHead + this.overflowCount++) % this.overflowCapacity;
     this.overflowTypes[slot] = typeId;
     copyBytes(src, offset, this.overflow, slot * SLOT_BYTES, length);
   }
@@ -172,7 +176,7 @@ export class SorFeed {
       const at = this.toSor.tryClaim(typeId, length);
       if (at === FULL) break;
       copyBytes(this.overflow, slot * SLOT_BYTES, this.toSor.bytes, at, length);
-      this.overflowHead = (slot + 1) % SOR_OVERFLOW_EVENTS;
+      this.overflowHead = (slot + 1) % this.overflowCapacity;
       this.overflowCount--;
       moved++;
     }
