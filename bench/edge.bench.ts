@@ -64,14 +64,14 @@ const KINDS = [
   { execType: ExecType.CANCEL_REJECT, state: OrderState.NEW, reason: Reason.UNKNOWN_ORDER, weight: 1 },
 ] as const;
 
-export interface ReportCorpus {
+interface ReportCorpus {
   bytes: Uint8Array;
   view: DataView;
   count: number;
 }
 
 /** Seeded reports, end to end in one buffer. */
-export function buildReports(messages: number, seed: number): ReportCorpus {
+function buildReports(messages: number, seed: number): ReportCorpus {
   const bytes = new Uint8Array(messages * EXEC_REPORT_LENGTH);
   const view = new DataView(bytes.buffer);
   const rng = new Mulberry32(seed);

@@ -70,7 +70,7 @@ import { SorStage, type SorConfig, type SorWeights, type VenueProfile } from '..
 import { formatMachineInfo, machineInfo } from './lib/machine.ts';
 import { isMainModule } from './lib/main.ts';
 import { figure, writeResults, type Figure } from './lib/results.ts';
-import { formatRate, medianOf, summarize } from './lib/stats.ts';
+import { formatRate, medianOf } from './lib/stats.ts';
 import { printTable } from './lib/table.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -1318,7 +1318,7 @@ export function heapStats(pass: PassResult, warmupOrders: number): HeapStats {
     growthBytesPer1kOrders: slope(steady.map((s) => s.orders), used) * 1000,
     minBytes: used.length === 0 ? 0 : Math.min(...used),
     maxBytes: used.length === 0 ? 0 : Math.max(...used),
-    stateBytes: used.length === 0 ? 0 : summarize(used).median - pass.heapBeforeEngine,
+    stateBytes: used.length === 0 ? 0 : medianOf(used) - pass.heapBeforeEngine,
   };
 }
 

@@ -30,7 +30,7 @@
  */
 
 import { createRequire } from 'node:module';
-import { DEFAULT_CONFIG, type EngineConfig } from '../workers/config.ts';
+import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from '../workers/config.ts';
 import { THREADING_MODES, type ThreadingMode } from '../workers/topology.ts';
 import { dirname, join } from 'node:path';
 import { encodeHistogram, mergeEncoded } from './lib/histogram-us.ts';
@@ -192,7 +192,8 @@ async function startTargets(config: WsBenchConfig, engineConfig: EngineConfig, l
 /** Runs every measurement; writes nothing. */
 export async function runWsBench(config: WsBenchConfig, log: (line: string) => void = () => {}): Promise<WsBenchReport> {
   const wall0 = monoNowMs();
-  const engineConfig = benchEngineConfig(DEFAULT_CONFIG, Math.max(...config.rates), config.threading, config.idleSpins);
+  // Validated here as the engine validates it (idle.spins from --idle-spins), before any target starts.
+  const engineConfig = validateConfig(benchEngineConfig(DEFAULT_CONFIG, Math.max(...config.rates), config.threading, config.idleSpins));
   const tokens = engineConfig.accounts.filter((a) => a.enabled).map((a) => a.apiKey);
   const targets = await startTargets(config, engineConfig, log);
   const gen = new OpenLoopGenerator(config.workers);
@@ -360,11 +361,8 @@ function parseArgs(argv: string[]): { config: WsBenchConfig; quick: boolean; out
   config.naiveAckAfter = args.oneOf('--naive-ack-after', ['risk', 'route'] as const, config.naiveAckAfter);
   config.threading = args.oneOf('--threading', THREADING_MODES, config.threading);
   config.compareThreading = args.listOf('--compare-threading', THREADING_MODES, config.compareThreading);
-  if (args.has('--idle-spins')) {
-    const spins = args.value('--idle-spins');
-    if (spins === undefined || !/^\d{1,7}$/.test(spins) || Number(spins) > 1_000_000) throw new Error(`Condition failed: --idle-spins ${spins} must be an integer 0 .. 1000000`);
-    config.idleSpins = Number(spins);
-  }
+  // Without a number, NaN: the engine's own validation refuses it (runWsBench).
+  if (args.has('--idle-spins')) config.idleSpins = args.num('--idle-spins', NaN, 0);
   if (config.connections < config.workers) throw new Error('Condition failed: --connections >= --workers');
   return { config, quick, out: args.value('--out') ?? null };
 }

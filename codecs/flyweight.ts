@@ -4,6 +4,8 @@
  * All multi-byte fields are little-endian. Integers that may exceed 2^32 (ids, quantities,
  * prices in ticks, nanosecond times) are stored as float64 holding an exact integer.
  */
+import { PRICE_SCALE } from '../engine/fixed-point.ts';
+
 export class Flyweight {
   view: DataView;
   bytes: Uint8Array;
@@ -25,6 +27,24 @@ export class Flyweight {
   protected f64(at: number): number {
     return this.view.getFloat64(this.offset + at, true);
   }
+  /**
+   * The price in ticks at `at` split into whole units and a fraction in ticks (ticks = units *
+   * PRICE_SCALE + fraction, the fraction in [0, PRICE_SCALE)): both small integers, so a price
+   * past 2^30 ticks never crosses a call as a boxed number. The float64 is read through DataView
+   * in place (no call of its own). `per` divides it first, rounded to the tick (an average over
+   * that many shares); 0 leaves it as stored.
+   */
+  protected unitsAt(at: number, per: number): number {
+    const v = this.view.getFloat64(this.offset + at, true);
+    const t = per === 0 ? v : Math.round(v / per);
+    return Math.floor(t / PRICE_SCALE);
+  }
+  protected fractionAt(at: number, per: number): number {
+    const v = this.view.getFloat64(this.offset + at, true);
+    const t = per === 0 ? v : Math.round(v / per);
+    return t - Math.floor(t / PRICE_SCALE) * PRICE_SCALE;
+  }
+
   protected setF64(at: number, value: number): void {
     this.view.setFloat64(this.offset + at, value, true);
   }

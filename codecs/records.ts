@@ -26,7 +26,6 @@
  */
 
 import { CL_ORD_ID_CAPACITY } from '../engine/domain.ts';
-import { PRICE_SCALE } from '../engine/fixed-point.ts';
 import { Flyweight } from './flyweight.ts';
 
 export const RecordType = {
@@ -231,32 +230,18 @@ export class ExecReportFlyweight extends Flyweight {
   setCumNotionalTicks(v: number): this { this.setF64(ER_CUM_NOTIONAL, v); return this; }
 
   /*
-   * Prices split into whole units and a fraction in ticks (ticks = units * PRICE_SCALE + fraction,
-   * the fraction in [0, PRICE_SCALE)), for the report writer (workers/ingest/report-json-writer.ts),
-   * which must not allocate: a price past 2^30 ticks ($1,073.74) is not a small integer, and such
-   * a number returned from a call the optimizer did not inline is boxed, one heap number per
-   * report. Both parts are small integers for any price a record carries, so nothing boxed crosses
-   * a call; the float64 is read through DataView in place (no call of its own).
+   * Prices split into whole units and a fraction in ticks, for the report writer
+   * (workers/ingest/report-json-writer.ts), which must not allocate: see Flyweight.unitsAt.
    */
   hasPrice(): boolean { return this.view.getFloat64(this.offset + ER_PRICE, true) > 0; }
-  priceUnits(): number { return Math.floor(this.view.getFloat64(this.offset + ER_PRICE, true) / PRICE_SCALE); }
-  priceFraction(): number {
-    const t = this.view.getFloat64(this.offset + ER_PRICE, true);
-    return t - Math.floor(t / PRICE_SCALE) * PRICE_SCALE;
-  }
-  lastPxUnits(): number { return Math.floor(this.view.getFloat64(this.offset + ER_LAST_PX, true) / PRICE_SCALE); }
-  lastPxFraction(): number {
-    const t = this.view.getFloat64(this.offset + ER_LAST_PX, true);
-    return t - Math.floor(t / PRICE_SCALE) * PRICE_SCALE;
-  }
+  priceUnits(): number { return this.unitsAt(ER_PRICE, 0); }
+  priceFraction(): number { return this.fractionAt(ER_PRICE, 0); }
+  lastPxUnits(): number { return this.unitsAt(ER_LAST_PX, 0); }
+  lastPxFraction(): number { return this.fractionAt(ER_LAST_PX, 0); }
   /** The average price (averagePriceTicks of the notional over cumQty > 0), split likewise. */
-  averagePriceUnits(cumQty: number): number {
-    return Math.floor(Math.round(this.view.getFloat64(this.offset + ER_CUM_NOTIONAL, true) / cumQty) / PRICE_SCALE);
-  }
-  averagePriceFraction(cumQty: number): number {
-    const t = Math.round(this.view.getFloat64(this.offset + ER_CUM_NOTIONAL, true) / cumQty);
-    return t - Math.floor(t / PRICE_SCALE) * PRICE_SCALE;
-  }
+  averagePriceUnits(cumQty: number): number { return this.unitsAt(ER_CUM_NOTIONAL, cumQty); }
+  averagePriceFraction(cumQty: number): number { return this.fractionAt(ER_CUM_NOTIONAL, cumQty); }
+
   connId(): number { return this.u32(ER_CONN); }
   setConnId(v: number): this { this.setU32(ER_CONN, v); return this; }
   accountId(): number { return this.u32(ER_ACCOUNT); }

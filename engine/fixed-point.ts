@@ -172,7 +172,8 @@ export function ticksFromJsonNumber(value: unknown, maxTicks: number): number {
 
 /**
  * Average price of a quantity bought or sold for `notionalTicks` in total (price ticks x shares),
- * rounded to the nearest tick; 0 for no quantity. The one place an average price is divided out.
+ * rounded to the nearest tick; 0 for no quantity. The report writer's split readers
+ * (codecs/flyweight.ts unitsAt/fractionAt) divide the same way, in place, to allocate nothing.
  */
 export function averagePriceTicks(notionalTicks: number, qty: number): number {
   const shares = Math.abs(qty);

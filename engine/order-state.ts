@@ -17,6 +17,8 @@
  */
 
 /** Order states: small integers; OrdStatus <39> gives the FIX value of each. */
+import { Reason } from './reasons.ts';
+
 export const OrderState = {
   /** Received by risk, checks not yet passed. */
   PENDING_NEW: 0,
@@ -179,6 +181,14 @@ export const ExecType = {
   CANCEL_REJECT: 200,
 } as const;
 export type ExecType = (typeof ExecType)[keyof typeof ExecType];
+
+/**
+ * The answer to a repeated ClOrdID: an ack with reason DUPLICATE_CL_ORD_ID carrying the original
+ * order as it stands. No event of the order: nothing changed (risk-stage.ts onNewOrder).
+ */
+export function isDuplicateAnswer(execType: number, reason: number): boolean {
+  return execType === ExecType.NEW && reason === Reason.DUPLICATE_CL_ORD_ID;
+}
 
 const STATE_NAMES = Object.keys(OrderState);
 const EVENT_NAMES = Object.keys(OrderEvent);

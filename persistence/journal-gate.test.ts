@@ -1,7 +1,7 @@
 // Goal: no report reaches the edge before its event is in the journal. The risk stage stamps its
 // client-facing records; the persistence stage publishes, after each flush, how many feed
 // records are durable into the gates of the client rings; a gated edge (ingest, the FIX client
-// gateway: accept = gatePasses(journalMarkOf(...))) delivers a record only once that count passes
+// gateway: accept = journalGatePasses(...)) delivers a record only once that count passes
 // its mark. Child orders wait the same way for the SOR's ROUTE_AUDIT naming them (last describe).
 // Checked for each fsync policy: nothing is delivered before the persistence stage ran;
 // when a report is delivered, the journal files on disk already hold it (and under 'batch' an
@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChildOrderFlyweight, ExecReportFlyweight, RecordType, RouteAuditFlyweight, forEachAuditedChild, journalMarkOf } from '../codecs/records.ts';
+import { ChildOrderFlyweight, ExecReportFlyweight, RecordType, RouteAuditFlyweight, forEachAuditedChild, journalGatePasses } from '../codecs/records.ts';
 import { StageCounters } from '../engine/counters.ts';
 import { Doorbell } from '../engine/doorbell.ts';
 import { Side, Source } from '../engine/domain.ts';
@@ -57,7 +57,7 @@ class Edge implements GatedRecordHandler {
     this.journal = journal;
   }
   accept(typeId: number, offset: number): boolean {
-    return this.ring.gatePasses(journalMarkOf(this.ring.view, typeId, offset));
+    return journalGatePasses(this.ring, typeId, offset);
   }
   onRecord(typeId: number, offset: number): void {
     if (typeId !== RecordType.EXEC_REPORT) {
@@ -217,7 +217,7 @@ describe('journal gate: a child order reaches its venue only once its audit is j
     const child = new ChildOrderFlyweight();
     const sent: { childId: number; audited: boolean; fsyncs: number }[] = [];
     const fix: GatedRecordHandler = {
-      accept: (typeId, offset) => h.out.gatePasses(journalMarkOf(h.out.view, typeId, offset)),
+      accept: (typeId, offset) => journalGatePasses(h.out, typeId, offset),
       onRecord: (typeId, offset) => {
         if (typeId !== RecordType.CHILD_NEW) return;
         const childId = child.wrap(h.out.view, h.out.bytes, offset).childId();

@@ -42,7 +42,7 @@ import type { Clock } from '../../engine/clock.ts';
 import { copyBytes, equalBytes, hashBytes } from '../../engine/bytes.ts';
 import { CL_ORD_ID_CAPACITY, OrdType, Side, Source, Tif } from '../../engine/domain.ts';
 import { INVALID, averagePriceTicks } from '../../engine/fixed-point.ts';
-import { ExecType, OrderState, ordStatusChar } from '../../engine/order-state.ts';
+import { ExecType, OrderState, isDuplicateAnswer, ordStatusChar } from '../../engine/order-state.ts';
 import { Reason, reasonName } from '../../engine/reasons.ts';
 import { FULL, HEADER_LENGTH, alignRecord, type GatedRecordHandler, type RingConsumer, type RingProducer } from '../../engine/ring.ts';
 import {
@@ -550,7 +550,7 @@ export class ClientGateway implements GatedRecordHandler {
     }
     e.addInt(Tag.ExecID, r.eventSeq());
     // A repeated ClOrdID is answered with the original order as it stands: a status, not a new order.
-    const duplicate = execType === ExecType.NEW && r.reason() === Reason.DUPLICATE_CL_ORD_ID;
+    const duplicate = isDuplicateAnswer(execType, r.reason());
     e.addChar(Tag.ExecType, duplicate ? CH_I : execTypeChar(execType));
     e.addChar(Tag.OrdStatus, ordStatusChar(r.state()));
     this.writeOrderFields(e, r);

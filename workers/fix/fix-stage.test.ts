@@ -117,6 +117,28 @@ function setup(childCapacity = 64) {
         .setVenueId(1).setSymbolId(0).setAccountId(1).setSide(Side.BUY).setOrdType(OrdType.LIMIT).setTif(Tif.DAY).setJournalMark(journalMark);
       sor.commit();
     },
+    /**
+     * Resting limit children BASE+1 .. BASE+total from the SOR, up to 400 per call and while its
+     * ring has room (this stage may have stopped reading it), then one pump. Returns how many
+     * children have been written so far.
+     */
+    feedChildren(total: number): number {
+      for (let k = 0; k < 400 && t.childrenFed < total; k++) {
+        if (!sor.hasRoomFor(1, CHILD_ORDER_LENGTH)) break;
+        t.sorRecord(RecordType.CHILD_NEW, BASE + 1 + t.childrenFed++, 1, '1.00');
+      }
+      t.pump();
+      return t.childrenFed;
+    },
+    childrenFed: 0,
+    /** Child ids of the events of one kind, in order, as risk read them. */
+    riskIds(kind: number): number[] {
+      return events.filter((e) => e.kind === kind).map((e) => e.childId);
+    },
+    /** Child ids of the events of one kind, in order, as the SOR read them. */
+    sorIds(kind: number): number[] {
+      return sorEvents.filter(([k]) => k === kind).map(([, id]) => id);
+    },
     /** The gate of the SOR's ring, as the persistence stage arms and publishes it (persistence-part.ts). */
     sorGate(): RingGate {
       return new RingGate(mem.sorToFix, null);
@@ -261,6 +283,8 @@ describe('FixStage venue side: reconnect and reconciliation', () => {
 });
 
 describe('FixStage venue side: a lagging SOR', () => {
+  const idsUpTo = (total: number): number[] => Array.from({ length: total }, (_, i) => BASE + 1 + i);
+
   it('pauses reading the venues while child events wait for the SOR, resumes once it catches up: none lost, none reordered', () => {
     const t = setup(16_384);
     t.connect();
@@ -269,27 +293,20 @@ describe('FixStage venue side: a lagging SOR', () => {
     // every event goes to risk and to the SOR. 20,000 events: past the SOR overflow's old bound
     // (16,384), which halted the engine.
     const total = 10_000;
-    let sent = 0;
-    while (sent < total) {
-      for (let k = 0; k < 400 && sent < total; k++) t.sorRecord(RecordType.CHILD_NEW, BASE + 1 + sent++, 1, '1.00');
-      t.pump();
-    }
-    const ofKind = (kind: number, list: [number, number][]): number[] => list.filter(([k]) => k === kind).map(([, id]) => id);
-    const risk = (): [number, number][] => t.events.map((e) => [e.kind, e.childId]);
+    while (t.feedChildren(total) < total);
     expect(t.stage.venueInputPausedNow).toBe(true);
     expect(t.counters.get(FixCounter.VENUE_INPUT_PAUSES)).toBe(1);
-    expect(ofKind(ChildEventKind.SENT, risk())).toHaveLength(total);
+    expect(t.riskIds(ChildEventKind.SENT)).toHaveLength(total);
     // The venue's acks wait on its side of the link (in TCP: the socket buffers).
-    expect(ofKind(ChildEventKind.ACKED, risk()).length).toBeLessThan(total);
+    expect(t.riskIds(ChildEventKind.ACKED).length).toBeLessThan(total);
     t.sorLags = false;
-    for (let i = 0; i < 100 && ofKind(ChildEventKind.ACKED, risk()).length < total; i++) t.pump();
+    for (let i = 0; i < 100 && t.riskIds(ChildEventKind.ACKED).length < total; i++) t.pump();
     expect(t.stage.venueInputPausedNow).toBe(false);
-    const ids = Array.from({ length: total }, (_, i) => BASE + 1 + i);
     for (const kind of [ChildEventKind.SENT, ChildEventKind.ACKED]) {
-      expect(ofKind(kind, risk())).toEqual(ids);
-      expect(ofKind(kind, t.sorEvents)).toEqual(ids);
+      expect(t.riskIds(kind)).toEqual(idsUpTo(total));
+      expect(t.sorIds(kind)).toEqual(idsUpTo(total));
     }
-    expect(t.sorEvents).toEqual(risk());
+    expect(t.sorEvents).toEqual(t.events.map((e) => [e.kind, e.childId]));
     // The held acks, delivered at once on resume, may pause it again on the way: never lost.
     expect(t.counters.get(FixCounter.VENUE_INPUT_PAUSES)).toBeGreaterThanOrEqual(1);
   });
@@ -300,10 +317,7 @@ describe('FixStage venue side: a lagging SOR', () => {
     expect(t.statuses).toEqual([true]);
     t.sorLags = true;
     // 1,000 children: 2,000 events, more than the 64 KiB ring to the SOR holds.
-    for (let sent = 0; sent < 1_000;) {
-      for (let k = 0; k < 400 && sent < 1_000; k++) t.sorRecord(RecordType.CHILD_NEW, BASE + 1 + sent++, 1, '1.00');
-      t.pump();
-    }
+    while (t.feedChildren(1_000) < 1_000);
     expect(t.stage.venueInputPausedNow).toBe(false);
     // Before: 'Invariant: the status ring to sor has room' halted the engine here.
     t.cut();
@@ -322,33 +336,14 @@ describe('FixStage venue side: a lagging SOR', () => {
     // ring (its children wait there): the events still due are the answers to those sent, which
     // the overflow holds, well under the pause threshold.
     const total = 6_000;
-    let sent = 0;
-    const send = (): void => {
-      for (let k = 0; k < 400 && sent < total; k++) {
-        try {
-          t.sorRecord(RecordType.CHILD_NEW, BASE + 1 + sent, 1, '1.00');
-        } catch {
-          return; // the SOR's ring is full: this stage no longer reads it
-        }
-        sent++;
-      }
-    };
-    for (let round = 0; round < 10; round++) {
-      send();
-      t.pump();
-    }
-    expect(sent).toBeLessThan(total);
+    for (let round = 0; round < 10; round++) t.feedChildren(total);
+    expect(t.childrenFed).toBeLessThan(total);
     expect(t.counters.get(FixCounter.BACKPRESSURE_STALLS)).toBeGreaterThan(0);
     expect(t.stage.venueInputPausedNow).toBe(false);
     t.riskLags = false;
-    const acks = (): number => t.events.filter((e) => e.kind === ChildEventKind.ACKED).length;
-    for (let i = 0; i < 200 && acks() < total; i++) {
-      send();
-      t.pump();
-    }
+    for (let i = 0; i < 200 && t.riskIds(ChildEventKind.ACKED).length < total; i++) t.feedChildren(total);
     expect(t.stage.venueInputPausedNow).toBe(false);
-    const ids = Array.from({ length: total }, (_, i) => BASE + 1 + i);
-    for (const kind of [ChildEventKind.SENT, ChildEventKind.ACKED]) expect(t.events.filter((e) => e.kind === kind).map((e) => e.childId)).toEqual(ids);
+    for (const kind of [ChildEventKind.SENT, ChildEventKind.ACKED]) expect(t.riskIds(kind)).toEqual(idsUpTo(total));
     expect(t.sorEvents).toEqual(t.events.map((e) => [e.kind, e.childId]));
   });
 });

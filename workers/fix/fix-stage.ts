@@ -69,6 +69,7 @@ import type { MessageStore } from '../../fix/store.ts';
 import type { SessionSchedule } from '../../fix/session-schedule.ts';
 import type { ClientGateway } from './client-gateway.ts';
 import { SorFeed } from './market-data.ts';
+import { RingOverflow } from '../../engine/ring-overflow.ts';
 import { ExecIdSet, execIdHash } from './exec-id-set.ts';
 
 export const FIX_BATCH = 256;
@@ -218,11 +219,8 @@ export class FixStage implements Agent {
   private reconcileAny: boolean;
   private readonly execIds: ExecIdSet;
   /** Venue events waiting for room in the ring to risk. */
-  private readonly overflow: Uint8Array;
-  private readonly overflowView: DataView;
-  /** overflowCount events from slot overflowHead on, wrapping (a circular buffer: no copy per flush). */
-  private overflowHead: number;
-  private overflowCount: number;
+  /** The ring to risk with the venue events waiting for room in it. */
+  private readonly riskQueue: RingOverflow;
   /** Reading from the venues is paused (VENUE_INPUT_PAUSE_EVENTS). */
   private venueInputPaused = false;
   /** A VENUE_STATUS body, written here and then copied by the SOR feed. */
@@ -266,10 +264,7 @@ export class FixStage implements Agent {
     this.childCancelWanted = new Uint8Array(childCapacity);
     this.execIds = new ExecIdSet();
     this.reconcileAny = false;
-    this.overflow = new Uint8Array(OVERFLOW_EVENTS * CHILD_EVENT_LENGTH);
-    this.overflowView = new DataView(this.overflow.buffer);
-    this.overflowHead = 0;
-    this.overflowCount = 0;
+    this.riskQueue = new RingOverflow(rings.toRisk, OVERFLOW_EVENTS, CHILD_EVENT_LENGTH, 'Invariant: venue event overflow bounded (risk stalled)');
     this.uncommitted = false;
     const maxVenue = venues.reduce((m, v) => Math.max(m, v.venueId), 0);
     this.sessions = new Array<FixSession | null>(maxVenue + 1).fill(null);
@@ -305,12 +300,12 @@ export class FixStage implements Agent {
   }
 
   doWork(): number {
-    let work = this.flushOverflow() + this.sorFeed.flush();
-    if (this.venueInputPaused && this.overflowCount + this.sorFeed.pendingChildEvents <= VENUE_INPUT_RESUME_EVENTS) this.setVenueInputPaused(false);
+    let work = this.riskQueue.flush() + this.sorFeed.flush();
+    this.updateVenueInputPause();
     if (this.reconcileAny) work += this.reconcileVenues();
     // Each SOR record yields at most two records to risk.
     const room = this.rings.toRisk.inputsThatFit(2 * alignRecord(HEADER_LENGTH + CHILD_EVENT_LENGTH), CHILD_EVENT_LENGTH);
-    const limit = this.overflowCount > 0 ? 0 : Math.min(FIX_BATCH, room);
+    const limit = this.riskQueue.pending > 0 ? 0 : Math.min(FIX_BATCH, room);
     if (limit === 0) this.counters.add(FixCounter.BACKPRESSURE_STALLS, 1);
     else work += this.rings.fromSor.pollWhile(this.sorDispatch, limit);
     work += this.gateway !== null ? this.gateway.drain(this.rings.fromRisk, FIX_BATCH) : this.rings.fromRisk.poll(this.riskDispatch, FIX_BATCH);
@@ -750,18 +745,10 @@ export class FixStage implements Agent {
     kind: number, childId: number, orderId: number, venueId: number, qty: number, price: number,
     lastQty: number, lastPx: number, reason: number, idHash: number,
   ): void {
-    const ring = this.rings.toRisk;
-    let at = this.overflowCount === 0 ? ring.tryClaim(RecordType.CHILD_EVENT, CHILD_EVENT_LENGTH) : FULL;
-    let view = ring.view;
-    let bytes = ring.bytes;
-    if (at === FULL) {
-      if (this.overflowCount === OVERFLOW_EVENTS) throw new Error('Invariant: venue event overflow bounded (risk stalled)');
-      at = ((this.overflowHead + this.overflowCount++) % OVERFLOW_EVENTS) * CHILD_EVENT_LENGTH;
-      view = this.overflowView;
-      bytes = this.overflow;
-    }
+    const q = this.riskQueue;
+    const at = q.claim(RecordType.CHILD_EVENT, CHILD_EVENT_LENGTH);
     this.event
-      .wrap(view, bytes, at)
+      .wrap(q.view, q.bytes, at)
       .setChildId(childId)
       .setOrderId(orderId)
       .setTimeNs(this.clock.nowNs())
@@ -773,12 +760,15 @@ export class FixStage implements Agent {
       .setReason(reason)
       .setKind(kind)
       .setExecIdHash(idHash);
-    this.sorFeed.childEvent(bytes, at);
-    if (!this.venueInputPaused && this.overflowCount + this.sorFeed.pendingChildEvents >= VENUE_INPUT_PAUSE_EVENTS) this.setVenueInputPaused(true);
+    this.sorFeed.childEvent(q.bytes, at);
+    this.updateVenueInputPause();
   }
 
-  /** Pauses or resumes reading from every venue session (VENUE_INPUT_PAUSE_EVENTS). */
-  private setVenueInputPaused(paused: boolean): void {
+  /** Pauses reading from every venue session at VENUE_INPUT_PAUSE_EVENTS waiting, resumes at VENUE_INPUT_RESUME_EVENTS. */
+  private updateVenueInputPause(): void {
+    const waiting = this.riskQueue.pending + this.sorFeed.pending;
+    if (this.venueInputPaused ? waiting > VENUE_INPUT_RESUME_EVENTS : waiting < VENUE_INPUT_PAUSE_EVENTS) return;
+    const paused = !this.venueInputPaused;
     this.venueInputPaused = paused;
     if (paused) this.counters.add(FixCounter.VENUE_INPUT_PAUSES, 1);
     for (const s of this.sessions) if (s !== null) s.setInputPaused(paused);
@@ -794,20 +784,5 @@ export class FixStage implements Agent {
     const at = ring.tryClaim(typeId, length);
     if (at === FULL) throw new Error('Invariant: room checked before the batch');
     copyBytes(src, offset, ring.bytes, at, length);
-  }
-
-  /** Moves waiting venue events into the ring to risk, oldest first. */
-  private flushOverflow(): number {
-    const ring = this.rings.toRisk;
-    let moved = 0;
-    while (this.overflowCount > 0) {
-      const at = ring.tryClaim(RecordType.CHILD_EVENT, CHILD_EVENT_LENGTH);
-      if (at === FULL) break;
-      copyBytes(this.overflow, this.overflowHead * CHILD_EVENT_LENGTH, ring.bytes, at, CHILD_EVENT_LENGTH);
-      this.overflowHead = (this.overflowHead + 1) % OVERFLOW_EVENTS;
-      this.overflowCount--;
-      moved++;
-    }
-    return moved;
   }
 }

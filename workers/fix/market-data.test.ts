@@ -148,7 +148,7 @@ describe('child-event copies to the SOR', () => {
       written++;
     }
     t.toSor.commit();
-    expect(t.feed.pendingChildEvents).toBeGreaterThan(0);
+    expect(t.feed.pending).toBeGreaterThan(0);
     const seen: number[] = [];
     const read = new ChildEventFlyweight();
     for (let round = 0; round < 10 && seen.length < written; round++) {
@@ -159,7 +159,7 @@ describe('child-event copies to the SOR', () => {
       t.toSor.commit();
     }
     expect(seen).toEqual(Array.from({ length: total }, (_, i) => i + 1));
-    expect(t.feed.pendingChildEvents).toBe(0);
+    expect(t.feed.pending).toBe(0);
     expect(FULL).toBe(-1);
   });
 
@@ -199,11 +199,11 @@ describe('child-event copies to the SOR', () => {
       feed.flush();
       for (let k = 0; k < (round % 2 === 0 ? 60 : 40); k++) write();
       toSor.commit();
-      most = Math.max(most, feed.pendingChildEvents);
+      most = Math.max(most, feed.pending);
       read(1 << 20);
     }
     expect(most).toBeGreaterThan(0);
-    for (let round = 0; round < 20 && feed.pendingChildEvents > 0; round++) {
+    for (let round = 0; round < 20 && feed.pending > 0; round++) {
       feed.flush();
       toSor.commit();
       read(1 << 20);
@@ -212,8 +212,8 @@ describe('child-event copies to the SOR', () => {
     expect(seen).toEqual(Array.from({ length: next - 1 }, (_, i) => i + 1));
     expect(VENUE_STATUS_LENGTH).toBeLessThan(CHILD_EVENT_LENGTH);
     // Past its bound the feed refuses (the engine halts) rather than drop or overwrite a record.
-    for (let k = 0; k < 200 && feed.pendingChildEvents < 64; k++) write();
-    expect(feed.pendingChildEvents).toBe(64);
+    for (let k = 0; k < 200 && feed.pending < 64; k++) write();
+    expect(feed.pending).toBe(64);
     expect(() => write()).toThrow(/overflow bounded/);
   });
 });

@@ -29,6 +29,7 @@ import { copyBytes } from '../../engine/bytes.ts';
 import { FixCounter, type StageCounters } from '../../engine/counters.ts';
 import { INVALID, MAX_PRICE_TICKS, MAX_QTY, parseDecimalTicks, parseUint } from '../../engine/fixed-point.ts';
 import { FULL, type RingProducer } from '../../engine/ring.ts';
+import { RingOverflow } from '../../engine/ring-overflow.ts';
 import type { FixParser } from '../../fix/parser.ts';
 import { Tag } from '../../fix/tags.ts';
 import { SymbolIndex } from './symbol-index.ts';
@@ -40,6 +41,7 @@ const ENTRY_OFFER = 0x31;
 export const SOR_OVERFLOW_EVENTS = 65_536;
 /** One overflow slot: the larger of the two records it holds. */
 const SLOT_BYTES = Math.max(CHILD_EVENT_LENGTH, VENUE_STATUS_LENGTH);
+const SOR_STALLED = 'Invariant: child events to sor overflow bounded (sor stalled)';
 
 export class SorFeed {
   private readonly toSor: RingProducer;
@@ -47,18 +49,13 @@ export class SorFeed {
   private readonly counters: StageCounters;
   private readonly quote = new QuoteFlyweight();
   private readonly symbols: SymbolIndex;
-  /** overflowCount records from slot overflowHead on, wrapping; each slot's type in overflowTypes. */
-  private readonly overflow: Uint8Array;
-  private readonly overflowTypes: Uint8Array;
-  private overflowHead: number;
-  private overflowCount: number;
+  /** The ring to sor with what waits for room in it (child events and venue statuses, in order). */
+  private readonly sorQueue: RingOverflow;
   // The snapshot being decoded.
   private bid = 0;
   private bidQty = 0;
   private ask = 0;
   private askQty = 0;
-
-  private readonly overflowCapacity: number;
 
   /** overflowCapacity: records the overflow holds (tests make it small to wrap it around). */
   constructor(toSor: RingProducer, toRisk: RingProducer, symbols: readonly Uint8Array[], counters: StageCounters, overflowCapacity = SOR_OVERFLOW_EVENTS) {
@@ -66,11 +63,7 @@ export class SorFeed {
     this.toRisk = toRisk;
     this.counters = counters;
     this.symbols = new SymbolIndex(symbols);
-    this.overflowCapacity = overflowCapacity;
-    this.overflow = new Uint8Array(overflowCapacity * SLOT_BYTES);
-    this.overflowTypes = new Uint8Array(overflowCapacity);
-    this.overflowHead = 0;
-    this.overflowCount = 0;
+    this.sorQueue = new RingOverflow(toSor, overflowCapacity, SLOT_BYTES, SOR_STALLED);
   }
 
   /** Symbol id of buf[start, end), or -1. */
@@ -155,36 +148,18 @@ export class SorFeed {
   }
 
   private record(typeId: number, length: number, src: Uint8Array, offset: number): void {
-    const at = this.overflowCount === 0 ? this.toSor.tryClaim(typeId, length) : FULL;
-    if (at !== FULL) {
-      copyBytes(src, offset, this.toSor.bytes, at, length);
-      return;
-    }
-    if (this.overflowCount === this.overflowCapacity) throw new Error('Invariant: child events to sor overflow bounded (sor stalled)');
-    const slot = (this.overflowHead + this.overflowCount++) % this.overflowCapacity;
-    this.overflowTypes[slot] = typeId;
-    copyBytes(src, offset, this.overflow, slot * SLOT_BYTES, length);
+    const q = this.sorQueue;
+    const at = q.claim(typeId, length);
+    copyBytes(src, offset, q.bytes, at, length);
   }
 
   /** Moves waiting records into the ring to sor, oldest first; returns how many. */
   flush(): number {
-    let moved = 0;
-    while (this.overflowCount > 0) {
-      const slot = this.overflowHead;
-      const typeId = this.overflowTypes[slot];
-      const length = typeId === RecordType.CHILD_EVENT ? CHILD_EVENT_LENGTH : VENUE_STATUS_LENGTH;
-      const at = this.toSor.tryClaim(typeId, length);
-      if (at === FULL) break;
-      copyBytes(this.overflow, slot * SLOT_BYTES, this.toSor.bytes, at, length);
-      this.overflowHead = (slot + 1) % this.overflowCapacity;
-      this.overflowCount--;
-      moved++;
-    }
-    return moved;
+    return this.sorQueue.flush();
   }
 
   /** Records (child events, venue statuses) waiting for room in the ring to sor. */
-  get pendingChildEvents(): number {
-    return this.overflowCount;
+  get pending(): number {
+    return this.sorQueue.pending;
   }
 }

@@ -19,7 +19,7 @@ export function sendJson(res: uWS.HttpResponse, status: string, body: unknown): 
 }
 
 /** Writes a whole response whose body is JSON text already (a string, or its UTF-8 bytes). */
-export function sendJsonText(res: uWS.HttpResponse, status: string, json: string | Uint8Array): void {
+function sendJsonText(res: uWS.HttpResponse, status: string, json: string | Uint8Array): void {
   res.writeStatus(status).writeHeader('content-type', 'application/json').end(json);
 }
 

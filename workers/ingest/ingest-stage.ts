@@ -325,7 +325,7 @@ export class IngestStage implements Agent, GatedRecordHandler {
     this.counters.add(IngestCounter.REPORTS_OUT, 1);
     if (this.metrics !== null) this.recordReport(r);
     const accountId = r.accountId();
-    if (r.orderId() > 0 && r.execType() !== ExecType.CANCEL_REJECT) this.orders.update(r);
+    this.orders.update(r);
     const out = this.outbound.setReport(r);
     if (r.requestId() !== 0) this.answerRequest(r.requestId(), r, out);
     const owner = r.connId() === 0 ? undefined : this.connections.get(r.connId());
@@ -892,10 +892,10 @@ export class IngestStage implements Agent, GatedRecordHandler {
     if (unknown !== undefined) return sendError(res, '400 Bad Request', Reason.INVALID_FIELD, `unknown status ${JSON.stringify(unknown).slice(0, 40)}; use OPEN, CLOSED or ${[...STATUS_NAMES].slice(2).join(', ')}`);
     const limit = positiveId(limitText);
     if (limit < 1 || limit > LIST_LIMIT_MAX) return sendError(res, '400 Bad Request', Reason.INVALID_FIELD, `limit must be 1 to ${LIST_LIMIT_MAX}`);
-    // Decided once per state, not per order walked.
-    const wanted = new Uint8Array(ORDER_STATE_COUNT);
-    for (let st = 0; st < ORDER_STATE_COUNT; st++) wanted[st] = statuses.length === 0 || statuses.some((s) => statusMatches(s, st)) ? 1 : 0;
-    const keep = (state: number): boolean => (state < ORDER_STATE_COUNT ? wanted[state] === 1 : statuses.length === 0 || statuses.some((s) => statusMatches(s, state)));
+    // Decided once per state (a u8 in the record), not per order walked.
+    const wanted = new Uint8Array(256);
+    for (let st = 0; st < 256; st++) wanted[st] = statuses.length === 0 || statuses.some((s) => statusMatches(s, st)) ? 1 : 0;
+    const keep = (state: number): boolean => wanted[state] === 1;
     sendJson(res, '200 OK', { orders: this.orders.list(principal.accountId, limit, keep) });
   }
 

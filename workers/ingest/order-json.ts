@@ -17,7 +17,7 @@
 
 import { CL_ORD_ID_CAPACITY, OrdType, ordTypeName, Side, sideName, Tif, tifName } from '../../engine/domain.ts';
 import { INVALID, MAX_PRICE_TICKS, MAX_QTY, averagePriceTicks, ticksFromDecimalString, ticksFromJsonNumber, ticksToDecimalString } from '../../engine/fixed-point.ts';
-import { ExecType, execTypeName, stateName } from '../../engine/order-state.ts';
+import { ExecType, execTypeName, isDuplicateAnswer, stateName } from '../../engine/order-state.ts';
 import { Reason, reasonName } from '../../engine/reasons.ts';
 import type { ExecReportFlyweight } from '../../codecs/records.ts';
 import type { ReportMessage } from './messages.ts';
@@ -158,7 +158,7 @@ function validateCancel(m: Record<string, unknown>, clOrdId: string, kind: 'canc
 export function reportType(execType: number, reason: number): ReportMessage['type'] {
   if (execType === ExecType.REJECTED) return 'reject';
   if (execType === ExecType.CANCEL_REJECT) return 'cancelReject';
-  return execType === ExecType.NEW && (reason === Reason.NONE || reason === Reason.DUPLICATE_CL_ORD_ID) ? 'ack' : 'execution';
+  return (execType === ExecType.NEW && reason === Reason.NONE) || isDuplicateAnswer(execType, reason) ? 'ack' : 'execution';
 }
 
 /**

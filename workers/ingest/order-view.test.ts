@@ -118,7 +118,8 @@ describe('OrderView', () => {
     w.update(v, 1, 1, OrderState.NEW);
     w.update(v, 1, 1, OrderState.FILLED, 100);
     // The duplicate's answer: the order as it stands, as an ack with reason DUPLICATE_CL_ORD_ID.
-    const dup = (orderId: number): ExecReportFlyweight => w.write(1, orderId, OrderState.FILLED, 100).setExecType(ExecType.NEW).setReason(Reason.DUPLICATE_CL_ORD_ID);
+    const dup = (orderId: number, state: number = OrderState.FILLED, cumQty = 100): ExecReportFlyweight =>
+      w.write(1, orderId, state, cumQty).setExecType(ExecType.NEW).setReason(Reason.DUPLICATE_CL_ORD_ID);
     v.update(dup(1));
     expect(v.get(1, 1)).toMatchObject({ type: 'execution', execType: 'FILL', status: 'FILLED', cumQty: 100 });
     expect(v.get(1, 1)).not.toHaveProperty('reason');
@@ -131,7 +132,7 @@ describe('OrderView', () => {
     // Order 4 moved on where this view did not see it (its reports went to a FIX client): the
     // answer carries the newer state, and is kept; a real report replaces it later.
     w.update(v, 1, 4, OrderState.NEW);
-    v.update(w.write(1, 4, OrderState.PARTIALLY_FILLED, 40).setExecType(ExecType.NEW).setReason(Reason.DUPLICATE_CL_ORD_ID));
+    v.update(dup(4, OrderState.PARTIALLY_FILLED, 40));
     expect(v.get(1, 4)).toMatchObject({ status: 'PARTIALLY_FILLED', cumQty: 40, reasonName: 'DUPLICATE_CL_ORD_ID' });
     w.update(v, 1, 4, OrderState.FILLED, 100);
     expect(v.get(1, 4)).toMatchObject({ type: 'execution', status: 'FILLED', cumQty: 100 });

@@ -24,8 +24,7 @@
  */
 import { EXEC_REPORT_LENGTH, ExecReportFlyweight } from '../../codecs/records.ts';
 import { copyBytes } from '../../engine/bytes.ts';
-import { ExecType } from '../../engine/order-state.ts';
-import { Reason } from '../../engine/reasons.ts';
+import { ExecType, isDuplicateAnswer } from '../../engine/order-state.ts';
 import type { ReportMessage } from './messages.ts';
 import { reportToJson } from './order-json.ts';
 
@@ -61,8 +60,9 @@ export class OrderView {
   }
 
   /**
-   * Keeps the report `r` is over (an EXEC_REPORT record whose order id is > 0) as its order's
-   * latest; a new order id becomes its account's newest. The answer to a repeated ClOrdID (an
+   * Keeps the report `r` is over (an EXEC_REPORT record) as its order's latest; a new order id
+   * becomes its account's newest. A report of no order (order id 0) and a refused cancel or
+   * replace (CANCEL_REJECT: the order's state did not change) are not kept. The answer to a repeated ClOrdID (an
    * ack with reason DUPLICATE_CL_ORD_ID carrying the order as it stands) is no event of the
    * order: when the view already shows the order in that same state it is not kept, so a filled
    * order stays listed as its fill, not as an "ack". It is kept when it tells the view something
@@ -71,13 +71,14 @@ export class OrderView {
    */
   update(r: ExecReportFlyweight): void {
     const orderId = r.orderId();
+    if (orderId <= 0 || r.execType() === ExecType.CANCEL_REJECT) return;
     const s = orderId % this.capacity;
     const held = this.orderId[s];
     if (held > orderId) {
       this.stale++;
       return;
     }
-    if (held === orderId && r.reason() === Reason.DUPLICATE_CL_ORD_ID && r.execType() === ExecType.NEW && this.shows(s, r)) return;
+    if (held === orderId && isDuplicateAnswer(r.execType(), r.reason()) && this.shows(r)) return;
     if (held !== orderId) {
       const accountId = r.accountId();
       let head = this.accounts.get(accountId);
@@ -96,10 +97,10 @@ export class OrderView {
     copyBytes(r.bytes, r.offset, this.reports, s * EXEC_REPORT_LENGTH, EXEC_REPORT_LENGTH);
   }
 
-  /** True when slot s holds the order in r's state: status, quantities and price all equal. */
-  private shows(s: number, r: ExecReportFlyweight): boolean {
-    const h = this.flyweight.wrap(this.reportsView, this.reports, s * EXEC_REPORT_LENGTH);
-    return h.state() === r.state() && h.cumQty() === r.cumQty() && h.leavesQty() === r.leavesQty() && h.qty() === r.qty()
+  /** True when the view holds r's order in r's state: status, quantities and price all equal. */
+  private shows(r: ExecReportFlyweight): boolean {
+    const h = this.held(r.orderId());
+    return h !== null && h.state() === r.state() && h.cumQty() === r.cumQty() && h.leavesQty() === r.leavesQty() && h.qty() === r.qty()
       && h.priceTicks() === r.priceTicks();
   }
 

@@ -38,8 +38,7 @@
  */
 import { equalBytes } from '../../engine/bytes.ts';
 import { CL_ORD_ID_CAPACITY, OrdType, Source } from '../../engine/domain.ts';
-import { ExecType, ILLEGAL, OrderEvent, OrderState, isTerminal, transition } from '../../engine/order-state.ts';
-import { Reason } from '../../engine/reasons.ts';
+import { ExecType, ILLEGAL, OrderEvent, OrderState, isDuplicateAnswer, isTerminal, transition } from '../../engine/order-state.ts';
 import {
   AccountControlFlyweight, CancelOrderFlyweight, ChildEventFlyweight, ChildEventKind, ExecReportFlyweight,
   RecordType, RiskLimitFlyweight, RouteAuditFlyweight, forEachAuditedChild,
@@ -237,7 +236,7 @@ class RiskRestorer implements FrameHandler {
     // own terms) moves the order's state.
     if (execType === ExecType.CANCEL_REJECT && (r.origClOrdIdLength() !== 0 || r.qty() === 0)) return;
     // The answer to a repeated ClOrdID echoes the order; nothing changed.
-    if (execType === ExecType.NEW && r.reason() === Reason.DUPLICATE_CL_ORD_ID) return;
+    if (isDuplicateAnswer(execType, r.reason())) return;
     if ((execType === ExecType.FILL || execType === ExecType.PARTIAL_FILL) && r.lastQty() > 0) {
       this.stage.restoreFill(r.accountId(), r.symbolId(), r.side(), r.lastQty(), r.lastPxTicks());
       this.fills++;
