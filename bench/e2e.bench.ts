@@ -37,7 +37,8 @@
  * Run: `npm run bench:e2e` (writes bench/results/e2e.json, e2e-plot.html/.png); flags (defaults)
  * --rates 1000,10000 --sweep 2000,5000,20000,30000,50000 --bound-us 10000 --seed-bound-us 250000 --duration 5
  * --warmup 1 --drain 3 --connections 64 --workers 3 --fix-workers 1 --fix-sessions 8
- * --cancel-delay-ms 20 --trials 3 --threading dedicated|paired|shared (default: the engine's) --out DIR; `--quick` is a
+ * --cancel-delay-ms 20 --trials 3 --threading dedicated|paired|shared (default: the engine's)
+ * --target-node-args "--cpu-prof --cpu-prof-dir=DIR" (Node options for both target processes) --out DIR; `--quick` is a
  * smoke run (one trial) that writes only with --out.
  */
 
@@ -92,6 +93,8 @@ export interface E2eConfig {
   pacerGapUs: number;
   /** The engine's threading mode (workers/topology.ts); null: its default. */
   threading?: ThreadingMode | null;
+  /** Node options for both target processes (bench/lib/target-process.ts), e.g. a CPU profile per thread; absent: none. */
+  targetNodeOptions?: string[];
 }
 
 export const FULL_CONFIG: E2eConfig = {
@@ -294,11 +297,11 @@ function describeRun(r: RunRow): string {
   return parts.join('; ');
 }
 
-async function startTargets(engineConfig: EngineConfig, log: (line: string) => void): Promise<Map<TargetKind, TargetProcess>> {
+async function startTargets(engineConfig: EngineConfig, nodeOptions: readonly string[], log: (line: string) => void): Promise<Map<TargetKind, TargetProcess>> {
   const targets = new Map<TargetKind, TargetProcess>();
   try {
     for (const kind of ['engine', 'naive'] as TargetKind[]) {
-      const t = await startTarget(kind, engineConfig, { NAIVE_ACK_AFTER: 'risk' });
+      const t = await startTarget(kind, engineConfig, { NAIVE_ACK_AFTER: 'risk' }, nodeOptions);
       log(`${kind} ready on port ${t.port}${t.fixPort !== undefined ? `, FIX ${t.fixPort}` : ''} (pid ${t.pid})`);
       targets.set(kind, t);
     }
@@ -400,7 +403,7 @@ export async function runE2eBench(config: E2eConfig, log: (line: string) => void
   const wall0 = monoNowMs();
   const engineConfig = e2eEngineConfig(config);
   const tokens = engineConfig.accounts.filter((a) => a.enabled && a.role === 'trader').map((a) => a.apiKey);
-  const targets = await startTargets(engineConfig, log);
+  const targets = await startTargets(engineConfig, config.targetNodeOptions ?? [], log);
   const engine = targets.get('engine')!;
   const naive = targets.get('naive')!;
   const ctx: RunContext = { gen: new OpenLoopGenerator(config.workers), engineConfig, config, tokens, progress: new ProgressLine() };
@@ -611,6 +614,7 @@ function parseArgs(argv: string[]): { config: E2eConfig; quick: boolean; out: st
   config.pacerGapUs = args.num('--pacer-gap-us', config.pacerGapUs, 0);
   config.trials = args.num('--trials', config.trials, 1);
   config.threading = args.oneOf('--threading', THREADING_MODES, config.threading ?? null);
+  if (args.has('--target-node-args')) config.targetNodeOptions = args.nodeOptions('--target-node-args');
   if (config.fixWorkers >= config.workers) throw new Error('Condition failed: --fix-workers < --workers (the ack-only runs need WebSocket workers)');
   if (config.connections < config.workers) throw new Error('Condition failed: --connections >= --workers');
   return { config, quick, out: args.value('--out') ?? null };

@@ -7,7 +7,7 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,4 +61,27 @@ describe('ws bench (smoke)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('--target-node-args reaches the target processes: --cpu-prof writes a profile per engine thread', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ws-bench-prof-'));
+    const prof = join(dir, 'prof');
+    try {
+      const options = `--cpu-prof --cpu-prof-dir=${prof}`;
+      const run = spawnSync(process.execPath, [BENCH, '--quick', '--compare-threading', '', '--floor-trials', '0', '--threading', 'dedicated', '--target-node-args', options, '--out', dir], { encoding: 'utf8', timeout: 80_000 });
+      expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
+      const pidOf = (label: string): string => {
+        const m = new RegExp(`${label} ready on port \\d+ \\(pid (\\d+)`).exec(run.stdout);
+        expect(m, run.stdout).not.toBeNull();
+        return m![1];
+      };
+      // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile, written as each thread exits.
+      const profiles = (pid: string): number => readdirSync(prof).filter((f) => f.split('.')[3] === pid && f.endsWith('.cpuprofile')).length;
+      // dedicated: the main thread and the five stage threads (persistence, risk, sor, fix, ingest).
+      expect(profiles(pidOf('engine'))).toBeGreaterThanOrEqual(6);
+      expect(profiles(pidOf('naive \\(postMessage\\+JSON\\)'))).toBeGreaterThanOrEqual(1);
+      expect(JSON.parse(readFileSync(join(dir, 'ws.json'), 'utf8')).params.targetNodeOptions).toEqual(['--cpu-prof', `--cpu-prof-dir=${prof}`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

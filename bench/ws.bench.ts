@@ -22,7 +22,8 @@
  * Run: `npm run bench:ws` (writes bench/results/ws.json); flags (defaults) --rates 1000,5000,10000
  * --duration 5 --warmup 1 --drain 3 (seconds) --connections 100 --workers 2 --trials 3
  * --floor-trials 1 --pacer-gap-us 100 --naive-ack-after risk|route --threading dedicated|paired|shared
- * (default: the engine's) --idle-spins N (default: the engine's)
+ * (default: the engine's) --idle-spins N (default: the engine's) --target-node-args "--cpu-prof
+ * --cpu-prof-dir=DIR" (Node options for every target process: a CPU profile per engine thread)
  * --compare-threading dedicated,shared (more
  * engines in the same run, one per mode other than the first engine's, figures
  * order_ack_p99_us_at_<rate>_<mode>; '' for none) --out DIR; `--quick` is a
@@ -69,6 +70,8 @@ export interface WsBenchConfig {
   idleSpins: number | null;
   /** More engines measured in the same run, one per threading mode (target id engine-<mode>). */
   compareThreading: ThreadingMode[];
+  /** Node options for every target process (bench/lib/target-process.ts), e.g. a CPU profile per thread; absent: none. */
+  targetNodeOptions?: string[];
 }
 
 /** A measured target: the engine, an engine in another threading mode, the naive pipeline, the stub. */
@@ -178,7 +181,7 @@ async function startTargets(config: WsBenchConfig, engineConfig: EngineConfig, l
     for (const id of ids) {
       const mode = modeOf(id);
       const kind: TargetKind = mode === null ? id as TargetKind : 'engine';
-      const t = await startTarget(kind, { ...engineConfig, threading: mode ?? engineConfig.threading }, { NAIVE_ACK_AFTER: config.naiveAckAfter });
+      const t = await startTarget(kind, { ...engineConfig, threading: mode ?? engineConfig.threading }, { NAIVE_ACK_AFTER: config.naiveAckAfter }, config.targetNodeOptions);
       log(`${labelOf(id)} ready on port ${t.port} (pid ${t.pid}${Object.keys(t.helperPids).length > 0 ? `, ${Object.entries(t.helperPids).map(([n, p]) => `${n} pid ${p}`).join(', ')}` : ''})`);
       targets.set(id, t);
     }
@@ -363,6 +366,7 @@ function parseArgs(argv: string[]): { config: WsBenchConfig; quick: boolean; out
   config.compareThreading = args.listOf('--compare-threading', THREADING_MODES, config.compareThreading);
   // Without a number, NaN: the engine's own validation refuses it (runWsBench).
   if (args.has('--idle-spins')) config.idleSpins = args.num('--idle-spins', NaN, 0);
+  if (args.has('--target-node-args')) config.targetNodeOptions = args.nodeOptions('--target-node-args');
   if (config.connections < config.workers) throw new Error('Condition failed: --connections >= --workers');
   return { config, quick, out: args.value('--out') ?? null };
 }

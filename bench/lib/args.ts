@@ -62,4 +62,18 @@ export class BenchArgs {
     if (bad.length > 0) throw new Error(`Condition failed: ${name} ${bad.join(',')} must be among ${values.join(', ')}`);
     return [...new Set(chosen)] as T[];
   }
+
+  /**
+   * Node options after `name`, separated by spaces in one word (`--name "--cpu-prof
+   * --cpu-prof-dir=/tmp/p"`), each a `--option` or `--option=value`; [] when the flag is absent,
+   * an error when it has no value.
+   */
+  nodeOptions(name: string): string[] {
+    if (!this.has(name)) return [];
+    const v = this.value(name) ?? '';
+    const words = v.split(/\s+/).filter((w) => w !== '');
+    const bad = words.filter((w) => !/^--[a-z0-9][a-z0-9-]*(=.*)?$/i.test(w));
+    if (words.length === 0 || bad.length > 0) throw new Error(`Condition failed: ${name} takes Node options like "--cpu-prof --cpu-prof-dir=DIR", got ${JSON.stringify(v)}`);
+    return words;
+  }
 }

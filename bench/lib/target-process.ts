@@ -33,8 +33,13 @@ interface HistRequest {
 /** Chunks of a target's stderr passed on to the benchmark's stderr (then only kept for its exit error). */
 const MAX_FORWARDED_CHUNKS = 50;
 
-export function startTarget(kind: TargetKind, config: EngineConfig, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<TargetProcess> {
-  const child = spawn(process.execPath, [HOST, kind], {
+/**
+ * nodeOptions: Node options for the target's process (and so its worker threads), such as
+ * `--cpu-prof --cpu-prof-dir=DIR` for a CPU profile per thread, written when the target stops;
+ * the venue simulators the engine host starts do not get them.
+ */
+export function startTarget(kind: TargetKind, config: EngineConfig, env: Record<string, string> = {}, nodeOptions: readonly string[] = [], timeoutMs = 60_000): Promise<TargetProcess> {
+  const child = spawn(process.execPath, [...nodeOptions, HOST, kind], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, ...env, BENCH_ENGINE_CONFIG: JSON.stringify(config) },
   });
