@@ -40,6 +40,17 @@ describe('ring bench (smoke)', () => {
     }, 30_000);
   }
 
+  for (const pongRunner of ['blocking', 'event-loop'] as const) {
+    it(`ping-pong with the pong parked ${pongRunner === 'blocking' ? 'in Atomics.wait' : 'on its event loop'}, no spin, echoes every message and reports its CPU per message`, async () => {
+      const run = await measureRingPingPong({ strategy: 'park', spins: 0, pongRunner, iterations: 500, warmup: 50, maxMs: 10_000, capacity: 4096, timeoutMs: 20_000 });
+      expect(run.seqErrors).toBe(0);
+      expect(run.iterations).toBe(500);
+      expect(run.rttUs.count).toBe(450);
+      expect(run).toMatchObject({ spins: 0, pongRunner });
+      expect(run.pongCpuUsPerMsg).toBeGreaterThan(0);
+    }, 30_000);
+  }
+
   it('postMessage baselines verify their sequence too', async () => {
     const one = await measurePostMessageThroughput({ records: 5_000, warmup: 500, timeoutMs: 20_000 });
     expect(one.seqErrors).toBe(0);
@@ -60,5 +71,10 @@ describe('ring bench (smoke)', () => {
     expect(report.figures.ratio_vs_postmessage.goal).toBe('>= 5');
     expect(report.throughput.every((s) => s.verified)).toBe(true);
     expect(report.latency).toHaveLength(IDLE_KINDS.length + 1);
+    expect(report.wake.map((l) => l.pongRunner)).toEqual(['blocking', 'event-loop']);
+    const wake = report.figures.wake_cpu_us_event_loop;
+    expect(wake).toMatchObject({ unit: 'us', goal: '(report)' });
+    expect(wake.value).toBeGreaterThan(0);
+    expect(wake.baseline).toBeGreaterThan(0);
   }, 60_000);
 });

@@ -22,6 +22,12 @@
  *
  *   Baseline: the same two topologies with port.postMessage(seq) over a MessageChannel.
  *
+ *   Wake cost, park with no spin (the engine's default, idle.spins 0), twice: the pong parked
+ *   in Atomics.wait (runBlocking, as risk and sor run), then on its event loop
+ *   (engine/runner.ts EventLoopRunner: Atomics.waitAsync, as ingest, fix and persistence run).
+ *   Besides the round trip, the pong thread's own CPU per message (/proc/thread-self/schedstat
+ *   over the run): with both sides asleep between messages, each message is one wake of it.
+ *
  * Throughput is timed by the consumer alone (from record `warmup` to the last), so the JIT has
  * warmed up and no clocks of two threads are compared. Each figure is the median of several runs
  * on fresh workers and rings. Ping-pong is closed loop by nature (one message in flight), so
@@ -37,7 +43,8 @@ import type { Agent } from '../engine/agent.ts';
 import { Doorbell } from '../engine/doorbell.ts';
 import { DEFAULT_IDLE_OPTIONS, IDLE_KINDS, createIdleStrategy, type IdleKind } from '../engine/idle.ts';
 import { FULL, RingConsumer, RingProducer, createRingMemory, type RecordHandler, type RingMemory } from '../engine/ring.ts';
-import { runBlocking } from '../engine/runner.ts';
+import { EventLoopRunner, runBlocking } from '../engine/runner.ts';
+import { ThreadCpuClock } from '../workers/metrics/runtime-sampler.ts';
 import { createLatencyHistogram, recordMs, summarizeLatencyUs, type LatencySummaryUs } from './lib/latency.ts';
 import { formatMachineInfo, machineInfo, watchCpu } from './lib/machine.ts';
 import { isMainModule } from './lib/main.ts';
@@ -106,7 +113,15 @@ export interface LatencyResult {
   iterations: number;
   seqErrors: number;
   rttUs: LatencySummaryUs;
+  /** Ring only: empty polls before parking (both sides), and how the pong waits. */
+  spins?: number;
+  pongRunner?: PongRunner;
+  /** Ring only: the pong thread's CPU time over the run, per message it echoed (us). */
+  pongCpuUsPerMsg?: number;
 }
+
+/** How the ring pong waits: in its own blocking loop (Atomics.wait), or on its event loop (Atomics.waitAsync). */
+export type PongRunner = 'blocking' | 'event-loop';
 
 // ---------------------------------------------------------------------------------------------
 // Worker roles
@@ -142,6 +157,8 @@ interface RingPingRole {
   warmup: number;
   maxMs: number;
   strategy: IdleKind;
+  spins: number;
+  pongRunner: PongRunner;
 }
 
 interface PostProducerRole {
@@ -366,17 +383,34 @@ function runRingPingPong(role: RingPingRole): void {
     new RingConsumer(role.inbound),
     stop,
   );
-  const idle = createIdleStrategy(role.strategy, inboundBell, agent, DEFAULT_IDLE_OPTIONS);
-  post({ type: 'ready' });
-  waitForGo(control);
-  if (isPing) agent.start();
-  runBlocking(agent, idle, stop);
-  post({
+  const options = { ...DEFAULT_IDLE_OPTIONS, spins: role.spins };
+  const cpu = new ThreadCpuClock();
+  const result = (cpuS: number): void => post({
     type: 'result',
     iterations: agent.received,
     seqErrors: agent.seqErrors,
     rttUs: isPing ? summarizeLatencyUs(agent.histogram) : null,
+    cpuS,
   });
+  post({ type: 'ready' });
+  waitForGo(control);
+  const cpu0 = cpu.seconds();
+  if (!isPing && role.pongRunner === 'event-loop') {
+    // The engine's event-loop runner; the stop word is looked at every 5 ms (pong only stops).
+    const runner = new EventLoopRunner(agent, inboundBell, role.strategy, options);
+    runner.start();
+    const check = setInterval(() => {
+      if (Atomics.load(stop, 0) === 0) return;
+      clearInterval(check);
+      runner.stop();
+      result(cpu.seconds() - cpu0);
+    }, 5);
+    return;
+  }
+  const idle = createIdleStrategy(role.strategy, inboundBell, agent, options);
+  if (isPing) agent.start();
+  runBlocking(agent, idle, stop);
+  result(cpu.seconds() - cpu0);
 }
 
 function runPostProducer(role: PostProducerRole): void {
@@ -600,18 +634,24 @@ export interface PingPongOptions {
   maxMs: number;
   capacity: number;
   timeoutMs: number;
+  /** Empty polls before parking, both sides (default: DEFAULT_IDLE_OPTIONS.spins). */
+  spins?: number;
+  /** How the pong waits (default: blocking, as the ping always does). */
+  pongRunner?: PongRunner;
 }
 
 /** Ring ping-pong between two workers; both use `strategy` to wait for the next message. */
 export async function measureRingPingPong(options: PingPongOptions): Promise<LatencyResult> {
   const { strategy, iterations, warmup, maxMs, capacity, timeoutMs } = options;
+  const spins = options.spins ?? DEFAULT_IDLE_OPTIONS.spins;
+  const pongRunner = options.pongRunner ?? 'blocking';
   const ringA = createRingMemory(capacity);
   const ringB = createRingMemory(capacity);
   const bellA = Doorbell.create();
   const bellB = Doorbell.create();
   const control = createControl();
   const controlSab = control.buffer as SharedArrayBuffer;
-  const common = { control: controlSab, total: iterations, warmup, maxMs, strategy };
+  const common = { control: controlSab, total: iterations, warmup, maxMs, strategy, spins, pongRunner };
   const workers = runWorkers(
     [
       { data: { role: 'ring-ping', outbound: ringA, outboundDoorbell: bellA.sab, inbound: ringB, inboundDoorbell: bellB.sab, ...common } },
@@ -628,13 +668,17 @@ export async function measureRingPingPong(options: PingPongOptions): Promise<Lat
     }
   }, 5);
   try {
-    const [ping] = await workers;
+    const [ping, pong] = await workers;
+    const echoed = pong.iterations as number;
     return {
       transport: 'ring',
       strategy,
       iterations: ping.iterations as number,
       seqErrors: ping.seqErrors as number,
       rttUs: ping.rttUs as LatencySummaryUs,
+      spins,
+      pongRunner,
+      pongCpuUsPerMsg: echoed > 0 ? ((pong.cpuS as number) * 1e6) / echoed : NaN,
     };
   } finally {
     clearInterval(stopPong);
@@ -747,6 +791,8 @@ export interface RingBenchReport {
   config: RingBenchConfig;
   throughput: ThroughputSeries[];
   latency: LatencyResult[];
+  /** The wake-cost pair: park with no spin, the pong blocking, then on its event loop. */
+  wake: LatencyResult[];
   figures: Record<string, Figure>;
 }
 
@@ -808,15 +854,23 @@ export async function runRingBench(config: RingBenchConfig, log: (line: string) 
     log(`ring ping-pong ${strategy.padEnd(7)}: p50 ${formatMicros(result.rttUs.p50)} us`);
     latency.push(result);
   }
+  // Wake cost: no spin, the pong blocking and then on its event loop.
+  const wake: LatencyResult[] = [];
+  for (const pongRunner of ['blocking', 'event-loop'] as const) {
+    const result = await measureRingPingPong({ ...ping, strategy: 'park', spins: 0, pongRunner });
+    if (result.seqErrors !== 0) throw new Error(`Invariant: ring ping-pong park/${pongRunner} saw ${result.seqErrors} sequence errors`);
+    log(`ring ping-pong park, spins 0, pong ${pongRunner.padEnd(10)}: p50 ${formatMicros(result.rttUs.p50)} us, pong CPU ${formatMicros(result.pongCpuUsPerMsg!)} us per message`);
+    wake.push(result);
+  }
   const postPing = await measurePostMessagePingPong(ping);
   if (postPing.seqErrors !== 0) throw new Error(`Invariant: postMessage ping-pong saw ${postPing.seqErrors} sequence errors`);
   log(`postMessage ping-pong: p50 ${formatMicros(postPing.rttUs.p50)} us`);
   latency.push(postPing);
 
-  return { config, throughput, latency, figures: figuresOf(throughput, latency) };
+  return { config, throughput, latency, wake, figures: figuresOf(throughput, latency, wake) };
 }
 
-function figuresOf(throughput: readonly ThroughputSeries[], latency: readonly LatencyResult[]): Record<string, Figure> {
+function figuresOf(throughput: readonly ThroughputSeries[], latency: readonly LatencyResult[], wake: readonly LatencyResult[]): Record<string, Figure> {
   const batched = throughput.filter((s) => s.transport === 'ring' && s.batch !== 1);
   const best = batched.reduce((a, b) => (b.msgsPerS.median > a.msgsPerS.median ? b : a));
   const postMessage = throughput.find((s) => s.transport === 'postMessage')!;
@@ -840,6 +894,18 @@ function figuresOf(throughput: readonly ThroughputSeries[], latency: readonly La
     // No samples after the warm-up (the run hit its time bound first): no figure, rather than 0.
     if (l.transport !== 'ring' || l.rttUs.count === 0) continue;
     figures[`roundtrip_p99_us_${l.strategy}`] = figure(l.rttUs.p99, 'us', '(report)', postRtt.p99, 'worker postMessage ping-pong p99, same run', { p50: l.rttUs.p50 });
+  }
+  const blocking = wake.find((l) => l.pongRunner === 'blocking');
+  const eventLoop = wake.find((l) => l.pongRunner === 'event-loop');
+  if (blocking !== undefined && eventLoop !== undefined && Number.isFinite(blocking.pongCpuUsPerMsg) && Number.isFinite(eventLoop.pongCpuUsPerMsg)) {
+    figures.wake_cpu_us_event_loop = figure(round(eventLoop.pongCpuUsPerMsg!, 2), 'us', '(report)', round(blocking.pongCpuUsPerMsg!, 2),
+      'the same pong parked in Atomics.wait (runBlocking), idle.spins 0, same run: its CPU per message', {
+        roundTripP50Us: round(eventLoop.rttUs.p50, 2),
+        roundTripP99Us: eventLoop.rttUs.p99,
+        blockingRoundTripP50Us: round(blocking.rttUs.p50, 2),
+        blockingRoundTripP99Us: blocking.rttUs.p99,
+        ratio: round(eventLoop.pongCpuUsPerMsg! / blocking.pongCpuUsPerMsg!, 2),
+      });
   }
   return figures;
 }
@@ -869,10 +935,10 @@ function printReport(report: RingBenchReport): void {
   const us = (l: LatencyResult, value: number): string => (l.rttUs.count === 0 ? 'n/a' : formatMicros(value));
   printTable(
     'Ping-pong round trip (us, HDR histogram, after warm-up)',
-    ['transport', 'idle', 'round trips', 'samples', 'p50', 'p90', 'p99', 'p99.9', 'max'],
-    report.latency.map((l) => [
+    ['transport', 'idle', 'round trips', 'samples', 'p50', 'p90', 'p99', 'p99.9', 'max', 'pong CPU/msg'],
+    [...report.latency, ...report.wake].map((l) => [
       l.transport,
-      l.strategy,
+      l.spins === 0 ? `${l.strategy}, spins 0, pong ${l.pongRunner}` : l.strategy,
       l.iterations,
       l.rttUs.count,
       us(l, l.rttUs.p50),
@@ -880,9 +946,10 @@ function printReport(report: RingBenchReport): void {
       us(l, l.rttUs.p99),
       us(l, l.rttUs.p999),
       us(l, l.rttUs.max),
+      l.pongCpuUsPerMsg === undefined ? '' : formatMicros(l.pongCpuUsPerMsg),
     ]),
   );
-  for (const l of report.latency) {
+  for (const l of [...report.latency, ...report.wake]) {
     if (l.rttUs.count === 0) {
       console.log(`warning: ${l.transport}/${l.strategy} ping-pong made only ${l.iterations} round trips in its time bound ` +
         '(no samples after warm-up): the machine was busy with other work');
@@ -913,6 +980,11 @@ function extraOf(report: RingBenchReport): Record<string, unknown> {
   for (const l of report.latency) {
     const key = l.transport === 'ring' ? `ring_${l.strategy}` : 'postmessage';
     latency[key] = l.rttUs.count === 0 ? { roundTrips: l.iterations, samples: 0 } : { ...l.rttUs, p50: round(l.rttUs.p50, 3), roundTrips: l.iterations };
+  }
+  for (const l of report.wake) {
+    const key = `ring_park_spins0_pong_${l.pongRunner}`;
+    const cpu = l.pongCpuUsPerMsg === undefined ? {} : { pongCpuUsPerMsg: round(l.pongCpuUsPerMsg, 2) };
+    latency[key] = l.rttUs.count === 0 ? { roundTrips: l.iterations, samples: 0, ...cpu } : { ...l.rttUs, p50: round(l.rttUs.p50, 3), roundTrips: l.iterations, ...cpu };
   }
   return { throughputMsgsPerS: throughput, roundtripUs: latency };
 }
