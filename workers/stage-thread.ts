@@ -20,7 +20,7 @@ import { composeAgents } from '../engine/composite-agent.ts';
 import { CycleClock, CycleStartAgent, HeartbeatAgent } from '../engine/heartbeat.ts';
 import { StageCounters } from '../engine/counters.ts';
 import { createIdleStrategy } from '../engine/idle.ts';
-import { EventLoopRunner, STOP_REQUESTED, UntilStopAgent, runBlockingWithTurns } from '../engine/runner.ts';
+import { EventLoopRunner, UntilStopAgent, runBlockingWithTurns } from '../engine/runner.ts';
 import { SAMPLE_PERIOD_MS, sampleThisThread } from './metrics/runtime-sampler.ts';
 import type { ThreadName } from './metrics/metrics-memory.ts';
 import { ThreadKick, type PartBuilder, type StagePart } from './stage-part.ts';
@@ -41,8 +41,6 @@ const { config } = data;
 const report = (msg: WorkerReport): void => parentPort!.postMessage(msg);
 /** A blocking thread turns its event loop this often (engine/runner.ts runBlockingWithTurns). */
 const BLOCKING_TURN_EVERY_MS = SAMPLE_PERIOD_MS / 4;
-/** A blocking thread with a stage that stops at the supervisor's 'stop' (persistence) turns this often, so the message is read soon. */
-const OWN_STOP_TURN_EVERY_MS = 10;
 
 const kick = new ThreadKick();
 // One stage reads the clock for its heartbeat; several share one read per duty cycle.
@@ -64,11 +62,23 @@ const first = inDutyOrder[0];
 const wiring = new StageWiring(first.stage, data.memory);
 const thread: ThreadName = first.stage;
 
-// The journal's thread never busy-spins.
-const idleKind = data.stages.includes('persistence') && config.idle.kind === 'spin' ? 'park' : config.idle.kind;
-const untilStopWord = (p: StagePart): Agent => (COMPUTE_STAGES.includes(p.stage) ? new UntilStopAgent(beating(p), wiring.stopWord) : beating(p));
-
-function answerStops(leaveLoop: () => void): void {
+if (runsBlocking(data.stages)) {
+  const agent = dutyCycle(inDutyOrder.map(beating));
+  const idle = createIdleStrategy(config.idle.kind, wiring.doorbell, agent, config.idle, wiring.counters);
+  // GC, heap and CPU sampled in the event-loop turns taken between duty cycles.
+  const sampler = sampleThisThread(data, thread, false);
+  for (const p of parts) report({ type: 'ready', stage: p.stage, detail: p.detail });
+  await runBlockingWithTurns(agent, idle, wiring.stopWord, BLOCKING_TURN_EVERY_MS);
+  sampler?.stop();
+  for (const p of parts) report({ type: 'stopped', stage: p.stage });
+} else {
+  // The journal's thread never busy-spins: its fdatasync and file callbacks need the loop.
+  const kind = data.stages.includes('persistence') && config.idle.kind === 'spin' ? 'park' : config.idle.kind;
+  // Compute stages here stop at the stop word, as on a blocking thread; the others at their 'stop'.
+  const agents = inDutyOrder.map((p) => (COMPUTE_STAGES.includes(p.stage) ? new UntilStopAgent(beating(p), wiring.stopWord) : beating(p)));
+  const runner = new EventLoopRunner(dutyCycle(agents), wiring.doorbell, kind, config.idle, wiring.counters);
+  kick.bind(runner);
+  const leaveLoop = (): void => runner.stop();
   parentPort!.on('message', async (msg: { type: string; stage?: StageName }) => {
     if (msg.type !== 'stop') return;
     const part = parts.find((p) => p.stage === msg.stage);
@@ -76,23 +86,6 @@ function answerStops(leaveLoop: () => void): void {
     if (part.stop !== undefined) await part.stop(leaveLoop);
     report({ type: 'stopped', stage: part.stage });
   });
-}
-
-if (runsBlocking(data.stages)) {
-  const ownStop = parts.some((p) => p.stop !== undefined);
-  const loopStopWord = ownStop ? new Int32Array(new SharedArrayBuffer(4)) : wiring.stopWord;
-  const agent = dutyCycle(inDutyOrder.map(ownStop ? untilStopWord : beating));
-  const idle = createIdleStrategy(idleKind, wiring.doorbell, agent, config.idle, wiring.counters);
-  const sampler = sampleThisThread(data, thread, false);
-  if (ownStop) answerStops(() => Atomics.store(loopStopWord, 0, STOP_REQUESTED));
-  for (const p of parts) report({ type: 'ready', stage: p.stage, detail: p.detail });
-  await runBlockingWithTurns(agent, idle, loopStopWord, ownStop ? OWN_STOP_TURN_EVERY_MS : BLOCKING_TURN_EVERY_MS);
-  sampler?.stop();
-  for (const p of parts) if (p.stop === undefined) report({ type: 'stopped', stage: p.stage });
-} else {
-  const runner = new EventLoopRunner(dutyCycle(inDutyOrder.map(untilStopWord)), wiring.doorbell, idleKind, config.idle, wiring.counters);
-  kick.bind(runner);
-  answerStops(() => runner.stop());
   runner.start();
   for (const p of parts) if (p.start !== undefined) await p.start();
   sampleThisThread(data, thread); // event-loop delay, GC, heap, CPU into shared memory

@@ -280,7 +280,6 @@ export class Engine {
       };
       worker.on('message', onMessage);
       worker.postMessage({ type: 'stop', stage });
-      new Doorbell(this.memory.doorbells[stage]).wake();
     });
   }
 

@@ -77,19 +77,12 @@ export function stagesInDutyOrder(stages: readonly StageName[]): StageName[] {
   return STAGES.filter((s) => stages.includes(s));
 }
 
-/** Stages that stop at the engine's stop word, once the rings have drained (engine/runner.ts STOP_REQUESTED). */
+/** Stages that never need their thread's event loop (no socket, timer or file callback). */
 export const COMPUTE_STAGES: readonly StageName[] = ['risk', 'sor'];
 
-/**
- * Stages that never need their thread's event loop between duty cycles: the compute stages, and
- * persistence, whose journal writes and fdatasyncs are synchronous. A thread of these alone loops
- * blocking (engine/runner.ts runBlockingWithTurns) and sleeps in Atomics.wait.
- */
-export const BLOCKING_STAGES: readonly StageName[] = [...COMPUTE_STAGES, 'persistence'];
-
-/** A thread of blocking stages alone loops blocking; any other runs its event loop. */
+/** A thread of compute stages alone loops blocking (engine/runner.ts runBlockingWithTurns); any other runs its event loop. */
 export function runsBlocking(stages: readonly StageName[]): boolean {
-  return stages.every((s) => BLOCKING_STAGES.includes(s));
+  return stages.every((s) => COMPUTE_STAGES.includes(s));
 }
 
 /** Each ring: [producer, consumer]. */
