@@ -297,6 +297,21 @@ describe('EventLoopRunner parking (this thread)', () => {
     }
   }, 20_000);
 
+  it('no park outlasts maxSleepMs: unrung, it wakes by itself and parks again', async () => {
+    const bell = Doorbell.create();
+    const agent = new ScriptedAgent();
+    const runner = new EventLoopRunner(agent, bell, 'park', { spins: 0, maxSleepMs: 20 });
+    runner.start();
+    try {
+      // Nothing rings the bell: every park after the first began when the one before it was ended.
+      await until(() => runner.parkCount >= 4, 'parks that end by themselves');
+      expect(bell.notifyCount).toBe(0);
+    } finally {
+      runner.stop();
+      bell.wake();
+    }
+  }, 20_000);
+
   it('start() after stop() during a park resumes at once', async () => {
     const bell = Doorbell.create();
     const agent = new ScriptedAgent();

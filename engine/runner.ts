@@ -28,10 +28,6 @@ export const STOP_REQUESTED = 1;
  */
 export const EVENT_LOOP_SPIN_BUDGET_MS = 0.05;
 
-/** Period of the do-nothing interval that keeps a running EventLoopRunner's thread alive. */
-const KEEP_ALIVE_MS = 1 << 30;
-
-function noop(): void {}
 
 /** Runs agent until stopWord[0] becomes STOP_REQUESTED. */
 export function runBlocking(agent: Agent, idle: IdleStrategy, stopWord: Int32Array): void {
@@ -104,13 +100,18 @@ export class EventLoopRunner {
   private parked: boolean;
   private immediate: NodeJS.Immediate | null;
   /**
-   * Holds the thread's event loop open while the runner runs: a pending Atomics.waitAsync does
-   * not, so a worker with no socket or timer of its own would exit at its first park.
+   * Every maxSleepMs, ends the pending park if there is one (bounding every sleep, as a timeout
+   * on each wait did). It also holds the thread's event loop open while the runner runs: a pending
+   * Atomics.waitAsync does not, so a worker with no socket or timer of its own would exit at its
+   * first park. One timer for the run instead of a timeout per park: a waitAsync with a timeout
+   * posts a delayed task per park, about a quarter of an event-loop wake's CPU
+   * (bench:ring wake_cpu_us_event_loop).
    */
-  private keepAlive: NodeJS.Timeout | null;
+  private sleepBound: NodeJS.Timeout | null;
   // Bound once: no closure per tick.
   private readonly tickBound: () => void;
   private readonly wakeBound: () => void;
+  private readonly boundSleepBound: () => void;
   /** The stage's counters: each park is added to CommonCounter.PARKS (null: not published). */
   private readonly counters: StageCounters | null;
   /** Times the runner parked (for counters). */
@@ -127,9 +128,10 @@ export class EventLoopRunner {
     this.stopped = true;
     this.parked = false;
     this.immediate = null;
-    this.keepAlive = null;
+    this.sleepBound = null;
     this.tickBound = () => this.tick();
     this.wakeBound = () => this.wake();
+    this.boundSleepBound = () => this.endLongPark();
     this.counters = counters;
     this.parkCount = 0;
   }
@@ -137,7 +139,7 @@ export class EventLoopRunner {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.keepAlive = setInterval(noop, KEEP_ALIVE_MS);
+    this.sleepBound = setInterval(this.boundSleepBound, this.maxSleepMs);
     // Restarted while a park from before stop() is still pending: cut it short, and its wake()
     // schedules the duty cycle.
     if (this.parked) this.kick();
@@ -148,8 +150,8 @@ export class EventLoopRunner {
     this.stopped = true;
     if (this.immediate !== null) clearImmediate(this.immediate);
     this.immediate = null;
-    if (this.keepAlive !== null) clearInterval(this.keepAlive);
-    this.keepAlive = null;
+    if (this.sleepBound !== null) clearInterval(this.sleepBound);
+    this.sleepBound = null;
   }
 
   /** Runs a duty cycle now (e.g. after a socket callback queued work) if not already queued. */
@@ -204,12 +206,17 @@ export class EventLoopRunner {
     this.parkCount++;
     if (this.counters !== null) this.counters.add(CommonCounter.PARKS, 1);
     this.parked = true;
-    const result = Atomics.waitAsync(bell.words, SEQ_INDEX, seq0, this.maxSleepMs);
+    const result = Atomics.waitAsync(bell.words, SEQ_INDEX, seq0);
     if (result.async) {
       result.value.then(this.wakeBound);
     } else {
       this.wake();
     }
+  }
+
+  /** The sleep bound's timer: ends the pending park, if any (so no park outlasts maxSleepMs; a young one ends early, harmlessly). */
+  private endLongPark(): void {
+    if (this.parked) this.doorbell.wake();
   }
 
   private wake(): void {
