@@ -122,6 +122,11 @@ export const FixCounter = {
   CLIENT_SESSIONS_UP: 19,
   /** Times reading from the venues was paused because risk or the SOR lagged (VENUE_INPUT_PAUSE_EVENTS). */
   VENUE_INPUT_PAUSES: 20,
+  /**
+   * Child events and venue statuses waiting in the stage's overflows (to risk, to the SOR) at the
+   * end of its last duty cycle: the clean stop waits for none (workers/supervisor.ts drain).
+   */
+  EVENTS_WAITING: 21,
   // Market data from the venues (workers/fix/market-data.ts), kept at the end of the range.
   /** 35=W snapshots decoded into QUOTE records. */
   MD_SNAPSHOTS: 26,

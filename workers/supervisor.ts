@@ -19,7 +19,7 @@
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { CommonCounter, StageCounters } from '../engine/counters.ts';
+import { CommonCounter, FixCounter, StageCounters } from '../engine/counters.ts';
 import { Doorbell } from '../engine/doorbell.ts';
 import { STOP_REQUESTED } from '../engine/runner.ts';
 import type { EngineConfig } from './config.ts';
@@ -232,7 +232,7 @@ export class Engine {
     Atomics.store(this.control, Control.ENGINE_STATE, EngineState.STOPPING);
     await this.tell('ingest', 1000);
     const drained = await this.drain();
-    if (!drained) this.log('warn', 'rings not empty at stop', { depths: ringDepths(this.memory) });
+    if (!drained) this.log('warn', 'rings not empty at stop', { depths: ringDepths(this.memory), fixEventsWaiting: this.fixEventsWaiting() });
     // risk and sor leave off at their next duty cycle (a blocking thread leaves its loop; on an
     // event-loop thread they stop working); wake the blocking threads if parked.
     Atomics.store(this.control, Control.STOP, STOP_REQUESTED);
@@ -255,11 +255,18 @@ export class Engine {
     const until = performance.now() + DRAIN_TIMEOUT_MS;
     while (performance.now() < until) {
       if (this.haltReason !== null) return false;
+      // Empty rings, and nothing waiting in the fix stage's overflows for room in them (a
+      // venue's fill there has left its socket but not yet reached risk and the journal).
       const depths = ringDepths(this.memory);
-      if (Object.values(depths).every((d) => d === 0)) return true;
+      if (Object.values(depths).every((d) => d === 0) && this.fixEventsWaiting() === 0) return true;
       await new Promise((r) => setTimeout(r, 5));
     }
     return false;
+  }
+
+  /** Child events and venue statuses the fix stage holds for room in its rings to risk and the SOR (FixCounter.EVENTS_WAITING). */
+  private fixEventsWaiting(): number {
+    return this.counters.get('fix')!.get(FixCounter.EVENTS_WAITING);
   }
 
   /** Sends 'stop' to a stage (on its thread) and waits for its 'stopped' (or the timeout). */

@@ -296,6 +296,8 @@ describe('FixStage venue side: a lagging SOR', () => {
     while (t.feedChildren(total) < total);
     expect(t.stage.venueInputPausedNow).toBe(true);
     expect(t.counters.get(FixCounter.VENUE_INPUT_PAUSES)).toBe(1);
+    // What waits in the overflows is published, for the clean stop to wait for.
+    expect(t.counters.get(FixCounter.EVENTS_WAITING)).toBeGreaterThan(0);
     expect(t.riskIds(ChildEventKind.SENT)).toHaveLength(total);
     // The venue's acks wait on its side of the link (in TCP: the socket buffers).
     expect(t.riskIds(ChildEventKind.ACKED).length).toBeLessThan(total);
@@ -307,6 +309,7 @@ describe('FixStage venue side: a lagging SOR', () => {
       expect(t.sorIds(kind)).toEqual(idsUpTo(total));
     }
     expect(t.sorEvents).toEqual(t.events.map((e) => [e.kind, e.childId]));
+    expect(t.counters.get(FixCounter.EVENTS_WAITING)).toBe(0);
     // The held acks, delivered at once on resume, may pause it again on the way: never lost.
     expect(t.counters.get(FixCounter.VENUE_INPUT_PAUSES)).toBeGreaterThanOrEqual(1);
   });

@@ -310,6 +310,7 @@ export class FixStage implements Agent {
     else work += this.rings.fromSor.pollWhile(this.sorDispatch, limit);
     work += this.gateway !== null ? this.gateway.drain(this.rings.fromRisk, FIX_BATCH) : this.rings.fromRisk.poll(this.riskDispatch, FIX_BATCH);
     if (work > 0 || this.uncommitted) this.commit();
+    this.counters.set(FixCounter.EVENTS_WAITING, this.riskQueue.pending + this.sorFeed.pending);
     return work;
   }
 
