@@ -26,7 +26,9 @@
  *   in Atomics.wait (runBlocking, as risk and sor run), then on its event loop
  *   (engine/runner.ts EventLoopRunner: Atomics.waitAsync, as ingest, fix and persistence run).
  *   Besides the round trip, the pong thread's own CPU per message (/proc/thread-self/schedstat
- *   over the run): with both sides asleep between messages, each message is one wake of it.
+ *   over the run): with both sides asleep between messages, each message is one wake of it, plus
+ *   its echo, its notify of the parked ping and its park again; the pair differs only in how the
+ *   pong waits, so their difference is that of the two waits.
  *
  * Throughput is timed by the consumer alone (from record `warmup` to the last), so the JIT has
  * warmed up and no clocks of two threads are compared. Each figure is the median of several runs
@@ -899,7 +901,7 @@ function figuresOf(throughput: readonly ThroughputSeries[], latency: readonly La
   const eventLoop = wake.find((l) => l.pongRunner === 'event-loop');
   if (blocking !== undefined && eventLoop !== undefined && Number.isFinite(blocking.pongCpuUsPerMsg) && Number.isFinite(eventLoop.pongCpuUsPerMsg)) {
     figures.wake_cpu_us_event_loop = figure(round(eventLoop.pongCpuUsPerMsg!, 2), 'us', '(report)', round(blocking.pongCpuUsPerMsg!, 2),
-      'the same pong parked in Atomics.wait (runBlocking), idle.spins 0, same run: its CPU per message', {
+      'the same pong parked in Atomics.wait (runBlocking), idle.spins 0, same run: its CPU per message (wake, echo, notify, park)', {
         roundTripP50Us: round(eventLoop.rttUs.p50, 2),
         roundTripP99Us: eventLoop.rttUs.p99,
         blockingRoundTripP50Us: round(blocking.rttUs.p50, 2),
@@ -938,7 +940,7 @@ function printReport(report: RingBenchReport): void {
     ['transport', 'idle', 'round trips', 'samples', 'p50', 'p90', 'p99', 'p99.9', 'max', 'pong CPU/msg'],
     [...report.latency, ...report.wake].map((l) => [
       l.transport,
-      l.spins === 0 ? `${l.strategy}, spins 0, pong ${l.pongRunner}` : l.strategy,
+      report.wake.includes(l) ? `${l.strategy}, spins 0, pong ${l.pongRunner}` : l.strategy,
       l.iterations,
       l.rttUs.count,
       us(l, l.rttUs.p50),
@@ -977,12 +979,8 @@ function extraOf(report: RingBenchReport): Record<string, unknown> {
     };
   }
   const latency: Record<string, unknown> = {};
-  for (const l of report.latency) {
-    const key = l.transport === 'ring' ? `ring_${l.strategy}` : 'postmessage';
-    latency[key] = l.rttUs.count === 0 ? { roundTrips: l.iterations, samples: 0 } : { ...l.rttUs, p50: round(l.rttUs.p50, 3), roundTrips: l.iterations };
-  }
-  for (const l of report.wake) {
-    const key = `ring_park_spins0_pong_${l.pongRunner}`;
+  for (const l of [...report.latency, ...report.wake]) {
+    const key = l.transport === 'postMessage' ? 'postmessage' : report.wake.includes(l) ? `ring_park_spins0_pong_${l.pongRunner}` : `ring_${l.strategy}`;
     const cpu = l.pongCpuUsPerMsg === undefined ? {} : { pongCpuUsPerMsg: round(l.pongCpuUsPerMsg, 2) };
     latency[key] = l.rttUs.count === 0 ? { roundTrips: l.iterations, samples: 0, ...cpu } : { ...l.rttUs, p50: round(l.rttUs.p50, 3), roundTrips: l.iterations, ...cpu };
   }

@@ -123,8 +123,10 @@ export const FixCounter = {
   /** Times reading from the venues was paused because risk or the SOR lagged (VENUE_INPUT_PAUSE_EVENTS). */
   VENUE_INPUT_PAUSES: 20,
   /**
-   * Child events and venue statuses waiting in the stage's overflows (to risk, to the SOR) at the
-   * end of its last duty cycle: the clean stop waits for none (workers/supervisor.ts drain).
+   * Records waiting in the stage's overflows for room in its rings (to risk, to the SOR; a child
+   * event waiting for both counts twice), plus one while venue events written in a socket
+   * callback wait for the next duty cycle's commit; exact after each commit. The clean stop
+   * waits for 0 (workers/supervisor.ts drain).
    */
   EVENTS_WAITING: 21,
   // Market data from the venues (workers/fix/market-data.ts), kept at the end of the range.

@@ -262,7 +262,7 @@ describe('EventLoopRunner parking (this thread)', () => {
     return Atomics.load(bell.words, PARKED_INDEX) === 1;
   }
 
-  it('kick() while parked runs a duty cycle now, not after the park times out', async () => {
+  it('kick() while parked runs a duty cycle now, not after the sleep bound ends the park', async () => {
     const bell = Doorbell.create();
     const agent = new ScriptedAgent();
     const runner = new EventLoopRunner(agent, bell, 'park', LONG_SLEEP);
@@ -297,7 +297,7 @@ describe('EventLoopRunner parking (this thread)', () => {
     }
   }, 20_000);
 
-  it('no park outlasts maxSleepMs: unrung, it wakes by itself and parks again', async () => {
+  it('unrung, its parks end by themselves (the maxSleepMs bound) and it parks again', async () => {
     const bell = Doorbell.create();
     const agent = new ScriptedAgent();
     const runner = new EventLoopRunner(agent, bell, 'park', { spins: 0, maxSleepMs: 20 });

@@ -28,6 +28,9 @@ export const STOP_REQUESTED = 1;
  */
 export const EVENT_LOOP_SPIN_BUDGET_MS = 0.05;
 
+/** Node's timers take whole milliseconds from 1 to 2^31-1: the sleep bound's period is clamped to them. */
+const TIMER_MIN_MS = 1;
+const TIMER_MAX_MS = 2 ** 31 - 1;
 
 /** Runs agent until stopWord[0] becomes STOP_REQUESTED. */
 export function runBlocking(agent: Agent, idle: IdleStrategy, stopWord: Int32Array): void {
@@ -92,7 +95,6 @@ export class EventLoopRunner {
   private readonly doorbell: Doorbell;
   private readonly spin: boolean;
   private readonly spins: number;
-  private readonly maxSleepMs: number;
   private empty: number;
   /** performance.now() at the first empty tick of the current spin. */
   private spinStartMs: number;
@@ -100,18 +102,20 @@ export class EventLoopRunner {
   private parked: boolean;
   private immediate: NodeJS.Immediate | null;
   /**
-   * Every maxSleepMs, ends the pending park if there is one (bounding every sleep, as a timeout
-   * on each wait did). It also holds the thread's event loop open while the runner runs: a pending
-   * Atomics.waitAsync does not, so a worker with no socket or timer of its own would exit at its
-   * first park. One timer for the run instead of a timeout per park: a waitAsync with a timeout
-   * posts a delayed task per park, about a quarter of an event-loop wake's CPU
-   * (bench:ring wake_cpu_us_event_loop).
+   * Every maxSleepMs (at least 1 ms: timer resolution), ends the pending park if there is one
+   * (bounding every sleep, as a timeout on each wait did). It also holds the thread's event loop
+   * open while the runner runs: a pending Atomics.waitAsync does not, so a worker with no socket
+   * or timer of its own would exit at its first park. One timer for the run instead of a timeout
+   * per park: a waitAsync with a timeout posts a delayed task per park. Measured with bench:ring's
+   * wake pair, alternating the two runners (bench/results/archive/park-sleep-bound/): the pong's
+   * CPU per message fell from 17-25 us to 11-14 us.
    */
-  private sleepBound: NodeJS.Timeout | null;
+  private sleepBoundTimer: NodeJS.Timeout | null;
+  private readonly sleepBoundMs: number;
   // Bound once: no closure per tick.
   private readonly tickBound: () => void;
   private readonly wakeBound: () => void;
-  private readonly boundSleepBound: () => void;
+  private readonly endLongParkBound: () => void;
   /** The stage's counters: each park is added to CommonCounter.PARKS (null: not published). */
   private readonly counters: StageCounters | null;
   /** Times the runner parked (for counters). */
@@ -122,16 +126,16 @@ export class EventLoopRunner {
     this.doorbell = doorbell;
     this.spin = kind === 'spin';
     this.spins = kind === 'spin' ? 0 : options.spins;
-    this.maxSleepMs = options.maxSleepMs;
     this.empty = 0;
     this.spinStartMs = 0;
     this.stopped = true;
     this.parked = false;
     this.immediate = null;
-    this.sleepBound = null;
+    this.sleepBoundTimer = null;
+    this.sleepBoundMs = Math.min(TIMER_MAX_MS, Math.max(TIMER_MIN_MS, options.maxSleepMs));
     this.tickBound = () => this.tick();
     this.wakeBound = () => this.wake();
-    this.boundSleepBound = () => this.endLongPark();
+    this.endLongParkBound = () => this.endLongPark();
     this.counters = counters;
     this.parkCount = 0;
   }
@@ -139,19 +143,20 @@ export class EventLoopRunner {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.sleepBound = setInterval(this.boundSleepBound, this.maxSleepMs);
+    this.sleepBoundTimer = setInterval(this.endLongParkBound, this.sleepBoundMs);
     // Restarted while a park from before stop() is still pending: cut it short, and its wake()
     // schedules the duty cycle.
     if (this.parked) this.kick();
     else this.schedule();
   }
 
+  /** A park pending at stop() stays pending (PARKED set) until rung or start() kicks it; the thread can still exit. */
   stop(): void {
     this.stopped = true;
     if (this.immediate !== null) clearImmediate(this.immediate);
     this.immediate = null;
-    if (this.sleepBound !== null) clearInterval(this.sleepBound);
-    this.sleepBound = null;
+    if (this.sleepBoundTimer !== null) clearInterval(this.sleepBoundTimer);
+    this.sleepBoundTimer = null;
   }
 
   /** Runs a duty cycle now (e.g. after a socket callback queued work) if not already queued. */
@@ -214,7 +219,7 @@ export class EventLoopRunner {
     }
   }
 
-  /** The sleep bound's timer: ends the pending park, if any (so no park outlasts maxSleepMs; a young one ends early, harmlessly). */
+  /** The sleep bound's timer: ends the pending park, if any (so no park outlasts the period; a young one ends early, harmlessly). */
   private endLongPark(): void {
     if (this.parked) this.doorbell.wake();
   }

@@ -255,10 +255,14 @@ export class Engine {
     const until = performance.now() + DRAIN_TIMEOUT_MS;
     while (performance.now() < until) {
       if (this.haltReason !== null) return false;
-      // Empty rings, and nothing waiting in the fix stage's overflows for room in them (a
-      // venue's fill there has left its socket but not yet reached risk and the journal).
+      // Nothing waiting in the fix stage's overflows for room in the rings (a venue's fill there
+      // has left its socket but not yet reached risk and the journal), then empty rings. In this
+      // order: the stage sets the count after it commits, so 0 read first means its records are
+      // in the rings the depths read next. Venue reports that arrive after the drain, before
+      // the fix stage stops, still reach risk only after a restart (reconciliation).
+      const waiting = this.fixEventsWaiting();
       const depths = ringDepths(this.memory);
-      if (Object.values(depths).every((d) => d === 0) && this.fixEventsWaiting() === 0) return true;
+      if (waiting === 0 && Object.values(depths).every((d) => d === 0)) return true;
       await new Promise((r) => setTimeout(r, 5));
     }
     return false;

@@ -5,8 +5,8 @@ const FLAG = '--target-node-args';
 
 describe('BenchArgs.nodeOptions', () => {
   it('splits one word of Node options on spaces; absent gives none', () => {
-    expect(new BenchArgs([FLAG, ' --cpu-prof  --cpu-prof-dir=/tmp/p --max-old-space-size=512 ']).nodeOptions(FLAG)).toEqual([
-      '--cpu-prof', '--cpu-prof-dir=/tmp/p', '--max-old-space-size=512',
+    expect(new BenchArgs([FLAG, ' --cpu-prof  --cpu-prof-dir=/tmp/p --max-old-space-size=512 --max_semi_space_size=8 ']).nodeOptions(FLAG)).toEqual([
+      '--cpu-prof', '--cpu-prof-dir=/tmp/p', '--max-old-space-size=512', '--max_semi_space_size=8',
     ]);
     expect(new BenchArgs(['--rates', '1000']).nodeOptions(FLAG)).toEqual([]);
   });

@@ -72,7 +72,7 @@ export class BenchArgs {
     if (!this.has(name)) return [];
     const v = this.value(name) ?? '';
     const words = v.split(/\s+/).filter((w) => w !== '');
-    const bad = words.filter((w) => !/^--[a-z0-9][a-z0-9-]*(=.*)?$/i.test(w));
+    const bad = words.filter((w) => !/^--[a-z0-9][a-z0-9_-]*(=.*)?$/i.test(w));
     if (words.length === 0 || bad.length > 0) throw new Error(`Condition failed: ${name} takes Node options like "--cpu-prof --cpu-prof-dir=DIR", got ${JSON.stringify(v)}`);
     return words;
   }

@@ -310,6 +310,7 @@ export class FixStage implements Agent {
     else work += this.rings.fromSor.pollWhile(this.sorDispatch, limit);
     work += this.gateway !== null ? this.gateway.drain(this.rings.fromRisk, FIX_BATCH) : this.rings.fromRisk.poll(this.riskDispatch, FIX_BATCH);
     if (work > 0 || this.uncommitted) this.commit();
+    // After the commit: a reader that sees 0 here and then empty rings saw these events' records.
     this.counters.set(FixCounter.EVENTS_WAITING, this.riskQueue.pending + this.sorFeed.pending);
     return work;
   }
@@ -738,6 +739,7 @@ export class FixStage implements Agent {
     this.status.wrap(this.statusView, this.statusBytes, 0).setTimeNs(this.clock.nowNs()).setVenueId(venueId).setUp(up);
     this.sorFeed.venueStatus(this.statusBytes, 0);
     this.counters.add(FixCounter.SESSIONS_UP, up ? 1 : -1);
+    this.noteUncommitted();
     this.uncommitted = true;
     this.onOutput();
   }
@@ -763,6 +765,15 @@ export class FixStage implements Agent {
       .setExecIdHash(idHash);
     this.sorFeed.childEvent(q.bytes, at);
     this.updateVenueInputPause();
+    this.noteUncommitted();
+  }
+
+  /**
+   * An event was just written (in a socket callback, committed only at the next duty cycle): the
+   * clean stop must not see nothing waiting before then. Counts it, and any like it, as one.
+   */
+  private noteUncommitted(): void {
+    this.counters.set(FixCounter.EVENTS_WAITING, this.riskQueue.pending + this.sorFeed.pending + 1);
   }
 
   /** Pauses reading from every venue session at VENUE_INPUT_PAUSE_EVENTS waiting, resumes at VENUE_INPUT_RESUME_EVENTS. */

@@ -149,7 +149,7 @@ export function createRegistry(source: MetricsSource, defaults = true): Registry
     }
   });
 
-  add('oms_stage_counter', 'Every stage counter (engine/counters.ts) by name; counts are monotonic, levels (CONNECTIONS, SESSIONS_UP, HEARTBEAT_MS, CONFIG_VERSION) are not', 'gauge', (out) => {
+  add('oms_stage_counter', 'Every stage counter (engine/counters.ts) by name; counts are monotonic, levels (CONNECTIONS, SESSIONS_UP, CLIENT_SESSIONS_UP, EVENTS_WAITING, HEARTBEAT_MS, CONFIG_VERSION) are not', 'gauge', (out) => {
     for (const stage of STAGES) {
       for (const [counter, id] of Object.entries(COUNTER_NAMES[stage] ?? {})) out.push({ labels: { stage, counter }, value: c(stage, id) });
     }
