@@ -55,8 +55,6 @@ import {
   ChildOrderFlyweight,
   ROUTE_DONE_LENGTH,
   RecordType,
-  VENUE_STATUS_LENGTH,
-  VenueStatusFlyweight,
   journalGatePasses,
 } from '../../codecs/records.ts';
 import type { FixParser } from '../../fix/parser.ts';
@@ -91,8 +89,8 @@ export const OVERFLOW_EVENTS = 65_536;
  * bounds. A parked stage sees room again at its next wake at the latest (idle.maxSleepMs): the
  * stages it feeds do not ring its doorbell when they free room.
  */
-export const VENUE_INPUT_PAUSE_EVENTS = 4_096;
-export const VENUE_INPUT_RESUME_EVENTS = 1_024;
+const VENUE_INPUT_PAUSE_EVENTS = 4_096;
+const VENUE_INPUT_RESUME_EVENTS = 1_024;
 
 const SEND_OK = 0;
 
@@ -195,7 +193,6 @@ export class FixStage implements Agent {
   private readonly riskDispatch: RiskDispatch;
   private readonly child = new ChildOrderFlyweight();
   private readonly event = new ChildEventFlyweight();
-  private readonly status = new VenueStatusFlyweight();
   private readonly idScratch = new Uint8Array(32);
   /** Children this stage sent, by slot = (childId - base) % capacity: to map reports back. */
   private readonly childBase: number;
@@ -218,14 +215,10 @@ export class FixStage implements Agent {
   private readonly reconcilePending: Uint8Array;
   private reconcileAny: boolean;
   private readonly execIds: ExecIdSet;
-  /** Venue events waiting for room in the ring to risk. */
   /** The ring to risk with the venue events waiting for room in it. */
   private readonly riskQueue: RingOverflow;
   /** Reading from the venues is paused (VENUE_INPUT_PAUSE_EVENTS). */
   private venueInputPaused = false;
-  /** A VENUE_STATUS body, written here and then copied by the SOR feed. */
-  private readonly statusBytes = new Uint8Array(VENUE_STATUS_LENGTH);
-  private readonly statusView = new DataView(this.statusBytes.buffer);
   private uncommitted: boolean;
   /** Called after a socket callback wrote to a ring (the runner schedules a commit). */
   onOutput: () => void = () => {};
@@ -293,10 +286,7 @@ export class FixStage implements Agent {
   /** Serves FIX clients: their commands go to risk on this stage's ring, their reports come back here. */
   attachClientGateway(gateway: ClientGateway): void {
     this.gateway = gateway;
-    gateway.onCommand = () => {
-      this.uncommitted = true;
-      this.onOutput();
-    };
+    gateway.onCommand = () => this.markUncommitted();
   }
 
   doWork(): number {
@@ -311,7 +301,7 @@ export class FixStage implements Agent {
     work += this.gateway !== null ? this.gateway.drain(this.rings.fromRisk, FIX_BATCH) : this.rings.fromRisk.poll(this.riskDispatch, FIX_BATCH);
     if (work > 0 || this.uncommitted) this.commit();
     // After the commit: a reader that sees 0 here and then empty rings saw these events' records.
-    this.counters.set(FixCounter.EVENTS_WAITING, this.riskQueue.pending + this.sorFeed.pending);
+    this.publishEventsWaiting(0);
     return work;
   }
 
@@ -587,8 +577,7 @@ export class FixStage implements Agent {
     const type = msg.msgType;
     if (type === MsgType.MARKET_DATA_SNAPSHOT) {
       if (this.sorFeed.onMarketData(venueId, msg, this.clock.nowNs()) > 0) {
-        this.uncommitted = true;
-        this.onOutput();
+        this.markUncommitted();
       }
       return;
     }
@@ -614,8 +603,7 @@ export class FixStage implements Agent {
     } else {
       this.onExecutionReport(msg, slot, childId, orderId, venueId, qty, price);
     }
-    this.uncommitted = true;
-    this.onOutput();
+    this.markUncommitted();
   }
 
   private onExecutionReport(msg: FixParser, slot: number, childId: number, orderId: number, venueId: number, qty: number, price: number): void {
@@ -736,12 +724,9 @@ export class FixStage implements Agent {
   onVenueStatus(venueId: number, up: boolean): void {
     // Through the SOR feed, behind the child events before it: the ring to sor may be full (a
     // lagging SOR), and a session going up or down then must neither throw nor overtake them.
-    this.status.wrap(this.statusView, this.statusBytes, 0).setTimeNs(this.clock.nowNs()).setVenueId(venueId).setUp(up);
-    this.sorFeed.venueStatus(this.statusBytes, 0);
+    this.sorFeed.venueStatus(venueId, up, this.clock.nowNs());
     this.counters.add(FixCounter.SESSIONS_UP, up ? 1 : -1);
-    this.noteUncommitted();
-    this.uncommitted = true;
-    this.onOutput();
+    this.markUncommitted();
   }
 
   private emitEvent(
@@ -765,20 +750,33 @@ export class FixStage implements Agent {
       .setExecIdHash(idHash);
     this.sorFeed.childEvent(q.bytes, at);
     this.updateVenueInputPause();
-    this.noteUncommitted();
+    // Inside a duty cycle too: committed only at its end.
+    this.publishEventsWaiting(1);
+  }
+
+  /** Records waiting in the overflows to risk and the SOR. */
+  private eventsWaiting(): number {
+    return this.riskQueue.pending + this.sorFeed.pending;
   }
 
   /**
-   * An event was just written (in a socket callback, committed only at the next duty cycle): the
-   * clean stop must not see nothing waiting before then. Counts it, and any like it, as one.
+   * EVENTS_WAITING for the clean stop: what waits in the overflows, plus `uncommitted` (1 while
+   * records written outside the last commit wait for the next, counted as one).
    */
-  private noteUncommitted(): void {
-    this.counters.set(FixCounter.EVENTS_WAITING, this.riskQueue.pending + this.sorFeed.pending + 1);
+  private publishEventsWaiting(uncommitted: number): void {
+    this.counters.set(FixCounter.EVENTS_WAITING, this.eventsWaiting() + uncommitted);
+  }
+
+  /** A socket callback wrote to a ring: the next duty cycle commits it, and until then the clean stop sees it waiting. */
+  private markUncommitted(): void {
+    this.uncommitted = true;
+    this.publishEventsWaiting(1);
+    this.onOutput();
   }
 
   /** Pauses reading from every venue session at VENUE_INPUT_PAUSE_EVENTS waiting, resumes at VENUE_INPUT_RESUME_EVENTS. */
   private updateVenueInputPause(): void {
-    const waiting = this.riskQueue.pending + this.sorFeed.pending;
+    const waiting = this.eventsWaiting();
     if (this.venueInputPaused ? waiting > VENUE_INPUT_RESUME_EVENTS : waiting < VENUE_INPUT_PAUSE_EVENTS) return;
     const paused = !this.venueInputPaused;
     this.venueInputPaused = paused;

@@ -178,8 +178,7 @@ describe('child-event copies to the SOR', () => {
     const write = (): void => {
       const n = next++;
       if (n % 7 === 0) {
-        vs.wrap(view, body, 0).setVenueId(n).setUp(n % 2 === 0);
-        feed.venueStatus(body, 0);
+        feed.venueStatus(n, n % 2 === 0, 0);
       } else {
         ev.wrap(view, body, 0).setChildId(n);
         feed.childEvent(body, 0);

@@ -24,7 +24,7 @@
  * reading the venues long before it fills (fix-stage.ts VENUE_INPUT_PAUSE_EVENTS). Beyond the
  * bound the SOR is stalled and the engine halts (an assertion), as for the ring to risk.
  */
-import { CHILD_EVENT_LENGTH, QUOTE_LENGTH, QuoteFlyweight, RecordType, VENUE_STATUS_LENGTH } from '../../codecs/records.ts';
+import { CHILD_EVENT_LENGTH, QUOTE_LENGTH, QuoteFlyweight, RecordType, VENUE_STATUS_LENGTH, VenueStatusFlyweight } from '../../codecs/records.ts';
 import { copyBytes } from '../../engine/bytes.ts';
 import { FixCounter, type StageCounters } from '../../engine/counters.ts';
 import { INVALID, MAX_PRICE_TICKS, MAX_QTY, parseDecimalTicks, parseUint } from '../../engine/fixed-point.ts';
@@ -48,6 +48,7 @@ export class SorFeed {
   private readonly toRisk: RingProducer;
   private readonly counters: StageCounters;
   private readonly quote = new QuoteFlyweight();
+  private readonly status = new VenueStatusFlyweight();
   private readonly symbols: SymbolIndex;
   /** The ring to sor with what waits for room in it (child events and venue statuses, in order). */
   private readonly sorQueue: RingOverflow;
@@ -139,18 +140,17 @@ export class SorFeed {
 
   /** Copies a CHILD_EVENT body (just written for risk) to the SOR, in order, never dropped. */
   childEvent(src: Uint8Array, offset: number): void {
-    this.record(RecordType.CHILD_EVENT, CHILD_EVENT_LENGTH, src, offset);
-  }
-
-  /** A VENUE_STATUS body for the SOR, behind every child event before it, never dropped. */
-  venueStatus(src: Uint8Array, offset: number): void {
-    this.record(RecordType.VENUE_STATUS, VENUE_STATUS_LENGTH, src, offset);
-  }
-
-  private record(typeId: number, length: number, src: Uint8Array, offset: number): void {
     const q = this.sorQueue;
-    const at = q.claim(typeId, length);
-    copyBytes(src, offset, q.bytes, at, length);
+    // Claim first: it decides which memory q.bytes is (the ring's or a waiting slot's).
+    const at = q.claim(RecordType.CHILD_EVENT, CHILD_EVENT_LENGTH);
+    copyBytes(src, offset, q.bytes, at, CHILD_EVENT_LENGTH);
+  }
+
+  /** A venue's session went up or down: a VENUE_STATUS for the SOR, written in place behind every child event before it, never dropped. */
+  venueStatus(venueId: number, up: boolean, nowNs: number): void {
+    const q = this.sorQueue;
+    const at = q.claim(RecordType.VENUE_STATUS, VENUE_STATUS_LENGTH);
+    this.status.wrap(q.view, q.bytes, at).setTimeNs(nowNs).setVenueId(venueId).setUp(up);
   }
 
   /** Moves waiting records into the ring to sor, oldest first; returns how many. */

@@ -892,10 +892,10 @@ export class IngestStage implements Agent, GatedRecordHandler {
     if (unknown !== undefined) return sendError(res, '400 Bad Request', Reason.INVALID_FIELD, `unknown status ${JSON.stringify(unknown).slice(0, 40)}; use OPEN, CLOSED or ${[...STATUS_NAMES].slice(2).join(', ')}`);
     const limit = positiveId(limitText);
     if (limit < 1 || limit > LIST_LIMIT_MAX) return sendError(res, '400 Bad Request', Reason.INVALID_FIELD, `limit must be 1 to ${LIST_LIMIT_MAX}`);
-    // Decided once per state (a u8 in the record), not per order walked.
-    const wanted = new Uint8Array(256);
-    for (let st = 0; st < 256; st++) wanted[st] = statuses.length === 0 || statuses.some((s) => statusMatches(s, st)) ? 1 : 0;
-    const keep = (state: number): boolean => wanted[state] === 1;
+    // Decided once per state, not per order walked; a record holds no state past the known ones.
+    const wanted = new Uint8Array(ORDER_STATE_COUNT);
+    for (let st = 0; st < ORDER_STATE_COUNT; st++) wanted[st] = statuses.length === 0 || statuses.some((s) => statusMatches(s, st)) ? 1 : 0;
+    const keep = (state: number): boolean => state < ORDER_STATE_COUNT && wanted[state] === 1;
     sendJson(res, '200 OK', { orders: this.orders.list(principal.accountId, limit, keep) });
   }
 
