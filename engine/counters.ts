@@ -73,6 +73,8 @@ export const RiskCounter = {
   RECOVERED_ORDERS: 27,
   /** Fills booked into positions by that recovery. */
   RECOVERED_FILLS: 28,
+  /** Order ids passed over because a live order still held their slot (workers/risk/order-table.ts allocate); never issued. */
+  ORDER_IDS_SKIPPED: 29,
 } as const;
 
 export const SorCounter = {

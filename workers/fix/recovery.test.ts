@@ -315,19 +315,25 @@ describe('fix stage recovery from the journal', () => {
     expect(b2.stage.liveChildCount()).toBe(0);
   });
 
-  it('forgets orders older than risk\'s order table window, as risk does', () => {
+  it('forgets ended orders older than risk\'s order table window, as risk does, and keeps a live order however old', () => {
     const { clock, v, store, journal, b1 } = connectedBoot();
     const last = 3 * ORDER_CAPACITY;
-    for (let id = 1; id <= last; id++) journalOrder(journal, id, Side.BUY);
-    b1.sorRecord(RecordType.CHILD_NEW, 1001, 1, 10, 97); // order 1: risk's slot holds a newer order
-    b1.sorRecord(RecordType.CHILD_NEW, 1002, last - ORDER_CAPACITY + 1, 10, 97); // the oldest order still held
+    for (let id = 1; id <= last; id++) {
+      journalOrder(journal, id, Side.BUY);
+      // Order 2 stays live (a GTC resting at its venue): risk's table keeps its slot.
+      if (id !== 2) journalReport(journal, id, Side.BUY, ExecType.FILL, OrderState.FILLED);
+    }
+    b1.sorRecord(RecordType.CHILD_NEW, 1001, 1, 10, 97); // order 1 ended: risk's slot holds a newer order
+    b1.sorRecord(RecordType.CHILD_NEW, 1002, last - ORDER_CAPACITY + 1, 10, 97); // the oldest ended order still held
+    b1.sorRecord(RecordType.CHILD_NEW, 1003, 2, 10, 97); // the live order, 3 table-fulls old
     b1.pump();
     b1.crash();
     journal.close();
 
     const b2 = boot(clock, store, v, null);
-    expect(recoverFixStage(b2.stage, dir, ORDER_CAPACITY)).toMatchObject({ children: 1, unnamed: 1, conflicts: 0 });
+    expect(recoverFixStage(b2.stage, dir, ORDER_CAPACITY)).toMatchObject({ children: 2, unnamed: 1, conflicts: 0 });
     expect(b2.stage.childState[1002 % CAPACITY]).toBe(VenueChildState.OPEN);
+    expect(b2.stage.childState[1003 % CAPACITY]).toBe(VenueChildState.OPEN);
     expect(b2.stage.childState[1001 % CAPACITY]).toBe(VenueChildState.NONE);
   });
 

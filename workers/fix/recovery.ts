@@ -15,10 +15,11 @@
  *                after its order's last report (risk-stage.ts onChildSent: a late fill completed
  *                the order while another child was being decided; that child is cancelled at
  *                once, and its Canceled, or a fill that beat the cancel, must still reach risk).
- *                Bounded like risk's order table (workers/risk/order-table.ts): ids are issued in
- *                sequence and risk forgets an order once `orderCapacity` newer ids exist, so ids
- *                at or below the highest seen minus orderCapacity are dropped (risk counts a
- *                child of such an order unknown and does not restore it either).
+ *                Bounded like risk's order table (workers/risk/order-table.ts): a live order
+ *                is kept however old (risk keeps its slot), and a terminal one until
+ *                `orderCapacity` newer ids exist (risk reuses its slot for the first id of its
+ *                residue after it, never earlier); a child of an order dropped here is counted
+ *                unnamed, and risk counts it unknown and does not restore it either.
  *   CHILD_EVENT  SENT: the child (id, order, venue, qty, price) in the slot sendNewOrder gave it;
  *                ACKED, FILL, CANCELED, REJECTED, EXPIRED, CANCEL_REJECTED: the same state changes
  *                as the live handlers (FixStage.restoreEvent), so state, cumulative quantity and
@@ -47,7 +48,7 @@
  * Start-up only: allocates freely (a map of orders' symbol and side), not the hot path.
  */
 import { CHILD_EVENT_LENGTH, ChildEventFlyweight, ChildEventKind, ExecReportFlyweight, RecordType } from '../../codecs/records.ts';
-import { ExecType } from '../../engine/order-state.ts';
+import { ExecType, isTerminal } from '../../engine/order-state.ts';
 import { replayJournal, type FrameHandler } from '../../persistence/journal-reader.ts';
 import { AuditOnlyChildren } from '../sor/audit-children.ts';
 import type { FixStage } from './fix-stage.ts';
@@ -63,8 +64,8 @@ export interface FixRecoveryResult {
   liveChildren: number;
   /** Child events applied to restored children. */
   events: number;
-  /** SENT events whose order's symbol and side the journal did not give (or whose order is
-   * older than risk's order table window): not restored. */
+  /** SENT events whose order's symbol and side the journal did not give (or whose order ended
+   * and risk's order table has since given its slot to a newer order): not restored. */
   unnamed: number;
   /** SENT events whose slot still held another live child: not restored. */
   conflicts: number;
@@ -83,11 +84,16 @@ class FixRestorer implements FrameHandler {
   private readonly stage: FixStage;
   private readonly report = new ExecReportFlyweight();
   private readonly child = new ChildEventFlyweight();
-  /** Orders within risk's order table window: order id -> symbolId * 4 + side. */
+  /**
+   * Orders risk's table may still hold: order id -> (symbolId * 4 + side) * 2, plus 1 when the
+   * order's last report was terminal.
+   */
   private readonly orders = new Map<number, number>();
   private readonly orderCapacity: number;
   /** Highest order id seen in a report. */
   private maxOrderId = 0;
+  /** Map size at which the next sweep of old terminal orders runs. */
+  private sweepAt: number;
   children = 0;
   events = 0;
   unnamed = 0;
@@ -101,6 +107,7 @@ class FixRestorer implements FrameHandler {
     if (!(Number.isSafeInteger(orderCapacity) && orderCapacity > 0)) throw new Error('Condition failed: orderCapacity is a positive integer');
     this.stage = stage;
     this.orderCapacity = orderCapacity;
+    this.sweepAt = 2 * orderCapacity;
     this.auditOnly = new AuditOnlyChildren(stage.childCapacity);
   }
 
@@ -110,15 +117,16 @@ class FixRestorer implements FrameHandler {
     else if (typeId === RecordType.ROUTE_AUDIT) this.auditOnly.onAudit(view, bytes, offset, length);
   }
 
-  /** Whether risk still holds this order: within orderCapacity of the newest order id seen. */
-  private inOrderWindow(orderId: number): boolean {
-    return orderId > this.maxOrderId - this.orderCapacity;
+  /** symbolId * 4 + side of an order risk's table may still hold, or -1. */
+  private named(orderId: number): number {
+    const v = this.orders.get(orderId);
+    return v === undefined ? -1 : v >> 1;
   }
 
-  /** After the replay: the children only an audit names, as SENT (within risk's order window, as risk restores them). */
+  /** After the replay: the children only an audit names, as SENT (of orders risk's table still holds, as risk restores them). */
   restoreAuditOnlyChildren(): void {
     for (const ch of this.auditOnly.children()) {
-      if (!this.inOrderWindow(ch.orderId)) {
+      if (this.named(ch.orderId) < 0) {
         this.unnamed++;
         continue;
       }
@@ -134,15 +142,18 @@ class FixRestorer implements FrameHandler {
     // A refused new order has no id; a refused cancel names whatever the client sent.
     if (orderId === 0 || r.execType() === ExecType.CANCEL_REJECT) return;
     // Terminal orders are kept too: a child may still be SENT after the order's last report.
-    this.orders.set(orderId, r.symbolId() * 4 + r.side());
+    this.orders.set(orderId, (r.symbolId() * 4 + r.side()) * 2 + (isTerminal(r.state()) ? 1 : 0));
     if (orderId > this.maxOrderId) this.maxOrderId = orderId;
-    // Amortised sweep: the map holds at most twice the window between sweeps.
-    if (this.orders.size > 2 * this.orderCapacity) this.evictBelow(this.maxOrderId - this.orderCapacity);
+    // Amortised sweep: live orders stay, so the next sweep waits for twice what is left.
+    if (this.orders.size > this.sweepAt) {
+      this.evictTerminalBelow(this.maxOrderId - this.orderCapacity);
+      this.sweepAt = Math.max(2 * this.orderCapacity, 2 * this.orders.size);
+    }
   }
 
-  /** Forgets orders whose id is at or below `floor` (risk's table no longer holds them). */
-  private evictBelow(floor: number): void {
-    for (const id of this.orders.keys()) if (id <= floor) this.orders.delete(id);
+  /** Forgets terminal orders whose id is at or below `floor` (risk's table no longer holds them). */
+  private evictTerminalBelow(floor: number): void {
+    for (const [id, v] of this.orders) if (id <= floor && (v & 1) === 1) this.orders.delete(id);
   }
 
   private onChildEvent(ev: ChildEventFlyweight, length: number): void {
@@ -154,8 +165,8 @@ class FixRestorer implements FrameHandler {
       return;
     }
     const orderId = ev.orderId();
-    const named = this.inOrderWindow(orderId) ? this.orders.get(orderId) : undefined;
-    if (named === undefined) {
+    const named = this.named(orderId);
+    if (named < 0) {
       this.unnamed++;
       return;
     }

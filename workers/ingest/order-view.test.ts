@@ -1,6 +1,6 @@
 /**
  * Goal: the REST order view is per account, newest first, filtered, bounded, and never loses an
- * open order while risk's order window holds (ids issued in sequence, live ids within capacity).
+ * open order however old, as risk issues ids (increasing, skipping the slots of live orders).
  * Method: reports written as EXEC_REPORT records, as the risk -> ingest ring carries them;
  * unit cases, then a seeded fast-check model run against a Map of every order's latest report.
  */
@@ -88,7 +88,7 @@ describe('OrderView', () => {
     expect(v.get(1, 5)?.status).toBe('NEW');
   });
 
-  it('ends an account list at its first order no longer held, whatever other accounts hold', () => {
+  it('drops an evicted order from its account\'s list, whatever other accounts hold', () => {
     const v = new OrderView(4, SYMBOLS, VENUES);
     const w = new Reports();
     w.update(v, 1, 1, OrderState.FILLED);
@@ -98,6 +98,28 @@ describe('OrderView', () => {
     w.update(v, 2, 5, OrderState.NEW); // takes order 1's slot
     expect(v.list(1, 10, all).map((m) => m.orderId)).toEqual([3]);
     expect(v.list(2, 10, all).map((m) => m.orderId)).toEqual([5, 4, 2]);
+  });
+
+  it('a live order stays listed after newer orders of its account ended and left the view (risk skips its slot)', () => {
+    const v = new OrderView(4, SYMBOLS, VENUES);
+    const w = new Reports();
+    w.update(v, 1, 1, OrderState.NEW); // a GTC that rests
+    w.update(v, 1, 2, OrderState.FILLED);
+    w.update(v, 1, 3, OrderState.FILLED);
+    w.update(v, 2, 4, OrderState.NEW);
+    // Risk skips id 5 (order 1's slot); 6 and 7 take the slots of orders 2 and 3.
+    w.update(v, 2, 6, OrderState.NEW);
+    w.update(v, 2, 7, OrderState.NEW);
+    expect(v.list(1, 10, all).map((m) => [m.orderId, m.status])).toEqual([[1, 'NEW']]);
+    expect(v.list(2, 10, all).map((m) => m.orderId)).toEqual([7, 6, 4]);
+    // Order 1 ends; the next order of account 1 is its newest, linked above it.
+    w.update(v, 1, 1, OrderState.CANCELED);
+    w.update(v, 1, 8, OrderState.NEW); // takes order 4's slot (account 2)
+    expect(v.list(1, 10, all).map((m) => m.orderId)).toEqual([8, 1]);
+    expect(v.list(2, 10, all).map((m) => m.orderId)).toEqual([7, 6]);
+    w.update(v, 2, 9, OrderState.NEW); // takes order 1's slot
+    expect(v.list(1, 10, all).map((m) => m.orderId)).toEqual([8]);
+    expect(v.list(2, 10, all).map((m) => m.orderId)).toEqual([9, 7, 6]);
   });
 
   it('puts an order first reported after a newer one (restored at a restart) in its place: no open order drops out of the list', () => {
@@ -157,9 +179,10 @@ describe('OrderView', () => {
         let nextId = 1;
         for (const o of ops) {
           if (o.kind === 'new') {
-            // Risk refuses a new order while the one a capacity older is live.
-            const older = latest.get(nextId - capacity);
-            if (older !== undefined && !isTerminal(older.state)) continue;
+            // Risk skips an id whose slot a live order holds, and refuses when every slot does.
+            const liveResidues = new Set([...latest].filter(([, st]) => !isTerminal(st.state)).map(([id]) => id % capacity));
+            if (liveResidues.size === capacity) continue;
+            while (liveResidues.has(nextId % capacity)) nextId++;
             latest.set(nextId, { account: o.account, state: OrderState.NEW, seen: !o.quiet });
             if (!o.quiet) w.update(v, o.account, nextId, OrderState.NEW);
             nextId++;
@@ -182,12 +205,8 @@ describe('OrderView', () => {
           expect(v.get(s.account + 10, id)).toBeUndefined();
         }
         for (const account of [1, 2, 3]) {
-          // Newest first, up to the account's first seen order no longer held.
-          const expected: number[] = [];
-          for (const id of seenIds.filter((x) => latest.get(x)!.account === account).sort((a, b) => b - a)) {
-            if (!holds(id)) break;
-            expected.push(id);
-          }
+          // Newest first: every seen order still held.
+          const expected = seenIds.filter((x) => latest.get(x)!.account === account && holds(x)).sort((a, b) => b - a);
           expect(v.list(account, 1000, all).map((m) => m.orderId)).toEqual(expected);
           const open = expected.filter((id) => !isTerminal(latest.get(id)!.state));
           expect(v.list(account, 1000, (st) => !isTerminal(st)).map((m) => m.orderId)).toEqual(open);

@@ -11,14 +11,17 @@
  *
  *   reports   slot = orderId % capacity (order ids are issued in sequence): a copy of the
  *             order's latest EXEC_REPORT record, and its order id (0 = empty);
- *   prev      per slot, the order id of the same account's next older order (0 = none): each
- *             account's orders form a chain in decreasing id order, from `newest` (an order
- *             first reported after a newer one, as after a restart, is put in its place).
+ *   prev      per slot, the order id of the same account's next older order held (0 = none),
+ *   next      and of its next newer one (0 = it is the account's `newest`): each account's
+ *             orders form a doubly linked chain in decreasing id order, from `newest` (an order
+ *             first reported after a newer one, as after a restart, is put in its place). When
+ *             a new order takes a slot, the order it evicts is unlinked from its account's
+ *             chain, so the chain always links held orders only.
  *
- * With capacity at least risk's order table capacity (risk.orderCapacity, which is what the
- * engine passes), a live order's slot is never taken: risk issues order id N only once order
- * N - capacity is terminal (it refuses new orders rather than overwrite a live one), so the
- * live orders' ids always lie within one capacity of each other. A report for an order whose
+ * With capacity equal to risk's order table capacity (risk.orderCapacity, which is what the
+ * engine passes), a live order's slot is never taken: risk issues no id with the residue of a
+ * live order's id (workers/risk/order-table.ts skips it), so a GTC order stays in the view and
+ * in its account's list however many newer orders come and go. A report for an order whose
  * slot a newer order holds is counted in `stale` and not kept. Orders restored at a restart
  * enter the view with their first report after it.
  */
@@ -39,6 +42,7 @@ export class OrderView {
   private readonly reportsView: DataView;
   private readonly orderId: Float64Array;
   private readonly prev: Float64Array;
+  private readonly next: Float64Array;
   private readonly accounts = new Map<number, AccountHead>();
   private readonly flyweight = new ExecReportFlyweight();
   private readonly symbolNames: string[];
@@ -55,6 +59,7 @@ export class OrderView {
     this.reportsView = new DataView(this.reports.buffer);
     this.orderId = new Float64Array(capacity);
     this.prev = new Float64Array(capacity);
+    this.next = new Float64Array(capacity);
     this.symbolNames = symbolNames;
     this.venueNames = venueNames;
   }
@@ -80,6 +85,7 @@ export class OrderView {
     }
     if (held === orderId && isDuplicateAnswer(r.execType(), r.reason()) && this.shows(r)) return;
     if (held !== orderId) {
+      if (held !== 0) this.unlink(s);
       const accountId = r.accountId();
       let head = this.accounts.get(accountId);
       if (head === undefined) {
@@ -87,8 +93,10 @@ export class OrderView {
         this.accounts.set(accountId, head);
       }
       this.orderId[s] = orderId;
-      if (orderId > head.newest || !this.holds(head.newest)) {
+      if (orderId > head.newest) {
         this.prev[s] = head.newest;
+        this.next[s] = 0;
+        if (head.newest !== 0) this.next[head.newest % this.capacity] = orderId;
         head.newest = orderId;
       } else {
         this.insertOlder(head.newest, s, orderId);
@@ -113,10 +121,10 @@ export class OrderView {
   }
 
   /**
-   * Newest first, at most `limit`, keeping those whose order state `keep` accepts. The walk
-   * ends at the account's first order no longer held: every older one is gone too, or
-   * terminal and about to go (see the header). A filtered list walks the whole chain when few
-   * orders match: at most `capacity` steps of typed-array reads.
+   * Newest first, at most `limit`, keeping those whose order state `keep` accepts. The chain
+   * links held orders only (evicted ones are unlinked), so a filtered list walks at most
+   * `capacity` steps of typed-array reads, and reaches an account's oldest live order however
+   * many of its orders ended since.
    */
   list(accountId: number, limit: number, keep: (state: number) => boolean): ReportMessage[] {
     const out: ReportMessage[] = [];
@@ -124,7 +132,7 @@ export class OrderView {
     if (head === undefined) return out;
     for (let id = head.newest; id !== 0 && out.length < limit; ) {
       const r = this.held(id);
-      if (r === null) break;
+      if (r === null) throw new Error('Invariant: an account\'s chain links held orders only');
       if (keep(r.state())) out.push(reportToJson(r, this.symbolNames, this.venueNames, this.scratch));
       id = this.prev[id % this.capacity];
     }
@@ -135,20 +143,37 @@ export class OrderView {
    * The first report of an order older than its account's newest: an order restored at a
    * restart, reported again before any report of it reached this view, or a duplicate-ClOrdID
    * ack naming an older order. It goes to its place in the chain, which stays in decreasing id
-   * order (list relies on it), from `newest` (held, > orderId) down to the first older or
-   * forgotten entry. Rare, and short after a restart (the view starts empty).
+   * order (list relies on it), from `newest` (> orderId) down to the first older entry. Rare,
+   * and short after a restart (the view starts empty).
    */
   private insertOlder(newest: number, s: number, orderId: number): void {
+    const capacity = this.capacity;
     let at = newest;
-    for (;;) {
-      const next = this.prev[at % this.capacity];
-      if (next < orderId || !this.holds(next)) {
-        this.prev[s] = next < orderId ? next : 0;
-        this.prev[at % this.capacity] = orderId;
-        return;
-      }
-      at = next;
+    let older = this.prev[at % capacity];
+    while (older > orderId) {
+      at = older;
+      older = this.prev[at % capacity];
     }
+    this.prev[s] = older;
+    this.next[s] = at;
+    this.prev[at % capacity] = orderId;
+    if (older !== 0) this.next[older % capacity] = orderId;
+  }
+
+  /** Takes the order held in slot s out of its account's chain (a newer order takes the slot). */
+  private unlink(s: number): void {
+    const capacity = this.capacity;
+    const older = this.prev[s];
+    const newer = this.next[s];
+    if (older !== 0) this.next[older % capacity] = newer;
+    if (newer !== 0) this.prev[newer % capacity] = older;
+    else {
+      const accountId = this.flyweight.wrap(this.reportsView, this.reports, s * EXEC_REPORT_LENGTH).accountId();
+      const head = this.accounts.get(accountId);
+      if (head !== undefined && head.newest === this.orderId[s]) head.newest = older;
+    }
+    this.prev[s] = 0;
+    this.next[s] = 0;
   }
 
   private holds(orderId: number): boolean {

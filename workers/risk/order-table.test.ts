@@ -1,5 +1,6 @@
 // Goal: the order table issues ids in sequence, finds an order by id in one step, reuses a slot
-// only when the order in it is terminal (table full when the oldest order is still live), and
+// only when the order in it is terminal (a live order's slot is skipped; full only when every
+// slot is live), and
 // its ClOrdID index finds, replaces and forgets ids per account, through probe collisions and
 // tombstones. ChildTable: slot by child id, no overwrite of a live child.
 // Method: tables driven directly; collisions forced with ids found by brute force on hashBytes.
@@ -62,22 +63,40 @@ describe('OrderTable.allocate / slotOf', () => {
     for (const id of [0, -1, 2, 17, 1.5, NaN, Infinity]) expect(t.slotOf(id), String(id)).toBe(-1);
   });
 
-  it('refuses a new order when the oldest slot is live, without consuming an id', () => {
+  it('refuses a new order only when every slot is live, without consuming an id', () => {
     const t = new OrderTable(16, 1);
     for (let i = 0; i < 16; i++) add(t, 1, `c${i}`, OrderState.ROUTED);
     expect(t.allocate()).toBe(-1);
     expect(t.allocate()).toBe(-1);
     expect(t.peekNextOrderId()).toBe(17);
-    // Later orders being terminal does not help: only the oldest slot is reused.
-    for (let s = 1; s < 16; s++) t.state[s] = OrderState.FILLED;
-    expect(t.allocate()).toBe(-1);
-    t.state[0] = OrderState.CANCELED;
+    expect(t.idsSkipped).toBe(0);
+    // One terminal order anywhere frees its slot: the ids of the live slots before it are skipped.
+    t.state[5] = OrderState.CANCELED;
     const slot = t.allocate();
-    expect(slot).toBe(0);
-    expect(t.orderId[0]).toBe(17);
-    expect(t.slotOf(17)).toBe(0);
-    expect(t.slotOf(1)).toBe(-1);
-    expect(t.slotOf(2)).toBe(1);
+    expect(slot).toBe(5);
+    expect(t.orderId[5]).toBe(22);
+    expect(t.slotOf(22)).toBe(5);
+    expect(t.idsSkipped).toBe(5);
+    for (const skipped of [17, 18, 19, 20, 21]) expect(t.slotOf(skipped), String(skipped)).toBe(-1);
+    expect(t.slotOf(6)).toBe(-1); // evicted
+    expect(t.slotOf(1)).toBe(0); // live orders keep their slots and stay found
+    expect(t.slotOf(16)).toBe(15);
+    expect(t.peekNextOrderId()).toBe(23);
+  });
+
+  it('a live order keeps its slot while many table-fulls of newer orders pass by it', () => {
+    const t = new OrderTable(16, 1);
+    const gtc = add(t, 1, 'gtc', OrderState.NEW);
+    for (let n = 0; n < 16 * 40; n++) {
+      const s = add(t, 2, `day-${n}`, OrderState.NEW);
+      expect(s).not.toBe(gtc);
+      t.state[s] = OrderState.FILLED;
+    }
+    expect(t.slotOf(1)).toBe(gtc);
+    expect(t.orderId[gtc]).toBe(1);
+    expect(find(t, 1, 'gtc')).toBe(gtc);
+    // Each lap of 15 newer orders comes round to the GTC's slot once: 640 orders, 42 laps.
+    expect(t.idsSkipped).toBe(Math.floor((16 * 40) / 15));
   });
 
   it('evicts any terminal state and no working state', () => {

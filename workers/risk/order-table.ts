@@ -2,10 +2,13 @@
  * Parent orders of record, off the JavaScript heap: one typed array per field, allocated at
  * start-up, indexed by slot. Written only by the risk stage.
  *
- * Order ids are issued in sequence and slot = (orderId - 1) % capacity, so a lookup by id is one
- * index and one compare, with no hash map. A slot is reused only when the order in it is
- * terminal; if the oldest slot still holds a live order the table is full and new orders are
- * refused (ORDER_TABLE_FULL), never overwritten.
+ * Order ids are issued in increasing order and slot = (orderId - 1) % capacity, so a lookup by
+ * id is one index and one compare, with no hash map. A slot is reused only when the order in it
+ * is terminal. When the next id's slot still holds a live order (a GTC resting while `capacity`
+ * newer orders came and went), allocate() skips that id and tries the next: skipped ids are
+ * never issued (slotOf finds nothing for them), and a live order keeps its slot however long it
+ * lives. Only when every slot holds a live order is a new order refused (ORDER_TABLE_FULL);
+ * nothing is ever overwritten.
  *
  * Client order ids map to orders through an open-addressing hash index keyed by
  * (account, ClOrdID bytes), also in typed arrays; the bytes live in the table (40 per slot).
@@ -56,6 +59,8 @@ export class OrderTable {
   readonly replaceClOrdIds: Uint8Array;
 
   private nextOrderId: number;
+  /** Ids allocate() skipped because a live order held their slot (never issued). */
+  idsSkipped = 0;
   private readonly indexMask: number;
   /** Hash index: slot + 1 of the order (slot + 1 + capacity for a reserved replace id), or EMPTY. */
   private readonly indexSlots: Int32Array;
@@ -114,17 +119,28 @@ export class OrderTable {
   }
 
   /**
-   * Takes the next order id and its slot, evicting the terminal order that held it. Returns the
-   * slot, or -1 when the order in it is still live (table full). The caller fills every field.
+   * Takes the next order id whose slot holds no live order, evicting the terminal order that
+   * held it; ids whose slot a live order holds are skipped (counted in idsSkipped) and never
+   * issued. Returns the slot, or -1 when every slot holds a live order (table full; no id is
+   * used up). The caller fills every field. A skip costs one compare per live slot passed, and
+   * each id is passed at most once, except while the table is full: each refusal then reads
+   * every slot once.
    */
   allocate(): number {
-    const orderId = this.nextOrderId;
-    const slot = (orderId - 1) % this.capacity;
+    const capacity = this.capacity;
+    let orderId = this.nextOrderId;
+    let slot = (orderId - 1) % capacity;
+    let skipped = 0;
+    while (this.orderId[slot] !== 0 && !isTerminal(this.state[slot])) {
+      if (++skipped === capacity) return -1;
+      orderId++;
+      slot = slot + 1 === capacity ? 0 : slot + 1;
+    }
     if (this.orderId[slot] !== 0) {
-      if (!isTerminal(this.state[slot])) return -1;
       this.unindex(slot, false);
       this.unindex(slot, true);
     }
+    this.idsSkipped += skipped;
     this.nextOrderId = orderId + 1;
     this.orderId[slot] = orderId;
     this.cumQty[slot] = 0;

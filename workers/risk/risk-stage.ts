@@ -357,6 +357,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     }
     const o = this.orders;
     const slot = o.allocate();
+    this.counters.set(RiskCounter.ORDER_IDS_SKIPPED, o.idsSkipped);
     if (slot < 0) {
       this.counters.add(RiskCounter.ORDERS_REJECTED, 1);
       this.emitCommandReject(cmd, Reason.ORDER_TABLE_FULL);
