@@ -96,6 +96,8 @@ export const SorCounter = {
   AUDITS: 14,
   /** ROUTE_AUDIT copies for ingest's view dropped on a full ring (the journal has them). */
   AUDITS_DROPPED_INGEST: 15,
+  /** Child ids passed over because a live child still held their slot (workers/sor/route-plan.ts claim); never issued. */
+  CHILD_IDS_SKIPPED: 16,
 } as const;
 
 export const FixCounter = {
@@ -131,6 +133,8 @@ export const FixCounter = {
    * waits for 0 (workers/supervisor.ts drain).
    */
   EVENTS_WAITING: 21,
+  /** New children refused (REJECTED, CHILD_TABLE_FULL) because their slot still held a live child; never sent. */
+  CHILDREN_REFUSED_SLOT_LIVE: 22,
   // Market data from the venues (workers/fix/market-data.ts), kept at the end of the range.
   /** 35=W snapshots decoded into QUOTE records. */
   MD_SNAPSHOTS: 26,

@@ -282,6 +282,33 @@ describe('FixStage venue side: reconnect and reconciliation', () => {
   });
 });
 
+describe('FixStage venue side: a child slot still live', () => {
+  it('refuses a new child whose slot another live child holds (REJECTED, CHILD_TABLE_FULL, never sent); takes it once that child ended', () => {
+    const t = setup(16);
+    t.connect();
+    t.sorRecord(RecordType.CHILD_NEW, 1001, 10, '99.00'); // rests at the venue
+    t.pump();
+    expect(t.stage.childState[1001 - BASE]).toBe(VenueChildState.OPEN);
+    const sent = t.counters.get(FixCounter.CHILDREN_SENT);
+    t.sorRecord(RecordType.CHILD_NEW, 1017, 10, '98.00'); // same slot (16 apart)
+    t.pump();
+    expect(t.of(ChildEventKind.REJECTED, 1017).map((e) => e.reason)).toEqual([Reason.CHILD_TABLE_FULL]);
+    expect(t.sorIds(ChildEventKind.REJECTED)).toEqual([1017]);
+    expect(t.counters.get(FixCounter.CHILDREN_REFUSED_SLOT_LIVE)).toBe(1);
+    expect(t.counters.get(FixCounter.CHILDREN_SENT)).toBe(sent);
+    expect(t.of(ChildEventKind.SENT, 1017)).toEqual([]);
+    expect(t.of(ChildEventKind.ACKED, 1017)).toEqual([]);
+    // The live child is still the slot's: its cancel goes out and ends it.
+    t.sorRecord(RecordType.CHILD_CANCEL, 1001, 10, '99.00');
+    t.pump();
+    expect(t.of(ChildEventKind.CANCELED, 1001)).toHaveLength(1);
+    t.sorRecord(RecordType.CHILD_NEW, 1033, 10, '98.00');
+    t.pump();
+    expect(t.of(ChildEventKind.SENT, 1033)).toHaveLength(1);
+    expect(t.stage.childState[(1033 - BASE) % 16]).toBe(VenueChildState.OPEN); // the venue acked it
+  });
+});
+
 describe('FixStage venue side: a lagging SOR', () => {
   const idsUpTo = (total: number): number[] => Array.from({ length: total }, (_, i) => BASE + 1 + i);
 

@@ -336,6 +336,16 @@ export class FixStage implements Agent {
       this.emitEvent(ChildEventKind.REJECTED, childId, c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.VENUE_DOWN, 0);
       return;
     }
+    const slot = (childId - this.childBase) % this.childCapacity;
+    const held = this.childState[slot];
+    if (this.childIds[slot] !== childId && (held === VenueChildState.SENT || held === VenueChildState.OPEN)) {
+      // Another child is still live in this slot (the SOR's table skips live slots, so only a
+      // child this stage alone holds, such as one restored from an audit, gets here): the new
+      // child is refused rather than the live one forgotten, and never reaches its venue.
+      this.counters.add(FixCounter.CHILDREN_REFUSED_SLOT_LIVE, 1);
+      this.emitEvent(ChildEventKind.REJECTED, childId, c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.CHILD_TABLE_FULL, 0);
+      return;
+    }
     const idLength = writeUint(this.idScratch, 0, childId);
     const enc = session.beginApp(MsgType.NEW_ORDER_SINGLE);
     enc.addBytes(Tag.ClOrdID, this.idScratch, 0, idLength);
@@ -353,7 +363,6 @@ export class FixStage implements Agent {
       this.emitEvent(ChildEventKind.REJECTED, childId, c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.VENUE_DOWN, 0);
       return;
     }
-    const slot = (childId - this.childBase) % this.childCapacity;
     this.childIds[slot] = childId;
     this.childOrderIds[slot] = c.orderId();
     this.childQty[slot] = c.qty();

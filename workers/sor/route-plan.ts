@@ -160,11 +160,28 @@ export class ChildTable {
     return slot >= 0 && this.childId[slot] === childId ? slot : -1;
   }
 
-  /** The slot for a new child id, or -1 when a live child still holds it (table too small). */
+  /**
+   * The slot for the first child id from `childId` up whose slot holds no live child (a child
+   * resting at its venue keeps its slot however many children pass it), or -1 when every slot
+   * holds a live child. The id taken is childId[slot]; the ids before it were passed over and
+   * are never issued. Each id is passed at most once, except while the table is full: each
+   * refusal then reads every slot once.
+   *
+   * The fix and risk stages key their child tables by the same residue (child id modulo this
+   * capacity, config.childCapacity), and a child ends there no later than here (the SOR learns
+   * a child's end from fix's CHILD_EVENT, which fix writes, in the same order, to risk), so a
+   * slot free here is free there.
+   */
   claim(childId: number): number {
-    const slot = (childId - this.base) % this.capacity;
-    if (this.live[slot] === 1) return -1;
-    this.childId[slot] = childId;
+    const capacity = this.capacity;
+    let id = childId;
+    let slot = (id - this.base) % capacity;
+    for (let passed = 0; this.live[slot] === 1; ) {
+      if (++passed === capacity) return -1;
+      id++;
+      slot = slot + 1 === capacity ? 0 : slot + 1;
+    }
+    this.childId[slot] = id;
     return slot;
   }
 }

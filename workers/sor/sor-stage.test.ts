@@ -152,6 +152,44 @@ describe('SorStage: single best', () => {
     expect(h.step()[0]).toMatchObject({ typeId: RecordType.CHILD_NEW, childId: BASE + 1, venueId: 2 });
   });
 
+  it('a resting child keeps its slot: later children skip it (ids passed over, counted); CHILD_TABLE_FULL only when all are live', () => {
+    // Four child slots. Order 1's child rests at its venue for the whole test.
+    const h = new SorHarness([null, SAME], PRICE_ONLY, { childCapacity: 4 }).up(1);
+    const resting = h.request(Side.BUY);
+    expect(h.step()[0]).toMatchObject({ typeId: RecordType.CHILD_NEW, childId: BASE + 1 });
+    h.event(ChildEventKind.ACKED, BASE + 1, resting, 1);
+    h.step();
+    // Ten orders whose children fill at once pass the resting child's slot twice.
+    const ids: number[] = [];
+    for (let n = 0; n < 10; n++) {
+      const orderId = h.request(Side.BUY);
+      const child = h.step()[0];
+      expect(child).toMatchObject({ typeId: RecordType.CHILD_NEW, orderId });
+      ids.push(child.childId);
+      h.event(ChildEventKind.FILL, child.childId, orderId, 1, 100, px(10));
+      h.step();
+    }
+    expect(ids).toEqual([2, 3, 4, 6, 7, 8, 10, 11, 12, 14].map((k) => BASE + k));
+    expect(h.counters.get(SorCounter.CHILD_IDS_SKIPPED)).toBe(3);
+    expect(h.stage.children.slotOf(BASE + 1)).toBe(0);
+    // Three more children rest: every slot is live, so the next order gets no child and no id.
+    for (let n = 0; n < 3; n++) {
+      const orderId = h.request(Side.BUY);
+      const child = h.step()[0];
+      h.event(ChildEventKind.ACKED, child.childId, orderId, 1);
+      h.step();
+    }
+    const refused = h.request(Side.BUY);
+    expect(h.step()).toEqual([expect.objectContaining({ typeId: RecordType.ROUTE_DONE, orderId: refused, childCount: 0, reason: Reason.CHILD_TABLE_FULL })]);
+    // The first resting child ends: its slot takes the next child.
+    h.event(ChildEventKind.FILL, BASE + 1, resting, 1, 100, px(10));
+    h.step();
+    h.request(Side.BUY);
+    const next = h.step()[0];
+    expect(next.typeId).toBe(RecordType.CHILD_NEW);
+    expect(h.stage.children.slotOf(next.childId)).toBe(0);
+  });
+
   it('a venue disallowed for the account is excluded for it only', () => {
     const h = new SorHarness([null, SAME, SAME], PRICE_ONLY, { disallowed: new Map([[7, [1]]]) }).up(1, 2);
     h.request(Side.BUY, { account: 7 });

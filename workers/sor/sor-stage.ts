@@ -416,14 +416,15 @@ export class SorStage implements Agent, RingRecordHandler {
     const t = this.plans;
     const c = this.children;
     const f = this.features;
-    const childId = this.nextChildId;
-    const slot = c.claim(childId);
+    const slot = c.claim(this.nextChildId);
     if (slot < 0) {
       this.counters.add(SorCounter.UNROUTABLE, 1);
       t.reason[p] = Reason.CHILD_TABLE_FULL;
       return 0;
     }
-    this.nextChildId++;
+    const childId = c.childId[slot];
+    if (childId !== this.nextChildId) this.counters.add(SorCounter.CHILD_IDS_SKIPPED, childId - this.nextChildId);
+    this.nextChildId = childId + 1;
     c.plan[slot] = p;
     c.venue[slot] = venue;
     c.qty[slot] = qty;
