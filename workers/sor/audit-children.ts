@@ -21,7 +21,7 @@
  * child's SENT, fills and end could be journaled ahead of its audit, and such a child is done, not
  * in flight. The ids named by events are remembered for that, within a window of `window` ids
  * below the highest (a late audit trails its events by one flush, a few hundred children at
- * most; the window is the child table's capacity, which bounds every live id anyway).
+ * most; the window is the child table's capacity, far above that lag).
  *
  * What remains: the children in flight at each crash, and those left in the ring to fix at a
  * clean stop (their audit durable, never sent: the venue answers 35=H "unknown order").

@@ -186,6 +186,27 @@ describe('SOR recovery of venue statistics from the journal', () => {
     b3.close();
   });
 
+  it('puts a live child back at its own slot; one whose slot another live child holds is a conflict, not moved', () => {
+    dir = mkdtempSync(join(tmpdir(), 'sor-recovery-'));
+    const journal = new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: 1 });
+    const scratch = new Uint8Array(CHILD_EVENT_LENGTH);
+    const ev = new ChildEventFlyweight().wrap(new DataView(scratch.buffer), scratch, 0);
+    // 16 slots: children 5 and 21 share one, 6 has its own.
+    for (const childId of [5, 21, 6]) {
+      ev.setChildId(childId).setOrderId(childId).setTimeNs(0).setQty(10).setPriceTicks(px(10)).setVenueId(1).setKind(ChildEventKind.SENT);
+      journal.append(RecordType.CHILD_EVENT, scratch, 0, CHILD_EVENT_LENGTH);
+    }
+    journal.flush(0);
+    journal.close();
+    const h = new SorHarness(VENUES, WEIGHTS, { childTableBase: 0, childCapacity: 16 });
+    expect(recoverSorStage(h.stage, dir)).toMatchObject({ liveChildren: 2, conflicts: 1, problem: null });
+    const c = h.stage.children;
+    expect(c.slotOf(5)).toBe((5 - c.base) % 16);
+    expect(c.slotOf(6)).toBe((6 - c.base) % 16);
+    expect(c.slotOf(21)).toBe(-1);
+    expect(liveIds(h)).toEqual([5, 6]);
+  });
+
   it('an empty journal leaves the configured priors', () => {
     dir = mkdtempSync(join(tmpdir(), 'sor-recovery-'));
     const h = new SorHarness(VENUES, WEIGHTS, { childTableBase: 0 });

@@ -152,7 +152,7 @@ export function recoverSorStage(stage: SorStage, dir: string): SorRecoveryResult
   let liveChildren = 0;
   let conflicts = 0;
   for (const [childId, child] of replay.live) {
-    const slot = c.claim(childId);
+    const slot = c.restore(childId);
     if (slot < 0) {
       conflicts++;
       continue;

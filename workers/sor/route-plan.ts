@@ -184,6 +184,17 @@ export class ChildTable {
     this.childId[slot] = id;
     return slot;
   }
+
+  /**
+   * Recovery (workers/sor/recovery.ts): the slot of this exact child id, or -1 when a live child
+   * holds it (never another id, as claim() would take).
+   */
+  restore(childId: number): number {
+    const slot = (childId - this.base) % this.capacity;
+    if (this.live[slot] === 1) return -1;
+    this.childId[slot] = childId;
+    return slot;
+  }
 }
 
 /** Staged fallbacks in deadline order (one delay for all, so FIFO order is deadline order). */
