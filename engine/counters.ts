@@ -73,8 +73,10 @@ export const RiskCounter = {
   RECOVERED_ORDERS: 27,
   /** Fills booked into positions by that recovery. */
   RECOVERED_FILLS: 28,
-  /** Order ids passed over because a live order still held their slot (workers/risk/order-table.ts allocate); never issued. */
+  /** Order ids passed over because a live order still held their slot (workers/risk/order-table.ts allocate); never issued. Per boot. */
   ORDER_IDS_SKIPPED: 29,
+  /** Children still live here whose slot fix gave a new child (fix had ended them; see RiskStage.onChildSent): ended then. */
+  STALE_CHILDREN_ENDED: 30,
 } as const;
 
 export const SorCounter = {

@@ -15,11 +15,12 @@
  *                after its order's last report (risk-stage.ts onChildSent: a late fill completed
  *                the order while another child was being decided; that child is cancelled at
  *                once, and its Canceled, or a fill that beat the cancel, must still reach risk).
- *                Bounded like risk's order table (workers/risk/order-table.ts): a live order
- *                is kept however old (risk keeps its slot), and a terminal one until
- *                `orderCapacity` newer ids exist (risk reuses its slot for the first id of its
- *                residue after it, never earlier); a child of an order dropped here is counted
- *                unnamed, and risk counts it unknown and does not restore it either.
+ *                Kept as risk's order table keeps orders (workers/risk/order-table.ts): per
+ *                slot (orderId - 1) % orderCapacity, the newest order id reported there, so an
+ *                order is named exactly while risk's table still holds it (risk issues an id only
+ *                into a slot it may reuse, and journals a report of every id it issues); a
+ *                child of an order risk no longer holds is counted unnamed, and risk counts it
+ *                unknown and does not restore it either.
  *   CHILD_EVENT  SENT: the child (id, order, venue, qty, price) in the slot sendNewOrder gave it;
  *                ACKED, FILL, CANCELED, REJECTED, EXPIRED, CANCEL_REJECTED: the same state changes
  *                as the live handlers (FixStage.restoreEvent), so state, cumulative quantity and
@@ -45,10 +46,10 @@
  * the recovered ones (risk's nextChildIdBase keeps this boot's ids congruent to them).
  * FixStage.restoreSent refuses (throws on) an id below the base.
  *
- * Start-up only: allocates freely (a map of orders' symbol and side), not the hot path.
+ * Start-up only: allocates freely (two arrays of orderCapacity for the orders' names), not the hot path.
  */
 import { CHILD_EVENT_LENGTH, ChildEventFlyweight, ChildEventKind, ExecReportFlyweight, RecordType } from '../../codecs/records.ts';
-import { ExecType, isTerminal } from '../../engine/order-state.ts';
+import { ExecType } from '../../engine/order-state.ts';
 import { replayJournal, type FrameHandler } from '../../persistence/journal-reader.ts';
 import { AuditOnlyChildren } from '../sor/audit-children.ts';
 import type { FixStage } from './fix-stage.ts';
@@ -84,16 +85,10 @@ class FixRestorer implements FrameHandler {
   private readonly stage: FixStage;
   private readonly report = new ExecReportFlyweight();
   private readonly child = new ChildEventFlyweight();
-  /**
-   * Orders risk's table may still hold: order id -> (symbolId * 4 + side) * 2, plus 1 when the
-   * order's last report was terminal.
-   */
-  private readonly orders = new Map<number, number>();
-  private readonly orderCapacity: number;
-  /** Highest order id seen in a report. */
-  private maxOrderId = 0;
-  /** Map size at which the next sweep of old terminal orders runs. */
-  private sweepAt: number;
+  /** Per slot of risk's order table: the newest order id reported in it (0 none) ... */
+  private readonly slotOrderIds: Float64Array;
+  /** ... and its symbolId * 4 + side. */
+  private readonly slotNames: Int32Array;
   children = 0;
   events = 0;
   unnamed = 0;
@@ -106,8 +101,8 @@ class FixRestorer implements FrameHandler {
   constructor(stage: FixStage, orderCapacity: number) {
     if (!(Number.isSafeInteger(orderCapacity) && orderCapacity > 0)) throw new Error('Condition failed: orderCapacity is a positive integer');
     this.stage = stage;
-    this.orderCapacity = orderCapacity;
-    this.sweepAt = 2 * orderCapacity;
+    this.slotOrderIds = new Float64Array(orderCapacity);
+    this.slotNames = new Int32Array(orderCapacity);
     this.auditOnly = new AuditOnlyChildren(stage.childCapacity);
   }
 
@@ -117,10 +112,11 @@ class FixRestorer implements FrameHandler {
     else if (typeId === RecordType.ROUTE_AUDIT) this.auditOnly.onAudit(view, bytes, offset, length);
   }
 
-  /** symbolId * 4 + side of an order risk's table may still hold, or -1. */
+  /** symbolId * 4 + side of an order risk's table still holds, or -1. */
   private named(orderId: number): number {
-    const v = this.orders.get(orderId);
-    return v === undefined ? -1 : v >> 1;
+    if (!(Number.isSafeInteger(orderId) && orderId >= 1)) return -1;
+    const slot = (orderId - 1) % this.slotOrderIds.length;
+    return this.slotOrderIds[slot] === orderId ? this.slotNames[slot] : -1;
   }
 
   /** After the replay: the children only an audit names, as SENT (of orders risk's table still holds, as risk restores them). */
@@ -141,19 +137,12 @@ class FixRestorer implements FrameHandler {
     const orderId = r.orderId();
     // A refused new order has no id; a refused cancel names whatever the client sent.
     if (orderId === 0 || r.execType() === ExecType.CANCEL_REJECT) return;
-    // Terminal orders are kept too: a child may still be SENT after the order's last report.
-    this.orders.set(orderId, (r.symbolId() * 4 + r.side()) * 2 + (isTerminal(r.state()) ? 1 : 0));
-    if (orderId > this.maxOrderId) this.maxOrderId = orderId;
-    // Amortised sweep: live orders stay, so the next sweep waits for twice what is left.
-    if (this.orders.size > this.sweepAt) {
-      this.evictTerminalBelow(this.maxOrderId - this.orderCapacity);
-      this.sweepAt = Math.max(2 * this.orderCapacity, 2 * this.orders.size);
-    }
-  }
-
-  /** Forgets terminal orders whose id is at or below `floor` (risk's table no longer holds them). */
-  private evictTerminalBelow(floor: number): void {
-    for (const [id, v] of this.orders) if (id <= floor && (v & 1) === 1) this.orders.delete(id);
+    // Terminal orders are kept too (a child may still be SENT after the order's last report),
+    // until a newer order takes their slot, as in risk's table.
+    const slot = (orderId - 1) % this.slotOrderIds.length;
+    if (orderId < this.slotOrderIds[slot]) return;
+    this.slotOrderIds[slot] = orderId;
+    this.slotNames[slot] = r.symbolId() * 4 + r.side();
   }
 
   private onChildEvent(ev: ChildEventFlyweight, length: number): void {
@@ -189,8 +178,8 @@ class FixRestorer implements FrameHandler {
 
 /**
  * Rebuilds the stage's child table (built with child base 0) from the journal in `dir`.
- * `orderCapacity` is risk's order table capacity (config.orderCapacity): how far back order
- * ids are remembered. Call before the venue sessions start and before the stage's first duty
+ * `orderCapacity` is risk's order table capacity (config.orderCapacity): the orders named are
+ * those its table still holds. Call before the venue sessions start and before the stage's first duty
  * cycle.
  */
 export function recoverFixStage(stage: FixStage, dir: string, orderCapacity: number): FixRecoveryResult {

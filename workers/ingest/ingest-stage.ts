@@ -91,8 +91,8 @@ export interface IngestOptions {
   symbols: string[];
   venues: string[];
   /**
-   * Orders kept for GET /v1/orders (the most recent, all accounts): at least risk's order
-   * capacity, so that no open order falls out (workers/ingest/order-view.ts).
+   * Orders kept for GET /v1/orders (all accounts): risk's order capacity, so that the view's
+   * slots are risk's (ids of one residue) and no open order falls out (workers/ingest/order-view.ts).
    */
   orderViewCapacity: number;
   sor: SorSettings;

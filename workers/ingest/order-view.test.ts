@@ -172,7 +172,7 @@ describe('OrderView', () => {
       fc.record({ kind: fc.constant('event' as const), pick: fc.nat(), state: fc.constantFrom(...STATES) }),
     );
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 8 }), fc.array(op, { maxLength: 200 }), (capacity, ops) => {
+      fc.property(fc.integer({ min: 1, max: 8 }), fc.array(op, { minLength: 20, maxLength: 200, size: 'max' }), (capacity, ops) => {
         const v = new OrderView(capacity, SYMBOLS, VENUES);
         const w = new Reports();
         const latest = new Map<number, { account: number; state: number; seen: boolean }>();

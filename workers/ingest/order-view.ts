@@ -9,7 +9,7 @@
  * sockets. Now an update costs one copy of the report record and no allocation; a REST read
  * renders the JSON from the copy, as the WebSocket path does from the ring.
  *
- *   reports   slot = orderId % capacity (order ids are issued in sequence): a copy of the
+ *   reports   slot = orderId % capacity (order ids are issued in increasing order): a copy of the
  *             order's latest EXEC_REPORT record, and its order id (0 = empty);
  *   prev      per slot, the order id of the same account's next older order held (0 = none),
  *   next      and of its next newer one (0 = it is the account's `newest`): each account's
@@ -143,8 +143,9 @@ export class OrderView {
    * The first report of an order older than its account's newest: an order restored at a
    * restart, reported again before any report of it reached this view, or a duplicate-ClOrdID
    * ack naming an older order. It goes to its place in the chain, which stays in decreasing id
-   * order (list relies on it), from `newest` (> orderId) down to the first older entry. Rare,
-   * and short after a restart (the view starts empty).
+   * order (list relies on it), from `newest` (> orderId) down to the first older entry. Rare:
+   * risk's resume pass after a restart reports orders oldest slot first, so nearly in increasing
+   * id order (risk-stage.ts resumeOrderStep); only orders whose slot was skipped come late.
    */
   private insertOlder(newest: number, s: number, orderId: number): void {
     const capacity = this.capacity;

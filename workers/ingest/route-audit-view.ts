@@ -10,7 +10,7 @@
  *   records   a circular slab of fixed-size record slots (ROUTE_AUDIT records of one engine all
  *             have the same length), written in arrival order, the oldest overwritten first;
  *             each slot knows its order id and the next slot of the same order (a chain).
- *   orders    slot = orderId % capacity (order ids are issued in sequence): the order id held,
+ *   orders    slot = orderId % capacity (order ids are issued in increasing order): the order id held,
  *             the first and last record of its chain, and its decision count.
  *
  * Overwriting a record slot drops the oldest remaining record of its order (chains are in

@@ -4,11 +4,11 @@
  *
  * Order ids are issued in increasing order and slot = (orderId - 1) % capacity, so a lookup by
  * id is one index and one compare, with no hash map. A slot is reused only when the order in it
- * is terminal. When the next id's slot still holds a live order (a GTC resting while `capacity`
- * newer orders came and went), allocate() skips that id and tries the next: skipped ids are
- * never issued (slotOf finds nothing for them), and a live order keeps its slot however long it
- * lives. Only when every slot holds a live order is a new order refused (ORDER_TABLE_FULL);
- * nothing is ever overwritten.
+ * is terminal and has no live child (holdsLive). When the next id's slot is still held (a GTC
+ * resting while `capacity` newer orders came and went), allocate() skips that id and tries the
+ * next: skipped ids are never issued (slotOf finds nothing for them), and a live order keeps its
+ * slot however long it lives. Only when every slot is held is a new order refused
+ * (ORDER_TABLE_FULL); nothing is ever overwritten.
  *
  * Client order ids map to orders through an open-addressing hash index keyed by
  * (account, ClOrdID bytes), also in typed arrays; the bytes live in the table (40 per slot).
@@ -131,7 +131,7 @@ export class OrderTable {
     let orderId = this.nextOrderId;
     let slot = (orderId - 1) % capacity;
     let skipped = 0;
-    while (this.orderId[slot] !== 0 && !isTerminal(this.state[slot])) {
+    while (this.orderId[slot] !== 0 && this.holdsLive(slot)) {
       if (++skipped === capacity) return -1;
       orderId++;
       slot = slot + 1 === capacity ? 0 : slot + 1;
@@ -166,11 +166,20 @@ export class OrderTable {
   restoreAllocate(orderId: number): number {
     if (!(Number.isSafeInteger(orderId) && orderId >= this.nextOrderId)) throw new Error('Condition failed: restored order ids increase');
     const slot = (orderId - 1) % this.capacity;
-    if (this.orderId[slot] !== 0 && !isTerminal(this.state[slot])) return -1;
+    if (this.orderId[slot] !== 0 && this.holdsLive(slot)) return -1;
     this.nextOrderId = orderId;
     const got = this.allocate();
     if (got !== slot) throw new Error('Invariant: restoreAllocate takes the id\'s own slot');
     return slot;
+  }
+
+  /**
+   * Whether the order in `slot` must keep it: working, or terminal with a child still live at its
+   * venue (a child SENT after a late fill completed the order, being canceled; its end, fills and
+   * position must still find the order).
+   */
+  holdsLive(slot: number): boolean {
+    return !isTerminal(this.state[slot]) || this.liveChildren[slot] !== 0;
   }
 
   /** Sets the slot's ClOrdID from src and indexes it under its account. */
@@ -287,8 +296,10 @@ export class OrderTable {
 }
 
 /**
- * Child orders (one per venue order), same scheme: childId is issued by the SOR in sequence from
- * a base, slot = (childId - base) % capacity. Children of one parent form an intrusive list.
+ * Child orders (one per venue order), same scheme: childIds are issued by the SOR in increasing
+ * order from a base, skipping ids whose slot a live child holds (workers/sor/route-plan.ts
+ * claim), slot = (childId - base) % capacity. The live children of one parent form an intrusive
+ * list (RiskStage.endChild takes a child out when it ends).
  */
 export class ChildTable {
   readonly capacity: number;

@@ -362,12 +362,7 @@ class RiskRestorer implements FrameHandler {
   }
 
   private childDone(slot: number, cs: number): void {
-    const o = this.stage.orders;
-    const c = this.stage.children;
-    if (c.live[cs] === 0) return;
-    c.live[cs] = 0;
-    o.liveChildren[slot]--;
-    o.venueOpenQty[slot] -= c.qty[cs] - c.cumQty[cs];
+    this.stage.endChild(slot, cs);
   }
 }
 

@@ -204,7 +204,7 @@ describe('RiskStage: new orders', () => {
     expect(accept(h, { account: 2, clOrdId: 'SAME' })).toBe(2);
   });
 
-  it('refuses new orders with ORDER_TABLE_FULL when the oldest order is live', () => {
+  it('refuses new orders with ORDER_TABLE_FULL when every order in the table is live', () => {
     const config = defaultConfig();
     config.orderCapacity = 16;
     const h = new Harness(config);
@@ -717,5 +717,91 @@ describe('RiskStage: back-pressure', () => {
     expect(h.stage.orders.peekNextOrderId() - 1).toBe(total);
     expect(h.sor.items.map((r) => r.orderId)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect(h.reportsIngest.items.length).toBe(total);
+  });
+});
+
+describe('RiskStage: slots held past a table lap', () => {
+  function smallTables(): Harness {
+    const config = defaultConfig();
+    config.orderCapacity = 16;
+    config.childCapacity = 16;
+    return new Harness(config);
+  }
+
+  it('a cancel reaches an order\'s resting child after a newer, ended sibling\'s slot went to another child', () => {
+    const h = smallTables();
+    const gtc = accept(h, { clOrdId: 'G', qty: 100, tif: Tif.GTC });
+    h.sent(BASE_CHILD + 1, gtc, 50, 10 * PRICE_SCALE, 1); // rests
+    h.sent(BASE_CHILD + 2, gtc, 50, 10 * PRICE_SCALE, 2);
+    h.routeDone(gtc, 2);
+    h.fill(BASE_CHILD + 2, gtc, 50, 10 * PRICE_SCALE, 2); // the newer sibling ends
+    h.step();
+    const other = accept(h, { clOrdId: 'O', qty: 1000 });
+    // Children of another order, ending at once, go round the table; the SOR skips the resting
+    // child's slot (BASE_CHILD + 17), and BASE_CHILD + 18 takes the ended sibling's.
+    for (const k of [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18]) {
+      h.sent(BASE_CHILD + k, other, 10, 10 * PRICE_SCALE, 1);
+      h.fill(BASE_CHILD + k, other, 10, 10 * PRICE_SCALE, 1);
+    }
+    h.routeDone(other, 15);
+    h.step();
+    expect(h.stage.children.slotOf(BASE_CHILD + 2)).toBe(-1);
+    h.cancel({ clOrdId: 'X', origClOrdId: 'G' });
+    const out = h.step();
+    expect(out.sor.filter((r) => r.typeId === RecordType.CHILD_CANCEL).map((r) => r.childId)).toEqual([BASE_CHILD + 1]);
+    expect(h.state(gtc)).toBe(OrderState.PENDING_CANCEL);
+    h.childCanceled(BASE_CHILD + 1, gtc);
+    h.step();
+    expect(h.state(gtc)).toBe(OrderState.CANCELED);
+  });
+
+  it('a filled order keeps its slot while a child of it is still live, so that child\'s end still finds it', () => {
+    const h = smallTables();
+    const first = accept(h, { clOrdId: 'F', qty: 100 });
+    h.sent(BASE_CHILD + 1, first, 100, 10 * PRICE_SCALE, 1);
+    h.routeDone(first, 1);
+    h.fill(BASE_CHILD + 1, first, 100, 10 * PRICE_SCALE, 1);
+    h.step();
+    expect(h.state(first)).toBe(OrderState.FILLED);
+    // A child decided before the fill completed the order: sent, and canceled at once.
+    h.sent(BASE_CHILD + 2, first, 100, 10 * PRICE_SCALE, 2);
+    expect(h.step().sor.filter((r) => r.typeId === RecordType.CHILD_CANCEL).map((r) => r.childId)).toEqual([BASE_CHILD + 2]);
+    // Twenty orders come and go while that cancel is held (venue down): order 1's slot is skipped.
+    for (let i = 0; i < 20; i++) {
+      const id = accept(h, { clOrdId: `N${i}` });
+      expect(h.slot(id)).not.toBe(h.slot(first));
+      h.routeDone(id, 0, Reason.NO_VENUE_AVAILABLE);
+      h.step();
+      expect(isTerminal(h.state(id))).toBe(true);
+    }
+    expect(h.stage.orders.slotOf(first)).toBeGreaterThanOrEqual(0);
+    h.childCanceled(BASE_CHILD + 2, first);
+    h.step();
+    expect(h.counters.get(RiskCounter.UNKNOWN_RECORDS)).toBe(0);
+    expect(h.stage.orders.liveChildren[h.slot(first)]).toBe(0);
+    // Now the slot is free: the next order may take it.
+    const ids: number[] = [];
+    for (let i = 0; i < 16; i++) ids.push(accept(h, { clOrdId: `M${i}` }));
+    expect(ids.map((id) => h.stage.orders.slotOf(id))).toContain((first - 1) % 16);
+  });
+
+  it('a child fix sends into a slot that still holds a child live here (a fill refused here, taken by fix) ends the old one, counted; no crash', () => {
+    const h = smallTables();
+    const first = accept(h, { clOrdId: 'A', qty: 100 });
+    h.sent(BASE_CHILD + 1, first, 100, 10 * PRICE_SCALE, 1);
+    h.routeDone(first, 1);
+    h.fill(BASE_CHILD + 1, first, 100, 0, 1); // price 0: refused here, fix counted the child filled
+    h.step();
+    expect(h.counters.get(RiskCounter.OVERFILLS)).toBe(1);
+    const second = accept(h, { clOrdId: 'B', qty: 10 });
+    h.sent(BASE_CHILD + 17, second, 10, 10 * PRICE_SCALE, 1); // the same slot
+    h.routeDone(second, 1);
+    h.step();
+    expect(h.counters.get(RiskCounter.STALE_CHILDREN_ENDED)).toBe(1);
+    expect(h.stage.children.slotOf(BASE_CHILD + 17)).toBeGreaterThanOrEqual(0);
+    expect(h.stage.orders.liveChildren[h.slot(first)]).toBe(0);
+    h.fill(BASE_CHILD + 17, second, 10, 10 * PRICE_SCALE, 1);
+    h.step();
+    expect(h.state(second)).toBe(OrderState.FILLED);
   });
 });

@@ -953,8 +953,20 @@ export class RiskStage implements Agent, RingRecordHandler {
       return;
     }
     const o = this.orders;
-    const cs = this.linkChild(slot, ev.childId(), ev.venueId(), ev.qty(), ev.priceTicks());
-    if (cs < 0) throw new Error('Invariant: a child slot is free for a new child (table sized for live children)');
+    let cs = this.linkChild(slot, ev.childId(), ev.venueId(), ev.qty(), ev.priceTicks());
+    if (cs < 0) {
+      // The slot still holds a child live here that fix has ended: fix sends a child only into a
+      // slot whose child it holds done. That happens when this stage refused an event fix took
+      // (a fill at a price out of range): fix, which follows the venue, is right. The old child
+      // ends here too, counted, and the new one takes the slot.
+      const old = this.children.slotFor(ev.childId());
+      const oldOrder = this.orders.slotOf(this.children.orderId[old]);
+      if (oldOrder >= 0) this.childDone(oldOrder, old, Reason.NONE);
+      else this.children.live[old] = 0;
+      this.counters.add(RiskCounter.STALE_CHILDREN_ENDED, 1);
+      cs = this.linkChild(slot, ev.childId(), ev.venueId(), ev.qty(), ev.priceTicks());
+      if (cs < 0) throw new Error('Invariant: a child slot is free once its stale child ended');
+    }
     if (isTerminal(o.state[slot])) {
       // Decided before the order ended (a late fill completed it meanwhile): it is live at its
       // venue for an order that wants nothing more, so it is canceled at once.
@@ -1036,14 +1048,39 @@ export class RiskStage implements Agent, RingRecordHandler {
 
   /** A child is no longer live at its venue (filled, canceled, rejected or expired). */
   private childDone(slot: number, cs: number, reason: number): void {
+    if (!this.endChild(slot, cs)) return;
+    if (reason !== Reason.NONE) this.orders.lastReason[slot] = reason;
+    this.settleIfIdle(slot);
+  }
+
+  /**
+   * A live child of the order at `slot` ended at its venue: no longer live, its rest no longer
+   * open there, and out of its order's child list, which so holds live children only (a child
+   * that ended keeps its slot, for a late fill, until a newer child takes it, and the list must
+   * not run through a reused slot). Returns false when it had ended already. Recovery ends
+   * children the same way (workers/risk/recovery.ts).
+   */
+  endChild(slot: number, cs: number): boolean {
     const o = this.orders;
     const c = this.children;
-    if (c.live[cs] === 0) return;
+    if (c.live[cs] === 0) return false;
     c.live[cs] = 0;
     o.liveChildren[slot]--;
     o.venueOpenQty[slot] -= c.qty[cs] - c.cumQty[cs];
-    if (reason !== Reason.NONE) o.lastReason[slot] = reason;
-    this.settleIfIdle(slot);
+    const childId = c.childId[cs];
+    const next = c.nextSibling[cs];
+    c.nextSibling[cs] = 0;
+    if (o.firstChild[slot] === childId) {
+      o.firstChild[slot] = next;
+      return true;
+    }
+    for (let at = c.slotOf(o.firstChild[slot]); at >= 0; at = c.slotOf(c.nextSibling[at])) {
+      if (c.nextSibling[at] === childId) {
+        c.nextSibling[at] = next;
+        return true;
+      }
+    }
+    throw new Error('Invariant: a live child is in its order\'s child list');
   }
 
   /**
@@ -1196,10 +1233,17 @@ export class RiskStage implements Agent, RingRecordHandler {
     return 1;
   }
 
+  /**
+   * Orders go out oldest slot first: from the slot the next id would take, round the table, so
+   * ids reach the edge nearly in increasing order (only orders whose slot was skipped over come
+   * out of turn), and the edge's view links each as its account's newest in one step
+   * (order-view.ts; in slot order, after a lap, every older order walked the newer ones).
+   */
   private resumeOrderStep(): number {
     const o = this.orders;
-    const slot = this.resumeCursor++;
-    if (slot >= o.capacity) return this.nextResumePhase(RESUME_POSITIONS);
+    const n = this.resumeCursor++;
+    if (n >= o.capacity) return this.nextResumePhase(RESUME_POSITIONS);
+    const slot = ((o.peekNextOrderId() - 1) + n) % o.capacity;
     if (o.orderId[slot] === 0) return 0;
     this.emitStatus(slot);
     return 1;
@@ -1281,14 +1325,11 @@ export class RiskStage implements Agent, RingRecordHandler {
     o.routing[slot] = 1;
   }
 
+  /** Cancels every live child of the order not yet asked to cancel (its child list holds its live children only: endChild). */
   private cancelLiveChildren(slot: number): void {
     const c = this.children;
-    let childId = this.orders.firstChild[slot];
-    for (let n = 0; childId !== 0 && n < this.children.capacity; n++) {
-      const cs = c.slotOf(childId);
-      if (cs < 0) break; // older children were evicted after they ended
-      if (c.live[cs] === 1 && c.cancelSent[cs] === 0) this.sendChildCancel(slot, cs);
-      childId = c.nextSibling[cs];
+    for (let cs = c.slotOf(this.orders.firstChild[slot]); cs >= 0; cs = c.slotOf(c.nextSibling[cs])) {
+      if (c.cancelSent[cs] === 0) this.sendChildCancel(slot, cs);
     }
   }
 

@@ -168,9 +168,12 @@ export class ChildTable {
    * refusal then reads every slot once.
    *
    * The fix and risk stages key their child tables by the same residue (child id modulo this
-   * capacity, config.childCapacity), and a child ends there no later than here (the SOR learns
-   * a child's end from fix's CHILD_EVENT, which fix writes, in the same order, to risk), so a
-   * slot free here is free there.
+   * capacity, config.childCapacity). A child normally ends there no later than here (the SOR
+   * learns a child's end from fix's CHILD_EVENT, which fix writes, in the same order, to risk),
+   * so a slot free here is free there. Where it is not (a child fix alone restored at a restart,
+   * from its audit), fix refuses the new child (CHILD_TABLE_FULL) rather than forget the live
+   * one, and risk, which links a child only once fix sent it, ends a stale child of its own
+   * when fix reuses the slot (RiskStage.onChildSent).
    */
   claim(childId: number): number {
     const capacity = this.capacity;
