@@ -337,8 +337,7 @@ export class FixStage implements Agent {
       return;
     }
     const slot = (childId - this.childBase) % this.childCapacity;
-    const held = this.childState[slot];
-    if (this.childIds[slot] !== childId && (held === VenueChildState.SENT || held === VenueChildState.OPEN)) {
+    if (this.heldByAnother(slot, childId)) {
       // Another child is still live in this slot (the SOR's table skips live slots, so only a
       // child this stage alone holds, such as one restored from an audit, gets here): the new
       // child is refused rather than the live one forgotten, and never reaches its venue.
@@ -438,8 +437,7 @@ export class FixStage implements Agent {
   restoreSent(childId: number, orderId: number, venueId: number, symbolId: number, side: number, qty: number, priceTicks: number): boolean {
     if (!(Number.isSafeInteger(childId) && childId >= this.childBase)) throw new Error('Condition failed: a restored child id lies at or above the table base');
     const slot = (childId - this.childBase) % this.childCapacity;
-    const held = this.childState[slot];
-    if (this.childIds[slot] !== childId && (held === VenueChildState.SENT || held === VenueChildState.OPEN)) return false;
+    if (this.heldByAnother(slot, childId)) return false;
     this.childIds[slot] = childId;
     this.childOrderIds[slot] = orderId;
     this.childQty[slot] = qty;
@@ -509,6 +507,12 @@ export class FixStage implements Agent {
       if (s === VenueChildState.SENT || s === VenueChildState.OPEN) n++;
     }
     return n;
+  }
+
+  /** Whether another child, unacknowledged or open at its venue, holds the slot. */
+  private heldByAnother(slot: number, childId: number): boolean {
+    const held = this.childState[slot];
+    return this.childIds[slot] !== childId && (held === VenueChildState.SENT || held === VenueChildState.OPEN);
   }
 
   /** Slot of a child this stage sent, or -1. */

@@ -16,7 +16,7 @@
  *                the order while another child was being decided; that child is cancelled at
  *                once, and its Canceled, or a fill that beat the cancel, must still reach risk).
  *                Kept as risk's order table keeps orders (workers/risk/order-table.ts): per
- *                slot (orderId - 1) % orderCapacity, the newest order id reported there, so an
+ *                slot (orderSlot: (orderId - 1) % orderCapacity), the newest order id reported there, so an
  *                order is named exactly while risk's table still holds it (risk issues an id only
  *                into a slot it may reuse, and journals a report of every id it issues); a
  *                child of an order risk no longer holds is counted unnamed, and risk counts it
@@ -51,6 +51,7 @@
 import { CHILD_EVENT_LENGTH, ChildEventFlyweight, ChildEventKind, ExecReportFlyweight, RecordType } from '../../codecs/records.ts';
 import { ExecType } from '../../engine/order-state.ts';
 import { replayJournal, type FrameHandler } from '../../persistence/journal-reader.ts';
+import { orderSlot } from '../risk/order-table.ts';
 import { AuditOnlyChildren } from '../sor/audit-children.ts';
 import type { FixStage } from './fix-stage.ts';
 
@@ -115,7 +116,7 @@ class FixRestorer implements FrameHandler {
   /** symbolId * 4 + side of an order risk's table still holds, or -1. */
   private named(orderId: number): number {
     if (!(Number.isSafeInteger(orderId) && orderId >= 1)) return -1;
-    const slot = (orderId - 1) % this.slotOrderIds.length;
+    const slot = orderSlot(orderId, this.slotOrderIds.length);
     return this.slotOrderIds[slot] === orderId ? this.slotNames[slot] : -1;
   }
 
@@ -139,7 +140,7 @@ class FixRestorer implements FrameHandler {
     if (orderId === 0 || r.execType() === ExecType.CANCEL_REJECT) return;
     // Terminal orders are kept too (a child may still be SENT after the order's last report),
     // until a newer order takes their slot, as in risk's table.
-    const slot = (orderId - 1) % this.slotOrderIds.length;
+    const slot = orderSlot(orderId, this.slotOrderIds.length);
     if (orderId < this.slotOrderIds[slot]) return;
     this.slotOrderIds[slot] = orderId;
     this.slotNames[slot] = r.symbolId() * 4 + r.side();

@@ -23,6 +23,15 @@ import { isTerminal } from '../../engine/order-state.ts';
 
 const EMPTY = 0;
 
+/**
+ * The slot of an order id in a table of `capacity` orders. The fix stage's recovery keys its
+ * memory of orders by the same slot (workers/fix/recovery.ts), so it forgets an order exactly
+ * when this table does.
+ */
+export function orderSlot(orderId: number, capacity: number): number {
+  return (orderId - 1) % capacity;
+}
+
 export class OrderTable {
   readonly capacity: number;
   readonly orderId: Float64Array;
@@ -109,7 +118,7 @@ export class OrderTable {
   /** The slot of orderId, or -1 if unknown (never issued, or evicted after it ended). */
   slotOf(orderId: number): number {
     if (!(orderId >= 1 && orderId < this.nextOrderId)) return -1;
-    const slot = (orderId - 1) % this.capacity;
+    const slot = orderSlot(orderId, this.capacity);
     return this.orderId[slot] === orderId ? slot : -1;
   }
 
@@ -129,7 +138,7 @@ export class OrderTable {
   allocate(): number {
     const capacity = this.capacity;
     let orderId = this.nextOrderId;
-    let slot = (orderId - 1) % capacity;
+    let slot = orderSlot(orderId, capacity);
     let skipped = 0;
     while (this.orderId[slot] !== 0 && this.holdsLive(slot)) {
       if (++skipped === capacity) return -1;
@@ -165,7 +174,7 @@ export class OrderTable {
    */
   restoreAllocate(orderId: number): number {
     if (!(Number.isSafeInteger(orderId) && orderId >= this.nextOrderId)) throw new Error('Condition failed: restored order ids increase');
-    const slot = (orderId - 1) % this.capacity;
+    const slot = orderSlot(orderId, this.capacity);
     if (this.orderId[slot] !== 0 && this.holdsLive(slot)) return -1;
     this.nextOrderId = orderId;
     const got = this.allocate();
