@@ -16,7 +16,7 @@ function add(t: OrderTable, account: number, clOrdId: string, state: number = Or
   const slot = t.allocate();
   expect(slot).toBeGreaterThanOrEqual(0);
   t.accountId[slot] = account;
-  t.state[slot] = state;
+  t.setState(slot, state);
   const b = ascii(clOrdId);
   t.setClOrdId(slot, b, 0, b.length);
   return slot;
@@ -70,8 +70,10 @@ describe('OrderTable.allocate / slotOf', () => {
     expect(t.allocate()).toBe(-1);
     expect(t.peekNextOrderId()).toBe(17);
     expect(t.idsSkipped).toBe(0);
+    // The table was read whole once; the second refusal knew no slot had come free since.
+    expect(t.fullScans).toBe(1);
     // One terminal order anywhere frees its slot: the ids of the live slots before it are skipped.
-    t.state[5] = OrderState.CANCELED;
+    t.setState(5, OrderState.CANCELED);
     const slot = t.allocate();
     expect(slot).toBe(5);
     expect(t.orderId[5]).toBe(22);
@@ -90,13 +92,39 @@ describe('OrderTable.allocate / slotOf', () => {
     for (let n = 0; n < 16 * 40; n++) {
       const s = add(t, 2, `day-${n}`, OrderState.NEW);
       expect(s).not.toBe(gtc);
-      t.state[s] = OrderState.FILLED;
+      t.setState(s, OrderState.FILLED);
     }
     expect(t.slotOf(1)).toBe(gtc);
     expect(t.orderId[gtc]).toBe(1);
     expect(find(t, 1, 'gtc')).toBe(gtc);
     // Each lap of 15 newer orders comes round to the GTC's slot once: 640 orders, 42 laps.
     expect(t.idsSkipped).toBe(Math.floor((16 * 40) / 15));
+  });
+
+  it('a full table comes free when a terminal order\'s last live child ends', () => {
+    const t = new OrderTable(16, 1);
+    for (let i = 0; i < 16; i++) add(t, 1, `c${i}`, OrderState.NEW);
+    // Order 4 fills while two of its children are still live at their venues: its slot stays held.
+    t.liveChildren[3] = 2;
+    t.setState(3, OrderState.FILLED);
+    expect(t.allocate()).toBe(-1);
+    expect(t.fullScans).toBe(1);
+    // One of its two children ends: it still holds its slot, and the table is not read again.
+    t.childEnded(3);
+    expect(t.allocate()).toBe(-1);
+    expect(t.allocate()).toBe(-1);
+    expect(t.fullScans).toBe(1);
+    // A working order ends as its last child ends: its slot, not order 4's, is taken.
+    t.setState(7, OrderState.CANCELED);
+    expect(t.allocate()).toBe(7);
+    expect(t.orderId[7]).toBe(24);
+    t.setState(7, OrderState.NEW);
+    expect(t.allocate()).toBe(-1);
+    expect(t.fullScans).toBe(2);
+    t.childEnded(3);
+    expect(t.allocate()).toBe(3);
+    expect(t.orderId[3]).toBe(36);
+    expect(() => t.childEnded(3)).toThrow(/Invariant/);
   });
 
   it('evicts any terminal state and no working state', () => {
@@ -240,7 +268,7 @@ describe('OrderTable ClOrdID index', () => {
     const total = capacity * 12;
     for (let n = 0; n < total; n++) {
       const s = add(t, 1 + (n % 3), `order-${n}`);
-      t.state[s] = OrderState.FILLED; // ends at once, so its slot can be reused
+      t.setState(s, OrderState.FILLED); // ends at once, so its slot can be reused
     }
     for (let n = 0; n < total; n++) {
       const expected = n >= total - capacity ? (n % capacity) : -1;
@@ -327,7 +355,7 @@ describe('OrderTable ClOrdID index under sustained flow', () => {
         t.releaseReplaceClOrdId(slot);
         t.replaceClOrdIdLength[slot] = 0;
       }
-      t.state[slot] = OrderState.FILLED;
+      t.setState(slot, OrderState.FILLED);
       expect(t.indexEntries()).toBe(held);
       expect(held).toBeLessThanOrEqual(64);
     }

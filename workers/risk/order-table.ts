@@ -8,7 +8,9 @@
  * resting while `capacity` newer orders came and went), allocate() skips that id and tries the
  * next: skipped ids are never issued (slotOf finds nothing for them), and a live order keeps its
  * slot however long it lives. Only when every slot is held is a new order refused
- * (ORDER_TABLE_FULL); nothing is ever overwritten.
+ * (ORDER_TABLE_FULL); nothing is ever overwritten. A full table is found full by one read of
+ * every slot; later refusals cost one compare until a slot may have come free (an order's
+ * state set terminal, or its last live child ended: setState, childEnded).
  *
  * Client order ids map to orders through an open-addressing hash index keyed by
  * (account, ClOrdID bytes), also in typed arrays; the bytes live in the table (40 per slot).
@@ -70,6 +72,12 @@ export class OrderTable {
   private nextOrderId: number;
   /** Ids allocate() skipped because a live order held their slot (never issued). */
   idsSkipped = 0;
+  /** Times allocate() read every slot and found each held (once per stretch of a full table). */
+  fullScans = 0;
+  /** Bumped whenever a slot may have stopped holding a live order (setState, childEnded). */
+  private releases = 0;
+  /** `releases` when allocate() last found every slot held (-1: never): while equal, still full. */
+  private fullAt = -1;
   private readonly indexMask: number;
   /** Hash index: slot + 1 of the order (slot + 1 + capacity for a reserved replace id), or EMPTY. */
   private readonly indexSlots: Int32Array;
@@ -132,16 +140,21 @@ export class OrderTable {
    * held it; ids whose slot a live order holds are skipped (counted in idsSkipped) and never
    * issued. Returns the slot, or -1 when every slot holds a live order (table full; no id is
    * used up). The caller fills every field. A skip costs one compare per live slot passed, and
-   * each id is passed at most once, except while the table is full: each refusal then reads
-   * every slot once.
+   * each id is passed at most once. A full table is read whole once; until a slot may have come
+   * free (setState terminal, childEnded), each refusal after that is one compare.
    */
   allocate(): number {
     const capacity = this.capacity;
     let orderId = this.nextOrderId;
     let slot = orderSlot(orderId, capacity);
+    if (this.orderId[slot] !== 0 && this.holdsLive(slot) && this.fullAt === this.releases) return -1;
     let skipped = 0;
     while (this.orderId[slot] !== 0 && this.holdsLive(slot)) {
-      if (++skipped === capacity) return -1;
+      if (++skipped === capacity) {
+        this.fullAt = this.releases;
+        this.fullScans++;
+        return -1;
+      }
       orderId++;
       slot = slot + 1 === capacity ? 0 : slot + 1;
     }
@@ -189,6 +202,21 @@ export class OrderTable {
    */
   holdsLive(slot: number): boolean {
     return !isTerminal(this.state[slot]) || this.liveChildren[slot] !== 0;
+  }
+
+  /**
+   * The one writer of an order's state (the risk stage and its recovery): a terminal state may
+   * free the slot, so allocate() reads the table again before it refuses.
+   */
+  setState(slot: number, state: number): void {
+    this.state[slot] = state;
+    if (isTerminal(state)) this.releases++;
+  }
+
+  /** One live child of the order at `slot` ended; the last one may free a terminal order's slot. */
+  childEnded(slot: number): void {
+    if (this.liveChildren[slot] === 0) throw new Error('Invariant: a child ends only while live');
+    if (--this.liveChildren[slot] === 0) this.releases++;
   }
 
   /** Sets the slot's ClOrdID from src and indexes it under its account. */

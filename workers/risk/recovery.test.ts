@@ -471,6 +471,25 @@ function play(j: Journaled, ops: Op[]): void {
   }
 }
 
+/**
+ * The resume pass shows every recovered order to the edge once, oldest first: its last reports
+ * (after any the settling made) are one status per order in the table, and the orders of the
+ * last lap of ids (one id per slot) come in increasing id order; only orders older than that
+ * (live while newer ids skipped their slot) come at their slot's turn.
+ */
+function expectResumeOldestFirst(r: Harness): void {
+  const o = r.stage.orders;
+  const ids: number[] = [];
+  for (let slot = 0; slot < o.capacity; slot++) if (o.orderId[slot] !== 0) ids.push(o.orderId[slot]);
+  const out = r.step();
+  expect(r.stage.resumed()).toBe(true);
+  expect(out.ingest.length).toBeGreaterThanOrEqual(ids.length);
+  const shown = out.ingest.slice(out.ingest.length - ids.length).map((x) => x.orderId);
+  expect([...shown].sort((a, b) => a - b)).toEqual(ids.sort((a, b) => a - b));
+  const lap = shown.filter((id) => id >= o.peekNextOrderId() - o.capacity);
+  for (let i = 1; i < lap.length; i++) expect(lap[i], `resume order ${shown.join(',')}`).toBeGreaterThan(lap[i - 1]);
+}
+
 /** Plays a history on a journaled stage, recovers a second stage from its journal, compares. Returns the ids the writer's order table skipped. */
 function recoversAsWritten(ops: Op[], config: RiskConfig): number {
   const j = new Journaled(config);
@@ -483,6 +502,7 @@ function recoversAsWritten(ops: Op[], config: RiskConfig): number {
     const want = snapshot(j.h);
     expect(snapshot(r)).toEqual(want);
     expect(r.stage.peekEventSeq()).toBe(j.h.stage.peekEventSeq());
+    expectResumeOldestFirst(r);
     return j.h.stage.orders.idsSkipped;
   } finally {
     rmSync(j.dir, { recursive: true, force: true });

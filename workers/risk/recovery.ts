@@ -272,7 +272,7 @@ class RiskRestorer implements FrameHandler {
     o.cumQty[slot] = r.cumQty();
     o.cumNotional[slot] = r.cumNotionalTicks();
     o.recvTimeNs[slot] = r.recvTimeNs();
-    o.state[slot] = state;
+    o.setState(slot, state);
     if (o.replaceClOrdIdLength[slot] !== 0 && state !== OrderState.PENDING_REPLACE) {
       o.releaseReplaceClOrdId(slot);
       o.replaceClOrdIdLength[slot] = 0;
@@ -325,7 +325,7 @@ class RiskRestorer implements FrameHandler {
     // The stage moves the order to ROUTED here without a report of its own.
     if (!isTerminal(o.state[slot])) {
       const next = transition(o.state[slot], OrderEvent.ROUTE, o.cumQty[slot] > 0);
-      if (next !== ILLEGAL) o.state[slot] = next;
+      if (next !== ILLEGAL) o.setState(slot, next);
     }
     return true;
   }

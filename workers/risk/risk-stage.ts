@@ -374,7 +374,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     o.qty[slot] = cmd.qty();
     o.priceTicks[slot] = cmd.ordType() === OrdType.MARKET ? 0 : cmd.priceTicks();
     o.recvTimeNs[slot] = cmd.recvTimeNs();
-    o.state[slot] = OrderState.PENDING_NEW;
+    o.setState(slot, OrderState.PENDING_NEW);
     o.setClOrdId(slot, cmd.bytes, cmd.clOrdIdOffset(), cmd.clOrdIdLength());
     this.expiring[slot] = 0;
     // checkNewOrder left the reference price in checkedRefTicks: a market order reserves at it.
@@ -1065,7 +1065,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     const c = this.children;
     if (c.live[cs] === 0) return false;
     c.live[cs] = 0;
-    o.liveChildren[slot]--;
+    o.childEnded(slot);
     o.venueOpenQty[slot] -= c.qty[cs] - c.cumQty[cs];
     const childId = c.childId[cs];
     const next = c.nextSibling[cs];
@@ -1295,7 +1295,7 @@ export class RiskStage implements Agent, RingRecordHandler {
       this.counters.add(RiskCounter.ILLEGAL_TRANSITIONS, 1);
       throw new Error(`Invariant: order ${o.orderId[slot]} event ${event} is legal in state ${o.state[slot]}`);
     }
-    o.state[slot] = next;
+    o.setState(slot, next);
     // A terminal order reserves nothing any more.
     if (isTerminal(next) && this.exposure.resQty[slot] !== 0) {
       this.exposure.reserve(slot, o.accountId[slot], o.symbolId[slot], o.side[slot], 0, 0);

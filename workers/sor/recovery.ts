@@ -166,7 +166,7 @@ export function recoverSorStage(stage: SorStage, dir: string): SorRecoveryResult
     // Its send time is on an earlier boot's clock: no latency sample from its first answer.
     c.sentNs[slot] = -1;
     c.tif[slot] = Tif.DAY; // not journaled; read only for children of an open plan
-    c.live[slot] = 1;
+    c.markLive(slot);
     c.answered[slot] = child.answered ? 1 : 0;
     c.fallback[slot] = 0;
     liveChildren++;

@@ -132,7 +132,10 @@ export class ChildTable {
   readonly priceTicks: Float64Array;
   readonly sentNs: Float64Array;
   readonly tif: Uint8Array;
+  /** 1 while the child is live at its venue; written by markLive and markEnded only. */
   readonly live: Uint8Array;
+  /** Slots whose child is live: claim() refuses at once when all are. */
+  liveCount = 0;
   readonly answered: Uint8Array;
   /** 1 while a staged fallback is ahead; 2 once the SOR sent its own cancel; 3 staged IOC (rest sweeps on). */
   readonly fallback: Uint8Array;
@@ -164,8 +167,8 @@ export class ChildTable {
    * The slot for the first child id from `childId` up whose slot holds no live child (a child
    * resting at its venue keeps its slot however many children pass it), or -1 when every slot
    * holds a live child. The id taken is childId[slot]; the ids before it were passed over and
-   * are never issued. Each id is passed at most once, except while the table is full: each
-   * refusal then reads every slot once.
+   * are never issued. Each id is passed at most once; a full table is refused in one compare
+   * (liveCount).
    *
    * The fix and risk stages key their child tables by the same residue (child id modulo this
    * capacity, config.childCapacity). A child normally ends there no later than here (the SOR
@@ -177,15 +180,30 @@ export class ChildTable {
    */
   claim(childId: number): number {
     const capacity = this.capacity;
+    if (this.liveCount === capacity) return -1;
     let id = childId;
     let slot = (id - this.base) % capacity;
-    for (let passed = 0; this.live[slot] === 1; ) {
-      if (++passed === capacity) return -1;
+    while (this.live[slot] === 1) {
       id++;
       slot = slot + 1 === capacity ? 0 : slot + 1;
     }
     this.childId[slot] = id;
     return slot;
+  }
+
+  /** The child in `slot` (claimed or restored) is live at its venue. */
+  markLive(slot: number): void {
+    if (this.live[slot] === 1) throw new Error('Invariant: a live child slot is not taken again');
+    this.live[slot] = 1;
+    this.liveCount++;
+  }
+
+  /** The child in `slot` ended; false when it was not live. */
+  markEnded(slot: number): boolean {
+    if (this.live[slot] === 0) return false;
+    this.live[slot] = 0;
+    this.liveCount--;
+    return true;
   }
 
   /**

@@ -172,6 +172,7 @@ describe('SorStage: single best', () => {
     expect(ids).toEqual([2, 3, 4, 6, 7, 8, 10, 11, 12, 14].map((k) => BASE + k));
     expect(h.counters.get(SorCounter.CHILD_IDS_SKIPPED)).toBe(3);
     expect(h.stage.children.slotOf(BASE + 1)).toBe(0);
+    expect(h.stage.children.liveCount).toBe(1);
     // Three more children rest: every slot is live, so the next order gets no child and no id.
     for (let n = 0; n < 3; n++) {
       const orderId = h.request(Side.BUY);
@@ -181,6 +182,7 @@ describe('SorStage: single best', () => {
     }
     const refused = h.request(Side.BUY);
     expect(h.step()).toEqual([expect.objectContaining({ typeId: RecordType.ROUTE_DONE, orderId: refused, childCount: 0, reason: Reason.CHILD_TABLE_FULL })]);
+    expect(h.stage.children.liveCount).toBe(4);
     // The first resting child ends: its slot takes the next child.
     h.event(ChildEventKind.FILL, BASE + 1, resting, 1, 100, px(10));
     h.step();
@@ -188,6 +190,7 @@ describe('SorStage: single best', () => {
     const next = h.step()[0];
     expect(next.typeId).toBe(RecordType.CHILD_NEW);
     expect(h.stage.children.slotOf(next.childId)).toBe(0);
+    expect(h.stage.children.liveCount).toBe(4);
   });
 
   it('a venue disallowed for the account is excluded for it only', () => {

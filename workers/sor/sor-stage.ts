@@ -432,7 +432,7 @@ export class SorStage implements Agent, RingRecordHandler {
     c.priceTicks[slot] = f.childPx;
     c.sentNs[slot] = -1;
     c.tif[slot] = f.childTif;
-    c.live[slot] = 1;
+    c.markLive(slot);
     c.answered[slot] = 0;
     // Staged: a DAY child falls back after the delay (1); a staged IOC child's rest goes on to the
     // next venue at once, and so does a sweep's (3).
@@ -514,7 +514,7 @@ export class SorStage implements Agent, RingRecordHandler {
   private childEnded(s: number, orderId: number, reason: number): void {
     const c = this.children;
     const t = this.plans;
-    c.live[s] = 0;
+    c.markEnded(s);
     this.stats.onEnded(c.venue[s], c.qty[s], c.cumQty[s]);
     const p = this.planOf(s, orderId);
     if (p === NO_PLAN) return;
