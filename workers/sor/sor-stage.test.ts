@@ -140,6 +140,25 @@ describe('SorStage: single best', () => {
     expect(h.counters.get(SorCounter.REROUTES)).toBe(1);
   });
 
+  it('a child fix refused for its slot (CHILD_TABLE_FULL) is re-routed under the next id and teaches the venue nothing', () => {
+    const h = new SorHarness([null, SAME, SAME], PRICE_ONLY).up(1, 2);
+    const orderId = h.request(Side.BUY, { qty: 100 });
+    expect(children(h.step())[0]).toMatchObject({ childId: BASE + 1, venueId: 1 });
+    const prob = h.stage.stats.fillProb[1];
+    h.event(ChildEventKind.REJECTED, BASE + 1, orderId, 1, 0, 0, Reason.CHILD_TABLE_FULL);
+    const again = h.step();
+    expect(kinds(again)).toEqual([RecordType.CHILD_NEW]);
+    // The venue did not refuse: it is not excluded, and the best venue is asked again.
+    expect(again[0]).toMatchObject({ childId: BASE + 2, venueId: 1, qty: 100 });
+    expect(h.counters.get(SorCounter.REROUTES)).toBe(1);
+    expect(h.stage.stats.sent[1]).toBe(1);
+    expect(h.stage.stats.sentQty[1]).toBe(100);
+    expect(h.stage.stats.ended[1]).toBe(0);
+    expect(h.stage.stats.fillProb[1]).toBe(prob);
+    h.event(ChildEventKind.ACKED, BASE + 2, orderId, 1);
+    expect(h.step()[0]).toMatchObject({ typeId: RecordType.ROUTE_DONE, childCount: 2 });
+  });
+
   it('no venue up -> ROUTE_DONE with 0 children and NO_VENUE_AVAILABLE, audited; no child id used', () => {
     const h = new SorHarness([null, SAME, SAME], PRICE_ONLY);
     const orderId = h.request(Side.BUY, { qty: 300 });

@@ -515,7 +515,11 @@ export class SorStage implements Agent, RingRecordHandler {
     const c = this.children;
     const t = this.plans;
     c.markEnded(s);
-    this.stats.onEnded(c.venue[s], c.qty[s], c.cumQty[s]);
+    // Refused by fix before sending (its slot there still held an older live child, one restored
+    // from its audit at a restart): the venue never saw it, so it teaches nothing, and its
+    // claim's count is taken back (as the statistics' replay never counts it).
+    if (reason === Reason.CHILD_TABLE_FULL) this.stats.onWithdrawn(c.venue[s], c.qty[s]);
+    else this.stats.onEnded(c.venue[s], c.qty[s], c.cumQty[s]);
     const p = this.planOf(s, orderId);
     if (p === NO_PLAN) return;
     t.liveChildren[p]--;
@@ -541,8 +545,9 @@ export class SorStage implements Agent, RingRecordHandler {
   private reroutes(p: number, s: number, reason: number): boolean {
     const t = this.plans;
     if (t.mode[p] === SorMode.STAGED) return t.tif[p] !== Tif.FOK;
-    // Other modes: only what a venue refused or dropped (an IOC's rest goes on only as a sweep).
-    if (reason === Reason.VENUE_REJECT || reason === Reason.VENUE_DOWN) return true;
+    // Other modes: only what a venue refused or dropped (an IOC's rest goes on only as a sweep),
+    // or what fix refused for its child slot (the next child id has another slot).
+    if (reason === Reason.VENUE_REJECT || reason === Reason.VENUE_DOWN || reason === Reason.CHILD_TABLE_FULL) return true;
     return reason === Reason.VENUE_CANCELED && this.children.tif[s] === Tif.DAY;
   }
 

@@ -10,7 +10,8 @@
  *                 (filled, canceled, expired, rejected): the fraction of what was sent that filled.
  *
  * A child the SOR canceled itself (a staged fallback) still counts: the venue did not fill it in
- * the time it had. Plain numbers per venue id, one writer (the SOR thread), nothing allocated.
+ * the time it had. A child the fix stage refused before sending it (CHILD_TABLE_FULL: its slot
+ * there still held an older live child) does not: the venue never saw it (onWithdrawn). Plain numbers per venue id, one writer (the SOR thread), nothing allocated.
  */
 export class VenueStats {
   readonly latencyUs: Float64Array;
@@ -43,6 +44,12 @@ export class VenueStats {
   onSent(venue: number, qty: number): void {
     this.sent[venue]++;
     this.sentQty[venue] += qty;
+  }
+
+  /** A child counted by onSent that was never sent after all (refused inside the engine). */
+  onWithdrawn(venue: number, qty: number): void {
+    this.sent[venue]--;
+    this.sentQty[venue] -= qty;
   }
 
   onFirstResponse(venue: number, roundTripNs: number): void {
