@@ -19,6 +19,8 @@
  *   CANCELED, REJECTED, EXPIRED   the child ends: onEnded(venue, qty, cumQty).
  *   REJECTED, reason VENUE_DOWN, of a child never SENT: the SOR claimed it and fix refused it
  *                     before sending (venue down): onSent, then onEnded with nothing filled.
+ *   REJECTED, reason CHILD_TABLE_FULL, of a child never SENT: fix refused it for its slot; the
+ *                     SOR took its onSent back (onWithdrawn), so nothing is counted.
  * Children of earlier boots that are still live are put back in the stage's child table with no
  * plan (as the SOR keeps children whose route is closed, for the statistics), so what the venues
  * do with them after the restart keeps teaching the SOR, and a replay of the next boot's journal
