@@ -114,7 +114,7 @@ describe('OrderTable.allocate / slotOf', () => {
     expect(t.allocate()).toBe(-1);
     expect(t.allocate()).toBe(-1);
     expect(t.fullScans).toBe(1);
-    // A working order ends as its last child ends: its slot, not order 4's, is taken.
+    // A working order ends: its slot, not order 4's, is taken.
     t.setState(7, OrderState.CANCELED);
     expect(t.allocate()).toBe(7);
     expect(t.orderId[7]).toBe(24);

@@ -212,6 +212,40 @@ describe('RiskStage: new orders', () => {
     expectReject(h, { clOrdId: 'F16' }, Reason.ORDER_TABLE_FULL);
   });
 
+  it('a full table takes orders again as soon as one ends, or a filled order\'s last live child ends', () => {
+    const config = defaultConfig();
+    config.orderCapacity = 16;
+    const h = new Harness(config);
+    const ids: number[] = [];
+    for (let i = 0; i < 16; i++) ids.push(accept(h, { clOrdId: `F${i}`, qty: 100 }));
+    expectReject(h, { clOrdId: 'R1' }, Reason.ORDER_TABLE_FULL);
+    expectReject(h, { clOrdId: 'R2' }, Reason.ORDER_TABLE_FULL);
+    expect(h.stage.orders.fullScans).toBe(1); // the second refusal knew nothing had ended
+    // Order 3's only child fills: the order ends, and its slot takes the next order.
+    route(h, ids[2], BASE_CHILD + 1, 100, 10 * PRICE_SCALE);
+    h.fill(BASE_CHILD + 1, ids[2], 100, 10 * PRICE_SCALE, 2);
+    h.step();
+    expect(h.state(ids[2])).toBe(OrderState.FILLED);
+    expect(h.slot(accept(h, { clOrdId: 'A1' }))).toBe(2);
+    expectReject(h, { clOrdId: 'R3' }, Reason.ORDER_TABLE_FULL);
+    // Order 5 fills while a child decided before the fill is sent: that child is canceled, and
+    // the order keeps its slot until the child's end.
+    route(h, ids[4], BASE_CHILD + 2, 100, 10 * PRICE_SCALE);
+    h.fill(BASE_CHILD + 2, ids[4], 100, 10 * PRICE_SCALE, 2);
+    h.step();
+    h.sent(BASE_CHILD + 3, ids[4], 100, 10 * PRICE_SCALE, 1);
+    expect(h.step().sor.filter((r) => r.typeId === RecordType.CHILD_CANCEL).map((r) => r.childId)).toEqual([BASE_CHILD + 3]);
+    expect(h.state(ids[4])).toBe(OrderState.FILLED);
+    expectReject(h, { clOrdId: 'R4' }, Reason.ORDER_TABLE_FULL);
+    h.childCanceled(BASE_CHILD + 3, ids[4]);
+    h.step();
+    expect(h.slot(accept(h, { clOrdId: 'A2' }))).toBe(4);
+    expectReject(h, { clOrdId: 'R5' }, Reason.ORDER_TABLE_FULL);
+    // One read of the table per refusal after something ended (R1, R3, R4 after order 5's fill,
+    // R5), none for R2.
+    expect(h.stage.orders.fullScans).toBe(4);
+  });
+
   it('counts an unknown record type and goes on', () => {
     const h = new Harness();
     const at = h.ingest.tryClaim(77, 16);

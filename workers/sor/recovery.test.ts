@@ -39,6 +39,8 @@ class Boot {
   /** Children sent and not ended, as fix sees them. */
   readonly live: Child[];
   private readonly ended: Child[] = [];
+  /** Children fix refused for their slot (CHILD_TABLE_FULL). */
+  slotRefusals = 0;
 
   constructor(dir: string, epochMs: number, childIdBase: number, seed: number, live: Child[]) {
     this.h = new SorHarness(VENUES, WEIGHTS, { mode: SorMode.SPLIT, childIdBase, childTableBase: 0 });
@@ -62,13 +64,20 @@ class Boot {
     fix.commit();
   }
 
-  /** Children the SOR just sent: fix sends them, or refuses them while the venue is down. */
+  /**
+   * Children the SOR just sent: fix sends them, or refuses them while the venue is down, or for
+   * their slot (CHILD_TABLE_FULL: an older child only fix holds; the SOR routes it again).
+   */
   private take(out: OutRecord[]): void {
     for (const o of out) {
       if (o.typeId !== RecordType.CHILD_NEW) continue;
       const c: Child = { childId: o.childId, orderId: o.orderId, venue: o.venueId, qty: o.qty, price: o.price, cum: 0, acked: false };
-      if (this.rng.nextInt(20) === 0) {
+      const r = this.rng.nextInt(20);
+      if (r === 0) {
         this.emit(ChildEventKind.REJECTED, c, 0, 0, Reason.VENUE_DOWN);
+      } else if (r === 1) {
+        this.emit(ChildEventKind.REJECTED, c, 0, 0, Reason.CHILD_TABLE_FULL);
+        this.slotRefusals++;
       } else {
         this.emit(ChildEventKind.SENT, c);
         this.live.push(c);
@@ -163,6 +172,7 @@ describe('SOR recovery of venue statistics from the journal', () => {
       expect(before.fillProb[v]).not.toBe(VENUES[v]!.fillProbability);
     }
     expect(b1.live.length).toBeGreaterThan(0);
+    expect(b1.slotRefusals).toBeGreaterThan(0);
     expect(liveIds(b1.h)).toEqual(b1.live.map((c) => c.childId).sort((a, b) => a - b));
 
     // Boot 2 on the same journal.

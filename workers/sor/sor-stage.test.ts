@@ -159,6 +159,18 @@ describe('SorStage: single best', () => {
     expect(h.step()[0]).toMatchObject({ typeId: RecordType.ROUTE_DONE, childCount: 2 });
   });
 
+  it('the same in staged mode, for a FOK too (which a venue\'s refusal does not re-route there)', () => {
+    for (const tif of [Tif.DAY, Tif.FOK]) {
+      const h = new SorHarness([null, SAME, SAME], PRICE_ONLY, { mode: SorMode.STAGED }).up(1, 2);
+      const orderId = h.request(Side.BUY, { qty: 100, tif });
+      expect(children(h.step())[0]).toMatchObject({ childId: BASE + 1, venueId: 1 });
+      h.event(ChildEventKind.REJECTED, BASE + 1, orderId, 1, 0, 0, Reason.CHILD_TABLE_FULL);
+      // Venue 1 never saw it: staged mode asks it again, not the next venue.
+      expect(children(h.step())[0], `tif ${tif}`).toMatchObject({ childId: BASE + 2, venueId: 1, qty: 100 });
+      expect(h.stage.stats.sent[1]).toBe(1);
+    }
+  });
+
   it('no venue up -> ROUTE_DONE with 0 children and NO_VENUE_AVAILABLE, audited; no child id used', () => {
     const h = new SorHarness([null, SAME, SAME], PRICE_ONLY);
     const orderId = h.request(Side.BUY, { qty: 300 });

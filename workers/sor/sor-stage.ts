@@ -530,8 +530,10 @@ export class SorStage implements Agent, RingRecordHandler {
     const continues = c.fallback[s] === 3;
     if (c.fallback[s] !== 0) t.fallbackPending[p]--;
     c.fallback[s] = 0;
-    // A venue that refused is not asked again for this order.
+    // A venue that refused is not asked again for this order; one that never saw the child (fix
+    // refused it for its slot) may be, in staged mode too (which marks a venue tried as it claims).
     if (reason === Reason.VENUE_REJECT || reason === Reason.VENUE_DOWN) t.tried[p * this.venueCount + c.venue[s]] = 1;
+    else if (reason === Reason.CHILD_TABLE_FULL) t.tried[p * this.venueCount + c.venue[s]] = 0;
     const rest = c.qty[s] - c.cumQty[s];
     t.outstandingQty[p] -= rest;
     if (rest > 0 && t.cancelRequested[p] === 0 && (continues || this.reroutes(p, s, reason)) && t.step[p] < this.maxSteps) {
@@ -544,10 +546,12 @@ export class SorStage implements Agent, RingRecordHandler {
   /** Whether the rest of an ended child is routed again. */
   private reroutes(p: number, s: number, reason: number): boolean {
     const t = this.plans;
+    // Fix refused the child for its slot (the next child id has another slot): no venue saw it,
+    // so its quantity goes on in every mode and for every TIF, FOK included.
+    if (reason === Reason.CHILD_TABLE_FULL) return true;
     if (t.mode[p] === SorMode.STAGED) return t.tif[p] !== Tif.FOK;
-    // Other modes: only what a venue refused or dropped (an IOC's rest goes on only as a sweep),
-    // or what fix refused for its child slot (the next child id has another slot).
-    if (reason === Reason.VENUE_REJECT || reason === Reason.VENUE_DOWN || reason === Reason.CHILD_TABLE_FULL) return true;
+    // Other modes: only what a venue refused or dropped (an IOC's rest goes on only as a sweep).
+    if (reason === Reason.VENUE_REJECT || reason === Reason.VENUE_DOWN) return true;
     return reason === Reason.VENUE_CANCELED && this.children.tif[s] === Tif.DAY;
   }
 
