@@ -9,7 +9,7 @@
  * sockets. Now an update costs one copy of the report record and no allocation; a REST read
  * renders the JSON from the copy, as the WebSocket path does from the ring.
  *
- *   reports   slot = orderId % capacity (order ids are issued in increasing order): a copy of the
+ *   reports   slot = orderSlot(orderId, capacity), risk's slot of the order (order-table.ts): a copy of the
  *             order's latest EXEC_REPORT record, and its order id (0 = empty);
  *   prev      per slot, the order id of the same account's next older order held (0 = none),
  *   next      and of its next newer one (0 = it is the account's `newest`): each account's
@@ -28,6 +28,7 @@
 import { EXEC_REPORT_LENGTH, ExecReportFlyweight } from '../../codecs/records.ts';
 import { copyBytes } from '../../engine/bytes.ts';
 import { ExecType, isDuplicateAnswer } from '../../engine/order-state.ts';
+import { orderSlot } from '../risk/order-table.ts';
 import type { ReportMessage } from './messages.ts';
 import { reportToJson } from './order-json.ts';
 
@@ -77,7 +78,7 @@ export class OrderView {
   update(r: ExecReportFlyweight): void {
     const orderId = r.orderId();
     if (orderId <= 0 || r.execType() === ExecType.CANCEL_REJECT) return;
-    const s = orderId % this.capacity;
+    const s = this.slotOf(orderId);
     const held = this.orderId[s];
     if (held > orderId) {
       this.stale++;
@@ -96,7 +97,7 @@ export class OrderView {
       if (orderId > head.newest) {
         this.prev[s] = head.newest;
         this.next[s] = 0;
-        if (head.newest !== 0) this.next[head.newest % this.capacity] = orderId;
+        if (head.newest !== 0) this.next[this.slotOf(head.newest)] = orderId;
         head.newest = orderId;
       } else {
         this.insertOlder(head.newest, s, orderId);
@@ -134,7 +135,7 @@ export class OrderView {
       const r = this.held(id);
       if (r === null) throw new Error('Invariant: an account\'s chain links held orders only');
       if (keep(r.state())) out.push(reportToJson(r, this.symbolNames, this.venueNames, this.scratch));
-      id = this.prev[id % this.capacity];
+      id = this.prev[this.slotOf(id)];
     }
     return out;
   }
@@ -148,26 +149,24 @@ export class OrderView {
    * id order (risk-stage.ts resumeOrderStep); only orders whose slot was skipped come late.
    */
   private insertOlder(newest: number, s: number, orderId: number): void {
-    const capacity = this.capacity;
     let at = newest;
-    let older = this.prev[at % capacity];
+    let older = this.prev[this.slotOf(at)];
     while (older > orderId) {
       at = older;
-      older = this.prev[at % capacity];
+      older = this.prev[this.slotOf(at)];
     }
     this.prev[s] = older;
     this.next[s] = at;
-    this.prev[at % capacity] = orderId;
-    if (older !== 0) this.next[older % capacity] = orderId;
+    this.prev[this.slotOf(at)] = orderId;
+    if (older !== 0) this.next[this.slotOf(older)] = orderId;
   }
 
   /** Takes the order held in slot s out of its account's chain (a newer order takes the slot). */
   private unlink(s: number): void {
-    const capacity = this.capacity;
     const older = this.prev[s];
     const newer = this.next[s];
-    if (older !== 0) this.next[older % capacity] = newer;
-    if (newer !== 0) this.prev[newer % capacity] = older;
+    if (older !== 0) this.next[this.slotOf(older)] = newer;
+    if (newer !== 0) this.prev[this.slotOf(newer)] = older;
     else {
       const accountId = this.flyweight.wrap(this.reportsView, this.reports, s * EXEC_REPORT_LENGTH).accountId();
       const head = this.accounts.get(accountId);
@@ -177,13 +176,14 @@ export class OrderView {
     this.next[s] = 0;
   }
 
-  private holds(orderId: number): boolean {
-    return orderId !== 0 && this.orderId[orderId % this.capacity] === orderId;
+  /** An order's slot: risk's own (orderSlot), so ids risk keeps apart never share a slot here. */
+  private slotOf(orderId: number): number {
+    return orderSlot(orderId, this.capacity);
   }
 
   /** The latest report of the order, while its slot holds it. */
   private held(orderId: number): ExecReportFlyweight | null {
-    const s = orderId % this.capacity;
+    const s = this.slotOf(orderId);
     if (this.orderId[s] !== orderId) return null;
     return this.flyweight.wrap(this.reportsView, this.reports, s * EXEC_REPORT_LENGTH);
   }

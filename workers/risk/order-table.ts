@@ -26,9 +26,9 @@ import { isTerminal } from '../../engine/order-state.ts';
 const EMPTY = 0;
 
 /**
- * The slot of an order id in a table of `capacity` orders. The fix stage's recovery keys its
- * memory of orders by the same slot (workers/fix/recovery.ts), so it forgets an order exactly
- * when this table does.
+ * The slot of an order id in a table of `capacity` orders. The fix stage's recovery
+ * (workers/fix/recovery.ts) and ingest's order view (workers/ingest/order-view.ts) key orders by
+ * the same slot, so they forget an order exactly when this table does.
  */
 export function orderSlot(orderId: number, capacity: number): number {
   return (orderId - 1) % capacity;
@@ -147,9 +147,10 @@ export class OrderTable {
     const capacity = this.capacity;
     let orderId = this.nextOrderId;
     let slot = orderSlot(orderId, capacity);
-    if (this.orderId[slot] !== 0 && this.holdsLive(slot) && this.fullAt === this.releases) return -1;
     let skipped = 0;
     while (this.orderId[slot] !== 0 && this.holdsLive(slot)) {
+      // Found full at the last refusal, and no slot freed since: still full.
+      if (skipped === 0 && this.fullAt === this.releases) return -1;
       if (++skipped === capacity) {
         this.fullAt = this.releases;
         this.fullScans++;
