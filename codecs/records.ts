@@ -635,6 +635,9 @@ export function journalMarkOf(view: DataView, typeId: number, offset: number): n
   return 0;
 }
 
+/** How a gated ring's producer reads the mark its consumer's accept will ask about (engine/ring.ts GateMarkReader). */
+export const JOURNAL_MARKS = { markOf: journalMarkOf } as const;
+
 /** A gated consumer's accept: the record at offset may leave once the journal holds what it is stamped with. */
 export function journalGatePasses(ring: { readonly view: DataView; gatePasses(mark: number): boolean }, typeId: number, offset: number): boolean {
   return ring.gatePasses(journalMarkOf(ring.view, typeId, offset));

@@ -39,6 +39,11 @@ export const CommonCounter = {
   PARKS: 1,
   /** Heartbeat: engine-clock ms of the last duty cycle, for liveness. */
   HEARTBEAT_MS: 2,
+  /**
+   * Commits of this stage that left their parked consumer asleep because the journal gate held
+   * what they committed (the gate's publish woke it instead: engine/ring.ts). Risk and the SOR.
+   */
+  WAKES_LEFT_TO_GATE: 3,
 } as const;
 
 export const RiskCounter = {

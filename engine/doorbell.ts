@@ -55,6 +55,11 @@ export class Doorbell {
     }
   }
 
+  /** True while the consumer announces a park no producer has yet taken (a hint: it may change at once). */
+  isParked(): boolean {
+    return Atomics.load(this.words, PARKED_INDEX) !== 0;
+  }
+
   /**
    * Wakes every waiter unconditionally, parked-word or not: for the consumer's own thread (a
    * pending waitAsync to cut short) and for shutdown, never for publishing records (use ring()).

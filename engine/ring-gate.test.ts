@@ -3,15 +3,17 @@
  * handler refuses stays in the ring with everything behind it, and is delivered once the gate's
  * value passes its mark; an unarmed gate lets everything through; the value survives the 2^32
  * carry of its two words; the publisher rings the consumer's doorbell only when the consumer
- * flagged that it waits, and only if it is parked. Method: both ends and the publisher driven by
- * hand on one thread, records whose body's first 8 bytes hold their mark.
+ * flagged that it waits, and only if it is parked; a producer made with a GateMarkReader leaves a
+ * parked consumer asleep when the gate holds its batch's first record, flagging the wait itself,
+ * and rings otherwise. Method: both ends and the publisher driven by hand on one thread, records
+ * whose body's first 8 bytes hold their mark.
  */
 
 import { describe, expect, it } from 'vitest';
 import { Doorbell, PARKED_INDEX } from './doorbell.ts';
 import {
   GATE_OFFSET_FROM_END, GATE_VALUE_HI, GATE_VALUE_LO, GATE_WAITING, RingConsumer, RingGate, RingProducer, TRAILER_LENGTH,
-  createRingMemory, type GatedRecordHandler, type RingMemory,
+  createRingMemory, type GateMarkReader, type GatedRecordHandler, type RingMemory,
 } from './ring.ts';
 
 const STAMPED = 7;
@@ -223,5 +225,120 @@ describe('ring gate: waking the consumer', () => {
     Atomics.store(words, GATE_VALUE_LO, 5);
     expect(consumer.gatePasses(5)).toBe(true);
     expect(consumer.gateWaits).toBe(0);
+  });
+});
+
+/** STAMPED records' marks as MarkHandler reads them; PLAIN ones wait for nothing. */
+const MARKS: GateMarkReader = {
+  markOf(view: DataView, typeId: number, offset: number): number {
+    return typeId === STAMPED ? view.getFloat64(offset, true) : 0;
+  },
+};
+
+/** A gated ring whose producer reads marks, with the consumer's doorbell on both producer and gate. */
+function gatedSetup(capacity = 4096, armed = true) {
+  const memory = createRingMemory(capacity);
+  const bell = Doorbell.create();
+  const producer = new RingProducer(memory, bell, MARKS);
+  const consumer = new RingConsumer(memory);
+  const gate = new RingGate(memory, bell);
+  if (armed) gate.arm();
+  return { memory, producer, consumer, gate, bell, words: gateWords(memory), handler: new MarkHandler(consumer) };
+}
+
+describe('ring gate: a producer leaves a parked consumer to the gate', () => {
+  it('does not wake a parked consumer for a record the gate holds; the publish that passes it does', () => {
+    const { producer, consumer, gate, bell, words, handler } = gatedSetup();
+    gate.publish(1);
+    const seq0 = bell.sequence();
+    bell.announcePark();
+    write(producer, STAMPED, 2);
+    write(producer, STAMPED, 3);
+    producer.commit();
+    expect(bell.sequence()).toBe(seq0);
+    expect(bell.isParked()).toBe(true);
+    expect(producer.wakesLeftToGate).toBe(1);
+    // The producer flagged the wait for the consumer, which never looked.
+    expect(Atomics.load(words, GATE_WAITING)).toBe(1);
+    expect(consumer.gateWaits).toBe(0);
+    gate.publish(2);
+    expect(bell.sequence()).toBe(seq0 + 1);
+    expect(bell.notifyCount).toBe(1);
+    expect(gate.wakeCount).toBe(1);
+    bell.clearPark();
+    expect(consumer.pollWhile(handler, 10)).toBe(1);
+    expect(handler.seen.map((r) => r.mark)).toEqual([2]);
+  });
+
+  it('wakes a parked consumer when the batch starts with a record that waits for nothing', () => {
+    const { producer, bell, words } = gatedSetup();
+    const seq0 = bell.sequence();
+    bell.announcePark();
+    write(producer, PLAIN, 0);
+    write(producer, STAMPED, 5);
+    producer.commit();
+    expect(bell.sequence()).toBe(seq0 + 1);
+    expect(producer.wakesLeftToGate).toBe(0);
+    expect(Atomics.load(words, GATE_WAITING)).toBe(0);
+  });
+
+  it('wakes a parked consumer when the gate already passes the first record, without flagging a wait', () => {
+    const { producer, gate, bell, words } = gatedSetup();
+    gate.publish(4);
+    const seq0 = bell.sequence();
+    bell.announcePark();
+    write(producer, STAMPED, 4);
+    write(producer, STAMPED, 9);
+    producer.commit();
+    expect(bell.sequence()).toBe(seq0 + 1);
+    expect(producer.wakesLeftToGate).toBe(0);
+    expect(Atomics.load(words, GATE_WAITING)).toBe(0);
+  });
+
+  it('wakes a parked consumer when the gate is not armed (no publisher would)', () => {
+    const { producer, bell, words } = gatedSetup(4096, false);
+    const seq0 = bell.sequence();
+    bell.announcePark();
+    write(producer, STAMPED, 1e9);
+    producer.commit();
+    expect(bell.sequence()).toBe(seq0 + 1);
+    expect(Atomics.load(words, GATE_WAITING)).toBe(0);
+  });
+
+  it('leaves the gate words alone while the consumer is awake (it will look by itself)', () => {
+    const { producer, bell, words } = gatedSetup();
+    write(producer, STAMPED, 7);
+    producer.commit();
+    expect(Atomics.load(words, GATE_WAITING)).toBe(0);
+    expect(producer.wakesLeftToGate).toBe(0);
+    expect(bell.notifyCount).toBe(0);
+  });
+
+  it('reads the first record at index 0 when the batch starts with padding', () => {
+    // 1024 / 24 = 42 records of 24 bytes end 16 bytes short of the end: the next one pads.
+    const held = gatedSetup(1024);
+    for (let i = 0; i < 42; i++) write(held.producer, PLAIN, 0);
+    held.producer.commit();
+    expect(held.consumer.pollWhile(held.handler, 100)).toBe(42);
+    const seq0 = held.bell.sequence();
+    held.bell.announcePark();
+    write(held.producer, STAMPED, 1);
+    held.producer.commit();
+    expect(held.bell.sequence()).toBe(seq0);
+    expect(held.producer.wakesLeftToGate).toBe(1);
+    held.gate.publish(1);
+    expect(held.bell.sequence()).toBe(seq0 + 1);
+    held.bell.clearPark();
+    expect(held.consumer.pollWhile(held.handler, 100)).toBe(1);
+
+    const plain = gatedSetup(1024);
+    for (let i = 0; i < 42; i++) write(plain.producer, PLAIN, 0);
+    plain.producer.commit();
+    expect(plain.consumer.pollWhile(plain.handler, 100)).toBe(42);
+    const seq1 = plain.bell.sequence();
+    plain.bell.announcePark();
+    write(plain.producer, PLAIN, 0);
+    plain.producer.commit();
+    expect(plain.bell.sequence()).toBe(seq1 + 1);
   });
 });

@@ -4,6 +4,9 @@
  * order, none above the gate's value when handed over, while a producer thread writes stamped
  * records and a publisher thread opens the gate in random steps with pauses. A lost wake-up would
  * leave the consumer parked until its (long) sleep limit: the run would not finish in time.
+ * Twice: with a producer that rings on every commit, and with one that leaves a parked consumer
+ * to the gate when the gate holds its batch's first record (some records waiting for nothing, so
+ * both kinds of commit interleave), where a lost wake would be the producer's.
  * Method: producer and publisher in worker threads (engine/ring-gate-stress.fixture.ts), the
  * consumer on this thread; seeded; generous timeout; no timing asserted.
  */
@@ -14,7 +17,7 @@ import type { Agent } from './agent.ts';
 import { Doorbell } from './doorbell.ts';
 import { RingConsumer, RingGate, createRingMemory, type GatedRecordHandler } from './ring.ts';
 import { EventLoopRunner } from './runner.ts';
-import { CONTROL_WORDS, RECORD_TYPE, type GateStressRole } from './ring-gate-stress.fixture.ts';
+import { CONTROL_WORDS, GATE_MARKS, PLAIN_TYPE, RECORD_TYPE, type GateStressRole } from './ring-gate-stress.fixture.ts';
 
 const FIXTURE = new URL('./ring-gate-stress.fixture.ts', import.meta.url);
 const live = new Set<Worker>();
@@ -37,14 +40,14 @@ class GatedConsumer implements Agent, GatedRecordHandler {
   doWork(): number {
     return this.ring.pollWhile(this, 64);
   }
-  accept(_typeId: number, offset: number): boolean {
-    return this.ring.gatePasses(this.ring.view.getFloat64(offset, true));
+  accept(typeId: number, offset: number): boolean {
+    return this.ring.gatePasses(GATE_MARKS.markOf(this.ring.view, typeId, offset));
   }
   onRecord(typeId: number, offset: number): void {
-    const mark = this.ring.view.getFloat64(offset, true);
+    const index = this.ring.view.getFloat64(offset, true);
     const check = this.ring.view.getFloat64(offset + 8, true);
     this.received++;
-    if (typeId !== RECORD_TYPE || mark !== this.received || check !== mark * 3) this.fail(`record ${this.received}: type ${typeId} mark ${mark} check ${check}`);
+    if ((typeId !== RECORD_TYPE && typeId !== PLAIN_TYPE) || index !== this.received || check !== index * 3) this.fail(`record ${this.received}: type ${typeId} index ${index} check ${check}`);
     if (this.received === this.total) this.done();
   }
   private fail(msg: string): void {
@@ -63,7 +66,10 @@ function start(role: GateStressRole): Promise<number> {
 }
 
 describe('ring gate across threads', () => {
-  it('a parked event-loop consumer is woken by the publisher and receives everything in order', async () => {
+  it.each([
+    { producer: 'rings on every commit', gateMarks: false, plainShare: 0 },
+    { producer: 'leaves a parked consumer to the gate', gateMarks: true, plainShare: 0.1 },
+  ])('a parked event-loop consumer is woken by the publisher and receives everything in order (producer $producer)', async ({ gateMarks, plainShare }) => {
     const total = 50_000;
     const memory = createRingMemory(4096);
     const bell = Doorbell.create();
@@ -75,7 +81,7 @@ describe('ring gate across threads', () => {
     const runner = new EventLoopRunner(consumer, bell, 'park', { spins: 5, maxSleepMs: 20_000 });
     const finished = new Promise<void>((resolve) => { consumer.done = resolve; });
     runner.start();
-    const common = { memory, doorbell: bell.sab, control, total, seed: 0x2545f491 };
+    const common = { memory, doorbell: bell.sab, control, total, seed: 0x2545f491, gateMarks, plainShare };
     const producer = start({ ...common, role: 'producer' });
     const publisher = start({ ...common, role: 'publisher' });
     let timer: NodeJS.Timeout | undefined;
@@ -95,5 +101,8 @@ describe('ring gate across threads', () => {
     expect(consumer.ring.gateWaits).toBeGreaterThan(0);
     expect(runner.parkCount).toBeGreaterThan(0);
     expect(await publisher).toBeGreaterThan(0);
+    // The producer did leave the consumer asleep behind the gate (and only when asked to).
+    if (gateMarks) expect(await producer).toBeGreaterThan(0);
+    else expect(await producer).toBe(0);
   }, 60_000);
 });

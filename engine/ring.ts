@@ -57,7 +57,8 @@
  *   word 0  VALUE_LO  low 32 bits of the published value   } written by the publisher only:
  *   word 1  VALUE_HI  value / 2^32                          } LO first, then HI
  *   word 2  ARMED     0: no publisher, every mark passes; 1: marks wait for the value
- *   word 16 WAITING   1: the consumer found the gate shut (own 64-byte line: the consumer writes it)
+ *   word 16 WAITING   1: the consumer found the gate shut, or the producer left it asleep behind
+ *                     the gate (own 64-byte line: the publisher takes it back to 0)
  *
  * The value is two words because Atomics has no float64: the publisher stores LO then HI, the
  * consumer loads HI then LO. A load therefore never returns more than the value published (at a
@@ -69,6 +70,22 @@
  * Atomics are sequentially consistent, so either the consumer's reload sees the new value or
  * the publisher sees WAITING = 1; the consumer's park protocol (engine/doorbell.ts) re-polls,
  * and so re-checks the gate, after announcing its park.
+ *
+ * A commit the consumer could not take yet leaves it asleep (a producer made with a
+ * GateMarkReader): when the consumer is parked and the batch's first record is stamped above the
+ * gate's value, waking it would only make it find the gate shut, flag WAITING and park again (a
+ * futex wake and a park for nothing, per report). So the producer flags WAITING itself, reloads
+ * the value, and rings only if the value now passes that record; otherwise the publisher's next
+ * publish rings. No lost wake-up, by the same order: producer store(TAIL), store(WAITING, 1),
+ * load(VALUE); publisher store(VALUE), load(WAITING). Either the producer's load sees a value
+ * that passes (it rings, after its tail is public), or the publish of the first value that passes
+ * comes after that load, so the publisher's load comes after the producer's flag: it reads 1
+ * unless an earlier publish already took it to 0 and rang, after the tail was public, in which
+ * case the consumer looks at the record, finds the gate shut and flags WAITING itself, as above.
+ * Records behind a shut gate are already waited for (the consumer flagged them when it parked),
+ * so only the batch's first record decides; one that waits for nothing (mark 0) always rings.
+ * The producer writes WAITING only while the consumer is parked, so a busy consumer costs the
+ * commit nothing more than before.
  */
 
 import { Doorbell } from './doorbell.ts';
@@ -103,6 +120,14 @@ export function alignRecord(length: number): number {
 /** The largest body a ring of this capacity accepts: an eighth of it, so a batch always fits. */
 export function maxBodyLength(capacity: number): number {
   return (capacity >>> 3) - HEADER_LENGTH;
+}
+
+/**
+ * Reads the gate mark a record is stamped with (0: the record waits for nothing): the consumer's
+ * accept asks the gate about the same mark. An object made once (codecs/records.ts JOURNAL_MARKS).
+ */
+export interface GateMarkReader {
+  markOf(view: DataView, typeId: number, offset: number): number;
 }
 
 /** The shared memory of one ring: created by the supervisor, handed to both threads. */
@@ -182,6 +207,9 @@ export class RingProducer {
   private readonly headIndex: number;
   private readonly tailIndex: number;
   private readonly doorbell: Doorbell | null;
+  private readonly gateIndex: number;
+  /** Set for a gated ring: commit leaves a parked consumer to the gate's publisher when it could not take the batch yet. */
+  private readonly gateMarks: GateMarkReader | null;
   /** Position after the last claimed record (published or not). */
   private tail: number;
   /** Last published tail. */
@@ -196,8 +224,15 @@ export class RingProducer {
    * the same records, when both ends were made over the same fresh memory.
    */
   recordsClaimed: number;
+  /** Commits that left the parked consumer asleep because the gate held their first record (its publisher rings instead). */
+  wakesLeftToGate: number;
 
-  constructor(memory: RingMemory, doorbell: Doorbell | null) {
+  /**
+   * gateMarks: for a gated ring (the consumer's accept asks gatePasses(mark)), how to read a
+   * record's mark, so a commit the consumer cannot take yet does not wake it (see the drawing at
+   * the top). null: every commit rings a parked consumer.
+   */
+  constructor(memory: RingMemory, doorbell: Doorbell | null, gateMarks: GateMarkReader | null = null) {
     const views = new RingViews(memory);
     this.capacity = views.capacity;
     this.maxBodyLength = maxBodyLength(views.capacity);
@@ -208,11 +243,14 @@ export class RingProducer {
     this.headIndex = views.headIndex;
     this.tailIndex = views.tailIndex;
     this.doorbell = doorbell;
+    this.gateIndex = views.gateIndex;
+    this.gateMarks = gateMarks;
     this.tail = Atomics.load(views.counters, views.tailIndex) >>> 0;
     this.published = this.tail;
     this.headCache = Atomics.load(views.counters, views.headIndex) >>> 0;
     this.fullCount = 0;
     this.recordsClaimed = 0;
+    this.wakesLeftToGate = 0;
   }
 
   /**
@@ -253,12 +291,45 @@ export class RingProducer {
     return index + HEADER_LENGTH;
   }
 
-  /** Publishes every record claimed since the last commit, and wakes a parked consumer. */
+  /**
+   * Publishes every record claimed since the last commit, and wakes a parked consumer, unless
+   * (gated ring) the gate holds the batch's first record: then the gate's publisher wakes it.
+   */
   commit(): void {
     if (this.tail === this.published) return;
+    const first = this.published;
     this.published = this.tail;
     Atomics.store(this.counters, this.tailIndex, this.tail | 0);
-    if (this.doorbell !== null) this.doorbell.ring();
+    const bell = this.doorbell;
+    if (bell === null) return;
+    if (this.gateMarks !== null && bell.isParked() && this.gateHolds(first)) {
+      this.wakesLeftToGate++;
+      return;
+    }
+    bell.ring();
+  }
+
+  /**
+   * After the tail is public: true when the gate holds the record at `position` (the batch's
+   * first), with WAITING flagged so the publish that lets it pass rings the consumer. False when
+   * the gate is not armed or lets the record pass (ring now).
+   */
+  private gateHolds(position: number): boolean {
+    const words = this.counters;
+    const g = this.gateIndex;
+    if (Atomics.load(words, g + GATE_ARMED) === 0) return false;
+    const view = this.view;
+    let index = position & this.mask;
+    let typeId = view.getInt32(index + TYPE_OFFSET, true);
+    // A padding record runs to the end of the buffer: the batch's first record is at 0.
+    if (typeId === PADDING_TYPE) {
+      index = 0;
+      typeId = view.getInt32(TYPE_OFFSET, true);
+    }
+    const mark = this.gateMarks!.markOf(view, typeId, index + HEADER_LENGTH);
+    if (mark <= readGateValue(words, g)) return false;
+    Atomics.store(words, g + GATE_WAITING, 1);
+    return mark > readGateValue(words, g);
   }
 
   /** Bytes free for new records, rereading the consumer's head. */

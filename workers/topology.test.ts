@@ -3,12 +3,17 @@
  * rules (consumers before producers, risk before the stages that take its child-id base), keeps
  * the journal on a thread of its own, and gives the stages of one thread one doorbell and
  * different threads different ones. The configuration refuses unknown modes with a reason, and
- * `auto` picks the mode for the host's cores: no more stage threads than cores.
+ * `auto` picks the mode for the host's cores: no more stage threads than cores. The producers of
+ * the journal-gated rings read the journal marks, so a parked consumer is left to the gate for a
+ * report or child the journal does not hold yet; every other ring's commit rings it.
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, validateConfig } from './config.ts';
 import { availableParallelism } from 'node:os';
-import { STAGES, THREADING_MODES, createTopology, threadGroups, threadingForCores } from './topology.ts';
+import { Doorbell } from '../engine/doorbell.ts';
+import { RingGate } from '../engine/ring.ts';
+import { ChildOrderFlyweight, CHILD_ORDER_LENGTH, EXEC_REPORT_LENGTH, ExecReportFlyweight, RecordType } from '../codecs/records.ts';
+import { GATED_RINGS, JOURNAL_FEEDS, RINGS, STAGES, StageWiring, THREADING_MODES, createTopology, threadGroups, threadingForCores, type RingName } from './topology.ts';
 
 describe('threadGroups', () => {
   it.each(THREADING_MODES)('%s: each stage once, persistence alone and first, risk before sor and fix, ingest last', (mode) => {
@@ -36,6 +41,33 @@ describe('createTopology', () => {
     expect(new Set(Object.values(memory.doorbells)).size).toBe(groups.length);
     // Counters stay per stage, whatever the thread.
     expect(new Set(Object.values(memory.counters)).size).toBe(STAGES.length);
+  });
+
+  it('the gated rings\' producers leave a parked consumer to the journal gate; the others ring it', () => {
+    const memory = createTopology(1 << 12, threadGroups('dedicated'));
+    expect([...GATED_RINGS].sort()).toEqual(JOURNAL_FEEDS.flatMap((f) => f.gates).sort());
+    expect([...GATED_RINGS].sort()).toEqual(['riskToFix', 'riskToIngest', 'sorToFix']);
+    for (const ring of Object.keys(RINGS) as RingName[]) {
+      const [producerStage, consumerStage] = RINGS[ring];
+      new RingGate(memory.rings[ring], null).arm();
+      const producer = new StageWiring(producerStage, memory).producer(ring);
+      const bell = new Doorbell(memory.doorbells[consumerStage]);
+      const seq0 = bell.sequence();
+      bell.announcePark();
+      // A record stamped with a journal mark the gate (at 0) does not pass yet.
+      if (ring === 'sorToFix') {
+        const at = producer.tryClaim(RecordType.CHILD_NEW, CHILD_ORDER_LENGTH);
+        new ChildOrderFlyweight().wrap(producer.view, producer.bytes, at).setJournalMark(3);
+      } else {
+        const at = producer.tryClaim(RecordType.EXEC_REPORT, EXEC_REPORT_LENGTH);
+        new ExecReportFlyweight().wrap(producer.view, producer.bytes, at).setJournalMark(3);
+      }
+      producer.commit();
+      const gated = GATED_RINGS.includes(ring);
+      expect({ ring, rung: bell.sequence() !== seq0 }).toEqual({ ring, rung: !gated });
+      expect(producer.wakesLeftToGate).toBe(gated ? 1 : 0);
+      bell.clearPark();
+    }
   });
 
   it('refuses a grouping that leaves a stage out', () => {

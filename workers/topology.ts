@@ -26,6 +26,7 @@
 import { COUNTERS_PER_STAGE, StageCounters } from '../engine/counters.ts';
 import { Doorbell, DOORBELL_LENGTH } from '../engine/doorbell.ts';
 import { createRingMemory, RingConsumer, RingProducer, ringDepthBytes, type RingMemory } from '../engine/ring.ts';
+import { JOURNAL_MARKS } from '../codecs/records.ts';
 
 export const STAGES = ['ingest', 'risk', 'sor', 'fix', 'persistence'] as const;
 export type StageName = (typeof STAGES)[number];
@@ -111,6 +112,9 @@ export const JOURNAL_FEEDS: readonly { feed: RingName; gates: readonly RingName[
   { feed: 'sorToPersistence', gates: ['sorToFix'] },
 ];
 
+/** The rings whose consumer waits for a journal gate: their producers leave a parked consumer to the gate's publish (engine/ring.ts). */
+export const GATED_RINGS: readonly RingName[] = JOURNAL_FEEDS.flatMap((f) => f.gates);
+
 /** Control words shared by all threads. */
 export const Control = {
   /** 0 running, 1 stop requested (runBlockingWithTurns' stop word). */
@@ -163,11 +167,14 @@ export class StageWiring {
     this.engineState = new Int32Array(memory.control, Control.ENGINE_STATE * 4, 1);
   }
 
-  /** The producer end of a ring this stage writes; rings the consumer's doorbell on commit. */
+  /**
+   * The producer end of a ring this stage writes; rings the consumer's doorbell on commit (for a
+   * gated ring, unless the journal gate holds what it committed: the gate's publish rings then).
+   */
   producer(ring: RingName): RingProducer {
     const [producer, consumer] = RINGS[ring];
     if (producer !== this.stage) throw new Error(`Invariant: ${this.stage} produces ${ring} (its producer is ${producer})`);
-    return new RingProducer(this.memory.rings[ring], new Doorbell(this.memory.doorbells[consumer]));
+    return new RingProducer(this.memory.rings[ring], new Doorbell(this.memory.doorbells[consumer]), GATED_RINGS.includes(ring) ? JOURNAL_MARKS : null);
   }
 
   consumer(ring: RingName): RingConsumer {
