@@ -69,10 +69,33 @@ Try an order (it fills against the simulated venues):
   curl -s -X POST http://${http}/v1/orders -H 'Authorization: Bearer ${key}' \\
        -H 'content-type: application/json' \\
        -d '{"clOrdId":"demo-1","symbol":"${config.symbols[0].name}","side":"BUY","qty":100,"price":"${examplePrice}","ordType":"LIMIT","tif":"DAY"}'
-  curl -s http://${http}/v1/orders/1 -H 'Authorization: Bearer ${key}'
+  curl -s http://${http}/v1/orders/<orderId it answered> -H 'Authorization: Bearer ${key}'
 
 Press Ctrl-C to stop.
 `);
+
+// The example fills only once the venue sessions are logged on: say so if they are not soon.
+// (A journal directory whose venue sessions are out of step with the simulators', e.g. one
+// written before the simulators kept theirs there, makes the engine refuse their Logon.)
+const VENUES_UP_WAIT_MS = 10_000;
+const venuesDown = async (): Promise<string[]> => {
+  const res = await fetch(`http://${http}/health`);
+  const body = (await res.json()) as { fixSessions?: { venues?: { venue: string; state: string }[] } };
+  return (body.fixSessions?.venues ?? []).filter((v) => v.state !== 'ACTIVE').map((v) => `${v.venue} (${v.state})`);
+};
+let down: string[] = [];
+for (const until = Date.now() + VENUES_UP_WAIT_MS; Date.now() < until; await new Promise((r) => setTimeout(r, 250))) {
+  down = await venuesDown().catch((err: Error) => [`health unreadable: ${err.message}`]);
+  if (down.length === 0) break;
+}
+if (down.length > 0) {
+  process.stdout.write(`
+warning: venue sessions not logged on after ${VENUES_UP_WAIT_MS / 1000} s: ${down.join(', ')}.
+  Orders are refused NO_VENUE_AVAILABLE until they are. The log's 'logon_refused' lines say why;
+  'MsgSeqNum too low' means ${config.journal.dir} holds sessions out of step with the simulators'
+  (${config.journal.dir}/venues): stop, move that directory away, start again.
+`);
+}
 
 let stopping = false;
 const shutdown = async (signal: string) => {

@@ -2,9 +2,17 @@
  * Starts the whole stack: one venue simulator process per configured venue (sim/venue.ts, a
  * FIX 4.4 acceptor with its own order book), then the engine in this process. Used by the demo
  * (`npm start`) and by the end-to-end tests, which ask for port 0 everywhere so runs never clash.
+ *
+ * Each simulator keeps its FIX sessions' sequence numbers and sent reports under the engine's
+ * journal directory (<journal.dir>/venues/<venue name>, sim/venue.ts --store-dir), as the engine
+ * keeps its own side (<journal.dir>/fix): the stack stopped and started again on the same
+ * journal resumes its venue sessions where they were. With in-memory venue stores, a restarted
+ * engine's Logon met venues back at sequence number 1, below what it expected, and it refused
+ * them ("Logon MsgSeqNum too low"), as FIX says it must: every order was then NO_VENUE_AVAILABLE.
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EngineConfig } from '../workers/config.ts';
 import { Engine, jsonLogger, type EngineInfo, type Logger } from '../workers/supervisor.ts';
@@ -78,6 +86,11 @@ function stopVenue(v: VenueProcess): Promise<void> {
   });
 }
 
+/** Where venue `name`'s simulator keeps its sessions (one directory per client CompID inside). */
+export function venueStoreDir(config: EngineConfig, name: string): string {
+  return join(config.journal.dir, 'venues', name);
+}
+
 export async function startStack(config: EngineConfig, options: Partial<StackOptions> = {}): Promise<Stack> {
   const opts: StackOptions = { ephemeralVenuePorts: false, seed: 1, venueLatencyMs: 0, log: jsonLogger, ...options };
   const symbols = config.symbols.map((s) => `${s.name}:${s.referencePrice}`).join(',');
@@ -96,6 +109,7 @@ export async function startStack(config: EngineConfig, options: Partial<StackOpt
         '--fee-bps', v.feeBps,
         '--latency-ms', String(opts.venueLatencyMs),
         '--symbols', symbols,
+        '--store-dir', venueStoreDir(config, v.name),
       ];
       venues.push(await startVenue(args, v.name));
     }

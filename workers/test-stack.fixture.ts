@@ -26,9 +26,9 @@ export interface TestStack {
  * tests). Unless a test says otherwise, the metrics listener takes an ephemeral port (parallel
  * stacks would contend for 9464) and DAY orders do not expire at the session close (a run that
  * spans the close would otherwise see them expire mid-test, depending on the hour CI runs).
+ * journalDir: a stack's directory to start on again (a restart); default a new one.
  */
-export async function startTestStack(overrides: Record<string, unknown>, seed: number): Promise<TestStack> {
-  const journalDir = mkdtempSync(join(tmpdir(), 'oms-test-'));
+export async function startTestStack(overrides: Record<string, unknown>, seed: number, journalDir = mkdtempSync(join(tmpdir(), 'oms-test-'))): Promise<TestStack> {
   const http = { host: '127.0.0.1', ...(overrides.http as object | undefined), port: 0 };
   const fixAcceptor = { ...(overrides.fixAcceptor as object | undefined), port: 0 };
   const metrics = { port: 0, ...(overrides.metrics as object | undefined) };
