@@ -270,38 +270,19 @@ describe('ring gate: a producer leaves a parked consumer to the gate', () => {
     expect(handler.seen.map((r) => r.mark)).toEqual([2]);
   });
 
-  it('wakes a parked consumer when the batch starts with a record that waits for nothing', () => {
-    const { producer, bell, words } = gatedSetup();
+  it.each([
+    { when: 'the batch starts with a record that waits for nothing', armed: true, published: 0, batch: [[PLAIN, 0], [STAMPED, 5]] },
+    { when: 'the gate already passes its first record', armed: true, published: 4, batch: [[STAMPED, 4], [STAMPED, 9]] },
+    { when: 'the gate is not armed (no publisher would)', armed: false, published: 0, batch: [[STAMPED, 1e9]] },
+  ])('wakes a parked consumer, flagging no wait, when $when', ({ armed, published, batch }) => {
+    const { producer, gate, bell, words } = gatedSetup(4096, armed);
+    if (published > 0) gate.publish(published);
     const seq0 = bell.sequence();
     bell.announcePark();
-    write(producer, PLAIN, 0);
-    write(producer, STAMPED, 5);
+    for (const [typeId, mark] of batch) write(producer, typeId, mark);
     producer.commit();
     expect(bell.sequence()).toBe(seq0 + 1);
     expect(producer.wakesLeftToGate).toBe(0);
-    expect(Atomics.load(words, GATE_WAITING)).toBe(0);
-  });
-
-  it('wakes a parked consumer when the gate already passes the first record, without flagging a wait', () => {
-    const { producer, gate, bell, words } = gatedSetup();
-    gate.publish(4);
-    const seq0 = bell.sequence();
-    bell.announcePark();
-    write(producer, STAMPED, 4);
-    write(producer, STAMPED, 9);
-    producer.commit();
-    expect(bell.sequence()).toBe(seq0 + 1);
-    expect(producer.wakesLeftToGate).toBe(0);
-    expect(Atomics.load(words, GATE_WAITING)).toBe(0);
-  });
-
-  it('wakes a parked consumer when the gate is not armed (no publisher would)', () => {
-    const { producer, bell, words } = gatedSetup(4096, false);
-    const seq0 = bell.sequence();
-    bell.announcePark();
-    write(producer, STAMPED, 1e9);
-    producer.commit();
-    expect(bell.sequence()).toBe(seq0 + 1);
     expect(Atomics.load(words, GATE_WAITING)).toBe(0);
   });
 
@@ -315,30 +296,29 @@ describe('ring gate: a producer leaves a parked consumer to the gate', () => {
   });
 
   it('reads the first record at index 0 when the batch starts with padding', () => {
-    // 1024 / 24 = 42 records of 24 bytes end 16 bytes short of the end: the next one pads.
-    const held = gatedSetup(1024);
-    for (let i = 0; i < 42; i++) write(held.producer, PLAIN, 0);
-    held.producer.commit();
-    expect(held.consumer.pollWhile(held.handler, 100)).toBe(42);
-    const seq0 = held.bell.sequence();
-    held.bell.announcePark();
+    /** A 1024-byte ring whose next claim pads to the end, its consumer parked: 42 records of 24 bytes end 16 bytes short. */
+    const parkedBeforeWrap = () => {
+      const r = gatedSetup(1024);
+      for (let i = 0; i < 42; i++) write(r.producer, PLAIN, 0);
+      r.producer.commit();
+      expect(r.consumer.pollWhile(r.handler, 100)).toBe(42);
+      const seq0 = r.bell.sequence();
+      r.bell.announcePark();
+      return { ...r, seq0 };
+    };
+    const held = parkedBeforeWrap();
     write(held.producer, STAMPED, 1);
     held.producer.commit();
-    expect(held.bell.sequence()).toBe(seq0);
+    expect(held.bell.sequence()).toBe(held.seq0);
     expect(held.producer.wakesLeftToGate).toBe(1);
     held.gate.publish(1);
-    expect(held.bell.sequence()).toBe(seq0 + 1);
+    expect(held.bell.sequence()).toBe(held.seq0 + 1);
     held.bell.clearPark();
     expect(held.consumer.pollWhile(held.handler, 100)).toBe(1);
 
-    const plain = gatedSetup(1024);
-    for (let i = 0; i < 42; i++) write(plain.producer, PLAIN, 0);
-    plain.producer.commit();
-    expect(plain.consumer.pollWhile(plain.handler, 100)).toBe(42);
-    const seq1 = plain.bell.sequence();
-    plain.bell.announcePark();
+    const plain = parkedBeforeWrap();
     write(plain.producer, PLAIN, 0);
     plain.producer.commit();
-    expect(plain.bell.sequence()).toBe(seq1 + 1);
+    expect(plain.bell.sequence()).toBe(plain.seq0 + 1);
   });
 });
