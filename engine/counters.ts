@@ -41,7 +41,9 @@ export const CommonCounter = {
   HEARTBEAT_MS: 2,
   /**
    * Commits of this stage that left their parked consumer asleep because the journal gate held
-   * what they committed (the gate's publish woke it instead: engine/ring.ts). Risk and the SOR.
+   * the first record they committed (the gate's publish woke it instead: engine/ring.ts). Risk
+   * and the SOR. In a shared thread it also counts commits during the consumer's own last look
+   * before parking (harmless: that look takes the records).
    */
   WAKES_LEFT_TO_GATE: 3,
 } as const;

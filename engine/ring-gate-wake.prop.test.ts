@@ -4,7 +4,8 @@
  * stamped or unstamped, wrapping the ring), gate publishes and consumer runs (drain, then park by
  * the doorbell protocol), whenever the consumer sleeps with no wake pending, it could take nothing
  * (the next record is stamped above the gate), and WAITING is flagged so the publish that passes
- * it rings. And a commit never wakes the consumer for a record it cannot take. Method: fast-check
+ * it rings. And a commit wakes a sleeping consumer exactly when it can take the batch's first
+ * record (a batch starting with one that waits for nothing rings, even behind a held one). Method: fast-check
  * commands over one ring on one thread, a reference list of the marks written; each operation is
  * whole (the cross-thread interleavings inside them are engine/ring-gate.threads.test.ts's).
  */

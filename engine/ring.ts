@@ -18,7 +18,7 @@
  * HEAD is written only by the consumer, TAIL only by the producer; each sits alone on its own
  * 128-byte block so the two threads never write the same cache line (nor its adjacent-line
  * prefetch pair). GATE is the optional consumer gate (RingGate below): a third thread publishes
- * there how far the consumer may go, and the consumer flags there that it waits. Positions are
+ * there how far the consumer may go, and the consumer (or the producer, for it) flags there that it waits. Positions are
  * 32-bit counters that only grow and wrap at 2^32: index = position & mask,
  * fill = (tail - head) >>> 0; capacity is a power of two <= 2^30, so the difference is exact
  * across the wrap.
@@ -71,21 +71,23 @@
  * the publisher sees WAITING = 1; the consumer's park protocol (engine/doorbell.ts) re-polls,
  * and so re-checks the gate, after announcing its park.
  *
- * A commit the consumer could not take yet leaves it asleep (a producer made with a
- * GateMarkReader): when the consumer is parked and the batch's first record is stamped above the
- * gate's value, waking it would only make it find the gate shut, flag WAITING and park again (a
- * futex wake and a park for nothing, per report). So the producer flags WAITING itself, reloads
- * the value, and rings only if the value now passes that record; otherwise the publisher's next
- * publish rings. No lost wake-up, by the same order: producer store(TAIL), store(WAITING, 1),
- * load(VALUE); publisher store(VALUE), load(WAITING). Either the producer's load sees a value
- * that passes (it rings, after its tail is public), or the publish of the first value that passes
- * comes after that load, so the publisher's load comes after the producer's flag: it reads 1
- * unless an earlier publish already took it to 0 and rang, after the tail was public, in which
- * case the consumer looks at the record, finds the gate shut and flags WAITING itself, as above.
- * Records behind a shut gate are already waited for (the consumer flagged them when it parked),
- * so only the batch's first record decides; one that waits for nothing (mark 0) always rings.
- * The producer writes WAITING only while the consumer is parked, so a busy consumer costs the
- * commit nothing more than before.
+ * A commit whose first record the gate holds leaves a parked consumer asleep (a producer made
+ * with a GateMarkReader): waking it would only make it find the gate shut, flag WAITING and park
+ * again (a futex wake and a park for nothing, per report). So the producer flags WAITING itself,
+ * reloads the value, and rings only if the value now passes that record; otherwise the
+ * publisher's next publish rings (any publish, as for a consumer's own flag). No lost wake-up,
+ * by the same order: producer store(TAIL), store(WAITING, 1), load(VALUE); publisher
+ * store(VALUE), load(WAITING). Either the producer's load sees a value that passes (it rings,
+ * after its tail is public), or the publish of the first value that passes comes after that load,
+ * so the publisher's load comes after the producer's flag: it reads 1 unless an earlier publish
+ * already took it to 0 and rang, after the tail was public, in which case the consumer looks at
+ * the record, finds the gate shut and flags WAITING itself, as above. Only the batch's first
+ * record decides: the consumer cannot reach the batch before it, and records before the batch
+ * are already covered (a consumer parked with records in the ring looked at them and flagged the
+ * wait, or could not poll that ring at all, as fix while its own outputs are full, and is woken
+ * by its sleep bound or the next ring). A batch starting with a record that waits for nothing
+ * (mark 0) rings, even behind a held record. The producer reads PARKED first and touches the
+ * gate words only while the consumer is parked: a busy consumer costs the commit one more load.
  */
 
 import { Doorbell } from './doorbell.ts';
@@ -538,14 +540,15 @@ function readGateValue(words: Int32Array, g: number): number {
 /**
  * The publisher of a ring's gate: a thread that is neither the ring's producer nor its consumer
  * (one publisher per gate). It arms the gate, then publishes values that only grow; each publish
- * rings the consumer's doorbell only when the consumer flagged that it waits.
+ * rings the consumer's doorbell only when WAITING is flagged (by the consumer, or by the producer
+ * for a parked consumer it left asleep).
  */
 export class RingGate {
   private readonly words: Int32Array;
   private readonly g: number;
   private readonly doorbell: Doorbell | null;
   private value: number;
-  /** Publishes that found the consumer waiting (and rang its doorbell). */
+  /** Publishes that found WAITING flagged (and rang the consumer's doorbell). */
   wakeCount: number;
 
   constructor(memory: RingMemory, consumerDoorbell: Doorbell | null) {

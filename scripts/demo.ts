@@ -43,13 +43,16 @@ if (config.sinks.postgres.url === null) {
 }
 const kafkaNote = config.sinks.kafka.brokers.length > 0 ? config.sinks.kafka.brokers.join(',') : 'off (set KAFKA_BROKERS to publish the seed topics)';
 
-const stack = await startStack(config, { seed: 7, log: jsonLogger });
+const stack = await startStack(config, { seed: 7, venueStores: true, log: jsonLogger });
 const http = `${config.http.host}:${stack.info.httpPort}`;
 const key = config.accounts[0].apiKey;
 const admin = config.accounts.find((a) => a.role === 'admin');
 // 1% through the reference price, so the example crosses the simulated book and fills.
 const ref = decimalToTicks(config.symbols[0].referencePrice);
 const examplePrice = ticksToDecimalString(Math.round((ref * 1.01) / (PRICE_SCALE / 100)) * (PRICE_SCALE / 100));
+// A client order id of this start's own: on a journal from an earlier start, demo-1 would answer
+// that run's order again (a repeated ClOrdID returns the original ack, docs/API.md).
+const exampleClOrdId = `demo-${Date.now().toString(36)}`;
 process.stdout.write(`
 OMS + SOR running.
   venues:     ${stack.venues.map((v) => `${v.name} on 127.0.0.1:${v.port} (FIX 4.4)`).join(', ')}
@@ -68,34 +71,11 @@ OMS + SOR running.
 Try an order (it fills against the simulated venues):
   curl -s -X POST http://${http}/v1/orders -H 'Authorization: Bearer ${key}' \\
        -H 'content-type: application/json' \\
-       -d '{"clOrdId":"demo-1","symbol":"${config.symbols[0].name}","side":"BUY","qty":100,"price":"${examplePrice}","ordType":"LIMIT","tif":"DAY"}'
+       -d '{"clOrdId":"${exampleClOrdId}","symbol":"${config.symbols[0].name}","side":"BUY","qty":100,"price":"${examplePrice}","ordType":"LIMIT","tif":"DAY"}'
   curl -s http://${http}/v1/orders/<orderId it answered> -H 'Authorization: Bearer ${key}'
 
 Press Ctrl-C to stop.
 `);
-
-// The example fills only once the venue sessions are logged on: say so if they are not soon.
-// (A journal directory whose venue sessions are out of step with the simulators', e.g. one
-// written before the simulators kept theirs there, makes the engine refuse their Logon.)
-const VENUES_UP_WAIT_MS = 10_000;
-const venuesDown = async (): Promise<string[]> => {
-  const res = await fetch(`http://${http}/health`);
-  const body = (await res.json()) as { fixSessions?: { venues?: { venue: string; state: string }[] } };
-  return (body.fixSessions?.venues ?? []).filter((v) => v.state !== 'ACTIVE').map((v) => `${v.venue} (${v.state})`);
-};
-let down: string[] = [];
-for (const until = Date.now() + VENUES_UP_WAIT_MS; Date.now() < until; await new Promise((r) => setTimeout(r, 250))) {
-  down = await venuesDown().catch((err: Error) => [`health unreadable: ${err.message}`]);
-  if (down.length === 0) break;
-}
-if (down.length > 0) {
-  process.stdout.write(`
-warning: venue sessions not logged on after ${VENUES_UP_WAIT_MS / 1000} s: ${down.join(', ')}.
-  Orders are refused NO_VENUE_AVAILABLE until they are. The log's 'logon_refused' lines say why;
-  'MsgSeqNum too low' means ${config.journal.dir} holds sessions out of step with the simulators'
-  (${config.journal.dir}/venues): stop, move that directory away, start again.
-`);
-}
 
 let stopping = false;
 const shutdown = async (signal: string) => {
@@ -108,3 +88,24 @@ const shutdown = async (signal: string) => {
 };
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+// The example fills only once the venue sessions are logged on: say so if they are not soon.
+// (A journal directory whose venue sessions are out of step with the simulators', e.g. one
+// written before the simulators kept theirs there, makes the engine refuse their Logon.)
+const VENUES_UP_WAIT_MS = 10_000;
+const venuesDown = (): string[] =>
+  (stack.engine.sessionStatus()?.venues ?? []).filter((v) => v.state !== 'ACTIVE').map((v) => `${String(v.venue)} (${String(v.state)})`);
+let down = venuesDown();
+for (const until = Date.now() + VENUES_UP_WAIT_MS; down.length > 0 && !stopping && Date.now() < until; down = venuesDown()) {
+  await new Promise((r) => setTimeout(r, 250));
+}
+if (down.length > 0 && !stopping) {
+  process.stdout.write(`
+warning: venue sessions not logged on after ${VENUES_UP_WAIT_MS / 1000} s: ${down.join(', ')}.
+  The SOR routes to none of them until they are (NO_VENUE_AVAILABLE when no venue is up). The
+  log's 'logon_refused' lines say why; 'MsgSeqNum too low' means ${config.journal.dir} holds
+  sessions out of step with the simulators' (${config.journal.dir}/venues): stop, move that
+  directory away, start again.
+`);
+}
+

@@ -1,9 +1,7 @@
 /**
- * Goal: the stack (`npm start`'s venue simulators and engine) stopped and started again on the
- * same journal directory trades again: the simulators kept their side of each FIX session beside
- * the engine's journal, so both sides resume their sequence numbers and the engine's Logon is
- * answered in step. (With in-memory venue stores the restarted venues answered at MsgSeqNum 1,
- * the engine refused them as FIX requires, and every order was NO_VENUE_AVAILABLE.)
+ * Goal: the stack as `npm start` runs it (venue simulators keeping their sessions, venueStores)
+ * stopped and started again on the same journal directory trades again: both sides of each FIX
+ * session resume their sequence numbers, so the engine's Logon is answered in step.
  * Method: real venue processes and engine on ephemeral ports; an order filled before and after
  * a whole-stack stop and start; FIX session status read from /health. No timing asserted.
  */
@@ -39,21 +37,22 @@ async function fillOne(base: string, clOrdId: string): Promise<void> {
 
 describe('the stack stopped and started again on its journal directory', () => {
   it('resumes every venue session in step (no sequence reset) and fills orders again', async () => {
-    const first: TestStack = await startTestStack({}, 5);
+    const first: TestStack = await startTestStack({}, 5, undefined, true);
     let second: TestStack | null = null;
     try {
+      const allUp = (base: string) => waitFor('every venue session logged on', async () => {
+        const now = await venues(base);
+        return now.length > 0 && now.every((v) => v.state === 'ACTIVE') ? now : undefined;
+      });
+      await allUp(first.base);
       await fillOne(first.base, 'before-restart');
       const before = await venues(first.base);
-      expect(before.map((v) => v.state)).toEqual(first.config.venues.map(() => 'ACTIVE'));
       await first.stack.stop();
       for (const v of first.config.venues) expect(existsSync(join(venueStoreDir(first.config, v.name), v.senderCompId))).toBe(true);
 
-      second = await startTestStack({}, 5, first.journalDir);
+      second = await startTestStack({}, 5, first.journalDir, true);
       const s = second;
-      const after = await waitFor('every venue session logged on again', async () => {
-        const now = await venues(s.base);
-        return now.every((v) => v.state === 'ACTIVE') ? now : undefined;
-      });
+      const after = await allUp(s.base);
       for (const v of after) {
         const was = before.find((b) => b.venue === v.venue)!;
         // Both directions carried on from where the first run left them (a reset would restart at 1 or 2).

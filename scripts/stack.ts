@@ -3,12 +3,13 @@
  * FIX 4.4 acceptor with its own order book), then the engine in this process. Used by the demo
  * (`npm start`) and by the end-to-end tests, which ask for port 0 everywhere so runs never clash.
  *
- * Each simulator keeps its FIX sessions' sequence numbers and sent reports under the engine's
- * journal directory (<journal.dir>/venues/<venue name>, sim/venue.ts --store-dir), as the engine
- * keeps its own side (<journal.dir>/fix): the stack stopped and started again on the same
- * journal resumes its venue sessions where they were. With in-memory venue stores, a restarted
- * engine's Logon met venues back at sequence number 1, below what it expected, and it refused
- * them ("Logon MsgSeqNum too low"), as FIX says it must: every order was then NO_VENUE_AVAILABLE.
+ * With `venueStores` (the demo), each simulator keeps its FIX sessions' sequence numbers and sent
+ * reports under the engine's journal directory (<journal.dir>/venues/<venue name>, sim/venue.ts
+ * --store-dir), as the engine keeps its own side (<journal.dir>/fix): the stack stopped and
+ * started again on the same journal resumes its venue sessions in step. With in-memory venue
+ * stores a restarted engine's Logon met venues back at MsgSeqNum 1, below what it expected, and
+ * it refused them, as FIX requires. Benchmarks and tests on a fresh journal leave it off (a file
+ * write per venue message would change the load they measure).
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -40,6 +41,8 @@ export interface StackOptions {
   seed: number;
   /** Added latency of every venue's execution reports, in ms. */
   venueLatencyMs: number;
+  /** Venue simulators keep their sessions under <journal.dir>/venues (restartable on one journal). */
+  venueStores: boolean;
   log: Logger;
 }
 
@@ -92,7 +95,7 @@ export function venueStoreDir(config: EngineConfig, name: string): string {
 }
 
 export async function startStack(config: EngineConfig, options: Partial<StackOptions> = {}): Promise<Stack> {
-  const opts: StackOptions = { ephemeralVenuePorts: false, seed: 1, venueLatencyMs: 0, log: jsonLogger, ...options };
+  const opts: StackOptions = { ephemeralVenuePorts: false, seed: 1, venueLatencyMs: 0, venueStores: false, log: jsonLogger, ...options };
   const symbols = config.symbols.map((s) => `${s.name}:${s.referencePrice}`).join(',');
   const venues: VenueProcess[] = [];
   try {
@@ -109,7 +112,7 @@ export async function startStack(config: EngineConfig, options: Partial<StackOpt
         '--fee-bps', v.feeBps,
         '--latency-ms', String(opts.venueLatencyMs),
         '--symbols', symbols,
-        '--store-dir', venueStoreDir(config, v.name),
+        ...(opts.venueStores ? ['--store-dir', venueStoreDir(config, v.name)] : []),
       ];
       venues.push(await startVenue(args, v.name));
     }

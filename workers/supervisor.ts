@@ -31,7 +31,7 @@ import { createRegistry } from './metrics/collectors.ts';
 import { createMetricsMemory, type MetricsMemory, type MetricsWorkerData } from './metrics/metrics-memory.ts';
 import { MetricsServer } from './metrics/metrics-server.ts';
 import { startLoopSampler, type Sampler } from './metrics/runtime-sampler.ts';
-import { createSessionStatusMemory, type FixSessionsWorkerData } from './fix/session-status.ts';
+import { createSessionStatusMemory, readSessionStatus, type FixSessionsWorkerData, type SessionStatusView } from './fix/session-status.ts';
 
 const STAGE_THREAD = new URL('./stage-thread.ts', import.meta.url);
 const READY_TIMEOUT_MS = 20_000;
@@ -64,6 +64,8 @@ export class Engine {
   private readonly control: Int32Array;
   private readonly counters: Map<StageName, StageCounters>;
   private watchdog: NodeJS.Timeout | null = null;
+  /** The fix thread's session status rows (null before start). */
+  private fixSessions: SharedArrayBuffer | null = null;
   private stopping = false;
   /** The Postgres/Kafka sinks thread (only when a sink is configured): not a stage, never halts the engine. */
   private sinksWorker: Worker | null = null;
@@ -89,6 +91,11 @@ export class Engine {
     return Atomics.load(this.control, Control.ENGINE_STATE);
   }
 
+  /** FIX sessions' states and sequence numbers, as /health shows them (null before start). */
+  sessionStatus(): SessionStatusView | null {
+    return readSessionStatus(this.fixSessions ?? undefined, this.config);
+  }
+
   async start(): Promise<EngineInfo> {
     Atomics.store(this.control, Control.ENGINE_STATE, EngineState.STARTING);
     const data: WorkerData & MetricsWorkerData & FixSessionsWorkerData = {
@@ -99,6 +106,7 @@ export class Engine {
       engineEpochMs: performance.timeOrigin,
       childIdBase: Date.now() * 1000,
     };
+    this.fixSessions = data.fixSessions;
     for (const stages of this.threads) {
       await this.startThread(stages, data);
       for (const stage of stages) {

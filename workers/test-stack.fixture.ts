@@ -26,9 +26,14 @@ export interface TestStack {
  * tests). Unless a test says otherwise, the metrics listener takes an ephemeral port (parallel
  * stacks would contend for 9464) and DAY orders do not expire at the session close (a run that
  * spans the close would otherwise see them expire mid-test, depending on the hour CI runs).
- * journalDir: a stack's directory to start on again (a restart); default a new one.
+ * journalDir: a stack's directory to start on again (a restart, with venueStores); default a new one.
  */
-export async function startTestStack(overrides: Record<string, unknown>, seed: number, journalDir = mkdtempSync(join(tmpdir(), 'oms-test-'))): Promise<TestStack> {
+export async function startTestStack(
+  overrides: Record<string, unknown>,
+  seed: number,
+  journalDir = mkdtempSync(join(tmpdir(), 'oms-test-')),
+  venueStores = false,
+): Promise<TestStack> {
   const http = { host: '127.0.0.1', ...(overrides.http as object | undefined), port: 0 };
   const fixAcceptor = { ...(overrides.fixAcceptor as object | undefined), port: 0 };
   const metrics = { port: 0, ...(overrides.metrics as object | undefined) };
@@ -37,7 +42,7 @@ export async function startTestStack(overrides: Record<string, unknown>, seed: n
   // in tests unless a test asks for them.
   const log = { level: 'warn', ...(overrides.log as object | undefined) };
   const config = validateConfig({ ...overrides, http, fixAcceptor, metrics, session, log, journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 } });
-  const stack = await startStack(config, { ephemeralVenuePorts: true, seed, log: () => {} });
+  const stack = await startStack(config, { ephemeralVenuePorts: true, seed, venueStores, log: () => {} });
   const base = `127.0.0.1:${stack.info.httpPort}`;
   for (let i = 0; i < 200; i++) {
     const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: { fix: { counters: { SESSIONS_UP: number } } } };
