@@ -89,9 +89,8 @@ const shutdown = async (signal: string) => {
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
-// The example fills only once the venue sessions are logged on: say so if they are not soon.
-// (A journal directory whose venue sessions are out of step with the simulators', e.g. one
-// written before the simulators kept theirs there, makes the engine refuse their Logon.)
+// The example fills only once the venue sessions are logged on: say so if they are not soon
+// (why a Logon may be refused: scripts/stack.ts, venueStores).
 const VENUES_UP_WAIT_MS = 10_000;
 const venuesDown = (): string[] =>
   (stack.engine.sessionStatus()?.venues ?? []).filter((v) => v.state !== 'ACTIVE').map((v) => `${String(v.venue)} (${String(v.state)})`);
@@ -108,4 +107,3 @@ warning: venue sessions not logged on after ${VENUES_UP_WAIT_MS / 1000} s: ${dow
   directory away, start again.
 `);
 }
-

@@ -69,6 +69,7 @@ import type { ClientGateway } from './client-gateway.ts';
 import { SorFeed } from './market-data.ts';
 import { RingOverflow } from '../../engine/ring-overflow.ts';
 import { ExecIdSet, execIdHash } from './exec-id-set.ts';
+import { childSlot } from '../risk/order-table.ts';
 
 export const FIX_BATCH = 256;
 /** Venue events held while the ring to risk is full; beyond this the engine halts (never drops). */
@@ -194,7 +195,7 @@ export class FixStage implements Agent {
   private readonly child = new ChildOrderFlyweight();
   private readonly event = new ChildEventFlyweight();
   private readonly idScratch = new Uint8Array(32);
-  /** Children this stage sent, by slot = (childId - base) % capacity: to map reports back. */
+  /** Children this stage sent, by slot = childSlot(childId, base, capacity): to map reports back. */
   private readonly childBase: number;
   readonly childCapacity: number;
   private readonly childIds: Float64Array;
@@ -336,7 +337,7 @@ export class FixStage implements Agent {
       this.emitEvent(ChildEventKind.REJECTED, childId, c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.VENUE_DOWN, 0);
       return;
     }
-    const slot = (childId - this.childBase) % this.childCapacity;
+    const slot = childSlot(childId, this.childBase, this.childCapacity);
     if (this.heldByAnother(slot, childId)) {
       // Another child is still live in this slot (the SOR's table skips live slots, so only a
       // child this stage alone holds, such as one restored from an audit, gets here): the new
@@ -436,7 +437,7 @@ export class FixStage implements Agent {
    */
   restoreSent(childId: number, orderId: number, venueId: number, symbolId: number, side: number, qty: number, priceTicks: number): boolean {
     if (!(Number.isSafeInteger(childId) && childId >= this.childBase)) throw new Error('Condition failed: a restored child id lies at or above the table base');
-    const slot = (childId - this.childBase) % this.childCapacity;
+    const slot = childSlot(childId, this.childBase, this.childCapacity);
     if (this.heldByAnother(slot, childId)) return false;
     this.childIds[slot] = childId;
     this.childOrderIds[slot] = orderId;
@@ -518,7 +519,7 @@ export class FixStage implements Agent {
   /** Slot of a child this stage sent, or -1. */
   private slotOf(childId: number): number {
     if (!(childId >= this.childBase)) return -1;
-    const slot = (childId - this.childBase) % this.childCapacity;
+    const slot = childSlot(childId, this.childBase, this.childCapacity);
     return this.childIds[slot] === childId ? slot : -1;
   }
 

@@ -34,6 +34,15 @@ export function orderSlot(orderId: number, capacity: number): number {
   return (orderId - 1) % capacity;
 }
 
+/**
+ * The slot of a child id in a child table of `capacity` children issued from `base`: the SOR's
+ * (workers/sor/route-plan.ts), fix's (workers/fix/fix-stage.ts) and risk's tables (below) key
+ * children by this one residue, so a slot the SOR finds free is the same slot in the others.
+ */
+export function childSlot(childId: number, base: number, capacity: number): number {
+  return (childId - base) % capacity;
+}
+
 export class OrderTable {
   readonly capacity: number;
   readonly orderId: Float64Array;
@@ -336,7 +345,7 @@ export class OrderTable {
 /**
  * Child orders (one per venue order), same scheme: childIds are issued by the SOR in increasing
  * order from a base, skipping ids whose slot a live child holds (workers/sor/route-plan.ts
- * claim), slot = (childId - base) % capacity. The live children of one parent form an intrusive
+ * claim), slot = childSlot(childId, base, capacity). The live children of one parent form an intrusive
  * list (RiskStage.endChild takes a child out when it ends).
  */
 export class ChildTable {
@@ -371,7 +380,7 @@ export class ChildTable {
 
   slotFor(childId: number): number {
     if (!(childId > this.base)) return -1;
-    return (childId - this.base) % this.capacity;
+    return childSlot(childId, this.base, this.capacity);
   }
 
   /** The slot holding childId, or -1. */

@@ -14,8 +14,12 @@
  * to cancel (risk's CHILD_CANCEL), when no child is live any more.
  *
  * Typed arrays allocated at start-up; plans come from a free list, children live in slot
- * (childId - childIdBase) % capacity like the fix stage's table. Allocates nothing per order.
+ * childSlot(childId, childIdBase, capacity) like the fix and risk stages' tables. Allocates
+ * nothing per order.
  */
+
+import { childSlot } from '../risk/order-table.ts';
+
 export const NO_PLAN = -1;
 
 export class PlanTable {
@@ -159,7 +163,7 @@ export class ChildTable {
   }
 
   slotOf(childId: number): number {
-    const slot = (childId - this.base) % this.capacity;
+    const slot = childSlot(childId, this.base, this.capacity);
     return slot >= 0 && this.childId[slot] === childId ? slot : -1;
   }
 
@@ -182,7 +186,7 @@ export class ChildTable {
     const capacity = this.capacity;
     if (this.liveCount === capacity) return -1;
     let id = childId;
-    let slot = (id - this.base) % capacity;
+    let slot = childSlot(id, this.base, capacity);
     while (this.live[slot] === 1) {
       id++;
       slot = slot + 1 === capacity ? 0 : slot + 1;
@@ -211,7 +215,7 @@ export class ChildTable {
    * holds it (never another id, as claim() would take).
    */
   restore(childId: number): number {
-    const slot = (childId - this.base) % this.capacity;
+    const slot = childSlot(childId, this.base, this.capacity);
     if (this.live[slot] === 1) return -1;
     this.childId[slot] = childId;
     return slot;

@@ -11,7 +11,8 @@
  *
  * A child the SOR canceled itself (a staged fallback) still counts: the venue did not fill it in
  * the time it had. A child the fix stage refused before sending it (CHILD_TABLE_FULL: its slot
- * there still held an older live child) does not: the venue never saw it (onWithdrawn). Plain numbers per venue id, one writer (the SOR thread), nothing allocated.
+ * there still held an older live child) does not: the venue never saw it (onWithdrawn). Plain
+ * numbers per venue id, one writer (the SOR thread), nothing allocated.
  */
 export class VenueStats {
   readonly latencyUs: Float64Array;
