@@ -46,6 +46,12 @@ export const CommonCounter = {
    * before parking (harmless: that look takes the records).
    */
   WAKES_LEFT_TO_GATE: 3,
+  /**
+   * Times this stage, freeing room in a ring it drains, rang the ring's producer, which had found
+   * it full and flagged that it waits for room (engine/ring.ts ROOM_WAITING). The last slot, so
+   * the stages' own counters keep their numbers.
+   */
+  ROOM_WAKES: 31,
 } as const;
 
 export const RiskCounter = {

@@ -4,7 +4,9 @@
  *
  * Roles (workerData.role):
  * - 'producer': writes `total` records of seeded random sizes, committing in seeded random
- *   batches, retrying on FULL, pausing now and then so the consumer goes idle.
+ *   batches, retrying on FULL, pausing now and then so the consumer goes idle. With a
+ *   `producerDoorbell` it parks on FULL instead of retrying at once, with no timeout to speak of
+ *   (PRODUCER_PARK_MS): only the consumer's release, answering ROOM_WAITING, wakes it.
  * - 'consumer': drains with runBlocking and an idle strategy, checking every record; pauses now
  *   and then inside a batch so the producer meets FULL.
  * - 'event-loop-consumer': the same checks, driven by EventLoopRunner; counts the ticks of a
@@ -56,7 +58,12 @@ export interface StressRole {
   idleOptions: IdleOptions;
   /** event-loop-consumer: run no timer of its own (only the runner keeps the thread alive). */
   noTimer: boolean;
+  /** The producer's own doorbell: it parks on a full ring, and the consumer rings it when it frees room. */
+  producerDoorbell?: SharedArrayBuffer;
 }
+
+/** A producer parked on a full ring sleeps this long unless rung: a lost wake stalls the run past any test timeout. */
+export const PRODUCER_PARK_MS = 120_000;
 
 export interface StressResult {
   role: StressRole['role'];
@@ -71,6 +78,8 @@ export interface StressResult {
   parkCount: number;
   timerTicks: number;
   timerTicksWhileParked: number;
+  /** Consumer: releases that rang the producer waiting for room (RingConsumer.roomWakes). */
+  roomWakes: number;
 }
 
 /** A seeded generator (engine/prng.ts); both threads replay the same stream. */
@@ -100,7 +109,7 @@ export function fnv1a(bytes: Uint8Array, start: number, end: number): number {
 }
 
 function emptyResult(role: StressRole['role']): StressResult {
-  return { role, count: 0, errors: 0, firstError: '', checksumSum: 0, fullCount: 0, notifyCount: 0, parkCount: 0, timerTicks: 0, timerTicksWhileParked: 0 };
+  return { role, count: 0, errors: 0, firstError: '', checksumSum: 0, fullCount: 0, notifyCount: 0, parkCount: 0, timerTicks: 0, timerTicksWhileParked: 0, roomWakes: 0 };
 }
 
 function sleepMs(ms: number): void {
@@ -114,6 +123,7 @@ function waitForGo(control: Int32Array): void {
 function runProducer(role: StressRole): StressResult {
   const doorbell = new Doorbell(role.doorbell);
   const producer = new RingProducer(role.memory, doorbell);
+  const ownBell = role.producerDoorbell !== undefined ? new Doorbell(role.producerDoorbell) : null;
   const control = new Int32Array(role.control);
   const sizes = new Random(role.seed);
   const batches = new Random(role.seed ^ 0x5bd1e995);
@@ -132,6 +142,18 @@ function runProducer(role: StressRole): StressResult {
       producer.commit();
       while (offset === FULL) {
         if (Atomics.load(control, STOP_INDEX) !== 0) return result;
+        if (ownBell !== null) {
+          // Park as a stage does: announce, look once more (the claim flags ROOM_WAITING), sleep.
+          const seq0 = ownBell.sequence();
+          ownBell.announcePark();
+          offset = producer.tryClaim(seq % TYPE_MODULUS, bodyLength);
+          if (offset === FULL) {
+            ownBell.waitSync(seq0, PRODUCER_PARK_MS);
+            result.parkCount++;
+          }
+          ownBell.clearPark();
+          continue;
+        }
         offset = producer.tryClaim(seq % TYPE_MODULUS, bodyLength);
       }
     }
@@ -176,7 +198,7 @@ class CheckingConsumer implements Agent, RecordHandler {
 
   constructor(role: StressRole, kind: StressResult['role']) {
     this.role = role;
-    this.consumer = new RingConsumer(role.memory);
+    this.consumer = new RingConsumer(role.memory, role.producerDoorbell !== undefined ? new Doorbell(role.producerDoorbell) : null);
     this.bytes = this.consumer.bytes;
     this.view = this.consumer.view;
     this.control = new Int32Array(role.control);
@@ -233,6 +255,7 @@ function runBlockingConsumer(role: StressRole): StressResult {
   waitForGo(control);
   runBlocking(agent, idle, new Int32Array(role.control, STOP_INDEX * 4, 1));
   if (idle instanceof ParkIdle) agent.result.parkCount = idle.parkCount;
+  agent.result.roomWakes = agent.consumer.roomWakes;
   return agent.result;
 }
 
@@ -251,6 +274,7 @@ function runEventLoopConsumer(role: StressRole, done: (result: StressResult) => 
     runner.stop();
     if (timer !== null) clearInterval(timer);
     result.parkCount = runner.parkCount;
+    result.roomWakes = agent.consumer.roomWakes;
     // Report from a fresh tick: onDone runs inside the runner's duty cycle.
     setImmediate(() => done(result));
   };

@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DOORBELL_LENGTH, Doorbell, PARKED_INDEX, SEQ_INDEX } from './doorbell.ts';
 import { DEFAULT_IDLE_OPTIONS, IDLE_KINDS, type IdleKind, type IdleOptions } from './idle.ts';
-import { HEAD_OFFSET_FROM_END, TAIL_OFFSET_FROM_END, TRAILER_LENGTH, createRingMemory, type RingMemory } from './ring.ts';
+import { HEAD_OFFSET_FROM_END, HEAD_ROOM_WAITING, TAIL_OFFSET_FROM_END, TRAILER_LENGTH, createRingMemory, type RingMemory } from './ring.ts';
 import { CONTROL_LENGTH, GO_INDEX, STOP_INDEX, type StressResult, type StressRole } from './ring-stress.fixture.ts';
 
 const FIXTURE = new URL('./ring-stress.fixture.ts', import.meta.url);
@@ -28,12 +28,14 @@ afterEach(async () => {
   live.clear();
 });
 
-/** Byte ranges of a ring's trailer that no end may write: all but the head and tail words. */
+/** Byte ranges of a ring's trailer that no end may write: all but the head, ROOM_WAITING and tail words. */
 function trailerCanaryRanges(capacity: number): [number, number][] {
   const head = capacity + HEAD_OFFSET_FROM_END;
+  const room = head + HEAD_ROOM_WAITING * 4;
   const tail = capacity + TAIL_OFFSET_FROM_END;
   return [
-    [head + 4, tail],
+    [head + 4, room],
+    [room + 4, tail],
     [tail + 4, capacity + TRAILER_LENGTH],
   ];
 }
@@ -103,6 +105,8 @@ interface StressOptions {
   /** Delay before the producer is told to go (the consumer idles meanwhile). */
   goDelayMs: number;
   timeoutMs: number;
+  /** The producer parks on a full ring (its own doorbell), woken only by the consumer's release. */
+  producerParks?: boolean;
 }
 
 async function runStress(options: StressOptions): Promise<StressRun> {
@@ -111,9 +115,11 @@ async function runStress(options: StressOptions): Promise<StressRun> {
   counters[HEAD_OFFSET_FROM_END >>> 2] = options.start | 0;
   counters[TAIL_OFFSET_FROM_END >>> 2] = options.start | 0;
   const doorbell = Doorbell.create().sab;
+  const producerDoorbell = options.producerParks === true ? Doorbell.create().sab : undefined;
   const control = new Int32Array(new SharedArrayBuffer(CONTROL_LENGTH));
   fillCanaries(memory.sab, trailerCanaryRanges(options.capacity));
   fillCanaries(doorbell, doorbellCanaryRanges());
+  if (producerDoorbell !== undefined) fillCanaries(producerDoorbell, doorbellCanaryRanges());
   const common = {
     memory,
     doorbell,
@@ -124,6 +130,7 @@ async function runStress(options: StressOptions): Promise<StressRun> {
     strategy: options.strategy,
     idleOptions: options.idleOptions,
     noTimer: options.noTimer,
+    producerDoorbell,
   };
   const consumer = startWorker({ ...common, role: options.consumerRole, pauseEvery: options.consumerPauseEvery });
   const producer = startWorker({ ...common, role: 'producer', pauseEvery: options.producerPauseEvery });
@@ -135,6 +142,7 @@ async function runStress(options: StressOptions): Promise<StressRun> {
     const [p, c] = await withTimeout(Promise.all([producer.result, consumer.result]), options.timeoutMs, `${options.strategy} stress run`);
     expect(damagedCanaries(memory.sab, trailerCanaryRanges(options.capacity))).toEqual([]);
     expect(damagedCanaries(doorbell, doorbellCanaryRanges())).toEqual([]);
+    if (producerDoorbell !== undefined) expect(damagedCanaries(producerDoorbell, doorbellCanaryRanges())).toEqual([]);
     return { memory, doorbell, producer: p, consumer: c, consumerExit: consumer.exit };
   } finally {
     clearTimeout(go);
@@ -237,4 +245,34 @@ describe('ring across threads: EventLoopRunner consumer', () => {
     // After stop() nothing holds the worker: it ends by itself.
     expect(await withTimeout(run.consumerExit, 10_000, 'consumer worker exit')).toBe(0);
   }, 60_000);
+});
+
+describe('ring across threads: a producer parked on a full ring', () => {
+  // The producer sleeps on its own doorbell when the ring is full, with a bound far beyond the
+  // test's timeout (PRODUCER_PARK_MS): only the consumer's release, answering ROOM_WAITING
+  // (engine/ring.ts), wakes it, so a lost wake stalls the run and fails it.
+  for (const consumerRole of ['consumer', 'event-loop-consumer'] as const) {
+    it(`is rung awake by the ${consumerRole === 'consumer' ? 'blocking' : 'event-loop'} consumer each time it frees room, and every record arrives intact`, async () => {
+      const total = 200_000;
+      const run = await runStress({
+        consumerRole,
+        strategy: 'park',
+        total,
+        capacity: 4096,
+        start: 2 ** 32 - 10 * 2 ** 20,
+        producerPauseEvery: 0,
+        consumerPauseEvery: 5_000,
+        pauseMs: 1,
+        idleOptions: { spins: 20, maxSleepMs: 1_000 },
+        noTimer: true,
+        goDelayMs: 0,
+        timeoutMs: 50_000,
+        producerParks: true,
+      });
+      expectEveryRecordIntact(run, total);
+      // The producer outran the consumer, parked on the full ring, and was rung from the release.
+      expect(run.producer.parkCount).toBeGreaterThan(0);
+      expect(run.consumer.roomWakes).toBeGreaterThan(0);
+    }, 60_000);
+  }
 });

@@ -17,7 +17,8 @@
  *
  * HEAD is written only by the consumer, TAIL only by the producer; each sits alone on its own
  * 128-byte block so the two threads never write the same cache line (nor its adjacent-line
- * prefetch pair). GATE is the optional consumer gate (RingGate below): a third thread publishes
+ * prefetch pair). The HEAD block's second line holds ROOM_WAITING (word 16), the one word both
+ * ends write, and only when the ring is full (below). GATE is the optional consumer gate (RingGate below): a third thread publishes
  * there how far the consumer may go, and the consumer (or the producer, for it) flags there that it waits. Positions are
  * 32-bit counters that only grow and wrap at 2^32: index = position & mask,
  * fill = (tail - head) >>> 0; capacity is a power of two <= 2^30, so the difference is exact
@@ -41,6 +42,21 @@
  *
  * Backpressure: tryClaim returns FULL (-1) when the record does not fit. Nothing is ever dropped
  * silently: the producer decides (reject the order upstream, stop reading its own input, retry).
+ *
+ * Waking a producer that waits for room: a stage whose output ring is full stops taking input and
+ * parks on its own doorbell. Whatever check finds the ring full (tryClaim returning FULL,
+ * inputsThatFit returning 0, hasRoomFor returning false) stores ROOM_WAITING = 1 and then rereads
+ * the head; a consumer made with the producer's doorbell, after each store of its head, loads
+ * ROOM_WAITING and, when it takes it from 1 to 0, rings that doorbell. Sequentially consistent
+ * Atomics again: producer store(ROOM_WAITING, 1), load(HEAD); consumer store(HEAD),
+ * load(ROOM_WAITING): either the producer's reread sees the room, or the consumer sees the flag.
+ * A flag taken while the producer is still awake rings nobody (Doorbell.ring notifies only a
+ * parked thread), and that is safe: the producer's park protocol polls once more after announcing
+ * its park, and that poll's room check rereads the head, which the consumer stored before it
+ * read PARKED = 0; a check that still finds the ring full flags again. Without it a full ring's
+ * producer saw room only at its next wake for another reason, or its sleep bound (idle.maxSleepMs).
+ * The flag costs the consumer one load per release, and the producer two atomics per check that
+ * finds the ring full; a producer that only rejects on FULL gets one wake it did not need.
  *
  * Gated consumption (a Disruptor-style dependency on a third stage): the producer may stamp a
  * record with a mark (a number in its body, up to 2^53); the consumer's pollWhile asks its
@@ -85,11 +101,12 @@
  * record decides: the consumer cannot reach the batch before it, and records before the batch
  * are already covered (a consumer parked with records in the ring looked at them and flagged the
  * wait, or could not poll that ring at all, as fix while its own outputs are full, and is woken
- * by its sleep bound or the next ring). A batch starting with a record that waits for nothing
+ * when they have room: ROOM_WAITING above). A batch starting with a record that waits for nothing
  * (mark 0) rings, even behind a held record. The producer reads PARKED first and touches the
  * gate words only while the consumer is parked: a busy consumer costs the commit one more load.
  */
 
+import { CommonCounter, type StageCounters } from './counters.ts';
 import { Doorbell } from './doorbell.ts';
 
 export const HEADER_LENGTH = 8;
@@ -107,6 +124,8 @@ export const GATE_VALUE_LO = 0;
 export const GATE_VALUE_HI = 1;
 export const GATE_ARMED = 2;
 export const GATE_WAITING = 16;
+/** Word index inside the HEAD block of ROOM_WAITING: 1 when the producer found the ring full (its own 64-byte line). */
+export const HEAD_ROOM_WAITING = 16;
 const TWO_TO_32 = 4294967296;
 /** typeId of the filler written when a record would straddle the end of the buffer. */
 export const PADDING_TYPE = -1;
@@ -169,6 +188,7 @@ class RingViews {
   readonly headIndex: number;
   readonly tailIndex: number;
   readonly gateIndex: number;
+  readonly roomIndex: number;
 
   constructor(memory: RingMemory) {
     checkMemory(memory);
@@ -180,6 +200,7 @@ class RingViews {
     this.headIndex = HEAD_OFFSET_FROM_END >>> 2;
     this.tailIndex = TAIL_OFFSET_FROM_END >>> 2;
     this.gateIndex = GATE_OFFSET_FROM_END >>> 2;
+    this.roomIndex = (HEAD_OFFSET_FROM_END >>> 2) + HEAD_ROOM_WAITING;
   }
 }
 
@@ -210,6 +231,7 @@ export class RingProducer {
   private readonly tailIndex: number;
   private readonly doorbell: Doorbell | null;
   private readonly gateIndex: number;
+  private readonly roomIndex: number;
   /** Set for a gated ring: commit leaves a parked consumer to the gate's publisher when it could not take the batch yet. */
   private readonly gateMarks: GateMarkReader | null;
   /** Position after the last claimed record (published or not). */
@@ -220,6 +242,8 @@ export class RingProducer {
   private headCache: number;
   /** Claims refused because the ring was full (read by counters, written only here). */
   fullCount: number;
+  /** Room checks that found the ring full and flagged ROOM_WAITING (this thread's count). */
+  roomWaits: number;
   /**
    * Records claimed by this producer object since it was made (padding not counted): the count
    * a gate mark is taken from. Equal to the consumer's recordsConsumed once both ends have seen
@@ -246,11 +270,13 @@ export class RingProducer {
     this.tailIndex = views.tailIndex;
     this.doorbell = doorbell;
     this.gateIndex = views.gateIndex;
+    this.roomIndex = views.roomIndex;
     this.gateMarks = gateMarks;
     this.tail = Atomics.load(views.counters, views.tailIndex) >>> 0;
     this.published = this.tail;
     this.headCache = Atomics.load(views.counters, views.headIndex) >>> 0;
     this.fullCount = 0;
+    this.roomWaits = 0;
     this.recordsClaimed = 0;
     this.wakesLeftToGate = 0;
   }
@@ -274,7 +300,7 @@ export class RingProducer {
     const required = recordLength <= toEnd ? recordLength : toEnd + recordLength;
     if (this.capacity - ((this.tail - this.headCache) >>> 0) < required) {
       this.headCache = Atomics.load(this.counters, this.headIndex) >>> 0;
-      if (this.capacity - ((this.tail - this.headCache) >>> 0) < required) {
+      if (this.capacity - ((this.tail - this.headCache) >>> 0) < required && this.waitForRoom() < required) {
         this.fullCount++;
         return FULL;
       }
@@ -334,29 +360,48 @@ export class RingProducer {
     return mark > readGateValue(words, g);
   }
 
-  /** Bytes free for new records, rereading the consumer's head. */
+  /**
+   * Bytes free for new records, rereading the consumer's head. A plain look: it flags no wait
+   * (for a producer that drops or rejects when short of room; one that will retry uses the
+   * checks below).
+   */
   freeBytes(): number {
     this.headCache = Atomics.load(this.counters, this.headIndex) >>> 0;
     return this.capacity - ((this.tail - this.headCache) >>> 0);
   }
 
   /**
+   * The ring is too full for what this producer needs: flags ROOM_WAITING, so the consumer's next
+   * release rings this producer's doorbell, then rereads the head (after the flag: see the top).
+   * Returns the bytes free now.
+   */
+  private waitForRoom(): number {
+    this.roomWaits++;
+    Atomics.store(this.counters, this.roomIndex, 1);
+    return this.freeBytes();
+  }
+
+  /**
    * True when `count` records of up to bodyLength bytes each are certain to fit. Stages call it
-   * before taking an input whose handling must not fail for lack of output room.
+   * before taking an input whose handling must not fail for lack of output room. False flags
+   * ROOM_WAITING: the consumer rings this producer when it frees room.
    */
   hasRoomFor(count: number, bodyLength: number): boolean {
     const worst = count * alignRecord(HEADER_LENGTH + bodyLength) + alignRecord(HEADER_LENGTH + bodyLength);
     if (this.capacity - ((this.tail - this.headCache) >>> 0) >= worst) return true;
-    return this.freeBytes() >= worst;
+    return this.freeBytes() >= worst || this.waitForRoom() >= worst;
   }
 
   /**
    * How many inputs, each writing at most worstBytesPerInput (headers and alignment included),
    * are certain to fit, when no single record is longer than largestBodyLength: room for one such
    * record is held back for the padding a claim leaves at the end of the ring when it wraps.
+   * 0 flags ROOM_WAITING: the consumer rings this producer when it frees room.
    */
   inputsThatFit(worstBytesPerInput: number, largestBodyLength: number): number {
-    const n = Math.floor((this.freeBytes() - alignRecord(HEADER_LENGTH + largestBodyLength)) / worstBytesPerInput);
+    const reserve = alignRecord(HEADER_LENGTH + largestBodyLength);
+    let n = Math.floor((this.freeBytes() - reserve) / worstBytesPerInput);
+    if (n <= 0) n = Math.floor((this.waitForRoom() - reserve) / worstBytesPerInput);
     return n > 0 ? n : 0;
   }
 
@@ -413,6 +458,11 @@ export class RingConsumer {
   private readonly headIndex: number;
   private readonly tailIndex: number;
   private readonly gateIndex: number;
+  private readonly roomIndex: number;
+  /** The producer's doorbell, rung when a release answers its ROOM_WAITING (null: not woken, e.g. on its own thread). */
+  private readonly producerBell: Doorbell | null;
+  /** Where ROOM_WAKES is counted (CommonCounter.ROOM_WAKES), or null. */
+  private readonly stageCounters: StageCounters | null;
   private head: number;
   /** The gate value last read (a lower bound of the published one). */
   private gateCache: number;
@@ -420,8 +470,15 @@ export class RingConsumer {
   recordsConsumed: number;
   /** Times gatePasses found the gate shut (this thread's count). */
   gateWaits: number;
+  /** Releases that answered the producer's ROOM_WAITING by ringing its doorbell (this thread's count). */
+  roomWakes: number;
 
-  constructor(memory: RingMemory) {
+  /**
+   * producerBell: the producer thread's doorbell, rung after a release when the producer flagged
+   * that it waits for room (see the top); null when nobody needs waking (the producer polls, or
+   * runs on this thread). counters: the stage's, where each such ring is counted as ROOM_WAKES.
+   */
+  constructor(memory: RingMemory, producerBell: Doorbell | null = null, counters: StageCounters | null = null) {
     const views = new RingViews(memory);
     this.capacity = views.capacity;
     this.bytes = views.bytes;
@@ -431,10 +488,25 @@ export class RingConsumer {
     this.headIndex = views.headIndex;
     this.tailIndex = views.tailIndex;
     this.gateIndex = views.gateIndex;
+    this.roomIndex = views.roomIndex;
+    this.producerBell = producerBell;
+    this.stageCounters = counters;
     this.head = Atomics.load(views.counters, views.headIndex) >>> 0;
     this.gateCache = 0;
     this.recordsConsumed = 0;
     this.gateWaits = 0;
+    this.roomWakes = 0;
+  }
+
+  /** After a store of the head: rings the producer if it flagged that it waits for room (see the top). */
+  private answerRoomWait(): void {
+    const words = this.counters;
+    const i = this.roomIndex;
+    if (Atomics.load(words, i) !== 0 && Atomics.compareExchange(words, i, 1, 0) === 1) {
+      this.producerBell!.ring();
+      this.roomWakes++;
+      if (this.stageCounters !== null) this.stageCounters.add(CommonCounter.ROOM_WAKES, 1);
+    }
   }
 
   /**
@@ -461,6 +533,7 @@ export class RingConsumer {
     }
     this.head = head;
     Atomics.store(this.counters, this.headIndex, head | 0);
+    if (this.producerBell !== null) this.answerRoomWait();
     this.recordsConsumed += count;
     return count;
   }
@@ -495,6 +568,7 @@ export class RingConsumer {
     if (head !== this.head) {
       this.head = head;
       Atomics.store(this.counters, this.headIndex, head | 0);
+      if (this.producerBell !== null) this.answerRoomWait();
     }
     this.recordsConsumed += count;
     return count;

@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, validateConfig } from './config.ts';
 import { availableParallelism } from 'node:os';
 import { Doorbell } from '../engine/doorbell.ts';
-import { RingGate } from '../engine/ring.ts';
+import { FULL, RingGate } from '../engine/ring.ts';
+import { CommonCounter } from '../engine/counters.ts';
 import { ChildOrderFlyweight, CHILD_ORDER_LENGTH, EXEC_REPORT_LENGTH, ExecReportFlyweight, RecordType } from '../codecs/records.ts';
 import { GATED_RINGS, RINGS, STAGES, StageWiring, THREADING_MODES, createTopology, threadGroups, threadingForCores, type RingName } from './topology.ts';
 
@@ -66,6 +67,31 @@ describe('createTopology', () => {
       expect({ ring, rung: bell.sequence() !== seq0 }).toEqual({ ring, rung: !gated });
       expect(producer.wakesLeftToGate).toBe(gated ? 1 : 0);
       bell.clearPark();
+    }
+  });
+
+  it('every consumer rings its ring\'s producer when it frees room the producer waits for, unless they share a thread', () => {
+    for (const mode of THREADING_MODES) {
+      const memory = createTopology(1 << 12, threadGroups(mode));
+      for (const ring of Object.keys(RINGS) as RingName[]) {
+        const [producerStage, consumerStage] = RINGS[ring];
+        const producer = new StageWiring(producerStage, memory).producer(ring);
+        const consumerWiring = new StageWiring(consumerStage, memory);
+        const consumer = consumerWiring.consumer(ring);
+        // Fill the ring (a record the gate would hold is never consulted: poll, not pollWhile).
+        while (producer.tryClaim(RecordType.EXEC_REPORT, EXEC_REPORT_LENGTH) !== FULL);
+        producer.commit();
+        const bell = new Doorbell(memory.doorbells[producerStage]);
+        const seq0 = bell.sequence();
+        const wakes0 = consumerWiring.counters.get(CommonCounter.ROOM_WAKES);
+        bell.announcePark();
+        consumer.poll({ onRecord(): void {} }, 1);
+        const sameThread = memory.doorbells[producerStage] === memory.doorbells[consumerStage];
+        expect({ mode, ring, rung: bell.sequence() !== seq0 }).toEqual({ mode, ring, rung: !sameThread });
+        expect(consumerWiring.counters.get(CommonCounter.ROOM_WAKES) - wakes0).toBe(sameThread ? 0 : 1);
+        bell.clearPark();
+        while (consumer.poll({ onRecord(): void {} }, 64) > 0);
+      }
     }
   });
 

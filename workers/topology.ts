@@ -177,10 +177,17 @@ export class StageWiring {
     return new RingProducer(this.memory.rings[ring], new Doorbell(this.memory.doorbells[consumer]), GATED_RINGS.includes(ring) ? JOURNAL_MARKS : null);
   }
 
+  /**
+   * The consumer end of a ring this stage reads; when it frees room the ring's producer found
+   * short, it rings the producer's doorbell (not when both stages share a thread: that thread is
+   * awake while it consumes).
+   */
   consumer(ring: RingName): RingConsumer {
-    const [, consumer] = RINGS[ring];
+    const [producer, consumer] = RINGS[ring];
     if (consumer !== this.stage) throw new Error(`Invariant: ${this.stage} consumes ${ring} (its consumer is ${consumer})`);
-    return new RingConsumer(this.memory.rings[ring]);
+    const producerBell = this.memory.doorbells[producer];
+    const sameThread = producerBell === this.memory.doorbells[consumer];
+    return new RingConsumer(this.memory.rings[ring], sameThread ? null : new Doorbell(producerBell), this.counters);
   }
 }
 

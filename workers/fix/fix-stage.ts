@@ -87,8 +87,8 @@ export const OVERFLOW_EVENTS = 65_536;
  * Headroom, not a proof: while paused the overflows still take one event per child this stage
  * sends from the SOR's ring (SENT, or REJECTED with its venue down), and the SOR's re-routes and
  * fallback cancels add children whatever it reads; a SOR stalled long enough can still reach the
- * bounds. A parked stage sees room again at its next wake at the latest (idle.maxSleepMs): the
- * stages it feeds do not ring its doorbell when they free room.
+ * bounds. A stage parked on a full ring is rung by that ring's consumer when it frees room
+ * (engine/ring.ts ROOM_WAITING).
  */
 const VENUE_INPUT_PAUSE_EVENTS = 4_096;
 const VENUE_INPUT_RESUME_EVENTS = 1_024;
