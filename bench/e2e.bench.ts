@@ -38,6 +38,8 @@
  * --rates 1000,10000 --sweep 2000,5000,20000,30000,50000 --bound-us 10000 --seed-bound-us 250000 --duration 5
  * --warmup 1 --drain 3 --connections 64 --workers 3 --fix-workers 1 --fix-sessions 8
  * --cancel-delay-ms 20 --trials 3 --threading dedicated|paired|shared (default: the engine's)
+ * --ring-bytes N (every ring's size, a power of two; default: the engine's, 4 MiB; small rings
+ * put the stages under back-pressure)
  * --target-node-args "--cpu-prof --cpu-prof-dir=DIR" (Node options for both target processes) --out DIR; `--quick` is a
  * smoke run (one trial) that writes only with --out.
  */
@@ -93,6 +95,8 @@ export interface E2eConfig {
   pacerGapUs: number;
   /** The engine's threading mode (workers/topology.ts); null: its default. */
   threading?: ThreadingMode | null;
+  /** Every ring's size in bytes (config ringBytes); null: the engine's default. */
+  ringBytes?: number | null;
   /** Node options for both target processes (bench/lib/target-process.ts), e.g. a CPU profile per thread; absent: none. */
   targetNodeOptions?: string[];
 }
@@ -177,6 +181,7 @@ export function e2eEngineConfig(config: E2eConfig): EngineConfig {
   }));
   return {
     ...base,
+    ...(config.ringBytes != null ? { ringBytes: config.ringBytes } : {}),
     accounts,
     fixAcceptor: { ...base.fixAcceptor, sessions },
     // Resting orders are GTC and canceled; DAY orders never appear, but a run across the close stays alike.
@@ -614,6 +619,7 @@ function parseArgs(argv: string[]): { config: E2eConfig; quick: boolean; out: st
   config.pacerGapUs = args.num('--pacer-gap-us', config.pacerGapUs, 0);
   config.trials = args.num('--trials', config.trials, 1);
   config.threading = args.oneOf('--threading', THREADING_MODES, config.threading ?? null);
+  config.ringBytes = args.num('--ring-bytes', config.ringBytes ?? 0, 1 << 16) || null;
   if (args.has('--target-node-args')) config.targetNodeOptions = args.nodeOptions('--target-node-args');
   if (config.fixWorkers >= config.workers) throw new Error('Condition failed: --fix-workers < --workers (the ack-only runs need WebSocket workers)');
   if (config.connections < config.workers) throw new Error('Condition failed: --connections >= --workers');
@@ -631,7 +637,7 @@ function resultsExtra(report: E2eReport): Record<string, unknown> {
       workload: 'mixed: per worker in turn BUY marketable IOC (+2 %), BUY GTC 1.00 canceled later, SELL marketable IOC (-2 %), SELL GTC 9999.00 canceled later; qty 1; symbols round-robin',
       engineInternal: 'sor_ingest_to_decision and the other shared-memory histograms, difference of snapshots taken at the measured window start and after the drain',
     },
-    engine: { threading: report.engineConfig.threading, idle: report.engineConfig.idle, journalFsync: report.engineConfig.journal.fsync, venues: report.engineConfig.venues.length },
+    engine: { threading: report.engineConfig.threading, ringBytes: report.engineConfig.ringBytes, idle: report.engineConfig.idle, journalFsync: report.engineConfig.journal.fsync, venues: report.engineConfig.venues.length },
     wallS: report.wallS,
   };
 }
