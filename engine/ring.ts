@@ -18,11 +18,11 @@
  * HEAD is written only by the consumer, TAIL only by the producer; each sits alone on its own
  * 128-byte block so the two threads never write the same cache line (nor its adjacent-line
  * prefetch pair). The HEAD block's second line holds ROOM_WAITING (word 16), the one word both
- * ends write, and only when the ring is full (below). GATE is the optional consumer gate (RingGate below): a third thread publishes
- * there how far the consumer may go, and the consumer (or the producer, for it) flags there that it waits. Positions are
- * 32-bit counters that only grow and wrap at 2^32: index = position & mask,
- * fill = (tail - head) >>> 0; capacity is a power of two <= 2^30, so the difference is exact
- * across the wrap.
+ * ends write, and only when the ring is full (below). GATE is the optional consumer gate
+ * (RingGate below): a third thread publishes there how far the consumer may go, and the
+ * consumer (or the producer, for it) flags there that it waits. Positions are 32-bit counters
+ * that only grow and wrap at 2^32: index = position & mask, fill = (tail - head) >>> 0; capacity
+ * is a power of two <= 2^30, so the difference is exact across the wrap.
  *
  * Record (8-byte aligned, so Float64 fields in a body stay aligned):
  *
