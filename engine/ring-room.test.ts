@@ -4,11 +4,13 @@
  * consumer made with the producer's doorbell takes the flag at its next release and rings that
  * doorbell (a parked producer is woken, an awake one only loses the flag), counted as ROOM_WAKES;
  * a release that frees nothing, or a consumer without the doorbell, leaves the flag. Then a
- * property: under any interleaving of producer runs (write until full, then park by the doorbell
+ * property: under any sequence of producer runs (write until full, then park by the doorbell
  * protocol) and consumer takes, a producer asleep with no wake pending has no room for the record
- * it waits to write, and it is woken once the consumer drains. Method: both ends on one thread,
- * the shared words read directly; each operation is whole (the cross-thread interleavings are
- * engine/ring.threads.test.ts's "a producer parked on a full ring").
+ * it waits to write and its flag is up, and it is woken once the consumer drains. Method: both
+ * ends on one thread, the shared words read directly. Each operation is whole, so the property
+ * checks the bookkeeping (every check kind flags, every release answers), not the races: the
+ * flag taken while the producer is awake is the unit case below, and the cross-thread
+ * interleavings are engine/ring.threads.test.ts's "a producer parked on a full ring".
  */
 
 import fc from 'fast-check';
@@ -111,12 +113,20 @@ describe('ring: a producer waiting for room', () => {
     expect(roomWaiting(memory)).toBe(1);
   });
 
-  it('stays flagged when the consumer has no doorbell for the producer, or frees nothing', () => {
+  it('stays flagged when the consumer has no doorbell for the producer, or frees nothing (a gate holding, or a poll with limit 0)', () => {
     const bare = setup(false);
     fill(bare.producer);
     bare.consumer.poll(ignore, 4);
     expect(roomWaiting(bare.memory)).toBe(1);
     expect(bare.consumer.roomWakes).toBe(0);
+
+    // A poll with limit 0 frees nothing: the flag waits for a release that does.
+    const zero = setup();
+    fill(zero.producer);
+    zero.producerBell.announcePark();
+    expect(zero.consumer.poll(ignore, 0)).toBe(0);
+    expect(roomWaiting(zero.memory)).toBe(1);
+    expect(zero.producerBell.isParked()).toBe(true);
 
     // A gated consumer whose first record the gate holds releases nothing.
     const { memory, producerBell, producer, consumer } = setup();
@@ -148,7 +158,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 );
 
 describe('ring: a producer waiting for room (property)', () => {
-  it('never sleeps with no wake pending while the record it waits to write would fit, and is woken by the drain', () => {
+  it('one thread, whole operations: never sleeps unflagged or with room for what it waits to write, and the drain wakes it', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 120 }), (ops) => {
         const memory = createRingMemory(1024);

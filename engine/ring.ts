@@ -17,8 +17,8 @@
  *
  * HEAD is written only by the consumer, TAIL only by the producer; each sits alone on its own
  * 128-byte block so the two threads never write the same cache line (nor its adjacent-line
- * prefetch pair). The HEAD block's second line holds ROOM_WAITING (word 16), the one word both
- * ends write, and only when the ring is full (below). GATE is the optional consumer gate
+ * prefetch pair) in the common case. The HEAD block's second line holds ROOM_WAITING (word 16),
+ * the one word both ends write, and only when the ring is full (below). GATE is the optional consumer gate
  * (RingGate below): a third thread publishes there how far the consumer may go, and the
  * consumer (or the producer, for it) flags there that it waits. Positions are 32-bit counters
  * that only grow and wrap at 2^32: index = position & mask, fill = (tail - head) >>> 0; capacity
@@ -53,10 +53,17 @@
  * A flag taken while the producer is still awake rings nobody (Doorbell.ring notifies only a
  * parked thread), and that is safe: the producer's park protocol polls once more after announcing
  * its park, and that poll's room check rereads the head, which the consumer stored before it
- * read PARKED = 0; a check that still finds the ring full flags again. Without it a full ring's
- * producer saw room only at its next wake for another reason, or its sleep bound (idle.maxSleepMs).
- * The flag costs the consumer one load per release, and the producer two atomics per check that
- * finds the ring full; a producer that only rejects on FULL gets one wake it did not need.
+ * read PARKED = 0; a check that still finds the ring full flags again. Several consumers may
+ * ring one producer's doorbell (a stage writing several rings): one that reads PARKED = 0
+ * because another already rang finds SEQ moved, so the producer's wait returns and it looks
+ * again, as in engine/doorbell.ts. The argument needs every stage's last look before parking to
+ * reach a flagging check for each full output (risk's batchLimit and the SOR's roomFor ask every
+ * ring, fix its overflow's claim or inputsThatFit). Without it a full ring's producer saw room
+ * only at its next wake for another reason, or its sleep bound (idle.maxSleepMs); `backoff`
+ * stages never announce a park, so for them it changes nothing. The flag costs the consumer one
+ * load per release, and the producer two atomics per check that finds the ring full; a producer
+ * that only rejects on FULL (ingest, the SOR's audit copy to ingest) is woken once per full
+ * spell for nothing.
  *
  * Gated consumption (a Disruptor-style dependency on a third stage): the producer may stamp a
  * record with a mark (a number in its body, up to 2^53); the consumer's pollWhile asks its
@@ -531,9 +538,12 @@ export class RingConsumer {
       count++;
       handler.onRecord(typeId, index + HEADER_LENGTH, recordLength - HEADER_LENGTH);
     }
-    this.head = head;
-    Atomics.store(this.counters, this.headIndex, head | 0);
-    if (this.producerBell !== null) this.answerRoomWait();
+    if (head !== this.head) {
+      this.head = head;
+      Atomics.store(this.counters, this.headIndex, head | 0);
+      // Only a release that freed room answers the producer (a poll with limit 0 frees none).
+      if (this.producerBell !== null) this.answerRoomWait();
+    }
     this.recordsConsumed += count;
     return count;
   }
