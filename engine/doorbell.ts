@@ -24,6 +24,15 @@
  * so the last look of that next park sees its record.
  */
 
+/**
+ * Takes a flag word from 1 to 0; true when this caller took it (so it alone answers the flag, with
+ * one wake). The plain load first: an unset flag, the common case, costs no locked instruction.
+ * The doorbell's PARKED and the ring's WAITING flags (engine/ring.ts) are answered this way.
+ */
+export function takeFlag(words: Int32Array, index: number): boolean {
+  return Atomics.load(words, index) !== 0 && Atomics.compareExchange(words, index, 1, 0) === 1;
+}
+
 export const PARKED_INDEX = 0;
 export const SEQ_INDEX = 32; // 128 bytes on, its own cache-line pair
 export const DOORBELL_LENGTH = 256;
@@ -47,8 +56,7 @@ export class Doorbell {
 
   /** Producer side: wakes the consumer if it is parked (one notify per park). */
   ring(): void {
-    // The plain load first keeps the common case (consumer awake) free of a locked instruction.
-    if (Atomics.load(this.words, PARKED_INDEX) !== 0 && Atomics.compareExchange(this.words, PARKED_INDEX, 1, 0) === 1) {
+    if (takeFlag(this.words, PARKED_INDEX)) {
       Atomics.add(this.words, SEQ_INDEX, 1);
       Atomics.notify(this.words, SEQ_INDEX, 1);
       this.notifyCount++;

@@ -114,7 +114,7 @@
  */
 
 import { CommonCounter, type StageCounters } from './counters.ts';
-import { Doorbell } from './doorbell.ts';
+import { Doorbell, takeFlag } from './doorbell.ts';
 
 export const HEADER_LENGTH = 8;
 export const LENGTH_OFFSET = 0;
@@ -241,6 +241,8 @@ export class RingProducer {
   private readonly roomIndex: number;
   /** Set for a gated ring: commit leaves a parked consumer to the gate's publisher when it could not take the batch yet. */
   private readonly gateMarks: GateMarkReader | null;
+  /** Where WAKES_LEFT_TO_GATE is counted (CommonCounter.WAKES_LEFT_TO_GATE), or null. */
+  private readonly stageCounters: StageCounters | null;
   /** Position after the last claimed record (published or not). */
   private tail: number;
   /** Last published tail. */
@@ -263,9 +265,10 @@ export class RingProducer {
   /**
    * gateMarks: for a gated ring (the consumer's accept asks gatePasses(mark)), how to read a
    * record's mark, so a commit the consumer cannot take yet does not wake it (see the drawing at
-   * the top). null: every commit rings a parked consumer.
+   * the top). null: every commit rings a parked consumer. counters: the stage's, where each commit
+   * left to the gate is counted as WAKES_LEFT_TO_GATE.
    */
-  constructor(memory: RingMemory, doorbell: Doorbell | null, gateMarks: GateMarkReader | null = null) {
+  constructor(memory: RingMemory, doorbell: Doorbell | null, gateMarks: GateMarkReader | null = null, counters: StageCounters | null = null) {
     const views = new RingViews(memory);
     this.capacity = views.capacity;
     this.maxBodyLength = maxBodyLength(views.capacity);
@@ -279,6 +282,7 @@ export class RingProducer {
     this.gateIndex = views.gateIndex;
     this.roomIndex = views.roomIndex;
     this.gateMarks = gateMarks;
+    this.stageCounters = counters;
     this.tail = Atomics.load(views.counters, views.tailIndex) >>> 0;
     this.published = this.tail;
     this.headCache = Atomics.load(views.counters, views.headIndex) >>> 0;
@@ -339,6 +343,7 @@ export class RingProducer {
     if (bell === null) return;
     if (this.gateMarks !== null && bell.isParked() && this.gateHolds(first)) {
       this.wakesLeftToGate++;
+      if (this.stageCounters !== null) this.stageCounters.add(CommonCounter.WAKES_LEFT_TO_GATE, 1);
       return;
     }
     bell.ring();
@@ -507,9 +512,7 @@ export class RingConsumer {
 
   /** After a store of the head: rings the producer if it flagged that it waits for room (see the top). */
   private answerRoomWait(): void {
-    const words = this.counters;
-    const i = this.roomIndex;
-    if (Atomics.load(words, i) !== 0 && Atomics.compareExchange(words, i, 1, 0) === 1) {
+    if (takeFlag(this.counters, this.roomIndex)) {
       this.producerBell!.ring();
       this.roomWakes++;
       if (this.stageCounters !== null) this.stageCounters.add(CommonCounter.ROOM_WAKES, 1);
@@ -660,8 +663,7 @@ export class RingGate {
     const g = this.g;
     Atomics.store(words, g + GATE_VALUE_LO, (value >>> 0) | 0);
     Atomics.store(words, g + GATE_VALUE_HI, Math.floor(value / TWO_TO_32) | 0);
-    // The plain load first: nobody waiting costs no locked instruction and no futex.
-    if (Atomics.load(words, g + GATE_WAITING) !== 0 && Atomics.compareExchange(words, g + GATE_WAITING, 1, 0) === 1) {
+    if (takeFlag(words, g + GATE_WAITING)) {
       this.wakeCount++;
       if (this.doorbell !== null) this.doorbell.ring();
     }

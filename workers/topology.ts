@@ -174,7 +174,7 @@ export class StageWiring {
   producer(ring: RingName): RingProducer {
     const [producer, consumer] = RINGS[ring];
     if (producer !== this.stage) throw new Error(`Invariant: ${this.stage} produces ${ring} (its producer is ${producer})`);
-    return new RingProducer(this.memory.rings[ring], new Doorbell(this.memory.doorbells[consumer]), GATED_RINGS.includes(ring) ? JOURNAL_MARKS : null);
+    return new RingProducer(this.memory.rings[ring], new Doorbell(this.memory.doorbells[consumer]), GATED_RINGS.includes(ring) ? JOURNAL_MARKS : null, this.counters);
   }
 
   /**

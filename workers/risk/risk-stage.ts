@@ -63,7 +63,7 @@ import { OPEN_SYMBOL_SEED, RiskLimits, openAccountSeed, type AccountLimitsSeed, 
 import { ReferencePrices, bandTicks } from './reference-price.ts';
 import { SessionCalendar, type SessionConfig } from './session.ts';
 import { AccountThrottle } from './throttle.ts';
-import { CommonCounter, RiskCounter, type StageCounters } from '../../engine/counters.ts';
+import { RiskCounter, type StageCounters } from '../../engine/counters.ts';
 import type { SharedHistogram } from '../../engine/shared-histogram.ts';
 
 /** The SOR never splits one route request over more venues than this. */
@@ -283,7 +283,6 @@ export class RiskStage implements Agent, RingRecordHandler {
     r.toPersistence.commit();
     r.toIngest.commit();
     r.toFixClients.commit();
-    this.counters.set(CommonCounter.WAKES_LEFT_TO_GATE, r.toIngest.wakesLeftToGate + r.toFixClients.wakesLeftToGate);
   }
 
   onRecord(view: DataView, bytes: Uint8Array, typeId: number, offset: number, length: number): void {

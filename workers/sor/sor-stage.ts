@@ -31,7 +31,7 @@ import { OrdType, Side, Tif } from '../../engine/domain.ts';
 import { Reason } from '../../engine/reasons.ts';
 import { copyBytes } from '../../engine/bytes.ts';
 import { FULL, HEADER_LENGTH, alignRecord, type RingConsumer, type RingProducer, RingDispatch, type RingRecordHandler } from '../../engine/ring.ts';
-import { CommonCounter, SorCounter, type StageCounters } from '../../engine/counters.ts';
+import { SorCounter, type StageCounters } from '../../engine/counters.ts';
 import {
   CHILD_ORDER_LENGTH,
   ChildEventFlyweight,
@@ -252,7 +252,6 @@ export class SorStage implements Agent, RingRecordHandler {
     if (this.rings.toPersistence != null) this.rings.toPersistence.commit();
     this.rings.toFix.commit();
     if (this.rings.toIngest != null) this.rings.toIngest.commit();
-    this.counters.set(CommonCounter.WAKES_LEFT_TO_GATE, this.rings.toFix.wakesLeftToGate);
   }
 
   onRecord(view: DataView, bytes: Uint8Array, typeId: number, offset: number, _length: number): void {
