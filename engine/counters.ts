@@ -122,6 +122,7 @@ export const FixCounter = {
   CANCELS_SENT: 7,
   UNKNOWN_EXEC_REPORTS: 8,
   SESSIONS_UP: 9,
+  /** Duty cycles that began with events waiting for room in the ring to risk (risk lags). */
   BACKPRESSURE_STALLS: 10,
   CLIENT_REPORTS_UNSERVED: 11,
   /** Fills whose ExecID (17) was already applied (a resend or replay): dropped. */

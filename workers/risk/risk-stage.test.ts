@@ -21,6 +21,7 @@ import {
   defaultConfig,
   Harness,
 } from './risk-harness.fixture.ts';
+import { RISK_BATCH } from './risk-stage.ts';
 
 /** Submits an order and runs; returns its order id (the report's) after checking it was accepted. */
 function accept(h: Harness, args: Partial<OrderArgs> = {}): number {
@@ -751,6 +752,30 @@ describe('RiskStage: back-pressure', () => {
     expect(h.stage.orders.peekNextOrderId() - 1).toBe(total);
     expect(h.sor.items.map((r) => r.orderId)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect(h.reportsIngest.items.length).toBe(total);
+  });
+});
+
+describe('RiskStage: venue events before new orders', () => {
+  it('reads the ring from ingest only in a cycle that emptied the ring from fix', () => {
+    // The fix stage takes the SOR's children whatever risk does (fix-stage.ts, flow control):
+    // while their events wait for risk, new orders wait at the edge.
+    const h = new Harness();
+    const quotes = 100;
+    for (let i = 0; i < quotes; i++) h.quote(0, 1, 99 * PRICE_SCALE, 100, 101 * PRICE_SCALE, 100);
+    for (let i = 0; i < 5; i++) h.newOrder({ clOrdId: `E${i}`, request: i });
+    // Each cycle reads a batch (bounded by the room in the output rings, below RISK_BATCH here).
+    const batch = h.stage.doWork();
+    expect(batch).toBeGreaterThan(0);
+    expect(batch).toBeLessThan(Math.min(quotes, RISK_BATCH));
+    expect(h.counters.get(RiskCounter.ORDERS_RECEIVED)).toBe(0);
+    let read = batch;
+    while (read + batch <= quotes) {
+      expect(h.stage.doWork()).toBe(batch); // a full batch from fix: its ring not emptied
+      expect(h.counters.get(RiskCounter.ORDERS_RECEIVED)).toBe(0);
+      read += batch;
+    }
+    expect(h.stage.doWork()).toBe(quotes - read + 5); // the rest of fix's ring, then the orders
+    expect(h.counters.get(RiskCounter.ORDERS_RECEIVED)).toBe(5);
   });
 });
 

@@ -20,7 +20,10 @@
  * Backpressure: before draining a ring, doWork() bounds the batch by the room left in every
  * outbound ring for the worst case one input can produce, so an output never finds its ring
  * full. When a ring downstream is full the stage simply stops reading its inputs, and the
- * pressure travels upstream to the edge, which refuses new orders with ENGINE_BUSY.
+ * pressure travels upstream to the edge, which refuses new orders with ENGINE_BUSY. Venue events
+ * come before new orders: the ring from ingest is read only in a cycle that emptied the ring from
+ * fix. The cycle risk -> sor -> fix -> risk cannot wedge because the fix stage takes the SOR's
+ * records whatever this stage does (fix-stage.ts, flow control).
  */
 
 import type { Agent } from '../../engine/agent.ts';
@@ -256,8 +259,13 @@ export class RiskStage implements Agent, RingRecordHandler {
     // After a recovery (workers/risk/recovery.ts): settle what the crash left half done, then
     // show the edge every recovered order and position, a bounded slice per cycle.
     if (this.resumePhase !== RESUME_DONE) work += this.advanceResume(this.batchLimit());
-    work += this.rings.fromFix.poll(this.fromFix, this.batchLimit());
-    work += this.rings.fromIngest.poll(this.fromIngest, this.batchLimit());
+    const fixLimit = this.batchLimit();
+    const fromFix = this.rings.fromFix.poll(this.fromFix, fixLimit);
+    work += fromFix;
+    // New orders only in a cycle that emptied the ring from fix: the fix stage takes the SOR's
+    // children whatever this stage does (fix-stage.ts, flow control), so while their events wait
+    // for this stage, taking more work would only add to them; the edge holds it instead.
+    if (fromFix < fixLimit) work += this.rings.fromIngest.poll(this.fromIngest, this.batchLimit());
     // Marks after the inputs, so a pass sees the quotes of this cycle.
     work += this.advanceMarks();
     if (work > 0) this.commitAll();
