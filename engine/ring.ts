@@ -223,6 +223,15 @@ export function ringDepthBytes(memory: RingMemory): number {
 }
 
 /**
+ * The consumer's position (bytes consumed since the ring was made, modulo 2^32), read from any
+ * thread: /health's stall watch (workers/ring-stall-watch.ts). Not for a hot path.
+ */
+export function ringHeadPosition(memory: RingMemory): number {
+  const views = new RingViews(memory);
+  return Atomics.load(views.counters, views.headIndex) >>> 0;
+}
+
+/**
  * The producer end. One thread only. Records are claimed, written in place through `view` /
  * `bytes` at the returned offset, and published together by commit().
  */

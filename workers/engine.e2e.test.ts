@@ -167,6 +167,7 @@ describe.each(THREADING_MODES)('threading %s', (mode) => {
     it('a worker that dies puts the engine in a safe state: intake refused, health 503', async () => {
       const before = await fetch(`http://${h.base}/health`);
       expect(before.status).toBe(200);
+      expect(((await before.json()) as { stalledRings: unknown[] }).stalledRings).toEqual([]);
       const victim = victimBesideIngest(mode);
       await h.stack.engine.stageWorker(victim)!.terminate();
       expect(h.stack.engine.haltReason).toMatch(new RegExp(victim));

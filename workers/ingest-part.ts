@@ -10,6 +10,7 @@ import { StageCounters } from '../engine/counters.ts';
 import { Histogram, MetricsViews, type MetricsWorkerData } from './metrics/metrics-memory.ts';
 import { readSessionStatus, type FixSessionsWorkerData } from './fix/session-status.ts';
 import type { PartContext, StagePart } from './stage-part.ts';
+import { RingStallWatch } from './ring-stall-watch.ts';
 
 /** EngineState's names by value, for the health document. */
 const STATE_NAMES: string[] = [];
@@ -24,7 +25,13 @@ export async function buildIngest(ctx: PartContext): Promise<StagePart> {
   const clock = new SystemClock(data.engineEpochMs);
   const engineState = wiring.engineState;
   const stageCounters = STAGES.map((s) => [s, new StageCounters(data.memory.counters[s])] as const);
-  /** The health document: engine state, each stage's heartbeat age and counters, ring depths. */
+  // A ring whose consumer took nothing for watchdogMs while records waited (ring-stall-watch.ts).
+  const stallWatch = new RingStallWatch(data.memory.rings, config.watchdogMs);
+  /**
+   * The health document: engine state, each stage's heartbeat age and counters, ring depths, the
+   * rings stalled. Not ok when the engine is not running, a stage's heartbeat is older than
+   * watchdogMs, or a ring's consumer took nothing for watchdogMs while records waited in it.
+   */
   function health(): Record<string, unknown> {
     const state = Atomics.load(engineState, 0);
     const nowMs = clock.nowNs() / 1e6;
@@ -38,7 +45,15 @@ export async function buildIngest(ctx: PartContext): Promise<StagePart> {
       stages[name] = { heartbeatAgeMs: Math.round(ageMs), counters: values };
     }
     const fixSessions = readSessionStatus((data as Partial<FixSessionsWorkerData>).fixSessions, config);
-    return { ok: state === EngineState.RUNNING && !stale, state: STATE_NAMES[state] ?? String(state), stages, ringDepthBytes: ringDepths(data.memory), fixSessions };
+    const stalledRings = stallWatch.check(nowMs);
+    return {
+      ok: state === EngineState.RUNNING && !stale && stalledRings.length === 0,
+      state: STATE_NAMES[state] ?? String(state),
+      stages,
+      ringDepthBytes: ringDepths(data.memory),
+      stalledRings,
+      fixSessions,
+    };
   }
 
   /**
