@@ -4,7 +4,7 @@
  * nothing. Values are float64, exact to 2^53.
  */
 
-export const COUNTERS_PER_STAGE = 32;
+export const COUNTERS_PER_STAGE = 40;
 
 export class StageCounters {
   readonly values: Float64Array;
@@ -48,8 +48,8 @@ export const CommonCounter = {
   WAKES_LEFT_TO_GATE: 3,
   /**
    * Times this stage, freeing room in a ring it drains, rang the ring's producer, which had found
-   * it full and flagged that it waits for room (engine/ring.ts ROOM_WAITING). The last slot, so
-   * the stages' own counters keep their numbers.
+   * it full and flagged that it waits for room (engine/ring.ts ROOM_WAITING). Slot 31, the last
+   * of the original 32, so the stages' own counters kept their numbers (later ones follow it).
    */
   ROOM_WAKES: 31,
 } as const;
@@ -90,6 +90,14 @@ export const RiskCounter = {
   ORDER_IDS_SKIPPED: 29,
   /** Children still live here whose slot fix gave a new child (fix had ended them; see RiskStage.onChildSent): ended then. */
   STALE_CHILDREN_ENDED: 30,
+  /**
+   * Records for the SOR (route requests, child cancels) that venue events led to while the ring
+   * to the SOR was full, waiting in risk's queue for room (workers/risk/risk-stage.ts, the ring
+   * cycle); read by the clean stop. Set after each commit. After ROOM_WAKES (31).
+   */
+  SOR_RECORDS_WAITING: 32,
+  /** Cycles in which venue events were taken while the ring to the SOR was full (what they led to queued). */
+  SOR_QUEUE_CYCLES: 33,
 } as const;
 
 export const SorCounter = {
@@ -122,7 +130,6 @@ export const FixCounter = {
   CANCELS_SENT: 7,
   UNKNOWN_EXEC_REPORTS: 8,
   SESSIONS_UP: 9,
-  /** Duty cycles that began with events waiting for room in the ring to risk (risk lags). */
   BACKPRESSURE_STALLS: 10,
   CLIENT_REPORTS_UNSERVED: 11,
   /** Fills whose ExecID (17) was already applied (a resend or replay): dropped. */

@@ -19,7 +19,7 @@
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { CommonCounter, FixCounter, StageCounters } from '../engine/counters.ts';
+import { CommonCounter, FixCounter, RiskCounter, StageCounters } from '../engine/counters.ts';
 import { Doorbell } from '../engine/doorbell.ts';
 import { STOP_REQUESTED } from '../engine/runner.ts';
 import type { EngineConfig } from './config.ts';
@@ -240,7 +240,7 @@ export class Engine {
     Atomics.store(this.control, Control.ENGINE_STATE, EngineState.STOPPING);
     await this.tell('ingest', 1000);
     const drained = await this.drain();
-    if (!drained) this.log('warn', 'rings not empty at stop', { depths: ringDepths(this.memory), fixEventsWaiting: this.fixEventsWaiting() });
+    if (!drained) this.log('warn', 'rings not empty at stop', { depths: ringDepths(this.memory), fixEventsWaiting: this.fixEventsWaiting(), riskRecordsWaiting: this.counters.get('risk')!.get(RiskCounter.SOR_RECORDS_WAITING) });
     // risk and sor leave off at their next duty cycle (a blocking thread leaves its loop; on an
     // event-loop thread they stop working); wake the blocking threads if parked.
     Atomics.store(this.control, Control.STOP, STOP_REQUESTED);
@@ -264,11 +264,12 @@ export class Engine {
     while (performance.now() < until) {
       if (this.haltReason !== null) return false;
       // Nothing waiting in the fix stage's overflows for room in the rings (a venue's fill there
-      // has left its socket but not yet reached risk and the journal), then empty rings. In this
+      // has left its socket but not yet reached risk and the journal) nor in risk's queue for
+      // the SOR (risk-stage.ts, the ring cycle), then empty rings. In this
       // order: the stage sets the count after it commits, so 0 read first means its records are
       // in the rings the depths read next. Venue reports that arrive after the drain, before
       // the fix stage stops, still reach risk only after a restart (reconciliation).
-      const waiting = this.fixEventsWaiting();
+      const waiting = this.recordsWaiting();
       const depths = ringDepths(this.memory);
       if (waiting === 0 && Object.values(depths).every((d) => d === 0)) return true;
       await new Promise((r) => setTimeout(r, 5));
@@ -279,6 +280,11 @@ export class Engine {
   /** Child events and venue statuses the fix stage holds for room in its rings to risk and the SOR (FixCounter.EVENTS_WAITING). */
   private fixEventsWaiting(): number {
     return this.counters.get('fix')!.get(FixCounter.EVENTS_WAITING);
+  }
+
+  /** What the stages hold outside the rings for room in them: the fix stage's events and risk's records for the SOR (RiskCounter.SOR_RECORDS_WAITING). */
+  private recordsWaiting(): number {
+    return this.fixEventsWaiting() + this.counters.get('risk')!.get(RiskCounter.SOR_RECORDS_WAITING);
   }
 
   /** Sends 'stop' to a stage (on its thread) and waits for its 'stopped' (or the timeout). */

@@ -358,20 +358,18 @@ describe('FixStage venue side: a lagging SOR', () => {
     expect(t.statusAfter[1]).toBe(2_000);
   });
 
-  it('while risk lags, keeps taking children from the SOR (the overflow to risk holds their events and the venue\'s answers, and venue input pauses), then delivers every event in order', () => {
+  it('while risk lags, stops taking children from the SOR (its overflow to risk holds the venue\'s answers), then delivers every event in order', () => {
     const t = setup(16_384);
     t.connect();
     t.riskLags = true;
-    // Every child goes out although risk reads nothing: this stage never stops reading the SOR's
-    // ring on risk's account (the ring cycle risk -> sor -> fix -> risk would wedge:
-    // workers/ring-cycle.sim.test.ts). Their SENT events and the acks wait in the overflow, past
-    // the threshold that pauses reading from the venues.
+    // Children go out while the ring to risk has room; then this stage stops reading the SOR's
+    // ring (its children wait there): the events still due are the answers to those sent, which
+    // the overflow holds, well under the pause threshold.
     const total = 6_000;
-    for (let round = 0; round < 40 && t.childrenFed < total; round++) t.feedChildren(total);
-    expect(t.childrenFed).toBe(total);
-    expect(t.counters.get(FixCounter.CHILDREN_SENT)).toBe(total);
+    for (let round = 0; round < 10; round++) t.feedChildren(total);
+    expect(t.childrenFed).toBeLessThan(total);
     expect(t.counters.get(FixCounter.BACKPRESSURE_STALLS)).toBeGreaterThan(0);
-    expect(t.stage.venueInputPausedNow).toBe(true);
+    expect(t.stage.venueInputPausedNow).toBe(false);
     t.riskLags = false;
     for (let i = 0; i < 200 && t.riskIds(ChildEventKind.ACKED).length < total; i++) t.feedChildren(total);
     expect(t.stage.venueInputPausedNow).toBe(false);

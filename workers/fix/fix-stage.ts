@@ -9,27 +9,16 @@
  *   sor  <--VENUE_STATUS-------------------------- (session up / down)
  *
  * Ordering: CHILD_EVENT(SENT) for a child is written before its ROUTE_DONE is relayed, and both
- * before any report of that child from the venue, all on the one fix -> risk ring (through the one
- * overflow in front of it), so risk always learns of a child before its fills.
- *
- * Flow control: this stage takes the SOR's records whatever the ring to risk holds. The rings
- * risk -> sor -> fix -> risk form a cycle, and risk and the SOR each take input only while their
- * output ring has room; had this stage also stopped reading the SOR's ring while the ring to risk
- * was full, a burst that filled all three left every stage waiting on the next, for good (found
- * with 64 KiB rings and 5,000 orders at once; workers/ring-cycle.sim.test.ts). The SENT and
- * REJECTED events of the children it sends and the ROUTE_DONEs it relays wait in the overflow to
- * risk instead. What bounds that overflow is upstream: risk takes new orders only in a cycle
- * that emptied this stage's ring to it, and the SOR takes route requests only in a cycle that
- * emptied this stage's ring to it, so while events wait here new work stays at the edge (which
- * refuses it with ENGINE_BUSY).
+ * before any report of that child from the venue, all on the one fix -> risk ring, so risk always
+ * learns of a child before its fills.
  *
  * Wire ids: a child's ClOrdID <11> is its numeric child id; its cancel's ClOrdID is the child id
  * followed by 'C' (one cancel per child), with OrigClOrdID <41> = the child id. Child ids are
  * unique across restarts (issued from the boot time), so a venue never sees one twice.
  *
  * Venue events arrive in socket callbacks. They are written straight into the ring to risk; if
- * that ring is full they wait in a bounded local overflow (never dropped, riskOverflowEvents)
- * that is flushed first on the next duty cycle.
+ * that ring is full they wait in a bounded local overflow (never dropped) that is flushed first
+ * on the next duty cycle.
  *
  * Reconnect and reconciliation. Venue sessions keep their sequence numbers and sent messages in
  * file stores (venue-sessions.ts), so after a reconnect (or an engine restart) the FIX resend
@@ -58,10 +47,9 @@ import { copyBytes } from '../../engine/bytes.ts';
 import { OrdType, Side } from '../../engine/domain.ts';
 import { MAX_PRICE_TICKS, MAX_QTY, parseUint, writeUint, INVALID } from '../../engine/fixed-point.ts';
 import { Reason } from '../../engine/reasons.ts';
-import { HEADER_LENGTH, alignRecord, type GatedRecordHandler, type RecordHandler, type RingConsumer, type RingProducer } from '../../engine/ring.ts';
+import { FULL, HEADER_LENGTH, alignRecord, type GatedRecordHandler, type RecordHandler, type RingConsumer, type RingProducer } from '../../engine/ring.ts';
 import {
   CHILD_EVENT_LENGTH,
-  CHILD_ORDER_LENGTH,
   ChildEventFlyweight,
   ChildEventKind,
   ChildOrderFlyweight,
@@ -84,23 +72,8 @@ import { ExecIdSet, execIdHash } from './exec-id-set.ts';
 import { childSlot } from '../risk/order-table.ts';
 
 export const FIX_BATCH = 256;
-/** The least number of events the overflow to risk holds (riskOverflowEvents). */
+/** Venue events held while the ring to risk is full; beyond this the engine halts (never drops). */
 export const OVERFLOW_EVENTS = 65_536;
-
-/**
- * Events (CHILD_EVENTs and relayed ROUTE_DONEs) held while the ring to risk is full; beyond this
- * the engine halts (an event is never dropped: the venue has done what it reports). Sized from
- * the rings: two events for every record the SOR's ring to this stage and the ring to risk can
- * hold (a risk stage descheduled while this stage drains the SOR's ring, whose records each yield
- * one event, and the SOR refills it from what risk had already sent), at least OVERFLOW_EVENTS.
- * Headroom, not a proof: the bound on the work in flight is upstream (the header's flow control).
- * 4 MiB rings: 2 x (87,382 + 52,429) = 279,622 events, 20 MB of slots, touched only when used.
- */
-export function riskOverflowEvents(fromSorBytes: number, toRiskBytes: number): number {
-  const smallestSorRecord = alignRecord(HEADER_LENGTH + Math.min(ROUTE_DONE_LENGTH, CHILD_ORDER_LENGTH));
-  const event = alignRecord(HEADER_LENGTH + CHILD_EVENT_LENGTH);
-  return Math.max(OVERFLOW_EVENTS, 2 * (Math.ceil(fromSorBytes / smallestSorRecord) + Math.ceil(toRiskBytes / event)));
-}
 /**
  * Reading from every venue pauses once this many child events wait in this stage's overflows
  * (risk's ring or the SOR's full), and resumes once no more than VENUE_INPUT_RESUME_EVENTS do:
@@ -285,7 +258,7 @@ export class FixStage implements Agent {
     this.childCancelWanted = new Uint8Array(childCapacity);
     this.execIds = new ExecIdSet();
     this.reconcileAny = false;
-    this.riskQueue = new RingOverflow(rings.toRisk, riskOverflowEvents(rings.fromSor.capacity, rings.toRisk.capacity), CHILD_EVENT_LENGTH, 'Invariant: venue event overflow bounded (risk stalled)');
+    this.riskQueue = new RingOverflow(rings.toRisk, OVERFLOW_EVENTS, CHILD_EVENT_LENGTH, 'Invariant: venue event overflow bounded (risk stalled)');
     this.uncommitted = false;
     const maxVenue = venues.reduce((m, v) => Math.max(m, v.venueId), 0);
     this.sessions = new Array<FixSession | null>(maxVenue + 1).fill(null);
@@ -321,10 +294,11 @@ export class FixStage implements Agent {
     let work = this.riskQueue.flush() + this.sorFeed.flush();
     this.updateVenueInputPause();
     if (this.reconcileAny) work += this.reconcileVenues();
-    // The SOR's records whatever risk does (the header's flow control): each yields at most one
-    // record to risk, through the overflow when the ring to risk is full.
-    if (this.riskQueue.pending > 0) this.counters.add(FixCounter.BACKPRESSURE_STALLS, 1);
-    work += this.rings.fromSor.pollWhile(this.sorDispatch, FIX_BATCH);
+    // Each SOR record yields at most two records to risk.
+    const room = this.rings.toRisk.inputsThatFit(2 * alignRecord(HEADER_LENGTH + CHILD_EVENT_LENGTH), CHILD_EVENT_LENGTH);
+    const limit = this.riskQueue.pending > 0 ? 0 : Math.min(FIX_BATCH, room);
+    if (limit === 0) this.counters.add(FixCounter.BACKPRESSURE_STALLS, 1);
+    else work += this.rings.fromSor.pollWhile(this.sorDispatch, limit);
     work += this.gateway !== null ? this.gateway.drain(this.rings.fromRisk, FIX_BATCH) : this.rings.fromRisk.poll(this.riskDispatch, FIX_BATCH);
     if (work > 0 || this.uncommitted) this.commit();
     // After the commit: a reader that sees 0 here and then empty rings saw these events' records.
@@ -829,11 +803,10 @@ export class FixStage implements Agent {
     return this.venueInputPaused;
   }
 
-  /** A record from the SOR to risk as it is (ROUTE_DONE), behind the events before it. */
   private relayToRisk(typeId: number, src: Uint8Array, offset: number, length: number): void {
-    const q = this.riskQueue;
-    const at = q.claim(typeId, length);
-    copyBytes(src, offset, q.bytes, at, length);
-    this.updateVenueInputPause();
+    const ring = this.rings.toRisk;
+    const at = ring.tryClaim(typeId, length);
+    if (at === FULL) throw new Error('Invariant: room checked before the batch');
+    copyBytes(src, offset, ring.bytes, at, length);
   }
 }

@@ -21,7 +21,6 @@ import {
   defaultConfig,
   Harness,
 } from './risk-harness.fixture.ts';
-import { RISK_BATCH } from './risk-stage.ts';
 
 /** Submits an order and runs; returns its order id (the report's) after checking it was accepted. */
 function accept(h: Harness, args: Partial<OrderArgs> = {}): number {
@@ -755,27 +754,52 @@ describe('RiskStage: back-pressure', () => {
   });
 });
 
-describe('RiskStage: venue events before new orders', () => {
-  it('reads the ring from ingest only in a cycle that emptied the ring from fix', () => {
-    // The fix stage takes the SOR's children whatever risk does (fix-stage.ts, flow control):
-    // while their events wait for risk, new orders wait at the edge.
-    const h = new Harness();
-    const quotes = 100;
-    for (let i = 0; i < quotes; i++) h.quote(0, 1, 99 * PRICE_SCALE, 100, 101 * PRICE_SCALE, 100);
-    for (let i = 0; i < 5; i++) h.newOrder({ clOrdId: `E${i}`, request: i });
-    // Each cycle reads a batch (bounded by the room in the output rings, below RISK_BATCH here).
-    const batch = h.stage.doWork();
-    expect(batch).toBeGreaterThan(0);
-    expect(batch).toBeLessThan(Math.min(quotes, RISK_BATCH));
-    expect(h.counters.get(RiskCounter.ORDERS_RECEIVED)).toBe(0);
-    let read = batch;
-    while (read + batch <= quotes) {
-      expect(h.stage.doWork()).toBe(batch); // a full batch from fix: its ring not emptied
-      expect(h.counters.get(RiskCounter.ORDERS_RECEIVED)).toBe(0);
-      read += batch;
+describe('RiskStage: the ring cycle', () => {
+  it('takes venue events while its ring to the SOR is full: what they lead to waits in order, ahead of new work, and goes out once the SOR reads', () => {
+    // The SOR and fix each wait for room in the next ring of the cycle risk -> sor -> fix -> risk:
+    // were risk to wait for room toward the SOR before taking fix's records, the three could
+    // stop for good (workers/ring-cycle.sim.test.ts).
+    const config = defaultConfig();
+    config.orderCapacity = 256;
+    config.childCapacity = 256;
+    const h = new Harness(config, { toSor: 4096 });
+    const n = 40;
+    const pending: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const id = accept(h, { clOrdId: `A${i}`, qty: 100 + i });
+      h.cancel({ orderId: id, clOrdId: `XA${i}`, origClOrdId: `A${i}` }); // routing in flight: pending cancel
+      h.step();
+      expect(h.state(id)).toBe(OrderState.PENDING_CANCEL);
+      pending.push(id);
     }
-    expect(h.stage.doWork()).toBe(quotes - read + 5); // the rest of fix's ring, then the orders
-    expect(h.counters.get(RiskCounter.ORDERS_RECEIVED)).toBe(5);
+    const routed = h.sor.items.length;
+    // New orders until the ring to the SOR has no room for one more (the SOR is not reading).
+    for (let i = 0; i < n; i++) h.newOrder({ clOrdId: `F${i}`, qty: 500 + i, request: 100 + i });
+    h.run();
+    const firstNew = pending[n - 1] + 1;
+    const takenBefore = h.stage.orders.peekNextOrderId() - firstNew;
+    expect(takenBefore).toBeLessThan(n);
+    expect(h.stage.doWork()).toBe(0);
+    expect(h.counters.get(RiskCounter.BACKPRESSURE_STALLS)).toBeGreaterThan(0);
+    // The venue took each pending order's child: risk takes the events and cancels the children
+    // although its ring to the SOR is full; the cancels that do not fit wait in its queue, and
+    // the remaining new orders at the edge.
+    for (let i = 0; i < n; i++) h.sent(BASE_CHILD + 1 + i, pending[i], 100 + i, 10 * PRICE_SCALE, 1);
+    h.stage.doWork();
+    expect(h.fix.depthBytes()).toBe(0);
+    expect(h.counters.get(RiskCounter.SOR_RECORDS_WAITING)).toBeGreaterThan(0);
+    expect(h.counters.get(RiskCounter.SOR_QUEUE_CYCLES)).toBe(1);
+    expect(h.stage.orders.peekNextOrderId() - firstNew).toBe(takenBefore);
+    // The SOR reads: the cancels go out behind the route requests before them, ahead of the rest.
+    for (let i = 0; i < 100 && h.stage.orders.peekNextOrderId() - firstNew < n; i++) h.step();
+    expect(h.counters.get(RiskCounter.SOR_RECORDS_WAITING)).toBe(0);
+    const sor = h.sor.items.slice(routed);
+    const newIds = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => firstNew + from + i);
+    expect(sor.map((r) => [r.typeId, r.typeId === RecordType.CHILD_CANCEL ? r.childId : r.orderId])).toEqual([
+      ...newIds(0, takenBefore).map((id) => [RecordType.ROUTE_REQUEST, id]),
+      ...pending.map((_, i) => [RecordType.CHILD_CANCEL, BASE_CHILD + 1 + i]),
+      ...newIds(takenBefore, n).map((id) => [RecordType.ROUTE_REQUEST, id]),
+    ]);
   });
 });
 

@@ -20,10 +20,21 @@
  * Backpressure: before draining a ring, doWork() bounds the batch by the room left in every
  * outbound ring for the worst case one input can produce, so an output never finds its ring
  * full. When a ring downstream is full the stage simply stops reading its inputs, and the
- * pressure travels upstream to the edge, which refuses new orders with ENGINE_BUSY. Venue events
- * come before new orders: the ring from ingest is read only in a cycle that emptied the ring from
- * fix. The cycle risk -> sor -> fix -> risk cannot wedge because the fix stage takes the SOR's
- * records whatever this stage does (fix-stage.ts, flow control).
+ * pressure travels upstream to the edge, which refuses new orders with ENGINE_BUSY.
+ *
+ * The ring cycle. The rings risk -> sor -> fix -> risk form a cycle, and the SOR and fix each
+ * take input only while their output ring has room. Were risk to take fix's records (venue events,
+ * and FIX clients' commands, which share that ring) only with room toward the SOR too, a burst
+ * that filled the three rings would stop all three for good (found with 64 KiB rings and 5,000
+ * orders at once; workers/ring-cycle.sim.test.ts). So fix's records need room only in the rings
+ * that leave the cycle (to the edges and the journal, drained by stages that wait on nothing in
+ * it), and what they lead to for the SOR (a child cancel, a replaced order's route request, a
+ * FIX client's new order) waits in a local queue (sorQueue) while the ring to the SOR is full,
+ * in order, ahead of everything written after it. Commands from ingest, mass cancels and the
+ * recovery pass still need room toward the SOR and an empty queue, so the queue fills only while
+ * the SOR lags, and it holds at most one record per live order (a route request: an order has one
+ * route in flight at a time) and one per live child (a cancel: a child is canceled once): it is
+ * sized orderCapacity + childCapacity, and past it the engine halts (never drops).
  */
 
 import type { Agent } from '../../engine/agent.ts';
@@ -52,6 +63,7 @@ import {
   POSITION_LENGTH,
   PositionFlyweight,
   ROUTE_REQUEST_LENGTH,
+  SOR_CONFIG_LENGTH,
   QuoteFlyweight,
   RecordType,
   RiskLimitFlyweight,
@@ -59,6 +71,7 @@ import {
   RouteRequestFlyweight,
 } from '../../codecs/records.ts';
 import { ChildTable, OrderTable } from './order-table.ts';
+import { RingOverflow } from '../../engine/ring-overflow.ts';
 import { PositionBook } from './positions.ts';
 import { DuplicateFilter } from './duplicate-filter.ts';
 import { Exposure } from './exposure.ts';
@@ -191,6 +204,8 @@ export class RiskStage implements Agent, RingRecordHandler {
   private mcCursor = 0;
   private readonly origScratch = new Uint8Array(CL_ORD_ID_CAPACITY);
   private eventSeq: number;
+  /** The ring to the SOR, with the records fix's inputs led to while it was full (the header's ring cycle). */
+  private readonly sorQueue: RingOverflow;
   /** Worst-case bytes one input can need in each outbound ring. */
   private readonly worstClient: number;
   private readonly worstSor: number;
@@ -232,6 +247,10 @@ export class RiskStage implements Agent, RingRecordHandler {
     this.fromIngest = new RingDispatch(this, rings.fromIngest);
     this.fromFix = new RingDispatch(this, rings.fromFix);
     this.eventSeq = 0;
+    this.sorQueue = new RingOverflow(
+      rings.toSor, config.orderCapacity + config.childCapacity, Math.max(ROUTE_REQUEST_LENGTH, CHILD_ORDER_LENGTH, SOR_CONFIG_LENGTH),
+      'Invariant: records for the SOR bounded by the live orders and children (the SOR stalled)',
+    );
     // Two reports (e.g. a refused replace's reject and the order's own) and a position update.
     this.worstClient = alignRecord(HEADER_LENGTH + EXEC_REPORT_LENGTH) * 2 + alignRecord(HEADER_LENGTH + POSITION_LENGTH);
     this.worstSor = alignRecord(HEADER_LENGTH + CHILD_ORDER_LENGTH) * (MAX_CHILDREN_PER_ORDER + 1);
@@ -244,41 +263,46 @@ export class RiskStage implements Agent, RingRecordHandler {
     // An empty cycle (the last before a park, and every spin poll when idle.spins > 0) reads two ring
     // counters, not the sixteen a batch limit takes: spinning must not take a core from the
     // stages that have work.
-    if (this.mcCount === 0 && this.resumePhase === RESUME_DONE && !r.fromFix.hasRecords() && !r.fromIngest.hasRecords()) {
+    if (this.mcCount === 0 && this.resumePhase === RESUME_DONE && this.sorQueue.pending === 0 && !r.fromFix.hasRecords() && !r.fromIngest.hasRecords()) {
       const marked = this.advanceMarks();
       if (marked > 0) this.commitAll();
       return marked;
     }
+    let work = this.sorQueue.pending > 0 ? this.sorQueue.flush() : 0;
     const limit = this.batchLimit();
-    if (limit === 0) {
-      this.counters.add(RiskCounter.BACKPRESSURE_STALLS, 1);
-      return 0;
-    }
+    if (limit === 0) this.counters.add(RiskCounter.BACKPRESSURE_STALLS, 1);
     // Mass cancels in progress, then venue events (they free capacity and finish orders).
-    let work = this.mcCount > 0 ? this.advanceMassCancels(limit) : 0;
+    if (limit > 0 && this.mcCount > 0) work += this.advanceMassCancels(limit);
     // After a recovery (workers/risk/recovery.ts): settle what the crash left half done, then
     // show the edge every recovered order and position, a bounded slice per cycle.
     if (this.resumePhase !== RESUME_DONE) work += this.advanceResume(this.batchLimit());
-    const fixLimit = this.batchLimit();
-    const fromFix = this.rings.fromFix.poll(this.fromFix, fixLimit);
-    work += fromFix;
-    // New orders only in a cycle that emptied the ring from fix: the fix stage takes the SOR's
-    // children whatever this stage does (fix-stage.ts, flow control), so while their events wait
-    // for this stage, taking more work would only add to them; the edge holds it instead.
-    if (fromFix < fixLimit) work += this.rings.fromIngest.poll(this.fromIngest, this.batchLimit());
+    // Fix's records with room outside the cycle only (the header's ring cycle): what they lead to
+    // for the SOR queues while its ring is full.
+    const fixLimit = this.cycleExitLimit();
+    if (fixLimit > 0) {
+      const queued = this.sorQueue.pending;
+      work += r.fromFix.poll(this.fromFix, fixLimit);
+      if (this.sorQueue.pending > queued) this.counters.add(RiskCounter.SOR_QUEUE_CYCLES, 1);
+    }
+    work += r.fromIngest.poll(this.fromIngest, this.batchLimit());
     // Marks after the inputs, so a pass sees the quotes of this cycle.
     work += this.advanceMarks();
     if (work > 0) this.commitAll();
     return work;
   }
 
-  /** How many inputs can be handled with certainty that every output finds room. */
+  /** How many inputs can be handled with certainty that every output finds room (the ring to the SOR too, with nothing queued for it). */
   private batchLimit(): number {
+    if (this.sorQueue.pending > 0) return 0;
+    return Math.min(this.cycleExitLimit(), this.rings.toSor.inputsThatFit(this.worstSor, CHILD_ORDER_LENGTH));
+  }
+
+  /** How many inputs fit in the rings that leave the cycle: to the edges and to the journal. */
+  private cycleExitLimit(): number {
     const r = this.rings;
     let limit = RISK_BATCH;
     limit = Math.min(limit, r.toIngest.inputsThatFit(this.worstClient, EXEC_REPORT_LENGTH));
     limit = Math.min(limit, r.toFixClients.inputsThatFit(this.worstClient, EXEC_REPORT_LENGTH));
-    limit = Math.min(limit, r.toSor.inputsThatFit(this.worstSor, CHILD_ORDER_LENGTH));
     limit = Math.min(limit, r.toPersistence.inputsThatFit(this.worstPersist, MAX_RECORD_LENGTH));
     return limit;
   }
@@ -291,6 +315,8 @@ export class RiskStage implements Agent, RingRecordHandler {
     r.toPersistence.commit();
     r.toIngest.commit();
     r.toFixClients.commit();
+    // After the commits: a clean stop that reads 0 here and then empty rings saw these records.
+    this.counters.set(RiskCounter.SOR_RECORDS_WAITING, this.sorQueue.pending);
   }
 
   onRecord(view: DataView, bytes: Uint8Array, typeId: number, offset: number, length: number): void {
@@ -828,7 +854,7 @@ export class RiskStage implements Agent, RingRecordHandler {
       if (!moved) return 0;
       this.markCursor = 0;
     }
-    const budget = this.batchLimit();
+    const budget = this.cycleExitLimit();
     const p = this.positions;
     const cells = p.qty.length;
     let emitted = 0;
@@ -1317,10 +1343,10 @@ export class RiskStage implements Agent, RingRecordHandler {
 
   private requestRoute(slot: number, qty: number): void {
     const o = this.orders;
-    const at = this.rings.toSor.tryClaim(RecordType.ROUTE_REQUEST, ROUTE_REQUEST_LENGTH);
-    if (at === FULL) throw new Error('Invariant: room checked before the batch');
+    const q = this.sorQueue;
+    const at = q.claim(RecordType.ROUTE_REQUEST, ROUTE_REQUEST_LENGTH);
     this.routeRequest
-      .wrap(this.rings.toSor.view, this.rings.toSor.bytes, at)
+      .wrap(q.view, q.bytes, at)
       .setOrderId(o.orderId[slot])
       .setRecvTimeNs(o.recvTimeNs[slot])
       .setQty(qty)
@@ -1344,10 +1370,10 @@ export class RiskStage implements Agent, RingRecordHandler {
   private sendChildCancel(slot: number, cs: number): void {
     const c = this.children;
     const o = this.orders;
-    const at = this.rings.toSor.tryClaim(RecordType.CHILD_CANCEL, CHILD_ORDER_LENGTH);
-    if (at === FULL) throw new Error('Invariant: room checked before the batch');
+    const q = this.sorQueue;
+    const at = q.claim(RecordType.CHILD_CANCEL, CHILD_ORDER_LENGTH);
     this.childCancel
-      .wrap(this.rings.toSor.view, this.rings.toSor.bytes, at)
+      .wrap(q.view, q.bytes, at)
       .setChildId(c.childId[cs])
       .setOrderId(c.orderId[cs])
       .setQty(c.qty[cs])
@@ -1387,8 +1413,11 @@ export class RiskStage implements Agent, RingRecordHandler {
       .setJournalMark(this.rings.toPersistence.recordsClaimed);
   }
 
+  /** A record on to the SOR as it is (SOR_CONFIG), behind anything queued for it. */
   private forwardToSor(src: Uint8Array, typeId: number, offset: number, length: number): void {
-    copyRecord(src, typeId, offset, length, this.rings.toSor);
+    const q = this.sorQueue;
+    const at = q.claim(typeId, length);
+    copyBytes(src, offset, q.bytes, at, length);
   }
 
   private clientRing(source: number): RingProducer {
