@@ -801,6 +801,23 @@ describe('RiskStage: the ring cycle', () => {
       ...newIds(takenBefore, n).map((id) => [RecordType.ROUTE_REQUEST, id]),
     ]);
   });
+
+  it('refuses a FIX client\'s new order ENGINE_BUSY while the SOR lags (it shares fix\'s ring, read whatever the room toward the SOR), and takes it once there is room', () => {
+    const config = defaultConfig();
+    config.orderCapacity = 256;
+    const h = new Harness(config, { toSor: 4096 });
+    for (let i = 0; i < 40; i++) h.newOrder({ clOrdId: `F${i}`, qty: 500 + i });
+    h.run();
+    const issued = h.stage.orders.peekNextOrderId();
+    h.newOrder({ clOrdId: 'FIX1', source: Source.FIX, conn: 3, request: 9 });
+    h.run();
+    h.outFixClients.poll(h.reportsFix, 1 << 20);
+    expect(h.reportsFix.items).toEqual([expect.objectContaining({ clOrdId: 'FIX1', execType: ExecType.REJECTED, reason: Reason.ENGINE_BUSY, connId: 3, requestId: 9 })]);
+    expect(h.stage.orders.peekNextOrderId()).toBe(issued);
+    for (let i = 0; i < 100 && h.stage.orders.peekNextOrderId() - 1 < 40; i++) h.step();
+    h.newOrder({ clOrdId: 'FIX1', source: Source.FIX, conn: 3, request: 10 });
+    expect(h.step().fixClients).toEqual([expect.objectContaining({ clOrdId: 'FIX1', execType: ExecType.NEW, requestId: 10 })]);
+  });
 });
 
 describe('RiskStage: slots held past a table lap', () => {

@@ -29,9 +29,10 @@
  * orders at once; workers/ring-cycle.sim.test.ts). So fix's records need room only in the rings
  * that leave the cycle (to the edges and the journal, drained by stages that wait on nothing in
  * it), and what they lead to for the SOR (a child cancel, a replaced order's route request, a
- * FIX client's new order) waits in a local queue (sorQueue) while the ring to the SOR is full,
+ * FIX client's cancel or replace) waits in a local queue (sorQueue) while the ring to the SOR is full,
  * in order, ahead of everything written after it. Commands from ingest, mass cancels and the
- * recovery pass still need room toward the SOR and an empty queue, so the queue fills only while
+ * recovery pass still need room toward the SOR and an empty queue, and a FIX client's new order
+ * is then refused ENGINE_BUSY (onNewOrder), so the queue fills only while
  * the SOR lags, and it holds at most one record per live order (a route request: an order has one
  * route in flight at a time) and one per live child (a cancel: a child is canceled once): it is
  * sized orderCapacity + childCapacity, and past it the engine halts (never drops).
@@ -297,6 +298,11 @@ export class RiskStage implements Agent, RingRecordHandler {
     return Math.min(this.cycleExitLimit(), this.rings.toSor.inputsThatFit(this.worstSor, CHILD_ORDER_LENGTH));
   }
 
+  /** Whether one more input's worst case fits toward the SOR with nothing queued for it. */
+  private sorHasRoom(): boolean {
+    return this.sorQueue.pending === 0 && this.rings.toSor.inputsThatFit(this.worstSor, CHILD_ORDER_LENGTH) > 0;
+  }
+
   /** How many inputs fit in the rings that leave the cycle: to the edges and to the journal. */
   private cycleExitLimit(): number {
     const r = this.rings;
@@ -374,6 +380,15 @@ export class RiskStage implements Agent, RingRecordHandler {
   private onNewOrder(cmd: NewOrderFlyweight): void {
     this.counters.add(RiskCounter.ORDERS_RECEIVED, 1);
     if (this.ingestToRisk !== null) this.ingestToRisk.record(this.clock.nowNs() - cmd.recvTimeNs());
+    // A FIX client's order comes on fix's ring, which this stage reads whatever room it has toward
+    // the SOR (the header's ring cycle): while the SOR lags it is refused, as the edge refuses an
+    // order when its ring to risk is full, rather than queued behind the lag (and before the
+    // checks, so that nothing of it is remembered: a retry is a new order).
+    if (cmd.source() === Source.FIX && !this.sorHasRoom()) {
+      this.counters.add(RiskCounter.ORDERS_REJECTED, 1);
+      this.emitCommandReject(cmd, Reason.ENGINE_BUSY);
+      return;
+    }
     const accountId = cmd.accountId();
     const reason = this.checkNewOrder(cmd);
     if (reason !== Reason.NONE) {
