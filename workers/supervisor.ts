@@ -240,7 +240,7 @@ export class Engine {
     Atomics.store(this.control, Control.ENGINE_STATE, EngineState.STOPPING);
     await this.tell('ingest', 1000);
     const drained = await this.drain();
-    if (!drained) this.log('warn', 'rings not empty at stop', { depths: ringDepths(this.memory), fixEventsWaiting: this.fixEventsWaiting(), riskRecordsWaiting: this.counters.get('risk')!.get(RiskCounter.SOR_RECORDS_WAITING) });
+    if (!drained) this.log('warn', 'rings not empty at stop', { depths: ringDepths(this.memory), fixEventsWaiting: this.fixEventsWaiting(), riskRecordsWaiting: this.riskRecordsWaiting() });
     // risk and sor leave off at their next duty cycle (a blocking thread leaves its loop; on an
     // event-loop thread they stop working); wake the blocking threads if parked.
     Atomics.store(this.control, Control.STOP, STOP_REQUESTED);
@@ -282,9 +282,14 @@ export class Engine {
     return this.counters.get('fix')!.get(FixCounter.EVENTS_WAITING);
   }
 
-  /** What the stages hold outside the rings for room in them: the fix stage's events and risk's records for the SOR (RiskCounter.SOR_RECORDS_WAITING). */
+  /** Records risk holds in its queue for room in the ring to the SOR (RiskCounter.SOR_RECORDS_WAITING). */
+  private riskRecordsWaiting(): number {
+    return this.counters.get('risk')!.get(RiskCounter.SOR_RECORDS_WAITING);
+  }
+
+  /** What the stages hold outside the rings for room in them. */
   private recordsWaiting(): number {
-    return this.fixEventsWaiting() + this.counters.get('risk')!.get(RiskCounter.SOR_RECORDS_WAITING);
+    return this.fixEventsWaiting() + this.riskRecordsWaiting();
   }
 
   /** Sends 'stop' to a stage (on its thread) and waits for its 'stopped' (or the timeout). */

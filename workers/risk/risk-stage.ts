@@ -269,7 +269,7 @@ export class RiskStage implements Agent, RingRecordHandler {
       if (marked > 0) this.commitAll();
       return marked;
     }
-    let work = this.sorQueue.pending > 0 ? this.sorQueue.flush() : 0;
+    let work = this.sorQueue.flush();
     const limit = this.batchLimit();
     if (limit === 0) this.counters.add(RiskCounter.BACKPRESSURE_STALLS, 1);
     // Mass cancels in progress, then venue events (they free capacity and finish orders).
@@ -294,13 +294,12 @@ export class RiskStage implements Agent, RingRecordHandler {
 
   /** How many inputs can be handled with certainty that every output finds room (the ring to the SOR too, with nothing queued for it). */
   private batchLimit(): number {
-    if (this.sorQueue.pending > 0) return 0;
-    return Math.min(this.cycleExitLimit(), this.rings.toSor.inputsThatFit(this.worstSor, CHILD_ORDER_LENGTH));
+    return Math.min(this.cycleExitLimit(), this.sorLimit());
   }
 
-  /** Whether one more input's worst case fits toward the SOR with nothing queued for it. */
-  private sorHasRoom(): boolean {
-    return this.sorQueue.pending === 0 && this.rings.toSor.inputsThatFit(this.worstSor, CHILD_ORDER_LENGTH) > 0;
+  /** How many inputs' worst case fits toward the SOR: none while anything is queued for it. */
+  private sorLimit(): number {
+    return this.sorQueue.pending > 0 ? 0 : this.rings.toSor.inputsThatFit(this.worstSor, CHILD_ORDER_LENGTH);
   }
 
   /** How many inputs fit in the rings that leave the cycle: to the edges and to the journal. */
@@ -384,7 +383,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     // the SOR (the header's ring cycle): while the SOR lags it is refused, as the edge refuses an
     // order when its ring to risk is full, rather than queued behind the lag (and before the
     // checks, so that nothing of it is remembered: a retry is a new order).
-    if (cmd.source() === Source.FIX && !this.sorHasRoom()) {
+    if (cmd.source() === Source.FIX && this.sorLimit() === 0) {
       this.counters.add(RiskCounter.ORDERS_REJECTED, 1);
       this.emitCommandReject(cmd, Reason.ENGINE_BUSY);
       return;
