@@ -193,6 +193,9 @@ describe('venue link lost and back', () => {
     const sentBefore = (await health()).fix.CHILDREN_SENT;
     const c = await post('rc-c', 5, '190.00'); // behind a at 190.00 (time priority)
     await until('child c written', async () => (await health()).fix.CHILDREN_SENT === sentBefore + 1);
+    // Written by the engine is not yet read by the proxy: cut before its bytes arrive and the test
+    // would see c only as the PossDup resend. Wait until the proxy has recorded (and swallowed) it.
+    await until('child c swallowed at the proxy', async () => messages(proxy.toVenue).filter((m) => m.get(35) === 'D').length === 3);
 
     // The link goes down and stays refused for a while.
     proxy.refuse = true;
