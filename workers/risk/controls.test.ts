@@ -416,6 +416,47 @@ describe('late fills: shrunk counterexamples of controls.prop.test.ts', () => {
   });
 });
 
+describe('an order completed while its route request is at the SOR', () => {
+  it('keeps its slot until ROUTE_DONE: the child that route sends finds the order and is canceled', () => {
+    const h = new Harness(config());
+    const id = ok(h, { qty: 4 });
+    h.sent(BASE_CHILD + 1, id, 2, 100 * SCALE, 1);
+    h.sent(BASE_CHILD + 2, id, 2, 100 * SCALE, 1);
+    h.routeDone(id, 2, Reason.NONE, 4);
+    h.step();
+    // A price-only replace cancels both children, then routes the new terms (4 left).
+    h.replace({ orderId: id, clOrdId: 'r', qty: 4, price: 99 * SCALE });
+    h.step();
+    h.childCanceled(BASE_CHILD + 1, id);
+    h.childCanceled(BASE_CHILD + 2, id);
+    const rerouted = h.step();
+    expect(rerouted.sor.filter((r) => r.typeId === RecordType.ROUTE_REQUEST)).toHaveLength(1);
+    // Fills the venues made before the cancels: the order is FILLED with its route still at the SOR.
+    h.fill(BASE_CHILD + 1, id, 2, 100 * SCALE, 1);
+    h.fill(BASE_CHILD + 2, id, 2, 100 * SCALE, 1);
+    h.step();
+    const slot = h.slot(id);
+    expect(h.state(id)).toBe(OrderState.FILLED);
+    expect(h.stage.orders.holdsLive(slot)).toBe(true);
+    // New orders fill every other slot of the table (64); the next finds it full and never takes
+    // this order's slot (taken, the child below would be unknown here and left at its venue).
+    for (let i = 0; i < 63; i++) ok(h, { qty: 1 });
+    refused(h, { qty: 1 }, Reason.ORDER_TABLE_FULL);
+    expect(h.stage.orders.slotOf(id)).toBe(slot);
+    // The SOR's child of that route reaches its venue: it finds the order and is canceled at once.
+    h.sent(BASE_CHILD + 3, id, 4, 99 * SCALE, 1);
+    h.routeDone(id, 1, Reason.NONE, 4);
+    const out = h.step();
+    expect(out.sor.filter((r) => r.typeId === RecordType.CHILD_CANCEL).map((r) => r.childId)).toEqual([BASE_CHILD + 3]);
+    expect(h.counters.get(RiskCounter.UNKNOWN_RECORDS)).toBe(0);
+    expect(h.stage.orders.holdsLive(slot)).toBe(true); // the child is live until its venue ends it
+    h.childCanceled(BASE_CHILD + 3, id);
+    h.step();
+    expect(h.stage.orders.holdsLive(slot)).toBe(false);
+    expect(h.state(id)).toBe(OrderState.FILLED);
+  });
+});
+
 describe('positions marked to market', () => {
   it('POSITION records carry the mark and unrealized P&L; a moved NBBO re-marks open positions', () => {
     const h = new Harness(config());

@@ -127,6 +127,31 @@ describe('OrderTable.allocate / slotOf', () => {
     expect(() => t.childEnded(3)).toThrow(/Invariant/);
   });
 
+  it('a terminal order whose route request is still at the SOR keeps its slot until the request comes back', () => {
+    const t = new OrderTable(16, 1);
+    for (let i = 0; i < 16; i++) add(t, 1, `c${i}`, OrderState.NEW);
+    // Order 6 completes (a late fill) while its re-route is at the SOR: the children that route
+    // leads to must still find it, so its slot stays held.
+    t.routing[5] = 1;
+    t.setState(5, OrderState.FILLED);
+    expect(t.holdsLive(5)).toBe(true);
+    expect(t.allocate()).toBe(-1);
+    expect(t.fullScans).toBe(1);
+    // ROUTE_DONE: the slot comes free, and the cached "full" is dropped.
+    t.routeDone(5);
+    expect(t.holdsLive(5)).toBe(false);
+    expect(t.allocate()).toBe(5);
+    expect(t.orderId[5]).toBe(22);
+    expect(t.routing[5]).toBe(0);
+    // Full again; a ROUTE_DONE with none in flight frees nothing, so the table is not read again.
+    t.setState(5, OrderState.NEW);
+    expect(t.allocate()).toBe(-1);
+    expect(t.fullScans).toBe(2);
+    t.routeDone(5);
+    expect(t.allocate()).toBe(-1);
+    expect(t.fullScans).toBe(2);
+  });
+
   it('evicts any terminal state and no working state', () => {
     const terminal = [OrderState.FILLED, OrderState.CANCELED, OrderState.REJECTED, OrderState.EXPIRED];
     const working = [
@@ -151,7 +176,6 @@ describe('OrderTable.allocate / slotOf', () => {
       t.venueOpenQty[s] = 5;
       t.liveChildren[s] = 0;
       t.firstChild[s] = 77;
-      t.routing[s] = 1;
       t.lastReason[s] = 300;
       t.replaceQty[s] = 9;
       t.replacePriceTicks[s] = 9;

@@ -4,13 +4,14 @@
  *
  * Order ids are issued in increasing order and slot = (orderId - 1) % capacity, so a lookup by
  * id is one index and one compare, with no hash map. A slot is reused only when the order in it
- * is terminal and has no live child (holdsLive). When the next id's slot is still held (a GTC
- * resting while `capacity` newer orders came and went), allocate() skips that id and tries the
- * next: skipped ids are never issued (slotOf finds nothing for them), and a live order keeps its
- * slot however long it lives. Only when every slot is held is a new order refused
- * (ORDER_TABLE_FULL); nothing is ever overwritten. A full table is found full by one read of
- * every slot; later refusals cost one compare until a slot may have come free (an order's
- * state set terminal, or its last live child ended: setState, childEnded).
+ * is terminal with no live child and no route request at the SOR (holdsLive). When the next
+ * id's slot is still held (a GTC resting while `capacity` newer orders came and went),
+ * allocate() skips that id and tries the next: skipped ids are never issued (slotOf finds
+ * nothing for them), and a live order keeps its slot however long it lives. Only when every slot
+ * is held is a new order refused (ORDER_TABLE_FULL); nothing is ever overwritten. A full table is
+ * found full by one read of every slot; later refusals cost one compare until a slot may have
+ * come free (an order's state set terminal, its last live child ended, its route request back:
+ * setState, childEnded, routeDone).
  *
  * Client order ids map to orders through an open-addressing hash index keyed by
  * (account, ClOrdID bytes), also in typed arrays; the bytes live in the table (40 per slot).
@@ -83,7 +84,7 @@ export class OrderTable {
   idsSkipped = 0;
   /** Times allocate() read every slot and found each held (once per stretch of a full table). */
   fullScans = 0;
-  /** Bumped whenever a slot may have stopped holding a live order (setState, childEnded). */
+  /** Bumped whenever a slot may have stopped holding a live order (setState, childEnded, routeDone). */
   private releases = 0;
   /** `releases` when allocate() last found every slot held (-1: never): while equal, still full. */
   private fullAt = -1;
@@ -150,7 +151,7 @@ export class OrderTable {
    * issued. Returns the slot, or -1 when every slot holds a live order (table full; no id is
    * used up). The caller fills every field. A skip costs one compare per live slot passed, and
    * each id is passed at most once. A full table is read whole once; until a slot may have come
-   * free (setState terminal, childEnded), each refusal after that is one compare.
+   * free (setState terminal, childEnded, routeDone), each refusal after that is one compare.
    */
   allocate(): number {
     const capacity = this.capacity;
@@ -208,10 +209,19 @@ export class OrderTable {
   /**
    * Whether the order in `slot` must keep it: working, or terminal with a child still live at its
    * venue (a child SENT after a late fill completed the order, being canceled; its end, fills and
-   * position must still find the order).
+   * position must still find the order), or terminal with a route request still at the SOR (the
+   * children it leads to must find the order, which cancels them; and the requests waiting for
+   * the SOR stay one per held slot, which bounds risk's queue toward it).
    */
   holdsLive(slot: number): boolean {
-    return !isTerminal(this.state[slot]) || this.liveChildren[slot] !== 0;
+    return !isTerminal(this.state[slot]) || this.liveChildren[slot] !== 0 || this.routing[slot] !== 0;
+  }
+
+  /** The order's route request came back from the SOR (ROUTE_DONE, or forgotten at recovery): may free a terminal order's slot. */
+  routeDone(slot: number): void {
+    if (this.routing[slot] === 0) return;
+    this.routing[slot] = 0;
+    this.releases++;
   }
 
   /**

@@ -32,10 +32,14 @@
  * FIX client's cancel or replace) waits in a local queue (sorQueue) while the ring to the SOR is full,
  * in order, ahead of everything written after it. Commands from ingest, mass cancels and the
  * recovery pass still need room toward the SOR and an empty queue, and a FIX client's new order
- * is then refused ENGINE_BUSY (onNewOrder), so the queue fills only while
- * the SOR lags, and it holds at most one record per live order (a route request: an order has one
- * route in flight at a time) and one per live child (a cancel: a child is canceled once): it is
- * sized orderCapacity + childCapacity, and past it the engine halts (never drops).
+ * is then refused ENGINE_BUSY (onNewOrder), so the queue fills only while the SOR lags. It is
+ * sized orderCapacity + childCapacity, and past it the engine halts (never drops): a route
+ * request is queued only for an order with none in flight, which holds its table slot until the
+ * SOR answers (OrderTable.holdsLive), so those are at most one per slot; a cancel is queued once
+ * per child, so those of live children are at most one per child slot. Not bounded by the tables:
+ * a cancel still queued when its child ends at the venue (the fill or venue cancel crossed it),
+ * whose slot a new child then takes. Reaching the cap that way needs the SOR to lag while a whole
+ * child table's worth of children is sent, canceled and ended behind it.
  */
 
 import type { Agent } from '../../engine/agent.ts';
@@ -932,7 +936,7 @@ export class RiskStage implements Agent, RingRecordHandler {
       return;
     }
     const o = this.orders;
-    o.routing[slot] = 0;
+    o.routeDone(slot);
     if (done.childCount() === 0 && done.reason() !== Reason.NONE) o.lastReason[slot] = done.reason();
     this.settleIfIdle(slot);
   }
@@ -1196,7 +1200,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     const now = this.clock.nowNs();
     for (let slot = 0; slot < o.capacity; slot++) {
       if (o.orderId[slot] === 0) continue;
-      o.routing[slot] = 0;
+      o.routeDone(slot);
       if (isTerminal(o.state[slot])) continue;
       const px = o.ordType[slot] === OrdType.LIMIT ? o.priceTicks[slot] : this.refs.reference(o.symbolId[slot], now);
       let qty = o.qty[slot] - o.cumQty[slot];
