@@ -356,6 +356,44 @@ describe('DAY orders expire at the session close', () => {
   });
 });
 
+describe('mass cancels while the SOR lags', () => {
+  it('the session close cancels the children of open DAY orders with the ring to the SOR full: the cancels wait in order, the orders go PENDING_CANCEL at once', () => {
+    const c = config();
+    c.orderCapacity = 256;
+    const h = new Harness(c, { toSor: 4096 });
+    const resting: number[] = [];
+    // More children than the room the ring to the SOR keeps when it stops taking orders (one
+    // order's worst case: MAX_CHILDREN_PER_ORDER + 1 records).
+    for (let i = 0; i < 40; i++) {
+      const id = ok(h, { qty: 10 + i, tif: Tif.DAY });
+      routeAndFill(h, id, BASE_CHILD + 1 + i, 10 + i, 0, 0);
+      resting.push(id);
+    }
+    // New orders until the ring to the SOR has no room for one more (the SOR is not reading).
+    const routed = h.sor.items.length;
+    for (let i = 0; i < 40; i++) h.newOrder({ clOrdId: `F${i}`, qty: 500 + i, price: 100 * SCALE, tif: Tif.GTC });
+    h.run();
+    expect(h.stage.doWork()).toBe(0);
+    h.clock.advanceNs(4 * 60 * MIN); // past 16:00 local
+    h.run();
+    h.outIngest.poll(h.reportsIngest, 1 << 20);
+    const closing = h.reportsIngest.items.filter((r) => r.reason === Reason.SESSION_END);
+    expect(closing.map((r) => [r.orderId, r.execType])).toEqual(resting.map((id) => [id, ExecType.PENDING_CANCEL]));
+    expect(h.counters.get(RiskCounter.SOR_RECORDS_WAITING)).toBeGreaterThan(0);
+    // The SOR reads: the child cancels come out after what was in the ring, before the orders still at the edge.
+    for (let i = 0; i < 100 && h.counters.get(RiskCounter.SOR_RECORDS_WAITING) > 0; i++) h.step();
+    for (let i = 0; i < 100 && h.stage.doWork() > 0; i++) h.drain();
+    h.drain();
+    const sor = h.sor.items.slice(routed);
+    const cancels = sor.filter((r) => r.typeId === RecordType.CHILD_CANCEL).map((r) => r.childId);
+    expect(cancels).toEqual(resting.map((_, i) => BASE_CHILD + 1 + i));
+    const firstCancel = sor.findIndex((r) => r.typeId === RecordType.CHILD_CANCEL);
+    expect(sor.slice(firstCancel, firstCancel + resting.length).every((r) => r.typeId === RecordType.CHILD_CANCEL)).toBe(true);
+    expect(sor.slice(firstCancel + resting.length).every((r) => r.typeId === RecordType.ROUTE_REQUEST)).toBe(true);
+    expect(sor.filter((r) => r.typeId === RecordType.ROUTE_REQUEST)).toHaveLength(40);
+  });
+});
+
 describe('late fills', () => {
   it('a fill arriving after the order was canceled is booked (position, report) and the order stays CANCELED', () => {
     const h = new Harness(config());

@@ -30,8 +30,9 @@
  * that leave the cycle (to the edges and the journal, drained by stages that wait on nothing in
  * it), and what they lead to for the SOR (a child cancel, a replaced order's route request, a
  * FIX client's cancel or replace) waits in a local queue (sorQueue) while the ring to the SOR is full,
- * in order, ahead of everything written after it. Commands from ingest, mass cancels and the
- * recovery pass still need room toward the SOR and an empty queue, and a FIX client's new order
+ * in order, ahead of everything written after it; so do the child cancels of a mass cancel (a kill
+ * switch, the session close). Commands from ingest and the recovery pass still need room toward
+ * the SOR and an empty queue, and a FIX client's new order
  * is then refused ENGINE_BUSY (onNewOrder), so the queue fills only while the SOR lags. It is
  * sized orderCapacity + childCapacity, and past it the engine halts (never drops): a route
  * request is queued only for an order with none in flight, which holds its table slot until the
@@ -276,8 +277,13 @@ export class RiskStage implements Agent, RingRecordHandler {
     let work = this.sorQueue.flush();
     const limit = this.batchLimit();
     if (limit === 0) this.counters.add(RiskCounter.BACKPRESSURE_STALLS, 1);
-    // Mass cancels in progress, then venue events (they free capacity and finish orders).
-    if (limit > 0 && this.mcCount > 0) work += this.advanceMassCancels(limit);
+    // Mass cancels in progress (a kill switch, the session close), then venue events (they free
+    // capacity and finish orders). Their child cancels, one per live child, go through the queue:
+    // a SOR that lags does not hold up a kill switch already taken.
+    if (this.mcCount > 0) {
+      const mcLimit = this.cycleExitLimit();
+      if (mcLimit > 0) work += this.advanceMassCancels(mcLimit);
+    }
     // After a recovery (workers/risk/recovery.ts): settle what the crash left half done, then
     // show the edge every recovered order and position, a bounded slice per cycle.
     if (this.resumePhase !== RESUME_DONE) work += this.advanceResume(this.batchLimit());
