@@ -4,8 +4,9 @@
  * gives room in the ring while nothing waits and the ring has it, else a slot of the queue; the
  * caller writes the record there in place (through `bytes`/`view` as claim() left them). flush()
  * moves waiting records into the ring, oldest first, so the consumer sees every record in claim
- * order. The queue is circular (no copy of the backlog per flush) and allocated once; past its
- * bound claim() throws (the consumer has stalled: the engine halts rather than lose a record).
+ * order. The queue is circular (no copy of the backlog per flush), allocated once, and starts
+ * again at its first slot whenever it empties; past its bound claim() throws (the consumer has
+ * stalled: the engine halts rather than lose a record).
  * No allocation per record. Commit is the caller's, as for the ring itself.
  */
 import { copyBytes } from './bytes.ts';
@@ -73,6 +74,9 @@ export class RingOverflow {
       this.count--;
       moved++;
     }
+    // Emptied: the next backlog starts at the first slot again, so the queue's memory touched is
+    // that of its deepest backlog, not of every record that ever went through it.
+    if (this.count === 0) this.head = 0;
     return moved;
   }
 
