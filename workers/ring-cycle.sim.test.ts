@@ -40,12 +40,13 @@ const CHILD_BASE = 1_000_000;
 const CYCLE_RING = 1 << 14;
 const SINK_RING = 1 << 16;
 /**
- * What the fix stage may hold for risk (its overflow, while the ring to risk is full): at most five
- * events per order (SENT, the relayed ROUTE_DONE, the venue's ack and fill, and the answer to a
- * cancel of the child) for every order the
- * rings after risk can hold (a route request in the ring to the SOR, a child and its ROUTE_DONE
- * in the ring to fix) and one batch of risk's. A regression check: the bursts below peak at about
- * 1,500 to 3,100.
+ * A regression ceiling on fix's EVENTS_WAITING (its overflows toward risk and toward the SOR,
+ * while those rings are full; an event waiting for both counts twice), not a proven bound. Its
+ * scale: five events per order (SENT, the relayed ROUTE_DONE, the venue's ack and fill, and the
+ * venue's answer to a cancel of the child: a canceled IOC child has already filled, so the
+ * cancel is rejected) for every order the rings after risk can hold (a route request in the ring
+ * to the SOR, a child and its ROUTE_DONE in the ring to fix) and one batch of risk's. The bursts
+ * below peak at about 1,500 (one order in seven canceled) to 3,100 (one in two).
  */
 const EVENTS_WAITING_BOUND = 5 * (
   Math.floor(CYCLE_RING / alignRecord(HEADER_LENGTH + ROUTE_REQUEST_LENGTH)) +

@@ -188,7 +188,6 @@ describe('OrderTable.allocate / slotOf', () => {
     expect(t.venueOpenQty[s]).toBe(0);
     expect(t.liveChildren[s]).toBe(0);
     expect(t.firstChild[s]).toBe(0);
-    expect(t.routing[s]).toBe(0);
     expect(t.lastReason[s]).toBe(0);
     expect(t.replaceQty[s]).toBe(0);
     expect(t.replacePriceTicks[s]).toBe(0);
