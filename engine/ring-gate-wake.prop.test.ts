@@ -15,17 +15,14 @@ import { describe, expect, it } from 'vitest';
 import { Doorbell } from './doorbell.ts';
 import {
   FULL, GATE_OFFSET_FROM_END, GATE_WAITING, RingConsumer, RingGate, RingProducer, TRAILER_LENGTH, createRingMemory,
-  type GateMarkReader, type GatedRecordHandler,
+  type GatedRecordHandler,
 } from './ring.ts';
+import { GATE_MARKS, PLAIN_TYPE, RECORD_TYPE } from './ring-gate-stress.fixture.ts';
 
-const STAMPED = 1;
-const PLAIN = 2;
-
-const MARKS: GateMarkReader = {
-  markOf(view: DataView, typeId: number, offset: number): number {
-    return typeId === STAMPED ? view.getFloat64(offset, true) : 0;
-  },
-};
+/** The threads test's mark reader: a STAMPED record's mark is its first 8 bytes, a PLAIN one waits for nothing. */
+const MARKS = GATE_MARKS;
+const STAMPED = RECORD_TYPE;
+const PLAIN = PLAIN_TYPE;
 
 type Op =
   | { kind: 'write'; stamps: boolean[]; step: number }

@@ -110,7 +110,8 @@
  * wait, or could not poll that ring at all, as fix while its own outputs are full, and is woken
  * when they have room: ROOM_WAITING above). A batch starting with a record that waits for nothing
  * (mark 0) rings, even behind a held record. The producer reads PARKED first and touches the
- * gate words only while the consumer is parked: a busy consumer costs the commit one more load.
+ * gate words only while the consumer is parked; a consumer it reads awake is not rung (it sees the
+ * tail, stored before that load, when it looks before parking), so the load replaces ring()'s own.
  */
 
 import { CommonCounter, type StageCounters } from './counters.ts';
@@ -350,10 +351,14 @@ export class RingProducer {
     Atomics.store(this.counters, this.tailIndex, this.tail | 0);
     const bell = this.doorbell;
     if (bell === null) return;
-    if (this.gateMarks !== null && bell.isParked() && this.gateHolds(first)) {
-      this.wakesLeftToGate++;
-      if (this.stageCounters !== null) this.stageCounters.add(CommonCounter.WAKES_LEFT_TO_GATE, 1);
-      return;
+    if (this.gateMarks !== null) {
+      // Awake: nothing to ring (ring() would read the same flag and do nothing).
+      if (!bell.isParked()) return;
+      if (this.gateHolds(first)) {
+        this.wakesLeftToGate++;
+        if (this.stageCounters !== null) this.stageCounters.add(CommonCounter.WAKES_LEFT_TO_GATE, 1);
+        return;
+      }
     }
     bell.ring();
   }
@@ -377,8 +382,7 @@ export class RingProducer {
     }
     const mark = this.gateMarks!.markOf(view, typeId, index + HEADER_LENGTH);
     if (mark <= readGateValue(words, g)) return false;
-    Atomics.store(words, g + GATE_WAITING, 1);
-    return mark > readGateValue(words, g);
+    return mark > flagGateWait(words, g);
   }
 
   /**
@@ -550,12 +554,7 @@ export class RingConsumer {
       count++;
       handler.onRecord(typeId, index + HEADER_LENGTH, recordLength - HEADER_LENGTH);
     }
-    if (head !== this.head) {
-      this.head = head;
-      Atomics.store(this.counters, this.headIndex, head | 0);
-      // Only a release that freed room answers the producer (a poll with limit 0 frees none).
-      if (this.producerBell !== null) this.answerRoomWait();
-    }
+    this.release(head);
     this.recordsConsumed += count;
     return count;
   }
@@ -587,13 +586,17 @@ export class RingConsumer {
       count++;
       handler.onRecord(typeId, index + HEADER_LENGTH, recordLength - HEADER_LENGTH);
     }
-    if (head !== this.head) {
-      this.head = head;
-      Atomics.store(this.counters, this.headIndex, head | 0);
-      if (this.producerBell !== null) this.answerRoomWait();
-    }
+    this.release(head);
     this.recordsConsumed += count;
     return count;
+  }
+
+  /** Publishes the head after a poll; only a release that freed room answers the producer (a poll with limit 0 frees none). */
+  private release(head: number): void {
+    if (head === this.head) return;
+    this.head = head;
+    Atomics.store(this.counters, this.headIndex, head | 0);
+    if (this.producerBell !== null) this.answerRoomWait();
   }
 
   /**
@@ -608,8 +611,7 @@ export class RingConsumer {
     if (Atomics.load(words, g + GATE_ARMED) === 0) return true;
     this.gateCache = readGateValue(words, g);
     if (mark <= this.gateCache) return true;
-    Atomics.store(words, g + GATE_WAITING, 1);
-    this.gateCache = readGateValue(words, g);
+    this.gateCache = flagGateWait(words, g);
     if (mark <= this.gateCache) return true;
     this.gateWaits++;
     return false;
@@ -631,6 +633,16 @@ function readGateValue(words: Int32Array, g: number): number {
   const hi = Atomics.load(words, g + GATE_VALUE_HI) >>> 0;
   const lo = Atomics.load(words, g + GATE_VALUE_LO) >>> 0;
   return hi * TWO_TO_32 + lo;
+}
+
+/**
+ * Flags WAITING, then reads the value again: the order the gate's no-lost-wake argument rests on
+ * (the GATE drawing at the top), shared by the consumer's gatePasses and a producer that leaves a
+ * parked consumer to the gate (gateHolds). Returns the value read after the flag.
+ */
+function flagGateWait(words: Int32Array, g: number): number {
+  Atomics.store(words, g + GATE_WAITING, 1);
+  return readGateValue(words, g);
 }
 
 /**
