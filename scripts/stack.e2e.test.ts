@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startTestStack, waitFor, type TestStack } from '../workers/test-stack.fixture.ts';
-import { venueStoreDir } from './stack.ts';
+import { simulatorStoreDir } from './stack.ts';
 
 const AUTH = { Authorization: 'Bearer demo-key-trader1', 'content-type': 'application/json' };
 
@@ -48,7 +48,7 @@ describe('the stack stopped and started again on its journal directory', () => {
       await fillOne(first.base, 'before-restart');
       const before = await venues(first.base);
       await first.stack.stop();
-      for (const v of first.config.venues) expect(existsSync(join(venueStoreDir(first.config, v.name), v.senderCompId))).toBe(true);
+      for (const v of first.config.venues) expect(existsSync(join(simulatorStoreDir(first.config, v.name), v.senderCompId))).toBe(true);
 
       second = await startTestStack({}, 5, first.journalDir, true);
       const s = second;

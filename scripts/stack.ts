@@ -90,7 +90,7 @@ function stopVenue(v: VenueProcess): Promise<void> {
 }
 
 /** Where venue `name`'s simulator keeps its sessions (one directory per client CompID inside). */
-export function venueStoreDir(config: EngineConfig, name: string): string {
+export function simulatorStoreDir(config: EngineConfig, name: string): string {
   return join(config.journal.dir, 'venues', name);
 }
 
@@ -112,7 +112,7 @@ export async function startStack(config: EngineConfig, options: Partial<StackOpt
         '--fee-bps', v.feeBps,
         '--latency-ms', String(opts.venueLatencyMs),
         '--symbols', symbols,
-        ...(opts.venueStores ? ['--store-dir', venueStoreDir(config, v.name)] : []),
+        ...(opts.venueStores ? ['--store-dir', simulatorStoreDir(config, v.name)] : []),
       ];
       venues.push(await startVenue(args, v.name));
     }

@@ -179,9 +179,8 @@ export class OrderTable {
     this.cumQty[slot] = 0;
     this.cumNotional[slot] = 0;
     this.venueOpenQty[slot] = 0;
-    this.liveChildren[slot] = 0;
+    // liveChildren and routing are 0 already: a slot is taken only when its order is idle (holdsLive).
     this.firstChild[slot] = 0;
-    this.routing[slot] = 0;
     this.lastReason[slot] = 0;
     this.replaceQty[slot] = 0;
     this.replacePriceTicks[slot] = 0;
@@ -214,7 +213,17 @@ export class OrderTable {
    * the SOR stay one per held slot, which bounds risk's queue toward it).
    */
   holdsLive(slot: number): boolean {
-    return !isTerminal(this.state[slot]) || this.liveChildren[slot] !== 0 || this.routing[slot] !== 0;
+    return !isTerminal(this.state[slot]) || !this.idle(slot);
+  }
+
+  /** Nothing of the order is working: no live child at a venue and no route request at the SOR. */
+  idle(slot: number): boolean {
+    return this.liveChildren[slot] === 0 && this.routing[slot] === 0;
+  }
+
+  /** The order's route request went to the SOR (one at a time): its slot is held until routeDone. */
+  routeSent(slot: number): void {
+    this.routing[slot] = 1;
   }
 
   /** The order's route request came back from the SOR (ROUTE_DONE, or forgotten at recovery): may free a terminal order's slot. */

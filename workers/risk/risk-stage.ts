@@ -90,6 +90,8 @@ import type { SharedHistogram } from '../../engine/shared-histogram.ts';
 
 /** The SOR never splits one route request over more venues than this. */
 export const MAX_CHILDREN_PER_ORDER = 32;
+/** The most records one input sends toward the SOR (a child cancel per child and one more record): its worst case there. */
+const SOR_RECORDS_PER_INPUT = MAX_CHILDREN_PER_ORDER + 1;
 /** Records drained per ring per duty cycle. */
 export const RISK_BATCH = 256;
 /** Mass cancels (requests, kill switches, disconnects) waiting for their scan of the order table. */
@@ -259,7 +261,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     );
     // Two reports (e.g. a refused replace's reject and the order's own) and a position update.
     this.worstClient = alignRecord(HEADER_LENGTH + EXEC_REPORT_LENGTH) * 2 + alignRecord(HEADER_LENGTH + POSITION_LENGTH);
-    this.worstSor = alignRecord(HEADER_LENGTH + CHILD_ORDER_LENGTH) * (MAX_CHILDREN_PER_ORDER + 1);
+    this.worstSor = alignRecord(HEADER_LENGTH + CHILD_ORDER_LENGTH) * SOR_RECORDS_PER_INPUT;
     this.worstPersist = alignRecord(HEADER_LENGTH + MAX_RECORD_LENGTH) * 3;
   }
 
@@ -310,6 +312,14 @@ export class RiskStage implements Agent, RingRecordHandler {
   /** How many inputs' worst case fits toward the SOR: none while anything is queued for it. */
   private sorLimit(): number {
     return this.sorQueue.pending > 0 ? 0 : this.rings.toSor.inputsThatFit(this.worstSor, CHILD_ORDER_LENGTH);
+  }
+
+  /**
+   * sorLimit() > 0, for one input (a FIX client's order): the same worst case, looked at through
+   * the producer's cached head first, so a ring with room costs no load of the SOR's head.
+   */
+  private sorTakesOne(): boolean {
+    return this.sorQueue.pending === 0 && this.rings.toSor.hasRoomFor(SOR_RECORDS_PER_INPUT, CHILD_ORDER_LENGTH);
   }
 
   /** How many inputs fit in the rings that leave the cycle: to the edges and to the journal. */
@@ -393,7 +403,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     // the SOR (the header's ring cycle): while the SOR lags it is refused, as the edge refuses an
     // order when its ring to risk is full, rather than queued behind the lag (and before the
     // checks, so that nothing of it is remembered: a retry is a new order).
-    if (cmd.source() === Source.FIX && this.sorLimit() === 0) {
+    if (cmd.source() === Source.FIX && !this.sorTakesOne()) {
       this.counters.add(RiskCounter.ORDERS_REJECTED, 1);
       this.emitCommandReject(cmd, Reason.ENGINE_BUSY);
       return;
@@ -555,7 +565,7 @@ export class RiskStage implements Agent, RingRecordHandler {
   private requestCancel(slot: number, reason: number): void {
     const o = this.orders;
     this.apply(slot, OrderEvent.CANCEL_REQUEST);
-    if (o.liveChildren[slot] === 0 && o.routing[slot] === 0) {
+    if (o.idle(slot)) {
       this.apply(slot, OrderEvent.CANCEL_DONE);
       this.emitReport(slot, ExecType.CANCELED, 0, 0, reason, 0);
       return;
@@ -620,7 +630,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     // The new ClOrdID is the order's from now on: no other order may take it meanwhile.
     o.reserveReplaceClOrdId(slot);
     this.apply(slot, OrderEvent.REPLACE_REQUEST);
-    if (o.liveChildren[slot] === 0 && o.routing[slot] === 0) {
+    if (o.idle(slot)) {
       this.finishReplace(slot);
       return;
     }
@@ -808,7 +818,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     const state = o.state[slot];
     this.expiring[slot] = 1;
     if (state === OrderState.PENDING_CANCEL || state === OrderState.PENDING_REPLACE) return true;
-    if (o.liveChildren[slot] === 0 && o.routing[slot] === 0) {
+    if (o.idle(slot)) {
       this.expireNow(slot);
       return true;
     }
@@ -1147,7 +1157,7 @@ export class RiskStage implements Agent, RingRecordHandler {
    */
   private settleIfIdle(slot: number): void {
     const o = this.orders;
-    if (o.liveChildren[slot] !== 0 || o.routing[slot] !== 0) return;
+    if (!o.idle(slot)) return;
     const state = o.state[slot];
     if (isTerminal(state)) return;
     if (this.expiring[slot] === 1 && (state === OrderState.PENDING_CANCEL || state === OrderState.PENDING_REPLACE)) {
@@ -1380,7 +1390,7 @@ export class RiskStage implements Agent, RingRecordHandler {
       .setSide(o.side[slot])
       .setOrdType(o.ordType[slot])
       .setTif(o.tif[slot]);
-    o.routing[slot] = 1;
+    o.routeSent(slot);
   }
 
   /** Cancels every live child of the order not yet asked to cancel (its child list holds its live children only: endChild). */
