@@ -121,6 +121,11 @@ export const SorCounter = {
   AUDITS_DROPPED_INGEST: 15,
   /** Child ids passed over because a live child still held their slot (workers/sor/route-plan.ts claim); never issued. */
   CHILD_IDS_SKIPPED: 16,
+  /**
+   * Quote sides taken off the book because an IOC child priced to reach them came back with its
+   * rest canceled (workers/sor/market-book.ts consume): the venue did not have what it showed.
+   */
+  QUOTES_CONSUMED: 17,
 } as const;
 
 export const FixCounter = {

@@ -62,6 +62,29 @@ export class MarketBook {
     return true;
   }
 
+  /**
+   * An IOC child priced at pxTicks came back with its rest canceled, decided on quotes received
+   * no later than decidedNs: the side it took is gone at that venue as far as routing knows, until
+   * the venue quotes again. A buy clears the venue's ask when the ask is at or under pxTicks (a
+   * sell, its bid at or over). A quote received after the decision is newer than the child's
+   * answer could prove wrong, and stands. Returns whether a side was cleared.
+   */
+  consume(venue: number, symbol: number, buy: boolean, pxTicks: number, decidedNs: number): boolean {
+    if (!(venue > 0 && venue < this.venues && symbol >= 0 && symbol < this.symbols)) return false;
+    const cell = venue * this.symbols + symbol;
+    if (this.timeNs[cell] > decidedNs) return false;
+    if (buy) {
+      if (!(this.askQty[cell] > 0 && this.ask[cell] <= pxTicks)) return false;
+      this.ask[cell] = 0;
+      this.askQty[cell] = 0;
+    } else {
+      if (!(this.bidQty[cell] > 0 && this.bid[cell] >= pxTicks)) return false;
+      this.bid[cell] = 0;
+      this.bidQty[cell] = 0;
+    }
+    return true;
+  }
+
   state(venue: number, symbol: number, freshAfterNs: number): number {
     const cell = venue * this.symbols + symbol;
     if (this.timeNs[cell] === 0 || this.timeNs[cell] < freshAfterNs) return QuoteState.STALE;

@@ -305,6 +305,46 @@ describe('SorStage: market data, trade-through, collar', () => {
     expect(h.counters.get(SorCounter.REROUTES)).toBe(2);
   });
 
+  it('an IOC child that missed, with no newer quote, takes that quote off the book: the rest goes to the next price, then rests at the client\'s limit', () => {
+    const h = new SorHarness([null, SAME, SAME], PRICE_ONLY).up(1, 2);
+    h.quote(1, 0, px(9.99), 100, px(10), 300).quote(2, 0, px(9.98), 100, px(10.01), 100);
+    const o = h.request(Side.BUY, { qty: 100, price: px(10.02) });
+    const row = (c: OutRecord) => [c.venueId, c.qty, c.price, c.tif];
+    expect(children(h.step()).map(row)).toEqual([[1, 100, px(10), Tif.IOC]]);
+    // V1 had less than it showed and no quote came since: 40 filled, the rest canceled.
+    h.event(ChildEventKind.FILL, BASE + 1, o, 1, 40, px(10)).event(ChildEventKind.CANCELED, BASE + 1, o, 1, 0, 0, Reason.VENUE_CANCELED);
+    expect(children(h.step()).map(row)).toEqual([[2, 60, px(10.01), Tif.IOC]]);
+    h.event(ChildEventKind.CANCELED, BASE + 2, o, 2, 0, 0, Reason.VENUE_CANCELED);
+    // No ask left that routing can trust: the rest rests at the client's 10.02, where a venue
+    // whose real ask is at or under it fills it, never at a stale 10.00 under the market.
+    expect(children(h.step()).map(row)).toEqual([[1, 60, px(10.02), Tif.DAY]]);
+    expect(h.counters.get(SorCounter.QUOTES_CONSUMED)).toBe(2);
+    const a = h.audits();
+    expect(a.map((x) => x.nbbAskTicks())).toEqual([px(10), px(10.01), 0]);
+    // The venue's next quote puts its side back.
+    h.quote(1, 0, px(9.99), 100, px(10.01), 100);
+    h.request(Side.BUY, { qty: 50, price: px(10.02) });
+    expect(children(h.step()).map(row)).toEqual([[1, 50, px(10.01), Tif.IOC]]);
+  });
+
+  it('the same for a sell (its bid taken off); a quote received after the decision stands', () => {
+    const h = new SorHarness([null, SAME, SAME], PRICE_ONLY).up(1, 2);
+    h.quote(1, 0, px(10), 200, px(10.01), 100);
+    const o = h.request(Side.SELL, { qty: 100, price: px(9.98) });
+    expect(children(h.step())).toMatchObject([{ venueId: 1, price: px(10), tif: Tif.IOC }]);
+    h.event(ChildEventKind.CANCELED, BASE + 1, o, 1, 0, 0, Reason.VENUE_CANCELED);
+    expect(children(h.step())).toMatchObject([{ venueId: 1, qty: 100, price: px(9.98), tif: Tif.DAY }]);
+    expect(h.counters.get(SorCounter.QUOTES_CONSUMED)).toBe(1);
+    h.quote(1, 0, px(9.9), 200, px(10.01), 100);
+    // A bid of 10.00 received after the IOC was decided stands: the venue quoted after the miss.
+    const o2 = h.request(Side.SELL, { qty: 10, price: px(9.9) });
+    expect(children(h.step())).toMatchObject([{ venueId: 1, price: px(9.9), tif: Tif.IOC }]);
+    h.quote(1, 0, px(10), 200, px(10.01), 100);
+    h.event(ChildEventKind.CANCELED, BASE + 3, o2, 1, 0, 0, Reason.VENUE_CANCELED);
+    expect(children(h.step())).toMatchObject([{ venueId: 1, qty: 10, price: px(10), tif: Tif.IOC }]);
+    expect(h.counters.get(SorCounter.QUOTES_CONSUMED)).toBe(1);
+  });
+
   it('a market order that missed is swept, never beyond its first collar price, at most maxSteps decisions', () => {
     const h = new SorHarness([null, SAME, SAME], PRICE_ONLY, { collarBps: 50, maxSteps: 3 }).up(1, 2);
     h.quote(1, 0, px(9.99), 100, px(10), 300);
