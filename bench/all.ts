@@ -60,6 +60,7 @@ function main(): number {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   const only = args.list('--only');
   const skip = args.list('--skip') ?? [];
+  args.rejectUnknown();
   const names = benchScripts(pkg.scripts).filter((n) => (only === null || only.includes(n)) && !skip.includes(n));
   console.log(`machine: ${formatMachineInfo(machineInfo())}`);
   console.log(`benchmarks, one at a time: ${names.join(', ')}`);

@@ -621,9 +621,11 @@ function parseArgs(argv: string[]): { config: E2eConfig; quick: boolean; out: st
   config.threading = args.oneOf('--threading', THREADING_MODES, config.threading ?? null);
   config.ringBytes = args.num('--ring-bytes', config.ringBytes ?? 0, 1 << 16) || null;
   if (args.has('--target-node-args')) config.targetNodeOptions = args.nodeOptions('--target-node-args');
+  const out = args.value('--out') ?? null;
+  args.rejectUnknown();
   if (config.fixWorkers >= config.workers) throw new Error('Condition failed: --fix-workers < --workers (the ack-only runs need WebSocket workers)');
   if (config.connections < config.workers) throw new Error('Condition failed: --connections >= --workers');
-  return { config, quick, out: args.value('--out') ?? null };
+  return { config, quick, out };
 }
 
 function resultsExtra(report: E2eReport): Record<string, unknown> {

@@ -200,6 +200,7 @@ function main(): void {
   config.rounds = args.num('--rounds', config.rounds, 1);
   config.roundMs = args.num('--round-ms', config.roundMs, 1);
   const out = args.value('--out') ?? null;
+  args.rejectUnknown();
   console.log(`machine: ${formatMachineInfo(machineInfo())}`);
   console.log(`edge bench${quick ? ' (--quick smoke run)' : ''}: ${JSON.stringify(config)}`);
   const cpu = watchCpu();

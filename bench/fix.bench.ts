@@ -346,7 +346,9 @@ function parseArgs(argv: string[]): { config: FixBenchConfig; quick: boolean; ou
   config.rtWarmupS = args.num('--warmup', config.rtWarmupS, 0);
   config.rates = args.positiveList('--rates', config.rates);
   if (args.has('--no-roundtrip')) config.rates = [];
-  return { config, quick, out: args.value('--out') ?? null };
+  const out = args.value('--out') ?? null;
+  args.rejectUnknown();
+  return { config, quick, out };
 }
 
 async function main(): Promise<void> {

@@ -86,6 +86,7 @@ const OUT_DIR = args.value('--out');
 // docs/TUNING.md advises for one host (Postgres and the broker at 10); 0 measures them at the
 // engine's priority.
 const SERVERS_NICE = args.num('--servers-nice', Number(process.env.PERSIST_SERVERS_NICE ?? 10), 0);
+args.rejectUnknown();
 assertNiceness(SERVERS_NICE); // now, not after the journal part
 
 const names = { symbols: DEFAULT_CONFIG.symbols.map((s) => s.name), venues: new Map(DEFAULT_CONFIG.venues.map((v) => [v.id, v.name])) };

@@ -227,6 +227,7 @@ async function main(): Promise<void> {
   const args = new BenchArgs(process.argv.slice(2));
   const quick = args.has('--quick');
   const out = args.value('--out');
+  args.rejectUnknown();
   console.log(`bench:sor | ${formatMachineInfo(machineInfo())}`);
   const config = quick ? QUICK_CONFIG : FULL_CONFIG;
   const report = await runSorBench(config);

@@ -367,8 +367,10 @@ function parseArgs(argv: string[]): { config: WsBenchConfig; quick: boolean; out
   // Without a number, NaN: the engine's own validation refuses it (runWsBench).
   if (args.has('--idle-spins')) config.idleSpins = args.num('--idle-spins', NaN, 0);
   if (args.has('--target-node-args')) config.targetNodeOptions = args.nodeOptions('--target-node-args');
+  const out = args.value('--out') ?? null;
+  args.rejectUnknown();
   if (config.connections < config.workers) throw new Error('Condition failed: --connections >= --workers');
-  return { config, quick, out: args.value('--out') ?? null };
+  return { config, quick, out };
 }
 
 async function main(): Promise<void> {

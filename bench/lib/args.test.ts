@@ -17,3 +17,24 @@ describe('BenchArgs.nodeOptions', () => {
     }
   });
 });
+
+describe('BenchArgs.rejectUnknown', () => {
+  function read(argv: string[]): BenchArgs {
+    const a = new BenchArgs(argv);
+    a.has('--quick');
+    a.num('--rates', 1, 1);
+    a.value('--out');
+    return a;
+  }
+
+  it('passes when every word was taken by a read, present or absent flags alike', () => {
+    expect(() => read([]).rejectUnknown()).not.toThrow();
+    expect(() => read(['--quick', '--rates', '5', '--out', '/tmp/o']).rejectUnknown()).not.toThrow();
+  });
+
+  it('refuses an unknown flag, --help, a stray value and a repeated flag, naming them and the flags it takes', () => {
+    for (const [argv, stray] of [[['--help'], '--help'], [['--quick', '--rats', '5'], '--rats 5'], [['extra'], 'extra'], [['--rates', '2', '--rates', '3'], '--rates 3']] as const) {
+      expect(() => read([...argv]).rejectUnknown(), argv.join(' ')).toThrow(`unknown argument(s) ${stray}; nothing was run. This benchmark takes: --out --quick --rates`);
+    }
+  });
+});

@@ -1,10 +1,16 @@
 /**
  * Command-line flags of the benchmarks: `--name value` pairs and bare `--flag`s, each value
- * validated where it is read, with the flag named in the error.
+ * validated where it is read, with the flag named in the error. Every flag a benchmark reads is
+ * remembered, so that once it has read them all, rejectUnknown() refuses any other word (a typo
+ * or `--help` must not start a full run that overwrites the committed results).
  */
 
 export class BenchArgs {
   private readonly argv: readonly string[];
+  /** Flags the benchmark asked about, present or not. */
+  private readonly known = new Set<string>();
+  /** Indices of argv taken: present flags and their values. */
+  private readonly taken = new Set<number>();
 
   constructor(argv: readonly string[]) {
     this.argv = argv;
@@ -12,13 +18,32 @@ export class BenchArgs {
 
   /** Whether the bare flag is present. */
   has(flag: string): boolean {
-    return this.argv.includes(flag);
+    this.known.add(flag);
+    const i = this.argv.indexOf(flag);
+    if (i < 0) return false;
+    this.taken.add(i);
+    return true;
   }
 
   /** The word after `name`, or undefined when the flag is absent. */
   value(name: string): string | undefined {
+    this.known.add(name);
     const i = this.argv.indexOf(name);
-    return i >= 0 ? this.argv[i + 1] : undefined;
+    if (i < 0) return undefined;
+    this.taken.add(i);
+    if (i + 1 < this.argv.length) this.taken.add(i + 1);
+    return this.argv[i + 1];
+  }
+
+  /**
+   * Call after every flag was read: throws, naming the flags this benchmark takes, when argv
+   * holds a word no read took (an unknown flag, `--help`, a stray value).
+   */
+  rejectUnknown(): void {
+    const stray = this.argv.filter((_, i) => !this.taken.has(i));
+    if (stray.length === 0) return;
+    const flags = [...this.known].sort().join(' ');
+    throw new Error(`Condition failed: unknown argument(s) ${stray.join(' ')}; nothing was run. This benchmark takes: ${flags || '(no flags)'}`);
   }
 
   /** A number >= min after `name`, or fallback when the flag is absent. */
