@@ -11,6 +11,8 @@ import { Histogram, MetricsViews, type MetricsWorkerData } from './metrics/metri
 import { readSessionStatus, type FixSessionsWorkerData } from './fix/session-status.ts';
 import type { PartContext, StagePart } from './stage-part.ts';
 import { RingStallWatch } from './ring-stall-watch.ts';
+import { KillBoard } from './risk/kill-board.ts';
+import { Doorbell } from '../engine/doorbell.ts';
 
 /** EngineState's names by value, for the health document. */
 const STATE_NAMES: string[] = [];
@@ -89,6 +91,7 @@ export async function buildIngest(ctx: PartContext): Promise<StagePart> {
       readiness,
       // Pre-trade limits admin routes (/v1/admin/limits), seeded from the same config as risk.
       limits: { accounts: config.accounts, symbols: config.symbols },
+      killSwitch: { board: new KillBoard(data.memory.killBoard), riskBell: new Doorbell(data.memory.doorbells.risk) },
       metrics: metricsViews === null ? null : {
         orderToAck: metricsViews.histogram(Histogram.INGEST_ORDER_TO_ACK),
         orderToFill: metricsViews.histogram(Histogram.INGEST_ORDER_TO_FILL),

@@ -5,6 +5,7 @@ import { riskConfigFrom } from './risk/risk-config.ts';
 import { nextChildIdBase, recoverRiskStage, recoveredRiskConfig, scanJournalBounds } from './risk/recovery.ts';
 import { RiskCounter } from '../engine/counters.ts';
 import { StageWiring } from './topology.ts';
+import { KillBoard } from './risk/kill-board.ts';
 import { Histogram, MetricsViews, type MetricsWorkerData } from './metrics/metrics-memory.ts';
 import type { PartContext, StagePart } from './stage-part.ts';
 
@@ -30,6 +31,7 @@ export async function buildRisk(ctx: PartContext): Promise<StagePart> {
       toFixClients: wiring.producer('riskToFix'),
       toSor: wiring.producer('riskToSor'),
       toPersistence: wiring.producer('riskToPersistence'),
+      killBoard: new KillBoard(data.memory.killBoard),
     },
     clock,
     wiring.counters,

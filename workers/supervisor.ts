@@ -80,7 +80,8 @@ export class Engine {
     this.config = config;
     this.log = log;
     this.threads = threadGroups(config.threading);
-    this.memory = createTopology(config.ringBytes, this.threads);
+    // Account ids index risk's tables directly (workers/risk/risk-config.ts): the kill board the same.
+    this.memory = createTopology(config.ringBytes, this.threads, config.accounts.reduce((m, a) => Math.max(m, a.id), 0) + 1);
     this.control = new Int32Array(this.memory.control);
     this.counters = new Map(STAGES.map((s) => [s, new StageCounters(this.memory.counters[s])]));
     this.metricsMemory = createMetricsMemory();

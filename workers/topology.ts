@@ -25,6 +25,7 @@
 
 import { COUNTERS_PER_STAGE, StageCounters } from '../engine/counters.ts';
 import { Doorbell, DOORBELL_LENGTH } from '../engine/doorbell.ts';
+import { KillBoard } from './risk/kill-board.ts';
 import { createRingMemory, RingConsumer, RingProducer, ringDepthBytes, type RingMemory } from '../engine/ring.ts';
 import { JOURNAL_MARKS } from '../codecs/records.ts';
 
@@ -128,10 +129,15 @@ export interface TopologyMemory {
   doorbells: Record<StageName, SharedArrayBuffer>;
   counters: Record<StageName, SharedArrayBuffer>;
   control: SharedArrayBuffer;
+  /** The kill switch's words, ingest -> risk beside the rings (workers/risk/kill-board.ts). */
+  killBoard: SharedArrayBuffer;
 }
 
-/** groups: the threads (threadGroups); the stages of one thread share one doorbell. */
-export function createTopology(ringBytes: number, groups: StageName[][]): TopologyMemory {
+/**
+ * groups: the threads (threadGroups); the stages of one thread share one doorbell. accountSlots:
+ * account ids 0 (every account) .. accountSlots - 1, for the kill board.
+ */
+export function createTopology(ringBytes: number, groups: StageName[][], accountSlots = 1): TopologyMemory {
   const rings = {} as Record<RingName, RingMemory>;
   for (const name of Object.keys(RINGS) as RingName[]) rings[name] = createRingMemory(ringBytes);
   const doorbells = {} as Record<StageName, SharedArrayBuffer>;
@@ -144,7 +150,7 @@ export function createTopology(ringBytes: number, groups: StageName[][]): Topolo
     if (doorbells[stage] === undefined) throw new Error(`Invariant: stage ${stage} is on no thread`);
     counters[stage] = new SharedArrayBuffer(COUNTERS_PER_STAGE * 8);
   }
-  return { rings, doorbells, counters, control: new SharedArrayBuffer(64) };
+  return { rings, doorbells, counters, control: new SharedArrayBuffer(64), killBoard: KillBoard.create(accountSlots).sab };
 }
 
 /** What one stage's thread builds from the shared memory. */

@@ -38,9 +38,7 @@ import {
   ExecReportFlyweight,
   NEW_ORDER_LENGTH,
   NewOrderFlyweight,
-  ACCOUNT_CONTROL_LENGTH,
   ALL_SYMBOLS,
-  AccountControlFlyweight,
   MASS_CANCEL_LENGTH,
   MassCancelFlyweight,
   PositionFlyweight,
@@ -61,6 +59,8 @@ import { PositionView } from './position-view.ts';
 import { TokenBucket } from './rate-limit.ts';
 import { SorAdmin, modeId, type SorSettings } from './sor-admin.ts';
 import { KillSwitchAdmin } from './kill-switch-admin.ts';
+import type { KillBoard } from '../risk/kill-board.ts';
+import type { Doorbell } from '../../engine/doorbell.ts';
 import { LimitsAdmin, type LimitChange } from './limits-admin.ts';
 import { HEADER_LENGTH, alignRecord } from '../../engine/ring.ts';
 import { RISK_LIMIT_LENGTH, RiskLimitFlyweight, journalGatePasses } from '../../codecs/records.ts';
@@ -99,6 +99,11 @@ export interface IngestOptions {
   binary: BinaryCodec | null;
   /** Returns the health document (supervisor state and stage counters). */
   health: () => Record<string, unknown>;
+  /**
+   * The kill switch's path to risk beside the rings (workers/risk/kill-board.ts): the board this
+   * stage writes, and risk's doorbell, rung after each change.
+   */
+  killSwitch: { board: KillBoard; riskBell: Doorbell };
   /** Accounts and symbols as configured, for the pre-trade limits admin routes (absent: no account is known there). */
   limits?: { accounts: AccountConfig[]; symbols: SymbolConfig[] } | null;
   /** GET /ready's document ({ready, ...}); default: ready while the engine state is RUNNING. */
@@ -198,7 +203,6 @@ export class IngestStage implements Agent, GatedRecordHandler {
   private readonly position = new PositionFlyweight();
   private readonly sorConfig = new SorConfigFlyweight();
   private readonly massCancelFw = new MassCancelFlyweight();
-  private readonly accountControlFw = new AccountControlFlyweight();
   private readonly killSwitch: KillSwitchAdmin;
   private readonly limitsAdmin: LimitsAdmin;
   private readonly riskLimitFw = new RiskLimitFlyweight();
@@ -500,16 +504,6 @@ export class IngestStage implements Agent, GatedRecordHandler {
     const at = ring.tryClaim(RecordType.MASS_CANCEL, MASS_CANCEL_LENGTH);
     if (at === FULL) return false;
     this.massCancelFw.wrap(ring.view, ring.bytes, at).setTimeNs(this.clock.nowNs()).setAccountId(accountId).setSymbolId(symbolId).setConnId(connId).setRequestId(0).setReason(reason);
-    this.uncommitted = true;
-    this.onCommand();
-    return true;
-  }
-
-  private writeAccountControl(accountId: number, mode: number, adminAccountId: number): boolean {
-    const ring = this.toRisk;
-    const at = ring.tryClaim(RecordType.ACCOUNT_CONTROL, ACCOUNT_CONTROL_LENGTH);
-    if (at === FULL) return false;
-    this.accountControlFw.wrap(ring.view, ring.bytes, at).setTimeNs(this.clock.nowNs()).setAccountId(accountId).setAdminAccountId(adminAccountId).setMode(mode);
     this.uncommitted = true;
     this.onCommand();
     return true;
@@ -923,8 +917,11 @@ export class IngestStage implements Agent, GatedRecordHandler {
     this.adminPost(res, req, (principal, parsed) => {
       const v = this.killSwitch.validate(parsed);
       if (!v.ok) return sendError(res, '400 Bad Request', v.reason, v.text);
-      // A halted engine still takes the switch: making things safer is always allowed.
-      if (!this.writeAccountControl(v.accountId, v.mode, principal.accountId)) return sendError(res, '503 Service Unavailable', Reason.ENGINE_BUSY, reasonName(Reason.ENGINE_BUSY));
+      // A halted engine still takes the switch: making things safer is always allowed. Not
+      // through the ring to risk: it waits behind no order and is never refused for a full ring.
+      const { board, riskBell } = this.options.killSwitch;
+      if (!board.request(v.accountId, v.mode, principal.accountId)) return sendError(res, '400 Bad Request', Reason.UNKNOWN_ACCOUNT, 'account beyond the kill board');
+      riskBell.ring();
       sendJson(res, '200 OK', this.killSwitch.commit(v.accountId, v.account, v.mode, principal.name));
     });
   }

@@ -4,7 +4,7 @@
 // mass cancels select by account, symbol and connection, and a large one is spread over duty
 // cycles without losing an order. Method: the risk stage stepped by hand (risk-harness).
 import { describe, expect, it } from 'vitest';
-import { ALL_SYMBOLS, AccountMode, RecordType } from '../../codecs/records.ts';
+import { ALL_SYMBOLS, AccountControlFlyweight, AccountMode, RecordType } from '../../codecs/records.ts';
 import { RiskCounter } from '../../engine/counters.ts';
 import { Side, Source } from '../../engine/domain.ts';
 import { ExecType, OrderState } from '../../engine/order-state.ts';
@@ -118,6 +118,73 @@ describe('kill switch', () => {
     accept(h, { clOrdId: 'R4', account: 1, side: Side.SELL, qty: 100 });
     // Open orders are not canceled by reduce-only.
     expect(h.counters.get(RiskCounter.MASS_CANCELS)).toBe(0);
+  });
+});
+
+describe('kill switch beside the rings (kill-board.ts)', () => {
+  const modeOf = (raw: Uint8Array) => new AccountControlFlyweight().wrap(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), raw, 0).mode();
+
+  it('acts ahead of orders already waiting in ingest\'s ring, and while risk holds records for a lagging SOR', () => {
+    const config = defaultConfig();
+    config.orderCapacity = 256;
+    const h = new Harness(config, { toSor: 4096 });
+    const resting: number[] = [];
+    for (let i = 0; i < 40; i++) resting.push(working(h, { clOrdId: `R${i}`, account: 1, qty: 10 + i }, BASE_CHILD + 1 + i));
+    // The SOR stops reading: account 2's orders fill the ring to it, then account 1's wait in
+    // ingest's ring behind them, unread.
+    for (let i = 0; i < 40; i++) h.newOrder({ clOrdId: `F${i}`, account: 2, qty: 500 + i });
+    for (let i = 0; i < 3; i++) h.newOrder({ clOrdId: `L${i}`, account: 1 });
+    h.run();
+    expect(h.stage.doWork()).toBe(0);
+    const journaled = h.drainJournalOnly();
+    h.accountControl(1, AccountMode.HALTED);
+    h.run();
+    // Taken at once: the mode, every open order of the account PENDING_CANCEL, their child
+    // cancels queued for the SOR in order.
+    expect(h.stage.accountMode[1]).toBe(AccountMode.HALTED);
+    h.outIngest.poll(h.reportsIngest, 1 << 20);
+    const pending = h.reportsIngest.items.filter((r) => r.reason === Reason.KILL_SWITCH && r.execType === ExecType.PENDING_CANCEL);
+    expect(pending.map((r) => r.orderId)).toEqual(resting);
+    expect(h.counters.get(RiskCounter.SOR_RECORDS_WAITING)).toBeGreaterThan(0);
+    // The SOR reads again: account 1's waiting orders are refused, account 2's taken.
+    for (let i = 0; i < 200 && (h.counters.get(RiskCounter.SOR_RECORDS_WAITING) > 0 || h.stage.doWork() > 0); i++) h.step();
+    h.step();
+    const answers = h.reportsIngest.items.filter((r) => r.reason === Reason.ACCOUNT_HALTED);
+    expect(answers).toHaveLength(3);
+    expect(h.sor.items.filter((x) => x.typeId === RecordType.CHILD_CANCEL).map((x) => x.childId)).toEqual(resting.map((_, i) => BASE_CHILD + 1 + i));
+    // The journal has the change before the commands risk read after it.
+    const after = h.journal.items.slice(journaled);
+    const control = after.findIndex((x) => x.typeId === RecordType.ACCOUNT_CONTROL);
+    const firstOrder = after.findIndex((x) => x.typeId === RecordType.NEW_ORDER);
+    expect(control).toBeGreaterThanOrEqual(0);
+    expect(control).toBeLessThan(firstOrder);
+  });
+
+  it('a halt undone before risk looked still cancels; the mode asked last holds; both journaled in that order', () => {
+    const h = new Harness();
+    const a = working(h, { clOrdId: 'A', account: 1 }, BASE_CHILD + 1);
+    h.accountControl(1, AccountMode.HALTED);
+    h.accountControl(1, AccountMode.NORMAL);
+    const out = h.step();
+    expect(out.journal.filter((x) => x.typeId === RecordType.ACCOUNT_CONTROL).map((x) => modeOf(x.raw))).toEqual([AccountMode.HALTED, AccountMode.NORMAL]);
+    expect(h.state(a)).toBe(OrderState.PENDING_CANCEL);
+    expect(h.stage.accountMode[1]).toBe(AccountMode.NORMAL);
+    accept(h, { clOrdId: 'A2', account: 1 });
+    expect(h.counters.get(RiskCounter.KILL_SWITCH_CHANGES)).toBe(2);
+    // Nothing new on the board: nothing applied again.
+    h.step();
+    expect(h.counters.get(RiskCounter.KILL_SWITCH_CHANGES)).toBe(2);
+  });
+
+  it('while ingest is between its stores (generation odd) risk leaves the change for its next look', () => {
+    const h = new Harness();
+    Atomics.add(h.killBoard.words, 0, 1);
+    h.accountControl(2, AccountMode.HALTED);
+    h.step();
+    expect(h.stage.accountMode[2]).toBe(AccountMode.NORMAL);
+    Atomics.add(h.killBoard.words, 0, 1);
+    h.step();
+    expect(h.stage.accountMode[2]).toBe(AccountMode.HALTED);
   });
 });
 

@@ -45,20 +45,22 @@ class Journaled {
     this.h.run();
     return this.append();
   }
-  private append(): ReturnType<Harness['step']> {
+  private append(keep = Infinity): ReturnType<Harness['step']> {
     const out = this.h.drain();
     const items = this.h.journal.items;
-    for (; this.written < items.length; this.written++) {
+    const end = Math.min(items.length, this.written + keep);
+    for (; this.written < end; this.written++) {
       const { typeId, raw } = items[this.written];
       this.writer.append(typeId, raw, 0, raw.length);
     }
     this.writer.flush(0);
+    this.written = items.length;
     return out;
   }
-  /** One duty cycle only, journaled. */
-  cycle(): void {
+  /** One duty cycle only, journaled; with keep, only its first keep records reach the journal (the crash comes after them). */
+  cycle(keep = Infinity): void {
     this.h.stage.doWork();
-    this.append();
+    this.append(keep);
   }
   /** The crash: whatever the stage does next never reaches the journal. */
   dropRest(): void {
@@ -141,6 +143,9 @@ describe('recovery from the journal', () => {
     h.cancel({ clOrdId: 'X3', origClOrdId: 'A3' });
     h.replace({ account: 2, clOrdId: 'A4b', origClOrdId: 'A4', qty: 45, price: 9 * SCALE + 3 });
     h.limit(LimitKey.MAX_ORDER_QTY, 2, ALL_SYMBOLS, 20_000, 3);
+    // The kill switch acts at the top of risk's next cycle, ahead of commands still in its ring
+    // (kill-board.ts): the commands above are taken first.
+    j.step();
     h.accountControl(2, AccountMode.REDUCE_ONLY);
     h.newOrder({ clOrdId: 'A5', qty: 10, price: 10 * SCALE });
     h.newOrder({ clOrdId: 'BAD', qty: 0 });
@@ -322,10 +327,13 @@ describe('recovery from the journal', () => {
     h.cancel({ clOrdId: 'X', origClOrdId: 'H2' });
     j.step();
     expect(h.state(2)).toBe(OrderState.PENDING_CANCEL);
-    // Account 2 is halted: the command is journaled in this cycle, its sweep would come in the
-    // next one, and the venue's cancel confirmation too: the crash comes in between.
+    // Account 2 is halted: the change reaches the journal, its sweep (in the same cycle) and the
+    // venue's cancel confirmation do not: the crash comes in between.
     h.accountControl(2, AccountMode.HALTED);
-    j.cycle();
+    const before = h.journal.items.length;
+    j.cycle(1);
+    expect(h.journal.items[before].typeId).toBe(RecordType.ACCOUNT_CONTROL);
+    expect(h.journal.items.length).toBeGreaterThan(before + 1);
     h.childCanceled(BASE_CHILD + 1, 2);
     j.dropRest();
     // (Order 1's route request was never answered, so the sweep left it PENDING_CANCEL.)

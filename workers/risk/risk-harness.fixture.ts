@@ -4,8 +4,6 @@
  */
 import { expect } from 'vitest';
 import {
-  ACCOUNT_CONTROL_LENGTH,
-  AccountControlFlyweight,
   MASS_CANCEL_LENGTH,
   MassCancelFlyweight,
   CANCEL_ORDER_LENGTH,
@@ -34,6 +32,7 @@ import { OrdType, Side, Source, Tif } from '../../engine/domain.ts';
 import { PRICE_SCALE } from '../../engine/fixed-point.ts';
 import { Reason } from '../../engine/reasons.ts';
 import { FULL, RingConsumer, RingProducer, createRingMemory, type RecordHandler } from '../../engine/ring.ts';
+import { KillBoard } from './kill-board.ts';
 import { RiskStage, type RiskConfig, type RiskRings } from './risk-stage.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -171,6 +170,7 @@ export class Harness {
   readonly counters = StageCounters.create();
   readonly stage: RiskStage;
   readonly ingest: RingProducer;
+  readonly killBoard: KillBoard;
   readonly fix: RingProducer;
   readonly outIngest: RingConsumer;
   readonly outFixClients: RingConsumer;
@@ -210,6 +210,7 @@ export class Harness {
       toFixClients: new RingProducer(mem.toFixClients, null),
       toSor: new RingProducer(mem.toSor, null),
       toPersistence: new RingProducer(mem.toPersistence, null),
+      killBoard: this.killBoard = KillBoard.create(config.accounts.length),
     };
     this.stage = new RiskStage(config, rings, this.clock, this.counters);
     this.reportsIngest = new ReportCollector(this.outIngest);
@@ -266,13 +267,9 @@ export class Harness {
     ring.commit();
   }
 
-  /** The kill switch: account 0 = every account. */
+  /** The kill switch as the admin API sets it (on the kill board, not a ring): account 0 = every account. */
   accountControl(account: number, mode: number, admin = 9): void {
-    const ring = this.commandRing(Source.INGEST);
-    const at = ring.tryClaim(RecordType.ACCOUNT_CONTROL, ACCOUNT_CONTROL_LENGTH);
-    expect(at).not.toBe(FULL);
-    new AccountControlFlyweight().wrap(ring.view, ring.bytes, at).setAccountId(account).setMode(mode).setAdminAccountId(admin);
-    ring.commit();
+    expect(this.killBoard.request(account, mode, admin)).toBe(true);
   }
 
   /** One venue's top of book (fix -> risk); a side with qty 0 is absent. */
@@ -354,6 +351,12 @@ export class Harness {
   step(): { ingest: Report[]; fixClients: Report[]; sor: SorRecord[]; journal: Journaled[] } {
     this.run();
     return this.drain();
+  }
+
+  /** Reads the journal ring alone (the SOR's and the edges' stay unread); returns the journal's length. */
+  drainJournalOnly(): number {
+    this.outPersist.poll(this.journal, 1 << 20);
+    return this.journal.items.length;
   }
 
   drain(): { ingest: Report[]; fixClients: Report[]; sor: SorRecord[]; journal: Journaled[] } {

@@ -70,6 +70,7 @@ import {
   PositionFlyweight,
   ROUTE_REQUEST_LENGTH,
   SOR_CONFIG_LENGTH,
+  ACCOUNT_CONTROL_LENGTH,
   QuoteFlyweight,
   RecordType,
   RiskLimitFlyweight,
@@ -77,6 +78,7 @@ import {
   RouteRequestFlyweight,
 } from '../../codecs/records.ts';
 import { ChildTable, OrderTable } from './order-table.ts';
+import { type KillBoard, modeOfWord } from './kill-board.ts';
 import { RingOverflow } from '../../engine/ring-overflow.ts';
 import { PositionBook } from './positions.ts';
 import { DuplicateFilter } from './duplicate-filter.ts';
@@ -152,6 +154,8 @@ export interface RiskRings {
   toFixClients: RingProducer;
   toSor: RingProducer;
   toPersistence: RingProducer;
+  /** The kill switch's words written by ingest (kill-board.ts); null or absent: changes come only from the journal. */
+  killBoard?: KillBoard | null;
 }
 
 export class RiskStage implements Agent, RingRecordHandler {
@@ -200,6 +204,10 @@ export class RiskStage implements Agent, RingRecordHandler {
   private readonly markIntervalNs: number;
   /** Kill-switch state per account (AccountMode), and for every account at once. */
   readonly accountMode: Uint8Array;
+  /** What this stage has taken from the kill board: its generation, and per account the MODE and HALTS words. */
+  private boardSeen = 0;
+  private readonly boardMode: Int32Array;
+  private readonly boardHalts: Int32Array;
   globalMode: number;
   /** Queue of pending mass cancels (a ring of MASS_CANCEL_QUEUE); the head one is being scanned. */
   private readonly mcAccount = new Uint32Array(MASS_CANCEL_QUEUE);
@@ -251,6 +259,8 @@ export class RiskStage implements Agent, RingRecordHandler {
     this.markDirty = new Uint8Array(this.symbolCount);
     this.markIntervalNs = (config.markIntervalMs ?? 1000) * 1e6;
     this.accountMode = new Uint8Array(config.accounts.length);
+    this.boardMode = new Int32Array(config.accounts.length);
+    this.boardHalts = new Int32Array(config.accounts.length);
     this.globalMode = AccountMode.NORMAL;
     this.fromIngest = new RingDispatch(this, rings.fromIngest);
     this.fromFix = new RingDispatch(this, rings.fromFix);
@@ -268,15 +278,19 @@ export class RiskStage implements Agent, RingRecordHandler {
   doWork(): number {
     this.checkSessionEnd();
     const r = this.rings;
+    // Kill-switch changes first (kill-board.ts): whatever this cycle reads after is judged under
+    // them, and they wait for no ring of the cycle toward the SOR.
+    const board = r.killBoard;
+    const controls = board != null && board.generation() !== this.boardSeen ? this.applyKillBoard(board) : 0;
     // An empty cycle (the last before a park, and every spin poll when idle.spins > 0) reads two ring
     // counters, not the sixteen a batch limit takes: spinning must not take a core from the
     // stages that have work.
-    if (this.mcCount === 0 && this.resumePhase === RESUME_DONE && this.sorQueue.pending === 0 && !r.fromFix.hasRecords() && !r.fromIngest.hasRecords()) {
+    if (controls === 0 && this.mcCount === 0 && this.resumePhase === RESUME_DONE && this.sorQueue.pending === 0 && !r.fromFix.hasRecords() && !r.fromIngest.hasRecords()) {
       const marked = this.advanceMarks();
       if (marked > 0) this.commitAll();
       return marked;
     }
-    let work = this.sorQueue.flush();
+    let work = controls + this.sorQueue.flush();
     const limit = this.batchLimit();
     if (limit === 0) this.counters.add(RiskCounter.BACKPRESSURE_STALLS, 1);
     // Mass cancels in progress (a kill switch, the session close), then venue events (they free
@@ -369,10 +383,6 @@ export class RiskStage implements Agent, RingRecordHandler {
       case RecordType.MASS_CANCEL:
         this.journalCommand(bytes, typeId, offset, length);
         this.onMassCancel(this.massCancel.wrap(view, bytes, offset));
-        return;
-      case RecordType.ACCOUNT_CONTROL:
-        this.journalCommand(bytes, typeId, offset, length);
-        this.onAccountControl(this.accountControl.wrap(view, bytes, offset));
         return;
       case RecordType.QUOTE:
         // Market data: not journaled (the reports it leads to are).
@@ -731,15 +741,45 @@ export class RiskStage implements Agent, RingRecordHandler {
     return true;
   }
 
-  /** Sets an account's (0: every account's) mode; halting also cancels its open orders. */
-  private onAccountControl(cmd: AccountControlFlyweight): void {
-    const accountId = cmd.accountId();
-    const mode = cmd.mode();
-    if (!this.setMode(accountId, mode)) {
-      if (mode > AccountMode.REDUCE_ONLY) this.counters.add(RiskCounter.UNKNOWN_RECORDS, 1);
-      return;
+  /**
+   * Takes what changed on the kill board since the last look, account by account: a HALTED asked
+   * since (even if undone before this look) halts and cancels, then the latest mode asked holds.
+   * Each change is journaled here, ahead of everything this cycle reads after it. Returns the
+   * changes applied; what it could not take yet (the writer between its stores, or no room in the
+   * journal or an edge ring) is taken next cycle.
+   */
+  private applyKillBoard(board: KillBoard): number {
+    const gen = board.generation();
+    if ((gen & 1) === 1) return 0;
+    let applied = 0;
+    const slots = Math.min(board.accountSlots, this.boardMode.length);
+    for (let a = 0; a < slots; a++) {
+      const word = board.modeWord(a);
+      const halts = board.halts(a);
+      if (word === this.boardMode[a] && halts === this.boardHalts[a]) continue;
+      const admin = board.admin(a);
+      // Written to again while read, or no room for two journal records: the next cycle.
+      if (board.generation() !== gen || this.cycleExitLimit() === 0) return applied;
+      const mode = modeOfWord(word);
+      const halted = halts !== this.boardHalts[a];
+      if (halted) this.applyAccountControl(a, AccountMode.HALTED, admin);
+      if (!(halted && mode === AccountMode.HALTED)) this.applyAccountControl(a, mode, admin);
+      applied += halted && mode !== AccountMode.HALTED ? 2 : 1;
+      this.boardMode[a] = word;
+      this.boardHalts[a] = halts;
     }
+    this.boardSeen = gen;
+    return applied;
+  }
+
+  /** Sets an account's (0: every account's) mode and journals it; halting also cancels its open orders. */
+  private applyAccountControl(accountId: number, mode: number, adminAccountId: number): void {
+    if (!this.setMode(accountId, mode)) return;
     this.counters.add(RiskCounter.KILL_SWITCH_CHANGES, 1);
+    const p = this.rings.toPersistence;
+    const at = p.tryClaim(RecordType.ACCOUNT_CONTROL, ACCOUNT_CONTROL_LENGTH);
+    if (at === FULL) throw new Error('Invariant: room checked before the change');
+    this.accountControl.wrap(p.view, p.bytes, at).setTimeNs(this.clock.nowNs()).setAccountId(accountId).setAdminAccountId(adminAccountId).setMode(mode);
     if (mode === AccountMode.HALTED) this.enqueueMassCancel(accountId, ALL_SYMBOLS, 0, Reason.KILL_SWITCH);
   }
 
