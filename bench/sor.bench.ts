@@ -53,6 +53,9 @@ export class StageRig implements RecordHandler {
   private readonly rq = new RouteRequestFlyweight();
   private readonly ev = new ChildEventFlyweight();
   private readonly child = new ChildOrderFlyweight();
+  private readonly qt = new QuoteFlyweight();
+  private readonly venues: number;
+  private readonly clock: SystemClock;
   private readonly pendingIds = new Float64Array(64);
   private readonly pendingVenues = new Int32Array(64);
   private pending = 0;
@@ -76,17 +79,25 @@ export class StageRig implements RecordHandler {
       clock,
       StageCounters.create(),
     );
+    this.venues = venues;
+    this.clock = clock;
     const vs = new VenueStatusFlyweight();
-    const qt = new QuoteFlyweight();
     for (let v = 1; v <= venues; v++) {
-      let at = this.fix.tryClaim(RecordType.VENUE_STATUS, VENUE_STATUS_LENGTH);
+      const at = this.fix.tryClaim(RecordType.VENUE_STATUS, VENUE_STATUS_LENGTH);
       vs.wrap(this.fix.view, this.fix.bytes, at).setTimeNs(clock.nowNs()).setVenueId(v).setUp(true);
-      at = this.fix.tryClaim(RecordType.QUOTE, QUOTE_LENGTH);
-      qt.wrap(this.fix.view, this.fix.bytes, at).setTimeNs(clock.nowNs()).setBidTicks(100 * PX).setBidQty(100 * v)
-        .setAskTicks(100 * PX + 10_000).setAskQty(100 * v).setVenueId(v).setSymbolId(0);
     }
+    this.quoteAll();
     this.fix.commit();
     while (this.stage.doWork() > 0);
+  }
+
+  /** Every venue's quote, the same book each time. */
+  private quoteAll(): void {
+    for (let v = 1; v <= this.venues; v++) {
+      const at = this.fix.tryClaim(RecordType.QUOTE, QUOTE_LENGTH);
+      this.qt.wrap(this.fix.view, this.fix.bytes, at).setTimeNs(this.clock.nowNs()).setBidTicks(100 * PX).setBidQty(100 * v)
+        .setAskTicks(100 * PX + 10_000).setAskQty(100 * v).setVenueId(v).setSymbolId(0);
+    }
   }
 
   /** Untimed: one marketable IOC buy into the ring from risk. */
@@ -102,9 +113,15 @@ export class StageRig implements RecordHandler {
     this.stage.doWork();
   };
 
-  /** Untimed: drain, cancel every child at its venue, let the route close, drain again. */
+  /**
+   * Untimed: drain, cancel every child at its venue, let the route close, drain again. The venues
+   * quote again first: an IOC child canceled on a quote no newer than its decision takes that
+   * quote off the SOR's book (MarketBook.consume), and every order here is decided on the same
+   * full book.
+   */
   readonly settle = (): void => {
     this.drain();
+    this.quoteAll();
     for (let i = 0; i < this.pending; i++) {
       const at = this.fix.tryClaim(RecordType.CHILD_EVENT, CHILD_EVENT_LENGTH);
       this.ev.wrap(this.fix.view, this.fix.bytes, at).setChildId(this.pendingIds[i]).setOrderId(this.orderId).setTimeNs(0)

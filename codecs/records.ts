@@ -10,7 +10,7 @@
  *   2  CANCEL_ORDER    ingest|fix(acceptor) -> risk
  *   3  REPLACE_ORDER   ingest|fix(acceptor) -> risk
  *   4  MASS_CANCEL     ingest -> risk       (cancel all of an account's / connection's / symbol's open orders)
- *   5  ACCOUNT_CONTROL ingest -> risk       (kill switch: an account or all of them halted / reduce-only / normal)
+ *   5  ACCOUNT_CONTROL risk -> persistence  (kill switch: an account or all of them halted / reduce-only / normal; risk writes it as it takes the change from the kill board, workers/risk/kill-board.ts)
  *   6  RISK_LIMIT      ingest -> risk -> persistence   (admin change of one pre-trade limit, with who and a version)
  *   10 EXEC_REPORT     risk -> ingest|fix(acceptor)|persistence   (client-facing order events)
  *   11 POSITION        risk -> ingest       (an account's position in a symbol after a fill)
@@ -547,7 +547,8 @@ export class MassCancelFlyweight extends Flyweight {
 }
 
 // ---------------------------------------------------------------------------------------------
-// ACCOUNT_CONTROL: the kill switch (ingest -> risk, journaled with the admin who pulled it).
+// ACCOUNT_CONTROL: the kill switch, as risk took it from the kill board (workers/risk/kill-board.ts;
+// risk -> persistence, journaled with the admin who pulled it; recovery restores modes from it).
 // accountId 0 = global. mode: AccountMode.
 //   0 timeNs  8 account u32  12 admin account u32  16 mode u8  17 pad  24
 // ---------------------------------------------------------------------------------------------

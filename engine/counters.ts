@@ -98,6 +98,12 @@ export const RiskCounter = {
   SOR_RECORDS_WAITING: 32,
   /** Cycles in which venue events were taken while the ring to the SOR was full (what they led to queued). */
   SOR_QUEUE_CYCLES: 33,
+  /**
+   * The kill board's generation risk has taken whole (workers/risk/kill-board.ts), set after each
+   * commit: the clean stop waits until it equals the board's, so a change an admin was answered
+   * 200 for is applied and journaled before the engine stops.
+   */
+  KILL_BOARD_SEEN: 34,
 } as const;
 
 export const SorCounter = {

@@ -24,6 +24,7 @@ import { Doorbell } from '../engine/doorbell.ts';
 import { STOP_REQUESTED } from '../engine/runner.ts';
 import type { EngineConfig } from './config.ts';
 import { EngineState } from './ingest/ingest-stage.ts';
+import { KillBoard } from './risk/kill-board.ts';
 import { Control, STAGES, createTopology, ringDepths, runsBlocking, threadGroups, type StageName, type TopologyMemory } from './topology.ts';
 import type { StageThreadData, WorkerData, WorkerReport } from './worker-data.ts';
 import { pinoLog, rootLogger, setLogLevel } from './log.ts';
@@ -62,6 +63,7 @@ export class Engine {
   readonly threads: StageName[][];
   private readonly ready = new Map<StageName, Record<string, unknown>>();
   private readonly control: Int32Array;
+  private readonly killBoard: KillBoard;
   private readonly counters: Map<StageName, StageCounters>;
   private watchdog: NodeJS.Timeout | null = null;
   /** The fix thread's session status rows (null before start). */
@@ -83,6 +85,7 @@ export class Engine {
     // Account ids index risk's tables directly (workers/risk/risk-config.ts): the kill board the same.
     this.memory = createTopology(config.ringBytes, this.threads, config.accounts.reduce((m, a) => Math.max(m, a.id), 0) + 1);
     this.control = new Int32Array(this.memory.control);
+    this.killBoard = new KillBoard(this.memory.killBoard);
     this.counters = new Map(STAGES.map((s) => [s, new StageCounters(this.memory.counters[s])]));
     this.metricsMemory = createMetricsMemory();
     setLogLevel(config.log.level);
@@ -266,7 +269,8 @@ export class Engine {
       if (this.haltReason !== null) return false;
       // Nothing waiting in the fix stage's overflows for room in the rings (a venue's fill there
       // has left its socket but not yet reached risk and the journal) nor in risk's queue for
-      // the SOR (risk-stage.ts, the ring cycle), then empty rings. In this
+      // the SOR (risk-stage.ts, the ring cycle), no kill-switch change risk has not taken, then
+      // empty rings. In this
       // order: the stage sets the count after it commits, so 0 read first means its records are
       // in the rings the depths read next. Venue reports that arrive after the drain, before
       // the fix stage stops, still reach risk only after a restart (reconciliation).
@@ -288,9 +292,14 @@ export class Engine {
     return this.counters.get('risk')!.get(RiskCounter.SOR_RECORDS_WAITING);
   }
 
-  /** What the stages hold outside the rings for room in them. */
+  /** 1 while risk has not taken the kill board's latest change (RiskCounter.KILL_BOARD_SEEN). */
+  private killBoardPending(): number {
+    return this.killBoard.generation() === this.counters.get('risk')!.get(RiskCounter.KILL_BOARD_SEEN) ? 0 : 1;
+  }
+
+  /** What the stages hold outside the rings for room in them, and a kill-switch change not yet taken. */
   private recordsWaiting(): number {
-    return this.fixEventsWaiting() + this.riskRecordsWaiting();
+    return this.fixEventsWaiting() + this.riskRecordsWaiting() + this.killBoardPending();
   }
 
   /** Sends 'stop' to a stage (on its thread) and waits for its 'stopped' (or the timeout). */

@@ -37,7 +37,7 @@ describe('threadGroups', () => {
 describe('createTopology', () => {
   it.each(THREADING_MODES)('%s: one doorbell per thread, shared by its stages', (mode) => {
     const groups = threadGroups(mode);
-    const memory = createTopology(1 << 12, groups);
+    const memory = createTopology(1 << 12, groups, 1);
     for (const group of groups) for (const stage of group) expect(memory.doorbells[stage]).toBe(memory.doorbells[group[0]]);
     expect(new Set(Object.values(memory.doorbells)).size).toBe(groups.length);
     // Counters stay per stage, whatever the thread.
@@ -45,7 +45,7 @@ describe('createTopology', () => {
   });
 
   it('the gated rings\' producers leave a parked consumer to the journal gate; the others ring it', () => {
-    const memory = createTopology(1 << 12, threadGroups('dedicated'));
+    const memory = createTopology(1 << 12, threadGroups('dedicated'), 1);
     expect([...GATED_RINGS].sort()).toEqual(['riskToFix', 'riskToIngest', 'sorToFix']);
     for (const ring of Object.keys(RINGS) as RingName[]) {
       const [producerStage, consumerStage] = RINGS[ring];
@@ -72,7 +72,7 @@ describe('createTopology', () => {
 
   it('every consumer rings its ring\'s producer when it frees room the producer waits for, unless they share a thread', () => {
     for (const mode of THREADING_MODES) {
-      const memory = createTopology(1 << 12, threadGroups(mode));
+      const memory = createTopology(1 << 12, threadGroups(mode), 1);
       for (const ring of Object.keys(RINGS) as RingName[]) {
         const [producerStage, consumerStage] = RINGS[ring];
         const producer = new StageWiring(producerStage, memory).producer(ring);
@@ -96,7 +96,7 @@ describe('createTopology', () => {
   });
 
   it('refuses a grouping that leaves a stage out', () => {
-    expect(() => createTopology(1 << 12, [['persistence'], ['risk', 'sor']])).toThrow(/stage ingest is on no thread/);
+    expect(() => createTopology(1 << 12, [['persistence'], ['risk', 'sor']], 1)).toThrow(/stage ingest is on no thread/);
   });
 });
 

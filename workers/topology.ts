@@ -137,7 +137,7 @@ export interface TopologyMemory {
  * groups: the threads (threadGroups); the stages of one thread share one doorbell. accountSlots:
  * account ids 0 (every account) .. accountSlots - 1, for the kill board.
  */
-export function createTopology(ringBytes: number, groups: StageName[][], accountSlots = 1): TopologyMemory {
+export function createTopology(ringBytes: number, groups: StageName[][], accountSlots: number): TopologyMemory {
   const rings = {} as Record<RingName, RingMemory>;
   for (const name of Object.keys(RINGS) as RingName[]) rings[name] = createRingMemory(ringBytes);
   const doorbells = {} as Record<StageName, SharedArrayBuffer>;

@@ -37,4 +37,11 @@ describe('BenchArgs.rejectUnknown', () => {
       expect(() => read([...argv]).rejectUnknown(), argv.join(' ')).toThrow(`unknown argument(s) ${stray}; nothing was run. This benchmark takes: --out --quick --rates`);
     }
   });
+
+  it('a flag given without its value throws (last, or followed by another flag); Node options may start with --', () => {
+    expect(() => new BenchArgs(['--out']).value('--out')).toThrow('--out needs a value');
+    expect(() => new BenchArgs(['--out', '--quick']).value('--out')).toThrow('--out needs a value');
+    expect(() => new BenchArgs(['--rates']).positiveList('--rates', [1])).toThrow('--rates needs a value');
+    expect(new BenchArgs([FLAG, '--cpu-prof']).nodeOptions(FLAG)).toEqual(['--cpu-prof']);
+  });
 });

@@ -25,13 +25,25 @@ export class BenchArgs {
     return true;
   }
 
-  /** The word after `name`, or undefined when the flag is absent. */
+  /**
+   * The word after `name`, or undefined when the flag is absent; throws when the flag is given
+   * without a value (last, or followed by another `--flag`), so `--out` with its directory
+   * forgotten never runs the default and overwrites the committed results.
+   */
   value(name: string): string | undefined {
+    const v = this.rawValue(name);
+    if (v === null || (v !== undefined && v.startsWith('--'))) throw new Error(`Condition failed: ${name} needs a value`);
+    return v;
+  }
+
+  /** The word after `name` whatever it is (null: the flag is last), undefined when absent. */
+  private rawValue(name: string): string | null | undefined {
     this.known.add(name);
     const i = this.argv.indexOf(name);
     if (i < 0) return undefined;
     this.taken.add(i);
-    if (i + 1 < this.argv.length) this.taken.add(i + 1);
+    if (i + 1 >= this.argv.length) return null;
+    this.taken.add(i + 1);
     return this.argv[i + 1];
   }
 
@@ -95,7 +107,7 @@ export class BenchArgs {
    */
   nodeOptions(name: string): string[] {
     if (!this.has(name)) return [];
-    const v = this.value(name) ?? '';
+    const v = this.rawValue(name) ?? '';
     const words = v.split(/\s+/).filter((w) => w !== '');
     const bad = words.filter((w) => !/^--[a-z0-9][a-z0-9_-]*(=.*)?$/i.test(w));
     if (words.length === 0 || bad.length > 0) throw new Error(`Condition failed: ${name} takes Node options like "--cpu-prof --cpu-prof-dir=DIR", got ${JSON.stringify(v)}`);

@@ -922,7 +922,7 @@ export class IngestStage implements Agent, GatedRecordHandler {
       const { board, riskBell } = this.options.killSwitch;
       if (!board.request(v.accountId, v.mode, principal.accountId)) return sendError(res, '400 Bad Request', Reason.UNKNOWN_ACCOUNT, 'account beyond the kill board');
       riskBell.ring();
-      // Where risk shares this thread's event loop (threading shared, paired), the ring above finds
+      // Where risk shares this thread's event loop (threading shared), the ring above finds
       // it awake in this callback: the kick runs the duty cycle that reads the board.
       this.onCommand();
       sendJson(res, '200 OK', this.killSwitch.commit(v.accountId, v.account, v.mode, principal.name));

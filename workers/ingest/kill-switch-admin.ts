@@ -1,7 +1,8 @@
 /**
  * The kill switch as the admin API sees it (GET and POST /v1/admin/kill-switch). A change names
- * an account (by name or id) or ALL, and a mode; it is sent as an ACCOUNT_CONTROL record to risk
- * (journaled there with the admin's account) and kept here, with who made it, for GET.
+ * an account (by name or id) or ALL, and a mode; it goes to risk on the kill board
+ * (workers/risk/kill-board.ts; risk journals it as an ACCOUNT_CONTROL record with the admin's
+ * account) and is kept here, with who made it, for GET.
  * Allocates (admin path).
  *
  *   {"account":"TRADER1","mode":"HALTED"}      HALTED | REDUCE_ONLY | NORMAL

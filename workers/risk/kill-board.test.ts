@@ -9,7 +9,7 @@ import { KillBoard, killBoardBytes, modeOfWord } from './kill-board.ts';
 
 describe('KillBoard', () => {
   it('sizes by account slot; refuses an account beyond it, and a mode that is none, changing nothing', () => {
-    expect(killBoardBytes(4)).toBe(52);
+    expect(killBoardBytes(4)).toBe(68);
     const b = KillBoard.create(4);
     expect(b.accountSlots).toBe(4);
     expect(() => new KillBoard(new SharedArrayBuffer(8))).toThrow(/kill board length/);
@@ -17,7 +17,7 @@ describe('KillBoard', () => {
     expect(b.request(-1, AccountMode.HALTED, 9)).toBe(false);
     expect(b.request(1, 3, 9)).toBe(false);
     expect(b.generation()).toBe(0);
-    expect([...b.words]).toEqual(new Array(13).fill(0));
+    expect([...b.words]).toEqual(new Array(17).fill(0));
   });
 
   it('an ask: the mode and a new count in MODE, HALTS counted for HALTED only, ADMIN, generation up by two', () => {
@@ -26,7 +26,7 @@ describe('KillBoard', () => {
     expect([modeOfWord(b.modeWord(2)), b.halts(2), b.admin(2), b.generation()]).toEqual([AccountMode.HALTED, 1, 7, 2]);
     const halted = b.modeWord(2);
     b.request(2, AccountMode.NORMAL, 8);
-    expect([modeOfWord(b.modeWord(2)), b.halts(2), b.admin(2), b.generation()]).toEqual([AccountMode.NORMAL, 1, 8, 4]);
+    expect([modeOfWord(b.modeWord(2)), b.halts(2), b.admin(2), b.haltAdmin(2), b.generation()]).toEqual([AccountMode.NORMAL, 1, 8, 7, 4]);
     // The same mode asked again is a new word: risk applies every ask.
     b.request(2, AccountMode.HALTED, 7);
     expect(b.modeWord(2)).not.toBe(halted);
@@ -51,6 +51,7 @@ describe('KillBoard', () => {
           expect(modeOfWord(b.modeWord(acc))).toBe(last?.mode ?? AccountMode.NORMAL);
           expect(b.admin(acc)).toBe(last?.admin ?? 0);
           expect(b.halts(acc)).toBe(mine.filter((a) => a.mode === AccountMode.HALTED).length);
+          expect(b.haltAdmin(acc)).toBe(mine.filter((a) => a.mode === AccountMode.HALTED).at(-1)?.admin ?? 0);
         }
       },
     ));

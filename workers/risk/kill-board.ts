@@ -8,10 +8,11 @@
  * reads in that cycle and journals it there (an ACCOUNT_CONTROL record): orders read after it
  * are refused, and a replay of the journal sees the change exactly where risk made it.
  *
- *   Int32 words: [0] GENERATION, then per account slot a (0: every account) three words:
- *     1 + 3a  MODE   (requests << 2) | mode   the latest mode asked, and how many asks so far
- *     2 + 3a  HALTS  HALTED asks so far        a halt undone before risk looked still cancels
- *     3 + 3a  ADMIN  the admin account of the latest ask
+ *   Int32 words: [0] GENERATION, then per account slot a (0: every account) four words:
+ *     1 + 4a  MODE        (requests << 2) | mode   the latest mode asked, and how many asks so far
+ *     2 + 4a  HALTS       HALTED asks so far        a halt undone before risk looked still cancels
+ *     3 + 4a  ADMIN       the admin account of the latest ask
+ *     4 + 4a  HALT_ADMIN  the admin account of the latest HALTED ask (journaled with the halt)
  *
  * One writer (the ingest thread), one reader (risk). GENERATION is a sequence lock: odd while
  * the writer is between its first and last store, so a reader that sees it odd, or changed
@@ -21,10 +22,11 @@
 import { AccountMode } from '../../codecs/records.ts';
 
 const GENERATION = 0;
-const WORDS_PER_ACCOUNT = 3;
+const WORDS_PER_ACCOUNT = 4;
 const MODE = 1;
 const HALTS = 2;
 const ADMIN = 3;
+const HALT_ADMIN = 4;
 /** 29 bits of ask count beside the 2-bit mode; compared for equality only, so wrapping is harmless. */
 const REQUESTS_MASK = 0x1fffffff;
 
@@ -60,7 +62,10 @@ export class KillBoard {
     Atomics.add(w, GENERATION, 1);
     const requests = ((w[at + MODE] >>> 2) + 1) & REQUESTS_MASK;
     Atomics.store(w, at + ADMIN, adminAccountId);
-    if (mode === AccountMode.HALTED) Atomics.add(w, at + HALTS, 1);
+    if (mode === AccountMode.HALTED) {
+      Atomics.store(w, at + HALT_ADMIN, adminAccountId);
+      Atomics.add(w, at + HALTS, 1);
+    }
     Atomics.store(w, at + MODE, (requests << 2) | mode);
     Atomics.add(w, GENERATION, 1);
     return true;
@@ -82,6 +87,10 @@ export class KillBoard {
 
   admin(accountId: number): number {
     return Atomics.load(this.words, WORDS_PER_ACCOUNT * accountId + ADMIN);
+  }
+
+  haltAdmin(accountId: number): number {
+    return Atomics.load(this.words, WORDS_PER_ACCOUNT * accountId + HALT_ADMIN);
   }
 }
 

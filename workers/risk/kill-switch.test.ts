@@ -122,7 +122,7 @@ describe('kill switch', () => {
 });
 
 describe('kill switch beside the rings (kill-board.ts)', () => {
-  const modeOf = (raw: Uint8Array) => new AccountControlFlyweight().wrap(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), raw, 0).mode();
+  const control = (raw: Uint8Array) => new AccountControlFlyweight().wrap(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), raw, 0);
 
   it('acts ahead of orders already waiting in ingest\'s ring, and while risk holds records for a lagging SOR', () => {
     const config = defaultConfig();
@@ -163,10 +163,12 @@ describe('kill switch beside the rings (kill-board.ts)', () => {
   it('a halt undone before risk looked still cancels; the mode asked last holds; both journaled in that order', () => {
     const h = new Harness();
     const a = working(h, { clOrdId: 'A', account: 1 }, BASE_CHILD + 1);
-    h.accountControl(1, AccountMode.HALTED);
-    h.accountControl(1, AccountMode.NORMAL);
+    h.accountControl(1, AccountMode.HALTED, 7);
+    h.accountControl(1, AccountMode.NORMAL, 8);
     const out = h.step();
-    expect(out.journal.filter((x) => x.typeId === RecordType.ACCOUNT_CONTROL).map((x) => modeOf(x.raw))).toEqual([AccountMode.HALTED, AccountMode.NORMAL]);
+    // Each journaled with the admin who asked for it.
+    expect(out.journal.filter((x) => x.typeId === RecordType.ACCOUNT_CONTROL).map((x) => [control(x.raw).mode(), control(x.raw).adminAccountId()]))
+      .toEqual([[AccountMode.HALTED, 7], [AccountMode.NORMAL, 8]]);
     expect(h.state(a)).toBe(OrderState.PENDING_CANCEL);
     expect(h.stage.accountMode[1]).toBe(AccountMode.NORMAL);
     accept(h, { clOrdId: 'A2', account: 1 });

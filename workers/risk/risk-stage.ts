@@ -282,9 +282,9 @@ export class RiskStage implements Agent, RingRecordHandler {
     // them, and they wait for no ring of the cycle toward the SOR.
     const board = r.killBoard;
     const controls = board != null && board.generation() !== this.boardSeen ? this.applyKillBoard(board) : 0;
-    // An empty cycle (the last before a park, and every spin poll when idle.spins > 0) reads two ring
-    // counters, not the sixteen a batch limit takes: spinning must not take a core from the
-    // stages that have work.
+    // An empty cycle (the last before a park, and every spin poll when idle.spins > 0) reads the
+    // board's generation and two ring counters, not the sixteen a batch limit takes: spinning
+    // must not take a core from the stages that have work.
     if (controls === 0 && this.mcCount === 0 && this.resumePhase === RESUME_DONE && this.sorQueue.pending === 0 && !r.fromFix.hasRecords() && !r.fromIngest.hasRecords()) {
       const marked = this.advanceMarks();
       if (marked > 0) this.commitAll();
@@ -356,6 +356,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     r.toFixClients.commit();
     // After the commits: a clean stop that reads 0 here and then empty rings saw these records.
     this.counters.set(RiskCounter.SOR_RECORDS_WAITING, this.sorQueue.pending);
+    this.counters.set(RiskCounter.KILL_BOARD_SEEN, this.boardSeen);
   }
 
   onRecord(view: DataView, bytes: Uint8Array, typeId: number, offset: number, length: number): void {
@@ -731,7 +732,7 @@ export class RiskStage implements Agent, RingRecordHandler {
 
   /**
    * Sets an account's (0: every account's) mode. False, and nothing set, for a mode out of range
-   * or an account beyond the table. Used by onAccountControl and by recovery's restorer.
+   * or an account beyond the table. Used by applyAccountControl and by recovery's restorer.
    */
   setMode(accountId: number, mode: number): boolean {
     if (mode > AccountMode.REDUCE_ONLY) return false;
@@ -758,11 +759,12 @@ export class RiskStage implements Agent, RingRecordHandler {
       const halts = board.halts(a);
       if (word === this.boardMode[a] && halts === this.boardHalts[a]) continue;
       const admin = board.admin(a);
+      const haltAdmin = board.haltAdmin(a);
       // Written to again while read, or no room for two journal records: the next cycle.
       if (board.generation() !== gen || this.cycleExitLimit() === 0) return applied;
       const mode = modeOfWord(word);
       const halted = halts !== this.boardHalts[a];
-      if (halted) this.applyAccountControl(a, AccountMode.HALTED, admin);
+      if (halted) this.applyAccountControl(a, AccountMode.HALTED, haltAdmin);
       if (!(halted && mode === AccountMode.HALTED)) this.applyAccountControl(a, mode, admin);
       applied += halted && mode !== AccountMode.HALTED ? 2 : 1;
       this.boardMode[a] = word;

@@ -22,6 +22,8 @@ export class MarketBook {
   readonly ask: Float64Array;
   readonly askQty: Float64Array;
   readonly timeNs: Float64Array;
+  /** The value of `quotes` when the cell was last quoted: orders quotes and decisions without a clock. */
+  readonly quoteSeq: Float64Array;
   /** Quotes refused as crossed or locked, and quotes accepted. */
   crossedQuotes: number;
   quotes: number;
@@ -40,6 +42,7 @@ export class MarketBook {
     this.ask = new Float64Array(cells);
     this.askQty = new Float64Array(cells);
     this.timeNs = new Float64Array(cells);
+    this.quoteSeq = new Float64Array(cells);
     this.crossedQuotes = 0;
     this.quotes = 0;
     this.nbbBid = 0;
@@ -58,21 +61,23 @@ export class MarketBook {
     this.askQty[cell] = askQty > 0 ? askQty : 0;
     this.timeNs[cell] = timeNs;
     this.quotes++;
+    this.quoteSeq[cell] = this.quotes;
     if (this.state(venue, symbol, -Infinity) === QuoteState.CROSSED) this.crossedQuotes++;
     return true;
   }
 
   /**
-   * An IOC child priced at pxTicks came back with its rest canceled, decided on quotes received
-   * no later than decidedNs: the side it took is gone at that venue as far as routing knows, until
-   * the venue quotes again. A buy clears the venue's ask when the ask is at or under pxTicks (a
-   * sell, its bid at or over). A quote received after the decision is newer than the child's
-   * answer could prove wrong, and stands. Returns whether a side was cleared.
+   * An IOC child priced at pxTicks came back with its rest canceled, decided when the book had
+   * taken quotesAtDecision quotes: the side it took is gone at that venue as far as routing knows,
+   * until the venue quotes again. A buy clears the venue's ask when the ask is at or under pxTicks
+   * (a sell, its bid at or over). A quote taken after the decision is newer than anything the
+   * child's answer could prove wrong, and stands (compared by the book's own count, not by clocks
+   * of two threads). Returns whether a side was cleared.
    */
-  consume(venue: number, symbol: number, buy: boolean, pxTicks: number, decidedNs: number): boolean {
+  consume(venue: number, symbol: number, buy: boolean, pxTicks: number, quotesAtDecision: number): boolean {
     if (!(venue > 0 && venue < this.venues && symbol >= 0 && symbol < this.symbols)) return false;
     const cell = venue * this.symbols + symbol;
-    if (this.timeNs[cell] > decidedNs) return false;
+    if (this.quoteSeq[cell] > quotesAtDecision) return false;
     if (buy) {
       if (!(this.askQty[cell] > 0 && this.ask[cell] <= pxTicks)) return false;
       this.ask[cell] = 0;

@@ -134,8 +134,8 @@ export class ChildTable {
   /** The plan's previous child id (0: none). */
   readonly nextSibling: Float64Array;
   readonly priceTicks: Float64Array;
-  /** The engine-clock time of the decision that sent the child (its quotes were no newer). */
-  readonly decidedNs: Float64Array;
+  /** The SOR book's quote count when the child was decided (MarketBook.consume). */
+  readonly quotesAtDecision: Float64Array;
   readonly sentNs: Float64Array;
   readonly tif: Uint8Array;
   /** 1 while the child is live at its venue; written by markLive and markEnded only. */
@@ -157,7 +157,7 @@ export class ChildTable {
     this.cumQty = new Float64Array(capacity);
     this.nextSibling = new Float64Array(capacity);
     this.priceTicks = new Float64Array(capacity);
-    this.decidedNs = new Float64Array(capacity);
+    this.quotesAtDecision = new Float64Array(capacity);
     this.sentNs = new Float64Array(capacity);
     this.tif = new Uint8Array(capacity);
     this.live = new Uint8Array(capacity);

@@ -159,16 +159,7 @@ export class SorHarness {
     this.fix.commit();
   }
 
-  /**
-   * A quote received now: by default the clock moves 1 ns first, so a quote written after a step
-   * is newer than that step's decisions (the SOR's book takes a side off only on quotes no newer
-   * than the decision an IOC child's miss proved wrong; market-book.ts consume).
-   */
-  quote(venueId: number, symbol: number, bid: number, bidQty: number, ask: number, askQty: number, timeNs?: number): this {
-    if (timeNs === undefined) {
-      this.clock.advanceNs(1);
-      timeNs = this.clock.nowNs();
-    }
+  quote(venueId: number, symbol: number, bid: number, bidQty: number, ask: number, askQty: number, timeNs = this.clock.nowNs()): this {
     const at = this.claim(this.fix, RecordType.QUOTE, QUOTE_LENGTH);
     this.qt.wrap(this.fix.view, this.fix.bytes, at).setTimeNs(timeNs).setBidTicks(bid).setBidQty(bidQty)
       .setAskTicks(ask).setAskQty(askQty).setVenueId(venueId).setSymbolId(symbol);

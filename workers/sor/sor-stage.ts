@@ -433,7 +433,7 @@ export class SorStage implements Agent, RingRecordHandler {
     c.qty[slot] = qty;
     c.cumQty[slot] = 0;
     c.priceTicks[slot] = f.childPx;
-    c.decidedNs[slot] = nowNs;
+    c.quotesAtDecision[slot] = this.book.quotes;
     c.sentNs[slot] = -1;
     c.tif[slot] = f.childTif;
     c.markLive(slot);
@@ -544,7 +544,7 @@ export class SorStage implements Agent, RingRecordHandler {
     // the next decision must not send the rest to the same stale price (it would miss again,
     // and a marketable order's last step would rest below the market instead of at its limit).
     if (rest > 0 && reason === Reason.VENUE_CANCELED && c.tif[s] === Tif.IOC &&
-      this.book.consume(c.venue[s], t.symbol[p], t.side[p] === Side.BUY, c.priceTicks[s], c.decidedNs[s])) {
+      this.book.consume(c.venue[s], t.symbol[p], t.side[p] === Side.BUY, c.priceTicks[s], c.quotesAtDecision[s])) {
       this.counters.add(SorCounter.QUOTES_CONSUMED, 1);
     }
     if (rest > 0 && t.cancelRequested[p] === 0 && (continues || this.reroutes(p, s, reason)) && t.step[p] < this.maxSteps) {
