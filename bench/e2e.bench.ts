@@ -619,7 +619,7 @@ function parseArgs(argv: string[]): { config: E2eConfig; quick: boolean; out: st
   config.pacerGapUs = args.num('--pacer-gap-us', config.pacerGapUs, 0);
   config.trials = args.num('--trials', config.trials, 1);
   config.threading = args.oneOf('--threading', THREADING_MODES, config.threading ?? null);
-  config.ringBytes = args.num('--ring-bytes', config.ringBytes ?? 0, 1 << 16) || null;
+  if (args.has('--ring-bytes')) config.ringBytes = args.num('--ring-bytes', 0, 1 << 16);
   if (args.has('--target-node-args')) config.targetNodeOptions = args.nodeOptions('--target-node-args');
   const out = args.value('--out') ?? null;
   args.rejectUnknown();

@@ -364,8 +364,7 @@ function parseArgs(argv: string[]): { config: WsBenchConfig; quick: boolean; out
   config.naiveAckAfter = args.oneOf('--naive-ack-after', ['risk', 'route'] as const, config.naiveAckAfter);
   config.threading = args.oneOf('--threading', THREADING_MODES, config.threading);
   config.compareThreading = args.listOf('--compare-threading', THREADING_MODES, config.compareThreading);
-  // Without a number, NaN: the engine's own validation refuses it (runWsBench).
-  if (args.has('--idle-spins')) config.idleSpins = args.num('--idle-spins', NaN, 0);
+  if (args.has('--idle-spins')) config.idleSpins = args.num('--idle-spins', 0, 0);
   if (args.has('--target-node-args')) config.targetNodeOptions = args.nodeOptions('--target-node-args');
   const out = args.value('--out') ?? null;
   args.rejectUnknown();

@@ -17,12 +17,8 @@ import {
   FULL, GATE_OFFSET_FROM_END, GATE_WAITING, RingConsumer, RingGate, RingProducer, TRAILER_LENGTH, createRingMemory,
   type GatedRecordHandler,
 } from './ring.ts';
-import { GATE_MARKS, PLAIN_TYPE, RECORD_TYPE } from './ring-gate-stress.fixture.ts';
-
-/** The threads test's mark reader: a STAMPED record's mark is its first 8 bytes, a PLAIN one waits for nothing. */
-const MARKS = GATE_MARKS;
-const STAMPED = RECORD_TYPE;
-const PLAIN = PLAIN_TYPE;
+// The threads test's mark reader: a STAMPED record's mark is its first 8 bytes, a PLAIN one waits for nothing.
+import { GATE_MARKS as MARKS, PLAIN_TYPE as PLAIN, RECORD_TYPE as STAMPED } from './ring-gate-stress.fixture.ts';
 
 type Op =
   | { kind: 'write'; stamps: boolean[]; step: number }

@@ -120,10 +120,26 @@ function waitForGo(control: Int32Array): void {
   while (Atomics.load(control, GO_INDEX) === 0) Atomics.wait(control, GO_INDEX, 0, 100);
 }
 
+/** The producer's one claim as an Agent, so a full ring parks it through the stages' own ParkIdle (its last look is this claim, which flags ROOM_WAITING). */
+class ClaimAgent implements Agent {
+  typeId = 0;
+  bodyLength = 0;
+  offset: number = FULL;
+  private readonly producer: RingProducer;
+  constructor(producer: RingProducer) {
+    this.producer = producer;
+  }
+  doWork(): number {
+    this.offset = this.producer.tryClaim(this.typeId, this.bodyLength);
+    return this.offset === FULL ? 0 : 1;
+  }
+}
+
 function runProducer(role: StressRole): StressResult {
   const doorbell = new Doorbell(role.doorbell);
   const producer = new RingProducer(role.memory, doorbell);
-  const ownBell = role.producerDoorbell !== undefined ? new Doorbell(role.producerDoorbell) : null;
+  const claim = new ClaimAgent(producer);
+  const park = role.producerDoorbell !== undefined ? new ParkIdle(new Doorbell(role.producerDoorbell), claim, { spins: 0, maxSleepMs: PRODUCER_PARK_MS }) : null;
   const control = new Int32Array(role.control);
   const sizes = new Random(role.seed);
   const batches = new Random(role.seed ^ 0x5bd1e995);
@@ -142,16 +158,13 @@ function runProducer(role: StressRole): StressResult {
       producer.commit();
       while (offset === FULL) {
         if (Atomics.load(control, STOP_INDEX) !== 0) return result;
-        if (ownBell !== null) {
-          // Park as a stage does: announce, look once more (the claim flags ROOM_WAITING), sleep.
-          const seq0 = ownBell.sequence();
-          ownBell.announcePark();
-          offset = producer.tryClaim(seq % TYPE_MODULUS, bodyLength);
-          if (offset === FULL) {
-            ownBell.waitSync(seq0, PRODUCER_PARK_MS);
-            result.parkCount++;
-          }
-          ownBell.clearPark();
+        if (park !== null) {
+          // Park as a stage does (ParkIdle): announce, look once more, sleep.
+          claim.typeId = seq % TYPE_MODULUS;
+          claim.bodyLength = bodyLength;
+          park.idle(0);
+          offset = claim.offset;
+          result.parkCount = park.parkCount;
           continue;
         }
         offset = producer.tryClaim(seq % TYPE_MODULUS, bodyLength);

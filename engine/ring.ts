@@ -217,19 +217,30 @@ class RingViews {
  * drain and /health). Builds views over the memory: not for a hot path.
  */
 export function ringDepthBytes(memory: RingMemory): number {
-  const views = new RingViews(memory);
-  const head = Atomics.load(views.counters, views.headIndex) >>> 0;
-  const tail = Atomics.load(views.counters, views.tailIndex) >>> 0;
-  return (tail - head) >>> 0;
+  const p = new RingPositions(memory);
+  const head = p.head();
+  return (p.tail() - head) >>> 0;
 }
 
 /**
- * The consumer's position (bytes consumed since the ring was made, modulo 2^32), read from any
- * thread: /health's stall watch (workers/ring-stall-watch.ts). Not for a hot path.
+ * A ring's positions read from any thread, its views built once: bytes consumed (head) and
+ * published (tail) since the ring was made, modulo 2^32. For /health's stall watch
+ * (workers/ring-stall-watch.ts) and ring depths; not for a hot path.
  */
-export function ringHeadPosition(memory: RingMemory): number {
-  const views = new RingViews(memory);
-  return Atomics.load(views.counters, views.headIndex) >>> 0;
+export class RingPositions {
+  private readonly views: RingViews;
+
+  constructor(memory: RingMemory) {
+    this.views = new RingViews(memory);
+  }
+
+  head(): number {
+    return Atomics.load(this.views.counters, this.views.headIndex) >>> 0;
+  }
+
+  tail(): number {
+    return Atomics.load(this.views.counters, this.views.tailIndex) >>> 0;
+  }
 }
 
 /**

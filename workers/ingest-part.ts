@@ -59,8 +59,9 @@ export async function buildIngest(ctx: PartContext): Promise<StagePart> {
   }
 
   /**
-   * Ready for orders (GET /ready): engine RUNNING, every stage beating within watchdogMs, and at
-   * least one venue session logged on when venues are configured (nothing could be routed else).
+   * Ready for orders (GET /ready): health ok (engine RUNNING, every stage beating within
+   * watchdogMs, no ring stalled) and at least one venue session logged on when venues are
+   * configured (nothing could be routed else).
    */
   function readiness(): Record<string, unknown> {
     const h = health();

@@ -9,22 +9,23 @@
  * that found it moved or empty. The position counts bytes consumed (modulo 2^32), so any record
  * taken in between moves it.
  */
-import { ringDepthBytes, ringHeadPosition, type RingMemory } from '../engine/ring.ts';
+import { RingPositions, type RingMemory } from '../engine/ring.ts';
 
 export class RingStallWatch {
   private readonly names: readonly string[];
-  private readonly memories: readonly RingMemory[];
+  private readonly positions: readonly RingPositions[];
   private readonly stallMs: number;
-  /** Per ring: the consumer position last seen, and since when (ms) it has not moved with records waiting; -1 while empty or moving. */
+  /** Per ring: the consumer position last seen. */
   private readonly lastHead: Float64Array;
+  /** Per ring: since when (ms) its position has not moved with records waiting; -1 while empty (or not yet read). */
   private readonly sinceMs: Float64Array;
 
   constructor(rings: Record<string, RingMemory>, stallMs: number) {
     if (!(stallMs > 0)) throw new Error('Condition failed: stallMs > 0');
     this.names = Object.keys(rings);
-    this.memories = this.names.map((n) => rings[n]);
+    this.positions = this.names.map((n) => new RingPositions(rings[n]));
     this.stallMs = stallMs;
-    this.lastHead = new Float64Array(this.names.length).fill(-1);
+    this.lastHead = new Float64Array(this.names.length);
     this.sinceMs = new Float64Array(this.names.length).fill(-1);
   }
 
@@ -32,9 +33,8 @@ export class RingStallWatch {
   check(nowMs: number): { ring: string; stalledMs: number; depthBytes: number }[] {
     const out: { ring: string; stalledMs: number; depthBytes: number }[] = [];
     for (let i = 0; i < this.names.length; i++) {
-      const memory = this.memories[i];
-      const depth = ringDepthBytes(memory);
-      const head = ringHeadPosition(memory);
+      const head = this.positions[i].head();
+      const depth = (this.positions[i].tail() - head) >>> 0;
       if (depth === 0 || head !== this.lastHead[i] || this.sinceMs[i] < 0) {
         this.lastHead[i] = head;
         this.sinceMs[i] = depth === 0 ? -1 : nowMs;

@@ -25,6 +25,7 @@ import { STOP_REQUESTED } from '../engine/runner.ts';
 import type { EngineConfig } from './config.ts';
 import { EngineState } from './ingest/ingest-stage.ts';
 import { KillBoard } from './risk/kill-board.ts';
+import { accountSlots } from './risk/risk-config.ts';
 import { Control, STAGES, createTopology, ringDepths, runsBlocking, threadGroups, type StageName, type TopologyMemory } from './topology.ts';
 import type { StageThreadData, WorkerData, WorkerReport } from './worker-data.ts';
 import { pinoLog, rootLogger, setLogLevel } from './log.ts';
@@ -82,8 +83,8 @@ export class Engine {
     this.config = config;
     this.log = log;
     this.threads = threadGroups(config.threading);
-    // Account ids index risk's tables directly (workers/risk/risk-config.ts): the kill board the same.
-    this.memory = createTopology(config.ringBytes, this.threads, config.accounts.reduce((m, a) => Math.max(m, a.id), 0) + 1);
+    // The kill board has risk's account slots (workers/risk/risk-config.ts).
+    this.memory = createTopology(config.ringBytes, this.threads, accountSlots(config));
     this.control = new Int32Array(this.memory.control);
     this.killBoard = new KillBoard(this.memory.killBoard);
     this.counters = new Map(STAGES.map((s) => [s, new StageCounters(this.memory.counters[s])]));

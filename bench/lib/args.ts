@@ -106,8 +106,9 @@ export class BenchArgs {
    * an error when it has no value.
    */
   nodeOptions(name: string): string[] {
-    if (!this.has(name)) return [];
-    const v = this.rawValue(name) ?? '';
+    const raw = this.rawValue(name);
+    if (raw === undefined) return [];
+    const v = raw ?? '';
     const words = v.split(/\s+/).filter((w) => w !== '');
     const bad = words.filter((w) => !/^--[a-z0-9][a-z0-9_-]*(=.*)?$/i.test(w));
     if (words.length === 0 || bad.length > 0) throw new Error(`Condition failed: ${name} takes Node options like "--cpu-prof --cpu-prof-dir=DIR", got ${JSON.stringify(v)}`);

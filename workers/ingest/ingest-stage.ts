@@ -920,10 +920,11 @@ export class IngestStage implements Agent, GatedRecordHandler {
       // A halted engine still takes the switch: making things safer is always allowed. Not
       // through the ring to risk: it waits behind no order and is never refused for a full ring.
       const { board, riskBell } = this.options.killSwitch;
-      if (!board.request(v.accountId, v.mode, principal.accountId)) return sendError(res, '400 Bad Request', Reason.UNKNOWN_ACCOUNT, 'account beyond the kill board');
+      // validate() gives configured ids only, and the board has a slot for each (risk-config.ts accountSlots).
+      if (!board.request(v.accountId, v.mode, principal.accountId)) throw new Error('Invariant: a validated account has a kill board slot');
       riskBell.ring();
-      // Where risk shares this thread's event loop (threading shared), the ring above finds
-      // it awake in this callback: the kick runs the duty cycle that reads the board.
+      // A safeguard where risk shares this thread's event loop (threading shared): the bell wakes
+      // a parked runner, and the kick makes sure a duty cycle that reads the board follows.
       this.onCommand();
       sendJson(res, '200 OK', this.killSwitch.commit(v.accountId, v.account, v.mode, principal.name));
     });

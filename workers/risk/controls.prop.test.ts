@@ -244,7 +244,7 @@ class Model {
         expect(x.resQty[s], `terminal order ${id} reserves nothing`).toBe(0);
         continue;
       }
-      expect(o.liveChildren[s] > 0 || o.routing[s] === 1, `order ${id} in state ${state} has something working`).toBe(true);
+      expect(!o.idle(s), `order ${id} in state ${state} has something working`).toBe(true);
       if (state !== OrderState.PENDING_REPLACE) expect(x.resQty[s], `order ${id} reserves its leaves`).toBe(o.qty[s] - o.cumQty[s]);
       const cell = o.accountId[s] * 2 + o.symbolId[s];
       const into = o.side[s] === Side.BUY ? openBuy : openSell;

@@ -132,7 +132,7 @@ describe('OrderTable.allocate / slotOf', () => {
     for (let i = 0; i < 16; i++) add(t, 1, `c${i}`, OrderState.NEW);
     // Order 6 completes (a late fill) while its re-route is at the SOR: the children that route
     // leads to must still find it, so its slot stays held.
-    t.routing[5] = 1;
+    t.routeSent(5);
     t.setState(5, OrderState.FILLED);
     expect(t.holdsLive(5)).toBe(true);
     expect(t.allocate()).toBe(-1);

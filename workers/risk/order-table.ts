@@ -226,11 +226,15 @@ export class OrderTable {
     this.routing[slot] = 1;
   }
 
-  /** The order's route request came back from the SOR (ROUTE_DONE, or forgotten at recovery): may free a terminal order's slot. */
+  /**
+   * The order's route request came back from the SOR (ROUTE_DONE): a terminal order with no live
+   * child is then free, so allocate() reads the table again; a working order frees nothing, and
+   * a full table's next refusal stays one compare.
+   */
   routeDone(slot: number): void {
     if (this.routing[slot] === 0) return;
     this.routing[slot] = 0;
-    this.releases++;
+    if (!this.holdsLive(slot)) this.releases++;
   }
 
   /**

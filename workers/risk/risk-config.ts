@@ -7,11 +7,15 @@ import type { SymbolLimitsSeed } from './limits.ts';
 import { parseTimeOfDay } from './session.ts';
 import type { AccountLimits, RiskConfig } from './risk-stage.ts';
 
+/** Slots of risk's account tables (and of the kill board): account ids index them, 0 is every account. */
+export function accountSlots(config: Pick<EngineConfig, 'accounts'>): number {
+  return config.accounts.reduce((m, a) => Math.max(m, a.id), 0) + 1;
+}
+
 export function riskConfigFrom(config: EngineConfig, childIdBase: number, firstOrderId = 1): RiskConfig {
   const symbolIds = new Map(config.symbols.map((s, i) => [s.name, i]));
-  const accounts: (AccountLimits | null)[] = [];
+  const accounts: (AccountLimits | null)[] = new Array<AccountLimits | null>(accountSlots(config)).fill(null);
   for (const a of config.accounts) {
-    while (accounts.length <= a.id) accounts.push(null);
     accounts[a.id] = {
       maxOrderQty: a.maxOrderQty,
       maxOrderNotionalTicks: decimalToTicks(a.maxOrderNotional),

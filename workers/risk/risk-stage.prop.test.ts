@@ -169,7 +169,7 @@ class Model {
       expect(s).toBeGreaterThanOrEqual(0);
       expect(o.cumQty[s], `order ${id} filled within its quantity`).toBeLessThanOrEqual(o.qty[s]);
       if (!isTerminal(o.state[s])) {
-        const working = o.liveChildren[s] > 0 || o.routing[s] === 1;
+        const working = !o.idle(s);
         expect(working, `order ${id} in state ${o.state[s]} has something working`).toBe(true);
       }
       const modelLive = [...this.children.values()].filter((c) => c.orderId === id && c.live).length;

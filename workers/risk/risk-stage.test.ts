@@ -680,7 +680,7 @@ describe('RiskStage: replace', () => {
     const s = h.slot(id);
     const o = h.stage.orders;
     expect(o.cumQty[s]).toBeLessThanOrEqual(o.qty[s]);
-    const working = o.liveChildren[s] > 0 || o.routing[s] === 1;
+    const working = !o.idle(s);
     expect(isTerminal(o.state[s]) || working, `state ${o.state[s]}, nothing working`).toBe(true);
   });
 

@@ -259,6 +259,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     this.markDirty = new Uint8Array(this.symbolCount);
     this.markIntervalNs = (config.markIntervalMs ?? 1000) * 1e6;
     this.accountMode = new Uint8Array(config.accounts.length);
+    if (rings.killBoard != null && rings.killBoard.accountSlots !== config.accounts.length) throw new Error('Condition failed: the kill board has risk\'s account slots');
     this.boardMode = new Int32Array(config.accounts.length);
     this.boardHalts = new Int32Array(config.accounts.length);
     this.globalMode = AccountMode.NORMAL;
@@ -281,7 +282,8 @@ export class RiskStage implements Agent, RingRecordHandler {
     // Kill-switch changes first (kill-board.ts): whatever this cycle reads after is judged under
     // them, and they wait for no ring of the cycle toward the SOR.
     const board = r.killBoard;
-    const controls = board != null && board.generation() !== this.boardSeen ? this.applyKillBoard(board) : 0;
+    const gen = board == null ? this.boardSeen : board.generation();
+    const controls = gen !== this.boardSeen ? this.applyKillBoard(board!, gen) : 0;
     // An empty cycle (the last before a park, and every spin poll when idle.spins > 0) reads the
     // board's generation and two ring counters, not the sixteen a batch limit takes: spinning
     // must not take a core from the stages that have work.
@@ -291,21 +293,26 @@ export class RiskStage implements Agent, RingRecordHandler {
       return marked;
     }
     let work = controls + this.sorQueue.flush();
-    const limit = this.batchLimit();
-    if (limit === 0) this.counters.add(RiskCounter.BACKPRESSURE_STALLS, 1);
+    // Room in the rings that leave the cycle, read once and again only after a step that wrote
+    // there (the flush above writes only toward the SOR).
+    let exit = this.cycleExitLimit();
+    if (Math.min(exit, this.sorLimit()) === 0) this.counters.add(RiskCounter.BACKPRESSURE_STALLS, 1);
     // Mass cancels in progress (a kill switch, the session close), then venue events (they free
     // capacity and finish orders). Their child cancels, one per live child, go through the queue:
     // a SOR that lags does not hold up a kill switch already taken.
-    if (this.mcCount > 0) {
-      const mcLimit = this.cycleExitLimit();
-      if (mcLimit > 0) work += this.advanceMassCancels(mcLimit);
+    if (this.mcCount > 0 && exit > 0) {
+      work += this.advanceMassCancels(exit);
+      exit = -1;
     }
     // After a recovery (workers/risk/recovery.ts): settle what the crash left half done, then
     // show the edge every recovered order and position, a bounded slice per cycle.
-    if (this.resumePhase !== RESUME_DONE) work += this.advanceResume(this.batchLimit());
+    if (this.resumePhase !== RESUME_DONE) {
+      work += this.advanceResume(this.batchLimit());
+      exit = -1;
+    }
     // Fix's records with room outside the cycle only (the header's ring cycle): what they lead to
     // for the SOR queues while its ring is full.
-    const fixLimit = this.cycleExitLimit();
+    const fixLimit = exit >= 0 ? exit : this.cycleExitLimit();
     if (fixLimit > 0) {
       const queued = this.sorQueue.pending;
       work += r.fromFix.poll(this.fromFix, fixLimit);
@@ -749,19 +756,20 @@ export class RiskStage implements Agent, RingRecordHandler {
    * changes applied; what it could not take yet (the writer between its stores, or no room in the
    * journal or an edge ring) is taken next cycle.
    */
-  private applyKillBoard(board: KillBoard): number {
-    const gen = board.generation();
+  private applyKillBoard(board: KillBoard, gen: number): number {
     if ((gen & 1) === 1) return 0;
     let applied = 0;
-    const slots = Math.min(board.accountSlots, this.boardMode.length);
-    for (let a = 0; a < slots; a++) {
+    // Inputs' worth of room outside the cycle: one account's change (at most two journal
+    // records) takes one.
+    let room = this.cycleExitLimit();
+    for (let a = 0; a < this.boardMode.length; a++) {
       const word = board.modeWord(a);
       const halts = board.halts(a);
       if (word === this.boardMode[a] && halts === this.boardHalts[a]) continue;
       const admin = board.admin(a);
       const haltAdmin = board.haltAdmin(a);
       // Written to again while read, or no room for two journal records: the next cycle.
-      if (board.generation() !== gen || this.cycleExitLimit() === 0) return applied;
+      if (board.generation() !== gen || room-- === 0) return applied;
       const mode = modeOfWord(word);
       const halted = halts !== this.boardHalts[a];
       if (halted) this.applyAccountControl(a, AccountMode.HALTED, haltAdmin);
@@ -1258,7 +1266,6 @@ export class RiskStage implements Agent, RingRecordHandler {
     const now = this.clock.nowNs();
     for (let slot = 0; slot < o.capacity; slot++) {
       if (o.orderId[slot] === 0) continue;
-      o.routeDone(slot);
       if (isTerminal(o.state[slot])) continue;
       const px = o.ordType[slot] === OrdType.LIMIT ? o.priceTicks[slot] : this.refs.reference(o.symbolId[slot], now);
       let qty = o.qty[slot] - o.cumQty[slot];

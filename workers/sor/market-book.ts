@@ -51,10 +51,15 @@ export class MarketBook {
     this.nbbAskQty = 0;
   }
 
+  /** The cell of (venue, symbol), or -1 when either is out of range. */
+  private cellOf(venue: number, symbol: number): number {
+    return venue > 0 && venue < this.venues && symbol >= 0 && symbol < this.symbols ? venue * this.symbols + symbol : -1;
+  }
+
   /** Stores a quote (a side with qty 0 is empty). Returns false when venue or symbol is out of range. */
   update(venue: number, symbol: number, bid: number, bidQty: number, ask: number, askQty: number, timeNs: number): boolean {
-    if (!(venue > 0 && venue < this.venues && symbol >= 0 && symbol < this.symbols)) return false;
-    const cell = venue * this.symbols + symbol;
+    const cell = this.cellOf(venue, symbol);
+    if (cell < 0) return false;
     this.bid[cell] = bidQty > 0 ? bid : 0;
     this.bidQty[cell] = bidQty > 0 ? bidQty : 0;
     this.ask[cell] = askQty > 0 ? ask : 0;
@@ -75,9 +80,8 @@ export class MarketBook {
    * of two threads). Returns whether a side was cleared.
    */
   consume(venue: number, symbol: number, buy: boolean, pxTicks: number, quotesAtDecision: number): boolean {
-    if (!(venue > 0 && venue < this.venues && symbol >= 0 && symbol < this.symbols)) return false;
-    const cell = venue * this.symbols + symbol;
-    if (this.quoteSeq[cell] > quotesAtDecision) return false;
+    const cell = this.cellOf(venue, symbol);
+    if (cell < 0 || this.quoteSeq[cell] > quotesAtDecision) return false;
     if (buy) {
       if (!(this.askQty[cell] > 0 && this.ask[cell] <= pxTicks)) return false;
       this.ask[cell] = 0;

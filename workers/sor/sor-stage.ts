@@ -540,16 +540,18 @@ export class SorStage implements Agent, RingRecordHandler {
     else if (reason === Reason.CHILD_TABLE_FULL) t.tried[p * this.venueCount + c.venue[s]] = 0;
     const rest = c.qty[s] - c.cumQty[s];
     t.outstandingQty[p] -= rest;
-    // An IOC child whose rest the venue canceled found less than the quote it was priced on:
-    // the next decision must not send the rest to the same stale price (it would miss again,
-    // and a marketable order's last step would rest below the market instead of at its limit).
-    if (rest > 0 && reason === Reason.VENUE_CANCELED && c.tif[s] === Tif.IOC &&
-      this.book.consume(c.venue[s], t.symbol[p], t.side[p] === Side.BUY, c.priceTicks[s], c.quotesAtDecision[s])) {
-      this.counters.add(SorCounter.QUOTES_CONSUMED, 1);
-    }
-    if (rest > 0 && t.cancelRequested[p] === 0 && (continues || this.reroutes(p, s, reason)) && t.step[p] < this.maxSteps) {
-      this.counters.add(SorCounter.REROUTES, 1);
-      this.decideAndSend(p, rest);
+    if (rest > 0) {
+      // An IOC child whose rest the venue canceled found less than the quote it was priced on:
+      // the next decision must not send the rest to the same stale price (it would miss again,
+      // and a marketable order's last step would rest below the market instead of at its limit).
+      if (reason === Reason.VENUE_CANCELED && c.tif[s] === Tif.IOC &&
+        this.book.consume(c.venue[s], t.symbol[p], t.side[p] === Side.BUY, c.priceTicks[s], c.quotesAtDecision[s])) {
+        this.counters.add(SorCounter.QUOTES_CONSUMED, 1);
+      }
+      if (t.cancelRequested[p] === 0 && (continues || this.reroutes(p, s, reason)) && t.step[p] < this.maxSteps) {
+        this.counters.add(SorCounter.REROUTES, 1);
+        this.decideAndSend(p, rest);
+      }
     }
     this.closeIfDone(p);
   }
