@@ -178,6 +178,47 @@ describe('kill switch beside the rings (kill-board.ts)', () => {
     expect(h.counters.get(RiskCounter.KILL_SWITCH_CHANGES)).toBe(2);
   });
 
+  it('a halt reaches the orders taken before it, not those taken after it was lifted while its sweep went on', () => {
+    const config = defaultConfig();
+    config.orderCapacity = 1024;
+    const h = new Harness(config);
+    const before: number[] = [];
+    for (let i = 0; i < 300; i++) before.push(accept(h, { clOrdId: `B${i}`, account: 1, qty: 1, price: SCALE }));
+    // Halted and lifted before risk looked; an order of the account waits in ingest's ring.
+    h.accountControl(1, AccountMode.HALTED);
+    h.accountControl(1, AccountMode.NORMAL);
+    h.newOrder({ clOrdId: 'AFTER', account: 1, qty: 1, price: SCALE });
+    // One cycle: the sweep cancels one batch, then the new order is taken (the account is NORMAL).
+    h.stage.doWork();
+    const first = h.drain().ingest;
+    const after = first.find((r) => r.execType === ExecType.NEW)!.orderId;
+    expect(first.filter((r) => r.reason === Reason.KILL_SWITCH).length).toBeLessThan(before.length);
+    // The sweep goes on over the next cycles: every order taken before the halt, and not the new one.
+    const swept = first.filter((r) => r.reason === Reason.KILL_SWITCH).map((r) => r.orderId);
+    for (let out = h.step(); out.ingest.length > 0; out = h.step()) swept.push(...out.ingest.filter((r) => r.reason === Reason.KILL_SWITCH).map((r) => r.orderId));
+    expect(swept).toEqual(before);
+    expect(h.state(after)).toBe(OrderState.NEW);
+  });
+
+  it('a replace under way when a halt came ends the order when it completes, though the halt was lifted meanwhile', () => {
+    const h = new Harness();
+    const a = working(h, { clOrdId: 'A', account: 1 }, BASE_CHILD + 1);
+    h.replace({ orderId: a, clOrdId: 'A-R', qty: 50, price: 11 * SCALE, account: 1 });
+    h.step();
+    expect(h.state(a)).toBe(OrderState.PENDING_REPLACE);
+    h.accountControl(1, AccountMode.HALTED);
+    h.accountControl(1, AccountMode.NORMAL);
+    h.step();
+    expect(h.stage.accountMode[1]).toBe(AccountMode.NORMAL);
+    h.childCanceled(BASE_CHILD + 1, a);
+    const out = h.step();
+    expect(out.sor.filter((x) => x.typeId === RecordType.ROUTE_REQUEST)).toEqual([]);
+    expect(h.state(a)).toBe(OrderState.CANCELED);
+    expect(out.ingest.at(-1)?.reason).toBe(Reason.KILL_SWITCH);
+    // A new order of the account is taken and routed.
+    accept(h, { clOrdId: 'A2', account: 1 });
+  });
+
   it('while ingest is between its stores (generation odd) risk leaves the change for its next look', () => {
     const h = new Harness();
     Atomics.add(h.killBoard.words, 0, 1);

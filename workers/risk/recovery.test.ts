@@ -356,6 +356,45 @@ describe('recovery from the journal', () => {
     expect(r.state(2)).toBe(OrderState.CANCELED);
   });
 
+  it('a halt lifted before the crash cut its sweep: the orders it reached are swept at resume, later ones are not', () => {
+    const j = new Journaled();
+    const h = j.h;
+    h.newOrder({ clOrdId: 'K1', account: 1 });
+    h.newOrder({ clOrdId: 'K2', account: 2 });
+    j.step();
+    // Both working, a child each at a venue.
+    h.sent(BASE_CHILD + 1, 1, 100, 10 * SCALE, 1);
+    h.routeDone(1, 1);
+    h.sent(BASE_CHILD + 2, 2, 100, 10 * SCALE, 1);
+    h.routeDone(2, 1);
+    j.step();
+    // Account 1 halted and lifted before risk looked: both changes reach the journal, the sweep
+    // that followed in the same cycle does not (the crash).
+    h.accountControl(1, AccountMode.HALTED);
+    h.accountControl(1, AccountMode.NORMAL);
+    j.cycle(2);
+    expect(h.state(1)).toBe(OrderState.PENDING_CANCEL);
+    j.dropRest();
+
+    const { h: r } = recover(j.dir);
+    expect(r.stage.accountMode[1]).toBe(AccountMode.NORMAL);
+    expect(r.state(1)).toBe(OrderState.ROUTED);
+    const out = r.step();
+    // Swept again, journaled this time: the order and its child are canceled.
+    expect(r.state(1)).toBe(OrderState.PENDING_CANCEL);
+    expect(out.ingest.some((x) => x.orderId === 1 && x.execType === ExecType.PENDING_CANCEL && x.reason === Reason.KILL_SWITCH)).toBe(true);
+    expect(out.journal.some((x) => x.typeId === RecordType.EXEC_REPORT)).toBe(true);
+    expect(childIdsFor(out.sor, RecordType.CHILD_CANCEL).map((c) => c.childId)).toEqual([BASE_CHILD + 1]);
+    // Another account's order, and the account's orders taken after the lift, are not touched.
+    expect(r.state(2)).toBe(OrderState.ROUTED);
+    r.newOrder({ clOrdId: 'K3', account: 1 });
+    const id = r.step().ingest.find((x) => x.execType === ExecType.NEW)!.orderId;
+    r.sent(BASE_CHILD + 70, id, 100, 10 * SCALE, 1);
+    r.routeDone(id, 1);
+    r.step();
+    expect(r.state(id)).toBe(OrderState.ROUTED);
+  });
+
   it('nextChildIdBase continues the recovered slots, above the proposed base', () => {
     expect(nextChildIdBase(1000, 0, 64)).toBe(1000);
     const b = nextChildIdBase(10_000, 5_017, 64);

@@ -17,7 +17,9 @@
  *                   so their order waits for the venue's answer to reconciliation instead of
  *                   being settled without them;
  *   REPLACE_ORDER   the terms of a replace still pending (its PENDING_REPLACE report follows);
- *   ACCOUNT_CONTROL kill-switch modes; RISK_LIMIT limit changes (and their version);
+ *   ACCOUNT_CONTROL kill-switch modes, and per account the orders its last halt reached (an
+ *                   open one of them is swept again at resume even if the halt was lifted
+ *                   before the crash cut its sweep); RISK_LIMIT limit changes (and their version);
  *   SOR_CONFIG      the last routing configuration, forwarded to the new SOR at resume.
  *
  * Ids continue after the highest recovered: order ids (the table's next id), event sequence
@@ -40,7 +42,7 @@ import { equalBytes } from '../../engine/bytes.ts';
 import { CL_ORD_ID_CAPACITY, OrdType, Source } from '../../engine/domain.ts';
 import { ExecType, ILLEGAL, OrderEvent, OrderState, isDuplicateAnswer, isTerminal, transition } from '../../engine/order-state.ts';
 import {
-  AccountControlFlyweight, CancelOrderFlyweight, ChildEventFlyweight, ChildEventKind, ExecReportFlyweight,
+  AccountControlFlyweight, AccountMode, CancelOrderFlyweight, ChildEventFlyweight, ChildEventKind, ExecReportFlyweight,
   RecordType, RiskLimitFlyweight, RouteAuditFlyweight, forEachAuditedChild,
 } from '../../codecs/records.ts';
 import { MAX_PRICE_TICKS } from '../../engine/fixed-point.ts';
@@ -213,7 +215,10 @@ class RiskRestorer implements FrameHandler {
   }
 
   private onAccountControl(c: AccountControlFlyweight): void {
-    if (this.stage.setMode(c.accountId(), c.mode())) this.modeChanges++;
+    if (!this.stage.setMode(c.accountId(), c.mode())) return;
+    this.modeChanges++;
+    // Ids restored so far are the orders this halt's sweep was to reach (it runs after the change).
+    if (c.mode() === AccountMode.HALTED) this.stage.restoreHalt(c.accountId());
   }
 
   private onReport(r: ExecReportFlyweight, epochMs: number): void {

@@ -214,10 +214,25 @@ export class RiskStage implements Agent, RingRecordHandler {
   private readonly mcSymbol = new Uint32Array(MASS_CANCEL_QUEUE);
   private readonly mcConn = new Uint32Array(MASS_CANCEL_QUEUE);
   private readonly mcReason = new Uint16Array(MASS_CANCEL_QUEUE);
+  /** The order ids a mass cancel reaches: those issued before it was asked (below this id). */
+  private readonly mcBelow = new Float64Array(MASS_CANCEL_QUEUE);
   private mcHead = 0;
   private mcCount = 0;
   /** Next order slot the head mass cancel examines. */
   private mcCursor = 0;
+  /**
+   * Per order slot: a kill switch reached the order while a replace was under way (its cancel
+   * not allowed then), so the replace ends it instead of routing the new terms, even if the
+   * halt was lifted meanwhile.
+   */
+  private readonly killedInReplace: Uint8Array;
+  /**
+   * Recovery: per account (0: every account), the first order id the account's last journaled
+   * HALTED did not reach. An order below it still open after the replay was missed by a sweep
+   * the crash cut (the halt lifted since, so the HALTED account's own sweep at resume does not
+   * cover it); finishRecovery sweeps it again.
+   */
+  private readonly haltBelow: Float64Array;
   private readonly origScratch = new Uint8Array(CL_ORD_ID_CAPACITY);
   private eventSeq: number;
   /** The ring to the SOR, with the records fix's inputs led to while it was full (the header's ring cycle). */
@@ -255,10 +270,12 @@ export class RiskStage implements Agent, RingRecordHandler {
     this.session = config.session === null || config.session === undefined ? null : new SessionCalendar(config.session);
     this.nextCloseMs = this.session === null ? Infinity : this.session.nextCloseAfter(clock.epochMs());
     this.expiring = new Uint8Array(config.orderCapacity);
+    this.killedInReplace = new Uint8Array(config.orderCapacity);
     this.markTicks = new Float64Array(this.symbolCount);
     this.markDirty = new Uint8Array(this.symbolCount);
     this.markIntervalNs = (config.markIntervalMs ?? 1000) * 1e6;
     this.accountMode = new Uint8Array(config.accounts.length);
+    this.haltBelow = new Float64Array(config.accounts.length);
     if (rings.killBoard != null && rings.killBoard.accountSlots !== config.accounts.length) throw new Error('Condition failed: the kill board has risk\'s account slots');
     this.boardMode = new Int32Array(config.accounts.length);
     this.boardHalts = new Int32Array(config.accounts.length);
@@ -463,6 +480,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     o.setState(slot, OrderState.PENDING_NEW);
     o.setClOrdId(slot, cmd.bytes, cmd.clOrdIdOffset(), cmd.clOrdIdLength());
     this.expiring[slot] = 0;
+    this.killedInReplace[slot] = 0;
     // checkNewOrder left the reference price in checkedRefTicks: a market order reserves at it.
     const reservePx = o.ordType[slot] === OrdType.MARKET ? this.checkedRefTicks : o.priceTicks[slot];
     this.exposure.reserve(slot, accountId, o.symbolId[slot], o.side[slot], o.qty[slot], reservePx);
@@ -706,8 +724,8 @@ export class RiskStage implements Agent, RingRecordHandler {
     this.report.setOrigClOrdId(this.origScratch, 0, origLength);
     this.rewriteJournaledReport(this.clientRing(o.source[slot]));
     const leaves = o.qty[slot] - o.cumQty[slot];
-    if (leaves > 0 && this.modeOf(o.accountId[slot]) === AccountMode.HALTED) {
-      // Halted while the replace was under way: the new terms never go to a venue.
+    if (leaves > 0 && (this.killedInReplace[slot] === 1 || this.modeOf(o.accountId[slot]) === AccountMode.HALTED)) {
+      // Halted while the replace was under way (lifted since, or not): the new terms never go to a venue.
       this.apply(slot, OrderEvent.DONE_FOR_DAY);
       this.emitReport(slot, ExecType.CANCELED, 0, 0, Reason.KILL_SWITCH, 0);
       return;
@@ -747,6 +765,14 @@ export class RiskStage implements Agent, RingRecordHandler {
     else if (accountId < this.accountMode.length) this.accountMode[accountId] = mode;
     else return false;
     return true;
+  }
+
+  /**
+   * Recovery only: a journaled HALTED of this account (0: every account) reached every order
+   * restored so far. Used by finishRecovery to sweep again what that halt's cut sweep missed.
+   */
+  restoreHalt(accountId: number): void {
+    if (accountId < this.haltBelow.length) this.haltBelow[accountId] = this.orders.peekNextOrderId();
   }
 
   /**
@@ -797,7 +823,8 @@ export class RiskStage implements Agent, RingRecordHandler {
     this.enqueueMassCancel(cmd.accountId(), cmd.symbolId(), cmd.connId(), cmd.reason());
   }
 
-  private enqueueMassCancel(accountId: number, symbolId: number, connId: number, reason: number): void {
+  /** Queues a mass cancel of the orders issued so far (ids below `below`: by default, every one issued before this call). */
+  private enqueueMassCancel(accountId: number, symbolId: number, connId: number, reason: number, below = this.orders.peekNextOrderId()): void {
     if (this.mcCount === MASS_CANCEL_QUEUE) {
       // Counted, never silent: the edge limits how often one account may ask.
       this.counters.add(RiskCounter.MASS_CANCELS_REFUSED, 1);
@@ -808,6 +835,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     this.mcSymbol[at] = symbolId;
     this.mcConn[at] = connId;
     this.mcReason[at] = reason;
+    this.mcBelow[at] = below;
     if (this.mcCount === 0) this.mcCursor = 0;
     this.mcCount++;
     this.counters.add(RiskCounter.MASS_CANCELS, 1);
@@ -840,6 +868,8 @@ export class RiskStage implements Agent, RingRecordHandler {
     const o = this.orders;
     const head = this.mcHead;
     if (o.orderId[slot] === 0 || isTerminal(o.state[slot])) return false;
+    // An order taken after the ask (a halt lifted, then new orders, while the scan goes on) is not reached.
+    if (o.orderId[slot] >= this.mcBelow[head]) return false;
     if (this.mcAccount[head] !== 0 && o.accountId[slot] !== this.mcAccount[head]) return false;
     if (this.mcSymbol[head] !== ALL_SYMBOLS && o.symbolId[slot] !== this.mcSymbol[head]) return false;
     if (this.mcReason[head] === Reason.SESSION_END && o.tif[slot] !== Tif.DAY) return false;
@@ -851,7 +881,9 @@ export class RiskStage implements Agent, RingRecordHandler {
     const o = this.orders;
     if (reason === Reason.SESSION_END) return this.expireOrder(slot);
     if (transition(o.state[slot], OrderEvent.CANCEL_REQUEST, o.cumQty[slot] > 0) === ILLEGAL) {
-      // A replace under way: when it completes, a halted account's order is ended (finishReplace).
+      // A replace under way: when it completes, the order is ended (finishReplace), even if the
+      // halt is lifted by then.
+      if (reason === Reason.KILL_SWITCH && o.state[slot] === OrderState.PENDING_REPLACE) this.killedInReplace[slot] = 1;
       return false;
     }
     this.requestCancel(slot, reason);
@@ -1264,9 +1296,14 @@ export class RiskStage implements Agent, RingRecordHandler {
   finishRecovery(sorConfig: Uint8Array | null): void {
     const o = this.orders;
     const now = this.clock.nowNs();
+    // Accounts (slot 0: every account) with an open order below their last halt's reach.
+    const missed = new Uint8Array(this.haltBelow.length);
     for (let slot = 0; slot < o.capacity; slot++) {
       if (o.orderId[slot] === 0) continue;
       if (isTerminal(o.state[slot])) continue;
+      const accountId = o.accountId[slot];
+      if (o.orderId[slot] < this.haltBelow[0]) missed[0] = 1;
+      if (accountId < missed.length && o.orderId[slot] < this.haltBelow[accountId]) missed[accountId] = 1;
       const px = o.ordType[slot] === OrdType.LIMIT ? o.priceTicks[slot] : this.refs.reference(o.symbolId[slot], now);
       let qty = o.qty[slot] - o.cumQty[slot];
       let resPx = px;
@@ -1282,10 +1319,13 @@ export class RiskStage implements Agent, RingRecordHandler {
     // Cancels sent before the crash may never have left the process: they are sent again.
     const c = this.children;
     for (let cs = 0; cs < c.capacity; cs++) c.cancelSent[cs] = 0;
-    // A halted account stays halted, and none of its orders may stay working.
+    // A halted account stays halted, and none of its orders may stay working; a halt lifted
+    // after the crash cut its sweep still ends the orders it reached.
     if (this.globalMode === AccountMode.HALTED) this.enqueueMassCancel(0, ALL_SYMBOLS, 0, Reason.KILL_SWITCH);
+    else if (missed[0] === 1) this.enqueueMassCancel(0, ALL_SYMBOLS, 0, Reason.KILL_SWITCH, this.haltBelow[0]);
     for (let a = 1; a < this.accountMode.length; a++) {
       if (this.accountMode[a] === AccountMode.HALTED) this.enqueueMassCancel(a, ALL_SYMBOLS, 0, Reason.KILL_SWITCH);
+      else if (missed[a] === 1) this.enqueueMassCancel(a, ALL_SYMBOLS, 0, Reason.KILL_SWITCH, this.haltBelow[a]);
     }
     this.resumeSorConfig = sorConfig;
     this.resumePhase = RESUME_SETTLE;
