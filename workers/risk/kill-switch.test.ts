@@ -9,6 +9,7 @@ import { RiskCounter } from '../../engine/counters.ts';
 import { Side, Source } from '../../engine/domain.ts';
 import { ExecType, OrderState } from '../../engine/order-state.ts';
 import { Reason } from '../../engine/reasons.ts';
+import { KillBoard } from './kill-board.ts';
 import { BASE_CHILD, Harness, SCALE, defaultConfig, type OrderArgs } from './risk-harness.fixture.ts';
 
 function accept(h: Harness, args: Partial<OrderArgs>): number {
@@ -217,6 +218,52 @@ describe('kill switch beside the rings (kill-board.ts)', () => {
     expect(out.ingest.at(-1)?.reason).toBe(Reason.KILL_SWITCH);
     // A new order of the account is taken and routed.
     accept(h, { clOrdId: 'A2', account: 1 });
+  });
+
+  it('an ask written while risk reads the board is left for the next look, never taken half read', () => {
+    const h = new Harness();
+    const journaled = h.drainJournalOnly();
+    h.accountControl(1, AccountMode.HALTED, 7);
+    // Ingest asks again (another admin's halt) between risk's reads of account 1's words.
+    const board = h.killBoard;
+    let interleaved = false;
+    board.haltAdmin = (a: number) => {
+      if (!interleaved) {
+        interleaved = true;
+        h.accountControl(1, AccountMode.HALTED, 8);
+      }
+      return KillBoard.prototype.haltAdmin.call(board, a);
+    };
+    h.step();
+    expect(interleaved).toBe(true);
+    // That look was abandoned: nothing taken. The next (in the engine, the last look before risk
+    // parks) takes both asks.
+    expect(h.journal.items.length).toBe(journaled);
+    expect(h.stage.accountMode[1]).toBe(AccountMode.NORMAL);
+    h.step();
+    // One halt, whole: the latest ask's admin, journaled once (a torn read would journal the
+    // first halt with the second's admin, then the second again).
+    const controls = h.journal.items.slice(journaled).filter((x) => x.typeId === RecordType.ACCOUNT_CONTROL).map((x) => [control(x.raw).accountId(), control(x.raw).mode(), control(x.raw).adminAccountId()]);
+    expect(controls).toEqual([[1, AccountMode.HALTED, 8]]);
+    expect(h.stage.accountMode[1]).toBe(AccountMode.HALTED);
+  });
+
+  it('changes to several accounts with room in the journal for one at a time are taken over several cycles, each once and in account order', () => {
+    const h = new Harness(defaultConfig(), { toPersistence: 1024 });
+    h.accountControl(3, AccountMode.REDUCE_ONLY, 5);
+    h.accountControl(1, AccountMode.HALTED, 6);
+    h.accountControl(2, AccountMode.HALTED, 7);
+    h.accountControl(2, AccountMode.NORMAL, 8);
+    const perCycle: number[][][] = [];
+    for (let i = 0; i < 20 && h.stage.doWork() > 0; i++) {
+      const from = h.journal.items.length;
+      h.drain();
+      perCycle.push(h.journal.items.slice(from).filter((x) => x.typeId === RecordType.ACCOUNT_CONTROL).map((x) => [control(x.raw).accountId(), control(x.raw).mode(), control(x.raw).adminAccountId()]));
+    }
+    // An account's change per cycle (a halt lifted again is one change, two records).
+    expect(perCycle).toEqual([[[1, AccountMode.HALTED, 6]], [[2, AccountMode.HALTED, 7], [2, AccountMode.NORMAL, 8]], [[3, AccountMode.REDUCE_ONLY, 5]]]);
+    expect([1, 2, 3].map((a) => h.stage.accountMode[a])).toEqual([AccountMode.HALTED, AccountMode.NORMAL, AccountMode.REDUCE_ONLY]);
+    expect(h.counters.get(RiskCounter.KILL_BOARD_SEEN)).toBe(h.killBoard.generation());
   });
 
   it('while ingest is between its stores (generation odd) risk leaves the change for its next look', () => {
