@@ -73,21 +73,41 @@ import { summarize } from './lib/stats.ts';
 import { DEFAULT_ORDER } from './lib/ws-order-protocol.ts';
 import { waitForVenueSessions } from './lib/venue-sessions-wait.ts';
 
-const args = new BenchArgs(process.argv.slice(2));
-const ORDERS = args.num('--orders', Number(process.env.PERSIST_ORDERS ?? 20_000), 1);
-const HOT_RATE = args.num('--rate', Number(process.env.PERSIST_RATE ?? 1000), 1);
-const HOT_SECONDS = args.num('--seconds', Number(process.env.PERSIST_SECONDS ?? 4), 1);
-const HOT_TRIALS = args.num('--trials', Number(process.env.PERSIST_TRIALS ?? 3), 1);
-const HOT_CONNECTIONS = args.num('--connections', Number(process.env.PERSIST_CONNECTIONS ?? 4), 1);
 const HOT_WARMUP_MS = 1000;
-const RECOVERY_EVENTS = args.num('--recovery-events', Number(process.env.PERSIST_RECOVERY_EVENTS ?? 1_000_000), 0);
-const OUT_DIR = args.value('--out');
-// The servers' niceness (0..19): the engine and its servers share the host, laid out as
-// docs/TUNING.md advises for one host (Postgres and the broker at 10); 0 measures them at the
-// engine's priority.
-const SERVERS_NICE = args.num('--servers-nice', Number(process.env.PERSIST_SERVERS_NICE ?? 10), 0);
-args.rejectUnknown();
-assertNiceness(SERVERS_NICE); // now, not after the journal part
+
+/** What one run measures: its flags (or PERSIST_* variables), read by main() only. */
+export interface PersistParams {
+  orders: number;
+  hotRate: number;
+  hotSeconds: number;
+  hotTrials: number;
+  hotConnections: number;
+  recoveryEvents: number;
+  outDir: string | undefined;
+  /**
+   * The servers' niceness (0..19): the engine and its servers share the host, laid out as
+   * docs/TUNING.md advises for one host (Postgres and the broker at 10); 0 measures them at the
+   * engine's priority.
+   */
+  serversNice: number;
+}
+
+/** Reads the flags; throws naming a flag it does not take (BenchArgs.rejectUnknown). */
+export function readPersistParams(argv: string[], env: NodeJS.ProcessEnv = process.env): PersistParams {
+  const args = new BenchArgs(argv);
+  const p: PersistParams = {
+    orders: args.num('--orders', Number(env.PERSIST_ORDERS ?? 20_000), 1),
+    hotRate: args.num('--rate', Number(env.PERSIST_RATE ?? 1000), 1),
+    hotSeconds: args.num('--seconds', Number(env.PERSIST_SECONDS ?? 4), 1),
+    hotTrials: args.num('--trials', Number(env.PERSIST_TRIALS ?? 3), 1),
+    hotConnections: args.num('--connections', Number(env.PERSIST_CONNECTIONS ?? 4), 1),
+    recoveryEvents: args.num('--recovery-events', Number(env.PERSIST_RECOVERY_EVENTS ?? 1_000_000), 0),
+    outDir: args.value('--out'),
+    serversNice: args.num('--servers-nice', Number(env.PERSIST_SERVERS_NICE ?? 10), 0),
+  };
+  args.rejectUnknown();
+  return p;
+}
 
 const names = { symbols: DEFAULT_CONFIG.symbols.map((s) => s.name), venues: new Map(DEFAULT_CONFIG.venues.map((v) => [v.id, v.name])) };
 const reference = {
@@ -250,7 +270,7 @@ interface HotTrial {
  * A fresh engine (and venue simulators) on `config`, the generator's open-loop load at `rate`/s
  * for `seconds` after a warm-up (order -> ack, from the intended send time), then the engine stops.
  */
-async function hotTrial(gen: OpenLoopGenerator, config: EngineConfig, sinks: boolean, trial: number): Promise<HotTrial> {
+async function hotTrial(p: PersistParams, gen: OpenLoopGenerator, config: EngineConfig, sinks: boolean, trial: number): Promise<HotTrial> {
   const stack = await startStack(config, { ephemeralVenuePorts: true, seed: 5, log: () => {} });
   try {
     const base = `127.0.0.1:${stack.info.httpPort}`;
@@ -259,11 +279,11 @@ async function hotTrial(gen: OpenLoopGenerator, config: EngineConfig, sinks: boo
     const r = await gen.run({
       url: `ws://${base}/v1/ws`,
       tokens: [config.accounts[0].apiKey],
-      rate: HOT_RATE,
-      durationMs: HOT_SECONDS * 1000,
+      rate: p.hotRate,
+      durationMs: p.hotSeconds * 1000,
       warmupMs: HOT_WARMUP_MS,
       drainMs: 5000,
-      connections: HOT_CONNECTIONS,
+      connections: p.hotConnections,
       order: DEFAULT_ORDER,
     });
     r.histogram.destroy();
@@ -277,16 +297,16 @@ async function hotTrial(gen: OpenLoopGenerator, config: EngineConfig, sinks: boo
 }
 
 /** Alternating trials, without and with sinks, on one generator; returns them in run order. */
-async function hotPathTrials(withoutSinks: (trial: number) => EngineConfig, withSinks: (trial: number) => EngineConfig): Promise<HotTrial[]> {
+async function hotPathTrials(p: PersistParams, withoutSinks: (trial: number) => EngineConfig, withSinks: (trial: number) => EngineConfig): Promise<HotTrial[]> {
   const gen = new OpenLoopGenerator(1);
   const trials: HotTrial[] = [];
   try {
-    for (let trial = 0; trial < HOT_TRIALS; trial++) {
+    for (let trial = 0; trial < p.hotTrials; trial++) {
       const order = trial % 2 === 0 ? [false, true] : [true, false];
       for (const sinks of order) {
-        const t = await hotTrial(gen, sinks ? withSinks(trial) : withoutSinks(trial), sinks, trial);
+        const t = await hotTrial(p, gen, sinks ? withSinks(trial) : withoutSinks(trial), sinks, trial);
         trials.push(t);
-        process.stdout.write(`hot path trial ${trial + 1}/${HOT_TRIALS} ${sinks ? 'with sinks   ' : 'without sinks'}: p50 ${t.latencyUs.p50} us, p99 ${t.latencyUs.p99} us, ` +
+        process.stdout.write(`hot path trial ${trial + 1}/${p.hotTrials} ${sinks ? 'with sinks   ' : 'without sinks'}: p50 ${t.latencyUs.p50} us, p99 ${t.latencyUs.p99} us, ` +
           `max ${t.latencyUs.max} us (${t.acked}/${t.sent} acked, ${t.timedOut} timed out, ${t.unsent} unsent)\n`);
       }
     }
@@ -342,6 +362,15 @@ export function recoveryReplay(dir: string): Record<string, number> {
 }
 
 async function main(): Promise<void> {
+  const p = readPersistParams(process.argv.slice(2));
+  assertNiceness(p.serversNice); // now, not after the journal part
+  const ORDERS = p.orders;
+  const HOT_RATE = p.hotRate;
+  const HOT_SECONDS = p.hotSeconds;
+  const HOT_TRIALS = p.hotTrials;
+  const HOT_CONNECTIONS = p.hotConnections;
+  const RECOVERY_EVENTS = p.recoveryEvents;
+  const SERVERS_NICE = p.serversNice;
   const machine = machineInfo();
   process.stdout.write(`bench:persist on ${machine.cpus} x ${machine.cpuModel}, ${machine.memGiB} GiB, node ${machine.node}, ${machine.os}\n`);
   const journal: Record<string, number> = {};
@@ -374,6 +403,7 @@ async function main(): Promise<void> {
     process.stdout.write(`hot path: order -> ack, ${HOT_RATE}/s open loop over ${HOT_CONNECTIONS} WebSockets, ${HOT_SECONDS} s after ${HOT_WARMUP_MS} ms warm-up, ${HOT_TRIALS} trials each\n`);
     // A fresh journal per trial; the sinks start from it (their own cursor row and directory).
     const trials = await hotPathTrials(
+      p,
       (trial) => hotBase(join(hotDir, `without-${trial}`), {}),
       (trial) => hotBase(join(hotDir, `with-${trial}`), { postgres: { url: db.url, sinkName: `hot-${trial}` }, kafka: { brokers: mock.brokers } }),
     );
@@ -416,7 +446,7 @@ async function main(): Promise<void> {
         recovery_sor_s: figure(Number(recovery.sor.toFixed(3)), 's', '(report)', Number(recovery.readOnly.toFixed(3)), `the journal read alone, ${recovery.frames} events, same run`),
         recovery_fix_s: figure(Number(recovery.fix.toFixed(3)), 's', '(report)', Number(recovery.readOnly.toFixed(3)), `the journal read alone, ${recovery.frames} events, same run`),
       }),
-    }, { hotPathTrials: trials }, OUT_DIR);
+    }, { hotPathTrials: trials }, p.outDir);
     process.stdout.write(`wrote ${path}\n`);
   } finally {
     rmSync(journalDir, { recursive: true, force: true });

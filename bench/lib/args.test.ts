@@ -45,3 +45,13 @@ describe('BenchArgs.rejectUnknown', () => {
     expect(new BenchArgs([FLAG, '--cpu-prof']).nodeOptions(FLAG)).toEqual(['--cpu-prof']);
   });
 });
+
+describe('bench:persist flags', () => {
+  it('are read by main() from its argv, not at import (importing the bench reads nothing)', async () => {
+    const { readPersistParams } = await import('../persist.bench.ts');
+    const p = readPersistParams(['--rate', '500', '--trials', '1', '--out', '/tmp/x'], {});
+    expect(p).toMatchObject({ hotRate: 500, hotTrials: 1, outDir: '/tmp/x', orders: 20_000, serversNice: 10 });
+    expect(readPersistParams([], { PERSIST_RATE: '700' }).hotRate).toBe(700);
+    expect(() => readPersistParams(['--help'], {})).toThrow(/--help/);
+  });
+});
