@@ -13,7 +13,6 @@
  * the engine is cut off. The market maker's walk is frozen (--mm-step-ms 3600000) so prices are
  * known. No timing is asserted; every wait polls with a timeout.
  */
-import * as net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,84 +22,7 @@ import { validateConfig } from '../config.ts';
 import { Engine } from '../supervisor.ts';
 import { waitFor } from '../test-stack.fixture.ts';
 import { FixClient } from './fix-client.fixture.ts';
-
-/** A TCP proxy that records both directions and can swallow, cut and refuse. */
-class Proxy {
-  readonly toVenue: Buffer[] = [];
-  readonly toEngine: Buffer[] = [];
-  swallow = false;
-  refuse = false;
-  private readonly pairs = new Set<[net.Socket, net.Socket]>();
-  private readonly server: net.Server;
-  port = 0;
-  private readonly upstreamPort: number;
-
-  constructor(upstreamPort: number) {
-    this.upstreamPort = upstreamPort;
-    this.server = net.createServer((down) => this.onConnection(down));
-  }
-
-  listen(): Promise<number> {
-    return new Promise((resolve) => this.server.listen(0, '127.0.0.1', () => {
-      this.port = (this.server.address() as net.AddressInfo).port;
-      resolve(this.port);
-    }));
-  }
-
-  private onConnection(down: net.Socket): void {
-    if (this.refuse) {
-      down.destroy();
-      return;
-    }
-    const up = net.connect({ port: this.upstreamPort, host: '127.0.0.1' });
-    const pair: [net.Socket, net.Socket] = [down, up];
-    this.pairs.add(pair);
-    down.on('data', (b: Buffer) => {
-      this.toVenue.push(b);
-      if (!this.swallow) up.write(b);
-    });
-    up.on('data', (b: Buffer) => {
-      this.toEngine.push(b);
-      down.write(b);
-    });
-    const end = () => {
-      this.pairs.delete(pair);
-      down.destroy();
-      up.destroy();
-    };
-    down.on('close', end).on('error', end);
-    up.on('close', end).on('error', end);
-  }
-
-  /** Drops every connection now; with refuse set, new ones are dropped too. */
-  cut(): void {
-    for (const [down, up] of this.pairs) {
-      down.destroy();
-      up.destroy();
-    }
-    this.pairs.clear();
-  }
-
-  close(): Promise<void> {
-    this.cut();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-type Fields = Map<number, string>;
-
-/** Splits a recorded byte stream into FIX messages (fields by tag; the last of a repeated tag wins). */
-function messages(chunks: Buffer[]): Fields[] {
-  const text = Buffer.concat(chunks).toString('latin1');
-  return text.split('8=FIX.4.4\x01').filter((m) => m.length > 0).map((m) => {
-    const f: Fields = new Map();
-    for (const part of m.split('\x01')) {
-      const eq = part.indexOf('=');
-      if (eq > 0) f.set(Number(part.slice(0, eq)), part.slice(eq + 1));
-    }
-    return f;
-  });
-}
+import { FixProxy as Proxy, messages, type Fields } from './tcp-proxy.fixture.ts';
 
 /** True when the non-PossDup numbers and the resent ones together cover 1..max with nothing missing. */
 function continuous(msgs: Fields[]): { ok: boolean; max: number } {

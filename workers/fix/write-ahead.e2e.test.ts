@@ -1,0 +1,166 @@
+/**
+ * Goal: the engine writes ahead of the wire, so a crash at the worst moment for a venue order
+ * loses nothing. The moment: a NewOrderSingle has reached the venue, and the venue's answer has
+ * not reached the engine. Then the journal must already hold the routing decision naming the
+ * child (a child reaches its venue only once that ROUTE_AUDIT is durable), and the session store
+ * the order's MsgSeqNum (its bytes go to the store before the socket), so after a restart the
+ * engine knows the child, asks the venue about it, books its fill, and logs on again past every
+ * number the venue saw.
+ *
+ * Method, deterministic (no kill at a random point of a load): one venue simulator process
+ * (sim/venue.ts, its market maker still), a TCP proxy between it and the engine
+ * (tcp-proxy.fixture.ts) that passes the engine's first NewOrderSingle on to the venue and from
+ * then on holds everything the venue sends, and the engine as a child process
+ * (scripts/engine.ts, journal.fsync batch) killed with SIGKILL as soon as the proxy has passed the
+ * order on. The order, a buy limit inside the venue's spread, rests there. After the restart
+ * another participant (HITTER, a FIX client of the venue) sells at that price: the restarted
+ * engine must book the fill. No timing is asserted; every wait has a generous timeout.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RecordType, RouteAuditFlyweight, forEachAuditedChild } from '../../codecs/records.ts';
+import { replayJournal } from '../../persistence/journal-reader.ts';
+import { startVenue, type VenueProcess } from '../../scripts/stack.ts';
+import { validateConfig } from '../config.ts';
+import { startEngineProcess, waitFor, writeEngineConfigFile, type EngineProcess } from '../test-stack.fixture.ts';
+import { Trader } from '../ws-client.fixture.ts';
+import { FixClient } from './fix-client.fixture.ts';
+import { FixProxy, messages } from './tcp-proxy.fixture.ts';
+
+const KEY = 'demo-key-trader1';
+
+let work: string;
+let journalDir: string;
+let configPath: string;
+let venue: VenueProcess | null = null;
+let proxy: FixProxy | null = null;
+let engine: ChildProcess | null = null;
+let hitter: FixClient | null = null;
+
+function startEngine(): Promise<EngineProcess> {
+  return startEngineProcess(configPath, (child) => { engine = child; });
+}
+
+async function get(base: string, path: string): Promise<Record<string, any>> {
+  const res = await fetch(`http://${base}${path}`, { headers: { authorization: `Bearer ${KEY}` } });
+  return (await res.json()) as Record<string, any>;
+}
+
+async function fixCounters(base: string): Promise<Record<string, number>> {
+  const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: { fix: { counters: Record<string, number> } } };
+  return h.stages.fix.counters;
+}
+
+/** Child ids the journal's ROUTE_AUDIT records name for an order (the test's own reading of the journal). */
+function auditedChildren(orderId: number): number[] {
+  const audit = new RouteAuditFlyweight();
+  const ids: number[] = [];
+  replayJournal(journalDir, {
+    onFrame(typeId, _seq, _epochMs, view, bytes, offset, length) {
+      if (typeId !== RecordType.ROUTE_AUDIT) return;
+      const a = audit.wrap(view, bytes, offset);
+      if (a.orderId() === orderId) forEachAuditedChild(a, length, (_venue, childId) => ids.push(childId));
+    },
+  });
+  return ids;
+}
+
+async function stopEngine(): Promise<void> {
+  if (engine === null || engine.exitCode !== null || engine.signalCode !== null) return;
+  const done = new Promise((r) => engine!.once('exit', r));
+  engine.kill('SIGTERM');
+  await Promise.race([done, new Promise((r) => setTimeout(r, 8000))]);
+  if (engine.exitCode === null && engine.signalCode === null) engine.kill('SIGKILL');
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'oms-write-ahead-e2e-'));
+  journalDir = join(work, 'journal');
+  const defaults = validateConfig({});
+  const v = defaults.venues[0];
+  const symbols = defaults.symbols.map((s) => `${s.name}:${s.referencePrice}`).join(',');
+  // Bid 177.20, ask 177.30 (5 ticks from the start price), and no walk: 177.25 rests inside.
+  venue = await startVenue([
+    '--port', '0', '--host', v.host, '--name', v.name, '--comp-id', v.targetCompId, '--clients', `${v.senderCompId},HITTER`,
+    '--seed', '5', '--latency-ms', '0', '--symbols', symbols, '--mm-step-ms', '3600000', '--mm-half-spread', '5',
+  ], v.name);
+  proxy = new FixProxy(venue.port);
+  await proxy.listen();
+  configPath = join(work, 'engine.json');
+  writeEngineConfigFile(configPath, journalDir, [{ ...v, host: '127.0.0.1', port: proxy.port }]);
+}, 60_000);
+
+afterAll(async () => {
+  if (hitter !== null) await hitter.stop().catch(() => {});
+  await stopEngine();
+  await proxy?.close();
+  if (venue !== null && venue.child.exitCode === null) venue.child.kill('SIGTERM');
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('write-ahead, end to end', () => {
+  it('SIGKILL after a NewOrderSingle reached the venue and before its answer reached the engine: the child is known, reconciled and filled after the restart, and the session logs on past its numbers', async () => {
+    // ---- first boot: one buy, killed once its NewOrderSingle is at the venue ------------------
+    const first = await startEngine();
+    await waitFor('venue session', async () => ((await fixCounters(first.base)).SESSIONS_UP === 1 ? true : undefined));
+    proxy!.holdAfterNewOrder = true;
+    const t = new Trader(`ws://${first.base}/v1/ws?token=${KEY}`);
+    await t.opened();
+    t.send({ type: 'new', clOrdId: 'wa-1', symbol: 'AAPL', side: 'BUY', qty: 10, price: '177.25', ordType: 'LIMIT', tif: 'DAY' });
+    const ack = await t.next((m) => m.clOrdId === 'wa-1' && m.type === 'ack', 30_000);
+    const orderId = ack.orderId as number;
+    expect(orderId).toBeGreaterThan(0);
+    await waitFor('the NewOrderSingle passed on to the venue', async () => (proxy!.isHolding() ? true : undefined));
+    const killed = new Promise((r) => first.child.once('exit', r));
+    first.child.kill('SIGKILL');
+    await killed;
+    t.ws.close();
+
+    const sent = messages(proxy!.toVenue).filter((m) => m.get(35) === 'D');
+    expect(sent).toHaveLength(1);
+    const childId = Number(sent[0].get(11));
+    const orderSeq = Number(sent[0].get(34));
+    // The engine never read the venue's answer: it was held at the proxy.
+    expect(messages(proxy!.toEngine).filter((m) => m.get(35) === '8')).toEqual([]);
+    await waitFor('the venue acknowledged the order (held)', async () =>
+      (messages(proxy!.held).some((m) => m.get(35) === '8' && m.get(11) === String(childId) && m.get(39) === '0') ? true : undefined));
+    // Written ahead: the journal named the child before the venue had it.
+    expect(auditedChildren(orderId)).toContain(childId);
+
+    // ---- second boot on the same journal and session store -----------------------------------
+    proxy!.release();
+    const toVenueBefore = proxy!.toVenue.length;
+    const second = await startEngine();
+    expect(second.running.fix.recovery).toMatchObject({ liveChildren: 1, conflicts: 0, problem: null });
+    await waitFor('venue session and its reconciliation', async () => {
+      const c = await fixCounters(second.base);
+      return c.SESSIONS_UP === 1 && c.STATUS_REQUESTS_SENT >= 1 ? c : undefined;
+    });
+    const again = messages(proxy!.toVenue.slice(toVenueBefore));
+    const logon = again.find((m) => m.get(35) === 'A');
+    expect(Number(logon?.get(34))).toBeGreaterThan(orderSeq);
+    // The status request names the pre-crash child; nothing was sent to the venue again as new.
+    expect(again.some((m) => m.get(35) === 'H' && m.get(11) === String(childId))).toBe(true);
+    expect(again.filter((m) => m.get(35) === 'D')).toEqual([]);
+    expect((await get(second.base, `/v1/orders/${orderId}`)).status).toBe('ROUTED');
+
+    // ---- another participant hits the resting bid at the venue -------------------------------
+    hitter = new FixClient(venue!.port, 'HITTER', 'V1');
+    await hitter.logon();
+    hitter.newOrder('hit-1', 'AAPL', '2', 10, '177.25');
+    const hit = await hitter.next((m) => m[11] === 'hit-1' && m[150] === 'F', 15_000);
+    expect(hit[32]).toBe('10');
+    const filled = await waitFor('the pre-crash order filled', async () => {
+      const o = await get(second.base, `/v1/orders/${orderId}`);
+      return o.status === 'FILLED' ? o : undefined;
+    });
+    expect(filled.cumQty).toBe(10);
+    expect(filled.avgPx).toBe('177.25');
+    const positions = await get(second.base, '/v1/positions');
+    expect((positions.positions as Record<string, any>[]).find((p) => p.symbol === 'AAPL')?.qty).toBe(10);
+    expect((await fixCounters(second.base)).UNKNOWN_EXEC_REPORTS).toBe(0);
+  }, 120_000);
+});
