@@ -8,12 +8,16 @@
 //   - filled quantity never exceeds order quantity; positions equal the signed sum of the fills
 //     the venue made (and of those reported);
 //   - every order is terminal or still has something at a venue (a live child or a route in
-//     flight), and once the venues answer everything every order is terminal.
+//     flight), and once the venues answer everything every order is terminal;
+//   - a kill switch (an account's or every account's HALTED, lifted at once or not) reaches the
+//     orders taken before it and only those: none of them is working again after it (each is
+//     being canceled, finishing a replace that will end it, or ended), and no order taken after it
+//     gets a KILL_SWITCH report.
 // Method: fast-check op sequences (seeded, so a failure replays) against a small venue model; the
 // stage stepped by hand on real rings with a ManualClock.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ALL_SYMBOLS, LimitKey, RecordType } from '../../codecs/records.ts';
+import { ALL_SYMBOLS, AccountMode, LimitKey, RecordType } from '../../codecs/records.ts';
 import { RiskCounter } from '../../engine/counters.ts';
 import { OrdType, Side, Tif } from '../../engine/domain.ts';
 import { ExecType, OrderState, isTerminal } from '../../engine/order-state.ts';
@@ -34,7 +38,8 @@ type Op =
   | { k: 'answerCancel'; pick: number; refuse: boolean }
   | { k: 'limit'; account: number; key: number; symbol: number; value: number }
   | { k: 'quote'; symbol: number; mid: number }
-  | { k: 'close' };
+  | { k: 'close' }
+  | { k: 'halt'; account: number; lift: boolean };
 
 const LIMIT_CHOICES: { key: number; perSymbol: boolean; values: number[] }[] = [
   { key: LimitKey.CREDIT_LIMIT, perSymbol: false, values: [300 * SCALE, 2_000 * SCALE, 10_000 * SCALE, 50_000 * SCALE] },
@@ -56,6 +61,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('limit' as const), account: fc.constantFrom(1, 2), key: fc.nat({ max: LIMIT_CHOICES.length - 1 }), symbol: fc.constantFrom(0, 1), value: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('quote' as const), symbol: fc.constantFrom(0, 1), mid: fc.integer({ min: 5, max: 15 }) }) },
   { weight: 1, arbitrary: fc.constant({ k: 'close' as const }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('halt' as const), account: fc.constantFrom(0, 1, 2), lift: fc.constantFrom(true, true, true, false) }) },
 );
 
 class Model {
@@ -66,6 +72,8 @@ class Model {
   readonly orderIds: number[] = [];
   readonly expectedPosition = new Map<number, number>();
   acceptances = 0;
+  /** Each kill switch pulled: its account (0: every account) and the first order id it does not reach. */
+  readonly halts: { account: number; below: number }[] = [];
   private nextChildId = BASE_CHILD + 1;
   private nextCl = 0;
 
@@ -167,6 +175,12 @@ class Model {
       case 'close':
         h.clock.advanceNs(24 * 3600 * 1e9);
         break;
+      case 'halt':
+        // Risk takes it at the top of its next cycle, before any order this op's step reads.
+        this.halts.push({ account: op.account, below: h.stage.orders.peekNextOrderId() });
+        h.accountControl(op.account, AccountMode.HALTED);
+        if (op.lift) h.accountControl(op.account, AccountMode.NORMAL);
+        break;
     }
     this.collect();
   }
@@ -199,6 +213,7 @@ class Model {
   collect(): void {
     const out = this.h.step();
     for (const r of out.ingest) {
+      if (r.reason === Reason.KILL_SWITCH) expect(this.reachedByHalt(r.orderId, r.accountId), `KILL_SWITCH report of order ${r.orderId}, taken after every halt`).toBe(true);
       if (r.execType === ExecType.NEW && r.reason === Reason.NONE && !this.orderIds.includes(r.orderId)) {
         this.orderIds.push(r.orderId);
         this.checkAcceptance(r.accountId, r.symbolId, r.side);
@@ -208,6 +223,11 @@ class Model {
       if (rec.typeId === RecordType.ROUTE_REQUEST) this.routeQueue.push({ orderId: rec.orderId, qty: rec.qty, price: rec.price });
       else this.cancelQueue.push(rec.childId);
     }
+  }
+
+  /** Whether a kill switch pulled so far reached this order of this account. */
+  private reachedByHalt(orderId: number, account: number): boolean {
+    return this.halts.some((x) => (x.account === 0 || x.account === account) && orderId < x.below);
   }
 
   /** The limits in force hold right after an order of this account was accepted. */
@@ -245,6 +265,9 @@ class Model {
         continue;
       }
       expect(!o.idle(s), `order ${id} in state ${state} has something working`).toBe(true);
+      if (this.reachedByHalt(id, o.accountId[s])) {
+        expect([OrderState.PENDING_CANCEL, OrderState.PENDING_REPLACE], `order ${id} reached by a halt is not working again`).toContain(state);
+      }
       if (state !== OrderState.PENDING_REPLACE) expect(x.resQty[s], `order ${id} reserves its leaves`).toBe(o.qty[s] - o.cumQty[s]);
       const cell = o.accountId[s] * 2 + o.symbolId[s];
       const into = o.side[s] === Side.BUY ? openBuy : openSell;
