@@ -9,7 +9,7 @@
  *
  * 1. Journal: 200-byte EXEC_REPORT frames appended in batches of 256 (as the stage drains), per
  *    fsync policy (none / batch / interval 10 ms), events/s.
- * 2. Postgres: a journal of ORDERS orders x 7 events (new, ack, the SOR's decision record
+ * 2. Postgres: a journal of --orders orders x 7 events (new, ack, the SOR's decision record
  *    ROUTE_AUDIT with 3 venues, child sent, route done, child fill, fill report) applied by PgSink through SinkRunner into a throwaway Postgres with
  *    fsync on (scripts/postgres.ts durable); baseline: the same kind of events inserted one row
  *    per statement (autocommit), the naive sink, same server, same run.
@@ -22,7 +22,7 @@
  *    without sinks: the two alternate (without/with, then with/without, ...) over several trials,
  *    and each figure is the median of its trials' p99.
  * 5. Recovery: the time each stage's start-up replay takes over a synthetic journal of about
- *    RECOVERY_EVENTS events (the same 7-record orders): risk (bounds pass + rebuild, as
+ *    --recovery-events events (the same 7-record orders): risk (bounds pass + rebuild, as
  *    workers/risk-part.ts does), the SOR's statistics (workers/sor/recovery.ts), the fix stage's
  *    child table (workers/fix/recovery.ts); baseline: the journal read alone (replayJournal with a
  *    handler that does nothing), same run. One run each (report).
@@ -364,13 +364,6 @@ export function recoveryReplay(dir: string): Record<string, number> {
 async function main(): Promise<void> {
   const p = readPersistParams(process.argv.slice(2));
   assertNiceness(p.serversNice); // now, not after the journal part
-  const ORDERS = p.orders;
-  const HOT_RATE = p.hotRate;
-  const HOT_SECONDS = p.hotSeconds;
-  const HOT_TRIALS = p.hotTrials;
-  const HOT_CONNECTIONS = p.hotConnections;
-  const RECOVERY_EVENTS = p.recoveryEvents;
-  const SERVERS_NICE = p.serversNice;
   const machine = machineInfo();
   process.stdout.write(`bench:persist on ${machine.cpus} x ${machine.cpuModel}, ${machine.memGiB} GiB, node ${machine.node}, ${machine.os}\n`);
   const journal: Record<string, number> = {};
@@ -379,13 +372,13 @@ async function main(): Promise<void> {
     process.stdout.write(`journal fsync=${fsync}: ${journal[fsync]} events/s (200-byte records, batches of 256)\n`);
   }
 
-  const db = await startPostgres({ durable: true, nice: SERVERS_NICE });
-  const mock = await startKafkaMock(1, [...KAFKA_TOPICS], 3, SERVERS_NICE);
-  process.stdout.write(`Postgres and the Kafka mock run at niceness +${SERVERS_NICE}\n`);
+  const db = await startPostgres({ durable: true, nice: p.serversNice });
+  const mock = await startKafkaMock(1, [...KAFKA_TOPICS], 3, p.serversNice);
+  process.stdout.write(`Postgres and the Kafka mock run at niceness +${p.serversNice}\n`);
   const journalDir = mkdtempSync(join(tmpdir(), 'persist-bench-'));
   try {
-    const events = writeSyntheticJournal(journalDir, ORDERS);
-    process.stdout.write(`synthetic journal: ${ORDERS} orders, ${events} events\n`);
+    const events = writeSyntheticJournal(journalDir, p.orders);
+    process.stdout.write(`synthetic journal: ${p.orders} orders, ${events} events\n`);
     const pgRate = Math.round(await sinkRate(() => new PgSink({ url: db.url, names, reference }), journalDir, events, 4000));
     const pgNaive = Math.round(await naivePgRate(db.url, 3000));
     process.stdout.write(`postgres sink: ${pgRate} events/s (batched unnest inserts, fsync on); naive one INSERT per event: ${pgNaive} events/s\n`);
@@ -400,7 +393,7 @@ async function main(): Promise<void> {
       // The engine runs in this process: its FIX session events (info) would fill the report.
       log: { level: 'warn' },
     });
-    process.stdout.write(`hot path: order -> ack, ${HOT_RATE}/s open loop over ${HOT_CONNECTIONS} WebSockets, ${HOT_SECONDS} s after ${HOT_WARMUP_MS} ms warm-up, ${HOT_TRIALS} trials each\n`);
+    process.stdout.write(`hot path: order -> ack, ${p.hotRate}/s open loop over ${p.hotConnections} WebSockets, ${p.hotSeconds} s after ${HOT_WARMUP_MS} ms warm-up, ${p.hotTrials} trials each\n`);
     // A fresh journal per trial; the sinks start from it (their own cursor row and directory).
     const trials = await hotPathTrials(
       p,
@@ -412,14 +405,14 @@ async function main(): Promise<void> {
     const p99With = summarize(trials.filter((t) => t.sinks).map((t) => t.latencyUs.p99));
     const p50Without = summarize(trials.filter((t) => !t.sinks).map((t) => t.latencyUs.p50));
     const p50With = summarize(trials.filter((t) => t.sinks).map((t) => t.latencyUs.p50));
-    process.stdout.write(`hot path p99, median of ${HOT_TRIALS}: with sinks ${p99With.median} us (min ${p99With.min}, max ${p99With.max}); ` +
+    process.stdout.write(`hot path p99, median of ${p.hotTrials}: with sinks ${p99With.median} us (min ${p99With.min}, max ${p99With.max}); ` +
       `without ${p99Without.median} us (min ${p99Without.min}, max ${p99Without.max})\n`);
 
     let recovery: Record<string, number> | null = null;
-    if (RECOVERY_EVENTS > 0) {
+    if (p.recoveryEvents > 0) {
       const recoveryDir = mkdtempSync(join(tmpdir(), 'persist-bench-recovery-'));
       try {
-        const events = writeSyntheticJournal(recoveryDir, Math.ceil(RECOVERY_EVENTS / 7));
+        const events = writeSyntheticJournal(recoveryDir, Math.ceil(p.recoveryEvents / 7));
         recovery = recoveryReplay(recoveryDir);
         process.stdout.write(`recovery replay of ${events} journal events: risk ${recovery.risk.toFixed(2)} s, sor ${recovery.sor.toFixed(2)} s, ` +
           `fix ${recovery.fix.toFixed(2)} s; the journal read alone ${recovery.readOnly.toFixed(2)} s\n`);
@@ -429,14 +422,14 @@ async function main(): Promise<void> {
     }
 
     const path = writeResults('persist', {
-      orders: ORDERS, events, recoveryEvents: RECOVERY_EVENTS, hotRate: HOT_RATE, hotSeconds: HOT_SECONDS, hotWarmupMs: HOT_WARMUP_MS, hotTrials: HOT_TRIALS, hotConnections: HOT_CONNECTIONS,
+      orders: p.orders, events, recoveryEvents: p.recoveryEvents, hotRate: p.hotRate, hotSeconds: p.hotSeconds, hotWarmupMs: HOT_WARMUP_MS, hotTrials: p.hotTrials, hotConnections: p.hotConnections,
       hotLoad: 'bench/lib/open-loop.ts, 1 load worker, IOC orders far from the market (DEFAULT_ORDER)',
-      postgres: 'throwaway 15, fsync on', kafka: 'librdkafka mock cluster, 1 broker, acks=all', serversNice: SERVERS_NICE,
+      postgres: 'throwaway 15, fsync on', kafka: 'librdkafka mock cluster, 1 broker, acks=all', serversNice: p.serversNice,
     }, {
       postgres_events_per_s: figure(pgRate, 'events/s', '>= 20000', pgNaive, 'one INSERT per event (autocommit), same server, same run'),
-      hotpath_p99_us_with_sinks: figure(p99With.median, 'us', '(report)', p99Without.median, `same open-loop load without sinks, alternating, median of ${HOT_TRIALS} trials each`,
+      hotpath_p99_us_with_sinks: figure(p99With.median, 'us', '(report)', p99Without.median, `same open-loop load without sinks, alternating, median of ${p.hotTrials} trials each`,
         { min: p99With.min, max: p99With.max, baselineMin: p99Without.min, baselineMax: p99Without.max }),
-      hotpath_p50_us_with_sinks: figure(p50With.median, 'us', '(report)', p50Without.median, `same open-loop load without sinks, alternating, median of ${HOT_TRIALS} trials each`),
+      hotpath_p50_us_with_sinks: figure(p50With.median, 'us', '(report)', p50Without.median, `same open-loop load without sinks, alternating, median of ${p.hotTrials} trials each`),
       journal_events_per_s_fsync_none: figure(journal.none, 'events/s', '(report)', null),
       journal_events_per_s_fsync_interval: figure(journal.interval, 'events/s', '(report)', null),
       journal_events_per_s_fsync_batch: figure(journal.batch, 'events/s', '(report)', journal.none, 'fsync none, same run'),

@@ -48,7 +48,16 @@ describe('BenchArgs.rejectUnknown', () => {
 
 describe('bench:persist flags', () => {
   it('are read by main() from its argv, not at import (importing the bench reads nothing)', async () => {
-    const { readPersistParams } = await import('../persist.bench.ts');
+    // An argv the bench would refuse: importing it must not read it.
+    const argv = process.argv;
+    process.argv = [...argv, '--not-a-persist-flag'];
+    let mod: typeof import('../persist.bench.ts');
+    try {
+      mod = await import('../persist.bench.ts');
+    } finally {
+      process.argv = argv;
+    }
+    const { readPersistParams } = mod;
     const p = readPersistParams(['--rate', '500', '--trials', '1', '--out', '/tmp/x'], {});
     expect(p).toMatchObject({ hotRate: 500, hotTrials: 1, outDir: '/tmp/x', orders: 20_000, serversNice: 10 });
     expect(readPersistParams([], { PERSIST_RATE: '700' }).hotRate).toBe(700);

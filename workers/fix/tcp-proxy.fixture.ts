@@ -17,8 +17,12 @@ export class FixProxy {
    * never reads it), until release().
    */
   holdAfterNewOrder = false;
+  /** Called once, synchronously, as the hold starts (a crash test kills the engine here). */
+  onHold: (() => void) | null = null;
   readonly held: Buffer[] = [];
   private holding = false;
+  /** The last bytes of the engine's previous chunk, so a 35=D split across chunks is still seen. */
+  private tail: Buffer = Buffer.alloc(0);
   private readonly pairs = new Set<[net.Socket, net.Socket]>();
   private readonly server: net.Server;
   port = 0;
@@ -47,7 +51,11 @@ export class FixProxy {
     down.on('data', (b: Buffer) => {
       this.toVenue.push(b);
       // Held before the order is passed on: the venue's answer to it can only come after.
-      if (this.holdAfterNewOrder && b.includes('\x0135=D\x01')) this.holding = true;
+      if (this.holdAfterNewOrder && !this.holding && Buffer.concat([this.tail, b]).includes('\x0135=D\x01')) {
+        this.holding = true;
+        this.onHold?.();
+      }
+      this.tail = b.subarray(Math.max(0, b.length - 5));
       if (!this.swallow) up.write(b);
     });
     up.on('data', (b: Buffer) => {
@@ -72,7 +80,7 @@ export class FixProxy {
     return this.holding;
   }
 
-  /** Stops holding (for connections from now on; what was held stays in `held`). */
+  /** Stops holding, on every connection (call once the one that held is gone); what was held stays in `held`. */
   release(): void {
     this.holdAfterNewOrder = false;
     this.holding = false;

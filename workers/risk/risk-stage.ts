@@ -221,11 +221,12 @@ export class RiskStage implements Agent, RingRecordHandler {
   /** Next order slot the head mass cancel examines. */
   private mcCursor = 0;
   /**
-   * Per order slot: a kill switch reached the order while a replace was under way (its cancel
-   * not allowed then), so the replace ends it instead of routing the new terms, even if the
-   * halt was lifted meanwhile.
+   * Per order slot: the reason of a mass cancel (kill switch, cancel-on-disconnect, a trader's
+   * mass cancel) that reached the order while a replace was under way (its cancel not allowed
+   * then), 0 if none: the replace ends it with that reason instead of routing the new terms,
+   * even if a halt was lifted meanwhile.
    */
-  private readonly killedInReplace: Uint8Array;
+  private readonly replaceEndReason: Uint16Array;
   /**
    * Recovery: per account (0: every account), the first order id the account's last journaled
    * HALTED did not reach. An order below it still open after the replay was missed by a sweep
@@ -270,7 +271,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     this.session = config.session === null || config.session === undefined ? null : new SessionCalendar(config.session);
     this.nextCloseMs = this.session === null ? Infinity : this.session.nextCloseAfter(clock.epochMs());
     this.expiring = new Uint8Array(config.orderCapacity);
-    this.killedInReplace = new Uint8Array(config.orderCapacity);
+    this.replaceEndReason = new Uint16Array(config.orderCapacity);
     this.markTicks = new Float64Array(this.symbolCount);
     this.markDirty = new Uint8Array(this.symbolCount);
     this.markIntervalNs = (config.markIntervalMs ?? 1000) * 1e6;
@@ -480,7 +481,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     o.setState(slot, OrderState.PENDING_NEW);
     o.setClOrdId(slot, cmd.bytes, cmd.clOrdIdOffset(), cmd.clOrdIdLength());
     this.expiring[slot] = 0;
-    this.killedInReplace[slot] = 0;
+    this.replaceEndReason[slot] = 0;
     // checkNewOrder left the reference price in checkedRefTicks: a market order reserves at it.
     const reservePx = o.ordType[slot] === OrdType.MARKET ? this.checkedRefTicks : o.priceTicks[slot];
     this.exposure.reserve(slot, accountId, o.symbolId[slot], o.side[slot], o.qty[slot], reservePx);
@@ -724,13 +725,18 @@ export class RiskStage implements Agent, RingRecordHandler {
     this.report.setOrigClOrdId(this.origScratch, 0, origLength);
     this.rewriteJournaledReport(this.clientRing(o.source[slot]));
     const leaves = o.qty[slot] - o.cumQty[slot];
-    if (leaves > 0 && (this.killedInReplace[slot] === 1 || this.modeOf(o.accountId[slot]) === AccountMode.HALTED)) {
-      // Halted while the replace was under way (lifted since, or not): the new terms never go to a venue.
+    if (leaves === 0) return;
+    // A mass cancel reached the order during the replace, or will (queued, or its scan not yet
+    // at this slot), or the account is halted: the new terms never go to a venue.
+    let endReason = this.replaceEndReason[slot];
+    if (endReason === 0 && this.mcCount > 0) endReason = this.queuedMassCancelFor(slot);
+    if (endReason === 0 && this.modeOf(o.accountId[slot]) === AccountMode.HALTED) endReason = Reason.KILL_SWITCH;
+    if (endReason !== 0) {
       this.apply(slot, OrderEvent.DONE_FOR_DAY);
-      this.emitReport(slot, ExecType.CANCELED, 0, 0, Reason.KILL_SWITCH, 0);
+      this.emitReport(slot, ExecType.CANCELED, 0, 0, endReason, 0);
       return;
     }
-    if (leaves > 0) this.requestRoute(slot, leaves);
+    this.requestRoute(slot, leaves);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -859,14 +865,14 @@ export class RiskStage implements Agent, RingRecordHandler {
       }
       this.mcCursor++;
       scanned++;
-      if (this.massCancelMatches(slot) && this.cancelOpenOrder(slot, this.mcReason[this.mcHead])) canceled++;
+      if (this.massCancelMatches(this.mcHead, slot) && this.cancelOpenOrder(slot, this.mcReason[this.mcHead])) canceled++;
     }
     return canceled + (scanned > 0 ? 1 : 0);
   }
 
-  private massCancelMatches(slot: number): boolean {
+  /** Whether the queued mass cancel at entry `head` reaches the order at `slot` (when its scan gets there). */
+  private massCancelMatches(head: number, slot: number): boolean {
     const o = this.orders;
-    const head = this.mcHead;
     if (o.orderId[slot] === 0 || isTerminal(o.state[slot])) return false;
     // An order taken after the ask (a halt lifted, then new orders, while the scan goes on) is not reached.
     if (o.orderId[slot] >= this.mcBelow[head]) return false;
@@ -876,14 +882,29 @@ export class RiskStage implements Agent, RingRecordHandler {
     return this.mcConn[head] === 0 || (o.connId[slot] === this.mcConn[head] && o.source[slot] === Source.INGEST);
   }
 
+  /**
+   * The reason of a queued mass cancel, other than the session close's (it expires the order
+   * once re-routed), whose scan is still to reach the order at `slot`; 0 if none. Off the order
+   * path: only a replace completing while mass cancels are queued asks.
+   */
+  private queuedMassCancelFor(slot: number): number {
+    for (let i = 0; i < this.mcCount; i++) {
+      const at = (this.mcHead + i) % MASS_CANCEL_QUEUE;
+      if (this.mcReason[at] === Reason.SESSION_END) continue;
+      if (i === 0 && slot < this.mcCursor) continue;
+      if (this.massCancelMatches(at, slot)) return this.mcReason[at];
+    }
+    return 0;
+  }
+
   /** Cancels one open order unsolicited (its reports carry the reason); false if it may not be. */
   private cancelOpenOrder(slot: number, reason: number): boolean {
     const o = this.orders;
     if (reason === Reason.SESSION_END) return this.expireOrder(slot);
     if (transition(o.state[slot], OrderEvent.CANCEL_REQUEST, o.cumQty[slot] > 0) === ILLEGAL) {
-      // A replace under way: when it completes, the order is ended (finishReplace), even if the
-      // halt is lifted by then.
-      if (reason === Reason.KILL_SWITCH && o.state[slot] === OrderState.PENDING_REPLACE) this.killedInReplace[slot] = 1;
+      // A replace under way: when it completes, the order is ended with this reason
+      // (finishReplace), even if a halt is lifted by then.
+      if (o.state[slot] === OrderState.PENDING_REPLACE) this.replaceEndReason[slot] = reason;
       return false;
     }
     this.requestCancel(slot, reason);
@@ -1302,8 +1323,13 @@ export class RiskStage implements Agent, RingRecordHandler {
       if (o.orderId[slot] === 0) continue;
       if (isTerminal(o.state[slot])) continue;
       const accountId = o.accountId[slot];
-      if (o.orderId[slot] < this.haltBelow[0]) missed[0] = 1;
-      if (accountId < missed.length && o.orderId[slot] < this.haltBelow[accountId]) missed[accountId] = 1;
+      const reached = o.orderId[slot] < this.haltBelow[0] || (accountId < missed.length && o.orderId[slot] < this.haltBelow[accountId]);
+      if (reached) {
+        if (o.orderId[slot] < this.haltBelow[0]) missed[0] = 1;
+        else missed[accountId] = 1;
+        // Its replace ends it, whether the resume pass settles it before the sweep gets there or not.
+        if (o.state[slot] === OrderState.PENDING_REPLACE) this.replaceEndReason[slot] = Reason.KILL_SWITCH;
+      }
       const px = o.ordType[slot] === OrdType.LIMIT ? o.priceTicks[slot] : this.refs.reference(o.symbolId[slot], now);
       let qty = o.qty[slot] - o.cumQty[slot];
       let resPx = px;
