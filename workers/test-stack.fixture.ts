@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateConfig, type EngineConfig } from './config.ts';
-import { startStack, type Stack } from '../scripts/stack.ts';
+import { startStack, startVenue, type Stack, type VenueProcess } from '../scripts/stack.ts';
 
 export interface TestStack {
   stack: Stack;
@@ -142,4 +142,41 @@ export function startEngineProcess(configPath: string, onSpawn?: (child: ChildPr
       reject(new Error(`engine exited with ${code}: ${err}`));
     });
   });
+}
+
+/** GET a JSON route of a running engine as the account of `key`. */
+export async function getJson(base: string, path: string, key: string): Promise<Record<string, any>> {
+  const res = await fetch(`http://${base}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  return (await res.json()) as Record<string, any>;
+}
+
+/** The fix stage's counters from a running engine's /health. */
+export async function fixCounters(base: string): Promise<Record<string, number>> {
+  const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: { fix: { counters: Record<string, number> } } };
+  return h.stages.fix.counters;
+}
+
+/** Stops an engine child process: SIGTERM, then SIGKILL if it has not exited within 8 s. */
+export async function stopEngineProcess(engine: ChildProcess | null): Promise<void> {
+  if (engine === null || engine.exitCode !== null || engine.signalCode !== null) return;
+  const done = new Promise((r) => engine.once('exit', r));
+  engine.kill('SIGTERM');
+  await Promise.race([done, new Promise((r) => setTimeout(r, 8000))]);
+  if (engine.exitCode === null && engine.signalCode === null) engine.kill('SIGKILL');
+}
+
+/**
+ * The default config's first venue as a venue simulator process (scripts/stack.ts startVenue)
+ * with its market maker still, bid 177.20 / ask 177.30 (5 ticks from the start price): a buy at
+ * 177.25 rests inside. `clients` are the SenderCompIDs it accepts besides the engine's.
+ */
+export async function startStillVenue(clients: string[]): Promise<{ venue: VenueProcess; config: EngineConfig['venues'][number] }> {
+  const defaults = validateConfig({});
+  const v = defaults.venues[0];
+  const symbols = defaults.symbols.map((s) => `${s.name}:${s.referencePrice}`).join(',');
+  const venue = await startVenue([
+    '--port', '0', '--host', v.host, '--name', v.name, '--comp-id', v.targetCompId, '--clients', [v.senderCompId, ...clients].join(','),
+    '--seed', '5', '--latency-ms', '0', '--symbols', symbols, '--mm-step-ms', '3600000', '--mm-half-spread', '5',
+  ], v.name);
+  return { venue, config: v };
 }

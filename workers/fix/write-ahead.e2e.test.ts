@@ -25,9 +25,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordType, RouteAuditFlyweight, forEachAuditedChild } from '../../codecs/records.ts';
 import { replayJournal } from '../../persistence/journal-reader.ts';
-import { startVenue, type VenueProcess } from '../../scripts/stack.ts';
-import { validateConfig } from '../config.ts';
-import { startEngineProcess, waitFor, writeEngineConfigFile, type EngineProcess } from '../test-stack.fixture.ts';
+import type { VenueProcess } from '../../scripts/stack.ts';
+import { fixCounters, getJson, startEngineProcess, startStillVenue, stopEngineProcess, waitFor, writeEngineConfigFile, type EngineProcess } from '../test-stack.fixture.ts';
 import { Trader } from '../ws-client.fixture.ts';
 import { FixClient } from './fix-client.fixture.ts';
 import { FixProxy, messages } from './tcp-proxy.fixture.ts';
@@ -46,15 +45,8 @@ function startEngine(): Promise<EngineProcess> {
   return startEngineProcess(configPath, (child) => { engine = child; });
 }
 
-async function get(base: string, path: string): Promise<Record<string, any>> {
-  const res = await fetch(`http://${base}${path}`, { headers: { authorization: `Bearer ${KEY}` } });
-  return (await res.json()) as Record<string, any>;
-}
+const get = (base: string, path: string) => getJson(base, path, KEY);
 
-async function fixCounters(base: string): Promise<Record<string, number>> {
-  const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: { fix: { counters: Record<string, number> } } };
-  return h.stages.fix.counters;
-}
 
 /** The order whose ROUTE_AUDIT in the journal names this child, or 0 (the test's own reading of the journal). */
 function auditedOrderOf(childId: number): number {
@@ -70,25 +62,13 @@ function auditedOrderOf(childId: number): number {
   return orderId;
 }
 
-async function stopEngine(): Promise<void> {
-  if (engine === null || engine.exitCode !== null || engine.signalCode !== null) return;
-  const done = new Promise((r) => engine!.once('exit', r));
-  engine.kill('SIGTERM');
-  await Promise.race([done, new Promise((r) => setTimeout(r, 8000))]);
-  if (engine.exitCode === null && engine.signalCode === null) engine.kill('SIGKILL');
-}
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'oms-write-ahead-e2e-'));
   journalDir = join(work, 'journal');
-  const defaults = validateConfig({});
-  const v = defaults.venues[0];
-  const symbols = defaults.symbols.map((s) => `${s.name}:${s.referencePrice}`).join(',');
-  // Bid 177.20, ask 177.30 (5 ticks from the start price), and no walk: 177.25 rests inside.
-  venue = await startVenue([
-    '--port', '0', '--host', v.host, '--name', v.name, '--comp-id', v.targetCompId, '--clients', `${v.senderCompId},HITTER`,
-    '--seed', '5', '--latency-ms', '0', '--symbols', symbols, '--mm-step-ms', '3600000', '--mm-half-spread', '5',
-  ], v.name);
+  const still = await startStillVenue(['HITTER']);
+  venue = still.venue;
+  const v = still.config;
   proxy = new FixProxy(venue.port);
   await proxy.listen();
   configPath = join(work, 'engine.json');
@@ -97,7 +77,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (hitter !== null) await hitter.stop().catch(() => {});
-  await stopEngine();
+  await stopEngineProcess(engine);
   await proxy?.close();
   if (venue !== null && venue.child.exitCode === null) venue.child.kill('SIGTERM');
   rmSync(work, { recursive: true, force: true });
