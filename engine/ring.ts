@@ -217,9 +217,7 @@ class RingViews {
  * drain and /health). Builds views over the memory: not for a hot path.
  */
 export function ringDepthBytes(memory: RingMemory): number {
-  const p = new RingPositions(memory);
-  const head = p.head();
-  return (p.tail() - head) >>> 0;
+  return new RingPositions(memory).depthBytes();
 }
 
 /**
@@ -240,6 +238,12 @@ export class RingPositions {
 
   tail(): number {
     return Atomics.load(this.views.counters, this.views.tailIndex) >>> 0;
+  }
+
+  /** Bytes committed and not yet consumed (the head loaded first: never negative). */
+  depthBytes(): number {
+    const head = this.head();
+    return (this.tail() - head) >>> 0;
   }
 }
 

@@ -5,7 +5,7 @@ import { EngineState, IngestStage } from './ingest/ingest-stage.ts';
 import { RouteAuditView } from './ingest/route-audit-view.ts';
 import { routeAuditLength } from '../codecs/records.ts';
 import { decodeClientFrame, encodeServerMessage } from './ingest/order-fb.ts';
-import { STAGES, StageWiring, ringDepths } from './topology.ts';
+import { RingDepths, STAGES, StageWiring } from './topology.ts';
 import { StageCounters } from '../engine/counters.ts';
 import { Histogram, MetricsViews, type MetricsWorkerData } from './metrics/metrics-memory.ts';
 import { readSessionStatus, type FixSessionsWorkerData } from './fix/session-status.ts';
@@ -29,6 +29,7 @@ export async function buildIngest(ctx: PartContext): Promise<StagePart> {
   const stageCounters = STAGES.map((s) => [s, new StageCounters(data.memory.counters[s])] as const);
   // A ring whose consumer took nothing for watchdogMs while records waited (ring-stall-watch.ts).
   const stallWatch = new RingStallWatch(data.memory.rings, config.watchdogMs);
+  const depths = new RingDepths(data.memory);
   /**
    * The health document: engine state, each stage's heartbeat age and counters, ring depths, the
    * rings stalled. Not ok when the engine is not running, a stage's heartbeat is older than
@@ -52,7 +53,7 @@ export async function buildIngest(ctx: PartContext): Promise<StagePart> {
       ok: state === EngineState.RUNNING && !stale && stalledRings.length === 0,
       state: STATE_NAMES[state] ?? String(state),
       stages,
-      ringDepthBytes: ringDepths(data.memory),
+      ringDepthBytes: depths.read(),
       stalledRings,
       fixSessions,
     };

@@ -26,7 +26,7 @@ import type { EngineConfig } from './config.ts';
 import { EngineState } from './ingest/ingest-stage.ts';
 import { KillBoard } from './risk/kill-board.ts';
 import { accountSlots } from './risk/risk-config.ts';
-import { Control, STAGES, createTopology, ringDepths, runsBlocking, threadGroups, type StageName, type TopologyMemory } from './topology.ts';
+import { Control, RingDepths, STAGES, createTopology, runsBlocking, threadGroups, type StageName, type TopologyMemory } from './topology.ts';
 import type { StageThreadData, WorkerData, WorkerReport } from './worker-data.ts';
 import { pinoLog, rootLogger, setLogLevel } from './log.ts';
 import { createRegistry } from './metrics/collectors.ts';
@@ -57,6 +57,7 @@ export interface EngineInfo {
 export class Engine {
   readonly config: EngineConfig;
   readonly memory: TopologyMemory;
+  private readonly ringDepths: RingDepths;
   private readonly log: Logger;
   /** The thread running each stage (several stages may share one). */
   private readonly workers = new Map<StageName, Worker>();
@@ -85,6 +86,7 @@ export class Engine {
     this.threads = threadGroups(config.threading);
     // The kill board has risk's account slots (workers/risk/risk-config.ts).
     this.memory = createTopology(config.ringBytes, this.threads, accountSlots(config));
+    this.ringDepths = new RingDepths(this.memory);
     this.control = new Int32Array(this.memory.control);
     this.killBoard = new KillBoard(this.memory.killBoard);
     this.counters = new Map(STAGES.map((s) => [s, new StageCounters(this.memory.counters[s])]));
@@ -245,7 +247,7 @@ export class Engine {
     Atomics.store(this.control, Control.ENGINE_STATE, EngineState.STOPPING);
     await this.tell('ingest', 1000);
     const drained = await this.drain();
-    if (!drained) this.log('warn', 'rings not empty at stop', { depths: ringDepths(this.memory), fixEventsWaiting: this.fixEventsWaiting(), riskRecordsWaiting: this.riskRecordsWaiting() });
+    if (!drained) this.log('warn', 'rings not empty at stop', { depths: this.ringDepths.read(), fixEventsWaiting: this.fixEventsWaiting(), riskRecordsWaiting: this.riskRecordsWaiting(), killBoardPending: this.killBoardPending() === 1 });
     // risk and sor leave off at their next duty cycle (a blocking thread leaves its loop; on an
     // event-loop thread they stop working); wake the blocking threads if parked.
     Atomics.store(this.control, Control.STOP, STOP_REQUESTED);
@@ -276,7 +278,7 @@ export class Engine {
       // in the rings the depths read next. Venue reports that arrive after the drain, before
       // the fix stage stops, still reach risk only after a restart (reconciliation).
       const waiting = this.recordsWaiting();
-      const depths = ringDepths(this.memory);
+      const depths = this.ringDepths.read();
       if (waiting === 0 && Object.values(depths).every((d) => d === 0)) return true;
       await new Promise((r) => setTimeout(r, 5));
     }

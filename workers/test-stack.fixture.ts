@@ -45,8 +45,7 @@ export async function startTestStack(
   const stack = await startStack(config, { ephemeralVenuePorts: true, seed, venueStores, log: () => {} });
   const base = `127.0.0.1:${stack.info.httpPort}`;
   for (let i = 0; i < 200; i++) {
-    const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: { fix: { counters: { SESSIONS_UP: number } } } };
-    if (h.stages.fix.counters.SESSIONS_UP === config.venues.length) break;
+    if ((await fixCounters(base)).SESSIONS_UP === config.venues.length) break;
     await new Promise((r) => setTimeout(r, 50));
   }
   return {

@@ -26,7 +26,7 @@
 import { COUNTERS_PER_STAGE, StageCounters } from '../engine/counters.ts';
 import { Doorbell, DOORBELL_LENGTH } from '../engine/doorbell.ts';
 import { KillBoard } from './risk/kill-board.ts';
-import { createRingMemory, RingConsumer, RingProducer, ringDepthBytes, type RingMemory } from '../engine/ring.ts';
+import { createRingMemory, RingConsumer, RingPositions, RingProducer, type RingMemory } from '../engine/ring.ts';
 import { JOURNAL_MARKS } from '../codecs/records.ts';
 
 export const STAGES = ['ingest', 'risk', 'sor', 'fix', 'persistence'] as const;
@@ -197,9 +197,20 @@ export class StageWiring {
   }
 }
 
-/** Bytes waiting in every ring: the supervisor drains to zero before it stops the workers. */
-export function ringDepths(memory: TopologyMemory): Record<RingName, number> {
-  const out = {} as Record<RingName, number>;
-  for (const name of Object.keys(RINGS) as RingName[]) out[name] = ringDepthBytes(memory.rings[name]);
-  return out;
+/**
+ * Bytes waiting in every ring, read from any thread (the supervisor drains to zero before it
+ * stops the workers; /health and /metrics show them), each ring's views built once.
+ */
+export class RingDepths {
+  private readonly rings: [RingName, RingPositions][];
+
+  constructor(memory: TopologyMemory) {
+    this.rings = (Object.keys(RINGS) as RingName[]).map((name) => [name, new RingPositions(memory.rings[name])]);
+  }
+
+  read(): Record<RingName, number> {
+    const out = {} as Record<RingName, number>;
+    for (const [name, p] of this.rings) out[name] = p.depthBytes();
+    return out;
+  }
 }

@@ -39,7 +39,6 @@ function startEngine(): Promise<EngineProcess> {
 
 const get = (base: string, path: string) => getJson(base, path, KEY);
 
-
 /** The journal's CHILD_EVENT kinds for an order (the test's own reading of the journal). */
 function journalChildKinds(orderId: number): number[] {
   const ev = new ChildEventFlyweight();
@@ -53,7 +52,6 @@ function journalChildKinds(orderId: number): number[] {
   });
   return kinds;
 }
-
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'oms-fix-recovery-e2e-'));

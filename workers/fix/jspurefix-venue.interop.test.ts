@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsciiSession, SessionLauncher, type EngineFactory, type IJsFixConfig, type ISessionDescription, type MsgView } from 'jspurefix';
 import { validateConfig } from '../config.ts';
 import { Engine } from '../supervisor.ts';
+import { fixCounters } from '../test-stack.fixture.ts';
 
 type Msg = Record<string, unknown> & { msgType: string };
 
@@ -141,10 +142,6 @@ let engine: Engine;
 let base: string;
 let journalDir: string;
 
-async function fixCounters(): Promise<Record<string, number>> {
-  const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: { fix: { counters: Record<string, number> } } };
-  return h.stages.fix.counters;
-}
 
 async function post(clOrdId: string, symbol: string, qty: number, price: string): Promise<number> {
   const res = await fetch(`http://${base}/v1/orders`, {
@@ -199,7 +196,7 @@ afterAll(async () => {
 
 describe('jspurefix as a FIX 4.4 venue of the engine', () => {
   it('takes the engine\'s logon, child orders and cancels; its reports fill and cancel the orders', async () => {
-    await until('venue session logged on', async () => (await fixCounters()).SESSIONS_UP === 1);
+    await until('venue session logged on', async () => (await fixCounters(base)).SESSIONS_UP === 1);
     expect(launcher.session?.ready).toBe(true);
 
     const filled = await post('jv-1', 'AAPL', 100, '177.25');
@@ -221,7 +218,7 @@ describe('jspurefix as a FIX 4.4 venue of the engine', () => {
     expect(fs).toHaveLength(1);
     expect(fs[0].OrigClOrdID).toBe(ds[1].ClOrdID);
     expect(fs[0].ClOrdID).toBe(`${ds[1].ClOrdID as string}C`);
-    const c = await fixCounters();
+    const c = await fixCounters(base);
     expect(c.CHILDREN_SENT).toBe(2);
     expect(c.UNKNOWN_EXEC_REPORTS).toBe(0);
   });

@@ -47,7 +47,6 @@ function startEngine(): Promise<EngineProcess> {
 
 const get = (base: string, path: string) => getJson(base, path, KEY);
 
-
 /** The order whose ROUTE_AUDIT in the journal names this child, or 0 (the test's own reading of the journal). */
 function auditedOrderOf(childId: number): number {
   const audit = new RouteAuditFlyweight();
@@ -61,7 +60,6 @@ function auditedOrderOf(childId: number): number {
   });
   return orderId;
 }
-
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'oms-write-ahead-e2e-'));

@@ -26,7 +26,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { COUNTER_NAMES, CommonCounter, FixCounter, IngestCounter, RiskCounter, StageCounters } from '../../engine/counters.ts';
 import { Reason } from '../../engine/reasons.ts';
 import { BUCKET_COUNT, SUB_BUCKETS, bucketUpperNs, type SharedHistogram } from '../../engine/shared-histogram.ts';
-import { Control, RINGS, STAGES, ringDepths, type RingName, type StageName, type TopologyMemory } from '../topology.ts';
+import { Control, RINGS, RingDepths, STAGES, type RingName, type StageName, type TopologyMemory } from '../topology.ts';
 import { HISTOGRAM_NAMES, HISTOGRAM_STAGES, MetricsViews, REJECT_EDGE_NAMES, Runtime, THREADS, type MetricsMemory } from './metrics-memory.ts';
 import type { EngineConfig } from '../config.ts';
 import { readSessionStatus } from '../fix/session-status.ts';
@@ -126,8 +126,9 @@ export function createRegistry(source: MetricsSource, defaults = true): Registry
   });
 
   const ringNames = Object.keys(RINGS) as RingName[];
+  const ringDepths = new RingDepths(source.memory);
   add('oms_ring_depth_bytes', 'Bytes written and not yet consumed in each SPSC ring', 'gauge', (out) => {
-    const depths = ringDepths(source.memory);
+    const depths = ringDepths.read();
     for (const ring of ringNames) out.push({ labels: { ring, producer: RINGS[ring][0], consumer: RINGS[ring][1] }, value: depths[ring] });
   });
   add('oms_ring_capacity_bytes', 'Capacity of each SPSC ring', 'gauge', (out) => {

@@ -10,7 +10,7 @@ import { Side, Source } from '../../engine/domain.ts';
 import { ExecType, OrderState } from '../../engine/order-state.ts';
 import { Reason } from '../../engine/reasons.ts';
 import { KillBoard } from './kill-board.ts';
-import { BASE_CHILD, Harness, SCALE, defaultConfig, type OrderArgs } from './risk-harness.fixture.ts';
+import { BASE_CHILD, Harness, SCALE, bigTable, defaultConfig, type OrderArgs } from './risk-harness.fixture.ts';
 
 function accept(h: Harness, args: Partial<OrderArgs>): number {
   h.newOrder(args);
@@ -28,6 +28,22 @@ function working(h: Harness, args: Partial<OrderArgs>, childId: number): number 
   h.routeDone(orderId, 1, Reason.NONE, args.qty ?? 100);
   h.step();
   return orderId;
+}
+
+/** A working order (its child BASE_CHILD + 1 at venue 2) of account 1 with a replace under way. */
+function replacing(h: Harness): number {
+  const a = working(h, { clOrdId: 'A', account: 1 }, BASE_CHILD + 1);
+  h.replace({ orderId: a, clOrdId: 'A-R', qty: 50, price: 11 * SCALE, account: 1 });
+  h.step();
+  expect(h.state(a)).toBe(OrderState.PENDING_REPLACE);
+  return a;
+}
+
+/** The replaced order ended CANCELED with `reason`, its new terms never routed (`out`: the last step's records). */
+function endedUnrouted(h: Harness, a: number, out: ReturnType<Harness['step']>, reason: number): void {
+  expect(out.sor.filter((x) => x.typeId === RecordType.ROUTE_REQUEST)).toEqual([]);
+  expect(h.state(a)).toBe(OrderState.CANCELED);
+  expect(out.ingest.filter((r) => r.orderId === a).at(-1)?.reason).toBe(reason);
 }
 
 describe('kill switch', () => {
@@ -74,17 +90,11 @@ describe('kill switch', () => {
 
   it('a replace under way when the switch is pulled is ended, never re-routed', () => {
     const h = new Harness();
-    const a = working(h, { clOrdId: 'A', account: 1 }, BASE_CHILD + 1);
-    h.replace({ orderId: a, clOrdId: 'A-R', qty: 50, price: 11 * SCALE, account: 1 });
-    h.step();
-    expect(h.state(a)).toBe(OrderState.PENDING_REPLACE);
+    const a = replacing(h);
     h.accountControl(1, AccountMode.HALTED);
     h.step();
     h.childCanceled(BASE_CHILD + 1, a);
-    const out = h.step();
-    expect(out.sor.filter((x) => x.typeId === RecordType.ROUTE_REQUEST)).toEqual([]);
-    expect(h.state(a)).toBe(OrderState.CANCELED);
-    expect(out.ingest.at(-1)?.reason).toBe(Reason.KILL_SWITCH);
+    endedUnrouted(h, a, h.step(), Reason.KILL_SWITCH);
   });
 
   it('global HALTED stops every account; an account switch is the stricter of the two', () => {
@@ -124,6 +134,9 @@ describe('kill switch', () => {
 
 describe('kill switch beside the rings (kill-board.ts)', () => {
   const control = (raw: Uint8Array) => new AccountControlFlyweight().wrap(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), raw, 0);
+  /** The ACCOUNT_CONTROL records among journal items, as [account, mode, admin]. */
+  const controlsIn = (items: { typeId: number; raw: Uint8Array }[]) => items.filter((x) => x.typeId === RecordType.ACCOUNT_CONTROL)
+    .map((x) => [control(x.raw).accountId(), control(x.raw).mode(), control(x.raw).adminAccountId()]);
 
   it('acts ahead of orders already waiting in ingest\'s ring, and while risk holds records for a lagging SOR', () => {
     const config = defaultConfig();
@@ -155,10 +168,10 @@ describe('kill switch beside the rings (kill-board.ts)', () => {
     expect(h.sor.items.filter((x) => x.typeId === RecordType.CHILD_CANCEL).map((x) => x.childId)).toEqual(resting.map((_, i) => BASE_CHILD + 1 + i));
     // The journal has the change before the commands risk read after it.
     const after = h.journal.items.slice(journaled);
-    const control = after.findIndex((x) => x.typeId === RecordType.ACCOUNT_CONTROL);
+    const controlAt = after.findIndex((x) => x.typeId === RecordType.ACCOUNT_CONTROL);
     const firstOrder = after.findIndex((x) => x.typeId === RecordType.NEW_ORDER);
-    expect(control).toBeGreaterThanOrEqual(0);
-    expect(control).toBeLessThan(firstOrder);
+    expect(controlAt).toBeGreaterThanOrEqual(0);
+    expect(controlAt).toBeLessThan(firstOrder);
   });
 
   it('a halt undone before risk looked still cancels; the mode asked last holds; both journaled in that order', () => {
@@ -203,58 +216,38 @@ describe('kill switch beside the rings (kill-board.ts)', () => {
 
   it('a replace under way when a halt came ends the order when it completes, though the halt was lifted meanwhile', () => {
     const h = new Harness();
-    const a = working(h, { clOrdId: 'A', account: 1 }, BASE_CHILD + 1);
-    h.replace({ orderId: a, clOrdId: 'A-R', qty: 50, price: 11 * SCALE, account: 1 });
-    h.step();
-    expect(h.state(a)).toBe(OrderState.PENDING_REPLACE);
+    const a = replacing(h);
     h.accountControl(1, AccountMode.HALTED);
     h.accountControl(1, AccountMode.NORMAL);
     h.step();
     expect(h.stage.accountMode[1]).toBe(AccountMode.NORMAL);
     h.childCanceled(BASE_CHILD + 1, a);
-    const out = h.step();
-    expect(out.sor.filter((x) => x.typeId === RecordType.ROUTE_REQUEST)).toEqual([]);
-    expect(h.state(a)).toBe(OrderState.CANCELED);
-    expect(out.ingest.at(-1)?.reason).toBe(Reason.KILL_SWITCH);
+    endedUnrouted(h, a, h.step(), Reason.KILL_SWITCH);
     // A new order of the account is taken and routed.
     accept(h, { clOrdId: 'A2', account: 1 });
   });
 
   it('a replace that completes before the sweep of a lifted halt has reached its slot ends too (the scan spans cycles)', () => {
-    const config = defaultConfig();
-    config.orderCapacity = 8192;
     // Order ids from 5000: the order's slot is past the 4096 slots one cycle's scan examines.
-    config.firstOrderId = 5000;
-    const h = new Harness(config);
-    const a = working(h, { clOrdId: 'A', account: 1 }, BASE_CHILD + 1);
-    h.replace({ orderId: a, clOrdId: 'A-R', qty: 50, price: 11 * SCALE, account: 1 });
-    h.step();
-    expect(h.state(a)).toBe(OrderState.PENDING_REPLACE);
+    const h = new Harness(bigTable(5000));
+    const a = replacing(h);
     // Halted and lifted; the venue confirms the child's cancel in the same cycle, before the
     // scan reaches the order.
     h.accountControl(1, AccountMode.HALTED);
     h.accountControl(1, AccountMode.NORMAL);
     h.childCanceled(BASE_CHILD + 1, a);
     h.stage.doWork();
-    const out = h.step();
-    expect(out.sor.filter((x) => x.typeId === RecordType.ROUTE_REQUEST)).toEqual([]);
-    expect(h.state(a)).toBe(OrderState.CANCELED);
-    expect(out.ingest.filter((r) => r.orderId === a).at(-1)?.reason).toBe(Reason.KILL_SWITCH);
+    endedUnrouted(h, a, h.step(), Reason.KILL_SWITCH);
   });
 
   it('a trader\'s mass cancel that meets a replace under way ends the order when the replace completes', () => {
     const h = new Harness();
-    const a = working(h, { clOrdId: 'A', account: 1 }, BASE_CHILD + 1);
-    h.replace({ orderId: a, clOrdId: 'A-R', qty: 50, price: 11 * SCALE, account: 1 });
-    h.step();
+    const a = replacing(h);
     h.massCancel(1, ALL_SYMBOLS, 0, Reason.MASS_CANCEL);
     h.step();
     expect(h.state(a)).toBe(OrderState.PENDING_REPLACE);
     h.childCanceled(BASE_CHILD + 1, a);
-    const out = h.step();
-    expect(out.sor.filter((x) => x.typeId === RecordType.ROUTE_REQUEST)).toEqual([]);
-    expect(h.state(a)).toBe(OrderState.CANCELED);
-    expect(out.ingest.at(-1)?.reason).toBe(Reason.MASS_CANCEL);
+    endedUnrouted(h, a, h.step(), Reason.MASS_CANCEL);
   });
 
   it('an ask written while risk reads the board is left for the next look, never taken half read', () => {
@@ -280,8 +273,7 @@ describe('kill switch beside the rings (kill-board.ts)', () => {
     h.step();
     // One halt, whole: the latest ask's admin, journaled once (a torn read would journal the
     // first halt with the second's admin, then the second again).
-    const controls = h.journal.items.slice(journaled).filter((x) => x.typeId === RecordType.ACCOUNT_CONTROL).map((x) => [control(x.raw).accountId(), control(x.raw).mode(), control(x.raw).adminAccountId()]);
-    expect(controls).toEqual([[1, AccountMode.HALTED, 8]]);
+    expect(controlsIn(h.journal.items.slice(journaled))).toEqual([[1, AccountMode.HALTED, 8]]);
     expect(h.stage.accountMode[1]).toBe(AccountMode.HALTED);
   });
 
@@ -295,7 +287,7 @@ describe('kill switch beside the rings (kill-board.ts)', () => {
     for (let i = 0; i < 20 && h.stage.doWork() > 0; i++) {
       const from = h.journal.items.length;
       h.drain();
-      perCycle.push(h.journal.items.slice(from).filter((x) => x.typeId === RecordType.ACCOUNT_CONTROL).map((x) => [control(x.raw).accountId(), control(x.raw).mode(), control(x.raw).adminAccountId()]));
+      perCycle.push(controlsIn(h.journal.items.slice(from)));
     }
     // An account's change per cycle (a halt lifted again is one change, two records).
     expect(perCycle).toEqual([[[1, AccountMode.HALTED, 6]], [[2, AccountMode.HALTED, 7], [2, AccountMode.NORMAL, 8]], [[3, AccountMode.REDUCE_ONLY, 5]]]);

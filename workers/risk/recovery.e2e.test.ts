@@ -26,7 +26,7 @@ import { Side } from '../../engine/domain.ts';
 import { replayJournal } from '../../persistence/journal-reader.ts';
 import { startVenue, type VenueProcess } from '../../scripts/stack.ts';
 import { validateConfig } from '../config.ts';
-import { startEngineProcess, waitFor, writeEngineConfigFile, type EngineProcess } from '../test-stack.fixture.ts';
+import { startEngineProcess, stopEngineProcess, waitFor, writeEngineConfigFile, type EngineProcess } from '../test-stack.fixture.ts';
 import { Trader, type Msg } from '../ws-client.fixture.ts';
 
 const KEY = 'demo-key-trader1';
@@ -136,12 +136,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (engine !== null && engine.exitCode === null && engine.signalCode === null) {
-    const done = new Promise((r) => engine!.once('exit', r));
-    engine.kill('SIGTERM');
-    await Promise.race([done, new Promise((r) => setTimeout(r, 8000))]);
-    if (engine.exitCode === null && engine.signalCode === null) engine.kill('SIGKILL');
-  }
+  await stopEngineProcess(engine);
   for (const v of venues) if (v.child.exitCode === null) v.child.kill('SIGTERM');
   rmSync(work, { recursive: true, force: true });
 });

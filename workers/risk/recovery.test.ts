@@ -18,7 +18,7 @@ import { CL_ORD_ID_CAPACITY, OrdType, Side, Tif } from '../../engine/domain.ts';
 import { ExecType, OrderState, isTerminal } from '../../engine/order-state.ts';
 import { Reason } from '../../engine/reasons.ts';
 import { JournalWriter } from '../../persistence/journal.ts';
-import { BASE_CHILD, Harness, SCALE, defaultConfig, type SorRecord } from './risk-harness.fixture.ts';
+import { BASE_CHILD, Harness, SCALE, bigTable, defaultConfig, type SorRecord } from './risk-harness.fixture.ts';
 import { nextChildIdBase, recoverRiskStage, recoveredRiskConfig, scanJournalBounds, type RecoveryResult } from './recovery.ts';
 import type { RiskConfig } from './risk-stage.ts';
 import { auditFrame } from '../sor/audit-children.fixture.ts';
@@ -357,11 +357,7 @@ describe('recovery from the journal', () => {
   });
 
   it('a halt lifted before the crash cut its sweep: the orders it reached are swept at resume, later ones are not', () => {
-    // Order ids from 5000 in an 8192-slot table: one cycle's scan (4096 slots) does not reach them.
-    const config = defaultConfig();
-    config.orderCapacity = 8192;
-    config.firstOrderId = 5000;
-    const j = new Journaled(config);
+    const j = new Journaled(bigTable(5000));
     const h = j.h;
     h.newOrder({ clOrdId: 'K1', account: 1 });
     h.newOrder({ clOrdId: 'K2', account: 2 });
@@ -384,9 +380,7 @@ describe('recovery from the journal', () => {
     expect(h.state(k3)).toBe(OrderState.NEW);
     j.dropRest();
 
-    const recoverConfig = defaultConfig();
-    recoverConfig.orderCapacity = 8192;
-    const { h: r } = recover(j.dir, recoverConfig);
+    const { h: r } = recover(j.dir, bigTable());
     expect(r.stage.accountMode[1]).toBe(AccountMode.NORMAL);
     expect(r.state(5000)).toBe(OrderState.ROUTED);
     r.step();
@@ -404,10 +398,7 @@ describe('recovery from the journal', () => {
   });
 
   it('a replace under way when a halt (lifted since) was journaled ends the order after the restart, never re-routed', () => {
-    const config = defaultConfig();
-    config.orderCapacity = 8192;
-    config.firstOrderId = 5000;
-    const j = new Journaled(config);
+    const j = new Journaled(bigTable(5000));
     const h = j.h;
     h.newOrder({ clOrdId: 'P1', account: 1 });
     j.step();
@@ -426,9 +417,7 @@ describe('recovery from the journal', () => {
     j.cycle(1);
     j.dropRest();
 
-    const recoverConfig = defaultConfig();
-    recoverConfig.orderCapacity = 8192;
-    const { h: r } = recover(j.dir, recoverConfig);
+    const { h: r } = recover(j.dir, bigTable());
     expect(r.state(5000)).toBe(OrderState.PENDING_REPLACE);
     r.step();
     r.step();

@@ -163,6 +163,17 @@ export function defaultConfig(): RiskConfig {
   };
 }
 
+/**
+ * An 8192-slot order table; with firstOrderId 5000 the orders sit past the 4096 slots one
+ * cycle's mass-cancel scan examines (a recovering stage takes the journal's ids: leave it 1).
+ */
+export function bigTable(firstOrderId = 1): RiskConfig {
+  const config = defaultConfig();
+  config.orderCapacity = 8192;
+  config.firstOrderId = firstOrderId;
+  return config;
+}
+
 export interface Capacities { toIngest: number; toFixClients: number; toSor: number; toPersistence: number }
 
 export class Harness {

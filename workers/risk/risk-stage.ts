@@ -314,7 +314,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     // Room in the rings that leave the cycle, read once and again only after a step that wrote
     // there (the flush above writes only toward the SOR).
     let exit = this.cycleExitLimit();
-    if (Math.min(exit, this.sorLimit()) === 0) this.counters.add(RiskCounter.BACKPRESSURE_STALLS, 1);
+    if (exit === 0 || !this.sorTakesOne()) this.counters.add(RiskCounter.BACKPRESSURE_STALLS, 1);
     // Mass cancels in progress (a kill switch, the session close), then venue events (they free
     // capacity and finish orders). Their child cancels, one per live child, go through the queue:
     // a SOR that lags does not hold up a kill switch already taken.
@@ -727,7 +727,8 @@ export class RiskStage implements Agent, RingRecordHandler {
     const leaves = o.qty[slot] - o.cumQty[slot];
     if (leaves === 0) return;
     // A mass cancel reached the order during the replace, or will (queued, or its scan not yet
-    // at this slot), or the account is halted: the new terms never go to a venue.
+    // at this slot), or the account is halted (its sweep was refused, MASS_CANCELS_REFUSED):
+    // the new terms never go to a venue.
     let endReason = this.replaceEndReason[slot];
     if (endReason === 0 && this.mcCount > 0) endReason = this.queuedMassCancelFor(slot);
     if (endReason === 0 && this.modeOf(o.accountId[slot]) === AccountMode.HALTED) endReason = Reason.KILL_SWITCH;
@@ -784,9 +785,9 @@ export class RiskStage implements Agent, RingRecordHandler {
   /**
    * Takes what changed on the kill board since the last look, account by account: a HALTED asked
    * since (even if undone before this look) halts and cancels, then the latest mode asked holds.
-   * Each change is journaled here, ahead of everything this cycle reads after it. Returns the
-   * changes applied; what it could not take yet (the writer between its stores, or no room in the
-   * journal or an edge ring) is taken next cycle.
+   * Each change is journaled here, ahead of everything this cycle reads after it. Returns how
+   * many accounts' changes it took; what it could not take yet (the writer between its stores, or
+   * no room in the journal or an edge ring) is taken next cycle.
    */
   private applyKillBoard(board: KillBoard, gen: number): number {
     if ((gen & 1) === 1) return 0;
@@ -806,7 +807,7 @@ export class RiskStage implements Agent, RingRecordHandler {
       const halted = halts !== this.boardHalts[a];
       if (halted) this.applyAccountControl(a, AccountMode.HALTED, haltAdmin);
       if (!(halted && mode === AccountMode.HALTED)) this.applyAccountControl(a, mode, admin);
-      applied += halted && mode !== AccountMode.HALTED ? 2 : 1;
+      applied++;
       this.boardMode[a] = word;
       this.boardHalts[a] = halts;
     }
@@ -1322,14 +1323,12 @@ export class RiskStage implements Agent, RingRecordHandler {
     for (let slot = 0; slot < o.capacity; slot++) {
       if (o.orderId[slot] === 0) continue;
       if (isTerminal(o.state[slot])) continue;
+      // A pending replace among them ends when it completes: the sweep queued below either
+      // reached it (replaceEndReason) or is still to (finishReplace asks queuedMassCancelFor).
+      const id = o.orderId[slot];
       const accountId = o.accountId[slot];
-      const reached = o.orderId[slot] < this.haltBelow[0] || (accountId < missed.length && o.orderId[slot] < this.haltBelow[accountId]);
-      if (reached) {
-        if (o.orderId[slot] < this.haltBelow[0]) missed[0] = 1;
-        else missed[accountId] = 1;
-        // Its replace ends it, whether the resume pass settles it before the sweep gets there or not.
-        if (o.state[slot] === OrderState.PENDING_REPLACE) this.replaceEndReason[slot] = Reason.KILL_SWITCH;
-      }
+      if (id < this.haltBelow[0]) missed[0] = 1;
+      else if (accountId < missed.length && id < this.haltBelow[accountId]) missed[accountId] = 1;
       const px = o.ordType[slot] === OrdType.LIMIT ? o.priceTicks[slot] : this.refs.reference(o.symbolId[slot], now);
       let qty = o.qty[slot] - o.cumQty[slot];
       let resPx = px;
