@@ -35,6 +35,18 @@ describe('ws bench (smoke)', () => {
       expect(f.value).toBeGreaterThan(0);
       expect(f.baseline).toBeGreaterThan(0);
       expect(results.figures[`engine_cpu_pct_at_${rateLabel(rate)}`].unit).toBe('%');
+      // What an order costs the engine: CPU per order beside the naive pipeline's, and thread
+      // parks per order beside the shared engine's, read from the engine's own /health counters.
+      const cpu = results.figures[`engine_cpu_us_per_order_at_${rateLabel(rate)}`];
+      expect(cpu).toMatchObject({ unit: 'us', goal: '(report)', met: null, rate });
+      expect(cpu.value).toBeGreaterThan(0);
+      expect(cpu.baseline).toBeGreaterThan(0);
+      const parks = results.figures[`engine_parks_per_order_at_${rateLabel(rate)}`];
+      expect(parks).toMatchObject({ unit: 'parks/order', goal: '(report)', threading: 'dedicated', baselineOf: 'the engine with threading shared, same rate, same run' });
+      // Every IOC order passes every stage thread, and each sleeps between orders at this rate.
+      expect(parks.value).toBeGreaterThanOrEqual(1);
+      expect(parks.baseline).toBeGreaterThan(0);
+      for (const stage of ['ingest', 'risk', 'sor', 'fix', 'persistence']) expect(parks.byStage[stage], stage).toBeGreaterThan(0);
       // The engine in shared threading, measured in the same run as a target of its own; the
       // first engine's mode (dedicated) is not measured twice.
       const shared = results.figures[`order_ack_p99_us_at_${rateLabel(rate)}_shared`];
@@ -52,6 +64,10 @@ describe('ws bench (smoke)', () => {
         expect(t.latencyUs.count).toBe(Math.round(rate * QUICK_CONFIG.durationS));
         for (const key of ['p50', 'p90', 'p99', 'p999', 'max']) expect(s.medianUs[key]).toBeGreaterThan(0);
         expect(t.latencyUs.max).toBeGreaterThanOrEqual(t.latencyUs.p99);
+        // Parks are the engine's: read for both engines, absent for the naive pipeline and the stub.
+        expect(t.parksProblem).toBeNull();
+        if (target.startsWith('engine')) expect(t.parksPerOrder).toBeGreaterThan(0);
+        else expect(t.parksPerOrder).toBeNull();
       }
 
       // The HDR percentile plot: one line per rate and target.

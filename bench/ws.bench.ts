@@ -42,13 +42,14 @@ import { isMainModule } from './lib/main.ts';
 import { monoNowMs } from './lib/mono-clock.ts';
 import { OpenLoopGenerator, type OpenLoopResult } from './lib/open-loop.ts';
 import { TargetWindow } from './lib/proc-usage.ts';
+import { ParksWindow } from './lib/engine-parks.ts';
 import { ProgressLine } from './lib/progress.ts';
 import { figure, writeResults, type Figure } from './lib/results.ts';
-import { formatMicros } from './lib/stats.ts';
+import { formatMicros, medianOrNull } from './lib/stats.ts';
 import { printTable } from './lib/table.ts';
 import { startTarget, type TargetKind, type TargetProcess } from './lib/target-process.ts';
 import { DEFAULT_ORDER } from './lib/ws-order-protocol.ts';
-import { summarizeTrials, type TargetSummary, type TrialResult } from './lib/ws-trials.ts';
+import { cpuUsPerOrder, summarizeTrials, type TargetSummary, type TrialResult } from './lib/ws-trials.ts';
 
 export interface WsBenchConfig {
   rates: number[];
@@ -142,6 +143,8 @@ export function rateLabel(rate: number): string {
 
 async function runTrial(gen: OpenLoopGenerator, target: TargetProcess, rate: number, label: string, config: WsBenchConfig, tokens: string[], progress: ProgressLine): Promise<TrialResult> {
   const window = new TargetWindow(target.pid, Object.values(target.helperPids));
+  // The engine's thread parks over the same window (the naive pipeline and the stub have none).
+  const parks = target.kind === 'engine' ? new ParksWindow(target.port) : null;
   const timers: NodeJS.Timeout[] = [];
   const result: OpenLoopResult = await gen.run({
     url: `ws://127.0.0.1:${target.port}/v1/ws`,
@@ -156,8 +159,8 @@ async function runTrial(gen: OpenLoopGenerator, target: TargetProcess, rate: num
     onStart: (t0) => {
       // CPU and memory are read over the measured window only, as the latencies are.
       const startIn = Math.max(0, t0 + config.warmupS * 1000 - monoNowMs());
-      timers.push(setTimeout(() => window.start(), startIn));
-      timers.push(setTimeout(() => window.end(), startIn + config.durationS * 1000));
+      timers.push(setTimeout(() => { window.start(); parks?.start(); }, startIn));
+      timers.push(setTimeout(() => { window.end(); parks?.end(); }, startIn + config.durationS * 1000));
     },
     onProgress: (p) => {
       window.sample();
@@ -166,9 +169,14 @@ async function runTrial(gen: OpenLoopGenerator, target: TargetProcess, rate: num
     },
   });
   for (const t of timers) clearTimeout(t);
+  const usage = window.end();
+  parks?.end();
+  const measured = result.latencyUs.count;
+  const p = parks === null || measured === 0 ? null : await parks.result(measured);
   const trial: TrialResult = {
     latencyUs: result.latencyUs, sendLagUs: result.sendLagUs, counts: result.counts, rejectReasons: result.rejectReasons,
-    threads: result.threads, histogram: encodeHistogram(result.histogram), ...window.end(),
+    threads: result.threads, histogram: encodeHistogram(result.histogram), ...usage,
+    parksPerOrder: p?.parks?.perOrder ?? null, parksByStage: p?.parks?.byStage ?? null, parksProblem: p?.problem ?? null,
   };
   result.histogram.destroy();
   return trial;
@@ -221,7 +229,8 @@ export async function runWsBench(config: WsBenchConfig, log: (line: string) => v
           progress.clear();
           log(`${label}: p50 ${formatMicros(r.latencyUs.p50)} p99 ${formatMicros(r.latencyUs.p99)} max ${formatMicros(r.latencyUs.max)} us; ` +
             `acked ${r.counts.acked}/${r.counts.orders}${r.counts.rejected + r.counts.timedOut + r.counts.unsent > 0 ? ` (rejected ${r.counts.rejected}, timed out ${r.counts.timedOut}, unsent ${r.counts.unsent})` : ''}; ` +
-            `cpu ${r.cpuPct ?? '?'}%${r.helpersCpuPct !== null ? ` + venues ${r.helpersCpuPct}%` : ''}, other ${r.otherCpuPct ?? '?'}%`);
+            `cpu ${r.cpuPct ?? '?'}%${r.helpersCpuPct !== null ? ` + venues ${r.helpersCpuPct}%` : ''}, other ${r.otherCpuPct ?? '?'}%` +
+            (r.parksPerOrder !== null ? `; ${r.parksPerOrder} parks/order` : r.parksProblem !== null ? `; parks not read: ${r.parksProblem}` : ''));
           const key = `${rate}/${kind}`;
           trials.set(key, [...(trials.get(key) ?? []), r]);
         }
@@ -237,7 +246,7 @@ export async function runWsBench(config: WsBenchConfig, log: (line: string) => v
     rates[rate] = {};
     for (const kind of targets.keys()) {
       const list = trials.get(`${rate}/${kind}`);
-      if (list !== undefined) rates[rate][kind] = summarizeTrials(list);
+      if (list !== undefined) rates[rate][kind] = summarizeTrials(list, rate);
     }
   }
   return { config, engineConfig, rates, figures: figuresOf(config, engineConfig, rates), wallS: Math.round((monoNowMs() - wall0) / 100) / 10 };
@@ -277,6 +286,24 @@ function figuresOf(config: WsBenchConfig, engineConfig: EngineConfig, rates: WsB
       if (g.met === false) g.note = missedNote(other, naive, rates[rate].stub);
       figures[`order_ack_p99_us_at_${rateLabel(rate)}_${mode}`] = g;
     }
+    // What an order costs the engine, and in how many thread hand-offs: the why of its latency
+    // at rates too low to batch (docs/TUNING.md). Baselines: the naive pipeline's CPU per order;
+    // the first other threading mode's parks per order.
+    if (engine.cpuUsPerOrder !== null) {
+      figures[`engine_cpu_us_per_order_at_${rateLabel(rate)}`] = figure(engine.cpuUsPerOrder, 'us', '(report)', naive.cpuUsPerOrder, 'naive pipeline process, same rate, same run', {
+        rate, venuesCpuUsPerOrder: cpuUsPerOrder(engine.helpersCpuPct, rate),
+        note: 'CPU time of the engine process (all its threads) over the measured window, divided by the orders sent in it; venue simulators apart',
+      });
+    }
+    if (engine.parksPerOrder !== null) {
+      const mode = comparedModes(config)[0];
+      const other = mode === undefined ? undefined : rates[rate][`engine-${mode}`];
+      figures[`engine_parks_per_order_at_${rateLabel(rate)}`] = figure(engine.parksPerOrder, 'parks/order', '(report)', other?.parksPerOrder ?? null,
+        other === undefined ? undefined : `the engine with threading ${mode}, same rate, same run`, {
+          rate, threading: defaultMode, byStage: medianByStage(engine.trials),
+          note: 'times the engine\'s threads went to sleep (each then woken) over the measured window, per order: /health PARKS, summed over the stages',
+        });
+    }
   }
   const top = Math.max(...config.rates);
   const engineTop = rates[top].engine!;
@@ -296,11 +323,19 @@ function figuresOf(config: WsBenchConfig, engineConfig: EngineConfig, rates: WsB
   return figures;
 }
 
+/** Each stage's parks per order, the median over the trials that read them. */
+function medianByStage(trials: TrialResult[]): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const t of trials) for (const stage of Object.keys(t.parksByStage ?? {})) out[stage] = null;
+  for (const stage of Object.keys(out)) out[stage] = medianOrNull(trials.map((t) => t.parksByStage?.[stage] ?? null));
+  return out;
+}
+
 /** The facts of the same run that bear on a missed goal, as one sentence. */
 function missedNote(engine: TargetSummary, naive: TargetSummary, stub: TargetSummary | undefined): string {
   const parts = [`engine p99 ${engine.medianUs.p99} us (p50 ${engine.medianUs.p50} us) beside ${naive.medianUs.p99} us for the naive pipeline`];
   if (stub !== undefined) parts.push(`${stub.medianUs.p99} us for a stub that acks at once (the harness and machine floor)`);
-  parts.push(`engine process ${engine.cpuPct ?? '?'}% CPU + venue simulators ${engine.helpersCpuPct ?? '?'}%`);
+  parts.push(`engine process ${engine.cpuPct ?? '?'}% CPU (${engine.cpuUsPerOrder ?? '?'} us per order, ${engine.parksPerOrder ?? '?'} thread parks per order) + venue simulators ${engine.helpersCpuPct ?? '?'}%`);
   parts.push(`other processes ${engine.otherCpuPct ?? '?'}% CPU during the engine's trials`);
   if (!engine.allAcked) parts.push(`only ${engine.acked} of ${engine.orders} orders acked`);
   return `${parts.join('; ')}.`;
@@ -312,11 +347,11 @@ function printReport(report: WsBenchReport): void {
     for (const [kind, s] of Object.entries(byTarget) as [TargetId, TargetSummary][]) {
       const m = s.medianUs;
       rows.push([rate, labelOf(kind), s.trials.length, formatMicros(m.p50), formatMicros(m.p90), formatMicros(m.p99), formatMicros(m.p999), formatMicros(s.mergedUs.max),
-        `${s.acked}/${s.orders}`, s.cpuPct === null ? 'n/a' : `${s.cpuPct}`, s.helpersCpuPct === null ? '' : `${s.helpersCpuPct}`, s.rssMaxMiB ?? 'n/a', formatMicros(s.sendLagP99Us), s.otherCpuPct ?? 'n/a']);
+        `${s.acked}/${s.orders}`, s.cpuPct === null ? 'n/a' : `${s.cpuPct}`, s.cpuUsPerOrder ?? 'n/a', s.parksPerOrder ?? '', s.helpersCpuPct === null ? '' : `${s.helpersCpuPct}`, s.rssMaxMiB ?? 'n/a', formatMicros(s.sendLagP99Us), s.otherCpuPct ?? 'n/a']);
     }
   }
   printTable('Order -> ack, open loop, from intended send time (us; median of trials, max over all trials)',
-    ['rate/s', 'target', 'trials', 'p50', 'p90', 'p99', 'p99.9', 'max', 'acked/orders', 'cpu %', 'venues cpu %', 'rss MiB', 'send lag p99', 'other cpu %'], rows);
+    ['rate/s', 'target', 'trials', 'p50', 'p90', 'p99', 'p99.9', 'max', 'acked/orders', 'cpu %', 'cpu us/order', 'parks/order', 'venues cpu %', 'rss MiB', 'send lag p99', 'other cpu %'], rows);
   console.log('');
   for (const [id, f] of Object.entries(report.figures)) {
     const verdict = f.met === null ? 'report' : f.met ? 'met' : 'MISSED';

@@ -8,7 +8,12 @@
 import { mergeEncoded, percentilesUs, type PercentilesUs } from './histogram-us.ts';
 import type { OpenLoopCounts } from './open-loop.ts';
 import { medianUsage, type TargetUsage } from './proc-usage.ts';
-import { medianOf } from './stats.ts';
+import { medianOf, medianOrNull } from './stats.ts';
+
+/** CPU microseconds per order of a process at `cpuPct` (100 = one core) under `rate` orders/s; rounded to 1 us. */
+export function cpuUsPerOrder(cpuPct: number | null, rate: number): number | null {
+  return cpuPct === null ? null : Math.round((cpuPct / 100) * 1e6 / rate);
+}
 
 /** One trial: its latencies and counts, and the target's CPU and memory over its measured window. */
 export interface TrialResult extends TargetUsage {
@@ -19,6 +24,14 @@ export interface TrialResult extends TargetUsage {
   threads: number;
   /** The trial's order -> ack histogram, encoded (bench/lib/histogram-us.ts). */
   histogram: string;
+  /**
+   * The engine's thread parks over the measured window per measured order, in all and by stage
+   * (bench/lib/engine-parks.ts); null for a target without them (naive, stub) or when /health
+   * was not read at both ends (parksProblem says why).
+   */
+  parksPerOrder: number | null;
+  parksByStage: Record<string, number> | null;
+  parksProblem: string | null;
 }
 
 export interface TargetSummary {
@@ -34,9 +47,13 @@ export interface TargetSummary {
   rssMaxMiB: number | null;
   sendLagP99Us: number;
   otherCpuPct: number | null;
+  /** Median over the trials that read it; null when none did. */
+  parksPerOrder: number | null;
+  /** The target's CPU per measured order, in microseconds (cpuPct at the rate); null without cpuPct. */
+  cpuUsPerOrder: number | null;
 }
 
-export function summarizeTrials(trials: TrialResult[]): TargetSummary {
+export function summarizeTrials(trials: TrialResult[], rate: number): TargetSummary {
   if (trials.length === 0) throw new Error('Condition failed: at least one trial');
   const merged = mergeEncoded(trials.map((t) => t.histogram));
   const mergedUs = percentilesUs(merged);
@@ -55,5 +72,7 @@ export function summarizeTrials(trials: TrialResult[]): TargetSummary {
     rssMaxMiB: usage.rssMaxMiB,
     sendLagP99Us: medianOf(trials.map((t) => t.sendLagUs.p99)),
     otherCpuPct: usage.otherCpuPct,
+    parksPerOrder: medianOrNull(trials.map((t) => t.parksPerOrder)),
+    cpuUsPerOrder: cpuUsPerOrder(usage.cpuPct, rate),
   };
 }

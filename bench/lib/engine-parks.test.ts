@@ -1,0 +1,75 @@
+/**
+ * Goal: parks per order is the engine's parks over the window divided by the orders measured in
+ * it, and a reading that cannot be right (counters going back, no orders, /health without
+ * counters) is refused rather than reported. Method: the arithmetic on known readings; the
+ * window against a real HTTP server answering /health documents, including a 503 (an engine
+ * that is not ok still counts) and one without PARKS.
+ */
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ParksWindow, parksPerOrder, readParks } from './engine-parks.ts';
+import { cpuUsPerOrder } from './ws-trials.ts';
+
+let server: Server | null = null;
+afterEach(async () => {
+  server?.closeAllConnections(); // fetch keeps its connection alive
+  await new Promise<void>((resolve) => (server === null ? resolve() : server.close(() => resolve())));
+  server = null;
+});
+
+/** A /health server answering the documents in turn (the last one repeated), with `status`. */
+async function healthServer(docs: unknown[], status = 200): Promise<number> {
+  let n = 0;
+  server = createServer((req, res) => {
+    expect(req.url).toBe('/health');
+    const doc = docs[Math.min(n++, docs.length - 1)];
+    res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(doc));
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+const doc = (parks: Record<string, number>) => ({ ok: true, stages: Object.fromEntries(Object.entries(parks).map(([s, p]) => [s, { heartbeatAgeMs: 1, counters: { WORK_CYCLES: 0, PARKS: p } }])) });
+
+describe('parksPerOrder', () => {
+  it('sums the stages\' parks over the window and divides by the orders, in all and by stage', () => {
+    const r = parksPerOrder({ ingest: 100, risk: 50, sor: 7 }, { ingest: 400, risk: 250, sor: 7 }, 100);
+    expect(r).toEqual({ perOrder: 5, byStage: { ingest: 3, risk: 2, sor: 0 } });
+    expect(parksPerOrder({ risk: 0 }, { risk: 1 }, 3).perOrder).toBe(0.33);
+  });
+
+  it('refuses a window with no orders or a counter that went back', () => {
+    expect(() => parksPerOrder({ risk: 0 }, { risk: 1 }, 0)).toThrow(/orders 0/);
+    expect(() => parksPerOrder({ risk: 5 }, { risk: 4 }, 10)).toThrow(/risk PARKS went back/);
+  });
+
+  it('CPU per order: a core\'s share at a rate, in microseconds', () => {
+    expect(cpuUsPerOrder(100, 1000)).toBe(1000);
+    expect(cpuUsPerOrder(94.4, 10_000)).toBe(94);
+    expect(cpuUsPerOrder(null, 1000)).toBeNull();
+  });
+});
+
+describe('ParksWindow against a /health server', () => {
+  it('reads PARKS at both ends; a 503 document still counts', async () => {
+    const port = await healthServer([doc({ ingest: 10, risk: 4 }), doc({ ingest: 40, risk: 24 })], 503);
+    const w = new ParksWindow(port);
+    w.start();
+    w.end();
+    expect(await w.result(10)).toEqual({ parks: { perOrder: 5, byStage: { ingest: 3, risk: 2 } }, problem: null });
+  });
+
+  it('a window not closed, or a /health without PARKS, gives no figure and says why', async () => {
+    const port = await healthServer([{ ok: true, stages: { risk: { counters: { WORK_CYCLES: 3 } } } }]);
+    await expect(readParks(port)).rejects.toThrow(/stage risk has no PARKS counter/);
+    const open = new ParksWindow(port);
+    open.start();
+    expect(await open.result(10)).toEqual({ parks: null, problem: 'window not read at both ends' });
+    const w = new ParksWindow(port);
+    w.start();
+    w.end();
+    expect(await w.result(10)).toMatchObject({ parks: null, problem: expect.stringMatching(/no PARKS counter/) });
+  });
+});
