@@ -146,33 +146,37 @@ async function runTrial(gen: OpenLoopGenerator, target: TargetProcess, rate: num
   // The engine's thread parks over the same window (the naive pipeline and the stub have none).
   const parks = target.kind === 'engine' ? new ParksWindow(target.port) : null;
   const timers: NodeJS.Timeout[] = [];
-  const result: OpenLoopResult = await gen.run({
-    url: `ws://127.0.0.1:${target.port}/v1/ws`,
-    tokens,
-    rate,
-    durationMs: config.durationS * 1000,
-    warmupMs: config.warmupS * 1000,
-    drainMs: config.drainS * 1000,
-    connections: config.connections,
-    order: DEFAULT_ORDER,
-    pacerGapMs: config.pacerGapUs / 1000,
-    onStart: (t0) => {
-      // CPU and memory are read over the measured window only, as the latencies are.
-      const startIn = Math.max(0, t0 + config.warmupS * 1000 - monoNowMs());
-      timers.push(setTimeout(() => { window.start(); parks?.start(); }, startIn));
-      timers.push(setTimeout(() => { window.end(); parks?.end(); }, startIn + config.durationS * 1000));
-    },
-    onProgress: (p) => {
-      window.sample();
-      const scheduledS = p.scheduledMs / 1000;
-      progress.update(label, p.elapsedMs / p.scheduledMs, `${Math.min(p.elapsedMs / 1000, scheduledS).toFixed(1)}/${scheduledS.toFixed(1)} s  sent ${p.sent}  acked ${p.acked}  rejected ${p.rejected}`);
-    },
-  });
-  for (const t of timers) clearTimeout(t);
+  let result: OpenLoopResult;
+  try {
+    result = await gen.run({
+      url: `ws://127.0.0.1:${target.port}/v1/ws`,
+      tokens,
+      rate,
+      durationMs: config.durationS * 1000,
+      warmupMs: config.warmupS * 1000,
+      drainMs: config.drainS * 1000,
+      connections: config.connections,
+      order: DEFAULT_ORDER,
+      pacerGapMs: config.pacerGapUs / 1000,
+      onStart: (t0) => {
+        // CPU and memory are read over the measured window only, as the latencies are.
+        const startIn = Math.max(0, t0 + config.warmupS * 1000 - monoNowMs());
+        timers.push(setTimeout(() => { window.start(); parks?.start(); }, startIn));
+        timers.push(setTimeout(() => { window.end(); parks?.end(); }, startIn + config.durationS * 1000));
+      },
+      onProgress: (p) => {
+        window.sample();
+        const scheduledS = p.scheduledMs / 1000;
+        progress.update(label, p.elapsedMs / p.scheduledMs, `${Math.min(p.elapsedMs / 1000, scheduledS).toFixed(1)}/${scheduledS.toFixed(1)} s  sent ${p.sent}  acked ${p.acked}  rejected ${p.rejected}`);
+      },
+    });
+  } finally {
+    for (const t of timers) clearTimeout(t);
+  }
   const usage = window.end();
   parks?.end();
-  const measured = result.latencyUs.count;
-  const p = parks === null || measured === 0 ? null : await parks.result(measured);
+  // Per order offered in the window, as the CPU per order (cpuUsPerOrder: its CPU% at the rate).
+  const p = parks === null ? null : await parks.result(rate * config.durationS);
   const trial: TrialResult = {
     latencyUs: result.latencyUs, sendLagUs: result.sendLagUs, counts: result.counts, rejectReasons: result.rejectReasons,
     threads: result.threads, histogram: encodeHistogram(result.histogram), ...usage,
@@ -292,7 +296,7 @@ function figuresOf(config: WsBenchConfig, engineConfig: EngineConfig, rates: WsB
     if (engine.cpuUsPerOrder !== null) {
       figures[`engine_cpu_us_per_order_at_${rateLabel(rate)}`] = figure(engine.cpuUsPerOrder, 'us', '(report)', naive.cpuUsPerOrder, 'naive pipeline process, same rate, same run', {
         rate, venuesCpuUsPerOrder: cpuUsPerOrder(engine.helpersCpuPct, rate),
-        note: 'CPU time of the engine process (all its threads) over the measured window, divided by the orders sent in it; venue simulators apart',
+        note: 'CPU time of the engine process (all its threads) over the measured window, divided by the orders offered in it; venue simulators apart',
       });
     }
     if (engine.parksPerOrder !== null) {
@@ -301,7 +305,7 @@ function figuresOf(config: WsBenchConfig, engineConfig: EngineConfig, rates: WsB
       figures[`engine_parks_per_order_at_${rateLabel(rate)}`] = figure(engine.parksPerOrder, 'parks/order', '(report)', other?.parksPerOrder ?? null,
         other === undefined ? undefined : `the engine with threading ${mode}, same rate, same run`, {
           rate, threading: defaultMode, byStage: medianByStage(engine.trials),
-          note: 'times the engine\'s threads went to sleep (each then woken) over the measured window, per order: /health PARKS, summed over the stages',
+          note: 'times the engine\'s stage threads parked (slept, then were woken) over the measured window, per order offered in it: /health PARKS, summed over the stages',
         });
     }
   }
@@ -327,7 +331,7 @@ function figuresOf(config: WsBenchConfig, engineConfig: EngineConfig, rates: WsB
 function medianByStage(trials: TrialResult[]): Record<string, number | null> {
   const out: Record<string, number | null> = {};
   for (const t of trials) for (const stage of Object.keys(t.parksByStage ?? {})) out[stage] = null;
-  for (const stage of Object.keys(out)) out[stage] = medianOrNull(trials.map((t) => t.parksByStage?.[stage] ?? null));
+  for (const stage of Object.keys(out)) out[stage] = medianOrNull(trials.map((t) => t.parksByStage?.[stage] ?? null), 2);
   return out;
 }
 

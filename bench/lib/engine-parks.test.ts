@@ -10,7 +10,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ParksWindow, parksPerOrder, readParks } from './engine-parks.ts';
-import { cpuUsPerOrder } from './ws-trials.ts';
 
 let server: Server | null = null;
 afterEach(async () => {
@@ -19,16 +18,24 @@ afterEach(async () => {
   server = null;
 });
 
+/** Requests the /health server has answered. */
+let answered = 0;
+
 /** A /health server answering the documents in turn (the last one repeated), with `status`. */
 async function healthServer(docs: unknown[], status = 200): Promise<number> {
-  let n = 0;
+  answered = 0;
   server = createServer((req, res) => {
     expect(req.url).toBe('/health');
-    const doc = docs[Math.min(n++, docs.length - 1)];
-    res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(doc));
+    const doc = docs[Math.min(answered, docs.length - 1)];
+    res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(doc), () => answered++);
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   return (server.address() as AddressInfo).port;
+}
+
+/** Until the server has answered n requests (the window's readings then come in order). */
+async function answeredAtLeast(n: number): Promise<void> {
+  while (answered < n) await new Promise((r) => setTimeout(r, 1));
 }
 
 const doc = (parks: Record<string, number>) => ({ ok: true, stages: Object.fromEntries(Object.entries(parks).map(([s, p]) => [s, { heartbeatAgeMs: 1, counters: { WORK_CYCLES: 0, PARKS: p } }])) });
@@ -45,11 +52,6 @@ describe('parksPerOrder', () => {
     expect(() => parksPerOrder({ risk: 5 }, { risk: 4 }, 10)).toThrow(/risk PARKS went back/);
   });
 
-  it('CPU per order: a core\'s share at a rate, in microseconds', () => {
-    expect(cpuUsPerOrder(100, 1000)).toBe(1000);
-    expect(cpuUsPerOrder(94.4, 10_000)).toBe(94);
-    expect(cpuUsPerOrder(null, 1000)).toBeNull();
-  });
 });
 
 describe('ParksWindow against a /health server', () => {
@@ -57,8 +59,10 @@ describe('ParksWindow against a /health server', () => {
     const port = await healthServer([doc({ ingest: 10, risk: 4 }), doc({ ingest: 40, risk: 24 })], 503);
     const w = new ParksWindow(port);
     w.start();
+    await answeredAtLeast(1);
     w.end();
     expect(await w.result(10)).toEqual({ parks: { perOrder: 5, byStage: { ingest: 3, risk: 2 } }, problem: null });
+    expect(await w.result(0)).toEqual({ parks: null, problem: 'no orders in the window' });
   });
 
   it('a window not closed, or a /health without PARKS, gives no figure and says why', async () => {

@@ -1,24 +1,24 @@
 /**
- * How often the engine's threads went to sleep over a measured window, per order: each stage's
+ * How often the engine's stage threads parked over a measured window, per order: each stage's
  * PARKS counter (engine/counters.ts CommonCounter) read from the engine's GET /health at the
- * window's start and end. Every park is a sleep and a wake-up (a doorbell's notify, a socket, or
- * the idle.maxSleepMs bound), so parks per order counts the thread hand-offs an order costs; with
- * the engine's CPU per order it says what each costs on the machine at hand (docs/TUNING.md).
- * A stage sharing a thread (threading shared or paired) counts nothing: the thread's parks are on
- * its leading stage, so the sum over stages is the process's parks either way.
+ * window's start and end. A park is almost always a sleep and a wake-up (a doorbell's notify, a
+ * socket, or the idle.maxSleepMs bound; a wait that returns at once still counts), so parks per
+ * order counts the thread hand-offs an order costs. A stage sharing a thread (threading shared
+ * or paired) counts nothing: the thread's parks are on its leading stage, so the sum over stages
+ * is every stage thread's parks either way (the main thread and the sinks thread are not
+ * counted).
  *
  * Bench-side only; allocates freely.
  */
+import { fetchHealth } from './engine-health.ts';
 
 /** Each stage's PARKS counter, by stage name. */
 export type StageParks = Record<string, number>;
 
 /** Reads every stage's PARKS from /health on `port` (the engine's HTTP port). */
 export async function readParks(port: number): Promise<StageParks> {
-  const res = await fetch(`http://127.0.0.1:${port}/health`);
-  // /health answers 503 with the same document when the engine is not ok: the counters still count.
-  const doc = (await res.json()) as { stages?: Record<string, { counters?: Record<string, unknown> }> };
-  if (doc.stages === undefined) throw new Error(`/health on port ${port} has no stages (HTTP ${res.status})`);
+  const doc = await fetchHealth(port);
+  if (doc.stages === undefined) throw new Error(`/health on port ${port} has no stages`);
   const out: StageParks = {};
   for (const [stage, s] of Object.entries(doc.stages)) {
     const parks = s.counters?.PARKS;
@@ -29,7 +29,7 @@ export async function readParks(port: number): Promise<StageParks> {
 }
 
 export interface ParksPerOrder {
-  /** All stages' parks over the window, divided by the orders measured in it. */
+  /** All stages' parks over the window, divided by the orders offered in it. */
   perOrder: number;
   /** The same, by stage (a stage sharing a thread it does not lead: 0). */
   byStage: StageParks;
@@ -75,9 +75,10 @@ export class ParksWindow {
     this.after.catch(() => {});
   }
 
-  /** Parks per order over the window, or null (with why) when it was not read at both ends. */
+  /** Parks per order over the window, or null (with why) when it was not read at both ends or had no orders. */
   async result(orders: number): Promise<{ parks: ParksPerOrder | null; problem: string | null }> {
     if (this.before === null || this.after === null) return { parks: null, problem: 'window not read at both ends' };
+    if (!(orders > 0)) return { parks: null, problem: 'no orders in the window' };
     try {
       return { parks: parksPerOrder(await this.before, await this.after, orders), problem: null };
     } catch (err) {

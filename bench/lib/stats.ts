@@ -22,10 +22,11 @@ export function medianOf(values: readonly number[]): number {
   return summarize(values).median;
 }
 
-/** The median of the known values, to 0.1; null when none is known. */
-export function medianOrNull(values: readonly (number | null)[]): number | null {
+/** The median of the known values, to `decimals` places (0.1 by default); null when none is known. */
+export function medianOrNull(values: readonly (number | null)[], decimals: number = 1): number | null {
   const known = values.filter((v): v is number => v !== null);
-  return known.length === 0 ? null : Math.round(medianOf(known) * 10) / 10;
+  const scale = 10 ** decimals;
+  return known.length === 0 ? null : Math.round(medianOf(known) * scale) / scale;
 }
 
 /** 12345678 -> "12.35 M"; 4321 -> "4.32 k". */

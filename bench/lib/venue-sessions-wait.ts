@@ -4,12 +4,14 @@
  * benchmark that started measuring earlier would measure a degraded engine: this throws instead
  * of giving up silently.
  */
+import { fetchHealth } from './engine-health.ts';
+
 export async function waitForVenueSessions(httpPort: number, venues: number, timeoutMs: number = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let seen: number | undefined;
   for (;;) {
-    const health = (await (await fetch(`http://127.0.0.1:${httpPort}/health`)).json()) as { stages?: { fix?: { counters?: { SESSIONS_UP?: number } } } };
-    seen = health.stages?.fix?.counters?.SESSIONS_UP;
+    const up = (await fetchHealth(httpPort)).stages?.fix?.counters?.SESSIONS_UP;
+    seen = typeof up === 'number' ? up : undefined;
     if (seen === venues) return;
     if (Date.now() >= deadline) break;
     await new Promise((r) => setTimeout(r, 50));

@@ -25,7 +25,7 @@ export interface TrialResult extends TargetUsage {
   /** The trial's order -> ack histogram, encoded (bench/lib/histogram-us.ts). */
   histogram: string;
   /**
-   * The engine's thread parks over the measured window per measured order, in all and by stage
+   * The engine's thread parks over the measured window per order offered in it, in all and by stage
    * (bench/lib/engine-parks.ts); null for a target without them (naive, stub) or when /health
    * was not read at both ends (parksProblem says why).
    */
@@ -47,7 +47,7 @@ export interface TargetSummary {
   rssMaxMiB: number | null;
   sendLagP99Us: number;
   otherCpuPct: number | null;
-  /** Median over the trials that read it; null when none did. */
+  /** Median over the trials that read it (to 0.01: at high rates it is a fraction of one); null when none did. */
   parksPerOrder: number | null;
   /** The target's CPU per measured order, in microseconds (cpuPct at the rate); null without cpuPct. */
   cpuUsPerOrder: number | null;
@@ -72,7 +72,7 @@ export function summarizeTrials(trials: TrialResult[], rate: number): TargetSumm
     rssMaxMiB: usage.rssMaxMiB,
     sendLagP99Us: medianOf(trials.map((t) => t.sendLagUs.p99)),
     otherCpuPct: usage.otherCpuPct,
-    parksPerOrder: medianOrNull(trials.map((t) => t.parksPerOrder)),
+    parksPerOrder: medianOrNull(trials.map((t) => t.parksPerOrder), 2),
     cpuUsPerOrder: cpuUsPerOrder(usage.cpuPct, rate),
   };
 }
