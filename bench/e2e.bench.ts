@@ -233,7 +233,6 @@ function holds(allAcked: boolean, c: MixedCounts, ackP99Us: number, boundUs: num
 async function runOne(ctx: RunContext, target: TargetProcess, rate: number, workload: Workload, label: string, timing: { durationS: number; warmupS: number }): Promise<RunRow> {
   const { config, engineConfig } = ctx;
   const window = new TargetWindow(target.pid, Object.values(target.helperPids));
-  const timers: NodeJS.Timeout[] = [];
   let before: Promise<EngineHistograms | null> = Promise.resolve(null);
   const fix = workload === 'mixed' && config.fixWorkers > 0 && target.fixPort !== undefined
     ? { port: target.fixPort, targetCompId: BENCH_COMP_ID, compIds: engineConfig.fixAcceptor.sessions.map((s) => s.senderCompId), workers: config.fixWorkers, sessionsPerWorker: config.fixSessionsPerWorker }
@@ -250,22 +249,19 @@ async function runOne(ctx: RunContext, target: TargetProcess, rate: number, work
     workload: workload === 'mixed' ? mixedWorkload(engineConfig, config, rate) : undefined,
     fix,
     pacerGapMs: config.pacerGapUs / 1000,
-    onStart: (t0) => {
-      const startIn = Math.max(0, t0 + timing.warmupS * 1000 - monoNowMs());
-      timers.push(setTimeout(() => {
+    onWindow: {
+      start: () => {
         window.start();
         // Handled here: a snapshot that fails (engine gone, no answer in time) leaves the window's engine figures out.
         before = target.histograms().catch(() => null);
-      }, startIn));
-      timers.push(setTimeout(() => window.end(), startIn + timing.durationS * 1000));
+      },
+      end: () => window.end(),
     },
     onProgress: (p) => {
       window.sample();
-      const scheduledS = p.scheduledMs / 1000;
-      ctx.progress.update(label, p.elapsedMs / p.scheduledMs, `${Math.min(p.elapsedMs / 1000, scheduledS).toFixed(1)}/${scheduledS.toFixed(1)} s  sent ${p.sent}  acked ${p.acked}  rejected ${p.rejected}`);
+      ctx.progress.openLoop(label, p);
     },
   });
-  for (const t of timers) clearTimeout(t);
   const usage = window.end();
   const engineUs = windowLatencies(await before, await target.histograms());
   const c = { ...result.counts, ...result.mixedCounts };

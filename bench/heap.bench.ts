@@ -72,7 +72,7 @@ import { isMainModule } from './lib/main.ts';
 import { figure, writeResults, type Figure } from './lib/results.ts';
 import { formatRate, medianOf } from './lib/stats.ts';
 import { printTable } from './lib/table.ts';
-import { BenchArgs } from './lib/args.ts';
+import { quickOnly } from './lib/args.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -1570,9 +1570,7 @@ function extraOf(report: HeapBenchReport): Record<string, unknown> {
 }
 
 async function main(): Promise<void> {
-  const args = new BenchArgs(process.argv.slice(2));
-  const quick = args.has('--quick');
-  args.rejectUnknown();
+  const quick = quickOnly();
   const config = quick ? QUICK_CONFIG : FULL_CONFIG;
   const machine = machineInfo();
   console.log(`machine: ${formatMachineInfo(machine)}`);

@@ -48,7 +48,7 @@ import type { SymbolLimitsSeed } from '../workers/risk/limits.ts';
 import { formatMachineInfo, machineInfo } from './lib/machine.ts';
 import { isMainModule } from './lib/main.ts';
 import { figure, writeResults } from './lib/results.ts';
-import { BenchArgs } from './lib/args.ts';
+import { quickOnly } from './lib/args.ts';
 
 const ACCOUNTS = 16;
 const SYMBOLS = 64;
@@ -359,9 +359,7 @@ export async function runRiskBench(timeMs: number): Promise<RiskBenchResult> {
 }
 
 async function main(): Promise<void> {
-  const args = new BenchArgs(process.argv.slice(2));
-  const quick = args.has('--quick');
-  args.rejectUnknown();
+  const quick = quickOnly();
   const machine = machineInfo();
   console.log(formatMachineInfo(machine));
   const timeMs = quick ? 200 : 5000;

@@ -145,34 +145,23 @@ async function runTrial(gen: OpenLoopGenerator, target: TargetProcess, rate: num
   const window = new TargetWindow(target.pid, Object.values(target.helperPids));
   // The engine's thread parks over the same window (the naive pipeline and the stub have none).
   const parks = target.kind === 'engine' ? new ParksWindow(target.port) : null;
-  const timers: NodeJS.Timeout[] = [];
-  let result: OpenLoopResult;
-  try {
-    result = await gen.run({
-      url: `ws://127.0.0.1:${target.port}/v1/ws`,
-      tokens,
-      rate,
-      durationMs: config.durationS * 1000,
-      warmupMs: config.warmupS * 1000,
-      drainMs: config.drainS * 1000,
-      connections: config.connections,
-      order: DEFAULT_ORDER,
-      pacerGapMs: config.pacerGapUs / 1000,
-      onStart: (t0) => {
-        // CPU and memory are read over the measured window only, as the latencies are.
-        const startIn = Math.max(0, t0 + config.warmupS * 1000 - monoNowMs());
-        timers.push(setTimeout(() => { window.start(); parks?.start(); }, startIn));
-        timers.push(setTimeout(() => { window.end(); parks?.end(); }, startIn + config.durationS * 1000));
-      },
-      onProgress: (p) => {
-        window.sample();
-        const scheduledS = p.scheduledMs / 1000;
-        progress.update(label, p.elapsedMs / p.scheduledMs, `${Math.min(p.elapsedMs / 1000, scheduledS).toFixed(1)}/${scheduledS.toFixed(1)} s  sent ${p.sent}  acked ${p.acked}  rejected ${p.rejected}`);
-      },
-    });
-  } finally {
-    for (const t of timers) clearTimeout(t);
-  }
+  const result: OpenLoopResult = await gen.run({
+    url: `ws://127.0.0.1:${target.port}/v1/ws`,
+    tokens,
+    rate,
+    durationMs: config.durationS * 1000,
+    warmupMs: config.warmupS * 1000,
+    drainMs: config.drainS * 1000,
+    connections: config.connections,
+    order: DEFAULT_ORDER,
+    pacerGapMs: config.pacerGapUs / 1000,
+    // CPU, memory and the engine's parks are read over the measured window only, as the latencies are.
+    onWindow: { start: () => { window.start(); parks?.start(); }, end: () => { window.end(); parks?.end(); } },
+    onProgress: (p) => {
+      window.sample();
+      progress.openLoop(label, p);
+    },
+  });
   const usage = window.end();
   parks?.end();
   // Per order offered in the window, as the CPU per order (cpuUsPerOrder: its CPU% at the rate).
@@ -329,10 +318,8 @@ function figuresOf(config: WsBenchConfig, engineConfig: EngineConfig, rates: WsB
 
 /** Each stage's parks per order, the median over the trials that read them. */
 function medianByStage(trials: TrialResult[]): Record<string, number | null> {
-  const out: Record<string, number | null> = {};
-  for (const t of trials) for (const stage of Object.keys(t.parksByStage ?? {})) out[stage] = null;
-  for (const stage of Object.keys(out)) out[stage] = medianOrNull(trials.map((t) => t.parksByStage?.[stage] ?? null), 2);
-  return out;
+  const stages = new Set(trials.flatMap((t) => Object.keys(t.parksByStage ?? {})));
+  return Object.fromEntries([...stages].map((stage) => [stage, medianOrNull(trials.map((t) => t.parksByStage?.[stage] ?? null), 2)]));
 }
 
 /** The facts of the same run that bear on a missed goal, as one sentence. */
@@ -403,7 +390,7 @@ function parseArgs(argv: string[]): { config: WsBenchConfig; quick: boolean; out
   config.naiveAckAfter = args.oneOf('--naive-ack-after', ['risk', 'route'] as const, config.naiveAckAfter);
   config.threading = args.oneOf('--threading', THREADING_MODES, config.threading);
   config.compareThreading = args.listOf('--compare-threading', THREADING_MODES, config.compareThreading);
-  if (args.has('--idle-spins')) config.idleSpins = args.num('--idle-spins', 0, 0);
+  config.idleSpins = args.num('--idle-spins', config.idleSpins, 0);
   if (args.has('--target-node-args')) config.targetNodeOptions = args.nodeOptions('--target-node-args');
   const out = args.value('--out') ?? null;
   args.rejectUnknown();

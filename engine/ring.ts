@@ -114,6 +114,7 @@
  * tail, stored before that load, when it looks before parking), so the load replaces ring()'s own.
  */
 
+import { copyBytes } from './bytes.ts';
 import { CommonCounter, type StageCounters } from './counters.ts';
 import { Doorbell, takeFlag } from './doorbell.ts';
 
@@ -315,6 +316,17 @@ export class RingProducer {
     this.roomWaits = 0;
     this.recordsClaimed = 0;
     this.wakesLeftToGate = 0;
+  }
+
+  /**
+   * Claims room for a record of `length` bytes with the given typeId and copies it there as it is
+   * from src[offset..], for a stage that checked the ring's room before its batch: no room is a
+   * broken invariant (throws). Visible at commit().
+   */
+  copyChecked(typeId: number, src: Uint8Array, offset: number, length: number): void {
+    const at = this.tryClaim(typeId, length);
+    if (at === FULL) throw new Error('Invariant: room checked before the batch');
+    copyBytes(src, offset, this.bytes, at, length);
   }
 
   /**

@@ -29,6 +29,7 @@ import { FixSession, SessionRole } from '../fix/session.ts';
 import { Side as BookSide } from '../sim/order-book.ts';
 import { VenueApp } from '../sim/venue-app.ts';
 import { VenueCore } from '../sim/venue-core.ts';
+import { ascii } from '../fix/encoder.ts';
 import { FixStage } from './fix/fix-stage.ts';
 import { RISK_BATCH, RiskStage } from './risk/risk-stage.ts';
 import { SorStage } from './sor/sor-stage.ts';
@@ -94,7 +95,6 @@ class CycleSim {
   private readonly cancel = new CancelOrderFlyweight();
   /** Order n's cancel still to be written (n), or 0. */
   private cancelDue = 0;
-  private readonly clScratch = new Uint8Array(16);
 
   readonly total: number;
   /** Every cancelEvery-th order is canceled by its client as soon as written. */
@@ -198,23 +198,23 @@ class CycleSim {
         this.cancel.wrap(ring.view, ring.bytes, at)
           .setRecvTimeNs(this.clock.nowNs()).setOrderId(n).setQty(0).setPriceTicks(0).setConnId(1).setAccountId(1)
           .setRequestId(this.total + n).setSource(Source.INGEST);
-        let len = this.writeClOrdId(79, n); // 'O'
-        this.cancel.setOrigClOrdId(this.clScratch, 0, len);
-        len = this.writeClOrdId(88, n); // 'X'
-        this.cancel.setClOrdId(this.clScratch, 0, len);
+        const orig = ascii(`O${n}`);
+        this.cancel.setOrigClOrdId(orig, 0, orig.length);
+        const cl = ascii(`X${n}`);
+        this.cancel.setClOrdId(cl, 0, cl.length);
         work++;
         continue;
       }
       const at = ring.tryClaim(RecordType.NEW_ORDER, NEW_ORDER_LENGTH);
       if (at === FULL) break;
       const n = ++this.written;
-      const len = this.writeClOrdId(79, n); // 'O'
+      const cl = ascii(`O${n}`);
       // A buy IOC that crosses the venue's offer at 101.00: one child, filled at once. Quantities
       // differ so the duplicate-content check passes every order.
       this.newOrder.wrap(ring.view, ring.bytes, at)
         .setRecvTimeNs(this.clock.nowNs()).setQty(n).setPriceTicks(102 * PX).setConnId(1).setAccountId(1)
         .setSymbolId(0).setRequestId(n).setSource(Source.INGEST).setSide(Side.BUY).setOrdType(OrdType.LIMIT).setTif(Tif.IOC)
-        .setClOrdId(this.clScratch, 0, len);
+        .setClOrdId(cl, 0, cl.length);
       if (n % this.cancelEvery === 0) this.cancelDue = n;
       work++;
     }
@@ -222,17 +222,8 @@ class CycleSim {
     return work;
   }
 
-  /** The most events the fix stage held for risk (its overflow) after any step. */
+  /** The most events the fix stage held toward risk and the SOR (its overflows) after any step. */
   maxEventsWaiting = 0;
-
-  /** Writes a letter and n into clScratch; returns the length. */
-  private writeClOrdId(letter: number, n: number): number {
-    const cl = this.clScratch;
-    cl[0] = letter;
-    let len = 1;
-    for (const ch of String(n)) cl[len++] = ch.charCodeAt(0);
-    return len;
-  }
 
   step(which: number): number {
     const work = this.stepOnce(which);

@@ -247,7 +247,7 @@ export class Engine {
     Atomics.store(this.control, Control.ENGINE_STATE, EngineState.STOPPING);
     await this.tell('ingest', 1000);
     const drained = await this.drain();
-    if (!drained) this.log('warn', 'rings not empty at stop', { depths: this.ringDepths.read(), fixEventsWaiting: this.fixEventsWaiting(), riskRecordsWaiting: this.riskRecordsWaiting(), killBoardPending: this.killBoardPending() === 1 });
+    if (!drained) this.log('warn', 'rings not empty at stop', { depths: this.ringDepths.read(), fixEventsWaiting: this.fixEventsWaiting(), riskRecordsWaiting: this.riskRecordsWaiting(), killBoardPending: this.killBoardPending() });
     // risk and sor leave off at their next duty cycle (a blocking thread leaves its loop; on an
     // event-loop thread they stop working); wake the blocking threads if parked.
     Atomics.store(this.control, Control.STOP, STOP_REQUESTED);
@@ -295,14 +295,14 @@ export class Engine {
     return this.counters.get('risk')!.get(RiskCounter.SOR_RECORDS_WAITING);
   }
 
-  /** 1 while risk has not taken the kill board's latest change (RiskCounter.KILL_BOARD_SEEN). */
-  private killBoardPending(): number {
-    return this.killBoard.generation() === this.counters.get('risk')!.get(RiskCounter.KILL_BOARD_SEEN) ? 0 : 1;
+  /** Whether risk has still to take the kill board's latest change (RiskCounter.KILL_BOARD_SEEN). */
+  private killBoardPending(): boolean {
+    return this.killBoard.generation() !== this.counters.get('risk')!.get(RiskCounter.KILL_BOARD_SEEN);
   }
 
   /** What the stages hold outside the rings for room in them, and a kill-switch change not yet taken. */
   private recordsWaiting(): number {
-    return this.fixEventsWaiting() + this.riskRecordsWaiting() + this.killBoardPending();
+    return this.fixEventsWaiting() + this.riskRecordsWaiting() + (this.killBoardPending() ? 1 : 0);
   }
 
   /** Sends 'stop' to a stage (on its thread) and waits for its 'stopped' (or the timeout). */

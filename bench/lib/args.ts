@@ -59,7 +59,7 @@ export class BenchArgs {
   }
 
   /** A number >= min after `name`, or fallback when the flag is absent. */
-  num(name: string, fallback: number, min: number): number {
+  num<F extends number | null = number>(name: string, fallback: F, min: number): number | F {
     const v = this.value(name);
     if (v === undefined) return fallback;
     const n = Number(v);
@@ -114,4 +114,12 @@ export class BenchArgs {
     if (words.length === 0 || bad.length > 0) throw new Error(`Condition failed: ${name} takes Node options like "--cpu-prof --cpu-prof-dir=DIR", got ${JSON.stringify(v)}`);
     return words;
   }
+}
+
+/** The flags of a bench that takes only --quick: whether it was given (any other flag throws, as rejectUnknown). */
+export function quickOnly(argv: string[] = process.argv.slice(2)): boolean {
+  const args = new BenchArgs(argv);
+  const quick = args.has('--quick');
+  args.rejectUnknown();
+  return quick;
 }

@@ -5,7 +5,6 @@
  * longer than timeoutMs fails (a hung engine never holds a benchmark).
  */
 export interface HealthDoc {
-  ok?: boolean;
   stages?: Record<string, { counters?: Record<string, unknown> }>;
 }
 

@@ -67,8 +67,12 @@ export interface OpenLoopOptions {
    * the rate (workers/W of it) like any worker.
    */
   fix?: { port: number; targetCompId: string; compIds: string[]; workers: number; sessionsPerWorker: number };
-  /** Called with t0 (monotonic ms, bench/lib/mono-clock.ts) once every connection is open. */
-  onStart?: (t0Ms: number) => void;
+  /**
+   * The measured window, as the latencies count it: start() at t0 + warmupMs, end() at t0 +
+   * warmupMs + durationMs (t0: the first intended send, once every connection is open). Timers
+   * the run clears however it ends, so a failed run calls neither late.
+   */
+  onWindow?: { start(): void; end(): void };
   onProgress?: (p: OpenLoopProgress) => void;
   progressIntervalMs?: number;
 }
@@ -140,13 +144,18 @@ export class OpenLoopGenerator {
     pacer.once('error', failed);
     tasks.forEach((t) => t.catch(failed));
     let progress: NodeJS.Timeout | null = null;
+    const windowTimers: NodeJS.Timeout[] = [];
     try {
       await waitReady(words, W, connectTimeoutMs + 5_000, () => failure);
       const t0 = monoNowMs() + 20;
       new Float64Array(control)[T0_F64_INDEX] = t0;
       Atomics.store(words, GO, GO_RUN);
       Atomics.notify(words, GO);
-      options.onStart?.(t0);
+      const window = options.onWindow;
+      if (window !== undefined) {
+        const startIn = Math.max(0, t0 + options.warmupMs - monoNowMs());
+        windowTimers.push(setTimeout(() => window.start(), startIn), setTimeout(() => window.end(), startIn + options.durationMs));
+      }
       const scheduledMs = options.warmupMs + options.durationMs;
       if (options.onProgress !== undefined) {
         const report = options.onProgress;
@@ -160,6 +169,7 @@ export class OpenLoopGenerator {
       throw failure;
     } finally {
       if (progress !== null) clearInterval(progress);
+      for (const t of windowTimers) clearTimeout(t);
       abort(words, W);
       await Promise.race([pacerExit, new Promise((r) => setTimeout(r, 1000))]);
       await pacer.terminate();

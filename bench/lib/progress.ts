@@ -22,6 +22,12 @@ export class ProgressLine {
     this.shown = true;
   }
 
+  /** An open-loop run's line: seconds elapsed of those scheduled, orders sent, acked and rejected. */
+  openLoop(label: string, p: { elapsedMs: number; scheduledMs: number; sent: number; acked: number; rejected: number }): void {
+    const scheduledS = p.scheduledMs / 1000;
+    this.update(label, p.elapsedMs / p.scheduledMs, `${Math.min(p.elapsedMs / 1000, scheduledS).toFixed(1)}/${scheduledS.toFixed(1)} s  sent ${p.sent}  acked ${p.acked}  rejected ${p.rejected}`);
+  }
+
   /** Clears the line so ordinary output can follow. */
   clear(): void {
     if (!this.tty || !this.shown) return;

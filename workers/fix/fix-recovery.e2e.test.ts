@@ -21,7 +21,8 @@ import { replayJournal } from '../../persistence/journal-reader.ts';
 import type { VenueProcess } from '../../scripts/stack.ts';
 import { fixCounters, getJson, startEngineProcess, startStillVenue, stopEngineProcess, waitFor, writeEngineConfigFile, type EngineProcess } from '../test-stack.fixture.ts';
 import { Trader } from '../ws-client.fixture.ts';
-import { FixClient } from './fix-client.fixture.ts';
+import { awaitReconciled, expectRestingBuyFilled } from './crash-restart.fixture.ts';
+import type { FixClient } from './fix-client.fixture.ts';
 
 const KEY = 'demo-key-trader1';
 
@@ -92,31 +93,12 @@ describe('fix stage recovery, end to end', () => {
     // ---- second boot on the same journal ---------------------------------------------------
     const second = await startEngine();
     expect(second.running.fix.recovery).toMatchObject({ children: 1, liveChildren: 1, unnamed: 0, conflicts: 0, problem: null });
-    await waitFor('venue session and its reconciliation', async () => {
-      const c = await fixCounters(second.base);
-      return c.SESSIONS_UP === 1 && c.STATUS_REQUESTS_SENT >= 1 ? c : undefined;
-    });
+    await awaitReconciled(second.base);
     const reopened = await get(second.base, `/v1/orders/${orderId}`);
     expect(reopened.status).toBe('ROUTED');
 
     // ---- another participant hits the resting bid at the venue ------------------------------
-    hitter = new FixClient(venue!.port, 'HITTER', 'V1');
-    await hitter.logon();
-    hitter.newOrder('hit-1', 'AAPL', '2', 10, '177.25');
-    const hit = await hitter.next((m) => m[11] === 'hit-1' && m[150] === 'F', 15_000);
-    expect(hit[32]).toBe('10');
-
-    const filled = await waitFor('the pre-crash order filled', async () => {
-      const o = await get(second.base, `/v1/orders/${orderId}`);
-      return o.status === 'FILLED' ? o : undefined;
-    });
-    expect(filled.cumQty).toBe(10);
-    expect(filled.avgPx).toBe('177.25');
-    const positions = await get(second.base, '/v1/positions');
-    const aapl = (positions.positions as Record<string, any>[]).find((p) => p.symbol === 'AAPL');
-    expect(aapl?.qty).toBe(10);
-    const c = await fixCounters(second.base);
-    expect(c.UNKNOWN_EXEC_REPORTS).toBe(0);
+    await expectRestingBuyFilled(venue!.port, second.base, orderId, KEY, (c) => { hitter = c; });
     // The journal now holds the fill of the pre-crash child, booked once.
     expect(journalChildKinds(orderId).filter((k) => k === ChildEventKind.FILL)).toHaveLength(1);
   }, 120_000);

@@ -43,11 +43,10 @@ import type { SharedHistogram } from '../../engine/shared-histogram.ts';
 import type { Agent } from '../../engine/agent.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { FixCounter, type StageCounters } from '../../engine/counters.ts';
-import { copyBytes } from '../../engine/bytes.ts';
 import { OrdType, Side } from '../../engine/domain.ts';
 import { MAX_PRICE_TICKS, MAX_QTY, parseUint, writeUint, INVALID } from '../../engine/fixed-point.ts';
 import { Reason } from '../../engine/reasons.ts';
-import { FULL, HEADER_LENGTH, alignRecord, type GatedRecordHandler, type RecordHandler, type RingConsumer, type RingProducer } from '../../engine/ring.ts';
+import { HEADER_LENGTH, alignRecord, type GatedRecordHandler, type RecordHandler, type RingConsumer, type RingProducer } from '../../engine/ring.ts';
 import {
   CHILD_EVENT_LENGTH,
   ChildEventFlyweight,
@@ -322,7 +321,7 @@ export class FixStage implements Agent {
         this.sendCancel(this.child.wrap(ring.view, ring.bytes, offset));
         return;
       case RecordType.ROUTE_DONE:
-        this.relayToRisk(typeId, ring.bytes, offset, ROUTE_DONE_LENGTH);
+        this.rings.toRisk.copyChecked(typeId, ring.bytes, offset, ROUTE_DONE_LENGTH);
         return;
     }
     this.counters.add(FixCounter.UNKNOWN_EXEC_REPORTS, 1);
@@ -803,10 +802,4 @@ export class FixStage implements Agent {
     return this.venueInputPaused;
   }
 
-  private relayToRisk(typeId: number, src: Uint8Array, offset: number, length: number): void {
-    const ring = this.rings.toRisk;
-    const at = ring.tryClaim(typeId, length);
-    if (at === FULL) throw new Error('Invariant: room checked before the batch');
-    copyBytes(src, offset, ring.bytes, at, length);
-  }
 }

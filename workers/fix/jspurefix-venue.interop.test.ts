@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsciiSession, SessionLauncher, type EngineFactory, type IJsFixConfig, type ISessionDescription, type MsgView } from 'jspurefix';
 import { validateConfig } from '../config.ts';
 import { Engine } from '../supervisor.ts';
-import { fixCounters } from '../test-stack.fixture.ts';
+import { fixCounters, getJson } from '../test-stack.fixture.ts';
 
 type Msg = Record<string, unknown> & { msgType: string };
 
@@ -142,7 +142,6 @@ let engine: Engine;
 let base: string;
 let journalDir: string;
 
-
 async function post(clOrdId: string, symbol: string, qty: number, price: string): Promise<number> {
   const res = await fetch(`http://${base}/v1/orders`, {
     method: 'POST',
@@ -154,7 +153,7 @@ async function post(clOrdId: string, symbol: string, qty: number, price: string)
 }
 
 async function order(id: number): Promise<{ status: string; cumQty: number; avgPx: string | null; venue?: string }> {
-  return (await (await fetch(`http://${base}/v1/orders/${id}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { status: string; cumQty: number; avgPx: string | null };
+  return (await getJson(base, `/v1/orders/${id}`, KEY)) as { status: string; cumQty: number; avgPx: string | null; venue?: string };
 }
 
 beforeAll(async () => {

@@ -21,8 +21,6 @@ export class FixProxy {
   onHold: (() => void) | null = null;
   readonly held: Buffer[] = [];
   private holding = false;
-  /** The last bytes of the engine's previous chunk, so a 35=D split across chunks is still seen. */
-  private tail: Buffer = Buffer.alloc(0);
   private readonly pairs = new Set<[net.Socket, net.Socket]>();
   private readonly server: net.Server;
   port = 0;
@@ -48,14 +46,16 @@ export class FixProxy {
     const up = net.connect({ port: this.upstreamPort, host: '127.0.0.1' });
     const pair: [net.Socket, net.Socket] = [down, up];
     this.pairs.add(pair);
+    /** The last bytes of this connection's previous chunk, so a 35=D split across chunks is still seen. */
+    let tail: Buffer = Buffer.alloc(0);
     down.on('data', (b: Buffer) => {
       this.toVenue.push(b);
       // Held before the order is passed on: the venue's answer to it can only come after.
-      if (this.holdAfterNewOrder && !this.holding && Buffer.concat([this.tail, b]).includes('\x0135=D\x01')) {
+      if (this.holdAfterNewOrder && !this.holding && Buffer.concat([tail, b]).includes('\x0135=D\x01')) {
         this.holding = true;
         this.onHold?.();
       }
-      this.tail = b.subarray(Math.max(0, b.length - 5));
+      tail = b.subarray(Math.max(0, b.length - 5));
       if (!this.swallow) up.write(b);
     });
     up.on('data', (b: Buffer) => {

@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startVenue, type VenueProcess } from '../../scripts/stack.ts';
 import { validateConfig } from '../config.ts';
 import { Engine } from '../supervisor.ts';
-import { waitFor } from '../test-stack.fixture.ts';
+import { getJson, waitFor } from '../test-stack.fixture.ts';
 import { FixClient } from './fix-client.fixture.ts';
 import { FixProxy as Proxy, messages, type Fields } from './tcp-proxy.fixture.ts';
 
@@ -66,7 +66,7 @@ async function post(clOrdId: string, qty: number, price: string): Promise<number
 }
 
 async function order(id: number): Promise<{ status: string; cumQty: number }> {
-  return (await (await fetch(`http://${base}/v1/orders/${id}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { status: string; cumQty: number };
+  return (await getJson(base, `/v1/orders/${id}`, KEY)) as { status: string; cumQty: number };
 }
 
 beforeAll(async () => {

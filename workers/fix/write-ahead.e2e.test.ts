@@ -28,7 +28,8 @@ import { replayJournal } from '../../persistence/journal-reader.ts';
 import type { VenueProcess } from '../../scripts/stack.ts';
 import { fixCounters, getJson, startEngineProcess, startStillVenue, stopEngineProcess, waitFor, writeEngineConfigFile, type EngineProcess } from '../test-stack.fixture.ts';
 import { Trader } from '../ws-client.fixture.ts';
-import { FixClient } from './fix-client.fixture.ts';
+import { awaitReconciled, expectRestingBuyFilled } from './crash-restart.fixture.ts';
+import type { FixClient } from './fix-client.fixture.ts';
 import { FixProxy, messages } from './tcp-proxy.fixture.ts';
 
 const KEY = 'demo-key-trader1';
@@ -113,10 +114,7 @@ describe('write-ahead, end to end', () => {
     const toVenueBefore = proxy!.toVenue.length;
     const second = await startEngine();
     expect(second.running.fix.recovery).toMatchObject({ liveChildren: 1, conflicts: 0, problem: null });
-    await waitFor('venue session and its reconciliation', async () => {
-      const c = await fixCounters(second.base);
-      return c.SESSIONS_UP === 1 && c.STATUS_REQUESTS_SENT >= 1 ? c : undefined;
-    });
+    await awaitReconciled(second.base);
     const again = messages(proxy!.toVenue.slice(toVenueBefore));
     const logon = again.find((m) => m.get(35) === 'A');
     expect(Number(logon?.get(34))).toBeGreaterThan(orderSeq);
@@ -126,19 +124,6 @@ describe('write-ahead, end to end', () => {
     expect((await get(second.base, `/v1/orders/${orderId}`)).status).toBe('ROUTED');
 
     // ---- another participant hits the resting bid at the venue -------------------------------
-    hitter = new FixClient(venue!.port, 'HITTER', 'V1');
-    await hitter.logon();
-    hitter.newOrder('hit-1', 'AAPL', '2', 10, '177.25');
-    const hit = await hitter.next((m) => m[11] === 'hit-1' && m[150] === 'F', 15_000);
-    expect(hit[32]).toBe('10');
-    const filled = await waitFor('the pre-crash order filled', async () => {
-      const o = await get(second.base, `/v1/orders/${orderId}`);
-      return o.status === 'FILLED' ? o : undefined;
-    });
-    expect(filled.cumQty).toBe(10);
-    expect(filled.avgPx).toBe('177.25');
-    const positions = await get(second.base, '/v1/positions');
-    expect((positions.positions as Record<string, any>[]).find((p) => p.symbol === 'AAPL')?.qty).toBe(10);
-    expect((await fixCounters(second.base)).UNKNOWN_EXEC_REPORTS).toBe(0);
+    await expectRestingBuyFilled(venue!.port, second.base, orderId, KEY, (c) => { hitter = c; });
   }, 120_000);
 });

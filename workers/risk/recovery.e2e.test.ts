@@ -26,7 +26,7 @@ import { Side } from '../../engine/domain.ts';
 import { replayJournal } from '../../persistence/journal-reader.ts';
 import { startVenue, type VenueProcess } from '../../scripts/stack.ts';
 import { validateConfig } from '../config.ts';
-import { startEngineProcess, stopEngineProcess, waitFor, writeEngineConfigFile, type EngineProcess } from '../test-stack.fixture.ts';
+import { getJson, startEngineProcess, stopEngineProcess, waitFor, writeEngineConfigFile, type EngineProcess } from '../test-stack.fixture.ts';
 import { Trader, type Msg } from '../ws-client.fixture.ts';
 
 const KEY = 'demo-key-trader1';
@@ -321,7 +321,7 @@ describe('recovery after SIGKILL', () => {
     const agrees = () => [...want].every(([sym, qty]) => qty === 0 || positions.some((p) => p.symbol === sym && p.qty === qty)) &&
       positions.every((p) => p.qty === (want.get(p.symbol) ?? 0));
     await waitFor('positions equal to the journal\'s fills', async () => {
-      const doc = (await (await fetch(`http://${second.base}/v1/positions`, { headers: auth })).json()) as { positions: { symbol: string; qty: number }[] };
+      const doc = (await getJson(second.base, '/v1/positions', KEY)) as { positions: { symbol: string; qty: number }[] };
       positions = doc.positions;
       want = positionsOf(journalReports());
       return positions.length > 0 && agrees() ? true : undefined;

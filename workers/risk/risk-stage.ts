@@ -1346,10 +1346,10 @@ export class RiskStage implements Agent, RingRecordHandler {
     for (let cs = 0; cs < c.capacity; cs++) c.cancelSent[cs] = 0;
     // A halted account stays halted, and none of its orders may stay working; a halt lifted
     // after the crash cut its sweep still ends the orders it reached.
-    if (this.globalMode === AccountMode.HALTED) this.enqueueMassCancel(0, ALL_SYMBOLS, 0, Reason.KILL_SWITCH);
-    else if (missed[0] === 1) this.enqueueMassCancel(0, ALL_SYMBOLS, 0, Reason.KILL_SWITCH, this.haltBelow[0]);
-    for (let a = 1; a < this.accountMode.length; a++) {
-      if (this.accountMode[a] === AccountMode.HALTED) this.enqueueMassCancel(a, ALL_SYMBOLS, 0, Reason.KILL_SWITCH);
+    // Slot 0 is every account (the global mode).
+    for (let a = 0; a < this.accountMode.length; a++) {
+      const mode = a === 0 ? this.globalMode : this.accountMode[a];
+      if (mode === AccountMode.HALTED) this.enqueueMassCancel(a, ALL_SYMBOLS, 0, Reason.KILL_SWITCH);
       else if (missed[a] === 1) this.enqueueMassCancel(a, ALL_SYMBOLS, 0, Reason.KILL_SWITCH, this.haltBelow[a]);
     }
     this.resumeSorConfig = sorConfig;
@@ -1717,7 +1717,7 @@ export class RiskStage implements Agent, RingRecordHandler {
   private lastJournaledAt = -1;
 
   private journalCommand(src: Uint8Array, typeId: number, offset: number, length: number): void {
-    copyRecord(src, typeId, offset, length, this.rings.toPersistence);
+    this.rings.toPersistence.copyChecked(typeId, src, offset, length);
   }
 
   private journalReport(ring: RingProducer, at: number): void {
@@ -1747,9 +1747,3 @@ export function unrealizedTicks(qty: number, costTicks: number, markTicks: numbe
   return 0;
 }
 
-/** Copies a record as it is into an outbound ring whose room was checked before the batch. */
-function copyRecord(src: Uint8Array, typeId: number, offset: number, length: number, ring: RingProducer): void {
-  const at = ring.tryClaim(typeId, length);
-  if (at === FULL) throw new Error('Invariant: room checked before the batch');
-  copyBytes(src, offset, ring.bytes, at, length);
-}

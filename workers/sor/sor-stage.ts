@@ -29,7 +29,6 @@ import type { Agent } from '../../engine/agent.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { OrdType, Side, Tif } from '../../engine/domain.ts';
 import { Reason } from '../../engine/reasons.ts';
-import { copyBytes } from '../../engine/bytes.ts';
 import { FULL, HEADER_LENGTH, alignRecord, type RingConsumer, type RingProducer, RingDispatch, type RingRecordHandler } from '../../engine/ring.ts';
 import { SorCounter, type StageCounters } from '../../engine/counters.ts';
 import {
@@ -651,9 +650,7 @@ export class SorStage implements Agent, RingRecordHandler {
       if (p !== NO_PLAN && this.plans.open[p] === 1) this.plans.cancelRequested[p] = 1;
       if (this.children.fallback[s] === 2) return; // the SOR's own cancel is already on its way
     }
-    const at = out.tryClaim(RecordType.CHILD_CANCEL, CHILD_ORDER_LENGTH);
-    if (at === FULL) throw new Error('Invariant: room checked before the batch');
-    copyBytes(src, offset, out.bytes, at, CHILD_ORDER_LENGTH);
+    out.copyChecked(RecordType.CHILD_CANCEL, src, offset, CHILD_ORDER_LENGTH);
     this.counters.add(SorCounter.CANCELS_FORWARDED, 1);
   }
 
