@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AccountMode, ALL_SYMBOLS, LimitKey, RecordType } from '../../codecs/records.ts';
+import { AccountMode, ALL_SYMBOLS, ExecReportFlyweight, LimitKey, RecordType } from '../../codecs/records.ts';
 import { CL_ORD_ID_CAPACITY, OrdType, Side, Tif } from '../../engine/domain.ts';
 import { ExecType, OrderState, isTerminal } from '../../engine/order-state.ts';
 import { Reason } from '../../engine/reasons.ts';
@@ -390,7 +390,11 @@ describe('recovery from the journal', () => {
     expect(r.state(5000)).toBe(OrderState.PENDING_CANCEL);
     expect(all.some((x) => x.orderId === 5000 && x.execType === ExecType.PENDING_CANCEL && x.reason === Reason.KILL_SWITCH)).toBe(true);
     expect(childIdsFor(r.sor.items, RecordType.CHILD_CANCEL).map((c) => c.childId)).toEqual([BASE_CHILD + 1]);
-    expect(out.journal.length + r.journal.items.length).toBeGreaterThan(0);
+    // ...and the sweep's report is in what the recovered stage journaled.
+    const er = new ExecReportFlyweight();
+    expect(r.journal.items.some((x) => x.typeId === RecordType.EXEC_REPORT
+      && er.wrap(new DataView(x.raw.buffer, x.raw.byteOffset, x.raw.byteLength), x.raw, 0).orderId() === 5000
+      && er.execType() === ExecType.PENDING_CANCEL && er.reason() === Reason.KILL_SWITCH)).toBe(true);
     // Another account's order, and the account's order taken after the halt, are not touched.
     expect(r.state(5001)).toBe(OrderState.ROUTED);
     expect([OrderState.NEW, OrderState.ROUTED]).toContain(r.state(k3));
