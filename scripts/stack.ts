@@ -49,7 +49,10 @@ export interface StackOptions {
 /** Starts one venue simulator and resolves once it prints its listening line. */
 export function startVenue(args: string[], name: string): Promise<VenueProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [VENUE_ENTRY, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The IPC channel is the simulator's lifeline (sim/venue.ts): it stops when this process
+    // exits, even by SIGKILL. Unreferenced, it does not keep this process alive.
+    const child = spawn(process.execPath, [VENUE_ENTRY, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    child.channel?.unref();
     let out = '';
     let err = '';
     const timer = setTimeout(() => {

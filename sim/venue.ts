@@ -5,7 +5,8 @@
  *     node sim/venue.ts --port 9101 --name V1 --seed 7 --clients OMS --latency-ms 2
  *
  * It prints exactly one line to stdout once it listens — "venue V1 listening on 127.0.0.1:9101"
- * — and exits 0 on SIGTERM or SIGINT (logging out its sessions first). Invalid options print
+ * — and exits 0 on SIGTERM or SIGINT (logging out its sessions first), or when the parent that
+ * started it with an IPC channel exits (scripts/stack.ts does). Invalid options print
  * the usage on stderr and exit 2.
  *
  * Restartability: `--store-dir DIR` (or env VENUE_STORE_DIR) keeps each client session's sequence
@@ -100,6 +101,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
+  // Started by a parent with an IPC channel (scripts/stack.ts): the channel closes when that
+  // parent exits, however it exits (SIGKILL and crashes included), and the simulator stops with it
+  // instead of living on, orphaned, with its ports. Started by hand, there is no channel.
+  if (process.send !== undefined) {
+    process.channel?.unref();
+    process.on('disconnect', () => void stop());
+  }
 }
 
 /** --tls-cert/--tls-key (and --tls-passphrase-file): the acceptor's TLS options; undefined = plain TCP. */

@@ -1,0 +1,59 @@
+/**
+ * Goal: a venue simulator started by the stack (scripts/stack.ts) does not outlive the process
+ * that started it, however that process ends: a crashed or SIGKILLed engine leaves no simulator
+ * holding its ports for the next start.
+ * Method: a real parent process (venue-parent.fixture.ts) starts a real simulator; the parent is
+ * SIGKILLed; the simulator's process must be gone (or a zombie, reaped by nobody here). No timing
+ * asserted: the wait is bounded only so that a failure ends.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../workers/test-stack.fixture.ts';
+
+const PARENT = fileURLToPath(new URL('./venue-parent.fixture.ts', import.meta.url));
+
+/** Whether pid is a live process (a zombie is not: it has exited and waits to be reaped). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+describe('venue simulator lifeline', () => {
+  it('a simulator started by the stack stops when its parent is SIGKILLed', async () => {
+    const parent = spawn(process.execPath, [PARENT], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    parent.stdout!.on('data', (c: Buffer) => { out += c.toString('utf8'); });
+    const [pid, port] = await waitFor('the parent to start its venue', async () => {
+      const m = /venue (\d+) (\d+)/.exec(out);
+      return m === null ? undefined : [Number(m[1]), Number(m[2])];
+    });
+    try {
+      // While the parent lives, so does the simulator, and it listens.
+      expect(running(pid)).toBe(true);
+      expect(await accepts(port)).toBe(true);
+      const exited = new Promise((r) => parent.once('exit', r));
+      parent.kill('SIGKILL');
+      await exited;
+      await waitFor('the orphaned simulator to stop', async () => !running(pid));
+      expect(await accepts(port)).toBe(false);
+    } finally {
+      if (running(pid)) process.kill(pid, 'SIGKILL');
+      if (parent.exitCode === null && parent.signalCode === null) parent.kill('SIGKILL');
+    }
+  }, 60_000);
+});
