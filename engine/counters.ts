@@ -109,6 +109,11 @@ export const RiskCounter = {
 export const SorCounter = {
   ROUTE_REQUESTS: 4,
   CHILDREN: 5,
+  /**
+   * Decisions that sent no child (their audit's reason says why; a child table too full for any
+   * of the decision's children included), and route requests refused for a full plan table.
+   * Every audit counts once here or in DECISIONS_ROUTED.
+   */
   UNROUTABLE: 6,
   CANCELS_FORWARDED: 7,
   QUOTES: 8,

@@ -46,7 +46,7 @@ function w(ring: RingProducer, type: number, length: number): number {
   return at;
 }
 
-function runSession(seed: number, orders: number): { digest: string; parents: ParentRec[]; children: Map<number, ChildRec>; stage: SorStage; audits: number; problems: string[]; counters: StageCounters; auditChildren: Map<number, { venue: number; qty: number; count: number }> } {
+function runSession(seed: number, orders: number): { digest: string; parents: ParentRec[]; children: Map<number, ChildRec>; stage: SorStage; audits: number; auditsChoosingNone: number; problems: string[]; counters: StageCounters; auditChildren: Map<number, { venue: number; qty: number; count: number }> } {
   const rng = new Mulberry32(seed);
   const clock = new ManualClock(1_000_000_000, 1_700_000_000_000);
   const counters = StageCounters.create();
@@ -171,6 +171,7 @@ function runSession(seed: number, orders: number): { digest: string; parents: Pa
     }
   };
   let audits = 0;
+  let auditsChoosingNone = 0;
   const auditChildren = new Map<number, { venue: number; qty: number; count: number }>();
   const auditFw = new RouteAuditFlyweight();
   const auditReader = {
@@ -178,11 +179,14 @@ function runSession(seed: number, orders: number): { digest: string; parents: Pa
       if (type !== RecordType.ROUTE_AUDIT) return;
       audits++;
       const a = auditFw.wrap(auditRing.view, auditRing.bytes, offset);
+      let chosen = 0;
       for (let v = 1; v <= a.venueCount(); v++) {
         if (a.vChildQty(v) <= 0) continue;
+        chosen++;
         const prev = auditChildren.get(a.vChildId(v));
         auditChildren.set(a.vChildId(v), { venue: v, qty: a.vChildQty(v), count: (prev?.count ?? 0) + 1 });
       }
+      if (chosen === 0) auditsChoosingNone++;
     },
   };
   for (let v = 1; v <= VENUES; v++) status(v, true);
@@ -250,7 +254,7 @@ function runSession(seed: number, orders: number): { digest: string; parents: Pa
   const mix = (x: number) => { h = Math.imul(h ^ (x >>> 0), 0x01000193) >>> 0; h = Math.imul(h ^ Math.floor(x / 2 ** 32), 0x01000193) >>> 0; };
   for (const p of parents.values()) { mix(p.orderId); mix(p.fills); mix(p.routedQty); mix(p.childCount); }
   for (const c of children.values()) { mix(c.childId); mix(c.venue); mix(c.qty); mix(c.venueCum); }
-  return { digest: h.toString(16), parents: [...parents.values()], children, stage, audits, problems, counters, auditChildren };
+  return { digest: h.toString(16), parents: [...parents.values()], children, stage, audits, auditsChoosingNone, problems, counters, auditChildren };
 }
 
 /** At every step: fills + quantity working at venues <= order quantity. */
@@ -301,6 +305,11 @@ describe('SOR seeded session across simulated venues', () => {
     expect(run.counters.get(SorCounter.REROUTES)).toBeGreaterThan(0);
     expect(run.stage.stats.ended.slice(1).every((n) => n > 0)).toBe(true);
     expect(run.audits).toBeGreaterThanOrEqual(run.parents.length);
+    // Every decision is counted once: routed (it chose a child) or unroutable (it chose none).
+    expect(run.counters.get(SorCounter.AUDITS)).toBe(run.audits);
+    expect(run.counters.get(SorCounter.DECISIONS_ROUTED)).toBe(run.audits - run.auditsChoosingNone);
+    expect(run.counters.get(SorCounter.UNROUTABLE)).toBe(run.auditsChoosingNone);
+    expect(run.auditsChoosingNone).toBeGreaterThan(0);
     const again = runSession(seed, 3000);
     expect(again.digest).toBe(run.digest);
   }, 120_000);

@@ -214,6 +214,8 @@ describe('SorStage: single best', () => {
     const refused = h.request(Side.BUY);
     expect(h.step()).toEqual([expect.objectContaining({ typeId: RecordType.ROUTE_DONE, orderId: refused, childCount: 0, reason: Reason.CHILD_TABLE_FULL })]);
     expect(h.stage.children.liveCount).toBe(4);
+    // Its decision is the one counted unroutable; the 14 before it routed.
+    expect([h.counters.get(SorCounter.DECISIONS_ROUTED), h.counters.get(SorCounter.UNROUTABLE), h.counters.get(SorCounter.AUDITS)]).toEqual([14, 1, 15]);
     // The first resting child ends: its slot takes the next child.
     h.event(ChildEventKind.FILL, BASE + 1, resting, 1, 100, px(10));
     h.step();
@@ -453,6 +455,20 @@ describe('SorStage: split', () => {
     }
     // Two children of the marketable order, two of the passive one (split by score), one re-route.
     expect(out.map((c) => c.journalMark)).toEqual([1, 1, 2, 2, 3]);
+  });
+
+  it('a split decision with room for only some of its children routes them and counts once, as routed', () => {
+    const h = new SorHarness([null, SAME, SAME], PRICE_ONLY, { mode: SorMode.SPLIT, childCapacity: 1 }).up(1, 2);
+    h.quote(1, 0, px(9.99), 500, px(10), 300).quote(2, 0, px(9.98), 500, px(10), 100);
+    const orderId = h.request(Side.BUY, { qty: 400, price: px(10.02) });
+    const out = h.step();
+    // One child slot: V1's child is claimed, V2's is not; the decision sent a child.
+    expect(children(out).map((x) => [x.venueId, x.qty])).toEqual([[1, 300]]);
+    expect([h.counters.get(SorCounter.DECISIONS_ROUTED), h.counters.get(SorCounter.UNROUTABLE), h.counters.get(SorCounter.AUDITS)]).toEqual([1, 0, 1]);
+    const audit = h.audits()[0];
+    expect([audit.vChildQty(1), audit.vChildQty(2)]).toEqual([300, 0]);
+    h.event(ChildEventKind.FILL, BASE + 1, orderId, 1, 300, px(10));
+    expect(h.step()).toContainEqual(expect.objectContaining({ typeId: RecordType.ROUTE_DONE, orderId, routedQty: 300, childCount: 1, reason: Reason.NONE }));
   });
 
   it('a passive order with nothing displayed splits by score alone', () => {

@@ -339,7 +339,6 @@ export class SorStage implements Agent, RingRecordHandler {
     let reason: number = Reason.NONE;
     if (routed === 0) {
       reason = f.childPx < 0 ? Reason.NO_MARKET_REFERENCE : f.rankCount === 0 ? Reason.NO_VENUE_AVAILABLE : Reason.QTY_NOT_ROUTABLE;
-      this.counters.add(SorCounter.UNROUTABLE, 1);
       t.reason[p] = reason;
     }
     // Children are claimed first (their ids go into the audit), then the audit of this step is
@@ -358,7 +357,9 @@ export class SorStage implements Agent, RingRecordHandler {
         f.routedQty -= q;
       }
     }
-    if (sent > 0) this.counters.add(SorCounter.DECISIONS_ROUTED, 1);
+    // Every decision counts once, as routed or as unroutable (its audit says why), whatever the
+    // step: a sweep's later step that finds no touch is unroutable though the order routed before.
+    this.counters.add(sent > 0 ? SorCounter.DECISIONS_ROUTED : SorCounter.UNROUTABLE, 1);
     this.writeAudit(p, qty, nowNs, reason, sent);
     const mark = this.rings.toPersistence == null ? 0 : this.rings.toPersistence.recordsClaimed;
     for (let v = 1; v < this.venueCount && sent > 0; v++) {
@@ -420,7 +421,6 @@ export class SorStage implements Agent, RingRecordHandler {
     const f = this.features;
     const slot = c.claim(this.nextChildId);
     if (slot < 0) {
-      this.counters.add(SorCounter.UNROUTABLE, 1);
       t.reason[p] = Reason.CHILD_TABLE_FULL;
       return 0;
     }
