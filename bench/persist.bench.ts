@@ -20,7 +20,10 @@
  *    latency from the intended send time to the ack, HDR histograms), with the Postgres and Kafka
  *    sinks running against the same servers, and the same load on the same engine configuration
  *    without sinks: the two alternate (without/with, then with/without, ...) over several trials,
- *    and each figure is the median of its trials' p99.
+ *    and each figure is the median of its trials' p99. Over the same measured windows: the whole
+ *    machine's CPU (hotpath_machine_cpu_pct_with_sinks, beside the trials without sinks) and the
+ *    sinks' Postgres transactions and Kafka batches per second (from /health), so a run shows how
+ *    much of the machine the sinks take and whether they ran in small batches or large ones.
  * 5. Recovery: the time each stage's start-up replay takes over a synthetic journal of about
  *    --recovery-events events (the same 7-record orders): risk (bounds pass + rebuild, as
  *    workers/risk-part.ts does), the SOR's statistics (workers/sor/recovery.ts), the fix stage's
@@ -65,11 +68,12 @@ import { startStack } from '../scripts/stack.ts';
 import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from '../workers/config.ts';
 import { BenchArgs } from './lib/args.ts';
 import type { PercentilesUs } from './lib/histogram-us.ts';
-import { machineInfo } from './lib/machine.ts';
+import { machineInfo, watchCpu, type CpuShare } from './lib/machine.ts';
+import { fetchHealth } from './lib/engine-health.ts';
 import { OpenLoopGenerator } from './lib/open-loop.ts';
 import { figure, writeResults } from './lib/results.ts';
 import { isMainModule } from './lib/main.ts';
-import { summarize } from './lib/stats.ts';
+import { medianOrNull, summarize } from './lib/stats.ts';
 import { DEFAULT_ORDER } from './lib/ws-order-protocol.ts';
 import { waitForVenueSessions } from './lib/venue-sessions-wait.ts';
 
@@ -264,6 +268,20 @@ interface HotTrial {
   rejected: number;
   timedOut: number;
   unsent: number;
+  /** The whole machine's CPU over the measured window, % of one core (200: both cores of 2); null off Linux. */
+  machineCpuPct: number | null;
+  /** Postgres transactions and Kafka produce batches per second over the window (0 without sinks). */
+  pgBatchesPerS: number;
+  kafkaBatchesPerS: number;
+}
+
+/** The persistence stage's sink batch counters from /health. */
+async function sinkBatches(port: number): Promise<{ pg: number; kafka: number }> {
+  const c = (await fetchHealth(port)).stages?.persistence?.counters;
+  const pg = c?.PG_BATCHES;
+  const kafka = c?.KAFKA_BATCHES;
+  if (typeof pg !== 'number' || typeof kafka !== 'number') throw new Error(`/health on port ${port} has no PG_BATCHES / KAFKA_BATCHES`);
+  return { pg, kafka };
 }
 
 /**
@@ -276,6 +294,9 @@ async function hotTrial(p: PersistParams, gen: OpenLoopGenerator, config: Engine
     const base = `127.0.0.1:${stack.info.httpPort}`;
     // Every venue session up before measuring (throws: a trial never runs with venues down).
     await waitForVenueSessions(stack.info.httpPort, config.venues.length);
+    // The machine's CPU and the sinks' batches over the measured window, as the latencies are.
+    type Batches = Promise<{ pg: number; kafka: number }>;
+    const w: { cpu: (() => CpuShare) | null; share: CpuShare | null; before: Batches | null; after: Batches | null } = { cpu: null, share: null, before: null, after: null };
     const r = await gen.run({
       url: `ws://${base}/v1/ws`,
       tokens: [config.accounts[0].apiKey],
@@ -285,12 +306,24 @@ async function hotTrial(p: PersistParams, gen: OpenLoopGenerator, config: Engine
       drainMs: 5000,
       connections: p.hotConnections,
       order: DEFAULT_ORDER,
+      onWindow: {
+        start: () => { w.cpu = watchCpu(); w.before = sinkBatches(stack.info.httpPort); w.before.catch(() => {}); },
+        end: () => { w.share = w.cpu === null ? null : w.cpu(); w.after = sinkBatches(stack.info.httpPort); w.after.catch(() => {}); },
+      },
     });
+    if (w.before === null || w.after === null || w.share === null) throw new Error('hot path trial: the measured window was not read at both ends');
+    const [b0, b1] = await Promise.all([w.before, w.after]);
+    const s: CpuShare = w.share;
     r.histogram.destroy();
     r.fillHistogram.destroy();
     r.cancelHistogram.destroy();
     const c = r.counts;
-    return { sinks, trial, latencyUs: r.latencyUs, sent: c.sent, acked: c.acked, rejected: c.rejected, timedOut: c.timedOut, unsent: c.unsent };
+    const perS = (n: number): number => Math.round((n / s.wallS) * 10) / 10;
+    return {
+      sinks, trial, latencyUs: r.latencyUs, sent: c.sent, acked: c.acked, rejected: c.rejected, timedOut: c.timedOut, unsent: c.unsent,
+      machineCpuPct: s.machineBusyS === null ? null : Math.round((s.machineBusyS / s.wallS) * 100),
+      pgBatchesPerS: perS(b1.pg - b0.pg), kafkaBatchesPerS: perS(b1.kafka - b0.kafka),
+    };
   } finally {
     await stack.stop();
   }
@@ -307,7 +340,8 @@ async function hotPathTrials(p: PersistParams, withoutSinks: (trial: number) => 
         const t = await hotTrial(p, gen, sinks ? withSinks(trial) : withoutSinks(trial), sinks, trial);
         trials.push(t);
         process.stdout.write(`hot path trial ${trial + 1}/${p.hotTrials} ${sinks ? 'with sinks   ' : 'without sinks'}: p50 ${t.latencyUs.p50} us, p99 ${t.latencyUs.p99} us, ` +
-          `max ${t.latencyUs.max} us (${t.acked}/${t.sent} acked, ${t.timedOut} timed out, ${t.unsent} unsent)\n`);
+          `max ${t.latencyUs.max} us (${t.acked}/${t.sent} acked, ${t.timedOut} timed out, ${t.unsent} unsent); machine CPU ${t.machineCpuPct ?? '-'}%, ` +
+          `batches/s pg ${t.pgBatchesPerS} kafka ${t.kafkaBatchesPerS}\n`);
       }
     }
   } finally {
@@ -407,6 +441,9 @@ async function main(): Promise<void> {
     const p50With = summarize(trials.filter((t) => t.sinks).map((t) => t.latencyUs.p50));
     process.stdout.write(`hot path p99, median of ${p.hotTrials}: with sinks ${p99With.median} us (min ${p99With.min}, max ${p99With.max}); ` +
       `without ${p99Without.median} us (min ${p99Without.min}, max ${p99Without.max})\n`);
+    const cpuWith = medianOrNull(trials.filter((t) => t.sinks).map((t) => t.machineCpuPct), 0);
+    const cpuWithout = medianOrNull(trials.filter((t) => !t.sinks).map((t) => t.machineCpuPct), 0);
+    process.stdout.write(`machine CPU over the window, median: with sinks ${cpuWith ?? '-'}%, without ${cpuWithout ?? '-'}%\n`);
 
     let recovery: Record<string, number> | null = null;
     if (p.recoveryEvents > 0) {
@@ -430,6 +467,7 @@ async function main(): Promise<void> {
       hotpath_p99_us_with_sinks: figure(p99With.median, 'us', '(report)', p99Without.median, `same open-loop load without sinks, alternating, median of ${p.hotTrials} trials each`,
         { min: p99With.min, max: p99With.max, baselineMin: p99Without.min, baselineMax: p99Without.max }),
       hotpath_p50_us_with_sinks: figure(p50With.median, 'us', '(report)', p50Without.median, `same open-loop load without sinks, alternating, median of ${p.hotTrials} trials each`),
+      ...(cpuWith === null ? {} : { hotpath_machine_cpu_pct_with_sinks: figure(cpuWith, '%', '(report)', cpuWithout, `the whole machine's CPU (200 = 2 cores) over the same windows without sinks, median of ${p.hotTrials} trials each`) }),
       journal_events_per_s_fsync_none: figure(journal.none, 'events/s', '(report)', null),
       journal_events_per_s_fsync_interval: figure(journal.interval, 'events/s', '(report)', null),
       journal_events_per_s_fsync_batch: figure(journal.batch, 'events/s', '(report)', journal.none, 'fsync none, same run'),
