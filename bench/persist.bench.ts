@@ -221,15 +221,25 @@ function journalRate(fsync: FsyncPolicy, seconds: number): number {
   }
 }
 
-async function sinkRate(makeSink: () => PgSink | KafkaSink, journalDir: string, events: number, batchFrames: number): Promise<number> {
+/**
+ * A sink draining the whole journal: its rate, and the CPU it cost per event, split into this
+ * process (the sink's own code: decoding, batching, the client library) and the rest of the
+ * machine (the server; nothing else runs meanwhile). Null split off Linux.
+ */
+interface SinkRun { rate: number; sinkCpuUsPerEvent: number; serverCpuUsPerEvent: number | null }
+
+async function sinkRate(makeSink: () => PgSink | KafkaSink, journalDir: string, events: number, batchFrames: number): Promise<SinkRun> {
   const runner = new SinkRunner(makeSink(), journalDir, { batchFrames, pollMs: 1 });
+  const cpu = watchCpu();
   const t0 = performance.now();
   runner.start();
   if (!(await runner.drain(600_000))) throw new Error('sink did not drain');
   const s = (performance.now() - t0) / 1000;
+  const used = cpu();
   await runner.stop();
   if (runner.applied !== events) throw new Error(`sink applied ${runner.applied} of ${events}`);
-  return events / s;
+  const perEvent = (seconds: number): number => Math.round((seconds * 1e6) / events * 10) / 10;
+  return { rate: Math.round(events / s), sinkCpuUsPerEvent: perEvent(used.processS), serverCpuUsPerEvent: used.otherS === null ? null : perEvent(used.otherS) };
 }
 
 async function naivePgRate(url: string, count: number): Promise<number> {
@@ -413,12 +423,16 @@ async function main(): Promise<void> {
   try {
     const events = writeSyntheticJournal(journalDir, p.orders);
     process.stdout.write(`synthetic journal: ${p.orders} orders, ${events} events\n`);
-    const pgRate = Math.round(await sinkRate(() => new PgSink({ url: db.url, names, reference }), journalDir, events, 4000));
+    const pgRun = await sinkRate(() => new PgSink({ url: db.url, names, reference }), journalDir, events, 4000);
+    const pgRate = pgRun.rate;
     const pgNaive = Math.round(await naivePgRate(db.url, 3000));
-    process.stdout.write(`postgres sink: ${pgRate} events/s (batched unnest inserts, fsync on); naive one INSERT per event: ${pgNaive} events/s\n`);
-    const kafkaRate = Math.round(await sinkRate(() => new KafkaSink({ brokers: mock.brokers, names, cursorDir: join(journalDir, 'sinks') }), journalDir, events, 2000));
+    process.stdout.write(`postgres sink: ${pgRate} events/s (batched unnest inserts, fsync on); naive one INSERT per event: ${pgNaive} events/s; ` +
+      `CPU per event: sink ${pgRun.sinkCpuUsPerEvent} us, server ${pgRun.serverCpuUsPerEvent ?? '-'} us\n`);
+    const kafkaRun = await sinkRate(() => new KafkaSink({ brokers: mock.brokers, names, cursorDir: join(journalDir, 'sinks') }), journalDir, events, 2000);
+    const kafkaRate = kafkaRun.rate;
     const kafkaNaive = Math.round(await naiveKafkaRate(mock.brokers, 2000));
-    process.stdout.write(`kafka sink: ${kafkaRate} events/s (acks=all, mock cluster); naive one send per event: ${kafkaNaive} events/s\n`);
+    process.stdout.write(`kafka sink: ${kafkaRate} events/s (acks=all, mock cluster); naive one send per event: ${kafkaNaive} events/s; ` +
+      `CPU per event: sink ${kafkaRun.sinkCpuUsPerEvent} us, broker ${kafkaRun.serverCpuUsPerEvent ?? '-'} us\n`);
 
     const hotDir = mkdtempSync(join(tmpdir(), 'persist-bench-hot-'));
     const hotBase = (dir: string, sinks: Record<string, unknown>) => validateConfig({
@@ -472,6 +486,9 @@ async function main(): Promise<void> {
       journal_events_per_s_fsync_interval: figure(journal.interval, 'events/s', '(report)', null),
       journal_events_per_s_fsync_batch: figure(journal.batch, 'events/s', '(report)', journal.none, 'fsync none, same run'),
       kafka_events_per_s: figure(kafkaRate, 'events/s', '(report)', kafkaNaive, 'one send() per event, same cluster, same run'),
+      // What each event costs the machine, this process's share (the sink) beside the server's.
+      postgres_sink_cpu_us_per_event: figure(pgRun.sinkCpuUsPerEvent, 'us', '(report)', pgRun.serverCpuUsPerEvent, 'the Postgres server\'s CPU per event, same drain'),
+      kafka_sink_cpu_us_per_event: figure(kafkaRun.sinkCpuUsPerEvent, 'us', '(report)', kafkaRun.serverCpuUsPerEvent, 'the mock broker\'s CPU per event, same drain'),
       ...(recovery === null ? {} : {
         recovery_risk_s: figure(Number(recovery.risk.toFixed(3)), 's', '(report)', Number(recovery.readOnly.toFixed(3)), `the journal read alone, ${recovery.frames} events, same run`),
         recovery_sor_s: figure(Number(recovery.sor.toFixed(3)), 's', '(report)', Number(recovery.readOnly.toFixed(3)), `the journal read alone, ${recovery.frames} events, same run`),
