@@ -283,15 +283,20 @@ interface HotTrial {
   /** Postgres transactions and Kafka produce batches per second over the window (0 without sinks). */
   pgBatchesPerS: number;
   kafkaBatchesPerS: number;
+  /** Records journaled over the window per order offered (what each sink has to carry per order). */
+  journalEventsPerOrder: number;
 }
 
-/** The persistence stage's sink batch counters from /health. */
-async function sinkBatches(port: number): Promise<{ pg: number; kafka: number }> {
+interface PersistenceReading { pg: number; kafka: number; journaled: number }
+
+/** The persistence stage's journal and sink batch counters from /health. */
+async function persistenceCounters(port: number): Promise<PersistenceReading> {
   const c = (await fetchHealth(port)).stages?.persistence?.counters;
   const pg = c?.PG_BATCHES;
   const kafka = c?.KAFKA_BATCHES;
-  if (typeof pg !== 'number' || typeof kafka !== 'number') throw new Error(`/health on port ${port} has no PG_BATCHES / KAFKA_BATCHES`);
-  return { pg, kafka };
+  const journaled = c?.RECORDS_JOURNALED;
+  if (typeof pg !== 'number' || typeof kafka !== 'number' || typeof journaled !== 'number') throw new Error(`/health on port ${port} has no PG_BATCHES / KAFKA_BATCHES / RECORDS_JOURNALED`);
+  return { pg, kafka, journaled };
 }
 
 /**
@@ -305,7 +310,7 @@ async function hotTrial(p: PersistParams, gen: OpenLoopGenerator, config: Engine
     // Every venue session up before measuring (throws: a trial never runs with venues down).
     await waitForVenueSessions(stack.info.httpPort, config.venues.length);
     // The machine's CPU and the sinks' batches over the measured window, as the latencies are.
-    type Batches = Promise<{ pg: number; kafka: number }>;
+    type Batches = Promise<PersistenceReading>;
     const w: { cpu: (() => CpuShare) | null; share: CpuShare | null; before: Batches | null; after: Batches | null } = { cpu: null, share: null, before: null, after: null };
     const r = await gen.run({
       url: `ws://${base}/v1/ws`,
@@ -317,8 +322,8 @@ async function hotTrial(p: PersistParams, gen: OpenLoopGenerator, config: Engine
       connections: p.hotConnections,
       order: DEFAULT_ORDER,
       onWindow: {
-        start: () => { w.cpu = watchCpu(); w.before = sinkBatches(stack.info.httpPort); w.before.catch(() => {}); },
-        end: () => { w.share = w.cpu === null ? null : w.cpu(); w.after = sinkBatches(stack.info.httpPort); w.after.catch(() => {}); },
+        start: () => { w.cpu = watchCpu(); w.before = persistenceCounters(stack.info.httpPort); w.before.catch(() => {}); },
+        end: () => { w.share = w.cpu === null ? null : w.cpu(); w.after = persistenceCounters(stack.info.httpPort); w.after.catch(() => {}); },
       },
     });
     if (w.before === null || w.after === null || w.share === null) throw new Error('hot path trial: the measured window was not read at both ends');
@@ -333,6 +338,7 @@ async function hotTrial(p: PersistParams, gen: OpenLoopGenerator, config: Engine
       sinks, trial, latencyUs: r.latencyUs, sent: c.sent, acked: c.acked, rejected: c.rejected, timedOut: c.timedOut, unsent: c.unsent,
       machineCpuPct: s.machineBusyS === null ? null : Math.round((s.machineBusyS / s.wallS) * 100),
       pgBatchesPerS: perS(b1.pg - b0.pg), kafkaBatchesPerS: perS(b1.kafka - b0.kafka),
+      journalEventsPerOrder: Math.round(((b1.journaled - b0.journaled) / (p.hotRate * p.hotSeconds)) * 10) / 10,
     };
   } finally {
     await stack.stop();
@@ -351,7 +357,7 @@ async function hotPathTrials(p: PersistParams, withoutSinks: (trial: number) => 
         trials.push(t);
         process.stdout.write(`hot path trial ${trial + 1}/${p.hotTrials} ${sinks ? 'with sinks   ' : 'without sinks'}: p50 ${t.latencyUs.p50} us, p99 ${t.latencyUs.p99} us, ` +
           `max ${t.latencyUs.max} us (${t.acked}/${t.sent} acked, ${t.timedOut} timed out, ${t.unsent} unsent); machine CPU ${t.machineCpuPct ?? '-'}%, ` +
-          `batches/s pg ${t.pgBatchesPerS} kafka ${t.kafkaBatchesPerS}\n`);
+          `batches/s pg ${t.pgBatchesPerS} kafka ${t.kafkaBatchesPerS}; ${t.journalEventsPerOrder} journal events per order\n`);
       }
     }
   } finally {
