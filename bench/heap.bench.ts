@@ -332,7 +332,7 @@ class TypedDesign implements Design {
     const s = this.sorCounters;
     return (
       r.get(RiskCounter.ORDERS_REJECTED) + r.get(RiskCounter.OVERFILLS) + r.get(RiskCounter.ILLEGAL_TRANSITIONS) +
-      r.get(RiskCounter.UNKNOWN_RECORDS) + s.get(SorCounter.UNROUTABLE)
+      r.get(RiskCounter.UNKNOWN_RECORDS) + s.get(SorCounter.UNROUTABLE) + s.get(SorCounter.CHILD_TABLE_FULL)
     );
   }
 }

@@ -111,8 +111,8 @@ export const SorCounter = {
   CHILDREN: 5,
   /**
    * Decisions that sent no child (their audit's reason says why; a child table too full for any
-   * of the decision's children included), and route requests refused for a full plan table.
-   * Every audit counts once here or in DECISIONS_ROUTED.
+   * of the decision's children included), and route requests refused for a full plan table (no
+   * audit). Every audit counts once here or in DECISIONS_ROUTED.
    */
   UNROUTABLE: 6,
   CANCELS_FORWARDED: 7,
@@ -137,6 +137,8 @@ export const SorCounter = {
    * rest canceled (workers/sor/market-book.ts consume): the venue did not have what it showed.
    */
   QUOTES_CONSUMED: 17,
+  /** Children a decision chose that the child table had no free slot for: not sent; the decision's audit names CHILD_TABLE_FULL. */
+  CHILD_TABLE_FULL: 18,
 } as const;
 
 export const FixCounter = {

@@ -50,7 +50,8 @@ export interface StackOptions {
 export function startVenue(args: string[], name: string): Promise<VenueProcess> {
   return new Promise((resolve, reject) => {
     // The IPC channel is the simulator's lifeline (sim/venue.ts): it stops when this process
-    // exits, even by SIGKILL. Unreferenced, it does not keep this process alive.
+    // exits, even by SIGKILL. Unreferenced, the channel itself adds no reason for this process
+    // to stay up (the child and its pipes are what the stack's stop() ends).
     const child = spawn(process.execPath, [VENUE_ENTRY, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     child.channel?.unref();
     let out = '';

@@ -101,13 +101,25 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
-  // Started by a parent with an IPC channel (scripts/stack.ts): the channel closes when that
-  // parent exits, however it exits (SIGKILL and crashes included), and the simulator stops with it
-  // instead of living on, orphaned, with its ports. Started by hand, there is no channel.
-  if (process.send !== undefined) {
-    process.channel?.unref();
-    process.on('disconnect', () => void stop());
-  }
+  // The parent may have gone while this process started (its disconnect then came before the
+  // listener above existed).
+  if (parentGone) void stop();
+  else onParentGone = () => void stop();
+}
+
+// Started by a parent with an IPC channel (scripts/stack.ts): the channel closes when that parent
+// exits, however it exits (SIGKILL and crashes included), and the simulator stops with it instead
+// of living on, orphaned, with its ports. Started by hand, there is no channel. Listened for from
+// the first line run, so an exit during start-up is not missed.
+let parentGone = false;
+let onParentGone: (() => void) | null = null;
+if (process.send !== undefined) {
+  process.channel?.unref();
+  process.on('disconnect', () => {
+    parentGone = true;
+    if (onParentGone !== null) onParentGone();
+    else process.exit(0); // nothing opened yet to close
+  });
 }
 
 /** --tls-cert/--tls-key (and --tls-passphrase-file): the acceptor's TLS options; undefined = plain TCP. */

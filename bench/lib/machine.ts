@@ -56,9 +56,10 @@ function machineBusyTicks(): number | null {
 /**
  * Starts watching how much CPU the machine and this process use; the returned function reports
  * the window so far. On a shared machine `otherS` tells how much other work ran beside the
- * benchmark (spinning strategies suffer most from it).
+ * benchmark (spinning strategies suffer most from it). Seconds are rounded to `decimals` places
+ * (the machine's own figure moves in 10 ms ticks).
  */
-export function watchCpu(): () => CpuShare {
+export function watchCpu(decimals: number = 1): () => CpuShare {
   const ticksPerS = 100; // USER_HZ on Linux
   const busy0 = machineBusyTicks();
   const usage0 = process.cpuUsage();
@@ -68,7 +69,8 @@ export function watchCpu(): () => CpuShare {
     const usage = process.cpuUsage(usage0);
     const processS = (usage.user + usage.system) / 1e6;
     const machineBusyS = busy0 === null || busy1 === null ? null : (busy1 - busy0) / ticksPerS;
-    const round1 = (x: number): number => Math.round(x * 10) / 10;
+    const scale = 10 ** decimals;
+    const round1 = (x: number): number => Math.round(x * scale) / scale;
     return {
       machineBusyS: machineBusyS === null ? null : round1(machineBusyS),
       processS: round1(processS),

@@ -384,7 +384,7 @@ describe('recovery from the journal', () => {
     expect(r.stage.accountMode[1]).toBe(AccountMode.NORMAL);
     expect(r.state(5000)).toBe(OrderState.ROUTED);
     r.step();
-    const out = r.step();
+    r.step();
     const all = r.reportsIngest.items;
     // Swept again, journaled this time: the order and its child are canceled.
     expect(r.state(5000)).toBe(OrderState.PENDING_CANCEL);

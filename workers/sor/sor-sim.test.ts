@@ -306,6 +306,7 @@ describe('SOR seeded session across simulated venues', () => {
     expect(run.stage.stats.ended.slice(1).every((n) => n > 0)).toBe(true);
     expect(run.audits).toBeGreaterThanOrEqual(run.parents.length);
     // Every decision is counted once: routed (it chose a child) or unroutable (it chose none).
+    // (Route requests refused for a full plan table count unroutable without an audit: none here.)
     expect(run.counters.get(SorCounter.AUDITS)).toBe(run.audits);
     expect(run.counters.get(SorCounter.DECISIONS_ROUTED)).toBe(run.audits - run.auditsChoosingNone);
     expect(run.counters.get(SorCounter.UNROUTABLE)).toBe(run.auditsChoosingNone);

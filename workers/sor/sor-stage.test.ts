@@ -216,6 +216,8 @@ describe('SorStage: single best', () => {
     expect(h.stage.children.liveCount).toBe(4);
     // Its decision is the one counted unroutable; the 14 before it routed.
     expect([h.counters.get(SorCounter.DECISIONS_ROUTED), h.counters.get(SorCounter.UNROUTABLE), h.counters.get(SorCounter.AUDITS)]).toEqual([14, 1, 15]);
+    expect(h.counters.get(SorCounter.CHILD_TABLE_FULL)).toBe(1);
+    expect(h.audits().at(-1)!.reason()).toBe(Reason.CHILD_TABLE_FULL);
     // The first resting child ends: its slot takes the next child.
     h.event(ChildEventKind.FILL, BASE + 1, resting, 1, 100, px(10));
     h.step();
@@ -467,6 +469,9 @@ describe('SorStage: split', () => {
     expect([h.counters.get(SorCounter.DECISIONS_ROUTED), h.counters.get(SorCounter.UNROUTABLE), h.counters.get(SorCounter.AUDITS)]).toEqual([1, 0, 1]);
     const audit = h.audits()[0];
     expect([audit.vChildQty(1), audit.vChildQty(2)]).toEqual([300, 0]);
+    // Not everything was routed, and the audit says why; the refused child is counted.
+    expect(audit.reason()).toBe(Reason.CHILD_TABLE_FULL);
+    expect(h.counters.get(SorCounter.CHILD_TABLE_FULL)).toBe(1);
     h.event(ChildEventKind.FILL, BASE + 1, orderId, 1, 300, px(10));
     expect(h.step()).toContainEqual(expect.objectContaining({ typeId: RecordType.ROUTE_DONE, orderId, routedQty: 300, childCount: 1, reason: Reason.NONE }));
   });

@@ -353,8 +353,10 @@ export class SorStage implements Agent, RingRecordHandler {
       this.childIdScratch[v] = childId;
       if (childId !== 0) sent++;
       else {
+        // Not sent: the audit names why not everything (or nothing) was routed.
         f.childQty[v] = 0;
         f.routedQty -= q;
+        if (reason === Reason.NONE) reason = Reason.CHILD_TABLE_FULL;
       }
     }
     // Every decision counts once, as routed or as unroutable (its audit says why), whatever the
@@ -421,6 +423,7 @@ export class SorStage implements Agent, RingRecordHandler {
     const f = this.features;
     const slot = c.claim(this.nextChildId);
     if (slot < 0) {
+      this.counters.add(SorCounter.CHILD_TABLE_FULL, 1);
       t.reason[p] = Reason.CHILD_TABLE_FULL;
       return 0;
     }
