@@ -69,11 +69,11 @@ import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from '../workers/co
 import { BenchArgs } from './lib/args.ts';
 import type { PercentilesUs } from './lib/histogram-us.ts';
 import { machineInfo, watchCpu, type CpuShare } from './lib/machine.ts';
-import { fetchHealth } from './lib/engine-health.ts';
+import { ReadingWindow, fetchHealth } from './lib/engine-health.ts';
 import { OpenLoopGenerator } from './lib/open-loop.ts';
 import { figure, writeResults } from './lib/results.ts';
 import { isMainModule } from './lib/main.ts';
-import { medianOrNull, summarize } from './lib/stats.ts';
+import { medianOrNull, roundTo, summarize } from './lib/stats.ts';
 import { DEFAULT_ORDER } from './lib/ws-order-protocol.ts';
 import { waitForVenueSessions } from './lib/venue-sessions-wait.ts';
 
@@ -239,7 +239,7 @@ async function sinkRate(makeSink: () => PgSink | KafkaSink, journalDir: string, 
   const used = cpu();
   await runner.stop();
   if (runner.applied !== events) throw new Error(`sink applied ${runner.applied} of ${events}`);
-  const perEvent = (seconds: number): number => Math.round((seconds * 1e6) / events * 10) / 10;
+  const perEvent = (seconds: number): number => roundTo((seconds * 1e6) / events, 1);
   return { rate: Math.round(events / s), sinkCpuUsPerEvent: perEvent(used.processS), serverCpuUsPerEvent: used.otherS === null ? null : perEvent(used.otherS) };
 }
 
@@ -311,8 +311,8 @@ async function hotTrial(p: PersistParams, gen: OpenLoopGenerator, config: Engine
     // Every venue session up before measuring (throws: a trial never runs with venues down).
     await waitForVenueSessions(stack.info.httpPort, config.venues.length);
     // The machine's CPU and the sinks' batches over the measured window, as the latencies are.
-    type Batches = Promise<PersistenceReading>;
-    const w: { cpu: (() => CpuShare) | null; share: CpuShare | null; before: Batches | null; after: Batches | null } = { cpu: null, share: null, before: null, after: null };
+    const counters = new ReadingWindow(() => persistenceCounters(stack.info.httpPort));
+    const w: { cpu: (() => CpuShare) | null; share: CpuShare | null } = { cpu: null, share: null };
     const r = await gen.run({
       url: `ws://${base}/v1/ws`,
       tokens: [config.accounts[0].apiKey],
@@ -323,23 +323,24 @@ async function hotTrial(p: PersistParams, gen: OpenLoopGenerator, config: Engine
       connections: p.hotConnections,
       order: DEFAULT_ORDER,
       onWindow: {
-        start: () => { w.cpu = watchCpu(2); w.before = persistenceCounters(stack.info.httpPort); w.before.catch(() => {}); },
-        end: () => { w.share = w.cpu === null ? null : w.cpu(); w.after = persistenceCounters(stack.info.httpPort); w.after.catch(() => {}); },
+        start: () => { w.cpu = watchCpu(2); counters.start(); },
+        end: () => { w.share = w.cpu === null ? null : w.cpu(); counters.end(); },
       },
     });
-    if (w.before === null || w.after === null || w.share === null) throw new Error('hot path trial: the measured window was not read at both ends');
-    const [b0, b1] = await Promise.all([w.before, w.after]);
+    const readings = counters.readings();
+    if (readings === null || w.share === null) throw new Error('hot path trial: the measured window was not read at both ends');
+    const [b0, b1] = await readings;
     const s: CpuShare = w.share;
     r.histogram.destroy();
     r.fillHistogram.destroy();
     r.cancelHistogram.destroy();
     const c = r.counts;
-    const perS = (n: number): number => Math.round((n / s.wallS) * 10) / 10;
+    const perS = (n: number): number => roundTo(n / s.wallS, 1);
     return {
       sinks, trial, latencyUs: r.latencyUs, sent: c.sent, acked: c.acked, rejected: c.rejected, timedOut: c.timedOut, unsent: c.unsent,
       machineCpuPct: s.machineBusyS === null ? null : Math.round((s.machineBusyS / s.wallS) * 100),
       pgBatchesPerS: perS(b1.pg - b0.pg), kafkaBatchesPerS: perS(b1.kafka - b0.kafka),
-      journalEventsPerOrder: Math.round(((b1.journaled - b0.journaled) / (p.hotRate * p.hotSeconds)) * 10) / 10,
+      journalEventsPerOrder: roundTo((b1.journaled - b0.journaled) / (p.hotRate * p.hotSeconds), 1),
     };
   } finally {
     await stack.stop();
@@ -431,14 +432,12 @@ async function main(): Promise<void> {
     const events = writeSyntheticJournal(journalDir, p.orders);
     process.stdout.write(`synthetic journal: ${p.orders} orders, ${events} events\n`);
     const pgRun = await sinkRate(() => new PgSink({ url: db.url, names, reference }), journalDir, events, 4000);
-    const pgRate = pgRun.rate;
     const pgNaive = Math.round(await naivePgRate(db.url, 3000));
-    process.stdout.write(`postgres sink: ${pgRate} events/s (batched unnest inserts, fsync on); naive one INSERT per event: ${pgNaive} events/s; ` +
+    process.stdout.write(`postgres sink: ${pgRun.rate} events/s (batched unnest inserts, fsync on); naive one INSERT per event: ${pgNaive} events/s; ` +
       `CPU per event: sink ${pgRun.sinkCpuUsPerEvent} us, server ${pgRun.serverCpuUsPerEvent ?? '-'} us\n`);
     const kafkaRun = await sinkRate(() => new KafkaSink({ brokers: mock.brokers, names, cursorDir: join(journalDir, 'sinks') }), journalDir, events, 2000);
-    const kafkaRate = kafkaRun.rate;
     const kafkaNaive = Math.round(await naiveKafkaRate(mock.brokers, 2000));
-    process.stdout.write(`kafka sink: ${kafkaRate} events/s (acks=all, mock cluster); naive one send per event: ${kafkaNaive} events/s; ` +
+    process.stdout.write(`kafka sink: ${kafkaRun.rate} events/s (acks=all, mock cluster); naive one send per event: ${kafkaNaive} events/s; ` +
       `CPU per event: sink ${kafkaRun.sinkCpuUsPerEvent} us, broker ${kafkaRun.serverCpuUsPerEvent ?? '-'} us\n`);
 
     const hotDir = mkdtempSync(join(tmpdir(), 'persist-bench-hot-'));
@@ -484,7 +483,7 @@ async function main(): Promise<void> {
       hotLoad: 'bench/lib/open-loop.ts, 1 load worker, IOC orders far from the market (DEFAULT_ORDER)',
       postgres: 'throwaway 15, fsync on', kafka: 'librdkafka mock cluster, 1 broker, acks=all', serversNice: p.serversNice,
     }, {
-      postgres_events_per_s: figure(pgRate, 'events/s', '>= 20000', pgNaive, 'one INSERT per event (autocommit), same server, same run'),
+      postgres_events_per_s: figure(pgRun.rate, 'events/s', '>= 20000', pgNaive, 'one INSERT per event (autocommit), same server, same run'),
       hotpath_p99_us_with_sinks: figure(p99With.median, 'us', '(report)', p99Without.median, `same open-loop load without sinks, alternating, median of ${p.hotTrials} trials each`,
         { min: p99With.min, max: p99With.max, baselineMin: p99Without.min, baselineMax: p99Without.max }),
       hotpath_p50_us_with_sinks: figure(p50With.median, 'us', '(report)', p50Without.median, `same open-loop load without sinks, alternating, median of ${p.hotTrials} trials each`),
@@ -492,7 +491,7 @@ async function main(): Promise<void> {
       journal_events_per_s_fsync_none: figure(journal.none, 'events/s', '(report)', null),
       journal_events_per_s_fsync_interval: figure(journal.interval, 'events/s', '(report)', null),
       journal_events_per_s_fsync_batch: figure(journal.batch, 'events/s', '(report)', journal.none, 'fsync none, same run'),
-      kafka_events_per_s: figure(kafkaRate, 'events/s', '(report)', kafkaNaive, 'one send() per event, same cluster, same run'),
+      kafka_events_per_s: figure(kafkaRun.rate, 'events/s', '(report)', kafkaNaive, 'one send() per event, same cluster, same run'),
       // What each event costs the machine, this process's share (the sink) beside the server's.
       postgres_sink_cpu_us_per_event: figure(pgRun.sinkCpuUsPerEvent, 'us', '(report)', pgRun.serverCpuUsPerEvent, 'the Postgres server\'s CPU per event, same drain'),
       kafka_sink_cpu_us_per_event: figure(kafkaRun.sinkCpuUsPerEvent, 'us', '(report)', kafkaRun.serverCpuUsPerEvent, 'the mock broker\'s CPU per event, same drain'),

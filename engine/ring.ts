@@ -214,14 +214,6 @@ class RingViews {
 }
 
 /**
- * Bytes committed and not yet consumed, read from any thread without consuming (the supervisor's
- * drain and /health). Builds views over the memory: not for a hot path.
- */
-export function ringDepthBytes(memory: RingMemory): number {
-  return new RingPositions(memory).depthBytes();
-}
-
-/**
  * A ring's positions read from any thread, its views built once: bytes consumed (head) and
  * published (tail) since the ring was made, modulo 2^32. For /health's stall watch
  * (workers/ring-stall-watch.ts) and ring depths; not for a hot path.
@@ -241,9 +233,8 @@ export class RingPositions {
     return Atomics.load(this.views.counters, this.views.tailIndex) >>> 0;
   }
 
-  /** Bytes committed and not yet consumed (the head loaded first: never negative). */
-  depthBytes(): number {
-    const head = this.head();
+  /** Bytes committed and not yet consumed (the head loaded first, or given: never negative). */
+  depthBytes(head: number = this.head()): number {
     return (this.tail() - head) >>> 0;
   }
 }
@@ -324,9 +315,17 @@ export class RingProducer {
    * broken invariant (throws). Visible at commit().
    */
   copyChecked(typeId: number, src: Uint8Array, offset: number, length: number): void {
-    const at = this.tryClaim(typeId, length);
+    copyBytes(src, offset, this.bytes, this.claimChecked(typeId, length), length);
+  }
+
+  /**
+   * tryClaim for a stage that checked the ring's room before its batch: returns the body's
+   * offset; no room is a broken invariant (throws). Visible at commit().
+   */
+  claimChecked(typeId: number, bodyLength: number): number {
+    const at = this.tryClaim(typeId, bodyLength);
     if (at === FULL) throw new Error('Invariant: room checked before the batch');
-    copyBytes(src, offset, this.bytes, at, length);
+    return at;
   }
 
   /**

@@ -101,22 +101,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
-  // The parent may have gone while this process started (its disconnect then came before the
-  // listener above existed).
-  if (parentGone) void stop();
-  else onParentGone = () => void stop();
+  onParentGone = () => void stop();
 }
 
 // Started by a parent with an IPC channel (scripts/stack.ts): the channel closes when that parent
 // exits, however it exits (SIGKILL and crashes included), and the simulator stops with it instead
 // of living on, orphaned, with its ports. Started by hand, there is no channel. Listened for from
-// the first line run, so an exit during start-up is not missed.
-let parentGone = false;
+// the first line run, so an exit during start-up is not missed: before main() has anything to
+// close, the process just exits.
 let onParentGone: (() => void) | null = null;
 if (process.send !== undefined) {
   process.channel?.unref();
   process.on('disconnect', () => {
-    parentGone = true;
     if (onParentGone !== null) onParentGone();
     else process.exit(0); // nothing opened yet to close
   });

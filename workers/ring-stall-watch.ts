@@ -34,7 +34,7 @@ export class RingStallWatch {
     const out: { ring: string; stalledMs: number; depthBytes: number }[] = [];
     for (let i = 0; i < this.names.length; i++) {
       const head = this.positions[i].head();
-      const depth = (this.positions[i].tail() - head) >>> 0;
+      const depth = this.positions[i].depthBytes(head);
       if (depth === 0 || head !== this.lastHead[i] || this.sinceMs[i] < 0) {
         this.lastHead[i] = head;
         this.sinceMs[i] = depth === 0 ? -1 : nowMs;

@@ -12,3 +12,37 @@ export async function fetchHealth(port: number, timeoutMs: number = 2000): Promi
   const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(timeoutMs) });
   return (await res.json()) as HealthDoc;
 }
+
+/**
+ * Two readings over a measured window: start() and end() each begin one (from timer callbacks:
+ * each read is a request in flight, awaited through readings()). A failed read is reported by
+ * readings(), never as an unhandled rejection.
+ */
+export class ReadingWindow<T> {
+  private readonly read: () => Promise<T>;
+  private before: Promise<T> | null = null;
+  private after: Promise<T> | null = null;
+
+  constructor(read: () => Promise<T>) {
+    this.read = read;
+  }
+
+  start(): void {
+    this.before = this.read();
+    this.before.catch(() => {}); // reported by readings()
+  }
+
+  end(): void {
+    if (this.before === null || this.after !== null) return;
+    this.after = this.read();
+    this.after.catch(() => {});
+  }
+
+  /** Both readings (rejecting if either read failed), or null when the window was not read at both ends. */
+  readings(): Promise<[T, T]> | null {
+    if (this.before === null || this.after === null) return null;
+    const both = Promise.all([this.before, this.after]);
+    both.catch(() => {}); // a caller that never awaits it leaves no unhandled rejection
+    return both;
+  }
+}

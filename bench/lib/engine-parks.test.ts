@@ -33,9 +33,13 @@ async function healthServer(docs: unknown[], status = 200): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-/** Until the server has answered n requests (the window's readings then come in order). */
+/** Until the server has answered n requests (the window's readings then come in order); fails after 10 s. */
 async function answeredAtLeast(n: number): Promise<void> {
-  while (answered < n) await new Promise((r) => setTimeout(r, 1));
+  const until = Date.now() + 10_000;
+  while (answered < n) {
+    if (Date.now() > until) throw new Error(`the /health server answered ${answered} of ${n} requests`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
 }
 
 const doc = (parks: Record<string, number>) => ({ ok: true, stages: Object.fromEntries(Object.entries(parks).map(([s, p]) => [s, { heartbeatAgeMs: 1, counters: { WORK_CYCLES: 0, PARKS: p } }])) });

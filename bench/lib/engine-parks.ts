@@ -10,7 +10,8 @@
  *
  * Bench-side only; allocates freely.
  */
-import { fetchHealth } from './engine-health.ts';
+import { ReadingWindow, fetchHealth } from './engine-health.ts';
+import { roundTo } from './stats.ts';
 
 /** Each stage's PARKS counter, by stage name. */
 export type StageParks = Record<string, number>;
@@ -38,49 +39,45 @@ export interface ParksPerOrder {
 /** The parks between two reads, per order, rounded to 0.01. */
 export function parksPerOrder(before: StageParks, after: StageParks, orders: number): ParksPerOrder {
   if (!(orders > 0)) throw new Error(`Condition failed: orders ${orders} > 0`);
-  const round = (v: number): number => Math.round(v * 100) / 100;
   const byStage: StageParks = {};
   let total = 0;
   for (const [stage, end] of Object.entries(after)) {
     const delta = end - (before[stage] ?? 0);
     if (delta < 0) throw new Error(`Condition failed: stage ${stage} PARKS went back (${before[stage]} -> ${end})`);
-    byStage[stage] = round(delta / orders);
+    byStage[stage] = roundTo(delta / orders, 2);
     total += delta;
   }
-  return { perOrder: round(total / orders), byStage };
+  return { perOrder: roundTo(total / orders, 2), byStage };
 }
 
 /**
- * A window over one trial: start() and end() take a reading (from timer callbacks: each read is
- * a request in flight, awaited by result()). A failed reading leaves the figure null, with the
- * reason kept, rather than failing the trial's latencies.
+ * A window over one trial: start() and end() take a reading (engine-health.ts ReadingWindow). A
+ * failed reading leaves the figure null, with the reason kept, rather than failing the trial's
+ * latencies.
  */
 export class ParksWindow {
-  private readonly port: number;
-  private before: Promise<StageParks> | null = null;
-  private after: Promise<StageParks> | null = null;
+  private readonly window: ReadingWindow<StageParks>;
 
   constructor(port: number) {
-    this.port = port;
+    this.window = new ReadingWindow(() => readParks(port));
   }
 
   start(): void {
-    this.before = readParks(this.port);
-    this.before.catch(() => {}); // reported by result()
+    this.window.start();
   }
 
   end(): void {
-    if (this.before === null || this.after !== null) return;
-    this.after = readParks(this.port);
-    this.after.catch(() => {});
+    this.window.end();
   }
 
   /** Parks per order over the window, or null (with why) when it was not read at both ends or had no orders. */
   async result(orders: number): Promise<{ parks: ParksPerOrder | null; problem: string | null }> {
-    if (this.before === null || this.after === null) return { parks: null, problem: 'window not read at both ends' };
+    const readings = this.window.readings();
+    if (readings === null) return { parks: null, problem: 'window not read at both ends' };
     if (!(orders > 0)) return { parks: null, problem: 'no orders in the window' };
     try {
-      return { parks: parksPerOrder(await this.before, await this.after, orders), problem: null };
+      const [before, after] = await readings;
+      return { parks: parksPerOrder(before, after, orders), problem: null };
     } catch (err) {
       return { parks: null, problem: (err as Error).message };
     }

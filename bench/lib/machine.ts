@@ -6,6 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { roundTo } from './stats.ts';
 
 export interface MachineInfo {
   cpus: number;
@@ -69,13 +70,11 @@ export function watchCpu(decimals: number = 1): () => CpuShare {
     const usage = process.cpuUsage(usage0);
     const processS = (usage.user + usage.system) / 1e6;
     const machineBusyS = busy0 === null || busy1 === null ? null : (busy1 - busy0) / ticksPerS;
-    const scale = 10 ** decimals;
-    const round1 = (x: number): number => Math.round(x * scale) / scale;
     return {
-      machineBusyS: machineBusyS === null ? null : round1(machineBusyS),
-      processS: round1(processS),
-      otherS: machineBusyS === null ? null : round1(Math.max(0, machineBusyS - processS)),
-      wallS: round1((performance.now() - wall0) / 1000),
+      machineBusyS: machineBusyS === null ? null : roundTo(machineBusyS, decimals),
+      processS: roundTo(processS, decimals),
+      otherS: machineBusyS === null ? null : roundTo(Math.max(0, machineBusyS - processS), decimals),
+      wallS: roundTo((performance.now() - wall0) / 1000, decimals),
     };
   };
 }

@@ -22,11 +22,16 @@ export function medianOf(values: readonly number[]): number {
   return summarize(values).median;
 }
 
+/** x rounded to `decimals` places. */
+export function roundTo(x: number, decimals: number): number {
+  const scale = 10 ** decimals;
+  return Math.round(x * scale) / scale;
+}
+
 /** The median of the known values, to `decimals` places (0.1 by default); null when none is known. */
 export function medianOrNull(values: readonly (number | null)[], decimals: number = 1): number | null {
   const known = values.filter((v): v is number => v !== null);
-  const scale = 10 ** decimals;
-  return known.length === 0 ? null : Math.round(medianOf(known) * scale) / scale;
+  return known.length === 0 ? null : roundTo(medianOf(known), decimals);
 }
 
 /** 12345678 -> "12.35 M"; 4321 -> "4.32 k". */

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineConfig } from '../config.ts';
 import type { Stack } from '../../scripts/stack.ts';
-import { startTestStack, type TestStack } from '../test-stack.fixture.ts';
+import { fixCounters, startTestStack, type TestStack } from '../test-stack.fixture.ts';
 import { connect, type Msg } from '../ws-client.fixture.ts';
 
 let t0: TestStack;
@@ -36,8 +36,7 @@ async function killSwitch(account: string, mode: string, key = ADMIN): Promise<R
 }
 
 async function fixCounter(name: string): Promise<number> {
-  const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: { fix: { counters: Record<string, number> } } };
-  return h.stages.fix.counters[name];
+  return (await fixCounters(base))[name];
 }
 
 describe('kill switch', () => {

@@ -518,8 +518,7 @@ export class IngestStage implements Agent, GatedRecordHandler {
     if (!ring.hasRoomFor(changes.length, RISK_LIMIT_LENGTH)) return false;
     const now = this.clock.nowNs();
     for (const c of changes) {
-      const at = ring.tryClaim(RecordType.RISK_LIMIT, RISK_LIMIT_LENGTH);
-      if (at === FULL) throw new Error('Invariant: room for every limit record was checked');
+      const at = ring.claimChecked(RecordType.RISK_LIMIT, RISK_LIMIT_LENGTH);
       this.riskLimitFw.wrap(ring.view, ring.bytes, at).setTimeNs(now).setValue(c.value).setVersion(version)
         .setAdminAccountId(adminAccountId).setAccountId(accountId).setSymbolId(c.symbolId).setKey(c.key);
     }

@@ -22,7 +22,7 @@ import { RiskCounter } from '../../engine/counters.ts';
 import { OrdType, Side, Tif } from '../../engine/domain.ts';
 import { ExecType, OrderState, isTerminal } from '../../engine/order-state.ts';
 import { Reason } from '../../engine/reasons.ts';
-import { BASE_CHILD, Harness, SCALE, defaultConfig } from './risk-harness.fixture.ts';
+import { BASE_CHILD, Harness, SCALE, tableOf } from './risk-harness.fixture.ts';
 import { OPEN_SYMBOL_SEED, openAccountSeed } from './limits.ts';
 
 interface ModelChild { orderId: number; qty: number; cum: number; live: boolean }
@@ -78,9 +78,7 @@ class Model {
   private nextCl = 0;
 
   constructor() {
-    const config = defaultConfig();
-    config.orderCapacity = 256;
-    config.childCapacity = 256;
+    const config = tableOf(256, 256);
     config.accounts[1] = { ...openAccountSeed(50, 1_000_000 * SCALE), creditLimitTicks: 5_000 * SCALE, maxPosition: 100, allowShort: false, enabled: true };
     config.accounts[2] = { ...openAccountSeed(50, 1_000_000 * SCALE), creditLimitTicks: 5_000 * SCALE, maxPosition: 100, allowShort: true, enabled: true };
     config.symbolLimits = [{ ...OPEN_SYMBOL_SEED }, { ...OPEN_SYMBOL_SEED, noShort: true }];

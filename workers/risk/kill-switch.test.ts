@@ -10,7 +10,7 @@ import { Side, Source } from '../../engine/domain.ts';
 import { ExecType, OrderState } from '../../engine/order-state.ts';
 import { Reason } from '../../engine/reasons.ts';
 import { KillBoard } from './kill-board.ts';
-import { BASE_CHILD, Harness, SCALE, bigTable, defaultConfig, type OrderArgs } from './risk-harness.fixture.ts';
+import { BASE_CHILD, Harness, SCALE, bigTable, defaultConfig, tableOf, type OrderArgs } from './risk-harness.fixture.ts';
 
 function accept(h: Harness, args: Partial<OrderArgs>): number {
   h.newOrder(args);
@@ -139,9 +139,7 @@ describe('kill switch beside the rings (kill-board.ts)', () => {
     .map((x) => [control(x.raw).accountId(), control(x.raw).mode(), control(x.raw).adminAccountId()]);
 
   it('acts ahead of orders already waiting in ingest\'s ring, and while risk holds records for a lagging SOR', () => {
-    const config = defaultConfig();
-    config.orderCapacity = 256;
-    const h = new Harness(config, { toSor: 4096 });
+    const h = new Harness(tableOf(256), { toSor: 4096 });
     const resting: number[] = [];
     for (let i = 0; i < 40; i++) resting.push(working(h, { clOrdId: `R${i}`, account: 1, qty: 10 + i }, BASE_CHILD + 1 + i));
     // The SOR stops reading: account 2's orders fill the ring to it, then account 1's wait in
@@ -193,9 +191,7 @@ describe('kill switch beside the rings (kill-board.ts)', () => {
   });
 
   it('a halt reaches the orders taken before it, not those taken after it was lifted while its sweep went on', () => {
-    const config = defaultConfig();
-    config.orderCapacity = 1024;
-    const h = new Harness(config);
+    const h = new Harness(tableOf(1024));
     const before: number[] = [];
     for (let i = 0; i < 300; i++) before.push(accept(h, { clOrdId: `B${i}`, account: 1, qty: 1, price: SCALE }));
     // Halted and lifted before risk looked; an order of the account waits in ingest's ring.
@@ -363,9 +359,7 @@ describe('mass cancel', () => {
   });
 
   it('a mass cancel larger than one batch completes over several duty cycles, every order canceled once', () => {
-    const config = defaultConfig();
-    config.orderCapacity = 2048;
-    const h = new Harness(config);
+    const h = new Harness(tableOf(2048));
     const ids: number[] = [];
     for (let i = 0; i < 1200; i++) ids.push(accept(h, { clOrdId: `O${i}`, account: 1, qty: 1, price: SCALE }));
     h.massCancel(1, ALL_SYMBOLS, 0, Reason.MASS_CANCEL);

@@ -163,13 +163,20 @@ export function defaultConfig(): RiskConfig {
   };
 }
 
+/** defaultConfig() with an order table of orderCapacity slots (and a child table of childCapacity, when given). */
+export function tableOf(orderCapacity: number, childCapacity?: number): RiskConfig {
+  const config = defaultConfig();
+  config.orderCapacity = orderCapacity;
+  if (childCapacity !== undefined) config.childCapacity = childCapacity;
+  return config;
+}
+
 /**
  * An 8192-slot order table; with firstOrderId 5000 the orders sit past the 4096 slots one
  * cycle's mass-cancel scan examines (a recovering stage takes the journal's ids: leave it 1).
  */
 export function bigTable(firstOrderId = 1): RiskConfig {
-  const config = defaultConfig();
-  config.orderCapacity = 8192;
+  const config = tableOf(8192);
   config.firstOrderId = firstOrderId;
   return config;
 }

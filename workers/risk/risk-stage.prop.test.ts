@@ -14,8 +14,8 @@ import { Reason } from '../../engine/reasons.ts';
 import {
   SCALE,
   BASE_CHILD,
-  defaultConfig,
   Harness,
+  tableOf,
 } from './risk-harness.fixture.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -55,10 +55,7 @@ class Model {
   private nextCl = 0;
 
   constructor() {
-    const config = defaultConfig();
-    config.orderCapacity = 256;
-    config.childCapacity = 256;
-    this.h = new Harness(config);
+    this.h = new Harness(tableOf(256, 256));
   }
 
   liveChildren(): number[] {

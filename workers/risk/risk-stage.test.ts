@@ -20,6 +20,7 @@ import {
   ORDER_DEFAULTS,
   defaultConfig,
   Harness,
+  tableOf,
 } from './risk-harness.fixture.ts';
 
 /** Submits an order and runs; returns its order id (the report's) after checking it was accepted. */
@@ -205,17 +206,13 @@ describe('RiskStage: new orders', () => {
   });
 
   it('refuses new orders with ORDER_TABLE_FULL when every order in the table is live', () => {
-    const config = defaultConfig();
-    config.orderCapacity = 16;
-    const h = new Harness(config);
+    const h = new Harness(tableOf(16));
     for (let i = 0; i < 16; i++) accept(h, { clOrdId: `F${i}` });
     expectReject(h, { clOrdId: 'F16' }, Reason.ORDER_TABLE_FULL);
   });
 
   it('a full table takes orders again as soon as one ends, or a filled order\'s last live child ends', () => {
-    const config = defaultConfig();
-    config.orderCapacity = 16;
-    const h = new Harness(config);
+    const h = new Harness(tableOf(16));
     const ids: number[] = [];
     for (let i = 0; i < 16; i++) ids.push(accept(h, { clOrdId: `F${i}`, qty: 100 }));
     expectReject(h, { clOrdId: 'R1' }, Reason.ORDER_TABLE_FULL);
@@ -759,10 +756,7 @@ describe('RiskStage: the ring cycle', () => {
     // The SOR and fix each wait for room in the next ring of the cycle risk -> sor -> fix -> risk:
     // were risk to wait for room toward the SOR before taking fix's records, the three could
     // stop for good (workers/ring-cycle.sim.test.ts).
-    const config = defaultConfig();
-    config.orderCapacity = 256;
-    config.childCapacity = 256;
-    const h = new Harness(config, { toSor: 4096 });
+    const h = new Harness(tableOf(256, 256), { toSor: 4096 });
     const n = 40;
     const pending: number[] = [];
     for (let i = 0; i < n; i++) {
@@ -803,9 +797,7 @@ describe('RiskStage: the ring cycle', () => {
   });
 
   it('refuses a FIX client\'s new order ENGINE_BUSY while the SOR lags (it shares fix\'s ring, read whatever the room toward the SOR), and takes it once there is room', () => {
-    const config = defaultConfig();
-    config.orderCapacity = 256;
-    const h = new Harness(config, { toSor: 4096 });
+    const h = new Harness(tableOf(256), { toSor: 4096 });
     for (let i = 0; i < 40; i++) h.newOrder({ clOrdId: `F${i}`, qty: 500 + i });
     h.run();
     const issued = h.stage.orders.peekNextOrderId();
@@ -822,10 +814,7 @@ describe('RiskStage: the ring cycle', () => {
 
 describe('RiskStage: slots held past a table lap', () => {
   function smallTables(): Harness {
-    const config = defaultConfig();
-    config.orderCapacity = 16;
-    config.childCapacity = 16;
-    return new Harness(config);
+    return new Harness(tableOf(16, 16));
   }
 
   it('a cancel reaches an order\'s resting child after a newer, ended sibling\'s slot went to another child', () => {

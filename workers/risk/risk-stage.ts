@@ -50,7 +50,7 @@ import { CL_ORD_ID_CAPACITY, OrdType, Side, Source, Tif, isOrdType, isSide, isTi
 import { MAX_PRICE_TICKS, MAX_QTY } from '../../engine/fixed-point.ts';
 import { ExecType, ILLEGAL, OrderEvent, OrderState, isTerminal, transition } from '../../engine/order-state.ts';
 import { Reason } from '../../engine/reasons.ts';
-import { FULL, HEADER_LENGTH, alignRecord, type RingConsumer, type RingProducer, RingDispatch, type RingRecordHandler } from '../../engine/ring.ts';
+import { HEADER_LENGTH, alignRecord, type RingConsumer, type RingProducer, RingDispatch, type RingRecordHandler } from '../../engine/ring.ts';
 import {
   CANCEL_ORDER_LENGTH,
   CHILD_ORDER_LENGTH,
@@ -820,8 +820,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     if (!this.setMode(accountId, mode)) return;
     this.counters.add(RiskCounter.KILL_SWITCH_CHANGES, 1);
     const p = this.rings.toPersistence;
-    const at = p.tryClaim(RecordType.ACCOUNT_CONTROL, ACCOUNT_CONTROL_LENGTH);
-    if (at === FULL) throw new Error('Invariant: room checked before the change');
+    const at = p.claimChecked(RecordType.ACCOUNT_CONTROL, ACCOUNT_CONTROL_LENGTH);
     this.accountControl.wrap(p.view, p.bytes, at).setTimeNs(this.clock.nowNs()).setAccountId(accountId).setAdminAccountId(adminAccountId).setMode(mode);
     if (mode === AccountMode.HALTED) this.enqueueMassCancel(accountId, ALL_SYMBOLS, 0, Reason.KILL_SWITCH);
   }
@@ -1541,8 +1540,7 @@ export class RiskStage implements Agent, RingRecordHandler {
   /** The account's position after a fill, to the edge (account-wide: whatever the order's source). */
   private emitPosition(cell: number, accountId: number, symbolId: number): void {
     const ring = this.rings.toIngest;
-    const at = ring.tryClaim(RecordType.POSITION, POSITION_LENGTH);
-    if (at === FULL) throw new Error('Invariant: room checked before the batch');
+    const at = ring.claimChecked(RecordType.POSITION, POSITION_LENGTH);
     const p = this.positions;
     const now = this.clock.nowNs();
     const mark = this.refs.reference(symbolId, now);
@@ -1599,8 +1597,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     lastQty: number, lastPx: number, reason: number, venueId: number, connId: number, requestId: number, source: number,
   ): number {
     const o = this.orders;
-    const at = ring.tryClaim(RecordType.EXEC_REPORT, EXEC_REPORT_LENGTH);
-    if (at === FULL) throw new Error('Invariant: room checked before the batch');
+    const at = ring.claimChecked(RecordType.EXEC_REPORT, EXEC_REPORT_LENGTH);
     const r = this.report.wrap(ring.view, ring.bytes, at);
     const state = o.state[slot];
     r.setEventSeq(eventSeq)
@@ -1640,8 +1637,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     connId: number, accountId: number, symbolId: number, requestId: number, reason: number,
     side: number, ordType: number, tif: number, source: number,
   ): number {
-    const at = ring.tryClaim(RecordType.EXEC_REPORT, EXEC_REPORT_LENGTH);
-    if (at === FULL) throw new Error('Invariant: room checked before the batch');
+    const at = ring.claimChecked(RecordType.EXEC_REPORT, EXEC_REPORT_LENGTH);
     this.report
       .wrap(ring.view, ring.bytes, at)
       .setEventSeq(++this.eventSeq)
@@ -1722,8 +1718,7 @@ export class RiskStage implements Agent, RingRecordHandler {
 
   private journalReport(ring: RingProducer, at: number): void {
     const p = this.rings.toPersistence;
-    const to = p.tryClaim(RecordType.EXEC_REPORT, EXEC_REPORT_LENGTH);
-    if (to === FULL) throw new Error('Invariant: room checked before the batch');
+    const to = p.claimChecked(RecordType.EXEC_REPORT, EXEC_REPORT_LENGTH);
     // The client's copy leaves the process only once its journal copy (this claim) is durable.
     this.report.wrap(ring.view, ring.bytes, at).setJournalMark(p.recordsClaimed);
     copyBytes(ring.bytes, at, p.bytes, to, EXEC_REPORT_LENGTH);

@@ -24,6 +24,8 @@ const MS = 1_000_000;
 
 const kinds = (out: OutRecord[]) => out.map((o) => o.typeId);
 const children = (out: OutRecord[]) => out.filter((o) => o.typeId === RecordType.CHILD_NEW);
+/** A child as venue, quantity, price and TIF. */
+const row = (c: OutRecord) => [c.venueId, c.qty, c.price, c.tif];
 
 describe('venue-score: scores and normalization', () => {
   function features(n: number): RouteFeatures {
@@ -277,10 +279,10 @@ describe('SorStage: market data, trade-through, collar', () => {
     const h = new SorHarness([null, SAME, SAME], PRICE_ONLY).up(1, 2);
     h.quote(1, 0, px(9.99), 100, px(10), 300).quote(2, 0, px(9.98), 100, px(10.05), 100);
     const o = h.request(Side.BUY, { qty: 500, price: px(10.02) });
-    expect(children(h.step()).map((c) => [c.venueId, c.qty, c.price, c.tif])).toEqual([[1, 500, px(10), Tif.IOC]]);
+    expect(children(h.step()).map(row)).toEqual([[1, 500, px(10), Tif.IOC]]);
     h.quote(1, 0, px(9.99), 100, px(10.01), 100);
     h.event(ChildEventKind.FILL, BASE + 1, o, 1, 300, px(10)).event(ChildEventKind.CANCELED, BASE + 1, o, 1, 0, 0, Reason.VENUE_CANCELED);
-    expect(children(h.step()).map((c) => [c.venueId, c.qty, c.price, c.tif])).toEqual([[1, 200, px(10.01), Tif.IOC]]);
+    expect(children(h.step()).map(row)).toEqual([[1, 200, px(10.01), Tif.IOC]]);
     h.quote(1, 0, px(9.99), 100, px(10.03), 100);
     h.event(ChildEventKind.FILL, BASE + 2, o, 1, 100, px(10.01)).event(ChildEventKind.CANCELED, BASE + 2, o, 1, 0, 0, Reason.VENUE_CANCELED);
     // Nothing displayed at or under 10.02 any more: the rest rests at the client's limit.
@@ -294,15 +296,15 @@ describe('SorStage: market data, trade-through, collar', () => {
     const h = new SorHarness([null, SAME, SAME], PRICE_ONLY).up(1, 2);
     h.quote(1, 0, px(9.99), 100, px(10), 300).quote(2, 0, px(9.98), 100, px(10.05), 100);
     const o = h.request(Side.BUY, { qty: 100, price: px(10.02), tif: Tif.IOC });
-    expect(children(h.step()).map((c) => [c.venueId, c.qty, c.price, c.tif])).toEqual([[1, 100, px(10), Tif.IOC]]);
+    expect(children(h.step()).map(row)).toEqual([[1, 100, px(10), Tif.IOC]]);
     // The ask moved before the child arrived: nothing filled.
     h.quote(1, 0, px(9.99), 100, px(10.01), 100);
     h.event(ChildEventKind.CANCELED, BASE + 1, o, 1, 0, 0, Reason.VENUE_CANCELED);
-    expect(children(h.step()).map((c) => [c.venueId, c.qty, c.price, c.tif])).toEqual([[1, 100, px(10.01), Tif.IOC]]);
+    expect(children(h.step()).map(row)).toEqual([[1, 100, px(10.01), Tif.IOC]]);
     h.quote(1, 0, px(9.99), 100, px(10.03), 100);
     h.event(ChildEventKind.FILL, BASE + 2, o, 1, 40, px(10.01)).event(ChildEventKind.CANCELED, BASE + 2, o, 1, 0, 0, Reason.VENUE_CANCELED);
     // 10.03 and 10.05 are beyond the limit: one IOC at the client's 10.02 (the venue decides), no more.
-    expect(children(h.step()).map((c) => [c.venueId, c.qty, c.price, c.tif])).toEqual([[1, 60, px(10.02), Tif.IOC]]);
+    expect(children(h.step()).map(row)).toEqual([[1, 60, px(10.02), Tif.IOC]]);
     h.event(ChildEventKind.CANCELED, BASE + 3, o, 1, 0, 0, Reason.VENUE_CANCELED);
     expect(h.step()).toMatchObject([{ typeId: RecordType.ROUTE_DONE, orderId: o, childCount: 3, routedQty: 260 }]);
     expect(h.audits().map((a) => a.step())).toEqual([0, 1, 2]);
@@ -313,7 +315,6 @@ describe('SorStage: market data, trade-through, collar', () => {
     const h = new SorHarness([null, SAME, SAME], PRICE_ONLY).up(1, 2);
     h.quote(1, 0, px(9.99), 100, px(10), 300).quote(2, 0, px(9.98), 100, px(10.01), 100);
     const o = h.request(Side.BUY, { qty: 100, price: px(10.02) });
-    const row = (c: OutRecord) => [c.venueId, c.qty, c.price, c.tif];
     expect(children(h.step()).map(row)).toEqual([[1, 100, px(10), Tif.IOC]]);
     // V1 had less than it showed and no quote came since: 40 filled, the rest canceled.
     h.event(ChildEventKind.FILL, BASE + 1, o, 1, 40, px(10)).event(ChildEventKind.CANCELED, BASE + 1, o, 1, 0, 0, Reason.VENUE_CANCELED);

@@ -353,9 +353,11 @@ export class SorStage implements Agent, RingRecordHandler {
       this.childIdScratch[v] = childId;
       if (childId !== 0) sent++;
       else {
-        // Not sent: the audit names why not everything (or nothing) was routed.
+        // No free slot, not sent: counted, and the audit names why not everything (or nothing) was routed.
         f.childQty[v] = 0;
         f.routedQty -= q;
+        this.counters.add(SorCounter.CHILD_TABLE_FULL, 1);
+        t.reason[p] = Reason.CHILD_TABLE_FULL;
         if (reason === Reason.NONE) reason = Reason.CHILD_TABLE_FULL;
       }
     }
@@ -422,11 +424,7 @@ export class SorStage implements Agent, RingRecordHandler {
     const c = this.children;
     const f = this.features;
     const slot = c.claim(this.nextChildId);
-    if (slot < 0) {
-      this.counters.add(SorCounter.CHILD_TABLE_FULL, 1);
-      t.reason[p] = Reason.CHILD_TABLE_FULL;
-      return 0;
-    }
+    if (slot < 0) return 0;
     const childId = c.childId[slot];
     if (childId !== this.nextChildId) this.counters.add(SorCounter.CHILD_IDS_SKIPPED, childId - this.nextChildId);
     this.nextChildId = childId + 1;
@@ -624,8 +622,7 @@ export class SorStage implements Agent, RingRecordHandler {
     const p = c.plan[s];
     const t = this.plans;
     const out = this.rings.toFix;
-    const at = out.tryClaim(typeId, CHILD_ORDER_LENGTH);
-    if (at === FULL) throw new Error('Invariant: room checked before the batch');
+    const at = out.claimChecked(typeId, CHILD_ORDER_LENGTH);
     this.child
       .wrap(out.view, out.bytes, at)
       .setChildId(c.childId[s])
@@ -663,8 +660,7 @@ export class SorStage implements Agent, RingRecordHandler {
 
   private writeDone(orderId: number, recvNs: number, decisionNs: number, routedQty: number, childCount: number, reason: number): void {
     const out = this.rings.toFix;
-    const at = out.tryClaim(RecordType.ROUTE_DONE, ROUTE_DONE_LENGTH);
-    if (at === FULL) throw new Error('Invariant: room checked before the batch');
+    const at = out.claimChecked(RecordType.ROUTE_DONE, ROUTE_DONE_LENGTH);
     this.done
       .wrap(out.view, out.bytes, at)
       .setOrderId(orderId)
@@ -681,8 +677,7 @@ export class SorStage implements Agent, RingRecordHandler {
     const ingest = this.rings.toIngest;
     let from = -1;
     if (persist != null) {
-      from = persist.tryClaim(RecordType.ROUTE_AUDIT, this.auditLength);
-      if (from === FULL) throw new Error('Invariant: room checked before the batch');
+      from = persist.claimChecked(RecordType.ROUTE_AUDIT, this.auditLength);
       this.fillAudit(persist, from, p, qty, nowNs, reason, sent);
     }
     if (ingest != null) {
