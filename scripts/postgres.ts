@@ -14,6 +14,11 @@
  *
  * pause() stops the server and keeps its data; resume() starts it again on the same port: the
  * sinks' outage tests use them.
+ *
+ * Lifeline: the server outlives a process that is SIGKILLed or crashes (postgres does not watch
+ * its parent), so beside it runs a watchdog shell (LIFELINE_SCRIPT) whose stdin is a pipe from
+ * this process. When that pipe ends, however this process ended, the watchdog stops the server
+ * whose pid postmaster.pid names (only if that pid is a postgres), and removes the directory.
  */
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -133,6 +138,38 @@ async function waitReady(url: string, child: ChildProcess, timeoutMs: number, st
   }
 }
 
+/**
+ * The watchdog, `sh -c LIFELINE_SCRIPT lifeline <root> <dataDir>`: waits for the end of its stdin
+ * (this process closed it or died), then fast-shuts-down the server named by postmaster.pid (a
+ * paused server has none; the name check guards against a reused pid), SIGKILLs it after 10 s,
+ * and removes the temporary directory.
+ */
+const LIFELINE_SCRIPT = `
+read -r _ || true
+pidfile="$2/postmaster.pid"
+if [ -f "$pidfile" ]; then
+  pid=$(head -n 1 "$pidfile")
+  if [ -n "$pid" ] && [ "$(cat /proc/$pid/comm 2>/dev/null)" = postgres ]; then
+    kill -INT "$pid" 2>/dev/null
+    i=0
+    while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -KILL "$pid" 2>/dev/null
+  fi
+fi
+rm -rf "$1"
+`;
+
+/** Starts the watchdog of the server in root (it acts when this process closes its stdin or dies). */
+function startLifeline(root: string, dataDir: string): ChildProcess {
+  const watchdog = spawn('sh', ['-c', LIFELINE_SCRIPT, 'lifeline', root, dataDir], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  // Neither the watchdog nor its pipe keeps this process alive; detached, a Ctrl-C at the
+  // terminal reaches this process only, which stops the server itself first.
+  watchdog.unref();
+  (watchdog.stdin as unknown as { unref(): void }).unref();
+  watchdog.stdin!.on('error', () => {});
+  return watchdog;
+}
+
 /** Every server this process started and has not stopped: killed if the process exits first. */
 const LIVE = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -160,6 +197,7 @@ export async function startPostgres(options: Partial<PostgresOptions> = {}): Pro
     rmSync(root, { recursive: true, force: true });
     throw new Error(`postgres: initdb failed: ${(err as { stderr?: Buffer }).stderr?.toString() ?? (err as Error).message}`);
   }
+  const lifeline = startLifeline(root, dataDir);
   const port = await freePort();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   const durability = opts.durable ? ['-c', 'fsync=on', '-c', 'synchronous_commit=on'] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
@@ -202,6 +240,7 @@ export async function startPostgres(options: Partial<PostgresOptions> = {}): Pro
   } catch (err) {
     await halt();
     rmSync(root, { recursive: true, force: true });
+    lifeline.stdin!.end();
     throw err;
   }
   return {
@@ -213,6 +252,7 @@ export async function startPostgres(options: Partial<PostgresOptions> = {}): Pro
     async stop() {
       await halt();
       rmSync(root, { recursive: true, force: true });
+      lifeline.stdin!.end();
     },
   };
 }

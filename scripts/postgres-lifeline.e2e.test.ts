@@ -1,0 +1,101 @@
+/**
+ * Goal: a throwaway Postgres (scripts/postgres.ts) does not outlive the process that started it,
+ * however that process ends: a SIGKILLed demo or test leaves no server on its port and no data
+ * directory behind. stop() still ends the server and its watchdog the ordinary way.
+ * Method: a real parent process (postgres-parent.fixture.ts) starts a real server and is
+ * SIGKILLed; the server's process (postmaster.pid) must end, its port close and its directory
+ * go. No timing asserted: the waits are bounded only so that a failure ends.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../workers/test-stack.fixture.ts';
+import { startPostgres } from './postgres.ts';
+
+const PARENT = fileURLToPath(new URL('./postgres-parent.fixture.ts', import.meta.url));
+
+/** Whether pid is a live process (a zombie is not: it has exited and waits to be reaped). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Live watchdog shells of the server in root (their command line is `sh -c <script> lifeline <root> ...`). */
+function watchdogsOf(root: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // ended meanwhile
+    }
+    const at = argv.indexOf('lifeline');
+    if (at > 0 && argv[at + 1] === root && running(Number(entry))) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+// Process states are read from /proc.
+describe.skipIf(process.platform !== 'linux')('throwaway Postgres lifeline', () => {
+  it('the server stops and its directory goes when its parent is SIGKILLed', async () => {
+    const parent = spawn(process.execPath, [PARENT], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    parent.stdout!.on('data', (c: Buffer) => { out += c.toString('utf8'); });
+    let pid = 0;
+    try {
+      const [port, dataDir] = await waitFor('the parent to start its server', async () => {
+        const m = /postgres (\d+) (\S+)/.exec(out);
+        return m === null ? undefined : [Number(m[1]), m[2]] as const;
+      }, 60_000);
+      pid = Number(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
+      // While the parent lives, so does the server, and it listens.
+      expect(running(pid)).toBe(true);
+      expect(await accepts(port)).toBe(true);
+      const exited = new Promise((r) => parent.once('exit', r));
+      parent.kill('SIGKILL');
+      await exited;
+      await waitFor('the orphaned server to stop', async () => !running(pid));
+      expect(await accepts(port)).toBe(false);
+      await waitFor('its directory to be removed', async () => !existsSync(dirname(dataDir)));
+      await waitFor('its watchdog to end', async () => watchdogsOf(dirname(dataDir)).length === 0);
+    } finally {
+      if (pid !== 0 && running(pid)) process.kill(pid, 'SIGKILL');
+      if (parent.exitCode === null && parent.signalCode === null) parent.kill('SIGKILL');
+    }
+  }, 90_000);
+
+  it('stop() ends the server, then its watchdog, and pause() leaves the watchdog waiting', async () => {
+    const db = await startPostgres();
+    const root = dirname(db.dataDir);
+    try {
+      expect(watchdogsOf(root)).toHaveLength(1);
+      await db.pause();
+      // A paused server keeps its directory and its watchdog (resume() starts it again).
+      expect(existsSync(db.dataDir)).toBe(true);
+      expect(watchdogsOf(root)).toHaveLength(1);
+      await db.resume();
+      expect(await accepts(db.port)).toBe(true);
+    } finally {
+      await db.stop();
+    }
+    expect(existsSync(root)).toBe(false);
+    await waitFor('the watchdog to end', async () => watchdogsOf(root).length === 0);
+  }, 90_000);
+});
