@@ -11,6 +11,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import pg from 'pg';
 import { startPostgres, type PostgresServer } from '../scripts/postgres.ts';
 import { ConfigError, DEFAULT_CONFIG, validateConfig } from '../workers/config.ts';
@@ -20,7 +21,7 @@ import { PersistenceCounter } from '../engine/counters.ts';
 import { RecordType, RouteAuditFlyweight, RouteDoneFlyweight } from '../codecs/records.ts';
 import { EventDecoder, type JournalEvent, type ReportEvent } from './journal-events.ts';
 import { JournalReader, replayJournal, startCursor, type JournalCursor } from './journal-reader.ts';
-import { PgSink } from './pg-sink.ts';
+import { arrayLiteral, MIGRATIONS_DIR, PgSink } from './pg-sink.ts';
 import { MetricsViews, Runtime } from '../workers/metrics/metrics-memory.ts';
 import { createRegistry } from '../workers/metrics/collectors.ts';
 import { SinkRunner } from './sink-runner.ts';
@@ -233,13 +234,30 @@ describe('Postgres sink (real Postgres 15, whole engine)', () => {
     expect(text).toMatch(/^oms_heap_used_bytes\{thread="sinks"\} \d+/m);
   });
 
+  it('arrayLiteral: every text column reaches Postgres as it was (quotes, backslashes, braces, NULL words, any Unicode), integers as integers', async () => {
+    const tricky = fc.string({ unit: fc.constantFrom('"', '\\', ',', '{', '}', ' ', '\t', '\n', 'NULL', 'null', "'", 'a', '\u00e9', '\u{1F600}'), maxLength: 12 });
+    const text = fc.oneof(tricky, fc.string({ unit: 'grapheme', maxLength: 12 })).filter((x) => !x.includes('\0'));
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.option(text, { nil: null }), { maxLength: 20 }),
+      fc.array(fc.maxSafeInteger().map((n) => n % 2 ** 62), { maxLength: 20 }),
+      async (texts, ints) => {
+        const row = (await client.query('SELECT $1::text[] AS t, $2::bigint[] AS i', [arrayLiteral(texts, (x) => x), arrayLiteral(ints, (x) => x)])).rows[0];
+        expect(row.t).toEqual(texts);
+        expect(row.i).toEqual(ints.map(String));
+      },
+    ), { numRuns: 200, seed: 7 });
+  });
+
   it('after a run the tables hold every journaled event once, and orders their final state', async () => {
     const t = await connect(`ws://${t0.base}/v1/ws?token=${KEY1}`);
     await trade(t, 'pg-a', 24);
     t.ws.close();
     await caughtUp();
     await expectTablesEqualJournal();
-    expect(await count(`SELECT count(*) AS n FROM pgmigrations`)).toBe(1);
+    expect(await count(`SELECT count(*) AS n FROM pgmigrations`)).toBe(readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length);
+    // The decisions' documents are compressed with lz4 (Debian's Postgres has it).
+    const compression = (await client.query(`SELECT attcompression FROM pg_attribute WHERE attrelid = 'route_audit'::regclass AND attname = 'input_features'`)).rows[0];
+    expect(compression.attcompression).toBe('l');
     expect(await count(`SELECT count(*) AS n FROM accounts`)).toBe(t0.config.accounts.length);
     // Routing decisions name the children sent for them, with the weights in force.
     const route = (await client.query(`SELECT chosen_routes, reason_weights FROM route_audit WHERE child_count > 0 LIMIT 1`)).rows[0];

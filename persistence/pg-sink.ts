@@ -267,6 +267,34 @@ const SQL = {
   cursor: `UPDATE sink_cursor SET segment = $2, byte_offset = $3, next_sequence = $4, updated_at = now() WHERE sink = $1`,
 } as const;
 
+const ARRAY_ESCAPE = /[\\"]/g;
+
+/**
+ * A column of a batch as a Postgres array literal, for unnest($n::type[]). Given a JS array, pg
+ * builds the same literal but quotes and escapes every element, numbers included (its
+ * arrayString: two regular-expression replaces per element, most of this sink's CPU outside the
+ * decoding). Numbers are the engine's integers (ids, quantities, ticks, epoch ms) and print as
+ * they are; strings are quoted, backslash and double quote escaped; null is NULL.
+ */
+export function arrayLiteral<T>(rows: readonly T[], value: (row: T) => number | string | null): string {
+  let out = '{';
+  for (let i = 0; i < rows.length; i++) {
+    if (i > 0) out += ',';
+    const v = value(rows[i]);
+    if (v === null) {
+      out += 'NULL';
+    } else if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw new Error(`Condition failed: array element ${v} is a finite number`);
+      out += v;
+    } else {
+      out += '"';
+      out += v.includes('\\') || v.includes('"') ? v.replace(ARRAY_ESCAPE, '\\$&') : v;
+      out += '"';
+    }
+  }
+  return out + '}';
+}
+
 export class PgSink implements Sink {
   readonly name = 'postgres';
   readonly batch: PgBatch;
@@ -450,35 +478,35 @@ export class PgSink implements Sink {
 
   private async writeControls(client: pg.Client, b: PgBatch): Promise<void> {
     const c = b.controls;
-    await client.query(SQL.controls, [c.map((e) => e.seq), c.map((e) => e.accountId), c.map((e) => e.adminAccountId), c.map((e) => e.mode), c.map((e) => e.atMs)]);
+    await client.query(SQL.controls, [arrayLiteral(c, (e) => e.seq), arrayLiteral(c, (e) => e.accountId), arrayLiteral(c, (e) => e.adminAccountId), arrayLiteral(c, (e) => e.mode), arrayLiteral(c, (e) => e.atMs)]);
     const latest = [...b.latestControlByAccount.values()].filter((e) => e.accountId !== 0);
     if (latest.length > 0) {
-      await client.query(SQL.accountModes, [latest.map((e) => e.seq), latest.map((e) => e.accountId), latest.map((e) => e.mode), latest.map((e) => e.atMs)]);
+      await client.query(SQL.accountModes, [arrayLiteral(latest, (e) => e.seq), arrayLiteral(latest, (e) => e.accountId), arrayLiteral(latest, (e) => e.mode), arrayLiteral(latest, (e) => e.atMs)]);
     }
   }
 
   private async writeSorConfigs(client: pg.Client, c: SorConfigEvent[]): Promise<void> {
     await client.query(SQL.sorConfigs, [
-      c.map((e) => e.seq), c.map((e) => e.version), c.map((e) => e.adminAccountId), c.map((e) => e.priceWeight), c.map((e) => e.latencyWeight),
-      c.map((e) => e.fillprobWeight), c.map((e) => e.feeWeight), c.map((e) => e.quoteStaleMs), c.map((e) => e.mode), c.map((e) => e.atMs),
+      arrayLiteral(c, (e) => e.seq), arrayLiteral(c, (e) => e.version), arrayLiteral(c, (e) => e.adminAccountId), arrayLiteral(c, (e) => e.priceWeight), arrayLiteral(c, (e) => e.latencyWeight),
+      arrayLiteral(c, (e) => e.fillprobWeight), arrayLiteral(c, (e) => e.feeWeight), arrayLiteral(c, (e) => e.quoteStaleMs), arrayLiteral(c, (e) => e.mode), arrayLiteral(c, (e) => e.atMs),
     ]);
   }
 
   private async writeCommands(client: pg.Client, c: (CommandEvent | MassCancelEvent)[]): Promise<void> {
     const cmd = (e: CommandEvent | MassCancelEvent) => e.type === 'MASS_CANCEL' ? null : e;
     await client.query(SQL.commands, [
-      c.map((e) => e.seq), c.map((e) => e.type), c.map((e) => e.accountId), c.map((e) => cmd(e)?.orderId ?? 0),
-      c.map((e) => cmd(e)?.clOrdId ?? null), c.map((e) => { const x = cmd(e); return x === null || x.origClOrdId === '' ? null : x.origClOrdId; }),
-      c.map((e) => e.symbol), c.map((e) => cmd(e)?.side ?? null), c.map((e) => cmd(e)?.qty ?? 0), c.map((e) => cmd(e)?.priceTicks ?? 0),
-      c.map((e) => cmd(e)?.ordType ?? null), c.map((e) => cmd(e)?.tif ?? null), c.map((e) => cmd(e)?.source ?? null),
-      c.map((e) => e.type === 'MASS_CANCEL' ? e.reason : null), c.map((e) => e.atMs),
+      arrayLiteral(c, (e) => e.seq), arrayLiteral(c, (e) => e.type), arrayLiteral(c, (e) => e.accountId), arrayLiteral(c, (e) => cmd(e)?.orderId ?? 0),
+      arrayLiteral(c, (e) => cmd(e)?.clOrdId ?? null), arrayLiteral(c, (e) => { const x = cmd(e); return x === null || x.origClOrdId === '' ? null : x.origClOrdId; }),
+      arrayLiteral(c, (e) => e.symbol), arrayLiteral(c, (e) => cmd(e)?.side ?? null), arrayLiteral(c, (e) => cmd(e)?.qty ?? 0), arrayLiteral(c, (e) => cmd(e)?.priceTicks ?? 0),
+      arrayLiteral(c, (e) => cmd(e)?.ordType ?? null), arrayLiteral(c, (e) => cmd(e)?.tif ?? null), arrayLiteral(c, (e) => cmd(e)?.source ?? null),
+      arrayLiteral(c, (e) => e.type === 'MASS_CANCEL' ? e.reason : null), arrayLiteral(c, (e) => e.atMs),
     ]);
   }
 
   private async writeChildEvents(client: pg.Client, c: ChildEventEvent[]): Promise<void> {
     await client.query(SQL.childEvents, [
-      c.map((e) => e.seq), c.map((e) => e.childId), c.map((e) => e.orderId), c.map((e) => e.kind), c.map((e) => e.venueId), c.map((e) => e.venue),
-      c.map((e) => e.qty), c.map((e) => e.priceTicks), c.map((e) => e.lastQty), c.map((e) => e.lastPxTicks), c.map((e) => e.reason), c.map((e) => e.atMs),
+      arrayLiteral(c, (e) => e.seq), arrayLiteral(c, (e) => e.childId), arrayLiteral(c, (e) => e.orderId), arrayLiteral(c, (e) => e.kind), arrayLiteral(c, (e) => e.venueId), arrayLiteral(c, (e) => e.venue),
+      arrayLiteral(c, (e) => e.qty), arrayLiteral(c, (e) => e.priceTicks), arrayLiteral(c, (e) => e.lastQty), arrayLiteral(c, (e) => e.lastPxTicks), arrayLiteral(c, (e) => e.reason), arrayLiteral(c, (e) => e.atMs),
     ]);
   }
 
@@ -498,15 +526,15 @@ export class PgSink implements Sink {
     // Two decisions for one order in one batch (a replace): the later one's children start after
     // the earlier one, which the statement itself cannot see yet.
     const prevInBatch = new Map<number, number>();
-    const prev = c.map((e) => {
+    const prev = arrayLiteral(c, (e) => {
       const p = prevInBatch.get(e.orderId) ?? 0;
       prevInBatch.set(e.orderId, e.seq);
       return p;
     });
     const w = this.opts.reference.weights;
     await client.query(SQL.routes, [
-      c.map((e) => e.seq), c.map((e) => e.orderId), c.map((e) => e.routedQty), c.map((e) => e.childCount), c.map((e) => e.reason),
-      c.map((e) => e.decisionUs), c.map((e) => e.atMs), prev, JSON.stringify({ price: w.price, latency: w.latency, fillprob: w.fillprob, fee: w.fee }),
+      arrayLiteral(c, (e) => e.seq), arrayLiteral(c, (e) => e.orderId), arrayLiteral(c, (e) => e.routedQty), arrayLiteral(c, (e) => e.childCount), arrayLiteral(c, (e) => e.reason),
+      arrayLiteral(c, (e) => e.decisionUs), arrayLiteral(c, (e) => e.atMs), prev, JSON.stringify({ price: w.price, latency: w.latency, fillprob: w.fillprob, fee: w.fee }),
       JSON.stringify(features), JSON.stringify(weights),
     ]);
   }
@@ -519,32 +547,32 @@ export class PgSink implements Sink {
   private async writeReports(client: pg.Client, b: PgBatch): Promise<void> {
     const r = b.reports;
     await client.query(SQL.reports, [
-      r.map((e) => e.seq), r.map((e) => e.orderId), r.map((e) => e.execType), r.map((e) => e.status), r.map((e) => e.accountId), r.map((e) => e.clOrdId),
-      r.map((e) => e.origClOrdId), r.map((e) => e.qty), r.map((e) => e.priceTicks), r.map((e) => e.lastQty), r.map((e) => e.lastPxTicks),
-      r.map((e) => e.cumQty), r.map((e) => e.leavesQty), r.map((e) => e.reason), r.map((e) => e.venue), r.map((e) => e.eventSeq), r.map((e) => e.atMs),
+      arrayLiteral(r, (e) => e.seq), arrayLiteral(r, (e) => e.orderId), arrayLiteral(r, (e) => e.execType), arrayLiteral(r, (e) => e.status), arrayLiteral(r, (e) => e.accountId), arrayLiteral(r, (e) => e.clOrdId),
+      arrayLiteral(r, (e) => e.origClOrdId), arrayLiteral(r, (e) => e.qty), arrayLiteral(r, (e) => e.priceTicks), arrayLiteral(r, (e) => e.lastQty), arrayLiteral(r, (e) => e.lastPxTicks),
+      arrayLiteral(r, (e) => e.cumQty), arrayLiteral(r, (e) => e.leavesQty), arrayLiteral(r, (e) => e.reason), arrayLiteral(r, (e) => e.venue), arrayLiteral(r, (e) => e.eventSeq), arrayLiteral(r, (e) => e.atMs),
     ]);
     const f = r.filter((e) => FILL_TYPES.has(e.execType) && e.lastQty > 0);
     if (f.length > 0) {
       await client.query(SQL.fills, [
-        f.map((e) => e.seq), f.map((e) => e.orderId), f.map((e) => e.accountId), f.map((e) => e.symbol), f.map((e) => e.side), f.map((e) => e.venue),
-        f.map((e) => e.lastQty), f.map((e) => e.lastPxTicks), f.map((e) => e.atMs),
+        arrayLiteral(f, (e) => e.seq), arrayLiteral(f, (e) => e.orderId), arrayLiteral(f, (e) => e.accountId), arrayLiteral(f, (e) => e.symbol), arrayLiteral(f, (e) => e.side), arrayLiteral(f, (e) => e.venue),
+        arrayLiteral(f, (e) => e.lastQty), arrayLiteral(f, (e) => e.lastPxTicks), arrayLiteral(f, (e) => e.atMs),
       ]);
     }
     const o = [...b.latestByOrder.values()];
     if (o.length > 0) {
       await client.query(SQL.orders, [
-        o.map((e) => e.orderId), o.map((e) => e.accountId), o.map((e) => e.clOrdId), o.map((e) => e.symbolId), o.map((e) => e.symbol), o.map((e) => e.side),
-        o.map((e) => e.qty), o.map((e) => e.priceTicks), o.map((e) => e.ordType), o.map((e) => e.tif), o.map((e) => e.status), o.map((e) => e.cumQty),
-        o.map((e) => e.leavesQty), o.map((e) => averagePriceTicks(e.cumNotionalTicks, e.cumQty)), o.map((e) => e.seq),
-        o.map((e) => b.firstAtByOrder.get(e.orderId) ?? e.atMs), o.map((e) => e.atMs),
+        arrayLiteral(o, (e) => e.orderId), arrayLiteral(o, (e) => e.accountId), arrayLiteral(o, (e) => e.clOrdId), arrayLiteral(o, (e) => e.symbolId), arrayLiteral(o, (e) => e.symbol), arrayLiteral(o, (e) => e.side),
+        arrayLiteral(o, (e) => e.qty), arrayLiteral(o, (e) => e.priceTicks), arrayLiteral(o, (e) => e.ordType), arrayLiteral(o, (e) => e.tif), arrayLiteral(o, (e) => e.status), arrayLiteral(o, (e) => e.cumQty),
+        arrayLiteral(o, (e) => e.leavesQty), arrayLiteral(o, (e) => averagePriceTicks(e.cumNotionalTicks, e.cumQty)), arrayLiteral(o, (e) => e.seq),
+        arrayLiteral(o, (e) => b.firstAtByOrder.get(e.orderId) ?? e.atMs), arrayLiteral(o, (e) => e.atMs),
       ]);
     }
   }
 
   private async writePositions(client: pg.Client, p: PositionEvent[]): Promise<void> {
     await client.query(SQL.positions, [
-      p.map((e) => e.accountId), p.map((e) => e.symbolId), p.map((e) => e.symbol), p.map((e) => e.qty), p.map((e) => e.costTicks),
-      p.map((e) => e.realizedTicks), p.map((e) => e.seq), p.map((e) => e.atMs),
+      arrayLiteral(p, (e) => e.accountId), arrayLiteral(p, (e) => e.symbolId), arrayLiteral(p, (e) => e.symbol), arrayLiteral(p, (e) => e.qty), arrayLiteral(p, (e) => e.costTicks),
+      arrayLiteral(p, (e) => e.realizedTicks), arrayLiteral(p, (e) => e.seq), arrayLiteral(p, (e) => e.atMs),
     ]);
   }
 
