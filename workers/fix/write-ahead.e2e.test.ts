@@ -23,7 +23,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RecordType, RouteAuditFlyweight, forEachAuditedChild } from '../../codecs/records.ts';
+import { ChildEventFlyweight, ChildEventKind, RecordType, RouteAuditFlyweight, forEachAuditedChild } from '../../codecs/records.ts';
 import { replayJournal } from '../../persistence/journal-reader.ts';
 import type { VenueProcess } from '../../scripts/stack.ts';
 import { fixCounters, getJson, startEngineProcess, startStillVenue, stopEngineProcess, waitFor, writeEngineConfigFile, type EngineProcess } from '../test-stack.fixture.ts';
@@ -60,6 +60,20 @@ function auditedOrderOf(childId: number): number {
     },
   });
   return orderId;
+}
+
+/** Kinds of the CHILD_EVENTs the journal holds for a child, in journal order. */
+function childEventKindsOf(childId: number): number[] {
+  const ev = new ChildEventFlyweight();
+  const kinds: number[] = [];
+  replayJournal(journalDir, {
+    onFrame(typeId, _seq, _epochMs, view, bytes, offset) {
+      if (typeId !== RecordType.CHILD_EVENT) return;
+      const e = ev.wrap(view, bytes, offset);
+      if (e.childId() === childId) kinds.push(e.kind());
+    },
+  });
+  return kinds;
 }
 
 beforeAll(async () => {
@@ -101,8 +115,10 @@ describe('write-ahead, end to end', () => {
     expect(sent).toHaveLength(1);
     const childId = Number(sent[0].get(11));
     const orderSeq = Number(sent[0].get(34));
-    // The engine never read the venue's answer: it was held at the proxy.
+    // The engine never read the venue's answer: it was held at the proxy, and the engine's
+    // journal holds nothing the venue said of the child (at most its SENT).
     expect(messages(proxy!.toEngine).filter((m) => m.get(35) === '8')).toEqual([]);
+    expect(childEventKindsOf(childId).filter((k) => k !== ChildEventKind.SENT)).toEqual([]);
     await waitFor('the venue acknowledged the order (held)', async () =>
       (messages(proxy!.held).some((m) => m.get(35) === '8' && m.get(11) === String(childId) && m.get(39) === '0') ? true : undefined));
     // Written ahead: the journal named the child (and its order) before the venue had it.
@@ -125,5 +141,7 @@ describe('write-ahead, end to end', () => {
 
     // ---- another participant hits the resting bid at the venue -------------------------------
     await expectRestingBuyFilled(venue!.port, second.base, orderId, KEY, (c) => { hitter = c; });
+    // The journal reader above sees the venue's answers once the engine has them.
+    expect(childEventKindsOf(childId)).toContain(ChildEventKind.FILL);
   }, 120_000);
 });
