@@ -20,7 +20,9 @@ describe('ws bench (smoke)', () => {
   it('--quick measures engine (and the engine in another threading mode), naive pipeline and stub, and writes ws.json in the BENCH.md format', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ws-bench-smoke-'));
     try {
-      const run = spawnSync(process.execPath, [BENCH, '--quick', '--threading', 'dedicated', '--compare-threading', 'dedicated,shared', '--out', dir], { encoding: 'utf8', timeout: 110_000 });
+      // --idle-spins 0 (the default, pinned here): a stage parks at its first empty poll, so at
+      // this low rate every stage thread sleeps between orders (the parks asserted below).
+      const run = spawnSync(process.execPath, [BENCH, '--quick', '--threading', 'dedicated', '--compare-threading', 'dedicated,shared', '--idle-spins', '0', '--out', dir], { encoding: 'utf8', timeout: 110_000 });
       expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
       expect(run.stdout).toMatch(/^machine: \d+ cpus/m);
       const results = JSON.parse(readFileSync(join(dir, 'ws.json'), 'utf8'));
