@@ -7,31 +7,12 @@
  * asserted: the wait is bounded only so that a failure ends.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../workers/test-stack.fixture.ts';
+import { accepts, running } from './process-state.fixture.ts';
 
 const PARENT = fileURLToPath(new URL('./venue-parent.fixture.ts', import.meta.url));
-
-/** Whether pid is a live process (a zombie is not: it has exited and waits to be reaped). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-  });
-}
 
 // Process states are read from /proc.
 describe.skipIf(process.platform !== 'linux')('venue simulator lifeline', () => {

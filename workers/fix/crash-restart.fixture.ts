@@ -6,6 +6,8 @@
  * execution report the engine could not place.
  */
 import { expect } from 'vitest';
+import { ChildEventFlyweight, RecordType } from '../../codecs/records.ts';
+import { replayJournal } from '../../persistence/journal-reader.ts';
 import { fixCounters, getJson, waitFor } from '../test-stack.fixture.ts';
 import { FixClient } from './fix-client.fixture.ts';
 
@@ -38,4 +40,18 @@ export async function expectRestingBuyFilled(venuePort: number, base: string, or
   const positions = await getJson(base, '/v1/positions', key);
   expect((positions.positions as Record<string, any>[]).find((p) => p.symbol === 'AAPL')?.qty).toBe(10);
   expect((await fixCounters(base)).UNKNOWN_EXEC_REPORTS).toBe(0);
+}
+
+/** The journal's CHILD_EVENT kinds of an order's children, or of one child, in journal order (a test's own reading of the journal). */
+export function journalChildKinds(journalDir: string, of: { orderId: number } | { childId: number }): number[] {
+  const ev = new ChildEventFlyweight();
+  const kinds: number[] = [];
+  replayJournal(journalDir, {
+    onFrame(typeId, _seq, _epochMs, view, bytes, offset) {
+      if (typeId !== RecordType.CHILD_EVENT) return;
+      const e = ev.wrap(view, bytes, offset);
+      if ('orderId' in of ? e.orderId() === of.orderId : e.childId() === of.childId) kinds.push(e.kind());
+    },
+  });
+  return kinds;
 }

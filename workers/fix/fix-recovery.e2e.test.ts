@@ -16,12 +16,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChildEventFlyweight, ChildEventKind, RecordType } from '../../codecs/records.ts';
-import { replayJournal } from '../../persistence/journal-reader.ts';
+import { ChildEventKind } from '../../codecs/records.ts';
 import type { VenueProcess } from '../../scripts/stack.ts';
 import { fixCounters, getJson, startEngineProcess, startStillVenue, stopEngineProcess, waitFor, writeEngineConfigFile, type EngineProcess } from '../test-stack.fixture.ts';
 import { Trader } from '../ws-client.fixture.ts';
-import { awaitReconciled, expectRestingBuyFilled } from './crash-restart.fixture.ts';
+import { awaitReconciled, expectRestingBuyFilled, journalChildKinds } from './crash-restart.fixture.ts';
 import type { FixClient } from './fix-client.fixture.ts';
 
 const KEY = 'demo-key-trader1';
@@ -39,20 +38,6 @@ function startEngine(): Promise<EngineProcess> {
 }
 
 const get = (base: string, path: string) => getJson(base, path, KEY);
-
-/** The journal's CHILD_EVENT kinds for an order (the test's own reading of the journal). */
-function journalChildKinds(orderId: number): number[] {
-  const ev = new ChildEventFlyweight();
-  const kinds: number[] = [];
-  replayJournal(journalDir, {
-    onFrame(typeId, _seq, _epochMs, view, bytes, offset) {
-      if (typeId !== RecordType.CHILD_EVENT) return;
-      const e = ev.wrap(view, bytes, offset);
-      if (e.orderId() === orderId) kinds.push(e.kind());
-    },
-  });
-  return kinds;
-}
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'oms-fix-recovery-e2e-'));
@@ -83,8 +68,8 @@ describe('fix stage recovery, end to end', () => {
     const orderId = ack.orderId as number;
     expect(orderId).toBeGreaterThan(0);
     // The child is acknowledged by the venue and that is in the journal: then the crash.
-    await waitFor('the child ACKED in the journal', async () => (journalChildKinds(orderId).includes(ChildEventKind.ACKED) ? true : undefined));
-    expect(journalChildKinds(orderId).filter((k) => k === ChildEventKind.FILL)).toEqual([]);
+    await waitFor('the child ACKED in the journal', async () => (journalChildKinds(journalDir, { orderId }).includes(ChildEventKind.ACKED) ? true : undefined));
+    expect(journalChildKinds(journalDir, { orderId }).filter((k) => k === ChildEventKind.FILL)).toEqual([]);
     t.ws.close();
     const killed = new Promise((r) => first.child.once('exit', r));
     first.child.kill('SIGKILL');
@@ -100,6 +85,6 @@ describe('fix stage recovery, end to end', () => {
     // ---- another participant hits the resting bid at the venue ------------------------------
     await expectRestingBuyFilled(venue!.port, second.base, orderId, KEY, (c) => { hitter = c; });
     // The journal now holds the fill of the pre-crash child, booked once.
-    expect(journalChildKinds(orderId).filter((k) => k === ChildEventKind.FILL)).toHaveLength(1);
+    expect(journalChildKinds(journalDir, { orderId }).filter((k) => k === ChildEventKind.FILL)).toHaveLength(1);
   }, 120_000);
 });

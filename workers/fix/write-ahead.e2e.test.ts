@@ -23,12 +23,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChildEventFlyweight, ChildEventKind, RecordType, RouteAuditFlyweight, forEachAuditedChild } from '../../codecs/records.ts';
+import { ChildEventKind, RecordType, RouteAuditFlyweight, forEachAuditedChild } from '../../codecs/records.ts';
 import { replayJournal } from '../../persistence/journal-reader.ts';
 import type { VenueProcess } from '../../scripts/stack.ts';
 import { fixCounters, getJson, startEngineProcess, startStillVenue, stopEngineProcess, waitFor, writeEngineConfigFile, type EngineProcess } from '../test-stack.fixture.ts';
 import { Trader } from '../ws-client.fixture.ts';
-import { awaitReconciled, expectRestingBuyFilled } from './crash-restart.fixture.ts';
+import { awaitReconciled, expectRestingBuyFilled, journalChildKinds } from './crash-restart.fixture.ts';
 import type { FixClient } from './fix-client.fixture.ts';
 import { FixProxy, messages } from './tcp-proxy.fixture.ts';
 
@@ -60,20 +60,6 @@ function auditedOrderOf(childId: number): number {
     },
   });
   return orderId;
-}
-
-/** Kinds of the CHILD_EVENTs the journal holds for a child, in journal order. */
-function childEventKindsOf(childId: number): number[] {
-  const ev = new ChildEventFlyweight();
-  const kinds: number[] = [];
-  replayJournal(journalDir, {
-    onFrame(typeId, _seq, _epochMs, view, bytes, offset) {
-      if (typeId !== RecordType.CHILD_EVENT) return;
-      const e = ev.wrap(view, bytes, offset);
-      if (e.childId() === childId) kinds.push(e.kind());
-    },
-  });
-  return kinds;
 }
 
 beforeAll(async () => {
@@ -118,7 +104,7 @@ describe('write-ahead, end to end', () => {
     // The engine never read the venue's answer: it was held at the proxy, and the engine's
     // journal holds nothing the venue said of the child (at most its SENT).
     expect(messages(proxy!.toEngine).filter((m) => m.get(35) === '8')).toEqual([]);
-    expect(childEventKindsOf(childId).filter((k) => k !== ChildEventKind.SENT)).toEqual([]);
+    expect(journalChildKinds(journalDir, { childId }).filter((k) => k !== ChildEventKind.SENT)).toEqual([]);
     await waitFor('the venue acknowledged the order (held)', async () =>
       (messages(proxy!.held).some((m) => m.get(35) === '8' && m.get(11) === String(childId) && m.get(39) === '0') ? true : undefined));
     // Written ahead: the journal named the child (and its order) before the venue had it.
@@ -142,6 +128,6 @@ describe('write-ahead, end to end', () => {
     // ---- another participant hits the resting bid at the venue -------------------------------
     await expectRestingBuyFilled(venue!.port, second.base, orderId, KEY, (c) => { hitter = c; });
     // The journal reader above sees the venue's answers once the engine has them.
-    expect(childEventKindsOf(childId)).toContain(ChildEventKind.FILL);
+    expect(journalChildKinds(journalDir, { childId })).toContain(ChildEventKind.FILL);
   }, 120_000);
 });
