@@ -30,6 +30,7 @@ describe('ws bench (smoke)', () => {
       expect(results.runAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
       expect(Object.keys(results.machine).sort()).toEqual(['cpuModel', 'cpus', 'memGiB', 'node', 'os']);
       expect(results.params.rates).toEqual(QUICK_CONFIG.rates);
+      expect(results.params.idleSpins).toBe(0);
 
       const rate = QUICK_CONFIG.rates[0];
       const f = results.figures[`order_ack_p99_us_at_${rateLabel(rate)}`];

@@ -239,11 +239,11 @@ describe('Postgres sink (real Postgres 15, whole engine)', () => {
     const text = fc.oneof(tricky, fc.string({ unit: 'grapheme', maxLength: 12 })).filter((x) => !x.includes('\0'));
     await fc.assert(fc.asyncProperty(
       fc.array(fc.option(text, { nil: null }), { maxLength: 20 }),
-      fc.array(fc.maxSafeInteger().map((n) => n % 2 ** 62), { maxLength: 20 }),
+      fc.array(fc.option(fc.maxSafeInteger(), { nil: null }), { maxLength: 20 }),
       async (texts, ints) => {
         const row = (await client.query('SELECT $1::text[] AS t, $2::bigint[] AS i', [arrayLiteral(texts, (x) => x), arrayLiteral(ints, (x) => x)])).rows[0];
         expect(row.t).toEqual(texts);
-        expect(row.i).toEqual(ints.map(String));
+        expect(row.i).toEqual(ints.map((n) => (n === null ? null : String(n))));
       },
     ), { numRuns: 200, seed: 7 });
   });
@@ -255,9 +255,11 @@ describe('Postgres sink (real Postgres 15, whole engine)', () => {
     await caughtUp();
     await expectTablesEqualJournal();
     expect(await count(`SELECT count(*) AS n FROM pgmigrations`)).toBe(readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length);
-    // The decisions' documents are compressed with lz4 (Debian's Postgres has it).
+    // The decisions' documents are compressed with lz4 where the server has it (Debian's does;
+    // elsewhere the migration keeps the default).
     const compression = (await client.query(`SELECT attcompression FROM pg_attribute WHERE attrelid = 'route_audit'::regclass AND attname = 'input_features'`)).rows[0];
-    expect(compression.attcompression).toBe('l');
+    const lz4 = (await client.query(`SELECT 'lz4' = ANY(enumvals) AS ok FROM pg_settings WHERE name = 'default_toast_compression'`)).rows[0].ok;
+    expect(compression.attcompression).toBe(lz4 ? 'l' : '');
     expect(await count(`SELECT count(*) AS n FROM accounts`)).toBe(t0.config.accounts.length);
     // Routing decisions name the children sent for them, with the weights in force.
     const route = (await client.query(`SELECT chosen_routes, reason_weights FROM route_audit WHERE child_count > 0 LIMIT 1`)).rows[0];

@@ -286,10 +286,12 @@ export function arrayLiteral<T>(rows: readonly T[], value: (row: T) => number | 
     } else if (typeof v === 'number') {
       if (!Number.isFinite(v)) throw new Error(`Condition failed: array element ${v} is a finite number`);
       out += v;
-    } else {
+    } else if (typeof v === 'string') {
       out += '"';
       out += v.includes('\\') || v.includes('"') ? v.replace(ARRAY_ESCAPE, '\\$&') : v;
       out += '"';
+    } else {
+      throw new Error(`Condition failed: array element ${String(v)} is a number, a string or null`);
     }
   }
   return out + '}';

@@ -7,7 +7,7 @@
  * go. No timing asserted: the waits are bounded only so that a failure ends.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -34,49 +34,79 @@ function watchdogsOf(root: string): number[] {
   return pids;
 }
 
+/** The running server of a data directory (postmaster.pid), and whether that process still lives. */
+interface ServerProcess { pid: number; alive(): boolean }
+
+function serverOf(dataDir: string): ServerProcess {
+  const pid = Number(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
+  // Its start time (field 22 of /proc/<pid>/stat): a pid reused by another process is not it.
+  const started = startTime(pid);
+  return { pid, alive: () => started !== null && running(pid) && startTime(pid) === started };
+}
+
+function startTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
 // Process states are read from /proc.
 describe.skipIf(process.platform !== 'linux')('throwaway Postgres lifeline', () => {
   it('the server stops and its directory goes when its parent is SIGKILLed', async () => {
     const parent = spawn(process.execPath, [PARENT], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     parent.stdout!.on('data', (c: Buffer) => { out += c.toString('utf8'); });
-    let pid = 0;
+    let server: ServerProcess | null = null;
+    let root: string | null = null;
     try {
       const [port, dataDir] = await waitFor('the parent to start its server', async () => {
-        const m = /postgres (\d+) (\S+)/.exec(out);
+        const m = /postgres (\d+) (\S+)\n/.exec(out);
         return m === null ? undefined : [Number(m[1]), m[2]] as const;
       }, 60_000);
-      pid = Number(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
+      root = dirname(dataDir);
+      server = serverOf(dataDir);
       // While the parent lives, so does the server, and it listens.
-      expect(running(pid)).toBe(true);
+      expect(server.alive()).toBe(true);
       expect(await accepts(port)).toBe(true);
       const exited = new Promise((r) => parent.once('exit', r));
       parent.kill('SIGKILL');
       await exited;
-      await waitFor('the orphaned server to stop', async () => !running(pid));
-      expect(await accepts(port)).toBe(false);
-      await waitFor('its directory to be removed', async () => !existsSync(dirname(dataDir)));
-      await waitFor('its watchdog to end', async () => watchdogsOf(dirname(dataDir)).length === 0);
+      const s = server;
+      await waitFor('the orphaned server to stop', async () => !s.alive(), 20_000);
+      await waitFor('its directory to be removed', async () => !existsSync(root!), 20_000);
+      await waitFor('its watchdog to end', async () => watchdogsOf(root!).length === 0, 20_000);
     } finally {
-      if (pid !== 0 && running(pid)) process.kill(pid, 'SIGKILL');
+      // Whatever failed: no server, watchdog or directory left behind.
+      if (server?.alive()) process.kill(server.pid, 'SIGKILL');
+      if (root !== null) {
+        for (const pid of watchdogsOf(root)) process.kill(pid, 'SIGKILL');
+        rmSync(root, { recursive: true, force: true });
+      }
       if (parent.exitCode === null && parent.signalCode === null) parent.kill('SIGKILL');
     }
-  }, 90_000);
+  }, 150_000);
 
-  it('stop() ends the server, then its watchdog, and pause() leaves the watchdog waiting', async () => {
+  it('stop() ends the server, then its watchdog; pause() and resume() leave the watchdog waiting', async () => {
     const db = await startPostgres();
     const root = dirname(db.dataDir);
+    let server = serverOf(db.dataDir);
     try {
       expect(watchdogsOf(root)).toHaveLength(1);
       await db.pause();
       // A paused server keeps its directory and its watchdog (resume() starts it again).
+      expect(server.alive()).toBe(false);
       expect(existsSync(db.dataDir)).toBe(true);
-      expect(watchdogsOf(root)).toHaveLength(1);
       await db.resume();
       expect(await accepts(db.port)).toBe(true);
+      server = serverOf(db.dataDir);
+      expect(watchdogsOf(root)).toHaveLength(1);
     } finally {
       await db.stop();
     }
+    expect(server.alive()).toBe(false);
     expect(existsSync(root)).toBe(false);
     await waitFor('the watchdog to end', async () => watchdogsOf(root).length === 0);
   }, 90_000);

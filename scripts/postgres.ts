@@ -140,33 +140,47 @@ async function waitReady(url: string, child: ChildProcess, timeoutMs: number, st
 
 /**
  * The watchdog, `sh -c LIFELINE_SCRIPT lifeline <root> <dataDir>`: waits for the end of its stdin
- * (this process closed it or died), then fast-shuts-down the server named by postmaster.pid (a
- * paused server has none; the name check guards against a reused pid), SIGKILLs it after 10 s,
- * and removes the temporary directory.
+ * (this process closed it or died), then fast-shuts-down the server postmaster.pid names, SIGKILLs
+ * it if it is still there 10 s later, and removes the temporary directory. A pid counts as the
+ * server only while its working directory is the data directory (the postmaster's; a reused pid,
+ * or another cluster's backend, is left alone). Without /proc (not Linux) the server cannot be
+ * told apart, so the watchdog does nothing rather than remove a live server's directory. A paused
+ * server has no postmaster.pid: only the directory goes.
  */
 const LIFELINE_SCRIPT = `
+root="$1"
+data=$(cd "$2" 2>/dev/null && pwd -P) || data="$2"
 read -r _ || true
-pidfile="$2/postmaster.pid"
-if [ -f "$pidfile" ]; then
-  pid=$(head -n 1 "$pidfile")
-  if [ -n "$pid" ] && [ "$(cat /proc/$pid/comm 2>/dev/null)" = postgres ]; then
+[ -d /proc/self ] || exit 0
+ours() {
+  case "$1" in ''|*[!0-9]*) return 1 ;; esac
+  [ "$(readlink "/proc/$1/cwd" 2>/dev/null)" = "$data" ]
+}
+if [ -f "$data/postmaster.pid" ]; then
+  pid=$(head -n 1 "$data/postmaster.pid")
+  if ours "$pid"; then
     kill -INT "$pid" 2>/dev/null
     i=0
-    while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    kill -KILL "$pid" 2>/dev/null
+    while ours "$pid" && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    if ours "$pid"; then
+      kill -KILL "$pid" 2>/dev/null
+      sleep 0.5
+    fi
   fi
 fi
-rm -rf "$1"
+rm -rf "$root"
 `;
 
 /** Starts the watchdog of the server in root (it acts when this process closes its stdin or dies). */
 function startLifeline(root: string, dataDir: string): ChildProcess {
   const watchdog = spawn('sh', ['-c', LIFELINE_SCRIPT, 'lifeline', root, dataDir], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
-  // Neither the watchdog nor its pipe keeps this process alive; detached, a Ctrl-C at the
-  // terminal reaches this process only, which stops the server itself first.
+  // Neither the watchdog nor its pipe keeps this process alive. Detached, in a process group of
+  // its own, the watchdog does not get a Ctrl-C at the terminal (the server and this process do).
   watchdog.unref();
   (watchdog.stdin as unknown as { unref(): void }).unref();
   watchdog.stdin!.on('error', () => {});
+  // No shell to spawn: the server runs without a lifeline, as it did before there was one.
+  watchdog.on('error', () => {});
   return watchdog;
 }
 
