@@ -57,7 +57,7 @@ import { OpenLoopGenerator, type MixedCounts, type OpenLoopCounts } from './lib/
 import { TargetWindow, medianUsage, type TargetUsage } from './lib/proc-usage.ts';
 import { ProgressLine } from './lib/progress.ts';
 import { figure, writeResults, type Figure } from './lib/results.ts';
-import { formatMicros, medianOf } from './lib/stats.ts';
+import { formatMicros, medianOf, roundTo } from './lib/stats.ts';
 import { printTable } from './lib/table.ts';
 import { startTarget, type TargetKind, type TargetProcess } from './lib/target-process.ts';
 import { DEFAULT_ORDER } from './lib/ws-order-protocol.ts';
@@ -462,7 +462,7 @@ export async function runE2eBench(config: E2eConfig, log: (line: string) => void
   const sustainedSeedBoundOrdersPerS = sustainedRate(mixed.map((r) => ({ rate: r.rate, held: r.heldSeedBound })));
   return {
     config, engineConfig, runs, sustainedOrdersPerS, sustainedSeedBoundOrdersPerS,
-    figures: figuresOf(config, runs, sustainedOrdersPerS, sustainedSeedBoundOrdersPerS), wallS: Math.round((monoNowMs() - wall0) / 100) / 10 };
+    figures: figuresOf(config, runs, sustainedOrdersPerS, sustainedSeedBoundOrdersPerS), wallS: roundTo((monoNowMs() - wall0) / 1000, 1) };
 }
 
 function find(runs: readonly RunRow[], rate: number, target: TargetKind, workload: Workload): RunRow | undefined {

@@ -455,14 +455,16 @@ async function main(): Promise<void> {
       (trial) => hotBase(join(hotDir, `with-${trial}`), { postgres: { url: db.url, sinkName: `hot-${trial}` }, kafka: { brokers: mock.brokers } }),
     );
     rmSync(hotDir, { recursive: true, force: true });
-    const p99Without = summarize(trials.filter((t) => !t.sinks).map((t) => t.latencyUs.p99));
-    const p99With = summarize(trials.filter((t) => t.sinks).map((t) => t.latencyUs.p99));
-    const p50Without = summarize(trials.filter((t) => !t.sinks).map((t) => t.latencyUs.p50));
-    const p50With = summarize(trials.filter((t) => t.sinks).map((t) => t.latencyUs.p50));
+    const withSinks = trials.filter((t) => t.sinks);
+    const withoutSinks = trials.filter((t) => !t.sinks);
+    const p99Without = summarize(withoutSinks.map((t) => t.latencyUs.p99));
+    const p99With = summarize(withSinks.map((t) => t.latencyUs.p99));
+    const p50Without = summarize(withoutSinks.map((t) => t.latencyUs.p50));
+    const p50With = summarize(withSinks.map((t) => t.latencyUs.p50));
     process.stdout.write(`hot path p99, median of ${p.hotTrials}: with sinks ${p99With.median} us (min ${p99With.min}, max ${p99With.max}); ` +
       `without ${p99Without.median} us (min ${p99Without.min}, max ${p99Without.max})\n`);
-    const cpuWith = medianOrNull(trials.filter((t) => t.sinks).map((t) => t.machineCpuPct), 0);
-    const cpuWithout = medianOrNull(trials.filter((t) => !t.sinks).map((t) => t.machineCpuPct), 0);
+    const cpuWith = medianOrNull(withSinks.map((t) => t.machineCpuPct), 0);
+    const cpuWithout = medianOrNull(withoutSinks.map((t) => t.machineCpuPct), 0);
     process.stdout.write(`machine CPU over the window, median: with sinks ${cpuWith ?? '-'}%, without ${cpuWithout ?? '-'}%\n`);
 
     let recovery: Record<string, number> | null = null;
@@ -496,9 +498,9 @@ async function main(): Promise<void> {
       postgres_sink_cpu_us_per_event: figure(pgRun.sinkCpuUsPerEvent, 'us', '(report)', pgRun.serverCpuUsPerEvent, 'the Postgres server\'s CPU per event, same drain'),
       kafka_sink_cpu_us_per_event: figure(kafkaRun.sinkCpuUsPerEvent, 'us', '(report)', kafkaRun.serverCpuUsPerEvent, 'the mock broker\'s CPU per event, same drain'),
       ...(recovery === null ? {} : {
-        recovery_risk_s: figure(Number(recovery.risk.toFixed(3)), 's', '(report)', Number(recovery.readOnly.toFixed(3)), `the journal read alone, ${recovery.frames} events, same run`),
-        recovery_sor_s: figure(Number(recovery.sor.toFixed(3)), 's', '(report)', Number(recovery.readOnly.toFixed(3)), `the journal read alone, ${recovery.frames} events, same run`),
-        recovery_fix_s: figure(Number(recovery.fix.toFixed(3)), 's', '(report)', Number(recovery.readOnly.toFixed(3)), `the journal read alone, ${recovery.frames} events, same run`),
+        recovery_risk_s: figure(roundTo(recovery.risk, 3), 's', '(report)', roundTo(recovery.readOnly, 3), `the journal read alone, ${recovery.frames} events, same run`),
+        recovery_sor_s: figure(roundTo(recovery.sor, 3), 's', '(report)', roundTo(recovery.readOnly, 3), `the journal read alone, ${recovery.frames} events, same run`),
+        recovery_fix_s: figure(roundTo(recovery.fix, 3), 's', '(report)', roundTo(recovery.readOnly, 3), `the journal read alone, ${recovery.frames} events, same run`),
       }),
     }, { hotPathTrials: trials }, p.outDir);
     process.stdout.write(`wrote ${path}\n`);

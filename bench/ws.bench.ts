@@ -45,7 +45,7 @@ import { TargetWindow } from './lib/proc-usage.ts';
 import { ParksWindow } from './lib/engine-parks.ts';
 import { ProgressLine } from './lib/progress.ts';
 import { figure, writeResults, type Figure } from './lib/results.ts';
-import { formatMicros, medianOrNull } from './lib/stats.ts';
+import { formatMicros, medianOrNull, roundTo } from './lib/stats.ts';
 import { printTable } from './lib/table.ts';
 import { startTarget, type TargetKind, type TargetProcess } from './lib/target-process.ts';
 import { DEFAULT_ORDER } from './lib/ws-order-protocol.ts';
@@ -163,7 +163,6 @@ async function runTrial(gen: OpenLoopGenerator, target: TargetProcess, rate: num
     },
   });
   const usage = window.end();
-  parks?.end();
   // Per order offered in the window, as the CPU per order (cpuUsPerOrder: its CPU% at the rate).
   const p = parks === null ? null : await parks.result(rate * config.durationS);
   const trial: TrialResult = {
@@ -242,7 +241,7 @@ export async function runWsBench(config: WsBenchConfig, log: (line: string) => v
       if (list !== undefined) rates[rate][kind] = summarizeTrials(list, rate);
     }
   }
-  return { config, engineConfig, rates, figures: figuresOf(config, engineConfig, rates), wallS: Math.round((monoNowMs() - wall0) / 100) / 10 };
+  return { config, engineConfig, rates, figures: figuresOf(config, engineConfig, rates), wallS: roundTo((monoNowMs() - wall0) / 1000, 1) };
 }
 
 function figuresOf(config: WsBenchConfig, engineConfig: EngineConfig, rates: WsBenchReport['rates']): Record<string, Figure> {

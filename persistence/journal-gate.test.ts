@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChildOrderFlyweight, ExecReportFlyweight, RecordType, RouteAuditFlyweight, forEachAuditedChild, journalGatePasses } from '../codecs/records.ts';
+import { ChildOrderFlyweight, ExecReportFlyweight, RecordType, journalGatePasses } from '../codecs/records.ts';
 import { StageCounters } from '../engine/counters.ts';
 import { Doorbell } from '../engine/doorbell.ts';
 import { Side, Source } from '../engine/domain.ts';
@@ -26,6 +26,7 @@ import { JOURNAL_FEEDS } from '../workers/topology.ts';
 import { JournalWriter, type FsyncPolicy } from './journal.ts';
 import { JournalStage } from './journal-stage.ts';
 import { replayJournal } from './journal-reader.ts';
+import { auditedChildren } from './journal-probe.fixture.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -189,18 +190,6 @@ describe('journal gate: reports leave only once journaled', () => {
   });
 });
 
-/** Child ids named by the ROUTE_AUDITs in the journal files now. */
-function auditedChildIds(dir: string): Set<number> {
-  const a = new RouteAuditFlyweight();
-  const out = new Set<number>();
-  replayJournal(dir, {
-    onFrame(typeId, _seq, _epoch, view, bytes, offset, length) {
-      if (typeId === RecordType.ROUTE_AUDIT) forEachAuditedChild(a.wrap(view, bytes, offset), length, (_venue, childId) => out.add(childId));
-    },
-  });
-  return out;
-}
-
 describe('journal gate: a child order reaches its venue only once its audit is journaled', () => {
   it('fix takes a CHILD_NEW only after the flush that made the ROUTE_AUDIT naming it durable (the engine\'s wiring)', () => {
     const h = new SorHarness([null, venue(10, 100, 0.5), venue(10, 100, 0.5)], { price: 1, latency: 0, fillprob: 0, fee: 0 }).up(1, 2);
@@ -221,7 +210,7 @@ describe('journal gate: a child order reaches its venue only once its audit is j
       onRecord: (typeId, offset) => {
         if (typeId !== RecordType.CHILD_NEW) return;
         const childId = child.wrap(h.out.view, h.out.bytes, offset).childId();
-        sent.push({ childId, audited: auditedChildIds(dir).has(childId), fsyncs: journal.fsyncCount });
+        sent.push({ childId, audited: auditedChildren(dir).has(childId), fsyncs: journal.fsyncCount });
       },
     };
     h.request(Side.BUY, { qty: 100, price: 9 * PRICE_SCALE }); // passive, nothing quoted: one child

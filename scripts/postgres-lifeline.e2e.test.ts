@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../workers/test-stack.fixture.ts';
-import { accepts, running } from './process-state.fixture.ts';
+import { accepts, running, startTime } from './process-state.fixture.ts';
 import { startPostgres } from './postgres.ts';
 
 const PARENT = fileURLToPath(new URL('./postgres-parent.fixture.ts', import.meta.url));
@@ -42,15 +42,6 @@ function serverOf(dataDir: string): ServerProcess {
   // Its start time (field 22 of /proc/<pid>/stat): a pid reused by another process is not it.
   const started = startTime(pid);
   return { pid, alive: () => started !== null && running(pid) && startTime(pid) === started };
-}
-
-function startTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
 }
 
 // Process states are read from /proc.

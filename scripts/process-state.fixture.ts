@@ -5,14 +5,25 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 
-/** Whether pid is a live process (a zombie is not: it has exited and waits to be reaped). */
-export function running(pid: number): boolean {
+/** The fields of /proc/<pid>/stat from the third (state) on, or null when there is no such process. */
+function statFields(pid: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return false;
+    return null;
   }
+}
+
+/** Whether pid is a live process (a zombie is not: it has exited and waits to be reaped). */
+export function running(pid: number): boolean {
+  const f = statFields(pid);
+  return f !== null && f[0] !== 'Z';
+}
+
+/** When pid started (field 22 of its stat, clock ticks since boot), or null: a reused pid starts later. */
+export function startTime(pid: number): string | null {
+  return statFields(pid)?.[19] ?? null;
 }
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */

@@ -28,8 +28,8 @@ export async function buildIngest(ctx: PartContext): Promise<StagePart> {
   const engineState = wiring.engineState;
   const stageCounters = STAGES.map((s) => [s, new StageCounters(data.memory.counters[s])] as const);
   // A ring whose consumer took nothing for watchdogMs while records waited (ring-stall-watch.ts).
-  const stallWatch = new RingStallWatch(data.memory.rings, config.watchdogMs);
   const depths = new RingDepths(data.memory);
+  const stallWatch = new RingStallWatch(depths.positions, config.watchdogMs);
   /**
    * The health document: engine state, each stage's heartbeat age and counters, ring depths, the
    * rings stalled. Not ok when the engine is not running, a stage's heartbeat is older than

@@ -3,7 +3,7 @@
 // slowly, not one seen for less than stallMs. Method: real ring memory, written and read by hand,
 // the watch read at chosen times.
 import { describe, expect, it } from 'vitest';
-import { RingConsumer, RingProducer, createRingMemory, type RecordHandler } from '../engine/ring.ts';
+import { RingConsumer, RingPositions, RingProducer, createRingMemory, type RecordHandler } from '../engine/ring.ts';
 import { RingStallWatch } from './ring-stall-watch.ts';
 
 const STALL_MS = 5_000;
@@ -12,7 +12,7 @@ const none: RecordHandler = { onRecord() {} };
 function setup() {
   const a = createRingMemory(1 << 16);
   const b = createRingMemory(1 << 16);
-  const watch = new RingStallWatch({ a, b }, STALL_MS);
+  const watch = new RingStallWatch({ a: new RingPositions(a), b: new RingPositions(b) }, STALL_MS);
   const producer = new RingProducer(a, null);
   const consumer = new RingConsumer(a);
   const write = (n: number) => {

@@ -9,7 +9,7 @@
  * that found it moved or empty. The position counts bytes consumed (modulo 2^32), so any record
  * taken in between moves it.
  */
-import { RingPositions, type RingMemory } from '../engine/ring.ts';
+import type { RingPositions } from '../engine/ring.ts';
 
 export class RingStallWatch {
   private readonly names: readonly string[];
@@ -20,10 +20,11 @@ export class RingStallWatch {
   /** Per ring: since when (ms) its position has not moved with records waiting; -1 while empty (or not yet read). */
   private readonly sinceMs: Float64Array;
 
-  constructor(rings: Record<string, RingMemory>, stallMs: number) {
+  /** rings: each ring's positions by name (workers/topology.ts RingDepths has them built once). */
+  constructor(rings: Readonly<Record<string, RingPositions>>, stallMs: number) {
     if (!(stallMs > 0)) throw new Error('Condition failed: stallMs > 0');
     this.names = Object.keys(rings);
-    this.positions = this.names.map((n) => new RingPositions(rings[n]));
+    this.positions = this.names.map((n) => rings[n]);
     this.stallMs = stallMs;
     this.lastHead = new Float64Array(this.names.length);
     this.sinceMs = new Float64Array(this.names.length).fill(-1);

@@ -202,15 +202,18 @@ export class StageWiring {
  * stops the workers; /health and /metrics show them), each ring's views built once.
  */
 export class RingDepths {
-  private readonly rings: [RingName, RingPositions][];
+  /** Each ring's positions, by name (the stall watch reads the same ones). */
+  readonly positions: Readonly<Record<RingName, RingPositions>>;
 
   constructor(memory: TopologyMemory) {
-    this.rings = (Object.keys(RINGS) as RingName[]).map((name) => [name, new RingPositions(memory.rings[name])]);
+    const positions = {} as Record<RingName, RingPositions>;
+    for (const name of Object.keys(RINGS) as RingName[]) positions[name] = new RingPositions(memory.rings[name]);
+    this.positions = positions;
   }
 
   read(): Record<RingName, number> {
     const out = {} as Record<RingName, number>;
-    for (const [name, p] of this.rings) out[name] = p.depthBytes();
+    for (const name of Object.keys(this.positions) as RingName[]) out[name] = this.positions[name].depthBytes();
     return out;
   }
 }

@@ -55,24 +55,14 @@ export function parksPerOrder(before: StageParks, after: StageParks, orders: num
  * failed reading leaves the figure null, with the reason kept, rather than failing the trial's
  * latencies.
  */
-export class ParksWindow {
-  private readonly window: ReadingWindow<StageParks>;
-
+export class ParksWindow extends ReadingWindow<StageParks> {
   constructor(port: number) {
-    this.window = new ReadingWindow(() => readParks(port));
-  }
-
-  start(): void {
-    this.window.start();
-  }
-
-  end(): void {
-    this.window.end();
+    super(() => readParks(port));
   }
 
   /** Parks per order over the window, or null (with why) when it was not read at both ends or had no orders. */
   async result(orders: number): Promise<{ parks: ParksPerOrder | null; problem: string | null }> {
-    const readings = this.window.readings();
+    const readings = this.readings();
     if (readings === null) return { parks: null, problem: 'window not read at both ends' };
     if (!(orders > 0)) return { parks: null, problem: 'no orders in the window' };
     try {

@@ -21,7 +21,7 @@ export function machineInfo(): MachineInfo {
   return {
     cpus: cpus.length,
     cpuModel: cpus.length > 0 ? cpus[0].model.trim() : 'unknown',
-    memGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    memGiB: roundTo(os.totalmem() / 2 ** 30, 1),
     node: process.version,
     os: `${os.platform()} ${os.release()} ${os.arch()}`,
   };

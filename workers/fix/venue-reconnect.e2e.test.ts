@@ -22,7 +22,7 @@ import { validateConfig } from '../config.ts';
 import { Engine } from '../supervisor.ts';
 import { getJson, waitFor } from '../test-stack.fixture.ts';
 import { FixClient } from './fix-client.fixture.ts';
-import { FixProxy as Proxy, messages, type Fields } from './tcp-proxy.fixture.ts';
+import { FixProxy, messages, type Fields } from './tcp-proxy.fixture.ts';
 
 /** True when the non-PossDup numbers and the resent ones together cover 1..max with nothing missing. */
 function continuous(msgs: Fields[]): { ok: boolean; max: number } {
@@ -36,7 +36,7 @@ function continuous(msgs: Fields[]): { ok: boolean; max: number } {
 
 const KEY = 'demo-key-trader1';
 let venue: VenueProcess;
-let proxy: Proxy;
+let proxy: FixProxy;
 let engine: Engine;
 let base: string;
 let journalDir: string;
@@ -73,7 +73,7 @@ beforeAll(async () => {
   journalDir = mkdtempSync(join(tmpdir(), 'oms-reconnect-'));
   venue = await startVenue(['--port', '0', '--name', 'V1', '--comp-id', 'V1', '--clients', 'OMS,TAKER', '--seed', '5',
     '--symbols', 'AAPL:190.00', '--mm-step-ms', '3600000'], 'V1');
-  proxy = new Proxy(venue.port);
+  proxy = new FixProxy(venue.port);
   await proxy.listen();
   const config = validateConfig({
     http: { host: '127.0.0.1', port: 0 },

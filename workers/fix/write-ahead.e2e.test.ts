@@ -18,81 +18,43 @@
  * another participant (HITTER, a FIX client of the venue) sells at that price: the restarted
  * engine must book the fill. No timing is asserted; every wait has a generous timeout.
  */
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChildEventKind, RecordType, RouteAuditFlyweight, forEachAuditedChild } from '../../codecs/records.ts';
-import { replayJournal } from '../../persistence/journal-reader.ts';
-import type { VenueProcess } from '../../scripts/stack.ts';
-import { fixCounters, getJson, startEngineProcess, startStillVenue, stopEngineProcess, waitFor, writeEngineConfigFile, type EngineProcess } from '../test-stack.fixture.ts';
+import { ChildEventKind } from '../../codecs/records.ts';
+import { getJson, waitFor } from '../test-stack.fixture.ts';
 import { Trader } from '../ws-client.fixture.ts';
-import { awaitReconciled, expectRestingBuyFilled, journalChildKinds } from './crash-restart.fixture.ts';
-import type { FixClient } from './fix-client.fixture.ts';
+import { auditedChildren, journalChildKinds } from '../../persistence/journal-probe.fixture.ts';
+import { CrashScene, awaitReconciled, awaitVenueSessionUp, expectRestingBuyFilled, restingBuy } from './crash-restart.fixture.ts';
 import { FixProxy, messages } from './tcp-proxy.fixture.ts';
 
 const KEY = 'demo-key-trader1';
 
-let work: string;
-let journalDir: string;
-let configPath: string;
-let venue: VenueProcess | null = null;
+const scene = new CrashScene();
 let proxy: FixProxy | null = null;
-let engine: ChildProcess | null = null;
-let hitter: FixClient | null = null;
-
-function startEngine(): Promise<EngineProcess> {
-  return startEngineProcess(configPath, (child) => { engine = child; });
-}
-
 const get = (base: string, path: string) => getJson(base, path, KEY);
 
-/** The order whose ROUTE_AUDIT in the journal names this child, or 0 (the test's own reading of the journal). */
-function auditedOrderOf(childId: number): number {
-  const audit = new RouteAuditFlyweight();
-  let orderId = 0;
-  replayJournal(journalDir, {
-    onFrame(typeId, _seq, _epochMs, view, bytes, offset, length) {
-      if (typeId !== RecordType.ROUTE_AUDIT) return;
-      const a = audit.wrap(view, bytes, offset);
-      forEachAuditedChild(a, length, (_venue, id) => { if (id === childId) orderId = a.orderId(); });
-    },
-  });
-  return orderId;
-}
-
-beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'oms-write-ahead-e2e-'));
-  journalDir = join(work, 'journal');
-  const still = await startStillVenue(['HITTER']);
-  venue = still.venue;
-  const v = still.config;
+// The engine dials the proxy, which dials the venue.
+beforeAll(() => scene.setUp('write-ahead', async (venue) => {
   proxy = new FixProxy(venue.port);
   await proxy.listen();
-  configPath = join(work, 'engine.json');
-  writeEngineConfigFile(configPath, journalDir, [{ ...v, host: '127.0.0.1', port: proxy.port }]);
-}, 60_000);
+  return proxy.port;
+}), 60_000);
 
 afterAll(async () => {
-  if (hitter !== null) await hitter.stop().catch(() => {});
-  await stopEngineProcess(engine);
+  await scene.tearDown();
   await proxy?.close();
-  if (venue !== null && venue.child.exitCode === null) venue.child.kill('SIGTERM');
-  rmSync(work, { recursive: true, force: true });
 });
 
 describe('write-ahead, end to end', () => {
   it('SIGKILL after a NewOrderSingle reached the venue and before its answer reached the engine: the child is known, reconciled and filled after the restart, and the session logs on past its numbers', async () => {
     // ---- first boot: one buy, killed once its NewOrderSingle is at the venue ------------------
-    const first = await startEngine();
-    await waitFor('venue session', async () => ((await fixCounters(first.base)).SESSIONS_UP === 1 ? true : undefined));
+    const first = await scene.startEngine();
+    await awaitVenueSessionUp(first.base);
     const killed = new Promise((r) => first.child.once('exit', r));
     proxy!.onHold = () => first.child.kill('SIGKILL');
     proxy!.holdAfterNewOrder = true;
     const t = new Trader(`ws://${first.base}/v1/ws?token=${KEY}`);
     await t.opened();
-    t.send({ type: 'new', clOrdId: 'wa-1', symbol: 'AAPL', side: 'BUY', qty: 10, price: '177.25', ordType: 'LIMIT', tif: 'DAY' });
+    t.send(restingBuy('wa-1'));
     await killed;
     expect(proxy!.isHolding()).toBe(true);
     t.ws.close();
@@ -104,17 +66,17 @@ describe('write-ahead, end to end', () => {
     // The engine never read the venue's answer: it was held at the proxy, and the engine's
     // journal holds nothing the venue said of the child (at most its SENT).
     expect(messages(proxy!.toEngine).filter((m) => m.get(35) === '8')).toEqual([]);
-    expect(journalChildKinds(journalDir, { childId }).filter((k) => k !== ChildEventKind.SENT)).toEqual([]);
+    expect(journalChildKinds(scene.journalDir, { childId }).filter((k) => k !== ChildEventKind.SENT)).toEqual([]);
     await waitFor('the venue acknowledged the order (held)', async () =>
       (messages(proxy!.held).some((m) => m.get(35) === '8' && m.get(11) === String(childId) && m.get(39) === '0') ? true : undefined));
     // Written ahead: the journal named the child (and its order) before the venue had it.
-    const orderId = auditedOrderOf(childId);
+    const orderId = auditedChildren(scene.journalDir).get(childId) ?? 0;
     expect(orderId).toBeGreaterThan(0);
 
     // ---- second boot on the same journal and session store -----------------------------------
     proxy!.release();
     const toVenueBefore = proxy!.toVenue.length;
-    const second = await startEngine();
+    const second = await scene.startEngine();
     expect(second.running.fix.recovery).toMatchObject({ liveChildren: 1, conflicts: 0, problem: null });
     await awaitReconciled(second.base);
     const again = messages(proxy!.toVenue.slice(toVenueBefore));
@@ -126,8 +88,8 @@ describe('write-ahead, end to end', () => {
     expect((await get(second.base, `/v1/orders/${orderId}`)).status).toBe('ROUTED');
 
     // ---- another participant hits the resting bid at the venue -------------------------------
-    await expectRestingBuyFilled(venue!.port, second.base, orderId, KEY, (c) => { hitter = c; });
+    await expectRestingBuyFilled(scene.venue!.port, second.base, orderId, KEY, (c) => { scene.hitter = c; });
     // The journal reader above sees the venue's answers once the engine has them.
-    expect(journalChildKinds(journalDir, { childId })).toContain(ChildEventKind.FILL);
+    expect(journalChildKinds(scene.journalDir, { childId })).toContain(ChildEventKind.FILL);
   }, 120_000);
 });

@@ -775,11 +775,12 @@ export class RiskStage implements Agent, RingRecordHandler {
   }
 
   /**
-   * Recovery only: a journaled HALTED of this account (0: every account) reached every order
-   * restored so far. Used by finishRecovery to sweep again what that halt's cut sweep missed.
+   * Recovery only: a journaled HALTED of this account (0: every account), which setMode took (so
+   * within the table), reached every order restored so far. Used by finishRecovery to sweep
+   * again what that halt's cut sweep missed.
    */
   restoreHalt(accountId: number): void {
-    if (accountId < this.haltBelow.length) this.haltBelow[accountId] = this.orders.peekNextOrderId();
+    this.haltBelow[accountId] = this.orders.peekNextOrderId();
   }
 
   /**
