@@ -29,6 +29,7 @@
  * Start-up only: allocates freely (a map), not the hot path.
  */
 import { RouteAuditFlyweight, forEachAuditedChild } from '../../codecs/records.ts';
+import type { SnapshotReader, SnapshotWriter } from '../../persistence/snapshot.ts';
 
 export interface AuditedChild {
   childId: number;
@@ -80,5 +81,40 @@ export class AuditOnlyChildren {
   /** Children named by an audit and by no child event, by increasing child id. */
   children(): AuditedChild[] {
     return [...this.pending.values()].sort((x, y) => x.childId - y.childId);
+  }
+
+  /** Its state into a recovery snapshot (persistence/snapshot.ts), under `prefix`. */
+  snapshot(w: SnapshotWriter, prefix: string): void {
+    const pending = new Float64Array(this.pending.size * 7);
+    let at = 0;
+    for (const c of this.pending.values()) {
+      pending[at++] = c.childId;
+      pending[at++] = c.orderId;
+      pending[at++] = c.venueId;
+      pending[at++] = c.symbolId;
+      pending[at++] = c.side;
+      pending[at++] = c.qty;
+      pending[at++] = c.priceTicks;
+    }
+    w.list(`${prefix}.pending`, pending);
+    w.list(`${prefix}.named`, Float64Array.from(this.named));
+    w.number(`${prefix}.maxNamed`, this.maxNamed);
+    w.number(`${prefix}.malformed`, this.malformed);
+  }
+
+  /** Replaces its state with a snapshot's (written by snapshot() with the same prefix). */
+  restore(r: SnapshotReader, prefix: string): void {
+    const pending = r.list(`${prefix}.pending`);
+    this.pending.clear();
+    for (let at = 0; at + 7 <= pending.length; at += 7) {
+      const childId = pending[at];
+      this.pending.set(childId, {
+        childId, orderId: pending[at + 1], venueId: pending[at + 2], symbolId: pending[at + 3], side: pending[at + 4], qty: pending[at + 5], priceTicks: pending[at + 6],
+      });
+    }
+    this.named.clear();
+    for (const id of r.list(`${prefix}.named`)) this.named.add(id);
+    this.maxNamed = r.number(`${prefix}.maxNamed`);
+    this.malformed = r.number(`${prefix}.malformed`);
   }
 }

@@ -1,0 +1,178 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { JournalWriter } from './journal.ts';
+import {
+  KEEP_SNAPSHOTS, SnapshotMismatch, SnapshotReader, SnapshotStore, SnapshotWriter, decodeSnapshot, encodeSnapshot, segmentEpochAt, snapshotFingerprint,
+} from './snapshot.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'oms-snap-'));
+  dirs.push(d);
+  return d;
+}
+
+/** A journal of `boots` boots, each a writer (a new segment) with `frames` frames; returns each boot's first sequence and epoch. */
+function journal(dir: string, boots: number, frames: number): { first: number; epochMs: number }[] {
+  const out: { first: number; epochMs: number }[] = [];
+  const body = new Uint8Array(24);
+  for (let b = 0; b < boots; b++) {
+    const epochMs = 1_700_000_000_000 + b;
+    const w = new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: epochMs });
+    out.push({ first: w.sequence, epochMs });
+    for (let i = 0; i < frames; i++) w.append(1, body, 0, body.length);
+    w.flush(0);
+    w.close();
+  }
+  return out;
+}
+
+function sample(w: SnapshotWriter, qty: Float64Array, extra = false): void {
+  w.number('n', 42).array('qty', qty).list('ids', Float64Array.of(3, 1, 2)).bytes('cfg', Uint8Array.of(9, 8)).bytes('none', null);
+  if (extra) w.number('extra', 1);
+}
+
+describe('SnapshotWriter / SnapshotReader', () => {
+  it('reads back every kind of section in order, and refuses another tag, kind or length', () => {
+    const w = new SnapshotWriter();
+    sample(w, Float64Array.of(1.5, -2, 2 ** 53 - 1));
+    const payload = w.finish();
+    const r = new SnapshotReader(payload);
+    expect(r.number('n')).toBe(42);
+    const qty = new Float64Array(3);
+    r.arrayInto('qty', qty);
+    expect([...qty]).toEqual([1.5, -2, 2 ** 53 - 1]);
+    expect([...r.list('ids')]).toEqual([3, 1, 2]);
+    expect([...r.bytes('cfg')!]).toEqual([9, 8]);
+    expect(r.bytes('none')).toBeNull();
+    r.end();
+
+    expect(() => new SnapshotReader(payload).number('m')).toThrow(SnapshotMismatch);
+    const r2 = new SnapshotReader(payload);
+    r2.number('n');
+    expect(() => r2.arrayInto('qty', new Float64Array(4))).toThrow(/does not fit/);
+    const r3 = new SnapshotReader(payload);
+    r3.number('n');
+    expect(() => r3.arrayInto('qty', new Int32Array(3))).toThrow(/does not fit/);
+    const r4 = new SnapshotReader(payload);
+    r4.number('n');
+    expect(() => r4.end()).toThrow(/left unread/);
+  });
+
+  it('round-trips any typed array (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { maxLength: 300 }), fc.array(fc.double(), { maxLength: 50 }), (ints, doubles) => {
+        const a = Int32Array.from(ints);
+        const d = Float64Array.from(doubles);
+        const payload = new SnapshotWriter().array('a', a).list('d', d).finish();
+        const r = new SnapshotReader(payload);
+        const back = new Int32Array(a.length);
+        r.arrayInto('a', back);
+        expect(back).toEqual(a);
+        expect(r.list('d')).toEqual(d);
+        r.end();
+      }),
+    );
+  });
+
+  it('layout: the same for the same writer code, whatever the values of lists, numbers and bytes; not for another array length or an extra section', () => {
+    const a = new SnapshotWriter();
+    sample(a, new Float64Array(3));
+    const b = new SnapshotWriter();
+    b.number('n', 7).array('qty', Float64Array.of(4, 5, 6)).list('ids', new Float64Array(0)).bytes('cfg', null).bytes('none', Uint8Array.of(1));
+    expect(new SnapshotReader(b.finish()).layout()).toEqual(new SnapshotReader(a.finish()).layout());
+    const c = new SnapshotWriter();
+    sample(c, new Float64Array(4));
+    expect(new SnapshotReader(c.finish()).layout()).not.toEqual(new SnapshotReader(a.finish()).layout());
+    const d = new SnapshotWriter();
+    sample(d, new Float64Array(3), true);
+    expect(new SnapshotReader(d.finish()).layout()).not.toEqual(new SnapshotReader(a.finish()).layout());
+  });
+});
+
+describe('snapshot files', () => {
+  const meta = { stage: 'risk', boundary: 11, segmentEpochMs: 5, fingerprint: 'f', writtenAtMs: 1 };
+
+  it('decode refuses a flipped byte anywhere, a short file and another magic', () => {
+    const file = encodeSnapshot(meta, new SnapshotWriter().number('n', 1).finish());
+    expect(decodeSnapshot(file).meta).toEqual(meta);
+    for (let i = 0; i < file.length; i++) {
+      const bad = file.slice();
+      bad[i] ^= 0x40;
+      expect(() => decodeSnapshot(bad), `byte ${i}`).toThrow(SnapshotMismatch);
+    }
+    expect(() => decodeSnapshot(file.subarray(0, 10))).toThrow(SnapshotMismatch);
+  });
+});
+
+describe('SnapshotStore', () => {
+  const shape = (w: SnapshotWriter): void => sample(w, new Float64Array(3));
+
+  it('saves only at a segment start, loads the newest that holds, keeps the newest KEEP_SNAPSHOTS', () => {
+    const dir = tempDir();
+    const boots = journal(dir, 4, 5);
+    expect(boots.map((b) => b.first)).toEqual([1, 6, 11, 16]);
+    expect(segmentEpochAt(dir, 11)).toBe(boots[2].epochMs);
+    expect(segmentEpochAt(dir, 12)).toBeNull();
+    const store = new SnapshotStore(dir, 'fp');
+    expect(store.save('risk', 12, shape)).toBeNull();
+    expect(store.load('risk', shape)).toBeNull();
+    for (const b of boots.slice(1)) expect(store.save('risk', b.first, (w) => sample(w, Float64Array.of(b.first, 0, 0)))).not.toBeNull();
+    expect(store.list('risk').map((s) => s.boundary)).toEqual([16, 11]);
+    expect(KEEP_SNAPSHOTS).toBe(2);
+    expect(readdirSync(store.dir).some((n) => n.endsWith('.tmp'))).toBe(false);
+    const loaded = store.load('risk', shape)!;
+    expect(loaded.meta.boundary).toBe(16);
+    loaded.reader.number('n');
+    const qty = new Float64Array(3);
+    loaded.reader.arrayInto('qty', qty);
+    expect(qty[0]).toBe(16);
+    // Another stage's files are its own.
+    expect(store.load('sor', shape)).toBeNull();
+  });
+
+  it('passes over a corrupt file, another fingerprint, another layout, and a boundary whose segment is gone or of another boot', () => {
+    const dir = tempDir();
+    const boots = journal(dir, 3, 4);
+    const store = new SnapshotStore(dir, 'fp');
+    const older = store.save('fix', boots[1].first, shape)!;
+    const newer = store.save('fix', boots[2].first, shape)!;
+
+    const good = readFileSync(newer);
+    const bad = Buffer.from(good);
+    bad[bad.length - 10] ^= 1;
+    writeFileSync(newer, bad);
+    expect(store.load('fix', shape)!.path).toBe(older);
+    expect(store.skipped).toEqual([`${newer}: checksum does not hold`]);
+    writeFileSync(newer, good);
+    expect(store.load('fix', shape)!.path).toBe(newer);
+
+    expect(new SnapshotStore(dir, 'other').load('fix', shape)).toBeNull();
+    expect(store.load('fix', (w) => sample(w, new Float64Array(3), true))).toBeNull();
+    expect(store.skipped.every((s) => s.endsWith('its layout is not this version\'s'))).toBe(true);
+
+    // The newest boot's segment rewritten by another boot (an empty segment is reused): its snapshot no longer holds.
+    rmSync(join(dir, 'journal-000003.log'));
+    new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: 99 }).close();
+    expect(segmentEpochAt(dir, boots[2].first)).toBe(99);
+    expect(store.load('fix', shape)!.path).toBe(older);
+    expect(store.skipped[0]).toMatch(/no segment of its boot/);
+  });
+
+  it('fingerprint: capacities and the ids of symbols, accounts and venues', () => {
+    const base = { orderCapacity: 8, childCapacity: 8, symbols: [{ name: 'A' }, { name: 'B' }], accounts: [{ id: 1 }], venues: [{ id: 1, name: 'V1' }] };
+    const fp = snapshotFingerprint(base);
+    expect(snapshotFingerprint({ ...base })).toBe(fp);
+    expect(snapshotFingerprint({ ...base, orderCapacity: 16 })).not.toBe(fp);
+    expect(snapshotFingerprint({ ...base, symbols: [{ name: 'B' }, { name: 'A' }] })).not.toBe(fp);
+    expect(snapshotFingerprint({ ...base, accounts: [{ id: 2 }] })).not.toBe(fp);
+    expect(snapshotFingerprint({ ...base, venues: [{ id: 1, name: 'V2' }] })).not.toBe(fp);
+  });
+});

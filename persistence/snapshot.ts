@@ -1,0 +1,451 @@
+/**
+ * Recovery snapshots: a stage's recovered state at a journal boundary, so the next start replays
+ * only the journal after it (persistence/journal.ts, workers/{risk,sor,fix}/recovery.ts).
+ *
+ * When. A boot's journal writer opens a new segment before the stages recover, so the end of the
+ * replay at start-up is the first sequence of that segment: a boundary nothing of an earlier boot
+ * lies after and nothing of this boot before. Each stage, once its replay reached it and before
+ * it settles what the crash left half done (its resume pass, the children only an audit names),
+ * writes what its replay built: `<journal.dir>/snapshots/<stage>-<boundary>.snap`. A later start
+ * loads the newest snapshot that holds and replays from its boundary; that is the same as
+ * replaying the whole journal, because the snapshot is the replay's own state at that point
+ * (each stage's tests check it bit for bit against a full replay).
+ *
+ * A snapshot holds when its checksum holds, it names the stage, its fingerprint (the
+ * configuration its tables' shapes and ids depend on: capacities, symbols, accounts, venues)
+ * equals this start's, and the journal still has a segment starting at its boundary written by
+ * the boot that wrote it (the segment header's epoch). Otherwise the next older one is tried, and
+ * without one the whole journal is replayed, as before snapshots. Each stage keeps its newest
+ * KEEP_SNAPSHOTS files.
+ *
+ * Format (little-endian): "OMSSNAP1", u32 meta length, meta (JSON: stage, boundary,
+ * segmentEpochMs, fingerprint, writtenAtMs), the payload, then a CRC-32 of everything before it.
+ * The payload is a sequence of tagged sections a stage writes and reads back in the same order
+ * (SnapshotWriter, SnapshotReader): numbers, typed arrays (element kind and length checked) and
+ * byte strings. Written to a temporary file, fsynced, renamed and the directory fsynced.
+ *
+ * Start-up only: allocates freely (not the hot path).
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { SEGMENT_HEADER_LENGTH, decodeSegmentHeader, listSegments, segmentFileName } from './journal.ts';
+
+export const SNAPSHOT_MAGIC = 'OMSSNAP1';
+export const KEEP_SNAPSHOTS = 2;
+export const SNAPSHOT_DIR = 'snapshots';
+
+export type SnapshotArray =
+  | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array
+  | BigInt64Array | BigUint64Array;
+
+const KINDS = ['Uint8Array', 'Int8Array', 'Uint16Array', 'Int16Array', 'Uint32Array', 'Int32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array'];
+const WIDTHS = [1, 1, 2, 2, 4, 4, 4, 8, 8, 8];
+const SECTION_NUMBER = 1;
+const SECTION_ARRAY = 2;
+const SECTION_BYTES = 3;
+const SECTION_LIST = 4;
+
+/** Why a snapshot could not be read back into this start's tables: it is not used. */
+export class SnapshotMismatch extends Error {}
+
+function kindOf(a: SnapshotArray): number {
+  const k = KINDS.indexOf(a.constructor.name);
+  if (k < 0) throw new Error(`Condition failed: a typed array, not ${a.constructor.name}`);
+  return k;
+}
+
+/** Builds a payload of tagged sections. */
+export class SnapshotWriter {
+  private buf = new Uint8Array(1 << 16);
+  private view = new DataView(this.buf.buffer);
+  private at = 0;
+
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.at + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.at));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  private head(tag: string, section: number): void {
+    const t = Buffer.from(tag, 'utf8');
+    if (t.length < 1 || t.length > 255) throw new Error('Condition failed: a tag of 1 to 255 bytes');
+    this.room(2 + t.length);
+    this.buf[this.at++] = section;
+    this.buf[this.at++] = t.length;
+    this.buf.set(t, this.at);
+    this.at += t.length;
+  }
+
+  number(tag: string, n: number): this {
+    if (typeof n !== 'number') throw new Error(`Condition failed: ${tag} is a number`);
+    this.head(tag, SECTION_NUMBER);
+    this.room(8);
+    this.view.setFloat64(this.at, n, true);
+    this.at += 8;
+    return this;
+  }
+
+  array(tag: string, a: SnapshotArray): this {
+    this.head(tag, SECTION_ARRAY);
+    this.room(9 + a.byteLength);
+    this.buf[this.at++] = kindOf(a);
+    this.view.setFloat64(this.at, a.length, true);
+    this.at += 8;
+    this.buf.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), this.at);
+    this.at += a.byteLength;
+    return this;
+  }
+
+  /** A list of numbers of any length (read back by SnapshotReader.list). */
+  list(tag: string, a: Float64Array): this {
+    this.head(tag, SECTION_LIST);
+    this.room(8 + a.byteLength);
+    this.view.setFloat64(this.at, a.length, true);
+    this.at += 8;
+    this.buf.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), this.at);
+    this.at += a.byteLength;
+    return this;
+  }
+
+  /** A byte string, or null. */
+  bytes(tag: string, b: Uint8Array | null): this {
+    this.head(tag, SECTION_BYTES);
+    this.room(8 + (b === null ? 0 : b.length));
+    this.view.setFloat64(this.at, b === null ? -1 : b.length, true);
+    this.at += 8;
+    if (b !== null) {
+      this.buf.set(b, this.at);
+      this.at += b.length;
+    }
+    return this;
+  }
+
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.at);
+  }
+}
+
+/** Reads a payload back, section by section, in the order it was written. */
+export class SnapshotReader {
+  private readonly buf: Uint8Array;
+  private readonly view: DataView;
+  private at = 0;
+
+  constructor(payload: Uint8Array) {
+    this.buf = payload;
+    this.view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  }
+
+  private need(n: number): void {
+    if (this.at + n > this.buf.length) throw new SnapshotMismatch('the snapshot ends early');
+  }
+
+  private head(tag: string, section: number): void {
+    this.need(2);
+    const s = this.buf[this.at];
+    const len = this.buf[this.at + 1];
+    this.need(2 + len);
+    const got = Buffer.from(this.buf.subarray(this.at + 2, this.at + 2 + len)).toString('utf8');
+    if (s !== section || got !== tag) throw new SnapshotMismatch(`expected section ${tag}, found ${got}`);
+    this.at += 2 + len;
+  }
+
+  number(tag: string): number {
+    this.head(tag, SECTION_NUMBER);
+    this.need(8);
+    const n = this.view.getFloat64(this.at, true);
+    this.at += 8;
+    return n;
+  }
+
+  /** Copies the section into `into`, which must have the same element kind and length. */
+  arrayInto(tag: string, into: SnapshotArray): void {
+    this.head(tag, SECTION_ARRAY);
+    this.need(9);
+    const kind = this.buf[this.at];
+    const length = this.view.getFloat64(this.at + 1, true);
+    if (kind !== kindOf(into) || length !== into.length) {
+      throw new SnapshotMismatch(`${tag}: ${KINDS[kind] ?? kind}[${length}] does not fit ${into.constructor.name}[${into.length}]`);
+    }
+    this.at += 9;
+    this.need(into.byteLength);
+    new Uint8Array(into.buffer, into.byteOffset, into.byteLength).set(this.buf.subarray(this.at, this.at + into.byteLength));
+    this.at += into.byteLength;
+  }
+
+  /** A list written by SnapshotWriter.list. */
+  list(tag: string): Float64Array {
+    this.head(tag, SECTION_LIST);
+    this.need(8);
+    const length = this.view.getFloat64(this.at, true);
+    if (!(Number.isSafeInteger(length) && length >= 0)) throw new SnapshotMismatch(`${tag}: bad length`);
+    this.at += 8;
+    this.need(length * 8);
+    const out = new Float64Array(length);
+    new Uint8Array(out.buffer).set(this.buf.subarray(this.at, this.at + length * 8));
+    this.at += length * 8;
+    return out;
+  }
+
+  bytes(tag: string): Uint8Array | null {
+    this.head(tag, SECTION_BYTES);
+    this.need(8);
+    const length = this.view.getFloat64(this.at, true);
+    this.at += 8;
+    if (length === -1) return null;
+    if (!(Number.isSafeInteger(length) && length >= 0)) throw new SnapshotMismatch(`${tag}: bad length`);
+    this.need(length);
+    const out = this.buf.slice(this.at, this.at + length);
+    this.at += length;
+    return out;
+  }
+
+  /**
+   * The payload's layout from here on: each section's kind and tag, and a typed array's element
+   * kind and length (a list's or a byte string's length and a number's value are not layout).
+   * Two payloads with the same layout read back into the same tables without a mismatch.
+   */
+  layout(): string[] {
+    const out: string[] = [];
+    let at = this.at;
+    const fail = (): never => {
+      throw new SnapshotMismatch('the snapshot ends early');
+    };
+    while (at < this.buf.length) {
+      if (at + 2 > this.buf.length) fail();
+      const section = this.buf[at];
+      const len = this.buf[at + 1];
+      if (at + 2 + len > this.buf.length) fail();
+      const tag = Buffer.from(this.buf.subarray(at + 2, at + 2 + len)).toString('utf8');
+      at += 2 + len;
+      if (section === SECTION_NUMBER) {
+        out.push(`n:${tag}`);
+        at += 8;
+      } else if (section === SECTION_ARRAY) {
+        if (at + 9 > this.buf.length) fail();
+        const kind = this.buf[at];
+        const length = this.view.getFloat64(at + 1, true);
+        const width = kind < KINDS.length ? WIDTHS[kind] : 0;
+        if (width === 0 || !(Number.isSafeInteger(length) && length >= 0)) throw new SnapshotMismatch(`${tag}: bad array`);
+        out.push(`a:${tag}:${KINDS[kind]}:${length}`);
+        at += 9 + length * width;
+      } else if (section === SECTION_LIST || section === SECTION_BYTES) {
+        if (at + 8 > this.buf.length) fail();
+        const length = this.view.getFloat64(at, true);
+        const width = section === SECTION_LIST ? 8 : 1;
+        out.push(`${section === SECTION_LIST ? 'l' : 'b'}:${tag}`);
+        at += 8 + (length > 0 ? length * width : 0);
+      } else {
+        throw new SnapshotMismatch(`${tag}: unknown section ${section}`);
+      }
+      if (at > this.buf.length) fail();
+    }
+    return out;
+  }
+
+  /** Every section was read. */
+  end(): void {
+    if (this.at !== this.buf.length) throw new SnapshotMismatch(`${this.buf.length - this.at} bytes left unread`);
+  }
+}
+
+export interface SnapshotMeta {
+  stage: string;
+  /** The first journal sequence after the state it holds (a segment's first). */
+  boundary: number;
+  /** The epoch in the header of the segment starting at the boundary (the boot that wrote it). */
+  segmentEpochMs: number;
+  fingerprint: string;
+  writtenAtMs: number;
+}
+
+export interface LoadedSnapshot {
+  meta: SnapshotMeta;
+  path: string;
+  reader: SnapshotReader;
+}
+
+/** The epoch of the journal segment whose first sequence is `sequence`, or null. */
+export function segmentEpochAt(journalDir: string, sequence: number): number | null {
+  const buf = new Uint8Array(SEGMENT_HEADER_LENGTH);
+  for (const index of listSegments(journalDir)) {
+    let fd = -1;
+    try {
+      fd = openSync(join(journalDir, segmentFileName(index)), 'r');
+      const h = decodeSegmentHeader(buf, 0, readSync(fd, buf, 0, SEGMENT_HEADER_LENGTH, 0));
+      if (h !== null && h.firstSequence === sequence) return h.engineEpochMs;
+    } catch {
+      // unreadable: not this one
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
+  }
+  return null;
+}
+
+/** What a snapshot's tables depend on in the configuration: capacities and the id of every name. */
+export function snapshotFingerprint(config: {
+  orderCapacity: number;
+  childCapacity: number;
+  symbols: readonly { name: string }[];
+  accounts: readonly { id: number }[];
+  venues: readonly { id: number; name: string }[];
+}): string {
+  return JSON.stringify({
+    orderCapacity: config.orderCapacity,
+    childCapacity: config.childCapacity,
+    symbols: config.symbols.map((s) => s.name),
+    accounts: config.accounts.map((a) => a.id),
+    venues: config.venues.map((v) => [v.id, v.name]),
+  });
+}
+
+/** The store a stage recovers with: null when `journal.snapshots` is off (the whole journal is replayed). */
+export function snapshotStoreFor(config: Parameters<typeof snapshotFingerprint>[0] & { journal: { dir: string; snapshots: boolean } }): SnapshotStore | null {
+  return config.journal.snapshots ? new SnapshotStore(config.journal.dir, snapshotFingerprint(config)) : null;
+}
+
+function fileName(stage: string, boundary: number): string {
+  return `${stage}-${String(boundary).padStart(16, '0')}.snap`;
+}
+
+/** Encodes a snapshot file. */
+export function encodeSnapshot(meta: SnapshotMeta, payload: Uint8Array): Uint8Array {
+  const m = Buffer.from(JSON.stringify(meta), 'utf8');
+  const out = new Uint8Array(8 + 4 + m.length + payload.length + 4);
+  const v = new DataView(out.buffer);
+  out.set(Buffer.from(SNAPSHOT_MAGIC, 'latin1'), 0);
+  v.setUint32(8, m.length, true);
+  out.set(m, 12);
+  out.set(payload, 12 + m.length);
+  const end = out.length - 4;
+  v.setUint32(end, crc32(out.subarray(0, end)), true);
+  return out;
+}
+
+/** Decodes a snapshot file; throws SnapshotMismatch with the reason when it does not hold. */
+export function decodeSnapshot(file: Uint8Array): { meta: SnapshotMeta; payload: Uint8Array } {
+  if (file.length < 16 || Buffer.from(file.subarray(0, 8)).toString('latin1') !== SNAPSHOT_MAGIC) throw new SnapshotMismatch('not a snapshot file');
+  const v = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const end = file.length - 4;
+  if (crc32(file.subarray(0, end)) !== v.getUint32(end, true)) throw new SnapshotMismatch('checksum does not hold');
+  const metaLength = v.getUint32(8, true);
+  if (12 + metaLength > end) throw new SnapshotMismatch('meta overruns the file');
+  let meta: SnapshotMeta;
+  try {
+    meta = JSON.parse(Buffer.from(file.subarray(12, 12 + metaLength)).toString('utf8')) as SnapshotMeta;
+  } catch {
+    throw new SnapshotMismatch('meta is not JSON');
+  }
+  if (
+    !(typeof meta === 'object' && meta !== null && typeof meta.stage === 'string' && typeof meta.fingerprint === 'string' &&
+      Number.isSafeInteger(meta.boundary) && meta.boundary >= 1 && typeof meta.segmentEpochMs === 'number' && typeof meta.writtenAtMs === 'number')
+  ) {
+    throw new SnapshotMismatch('meta lacks a field');
+  }
+  return { meta, payload: file.subarray(12 + metaLength, end) };
+}
+
+export function sameLayout(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** A stage's snapshots in `<journalDir>/snapshots/`. */
+export class SnapshotStore {
+  readonly journalDir: string;
+  readonly dir: string;
+  readonly fingerprint: string;
+  /** Why snapshots were passed over by the last load (for the start-up log). */
+  readonly skipped: string[] = [];
+
+  constructor(journalDir: string, fingerprint: string) {
+    this.journalDir = journalDir;
+    this.dir = join(journalDir, SNAPSHOT_DIR);
+    this.fingerprint = fingerprint;
+  }
+
+  /** The stage's snapshot files, newest boundary first. */
+  list(stage: string): { boundary: number; path: string }[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return [];
+    }
+    const re = new RegExp(`^${stage}-(\\d{16})\\.snap$`);
+    const out: { boundary: number; path: string }[] = [];
+    for (const name of names) {
+      const m = re.exec(name);
+      if (m !== null) out.push({ boundary: Number(m[1]), path: join(this.dir, name) });
+    }
+    return out.sort((a, b) => b.boundary - a.boundary);
+  }
+
+  /**
+   * The newest snapshot of `stage` that holds for this journal and configuration, or null. With
+   * `shape` (the stage's snapshot writer over its fresh, empty state), only a snapshot of the same
+   * layout (sameLayout) is taken: one written by another version of the code is passed over, so
+   * reading it back cannot fail half-way through the tables.
+   */
+  load(stage: string, shape?: (w: SnapshotWriter) => void): LoadedSnapshot | null {
+    this.skipped.length = 0;
+    let template: string[] | null = null;
+    if (shape !== undefined) {
+      const w = new SnapshotWriter();
+      shape(w);
+      template = new SnapshotReader(w.finish()).layout();
+    }
+    for (const { boundary, path } of this.list(stage)) {
+      try {
+        const { meta, payload } = decodeSnapshot(new Uint8Array(readFileSync(path)));
+        if (meta.stage !== stage || meta.boundary !== boundary) throw new SnapshotMismatch('its name and contents disagree');
+        if (meta.fingerprint !== this.fingerprint) throw new SnapshotMismatch('the configuration its tables depend on changed');
+        if (segmentEpochAt(this.journalDir, boundary) !== meta.segmentEpochMs) throw new SnapshotMismatch('the journal has no segment of its boot at its boundary');
+        const reader = new SnapshotReader(payload);
+        if (template !== null && !sameLayout(reader.layout(), template)) throw new SnapshotMismatch('its layout is not this version\'s');
+        return { meta, path, reader };
+      } catch (e) {
+        if (!(e instanceof SnapshotMismatch)) throw e;
+        this.skipped.push(`${path}: ${e.message}`);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Writes the stage's snapshot at `boundary`, which must be the first sequence of a journal
+   * segment (else nothing is written: null), then drops all but its newest KEEP_SNAPSHOTS.
+   * Returns the file's path.
+   */
+  save(stage: string, boundary: number, write: (w: SnapshotWriter) => void): string | null {
+    const segmentEpochMs = segmentEpochAt(this.journalDir, boundary);
+    if (segmentEpochMs === null) return null;
+    const w = new SnapshotWriter();
+    write(w);
+    const file = encodeSnapshot({ stage, boundary, segmentEpochMs, fingerprint: this.fingerprint, writtenAtMs: Date.now() }, w.finish());
+    mkdirSync(this.dir, { recursive: true });
+    const path = join(this.dir, fileName(stage, boundary));
+    const tmp = `${path}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, file, 0, file.length, 0);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+    const dfd = openSync(this.dir, 'r');
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+    for (const old of this.list(stage).slice(KEEP_SNAPSHOTS)) rmSync(old.path, { force: true });
+    return path;
+  }
+}
