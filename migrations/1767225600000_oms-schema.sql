@@ -113,8 +113,10 @@ CREATE TABLE child_events (
 CREATE INDEX child_events_order_idx ON child_events (order_id, event_id);
 
 -- One row per routing decision (ROUTE_DONE). chosen_routes: the children sent for it;
--- reason_weights: the SOR weights in force. input_features stays NULL: the SOR's inputs are not
--- journaled.
+-- reason_weights: the SOR weights in force. input_features: the SOR's decisions for the route
+-- request, from the journaled ROUTE_AUDIT records (when this table was first written they were not
+-- journaled and it stayed NULL; the column's comment, set by 1779321600000_route-audit-lz4, says
+-- what it holds).
 CREATE TABLE route_audit (
   route_id        BIGINT PRIMARY KEY,
   order_id        BIGINT NOT NULL,
