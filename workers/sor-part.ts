@@ -1,5 +1,6 @@
 /** The SOR stage, built from the shared rings after rebuilding its statistics from the journal. */
 import { SystemClock } from '../engine/clock.ts';
+import { snapshotStoreFor } from '../persistence/snapshot.ts';
 import { decimalToTicks, feeCentiBps } from './config.ts';
 import { SorStage, type VenueProfile } from './sor/sor-stage.ts';
 import { SOR_MODE_NAMES } from './sor/venue-score.ts';
@@ -51,9 +52,13 @@ export async function buildSor(ctx: PartContext): Promise<StagePart> {
     wiring.counters,
   );
   // Learned venue latency and fill probability, and the children still live at venues, rebuilt
-  // from the journal's child events before the first duty cycle (workers/sor/recovery.ts).
-  const recovery = recoverSorStage(stage, config.journal.dir);
+  // from the journal's child events before the first duty cycle (workers/sor/recovery.ts):
+  // from the newest recovery snapshot that holds when journal.snapshots is on (the supervisor
+  // logs the result, with the snapshot loaded and saved).
+  const recovery = recoverSorStage(stage, config.journal.dir, snapshotStoreFor(config));
   if (recovery.problem !== null) ctx.log('error', `journal replay stopped early: ${recovery.problem}`);
+  for (const s of recovery.snapshot.skipped) ctx.log('warn', `recovery snapshot passed over: ${s}`);
+  if (recovery.snapshot.error !== null) ctx.log('error', `recovery snapshot not saved: ${recovery.snapshot.error}`);
   const metrics = (data as Partial<MetricsWorkerData>).metrics;
   if (metrics !== undefined) stage.ingestToDecision = new MetricsViews(metrics).histogram(Histogram.SOR_INGEST_TO_DECISION);
   return { stage: 'sor', agent: stage, detail: { recovery } };

@@ -37,17 +37,53 @@
  * boot's configuration; had they changed since, the figures are those the new configuration
  * would have learned from the same children.
  *
+ * Snapshots (persistence/snapshot.ts). With a SnapshotStore, the replay starts from the newest
+ * snapshot that holds and replays only the journal after its boundary; once it reached the end
+ * (the first sequence of this boot's segment) it saves what it built there, before the live
+ * children are put back in the child table (that fix-up runs on the restored state exactly as
+ * after a full replay). A snapshot holds the replay's whole state (SorStatsReplay.snapshot):
+ *
+ *   priors.latencyUs, priors.fillProb, alpha   the configured priors and alpha it was learned
+ *                     from (first, read before anything is restored: under other ones a full
+ *                     replay learns other figures, so such a snapshot is passed over);
+ *   stats.*           every VenueStats array the rules touch (the EWMAs and the counts);
+ *   live              the children live at the boundary, in the map's order (which child keeps a
+ *                     contested slot depends on it), each with its send time and the epoch of the
+ *                     boot that stamped it (a latency sample needs both in the same boot);
+ *   count.*           the result's counters (child events, latency samples, ended children):
+ *                     restored, so they count the whole journal as after a full replay. `frames`
+ *                     alone counts what this start read (the tail after the boundary).
+ *
  * Start-up only: allocates freely (a map of live children), not the hot path.
  */
 import { ChildEventFlyweight, ChildEventKind, RecordType } from '../../codecs/records.ts';
 import { Tif } from '../../engine/domain.ts';
 import { Reason } from '../../engine/reasons.ts';
 import { replayJournal, type FrameHandler } from '../../persistence/journal-reader.ts';
+import { SnapshotMismatch, type SnapshotReader, type SnapshotStore, type SnapshotWriter } from '../../persistence/snapshot.ts';
 import { NO_PLAN } from './route-plan.ts';
 import type { SorStage } from './sor-stage.ts';
 import type { VenueStats } from './venue-stats.ts';
 
+/** The stage's name in the snapshot store. */
+export const SOR_SNAPSHOT_STAGE = 'sor';
+
+/** What recovery did with snapshots (all null, empty, boundary 1 without a store). */
+export interface SorSnapshotResult {
+  /** The snapshot the replay started from, or null (the whole journal was replayed). */
+  loaded: string | null;
+  /** The first sequence replayed: the loaded snapshot's boundary, else 1. */
+  boundary: number;
+  /** The snapshot written at this start's boundary, or null (none: not a segment start, or the replay stopped early). */
+  saved: string | null;
+  /** Snapshots passed over, each with the reason. */
+  skipped: string[];
+  /** Why the snapshot could not be written (recovery went on without it), or null. */
+  error: string | null;
+}
+
 export interface SorRecoveryResult {
+  /** Frames read by this start: after the loaded snapshot's boundary, or the whole journal. */
   frames: number;
   /** Child events applied to the statistics. */
   childEvents: number;
@@ -59,6 +95,7 @@ export interface SorRecoveryResult {
   /** Live children whose slot another live child held: not put back (counted). */
   conflicts: number;
   problem: string | null;
+  snapshot: SorSnapshotResult;
 }
 
 /** A child live at a venue, as the replay follows it. */
@@ -73,12 +110,28 @@ interface LiveChild {
   answered: boolean;
 }
 
+/** A live child in a snapshot's `live` list: childId, venue, qty, priceTicks, cumQty, sentNs, epochMs, answered. */
+const LIVE_FIELDS = 8;
+
+/** The VenueStats arrays the rules touch, in snapshot order, with their tags. */
+function statArrays(s: VenueStats): [string, Float64Array][] {
+  return [
+    ['stats.latencyUs', s.latencyUs], ['stats.fillProb', s.fillProb], ['stats.sent', s.sent], ['stats.sentQty', s.sentQty],
+    ['stats.latencySamples', s.latencySamples], ['stats.ended', s.ended], ['stats.filledQty', s.filledQty],
+  ];
+}
+
 /** Applies the SOR's learning rules to journaled CHILD_EVENTs. */
 class SorStatsReplay implements FrameHandler {
   readonly stats: VenueStats;
   readonly live = new Map<number, LiveChild>();
   private readonly venueCount: number;
   private readonly ev = new ChildEventFlyweight();
+  /**
+   * The statistics as the fresh stage had them (the configured priors, nothing counted), in
+   * statArrays order: the priors a snapshot records, and what a failed restore goes back to.
+   */
+  private readonly fresh: Float64Array[];
   childEvents = 0;
   latencySamples = 0;
   endedChildren = 0;
@@ -86,6 +139,68 @@ class SorStatsReplay implements FrameHandler {
   constructor(stats: VenueStats) {
     this.stats = stats;
     this.venueCount = stats.latencyUs.length;
+    this.fresh = statArrays(stats).map(([, a]) => a.slice());
+  }
+
+  /** Its state into a recovery snapshot (persistence/snapshot.ts); the layout is in the file's comment. */
+  snapshot(w: SnapshotWriter): void {
+    w.array('priors.latencyUs', this.fresh[0]);
+    w.array('priors.fillProb', this.fresh[1]);
+    w.number('alpha', this.stats.alpha);
+    for (const [tag, a] of statArrays(this.stats)) w.array(tag, a);
+    const live = new Float64Array(this.live.size * LIVE_FIELDS);
+    let at = 0;
+    for (const [childId, c] of this.live) {
+      live[at++] = childId;
+      live[at++] = c.venue;
+      live[at++] = c.qty;
+      live[at++] = c.priceTicks;
+      live[at++] = c.cumQty;
+      live[at++] = c.sentNs;
+      live[at++] = c.epochMs;
+      live[at++] = c.answered ? 1 : 0;
+    }
+    w.list('live', live);
+    w.number('count.childEvents', this.childEvents);
+    w.number('count.latencySamples', this.latencySamples);
+    w.number('count.endedChildren', this.endedChildren);
+  }
+
+  /**
+   * Replaces its state with a snapshot's (written by snapshot()). The priors and alpha come
+   * first: when they are not this start's, it throws SnapshotMismatch having changed nothing. A
+   * SnapshotMismatch thrown later leaves a half-restored state: reset() before replaying.
+   */
+  restore(r: SnapshotReader): void {
+    const latencyPriors = new Float64Array(this.venueCount);
+    const fillPriors = new Float64Array(this.venueCount);
+    r.arrayInto('priors.latencyUs', latencyPriors);
+    r.arrayInto('priors.fillProb', fillPriors);
+    const alpha = r.number('alpha');
+    if (!(sameBits(latencyPriors, this.fresh[0]) && sameBits(fillPriors, this.fresh[1]) && Object.is(alpha, this.stats.alpha))) {
+      throw new SnapshotMismatch('it was learned under other venue priors or another sor.statsAlpha');
+    }
+    for (const [tag, a] of statArrays(this.stats)) r.arrayInto(tag, a);
+    const live = r.list('live');
+    if (live.length % LIVE_FIELDS !== 0) throw new SnapshotMismatch(`live: ${live.length} numbers, not ${LIVE_FIELDS} per child`);
+    this.live.clear();
+    for (let at = 0; at < live.length; at += LIVE_FIELDS) {
+      this.live.set(live[at], {
+        venue: live[at + 1], qty: live[at + 2], priceTicks: live[at + 3], cumQty: live[at + 4], sentNs: live[at + 5], epochMs: live[at + 6], answered: live[at + 7] === 1,
+      });
+    }
+    this.childEvents = r.number('count.childEvents');
+    this.latencySamples = r.number('count.latencySamples');
+    this.endedChildren = r.number('count.endedChildren');
+  }
+
+  /** Back to the fresh stage's state (after a restore that failed half-way). */
+  reset(): void {
+    statArrays(this.stats).forEach(([, a], i) => a.set(this.fresh[i]));
+    this.live.clear();
+    this.childEvents = 0;
+    this.latencySamples = 0;
+    this.endedChildren = 0;
   }
 
   onFrame(typeId: number, _sequence: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number): void {
@@ -140,16 +255,52 @@ class SorStatsReplay implements FrameHandler {
   }
 }
 
+/** The same numbers, bit for bit (a prior of -0 is not one of 0). */
+function sameBits(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
 /**
  * Replays the journal in `dir` into the stage's statistics (already holding the configured
  * priors: call on a fresh stage, built with childTableBase 0) and puts the live children back.
+ * With `snapshots`, starts from the newest snapshot that holds and saves one at the end of the
+ * replay (file comment); without, replays the whole journal.
  */
-export function recoverSorStage(stage: SorStage, dir: string): SorRecoveryResult {
+export function recoverSorStage(stage: SorStage, dir: string, snapshots: SnapshotStore | null = null): SorRecoveryResult {
   // A slot is the child id minus the table's base, modulo its capacity: with a base above an
   // earlier boot's ids every restored child would be refused (a silent "conflict").
   if (!(stage.children.base <= 1)) throw new Error(`Condition failed: the SOR child table base (${stage.children.base}) is <= 1 (childTableBase 0) for recovery`);
   const replay = new SorStatsReplay(stage.stats);
-  const r = replayJournal(dir, replay);
+  const snapshot: SorSnapshotResult = { loaded: null, boundary: 1, saved: null, skipped: [], error: null };
+  if (snapshots !== null) {
+    // The fresh replay's own snapshot is the layout a usable one has.
+    const loaded = snapshots.load(SOR_SNAPSHOT_STAGE, (w) => replay.snapshot(w));
+    snapshot.skipped.push(...snapshots.skipped);
+    if (loaded !== null) {
+      try {
+        replay.restore(loaded.reader);
+        loaded.reader.end();
+        snapshot.loaded = loaded.path;
+        snapshot.boundary = loaded.meta.boundary;
+      } catch (e) {
+        if (!(e instanceof SnapshotMismatch)) throw e;
+        replay.reset();
+        snapshot.skipped.push(`${loaded.path}: ${e.message}`);
+      }
+    }
+  }
+  const r = replayJournal(dir, replay, snapshot.boundary);
+  // Only a replay that reached the journal's end is saved: one stopped by a corrupt frame could
+  // stop right at a segment's start, and what follows would be missing from the snapshot.
+  if (snapshots !== null && r.problem === null) {
+    try {
+      snapshot.saved = snapshots.save(SOR_SNAPSHOT_STAGE, r.nextSequence, (w) => replay.snapshot(w));
+    } catch (e) {
+      snapshot.error = e instanceof Error ? e.message : String(e);
+    }
+  }
   const c = stage.children;
   let liveChildren = 0;
   let conflicts = 0;
@@ -181,5 +332,6 @@ export function recoverSorStage(stage: SorStage, dir: string): SorRecoveryResult
     liveChildren,
     conflicts,
     problem: r.problem,
+    snapshot,
   };
 }
