@@ -10,6 +10,7 @@ import { FixAcceptor } from '../fix/tcp.ts';
 import { ClientGateway } from './fix/client-gateway.ts';
 import { FixStage } from './fix/fix-stage.ts';
 import { recoverFixStage } from './fix/recovery.ts';
+import { snapshotStoreFor } from '../persistence/snapshot.ts';
 import { VenueConnections, openVenueSessions } from './fix/venue-sessions.ts';
 import { SessionStatusPublisher, type FixSessionsWorkerData } from './fix/session-status.ts';
 import { FixCounter } from '../engine/counters.ts';
@@ -47,8 +48,12 @@ export async function buildFix(ctx: PartContext): Promise<StagePart> {
   );
   // Children of earlier boots, before any session connects or any ring is drained: late venue
   // reports for them reach risk, and reconciliation after logon asks the venues about them.
-  const recovery = recoverFixStage(stage, config.journal.dir, config.orderCapacity);
+  // From the newest recovery snapshot when journal.snapshots is on (persistence/snapshot.ts; the
+  // supervisor logs the result, `recovery.snapshot` included, with the stage's detail).
+  const recovery = recoverFixStage(stage, config.journal.dir, config.orderCapacity, snapshotStoreFor(config));
   if (recovery.problem !== null) ctx.log('error', `journal replay stopped early: ${recovery.problem}`);
+  for (const why of recovery.snapshot.skipped) ctx.log('warn', `recovery snapshot passed over: ${why}`);
+  if (recovery.snapshot.error !== null) ctx.log('error', `recovery snapshot not saved (the next start replays more of the journal): ${recovery.snapshot.error}`);
   if (recovery.unnamed > 0 || recovery.conflicts > 0 || recovery.malformedAudits > 0) {
     ctx.log('error', `children not recovered: ${recovery.unnamed} without their order's symbol, ${recovery.conflicts} over a live slot, ${recovery.malformedAudits} routing audits unreadable (a child they name may be live at its venue)`);
   }

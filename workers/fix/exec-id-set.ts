@@ -18,7 +18,12 @@
  * of the remembered entries of its venue (about n / 2^52 per fill for n remembered: ~7e-12 at the
  * default 32 768), and that fill would be dropped (counted in DUPLICATE_EXEC_IDS, and visible at
  * reconciliation as a CumQty above ours).
+ *
+ * Recovery snapshots (persistence/snapshot.ts): snapshot() / restoreSnapshot() carry the whole set
+ * (both generations, which one is young included) from a start's replay to the next start, so
+ * that one does not replay the fills before the snapshot's boundary (workers/fix/recovery.ts).
  */
+import { SnapshotMismatch, type SnapshotReader, type SnapshotWriter } from '../../persistence/snapshot.ts';
 
 export const MAX_EXEC_ID = 48;
 
@@ -47,6 +52,63 @@ class Generation {
   clear(): void {
     this.used.fill(0);
     this.count = 0;
+  }
+
+  /**
+   * Into a recovery snapshot: the slot arrays whole (their lengths are the capacity: a set of
+   * another capacity does not take them back, SnapshotReader.arrayInto), the count, and the bytes
+   * of the EXACT entries only, MAX_EXEC_ID per entry by increasing slot (the only slots whose bytes
+   * are read; a set rebuilt by recovery holds HASH_ONLY entries alone, so this is empty there).
+   */
+  snapshot(w: SnapshotWriter, prefix: string): void {
+    let exact = 0;
+    for (let i = 0; i < this.used.length; i++) if (this.used[i] === EXACT) exact++;
+    const bytes = new Uint8Array(exact * MAX_EXEC_ID);
+    let at = 0;
+    for (let i = 0; i < this.used.length; i++) {
+      if (this.used[i] !== EXACT) continue;
+      bytes.set(this.bytes.subarray(i * MAX_EXEC_ID, (i + 1) * MAX_EXEC_ID), at);
+      at += MAX_EXEC_ID;
+    }
+    w.array(`${prefix}.used`, this.used);
+    w.array(`${prefix}.hashes`, this.hashes);
+    w.array(`${prefix}.venues`, this.venues);
+    w.array(`${prefix}.lengths`, this.lengths);
+    w.number(`${prefix}.count`, this.count);
+    w.bytes(`${prefix}.exactBytes`, bytes);
+  }
+
+  /**
+   * Replaces its contents with a snapshot's (written by snapshot() with the same prefix). The bytes
+   * of slots not EXACT are zeroed (never read). Throws SnapshotMismatch when the parts disagree
+   * (a count or byte length that does not match the slots in use).
+   */
+  restoreSnapshot(r: SnapshotReader, prefix: string): void {
+    r.arrayInto(`${prefix}.used`, this.used);
+    r.arrayInto(`${prefix}.hashes`, this.hashes);
+    r.arrayInto(`${prefix}.venues`, this.venues);
+    r.arrayInto(`${prefix}.lengths`, this.lengths);
+    const count = r.number(`${prefix}.count`);
+    const bytes = r.bytes(`${prefix}.exactBytes`);
+    let inUse = 0;
+    let exact = 0;
+    for (let i = 0; i < this.used.length; i++) {
+      const u = this.used[i];
+      if (u !== EMPTY && u !== EXACT && u !== HASH_ONLY) throw new SnapshotMismatch(`${prefix}.used: slot ${i} is ${u}`);
+      if (u !== EMPTY) inUse++;
+      if (u === EXACT) exact++;
+    }
+    // A generation is never more than half full (rotateIfHalfFull), so every probe ends.
+    if (count !== inUse || inUse * 2 > this.used.length) throw new SnapshotMismatch(`${prefix}.count: ${count} for ${inUse} slots in use of ${this.used.length}`);
+    if (bytes === null || bytes.length !== exact * MAX_EXEC_ID) throw new SnapshotMismatch(`${prefix}.exactBytes: not ${MAX_EXEC_ID} bytes for each of ${exact} exact entries`);
+    this.count = count;
+    this.bytes.fill(0);
+    let at = 0;
+    for (let i = 0; i < this.used.length; i++) {
+      if (this.used[i] !== EXACT) continue;
+      this.bytes.set(bytes.subarray(at, at + MAX_EXEC_ID), i * MAX_EXEC_ID);
+      at += MAX_EXEC_ID;
+    }
   }
 }
 
@@ -102,6 +164,22 @@ export class ExecIdSet {
     g.lengths[i] = 0;
     g.count++;
     return true;
+  }
+
+  /** Recovery snapshot (persistence/snapshot.ts): the young generation, then the old one. Start-up only: allocates. */
+  snapshot(w: SnapshotWriter, prefix: string): void {
+    this.young.snapshot(w, `${prefix}.young`);
+    this.old.snapshot(w, `${prefix}.old`);
+  }
+
+  /**
+   * Replaces the whole set with a snapshot's (written by snapshot() with the same prefix by a set
+   * of the same capacity): what it remembers, and which generation is cleared at the next rotation.
+   * Throws SnapshotMismatch on a snapshot that does not fit (the set is then partly overwritten).
+   */
+  restoreSnapshot(r: SnapshotReader, prefix: string): void {
+    this.young.restoreSnapshot(r, `${prefix}.young`);
+    this.old.restoreSnapshot(r, `${prefix}.old`);
   }
 
   /** Keeps every generation at most half full: the old one is cleared and the two swap. */

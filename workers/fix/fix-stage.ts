@@ -69,6 +69,7 @@ import { SorFeed } from './market-data.ts';
 import { RingOverflow } from '../../engine/ring-overflow.ts';
 import { ExecIdSet, execIdHash } from './exec-id-set.ts';
 import { childSlot } from '../risk/order-table.ts';
+import { SnapshotMismatch, type SnapshotReader, type SnapshotWriter } from '../../persistence/snapshot.ts';
 
 export const FIX_BATCH = 256;
 /** Venue events held while the ring to risk is full; beyond this the engine halts (never drops). */
@@ -507,6 +508,50 @@ export class FixStage implements Agent {
       if (s === VenueChildState.SENT || s === VenueChildState.OPEN) n++;
     }
     return n;
+  }
+
+  /**
+   * Recovery snapshot (persistence/snapshot.ts, workers/fix/recovery.ts): everything
+   * restoreSent, restoreEvent and restoreExecId build, that is the child table (every per-slot
+   * array: the table keeps no free list or live count) and the ExecID set. The base first: slots
+   * depend on it. Start-up only: allocates.
+   */
+  snapshotRecovered(w: SnapshotWriter): void {
+    w.number('children.base', this.childBase);
+    w.array('children.ids', this.childIds);
+    w.array('children.orderIds', this.childOrderIds);
+    w.array('children.qty', this.childQty);
+    w.array('children.price', this.childPrice);
+    w.array('children.venue', this.childVenue);
+    w.array('children.symbol', this.childSymbol);
+    w.array('children.side', this.childSide);
+    w.array('children.state', this.childState);
+    w.array('children.cum', this.childCum);
+    w.array('children.notional', this.childNotional);
+    w.array('children.cancelWanted', this.childCancelWanted);
+    this.execIds.snapshot(w, 'execIds');
+  }
+
+  /**
+   * Recovery, before the sessions start: the child table and ExecID set as snapshotRecovered
+   * wrote them (over whatever they held). Throws SnapshotMismatch when the snapshot does not fit
+   * this stage (another base, capacity or layout); the table may then be partly overwritten.
+   */
+  restoreRecovered(r: SnapshotReader): void {
+    const base = r.number('children.base');
+    if (base !== this.childBase) throw new SnapshotMismatch(`children.base: ${base}, this stage's is ${this.childBase}`);
+    r.arrayInto('children.ids', this.childIds);
+    r.arrayInto('children.orderIds', this.childOrderIds);
+    r.arrayInto('children.qty', this.childQty);
+    r.arrayInto('children.price', this.childPrice);
+    r.arrayInto('children.venue', this.childVenue);
+    r.arrayInto('children.symbol', this.childSymbol);
+    r.arrayInto('children.side', this.childSide);
+    r.arrayInto('children.state', this.childState);
+    r.arrayInto('children.cum', this.childCum);
+    r.arrayInto('children.notional', this.childNotional);
+    r.arrayInto('children.cancelWanted', this.childCancelWanted);
+    this.execIds.restoreSnapshot(r, 'execIds');
   }
 
   /** Whether another child, unacknowledged or open at its venue, holds the slot. */

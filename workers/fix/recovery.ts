@@ -46,17 +46,44 @@
  * the recovered ones (risk's nextChildIdBase keeps this boot's ids congruent to them).
  * FixStage.restoreSent refuses (throws on) an id below the base.
  *
- * Start-up only: allocates freely (two arrays of orderCapacity for the orders' names), not the hot path.
+ * Snapshots (persistence/snapshot.ts), with a SnapshotStore: the replay starts from the newest
+ * snapshot that holds and reads only the journal after its boundary; once the replay reached the
+ * journal's end, and before the children only an audit names are restored, what it built is
+ * saved as the snapshot of this start's boundary (FixRestorer.snapshot lists what that is). Load
+ * plus tail gives the same stage, and the same result but `frames`, as replaying the whole
+ * journal (snapshot.test.ts checks it). A replay that stopped early (`problem`) saves nothing.
+ *
+ * Start-up only: allocates freely (two arrays of orderCapacity for the orders' names; with a
+ * store, snapshot payloads of the child table's and the ExecID set's size), not the hot path.
  */
 import { CHILD_EVENT_LENGTH, ChildEventFlyweight, ChildEventKind, ExecReportFlyweight, RecordType } from '../../codecs/records.ts';
 import { ExecType } from '../../engine/order-state.ts';
 import { replayJournal, type FrameHandler } from '../../persistence/journal-reader.ts';
+import { SnapshotMismatch, SnapshotReader, SnapshotWriter, type SnapshotStore } from '../../persistence/snapshot.ts';
 import { orderSlot } from '../risk/order-table.ts';
 import { AuditOnlyChildren } from '../sor/audit-children.ts';
 import type { FixStage } from './fix-stage.ts';
 
+/** The stage's name for its snapshot files (persistence/snapshot.ts). */
+export const FIX_SNAPSHOT_STAGE = 'fix';
+
+/** What recovery did with snapshots (all null / empty, boundary 1, without a store). */
+export interface FixSnapshotOutcome {
+  /** Path of the snapshot the replay started from, or null (the whole journal was replayed). */
+  loaded: string | null;
+  /** The first journal sequence replayed: the loaded snapshot's boundary, 1 without one. */
+  boundary: number;
+  /** Path of the snapshot written at this start's boundary, or null (none written: the replay's
+   * end is not a segment's first sequence, the replay stopped early, the save failed, or no store). */
+  saved: string | null;
+  /** Snapshots passed over, each with why (the store's load, or one that did not read back). */
+  skipped: string[];
+  /** Why the save failed (e.g. disk full), or null: recovery goes on without it. */
+  error: string | null;
+}
+
 export interface FixRecoveryResult {
-  /** Journal frames read. */
+  /** Journal frames read by this start's replay (from the snapshot's boundary when one was loaded). */
   frames: number;
   /** Children restored from SENT events and from audits alone. */
   children: number;
@@ -80,6 +107,7 @@ export interface FixRecoveryResult {
   fillsWithoutExecId: number;
   /** Why replay stopped before the journal's end (corruption), or null. */
   problem: string | null;
+  snapshot: FixSnapshotOutcome;
 }
 
 class FixRestorer implements FrameHandler {
@@ -118,6 +146,44 @@ class FixRestorer implements FrameHandler {
     if (!(Number.isSafeInteger(orderId) && orderId >= 1)) return -1;
     const slot = orderSlot(orderId, this.slotOrderIds.length);
     return this.slotOrderIds[slot] === orderId ? this.slotNames[slot] : -1;
+  }
+
+  /**
+   * Recovery snapshot: everything the replay built, to go on replaying from the boundary as if
+   * from 1 (FixRecoveryResult's counts go on too, but `frames`):
+   *   - the stage's child table and ExecID set (FixStage.snapshotRecovered);
+   *   - per slot of risk's order table, the newest order id reported and its name;
+   *   - the children named by audits and not by events so far, and the child ids events named
+   *     (AuditOnlyChildren.snapshot, its malformed count included);
+   *   - the counts, but auditOnlyChildren: 0 at the boundary, it is counted by
+   *     restoreAuditOnlyChildren after it, at every start anew.
+   * Nothing from the configuration but the shapes (capacities: the store's fingerprint).
+   */
+  snapshot(w: SnapshotWriter): void {
+    this.stage.snapshotRecovered(w);
+    w.array('orders.ids', this.slotOrderIds);
+    w.array('orders.names', this.slotNames);
+    this.auditOnly.snapshot(w, 'auditOnly');
+    w.number('count.children', this.children);
+    w.number('count.events', this.events);
+    w.number('count.unnamed', this.unnamed);
+    w.number('count.conflicts', this.conflicts);
+    w.number('count.execIds', this.execIds);
+    w.number('count.fillsWithoutExecId', this.fillsWithoutExecId);
+  }
+
+  /** Replaces its state and the stage's with a snapshot's (snapshot() of the same shapes). Throws SnapshotMismatch. */
+  restore(r: SnapshotReader): void {
+    this.stage.restoreRecovered(r);
+    r.arrayInto('orders.ids', this.slotOrderIds);
+    r.arrayInto('orders.names', this.slotNames);
+    this.auditOnly.restore(r, 'auditOnly');
+    this.children = r.number('count.children');
+    this.events = r.number('count.events');
+    this.unnamed = r.number('count.unnamed');
+    this.conflicts = r.number('count.conflicts');
+    this.execIds = r.number('count.execIds');
+    this.fillsWithoutExecId = r.number('count.fillsWithoutExecId');
   }
 
   /** After the replay: the children only an audit names, as SENT (of orders risk's table still holds, as risk restores them). */
@@ -181,11 +247,24 @@ class FixRestorer implements FrameHandler {
  * Rebuilds the stage's child table (built with child base 0) from the journal in `dir`.
  * `orderCapacity` is risk's order table capacity (config.orderCapacity): the orders named are
  * those its table still holds. Call before the venue sessions start and before the stage's first duty
- * cycle.
+ * cycle, on a stage nothing was restored into yet. With `snapshots` (snapshotStoreFor(config)):
+ * from the newest snapshot that holds, and a snapshot of this start's boundary is saved (see the
+ * header); without, the whole journal is replayed.
  */
-export function recoverFixStage(stage: FixStage, dir: string, orderCapacity: number): FixRecoveryResult {
+export function recoverFixStage(stage: FixStage, dir: string, orderCapacity: number, snapshots: SnapshotStore | null = null): FixRecoveryResult {
   const restorer = new FixRestorer(stage, orderCapacity);
-  const replay = replayJournal(dir, restorer);
+  const snapshot: FixSnapshotOutcome = { loaded: null, boundary: 1, saved: null, skipped: [], error: null };
+  if (snapshots !== null) loadSnapshot(restorer, snapshots, snapshot);
+  const replay = replayJournal(dir, restorer, snapshot.boundary);
+  // The replay's state at this boot's boundary, before the fix-up below (which a later start's
+  // replay makes again from the audits it then holds).
+  if (snapshots !== null && replay.problem === null) {
+    try {
+      snapshot.saved = snapshots.save(FIX_SNAPSHOT_STAGE, replay.nextSequence, (w) => restorer.snapshot(w));
+    } catch (e) {
+      snapshot.error = e instanceof Error ? e.message : String(e);
+    }
+  }
   restorer.restoreAuditOnlyChildren();
   return {
     frames: replay.frames,
@@ -199,5 +278,34 @@ export function recoverFixStage(stage: FixStage, dir: string, orderCapacity: num
     execIds: restorer.execIds,
     fillsWithoutExecId: restorer.fillsWithoutExecId,
     problem: replay.problem,
+    snapshot,
   };
+}
+
+/**
+ * Restores the newest snapshot that holds into the fresh restorer and its stage, and notes it in
+ * `out` (loaded, boundary, skipped). One that passes the store's checks but still does not read
+ * back (SnapshotMismatch part-way: a defect, not a torn file, which the checksum catches) is
+ * passed over too: the state is reset from the fresh state's own snapshot, and the whole journal
+ * is replayed.
+ */
+function loadSnapshot(restorer: FixRestorer, snapshots: SnapshotStore, out: FixSnapshotOutcome): void {
+  const fresh = new SnapshotWriter();
+  restorer.snapshot(fresh);
+  const blank = fresh.finish();
+  const loaded = snapshots.load(FIX_SNAPSHOT_STAGE, (w) => restorer.snapshot(w));
+  out.skipped.push(...snapshots.skipped);
+  if (loaded === null) return;
+  try {
+    restorer.restore(loaded.reader);
+    loaded.reader.end();
+    out.loaded = loaded.path;
+    out.boundary = loaded.meta.boundary;
+  } catch (e) {
+    if (!(e instanceof SnapshotMismatch)) throw e;
+    out.skipped.push(`${loaded.path}: ${e.message}`);
+    const reset = new SnapshotReader(blank);
+    restorer.restore(reset);
+    reset.end();
+  }
 }
