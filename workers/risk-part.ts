@@ -2,7 +2,8 @@
 import { SystemClock } from '../engine/clock.ts';
 import { RiskStage } from './risk/risk-stage.ts';
 import { riskConfigFrom } from './risk/risk-config.ts';
-import { nextChildIdBase, recoverRiskStage, recoveredRiskConfig, scanJournalBounds } from './risk/recovery.ts';
+import { nextChildIdBase, recoverRiskStage, recoveredRiskConfig, startRiskRecovery } from './risk/recovery.ts';
+import { snapshotStoreFor } from '../persistence/snapshot.ts';
 import { RiskCounter } from '../engine/counters.ts';
 import { StageWiring } from './topology.ts';
 import { KillBoard } from './risk/kill-board.ts';
@@ -17,10 +18,16 @@ export async function buildRisk(ctx: PartContext): Promise<StagePart> {
   // Recovery (workers/risk/recovery.ts): the journal is read twice before the loop starts, once
   // for the id ranges the tables must be built with, once to rebuild orders, children, positions,
   // limits and kill-switch modes. The persistence stage started first and has already cut a torn
-  // tail; nothing is appended until this stage produces.
-  const bounds = scanJournalBounds(config.journal.dir);
+  // tail and opened this boot's segment; nothing is appended until this stage produces. With
+  // journal.snapshots, both reads start after the newest snapshot that holds (persistence/
+  // snapshot.ts): its head gives the ranges before it, its body the state the replay continues
+  // from; and the state at this boot's boundary is saved for the next start.
+  const snapshots = snapshotStoreFor(config);
   // Limits, collars, session and market-data settings: workers/risk/risk-config.ts.
-  const riskConfig = recoveredRiskConfig(riskConfigFrom(config, data.childIdBase), bounds);
+  const configured = riskConfigFrom(config, data.childIdBase);
+  const start = startRiskRecovery(config.journal.dir, configured, snapshots);
+  const bounds = start.bounds;
+  const riskConfig = recoveredRiskConfig(configured, bounds);
   const metrics = (data as Partial<MetricsWorkerData>).metrics;
   const stage = new RiskStage(
     riskConfig,
@@ -37,7 +44,7 @@ export async function buildRisk(ctx: PartContext): Promise<StagePart> {
     wiring.counters,
     metrics === undefined ? null : new MetricsViews(metrics).histogram(Histogram.RISK_INGEST_TO_RISK),
   );
-  const recovery = recoverRiskStage(stage, config.journal.dir);
+  const recovery = recoverRiskStage(stage, config.journal.dir, snapshots, start);
   wiring.counters.set(RiskCounter.RECOVERED_ORDERS, recovery.orders);
   wiring.counters.set(RiskCounter.RECOVERED_FILLS, recovery.fills);
   // A corrupt journal: the state rebuilt is the prefix before the damage. Said loudly.
@@ -45,6 +52,10 @@ export async function buildRisk(ctx: PartContext): Promise<StagePart> {
   if (recovery.conflicts > 0 || recovery.malformedAudits > 0) {
     ctx.log('error', `journal records not recovered: ${recovery.conflicts} over a live slot, ${recovery.malformedAudits} routing audits unreadable (a child they name may be live at its venue)`);
   }
+  // A snapshot passed over costs only time (the journal before it is replayed instead); one not
+  // saved makes the next start replay more.
+  for (const why of recovery.snapshot.skipped) ctx.log('warn', `recovery snapshot passed over: ${why}`);
+  if (recovery.snapshot.error !== null) ctx.log('error', `recovery snapshot not saved: ${recovery.snapshot.error}`);
   // The SOR and fix stages issue and track this boot's children from this base: on this thread
   // at once, on theirs through the supervisor (supervisor.ts).
   const childIdBase = nextChildIdBase(data.childIdBase, bounds.maxChildId, riskConfig.childCapacity);

@@ -14,6 +14,7 @@
  * A market order reserves at the reference price of its acceptance.
  */
 import { Side } from '../../engine/domain.ts';
+import type { SnapshotReader, SnapshotWriter } from '../../persistence/snapshot.ts';
 
 export class Exposure {
   readonly symbolCount: number;
@@ -55,5 +56,20 @@ export class Exposure {
 
   creditUsed(accountId: number): number {
     return this.openBuyNotional[accountId] + this.longCost[accountId];
+  }
+
+  /**
+   * What a journal's replay builds here into a recovery snapshot (persistence/snapshot.ts;
+   * start-up only): the accounts' long cost, which follows the fills (onPosition). Not the
+   * reservations and their sums: recovery sets those from the recovered orders after the replay
+   * (RiskStage.finishRecovery), so they are still empty when the snapshot is taken.
+   */
+  snapshot(w: SnapshotWriter): void {
+    w.array('exposure.longCost', this.longCost);
+  }
+
+  /** Replaces the long cost with a snapshot's (the reservations are left to finishRecovery). */
+  restore(r: SnapshotReader): void {
+    r.arrayInto('exposure.longCost', this.longCost);
   }
 }

@@ -23,6 +23,7 @@
 import { equalBytes, hashBytes } from '../../engine/bytes.ts';
 import { CL_ORD_ID_CAPACITY } from '../../engine/domain.ts';
 import { isTerminal } from '../../engine/order-state.ts';
+import type { SnapshotArray, SnapshotReader, SnapshotWriter } from '../../persistence/snapshot.ts';
 
 const EMPTY = 0;
 
@@ -363,6 +364,52 @@ export class OrderTable {
     for (let i = 0; i < this.indexSlots.length; i++) if (this.indexSlots[i] !== EMPTY) n++;
     return n;
   }
+
+  // ------------------------------------------------------------------------------------------
+  // Recovery snapshots (persistence/snapshot.ts, workers/risk/recovery.ts): start-up only
+  // ------------------------------------------------------------------------------------------
+
+  /**
+   * Every array of the table, by snapshot tag: the per-slot fields and the ClOrdID index as it
+   * lies (where an entry sits depends on the order of the inserts and removals before it, so the
+   * index is copied, not rebuilt).
+   */
+  private snapshotArrays(): [string, SnapshotArray][] {
+    return [
+      ['orders.orderId', this.orderId], ['orders.qty', this.qty], ['orders.priceTicks', this.priceTicks],
+      ['orders.cumQty', this.cumQty], ['orders.cumNotional', this.cumNotional], ['orders.venueOpenQty', this.venueOpenQty],
+      ['orders.recvTimeNs', this.recvTimeNs], ['orders.accountId', this.accountId], ['orders.symbolId', this.symbolId],
+      ['orders.connId', this.connId], ['orders.requestId', this.requestId], ['orders.liveChildren', this.liveChildren],
+      ['orders.firstChild', this.firstChild], ['orders.side', this.side], ['orders.ordType', this.ordType], ['orders.tif', this.tif],
+      ['orders.state', this.state], ['orders.source', this.source], ['orders.routing', this.routing], ['orders.lastReason', this.lastReason],
+      ['orders.replaceQty', this.replaceQty], ['orders.replacePriceTicks', this.replacePriceTicks],
+      ['orders.clOrdIdLength', this.clOrdIdLength], ['orders.clOrdIds', this.clOrdIds],
+      ['orders.replaceClOrdIdLength', this.replaceClOrdIdLength], ['orders.replaceClOrdIds', this.replaceClOrdIds],
+      ['orders.indexSlots', this.indexSlots], ['orders.indexHashes', this.indexHashes],
+    ];
+  }
+
+  /** The whole table into a recovery snapshot: every array, the next id and the counters. */
+  snapshot(w: SnapshotWriter): void {
+    for (const [tag, a] of this.snapshotArrays()) w.array(tag, a);
+    w.number('orders.nextOrderId', this.nextOrderId);
+    w.number('orders.idsSkipped', this.idsSkipped);
+    w.number('orders.fullScans', this.fullScans);
+    w.number('orders.releases', this.releases);
+    w.number('orders.fullAt', this.fullAt);
+  }
+
+  /** Replaces the whole table with a snapshot's (of a table of this capacity: arrayInto checks every length). */
+  restore(r: SnapshotReader): void {
+    for (const [tag, a] of this.snapshotArrays()) r.arrayInto(tag, a);
+    const nextOrderId = r.number('orders.nextOrderId');
+    if (!(Number.isSafeInteger(nextOrderId) && nextOrderId >= 1)) throw new Error('Condition failed: a snapshot\'s next order id >= 1');
+    this.nextOrderId = nextOrderId;
+    this.idsSkipped = r.number('orders.idsSkipped');
+    this.fullScans = r.number('orders.fullScans');
+    this.releases = r.number('orders.releases');
+    this.fullAt = r.number('orders.fullAt');
+  }
 }
 
 /**
@@ -427,5 +474,29 @@ export class ChildTable {
     this.live[slot] = 1;
     this.cancelSent[slot] = 0;
     return slot;
+  }
+
+  // Recovery snapshots (persistence/snapshot.ts, workers/risk/recovery.ts): start-up only.
+
+  private snapshotArrays(): [string, SnapshotArray][] {
+    return [
+      ['children.childId', this.childId], ['children.orderId', this.orderId], ['children.qty', this.qty],
+      ['children.priceTicks', this.priceTicks], ['children.cumQty', this.cumQty], ['children.nextSibling', this.nextSibling],
+      ['children.venueId', this.venueId], ['children.live', this.live], ['children.cancelSent', this.cancelSent],
+    ];
+  }
+
+  /** Every array of the table into a recovery snapshot (its base is not: the table is built with it). */
+  snapshot(w: SnapshotWriter): void {
+    for (const [tag, a] of this.snapshotArrays()) w.array(tag, a);
+  }
+
+  /**
+   * Replaces the table's arrays with a snapshot's: of a table of this capacity (arrayInto checks)
+   * and, when it holds any child, of this base, or every child would sit in another slot
+   * (workers/risk/recovery.ts checks that before it builds the stage).
+   */
+  restore(r: SnapshotReader): void {
+    for (const [tag, a] of this.snapshotArrays()) r.arrayInto(tag, a);
   }
 }

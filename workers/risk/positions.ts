@@ -14,6 +14,7 @@
  * so cost and realized P&L stay integers and their sum is conserved exactly.
  */
 import { averagePriceTicks } from '../../engine/fixed-point.ts';
+import type { SnapshotReader, SnapshotWriter } from '../../persistence/snapshot.ts';
 
 export class PositionBook {
   readonly symbolCount: number;
@@ -62,5 +63,17 @@ export class PositionBook {
   /** Average cost of the open quantity in ticks (rounded), 0 when flat. */
   avgCostTicks(cell: number): number {
     return averagePriceTicks(this.costTicks[cell], this.qty[cell]);
+  }
+
+  /** Every cell into a recovery snapshot (persistence/snapshot.ts; start-up only). */
+  snapshot(w: SnapshotWriter): void {
+    w.array('positions.qty', this.qty).array('positions.costTicks', this.costTicks).array('positions.realizedTicks', this.realizedTicks);
+  }
+
+  /** Replaces every cell with a snapshot's (of a book of this size: arrayInto checks). */
+  restore(r: SnapshotReader): void {
+    r.arrayInto('positions.qty', this.qty);
+    r.arrayInto('positions.costTicks', this.costTicks);
+    r.arrayInto('positions.realizedTicks', this.realizedTicks);
   }
 }

@@ -36,6 +36,19 @@
  * (they refill from live traffic in seconds); an order that was expiring at the session close
  * ends CANCELED rather than EXPIRED if the crash came in between.
  *
+ * Snapshots (persistence/snapshot.ts). Once its replay reached the journal's end (the first
+ * sequence of this boot's segment), and before the resume pass and the audit-only children,
+ * recovery saves what the replay built: the restorer's own state (RiskReplayState: what a
+ * record leaves pending for a later one, the boot being read, the last SOR_CONFIG, the children
+ * only an audit names, the limit changes, the counters) and the stage's (RiskStage.snapshot).
+ * The next start loads the newest that holds, restores it into a fresh stage and replays only
+ * the journal after its boundary: the same state, bit for bit, as replaying the whole journal.
+ * What a configuration change would change on a full replay is not frozen: limits are this
+ * start's seeds with the journaled changes applied again; the id ranges the child table is
+ * built with are the snapshot's prefix's merged with the tail's (startRiskRecovery), and a
+ * snapshot whose child table has another base, or whose order table began at another id, is
+ * passed over.
+ *
  * Start-up only: allocates freely (not the hot path).
  */
 import { equalBytes } from '../../engine/bytes.ts';
@@ -47,8 +60,12 @@ import {
 } from '../../codecs/records.ts';
 import { MAX_PRICE_TICKS } from '../../engine/fixed-point.ts';
 import { replayJournal, type FrameHandler } from '../../persistence/journal-reader.ts';
+import type { LoadedSnapshot, SnapshotReader, SnapshotStore, SnapshotWriter } from '../../persistence/snapshot.ts';
 import { AuditOnlyChildren } from '../sor/audit-children.ts';
-import type { RiskConfig, RiskStage } from './risk-stage.ts';
+import { RiskStage, type RiskConfig } from './risk-stage.ts';
+
+/** The stage's name in the snapshot store. */
+export const RISK_SNAPSHOT = 'risk';
 
 /** What a first quick pass over the journal learns, to size the ids before the stage is built. */
 export interface JournalBounds {
@@ -86,6 +103,25 @@ export interface RecoveryResult {
   malformedAudits: number;
   lastEventSeq: number;
   nextOrderId: number;
+  snapshot: RiskSnapshotResult;
+}
+
+/**
+ * What recovery did with snapshots. The counters above (fills, duplicateReports, limitChanges,
+ * modeChanges, conflicts, malformedAudits) cover the whole journal either way (a snapshot
+ * carries them); frames counts only the frames read at this start (after the boundary).
+ */
+export interface RiskSnapshotResult {
+  /** The snapshot started from (its path), or null: the whole journal was replayed. */
+  loaded: string | null;
+  /** The journal sequence the replay started at (1 without a snapshot). */
+  boundary: number;
+  /** The snapshot written at this start's boundary, or null (no store, the replay's end is not a segment's first sequence, the replay stopped early, or the save failed). */
+  saved: string | null;
+  /** Snapshots passed over, each with its reason. */
+  skipped: string[];
+  /** Why the save failed (e.g. disk full): recovery goes on without it. */
+  error: string | null;
 }
 
 class BoundsScan implements FrameHandler {
@@ -118,11 +154,22 @@ class BoundsScan implements FrameHandler {
   }
 }
 
-/** First pass: the id ranges the journal uses. */
-export function scanJournalBounds(dir: string): JournalBounds {
+/** First pass: the id ranges the journal uses (from `fromSequence` on). */
+export function scanJournalBounds(dir: string, fromSequence: number = 1): JournalBounds {
   const scan = new BoundsScan();
-  const r = replayJournal(dir, scan);
+  const r = replayJournal(dir, scan, fromSequence);
   return { maxOrderId: scan.maxOrderId, minChildId: scan.minChildId, maxChildId: scan.maxChildId, frames: r.frames, problem: r.problem };
+}
+
+/** The id ranges of two stretches of journal together (frames and problem: the second's, the one read at this start). */
+function mergeBounds(a: Pick<JournalBounds, 'maxOrderId' | 'minChildId' | 'maxChildId'>, b: JournalBounds): JournalBounds {
+  return {
+    maxOrderId: Math.max(a.maxOrderId, b.maxOrderId),
+    minChildId: a.minChildId === 0 ? b.minChildId : b.minChildId === 0 ? a.minChildId : Math.min(a.minChildId, b.minChildId),
+    maxChildId: Math.max(a.maxChildId, b.maxChildId),
+    frames: b.frames,
+    problem: b.problem,
+  };
 }
 
 /**
@@ -150,25 +197,33 @@ export function nextChildIdBase(proposed: number, maxChildId: number, capacity: 
   return base;
 }
 
-/** Second pass: applies every journal frame to the stage's tables. */
-class RiskRestorer implements FrameHandler {
-  private readonly stage: RiskStage;
-  private readonly report = new ExecReportFlyweight();
-  private readonly child = new ChildEventFlyweight();
-  private readonly replace = new CancelOrderFlyweight();
-  private readonly control = new AccountControlFlyweight();
-  private readonly limit = new RiskLimitFlyweight();
+/**
+ * What the replay has built outside the stage's tables, all of it in a snapshot (snapshotState):
+ * the restorer's own state, and the id ranges it has read. Counters are carried too, so a
+ * recovery's result counts the whole journal whether it started from a snapshot or not.
+ */
+class RiskReplayState {
   /** The last REPLACE_ORDER command's terms, for the PENDING_REPLACE report that follows it. */
-  private replaceQty = 0;
-  private replacePrice = 0;
-  private replaceLength = 0;
-  private readonly replaceClOrdId = new Uint8Array(CL_ORD_ID_CAPACITY);
+  protected replaceQty = 0;
+  protected replacePrice = 0;
+  protected replaceLength = 0;
+  protected readonly replaceClOrdId = new Uint8Array(CL_ORD_ID_CAPACITY);
   /** Event sequence numbers of the boot being read (they only increase within one boot). */
-  private bootEpochMs = -1;
-  private bootLastEventSeq = 0;
+  protected bootEpochMs = -1;
+  protected bootLastEventSeq = 0;
   sorConfig: Uint8Array | null = null;
   /** Children named by an audit and by no child event. */
   readonly auditOnly: AuditOnlyChildren;
+  /**
+   * The limit changes applied, for a snapshot (the limits themselves are seeded from the
+   * configuration of each start): per (key, account, symbol), the value of its last change and
+   * the highest version of its changes, ordered by its last change. Applied again in that order
+   * onto any seeds, each limit ends as the last change that reached it left it (a change for
+   * ALL_SYMBOLS and one for a single symbol keep their order), and the version as the highest.
+   */
+  protected readonly limitLog = new Map<string, number[]>();
+  /** The id ranges read so far, with those of a snapshot's prefix (a later snapshot's head). */
+  protected readonly bounds = new BoundsScan();
   fills = 0;
   duplicateReports = 0;
   limitChanges = 0;
@@ -176,20 +231,113 @@ class RiskRestorer implements FrameHandler {
   conflicts = 0;
   maxEventSeq = 0;
 
-  constructor(stage: RiskStage) {
-    this.stage = stage;
-    this.auditOnly = new AuditOnlyChildren(stage.children.capacity);
+  constructor(childCapacity: number) {
+    this.auditOnly = new AuditOnlyChildren(childCapacity);
   }
 
-  onFrame(typeId: number, _sequence: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number, length: number): void {
+  protected logLimit(key: number, accountId: number, symbolId: number, value: number, version: number): void {
+    const id = `${key}/${accountId}/${symbolId}`;
+    const earlier = this.limitLog.get(id);
+    // Deleted first, so the entry moves to the end: entries stay in the order of their last change.
+    this.limitLog.delete(id);
+    this.limitLog.set(id, [key, accountId, symbolId, value, earlier === undefined ? version : Math.max(earlier[4], version)]);
+  }
+
+  /** Its state into a snapshot, after the head. */
+  snapshotState(w: SnapshotWriter): void {
+    w.number('replay.replaceQty', this.replaceQty);
+    w.number('replay.replacePrice', this.replacePrice);
+    w.number('replay.replaceLength', this.replaceLength);
+    w.array('replay.replaceClOrdId', this.replaceClOrdId);
+    w.number('replay.bootEpochMs', this.bootEpochMs);
+    w.number('replay.bootLastEventSeq', this.bootLastEventSeq);
+    w.bytes('replay.sorConfig', this.sorConfig);
+    this.auditOnly.snapshot(w, 'replay.auditOnly');
+    w.list('replay.limitLog', Float64Array.from([...this.limitLog.values()].flat()));
+    w.number('replay.fills', this.fills);
+    w.number('replay.duplicateReports', this.duplicateReports);
+    w.number('replay.limitChanges', this.limitChanges);
+    w.number('replay.modeChanges', this.modeChanges);
+    w.number('replay.conflicts', this.conflicts);
+    w.number('replay.maxEventSeq', this.maxEventSeq);
+  }
+
+  /** Replaces its state with a snapshot's (written by snapshotState); the id ranges come from the snapshot's head. */
+  restoreState(r: SnapshotReader, head: RiskSnapshotHead): void {
+    this.bounds.maxOrderId = head.maxOrderId;
+    this.bounds.minChildId = head.minChildId;
+    this.bounds.maxChildId = head.maxChildId;
+    this.replaceQty = r.number('replay.replaceQty');
+    this.replacePrice = r.number('replay.replacePrice');
+    this.replaceLength = r.number('replay.replaceLength');
+    r.arrayInto('replay.replaceClOrdId', this.replaceClOrdId);
+    this.bootEpochMs = r.number('replay.bootEpochMs');
+    this.bootLastEventSeq = r.number('replay.bootLastEventSeq');
+    this.sorConfig = r.bytes('replay.sorConfig');
+    this.auditOnly.restore(r, 'replay.auditOnly');
+    const log = r.list('replay.limitLog');
+    if (log.length % 5 !== 0) throw new Error('Condition failed: a snapshot\'s limit changes come in fives');
+    this.limitLog.clear();
+    for (let at = 0; at < log.length; at += 5) this.logLimit(log[at], log[at + 1], log[at + 2], log[at + 3], log[at + 4]);
+    this.fills = r.number('replay.fills');
+    this.duplicateReports = r.number('replay.duplicateReports');
+    this.limitChanges = r.number('replay.limitChanges');
+    this.modeChanges = r.number('replay.modeChanges');
+    this.conflicts = r.number('replay.conflicts');
+    this.maxEventSeq = r.number('replay.maxEventSeq');
+  }
+}
+
+/** Second pass: applies every journal frame to the stage's tables. */
+class RiskRestorer extends RiskReplayState implements FrameHandler {
+  private readonly stage: RiskStage;
+  private readonly report = new ExecReportFlyweight();
+  private readonly child = new ChildEventFlyweight();
+  private readonly replace = new CancelOrderFlyweight();
+  private readonly control = new AccountControlFlyweight();
+  private readonly limit = new RiskLimitFlyweight();
+  /** The configuration's first order id (the fresh table's next id): a snapshot's must be the same. */
+  readonly firstOrderId: number;
+
+  /** Over a stage built for recovery and not run yet. */
+  constructor(stage: RiskStage) {
+    super(stage.children.capacity);
+    this.stage = stage;
+    this.firstOrderId = stage.orders.peekNextOrderId();
+  }
+
+  /** Everything the replay has built, restorer and stage, into a snapshot (head first: startRiskRecovery reads it before the stage is built). */
+  snapshot(w: SnapshotWriter): void {
+    const b = this.bounds;
+    writeHead(w, { maxOrderId: b.maxOrderId, minChildId: b.minChildId, maxChildId: b.maxChildId, firstOrderId: this.firstOrderId, childIdBase: this.stage.children.base });
+    this.snapshotState(w);
+    this.stage.snapshot(w);
+  }
+
+  /**
+   * Replaces the replay's state with a snapshot's (its head already read): the restorer's, the
+   * limit changes applied again onto this start's seeds, then the stage's tables.
+   */
+  restore(r: SnapshotReader, head: RiskSnapshotHead): void {
+    this.restoreState(r, head);
+    // Each applied under the same accounts and symbols (the snapshot's fingerprint), so each
+    // applies again, and the version comes out the highest.
+    for (const [key, accountId, symbolId, value, version] of this.limitLog.values()) this.stage.applyLimit(key, accountId, symbolId, value, version);
+    this.stage.restore(r);
+  }
+
+  onFrame(typeId: number, sequence: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number, length: number): void {
     switch (typeId) {
       case RecordType.EXEC_REPORT:
+        this.bounds.onFrame(typeId, sequence, epochMs, view, bytes, offset, length);
         this.onReport(this.report.wrap(view, bytes, offset), epochMs);
         return;
       case RecordType.CHILD_EVENT:
+        this.bounds.onFrame(typeId, sequence, epochMs, view, bytes, offset, length);
         this.onChildEvent(this.child.wrap(view, bytes, offset));
         return;
       case RecordType.ROUTE_AUDIT:
+        this.bounds.onFrame(typeId, sequence, epochMs, view, bytes, offset, length);
         this.auditOnly.onAudit(view, bytes, offset, length);
         return;
       case RecordType.REPLACE_ORDER: {
@@ -205,7 +353,10 @@ class RiskRestorer implements FrameHandler {
         return;
       case RecordType.RISK_LIMIT: {
         const r = this.limit.wrap(view, bytes, offset);
-        if (this.stage.applyLimit(r.key(), r.accountId(), r.symbolId(), r.value(), r.version())) this.limitChanges++;
+        if (this.stage.applyLimit(r.key(), r.accountId(), r.symbolId(), r.value(), r.version())) {
+          this.limitChanges++;
+          this.logLimit(r.key(), r.accountId(), r.symbolId(), r.value(), r.version());
+        }
         return;
       }
       case RecordType.SOR_CONFIG:
@@ -372,12 +523,142 @@ class RiskRestorer implements FrameHandler {
 }
 
 /**
+ * A snapshot's head, its first sections: what the stage must be built with, read before it is
+ * (startRiskRecovery). The id ranges of the journal before its boundary, the order table's first
+ * id and the child table's base.
+ */
+export interface RiskSnapshotHead {
+  maxOrderId: number;
+  minChildId: number;
+  maxChildId: number;
+  firstOrderId: number;
+  childIdBase: number;
+}
+
+const EMPTY_HEAD: RiskSnapshotHead = { maxOrderId: 0, minChildId: 0, maxChildId: 0, firstOrderId: 0, childIdBase: 0 };
+
+function writeHead(w: SnapshotWriter, h: RiskSnapshotHead): void {
+  w.number('head.maxOrderId', h.maxOrderId);
+  w.number('head.minChildId', h.minChildId);
+  w.number('head.maxChildId', h.maxChildId);
+  w.number('head.firstOrderId', h.firstOrderId);
+  w.number('head.childIdBase', h.childIdBase);
+}
+
+function readHead(r: SnapshotReader): RiskSnapshotHead {
+  return {
+    maxOrderId: r.number('head.maxOrderId'),
+    minChildId: r.number('head.minChildId'),
+    maxChildId: r.number('head.maxChildId'),
+    firstOrderId: r.number('head.firstOrderId'),
+    childIdBase: r.number('head.childIdBase'),
+  };
+}
+
+/**
+ * Why a snapshot cannot be restored into a stage whose order table begins at `firstOrderId` and
+ * whose child table has base `childIdBase`, or null. A full replay ignores the journal's orders
+ * below the first id, and keys children by their distance from the base: a snapshot taken under
+ * others holds other tables. (Without a child in its prefix, its child table is empty and its
+ * base does not matter.)
+ */
+function headMismatch(head: RiskSnapshotHead, firstOrderId: number, childIdBase: number): string | null {
+  if (head.firstOrderId !== firstOrderId) return `its order table began at id ${head.firstOrderId}, this one at ${firstOrderId}`;
+  if (head.minChildId > 0 && head.childIdBase !== childIdBase) return `its child table's base is ${head.childIdBase}, this start's ${childIdBase}`;
+  return null;
+}
+
+/** What a recovery starts from: the journal's id ranges (to build the stage with) and the snapshot to restore, if any. */
+export interface RiskRecoveryStart {
+  /** The id ranges of the whole journal: the snapshot's prefix's (its head) with the rest's, or a full scan's. */
+  bounds: JournalBounds;
+  /** The snapshot, its reader past the head, or null: the whole journal is replayed. */
+  snapshot: { loaded: LoadedSnapshot; head: RiskSnapshotHead } | null;
+  /** Snapshots passed over, each with its reason. */
+  skipped: string[];
+}
+
+/**
+ * The newest snapshot of `snapshots` that holds (`shape`: the layout of this code's, over a fresh
+ * stage), its head read, and the snapshots passed over. Its head is checked by the caller
+ * (headMismatch): one that does not fit is passed over for the whole journal, the older ones not
+ * tried (that happens only when the configured first order id, or the clock-derived child base,
+ * moved below the journal's children, and they would most likely not fit either).
+ */
+function loadRiskSnapshot(snapshots: SnapshotStore, shape: (w: SnapshotWriter) => void): Pick<RiskRecoveryStart, 'snapshot' | 'skipped'> {
+  const loaded = snapshots.load(RISK_SNAPSHOT, shape);
+  return { snapshot: loaded === null ? null : { loaded, head: readHead(loaded.reader) }, skipped: [...snapshots.skipped] };
+}
+
+/**
+ * The first step of a recovery, before the stage is built (workers/risk-part.ts): the newest
+ * snapshot of `snapshots` that holds (null store: none) and the journal's id ranges, a snapshot's
+ * prefix's from its head and the rest's from a scan after its boundary. Build the stage with
+ * recoveredRiskConfig(config, start.bounds), then recoverRiskStage(stage, dir, snapshots, start).
+ */
+export function startRiskRecovery(dir: string, config: RiskConfig, snapshots: SnapshotStore | null): RiskRecoveryStart {
+  if (snapshots === null) return { bounds: scanJournalBounds(dir), snapshot: null, skipped: [] };
+  const shape = (w: SnapshotWriter): void => {
+    writeHead(w, EMPTY_HEAD);
+    new RiskReplayState(config.childCapacity).snapshotState(w);
+    RiskStage.snapshotShape(w, config);
+  };
+  const { snapshot, skipped } = loadRiskSnapshot(snapshots, shape);
+  if (snapshot !== null) {
+    const bounds = mergeBounds(snapshot.head, scanJournalBounds(dir, snapshot.loaded.meta.boundary));
+    const why = headMismatch(snapshot.head, config.firstOrderId, recoveredRiskConfig(config, bounds).childIdBase);
+    if (why === null) return { bounds, snapshot, skipped };
+    skipped.push(`${snapshot.loaded.path}: ${why}`);
+  }
+  return { bounds: scanJournalBounds(dir), snapshot: null, skipped };
+}
+
+/**
  * Rebuilds the stage (built with recoveredRiskConfig) from the journal in `dir`, then arms its
  * resume pass. Call before the stage's loop starts; the stage writes nothing until then.
+ *
+ * With `snapshots`: starts from the newest snapshot that holds, restored into the stage, and
+ * replays only the journal after it; `start` is what startRiskRecovery loaded and the stage was
+ * built with (without it, the snapshot is loaded here, for a stage built with a whole journal's
+ * ranges: scanJournalBounds). Then, the replay at its end, saves the snapshot of this boundary,
+ * before the children only an audit names are put back and the resume pass is armed (they
+ * follow from the snapshot's state on the next start just as they do here).
  */
-export function recoverRiskStage(stage: RiskStage, dir: string): RecoveryResult {
+export function recoverRiskStage(stage: RiskStage, dir: string, snapshots: SnapshotStore | null = null, start: RiskRecoveryStart | null = null): RecoveryResult {
   const restorer = new RiskRestorer(stage);
-  const replay = replayJournal(dir, restorer);
+  let snapshot = start === null ? null : start.snapshot;
+  const skipped = start === null ? [] : [...start.skipped];
+  if (start === null && snapshots !== null) {
+    // The stage is fresh: the restorer's and its own snapshots are the layout of an empty one.
+    const found = loadRiskSnapshot(snapshots, (w) => restorer.snapshot(w));
+    skipped.push(...found.skipped);
+    snapshot = found.snapshot;
+    const why = snapshot === null ? null : headMismatch(snapshot.head, restorer.firstOrderId, stage.children.base);
+    if (snapshot !== null && why !== null) {
+      skipped.push(`${snapshot.loaded.path}: ${why}`);
+      snapshot = null;
+    }
+  } else if (snapshot !== null && headMismatch(snapshot.head, restorer.firstOrderId, stage.children.base) !== null) {
+    throw new Error('Condition failed: the stage is built with recoveredRiskConfig over the start\'s bounds');
+  }
+  let boundary = 1;
+  if (snapshot !== null) {
+    restorer.restore(snapshot.loaded.reader, snapshot.head);
+    snapshot.loaded.reader.end();
+    boundary = snapshot.loaded.meta.boundary;
+  }
+  const replay = replayJournal(dir, restorer, boundary);
+  // The replay's own state, before anything below settles what the crash left half done. Not
+  // after a replay that stopped early (a damaged journal): that is not the journal's end.
+  let saved: string | null = null;
+  let error: string | null = null;
+  if (snapshots !== null && replay.problem === null) {
+    try {
+      saved = snapshots.save(RISK_SNAPSHOT, replay.nextSequence, (w) => restorer.snapshot(w));
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+    }
+  }
   const auditOnlyChildren = restorer.restoreAuditOnlyChildren();
   stage.restoreEventSeq(restorer.maxEventSeq);
   stage.finishRecovery(restorer.sorConfig);
@@ -407,5 +688,6 @@ export function recoverRiskStage(stage: RiskStage, dir: string): RecoveryResult 
     malformedAudits: restorer.auditOnly.malformed,
     lastEventSeq: stage.peekEventSeq(),
     nextOrderId: o.peekNextOrderId(),
+    snapshot: { loaded: snapshot === null ? null : snapshot.loaded.path, boundary, saved, skipped, error },
   };
 }

@@ -14,6 +14,7 @@
  * after construction.
  */
 import { MAX_PRICE_TICKS, MAX_QTY } from '../../engine/fixed-point.ts';
+import type { SnapshotReader, SnapshotWriter } from '../../persistence/snapshot.ts';
 
 export const RefSource = {
   NONE: 0,
@@ -109,6 +110,20 @@ export class ReferencePrices {
     }
     if (bestBid === 0 || bestAsk === 0 || !(bestBid < bestAsk)) return 0;
     return Math.floor((bestBid + bestAsk) / 2);
+  }
+
+  /**
+   * What a journal's replay builds here into a recovery snapshot (persistence/snapshot.ts;
+   * start-up only): the last trade per symbol (our own fills, onTrade). Not the quotes (not
+   * journaled) nor the previous close (the configuration's, as this start has it).
+   */
+  snapshot(w: SnapshotWriter): void {
+    w.array('refs.lastTradeTicks', this.lastTradeTicks);
+  }
+
+  /** Replaces the last trades with a snapshot's. */
+  restore(r: SnapshotReader): void {
+    r.arrayInto('refs.lastTradeTicks', this.lastTradeTicks);
   }
 }
 

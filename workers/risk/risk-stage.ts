@@ -89,6 +89,7 @@ import { SessionCalendar, type SessionConfig } from './session.ts';
 import { AccountThrottle } from './throttle.ts';
 import { RiskCounter, type StageCounters } from '../../engine/counters.ts';
 import type { SharedHistogram } from '../../engine/shared-histogram.ts';
+import type { SnapshotReader, SnapshotWriter } from '../../persistence/snapshot.ts';
 
 /** The SOR never splits one route request over more venues than this. */
 export const MAX_CHILDREN_PER_ORDER = 32;
@@ -1310,6 +1311,52 @@ export class RiskStage implements Agent, RingRecordHandler {
   }
 
   /**
+   * Recovery snapshots (persistence/snapshot.ts): what the journal's replay built in this stage,
+   * taken once the replay reached the journal's end and before finishRecovery
+   * (workers/risk/recovery.ts). Everything the restorer's calls write: the order table (fields,
+   * ClOrdID index, next id, counters), the child table, positions, the accounts' long cost, the
+   * last trades, the kill-switch modes and haltBelow. Not in it: the limits (seeded from this
+   * start's configuration; the restorer applies their journaled changes again), what
+   * finishRecovery and the resume pass set (reservations, marks, event sequence, mass cancels),
+   * and what the replay never touches (throttles, quotes, the duplicate window, the kill board).
+   */
+  snapshot(w: SnapshotWriter): void {
+    writeStageSnapshot(w, this.orders, this.children, this.positions, this.exposure, this.refs, this.accountMode, this.globalMode, this.haltBelow);
+  }
+
+  /**
+   * What snapshot() writes for a fresh stage of this configuration, without building one (its
+   * layout, which a snapshot must share to be read back: SnapshotStore.load). Allocates the
+   * tables once more.
+   */
+  static snapshotShape(w: SnapshotWriter, config: RiskConfig): void {
+    const accounts = config.accounts.length;
+    const symbols = config.referencePriceTicks.length;
+    writeStageSnapshot(
+      w, new OrderTable(config.orderCapacity, config.firstOrderId), new ChildTable(config.childCapacity, config.childIdBase),
+      new PositionBook(accounts, symbols), new Exposure(config.orderCapacity, accounts, symbols),
+      new ReferencePrices(config.referencePriceTicks, config.quoteFreshMs ?? 2000), new Uint8Array(accounts), AccountMode.NORMAL,
+      new Float64Array(accounts),
+    );
+  }
+
+  /**
+   * Replaces what snapshot() covers with a snapshot's, in a stage built for recovery and not
+   * run yet (the restorer then replays the journal after it). Its child table must have the
+   * snapshot's base when the snapshot holds a child (recovery checks it).
+   */
+  restore(r: SnapshotReader): void {
+    this.orders.restore(r);
+    this.children.restore(r);
+    this.positions.restore(r);
+    this.exposure.restore(r);
+    this.refs.restore(r);
+    r.arrayInto('stage.accountMode', this.accountMode);
+    this.globalMode = r.number('stage.globalMode');
+    r.arrayInto('stage.haltBelow', this.haltBelow);
+  }
+
+  /**
    * Ends the recovery: every order's reservation is set from its recovered terms (a market
    * order reserves at today's reference price, the one of its acceptance being gone), route
    * requests in flight are forgotten (the SOR that had them is gone), and the resume pass is
@@ -1743,3 +1790,17 @@ export function unrealizedTicks(qty: number, costTicks: number, markTicks: numbe
   return 0;
 }
 
+/** The sections of RiskStage.snapshot, in the order RiskStage.restore reads them. */
+function writeStageSnapshot(
+  w: SnapshotWriter, orders: OrderTable, children: ChildTable, positions: PositionBook, exposure: Exposure, refs: ReferencePrices,
+  accountMode: Uint8Array, globalMode: number, haltBelow: Float64Array,
+): void {
+  orders.snapshot(w);
+  children.snapshot(w);
+  positions.snapshot(w);
+  exposure.snapshot(w);
+  refs.snapshot(w);
+  w.array('stage.accountMode', accountMode);
+  w.number('stage.globalMode', globalMode);
+  w.array('stage.haltBelow', haltBelow);
+}
