@@ -122,9 +122,9 @@ describe('SnapshotStore', () => {
     expect(segmentEpochAt(dir, 11)).toBe(boots[2].epochMs);
     expect(segmentEpochAt(dir, 12)).toBeNull();
     const store = new SnapshotStore(dir, 'fp');
-    expect(store.save('risk', 12, shape)).toBeNull();
+    expect(store.save('risk', 12, 5, shape)).toBeNull();
     expect(store.load('risk', shape)).toBeNull();
-    for (const b of boots.slice(1)) expect(store.save('risk', b.first, (w) => sample(w, Float64Array.of(b.first, 0, 0)))).not.toBeNull();
+    for (const b of boots.slice(1)) expect(store.save('risk', b.first, 5, (w) => sample(w, Float64Array.of(b.first, 0, 0)))).not.toBeNull();
     expect(store.list('risk').map((s) => s.boundary)).toEqual([16, 11]);
     expect(KEEP_SNAPSHOTS).toBe(2);
     expect(readdirSync(store.dir).some((n) => n.endsWith('.tmp'))).toBe(false);
@@ -142,8 +142,8 @@ describe('SnapshotStore', () => {
     const dir = tempDir();
     const boots = journal(dir, 3, 4);
     const store = new SnapshotStore(dir, 'fp');
-    const older = store.save('fix', boots[1].first, shape)!;
-    const newer = store.save('fix', boots[2].first, shape)!;
+    const older = store.save('fix', boots[1].first, 4, shape)!;
+    const newer = store.save('fix', boots[2].first, 4, shape)!;
 
     const good = readFileSync(newer);
     const bad = Buffer.from(good);
@@ -164,6 +164,21 @@ describe('SnapshotStore', () => {
     expect(segmentEpochAt(dir, boots[2].first)).toBe(99);
     expect(store.load('fix', shape)!.path).toBe(older);
     expect(store.skipped[0]).toMatch(/no segment of its boot/);
+  });
+
+  it('saves only after a replay of at least minFrames frames; loads nothing, and builds no template, without a file', () => {
+    const dir = tempDir();
+    const boots = journal(dir, 2, 3);
+    const store = new SnapshotStore(dir, 'fp', 10);
+    let templates = 0;
+    expect(store.load('risk', (w) => { templates++; shape(w); })).toBeNull();
+    expect(templates).toBe(0);
+    expect(store.save('risk', boots[1].first, 9, shape)).toBeNull();
+    expect(store.list('risk')).toEqual([]);
+    expect(store.save('risk', boots[1].first, 10, shape)).not.toBeNull();
+    expect(store.load('risk', (w) => { templates++; shape(w); })!.meta.boundary).toBe(boots[1].first);
+    expect(templates).toBe(1);
+    expect(() => new SnapshotStore(dir, 'fp', -1)).toThrow(/minFrames/);
   });
 
   it('fingerprint: capacities and the ids of symbols, accounts and venues', () => {

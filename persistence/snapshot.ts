@@ -306,8 +306,8 @@ export function snapshotFingerprint(config: {
 }
 
 /** The store a stage recovers with: null when `journal.snapshots` is off (the whole journal is replayed). */
-export function snapshotStoreFor(config: Parameters<typeof snapshotFingerprint>[0] & { journal: { dir: string; snapshots: boolean } }): SnapshotStore | null {
-  return config.journal.snapshots ? new SnapshotStore(config.journal.dir, snapshotFingerprint(config)) : null;
+export function snapshotStoreFor(config: Parameters<typeof snapshotFingerprint>[0] & { journal: { dir: string; snapshots: boolean; snapshotMinEvents: number } }): SnapshotStore | null {
+  return config.journal.snapshots ? new SnapshotStore(config.journal.dir, snapshotFingerprint(config), config.journal.snapshotMinEvents) : null;
 }
 
 function fileName(stage: string, boundary: number): string {
@@ -360,13 +360,17 @@ export class SnapshotStore {
   readonly journalDir: string;
   readonly dir: string;
   readonly fingerprint: string;
+  /** A start saves a snapshot only after replaying at least this many frames (journal.snapshotMinEvents). */
+  readonly minFrames: number;
   /** Why snapshots were passed over by the last load (for the start-up log). */
   readonly skipped: string[] = [];
 
-  constructor(journalDir: string, fingerprint: string) {
+  constructor(journalDir: string, fingerprint: string, minFrames: number = 0) {
+    if (!(Number.isSafeInteger(minFrames) && minFrames >= 0)) throw new Error('Condition failed: minFrames is an integer >= 0');
     this.journalDir = journalDir;
     this.dir = join(journalDir, SNAPSHOT_DIR);
     this.fingerprint = fingerprint;
+    this.minFrames = minFrames;
   }
 
   /** The stage's snapshot files, newest boundary first. */
@@ -394,13 +398,15 @@ export class SnapshotStore {
    */
   load(stage: string, shape?: (w: SnapshotWriter) => void): LoadedSnapshot | null {
     this.skipped.length = 0;
+    const candidates = this.list(stage);
+    if (candidates.length === 0) return null; // nothing to check: no template either (a full-size writer)
     let template: string[] | null = null;
     if (shape !== undefined) {
       const w = new SnapshotWriter();
       shape(w);
       template = new SnapshotReader(w.finish()).layout();
     }
-    for (const { boundary, path } of this.list(stage)) {
+    for (const { boundary, path } of candidates) {
       try {
         const { meta, payload } = decodeSnapshot(new Uint8Array(readFileSync(path)));
         if (meta.stage !== stage || meta.boundary !== boundary) throw new SnapshotMismatch('its name and contents disagree');
@@ -419,10 +425,14 @@ export class SnapshotStore {
 
   /**
    * Writes the stage's snapshot at `boundary`, which must be the first sequence of a journal
-   * segment (else nothing is written: null), then drops all but its newest KEEP_SNAPSHOTS.
-   * Returns the file's path.
+   * segment, then drops all but its newest KEEP_SNAPSHOTS; returns the file's path. Writes
+   * nothing (null) when the boundary is not a segment start, or when this start replayed fewer
+   * than minFrames frames (`framesRead`): the snapshot it started from (if any) stays the newest,
+   * and a snapshot that saves little replay costs more than it saves (a full-size copy of the
+   * tables, written and fsynced, at every start).
    */
-  save(stage: string, boundary: number, write: (w: SnapshotWriter) => void): string | null {
+  save(stage: string, boundary: number, framesRead: number, write: (w: SnapshotWriter) => void): string | null {
+    if (framesRead < this.minFrames) return null;
     const segmentEpochMs = segmentEpochAt(this.journalDir, boundary);
     if (segmentEpochMs === null) return null;
     const w = new SnapshotWriter();

@@ -283,7 +283,7 @@ export interface EngineConfig {
   venues: VenueConfig[];
   sor: SorSettingsConfig;
   /** snapshots: write each stage's recovered state at start-up, and start from the newest (persistence/snapshot.ts). */
-  journal: { dir: string; fsync: FsyncPolicy; fsyncIntervalMs: number; segmentBytes: number; snapshots: boolean };
+  journal: { dir: string; fsync: FsyncPolicy; fsyncIntervalMs: number; segmentBytes: number; snapshots: boolean; snapshotMinEvents: number };
   /** Postgres and Kafka sinks fed from the journal (persistence issue); both off by default. */
   sinks: SinksConfig;
   /** Milliseconds a worker may go without a heartbeat before the engine is declared unsafe. */
@@ -374,7 +374,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
     planCapacity: 65_536,
     disallowedVenues: {},
   },
-  journal: { dir: 'data/journal', fsync: 'batch', fsyncIntervalMs: 10, segmentBytes: 64 * 1024 * 1024, snapshots: true },
+  journal: { dir: 'data/journal', fsync: 'batch', fsyncIntervalMs: 10, segmentBytes: 64 * 1024 * 1024, snapshots: true, snapshotMinEvents: 100_000 },
   sinks: DEFAULT_SINKS,
   watchdogMs: 5000,
   metrics: { host: '127.0.0.1', port: 9464 },
@@ -594,6 +594,7 @@ export function validateConfig(raw: unknown): EngineConfig {
       // At least the segment header and one largest frame (persistence/journal.ts MIN_SEGMENT_BYTES).
       segmentBytes: intIn('journal.segmentBytes', journal.segmentBytes ?? DEFAULT_CONFIG.journal.segmentBytes, 32 + 16 + 65536, 1 << 30),
       snapshots: bool('journal.snapshots', journal.snapshots ?? DEFAULT_CONFIG.journal.snapshots),
+      snapshotMinEvents: intIn('journal.snapshotMinEvents', journal.snapshotMinEvents ?? DEFAULT_CONFIG.journal.snapshotMinEvents, 0, 2 ** 31),
     },
     sinks: validateSinks(merged.sinks),
     watchdogMs: intIn('watchdogMs', merged.watchdogMs, 100, 600_000),

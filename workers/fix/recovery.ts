@@ -260,7 +260,7 @@ export function recoverFixStage(stage: FixStage, dir: string, orderCapacity: num
   // replay makes again from the audits it then holds).
   if (snapshots !== null && replay.problem === null) {
     try {
-      snapshot.saved = snapshots.save(FIX_SNAPSHOT_STAGE, replay.nextSequence, (w) => restorer.snapshot(w));
+      snapshot.saved = snapshots.save(FIX_SNAPSHOT_STAGE, replay.nextSequence, replay.frames, (w) => restorer.snapshot(w));
     } catch (e) {
       snapshot.error = e instanceof Error ? e.message : String(e);
     }

@@ -654,7 +654,7 @@ export function recoverRiskStage(stage: RiskStage, dir: string, snapshots: Snaps
   let error: string | null = null;
   if (snapshots !== null && replay.problem === null) {
     try {
-      saved = snapshots.save(RISK_SNAPSHOT, replay.nextSequence, (w) => restorer.snapshot(w));
+      saved = snapshots.save(RISK_SNAPSHOT, replay.nextSequence, replay.frames, (w) => restorer.snapshot(w));
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
     }

@@ -296,7 +296,7 @@ export function recoverSorStage(stage: SorStage, dir: string, snapshots: Snapsho
   // stop right at a segment's start, and what follows would be missing from the snapshot.
   if (snapshots !== null && r.problem === null) {
     try {
-      snapshot.saved = snapshots.save(SOR_SNAPSHOT_STAGE, r.nextSequence, (w) => replay.snapshot(w));
+      snapshot.saved = snapshots.save(SOR_SNAPSHOT_STAGE, r.nextSequence, r.frames, (w) => replay.snapshot(w));
     } catch (e) {
       snapshot.error = e instanceof Error ? e.message : String(e);
     }
