@@ -28,7 +28,10 @@
  *    --recovery-events events (the same 7-record orders): risk (bounds pass + rebuild, as
  *    workers/risk-part.ts does), the SOR's statistics (workers/sor/recovery.ts), the fix stage's
  *    child table (workers/fix/recovery.ts); baseline: the journal read alone (replayJournal with a
- *    handler that does nothing), same run. One run each (report).
+ *    handler that does nothing), same run. One run each (report). Then recovery snapshots
+ *    (persistence/snapshot.ts): a next boot replays and saves each stage's snapshot, and the boot
+ *    after it starts from them (recovery_<stage>_from_snapshot_s beside the full replay; the
+ *    file's size and the replay-and-save time with each).
  *
  * Writes bench/results/persist.json (figures postgres_events_per_s, hotpath_p99_us_with_sinks),
  * or <dir>/persist.json with --out <dir>. Flags (or PERSIST_* variables): --orders, --rate,
@@ -36,7 +39,7 @@
  * niceness of the Postgres server and the mock broker, default 10 as docs/TUNING.md advises on
  * one host; 0: the engine's priority).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -56,9 +59,10 @@ import { RingConsumer, RingProducer, createRingMemory } from '../engine/ring.ts'
 import { feeCentiBps } from '../workers/config.ts';
 import { FixStage } from '../workers/fix/fix-stage.ts';
 import { recoverFixStage } from '../workers/fix/recovery.ts';
+import { SnapshotStore, snapshotFingerprint } from '../persistence/snapshot.ts';
 import { RiskStage } from '../workers/risk/risk-stage.ts';
 import { riskConfigFrom } from '../workers/risk/risk-config.ts';
-import { recoverRiskStage, recoveredRiskConfig, scanJournalBounds } from '../workers/risk/recovery.ts';
+import { recoverRiskStage, recoveredRiskConfig, startRiskRecovery } from '../workers/risk/recovery.ts';
 import { SorStage, type VenueProfile } from '../workers/sor/sor-stage.ts';
 import { recoverSorStage } from '../workers/sor/recovery.ts';
 import { startPostgres } from '../scripts/postgres.ts';
@@ -369,7 +373,7 @@ async function hotPathTrials(p: PersistParams, withoutSinks: (trial: number) => 
 }
 
 /** Seconds each start-up replay takes over one synthetic journal (section 5). Allocates freely. */
-export function recoveryReplay(dir: string): Record<string, number> {
+export function recoveryReplay(dir: string, store: SnapshotStore | null = null): Record<string, number> {
   const seconds = (f: () => void): number => {
     const t0 = performance.now();
     f();
@@ -380,15 +384,25 @@ export function recoveryReplay(dir: string): Record<string, number> {
   const out: Record<string, number> = {};
   let frames = 0;
   out.readOnly = seconds(() => { frames = replayJournal(dir, { onFrame() {} }).frames; });
+  // A replay from a snapshot at the journal's end reads nothing; without one, every frame.
+  const fromSnapshot = store !== null && store.list('risk').length > 0;
+  const check = (stage: string, read: number, problem: string | null, loaded: string | null, skipped: string[]): void => {
+    const want = fromSnapshot ? 0 : frames;
+    if (read !== want || problem !== null || (fromSnapshot && loaded === null)) {
+      throw new Error(`${stage} replay read ${read} frames, expected ${want}: ${problem ?? ''} ${skipped.join('; ')}`);
+    }
+  };
   out.risk = seconds(() => {
-    const bounds = scanJournalBounds(dir);
-    const config = recoveredRiskConfig(riskConfigFrom(DEFAULT_CONFIG, Date.now() * 1000), bounds);
+    // As workers/risk-part.ts: the id ranges from the snapshot's head and the tail (or a full scan).
+    const configured = riskConfigFrom(DEFAULT_CONFIG, Date.now() * 1000);
+    const start = startRiskRecovery(dir, configured, store);
+    const config = recoveredRiskConfig(configured, start.bounds);
     const stage = new RiskStage(config, {
       fromIngest: new RingConsumer(ring()), fromFix: new RingConsumer(ring()), toIngest: new RingProducer(ring(), null), toFixClients: new RingProducer(ring(), null),
       toSor: new RingProducer(ring(), null), toPersistence: new RingProducer(ring(), null),
     }, clock, StageCounters.create());
-    const r = recoverRiskStage(stage, dir);
-    if (r.frames !== frames || r.problem !== null) throw new Error(`risk replay read ${r.frames} of ${frames} frames: ${r.problem}`);
+    const r = recoverRiskStage(stage, dir, store, start);
+    check('risk', r.frames, r.problem, r.snapshot.loaded, r.snapshot.skipped);
   });
   out.sor = seconds(() => {
     const venues: (VenueProfile | null)[] = [null];
@@ -398,16 +412,16 @@ export function recoveryReplay(dir: string): Record<string, number> {
       { fromRisk: new RingConsumer(ring()), fromFix: new RingConsumer(ring()), toFix: new RingProducer(ring(), null) },
       clock, StageCounters.create(),
     );
-    const r = recoverSorStage(stage, dir);
-    if (r.frames !== frames || r.problem !== null) throw new Error(`sor replay read ${r.frames} of ${frames} frames: ${r.problem}`);
+    const r = recoverSorStage(stage, dir, store);
+    check('sor', r.frames, r.problem, r.snapshot.loaded, r.snapshot.skipped);
   });
   out.fix = seconds(() => {
     // Child table base 0: the base of a fix stage that recovers (workers/fix/recovery.ts).
     const stage = new FixStage([], DEFAULT_CONFIG.symbols.map((x) => x.name), [], 0, DEFAULT_CONFIG.childCapacity,
       { fromSor: new RingConsumer(ring()), fromRisk: new RingConsumer(ring()), toRisk: new RingProducer(ring(), null), toSor: new RingProducer(ring(), null) },
       clock, StageCounters.create());
-    const r = recoverFixStage(stage, dir, DEFAULT_CONFIG.orderCapacity);
-    if (r.frames !== frames || r.problem !== null) throw new Error(`fix replay read ${r.frames} of ${frames} frames: ${r.problem}`);
+    const r = recoverFixStage(stage, dir, DEFAULT_CONFIG.orderCapacity, store);
+    check('fix', r.frames, r.problem, r.snapshot.loaded, r.snapshot.skipped);
   });
   out.frames = frames;
   return out;
@@ -475,6 +489,21 @@ async function main(): Promise<void> {
         recovery = recoveryReplay(recoveryDir);
         process.stdout.write(`recovery replay of ${events} journal events: risk ${recovery.risk.toFixed(2)} s, sor ${recovery.sor.toFixed(2)} s, ` +
           `fix ${recovery.fix.toFixed(2)} s; the journal read alone ${recovery.readOnly.toFixed(2)} s\n`);
+        // The next boot (its own segment) saves each stage's snapshot at its boundary; the boot
+        // after it starts from them (persistence/snapshot.ts), with nothing journaled between.
+        new JournalWriter(recoveryDir, 'none', 10, 1 << 20, { engineEpochMs: Date.now() + 1 }).close();
+        const saving = recoveryReplay(recoveryDir, new SnapshotStore(recoveryDir, snapshotFingerprint(DEFAULT_CONFIG), 0));
+        const loading = recoveryReplay(recoveryDir, new SnapshotStore(recoveryDir, snapshotFingerprint(DEFAULT_CONFIG), 1));
+        const store = new SnapshotStore(recoveryDir, '');
+        const mib = (stage: string): number => roundTo(statSync(store.list(stage)[0].path).size / 2 ** 20, 1);
+        for (const stage of ['risk', 'sor', 'fix']) {
+          recovery[`${stage}Saving`] = saving[stage];
+          recovery[`${stage}FromSnapshot`] = loading[stage];
+          recovery[`${stage}SnapshotMiB`] = mib(stage);
+        }
+        process.stdout.write(`  replay and save a snapshot: risk ${saving.risk.toFixed(2)} s, sor ${saving.sor.toFixed(2)} s, fix ${saving.fix.toFixed(2)} s ` +
+          `(files: risk ${recovery.riskSnapshotMiB} MiB, sor ${recovery.sorSnapshotMiB} MiB, fix ${recovery.fixSnapshotMiB} MiB)\n` +
+          `  the next start, from the snapshots: risk ${loading.risk.toFixed(2)} s, sor ${loading.sor.toFixed(2)} s, fix ${loading.fix.toFixed(2)} s\n`);
       } finally {
         rmSync(recoveryDir, { recursive: true, force: true });
       }
@@ -501,6 +530,9 @@ async function main(): Promise<void> {
         recovery_risk_s: figure(roundTo(recovery.risk, 3), 's', '(report)', roundTo(recovery.readOnly, 3), `the journal read alone, ${recovery.frames} events, same run`),
         recovery_sor_s: figure(roundTo(recovery.sor, 3), 's', '(report)', roundTo(recovery.readOnly, 3), `the journal read alone, ${recovery.frames} events, same run`),
         recovery_fix_s: figure(roundTo(recovery.fix, 3), 's', '(report)', roundTo(recovery.readOnly, 3), `the journal read alone, ${recovery.frames} events, same run`),
+        ...Object.fromEntries(['risk', 'sor', 'fix'].map((stage) => [`recovery_${stage}_from_snapshot_s`,
+          { ...figure(roundTo(recovery![`${stage}FromSnapshot`], 3), 's', '(report)', roundTo(recovery![stage], 3), `the full replay of the same ${recovery!.frames} events, same run`),
+            snapshotMiB: recovery![`${stage}SnapshotMiB`], replayAndSaveS: roundTo(recovery![`${stage}Saving`], 3) }])),
       }),
     }, { hotPathTrials: trials }, p.outDir);
     process.stdout.write(`wrote ${path}\n`);
