@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JournalWriter } from './journal.ts';
 import {
-  KEEP_SNAPSHOTS, SnapshotMismatch, SnapshotReader, SnapshotStore, SnapshotWriter, decodeSnapshot, encodeSnapshot, segmentEpochAt, snapshotFingerprint,
+  KEEP_SNAPSHOTS, SNAPSHOT_RULES_VERSION, SnapshotMismatch, SnapshotReader, SnapshotStore, SnapshotWriter, decodeSnapshot, encodeSnapshot, segmentEpochAt, snapshotFingerprint,
 } from './snapshot.ts';
 
 const dirs: string[] = [];
@@ -98,7 +98,7 @@ describe('SnapshotWriter / SnapshotReader', () => {
 });
 
 describe('snapshot files', () => {
-  const meta = { stage: 'risk', boundary: 11, segmentEpochMs: 5, fingerprint: 'f', writtenAtMs: 1 };
+  const meta = { stage: 'risk', rules: SNAPSHOT_RULES_VERSION, boundary: 11, segmentEpochMs: 5, fingerprint: 'f', writtenAtMs: 1 };
 
   it('decode refuses a flipped byte anywhere, a short file and another magic', () => {
     const file = encodeSnapshot(meta, new SnapshotWriter().number('n', 1).finish());
@@ -156,6 +156,7 @@ describe('SnapshotStore', () => {
 
     expect(new SnapshotStore(dir, 'other').load('fix', shape)).toBeNull();
     expect(store.load('fix', (w) => sample(w, new Float64Array(3), true))).toBeNull();
+    expect(store.skipped).toHaveLength(2);
     expect(store.skipped.every((s) => s.endsWith('its layout is not this version\'s'))).toBe(true);
 
     // The newest boot's segment rewritten by another boot (an empty segment is reused): its snapshot no longer holds.
@@ -179,6 +180,43 @@ describe('SnapshotStore', () => {
     expect(store.load('risk', (w) => { templates++; shape(w); })!.meta.boundary).toBe(boots[1].first);
     expect(templates).toBe(1);
     expect(() => new SnapshotStore(dir, 'fp', -1)).toThrow(/minFrames/);
+  });
+
+  it('replayAndSave saves at this boot\'s boundary even when the replay runs past it (another stage journaled first), with the state before the boot\'s first frame', () => {
+    const dir = tempDir();
+    const boots = journal(dir, 3, 4); // the third boot has journaled 4 frames before this stage replays
+    const seen: number[] = [];
+    const handler = { onFrame: (_t: number, sequence: number) => void seen.push(sequence) };
+    const writeSeen = (w: SnapshotWriter): void => void w.number('seen', seen.length);
+    const store = new SnapshotStore(dir, 'fp', 0, boots[2].epochMs);
+    const r = store.replayAndSave('sor', handler, 1, writeSeen);
+    expect(r.problem).toBeNull();
+    expect(r.nextSequence).toBe(13);
+    expect(seen).toHaveLength(12);
+    expect(r.saved).not.toBeNull();
+    const loaded = store.load('sor', (w) => w.number('seen', 0))!;
+    expect(loaded.meta.boundary).toBe(boots[2].first);
+    expect(loaded.reader.number('seen')).toBe(8);
+    // minFrames counts the frames before the boundary.
+    expect(new SnapshotStore(dir, 'fp', 9, boots[2].epochMs).replayAndSave('fix', handler, 1, writeSeen).saved).toBeNull();
+    // Without this boot's segment: at the replay's end, which is no segment start here.
+    expect(new SnapshotStore(dir, 'fp', 0, null).replayAndSave('risk', handler, 1, writeSeen).saved).toBeNull();
+    expect(new SnapshotStore(dir, 'fp', 0, 12345).replayAndSave('risk', handler, 1, writeSeen).saved).toBeNull();
+  });
+
+  it('passes over a snapshot of other replay rules, and an unreadable file', () => {
+    const dir = tempDir();
+    const boots = journal(dir, 2, 2);
+    const store = new SnapshotStore(dir, 'fp');
+    const path = store.save('risk', boots[1].first, 2, shape)!;
+    const { meta, payload } = decodeSnapshot(readFileSync(path));
+    writeFileSync(path, encodeSnapshot({ ...meta, rules: SNAPSHOT_RULES_VERSION + 1 }, payload));
+    expect(store.load('risk', shape)).toBeNull();
+    expect(store.skipped[0]).toMatch(/replay rules/);
+    rmSync(path);
+    mkdirSync(path); // a directory where the file was: reading it fails
+    expect(store.load('risk', shape)).toBeNull();
+    expect(store.skipped[0]).toMatch(/unreadable/);
   });
 
   it('fingerprint: capacities and the ids of symbols, accounts and venues', () => {

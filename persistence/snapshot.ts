@@ -26,12 +26,19 @@
  *
  * Start-up only: allocates freely (not the hot path).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { SEGMENT_HEADER_LENGTH, decodeSegmentHeader, listSegments, segmentFileName } from './journal.ts';
+import { replayJournal, type FrameHandler, type ReplayResult } from './journal-reader.ts';
 
 export const SNAPSHOT_MAGIC = 'OMSSNAP1';
+/**
+ * The replay rules' version: bump it with any change to what a stage's replay builds from the
+ * same records (a rule, an enum, a hash, a slot function) that leaves the layout as it was, so
+ * that snapshots of the old rules are passed over (a changed layout is caught by itself).
+ */
+export const SNAPSHOT_RULES_VERSION = 1;
 export const KEEP_SNAPSHOTS = 2;
 export const SNAPSHOT_DIR = 'snapshots';
 
@@ -256,6 +263,8 @@ export class SnapshotReader {
 
 export interface SnapshotMeta {
   stage: string;
+  /** SNAPSHOT_RULES_VERSION of the code that wrote it. */
+  rules: number;
   /** The first journal sequence after the state it holds (a segment's first). */
   boundary: number;
   /** The epoch in the header of the segment starting at the boundary (the boot that wrote it). */
@@ -268,6 +277,47 @@ export interface LoadedSnapshot {
   meta: SnapshotMeta;
   path: string;
   reader: SnapshotReader;
+}
+
+/** fdatasyncs the journal segment holding `boundary - 1` (the last frames before a boundary). */
+function syncSegmentBefore(journalDir: string, boundary: number): void {
+  const buf = new Uint8Array(SEGMENT_HEADER_LENGTH);
+  let before = -1;
+  for (const index of listSegments(journalDir)) {
+    const fd = openSync(join(journalDir, segmentFileName(index)), 'r');
+    try {
+      const h = decodeSegmentHeader(buf, 0, readSync(fd, buf, 0, SEGMENT_HEADER_LENGTH, 0));
+      if (h === null || h.firstSequence >= boundary) break;
+      before = index;
+    } finally {
+      closeSync(fd);
+    }
+  }
+  if (before < 0) return;
+  const fd = openSync(join(journalDir, segmentFileName(before)), 'r+');
+  try {
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The first sequence of the journal segment a boot of this epoch opened (its header's epoch), or null. */
+export function bootBoundary(journalDir: string, bootEpochMs: number): number | null {
+  const buf = new Uint8Array(SEGMENT_HEADER_LENGTH);
+  for (const index of listSegments(journalDir)) {
+    let fd = -1;
+    try {
+      fd = openSync(join(journalDir, segmentFileName(index)), 'r');
+      const h = decodeSegmentHeader(buf, 0, readSync(fd, buf, 0, SEGMENT_HEADER_LENGTH, 0));
+      if (h !== null && h.engineEpochMs === bootEpochMs) return h.firstSequence;
+    } catch {
+      // unreadable: not this one
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
+  }
+  return null;
 }
 
 /** The epoch of the journal segment whose first sequence is `sequence`, or null. */
@@ -306,8 +356,11 @@ export function snapshotFingerprint(config: {
 }
 
 /** The store a stage recovers with: null when `journal.snapshots` is off (the whole journal is replayed). */
-export function snapshotStoreFor(config: Parameters<typeof snapshotFingerprint>[0] & { journal: { dir: string; snapshots: boolean; snapshotMinEvents: number } }): SnapshotStore | null {
-  return config.journal.snapshots ? new SnapshotStore(config.journal.dir, snapshotFingerprint(config), config.journal.snapshotMinEvents) : null;
+export function snapshotStoreFor(
+  config: Parameters<typeof snapshotFingerprint>[0] & { journal: { dir: string; snapshots: boolean; snapshotMinEvents: number } },
+  bootEpochMs: number,
+): SnapshotStore | null {
+  return config.journal.snapshots ? new SnapshotStore(config.journal.dir, snapshotFingerprint(config), config.journal.snapshotMinEvents, bootEpochMs) : null;
 }
 
 function fileName(stage: string, boundary: number): string {
@@ -365,12 +418,46 @@ export class SnapshotStore {
   /** Why snapshots were passed over by the last load (for the start-up log). */
   readonly skipped: string[] = [];
 
-  constructor(journalDir: string, fingerprint: string, minFrames: number = 0) {
+  /**
+   * The engine epoch of this boot, whose journal segment's first sequence is where its stages
+   * save (replayAndSave), or null: at the replay's end.
+   */
+  readonly bootEpochMs: number | null;
+
+  constructor(journalDir: string, fingerprint: string, minFrames: number = 0, bootEpochMs: number | null = null) {
     if (!(Number.isSafeInteger(minFrames) && minFrames >= 0)) throw new Error('Condition failed: minFrames is an integer >= 0');
     this.journalDir = journalDir;
     this.dir = join(journalDir, SNAPSHOT_DIR);
     this.fingerprint = fingerprint;
     this.minFrames = minFrames;
+    this.bootEpochMs = bootEpochMs;
+  }
+
+  /**
+   * A stage's start-up replay from `fromSequence` into `handler`, saving its snapshot on the way:
+   * at this boot's boundary (bootEpochMs) when the journal has it, just before the first frame of
+   * this boot is applied. Stages start one after another and an earlier one may already have
+   * journaled this boot's first records (risk's resume pass) when a later one replays: its
+   * replay's end is then past the boundary, and only the state at the boundary is a snapshot the
+   * next start can continue from. Without this boot's segment (tests), at the replay's end.
+   */
+  replayAndSave(stage: string, handler: FrameHandler, fromSequence: number, write: (w: SnapshotWriter) => void): ReplayResult & { saved: string | null; error: string | null } {
+    const boundary = this.bootEpochMs === null ? null : bootBoundary(this.journalDir, this.bootEpochMs);
+    let frames = 0;
+    let outcome: { saved: string | null; error: string | null } | null = null;
+    const save = (): void => {
+      outcome = this.saveAfterReplay(stage, { nextSequence: boundary!, frames, problem: null }, write);
+    };
+    const replay = replayJournal(this.journalDir, boundary === null ? handler : {
+      onFrame(typeId, sequence, epochMs, view, bytes, offset, length) {
+        if (outcome === null && sequence >= boundary) save();
+        frames++;
+        handler.onFrame(typeId, sequence, epochMs, view, bytes, offset, length);
+      },
+    }, fromSequence);
+    // No frame of this boot yet (or no boundary known): the replay's end, if it reached it.
+    const result = outcome ?? this.saveAfterReplay(stage, replay, write);
+    return { ...replay, ...result };
   }
 
   /** The stage's snapshot files, newest boundary first. */
@@ -408,8 +495,16 @@ export class SnapshotStore {
     }
     for (const { boundary, path } of candidates) {
       try {
-        const { meta, payload } = decodeSnapshot(new Uint8Array(readFileSync(path)));
+        let file: Uint8Array;
+        try {
+          const b = readFileSync(path);
+          file = new Uint8Array(b.buffer, b.byteOffset, b.byteLength); // a plain view: slice() copies, as on any Uint8Array
+        } catch (e) {
+          throw new SnapshotMismatch(`unreadable: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        const { meta, payload } = decodeSnapshot(file);
         if (meta.stage !== stage || meta.boundary !== boundary) throw new SnapshotMismatch('its name and contents disagree');
+        if (meta.rules !== SNAPSHOT_RULES_VERSION) throw new SnapshotMismatch(`written under replay rules ${meta.rules}, these are ${SNAPSHOT_RULES_VERSION}`);
         if (meta.fingerprint !== this.fingerprint) throw new SnapshotMismatch('the configuration its tables depend on changed');
         if (segmentEpochAt(this.journalDir, boundary) !== meta.segmentEpochMs) throw new SnapshotMismatch('the journal has no segment of its boot at its boundary');
         const reader = new SnapshotReader(payload);
@@ -431,24 +526,51 @@ export class SnapshotStore {
    * and a snapshot that saves little replay costs more than it saves (a full-size copy of the
    * tables, written and fsynced, at every start).
    */
+  /**
+   * save() at the end of a start-up replay, as every stage does it: only when the replay reached
+   * the journal's end (one stopped by a damaged frame may stop right at a segment's start, and
+   * what follows would be missing from the snapshot), and a failure to write (a full disk) is
+   * returned, not thrown: recovery goes on without the snapshot.
+   */
+  saveAfterReplay(
+    stage: string,
+    replay: { nextSequence: number; frames: number; problem: string | null },
+    write: (w: SnapshotWriter) => void,
+  ): { saved: string | null; error: string | null } {
+    if (replay.problem !== null) return { saved: null, error: null };
+    try {
+      return { saved: this.save(stage, replay.nextSequence, replay.frames, write), error: null };
+    } catch (e) {
+      return { saved: null, error: e instanceof Error ? e.message : String(e) };
+    }
+  }
+
   save(stage: string, boundary: number, framesRead: number, write: (w: SnapshotWriter) => void): string | null {
     if (framesRead < this.minFrames) return null;
     const segmentEpochMs = segmentEpochAt(this.journalDir, boundary);
     if (segmentEpochMs === null) return null;
     const w = new SnapshotWriter();
     write(w);
-    const file = encodeSnapshot({ stage, boundary, segmentEpochMs, fingerprint: this.fingerprint, writtenAtMs: Date.now() }, w.finish());
+    const file = encodeSnapshot({ stage, rules: SNAPSHOT_RULES_VERSION, boundary, segmentEpochMs, fingerprint: this.fingerprint, writtenAtMs: Date.now() }, w.finish());
     mkdirSync(this.dir, { recursive: true });
     const path = join(this.dir, fileName(stage, boundary));
     const tmp = `${path}.tmp`;
-    const fd = openSync(tmp, 'w');
+    // The journal before the boundary is as durable as the snapshot that stands for it (under
+    // journal.fsync none or interval, its last frames may still be in the page cache).
+    syncSegmentBefore(this.journalDir, boundary);
     try {
-      writeSync(fd, file, 0, file.length, 0);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      const fd = openSync(tmp, 'w');
+      try {
+        for (let at = 0; at < file.length; ) at += writeSync(fd, file, at, file.length - at, at);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, path);
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw e;
     }
-    renameSync(tmp, path);
     const dfd = openSync(this.dir, 'r');
     try {
       fsyncSync(dfd);

@@ -50,7 +50,7 @@ export async function buildFix(ctx: PartContext): Promise<StagePart> {
   // reports for them reach risk, and reconciliation after logon asks the venues about them.
   // From the newest recovery snapshot when journal.snapshots is on (persistence/snapshot.ts; the
   // supervisor logs the result, `recovery.snapshot` included, with the stage's detail).
-  const recovery = recoverFixStage(stage, config.journal.dir, config.orderCapacity, snapshotStoreFor(config));
+  const recovery = recoverFixStage(stage, config.journal.dir, config.orderCapacity, snapshotStoreFor(config, data.engineEpochMs));
   if (recovery.problem !== null) ctx.log('error', `journal replay stopped early: ${recovery.problem}`);
   for (const why of recovery.snapshot.skipped) ctx.log('warn', `recovery snapshot passed over: ${why}`);
   if (recovery.snapshot.error !== null) ctx.log('error', `recovery snapshot not saved (the next start replays more of the journal): ${recovery.snapshot.error}`);

@@ -22,7 +22,7 @@ export async function buildRisk(ctx: PartContext): Promise<StagePart> {
   // journal.snapshots, both reads start after the newest snapshot that holds (persistence/
   // snapshot.ts): its head gives the ranges before it, its body the state the replay continues
   // from; and the state at this boot's boundary is saved for the next start.
-  const snapshots = snapshotStoreFor(config);
+  const snapshots = snapshotStoreFor(config, data.engineEpochMs);
   // Limits, collars, session and market-data settings: workers/risk/risk-config.ts.
   const configured = riskConfigFrom(config, data.childIdBase);
   const start = startRiskRecovery(config.journal.dir, configured, snapshots);

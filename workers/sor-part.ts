@@ -55,7 +55,7 @@ export async function buildSor(ctx: PartContext): Promise<StagePart> {
   // from the journal's child events before the first duty cycle (workers/sor/recovery.ts):
   // from the newest recovery snapshot that holds when journal.snapshots is on (the supervisor
   // logs the result, with the snapshot loaded and saved).
-  const recovery = recoverSorStage(stage, config.journal.dir, snapshotStoreFor(config));
+  const recovery = recoverSorStage(stage, config.journal.dir, snapshotStoreFor(config, data.engineEpochMs));
   if (recovery.problem !== null) ctx.log('error', `journal replay stopped early: ${recovery.problem}`);
   for (const s of recovery.snapshot.skipped) ctx.log('warn', `recovery snapshot passed over: ${s}`);
   if (recovery.snapshot.error !== null) ctx.log('error', `recovery snapshot not saved: ${recovery.snapshot.error}`);

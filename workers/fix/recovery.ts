@@ -255,16 +255,13 @@ export function recoverFixStage(stage: FixStage, dir: string, orderCapacity: num
   const restorer = new FixRestorer(stage, orderCapacity);
   const snapshot: FixSnapshotOutcome = { loaded: null, boundary: 1, saved: null, skipped: [], error: null };
   if (snapshots !== null) loadSnapshot(restorer, snapshots, snapshot);
-  const replay = replayJournal(dir, restorer, snapshot.boundary);
-  // The replay's state at this boot's boundary, before the fix-up below (which a later start's
-  // replay makes again from the audits it then holds).
-  if (snapshots !== null && replay.problem === null) {
-    try {
-      snapshot.saved = snapshots.save(FIX_SNAPSHOT_STAGE, replay.nextSequence, replay.frames, (w) => restorer.snapshot(w));
-    } catch (e) {
-      snapshot.error = e instanceof Error ? e.message : String(e);
-    }
-  }
+  // The replay's state at this boot's boundary (SnapshotStore.replayAndSave), before the fix-up
+  // below (which a later start's replay makes again from the audits it then holds).
+  const replay = snapshots === null
+    ? { ...replayJournal(dir, restorer, snapshot.boundary), saved: null, error: null }
+    : snapshots.replayAndSave(FIX_SNAPSHOT_STAGE, restorer, snapshot.boundary, (w) => restorer.snapshot(w));
+  snapshot.saved = replay.saved;
+  snapshot.error = replay.error;
   restorer.restoreAuditOnlyChildren();
   return {
     frames: replay.frames,

@@ -647,18 +647,13 @@ export function recoverRiskStage(stage: RiskStage, dir: string, snapshots: Snaps
     snapshot.loaded.reader.end();
     boundary = snapshot.loaded.meta.boundary;
   }
-  const replay = replayJournal(dir, restorer, boundary);
-  // The replay's own state, before anything below settles what the crash left half done. Not
-  // after a replay that stopped early (a damaged journal): that is not the journal's end.
-  let saved: string | null = null;
-  let error: string | null = null;
-  if (snapshots !== null && replay.problem === null) {
-    try {
-      saved = snapshots.save(RISK_SNAPSHOT, replay.nextSequence, replay.frames, (w) => restorer.snapshot(w));
-    } catch (e) {
-      error = e instanceof Error ? e.message : String(e);
-    }
-  }
+  // The replay's own state at this boot's boundary is saved, before anything below settles what
+  // the crash left half done (SnapshotStore.replayAndSave). Not after a replay that stopped early
+  // (a damaged journal) before it.
+  const replay = snapshots === null
+    ? { ...replayJournal(dir, restorer, boundary), saved: null, error: null }
+    : snapshots.replayAndSave(RISK_SNAPSHOT, restorer, boundary, (w) => restorer.snapshot(w));
+  const { saved, error } = replay;
   const auditOnlyChildren = restorer.restoreAuditOnlyChildren();
   stage.restoreEventSeq(restorer.maxEventSeq);
   stage.finishRecovery(restorer.sorConfig);

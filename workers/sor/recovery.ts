@@ -291,16 +291,13 @@ export function recoverSorStage(stage: SorStage, dir: string, snapshots: Snapsho
       }
     }
   }
-  const r = replayJournal(dir, replay, snapshot.boundary);
-  // Only a replay that reached the journal's end is saved: one stopped by a corrupt frame could
-  // stop right at a segment's start, and what follows would be missing from the snapshot.
-  if (snapshots !== null && r.problem === null) {
-    try {
-      snapshot.saved = snapshots.save(SOR_SNAPSHOT_STAGE, r.nextSequence, r.frames, (w) => replay.snapshot(w));
-    } catch (e) {
-      snapshot.error = e instanceof Error ? e.message : String(e);
-    }
-  }
+  // Saved at this boot's boundary (SnapshotStore.replayAndSave; never after a replay stopped by
+  // a corrupt frame before it: what follows would be missing from the snapshot).
+  const r = snapshots === null
+    ? { ...replayJournal(dir, replay, snapshot.boundary), saved: null, error: null }
+    : snapshots.replayAndSave(SOR_SNAPSHOT_STAGE, replay, snapshot.boundary, (w) => replay.snapshot(w));
+  snapshot.saved = r.saved;
+  snapshot.error = r.error;
   const c = stage.children;
   let liveChildren = 0;
   let conflicts = 0;
