@@ -519,14 +519,6 @@ export class SnapshotStore {
   }
 
   /**
-   * Writes the stage's snapshot at `boundary`, which must be the first sequence of a journal
-   * segment, then drops all but its newest KEEP_SNAPSHOTS; returns the file's path. Writes
-   * nothing (null) when the boundary is not a segment start, or when this start replayed fewer
-   * than minFrames frames (`framesRead`): the snapshot it started from (if any) stays the newest,
-   * and a snapshot that saves little replay costs more than it saves (a full-size copy of the
-   * tables, written and fsynced, at every start).
-   */
-  /**
    * save() at the end of a start-up replay, as every stage does it: only when the replay reached
    * the journal's end (one stopped by a damaged frame may stop right at a segment's start, and
    * what follows would be missing from the snapshot), and a failure to write (a full disk) is
@@ -545,6 +537,14 @@ export class SnapshotStore {
     }
   }
 
+  /**
+   * Writes the stage's snapshot at `boundary`, which must be the first sequence of a journal
+   * segment, then drops all but its newest KEEP_SNAPSHOTS; returns the file's path. Writes
+   * nothing (null) when the boundary is not a segment start, or when this start replayed fewer
+   * than minFrames frames (`framesRead`): the snapshot it started from (if any) stays the newest,
+   * and a snapshot that saves little replay costs more than it saves (a full-size copy of the
+   * tables, written and fsynced, at every start).
+   */
   save(stage: string, boundary: number, framesRead: number, write: (w: SnapshotWriter) => void): string | null {
     if (framesRead < this.minFrames) return null;
     const segmentEpochMs = segmentEpochAt(this.journalDir, boundary);
