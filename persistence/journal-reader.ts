@@ -21,7 +21,7 @@ import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   FRAME_HEADER_LENGTH, FrameProblem, MAX_FRAME_BODY, SEGMENT_HEADER_LENGTH,
-  checkFrame, decodeSegmentHeader, frameBodyLength, frameProblemName, frameTypeId, listSegments, segmentFileName,
+  checkFrame, decodeSegmentHeader, frameBodyLength, frameProblemName, frameTypeId, listSegments, readSegmentHeader, segmentFileName,
 } from './journal.ts';
 
 export interface JournalCursor {
@@ -106,23 +106,23 @@ export class JournalReader {
     const segments = listSegments(this.dir);
     let chosen = 0;
     for (const index of segments) {
-      const h = this.readHeader(index);
+      const h = readSegmentHeader(this.dir, index);
       if (h === null) break;
       if (h.firstSequence > cursor.sequence) break;
       chosen = index;
     }
     if (chosen === 0) {
-      if (segments.length > 0 && this.readHeader(segments[0]) !== null) {
+      if (segments.length > 0 && readSegmentHeader(this.dir, segments[0]) !== null) {
         this.problem = `sequence ${cursor.sequence} is before the journal's first segment`;
       }
       return false;
     }
     cursor.segment = chosen;
     cursor.offset = 0;
-    if (cursor.sequence === 1 || this.readHeader(chosen)!.firstSequence === cursor.sequence) return true;
+    if (cursor.sequence === 1 || readSegmentHeader(this.dir, chosen)!.firstSequence === cursor.sequence) return true;
     // Skip forward inside the segment to the frame with this sequence.
     const target = cursor.sequence;
-    cursor.sequence = this.readHeader(chosen)!.firstSequence;
+    cursor.sequence = readSegmentHeader(this.dir, chosen)!.firstSequence;
     const skip: FrameHandler = { onFrame() {} };
     while (cursor.sequence < target) {
       const n = this.read(cursor, target - cursor.sequence, skip);
@@ -152,20 +152,6 @@ export class JournalReader {
       cursor.offset = SEGMENT_HEADER_LENGTH;
     }
     return true;
-  }
-
-  private readHeader(index: number): { firstSequence: number; engineEpochMs: number } | null {
-    let fd = -1;
-    try {
-      fd = openSync(this.segmentPath(index), 'r');
-      const buf = new Uint8Array(SEGMENT_HEADER_LENGTH);
-      const got = readSync(fd, buf, 0, SEGMENT_HEADER_LENGTH, 0);
-      return decodeSegmentHeader(buf, 0, got);
-    } catch {
-      return null;
-    } finally {
-      if (fd >= 0) closeSync(fd);
-    }
   }
 
   private segmentPath(index: number): string {

@@ -123,6 +123,20 @@ export function decodeSegmentHeader(src: Uint8Array, offset: number, available: 
   return { firstSequence: v.getFloat64(SH_FIRST_SEQUENCE, true), engineEpochMs: v.getFloat64(SH_EPOCH_MS, true), index: v.getUint32(SH_INDEX, true) };
 }
 
+/** The header of segment `index` in dir, read from its file; null when absent, short, not a header, or corrupt. Allocates. */
+export function readSegmentHeader(dir: string, index: number): SegmentHeader | null {
+  let fd = -1;
+  try {
+    fd = openSync(join(dir, segmentFileName(index)), 'r');
+    const buf = new Uint8Array(SEGMENT_HEADER_LENGTH);
+    return decodeSegmentHeader(buf, 0, readSync(fd, buf, 0, SEGMENT_HEADER_LENGTH, 0));
+  } catch {
+    return null;
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
 /**
  * Checks the frame at `at` in bytes[0, end): returns the frame's total aligned length when it is
  * complete, its checksum holds and its seqLo is `sequence`'s; otherwise a negative FrameProblem.

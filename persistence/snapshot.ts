@@ -29,7 +29,7 @@
 import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { SEGMENT_HEADER_LENGTH, decodeSegmentHeader, listSegments, segmentFileName } from './journal.ts';
+import { listSegments, readSegmentHeader, segmentFileName, type SegmentHeader } from './journal.ts';
 import { replayJournal, type FrameHandler, type ReplayResult } from './journal-reader.ts';
 
 export const SNAPSHOT_MAGIC = 'OMSSNAP1';
@@ -273,25 +273,53 @@ export interface SnapshotMeta {
   writtenAtMs: number;
 }
 
+/** What a stage's recovery did with snapshots (part of its result, which the supervisor logs). */
+export interface SnapshotOutcome {
+  /** The snapshot the replay started from (its path), or null: the whole journal was replayed. */
+  loaded: string | null;
+  /** The first journal sequence replayed: the loaded snapshot's boundary, 1 without one. */
+  boundary: number;
+  /** The snapshot written at this boot's boundary, or null (no store, below minFrames, no segment start, the replay stopped early before it, or the save failed). */
+  saved: string | null;
+  /** Snapshots passed over, each with its reason. */
+  skipped: string[];
+  /** Why the save failed (e.g. a full disk), or null: recovery goes on without it. */
+  error: string | null;
+}
+
+/** The outcome of a recovery that used no snapshot. */
+export function noSnapshot(): SnapshotOutcome {
+  return { loaded: null, boundary: 1, saved: null, skipped: [], error: null };
+}
+
+/** A stage's replay state as a snapshot holds it: snapshot() writes what restore() reads back. */
+export interface SnapshotState {
+  snapshot(w: SnapshotWriter): void;
+  /** Throws SnapshotMismatch when the snapshot cannot stand for this start (before or while changing anything). */
+  restore(r: SnapshotReader): void;
+}
+
 export interface LoadedSnapshot {
   meta: SnapshotMeta;
   path: string;
   reader: SnapshotReader;
 }
 
+/** The journal's segment headers, in segment order, up to the first unreadable one. */
+function* segmentHeaders(journalDir: string): Generator<SegmentHeader> {
+  for (const index of listSegments(journalDir)) {
+    const h = readSegmentHeader(journalDir, index);
+    if (h === null) return;
+    yield h;
+  }
+}
+
 /** fdatasyncs the journal segment holding `boundary - 1` (the last frames before a boundary). */
 function syncSegmentBefore(journalDir: string, boundary: number): void {
-  const buf = new Uint8Array(SEGMENT_HEADER_LENGTH);
   let before = -1;
-  for (const index of listSegments(journalDir)) {
-    const fd = openSync(join(journalDir, segmentFileName(index)), 'r');
-    try {
-      const h = decodeSegmentHeader(buf, 0, readSync(fd, buf, 0, SEGMENT_HEADER_LENGTH, 0));
-      if (h === null || h.firstSequence >= boundary) break;
-      before = index;
-    } finally {
-      closeSync(fd);
-    }
+  for (const h of segmentHeaders(journalDir)) {
+    if (h.firstSequence >= boundary) break;
+    before = h.index;
   }
   if (before < 0) return;
   const fd = openSync(join(journalDir, segmentFileName(before)), 'r+');
@@ -304,37 +332,13 @@ function syncSegmentBefore(journalDir: string, boundary: number): void {
 
 /** The first sequence of the journal segment a boot of this epoch opened (its header's epoch), or null. */
 export function bootBoundary(journalDir: string, bootEpochMs: number): number | null {
-  const buf = new Uint8Array(SEGMENT_HEADER_LENGTH);
-  for (const index of listSegments(journalDir)) {
-    let fd = -1;
-    try {
-      fd = openSync(join(journalDir, segmentFileName(index)), 'r');
-      const h = decodeSegmentHeader(buf, 0, readSync(fd, buf, 0, SEGMENT_HEADER_LENGTH, 0));
-      if (h !== null && h.engineEpochMs === bootEpochMs) return h.firstSequence;
-    } catch {
-      // unreadable: not this one
-    } finally {
-      if (fd >= 0) closeSync(fd);
-    }
-  }
+  for (const h of segmentHeaders(journalDir)) if (h.engineEpochMs === bootEpochMs) return h.firstSequence;
   return null;
 }
 
 /** The epoch of the journal segment whose first sequence is `sequence`, or null. */
 export function segmentEpochAt(journalDir: string, sequence: number): number | null {
-  const buf = new Uint8Array(SEGMENT_HEADER_LENGTH);
-  for (const index of listSegments(journalDir)) {
-    let fd = -1;
-    try {
-      fd = openSync(join(journalDir, segmentFileName(index)), 'r');
-      const h = decodeSegmentHeader(buf, 0, readSync(fd, buf, 0, SEGMENT_HEADER_LENGTH, 0));
-      if (h !== null && h.firstSequence === sequence) return h.engineEpochMs;
-    } catch {
-      // unreadable: not this one
-    } finally {
-      if (fd >= 0) closeSync(fd);
-    }
-  }
+  for (const h of segmentHeaders(journalDir)) if (h.firstSequence === sequence) return h.engineEpochMs;
   return null;
 }
 
@@ -484,15 +488,51 @@ export class SnapshotStore {
    * reading it back cannot fail half-way through the tables.
    */
   load(stage: string, shape?: (w: SnapshotWriter) => void): LoadedSnapshot | null {
+    return this.loadFrom(stage, shape === undefined ? null : () => {
+      const w = new SnapshotWriter();
+      shape(w);
+      return w.finish();
+    });
+  }
+
+  /**
+   * load() into a fresh stage's `state`, then restored into it; returns the outcome with the
+   * boundary to replay from. Should reading back still throw SnapshotMismatch half-way (a check
+   * of the stage's own, or a defect), the state is restored from its own fresh snapshot (the
+   * layout template, taken before) and the whole journal is replayed.
+   */
+  loadInto(stage: string, state: SnapshotState): SnapshotOutcome {
+    const out = noSnapshot();
+    let blank: Uint8Array | null = null;
+    const loaded = this.loadFrom(stage, () => {
+      const w = new SnapshotWriter();
+      state.snapshot(w);
+      blank = w.finish();
+      return blank;
+    });
+    out.skipped.push(...this.skipped);
+    if (loaded === null) return out;
+    try {
+      state.restore(loaded.reader);
+      loaded.reader.end();
+      out.loaded = loaded.path;
+      out.boundary = loaded.meta.boundary;
+    } catch (e) {
+      if (!(e instanceof SnapshotMismatch)) throw e;
+      out.skipped.push(`${loaded.path}: ${e.message}`);
+      const fresh = new SnapshotReader(blank!);
+      state.restore(fresh);
+      fresh.end();
+    }
+    return out;
+  }
+
+  /** load(), its layout template built by `template` (only when the stage has a file). */
+  private loadFrom(stage: string, template: (() => Uint8Array) | null): LoadedSnapshot | null {
     this.skipped.length = 0;
     const candidates = this.list(stage);
     if (candidates.length === 0) return null; // nothing to check: no template either (a full-size writer)
-    let template: string[] | null = null;
-    if (shape !== undefined) {
-      const w = new SnapshotWriter();
-      shape(w);
-      template = new SnapshotReader(w.finish()).layout();
-    }
+    const layout = template === null ? null : new SnapshotReader(template()).layout();
     for (const { boundary, path } of candidates) {
       try {
         let file: Uint8Array;
@@ -508,7 +548,7 @@ export class SnapshotStore {
         if (meta.fingerprint !== this.fingerprint) throw new SnapshotMismatch('the configuration its tables depend on changed');
         if (segmentEpochAt(this.journalDir, boundary) !== meta.segmentEpochMs) throw new SnapshotMismatch('the journal has no segment of its boot at its boundary');
         const reader = new SnapshotReader(payload);
-        if (template !== null && !sameLayout(reader.layout(), template)) throw new SnapshotMismatch('its layout is not this version\'s');
+        if (layout !== null && !sameLayout(reader.layout(), layout)) throw new SnapshotMismatch('its layout is not this version\'s');
         return { meta, path, reader };
       } catch (e) {
         if (!(e instanceof SnapshotMismatch)) throw e;

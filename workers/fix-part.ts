@@ -19,7 +19,7 @@ import { Histogram, MetricsViews, type MetricsWorkerData } from './metrics/metri
 import { readTlsFiles } from './config.ts';
 import { threadLogger } from './log.ts';
 import { SessionEventLog } from './fix/session-log.ts';
-import type { PartContext, StagePart } from './stage-part.ts';
+import { type PartContext, type StagePart, logSnapshotOutcome } from './stage-part.ts';
 
 export async function buildFix(ctx: PartContext): Promise<StagePart> {
   const { data } = ctx;
@@ -52,8 +52,7 @@ export async function buildFix(ctx: PartContext): Promise<StagePart> {
   // supervisor logs the result, `recovery.snapshot` included, with the stage's detail).
   const recovery = recoverFixStage(stage, config.journal.dir, config.orderCapacity, snapshotStoreFor(config, data.engineEpochMs));
   if (recovery.problem !== null) ctx.log('error', `journal replay stopped early: ${recovery.problem}`);
-  for (const why of recovery.snapshot.skipped) ctx.log('warn', `recovery snapshot passed over: ${why}`);
-  if (recovery.snapshot.error !== null) ctx.log('error', `recovery snapshot not saved (the next start replays more of the journal): ${recovery.snapshot.error}`);
+  logSnapshotOutcome(ctx, recovery.snapshot);
   if (recovery.unnamed > 0 || recovery.conflicts > 0 || recovery.malformedAudits > 0) {
     ctx.log('error', `children not recovered: ${recovery.unnamed} without their order's symbol, ${recovery.conflicts} over a live slot, ${recovery.malformedAudits} routing audits unreadable (a child they name may be live at its venue)`);
   }

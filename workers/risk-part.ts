@@ -8,7 +8,7 @@ import { RiskCounter } from '../engine/counters.ts';
 import { StageWiring } from './topology.ts';
 import { KillBoard } from './risk/kill-board.ts';
 import { Histogram, MetricsViews, type MetricsWorkerData } from './metrics/metrics-memory.ts';
-import type { PartContext, StagePart } from './stage-part.ts';
+import { type PartContext, type StagePart, logSnapshotOutcome } from './stage-part.ts';
 
 export async function buildRisk(ctx: PartContext): Promise<StagePart> {
   const { data } = ctx;
@@ -52,10 +52,7 @@ export async function buildRisk(ctx: PartContext): Promise<StagePart> {
   if (recovery.conflicts > 0 || recovery.malformedAudits > 0) {
     ctx.log('error', `journal records not recovered: ${recovery.conflicts} over a live slot, ${recovery.malformedAudits} routing audits unreadable (a child they name may be live at its venue)`);
   }
-  // A snapshot passed over costs only time (the journal before it is replayed instead); one not
-  // saved makes the next start replay more.
-  for (const why of recovery.snapshot.skipped) ctx.log('warn', `recovery snapshot passed over: ${why}`);
-  if (recovery.snapshot.error !== null) ctx.log('error', `recovery snapshot not saved: ${recovery.snapshot.error}`);
+  logSnapshotOutcome(ctx, recovery.snapshot);
   // The SOR and fix stages issue and track this boot's children from this base: on this thread
   // at once, on theirs through the supervisor (supervisor.ts).
   const childIdBase = nextChildIdBase(data.childIdBase, bounds.maxChildId, riskConfig.childCapacity);

@@ -7,7 +7,7 @@ import { SOR_MODE_NAMES } from './sor/venue-score.ts';
 import { recoverSorStage } from './sor/recovery.ts';
 import { StageWiring } from './topology.ts';
 import { Histogram, MetricsViews, type MetricsWorkerData } from './metrics/metrics-memory.ts';
-import type { PartContext, StagePart } from './stage-part.ts';
+import { type PartContext, type StagePart, logSnapshotOutcome } from './stage-part.ts';
 
 export async function buildSor(ctx: PartContext): Promise<StagePart> {
   const { data } = ctx;
@@ -57,8 +57,7 @@ export async function buildSor(ctx: PartContext): Promise<StagePart> {
   // logs the result, with the snapshot loaded and saved).
   const recovery = recoverSorStage(stage, config.journal.dir, snapshotStoreFor(config, data.engineEpochMs));
   if (recovery.problem !== null) ctx.log('error', `journal replay stopped early: ${recovery.problem}`);
-  for (const s of recovery.snapshot.skipped) ctx.log('warn', `recovery snapshot passed over: ${s}`);
-  if (recovery.snapshot.error !== null) ctx.log('error', `recovery snapshot not saved: ${recovery.snapshot.error}`);
+  logSnapshotOutcome(ctx, recovery.snapshot);
   const metrics = (data as Partial<MetricsWorkerData>).metrics;
   if (metrics !== undefined) stage.ingestToDecision = new MetricsViews(metrics).histogram(Histogram.SOR_INGEST_TO_DECISION);
   return { stage: 'sor', agent: stage, detail: { recovery } };

@@ -3,6 +3,7 @@
  * module (workers/<stage>-part.ts), then run by whichever thread the configured threading mode
  * (workers/topology.ts threadGroups) puts it on, alone or beside other stages.
  */
+import type { SnapshotOutcome } from '../persistence/snapshot.ts';
 import type { Agent } from '../engine/agent.ts';
 import type { StageName } from './topology.ts';
 import type { WorkerData } from './worker-data.ts';
@@ -51,3 +52,13 @@ export interface PartContext {
 }
 
 export type PartBuilder = (ctx: PartContext) => Promise<StagePart>;
+
+/**
+ * Logs what a stage's recovery did with snapshots that needs an operator's eye: each snapshot
+ * passed over (it costs only time: the journal before it is replayed instead) and a failed save
+ * (the next start replays more of the journal).
+ */
+export function logSnapshotOutcome(ctx: PartContext, outcome: SnapshotOutcome): void {
+  for (const why of outcome.skipped) ctx.log('warn', `recovery snapshot passed over: ${why}`);
+  if (outcome.error !== null) ctx.log('error', `recovery snapshot not saved (the next start replays more of the journal): ${outcome.error}`);
+}

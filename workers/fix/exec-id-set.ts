@@ -23,7 +23,7 @@
  * (both generations, which one is young included) from a start's replay to the next start, so
  * that one does not replay the fills before the snapshot's boundary (workers/fix/recovery.ts).
  */
-import { SnapshotMismatch, type SnapshotReader, type SnapshotWriter } from '../../persistence/snapshot.ts';
+import { SnapshotMismatch, type SnapshotArray, type SnapshotReader, type SnapshotWriter } from '../../persistence/snapshot.ts';
 
 export const MAX_EXEC_ID = 48;
 
@@ -54,6 +54,11 @@ class Generation {
     this.count = 0;
   }
 
+  /** The slot arrays with their snapshot tags (one list for both directions). */
+  private slotArrays(prefix: string): [string, SnapshotArray][] {
+    return [[`${prefix}.used`, this.used], [`${prefix}.hashes`, this.hashes], [`${prefix}.venues`, this.venues], [`${prefix}.lengths`, this.lengths]];
+  }
+
   /**
    * Into a recovery snapshot: the slot arrays whole (their lengths are the capacity: a set of
    * another capacity does not take them back, SnapshotReader.arrayInto), the count, and the bytes
@@ -70,10 +75,7 @@ class Generation {
       bytes.set(this.bytes.subarray(i * MAX_EXEC_ID, (i + 1) * MAX_EXEC_ID), at);
       at += MAX_EXEC_ID;
     }
-    w.array(`${prefix}.used`, this.used);
-    w.array(`${prefix}.hashes`, this.hashes);
-    w.array(`${prefix}.venues`, this.venues);
-    w.array(`${prefix}.lengths`, this.lengths);
+    for (const [tag, a] of this.slotArrays(prefix)) w.array(tag, a);
     w.number(`${prefix}.count`, this.count);
     w.bytes(`${prefix}.exactBytes`, bytes);
   }
@@ -84,10 +86,7 @@ class Generation {
    * (a count or byte length that does not match the slots in use).
    */
   restoreSnapshot(r: SnapshotReader, prefix: string): void {
-    r.arrayInto(`${prefix}.used`, this.used);
-    r.arrayInto(`${prefix}.hashes`, this.hashes);
-    r.arrayInto(`${prefix}.venues`, this.venues);
-    r.arrayInto(`${prefix}.lengths`, this.lengths);
+    for (const [tag, a] of this.slotArrays(prefix)) r.arrayInto(tag, a);
     const count = r.number(`${prefix}.count`);
     const bytes = r.bytes(`${prefix}.exactBytes`);
     let inUse = 0;

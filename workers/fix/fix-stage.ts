@@ -69,7 +69,7 @@ import { SorFeed } from './market-data.ts';
 import { RingOverflow } from '../../engine/ring-overflow.ts';
 import { ExecIdSet, execIdHash } from './exec-id-set.ts';
 import { childSlot } from '../risk/order-table.ts';
-import { SnapshotMismatch, type SnapshotReader, type SnapshotWriter } from '../../persistence/snapshot.ts';
+import { SnapshotMismatch, type SnapshotArray, type SnapshotReader, type SnapshotWriter } from '../../persistence/snapshot.ts';
 
 export const FIX_BATCH = 256;
 /** Venue events held while the ring to risk is full; beyond this the engine halts (never drops). */
@@ -510,6 +510,16 @@ export class FixStage implements Agent {
     return n;
   }
 
+  /** The child table's arrays with their snapshot tags, in snapshot order (one list for both directions). */
+  private childArrays(): [string, SnapshotArray][] {
+    return [
+      ['children.ids', this.childIds], ['children.orderIds', this.childOrderIds], ['children.qty', this.childQty],
+      ['children.price', this.childPrice], ['children.venue', this.childVenue], ['children.symbol', this.childSymbol],
+      ['children.side', this.childSide], ['children.state', this.childState], ['children.cum', this.childCum],
+      ['children.notional', this.childNotional], ['children.cancelWanted', this.childCancelWanted],
+    ];
+  }
+
   /**
    * Recovery snapshot (persistence/snapshot.ts, workers/fix/recovery.ts): everything
    * restoreSent, restoreEvent and restoreExecId build, that is the child table (every per-slot
@@ -518,17 +528,7 @@ export class FixStage implements Agent {
    */
   snapshotRecovered(w: SnapshotWriter): void {
     w.number('children.base', this.childBase);
-    w.array('children.ids', this.childIds);
-    w.array('children.orderIds', this.childOrderIds);
-    w.array('children.qty', this.childQty);
-    w.array('children.price', this.childPrice);
-    w.array('children.venue', this.childVenue);
-    w.array('children.symbol', this.childSymbol);
-    w.array('children.side', this.childSide);
-    w.array('children.state', this.childState);
-    w.array('children.cum', this.childCum);
-    w.array('children.notional', this.childNotional);
-    w.array('children.cancelWanted', this.childCancelWanted);
+    for (const [tag, a] of this.childArrays()) w.array(tag, a);
     this.execIds.snapshot(w, 'execIds');
   }
 
@@ -540,17 +540,7 @@ export class FixStage implements Agent {
   restoreRecovered(r: SnapshotReader): void {
     const base = r.number('children.base');
     if (base !== this.childBase) throw new SnapshotMismatch(`children.base: ${base}, this stage's is ${this.childBase}`);
-    r.arrayInto('children.ids', this.childIds);
-    r.arrayInto('children.orderIds', this.childOrderIds);
-    r.arrayInto('children.qty', this.childQty);
-    r.arrayInto('children.price', this.childPrice);
-    r.arrayInto('children.venue', this.childVenue);
-    r.arrayInto('children.symbol', this.childSymbol);
-    r.arrayInto('children.side', this.childSide);
-    r.arrayInto('children.state', this.childState);
-    r.arrayInto('children.cum', this.childCum);
-    r.arrayInto('children.notional', this.childNotional);
-    r.arrayInto('children.cancelWanted', this.childCancelWanted);
+    for (const [tag, a] of this.childArrays()) r.arrayInto(tag, a);
     this.execIds.restoreSnapshot(r, 'execIds');
   }
 

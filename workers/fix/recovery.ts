@@ -59,7 +59,7 @@
 import { CHILD_EVENT_LENGTH, ChildEventFlyweight, ChildEventKind, ExecReportFlyweight, RecordType } from '../../codecs/records.ts';
 import { ExecType } from '../../engine/order-state.ts';
 import { replayJournal, type FrameHandler } from '../../persistence/journal-reader.ts';
-import { SnapshotMismatch, SnapshotReader, SnapshotWriter, type SnapshotStore } from '../../persistence/snapshot.ts';
+import { noSnapshot, type SnapshotOutcome, type SnapshotReader, type SnapshotStore, type SnapshotWriter } from '../../persistence/snapshot.ts';
 import { orderSlot } from '../risk/order-table.ts';
 import { AuditOnlyChildren } from '../sor/audit-children.ts';
 import type { FixStage } from './fix-stage.ts';
@@ -68,20 +68,6 @@ import type { FixStage } from './fix-stage.ts';
 export const FIX_SNAPSHOT_STAGE = 'fix';
 
 /** What recovery did with snapshots (all null / empty, boundary 1, without a store). */
-export interface FixSnapshotOutcome {
-  /** Path of the snapshot the replay started from, or null (the whole journal was replayed). */
-  loaded: string | null;
-  /** The first journal sequence replayed: the loaded snapshot's boundary, 1 without one. */
-  boundary: number;
-  /** Path of the snapshot written at this start's boundary, or null (none written: the replay's
-   * end is not a segment's first sequence, the replay stopped early, the save failed, or no store). */
-  saved: string | null;
-  /** Snapshots passed over, each with why (the store's load, or one that did not read back). */
-  skipped: string[];
-  /** Why the save failed (e.g. disk full), or null: recovery goes on without it. */
-  error: string | null;
-}
-
 export interface FixRecoveryResult {
   /** Journal frames read by this start's replay (from the snapshot's boundary when one was loaded). */
   frames: number;
@@ -107,7 +93,7 @@ export interface FixRecoveryResult {
   fillsWithoutExecId: number;
   /** Why replay stopped before the journal's end (corruption), or null. */
   problem: string | null;
-  snapshot: FixSnapshotOutcome;
+  snapshot: SnapshotOutcome;
 }
 
 class FixRestorer implements FrameHandler {
@@ -253,8 +239,7 @@ class FixRestorer implements FrameHandler {
  */
 export function recoverFixStage(stage: FixStage, dir: string, orderCapacity: number, snapshots: SnapshotStore | null = null): FixRecoveryResult {
   const restorer = new FixRestorer(stage, orderCapacity);
-  const snapshot: FixSnapshotOutcome = { loaded: null, boundary: 1, saved: null, skipped: [], error: null };
-  if (snapshots !== null) loadSnapshot(restorer, snapshots, snapshot);
+  const snapshot = snapshots === null ? noSnapshot() : snapshots.loadInto(FIX_SNAPSHOT_STAGE, restorer);
   // The replay's state at this boot's boundary (SnapshotStore.replayAndSave), before the fix-up
   // below (which a later start's replay makes again from the audits it then holds).
   const replay = snapshots === null
@@ -279,30 +264,3 @@ export function recoverFixStage(stage: FixStage, dir: string, orderCapacity: num
   };
 }
 
-/**
- * Restores the newest snapshot that holds into the fresh restorer and its stage, and notes it in
- * `out` (loaded, boundary, skipped). One that passes the store's checks but still does not read
- * back (SnapshotMismatch part-way: a defect, not a torn file, which the checksum catches) is
- * passed over too: the state is reset from the fresh state's own snapshot, and the whole journal
- * is replayed.
- */
-function loadSnapshot(restorer: FixRestorer, snapshots: SnapshotStore, out: FixSnapshotOutcome): void {
-  const fresh = new SnapshotWriter();
-  restorer.snapshot(fresh);
-  const blank = fresh.finish();
-  const loaded = snapshots.load(FIX_SNAPSHOT_STAGE, (w) => restorer.snapshot(w));
-  out.skipped.push(...snapshots.skipped);
-  if (loaded === null) return;
-  try {
-    restorer.restore(loaded.reader);
-    loaded.reader.end();
-    out.loaded = loaded.path;
-    out.boundary = loaded.meta.boundary;
-  } catch (e) {
-    if (!(e instanceof SnapshotMismatch)) throw e;
-    out.skipped.push(`${loaded.path}: ${e.message}`);
-    const reset = new SnapshotReader(blank);
-    restorer.restore(reset);
-    reset.end();
-  }
-}

@@ -60,7 +60,7 @@ import {
 } from '../../codecs/records.ts';
 import { MAX_PRICE_TICKS } from '../../engine/fixed-point.ts';
 import { replayJournal, type FrameHandler } from '../../persistence/journal-reader.ts';
-import type { LoadedSnapshot, SnapshotReader, SnapshotStore, SnapshotWriter } from '../../persistence/snapshot.ts';
+import type { LoadedSnapshot, SnapshotOutcome, SnapshotReader, SnapshotStore, SnapshotWriter } from '../../persistence/snapshot.ts';
 import { AuditOnlyChildren } from '../sor/audit-children.ts';
 import { RiskStage, type RiskConfig } from './risk-stage.ts';
 
@@ -103,7 +103,7 @@ export interface RecoveryResult {
   malformedAudits: number;
   lastEventSeq: number;
   nextOrderId: number;
-  snapshot: RiskSnapshotResult;
+  snapshot: SnapshotOutcome;
 }
 
 /**
@@ -111,19 +111,6 @@ export interface RecoveryResult {
  * modeChanges, conflicts, malformedAudits) cover the whole journal either way (a snapshot
  * carries them); frames counts only the frames read at this start (after the boundary).
  */
-export interface RiskSnapshotResult {
-  /** The snapshot started from (its path), or null: the whole journal was replayed. */
-  loaded: string | null;
-  /** The journal sequence the replay started at (1 without a snapshot). */
-  boundary: number;
-  /** The snapshot written at this start's boundary, or null (no store, the replay's end is not a segment's first sequence, the replay stopped early, or the save failed). */
-  saved: string | null;
-  /** Snapshots passed over, each with its reason. */
-  skipped: string[];
-  /** Why the save failed (e.g. disk full): recovery goes on without it. */
-  error: string | null;
-}
-
 class BoundsScan implements FrameHandler {
   private readonly report = new ExecReportFlyweight();
   private readonly child = new ChildEventFlyweight();

@@ -60,27 +60,13 @@ import { ChildEventFlyweight, ChildEventKind, RecordType } from '../../codecs/re
 import { Tif } from '../../engine/domain.ts';
 import { Reason } from '../../engine/reasons.ts';
 import { replayJournal, type FrameHandler } from '../../persistence/journal-reader.ts';
-import { SnapshotMismatch, type SnapshotReader, type SnapshotStore, type SnapshotWriter } from '../../persistence/snapshot.ts';
+import { SnapshotMismatch, noSnapshot, type SnapshotOutcome, type SnapshotReader, type SnapshotStore, type SnapshotWriter } from '../../persistence/snapshot.ts';
 import { NO_PLAN } from './route-plan.ts';
 import type { SorStage } from './sor-stage.ts';
 import type { VenueStats } from './venue-stats.ts';
 
 /** The stage's name in the snapshot store. */
 export const SOR_SNAPSHOT_STAGE = 'sor';
-
-/** What recovery did with snapshots (all null, empty, boundary 1 without a store). */
-export interface SorSnapshotResult {
-  /** The snapshot the replay started from, or null (the whole journal was replayed). */
-  loaded: string | null;
-  /** The first sequence replayed: the loaded snapshot's boundary, else 1. */
-  boundary: number;
-  /** The snapshot written at this start's boundary, or null (none: not a segment start, or the replay stopped early). */
-  saved: string | null;
-  /** Snapshots passed over, each with the reason. */
-  skipped: string[];
-  /** Why the snapshot could not be written (recovery went on without it), or null. */
-  error: string | null;
-}
 
 export interface SorRecoveryResult {
   /** Frames read by this start: after the loaded snapshot's boundary, or the whole journal. */
@@ -95,7 +81,7 @@ export interface SorRecoveryResult {
   /** Live children whose slot another live child held: not put back (counted). */
   conflicts: number;
   problem: string | null;
-  snapshot: SorSnapshotResult;
+  snapshot: SnapshotOutcome;
 }
 
 /** A child live at a venue, as the replay follows it. */
@@ -169,7 +155,8 @@ class SorStatsReplay implements FrameHandler {
   /**
    * Replaces its state with a snapshot's (written by snapshot()). The priors and alpha come
    * first: when they are not this start's, it throws SnapshotMismatch having changed nothing. A
-   * SnapshotMismatch thrown later leaves a half-restored state: reset() before replaying.
+   * SnapshotMismatch thrown later leaves a half-restored state (SnapshotStore.loadInto restores
+   * the fresh one).
    */
   restore(r: SnapshotReader): void {
     const latencyPriors = new Float64Array(this.venueCount);
@@ -192,15 +179,6 @@ class SorStatsReplay implements FrameHandler {
     this.childEvents = r.number('count.childEvents');
     this.latencySamples = r.number('count.latencySamples');
     this.endedChildren = r.number('count.endedChildren');
-  }
-
-  /** Back to the fresh stage's state (after a restore that failed half-way). */
-  reset(): void {
-    statArrays(this.stats).forEach(([, a], i) => a.set(this.fresh[i]));
-    this.live.clear();
-    this.childEvents = 0;
-    this.latencySamples = 0;
-    this.endedChildren = 0;
   }
 
   onFrame(typeId: number, _sequence: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number): void {
@@ -273,24 +251,8 @@ export function recoverSorStage(stage: SorStage, dir: string, snapshots: Snapsho
   // earlier boot's ids every restored child would be refused (a silent "conflict").
   if (!(stage.children.base <= 1)) throw new Error(`Condition failed: the SOR child table base (${stage.children.base}) is <= 1 (childTableBase 0) for recovery`);
   const replay = new SorStatsReplay(stage.stats);
-  const snapshot: SorSnapshotResult = { loaded: null, boundary: 1, saved: null, skipped: [], error: null };
-  if (snapshots !== null) {
-    // The fresh replay's own snapshot is the layout a usable one has.
-    const loaded = snapshots.load(SOR_SNAPSHOT_STAGE, (w) => replay.snapshot(w));
-    snapshot.skipped.push(...snapshots.skipped);
-    if (loaded !== null) {
-      try {
-        replay.restore(loaded.reader);
-        loaded.reader.end();
-        snapshot.loaded = loaded.path;
-        snapshot.boundary = loaded.meta.boundary;
-      } catch (e) {
-        if (!(e instanceof SnapshotMismatch)) throw e;
-        replay.reset();
-        snapshot.skipped.push(`${loaded.path}: ${e.message}`);
-      }
-    }
-  }
+  // The fresh replay's own snapshot is the layout a usable one has, and what a failed read goes back to.
+  const snapshot = snapshots === null ? noSnapshot() : snapshots.loadInto(SOR_SNAPSHOT_STAGE, replay);
   // Saved at this boot's boundary (SnapshotStore.replayAndSave; never after a replay stopped by
   // a corrupt frame before it: what follows would be missing from the snapshot).
   const r = snapshots === null
