@@ -412,6 +412,23 @@ export function sameLayout(a: readonly string[], b: readonly string[]): boolean 
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+/**
+ * A stage's start-up replay from `fromSequence`: with a store, SnapshotStore.replayAndSave (the
+ * snapshot of this boot's boundary saved on the way); without one (journal.snapshots off), the
+ * plain replay.
+ */
+export function replayFrom(
+  snapshots: SnapshotStore | null,
+  stage: string,
+  handler: FrameHandler,
+  fromSequence: number,
+  journalDir: string,
+  write: (w: SnapshotWriter) => void,
+): ReplayResult & { saved: string | null; error: string | null } {
+  if (snapshots === null) return { ...replayJournal(journalDir, handler, fromSequence), saved: null, error: null };
+  return snapshots.replayAndSave(stage, handler, fromSequence, write);
+}
+
 /** A stage's snapshots in `<journalDir>/snapshots/`. */
 export class SnapshotStore {
   readonly journalDir: string;
@@ -421,6 +438,8 @@ export class SnapshotStore {
   readonly minFrames: number;
   /** Why snapshots were passed over by the last load (for the start-up log). */
   readonly skipped: string[] = [];
+  /** Snapshots that held at load but could not be read back (passOver), with the reason: passed over by every later load of this store. */
+  private readonly passedOver = new Map<string, string>();
 
   /**
    * The engine epoch of this boot, whose journal segment's first sequence is where its stages
@@ -462,6 +481,15 @@ export class SnapshotStore {
     // No frame of this boot yet (or no boundary known): the replay's end, if it reached it.
     const result = outcome ?? this.saveAfterReplay(stage, replay, write);
     return { ...replay, ...result };
+  }
+
+  /**
+   * Marks a snapshot that load() returned as unusable for this start: it could not be read back
+   * into the stage (SnapshotMismatch half-way). Later loads pass it over with `reason`, so a
+   * stage that starts again from scratch takes the next older snapshot, or the whole journal.
+   */
+  passOver(path: string, reason: string): void {
+    this.passedOver.set(path, reason);
   }
 
   /** The stage's snapshot files, newest boundary first. */
@@ -519,6 +547,7 @@ export class SnapshotStore {
       out.boundary = loaded.meta.boundary;
     } catch (e) {
       if (!(e instanceof SnapshotMismatch)) throw e;
+      this.passOver(loaded.path, e.message);
       out.skipped.push(`${loaded.path}: ${e.message}`);
       const fresh = new SnapshotReader(blank!);
       state.restore(fresh);
@@ -535,6 +564,8 @@ export class SnapshotStore {
     const layout = template === null ? null : new SnapshotReader(template()).layout();
     for (const { boundary, path } of candidates) {
       try {
+        const passedOver = this.passedOver.get(path);
+        if (passedOver !== undefined) throw new SnapshotMismatch(passedOver);
         let file: Uint8Array;
         try {
           const b = readFileSync(path);

@@ -2,7 +2,7 @@
 import { SystemClock } from '../engine/clock.ts';
 import { RiskStage } from './risk/risk-stage.ts';
 import { riskConfigFrom } from './risk/risk-config.ts';
-import { nextChildIdBase, recoverRiskStage, recoveredRiskConfig, startRiskRecovery } from './risk/recovery.ts';
+import { nextChildIdBase, recoverRisk, recoveredRiskConfig } from './risk/recovery.ts';
 import { snapshotStoreFor } from '../persistence/snapshot.ts';
 import { RiskCounter } from '../engine/counters.ts';
 import { StageWiring } from './topology.ts';
@@ -21,15 +21,13 @@ export async function buildRisk(ctx: PartContext): Promise<StagePart> {
   // tail and opened this boot's segment; nothing is appended until this stage produces. With
   // journal.snapshots, both reads start after the newest snapshot that holds (persistence/
   // snapshot.ts): its head gives the ranges before it, its body the state the replay continues
-  // from; and the state at this boot's boundary is saved for the next start.
+  // from; and the state at this boot's boundary is saved for the next start. A snapshot that
+  // cannot be read back has the stage built again and recovered without it (recoverRisk).
   const snapshots = snapshotStoreFor(config, data.engineEpochMs);
   // Limits, collars, session and market-data settings: workers/risk/risk-config.ts.
   const configured = riskConfigFrom(config, data.childIdBase);
-  const start = startRiskRecovery(config.journal.dir, configured, snapshots);
-  const bounds = start.bounds;
-  const riskConfig = recoveredRiskConfig(configured, bounds);
   const metrics = (data as Partial<MetricsWorkerData>).metrics;
-  const stage = new RiskStage(
+  const { stage, start, recovery } = recoverRisk(config.journal.dir, configured, snapshots, (riskConfig) => new RiskStage(
     riskConfig,
     {
       fromIngest: wiring.consumer('ingestToRisk'),
@@ -43,8 +41,9 @@ export async function buildRisk(ctx: PartContext): Promise<StagePart> {
     clock,
     wiring.counters,
     metrics === undefined ? null : new MetricsViews(metrics).histogram(Histogram.RISK_INGEST_TO_RISK),
-  );
-  const recovery = recoverRiskStage(stage, config.journal.dir, snapshots, start);
+  ));
+  const bounds = start.bounds;
+  const riskConfig = recoveredRiskConfig(configured, bounds);
   wiring.counters.set(RiskCounter.RECOVERED_ORDERS, recovery.orders);
   wiring.counters.set(RiskCounter.RECOVERED_FILLS, recovery.fills);
   // A corrupt journal: the state rebuilt is the prefix before the damage. Said loudly.

@@ -58,8 +58,8 @@
  */
 import { CHILD_EVENT_LENGTH, ChildEventFlyweight, ChildEventKind, ExecReportFlyweight, RecordType } from '../../codecs/records.ts';
 import { ExecType } from '../../engine/order-state.ts';
-import { replayJournal, type FrameHandler } from '../../persistence/journal-reader.ts';
-import { noSnapshot, type SnapshotOutcome, type SnapshotReader, type SnapshotStore, type SnapshotWriter } from '../../persistence/snapshot.ts';
+import type { FrameHandler } from '../../persistence/journal-reader.ts';
+import { noSnapshot, replayFrom, type SnapshotOutcome, type SnapshotReader, type SnapshotStore, type SnapshotWriter } from '../../persistence/snapshot.ts';
 import { orderSlot } from '../risk/order-table.ts';
 import { AuditOnlyChildren } from '../sor/audit-children.ts';
 import type { FixStage } from './fix-stage.ts';
@@ -242,9 +242,7 @@ export function recoverFixStage(stage: FixStage, dir: string, orderCapacity: num
   const snapshot = snapshots === null ? noSnapshot() : snapshots.loadInto(FIX_SNAPSHOT_STAGE, restorer);
   // The replay's state at this boot's boundary (SnapshotStore.replayAndSave), before the fix-up
   // below (which a later start's replay makes again from the audits it then holds).
-  const replay = snapshots === null
-    ? { ...replayJournal(dir, restorer, snapshot.boundary), saved: null, error: null }
-    : snapshots.replayAndSave(FIX_SNAPSHOT_STAGE, restorer, snapshot.boundary, (w) => restorer.snapshot(w));
+  const replay = replayFrom(snapshots, FIX_SNAPSHOT_STAGE, restorer, snapshot.boundary, dir, (w) => restorer.snapshot(w));
   snapshot.saved = replay.saved;
   snapshot.error = replay.error;
   restorer.restoreAuditOnlyChildren();

@@ -23,7 +23,7 @@
 import { equalBytes, hashBytes } from '../../engine/bytes.ts';
 import { CL_ORD_ID_CAPACITY } from '../../engine/domain.ts';
 import { isTerminal } from '../../engine/order-state.ts';
-import type { SnapshotArray, SnapshotReader, SnapshotWriter } from '../../persistence/snapshot.ts';
+import { SnapshotMismatch, type SnapshotArray, type SnapshotReader, type SnapshotWriter } from '../../persistence/snapshot.ts';
 
 const EMPTY = 0;
 
@@ -403,7 +403,7 @@ export class OrderTable {
   restore(r: SnapshotReader): void {
     for (const [tag, a] of this.snapshotArrays()) r.arrayInto(tag, a);
     const nextOrderId = r.number('orders.nextOrderId');
-    if (!(Number.isSafeInteger(nextOrderId) && nextOrderId >= 1)) throw new Error('Condition failed: a snapshot\'s next order id >= 1');
+    if (!(Number.isSafeInteger(nextOrderId) && nextOrderId >= 1)) throw new SnapshotMismatch(`orders.nextOrderId: ${nextOrderId}, not an id`);
     this.nextOrderId = nextOrderId;
     this.idsSkipped = r.number('orders.idsSkipped');
     this.fullScans = r.number('orders.fullScans');

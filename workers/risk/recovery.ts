@@ -60,7 +60,7 @@ import {
 } from '../../codecs/records.ts';
 import { MAX_PRICE_TICKS } from '../../engine/fixed-point.ts';
 import { replayJournal, type FrameHandler } from '../../persistence/journal-reader.ts';
-import type { LoadedSnapshot, SnapshotOutcome, SnapshotReader, SnapshotStore, SnapshotWriter } from '../../persistence/snapshot.ts';
+import { SnapshotMismatch, replayFrom, type LoadedSnapshot, type SnapshotOutcome, type SnapshotReader, type SnapshotStore, type SnapshotWriter } from '../../persistence/snapshot.ts';
 import { AuditOnlyChildren } from '../sor/audit-children.ts';
 import { RiskStage, type RiskConfig } from './risk-stage.ts';
 
@@ -263,7 +263,7 @@ class RiskReplayState {
     this.sorConfig = r.bytes('replay.sorConfig');
     this.auditOnly.restore(r, 'replay.auditOnly');
     const log = r.list('replay.limitLog');
-    if (log.length % 5 !== 0) throw new Error('Condition failed: a snapshot\'s limit changes come in fives');
+    if (log.length % 5 !== 0) throw new SnapshotMismatch(`replay.limitLog: ${log.length} numbers, not 5 per limit change`);
     this.limitLog.clear();
     for (let at = 0; at < log.length; at += 5) this.logLimit(log[at], log[at + 1], log[at + 2], log[at + 3], log[at + 4]);
     this.fills = r.number('replay.fills');
@@ -601,6 +601,38 @@ export function startRiskRecovery(dir: string, config: RiskConfig, snapshots: Sn
 }
 
 /**
+ * Recovery as the engine starts risk: startRiskRecovery, the stage built by `build` with
+ * recoveredRiskConfig over the start's bounds, then recoverRiskStage. A snapshot that held at
+ * load but cannot be read back into the stage (SnapshotMismatch half-way through its tables: a
+ * check of the stage's own, or a defect) leaves a half-restored stage behind, so the stage is
+ * built again from scratch and recovered from the next older snapshot, or the whole journal (the
+ * store passes the failed file over, and it is among the outcome's `skipped`). The SOR and fix
+ * undo such a read in place (SnapshotStore.loadInto); risk cannot, its tables being sized by the
+ * snapshot's head.
+ */
+export function recoverRisk(
+  dir: string,
+  config: RiskConfig,
+  snapshots: SnapshotStore | null,
+  build: (config: RiskConfig) => RiskStage,
+): { stage: RiskStage; start: RiskRecoveryStart; recovery: RecoveryResult } {
+  const failed = new Set<string>();
+  for (;;) {
+    const start = startRiskRecovery(dir, config, snapshots);
+    if (start.snapshot !== null && failed.has(start.snapshot.loaded.path)) throw new Error('Condition failed: a snapshot passed over is not loaded again');
+    const stage = build(recoveredRiskConfig(config, start.bounds));
+    try {
+      return { stage, start, recovery: recoverRiskStage(stage, dir, snapshots, start) };
+    } catch (e) {
+      if (snapshots === null || start.snapshot === null || !(e instanceof SnapshotMismatch)) throw e;
+      // Passed over by the next start's load, and so among its `skipped`.
+      failed.add(start.snapshot.loaded.path);
+      snapshots.passOver(start.snapshot.loaded.path, `could not be read back: ${e.message}`);
+    }
+  }
+}
+
+/**
  * Rebuilds the stage (built with recoveredRiskConfig) from the journal in `dir`, then arms its
  * resume pass. Call before the stage's loop starts; the stage writes nothing until then.
  *
@@ -637,9 +669,7 @@ export function recoverRiskStage(stage: RiskStage, dir: string, snapshots: Snaps
   // The replay's own state at this boot's boundary is saved, before anything below settles what
   // the crash left half done (SnapshotStore.replayAndSave). Not after a replay that stopped early
   // (a damaged journal) before it.
-  const replay = snapshots === null
-    ? { ...replayJournal(dir, restorer, boundary), saved: null, error: null }
-    : snapshots.replayAndSave(RISK_SNAPSHOT, restorer, boundary, (w) => restorer.snapshot(w));
+  const replay = replayFrom(snapshots, RISK_SNAPSHOT, restorer, boundary, dir, (w) => restorer.snapshot(w));
   const { saved, error } = replay;
   const auditOnlyChildren = restorer.restoreAuditOnlyChildren();
   stage.restoreEventSeq(restorer.maxEventSeq);

@@ -26,7 +26,7 @@ import { replayJournal } from '../../persistence/journal-reader.ts';
 import { SnapshotStore, SnapshotWriter, decodeSnapshot, encodeSnapshot } from '../../persistence/snapshot.ts';
 import { auditFrame } from '../sor/audit-children.fixture.ts';
 import { Harness, SCALE, defaultConfig } from './risk-harness.fixture.ts';
-import { RISK_SNAPSHOT, nextChildIdBase, recoverRiskStage, recoveredRiskConfig, scanJournalBounds, startRiskRecovery, type RecoveryResult } from './recovery.ts';
+import { RISK_SNAPSHOT, nextChildIdBase, recoverRisk, recoverRiskStage, recoveredRiskConfig, scanJournalBounds, startRiskRecovery, type RecoveryResult } from './recovery.ts';
 import type { RiskConfig, RiskStage } from './risk-stage.ts';
 
 const dirs: string[] = [];
@@ -137,12 +137,13 @@ class Scenario {
   boot(epochMs: number): RecoveryResult {
     this.openWriter(epochMs);
     const config = this.now();
-    const start = startRiskRecovery(this.dir, config, this.store);
-    const built = recoveredRiskConfig(config, start.bounds);
-    this.h = new Harness(built);
-    this.result = recoverRiskStage(this.h.stage, this.dir, this.store, start);
+    const { start, recovery } = recoverRisk(this.dir, config, this.store, (built) => {
+      this.h = new Harness(built);
+      return this.h.stage;
+    });
+    this.result = recovery;
     expect(this.result.snapshot.error).toBeNull();
-    this.nextChild = nextChildIdBase(config.childIdBase, start.bounds.maxChildId, built.childCapacity) + 1;
+    this.nextChild = nextChildIdBase(config.childIdBase, start.bounds.maxChildId, config.childCapacity) + 1;
     // The venue still has the children the journal says are live.
     const c = this.h.stage.children;
     this.live = [];
@@ -335,11 +336,14 @@ function recoverFull(dir: string, config: RiskConfig): Recovered {
   return { h, result: recoverRiskStage(h.stage, dir) };
 }
 
-/** Recovery as workers/risk-part.ts does it: start (snapshot, ranges), build, recover. */
+/** Recovery as workers/risk-part.ts does it (recoverRisk: start with the snapshot's ranges, build, recover; built again on a failed read-back). */
 function recoverWith(dir: string, config: RiskConfig, store: SnapshotStore): Recovered {
-  const start = startRiskRecovery(dir, config, store);
-  const h = new Harness(recoveredRiskConfig(config, start.bounds));
-  return { h, result: recoverRiskStage(h.stage, dir, store, start) };
+  let h: Harness | null = null;
+  const { recovery } = recoverRisk(dir, config, store, (built) => {
+    h = new Harness(built);
+    return h.stage;
+  });
+  return { h: h!, result: recovery };
 }
 
 /**
@@ -642,6 +646,70 @@ describe('risk recovery snapshots: passed over', () => {
     // A clock-derived base below the journal's children: a full replay builds the table from it.
     const t = twoBoots();
     expectPassedOver(t, t.store, { ...t.now(), childIdBase: 10 }, /child table's base is \d+, this start's 10/);
+  });
+});
+
+/**
+ * The newest snapshot at `path` rewritten so that it holds every check of a load (checksum,
+ * layout: a list's length is not layout) but throws while read back: its limit log is cut to
+ * 4 numbers, not a multiple of 5.
+ */
+function breakLimitLog(path: string): void {
+  const { meta, payload } = decodeSnapshot(new Uint8Array(readFileSync(path)));
+  const tag = Buffer.from('replay.limitLog', 'utf8');
+  const at = Buffer.from(payload).indexOf(tag) + tag.length;
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const length = view.getFloat64(at, true);
+  expect(length).toBeGreaterThanOrEqual(5);
+  const cut = new Uint8Array(payload.length - 8);
+  cut.set(payload.subarray(0, at + 8 + 4 * 8));
+  cut.set(payload.subarray(at + 8 + 5 * 8), at + 8 + 4 * 8);
+  new DataView(cut.buffer).setFloat64(at, length - 1, true);
+  writeFileSync(path, encodeSnapshot(meta, cut));
+}
+
+describe('risk recovery snapshots: one that holds but cannot be read back', () => {
+  it('the stage is built again and recovered from the whole journal; the file is named among those passed over', () => {
+    const s = twoBoots();
+    const path = newestSnapshot(s);
+    breakLimitLog(path);
+    // The stage the store's load hands it: reading it back throws half-way through.
+    const start = startRiskRecovery(s.dir, s.now(), s.store);
+    expect(start.snapshot?.loaded.path).toBe(path);
+    const h = new Harness(recoveredRiskConfig(s.now(), start.bounds));
+    expect(() => recoverRiskStage(h.stage, s.dir, s.store, start)).toThrow(/replay\.limitLog: 4 numbers, not 5 per limit change/);
+    // As the engine starts: built again, without it.
+    let builds = 0;
+    const full = recoverFull(s.dir, s.now());
+    const store = new SnapshotStore(s.dir, FINGERPRINT);
+    let h2: Harness | null = null;
+    const { recovery } = recoverRisk(s.dir, s.now(), store, (built) => {
+      builds++;
+      h2 = new Harness(built);
+      return h2.stage;
+    });
+    expect(builds).toBe(2);
+    expect(recovery.snapshot).toMatchObject({ loaded: null, boundary: 1 });
+    expect(recovery.snapshot.skipped).toEqual([`${path}: could not be read back: replay.limitLog: 4 numbers, not 5 per limit change`]);
+    expectSameAs(full, [{ h: h2!, result: recovery }]);
+    s.end();
+  });
+
+  it('with an older snapshot that holds: the stage is recovered from that one', () => {
+    const s = twoBoots();
+    // A third boot: its snapshot is the newest, boot 2's the older one.
+    playBoot(s, { sameEpoch: false, ops: [newOp(6), { k: 'fill', pick: 0, frac: 2 }], crashKeep: null }, EPOCH_MS + 3500);
+    const [newest, older] = s.store.list(RISK_SNAPSHOT);
+    expect(older).toBeDefined();
+    breakLimitLog(newest.path);
+    s.openWriter(EPOCH_MS + 4000);
+    const full = recoverFull(s.dir, s.now());
+    const r = recoverWith(s.dir, s.now(), new SnapshotStore(s.dir, FINGERPRINT));
+    expect(r.result.snapshot.loaded).toBe(older.path);
+    expect(r.result.snapshot.skipped).toEqual([`${newest.path}: could not be read back: replay.limitLog: 4 numbers, not 5 per limit change`]);
+    expect(r.result.frames).toBeLessThan(full.result.frames);
+    expectSameAs(full, [r]);
+    s.end();
   });
 });
 

@@ -59,8 +59,8 @@
 import { ChildEventFlyweight, ChildEventKind, RecordType } from '../../codecs/records.ts';
 import { Tif } from '../../engine/domain.ts';
 import { Reason } from '../../engine/reasons.ts';
-import { replayJournal, type FrameHandler } from '../../persistence/journal-reader.ts';
-import { SnapshotMismatch, noSnapshot, type SnapshotOutcome, type SnapshotReader, type SnapshotStore, type SnapshotWriter } from '../../persistence/snapshot.ts';
+import type { FrameHandler } from '../../persistence/journal-reader.ts';
+import { SnapshotMismatch, noSnapshot, replayFrom, type SnapshotOutcome, type SnapshotReader, type SnapshotStore, type SnapshotWriter } from '../../persistence/snapshot.ts';
 import { NO_PLAN } from './route-plan.ts';
 import type { SorStage } from './sor-stage.ts';
 import type { VenueStats } from './venue-stats.ts';
@@ -255,9 +255,7 @@ export function recoverSorStage(stage: SorStage, dir: string, snapshots: Snapsho
   const snapshot = snapshots === null ? noSnapshot() : snapshots.loadInto(SOR_SNAPSHOT_STAGE, replay);
   // Saved at this boot's boundary (SnapshotStore.replayAndSave; never after a replay stopped by
   // a corrupt frame before it: what follows would be missing from the snapshot).
-  const r = snapshots === null
-    ? { ...replayJournal(dir, replay, snapshot.boundary), saved: null, error: null }
-    : snapshots.replayAndSave(SOR_SNAPSHOT_STAGE, replay, snapshot.boundary, (w) => replay.snapshot(w));
+  const r = replayFrom(snapshots, SOR_SNAPSHOT_STAGE, replay, snapshot.boundary, dir, (w) => replay.snapshot(w));
   snapshot.saved = r.saved;
   snapshot.error = r.error;
   const c = stage.children;
