@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { JournalWriter } from './journal.ts';
 import {
   KEEP_SNAPSHOTS, SNAPSHOT_RULES_VERSION, SnapshotMismatch, SnapshotReader, SnapshotStore, SnapshotWriter, decodeSnapshot, encodeSnapshot, segmentEpochAt, snapshotFingerprint,
+  snapshotParts, written,
 } from './snapshot.ts';
 
 const dirs: string[] = [];
@@ -94,6 +95,63 @@ describe('SnapshotWriter / SnapshotReader', () => {
     const d = new SnapshotWriter();
     sample(d, new Float64Array(3), true);
     expect(new SnapshotReader(d.finish()).layout()).not.toEqual(new SnapshotReader(a.finish()).layout());
+  });
+});
+
+describe('measuring, then writing at the measured size', () => {
+  /** Any sequence of sections of every kind (random tags, kinds, lengths and values). */
+  const section = fc.oneof(
+    fc.record({ k: fc.constant('n' as const), tag: fc.string({ minLength: 1, maxLength: 20 }), n: fc.double() }),
+    fc.record({ k: fc.constant('a' as const), tag: fc.string({ minLength: 1, maxLength: 20 }), kind: fc.integer({ min: 0, max: 7 }), values: fc.array(fc.integer({ min: 0, max: 127 }), { maxLength: 40 }) }),
+    fc.record({ k: fc.constant('l' as const), tag: fc.string({ minLength: 1, maxLength: 20 }), values: fc.array(fc.double(), { maxLength: 20 }) }),
+    fc.record({ k: fc.constant('b' as const), tag: fc.string({ minLength: 1, maxLength: 20 }), bytes: fc.option(fc.uint8Array({ maxLength: 40 })) }),
+  );
+  const ARRAYS = [Uint8Array, Int8Array, Uint16Array, Int16Array, Uint32Array, Int32Array, Float32Array, Float64Array];
+  type Section = typeof section extends fc.Arbitrary<infer T> ? T : never;
+  const writeAll = (w: SnapshotWriter, sections: Section[]): void => {
+    for (const x of sections) {
+      if (x.k === 'n') w.number(x.tag, x.n);
+      else if (x.k === 'a') w.array(x.tag, ARRAYS[x.kind].from(x.values));
+      else if (x.k === 'l') w.list(x.tag, Float64Array.from(x.values));
+      else w.bytes(x.tag, x.bytes);
+    }
+  };
+
+  it('a measuring writer gives the size and the layout of what a writer writes; written() writes it at that size (property)', () => {
+    fc.assert(
+      fc.property(fc.array(section, { maxLength: 12 }), (sections) => {
+        fc.pre(sections.every((x) => Buffer.byteLength(x.tag, 'utf8') <= 255));
+        const w = new SnapshotWriter(1);
+        writeAll(w, sections);
+        const grown = w.finish();
+        const m = SnapshotWriter.measuring();
+        writeAll(m, sections);
+        expect(m.size).toBe(grown.length);
+        expect(m.layout()).toEqual(new SnapshotReader(grown).layout());
+        const { payload, layout } = written((x) => writeAll(x, sections));
+        expect(payload).toEqual(grown);
+        expect(payload.buffer.byteLength).toBe(grown.length);
+        expect(layout).toEqual(m.layout());
+        expect(() => m.finish()).toThrow(/measuring/);
+      }),
+    );
+  });
+
+  it('written() refuses a writer that writes other sections the second time', () => {
+    let calls = 0;
+    expect(() => written((w) => {
+      w.number('n', 1);
+      if (++calls === 2) w.number('more', 2);
+    })).toThrow(/two passes/);
+  });
+
+  it('a file written in parts is the file encodeSnapshot writes, its checksum over both', () => {
+    const meta = { stage: 's', rules: SNAPSHOT_RULES_VERSION, boundary: 3, segmentEpochMs: 1, fingerprint: 'f', writtenAtMs: 2 };
+    const payload = new SnapshotWriter().number('n', 5).array('a', Int32Array.of(1, 2, 3)).finish();
+    const file = Buffer.concat(snapshotParts(meta, payload));
+    expect(file.length).toBe(encodeSnapshot(meta, payload).length);
+    expect(decodeSnapshot(new Uint8Array(file))).toEqual({ meta, payload });
+    expect(new Uint8Array(file)).toEqual(encodeSnapshot(meta, payload));
   });
 });
 

@@ -62,15 +62,46 @@ function kindOf(a: SnapshotArray): number {
   return k;
 }
 
-/** Builds a payload of tagged sections. */
+/**
+ * Builds a payload of tagged sections; or, made by SnapshotWriter.measuring(), only measures
+ * one: its size and layout (as SnapshotReader.layout gives it), nothing copied. A table-sized
+ * snapshot is measured first and then written into a buffer of exactly its size (written()),
+ * so a save holds one copy of the tables, not the three a growing buffer and its copies held.
+ */
 export class SnapshotWriter {
-  private buf = new Uint8Array(1 << 16);
-  private view = new DataView(this.buf.buffer);
+  private buf: Uint8Array;
+  private view: DataView;
   private at = 0;
+  /** The layout so far when measuring, else null. */
+  private sections: string[] | null = null;
+
+  /** `size`: the payload's size, when known (a measuring pass's), so the buffer never grows. */
+  constructor(size: number = 1 << 16) {
+    this.buf = new Uint8Array(size);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  /** A writer that measures: size and layout() only. */
+  static measuring(): SnapshotWriter {
+    const w = new SnapshotWriter(0);
+    w.sections = [];
+    return w;
+  }
+
+  /** Bytes written (or measured) so far. */
+  get size(): number {
+    return this.at;
+  }
+
+  /** A measuring writer's layout: each section's kind and tag, a typed array's element kind and length. */
+  layout(): string[] {
+    if (this.sections === null) throw new Error('Condition failed: layout() of a measuring writer');
+    return [...this.sections];
+  }
 
   private room(n: number): void {
     if (this.at + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    let size = Math.max(this.buf.length * 2, 1 << 16);
     while (size < this.at + n) size *= 2;
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.at));
@@ -78,29 +109,35 @@ export class SnapshotWriter {
     this.view = new DataView(next.buffer);
   }
 
-  private head(tag: string, section: number): void {
+  /** The section's head; false when measuring (`entry` kept, `bodyLength` counted), true: write the body. */
+  private head(tag: string, section: number, entry: string, bodyLength: number): boolean {
     const t = Buffer.from(tag, 'utf8');
     if (t.length < 1 || t.length > 255) throw new Error('Condition failed: a tag of 1 to 255 bytes');
-    this.room(2 + t.length);
+    if (this.sections !== null) {
+      this.sections.push(entry);
+      this.at += 2 + t.length + bodyLength;
+      return false;
+    }
+    this.room(2 + t.length + bodyLength);
     this.buf[this.at++] = section;
     this.buf[this.at++] = t.length;
     this.buf.set(t, this.at);
     this.at += t.length;
+    return true;
   }
 
   number(tag: string, n: number): this {
     if (typeof n !== 'number') throw new Error(`Condition failed: ${tag} is a number`);
-    this.head(tag, SECTION_NUMBER);
-    this.room(8);
+    if (!this.head(tag, SECTION_NUMBER, `n:${tag}`, 8)) return this;
     this.view.setFloat64(this.at, n, true);
     this.at += 8;
     return this;
   }
 
   array(tag: string, a: SnapshotArray): this {
-    this.head(tag, SECTION_ARRAY);
-    this.room(9 + a.byteLength);
-    this.buf[this.at++] = kindOf(a);
+    const kind = kindOf(a);
+    if (!this.head(tag, SECTION_ARRAY, `a:${tag}:${KINDS[kind]}:${a.length}`, 9 + a.byteLength)) return this;
+    this.buf[this.at++] = kind;
     this.view.setFloat64(this.at, a.length, true);
     this.at += 8;
     this.buf.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), this.at);
@@ -110,8 +147,7 @@ export class SnapshotWriter {
 
   /** A list of numbers of any length (read back by SnapshotReader.list). */
   list(tag: string, a: Float64Array): this {
-    this.head(tag, SECTION_LIST);
-    this.room(8 + a.byteLength);
+    if (!this.head(tag, SECTION_LIST, `l:${tag}`, 8 + a.byteLength)) return this;
     this.view.setFloat64(this.at, a.length, true);
     this.at += 8;
     this.buf.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), this.at);
@@ -121,8 +157,7 @@ export class SnapshotWriter {
 
   /** A byte string, or null. */
   bytes(tag: string, b: Uint8Array | null): this {
-    this.head(tag, SECTION_BYTES);
-    this.room(8 + (b === null ? 0 : b.length));
+    if (!this.head(tag, SECTION_BYTES, `b:${tag}`, 8 + (b === null ? 0 : b.length))) return this;
     this.view.setFloat64(this.at, b === null ? -1 : b.length, true);
     this.at += 8;
     if (b !== null) {
@@ -132,9 +167,24 @@ export class SnapshotWriter {
     return this;
   }
 
+  /** The payload (a view of the writer's buffer: the writer is done with). */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.at);
+    if (this.sections !== null) throw new Error('Condition failed: finish() of a writer that writes, not of a measuring one');
+    return this.buf.subarray(0, this.at);
   }
+}
+
+/**
+ * What `write` writes, measured first and then written into a buffer of that size, with its
+ * layout. Throws when the two passes differ (a writer must write the same sections each time).
+ */
+export function written(write: (w: SnapshotWriter) => void): { payload: Uint8Array; layout: string[] } {
+  const m = SnapshotWriter.measuring();
+  write(m);
+  const w = new SnapshotWriter(m.size);
+  write(w);
+  if (w.size !== m.size) throw new Error(`Condition failed: a snapshot's two passes wrote ${m.size} and ${w.size} bytes`);
+  return { payload: w.finish(), layout: m.layout() };
 }
 
 /** Reads a payload back, section by section, in the order it was written. */
@@ -371,17 +421,30 @@ function fileName(stage: string, boundary: number): string {
   return `${stage}-${String(boundary).padStart(16, '0')}.snap`;
 }
 
-/** Encodes a snapshot file. */
-export function encodeSnapshot(meta: SnapshotMeta, payload: Uint8Array): Uint8Array {
+/**
+ * A snapshot file as its three parts, the payload not copied: the head (magic, meta length,
+ * meta), the payload, and the tail (CRC-32 of head and payload).
+ */
+export function snapshotParts(meta: SnapshotMeta, payload: Uint8Array): Uint8Array[] {
   const m = Buffer.from(JSON.stringify(meta), 'utf8');
-  const out = new Uint8Array(8 + 4 + m.length + payload.length + 4);
-  const v = new DataView(out.buffer);
-  out.set(Buffer.from(SNAPSHOT_MAGIC, 'latin1'), 0);
-  v.setUint32(8, m.length, true);
-  out.set(m, 12);
-  out.set(payload, 12 + m.length);
-  const end = out.length - 4;
-  v.setUint32(end, crc32(out.subarray(0, end)), true);
+  const head = new Uint8Array(8 + 4 + m.length);
+  head.set(Buffer.from(SNAPSHOT_MAGIC, 'latin1'), 0);
+  new DataView(head.buffer).setUint32(8, m.length, true);
+  head.set(m, 12);
+  const tail = new Uint8Array(4);
+  new DataView(tail.buffer).setUint32(0, crc32(payload, crc32(head)), true);
+  return [head, payload, tail];
+}
+
+/** Encodes a snapshot file, whole. */
+export function encodeSnapshot(meta: SnapshotMeta, payload: Uint8Array): Uint8Array {
+  const parts = snapshotParts(meta, payload);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
@@ -517,9 +580,9 @@ export class SnapshotStore {
    */
   load(stage: string, shape?: (w: SnapshotWriter) => void): LoadedSnapshot | null {
     return this.loadFrom(stage, shape === undefined ? null : () => {
-      const w = new SnapshotWriter();
-      shape(w);
-      return w.finish();
+      const m = SnapshotWriter.measuring();
+      shape(m);
+      return m.layout();
     });
   }
 
@@ -533,10 +596,9 @@ export class SnapshotStore {
     const out = noSnapshot();
     let blank: Uint8Array | null = null;
     const loaded = this.loadFrom(stage, () => {
-      const w = new SnapshotWriter();
-      state.snapshot(w);
-      blank = w.finish();
-      return blank;
+      const fresh = written((w) => state.snapshot(w));
+      blank = fresh.payload;
+      return fresh.layout;
     });
     out.skipped.push(...this.skipped);
     if (loaded === null) return out;
@@ -556,12 +618,12 @@ export class SnapshotStore {
     return out;
   }
 
-  /** load(), its layout template built by `template` (only when the stage has a file). */
-  private loadFrom(stage: string, template: (() => Uint8Array) | null): LoadedSnapshot | null {
+  /** load(), the layout a snapshot must have given by `template` (called only when the stage has a file). */
+  private loadFrom(stage: string, template: (() => string[]) | null): LoadedSnapshot | null {
     this.skipped.length = 0;
     const candidates = this.list(stage);
-    if (candidates.length === 0) return null; // nothing to check: no template either (a full-size writer)
-    const layout = template === null ? null : new SnapshotReader(template()).layout();
+    if (candidates.length === 0) return null; // nothing to check: no template either (a fresh stage's tables, for some)
+    const layout = template === null ? null : template();
     for (const { boundary, path } of candidates) {
       try {
         const passedOver = this.passedOver.get(path);
@@ -620,9 +682,9 @@ export class SnapshotStore {
     if (framesRead < this.minFrames) return null;
     const segmentEpochMs = segmentEpochAt(this.journalDir, boundary);
     if (segmentEpochMs === null) return null;
-    const w = new SnapshotWriter();
-    write(w);
-    const file = encodeSnapshot({ stage, rules: SNAPSHOT_RULES_VERSION, boundary, segmentEpochMs, fingerprint: this.fingerprint, writtenAtMs: Date.now() }, w.finish());
+    // Measured, then written into a buffer of its size, and written out in parts: one copy of the tables.
+    const { payload } = written(write);
+    const parts = snapshotParts({ stage, rules: SNAPSHOT_RULES_VERSION, boundary, segmentEpochMs, fingerprint: this.fingerprint, writtenAtMs: Date.now() }, payload);
     mkdirSync(this.dir, { recursive: true });
     const path = join(this.dir, fileName(stage, boundary));
     const tmp = `${path}.tmp`;
@@ -632,7 +694,14 @@ export class SnapshotStore {
     try {
       const fd = openSync(tmp, 'w');
       try {
-        for (let at = 0; at < file.length; ) at += writeSync(fd, file, at, file.length - at, at);
+        let position = 0;
+        for (const part of parts) {
+          for (let at = 0; at < part.length; ) {
+            const n = writeSync(fd, part, at, part.length - at, position);
+            at += n;
+            position += n;
+          }
+        }
         fsyncSync(fd);
       } finally {
         closeSync(fd);
