@@ -217,12 +217,30 @@ describe('SnapshotStore', () => {
     expect(store.skipped).toHaveLength(2);
     expect(store.skipped.every((s) => s.endsWith('its layout is not this version\'s'))).toBe(true);
 
-    // The newest boot's segment rewritten by another boot (an empty segment is reused): its snapshot no longer holds.
+    // The newest boot's segment rewritten by another boot from the same sequence (as an empty
+    // segment is reused): the segment before the boundary is the same, so its snapshot holds.
     rmSync(join(dir, 'journal-000003.log'));
     new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: 99 }).close();
     expect(segmentEpochAt(dir, boots[2].first)).toBe(99);
+    expect(store.load('fix', shape)!.path).toBe(newer);
+    expect(store.skipped).toEqual([]);
+
+    // Boots 2 and 3's segments lost, and a boot writing from boot 2's first sequence: no segment
+    // starts at the newest one's boundary; the older one's follows the same segment as when saved.
+    rmSync(join(dir, 'journal-000003.log'));
+    rmSync(join(dir, 'journal-000002.log'));
+    new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: 98 }).close();
+    expect(segmentEpochAt(dir, boots[1].first)).toBe(98);
     expect(store.load('fix', shape)!.path).toBe(older);
-    expect(store.skipped[0]).toMatch(/no segment of its boot/);
+    expect(store.skipped).toHaveLength(1);
+    expect(store.skipped[0]).toMatch(/^.*fix-\d+\.snap: the journal has no segment of its boot at its boundary/);
+
+    // The journal started afresh: neither.
+    for (const name of readdirSync(dir)) if (name.endsWith('.log')) rmSync(join(dir, name));
+    new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: 97 }).close();
+    expect(store.load('fix', shape)).toBeNull();
+    expect(store.skipped).toHaveLength(2);
+    expect(store.skipped.every((x) => /no segment of its boot at its boundary/.test(x))).toBe(true);
   });
 
   it('saves only after a replay of at least minFrames frames; loads nothing, and builds no template, without a file', () => {

@@ -13,8 +13,9 @@
  *
  * A snapshot holds when its checksum holds, it names the stage, its fingerprint (the
  * configuration its tables' shapes and ids depend on: capacities, symbols, accounts, venues)
- * equals this start's, and the journal still has a segment starting at its boundary written by
- * the boot that wrote it (the segment header's epoch). Otherwise the next older one is tried, and
+ * equals this start's, and the journal still has a segment starting at its boundary, written by
+ * the boot that wrote it (the segment header's epoch) or following the same segment as when it
+ * was saved (journalHolds). Otherwise the next older one is tried, and
  * without one the whole journal is replayed, as before snapshots. Each stage keeps its newest
  * KEEP_SNAPSHOTS files.
  *
@@ -319,6 +320,11 @@ export interface SnapshotMeta {
   boundary: number;
   /** The epoch in the header of the segment starting at the boundary (the boot that wrote it). */
   segmentEpochMs: number;
+  /**
+   * The segment holding the last frames before the boundary (its index and its boot's epoch),
+   * null at the journal's first sequence; absent from files of an earlier version (read as null).
+   */
+  priorSegment?: { index: number; engineEpochMs: number } | null;
   fingerprint: string;
   writtenAtMs: number;
 }
@@ -388,8 +394,36 @@ export function bootBoundary(journalDir: string, bootEpochMs: number): number | 
 
 /** The epoch of the journal segment whose first sequence is `sequence`, or null. */
 export function segmentEpochAt(journalDir: string, sequence: number): number | null {
-  for (const h of segmentHeaders(journalDir)) if (h.firstSequence === sequence) return h.engineEpochMs;
-  return null;
+  return segmentsAround(journalDir, sequence).at?.engineEpochMs ?? null;
+}
+
+/** The journal segment whose first sequence is `boundary` (or null), and the one before it: the last that starts below it (or null). */
+export function segmentsAround(journalDir: string, boundary: number): { at: SegmentHeader | null; prior: SegmentHeader | null } {
+  let at: SegmentHeader | null = null;
+  let prior: SegmentHeader | null = null;
+  for (const h of segmentHeaders(journalDir)) {
+    if (h.firstSequence < boundary) prior = h;
+    else if (h.firstSequence === boundary) at = h;
+  }
+  return { at, prior };
+}
+
+/**
+ * Whether the journal in `journalDir` is still the one a snapshot with `meta` was saved over: a
+ * segment starts at its boundary, and either that segment is the one its boot wrote (its epoch),
+ * or the segment before the boundary is the one it was (index and epoch): the frames before the
+ * boundary, all a snapshot stands for, are then the same. The second holds when a boot that
+ * journaled nothing left its segment to the next boot, which rewrote its header with its own
+ * epoch (JournalWriter reuses an empty last segment): its snapshot still holds.
+ */
+function journalHolds(journalDir: string, meta: SnapshotMeta): boolean {
+  const { at, prior } = segmentsAround(journalDir, meta.boundary);
+  if (at === null) return false;
+  if (at.engineEpochMs === meta.segmentEpochMs) return true;
+  const p = meta.priorSegment;
+  if (p === undefined) return false; // written before the field: its epoch only
+  if (p === null) return prior === null; // the journal's first segment: nothing before the boundary
+  return prior !== null && prior.index === p.index && prior.engineEpochMs === p.engineEpochMs;
 }
 
 /** What a snapshot's tables depend on in the configuration: capacities and the id of every name. */
@@ -464,7 +498,8 @@ export function decodeSnapshot(file: Uint8Array): { meta: SnapshotMeta; payload:
   }
   if (
     !(typeof meta === 'object' && meta !== null && typeof meta.stage === 'string' && typeof meta.fingerprint === 'string' &&
-      Number.isSafeInteger(meta.boundary) && meta.boundary >= 1 && typeof meta.segmentEpochMs === 'number' && typeof meta.writtenAtMs === 'number')
+      Number.isSafeInteger(meta.boundary) && meta.boundary >= 1 && typeof meta.segmentEpochMs === 'number' && typeof meta.writtenAtMs === 'number' &&
+      (meta.priorSegment == null || (typeof meta.priorSegment === 'object' && typeof meta.priorSegment.index === 'number' && typeof meta.priorSegment.engineEpochMs === 'number')))
   ) {
     throw new SnapshotMismatch('meta lacks a field');
   }
@@ -639,7 +674,7 @@ export class SnapshotStore {
         if (meta.stage !== stage || meta.boundary !== boundary) throw new SnapshotMismatch('its name and contents disagree');
         if (meta.rules !== SNAPSHOT_RULES_VERSION) throw new SnapshotMismatch(`written under replay rules ${meta.rules}, these are ${SNAPSHOT_RULES_VERSION}`);
         if (meta.fingerprint !== this.fingerprint) throw new SnapshotMismatch('the configuration its tables depend on changed');
-        if (segmentEpochAt(this.journalDir, boundary) !== meta.segmentEpochMs) throw new SnapshotMismatch('the journal has no segment of its boot at its boundary');
+        if (!journalHolds(this.journalDir, meta)) throw new SnapshotMismatch('the journal has no segment of its boot at its boundary, nor the segment it followed');
         const reader = new SnapshotReader(payload);
         if (layout !== null && !sameLayout(reader.layout(), layout)) throw new SnapshotMismatch('its layout is not this version\'s');
         return { meta, path, reader };
@@ -680,11 +715,12 @@ export class SnapshotStore {
    */
   save(stage: string, boundary: number, framesRead: number, write: (w: SnapshotWriter) => void): string | null {
     if (framesRead < this.minFrames) return null;
-    const segmentEpochMs = segmentEpochAt(this.journalDir, boundary);
-    if (segmentEpochMs === null) return null;
+    const { at, prior } = segmentsAround(this.journalDir, boundary);
+    if (at === null) return null;
+    const priorSegment = prior === null ? null : { index: prior.index, engineEpochMs: prior.engineEpochMs };
     // Measured, then written into a buffer of its size, and written out in parts: one copy of the tables.
     const { payload } = written(write);
-    const parts = snapshotParts({ stage, rules: SNAPSHOT_RULES_VERSION, boundary, segmentEpochMs, fingerprint: this.fingerprint, writtenAtMs: Date.now() }, payload);
+    const parts = snapshotParts({ stage, rules: SNAPSHOT_RULES_VERSION, boundary, segmentEpochMs: at.engineEpochMs, priorSegment, fingerprint: this.fingerprint, writtenAtMs: Date.now() }, payload);
     mkdirSync(this.dir, { recursive: true });
     const path = join(this.dir, fileName(stage, boundary));
     const tmp = `${path}.tmp`;

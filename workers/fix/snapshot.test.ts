@@ -330,17 +330,21 @@ describe('fix stage recovery snapshots', () => {
     expectPassedOver(store(dir), 'its layout is not this version\'s');
   });
 
-  it('passes over a snapshot whose boundary segment is another boot\'s (an empty segment reused by the next boot)', () => {
+  it('takes a snapshot whose boundary segment another boot reused (boot 2 journaled nothing): the segment before it is the same', () => {
     dir = mkdtempSync(join(tmpdir(), 'fix-snapshot-'));
     writeBoot(dir, 1, BOOT_1);
     const journal = openBoot(dir, 2);
-    expect(recoverFixStage(freshStage(), dir, ORDER_CAPACITY, store(dir)).snapshot.saved).not.toBeNull();
+    const saved = recoverFixStage(freshStage(), dir, ORDER_CAPACITY, store(dir)).snapshot;
+    expect(saved.saved).not.toBeNull();
     journal.close(); // boot 2 wrote nothing: boot 3 rewrites its segment with its own header
     const segments = listSegments(dir).length;
     writeBoot(dir, 3, BOOT_2);
     expect(listSegments(dir).length).toBe(segments);
     openBoot(dir, 4).close();
-    expectPassedOver(store(dir), 'the journal has no segment of its boot at its boundary');
+    const both = recoverBoth(dir, store(dir));
+    expect(both.snapResult.snapshot).toMatchObject({ loaded: saved.saved, skipped: [], error: null });
+    expect(both.snapResult.frames).toBe(BOOT_2.length);
+    expectSameRecovery(both);
   });
 
   it('passes over a snapshot whose boundary segment is gone (the journal was started afresh)', () => {

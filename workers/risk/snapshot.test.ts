@@ -440,8 +440,8 @@ function recoversAlike(config: RiskConfig, plans: BootPlan[], seen: { runs: numb
     expect(full.result.problem).toBeNull();
     if (full.h.stage.orders.peekNextOrderId() > full.h.stage.orders.capacity + 1) seen.wrapped++;
     const snap = recoverWith(s.dir, final, s.store);
-    // Only the snapshot of a boot that journaled nothing (its segment reused by the next) is passed over.
-    for (const why of snap.result.snapshot.skipped) expect(why).toMatch(/no segment of its boot at its boundary/);
+    // None is passed over (a boot that journaled nothing left its segment to the next, and its snapshot still holds).
+    expect(snap.result.snapshot.skipped).toEqual([]);
     if (snap.result.snapshot.loaded !== null && snap.result.frames > 0) seen.fromSnapshotWithTail++;
     // The whole journal is in the snapshot just saved: an empty tail.
     expect(snap.result.snapshot.saved).not.toBeNull();
@@ -465,8 +465,7 @@ describe('risk recovery snapshots: equivalence', () => {
       }),
       { numRuns: 80, seed: 20260611 },
     );
-    // Most runs recover from a snapshot with journal after it (a boot that journaled nothing has
-    // its segment reused by the next, which passes its snapshot over).
+    // Most runs recover from a snapshot with journal after it.
     expect(seen.fromSnapshotWithTail).toBeGreaterThan(seen.runs / 2);
   });
 
@@ -535,19 +534,20 @@ describe('risk recovery snapshots: equivalence', () => {
     s.end();
   });
 
-  it('a boot that journaled nothing: the next writer reuses its segment, its snapshot is passed over for the one before', () => {
+  it('a boot that journaled nothing: the next writer reuses its segment, and its snapshot still holds (the segment before it is the same)', () => {
     const s = new Scenario(defaultConfig());
     playBoot(s, { sameEpoch: false, ops: [newOp(1), newOp(2)], crashKeep: null }, EPOCH_MS + 1000);
     s.boot(EPOCH_MS + 2000); // nothing to resume: journals nothing
     expect(s.result.snapshot.loaded).not.toBeNull();
+    const saved = s.result.snapshot.saved;
+    expect(saved).not.toBeNull();
     s.end();
     s.openWriter(EPOCH_MS + 3000);
     const full = recoverFull(s.dir, s.now());
     const snap = recoverWith(s.dir, s.now(), s.store);
-    expect(snap.result.snapshot.skipped).toHaveLength(1);
-    expect(snap.result.snapshot.skipped[0]).toMatch(/no segment of its boot at its boundary/);
-    expect(snap.result.snapshot.boundary).toBe(1);
-    expect(snap.result.snapshot.loaded).not.toBeNull();
+    expect(snap.result.snapshot).toMatchObject({ loaded: saved, skipped: [] });
+    expect(snap.result.snapshot.boundary).toBeGreaterThan(1);
+    expect(snap.result.frames).toBe(0);
     expectSameAs(full, [snap]);
     s.end();
   });
@@ -630,14 +630,25 @@ describe('risk recovery snapshots: passed over', () => {
     expectPassedOver(t, t.store, { ...t.now(), orderCapacity: 128 }, /layout is not this version's/);
   });
 
-  it('the journal segment at its boundary is gone, and a later boot wrote one from the same sequence', () => {
+  it('the journal segments from its boundary on are gone: taken when a later boot wrote one from the same sequence after the same segment; passed over when the journal started afresh', () => {
     const s = twoBoots();
     s.end();
-    // Boot 3's segment (empty) and boot 2's, where the snapshot's boundary is, are lost.
+    // Boot 3's segment (empty) and boot 2's, where the snapshot's boundary is, are lost; boot 1's,
+    // all the snapshot stands for, is not.
     const segments = listSegments(s.dir);
     for (const index of segments.slice(-2)) unlinkSync(join(s.dir, segmentFileName(index)));
     s.openWriter(EPOCH_MS + 4000);
-    expectPassedOver(s, s.store, s.now(), /no segment of its boot at its boundary/);
+    const snap = recoverWith(s.dir, s.now(), s.store);
+    expect(snap.result.snapshot).toMatchObject({ loaded: newestSnapshot(s), skipped: [] });
+    expect(snap.result.frames).toBe(0);
+    expectSameAs(recoverFull(s.dir, s.now()), [snap]);
+    s.end();
+
+    const t = twoBoots();
+    t.end();
+    for (const index of listSegments(t.dir)) unlinkSync(join(t.dir, segmentFileName(index)));
+    t.openWriter(EPOCH_MS + 4000);
+    expectPassedOver(t, t.store, t.now(), /no segment of its boot at its boundary/);
   });
 
   it('an order table that begins at another id, or a child table of another base', () => {
