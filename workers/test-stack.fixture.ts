@@ -63,14 +63,15 @@ export async function startTestStack(
 /**
  * Writes the engine config file of the SIGKILL tests (startEngineProcess): ephemeral HTTP, FIX
  * and metrics ports, no DAY expiry, a journal fsynced per batch in journalDir, these venues.
+ * journal: further journal settings (e.g. snapshotMinEvents), over those.
  */
-export function writeEngineConfigFile(path: string, journalDir: string, venues: unknown[]): void {
+export function writeEngineConfigFile(path: string, journalDir: string, venues: unknown[], journal: Record<string, unknown> = {}): void {
   writeFileSync(path, JSON.stringify({
     http: { host: '127.0.0.1', port: 0 },
     fixAcceptor: { port: 0 },
     metrics: { port: 0 },
     session: { expireDayOrders: false },
-    journal: { dir: journalDir, fsync: 'batch', fsyncIntervalMs: 10 },
+    journal: { dir: journalDir, fsync: 'batch', fsyncIntervalMs: 10, ...journal },
     venues,
   }));
 }
