@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JournalWriter } from './journal.ts';
@@ -148,8 +149,11 @@ describe('measuring, then writing at the measured size', () => {
   it('a file written in parts is the file encodeSnapshot writes, its checksum over both', () => {
     const meta = { stage: 's', rules: SNAPSHOT_RULES_VERSION, boundary: 3, segmentEpochMs: 1, fingerprint: 'f', writtenAtMs: 2 };
     const payload = new SnapshotWriter().number('n', 5).array('a', Int32Array.of(1, 2, 3)).finish();
-    const file = Buffer.concat(snapshotParts(meta, payload));
-    expect(file.length).toBe(encodeSnapshot(meta, payload).length);
+    const [head, body, tail] = snapshotParts(meta, payload);
+    expect(body).toBe(payload); // not copied
+    // The CRC-32 of head and payload together, computed here in one piece.
+    expect(new DataView(tail.buffer).getUint32(0, true)).toBe(crc32(Buffer.concat([head, payload])));
+    const file = Buffer.concat([head, body, tail]);
     expect(decodeSnapshot(new Uint8Array(file))).toEqual({ meta, payload });
     expect(new Uint8Array(file)).toEqual(encodeSnapshot(meta, payload));
   });
@@ -241,6 +245,105 @@ describe('SnapshotStore', () => {
     expect(store.load('fix', shape)).toBeNull();
     expect(store.skipped).toHaveLength(2);
     expect(store.skipped.every((x) => /no segment of its boot at its boundary/.test(x))).toBe(true);
+  });
+
+  it('the segment before the boundary: another one passes a snapshot over; a file without the field holds only by its epoch; at the first segment nothing precedes it', () => {
+    // A journal started afresh that reaches the same boundary after another first segment.
+    const dir = tempDir();
+    const boots = journal(dir, 2, 4);
+    const store = new SnapshotStore(dir, 'fp');
+    const path = store.save('fix', boots[1].first, 4, shape)!;
+    for (const name of readdirSync(dir)) if (name.endsWith('.log')) rmSync(join(dir, name));
+    const other = new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: 40 });
+    const body = new Uint8Array(24);
+    for (let i = 0; i < 4; i++) other.append(1, body, 0, body.length);
+    other.flush(0);
+    other.close();
+    const next = new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: boots[1].epochMs });
+    next.close();
+    // A segment at the boundary, even of the same epoch as the snapshot's: the one before is another.
+    expect(segmentEpochAt(dir, boots[1].first)).toBe(boots[1].epochMs);
+    expect(store.load('fix', shape)!.path).toBe(path);
+    rmSync(join(dir, 'journal-000002.log'));
+    new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: 41 }).close();
+    expect(segmentEpochAt(dir, boots[1].first)).toBe(41);
+    expect(store.load('fix', shape)).toBeNull();
+    expect(store.skipped).toEqual([`${path}: the journal has no segment of its boot at its boundary, nor the segment it followed`]);
+
+    // A file of the earlier version (no priorSegment) over a reused segment: its epoch only.
+    const d2 = tempDir();
+    const b2 = journal(d2, 1, 4);
+    const s2 = new SnapshotStore(d2, 'fp');
+    new JournalWriter(d2, 'none', 10, 1 << 20, { engineEpochMs: 50 }).close(); // a boot that journals nothing
+    const p2 = s2.save('fix', b2[0].first + 4, 4, shape)!;
+    const { meta, payload } = decodeSnapshot(new Uint8Array(readFileSync(p2)));
+    expect(meta.priorSegment).toEqual({ index: 1, engineEpochMs: b2[0].epochMs });
+    new JournalWriter(d2, 'none', 10, 1 << 20, { engineEpochMs: 51 }).close(); // the next reuses its segment
+    expect(s2.load('fix', shape)!.path).toBe(p2);
+    const { priorSegment: _, ...older } = meta;
+    writeFileSync(p2, encodeSnapshot(older, payload));
+    expect(s2.load('fix', shape)).toBeNull();
+    expect(s2.skipped[0]).toMatch(/no segment of its boot at its boundary/);
+
+    // At the journal's first segment: a snapshot at sequence 1 holds after the segment is reused.
+    const d3 = tempDir();
+    const s3 = new SnapshotStore(d3, 'fp');
+    new JournalWriter(d3, 'none', 10, 1 << 20, { engineEpochMs: 60 }).close();
+    const p3 = s3.save('fix', 1, 0, shape)!;
+    expect(decodeSnapshot(new Uint8Array(readFileSync(p3))).meta.priorSegment).toBeNull();
+    new JournalWriter(d3, 'none', 10, 1 << 20, { engineEpochMs: 61 }).close();
+    expect(segmentEpochAt(d3, 1)).toBe(61);
+    expect(s3.load('fix', shape)!.path).toBe(p3);
+  });
+
+  it('loadInto: a snapshot that fails while read back is passed over for the next older one, the state put back first; a save then sets it aside', () => {
+    const dir = tempDir();
+    const boots = journal(dir, 3, 4);
+    const store = new SnapshotStore(dir, 'fp');
+    /** A state of one number and one array; restore() refuses a negative number after copying the array. */
+    const state = {
+      n: 0,
+      a: new Float64Array(3),
+      snapshot(w: SnapshotWriter): void {
+        w.array('a', this.a).number('n', this.n);
+      },
+      restore(r: SnapshotReader): void {
+        r.arrayInto('a', this.a);
+        const n = r.number('n');
+        if (n < 0) throw new SnapshotMismatch(`n: ${n}`);
+        this.n = n;
+      },
+    };
+    const older = store.save('sor', boots[1].first, 4, (w) => w.array('a', Float64Array.of(1, 2, 3)).number('n', 7))!;
+    const newer = store.save('sor', boots[2].first, 4, (w) => w.array('a', Float64Array.of(9, 9, 9)).number('n', -1))!;
+    const out = store.loadInto('sor', state);
+    expect(out).toMatchObject({ loaded: older, boundary: boots[1].first });
+    expect(out.skipped).toEqual([`${newer}: could not be read back: n: -1`]);
+    expect([...state.a, state.n]).toEqual([1, 2, 3, 7]);
+
+    // Only the bad one: the fresh state back, the whole journal.
+    const fresh = { ...state, n: 0, a: new Float64Array(3) };
+    const lone = new SnapshotStore(dir, 'fp');
+    rmSync(older);
+    const out2 = lone.loadInto('sor', fresh);
+    expect(out2).toMatchObject({ loaded: null, boundary: 1 });
+    expect([...fresh.a, fresh.n]).toEqual([0, 0, 0, 0]);
+
+    // The bad file does not count among the newest kept: the save keeps the older one too; the
+    // bad one goes once the kept ones are all newer.
+    writeFileSync(older, readFileSync(newer)); // any file at the older boundary, to count
+    const third = new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: 70 });
+    third.close();
+    const saved = lone.save('sor', third.sequence, 4, (w) => w.array('a', new Float64Array(3)).number('n', 1))!;
+    expect(lone.list('sor').map((x) => x.path)).toEqual([saved, newer, older]);
+    const fourth = new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: 71 });
+    const body = new Uint8Array(24);
+    fourth.append(1, body, 0, body.length);
+    fourth.flush(0);
+    fourth.close();
+    new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: 72 }).close();
+    const last = lone.save('sor', third.sequence + 1, 4, (w) => w.array('a', new Float64Array(3)).number('n', 2))!;
+    expect(lone.list('sor').map((x) => x.path)).toEqual([last, saved]);
   });
 
   it('saves only after a replay of at least minFrames frames; loads nothing, and builds no template, without a file', () => {

@@ -19,8 +19,9 @@
  * without one the whole journal is replayed, as before snapshots. Each stage keeps its newest
  * KEEP_SNAPSHOTS files.
  *
- * Format (little-endian): "OMSSNAP1", u32 meta length, meta (JSON: stage, boundary,
- * segmentEpochMs, fingerprint, writtenAtMs), the payload, then a CRC-32 of everything before it.
+ * Format (little-endian): "OMSSNAP1", u32 meta length, meta (JSON: SnapshotMeta: stage, rules,
+ * boundary, segmentEpochMs, priorSegment, fingerprint, writtenAtMs), the payload, then a CRC-32
+ * of everything before it.
  * The payload is a sequence of tagged sections a stage writes and reads back in the same order
  * (SnapshotWriter, SnapshotReader): numbers, typed arrays (element kind and length checked) and
  * byte strings. Written to a temporary file, fsynced, renamed and the directory fsynced.
@@ -184,8 +185,11 @@ export function written(write: (w: SnapshotWriter) => void): { payload: Uint8Arr
   write(m);
   const w = new SnapshotWriter(m.size);
   write(w);
-  if (w.size !== m.size) throw new Error(`Condition failed: a snapshot's two passes wrote ${m.size} and ${w.size} bytes`);
-  return { payload: w.finish(), layout: m.layout() };
+  const payload = w.finish();
+  if (w.size !== m.size || !sameLayout(new SnapshotReader(payload).layout(), m.layout())) {
+    throw new Error(`Condition failed: a snapshot's two passes wrote the same sections (${m.size} and ${w.size} bytes)`);
+  }
+  return { payload, layout: m.layout() };
 }
 
 /** Reads a payload back, section by section, in the order it was written. */
@@ -322,7 +326,8 @@ export interface SnapshotMeta {
   segmentEpochMs: number;
   /**
    * The segment holding the last frames before the boundary (its index and its boot's epoch),
-   * null at the journal's first sequence; absent from files of an earlier version (read as null).
+   * null at the journal's first segment; absent from files of an earlier version, which hold
+   * only by segmentEpochMs (journalHolds).
    */
   priorSegment?: { index: number; engineEpochMs: number } | null;
   fingerprint: string;
@@ -611,7 +616,8 @@ export class SnapshotStore {
    * The newest snapshot of `stage` that holds for this journal and configuration, or null. With
    * `shape` (the stage's snapshot writer over its fresh, empty state), only a snapshot of the same
    * layout (sameLayout) is taken: one written by another version of the code is passed over, so
-   * reading it back cannot fail half-way through the tables.
+   * reading it back cannot fail on a table's shape (a check of its contents still can: loadInto,
+   * and risk's recoverRisk, pass such a file over and go on).
    */
   load(stage: string, shape?: (w: SnapshotWriter) => void): LoadedSnapshot | null {
     return this.loadFrom(stage, shape === undefined ? null : () => {
@@ -625,31 +631,35 @@ export class SnapshotStore {
    * load() into a fresh stage's `state`, then restored into it; returns the outcome with the
    * boundary to replay from. Should reading back still throw SnapshotMismatch half-way (a check
    * of the stage's own, or a defect), the state is restored from its own fresh snapshot (the
-   * layout template, taken before) and the whole journal is replayed.
+   * layout template, taken before), the file is passed over (passOver) and the next older one
+   * tried, else the whole journal is replayed.
    */
   loadInto(stage: string, state: SnapshotState): SnapshotOutcome {
     const out = noSnapshot();
-    let blank: Uint8Array | null = null;
-    const loaded = this.loadFrom(stage, () => {
-      const fresh = written((w) => state.snapshot(w));
-      blank = fresh.payload;
+    let fresh: { payload: Uint8Array; layout: string[] } | null = null;
+    const template = (): string[] => {
+      fresh ??= written((w) => state.snapshot(w));
       return fresh.layout;
-    });
-    out.skipped.push(...this.skipped);
-    if (loaded === null) return out;
-    try {
-      state.restore(loaded.reader);
-      loaded.reader.end();
-      out.loaded = loaded.path;
-      out.boundary = loaded.meta.boundary;
-    } catch (e) {
-      if (!(e instanceof SnapshotMismatch)) throw e;
-      this.passOver(loaded.path, e.message);
-      out.skipped.push(`${loaded.path}: ${e.message}`);
-      const fresh = new SnapshotReader(blank!);
-      state.restore(fresh);
-      fresh.end();
+    };
+    for (;;) {
+      const loaded = this.loadFrom(stage, template);
+      if (loaded === null) break;
+      try {
+        state.restore(loaded.reader);
+        loaded.reader.end();
+        out.loaded = loaded.path;
+        out.boundary = loaded.meta.boundary;
+        break;
+      } catch (e) {
+        if (!(e instanceof SnapshotMismatch)) throw e;
+        // Listed by the next load among those passed over, with this reason.
+        this.passOver(loaded.path, `could not be read back: ${e.message}`);
+        const blank = new SnapshotReader(fresh!.payload);
+        state.restore(blank);
+        blank.end();
+      }
     }
+    out.skipped.push(...this.skipped);
     return out;
   }
 
@@ -753,7 +763,13 @@ export class SnapshotStore {
     } finally {
       closeSync(dfd);
     }
-    for (const old of this.list(stage).slice(KEEP_SNAPSHOTS)) rmSync(old.path, { force: true });
+    // The newest KEEP_SNAPSHOTS that this start did not pass over as unreadable are kept: such a
+    // file must not push out an older one that holds. It stays (it may fit another configuration,
+    // e.g. the SOR's priors) until KEEP_SNAPSHOTS kept ones are newer.
+    const files = this.list(stage);
+    const kept = files.filter((f) => !this.passedOver.has(f.path)).slice(0, KEEP_SNAPSHOTS);
+    const oldestKept = kept.length < KEEP_SNAPSHOTS ? 0 : kept[kept.length - 1].boundary;
+    for (const f of files) if (!kept.includes(f) && (!this.passedOver.has(f.path) || f.boundary < oldestKept)) rmSync(f.path, { force: true });
     return path;
   }
 }

@@ -2,7 +2,7 @@
 import { SystemClock } from '../engine/clock.ts';
 import { RiskStage } from './risk/risk-stage.ts';
 import { riskConfigFrom } from './risk/risk-config.ts';
-import { nextChildIdBase, recoverRisk, recoveredRiskConfig } from './risk/recovery.ts';
+import { nextChildIdBase, recoverRisk } from './risk/recovery.ts';
 import { snapshotStoreFor } from '../persistence/snapshot.ts';
 import { RiskCounter } from '../engine/counters.ts';
 import { StageWiring } from './topology.ts';
@@ -27,7 +27,7 @@ export async function buildRisk(ctx: PartContext): Promise<StagePart> {
   // Limits, collars, session and market-data settings: workers/risk/risk-config.ts.
   const configured = riskConfigFrom(config, data.childIdBase);
   const metrics = (data as Partial<MetricsWorkerData>).metrics;
-  const { stage, start, recovery } = recoverRisk(config.journal.dir, configured, snapshots, (riskConfig) => new RiskStage(
+  const { stage, start, built: riskConfig, recovery } = recoverRisk(config.journal.dir, configured, snapshots, (riskConfig) => new RiskStage(
     riskConfig,
     {
       fromIngest: wiring.consumer('ingestToRisk'),
@@ -43,7 +43,6 @@ export async function buildRisk(ctx: PartContext): Promise<StagePart> {
     metrics === undefined ? null : new MetricsViews(metrics).histogram(Histogram.RISK_INGEST_TO_RISK),
   ));
   const bounds = start.bounds;
-  const riskConfig = recoveredRiskConfig(configured, bounds);
   wiring.counters.set(RiskCounter.RECOVERED_ORDERS, recovery.orders);
   wiring.counters.set(RiskCounter.RECOVERED_FILLS, recovery.fills);
   // A corrupt journal: the state rebuilt is the prefix before the damage. Said loudly.

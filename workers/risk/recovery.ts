@@ -600,6 +600,17 @@ export function startRiskRecovery(dir: string, config: RiskConfig, snapshots: Sn
   return { bounds: scanJournalBounds(dir), snapshot: null, skipped };
 }
 
+/** A risk snapshot that held at load but could not be read back into the stage (left half-restored). */
+export class RiskSnapshotUnreadable extends Error {
+  readonly path: string;
+  readonly reason: string;
+  constructor(path: string, reason: string) {
+    super(`${path}: could not be read back: ${reason}`);
+    this.path = path;
+    this.reason = reason;
+  }
+}
+
 /**
  * Recovery as the engine starts risk: startRiskRecovery, the stage built by `build` with
  * recoveredRiskConfig over the start's bounds, then recoverRiskStage. A snapshot that held at
@@ -615,19 +626,18 @@ export function recoverRisk(
   config: RiskConfig,
   snapshots: SnapshotStore | null,
   build: (config: RiskConfig) => RiskStage,
-): { stage: RiskStage; start: RiskRecoveryStart; recovery: RecoveryResult } {
-  const failed = new Set<string>();
+): { stage: RiskStage; start: RiskRecoveryStart; built: RiskConfig; recovery: RecoveryResult } {
   for (;;) {
     const start = startRiskRecovery(dir, config, snapshots);
-    if (start.snapshot !== null && failed.has(start.snapshot.loaded.path)) throw new Error('Condition failed: a snapshot passed over is not loaded again');
-    const stage = build(recoveredRiskConfig(config, start.bounds));
+    const built = recoveredRiskConfig(config, start.bounds);
+    const stage = build(built);
     try {
-      return { stage, start, recovery: recoverRiskStage(stage, dir, snapshots, start) };
+      return { stage, start, built, recovery: recoverRiskStage(stage, dir, snapshots, start) };
     } catch (e) {
-      if (snapshots === null || start.snapshot === null || !(e instanceof SnapshotMismatch)) throw e;
-      // Passed over by the next start's load, and so among its `skipped`.
-      failed.add(start.snapshot.loaded.path);
-      snapshots.passOver(start.snapshot.loaded.path, `could not be read back: ${e.message}`);
+      // Only the restore of the snapshot this start loaded; anything else is not a snapshot's.
+      if (!(e instanceof RiskSnapshotUnreadable) || snapshots === null || start.snapshot?.loaded.path !== e.path) throw e;
+      // Passed over by the next load (each file once: the loop ends), and so among its `skipped`.
+      snapshots.passOver(e.path, `could not be read back: ${e.reason}`);
     }
   }
 }
@@ -662,8 +672,13 @@ export function recoverRiskStage(stage: RiskStage, dir: string, snapshots: Snaps
   }
   let boundary = 1;
   if (snapshot !== null) {
-    restorer.restore(snapshot.loaded.reader, snapshot.head);
-    snapshot.loaded.reader.end();
+    try {
+      restorer.restore(snapshot.loaded.reader, snapshot.head);
+      snapshot.loaded.reader.end();
+    } catch (e) {
+      if (!(e instanceof SnapshotMismatch)) throw e;
+      throw new RiskSnapshotUnreadable(snapshot.loaded.path, e.message);
+    }
     boundary = snapshot.loaded.meta.boundary;
   }
   // The replay's own state at this boot's boundary is saved, before anything below settles what

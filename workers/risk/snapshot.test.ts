@@ -706,6 +706,32 @@ describe('risk recovery snapshots: one that holds but cannot be read back', () =
     s.end();
   });
 
+  it('one that fails after the order table was copied into the stage (its next order id 0): built again, as a full replay', () => {
+    const s = twoBoots();
+    const path = newestSnapshot(s);
+    const { meta, payload } = decodeSnapshot(new Uint8Array(readFileSync(path)));
+    const tag = Buffer.from('orders.nextOrderId', 'utf8');
+    const at = Buffer.from(payload).indexOf(tag) + tag.length;
+    expect(at).toBeGreaterThan(tag.length);
+    new DataView(payload.buffer, payload.byteOffset, payload.byteLength).setFloat64(at, 0, true);
+    writeFileSync(path, encodeSnapshot(meta, payload));
+    const full = recoverFull(s.dir, s.now());
+    const stages: RiskStage[] = [];
+    let h: Harness | null = null;
+    const { recovery } = recoverRisk(s.dir, s.now(), new SnapshotStore(s.dir, FINGERPRINT), (built) => {
+      h = new Harness(built);
+      stages.push(h.stage);
+      return h.stage;
+    });
+    // The first stage was left with the snapshot's orders in it: the second is a new one.
+    expect(stages).toHaveLength(2);
+    expect(stages[0].orders.orderId.some((id) => id !== 0)).toBe(true);
+    expect(recovery.snapshot).toMatchObject({ loaded: null, boundary: 1 });
+    expect(recovery.snapshot.skipped).toEqual([`${path}: could not be read back: orders.nextOrderId: 0, not an id`]);
+    expectSameAs(full, [{ h: h!, result: recovery }]);
+    s.end();
+  });
+
   it('with an older snapshot that holds: the stage is recovered from that one', () => {
     const s = twoBoots();
     // A third boot: its snapshot is the newest, boot 2's the older one.
