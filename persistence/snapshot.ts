@@ -147,6 +147,16 @@ export class SnapshotWriter {
     return this;
   }
 
+  /**
+   * The number fields `keys` of `o`, each its own section tagged `${prefix}.${key}`; read back by
+   * SnapshotReader.numbersInto with the same list, so one list names them for both directions.
+   */
+  numbers(prefix: string, o: object, keys: readonly string[]): this {
+    const fields = o as Record<string, unknown>;
+    for (const k of keys) this.number(`${prefix}.${k}`, fields[k] as number);
+    return this;
+  }
+
   /** A list of numbers of any length (read back by SnapshotReader.list). */
   list(tag: string, a: Float64Array): this {
     if (!this.head(tag, SECTION_LIST, `l:${tag}`, 8 + a.byteLength)) return this;
@@ -238,6 +248,12 @@ export class SnapshotReader {
     this.need(into.byteLength);
     new Uint8Array(into.buffer, into.byteOffset, into.byteLength).set(this.buf.subarray(this.at, this.at + into.byteLength));
     this.at += into.byteLength;
+  }
+
+  /** Sections written by SnapshotWriter.numbers, into the same fields of `o`. */
+  numbersInto(prefix: string, o: object, keys: readonly string[]): void {
+    const fields = o as Record<string, number>;
+    for (const k of keys) fields[k] = this.number(`${prefix}.${k}`);
   }
 
   /** A list written by SnapshotWriter.list. */

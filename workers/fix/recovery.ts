@@ -96,6 +96,9 @@ export interface FixRecoveryResult {
   snapshot: SnapshotOutcome;
 }
 
+/** FixRestorer's counters in a snapshot, one list for both directions (SnapshotWriter.numbers). */
+const FIX_REPLAY_COUNTS = ['children', 'events', 'unnamed', 'conflicts', 'execIds', 'fillsWithoutExecId'];
+
 class FixRestorer implements FrameHandler {
   private readonly stage: FixStage;
   private readonly report = new ExecReportFlyweight();
@@ -150,12 +153,7 @@ class FixRestorer implements FrameHandler {
     w.array('orders.ids', this.slotOrderIds);
     w.array('orders.names', this.slotNames);
     this.auditOnly.snapshot(w, 'auditOnly');
-    w.number('count.children', this.children);
-    w.number('count.events', this.events);
-    w.number('count.unnamed', this.unnamed);
-    w.number('count.conflicts', this.conflicts);
-    w.number('count.execIds', this.execIds);
-    w.number('count.fillsWithoutExecId', this.fillsWithoutExecId);
+    w.numbers('count', this, FIX_REPLAY_COUNTS);
   }
 
   /** Replaces its state and the stage's with a snapshot's (snapshot() of the same shapes). Throws SnapshotMismatch. */
@@ -164,12 +162,7 @@ class FixRestorer implements FrameHandler {
     r.arrayInto('orders.ids', this.slotOrderIds);
     r.arrayInto('orders.names', this.slotNames);
     this.auditOnly.restore(r, 'auditOnly');
-    this.children = r.number('count.children');
-    this.events = r.number('count.events');
-    this.unnamed = r.number('count.unnamed');
-    this.conflicts = r.number('count.conflicts');
-    this.execIds = r.number('count.execIds');
-    this.fillsWithoutExecId = r.number('count.fillsWithoutExecId');
+    r.numbersInto('count', this, FIX_REPLAY_COUNTS);
   }
 
   /** After the replay: the children only an audit names, as SENT (of orders risk's table still holds, as risk restores them). */

@@ -45,6 +45,9 @@ export function childSlot(childId: number, base: number, capacity: number): numb
   return (childId - base) % capacity;
 }
 
+/** The table's counters in a snapshot after its next id, one list for both directions (SnapshotWriter.numbers). */
+const ORDER_TABLE_COUNTS = ['idsSkipped', 'fullScans', 'releases', 'fullAt'];
+
 export class OrderTable {
   readonly capacity: number;
   readonly orderId: Float64Array;
@@ -393,10 +396,7 @@ export class OrderTable {
   snapshot(w: SnapshotWriter): void {
     for (const [tag, a] of this.snapshotArrays()) w.array(tag, a);
     w.number('orders.nextOrderId', this.nextOrderId);
-    w.number('orders.idsSkipped', this.idsSkipped);
-    w.number('orders.fullScans', this.fullScans);
-    w.number('orders.releases', this.releases);
-    w.number('orders.fullAt', this.fullAt);
+    w.numbers('orders', this, ORDER_TABLE_COUNTS);
   }
 
   /** Replaces the whole table with a snapshot's (of a table of this capacity: arrayInto checks every length). */
@@ -405,10 +405,7 @@ export class OrderTable {
     const nextOrderId = r.number('orders.nextOrderId');
     if (!(Number.isSafeInteger(nextOrderId) && nextOrderId >= 1)) throw new SnapshotMismatch(`orders.nextOrderId: ${nextOrderId}, not an id`);
     this.nextOrderId = nextOrderId;
-    this.idsSkipped = r.number('orders.idsSkipped');
-    this.fullScans = r.number('orders.fullScans');
-    this.releases = r.number('orders.releases');
-    this.fullAt = r.number('orders.fullAt');
+    r.numbersInto('orders', this, ORDER_TABLE_COUNTS);
   }
 }
 

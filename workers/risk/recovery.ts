@@ -184,6 +184,11 @@ export function nextChildIdBase(proposed: number, maxChildId: number, capacity: 
   return base;
 }
 
+/** RiskReplayState's number fields in a snapshot, each list for both directions (SnapshotWriter.numbers). */
+const REPLACE_TERMS = ['replaceQty', 'replacePrice', 'replaceLength'];
+const BOOT_TRACKING = ['bootEpochMs', 'bootLastEventSeq'];
+const REPLAY_COUNTS = ['fills', 'duplicateReports', 'limitChanges', 'modeChanges', 'conflicts', 'maxEventSeq'];
+
 /**
  * What the replay has built outside the stage's tables, all of it in a snapshot (snapshotState):
  * the restorer's own state, and the id ranges it has read. Counters are carried too, so a
@@ -232,21 +237,13 @@ class RiskReplayState {
 
   /** Its state into a snapshot, after the head. */
   snapshotState(w: SnapshotWriter): void {
-    w.number('replay.replaceQty', this.replaceQty);
-    w.number('replay.replacePrice', this.replacePrice);
-    w.number('replay.replaceLength', this.replaceLength);
+    w.numbers('replay', this, REPLACE_TERMS);
     w.array('replay.replaceClOrdId', this.replaceClOrdId);
-    w.number('replay.bootEpochMs', this.bootEpochMs);
-    w.number('replay.bootLastEventSeq', this.bootLastEventSeq);
+    w.numbers('replay', this, BOOT_TRACKING);
     w.bytes('replay.sorConfig', this.sorConfig);
     this.auditOnly.snapshot(w, 'replay.auditOnly');
     w.list('replay.limitLog', Float64Array.from([...this.limitLog.values()].flat()));
-    w.number('replay.fills', this.fills);
-    w.number('replay.duplicateReports', this.duplicateReports);
-    w.number('replay.limitChanges', this.limitChanges);
-    w.number('replay.modeChanges', this.modeChanges);
-    w.number('replay.conflicts', this.conflicts);
-    w.number('replay.maxEventSeq', this.maxEventSeq);
+    w.numbers('replay', this, REPLAY_COUNTS);
   }
 
   /** Replaces its state with a snapshot's (written by snapshotState); the id ranges come from the snapshot's head. */
@@ -254,24 +251,16 @@ class RiskReplayState {
     this.bounds.maxOrderId = head.maxOrderId;
     this.bounds.minChildId = head.minChildId;
     this.bounds.maxChildId = head.maxChildId;
-    this.replaceQty = r.number('replay.replaceQty');
-    this.replacePrice = r.number('replay.replacePrice');
-    this.replaceLength = r.number('replay.replaceLength');
+    r.numbersInto('replay', this, REPLACE_TERMS);
     r.arrayInto('replay.replaceClOrdId', this.replaceClOrdId);
-    this.bootEpochMs = r.number('replay.bootEpochMs');
-    this.bootLastEventSeq = r.number('replay.bootLastEventSeq');
+    r.numbersInto('replay', this, BOOT_TRACKING);
     this.sorConfig = r.bytes('replay.sorConfig');
     this.auditOnly.restore(r, 'replay.auditOnly');
     const log = r.list('replay.limitLog');
     if (log.length % 5 !== 0) throw new SnapshotMismatch(`replay.limitLog: ${log.length} numbers, not 5 per limit change`);
     this.limitLog.clear();
     for (let at = 0; at < log.length; at += 5) this.logLimit(log[at], log[at + 1], log[at + 2], log[at + 3], log[at + 4]);
-    this.fills = r.number('replay.fills');
-    this.duplicateReports = r.number('replay.duplicateReports');
-    this.limitChanges = r.number('replay.limitChanges');
-    this.modeChanges = r.number('replay.modeChanges');
-    this.conflicts = r.number('replay.conflicts');
-    this.maxEventSeq = r.number('replay.maxEventSeq');
+    r.numbersInto('replay', this, REPLAY_COUNTS);
   }
 }
 

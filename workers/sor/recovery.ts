@@ -107,6 +107,9 @@ function statArrays(s: VenueStats): [string, Float64Array][] {
   ];
 }
 
+/** SorStatsReplay's counters in a snapshot, one list for both directions (SnapshotWriter.numbers). */
+const SOR_REPLAY_COUNTS = ['childEvents', 'latencySamples', 'endedChildren'];
+
 /** Applies the SOR's learning rules to journaled CHILD_EVENTs. */
 class SorStatsReplay implements FrameHandler {
   readonly stats: VenueStats;
@@ -147,9 +150,7 @@ class SorStatsReplay implements FrameHandler {
       live[at++] = c.answered ? 1 : 0;
     }
     w.list('live', live);
-    w.number('count.childEvents', this.childEvents);
-    w.number('count.latencySamples', this.latencySamples);
-    w.number('count.endedChildren', this.endedChildren);
+    w.numbers('count', this, SOR_REPLAY_COUNTS);
   }
 
   /**
@@ -176,9 +177,7 @@ class SorStatsReplay implements FrameHandler {
         venue: live[at + 1], qty: live[at + 2], priceTicks: live[at + 3], cumQty: live[at + 4], sentNs: live[at + 5], epochMs: live[at + 6], answered: live[at + 7] === 1,
       });
     }
-    this.childEvents = r.number('count.childEvents');
-    this.latencySamples = r.number('count.latencySamples');
-    this.endedChildren = r.number('count.endedChildren');
+    r.numbersInto('count', this, SOR_REPLAY_COUNTS);
   }
 
   onFrame(typeId: number, _sequence: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number): void {
