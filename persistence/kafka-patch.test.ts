@@ -1,0 +1,116 @@
+// Goal: the patched kafkajs (patches/kafkajs+2.2.4.patch) is what the Kafka sink runs, and its
+// mended parts keep Kafka's encoding and kafkajs's grouping exactly: a varint is the protocol's
+// zigzag LEB128, an encoder that grows past its first buffer keeps every byte it wrote (its
+// buffers are no longer zero-filled), and messages grouped by partition keep their order and lose
+// none. Method: fast-check against a reference written from the protocol's definition, and
+// kafkajs's own Decoder reading back what the Encoder wrote.
+import { createRequire } from 'node:module';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+const require = createRequire(import.meta.url);
+
+interface KafkaEncoder {
+  writeVarInt(v: number): KafkaEncoder;
+  writeUVarInt(v: number): KafkaEncoder;
+  writeVarIntString(s: string): KafkaEncoder;
+  writeVarIntBytes(b: Buffer): KafkaEncoder;
+  writeInt32(v: number): KafkaEncoder;
+  buffer: Buffer;
+}
+interface KafkaDecoder {
+  readVarInt(): number;
+  readUVarInt(): number;
+  readVarIntString(): string;
+  readVarIntBytes(): Buffer;
+  readInt32(): number;
+  canReadBytes(n: number): boolean;
+}
+const Encoder = require('kafkajs/src/protocol/encoder.js') as { new (initialSize?: number): KafkaEncoder; sizeOfVarInt(v: number): number };
+const Decoder = require('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => KafkaDecoder;
+type Group = (a: { topic: string; partitionMetadata: unknown[]; messages: Msg[]; partitioner: (a: { message: Msg }) => number }) => Record<string, Msg[]>;
+const groupMessagesPerPartition = require('kafkajs/src/producer/groupMessagesPerPartition.js') as Group;
+interface Msg { partition: number; n: number }
+
+/** Unsigned LEB128 of a 32-bit value: 7 bits a byte, low first, the high bit set on all but the last. */
+function uleb128(u: number): number[] {
+  const out: number[] = [];
+  let v = u >>> 0;
+  while (v >= 0x80) {
+    out.push((v & 0x7f) | 0x80);
+    v >>>= 7;
+  }
+  out.push(v);
+  return out;
+}
+/** Kafka's varint: the zigzag of a signed 32-bit value, then unsigned LEB128. */
+const varint = (v: number): number[] => uleb128(((v << 1) ^ (v >> 31)) >>> 0);
+
+describe('kafkajs as patched (patches/kafkajs+2.2.4.patch)', () => {
+  it('is the patched code that is installed (postinstall ran patch-package)', () => {
+    expect(String(new Encoder().writeUVarInt)).not.toContain('byteArray');
+    expect(String(groupMessagesPerPartition)).not.toContain('...current');
+  });
+
+  it('writes varints as the protocol defines them, in place', () => {
+    fc.assert(fc.property(fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { maxLength: 200 }), (values) => {
+      const e = new Encoder();
+      const expected: number[] = [];
+      for (const v of values) {
+        e.writeVarInt(v);
+        expected.push(...varint(v));
+        expect(Encoder.sizeOfVarInt(v)).toBe(varint(v).length);
+      }
+      expect([...e.buffer]).toEqual(expected);
+    }));
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { maxLength: 200 }), (values) => {
+      const e = new Encoder(1); // grows from 2 bytes: every varint may land at a buffer's end
+      const expected: number[] = [];
+      for (const v of values) {
+        e.writeUVarInt(v);
+        expected.push(...uleb128(v));
+      }
+      expect([...e.buffer]).toEqual(expected);
+    }));
+  });
+
+  it('keeps every byte written while its (unzeroed) buffer grows, as its Decoder reads them back', () => {
+    const item = fc.oneof(
+      fc.record({ k: fc.constant('varint' as const), v: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }) }),
+      fc.record({ k: fc.constant('uvarint' as const), v: fc.integer({ min: 0, max: 2 ** 31 - 1 }) }),
+      fc.record({ k: fc.constant('int32' as const), v: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }) }),
+      fc.record({ k: fc.constant('string' as const), v: fc.string({ unit: 'binary', maxLength: 700 }) }),
+      fc.record({ k: fc.constant('bytes' as const), v: fc.uint8Array({ maxLength: 1500 }) }),
+    );
+    fc.assert(fc.property(fc.array(item, { maxLength: 40 }), fc.integer({ min: 1, max: 600 }), (items, initial) => {
+      const e = new Encoder(initial);
+      for (const it of items) {
+        if (it.k === 'varint') e.writeVarInt(it.v);
+        else if (it.k === 'uvarint') e.writeUVarInt(it.v);
+        else if (it.k === 'int32') e.writeInt32(it.v);
+        else if (it.k === 'string') e.writeVarIntString(it.v);
+        else e.writeVarIntBytes(Buffer.from(it.v));
+      }
+      const d = new Decoder(e.buffer);
+      for (const it of items) {
+        if (it.k === 'varint') expect(d.readVarInt()).toBe(it.v);
+        else if (it.k === 'uvarint') expect(d.readUVarInt()).toBe(it.v);
+        else if (it.k === 'int32') expect(d.readInt32()).toBe(it.v);
+        else if (it.k === 'string') expect(d.readVarIntString()).toBe(it.v);
+        else expect([...d.readVarIntBytes()]).toEqual([...it.v]);
+      }
+      expect(d.canReadBytes(1)).toBe(false);
+    }));
+  });
+
+  it('groups messages by partition in their order, losing none', () => {
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 300 }), (partitions) => {
+      const messages: Msg[] = partitions.map((partition, n) => ({ partition, n }));
+      const groups = groupMessagesPerPartition({ topic: 't', partitionMetadata: [{}], messages, partitioner: ({ message }) => message.partition });
+      const keys = Object.keys(groups).map(Number).sort((a, b) => a - b);
+      expect(keys).toEqual([...new Set(partitions)].sort((a, b) => a - b));
+      for (const p of keys) expect(groups[p]).toEqual(messages.filter((m) => m.partition === p));
+    }));
+    expect(groupMessagesPerPartition({ topic: 't', partitionMetadata: [], messages: [{ partition: 0, n: 0 }], partitioner: () => 0 })).toEqual({});
+  });
+});
