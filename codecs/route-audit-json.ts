@@ -11,6 +11,7 @@
  * takes its names from these tables and checks its constants against them at load.
  */
 import { RouteAuditFlyweight, WEIGHT_SCALE } from './records.ts';
+import { isoMillis } from './iso-time.ts';
 import { ticksToDecimalString } from '../engine/fixed-point.ts';
 import { reasonName } from '../engine/reasons.ts';
 import { ordTypeName, sideName, tifName } from '../engine/domain.ts';
@@ -58,7 +59,7 @@ export function auditToJson(a: RouteAuditFlyweight, venueNames: readonly string[
   return {
     orderId: String(a.orderId()),
     step: a.step(),
-    decidedAt: new Date(decisionEpochMs).toISOString(),
+    decidedAt: isoMillis(decisionEpochMs),
     mode: ROUTE_AUDIT_MODE_NAMES[a.mode()] ?? String(a.mode()),
     configVersion: a.configVersion(),
     weights: { price: a.priceWeight() / WEIGHT_SCALE, latency: a.latencyWeight() / WEIGHT_SCALE, fillprob: a.fillprobWeight() / WEIGHT_SCALE, fee: a.feeWeight() / WEIGHT_SCALE },

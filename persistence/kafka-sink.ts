@@ -26,6 +26,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, wr
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import { RecordType } from '../codecs/records.ts';
+import { isoMillis } from '../codecs/iso-time.ts';
 import { averagePriceTicks, ticksToDecimalString } from '../engine/fixed-point.ts';
 import type { JournalCursor } from './journal-reader.ts';
 import { EventDecoder, type EventNames, type EventOf, type JournalEvent } from './journal-events.ts';
@@ -61,7 +62,7 @@ interface Routed {
 }
 
 const px = (ticks: number): string | null => (ticks === 0 ? null : ticksToDecimalString(ticks));
-const iso = (ms: number): string => new Date(ms).toISOString();
+const iso = isoMillis;
 
 /** Which topic, key and value each event type becomes; null: not published. */
 const KAFKA_MAPPING: { [K in JournalEvent['type']]: (e: EventOf<K>) => Routed | null } = {
