@@ -15,8 +15,10 @@ export async function fetchHealth(port: number, timeoutMs: number = 2000): Promi
 
 /**
  * Two readings over a measured window: start() and end() each begin one (from timer callbacks:
- * each read is a request in flight, awaited through readings()). A failed read is reported by
- * readings(), never as an unhandled rejection.
+ * each read is a request in flight, awaited through readings()). A read that fails is tried once
+ * more at once: the machine is loaded by the very load measured, and one refused or late /health
+ * answer should not cost a trial its figure (the window's edge moves by the failed read's time).
+ * A second failure is reported by readings(), never as an unhandled rejection.
  */
 export class ReadingWindow<T> {
   private readonly read: () => Promise<T>;
@@ -28,14 +30,21 @@ export class ReadingWindow<T> {
   }
 
   start(): void {
-    this.before = this.read();
-    this.before.catch(() => {}); // reported by readings()
+    this.before = this.readTwice();
   }
 
   end(): void {
     if (this.before === null || this.after !== null) return;
-    this.after = this.read();
-    this.after.catch(() => {});
+    this.after = this.readTwice();
+  }
+
+  private readTwice(): Promise<T> {
+    const read = this.read;
+    const p = read().catch((first: unknown) => read().catch((second: unknown) => {
+      throw new Error(`${(second as Error).message} (read twice; first: ${(first as Error).message})`);
+    }));
+    p.catch(() => {}); // reported by readings()
+    return p;
   }
 
   /** Both readings (rejecting if either read failed), or null when the window was not read at both ends. */

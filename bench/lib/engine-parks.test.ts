@@ -21,11 +21,23 @@ afterEach(async () => {
 /** Requests the /health server has answered. */
 let answered = 0;
 
-/** A /health server answering the documents in turn (the last one repeated), with `status`. */
-async function healthServer(docs: unknown[], status = 200): Promise<number> {
+/** Requests the /health server has refused (closed without an answer). */
+let refused = 0;
+
+/**
+ * A /health server answering the documents in turn (the last one repeated), with `status`; it
+ * first refuses `refuse` requests (closes the connection unanswered, as an overloaded peer may).
+ */
+async function healthServer(docs: unknown[], status = 200, refuse = 0): Promise<number> {
   answered = 0;
+  refused = 0;
   server = createServer((req, res) => {
     expect(req.url).toBe('/health');
+    if (refused < refuse) {
+      refused++;
+      req.socket.destroy();
+      return;
+    }
     const doc = docs[Math.min(answered, docs.length - 1)];
     res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(doc), () => answered++);
   });
@@ -67,6 +79,25 @@ describe('ParksWindow against a /health server', () => {
     w.end();
     expect(await w.result(10)).toEqual({ parks: { perOrder: 5, byStage: { ingest: 3, risk: 2 } }, problem: null });
     expect(await w.result(0)).toEqual({ parks: null, problem: 'no orders in the window' });
+  });
+
+  it('reads once more at once when a reading fails, and reports a second failure', async () => {
+    const port = await healthServer([doc({ ingest: 10, risk: 4 }), doc({ ingest: 40, risk: 24 })], 200, 1);
+    const w = new ParksWindow(port);
+    w.start();
+    await answeredAtLeast(1);
+    w.end();
+    expect(await w.result(10)).toEqual({ parks: { perOrder: 5, byStage: { ingest: 3, risk: 2 } }, problem: null });
+    expect(refused).toBe(1);
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => server!.close(() => resolve()));
+    const always = await healthServer([doc({ risk: 1 })], 200, Number.MAX_SAFE_INTEGER);
+    const failing = new ParksWindow(always);
+    failing.start();
+    failing.end();
+    expect(await failing.result(10)).toMatchObject({ parks: null, problem: expect.stringMatching(/\(read twice; first: .+\)$/) });
+    expect(refused).toBe(4);
+    expect(answered).toBe(0);
   });
 
   it('a window not closed, or a /health without PARKS, gives no figure and says why', async () => {
