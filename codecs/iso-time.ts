@@ -15,14 +15,15 @@ let cachedSecond = Number.NaN;
 let cachedPrefix = '';
 
 export function isoMillis(ms: number): string {
-  // Outside the 24-character years, or not a whole millisecond: as Date writes it (it truncates
-  // a fraction, and throws RangeError for an invalid time, as before).
-  if (!Number.isInteger(ms) || ms < MIN_MS || ms >= MAX_MS) return new Date(ms).toISOString();
-  const second = Math.floor(ms / 1000);
+  // Journal times carry a fraction (epoch ms + ns / 1e6): Date truncates it toward zero, as here.
+  // Not finite, or outside the 24-character years: as Date writes it (or throws RangeError).
+  const t = Number.isFinite(ms) ? Math.trunc(ms) : Number.NaN;
+  if (!(t >= MIN_MS && t < MAX_MS)) return new Date(ms).toISOString();
+  const second = Math.floor(t / 1000);
   if (second !== cachedSecond) {
     cachedPrefix = new Date(second * 1000).toISOString().slice(0, 20);
     cachedSecond = second;
   }
-  const milli = ms - second * 1000;
+  const milli = t - second * 1000;
   return cachedPrefix + (milli < 10 ? '00' : milli < 100 ? '0' : '') + milli + 'Z';
 }
