@@ -15,10 +15,12 @@ export async function fetchHealth(port: number, timeoutMs: number = 2000): Promi
 
 /**
  * Two readings over a measured window: start() and end() each begin one (from timer callbacks:
- * each read is a request in flight, awaited through readings()). A read that fails is tried once
- * more at once: the machine is loaded by the very load measured, and one refused or late /health
- * answer should not cost a trial its figure (the window's edge moves by the failed read's time).
- * A second failure is reported by readings(), never as an unhandled rejection.
+ * each read is a request in flight, awaited through readings()). A read whose connection failed
+ * (fetch's TypeError: refused or reset, which takes a moment, not the window) is tried once more
+ * at once: the machine is loaded by the very load measured, and one dropped connection should not
+ * cost a trial its figure. A read that timed out is not tried again (a second one would stand
+ * seconds away from the window's edge), nor one whose document is wrong (it would be wrong
+ * again). A failure is reported by readings(), never as an unhandled rejection.
  */
 export class ReadingWindow<T> {
   private readonly read: () => Promise<T>;
@@ -40,9 +42,12 @@ export class ReadingWindow<T> {
 
   private readTwice(): Promise<T> {
     const read = this.read;
-    const p = read().catch((first: unknown) => read().catch((second: unknown) => {
-      throw new Error(`${(second as Error).message} (read twice; first: ${(first as Error).message})`);
-    }));
+    const p = read().catch((first: unknown) => {
+      if (!(first instanceof TypeError)) throw first;
+      return read().catch((second: unknown) => {
+        throw new Error(`${(second as Error).message} (read twice; first: ${first.message})`);
+      });
+    });
     p.catch(() => {}); // reported by readings()
     return p;
   }

@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ParksWindow, parksPerOrder, readParks } from './engine-parks.ts';
+import { ReadingWindow } from './engine-health.ts';
 
 let server: Server | null = null;
 afterEach(async () => {
@@ -81,7 +82,7 @@ describe('ParksWindow against a /health server', () => {
     expect(await w.result(0)).toEqual({ parks: null, problem: 'no orders in the window' });
   });
 
-  it('reads once more at once when a reading fails, and reports a second failure', async () => {
+  it('reads once more at once when the connection of a reading fails, and reports a second failure', async () => {
     const port = await healthServer([doc({ ingest: 10, risk: 4 }), doc({ ingest: 40, risk: 24 })], 200, 1);
     const w = new ParksWindow(port);
     w.start();
@@ -100,6 +101,21 @@ describe('ParksWindow against a /health server', () => {
     expect(answered).toBe(0);
   });
 
+  it('reads again only a reading whose connection failed (a TypeError from fetch), never a wrong document', async () => {
+    for (const [error, reads] of [[new Error('no PARKS counter'), 2], [new SyntaxError('bad JSON'), 2], [new TypeError('fetch failed'), 4]] as const) {
+      let calls = 0;
+      const w = new ReadingWindow<number>(async () => {
+        calls++;
+        throw error;
+      });
+      w.start();
+      w.end();
+      await expect(w.readings()).rejects.toThrow(error.message);
+      await new Promise((r) => setImmediate(r)); // both readings settled
+      expect(calls, error.name).toBe(reads);
+    }
+  });
+
   it('a window not closed, or a /health without PARKS, gives no figure and says why', async () => {
     const port = await healthServer([{ ok: true, stages: { risk: { counters: { WORK_CYCLES: 3 } } } }]);
     await expect(readParks(port)).rejects.toThrow(/stage risk has no PARKS counter/);
@@ -109,6 +125,6 @@ describe('ParksWindow against a /health server', () => {
     const w = new ParksWindow(port);
     w.start();
     w.end();
-    expect(await w.result(10)).toMatchObject({ parks: null, problem: expect.stringMatching(/no PARKS counter/) });
+    expect(await w.result(10)).toMatchObject({ parks: null, problem: expect.stringMatching(/no PARKS counter$/) });
   });
 });
