@@ -8,20 +8,21 @@
  *
  *   node bench/kafka-drain.ts [--orders 10000] [--batch 250] [--drains 6] [--servers-nice 10]
  *
- * --batch is SinkRunner's batchFrames: 250 is about a live batch at 1,000 orders/s (the sink
- * follows the journal in the batches that accumulate between two produce round trips).
+ * --batch is SinkRunner's batchFrames: 250 is about a live batch at 1,000 orders/s when the sinks
+ * thread has CPU to spare (29-55 Kafka batches a second in bench:persist's hot path on a Xeon
+ * machine); a sinks thread starved of CPU takes larger ones (2.5-16.5 a second on an EPYC one).
+ * The drain and its CPU split are bench:persist's own (sinkRate).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeSyntheticJournal } from './persist.bench.ts';
+import { sinkRate, writeSyntheticJournal } from './persist.bench.ts';
 import { KafkaSink, KAFKA_TOPICS } from '../persistence/kafka-sink.ts';
-import { SinkRunner } from '../persistence/sink-runner.ts';
 import { startKafkaMock } from '../scripts/kafka-mock.ts';
 import { DEFAULT_CONFIG } from '../workers/config.ts';
 import { BenchArgs } from './lib/args.ts';
 import { machineInfo } from './lib/machine.ts';
-import { medianOf, roundTo } from './lib/stats.ts';
+import { medianOf } from './lib/stats.ts';
 
 const args = new BenchArgs(process.argv.slice(2));
 const orders = args.num('--orders', 10_000, 1);
@@ -38,19 +39,10 @@ try {
   const events = writeSyntheticJournal(dir, orders);
   const perEvent: number[] = [];
   for (let d = 0; d < drains; d++) {
-    // A fresh cursor each time: every drain sends the whole journal.
-    const runner = new SinkRunner(new KafkaSink({ brokers: mock.brokers, names, cursorDir: join(dir, `sinks-${d}`) }), dir, { batchFrames, pollMs: 1 });
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    runner.start();
-    if (!(await runner.drain(600_000))) throw new Error('the sink did not drain');
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    await runner.stop();
-    if (runner.applied !== events) throw new Error(`the sink applied ${runner.applied} of ${events}`);
-    const us = roundTo((cpu.user + cpu.system) / events, 1);
-    if (d > 0) perEvent.push(us);
-    process.stdout.write(`drain ${d}${d === 0 ? ' (warm-up)' : ''}: ${events} events, ${Math.round(events / seconds)} events/s, ${us} us CPU per event\n`);
+    // A fresh cursor each time: every drain sends the whole journal (as bench:persist's drain).
+    const run = await sinkRate(() => new KafkaSink({ brokers: mock.brokers, names, cursorDir: join(dir, `sinks-${d}`) }), dir, events, batchFrames);
+    if (d > 0) perEvent.push(run.sinkCpuUsPerEvent);
+    process.stdout.write(`drain ${d}${d === 0 ? ' (warm-up)' : ''}: ${events} events, ${run.rate} events/s, ${run.sinkCpuUsPerEvent} us CPU per event in the sink, ${run.serverCpuUsPerEvent ?? '-'} us in the broker\n`);
   }
   process.stdout.write(`median ${medianOf(perEvent)} us CPU per event over ${perEvent.length} drains (batch ${batchFrames} frames): ${perEvent.join(' ')}\n`);
 } finally {

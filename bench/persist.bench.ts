@@ -230,9 +230,9 @@ function journalRate(fsync: FsyncPolicy, seconds: number): number {
  * process (the sink's own code: decoding, batching, the client library) and the rest of the
  * machine (the server; nothing else runs meanwhile). Null split off Linux.
  */
-interface SinkRun { rate: number; sinkCpuUsPerEvent: number; serverCpuUsPerEvent: number | null }
+export interface SinkRun { rate: number; sinkCpuUsPerEvent: number; serverCpuUsPerEvent: number | null }
 
-async function sinkRate(makeSink: () => PgSink | KafkaSink, journalDir: string, events: number, batchFrames: number): Promise<SinkRun> {
+export async function sinkRate(makeSink: () => PgSink | KafkaSink, journalDir: string, events: number, batchFrames: number): Promise<SinkRun> {
   const runner = new SinkRunner(makeSink(), journalDir, { batchFrames, pollMs: 1 });
   // To the millisecond: a 0.1 s step would be 0.7 us per event over a 140,000-event drain.
   const cpu = watchCpu(3);
