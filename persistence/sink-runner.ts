@@ -52,6 +52,14 @@ export interface SinkRunnerOptions {
   batchFrames: number;
   /** Milliseconds to wait when the journal has nothing new. */
   pollMs: number;
+  /**
+   * Milliseconds to wait after a batch smaller than batchFrames (the sink has caught up) before
+   * reading the next: a live load is then written in fewer, larger batches, as a Kafka
+   * producer's linger.ms does. Each batch has a fixed cost whatever its size (a round trip, a
+   * transaction or produce request, the cursor), which small batches pay again and again. A full
+   * batch (catching up) never waits. 0: read again at once.
+   */
+  lingerMs: number;
   backoffMinMs: number;
   backoffMaxMs: number;
   /** Deterministic jitter source in [0, 1). */
@@ -65,6 +73,7 @@ export interface SinkRunnerOptions {
 export const DEFAULT_SINK_RUNNER_OPTIONS: SinkRunnerOptions = {
   batchFrames: 4000,
   pollMs: 20,
+  lingerMs: 0,
   backoffMinMs: 100,
   backoffMaxMs: 5000,
   random: Math.random,
@@ -83,8 +92,9 @@ export class SinkRunner {
   private wakeTimer: NodeJS.Timeout | null;
   private wakeResolve: (() => void) | null;
   private backoffMs: number;
-  /** Events applied since start, failures since start. */
+  /** Events applied since start, batches applied since start, failures since start. */
   applied: number;
+  batches: number;
   failures: number;
   lastError: string | null;
 
@@ -92,6 +102,7 @@ export class SinkRunner {
     this.sink = sink;
     this.opts = { ...DEFAULT_SINK_RUNNER_OPTIONS, ...options };
     if (!(this.opts.batchFrames >= 1 && this.opts.batchFrames <= 100_000)) throw new Error('Condition failed: batchFrames in [1, 100000]');
+    if (!(Number.isInteger(this.opts.lingerMs) && this.opts.lingerMs >= 0 && this.opts.lingerMs <= 60_000)) throw new Error('Condition failed: lingerMs in [0, 60000]');
     this.reader = new JournalReader(journalDir);
     this.cursor = null;
     this.running = false;
@@ -100,6 +111,7 @@ export class SinkRunner {
     this.wakeResolve = null;
     this.backoffMs = this.opts.backoffMinMs;
     this.applied = 0;
+    this.batches = 0;
     this.failures = 0;
     this.lastError = null;
   }
@@ -154,7 +166,9 @@ export class SinkRunner {
     while (this.running) {
       if (this.cursor === null && !(await this.tryOpen())) continue;
       const done = await this.step();
-      if (done === 0 && this.running) await this.sleep(this.opts.pollMs);
+      if (!this.running) break;
+      if (done === 0) await this.sleep(this.opts.pollMs);
+      else if (done < this.opts.batchFrames && this.opts.lingerMs > 0) await this.sleep(this.opts.lingerMs);
     }
     await this.sink.close();
     this.setCounter('up', 0);
@@ -197,6 +211,7 @@ export class SinkRunner {
     }
     this.cursor = next;
     this.applied += n;
+    this.batches++;
     this.backoffMs = this.opts.backoffMinMs;
     this.addCounter('eventsApplied', n);
     this.addCounter('batches', 1);

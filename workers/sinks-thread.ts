@@ -61,7 +61,7 @@ const KAFKA_IDS: SinkCounterIds = {
 };
 
 const common = {
-  pollMs: config.sinks.pollMs, backoffMinMs: config.sinks.backoffMinMs, backoffMaxMs: config.sinks.backoffMaxMs,
+  pollMs: config.sinks.pollMs, lingerMs: config.sinks.lingerMs, backoffMinMs: config.sinks.backoffMinMs, backoffMaxMs: config.sinks.backoffMaxMs,
   random, journalNextSequence, log,
 };
 const runners: SinkRunner[] = [];

@@ -1,0 +1,119 @@
+// Goal: SinkRunner's linger (lingerMs): after a batch smaller than batchFrames it waits lingerMs
+// before reading again, so what arrives meanwhile goes out as one batch; full batches (catching
+// up) follow each other at once; 0 reads again at once (as before); stop() cuts a linger short;
+// nothing is lost or applied twice. Method: a real journal (JournalWriter) and a recording sink,
+// the runner's timers under vitest's fake clock (no test waits on real time).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { JournalWriter } from './journal.ts';
+import type { JournalCursor } from './journal-reader.ts';
+import { SinkRunner, type Sink, type SinkBatch } from './sink-runner.ts';
+
+/** Applies nothing anywhere: records the sequence numbers of each batch it is given. */
+class RecordingSink implements Sink {
+  readonly name = 'recording';
+  readonly batches: number[][] = [];
+  private current: number[] = [];
+  private cursor: JournalCursor = { segment: 0, offset: 0, sequence: 1 };
+  readonly batch: SinkBatch;
+
+  constructor() {
+    const self = this;
+    this.batch = {
+      get frames() { return self.current.length; },
+      unknown: 0,
+      reset() { self.current = []; },
+      onFrame(_typeId: number, sequence: number) { self.current.push(sequence); },
+    };
+  }
+
+  async open(): Promise<JournalCursor> {
+    return { ...this.cursor };
+  }
+
+  async apply(after: JournalCursor): Promise<void> {
+    this.batches.push(this.current);
+    this.cursor = after;
+  }
+
+  async close(): Promise<void> {}
+}
+
+let dir: string;
+let writer: JournalWriter;
+const body = new Uint8Array(32).fill(1);
+function append(n: number): void {
+  for (let i = 0; i < n; i++) writer.append(9, body, 0, body.length);
+  writer.flush(Date.now());
+}
+/** Lets the runner's promises and due timers run, `ms` of fake time. */
+const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms);
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  dir = mkdtempSync(join(tmpdir(), 'sink-runner-'));
+  writer = new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: Date.now() });
+});
+afterEach(() => {
+  writer.close();
+  rmSync(dir, { recursive: true, force: true });
+  vi.useRealTimers();
+});
+
+describe('SinkRunner linger', () => {
+  it('waits lingerMs after a partial batch, so what arrives meanwhile is one batch; full batches do not wait', async () => {
+    const sink = new RecordingSink();
+    const runner = new SinkRunner(sink, dir, { batchFrames: 5, pollMs: 10, lingerMs: 100 });
+    append(12);
+    runner.start();
+    await advance(0);
+    // Catching up: 5 and 5 at once, then the partial 2, then the linger.
+    expect(sink.batches.map((b) => b.length)).toEqual([5, 5, 2]);
+    append(1);
+    await advance(50);
+    append(2);
+    await advance(49);
+    expect(sink.batches).toHaveLength(3); // still lingering
+    await advance(1);
+    expect(sink.batches.map((b) => b.length)).toEqual([5, 5, 2, 3]); // both arrivals in one batch
+    // More than a batch arrived during the next linger: a full batch, then at once the rest.
+    append(7);
+    await advance(100);
+    expect(sink.batches.map((b) => b.length)).toEqual([5, 5, 2, 3, 5, 2]);
+    await runner.stop();
+    expect(sink.batches.flat()).toEqual(Array.from({ length: 22 }, (_, i) => i + 1)); // each once, in order
+  });
+
+  it('with lingerMs 0 reads again at once, and polls every pollMs once caught up', async () => {
+    const sink = new RecordingSink();
+    const runner = new SinkRunner(sink, dir, { batchFrames: 5, pollMs: 10, lingerMs: 0 });
+    append(2);
+    runner.start();
+    await advance(0);
+    expect(sink.batches.map((b) => b.length)).toEqual([2]);
+    append(1);
+    await advance(9);
+    expect(sink.batches).toHaveLength(1); // the poll wait
+    await advance(1);
+    expect(sink.batches.map((b) => b.length)).toEqual([2, 1]);
+    await runner.stop();
+  });
+
+  it('stop() cuts a linger short', async () => {
+    const sink = new RecordingSink();
+    const runner = new SinkRunner(sink, dir, { batchFrames: 5, pollMs: 10, lingerMs: 60_000 });
+    append(1);
+    runner.start();
+    await advance(0);
+    expect(sink.batches).toHaveLength(1);
+    const stopped = runner.stop();
+    await advance(0);
+    await stopped; // resolved without 60 s of (fake) time
+  });
+
+  it('refuses a linger outside 0..60000 ms or not whole', () => {
+    for (const lingerMs of [-1, 60_001, 1.5, Number.NaN]) expect(() => new SinkRunner(new RecordingSink(), dir, { lingerMs })).toThrow(/lingerMs/);
+  });
+});
