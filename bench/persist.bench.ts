@@ -128,32 +128,79 @@ const reference = {
 /** Writes `orders` orders' worth of realistic records (7 per order) through JournalWriter. */
 export function writeSyntheticJournal(dir: string, orders: number, fsync: FsyncPolicy = 'none', audits = true): number {
   const w = new JournalWriter(dir, fsync, 10, 1 << 20, { engineEpochMs: Date.now() });
-  const buf = new Uint8Array(1024);
-  const view = new DataView(buf.buffer);
-  const no = new NewOrderFlyweight();
-  const er = new ExecReportFlyweight();
-  const ce = new ChildEventFlyweight();
-  const rd = new RouteDoneFlyweight();
-  const ra = new RouteAuditFlyweight();
-  const venues = DEFAULT_CONFIG.venues.length;
-  const auditLength = routeAuditLength(venues);
+  const synthetic = new SyntheticOrders(w, audits);
+  let events = 0;
+  for (let id = 1; id <= orders; id++) {
+    events += synthetic.write(id);
+    if (id % 40 === 0) w.flush(Date.now());
+  }
+  w.close();
+  return events;
+}
+
+/**
+ * One order's realistic records (new, ack, the SOR's decision audit of every venue, child sent,
+ * route done, child fill, fill), appended to a JournalWriter: the synthetic journal of
+ * bench:persist and of bench/sink-follow.ts (which appends them at a live pace).
+ */
+export class SyntheticOrders {
+  private readonly w: JournalWriter;
+  private readonly audits: boolean;
+  private readonly buf = new Uint8Array(1024);
+  private readonly view = new DataView(this.buf.buffer);
+  private readonly no = new NewOrderFlyweight();
+  private readonly er = new ExecReportFlyweight();
+  private readonly ce = new ChildEventFlyweight();
+  private readonly rd = new RouteDoneFlyweight();
+  private readonly ra = new RouteAuditFlyweight();
+  private readonly venues = DEFAULT_CONFIG.venues.length;
+  private readonly auditLength = routeAuditLength(DEFAULT_CONFIG.venues.length);
   // Each order its own ClOrdID (the same one for all would make risk's ClOrdID index one long
   // probe chain at recovery: an artifact, since the engine refuses a repeated ClOrdID).
-  const cl = new TextEncoder().encode('bench-0000000000');
-  const setId = (id: number) => {
+  private readonly cl = new TextEncoder().encode('bench-0000000000');
+  private eventSeq = 0;
+
+  constructor(w: JournalWriter, audits = true) {
+    this.w = w;
+    this.audits = audits;
+  }
+
+  /** Appends order `id`'s records; returns how many (7, or 6 without the audit). */
+  write(id: number): number {
+    const { w, buf, view, no, ce, rd, cl } = this;
     for (let i = 15, n = id; i >= 6; i--, n = Math.floor(n / 10)) cl[i] = 48 + (n % 10);
-  };
-  let events = 0;
-  let eventSeq = 0;
-  const report = (orderId: number, execType: number, state: number, last: number, cum: number) => {
     buf.fill(0);
-    er.wrap(view, buf, 0).setEventSeq(++eventSeq).setOrderId(orderId).setTimeNs(orderId * 1000).setQty(100).setPriceTicks(190_000_000)
+    no.wrap(view, buf, 0).setRecvTimeNs(id * 1000).setQty(100).setPriceTicks(190_000_000).setAccountId(1).setSymbolId(id % 5).setSide(1).setOrdType(2).setTif(0).setSource(1);
+    no.setClOrdId(cl, 0, cl.length);
+    w.append(RecordType.NEW_ORDER, buf, 0, NEW_ORDER_LENGTH);
+    this.report(id, 0, 1, 0, 0);
+    // The SOR's decision: features and scores of every venue, the whole order to venue 1.
+    if (this.audits) this.writeAudit(id);
+    buf.fill(0);
+    ce.wrap(view, buf, 0).setChildId(id).setOrderId(id).setTimeNs(id * 1000 + 10).setQty(100).setPriceTicks(190_000_000).setVenueId(1).setKind(1);
+    w.append(RecordType.CHILD_EVENT, buf, 0, CHILD_EVENT_LENGTH);
+    buf.fill(0);
+    rd.wrap(view, buf, 0).setOrderId(id).setRecvTimeNs(id * 1000).setDecisionTimeNs(id * 1000 + 5).setRoutedQty(100).setChildCount(1);
+    w.append(RecordType.ROUTE_DONE, buf, 0, ROUTE_DONE_LENGTH);
+    buf.fill(0);
+    ce.wrap(view, buf, 0).setChildId(id).setOrderId(id).setTimeNs(id * 1000 + 20).setQty(100).setPriceTicks(190_000_000).setLastQty(100).setLastPxTicks(189_500_000).setVenueId(1).setKind(3);
+    w.append(RecordType.CHILD_EVENT, buf, 0, CHILD_EVENT_LENGTH);
+    this.report(id, 2, 4, 100, 100);
+    return this.audits ? 7 : 6;
+  }
+
+  private report(orderId: number, execType: number, state: number, last: number, cum: number): void {
+    const { w, buf, view, er, cl } = this;
+    buf.fill(0);
+    er.wrap(view, buf, 0).setEventSeq(++this.eventSeq).setOrderId(orderId).setTimeNs(orderId * 1000).setQty(100).setPriceTicks(190_000_000)
       .setLastQty(last).setLastPxTicks(last > 0 ? 189_500_000 : 0).setCumQty(cum).setLeavesQty(100 - cum).setCumNotionalTicks(cum * 189_500_000)
       .setAccountId(1).setSymbolId(orderId % 5).setExecType(execType).setState(state).setSide(1).setOrdType(2).setTif(0).setSource(1).setVenueId(last > 0 ? 1 : 0);
     er.setClOrdId(cl, 0, cl.length);
     w.append(RecordType.EXEC_REPORT, buf, 0, EXEC_REPORT_LENGTH);
-  };
-  const writeAudit = (id: number) => {
+  }
+
+  private writeAudit(id: number): void {
+    const { w, buf, view, ra, venues } = this;
     buf.fill(0);
     ra.wrap(view, buf, 0).setOrderId(id).setDecisionTimeNs(id * 1000 + 5).setQty(100).setLimitTicks(190_000_000)
       .setNbbBidTicks(189_400_000).setNbbBidQty(300).setNbbAskTicks(189_500_000).setNbbAskQty(300).setChildPxTicks(189_500_000)
@@ -176,32 +223,8 @@ export function writeSyntheticJournal(dir: string, orders: number, fsync: FsyncP
       ra.setVLotSize(v, 1);
       ra.setVFeeCentiBps(v, 3000);
     }
-    w.append(RecordType.ROUTE_AUDIT, buf, 0, auditLength);
-  };
-  for (let id = 1; id <= orders; id++) {
-    setId(id);
-    buf.fill(0);
-    no.wrap(view, buf, 0).setRecvTimeNs(id * 1000).setQty(100).setPriceTicks(190_000_000).setAccountId(1).setSymbolId(id % 5).setSide(1).setOrdType(2).setTif(0).setSource(1);
-    no.setClOrdId(cl, 0, cl.length);
-    w.append(RecordType.NEW_ORDER, buf, 0, NEW_ORDER_LENGTH);
-    report(id, 0, 1, 0, 0);
-    // The SOR's decision: features and scores of every venue, the whole order to venue 1.
-    if (audits) writeAudit(id);
-    buf.fill(0);
-    ce.wrap(view, buf, 0).setChildId(id).setOrderId(id).setTimeNs(id * 1000 + 10).setQty(100).setPriceTicks(190_000_000).setVenueId(1).setKind(1);
-    w.append(RecordType.CHILD_EVENT, buf, 0, CHILD_EVENT_LENGTH);
-    buf.fill(0);
-    rd.wrap(view, buf, 0).setOrderId(id).setRecvTimeNs(id * 1000).setDecisionTimeNs(id * 1000 + 5).setRoutedQty(100).setChildCount(1);
-    w.append(RecordType.ROUTE_DONE, buf, 0, ROUTE_DONE_LENGTH);
-    buf.fill(0);
-    ce.wrap(view, buf, 0).setChildId(id).setOrderId(id).setTimeNs(id * 1000 + 20).setQty(100).setPriceTicks(190_000_000).setLastQty(100).setLastPxTicks(189_500_000).setVenueId(1).setKind(3);
-    w.append(RecordType.CHILD_EVENT, buf, 0, CHILD_EVENT_LENGTH);
-    report(id, 2, 4, 100, 100);
-    events += audits ? 7 : 6;
-    if (id % 40 === 0) w.flush(Date.now());
+    w.append(RecordType.ROUTE_AUDIT, buf, 0, this.auditLength);
   }
-  w.close();
-  return events;
 }
 
 function journalRate(fsync: FsyncPolicy, seconds: number): number {
