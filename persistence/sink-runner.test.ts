@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JournalWriter } from './journal.ts';
 import type { JournalCursor } from './journal-reader.ts';
 import { SinkRunner, type Sink, type SinkBatch } from './sink-runner.ts';
+import { ConfigError, DEFAULT_CONFIG, validateConfig } from '../workers/config.ts';
 
 /** Applies nothing anywhere: records the sequence numbers of each batch it is given. */
 class RecordingSink implements Sink {
@@ -113,7 +114,11 @@ describe('SinkRunner linger', () => {
     await stopped; // resolved without 60 s of (fake) time
   });
 
-  it('refuses a linger outside 0..60000 ms or not whole', () => {
+  it('refuses a linger outside 0..60000 ms or not whole, in the runner and in the configuration (sinks.lingerMs, 100 by default)', () => {
     for (const lingerMs of [-1, 60_001, 1.5, Number.NaN]) expect(() => new SinkRunner(new RecordingSink(), dir, { lingerMs })).toThrow(/lingerMs/);
+    expect(validateConfig({}).sinks.lingerMs).toBe(100);
+    const at = (lingerMs: unknown) => () => validateConfig({ ...DEFAULT_CONFIG, sinks: { ...DEFAULT_CONFIG.sinks, lingerMs } });
+    for (const bad of [-1, 60_001, 2.5, '100', null]) expect(at(bad)).toThrow(ConfigError);
+    expect(at(0)().sinks.lingerMs).toBe(0);
   });
 });
