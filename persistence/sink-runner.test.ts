@@ -1,8 +1,9 @@
 // Goal: SinkRunner's linger (lingerMs): after a batch smaller than batchFrames it waits lingerMs
 // before reading again, so what arrives meanwhile goes out as one batch; full batches (catching
-// up) follow each other at once; 0 reads again at once (as before); stop() cuts a linger short;
-// nothing is lost or applied twice. Method: a real journal (JournalWriter) and a recording sink,
-// the runner's timers under vitest's fake clock (no test waits on real time).
+// up) follow each other at once; an empty read still waits pollMs (not the linger); 0 reads again
+// at once (as before); drain() and stop() cut a linger short; nothing is lost or applied twice.
+// Method: a real journal (JournalWriter) and a recording sink, the runner's timers under vitest's
+// fake clock (no test waits on real time).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +45,13 @@ class RecordingSink implements Sink {
 
 let dir: string;
 let writer: JournalWriter;
+/** Runners a test started: stopped after it, whatever it did. */
+const started: SinkRunner[] = [];
+function runner(sink: Sink, options: ConstructorParameters<typeof SinkRunner>[2]): SinkRunner {
+  const r = new SinkRunner(sink, dir, options);
+  started.push(r);
+  return r;
+}
 const body = new Uint8Array(32).fill(1);
 function append(n: number): void {
   for (let i = 0; i < n; i++) writer.append(9, body, 0, body.length);
@@ -57,7 +65,10 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'sink-runner-'));
   writer = new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: Date.now() });
 });
-afterEach(() => {
+afterEach(async () => {
+  const stopping = started.splice(0).map((r) => r.stop());
+  await advance(0);
+  await Promise.all(stopping);
   writer.close();
   rmSync(dir, { recursive: true, force: true });
   vi.useRealTimers();
@@ -66,9 +77,9 @@ afterEach(() => {
 describe('SinkRunner linger', () => {
   it('waits lingerMs after a partial batch, so what arrives meanwhile is one batch; full batches do not wait', async () => {
     const sink = new RecordingSink();
-    const runner = new SinkRunner(sink, dir, { batchFrames: 5, pollMs: 10, lingerMs: 100 });
+    const r = runner(sink, { batchFrames: 5, pollMs: 10, lingerMs: 100 });
     append(12);
-    runner.start();
+    r.start();
     await advance(0);
     // Catching up: 5 and 5 at once, then the partial 2, then the linger.
     expect(sink.batches.map((b) => b.length)).toEqual([5, 5, 2]);
@@ -83,15 +94,15 @@ describe('SinkRunner linger', () => {
     append(7);
     await advance(100);
     expect(sink.batches.map((b) => b.length)).toEqual([5, 5, 2, 3, 5, 2]);
-    await runner.stop();
+    await r.stop();
     expect(sink.batches.flat()).toEqual(Array.from({ length: 22 }, (_, i) => i + 1)); // each once, in order
   });
 
   it('with lingerMs 0 reads again at once, and polls every pollMs once caught up', async () => {
     const sink = new RecordingSink();
-    const runner = new SinkRunner(sink, dir, { batchFrames: 5, pollMs: 10, lingerMs: 0 });
+    const r = runner(sink, { batchFrames: 5, pollMs: 10, lingerMs: 0 });
     append(2);
-    runner.start();
+    r.start();
     await advance(0);
     expect(sink.batches.map((b) => b.length)).toEqual([2]);
     append(1);
@@ -99,26 +110,60 @@ describe('SinkRunner linger', () => {
     expect(sink.batches).toHaveLength(1); // the poll wait
     await advance(1);
     expect(sink.batches.map((b) => b.length)).toEqual([2, 1]);
-    await runner.stop();
+    await r.stop();
   });
 
   it('stop() cuts a linger short', async () => {
     const sink = new RecordingSink();
-    const runner = new SinkRunner(sink, dir, { batchFrames: 5, pollMs: 10, lingerMs: 60_000 });
+    const r = runner(sink, { batchFrames: 5, pollMs: 10, lingerMs: 60_000 });
     append(1);
-    runner.start();
+    r.start();
     await advance(0);
     expect(sink.batches).toHaveLength(1);
-    const stopped = runner.stop();
+    const stopped = r.stop();
     await advance(0);
     await stopped; // resolved without 60 s of (fake) time
   });
 
-  it('refuses a linger outside 0..60000 ms or not whole, in the runner and in the configuration (sinks.lingerMs, 100 by default)', () => {
+  it('an empty read waits pollMs, not the linger', async () => {
+    const sink = new RecordingSink();
+    const r = runner(sink, { batchFrames: 5, pollMs: 10, lingerMs: 100 });
+    r.start();
+    await advance(0); // nothing to read: the poll wait
+    append(1);
+    await advance(10);
+    expect(sink.batches.map((b) => b.length)).toEqual([1]);
+  });
+
+  it('drain() cuts a linger short and follows partial batches at once while it runs', async () => {
+    const sink = new RecordingSink();
+    const r = runner(sink, { batchFrames: 5, pollMs: 10, lingerMs: 60_000 });
+    append(1);
+    r.start();
+    await advance(0);
+    expect(sink.batches).toHaveLength(1); // now lingering for a minute
+    append(2);
+    const drained = r.drain(1000);
+    await advance(20);
+    expect(await drained).toBe(true);
+    expect(sink.batches.map((b) => b.length)).toEqual([1, 2]);
+    // After the drain the linger is back: the next partial batch is followed by a minute's wait.
+    append(1);
+    await advance(1000);
+    expect(sink.batches.map((b) => b.length)).toEqual([1, 2, 1]);
+    append(1);
+    await advance(1000);
+    expect(sink.batches).toHaveLength(3);
+  });
+
+  it('refuses a linger outside 0..60000 ms or not whole, in the runner and in the configuration (sinks.postgres/kafka.lingerMs)', () => {
     for (const lingerMs of [-1, 60_001, 1.5, Number.NaN]) expect(() => new SinkRunner(new RecordingSink(), dir, { lingerMs })).toThrow(/lingerMs/);
-    expect(validateConfig({}).sinks.lingerMs).toBe(100);
-    const at = (lingerMs: unknown) => () => validateConfig({ ...DEFAULT_CONFIG, sinks: { ...DEFAULT_CONFIG.sinks, lingerMs } });
-    for (const bad of [-1, 60_001, 2.5, '100', null]) expect(at(bad)).toThrow(ConfigError);
-    expect(at(0)().sinks.lingerMs).toBe(0);
+    expect(validateConfig({}).sinks.postgres.lingerMs).toBe(100);
+    expect(validateConfig({}).sinks.kafka.lingerMs).toBe(50);
+    for (const sink of ['postgres', 'kafka'] as const) {
+      const at = (lingerMs: unknown) => () => validateConfig({ ...DEFAULT_CONFIG, sinks: { ...DEFAULT_CONFIG.sinks, [sink]: { ...DEFAULT_CONFIG.sinks[sink], lingerMs } } });
+      for (const bad of [-1, 60_001, 2.5, '100', null]) expect(at(bad), sink).toThrow(ConfigError);
+      expect(at(0)().sinks[sink].lingerMs).toBe(0);
+    }
   });
 });

@@ -57,7 +57,8 @@ export interface SinkRunnerOptions {
    * reading the next: a live load is then written in fewer, larger batches, as a Kafka
    * producer's linger.ms does. Each batch has a fixed cost whatever its size (a round trip, a
    * transaction or produce request, the cursor), which small batches pay again and again. A full
-   * batch (catching up) never waits. 0: read again at once.
+   * batch (catching up) never waits, nor does a runner being drained. 0 (this class's default,
+   * as the drain benchmarks run): read again at once; the engine's is sinks.*.lingerMs.
    */
   lingerMs: number;
   backoffMinMs: number;
@@ -92,6 +93,10 @@ export class SinkRunner {
   private wakeTimer: NodeJS.Timeout | null;
   private wakeResolve: (() => void) | null;
   private backoffMs: number;
+  /** drain() calls in progress: while any, a partial batch is followed at once (no linger). */
+  private draining: number;
+  /** The wait in progress is a linger (drain() cuts it short; a backoff it leaves alone). */
+  private lingering: boolean;
   /** Events applied since start, batches applied since start, failures since start. */
   applied: number;
   batches: number;
@@ -110,6 +115,8 @@ export class SinkRunner {
     this.wakeTimer = null;
     this.wakeResolve = null;
     this.backoffMs = this.opts.backoffMinMs;
+    this.draining = 0;
+    this.lingering = false;
     this.applied = 0;
     this.batches = 0;
     this.failures = 0;
@@ -145,14 +152,24 @@ export class SinkRunner {
     if (r !== null) r();
   }
 
-  /** Applies everything up to the journal's current end, then resolves (tests, bench, stop). */
+  /**
+   * Applies everything up to the journal's current end, then resolves (tests, bench, stop). No
+   * linger meanwhile: a linger in progress is cut short, and the engine's stop (which drains
+   * with a budget of its own) never waits one out.
+   */
   async drain(timeoutMs: number): Promise<boolean> {
     const until = Date.now() + timeoutMs;
-    while (Date.now() < until) {
-      if (this.cursor !== null && this.reader.bytesBehind(this.cursor) === 0) return true;
-      await new Promise((r) => setTimeout(r, 10));
+    this.draining++;
+    if (this.lingering) this.wake();
+    try {
+      while (Date.now() < until) {
+        if (this.cursor !== null && this.reader.bytesBehind(this.cursor) === 0) return true;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return false;
+    } finally {
+      this.draining--;
     }
-    return false;
   }
 
   private sleep(ms: number): Promise<void> {
@@ -168,7 +185,11 @@ export class SinkRunner {
       const done = await this.step();
       if (!this.running) break;
       if (done === 0) await this.sleep(this.opts.pollMs);
-      else if (done < this.opts.batchFrames && this.opts.lingerMs > 0) await this.sleep(this.opts.lingerMs);
+      else if (done < this.opts.batchFrames && this.opts.lingerMs > 0 && this.draining === 0) {
+        this.lingering = true;
+        await this.sleep(this.opts.lingerMs);
+        this.lingering = false;
+      }
     }
     await this.sink.close();
     this.setCounter('up', 0);

@@ -207,6 +207,8 @@ export interface SinksConfig {
     url: string | null;
     /** Most journal records per transaction. */
     batchEvents: number;
+    /** See kafka.lingerMs. */
+    lingerMs: number;
     /** This engine's row in sink_cursor. */
     sinkName: string;
   };
@@ -216,18 +218,18 @@ export interface SinksConfig {
     clientId: string;
     /** Most journal records per produce batch. */
     batchEvents: number;
+    /**
+     * Milliseconds the sink waits after a batch smaller than batchEvents before the next, so a
+     * live load goes out in fewer, larger batches (each has a fixed CPU cost in the sink and the
+     * server); a full batch (catching up) never waits, nor does the engine's stop. The events'
+     * lag grows by about this much plus the larger batch's apply. 0: read again at once.
+     */
+    lingerMs: number;
     /** Cursor file <journal.dir>/sinks/<sinkName>.cursor. */
     sinkName: string;
   };
   /** Milliseconds between looks at the journal when a sink has caught up. */
   pollMs: number;
-  /**
-   * Milliseconds a sink waits after a batch smaller than its batchEvents before the next, so a
-   * live load goes out in fewer, larger batches (each has a fixed CPU cost in the sink and the
-   * server); a full batch (catching up) never waits. Adds up to this much to the sinks' lag.
-   * 0: read again at once.
-   */
-  lingerMs: number;
   /** Retry backoff after a failure: doubling from min to max. */
   backoffMinMs: number;
   backoffMaxMs: number;
@@ -240,10 +242,9 @@ export interface SinksConfig {
 }
 
 const DEFAULT_SINKS: SinksConfig = {
-  postgres: { url: null, batchEvents: 4000, sinkName: 'postgres' },
-  kafka: { brokers: [], clientId: 'oms-sor', batchEvents: 2000, sinkName: 'kafka' },
+  postgres: { url: null, batchEvents: 4000, lingerMs: 100, sinkName: 'postgres' },
+  kafka: { brokers: [], clientId: 'oms-sor', batchEvents: 2000, lingerMs: 50, sinkName: 'kafka' },
   pollMs: 20,
-  lingerMs: 100,
   backoffMinMs: 100,
   backoffMaxMs: 5000,
   nice: 10,
@@ -684,16 +685,17 @@ function validateSinks(v: unknown): SinksConfig {
     postgres: {
       url,
       batchEvents: intIn('sinks.postgres.batchEvents', pg.batchEvents, 1, 100_000),
+      lingerMs: intIn('sinks.postgres.lingerMs', pg.lingerMs, 0, 60_000),
       sinkName: str('sinks.postgres.sinkName', pg.sinkName, NAME, 'a name of letters, digits, _ or -'),
     },
     kafka: {
       brokers,
       clientId: str('sinks.kafka.clientId', kafka.clientId, NAME, 'a name of letters, digits, _ or -'),
       batchEvents: intIn('sinks.kafka.batchEvents', kafka.batchEvents, 1, 100_000),
+      lingerMs: intIn('sinks.kafka.lingerMs', kafka.lingerMs, 0, 60_000),
       sinkName: str('sinks.kafka.sinkName', kafka.sinkName, NAME, 'a name of letters, digits, _ or -'),
     },
     pollMs: intIn('sinks.pollMs', s.pollMs, 1, 60_000),
-    lingerMs: intIn('sinks.lingerMs', s.lingerMs, 0, 60_000),
     backoffMinMs: intIn('sinks.backoffMinMs', s.backoffMinMs, 1, 600_000),
     backoffMaxMs: intIn('sinks.backoffMaxMs', s.backoffMaxMs, 1, 600_000),
     nice: intIn('sinks.nice', s.nice, 0, 19),

@@ -61,7 +61,7 @@ const KAFKA_IDS: SinkCounterIds = {
 };
 
 const common = {
-  pollMs: config.sinks.pollMs, lingerMs: config.sinks.lingerMs, backoffMinMs: config.sinks.backoffMinMs, backoffMaxMs: config.sinks.backoffMaxMs,
+  pollMs: config.sinks.pollMs, backoffMinMs: config.sinks.backoffMinMs, backoffMaxMs: config.sinks.backoffMaxMs,
   random, journalNextSequence, log,
 };
 const runners: SinkRunner[] = [];
@@ -77,7 +77,7 @@ if (config.sinks.postgres.url !== null) {
       weights: config.sor.weights,
     },
   });
-  runners.push(new SinkRunner(sink, config.journal.dir, { ...common, batchFrames: config.sinks.postgres.batchEvents, counters: { values: counters, ids: PG_IDS } }));
+  runners.push(new SinkRunner(sink, config.journal.dir, { ...common, batchFrames: config.sinks.postgres.batchEvents, lingerMs: config.sinks.postgres.lingerMs, counters: { values: counters, ids: PG_IDS } }));
 }
 if (config.sinks.kafka.brokers.length > 0) {
   const sink = new KafkaSink({
@@ -87,7 +87,7 @@ if (config.sinks.kafka.brokers.length > 0) {
     cursorDir: join(config.journal.dir, 'sinks'),
     names,
   });
-  runners.push(new SinkRunner(sink, config.journal.dir, { ...common, batchFrames: config.sinks.kafka.batchEvents, counters: { values: counters, ids: KAFKA_IDS } }));
+  runners.push(new SinkRunner(sink, config.journal.dir, { ...common, batchFrames: config.sinks.kafka.batchEvents, lingerMs: config.sinks.kafka.lingerMs, counters: { values: counters, ids: KAFKA_IDS } }));
 }
 
 parentPort!.on('message', (msg: { type: string; drainMs?: number }) => {
