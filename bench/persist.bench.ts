@@ -117,8 +117,8 @@ export function readPersistParams(argv: string[], env: NodeJS.ProcessEnv = proce
   return p;
 }
 
-const names = { symbols: DEFAULT_CONFIG.symbols.map((s) => s.name), venues: new Map(DEFAULT_CONFIG.venues.map((v) => [v.id, v.name])) };
-const reference = {
+export const names = { symbols: DEFAULT_CONFIG.symbols.map((s) => s.name), venues: new Map(DEFAULT_CONFIG.venues.map((v) => [v.id, v.name])) };
+export const reference = {
   accounts: DEFAULT_CONFIG.accounts.map((a) => ({ ...a })),
   symbols: DEFAULT_CONFIG.symbols.map((s, i) => ({ id: i, name: s.name, referencePrice: s.referencePrice })),
   venues: DEFAULT_CONFIG.venues.map((v) => ({ ...v })),
