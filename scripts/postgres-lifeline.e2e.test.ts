@@ -1,7 +1,8 @@
 /**
  * Goal: a throwaway Postgres (scripts/postgres.ts) does not outlive the process that started it,
  * however that process ends: a SIGKILLed demo or test leaves no server on its port and no data
- * directory behind. stop() still ends the server and its watchdog the ordinary way.
+ * directory behind. stop() still ends the server and its watchdog the ordinary way. The server
+ * runs in a process group of its own, so a Ctrl-C at the terminal reaches its parent only.
  * Method: a real parent process (postgres-parent.fixture.ts) starts a real server and is
  * SIGKILLed; the server's process (postmaster.pid) must end, its port close and its directory
  * go. No timing asserted: the waits are bounded only so that a failure ends.
@@ -12,7 +13,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../workers/test-stack.fixture.ts';
-import { accepts, running, startTime } from './process-state.fixture.ts';
+import { accepts, processGroup, running, startTime } from './process-state.fixture.ts';
 import { startPostgres } from './postgres.ts';
 
 const PARENT = fileURLToPath(new URL('./postgres-parent.fixture.ts', import.meta.url));
@@ -62,6 +63,9 @@ describe.skipIf(process.platform !== 'linux')('throwaway Postgres lifeline', () 
       // While the parent lives, so does the server, and it listens.
       expect(server.alive()).toBe(true);
       expect(await accepts(port)).toBe(true);
+      // In a process group of its own: a Ctrl-C to the parent's group does not reach it.
+      expect(processGroup(server.pid)).toBe(server.pid);
+      expect(processGroup(server.pid)).not.toBe(processGroup(parent.pid!));
       const exited = new Promise((r) => parent.once('exit', r));
       parent.kill('SIGKILL');
       await exited;

@@ -221,9 +221,12 @@ export async function startPostgres(options: Partial<PostgresOptions> = {}): Pro
   const launch = async (): Promise<void> => {
     errText = '';
     const serverArgs = ['-D', dataDir, '-p', String(port), '-k', socketDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=50', ...durability];
-    // nice(1) execs the server in its own pid, so signals and exit are the server's.
+    // nice(1) execs the server in its own pid, so signals and exit are the server's. With its
+    // watchdog running, the server is detached, in a process group of its own: a Ctrl-C at the
+    // terminal reaches this process only, which stops the engine (its sinks' last batches) before
+    // the server, not the server at once; the watchdog still ends it if this process dies.
     const [file, argv] = withNice(opts.nice, join(bin, 'postgres'), serverArgs);
-    const c = spawn(file, argv, { ...asUser, cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    const c = spawn(file, argv, { ...asUser, cwd: root, stdio: ['ignore', 'ignore', 'pipe'], detached: lifeline.pid !== undefined });
     c.stderr!.on('data', (chunk: Buffer) => {
       const text = chunk.toString('utf8');
       errText = (errText + text).slice(-4000);

@@ -21,6 +21,15 @@ export function running(pid: number): boolean {
   return f !== null && f[0] !== 'Z';
 }
 
+/**
+ * pid's process group (field 5 of its stat), or null. A terminal's Ctrl-C signals the whole
+ * foreground process group: a child in a group of its own does not get it.
+ */
+export function processGroup(pid: number): number | null {
+  const g = statFields(pid)?.[2];
+  return g === undefined ? null : Number(g);
+}
+
 /** When pid started (field 22 of its stat, clock ticks since boot), or null: a reused pid starts later. */
 export function startTime(pid: number): string | null {
   return statFields(pid)?.[19] ?? null;

@@ -51,8 +51,10 @@ export function startVenue(args: string[], name: string): Promise<VenueProcess> 
   return new Promise((resolve, reject) => {
     // The IPC channel is the simulator's lifeline (sim/venue.ts): it stops when this process
     // exits, even by SIGKILL. Unreferenced, the channel itself adds no reason for this process
-    // to stay up (the child and its pipes are what the stack's stop() ends).
-    const child = spawn(process.execPath, [VENUE_ENTRY, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    // to stay up (the child and its pipes are what the stack's stop() ends). Detached, in a
+    // process group of its own: a Ctrl-C at the terminal reaches this process only, which stops
+    // the engine (logging out of the venues) before the venues, not the venues at once.
+    const child = spawn(process.execPath, [VENUE_ENTRY, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
     child.channel?.unref();
     let out = '';
     let err = '';

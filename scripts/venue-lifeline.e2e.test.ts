@@ -1,7 +1,8 @@
 /**
  * Goal: a venue simulator started by the stack (scripts/stack.ts) does not outlive the process
  * that started it, however that process ends: a crashed or SIGKILLed engine leaves no simulator
- * holding its ports for the next start.
+ * holding its ports for the next start. And it runs in a process group of its own, so a Ctrl-C
+ * at the terminal (a signal to the foreground group) reaches the engine only, which stops first.
  * Method: a real parent process (venue-parent.fixture.ts) starts a real simulator; the parent is
  * SIGKILLed; the simulator's process must be gone (or a zombie, reaped by nobody here). No timing
  * asserted: the wait is bounded only so that a failure ends.
@@ -10,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../workers/test-stack.fixture.ts';
-import { accepts, running } from './process-state.fixture.ts';
+import { accepts, processGroup, running } from './process-state.fixture.ts';
 
 const PARENT = fileURLToPath(new URL('./venue-parent.fixture.ts', import.meta.url));
 
@@ -30,6 +31,9 @@ describe.skipIf(process.platform !== 'linux')('venue simulator lifeline', () => 
       // While the parent lives, so does the simulator, and it listens.
       expect(running(pid)).toBe(true);
       expect(await accepts(port)).toBe(true);
+      // In a process group of its own: a Ctrl-C to the parent's group does not reach it.
+      expect(processGroup(pid)).toBe(pid);
+      expect(processGroup(pid)).not.toBe(processGroup(parent.pid!));
       const exited = new Promise((r) => parent.once('exit', r));
       parent.kill('SIGKILL');
       await exited;
