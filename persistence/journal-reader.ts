@@ -105,11 +105,13 @@ export class JournalReader {
   private place(cursor: JournalCursor): boolean {
     const segments = listSegments(this.dir);
     let chosen = 0;
+    let chosenFirst = 0;
     for (const index of segments) {
       const h = readSegmentHeader(this.dir, index);
       if (h === null) break;
       if (h.firstSequence > cursor.sequence) break;
       chosen = index;
+      chosenFirst = h.firstSequence;
     }
     if (chosen === 0) {
       if (segments.length > 0 && readSegmentHeader(this.dir, segments[0]) !== null) {
@@ -119,10 +121,10 @@ export class JournalReader {
     }
     cursor.segment = chosen;
     cursor.offset = 0;
-    if (cursor.sequence === 1 || readSegmentHeader(this.dir, chosen)!.firstSequence === cursor.sequence) return true;
+    if (cursor.sequence === 1 || chosenFirst === cursor.sequence) return true;
     // Skip forward inside the segment to the frame with this sequence.
     const target = cursor.sequence;
-    cursor.sequence = readSegmentHeader(this.dir, chosen)!.firstSequence;
+    cursor.sequence = chosenFirst;
     const skip: FrameHandler = { onFrame() {} };
     while (cursor.sequence < target) {
       const n = this.read(cursor, target - cursor.sequence, skip);

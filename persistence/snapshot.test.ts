@@ -6,11 +6,14 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JournalWriter } from './journal.ts';
 import {
-  KEEP_SNAPSHOTS, SNAPSHOT_RULES_VERSION, SnapshotMismatch, SnapshotReader, SnapshotStore, SnapshotWriter, decodeSnapshot, encodeSnapshot, segmentEpochAt, snapshotFingerprint,
+  KEEP_SNAPSHOTS, SNAPSHOT_RULES_VERSION, SnapshotMismatch, SnapshotReader, SnapshotStore, SnapshotWriter, decodeSnapshot, encodeSnapshot, segmentsAround, snapshotFingerprint,
   snapshotParts, written,
 } from './snapshot.ts';
 
 const dirs: string[] = [];
+
+/** The epoch of the journal segment whose first sequence is `sequence`, or null. */
+const segmentEpochAt = (dir: string, sequence: number): number | null => segmentsAround(dir, sequence).at?.engineEpochMs ?? null;
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });

@@ -391,15 +391,9 @@ function* segmentHeaders(journalDir: string): Generator<SegmentHeader> {
   }
 }
 
-/** fdatasyncs the journal segment holding `boundary - 1` (the last frames before a boundary). */
-function syncSegmentBefore(journalDir: string, boundary: number): void {
-  let before = -1;
-  for (const h of segmentHeaders(journalDir)) {
-    if (h.firstSequence >= boundary) break;
-    before = h.index;
-  }
-  if (before < 0) return;
-  const fd = openSync(join(journalDir, segmentFileName(before)), 'r+');
+/** fdatasyncs journal segment `index`. */
+function syncSegment(journalDir: string, index: number): void {
+  const fd = openSync(join(journalDir, segmentFileName(index)), 'r+');
   try {
     fdatasyncSync(fd);
   } finally {
@@ -411,11 +405,6 @@ function syncSegmentBefore(journalDir: string, boundary: number): void {
 export function bootBoundary(journalDir: string, bootEpochMs: number): number | null {
   for (const h of segmentHeaders(journalDir)) if (h.engineEpochMs === bootEpochMs) return h.firstSequence;
   return null;
-}
-
-/** The epoch of the journal segment whose first sequence is `sequence`, or null. */
-export function segmentEpochAt(journalDir: string, sequence: number): number | null {
-  return segmentsAround(journalDir, sequence).at?.engineEpochMs ?? null;
 }
 
 /** The journal segment whose first sequence is `boundary` (or null), and the one before it: the last that starts below it (or null). */
@@ -546,6 +535,26 @@ export function replayFrom(
 ): ReplayResult & { saved: string | null; error: string | null } {
   if (snapshots === null) return { ...replayJournal(journalDir, handler, fromSequence), saved: null, error: null };
   return snapshots.replayAndSave(stage, handler, fromSequence, write);
+}
+
+/**
+ * A stage's start-up replay with its snapshots, as the SOR and fix recover (risk, whose tables
+ * are sized by a snapshot's head, loads its own: workers/risk/recovery.ts): loadInto `state`
+ * (a FrameHandler over a fresh stage), replayFrom the boundary loaded, saving `state`'s snapshot
+ * on the way; the outcome says what was loaded, saved and passed over. Null store: the whole
+ * journal, no snapshot.
+ */
+export function replayWithSnapshots(
+  snapshots: SnapshotStore | null,
+  stage: string,
+  state: SnapshotState & FrameHandler,
+  journalDir: string,
+): { replay: ReplayResult; snapshot: SnapshotOutcome } {
+  const snapshot = snapshots === null ? noSnapshot() : snapshots.loadInto(stage, state);
+  const replay = replayFrom(snapshots, stage, state, snapshot.boundary, journalDir, (w) => state.snapshot(w));
+  snapshot.saved = replay.saved;
+  snapshot.error = replay.error;
+  return { replay, snapshot };
 }
 
 /** A stage's snapshots in `<journalDir>/snapshots/`. */
@@ -752,7 +761,7 @@ export class SnapshotStore {
     const tmp = `${path}.tmp`;
     // The journal before the boundary is as durable as the snapshot that stands for it (under
     // journal.fsync none or interval, its last frames may still be in the page cache).
-    syncSegmentBefore(this.journalDir, boundary);
+    if (prior !== null) syncSegment(this.journalDir, prior.index);
     try {
       const fd = openSync(tmp, 'w');
       try {

@@ -59,7 +59,7 @@
 import { CHILD_EVENT_LENGTH, ChildEventFlyweight, ChildEventKind, ExecReportFlyweight, RecordType } from '../../codecs/records.ts';
 import { ExecType } from '../../engine/order-state.ts';
 import type { FrameHandler } from '../../persistence/journal-reader.ts';
-import { noSnapshot, replayFrom, type SnapshotOutcome, type SnapshotReader, type SnapshotStore, type SnapshotWriter } from '../../persistence/snapshot.ts';
+import { replayWithSnapshots, type SnapshotOutcome, type SnapshotReader, type SnapshotStore, type SnapshotWriter } from '../../persistence/snapshot.ts';
 import { orderSlot } from '../risk/order-table.ts';
 import { AuditOnlyChildren } from '../sor/audit-children.ts';
 import type { FixStage } from './fix-stage.ts';
@@ -67,7 +67,6 @@ import type { FixStage } from './fix-stage.ts';
 /** The stage's name for its snapshot files (persistence/snapshot.ts). */
 export const FIX_SNAPSHOT_STAGE = 'fix';
 
-/** What recovery did with snapshots (all null / empty, boundary 1, without a store). */
 export interface FixRecoveryResult {
   /** Journal frames read by this start's replay (from the snapshot's boundary when one was loaded). */
   frames: number;
@@ -93,6 +92,7 @@ export interface FixRecoveryResult {
   fillsWithoutExecId: number;
   /** Why replay stopped before the journal's end (corruption), or null. */
   problem: string | null;
+  /** What recovery did with snapshots (all null / empty, boundary 1, without a store). */
   snapshot: SnapshotOutcome;
 }
 
@@ -232,12 +232,9 @@ class FixRestorer implements FrameHandler {
  */
 export function recoverFixStage(stage: FixStage, dir: string, orderCapacity: number, snapshots: SnapshotStore | null = null): FixRecoveryResult {
   const restorer = new FixRestorer(stage, orderCapacity);
-  const snapshot = snapshots === null ? noSnapshot() : snapshots.loadInto(FIX_SNAPSHOT_STAGE, restorer);
-  // The replay's state at this boot's boundary (SnapshotStore.replayAndSave), before the fix-up
-  // below (which a later start's replay makes again from the audits it then holds).
-  const replay = replayFrom(snapshots, FIX_SNAPSHOT_STAGE, restorer, snapshot.boundary, dir, (w) => restorer.snapshot(w));
-  snapshot.saved = replay.saved;
-  snapshot.error = replay.error;
+  // The replay's state at this boot's boundary is saved (SnapshotStore.replayAndSave), before the
+  // fix-up below (which a later start's replay makes again from the audits it then holds).
+  const { replay, snapshot } = replayWithSnapshots(snapshots, FIX_SNAPSHOT_STAGE, restorer, dir);
   restorer.restoreAuditOnlyChildren();
   return {
     frames: replay.frames,
@@ -254,4 +251,3 @@ export function recoverFixStage(stage: FixStage, dir: string, orderCapacity: num
     snapshot,
   };
 }
-

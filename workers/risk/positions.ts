@@ -14,7 +14,7 @@
  * so cost and realized P&L stay integers and their sum is conserved exactly.
  */
 import { averagePriceTicks } from '../../engine/fixed-point.ts';
-import type { SnapshotReader, SnapshotWriter } from '../../persistence/snapshot.ts';
+import type { SnapshotArray, SnapshotReader, SnapshotWriter } from '../../persistence/snapshot.ts';
 
 export class PositionBook {
   readonly symbolCount: number;
@@ -65,15 +65,18 @@ export class PositionBook {
     return averagePriceTicks(this.costTicks[cell], this.qty[cell]);
   }
 
+  /** The book's arrays with their snapshot tags, in snapshot order (one list for both directions). */
+  private snapshotArrays(): [string, SnapshotArray][] {
+    return [['positions.qty', this.qty], ['positions.costTicks', this.costTicks], ['positions.realizedTicks', this.realizedTicks]];
+  }
+
   /** Every cell into a recovery snapshot (persistence/snapshot.ts; start-up only). */
   snapshot(w: SnapshotWriter): void {
-    w.array('positions.qty', this.qty).array('positions.costTicks', this.costTicks).array('positions.realizedTicks', this.realizedTicks);
+    for (const [tag, a] of this.snapshotArrays()) w.array(tag, a);
   }
 
   /** Replaces every cell with a snapshot's (of a book of this size: arrayInto checks). */
   restore(r: SnapshotReader): void {
-    r.arrayInto('positions.qty', this.qty);
-    r.arrayInto('positions.costTicks', this.costTicks);
-    r.arrayInto('positions.realizedTicks', this.realizedTicks);
+    for (const [tag, a] of this.snapshotArrays()) r.arrayInto(tag, a);
   }
 }

@@ -103,14 +103,14 @@ export interface RecoveryResult {
   malformedAudits: number;
   lastEventSeq: number;
   nextOrderId: number;
+  /**
+   * What recovery did with snapshots. The counters above (fills, duplicateReports, limitChanges,
+   * modeChanges, conflicts, malformedAudits) cover the whole journal either way (a snapshot
+   * carries them); frames counts only the frames read at this start (after the boundary).
+   */
   snapshot: SnapshotOutcome;
 }
 
-/**
- * What recovery did with snapshots. The counters above (fills, duplicateReports, limitChanges,
- * modeChanges, conflicts, malformedAudits) cover the whole journal either way (a snapshot
- * carries them); frames counts only the frames read at this start (after the boundary).
- */
 class BoundsScan implements FrameHandler {
   private readonly report = new ExecReportFlyweight();
   private readonly child = new ChildEventFlyweight();
@@ -512,23 +512,17 @@ export interface RiskSnapshotHead {
 }
 
 const EMPTY_HEAD: RiskSnapshotHead = { maxOrderId: 0, minChildId: 0, maxChildId: 0, firstOrderId: 0, childIdBase: 0 };
+/** The head's fields, in snapshot order, one list for both directions (SnapshotWriter.numbers). */
+const HEAD_KEYS: readonly (keyof RiskSnapshotHead)[] = ['maxOrderId', 'minChildId', 'maxChildId', 'firstOrderId', 'childIdBase'];
 
 function writeHead(w: SnapshotWriter, h: RiskSnapshotHead): void {
-  w.number('head.maxOrderId', h.maxOrderId);
-  w.number('head.minChildId', h.minChildId);
-  w.number('head.maxChildId', h.maxChildId);
-  w.number('head.firstOrderId', h.firstOrderId);
-  w.number('head.childIdBase', h.childIdBase);
+  w.numbers('head', h, HEAD_KEYS);
 }
 
 function readHead(r: SnapshotReader): RiskSnapshotHead {
-  return {
-    maxOrderId: r.number('head.maxOrderId'),
-    minChildId: r.number('head.minChildId'),
-    maxChildId: r.number('head.maxChildId'),
-    firstOrderId: r.number('head.firstOrderId'),
-    childIdBase: r.number('head.childIdBase'),
-  };
+  const h = { ...EMPTY_HEAD };
+  r.numbersInto('head', h, HEAD_KEYS);
+  return h;
 }
 
 /**

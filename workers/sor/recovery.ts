@@ -60,7 +60,7 @@ import { ChildEventFlyweight, ChildEventKind, RecordType } from '../../codecs/re
 import { Tif } from '../../engine/domain.ts';
 import { Reason } from '../../engine/reasons.ts';
 import type { FrameHandler } from '../../persistence/journal-reader.ts';
-import { SnapshotMismatch, noSnapshot, replayFrom, type SnapshotOutcome, type SnapshotReader, type SnapshotStore, type SnapshotWriter } from '../../persistence/snapshot.ts';
+import { SnapshotMismatch, replayWithSnapshots, type SnapshotOutcome, type SnapshotReader, type SnapshotStore, type SnapshotWriter } from '../../persistence/snapshot.ts';
 import { NO_PLAN } from './route-plan.ts';
 import type { SorStage } from './sor-stage.ts';
 import type { VenueStats } from './venue-stats.ts';
@@ -116,11 +116,9 @@ class SorStatsReplay implements FrameHandler {
   readonly live = new Map<number, LiveChild>();
   private readonly venueCount: number;
   private readonly ev = new ChildEventFlyweight();
-  /**
-   * The statistics as the fresh stage had them (the configured priors, nothing counted), in
-   * statArrays order: the priors a snapshot records, and what a failed restore goes back to.
-   */
-  private readonly fresh: Float64Array[];
+  /** The configured priors, as the fresh stage had them: a snapshot records them, and must have this start's. */
+  private readonly latencyPriors: Float64Array;
+  private readonly fillPriors: Float64Array;
   childEvents = 0;
   latencySamples = 0;
   endedChildren = 0;
@@ -128,13 +126,14 @@ class SorStatsReplay implements FrameHandler {
   constructor(stats: VenueStats) {
     this.stats = stats;
     this.venueCount = stats.latencyUs.length;
-    this.fresh = statArrays(stats).map(([, a]) => a.slice());
+    this.latencyPriors = stats.latencyUs.slice();
+    this.fillPriors = stats.fillProb.slice();
   }
 
   /** Its state into a recovery snapshot (persistence/snapshot.ts); the layout is in the file's comment. */
   snapshot(w: SnapshotWriter): void {
-    w.array('priors.latencyUs', this.fresh[0]);
-    w.array('priors.fillProb', this.fresh[1]);
+    w.array('priors.latencyUs', this.latencyPriors);
+    w.array('priors.fillProb', this.fillPriors);
     w.number('alpha', this.stats.alpha);
     for (const [tag, a] of statArrays(this.stats)) w.array(tag, a);
     const live = new Float64Array(this.live.size * LIVE_FIELDS);
@@ -165,7 +164,7 @@ class SorStatsReplay implements FrameHandler {
     r.arrayInto('priors.latencyUs', latencyPriors);
     r.arrayInto('priors.fillProb', fillPriors);
     const alpha = r.number('alpha');
-    if (!(sameBits(latencyPriors, this.fresh[0]) && sameBits(fillPriors, this.fresh[1]) && Object.is(alpha, this.stats.alpha))) {
+    if (!(sameBits(latencyPriors, this.latencyPriors) && sameBits(fillPriors, this.fillPriors) && Object.is(alpha, this.stats.alpha))) {
       throw new SnapshotMismatch('it was learned under other venue priors or another sor.statsAlpha');
     }
     for (const [tag, a] of statArrays(this.stats)) r.arrayInto(tag, a);
@@ -250,13 +249,10 @@ export function recoverSorStage(stage: SorStage, dir: string, snapshots: Snapsho
   // earlier boot's ids every restored child would be refused (a silent "conflict").
   if (!(stage.children.base <= 1)) throw new Error(`Condition failed: the SOR child table base (${stage.children.base}) is <= 1 (childTableBase 0) for recovery`);
   const replay = new SorStatsReplay(stage.stats);
-  // The fresh replay's own snapshot is the layout a usable one has, and what a failed read goes back to.
-  const snapshot = snapshots === null ? noSnapshot() : snapshots.loadInto(SOR_SNAPSHOT_STAGE, replay);
-  // Saved at this boot's boundary (SnapshotStore.replayAndSave; never after a replay stopped by
-  // a corrupt frame before it: what follows would be missing from the snapshot).
-  const r = replayFrom(snapshots, SOR_SNAPSHOT_STAGE, replay, snapshot.boundary, dir, (w) => replay.snapshot(w));
-  snapshot.saved = r.saved;
-  snapshot.error = r.error;
+  // The fresh replay's own snapshot is the layout a usable one has, and what a failed read goes
+  // back to (SnapshotStore.loadInto). Saved at this boot's boundary (SnapshotStore.replayAndSave;
+  // never after a replay stopped by a corrupt frame before it: what follows would be missing).
+  const { replay: r, snapshot } = replayWithSnapshots(snapshots, SOR_SNAPSHOT_STAGE, replay, dir);
   const c = stage.children;
   let liveChildren = 0;
   let conflicts = 0;
