@@ -294,7 +294,7 @@ function describeRun(r: RunRow): string {
     parts.push(`cancel p99 ${formatMicros(r.cancelUs.p99)} us (${c.canceled}/${c.cancelsSent} canceled, ${c.cancelRejected} refused, ${c.cancelTimedOut} timed out)`);
   }
   if (route !== undefined) parts.push(`ingest->route p99 ${formatMicros(route.p99)} us`);
-  parts.push(`cpu ${r.usage.cpuPct ?? '?'}%${r.usage.helpersCpuPct !== null ? ` + venues ${r.usage.helpersCpuPct}%` : ''}, rss ${r.usage.rssMaxMiB ?? '?'} MiB`);
+  parts.push(`cpu ${r.usage.cpuPct ?? '?'}% (waiting ${r.usage.runQueuePct ?? '?'}%)${r.usage.helpersCpuPct !== null ? ` + venues ${r.usage.helpersCpuPct}%` : ''}, rss ${r.usage.rssMaxMiB ?? '?'} MiB`);
   return parts.join('; ');
 }
 
@@ -545,6 +545,8 @@ function figuresOf(config: E2eConfig, runs: readonly RunRow[], sustained: number
   if (mixedTop !== undefined && mixedTop.usage.cpuPct !== null) {
     figures[`engine_cpu_pct_at_${topLabel}`] = figure(mixedTop.usage.cpuPct, '%', '(report)', nAck?.usage.cpuPct ?? null, NAIVE_PROCESS_BASELINE_OF, {
       venuesCpuPct: mixedTop.usage.helpersCpuPct, engineAckOnlyCpuPct: eAck?.usage.cpuPct ?? null, note: '100% = one core; the engine process (all its threads), mixed workload, venue simulators apart',
+      runQueuePct: mixedTop.usage.runQueuePct,
+      runQueueNote: 'the engine\'s threads runnable but waiting for a core over the window, % of it (Linux schedstat): 100 = one thread waiting all the time',
     });
   }
   if (mixedTop !== undefined && mixedTop.usage.rssMaxMiB !== null) {
@@ -563,10 +565,10 @@ function printReport(report: E2eReport): void {
       r.workload === 'mixed' ? formatMicros(r.fillUs.p99) : '', r.workload === 'mixed' ? formatMicros(r.cancelUs.p99) : '',
       route === undefined ? '' : formatMicros(route.p99), `${c.acked}/${c.orders}`,
       r.workload === 'mixed' ? `${c.filled}/${c.fillOrders}` : '', r.workload === 'mixed' ? `${c.canceled}/${c.cancelsSent}` : '',
-      r.usage.cpuPct ?? 'n/a', r.usage.rssMaxMiB ?? 'n/a', r.target === 'engine' && r.workload === 'mixed' ? `${r.held ? 'yes' : 'NO'} / ${r.heldSeedBound ? 'yes' : 'NO'}` : ''];
+      r.usage.cpuPct ?? 'n/a', r.usage.runQueuePct ?? 'n/a', r.usage.rssMaxMiB ?? 'n/a', r.target === 'engine' && r.workload === 'mixed' ? `${r.held ? 'yes' : 'NO'} / ${r.heldSeedBound ? 'yes' : 'NO'}` : ''];
   });
   printTable('End to end, open loop, from intended send time (us)',
-    ['rate/s', 'target', 'workload', 'ack p50', 'ack p99', 'ack max', 'fill p99', 'cancel p99', 'ingest->route p99', 'acked/orders', 'filled', 'canceled', 'cpu %', 'rss MiB', 'held (bound / seeds\' 250 ms)'], rows);
+    ['rate/s', 'target', 'workload', 'ack p50', 'ack p99', 'ack max', 'fill p99', 'cancel p99', 'ingest->route p99', 'acked/orders', 'filled', 'canceled', 'cpu %', 'waiting %', 'rss MiB', 'held (bound / seeds\' 250 ms)'], rows);
   console.log('');
   for (const [id, f] of Object.entries(report.figures)) {
     const verdict = f.met === null ? 'report' : f.met ? 'met' : 'MISSED';

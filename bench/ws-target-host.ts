@@ -7,7 +7,7 @@
  *   node bench/ws-target-host.ts stub     a server that acks at once (the harness's own floor)
  *
  * The engine configuration comes as JSON in BENCH_ENGINE_CONFIG (validated as the engine does;
- * the HTTP port is forced to 0 and the journal to a temporary directory), NAIVE_ACK_AFTER picks
+ * the HTTP port is forced to 0, the metrics endpoint off and the journal to a temporary directory), NAIVE_ACK_AFTER picks
  * the naive ack point. When ready it prints one line, `BENCH_TARGET_READY {"port":..,"pids":..}`;
  * it stops when its standard input closes (so it never outlives the benchmark) or on SIGTERM.
  *
@@ -40,7 +40,11 @@ interface Target {
 function engineConfig(journalDir: string): EngineConfig {
   const raw = process.env.BENCH_ENGINE_CONFIG;
   const base = raw === undefined ? DEFAULT_CONFIG : (JSON.parse(raw) as EngineConfig);
-  return validateConfig({ ...base, http: { ...base.http, port: 0 }, fixAcceptor: { ...base.fixAcceptor, port: 0 }, journal: { ...base.journal, dir: journalDir } });
+  // No /metrics endpoint (port 0): the benches read /health and the shared-memory histograms, and
+  // a second engine of the same run (or one already running here) would find 9464 taken.
+  return validateConfig({
+    ...base, http: { ...base.http, port: 0 }, fixAcceptor: { ...base.fixAcceptor, port: 0 }, metrics: { ...base.metrics, port: 0 }, journal: { ...base.journal, dir: journalDir },
+  });
 }
 
 async function startEngine(): Promise<Target> {

@@ -221,7 +221,7 @@ export async function runWsBench(config: WsBenchConfig, log: (line: string) => v
           progress.clear();
           log(`${label}: p50 ${formatMicros(r.latencyUs.p50)} p99 ${formatMicros(r.latencyUs.p99)} max ${formatMicros(r.latencyUs.max)} us; ` +
             `acked ${r.counts.acked}/${r.counts.orders}${r.counts.rejected + r.counts.timedOut + r.counts.unsent > 0 ? ` (rejected ${r.counts.rejected}, timed out ${r.counts.timedOut}, unsent ${r.counts.unsent})` : ''}; ` +
-            `cpu ${r.cpuPct ?? '?'}%${r.helpersCpuPct !== null ? ` + venues ${r.helpersCpuPct}%` : ''}, other ${r.otherCpuPct ?? '?'}%` +
+            `cpu ${r.cpuPct ?? '?'}% (waiting ${r.runQueuePct ?? '?'}%)${r.helpersCpuPct !== null ? ` + venues ${r.helpersCpuPct}%` : ''}, other ${r.otherCpuPct ?? '?'}%` +
             (r.parksPerOrder !== null ? `; ${r.parksPerOrder} parks/order` : r.parksProblem !== null ? `; parks not read: ${r.parksProblem}` : ''));
           const key = `${rate}/${kind}`;
           trials.set(key, [...(trials.get(key) ?? []), r]);
@@ -287,6 +287,12 @@ function figuresOf(config: WsBenchConfig, engineConfig: EngineConfig, rates: WsB
         note: 'CPU time of the engine process (all its threads) over the measured window, divided by the orders offered in it; venue simulators apart',
       });
     }
+    if (engine.runQueueUsPerOrder !== null) {
+      figures[`engine_run_queue_us_per_order_at_${rateLabel(rate)}`] = figure(engine.runQueueUsPerOrder, 'us', '(report)', naive.runQueueUsPerOrder, 'naive pipeline process, same rate, same run', {
+        rate, runQueuePct: engine.runQueuePct,
+        note: 'time the engine process\'s threads spent runnable but waiting for a core (Linux schedstat) over the measured window, summed over its threads, divided by the orders offered in it: what the rest of the machine (load generator, venues, the other threads) cost its latency',
+      });
+    }
     if (engine.parksPerOrder !== null) {
       const mode = comparedModes(config)[0];
       const other = mode === undefined ? undefined : rates[rate][`engine-${mode}`];
@@ -325,7 +331,8 @@ function medianByStage(trials: TrialResult[]): Record<string, number | null> {
 function missedNote(engine: TargetSummary, naive: TargetSummary, stub: TargetSummary | undefined): string {
   const parts = [`engine p99 ${engine.medianUs.p99} us (p50 ${engine.medianUs.p50} us) beside ${naive.medianUs.p99} us for the naive pipeline`];
   if (stub !== undefined) parts.push(`${stub.medianUs.p99} us for a stub that acks at once (the harness and machine floor)`);
-  parts.push(`engine process ${engine.cpuPct ?? '?'}% CPU (${engine.cpuUsPerOrder ?? '?'} us per order, ${engine.parksPerOrder ?? '?'} thread parks per order) + venue simulators ${engine.helpersCpuPct ?? '?'}%`);
+  parts.push(`engine process ${engine.cpuPct ?? '?'}% CPU (${engine.cpuUsPerOrder ?? '?'} us per order, ${engine.parksPerOrder ?? '?'} thread parks per order, ` +
+    `${engine.runQueueUsPerOrder ?? '?'} us per order of its threads waiting for a core) + venue simulators ${engine.helpersCpuPct ?? '?'}%`);
   parts.push(`other processes ${engine.otherCpuPct ?? '?'}% CPU during the engine's trials`);
   if (!engine.allAcked) parts.push(`only ${engine.acked} of ${engine.orders} orders acked`);
   return `${parts.join('; ')}.`;
@@ -337,11 +344,11 @@ function printReport(report: WsBenchReport): void {
     for (const [kind, s] of Object.entries(byTarget) as [TargetId, TargetSummary][]) {
       const m = s.medianUs;
       rows.push([rate, labelOf(kind), s.trials.length, formatMicros(m.p50), formatMicros(m.p90), formatMicros(m.p99), formatMicros(m.p999), formatMicros(s.mergedUs.max),
-        `${s.acked}/${s.orders}`, s.cpuPct === null ? 'n/a' : `${s.cpuPct}`, s.cpuUsPerOrder ?? 'n/a', s.parksPerOrder ?? '', s.helpersCpuPct === null ? '' : `${s.helpersCpuPct}`, s.rssMaxMiB ?? 'n/a', formatMicros(s.sendLagP99Us), s.otherCpuPct ?? 'n/a']);
+        `${s.acked}/${s.orders}`, s.cpuPct === null ? 'n/a' : `${s.cpuPct}`, s.cpuUsPerOrder ?? 'n/a', s.runQueueUsPerOrder ?? 'n/a', s.parksPerOrder ?? '', s.helpersCpuPct === null ? '' : `${s.helpersCpuPct}`, s.rssMaxMiB ?? 'n/a', formatMicros(s.sendLagP99Us), s.otherCpuPct ?? 'n/a']);
     }
   }
   printTable('Order -> ack, open loop, from intended send time (us; median of trials, max over all trials)',
-    ['rate/s', 'target', 'trials', 'p50', 'p90', 'p99', 'p99.9', 'max', 'acked/orders', 'cpu %', 'cpu us/order', 'parks/order', 'venues cpu %', 'rss MiB', 'send lag p99', 'other cpu %'], rows);
+    ['rate/s', 'target', 'trials', 'p50', 'p90', 'p99', 'p99.9', 'max', 'acked/orders', 'cpu %', 'cpu us/order', 'wait us/order', 'parks/order', 'venues cpu %', 'rss MiB', 'send lag p99', 'other cpu %'], rows);
   console.log('');
   for (const [id, f] of Object.entries(report.figures)) {
     const verdict = f.met === null ? 'report' : f.met ? 'met' : 'MISSED';

@@ -1,11 +1,13 @@
 /**
- * CPU time and resident memory of other processes, from Linux /proc: how much the system under
- * test used while the load ran. `ProcWatch` reads CPU time at the start and end of a window
- * (CPU% = CPU seconds / wall seconds * 100; 200% is both cores of a 2-core machine) and keeps
- * the largest RSS seen by sample(). Elsewhere than Linux every figure is null.
+ * CPU time, run-queue wait and resident memory of other processes, from Linux /proc: how much the
+ * system under test used while the load ran, and how long its threads waited for a core.
+ * `ProcWatch` reads CPU time and run-queue wait at the start and end of a window (CPU% = CPU
+ * seconds / wall seconds * 100; 200% is both cores of a 2-core machine; run-queue % likewise:
+ * 150% is one and a half of the process's threads runnable and waiting, on average) and keeps the
+ * largest RSS seen by sample(). Elsewhere than Linux every figure is null.
  */
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { watchCpu, type CpuShare } from './machine.ts';
 import { medianOrNull } from './stats.ts';
 
@@ -15,6 +17,34 @@ const PAGE_BYTES = 4096;
 export interface ProcSample {
   cpuS: number;
   rssBytes: number;
+}
+
+/**
+ * Time every thread of one process has spent runnable but waiting for a core, seconds (the second
+ * field of each /proc/<pid>/task/<tid>/schedstat), or null when it cannot be read. A thread that
+ * ends takes its share with it, so a window over threads that come and go reads low; the targets'
+ * threads (the engine's stages) live as long as the process.
+ */
+export function readRunQueueS(pid: number): number | null {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return null;
+  }
+  let ns = 0;
+  for (const tid of tids) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1');
+    } catch {
+      continue; // ended since the listing
+    }
+    const wait = Number(text.split(' ')[1]);
+    if (!Number.isFinite(wait)) return null;
+    ns += wait;
+  }
+  return ns / 1e9;
 }
 
 /** utime + stime and RSS of one process, or null when it cannot be read. */
@@ -35,6 +65,8 @@ export function readProc(pid: number): ProcSample | null {
 export interface ProcWindow {
   /** CPU% over the window, summed over the watched processes. */
   cpuPct: number | null;
+  /** Their threads' run-queue wait over the window, % of the wall time (null where unreadable). */
+  runQueuePct: number | null;
   /** Largest RSS of the summed processes seen in the window, MiB. */
   rssMaxMiB: number | null;
 }
@@ -42,6 +74,7 @@ export interface ProcWindow {
 export class ProcWatch {
   private readonly pids: number[];
   private cpu0 = 0;
+  private wait0: number | null = null;
   private wall0 = 0;
   private rssMax = 0;
   private ok = true;
@@ -62,10 +95,21 @@ export class ProcWatch {
     return { cpuS, rssBytes };
   }
 
+  private readWait(): number | null {
+    let sum = 0;
+    for (const pid of this.pids) {
+      const w = readRunQueueS(pid);
+      if (w === null) return null;
+      sum += w;
+    }
+    return sum;
+  }
+
   start(): void {
     const s = this.read();
     this.ok = s !== null;
     this.cpu0 = s?.cpuS ?? 0;
+    this.wait0 = this.readWait();
     this.rssMax = s?.rssBytes ?? 0;
     this.wall0 = performance.now();
   }
@@ -78,16 +122,27 @@ export class ProcWatch {
 
   end(): ProcWindow {
     const s = this.read();
+    const wait1 = this.readWait();
     const wallS = (performance.now() - this.wall0) / 1000;
-    if (!this.ok || s === null || wallS <= 0) return { cpuPct: null, rssMaxMiB: null };
+    if (!this.ok || s === null || wallS <= 0) return { cpuPct: null, runQueuePct: null, rssMaxMiB: null };
     const rssMax = Math.max(this.rssMax, s.rssBytes);
-    return { cpuPct: Math.round(((s.cpuS - this.cpu0) / wallS) * 1000) / 10, rssMaxMiB: Math.round((rssMax / 2 ** 20) * 10) / 10 };
+    const waitS = this.wait0 === null || wait1 === null ? null : wait1 - this.wait0;
+    return {
+      cpuPct: Math.round(((s.cpuS - this.cpu0) / wallS) * 1000) / 10,
+      runQueuePct: waitS === null || waitS < 0 ? null : Math.round((waitS / wallS) * 1000) / 10,
+      rssMaxMiB: Math.round((rssMax / 2 ** 20) * 10) / 10,
+    };
   }
 }
 
 export interface TargetUsage {
   /** The target process (100 = one core). */
   cpuPct: number | null;
+  /**
+   * Its threads' run-queue wait, % of the window (100: on average one of its threads runnable and
+   * waiting for a core all the time). What the rest of the machine costs the target's latency.
+   */
+  runQueuePct: number | null;
   rssMaxMiB: number | null;
   /** Its helper processes (venue simulators), or null when it has none. */
   helpersCpuPct: number | null;
@@ -100,6 +155,7 @@ export function medianUsage(trials: readonly TargetUsage[]): TargetUsage {
   const rss = trials.map((t) => t.rssMaxMiB).filter((v): v is number => v !== null);
   return {
     cpuPct: medianOrNull(trials.map((t) => t.cpuPct)),
+    runQueuePct: medianOrNull(trials.map((t) => t.runQueuePct)),
     rssMaxMiB: rss.length === 0 ? null : Math.max(...rss),
     helpersCpuPct: medianOrNull(trials.map((t) => t.helpersCpuPct)),
     otherCpuPct: medianOrNull(trials.map((t) => t.otherCpuPct)),
@@ -134,7 +190,7 @@ export class TargetWindow {
   /** Closes the window (once; later calls return the same figures). */
   end(): TargetUsage {
     if (this.result !== null) return this.result;
-    if (this.machine === null) return { cpuPct: null, rssMaxMiB: null, helpersCpuPct: null, otherCpuPct: null };
+    if (this.machine === null) return { cpuPct: null, runQueuePct: null, rssMaxMiB: null, helpersCpuPct: null, otherCpuPct: null };
     const m = this.machine();
     const own = this.target.end();
     const helpers = this.helpers?.end() ?? null;
@@ -142,6 +198,7 @@ export class TargetWindow {
     const otherS = m.machineBusyS === null ? null : Math.max(0, m.machineBusyS - m.processS - watchedS);
     this.result = {
       cpuPct: own.cpuPct,
+      runQueuePct: own.runQueuePct,
       rssMaxMiB: own.rssMaxMiB,
       helpersCpuPct: helpers?.cpuPct ?? null,
       otherCpuPct: otherS === null || m.wallS === 0 ? null : Math.round((otherS / m.wallS) * 1000) / 10,

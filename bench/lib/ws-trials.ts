@@ -10,7 +10,10 @@ import type { OpenLoopCounts } from './open-loop.ts';
 import { medianUsage, type TargetUsage } from './proc-usage.ts';
 import { medianOf, medianOrNull } from './stats.ts';
 
-/** CPU microseconds per order of a process at `cpuPct` (100 = one core) under `rate` orders/s; rounded to 1 us. */
+/**
+ * CPU microseconds per order of a process at `cpuPct` (100 = one core) under `rate` orders/s;
+ * rounded to 1 us. The same arithmetic turns a run-queue share into wait per order.
+ */
 export function cpuUsPerOrder(cpuPct: number | null, rate: number): number | null {
   return cpuPct === null ? null : Math.round((cpuPct / 100) * 1e6 / rate);
 }
@@ -51,6 +54,10 @@ export interface TargetSummary {
   parksPerOrder: number | null;
   /** The target's CPU per measured order, in microseconds (cpuPct at the rate); null without cpuPct. */
   cpuUsPerOrder: number | null;
+  /** Its threads' run-queue wait (median share of the window); null where unreadable. */
+  runQueuePct: number | null;
+  /** The same per measured order, microseconds summed over its threads (runQueuePct at the rate). */
+  runQueueUsPerOrder: number | null;
 }
 
 export function summarizeTrials(trials: TrialResult[], rate: number): TargetSummary {
@@ -74,5 +81,7 @@ export function summarizeTrials(trials: TrialResult[], rate: number): TargetSumm
     otherCpuPct: usage.otherCpuPct,
     parksPerOrder: medianOrNull(trials.map((t) => t.parksPerOrder), 2),
     cpuUsPerOrder: cpuUsPerOrder(usage.cpuPct, rate),
+    runQueuePct: usage.runQueuePct,
+    runQueueUsPerOrder: cpuUsPerOrder(usage.runQueuePct, rate),
   };
 }

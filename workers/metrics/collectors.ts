@@ -18,7 +18,7 @@
  *   oms_latency_seconds{path,stage}       histogram  shared-memory histograms (engine/shared-histogram.ts)
  *   oms_gc_pause_seconds{thread}          histogram
  *   oms_event_loop_delay_seconds{thread,quantile}, oms_event_loop_utilization{thread}, oms_heap_used_bytes{thread},
- *   oms_thread_cpu_seconds_total{thread}
+ *   oms_thread_cpu_seconds_total{thread}, oms_thread_run_queue_seconds_total{thread}
  *   oms_fix_venue_sessions_up, oms_venue_info{venue,id}
  *   process_* and nodejs_* (prom-client's default metrics of the process and the main thread)
  */
@@ -183,6 +183,7 @@ export function createRegistry(source: MetricsSource, defaults = true): Registry
   add('oms_event_loop_utilization', 'Share of the last second each event-loop thread spent running code (0..1)', 'gauge', runtimeGauge(Runtime.LOOP_UTILIZATION));
   add('oms_heap_used_bytes', 'V8 heap in use per thread (each worker is its own isolate)', 'gauge', runtimeGauge(Runtime.HEAP_USED_BYTES));
   add('oms_thread_cpu_seconds_total', 'On-CPU time of each engine thread since it started (Linux /proc/thread-self/schedstat), sampled every second', 'counter', runtimeGauge(Runtime.CPU_SECONDS));
+  add('oms_thread_run_queue_seconds_total', 'Time each engine thread spent runnable but waiting for a core since it started (Linux /proc/thread-self/schedstat), sampled every second: CPU contention, in every latency the thread is on', 'counter', runtimeGauge(Runtime.RUN_QUEUE_SECONDS));
 
   add('oms_fix_venue_sessions_up', 'Venue FIX sessions logged on', 'gauge', (out) => {
     out.push({ labels: {}, value: c('fix', FixCounter.SESSIONS_UP) });

@@ -61,8 +61,13 @@ export const Runtime = {
   SAMPLED_AT_MS: 6,
   /** On-CPU time of the thread since it started, seconds, at the last sample (Linux; NaN elsewhere). */
   CPU_SECONDS: 7,
+  /**
+   * Time the thread spent runnable but waiting for a core since it started, seconds, at the last
+   * sample (Linux schedstat; NaN elsewhere).
+   */
+  RUN_QUEUE_SECONDS: 8,
 } as const;
-export const RUNTIME_FIELDS = 8;
+export const RUNTIME_FIELDS = 9;
 
 /** Reason codes are below 600 (engine/reasons.ts: 1xx .. 5xx). */
 export const REASON_SLOTS = 600;

@@ -140,6 +140,7 @@ describe('/metrics during a run', () => {
       expect(one(s, 'oms_heap_used_bytes', { thread })).toBeGreaterThan(100_000);
       expect(pick(s, 'oms_gc_pause_seconds_count', { thread })).toHaveLength(1);
       expect(one(s, 'oms_thread_cpu_seconds_total', { thread })).toBeGreaterThan(0);
+      expect(one(s, 'oms_thread_run_queue_seconds_total', { thread })).toBeGreaterThanOrEqual(0);
     }
     // Each thread's own time (sampled before this scrape), not the process's: together they stay
     // within this process's CPU time since it started (the engine runs in it; process.cpuUsage

@@ -12,7 +12,9 @@ import { Doorbell } from '../../engine/doorbell.ts';
 import { ParkIdle } from '../../engine/idle.ts';
 import { STOP_REQUESTED, runBlockingWithTurns } from '../../engine/runner.ts';
 import { MetricsViews, Runtime, createMetricsMemory } from './metrics-memory.ts';
-import { startLoopSampler } from './runtime-sampler.ts';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { ThreadCpuClock, startLoopSampler } from './runtime-sampler.ts';
 
 describe('startLoopSampler on a blocking thread (loopDelay false)', () => {
   it('records GC pauses period after period, and the heap; no loop delay', async () => {
@@ -77,5 +79,54 @@ describe('startLoopSampler (event-loop threads)', () => {
     const elu = views.runtime[base + Runtime.LOOP_UTILIZATION];
     expect(elu).toBeGreaterThanOrEqual(0);
     expect(elu).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('ThreadCpuClock (on-CPU time and run-queue wait of the calling thread)', () => {
+  const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+  it('parses schedstat: the first two fields, nanoseconds to seconds', () => {
+    const clock = new ThreadCpuClock();
+    const line = bytes('1234567890 250000000 42\n');
+    expect(clock.parse(line, line.length)).toBe(true);
+    expect(clock.cpuS).toBe(1.23456789);
+    expect(clock.waitS).toBe(0.25);
+  });
+
+  it('refuses what is not two numbers, leaving both NaN', () => {
+    for (const text of ['', '12', '12 ', ' 12 34', 'x 34 1', '12 x 1', '12\t34 1']) {
+      const clock = new ThreadCpuClock();
+      const b = bytes(text);
+      expect(clock.parse(b, b.length), JSON.stringify(text)).toBe(false);
+      expect(Number.isNaN(clock.cpuS) && Number.isNaN(clock.waitS)).toBe(true);
+    }
+  });
+
+  it.runIf(process.platform === 'linux')('reads this thread\'s own figures', () => {
+    const clock = new ThreadCpuClock();
+    expect(clock.read()).toBe(true);
+    const until = performance.now() + 20;
+    while (performance.now() < until); // on a core
+    const before = clock.cpuS;
+    expect(clock.read()).toBe(true);
+    expect(clock.cpuS).toBeGreaterThan(before);
+    expect(clock.waitS).toBeGreaterThanOrEqual(0);
+    expect(clock.seconds()).toBeGreaterThanOrEqual(clock.cpuS);
+  });
+
+  // An honesty check of the measurement, not a latency assertion: more spinning threads than
+  // cores must wait for one. Each spins until it has had 100 ms on a core; with cores + 3 of them
+  // the run queue holds about three at any moment, so their waits sum to about
+  // (cores + 3) * (cores + 3 - cores) / cores * 100 ms (750 ms on 2 cores); a fifth of the least
+  // of it (cores large: 3 * 100 ms) must show.
+  it.runIf(process.platform === 'linux')('shows the wait of threads that outnumber the cores', async () => {
+    const spinners = availableParallelism() + 3;
+    const workers = Array.from({ length: spinners }, () => new Worker(new URL('./run-queue-spinner.fixture.ts', import.meta.url), { workerData: { cpuS: 0.1 } }));
+    await Promise.all(workers.map((w) => new Promise((r) => w.once('online', r))));
+    const waits = workers.map((w) => new Promise<number>((resolve, reject) => { w.once('message', resolve); w.once('error', reject); }));
+    for (const w of workers) w.postMessage('go');
+    const total = (await Promise.all(waits)).reduce((a, b) => a + b, 0);
+    await Promise.all(workers.map((w) => w.terminate()));
+    expect(total).toBeGreaterThan(0.06);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Each thread's runtime figures (event-loop delay, GC pauses, heap, on-CPU time) into shared
+ * Each thread's runtime figures (event-loop delay, GC pauses, heap, on-CPU time, run-queue wait) into shared
  * memory, sampled off the hot path: perf_hooks' monitorEventLoopDelay and a PerformanceObserver
  * on 'gc' entries, both run by the thread's own event loop; a once-per-period timer copies
  * percentiles into shared memory and resets.
@@ -22,20 +22,31 @@ import { MetricsViews, Runtime, type MetricsMemory, type MetricsWorkerData, type
 export const SAMPLE_PERIOD_MS = 1000;
 
 /**
- * The on-CPU time of the calling thread, in seconds: the first field of
- * /proc/thread-self/schedstat (nanoseconds), read into a buffer of its own. The file is opened and
- * closed per read (once a sample period, off the hot path), so no descriptor outlives a thread
- * whose sampler was never stopped (threads ended by terminate()). NaN where there is no such file.
+ * The calling thread's scheduler times, from /proc/thread-self/schedstat: on-CPU time (its first
+ * field) and run-queue wait (its second: time spent runnable, waiting for a core), both
+ * nanoseconds in the file, seconds here. The wait is what more threads than cores cost: a stage
+ * woken for a message that finds both cores busy waits there before it runs, and that wait is in
+ * every latency it touches. read() fills `cpuS` and `waitS` (NaN where there is no such file:
+ * not Linux, or a kernel without schedstats). The file is opened and closed per read (once a
+ * sample period, off the hot path), so no descriptor outlives a thread whose sampler was never
+ * stopped (threads ended by terminate()).
  */
 export class ThreadCpuClock {
-  private readonly buf = new Uint8Array(64);
+  private readonly buf = new Uint8Array(96);
+  /** On-CPU seconds at the last read(). */
+  cpuS = NaN;
+  /** Run-queue wait, seconds, at the last read(). */
+  waitS = NaN;
 
-  seconds(): number {
+  /** Reads both times; false (and both NaN) when the file is missing or not two numbers. */
+  read(): boolean {
+    this.cpuS = NaN;
+    this.waitS = NaN;
     let fd: number;
     try {
       fd = openSync('/proc/thread-self/schedstat', 'r');
     } catch {
-      return NaN;
+      return false;
     }
     let n: number;
     try {
@@ -43,10 +54,30 @@ export class ThreadCpuClock {
     } finally {
       closeSync(fd);
     }
-    let ns = 0;
+    return this.parse(this.buf, n);
+  }
+
+  /** Parses `<cpu ns> <wait ns> ...` from the first n bytes of buf into cpuS and waitS. */
+  parse(buf: Uint8Array, n: number): boolean {
     let i = 0;
-    for (; i < n && this.buf[i] >= 0x30 && this.buf[i] <= 0x39; i++) ns = ns * 10 + (this.buf[i] - 0x30);
-    return i > 0 ? ns / 1e9 : NaN;
+    let cpu = 0;
+    const cpuStart = i;
+    for (; i < n && buf[i] >= 0x30 && buf[i] <= 0x39; i++) cpu = cpu * 10 + (buf[i] - 0x30);
+    if (i === cpuStart || i >= n || buf[i] !== 0x20) return false;
+    i++;
+    let wait = 0;
+    const waitStart = i;
+    for (; i < n && buf[i] >= 0x30 && buf[i] <= 0x39; i++) wait = wait * 10 + (buf[i] - 0x30);
+    if (i === waitStart) return false;
+    this.cpuS = cpu / 1e9;
+    this.waitS = wait / 1e9;
+    return true;
+  }
+
+  /** On-CPU seconds (NaN where unreadable). */
+  seconds(): number {
+    this.read();
+    return this.cpuS;
   }
 }
 
@@ -90,7 +121,9 @@ export function startLoopSampler(memory: MetricsMemory, thread: ThreadName, peri
       elu = now;
     }
     rt[base + Runtime.HEAP_USED_BYTES] = v8.getHeapStatistics().used_heap_size;
-    rt[base + Runtime.CPU_SECONDS] = cpu.seconds();
+    cpu.read();
+    rt[base + Runtime.CPU_SECONDS] = cpu.cpuS;
+    rt[base + Runtime.RUN_QUEUE_SECONDS] = cpu.waitS;
     rt[base + Runtime.SAMPLED_AT_MS] = Date.now();
   };
   sample();
