@@ -73,6 +73,7 @@ import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from '../workers/co
 import { BenchArgs } from './lib/args.ts';
 import type { PercentilesUs } from './lib/histogram-us.ts';
 import { machineInfo, watchCpu, type CpuShare } from './lib/machine.ts';
+import { readRunQueueS } from './lib/proc-usage.ts';
 import { ReadingWindow, fetchHealth } from './lib/engine-health.ts';
 import { OpenLoopGenerator } from './lib/open-loop.ts';
 import { figure, writeResults } from './lib/results.ts';
@@ -308,6 +309,14 @@ interface HotTrial {
   unsent: number;
   /** The whole machine's CPU over the measured window, % of one core (200: both cores of 2); null off Linux. */
   machineCpuPct: number | null;
+  /**
+   * This process's threads (the engine's stages, the sinks and the load generator's worker) runnable
+   * but waiting for a core over the window, microseconds per order offered (Linux schedstat; null
+   * elsewhere): how much of the latency the machine's contention explains.
+   */
+  runQueueUsPerOrder: number | null;
+  /** What the hypervisor took for other guests over the window, % of one core (null off Linux). */
+  stealPct: number | null;
   /** Postgres transactions and Kafka produce batches per second over the window (0 without sinks). */
   pgBatchesPerS: number;
   kafkaBatchesPerS: number;
@@ -339,7 +348,7 @@ async function hotTrial(p: PersistParams, gen: OpenLoopGenerator, config: Engine
     await waitForVenueSessions(stack.info.httpPort, config.venues.length);
     // The machine's CPU and the sinks' batches over the measured window, as the latencies are.
     const counters = new ReadingWindow(() => persistenceCounters(stack.info.httpPort));
-    const w: { cpu: (() => CpuShare) | null; share: CpuShare | null } = { cpu: null, share: null };
+    const w: { cpu: (() => CpuShare) | null; share: CpuShare | null; wait0: number | null; wait1: number | null } = { cpu: null, share: null, wait0: null, wait1: null };
     const r = await gen.run({
       url: `ws://${base}/v1/ws`,
       tokens: [config.accounts[0].apiKey],
@@ -350,8 +359,8 @@ async function hotTrial(p: PersistParams, gen: OpenLoopGenerator, config: Engine
       connections: p.hotConnections,
       order: DEFAULT_ORDER,
       onWindow: {
-        start: () => { w.cpu = watchCpu(2); counters.start(); },
-        end: () => { w.share = w.cpu === null ? null : w.cpu(); counters.end(); },
+        start: () => { w.cpu = watchCpu(2); w.wait0 = readRunQueueS(process.pid); counters.start(); },
+        end: () => { w.share = w.cpu === null ? null : w.cpu(); w.wait1 = readRunQueueS(process.pid); counters.end(); },
       },
     });
     const readings = counters.readings();
@@ -366,6 +375,8 @@ async function hotTrial(p: PersistParams, gen: OpenLoopGenerator, config: Engine
     return {
       sinks, trial, latencyUs: r.latencyUs, sent: c.sent, acked: c.acked, rejected: c.rejected, timedOut: c.timedOut, unsent: c.unsent,
       machineCpuPct: s.machineBusyS === null ? null : Math.round((s.machineBusyS / s.wallS) * 100),
+      stealPct: s.stealS === null ? null : Math.round((s.stealS / s.wallS) * 100),
+      runQueueUsPerOrder: w.wait0 === null || w.wait1 === null ? null : Math.round(((w.wait1 - w.wait0) * 1e6) / (p.hotRate * p.hotSeconds)),
       pgBatchesPerS: perS(b1.pg - b0.pg), kafkaBatchesPerS: perS(b1.kafka - b0.kafka),
       journalEventsPerOrder: roundTo((b1.journaled - b0.journaled) / (p.hotRate * p.hotSeconds), 1),
     };
@@ -385,7 +396,8 @@ async function hotPathTrials(p: PersistParams, withoutSinks: (trial: number) => 
         const t = await hotTrial(p, gen, sinks ? withSinks(trial) : withoutSinks(trial), sinks, trial);
         trials.push(t);
         process.stdout.write(`hot path trial ${trial + 1}/${p.hotTrials} ${sinks ? 'with sinks   ' : 'without sinks'}: p50 ${t.latencyUs.p50} us, p99 ${t.latencyUs.p99} us, ` +
-          `max ${t.latencyUs.max} us (${t.acked}/${t.sent} acked, ${t.timedOut} timed out, ${t.unsent} unsent); machine CPU ${t.machineCpuPct ?? '-'}%, ` +
+          `max ${t.latencyUs.max} us (${t.acked}/${t.sent} acked, ${t.timedOut} timed out, ${t.unsent} unsent); machine CPU ${t.machineCpuPct ?? '-'}% (steal ${t.stealPct ?? '-'}%), ` +
+          `this process's threads waiting for a core ${t.runQueueUsPerOrder ?? '-'} us per order, ` +
           `batches/s pg ${t.pgBatchesPerS} kafka ${t.kafkaBatchesPerS}; ${t.journalEventsPerOrder} journal events per order\n`);
       }
     }
@@ -502,7 +514,10 @@ async function main(): Promise<void> {
       `without ${p99Without.median} us (min ${p99Without.min}, max ${p99Without.max})\n`);
     const cpuWith = medianOrNull(withSinks.map((t) => t.machineCpuPct), 0);
     const cpuWithout = medianOrNull(withoutSinks.map((t) => t.machineCpuPct), 0);
+    const waitWith = medianOrNull(withSinks.map((t) => t.runQueueUsPerOrder), 0);
+    const waitWithout = medianOrNull(withoutSinks.map((t) => t.runQueueUsPerOrder), 0);
     process.stdout.write(`machine CPU over the window, median: with sinks ${cpuWith ?? '-'}%, without ${cpuWithout ?? '-'}%\n`);
+    process.stdout.write(`this process's threads waiting for a core, us per order, median: with sinks ${waitWith ?? '-'}, without ${waitWithout ?? '-'}\n`);
 
     let recovery: Record<string, number> | null = null;
     if (p.recoveryEvents > 0) {
@@ -541,6 +556,11 @@ async function main(): Promise<void> {
       hotpath_p99_us_with_sinks: figure(p99With.median, 'us', '(report)', p99Without.median, `same open-loop load without sinks, alternating, median of ${p.hotTrials} trials each`,
         { min: p99With.min, max: p99With.max, baselineMin: p99Without.min, baselineMax: p99Without.max }),
       hotpath_p50_us_with_sinks: figure(p50With.median, 'us', '(report)', p50Without.median, `same open-loop load without sinks, alternating, median of ${p.hotTrials} trials each`),
+      ...(waitWith === null ? {} : {
+        hotpath_run_queue_us_per_order_with_sinks: figure(waitWith, 'us', '(report)', waitWithout, `the same without sinks, median of ${p.hotTrials} trials each`, {
+          note: 'this process\'s threads (the engine\'s stages, the sinks thread, the load generator\'s worker) runnable but waiting for a core over the measured window (Linux schedstat), summed, per order offered',
+        }),
+      }),
       ...(cpuWith === null ? {} : { hotpath_machine_cpu_pct_with_sinks: figure(cpuWith, '%', '(report)', cpuWithout, `the whole machine's CPU (200 = 2 cores) over the same windows without sinks, median of ${p.hotTrials} trials each`) }),
       journal_events_per_s_fsync_none: figure(journal.none, 'events/s', '(report)', null),
       journal_events_per_s_fsync_interval: figure(journal.interval, 'events/s', '(report)', null),

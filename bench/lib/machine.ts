@@ -33,22 +33,32 @@ export function formatMachineInfo(machine: MachineInfo): string {
 }
 
 export interface CpuShare {
-  /** CPU seconds all processes used during the window (Linux /proc/stat; null elsewhere). */
+  /**
+   * CPU seconds the machine's processes and kernel used during the window (Linux /proc/stat: all
+   * but idle, iowait and steal; null elsewhere). Before 2026-11-22 this counted steal as well.
+   */
   machineBusyS: number | null;
+  /**
+   * CPU seconds the hypervisor gave other guests while this VM wanted to run (/proc/stat steal;
+   * null elsewhere): cores the benchmark did not have, whatever it asked.
+   */
+  stealS: number | null;
   /** CPU seconds this process (every thread) used. */
   processS: number;
-  /** machineBusyS - processS: other processes' work competing with the benchmark. */
+  /** machineBusyS - processS: other processes' work competing with the benchmark (steal apart). */
   otherS: number | null;
   wallS: number;
 }
 
-function machineBusyTicks(): number | null {
+/** Busy (all but idle, iowait and steal) and steal ticks of the whole machine, or null. */
+function machineTicks(): { busy: number; steal: number } | null {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
     const fields = line.trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal ...: busy = all but idle and iowait.
+    // user nice system idle iowait irq softirq steal ... (guest time is inside user already).
+    const steal = fields[7] ?? 0;
     const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
-    return total - fields[3] - fields[4];
+    return { busy: total - fields[3] - fields[4] - steal, steal };
   } catch {
     return null;
   }
@@ -62,16 +72,18 @@ function machineBusyTicks(): number | null {
  */
 export function watchCpu(decimals: number = 1): () => CpuShare {
   const ticksPerS = 100; // USER_HZ on Linux
-  const busy0 = machineBusyTicks();
+  const ticks0 = machineTicks();
   const usage0 = process.cpuUsage();
   const wall0 = performance.now();
   return () => {
-    const busy1 = machineBusyTicks();
+    const ticks1 = machineTicks();
     const usage = process.cpuUsage(usage0);
     const processS = (usage.user + usage.system) / 1e6;
-    const machineBusyS = busy0 === null || busy1 === null ? null : (busy1 - busy0) / ticksPerS;
+    const both = ticks0 !== null && ticks1 !== null;
+    const machineBusyS = both ? (ticks1.busy - ticks0.busy) / ticksPerS : null;
     return {
       machineBusyS: machineBusyS === null ? null : roundTo(machineBusyS, decimals),
+      stealS: both ? roundTo((ticks1.steal - ticks0.steal) / ticksPerS, decimals) : null,
       processS: roundTo(processS, decimals),
       otherS: machineBusyS === null ? null : roundTo(Math.max(0, machineBusyS - processS), decimals),
       wallS: roundTo((performance.now() - wall0) / 1000, decimals),

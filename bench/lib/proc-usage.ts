@@ -146,8 +146,10 @@ export interface TargetUsage {
   rssMaxMiB: number | null;
   /** Its helper processes (venue simulators), or null when it has none. */
   helpersCpuPct: number | null;
-  /** The rest of the machine: neither the target, its helpers, nor this process. */
+  /** The rest of the machine: neither the target, its helpers, nor this process (steal apart). */
   otherCpuPct: number | null;
+  /** What the hypervisor took for other guests (/proc/stat steal), % of one core; null elsewhere. */
+  stealPct: number | null;
 }
 
 /** Several trials' usage as one: the median of each CPU share (trials that measured it), the largest RSS. */
@@ -159,6 +161,7 @@ export function medianUsage(trials: readonly TargetUsage[]): TargetUsage {
     rssMaxMiB: rss.length === 0 ? null : Math.max(...rss),
     helpersCpuPct: medianOrNull(trials.map((t) => t.helpersCpuPct)),
     otherCpuPct: medianOrNull(trials.map((t) => t.otherCpuPct)),
+    stealPct: medianOrNull(trials.map((t) => t.stealPct)),
   };
 }
 
@@ -190,7 +193,7 @@ export class TargetWindow {
   /** Closes the window (once; later calls return the same figures). */
   end(): TargetUsage {
     if (this.result !== null) return this.result;
-    if (this.machine === null) return { cpuPct: null, runQueuePct: null, rssMaxMiB: null, helpersCpuPct: null, otherCpuPct: null };
+    if (this.machine === null) return { cpuPct: null, runQueuePct: null, rssMaxMiB: null, helpersCpuPct: null, otherCpuPct: null, stealPct: null };
     const m = this.machine();
     const own = this.target.end();
     const helpers = this.helpers?.end() ?? null;
@@ -202,6 +205,7 @@ export class TargetWindow {
       rssMaxMiB: own.rssMaxMiB,
       helpersCpuPct: helpers?.cpuPct ?? null,
       otherCpuPct: otherS === null || m.wallS === 0 ? null : Math.round((otherS / m.wallS) * 1000) / 10,
+      stealPct: m.stealS === null || m.wallS === 0 ? null : Math.round((m.stealS / m.wallS) * 1000) / 10,
     };
     return this.result;
   }

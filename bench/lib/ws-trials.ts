@@ -50,6 +50,8 @@ export interface TargetSummary {
   rssMaxMiB: number | null;
   sendLagP99Us: number;
   otherCpuPct: number | null;
+  /** The hypervisor's steal during the trials (median, % of one core). */
+  stealPct: number | null;
   /** Median over the trials that read it (to 0.01: at high rates it is a fraction of one); null when none did. */
   parksPerOrder: number | null;
   /** The target's CPU per measured order, in microseconds (cpuPct at the rate); null without cpuPct. */
@@ -79,6 +81,7 @@ export function summarizeTrials(trials: TrialResult[], rate: number): TargetSumm
     rssMaxMiB: usage.rssMaxMiB,
     sendLagP99Us: medianOf(trials.map((t) => t.sendLagUs.p99)),
     otherCpuPct: usage.otherCpuPct,
+    stealPct: usage.stealPct,
     parksPerOrder: medianOrNull(trials.map((t) => t.parksPerOrder), 2),
     cpuUsPerOrder: cpuUsPerOrder(usage.cpuPct, rate),
     runQueuePct: usage.runQueuePct,
