@@ -73,7 +73,7 @@ import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from '../workers/co
 import { BenchArgs } from './lib/args.ts';
 import type { PercentilesUs } from './lib/histogram-us.ts';
 import { machineInfo, watchCpu, type CpuShare } from './lib/machine.ts';
-import { readRunQueueS } from './lib/proc-usage.ts';
+import { readRunQueueByTid, runQueueDeltaS } from './lib/proc-usage.ts';
 import { ReadingWindow, fetchHealth } from './lib/engine-health.ts';
 import { OpenLoopGenerator } from './lib/open-loop.ts';
 import { figure, writeResults } from './lib/results.ts';
@@ -307,10 +307,10 @@ interface HotTrial {
   rejected: number;
   timedOut: number;
   unsent: number;
-  /** The whole machine's CPU over the measured window, % of one core (200: both cores of 2); null off Linux. */
+  /** The whole machine's CPU over the measured window, % of one core (200: both cores of 2; steal apart since f572f30); null off Linux. */
   machineCpuPct: number | null;
   /**
-   * This process's threads (the engine's stages, the sinks and the load generator's worker) runnable
+   * This process's threads (the engine's stages and sinks, the load generator's workers and pacer) runnable
    * but waiting for a core over the window, microseconds per order offered (Linux schedstat; null
    * elsewhere): how much of the latency the machine's contention explains.
    */
@@ -322,6 +322,11 @@ interface HotTrial {
   kafkaBatchesPerS: number;
   /** Records journaled over the window per order offered (what each sink has to carry per order). */
   journalEventsPerOrder: number;
+}
+
+/** Seconds spread over `orders`, in whole microseconds each; null stays null. */
+function perOrderUs(seconds: number | null, orders: number): number | null {
+  return seconds === null ? null : Math.round((seconds * 1e6) / orders);
 }
 
 interface PersistenceReading { pg: number; kafka: number; journaled: number }
@@ -348,7 +353,7 @@ async function hotTrial(p: PersistParams, gen: OpenLoopGenerator, config: Engine
     await waitForVenueSessions(stack.info.httpPort, config.venues.length);
     // The machine's CPU and the sinks' batches over the measured window, as the latencies are.
     const counters = new ReadingWindow(() => persistenceCounters(stack.info.httpPort));
-    const w: { cpu: (() => CpuShare) | null; share: CpuShare | null; wait0: number | null; wait1: number | null } = { cpu: null, share: null, wait0: null, wait1: null };
+    const w: { cpu: (() => CpuShare) | null; share: CpuShare | null; wait0: Map<string, number> | null; wait1: Map<string, number> | null } = { cpu: null, share: null, wait0: null, wait1: null };
     const r = await gen.run({
       url: `ws://${base}/v1/ws`,
       tokens: [config.accounts[0].apiKey],
@@ -359,8 +364,8 @@ async function hotTrial(p: PersistParams, gen: OpenLoopGenerator, config: Engine
       connections: p.hotConnections,
       order: DEFAULT_ORDER,
       onWindow: {
-        start: () => { w.cpu = watchCpu(2); w.wait0 = readRunQueueS(process.pid); counters.start(); },
-        end: () => { w.share = w.cpu === null ? null : w.cpu(); w.wait1 = readRunQueueS(process.pid); counters.end(); },
+        start: () => { w.cpu = watchCpu(2); w.wait0 = readRunQueueByTid(process.pid); counters.start(); },
+        end: () => { w.share = w.cpu === null ? null : w.cpu(); w.wait1 = readRunQueueByTid(process.pid); counters.end(); },
       },
     });
     const readings = counters.readings();
@@ -376,7 +381,7 @@ async function hotTrial(p: PersistParams, gen: OpenLoopGenerator, config: Engine
       sinks, trial, latencyUs: r.latencyUs, sent: c.sent, acked: c.acked, rejected: c.rejected, timedOut: c.timedOut, unsent: c.unsent,
       machineCpuPct: s.machineBusyS === null ? null : Math.round((s.machineBusyS / s.wallS) * 100),
       stealPct: s.stealS === null ? null : Math.round((s.stealS / s.wallS) * 100),
-      runQueueUsPerOrder: w.wait0 === null || w.wait1 === null ? null : Math.round(((w.wait1 - w.wait0) * 1e6) / (p.hotRate * p.hotSeconds)),
+      runQueueUsPerOrder: perOrderUs(runQueueDeltaS(w.wait0, w.wait1), p.hotRate * p.hotSeconds),
       pgBatchesPerS: perS(b1.pg - b0.pg), kafkaBatchesPerS: perS(b1.kafka - b0.kafka),
       journalEventsPerOrder: roundTo((b1.journaled - b0.journaled) / (p.hotRate * p.hotSeconds), 1),
     };
@@ -558,10 +563,10 @@ async function main(): Promise<void> {
       hotpath_p50_us_with_sinks: figure(p50With.median, 'us', '(report)', p50Without.median, `same open-loop load without sinks, alternating, median of ${p.hotTrials} trials each`),
       ...(waitWith === null ? {} : {
         hotpath_run_queue_us_per_order_with_sinks: figure(waitWith, 'us', '(report)', waitWithout, `the same without sinks, median of ${p.hotTrials} trials each`, {
-          note: 'this process\'s threads (the engine\'s stages, the sinks thread, the load generator\'s worker) runnable but waiting for a core over the measured window (Linux schedstat), summed, per order offered',
+          note: 'this process\'s threads (the engine\'s stages and sinks, the load generator\'s workers and pacer; a thread that ended in the window is left out) runnable but waiting for a core over the measured window (Linux schedstat), summed, per order offered',
         }),
       }),
-      ...(cpuWith === null ? {} : { hotpath_machine_cpu_pct_with_sinks: figure(cpuWith, '%', '(report)', cpuWithout, `the whole machine's CPU (200 = 2 cores) over the same windows without sinks, median of ${p.hotTrials} trials each`) }),
+      ...(cpuWith === null ? {} : { hotpath_machine_cpu_pct_with_sinks: figure(cpuWith, '%', '(report)', cpuWithout, `the whole machine's CPU (200 = 2 cores; the hypervisor's steal apart since f572f30) over the same windows without sinks, median of ${p.hotTrials} trials each`) }),
       journal_events_per_s_fsync_none: figure(journal.none, 'events/s', '(report)', null),
       journal_events_per_s_fsync_interval: figure(journal.interval, 'events/s', '(report)', null),
       journal_events_per_s_fsync_batch: figure(journal.batch, 'events/s', '(report)', journal.none, 'fsync none, same run'),

@@ -3,7 +3,19 @@
  * stole, and neither is made up. Method: a window over a short spin of this process.
  */
 import { describe, expect, it } from 'vitest';
-import { watchCpu } from './machine.ts';
+import { parseCpuLine, watchCpu } from './machine.ts';
+
+describe('parseCpuLine', () => {
+  it('busy is all but idle, iowait and steal; steal apart', () => {
+    expect(parseCpuLine('cpu  100 5 50 1000 10 3 2 40 0 0')).toEqual({ busy: 160, steal: 40 });
+    expect(parseCpuLine('cpu 1 0 0 9 0 0 0 0')).toEqual({ busy: 1, steal: 0 });
+  });
+
+  it('refuses a line without eight numbers', () => {
+    expect(() => parseCpuLine('cpu 1 2 3')).toThrow(/8 numbers/);
+    expect(() => parseCpuLine('cpu 1 2 3 4 5 6 7 x')).toThrow(/8 numbers/);
+  });
+});
 
 describe.runIf(process.platform === 'linux')('watchCpu', () => {
   it('reports busy and steal apart, other as busy less this process', () => {

@@ -50,18 +50,27 @@ export interface CpuShare {
   wallS: number;
 }
 
-/** Busy (all but idle, iowait and steal) and steal ticks of the whole machine, or null. */
+/**
+ * Busy (all but idle, iowait and steal) and steal ticks from /proc/stat's first line
+ * (`cpu user nice system idle iowait irq softirq steal ...`; guest time is inside user already).
+ */
+export function parseCpuLine(line: string): { busy: number; steal: number } {
+  const fields = line.trim().split(/\s+/).slice(1).map(Number);
+  if (fields.length < 8 || fields.slice(0, 8).some((f) => !Number.isFinite(f))) throw new Error(`Condition failed: /proc/stat cpu line has 8 numbers: ${line}`);
+  const steal = fields[7];
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - fields[3] - fields[4] - steal, steal };
+}
+
+/** The machine's busy and steal ticks now, or null off Linux. */
 function machineTicks(): { busy: number; steal: number } | null {
+  let line: string;
   try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
-    const fields = line.trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal ... (guest time is inside user already).
-    const steal = fields[7] ?? 0;
-    const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { busy: total - fields[3] - fields[4] - steal, steal };
+    line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
   } catch {
     return null;
   }
+  return parseCpuLine(line);
 }
 
 /**

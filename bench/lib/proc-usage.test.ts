@@ -6,7 +6,17 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { ProcWatch, readRunQueueS } from './proc-usage.ts';
+import { ProcWatch, readRunQueueS, runQueueDeltaS } from './proc-usage.ts';
+
+describe('runQueueDeltaS', () => {
+  it('sums each thread still there over its own growth; a thread that ended is left out, a new one counts whole', () => {
+    const before = new Map([['1', 1.0], ['2', 5.0], ['3', 2.0]]);
+    const after = new Map([['1', 1.5], ['3', 2.25], ['4', 0.25]]); // 2 ended, 4 was born
+    expect(runQueueDeltaS(before, after)).toBe(1.0);
+    expect(runQueueDeltaS(null, after)).toBeNull();
+    expect(runQueueDeltaS(before, null)).toBeNull();
+  });
+});
 
 describe.runIf(process.platform === 'linux')('run-queue wait of a process', () => {
   it('is null for a process that is not there', () => {

@@ -8,6 +8,7 @@
  */
 
 import { readdirSync, readFileSync } from 'node:fs';
+import { ThreadCpuClock } from '../../workers/metrics/runtime-sampler.ts';
 import { watchCpu, type CpuShare } from './machine.ts';
 import { medianOrNull } from './stats.ts';
 
@@ -20,31 +21,52 @@ export interface ProcSample {
 }
 
 /**
- * Time every thread of one process has spent runnable but waiting for a core, seconds (the second
- * field of each /proc/<pid>/task/<tid>/schedstat), or null when it cannot be read. A thread that
- * ends takes its share with it, so a window over threads that come and go reads low; the targets'
- * threads (the engine's stages) live as long as the process.
+ * Time each thread of one process has spent runnable but waiting for a core, seconds by thread id
+ * (the second field of each /proc/<pid>/task/<tid>/schedstat, parsed as the engine's sampler
+ * parses its own: ThreadCpuClock), or null when the process cannot be read.
  */
-export function readRunQueueS(pid: number): number | null {
+export function readRunQueueByTid(pid: number): Map<string, number> | null {
   let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
   } catch {
     return null;
   }
-  let ns = 0;
+  const clock = new ThreadCpuClock();
+  const out = new Map<string, number>();
   for (const tid of tids) {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1');
+      bytes = readFileSync(`/proc/${pid}/task/${tid}/schedstat`);
     } catch {
       continue; // ended since the listing
     }
-    const wait = Number(text.split(' ')[1]);
-    if (!Number.isFinite(wait)) return null;
-    ns += wait;
+    if (!clock.parse(bytes, bytes.length)) return null;
+    out.set(tid, clock.waitS);
   }
-  return ns / 1e9;
+  return out;
+}
+
+/** The process's run-queue wait summed over its threads now, seconds, or null. */
+export function readRunQueueS(pid: number): number | null {
+  const byTid = readRunQueueByTid(pid);
+  if (byTid === null) return null;
+  let sum = 0;
+  for (const w of byTid.values()) sum += w;
+  return sum;
+}
+
+/**
+ * Run-queue wait between two readings, seconds: over the threads alive at the second, each one's
+ * growth since the first (0 for a thread born between them counts from its birth). A thread that
+ * ended between them is left out whole, not subtracted, so the figure never goes below what the
+ * threads still there waited. Null when either reading is.
+ */
+export function runQueueDeltaS(before: Map<string, number> | null, after: Map<string, number> | null): number | null {
+  if (before === null || after === null) return null;
+  let sum = 0;
+  for (const [tid, w] of after) sum += w - (before.get(tid) ?? 0);
+  return sum;
 }
 
 /** utime + stime and RSS of one process, or null when it cannot be read. */
@@ -74,7 +96,7 @@ export interface ProcWindow {
 export class ProcWatch {
   private readonly pids: number[];
   private cpu0 = 0;
-  private wait0: number | null = null;
+  private wait0: Map<string, number>[] | null = null;
   private wall0 = 0;
   private rssMax = 0;
   private ok = true;
@@ -95,14 +117,14 @@ export class ProcWatch {
     return { cpuS, rssBytes };
   }
 
-  private readWait(): number | null {
-    let sum = 0;
+  private readWait(): Map<string, number>[] | null {
+    const out: Map<string, number>[] = [];
     for (const pid of this.pids) {
-      const w = readRunQueueS(pid);
+      const w = readRunQueueByTid(pid);
       if (w === null) return null;
-      sum += w;
+      out.push(w);
     }
-    return sum;
+    return out;
   }
 
   start(): void {
@@ -126,10 +148,14 @@ export class ProcWatch {
     const wallS = (performance.now() - this.wall0) / 1000;
     if (!this.ok || s === null || wallS <= 0) return { cpuPct: null, runQueuePct: null, rssMaxMiB: null };
     const rssMax = Math.max(this.rssMax, s.rssBytes);
-    const waitS = this.wait0 === null || wait1 === null ? null : wait1 - this.wait0;
+    let waitS: number | null = null;
+    if (this.wait0 !== null && wait1 !== null) {
+      waitS = 0;
+      for (let i = 0; i < this.pids.length; i++) waitS += runQueueDeltaS(this.wait0[i], wait1[i])!;
+    }
     return {
       cpuPct: Math.round(((s.cpuS - this.cpu0) / wallS) * 1000) / 10,
-      runQueuePct: waitS === null || waitS < 0 ? null : Math.round((waitS / wallS) * 1000) / 10,
+      runQueuePct: waitS === null ? null : Math.round((waitS / wallS) * 1000) / 10,
       rssMaxMiB: Math.round((rssMax / 2 ** 20) * 10) / 10,
     };
   }
@@ -166,8 +192,9 @@ export function medianUsage(trials: readonly TargetUsage[]): TargetUsage {
 }
 
 /**
- * CPU and memory over one measured window: the target, its helpers, and whatever else the
- * machine ran (from /proc/stat busy time, less this process and the watched ones).
+ * CPU, run-queue wait and memory over one measured window: the target, its helpers, whatever
+ * else the machine ran (from /proc/stat busy time, less this process and the watched ones), and
+ * what the hypervisor stole.
  */
 export class TargetWindow {
   private readonly target: ProcWatch;
@@ -183,7 +210,7 @@ export class TargetWindow {
   start(): void {
     this.target.start();
     this.helpers?.start();
-    this.machine = watchCpu();
+    this.machine = watchCpu(2);
   }
 
   sample(): void {

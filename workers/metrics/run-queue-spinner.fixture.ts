@@ -16,7 +16,7 @@ parentPort!.on('message', () => {
   let sink = 0;
   for (;;) {
     for (let i = 0; i < 100_000; i++) sink += i;
-    clock.read();
+    if (!clock.read()) throw new Error('schedstat unreadable mid-spin');
     if (clock.cpuS - cpu0 >= cpuS) break;
   }
   parentPort!.postMessage(sink >= 0 ? clock.waitS - wait0 : -1);

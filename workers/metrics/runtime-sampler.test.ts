@@ -7,13 +7,13 @@
  * blocks its event loop for 100 ms (the recorded max delay must show the stall: a honesty check
  * of the measurement, not a latency assertion).
  */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { Doorbell } from '../../engine/doorbell.ts';
 import { ParkIdle } from '../../engine/idle.ts';
 import { STOP_REQUESTED, runBlockingWithTurns } from '../../engine/runner.ts';
 import { MetricsViews, Runtime, createMetricsMemory } from './metrics-memory.ts';
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { ThreadCpuClock, startLoopSampler } from './runtime-sampler.ts';
 
 describe('startLoopSampler on a blocking thread (loopDelay false)', () => {
@@ -111,7 +111,8 @@ describe('ThreadCpuClock (on-CPU time and run-queue wait of the calling thread)'
     expect(clock.read()).toBe(true);
     expect(clock.cpuS).toBeGreaterThan(before);
     expect(clock.waitS).toBeGreaterThanOrEqual(0);
-    expect(clock.seconds()).toBeGreaterThanOrEqual(clock.cpuS);
+    const prior = clock.cpuS;
+    expect(clock.seconds()).toBeGreaterThanOrEqual(prior);
   });
 
   // An honesty check of the measurement, not a latency assertion: more spinning threads than
