@@ -20,8 +20,9 @@
  * order (of the cancel, for cancel -> canceled), after a warm-up, into HDR histograms; orders,
  * fills and cancels still unanswered at the drain deadline are counted and recorded at the
  * deadline. Ingest -> routing decision is the engine's own (sor stage, per order, against the
- * ingest receive time carried on the record). CPU% and RSS of the engine process (venue
- * simulators apart) come from /proc over each measured window.
+ * ingest receive time carried on the record). CPU%, run-queue wait and RSS of the engine process
+ * (venue simulators apart) come from /proc over each measured window, the hypervisor's steal
+ * from /proc/stat.
  *
  * Each (rate, target, workload) runs `--trials` times (default 3, interleaved); every figure is
  * the median over its trials (medianRun), the plot merges them.

@@ -16,8 +16,9 @@
  * the venues never trade and no order stays live. Latency runs from each order's INTENDED send
  * time (bench/lib/open-loop.ts), after a warm-up; each (rate, target) is measured `trials` times,
  * engine and naive alternating who goes first, and a figure quotes the median of the trials'
- * p99. CPU% and peak RSS of the target process (and of the venue simulators) are read from /proc
- * over each measured window.
+ * p99. CPU%, run-queue wait (its threads runnable but without a core) and peak RSS of the target
+ * process (and the venue simulators' CPU) are read from /proc over each measured window, beside
+ * the hypervisor's steal and other processes' CPU (/proc/stat).
  *
  * Run: `npm run bench:ws` (writes bench/results/ws.json); flags (defaults) --rates 1000,5000,10000
  * --duration 5 --warmup 1 --drain 3 (seconds) --connections 100 --workers 2 --trials 3
@@ -290,7 +291,7 @@ function figuresOf(config: WsBenchConfig, engineConfig: EngineConfig, rates: WsB
     if (engine.runQueueUsPerOrder !== null) {
       figures[`engine_run_queue_us_per_order_at_${rateLabel(rate)}`] = figure(engine.runQueueUsPerOrder, 'us', '(report)', naive.runQueueUsPerOrder, 'naive pipeline process, same rate, same run', {
         rate, runQueuePct: engine.runQueuePct,
-        note: 'time the engine process\'s threads spent runnable but waiting for a core (Linux schedstat) over the measured window, summed over its threads, divided by the orders offered in it: what the rest of the machine (load generator, venues, the other threads) cost its latency',
+        note: 'time the engine process\'s threads spent runnable but waiting for a core (Linux schedstat) over the measured window, summed over all its threads (those off the order\'s path too), divided by the orders offered in it: not a latency, the size of the contention for the cores (load generator, venues, kernel, the engine\'s own threads) beside its CPU per order',
       });
     }
     if (engine.parksPerOrder !== null) {
