@@ -3,10 +3,9 @@
  * made-up 0) for a process it cannot read. Method: this process, whose workers spin while more of
  * them than cores are runnable (the wait must show), and a pid that is not running.
  */
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { ProcWatch, readRunQueueS, runQueueDeltaS } from './proc-usage.ts';
+import { runSpinners } from '../../workers/metrics/run-queue-spinners.fixture.ts';
+import { ProcWatch, readRunQueueByTid, runQueueDeltaS } from './proc-usage.ts';
 
 describe('runQueueDeltaS', () => {
   it('sums each thread still there over its own growth; a thread that ended is left out, a new one counts whole', () => {
@@ -20,27 +19,22 @@ describe('runQueueDeltaS', () => {
 
 describe.runIf(process.platform === 'linux')('run-queue wait of a process', () => {
   it('is null for a process that is not there', () => {
-    expect(readRunQueueS(2 ** 22 + 17)).toBeNull(); // above Linux's pid_max
+    expect(readRunQueueByTid(2 ** 22 + 17)).toBeNull(); // above Linux's pid_max
   });
 
   it('sums its threads: spinning workers that outnumber the cores show in this process\'s window', async () => {
     const watch = new ProcWatch([process.pid]);
     watch.start();
-    const before = readRunQueueS(process.pid)!;
-    const spinners = availableParallelism() + 3;
-    const url = new URL('../../workers/metrics/run-queue-spinner.fixture.ts', import.meta.url);
-    const workers = Array.from({ length: spinners }, () => new Worker(url, { workerData: { cpuS: 0.1 } }));
-    await Promise.all(workers.map((w) => new Promise((r) => w.once('online', r))));
-    const waits = workers.map((w) => new Promise<number>((resolve, reject) => { w.once('message', resolve); w.once('error', reject); }));
-    for (const w of workers) w.postMessage('go');
-    const own = (await Promise.all(waits)).reduce((a, b) => a + b, 0);
+    const before = readRunQueueByTid(process.pid)!;
+    const spinners = await runSpinners(0.1);
+    const own = spinners.totalWaitS;
     // Read while the workers' threads still exist (a thread that ends takes its share with it).
-    const after = readRunQueueS(process.pid)!;
+    const after = readRunQueueByTid(process.pid)!;
     const window = watch.end();
-    await Promise.all(workers.map((w) => w.terminate()));
-    expect(before).toBeGreaterThanOrEqual(0);
+    await spinners.stop();
+    expect([...before.values()].every((w) => w >= 0)).toBe(true);
     // The process's sum holds at least what its spinners reported of themselves.
-    expect(after - before).toBeGreaterThanOrEqual(own * 0.99);
+    expect(runQueueDeltaS(before, after)).toBeGreaterThanOrEqual(own * 0.99);
     expect(own).toBeGreaterThan(0.06);
     expect(window.runQueuePct).toBeGreaterThan(0);
     expect(window.cpuPct).toBeGreaterThan(0);

@@ -47,15 +47,6 @@ export function readRunQueueByTid(pid: number): Map<string, number> | null {
   return out;
 }
 
-/** The process's run-queue wait summed over its threads now, seconds, or null. */
-export function readRunQueueS(pid: number): number | null {
-  const byTid = readRunQueueByTid(pid);
-  if (byTid === null) return null;
-  let sum = 0;
-  for (const w of byTid.values()) sum += w;
-  return sum;
-}
-
 /**
  * Run-queue wait between two readings, seconds: over the threads alive at the second, each one's
  * growth since the first (0 for a thread born between them counts from its birth). A thread that
@@ -166,7 +157,8 @@ export interface TargetUsage {
   cpuPct: number | null;
   /**
    * Its threads' run-queue wait, % of the window (100: on average one of its threads runnable and
-   * waiting for a core all the time). What the rest of the machine costs the target's latency.
+   * waiting for a core all the time), summed over all its threads: the size of the contention for
+   * the cores, not a latency.
    */
   runQueuePct: number | null;
   rssMaxMiB: number | null;

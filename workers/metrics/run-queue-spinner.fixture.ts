@@ -1,5 +1,5 @@
 /**
- * Test fixture (runtime-sampler.test.ts): a worker that, at the parent's 'go', spins until it has
+ * Test fixture (started by run-queue-spinners.fixture.ts): a worker that, at the parent's 'go', spins until it has
  * had workerData.cpuS seconds on a core, then posts how long it waited in the run queue meanwhile
  * (ThreadCpuClock, its own thread's schedstat). It stays alive (listening) until terminated, so
  * its thread's figures stay in its process's /proc until the parent has read them.

@@ -7,13 +7,12 @@
  * blocks its event loop for 100 ms (the recorded max delay must show the stall: a honesty check
  * of the measurement, not a latency assertion).
  */
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { Doorbell } from '../../engine/doorbell.ts';
 import { ParkIdle } from '../../engine/idle.ts';
 import { STOP_REQUESTED, runBlockingWithTurns } from '../../engine/runner.ts';
 import { MetricsViews, Runtime, createMetricsMemory } from './metrics-memory.ts';
+import { runSpinners } from './run-queue-spinners.fixture.ts';
 import { ThreadCpuClock, startLoopSampler } from './runtime-sampler.ts';
 
 describe('startLoopSampler on a blocking thread (loopDelay false)', () => {
@@ -121,13 +120,8 @@ describe('ThreadCpuClock (on-CPU time and run-queue wait of the calling thread)'
   // (cores + 3) * (cores + 3 - cores) / cores * 100 ms (750 ms on 2 cores); a fifth of the least
   // of it (cores large: 3 * 100 ms) must show.
   it.runIf(process.platform === 'linux')('shows the wait of threads that outnumber the cores', async () => {
-    const spinners = availableParallelism() + 3;
-    const workers = Array.from({ length: spinners }, () => new Worker(new URL('./run-queue-spinner.fixture.ts', import.meta.url), { workerData: { cpuS: 0.1 } }));
-    await Promise.all(workers.map((w) => new Promise((r) => w.once('online', r))));
-    const waits = workers.map((w) => new Promise<number>((resolve, reject) => { w.once('message', resolve); w.once('error', reject); }));
-    for (const w of workers) w.postMessage('go');
-    const total = (await Promise.all(waits)).reduce((a, b) => a + b, 0);
-    await Promise.all(workers.map((w) => w.terminate()));
-    expect(total).toBeGreaterThan(0.06);
+    const spinners = await runSpinners(0.1);
+    await spinners.stop();
+    expect(spinners.totalWaitS).toBeGreaterThan(0.06);
   });
 });
