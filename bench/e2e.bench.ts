@@ -550,6 +550,16 @@ function figuresOf(config: E2eConfig, runs: readonly RunRow[], sustained: number
       runQueueNote: 'the engine\'s threads runnable but waiting for a core over the window, % of it (Linux schedstat): 100 = one thread waiting all the time',
     });
   }
+  if (mixedTop !== undefined && mixedTop.usage.runQueuePct !== null) {
+    // A share of the window (100 = one thread waiting throughout) over the offered rate: µs per order.
+    const perOrder = (pct: number) => roundTo((pct * 10_000) / top, 1);
+    const naivePct = nAck?.usage.runQueuePct ?? null;
+    figures[`engine_run_queue_us_per_order_at_${topLabel}`] = figure(perOrder(mixedTop.usage.runQueuePct), 'us', '(report)',
+      naivePct === null ? null : perOrder(naivePct), NAIVE_PROCESS_BASELINE_OF, {
+        rate: top, runQueuePct: mixedTop.usage.runQueuePct, stealPct: mixedTop.usage.stealPct,
+        note: 'time the engine process\'s threads spent runnable but waiting for a core (Linux schedstat) over the measured window, summed over all its threads, per order offered (mixed workload; the baseline: the naive pipeline\'s ack-only run): not a latency, the size of the contention for the cores beside the engine\'s own CPU',
+      });
+  }
   if (mixedTop !== undefined && mixedTop.usage.rssMaxMiB !== null) {
     figures[`engine_rss_mib_at_${topLabel}`] = figure(mixedTop.usage.rssMaxMiB, 'MiB', '(report)', nAck?.usage.rssMaxMiB ?? null, NAIVE_PROCESS_BASELINE_OF, {
       engineAckOnlyRssMiB: eAck?.usage.rssMaxMiB ?? null, note: 'the engine process, mixed workload, venue simulators apart; peak over the measured window',
