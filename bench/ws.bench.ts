@@ -23,7 +23,8 @@
  * Run: `npm run bench:ws` (writes bench/results/ws.json); flags (defaults) --rates 1000,5000,10000
  * --duration 5 --warmup 1 --drain 3 (seconds) --connections 100 --workers 2 --trials 3
  * --floor-trials 1 --pacer-gap-us 100 --naive-ack-after risk|route --threading dedicated|paired|shared
- * (default: the engine's) --idle-spins N (default: the engine's) --target-node-args "--cpu-prof
+ * (default: the engine's) --idle-spins N (default: the engine's) --journal-fsync none|interval|batch
+ * (default: the engine's, batch) --target-node-args "--cpu-prof
  * --cpu-prof-dir=DIR" (Node options for every target process: a CPU profile per engine thread)
  * --compare-threading dedicated,shared (more
  * engines in the same run, one per mode other than the first engine's, figures
@@ -32,7 +33,7 @@
  */
 
 import { createRequire } from 'node:module';
-import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from '../workers/config.ts';
+import { DEFAULT_CONFIG, validateConfig, type EngineConfig, type FsyncPolicy } from '../workers/config.ts';
 import { THREADING_MODES, type ThreadingMode } from '../workers/topology.ts';
 import { dirname, join } from 'node:path';
 import { encodeHistogram, mergeEncoded } from './lib/histogram-us.ts';
@@ -70,6 +71,8 @@ export interface WsBenchConfig {
   threading: ThreadingMode | null;
   /** The engines' idle.spins (workers/config.ts); null: the default. */
   idleSpins: number | null;
+  /** The engines' journal.fsync (when an ack may leave: workers/config.ts); null: the default, batch. */
+  journalFsync: FsyncPolicy | null;
   /** More engines measured in the same run, one per threading mode (target id engine-<mode>). */
   compareThreading: ThreadingMode[];
   /** Node options for every target process (bench/lib/target-process.ts), e.g. a CPU profile per thread; absent: none. */
@@ -81,7 +84,7 @@ export type TargetId = TargetKind | `engine-${ThreadingMode}`;
 
 export const FULL_CONFIG: WsBenchConfig = {
   rates: [1000, 5000, 10000], durationS: 5, warmupS: 1, drainS: 3, connections: 100, workers: 2,
-  trials: 3, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 2, pacerGapUs: 100, threading: null, idleSpins: null,
+  trials: 3, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 2, pacerGapUs: 100, threading: null, idleSpins: null, journalFsync: null,
   // Beside the engine's own mode (its default, dedicated, unless --threading), the other of these
   // two; the first engine's mode is dropped from the list (parseArgs).
   compareThreading: ['dedicated', 'shared'],
@@ -89,9 +92,11 @@ export const FULL_CONFIG: WsBenchConfig = {
 
 export const QUICK_CONFIG: WsBenchConfig = {
   rates: [200], durationS: 1, warmupS: 0.3, drainS: 2, connections: 4, workers: 1,
-  trials: 1, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 0, pacerGapUs: 100, threading: null, idleSpins: null,
+  trials: 1, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 0, pacerGapUs: 100, threading: null, idleSpins: null, journalFsync: null,
   compareThreading: [],
 };
+
+const FSYNC_POLICIES = ['none', 'interval', 'batch'] as const;
 
 const TARGET_LABEL: Record<TargetKind, string> = { engine: 'engine', naive: 'naive (postMessage+JSON)', stub: 'stub (harness floor)' };
 
@@ -127,7 +132,9 @@ export interface WsBenchReport {
 }
 
 /** The engine's configuration for the run: defaults, with client rate limits far above the offered load. */
-export function benchEngineConfig(base: EngineConfig, maxRate: number, threading: ThreadingMode | null = null, idleSpins: number | null = null): EngineConfig {
+export function benchEngineConfig(
+  base: EngineConfig, maxRate: number, threading: ThreadingMode | null = null, idleSpins: number | null = null, journalFsync: FsyncPolicy | null = null,
+): EngineConfig {
   const headroom = Math.min(10_000_000, Math.max(100_000, maxRate * 10));
   const http = { ...base.http } as Record<string, unknown>;
   if (typeof http.rateLimit === 'object' && http.rateLimit !== null) {
@@ -135,7 +142,8 @@ export function benchEngineConfig(base: EngineConfig, maxRate: number, threading
     http.rateLimit = { ...http.rateLimit, connectionMsgsPerS: headroom, connectionBurst: headroom, accountMsgsPerS: headroom, accountBurst: headroom };
   }
   const idle = idleSpins === null ? base.idle : { ...base.idle, spins: idleSpins };
-  return { ...base, http: http as unknown as EngineConfig['http'], threading: threading ?? base.threading, idle };
+  const journal = journalFsync === null ? base.journal : { ...base.journal, fsync: journalFsync };
+  return { ...base, http: http as unknown as EngineConfig['http'], threading: threading ?? base.threading, idle, journal };
 }
 
 export function rateLabel(rate: number): string {
@@ -197,7 +205,7 @@ async function startTargets(config: WsBenchConfig, engineConfig: EngineConfig, l
 export async function runWsBench(config: WsBenchConfig, log: (line: string) => void = () => {}): Promise<WsBenchReport> {
   const wall0 = monoNowMs();
   // Validated here as the engine validates it (idle.spins from --idle-spins), before any target starts.
-  const engineConfig = validateConfig(benchEngineConfig(DEFAULT_CONFIG, Math.max(...config.rates), config.threading, config.idleSpins));
+  const engineConfig = validateConfig(benchEngineConfig(DEFAULT_CONFIG, Math.max(...config.rates), config.threading, config.idleSpins, config.journalFsync));
   const tokens = engineConfig.accounts.filter((a) => a.enabled).map((a) => a.apiKey);
   const targets = await startTargets(config, engineConfig, log);
   const gen = new OpenLoopGenerator(config.workers);
@@ -398,6 +406,7 @@ function parseArgs(argv: string[]): { config: WsBenchConfig; quick: boolean; out
   config.threading = args.oneOf('--threading', THREADING_MODES, config.threading);
   config.compareThreading = args.listOf('--compare-threading', THREADING_MODES, config.compareThreading);
   config.idleSpins = args.num('--idle-spins', config.idleSpins, 0);
+  config.journalFsync = args.oneOf('--journal-fsync', FSYNC_POLICIES, config.journalFsync);
   if (args.has('--target-node-args')) config.targetNodeOptions = args.nodeOptions('--target-node-args');
   const out = args.value('--out') ?? null;
   args.rejectUnknown();
