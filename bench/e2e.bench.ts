@@ -498,8 +498,9 @@ function figuresOf(config: E2eConfig, runs: readonly RunRow[], sustained: number
       ...countsDetail(mixedTop), p50: mixedTop.fillUs.p50, max: mixedTop.fillUs.max, trialsP99: mixedTop.trials?.map((t) => t.fillP99Us),
       fillOrders: c.fillOrders, filled: c.filled, unfilled: c.unfilled, fillTimedOut: c.fillTimedOut,
       note: 'marketable IOC limit orders, qty 1; from intended send time to the first fill report at the client. ' +
-        'unfilled: the SOR prices a marketable limit\'s child at its own NBBO view (not the client\'s limit) and does not re-route an IOC rest, ' +
-        'so a child that meets a touch moved since the last conflated quote ends without a fill, however far through the limit is',
+        'unfilled: the SOR prices each IOC child at the touch of its own NBBO view (not the client\'s limit) and sweeps the rest again on its refreshed view ' +
+        'while the order is marketable there, within sor.maxSteps decisions; an order whose every step meets a touch moved since the last conflated quote ends without a fill, ' +
+        'however far through the limit it was (README, Smart order routing: Prices)',
     });
     figures[`cancel_to_canceled_p99_us_at_${topLabel}`] = figure(mixedTop.cancelUs.p99, 'us', '(report)', null, undefined, {
       ...countsDetail(mixedTop), p50: mixedTop.cancelUs.p50, max: mixedTop.cancelUs.max, trialsP99: mixedTop.trials?.map((t) => t.cancelP99Us),
