@@ -553,7 +553,7 @@ function figuresOf(config: E2eConfig, runs: readonly RunRow[], sustained: number
   }
   if (mixedTop !== undefined && mixedTop.usage.runQueuePct !== null) {
     // A share of the window (100 = one thread waiting throughout) over the offered rate: µs per order.
-    const perOrder = (pct: number) => roundTo((pct * 10_000) / top, 1);
+    const perOrder = (pct: number) => Math.round((pct * 10_000) / top);
     const naivePct = nAck?.usage.runQueuePct ?? null;
     figures[`engine_run_queue_us_per_order_at_${topLabel}`] = figure(perOrder(mixedTop.usage.runQueuePct), 'us', '(report)',
       naivePct === null ? null : perOrder(naivePct), NAIVE_PROCESS_BASELINE_OF, {

@@ -22,7 +22,7 @@ describe('ws bench (smoke)', () => {
     try {
       // --idle-spins 0 (the default, pinned here): a stage parks at its first empty poll, so at
       // this low rate every stage thread sleeps between orders (the parks asserted below).
-      const run = spawnSync(process.execPath, [BENCH, '--quick', '--threading', 'dedicated', '--compare-threading', 'dedicated,shared', '--idle-spins', '0', '--out', dir], { encoding: 'utf8', timeout: 110_000 });
+      const run = spawnSync(process.execPath, [BENCH, '--quick', '--threading', 'dedicated', '--compare-threading', 'dedicated,shared', '--idle-spins', '0', '--journal-fsync', 'interval', '--out', dir], { encoding: 'utf8', timeout: 110_000 });
       expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
       expect(run.stdout).toMatch(/^machine: \d+ cpus/m);
       const results = JSON.parse(readFileSync(join(dir, 'ws.json'), 'utf8'));
@@ -31,6 +31,9 @@ describe('ws bench (smoke)', () => {
       expect(Object.keys(results.machine).sort()).toEqual(['cpuModel', 'cpus', 'memGiB', 'node', 'os']);
       expect(results.params.rates).toEqual(QUICK_CONFIG.rates);
       expect(results.params.idleSpins).toBe(0);
+      // --journal-fsync is validated into the engine configuration the targets start with (reported as engine.journalFsync).
+      expect(results.params.journalFsync).toBe('interval');
+      expect(results.engine.journalFsync).toBe('interval');
 
       const rate = QUICK_CONFIG.rates[0];
       const f = results.figures[`order_ack_p99_us_at_${rateLabel(rate)}`];
