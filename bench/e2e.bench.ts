@@ -67,6 +67,7 @@ import type { MixedWorkload } from './lib/e2e-replies.ts';
 import type { EngineHistograms } from './lib/target-protocol.ts';
 import { THREADING_MODES, type ThreadingMode } from '../workers/topology.ts';
 import { benchEngineConfig, rateLabel } from './ws.bench.ts';
+import { cpuUsPerOrder } from './lib/ws-trials.ts';
 
 export interface E2eConfig {
   /** Fixed rates, always run (figures at 1k and 10k). */
@@ -552,11 +553,10 @@ function figuresOf(config: E2eConfig, runs: readonly RunRow[], sustained: number
     });
   }
   if (mixedTop !== undefined && mixedTop.usage.runQueuePct !== null) {
-    // A share of the window (100 = one thread waiting throughout) over the offered rate: µs per order.
-    const perOrder = (pct: number) => Math.round((pct * 10_000) / top);
-    const naivePct = nAck?.usage.runQueuePct ?? null;
-    figures[`engine_run_queue_us_per_order_at_${topLabel}`] = figure(perOrder(mixedTop.usage.runQueuePct), 'us', '(report)',
-      naivePct === null ? null : perOrder(naivePct), NAIVE_PROCESS_BASELINE_OF, {
+    // A share of the window (100 = one thread waiting throughout) over the offered rate: µs per
+    // order, as bench:ws's figure of the same name.
+    figures[`engine_run_queue_us_per_order_at_${topLabel}`] = figure(cpuUsPerOrder(mixedTop.usage.runQueuePct, top)!, 'us', '(report)',
+      cpuUsPerOrder(nAck?.usage.runQueuePct ?? null, top), NAIVE_PROCESS_BASELINE_OF, {
         rate: top, runQueuePct: mixedTop.usage.runQueuePct, stealPct: mixedTop.usage.stealPct,
         note: 'time the engine process\'s threads spent runnable but waiting for a core (Linux schedstat) over the measured window, summed over all its threads, per order offered (mixed workload; the baseline: the naive pipeline\'s ack-only run): not a latency, the size of the contention for the cores beside the engine\'s own CPU',
       });

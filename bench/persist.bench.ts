@@ -126,7 +126,10 @@ export const reference = {
   weights: DEFAULT_CONFIG.sor.weights,
 };
 
-/** Writes `orders` orders' worth of realistic records (7 per order) through JournalWriter. */
+/** Journal records SyntheticOrders writes per order (6 without the SOR's audit). */
+export const SYNTHETIC_EVENTS_PER_ORDER = 7;
+
+/** Writes `orders` orders' worth of realistic records (SYNTHETIC_EVENTS_PER_ORDER each) through JournalWriter. */
 export function writeSyntheticJournal(dir: string, orders: number, fsync: FsyncPolicy = 'none', audits = true): number {
   const w = new JournalWriter(dir, fsync, 10, 1 << 20, { engineEpochMs: Date.now() });
   const synthetic = new SyntheticOrders(w, audits);
@@ -187,7 +190,7 @@ export class SyntheticOrders {
     ce.wrap(view, buf, 0).setChildId(id).setOrderId(id).setTimeNs(id * 1000 + 20).setQty(100).setPriceTicks(190_000_000).setLastQty(100).setLastPxTicks(189_500_000).setVenueId(1).setKind(3);
     w.append(RecordType.CHILD_EVENT, buf, 0, CHILD_EVENT_LENGTH);
     this.report(id, 2, 4, 100, 100);
-    return this.audits ? 7 : 6;
+    return this.audits ? SYNTHETIC_EVENTS_PER_ORDER : SYNTHETIC_EVENTS_PER_ORDER - 1;
   }
 
   private report(orderId: number, execType: number, state: number, last: number, cum: number): void {
@@ -312,7 +315,7 @@ interface HotTrial {
   /**
    * This process's threads (the engine's stages and sinks, the load generator's workers and pacer) runnable
    * but waiting for a core over the window, microseconds per order offered (Linux schedstat; null
-   * elsewhere): how much of the latency the machine's contention explains.
+   * elsewhere): the size of the contention for the cores, summed over threads, not a latency.
    */
   runQueueUsPerOrder: number | null;
   /** What the hypervisor took for other guests over the window, % of one core (null off Linux). */

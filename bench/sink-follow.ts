@@ -23,7 +23,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { SyntheticOrders, names, reference } from './persist.bench.ts';
+import { SYNTHETIC_EVENTS_PER_ORDER as EVENTS_PER_ORDER, SyntheticOrders, names, reference } from './persist.bench.ts';
 import { JournalWriter } from '../persistence/journal.ts';
 import { KafkaSink, KAFKA_TOPICS } from '../persistence/kafka-sink.ts';
 import { PgSink } from '../persistence/pg-sink.ts';
@@ -35,7 +35,6 @@ import { BenchArgs } from './lib/args.ts';
 import { machineInfo, watchCpu } from './lib/machine.ts';
 import { medianOf, roundTo } from './lib/stats.ts';
 
-const EVENTS_PER_ORDER = 7;
 
 interface Lingers { pg: number; kafka: number }
 const args = new BenchArgs(process.argv.slice(2));

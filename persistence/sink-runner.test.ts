@@ -59,6 +59,15 @@ function append(n: number): void {
 }
 /** Lets the runner's promises and due timers run, `ms` of fake time. */
 const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms);
+/** A recording sink's runner (batches of 5, polls every 10 ms) started on `initial` appended frames, its first reads done. */
+async function startedOn(lingerMs: number, initial: number): Promise<{ sink: RecordingSink; r: SinkRunner }> {
+  const sink = new RecordingSink();
+  const r = runner(sink, { batchFrames: 5, pollMs: 10, lingerMs });
+  if (initial > 0) append(initial);
+  r.start();
+  await advance(0);
+  return { sink, r };
+}
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -76,11 +85,7 @@ afterEach(async () => {
 
 describe('SinkRunner linger', () => {
   it('waits lingerMs after a partial batch, so what arrives meanwhile is one batch; full batches do not wait', async () => {
-    const sink = new RecordingSink();
-    const r = runner(sink, { batchFrames: 5, pollMs: 10, lingerMs: 100 });
-    append(12);
-    r.start();
-    await advance(0);
+    const { sink, r } = await startedOn(100, 12);
     // Catching up: 5 and 5 at once, then the partial 2, then the linger.
     expect(sink.batches.map((b) => b.length)).toEqual([5, 5, 2]);
     append(1);
@@ -99,11 +104,7 @@ describe('SinkRunner linger', () => {
   });
 
   it('with lingerMs 0 reads again at once, and polls every pollMs once caught up', async () => {
-    const sink = new RecordingSink();
-    const r = runner(sink, { batchFrames: 5, pollMs: 10, lingerMs: 0 });
-    append(2);
-    r.start();
-    await advance(0);
+    const { sink, r } = await startedOn(0, 2);
     expect(sink.batches.map((b) => b.length)).toEqual([2]);
     append(1);
     await advance(9);
@@ -114,11 +115,7 @@ describe('SinkRunner linger', () => {
   });
 
   it('stop() cuts a linger short', async () => {
-    const sink = new RecordingSink();
-    const r = runner(sink, { batchFrames: 5, pollMs: 10, lingerMs: 60_000 });
-    append(1);
-    r.start();
-    await advance(0);
+    const { sink, r } = await startedOn(60_000, 1);
     expect(sink.batches).toHaveLength(1);
     const stopped = r.stop();
     await advance(0);
@@ -126,21 +123,14 @@ describe('SinkRunner linger', () => {
   });
 
   it('an empty read waits pollMs, not the linger', async () => {
-    const sink = new RecordingSink();
-    const r = runner(sink, { batchFrames: 5, pollMs: 10, lingerMs: 100 });
-    r.start();
-    await advance(0); // nothing to read: the poll wait
+    const { sink } = await startedOn(100, 0); // nothing to read: the poll wait
     append(1);
     await advance(10);
     expect(sink.batches.map((b) => b.length)).toEqual([1]);
   });
 
   it('drain() cuts a linger short and follows partial batches at once while it runs', async () => {
-    const sink = new RecordingSink();
-    const r = runner(sink, { batchFrames: 5, pollMs: 10, lingerMs: 60_000 });
-    append(1);
-    r.start();
-    await advance(0);
+    const { sink, r } = await startedOn(60_000, 1);
     expect(sink.batches).toHaveLength(1); // now lingering for a minute
     append(2);
     const drained = r.drain(1000);
