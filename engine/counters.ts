@@ -237,6 +237,15 @@ export const PersistenceCounter = {
   KAFKA_FAILURES: 22,
   KAFKA_UP: 23,
   KAFKA_SKIPPED_UNKNOWN: 24,
+  /** The sequence each sink's durable cursor holds (where it resumes after a restart; the Postgres one may lag PG_APPLIED_SEQUENCE while audits wait): journal.retention's floor. */
+  PG_DURABLE_SEQUENCE: 25,
+  KAFKA_DURABLE_SEQUENCE: 26,
+  // Written by the supervisor's main thread (journal.retention: persistence/retention.ts):
+  /** Journal segments taken out of journal.dir (archived or deleted) since start, and their bytes. */
+  SEGMENTS_PRUNED: 27,
+  BYTES_PRUNED: 28,
+  /** The first sequence journal.dir still holds (1 until a segment is pruned). */
+  JOURNAL_FIRST_SEQUENCE: 29,
 } as const;
 
 /** Names for the supervisor's health output, per stage. */

@@ -114,8 +114,10 @@ export class JournalReader {
       chosenFirst = h.firstSequence;
     }
     if (chosen === 0) {
-      if (segments.length > 0 && readSegmentHeader(this.dir, segments[0]) !== null) {
-        this.problem = `sequence ${cursor.sequence} is before the journal's first segment`;
+      const first = segments.length > 0 ? readSegmentHeader(this.dir, segments[0]) : null;
+      if (first !== null) {
+        this.problem = `sequence ${cursor.sequence} is before the journal's first segment (sequence ${first.firstSequence}): ` +
+          'the segments before it were pruned (journal.retention) or removed';
       }
       return false;
     }
@@ -196,10 +198,44 @@ export interface ReplayResult {
 }
 
 /**
+ * The first sequence the journal in `dir` still holds: its first segment's (1 for an empty
+ * journal, or one whose first header is unreadable: nothing then says frames are missing).
+ * Above 1 once journal.retention has pruned its early segments (persistence/retention.ts).
+ */
+export function firstJournalSequence(dir: string): number {
+  const segments = listSegments(dir);
+  if (segments.length === 0) return 1;
+  return readSegmentHeader(dir, segments[0])?.firstSequence ?? 1;
+}
+
+/**
+ * A replay that needs frames the journal no longer holds: journal.retention pruned the segments
+ * before `first`, and the replay starts at `from` (no snapshot at or after `first` holds for
+ * this stage and configuration). Replaying on would rebuild a state without the orders,
+ * positions and ids of the pruned stretch, so the start stops here, saying why.
+ */
+export class JournalPruned extends Error {
+  readonly first: number;
+  readonly from: number;
+  constructor(dir: string, first: number, from: number, detail: string = '') {
+    super(
+      `the journal in ${dir} starts at sequence ${first} (the segments before it were pruned by journal.retention), but this start must replay ` +
+      `from sequence ${from}: no recovery snapshot at or after ${first} holds for it${detail}. Put the pruned segments back into ${dir} ` +
+      `(journal.retention 'archive' kept them in journal.archiveDir), or start with the configuration the snapshots were written under`,
+    );
+    this.first = first;
+    this.from = from;
+  }
+}
+
+/**
  * Hands every frame of the journal from `fromSequence` on to handler, in order: the API
- * recovery uses. Memory is bounded by the reader's chunk. Allocates the reader.
+ * recovery uses. Memory is bounded by the reader's chunk. Allocates the reader. Throws
+ * JournalPruned when the journal starts after `fromSequence` (its early segments pruned).
  */
 export function replayJournal(dir: string, handler: FrameHandler, fromSequence: number = 1): ReplayResult {
+  const first = firstJournalSequence(dir);
+  if (first > fromSequence) throw new JournalPruned(dir, first, fromSequence);
   const reader = new JournalReader(dir);
   const cursor = startCursor(fromSequence);
   let frames = 0;

@@ -7,6 +7,8 @@
  * messages are compared with the journal (replayJournal) by event id. For the outage, every
  * broker is taken down in the middle of a load and brought back. Waits poll with timeouts.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { startKafkaMock, type KafkaMock } from '../scripts/kafka-mock.ts';
@@ -145,6 +147,10 @@ describe('Kafka sink (librdkafka mock cluster, whole engine)', () => {
       counter(PersistenceCounter.KAFKA_UP) === 1 && counter(PersistenceCounter.KAFKA_APPLIED_SEQUENCE) === counter(PersistenceCounter.JOURNAL_NEXT_SEQUENCE));
     const duplicates = await expectTopicsEqualJournal();
     expect(duplicates).toBe(0);
+    // The durable cursor the sinks thread publishes (journal.retention's floor) is the cursor file's.
+    const file = JSON.parse(readFileSync(join(t0.journalDir, 'sinks', 'kafka.cursor'), 'utf8')) as { sequence: number };
+    expect(counter(PersistenceCounter.KAFKA_DURABLE_SEQUENCE)).toBe(file.sequence);
+    expect(file.sequence).toBe(counter(PersistenceCounter.JOURNAL_NEXT_SEQUENCE));
     const topics = new Set([...seen.values()].flatMap((cs) => cs.map((c) => c.topic)));
     for (const t of [KafkaTopic.INBOUND, KafkaTopic.VALIDATED, KafkaTopic.ROUTING, KafkaTopic.EXECUTION]) expect(topics.has(t)).toBe(true);
   }, 120_000);

@@ -206,6 +206,8 @@ export class KafkaSink implements Sink {
   private readonly cursorPath: string;
   /** Messages acknowledged since start. */
   messagesSent: number;
+  /** The sequence of the cursor file's cursor (Sink.durableSequence). */
+  durableSequence: number;
 
   constructor(options: Partial<KafkaSinkOptions> & Pick<KafkaSinkOptions, 'brokers' | 'names' | 'cursorDir'>) {
     this.opts = { clientId: 'oms-sor', sinkName: 'kafka', requestTimeoutMs: 10_000, connectionTimeoutMs: 3_000, ...options };
@@ -214,6 +216,7 @@ export class KafkaSink implements Sink {
     this.producer = null;
     this.cursorPath = join(this.opts.cursorDir, `${this.opts.sinkName}.cursor`);
     this.messagesSent = 0;
+    this.durableSequence = 0;
   }
 
   async open(): Promise<JournalCursor> {
@@ -235,7 +238,9 @@ export class KafkaSink implements Sink {
     });
     this.producer = producer;
     await producer.connect();
-    return this.readCursor();
+    const cursor = this.readCursor();
+    this.durableSequence = cursor.sequence;
+    return cursor;
   }
 
   async apply(after: JournalCursor): Promise<void> {
@@ -248,6 +253,7 @@ export class KafkaSink implements Sink {
       this.messagesSent += this.batch.messages;
     }
     this.writeCursor(after);
+    this.durableSequence = after.sequence;
   }
 
   private readCursor(): JournalCursor {

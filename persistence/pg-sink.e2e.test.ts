@@ -269,6 +269,8 @@ describe('Postgres sink (real Postgres 15, whole engine)', () => {
     await expectRouteFeaturesEqualJournal();
     const cursor = (await client.query(`SELECT next_sequence FROM sink_cursor WHERE sink = 'postgres'`)).rows[0];
     expect(Number(cursor.next_sequence)).toBe(counter(PersistenceCounter.JOURNAL_NEXT_SEQUENCE)); // no decision left waiting
+    // The durable cursor the sinks thread publishes (journal.retention's floor) is the committed one.
+    expect(counter(PersistenceCounter.PG_DURABLE_SEQUENCE)).toBe(Number(cursor.next_sequence));
   }, 120_000);
 
   it('replaying the whole journal again under a second cursor duplicates nothing', async () => {
@@ -374,16 +376,24 @@ describe('Postgres sink (real Postgres 15, whole engine)', () => {
       await sink.open();
       await applyRange(sink, 1, A); // A's group waits for its ROUTE_DONE: the cursor is held at A
       expect(await committed()).toBe(A);
+      // What the sink says it holds durably (journal.retention keeps the journal from there) is
+      // the committed cursor, not the end of what it applied.
+      expect(sink.durableSequence).toBe(A);
       await expect(applyRange(sink, A + 1, R)).rejects.toThrow(/fails once/); // matched, then rolled back
       expect(await committed()).toBe(A);
+      expect(sink.durableSequence).toBe(A);
       // The runner re-reads from the committed cursor; this time the batch ends before R.
       await applyRange(sink, A, R - 1);
       expect(await committed()).toBe(A); // still waiting: R's row is not committed
+      expect(sink.durableSequence).toBe(A);
       await sink.close();
       // A restart of the sink (its memory gone) resumes from the cursor and still finds A.
       const restarted = new PgSink({ url: db.url, sinkName: 'rollback', names, reference });
       const from = (await restarted.open()).sequence;
+      expect(restarted.durableSequence).toBe(from);
       await applyRange(restarted, from, R);
+      expect(restarted.durableSequence).toBe(await committed());
+      expect(restarted.durableSequence).toBeGreaterThan(A);
       await restarted.close();
       const row = (await client.query('SELECT input_features FROM route_audit WHERE route_id = $1', [R])).rows[0];
       expect((row.input_features as { step: number }[] | null)?.[0]?.step).toBe(0);

@@ -316,6 +316,8 @@ export class PgSink implements Sink {
   private readonly pendingMatches = new Map<AuditGroup, number>();
   private readonly pendingWithoutAudit = new Map<string, number>();
   private epochMs = 0;
+  /** The sequence of the cursor committed in sink_cursor (Sink.durableSequence). */
+  durableSequence = 0;
 
   constructor(options: Partial<PgSinkOptions> & Pick<PgSinkOptions, 'url' | 'names' | 'reference'>) {
     this.opts = { sinkName: 'postgres', statementTimeoutMs: 30_000, connectTimeoutMs: 5_000, ...options };
@@ -343,7 +345,8 @@ export class PgSink implements Sink {
     await this.upsertReference(client);
     await client.query(`INSERT INTO sink_cursor (sink, segment, byte_offset, next_sequence) VALUES ($1, 0, 0, 1) ON CONFLICT (sink) DO NOTHING`, [this.opts.sinkName]);
     const row = (await client.query(`SELECT segment, byte_offset, next_sequence FROM sink_cursor WHERE sink = $1`, [this.opts.sinkName])).rows[0];
-    return { segment: Number(row.segment), offset: Number(row.byte_offset), sequence: Number(row.next_sequence) };
+    this.durableSequence = Number(row.next_sequence);
+    return { segment: Number(row.segment), offset: Number(row.byte_offset), sequence: this.durableSequence };
   }
 
   private async upsertReference(client: pg.Client): Promise<void> {
@@ -389,6 +392,7 @@ export class PgSink implements Sink {
       if (hold < after.sequence) await client.query(SQL.cursor, [this.opts.sinkName, 0, 0, hold]);
       else await client.query(SQL.cursor, [this.opts.sinkName, after.segment, after.offset, after.sequence]);
       await client.query('COMMIT');
+      this.durableSequence = hold;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
       throw err;

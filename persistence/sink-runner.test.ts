@@ -20,6 +20,9 @@ class RecordingSink implements Sink {
   private current: number[] = [];
   private cursor: JournalCursor = { segment: 0, offset: 0, sequence: 1 };
   readonly batch: SinkBatch;
+  get durableSequence(): number {
+    return this.cursor.sequence;
+  }
 
   constructor() {
     const self = this;

@@ -28,6 +28,12 @@ export interface SinkBatch extends FrameHandler {
 export interface Sink {
   readonly name: string;
   readonly batch: SinkBatch;
+  /**
+   * The sequence of the cursor the sink holds durably: where it resumes after a restart (0
+   * before its first open). May lag the runner's cursor (the Postgres sink holds it back for
+   * audits still waiting); journal.retention keeps the journal from here on.
+   */
+  readonly durableSequence: number;
   /** Connects and returns the durable cursor to resume from. Throws when it cannot. */
   open(): Promise<JournalCursor>;
   /** Applies the batch durably together with `after`, the cursor past it. Throws on failure. */
@@ -39,6 +45,8 @@ export interface Sink {
 /** Counter ids this runner writes (persistence counters: one writer, the sinks thread). */
 export interface SinkCounterIds {
   appliedSequence: number;
+  /** The sink's durableSequence (journal.retention's floor: workers/supervisor.ts). */
+  durableSequence: number;
   lagEvents: number;
   eventsApplied: number;
   batches: number;
@@ -200,6 +208,7 @@ export class SinkRunner {
       this.cursor = await this.sink.open();
       this.setCounter('up', 1);
       this.setCounter('appliedSequence', this.cursor.sequence);
+      this.setCounter('durableSequence', this.sink.durableSequence);
       this.opts.log('info', `${this.sink.name} sink: connected, resuming at journal sequence ${this.cursor.sequence}`);
       return true;
     } catch (err) {
@@ -238,6 +247,7 @@ export class SinkRunner {
     this.addCounter('batches', 1);
     this.addCounter('skippedUnknown', batch.unknown);
     this.setCounter('appliedSequence', next.sequence);
+    this.setCounter('durableSequence', this.sink.durableSequence);
     this.updateLag(next.sequence);
     batch.reset();
     return n;

@@ -696,29 +696,57 @@ export class SnapshotStore {
     const layout = template === null ? null : template();
     for (const { boundary, path } of candidates) {
       try {
-        const passedOver = this.passedOver.get(path);
-        if (passedOver !== undefined) throw new SnapshotMismatch(passedOver);
-        let file: Uint8Array;
-        try {
-          const b = readFileSync(path);
-          file = new Uint8Array(b.buffer, b.byteOffset, b.byteLength); // a plain view: slice() copies, as on any Uint8Array
-        } catch (e) {
-          throw new SnapshotMismatch(`unreadable: ${e instanceof Error ? e.message : String(e)}`);
-        }
-        const { meta, payload } = decodeSnapshot(file);
-        if (meta.stage !== stage || meta.boundary !== boundary) throw new SnapshotMismatch('its name and contents disagree');
-        if (meta.rules !== SNAPSHOT_RULES_VERSION) throw new SnapshotMismatch(`written under replay rules ${meta.rules}, these are ${SNAPSHOT_RULES_VERSION}`);
-        if (meta.fingerprint !== this.fingerprint) throw new SnapshotMismatch('the configuration its tables depend on changed');
-        if (!journalHolds(this.journalDir, meta)) throw new SnapshotMismatch('the journal has no segment of its boot at its boundary, nor the segment it followed');
-        const reader = new SnapshotReader(payload);
-        if (layout !== null && !sameLayout(reader.layout(), layout)) throw new SnapshotMismatch('its layout is not this version\'s');
-        return { meta, path, reader };
+        const loaded = this.check(stage, boundary, path);
+        if (layout !== null && !sameLayout(loaded.reader.layout(), layout)) throw new SnapshotMismatch('its layout is not this version\'s');
+        return loaded;
       } catch (e) {
         if (!(e instanceof SnapshotMismatch)) throw e;
         this.skipped.push(`${path}: ${e.message}`);
       }
     }
     return null;
+  }
+
+  /**
+   * The file at `path` as a start would load it, all but its layout checked: readable, its
+   * checksum, name, replay rules and fingerprint, and the journal still the one it was saved
+   * over (journalHolds). Throws SnapshotMismatch with the reason.
+   */
+  private check(stage: string, boundary: number, path: string): LoadedSnapshot {
+    const passedOver = this.passedOver.get(path);
+    if (passedOver !== undefined) throw new SnapshotMismatch(passedOver);
+    let file: Uint8Array;
+    try {
+      const b = readFileSync(path);
+      file = new Uint8Array(b.buffer, b.byteOffset, b.byteLength); // a plain view: slice() copies, as on any Uint8Array
+    } catch (e) {
+      throw new SnapshotMismatch(`unreadable: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const { meta, payload } = decodeSnapshot(file);
+    if (meta.stage !== stage || meta.boundary !== boundary) throw new SnapshotMismatch('its name and contents disagree');
+    if (meta.rules !== SNAPSHOT_RULES_VERSION) throw new SnapshotMismatch(`written under replay rules ${meta.rules}, these are ${SNAPSHOT_RULES_VERSION}`);
+    if (meta.fingerprint !== this.fingerprint) throw new SnapshotMismatch('the configuration its tables depend on changed');
+    if (!journalHolds(this.journalDir, meta)) throw new SnapshotMismatch('the journal has no segment of its boot at its boundary, nor the segment it followed');
+    return { meta, path, reader: new SnapshotReader(payload) };
+  }
+
+  /**
+   * The boundaries of `stage`'s snapshot files that hold for this journal and configuration
+   * (check: all but the layout, which only the stage knows), newest first: where a start could
+   * begin its replay. journal.retention keeps the journal from the oldest of them on
+   * (persistence/retention.ts). Reads each file whole (start-up, not the hot path).
+   */
+  holding(stage: string): number[] {
+    const out: number[] = [];
+    for (const { boundary, path } of this.list(stage)) {
+      try {
+        this.check(stage, boundary, path);
+        out.push(boundary);
+      } catch (e) {
+        if (!(e instanceof SnapshotMismatch)) throw e;
+      }
+    }
+    return out;
   }
 
   /**

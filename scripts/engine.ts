@@ -39,6 +39,9 @@ if (import.meta.filename === process.argv[1]) {
       process.stderr.write(`${err.message}\n`);
       process.exit(2);
     }
-    throw err;
+    // A start that cannot go on (e.g. a stage's recovery refused: JournalPruned): the reason as
+    // a log line, and a non-zero exit that takes the stage threads with it.
+    jsonLogger('error', 'engine did not start', { error: err instanceof Error ? err.message : String(err) });
+    process.exit(1);
   }
 }

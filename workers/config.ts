@@ -7,10 +7,12 @@
 
 import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { IDLE_KINDS, type IdleKind } from '../engine/idle.ts';
 import { MAX_PRICE_TICKS, MAX_QTY, PRICE_SCALE, INVALID } from '../engine/fixed-point.ts';
 import { ticksFromDecimalString } from '../engine/fixed-point.ts';
 import { validateSchedule, type SessionScheduleConfig } from '../fix/session-schedule.ts';
+import { RETENTION_MODES, type RetentionMode } from '../persistence/retention.ts';
 import { THREADING_SETTINGS, threadingForCores, type ThreadingMode, type ThreadingSetting } from './topology.ts';
 
 export interface SymbolConfig {
@@ -291,8 +293,14 @@ export interface EngineConfig {
   accounts: AccountConfig[];
   venues: VenueConfig[];
   sor: SorSettingsConfig;
-  /** snapshots: write each stage's recovered state at start-up, and start from the newest (persistence/snapshot.ts). */
-  journal: { dir: string; fsync: FsyncPolicy; fsyncIntervalMs: number; segmentBytes: number; snapshots: boolean; snapshotMinEvents: number };
+  /**
+   * snapshots: write each stage's recovered state at start-up, and start from the newest (persistence/snapshot.ts).
+   * retention: what becomes of segments nothing needs any more (persistence/retention.ts); archiveDir null: <dir>/archive.
+   */
+  journal: {
+    dir: string; fsync: FsyncPolicy; fsyncIntervalMs: number; segmentBytes: number; snapshots: boolean; snapshotMinEvents: number;
+    retention: RetentionMode; archiveDir: string | null; retentionCheckMs: number;
+  };
   /** Postgres and Kafka sinks fed from the journal (persistence issue); both off by default. */
   sinks: SinksConfig;
   /** Milliseconds a worker may go without a heartbeat before the engine is declared unsafe. */
@@ -383,7 +391,10 @@ export const DEFAULT_CONFIG: EngineConfig = {
     planCapacity: 65_536,
     disallowedVenues: {},
   },
-  journal: { dir: 'data/journal', fsync: 'batch', fsyncIntervalMs: 10, segmentBytes: 64 * 1024 * 1024, snapshots: true, snapshotMinEvents: 100_000 },
+  journal: {
+    dir: 'data/journal', fsync: 'batch', fsyncIntervalMs: 10, segmentBytes: 64 * 1024 * 1024, snapshots: true, snapshotMinEvents: 100_000,
+    retention: 'keep', archiveDir: null, retentionCheckMs: 60_000,
+  },
   sinks: DEFAULT_SINKS,
   watchdogMs: 5000,
   metrics: { host: '127.0.0.1', port: 9464 },
@@ -604,6 +615,7 @@ export function validateConfig(raw: unknown): EngineConfig {
       segmentBytes: intIn('journal.segmentBytes', journal.segmentBytes ?? DEFAULT_CONFIG.journal.segmentBytes, 32 + 16 + 65536, 1 << 30),
       snapshots: bool('journal.snapshots', journal.snapshots ?? DEFAULT_CONFIG.journal.snapshots),
       snapshotMinEvents: intIn('journal.snapshotMinEvents', journal.snapshotMinEvents ?? DEFAULT_CONFIG.journal.snapshotMinEvents, 0, 2 ** 31),
+      ...validateRetention(journal),
     },
     sinks: validateSinks(merged.sinks),
     watchdogMs: intIn('watchdogMs', merged.watchdogMs, 100, 600_000),
@@ -672,6 +684,27 @@ function validateRiskSettings(merged: Record<string, unknown>): { session: Sessi
 }
 
 const PATH = /^[^\0]{1,4096}$/;
+
+/**
+ * journal.retention, .archiveDir, .retentionCheckMs. Pruning needs snapshots: without them a
+ * start replays the whole journal, so no segment is ever safe to take away.
+ */
+function validateRetention(journal: Record<string, unknown>): Pick<EngineConfig['journal'], 'retention' | 'archiveDir' | 'retentionCheckMs'> {
+  const d = DEFAULT_CONFIG.journal;
+  const retention = oneOf('journal.retention', journal.retention ?? d.retention, RETENTION_MODES);
+  if (retention !== 'keep' && (journal.snapshots ?? d.snapshots) === false) {
+    fail('journal.retention', `${retention} needs journal.snapshots true (without snapshots every start replays the whole journal)`);
+  }
+  const archiveDir = journal.archiveDir ?? d.archiveDir;
+  if (typeof archiveDir === 'string' && typeof journal.dir === 'string' && resolve(archiveDir) === resolve(journal.dir)) {
+    fail('journal.archiveDir', 'must not be journal.dir itself (a segment archived there would stay in the journal)');
+  }
+  return {
+    retention,
+    archiveDir: archiveDir === null ? null : str('journal.archiveDir', archiveDir, PATH, 'a directory path or null'),
+    retentionCheckMs: intIn('journal.retentionCheckMs', journal.retentionCheckMs ?? d.retentionCheckMs, 1000, 86_400_000),
+  };
+}
 
 /** sinks: the Postgres and Kafka sinks (each off unless its url / brokers are set). */
 function validateSinks(v: unknown): SinksConfig {
@@ -853,7 +886,7 @@ function validateFixAcceptor(v: Record<string, unknown>, accountIds: Set<number>
 
 /** Environment variables that override the file, each validated like the file's values. */
 export const ENV_OVERRIDES = ['HTTP_HOST', 'HTTP_PORT', 'FIX_HOST', 'FIX_PORT', 'IDLE_STRATEGY', 'THREADING', 'RING_BYTES', 'JOURNAL_DIR', 'JOURNAL_FSYNC',
-  'JOURNAL_SEGMENT_BYTES', 'DATABASE_URL', 'KAFKA_BROKERS', 'METRICS_HOST', 'METRICS_PORT', 'LOG_LEVEL', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'TLS_PASSPHRASE_FILE', 'API_KEY_<ACCOUNT NAME>'] as const;
+  'JOURNAL_SEGMENT_BYTES', 'JOURNAL_RETENTION', 'DATABASE_URL', 'KAFKA_BROKERS', 'METRICS_HOST', 'METRICS_PORT', 'LOG_LEVEL', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'TLS_PASSPHRASE_FILE', 'API_KEY_<ACCOUNT NAME>'] as const;
 
 /** The environment variable that overrides an account's API key: API_KEY_ + its name, upper case, - as _. */
 export function apiKeyEnvName(accountName: string): string {
@@ -898,6 +931,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, filePath: string | undefined)
   if (env.JOURNAL_DIR !== undefined) journal.dir = env.JOURNAL_DIR;
   if (env.JOURNAL_FSYNC !== undefined) journal.fsync = env.JOURNAL_FSYNC;
   if (env.JOURNAL_SEGMENT_BYTES !== undefined) journal.segmentBytes = envInt('JOURNAL_SEGMENT_BYTES', env.JOURNAL_SEGMENT_BYTES);
+  if (env.JOURNAL_RETENTION !== undefined) journal.retention = env.JOURNAL_RETENTION;
   // Sinks: DATABASE_URL selects the database, KAFKA_BROKERS (comma-separated) the cluster.
   const sinks = structuredClone(base.sinks);
   if (env.DATABASE_URL !== undefined && env.DATABASE_URL !== '') sinks.postgres.url = env.DATABASE_URL;

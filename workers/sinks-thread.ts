@@ -50,12 +50,12 @@ const jitter = new Mulberry32(0x9e3779b9);
 const random = (): number => jitter.nextFloat();
 
 const PG_IDS: SinkCounterIds = {
-  appliedSequence: PersistenceCounter.PG_APPLIED_SEQUENCE, lagEvents: PersistenceCounter.PG_LAG_EVENTS,
+  appliedSequence: PersistenceCounter.PG_APPLIED_SEQUENCE, durableSequence: PersistenceCounter.PG_DURABLE_SEQUENCE, lagEvents: PersistenceCounter.PG_LAG_EVENTS,
   eventsApplied: PersistenceCounter.PG_EVENTS_APPLIED, batches: PersistenceCounter.PG_BATCHES, failures: PersistenceCounter.PG_FAILURES,
   up: PersistenceCounter.PG_UP, skippedUnknown: PersistenceCounter.PG_SKIPPED_UNKNOWN,
 };
 const KAFKA_IDS: SinkCounterIds = {
-  appliedSequence: PersistenceCounter.KAFKA_APPLIED_SEQUENCE, lagEvents: PersistenceCounter.KAFKA_LAG_EVENTS,
+  appliedSequence: PersistenceCounter.KAFKA_APPLIED_SEQUENCE, durableSequence: PersistenceCounter.KAFKA_DURABLE_SEQUENCE, lagEvents: PersistenceCounter.KAFKA_LAG_EVENTS,
   eventsApplied: PersistenceCounter.KAFKA_EVENTS_APPLIED, batches: PersistenceCounter.KAFKA_BATCHES, failures: PersistenceCounter.KAFKA_FAILURES,
   up: PersistenceCounter.KAFKA_UP, skippedUnknown: PersistenceCounter.KAFKA_SKIPPED_UNKNOWN,
 };

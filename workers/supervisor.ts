@@ -29,6 +29,7 @@ import { accountSlots } from './risk/risk-config.ts';
 import { Control, RingDepths, STAGES, createTopology, runsBlocking, threadGroups, type StageName, type TopologyMemory } from './topology.ts';
 import type { StageThreadData, WorkerData, WorkerReport } from './worker-data.ts';
 import { pinoLog, rootLogger, setLogLevel } from './log.ts';
+import { JournalRetention } from './journal-retention.ts';
 import { createRegistry } from './metrics/collectors.ts';
 import { createMetricsMemory, type MetricsMemory, type MetricsWorkerData } from './metrics/metrics-memory.ts';
 import { MetricsServer } from './metrics/metrics-server.ts';
@@ -73,6 +74,8 @@ export class Engine {
   private stopping = false;
   /** The Postgres/Kafka sinks thread (only when a sink is configured): not a stage, never halts the engine. */
   private sinksWorker: Worker | null = null;
+  /** journal.retention's passes (null with 'keep'). */
+  retention: JournalRetention | null = null;
   /** Latency and GC histograms, reject reasons, runtime figures: shared with every worker. */
   readonly metricsMemory: MetricsMemory;
   private metricsServer: MetricsServer | null = null;
@@ -132,6 +135,11 @@ export class Engine {
       metricsPort: await this.startMetrics(data.fixSessions),
     };
     this.startSinks(data);
+    // After every stage recovered: their snapshots of this boot are saved.
+    if (this.config.journal.retention !== 'keep') {
+      this.retention = new JournalRetention(this.config, this.counters.get('persistence')!, this.log);
+      this.retention.start();
+    }
     this.log('info', 'engine running', { ...info, threading: this.config.threading, threads: this.threads.map((t) => t.join('+')), cores: availableParallelism() });
     return info;
   }
@@ -244,6 +252,7 @@ export class Engine {
     if (this.stopping) return;
     this.stopping = true;
     if (this.watchdog !== null) clearInterval(this.watchdog);
+    this.retention?.stop();
     Atomics.store(this.control, Control.ENGINE_STATE, EngineState.STOPPING);
     await this.tell('ingest', 1000);
     const drained = await this.drain();

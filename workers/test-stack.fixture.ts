@@ -22,8 +22,8 @@ export interface TestStack {
 }
 
 /**
- * Starts the stack with `overrides` over the defaults (http, fixAcceptor and journal pinned for
- * tests). Unless a test says otherwise, the metrics listener takes an ephemeral port (parallel
+ * Starts the stack with `overrides` over the defaults (http, fixAcceptor and journal.dir pinned
+ * for tests; the journal fsyncs 'none' unless overrides.journal says otherwise). Unless a test says otherwise, the metrics listener takes an ephemeral port (parallel
  * stacks would contend for 9464) and DAY orders do not expire at the session close (a run that
  * spans the close would otherwise see them expire mid-test, depending on the hour CI runs).
  * journalDir: a stack's directory to start on again (a restart, with venueStores); default a new one.
@@ -41,7 +41,8 @@ export async function startTestStack(
   // The fix thread logs its session events to stdout itself (workers/fix/session-log.ts): quiet
   // in tests unless a test asks for them.
   const log = { level: 'warn', ...(overrides.log as object | undefined) };
-  const config = validateConfig({ ...overrides, http, fixAcceptor, metrics, session, log, journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 } });
+  const journal = { fsync: 'none', fsyncIntervalMs: 10, ...(overrides.journal as object | undefined), dir: journalDir };
+  const config = validateConfig({ ...overrides, http, fixAcceptor, metrics, session, log, journal });
   const stack = await startStack(config, { ephemeralVenuePorts: true, seed, venueStores, log: () => {} });
   const base = `127.0.0.1:${stack.info.httpPort}`;
   for (let i = 0; i < 200; i++) {
@@ -63,10 +64,11 @@ export async function startTestStack(
 /**
  * Writes the engine config file of the SIGKILL tests (startEngineProcess): ephemeral HTTP, FIX
  * and metrics ports, no DAY expiry, a journal fsynced per batch in journalDir, these venues.
- * journal: further journal settings (e.g. snapshotMinEvents), over those.
+ * journal: further journal settings (e.g. snapshotMinEvents), over those; extra: further top-level settings.
  */
-export function writeEngineConfigFile(path: string, journalDir: string, venues: unknown[], journal: Record<string, unknown> = {}): void {
+export function writeEngineConfigFile(path: string, journalDir: string, venues: unknown[], journal: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): void {
   writeFileSync(path, JSON.stringify({
+    ...extra,
     http: { host: '127.0.0.1', port: 0 },
     fixAcceptor: { port: 0 },
     metrics: { port: 0 },

@@ -1,0 +1,212 @@
+/**
+ * Goal: journal.retention in the running engine. With 'archive', a start whose stages have
+ * saved their snapshots moves the journal's segments no start can need any more into
+ * journal.archiveDir, and the next start still recovers every order, fill and position from the
+ * snapshots and the journal that is left. A start that would need an archived segment (the
+ * snapshots no longer fit: orderCapacity changed) refuses, says why and exits non-zero, and
+ * starts once the archived segments are moved back, recovering the same state by a full replay.
+ * Method: scripts/engine.ts as a child process on a config file (journal.snapshotMinEvents 0,
+ * the smallest segments, retention 'archive', a check every second) against venue simulators
+ * that keep running; orders over REST. Five boots on one journal directory, each stopped
+ * cleanly:
+ *   1. a load of IOC orders (filled against the venues) and resting DAY orders;
+ *   2. recovers by a full replay (boot 1's snapshots stand at sequence 1): each stage keeps two
+ *      snapshots, the older at 1, so nothing is pruned; one more order;
+ *   3. recovers from boot 2's snapshots; now the oldest kept is boot 2's, so boot 1's segments
+ *      but its last are archived;
+ *   4. orderCapacity changed: the snapshots do not hold, the whole journal is needed: refused;
+ *   5. the archived segments moved back: a full replay under the new capacity.
+ * What each recovered (orders, open orders, fills, next order id) and the positions must be the
+ * same at boots 3 and 5 (and boot 2's, but for its one order). No timing is asserted; every wait has a generous timeout.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIN_SEGMENT_BYTES, listSegments, segmentFileName } from '../persistence/journal.ts';
+import { startVenue, type VenueProcess } from '../scripts/stack.ts';
+import { validateConfig } from './config.ts';
+import { getJson, startEngineProcess, stopEngineProcess, waitFor, writeEngineConfigFile, type EngineProcess } from './test-stack.fixture.ts';
+
+const KEY = 'demo-key-trader1';
+const IOC_ORDERS = 120;
+const DAY_ORDERS = 40;
+
+let work: string;
+let journalDir: string;
+let archiveDir: string;
+let configPath: string;
+let venues: VenueProcess[] = [];
+let engine: ChildProcess | null = null;
+
+function writeConfig(extra: Record<string, unknown> = {}): void {
+  const defaults = validateConfig({});
+  writeEngineConfigFile(configPath, journalDir, defaults.venues.map((v, i) => ({ ...v, port: venues[i].port })), {
+    snapshotMinEvents: 0, segmentBytes: MIN_SEGMENT_BYTES, retention: 'archive', retentionCheckMs: 1000,
+  }, extra);
+  // extra: top-level settings over those (boot 4's orderCapacity).
+}
+
+/** Starts the engine; also collects its stdout lines from the first (a start that fails logs why). */
+async function startEngine(lines: Record<string, any>[] = []): Promise<EngineProcess> {
+  return startEngineProcess(configPath, (child) => {
+    engine = child;
+    let buf = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      buf += c.toString('utf8');
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          lines.push(JSON.parse(line));
+        } catch {
+          // not a log line
+        }
+      }
+    });
+  });
+}
+
+async function stop(): Promise<void> {
+  await stopEngineProcess(engine);
+  engine = null;
+}
+
+async function post(base: string, body: Record<string, unknown>): Promise<Record<string, any>> {
+  const res = await fetch(`http://${base}/v1/orders`, {
+    method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  return (await res.json()) as Record<string, any>;
+}
+
+async function venuesUp(base: string): Promise<void> {
+  await waitFor('every venue session logged on', async () => {
+    const h = (await (await fetch(`http://${base}/health`)).json()) as Record<string, any>;
+    return h.fixSessions?.venuesUp === venues.length;
+  });
+}
+
+/** What risk recovered, as its start logged it. */
+function recovered(e: EngineProcess): Record<string, number> {
+  const r = e.lines.find((l) => l.msg === 'risk recovered from the journal')!.recovery as Record<string, number>;
+  return { orders: r.orders, openOrders: r.openOrders, fills: r.fills, nextOrderId: r.nextOrderId };
+}
+
+async function positions(base: string): Promise<unknown> {
+  const p = (await getJson(base, '/v1/positions', KEY)).positions as Record<string, unknown>[];
+  return p.map((x) => ({ symbol: x.symbol, qty: x.qty, avgPx: x.avgPx, realizedPnl: x.realizedPnl })).sort((a, b) => String(a.symbol).localeCompare(String(b.symbol)));
+}
+
+async function persistenceCounters(base: string): Promise<Record<string, number>> {
+  const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: { persistence: { counters: Record<string, number> } } };
+  return h.stages.persistence.counters;
+}
+
+/** The first 'journal retention' log line of a boot (the start's pass runs before 'engine running'). */
+function retentionLine(e: EngineProcess): Record<string, any> {
+  const line = e.lines.find((l) => typeof l.msg === 'string' && l.msg.startsWith('journal retention'));
+  expect(line, 'a journal retention line').toBeDefined();
+  return line!;
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'oms-retention-e2e-'));
+  journalDir = join(work, 'journal');
+  archiveDir = join(journalDir, 'archive');
+  configPath = join(work, 'engine.json');
+  const defaults = validateConfig({});
+  const symbols = defaults.symbols.map((s) => `${s.name}:${s.referencePrice}`).join(',');
+  for (const [i, v] of defaults.venues.entries()) {
+    venues.push(await startVenue([
+      '--port', '0', '--host', v.host, '--name', v.name, '--comp-id', v.targetCompId, '--clients', v.senderCompId,
+      '--seed', String(31 + i), '--market-seed', '31', '--fee-bps', v.feeBps, '--latency-ms', '0', '--symbols', symbols,
+    ], v.name));
+  }
+  writeConfig();
+}, 60_000);
+
+afterAll(async () => {
+  await stop();
+  for (const v of venues) if (v.child.exitCode === null) v.child.kill('SIGTERM');
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('journal.retention archive, in the engine', () => {
+  it('archives the segments no start needs, recovers the same from what is left, refuses a start that needs them and recovers once they are back', async () => {
+    // ---- boot 1: the load ------------------------------------------------------------------
+    const first = await startEngine();
+    await venuesUp(first.base);
+    for (let i = 0; i < IOC_ORDERS; i++) {
+      // Marketable (the venues quote about 177.2-177.3): filled, or the rest canceled. Terminal either way.
+      const ack = await post(first.base, { clOrdId: `ioc-${i}`, symbol: 'AAPL', side: 'BUY', qty: 100, price: '180.00', ordType: 'LIMIT', tif: 'IOC' });
+      expect(ack.status, JSON.stringify(ack)).toBe('NEW');
+    }
+    for (let i = 0; i < DAY_ORDERS; i++) {
+      const ack = await post(first.base, { clOrdId: `day-${i}`, symbol: 'MSFT', side: 'BUY', qty: 10, price: '300.00', ordType: 'LIMIT', tif: 'DAY' });
+      expect(ack.status, JSON.stringify(ack)).toBe('NEW');
+    }
+    // Every IOC has ended: only the DAY orders are open.
+    await waitFor('the IOC orders ended', async () => {
+      const open = (await getJson(first.base, '/v1/orders?status=OPEN&limit=1000', KEY)).orders as Record<string, any>[];
+      return open.length === DAY_ORDERS && open.every((o) => String(o.clOrdId).startsWith('day-'));
+    }, 60_000);
+    await stop();
+    const boot1Segments = listSegments(journalDir);
+    expect(boot1Segments.length, 'boot 1 wrote several segments').toBeGreaterThanOrEqual(3);
+
+    // ---- boot 2: full replay; two snapshots per stage, the older at 1: nothing to prune ----------
+    const second = await startEngine();
+    const state = recovered(second);
+    expect(state.orders).toBe(IOC_ORDERS + DAY_ORDERS);
+    expect(state.openOrders).toBe(DAY_ORDERS);
+    expect(state.fills).toBeGreaterThan(0);
+    expect(retentionLine(second)).toMatchObject({ msg: 'journal retention: nothing to prune', floor: 1 });
+    expect(listSegments(journalDir).slice(0, boot1Segments.length)).toEqual(boot1Segments);
+    // One more order, so boot 2 journals something: a boot that journals nothing leaves its
+    // segment to the next, whose snapshots then replace its own (the same boundary).
+    await venuesUp(second.base);
+    expect((await post(second.base, { clOrdId: 'boot-2', symbol: 'AAPL', side: 'BUY', qty: 100, price: '180.00', ordType: 'LIMIT', tif: 'IOC' })).status).toBe('NEW');
+    await waitFor('boot 2\'s order ended', async () => ((await getJson(second.base, '/v1/orders?status=CLOSED&limit=1', KEY)).orders as Record<string, any>[])[0]?.clOrdId === 'boot-2');
+    await stop();
+
+    // ---- boot 3: from boot 2's snapshots; boot 1's segments (but its last) archived ------------
+    const third = await startEngine();
+    const after = recovered(third);
+    expect(after).toEqual({ ...state, orders: state.orders + 1, nextOrderId: state.nextOrderId + 1, fills: after.fills });
+    expect(after.fills).toBeGreaterThanOrEqual(state.fills);
+    const held = await positions(third.base);
+    const pass = retentionLine(third);
+    const archived = boot1Segments.slice(0, -1);
+    expect(pass).toMatchObject({ msg: 'journal retention: archived ' + archived.length + ' segment(s)', segments: archived, heldBy: 'snapshot risk', archiveDir });
+    for (const i of archived) {
+      expect(existsSync(join(journalDir, segmentFileName(i)))).toBe(false);
+      expect(existsSync(join(archiveDir, segmentFileName(i)))).toBe(true);
+    }
+    const counters = await persistenceCounters(third.base);
+    expect(counters.SEGMENTS_PRUNED).toBe(archived.length);
+    expect(counters.BYTES_PRUNED).toBeGreaterThan(0);
+    expect(counters.JOURNAL_FIRST_SEQUENCE).toBe(pass.firstSequence);
+    expect(counters.JOURNAL_FIRST_SEQUENCE).toBeGreaterThan(1);
+    expect(await positions(third.base)).toEqual(held);
+    await stop();
+
+    // ---- boot 4: another orderCapacity: the snapshots do not fit, the journal is short: refused --
+    writeConfig({ orderCapacity: 4096 });
+    const lines: Record<string, any>[] = [];
+    await expect(startEngine(lines)).rejects.toThrow(/engine exited with 1/);
+    const refusal = lines.find((l) => l.msg === 'engine did not start');
+    expect(refusal, JSON.stringify(lines.slice(-5))).toBeDefined();
+    expect(refusal!.error).toMatch(/the journal in .* starts at sequence \d+ \(the segments before it were pruned by journal.retention\), but this start must replay from sequence 1/);
+    // Nothing was changed by the refused start: the archive and the journal are as boot 3 left them.
+    expect(readdirSync(archiveDir).sort()).toEqual(archived.map(segmentFileName).sort());
+
+    // ---- boot 5: the archived segments back: a full replay under the new capacity ------------
+    for (const name of readdirSync(archiveDir)) renameSync(join(archiveDir, name), join(journalDir, name));
+    const fifth = await startEngine();
+    expect(recovered(fifth)).toEqual(after);
+    expect(await positions(fifth.base)).toEqual(held);
+    await stop();
+  }, 300_000);
+});
