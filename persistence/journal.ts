@@ -311,7 +311,8 @@ export class JournalWriter {
   }
 }
 
-function syncDir(dir: string): void {
+/** fdatasyncs a directory (a file created, renamed or unlinked in it is then durable). */
+export function syncDir(dir: string): void {
   const fd = openSync(dir, 'r');
   try {
     fdatasyncSync(fd);

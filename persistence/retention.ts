@@ -31,7 +31,7 @@
  */
 import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { listSegments, readSegmentHeader, segmentFileName, type SegmentHeader } from './journal.ts';
+import { listSegments, readSegmentHeader, segmentFileName, syncDir, type SegmentHeader } from './journal.ts';
 
 export type RetentionMode = 'keep' | 'archive' | 'delete';
 export const RETENTION_MODES: readonly RetentionMode[] = ['keep', 'archive', 'delete'];
@@ -59,15 +59,6 @@ export function journalHeaders(dir: string): SegmentHeader[] {
     out.push(h);
   }
   return out;
-}
-
-function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Moves `from` to `to`, durably: a rename, or across file systems a copy made durable before the original goes. */

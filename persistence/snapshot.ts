@@ -31,7 +31,7 @@
 import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { listSegments, readSegmentHeader, segmentFileName, type SegmentHeader } from './journal.ts';
+import { listSegments, readSegmentHeader, segmentFileName, syncDir, type SegmentHeader } from './journal.ts';
 import { replayJournal, type FrameHandler, type ReplayResult } from './journal-reader.ts';
 
 export const SNAPSHOT_MAGIC = 'OMSSNAP1';
@@ -810,12 +810,7 @@ export class SnapshotStore {
       rmSync(tmp, { force: true });
       throw e;
     }
-    const dfd = openSync(this.dir, 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
+    syncDir(this.dir);
     // The newest KEEP_SNAPSHOTS that this start did not pass over as unreadable are kept: such a
     // file must not push out an older one that holds. It stays (it may fit another configuration,
     // e.g. the SOR's priors) until KEEP_SNAPSHOTS kept ones are newer.

@@ -48,24 +48,11 @@ function writeConfig(extra: Record<string, unknown> = {}): void {
   // extra: top-level settings over those (boot 4's orderCapacity).
 }
 
-/** Starts the engine; also collects its stdout lines from the first (a start that fails logs why). */
-async function startEngine(lines: Record<string, any>[] = []): Promise<EngineProcess> {
-  return startEngineProcess(configPath, (child) => {
+/** Starts the engine; `lines` gets its log lines (what a start that fails logged). */
+async function startEngine(lines: Record<string, any>[][] = []): Promise<EngineProcess> {
+  return startEngineProcess(configPath, (child, logged) => {
     engine = child;
-    let buf = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      buf += c.toString('utf8');
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          lines.push(JSON.parse(line));
-        } catch {
-          // not a log line
-        }
-      }
-    });
+    lines.push(logged);
   });
 }
 
@@ -194,8 +181,9 @@ describe('journal.retention archive, in the engine', () => {
 
     // ---- boot 4: another orderCapacity: the snapshots do not fit, the journal is short: refused --
     writeConfig({ orderCapacity: 4096 });
-    const lines: Record<string, any>[] = [];
-    await expect(startEngine(lines)).rejects.toThrow(/engine exited with 1/);
+    const logged: Record<string, any>[][] = [];
+    await expect(startEngine(logged)).rejects.toThrow(/engine exited with 1/);
+    const lines = logged[0];
     const refusal = lines.find((l) => l.msg === 'engine did not start');
     expect(refusal, JSON.stringify(lines.slice(-5))).toBeDefined();
     expect(refusal!.error).toMatch(/the journal in .* starts at sequence \d+ \(the segments before it were pruned by journal.retention\), but this start must replay from sequence 1/);

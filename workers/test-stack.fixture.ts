@@ -109,13 +109,14 @@ export interface EngineProcess {
 /**
  * Starts scripts/engine.ts on a config file as a child process (for crash tests: the caller may
  * SIGKILL it); resolves when it logs 'engine running', rejects if it exits first or does not
- * start within 30 s. onSpawn gets the child at once, so a test can stop it even if it never starts.
+ * start within 30 s. onSpawn gets the child at once, so a test can stop it even if it never starts,
+ * and the array its log lines go into (what a start that fails logged).
  */
-export function startEngineProcess(configPath: string, onSpawn?: (child: ChildProcess) => void): Promise<EngineProcess> {
+export function startEngineProcess(configPath: string, onSpawn?: (child: ChildProcess, lines: Record<string, any>[]) => void): Promise<EngineProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [ENGINE_ENTRY, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-    onSpawn?.(child);
     const lines: Record<string, any>[] = [];
+    onSpawn?.(child, lines);
     let buf = '';
     let err = '';
     const timer = setTimeout(() => reject(new Error(`engine did not start: ${err}`)), 30_000);
