@@ -22,7 +22,7 @@ describe('ws bench (smoke)', () => {
     try {
       // --idle-spins 0 (the default, pinned here): a stage parks at its first empty poll, so at
       // this low rate every stage thread sleeps between orders (the parks asserted below).
-      const run = spawnSync(process.execPath, [BENCH, '--quick', '--threading', 'dedicated', '--compare-threading', 'dedicated,shared', '--idle-spins', '0', '--journal-fsync', 'interval', '--out', dir], { encoding: 'utf8', timeout: 110_000 });
+      const run = spawnSync(process.execPath, [BENCH, '--quick', '--threading', 'dedicated', '--compare-threading', 'dedicated,shared', '--idle-spins', '0', '--journal-fsync', 'interval', '--compare-journal-fsync', 'interval,batch', '--out', dir], { encoding: 'utf8', timeout: 110_000 });
       expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
       expect(run.stdout).toMatch(/^machine: \d+ cpus/m);
       const results = JSON.parse(readFileSync(join(dir, 'ws.json'), 'utf8'));
@@ -65,9 +65,16 @@ describe('ws bench (smoke)', () => {
       expect(shared.value).toBeGreaterThan(0);
       expect(shared.baseline).toBe(f.baseline);
       expect(results.params.compareThreading).toEqual(['shared']);
+      // The engine under journal.fsync batch, in the same run and the first engine's threading;
+      // the first engine's policy (interval) is not measured twice.
+      const batch = results.figures[`order_ack_p99_us_at_${rateLabel(rate)}_fsync_batch`];
+      expect(batch).toMatchObject({ unit: 'us', goal: '(report)', baselineOf: BASELINE_OF, journalFsync: 'batch', defaultEngineP99: f.value, allAcked: true });
+      expect(batch.p50).toBeGreaterThan(0);
+      expect(batch.baseline).toBe(f.baseline);
+      expect(results.params.compareJournalFsync).toEqual(['batch']);
 
       const orders = Math.round((rate * (QUICK_CONFIG.warmupS + QUICK_CONFIG.durationS)));
-      for (const target of ['engine', 'engine-shared', 'naive', 'stub']) {
+      for (const target of ['engine', 'engine-shared', 'engine-fsync-batch', 'naive', 'stub']) {
         const s = results.percentilesUsByRate[rate][target];
         expect(s.trials).toHaveLength(1);
         const t = s.trials[0];

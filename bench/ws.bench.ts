@@ -28,7 +28,9 @@
  * --cpu-prof-dir=DIR" (Node options for every target process: a CPU profile per engine thread)
  * --compare-threading dedicated,shared (more
  * engines in the same run, one per mode other than the first engine's, figures
- * order_ack_p99_us_at_<rate>_<mode>; '' for none) --out DIR; `--quick` is a
+ * order_ack_p99_us_at_<rate>_<mode>; '' for none) --compare-journal-fsync interval (more engines in
+ * the same run, one per journal.fsync policy other than the first engine's, in its threading mode,
+ * figures order_ack_p99_us_at_<rate>_fsync_<policy> with both medians; default none) --out DIR; `--quick` is a
  * smoke run (one low rate, 4 connections) that writes only with --out.
  */
 
@@ -75,12 +77,14 @@ export interface WsBenchConfig {
   journalFsync: FsyncPolicy | null;
   /** More engines measured in the same run, one per threading mode (target id engine-<mode>). */
   compareThreading: ThreadingMode[];
+  /** More engines measured in the same run, one per journal.fsync policy (target id engine-fsync-<policy>), in the first engine's threading mode. */
+  compareJournalFsync: FsyncPolicy[];
   /** Node options for every target process (bench/lib/target-process.ts), e.g. a CPU profile per thread; absent: none. */
   targetNodeOptions?: string[];
 }
 
 /** A measured target: the engine, an engine in another threading mode, the naive pipeline, the stub. */
-export type TargetId = TargetKind | `engine-${ThreadingMode}`;
+export type TargetId = TargetKind | `engine-${ThreadingMode}` | `engine-fsync-${FsyncPolicy}`;
 
 export const FULL_CONFIG: WsBenchConfig = {
   rates: [1000, 5000, 10000], durationS: 5, warmupS: 1, drainS: 3, connections: 100, workers: 2,
@@ -88,12 +92,14 @@ export const FULL_CONFIG: WsBenchConfig = {
   // Beside the engine's own mode (its default, dedicated, unless --threading), the other of these
   // two; the first engine's mode is dropped from the list (parseArgs).
   compareThreading: ['dedicated', 'shared'],
+  compareJournalFsync: [],
 };
 
 export const QUICK_CONFIG: WsBenchConfig = {
   rates: [200], durationS: 1, warmupS: 0.3, drainS: 2, connections: 4, workers: 1,
   trials: 1, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 0, pacerGapUs: 100, threading: null, idleSpins: null, journalFsync: null,
   compareThreading: [],
+  compareJournalFsync: [],
 };
 
 const FSYNC_POLICIES = ['none', 'interval', 'batch'] as const;
@@ -102,12 +108,18 @@ const TARGET_LABEL: Record<TargetKind, string> = { engine: 'engine', naive: 'nai
 
 /** The threading mode of an engine-<mode> target; null for the others. */
 function modeOf(id: TargetId): ThreadingMode | null {
-  return id.startsWith('engine-') ? (id.slice('engine-'.length) as ThreadingMode) : null;
+  return id.startsWith('engine-') && fsyncOf(id) === null ? (id.slice('engine-'.length) as ThreadingMode) : null;
+}
+
+/** The journal.fsync policy of an engine-fsync-<policy> target; null for the others. */
+function fsyncOf(id: TargetId): FsyncPolicy | null {
+  return id.startsWith('engine-fsync-') ? (id.slice('engine-fsync-'.length) as FsyncPolicy) : null;
 }
 
 function labelOf(id: TargetId): string {
   const mode = modeOf(id);
-  return mode === null ? TARGET_LABEL[id as TargetKind] : `engine, threading ${mode}`;
+  const fsync = fsyncOf(id);
+  return fsync !== null ? `engine, journal.fsync ${fsync}` : mode === null ? TARGET_LABEL[id as TargetKind] : `engine, threading ${mode}`;
 }
 
 /** The threading modes measured beside the first engine: compareThreading less that engine's own mode. */
@@ -116,9 +128,15 @@ function comparedModes(config: WsBenchConfig): ThreadingMode[] {
   return config.compareThreading.filter((m) => m !== first);
 }
 
+/** The journal.fsync policies measured beside the first engine: compareJournalFsync less that engine's own. */
+function comparedFsync(config: WsBenchConfig): FsyncPolicy[] {
+  const first = config.journalFsync ?? DEFAULT_CONFIG.journal.fsync;
+  return config.compareJournalFsync.filter((p) => p !== first);
+}
+
 /** The engines of the run after the first, by target id. */
 function extraEngines(config: WsBenchConfig): TargetId[] {
-  return comparedModes(config).map((m) => `engine-${m}` as TargetId);
+  return [...comparedModes(config).map((m) => `engine-${m}` as TargetId), ...comparedFsync(config).map((p) => `engine-fsync-${p}` as TargetId)];
 }
 export const BASELINE_OF = 'postMessage+JSON pipeline, same run';
 
@@ -189,8 +207,12 @@ async function startTargets(config: WsBenchConfig, engineConfig: EngineConfig, l
   try {
     for (const id of ids) {
       const mode = modeOf(id);
-      const kind: TargetKind = mode === null ? id as TargetKind : 'engine';
-      const t = await startTarget(kind, { ...engineConfig, threading: mode ?? engineConfig.threading }, { NAIVE_ACK_AFTER: config.naiveAckAfter }, config.targetNodeOptions);
+      const fsync = fsyncOf(id);
+      const kind: TargetKind = mode === null && fsync === null ? id as TargetKind : 'engine';
+      const variant: EngineConfig = {
+        ...engineConfig, threading: mode ?? engineConfig.threading, journal: { ...engineConfig.journal, fsync: fsync ?? engineConfig.journal.fsync },
+      };
+      const t = await startTarget(kind, variant, { NAIVE_ACK_AFTER: config.naiveAckAfter }, config.targetNodeOptions);
       log(`${labelOf(id)} ready on port ${t.port} (pid ${t.pid}${Object.keys(t.helperPids).length > 0 ? `, ${Object.entries(t.helperPids).map(([n, p]) => `${n} pid ${p}`).join(', ')}` : ''})`);
       targets.set(id, t);
     }
@@ -286,6 +308,25 @@ function figuresOf(config: WsBenchConfig, engineConfig: EngineConfig, rates: WsB
       if (g.met !== null && !other.allAcked) g.met = false;
       if (g.met === false) g.note = missedNote(other, naive, rates[rate].stub);
       figures[`order_ack_p99_us_at_${rateLabel(rate)}_${mode}`] = g;
+    }
+    // The same figure for each engine under another journal.fsync policy (same threading), with
+    // the medians: where the disk's fdatasync shows most (docs/TUNING.md).
+    for (const policy of comparedFsync(config)) {
+      const other = rates[rate][`engine-fsync-${policy}`]!;
+      const g = figure(other.medianUs.p99, 'us', goal, naive.medianUs.p99, BASELINE_OF, {
+        rate,
+        journalFsync: policy,
+        trialsP99: other.trials.map((t) => t.latencyUs.p99),
+        defaultEngineP99: engine.medianUs.p99,
+        p50: other.medianUs.p50,
+        defaultEngineP50: engine.medianUs.p50,
+        stealPct: other.stealPct,
+        defaultEngineStealPct: engine.stealPct,
+        allAcked: other.allAcked,
+      });
+      if (g.met !== null && !other.allAcked) g.met = false;
+      if (g.met === false) g.note = missedNote(other, naive, rates[rate].stub);
+      figures[`order_ack_p99_us_at_${rateLabel(rate)}_fsync_${policy}`] = g;
     }
     // What an order costs the engine, and in how many thread hand-offs: the why of its latency
     // at rates too low to batch (docs/TUNING.md). Baselines: the naive pipeline's CPU per order;
@@ -407,6 +448,7 @@ function parseArgs(argv: string[]): { config: WsBenchConfig; quick: boolean; out
   config.compareThreading = args.listOf('--compare-threading', THREADING_MODES, config.compareThreading);
   config.idleSpins = args.num('--idle-spins', config.idleSpins, 0);
   config.journalFsync = args.oneOf('--journal-fsync', FSYNC_POLICIES, config.journalFsync);
+  config.compareJournalFsync = args.listOf('--compare-journal-fsync', FSYNC_POLICIES, config.compareJournalFsync);
   if (args.has('--target-node-args')) config.targetNodeOptions = args.nodeOptions('--target-node-args');
   const out = args.value('--out') ?? null;
   args.rejectUnknown();
@@ -424,14 +466,15 @@ async function main(): Promise<void> {
   const conditions = cpu();
   console.log(`\ntook ${conditions.wallS} s; CPU used by the load generator ${conditions.processS} s; machine busy ${conditions.machineBusyS} s; stolen by the hypervisor ${conditions.stealS ?? '-'} s`);
   if (quick && out === null) return;
-  const params = { ...config, compareThreading: comparedModes(config), orderShape: `${DEFAULT_ORDER.symbols.join(',')} ${DEFAULT_ORDER.tif} limit, BUY ${DEFAULT_ORDER.buyPrice} / SELL ${DEFAULT_ORDER.sellPrice}` };
+  const params = { ...config, compareThreading: comparedModes(config), compareJournalFsync: comparedFsync(config), orderShape: `${DEFAULT_ORDER.symbols.join(',')} ${DEFAULT_ORDER.tif} limit, BUY ${DEFAULT_ORDER.buyPrice} / SELL ${DEFAULT_ORDER.sellPrice}` };
   const path = writeResults('ws', params, report.figures, { ...extraOf(report), conditions }, out ?? undefined);
   console.log(`wrote ${path}`);
   const html = join(dirname(path), 'ws-plot.html');
   const png = join(dirname(path), 'ws-plot.png');
   const skipped = await writePlot(html, png, 'WebSocket order -> ack, open loop (all trials merged)',
     `Latency from each order's intended send time, ${config.connections} connections, ${config.trials} trial(s) per rate merged. ` +
-    `Solid: the engine (threading ${report.engineConfig.threading}${comparedModes(config).map((m) => `; and engine-${m}, threading ${m}`).join('')}); ` +
+    `Solid: the engine (threading ${report.engineConfig.threading}${comparedModes(config).map((m) => `; and engine-${m}, threading ${m}`).join('')}` +
+    `${comparedFsync(config).map((p) => `; and engine-fsync-${p}, journal.fsync ${p}`).join('')}); ` +
     'dashed: the naive postMessage+JSON pipeline; dotted: the ack-at-once stub (harness floor); all measured in the same run. ' +
     `${formatMachineInfo(machineInfo())}; run at ${new Date().toISOString()}.`, plotSeries(report));
   console.log(`wrote ${html}${skipped === null ? ` and ${png}` : `; PNG skipped: ${skipped}`}`);
