@@ -9,7 +9,7 @@
  * Each trial writes for `seconds`, one frame of `frameBytes` per flush and a pause of `gapMs`
  * between flushes (the persistence thread flushes whenever a ring has records; at light load,
  * one small batch at a time), timing each flush into an HDR histogram (µs). Trials alternate
- * the two policies, so drift on a shared VM falls on both. Then the same again beside a Postgres
+ * the two policies, and which goes first alternates too, so drift on a shared VM falls on both. Then the same again beside a Postgres
  * write load on the same disk (a throwaway server from scripts/postgres.ts with fsync on, in its
  * temp directory, and bench/lib/pg-insert-load.ts inserting as fast as it can): the Postgres sink
  * shares the machine's disk with the journal. --no-postgres leaves that part out.
@@ -88,7 +88,9 @@ function trial(root: string, policy: FsyncPolicy, config: DiskBenchConfig): Perc
 function trials(part: Part, config: DiskBenchConfig, log: (line: string) => void): DiskTrial[] {
   const out: DiskTrial[] = [];
   for (let i = 0; i < config.trials; i++) {
-    for (const policy of ['batch', 'none'] as const) {
+    // Who goes first alternates between trials (batch, none; none, batch; ...).
+    const order: FsyncPolicy[] = i % 2 === 0 ? ['batch', 'none'] : ['none', 'batch'];
+    for (const policy of order) {
       log(`${part}: trial ${i + 1}/${config.trials}, journal.fsync ${policy}`);
       const cpu = watchCpu();
       const flush = trial(config.dir, policy, config);
@@ -120,14 +122,17 @@ async function besidePostgres<T>(during: () => T, log: (line: string) => void): 
       waiting.set(type, resolve);
       worker.once('error', reject);
     });
-    await next('started');
-    log('postgres write load running');
-    // The measurement blocks this thread; the load runs on the worker's.
-    const result = during();
-    worker.postMessage('stop');
-    const done = await next('stopped');
-    await worker.terminate();
-    return { result, rowsPerS: Math.round((done.rows ?? 0) / (done.seconds ?? 1)) };
+    try {
+      await next('started');
+      log('postgres write load running');
+      // The measurement blocks this thread; the load runs on the worker's.
+      const result = during();
+      worker.postMessage('stop');
+      const done = await next('stopped');
+      return { result, rowsPerS: Math.round((done.rows ?? 0) / (done.seconds ?? 1)) };
+    } finally {
+      await worker.terminate();
+    }
   } finally {
     await db.stop();
   }

@@ -89,7 +89,12 @@ export class JournalReader {
       const chunkFull = got === this.chunk.length;
       const cut = problem === FrameProblem.TORN_HEADER || problem === FrameProblem.TORN_BODY;
       if (chunkFull && (problem === 0 || cut) && at > 0) continue; // more of this segment to read
-      if (!nextExists) return count; // the writer's tail: come back later
+      if (!nextExists) {
+        // The writer's tail: come back later. Unless a later segment exists: the next is missing
+        // (a hole), and nothing would ever be read past it.
+        if (listSegments(this.dir).some((i) => i > cursor.segment + 1)) this.problem = `segment ${cursor.segment + 1} is missing, and later segments exist`;
+        return count;
+      }
       if (at < got) {
         this.problem = `segment ${cursor.segment} offset ${cursor.offset}: ${frameProblemName(problem)} before the end of a finished segment`;
         return count;
@@ -199,13 +204,43 @@ export interface ReplayResult {
 
 /**
  * The first sequence the journal in `dir` still holds: its first segment's (1 for an empty
- * journal, or one whose first header is unreadable: nothing then says frames are missing).
- * Above 1 once journal.retention has pruned its early segments (persistence/retention.ts).
+ * journal; a journal whose first header cannot be read is refused by journalGap). Above 1 once
+ * journal.retention has pruned its early segments (persistence/retention.ts).
  */
 export function firstJournalSequence(dir: string): number {
   const segments = listSegments(dir);
   if (segments.length === 0) return 1;
   return readSegmentHeader(dir, segments[0])?.firstSequence ?? 1;
+}
+
+/**
+ * Why the journal in `dir` is not one contiguous run of segments, or null: segment indices with
+ * a gap (a segment missing in the middle: archived segments only partly put back), a header
+ * that cannot be read before the last segment, or first sequences that go back. Only the last
+ * segment's header may be unreadable (being created; the writer sets a torn one aside).
+ */
+export function journalGap(dir: string): string | null {
+  const segments = listSegments(dir);
+  let previous: { index: number; firstSequence: number } | null = null;
+  for (let i = 0; i < segments.length; i++) {
+    const index = segments[i];
+    if (previous !== null && index !== previous.index + 1) return `segment ${previous.index + 1} is missing (segments ${segments[0]} to ${segments[segments.length - 1]} are there)`;
+    const h = readSegmentHeader(dir, index);
+    if (h === null) {
+      if (i === segments.length - 1) return null;
+      return `segment ${index}'s header cannot be read, and segments follow it`;
+    }
+    if (previous !== null && h.firstSequence < previous.firstSequence) return `segment ${index} starts at sequence ${h.firstSequence}, before segment ${previous.index}'s ${previous.firstSequence}`;
+    previous = { index, firstSequence: h.firstSequence };
+  }
+  return null;
+}
+
+/** A replay over a journal that is not one contiguous run of segments (journalGap): it would rebuild a state with frames missing. */
+export class JournalGap extends Error {
+  constructor(dir: string, why: string) {
+    super(`the journal in ${dir} is not whole: ${why}. Put the missing segments back (journal.retention 'archive' keeps them in journal.archiveDir) before starting`);
+  }
 }
 
 /**
@@ -231,9 +266,12 @@ export class JournalPruned extends Error {
 /**
  * Hands every frame of the journal from `fromSequence` on to handler, in order: the API
  * recovery uses. Memory is bounded by the reader's chunk. Allocates the reader. Throws
- * JournalPruned when the journal starts after `fromSequence` (its early segments pruned).
+ * JournalGap when a segment is missing in the middle (journalGap), JournalPruned when the
+ * journal starts after `fromSequence` (its early segments pruned).
  */
 export function replayJournal(dir: string, handler: FrameHandler, fromSequence: number = 1): ReplayResult {
+  const gap = journalGap(dir);
+  if (gap !== null) throw new JournalGap(dir, gap);
   const first = firstJournalSequence(dir);
   if (first > fromSequence) throw new JournalPruned(dir, first, fromSequence);
   const reader = new JournalReader(dir);

@@ -29,6 +29,7 @@ import { RecordType } from '../codecs/records.ts';
 import { isoMillis } from '../codecs/iso-time.ts';
 import { averagePriceTicks, ticksToDecimalString } from '../engine/fixed-point.ts';
 import type { JournalCursor } from './journal-reader.ts';
+import { syncDir } from './journal.ts';
 import { EventDecoder, type EventNames, type EventOf, type JournalEvent } from './journal-events.ts';
 import type { Sink, SinkBatch } from './sink-runner.ts';
 
@@ -277,6 +278,8 @@ export class KafkaSink implements Sink {
       closeSync(fd);
     }
     renameSync(tmp, this.cursorPath);
+    // The rename itself durable: journal.retention keeps the journal from this cursor on.
+    syncDir(this.opts.cursorDir);
   }
 
   async close(): Promise<void> {

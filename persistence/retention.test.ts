@@ -8,11 +8,11 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JournalWriter, MIN_SEGMENT_BYTES, listSegments, segmentFileName, type SegmentHeader } from './journal.ts';
-import { JournalPruned, JournalReader, firstJournalSequence, replayJournal, startCursor } from './journal-reader.ts';
+import { JournalGap, JournalPruned, JournalReader, firstJournalSequence, journalGap, replayJournal, startCursor } from './journal-reader.ts';
 import { journalHeaders, prunableSegments, retentionFloor, runRetention, type RetentionSources } from './retention.ts';
 import { SnapshotStore, replayWithSnapshots, type SnapshotReader, type SnapshotWriter } from './snapshot.ts';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, validateConfig } from '../workers/config.ts';
@@ -64,10 +64,12 @@ function readFrom(from: number): number[] {
   return seqs;
 }
 
-/** Each stage's snapshot saved at `boundary` (a boot's first sequence), in a store of this fingerprint. */
-function saveSnapshots(boundary: number, fingerprint = 'fp'): SnapshotStore {
+/** Each stage's snapshots saved at `boundaries` (boots' first sequences), in a store of this fingerprint. */
+function saveSnapshots(boundaries: number[], fingerprint = 'fp'): SnapshotStore {
   const store = new SnapshotStore(dir, fingerprint);
-  for (const stage of STAGES) expect(store.save(stage, boundary, 0, (w) => w.number('state', boundary))).not.toBeNull();
+  for (const boundary of boundaries) {
+    for (const stage of STAGES) expect(store.save(stage, boundary, 0, (w) => w.number('state', boundary))).not.toBeNull();
+  }
   return store;
 }
 
@@ -132,36 +134,40 @@ describe('retentionFloor', () => {
   });
 
   it('is the oldest boundary that holds of each stage and every sink\'s durable cursor, whichever is lowest', () => {
-    expect(retentionFloor(src({ risk: [900, 500], sor: [900, 700], fix: [900] }, {}))).toEqual({ floor: 500, heldBy: 'snapshot risk' });
+    expect(retentionFloor(src({ risk: [900, 500], sor: [900, 700], fix: [900, 800] }, {}))).toEqual({ floor: 500, heldBy: 'snapshot risk' });
     expect(retentionFloor(src({ risk: [900, 500] }, { postgres: 420, kafka: 800 }))).toEqual({ floor: 420, heldBy: 'sink postgres' });
   });
 
-  it('is 1 (nothing pruned) while a stage has no snapshot that holds or a sink\'s cursor is not known', () => {
-    expect(retentionFloor(src({ risk: [900], sor: [], fix: [900] }, {}))).toEqual({ floor: 1, heldBy: 'snapshot sor (none holds)' });
-    expect(retentionFloor(src({ risk: [900] }, { kafka: 0 }))).toEqual({ floor: 1, heldBy: 'sink kafka (cursor not yet known)' });
+  it('is 1 (nothing pruned) while a stage has fewer than two snapshots that hold or a sink\'s cursor is not known', () => {
+    expect(retentionFloor(src({ risk: [900, 500], sor: [], fix: [900, 800] }, {}))).toEqual({ floor: 1, heldBy: 'snapshot sor (none holds)' });
+    // After a change of configuration: one snapshot fits, the older ones do not; its fallback is the whole journal.
+    expect(retentionFloor(src({ risk: [900, 500], sor: [900] }, {}))).toEqual({ floor: 1, heldBy: 'snapshot sor (1 of 2 hold)' });
+    expect(retentionFloor(src({ risk: [900, 500] }, { kafka: 0 }))).toEqual({ floor: 1, heldBy: 'sink kafka (cursor not yet known)' });
     expect(retentionFloor(src({}, {})).floor).toBe(1);
   });
 });
 
 describe('runRetention on a real journal', () => {
-  /** Three boots, several segments each but the last; boot 3's snapshots saved at its boundary. */
+  /** Three boots, several segments each; boots 2's and 3's snapshots saved at their boundaries (each stage keeps two). */
   function threeBoots(): { b2: number; b3: number; store: SnapshotStore } {
     boot(1000, 1500);
     const b2 = boot(2000, 1500);
     const b3 = boot(3000, 300);
-    // What boot 3's stages save at its boundary once their replay reached it.
-    const store = saveSnapshots(b3);
+    // What boot 2's and boot 3's stages saved at their boundaries once their replays reached them.
+    const store = saveSnapshots([b2, b3]);
     return { b2, b3, store };
   }
 
-  it('archive: moves every segment before the snapshots\' boundary (but the one before it) into archiveDir; the rest reads as before', () => {
-    const { b3, store } = threeBoots();
+  it('archive: moves every segment before the older snapshots\' boundary (but the one before it) into archiveDir; the rest reads as before', () => {
+    const { b2, b3, store } = threeBoots();
     const before = journalHeaders(dir);
     expect(before.length).toBeGreaterThan(4);
     const all = readFrom(1);
-    const at = before.findIndex((h) => h.firstSequence === b3);
+    const at = before.findIndex((h) => h.firstSequence === b2);
+    expect(at).toBeGreaterThan(1);
     const pass = runRetention(dir, 'archive', archive, sources(store));
-    expect(pass.floor).toBe(b3);
+    expect(pass.floor).toBe(b2);
+    expect(pass.pruned.error).toBeNull();
     expect(pass.pruned.segments).toEqual(before.slice(0, at - 1).map((h) => h.index));
     expect(pass.pruned.bytes).toBeGreaterThan(0);
     expect(pass.firstSequence).toBe(before[at - 1].firstSequence);
@@ -170,9 +176,10 @@ describe('runRetention on a real journal', () => {
       expect(existsSync(join(dir, segmentFileName(i)))).toBe(false);
       expect(existsSync(join(archive, segmentFileName(i)))).toBe(true);
     }
-    // The stages' snapshots still hold; a start replays from them as before the prune.
-    for (const s of STAGES) expect(store.holding(s)).toEqual([b3]);
+    // The stages' snapshots still hold, the older one too; a start replays from either as before the prune.
+    for (const s of STAGES) expect(store.holding(s)).toEqual([b3, b2]);
     expect(readFrom(b3)).toEqual(all.filter((s) => s >= b3));
+    expect(readFrom(b2)).toEqual(all.filter((s) => s >= b2));
     // A second pass finds nothing more.
     expect(runRetention(dir, 'archive', archive, sources(store)).pruned.segments).toEqual([]);
     // The archived segments moved back: the whole journal reads again, every frame as written.
@@ -200,12 +207,49 @@ describe('runRetention on a real journal', () => {
   it('the sinks\' cursors hold the journal back; a sink not yet connected holds all of it', () => {
     const { b2, store } = threeBoots();
     expect(runRetention(dir, 'delete', archive, sources(store, { postgres: 0 })).pruned.segments).toEqual([]);
-    const pass = runRetention(dir, 'delete', archive, sources(store, { postgres: b2 + 10, kafka: b2 + 700 }));
-    expect(pass.floor).toBe(b2 + 10);
+    const cursor = b2 - 300; // in boot 1's last segments
+    const pass = runRetention(dir, 'delete', archive, sources(store, { postgres: cursor, kafka: b2 + 700 }));
+    expect(pass.floor).toBe(cursor);
     expect(pass.heldBy).toBe('sink postgres');
-    expect(pass.firstSequence).toBeLessThanOrEqual(b2 + 10);
+    expect(pass.pruned.segments.length).toBeGreaterThan(0);
+    expect(pass.firstSequence).toBeLessThanOrEqual(cursor);
     // The sink resumes from its cursor as before.
-    expect(readFrom(b2 + 10)[0]).toBe(b2 + 10);
+    expect(readFrom(cursor)[0]).toBe(cursor);
+  });
+
+  it('archive never overwrites a segment of the same name already there: the pass stops, says why, and the journal keeps it', () => {
+    const { store } = threeBoots();
+    const first = journalHeaders(dir)[0].index;
+    mkdirSync(archive, { recursive: true });
+    writeFileSync(join(archive, segmentFileName(first)), 'another journal\'s segment');
+    const pass = runRetention(dir, 'archive', archive, sources(store));
+    expect(pass.pruned.segments).toEqual([]);
+    expect(pass.pruned.error).toMatch(/EEXIST/);
+    expect(readFileSync(join(archive, segmentFileName(first)), 'utf8')).toBe('another journal\'s segment');
+    expect(readFrom(1)[0]).toBe(1);
+  });
+
+  it('a journal with a segment missing in the middle, or an unreadable header before the last, is refused: never replayed in part', () => {
+    threeBoots();
+    const segments = listSegments(dir);
+    const all = readFrom(1);
+    // A sink's reader reaching the hole stops and says so, instead of waiting for it forever.
+    renameSync(join(dir, segmentFileName(segments[2])), join(dir, 'aside'));
+    expect(journalGap(dir)).toMatch(new RegExp(`segment ${segments[2]} is missing`));
+    expect(() => readFrom(1)).toThrow(JournalGap);
+    const reader = new JournalReader(dir);
+    const cursor = startCursor(1);
+    while (reader.read(cursor, 1000, { onFrame() {} }) > 0);
+    expect(reader.problem).toMatch(new RegExp(`segment ${segments[2]} is missing, and later segments exist`));
+    reader.close();
+    renameSync(join(dir, 'aside'), join(dir, segmentFileName(segments[2])));
+    expect(readFrom(1)).toEqual(all);
+    // A zeroed header of the first segment (not the last).
+    const path = join(dir, segmentFileName(segments[0]));
+    const bytes = readFileSync(path);
+    writeFileSync(path, Buffer.concat([Buffer.alloc(32), bytes.subarray(32)]));
+    expect(journalGap(dir)).toMatch(/header cannot be read, and segments follow it/);
+    expect(() => readFrom(1)).toThrow(JournalGap);
   });
 
   it('a stage whose snapshots do not hold (another configuration) holds the whole journal; with them pruned, its start refuses', () => {

@@ -9,8 +9,9 @@
  *   - each sink (Postgres, Kafka) resumes from its durable cursor (persistence/sink-runner.ts).
  * So the floor, the first sequence the journal must keep, is the lowest of: every recovering
  * stage's oldest snapshot boundary that holds, and every configured sink's durable cursor.
- * Unknown is 1 (nothing pruned): a stage without a snapshot that holds, a sink that has not yet
- * reached its database or broker in this process.
+ * Unknown is 1 (nothing pruned): a stage with fewer than KEEP_SNAPSHOTS snapshots that hold (its
+ * fallback would be the whole journal; so after a change of configuration, until two starts under
+ * it have saved theirs), a sink that has not yet reached its database or broker in this process.
  *
  * What is pruned: every segment wholly before the one holding the floor, except the segment just
  * before it, which a snapshot's check reads (journalHolds: the segment a snapshot followed, when
@@ -19,9 +20,10 @@
  * even if the process dies half-way.
  *
  * Modes: 'keep' (the default: the journal is the regulator's record when no sink is configured)
- * prunes nothing; 'archive' moves the segments into journal.archiveDir (a rename on the same
- * file system; a copy, fsync and unlink across two), for a backup job to ship; 'delete' unlinks
- * them. A start that would need a pruned segment (its snapshots no longer hold, e.g. after a
+ * prunes nothing; 'archive' moves the segments into journal.archiveDir (never over a file of the
+ * same name: a hard link on the same file system, a copy made durable across two, the original
+ * unlinked only once the archive's directory is fsynced), for a backup job to ship; 'delete'
+ * unlinks them. A start that would need a pruned segment (its snapshots no longer hold, e.g. after a
  * change of capacities) refuses with JournalPruned (persistence/journal-reader.ts), naming the
  * way back: the archived segments moved into journal.dir again.
  *
@@ -29,9 +31,10 @@
  * sinks' part moves as they apply. Runs on the supervisor's main thread (workers/supervisor.ts),
  * never a stage's: a few directory operations every journal.retentionCheckMs.
  */
-import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants as fsConstants, copyFileSync, fsyncSync, linkSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { listSegments, readSegmentHeader, segmentFileName, syncDir, type SegmentHeader } from './journal.ts';
+import { KEEP_SNAPSHOTS } from './snapshot.ts';
 
 export type RetentionMode = 'keep' | 'archive' | 'delete';
 export const RETENTION_MODES: readonly RetentionMode[] = ['keep', 'archive', 'delete'];
@@ -61,23 +64,33 @@ export function journalHeaders(dir: string): SegmentHeader[] {
   return out;
 }
 
-/** Moves `from` to `to`, durably: a rename, or across file systems a copy made durable before the original goes. */
-function moveDurably(from: string, to: string): void {
+/**
+ * Moves `from` into the directory `toDir` as `to`, durably and never over a file already there
+ * (another journal's segment of the same name: it throws EEXIST). The same file system: a hard
+ * link, the directory fsynced, then the original unlinked. Across file systems: a copy, fsynced,
+ * linked into place, the directory fsynced, and only then the original unlinked. A crash at any
+ * point leaves the segment in the journal, in the archive, or in both; never in neither.
+ */
+function moveDurably(from: string, toDir: string, to: string): void {
   try {
-    renameSync(from, to);
-    return;
+    linkSync(from, to);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    const tmp = `${to}.tmp`;
+    try {
+      copyFileSync(from, tmp, fsConstants.COPYFILE_EXCL);
+      const fd = openSync(tmp, 'r+');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      linkSync(tmp, to);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
   }
-  const tmp = `${to}.tmp`;
-  copyFileSync(from, tmp);
-  const fd = openSync(tmp, 'r+');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, to);
+  syncDir(toDir);
   rmSync(from);
 }
 
@@ -85,32 +98,36 @@ export interface PruneResult {
   /** Segment indices taken out, ascending. */
   segments: number[];
   bytes: number;
+  /** Why the pass stopped before the last segment it meant to take out, or null. */
+  error: string | null;
 }
 
 /**
  * Takes segments `indices` (ascending, from prunableSegments) out of `dir`: moved into
- * `archiveDir` ('archive', which is created) or unlinked ('delete'), oldest first; the
- * directories are fsynced after. A failure stops at that segment (those before it are gone, the
- * rest stay: still a contiguous journal) and is thrown.
+ * `archiveDir` ('archive', which is created) or unlinked ('delete'), oldest first; the journal's
+ * directory is fsynced after. A failure stops at that segment (those before it are gone, the
+ * rest stay: still a contiguous journal) and is returned with what was done.
  */
 export function pruneSegments(dir: string, indices: readonly number[], mode: 'archive' | 'delete', archiveDir: string): PruneResult {
-  const out: PruneResult = { segments: [], bytes: 0 };
+  const out: PruneResult = { segments: [], bytes: 0, error: null };
   if (indices.length === 0) return out;
-  if (mode === 'archive') mkdirSync(archiveDir, { recursive: true });
   try {
+    if (mode === 'archive') mkdirSync(archiveDir, { recursive: true });
     for (const index of indices) {
       const path = join(dir, segmentFileName(index));
       const bytes = statSync(path).size;
-      if (mode === 'archive') moveDurably(path, join(archiveDir, segmentFileName(index)));
+      if (mode === 'archive') moveDurably(path, archiveDir, join(archiveDir, segmentFileName(index)));
       else rmSync(path);
       out.segments.push(index);
       out.bytes += bytes;
     }
-  } finally {
-    if (out.segments.length > 0) {
-      syncDir(dir);
-      if (mode === 'archive') syncDir(archiveDir);
-    }
+  } catch (e) {
+    out.error = e instanceof Error ? e.message : String(e);
+  }
+  try {
+    if (out.segments.length > 0) syncDir(dir);
+  } catch (e) {
+    out.error ??= e instanceof Error ? e.message : String(e);
   }
   return out;
 }
@@ -138,10 +155,12 @@ export function retentionFloor(sources: RetentionSources): { floor: number; held
   let heldBy = 'nothing';
   for (const [stage, boundaries] of sources.snapshots()) {
     // The oldest that holds: the fallback a start takes when the newest cannot be read back.
-    const oldest = boundaries.length === 0 ? 1 : Math.min(...boundaries);
+    // Until KEEP_SNAPSHOTS hold (the first start after a change of configuration has saved one
+    // that fits beside older ones that do not), the whole journal is that fallback.
+    const oldest = boundaries.length < KEEP_SNAPSHOTS ? 1 : Math.min(...boundaries);
     if (oldest < floor) {
       floor = oldest;
-      heldBy = boundaries.length === 0 ? `snapshot ${stage} (none holds)` : `snapshot ${stage}`;
+      heldBy = boundaries.length === 0 ? `snapshot ${stage} (none holds)` : boundaries.length < KEEP_SNAPSHOTS ? `snapshot ${stage} (${boundaries.length} of ${KEEP_SNAPSHOTS} hold)` : `snapshot ${stage}`;
     }
   }
   for (const [sink, sequence] of sources.sinks()) {

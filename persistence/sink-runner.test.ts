@@ -12,6 +12,7 @@ import { JournalWriter } from './journal.ts';
 import type { JournalCursor } from './journal-reader.ts';
 import { SinkRunner, type Sink, type SinkBatch } from './sink-runner.ts';
 import { ConfigError, DEFAULT_CONFIG, validateConfig } from '../workers/config.ts';
+import { StageCounters } from '../engine/counters.ts';
 
 /** Applies nothing anywhere: records the sequence numbers of each batch it is given. */
 class RecordingSink implements Sink {
@@ -158,5 +159,30 @@ describe('SinkRunner linger', () => {
       for (const bad of [-1, 60_001, 2.5, '100', null]) expect(at(bad), sink).toThrow(ConfigError);
       expect(at(0)().sinks[sink].lingerMs).toBe(0);
     }
+  });
+});
+
+describe('SinkRunner durable cursor', () => {
+  it('publishes the sink\'s durable sequence, not the end of what it applied, when the sink holds its cursor back', async () => {
+    /** A sink that, as the Postgres one does while a route audit waits, commits a cursor behind what it applied. */
+    class HoldingSink extends RecordingSink {
+      held = 1;
+      override get durableSequence(): number {
+        return this.held;
+      }
+      override async apply(after: JournalCursor): Promise<void> {
+        await super.apply(after);
+        this.held = Math.max(this.held, after.sequence - 3);
+      }
+    }
+    const sink = new HoldingSink();
+    const values = StageCounters.create();
+    const ids = { appliedSequence: 1, durableSequence: 2, lagEvents: 3, eventsApplied: 4, batches: 5, failures: 6, up: 7, skippedUnknown: 8 };
+    const r = runner(sink, { batchFrames: 5, pollMs: 10, lingerMs: 0, counters: { values, ids } });
+    append(12);
+    r.start();
+    await advance(0);
+    expect(values.get(ids.appliedSequence)).toBe(13);
+    expect(values.get(ids.durableSequence)).toBe(10);
   });
 });

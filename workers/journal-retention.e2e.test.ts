@@ -15,7 +15,8 @@
  *   3. recovers from boot 2's snapshots; now the oldest kept is boot 2's, so boot 1's segments
  *      but its last are archived;
  *   4. orderCapacity changed: the snapshots do not hold, the whole journal is needed: refused;
- *   5. the archived segments moved back: a full replay under the new capacity.
+ *   5. the archived segments moved back: a full replay under the new capacity; with one snapshot
+ *      per stage that fits it, nothing is pruned.
  * What each recovered (orders, open orders, fills, next order id) and the positions must be the
  * same at boots 3 and 5 (and boot 2's, but for its one order). No timing is asserted; every wait has a generous timeout.
  */
@@ -187,13 +188,17 @@ describe('journal.retention archive, in the engine', () => {
     const refusal = lines.find((l) => l.msg === 'engine did not start');
     expect(refusal, JSON.stringify(lines.slice(-5))).toBeDefined();
     expect(refusal!.error).toMatch(/the journal in .* starts at sequence \d+ \(the segments before it were pruned by journal.retention\), but this start must replay from sequence 1/);
-    // Nothing was changed by the refused start: the archive and the journal are as boot 3 left them.
+    // The refused start archived nothing and saved no snapshot: the archive is as boot 3 left it.
     expect(readdirSync(archiveDir).sort()).toEqual(archived.map(segmentFileName).sort());
 
     // ---- boot 5: the archived segments back: a full replay under the new capacity ------------
     for (const name of readdirSync(archiveDir)) renameSync(join(archiveDir, name), join(journalDir, name));
     const fifth = await startEngine();
     expect(recovered(fifth)).toEqual(after);
+    // Its snapshots are the only ones that fit the new capacity: until a second start saves more,
+    // the fallback is the whole journal, and nothing is pruned.
+    expect(retentionLine(fifth)).toMatchObject({ msg: 'journal retention: nothing to prune', floor: 1, heldBy: 'snapshot risk (1 of 2 hold)' });
+    expect(listSegments(journalDir)[0]).toBe(1);
     expect(await positions(fifth.base)).toEqual(held);
     await stop();
   }, 300_000);

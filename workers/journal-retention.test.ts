@@ -6,7 +6,7 @@
  * counters as the sinks thread would leave them; passes run by hand (no timer).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PersistenceCounter, StageCounters } from '../engine/counters.ts';
@@ -37,14 +37,15 @@ function configWith(extra: Record<string, unknown>): EngineConfig {
   return validateConfig({ ...extra, journal: { ...validateConfig({}).journal, dir, retention: 'archive', ...(extra.journal as object | undefined) } });
 }
 
-/** Three boots; the stages' snapshots at boot 3's boundary under `config`'s fingerprint. */
-function journalFor(config: EngineConfig): { b2: number; b3: number } {
+/** Four boots; the stages' snapshots at boots 3's and 4's boundaries (each keeps two) under `config`'s fingerprint. */
+function journalFor(config: EngineConfig): { b2: number; b3: number; b4: number } {
   boot(1, 800);
   const b2 = boot(2, 800);
-  const b3 = boot(3, 100);
+  const b3 = boot(3, 800);
+  const b4 = boot(4, 100);
   const store = new SnapshotStore(dir, snapshotFingerprint(config));
-  for (const stage of SNAPSHOT_STAGES) store.save(stage, b3, 0, (w) => w.number('x', 1));
-  return { b2, b3 };
+  for (const b of [b3, b4]) for (const stage of SNAPSHOT_STAGES) store.save(stage, b, 0, (w) => w.number('x', 1));
+  return { b2, b3, b4 };
 }
 
 describe('JournalRetention', () => {
@@ -52,6 +53,12 @@ describe('JournalRetention', () => {
     const config = configWith({});
     const { b3 } = journalFor(config);
     const segments = listSegments(dir);
+    // A Kafka cursor file of a sink configured in an earlier run, not in this one: it holds the journal too.
+    mkdirSync(join(dir, 'sinks'));
+    writeFileSync(join(dir, 'sinks', 'kafka-old.cursor'), JSON.stringify({ segment: 0, offset: 0, sequence: 5 }));
+    const held = new JournalRetention(config, StageCounters.create(), () => {}).pass()!;
+    expect(held).toMatchObject({ floor: 5, heldBy: 'sink kafka cursor file kafka-old.cursor', pruned: { segments: [] } });
+    rmSync(join(dir, 'sinks'), { recursive: true });
     const counters = StageCounters.create();
     const logs: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
     const r = new JournalRetention(config, counters, (level, msg, fields) => logs.push({ level, msg, fields }));
@@ -74,7 +81,7 @@ describe('JournalRetention', () => {
 
   it('with sinks configured, holds the journal until each has published its durable cursor, then keeps it from the lowest', () => {
     const config = configWith({ sinks: { postgres: { url: 'postgres://oms@127.0.0.1:1/oms' }, kafka: { brokers: ['127.0.0.1:1'] } } });
-    const { b2, b3 } = journalFor(config);
+    const { b2, b3, b4 } = journalFor(config);
     const counters = StageCounters.create();
     const logs: string[] = [];
     const r = new JournalRetention(config, counters, (_level, msg, fields) => logs.push(`${msg} (${String(fields?.heldBy)})`));
@@ -82,15 +89,19 @@ describe('JournalRetention', () => {
     expect(r.pass()).toMatchObject({ floor: 1, heldBy: 'sink postgres (cursor not yet known)', pruned: { segments: [] } });
     r.pass();
     expect(logs).toEqual(['journal retention: nothing to prune (sink postgres (cursor not yet known))']);
-    counters.set(PersistenceCounter.PG_DURABLE_SEQUENCE, b3 + 50);
+    counters.set(PersistenceCounter.PG_DURABLE_SEQUENCE, b4 + 50);
     expect(r.pass()).toMatchObject({ floor: 1, heldBy: 'sink kafka (cursor not yet known)', pruned: { segments: [] } });
     counters.set(PersistenceCounter.KAFKA_DURABLE_SEQUENCE, b2 + 1);
     const pass = r.pass()!;
     expect(pass).toMatchObject({ floor: b2 + 1, heldBy: 'sink kafka' });
     expect(pass.firstSequence).toBeLessThanOrEqual(b2 + 1);
     // The sink moves on past the snapshots: they hold the rest.
-    counters.set(PersistenceCounter.KAFKA_DURABLE_SEQUENCE, b3 + 80);
+    counters.set(PersistenceCounter.KAFKA_DURABLE_SEQUENCE, b4 + 80);
     expect(r.pass()).toMatchObject({ floor: b3, heldBy: 'snapshot risk' });
+    // The configured sink's own cursor file is the counter's: not counted twice.
+    mkdirSync(join(dir, 'sinks'));
+    writeFileSync(join(dir, 'sinks', 'kafka.cursor'), JSON.stringify({ segment: 0, offset: 0, sequence: 3 }));
+    expect(r.pass()).toMatchObject({ floor: b3 });
   });
 
   it('holds everything while the snapshots were written under another configuration', () => {

@@ -8,6 +8,7 @@
  * Writes SEGMENTS_PRUNED, BYTES_PRUNED and JOURNAL_FIRST_SEQUENCE (persistence counters; this
  * thread is their one writer). A failed pass is logged and tried again at the next.
  */
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PersistenceCounter, type StageCounters } from '../engine/counters.ts';
 import { firstJournalSequence } from '../persistence/journal-reader.ts';
@@ -27,14 +28,48 @@ export function archiveDirOf(journal: EngineConfig['journal']): string {
   return journal.archiveDir ?? join(journal.dir, 'archive');
 }
 
-/** The floor's sources in a running engine: the snapshots that hold now, the configured sinks' published cursors. */
+/**
+ * The sequences in the Kafka cursor files `<journal.dir>/sinks/*.cursor` (persistence/kafka-sink.ts)
+ * other than `except`'s: sinks of earlier runs not configured in this one, which would stop for
+ * good if the journal were pruned past them. A file that does not parse holds the whole journal.
+ */
+export function cursorFiles(journalDir: string, except: string | null): Map<string, number> {
+  const out = new Map<string, number>();
+  const dir = join(journalDir, 'sinks');
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    if (!name.endsWith('.cursor') || name === `${except}.cursor`) continue;
+    let sequence = 0;
+    try {
+      const c = JSON.parse(readFileSync(join(dir, name), 'utf8')) as { sequence?: unknown };
+      if (Number.isSafeInteger(c.sequence) && (c.sequence as number) >= 1) sequence = c.sequence as number;
+    } catch {
+      // unreadable: unknown, so nothing is pruned
+    }
+    out.set(`kafka cursor file ${name}`, sequence);
+  }
+  return out;
+}
+
+/**
+ * The floor's sources in a running engine: the snapshots that hold now; the configured sinks'
+ * published cursors; and Kafka cursor files of sinks not configured in this run. (A Postgres sink
+ * of an earlier run not configured in this one has its cursor in its database: not seen here,
+ * docs/DEPLOY.md.)
+ */
 export function engineRetentionSources(config: EngineConfig, persistence: StageCounters): RetentionSources {
   const store = new SnapshotStore(config.journal.dir, snapshotFingerprint(config));
   const snapshots = new Map(SNAPSHOT_STAGES.map((stage) => [stage, store.holding(stage)]));
+  const kafka = config.sinks.kafka.brokers.length > 0 ? config.sinks.kafka.sinkName : null;
   const sinks = (): Map<string, number> => {
-    const out = new Map<string, number>();
+    const out = cursorFiles(config.journal.dir, kafka);
     if (config.sinks.postgres.url !== null) out.set('postgres', persistence.get(PersistenceCounter.PG_DURABLE_SEQUENCE));
-    if (config.sinks.kafka.brokers.length > 0) out.set('kafka', persistence.get(PersistenceCounter.KAFKA_DURABLE_SEQUENCE));
+    if (kafka !== null) out.set('kafka', persistence.get(PersistenceCounter.KAFKA_DURABLE_SEQUENCE));
     return out;
   };
   return { snapshots: () => snapshots, sinks };
@@ -87,8 +122,11 @@ export class JournalRetention {
           segments: p.pruned.segments, bytes: p.pruned.bytes, floor: p.floor, heldBy: p.heldBy, firstSequence: p.firstSequence,
           ...(mode === 'archive' ? { archiveDir: archiveDirOf(journal) } : {}),
         });
-      } else if (p.heldBy !== this.lastHeldBy) {
+      } else if (p.heldBy !== this.lastHeldBy && p.pruned.error === null) {
         this.log('info', 'journal retention: nothing to prune', { floor: p.floor, heldBy: p.heldBy, firstSequence: p.firstSequence });
+      }
+      if (p.pruned.error !== null) {
+        this.log('error', 'journal retention pass stopped; the journal is kept from there and the next pass tries again', { error: p.pruned.error, firstSequence: p.firstSequence });
       }
       this.lastHeldBy = p.heldBy;
       return p;
