@@ -34,7 +34,7 @@ import { createUsHistogram, percentilesUs, recordLatencyMs, type PercentilesUs }
 import { formatMachineInfo, machineInfo, watchCpu, type CpuShare } from './lib/machine.ts';
 import { isMainModule } from './lib/main.ts';
 import { figure, writeResults, type Figure } from './lib/results.ts';
-import { medianOf } from './lib/stats.ts';
+import { summarize } from './lib/stats.ts';
 import { printTable } from './lib/table.ts';
 
 export interface DiskBenchConfig {
@@ -145,12 +145,11 @@ export interface DiskBenchReport {
   figures: Record<string, Figure>;
 }
 
-const med = (ts: DiskTrial[], part: Part, policy: FsyncPolicy, key: 'p50' | 'p99'): number =>
-  medianOf(ts.filter((t) => t.part === part && t.policy === policy).map((t) => t.flush[key]));
-const range = (ts: DiskTrial[], part: Part, policy: FsyncPolicy, key: 'p50' | 'p99') => {
-  const v = ts.filter((t) => t.part === part && t.policy === policy).map((t) => t.flush[key]);
-  return { min: Math.min(...v), max: Math.max(...v), trials: v.length };
-};
+/** One percentile of the trials of `part` under `policy`: their median, and the spread as a figure's details. */
+function over(ts: DiskTrial[], part: Part, policy: FsyncPolicy, key: 'p50' | 'p99'): { median: number; spread: { min: number; max: number; trials: number } } {
+  const s = summarize(ts.filter((t) => t.part === part && t.policy === policy).map((t) => t.flush[key]));
+  return { median: s.median, spread: { min: s.min, max: s.max, trials: s.runs } };
+}
 
 export async function runDiskBench(config: DiskBenchConfig, log: (line: string) => void = () => {}): Promise<DiskBenchReport> {
   const all = trials('alone', config, log);
@@ -162,15 +161,19 @@ export async function runDiskBench(config: DiskBenchConfig, log: (line: string) 
   }
   const baselineOf = "the same flush under journal.fsync 'none' (a write into the page cache), same run";
   const note = "each acknowledgement under journal.fsync 'batch' waits for one such flush: a p99 above 1000 us is above bench:ws's ack budget by itself";
+  const alone50 = over(all, 'alone', 'batch', 'p50');
+  const alone99 = over(all, 'alone', 'batch', 'p99');
   const figures: Record<string, Figure> = {
-    journal_flush_fdatasync_p50_us: figure(med(all, 'alone', 'batch', 'p50'), 'us', '(report)', med(all, 'alone', 'none', 'p50'), baselineOf, range(all, 'alone', 'batch', 'p50')),
-    journal_flush_fdatasync_p99_us: figure(med(all, 'alone', 'batch', 'p99'), 'us', '(report)', med(all, 'alone', 'none', 'p99'), baselineOf, { ...range(all, 'alone', 'batch', 'p99'), note }),
+    journal_flush_fdatasync_p50_us: figure(alone50.median, 'us', '(report)', over(all, 'alone', 'none', 'p50').median, baselineOf, alone50.spread),
+    journal_flush_fdatasync_p99_us: figure(alone99.median, 'us', '(report)', over(all, 'alone', 'none', 'p99').median, baselineOf, { ...alone99.spread, note }),
   };
   if (config.postgres) {
     const ofAlone = 'the same figure without the Postgres load, same run';
-    figures.journal_flush_fdatasync_p50_us_beside_postgres = figure(med(all, 'postgres', 'batch', 'p50'), 'us', '(report)', med(all, 'alone', 'batch', 'p50'), ofAlone, range(all, 'postgres', 'batch', 'p50'));
-    figures.journal_flush_fdatasync_p99_us_beside_postgres = figure(med(all, 'postgres', 'batch', 'p99'), 'us', '(report)', med(all, 'alone', 'batch', 'p99'), ofAlone, {
-      ...range(all, 'postgres', 'batch', 'p99'), nosyncBaseline: med(all, 'postgres', 'none', 'p99'), postgresRowsPerS,
+    const pg50 = over(all, 'postgres', 'batch', 'p50');
+    const pg99 = over(all, 'postgres', 'batch', 'p99');
+    figures.journal_flush_fdatasync_p50_us_beside_postgres = figure(pg50.median, 'us', '(report)', alone50.median, ofAlone, pg50.spread);
+    figures.journal_flush_fdatasync_p99_us_beside_postgres = figure(pg99.median, 'us', '(report)', alone99.median, ofAlone, {
+      ...pg99.spread, nosyncBaseline: over(all, 'postgres', 'none', 'p99').median, postgresRowsPerS,
     });
   }
   return { config, trials: all, postgresRowsPerS, figures };

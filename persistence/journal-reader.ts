@@ -250,16 +250,12 @@ export class JournalGap extends Error {
  * positions and ids of the pruned stretch, so the start stops here, saying why.
  */
 export class JournalPruned extends Error {
-  readonly first: number;
-  readonly from: number;
-  constructor(dir: string, first: number, from: number, detail: string = '') {
+  constructor(dir: string, first: number, from: number) {
     super(
       `the journal in ${dir} starts at sequence ${first} (the segments before it were pruned by journal.retention), but this start must replay ` +
-      `from sequence ${from}: no recovery snapshot at or after ${first} holds for it${detail}. Put the pruned segments back into ${dir} ` +
+      `from sequence ${from}: no recovery snapshot at or after ${first} holds for it. Put the pruned segments back into ${dir} ` +
       `(journal.retention 'archive' kept them in journal.archiveDir), or start with the configuration the snapshots were written under`,
     );
-    this.first = first;
-    this.from = from;
   }
 }
 

@@ -137,6 +137,18 @@ export function readSegmentHeader(dir: string, index: number): SegmentHeader | n
   }
 }
 
+/** The journal's segment headers in order, up to the first unreadable one (a torn last header). */
+export function journalHeaders(dir: string): SegmentHeader[] {
+  const out: SegmentHeader[] = [];
+  for (const index of listSegments(dir)) {
+    const h = readSegmentHeader(dir, index);
+    if (h === null) break;
+    out.push(h);
+  }
+  return out;
+}
+
+
 /**
  * Checks the frame at `at` in bytes[0, end): returns the frame's total aligned length when it is
  * complete, its checksum holds and its seqLo is `sequence`'s; otherwise a negative FrameProblem.

@@ -22,7 +22,7 @@
  * producer is used: both fail against librdkafka's mock cluster; topics are auto-created.
  */
 
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import { RecordType } from '../codecs/records.ts';
@@ -30,6 +30,7 @@ import { isoMillis } from '../codecs/iso-time.ts';
 import { averagePriceTicks, ticksToDecimalString } from '../engine/fixed-point.ts';
 import type { JournalCursor } from './journal-reader.ts';
 import { syncDir } from './journal.ts';
+import { readKafkaCursor } from './kafka-cursor.ts';
 import { EventDecoder, type EventNames, type EventOf, type JournalEvent } from './journal-events.ts';
 import type { Sink, SinkBatch } from './sink-runner.ts';
 
@@ -258,13 +259,8 @@ export class KafkaSink implements Sink {
   }
 
   private readCursor(): JournalCursor {
-    try {
-      const c = JSON.parse(readFileSync(this.cursorPath, 'utf8')) as JournalCursor;
-      if (Number.isInteger(c.segment) && Number.isInteger(c.offset) && Number.isInteger(c.sequence) && c.sequence >= 1) return c;
-    } catch {
-      // no cursor yet: from the journal's start
-    }
-    return { segment: 0, offset: 0, sequence: 1 };
+    // No cursor yet (or one that does not parse): from the journal's start.
+    return readKafkaCursor(this.cursorPath) ?? { segment: 0, offset: 0, sequence: 1 };
   }
 
   private writeCursor(c: JournalCursor): void {

@@ -11,9 +11,9 @@ import fc from 'fast-check';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JournalWriter, MIN_SEGMENT_BYTES, listSegments, segmentFileName, type SegmentHeader } from './journal.ts';
+import { JournalWriter, MIN_SEGMENT_BYTES, journalHeaders, listSegments, segmentFileName, type SegmentHeader } from './journal.ts';
 import { JournalGap, JournalPruned, JournalReader, firstJournalSequence, journalGap, replayJournal, startCursor } from './journal-reader.ts';
-import { journalHeaders, prunableSegments, retentionFloor, runRetention, type RetentionSources } from './retention.ts';
+import { prunableSegments, retentionFloor, runRetention, type RetentionSources } from './retention.ts';
 import { SnapshotStore, replayWithSnapshots, type SnapshotReader, type SnapshotWriter } from './snapshot.ts';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, validateConfig } from '../workers/config.ts';
 

@@ -33,7 +33,7 @@
  */
 import { closeSync, constants as fsConstants, copyFileSync, fsyncSync, linkSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { listSegments, readSegmentHeader, segmentFileName, syncDir, type SegmentHeader } from './journal.ts';
+import { journalHeaders, segmentFileName, syncDir, type SegmentHeader } from './journal.ts';
 import { KEEP_SNAPSHOTS } from './snapshot.ts';
 
 export type RetentionMode = 'keep' | 'archive' | 'delete';
@@ -50,17 +50,6 @@ export function prunableSegments(headers: readonly SegmentHeader[], floor: numbe
   const keepFrom = holding - 1;
   const out: number[] = [];
   for (let i = 0; i < keepFrom; i++) out.push(headers[i].index);
-  return out;
-}
-
-/** The journal's segment headers in order, up to the first unreadable one (a torn last header). */
-export function journalHeaders(dir: string): SegmentHeader[] {
-  const out: SegmentHeader[] = [];
-  for (const index of listSegments(dir)) {
-    const h = readSegmentHeader(dir, index);
-    if (h === null) break;
-    out.push(h);
-  }
   return out;
 }
 
@@ -178,6 +167,6 @@ export function runRetention(dir: string, mode: 'archive' | 'delete', archiveDir
   const { floor, heldBy } = retentionFloor(sources);
   const headers = journalHeaders(dir);
   const pruned = pruneSegments(dir, prunableSegments(headers, floor), mode, archiveDir);
-  const rest = headers.filter((h) => !pruned.segments.includes(h.index));
-  return { floor, heldBy, pruned, firstSequence: rest.length === 0 ? 1 : rest[0].firstSequence };
+  // The pruned segments are a prefix of the headers: the first kept follows them.
+  return { floor, heldBy, pruned, firstSequence: headers[pruned.segments.length]?.firstSequence ?? 1 };
 }

@@ -31,7 +31,7 @@
 import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { listSegments, readSegmentHeader, segmentFileName, syncDir, type SegmentHeader } from './journal.ts';
+import { journalHeaders, segmentFileName, syncDir, type SegmentHeader } from './journal.ts';
 import { replayJournal, type FrameHandler, type ReplayResult } from './journal-reader.ts';
 
 export const SNAPSHOT_MAGIC = 'OMSSNAP1';
@@ -382,15 +382,6 @@ export interface LoadedSnapshot {
   reader: SnapshotReader;
 }
 
-/** The journal's segment headers, in segment order, up to the first unreadable one. */
-function* segmentHeaders(journalDir: string): Generator<SegmentHeader> {
-  for (const index of listSegments(journalDir)) {
-    const h = readSegmentHeader(journalDir, index);
-    if (h === null) return;
-    yield h;
-  }
-}
-
 /** fdatasyncs journal segment `index`. */
 function syncSegment(journalDir: string, index: number): void {
   const fd = openSync(join(journalDir, segmentFileName(index)), 'r+');
@@ -403,7 +394,7 @@ function syncSegment(journalDir: string, index: number): void {
 
 /** The first sequence of the journal segment a boot of this epoch opened (its header's epoch), or null. */
 export function bootBoundary(journalDir: string, bootEpochMs: number): number | null {
-  for (const h of segmentHeaders(journalDir)) if (h.engineEpochMs === bootEpochMs) return h.firstSequence;
+  for (const h of journalHeaders(journalDir)) if (h.engineEpochMs === bootEpochMs) return h.firstSequence;
   return null;
 }
 
@@ -411,7 +402,7 @@ export function bootBoundary(journalDir: string, bootEpochMs: number): number | 
 export function segmentsAround(journalDir: string, boundary: number): { at: SegmentHeader | null; prior: SegmentHeader | null } {
   let at: SegmentHeader | null = null;
   let prior: SegmentHeader | null = null;
-  for (const h of segmentHeaders(journalDir)) {
+  for (const h of journalHeaders(journalDir)) {
     if (h.firstSequence < boundary) prior = h;
     else if (h.firstSequence === boundary) at = h;
   }

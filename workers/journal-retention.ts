@@ -8,10 +8,11 @@
  * Writes SEGMENTS_PRUNED, BYTES_PRUNED and JOURNAL_FIRST_SEQUENCE (persistence counters; this
  * thread is their one writer). A failed pass is logged and tried again at the next.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PersistenceCounter, type StageCounters } from '../engine/counters.ts';
 import { firstJournalSequence } from '../persistence/journal-reader.ts';
+import { kafkaCursorDir, readKafkaCursor } from '../persistence/kafka-cursor.ts';
 import { runRetention, type RetentionPass, type RetentionSources } from '../persistence/retention.ts';
 import { SnapshotStore, snapshotFingerprint } from '../persistence/snapshot.ts';
 import type { EngineConfig } from './config.ts';
@@ -35,7 +36,7 @@ export function archiveDirOf(journal: EngineConfig['journal']): string {
  */
 export function cursorFiles(journalDir: string, except: string | null): Map<string, number> {
   const out = new Map<string, number>();
-  const dir = join(journalDir, 'sinks');
+  const dir = kafkaCursorDir(journalDir);
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -44,14 +45,8 @@ export function cursorFiles(journalDir: string, except: string | null): Map<stri
   }
   for (const name of names) {
     if (!name.endsWith('.cursor') || name === `${except}.cursor`) continue;
-    let sequence = 0;
-    try {
-      const c = JSON.parse(readFileSync(join(dir, name), 'utf8')) as { sequence?: unknown };
-      if (Number.isSafeInteger(c.sequence) && (c.sequence as number) >= 1) sequence = c.sequence as number;
-    } catch {
-      // unreadable: unknown, so nothing is pruned
-    }
-    out.set(`kafka cursor file ${name}`, sequence);
+    // Unreadable: unknown (0), so nothing is pruned.
+    out.set(`kafka cursor file ${name}`, readKafkaCursor(join(dir, name))?.sequence ?? 0);
   }
   return out;
 }
@@ -83,8 +78,6 @@ export class JournalRetention {
   private readonly sources: RetentionSources;
   /** The floor's holder at the last pass, so an unchanged reason is logged once. */
   private lastHeldBy = '';
-  /** The last pass (tests, health). */
-  last: RetentionPass | null = null;
 
   constructor(config: EngineConfig, persistence: StageCounters, log: Logger, sources: RetentionSources | null = null) {
     if (config.journal.retention === 'keep') throw new Error('Condition failed: journal.retention is archive or delete');
@@ -113,7 +106,6 @@ export class JournalRetention {
     const mode = journal.retention === 'delete' ? 'delete' : 'archive';
     try {
       const p = runRetention(journal.dir, mode, archiveDirOf(journal), this.sources);
-      this.last = p;
       this.persistence.add(PersistenceCounter.SEGMENTS_PRUNED, p.pruned.segments.length);
       this.persistence.add(PersistenceCounter.BYTES_PRUNED, p.pruned.bytes);
       this.persistence.set(PersistenceCounter.JOURNAL_FIRST_SEQUENCE, p.firstSequence);

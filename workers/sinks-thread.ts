@@ -11,9 +11,9 @@
 import { randomFill } from 'node:crypto';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { join } from 'node:path';
 import { PersistenceCounter, StageCounters } from '../engine/counters.ts';
 import { Mulberry32 } from '../engine/prng.ts';
+import { kafkaCursorDir } from '../persistence/kafka-cursor.ts';
 import { KafkaSink } from '../persistence/kafka-sink.ts';
 import { PgSink } from '../persistence/pg-sink.ts';
 import { SinkRunner, type SinkCounterIds } from '../persistence/sink-runner.ts';
@@ -84,7 +84,7 @@ if (config.sinks.kafka.brokers.length > 0) {
     brokers: config.sinks.kafka.brokers,
     clientId: config.sinks.kafka.clientId,
     sinkName: config.sinks.kafka.sinkName,
-    cursorDir: join(config.journal.dir, 'sinks'),
+    cursorDir: kafkaCursorDir(config.journal.dir),
     names,
   });
   runners.push(new SinkRunner(sink, config.journal.dir, { ...common, batchFrames: config.sinks.kafka.batchEvents, lingerMs: config.sinks.kafka.lingerMs, counters: { values: counters, ids: KAFKA_IDS } }));

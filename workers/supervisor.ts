@@ -75,7 +75,7 @@ export class Engine {
   /** The Postgres/Kafka sinks thread (only when a sink is configured): not a stage, never halts the engine. */
   private sinksWorker: Worker | null = null;
   /** journal.retention's passes (null with 'keep'). */
-  retention: JournalRetention | null = null;
+  private retention: JournalRetention | null = null;
   /** Latency and GC histograms, reject reasons, runtime figures: shared with every worker. */
   readonly metricsMemory: MetricsMemory;
   private metricsServer: MetricsServer | null = null;
