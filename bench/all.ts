@@ -20,7 +20,7 @@ import { RESULTS_DIR, type BenchResults } from './lib/results.ts';
 import { printTable, type Cell } from './lib/table.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const ORDER = ['ring', 'heap', 'fix', 'risk', 'sor', 'edge', 'disk', 'persist', 'ws', 'e2e'];
+export const ORDER = ['ring', 'heap', 'fix', 'risk', 'sor', 'edge', 'journal', 'disk', 'persist', 'ws', 'e2e'];
 /** Per-benchmark ceiling: the suite's budget is 15 minutes on these machines. */
 const TIMEOUT_MS = 6 * 60_000;
 

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { join } from 'node:path';
 import {
   FRAME_HEADER_LENGTH, JournalWriter, MIN_SEGMENT_BYTES, SEGMENT_HEADER_LENGTH, listSegments, readJournal, segmentFileName,
@@ -86,6 +87,40 @@ describe('JournalWriter', () => {
       next += one.frames.length;
     }
     expect(next).toBe(2001);
+  });
+
+  it('each frame on disk is length, zlib\'s CRC-32 of typeId..body, typeId, seqLo, the body copied from any offset, zero padding', () => {
+    // Sources at every alignment (the word-wise copy reads through a DataView), from a shared
+    // buffer and a plain one, and bodies of every length mod 8 (the byte-wise tail).
+    const shared = new Uint8Array(new SharedArrayBuffer(4096), 8);
+    const plain = new Uint8Array(4096);
+    for (let i = 0; i < 4000; i++) shared[i] = plain[i] = (i * 131 + 17) & 0xff;
+    const w = new JournalWriter(dir, 'none', 10);
+    const written: { typeId: number; body: Uint8Array }[] = [];
+    for (let k = 0; k < 64; k++) {
+      const src = k % 2 === 0 ? shared : plain;
+      const offset = (k * 7) % 61;
+      const length = k === 0 ? 0 : 1 + ((k * 29) % 300);
+      const typeId = k % 5 === 0 ? -3 : 100 + k;
+      w.append(typeId, src, offset, length);
+      written.push({ typeId, body: src.slice(offset, offset + length) });
+    }
+    w.close();
+    const file = readFileSync(join(dir, segmentFileName(1)));
+    const v = new DataView(file.buffer, file.byteOffset, file.byteLength);
+    let at = SEGMENT_HEADER_LENGTH;
+    written.forEach(({ typeId, body }, k) => {
+      expect(v.getUint32(at, true)).toBe(body.length);
+      expect(v.getInt32(at + 8, true)).toBe(typeId);
+      expect(v.getUint32(at + 12, true)).toBe(k + 1);
+      const bodyAt = at + FRAME_HEADER_LENGTH;
+      expect(Buffer.compare(file.subarray(bodyAt, bodyAt + body.length), body)).toBe(0);
+      expect(v.getUint32(at + 4, true)).toBe(zlibCrc32(file.subarray(at + 8, bodyAt + body.length)));
+      const end = bodyAt + Math.ceil(body.length / 8) * 8;
+      expect([...file.subarray(bodyAt + body.length, end)].every((b) => b === 0)).toBe(true);
+      at = end;
+    });
+    expect(at).toBe(file.length);
   });
 
   it('reopening continues the sequence in a new segment with the new boot epoch', () => {

@@ -40,7 +40,7 @@ import {
   closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { crc32 } from './crc32.ts';
+import { CRC32_INIT, crc32, crc32Byte, crc32Final, crc32OfView, crc32Words } from './crc32.ts';
 
 export const FRAME_HEADER_LENGTH = 16;
 const LENGTH_OFFSET = 0;
@@ -48,6 +48,8 @@ const CRC_OFFSET = 4;
 const TYPE_OFFSET = 8;
 const SEQ_OFFSET = 12;
 export const MAX_FRAME_BODY = 64 * 1024;
+/** Sources whose DataView append() keeps (the persistence stage's feeds, a few). */
+const MAX_SOURCE_VIEWS = 8;
 
 export const SEGMENT_HEADER_LENGTH = 32;
 const SH_MAGIC = 0;
@@ -159,7 +161,7 @@ export function checkFrame(view: DataView, bytes: Uint8Array, at: number, end: n
   if (length > MAX_FRAME_BODY) return FrameProblem.BAD_LENGTH;
   const body = at + FRAME_HEADER_LENGTH;
   if (body + align8(length) > end) return FrameProblem.TORN_BODY;
-  if (crc32(bytes, at + TYPE_OFFSET, body + length) !== view.getUint32(at + CRC_OFFSET, true)) return FrameProblem.CHECKSUM;
+  if (crc32OfView(view, at + TYPE_OFFSET, body + length) !== view.getUint32(at + CRC_OFFSET, true)) return FrameProblem.CHECKSUM;
   if (view.getUint32(at + SEQ_OFFSET, true) !== sequence >>> 0) return FrameProblem.SEQUENCE;
   return FRAME_HEADER_LENGTH + align8(length);
 }
@@ -204,6 +206,9 @@ export class JournalWriter {
   private fd: number;
   private readonly batch: Uint8Array;
   private readonly view: DataView;
+  /** viewOf's sources and their views. */
+  private readonly sources: Uint8Array[] = [];
+  private readonly sourceViews: DataView[] = [];
   private used: number;
   private readonly fsync: FsyncPolicy;
   private readonly fsyncIntervalMs: number;
@@ -282,22 +287,58 @@ export class JournalWriter {
 
   /** Appends one frame to the batch; the caller flushes when fits() says no, and per batch. */
   append(typeId: number, src: Uint8Array, offset: number, length: number): void {
-    if (!(length >= 0 && length <= MAX_FRAME_BODY)) throw new Error('Condition failed: journal body length');
+    if (!(length >= 0 && length <= MAX_FRAME_BODY && offset >= 0 && offset + length <= src.length)) throw new Error('Condition failed: journal body length');
     const frameLength = FRAME_HEADER_LENGTH + align8(length);
     if (this.position + this.used + frameLength > this.segmentBytes) this.rotate();
     if (!this.fits(length)) this.flush(Date.now());
     const at = this.used;
     const v = this.view;
+    const seqLo = this.sequence >>> 0;
     v.setUint32(at + LENGTH_OFFSET, length, true);
     v.setInt32(at + TYPE_OFFSET, typeId, true);
-    v.setUint32(at + SEQ_OFFSET, this.sequence >>> 0, true);
+    v.setUint32(at + SEQ_OFFSET, seqLo, true);
+    // One pass copies the body and checksums the frame's CRC range (typeId, seqLo, body), eight
+    // bytes a step through DataViews, which read and write at any alignment.
+    let c = crc32Words(CRC32_INIT, typeId | 0, seqLo | 0);
+    const sv = this.viewOf(src);
     const body = at + FRAME_HEADER_LENGTH;
-    for (let i = 0; i < length; i++) this.batch[body + i] = src[offset + i];
+    const steps = length & ~7;
+    for (let i = 0; i < steps; i += 8) {
+      const w0 = sv.getInt32(offset + i, true);
+      const w1 = sv.getInt32(offset + i + 4, true);
+      v.setInt32(body + i, w0, true);
+      v.setInt32(body + i + 4, w1, true);
+      c = crc32Words(c, w0, w1);
+    }
+    const batch = this.batch;
+    for (let i = steps; i < length; i++) {
+      const b = src[offset + i];
+      batch[body + i] = b;
+      c = crc32Byte(c, b);
+    }
     const end = body + align8(length);
-    for (let i = body + length; i < end; i++) this.batch[i] = 0;
-    v.setUint32(at + CRC_OFFSET, crc32(this.batch, at + TYPE_OFFSET, body + length), true);
+    for (let i = body + length; i < end; i++) batch[i] = 0;
+    v.setUint32(at + CRC_OFFSET, crc32Final(c), true);
     this.used = end;
     this.sequence++;
+  }
+
+  /**
+   * A DataView over src's bytes (the same range, so the same offsets), made once per source: the
+   * persistence stage appends from a few rings, so the list stays short and nothing is allocated
+   * per frame. A source seen for the first time when the list is full replaces the oldest.
+   */
+  private viewOf(src: Uint8Array): DataView {
+    const sources = this.sources;
+    for (let i = 0; i < sources.length; i++) if (sources[i] === src) return this.sourceViews[i];
+    const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
+    if (sources.length === MAX_SOURCE_VIEWS) {
+      sources.shift();
+      this.sourceViews.shift();
+    }
+    sources.push(src);
+    this.sourceViews.push(view);
+    return view;
   }
 
   /** Writes the batch (one write call) and fsyncs per policy. */
