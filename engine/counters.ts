@@ -6,12 +6,19 @@
 
 export const COUNTERS_PER_STAGE = 40;
 
+/** setAtomic's and getAtomic's conversion between a double and its 64 bits (per thread: module state). */
+const BITS_F64 = new Float64Array(1);
+const BITS_I64 = new BigInt64Array(BITS_F64.buffer);
+
 export class StageCounters {
   readonly values: Float64Array;
+  /** The same memory as 64-bit integers, for setAtomic and getAtomic. */
+  private readonly words: BigInt64Array;
 
   constructor(sab: SharedArrayBuffer) {
     if (sab.byteLength !== COUNTERS_PER_STAGE * 8) throw new Error('Condition failed: counters length');
     this.values = new Float64Array(sab);
+    this.words = new BigInt64Array(sab);
   }
 
   static create(): StageCounters {
@@ -28,6 +35,23 @@ export class StageCounters {
 
   get(id: number): number {
     return this.values[id];
+  }
+
+  /**
+   * set as one atomic 64-bit store of the double's bits: a reader that uses getAtomic never sees
+   * half of an old value and half of a new one (plain Float64Array accesses to shared memory may
+   * tear, by the memory model). For a value a decision rests on (journal.retention's sink
+   * cursors), not the hot path's counters: it allocates a BigInt.
+   */
+  setAtomic(id: number, value: number): void {
+    BITS_F64[0] = value;
+    Atomics.store(this.words, id, BITS_I64[0]);
+  }
+
+  /** The counter by one atomic 64-bit load (a value written by setAtomic, whole). */
+  getAtomic(id: number): number {
+    BITS_I64[0] = Atomics.load(this.words, id);
+    return BITS_F64[0];
   }
 }
 

@@ -113,3 +113,17 @@ describe('common stage counters', () => {
     }
   }, 20_000);
 });
+
+describe('StageCounters setAtomic / getAtomic', () => {
+  it('round-trip any double whole, and read what set wrote (one memory, two ways in)', () => {
+    const c = StageCounters.create();
+    const other = new StageCounters(c.values.buffer as SharedArrayBuffer);
+    for (const v of [0, 1, 2 ** 31, 2 ** 53 - 1, -7, 0.5, 123_456_789_012]) {
+      c.setAtomic(5, v);
+      expect(other.getAtomic(5)).toBe(v);
+      expect(other.get(5)).toBe(v);
+      c.set(6, v);
+      expect(other.getAtomic(6)).toBe(v);
+    }
+  });
+});

@@ -25,6 +25,7 @@ import { arrayLiteral, MIGRATIONS_DIR, PgSink } from './pg-sink.ts';
 import { MetricsViews, Runtime } from '../workers/metrics/metrics-memory.ts';
 import { createRegistry } from '../workers/metrics/collectors.ts';
 import { SinkRunner } from './sink-runner.ts';
+import { pgHoldPath, readSinkHold } from './sink-hold.ts';
 
 let db: PostgresServer;
 let t0: TestStack;
@@ -271,6 +272,10 @@ describe('Postgres sink (real Postgres 15, whole engine)', () => {
     expect(Number(cursor.next_sequence)).toBe(counter(PersistenceCounter.JOURNAL_NEXT_SEQUENCE)); // no decision left waiting
     // The durable cursor the sinks thread publishes (journal.retention's floor) is the committed one.
     expect(counter(PersistenceCounter.PG_DURABLE_SEQUENCE)).toBe(Number(cursor.next_sequence));
+    // Its mirror beside the journal (for a later run that leaves Postgres out) trails it at most: never ahead.
+    const hold = readSinkHold(pgHoldPath(t0.journalDir, 'postgres'));
+    expect(hold).not.toBeNull();
+    expect(hold!).toBeLessThanOrEqual(Number(cursor.next_sequence));
   }, 120_000);
 
   it('replaying the whole journal again under a second cursor duplicates nothing', async () => {

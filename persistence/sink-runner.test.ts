@@ -13,6 +13,7 @@ import type { JournalCursor } from './journal-reader.ts';
 import { SinkRunner, type Sink, type SinkBatch } from './sink-runner.ts';
 import { ConfigError, DEFAULT_CONFIG, validateConfig } from '../workers/config.ts';
 import { StageCounters } from '../engine/counters.ts';
+import { readSinkHold } from './sink-hold.ts';
 
 /** Applies nothing anywhere: records the sequence numbers of each batch it is given. */
 class RecordingSink implements Sink {
@@ -184,5 +185,29 @@ describe('SinkRunner durable cursor', () => {
     await advance(0);
     expect(values.get(ids.appliedSequence)).toBe(13);
     expect(values.get(ids.durableSequence)).toBe(10);
+  });
+
+  it('mirrors the durable sequence to its hold file: at open, then at most every holdEveryMs, and at stop', async () => {
+    const sink = new RecordingSink();
+    const path = join(dir, 'sinks', 'pg.pg-cursor');
+    const values = StageCounters.create();
+    const ids = { appliedSequence: 1, durableSequence: 2, lagEvents: 3, eventsApplied: 4, batches: 5, failures: 6, up: 7, skippedUnknown: 8 };
+    const r = runner(sink, { batchFrames: 5, pollMs: 10, lingerMs: 0, counters: { values, ids }, holdFile: path, holdEveryMs: 1000 });
+    append(12);
+    r.start();
+    await advance(0);
+    // Written at open (1); the three batches that followed in the same instant were not written.
+    expect(readSinkHold(path)).toBe(1);
+    expect(values.getAtomic(ids.durableSequence)).toBe(13);
+    await advance(1000);
+    expect(readSinkHold(path)).toBe(13);
+    append(3);
+    await advance(20);
+    expect(values.getAtomic(ids.durableSequence)).toBe(16);
+    expect(readSinkHold(path)).toBe(13);
+    const stopping = r.stop();
+    await advance(0);
+    await stopping;
+    expect(readSinkHold(path)).toBe(16);
   });
 });

@@ -15,6 +15,7 @@
 
 import type { StageCounters } from '../engine/counters.ts';
 import { JournalReader, type FrameHandler, type JournalCursor } from './journal-reader.ts';
+import { writeSinkHold } from './sink-hold.ts';
 
 /** What a batch collector is: a frame handler the runner fills, then the sink applies. */
 export interface SinkBatch extends FrameHandler {
@@ -77,6 +78,13 @@ export interface SinkRunnerOptions {
   journalNextSequence: (() => number) | null;
   counters: { values: StageCounters; ids: SinkCounterIds } | null;
   log: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  /**
+   * A file the durable sequence is mirrored to (persistence/sink-hold.ts), or null (the default).
+   * The Postgres sink's: journal.retention reads it when that sink is not configured in a run.
+   */
+  holdFile?: string | null;
+  /** Least milliseconds between two writes of holdFile (and one at stop). Default 5000. */
+  holdEveryMs?: number;
 }
 
 export const DEFAULT_SINK_RUNNER_OPTIONS: SinkRunnerOptions = {
@@ -105,6 +113,10 @@ export class SinkRunner {
   private draining: number;
   /** The wait in progress is a linger (drain() cuts it short; a backoff it leaves alone). */
   private lingering: boolean;
+  /** holdFile: the sequence last written there (0: none yet), when, and the last write error logged. */
+  private held = 0;
+  private heldAtMs = 0;
+  private holdError: string | null = null;
   /** Events applied since start, batches applied since start, failures since start. */
   applied: number;
   batches: number;
@@ -192,7 +204,11 @@ export class SinkRunner {
       if (this.cursor === null && !(await this.tryOpen())) continue;
       const done = await this.step();
       if (!this.running) break;
-      if (done === 0) await this.sleep(this.opts.pollMs);
+      if (done === 0) {
+        // Caught up: a hold file left behind by the throttle is brought up to date now.
+        this.writeHold(false);
+        await this.sleep(this.opts.pollMs);
+      }
       else if (done < this.opts.batchFrames && this.opts.lingerMs > 0 && this.draining === 0) {
         this.lingering = true;
         await this.sleep(this.opts.lingerMs);
@@ -201,6 +217,37 @@ export class SinkRunner {
     }
     await this.sink.close();
     this.setCounter('up', 0);
+    this.writeHold(true);
+  }
+
+  /**
+   * Publishes the sink's durable sequence: the counter (one atomic store: journal.retention reads
+   * it from another thread to decide what may be pruned), and the hold file when one is set.
+   */
+  private publishDurable(): void {
+    const c = this.opts.counters;
+    if (c !== null) c.values.setAtomic(c.ids.durableSequence, this.sink.durableSequence);
+    this.writeHold(false);
+  }
+
+  /** Mirrors the durable sequence to holdFile: when it changed, at most every holdEveryMs unless `now`. */
+  private writeHold(now: boolean): void {
+    const path = this.opts.holdFile ?? null;
+    const sequence = this.sink.durableSequence;
+    if (path === null || sequence < 1 || sequence === this.held) return;
+    const at = Date.now();
+    if (!now && at - this.heldAtMs < (this.opts.holdEveryMs ?? 5000)) return;
+    try {
+      writeSinkHold(path, sequence);
+      this.held = sequence;
+      this.heldAtMs = at;
+      this.holdError = null;
+    } catch (err) {
+      const message = (err as Error).message;
+      // Logged once per distinct error; tried again at the next publish. The sink goes on.
+      if (message !== this.holdError) this.opts.log('warn', `${this.sink.name} sink: hold file ${path} not written (journal.retention may hold less for this sink if it is left out of a later run): ${message}`);
+      this.holdError = message;
+    }
   }
 
   private async tryOpen(): Promise<boolean> {
@@ -208,7 +255,7 @@ export class SinkRunner {
       this.cursor = await this.sink.open();
       this.setCounter('up', 1);
       this.setCounter('appliedSequence', this.cursor.sequence);
-      this.setCounter('durableSequence', this.sink.durableSequence);
+      this.publishDurable();
       this.opts.log('info', `${this.sink.name} sink: connected, resuming at journal sequence ${this.cursor.sequence}`);
       return true;
     } catch (err) {
@@ -247,7 +294,7 @@ export class SinkRunner {
     this.addCounter('batches', 1);
     this.addCounter('skippedUnknown', batch.unknown);
     this.setCounter('appliedSequence', next.sequence);
-    this.setCounter('durableSequence', this.sink.durableSequence);
+    this.publishDurable();
     this.updateLag(next.sequence);
     batch.reset();
     return n;

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PersistenceCounter, StageCounters } from '../engine/counters.ts';
 import { JournalWriter, MIN_SEGMENT_BYTES, listSegments, segmentFileName } from '../persistence/journal.ts';
+import { pgHoldPath, writeSinkHold } from '../persistence/sink-hold.ts';
 import { SnapshotStore, snapshotFingerprint } from '../persistence/snapshot.ts';
 import { validateConfig, type EngineConfig } from './config.ts';
 import { JournalRetention, SNAPSHOT_STAGES, archiveDirOf } from './journal-retention.ts';
@@ -58,6 +59,11 @@ describe('JournalRetention', () => {
     writeFileSync(join(dir, 'sinks', 'kafka-old.cursor'), JSON.stringify({ segment: 0, offset: 0, sequence: 5 }));
     const held = new JournalRetention(config, StageCounters.create(), () => {}).pass()!;
     expect(held).toMatchObject({ floor: 5, heldBy: 'sink kafka cursor file kafka-old.cursor', pruned: { segments: [] } });
+    // So does a Postgres sink's hold file (persistence/sink-hold.ts) of an earlier run, and a file that does not parse holds everything.
+    writeSinkHold(pgHoldPath(dir, 'postgres'), 4);
+    expect(new JournalRetention(config, StageCounters.create(), () => {}).pass()).toMatchObject({ floor: 4, heldBy: 'sink postgres hold file postgres.pg-cursor' });
+    writeFileSync(join(dir, 'sinks', 'postgres.pg-cursor'), '{"seq');
+    expect(new JournalRetention(config, StageCounters.create(), () => {}).pass()).toMatchObject({ floor: 1, heldBy: 'sink postgres hold file postgres.pg-cursor (cursor not yet known)' });
     rmSync(join(dir, 'sinks'), { recursive: true });
     const counters = StageCounters.create();
     const logs: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
@@ -101,7 +107,11 @@ describe('JournalRetention', () => {
     // The configured sink's own cursor file is the counter's: not counted twice.
     mkdirSync(join(dir, 'sinks'));
     writeFileSync(join(dir, 'sinks', 'kafka.cursor'), JSON.stringify({ segment: 0, offset: 0, sequence: 3 }));
+    writeSinkHold(pgHoldPath(dir, 'postgres'), 2);
     expect(r.pass()).toMatchObject({ floor: b3 });
+    // Another Postgres sink's hold file (another sinkName, an earlier run) still counts.
+    writeSinkHold(pgHoldPath(dir, 'postgres-old'), b3 - 10);
+    expect(r.pass()).toMatchObject({ floor: b3 - 10, heldBy: 'sink postgres hold file postgres-old.pg-cursor' });
   });
 
   it('holds everything while the snapshots were written under another configuration', () => {

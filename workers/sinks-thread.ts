@@ -16,6 +16,7 @@ import { Mulberry32 } from '../engine/prng.ts';
 import { kafkaCursorDir } from '../persistence/kafka-cursor.ts';
 import { KafkaSink } from '../persistence/kafka-sink.ts';
 import { PgSink } from '../persistence/pg-sink.ts';
+import { pgHoldPath } from '../persistence/sink-hold.ts';
 import { SinkRunner, type SinkCounterIds } from '../persistence/sink-runner.ts';
 import type { WorkerData } from './worker-data.ts';
 import { sampleThisThread } from './metrics/runtime-sampler.ts';
@@ -77,7 +78,12 @@ if (config.sinks.postgres.url !== null) {
       weights: config.sor.weights,
     },
   });
-  runners.push(new SinkRunner(sink, config.journal.dir, { ...common, batchFrames: config.sinks.postgres.batchEvents, lingerMs: config.sinks.postgres.lingerMs, counters: { values: counters, ids: PG_IDS } }));
+  // Its durable cursor lives in its database; the hold file mirrors it beside the journal, so
+  // journal.retention still holds the journal for it in a run that leaves Postgres out.
+  runners.push(new SinkRunner(sink, config.journal.dir, {
+    ...common, batchFrames: config.sinks.postgres.batchEvents, lingerMs: config.sinks.postgres.lingerMs, counters: { values: counters, ids: PG_IDS },
+    holdFile: pgHoldPath(config.journal.dir, config.sinks.postgres.sinkName),
+  }));
 }
 if (config.sinks.kafka.brokers.length > 0) {
   const sink = new KafkaSink({
