@@ -8,7 +8,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JournalWriter, MIN_SEGMENT_BYTES, journalHeaders, listSegments, segmentFileName, type SegmentHeader } from './journal.ts';
@@ -202,6 +202,43 @@ describe('runRetention on a real journal', () => {
     expect(reader.problem).toMatch(/before the journal's first segment .*pruned \(journal.retention\)/);
     reader.close();
     expect(readFrom(b3).length).toBe(300);
+  });
+
+  it('archive across file systems (the journal on disk, the archive on tmpfs): each segment copied whole, fsynced, linked, then unlinked; no temporary file left', () => {
+    // linkSync across file systems fails with EXDEV: the copy path runs. /dev/shm is a tmpfs; the
+    // journal goes where the disk is (the OS's temporary directory, or else under the project).
+    const shmDev = statSync('/dev/shm').dev;
+    const base = [tmpdir(), join(process.cwd(), 'test-output')].find((d) => {
+      mkdirSync(d, { recursive: true });
+      return statSync(d).dev !== shmDev;
+    });
+    if (base === undefined) throw new Error('Condition failed: a directory on another file system than /dev/shm for the journal');
+    const journalDir = mkdtempSync(join(base, 'retention-xfs-'));
+    const shmArchive = mkdtempSync(join('/dev/shm', 'retention-xfs-archive-'));
+    const outer = dir;
+    try {
+      dir = journalDir;
+      const { b2, store } = threeBoots();
+      const before = new Map(listSegments(dir).map((i) => [i, readFileSync(join(dir, segmentFileName(i)))]));
+      const all = readFrom(1);
+      const pass = runRetention(dir, 'archive', shmArchive, sources(store));
+      expect(pass.floor).toBe(b2);
+      expect(pass.pruned.error).toBeNull();
+      expect(pass.pruned.segments.length).toBeGreaterThan(0);
+      expect(statSync(shmArchive).dev).not.toBe(statSync(dir).dev);
+      for (const i of pass.pruned.segments) {
+        expect(existsSync(join(dir, segmentFileName(i)))).toBe(false);
+        expect(Buffer.compare(readFileSync(join(shmArchive, segmentFileName(i))), before.get(i)!)).toBe(0);
+      }
+      expect(readdirSync(shmArchive).sort()).toEqual(pass.pruned.segments.map(segmentFileName).sort());
+      // Moved back, the whole journal reads as written.
+      for (const name of readdirSync(shmArchive)) writeFileSync(join(dir, name), readFileSync(join(shmArchive, name)));
+      expect(readFrom(1)).toEqual(all);
+    } finally {
+      dir = outer;
+      rmSync(journalDir, { recursive: true, force: true });
+      rmSync(shmArchive, { recursive: true, force: true });
+    }
   });
 
   it('the sinks\' cursors hold the journal back; a sink not yet connected holds all of it', () => {
