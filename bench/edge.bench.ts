@@ -28,12 +28,11 @@ import { Mulberry32 } from '../engine/prng.ts';
 import { Reason } from '../engine/reasons.ts';
 import { reportToJson } from '../workers/ingest/order-json.ts';
 import { ReportJsonWriter } from '../workers/ingest/report-json-writer.ts';
-import { BenchArgs } from './lib/args.ts';
 import { runRounds, type CaseResult, type ThroughputCase } from './lib/fix-rounds.ts';
 import { AllocationWindow } from './lib/heap-alloc.ts';
-import { formatMachineInfo, machineInfo, watchCpu } from './lib/machine.ts';
 import { isMainModule } from './lib/main.ts';
-import { figure, writeResults, type Figure } from './lib/results.ts';
+import { roundsBenchMain } from './lib/rounds-main.ts';
+import { figure, type Figure } from './lib/results.ts';
 import { formatRate } from './lib/stats.ts';
 import { printTable } from './lib/table.ts';
 
@@ -194,35 +193,24 @@ function printReport(r: EdgeBenchReport): void {
 }
 
 function main(): void {
-  const args = new BenchArgs(process.argv.slice(2));
-  const quick = args.has('--quick');
-  const config: EdgeBenchConfig = { ...(quick ? QUICK_CONFIG : FULL_CONFIG) };
-  config.rounds = args.num('--rounds', config.rounds, 1);
-  config.roundMs = args.num('--round-ms', config.roundMs, 1);
-  const out = args.value('--out') ?? null;
-  args.rejectUnknown();
-  console.log(`machine: ${formatMachineInfo(machineInfo())}`);
-  console.log(`edge bench${quick ? ' (--quick smoke run)' : ''}: ${JSON.stringify(config)}`);
-  const cpu = watchCpu();
-  const report = runEdgeBench(config, (line) => console.log(`  ${line}`));
-  printReport(report);
-  const conditions = cpu();
-  console.log(`\ntook ${conditions.wallS} s; CPU used by this process ${conditions.processS} s; machine busy ${conditions.machineBusyS} s`);
-  if (quick && out === null) return;
-  const extra = {
-    meanFrameBytes: report.meanFrameBytes,
-    throughput: report.throughput,
-    heapBytesPerMsg: report.heapBytesPerMsg,
-    method: {
-      timing: 'own timed loops on the main thread (bench/lib/fix-rounds.ts): warm-up and calibration per case, then rounds interleaving both; median, min, max of per-round msgs/s',
-      allocation: 'V8 GC statistics over allocMessages encodes after a warm-up pass: bytes allocated = growth of used heap between GCs (bench/lib/heap-alloc.ts AllocationWindow, as bench:heap)',
-      corpus: 'seeded EXEC_REPORT records (ack 4 : partial 2 : fill 2 : cancel 1 : reject 1 : cancel reject 1), both encoders checked to give identical bytes first',
-    },
-    checksum: report.checksum,
-    conditions,
-  };
-  const path = writeResults('edge', { ...config }, report.figures, extra, out ?? undefined);
-  console.log(`wrote ${path}`);
+  roundsBenchMain({
+    name: 'edge',
+    full: FULL_CONFIG,
+    quick: QUICK_CONFIG,
+    run: runEdgeBench,
+    print: printReport,
+    extra: (r) => ({
+      meanFrameBytes: r.meanFrameBytes,
+      throughput: r.throughput,
+      heapBytesPerMsg: r.heapBytesPerMsg,
+      method: {
+        timing: 'own timed loops on the main thread (bench/lib/fix-rounds.ts): warm-up and calibration per case, then rounds interleaving both; median, min, max of per-round msgs/s',
+        allocation: 'V8 GC statistics over allocMessages encodes after a warm-up pass: bytes allocated = growth of used heap between GCs (bench/lib/heap-alloc.ts AllocationWindow, as bench:heap)',
+        corpus: 'seeded EXEC_REPORT records (ack 4 : partial 2 : fill 2 : cancel 1 : reject 1 : cancel reject 1), both encoders checked to give identical bytes first',
+      },
+      checksum: r.checksum,
+    }),
+  });
 }
 
 if (isMainModule(import.meta.url)) {

@@ -30,11 +30,10 @@ import {
 } from '../codecs/records.ts';
 import { Mulberry32 } from '../engine/prng.ts';
 import { FRAME_HEADER_LENGTH, JournalWriter, checkFrame } from '../persistence/journal.ts';
-import { BenchArgs } from './lib/args.ts';
 import { runRounds, type CaseResult, type ThroughputCase } from './lib/fix-rounds.ts';
-import { formatMachineInfo, machineInfo, watchCpu } from './lib/machine.ts';
 import { isMainModule } from './lib/main.ts';
-import { figure, writeResults, type Figure } from './lib/results.ts';
+import { roundsBenchMain } from './lib/rounds-main.ts';
+import { figure, type Figure } from './lib/results.ts';
 import { printTable } from './lib/table.ts';
 
 export interface JournalBenchConfig {
@@ -241,35 +240,24 @@ function printReport(r: JournalBenchReport): void {
 }
 
 function main(): void {
-  const args = new BenchArgs(process.argv.slice(2));
-  const quick = args.has('--quick');
-  const config: JournalBenchConfig = { ...(quick ? QUICK_CONFIG : FULL_CONFIG) };
-  config.rounds = args.num('--rounds', config.rounds, 1);
-  config.roundMs = args.num('--round-ms', config.roundMs, 1);
-  const out = args.value('--out') ?? null;
-  args.rejectUnknown();
-  console.log(`machine: ${formatMachineInfo(machineInfo())}`);
-  console.log(`journal bench${quick ? ' (--quick smoke run)' : ''}: ${JSON.stringify(config)}`);
-  const cpu = watchCpu();
-  const report = runJournalBench(config, (line) => console.log(`  ${line}`));
-  printReport(report);
-  const conditions = cpu();
-  console.log(`\ntook ${conditions.wallS} s; CPU used by this process ${conditions.processS} s; machine busy ${conditions.machineBusyS} s`);
-  if (quick && out === null) return;
-  const extra = {
-    meanBodyBytes: report.meanBodyBytes,
-    append: report.append,
-    check: report.check,
-    method: {
-      timing: 'own timed loops on the main thread (bench/lib/fix-rounds.ts): warm-up and calibration per case, then rounds interleaving both; ns/frame from the median, min and max of per-round frames/s',
-      corpus: 'seeded bytes at the engine\'s record sizes, one IOC order\'s ten records repeated (ROUTE_AUDIT with 3 venues), 8-aligned in a SharedArrayBuffer; both appends checked to build identical frames first',
-      disk: 'none: the batch holds the whole corpus, so append never writes',
-    },
-    checksum: report.checksum,
-    conditions,
-  };
-  const path = writeResults('journal', { ...config }, report.figures, extra, out ?? undefined);
-  console.log(`wrote ${path}`);
+  roundsBenchMain({
+    name: 'journal',
+    full: FULL_CONFIG,
+    quick: QUICK_CONFIG,
+    run: runJournalBench,
+    print: printReport,
+    extra: (r) => ({
+      meanBodyBytes: r.meanBodyBytes,
+      append: r.append,
+      check: r.check,
+      method: {
+        timing: 'own timed loops on the main thread (bench/lib/fix-rounds.ts): warm-up and calibration per case, then rounds interleaving both; ns/frame from the median, min and max of per-round frames/s',
+        corpus: 'seeded bytes at the engine\'s record sizes, one IOC order\'s ten records repeated (ROUTE_AUDIT with 3 venues), 8-aligned in a SharedArrayBuffer; both appends checked to build identical frames first',
+        disk: 'none: the batch holds the whole corpus, so append never writes',
+      },
+      checksum: r.checksum,
+    }),
+  });
 }
 
 if (isMainModule(import.meta.url)) {
