@@ -179,7 +179,7 @@ export function runJournalBench(config: JournalBenchConfig, log: (line: string) 
     const appendOurs = (): number => {
       reset();
       for (let i = 0; i < n; i++) writer.append(corpus.types[i], corpus.bytes, corpus.offsets[i], corpus.lengths[i]);
-      return batch[written - 1] + framedView.getUint32(4, true);
+      return batch[written - 1] + batch[4] + batch[written - 8];
     };
     const appendBaseline = (): number => {
       bytewise.used = 0;
@@ -190,7 +190,7 @@ export function runJournalBench(config: JournalBenchConfig, log: (line: string) 
       let at = 0;
       let sum = 0;
       for (let i = 0; i < n; i++) {
-        const len = ours ? checkFrame(framedView, framed, at, written, start + i) : checkFrameBytewise(framedView, framed, at, start + i);
+        const len = ours ? checkFrame(framedView, at, written, start + i) : checkFrameBytewise(framedView, framed, at, start + i);
         if (len < 0) throw new Error(`journal bench: frame ${i} does not check (${len})`);
         at += len;
         sum += len;

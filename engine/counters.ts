@@ -1,7 +1,9 @@
 /**
- * Stage counters in shared memory: written by one stage (plain stores, no atomics needed for a
- * single writer), read by the supervisor for health and metrics. Reading costs the hot path
- * nothing. Values are float64, exact to 2^53.
+ * Stage counters in shared memory: written by one stage (plain stores for a single writer),
+ * read by the supervisor for health and metrics. Reading costs the hot path nothing. Values are
+ * float64, exact to 2^53. A plain read may see a torn value while the writer stores (the memory
+ * model allows it): fine for a gauge on a dashboard; a value a decision rests on is written and
+ * read with setAtomic/getAtomic.
  */
 
 export const COUNTERS_PER_STAGE = 40;

@@ -77,7 +77,7 @@ export class JournalReader {
       let at = 0;
       let problem = 0;
       while (count < maxFrames && at < got) {
-        const n = checkFrame(this.view, this.chunk, at, got, cursor.sequence);
+        const n = checkFrame(this.view, at, got, cursor.sequence);
         if (n < 0) { problem = n; break; }
         handler.onFrame(frameTypeId(this.view, at), cursor.sequence, this.epochMs, this.view, this.chunk, at + FRAME_HEADER_LENGTH, frameBodyLength(this.view, at));
         at += n;

@@ -81,6 +81,6 @@ export class JournalStage implements Agent, RecordHandler {
   }
 
   onRecord(typeId: number, offset: number, length: number): void {
-    this.journal.append(typeId, this.feed.bytes, offset, length);
+    this.journal.append(typeId, this.feed.bytes, offset, length, this.feed.view);
   }
 }

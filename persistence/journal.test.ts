@@ -95,10 +95,13 @@ describe('JournalWriter', () => {
     const shared = new Uint8Array(new SharedArrayBuffer(4096), 8);
     const plain = new Uint8Array(4096);
     for (let i = 0; i < 4000; i++) shared[i] = plain[i] = (i * 131 + 17) & 0xff;
+    // Twelve more sources at odd byte offsets, more than the writer keeps views of (8): each
+    // first use evicts the oldest view, and a later use makes a new one.
+    const odd = Array.from({ length: 12 }, (_, k) => new Uint8Array(plain.buffer, 1 + 2 * k, 3000));
     const w = new JournalWriter(dir, 'none', 10);
     const written: { typeId: number; body: Uint8Array }[] = [];
     for (let k = 0; k < 64; k++) {
-      const src = k % 2 === 0 ? shared : plain;
+      const src = k % 3 === 2 ? odd[k % 12] : k % 2 === 0 ? shared : plain;
       const offset = (k * 7) % 61;
       const length = k === 0 ? 0 : 1 + ((k * 29) % 300);
       const typeId = k % 5 === 0 ? -3 : 100 + k;

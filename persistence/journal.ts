@@ -37,9 +37,9 @@
  */
 
 import {
-  closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, writeSync,
+  closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CRC32_INIT, crc32, crc32Byte, crc32Final, crc32OfView, crc32Words } from './crc32.ts';
 
 export const FRAME_HEADER_LENGTH = 16;
@@ -152,10 +152,10 @@ export function journalHeaders(dir: string): SegmentHeader[] {
 
 
 /**
- * Checks the frame at `at` in bytes[0, end): returns the frame's total aligned length when it is
+ * Checks the frame at `at` in view's bytes [0, end): returns the frame's total aligned length when it is
  * complete, its checksum holds and its seqLo is `sequence`'s; otherwise a negative FrameProblem.
  */
-export function checkFrame(view: DataView, bytes: Uint8Array, at: number, end: number, sequence: number): number {
+export function checkFrame(view: DataView, at: number, end: number, sequence: number): number {
   if (at + FRAME_HEADER_LENGTH > end) return FrameProblem.TORN_HEADER;
   const length = view.getUint32(at + LENGTH_OFFSET, true);
   if (length > MAX_FRAME_BODY) return FrameProblem.BAD_LENGTH;
@@ -285,8 +285,11 @@ export class JournalWriter {
     return this.used + FRAME_HEADER_LENGTH + align8(bodyLength) <= this.batch.length;
   }
 
-  /** Appends one frame to the batch; the caller flushes when fits() says no, and per batch. */
-  append(typeId: number, src: Uint8Array, offset: number, length: number): void {
+  /**
+   * Appends one frame to the batch; the caller flushes when fits() says no, and per batch.
+   * srcView: a DataView over exactly src's bytes (the ring's own), or null (one is kept per source).
+   */
+  append(typeId: number, src: Uint8Array, offset: number, length: number, srcView: DataView | null = null): void {
     if (!(length >= 0 && length <= MAX_FRAME_BODY && offset >= 0 && offset + length <= src.length)) throw new Error('Condition failed: journal body length');
     const frameLength = FRAME_HEADER_LENGTH + align8(length);
     if (this.position + this.used + frameLength > this.segmentBytes) this.rotate();
@@ -300,7 +303,7 @@ export class JournalWriter {
     // One pass copies the body and checksums the frame's CRC range (typeId, seqLo, body), eight
     // bytes a step through DataViews, which read and write at any alignment.
     let c = crc32Words(CRC32_INIT, typeId | 0, seqLo | 0);
-    const sv = this.viewOf(src);
+    const sv = srcView ?? this.viewOf(src);
     const body = at + FRAME_HEADER_LENGTH;
     const steps = length & ~7;
     for (let i = 0; i < steps; i += 8) {
@@ -324,9 +327,10 @@ export class JournalWriter {
   }
 
   /**
-   * A DataView over src's bytes (the same range, so the same offsets), made once per source: the
-   * persistence stage appends from a few rings, so the list stays short and nothing is allocated
-   * per frame. A source seen for the first time when the list is full replaces the oldest.
+   * A DataView over src's bytes (the same range, so the same offsets), for a caller that has
+   * none (the persistence stage passes its ring's): made once per source and kept for the few
+   * sources a writer sees. A caller that passed a new array per frame would allocate a view per
+   * frame; one seen for the first time when the list is full replaces the oldest.
    */
   private viewOf(src: Uint8Array): DataView {
     const sources = this.sources;
@@ -372,6 +376,28 @@ export function syncDir(dir: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Replaces the file at `path` with `text`, durably: its directory created if missing (and the
+ * parent of the first directory created fsynced, so the new directory survives a power loss),
+ * a temporary file written and fsynced, renamed over `path`, and the directory fsynced. A crash
+ * leaves the old file or the new one, whole. The sinks' cursor and hold files.
+ */
+export function writeFileDurably(path: string, text: string): void {
+  const dir = dirname(path);
+  const created = mkdirSync(dir, { recursive: true });
+  if (created !== undefined) syncDir(dirname(created));
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  syncDir(dir);
 }
 
 export interface JournalEnd {
@@ -441,7 +467,7 @@ export function scanSegment(path: string, chunkBytes: number = 1 << 20): Segment
       let at = 0;
       let problem = 0;
       while (at < got) {
-        const n = checkFrame(view, chunk, at, got, header.firstSequence + frames);
+        const n = checkFrame(view, at, got, header.firstSequence + frames);
         if (n < 0) { problem = n; break; }
         at += n;
         frames++;
@@ -502,7 +528,7 @@ export function readJournal(path: string): JournalReadResult {
   let stoppedBecause: string | null = null;
   while (at < data.length) {
     const sequence = header.firstSequence + frames.length;
-    const n = checkFrame(view, data, at, data.length, sequence);
+    const n = checkFrame(view, at, data.length, sequence);
     if (n < 0) { stoppedBecause = frameProblemName(n); break; }
     const length = frameBodyLength(view, at);
     frames.push({ typeId: frameTypeId(view, at), sequence, body: data.slice(at + FRAME_HEADER_LENGTH, at + FRAME_HEADER_LENGTH + length) });

@@ -22,14 +22,13 @@
  * producer is used: both fail against librdkafka's mock cluster; topics are auto-created.
  */
 
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import { RecordType } from '../codecs/records.ts';
 import { isoMillis } from '../codecs/iso-time.ts';
 import { averagePriceTicks, ticksToDecimalString } from '../engine/fixed-point.ts';
 import type { JournalCursor } from './journal-reader.ts';
-import { syncDir } from './journal.ts';
+import { writeFileDurably } from './journal.ts';
 import { readKafkaCursor } from './kafka-cursor.ts';
 import { EventDecoder, type EventNames, type EventOf, type JournalEvent } from './journal-events.ts';
 import type { Sink, SinkBatch } from './sink-runner.ts';
@@ -264,18 +263,8 @@ export class KafkaSink implements Sink {
   }
 
   private writeCursor(c: JournalCursor): void {
-    mkdirSync(this.opts.cursorDir, { recursive: true });
-    const tmp = `${this.cursorPath}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, JSON.stringify({ segment: c.segment, offset: c.offset, sequence: c.sequence }));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.cursorPath);
-    // The rename itself durable: journal.retention keeps the journal from this cursor on.
-    syncDir(this.opts.cursorDir);
+    // Durable, rename included: journal.retention keeps the journal from this cursor on.
+    writeFileDurably(this.cursorPath, JSON.stringify({ segment: c.segment, offset: c.offset, sequence: c.sequence }));
   }
 
   async close(): Promise<void> {

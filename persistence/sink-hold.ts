@@ -6,11 +6,11 @@
  * Postgres sink left out of a run still holds the journal from where it stopped, as a Kafka
  * sink's cursor file does. The mirror may lag the database (it holds more, never less).
  *
- * Written as the Kafka cursor is: a temporary file, fsynced, renamed over, the directory fsynced.
+ * Written as the Kafka cursor is (journal.ts writeFileDurably).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { syncDir } from './journal.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileDurably } from './journal.ts';
 import { kafkaCursorDir } from './kafka-cursor.ts';
 
 export const PG_HOLD_SUFFIX = '.pg-cursor';
@@ -20,21 +20,10 @@ export function pgHoldPath(journalDir: string, sinkName: string): string {
   return join(kafkaCursorDir(journalDir), `${sinkName}${PG_HOLD_SUFFIX}`);
 }
 
-/** Writes a hold file durably (replacing the one before). Throws on an I/O error. */
+/** Writes a hold file durably (replacing the one before: journal.ts writeFileDurably). Throws on an I/O error. */
 export function writeSinkHold(path: string, sequence: number): void {
   if (!(Number.isSafeInteger(sequence) && sequence >= 1)) throw new Error(`Condition failed: a hold is a journal sequence >= 1, not ${sequence}`);
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, `${JSON.stringify({ sequence, writtenAt: new Date().toISOString() })}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  syncDir(dir);
+  writeFileDurably(path, `${JSON.stringify({ sequence, writtenAt: new Date().toISOString() })}\n`);
 }
 
 /** The sequence in a hold file, or null when it is absent or does not parse. */

@@ -210,4 +210,40 @@ describe('SinkRunner durable cursor', () => {
     await stopping;
     expect(readSinkHold(path)).toBe(16);
   });
+
+  it('a fall of the durable sequence (a database restored or swapped) reaches the hold file at once, whatever the throttle', async () => {
+    /** Its database is "restored" once: the first apply fails and the reopen gives an earlier cursor. */
+    class RestoredSink extends RecordingSink {
+      fail = false;
+      reopenAt: JournalCursor | null = null;
+      override async open(): Promise<JournalCursor> {
+        return this.reopenAt ?? super.open();
+      }
+      override async apply(after: JournalCursor): Promise<void> {
+        if (this.fail) {
+          this.fail = false;
+          throw new Error('connection lost');
+        }
+        await super.apply(after);
+        this.reopenAt = null;
+      }
+      override get durableSequence(): number {
+        return this.reopenAt?.sequence ?? super.durableSequence;
+      }
+    }
+    const sink = new RestoredSink();
+    const path = join(dir, 'sinks', 'pg.pg-cursor');
+    const r = runner(sink, { batchFrames: 5, pollMs: 10, lingerMs: 0, holdFile: path, holdEveryMs: 60_000, backoffMinMs: 1, backoffMaxMs: 1 });
+    append(12);
+    r.start();
+    await advance(0);
+    await advance(60_000); // caught up, the throttle passed: the file says 13
+    expect(readSinkHold(path)).toBe(13);
+    sink.fail = true;
+    sink.reopenAt = { segment: 0, offset: 0, sequence: 1 };
+    append(3);
+    await advance(20);
+    // Reopened at 1 within the throttle's minute: the file fell with it at once.
+    expect(readSinkHold(path)).toBe(1);
+  });
 });

@@ -83,7 +83,7 @@ export interface SinkRunnerOptions {
    * The Postgres sink's: journal.retention reads it when that sink is not configured in a run.
    */
   holdFile?: string | null;
-  /** Least milliseconds between two writes of holdFile (and one at stop). Default 5000. */
+  /** Least milliseconds between two writes of holdFile as the sequence rises (written at once at open, on a fall, and at stop). Default 5000. */
   holdEveryMs?: number;
 }
 
@@ -116,6 +116,7 @@ export class SinkRunner {
   /** holdFile: the sequence last written there (0: none yet), when, and the last write error logged. */
   private held = 0;
   private heldAtMs = 0;
+  private readonly holdEveryMs: number;
   private holdError: string | null = null;
   /** Events applied since start, batches applied since start, failures since start. */
   applied: number;
@@ -128,6 +129,8 @@ export class SinkRunner {
     this.opts = { ...DEFAULT_SINK_RUNNER_OPTIONS, ...options };
     if (!(this.opts.batchFrames >= 1 && this.opts.batchFrames <= 100_000)) throw new Error('Condition failed: batchFrames in [1, 100000]');
     if (!(Number.isInteger(this.opts.lingerMs) && this.opts.lingerMs >= 0 && this.opts.lingerMs <= 60_000)) throw new Error('Condition failed: lingerMs in [0, 60000]');
+    this.holdEveryMs = this.opts.holdEveryMs ?? 5000;
+    if (!(Number.isInteger(this.holdEveryMs) && this.holdEveryMs >= 0 && this.holdEveryMs <= 3_600_000)) throw new Error('Condition failed: holdEveryMs in [0, 3600000]');
     this.reader = new JournalReader(journalDir);
     this.cursor = null;
     this.running = false;
@@ -224,19 +227,23 @@ export class SinkRunner {
    * Publishes the sink's durable sequence: the counter (one atomic store: journal.retention reads
    * it from another thread to decide what may be pruned), and the hold file when one is set.
    */
-  private publishDurable(): void {
+  private publishDurable(now = false): void {
     const c = this.opts.counters;
     if (c !== null) c.values.setAtomic(c.ids.durableSequence, this.sink.durableSequence);
-    this.writeHold(false);
+    this.writeHold(now);
   }
 
-  /** Mirrors the durable sequence to holdFile: when it changed, at most every holdEveryMs unless `now`. */
+  /**
+   * Mirrors the durable sequence to holdFile when it changed: a rise at most every holdEveryMs
+   * unless `now` (a file behind the database holds more of the journal: safe); a fall at once (a
+   * database restored or swapped: a file ahead of it would let retention prune what it needs).
+   */
   private writeHold(now: boolean): void {
     const path = this.opts.holdFile ?? null;
     const sequence = this.sink.durableSequence;
     if (path === null || sequence < 1 || sequence === this.held) return;
     const at = Date.now();
-    if (!now && at - this.heldAtMs < (this.opts.holdEveryMs ?? 5000)) return;
+    if (!now && sequence > this.held && at - this.heldAtMs < this.holdEveryMs) return;
     try {
       writeSinkHold(path, sequence);
       this.held = sequence;
@@ -255,7 +262,7 @@ export class SinkRunner {
       this.cursor = await this.sink.open();
       this.setCounter('up', 1);
       this.setCounter('appliedSequence', this.cursor.sequence);
-      this.publishDurable();
+      this.publishDurable(true);
       this.opts.log('info', `${this.sink.name} sink: connected, resuming at journal sequence ${this.cursor.sequence}`);
       return true;
     } catch (err) {
