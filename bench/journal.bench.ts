@@ -5,8 +5,9 @@
  *   frames:   the engine's records as the persistence stage journals them, at their sizes
  *             (NEW_ORDER, ROUTE_AUDIT with 3 venues, CHILD_ORDER, CHILD_EVENT, EXEC_REPORT,
  *             POSITION ...), laid end to end in a SharedArrayBuffer as a ring holds them;
- *   append:   ours:     JournalWriter.append (one pass: the body copied and its CRC-32 taken
- *                       eight bytes a step through DataViews, slicing-by-8)
+ *   append:   ours:     JournalWriter.append given the source's DataView, as the persistence
+ *                       stage gives it its ring's (one pass: the body copied and its CRC-32
+ *                       taken eight bytes a step, slicing-by-8)
  *             baseline: the same frame built as append did before: a byte loop to copy, then a
  *                       bytewise table CRC-32 over typeId..body (BytewiseFrames below)
  *             Both fill a 1 MiB batch and start again when it is full; nothing is written to
@@ -110,6 +111,8 @@ function checkFrameBytewise(view: DataView, bytes: Uint8Array, at: number, seque
 
 interface Corpus {
   bytes: Uint8Array;
+  /** Over bytes, as a ring's DataView is over its bytes (the persistence stage passes it to append). */
+  view: DataView;
   offsets: Int32Array;
   lengths: Int32Array;
   types: Int32Array;
@@ -133,7 +136,7 @@ function buildCorpus(frames: number, seed: number): Corpus {
   for (let i = 0; i < size; i++) bytes[i] = rng.nextU32() & 0xff;
   let total = 0;
   for (let i = 0; i < frames; i++) total += lengths[i];
-  return { bytes, offsets, lengths, types, meanBody: Math.round(total / frames) };
+  return { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offsets, lengths, types, meanBody: Math.round(total / frames) };
 }
 
 export interface JournalBenchReport {
@@ -163,7 +166,7 @@ export function runJournalBench(config: JournalBenchConfig, log: (line: string) 
     const start = writer.sequence;
     bytewise.sequence = start;
     for (let i = 0; i < n; i++) {
-      writer.append(corpus.types[i], corpus.bytes, corpus.offsets[i], corpus.lengths[i]);
+      writer.append(corpus.types[i], corpus.bytes, corpus.offsets[i], corpus.lengths[i], corpus.view);
       bytewise.append(corpus.types[i], corpus.bytes, corpus.offsets[i], corpus.lengths[i]);
     }
     const written = (writer as unknown as { used: number }).used;
@@ -178,7 +181,7 @@ export function runJournalBench(config: JournalBenchConfig, log: (line: string) 
     };
     const appendOurs = (): number => {
       reset();
-      for (let i = 0; i < n; i++) writer.append(corpus.types[i], corpus.bytes, corpus.offsets[i], corpus.lengths[i]);
+      for (let i = 0; i < n; i++) writer.append(corpus.types[i], corpus.bytes, corpus.offsets[i], corpus.lengths[i], corpus.view);
       return batch[written - 1] + batch[4] + batch[written - 8];
     };
     const appendBaseline = (): number => {
