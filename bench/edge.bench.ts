@@ -30,7 +30,6 @@ import { reportToJson } from '../workers/ingest/order-json.ts';
 import { ReportJsonWriter } from '../workers/ingest/report-json-writer.ts';
 import { runRounds, type CaseResult, type ThroughputCase } from './lib/fix-rounds.ts';
 import { AllocationWindow } from './lib/heap-alloc.ts';
-import { isMainModule } from './lib/main.ts';
 import { roundsBenchMain } from './lib/rounds-main.ts';
 import { figure, type Figure } from './lib/results.ts';
 import { formatRate } from './lib/stats.ts';
@@ -192,33 +191,21 @@ function printReport(r: EdgeBenchReport): void {
   console.log(`report_json_heap_bytes_per_msg = ${f.report_json_heap_bytes_per_msg.value} (goal ${f.report_json_heap_bytes_per_msg.goal}: ${f.report_json_heap_bytes_per_msg.met ? 'met' : 'NOT met'}; baseline ${f.report_json_heap_bytes_per_msg.baseline}); checksum ${r.checksum}`);
 }
 
-function main(): void {
-  roundsBenchMain({
-    name: 'edge',
-    full: FULL_CONFIG,
-    quick: QUICK_CONFIG,
-    run: runEdgeBench,
-    print: printReport,
-    extra: (r) => ({
-      meanFrameBytes: r.meanFrameBytes,
-      throughput: r.throughput,
-      heapBytesPerMsg: r.heapBytesPerMsg,
-      method: {
-        timing: 'own timed loops on the main thread (bench/lib/fix-rounds.ts): warm-up and calibration per case, then rounds interleaving both; median, min, max of per-round msgs/s',
-        allocation: 'V8 GC statistics over allocMessages encodes after a warm-up pass: bytes allocated = growth of used heap between GCs (bench/lib/heap-alloc.ts AllocationWindow, as bench:heap)',
-        corpus: 'seeded EXEC_REPORT records (ack 4 : partial 2 : fill 2 : cancel 1 : reject 1 : cancel reject 1), both encoders checked to give identical bytes first',
-      },
-      checksum: r.checksum,
-    }),
-  });
-}
-
-if (isMainModule(import.meta.url)) {
-  try {
-    main();
-    process.exit(process.exitCode ?? 0);
-  } catch (error) {
-    console.error(error);
-    process.exit(1);
-  }
-}
+roundsBenchMain(import.meta.url, {
+  name: 'edge',
+  full: FULL_CONFIG,
+  quick: QUICK_CONFIG,
+  run: runEdgeBench,
+  print: printReport,
+  extra: (r) => ({
+    meanFrameBytes: r.meanFrameBytes,
+    throughput: r.throughput,
+    heapBytesPerMsg: r.heapBytesPerMsg,
+    method: {
+      timing: 'own timed loops on the main thread (bench/lib/fix-rounds.ts): warm-up and calibration per case, then rounds interleaving both; median, min, max of per-round msgs/s',
+      allocation: 'V8 GC statistics over allocMessages encodes after a warm-up pass: bytes allocated = growth of used heap between GCs (bench/lib/heap-alloc.ts AllocationWindow, as bench:heap)',
+      corpus: 'seeded EXEC_REPORT records (ack 4 : partial 2 : fill 2 : cancel 1 : reject 1 : cancel reject 1), both encoders checked to give identical bytes first',
+    },
+    checksum: r.checksum,
+  }),
+});

@@ -32,7 +32,6 @@ import {
 import { Mulberry32 } from '../engine/prng.ts';
 import { FRAME_HEADER_LENGTH, JournalWriter, checkFrame } from '../persistence/journal.ts';
 import { runRounds, type CaseResult, type ThroughputCase } from './lib/fix-rounds.ts';
-import { isMainModule } from './lib/main.ts';
 import { roundsBenchMain } from './lib/rounds-main.ts';
 import { figure, type Figure } from './lib/results.ts';
 import { printTable } from './lib/table.ts';
@@ -242,33 +241,21 @@ function printReport(r: JournalBenchReport): void {
   for (const [id, f] of Object.entries(r.figures)) console.log(`${id} = ${f.value} ns (baseline ${f.baseline} ns: ${(f as Figure & { ratio: number }).ratio}x)`);
 }
 
-function main(): void {
-  roundsBenchMain({
-    name: 'journal',
-    full: FULL_CONFIG,
-    quick: QUICK_CONFIG,
-    run: runJournalBench,
-    print: printReport,
-    extra: (r) => ({
-      meanBodyBytes: r.meanBodyBytes,
-      append: r.append,
-      check: r.check,
-      method: {
-        timing: 'own timed loops on the main thread (bench/lib/fix-rounds.ts): warm-up and calibration per case, then rounds interleaving both; ns/frame from the median, min and max of per-round frames/s',
-        corpus: 'seeded bytes at the engine\'s record sizes, one IOC order\'s ten records repeated (ROUTE_AUDIT with 3 venues), 8-aligned in a SharedArrayBuffer; both appends checked to build identical frames first',
-        disk: 'none: the batch holds the whole corpus, so append never writes',
-      },
-      checksum: r.checksum,
-    }),
-  });
-}
-
-if (isMainModule(import.meta.url)) {
-  try {
-    main();
-    process.exit(process.exitCode ?? 0);
-  } catch (error) {
-    console.error(error);
-    process.exit(1);
-  }
-}
+roundsBenchMain(import.meta.url, {
+  name: 'journal',
+  full: FULL_CONFIG,
+  quick: QUICK_CONFIG,
+  run: runJournalBench,
+  print: printReport,
+  extra: (r) => ({
+    meanBodyBytes: r.meanBodyBytes,
+    append: r.append,
+    check: r.check,
+    method: {
+      timing: 'own timed loops on the main thread (bench/lib/fix-rounds.ts): warm-up and calibration per case, then rounds interleaving both; ns/frame from the median, min and max of per-round frames/s',
+      corpus: 'seeded bytes at the engine\'s record sizes, one IOC order\'s ten records repeated (ROUTE_AUDIT with 3 venues), 8-aligned in a SharedArrayBuffer; both appends checked to build identical frames first',
+      disk: 'none: the batch holds the whole corpus, so append never writes',
+    },
+    checksum: r.checksum,
+  }),
+});

@@ -3,12 +3,14 @@
  * timing): --quick (the smoke run's tiny config; writes only with --out), --rounds N,
  * --round-ms N, --out DIR, anything else refused. Prints the machine and the config, runs,
  * prints the report and the run's conditions, and writes bench/results/<name>.json with the
- * benchmark's own extra keys and the conditions.
+ * benchmark's own extra keys and the conditions. Runs only when the module at moduleUrl is the
+ * script Node was started with (a smoke test imports it); exits 1 on an error.
  */
 import type { Figure } from './results.ts';
 import { BenchArgs } from './args.ts';
 import { formatMachineInfo, machineInfo, watchCpu } from './machine.ts';
 import { writeResults } from './results.ts';
+import { isMainModule } from './main.ts';
 
 export interface RoundsBenchSpec<C extends { rounds: number; roundMs: number }, R extends { figures: Record<string, Figure> }> {
   name: string;
@@ -20,7 +22,18 @@ export interface RoundsBenchSpec<C extends { rounds: number; roundMs: number }, 
   extra(report: R): Record<string, unknown>;
 }
 
-export function roundsBenchMain<C extends { rounds: number; roundMs: number }, R extends { figures: Record<string, Figure> }>(spec: RoundsBenchSpec<C, R>): void {
+export function roundsBenchMain<C extends { rounds: number; roundMs: number }, R extends { figures: Record<string, Figure> }>(moduleUrl: string, spec: RoundsBenchSpec<C, R>): void {
+  if (!isMainModule(moduleUrl)) return;
+  try {
+    run(spec);
+    process.exit(process.exitCode ?? 0);
+  } catch (error) {
+    console.error(error);
+    process.exit(1);
+  }
+}
+
+function run<C extends { rounds: number; roundMs: number }, R extends { figures: Record<string, Figure> }>(spec: RoundsBenchSpec<C, R>): void {
   const args = new BenchArgs(process.argv.slice(2));
   const quick = args.has('--quick');
   const config: C = { ...(quick ? spec.quick : spec.full) };
