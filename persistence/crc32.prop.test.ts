@@ -1,18 +1,18 @@
 import fc from 'fast-check';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { CRC32_INIT, crc32, crc32Byte, crc32Final, crc32OfView, crc32UpdateView, crc32Words } from './crc32.ts';
+import { CRC32_INIT, crc32Byte, crc32Final, crc32OfView, crc32UpdateView, crc32Words } from './crc32.ts';
 
 /** Bytes at an offset inside a larger buffer, so views and ranges do not start at 0. */
 const slice = fc.record({ pad: fc.integer({ min: 0, max: 11 }), bytes: fc.uint8Array({ minLength: 0, maxLength: 600 }), tail: fc.integer({ min: 0, max: 9 }) });
 
 describe('crc32 (slicing-by-8)', () => {
-  it('equals zlib over any range, at any alignment, through bytes and through a view', () => {
+  it('equals zlib over any range, at any alignment, through a view at the range or over the whole buffer', () => {
     fc.assert(fc.property(slice, ({ pad, bytes, tail }) => {
       const buf = new Uint8Array(pad + bytes.length + tail).fill(0xa5);
       buf.set(bytes, pad);
       const want = zlibCrc32(bytes);
-      expect(crc32(buf, pad, pad + bytes.length)).toBe(want);
+      expect(crc32OfView(new DataView(buf.buffer, pad), 0, bytes.length)).toBe(want);
       expect(crc32OfView(new DataView(buf.buffer), pad, pad + bytes.length)).toBe(want);
     }), { numRuns: 500 });
   });
@@ -30,7 +30,7 @@ describe('crc32 (slicing-by-8)', () => {
   });
 
   it('known values: the empty range and "123456789"', () => {
-    expect(crc32(new Uint8Array(0), 0, 0)).toBe(0);
+    expect(crc32OfView(new DataView(new ArrayBuffer(0)), 0, 0)).toBe(0);
     const check = new TextEncoder().encode('123456789');
     expect(crc32OfView(new DataView(check.buffer), 0, check.length)).toBe(0xcbf43926);
   });

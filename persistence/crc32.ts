@@ -57,10 +57,3 @@ export function crc32UpdateView(state: number, view: DataView, start: number, en
 export function crc32OfView(view: DataView, start: number, end: number): number {
   return crc32Final(crc32UpdateView(CRC32_INIT, view, start, end));
 }
-
-/** The checksum of bytes[start, end), bytewise (small ranges: segment headers). */
-export function crc32(bytes: Uint8Array, start: number, end: number): number {
-  let c = CRC32_INIT;
-  for (let i = start; i < end; i++) c = crc32Byte(c, bytes[i]);
-  return crc32Final(c);
-}

@@ -95,8 +95,8 @@ describe('JournalWriter', () => {
     const shared = new Uint8Array(new SharedArrayBuffer(4096), 8);
     const plain = new Uint8Array(4096);
     for (let i = 0; i < 4000; i++) shared[i] = plain[i] = (i * 131 + 17) & 0xff;
-    // Twelve more sources at odd byte offsets, more than the writer keeps views of (8): each
-    // first use evicts the oldest view, and a later use makes a new one.
+    // Twelve more sources at odd byte offsets, taken in turn with the others: the writer's view
+    // of its last source is replaced at every change of source.
     const odd = Array.from({ length: 12 }, (_, k) => new Uint8Array(plain.buffer, 1 + 2 * k, 3000));
     const w = new JournalWriter(dir, 'none', 10);
     const written: { typeId: number; body: Uint8Array }[] = [];

@@ -37,10 +37,10 @@
  */
 
 import {
-  closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, writeSync,
+  closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CRC32_INIT, crc32, crc32Byte, crc32Final, crc32OfView, crc32Words } from './crc32.ts';
+import { CRC32_INIT, crc32Byte, crc32Final, crc32OfView, crc32Words } from './crc32.ts';
 
 export const FRAME_HEADER_LENGTH = 16;
 const LENGTH_OFFSET = 0;
@@ -48,8 +48,6 @@ const CRC_OFFSET = 4;
 const TYPE_OFFSET = 8;
 const SEQ_OFFSET = 12;
 export const MAX_FRAME_BODY = 64 * 1024;
-/** Sources whose DataView append() keeps (the persistence stage's feeds, a few). */
-const MAX_SOURCE_VIEWS = 8;
 
 export const SEGMENT_HEADER_LENGTH = 32;
 const SH_MAGIC = 0;
@@ -111,7 +109,7 @@ export function encodeSegmentHeader(dst: Uint8Array, offset: number, h: SegmentH
   v.setFloat64(SH_FIRST_SEQUENCE, h.firstSequence, true);
   v.setFloat64(SH_EPOCH_MS, h.engineEpochMs, true);
   v.setUint32(SH_INDEX, h.index, true);
-  v.setUint32(SH_CRC, crc32(dst, offset, offset + SH_CRC), true);
+  v.setUint32(SH_CRC, crc32OfView(v, 0, SH_CRC), true);
 }
 
 /** Reads a segment header at offset of src; null when it is short, not a header, or corrupt. */
@@ -121,7 +119,7 @@ export function decodeSegmentHeader(src: Uint8Array, offset: number, available: 
   if (v.getUint32(SH_MAGIC, true) !== SEGMENT_MAGIC) return null;
   if (v.getUint16(SH_VERSION, true) !== SEGMENT_VERSION) return null;
   if (v.getUint16(SH_HEADER_LENGTH, true) !== SEGMENT_HEADER_LENGTH) return null;
-  if (crc32(src, offset, offset + SH_CRC) !== v.getUint32(SH_CRC, true)) return null;
+  if (crc32OfView(v, 0, SH_CRC) !== v.getUint32(SH_CRC, true)) return null;
   return { firstSequence: v.getFloat64(SH_FIRST_SEQUENCE, true), engineEpochMs: v.getFloat64(SH_EPOCH_MS, true), index: v.getUint32(SH_INDEX, true) };
 }
 
@@ -206,9 +204,9 @@ export class JournalWriter {
   private fd: number;
   private readonly batch: Uint8Array;
   private readonly view: DataView;
-  /** viewOf's sources and their views. */
-  private readonly sources: Uint8Array[] = [];
-  private readonly sourceViews: DataView[] = [];
+  /** viewOf's last source and its view. */
+  private lastSource: Uint8Array | null = null;
+  private lastSourceView: DataView | null = null;
   private used: number;
   private readonly fsync: FsyncPolicy;
   private readonly fsyncIntervalMs: number;
@@ -267,7 +265,7 @@ export class JournalWriter {
     this.position = SEGMENT_HEADER_LENGTH;
     if (this.fsync !== 'none') {
       fdatasyncSync(this.fd);
-      syncDir(this.dir);
+      syncPath(this.dir);
     }
   }
 
@@ -287,7 +285,8 @@ export class JournalWriter {
 
   /**
    * Appends one frame to the batch; the caller flushes when fits() says no, and per batch.
-   * srcView: a DataView over exactly src's bytes (the ring's own), or null (one is kept per source).
+   * srcView: a DataView over exactly src's bytes (the ring's own, as the persistence stage
+   * passes it), or null (viewOf makes one).
    */
   append(typeId: number, src: Uint8Array, offset: number, length: number, srcView: DataView | null = null): void {
     if (!(length >= 0 && length <= MAX_FRAME_BODY && offset >= 0 && offset + length <= src.length)) throw new Error('Condition failed: journal body length');
@@ -327,22 +326,16 @@ export class JournalWriter {
   }
 
   /**
-   * A DataView over src's bytes (the same range, so the same offsets), for a caller that has
-   * none (the persistence stage passes its ring's): made once per source and kept for the few
-   * sources a writer sees. A caller that passed a new array per frame would allocate a view per
-   * frame; one seen for the first time when the list is full replaces the oldest.
+   * A DataView over src's bytes (the same range, so the same offsets) for a caller that passes
+   * none (tests, benchmarks' synthetic journals): the last one is kept, so appending from one
+   * source allocates it once.
    */
   private viewOf(src: Uint8Array): DataView {
-    const sources = this.sources;
-    for (let i = 0; i < sources.length; i++) if (sources[i] === src) return this.sourceViews[i];
-    const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
-    if (sources.length === MAX_SOURCE_VIEWS) {
-      sources.shift();
-      this.sourceViews.shift();
+    if (src !== this.lastSource || this.lastSourceView === null) {
+      this.lastSource = src;
+      this.lastSourceView = new DataView(src.buffer, src.byteOffset, src.byteLength);
     }
-    sources.push(src);
-    this.sourceViews.push(view);
-    return view;
+    return this.lastSourceView;
   }
 
   /** Writes the batch (one write call) and fsyncs per policy. */
@@ -368,9 +361,12 @@ export class JournalWriter {
   }
 }
 
-/** fdatasyncs a directory (a file created, renamed or unlinked in it is then durable). */
-export function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
+/**
+ * fdatasyncs a file or a directory by its path (a directory: a file created, renamed or unlinked
+ * in it is then durable).
+ */
+export function syncPath(path: string): void {
+  const fd = openSync(path, 'r');
   try {
     fdatasyncSync(fd);
   } finally {
@@ -379,25 +375,41 @@ export function syncDir(dir: string): void {
 }
 
 /**
- * Replaces the file at `path` with `text`, durably: its directory created if missing (and the
- * parent of the first directory created fsynced, so the new directory survives a power loss),
- * a temporary file written and fsynced, renamed over `path`, and the directory fsynced. A crash
- * leaves the old file or the new one, whole. The sinks' cursor and hold files.
+ * Replaces the file at `path` with `data` (text, or byte parts written one after another),
+ * durably: its directory created if missing (and the parent of the first directory created
+ * fsynced, so the new directory survives a power loss), a temporary file written and fsynced
+ * (removed if that fails), renamed over `path`, and the directory fsynced. A crash leaves the old
+ * file or the new one, whole. The sinks' cursor and hold files, the recovery snapshots.
  */
-export function writeFileDurably(path: string, text: string): void {
+export function writeFileDurably(path: string, data: string | readonly Uint8Array[]): void {
   const dir = dirname(path);
   const created = mkdirSync(dir, { recursive: true });
-  if (created !== undefined) syncDir(dirname(created));
+  if (created !== undefined) syncPath(dirname(created));
   const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w');
+    try {
+      if (typeof data === 'string') writeSync(fd, data);
+      else {
+        let position = 0;
+        for (const part of data) {
+          for (let at = 0; at < part.length; ) {
+            const n = writeSync(fd, part, at, part.length - at, position);
+            at += n;
+            position += n;
+          }
+        }
+      }
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
   }
-  renameSync(tmp, path);
-  syncDir(dir);
+  syncPath(dir);
 }
 
 export interface JournalEnd {

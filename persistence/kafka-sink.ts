@@ -29,7 +29,7 @@ import { isoMillis } from '../codecs/iso-time.ts';
 import { averagePriceTicks, ticksToDecimalString } from '../engine/fixed-point.ts';
 import type { JournalCursor } from './journal-reader.ts';
 import { writeFileDurably } from './journal.ts';
-import { readKafkaCursor } from './kafka-cursor.ts';
+import { kafkaCursorName, readKafkaCursor } from './sink-files.ts';
 import { EventDecoder, type EventNames, type EventOf, type JournalEvent } from './journal-events.ts';
 import type { Sink, SinkBatch } from './sink-runner.ts';
 
@@ -215,7 +215,7 @@ export class KafkaSink implements Sink {
     if (this.opts.brokers.length === 0) throw new Error('Condition failed: kafka sink needs at least one broker');
     this.batch = new KafkaBatch(this.opts.names);
     this.producer = null;
-    this.cursorPath = join(this.opts.cursorDir, `${this.opts.sinkName}.cursor`);
+    this.cursorPath = join(this.opts.cursorDir, kafkaCursorName(this.opts.sinkName));
     this.messagesSent = 0;
     this.durableSequence = 0;
   }

@@ -25,7 +25,7 @@ import { arrayLiteral, MIGRATIONS_DIR, PgSink } from './pg-sink.ts';
 import { MetricsViews, Runtime } from '../workers/metrics/metrics-memory.ts';
 import { createRegistry } from '../workers/metrics/collectors.ts';
 import { SinkRunner } from './sink-runner.ts';
-import { pgHoldPath, readSinkHold } from './sink-hold.ts';
+import { pgHoldPath, readSinkHold } from './sink-files.ts';
 
 let db: PostgresServer;
 let t0: TestStack;

@@ -31,9 +31,9 @@
  * sinks' part moves as they apply. Runs on the supervisor's main thread (workers/supervisor.ts),
  * never a stage's: a few directory operations every journal.retentionCheckMs.
  */
-import { closeSync, constants as fsConstants, copyFileSync, fsyncSync, linkSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { constants as fsConstants, copyFileSync, linkSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { journalHeaders, segmentFileName, syncDir, type SegmentHeader } from './journal.ts';
+import { journalHeaders, segmentFileName, syncPath, type SegmentHeader } from './journal.ts';
 import { KEEP_SNAPSHOTS } from './snapshot.ts';
 
 export type RetentionMode = 'keep' | 'archive' | 'delete';
@@ -68,18 +68,13 @@ function moveDurably(from: string, toDir: string, to: string): void {
     const tmp = `${to}.tmp`;
     try {
       copyFileSync(from, tmp, fsConstants.COPYFILE_EXCL);
-      const fd = openSync(tmp, 'r+');
-      try {
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
+      syncPath(tmp);
       linkSync(tmp, to);
     } finally {
       rmSync(tmp, { force: true });
     }
   }
-  syncDir(toDir);
+  syncPath(toDir);
   rmSync(from);
 }
 
@@ -114,7 +109,7 @@ export function pruneSegments(dir: string, indices: readonly number[], mode: 'ar
     out.error = e instanceof Error ? e.message : String(e);
   }
   try {
-    if (out.segments.length > 0) syncDir(dir);
+    if (out.segments.length > 0) syncPath(dir);
   } catch (e) {
     out.error ??= e instanceof Error ? e.message : String(e);
   }

@@ -13,7 +13,7 @@ import type { JournalCursor } from './journal-reader.ts';
 import { SinkRunner, type Sink, type SinkBatch } from './sink-runner.ts';
 import { ConfigError, DEFAULT_CONFIG, validateConfig } from '../workers/config.ts';
 import { StageCounters } from '../engine/counters.ts';
-import { readSinkHold } from './sink-hold.ts';
+import { readSinkHold } from './sink-files.ts';
 
 /** Applies nothing anywhere: records the sequence numbers of each batch it is given. */
 class RecordingSink implements Sink {

@@ -15,7 +15,7 @@
 
 import type { StageCounters } from '../engine/counters.ts';
 import { JournalReader, type FrameHandler, type JournalCursor } from './journal-reader.ts';
-import { writeSinkHold } from './sink-hold.ts';
+import { writeSinkHold } from './sink-files.ts';
 
 /** What a batch collector is: a frame handler the runner fills, then the sink applies. */
 export interface SinkBatch extends FrameHandler {
@@ -79,7 +79,7 @@ export interface SinkRunnerOptions {
   counters: { values: StageCounters; ids: SinkCounterIds } | null;
   log: (level: 'info' | 'warn' | 'error', msg: string) => void;
   /**
-   * A file the durable sequence is mirrored to (persistence/sink-hold.ts), or null (the default).
+   * A file the durable sequence is mirrored to (persistence/sink-files.ts), or null (the default).
    * The Postgres sink's: journal.retention reads it when that sink is not configured in a run.
    */
   holdFile?: string | null;

@@ -28,10 +28,10 @@
  *
  * Start-up only: allocates freely (not the hot path).
  */
-import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { journalHeaders, segmentFileName, syncDir, type SegmentHeader } from './journal.ts';
+import { journalHeaders, segmentFileName, syncPath, writeFileDurably, type SegmentHeader } from './journal.ts';
 import { replayJournal, type FrameHandler, type ReplayResult } from './journal-reader.ts';
 
 export const SNAPSHOT_MAGIC = 'OMSSNAP1';
@@ -380,16 +380,6 @@ export interface LoadedSnapshot {
   meta: SnapshotMeta;
   path: string;
   reader: SnapshotReader;
-}
-
-/** fdatasyncs journal segment `index`. */
-function syncSegment(journalDir: string, index: number): void {
-  const fd = openSync(join(journalDir, segmentFileName(index)), 'r+');
-  try {
-    fdatasyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** The first sequence of the journal segment a boot of this epoch opened (its header's epoch), or null. */
@@ -775,33 +765,11 @@ export class SnapshotStore {
     // Measured, then written into a buffer of its size, and written out in parts: one copy of the tables.
     const { payload } = written(write);
     const parts = snapshotParts({ stage, rules: SNAPSHOT_RULES_VERSION, boundary, segmentEpochMs: at.engineEpochMs, priorSegment, fingerprint: this.fingerprint, writtenAtMs: Date.now() }, payload);
-    mkdirSync(this.dir, { recursive: true });
     const path = join(this.dir, fileName(stage, boundary));
-    const tmp = `${path}.tmp`;
     // The journal before the boundary is as durable as the snapshot that stands for it (under
     // journal.fsync none or interval, its last frames may still be in the page cache).
-    if (prior !== null) syncSegment(this.journalDir, prior.index);
-    try {
-      const fd = openSync(tmp, 'w');
-      try {
-        let position = 0;
-        for (const part of parts) {
-          for (let at = 0; at < part.length; ) {
-            const n = writeSync(fd, part, at, part.length - at, position);
-            at += n;
-            position += n;
-          }
-        }
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, path);
-    } catch (e) {
-      rmSync(tmp, { force: true });
-      throw e;
-    }
-    syncDir(this.dir);
+    if (prior !== null) syncPath(join(this.journalDir, segmentFileName(prior.index)));
+    writeFileDurably(path, parts);
     // The newest KEEP_SNAPSHOTS that this start did not pass over as unreadable are kept: such a
     // file must not push out an older one that holds. It stays (it may fit another configuration,
     // e.g. the SOR's priors) until KEEP_SNAPSHOTS kept ones are newer.

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PersistenceCounter, StageCounters } from '../engine/counters.ts';
 import { JournalWriter, MIN_SEGMENT_BYTES, listSegments, segmentFileName } from '../persistence/journal.ts';
-import { pgHoldPath, writeSinkHold } from '../persistence/sink-hold.ts';
+import { pgHoldPath, writeSinkHold } from '../persistence/sink-files.ts';
 import { SnapshotStore, snapshotFingerprint } from '../persistence/snapshot.ts';
 import { validateConfig, type EngineConfig } from './config.ts';
 import { JournalRetention, SNAPSHOT_STAGES, archiveDirOf } from './journal-retention.ts';
@@ -59,7 +59,7 @@ describe('JournalRetention', () => {
     writeFileSync(join(dir, 'sinks', 'kafka-old.cursor'), JSON.stringify({ segment: 0, offset: 0, sequence: 5 }));
     const held = new JournalRetention(config, StageCounters.create(), () => {}).pass()!;
     expect(held).toMatchObject({ floor: 5, heldBy: 'sink kafka cursor file kafka-old.cursor', pruned: { segments: [] } });
-    // So does a Postgres sink's hold file (persistence/sink-hold.ts) of an earlier run, and a file that does not parse holds everything.
+    // So does a Postgres sink's hold file (persistence/sink-files.ts) of an earlier run, and a file that does not parse holds everything.
     writeSinkHold(pgHoldPath(dir, 'postgres'), 4);
     expect(new JournalRetention(config, StageCounters.create(), () => {}).pass()).toMatchObject({ floor: 4, heldBy: 'sink postgres hold file postgres.pg-cursor' });
     writeFileSync(join(dir, 'sinks', 'postgres.pg-cursor'), '{"seq');

@@ -8,12 +8,10 @@
  * Writes SEGMENTS_PRUNED, BYTES_PRUNED and JOURNAL_FIRST_SEQUENCE (persistence counters; this
  * thread is their one writer). A failed pass is logged and tried again at the next.
  */
-import { readdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { PersistenceCounter, type StageCounters } from '../engine/counters.ts';
 import { firstJournalSequence } from '../persistence/journal-reader.ts';
-import { kafkaCursorDir, readKafkaCursor } from '../persistence/kafka-cursor.ts';
-import { PG_HOLD_SUFFIX, pgHoldPath, readSinkHold } from '../persistence/sink-hold.ts';
+import { kafkaCursorName, pgHoldName, sinkFileSequences } from '../persistence/sink-files.ts';
 import { runRetention, type RetentionPass, type RetentionSources } from '../persistence/retention.ts';
 import { SnapshotStore, snapshotFingerprint } from '../persistence/snapshot.ts';
 import type { EngineConfig } from './config.ts';
@@ -31,34 +29,10 @@ export function archiveDirOf(journal: EngineConfig['journal']): string {
 }
 
 /**
- * The sequences in the sinks' files in `<journal.dir>/sinks/` other than this run's own sinks':
- * Kafka cursor files `*.cursor` (persistence/kafka-sink.ts) and Postgres hold files `*.pg-cursor`
- * (persistence/sink-hold.ts), of sinks of earlier runs not configured in this one, which would
- * stop for good if the journal were pruned past them. A file that does not parse holds the whole
- * journal. `except`: the file names of the sinks configured now (their live counters count).
- */
-export function cursorFiles(journalDir: string, except: readonly string[]): Map<string, number> {
-  const out = new Map<string, number>();
-  const dir = kafkaCursorDir(journalDir);
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return out;
-  }
-  for (const name of names) {
-    if (except.includes(name)) continue;
-    // Unreadable: unknown (0), so nothing is pruned.
-    if (name.endsWith(PG_HOLD_SUFFIX)) out.set(`postgres hold file ${name}`, readSinkHold(join(dir, name)) ?? 0);
-    else if (name.endsWith('.cursor')) out.set(`kafka cursor file ${name}`, readKafkaCursor(join(dir, name))?.sequence ?? 0);
-  }
-  return out;
-}
-
-/**
  * The floor's sources in a running engine: the snapshots that hold now; the configured sinks'
  * published cursors (read atomically: the sinks thread writes them); and the files of sinks of
- * earlier runs not configured in this one.
+ * earlier runs not configured in this one (persistence/sink-files.ts), which would stop for good
+ * if the journal were pruned past them.
  */
 export function engineRetentionSources(config: EngineConfig, persistence: StageCounters): RetentionSources {
   const store = new SnapshotStore(config.journal.dir, snapshotFingerprint(config));
@@ -66,11 +40,11 @@ export function engineRetentionSources(config: EngineConfig, persistence: StageC
   const pg = config.sinks.postgres.url !== null;
   const kafka = config.sinks.kafka.brokers.length > 0;
   const own = [
-    ...(pg ? [basename(pgHoldPath(config.journal.dir, config.sinks.postgres.sinkName))] : []),
-    ...(kafka ? [`${config.sinks.kafka.sinkName}.cursor`] : []),
+    ...(pg ? [pgHoldName(config.sinks.postgres.sinkName)] : []),
+    ...(kafka ? [kafkaCursorName(config.sinks.kafka.sinkName)] : []),
   ];
   const sinks = (): Map<string, number> => {
-    const out = cursorFiles(config.journal.dir, own);
+    const out = sinkFileSequences(config.journal.dir, own);
     if (pg) out.set('postgres', persistence.getAtomic(PersistenceCounter.PG_DURABLE_SEQUENCE));
     if (kafka) out.set('kafka', persistence.getAtomic(PersistenceCounter.KAFKA_DURABLE_SEQUENCE));
     return out;

@@ -13,10 +13,9 @@ import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PersistenceCounter, StageCounters } from '../engine/counters.ts';
 import { Mulberry32 } from '../engine/prng.ts';
-import { kafkaCursorDir } from '../persistence/kafka-cursor.ts';
 import { KafkaSink } from '../persistence/kafka-sink.ts';
 import { PgSink } from '../persistence/pg-sink.ts';
-import { pgHoldPath } from '../persistence/sink-hold.ts';
+import { pgHoldPath, sinksDir } from '../persistence/sink-files.ts';
 import { SinkRunner, type SinkCounterIds } from '../persistence/sink-runner.ts';
 import type { WorkerData } from './worker-data.ts';
 import { sampleThisThread } from './metrics/runtime-sampler.ts';
@@ -90,7 +89,7 @@ if (config.sinks.kafka.brokers.length > 0) {
     brokers: config.sinks.kafka.brokers,
     clientId: config.sinks.kafka.clientId,
     sinkName: config.sinks.kafka.sinkName,
-    cursorDir: kafkaCursorDir(config.journal.dir),
+    cursorDir: sinksDir(config.journal.dir),
     names,
   });
   runners.push(new SinkRunner(sink, config.journal.dir, { ...common, batchFrames: config.sinks.kafka.batchEvents, lingerMs: config.sinks.kafka.lingerMs, counters: { values: counters, ids: KAFKA_IDS } }));
