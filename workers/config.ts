@@ -624,6 +624,16 @@ export function validateConfig(raw: unknown): EngineConfig {
   };
 }
 
+/** Account names by account id ('' where no account has the id): the fix stage's list. */
+export function accountNamesById(config: EngineConfig): string[] {
+  const accounts: string[] = [];
+  for (const a of config.accounts) {
+    while (accounts.length <= a.id) accounts.push('');
+    accounts[a.id] = a.name;
+  }
+  return accounts;
+}
+
 /** A percentage string's shape: up to 3 integer digits and 2 decimals (the caller checks <= 100). */
 export const PERCENT = /^\d{1,3}(\.\d{1,2})?$/;
 

@@ -16,7 +16,7 @@ import { SessionStatusPublisher, type FixSessionsWorkerData } from './fix/sessio
 import { FixCounter } from '../engine/counters.ts';
 import { StageWiring } from './topology.ts';
 import { Histogram, MetricsViews, type MetricsWorkerData } from './metrics/metrics-memory.ts';
-import { readTlsFiles } from './config.ts';
+import { accountNamesById, readTlsFiles } from './config.ts';
 import { threadLogger } from './log.ts';
 import { SessionEventLog } from './fix/session-log.ts';
 import { type PartContext, type StagePart, logSnapshotOutcome } from './stage-part.ts';
@@ -26,11 +26,7 @@ export async function buildFix(ctx: PartContext): Promise<StagePart> {
   const { config } = data;
   const wiring = new StageWiring('fix', data.memory);
   const clock = new SystemClock(data.engineEpochMs);
-  const accounts: string[] = [];
-  for (const a of config.accounts) {
-    while (accounts.length <= a.id) accounts.push('');
-    accounts[a.id] = a.name;
-  }
+  const accounts = accountNamesById(config);
   // Venue sessions on file stores under <journal.dir>/fix (a restart resumes their sequence numbers).
   const venueSessions = openVenueSessions(config);
   const stage = new FixStage(

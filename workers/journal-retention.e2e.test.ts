@@ -28,7 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_SEGMENT_BYTES, listSegments, segmentFileName } from '../persistence/journal.ts';
 import { startVenue, type VenueProcess } from '../scripts/stack.ts';
 import { validateConfig } from './config.ts';
-import { getJson, startEngineProcess, stopEngineProcess, waitFor, writeEngineConfigFile, type EngineProcess } from './test-stack.fixture.ts';
+import { getJson, positionsOf, postOrder, startEngineProcess, stopEngineProcess, venuesUp, waitFor, writeEngineConfigFile, type EngineProcess } from './test-stack.fixture.ts';
 
 const KEY = 'demo-key-trader1';
 const IOC_ORDERS = 120;
@@ -62,29 +62,10 @@ async function stop(): Promise<void> {
   engine = null;
 }
 
-async function post(base: string, body: Record<string, unknown>): Promise<Record<string, any>> {
-  const res = await fetch(`http://${base}/v1/orders`, {
-    method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
-  });
-  return (await res.json()) as Record<string, any>;
-}
-
-async function venuesUp(base: string): Promise<void> {
-  await waitFor('every venue session logged on', async () => {
-    const h = (await (await fetch(`http://${base}/health`)).json()) as Record<string, any>;
-    return h.fixSessions?.venuesUp === venues.length;
-  });
-}
-
 /** What risk recovered, as its start logged it. */
 function recovered(e: EngineProcess): Record<string, number> {
   const r = e.lines.find((l) => l.msg === 'risk recovered from the journal')!.recovery as Record<string, number>;
   return { orders: r.orders, openOrders: r.openOrders, fills: r.fills, nextOrderId: r.nextOrderId };
-}
-
-async function positions(base: string): Promise<unknown> {
-  const p = (await getJson(base, '/v1/positions', KEY)).positions as Record<string, unknown>[];
-  return p.map((x) => ({ symbol: x.symbol, qty: x.qty, avgPx: x.avgPx, realizedPnl: x.realizedPnl })).sort((a, b) => String(a.symbol).localeCompare(String(b.symbol)));
 }
 
 async function persistenceCounters(base: string): Promise<Record<string, number>> {
@@ -125,14 +106,14 @@ describe('journal.retention archive, in the engine', () => {
   it('archives the segments no start needs, recovers the same from what is left, refuses a start that needs them and recovers once they are back', async () => {
     // ---- boot 1: the load ------------------------------------------------------------------
     const first = await startEngine();
-    await venuesUp(first.base);
+    await venuesUp(first.base, venues.length);
     for (let i = 0; i < IOC_ORDERS; i++) {
       // Marketable (the venues quote about 177.2-177.3): filled, or the rest canceled. Terminal either way.
-      const ack = await post(first.base, { clOrdId: `ioc-${i}`, symbol: 'AAPL', side: 'BUY', qty: 100, price: '180.00', ordType: 'LIMIT', tif: 'IOC' });
+      const ack = await postOrder(KEY, first.base, { clOrdId: `ioc-${i}`, symbol: 'AAPL', side: 'BUY', qty: 100, price: '180.00', ordType: 'LIMIT', tif: 'IOC' });
       expect(ack.status, JSON.stringify(ack)).toBe('NEW');
     }
     for (let i = 0; i < DAY_ORDERS; i++) {
-      const ack = await post(first.base, { clOrdId: `day-${i}`, symbol: 'MSFT', side: 'BUY', qty: 10, price: '300.00', ordType: 'LIMIT', tif: 'DAY' });
+      const ack = await postOrder(KEY, first.base, { clOrdId: `day-${i}`, symbol: 'MSFT', side: 'BUY', qty: 10, price: '300.00', ordType: 'LIMIT', tif: 'DAY' });
       expect(ack.status, JSON.stringify(ack)).toBe('NEW');
     }
     // Every IOC has ended: only the DAY orders are open.
@@ -154,8 +135,8 @@ describe('journal.retention archive, in the engine', () => {
     expect(listSegments(journalDir).slice(0, boot1Segments.length)).toEqual(boot1Segments);
     // One more order, so boot 2 journals something: a boot that journals nothing leaves its
     // segment to the next, whose snapshots then replace its own (the same boundary).
-    await venuesUp(second.base);
-    expect((await post(second.base, { clOrdId: 'boot-2', symbol: 'AAPL', side: 'BUY', qty: 100, price: '180.00', ordType: 'LIMIT', tif: 'IOC' })).status).toBe('NEW');
+    await venuesUp(second.base, venues.length);
+    expect((await postOrder(KEY, second.base, { clOrdId: 'boot-2', symbol: 'AAPL', side: 'BUY', qty: 100, price: '180.00', ordType: 'LIMIT', tif: 'IOC' })).status).toBe('NEW');
     await waitFor('boot 2\'s order ended', async () => ((await getJson(second.base, '/v1/orders?status=CLOSED&limit=1', KEY)).orders as Record<string, any>[])[0]?.clOrdId === 'boot-2');
     await stop();
 
@@ -164,7 +145,7 @@ describe('journal.retention archive, in the engine', () => {
     const after = recovered(third);
     expect(after).toEqual({ ...state, orders: state.orders + 1, nextOrderId: state.nextOrderId + 1, fills: after.fills });
     expect(after.fills).toBeGreaterThanOrEqual(state.fills);
-    const held = await positions(third.base);
+    const held = await positionsOf(KEY, third.base);
     const pass = retentionLine(third);
     const archived = boot1Segments.slice(0, -1);
     expect(pass).toMatchObject({ msg: 'journal retention: archived ' + archived.length + ' segment(s)', segments: archived, heldBy: 'snapshot risk', archiveDir });
@@ -177,7 +158,7 @@ describe('journal.retention archive, in the engine', () => {
     expect(counters.BYTES_PRUNED).toBeGreaterThan(0);
     expect(counters.JOURNAL_FIRST_SEQUENCE).toBe(pass.firstSequence);
     expect(counters.JOURNAL_FIRST_SEQUENCE).toBeGreaterThan(1);
-    expect(await positions(third.base)).toEqual(held);
+    expect(await positionsOf(KEY, third.base)).toEqual(held);
     await stop();
 
     // ---- boot 4: another orderCapacity: the snapshots do not fit, the journal is short: refused --
@@ -199,7 +180,7 @@ describe('journal.retention archive, in the engine', () => {
     // the fallback is the whole journal, and nothing is pruned.
     expect(retentionLine(fifth)).toMatchObject({ msg: 'journal retention: nothing to prune', floor: 1, heldBy: 'snapshot risk (1 of 2 hold)' });
     expect(listSegments(journalDir)[0]).toBe(1);
-    expect(await positions(fifth.base)).toEqual(held);
+    expect(await positionsOf(KEY, fifth.base)).toEqual(held);
     await stop();
   }, 300_000);
 });

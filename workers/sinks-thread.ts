@@ -8,8 +8,6 @@
  * Counters: the PG_* and KAFKA_* persistence counters (engine/counters.ts), written only here;
  * lag = JOURNAL_NEXT_SEQUENCE (written by the persistence thread) - the sink's applied sequence.
  */
-import { randomFill } from 'node:crypto';
-import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PersistenceCounter, StageCounters } from '../engine/counters.ts';
 import { Mulberry32 } from '../engine/prng.ts';
@@ -19,6 +17,7 @@ import { pgHoldPath, sinksDir } from '../persistence/sink-files.ts';
 import { SinkRunner, type SinkCounterIds } from '../persistence/sink-runner.ts';
 import type { WorkerData } from './worker-data.ts';
 import { sampleThisThread } from './metrics/runtime-sampler.ts';
+import { lowerThisThread } from './thread-nice.ts';
 
 const data = workerData as WorkerData;
 const { config } = data;
@@ -27,19 +26,9 @@ const names = { symbols: config.symbols.map((s) => s.name), venues: new Map(conf
 const log = (level: 'info' | 'warn' | 'error', msg: string) => parentPort!.postMessage({ type: 'log', stage: 'sinks', level, msg });
 const journalNextSequence = () => counters.get(PersistenceCounter.JOURNAL_NEXT_SEQUENCE);
 
-// Below the stages (sinks.nice): pid 0 is this thread only on Linux, where nice is per thread
-// (elsewhere it would be the whole process: not done there). Its sockets and timers run on this
-// thread, so the drivers' work is lowered with it. libuv's thread pool is the process's, created
-// by its first user and inheriting that thread's nice: one pool job first (randomFill always
-// runs there), so the pool never starts lowered. A process already nicer keeps its value.
-if (config.sinks.nice !== 0 && process.platform === 'linux') {
-  await new Promise<void>((resolve) => randomFill(new Uint8Array(1), () => resolve()));
-  try {
-    if (getPriority(0) < config.sinks.nice) setPriority(0, config.sinks.nice);
-  } catch (err) {
-    log('warn', `sinks.nice ${config.sinks.nice} not applied: ${(err as Error).message}`);
-  }
-}
+// Below the stages (sinks.nice; workers/thread-nice.ts).
+const notNiced = await lowerThisThread(config.sinks.nice);
+if (notNiced !== null) log('warn', `sinks.nice ${config.sinks.nice} not applied: ${notNiced}`);
 
 // Its CPU, heap, GC and event-loop delay in /metrics (thread="sinks"): on a small host it is
 // part of the core budget (docs/TUNING.md).

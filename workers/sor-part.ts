@@ -1,8 +1,8 @@
 /** The SOR stage, built from the shared rings after rebuilding its statistics from the journal. */
 import { SystemClock } from '../engine/clock.ts';
 import { snapshotStoreFor } from '../persistence/snapshot.ts';
-import { decimalToTicks, feeCentiBps } from './config.ts';
-import { SorStage, type VenueProfile } from './sor/sor-stage.ts';
+import { decimalToTicks, feeCentiBps, type EngineConfig } from './config.ts';
+import { SorStage, type SorConfig, type VenueProfile } from './sor/sor-stage.ts';
 import { SOR_MODE_NAMES } from './sor/venue-score.ts';
 import { recoverSorStage } from './sor/recovery.ts';
 import { StageWiring } from './topology.ts';
@@ -13,37 +13,9 @@ export async function buildSor(ctx: PartContext): Promise<StagePart> {
   const { data } = ctx;
   const { config } = data;
   const wiring = new StageWiring('sor', data.memory);
-  const venues: (VenueProfile | null)[] = [null];
-  for (const v of config.venues) {
-    while (venues.length <= v.id) venues.push(null);
-    venues[v.id] = { feeCentiBps: feeCentiBps(v.feeBps), latencyUs: v.latencyUs, fillProbability: v.fillProbability, minQty: v.minQty ?? 0, lotSize: v.lotSize ?? 1 };
-  }
-  // sor.disallowedVenues names accounts and venues; the stage takes ids.
-  const disallowed = new Map<number, number[]>();
-  for (const [accountName, venueNames] of Object.entries(config.sor.disallowedVenues)) {
-    const account = config.accounts.find((a) => a.name === accountName)!;
-    disallowed.set(account.id, venueNames.map((n) => config.venues.find((v) => v.name === n)!.id));
-  }
   const clock = new SystemClock(data.engineEpochMs);
   const stage = new SorStage(
-    {
-      venues,
-      symbolCount: config.symbols.length,
-      weights: config.sor.weights,
-      quoteStaleNs: config.sor.quoteStaleMs * 1e6,
-      childIdBase: data.childIdBase,
-      mode: SOR_MODE_NAMES.indexOf(config.sor.mode),
-      stagedFallbackNs: config.sor.stagedFallbackMs * 1e6,
-      maxSteps: config.sor.maxSteps,
-      collarBps: config.sor.collarBps,
-      tickTicks: decimalToTicks(config.sor.tickSize),
-      statsAlpha: config.sor.statsAlpha,
-      planCapacity: config.sor.planCapacity,
-      childCapacity: config.childCapacity,
-      // The child table also holds earlier boots' children still live (recovered below).
-      childTableBase: 0,
-      disallowed,
-    },
+    sorStageConfig(config, data.childIdBase),
     {
       fromRisk: wiring.consumer('riskToSor'), fromFix: wiring.consumer('fixToSor'), toFix: wiring.producer('sorToFix'),
       toPersistence: wiring.producer('sorToPersistence'), toIngest: wiring.producer('sorToIngest'),
@@ -61,4 +33,40 @@ export async function buildSor(ctx: PartContext): Promise<StagePart> {
   const metrics = (data as Partial<MetricsWorkerData>).metrics;
   if (metrics !== undefined) stage.ingestToDecision = new MetricsViews(metrics).histogram(Histogram.SOR_INGEST_TO_DECISION);
   return { stage: 'sor', agent: stage, detail: { recovery } };
+}
+
+/**
+ * The SOR stage's configuration from the engine's: venue profiles by id, disallowed venues by
+ * ids, child ids from `childIdBase` + 1, and a child table based at 0 (it also holds earlier
+ * boots' children still live, recovered from the journal).
+ */
+export function sorStageConfig(config: EngineConfig, childIdBase: number): SorConfig {
+  const venues: (VenueProfile | null)[] = [null];
+  for (const v of config.venues) {
+    while (venues.length <= v.id) venues.push(null);
+    venues[v.id] = { feeCentiBps: feeCentiBps(v.feeBps), latencyUs: v.latencyUs, fillProbability: v.fillProbability, minQty: v.minQty ?? 0, lotSize: v.lotSize ?? 1 };
+  }
+  // sor.disallowedVenues names accounts and venues; the stage takes ids.
+  const disallowed = new Map<number, number[]>();
+  for (const [accountName, venueNames] of Object.entries(config.sor.disallowedVenues)) {
+    const account = config.accounts.find((a) => a.name === accountName)!;
+    disallowed.set(account.id, venueNames.map((n) => config.venues.find((v) => v.name === n)!.id));
+  }
+  return {
+    venues,
+    symbolCount: config.symbols.length,
+    weights: config.sor.weights,
+    quoteStaleNs: config.sor.quoteStaleMs * 1e6,
+    childIdBase,
+    mode: SOR_MODE_NAMES.indexOf(config.sor.mode),
+    stagedFallbackNs: config.sor.stagedFallbackMs * 1e6,
+    maxSteps: config.sor.maxSteps,
+    collarBps: config.sor.collarBps,
+    tickTicks: decimalToTicks(config.sor.tickSize),
+    statsAlpha: config.sor.statsAlpha,
+    planCapacity: config.sor.planCapacity,
+    childCapacity: config.childCapacity,
+    childTableBase: 0,
+    disallowed,
+  };
 }

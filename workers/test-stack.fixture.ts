@@ -147,6 +147,28 @@ export function startEngineProcess(configPath: string, onSpawn?: (child: ChildPr
   });
 }
 
+/** POST /v1/orders as the account of `key`; the JSON answer. */
+export async function postOrder(key: string, base: string, body: Record<string, unknown>): Promise<Record<string, any>> {
+  const res = await fetch(`http://${base}/v1/orders`, {
+    method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  return (await res.json()) as Record<string, any>;
+}
+
+/** Waits until `count` venue sessions are logged on (/health). */
+export async function venuesUp(base: string, count: number): Promise<void> {
+  await waitFor('every venue session logged on', async () => {
+    const h = (await (await fetch(`http://${base}/health`)).json()) as Record<string, any>;
+    return h.fixSessions?.venuesUp === count;
+  });
+}
+
+/** The account's positions (symbol, qty, avgPx, realizedPnl), by symbol. */
+export async function positionsOf(key: string, base: string): Promise<unknown> {
+  const p = (await getJson(base, '/v1/positions', key)).positions as Record<string, unknown>[];
+  return p.map((x) => ({ symbol: x.symbol, qty: x.qty, avgPx: x.avgPx, realizedPnl: x.realizedPnl })).sort((a, b) => String(a.symbol).localeCompare(String(b.symbol)));
+}
+
 /** GET a JSON route of a running engine as the account of `key`. */
 export async function getJson(base: string, path: string, key: string): Promise<Record<string, any>> {
   const res = await fetch(`http://${base}${path}`, { headers: { authorization: `Bearer ${key}` } });
