@@ -299,6 +299,10 @@ export interface EngineConfig {
    */
   journal: {
     dir: string; fsync: FsyncPolicy; fsyncIntervalMs: number; segmentBytes: number; snapshots: boolean; snapshotMinEvents: number;
+    /** While running: save the stages' snapshots at the first segment start this many events after the last (workers/snapshot-thread.ts); 0: at start-up only. */
+    snapshotEveryEvents: number;
+    /** How often the snapshot thread looks for such a segment start. */
+    snapshotCheckMs: number;
     retention: RetentionMode; archiveDir: string | null; retentionCheckMs: number;
   };
   /** Postgres and Kafka sinks fed from the journal (persistence issue); both off by default. */
@@ -392,7 +396,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
     disallowedVenues: {},
   },
   journal: {
-    dir: 'data/journal', fsync: 'batch', fsyncIntervalMs: 10, segmentBytes: 64 * 1024 * 1024, snapshots: true, snapshotMinEvents: 100_000,
+    dir: 'data/journal', fsync: 'batch', fsyncIntervalMs: 10, segmentBytes: 64 * 1024 * 1024, snapshots: true, snapshotMinEvents: 100_000, snapshotEveryEvents: 1_000_000, snapshotCheckMs: 1000,
     retention: 'keep', archiveDir: null, retentionCheckMs: 60_000,
   },
   sinks: DEFAULT_SINKS,
@@ -615,6 +619,8 @@ export function validateConfig(raw: unknown): EngineConfig {
       segmentBytes: intIn('journal.segmentBytes', journal.segmentBytes ?? DEFAULT_CONFIG.journal.segmentBytes, 32 + 16 + 65536, 1 << 30),
       snapshots: bool('journal.snapshots', journal.snapshots ?? DEFAULT_CONFIG.journal.snapshots),
       snapshotMinEvents: intIn('journal.snapshotMinEvents', journal.snapshotMinEvents ?? DEFAULT_CONFIG.journal.snapshotMinEvents, 0, 2 ** 31),
+      snapshotEveryEvents: intIn('journal.snapshotEveryEvents', journal.snapshotEveryEvents ?? DEFAULT_CONFIG.journal.snapshotEveryEvents, 0, 2 ** 31),
+      snapshotCheckMs: intIn('journal.snapshotCheckMs', journal.snapshotCheckMs ?? DEFAULT_CONFIG.journal.snapshotCheckMs, 10, 3_600_000),
       ...validateRetention(journal),
     },
     sinks: validateSinks(merged.sinks),

@@ -1,8 +1,8 @@
 /**
  * journal.retention in a running engine (persistence/retention.ts): a pass once every stage has
- * recovered (its snapshots saved), then one every journal.retentionCheckMs, on the supervisor's
- * main thread. The floor's snapshot part is read once, at start (snapshots change only at
- * start-up); its sink part from the sinks' durable cursors, which the sinks thread publishes
+ * recovered (its snapshots saved), then one every journal.retentionCheckMs and one after each save
+ * of the snapshot thread (snapshotsChanged), on the supervisor's main thread. The floor's
+ * snapshot part is read at start and again after each such save; its sink part from the sinks' durable cursors, which the sinks thread publishes
  * (PG_DURABLE_SEQUENCE, KAFKA_DURABLE_SEQUENCE; 0 until a sink has opened: nothing pruned).
  *
  * Writes SEGMENTS_PRUNED, BYTES_PRUNED and JOURNAL_FIRST_SEQUENCE (persistence counters; this
@@ -36,7 +36,8 @@ export function archiveDirOf(journal: EngineConfig['journal']): string {
  */
 export function engineRetentionSources(config: EngineConfig, persistence: StageCounters): RetentionSources {
   const store = new SnapshotStore(config.journal.dir, snapshotFingerprint(config));
-  const snapshots = new Map(SNAPSHOT_STAGES.map((stage) => [stage, store.holding(stage)]));
+  // Read again after the snapshot thread saves (snapshotsChanged), else once.
+  let snapshots: Map<string, number[]> | null = null;
   const pg = config.sinks.postgres.url !== null;
   const kafka = config.sinks.kafka.brokers.length > 0;
   const own = [
@@ -49,7 +50,13 @@ export function engineRetentionSources(config: EngineConfig, persistence: StageC
     if (kafka) out.set('kafka', persistence.getAtomic(PersistenceCounter.KAFKA_DURABLE_SEQUENCE));
     return out;
   };
-  return { snapshots: () => snapshots, sinks };
+  return {
+    snapshots: () => (snapshots ??= new Map(SNAPSHOT_STAGES.map((stage) => [stage, store.holding(stage)]))),
+    sinks,
+    snapshotsChanged: () => {
+      snapshots = null;
+    },
+  };
 }
 
 export class JournalRetention {
@@ -80,6 +87,12 @@ export class JournalRetention {
   stop(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+  }
+
+  /** The snapshot thread saved (and dropped older) snapshots: the floor is read again, by a pass now. */
+  snapshotsChanged(): void {
+    this.sources.snapshotsChanged?.();
+    if (this.timer !== null) this.pass();
   }
 
   /** One pass; logs what it pruned (or, once per reason, what holds the journal back). */

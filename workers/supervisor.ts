@@ -27,7 +27,7 @@ import { EngineState } from './ingest/ingest-stage.ts';
 import { KillBoard } from './risk/kill-board.ts';
 import { accountSlots } from './risk/risk-config.ts';
 import { Control, RingDepths, STAGES, createTopology, runsBlocking, threadGroups, type StageName, type TopologyMemory } from './topology.ts';
-import type { StageThreadData, WorkerData, WorkerReport } from './worker-data.ts';
+import type { SnapshotSaved, SnapshotThreadData, StageThreadData, WorkerData, WorkerReport } from './worker-data.ts';
 import { pinoLog, rootLogger, setLogLevel } from './log.ts';
 import { JournalRetention } from './journal-retention.ts';
 import { createRegistry } from './metrics/collectors.ts';
@@ -74,6 +74,8 @@ export class Engine {
   private stopping = false;
   /** The Postgres/Kafka sinks thread (only when a sink is configured): not a stage, never halts the engine. */
   private sinksWorker: Worker | null = null;
+  /** The snapshot thread and its stop word, while it runs. */
+  private snapshotWorker: { worker: Worker; stop: Int32Array } | null = null;
   /** journal.retention's passes (null with 'keep'). */
   private retention: JournalRetention | null = null;
   /** Latency and GC histograms, reject reasons, runtime figures: shared with every worker. */
@@ -117,6 +119,9 @@ export class Engine {
       childIdBase: Date.now() * 1000,
     };
     this.fixSessions = data.fixSessions;
+    // Risk's configured base, before its recovery moves data.childIdBase on (afterRecovery): the
+    // snapshot thread builds its risk replay as risk's was built.
+    const configuredChildIdBase = data.childIdBase;
     for (const stages of this.threads) {
       await this.startThread(stages, data);
       for (const stage of stages) {
@@ -140,6 +145,7 @@ export class Engine {
       this.retention = new JournalRetention(this.config, this.counters.get('persistence')!, this.log);
       this.retention.start();
     }
+    this.startSnapshots({ ...data, childIdBase: configuredChildIdBase });
     this.log('info', 'engine running', { ...info, threading: this.config.threading, threads: this.threads.map((t) => t.join('+')), cores: availableParallelism() });
     return info;
   }
@@ -266,6 +272,7 @@ export class Engine {
     await this.tell('fix', 3000);
     await this.tell('persistence', 5000);
     await this.stopSinks();
+    await this.stopSnapshots();
     await Promise.all([...new Set(this.workers.values())].map((w) => w.terminate()));
     this.workers.clear();
     await this.metricsServer?.close();
@@ -374,4 +381,51 @@ export class Engine {
     this.sinksWorker = null;
   }
 
+
+  /**
+   * Starts the snapshot thread (workers/snapshot-thread.ts) when journal.snapshots is on and
+   * journal.snapshotEveryEvents is not 0: after every stage has recovered and saved its snapshot
+   * of this boot. If it fails, the engine trades on and snapshots are saved at starts only.
+   */
+  private startSnapshots(data: WorkerData): void {
+    const { snapshots, snapshotEveryEvents } = this.config.journal;
+    if (!snapshots || snapshotEveryEvents === 0) return;
+    const stopWord = new SharedArrayBuffer(4);
+    const workerData: SnapshotThreadData = { ...data, stopWord };
+    const worker = new Worker(new URL('./snapshot-thread.ts', import.meta.url), { workerData, name: 'snapshots' });
+    this.snapshotWorker = { worker, stop: new Int32Array(stopWord) };
+    worker.on('message', (msg: WorkerReport | SnapshotSaved) => {
+      if (msg.type === 'log') this.log(msg.level, msg.msg, { stage: msg.stage });
+      else if (msg.type === 'ready') this.log('info', 'snapshot thread following the journal', msg.detail);
+      else if (msg.type === 'saved') {
+        const { type: _type, ...detail } = msg;
+        this.log(msg.notSaved.length === 0 ? 'info' : 'warn', 'recovery snapshots saved while running', detail);
+        this.retention?.snapshotsChanged();
+      }
+    });
+    worker.on('error', (err) => this.log('error', 'snapshot thread failed; trading goes on, snapshots are saved at starts only', { error: err.stack ?? err.message }));
+    worker.on('exit', (code) => {
+      if (this.snapshotWorker?.worker === worker) this.snapshotWorker = null;
+      if (!this.stopping) this.log('error', 'snapshot thread exited; trading goes on, snapshots are saved at starts only', { code });
+    });
+  }
+
+  /** Stops the snapshot thread where it is (a replay cut short, a save finished), then ends it. */
+  private async stopSnapshots(): Promise<void> {
+    const s = this.snapshotWorker;
+    if (s === null) return;
+    Atomics.store(s.stop, 0, 1);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 5000);
+      s.worker.on('message', (msg: WorkerReport) => {
+        if (msg.type === 'stopped') {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      s.worker.postMessage({ type: 'stop' });
+    });
+    await s.worker.terminate();
+    this.snapshotWorker = null;
+  }
 }

@@ -16,6 +16,23 @@ export interface StageThreadData extends WorkerData {
   stages: StageName[];
 }
 
+/** The snapshot thread's (workers/snapshot-thread.ts). */
+export interface SnapshotThreadData extends WorkerData {
+  /** One Int32: non-zero asks the follower to stop where it is. */
+  stopWord: SharedArrayBuffer;
+}
+
+/** The snapshot thread's report after a save (persistence/snapshot-follower.ts FollowStep). */
+export interface SnapshotSaved {
+  type: 'saved';
+  boundary: number;
+  frames: number;
+  saved: string[];
+  notSaved: string[];
+  replayMs: number;
+  saveMs: number;
+}
+
 /** Messages from a worker to the supervisor. */
 export type WorkerReport =
   | { type: 'ready'; stage: string; detail?: Record<string, unknown> }

@@ -59,7 +59,7 @@
 import { CHILD_EVENT_LENGTH, ChildEventFlyweight, ChildEventKind, ExecReportFlyweight, RecordType } from '../../codecs/records.ts';
 import { ExecType } from '../../engine/order-state.ts';
 import type { FrameHandler } from '../../persistence/journal-reader.ts';
-import { replayWithSnapshots, type SnapshotOutcome, type SnapshotReader, type SnapshotStore, type SnapshotWriter } from '../../persistence/snapshot.ts';
+import { replayWithSnapshots, type SnapshotOutcome, type SnapshotReader, type SnapshotState, type SnapshotStore, type SnapshotWriter } from '../../persistence/snapshot.ts';
 import { orderSlot } from '../risk/order-table.ts';
 import { AuditOnlyChildren } from '../sor/audit-children.ts';
 import type { FixStage } from './fix-stage.ts';
@@ -220,6 +220,15 @@ class FixRestorer implements FrameHandler {
     }
     if (this.stage.restoreExecId(ev.venueId(), hash)) this.execIds++;
   }
+}
+
+/**
+ * The fix stage's replay over a fresh stage, without the audit-only children put back: for a
+ * replay that goes on while the engine runs (workers/snapshot-thread.ts), restored with
+ * SnapshotStore.loadInto and saved at later segment starts.
+ */
+export function fixReplayState(stage: FixStage, orderCapacity: number): FrameHandler & SnapshotState {
+  return new FixRestorer(stage, orderCapacity);
 }
 
 /**

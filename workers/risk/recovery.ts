@@ -291,6 +291,18 @@ class RiskRestorer extends RiskReplayState implements FrameHandler {
   }
 
   /**
+   * Why a later start would pass a snapshot of this state over (headMismatch as it will see it),
+   * or null. It builds its child table based just below the lowest child id of the journal, which
+   * this head carries (a later boot's clock-derived base is above every id); a table based
+   * elsewhere (a boot that began with no child journaled, whose first child did not take the
+   * base's next id) holds its children in other slots.
+   */
+  unfit(): string | null {
+    const min = this.bounds.minChildId;
+    return min > 0 && this.stage.children.base !== min - 1 ? `its child table's base is ${this.stage.children.base}, a start's would be ${min - 1}` : null;
+  }
+
+  /**
    * Replaces the replay's state with a snapshot's (its head already read): the restorer's, the
    * limit changes applied again onto this start's seeds, then the stage's tables.
    */
@@ -583,6 +595,40 @@ export function startRiskRecovery(dir: string, config: RiskConfig, snapshots: Sn
   return { bounds: scanJournalBounds(dir), snapshot: null, skipped };
 }
 
+/**
+ * A risk replay that goes on while the engine runs (workers/snapshot-thread.ts): the stage built
+ * and restored as a start builds it (recoverRisk: the newest snapshot of `snapshots` that holds,
+ * the stage built by `build` with recoveredRiskConfig over the journal's id ranges), but never
+ * settled (no resume pass, no audit-only children, no output): the frames from `boundary` on are
+ * applied as the journal grows, and its snapshot at a later segment start is the state a start
+ * replaying the journal up to there builds.
+ */
+export interface RiskFollower {
+  handler: FrameHandler;
+  /** The first sequence the handler takes: the loaded snapshot's boundary, 1 without one. */
+  boundary: number;
+  /** The snapshot it was restored from, or null. */
+  loaded: string | null;
+  skipped: string[];
+  snapshot(w: SnapshotWriter): void;
+  /** Why a start would pass its snapshot over as things stand (its head), or null: it may be saved. */
+  unfit(): string | null;
+}
+
+export function followRisk(dir: string, config: RiskConfig, snapshots: SnapshotStore, build: (config: RiskConfig) => RiskStage): RiskFollower {
+  for (;;) {
+    const start = startRiskRecovery(dir, config, snapshots);
+    const stage = build(recoveredRiskConfig(config, start.bounds));
+    try {
+      const { restorer, snapshot, skipped, boundary } = beginReplay(stage, snapshots, start);
+      return { handler: restorer, boundary, loaded: snapshot === null ? null : snapshot.loaded.path, skipped, snapshot: (w) => restorer.snapshot(w), unfit: () => restorer.unfit() };
+    } catch (e) {
+      if (!(e instanceof RiskSnapshotUnreadable) || start.snapshot?.loaded.path !== e.path) throw e;
+      snapshots.passOver(e.path, `could not be read back: ${e.reason}`);
+    }
+  }
+}
+
 /** A risk snapshot that held at load but could not be read back into the stage (left half-restored). */
 export class RiskSnapshotUnreadable extends Error {
   readonly path: string;
@@ -626,17 +672,12 @@ export function recoverRisk(
 }
 
 /**
- * Rebuilds the stage (built with recoveredRiskConfig) from the journal in `dir`, then arms its
- * resume pass. Call before the stage's loop starts; the stage writes nothing until then.
- *
- * With `snapshots`: starts from the newest snapshot that holds, restored into the stage, and
- * replays only the journal after it; `start` is what startRiskRecovery loaded and the stage was
- * built with (without it, the snapshot is loaded here, for a stage built with a whole journal's
- * ranges: scanJournalBounds). Then, the replay at its end, saves the snapshot of this boundary,
- * before the children only an audit names are put back and the resume pass is armed (they
- * follow from the snapshot's state on the next start just as they do here).
+ * The first half of recoverRiskStage: a restorer over `stage`, restored from the start's snapshot
+ * (or the one loaded here, when `start` is null), and the boundary its replay goes on from.
  */
-export function recoverRiskStage(stage: RiskStage, dir: string, snapshots: SnapshotStore | null = null, start: RiskRecoveryStart | null = null): RecoveryResult {
+function beginReplay(stage: RiskStage, snapshots: SnapshotStore | null, start: RiskRecoveryStart | null): {
+  restorer: RiskRestorer; snapshot: { loaded: LoadedSnapshot; head: RiskSnapshotHead } | null; skipped: string[]; boundary: number;
+} {
   const restorer = new RiskRestorer(stage);
   let snapshot = start === null ? null : start.snapshot;
   const skipped = start === null ? [] : [...start.skipped];
@@ -664,6 +705,22 @@ export function recoverRiskStage(stage: RiskStage, dir: string, snapshots: Snaps
     }
     boundary = snapshot.loaded.meta.boundary;
   }
+  return { restorer, snapshot, skipped, boundary };
+}
+
+/**
+ * Rebuilds the stage (built with recoveredRiskConfig) from the journal in `dir`, then arms its
+ * resume pass. Call before the stage's loop starts; the stage writes nothing until then.
+ *
+ * With `snapshots`: starts from the newest snapshot that holds, restored into the stage, and
+ * replays only the journal after it; `start` is what startRiskRecovery loaded and the stage was
+ * built with (without it, the snapshot is loaded here, for a stage built with a whole journal's
+ * ranges: scanJournalBounds). Then, the replay at its end, saves the snapshot of this boundary,
+ * before the children only an audit names are put back and the resume pass is armed (they
+ * follow from the snapshot's state on the next start just as they do here).
+ */
+export function recoverRiskStage(stage: RiskStage, dir: string, snapshots: SnapshotStore | null = null, start: RiskRecoveryStart | null = null): RecoveryResult {
+  const { restorer, snapshot, skipped, boundary } = beginReplay(stage, snapshots, start);
   // The replay's own state at this boot's boundary is saved, before anything below settles what
   // the crash left half done (SnapshotStore.replayAndSave). Not after a replay that stopped early
   // (a damaged journal) before it.

@@ -60,7 +60,7 @@ import { ChildEventFlyweight, ChildEventKind, RecordType } from '../../codecs/re
 import { Tif } from '../../engine/domain.ts';
 import { Reason } from '../../engine/reasons.ts';
 import type { FrameHandler } from '../../persistence/journal-reader.ts';
-import { SnapshotMismatch, replayWithSnapshots, type SnapshotOutcome, type SnapshotReader, type SnapshotStore, type SnapshotWriter } from '../../persistence/snapshot.ts';
+import { SnapshotMismatch, replayWithSnapshots, type SnapshotOutcome, type SnapshotReader, type SnapshotState, type SnapshotStore, type SnapshotWriter } from '../../persistence/snapshot.ts';
 import { NO_PLAN } from './route-plan.ts';
 import type { SorStage } from './sor-stage.ts';
 import type { VenueStats } from './venue-stats.ts';
@@ -229,6 +229,15 @@ class SorStatsReplay implements FrameHandler {
     this.stats.onEnded(venue, qty, filled);
     this.endedChildren++;
   }
+}
+
+/**
+ * The SOR's replay over a fresh stage's statistics, without the live children put back: for a
+ * replay that goes on while the engine runs (workers/snapshot-thread.ts), restored with
+ * SnapshotStore.loadInto and saved at later segment starts.
+ */
+export function sorReplayState(stage: SorStage): FrameHandler & SnapshotState {
+  return new SorStatsReplay(stage.stats);
 }
 
 /** The same numbers, bit for bit (a prior of -0 is not one of 0). */

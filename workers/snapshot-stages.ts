@@ -1,0 +1,95 @@
+/**
+ * The replays the snapshot thread keeps going (persistence/snapshot-follower.ts): risk, SOR and
+ * fix, each built from the engine's configuration as its part builds the stage that recovers
+ * (risk-part.ts, sor-part.ts, fix-part.ts) and restored as a start restores it (the newest
+ * snapshot that holds), on rings nobody reads and venue sessions that never connect: they are
+ * never run, only fed journal frames.
+ */
+import { SystemClock } from '../engine/clock.ts';
+import { StageCounters } from '../engine/counters.ts';
+import { RingConsumer, RingProducer, createRingMemory } from '../engine/ring.ts';
+import type { FollowedStage } from '../persistence/snapshot-follower.ts';
+import type { SnapshotState, SnapshotStore } from '../persistence/snapshot.ts';
+import type { FrameHandler } from '../persistence/journal-reader.ts';
+import { accountNamesById, type EngineConfig } from './config.ts';
+import { FixStage } from './fix/fix-stage.ts';
+import { FIX_SNAPSHOT_STAGE, fixReplayState } from './fix/recovery.ts';
+import { KillBoard } from './risk/kill-board.ts';
+import { accountSlots, riskConfigFrom } from './risk/risk-config.ts';
+import { RiskStage } from './risk/risk-stage.ts';
+import { RISK_SNAPSHOT, followRisk } from './risk/recovery.ts';
+import { SOR_SNAPSHOT_STAGE, sorReplayState } from './sor/recovery.ts';
+import { SorStage } from './sor/sor-stage.ts';
+import { sorStageConfig } from './sor-part.ts';
+
+/** A ring no stage reads or writes (the replays never run): the stages' constructors want one. */
+function idleRing(): { consumer: RingConsumer; producer: RingProducer } {
+  const mem = createRingMemory(1 << 12);
+  return { consumer: new RingConsumer(mem), producer: new RingProducer(mem, null) };
+}
+
+/** What the three replays were restored from, for the thread's log line. */
+export interface FollowedStart {
+  stages: FollowedStage[];
+  /** Per stage, the snapshot loaded (null: the whole journal) and those passed over. */
+  loaded: Record<string, string | null>;
+  skipped: string[];
+}
+
+/**
+ * The three replays over `store` (the journal's snapshot store, fingerprinted with `config`).
+ * `childIdBase`: the clock-derived base this boot's risk stage was configured with (before
+ * recovery moved it), so risk's child table is based where the live one is.
+ */
+export function followedStages(config: EngineConfig, store: SnapshotStore, childIdBase: number, engineEpochMs: number): FollowedStart {
+  const clock = new SystemClock(engineEpochMs);
+  const dir = config.journal.dir;
+  const skipped: string[] = [];
+  const risk = followRisk(dir, riskConfigFrom(config, childIdBase), store, (riskConfig) => new RiskStage(
+    riskConfig,
+    {
+      fromIngest: idleRing().consumer, fromFix: idleRing().consumer, toIngest: idleRing().producer, toFixClients: idleRing().producer,
+      toSor: idleRing().producer, toPersistence: idleRing().producer,
+      // Its own board: the kill-switch modes the replay sets never reach the live one.
+      killBoard: KillBoard.create(accountSlots(config)),
+    },
+    clock,
+    StageCounters.create(),
+    null,
+  ));
+  skipped.push(...risk.skipped);
+  const sorStage = new SorStage(
+    sorStageConfig(config, childIdBase),
+    { fromRisk: idleRing().consumer, fromFix: idleRing().consumer, toFix: idleRing().producer, toPersistence: idleRing().producer, toIngest: idleRing().producer },
+    clock,
+    StageCounters.create(),
+  );
+  const sor = restored(store, SOR_SNAPSHOT_STAGE, sorReplayState(sorStage), skipped);
+  const fixStage = new FixStage(
+    config.venues.map((v) => ({ venueId: v.id, name: v.name, senderCompId: v.senderCompId, targetCompId: v.targetCompId, heartBtIntS: v.heartBtIntS })),
+    config.symbols.map((s) => s.name),
+    accountNamesById(config),
+    0,
+    config.childCapacity,
+    { fromSor: idleRing().consumer, fromRisk: idleRing().consumer, toRisk: idleRing().producer, toSor: idleRing().producer },
+    clock,
+    StageCounters.create(),
+  );
+  const fix = restored(store, FIX_SNAPSHOT_STAGE, fixReplayState(fixStage, config.orderCapacity), skipped);
+  return {
+    stages: [
+      { name: RISK_SNAPSHOT, handler: risk.handler, boundary: risk.boundary, snapshot: risk.snapshot, unfit: risk.unfit },
+      sor.stage,
+      fix.stage,
+    ],
+    loaded: { [RISK_SNAPSHOT]: risk.loaded, [SOR_SNAPSHOT_STAGE]: sor.loaded, [FIX_SNAPSHOT_STAGE]: fix.loaded },
+    skipped,
+  };
+}
+
+/** A replay restored from the newest snapshot of `name` that holds (SnapshotStore.loadInto), as the SOR and fix recover. */
+function restored(store: SnapshotStore, name: string, state: FrameHandler & SnapshotState, skipped: string[]): { stage: FollowedStage; loaded: string | null } {
+  const outcome = store.loadInto(name, state);
+  skipped.push(...outcome.skipped);
+  return { stage: { name, handler: state, boundary: outcome.boundary, snapshot: (w) => state.snapshot(w) }, loaded: outcome.loaded };
+}
