@@ -59,7 +59,9 @@ import { RingConsumer, RingProducer, createRingMemory } from '../engine/ring.ts'
 import { feeCentiBps } from '../workers/config.ts';
 import { FixStage } from '../workers/fix/fix-stage.ts';
 import { recoverFixStage } from '../workers/fix/recovery.ts';
-import { SnapshotStore, snapshotFingerprint } from '../persistence/snapshot.ts';
+import { SNAPSHOT_DIR, SnapshotStore, snapshotFingerprint } from '../persistence/snapshot.ts';
+import { SnapshotFollower } from '../persistence/snapshot-follower.ts';
+import { followedStages } from '../workers/snapshot-stages.ts';
 import { RiskStage } from '../workers/risk/risk-stage.ts';
 import { riskConfigFrom } from '../workers/risk/risk-config.ts';
 import { recoverRiskStage, recoveredRiskConfig, startRiskRecovery } from '../workers/risk/recovery.ts';
@@ -470,6 +472,25 @@ export function recoveryReplay(dir: string, store: SnapshotStore | null = null):
   return out;
 }
 
+/**
+ * The snapshot thread's work over one synthetic journal (section 5; workers/snapshot-thread.ts):
+ * the three replays built as it builds them, followed to the journal's last segment start in one
+ * step and saved there; the frames it read, the replay's seconds and the saves' seconds. The snapshots it wrote are removed. Allocates freely.
+ */
+export function followOnce(dir: string): { frames: number; replayS: number; saveS: number } {
+  const config = { ...DEFAULT_CONFIG, journal: { ...DEFAULT_CONFIG.journal, dir } };
+  const store = new SnapshotStore(dir, snapshotFingerprint(config), 0);
+  const start = followedStages(config, store, Date.now() * 1000, Date.now());
+  const follower = new SnapshotFollower(dir, store, start.stages, 1);
+  const step = follower.step();
+  follower.close();
+  rmSync(join(dir, SNAPSHOT_DIR), { recursive: true, force: true });
+  if (step.boundary === null || step.saved.length !== start.stages.length) {
+    throw new Error(`the follower saved ${step.saved.length} snapshots at ${step.boundary} (one segment only?): ${step.notSaved.join('; ')}`);
+  }
+  return { frames: step.frames, replayS: step.replayMs / 1000, saveS: step.saveMs / 1000 };
+}
+
 async function main(): Promise<void> {
   const p = readPersistParams(process.argv.slice(2));
   assertNiceness(p.serversNice); // now, not after the journal part
@@ -535,6 +556,13 @@ async function main(): Promise<void> {
         recovery = recoveryReplay(recoveryDir);
         process.stdout.write(`recovery replay of ${events} journal events: risk ${recovery.risk.toFixed(2)} s, sor ${recovery.sor.toFixed(2)} s, ` +
           `fix ${recovery.fix.toFixed(2)} s; the journal read alone ${recovery.readOnly.toFixed(2)} s\n`);
+        const follow = followOnce(recoveryDir);
+        recovery.followFrames = follow.frames;
+        recovery.followReplayS = follow.replayS;
+        recovery.followSaveS = follow.saveS;
+        process.stdout.write(`  the snapshot thread, in one step to the last segment start: ${follow.frames} events replayed by the three stages in ` +
+          `${follow.replayS.toFixed(2)} s (${roundTo((follow.replayS * 1e6) / follow.frames, 2)} us per event; the three start-up replays ` +
+          `${roundTo(((recovery.risk + recovery.sor + recovery.fix) * 1e6) / recovery.frames, 2)} us per event), saved in ${follow.saveS.toFixed(2)} s\n`);
         // The next boot (its own segment) saves each stage's snapshot at its boundary; the boot
         // after it starts from them (persistence/snapshot.ts), with nothing journaled between.
         new JournalWriter(recoveryDir, 'none', 10, 1 << 20, { engineEpochMs: Date.now() + 1 }).close();
@@ -581,6 +609,11 @@ async function main(): Promise<void> {
         recovery_risk_s: figure(roundTo(recovery.risk, 3), 's', '(report)', roundTo(recovery.readOnly, 3), `the journal read alone, ${recovery.frames} events, same run`),
         recovery_sor_s: figure(roundTo(recovery.sor, 3), 's', '(report)', roundTo(recovery.readOnly, 3), `the journal read alone, ${recovery.frames} events, same run`),
         recovery_fix_s: figure(roundTo(recovery.fix, 3), 's', '(report)', roundTo(recovery.readOnly, 3), `the journal read alone, ${recovery.frames} events, same run`),
+        snapshot_follow_us_per_event: {
+          ...figure(roundTo((recovery.followReplayS * 1e6) / recovery.followFrames, 2), 'us', '(report)', roundTo(((recovery.risk + recovery.sor + recovery.fix) * 1e6) / recovery.frames, 2),
+            `the three stages' start-up replays of the whole journal (${recovery.frames} events), per event, same run`),
+          events: recovery.followFrames, saveS: roundTo(recovery.followSaveS, 3),
+        },
         ...Object.fromEntries(['risk', 'sor', 'fix'].map((stage) => [`recovery_${stage}_from_snapshot_s`,
           { ...figure(roundTo(recovery![`${stage}FromSnapshot`], 3), 's', '(report)', roundTo(recovery![stage], 3), `the full replay of the same ${recovery!.frames} events, same run`),
             snapshotMiB: recovery![`${stage}SnapshotMiB`], replayAndSaveS: roundTo(recovery![`${stage}Saving`], 3) }])),
