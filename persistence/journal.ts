@@ -37,7 +37,7 @@
  */
 
 import {
-  closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeSync,
+  closeSync, existsSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CRC32_INIT, crc32Byte, crc32Final, crc32OfView, crc32Words } from './crc32.ts';
@@ -137,12 +137,19 @@ export function readSegmentHeader(dir: string, index: number): SegmentHeader | n
   }
 }
 
-/** The journal's segment headers in order, up to the first unreadable one (a torn last header). */
+/**
+ * The journal's segment headers in order, up to the first unreadable one (a torn last header). A
+ * segment that is gone by the time its header is read (journal.retention pruned it after the
+ * listing, while another thread reads the headers) is passed over, not taken for the end.
+ */
 export function journalHeaders(dir: string): SegmentHeader[] {
   const out: SegmentHeader[] = [];
   for (const index of listSegments(dir)) {
     const h = readSegmentHeader(dir, index);
-    if (h === null) break;
+    if (h === null) {
+      if (out.length === 0 && !existsSync(join(dir, segmentFileName(index)))) continue;
+      break;
+    }
     out.push(h);
   }
   return out;

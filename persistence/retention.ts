@@ -27,9 +27,11 @@
  * change of capacities) refuses with JournalPruned (persistence/journal-reader.ts), naming the
  * way back: the archived segments moved into journal.dir again.
  *
- * Snapshots are written at start-up only, so the floor's snapshot part moves at restarts; the
- * sinks' part moves as they apply. Runs on the supervisor's main thread (workers/supervisor.ts),
- * never a stage's: a few directory operations every journal.retentionCheckMs.
+ * Snapshots are written at start-up and, while running, by the snapshot thread (workers/
+ * snapshot-thread.ts), so the floor's snapshot part moves as it saves; the sinks' part moves as
+ * they apply. Runs on the supervisor's main thread (workers/supervisor.ts), never a stage's: a few
+ * directory operations every journal.retentionCheckMs, and after each of the thread's saves (a
+ * snapshot file is read whole only the first time it is seen: SnapshotStore.holding).
  */
 import { constants as fsConstants, copyFileSync, linkSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -200,4 +200,48 @@ describe('SnapshotFollower', () => {
     expect(() => f.step()).toThrow(/journal not readable past sequence/);
     expect(readdirSync(dir)).not.toContain(SNAPSHOT_DIR);
   });
+
+  it('tries the same boundary again at the next step when a save found no segment there (its headers read while retention pruned)', () => {
+    const dir = tempDir();
+    write(dir, 1, 6000);
+    let refuse = 1;
+    class Flaky extends SnapshotStore {
+      override save(stage: string, boundary: number, framesRead: number, w: (x: SnapshotWriter) => void): string | null {
+        return refuse-- > 0 ? null : super.save(stage, boundary, framesRead, w);
+      }
+    }
+    const d = new Digest();
+    const f = new SnapshotFollower(dir, new Flaky(dir, FINGERPRINT), [followed('s', d)], 100);
+    const first = f.step();
+    const last = Math.max(...segmentStarts(dir));
+    expect(first).toMatchObject({ boundary: last, saved: [], notSaved: [`s: no segment found starting at ${last}`] });
+    const again = f.step();
+    expect(again.boundary).toBe(last);
+    expect(again.frames).toBe(0);
+    expect(again.saved).toHaveLength(1);
+    expect(loaded(dir, 's').digest).toEqual(replayTo(dir, last));
+    expect(f.step().boundary).toBeNull();
+  });
+});
+
+describe('SnapshotStore.holding', () => {
+  it('reads a file again once it changed (size or time), not before; the journal is checked every time', () => {
+    const dir = tempDir();
+    write(dir, 1, 6000);
+    const starts = segmentStarts(dir);
+    const store = new SnapshotStore(dir, FINGERPRINT);
+    const d = replayTo(dir, starts[1]);
+    store.save('s', starts[1], 1, (w) => d.snapshot(w));
+    const e = replayTo(dir, starts[2]);
+    const path = store.save('s', starts[2], 1, (w) => e.snapshot(w))!;
+    const reader = new SnapshotStore(dir, FINGERPRINT);
+    expect(reader.holding('s')).toEqual([starts[2], starts[1]]);
+    writeFileSync(path, 'not a snapshot'); // another size: read again, and it does not hold
+    expect(reader.holding('s')).toEqual([starts[1]]);
+    store.save('s', starts[2], 1, (w) => e.snapshot(w));
+    expect(reader.holding('s')).toEqual([starts[2], starts[1]]);
+    // The journal under a file checked before: its segment gone, it no longer holds.
+    rmSync(join(dir, segmentFileName(listSegments(dir)[2])));
+    expect(reader.holding('s')).toEqual([starts[1]]);
+  });
 });

@@ -121,7 +121,9 @@ export class SnapshotFollower {
     const t1 = performance.now();
     out.replayMs = t1 - t0;
     if (stopped()) return out;
+    let retry = false;
     for (const s of this.stages) {
+      if (stopped()) return out; // the files saved stand each on its own; the rest at the next step
       const why = s.unfit?.() ?? null;
       if (why !== null) {
         out.notSaved.push(`${s.name}: ${why}`);
@@ -130,8 +132,11 @@ export class SnapshotFollower {
       try {
         // Every stage has replayed at least everyEvents frames since its own boundary here.
         const path = this.store.save(s.name, target, target - s.boundary, (w) => s.snapshot(w));
-        if (path === null) out.notSaved.push(`${s.name}: ${target} is not a segment start`);
-        else out.saved.push(path);
+        if (path === null) {
+          // Its segment's header not found (read while retention pruned another): the next step tries again.
+          out.notSaved.push(`${s.name}: no segment found starting at ${target}`);
+          retry = true;
+        } else out.saved.push(path);
       } catch (e) {
         // A full disk, say: the replay goes on, and the next due segment start tries again.
         out.notSaved.push(`${s.name}: ${e instanceof Error ? e.message : String(e)}`);
@@ -139,7 +144,7 @@ export class SnapshotFollower {
     }
     out.boundary = target;
     out.saveMs = performance.now() - t1;
-    this.lastSaved = target;
+    if (!retry) this.lastSaved = target;
     return out;
   }
 

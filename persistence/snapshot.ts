@@ -26,9 +26,12 @@
  * (SnapshotWriter, SnapshotReader): numbers, typed arrays (element kind and length checked) and
  * byte strings. Written to a temporary file, fsynced, renamed and the directory fsynced.
  *
- * Start-up only: allocates freely (not the hot path).
+ * While running, the snapshot thread saves more, at later segment starts, from replays it keeps
+ * going beside the engine (persistence/snapshot-follower.ts): the same files, loaded the same way.
+ *
+ * Start-up and the snapshot thread only: allocates freely (not the hot path).
  */
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { journalHeaders, segmentFileName, syncPath, writeFileDurably, type SegmentHeader } from './journal.ts';
@@ -549,6 +552,8 @@ export class SnapshotStore {
   readonly skipped: string[] = [];
   /** Snapshots that held at load but could not be read back (passOver), with the reason: passed over by every later load of this store. */
   private readonly passedOver = new Map<string, string>();
+  /** holding()'s file checks by path: the file's size and mtime then, and its meta (null: it did not hold). */
+  private readonly fileChecks = new Map<string, { stamp: string; meta: SnapshotMeta | null }>();
 
   /**
    * The engine epoch of this boot, whose journal segment's first sequence is where its stages
@@ -599,6 +604,22 @@ export class SnapshotStore {
    */
   passOver(path: string, reason: string): void {
     this.passedOver.set(path, reason);
+  }
+
+  /**
+   * Removes temporary files a save left (`*.snap.tmp`: a thread terminated inside
+   * writeFileDurably). Call only while nothing saves in this directory. Returns how many.
+   */
+  removeTemporaryFiles(): number {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return 0;
+    }
+    const stale = names.filter((n) => n.endsWith('.snap.tmp'));
+    for (const n of stale) rmSync(join(this.dir, n), { force: true });
+    return stale.length;
   }
 
   /** The stage's snapshot files, newest boundary first. */
@@ -694,6 +715,13 @@ export class SnapshotStore {
    * over (journalHolds). Throws SnapshotMismatch with the reason.
    */
   private check(stage: string, boundary: number, path: string): LoadedSnapshot {
+    const loaded = this.checkFile(stage, boundary, path);
+    if (!journalHolds(this.journalDir, loaded.meta)) throw new SnapshotMismatch('the journal has no segment of its boot at its boundary, nor the segment it followed');
+    return loaded;
+  }
+
+  /** check() but the journal: what depends on the file alone. */
+  private checkFile(stage: string, boundary: number, path: string): LoadedSnapshot {
     const passedOver = this.passedOver.get(path);
     if (passedOver !== undefined) throw new SnapshotMismatch(passedOver);
     let file: Uint8Array;
@@ -707,7 +735,6 @@ export class SnapshotStore {
     if (meta.stage !== stage || meta.boundary !== boundary) throw new SnapshotMismatch('its name and contents disagree');
     if (meta.rules !== SNAPSHOT_RULES_VERSION) throw new SnapshotMismatch(`written under replay rules ${meta.rules}, these are ${SNAPSHOT_RULES_VERSION}`);
     if (meta.fingerprint !== this.fingerprint) throw new SnapshotMismatch('the configuration its tables depend on changed');
-    if (!journalHolds(this.journalDir, meta)) throw new SnapshotMismatch('the journal has no segment of its boot at its boundary, nor the segment it followed');
     return { meta, path, reader: new SnapshotReader(payload) };
   }
 
@@ -715,17 +742,31 @@ export class SnapshotStore {
    * The boundaries of `stage`'s snapshot files that hold for this journal and configuration
    * (check: all but the layout, which only the stage knows), newest first: where a start could
    * begin its replay. journal.retention keeps the journal from the oldest of them on
-   * (persistence/retention.ts). Reads each file whole (start-up, not the hot path).
+   * (persistence/retention.ts). Reads each file whole the first time this store sees it; a file
+   * of the same size and modification time since is not read again (its journal still checked).
    */
   holding(stage: string): number[] {
     const out: number[] = [];
     for (const { boundary, path } of this.list(stage)) {
+      let stamp: string;
       try {
-        this.check(stage, boundary, path);
-        out.push(boundary);
-      } catch (e) {
-        if (!(e instanceof SnapshotMismatch)) throw e;
+        const st = statSync(path);
+        stamp = `${st.size}/${st.mtimeMs}`;
+      } catch {
+        continue; // removed since the listing (a newer save dropped it)
       }
+      let seen = this.fileChecks.get(path);
+      if (seen === undefined || seen.stamp !== stamp) {
+        let meta: SnapshotMeta | null = null;
+        try {
+          meta = this.checkFile(stage, boundary, path).meta;
+        } catch (e) {
+          if (!(e instanceof SnapshotMismatch)) throw e;
+        }
+        seen = { stamp, meta };
+        this.fileChecks.set(path, seen);
+      }
+      if (seen.meta !== null && journalHolds(this.journalDir, seen.meta)) out.push(boundary);
     }
     return out;
   }

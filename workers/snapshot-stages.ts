@@ -5,7 +5,7 @@
  * snapshot that holds), on rings nobody reads and venue sessions that never connect: they are
  * never run, only fed journal frames.
  */
-import { SystemClock } from '../engine/clock.ts';
+import { SystemClock, type Clock } from '../engine/clock.ts';
 import { StageCounters } from '../engine/counters.ts';
 import { RingConsumer, RingProducer, createRingMemory } from '../engine/ring.ts';
 import type { FollowedStage } from '../persistence/snapshot-follower.ts';
@@ -16,7 +16,7 @@ import { FixStage } from './fix/fix-stage.ts';
 import { FIX_SNAPSHOT_STAGE, fixReplayState } from './fix/recovery.ts';
 import { KillBoard } from './risk/kill-board.ts';
 import { accountSlots, riskConfigFrom } from './risk/risk-config.ts';
-import { RiskStage } from './risk/risk-stage.ts';
+import { RiskStage, type RiskConfig } from './risk/risk-stage.ts';
 import { RISK_SNAPSHOT, followRisk } from './risk/recovery.ts';
 import { SOR_SNAPSHOT_STAGE, sorReplayState } from './sor/recovery.ts';
 import { SorStage } from './sor/sor-stage.ts';
@@ -36,16 +36,9 @@ export interface FollowedStart {
   skipped: string[];
 }
 
-/**
- * The three replays over `store` (the journal's snapshot store, fingerprinted with `config`).
- * `childIdBase`: the clock-derived base this boot's risk stage was configured with (before
- * recovery moved it), so risk's child table is based where the live one is.
- */
-export function followedStages(config: EngineConfig, store: SnapshotStore, childIdBase: number, engineEpochMs: number): FollowedStart {
-  const clock = new SystemClock(engineEpochMs);
-  const dir = config.journal.dir;
-  const skipped: string[] = [];
-  const risk = followRisk(dir, riskConfigFrom(config, childIdBase), store, (riskConfig) => new RiskStage(
+/** Risk stages for replays (as risk-part.ts builds them, on idle rings and a kill board of their own), by the configuration recovery chose. */
+export function replayRiskStage(config: EngineConfig, clock: Clock): (riskConfig: RiskConfig) => RiskStage {
+  return (riskConfig) => new RiskStage(
     riskConfig,
     {
       fromIngest: idleRing().consumer, fromFix: idleRing().consumer, toIngest: idleRing().producer, toFixClients: idleRing().producer,
@@ -56,16 +49,22 @@ export function followedStages(config: EngineConfig, store: SnapshotStore, child
     clock,
     StageCounters.create(),
     null,
-  ));
-  skipped.push(...risk.skipped);
-  const sorStage = new SorStage(
+  );
+}
+
+/** An SOR stage for a replay (as sor-part.ts builds it, on idle rings). */
+export function replaySorStage(config: EngineConfig, childIdBase: number, clock: Clock): SorStage {
+  return new SorStage(
     sorStageConfig(config, childIdBase),
     { fromRisk: idleRing().consumer, fromFix: idleRing().consumer, toFix: idleRing().producer, toPersistence: idleRing().producer, toIngest: idleRing().producer },
     clock,
     StageCounters.create(),
   );
-  const sor = restored(store, SOR_SNAPSHOT_STAGE, sorReplayState(sorStage), skipped);
-  const fixStage = new FixStage(
+}
+
+/** A fix stage for a replay (as fix-part.ts builds it, child table base 0, on idle rings, its venue sessions on memory stores and never connected). */
+export function replayFixStage(config: EngineConfig, clock: Clock): FixStage {
+  return new FixStage(
     config.venues.map((v) => ({ venueId: v.id, name: v.name, senderCompId: v.senderCompId, targetCompId: v.targetCompId, heartBtIntS: v.heartBtIntS })),
     config.symbols.map((s) => s.name),
     accountNamesById(config),
@@ -75,7 +74,20 @@ export function followedStages(config: EngineConfig, store: SnapshotStore, child
     clock,
     StageCounters.create(),
   );
-  const fix = restored(store, FIX_SNAPSHOT_STAGE, fixReplayState(fixStage, config.orderCapacity), skipped);
+}
+
+/**
+ * The three replays over `store` (the journal's snapshot store, fingerprinted with `config`).
+ * `childIdBase`: the clock-derived base this boot's risk stage was configured with (before
+ * recovery moved it), so risk's child table is based where the live one is.
+ */
+export function followedStages(config: EngineConfig, store: SnapshotStore, childIdBase: number, engineEpochMs: number): FollowedStart {
+  const clock = new SystemClock(engineEpochMs);
+  const skipped: string[] = [];
+  const risk = followRisk(config.journal.dir, riskConfigFrom(config, childIdBase), store, replayRiskStage(config, clock));
+  skipped.push(...risk.skipped);
+  const sor = restored(store, SOR_SNAPSHOT_STAGE, sorReplayState(replaySorStage(config, childIdBase, clock)), skipped);
+  const fix = restored(store, FIX_SNAPSHOT_STAGE, fixReplayState(replayFixStage(config, clock), config.orderCapacity), skipped);
   return {
     stages: [
       { name: RISK_SNAPSHOT, handler: risk.handler, boundary: risk.boundary, snapshot: risk.snapshot, unfit: risk.unfit },

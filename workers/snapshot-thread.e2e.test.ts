@@ -8,23 +8,29 @@
  * Method: scripts/engine.ts as a child process (the smallest segments, snapshotEveryEvents 200,
  * a look every 100 ms, retention 'archive') against venue simulators; IOC orders (filled) and
  * resting DAY orders over REST, in batches, each followed by a wait for the thread's next save
- * (its log line). Stopped cleanly, then, in this process, the three stages' replays are built
- * twice as the snapshot thread builds them (workers/snapshot-stages.ts): over the journal with
- * its snapshots (loads the newest the thread saved), and over a copy of the whole journal
- * (archived segments back) without any, each fed the journal to its end, and their snapshot
- * payloads compared. Then a second start on the pruned journal. No timing is asserted.
+ * (its log line). Stopped cleanly, then, in this process: each file the thread kept is compared,
+ * byte for byte, with what the stages' start-up recoveries (recoverRisk, recoverSorStage,
+ * recoverFixStage) save at the same boundary on a copy of the journal up to it (archived
+ * segments back) opened by a new boot's writer; and the replays as the thread builds them, from
+ * its newest snapshots plus the journal after them, against the same from the whole journal.
+ * Then a second start on the pruned journal. No timing is asserted.
  */
 import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIN_SEGMENT_BYTES, listSegments, segmentFileName } from '../persistence/journal.ts';
+import { JournalWriter, MIN_SEGMENT_BYTES, journalHeaders, listSegments, segmentFileName } from '../persistence/journal.ts';
 import { replayJournal } from '../persistence/journal-reader.ts';
 import { KEEP_SNAPSHOTS, SNAPSHOT_DIR, SnapshotStore, decodeSnapshot, snapshotFingerprint, written } from '../persistence/snapshot.ts';
 import { startVenue, type VenueProcess } from '../scripts/stack.ts';
 import { validateConfig, type EngineConfig } from './config.ts';
-import { followedStages } from './snapshot-stages.ts';
+import { SystemClock } from '../engine/clock.ts';
+import { recoverFixStage } from './fix/recovery.ts';
+import { riskConfigFrom } from './risk/risk-config.ts';
+import { recoverRisk } from './risk/recovery.ts';
+import { recoverSorStage } from './sor/recovery.ts';
+import { followedStages, replayFixStage, replayRiskStage, replaySorStage } from './snapshot-stages.ts';
 import { getJson, positionsOf, postOrder, startEngineProcess, stopEngineProcess, venuesUp, waitFor, writeEngineConfigFile, type EngineProcess } from './test-stack.fixture.ts';
 
 const KEY = 'demo-key-trader1';
@@ -76,20 +82,49 @@ async function start(): Promise<EngineProcess> {
 
 /**
  * The three replays over `dir` as the snapshot thread builds them (from the newest snapshot that
- * holds, if any), fed the journal up to `end` (exclusive; its end by default); each stage's
- * snapshot payload, and what it loaded.
+ * holds, if any), fed the journal to its end; each stage's snapshot payload, and what it loaded.
  */
-function replayed(dir: string, end = Number.MAX_SAFE_INTEGER): { payloads: Record<string, Uint8Array>; loaded: Record<string, string | null> } {
+function replayed(dir: string): { payloads: Record<string, Uint8Array>; loaded: Record<string, string | null> } {
   const store = new SnapshotStore(dir, snapshotFingerprint(config));
   // A later start's clock-derived child base: above every id in the journal.
   const start = followedStages({ ...config, journal: { ...config.journal, dir } }, store, Date.now() * 1000, 0);
   const payloads: Record<string, Uint8Array> = {};
   for (const s of start.stages) {
-    const h = s.handler;
-    replayJournal(dir, { onFrame: (typeId, sequence, ...rest) => { if (sequence < end) h.onFrame(typeId, sequence, ...rest); } }, s.boundary);
+    replayJournal(dir, s.handler, s.boundary);
     payloads[s.name] = written((w) => s.snapshot(w)).payload;
   }
   return { payloads, loaded: start.loaded };
+}
+
+/**
+ * What a start saves at `boundary` (a segment start of the whole journal in `full`): the segments
+ * before it copied to a directory of their own, a new boot's writer opened there (its segment
+ * starts at the boundary), and each stage's start-up recovery run with snapshots on; each
+ * stage's saved payload.
+ */
+function startSaves(full: string, boundary: number): Record<string, Uint8Array> {
+  const dir = join(work, `start-${boundary}`);
+  mkdirSync(dir);
+  for (const h of journalHeaders(full)) if (h.firstSequence < boundary) copyFileSync(join(full, segmentFileName(h.index)), join(dir, segmentFileName(h.index)));
+  const epochMs = Date.now();
+  const writer = new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: epochMs, segmentBytes: MIN_SEGMENT_BYTES });
+  expect(writer.sequence).toBe(boundary);
+  writer.close();
+  const cfg = { ...config, journal: { ...config.journal, dir } };
+  const store = new SnapshotStore(dir, snapshotFingerprint(cfg), 0, epochMs);
+  const clock = new SystemClock(epochMs);
+  const base = Date.now() * 1000;
+  const outcomes = [
+    recoverRisk(dir, riskConfigFrom(cfg, base), store, replayRiskStage(cfg, clock)).recovery.snapshot,
+    recoverSorStage(replaySorStage(cfg, base, clock), dir, store).snapshot,
+    recoverFixStage(replayFixStage(cfg, clock), dir, cfg.orderCapacity, store).snapshot,
+  ];
+  const out: Record<string, Uint8Array> = {};
+  for (const [i, stage] of ['risk', 'sor', 'fix'].entries()) {
+    expect(outcomes[i].saved, `${stage}: ${outcomes[i].error}`).toMatch(new RegExp(`${stage}-0*${boundary}\\.snap$`));
+    out[stage] = decodeSnapshot(new Uint8Array(readFileSync(outcomes[i].saved!))).payload;
+  }
+  return out;
 }
 
 const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
@@ -153,15 +188,18 @@ describe('snapshots while running, in the engine', () => {
       expect(whole.loaded[stage], stage).toBeNull();
       expect(same(fromSnapshots.payloads[stage], whole.payloads[stage]), `${stage}: the same state`).toBe(true);
     }
-    // Each file kept is, byte for byte, what a replay of the whole journal up to its boundary saves.
+    // Each file kept is, byte for byte, what a start saves at that boundary: the journal up to it
+    // (archived segments included), a new boot's writer (its segment starts there), and the three
+    // start-up recoveries as the stages run them (recoverRisk, recoverSorStage, recoverFixStage).
     const kept = readdirSync(join(journalDir, SNAPSHOT_DIR)).filter((n) => n.endsWith('.snap'));
     expect(kept).toHaveLength(3 * KEEP_SNAPSHOTS);
     for (const boundary of new Set(kept.map((n) => Number(/-(\d+)\.snap$/.exec(n)![1])))) {
       expect(saves.map((x) => x.boundary)).toContain(boundary);
-      const upTo = replayed(full, boundary).payloads;
+      const started = startSaves(full, boundary);
       for (const stage of ['risk', 'sor', 'fix']) {
-        const file = readFileSync(join(journalDir, SNAPSHOT_DIR, `${stage}-${String(boundary).padStart(16, '0')}.snap`));
-        expect(same(decodeSnapshot(new Uint8Array(file)).payload, upTo[stage]), `${stage} at ${boundary}`).toBe(true);
+        const name = `${stage}-${String(boundary).padStart(16, '0')}.snap`;
+        const thread = decodeSnapshot(new Uint8Array(readFileSync(join(journalDir, SNAPSHOT_DIR, name)))).payload;
+        expect(same(thread, started[stage]), `${stage} at ${boundary}`).toBe(true);
       }
     }
 

@@ -39,10 +39,7 @@ function tick(): void {
   try {
     const step = follower.step(stopped);
     if (step.boundary !== null) {
-      const saved: SnapshotSaved = {
-        type: 'saved', boundary: step.boundary, frames: step.frames, saved: step.saved, notSaved: step.notSaved,
-        replayMs: Math.round(step.replayMs), saveMs: Math.round(step.saveMs),
-      };
+      const saved: SnapshotSaved = { type: 'saved', ...step, boundary: step.boundary, replayMs: Math.round(step.replayMs), saveMs: Math.round(step.saveMs) };
       parentPort!.postMessage(saved);
     }
   } catch (err) {
@@ -66,6 +63,9 @@ parentPort!.on('message', (msg: { type: string }) => {
 try {
   // minFrames 0: the follower itself saves only every snapshotEveryEvents events.
   const store = new SnapshotStore(config.journal.dir, snapshotFingerprint(config), 0, null);
+  // A save cut off by an earlier run's stop (the thread terminated inside it) left its temporary
+  // file; the stages saved theirs before this thread started, so any left now is stale.
+  store.removeTemporaryFiles();
   const start = followedStages(config, store, data.childIdBase, data.engineEpochMs);
   follower = new SnapshotFollower(config.journal.dir, store, start.stages, config.journal.snapshotEveryEvents);
   post({ type: 'ready', stage: 'snapshots', detail: { from: follower.nextSequence, everyEvents: config.journal.snapshotEveryEvents, loaded: start.loaded, skipped: start.skipped } });

@@ -259,6 +259,9 @@ export class Engine {
     this.stopping = true;
     if (this.watchdog !== null) clearInterval(this.watchdog);
     this.retention?.stop();
+    // The snapshot thread leaves off where it is (a replay cut short, no further save) at once:
+    // a save begun while the stages drain could outlast its stop's wait.
+    if (this.snapshotWorker !== null) Atomics.store(this.snapshotWorker.stop, 0, 1);
     Atomics.store(this.control, Control.ENGINE_STATE, EngineState.STOPPING);
     await this.tell('ingest', 1000);
     const drained = await this.drain();

@@ -1,4 +1,5 @@
 /** What the supervisor hands every worker thread (structured-cloned; SharedArrayBuffers shared). */
+import type { FollowStep } from '../persistence/snapshot-follower.ts';
 import type { EngineConfig } from './config.ts';
 import type { StageName, TopologyMemory } from './topology.ts';
 
@@ -22,16 +23,8 @@ export interface SnapshotThreadData extends WorkerData {
   stopWord: SharedArrayBuffer;
 }
 
-/** The snapshot thread's report after a save (persistence/snapshot-follower.ts FollowStep). */
-export interface SnapshotSaved {
-  type: 'saved';
-  boundary: number;
-  frames: number;
-  saved: string[];
-  notSaved: string[];
-  replayMs: number;
-  saveMs: number;
-}
+/** The snapshot thread's report after a save (persistence/snapshot-follower.ts). */
+export type SnapshotSaved = { type: 'saved' } & FollowStep & { boundary: number };
 
 /** Messages from a worker to the supervisor. */
 export type WorkerReport =
