@@ -26,9 +26,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_SEGMENT_BYTES, listSegments, segmentFileName } from '../persistence/journal.ts';
-import { startVenue, type VenueProcess } from '../scripts/stack.ts';
+import type { VenueProcess } from '../scripts/stack.ts';
 import { validateConfig } from './config.ts';
-import { getJson, positionsOf, postOrder, startEngineProcess, stopEngineProcess, venuesUp, waitFor, writeEngineConfigFile, type EngineProcess } from './test-stack.fixture.ts';
+import { getJson, positionsOf, postOrder, startDefaultVenues, startEngineProcess, stopEngineProcess, venuesUp, waitFor, writeEngineConfigFile, type EngineProcess } from './test-stack.fixture.ts';
 
 const KEY = 'demo-key-trader1';
 const IOC_ORDERS = 120;
@@ -85,14 +85,7 @@ beforeAll(async () => {
   journalDir = join(work, 'journal');
   archiveDir = join(journalDir, 'archive');
   configPath = join(work, 'engine.json');
-  const defaults = validateConfig({});
-  const symbols = defaults.symbols.map((s) => `${s.name}:${s.referencePrice}`).join(',');
-  for (const [i, v] of defaults.venues.entries()) {
-    venues.push(await startVenue([
-      '--port', '0', '--host', v.host, '--name', v.name, '--comp-id', v.targetCompId, '--clients', v.senderCompId,
-      '--seed', String(31 + i), '--market-seed', '31', '--fee-bps', v.feeBps, '--latency-ms', '0', '--symbols', symbols,
-    ], v.name));
-  }
+  venues.push(...(await startDefaultVenues(31)));
   writeConfig();
 }, 60_000);
 

@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JournalWriter, MIN_SEGMENT_BYTES, journalHeaders, listSegments, segmentFileName } from '../persistence/journal.ts';
 import { replayJournal } from '../persistence/journal-reader.ts';
 import { KEEP_SNAPSHOTS, SNAPSHOT_DIR, SnapshotStore, decodeSnapshot, snapshotFingerprint, written } from '../persistence/snapshot.ts';
-import { startVenue, type VenueProcess } from '../scripts/stack.ts';
+import type { VenueProcess } from '../scripts/stack.ts';
 import { validateConfig, type EngineConfig } from './config.ts';
 import { SystemClock } from '../engine/clock.ts';
 import { recoverFixStage } from './fix/recovery.ts';
@@ -31,7 +31,7 @@ import { riskConfigFrom } from './risk/risk-config.ts';
 import { recoverRisk } from './risk/recovery.ts';
 import { recoverSorStage } from './sor/recovery.ts';
 import { followedStages, replayFixStage, replayRiskStage, replaySorStage } from './snapshot-stages.ts';
-import { getJson, positionsOf, postOrder, startEngineProcess, stopEngineProcess, venuesUp, waitFor, writeEngineConfigFile, type EngineProcess } from './test-stack.fixture.ts';
+import { getJson, positionsOf, postOrder, startDefaultVenues, startEngineProcess, stopEngineProcess, venuesUp, waitFor, writeEngineConfigFile, type EngineProcess } from './test-stack.fixture.ts';
 
 const KEY = 'demo-key-trader1';
 const BATCHES = 4;
@@ -54,14 +54,8 @@ beforeAll(async () => {
   journalDir = join(work, 'journal');
   archiveDir = join(journalDir, 'archive');
   configPath = join(work, 'engine.json');
+  venues.push(...(await startDefaultVenues(41)));
   const defaults = validateConfig({});
-  const symbols = defaults.symbols.map((s) => `${s.name}:${s.referencePrice}`).join(',');
-  for (const [i, v] of defaults.venues.entries()) {
-    venues.push(await startVenue([
-      '--port', '0', '--host', v.host, '--name', v.name, '--comp-id', v.targetCompId, '--clients', v.senderCompId,
-      '--seed', String(41 + i), '--market-seed', '41', '--fee-bps', v.feeBps, '--latency-ms', '0', '--symbols', symbols,
-    ], v.name));
-  }
   const journal = { segmentBytes: MIN_SEGMENT_BYTES, snapshotEveryEvents: EVERY, snapshotCheckMs: 100, retention: 'archive', retentionCheckMs: 1000 };
   const venueList = defaults.venues.map((v, i) => ({ ...v, port: venues[i].port }));
   writeEngineConfigFile(configPath, journalDir, venueList, journal);

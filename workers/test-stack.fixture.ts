@@ -147,6 +147,24 @@ export function startEngineProcess(configPath: string, onSpawn?: (child: ChildPr
   });
 }
 
+/**
+ * The default config's venues as simulator processes on ephemeral ports (scripts/stack.ts
+ * startVenue), no added latency, quoting the default symbols; venue i seeded `seed + i`, the
+ * market `seed`. For tests that run the engine as a process against them.
+ */
+export async function startDefaultVenues(seed: number): Promise<VenueProcess[]> {
+  const defaults = validateConfig({});
+  const symbols = defaults.symbols.map((s) => `${s.name}:${s.referencePrice}`).join(',');
+  const out: VenueProcess[] = [];
+  for (const [i, v] of defaults.venues.entries()) {
+    out.push(await startVenue([
+      '--port', '0', '--host', v.host, '--name', v.name, '--comp-id', v.targetCompId, '--clients', v.senderCompId,
+      '--seed', String(seed + i), '--market-seed', String(seed), '--fee-bps', v.feeBps, '--latency-ms', '0', '--symbols', symbols,
+    ], v.name));
+  }
+  return out;
+}
+
 /** POST /v1/orders as the account of `key`; the JSON answer. */
 export async function postOrder(key: string, base: string, body: Record<string, unknown>): Promise<Record<string, any>> {
   const res = await fetch(`http://${base}/v1/orders`, {
