@@ -166,6 +166,25 @@ describe('SnapshotFollower', () => {
     expect(loaded(dir, 's').digest).toEqual(replayTo(dir, step.boundary!));
   });
 
+  it('a stop request between the stages\' saves leaves those saved, and says which were not', () => {
+    const dir = tempDir();
+    write(dir, 1, 6000);
+    const a = new Digest();
+    const b = new Digest();
+    const f = new SnapshotFollower(dir, new SnapshotStore(dir, FINGERPRINT), [followed('a', a), followed('b', b)], 100);
+    let saving = false;
+    const step = f.step(() => {
+      // Asked between reads (false), before the saves (false), before a's save (false), before b's (true).
+      if (a.count > 0 && readdirSync(dir).includes(SNAPSHOT_DIR)) saving = true;
+      return saving;
+    });
+    const last = Math.max(...segmentStarts(dir));
+    expect(step).toMatchObject({ boundary: last, stopped: true, notSaved: ['b: stopped before its save'] });
+    expect(step.saved).toHaveLength(1);
+    expect(loaded(dir, 'a').digest).toEqual(replayTo(dir, last));
+    expect(loaded(dir, 'b').boundary).toBe(1);
+  });
+
   it('keeps the newest KEEP_SNAPSHOTS files per stage, and does not save a stage that says it would not fit', () => {
     const dir = tempDir();
     const d = new Digest();

@@ -50,6 +50,8 @@ export interface FollowStep {
   /** Wall time of the replay and of the saves. */
   replayMs: number;
   saveMs: number;
+  /** A stop request came between the stages' saves: those in notSaved as stopped were not made. */
+  stopped: boolean;
 }
 
 /** Frames per read: the stop word is looked at between reads. */
@@ -105,7 +107,7 @@ export class SnapshotFollower {
    * pruned journal): the follower is done.
    */
   step(stopped: () => boolean = () => false): FollowStep {
-    const out: FollowStep = { frames: 0, boundary: null, saved: [], notSaved: [], replayMs: 0, saveMs: 0 };
+    const out: FollowStep = { frames: 0, boundary: null, saved: [], notSaved: [], replayMs: 0, saveMs: 0, stopped: false };
     const target = this.due();
     if (target === null) return out;
     const t0 = performance.now();
@@ -123,7 +125,12 @@ export class SnapshotFollower {
     if (stopped()) return out;
     let retry = false;
     for (const s of this.stages) {
-      if (stopped()) return out; // the files saved stand each on its own; the rest at the next step
+      if (stopped()) {
+        // The files saved stand each on its own (a start loads each stage's newest).
+        out.notSaved.push(`${s.name}: stopped before its save`);
+        out.stopped = true;
+        continue;
+      }
       const why = s.unfit?.() ?? null;
       if (why !== null) {
         out.notSaved.push(`${s.name}: ${why}`);

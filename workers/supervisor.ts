@@ -402,7 +402,8 @@ export class Engine {
       else if (msg.type === 'ready') this.log('info', 'snapshot thread following the journal', msg.detail);
       else if (msg.type === 'saved') {
         const { type: _type, ...detail } = msg;
-        this.log(msg.notSaved.length === 0 ? 'info' : 'warn', 'recovery snapshots saved while running', detail);
+        // Cut short by this engine's stop: the stages saved before it stand, and nothing is amiss.
+        this.log(msg.notSaved.length === 0 || msg.stopped ? 'info' : 'warn', 'recovery snapshots saved while running', detail);
         this.retention?.snapshotsChanged();
       }
     });
