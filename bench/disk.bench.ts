@@ -23,6 +23,7 @@
  * directory under data/, the disk of the default journal.dir). runDiskBench is exported for the
  * smoke test.
  */
+import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,22 +107,13 @@ async function besidePostgres<T>(during: () => T, log: (line: string) => void): 
   try {
     const worker = new Worker(new URL('./lib/pg-insert-load.ts', import.meta.url), { workerData: { url: db.url } });
     type Msg = { type: string; rows?: number; seconds?: number };
-    const messages: Msg[] = [];
-    const waiting = new Map<string, (m: Msg) => void>();
-    let failed: Error | null = null;
-    worker.on('message', (m: Msg) => {
-      messages.push(m);
-      waiting.get(m.type)?.(m);
-    });
-    worker.on('error', (err) => { failed = err; });
-    /** The worker's message of `type` (already received, or the next). */
-    const next = (type: string) => new Promise<Msg>((resolve, reject) => {
-      if (failed !== null) return reject(failed);
-      const seen = messages.find((m) => m.type === type);
-      if (seen !== undefined) return resolve(seen);
-      waiting.set(type, resolve);
-      worker.once('error', reject);
-    });
+    // The worker posts 'started', then 'stopped' only once told to stop: in order, one at a time
+    // (once() rejects on the worker's 'error').
+    const next = async (type: string): Promise<Msg> => {
+      const [m] = (await once(worker, 'message')) as [Msg];
+      if (m.type !== type) throw new Error(`pg-insert-load: expected '${type}', got '${m.type}'`);
+      return m;
+    };
     try {
       await next('started');
       log('postgres write load running');

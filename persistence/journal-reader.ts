@@ -54,6 +54,8 @@ export class JournalReader {
   private epochMs: number;
   /** Why the reader cannot go on (a corrupt journal), or null. */
   problem: string | null;
+  /** The segment whose tail last had the journal listed for a hole after it (0: none yet). */
+  private holeCheckedAt = 0;
 
   constructor(dir: string, chunkBytes: number = 1 << 20) {
     this.dir = dir;
@@ -92,7 +94,13 @@ export class JournalReader {
       if (!nextExists) {
         // The writer's tail: come back later. Unless a later segment exists: the next is missing
         // (a hole), and nothing would ever be read past it.
-        if (listSegments(this.dir).some((i) => i > cursor.segment + 1)) this.problem = `segment ${cursor.segment + 1} is missing, and later segments exist`;
+        // Once per segment: the writer creates segments in order, so a segment after the missing
+        // one can only appear once it exists (retention removes only the oldest), and a reader
+        // at the tail comes back every poll.
+        if (this.holeCheckedAt !== cursor.segment) {
+          this.holeCheckedAt = cursor.segment;
+          if (listSegments(this.dir).some((i) => i > cursor.segment + 1)) this.problem = `segment ${cursor.segment + 1} is missing, and later segments exist`;
+        }
         return count;
       }
       if (at < got) {

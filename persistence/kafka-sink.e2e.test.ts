@@ -7,7 +7,6 @@
  * messages are compared with the journal (replayJournal) by event id. For the outage, every
  * broker is taken down in the middle of a load and brought back. Waits poll with timeouts.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
@@ -19,6 +18,7 @@ import { RecordType, RouteAuditFlyweight } from '../codecs/records.ts';
 import { EventDecoder } from './journal-events.ts';
 import { replayJournal } from './journal-reader.ts';
 import { KAFKA_TOPICS, KafkaTopic } from './kafka-sink.ts';
+import { kafkaCursorName, readKafkaCursor, sinksDir } from './sink-files.ts';
 
 let mock: KafkaMock;
 let t0: TestStack;
@@ -148,7 +148,7 @@ describe('Kafka sink (librdkafka mock cluster, whole engine)', () => {
     const duplicates = await expectTopicsEqualJournal();
     expect(duplicates).toBe(0);
     // The durable cursor the sinks thread publishes (journal.retention's floor) is the cursor file's.
-    const file = JSON.parse(readFileSync(join(t0.journalDir, 'sinks', 'kafka.cursor'), 'utf8')) as { sequence: number };
+    const file = readKafkaCursor(join(sinksDir(t0.journalDir), kafkaCursorName('kafka')))!;
     expect(counter(PersistenceCounter.KAFKA_DURABLE_SEQUENCE)).toBe(file.sequence);
     expect(file.sequence).toBe(counter(PersistenceCounter.JOURNAL_NEXT_SEQUENCE));
     const topics = new Set([...seen.values()].flatMap((cs) => cs.map((c) => c.topic)));

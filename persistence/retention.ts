@@ -124,8 +124,6 @@ export interface RetentionSources {
   snapshots(): ReadonlyMap<string, readonly number[]>;
   /** Each configured sink's durable cursor sequence, 0 while unknown (not yet opened here). */
   sinks(): ReadonlyMap<string, number>;
-  /** Called when snapshots were saved or removed since snapshots() was last read (while running). */
-  snapshotsChanged?(): void;
 }
 
 export interface RetentionPass {

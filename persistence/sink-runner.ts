@@ -82,9 +82,9 @@ export interface SinkRunnerOptions {
    * A file the durable sequence is mirrored to (persistence/sink-files.ts), or null (the default).
    * The Postgres sink's: journal.retention reads it when that sink is not configured in a run.
    */
-  holdFile?: string | null;
+  holdFile: string | null;
   /** Least milliseconds between two writes of holdFile as the sequence rises (written at once at open, on a fall, and at stop). Default 5000. */
-  holdEveryMs?: number;
+  holdEveryMs: number;
 }
 
 export const DEFAULT_SINK_RUNNER_OPTIONS: SinkRunnerOptions = {
@@ -97,6 +97,8 @@ export const DEFAULT_SINK_RUNNER_OPTIONS: SinkRunnerOptions = {
   journalNextSequence: null,
   counters: null,
   log: () => {},
+  holdFile: null,
+  holdEveryMs: 5000,
 };
 
 export class SinkRunner {
@@ -116,7 +118,6 @@ export class SinkRunner {
   /** holdFile: the sequence last written there (0: none yet), when, and the last write error logged. */
   private held = 0;
   private heldAtMs = 0;
-  private readonly holdEveryMs: number;
   private holdError: string | null = null;
   /** Events applied since start, batches applied since start, failures since start. */
   applied: number;
@@ -129,8 +130,8 @@ export class SinkRunner {
     this.opts = { ...DEFAULT_SINK_RUNNER_OPTIONS, ...options };
     if (!(this.opts.batchFrames >= 1 && this.opts.batchFrames <= 100_000)) throw new Error('Condition failed: batchFrames in [1, 100000]');
     if (!(Number.isInteger(this.opts.lingerMs) && this.opts.lingerMs >= 0 && this.opts.lingerMs <= 60_000)) throw new Error('Condition failed: lingerMs in [0, 60000]');
-    this.holdEveryMs = this.opts.holdEveryMs ?? 5000;
-    if (!(Number.isInteger(this.holdEveryMs) && this.holdEveryMs >= 0 && this.holdEveryMs <= 3_600_000)) throw new Error('Condition failed: holdEveryMs in [0, 3600000]');
+    const { holdEveryMs } = this.opts;
+    if (!(Number.isInteger(holdEveryMs) && holdEveryMs >= 0 && holdEveryMs <= 3_600_000)) throw new Error('Condition failed: holdEveryMs in [0, 3600000]');
     this.reader = new JournalReader(journalDir);
     this.cursor = null;
     this.running = false;
@@ -239,11 +240,11 @@ export class SinkRunner {
    * database restored or swapped: a file ahead of it would let retention prune what it needs).
    */
   private writeHold(now: boolean): void {
-    const path = this.opts.holdFile ?? null;
+    const path = this.opts.holdFile;
     const sequence = this.sink.durableSequence;
     if (path === null || sequence < 1 || sequence === this.held) return;
     const at = Date.now();
-    if (!now && sequence > this.held && at - this.heldAtMs < this.holdEveryMs) return;
+    if (!now && sequence > this.held && at - this.heldAtMs < this.opts.holdEveryMs) return;
     try {
       writeSinkHold(path, sequence);
       this.held = sequence;

@@ -299,7 +299,7 @@ export interface EngineConfig {
    */
   journal: {
     dir: string; fsync: FsyncPolicy; fsyncIntervalMs: number; segmentBytes: number; snapshots: boolean; snapshotMinEvents: number;
-    /** While running: save the stages' snapshots at the first segment start this many events after the last (workers/snapshot-thread.ts); 0: at start-up only. */
+    /** While running: save the stages' snapshots at a segment start at least this many events after the last save (workers/snapshot-thread.ts); 0: at start-up only. */
     snapshotEveryEvents: number;
     /** How often the snapshot thread looks for such a segment start. */
     snapshotCheckMs: number;

@@ -28,7 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_SEGMENT_BYTES, listSegments, segmentFileName } from '../persistence/journal.ts';
 import type { VenueProcess } from '../scripts/stack.ts';
 import { validateConfig } from './config.ts';
-import { getJson, positionsOf, postOrder, startDefaultVenues, startEngineProcess, stopEngineProcess, venuesUp, waitFor, writeEngineConfigFile, type EngineProcess } from './test-stack.fixture.ts';
+import { getJson, positionsOf, postOrder, stageCounters, startDefaultVenues, startEngineProcess, stopEngineProcess, venuesUp, waitFor, writeEngineConfigFile, type EngineProcess } from './test-stack.fixture.ts';
 
 const KEY = 'demo-key-trader1';
 const IOC_ORDERS = 120;
@@ -66,11 +66,6 @@ async function stop(): Promise<void> {
 function recovered(e: EngineProcess): Record<string, number> {
   const r = e.lines.find((l) => l.msg === 'risk recovered from the journal')!.recovery as Record<string, number>;
   return { orders: r.orders, openOrders: r.openOrders, fills: r.fills, nextOrderId: r.nextOrderId };
-}
-
-async function persistenceCounters(base: string): Promise<Record<string, number>> {
-  const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: { persistence: { counters: Record<string, number> } } };
-  return h.stages.persistence.counters;
 }
 
 /** The first 'journal retention' log line of a boot (the start's pass runs before 'engine running'). */
@@ -146,7 +141,7 @@ describe('journal.retention archive, in the engine', () => {
       expect(existsSync(join(journalDir, segmentFileName(i)))).toBe(false);
       expect(existsSync(join(archiveDir, segmentFileName(i)))).toBe(true);
     }
-    const counters = await persistenceCounters(third.base);
+    const counters = await stageCounters(third.base, 'persistence');
     expect(counters.SEGMENTS_PRUNED).toBe(archived.length);
     expect(counters.BYTES_PRUNED).toBeGreaterThan(0);
     expect(counters.JOURNAL_FIRST_SEQUENCE).toBe(pass.firstSequence);

@@ -2,8 +2,10 @@
  * journal.retention in a running engine (persistence/retention.ts): a pass once every stage has
  * recovered (its snapshots saved), then one every journal.retentionCheckMs and one after each save
  * of the snapshot thread (snapshotsChanged), on the supervisor's main thread. The floor's
- * snapshot part is read at start and again after each such save; its sink part from the sinks' durable cursors, which the sinks thread publishes
- * (PG_DURABLE_SEQUENCE, KAFKA_DURABLE_SEQUENCE; 0 until a sink has opened: nothing pruned).
+ * snapshot part is read at every pass (a snapshot file whole only when new or changed:
+ * SnapshotStore.holding); its sink part from the sinks'
+ * durable cursors, which the sinks thread publishes (PG_DURABLE_SEQUENCE, KAFKA_DURABLE_SEQUENCE;
+ * 0 until a sink has opened: nothing pruned).
  *
  * Writes SEGMENTS_PRUNED, BYTES_PRUNED and JOURNAL_FIRST_SEQUENCE (persistence counters; this
  * thread is their one writer). A failed pass is logged and tried again at the next.
@@ -35,9 +37,8 @@ export function archiveDirOf(journal: EngineConfig['journal']): string {
  * if the journal were pruned past them.
  */
 export function engineRetentionSources(config: EngineConfig, persistence: StageCounters): RetentionSources {
+  // Read at every pass: holding() reads a file whole only when it is new or changed.
   const store = new SnapshotStore(config.journal.dir, snapshotFingerprint(config));
-  // Read again after the snapshot thread saves (snapshotsChanged), else once.
-  let snapshots: Map<string, number[]> | null = null;
   const pg = config.sinks.postgres.url !== null;
   const kafka = config.sinks.kafka.brokers.length > 0;
   const own = [
@@ -50,13 +51,7 @@ export function engineRetentionSources(config: EngineConfig, persistence: StageC
     if (kafka) out.set('kafka', persistence.getAtomic(PersistenceCounter.KAFKA_DURABLE_SEQUENCE));
     return out;
   };
-  return {
-    snapshots: () => (snapshots ??= new Map(SNAPSHOT_STAGES.map((stage) => [stage, store.holding(stage)]))),
-    sinks,
-    snapshotsChanged: () => {
-      snapshots = null;
-    },
-  };
+  return { snapshots: () => new Map(SNAPSHOT_STAGES.map((stage) => [stage, store.holding(stage)])), sinks };
 }
 
 export class JournalRetention {
@@ -89,9 +84,8 @@ export class JournalRetention {
     this.timer = null;
   }
 
-  /** The snapshot thread saved (and dropped older) snapshots: the floor is read again, by a pass now. */
+  /** The snapshot thread saved (and dropped older) snapshots: a pass now, not at the next period. */
   snapshotsChanged(): void {
-    this.sources.snapshotsChanged?.();
     if (this.timer !== null) this.pass();
   }
 

@@ -14,6 +14,7 @@ import type { FrameHandler } from '../persistence/journal-reader.ts';
 import { accountNamesById, type EngineConfig } from './config.ts';
 import { FixStage } from './fix/fix-stage.ts';
 import { FIX_SNAPSHOT_STAGE, fixReplayState } from './fix/recovery.ts';
+import { venueSessionConfigs } from './fix/venue-sessions.ts';
 import { KillBoard } from './risk/kill-board.ts';
 import { accountSlots, riskConfigFrom } from './risk/risk-config.ts';
 import { RiskStage, type RiskConfig } from './risk/risk-stage.ts';
@@ -65,7 +66,7 @@ export function replaySorStage(config: EngineConfig, childIdBase: number, clock:
 /** A fix stage for a replay (as fix-part.ts builds it, child table base 0, on idle rings, its venue sessions on memory stores and never connected). */
 export function replayFixStage(config: EngineConfig, clock: Clock): FixStage {
   return new FixStage(
-    config.venues.map((v) => ({ venueId: v.id, name: v.name, senderCompId: v.senderCompId, targetCompId: v.targetCompId, heartBtIntS: v.heartBtIntS })),
+    venueSessionConfigs(config),
     config.symbols.map((s) => s.name),
     accountNamesById(config),
     0,

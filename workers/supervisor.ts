@@ -368,22 +368,10 @@ export class Engine {
 
   /** Lets the sinks apply the journal's last records (bounded wait), then ends their thread. */
   private async stopSinks(): Promise<void> {
-    const worker = this.sinksWorker;
-    if (worker === null) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 6000);
-      worker.on('message', (msg: WorkerReport) => {
-        if (msg.type === 'stopped') {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      worker.postMessage({ type: 'stop', drainMs: 3000 });
-    });
-    await worker.terminate();
+    if (this.sinksWorker === null) return;
+    await endSideThread(this.sinksWorker, { type: 'stop', drainMs: 3000 }, 6000);
     this.sinksWorker = null;
   }
-
 
   /**
    * Starts the snapshot thread (workers/snapshot-thread.ts) when journal.snapshots is on and
@@ -414,22 +402,28 @@ export class Engine {
     });
   }
 
-  /** Stops the snapshot thread where it is (a replay cut short, a save finished), then ends it. */
+  /** Ends the snapshot thread where it is (its stop word was set as stop() began: a replay cut short, a save finished). */
   private async stopSnapshots(): Promise<void> {
-    const s = this.snapshotWorker;
-    if (s === null) return;
-    Atomics.store(s.stop, 0, 1);
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 5000);
-      s.worker.on('message', (msg: WorkerReport) => {
-        if (msg.type === 'stopped') {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      s.worker.postMessage({ type: 'stop' });
-    });
-    await s.worker.terminate();
+    if (this.snapshotWorker === null) return;
+    await endSideThread(this.snapshotWorker.worker, { type: 'stop' }, 5000);
     this.snapshotWorker = null;
   }
+}
+
+/**
+ * Ends a thread that is not a stage (the sinks, the snapshot thread): sends `stop`, waits for its
+ * 'stopped' (or `timeoutMs`), then terminates it.
+ */
+async function endSideThread(worker: Worker, stop: Record<string, unknown>, timeoutMs: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    worker.on('message', (msg: WorkerReport) => {
+      if (msg.type === 'stopped') {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    worker.postMessage(stop);
+  });
+  await worker.terminate();
 }

@@ -193,10 +193,15 @@ export async function getJson(base: string, path: string, key: string): Promise<
   return (await res.json()) as Record<string, any>;
 }
 
+/** A stage's counters from a running engine's /health. */
+export async function stageCounters(base: string, stage: string): Promise<Record<string, number>> {
+  const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: Record<string, { counters: Record<string, number> }> };
+  return h.stages[stage].counters;
+}
+
 /** The fix stage's counters from a running engine's /health. */
-export async function fixCounters(base: string): Promise<Record<string, number>> {
-  const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: { fix: { counters: Record<string, number> } } };
-  return h.stages.fix.counters;
+export function fixCounters(base: string): Promise<Record<string, number>> {
+  return stageCounters(base, 'fix');
 }
 
 /** Stops an engine child process: SIGTERM, then SIGKILL if it has not exited within 8 s. */

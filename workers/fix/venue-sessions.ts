@@ -38,20 +38,25 @@ export function seededRandom(seed: number): () => number {
 export function openVenueSessions(config: EngineConfig): { sessions: VenueSessionConfig[]; stores: MessageStore[] } {
   const fsync = config.journal.fsync === 'none' ? 'never' : 'background';
   const stores: MessageStore[] = [];
-  const sessions = config.venues.map((v): VenueSessionConfig => {
+  const sessions = venueSessionConfigs(config, (v) => {
     const store = new FileMessageStore(venueStoreDir(config, v), { fsync });
     stores.push(store);
-    return {
-      venueId: v.id,
-      name: v.name,
-      senderCompId: v.senderCompId,
-      targetCompId: v.targetCompId,
-      heartBtIntS: v.heartBtIntS,
-      store,
-      schedule: v.schedule === undefined ? null : new SessionSchedule(v.schedule),
-    };
+    return store;
   });
   return { sessions, stores };
+}
+
+/** The venues' session settings, each with the store `storeFor` gives it (none: a memory store, as the snapshot thread's replay stage has). */
+export function venueSessionConfigs(config: EngineConfig, storeFor: (v: EngineConfig['venues'][number]) => MessageStore | undefined = () => undefined): VenueSessionConfig[] {
+  return config.venues.map((v): VenueSessionConfig => ({
+    venueId: v.id,
+    name: v.name,
+    senderCompId: v.senderCompId,
+    targetCompId: v.targetCompId,
+    heartBtIntS: v.heartBtIntS,
+    store: storeFor(v),
+    schedule: v.schedule === undefined ? null : new SessionSchedule(v.schedule),
+  }));
 }
 
 /** The venues' TCP initiators and the reconciliation timer. */

@@ -616,14 +616,39 @@ export interface RiskFollower {
 }
 
 export function followRisk(dir: string, config: RiskConfig, snapshots: SnapshotStore, build: (config: RiskConfig) => RiskStage): RiskFollower {
+  return builtForRecovery(dir, config, snapshots, build, (stage, start) => {
+    const { restorer, snapshot, skipped, boundary } = beginReplay(stage, snapshots, start);
+    return { handler: restorer, boundary, loaded: snapshot === null ? null : snapshot.loaded.path, skipped, snapshot: (w) => restorer.snapshot(w), unfit: () => restorer.unfit() };
+  });
+}
+
+/**
+ * startRiskRecovery, the stage built by `build` with recoveredRiskConfig over the start's bounds,
+ * then `restore` over it. A snapshot that held at load but cannot be read back into the stage
+ * (RiskSnapshotUnreadable from `restore`: SnapshotMismatch half-way through its tables, a check
+ * of the stage's own, or a defect) leaves a half-restored stage behind, so the stage is built
+ * again from scratch and restored from the next older snapshot, or the whole journal (the store
+ * passes the failed file over, and it is among the outcome's `skipped`). The SOR and fix undo
+ * such a read in place (SnapshotStore.loadInto); risk cannot, its tables being sized by the
+ * snapshot's head.
+ */
+function builtForRecovery<T>(
+  dir: string,
+  config: RiskConfig,
+  snapshots: SnapshotStore | null,
+  build: (config: RiskConfig) => RiskStage,
+  restore: (stage: RiskStage, start: RiskRecoveryStart, built: RiskConfig) => T,
+): T {
   for (;;) {
     const start = startRiskRecovery(dir, config, snapshots);
-    const stage = build(recoveredRiskConfig(config, start.bounds));
+    const built = recoveredRiskConfig(config, start.bounds);
+    const stage = build(built);
     try {
-      const { restorer, snapshot, skipped, boundary } = beginReplay(stage, snapshots, start);
-      return { handler: restorer, boundary, loaded: snapshot === null ? null : snapshot.loaded.path, skipped, snapshot: (w) => restorer.snapshot(w), unfit: () => restorer.unfit() };
+      return restore(stage, start, built);
     } catch (e) {
-      if (!(e instanceof RiskSnapshotUnreadable) || start.snapshot?.loaded.path !== e.path) throw e;
+      // Only the restore of the snapshot this start loaded; anything else is not a snapshot's.
+      if (!(e instanceof RiskSnapshotUnreadable) || snapshots === null || start.snapshot?.loaded.path !== e.path) throw e;
+      // Passed over by the next load (each file once: the loop ends), and so among its `skipped`.
       snapshots.passOver(e.path, `could not be read back: ${e.reason}`);
     }
   }
@@ -640,35 +665,14 @@ export class RiskSnapshotUnreadable extends Error {
   }
 }
 
-/**
- * Recovery as the engine starts risk: startRiskRecovery, the stage built by `build` with
- * recoveredRiskConfig over the start's bounds, then recoverRiskStage. A snapshot that held at
- * load but cannot be read back into the stage (SnapshotMismatch half-way through its tables: a
- * check of the stage's own, or a defect) leaves a half-restored stage behind, so the stage is
- * built again from scratch and recovered from the next older snapshot, or the whole journal (the
- * store passes the failed file over, and it is among the outcome's `skipped`). The SOR and fix
- * undo such a read in place (SnapshotStore.loadInto); risk cannot, its tables being sized by the
- * snapshot's head.
- */
+/** Recovery as the engine starts risk: builtForRecovery with recoverRiskStage. */
 export function recoverRisk(
   dir: string,
   config: RiskConfig,
   snapshots: SnapshotStore | null,
   build: (config: RiskConfig) => RiskStage,
 ): { stage: RiskStage; start: RiskRecoveryStart; built: RiskConfig; recovery: RecoveryResult } {
-  for (;;) {
-    const start = startRiskRecovery(dir, config, snapshots);
-    const built = recoveredRiskConfig(config, start.bounds);
-    const stage = build(built);
-    try {
-      return { stage, start, built, recovery: recoverRiskStage(stage, dir, snapshots, start) };
-    } catch (e) {
-      // Only the restore of the snapshot this start loaded; anything else is not a snapshot's.
-      if (!(e instanceof RiskSnapshotUnreadable) || snapshots === null || start.snapshot?.loaded.path !== e.path) throw e;
-      // Passed over by the next load (each file once: the loop ends), and so among its `skipped`.
-      snapshots.passOver(e.path, `could not be read back: ${e.reason}`);
-    }
-  }
+  return builtForRecovery(dir, config, snapshots, build, (stage, start, built) => ({ stage, start, built, recovery: recoverRiskStage(stage, dir, snapshots, start) }));
 }
 
 /**
