@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { join } from 'node:path';
 import {
-  FRAME_HEADER_LENGTH, JournalWriter, MIN_SEGMENT_BYTES, SEGMENT_HEADER_LENGTH, listSegments, readJournal, segmentFileName,
+  FRAME_HEADER_LENGTH, JournalWriter, MIN_SEGMENT_BYTES, SEGMENT_HEADER_LENGTH, listSegments, readJournal, segmentFileName, writeFileDurably,
 } from './journal.ts';
 import { JournalReader, replayJournal, startCursor, type FrameHandler } from './journal-reader.ts';
 
@@ -290,5 +290,56 @@ describe('JournalReader', () => {
       }),
       { numRuns: 150, seed: 7 },
     );
+  });
+});
+
+describe('writeFileDurably, paced (a background save beside the journal)', () => {
+  /** Parts of the given lengths, each byte a function of its offset in the whole file. */
+  function partsOf(lengths: number[]): Uint8Array[] {
+    let offset = 0;
+    return lengths.map((n) => {
+      const p = new Uint8Array(n);
+      for (let i = 0; i < n; i++) p[i] = (offset + i) * 31 % 251;
+      offset += n;
+      return p;
+    });
+  }
+
+  it('property: the file is the parts in order, and the pace is asked to wait after each whole chunk (a chunk never spans a wait)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 5000 }), { maxLength: 6 }), fc.integer({ min: 200, max: 3000 }), (lengths, chunkBytes) => {
+        const path = join(dir, 'paced.snap');
+        const parts = partsOf(lengths);
+        const total = lengths.reduce((a, b) => a + b, 0);
+        const asked: number[] = [];
+        // One byte a second: every chunk is ahead of the rate, so each is followed by a wait.
+        writeFileDurably(path, parts, { chunkBytes, bytesPerS: 1, wait: (ms) => { asked.push(ms); return true; } });
+        const file = readFileSync(path);
+        const expected = Buffer.concat(parts);
+        // The wait after the chunk ending at byte k is about k seconds (less the time taken so far).
+        const whole = Math.floor(total / chunkBytes);
+        return file.equals(expected) && asked.length === whole && asked.every((ms, i) => ms > (i + 1) * chunkBytes * 1000 - 60_000 && ms <= (i + 1) * chunkBytes * 1000);
+      }),
+      { numRuns: 60, seed: 11 },
+    );
+  });
+
+  it('a wait refused (a stop request) ends the pacing: the rest is written at once, the file whole', () => {
+    const path = join(dir, 'stopped.snap');
+    const parts = partsOf([10_000, 7, 30_000]);
+    let waits = 0;
+    writeFileDurably(path, parts, { chunkBytes: 1024, bytesPerS: 1, wait: () => { waits++; return false; } });
+    expect(waits).toBe(1);
+    expect(readFileSync(path).equals(Buffer.concat(parts))).toBe(true);
+  });
+
+  it('never waits while it keeps under its rate, and without a pace writes at once', () => {
+    const parts = partsOf([100_000]);
+    let waits = 0;
+    writeFileDurably(join(dir, 'fast.snap'), parts, { chunkBytes: 4096, bytesPerS: Number.MAX_SAFE_INTEGER, wait: () => { waits++; return true; } });
+    writeFileDurably(join(dir, 'whole.snap'), parts);
+    expect(waits).toBe(0);
+    expect(readFileSync(join(dir, 'fast.snap')).equals(Buffer.from(parts[0]))).toBe(true);
+    expect(readFileSync(join(dir, 'whole.snap')).equals(Buffer.from(parts[0]))).toBe(true);
   });
 });

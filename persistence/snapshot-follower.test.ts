@@ -14,6 +14,7 @@ import { JournalWriter, journalHeaders, segmentFileName, listSegments } from './
 import { replayJournal, type FrameHandler } from './journal-reader.ts';
 import { SnapshotFollower, type FollowedStage } from './snapshot-follower.ts';
 import { KEEP_SNAPSHOTS, SNAPSHOT_DIR, SnapshotStore, type SnapshotReader, type SnapshotWriter } from './snapshot.ts';
+import { DEFAULT_CONFIG, validateConfig } from '../workers/config.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -85,6 +86,21 @@ function loaded(dir: string, name: string): { digest: Digest; boundary: number }
 const segmentStarts = (dir: string): number[] => journalHeaders(dir).map((h) => h.firstSequence);
 
 describe('SnapshotFollower', () => {
+  it('a store with a write pace (the snapshot thread\'s) saves in chunks with waits between them, and a start loads what a replay builds', () => {
+    const dir = tempDir();
+    write(dir, 1, 6000);
+    const store = new SnapshotStore(dir, FINGERPRINT);
+    const waits: number[] = [];
+    store.writePace = { chunkBytes: 16, bytesPerS: 1, wait: (ms) => { waits.push(ms); return true; } };
+    const f = new SnapshotFollower(dir, store, [followed('a', new Digest())], 1000);
+    const step = f.step();
+    expect(step.boundary).not.toBeNull();
+    expect(waits.length).toBeGreaterThan(3);
+    const back = loaded(dir, 'a');
+    expect(back.boundary).toBe(step.boundary);
+    expect(back.digest).toEqual(replayTo(dir, step.boundary!));
+  });
+
   it('saves nothing before a segment starts everyEvents on, then at the newest such start what a replay up to it builds', () => {
     const dir = tempDir();
     write(dir, 1, 3000);
@@ -262,5 +278,23 @@ describe('SnapshotStore.holding', () => {
     // The journal under a file checked before: its segment gone, it no longer holds.
     rmSync(join(dir, segmentFileName(listSegments(dir)[2])));
     expect(reader.holding('s')).toEqual([starts[1]]);
+  });
+});
+
+describe('config: the snapshot thread\'s keys', () => {
+  const journal = (j: Record<string, unknown>) => validateConfig({ journal: { ...DEFAULT_CONFIG.journal, ...j } }).journal;
+
+  it('defaults: a save every 1,000,000 events, a look every second, saves written at 32 MiB/s; 0 turns either off', () => {
+    expect(validateConfig({}).journal).toMatchObject({ snapshotEveryEvents: 1_000_000, snapshotCheckMs: 1000, snapshotWriteMiBPerS: 32 });
+    expect(journal({ snapshotEveryEvents: 0, snapshotWriteMiBPerS: 0 })).toMatchObject({ snapshotEveryEvents: 0, snapshotWriteMiBPerS: 0 });
+    expect(journal({ snapshotWriteMiBPerS: 500 }).snapshotWriteMiBPerS).toBe(500);
+  });
+
+  it('refuses negative, fractional, non-numeric and out-of-range values, naming the key', () => {
+    for (const bad of [-1, 1.5, '32', true, 65_537]) {
+      expect(() => journal({ snapshotWriteMiBPerS: bad }), String(bad)).toThrow(/journal.snapshotWriteMiBPerS/);
+    }
+    expect(() => journal({ snapshotEveryEvents: -5 })).toThrow(/journal.snapshotEveryEvents/);
+    expect(() => journal({ snapshotCheckMs: 5 })).toThrow(/journal.snapshotCheckMs/);
   });
 });

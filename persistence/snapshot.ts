@@ -34,7 +34,7 @@
 import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { journalHeaders, segmentFileName, syncPath, writeFileDurably, type SegmentHeader } from './journal.ts';
+import { journalHeaders, segmentFileName, syncPath, writeFileDurably, type SegmentHeader, type WritePace } from './journal.ts';
 import { replayJournal, type FrameHandler, type ReplayResult } from './journal-reader.ts';
 
 export const SNAPSHOT_MAGIC = 'OMSSNAP1';
@@ -552,6 +552,11 @@ export class SnapshotStore {
   readonly skipped: string[] = [];
   /** Snapshots that held at load but could not be read back (passOver), with the reason: passed over by every later load of this store. */
   private readonly passedOver = new Map<string, string>();
+  /**
+   * How save() writes its file: null (a start's saves, before trading), at once; the snapshot
+   * thread's saves, while orders are journaled, paced (journal.snapshotWriteMiBPerS).
+   */
+  writePace: WritePace | null = null;
   /** holding()'s file checks by path: the file's size and mtime then, and its meta (null: it did not hold). */
   private readonly fileChecks = new Map<string, { stamp: string; meta: SnapshotMeta | null }>();
 
@@ -810,7 +815,7 @@ export class SnapshotStore {
     // The journal before the boundary is as durable as the snapshot that stands for it (under
     // journal.fsync none or interval, its last frames may still be in the page cache).
     if (prior !== null) syncPath(join(this.journalDir, segmentFileName(prior.index)));
-    writeFileDurably(path, parts);
+    writeFileDurably(path, parts, this.writePace);
     // The newest KEEP_SNAPSHOTS that this start did not pass over as unreadable are kept: such a
     // file must not push out an older one that holds. It stays (it may fit another configuration,
     // e.g. the SOR's priors) until KEEP_SNAPSHOTS kept ones are newer.

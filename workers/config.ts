@@ -303,6 +303,8 @@ export interface EngineConfig {
     snapshotEveryEvents: number;
     /** How often the snapshot thread looks for such a segment start. */
     snapshotCheckMs: number;
+    /** The snapshot thread's saves: written at most this fast, in fdatasynced chunks (persistence/journal.ts WritePace); 0: at once. */
+    snapshotWriteMiBPerS: number;
     retention: RetentionMode; archiveDir: string | null; retentionCheckMs: number;
   };
   /** Postgres and Kafka sinks fed from the journal (persistence issue); both off by default. */
@@ -396,7 +398,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
     disallowedVenues: {},
   },
   journal: {
-    dir: 'data/journal', fsync: 'batch', fsyncIntervalMs: 10, segmentBytes: 64 * 1024 * 1024, snapshots: true, snapshotMinEvents: 100_000, snapshotEveryEvents: 1_000_000, snapshotCheckMs: 1000,
+    dir: 'data/journal', fsync: 'batch', fsyncIntervalMs: 10, segmentBytes: 64 * 1024 * 1024, snapshots: true, snapshotMinEvents: 100_000, snapshotEveryEvents: 1_000_000, snapshotCheckMs: 1000, snapshotWriteMiBPerS: 32,
     retention: 'keep', archiveDir: null, retentionCheckMs: 60_000,
   },
   sinks: DEFAULT_SINKS,
@@ -621,6 +623,7 @@ export function validateConfig(raw: unknown): EngineConfig {
       snapshotMinEvents: intIn('journal.snapshotMinEvents', journal.snapshotMinEvents ?? DEFAULT_CONFIG.journal.snapshotMinEvents, 0, 2 ** 31),
       snapshotEveryEvents: intIn('journal.snapshotEveryEvents', journal.snapshotEveryEvents ?? DEFAULT_CONFIG.journal.snapshotEveryEvents, 0, 2 ** 31),
       snapshotCheckMs: intIn('journal.snapshotCheckMs', journal.snapshotCheckMs ?? DEFAULT_CONFIG.journal.snapshotCheckMs, 10, 3_600_000),
+      snapshotWriteMiBPerS: intIn('journal.snapshotWriteMiBPerS', journal.snapshotWriteMiBPerS ?? DEFAULT_CONFIG.journal.snapshotWriteMiBPerS, 0, 65_536),
       ...validateRetention(journal),
     },
     sinks: validateSinks(merged.sinks),

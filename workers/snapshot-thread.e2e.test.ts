@@ -6,8 +6,9 @@
  * byte, what a replay of the whole journal builds (risk, SOR, fix); and the next start recovers
  * from it on the pruned journal, with every order, fill and position.
  * Method: scripts/engine.ts as a child process (the smallest segments, snapshotEveryEvents 200,
- * a look every 100 ms, retention 'archive') against venue simulators; IOC orders (filled) and
- * resting DAY orders over REST, in batches, each followed by a wait for the thread's next save
+ * a look every 100 ms, saves paced at 128 MiB/s, retention 'archive') against venue
+ * simulators; IOC orders (filled) and resting DAY orders over REST, in batches, each followed by
+ * a wait for the thread's next save
  * (its log line). Stopped cleanly, then, in this process: each file the thread kept is compared,
  * byte for byte, with what the stages' start-up recoveries (recoverRisk, recoverSorStage,
  * recoverFixStage) save at the same boundary on a copy of the journal up to it (archived
@@ -56,7 +57,8 @@ beforeAll(async () => {
   configPath = join(work, 'engine.json');
   venues.push(...(await startDefaultVenues(41)));
   const defaults = validateConfig({});
-  const journal = { segmentBytes: MIN_SEGMENT_BYTES, snapshotEveryEvents: EVERY, snapshotCheckMs: 100, retention: 'archive', retentionCheckMs: 1000 };
+  // Saves paced (journal.snapshotWriteMiBPerS) as in production, faster than the default 32 MiB/s to keep the test short.
+  const journal = { segmentBytes: MIN_SEGMENT_BYTES, snapshotEveryEvents: EVERY, snapshotCheckMs: 100, snapshotWriteMiBPerS: 128, retention: 'archive', retentionCheckMs: 1000 };
   const venueList = defaults.venues.map((v, i) => ({ ...v, port: venues[i].port }));
   writeEngineConfigFile(configPath, journalDir, venueList, journal);
   config = validateConfig(JSON.parse(readFileSync(configPath, 'utf8')));

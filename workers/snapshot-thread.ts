@@ -15,6 +15,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SnapshotFollower } from '../persistence/snapshot-follower.ts';
+import { PACED_CHUNK_BYTES } from '../persistence/journal.ts';
 import { SnapshotStore, snapshotFingerprint } from '../persistence/snapshot.ts';
 import { followedStages } from './snapshot-stages.ts';
 import { lowerThisThread } from './thread-nice.ts';
@@ -63,6 +64,11 @@ parentPort!.on('message', (msg: { type: string }) => {
 try {
   // minFrames 0: the follower itself saves only every snapshotEveryEvents events.
   const store = new SnapshotStore(config.journal.dir, snapshotFingerprint(config), 0, null);
+  // Its saves come while orders are journaled: paced, so the journal's fdatasync (under fsync
+  // batch, on every acknowledgement's path) never queues behind ~90 MiB of snapshot. A stop
+  // request ends the pacing (the save in hand is finished at once).
+  const mibPerS = config.journal.snapshotWriteMiBPerS;
+  if (mibPerS > 0) store.writePace = { chunkBytes: PACED_CHUNK_BYTES, bytesPerS: mibPerS * 2 ** 20, wait: (ms) => Atomics.wait(stop, 0, 0, ms) === 'timed-out' };
   // A save cut off by an earlier run's stop (the thread terminated inside it) left its temporary
   // file; the stages saved theirs before this thread started, so any left now is stale.
   store.removeTemporaryFiles();

@@ -261,7 +261,11 @@ export class Engine {
     this.retention?.stop();
     // The snapshot thread leaves off where it is (a replay cut short, no further save) at once:
     // a save begun while the stages drain could outlast its stop's wait.
-    if (this.snapshotWorker !== null) Atomics.store(this.snapshotWorker.stop, 0, 1);
+    if (this.snapshotWorker !== null) {
+      Atomics.store(this.snapshotWorker.stop, 0, 1);
+      // Wakes a paced save sleeping between its chunks (it then writes the rest at once).
+      Atomics.notify(this.snapshotWorker.stop, 0);
+    }
     Atomics.store(this.control, Control.ENGINE_STATE, EngineState.STOPPING);
     await this.tell('ingest', 1000);
     const drained = await this.drain();
