@@ -14,28 +14,36 @@
  * temp directory, and bench/lib/pg-insert-load.ts inserting as fast as it can): the Postgres sink
  * shares the machine's disk with the journal. --no-postgres leaves that part out.
  *
+ * Then, under 'batch', beside recovery-snapshot saves on the same disk (bench/lib/
+ * snapshot-save-load.ts: a file of `snapshotMiB`, the size of the three stages' snapshots at the
+ * default capacities, saved through writeFileDurably again and again), paced as the snapshot
+ * thread paces them (journal.snapshotWriteMiBPerS at its default) and, alternating with it, at
+ * once (the whole file then one fsync, as before the pacing): what a save while trading costs an
+ * acknowledgement, and what the pacing buys.
+ *
  * Figures: the median over trials of each trial's p50 and p99, baseline the 'none' trials' (and
- * for the Postgres part, the same figure alone). No goal of DESIGN.md speaks of the disk; the
- * note compares its p99 with the 1 ms ack budget of bench:ws.
+ * for the Postgres and snapshot parts, the same figure alone). No goal of DESIGN.md speaks of the
+ * disk; the note compares its p99 with the 1 ms ack budget of bench:ws.
  *
  * Run: `npm run bench:disk` (writes bench/results/disk.json); --quick (one short trial each, no
- * Postgres; writes only with --out), --out DIR, --trials N, --seconds S, --dir D (default: a
- * directory under data/, the disk of the default journal.dir). runDiskBench is exported for the
- * smoke test.
+ * Postgres, no snapshot saves; writes only with --out), --out DIR, --trials N, --seconds S,
+ * --snapshot-mib N (0: leave the snapshot part out), --dir D (default: a directory under data/,
+ * the disk of the default journal.dir). runDiskBench is exported for the smoke test.
  */
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { JournalWriter, type FsyncPolicy } from '../persistence/journal.ts';
+import { JournalWriter, PACED_CHUNK_BYTES, type FsyncPolicy } from '../persistence/journal.ts';
+import { DEFAULT_CONFIG } from '../workers/config.ts';
 import { startPostgres } from '../scripts/postgres.ts';
 import { BenchArgs } from './lib/args.ts';
 import { createUsHistogram, percentilesUs, recordLatencyMs, type PercentilesUs } from './lib/histogram-us.ts';
 import { formatMachineInfo, machineInfo, watchCpu, type CpuShare } from './lib/machine.ts';
 import { isMainModule } from './lib/main.ts';
 import { figure, writeResults, type Figure } from './lib/results.ts';
-import { summarize } from './lib/stats.ts';
+import { roundTo, summarize } from './lib/stats.ts';
 import { printTable } from './lib/table.ts';
 
 export interface DiskBenchConfig {
@@ -44,15 +52,20 @@ export interface DiskBenchConfig {
   frameBytes: number;
   gapMs: number;
   postgres: boolean;
+  /** Size of the snapshot saves beside the snapshot part's trials, MiB; 0: no snapshot part. */
+  snapshotMiB: number;
   /** Where the trial journals are written (a fresh directory inside it per trial). */
   dir: string;
 }
 
 const DATA_DIR = fileURLToPath(new URL('../data/', import.meta.url));
-export const FULL_CONFIG: DiskBenchConfig = { trials: 3, seconds: 5, frameBytes: 512, gapMs: 1, postgres: true, dir: DATA_DIR };
-export const QUICK_CONFIG: DiskBenchConfig = { trials: 1, seconds: 0.3, frameBytes: 512, gapMs: 1, postgres: false, dir: DATA_DIR };
+/** The three stages' snapshots at the default capacities (bench:persist: risk 70.1 MiB, fix 18.8, SOR under 0.1). */
+const SNAPSHOT_MIB = 89;
+export const FULL_CONFIG: DiskBenchConfig = { trials: 3, seconds: 5, frameBytes: 512, gapMs: 1, postgres: true, snapshotMiB: SNAPSHOT_MIB, dir: DATA_DIR };
+export const QUICK_CONFIG: DiskBenchConfig = { trials: 1, seconds: 0.3, frameBytes: 512, gapMs: 1, postgres: false, snapshotMiB: 0, dir: DATA_DIR };
 
-type Part = 'alone' | 'postgres';
+/** 'snapshot': beside saves paced as the engine paces them; 'snapshot-unpaced': beside saves written at once. */
+type Part = 'alone' | 'postgres' | 'snapshot' | 'snapshot-unpaced';
 export interface DiskTrial {
   part: Part;
   policy: FsyncPolicy;
@@ -130,15 +143,67 @@ async function besidePostgres<T>(during: () => T, log: (line: string) => void): 
   }
 }
 
+/** What the snapshot-save worker wrote over one trial. */
+export interface SaveLoad { part: Part; saves: number; mibPerS: number }
+
+/**
+ * One 'batch' trial beside recovery-snapshot saves of `config.snapshotMiB` on the trial's disk,
+ * paced at `mibPerS` (0: at once), run on a worker thread for the trial's length.
+ */
+async function besideSaves(part: Part, mibPerS: number, config: DiskBenchConfig, log: (line: string) => void): Promise<{ trial: DiskTrial; load: SaveLoad }> {
+  mkdirSync(config.dir, { recursive: true });
+  const dir = mkdtempSync(join(config.dir, 'bench-disk-snap-'));
+  const stopWord = new SharedArrayBuffer(4);
+  const stop = new Int32Array(stopWord);
+  const worker = new Worker(new URL('./lib/snapshot-save-load.ts', import.meta.url), { workerData: { dir, mib: config.snapshotMiB, mibPerS, stopWord } });
+  try {
+    type Msg = { type: string; saves?: number; bytes?: number; seconds?: number };
+    const [started] = (await once(worker, 'message')) as [Msg];
+    if (started.type !== 'started') throw new Error(`snapshot-save-load: expected 'started', got '${started.type}'`);
+    log(`${part}: journal.fsync batch beside ${config.snapshotMiB} MiB snapshot saves, ${mibPerS > 0 ? `paced at ${mibPerS} MiB/s` : 'written at once'}`);
+    const cpu = watchCpu();
+    // The measurement blocks this thread; the saves run on the worker's.
+    const flush = trial(config.dir, 'batch', config);
+    const share = cpu();
+    Atomics.store(stop, 0, 1);
+    Atomics.notify(stop, 0);
+    const [done] = (await once(worker, 'message')) as [Msg];
+    if (done.type !== 'stopped') throw new Error(`snapshot-save-load: expected 'stopped', got '${done.type}'`);
+    const mibPerSWritten = roundTo((done.bytes ?? 0) / 2 ** 20 / (done.seconds ?? 1), 1);
+    return { trial: { part, policy: 'batch', flush, cpu: share }, load: { part, saves: done.saves ?? 0, mibPerS: mibPerSWritten } };
+  } finally {
+    await worker.terminate();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The snapshot part: paced and unpaced saves in turn (which goes first alternates), `config.trials` of each. */
+async function snapshotTrials(config: DiskBenchConfig, log: (line: string) => void): Promise<{ trials: DiskTrial[]; loads: SaveLoad[] }> {
+  const trials: DiskTrial[] = [];
+  const loads: SaveLoad[] = [];
+  const paced = DEFAULT_CONFIG.journal.snapshotWriteMiBPerS;
+  for (let i = 0; i < config.trials; i++) {
+    const order: [Part, number][] = i % 2 === 0 ? [['snapshot', paced], ['snapshot-unpaced', 0]] : [['snapshot-unpaced', 0], ['snapshot', paced]];
+    for (const [part, mibPerS] of order) {
+      const r = await besideSaves(part, mibPerS, config, log);
+      trials.push(r.trial);
+      loads.push(r.load);
+    }
+  }
+  return { trials, loads };
+}
+
 export interface DiskBenchReport {
   config: DiskBenchConfig;
   trials: DiskTrial[];
   postgresRowsPerS: number | null;
+  /** The snapshot-save worker's saves and write rate per snapshot trial, in run order (empty without the part). */
+  saveLoads: SaveLoad[];
   figures: Record<string, Figure>;
 }
 
 /** One percentile of the trials of `part` under `policy`: their median, and the spread as a figure's details. */
-function over(ts: DiskTrial[], part: Part, policy: FsyncPolicy, key: 'p50' | 'p99'): { median: number; spread: { min: number; max: number; trials: number } } {
+function over(ts: DiskTrial[], part: Part, policy: FsyncPolicy, key: 'p50' | 'p99' | 'p999'): { median: number; spread: { min: number; max: number; trials: number } } {
   const s = summarize(ts.filter((t) => t.part === part && t.policy === policy).map((t) => t.flush[key]));
   return { median: s.median, spread: { min: s.min, max: s.max, trials: s.runs } };
 }
@@ -150,6 +215,12 @@ export async function runDiskBench(config: DiskBenchConfig, log: (line: string) 
     const { result, rowsPerS } = await besidePostgres(() => trials('postgres', config, log), log);
     all.push(...result);
     postgresRowsPerS = rowsPerS;
+  }
+  let saveLoads: SaveLoad[] = [];
+  if (config.snapshotMiB > 0) {
+    const r = await snapshotTrials(config, log);
+    all.push(...r.trials);
+    saveLoads = r.loads;
   }
   const baselineOf = "the same flush under journal.fsync 'none' (a write into the page cache), same run";
   const note = "each acknowledgement under journal.fsync 'batch' waits for at least one such flush (up to two: the one in flight when its event arrived, then its own): a p99 above 1000 us is above bench:ws's ack budget by itself";
@@ -168,7 +239,21 @@ export async function runDiskBench(config: DiskBenchConfig, log: (line: string) 
       ...pg99.spread, nosyncBaseline: over(all, 'postgres', 'none', 'p99').median, postgresRowsPerS,
     });
   }
-  return { config, trials: all, postgresRowsPerS, figures };
+  if (config.snapshotMiB > 0) {
+    const ofAlone = "the same figure alone (no snapshot saves), same run";
+    const written = (part: Part): number => summarize(saveLoads.filter((l) => l.part === part).map((l) => l.mibPerS)).median;
+    for (const [part, id, how] of [
+      ['snapshot', 'journal_flush_fdatasync_p99_us_beside_snapshot_save', `saves paced as the snapshot thread paces them (journal.snapshotWriteMiBPerS ${DEFAULT_CONFIG.journal.snapshotWriteMiBPerS}, fdatasynced every ${PACED_CHUNK_BYTES / 1024} KiB)`],
+      ['snapshot-unpaced', 'journal_flush_fdatasync_p99_us_beside_unpaced_snapshot_save', 'saves written at once, then one fsync (journal.snapshotWriteMiBPerS 0; how a start writes its saves, before trading)'],
+    ] as const) {
+      const p99 = over(all, part, 'batch', 'p99');
+      figures[id] = figure(p99.median, 'us', '(report)', alone99.median, ofAlone, {
+        ...p99.spread, p999: over(all, part, 'batch', 'p999').median, aloneP999: over(all, 'alone', 'batch', 'p999').median,
+        snapshotMiB: config.snapshotMiB, savesMiBPerS: written(part), note: `${how}, one save after another for the whole trial`,
+      });
+    }
+  }
+  return { config, trials: all, postgresRowsPerS, saveLoads, figures };
 }
 
 async function main(): Promise<void> {
@@ -179,16 +264,19 @@ async function main(): Promise<void> {
   config.seconds = args.num('--seconds', config.seconds, 0.1);
   config.dir = args.value('--dir') ?? config.dir;
   if (args.has('--no-postgres')) config.postgres = false;
+  config.snapshotMiB = args.num('--snapshot-mib', config.snapshotMiB, 0);
   const out = args.value('--out') ?? null;
   args.rejectUnknown();
   console.log(`machine: ${formatMachineInfo(machineInfo())}`);
-  console.log(`disk bench: ${config.trials} trial(s) x ${config.seconds} s per policy, one ${config.frameBytes}-byte frame per flush, ${config.gapMs} ms apart, in ${config.dir}${config.postgres ? ', then beside a Postgres write load' : ''}`);
+  console.log(`disk bench: ${config.trials} trial(s) x ${config.seconds} s per policy, one ${config.frameBytes}-byte frame per flush, ${config.gapMs} ms apart, in ${config.dir}${config.postgres ? ', then beside a Postgres write load' : ''}` +
+    `${config.snapshotMiB > 0 ? `, then beside ${config.snapshotMiB} MiB snapshot saves (paced, and at once)` : ''}`);
   const report = await runDiskBench(config, (line) => console.log(line));
   printTable('Journal flush (us)', ['part', 'journal.fsync', 'flushes', 'p50', 'p90', 'p99', 'p99.9', 'max', 'steal s'],
     report.trials.map((t) => [t.part, t.policy, t.flush.count, t.flush.p50, t.flush.p90, t.flush.p99, t.flush.p999, t.flush.max, t.cpu.stealS ?? '-']));
   if (report.postgresRowsPerS !== null) console.log(`postgres load: ${report.postgresRowsPerS} rows/s inserted during its trials`);
+  for (const l of report.saveLoads) console.log(`${l.part}: ${l.saves} saves of ${config.snapshotMiB} MiB, ${l.mibPerS} MiB/s written`);
   if (quick && out === null) return;
-  const path = writeResults('disk', { ...config }, report.figures, { trials: report.trials, postgresRowsPerS: report.postgresRowsPerS }, out ?? undefined);
+  const path = writeResults('disk', { ...config }, report.figures, { trials: report.trials, postgresRowsPerS: report.postgresRowsPerS, saveLoads: report.saveLoads }, out ?? undefined);
   console.log(`wrote ${path}`);
 }
 
