@@ -18,6 +18,7 @@ import { SnapshotFollower } from '../persistence/snapshot-follower.ts';
 import { PACED_CHUNK_BYTES } from '../persistence/journal.ts';
 import { SnapshotStore, snapshotFingerprint } from '../persistence/snapshot.ts';
 import { followedStages } from './snapshot-stages.ts';
+import { sampleThisThread } from './metrics/runtime-sampler.ts';
 import { lowerThisThread } from './thread-nice.ts';
 import type { SnapshotSaved, SnapshotThreadData, WorkerReport } from './worker-data.ts';
 
@@ -30,6 +31,10 @@ const log = (level: 'info' | 'warn' | 'error', msg: string): void => post({ type
 
 const notNiced = await lowerThisThread(config.sinks.nice);
 if (notNiced !== null) log('warn', `sinks.nice ${config.sinks.nice} not applied to the snapshot thread: ${notNiced}`);
+
+// Its CPU, run-queue wait, heap and GC in /metrics (thread="snapshots"), like the sinks thread's.
+// No event-loop delay: a step holds the loop for its whole replay and save, by design.
+sampleThisThread(data, 'snapshots', false);
 
 let follower: SnapshotFollower | null = null;
 let timer: NodeJS.Timeout | null = null;

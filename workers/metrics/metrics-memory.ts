@@ -40,7 +40,7 @@ export const HISTOGRAM_STAGES = ['ingest', 'ingest', 'risk', 'sor', 'fix'] as co
  * (only when a sink is configured; its series are absent otherwise). A stage that shares a
  * thread reports under the thread's first stage (README, Threads).
  */
-export const THREADS = ['ingest', 'risk', 'sor', 'fix', 'persistence', 'main', 'sinks'] as const;
+export const THREADS = ['ingest', 'risk', 'sor', 'fix', 'persistence', 'main', 'sinks', 'snapshots'] as const;
 export type ThreadName = (typeof THREADS)[number];
 
 export const HISTOGRAM_COUNT = Histogram.GC_BASE + THREADS.length;

@@ -157,8 +157,10 @@ describe('/metrics during a run', () => {
       expect(elu).toBeGreaterThanOrEqual(0);
       expect(elu).toBeLessThanOrEqual(1);
     }
-    // Blocking threads turn their loop only between duty cycles: no delay series for them.
+    // Blocking threads turn their loop only between duty cycles: no delay series for them. Nor for
+    // the snapshot thread (sampled above with the others), whose steps hold its loop by design.
     expect(pick(s, 'oms_event_loop_delay_seconds', { thread: 'risk' })).toHaveLength(0);
+    expect(pick(s, 'oms_event_loop_delay_seconds', { thread: 'snapshots' })).toHaveLength(0);
 
     // FIX venue sessions, venues, generic counters, process metrics.
     expect(one(s, 'oms_fix_venue_sessions_up')).toBe(t.config.venues.length);
