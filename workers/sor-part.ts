@@ -30,6 +30,7 @@ export async function buildSor(ctx: PartContext): Promise<StagePart> {
   const recovery = recoverSorStage(stage, config.journal.dir, snapshotStoreFor(config, data.engineEpochMs));
   if (recovery.problem !== null) ctx.log('error', `journal replay stopped early: ${recovery.problem}`);
   logSnapshotOutcome(ctx, recovery.snapshot);
+  if (recovery.rebasedFromOtherPriors) ctx.log('warn', `recovery snapshot ${recovery.snapshot.loaded} was learned under other venue priors: its learned latency and fill probability are rebased onto the configured ones (as a full replay under them would learn)`);
   const metrics = (data as Partial<MetricsWorkerData>).metrics;
   if (metrics !== undefined) stage.ingestToDecision = new MetricsViews(metrics).histogram(Histogram.SOR_INGEST_TO_DECISION);
   return { stage: 'sor', agent: stage, detail: { recovery } };

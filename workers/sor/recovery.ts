@@ -44,8 +44,17 @@
  * after a full replay). A snapshot holds the replay's whole state (SorStatsReplay.snapshot):
  *
  *   priors.latencyUs, priors.fillProb, alpha   the configured priors and alpha it was learned
- *                     from (first, read before anything is restored: under other ones a full
- *                     replay learns other figures, so such a snapshot is passed over);
+ *                     from. Under another alpha a replay learns other figures from the same
+ *                     children, and nothing short of the children gives them: such a snapshot
+ *                     is passed over (read before anything is restored). Under other priors
+ *                     (a venue's latencyUs or fillProbability changed in the configuration) it is
+ *                     taken and rebased (rebasedEwma): each EWMA is its prior decayed by
+ *                     (1 - alpha) per update plus what the samples added, so a new prior moves it
+ *                     by the change times (1 - alpha)^updates, the updates being the counts the
+ *                     snapshot holds (stats.latencySamples, stats.ended). That is exactly what a
+ *                     full replay under the new priors learns, to within rounding (not bit for
+ *                     bit), and it needs no journal before the snapshot: under journal.retention
+ *                     a change of priors no longer leaves a start needing pruned segments;
  *   stats.*           every VenueStats array the rules touch (the EWMAs and the counts);
  *   live              the children live at the boundary, in the map's order (which child keeps a
  *                     contested slot depends on it), each with its send time and the epoch of the
@@ -80,6 +89,8 @@ export interface SorRecoveryResult {
   liveChildren: number;
   /** Live children whose slot another live child held: not put back (counted). */
   conflicts: number;
+  /** The snapshot loaded was learned under other venue priors: its EWMAs were rebased onto this start's (rebasedEwma). */
+  rebasedFromOtherPriors: boolean;
   problem: string | null;
   snapshot: SnapshotOutcome;
 }
@@ -152,21 +163,23 @@ class SorStatsReplay implements FrameHandler {
     w.numbers('count', this, SOR_REPLAY_COUNTS);
   }
 
+  /** Whether the last restore() took a snapshot learned under other priors (and rebased it). */
+  rebasedFromOtherPriors = false;
+
   /**
    * Replaces its state with a snapshot's (written by snapshot()). The priors and alpha come
-   * first: when they are not this start's, it throws SnapshotMismatch having changed nothing. A
-   * SnapshotMismatch thrown later leaves a half-restored state (SnapshotStore.loadInto restores
-   * the fresh one).
+   * first: under another alpha it throws SnapshotMismatch having changed nothing; under other
+   * priors the EWMAs are rebased onto this start's (file comment). A SnapshotMismatch thrown
+   * later leaves a half-restored state (SnapshotStore.loadInto restores the fresh one).
    */
   restore(r: SnapshotReader): void {
+    this.rebasedFromOtherPriors = false;
     const latencyPriors = new Float64Array(this.venueCount);
     const fillPriors = new Float64Array(this.venueCount);
     r.arrayInto('priors.latencyUs', latencyPriors);
     r.arrayInto('priors.fillProb', fillPriors);
     const alpha = r.number('alpha');
-    if (!(sameBits(latencyPriors, this.latencyPriors) && sameBits(fillPriors, this.fillPriors) && Object.is(alpha, this.stats.alpha))) {
-      throw new SnapshotMismatch('it was learned under other venue priors or another sor.statsAlpha');
-    }
+    if (!Object.is(alpha, this.stats.alpha)) throw new SnapshotMismatch(`it was learned under sor.statsAlpha ${alpha}, not ${this.stats.alpha}`);
     for (const [tag, a] of statArrays(this.stats)) r.arrayInto(tag, a);
     const live = r.list('live');
     if (live.length % LIVE_FIELDS !== 0) throw new SnapshotMismatch(`live: ${live.length} numbers, not ${LIVE_FIELDS} per child`);
@@ -177,6 +190,15 @@ class SorStatsReplay implements FrameHandler {
       });
     }
     r.numbersInto('count', this, SOR_REPLAY_COUNTS);
+    // Learned from other priors: as if from this start's (file comment).
+    if (!(sameBits(latencyPriors, this.latencyPriors) && sameBits(fillPriors, this.fillPriors))) {
+      const s = this.stats;
+      for (let v = 0; v < this.venueCount; v++) {
+        s.latencyUs[v] = rebasedEwma(s.latencyUs[v], latencyPriors[v], this.latencyPriors[v], alpha, s.latencySamples[v]);
+        s.fillProb[v] = rebasedEwma(s.fillProb[v], fillPriors[v], this.fillPriors[v], alpha, s.ended[v]);
+      }
+      this.rebasedFromOtherPriors = true;
+    }
   }
 
   onFrame(typeId: number, _sequence: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number): void {
@@ -241,6 +263,18 @@ export function sorReplayState(stage: SorStage): FrameHandler & SnapshotState {
 }
 
 /** The same numbers, bit for bit (a prior of -0 is not one of 0). */
+/**
+ * An EWMA learned from `oldPrior` over `updates` updates (x <- x + alpha * (sample - x)), as
+ * learned from `newPrior` over the same samples: x_n = (1 - alpha)^n * prior + sum of
+ * alpha * (1 - alpha)^(n - k) * sample_k, so it moves by (newPrior - oldPrior) * (1 - alpha)^n.
+ * With no update it is the new prior itself, bit for bit.
+ */
+export function rebasedEwma(value: number, oldPrior: number, newPrior: number, alpha: number, updates: number): number {
+  if (Object.is(oldPrior, newPrior)) return value;
+  if (updates === 0) return newPrior;
+  return value + (newPrior - oldPrior) * Math.pow(1 - alpha, updates);
+}
+
 function sameBits(a: Float64Array, b: Float64Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
@@ -292,6 +326,7 @@ export function recoverSorStage(stage: SorStage, dir: string, snapshots: Snapsho
     endedChildren: replay.endedChildren,
     liveChildren,
     conflicts,
+    rebasedFromOtherPriors: replay.rebasedFromOtherPriors,
     problem: r.problem,
     snapshot,
   };

@@ -22,9 +22,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CHILD_EVENT_LENGTH, ChildEventFlyweight, ChildEventKind, QUOTE_LENGTH, RecordType } from '../../codecs/records.ts';
 import { Mulberry32 } from '../../engine/prng.ts';
 import { Reason } from '../../engine/reasons.ts';
-import { FRAME_HEADER_LENGTH, JournalWriter, MIN_SEGMENT_BYTES, SEGMENT_HEADER_LENGTH, listSegments, segmentFileName } from '../../persistence/journal.ts';
+import { FRAME_HEADER_LENGTH, JournalWriter, MIN_SEGMENT_BYTES, SEGMENT_HEADER_LENGTH, journalHeaders, listSegments, segmentFileName } from '../../persistence/journal.ts';
 import { SNAPSHOT_DIR, SnapshotStore, SnapshotWriter, decodeSnapshot, encodeSnapshot } from '../../persistence/snapshot.ts';
-import { recoverSorStage, type SorRecoveryResult } from './recovery.ts';
+import { rebasedEwma, recoverSorStage, type SorRecoveryResult } from './recovery.ts';
 import { SorHarness, px, venue } from './sor-harness.fixture.ts';
 import type { SorConfig, VenueProfile } from './sor-stage.ts';
 
@@ -319,19 +319,92 @@ describe('SOR recovery snapshots', () => {
     journal.close();
   });
 
-  it('passes over a snapshot learned under other priors or another alpha, before restoring anything', () => {
+  it('passes over a snapshot learned under another alpha, before restoring anything', () => {
     const d = tempDir();
     const { journal, newest } = twoBoots(d, false);
-    // Each start that passed it over saved its own snapshot, at its boundary: removed, so the
+    // The start that passed it over saved its own snapshot, at its boundary: removed, so the
     // next start sees the one under test only.
-    rmSync(expectPassedOver(d, [/other venue priors or another sor.statsAlpha/], {}, [null, VENUES[1], venue(20, 501, 0.85), VENUES[3]]));
-    rmSync(expectPassedOver(d, [/other venue priors or another sor.statsAlpha/], {}, [null, VENUES[1], VENUES[2], venue(25, 400, 0.81)]));
-    rmSync(expectPassedOver(d, [/other venue priors or another sor.statsAlpha/], { statsAlpha: 0.2 }));
-    // And under the same ones it is taken.
+    rmSync(expectPassedOver(d, [/learned under sor.statsAlpha 0.25, not 0.2/], { statsAlpha: 0.2 }));
+    // And under the same one it is taken.
     const viaStore = recover(d, FINGERPRINT);
     expect(viaStore.r.snapshot.loaded).toBe(newest);
+    expect(viaStore.r.rebasedFromOtherPriors).toBe(false);
     expectSame(viaStore, recover(d, null));
     journal.close();
+  });
+
+  it('takes a snapshot learned under other venue priors, rebased: what a full replay under the new priors learns, to within rounding, and the rest bit for bit, with the journal before it gone (property)', () => {
+    const prior = fc.record({ latencyUs: fc.integer({ min: 1, max: 5000 }), fill: fc.integer({ min: 1, max: 100 }) });
+    let moved = 0;
+    let pruned = 0;
+    fc.assert(
+      fc.property(fc.array(bootArb, { minLength: 1, maxLength: 3, size: 'max' }), fc.array(fc.option(prior, { nil: null }), { minLength: 3, maxLength: 3 }), (boots, changes) => {
+        const d = mkdtempSync(join(tmpdir(), 'sor-snapshot-'));
+        try {
+          bootsWithSnapshots(d, boots); // its last start saved a snapshot at the last boot's end
+          // The configuration changes some venues' priors (latencyUs, fillProbability) for the next start.
+          const venues = VENUES.map((v, i) => (v === null || changes[i - 1] === null ? v : { ...v, latencyUs: changes[i - 1]!.latencyUs, fillProbability: changes[i - 1]!.fill / 100 }));
+          const changed = venues.some((v, i) => v !== null && (v.latencyUs !== VENUES[i]!.latencyUs || v.fillProbability !== VENUES[i]!.fillProbability));
+          const journal = openBoot(d, 9);
+          const full = recover(d, null, {}, venues);
+          const viaStore = recover(d, FINGERPRINT, {}, venues);
+          expect(viaStore.r.snapshot.loaded).not.toBeNull();
+          expect(viaStore.r.snapshot.skipped).toEqual([]);
+          expect(viaStore.r.rebasedFromOtherPriors).toBe(changed);
+          const a = stateOf(viaStore.h);
+          const b = stateOf(full.h);
+          // The EWMAs within rounding of the full replay's (relative 1e-9); everything else exact.
+          for (const k of ['latencyUs', 'fillProb'] as const) {
+            const x = a[k] as Float64Array;
+            const y = b[k] as Float64Array;
+            for (let v = 0; v < x.length; v++) expect(Math.abs(x[v] - y[v])).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(y[v])));
+          }
+          if (changed && viaStore.r.latencySamples > 0 && viaStore.r.endedChildren > 0) moved++;
+          const { latencyUs: _l1, fillProb: _f1, statBits: _s1, ...restA } = a;
+          const { latencyUs: _l2, fillProb: _f2, statBits: _s2, ...restB } = b;
+          expect(restA).toEqual(restB);
+          expect(substance(viaStore.r)).toEqual(substance(full.r));
+          // The same from the snapshot alone, once every segment before its boundary is gone (as
+          // journal.retention prunes them): a full replay could no longer be had.
+          const boundary = viaStore.r.snapshot.boundary;
+          const segments = journalHeaders(d);
+          const before = segments.filter((_, i) => i + 1 < segments.length && segments[i + 1].firstSequence <= boundary);
+          for (const seg of before) rmSync(join(d, segmentFileName(seg.index)));
+          if (before.length > 0) pruned++;
+          const fromSnapshot = recover(d, FINGERPRINT, {}, venues);
+          expect(fromSnapshot.r.snapshot.loaded).toBe(viaStore.r.snapshot.loaded);
+          expect(stateOf(fromSnapshot.h)).toEqual(stateOf(viaStore.h));
+          journal.close();
+        } finally {
+          rmSync(d, { recursive: true, force: true });
+        }
+      }),
+      { numRuns: 30, seed: 20261123 },
+    );
+    // Runs where a changed prior had been learned away from, and where segments were pruned.
+    expect(moved).toBeGreaterThan(5);
+    expect(pruned).toBeGreaterThan(10);
+  });
+
+  it('rebasedEwma: an EWMA learned from one prior, rebased, is the EWMA learned from another over the same samples (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 10_000, noNaN: true }), fc.double({ min: 0, max: 10_000, noNaN: true }),
+        fc.integer({ min: 1, max: 100 }), fc.array(fc.double({ min: 0, max: 10_000, noNaN: true }), { maxLength: 300 }),
+        (p0, p1, alphaPct, samples) => {
+          const alpha = alphaPct / 100;
+          let a = p0;
+          let b = p1;
+          for (const x of samples) {
+            a += alpha * (x - a);
+            b += alpha * (x - b);
+          }
+          const r = rebasedEwma(a, p0, p1, alpha, samples.length);
+          return Math.abs(r - b) <= 1e-9 * Math.max(1, Math.abs(b)) && (samples.length > 0 || Object.is(r, p1));
+        },
+      ),
+      { numRuns: 300, seed: 11 },
+    );
   });
 
   it('takes a snapshot whose boundary segment another boot reused (the segment before it is the same); passes over one whose segment is gone', () => {
