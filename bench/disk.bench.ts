@@ -143,7 +143,7 @@ async function besidePostgres<T>(during: () => T, log: (line: string) => void): 
   }
 }
 
-/** What the snapshot-save worker wrote over one trial. */
+/** What the snapshot-save worker wrote over one trial: saves finished before its stop, and their rate. */
 export interface SaveLoad { part: Part; saves: number; mibPerS: number }
 
 /**
@@ -169,7 +169,8 @@ async function besideSaves(part: Part, mibPerS: number, config: DiskBenchConfig,
     Atomics.notify(stop, 0);
     const [done] = (await once(worker, 'message')) as [Msg];
     if (done.type !== 'stopped') throw new Error(`snapshot-save-load: expected 'stopped', got '${done.type}'`);
-    const mibPerSWritten = roundTo((done.bytes ?? 0) / 2 ** 20 / (done.seconds ?? 1), 1);
+    // Over the saves finished before the stop (none: 0).
+    const mibPerSWritten = done.seconds ? roundTo((done.bytes ?? 0) / 2 ** 20 / done.seconds, 1) : 0;
     return { trial: { part, policy: 'batch', flush, cpu: share }, load: { part, saves: done.saves ?? 0, mibPerS: mibPerSWritten } };
   } finally {
     await worker.terminate();

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { join } from 'node:path';
 import {
-  FRAME_HEADER_LENGTH, JournalWriter, MIN_SEGMENT_BYTES, SEGMENT_HEADER_LENGTH, listSegments, readJournal, segmentFileName, writeFileDurably,
+  FRAME_HEADER_LENGTH, JournalWriter, MIN_SEGMENT_BYTES, PACED_CHUNK_BYTES, SEGMENT_HEADER_LENGTH, listSegments, pacedByStopWord, readJournal, segmentFileName, writeFileDurably,
 } from './journal.ts';
 import { JournalReader, replayJournal, startCursor, type FrameHandler } from './journal-reader.ts';
 
@@ -305,7 +305,7 @@ describe('writeFileDurably, paced (a background save beside the journal)', () =>
     });
   }
 
-  it('property: the file is the parts in order, and the pace is asked to wait after each whole chunk (a chunk never spans a wait)', () => {
+  it('property: the file is the parts in order, and the pace is asked to wait after each chunk but the last (a chunk never spans a wait)', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 5000 }), { maxLength: 6 }), fc.integer({ min: 200, max: 3000 }), (lengths, chunkBytes) => {
         const path = join(dir, 'paced.snap');
@@ -316,9 +316,10 @@ describe('writeFileDurably, paced (a background save beside the journal)', () =>
         writeFileDurably(path, parts, { chunkBytes, bytesPerS: 1, wait: (ms) => { asked.push(ms); return true; } });
         const file = readFileSync(path);
         const expected = Buffer.concat(parts);
-        // The wait after the chunk ending at byte k is about k seconds (less the time taken so far).
-        const whole = Math.floor(total / chunkBytes);
-        return file.equals(expected) && asked.length === whole && asked.every((ms, i) => ms > (i + 1) * chunkBytes * 1000 - 60_000 && ms <= (i + 1) * chunkBytes * 1000);
+        // The wait after the chunk ending at byte k is about k seconds (less the time taken so far);
+        // none after the last chunk (the file's fsync follows at once).
+        const waits = total === 0 ? 0 : Math.ceil(total / chunkBytes) - 1;
+        return file.equals(expected) && asked.length === waits && asked.every((ms, i) => ms > (i + 1) * chunkBytes * 1000 - 60_000 && ms <= (i + 1) * chunkBytes * 1000);
       }),
       { numRuns: 60, seed: 11 },
     );
@@ -331,6 +332,22 @@ describe('writeFileDurably, paced (a background save beside the journal)', () =>
     writeFileDurably(path, parts, { chunkBytes: 1024, bytesPerS: 1, wait: () => { waits++; return false; } });
     expect(waits).toBe(1);
     expect(readFileSync(path).equals(Buffer.concat(parts))).toBe(true);
+  });
+
+  it('the snapshot thread\'s pace (pacedByStopWord): none at 0 MiB/s; chunks of PACED_CHUNK_BYTES at the rate; its wait sleeps on the stop word and ends the pacing once a stop is set', () => {
+    const stop = new Int32Array(new SharedArrayBuffer(4));
+    expect(pacedByStopWord(0, stop)).toBeNull();
+    const pace = pacedByStopWord(32, stop)!;
+    expect(pace).toMatchObject({ chunkBytes: PACED_CHUNK_BYTES, bytesPerS: 32 * 2 ** 20 });
+    expect(pace.wait(1)).toBe(true); // timed out: go on pacing
+    Atomics.store(stop, 0, 1);
+    expect(pace.wait(60_000)).toBe(false); // a stop set: at once, and the pacing ends
+  });
+
+  it('refuses a pace that could not make progress', () => {
+    for (const bad of [{ chunkBytes: 0, bytesPerS: 1 }, { chunkBytes: Number.NaN, bytesPerS: 1 }, { chunkBytes: 1024, bytesPerS: 0 }]) {
+      expect(() => writeFileDurably(join(dir, 'bad.snap'), [new Uint8Array(10)], { ...bad, wait: () => true })).toThrow(/Condition failed: a write pace/);
+    }
   });
 
   it('never waits while it keeps under its rate, and without a pace writes at once', () => {

@@ -385,7 +385,7 @@ export function syncPath(path: string): void {
  * How a background durable write shares the disk with the journal's group commit. Written whole
  * and fsynced once, a ~90 MiB snapshot puts that much dirty data in the disk's queue at once, and
  * an fdatasync of the journal issued meanwhile waits behind it (bench:disk: the journal flush's
- * p99 58 ms beside such saves against 0.67 ms alone; 1.2 ms beside paced ones).
+ * p99 47-58 ms beside such saves in five runs, 1.2-2.4 ms beside paced ones, 0.67-6.4 ms alone).
  * Paced, the file is written `chunkBytes` at a time, each chunk fdatasynced before the next, and
  * no faster than `bytesPerS`: at most one chunk is ever queued ahead of the journal's flush.
  */
@@ -399,8 +399,18 @@ export interface WritePace {
   wait(ms: number): boolean;
 }
 
-/** The chunk a paced write fdatasyncs: 128 KiB (at 32 MiB/s) measured best of the variants tried (bench/results/archive/snapshot-pacing/). */
+/** The chunk a paced write fdatasyncs: 128 KiB (at 32 MiB/s) measured closest to the flush alone of the variants tried (bench/results/archive/snapshot-pacing/). */
 export const PACED_CHUNK_BYTES = 128 * 1024;
+
+/**
+ * The pace of a background save (journal.snapshotWriteMiBPerS; 0: none, written at once) on a
+ * thread whose `stop` word (an Int32 at index 0) a stop request sets and notifies: between chunks
+ * it sleeps on the word, and a stop ends the pacing. The snapshot thread's, and bench:disk's.
+ */
+export function pacedByStopWord(mibPerS: number, stop: Int32Array): WritePace | null {
+  if (mibPerS === 0) return null;
+  return { chunkBytes: PACED_CHUNK_BYTES, bytesPerS: mibPerS * 2 ** 20, wait: (ms) => Atomics.wait(stop, 0, 0, ms) === 'timed-out' };
+}
 
 /**
  * Replaces the file at `path` with `data` (text, or byte parts written one after another),
@@ -434,7 +444,12 @@ export function writeFileDurably(path: string, data: string | readonly Uint8Arra
 
 /** Writes `parts` one after another from offset 0 of `fd`, paced (WritePace) or at once. */
 function writeParts(fd: number, parts: readonly Uint8Array[], pace: WritePace | null): void {
+  if (pace !== null && !(Number.isSafeInteger(pace.chunkBytes) && pace.chunkBytes > 0 && pace.bytesPerS > 0)) {
+    throw new Error(`Condition failed: a write pace has chunkBytes a positive integer (${pace.chunkBytes}) and bytesPerS > 0 (${pace.bytesPerS})`);
+  }
   const step = pace === null ? Infinity : pace.chunkBytes;
+  let total = 0;
+  for (const part of parts) total += part.length;
   const started = performance.now();
   let position = 0;
   let unsynced = 0;
@@ -445,7 +460,8 @@ function writeParts(fd: number, parts: readonly Uint8Array[], pace: WritePace | 
       at += n;
       position += n;
       unsynced += n;
-      if (pacing && unsynced >= step) {
+      // The last chunk is left to the caller's fsync, with no wait after it.
+      if (pacing && unsynced >= step && position < total) {
         fdatasyncSync(fd);
         unsynced = 0;
         const ahead = (position / pace!.bytesPerS) * 1000 - (performance.now() - started);

@@ -15,7 +15,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SnapshotFollower } from '../persistence/snapshot-follower.ts';
-import { PACED_CHUNK_BYTES } from '../persistence/journal.ts';
+import { pacedByStopWord } from '../persistence/journal.ts';
 import { SnapshotStore, snapshotFingerprint } from '../persistence/snapshot.ts';
 import { followedStages } from './snapshot-stages.ts';
 import { sampleThisThread } from './metrics/runtime-sampler.ts';
@@ -72,8 +72,7 @@ try {
   // Its saves come while orders are journaled: paced, so the journal's fdatasync (under fsync
   // batch, on every acknowledgement's path) never queues behind ~90 MiB of snapshot. A stop
   // request ends the pacing (the save in hand is finished at once).
-  const mibPerS = config.journal.snapshotWriteMiBPerS;
-  if (mibPerS > 0) store.writePace = { chunkBytes: PACED_CHUNK_BYTES, bytesPerS: mibPerS * 2 ** 20, wait: (ms) => Atomics.wait(stop, 0, 0, ms) === 'timed-out' };
+  store.writePace = pacedByStopWord(config.journal.snapshotWriteMiBPerS, stop);
   // A save cut off by an earlier run's stop (the thread terminated inside it) left its temporary
   // file; the stages saved theirs before this thread started, so any left now is stale.
   store.removeTemporaryFiles();

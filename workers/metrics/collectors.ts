@@ -161,7 +161,7 @@ export function createRegistry(source: MetricsSource, defaults = true): Registry
   });
 
   add('oms_gc_pause_seconds', 'GC pauses per thread (PerformanceObserver; on risk and sor read in the event-loop turns taken between duty cycles)', 'histogram', (out) => {
-    // Only threads that run (a stage sharing a thread, or no sinks thread, has no series).
+    // Only threads that run (a stage sharing a thread, or no sinks or snapshot thread, has no series).
     for (const thread of THREADS) {
       if (views.sampling(thread)) histogramSamples('oms_gc_pause_seconds', views.gcHistogram(thread), { thread }, out);
     }

@@ -36,9 +36,10 @@ export const HISTOGRAM_NAMES = ['ingest_order_to_ack', 'ingest_order_to_fill', '
 export const HISTOGRAM_STAGES = ['ingest', 'ingest', 'risk', 'sor', 'fix'] as const;
 
 /**
- * Threads with runtime figures: every stage, the supervisor's main thread, and the sinks thread
- * (only when a sink is configured; its series are absent otherwise). A stage that shares a
- * thread reports under the thread's first stage (README, Threads).
+ * Threads with runtime figures: every stage, the supervisor's main thread, the sinks thread
+ * (only when a sink is configured) and the snapshot thread (only while it runs: journal.snapshots
+ * on and journal.snapshotEveryEvents not 0); a thread that does not run has no series. A stage
+ * that shares a thread reports under the thread's first stage (README, Threads).
  */
 export const THREADS = ['ingest', 'risk', 'sor', 'fix', 'persistence', 'main', 'sinks', 'snapshots'] as const;
 export type ThreadName = (typeof THREADS)[number];

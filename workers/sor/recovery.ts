@@ -127,7 +127,7 @@ class SorStatsReplay implements FrameHandler {
   readonly live = new Map<number, LiveChild>();
   private readonly venueCount: number;
   private readonly ev = new ChildEventFlyweight();
-  /** The configured priors, as the fresh stage had them: a snapshot records them, and must have this start's. */
+  /** The configured priors, as the fresh stage had them: a snapshot records them; one learned under others is rebased onto these (restore). */
   private readonly latencyPriors: Float64Array;
   private readonly fillPriors: Float64Array;
   childEvents = 0;
@@ -262,7 +262,6 @@ export function sorReplayState(stage: SorStage): FrameHandler & SnapshotState {
   return new SorStatsReplay(stage.stats);
 }
 
-/** The same numbers, bit for bit (a prior of -0 is not one of 0). */
 /**
  * An EWMA learned from `oldPrior` over `updates` updates (x <- x + alpha * (sample - x)), as
  * learned from `newPrior` over the same samples: x_n = (1 - alpha)^n * prior + sum of
@@ -275,6 +274,7 @@ export function rebasedEwma(value: number, oldPrior: number, newPrior: number, a
   return value + (newPrior - oldPrior) * Math.pow(1 - alpha, updates);
 }
 
+/** The same numbers, bit for bit (a prior of -0 is not one of 0). */
 function sameBits(a: Float64Array, b: Float64Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;

@@ -338,47 +338,61 @@ describe('SOR recovery snapshots', () => {
     let moved = 0;
     let pruned = 0;
     fc.assert(
-      fc.property(fc.array(bootArb, { minLength: 1, maxLength: 3, size: 'max' }), fc.array(fc.option(prior, { nil: null }), { minLength: 3, maxLength: 3 }), (boots, changes) => {
-        const d = mkdtempSync(join(tmpdir(), 'sor-snapshot-'));
-        try {
-          bootsWithSnapshots(d, boots); // its last start saved a snapshot at the last boot's end
-          // The configuration changes some venues' priors (latencyUs, fillProbability) for the next start.
-          const venues = VENUES.map((v, i) => (v === null || changes[i - 1] === null ? v : { ...v, latencyUs: changes[i - 1]!.latencyUs, fillProbability: changes[i - 1]!.fill / 100 }));
-          const changed = venues.some((v, i) => v !== null && (v.latencyUs !== VENUES[i]!.latencyUs || v.fillProbability !== VENUES[i]!.fillProbability));
-          const journal = openBoot(d, 9);
-          const full = recover(d, null, {}, venues);
-          const viaStore = recover(d, FINGERPRINT, {}, venues);
-          expect(viaStore.r.snapshot.loaded).not.toBeNull();
-          expect(viaStore.r.snapshot.skipped).toEqual([]);
-          expect(viaStore.r.rebasedFromOtherPriors).toBe(changed);
-          const a = stateOf(viaStore.h);
-          const b = stateOf(full.h);
-          // The EWMAs within rounding of the full replay's (relative 1e-9); everything else exact.
-          for (const k of ['latencyUs', 'fillProb'] as const) {
-            const x = a[k] as Float64Array;
-            const y = b[k] as Float64Array;
-            for (let v = 0; v < x.length; v++) expect(Math.abs(x[v] - y[v])).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(y[v])));
+      fc.property(
+        fc.array(bootArb, { minLength: 1, maxLength: 3, size: 'max' }), fc.array(fc.option(prior, { nil: null }), { minLength: 3, maxLength: 3 }), fc.integer({ min: 1, max: 1000 }),
+        (boots, changes, tailSeed) => {
+          const d = mkdtempSync(join(tmpdir(), 'sor-snapshot-'));
+          try {
+            // Boots under the old priors; the last start saved a snapshot at its boundary, and the
+            // boot after it journals a tail, learned under the new priors once they apply.
+            bootsWithSnapshots(d, boots);
+            const snapshots = readdirSync(join(d, SNAPSHOT_DIR)).sort();
+            const original = join(d, SNAPSHOT_DIR, snapshots[snapshots.length - 1]);
+            const originalBytes = readFileSync(original);
+            runBoot(openBoot(d, 5), randomOps(new Mulberry32(tailSeed), 150));
+            // The configuration changes some venues' priors (latencyUs, fillProbability) for the next start.
+            const venues = VENUES.map((v, i) => (v === null || changes[i - 1] === null ? v : { ...v, latencyUs: changes[i - 1]!.latencyUs, fillProbability: changes[i - 1]!.fill / 100 }));
+            const changed = venues.some((v, i) => v !== null && (v.latencyUs !== VENUES[i]!.latencyUs || v.fillProbability !== VENUES[i]!.fillProbability));
+            const journal = openBoot(d, 6);
+            const full = recover(d, null, {}, venues);
+            const viaStore = recover(d, FINGERPRINT, {}, venues);
+            expect(viaStore.r.snapshot.loaded).toBe(original);
+            expect(viaStore.r.snapshot.skipped).toEqual([]);
+            expect(viaStore.r.rebasedFromOtherPriors).toBe(changed);
+            const a = stateOf(viaStore.h);
+            const b = stateOf(full.h);
+            // The EWMAs within rounding of the full replay's (relative 1e-9); everything else exact.
+            for (const k of ['latencyUs', 'fillProb'] as const) {
+              const x = a[k] as Float64Array;
+              const y = b[k] as Float64Array;
+              for (let v = 0; v < x.length; v++) expect(Math.abs(x[v] - y[v])).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(y[v])));
+            }
+            if (changed && viaStore.r.latencySamples > 0 && viaStore.r.endedChildren > 0) moved++;
+            const { latencyUs: _l1, fillProb: _f1, statBits: _s1, ...restA } = a;
+            const { latencyUs: _l2, fillProb: _f2, statBits: _s2, ...restB } = b;
+            expect(restA).toEqual(restB);
+            expect(substance(viaStore.r)).toEqual(substance(full.r));
+            // The same from that snapshot alone (the one this start saved, under the new priors,
+            // removed), once the segments before its boundary are gone as journal.retention
+            // prunes them (all but the one just before it, which tells a reused boundary segment
+            // from a rewritten one): a full replay could no longer be had.
+            for (const f of readdirSync(join(d, SNAPSHOT_DIR))) if (join(d, SNAPSHOT_DIR, f) !== original) rmSync(join(d, SNAPSHOT_DIR, f));
+            expect(readFileSync(original).equals(originalBytes)).toBe(true);
+            const boundary = viaStore.r.snapshot.boundary;
+            const segments = journalHeaders(d);
+            const before = segments.filter((_, i) => i + 2 < segments.length && segments[i + 2].firstSequence <= boundary);
+            for (const seg of before) rmSync(join(d, segmentFileName(seg.index)));
+            if (before.length > 0) pruned++;
+            const fromSnapshot = recover(d, FINGERPRINT, {}, venues);
+            expect(fromSnapshot.r.snapshot.loaded).toBe(original);
+            expect(fromSnapshot.r.rebasedFromOtherPriors).toBe(changed);
+            expect(stateOf(fromSnapshot.h)).toEqual(stateOf(viaStore.h));
+            journal.close();
+          } finally {
+            rmSync(d, { recursive: true, force: true });
           }
-          if (changed && viaStore.r.latencySamples > 0 && viaStore.r.endedChildren > 0) moved++;
-          const { latencyUs: _l1, fillProb: _f1, statBits: _s1, ...restA } = a;
-          const { latencyUs: _l2, fillProb: _f2, statBits: _s2, ...restB } = b;
-          expect(restA).toEqual(restB);
-          expect(substance(viaStore.r)).toEqual(substance(full.r));
-          // The same from the snapshot alone, once every segment before its boundary is gone (as
-          // journal.retention prunes them): a full replay could no longer be had.
-          const boundary = viaStore.r.snapshot.boundary;
-          const segments = journalHeaders(d);
-          const before = segments.filter((_, i) => i + 1 < segments.length && segments[i + 1].firstSequence <= boundary);
-          for (const seg of before) rmSync(join(d, segmentFileName(seg.index)));
-          if (before.length > 0) pruned++;
-          const fromSnapshot = recover(d, FINGERPRINT, {}, venues);
-          expect(fromSnapshot.r.snapshot.loaded).toBe(viaStore.r.snapshot.loaded);
-          expect(stateOf(fromSnapshot.h)).toEqual(stateOf(viaStore.h));
-          journal.close();
-        } finally {
-          rmSync(d, { recursive: true, force: true });
-        }
-      }),
+        },
+      ),
       { numRuns: 30, seed: 20261123 },
     );
     // Runs where a changed prior had been learned away from, and where segments were pruned.
