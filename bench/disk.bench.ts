@@ -114,26 +114,29 @@ function trials(part: Part, config: DiskBenchConfig, log: (line: string) => void
   return out;
 }
 
+/**
+ * A load worker's next message, which must be of `type` (the load workers post 'started', then
+ * 'stopped' only once told to stop: in order, one at a time; once() rejects on the worker's 'error').
+ */
+async function nextMessage<M extends { type: string }>(worker: Worker, name: string, type: string): Promise<M> {
+  const [m] = (await once(worker, 'message')) as [M];
+  if (m.type !== type) throw new Error(`${name}: expected '${type}', got '${m.type}'`);
+  return m;
+}
+
 /** A Postgres write load on this disk for the duration of `during`; returns what `during` returns and the rows/s. */
 async function besidePostgres<T>(during: () => T, log: (line: string) => void): Promise<{ result: T; rowsPerS: number }> {
   const db = await startPostgres({ durable: true });
   try {
     const worker = new Worker(new URL('./lib/pg-insert-load.ts', import.meta.url), { workerData: { url: db.url } });
     type Msg = { type: string; rows?: number; seconds?: number };
-    // The worker posts 'started', then 'stopped' only once told to stop: in order, one at a time
-    // (once() rejects on the worker's 'error').
-    const next = async (type: string): Promise<Msg> => {
-      const [m] = (await once(worker, 'message')) as [Msg];
-      if (m.type !== type) throw new Error(`pg-insert-load: expected '${type}', got '${m.type}'`);
-      return m;
-    };
     try {
-      await next('started');
+      await nextMessage<Msg>(worker, 'pg-insert-load', 'started');
       log('postgres write load running');
       // The measurement blocks this thread; the load runs on the worker's.
       const result = during();
       worker.postMessage('stop');
-      const done = await next('stopped');
+      const done = await nextMessage<Msg>(worker, 'pg-insert-load', 'stopped');
       return { result, rowsPerS: Math.round((done.rows ?? 0) / (done.seconds ?? 1)) };
     } finally {
       await worker.terminate();
@@ -158,8 +161,7 @@ async function besideSaves(part: Part, mibPerS: number, config: DiskBenchConfig,
   const worker = new Worker(new URL('./lib/snapshot-save-load.ts', import.meta.url), { workerData: { dir, mib: config.snapshotMiB, mibPerS, stopWord } });
   try {
     type Msg = { type: string; saves?: number; bytes?: number; seconds?: number };
-    const [started] = (await once(worker, 'message')) as [Msg];
-    if (started.type !== 'started') throw new Error(`snapshot-save-load: expected 'started', got '${started.type}'`);
+    await nextMessage<Msg>(worker, 'snapshot-save-load', 'started');
     log(`${part}: journal.fsync batch beside ${config.snapshotMiB} MiB snapshot saves, ${mibPerS > 0 ? `paced at ${mibPerS} MiB/s` : 'written at once'}`);
     const cpu = watchCpu();
     // The measurement blocks this thread; the saves run on the worker's.
@@ -167,8 +169,7 @@ async function besideSaves(part: Part, mibPerS: number, config: DiskBenchConfig,
     const share = cpu();
     Atomics.store(stop, 0, 1);
     Atomics.notify(stop, 0);
-    const [done] = (await once(worker, 'message')) as [Msg];
-    if (done.type !== 'stopped') throw new Error(`snapshot-save-load: expected 'stopped', got '${done.type}'`);
+    const done = await nextMessage<Msg>(worker, 'snapshot-save-load', 'stopped');
     // Over the saves finished before the stop (none: 0).
     const mibPerSWritten = done.seconds ? roundTo((done.bytes ?? 0) / 2 ** 20 / done.seconds, 1) : 0;
     return { trial: { part, policy: 'batch', flush, cpu: share }, load: { part, saves: done.saves ?? 0, mibPerS: mibPerSWritten } };

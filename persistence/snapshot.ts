@@ -818,7 +818,7 @@ export class SnapshotStore {
     writeFileDurably(path, parts, this.writePace);
     // The newest KEEP_SNAPSHOTS that this start did not pass over as unreadable are kept: such a
     // file must not push out an older one that holds. It stays (it may fit another configuration,
-    // e.g. the SOR's priors) until KEEP_SNAPSHOTS kept ones are newer.
+    // e.g. another sor.statsAlpha) until KEEP_SNAPSHOTS kept ones are newer.
     const files = this.list(stage);
     const kept = files.filter((f) => !this.passedOver.has(f.path)).slice(0, KEEP_SNAPSHOTS);
     const oldestKept = kept.length < KEEP_SNAPSHOTS ? 0 : kept[kept.length - 1].boundary;

@@ -27,8 +27,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_SEGMENT_BYTES, listSegments, segmentFileName } from '../persistence/journal.ts';
 import type { VenueProcess } from '../scripts/stack.ts';
-import { validateConfig } from './config.ts';
-import { getJson, positionsOf, postOrder, stageCounters, startDefaultVenues, startEngineProcess, stopEngineProcess, venuesUp, waitFor, writeEngineConfigFile, type EngineProcess } from './test-stack.fixture.ts';
+import { defaultVenuesOn, getJson, positionsOf, postOrder, stageCounters, startDefaultVenues, startEngineProcess, stopEngineProcess, venuesUp, waitFor, writeEngineConfigFile, type EngineProcess } from './test-stack.fixture.ts';
 
 const KEY = 'demo-key-trader1';
 const IOC_ORDERS = 120;
@@ -42,8 +41,7 @@ let venues: VenueProcess[] = [];
 let engine: ChildProcess | null = null;
 
 function writeConfig(extra: Record<string, unknown> = {}): void {
-  const defaults = validateConfig({});
-  writeEngineConfigFile(configPath, journalDir, defaults.venues.map((v, i) => ({ ...v, port: venues[i].port })), {
+  writeEngineConfigFile(configPath, journalDir, defaultVenuesOn(venues), {
     snapshotMinEvents: 0, segmentBytes: MIN_SEGMENT_BYTES, retention: 'archive', retentionCheckMs: 1000,
   }, extra);
   // extra: top-level settings over those (boot 4's orderCapacity).

@@ -32,7 +32,7 @@ import { riskConfigFrom } from './risk/risk-config.ts';
 import { recoverRisk } from './risk/recovery.ts';
 import { recoverSorStage } from './sor/recovery.ts';
 import { followedStages, replayFixStage, replayRiskStage, replaySorStage } from './snapshot-stages.ts';
-import { getJson, positionsOf, postOrder, startDefaultVenues, startEngineProcess, stopEngineProcess, venuesUp, waitFor, writeEngineConfigFile, type EngineProcess } from './test-stack.fixture.ts';
+import { defaultVenuesOn, getJson, positionsOf, postOrder, startDefaultVenues, startEngineProcess, stopEngineProcess, venuesUp, waitFor, writeEngineConfigFile, type EngineProcess } from './test-stack.fixture.ts';
 
 const KEY = 'demo-key-trader1';
 const BATCHES = 4;
@@ -56,11 +56,9 @@ beforeAll(async () => {
   archiveDir = join(journalDir, 'archive');
   configPath = join(work, 'engine.json');
   venues.push(...(await startDefaultVenues(41)));
-  const defaults = validateConfig({});
   // Saves paced (journal.snapshotWriteMiBPerS) as in production, faster than the default 32 MiB/s to keep the test short.
   const journal = { segmentBytes: MIN_SEGMENT_BYTES, snapshotEveryEvents: EVERY, snapshotCheckMs: 100, snapshotWriteMiBPerS: 128, retention: 'archive', retentionCheckMs: 1000 };
-  const venueList = defaults.venues.map((v, i) => ({ ...v, port: venues[i].port }));
-  writeEngineConfigFile(configPath, journalDir, venueList, journal);
+  writeEngineConfigFile(configPath, journalDir, defaultVenuesOn(venues), journal);
   config = validateConfig(JSON.parse(readFileSync(configPath, 'utf8')));
 }, 60_000);
 

@@ -165,6 +165,11 @@ export async function startDefaultVenues(seed: number): Promise<VenueProcess[]> 
   return out;
 }
 
+/** The default configuration's venues, each on the port of its simulator in `venues` (startDefaultVenues' order). */
+export function defaultVenuesOn(venues: readonly VenueProcess[]): EngineConfig['venues'] {
+  return validateConfig({}).venues.map((v, i) => ({ ...v, port: venues[i].port }));
+}
+
 /** POST /v1/orders as the account of `key`; the JSON answer. */
 export async function postOrder(key: string, base: string, body: Record<string, unknown>): Promise<Record<string, any>> {
   const res = await fetch(`http://${base}/v1/orders`, {

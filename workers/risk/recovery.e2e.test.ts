@@ -39,7 +39,7 @@ import { replayJournal } from '../../persistence/journal-reader.ts';
 import type { SnapshotOutcome } from '../../persistence/snapshot.ts';
 import { startVenue, type VenueProcess } from '../../scripts/stack.ts';
 import { validateConfig } from '../config.ts';
-import { getJson, startEngineProcess, stopEngineProcess, waitFor, writeEngineConfigFile, type EngineProcess } from '../test-stack.fixture.ts';
+import { defaultVenuesOn, getJson, startEngineProcess, stopEngineProcess, waitFor, writeEngineConfigFile, type EngineProcess } from '../test-stack.fixture.ts';
 import { Trader, type Msg } from '../ws-client.fixture.ts';
 import { recoverRiskStage, recoveredRiskConfig, scanJournalBounds, type RecoveryResult } from './recovery.ts';
 import { riskConfigFrom } from './risk-config.ts';
@@ -421,7 +421,7 @@ beforeAll(async () => {
   configPath = join(work, 'engine.json');
   // Every start saves each stage's snapshot (not only after 100,000 events), so boot 3 starts
   // from boot 2's.
-  writeEngineConfigFile(configPath, journalDir, defaults.venues.map((v, i) => ({ ...v, port: venues[i].port })), { snapshotMinEvents: 0 });
+  writeEngineConfigFile(configPath, journalDir, defaultVenuesOn(venues), { snapshotMinEvents: 0 });
 }, 60_000);
 
 afterAll(async () => {
