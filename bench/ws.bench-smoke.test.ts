@@ -51,7 +51,10 @@ describe('ws bench (smoke)', () => {
       expect(parks).toMatchObject({ unit: 'parks/order', goal: '(report)', threading: 'dedicated', baselineOf: 'the engine with threading shared, same rate, same run' });
       // Every IOC order passes every stage thread, and each sleeps between orders at this rate.
       expect(parks.value).toBeGreaterThanOrEqual(1);
-      expect(parks.baseline, `the shared engine's parks: ${results.percentilesUsByRate[rate]['engine-shared']?.trials[0]?.parksProblem}`).toBeGreaterThan(0);
+      // Not null first: toBeGreaterThan(null) throws a TypeError that drops the message (why the parks were not read).
+      const sharedParks = `the shared engine's parks: ${results.percentilesUsByRate[rate]['engine-shared']?.trials[0]?.parksProblem}`;
+      expect(parks.baseline, sharedParks).not.toBeNull();
+      expect(parks.baseline, sharedParks).toBeGreaterThan(0);
       for (const stage of ['ingest', 'risk', 'sor', 'fix', 'persistence']) expect(parks.byStage[stage], stage).toBeGreaterThan(0);
       // The stages add up to the total (each rounded to 0.01), and a window that took in the
       // warm-up or the drain, or a wrong divisor, would not stay within tens per order.
