@@ -313,13 +313,13 @@ describe('writeFileDurably, paced (a background save beside the journal)', () =>
         const total = lengths.reduce((a, b) => a + b, 0);
         const asked: number[] = [];
         // One byte a second: every chunk is ahead of the rate, so each is followed by a wait.
-        writeFileDurably(path, parts, { chunkBytes, bytesPerS: 1, wait: (ms) => { asked.push(ms); return true; } });
+        const chunks = writeFileDurably(path, parts, { chunkBytes, bytesPerS: 1, wait: (ms) => { asked.push(ms); return true; } });
         const file = readFileSync(path);
         const expected = Buffer.concat(parts);
         // The wait after the chunk ending at byte k is about k seconds (less the time taken so far);
         // none after the last chunk (the file's fsync follows at once).
         const waits = total === 0 ? 0 : Math.ceil(total / chunkBytes) - 1;
-        return file.equals(expected) && asked.length === waits && asked.every((ms, i) => ms > (i + 1) * chunkBytes * 1000 - 60_000 && ms <= (i + 1) * chunkBytes * 1000);
+        return file.equals(expected) && asked.length === waits && chunks === waits && asked.every((ms, i) => ms > (i + 1) * chunkBytes * 1000 - 60_000 && ms <= (i + 1) * chunkBytes * 1000);
       }),
       { numRuns: 60, seed: 11 },
     );
@@ -329,8 +329,9 @@ describe('writeFileDurably, paced (a background save beside the journal)', () =>
     const path = join(dir, 'stopped.snap');
     const parts = partsOf([10_000, 7, 30_000]);
     let waits = 0;
-    writeFileDurably(path, parts, { chunkBytes: 1024, bytesPerS: 1, wait: () => { waits++; return false; } });
+    const chunks = writeFileDurably(path, parts, { chunkBytes: 1024, bytesPerS: 1, wait: () => { waits++; return false; } });
     expect(waits).toBe(1);
+    expect(chunks).toBe(1);
     expect(readFileSync(path).equals(Buffer.concat(parts))).toBe(true);
   });
 
@@ -353,8 +354,9 @@ describe('writeFileDurably, paced (a background save beside the journal)', () =>
   it('never waits while it keeps under its rate, and without a pace writes at once', () => {
     const parts = partsOf([100_000]);
     let waits = 0;
-    writeFileDurably(join(dir, 'fast.snap'), parts, { chunkBytes: 4096, bytesPerS: Number.MAX_SAFE_INTEGER, wait: () => { waits++; return true; } });
-    writeFileDurably(join(dir, 'whole.snap'), parts);
+    // Still fdatasynced chunk by chunk (with no wait): 100,000 bytes are 25 chunks of 4,096, the last left to the file's fsync.
+    expect(writeFileDurably(join(dir, 'fast.snap'), parts, { chunkBytes: 4096, bytesPerS: Number.MAX_SAFE_INTEGER, wait: () => { waits++; return true; } })).toBe(24);
+    expect(writeFileDurably(join(dir, 'whole.snap'), parts)).toBe(0);
     expect(waits).toBe(0);
     expect(readFileSync(join(dir, 'fast.snap')).equals(Buffer.from(parts[0]))).toBe(true);
     expect(readFileSync(join(dir, 'whole.snap')).equals(Buffer.from(parts[0]))).toBe(true);

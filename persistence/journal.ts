@@ -418,18 +418,21 @@ export function pacedByStopWord(mibPerS: number, stop: Int32Array): WritePace | 
  * fsynced, so the new directory survives a power loss), a temporary file written and fsynced
  * (removed if that fails), renamed over `path`, and the directory fsynced. A crash leaves the old
  * file or the new one, whole. The sinks' cursor and hold files, the recovery snapshots. With
- * `pace`, the parts are written in fdatasynced chunks at a bounded rate (WritePace).
+ * `pace`, the parts are written in fdatasynced chunks at a bounded rate (WritePace). Returns how
+ * many chunks were fdatasynced on their own before the end (0 when written at once): what a
+ * caller reports to show its saves were paced.
  */
-export function writeFileDurably(path: string, data: string | readonly Uint8Array[], pace: WritePace | null = null): void {
+export function writeFileDurably(path: string, data: string | readonly Uint8Array[], pace: WritePace | null = null): number {
   const dir = dirname(path);
   const created = mkdirSync(dir, { recursive: true });
   if (created !== undefined) syncPath(dirname(created));
   const tmp = `${path}.tmp`;
+  let chunks = 0;
   try {
     const fd = openSync(tmp, 'w');
     try {
       if (typeof data === 'string') writeSync(fd, data);
-      else writeParts(fd, data, pace);
+      else chunks = writeParts(fd, data, pace);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -440,10 +443,14 @@ export function writeFileDurably(path: string, data: string | readonly Uint8Arra
     throw e;
   }
   syncPath(dir);
+  return chunks;
 }
 
-/** Writes `parts` one after another from offset 0 of `fd`, paced (WritePace) or at once. */
-function writeParts(fd: number, parts: readonly Uint8Array[], pace: WritePace | null): void {
+/**
+ * Writes `parts` one after another from offset 0 of `fd`, paced (WritePace) or at once; returns
+ * the chunks fdatasynced before the end.
+ */
+function writeParts(fd: number, parts: readonly Uint8Array[], pace: WritePace | null): number {
   if (pace !== null && !(Number.isSafeInteger(pace.chunkBytes) && pace.chunkBytes > 0 && pace.bytesPerS > 0)) {
     throw new Error(`Condition failed: a write pace has chunkBytes a positive integer (${pace.chunkBytes}) and bytesPerS > 0 (${pace.bytesPerS})`);
   }
@@ -454,6 +461,7 @@ function writeParts(fd: number, parts: readonly Uint8Array[], pace: WritePace | 
   let position = 0;
   let unsynced = 0;
   let pacing = pace !== null;
+  let chunks = 0;
   for (const part of parts) {
     for (let at = 0; at < part.length; ) {
       const n = writeSync(fd, part, at, pacing ? Math.min(part.length - at, step - unsynced) : part.length - at, position);
@@ -463,12 +471,14 @@ function writeParts(fd: number, parts: readonly Uint8Array[], pace: WritePace | 
       // The last chunk is left to the caller's fsync, with no wait after it.
       if (pacing && unsynced >= step && position < total) {
         fdatasyncSync(fd);
+        chunks++;
         unsynced = 0;
         const ahead = (position / pace!.bytesPerS) * 1000 - (performance.now() - started);
         if (ahead > 0 && !pace!.wait(ahead)) pacing = false;
       }
     }
   }
+  return chunks;
 }
 
 export interface JournalEnd {

@@ -96,6 +96,8 @@ describe('SnapshotFollower', () => {
     const step = f.step();
     expect(step.boundary).not.toBeNull();
     expect(waits.length).toBeGreaterThan(3);
+    // The step reports them (the snapshot thread's 'saved' line), one fdatasync per wait.
+    expect(step.pacedChunks).toBe(waits.length);
     const back = loaded(dir, 'a');
     expect(back.boundary).toBe(step.boundary);
     expect(back.digest).toEqual(replayTo(dir, step.boundary!));

@@ -50,6 +50,8 @@ export interface FollowStep {
   /** Wall time of the replay and of the saves. */
   replayMs: number;
   saveMs: number;
+  /** Chunks the saves fdatasynced on their own under the store's write pace (0: written at once). */
+  pacedChunks: number;
   /** A stop request came between the stages' saves: those in notSaved as stopped were not made. */
   stopped: boolean;
 }
@@ -107,7 +109,7 @@ export class SnapshotFollower {
    * pruned journal): the follower is done.
    */
   step(stopped: () => boolean = () => false): FollowStep {
-    const out: FollowStep = { frames: 0, boundary: null, saved: [], notSaved: [], replayMs: 0, saveMs: 0, stopped: false };
+    const out: FollowStep = { frames: 0, boundary: null, saved: [], notSaved: [], replayMs: 0, saveMs: 0, pacedChunks: 0, stopped: false };
     const target = this.due();
     if (target === null) return out;
     const t0 = performance.now();
@@ -123,6 +125,7 @@ export class SnapshotFollower {
     const t1 = performance.now();
     out.replayMs = t1 - t0;
     if (stopped()) return out;
+    const chunksBefore = this.store.pacedChunks;
     let retry = false;
     for (const s of this.stages) {
       if (stopped()) {
@@ -151,6 +154,7 @@ export class SnapshotFollower {
     }
     out.boundary = target;
     out.saveMs = performance.now() - t1;
+    out.pacedChunks = this.store.pacedChunks - chunksBefore;
     if (!retry) this.lastSaved = target;
     return out;
   }

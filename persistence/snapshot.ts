@@ -557,6 +557,8 @@ export class SnapshotStore {
    * thread's saves, while orders are journaled, paced (journal.snapshotWriteMiBPerS).
    */
   writePace: WritePace | null = null;
+  /** Chunks the saves of this store fdatasynced on their own under writePace, in all (0: none paced). */
+  pacedChunks = 0;
   /** holding()'s file checks by path: the file's size and mtime then, and its meta (null: it did not hold). */
   private readonly fileChecks = new Map<string, { stamp: string; meta: SnapshotMeta | null }>();
 
@@ -815,7 +817,7 @@ export class SnapshotStore {
     // The journal before the boundary is as durable as the snapshot that stands for it (under
     // journal.fsync none or interval, its last frames may still be in the page cache).
     if (prior !== null) syncPath(join(this.journalDir, segmentFileName(prior.index)));
-    writeFileDurably(path, parts, this.writePace);
+    this.pacedChunks += writeFileDurably(path, parts, this.writePace);
     // The newest KEEP_SNAPSHOTS that this start did not pass over as unreadable are kept: such a
     // file must not push out an older one that holds. It stays (it may fit another configuration,
     // e.g. another sor.statsAlpha) until KEEP_SNAPSHOTS kept ones are newer.

@@ -169,6 +169,8 @@ describe('snapshots while running, in the engine', () => {
         expect(s.level).toBe('info'); // every stage saved
         expect(s.notSaved).toEqual([]);
         expect(s.saved).toHaveLength(3);
+        // Written paced, as configured (journal.snapshotWriteMiBPerS): fdatasynced in chunks.
+        expect(s.pacedChunks, 'chunks the save fdatasynced on their own').toBeGreaterThan(0);
       } else {
         expect(s.notSaved.every((n: string) => n.endsWith('stopped before its save'))).toBe(true);
       }
