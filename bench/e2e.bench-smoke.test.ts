@@ -44,7 +44,7 @@ describe('e2e bench (smoke)', () => {
       counts: { ...zero, orders: 10, sent: 10, acked: 10, ...counts }, rejectReasons: { X: 1 },
       byTransport: { ws: { latencyUs: pct(p99), counts: { ...zero, orders: 10, acked: 10 } } },
       engineUs: { sor_ingest_to_decision: { count: 10, p50: 1, p90: 2, p99: p99 / 100, p999: 4, max: 5 } },
-      usage: { cpuPct: p99 / 100, runQueuePct: p99 / 50, rssMaxMiB: p99 / 10, helpersCpuPct: null, otherCpuPct: 1, stealPct: p99 / 1000 }, allAcked: (counts.acked ?? 10) === 10,
+      usage: { cpuPct: p99 / 100, runQueuePct: p99 / 50, rssMaxMiB: p99 / 10, helpersCpuPct: null, generatorCpuPct: p99 / 20, otherCpuPct: 1, stealPct: p99 / 1000 }, allAcked: (counts.acked ?? 10) === 10,
       held: p99 <= 5000, heldSeedBound: true, hist: { ack: hist(p99), fill: hist(p99 * 4), cancel: hist(p99 * 2) }, ...over,
     });
     const bounds = { boundUs: 5000, seedBoundUs: 250_000 };
@@ -59,7 +59,7 @@ describe('e2e bench (smoke)', () => {
     expect(m.counts.orders).toBe(30);
     expect(m.byTransport.ws.counts.acked).toBe(30);
     expect(m.rejectReasons).toEqual({ X: 3 });
-    expect(m.usage).toEqual({ cpuPct: 40, runQueuePct: 80, rssMaxMiB: 9000, helpersCpuPct: null, otherCpuPct: 1, stealPct: 4 });
+    expect(m.usage).toEqual({ cpuPct: 40, runQueuePct: 80, rssMaxMiB: 9000, helpersCpuPct: null, generatorCpuPct: 200, otherCpuPct: 1, stealPct: 4 });
     expect([m.held, m.heldSeedBound]).toEqual([true, true]);
     expect(m.trials!.map((t) => t.ackP99Us)).toEqual([3000, 90_000, 4000]);
     const merged = mergeEncoded([m.hist.ack]);

@@ -296,7 +296,7 @@ function describeRun(r: RunRow): string {
     parts.push(`cancel p99 ${formatMicros(r.cancelUs.p99)} us (${c.canceled}/${c.cancelsSent} canceled, ${c.cancelRejected} refused, ${c.cancelTimedOut} timed out)`);
   }
   if (route !== undefined) parts.push(`ingest->route p99 ${formatMicros(route.p99)} us`);
-  parts.push(`cpu ${r.usage.cpuPct ?? '?'}% (waiting ${r.usage.runQueuePct ?? '?'}%, steal ${r.usage.stealPct ?? '?'}%)${r.usage.helpersCpuPct !== null ? ` + venues ${r.usage.helpersCpuPct}%` : ''}, rss ${r.usage.rssMaxMiB ?? '?'} MiB`);
+  parts.push(`cpu ${r.usage.cpuPct ?? '?'}% (waiting ${r.usage.runQueuePct ?? '?'}%, steal ${r.usage.stealPct ?? '?'}%)${r.usage.helpersCpuPct !== null ? ` + venues ${r.usage.helpersCpuPct}%` : ''}, load generator ${r.usage.generatorCpuPct ?? '?'}%, rss ${r.usage.rssMaxMiB ?? '?'} MiB`);
   return parts.join('; ');
 }
 
@@ -577,10 +577,10 @@ function printReport(report: E2eReport): void {
       r.workload === 'mixed' ? formatMicros(r.fillUs.p99) : '', r.workload === 'mixed' ? formatMicros(r.cancelUs.p99) : '',
       route === undefined ? '' : formatMicros(route.p99), `${c.acked}/${c.orders}`,
       r.workload === 'mixed' ? `${c.filled}/${c.fillOrders}` : '', r.workload === 'mixed' ? `${c.canceled}/${c.cancelsSent}` : '',
-      r.usage.cpuPct ?? 'n/a', r.usage.runQueuePct ?? 'n/a', r.usage.stealPct ?? 'n/a', r.usage.rssMaxMiB ?? 'n/a', r.target === 'engine' && r.workload === 'mixed' ? `${r.held ? 'yes' : 'NO'} / ${r.heldSeedBound ? 'yes' : 'NO'}` : ''];
+      r.usage.cpuPct ?? 'n/a', r.usage.runQueuePct ?? 'n/a', r.usage.generatorCpuPct ?? 'n/a', r.usage.stealPct ?? 'n/a', r.usage.rssMaxMiB ?? 'n/a', r.target === 'engine' && r.workload === 'mixed' ? `${r.held ? 'yes' : 'NO'} / ${r.heldSeedBound ? 'yes' : 'NO'}` : ''];
   });
   printTable('End to end, open loop, from intended send time (us)',
-    ['rate/s', 'target', 'workload', 'ack p50', 'ack p99', 'ack max', 'fill p99', 'cancel p99', 'ingest->route p99', 'acked/orders', 'filled', 'canceled', 'cpu %', 'waiting %', 'steal %', 'rss MiB', 'held (bound / seeds\' 250 ms)'], rows);
+    ['rate/s', 'target', 'workload', 'ack p50', 'ack p99', 'ack max', 'fill p99', 'cancel p99', 'ingest->route p99', 'acked/orders', 'filled', 'canceled', 'cpu %', 'waiting %', 'load gen cpu %', 'steal %', 'rss MiB', 'held (bound / seeds\' 250 ms)'], rows);
   console.log('');
   for (const [id, f] of Object.entries(report.figures)) {
     const verdict = f.met === null ? 'report' : f.met ? 'met' : 'MISSED';

@@ -85,6 +85,9 @@ describe('ws bench (smoke)', () => {
         expect(t.latencyUs.count).toBe(Math.round(rate * QUICK_CONFIG.durationS));
         for (const key of ['p50', 'p90', 'p99', 'p999', 'max']) expect(s.medianUs[key]).toBeGreaterThan(0);
         expect(t.latencyUs.max).toBeGreaterThanOrEqual(t.latencyUs.p99);
+        // The load generator's own CPU over the window (it sent and read every order): above 0.
+        expect(t.generatorCpuPct, 'load generator CPU %').toBeGreaterThan(0);
+        expect(s.generatorCpuUsPerOrder).toBeGreaterThan(0);
         // Parks are the engine's: read for both engines, absent for the naive pipeline and the stub.
         if (target.startsWith('engine')) {
           expect(t.parksProblem).toBeNull();

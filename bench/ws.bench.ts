@@ -252,7 +252,7 @@ export async function runWsBench(config: WsBenchConfig, log: (line: string) => v
           progress.clear();
           log(`${label}: p50 ${formatMicros(r.latencyUs.p50)} p99 ${formatMicros(r.latencyUs.p99)} max ${formatMicros(r.latencyUs.max)} us; ` +
             `acked ${r.counts.acked}/${r.counts.orders}${r.counts.rejected + r.counts.timedOut + r.counts.unsent > 0 ? ` (rejected ${r.counts.rejected}, timed out ${r.counts.timedOut}, unsent ${r.counts.unsent})` : ''}; ` +
-            `cpu ${r.cpuPct ?? '?'}% (waiting ${r.runQueuePct ?? '?'}%)${r.helpersCpuPct !== null ? ` + venues ${r.helpersCpuPct}%` : ''}, other ${r.otherCpuPct ?? '?'}%, steal ${r.stealPct ?? '?'}%` +
+            `cpu ${r.cpuPct ?? '?'}% (waiting ${r.runQueuePct ?? '?'}%)${r.helpersCpuPct !== null ? ` + venues ${r.helpersCpuPct}%` : ''}, load generator ${r.generatorCpuPct ?? '?'}%, other ${r.otherCpuPct ?? '?'}%, steal ${r.stealPct ?? '?'}%` +
             (r.parksPerOrder !== null ? `; ${r.parksPerOrder} parks/order` : r.parksProblem !== null ? `; parks not read: ${r.parksProblem}` : ''));
           const key = `${rate}/${kind}`;
           trials.set(key, [...(trials.get(key) ?? []), r]);
@@ -378,7 +378,7 @@ function missedNote(engine: TargetSummary, naive: TargetSummary, stub: TargetSum
   if (stub !== undefined) parts.push(`${stub.medianUs.p99} us for a stub that acks at once (the harness and machine floor)`);
   parts.push(`engine process ${engine.cpuPct ?? '?'}% CPU (${engine.cpuUsPerOrder ?? '?'} us per order, ${engine.parksPerOrder ?? '?'} thread parks per order, ` +
     `${engine.runQueueUsPerOrder ?? '?'} us per order of its threads waiting for a core) + venue simulators ${engine.helpersCpuPct ?? '?'}%`);
-  parts.push(`other processes ${engine.otherCpuPct ?? '?'}% CPU and the hypervisor's steal ${engine.stealPct ?? '?'}% during the engine's trials`);
+  parts.push(`the load generator ${engine.generatorCpuPct ?? '?'}% CPU (${engine.generatorCpuUsPerOrder ?? '?'} us per order), other processes ${engine.otherCpuPct ?? '?'}% CPU and the hypervisor's steal ${engine.stealPct ?? '?'}% during the engine's trials`);
   if (!engine.allAcked) parts.push(`only ${engine.acked} of ${engine.orders} orders acked`);
   return `${parts.join('; ')}.`;
 }
@@ -389,11 +389,11 @@ function printReport(report: WsBenchReport): void {
     for (const [kind, s] of Object.entries(byTarget) as [TargetId, TargetSummary][]) {
       const m = s.medianUs;
       rows.push([rate, labelOf(kind), s.trials.length, formatMicros(m.p50), formatMicros(m.p90), formatMicros(m.p99), formatMicros(m.p999), formatMicros(s.mergedUs.max),
-        `${s.acked}/${s.orders}`, s.cpuPct === null ? 'n/a' : `${s.cpuPct}`, s.cpuUsPerOrder ?? 'n/a', s.runQueueUsPerOrder ?? 'n/a', s.parksPerOrder ?? '', s.helpersCpuPct === null ? '' : `${s.helpersCpuPct}`, s.rssMaxMiB ?? 'n/a', formatMicros(s.sendLagP99Us), s.otherCpuPct ?? 'n/a', s.stealPct ?? 'n/a']);
+        `${s.acked}/${s.orders}`, s.cpuPct === null ? 'n/a' : `${s.cpuPct}`, s.cpuUsPerOrder ?? 'n/a', s.runQueueUsPerOrder ?? 'n/a', s.parksPerOrder ?? '', s.helpersCpuPct === null ? '' : `${s.helpersCpuPct}`, s.rssMaxMiB ?? 'n/a', formatMicros(s.sendLagP99Us), s.generatorCpuPct ?? 'n/a', s.otherCpuPct ?? 'n/a', s.stealPct ?? 'n/a']);
     }
   }
   printTable('Order -> ack, open loop, from intended send time (us; median of trials, max over all trials)',
-    ['rate/s', 'target', 'trials', 'p50', 'p90', 'p99', 'p99.9', 'max', 'acked/orders', 'cpu %', 'cpu us/order', 'wait us/order', 'parks/order', 'venues cpu %', 'rss MiB', 'send lag p99', 'other cpu %', 'steal %'], rows);
+    ['rate/s', 'target', 'trials', 'p50', 'p90', 'p99', 'p99.9', 'max', 'acked/orders', 'cpu %', 'cpu us/order', 'wait us/order', 'parks/order', 'venues cpu %', 'rss MiB', 'send lag p99', 'load gen cpu %', 'other cpu %', 'steal %'], rows);
   console.log('');
   for (const [id, f] of Object.entries(report.figures)) {
     const verdict = f.met === null ? 'report' : f.met ? 'met' : 'MISSED';

@@ -164,6 +164,11 @@ export interface TargetUsage {
   rssMaxMiB: number | null;
   /** Its helper processes (venue simulators), or null when it has none. */
   helpersCpuPct: number | null;
+  /**
+   * This process: the load generator (its pacer and load workers) and the benchmark's main
+   * thread. On a small machine it shares the cores with the target, so it is part of the story.
+   */
+  generatorCpuPct: number | null;
   /** The rest of the machine: neither the target, its helpers, nor this process (steal apart). */
   otherCpuPct: number | null;
   /** What the hypervisor took for other guests (/proc/stat steal), % of one core; null elsewhere. */
@@ -178,6 +183,7 @@ export function medianUsage(trials: readonly TargetUsage[]): TargetUsage {
     runQueuePct: medianOrNull(trials.map((t) => t.runQueuePct)),
     rssMaxMiB: rss.length === 0 ? null : Math.max(...rss),
     helpersCpuPct: medianOrNull(trials.map((t) => t.helpersCpuPct)),
+    generatorCpuPct: medianOrNull(trials.map((t) => t.generatorCpuPct)),
     otherCpuPct: medianOrNull(trials.map((t) => t.otherCpuPct)),
     stealPct: medianOrNull(trials.map((t) => t.stealPct)),
   };
@@ -212,7 +218,7 @@ export class TargetWindow {
   /** Closes the window (once; later calls return the same figures). */
   end(): TargetUsage {
     if (this.result !== null) return this.result;
-    if (this.machine === null) return { cpuPct: null, runQueuePct: null, rssMaxMiB: null, helpersCpuPct: null, otherCpuPct: null, stealPct: null };
+    if (this.machine === null) return { cpuPct: null, runQueuePct: null, rssMaxMiB: null, helpersCpuPct: null, generatorCpuPct: null, otherCpuPct: null, stealPct: null };
     const m = this.machine();
     const own = this.target.end();
     const helpers = this.helpers?.end() ?? null;
@@ -223,6 +229,7 @@ export class TargetWindow {
       runQueuePct: own.runQueuePct,
       rssMaxMiB: own.rssMaxMiB,
       helpersCpuPct: helpers?.cpuPct ?? null,
+      generatorCpuPct: m.wallS === 0 ? null : Math.round((m.processS / m.wallS) * 1000) / 10,
       otherCpuPct: otherS === null || m.wallS === 0 ? null : Math.round((otherS / m.wallS) * 1000) / 10,
       stealPct: m.stealS === null || m.wallS === 0 ? null : Math.round((m.stealS / m.wallS) * 1000) / 10,
     };

@@ -14,7 +14,7 @@ function trial(p99: number, cpuPct: number | null, parksPerOrder: number | null,
   const latencyUs = { count: 1, p50: p99, p90: p99, p99, p999: p99, max: p99, mean: p99 };
   const t: TrialResult = {
     latencyUs, sendLagUs: latencyUs, counts: { orders: 1, sent: 1, acked: 1, rejected: 0, timedOut: 0, unsent: 0, duplicates: 0, unmatched: 0, connectErrors: 0, disconnects: 0 },
-    rejectReasons: {}, threads: 1, histogram: encodeHistogram(h), cpuPct, runQueuePct, rssMaxMiB: 1, helpersCpuPct: null, otherCpuPct: null, stealPct: null,
+    rejectReasons: {}, threads: 1, histogram: encodeHistogram(h), cpuPct, runQueuePct, rssMaxMiB: 1, helpersCpuPct: null, generatorCpuPct: null, otherCpuPct: null, stealPct: null,
     parksPerOrder, parksByStage: null, parksProblem: parksPerOrder === null ? 'not read' : null,
   };
   h.destroy();

@@ -49,6 +49,10 @@ export interface TargetSummary {
   helpersCpuPct: number | null;
   rssMaxMiB: number | null;
   sendLagP99Us: number;
+  /** The load generator's own CPU (this process, % of one core; median of the trials). */
+  generatorCpuPct: number | null;
+  /** The same per measured order, microseconds. */
+  generatorCpuUsPerOrder: number | null;
   otherCpuPct: number | null;
   /** The hypervisor's steal during the trials (median, % of one core). */
   stealPct: number | null;
@@ -80,6 +84,8 @@ export function summarizeTrials(trials: TrialResult[], rate: number): TargetSumm
     helpersCpuPct: usage.helpersCpuPct,
     rssMaxMiB: usage.rssMaxMiB,
     sendLagP99Us: medianOf(trials.map((t) => t.sendLagUs.p99)),
+    generatorCpuPct: usage.generatorCpuPct,
+    generatorCpuUsPerOrder: cpuUsPerOrder(usage.generatorCpuPct, rate),
     otherCpuPct: usage.otherCpuPct,
     stealPct: usage.stealPct,
     parksPerOrder: medianOrNull(trials.map((t) => t.parksPerOrder), 2),
