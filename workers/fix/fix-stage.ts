@@ -120,8 +120,6 @@ export interface VenueSessionConfig {
   store?: MessageStore;
   /** Daily session schedule, or none. */
   schedule?: SessionSchedule | null;
-  /** Logon with ResetSeqNumFlag (141=Y) every time (venues[].resetOnLogon). Default false. */
-  resetOnLogon?: boolean;
 }
 
 export interface FixStageRings {
@@ -277,7 +275,6 @@ export class FixStage implements Agent {
         heartBtIntSec: v.heartBtIntS,
         store: v.store,
         schedule: v.schedule ?? null,
-        resetSeqNumOnLogon: v.resetOnLogon ?? false,
       });
     }
   }

@@ -24,10 +24,8 @@ const venue = (extra: Record<string, unknown>) => ({
 describe('venue session settings', () => {
   it('defaults, and refusals that name the setting', () => {
     const c = validateConfig({ venues: [venue({})] });
-    expect(c.venues[0]).toMatchObject({ reconnectMinMs: 100, reconnectMaxMs: 5000, reconnectJitter: 0.2, reconnectSeed: 1, resetOnLogon: false });
+    expect(c.venues[0]).toMatchObject({ reconnectMinMs: 100, reconnectMaxMs: 5000, reconnectJitter: 0.2, reconnectSeed: 1 });
     expect(c.venues[0].schedule).toBeUndefined();
-    expect(validateConfig({ venues: [venue({ resetOnLogon: true })] }).venues[0].resetOnLogon).toBe(true);
-    expect(() => validateConfig({ venues: [venue({ resetOnLogon: 'yes' })] })).toThrow(/venues\[0\]\.resetOnLogon/);
     // A misspelt setting is refused, not silently left at its default.
     expect(() => validateConfig({ venues: [venue({ reconectMinMs: 100 })] })).toThrow(/venues\[0\]\.reconectMinMs: is not a known setting/);
     expect(() => validateConfig({ venues: [venue({ reconnectJitter: 1.5 })] })).toThrow(/venues\[0\]\.reconnectJitter/);

@@ -56,7 +56,6 @@ export function venueSessionConfigs(config: EngineConfig, storeFor: (v: EngineCo
     heartBtIntS: v.heartBtIntS,
     store: storeFor(v),
     schedule: v.schedule === undefined ? null : new SessionSchedule(v.schedule),
-    resetOnLogon: v.resetOnLogon ?? false,
   }));
 }
 
