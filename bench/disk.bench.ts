@@ -35,7 +35,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { JournalWriter, PACED_CHUNK_BYTES, type FsyncPolicy } from '../persistence/journal.ts';
+import { JournalWriter, PACED_CHUNK_BYTES, requestStop, type FsyncPolicy } from '../persistence/journal.ts';
 import { DEFAULT_CONFIG } from '../workers/config.ts';
 import { startPostgres } from '../scripts/postgres.ts';
 import { BenchArgs } from './lib/args.ts';
@@ -167,8 +167,7 @@ async function besideSaves(part: Part, mibPerS: number, config: DiskBenchConfig,
     // The measurement blocks this thread; the saves run on the worker's.
     const flush = trial(config.dir, 'batch', config);
     const share = cpu();
-    Atomics.store(stop, 0, 1);
-    Atomics.notify(stop, 0);
+    requestStop(stop);
     const done = await nextMessage<Msg>(worker, 'snapshot-save-load', 'stopped');
     // Over the saves finished before the stop (none: 0).
     const mibPerSWritten = done.seconds ? roundTo((done.bytes ?? 0) / 2 ** 20 / done.seconds, 1) : 0;

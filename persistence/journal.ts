@@ -141,10 +141,12 @@ export function readSegmentHeader(dir: string, index: number): SegmentHeader | n
  * The journal's segment headers in order, up to the first unreadable one (a torn last header). A
  * segment that is gone by the time its header is read (journal.retention pruned it after the
  * listing, while another thread reads the headers) is passed over, not taken for the end.
+ * `fromIndex`: the segments before it are left out (their headers not read).
  */
-export function journalHeaders(dir: string): SegmentHeader[] {
+export function journalHeaders(dir: string, fromIndex: number = 0): SegmentHeader[] {
   const out: SegmentHeader[] = [];
   for (const index of listSegments(dir)) {
+    if (index < fromIndex) continue;
     const h = readSegmentHeader(dir, index);
     if (h === null) {
       if (out.length === 0 && !existsSync(join(dir, segmentFileName(index)))) continue;
@@ -410,6 +412,12 @@ export const PACED_CHUNK_BYTES = 128 * 1024;
 export function pacedByStopWord(mibPerS: number, stop: Int32Array): WritePace | null {
   if (mibPerS === 0) return null;
   return { chunkBytes: PACED_CHUNK_BYTES, bytesPerS: mibPerS * 2 ** 20, wait: (ms) => Atomics.wait(stop, 0, 0, ms) === 'timed-out' };
+}
+
+/** Sets a stop word (pacedByStopWord's) and wakes a paced save sleeping on it: the save then writes its rest at once. */
+export function requestStop(stop: Int32Array): void {
+  Atomics.store(stop, 0, 1);
+  Atomics.notify(stop, 0);
 }
 
 /**

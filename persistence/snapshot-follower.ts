@@ -96,7 +96,8 @@ export class SnapshotFollower {
   /** The newest segment start at least everyEvents after the last save, or null. */
   due(): number | null {
     let best: number | null = null;
-    for (const h of journalHeaders(this.dir)) {
+    // Segments before the cursor's hold no candidate (their starts are behind it): not read again each tick.
+    for (const h of journalHeaders(this.dir, this.cursor.segment)) {
       if (h.firstSequence - this.lastSaved >= this.everyEvents && h.firstSequence >= this.cursor.sequence) best = h.firstSequence;
     }
     return best;
@@ -139,18 +140,16 @@ export class SnapshotFollower {
         out.notSaved.push(`${s.name}: ${why}`);
         continue;
       }
-      try {
-        // Every stage has replayed at least everyEvents frames since its own boundary here.
-        const path = this.store.save(s.name, target, target - s.boundary, (w) => s.snapshot(w));
-        if (path === null) {
-          // Its segment's header not found (read while retention pruned another): the next step tries again.
-          out.notSaved.push(`${s.name}: no segment found starting at ${target}`);
-          retry = true;
-        } else out.saved.push(path);
-      } catch (e) {
+      // Every stage has replayed at least everyEvents frames since its own boundary here.
+      const { saved, error } = this.store.saveAfterReplay(s.name, { nextSequence: target, frames: target - s.boundary, problem: null }, (w) => s.snapshot(w));
+      if (error !== null) {
         // A full disk, say: the replay goes on, and the next due segment start tries again.
-        out.notSaved.push(`${s.name}: ${e instanceof Error ? e.message : String(e)}`);
-      }
+        out.notSaved.push(`${s.name}: ${error}`);
+      } else if (saved === null) {
+        // Its segment's header not found (read while retention pruned another): the next step tries again.
+        out.notSaved.push(`${s.name}: no segment found starting at ${target}`);
+        retry = true;
+      } else out.saved.push(saved);
     }
     out.boundary = target;
     out.saveMs = performance.now() - t1;

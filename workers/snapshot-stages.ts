@@ -1,7 +1,8 @@
 /**
- * The replays the snapshot thread keeps going (persistence/snapshot-follower.ts): risk, SOR and
- * fix, each built from the engine's configuration as its part builds the stage that recovers
- * (risk-part.ts, sor-part.ts, fix-part.ts) and restored as a start restores it (the newest
+ * The replays the snapshot thread keeps going (persistence/snapshot-follower.ts): risk and fix,
+ * each built from the engine's configuration as its part builds the stage that recovers
+ * (risk-part.ts, fix-part.ts), and the SOR's venue statistics seeded as sor-part.ts's stage
+ * seeds them; each restored as a start restores it (the newest
  * snapshot that holds), on rings nobody reads and venue sessions that never connect: they are
  * never run, only fed journal frames.
  */
@@ -20,7 +21,7 @@ import { accountSlots, riskConfigFrom } from './risk/risk-config.ts';
 import { RiskStage, type RiskConfig } from './risk/risk-stage.ts';
 import { RISK_SNAPSHOT, followRisk } from './risk/recovery.ts';
 import { SOR_SNAPSHOT_STAGE, sorReplayState } from './sor/recovery.ts';
-import { SorStage } from './sor/sor-stage.ts';
+import { SorStage, venueStatsFor } from './sor/sor-stage.ts';
 import { sorStageConfig } from './sor-part.ts';
 
 /** A ring no stage reads or writes (the replays never run): the stages' constructors want one. */
@@ -87,7 +88,8 @@ export function followedStages(config: EngineConfig, store: SnapshotStore, child
   const skipped: string[] = [];
   const risk = followRisk(config.journal.dir, riskConfigFrom(config, childIdBase), store, replayRiskStage(config, clock));
   skipped.push(...risk.skipped);
-  const sor = restored(store, SOR_SNAPSHOT_STAGE, sorReplayState(replaySorStage(config, childIdBase, clock)), skipped);
+  // The SOR's replay learns only its venue statistics: no stage (and its child and plan tables) is built for it.
+  const sor = restored(store, SOR_SNAPSHOT_STAGE, sorReplayState(venueStatsFor(sorStageConfig(config, childIdBase))), skipped);
   const fix = restored(store, FIX_SNAPSHOT_STAGE, fixReplayState(replayFixStage(config, clock), config.orderCapacity), skipped);
   return {
     stages: [

@@ -35,6 +35,7 @@ import { createMetricsMemory, type MetricsMemory, type MetricsWorkerData } from 
 import { MetricsServer } from './metrics/metrics-server.ts';
 import { startLoopSampler, type Sampler } from './metrics/runtime-sampler.ts';
 import { createSessionStatusMemory, readSessionStatus, type FixSessionsWorkerData, type SessionStatusView } from './fix/session-status.ts';
+import { requestStop } from '../persistence/journal.ts';
 
 const STAGE_THREAD = new URL('./stage-thread.ts', import.meta.url);
 const READY_TIMEOUT_MS = 20_000;
@@ -261,11 +262,8 @@ export class Engine {
     this.retention?.stop();
     // The snapshot thread leaves off where it is (a replay cut short, no further save) at once:
     // a save begun while the stages drain could outlast its stop's wait.
-    if (this.snapshotWorker !== null) {
-      Atomics.store(this.snapshotWorker.stop, 0, 1);
-      // Wakes a paced save sleeping between its chunks (it then writes the rest at once).
-      Atomics.notify(this.snapshotWorker.stop, 0);
-    }
+    // A paced save sleeping between its chunks is woken (it then writes the rest at once).
+    if (this.snapshotWorker !== null) requestStop(this.snapshotWorker.stop);
     Atomics.store(this.control, Control.ENGINE_STATE, EngineState.STOPPING);
     await this.tell('ingest', 1000);
     const drained = await this.drain();

@@ -145,11 +145,16 @@ export class ProcWatch {
       for (let i = 0; i < this.pids.length; i++) waitS += runQueueDeltaS(this.wait0[i], wait1[i])!;
     }
     return {
-      cpuPct: Math.round(((s.cpuS - this.cpu0) / wallS) * 1000) / 10,
-      runQueuePct: waitS === null ? null : Math.round((waitS / wallS) * 1000) / 10,
+      cpuPct: pctOfWall(s.cpuS - this.cpu0, wallS),
+      runQueuePct: waitS === null ? null : pctOfWall(waitS, wallS),
       rssMaxMiB: Math.round((rssMax / 2 ** 20) * 10) / 10,
     };
   }
+}
+
+/** Seconds of CPU (or waiting) over a window of wallS seconds, as % of one core to 0.1. */
+function pctOfWall(seconds: number, wallS: number): number {
+  return Math.round((seconds / wallS) * 1000) / 10;
 }
 
 export interface TargetUsage {
@@ -229,9 +234,9 @@ export class TargetWindow {
       runQueuePct: own.runQueuePct,
       rssMaxMiB: own.rssMaxMiB,
       helpersCpuPct: helpers?.cpuPct ?? null,
-      generatorCpuPct: m.wallS === 0 ? null : Math.round((m.processS / m.wallS) * 1000) / 10,
-      otherCpuPct: otherS === null || m.wallS === 0 ? null : Math.round((otherS / m.wallS) * 1000) / 10,
-      stealPct: m.stealS === null || m.wallS === 0 ? null : Math.round((m.stealS / m.wallS) * 1000) / 10,
+      generatorCpuPct: m.wallS === 0 ? null : pctOfWall(m.processS, m.wallS),
+      otherCpuPct: otherS === null || m.wallS === 0 ? null : pctOfWall(otherS, m.wallS),
+      stealPct: m.stealS === null || m.wallS === 0 ? null : pctOfWall(m.stealS, m.wallS),
     };
     return this.result;
   }

@@ -20,6 +20,7 @@ const stop = new Int32Array(stopWord);
 const payload = new Uint8Array(mib * 2 ** 20);
 for (let i = 0; i < payload.length; i += 4096) payload[i] = i & 0xff;
 const parts = [new Uint8Array(200).fill(1), payload, new Uint8Array(4)];
+const fileBytes = parts.reduce((n, p) => n + p.length, 0);
 // The snapshot thread's own pace (workers/snapshot-thread.ts).
 const pace = pacedByStopWord(mibPerS, stop);
 const path = join(dir, 'risk-0000000000000001.snap');
@@ -34,4 +35,4 @@ while (Atomics.load(stop, 0) === 0) {
   seconds = (performance.now() - t0) / 1000;
 }
 rmSync(path, { force: true });
-parentPort!.postMessage({ type: 'stopped', saves, bytes: saves * (payload.length + 204), seconds });
+parentPort!.postMessage({ type: 'stopped', saves, bytes: saves * fileBytes, seconds });

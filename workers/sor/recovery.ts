@@ -258,8 +258,8 @@ class SorStatsReplay implements FrameHandler {
  * replay that goes on while the engine runs (workers/snapshot-thread.ts), restored with
  * SnapshotStore.loadInto and saved at later segment starts.
  */
-export function sorReplayState(stage: SorStage): FrameHandler & SnapshotState {
-  return new SorStatsReplay(stage.stats);
+export function sorReplayState(stats: VenueStats): FrameHandler & SnapshotState {
+  return new SorStatsReplay(stats);
 }
 
 /**

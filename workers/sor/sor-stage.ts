@@ -185,11 +185,7 @@ export class SorStage implements Agent, RingRecordHandler {
     this.venueCount = config.venues.length;
     this.venueUp = new Uint8Array(this.venueCount);
     this.book = new MarketBook(this.venueCount, config.symbolCount);
-    this.stats = new VenueStats(this.venueCount, config.statsAlpha ?? 0.1);
-    for (let v = 1; v < this.venueCount; v++) {
-      const p = config.venues[v];
-      if (p !== null) this.stats.prior(v, p.latencyUs, p.fillProbability);
-    }
+    this.stats = venueStatsFor(config);
     this.features = new RouteFeatures(Math.max(2, this.venueCount));
     this.plans = new PlanTable(config.planCapacity ?? 65_536, this.venueCount);
     this.children = new ChildTable(config.childCapacity ?? 262_144, (config.childTableBase ?? config.childIdBase) + 1);
@@ -728,4 +724,14 @@ export class SorStage implements Agent, RingRecordHandler {
       a.setVExcluded(v, f.excluded[v] !== VenueExclusion.NONE ? f.excluded[v] : f.away[v]);
     }
   }
+}
+
+/** The venue statistics a fresh SOR starts from: the configured priors (latencyUs, fillProbability) per venue, alpha statsAlpha. */
+export function venueStatsFor(config: SorConfig): VenueStats {
+  const stats = new VenueStats(config.venues.length, config.statsAlpha ?? 0.1);
+  for (let v = 1; v < config.venues.length; v++) {
+    const p = config.venues[v];
+    if (p !== null) stats.prior(v, p.latencyUs, p.fillProbability);
+  }
+  return stats;
 }
