@@ -6,6 +6,8 @@ import fc from 'fast-check';
 import {
   INVALID,
   MAX_PRICE_TICKS,
+  MAX_QTY,
+  missedFillPriceTicks,
   PRICE_SCALE,
   parseDecimalTicks,
   parseUint,
@@ -107,6 +109,29 @@ describe('fixed-point properties', () => {
         expect(t).toBe(referenceParse(Buffer.from(bytes).toString('latin1'), max));
       }),
       { numRuns: 5000 },
+    );
+  });
+
+  it('missedFillPriceTicks recovers a lost fill\'s price from the venue\'s AvgPx, to 18 decimals', () => {
+    const fillArb = fc.tuple(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 1, max: 1_000_000_000 }));
+    fc.assert(
+      fc.property(fc.array(fillArb, { maxLength: 8 }), fillArb, (known, [lostQty, lostPx]) => {
+        let knownQty = 0;
+        let knownNotional = 0;
+        for (const [q, p] of known) {
+          knownQty += q;
+          knownNotional += q * p;
+        }
+        const cum = knownQty + lostQty;
+        fc.pre(cum <= MAX_QTY && Number.isSafeInteger(knownNotional + lostQty * lostPx));
+        // The venue's average, in units of 10^-18, rounded half up: the text it would send.
+        const total = BigInt(knownNotional) + BigInt(lostQty) * BigInt(lostPx);
+        const atto = (2n * total * 10n ** 12n + BigInt(cum)) / (2n * BigInt(cum));
+        const text = `${atto / 10n ** 18n}.${(atto % 10n ** 18n).toString().padStart(18, '0')}`;
+        const bytes = Buffer.from(text, 'latin1');
+        expect(missedFillPriceTicks(bytes, 0, bytes.length, cum, lostQty, knownNotional, MAX_PRICE_TICKS)).toBe(lostPx);
+      }),
+      { numRuns: 3000 },
     );
   });
 

@@ -8,6 +8,7 @@ import {
   INVALID,
   MAX_PRICE_TICKS,
   MAX_QTY,
+  missedFillPriceTicks,
   PRICE_DECIMALS,
   PRICE_SCALE,
   parseDecimalTicks,
@@ -260,5 +261,41 @@ describe('averagePriceTicks', () => {
     expect(averagePriceTicks(1001, 2)).toBe(501); // 500.5 rounds up
     expect(averagePriceTicks(900, -3)).toBe(300); // a short's cost over its size
     expect(averagePriceTicks(0, 0)).toBe(0);
+  });
+});
+
+describe('missedFillPriceTicks (reconciliation of a lost fill from CumQty and AvgPx)', () => {
+  const missed = (avgPx: string, cum: number, missing: number, known: number, max = MAX_PRICE_TICKS): number => {
+    const bytes = Buffer.from(`88${avgPx}88`, 'latin1');
+    return missedFillPriceTicks(bytes, 2, 2 + avgPx.length, cum, missing, known, max);
+  };
+
+  it('prices the missing shares so the notional matches CumQty x AvgPx', () => {
+    expect(missed('98.5', 10, 10, 0)).toBe(98_500_000);
+    expect(missed('99', 10, 4, 6 * 98 * PRICE_SCALE)).toBe(100_500_000); // 6 @ 98 known, 4 @ 100.5 lost
+    expect(missed('100', 1, 1, 0)).toBe(100 * PRICE_SCALE);
+  });
+
+  it('is exact for an AvgPx finer than a tick, where rounding AvgPx first would be off', () => {
+    // 3 @ 98 known, 3 @ 98.666667 lost: the average is 98.3333335 exactly.
+    expect(missed('98.3333335', 6, 3, 3 * 98 * PRICE_SCALE)).toBe(98_666_667);
+    // 999 @ 10 known, 1 @ 10.000001 lost: the average is 10.000000001.
+    expect(missed('10.000000001', 1000, 1, 999 * 10 * PRICE_SCALE)).toBe(10_000_001);
+  });
+
+  it('rounds a price between ticks half up', () => {
+    expect(missed('1.0000005', 1, 1, 0)).toBe(1_000_001);
+    expect(missed('1.00000049', 1, 1, 0)).toBe(1_000_000);
+  });
+
+  it('refuses malformed text, a price at or below zero or above the max, and impossible quantities', () => {
+    for (const text of ['', '.', '1..5', '-98', '9e1', ' 98', '98,5', '1'.repeat(41)]) expect(missed(text, 10, 10, 0)).toBe(INVALID);
+    expect(missed('0', 10, 10, 0)).toBe(INVALID);
+    expect(missed('0.0000004', 1, 1, 0)).toBe(INVALID); // rounds to 0 ticks
+    expect(missed('98', 10, 5, 10 * 98 * PRICE_SCALE)).toBe(INVALID); // known notional already covers it
+    expect(missed('10000000', 1, 1, 0)).toBe(MAX_PRICE_TICKS);
+    expect(missed('10000000.000001', 1, 1, 0)).toBe(INVALID);
+    expect(missed('98', 10, 0, 0)).toBe(INVALID);
+    expect(missed('98', 5, 10, 0)).toBe(INVALID);
   });
 });

@@ -180,6 +180,50 @@ export function averagePriceTicks(notionalTicks: number, qty: number): number {
   return shares === 0 ? 0 : Math.round(notionalTicks / shares);
 }
 
+/** Longest AvgPx text missedFillPriceTicks reads: far beyond any real price's digits. */
+const MAX_AVG_PX_CHARS = 40;
+
+/**
+ * The price of the one fill reconciliation books when a venue's status (FIX ExecType I) says
+ * cumQty shares filled at an average avgPx, but the reports received hold only cumQty -
+ * missingQty shares, for knownNotionalTicks: the price that makes the child's notional equal
+ * cumQty x avgPx, rounded half up to the tick.
+ *
+ * avgPx is the venue's decimal text in bytes[start, end). An average may carry more decimals
+ * than a tick, and rounding it first would be multiplied by cumQty / missingQty in the result,
+ * so the arithmetic here is exact (BigInt). It allocates: for the cold path only (once per child
+ * per venue logon). INVALID when the text is not an unsigned decimal (or longer than 40
+ * characters), or the price is not in [1, maxTicks].
+ */
+export function missedFillPriceTicks(
+  bytes: Uint8Array, start: number, end: number, cumQty: number, missingQty: number, knownNotionalTicks: number, maxTicks: number,
+): number {
+  if (end <= start || end - start > MAX_AVG_PX_CHARS || !(missingQty > 0) || cumQty < missingQty) return INVALID;
+  let digits = '';
+  let fractionDigits = -1;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i];
+    if (c === CH_DOT) {
+      if (fractionDigits >= 0) return INVALID;
+      fractionDigits = 0;
+    } else if (c >= CH_0 && c <= CH_9) {
+      digits += String.fromCharCode(c);
+      if (fractionDigits >= 0) fractionDigits++;
+    } else {
+      return INVALID;
+    }
+  }
+  if (digits === '') return INVALID;
+  // avgPx = digits / 10^f; price = (cumQty * avgPx * 10^6 - known) / missing, in ticks.
+  const f = BigInt(fractionDigits < 0 ? 0 : fractionDigits);
+  const scale = 10n ** f;
+  const num = BigInt(digits) * BigInt(cumQty) * BigInt(PRICE_SCALE) - BigInt(knownNotionalTicks) * scale;
+  const den = BigInt(missingQty) * scale;
+  if (num <= 0n) return INVALID;
+  const ticks = (2n * num + den) / (2n * den);
+  return ticks >= 1n && ticks <= BigInt(maxTicks) ? Number(ticks) : INVALID;
+}
+
 /** One scratch per thread (each worker has its own module instance); the call is synchronous. */
 const DECIMAL_SCRATCH = Buffer.alloc(32);
 

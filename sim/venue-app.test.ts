@@ -147,6 +147,17 @@ describe('VenueApp over FIX', () => {
     expect([unknown[Tag.ExecType], unknown[Tag.OrdStatus], unknown[Tag.OrderID], unknown[Tag.ClOrdID], unknown[Tag.Side], unknown[Tag.Text]]).toEqual(['I', '8', 'NONE', 'NOPE', '2', 'unknown order']);
   });
 
+  it('sends a status answer\'s AvgPx to 12 decimals, finer than a tick when the average falls between ticks', () => {
+    const { oms, initiator, link } = setup();
+    order(initiator, 'P2', '1', '150', '2', '100.02'); // 100 at 100.01, 50 at 100.02: 100.0133333...
+    link.pump();
+    oms.appMessages.length = 0;
+    status(initiator, 'P2', '1', '8');
+    link.pump();
+    const [answer] = oms.appMessages;
+    expect([answer[Tag.OrdStatus], answer[Tag.CumQty], answer[Tag.AvgPx]]).toEqual(['2', '150', '100.013333333333']);
+  });
+
   it('answers a PossDup NewOrderSingle of a known ClOrdID with its status, never a second order', () => {
     const { oms, core, initiator, link } = setup();
     order(initiator, 'R1', '1', '10', '2', '99.00'); // rests

@@ -19,7 +19,7 @@
  * MsgSeqNum in the session's store and reaches the client through its ResendRequest after the
  * next Logon (a real venue's behaviour), rather than being lost.
  */
-import { MAX_QTY, averagePriceTicks } from '../engine/fixed-point.ts';
+import { MAX_QTY, PRICE_SCALE } from '../engine/fixed-point.ts';
 import { ascii } from '../fix/encoder.ts';
 import { SendResult } from '../fix/fix-codes.ts';
 import { MsgType, writeMsgType } from '../fix/msg-type.ts';
@@ -41,6 +41,21 @@ const NEW_ORDER_REQUIRED = [Tag.ClOrdID, Tag.Symbol, Tag.Side, Tag.OrderQty, Tag
 const CANCEL_REQUIRED = [Tag.ClOrdID, Tag.OrigClOrdID] as const;
 
 /** Bytes of a string that came from a counterparty (any byte but SOH). Allocates; sim only. */
+/**
+ * A status answer's AvgPx as a venue computes it: cumNotional / cumQty to 12 decimals (half up),
+ * trailing zeros dropped, so an average between ticks is sent finer than a tick ("98.3333335"),
+ * as real venues do; the engine's reconciliation prices lost fills from it exactly. Allocates:
+ * status answers are the cold path (one per 35=H).
+ */
+function averagePriceText(notionalTicks: number, qty: number): Uint8Array {
+  if (qty === 0) return bytes('0');
+  const decimals = 12n;
+  const scaled = (2n * BigInt(notionalTicks) * 10n ** decimals + BigInt(PRICE_SCALE) * BigInt(qty)) / (2n * BigInt(PRICE_SCALE) * BigInt(qty));
+  const unit = 10n ** decimals;
+  const fraction = (scaled % unit).toString().padStart(Number(decimals), '0').replace(/0+$/, '');
+  return bytes(fraction === '' ? `${scaled / unit}` : `${scaled / unit}.${fraction}`);
+}
+
 function bytes(s: string): Uint8Array {
   return Buffer.from(s, 'latin1');
 }
@@ -167,7 +182,7 @@ export class VenueApp implements FixApplication, ExecutionSink {
       e.addAscii(Tag.Symbol, bytes(o.symbol)).addChar(Tag.Side, 0x30 + o.side);
       e.addInt(Tag.OrderQty, o.orderQty).addChar(Tag.OrdType, 0x30 + o.ordType);
       if (o.ordType === OrdType.LIMIT) e.addTicks(Tag.Price, o.priceTicks);
-      e.addInt(Tag.LeavesQty, o.leavesQty).addInt(Tag.CumQty, o.cumQty).addTicks(Tag.AvgPx, averagePriceTicks(o.cumNotionalTicks, o.cumQty));
+      e.addInt(Tag.LeavesQty, o.leavesQty).addInt(Tag.CumQty, o.cumQty).addAscii(Tag.AvgPx, averagePriceText(o.cumNotionalTicks, o.cumQty));
     } else {
       const symbol = request !== null && request.has(Tag.Symbol) ? bytes(request.getString(Tag.Symbol)!) : NONE;
       const side = request !== null && request.has(Tag.Side) ? request.getChar(Tag.Side) : 0x31;

@@ -261,6 +261,26 @@ describe('FixStage venue side: reconnect and reconciliation', () => {
     t.report(status('1005', '2', '10', '98.5'));
     expect(t.of(ChildEventKind.FILL, 1005)).toHaveLength(1);
   });
+
+  it('prices a missed fill from an AvgPx finer than a tick (a computed average), rounded to the tick', () => {
+    const t = setup();
+    t.connect();
+    t.sorRecord(RecordType.CHILD_NEW, 1008, 6, '99.00');
+    t.pump();
+    t.report([[Tag.OrderID, 'X'], [Tag.ExecID, 'E-1008'], [Tag.ClOrdID, '1008'], [Tag.ExecType, 'F'], [Tag.OrdStatus, '1'], [Tag.Symbol, 'AAPL'],
+      [Tag.Side, '1'], [Tag.LastQty, '3'], [Tag.LastPx, '98'], [Tag.LeavesQty, '3'], [Tag.CumQty, '3'], [Tag.AvgPx, '98']]);
+    // The venue filled the other 3 at 98.666667 and that report was lost: its exact average,
+    // 98.3333335, is finer than a tick (rounding it to 98.333334 first would price the fill at 98.666668).
+    t.report([[Tag.OrderID, 'X'], [Tag.ExecID, 'S-1008'], [Tag.ClOrdID, '1008'], [Tag.ExecType, 'I'], [Tag.OrdStatus, '2'], [Tag.Symbol, 'AAPL'],
+      [Tag.Side, '1'], [Tag.LeavesQty, '0'], [Tag.CumQty, '6'], [Tag.AvgPx, '98.3333335']]);
+    expect(t.of(ChildEventKind.FILL, 1008).map((e) => [e.lastQty, e.lastPx])).toEqual([[3, 98 * PX], [3, 98_666_667]]);
+    expect(t.counters.get(FixCounter.RECON_FILLS)).toBe(1);
+    expect(t.counters.get(FixCounter.UNKNOWN_EXEC_REPORTS)).toBe(0);
+    // The child is done: a later cancel for it is not sent to the venue.
+    t.report([[Tag.OrderID, 'X'], [Tag.ExecID, 'S-1008b'], [Tag.ClOrdID, '1008'], [Tag.ExecType, 'I'], [Tag.OrdStatus, '2'], [Tag.Symbol, 'AAPL'],
+      [Tag.Side, '1'], [Tag.LeavesQty, '0'], [Tag.CumQty, '6'], [Tag.AvgPx, '98.3333335']]);
+    expect(t.of(ChildEventKind.FILL, 1008)).toHaveLength(2);
+  });
   it('holds a cancel whose send failed (back-pressure on a live session) and sends it at the next reconciliation', () => {
     const t = setup();
     const link = t.connect();

@@ -44,7 +44,7 @@ import type { Agent } from '../../engine/agent.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { FixCounter, type StageCounters } from '../../engine/counters.ts';
 import { OrdType, Side } from '../../engine/domain.ts';
-import { MAX_PRICE_TICKS, MAX_QTY, parseUint, writeUint, INVALID } from '../../engine/fixed-point.ts';
+import { MAX_PRICE_TICKS, MAX_QTY, missedFillPriceTicks, parseUint, writeUint, INVALID } from '../../engine/fixed-point.ts';
 import { Reason } from '../../engine/reasons.ts';
 import { HEADER_LENGTH, alignRecord, type GatedRecordHandler, type RecordHandler, type RingConsumer, type RingProducer } from '../../engine/ring.ts';
 import {
@@ -723,7 +723,8 @@ export class FixStage implements Agent {
    * ExecType I (status) for a child: OrdStatus (39), CumQty (14), AvgPx (6). Reports arrive in
    * MsgSeqNum order and the venue answered after every report it sent before, so a CumQty above
    * ours means reports were lost: the difference becomes one fill priced so that the child's
-   * notional matches CumQty x AvgPx (rounded to the tick; counted in RECON_FILLS). A child
+   * notional matches CumQty x AvgPx, computed exactly from AvgPx's text (an average may be finer
+ * than a tick) and rounded to the tick (missedFillPriceTicks; counted in RECON_FILLS). A child
    * already done is left alone.
    */
   private applyStatus(msg: FixParser, slot: number, childId: number, orderId: number, venueId: number, qty: number, price: number): void {
@@ -732,9 +733,10 @@ export class FixStage implements Agent {
     const venueCum = msg.has(Tag.CumQty) ? msg.getQty(Tag.CumQty) : 0;
     const missing = venueCum - this.childCum[slot];
     if (missing > 0 && venueCum <= qty) {
-      const avgPx = msg.getTicks(Tag.AvgPx);
-      const lastPx = avgPx > 0 ? Math.round((avgPx * venueCum - this.childNotional[slot]) / missing) : 0;
-      if (lastPx > 0 && lastPx <= MAX_PRICE_TICKS) {
+      const lastPx = msg.has(Tag.AvgPx)
+        ? missedFillPriceTicks(msg.buf, msg.valueStart(Tag.AvgPx), msg.valueEnd(Tag.AvgPx), venueCum, missing, this.childNotional[slot], MAX_PRICE_TICKS)
+        : INVALID;
+      if (lastPx !== INVALID) {
         this.counters.add(FixCounter.RECON_FILLS, 1);
         this.applyFill(slot, childId, orderId, venueId, qty, price, missing, lastPx, 0);
       } else {
