@@ -202,6 +202,11 @@ export const FixCounter = {
   EVENTS_WAITING: 21,
   /** New children refused (REJECTED, CHILD_TABLE_FULL) because their slot still held a live child; never sent. */
   CHILDREN_REFUSED_SLOT_LIVE: 22,
+  /**
+   * Cancels written again because a status answer (35=H) showed their child still working and not
+   * pending cancel: the venue never got the first (a reset Logon, a venue that lost messages).
+   */
+  CANCELS_RESENT: 23,
   // Market data from the venues (workers/fix/market-data.ts), kept at the end of the range.
   /** 35=W snapshots decoded into QUOTE records. */
   MD_SNAPSHOTS: 26,

@@ -61,6 +61,7 @@ export const Tag = {
   PartyID: 448,
   PartyRole: 452,
   NoPartyIDs: 453,
+  OrdStatusReqID: 790,
 } as const;
 
 /** SessionRejectReason (373) values of FIX 4.4 used in session Reject (35=3). */

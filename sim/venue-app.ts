@@ -33,7 +33,6 @@ const TAG_ORD_REJ_REASON = 103;
 const TAG_BUSINESS_REJECT_REASON = 380;
 const COMM_TYPE_ABSOLUTE = 0x33; // CommType (13) '3': absolute amount
 const NONE = ascii('NONE');
-const TAG_ORD_STATUS_REQ_ID = 790;
 const EXEC_TYPE_ORDER_STATUS = 0x49; // 'I'
 const UNKNOWN_ORDER_TEXT = ascii('unknown order');
 /** Tags a NewOrderSingle (D) and an OrderCancelRequest (F) must carry, checked in this order. */
@@ -174,8 +173,8 @@ export class VenueApp implements FixApplication, ExecutionSink {
     e.addAscii(Tag.OrderID, o === undefined ? NONE : bytes(o.orderId));
     e.addAscii(Tag.ExecID, bytes(`${this.core.name}-S${this.statusSeq}`));
     e.addAscii(Tag.ClOrdID, bytes(clOrdId));
-    if (request !== null && request.has(TAG_ORD_STATUS_REQ_ID)) {
-      e.addBytes(TAG_ORD_STATUS_REQ_ID, request.buf, request.valueStart(TAG_ORD_STATUS_REQ_ID), request.valueEnd(TAG_ORD_STATUS_REQ_ID));
+    if (request !== null && request.has(Tag.OrdStatusReqID)) {
+      e.addBytes(Tag.OrdStatusReqID, request.buf, request.valueStart(Tag.OrdStatusReqID), request.valueEnd(Tag.OrdStatusReqID));
     }
     e.addChar(Tag.ExecType, EXEC_TYPE_ORDER_STATUS).addChar(Tag.OrdStatus, o === undefined ? OrdStatus.REJECTED : o.status);
     if (o !== undefined) {

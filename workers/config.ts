@@ -177,6 +177,12 @@ export interface VenueConfig {
   reconnectSeed?: number;
   /** Daily session schedule (fix/session-schedule.ts); absent = always on, no daily reset. */
   schedule?: SessionScheduleConfig;
+  /**
+   * Logon with ResetSeqNumFlag (141=Y) every time: both sequence numbers restart at 1 and the
+   * stored messages are dropped (venues that require it). Default false: a reconnect resumes the
+   * session and the resend protocol recovers what either side missed.
+   */
+  resetOnLogon?: boolean;
   /** FIX over TLS to this venue (files read at start-up); absent or null = plain TCP. */
   tls?: VenueTlsConfig | null;
 }
@@ -810,7 +816,7 @@ function validateObservability(merged: Record<string, unknown>): { metrics: Metr
 
 const VENUE_KEYS = new Set([
   'id', 'name', 'host', 'port', 'senderCompId', 'targetCompId', 'heartBtIntS', 'feeBps', 'latencyUs', 'fillProbability', 'minQty', 'lotSize',
-  'storeDir', 'reconnectMinMs', 'reconnectMaxMs', 'reconnectJitter', 'reconnectSeed', 'schedule', 'tls',
+  'storeDir', 'reconnectMinMs', 'reconnectMaxMs', 'reconnectJitter', 'reconnectSeed', 'schedule', 'resetOnLogon', 'tls',
 ]);
 
 const FIX_SESSION_KEYS = new Set(['senderCompId', 'targetCompId', 'accountId', 'password', 'passwordFile', 'heartBtIntS', 'resetOnLogon', 'storeDir', 'schedule']);
@@ -825,9 +831,10 @@ function schedule(path: string, v: unknown): SessionScheduleConfig | undefined {
   }
 }
 
-/** The FIX session settings of venues[i]: store, reconnect back-off, schedule (all optional). */
+/** The FIX session settings of venues[i]: store, reconnect back-off, schedule, reset on logon (all optional). */
 function validateVenueSession(at: string, v: Record<string, unknown>, id: number): Partial<VenueConfig> {
   const out: Partial<VenueConfig> = {
+    resetOnLogon: bool(`${at}.resetOnLogon`, v.resetOnLogon ?? false),
     reconnectMinMs: intIn(`${at}.reconnectMinMs`, v.reconnectMinMs ?? 100, 1, 600_000),
     reconnectMaxMs: intIn(`${at}.reconnectMaxMs`, v.reconnectMaxMs ?? 5_000, 1, 3_600_000),
     reconnectJitter: numIn(`${at}.reconnectJitter`, v.reconnectJitter ?? 0.2, 0, 1),

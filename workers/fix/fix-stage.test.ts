@@ -34,12 +34,12 @@ class TestClock {
 
 interface Ev { kind: number; childId: number; lastQty: number; lastPx: number; reason: number }
 
-function setup(childCapacity = 64) {
+function setup(childCapacity = 64, resetOnLogon = false) {
   const clock = new TestClock();
   const mem = { sorToFix: createRingMemory(1 << 16), riskToFix: createRingMemory(1 << 16), fixToRisk: createRingMemory(1 << 16), fixToSor: createRingMemory(1 << 16) };
   const counters = StageCounters.create();
   const stage = new FixStage(
-    [{ venueId: 1, name: 'V1', senderCompId: 'OMS', targetCompId: 'V1', heartBtIntS: 30 }],
+    [{ venueId: 1, name: 'V1', senderCompId: 'OMS', targetCompId: 'V1', heartBtIntS: 30, resetOnLogon }],
     ['AAPL'], ['', 'T1'], BASE, childCapacity,
     { fromSor: new RingConsumer(mem.sorToFix), fromRisk: new RingConsumer(mem.riskToFix), toRisk: new RingProducer(mem.fixToRisk, null), toSor: new RingProducer(mem.fixToSor, null) },
     clock, counters,
@@ -89,10 +89,12 @@ function setup(childCapacity = 64) {
     sorLags: false,
     /** While true, pump() leaves the ring to risk unread (a risk stage that lags). */
     riskLags: false,
-    connect(): MemoryLink {
+    /** Links the sessions; `sent` sees what our side wrote first (its Logon) before it is delivered. */
+    connect(sent?: (first: string) => void, pump = true): MemoryLink {
       link = new MemoryLink(session, acceptor);
       link.connect();
-      t.pump();
+      sent?.(Buffer.from(link.aToB.outbox[0]).toString('latin1'));
+      if (pump) t.pump();
       return link;
     },
     /** Delivers bytes both ways and runs the stage until everything is quiet. */
@@ -299,6 +301,115 @@ describe('FixStage venue side: reconnect and reconciliation', () => {
     expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(1);
     expect(t.of(ChildEventKind.CANCELED, 1007)).toHaveLength(1);
     expect(t.stage.childState[1007 - BASE]).toBe(VenueChildState.DONE);
+  });
+});
+
+describe('FixStage venue side: a venue that resets sequence numbers at every Logon (venues[].resetOnLogon)', () => {
+  it('logs on with 141=Y and MsgSeqNum 1 each time; what the venue did while the link was down is not resent but reconciled (35=H): the fill booked once', () => {
+    const t = setup(64, true);
+    const logons: string[] = [];
+    t.connect((first) => logons.push(first));
+    t.sorRecord(RecordType.CHILD_NEW, 1001, 10, '99.00'); // rests
+    t.sorRecord(RecordType.CHILD_NEW, 1002, 10, '98.00'); // rests
+    t.pump();
+    expect(t.of(ChildEventKind.ACKED, 1001)).toHaveLength(1);
+    expect(t.session.nextSenderSeqNum).toBe(4); // Logon, two NewOrderSingles
+
+    t.cut();
+    t.core.makerQuote(0, BookSide.SELL, 99 * PX, 10); // the venue fills 1001 while we are away
+    t.pump();
+    t.connect((first) => logons.push(first));
+    for (const logon of logons) {
+      expect(logon).toContain('\x0135=A\x01');
+      expect(logon).toContain('\x0134=1\x01');
+      expect(logon).toContain('\x01141=Y\x01');
+    }
+    expect(t.statuses).toEqual([true, false, true]);
+    // Both sides restarted at 1: the venue's stored fill report was dropped with its store, and
+    // the status requests for both open children (its answers) are all that followed the Logons.
+    expect(t.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(2);
+    expect(t.venue.statusAnswers).toBe(2);
+    expect(t.session.nextSenderSeqNum).toBe(4); // Logon, two OrderStatusRequests
+    expect(t.session.nextTargetSeqNum).toBe(t.acceptor.nextSenderSeqNum);
+    expect(t.acceptor.nextTargetSeqNum).toBe(t.session.nextSenderSeqNum);
+    // 1001's fill reached risk once, from the status answer's CumQty; 1002 still works.
+    expect(t.of(ChildEventKind.FILL, 1001).map((e) => [e.lastQty, e.lastPx])).toEqual([[10, 99 * PX]]);
+    expect(t.counters.get(FixCounter.RECON_FILLS)).toBe(1);
+    expect(t.stage.childState[1001 - BASE]).toBe(VenueChildState.DONE);
+    expect(t.stage.childState[1002 - BASE]).toBe(VenueChildState.OPEN);
+    expect(t.of(ChildEventKind.CANCELED, 1002)).toHaveLength(0);
+  });
+
+  it('without it (the default) the reconnect resumes the session: no 141=Y, the fill comes back through the resend', () => {
+    const t = setup();
+    const logons: string[] = [];
+    t.connect((first) => logons.push(first));
+    t.sorRecord(RecordType.CHILD_NEW, 1001, 10, '99.00');
+    t.pump();
+    t.cut();
+    t.core.makerQuote(0, BookSide.SELL, 99 * PX, 10);
+    t.pump();
+    t.connect((first) => logons.push(first));
+    expect(logons[1]).toContain('\x0134=3\x01'); // after the first Logon and the NewOrderSingle
+    expect(logons.some((l) => l.includes('\x01141=Y\x01'))).toBe(false);
+    expect(t.of(ChildEventKind.FILL, 1001).map((e) => [e.lastQty, e.lastPx])).toEqual([[10, 99 * PX]]);
+    expect(t.counters.get(FixCounter.RECON_FILLS)).toBe(0);
+  });
+});
+
+describe('FixStage venue side: a cancel the venue never got', () => {
+  /** A resting child, then its cancel written by the stage and lost on the wire, then the link cut. */
+  function cancelLost(t: ReturnType<typeof setup>, link: MemoryLink): void {
+    t.sorRecord(RecordType.CHILD_NEW, 1001, 10, '99.00'); // rests
+    t.pump();
+    expect(t.of(ChildEventKind.ACKED, 1001)).toHaveLength(1);
+    t.sorRecord(RecordType.CHILD_CANCEL, 1001, 10, '99.00');
+    t.stage.doWork(); // the 35=F is written...
+    link.aToB.take(); // ...and lost on the wire
+    t.cut();
+    expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(1);
+  }
+
+  it('under a reset Logon (nothing resent), the status answer shows the child working: the cancel is written again, the child canceled once', () => {
+    const t = setup(64, true);
+    cancelLost(t, t.connect());
+    t.connect(); // 141=Y: the venue never sees the lost 35=F
+    expect(t.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(1);
+    expect(t.counters.get(FixCounter.CANCELS_RESENT)).toBe(1);
+    expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(2);
+    expect(t.of(ChildEventKind.CANCELED, 1001)).toHaveLength(1);
+    expect(t.of(ChildEventKind.CANCEL_REJECTED, 1001)).toHaveLength(0);
+    expect(t.stage.childState[1001 - BASE]).toBe(VenueChildState.DONE);
+  });
+
+  it('by default the resend delivers the lost cancel before the status request: it is not written a second time', () => {
+    const t = setup();
+    cancelLost(t, t.connect());
+    t.connect();
+    expect(t.counters.get(FixCounter.CANCELS_RESENT)).toBe(0);
+    expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(1);
+    expect(t.of(ChildEventKind.CANCELED, 1001)).toHaveLength(1);
+    expect(t.of(ChildEventKind.CANCEL_REJECTED, 1001)).toHaveLength(0);
+  });
+
+  it('judges the cancel only by the answer to its own status request (790 echoed), not by another status report', () => {
+    const t = setup(64, true);
+    cancelLost(t, t.connect());
+    const link = t.connect(undefined, false);
+    link.pump(); // the Logons: the session is up, the reconciliation not yet run
+    link.bToA.inputPaused = true; // the venue reads nothing more from us for now
+    t.pump(); // the reconciliation writes its 35=H, which waits in the link
+    expect(t.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(1);
+    // A status report the venue sends for another reason (no OrdStatusReqID) showing the child
+    // working: not the answer to our request, so the cancel is not written again on its word.
+    t.report([[Tag.OrderID, 'X'], [Tag.ExecID, 'S-x'], [Tag.ClOrdID, '1001'], [Tag.ExecType, 'I'], [Tag.OrdStatus, '0'], [Tag.Symbol, 'AAPL'],
+      [Tag.Side, '1'], [Tag.LeavesQty, '10'], [Tag.CumQty, '0'], [Tag.AvgPx, '0']]);
+    expect(t.counters.get(FixCounter.CANCELS_RESENT)).toBe(0);
+    // The venue reads the 35=H and answers it (790 echoed): now the cancel goes out again.
+    link.bToA.inputPaused = false;
+    t.pump();
+    expect(t.counters.get(FixCounter.CANCELS_RESENT)).toBe(1);
+    expect(t.of(ChildEventKind.CANCELED, 1001)).toHaveLength(1);
   });
 });
 

@@ -96,9 +96,32 @@ const VENUE_INPUT_RESUME_EVENTS = 1_024;
 const SEND_OK = 0;
 
 const CH_C = 67; // 'C'
+/** OrdStatusReqID (790) of this stage's status requests: the venue echoes it on its answer. */
+const STATUS_REQ_ID = ascii('RECON');
 const CH_0 = 48;
 
 /** What this stage knows of a child at its venue (childState). */
+/** True when an ExecutionReport carries OrdStatusReqID (790) = STATUS_REQ_ID: the answer to our 35=H. */
+function answersOurRequest(msg: FixParser): boolean {
+  const start = msg.valueStart(Tag.OrdStatusReqID);
+  if (start < 0 || msg.valueEnd(Tag.OrdStatusReqID) - start !== STATUS_REQ_ID.length) return false;
+  for (let i = 0; i < STATUS_REQ_ID.length; i++) if (msg.buf[start + i] !== STATUS_REQ_ID[i]) return false;
+  return true;
+}
+
+/**
+ * A child's cancel, per slot (childCancelWanted). HELD: asked for while the venue was down (or the
+ * write failed); written at the next reconciliation. SENT: written to the venue and not yet
+ * answered (no Canceled or other end, no OrderCancelReject). ASKED: SENT, and a status request
+ * (35=H) went out after it: the venue processes messages in MsgSeqNum order, so if the answer
+ * shows the child still working and not pending cancel, the venue never got the cancel (a Logon
+ * that reset the sequence numbers resends nothing, nor does a venue that lost its messages), and
+ * it is written again. A cancel written after the request is not judged by its answer. Only HELD
+ * is journaled (CANCEL_REJECTED VENUE_DOWN); after a restart risk's resume pass sends the cancels
+ * of every order still PENDING_CANCEL or PENDING_REPLACE again.
+ */
+const CancelState = { NONE: 0, HELD: 1, SENT: 2, ASKED: 3 } as const;
+
 export const VenueChildState = {
   /** No child in this slot. */
   NONE: 0,
@@ -120,6 +143,8 @@ export interface VenueSessionConfig {
   store?: MessageStore;
   /** Daily session schedule, or none. */
   schedule?: SessionSchedule | null;
+  /** Logon with ResetSeqNumFlag (141=Y) every time (venues[].resetOnLogon). Default false. */
+  resetOnLogon?: boolean;
 }
 
 export interface FixStageRings {
@@ -210,7 +235,7 @@ export class FixStage implements Agent {
   /** Quantity and notional (ticks) the venue reported filled, for reconciliation. */
   private readonly childCum: Float64Array;
   private readonly childNotional: Float64Array;
-  /** 1: a cancel arrived while the venue was down; sent at reconciliation. */
+  /** CancelState per slot: a cancel held for the venue's return, or written and not yet answered. */
   private readonly childCancelWanted: Uint8Array;
   /** Per venue id: 1 while a reconciliation waits for the session to be up and recovered. */
   private readonly reconcilePending: Uint8Array;
@@ -275,6 +300,7 @@ export class FixStage implements Agent {
         heartBtIntSec: v.heartBtIntS,
         store: v.store,
         schedule: v.schedule ?? null,
+        resetSeqNumOnLogon: v.resetOnLogon ?? false,
       });
     }
   }
@@ -388,14 +414,14 @@ export class FixStage implements Agent {
       // either way, which recovery's restoreEvent reads as held.
       const slot = this.slotOf(c.childId());
       if (slot >= 0 && this.childState[slot] !== VenueChildState.DONE) {
-        this.childCancelWanted[slot] = 1;
+        this.childCancelWanted[slot] = CancelState.HELD;
         this.counters.add(FixCounter.CANCELS_DEFERRED, 1);
       }
       this.emitEvent(ChildEventKind.CANCEL_REJECTED, c.childId(), c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.VENUE_DOWN, 0);
       return;
     }
     const slot = this.slotOf(c.childId());
-    if (slot >= 0) this.childCancelWanted[slot] = 0;
+    if (slot >= 0) this.childCancelWanted[slot] = this.childState[slot] !== VenueChildState.DONE ? CancelState.SENT : CancelState.NONE;
   }
 
   /** OrderCancelRequest 35=F for a child (41 = child id, 11 = child id + 'C'). False when not sent. */
@@ -414,13 +440,14 @@ export class FixStage implements Agent {
     return true;
   }
 
-  /** OrderStatusRequest 35=H for a child (11 = child id, 55, 54). False when not sent. */
+  /** OrderStatusRequest 35=H for a child (11 = child id, 55, 54, 790 = RECON). False when not sent. */
   private writeStatusRequest(session: FixSession, slot: number): boolean {
     const idLength = writeUint(this.idScratch, 0, this.childIds[slot]);
     const enc = session.beginApp(MsgType.ORDER_STATUS_REQUEST);
     enc.addBytes(Tag.ClOrdID, this.idScratch, 0, idLength);
     enc.addAscii(Tag.Symbol, this.symbolBytes[this.childSymbol[slot]]);
     enc.addChar(Tag.Side, this.childSide[slot] === Side.BUY ? 49 : 50);
+    enc.addAscii(Tag.OrdStatusReqID, STATUS_REQ_ID);
     if (session.sendApp() !== SEND_OK) return false;
     this.counters.add(FixCounter.STATUS_REQUESTS_SENT, 1);
     return true;
@@ -484,7 +511,7 @@ export class FixStage implements Agent {
         this.childCancelWanted[slot] = 0;
         return true;
       case ChildEventKind.CANCEL_REJECTED:
-        if (reason === Reason.VENUE_DOWN) this.childCancelWanted[slot] = this.childState[slot] !== VenueChildState.DONE ? 1 : 0;
+        if (reason === Reason.VENUE_DOWN) this.childCancelWanted[slot] = this.childState[slot] !== VenueChildState.DONE ? CancelState.HELD : CancelState.NONE;
         return true;
     }
     return true;
@@ -614,8 +641,9 @@ export class FixStage implements Agent {
         this.reconcileAny = true;
         return;
       }
-      if (this.childCancelWanted[slot] === 1 && this.writeCancel(session, this.childIds[slot], this.childSymbol[slot], this.childSide[slot], this.childQty[slot])) {
-        this.childCancelWanted[slot] = 0;
+      if (this.childCancelWanted[slot] === CancelState.SENT) this.childCancelWanted[slot] = CancelState.ASKED;
+      if (this.childCancelWanted[slot] === CancelState.HELD && this.writeCancel(session, this.childIds[slot], this.childSymbol[slot], this.childSide[slot], this.childQty[slot])) {
+        this.childCancelWanted[slot] = CancelState.SENT;
       }
     }
   }
@@ -647,6 +675,9 @@ export class FixStage implements Agent {
     const qty = this.childQty[slot];
     const price = this.childPrice[slot];
     if (type === MsgType.ORDER_CANCEL_REJECT) {
+      // The venue answered the cancel written (too late, unknown there): nothing to write again.
+      // One held meanwhile stays held (this answers an earlier one).
+      if (this.childCancelWanted[slot] >= CancelState.SENT) this.childCancelWanted[slot] = CancelState.NONE;
       this.emitEvent(ChildEventKind.CANCEL_REJECTED, childId, orderId, venueId, qty, price, 0, 0, Reason.NONE, 0);
     } else {
       this.onExecutionReport(msg, slot, childId, orderId, venueId, qty, price);
@@ -748,8 +779,15 @@ export class FixStage implements Agent {
       case 49: // '1' Partially filled
       case 65: // 'A' Pending new
       case 69: // 'E' Pending replace
-      case 54: // '6' Pending cancel
         if (this.childState[slot] === VenueChildState.SENT) this.childState[slot] = VenueChildState.OPEN;
+        // Working, and not pending cancel, in the answer to our request (790 echoed: not a status
+        // the venue sent for another reason, such as a resent NewOrderSingle it already had): a
+        // cancel written before the request is not at the venue.
+        if (this.childCancelWanted[slot] === CancelState.ASKED && answersOurRequest(msg)) this.writeCancelAgain(slot, venueId);
+        return;
+      case 54: // '6' Pending cancel: the venue has the cancel
+        if (this.childState[slot] === VenueChildState.SENT) this.childState[slot] = VenueChildState.OPEN;
+        if (this.childCancelWanted[slot] === CancelState.ASKED) this.childCancelWanted[slot] = CancelState.SENT;
         return;
       case 50: // '2' Filled: the fills above closed it
         return;
@@ -769,6 +807,24 @@ export class FixStage implements Agent {
         return;
       }
     }
+  }
+
+  /**
+   * A cancel written before that a status answer shows the venue never got: written again (same
+   * ClOrdID, child id + 'C'), counted in CANCELS_RESENT; if that write fails too (back-pressure,
+   * the session dropped) it is held for the next reconciliation.
+   */
+  private writeCancelAgain(slot: number, venueId: number): void {
+    const session = this.sessions[venueId];
+    if (session !== null && session.state === SessionState.ACTIVE
+      && this.writeCancel(session, this.childIds[slot], this.childSymbol[slot], this.childSide[slot], this.childQty[slot])) {
+      this.childCancelWanted[slot] = CancelState.SENT;
+      this.counters.add(FixCounter.CANCELS_RESENT, 1);
+      return;
+    }
+    this.childCancelWanted[slot] = CancelState.HELD;
+    this.reconcilePending[venueId] = 1;
+    this.reconcileAny = true;
   }
 
   onVenueStatus(venueId: number, up: boolean): void {

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FixSession, SessionRole } from '../../fix/session.ts';
 import { FixInitiator } from '../../fix/tcp.ts';
 import { validateConfig } from '../config.ts';
-import { openVenueSessions, seededRandom, venueStoreDir } from './venue-sessions.ts';
+import { openVenueSessions, seededRandom, venueSessionConfigs, venueStoreDir } from './venue-sessions.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -24,8 +24,13 @@ const venue = (extra: Record<string, unknown>) => ({
 describe('venue session settings', () => {
   it('defaults, and refusals that name the setting', () => {
     const c = validateConfig({ venues: [venue({})] });
-    expect(c.venues[0]).toMatchObject({ reconnectMinMs: 100, reconnectMaxMs: 5000, reconnectJitter: 0.2, reconnectSeed: 1 });
+    expect(c.venues[0]).toMatchObject({ reconnectMinMs: 100, reconnectMaxMs: 5000, reconnectJitter: 0.2, reconnectSeed: 1, resetOnLogon: false });
     expect(c.venues[0].schedule).toBeUndefined();
+    expect(validateConfig({ venues: [venue({ resetOnLogon: true })] }).venues[0].resetOnLogon).toBe(true);
+    expect(() => validateConfig({ venues: [venue({ resetOnLogon: 'yes' })] })).toThrow(/venues\[0\]\.resetOnLogon/);
+    // Through to the stage's session settings (FixStage passes it on as the session's resetSeqNumOnLogon: fix-stage.test.ts).
+    const two = validateConfig({ venues: [venue({ resetOnLogon: true }), venue({ id: 2, name: 'V2', targetCompId: 'V2' })] });
+    expect(venueSessionConfigs(two).map((v) => v.resetOnLogon)).toEqual([true, false]);
     // A misspelt setting is refused, not silently left at its default.
     expect(() => validateConfig({ venues: [venue({ reconectMinMs: 100 })] })).toThrow(/venues\[0\]\.reconectMinMs: is not a known setting/);
     expect(() => validateConfig({ venues: [venue({ reconnectJitter: 1.5 })] })).toThrow(/venues\[0\]\.reconnectJitter/);

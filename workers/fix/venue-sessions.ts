@@ -56,6 +56,7 @@ export function venueSessionConfigs(config: EngineConfig, storeFor: (v: EngineCo
     heartBtIntS: v.heartBtIntS,
     store: storeFor(v),
     schedule: v.schedule === undefined ? null : new SessionSchedule(v.schedule),
+    resetOnLogon: v.resetOnLogon ?? false,
   }));
 }
 
