@@ -207,6 +207,12 @@ export const FixCounter = {
    * pending cancel: the venue never got the first (a reset Logon, a venue that lost messages).
    */
   CANCELS_RESENT: 23,
+  /**
+   * Status reports (150=I) without this stage's OrdStatusReqID (790 = "R" + pass): sent for
+   * another reason (a resent NewOrderSingle the venue had), or by a venue that does not echo 790,
+   * whose lost cancels are then never written again (CANCELS_RESENT).
+   */
+  STATUS_ANSWERS_UNNAMED: 24,
   // Market data from the venues (workers/fix/market-data.ts), kept at the end of the range.
   /** 35=W snapshots decoded into QUOTE records. */
   MD_SNAPSHOTS: 26,

@@ -39,7 +39,6 @@ const UNKNOWN_ORDER_TEXT = ascii('unknown order');
 const NEW_ORDER_REQUIRED = [Tag.ClOrdID, Tag.Symbol, Tag.Side, Tag.OrderQty, Tag.OrdType] as const;
 const CANCEL_REQUIRED = [Tag.ClOrdID, Tag.OrigClOrdID] as const;
 
-/** Bytes of a string that came from a counterparty (any byte but SOH). Allocates; sim only. */
 /**
  * A status answer's AvgPx as a venue computes it: cumNotional / cumQty to 12 decimals (half up),
  * trailing zeros dropped, so an average between ticks is sent finer than a tick ("98.3333335"),
@@ -55,6 +54,7 @@ function averagePriceText(notionalTicks: number, qty: number): Uint8Array {
   return bytes(fraction === '' ? `${scaled / unit}` : `${scaled / unit}.${fraction}`);
 }
 
+/** Bytes of a string that came from a counterparty (any byte but SOH). Allocates; sim only. */
 function bytes(s: string): Uint8Array {
   return Buffer.from(s, 'latin1');
 }

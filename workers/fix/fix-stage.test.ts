@@ -278,7 +278,7 @@ describe('FixStage venue side: reconnect and reconciliation', () => {
     expect(t.of(ChildEventKind.FILL, 1008).map((e) => [e.lastQty, e.lastPx])).toEqual([[3, 98 * PX], [3, 98_666_667]]);
     expect(t.counters.get(FixCounter.RECON_FILLS)).toBe(1);
     expect(t.counters.get(FixCounter.UNKNOWN_EXEC_REPORTS)).toBe(0);
-    // The child is done: a later cancel for it is not sent to the venue.
+    // The child is done: a second status answer for it books nothing more.
     t.report([[Tag.OrderID, 'X'], [Tag.ExecID, 'S-1008b'], [Tag.ClOrdID, '1008'], [Tag.ExecType, 'I'], [Tag.OrdStatus, '2'], [Tag.Symbol, 'AAPL'],
       [Tag.Side, '1'], [Tag.LeavesQty, '0'], [Tag.CumQty, '6'], [Tag.AvgPx, '98.3333335']]);
     expect(t.of(ChildEventKind.FILL, 1008)).toHaveLength(2);
@@ -392,24 +392,66 @@ describe('FixStage venue side: a cancel the venue never got', () => {
     expect(t.of(ChildEventKind.CANCEL_REJECTED, 1001)).toHaveLength(0);
   });
 
-  it('judges the cancel only by the answer to its own status request (790 echoed), not by another status report', () => {
-    const t = setup(64, true);
-    cancelLost(t, t.connect());
+  /**
+   * After cancelLost under a reset Logon: reconnects, lets the reconciliation write its 35=H and
+   * holds it in the link (the venue reads nothing more from us until `release`).
+   */
+  function requestHeld(t: ReturnType<typeof setup>): { release: () => void } {
     const link = t.connect(undefined, false);
     link.pump(); // the Logons: the session is up, the reconciliation not yet run
-    link.bToA.inputPaused = true; // the venue reads nothing more from us for now
-    t.pump(); // the reconciliation writes its 35=H, which waits in the link
+    link.bToA.inputPaused = true;
+    t.pump(); // the reconciliation writes its 35=H (pass 2: the first Logon's was pass 1)
     expect(t.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(1);
-    // A status report the venue sends for another reason (no OrdStatusReqID) showing the child
-    // working: not the answer to our request, so the cancel is not written again on its word.
-    t.report([[Tag.OrderID, 'X'], [Tag.ExecID, 'S-x'], [Tag.ClOrdID, '1001'], [Tag.ExecType, 'I'], [Tag.OrdStatus, '0'], [Tag.Symbol, 'AAPL'],
-      [Tag.Side, '1'], [Tag.LeavesQty, '10'], [Tag.CumQty, '0'], [Tag.AvgPx, '0']]);
+    return {
+      release(): void {
+        link.bToA.inputPaused = false;
+        t.pump();
+      },
+    };
+  }
+  const statusOf = (ordStatus: string, reqId: string | null): [number, string][] => [
+    [Tag.OrderID, 'X'], [Tag.ExecID, `S-${ordStatus}-${reqId}`], [Tag.ClOrdID, '1001'], [Tag.ExecType, 'I'], [Tag.OrdStatus, ordStatus], [Tag.Symbol, 'AAPL'],
+    [Tag.Side, '1'], [Tag.LeavesQty, '10'], [Tag.CumQty, '0'], [Tag.AvgPx, '0'], ...(reqId === null ? [] : [[Tag.OrdStatusReqID, reqId] as [number, string]]),
+  ];
+
+  it('judges the cancel only by the answer to this pass\'s status request (790 echoed), not by another status report', () => {
+    const t = setup(64, true);
+    cancelLost(t, t.connect());
+    const held = requestHeld(t);
+    // Status reports showing the child working that are not the answer to this pass's request:
+    // one the venue sent for another reason (no 790), one answering an earlier pass (R1, which
+    // the venue read before the cancel). Neither gets the cancel written again.
+    t.report(statusOf('0', null));
+    t.report(statusOf('0', 'R1'));
     expect(t.counters.get(FixCounter.CANCELS_RESENT)).toBe(0);
-    // The venue reads the 35=H and answers it (790 echoed): now the cancel goes out again.
-    link.bToA.inputPaused = false;
-    t.pump();
+    expect(t.counters.get(FixCounter.STATUS_ANSWERS_UNNAMED)).toBe(1);
+    // The venue reads the 35=H and answers it (790=R2 echoed): now the cancel goes out again.
+    held.release();
     expect(t.counters.get(FixCounter.CANCELS_RESENT)).toBe(1);
+    expect(t.counters.get(FixCounter.STATUS_ANSWERS_UNNAMED)).toBe(1);
     expect(t.of(ChildEventKind.CANCELED, 1001)).toHaveLength(1);
+  });
+
+  it('pending cancel (39=6) in the answer: the venue has it, not written again', () => {
+    const t = setup(64, true);
+    cancelLost(t, t.connect());
+    const held = requestHeld(t);
+    t.report(statusOf('6', 'R2'));
+    held.release(); // the venue's own answer (39=0) now finds the cancel no longer in question
+    expect(t.counters.get(FixCounter.CANCELS_RESENT)).toBe(0);
+  });
+
+  it('an OrderCancelReject (35=9) answers the cancel: not written again', () => {
+    const t = setup(64, true);
+    cancelLost(t, t.connect());
+    const held = requestHeld(t);
+    const e = t.acceptor.beginApp(MsgType.ORDER_CANCEL_REJECT);
+    for (const [tag, value] of [[Tag.OrderID, 'X'], [Tag.ClOrdID, '1001C'], [Tag.OrigClOrdID, '1001'], [Tag.OrdStatus, '0'], [Tag.CxlRejResponseTo, '1']] as [number, string][]) e.addAscii(tag, ascii(value));
+    t.acceptor.sendApp();
+    t.pump();
+    expect(t.of(ChildEventKind.CANCEL_REJECTED, 1001).map((ev) => ev.reason)).toEqual([Reason.NONE]);
+    held.release();
+    expect(t.counters.get(FixCounter.CANCELS_RESENT)).toBe(0);
   });
 });
 

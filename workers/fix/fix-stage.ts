@@ -26,7 +26,7 @@
  * the session layer with PossDupFlag=Y under its original MsgSeqNum (never re-created here), and
  * reports we missed are resent by the venue. Once the session is ACTIVE and its inbound recovery
  * is over (session.recovering false), every child of that venue still unacknowledged or open is
- * asked for with an OrderStatusRequest (35=H, 11 = child id, 55, 54), and cancels that arrived
+ * asked for with an OrderStatusRequest (35=H, 11 = child id, 55, 54, 790), and cancels that arrived
  * while the venue was down are sent. Status answers (150=I) are applied: a CumQty above what the
  * reports delivered becomes a fill of the difference (priced from AvgPx), a dead order
  * (canceled, expired, rejected, unknown to the venue) closes the child. A fill whose ExecID was
@@ -96,32 +96,40 @@ const VENUE_INPUT_RESUME_EVENTS = 1_024;
 const SEND_OK = 0;
 
 const CH_C = 67; // 'C'
-/** OrdStatusReqID (790) of this stage's status requests: the venue echoes it on its answer. */
-const STATUS_REQ_ID = ascii('RECON');
+const CH_R = 82; // 'R'
+const STATUS_PASS_PREFIX = ascii('R');
+/** Pass numbers run 1 .. 2^31-1 (addAsciiInt's range), then wrap to 1. */
+const MAX_STATUS_PASS = 0x7fffffff;
 const CH_0 = 48;
 
-/** What this stage knows of a child at its venue (childState). */
-/** True when an ExecutionReport carries OrdStatusReqID (790) = STATUS_REQ_ID: the answer to our 35=H. */
-function answersOurRequest(msg: FixParser): boolean {
+/**
+ * The reconciliation pass an ExecutionReport answers: its OrdStatusReqID (790) is "R" and the
+ * pass's number, which this stage's status requests carry and a venue echoes; -1 for none.
+ */
+function statusPassOf(msg: FixParser): number {
   const start = msg.valueStart(Tag.OrdStatusReqID);
-  if (start < 0 || msg.valueEnd(Tag.OrdStatusReqID) - start !== STATUS_REQ_ID.length) return false;
-  for (let i = 0; i < STATUS_REQ_ID.length; i++) if (msg.buf[start + i] !== STATUS_REQ_ID[i]) return false;
-  return true;
+  if (start < 0 || msg.buf[start] !== CH_R) return -1;
+  const pass = parseUint(msg.buf, start + 1, msg.valueEnd(Tag.OrdStatusReqID), MAX_STATUS_PASS);
+  return pass === INVALID ? -1 : pass;
 }
 
 /**
  * A child's cancel, per slot (childCancelWanted). HELD: asked for while the venue was down (or the
  * write failed); written at the next reconciliation. SENT: written to the venue and not yet
  * answered (no Canceled or other end, no OrderCancelReject). ASKED: SENT, and a status request
- * (35=H) went out after it: the venue processes messages in MsgSeqNum order, so if the answer
- * shows the child still working and not pending cancel, the venue never got the cancel (a Logon
- * that reset the sequence numbers resends nothing, nor does a venue that lost its messages), and
- * it is written again. A cancel written after the request is not judged by its answer. Only HELD
+ * (35=H) of the venue's current reconciliation pass went out after it: the venue processes
+ * messages in MsgSeqNum order, so if the answer to that request (790 = "R" and the pass number,
+ * echoed) shows the child still working and not pending cancel, the venue never got the cancel
+ * (a Logon that reset the sequence numbers resends nothing, nor does a venue that lost its
+ * messages), and it is written again. A cancel written after the request, and an answer to an
+ * earlier pass's request (sent before the cancel), are not judged. A venue that does not echo 790
+ * never has a cancel written again (STATUS_ANSWERS_UNNAMED counts its answers). Only HELD
  * is journaled (CANCEL_REJECTED VENUE_DOWN); after a restart risk's resume pass sends the cancels
  * of every order still PENDING_CANCEL or PENDING_REPLACE again.
  */
 const CancelState = { NONE: 0, HELD: 1, SENT: 2, ASKED: 3 } as const;
 
+/** What this stage knows of a child at its venue (childState). */
 export const VenueChildState = {
   /** No child in this slot. */
   NONE: 0,
@@ -237,6 +245,8 @@ export class FixStage implements Agent {
   private readonly childNotional: Float64Array;
   /** CancelState per slot: a cancel held for the venue's return, or written and not yet answered. */
   private readonly childCancelWanted: Uint8Array;
+  /** Per venue id: the number of its latest reconciliation pass (its 35=H carry it in 790). */
+  private readonly reconcilePass: Uint32Array;
   /** Per venue id: 1 while a reconciliation waits for the session to be up and recovered. */
   private readonly reconcilePending: Uint8Array;
   private reconcileAny: boolean;
@@ -288,6 +298,7 @@ export class FixStage implements Agent {
     const maxVenue = venues.reduce((m, v) => Math.max(m, v.venueId), 0);
     this.sessions = new Array<FixSession | null>(maxVenue + 1).fill(null);
     this.reconcilePending = new Uint8Array(maxVenue + 1);
+    this.reconcilePass = new Uint32Array(maxVenue + 1);
     const fixClock = { now: () => clock.epochMs() };
     for (const v of venues) {
       this.sessions[v.venueId] = new FixSession({
@@ -440,14 +451,14 @@ export class FixStage implements Agent {
     return true;
   }
 
-  /** OrderStatusRequest 35=H for a child (11 = child id, 55, 54, 790 = RECON). False when not sent. */
-  private writeStatusRequest(session: FixSession, slot: number): boolean {
+  /** OrderStatusRequest 35=H for a child (11 = child id, 55, 54, 790 = "R" + pass). False when not sent. */
+  private writeStatusRequest(session: FixSession, slot: number, pass: number): boolean {
     const idLength = writeUint(this.idScratch, 0, this.childIds[slot]);
     const enc = session.beginApp(MsgType.ORDER_STATUS_REQUEST);
     enc.addBytes(Tag.ClOrdID, this.idScratch, 0, idLength);
     enc.addAscii(Tag.Symbol, this.symbolBytes[this.childSymbol[slot]]);
     enc.addChar(Tag.Side, this.childSide[slot] === Side.BUY ? 49 : 50);
-    enc.addAscii(Tag.OrdStatusReqID, STATUS_REQ_ID);
+    enc.addAsciiInt(Tag.OrdStatusReqID, STATUS_PASS_PREFIX, pass);
     if (session.sendApp() !== SEND_OK) return false;
     this.counters.add(FixCounter.STATUS_REQUESTS_SENT, 1);
     return true;
@@ -633,10 +644,12 @@ export class FixStage implements Agent {
    */
   private reconcile(venueId: number, session: FixSession): void {
     this.counters.add(FixCounter.RECONCILIATIONS, 1);
+    const pass = this.reconcilePass[venueId] >= MAX_STATUS_PASS ? 1 : this.reconcilePass[venueId] + 1;
+    this.reconcilePass[venueId] = pass;
     for (let slot = 0; slot < this.childCapacity; slot++) {
       const state = this.childState[slot];
       if ((state !== VenueChildState.SENT && state !== VenueChildState.OPEN) || this.childVenue[slot] !== venueId) continue;
-      if (!this.writeStatusRequest(session, slot)) {
+      if (!this.writeStatusRequest(session, slot, pass)) {
         this.reconcilePending[venueId] = 1; // back-pressure or the session dropped: try again later
         this.reconcileAny = true;
         return;
@@ -759,6 +772,7 @@ export class FixStage implements Agent {
    * already done is left alone.
    */
   private applyStatus(msg: FixParser, slot: number, childId: number, orderId: number, venueId: number, qty: number, price: number): void {
+    if (statusPassOf(msg) < 0) this.counters.add(FixCounter.STATUS_ANSWERS_UNNAMED, 1);
     if (this.childState[slot] === VenueChildState.DONE) return;
     const status = msg.getChar(Tag.OrdStatus);
     const venueCum = msg.has(Tag.CumQty) ? msg.getQty(Tag.CumQty) : 0;
@@ -780,10 +794,10 @@ export class FixStage implements Agent {
       case 65: // 'A' Pending new
       case 69: // 'E' Pending replace
         if (this.childState[slot] === VenueChildState.SENT) this.childState[slot] = VenueChildState.OPEN;
-        // Working, and not pending cancel, in the answer to our request (790 echoed: not a status
-        // the venue sent for another reason, such as a resent NewOrderSingle it already had): a
-        // cancel written before the request is not at the venue.
-        if (this.childCancelWanted[slot] === CancelState.ASKED && answersOurRequest(msg)) this.writeCancelAgain(slot, venueId);
+        // Working, and not pending cancel, in the answer to this pass's request (790 echoed: not
+        // an earlier pass's answer, nor a status the venue sent for another reason, such as a
+        // resent NewOrderSingle it already had): a cancel written before the request is not at the venue.
+        if (this.childCancelWanted[slot] === CancelState.ASKED && statusPassOf(msg) === this.reconcilePass[venueId]) this.writeCancelAgain(slot, venueId);
         return;
       case 54: // '6' Pending cancel: the venue has the cancel
         if (this.childState[slot] === VenueChildState.SENT) this.childState[slot] = VenueChildState.OPEN;
