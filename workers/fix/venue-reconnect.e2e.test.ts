@@ -13,16 +13,11 @@
  * the engine is cut off. The market maker's walk is frozen (--mm-step-ms 3600000) so prices are
  * known. No timing is asserted; every wait polls with a timeout.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startVenue, type VenueProcess } from '../../scripts/stack.ts';
-import { validateConfig } from '../config.ts';
-import { Engine } from '../supervisor.ts';
 import { getJson, waitFor } from '../test-stack.fixture.ts';
 import { FixClient } from './fix-client.fixture.ts';
-import { FixProxy, messages, type Fields } from './tcp-proxy.fixture.ts';
+import { startProxiedVenueStack, type ProxiedVenueStack } from './proxied-venue.fixture.ts';
+import { type FixProxy, messages, type Fields } from './tcp-proxy.fixture.ts';
 
 /** True when the non-PossDup numbers and the resent ones together cover 1..max with nothing missing. */
 function continuous(msgs: Fields[]): { ok: boolean; max: number } {
@@ -35,11 +30,9 @@ function continuous(msgs: Fields[]): { ok: boolean; max: number } {
 }
 
 const KEY = 'demo-key-trader1';
-let venue: VenueProcess;
+let stack: ProxiedVenueStack;
 let proxy: FixProxy;
-let engine: Engine;
 let base: string;
-let journalDir: string;
 let taker: FixClient;
 
 /** waitFor (workers/test-stack.fixture.ts) with these tests' 20 s. */
@@ -70,38 +63,15 @@ async function order(id: number): Promise<{ status: string; cumQty: number }> {
 }
 
 beforeAll(async () => {
-  journalDir = mkdtempSync(join(tmpdir(), 'oms-reconnect-'));
-  venue = await startVenue(['--port', '0', '--name', 'V1', '--comp-id', 'V1', '--clients', 'OMS,TAKER', '--seed', '5',
-    '--symbols', 'AAPL:190.00', '--mm-step-ms', '3600000'], 'V1');
-  proxy = new FixProxy(venue.port);
-  await proxy.listen();
-  const config = validateConfig({
-    http: { host: '127.0.0.1', port: 0 },
-    fixAcceptor: { port: 0 },
-    journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 },
-    metrics: { port: 0 },
-    symbols: [{ name: 'AAPL', referencePrice: '190.00' }],
-    venues: [{ id: 1, name: 'V1', host: '127.0.0.1', port: proxy.port, senderCompId: 'OMS', targetCompId: 'V1', heartBtIntS: 30, feeBps: '0.30', latencyUs: 300, fillProbability: 0.9,
-      reconnectMinMs: 50, reconnectMaxMs: 400, reconnectJitter: 0.5, reconnectSeed: 7 }],
-  });
-  engine = new Engine(config, (level, msg, fields) => { if (level === 'error') console.error('engine:', msg, JSON.stringify(fields)); });
-  const info = await engine.start();
-  base = `127.0.0.1:${info.httpPort}`;
-  await until('venue session up', async () => (await health()).fix.SESSIONS_UP === 1);
-  taker = new FixClient(venue.port, 'TAKER', 'V1');
+  stack = await startProxiedVenueStack('OMS,TAKER');
+  ({ proxy, base } = stack);
+  taker = new FixClient(stack.venue.port, 'TAKER', 'V1');
   await taker.logon();
 }, 60_000);
 
 afterAll(async () => {
   await taker?.stop();
-  await engine?.stop();
-  await proxy?.close();
-  if (venue !== undefined && venue.child.exitCode === null) {
-    const exited = new Promise((r) => venue.child.once('exit', r));
-    venue.child.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(journalDir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 describe('venue link lost and back', () => {

@@ -7,67 +7,30 @@
  *
  * Method: the whole engine (every worker thread, config through validateConfig) and the venue
  * simulator as a separate process (sim/venue.ts) over real TCP, with the TCP proxy fixture
- * between them, which swallows the cancel and then cuts the link. No timing is asserted; every
+ * between them (proxied-venue.fixture.ts), which swallows the cancel and then cuts the link. No timing is asserted; every
  * wait polls with a timeout.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startVenue, type VenueProcess } from '../../scripts/stack.ts';
-import { validateConfig } from '../config.ts';
-import { Engine } from '../supervisor.ts';
 import { getJson, waitFor } from '../test-stack.fixture.ts';
-import { FixProxy, messages } from './tcp-proxy.fixture.ts';
+import { startProxiedVenueStack, type ProxiedVenueStack } from './proxied-venue.fixture.ts';
+import { messages } from './tcp-proxy.fixture.ts';
 
 const KEY = 'demo-key-trader1';
-let venue: VenueProcess;
-let proxy: FixProxy;
-let engine: Engine;
-let base: string;
-let journalDir: string;
+let stack: ProxiedVenueStack;
 
 const until = <T>(what: string, probe: () => Promise<T | null | undefined | false>): Promise<T> => waitFor(what, probe, 20_000);
 
-async function fixCounters(): Promise<Record<string, number>> {
-  const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: Record<string, { counters: Record<string, number> }> };
-  return h.stages.fix.counters;
-}
-
 beforeAll(async () => {
-  journalDir = mkdtempSync(join(tmpdir(), 'oms-venue-reset-'));
-  venue = await startVenue(['--port', '0', '--name', 'V1', '--comp-id', 'V1', '--clients', 'OMS', '--seed', '5',
-    '--symbols', 'AAPL:190.00', '--mm-step-ms', '3600000'], 'V1');
-  proxy = new FixProxy(venue.port);
-  await proxy.listen();
-  const config = validateConfig({
-    http: { host: '127.0.0.1', port: 0 },
-    fixAcceptor: { port: 0 },
-    journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 },
-    metrics: { port: 0 },
-    symbols: [{ name: 'AAPL', referencePrice: '190.00' }],
-    venues: [{ id: 1, name: 'V1', host: '127.0.0.1', port: proxy.port, senderCompId: 'OMS', targetCompId: 'V1', heartBtIntS: 30, feeBps: '0.30', latencyUs: 300, fillProbability: 0.9,
-      reconnectMinMs: 50, reconnectMaxMs: 400, reconnectJitter: 0.5, reconnectSeed: 7, resetOnLogon: true }],
-  });
-  engine = new Engine(config, (level, msg, fields) => { if (level === 'error') console.error('engine:', msg, JSON.stringify(fields)); });
-  const info = await engine.start();
-  base = `127.0.0.1:${info.httpPort}`;
-  await until('venue session up', async () => (await fixCounters()).SESSIONS_UP === 1);
+  stack = await startProxiedVenueStack('OMS', { resetOnLogon: true });
 }, 60_000);
 
 afterAll(async () => {
-  await engine?.stop();
-  await proxy?.close();
-  if (venue !== undefined && venue.child.exitCode === null) {
-    const exited = new Promise((r) => venue.child.once('exit', r));
-    venue.child.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(journalDir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 describe('a venue that resets sequence numbers at every Logon', () => {
   it('a cancel lost on the wire before the link dropped is written again after the reset Logon: the order ends CANCELED once', async () => {
+    const { proxy, base, fixCounters } = stack;
     const res = await fetch(`http://${base}/v1/orders`, {
       method: 'POST',
       headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
