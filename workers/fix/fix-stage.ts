@@ -451,6 +451,11 @@ export class FixStage implements Agent {
     return true;
   }
 
+  /** writeCancel for the child in `slot` of the table. */
+  private writeCancelOf(session: FixSession, slot: number): boolean {
+    return this.writeCancel(session, this.childIds[slot], this.childSymbol[slot], this.childSide[slot], this.childQty[slot]);
+  }
+
   /** OrderStatusRequest 35=H for a child (11 = child id, 55, 54, 790 = "R" + pass). False when not sent. */
   private writeStatusRequest(session: FixSession, slot: number, pass: number): boolean {
     const idLength = writeUint(this.idScratch, 0, this.childIds[slot]);
@@ -655,7 +660,7 @@ export class FixStage implements Agent {
         return;
       }
       if (this.childCancelWanted[slot] === CancelState.SENT) this.childCancelWanted[slot] = CancelState.ASKED;
-      if (this.childCancelWanted[slot] === CancelState.HELD && this.writeCancel(session, this.childIds[slot], this.childSymbol[slot], this.childSide[slot], this.childQty[slot])) {
+      if (this.childCancelWanted[slot] === CancelState.HELD && this.writeCancelOf(session, slot)) {
         this.childCancelWanted[slot] = CancelState.SENT;
       }
     }
@@ -768,11 +773,12 @@ export class FixStage implements Agent {
    * MsgSeqNum order and the venue answered after every report it sent before, so a CumQty above
    * ours means reports were lost: the difference becomes one fill priced so that the child's
    * notional matches CumQty x AvgPx, computed exactly from AvgPx's text (an average may be finer
- * than a tick) and rounded to the tick (missedFillPriceTicks; counted in RECON_FILLS). A child
+   * than a tick) and rounded to the tick (missedFillPriceTicks; counted in RECON_FILLS). A child
    * already done is left alone.
    */
   private applyStatus(msg: FixParser, slot: number, childId: number, orderId: number, venueId: number, qty: number, price: number): void {
-    if (statusPassOf(msg) < 0) this.counters.add(FixCounter.STATUS_ANSWERS_UNNAMED, 1);
+    const pass = statusPassOf(msg);
+    if (pass < 0) this.counters.add(FixCounter.STATUS_ANSWERS_UNNAMED, 1);
     if (this.childState[slot] === VenueChildState.DONE) return;
     const status = msg.getChar(Tag.OrdStatus);
     const venueCum = msg.has(Tag.CumQty) ? msg.getQty(Tag.CumQty) : 0;
@@ -797,7 +803,7 @@ export class FixStage implements Agent {
         // Working, and not pending cancel, in the answer to this pass's request (790 echoed: not
         // an earlier pass's answer, nor a status the venue sent for another reason, such as a
         // resent NewOrderSingle it already had): a cancel written before the request is not at the venue.
-        if (this.childCancelWanted[slot] === CancelState.ASKED && statusPassOf(msg) === this.reconcilePass[venueId]) this.writeCancelAgain(slot, venueId);
+        if (this.childCancelWanted[slot] === CancelState.ASKED && pass === this.reconcilePass[venueId]) this.writeCancelAgain(slot, venueId);
         return;
       case 54: // '6' Pending cancel: the venue has the cancel
         if (this.childState[slot] === VenueChildState.SENT) this.childState[slot] = VenueChildState.OPEN;
@@ -830,8 +836,7 @@ export class FixStage implements Agent {
    */
   private writeCancelAgain(slot: number, venueId: number): void {
     const session = this.sessions[venueId];
-    if (session !== null && session.state === SessionState.ACTIVE
-      && this.writeCancel(session, this.childIds[slot], this.childSymbol[slot], this.childSide[slot], this.childQty[slot])) {
+    if (session !== null && session.state === SessionState.ACTIVE && this.writeCancelOf(session, slot)) {
       this.childCancelWanted[slot] = CancelState.SENT;
       this.counters.add(FixCounter.CANCELS_RESENT, 1);
       return;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startVenue, type VenueProcess } from '../../scripts/stack.ts';
 import { validateConfig } from '../config.ts';
 import { Engine } from '../supervisor.ts';
-import { waitFor } from '../test-stack.fixture.ts';
+import { fixCounters, waitFor } from '../test-stack.fixture.ts';
 import { FixProxy } from './tcp-proxy.fixture.ts';
 
 export interface ProxiedVenueStack {
@@ -20,8 +20,6 @@ export interface ProxiedVenueStack {
   engine: Engine;
   /** host:port of the engine's HTTP server. */
   base: string;
-  /** The engine's fix stage counters from /health. */
-  fixCounters(): Promise<Record<string, number>>;
   /** Stops the engine, the proxy and the venue, and removes the journal. */
   stop(): Promise<void>;
 }
@@ -59,12 +57,8 @@ export async function startProxiedVenueStack(clients: string, venueExtra: Record
     });
     engine = new Engine(config, (level, msg, fields) => { if (level === 'error') console.error('engine:', msg, JSON.stringify(fields)); });
     const base = `127.0.0.1:${(await engine.start()).httpPort}`;
-    const fixCounters = async (): Promise<Record<string, number>> => {
-      const h = (await (await fetch(`http://${base}/health`)).json()) as { stages: Record<string, { counters: Record<string, number> }> };
-      return h.stages.fix.counters;
-    };
-    await waitFor('venue session up', async () => (await fixCounters()).SESSIONS_UP === 1, 20_000);
-    return { venue, proxy, engine, base, fixCounters, stop };
+    await waitFor('venue session up', async () => (await fixCounters(base)).SESSIONS_UP === 1, 20_000);
+    return { venue, proxy, engine, base, stop };
   } catch (err) {
     await stop(); // what started so far: no venue process or journal left behind
     throw err;

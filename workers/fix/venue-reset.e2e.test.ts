@@ -11,7 +11,7 @@
  * wait polls with a timeout.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getJson, waitFor } from '../test-stack.fixture.ts';
+import { fixCounters, getJson, waitFor } from '../test-stack.fixture.ts';
 import { startProxiedVenueStack, type ProxiedVenueStack } from './proxied-venue.fixture.ts';
 import { messages } from './tcp-proxy.fixture.ts';
 
@@ -30,7 +30,7 @@ afterAll(async () => {
 
 describe('a venue that resets sequence numbers at every Logon', () => {
   it('a cancel lost on the wire before the link dropped is written again after the reset Logon: the order ends CANCELED once', async () => {
-    const { proxy, base, fixCounters } = stack;
+    const { proxy, base } = stack;
     const res = await fetch(`http://${base}/v1/orders`, {
       method: 'POST',
       headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
@@ -39,7 +39,7 @@ describe('a venue that resets sequence numbers at every Logon', () => {
     expect(res.status).toBe(202);
     const { orderId } = (await res.json()) as { orderId: number };
     const status = async (): Promise<string> => ((await getJson(base, `/v1/orders/${orderId}`, KEY)) as { status: string }).status;
-    await until('resting at the venue', async () => (await fixCounters()).EXEC_REPORTS >= 1 && (await status()) === 'NEW');
+    await until('resting at the venue', async () => (await fixCounters(base)).EXEC_REPORTS >= 1 && (await status()) === 'NEW');
 
     // The cancel leaves the engine and is swallowed by the proxy; then the link drops.
     proxy.swallow = true;
@@ -49,12 +49,12 @@ describe('a venue that resets sequence numbers at every Logon', () => {
     proxy.refuse = true;
     proxy.cut();
     proxy.swallow = false;
-    await until('venue session down', async () => (await fixCounters()).SESSIONS_UP === 0);
+    await until('venue session down', async () => (await fixCounters(base)).SESSIONS_UP === 0);
     expect(await status()).toBe('PENDING_CANCEL');
 
     proxy.refuse = false;
     await until('order canceled', async () => (await status()) === 'CANCELED');
-    const c = await fixCounters();
+    const c = await fixCounters(base);
     expect(c.CANCELS_RESENT).toBe(1);
     expect(c.CANCELS_SENT).toBe(2);
     expect(c.STATUS_ANSWERS_UNNAMED).toBe(0);
