@@ -185,7 +185,10 @@ export const FixCounter = {
   RECON_FILLS: 15,
   /** Children found dead at the venue by reconciliation (canceled, expired, rejected, unknown). */
   RECON_CLOSED: 16,
-  /** Cancels held while the venue was down, sent after it came back. */
+  /**
+   * Cancels held: the venue down, or the write refused (back-pressure); written at its next
+   * Logon's reconciliation, or once a session that stayed up takes writes (CANCELS_RETRIED).
+   */
   CANCELS_DEFERRED: 17,
   /** Venue session logons (each reconnect counts). */
   VENUE_LOGONS: 18,
@@ -213,6 +216,11 @@ export const FixCounter = {
    * whose lost cancels are then never written again (CANCELS_RESENT).
    */
   STATUS_ANSWERS_UNNAMED: 24,
+  /**
+   * Held cancels written while their venue's session stayed up, once it took writes again (a
+   * write refused by back-pressure), rather than at its next Logon's reconciliation.
+   */
+  CANCELS_RETRIED: 25,
   // Market data from the venues (workers/fix/market-data.ts), kept at the end of the range.
   /** 35=W snapshots decoded into QUOTE records. */
   MD_SNAPSHOTS: 26,
@@ -223,6 +231,12 @@ export const FixCounter = {
   MD_DROPPED_RISK: 29,
   /** 35=W resent as possible duplicates (43=Y): stale, ignored. */
   MD_STALE_IGNORED: 30,
+  /**
+   * ExecutionReports that bust or correct a fill already booked (150=H Trade Cancel, 150=G Trade
+   * Correct): not applied (the fill stands in the order and its position); for operations to
+   * settle with the venue.
+   */
+  TRADE_CORRECTIONS: 31,
 } as const;
 
 export const IngestCounter = {

@@ -15,6 +15,7 @@ export const Tag = {
   CumQty: 14,
   EndSeqNo: 16,
   ExecID: 17,
+  ExecRefID: 19,
   LastPx: 31,
   LastQty: 32,
   MsgSeqNum: 34,

@@ -283,24 +283,112 @@ describe('FixStage venue side: reconnect and reconciliation', () => {
       [Tag.Side, '1'], [Tag.LeavesQty, '0'], [Tag.CumQty, '6'], [Tag.AvgPx, '98.3333335']]);
     expect(t.of(ChildEventKind.FILL, 1008)).toHaveLength(2);
   });
-  it('holds a cancel whose send failed (back-pressure on a live session) and sends it at the next reconciliation', () => {
+  /** Resting children `ids`, then their cancels refused by a socket that takes no writes (the session stays logged on). */
+  function cancelsRefused(t: ReturnType<typeof setup>, link: MemoryLink, ids: number[]): void {
+    for (const id of ids) t.sorRecord(RecordType.CHILD_NEW, id, 10, '97.00'); // rest
+    t.pump();
+    for (const id of ids) expect(t.of(ChildEventKind.ACKED, id)).toHaveLength(1);
+    link.aToB.accepting = false;
+    for (const id of ids) t.sorRecord(RecordType.CHILD_CANCEL, id, 10, '97.00');
+    t.pump();
+    for (const id of ids) expect(t.of(ChildEventKind.CANCEL_REJECTED, id).map((e) => e.reason)).toEqual([Reason.VENUE_DOWN]);
+    expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(0);
+    expect(t.counters.get(FixCounter.CANCELS_DEFERRED)).toBe(ids.length);
+    expect(t.stage.cancelsHeld).toBe(true);
+  }
+
+  it('holds a cancel whose send failed (back-pressure on a live session) and writes it once the session takes writes, with no reconnect', () => {
     const t = setup();
     const link = t.connect();
-    t.sorRecord(RecordType.CHILD_NEW, 1007, 10, '97.00'); // rests
-    t.pump();
-    expect(t.of(ChildEventKind.ACKED, 1007)).toHaveLength(1);
-    link.aToB.accepting = false; // the socket refuses writes; the session stays logged on
-    t.sorRecord(RecordType.CHILD_CANCEL, 1007, 10, '97.00');
-    t.pump();
-    expect(t.of(ChildEventKind.CANCEL_REJECTED, 1007).map((e) => e.reason)).toEqual([Reason.VENUE_DOWN]);
+    cancelsRefused(t, link, [1007, 1008]);
+    t.pump(); // still refused: tried again, kept
     expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(0);
-    expect(t.counters.get(FixCounter.CANCELS_DEFERRED)).toBe(1);
+    expect(t.stage.writeHeldCancels()).toBe(0); // what the sessions' timer calls
+    link.aToB.accepting = true;
+    t.pump();
+    expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(2);
+    expect(t.counters.get(FixCounter.CANCELS_RETRIED)).toBe(2);
+    expect(t.counters.get(FixCounter.VENUE_LOGONS)).toBe(1);
+    expect(t.stage.cancelsHeld).toBe(false);
+    // Written in the order they were held, each once.
+    expect(t.riskIds(ChildEventKind.CANCELED)).toEqual([1007, 1008]);
+    expect(t.stage.childState[1007 - BASE]).toBe(VenueChildState.DONE);
+    t.pump();
+    expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(2);
+  });
+
+  it('a held cancel whose session then drops is written by the next Logon\'s reconciliation, once', () => {
+    const t = setup();
+    const link = t.connect();
+    cancelsRefused(t, link, [1007]);
     link.aToB.accepting = true;
     t.cut();
+    expect(t.stage.writeHeldCancels()).toBe(0); // the session is down: left to the reconciliation
+    expect(t.stage.cancelsHeld).toBe(false);
     t.connect(); // Logon, then reconciliation: 35=H and the held 35=F
     expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(1);
+    expect(t.counters.get(FixCounter.CANCELS_RETRIED)).toBe(0);
     expect(t.of(ChildEventKind.CANCELED, 1007)).toHaveLength(1);
     expect(t.stage.childState[1007 - BASE]).toBe(VenueChildState.DONE);
+  });
+
+  it('a held cancel whose child ends meanwhile (filled) is dropped, not written', () => {
+    const t = setup();
+    const link = t.connect();
+    cancelsRefused(t, link, [1007]);
+    t.core.makerQuote(0, BookSide.SELL, 97 * PX, 10); // the venue fills it; its report reaches us
+    t.pump();
+    expect(t.of(ChildEventKind.FILL, 1007).map((e) => e.lastQty)).toEqual([10]);
+    link.aToB.accepting = true;
+    t.pump();
+    expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(0);
+    expect(t.stage.cancelsHeld).toBe(false);
+  });
+});
+
+describe('FixStage venue side: status answers and trade corrections', () => {
+  const status = (ordStatus: string, cum: string): [number, string][] => [
+    [Tag.OrderID, 'X'], [Tag.ExecID, `S-${ordStatus}-${cum}`], [Tag.ClOrdID, '1001'], [Tag.ExecType, 'I'], [Tag.OrdStatus, ordStatus], [Tag.Symbol, 'AAPL'],
+    [Tag.Side, '1'], [Tag.LeavesQty, '0'], [Tag.CumQty, cum], [Tag.AvgPx, cum === '0' ? '0' : '99'],
+  ];
+  function resting(): ReturnType<typeof setup> {
+    const t = setup();
+    t.connect();
+    t.sorRecord(RecordType.CHILD_NEW, 1001, 10, '99.00'); // rests
+    t.pump();
+    return t;
+  }
+
+  it('OrdStatus B (calculated: done for the day) closes the child; fully filled by the status\'s CumQty, one FILL and no CANCELED', () => {
+    const t = resting();
+    t.report(status('B', '4'));
+    expect(t.of(ChildEventKind.FILL, 1001).map((e) => [e.lastQty, e.lastPx])).toEqual([[4, 99 * PX]]);
+    expect(t.of(ChildEventKind.CANCELED, 1001).map((e) => e.reason)).toEqual([Reason.VENUE_CANCELED]);
+    const u = resting();
+    u.report(status('B', '10'));
+    expect(u.of(ChildEventKind.FILL, 1001).map((e) => e.lastQty)).toEqual([10]);
+    expect(u.of(ChildEventKind.CANCELED, 1001)).toHaveLength(0);
+    expect(u.stage.childState[1001 - BASE]).toBe(VenueChildState.DONE);
+  });
+
+  it('a status whose CumQty fills the child ends it with its FILL only, whatever OrdStatus says (no second end)', () => {
+    const t = resting();
+    t.report(status('4', '10'));
+    expect(t.of(ChildEventKind.FILL, 1001)).toHaveLength(1);
+    expect(t.of(ChildEventKind.CANCELED, 1001)).toHaveLength(0);
+  });
+
+  it.each([['H', 'Trade Cancel'], ['G', 'Trade Correct']])('ExecType %s (%s) is counted, not applied: the fill stands', (execType) => {
+    const t = resting();
+    t.core.makerQuote(0, BookSide.SELL, 99 * PX, 10);
+    t.pump();
+    expect(t.of(ChildEventKind.FILL, 1001)).toHaveLength(1);
+    const before = t.events.length;
+    t.report([[Tag.OrderID, 'X'], [Tag.ExecID, 'BUST-1'], [Tag.ExecRefID, 'E1'], [Tag.ClOrdID, '1001'], [Tag.ExecType, execType], [Tag.OrdStatus, '2'],
+      [Tag.Symbol, 'AAPL'], [Tag.Side, '1'], [Tag.LeavesQty, '0'], [Tag.CumQty, '10'], [Tag.AvgPx, '99'], [Tag.LastQty, '10'], [Tag.LastPx, '99']]);
+    expect(t.counters.get(FixCounter.TRADE_CORRECTIONS)).toBe(1);
+    expect(t.events.length).toBe(before);
+    expect(t.counters.get(FixCounter.UNKNOWN_EXEC_REPORTS)).toBe(0);
   });
 });
 
@@ -396,13 +484,14 @@ describe('FixStage venue side: a cancel the venue never got', () => {
    * After cancelLost under a reset Logon: reconnects, lets the reconciliation write its 35=H and
    * holds it in the link (the venue reads nothing more from us until `release`).
    */
-  function requestHeld(t: ReturnType<typeof setup>): { release: () => void } {
+  function requestHeld(t: ReturnType<typeof setup>): { link: MemoryLink; release: () => void } {
     const link = t.connect(undefined, false);
     link.pump(); // the Logons: the session is up, the reconciliation not yet run
     link.bToA.inputPaused = true;
     t.pump(); // the reconciliation writes its 35=H (pass 2: the first Logon's was pass 1)
     expect(t.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(1);
     return {
+      link,
       release(): void {
         link.bToA.inputPaused = false;
         t.pump();
@@ -429,6 +518,35 @@ describe('FixStage venue side: a cancel the venue never got', () => {
     held.release();
     expect(t.counters.get(FixCounter.CANCELS_RESENT)).toBe(1);
     expect(t.counters.get(FixCounter.STATUS_ANSWERS_UNNAMED)).toBe(1);
+    expect(t.of(ChildEventKind.CANCELED, 1001)).toHaveLength(1);
+  });
+
+  it.each(['7', '9', 'D'])('OrdStatus %s in the answer (stopped, suspended, accepted for bidding) is working too: the cancel is written again', (ordStatus) => {
+    const t = setup(64, true);
+    cancelLost(t, t.connect());
+    requestHeld(t);
+    t.report(statusOf(ordStatus, 'R2'));
+    expect(t.counters.get(FixCounter.CANCELS_RESENT)).toBe(1);
+    expect(t.stage.childState[1001 - BASE]).toBe(VenueChildState.OPEN);
+    expect(t.counters.get(FixCounter.RECON_CLOSED)).toBe(0);
+  });
+
+  it('a cancel whose writing again is refused (back-pressure) is held and journaled (CANCEL_REJECTED VENUE_DOWN), then written once the session takes writes', () => {
+    const t = setup(64, true);
+    cancelLost(t, t.connect());
+    const held = requestHeld(t);
+    held.link.aToB.accepting = false;
+    t.report(statusOf('0', 'R2')); // the answer: working, the cancel is not there; writing it again is refused
+    expect(t.counters.get(FixCounter.CANCELS_RESENT)).toBe(0);
+    expect(t.of(ChildEventKind.CANCEL_REJECTED, 1001).map((e) => e.reason)).toEqual([Reason.VENUE_DOWN]);
+    expect(t.stage.cancelsHeld).toBe(true);
+    expect(t.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(1); // no second reconciliation for it
+    held.link.aToB.accepting = true;
+    t.pump();
+    expect(t.counters.get(FixCounter.CANCELS_RETRIED)).toBe(1);
+    held.release(); // the venue reads the 35=H, then the cancel written after it (not judged again)
+    expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(2);
+    expect(t.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(1);
     expect(t.of(ChildEventKind.CANCELED, 1001)).toHaveLength(1);
   });
 

@@ -67,6 +67,7 @@ import type { SessionSchedule } from '../../fix/session-schedule.ts';
 import type { ClientGateway } from './client-gateway.ts';
 import { SorFeed } from './market-data.ts';
 import { RingOverflow } from '../../engine/ring-overflow.ts';
+import { SlotQueue } from '../../engine/slot-queue.ts';
 import { ExecIdSet, execIdHash } from './exec-id-set.ts';
 import { childSlot } from '../risk/order-table.ts';
 import { SnapshotMismatch, type SnapshotArray, type SnapshotReader, type SnapshotWriter } from '../../persistence/snapshot.ts';
@@ -114,8 +115,10 @@ function statusPassOf(msg: FixParser): number {
 }
 
 /**
- * A child's cancel, per slot (childCancelWanted). HELD: asked for while the venue was down (or the
- * write failed); written at the next reconciliation. SENT: written to the venue and not yet
+ * A child's cancel, per slot (childCancelWanted). HELD: asked for while the venue was down, or the
+ * write failed (back-pressure, the session dropped while writing); written at the next
+ * reconciliation, or, while the session stays up, as soon as it takes writes again (heldCancels:
+ * doWork and the sessions' timer try them, oldest first, without scanning the table). SENT: written to the venue and not yet
  * answered (no Canceled or other end, no OrderCancelReject). ASKED: SENT, and a status request
  * (35=H) of the venue's current reconciliation pass went out after it: the venue processes
  * messages in MsgSeqNum order, so if the answer to that request (790 = "R" and the pass number,
@@ -124,7 +127,7 @@ function statusPassOf(msg: FixParser): number {
  * messages), and it is written again. A cancel written after the request, and an answer to an
  * earlier pass's request (sent before the cancel), are not judged. A venue that does not echo 790
  * never has a cancel written again (STATUS_ANSWERS_UNNAMED counts its answers). Only HELD
- * is journaled (CANCEL_REJECTED VENUE_DOWN); after a restart risk's resume pass sends the cancels
+ * is journaled (CANCEL_REJECTED VENUE_DOWN, emitted whenever a cancel becomes HELD); after a restart risk's resume pass sends the cancels
  * of every order still PENDING_CANCEL or PENDING_REPLACE again.
  */
 const CancelState = { NONE: 0, HELD: 1, SENT: 2, ASKED: 3 } as const;
@@ -250,6 +253,15 @@ export class FixStage implements Agent {
   /** Per venue id: 1 while a reconciliation waits for the session to be up and recovered. */
   private readonly reconcilePending: Uint8Array;
   private reconcileAny: boolean;
+  /**
+   * Slots whose cancel became HELD while their venue's session may still be up (a refused
+   * write): writeHeldCancels writes them once the session takes writes again. A slot whose
+   * cancel is no longer HELD, or whose session is down (the next Logon's reconciliation writes
+   * it), leaves the queue when its turn comes.
+   */
+  private readonly heldCancels: SlotQueue;
+  /** Per venue id, during one writeHeldCancels: 1 once a write to it was refused. */
+  private readonly heldRefused: Uint8Array;
   private readonly execIds: ExecIdSet;
   /** The ring to risk with the venue events waiting for room in it. */
   private readonly riskQueue: RingOverflow;
@@ -291,6 +303,7 @@ export class FixStage implements Agent {
     this.childCum = new Float64Array(childCapacity);
     this.childNotional = new Float64Array(childCapacity);
     this.childCancelWanted = new Uint8Array(childCapacity);
+    this.heldCancels = new SlotQueue(childCapacity);
     this.execIds = new ExecIdSet();
     this.reconcileAny = false;
     this.riskQueue = new RingOverflow(rings.toRisk, OVERFLOW_EVENTS, CHILD_EVENT_LENGTH, 'Invariant: venue event overflow bounded (risk stalled)');
@@ -298,6 +311,7 @@ export class FixStage implements Agent {
     const maxVenue = venues.reduce((m, v) => Math.max(m, v.venueId), 0);
     this.sessions = new Array<FixSession | null>(maxVenue + 1).fill(null);
     this.reconcilePending = new Uint8Array(maxVenue + 1);
+    this.heldRefused = new Uint8Array(maxVenue + 1);
     this.reconcilePass = new Uint32Array(maxVenue + 1);
     const fixClock = { now: () => clock.epochMs() };
     for (const v of venues) {
@@ -331,6 +345,7 @@ export class FixStage implements Agent {
     let work = this.riskQueue.flush() + this.sorFeed.flush();
     this.updateVenueInputPause();
     if (this.reconcileAny) work += this.reconcileVenues();
+    if (this.heldCancels.length > 0) work += this.writeHeldCancels();
     // Each SOR record yields at most two records to risk.
     const room = this.rings.toRisk.inputsThatFit(2 * alignRecord(HEADER_LENGTH + CHILD_EVENT_LENGTH), CHILD_EVENT_LENGTH);
     const limit = this.riskQueue.pending > 0 ? 0 : Math.min(FIX_BATCH, room);
@@ -421,13 +436,9 @@ export class FixStage implements Agent {
     const session = venueId < this.sessions.length ? this.sessions[venueId] : null;
     if (session === null || session.state !== SessionState.ACTIVE || !this.writeCancel(session, c.childId(), c.symbolId(), c.side(), c.qty())) {
       // The venue is unreachable, or back-pressure / the session dropped while writing: the
-      // cancel is held and sent when the session is back (reconcile). The refusal is VENUE_DOWN
-      // either way, which recovery's restoreEvent reads as held.
+      // cancel is held, and written once the session takes writes again or at its next Logon.
       const slot = this.slotOf(c.childId());
-      if (slot >= 0 && this.childState[slot] !== VenueChildState.DONE) {
-        this.childCancelWanted[slot] = CancelState.HELD;
-        this.counters.add(FixCounter.CANCELS_DEFERRED, 1);
-      }
+      if (slot >= 0 && this.childState[slot] !== VenueChildState.DONE) this.holdCancel(slot);
       this.emitEvent(ChildEventKind.CANCEL_REJECTED, c.childId(), c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.VENUE_DOWN, 0);
       return;
     }
@@ -449,6 +460,45 @@ export class FixStage implements Agent {
     if (session.sendApp() !== SEND_OK) return false;
     this.counters.add(FixCounter.CANCELS_SENT, 1);
     return true;
+  }
+
+  /**
+   * The cancel of the child in `slot` is HELD (its write refused, or its venue down): counted,
+   * queued for writeHeldCancels. The caller emits the CANCEL_REJECTED VENUE_DOWN that journals
+   * it (recovery's restoreEvent reads it as held).
+   */
+  private holdCancel(slot: number): void {
+    this.childCancelWanted[slot] = CancelState.HELD;
+    this.counters.add(FixCounter.CANCELS_DEFERRED, 1);
+    this.heldCancels.push(slot);
+  }
+
+  /**
+   * Writes the cancels held while their venue's session stayed up (heldCancels), oldest first,
+   * each once its session takes the write; after one refusal a venue is not tried again in this
+   * call (its are kept, in order). Returns the cancels written. Called from doWork and the
+   * sessions' timer; a pass costs the queue's length, and the queue is empty but for back-pressure.
+   */
+  writeHeldCancels(): number {
+    this.heldRefused.fill(0);
+    let written = 0;
+    for (let n = this.heldCancels.length; n > 0; n--) {
+      const slot = this.heldCancels.shift();
+      if (this.childCancelWanted[slot] !== CancelState.HELD || this.childState[slot] === VenueChildState.DONE) continue;
+      const venueId = this.childVenue[slot];
+      const session = this.sessions[venueId];
+      // A session that is down (or logging on) writes it at its reconciliation.
+      if (session === null || session.state !== SessionState.ACTIVE) continue;
+      if (this.heldRefused[venueId] === 0 && this.writeCancelOf(session, slot)) {
+        this.childCancelWanted[slot] = CancelState.SENT;
+        this.counters.add(FixCounter.CANCELS_RETRIED, 1);
+        written++;
+        continue;
+      }
+      this.heldRefused[venueId] = 1;
+      this.heldCancels.push(slot);
+    }
+    return written;
   }
 
   /** writeCancel for the child in `slot` of the table. */
@@ -615,6 +665,11 @@ export class FixStage implements Agent {
     return this.reconcileAny;
   }
 
+  /** True while cancels held on a live session wait for it to take writes (writeHeldCancels). */
+  get cancelsHeld(): boolean {
+    return this.heldCancels.length > 0;
+  }
+
   /**
    * Reconciles every venue whose session is up and done recovering (both directions' resends are
    * ordered by MsgSeqNum, so what we send now follows every resent message). Returns the number of
@@ -660,8 +715,9 @@ export class FixStage implements Agent {
         return;
       }
       if (this.childCancelWanted[slot] === CancelState.SENT) this.childCancelWanted[slot] = CancelState.ASKED;
-      if (this.childCancelWanted[slot] === CancelState.HELD && this.writeCancelOf(session, slot)) {
-        this.childCancelWanted[slot] = CancelState.SENT;
+      if (this.childCancelWanted[slot] === CancelState.HELD) {
+        if (this.writeCancelOf(session, slot)) this.childCancelWanted[slot] = CancelState.SENT;
+        else this.heldCancels.push(slot);
       }
     }
   }
@@ -746,8 +802,14 @@ export class FixStage implements Agent {
       case 73: // 'I' Order status: the answer to our 35=H
         this.applyStatus(msg, slot, childId, orderId, venueId, qty, price);
         return;
+      case 72: // 'H' Trade Cancel
+      case 71: // 'G' Trade Correct
+        // A bust or correction of a fill already booked: not applied here (risk books fills
+        // forward only), counted for operations to settle with the venue.
+        this.counters.add(FixCounter.TRADE_CORRECTIONS, 1);
+        return;
     }
-    // Pending cancel, pending new, replaced: informational.
+    // Pending cancel, pending new, pending replace, stopped, suspended, restated: informational.
   }
 
   /** idHash: execIdHash of the report's ExecID (exec-id-set.ts), 0 for none (a reconciliation fill). */
@@ -773,8 +835,9 @@ export class FixStage implements Agent {
    * MsgSeqNum order and the venue answered after every report it sent before, so a CumQty above
    * ours means reports were lost: the difference becomes one fill priced so that the child's
    * notional matches CumQty x AvgPx, computed exactly from AvgPx's text (an average may be finer
-   * than a tick) and rounded to the tick (missedFillPriceTicks; counted in RECON_FILLS). A child
-   * already done is left alone.
+   * than a tick) and rounded to the tick (missedFillPriceTicks; counted in RECON_FILLS). Then
+   * OrdStatus (FIX 4.4's values): still working (0, 1, 7, 9, A, D, E; pending cancel 6) or ended (3, 4, B: canceled;
+   * C: expired; 8: rejected or unknown there). A child already done is left alone.
    */
   private applyStatus(msg: FixParser, slot: number, childId: number, orderId: number, venueId: number, qty: number, price: number): void {
     const pass = statusPassOf(msg);
@@ -794,25 +857,30 @@ export class FixStage implements Agent {
         this.counters.add(FixCounter.UNKNOWN_EXEC_REPORTS, 1);
       }
     }
+    if (this.childState[slot] === VenueChildState.DONE) return; // the fill above filled it
     switch (status) {
       case 48: // '0' New
       case 49: // '1' Partially filled
       case 65: // 'A' Pending new
       case 69: // 'E' Pending replace
+      case 55: // '7' Stopped
+      case 57: // '9' Suspended
+      case 68: // 'D' Accepted for bidding
         if (this.childState[slot] === VenueChildState.SENT) this.childState[slot] = VenueChildState.OPEN;
         // Working, and not pending cancel, in the answer to this pass's request (790 echoed: not
         // an earlier pass's answer, nor a status the venue sent for another reason, such as a
         // resent NewOrderSingle it already had): a cancel written before the request is not at the venue.
-        if (this.childCancelWanted[slot] === CancelState.ASKED && pass === this.reconcilePass[venueId]) this.writeCancelAgain(slot, venueId);
+        if (this.childCancelWanted[slot] === CancelState.ASKED && pass === this.reconcilePass[venueId]) this.writeCancelAgain(slot, childId, orderId, venueId, qty, price);
         return;
       case 54: // '6' Pending cancel: the venue has the cancel
         if (this.childState[slot] === VenueChildState.SENT) this.childState[slot] = VenueChildState.OPEN;
         if (this.childCancelWanted[slot] === CancelState.ASKED) this.childCancelWanted[slot] = CancelState.SENT;
         return;
-      case 50: // '2' Filled: the fills above closed it
-        return;
+      case 50: // '2' Filled, and the fills above did not fill it: CumQty or AvgPx unusable
+        return; // (counted in UNKNOWN_EXEC_REPORTS); the child stays open
       case 52: // '4' Canceled
       case 51: // '3' Done for day
+      case 66: // 'B' Calculated: done for the day, its fills above
         this.counters.add(FixCounter.RECON_CLOSED, 1);
         this.closeChild(slot, ChildEventKind.CANCELED, childId, orderId, venueId, qty, price, Reason.VENUE_CANCELED);
         return;
@@ -832,18 +900,17 @@ export class FixStage implements Agent {
   /**
    * A cancel written before that a status answer shows the venue never got: written again (same
    * ClOrdID, child id + 'C'), counted in CANCELS_RESENT; if that write fails too (back-pressure,
-   * the session dropped) it is held for the next reconciliation.
+   * the session dropped) it is held as sendCancel holds one, and journaled so.
    */
-  private writeCancelAgain(slot: number, venueId: number): void {
+  private writeCancelAgain(slot: number, childId: number, orderId: number, venueId: number, qty: number, price: number): void {
     const session = this.sessions[venueId];
     if (session !== null && session.state === SessionState.ACTIVE && this.writeCancelOf(session, slot)) {
       this.childCancelWanted[slot] = CancelState.SENT;
       this.counters.add(FixCounter.CANCELS_RESENT, 1);
       return;
     }
-    this.childCancelWanted[slot] = CancelState.HELD;
-    this.reconcilePending[venueId] = 1;
-    this.reconcileAny = true;
+    this.holdCancel(slot);
+    this.emitEvent(ChildEventKind.CANCEL_REJECTED, childId, orderId, venueId, qty, price, 0, 0, Reason.VENUE_DOWN, 0);
   }
 
   onVenueStatus(venueId: number, up: boolean): void {

@@ -101,6 +101,7 @@ export class VenueConnections {
     for (const i of this.initiators) i.start();
     this.timer = setInterval(() => {
       if (this.stage.reconciling) this.stage.reconcileVenues();
+      if (this.stage.cancelsHeld) this.stage.writeHeldCancels(); // a session idle since its back-pressure
       if (this.log !== null) this.log.pollAttempts(); // reconnect attempts, logged off the hot path
     }, RECONCILE_TICK_MS);
   }
