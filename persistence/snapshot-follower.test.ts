@@ -281,6 +281,24 @@ describe('SnapshotStore.holding', () => {
     rmSync(join(dir, segmentFileName(listSegments(dir)[2])));
     expect(reader.holding('s')).toEqual([starts[1]]);
   });
+
+  it('keeps the checks of the files it last listed only: a removed file\'s check goes (the cache stays bounded)', () => {
+    const dir = tempDir();
+    write(dir, 1, 6000);
+    const starts = segmentStarts(dir);
+    const store = new SnapshotStore(dir, FINGERPRINT);
+    const paths = [1, 2].map((k) => {
+      const d = replayTo(dir, starts[k]);
+      return store.save('s', starts[k], 1, (w) => d.snapshot(w))!;
+    });
+    const reader = new SnapshotStore(dir, FINGERPRINT);
+    expect(reader.holding('s')).toEqual([starts[2], starts[1]]);
+    expect(reader.checkedFiles('s')).toBe(2);
+    rmSync(paths[0]);
+    expect(reader.holding('s')).toEqual([starts[2]]);
+    expect(reader.checkedFiles('s')).toBe(1);
+    expect(reader.checkedFiles('other')).toBe(0);
+  });
 });
 
 describe('config: the snapshot thread\'s keys', () => {

@@ -559,8 +559,17 @@ export class SnapshotStore {
   writePace: WritePace | null = null;
   /** Chunks the saves of this store fdatasynced on their own under writePace, in all (0: none paced). */
   pacedChunks = 0;
-  /** holding()'s file checks by path: the file's size and mtime then, and its meta (null: it did not hold). */
-  private readonly fileChecks = new Map<string, { stamp: string; meta: SnapshotMeta | null }>();
+  /**
+   * holding()'s file checks, per stage by path: the file's size and mtime then, and its meta
+   * (null: it did not hold). Only the files of the stage's last listing are kept, so the cache
+   * does not grow as saves come and older files go.
+   */
+  private readonly fileChecks = new Map<string, Map<string, { stamp: string; meta: SnapshotMeta | null }>>();
+
+  /** Files whose check holding() keeps for `stage` (tests: the cache stays bounded). */
+  checkedFiles(stage: string): number {
+    return this.fileChecks.get(stage)?.size ?? 0;
+  }
 
   /**
    * The engine epoch of this boot, whose journal segment's first sequence is where its stages
@@ -754,6 +763,9 @@ export class SnapshotStore {
    */
   holding(stage: string): number[] {
     const out: number[] = [];
+    const before = this.fileChecks.get(stage);
+    const checks = new Map<string, { stamp: string; meta: SnapshotMeta | null }>();
+    this.fileChecks.set(stage, checks);
     for (const { boundary, path } of this.list(stage)) {
       let stamp: string;
       try {
@@ -762,7 +774,7 @@ export class SnapshotStore {
       } catch {
         continue; // removed since the listing (a newer save dropped it)
       }
-      let seen = this.fileChecks.get(path);
+      let seen = before?.get(path);
       if (seen === undefined || seen.stamp !== stamp) {
         let meta: SnapshotMeta | null = null;
         try {
@@ -771,8 +783,8 @@ export class SnapshotStore {
           if (!(e instanceof SnapshotMismatch)) throw e;
         }
         seen = { stamp, meta };
-        this.fileChecks.set(path, seen);
       }
+      checks.set(path, seen);
       if (seen.meta !== null && journalHolds(this.journalDir, seen.meta)) out.push(boundary);
     }
     return out;
