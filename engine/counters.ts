@@ -237,6 +237,12 @@ export const FixCounter = {
    * settle with the venue.
    */
   TRADE_CORRECTIONS: 31,
+  /**
+   * Status answers whose CumQty shows a fill the reports missed but whose AvgPx cannot price it
+   * (negative, too fine to bring within range, or the fill would exceed the child): not booked,
+   * the child left open, for operations to settle with the venue.
+   */
+  RECON_FILLS_UNPRICED: 32,
 } as const;
 
 export const IngestCounter = {

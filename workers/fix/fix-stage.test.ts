@@ -371,6 +371,15 @@ describe('FixStage venue side: status answers and trade corrections', () => {
     expect(u.stage.childState[1001 - BASE]).toBe(VenueChildState.DONE);
   });
 
+  it.each([['-99', '10'], ['99', '11']])('a missed fill the status cannot price (AvgPx %s, CumQty %s) is counted, not booked: the child stays open', (avgPx, cum) => {
+    const t = resting();
+    t.report(status('2', cum).map(([tag, v]): [number, string] => [tag, tag === Tag.AvgPx ? avgPx : v]));
+    expect(t.counters.get(FixCounter.RECON_FILLS_UNPRICED)).toBe(1);
+    expect(t.counters.get(FixCounter.RECON_FILLS)).toBe(0);
+    expect(t.of(ChildEventKind.FILL, 1001)).toHaveLength(0);
+    expect(t.stage.childState[1001 - BASE]).toBe(VenueChildState.OPEN);
+  });
+
   it('a status whose CumQty fills the child ends it with its FILL only, whatever OrdStatus says (no second end)', () => {
     const t = resting();
     t.report(status('4', '10'));

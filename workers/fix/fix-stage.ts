@@ -846,15 +846,15 @@ export class FixStage implements Agent {
     const status = msg.getChar(Tag.OrdStatus);
     const venueCum = msg.has(Tag.CumQty) ? msg.getQty(Tag.CumQty) : 0;
     const missing = venueCum - this.childCum[slot];
-    if (missing > 0 && venueCum <= qty) {
-      const lastPx = msg.has(Tag.AvgPx)
+    if (missing > 0) {
+      const lastPx = venueCum <= qty && msg.has(Tag.AvgPx)
         ? missedFillPriceTicks(msg.buf, msg.valueStart(Tag.AvgPx), msg.valueEnd(Tag.AvgPx), venueCum, missing, this.childNotional[slot], MAX_PRICE_TICKS)
         : INVALID;
       if (lastPx !== INVALID) {
         this.counters.add(FixCounter.RECON_FILLS, 1);
         this.applyFill(slot, childId, orderId, venueId, qty, price, missing, lastPx, 0);
       } else {
-        this.counters.add(FixCounter.UNKNOWN_EXEC_REPORTS, 1);
+        this.counters.add(FixCounter.RECON_FILLS_UNPRICED, 1);
       }
     }
     if (this.childState[slot] === VenueChildState.DONE) return; // the fill above filled it
@@ -877,7 +877,7 @@ export class FixStage implements Agent {
         if (this.childCancelWanted[slot] === CancelState.ASKED) this.childCancelWanted[slot] = CancelState.SENT;
         return;
       case 50: // '2' Filled, and the fills above did not fill it: CumQty or AvgPx unusable
-        return; // (counted in UNKNOWN_EXEC_REPORTS); the child stays open
+        return; // (RECON_FILLS_UNPRICED); the child stays open
       case 52: // '4' Canceled
       case 51: // '3' Done for day
       case 66: // 'B' Calculated: done for the day, its fills above
