@@ -422,6 +422,14 @@ export const ChildEventKind = {
   CANCEL_REJECTED: 6,
   /** Expired at the venue. */
   EXPIRED: 7,
+  /**
+   * The venue busted a fill it reported (ExecType H, Trade Cancel): lastQty and lastPx as the
+   * report gives them (0 when absent), execIdHash of the report's own ExecID. Kept for the audit
+   * trail and downstream; not applied: the fill stands in the order and its position.
+   */
+  TRADE_CANCEL: 8,
+  /** The venue corrected a fill it reported (ExecType G, Trade Correct): the corrected lastQty and lastPx; as TRADE_CANCEL otherwise. */
+  TRADE_CORRECT: 9,
 } as const;
 
 const CE_CHILD_ID = 0;

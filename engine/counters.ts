@@ -233,8 +233,8 @@ export const FixCounter = {
   MD_STALE_IGNORED: 30,
   /**
    * ExecutionReports that bust or correct a fill already booked (150=H Trade Cancel, 150=G Trade
-   * Correct): not applied (the fill stands in the order and its position); for operations to
-   * settle with the venue.
+   * Correct): journaled (CHILD_EVENT TRADE_CANCEL, TRADE_CORRECT), not applied (the fill stands
+   * in the order and its position); for operations to settle with the venue.
    */
   TRADE_CORRECTIONS: 31,
   /**

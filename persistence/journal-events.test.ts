@@ -8,7 +8,7 @@ import {
   EXEC_REPORT_JOURNALED_MIN_LENGTH, EXEC_REPORT_LENGTH, ExecReportFlyweight, POSITION_JOURNALED_MIN_LENGTH, POSITION_LENGTH,
   PositionFlyweight, RecordType,
 } from '../codecs/records.ts';
-import { EventDecoder } from './journal-events.ts';
+import { EventDecoder, childKindName } from './journal-events.ts';
 
 const names = { symbols: ['AAPL', 'MSFT'], venues: new Map([[1, 'V1']]) };
 
@@ -49,5 +49,15 @@ describe('EventDecoder and records journaled before the journal mark', () => {
     expect(full).toMatchObject({ type: 'CHILD_EVENT', childId: 1001, kind: 'FILL', lastQty: 4, venue: 'V1' });
     expect(d.decode(RecordType.CHILD_EVENT, 1, 0, view, bytes, 0, CHILD_EVENT_JOURNALED_MIN_LENGTH)).toEqual(full);
     expect(d.decode(RecordType.CHILD_EVENT, 1, 0, view, bytes, 0, CHILD_EVENT_JOURNALED_MIN_LENGTH - 1)).toBeNull();
+  });
+});
+
+describe('child event kinds in the sinks', () => {
+  it('every ChildEventKind has its name, and it fits child_events.kind (VARCHAR(16))', () => {
+    for (const [name, value] of Object.entries(ChildEventKind)) {
+      expect(childKindName(value)).toBe(name);
+      expect(name.length).toBeLessThanOrEqual(16);
+    }
+    expect(childKindName(99)).toBe('KIND_99');
   });
 });

@@ -38,7 +38,7 @@ export interface EventNames {
   venues: ReadonlyMap<number, string>;
 }
 
-const CHILD_KINDS = ['', 'SENT', 'ACKED', 'FILL', 'CANCELED', 'REJECTED', 'CANCEL_REJECTED', 'EXPIRED'];
+const CHILD_KINDS = ['', 'SENT', 'ACKED', 'FILL', 'CANCELED', 'REJECTED', 'CANCEL_REJECTED', 'EXPIRED', 'TRADE_CANCEL', 'TRADE_CORRECT'];
 const ACCOUNT_MODES = ['NORMAL', 'HALTED', 'REDUCE_ONLY'];
 
 export function sideName(v: number): string { return sideNameOf(v) ?? `SIDE_${v}`; }

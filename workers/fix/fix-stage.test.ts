@@ -387,17 +387,22 @@ describe('FixStage venue side: status answers and trade corrections', () => {
     expect(t.of(ChildEventKind.CANCELED, 1001)).toHaveLength(0);
   });
 
-  it.each([['H', 'Trade Cancel'], ['G', 'Trade Correct']])('ExecType %s (%s) is counted, not applied: the fill stands', (execType) => {
+  it.each([['H', ChildEventKind.TRADE_CANCEL], ['G', ChildEventKind.TRADE_CORRECT]])('ExecType %s (trade cancel, correct) goes to risk as its own event with LastQty and LastPx, once per ExecID; the fill stands', (execType, kind) => {
     const t = resting();
     t.core.makerQuote(0, BookSide.SELL, 99 * PX, 10);
     t.pump();
     expect(t.of(ChildEventKind.FILL, 1001)).toHaveLength(1);
-    const before = t.events.length;
-    t.report([[Tag.OrderID, 'X'], [Tag.ExecID, 'BUST-1'], [Tag.ExecRefID, 'E1'], [Tag.ClOrdID, '1001'], [Tag.ExecType, execType], [Tag.OrdStatus, '2'],
-      [Tag.Symbol, 'AAPL'], [Tag.Side, '1'], [Tag.LeavesQty, '0'], [Tag.CumQty, '10'], [Tag.AvgPx, '99'], [Tag.LastQty, '10'], [Tag.LastPx, '99']]);
+    const bust: [number, string][] = [[Tag.OrderID, 'X'], [Tag.ExecID, 'BUST-1'], [Tag.ExecRefID, 'E1'], [Tag.ClOrdID, '1001'], [Tag.ExecType, execType],
+      [Tag.OrdStatus, '2'], [Tag.Symbol, 'AAPL'], [Tag.Side, '1'], [Tag.LeavesQty, '0'], [Tag.CumQty, '10'], [Tag.AvgPx, '98.5'], [Tag.LastQty, '10'], [Tag.LastPx, '98.5']];
+    t.report(bust);
+    t.report(bust); // the same ExecID again (a resend): dropped
+    expect(t.of(kind, 1001).map((e) => [e.lastQty, e.lastPx, e.reason])).toEqual([[10, 98.5 * PX, Reason.NONE]]);
+    expect(t.sorIds(kind)).toEqual([1001]);
     expect(t.counters.get(FixCounter.TRADE_CORRECTIONS)).toBe(1);
-    expect(t.events.length).toBe(before);
+    expect(t.counters.get(FixCounter.DUPLICATE_EXEC_IDS)).toBe(1);
     expect(t.counters.get(FixCounter.UNKNOWN_EXEC_REPORTS)).toBe(0);
+    expect(t.of(ChildEventKind.FILL, 1001)).toHaveLength(1);
+    expect(t.stage.childState[1001 - BASE]).toBe(VenueChildState.DONE);
   });
 });
 

@@ -803,13 +803,38 @@ export class FixStage implements Agent {
         this.applyStatus(msg, slot, childId, orderId, venueId, qty, price);
         return;
       case 72: // 'H' Trade Cancel
+        this.tradeCorrection(msg, ChildEventKind.TRADE_CANCEL, childId, orderId, venueId, qty, price);
+        return;
       case 71: // 'G' Trade Correct
-        // A bust or correction of a fill already booked: not applied here (risk books fills
-        // forward only), counted for operations to settle with the venue.
-        this.counters.add(FixCounter.TRADE_CORRECTIONS, 1);
+        this.tradeCorrection(msg, ChildEventKind.TRADE_CORRECT, childId, orderId, venueId, qty, price);
         return;
     }
     // Pending cancel, pending new, pending replace, stopped, suspended, restated: informational.
+  }
+
+  /**
+   * A bust or correction of a fill already booked: journaled as its CHILD_EVENT (kind
+   * TRADE_CANCEL or TRADE_CORRECT, with the report's LastQty and LastPx, 0 when absent or out of
+   * range), so the audit trail, Postgres and Kafka have it; not applied (risk books fills
+   * forward only: the fill stands in the order and its position), counted for operations to
+   * settle with the venue. Its ExecID is remembered as a fill's is, so a resend counts once.
+   */
+  private tradeCorrection(msg: FixParser, kind: number, childId: number, orderId: number, venueId: number, qty: number, price: number): void {
+    const idStart = msg.valueStart(Tag.ExecID);
+    let hash = 0;
+    if (idStart >= 0) {
+      const idEnd = msg.valueEnd(Tag.ExecID);
+      hash = execIdHash(venueId, msg.buf, idStart, idEnd);
+      if (!this.execIds.addHashed(venueId, hash, msg.buf, idStart, idEnd)) {
+        this.counters.add(FixCounter.DUPLICATE_EXEC_IDS, 1);
+        return;
+      }
+    }
+    const lastQty = msg.has(Tag.LastQty) ? msg.getQty(Tag.LastQty) : 0;
+    const lastPx = msg.has(Tag.LastPx) ? msg.getTicks(Tag.LastPx) : 0;
+    this.counters.add(FixCounter.TRADE_CORRECTIONS, 1);
+    this.emitEvent(kind, childId, orderId, venueId, qty, price,
+      lastQty > 0 && lastQty <= MAX_QTY ? lastQty : 0, lastPx > 0 && lastPx <= MAX_PRICE_TICKS ? lastPx : 0, Reason.NONE, hash);
   }
 
   /** idHash: execIdHash of the report's ExecID (exec-id-set.ts), 0 for none (a reconciliation fill). */

@@ -25,6 +25,9 @@ import { FULL, RingConsumer, RingProducer, createRingMemory, type RecordHandler 
 import {
   CHILD_EVENT_JOURNALED_MIN_LENGTH, CHILD_EVENT_LENGTH, CHILD_ORDER_LENGTH, EXEC_REPORT_LENGTH, ChildEventFlyweight, ChildEventKind, ChildOrderFlyweight, ExecReportFlyweight, RecordType,
 } from '../../codecs/records.ts';
+import { ascii } from '../../fix/encoder.ts';
+import { MsgType } from '../../fix/msg-type.ts';
+import { Tag } from '../../fix/tags.ts';
 import { MemoryLink } from '../../fix/memory-transport.ts';
 import { MemoryMessageStore } from '../../fix/store.ts';
 import { FixSession, SessionRole } from '../../fix/session.ts';
@@ -384,6 +387,33 @@ describe('fix stage recovery from the journal', () => {
     expect(fills[0]!.execIdHash).not.toBe(journaled.execIdHash);
     expect(b2.stage.childState[1001 % CAPACITY]).toBe(VenueChildState.DONE);
     expect(b2.counters.get(FixCounter.DUPLICATE_EXEC_IDS)).toBe(1);
+  });
+
+  it('a venue\'s bust journaled before the crash and resent after the restart (PossDupFlag=Y) is not passed on twice', () => {
+    const { clock, v, store, journal, b1 } = connectedBoot(CHILD_EVENT_LENGTH, (venue) => venue.core.makerQuote(0, BookSide.SELL, 101 * PX, 1000));
+    journalOrder(journal, 1, Side.BUY);
+    b1.sorRecord(RecordType.CHILD_NEW, 1001, 1, 10, 99);
+    b1.pump();
+    v.core.makerQuote(0, BookSide.SELL, 99 * PX, 4);
+    b1.pump();
+    expect(b1.of(ChildEventKind.FILL, 1001)).toHaveLength(1);
+    const inBeforeBust = store.nextTargetSeqNum;
+    const e = v.acceptor.beginApp(MsgType.EXECUTION_REPORT);
+    for (const [tag, value] of [[Tag.OrderID, 'X'], [Tag.ExecID, 'BUST-1'], [Tag.ExecRefID, 'E1'], [Tag.ClOrdID, '1001'], [Tag.ExecType, 'H'], [Tag.OrdStatus, '0'],
+      [Tag.Symbol, 'AAPL'], [Tag.Side, '1'], [Tag.LeavesQty, '10'], [Tag.CumQty, '0'], [Tag.AvgPx, '0'], [Tag.LastQty, '4'], [Tag.LastPx, '99']] as [number, string][]) e.addAscii(tag, ascii(value));
+    v.acceptor.sendApp();
+    b1.pump();
+    expect(b1.of(ChildEventKind.TRADE_CANCEL, 1001).map((ev) => ev.execIdHash > 0)).toEqual([true]);
+    b1.crash();
+    journal.close();
+    store.setNextTargetSeqNum(inBeforeBust); // the bust journaled, its inbound number not yet stored
+
+    const b2 = boot(clock, store, v, null);
+    expect(recoverFixStage(b2.stage, dir, ORDER_CAPACITY)).toMatchObject({ children: 1, execIds: 2, fillsWithoutExecId: 0, problem: null });
+    b2.connect(); // the venue resends the bust
+    expect(b2.of(ChildEventKind.TRADE_CANCEL, 1001)).toEqual([]);
+    expect(b2.counters.get(FixCounter.DUPLICATE_EXEC_IDS)).toBe(1);
+    expect(b2.counters.get(FixCounter.TRADE_CORRECTIONS)).toBe(0);
   });
 
   it('control: from a journal without execIdHash (64-byte CHILD_EVENTs) the same resend is applied a second time', () => {

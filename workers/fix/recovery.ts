@@ -194,7 +194,7 @@ class FixRestorer implements FrameHandler {
   private onChildEvent(ev: ChildEventFlyweight, length: number): void {
     const kind = ev.kind();
     this.auditOnly.onChildEvent(ev.childId());
-    if (kind === ChildEventKind.FILL) this.onFillExecId(ev, length);
+    if (kind === ChildEventKind.FILL || kind === ChildEventKind.TRADE_CANCEL || kind === ChildEventKind.TRADE_CORRECT) this.onExecId(ev, length);
     if (kind !== ChildEventKind.SENT) {
       if (this.stage.restoreEvent(kind, ev.childId(), ev.lastQty(), ev.lastPxTicks(), ev.reason())) this.events++;
       return;
@@ -211,8 +211,8 @@ class FixRestorer implements FrameHandler {
     else this.conflicts++;
   }
 
-  /** The fill's ExecID hash back into the stage's set (the field exists from 72 bytes on). */
-  private onFillExecId(ev: ChildEventFlyweight, length: number): void {
+  /** A fill's (or a bust's or correction's) ExecID hash back into the stage's set (the field exists from 72 bytes on). */
+  private onExecId(ev: ChildEventFlyweight, length: number): void {
     const hash = length >= CHILD_EVENT_LENGTH ? ev.execIdHash() : 0;
     if (!(Number.isSafeInteger(hash) && hash > 0 && hash < 2 ** 52)) {
       this.fillsWithoutExecId++;

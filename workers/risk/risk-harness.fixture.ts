@@ -343,6 +343,10 @@ export class Harness {
   childCancelRejected(childId: number, orderId: number): void {
     this.childEvent(ChildEventKind.CANCEL_REJECTED, childId, orderId, {});
   }
+  /** A venue's bust (TRADE_CANCEL) or correction (TRADE_CORRECT) of a fill of the child. */
+  tradeCorrection(kind: number, childId: number, orderId: number, lastQty: number, lastPx: number): void {
+    this.childEvent(kind, childId, orderId, { lastQty, lastPx });
+  }
 
   routeDone(orderId: number, childCount: number, reason: number = Reason.NONE, routedQty = 0): void {
     const at = this.fix.tryClaim(RecordType.ROUTE_DONE, ROUTE_DONE_LENGTH);

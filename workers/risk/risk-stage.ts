@@ -1099,6 +1099,11 @@ export class RiskStage implements Agent, RingRecordHandler {
         // The child is still live (or its fill is on the way); the parent's cancel waits for it.
         this.counters.add(RiskCounter.CHILD_CANCEL_REJECTS, 1);
         return;
+      case ChildEventKind.TRADE_CANCEL:
+      case ChildEventKind.TRADE_CORRECT:
+        // A venue's bust or correction of a fill: journaled for the audit trail, not applied
+        // (fills are booked forward only; the fix stage counts it in TRADE_CORRECTIONS).
+        return;
     }
     this.counters.add(RiskCounter.UNKNOWN_RECORDS, 1);
   }

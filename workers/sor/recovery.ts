@@ -223,7 +223,7 @@ class SorStatsReplay implements FrameHandler {
       }
       return;
     }
-    if (kind === ChildEventKind.CANCEL_REJECTED) return;
+    if (kind === ChildEventKind.CANCEL_REJECTED || kind === ChildEventKind.TRADE_CANCEL || kind === ChildEventKind.TRADE_CORRECT) return;
     this.childEvents++;
     if (!c.answered) {
       c.answered = true;

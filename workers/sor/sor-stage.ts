@@ -467,6 +467,7 @@ export class SorStage implements Agent, RingRecordHandler {
       c.sentNs[s] = ev.timeNs();
       return;
     }
+    if (kind === ChildEventKind.TRADE_CANCEL || kind === ChildEventKind.TRADE_CORRECT) return; // after a fill: nothing for routing
     if (kind === ChildEventKind.CANCEL_REJECTED) {
       // The SOR's own fallback cancel did not land (venue down, or too late): try again later;
       // a client's cancel is no longer held back meanwhile.
