@@ -488,6 +488,13 @@ describe('RiskStage: cancel', () => {
     expect(h.counters.get(RiskCounter.UNKNOWN_RECORDS)).toBe(0);
     expect(h.position(1, 0)).toBe(30);
     expect(h.state(id)).toBe(OrderState.PARTIALLY_FILLED);
+    // The usual case: the child filled and ended, then busted.
+    h.fill(BASE_CHILD + 1, id, 70, 10 * PRICE_SCALE);
+    expect(h.step().ingest[0]).toMatchObject({ state: OrderState.FILLED });
+    h.tradeCorrection(ChildEventKind.TRADE_CANCEL, BASE_CHILD + 1, id, 70, 10 * PRICE_SCALE);
+    expect(h.step().ingest).toEqual([]);
+    expect(h.counters.get(RiskCounter.UNKNOWN_RECORDS)).toBe(0);
+    expect(h.position(1, 0)).toBe(100);
   });
 
   it('cancel of an unknown order -> CANCEL_REJECT UNKNOWN_ORDER', () => {

@@ -1068,6 +1068,10 @@ export class RiskStage implements Agent, RingRecordHandler {
       this.onChildSent(ev);
       return;
     }
+    // A venue's bust or correction of a fill, usually of a child already ended: journaled for the
+    // audit trail, not applied (fills are booked forward only; the fix stage counts it in
+    // TRADE_CORRECTIONS).
+    if (kind === ChildEventKind.TRADE_CANCEL || kind === ChildEventKind.TRADE_CORRECT) return;
     const cs = this.children.slotOf(ev.childId());
     if (cs < 0) {
       // A child refused before it was ever sent (venue down): its parent learns at ROUTE_DONE.
@@ -1098,11 +1102,6 @@ export class RiskStage implements Agent, RingRecordHandler {
       case ChildEventKind.CANCEL_REJECTED:
         // The child is still live (or its fill is on the way); the parent's cancel waits for it.
         this.counters.add(RiskCounter.CHILD_CANCEL_REJECTS, 1);
-        return;
-      case ChildEventKind.TRADE_CANCEL:
-      case ChildEventKind.TRADE_CORRECT:
-        // A venue's bust or correction of a fill: journaled for the audit trail, not applied
-        // (fills are booked forward only; the fix stage counts it in TRADE_CORRECTIONS).
         return;
     }
     this.counters.add(RiskCounter.UNKNOWN_RECORDS, 1);
