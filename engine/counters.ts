@@ -243,6 +243,11 @@ export const FixCounter = {
    * the child left open, for operations to settle with the venue.
    */
   RECON_FILLS_UNPRICED: 32,
+  /**
+   * Cancel requests for a child whose cancel is written and not yet answered: not written a
+   * second time (the same ClOrdID would only draw the venue's reject).
+   */
+  CANCELS_ALREADY_SENT: 33,
 } as const;
 
 export const IngestCounter = {

@@ -366,10 +366,12 @@ export const MESSAGES: readonly MessageDef[] = [
     ],
     groups: [453],
     oneOf: [INSTRUMENT_ONE_OF],
-    // ExecType F (Trade), G (Trade correct): LastQty and LastPx (vol. 4, Execution Report).
+    // ExecType F (Trade), G (Trade correct): LastQty and LastPx; G and H (Trade cancel): ExecRefID,
+    // the execution corrected or busted (vol. 4, Execution Report).
     conditions: [
       { ifTag: 150, ifValues: 'F G', thenTag: 32 },
       { ifTag: 150, ifValues: 'F G', thenTag: 31 },
+      { ifTag: 150, ifValues: 'G H', thenTag: 19 },
     ],
   },
   {

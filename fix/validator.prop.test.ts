@@ -49,7 +49,7 @@ const ts = fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2099, 11, 31) }
 const side = fc.constantFrom('1', '2', '5', '8', 'B');
 const tif = fc.constantFrom('0', '1', '3', '4', '6');
 const ordType = fc.constantFrom('1', '2', '3', '4', '5', 'P');
-const execType = fc.constantFrom('0', '4', '5', '8', 'C', 'F', 'G', 'I');
+const execType = fc.constantFrom('0', '4', '5', '8', 'C', 'F', 'G', 'H', 'I');
 const ordStatus = fc.constantFrom('0', '1', '2', '4', '8', 'C', 'E');
 const LIMIT = new Set(['2', '4', '7', '8', 'B']);
 const STOP = new Set(['3', '4']);
@@ -115,7 +115,7 @@ const replace: fc.Arbitrary<Msg> = fc
 const report: fc.Arbitrary<Msg> = fc
   .tuple(header, id, id, execType, ordStatus, id, side, qty, qty, price, qty, price, id, ts, parties)
   .chain(([h, orderId, execId, et, os, sym, sd, leaves, cum, avg, last, lastPx, clOrdId, t, grp]) => {
-    const trade: Field[] = et === 'F' || et === 'G' ? [[32, last], [31, lastPx]] : [];
+    const trade: Field[] = [...(et === 'F' || et === 'G' ? [[32, last], [31, lastPx]] as Field[] : []), ...(et === 'G' || et === 'H' ? [[19, execId]] as Field[] : [])];
     const required: Field[] = [[37, orderId], [17, execId], [150, et], [39, os], [55, sym], [54, sd], [151, leaves], [14, cum], [6, avg], ...trade];
     return body(required, [[11, clOrdId], [60, t], [58, 'report'], [12, '0.5'], [13, '3'], [40, '2'], [44, avg]], grp).map((b) => ({ type: '8', header: h, body: b }));
   });

@@ -176,6 +176,9 @@ describe('BusinessRejectReason rules', () => {
     expect(check(`35=D|${HDR}11=C1|55=AAPL|54=1|60=${TS}|38=100|40=2|`)).toEqual([B, 5, 44]); // limit, no Price
     expect(check(`35=G|${HDR}41=C1|11=C2|55=AAPL|54=1|60=${TS}|38=100|40=3|`)).toEqual([B, 5, 99]); // stop, no StopPx
     expect(check(`35=8|${HDR}37=O1|17=E1|150=F|39=1|55=AAPL|54=1|151=50|14=50|6=10|31=10|`)).toEqual([B, 5, 32]); // trade, no LastQty
+    expect(check(`35=8|${HDR}37=O1|17=E2|150=H|39=0|55=AAPL|54=1|151=100|14=0|6=0|`)).toEqual([B, 5, 19]); // trade cancel, no ExecRefID
+    expect(check(`35=8|${HDR}37=O1|17=E2|150=H|39=0|55=AAPL|54=1|151=100|14=0|6=0|19=E1|`)).toBe('ok');
+    expect(check(`35=8|${HDR}37=O1|17=E3|150=G|39=2|55=AAPL|54=1|151=0|14=100|6=10|32=100|31=10|`)).toEqual([B, 5, 19]); // trade correct, no ExecRefID
   });
 
   it('session-level problems win over business-level ones (checked first)', () => {

@@ -112,11 +112,11 @@ function setup(childCapacity = 64, resetOnLogon = false) {
       t.pump();
       link = null;
     },
-    sorRecord(type: number, childId: number, qty: number, price: string, journalMark = 0): void {
+    sorRecord(type: number, childId: number, qty: number, price: string, journalMark = 0, venueId = 1): void {
       const at = sor.tryClaim(type, CHILD_ORDER_LENGTH);
       if (at === FULL) throw new Error('ring full');
       child.wrap(sor.view, sor.bytes, at).setChildId(childId).setOrderId(childId - BASE).setQty(qty).setPriceTicks(Math.round(Number(price) * PX))
-        .setVenueId(1).setSymbolId(0).setAccountId(1).setSide(Side.BUY).setOrdType(OrdType.LIMIT).setTif(Tif.DAY).setJournalMark(journalMark);
+        .setVenueId(venueId).setSymbolId(0).setAccountId(1).setSide(Side.BUY).setOrdType(OrdType.LIMIT).setTif(Tif.DAY).setJournalMark(journalMark);
       sor.commit();
     },
     /**
@@ -301,10 +301,14 @@ describe('FixStage venue side: reconnect and reconciliation', () => {
     const t = setup();
     const link = t.connect();
     cancelsRefused(t, link, [1007, 1008]);
+    t.clock.ms += 1;
     t.pump(); // still refused: tried again, kept
     expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(0);
     expect(t.stage.writeHeldCancels()).toBe(0); // what the sessions' timer calls
     link.aToB.accepting = true;
+    t.pump(); // within a millisecond of the refusal: doWork does not try again yet
+    expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(0);
+    t.clock.ms += 1;
     t.pump();
     expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(2);
     expect(t.counters.get(FixCounter.CANCELS_RETRIED)).toBe(2);
@@ -332,6 +336,34 @@ describe('FixStage venue side: reconnect and reconciliation', () => {
     expect(t.stage.childState[1007 - BASE]).toBe(VenueChildState.DONE);
   });
 
+  it('a cancel asked for again while the first is written and not yet answered is not written a second time', () => {
+    const t = setup();
+    const link = t.connect();
+    t.sorRecord(RecordType.CHILD_NEW, 1007, 10, '97.00'); // rests
+    t.pump();
+    link.bToA.inputPaused = true; // the venue reads nothing more from us for now
+    t.sorRecord(RecordType.CHILD_CANCEL, 1007, 10, '97.00');
+    t.sorRecord(RecordType.CHILD_CANCEL, 1007, 10, '97.00'); // a client's cancel behind the SOR's fallback, say
+    t.pump();
+    expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(1);
+    expect(t.counters.get(FixCounter.CANCELS_ALREADY_SENT)).toBe(1);
+    link.bToA.inputPaused = false;
+    t.pump();
+    expect(t.of(ChildEventKind.CANCELED, 1007)).toHaveLength(1);
+    expect(t.of(ChildEventKind.CANCEL_REJECTED, 1007)).toHaveLength(0);
+  });
+
+  it('a cancel of a restored child whose venue is no longer configured is held, and the retry drops it without halting', () => {
+    const t = setup();
+    t.connect();
+    expect(t.stage.restoreSent(1009, 9, 7, 0, Side.BUY, 10, 97 * PX)).toBe(true); // venue 7: not configured now
+    t.sorRecord(RecordType.CHILD_CANCEL, 1009, 10, '97.00', 0, 7);
+    t.pump();
+    expect(t.of(ChildEventKind.CANCEL_REJECTED, 1009).map((e) => e.reason)).toEqual([Reason.VENUE_DOWN]);
+    expect(t.stage.writeHeldCancels()).toBe(0);
+    expect(t.stage.cancelsHeld).toBe(false);
+  });
+
   it('a held cancel whose child ends meanwhile (filled) is dropped, not written', () => {
     const t = setup();
     const link = t.connect();
@@ -340,6 +372,7 @@ describe('FixStage venue side: reconnect and reconciliation', () => {
     t.pump();
     expect(t.of(ChildEventKind.FILL, 1007).map((e) => e.lastQty)).toEqual([10]);
     link.aToB.accepting = true;
+    t.clock.ms += 1;
     t.pump();
     expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(0);
     expect(t.stage.cancelsHeld).toBe(false);
@@ -371,9 +404,9 @@ describe('FixStage venue side: status answers and trade corrections', () => {
     expect(u.stage.childState[1001 - BASE]).toBe(VenueChildState.DONE);
   });
 
-  it.each([['-99', '10'], ['99', '11']])('a missed fill the status cannot price (AvgPx %s, CumQty %s) is counted, not booked: the child stays open', (avgPx, cum) => {
+  it.each([['2', '-99', '10'], ['2', '99', '11'], ['4', '-99', '5'], ['B', '-99', '10']])('a missed fill the status (OrdStatus %s) cannot price (AvgPx %s, CumQty %s) is counted, not booked, and the child stays open', (ordStatus, avgPx, cum) => {
     const t = resting();
-    t.report(status('2', cum).map(([tag, v]): [number, string] => [tag, tag === Tag.AvgPx ? avgPx : v]));
+    t.report(status(ordStatus, cum).map(([tag, v]): [number, string] => [tag, tag === Tag.AvgPx ? avgPx : v]));
     expect(t.counters.get(FixCounter.RECON_FILLS_UNPRICED)).toBe(1);
     expect(t.counters.get(FixCounter.RECON_FILLS)).toBe(0);
     expect(t.of(ChildEventKind.FILL, 1001)).toHaveLength(0);
@@ -556,6 +589,7 @@ describe('FixStage venue side: a cancel the venue never got', () => {
     expect(t.stage.cancelsHeld).toBe(true);
     expect(t.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(1); // no second reconciliation for it
     held.link.aToB.accepting = true;
+    t.clock.ms += 1; // past the retry delay after the refusal
     t.pump();
     expect(t.counters.get(FixCounter.CANCELS_RETRIED)).toBe(1);
     held.release(); // the venue reads the 35=H, then the cancel written after it (not judged again)

@@ -100,6 +100,8 @@ const CH_C = 67; // 'C'
 const CH_R = 82; // 'R'
 const STATUS_PASS_PREFIX = ascii('R');
 /** Pass numbers run 1 .. 2^31-1 (addAsciiInt's range), then wrap to 1. */
+/** After a held cancel's write is refused, doWork tries the held cancels again no sooner than this (the sessions' timer also does, every 50 ms). */
+const HELD_RETRY_NS = 1_000_000;
 const MAX_STATUS_PASS = 0x7fffffff;
 const CH_0 = 48;
 
@@ -262,6 +264,8 @@ export class FixStage implements Agent {
   private readonly heldCancels: SlotQueue;
   /** Per venue id, during one writeHeldCancels: 1 once a write to it was refused. */
   private readonly heldRefused: Uint8Array;
+  /** Engine clock (ns) before which doWork does not try the held cancels again after a refusal (0: at once). */
+  private heldRetryAtNs = 0;
   private readonly execIds: ExecIdSet;
   /** The ring to risk with the venue events waiting for room in it. */
   private readonly riskQueue: RingOverflow;
@@ -345,7 +349,7 @@ export class FixStage implements Agent {
     let work = this.riskQueue.flush() + this.sorFeed.flush();
     this.updateVenueInputPause();
     if (this.reconcileAny) work += this.reconcileVenues();
-    if (this.heldCancels.length > 0) work += this.writeHeldCancels();
+    if (this.heldCancels.length > 0 && this.clock.nowNs() >= this.heldRetryAtNs) work += this.writeHeldCancels();
     // Each SOR record yields at most two records to risk.
     const room = this.rings.toRisk.inputsThatFit(2 * alignRecord(HEADER_LENGTH + CHILD_EVENT_LENGTH), CHILD_EVENT_LENGTH);
     const limit = this.riskQueue.pending > 0 ? 0 : Math.min(FIX_BATCH, room);
@@ -433,16 +437,22 @@ export class FixStage implements Agent {
 
   private sendCancel(c: ChildOrderFlyweight): void {
     const venueId = c.venueId();
-    const session = venueId < this.sessions.length ? this.sessions[venueId] : null;
+    const slot = this.slotOf(c.childId());
+    if (slot >= 0 && this.childCancelWanted[slot] >= CancelState.SENT) {
+      // Its cancel is written and not yet answered (a SOR fallback and a client's cancel, or the
+      // SOR's retry after a hold this stage has since written): a second 35=F with the same
+      // ClOrdID would only draw the venue's reject, which ends the tracking of the first.
+      this.counters.add(FixCounter.CANCELS_ALREADY_SENT, 1);
+      return;
+    }
+    const session = this.sessionOf(venueId);
     if (session === null || session.state !== SessionState.ACTIVE || !this.writeCancel(session, c.childId(), c.symbolId(), c.side(), c.qty())) {
       // The venue is unreachable, or back-pressure / the session dropped while writing: the
       // cancel is held, and written once the session takes writes again or at its next Logon.
-      const slot = this.slotOf(c.childId());
       if (slot >= 0 && this.childState[slot] !== VenueChildState.DONE) this.holdCancel(slot);
       this.emitEvent(ChildEventKind.CANCEL_REJECTED, c.childId(), c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.VENUE_DOWN, 0);
       return;
     }
-    const slot = this.slotOf(c.childId());
     if (slot >= 0) this.childCancelWanted[slot] = this.childState[slot] !== VenueChildState.DONE ? CancelState.SENT : CancelState.NONE;
   }
 
@@ -482,13 +492,15 @@ export class FixStage implements Agent {
   writeHeldCancels(): number {
     this.heldRefused.fill(0);
     let written = 0;
+    let refused = false;
     for (let n = this.heldCancels.length; n > 0; n--) {
       const slot = this.heldCancels.shift();
       if (this.childCancelWanted[slot] !== CancelState.HELD || this.childState[slot] === VenueChildState.DONE) continue;
       const venueId = this.childVenue[slot];
-      const session = this.sessions[venueId];
-      // A session that is down (or logging on) writes it at its reconciliation.
-      if (session === null || session.state !== SessionState.ACTIVE) continue;
+      const session = this.sessionOf(venueId);
+      // A session that is down, logging on, or not yet reconciled after its Logon writes it at
+      // its reconciliation (after the status requests, the resend over).
+      if (session === null || session.state !== SessionState.ACTIVE || this.reconcilePending[venueId] === 1) continue;
       if (this.heldRefused[venueId] === 0 && this.writeCancelOf(session, slot)) {
         this.childCancelWanted[slot] = CancelState.SENT;
         this.counters.add(FixCounter.CANCELS_RETRIED, 1);
@@ -496,9 +508,17 @@ export class FixStage implements Agent {
         continue;
       }
       this.heldRefused[venueId] = 1;
+      refused = true;
       this.heldCancels.push(slot);
     }
+    // A refusal: doWork tries again no sooner than HELD_RETRY_NS (each try encodes a 35=F).
+    this.heldRetryAtNs = refused ? this.clock.nowNs() + HELD_RETRY_NS : 0;
     return written;
+  }
+
+  /** The venue's session, or null for a venue id this stage has none for (a child restored from an earlier configuration). */
+  private sessionOf(venueId: number): FixSession | null {
+    return venueId < this.sessions.length ? this.sessions[venueId] : null;
   }
 
   /** writeCancel for the child in `slot` of the table. */
@@ -776,16 +796,8 @@ export class FixStage implements Agent {
         }
         // A fill counts once: its ExecID is remembered per venue (resends, replays, PossResend),
         // and its hash goes into the CHILD_EVENT, so recovery remembers it across a restart.
-        const idStart = msg.valueStart(Tag.ExecID);
-        let hash = 0;
-        if (idStart >= 0) {
-          const idEnd = msg.valueEnd(Tag.ExecID);
-          hash = execIdHash(venueId, msg.buf, idStart, idEnd);
-          if (!this.execIds.addHashed(venueId, hash, msg.buf, idStart, idEnd)) {
-            this.counters.add(FixCounter.DUPLICATE_EXEC_IDS, 1);
-            return;
-          }
-        }
+        const hash = this.firstExecId(msg, venueId);
+        if (hash < 0) return;
         this.applyFill(slot, childId, orderId, venueId, qty, price, lastQty, lastPx, hash);
         return;
       }
@@ -820,21 +832,27 @@ export class FixStage implements Agent {
    * settle with the venue. Its ExecID is remembered as a fill's is, so a resend counts once.
    */
   private tradeCorrection(msg: FixParser, kind: number, childId: number, orderId: number, venueId: number, qty: number, price: number): void {
-    const idStart = msg.valueStart(Tag.ExecID);
-    let hash = 0;
-    if (idStart >= 0) {
-      const idEnd = msg.valueEnd(Tag.ExecID);
-      hash = execIdHash(venueId, msg.buf, idStart, idEnd);
-      if (!this.execIds.addHashed(venueId, hash, msg.buf, idStart, idEnd)) {
-        this.counters.add(FixCounter.DUPLICATE_EXEC_IDS, 1);
-        return;
-      }
-    }
+    const hash = this.firstExecId(msg, venueId);
+    if (hash < 0) return;
     const lastQty = msg.has(Tag.LastQty) ? msg.getQty(Tag.LastQty) : 0;
     const lastPx = msg.has(Tag.LastPx) ? msg.getTicks(Tag.LastPx) : 0;
     this.counters.add(FixCounter.TRADE_CORRECTIONS, 1);
     this.emitEvent(kind, childId, orderId, venueId, qty, price,
       lastQty > 0 && lastQty <= MAX_QTY ? lastQty : 0, lastPx > 0 && lastPx <= MAX_PRICE_TICKS ? lastPx : 0, Reason.NONE, hash);
+  }
+
+  /**
+   * The report's ExecID (17) into the venue's ExecID set: its execIdHash, 0 for a report without
+   * one, or -1 when the set held it already (a resend or replay; counted in DUPLICATE_EXEC_IDS).
+   */
+  private firstExecId(msg: FixParser, venueId: number): number {
+    const idStart = msg.valueStart(Tag.ExecID);
+    if (idStart < 0) return 0;
+    const idEnd = msg.valueEnd(Tag.ExecID);
+    const hash = execIdHash(venueId, msg.buf, idStart, idEnd);
+    if (this.execIds.addHashed(venueId, hash, msg.buf, idStart, idEnd)) return hash;
+    this.counters.add(FixCounter.DUPLICATE_EXEC_IDS, 1);
+    return -1;
   }
 
   /** idHash: execIdHash of the report's ExecID (exec-id-set.ts), 0 for none (a reconciliation fill). */
@@ -875,12 +893,14 @@ export class FixStage implements Agent {
       const lastPx = venueCum <= qty && msg.has(Tag.AvgPx)
         ? missedFillPriceTicks(msg.buf, msg.valueStart(Tag.AvgPx), msg.valueEnd(Tag.AvgPx), venueCum, missing, this.childNotional[slot], MAX_PRICE_TICKS)
         : INVALID;
-      if (lastPx !== INVALID) {
-        this.counters.add(FixCounter.RECON_FILLS, 1);
-        this.applyFill(slot, childId, orderId, venueId, qty, price, missing, lastPx, 0);
-      } else {
+      if (lastPx === INVALID) {
+        // Not booked, and the child not closed whatever OrdStatus says: closing it would drop
+        // shares the venue filled. It stays open, for operations to settle with the venue.
         this.counters.add(FixCounter.RECON_FILLS_UNPRICED, 1);
+        return;
       }
+      this.counters.add(FixCounter.RECON_FILLS, 1);
+      this.applyFill(slot, childId, orderId, venueId, qty, price, missing, lastPx, 0);
     }
     if (this.childState[slot] === VenueChildState.DONE) return; // the fill above filled it
     switch (status) {
@@ -901,8 +921,8 @@ export class FixStage implements Agent {
         if (this.childState[slot] === VenueChildState.SENT) this.childState[slot] = VenueChildState.OPEN;
         if (this.childCancelWanted[slot] === CancelState.ASKED) this.childCancelWanted[slot] = CancelState.SENT;
         return;
-      case 50: // '2' Filled, and the fills above did not fill it: CumQty or AvgPx unusable
-        return; // (RECON_FILLS_UNPRICED); the child stays open
+      case 50: // '2' Filled, and CumQty did not fill it (the venue's OrderQty is not ours): left open
+        return;
       case 52: // '4' Canceled
       case 51: // '3' Done for day
       case 66: // 'B' Calculated: done for the day, its fills above
