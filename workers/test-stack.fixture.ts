@@ -170,12 +170,17 @@ export function defaultVenuesOn(venues: readonly VenueProcess[]): EngineConfig['
   return validateConfig({}).venues.map((v, i) => ({ ...v, port: venues[i].port }));
 }
 
-/** POST /v1/orders as the account of `key`; the JSON answer. */
-export async function postOrder(key: string, base: string, body: Record<string, unknown>): Promise<Record<string, any>> {
+/** POST /v1/orders as the account of `key`; the HTTP status and the JSON answer. */
+export async function postOrderAnswer(key: string, base: string, body: Record<string, unknown>): Promise<{ status: number; answer: Record<string, any> }> {
   const res = await fetch(`http://${base}/v1/orders`, {
     method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
   });
-  return (await res.json()) as Record<string, any>;
+  return { status: res.status, answer: (await res.json()) as Record<string, any> };
+}
+
+/** POST /v1/orders as the account of `key`; the JSON answer. */
+export async function postOrder(key: string, base: string, body: Record<string, unknown>): Promise<Record<string, any>> {
+  return (await postOrderAnswer(key, base, body)).answer;
 }
 
 /** Waits until `count` venue sessions are logged on (/health). */

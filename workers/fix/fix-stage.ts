@@ -100,9 +100,9 @@ const CH_C = 67; // 'C'
 const CH_R = 82; // 'R'
 const STATUS_PASS_PREFIX = ascii('R');
 /** Pass numbers run 1 .. 2^31-1 (addAsciiInt's range), then wrap to 1. */
+const MAX_STATUS_PASS = 0x7fffffff;
 /** After a held cancel's write is refused, doWork tries the held cancels again no sooner than this (the sessions' timer also does, every 50 ms). */
 const HELD_RETRY_NS = 1_000_000;
-const MAX_STATUS_PASS = 0x7fffffff;
 const CH_0 = 48;
 
 /**
@@ -120,17 +120,19 @@ function statusPassOf(msg: FixParser): number {
  * A child's cancel, per slot (childCancelWanted). HELD: asked for while the venue was down, or the
  * write failed (back-pressure, the session dropped while writing); written at the next
  * reconciliation, or, while the session stays up, as soon as it takes writes again (heldCancels:
- * doWork and the sessions' timer try them, oldest first, without scanning the table). SENT: written to the venue and not yet
- * answered (no Canceled or other end, no OrderCancelReject). ASKED: SENT, and a status request
+ * doWork and the sessions' timer try them, oldest first, without scanning the table). SENT:
+ * written to the venue and not yet answered (no Canceled or other end, no OrderCancelReject); a
+ * second cancel request is not written (CANCELS_ALREADY_SENT). ASKED: SENT, and a status request
  * (35=H) of the venue's current reconciliation pass went out after it: the venue processes
  * messages in MsgSeqNum order, so if the answer to that request (790 = "R" and the pass number,
  * echoed) shows the child still working and not pending cancel, the venue never got the cancel
  * (a Logon that reset the sequence numbers resends nothing, nor does a venue that lost its
  * messages), and it is written again. A cancel written after the request, and an answer to an
  * earlier pass's request (sent before the cancel), are not judged. A venue that does not echo 790
- * never has a cancel written again (STATUS_ANSWERS_UNNAMED counts its answers). Only HELD
- * is journaled (CANCEL_REJECTED VENUE_DOWN, emitted whenever a cancel becomes HELD); after a restart risk's resume pass sends the cancels
- * of every order still PENDING_CANCEL or PENDING_REPLACE again.
+ * never has a cancel written again (STATUS_ANSWERS_UNNAMED counts its answers). Only HELD is
+ * journaled (CANCEL_REJECTED VENUE_DOWN, emitted whenever a cancel becomes HELD); after a restart
+ * risk's resume pass sends the cancels of every order still PENDING_CANCEL or PENDING_REPLACE
+ * again.
  */
 const CancelState = { NONE: 0, HELD: 1, SENT: 2, ASKED: 3 } as const;
 
@@ -878,8 +880,9 @@ export class FixStage implements Agent {
    * MsgSeqNum order and the venue answered after every report it sent before, so a CumQty above
    * ours means reports were lost: the difference becomes one fill priced so that the child's
    * notional matches CumQty x AvgPx, computed exactly from AvgPx's text (an average may be finer
-   * than a tick) and rounded to the tick (missedFillPriceTicks; counted in RECON_FILLS). Then
-   * OrdStatus (FIX 4.4's values): still working (0, 1, 7, 9, A, D, E; pending cancel 6) or ended (3, 4, B: canceled;
+   * than a tick) and rounded to the tick (missedFillPriceTicks; counted in RECON_FILLS); one it
+   * cannot price leaves the child open (RECON_FILLS_UNPRICED). Then OrdStatus (FIX 4.4's
+   * values): still working (0, 1, 7, 9, A, D, E; pending cancel 6) or ended (3, 4, B: canceled;
    * C: expired; 8: rejected or unknown there). A child already done is left alone.
    */
   private applyStatus(msg: FixParser, slot: number, childId: number, orderId: number, venueId: number, qty: number, price: number): void {
@@ -948,7 +951,7 @@ export class FixStage implements Agent {
    * the session dropped) it is held as sendCancel holds one, and journaled so.
    */
   private writeCancelAgain(slot: number, childId: number, orderId: number, venueId: number, qty: number, price: number): void {
-    const session = this.sessions[venueId];
+    const session = this.sessionOf(venueId);
     if (session !== null && session.state === SessionState.ACTIVE && this.writeCancelOf(session, slot)) {
       this.childCancelWanted[slot] = CancelState.SENT;
       this.counters.add(FixCounter.CANCELS_RESENT, 1);

@@ -11,7 +11,7 @@
  * wait polls with a timeout.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixCounters, getJson, waitFor } from '../test-stack.fixture.ts';
+import { fixCounters, getJson, postOrderAnswer, waitFor } from '../test-stack.fixture.ts';
 import { startProxiedVenueStack, type ProxiedVenueStack } from './proxied-venue.fixture.ts';
 import { messages } from './tcp-proxy.fixture.ts';
 
@@ -31,13 +31,9 @@ afterAll(async () => {
 describe('a venue that resets sequence numbers at every Logon', () => {
   it('a cancel lost on the wire before the link dropped is written again after the reset Logon: the order ends CANCELED once', async () => {
     const { proxy, base } = stack;
-    const res = await fetch(`http://${base}/v1/orders`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ clOrdId: 'rs-a', symbol: 'AAPL', side: 'BUY', qty: 10, price: '189.00', ordType: 'LIMIT', tif: 'DAY' }),
-    });
+    const res = await postOrderAnswer(KEY, base, { clOrdId: 'rs-a', symbol: 'AAPL', side: 'BUY', qty: 10, price: '189.00', ordType: 'LIMIT', tif: 'DAY' });
     expect(res.status).toBe(202);
-    const { orderId } = (await res.json()) as { orderId: number };
+    const orderId = res.answer.orderId as number;
     const status = async (): Promise<string> => ((await getJson(base, `/v1/orders/${orderId}`, KEY)) as { status: string }).status;
     await until('resting at the venue', async () => (await fixCounters(base)).EXEC_REPORTS >= 1 && (await status()) === 'NEW');
 

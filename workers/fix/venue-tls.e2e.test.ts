@@ -22,7 +22,7 @@ import { FixInitiator } from '../../fix/tcp.ts';
 import { RecordingApp } from '../../fix/test-util.ts';
 import { ConfigError, readVenueTlsFiles, validateConfig } from '../config.ts';
 import { Engine } from '../supervisor.ts';
-import { waitFor } from '../test-stack.fixture.ts';
+import { postOrderAnswer, waitFor } from '../test-stack.fixture.ts';
 
 const KEY = 'demo-key-trader1';
 let dir = '';
@@ -137,13 +137,9 @@ describe('venues[].tls', () => {
       return row !== undefined && row.state === 'ACTIVE' && row.nextSenderSeqNum > 1 ? row : null;
     });
     expect(venueRow.nextSenderSeqNum).toBeGreaterThan(1); // our Logon went out over the TLS link
-    const res = await fetch(`http://${base}/v1/orders`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ clOrdId: 'tls-1', symbol: 'AAPL', side: 'BUY', qty: 10, price: '191.00', ordType: 'LIMIT', tif: 'DAY' }),
-    });
+    const res = await postOrderAnswer(KEY, base, { clOrdId: 'tls-1', symbol: 'AAPL', side: 'BUY', qty: 10, price: '191.00', ordType: 'LIMIT', tif: 'DAY' });
     expect(res.status).toBe(202);
-    const { orderId } = (await res.json()) as { orderId: number };
+    const orderId = res.answer.orderId as number;
     const filled = await until('order filled at the TLS venue', async () => {
       const o = (await (await fetch(`http://${base}/v1/orders/${orderId}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { status: string; cumQty: number };
       return o.status === 'FILLED' ? o : null;
