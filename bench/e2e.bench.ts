@@ -33,7 +33,9 @@
  * rate held. The sweep goes on while p99 stays within the seeds' 250 ms (`--seed-bound-us`), and
  * sustained_orders_per_s_at_seed_bound is the same rule with that bound. The fixed rates (1k, 10k) always run. Baselines in the same run: the seeds'
  * target (1,000 orders/s, p99 < 250 ms), and the naive postMessage+JSON pipeline on the
- * ack-only workload of bench:ws beside the engine on the same workload.
+ * ack-only workload of bench:ws beside the engine on the same workload: its order -> ack, and its
+ * ingest -> routing decision from its own stamps (bench/naive/), beside the engine's on both
+ * workloads.
  *
  * Run: `npm run bench:e2e` (writes bench/results/e2e.json, e2e-plot.html/.png); flags (defaults)
  * --rates 1000,10000 --sweep 2000,5000,20000,30000,50000 --bound-us 10000 --seed-bound-us 250000 --duration 5
@@ -114,6 +116,8 @@ export const QUICK_CONFIG: E2eConfig = {
 };
 
 export const NAIVE_BASELINE_OF = 'postMessage+JSON pipeline, same ack-only workload, same run';
+/** The baseline of ingest -> routing decision: the naive pipeline's own stamps, on its ack-only runs. */
+const NAIVE_ROUTE_BASELINE_OF = 'postMessage+JSON pipeline, ingest -> routing decision (WS frame off the socket on main to the router thread\'s decision), ack-only workload, same run';
 /** The baseline of the engine process's CPU and RSS figures (the engine on the mixed workload). */
 const NAIVE_PROCESS_BASELINE_OF = 'naive pipeline process, same rate, ack-only workload, same run';
 export const SEED_TARGET = { rate: 1000, p99Ms: 250 } as const;
@@ -134,7 +138,7 @@ export interface RunRow {
   rejectReasons: Record<string, number>;
   /** Order -> ack and counts per transport (ws, fix). */
   byTransport: Record<string, { latencyUs: PercentilesUs; counts: OpenLoopCounts & MixedCounts }>;
-  /** The engine's own histograms over the window (sor_ingest_to_decision, ...); {} for naive. */
+  /** The target's own histograms over the window (sor_ingest_to_decision, ...; the naive pipeline has that one only). */
   engineUs: Record<string, EngineLatencyUs>;
   usage: TargetUsage;
   /** Every order acked (none rejected, timed out or unsent). */
@@ -486,10 +490,19 @@ function figuresOf(config: E2eConfig, runs: readonly RunRow[], sustained: number
   if (mixedTop !== undefined) {
     const route = mixedTop.engineUs.sor_ingest_to_decision;
     if (route !== undefined) {
-      const f = figure(route.p99, 'us', top === 10_000 ? '<= 250' : '(report)', null, undefined, {
+      // The naive pipeline runs the ack-only workload only (it has no venues), so the engine's own
+      // figure on that workload stands beside it too: like against like.
+      const naiveAck = find(runs, top, 'naive', 'ack');
+      const engineAck = find(runs, top, 'engine', 'ack');
+      const naiveRoute = naiveAck?.engineUs.sor_ingest_to_decision;
+      const engineAckRoute = engineAck?.engineUs.sor_ingest_to_decision;
+      const f = figure(route.p99, 'us', top === 10_000 ? '<= 250' : '(report)', naiveRoute?.p99 ?? null, naiveRoute === undefined ? undefined : NAIVE_ROUTE_BASELINE_OF, {
         ...countsDetail(mixedTop), source: 'engine-internal: sor stage, routing decision time - ingest receive time, per order (shared-memory histogram, window difference)',
         p50: route.p50, p999: route.p999, max: route.max, routed: route.count, trialsP99: mixedTop.trials?.map((t) => t.routeP99Us),
-        note: 'bucket upper bounds (log-linear, 4 per octave): up to 25 % above the true value',
+        engineAckOnlyP99: engineAckRoute?.p99 ?? null, engineAckOnlyP50: engineAckRoute?.p50 ?? null, engineAckOnlyTrialsP99: engineAck?.trials?.map((t) => t.routeP99Us),
+        baselineP50: naiveRoute?.p50 ?? null, baselineRouted: naiveRoute?.count ?? null, baselineTrialsP99: naiveAck?.trials?.map((t) => t.routeP99Us),
+        note: 'bucket upper bounds (log-linear, 4 per octave): up to 25 % above the true value; value: the mixed workload through the venues; ' +
+          'engineAckOnly*: the engine on the baseline\'s ack-only workload, the same trials as order_ack_p99 (like against like)',
       });
       if (f.met === true && !mixedTop.allAcked) f.met = false;
       figures[`ingest_to_route_p99_us_at_${topLabel}`] = f;

@@ -14,8 +14,9 @@
  * Control channel (bench/lib/target-protocol.ts): each line `hist` on its standard input is answered with one line
  * `BENCH_TARGET_HIST {...}`: a snapshot of the engine's own shared-memory latency histograms
  * (workers/metrics/metrics-memory.ts: ingest->ack, ingest->fill, ingest->risk, ingest->routing
- * decision, decision->wire; count and buckets of engine/shared-histogram.ts), or `null` for a
- * target that is not the engine. The benchmark diffs two snapshots to get one trial's figures.
+ * decision, decision->wire; count and buckets of engine/shared-histogram.ts); for the naive
+ * pipeline its own ingest->routing decision under the same name; `null` for the stub. The
+ * benchmark diffs two snapshots to get one trial's figures.
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -33,7 +34,7 @@ import { waitForVenueSessions } from './lib/venue-sessions-wait.ts';
 interface Target {
   ready: TargetReady;
   stop: () => Promise<void>;
-  /** Snapshot of the engine's latency histograms; null for the other targets. */
+  /** Snapshot of the target's latency histograms (the engine's; the naive pipeline's ingest->routing decision); null for the stub. */
   histograms: () => EngineHistograms | null;
 }
 
@@ -75,7 +76,7 @@ async function start(kind: string): Promise<Target> {
     const config = engineConfig(tmpdir());
     const ackAfter = process.env.NAIVE_ACK_AFTER === 'route' ? 'route' : 'risk';
     const naive = await startNaivePipeline(config, ackAfter);
-    return { ready: { port: naive.port, pid: process.pid, helperPids: {} }, stop: () => naive.close(), histograms: () => null };
+    return { ready: { port: naive.port, pid: process.pid, helperPids: {} }, stop: () => naive.close(), histograms: () => naive.histograms() };
   }
   if (kind === 'stub') {
     const stub = await startStubServer();

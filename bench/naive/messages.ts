@@ -23,6 +23,8 @@ export interface NewOrderMsg {
   tif: number;
   qty: number;
   priceTicks: number;
+  /** When main took the frame off the socket, in engine time (engine/clock.ts): the start of ingest -> routing decision. */
+  recvNs: number;
 }
 
 export interface AckMsg {
@@ -53,6 +55,8 @@ export interface RouteMsg {
   side: number;
   qty: number;
   priceTicks: number;
+  /** The order's NewOrderMsg.recvNs, carried on for the router's ingest -> routing decision histogram. */
+  recvNs: number;
   /** Present when the ack waits for the routing decision. */
   ack: AckMsg | null;
 }
@@ -73,6 +77,8 @@ export interface RiskSetup {
 }
 
 export interface RouterSetup {
+  /** The engine epoch (main's performance.timeOrigin) that NewOrderMsg.recvNs counts from. */
+  epochMs: number;
   venues: { id: number; feeCentiBps: number; latencyUs: number; fillProbability: number }[];
   weights: { price: number; latency: number; fillprob: number; fee: number };
 }
@@ -86,8 +92,9 @@ export function riskSetupOf(config: EngineConfig, ackAfter: AckAfter): RiskSetup
   return { ackAfter, accounts, referencePriceTicks: config.symbols.map((s) => decimalToTicks(s.referencePrice)), orderCapacity: config.orderCapacity };
 }
 
-export function routerSetupOf(config: EngineConfig): RouterSetup {
+export function routerSetupOf(config: EngineConfig, epochMs: number): RouterSetup {
   return {
+    epochMs,
     venues: config.venues.map((v) => ({ id: v.id, feeCentiBps: feeCentiBps(v.feeBps), latencyUs: v.latencyUs, fillProbability: v.fillProbability })),
     weights: config.sor.weights,
   };

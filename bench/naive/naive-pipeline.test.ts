@@ -3,7 +3,7 @@
  * start it on a free port with the engine's default configuration and enter orders over a real
  * WebSocket: a valid order is acked with an order id in the engine's reply shape; bad input,
  * unknown symbols, limit breaches and duplicate ClOrdIDs are refused with the engine's reason
- * codes; each accepted order is routed.
+ * codes; each accepted order is routed, and its ingest -> routing decision recorded.
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,5 +63,27 @@ describe('naive postMessage+JSON pipeline', () => {
       expect(await next()).toMatchObject({ type: 'reject', reason });
     }
     expect(naive.counts()).toMatchObject({ acked: 1, rejected: cases.length });
+  });
+
+  it('times ingest -> routing decision once per routed order, as the engine names it, and not for refused ones', async () => {
+    const before = naive.histograms().sor_ingest_to_decision;
+    ws.send(order('n6'));
+    ws.send(order('n7', { qty: 0 }));
+    ws.send(order('n8'));
+    // The edge refuses n7 on main at once, so it may answer before the acks.
+    const replies = new Map<unknown, Msg>();
+    for (let i = 0; i < 3; i++) {
+      const m = await next();
+      replies.set(m.clOrdId, m);
+    }
+    expect(replies.get('n6')).toMatchObject({ type: 'ack' });
+    expect(replies.get('n7')).toMatchObject({ type: 'reject', reason: Reason.INVALID_QTY });
+    expect(replies.get('n8')).toMatchObject({ type: 'ack' });
+    for (let i = 0; i < 100 && naive.counts().routed < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(naive.counts().routed).toBe(3);
+    const after = naive.histograms().sor_ingest_to_decision;
+    expect(after.count - before.count).toBe(2);
+    expect(after.buckets.reduce((a, b) => a + b, 0)).toBe(after.count);
+    expect(after.count).toBe(naive.counts().routed);
   });
 });

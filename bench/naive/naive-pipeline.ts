@@ -11,6 +11,11 @@
  * asks the SOR for a route), so both answer the same question; ackAfter 'route' makes the ack
  * wait for the routing decision too (main -> risk -> router -> main). Nothing here talks to
  * venues, so the baseline does strictly less work per order than the engine.
+ *
+ * Ingest -> routing decision is timed as the engine times it (workers/sor/sor-stage.ts): main
+ * stamps each frame as it takes it off the socket, the stamp travels in the JSON, and the router
+ * records decision time minus stamp into a shared-memory histogram (engine/shared-histogram.ts)
+ * under the engine's name, `sor_ingest_to_decision`, which histograms() reads.
  */
 
 import { MessageChannel, Worker } from 'node:worker_threads';
@@ -19,6 +24,8 @@ import type { EngineConfig } from '../../workers/config.ts';
 import { validateClientMessage } from '../../workers/ingest/order-json.ts';
 import { ticksToDecimalString } from '../../engine/fixed-point.ts';
 import { Reason, reasonName } from '../../engine/reasons.ts';
+import { SystemClock } from '../../engine/clock.ts';
+import { SharedHistogram, type HistogramSnapshot } from '../../engine/shared-histogram.ts';
 import { riskSetupOf, routerSetupOf, type AckAfter, type AckMsg, type NewOrderMsg, type RejectMsg, type RoutedMsg } from './messages.ts';
 
 const SIDE_NAMES = ['', 'BUY', 'SELL'];
@@ -29,6 +36,8 @@ export interface NaivePipeline {
   port: number;
   /** Orders acked, rejected and routed so far. */
   counts(): { acked: number; rejected: number; routed: number };
+  /** Ingest -> routing decision so far, under the engine's histogram name (HISTOGRAM_NAMES). */
+  histograms(): { sor_ingest_to_decision: HistogramSnapshot };
   close(): Promise<void>;
 }
 
@@ -45,13 +54,15 @@ class NaiveEdge {
   private readonly symbolIds: Map<string, number>;
   private readonly symbolNames: string[];
   private readonly risk: Worker;
+  private readonly clock: SystemClock;
   private nextConnId = 1;
 
-  constructor(config: EngineConfig, risk: Worker) {
+  constructor(config: EngineConfig, risk: Worker, clock: SystemClock) {
     this.apiKeys = new Map(config.accounts.map((a) => [a.apiKey, a.id]));
     this.symbolIds = new Map(config.symbols.map((s, i) => [s.name, i]));
     this.symbolNames = config.symbols.map((s) => s.name);
     this.risk = risk;
+    this.clock = clock;
   }
 
   onRisk(text: string): void {
@@ -68,6 +79,7 @@ class NaiveEdge {
 
   /** Same edge work as the engine's ingest: parse, validate, then hand over as JSON text. */
   onMessage(d: WsData, message: ArrayBuffer): void {
+    const recvNs = this.clock.nowNs();
     let parsed: unknown;
     try {
       parsed = JSON.parse(Buffer.from(message).toString('utf8'));
@@ -80,7 +92,7 @@ class NaiveEdge {
     if (cmd.kind !== 'new') return this.sendReject(d.connId, 'clOrdId' in cmd ? cmd.clOrdId : '', Reason.UNKNOWN_MESSAGE_TYPE);
     const order: NewOrderMsg = {
       type: 'new', connId: d.connId, accountId: d.accountId, clOrdId: cmd.clOrdId, symbolId: cmd.symbolId,
-      side: cmd.side, ordType: cmd.ordType, tif: cmd.tif, qty: cmd.qty, priceTicks: cmd.priceTicks,
+      side: cmd.side, ordType: cmd.ordType, tif: cmd.tif, qty: cmd.qty, priceTicks: cmd.priceTicks, recvNs,
     };
     this.risk.postMessage(JSON.stringify(order));
   }
@@ -117,9 +129,13 @@ class NaiveEdge {
 
 export async function startNaivePipeline(config: EngineConfig, ackAfter: AckAfter = 'risk'): Promise<NaivePipeline> {
   const channel = new MessageChannel();
+  const epochMs = performance.timeOrigin;
+  const ingestToDecision = SharedHistogram.create();
   const risk = new Worker(new URL('./risk-worker.ts', import.meta.url), { workerData: { setup: riskSetupOf(config, ackAfter), router: channel.port1 }, transferList: [channel.port1] });
-  const router = new Worker(new URL('./router-worker.ts', import.meta.url), { workerData: { setup: routerSetupOf(config), risk: channel.port2 }, transferList: [channel.port2] });
-  const edge = new NaiveEdge(config, risk);
+  const router = new Worker(new URL('./router-worker.ts', import.meta.url), {
+    workerData: { setup: routerSetupOf(config, epochMs), risk: channel.port2, ingestToDecision: ingestToDecision.words }, transferList: [channel.port2],
+  });
+  const edge = new NaiveEdge(config, risk, new SystemClock(epochMs));
   risk.on('message', (text: string) => edge.onRisk(text));
   router.on('message', (text: string) => edge.onRouter(text));
   const app = uWS.App();
@@ -145,6 +161,7 @@ export async function startNaivePipeline(config: EngineConfig, ackAfter: AckAfte
   return {
     port: uWS.us_socket_local_port(listenSocket),
     counts: () => ({ ...edge.counts }),
+    histograms: () => ({ sor_ingest_to_decision: ingestToDecision.snapshot() }),
     async close() {
       uWS.us_listen_socket_close(listenSocket);
       for (const ws of edge.sockets.values()) ws.end(1001, 'stopping');

@@ -52,7 +52,7 @@ function onNewOrder(m: NewOrderMsg): void {
     type: 'ack', connId: m.connId, orderId, clOrdId: m.clOrdId, symbolId: m.symbolId, side: m.side,
     ordType: m.ordType, tif: m.tif, qty: m.qty, priceTicks: m.priceTicks, eventSeq: ++eventSeq,
   };
-  const route: RouteMsg = { type: 'route', orderId, symbolId: m.symbolId, side: m.side, qty: m.qty, priceTicks: m.priceTicks, ack: null };
+  const route: RouteMsg = { type: 'route', orderId, symbolId: m.symbolId, side: m.side, qty: m.qty, priceTicks: m.priceTicks, recvNs: m.recvNs, ack: null };
   if (setup.ackAfter === 'risk') parentPort!.postMessage(JSON.stringify(ack));
   else route.ack = ack;
   router.postMessage(JSON.stringify(route));

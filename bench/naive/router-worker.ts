@@ -2,13 +2,19 @@
  * The naive pipeline's router stage (a worker thread): parses each route request's JSON, scores
  * the venues with the seed's weighted function (as workers/sor/sor-stage.ts does before any
  * quote arrives: price 1 for every venue, latency, fill probability, fee), picks the best, ties
- * to the lower venue id, and posts the decision to main as a JSON string.
+ * to the lower venue id, and posts the decision to main as a JSON string. Each decision records
+ * ingest -> routing decision (decision time minus main's receive stamp) into the shared histogram
+ * main reads.
  */
 
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { SystemClock } from '../../engine/clock.ts';
+import { SharedHistogram } from '../../engine/shared-histogram.ts';
 import type { RouteMsg, RoutedMsg, RouterSetup } from './messages.ts';
 
-const { setup, risk } = workerData as { setup: RouterSetup; risk: MessagePort };
+const { setup, risk, ingestToDecision } = workerData as { setup: RouterSetup; risk: MessagePort; ingestToDecision: Int32Array };
+const clock = new SystemClock(setup.epochMs);
+const histogram = new SharedHistogram(ingestToDecision, 0);
 const minLatencyUs = Math.min(...setup.venues.map((v) => v.latencyUs));
 const minFee = Math.min(...setup.venues.map((v) => v.feeCentiBps));
 
@@ -31,5 +37,6 @@ function bestVenue(): number {
 risk.on('message', (text: string) => {
   const m = JSON.parse(text) as RouteMsg;
   const routed: RoutedMsg = { type: 'routed', orderId: m.orderId, venueId: bestVenue(), ack: m.ack };
+  histogram.record(clock.nowNs() - m.recvNs);
   parentPort!.postMessage(JSON.stringify(routed));
 });
