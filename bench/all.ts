@@ -21,7 +21,9 @@ import { printTable, type Cell } from './lib/table.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const ORDER = ['ring', 'heap', 'fix', 'risk', 'sor', 'edge', 'journal', 'disk', 'persist', 'ws', 'e2e'];
-/** Per-benchmark ceiling: the suite's budget is 15 minutes on these machines. */
+/** The whole suite's budget on these machines: 15 minutes. */
+const SUITE_BUDGET_S = 15 * 60;
+/** Per-benchmark ceiling. */
 const TIMEOUT_MS = 6 * 60_000;
 
 /** The bench:<name> scripts of package.json, in ORDER first, any others after. */
@@ -67,8 +69,9 @@ function main(): number {
   const t0 = Date.now();
   const outcomes: Cell[][] = [];
   let failed = 0;
-  for (const name of names) {
-    console.log(`\n===== npm run bench:${name} =====`);
+  for (const [i, name] of names.entries()) {
+    // The suite's own progress: which benchmark of how many, and how much of the budget is gone.
+    console.log(`\n===== npm run bench:${name} (${i + 1}/${names.length}; ${Math.round((Date.now() - t0) / 1000)} s of the ${SUITE_BUDGET_S} s budget gone) =====`);
     const start = Date.now();
     const run = spawnSync('npm', ['run', '--silent', `bench:${name}`], { cwd: ROOT, stdio: 'inherit', timeout: TIMEOUT_MS });
     const ok = run.status === 0;
@@ -79,7 +82,8 @@ function main(): number {
   const figures = readFigures(RESULTS_DIR, names);
   printTable('Figures (bench/results/*.json)', ['file', 'figure', 'value', 'unit', 'goal', 'verdict', 'baseline (same run)'],
     figures.map((f) => [f.file, f.id, f.value, f.unit, f.goal, f.verdict, f.baseline ?? '']));
-  console.log(`\nsuite took ${Math.round((Date.now() - t0) / 1000)} s; ${failed} of ${names.length} benchmarks failed`);
+  const tookS = Math.round((Date.now() - t0) / 1000);
+  console.log(`\nsuite took ${tookS} s (budget ${SUITE_BUDGET_S} s${tookS > SUITE_BUDGET_S ? ': OVER' : ''}); ${failed} of ${names.length} benchmarks failed`);
   return failed === 0 ? 0 : 1;
 }
 

@@ -107,6 +107,8 @@ describe('e2e bench (smoke)', () => {
         expect(f.baseline === null || Number.isFinite(f.baseline), id).toBe(true);
       }
       expect(results.figures.sustained_orders_per_s.goal).toBe('>= 50000');
+      expect(results.figures.sustained_orders_per_s.baseline).toBe(results.figures.sustained_orders_per_s_at_seed_bound.value);
+      expect(results.figures.sustained_orders_per_s.baselineOf).toMatch(/seeds' bound/);
       expect(results.figures[`order_ack_p99_us_at_${label}`].baselineOf).toBe(NAIVE_BASELINE_OF);
       expect(results.figures[`order_ack_p99_us_at_${label}`].baseline).toBeGreaterThan(0);
       const route = results.figures[`ingest_to_route_p99_us_at_${label}`];

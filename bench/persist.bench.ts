@@ -70,6 +70,7 @@ import { recoverSorStage } from '../workers/sor/recovery.ts';
 import { startPostgres } from '../scripts/postgres.ts';
 import { startKafkaMock } from '../scripts/kafka-mock.ts';
 import { assertNiceness } from '../scripts/nice.ts';
+import { ProgressLine } from './lib/progress.ts';
 import { startStack } from '../scripts/stack.ts';
 import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from '../workers/config.ts';
 import { BenchArgs } from './lib/args.ts';
@@ -350,7 +351,7 @@ async function persistenceCounters(port: number): Promise<PersistenceReading> {
  * A fresh engine (and venue simulators) on `config`, the generator's open-loop load at `rate`/s
  * for `seconds` after a warm-up (order -> ack, from the intended send time), then the engine stops.
  */
-async function hotTrial(p: PersistParams, gen: OpenLoopGenerator, config: EngineConfig, sinks: boolean, trial: number): Promise<HotTrial> {
+async function hotTrial(p: PersistParams, gen: OpenLoopGenerator, config: EngineConfig, sinks: boolean, trial: number, progress: ProgressLine): Promise<HotTrial> {
   const stack = await startStack(config, { ephemeralVenuePorts: true, seed: 5, log: () => {} });
   try {
     const base = `127.0.0.1:${stack.info.httpPort}`;
@@ -372,7 +373,9 @@ async function hotTrial(p: PersistParams, gen: OpenLoopGenerator, config: Engine
         start: () => { w.cpu = watchCpu(2); w.wait0 = readRunQueueByTid(process.pid); counters.start(); },
         end: () => { w.share = w.cpu === null ? null : w.cpu(); w.wait1 = readRunQueueByTid(process.pid); counters.end(); },
       },
+      onProgress: (pr) => progress.openLoop(`hot path trial ${trial + 1}/${p.hotTrials} ${sinks ? 'with sinks' : 'without sinks'}`, pr),
     });
+    progress.clear();
     const readings = counters.readings();
     if (readings === null || w.share === null) throw new Error('hot path trial: the measured window was not read at both ends');
     const [b0, b1] = await readings;
@@ -398,12 +401,13 @@ async function hotTrial(p: PersistParams, gen: OpenLoopGenerator, config: Engine
 /** Alternating trials, without and with sinks, on one generator; returns them in run order. */
 async function hotPathTrials(p: PersistParams, withoutSinks: (trial: number) => EngineConfig, withSinks: (trial: number) => EngineConfig): Promise<HotTrial[]> {
   const gen = new OpenLoopGenerator(1);
+  const progress = new ProgressLine();
   const trials: HotTrial[] = [];
   try {
     for (let trial = 0; trial < p.hotTrials; trial++) {
       const order = trial % 2 === 0 ? [false, true] : [true, false];
       for (const sinks of order) {
-        const t = await hotTrial(p, gen, sinks ? withSinks(trial) : withoutSinks(trial), sinks, trial);
+        const t = await hotTrial(p, gen, sinks ? withSinks(trial) : withoutSinks(trial), sinks, trial, progress);
         trials.push(t);
         process.stdout.write(`hot path trial ${trial + 1}/${p.hotTrials} ${sinks ? 'with sinks   ' : 'without sinks'}: p50 ${t.latencyUs.p50} us, p99 ${t.latencyUs.p99} us, ` +
           `max ${t.latencyUs.max} us (${t.acked}/${t.sent} acked, ${t.timedOut} timed out, ${t.unsent} unsent); machine CPU ${t.machineCpuPct ?? '-'}% (steal ${t.stealPct ?? '-'}%), ` +
