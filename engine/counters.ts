@@ -248,6 +248,12 @@ export const FixCounter = {
    * second time (the same ClOrdID would only draw the venue's reject).
    */
   CANCELS_ALREADY_SENT: 33,
+  /**
+   * Cancels a venue had not answered within its cancelAckTimeoutMs, asked about with a status
+   * request (35=H); one still unanswered a period later counts again. Above zero, a venue is
+   * slow to answer cancels or lost one: its answer ends the child or gets the cancel written again.
+   */
+  CANCELS_OVERDUE: 34,
 } as const;
 
 export const IngestCounter = {

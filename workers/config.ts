@@ -183,6 +183,14 @@ export interface VenueConfig {
    * session and the resend protocol recovers what either side missed.
    */
   resetOnLogon?: boolean;
+  /**
+   * A cancel (35=F) this venue has not answered after this many ms (no Canceled, fill to the end,
+   * or OrderCancelReject) is overdue: counted (CANCELS_OVERDUE), and a status request (35=H) asks
+   * the venue where the child stands; its answer ends the child, confirms the cancel is pending,
+   * or shows the venue never got it, and then the cancel is written again. Asked again each
+   * further period while unanswered. 0 = never. Default 5000.
+   */
+  cancelAckTimeoutMs?: number;
   /** FIX over TLS to this venue (files read at start-up); absent or null = plain TCP. */
   tls?: VenueTlsConfig | null;
 }
@@ -816,7 +824,7 @@ function validateObservability(merged: Record<string, unknown>): { metrics: Metr
 
 const VENUE_KEYS = new Set([
   'id', 'name', 'host', 'port', 'senderCompId', 'targetCompId', 'heartBtIntS', 'feeBps', 'latencyUs', 'fillProbability', 'minQty', 'lotSize',
-  'storeDir', 'reconnectMinMs', 'reconnectMaxMs', 'reconnectJitter', 'reconnectSeed', 'schedule', 'resetOnLogon', 'tls',
+  'storeDir', 'reconnectMinMs', 'reconnectMaxMs', 'reconnectJitter', 'reconnectSeed', 'schedule', 'resetOnLogon', 'cancelAckTimeoutMs', 'tls',
 ]);
 
 const FIX_SESSION_KEYS = new Set(['senderCompId', 'targetCompId', 'accountId', 'password', 'passwordFile', 'heartBtIntS', 'resetOnLogon', 'storeDir', 'schedule']);
@@ -831,7 +839,7 @@ function schedule(path: string, v: unknown): SessionScheduleConfig | undefined {
   }
 }
 
-/** The FIX session settings of venues[i]: store, reconnect back-off, schedule, reset on logon (all optional). */
+/** The FIX session settings of venues[i]: store, reconnect back-off, schedule, reset on logon, cancel answer timeout (all optional). */
 function validateVenueSession(at: string, v: Record<string, unknown>, id: number): Partial<VenueConfig> {
   const out: Partial<VenueConfig> = {
     resetOnLogon: bool(`${at}.resetOnLogon`, v.resetOnLogon ?? false),
@@ -839,6 +847,7 @@ function validateVenueSession(at: string, v: Record<string, unknown>, id: number
     reconnectMaxMs: intIn(`${at}.reconnectMaxMs`, v.reconnectMaxMs ?? 5_000, 1, 3_600_000),
     reconnectJitter: numIn(`${at}.reconnectJitter`, v.reconnectJitter ?? 0.2, 0, 1),
     reconnectSeed: intIn(`${at}.reconnectSeed`, v.reconnectSeed ?? id, 0, 0xffffffff),
+    cancelAckTimeoutMs: intIn(`${at}.cancelAckTimeoutMs`, v.cancelAckTimeoutMs ?? 5_000, 0, 3_600_000),
   };
   if (out.reconnectMaxMs! < out.reconnectMinMs!) fail(`${at}.reconnectMaxMs`, `must be >= reconnectMinMs (${out.reconnectMinMs})`);
   if (v.storeDir !== undefined) out.storeDir = str(`${at}.storeDir`, v.storeDir, /^[^\0]{1,4096}$/, 'a directory path');

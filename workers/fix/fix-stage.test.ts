@@ -34,12 +34,12 @@ class TestClock {
 
 interface Ev { kind: number; childId: number; lastQty: number; lastPx: number; reason: number }
 
-function setup(childCapacity = 64, resetOnLogon = false) {
+function setup(childCapacity = 64, resetOnLogon = false, cancelAckTimeoutMs = 0) {
   const clock = new TestClock();
   const mem = { sorToFix: createRingMemory(1 << 16), riskToFix: createRingMemory(1 << 16), fixToRisk: createRingMemory(1 << 16), fixToSor: createRingMemory(1 << 16) };
   const counters = StageCounters.create();
   const stage = new FixStage(
-    [{ venueId: 1, name: 'V1', senderCompId: 'OMS', targetCompId: 'V1', heartBtIntS: 30, resetOnLogon }],
+    [{ venueId: 1, name: 'V1', senderCompId: 'OMS', targetCompId: 'V1', heartBtIntS: 30, resetOnLogon, cancelAckTimeoutMs }],
     ['AAPL'], ['', 'T1'], BASE, childCapacity,
     { fromSor: new RingConsumer(mem.sorToFix), fromRisk: new RingConsumer(mem.riskToFix), toRisk: new RingProducer(mem.fixToRisk, null), toSor: new RingProducer(mem.fixToSor, null) },
     clock, counters,
@@ -619,6 +619,175 @@ describe('FixStage venue side: a cancel the venue never got', () => {
     held.release();
     expect(t.counters.get(FixCounter.CANCELS_RESENT)).toBe(0);
   });
+});
+
+describe('FixStage venue side: a cancel the venue does not answer (venues[].cancelAckTimeoutMs)', () => {
+  const TIMEOUT_MS = 5_000;
+
+  /** The venue simulator reads the next cancel (35=F) and never answers it: a venue that lost it after taking it. */
+  function swallowNextCancel(t: ReturnType<typeof setup>): void {
+    const real = t.venue.onAppMessage.bind(t.venue);
+    let left = 1;
+    t.venue.onAppMessage = (msg, session) => {
+      if (msg.msgType === MsgType.ORDER_CANCEL_REQUEST && left > 0) {
+        left--;
+        return;
+      }
+      real(msg, session);
+    };
+  }
+
+  /** Child 1001 rests at the venue; its cancel is written, and the venue swallows it. */
+  function unansweredCancel(t: ReturnType<typeof setup>): void {
+    t.sorRecord(RecordType.CHILD_NEW, 1001, 10, '99.00');
+    t.pump();
+    expect(t.of(ChildEventKind.ACKED, 1001)).toHaveLength(1);
+    swallowNextCancel(t);
+    t.sorRecord(RecordType.CHILD_CANCEL, 1001, 10, '99.00');
+    t.pump();
+    expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(1);
+    expect(t.stage.cancelsAwaited).toBe(true);
+  }
+
+  it('is asked about once overdue, not before; the answer shows the child working: the cancel is written again, the child canceled once', () => {
+    const t = setup(64, false, TIMEOUT_MS);
+    t.connect();
+    unansweredCancel(t);
+    t.clock.ms += TIMEOUT_MS - 1;
+    expect(t.stage.askOverdueCancels()).toBe(0);
+    expect(t.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(0);
+    t.clock.ms += 1;
+    expect(t.stage.askOverdueCancels()).toBe(1);
+    expect(t.counters.get(FixCounter.CANCELS_OVERDUE)).toBe(1);
+    t.pump(); // the venue answers the 35=H (39=0, 790 echoed): it never had the cancel
+    expect(t.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(1);
+    expect(t.counters.get(FixCounter.CANCELS_RESENT)).toBe(1);
+    expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(2);
+    expect(t.of(ChildEventKind.CANCELED, 1001)).toHaveLength(1);
+    expect(t.of(ChildEventKind.CANCEL_REJECTED, 1001)).toHaveLength(0);
+    expect(t.stage.childState[1001 - BASE]).toBe(VenueChildState.DONE);
+    // Answered: nothing more is asked, and the queue empties.
+    t.clock.ms += 10 * TIMEOUT_MS;
+    expect(t.stage.askOverdueCancels()).toBe(0);
+    expect(t.stage.cancelsAwaited).toBe(false);
+    expect(t.counters.get(FixCounter.CANCELS_OVERDUE)).toBe(1);
+  });
+
+  it('a cancel answered in time is never asked about; with no timeout (0) an unanswered one is not either', () => {
+    const t = setup(64, false, TIMEOUT_MS);
+    t.connect();
+    t.sorRecord(RecordType.CHILD_NEW, 1001, 10, '99.00');
+    t.pump();
+    t.sorRecord(RecordType.CHILD_CANCEL, 1001, 10, '99.00');
+    t.pump();
+    expect(t.of(ChildEventKind.CANCELED, 1001)).toHaveLength(1);
+    t.clock.ms += 10 * TIMEOUT_MS;
+    expect(t.stage.askOverdueCancels()).toBe(0);
+    expect(t.stage.cancelsAwaited).toBe(false);
+
+    const off = setup(64, false, 0);
+    off.connect();
+    unansweredCancelOff(off);
+    off.clock.ms += 3_600_000;
+    expect(off.stage.askOverdueCancels()).toBe(0);
+    expect(off.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(0);
+    expect(off.counters.get(FixCounter.CANCELS_OVERDUE)).toBe(0);
+  });
+
+  function unansweredCancelOff(t: ReturnType<typeof setup>): void {
+    t.sorRecord(RecordType.CHILD_NEW, 1001, 10, '99.00');
+    t.pump();
+    swallowNextCancel(t);
+    t.sorRecord(RecordType.CHILD_CANCEL, 1001, 10, '99.00');
+    t.pump();
+    expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(1);
+    expect(t.stage.cancelsAwaited).toBe(false);
+  }
+
+  it('pending cancel (39=6) in the answer: awaited another period, then asked again; unanswered, asked each period, and only the latest request\'s answer is judged', () => {
+    const t = setup(64, false, TIMEOUT_MS);
+    const link = t.connect();
+    unansweredCancel(t);
+    link.bToA.inputPaused = true; // the venue reads nothing more from us until released
+    t.clock.ms += TIMEOUT_MS;
+    expect(t.stage.askOverdueCancels()).toBe(1); // pass 2 (the Logon's was 1)
+    t.clock.ms += 1_000;
+    t.report(statusOf1001('6', 'R2')); // a second later the venue says the cancel is pending there
+    t.clock.ms += TIMEOUT_MS - 1;
+    expect(t.stage.askOverdueCancels()).toBe(0); // awaited a full period from that answer
+    t.clock.ms += 1;
+    expect(t.stage.askOverdueCancels()).toBe(1); // pass 3
+    t.clock.ms += TIMEOUT_MS;
+    expect(t.stage.askOverdueCancels()).toBe(1); // pass 4: pass 3 went unanswered
+    expect(t.counters.get(FixCounter.CANCELS_OVERDUE)).toBe(3);
+    expect(t.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(3);
+    expect(t.counters.get(FixCounter.CANCELS_RESENT)).toBe(0);
+    // The venue reads its backlog: answers R2, R3 (earlier passes: not judged) and R4 (39=0:
+    // working, the cancel not there), so the cancel is written again, once.
+    link.bToA.inputPaused = false;
+    t.pump();
+    expect(t.counters.get(FixCounter.CANCELS_RESENT)).toBe(1);
+    expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(2);
+    expect(t.of(ChildEventKind.CANCELED, 1001)).toHaveLength(1);
+  });
+
+  it('a request refused by back-pressure is asked at the next call; a session down at the deadline leaves it to the next Logon\'s reconciliation', () => {
+    const t = setup(64, false, TIMEOUT_MS);
+    const link = t.connect();
+    unansweredCancel(t);
+    t.clock.ms += TIMEOUT_MS;
+    link.aToB.accepting = false;
+    expect(t.stage.askOverdueCancels()).toBe(0);
+    expect(t.counters.get(FixCounter.CANCELS_OVERDUE)).toBe(0);
+    expect(t.stage.cancelsAwaited).toBe(true);
+    link.aToB.accepting = true;
+    expect(t.stage.askOverdueCancels()).toBe(1);
+    t.pump();
+    expect(t.of(ChildEventKind.CANCELED, 1001)).toHaveLength(1);
+
+    const d = setup(64, false, TIMEOUT_MS);
+    d.connect();
+    unansweredCancel(d);
+    d.cut();
+    d.clock.ms += TIMEOUT_MS;
+    expect(d.stage.askOverdueCancels()).toBe(0);
+    expect(d.stage.cancelsAwaited).toBe(false);
+    d.connect(); // the reconciliation's 35=H: the child working there, the cancel not
+    expect(d.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(1);
+    expect(d.counters.get(FixCounter.CANCELS_RESENT)).toBe(1);
+    expect(d.of(ChildEventKind.CANCELED, 1001)).toHaveLength(1);
+    expect(d.counters.get(FixCounter.CANCELS_OVERDUE)).toBe(0);
+  });
+
+  it('a slow venue: the answer to the Logon\'s request, sent before the cancel, is not taken for the answer to the overdue request', () => {
+    const t = setup(64, false, TIMEOUT_MS);
+    t.connect();
+    t.sorRecord(RecordType.CHILD_NEW, 1001, 10, '99.00');
+    t.pump();
+    t.cut();
+    const link = t.connect(undefined, false);
+    link.pump(); // the Logons
+    link.bToA.inputPaused = true; // the venue is slow: it reads nothing more from us for now
+    t.pump(); // the reconciliation's 35=H (pass 2) waits in the link
+    t.sorRecord(RecordType.CHILD_CANCEL, 1001, 10, '99.00');
+    t.pump(); // the 35=F behind it
+    t.clock.ms += TIMEOUT_MS;
+    expect(t.stage.askOverdueCancels()).toBe(1); // a 35=H of a pass of its own (3)
+    // The venue reads all three: it answers pass 2 (39=0: working, read before the cancel), then
+    // cancels, then answers pass 3 (canceled). Pass 2's answer must not get the cancel written again.
+    link.bToA.inputPaused = false;
+    t.pump();
+    expect(t.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(2);
+    expect(t.counters.get(FixCounter.CANCELS_RESENT)).toBe(0);
+    expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(1);
+    expect(t.of(ChildEventKind.CANCELED, 1001)).toHaveLength(1);
+    expect(t.of(ChildEventKind.CANCEL_REJECTED, 1001)).toHaveLength(0);
+  });
+
+  const statusOf1001 = (ordStatus: string, reqId: string): [number, string][] => [
+    [Tag.OrderID, 'X'], [Tag.ExecID, `S-${ordStatus}-${reqId}`], [Tag.ClOrdID, '1001'], [Tag.ExecType, 'I'], [Tag.OrdStatus, ordStatus], [Tag.Symbol, 'AAPL'],
+    [Tag.Side, '1'], [Tag.LeavesQty, '10'], [Tag.CumQty, '0'], [Tag.AvgPx, '0'], [Tag.OrdStatusReqID, reqId],
+  ];
 });
 
 describe('FixStage venue side: a child slot still live', () => {

@@ -103,6 +103,9 @@ const STATUS_PASS_PREFIX = ascii('R');
 const MAX_STATUS_PASS = 0x7fffffff;
 /** After a held cancel's write is refused, doWork tries the held cancels again no sooner than this (the sessions' timer also does, every 50 ms). */
 const HELD_RETRY_NS = 1_000_000;
+/** askState: this call opened a status pass for the venue; a write to it was refused. */
+const ASK_PASS_OPENED = 1;
+const ASK_REFUSED = 2;
 const CH_0 = 48;
 
 /**
@@ -160,6 +163,8 @@ export interface VenueSessionConfig {
   schedule?: SessionSchedule | null;
   /** Logon with ResetSeqNumFlag (141=Y) every time (venues[].resetOnLogon). Default false. */
   resetOnLogon?: boolean;
+  /** A cancel unanswered this long is asked about (venues[].cancelAckTimeoutMs; askOverdueCancels). Default 0: never. */
+  cancelAckTimeoutMs?: number;
 }
 
 export interface FixStageRings {
@@ -268,6 +273,18 @@ export class FixStage implements Agent {
   private readonly heldRefused: Uint8Array;
   /** Engine clock (ns) before which doWork does not try the held cancels again after a refusal (0: at once). */
   private heldRetryAtNs = 0;
+  /**
+   * Slots whose cancel is written (SENT) or asked about (ASKED) at a venue with a cancel answer
+   * timeout: askOverdueCancels asks the venue about those unanswered past it. A slot whose cancel
+   * was answered meanwhile leaves the queue when its turn comes.
+   */
+  private readonly awaitedCancels: SlotQueue;
+  /** Per slot: engine clock (ns) when its cancel was last written or asked about (awaitedCancels). */
+  private readonly childCancelAtNs: Float64Array;
+  /** Per venue id: venues[].cancelAckTimeoutMs in ns; 0: cancels there are never asked about. */
+  private readonly cancelTimeoutNs: Float64Array;
+  /** Per venue id, during one askOverdueCancels: ASK_PASS_OPENED, ASK_REFUSED, or 0. */
+  private readonly askState: Uint8Array;
   private readonly execIds: ExecIdSet;
   /** The ring to risk with the venue events waiting for room in it. */
   private readonly riskQueue: RingOverflow;
@@ -310,6 +327,8 @@ export class FixStage implements Agent {
     this.childNotional = new Float64Array(childCapacity);
     this.childCancelWanted = new Uint8Array(childCapacity);
     this.heldCancels = new SlotQueue(childCapacity);
+    this.awaitedCancels = new SlotQueue(childCapacity);
+    this.childCancelAtNs = new Float64Array(childCapacity);
     this.execIds = new ExecIdSet();
     this.reconcileAny = false;
     this.riskQueue = new RingOverflow(rings.toRisk, OVERFLOW_EVENTS, CHILD_EVENT_LENGTH, 'Invariant: venue event overflow bounded (risk stalled)');
@@ -319,8 +338,13 @@ export class FixStage implements Agent {
     this.reconcilePending = new Uint8Array(maxVenue + 1);
     this.heldRefused = new Uint8Array(maxVenue + 1);
     this.reconcilePass = new Uint32Array(maxVenue + 1);
+    this.cancelTimeoutNs = new Float64Array(maxVenue + 1);
+    this.askState = new Uint8Array(maxVenue + 1);
     const fixClock = { now: () => clock.epochMs() };
     for (const v of venues) {
+      const timeoutMs = v.cancelAckTimeoutMs ?? 0;
+      if (!(Number.isSafeInteger(timeoutMs) && timeoutMs >= 0)) throw new Error('Condition failed: a cancel answer timeout is a whole number of ms, 0 or more');
+      this.cancelTimeoutNs[v.venueId] = timeoutMs * 1e6;
       this.sessions[v.venueId] = new FixSession({
         id: v.venueId,
         role: SessionRole.INITIATOR,
@@ -455,7 +479,70 @@ export class FixStage implements Agent {
       this.emitEvent(ChildEventKind.CANCEL_REJECTED, c.childId(), c.orderId(), venueId, c.qty(), c.priceTicks(), 0, 0, Reason.VENUE_DOWN, 0);
       return;
     }
-    if (slot >= 0) this.childCancelWanted[slot] = this.childState[slot] !== VenueChildState.DONE ? CancelState.SENT : CancelState.NONE;
+    if (slot < 0) return;
+    if (this.childState[slot] !== VenueChildState.DONE) this.awaitCancel(slot, CancelState.SENT);
+    else this.childCancelWanted[slot] = CancelState.NONE;
+  }
+
+  /**
+   * The child's cancel is written (SENT) or asked about (ASKED) now: where its venue has a cancel
+   * answer timeout, the answer is awaited from now (awaitedCancels; a slot already queued keeps
+   * its place, its time moves).
+   */
+  private awaitCancel(slot: number, state: number): void {
+    this.childCancelWanted[slot] = state;
+    const venueId = this.childVenue[slot];
+    if (venueId >= this.cancelTimeoutNs.length || this.cancelTimeoutNs[venueId] === 0) return;
+    this.childCancelAtNs[slot] = this.clock.nowNs();
+    this.awaitedCancels.push(slot);
+  }
+
+  /** Cancels written or asked about wait for their venues' answers (the sessions' timer then calls askOverdueCancels). */
+  get cancelsAwaited(): boolean {
+    return this.awaitedCancels.length > 0;
+  }
+
+  /**
+   * Cancels their venue has not answered within its cancelAckTimeoutMs (awaitedCancels; the whole
+   * queue, which holds only cancels written and not yet seen answered): each is counted
+   * (CANCELS_OVERDUE) and asked about with a 35=H of a new status pass of its venue (one pass per
+   * venue per call), whose answer is judged as a Logon's reconciliation's: the child ended (it is
+   * closed), its cancel pending there (awaited another period), or the venue working it without
+   * the cancel (written again, CANCELS_RESENT). Unanswered, it is asked again each period. A
+   * cancel whose session is down or not yet reconciled leaves the queue: the next reconciliation
+   * asks about it. Called from the sessions' timer, off the duty cycle. Returns the requests written.
+   */
+  askOverdueCancels(): number {
+    const now = this.clock.nowNs();
+    this.askState.fill(0);
+    let asked = 0;
+    for (let n = this.awaitedCancels.length; n > 0; n--) {
+      const slot = this.awaitedCancels.shift();
+      const state = this.childCancelWanted[slot];
+      if ((state !== CancelState.SENT && state !== CancelState.ASKED) || this.childState[slot] === VenueChildState.DONE) continue;
+      const venueId = this.childVenue[slot];
+      const session = this.sessionOf(venueId);
+      if (session === null || session.state !== SessionState.ACTIVE || this.reconcilePending[venueId] === 1) continue;
+      if (now - this.childCancelAtNs[slot] < this.cancelTimeoutNs[venueId] || this.askState[venueId] === ASK_REFUSED) {
+        this.awaitedCancels.push(slot);
+        continue;
+      }
+      if (this.askState[venueId] === 0) {
+        // A pass of its own: an answer to an earlier pass's request (sent before this cancel,
+        // or before its last write) is not taken as the answer to this one.
+        this.reconcilePass[venueId] = this.reconcilePass[venueId] >= MAX_STATUS_PASS ? 1 : this.reconcilePass[venueId] + 1;
+        this.askState[venueId] = ASK_PASS_OPENED;
+      }
+      if (!this.writeStatusRequest(session, slot, this.reconcilePass[venueId])) {
+        this.askState[venueId] = ASK_REFUSED; // back-pressure: the next call asks
+        this.awaitedCancels.push(slot);
+        continue;
+      }
+      this.counters.add(FixCounter.CANCELS_OVERDUE, 1);
+      this.awaitCancel(slot, CancelState.ASKED);
+      asked++;
+    }
+    return asked;
   }
 
   /** OrderCancelRequest 35=F for a child (41 = child id, 11 = child id + 'C'). False when not sent. */
@@ -504,7 +591,7 @@ export class FixStage implements Agent {
       // its reconciliation (after the status requests, the resend over).
       if (session === null || session.state !== SessionState.ACTIVE || this.reconcilePending[venueId] === 1) continue;
       if (this.heldRefused[venueId] === 0 && this.writeCancelOf(session, slot)) {
-        this.childCancelWanted[slot] = CancelState.SENT;
+        this.awaitCancel(slot, CancelState.SENT);
         this.counters.add(FixCounter.CANCELS_RETRIED, 1);
         written++;
         continue;
@@ -736,9 +823,9 @@ export class FixStage implements Agent {
         this.reconcileAny = true;
         return;
       }
-      if (this.childCancelWanted[slot] === CancelState.SENT) this.childCancelWanted[slot] = CancelState.ASKED;
+      if (this.childCancelWanted[slot] === CancelState.SENT || this.childCancelWanted[slot] === CancelState.ASKED) this.awaitCancel(slot, CancelState.ASKED);
       if (this.childCancelWanted[slot] === CancelState.HELD) {
-        if (this.writeCancelOf(session, slot)) this.childCancelWanted[slot] = CancelState.SENT;
+        if (this.writeCancelOf(session, slot)) this.awaitCancel(slot, CancelState.SENT);
         else this.heldCancels.push(slot);
       }
     }
@@ -922,7 +1009,8 @@ export class FixStage implements Agent {
         return;
       case 54: // '6' Pending cancel: the venue has the cancel
         if (this.childState[slot] === VenueChildState.SENT) this.childState[slot] = VenueChildState.OPEN;
-        if (this.childCancelWanted[slot] === CancelState.ASKED) this.childCancelWanted[slot] = CancelState.SENT;
+        // Awaited another period from now (a venue that keeps it pending is asked again).
+        if (this.childCancelWanted[slot] === CancelState.ASKED) this.awaitCancel(slot, CancelState.SENT);
         return;
       case 50: // '2' Filled, and CumQty did not fill it (the venue's OrderQty is not ours): left open
         return;
@@ -953,7 +1041,7 @@ export class FixStage implements Agent {
   private writeCancelAgain(slot: number, childId: number, orderId: number, venueId: number, qty: number, price: number): void {
     const session = this.sessionOf(venueId);
     if (session !== null && session.state === SessionState.ACTIVE && this.writeCancelOf(session, slot)) {
-      this.childCancelWanted[slot] = CancelState.SENT;
+      this.awaitCancel(slot, CancelState.SENT);
       this.counters.add(FixCounter.CANCELS_RESENT, 1);
       return;
     }

@@ -24,7 +24,7 @@ const venue = (extra: Record<string, unknown>) => ({
 describe('venue session settings', () => {
   it('defaults, and refusals that name the setting', () => {
     const c = validateConfig({ venues: [venue({})] });
-    expect(c.venues[0]).toMatchObject({ reconnectMinMs: 100, reconnectMaxMs: 5000, reconnectJitter: 0.2, reconnectSeed: 1, resetOnLogon: false });
+    expect(c.venues[0]).toMatchObject({ reconnectMinMs: 100, reconnectMaxMs: 5000, reconnectJitter: 0.2, reconnectSeed: 1, resetOnLogon: false, cancelAckTimeoutMs: 5000 });
     expect(c.venues[0].schedule).toBeUndefined();
     expect(validateConfig({ venues: [venue({ resetOnLogon: true })] }).venues[0].resetOnLogon).toBe(true);
     expect(() => validateConfig({ venues: [venue({ resetOnLogon: 'yes' })] })).toThrow(/venues\[0\]\.resetOnLogon/);
@@ -34,6 +34,9 @@ describe('venue session settings', () => {
     // A misspelt setting is refused, not silently left at its default.
     expect(() => validateConfig({ venues: [venue({ reconectMinMs: 100 })] })).toThrow(/venues\[0\]\.reconectMinMs: is not a known setting/);
     expect(() => validateConfig({ venues: [venue({ reconnectJitter: 1.5 })] })).toThrow(/venues\[0\]\.reconnectJitter/);
+    for (const bad of [-1, 2.5, '5000', 3_600_001]) expect(() => validateConfig({ venues: [venue({ cancelAckTimeoutMs: bad })] })).toThrow(/venues\[0\]\.cancelAckTimeoutMs/);
+    const timeouts = validateConfig({ venues: [venue({ cancelAckTimeoutMs: 0 }), venue({ id: 2, name: 'V2', targetCompId: 'V2', cancelAckTimeoutMs: 250 })] });
+    expect(venueSessionConfigs(timeouts).map((v) => v.cancelAckTimeoutMs)).toEqual([0, 250]);
     expect(() => validateConfig({ venues: [venue({ reconnectMinMs: 500, reconnectMaxMs: 100 })] })).toThrow(/venues\[0\]\.reconnectMaxMs/);
     expect(() => validateConfig({ venues: [venue({ schedule: { start: '25:00', end: '17:00' } })] })).toThrow(/venues\[0\]\.schedule: start/);
     expect(() => validateConfig({ fixAcceptor: { sessions: [{ senderCompId: 'C', targetCompId: 'OMS', accountId: 1, schedule: { start: '08:00', end: '17:00', timeZone: 'Nowhere/Land' } }] } }))

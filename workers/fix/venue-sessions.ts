@@ -57,6 +57,7 @@ export function venueSessionConfigs(config: EngineConfig, storeFor: (v: EngineCo
     store: storeFor(v),
     schedule: v.schedule === undefined ? null : new SessionSchedule(v.schedule),
     resetOnLogon: v.resetOnLogon ?? false,
+    cancelAckTimeoutMs: v.cancelAckTimeoutMs ?? 5_000,
   }));
 }
 
@@ -102,6 +103,7 @@ export class VenueConnections {
     this.timer = setInterval(() => {
       if (this.stage.reconciling) this.stage.reconcileVenues();
       if (this.stage.cancelsHeld) this.stage.writeHeldCancels(); // a session idle since its back-pressure
+      if (this.stage.cancelsAwaited) this.stage.askOverdueCancels(); // cancels the venues have not answered
       if (this.log !== null) this.log.pollAttempts(); // reconnect attempts, logged off the hot path
     }, RECONCILE_TICK_MS);
   }
