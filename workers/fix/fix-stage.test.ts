@@ -336,6 +336,40 @@ describe('FixStage venue side: reconnect and reconciliation', () => {
     expect(t.stage.childState[1007 - BASE]).toBe(VenueChildState.DONE);
   });
 
+  it('a held cancel whose write the reconciliation finds refused after its 35=H went out is queued, then written once the session takes writes (no second 35=H)', () => {
+    const t = setup();
+    t.connect();
+    t.sorRecord(RecordType.CHILD_NEW, 1007, 10, '97.00'); // rests
+    t.pump();
+    t.cut();
+    t.sorRecord(RecordType.CHILD_CANCEL, 1007, 10, '97.00'); // held: the venue is down
+    t.pump();
+    expect(t.of(ChildEventKind.CANCEL_REJECTED, 1007).map((e) => e.reason)).toEqual([Reason.VENUE_DOWN]);
+    const link = t.connect(undefined, false);
+    link.pump(); // the Logons; the reconciliation runs in the next duty cycle
+    // The socket takes the reconciliation's 35=H and refuses the 35=F behind it (its buffer full).
+    const write = link.aToB.write.bind(link.aToB);
+    let refuse = true;
+    link.aToB.write = (buf, start, length) => {
+      if (refuse && Buffer.from(buf.subarray(start, start + length)).includes('\x0135=F\x01')) return false;
+      return write(buf, start, length);
+    };
+    t.pump();
+    expect(t.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(1);
+    expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(0);
+    expect(t.stage.cancelsHeld).toBe(true);
+    expect(t.of(ChildEventKind.CANCELED, 1007)).toHaveLength(0);
+    refuse = false;
+    t.clock.ms += 1; // past the retry delay
+    t.pump();
+    expect(t.counters.get(FixCounter.CANCELS_RETRIED)).toBe(1);
+    expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(1);
+    expect(t.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(1);
+    expect(t.counters.get(FixCounter.RECONCILIATIONS)).toBe(2); // the two Logons' only
+    expect(t.of(ChildEventKind.CANCELED, 1007)).toHaveLength(1);
+    expect(t.stage.cancelsHeld).toBe(false);
+  });
+
   it('a cancel asked for again while the first is written and not yet answered is not written a second time', () => {
     const t = setup();
     const link = t.connect();
