@@ -41,6 +41,8 @@ class Boot {
   private readonly ended: Child[] = [];
   /** Children fix refused for their slot (CHILD_TABLE_FULL). */
   slotRefusals = 0;
+  /** Busts and corrections sent (TRADE_CANCEL, TRADE_CORRECT). */
+  busts = 0;
 
   constructor(dir: string, epochMs: number, childIdBase: number, seed: number, live: Child[]) {
     this.h = new SorHarness(VENUES, WEIGHTS, { mode: SorMode.SPLIT, childIdBase, childTableBase: 0 });
@@ -126,6 +128,13 @@ class Boot {
         const c = this.ended[this.rng.nextInt(this.ended.length)];
         this.emit(ChildEventKind.FILL, c, 1, c.price);
       }
+      // Now and then a bust or correction for a live child, answered or not yet (routing ignores
+      // them, in the running SOR and in its replay alike).
+      if (this.live.length > 0 && this.rng.nextInt(15) === 0) {
+        const c = this.live[this.rng.nextInt(this.live.length)];
+        this.emit(this.rng.nextInt(2) === 0 ? ChildEventKind.TRADE_CANCEL : ChildEventKind.TRADE_CORRECT, c, 1, c.price);
+        this.busts++;
+      }
       this.take(this.h.step()); // re-routes of what a venue refused or canceled
     }
     this.journal.flush(0);
@@ -173,6 +182,7 @@ describe('SOR recovery of venue statistics from the journal', () => {
     }
     expect(b1.live.length).toBeGreaterThan(0);
     expect(b1.slotRefusals).toBeGreaterThan(0);
+    expect(b1.busts).toBeGreaterThan(0);
     expect(liveIds(b1.h)).toEqual(b1.live.map((c) => c.childId).sort((a, b) => a - b));
 
     // Boot 2 on the same journal.

@@ -114,6 +114,42 @@ describe('SorStage: single best', () => {
     expect(h.stage.plans.openCount).toBe(0);
   });
 
+  it('a bust or correction of a fill (TRADE_CANCEL, TRADE_CORRECT) changes nothing for routing: the child, its plan and the venue statistics stand', () => {
+    const h = new SorHarness([null, SAME, SAME], PRICE_ONLY).up(1, 2);
+    const orderId = h.request(Side.BUY, { qty: 250, price: px(12.5) });
+    expect(kinds(h.step())).toEqual([RecordType.CHILD_NEW]);
+    h.event(ChildEventKind.SENT, BASE + 1, orderId, 1);
+    h.step();
+    // Nor is one an answer to the child: it neither times the venue's first response nor closes the route.
+    const samples = h.stage.stats.latencySamples[1];
+    h.clock.advanceNs(200_000);
+    h.event(ChildEventKind.TRADE_CORRECT, BASE + 1, orderId, 1, 10, px(12.5));
+    expect(h.step()).toEqual([]);
+    expect(h.stage.stats.latencySamples[1]).toBe(samples);
+    h.clock.advanceNs(200_000);
+    h.event(ChildEventKind.FILL, BASE + 1, orderId, 1, 100, px(12.5));
+    h.step();
+    expect(h.stage.stats.latencySamples[1]).toBe(samples + 1);
+    const slot = h.stage.children.slotOf(BASE + 1);
+    const state = () => JSON.stringify({
+      stats: [h.stage.stats.latencyUs, h.stage.stats.fillProb, h.stage.stats.sent, h.stage.stats.latencySamples, h.stage.stats.ended, h.stage.stats.filledQty, h.stage.stats.sentQty].map((a) => Array.from(a)),
+      open: h.stage.plans.openCount, cum: h.stage.children.cumQty[slot], live: h.stage.children.live[slot],
+    });
+    const before = state();
+    expect(h.stage.children.cumQty[slot]).toBe(100);
+    h.clock.advanceNs(1_000_000);
+    h.event(ChildEventKind.TRADE_CANCEL, BASE + 1, orderId, 1, 100, px(12.5));
+    h.event(ChildEventKind.TRADE_CORRECT, BASE + 1, orderId, 1, 60, px(12.4));
+    expect(h.step()).toEqual([]);
+    expect(state()).toBe(before);
+    // The child's fills still count as before the bust: the rest fills it and ends it.
+    const ended = h.stage.stats.ended[1];
+    h.event(ChildEventKind.FILL, BASE + 1, orderId, 1, 150, px(12.5));
+    h.step();
+    expect(h.stage.stats.ended[1]).toBe(ended + 1);
+    expect(h.stage.children.live[slot]).toBe(0);
+  });
+
   it('a non-marketable IOC child (no quotes): the route ends once the venue answered; its remainder is not re-routed', () => {
     const h = new SorHarness([null, SAME, SAME], PRICE_ONLY).up(1, 2);
     const orderId = h.request(Side.SELL, { qty: 100, tif: Tif.IOC });
