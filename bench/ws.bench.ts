@@ -468,8 +468,8 @@ async function main(): Promise<void> {
   const png = join(dirname(path), 'ws-plot.png');
   const skipped = await writePlot(html, png, 'WebSocket order -> ack, open loop (all trials merged)',
     `Latency from each order's intended send time, ${config.connections} connections, ${config.trials} trial(s) per rate merged. ` +
-    `Solid: the engine (threading ${report.engineConfig.threading}${comparedModes(config).map((m) => `; and engine-${m}, threading ${m}`).join('')}` +
-    `${comparedFsync(config).map((p) => `; and engine-fsync-${p}, journal.fsync ${p}`).join('')}); ` +
+    `Solid: the engine (threading ${report.engineConfig.threading}); dash-dot: the engine compared with it` +
+    `${comparedModes(config).map((m) => ` (engine-${m}, threading ${m})`).join('')}${comparedFsync(config).map((p) => ` (engine-fsync-${p}, journal.fsync ${p})`).join('')}; ` +
     'dashed: the naive postMessage+JSON pipeline; dotted: the ack-at-once stub (harness floor); all measured in the same run. ' +
     `${formatMachineInfo(machineInfo())}; run at ${new Date().toISOString()}.`, plotSeries(report));
   console.log(`wrote ${html}${skipped === null ? ` and ${png}` : `; PNG skipped: ${skipped}`}`);
@@ -487,7 +487,8 @@ export function plotSeries(report: WsBenchReport): PlotSeries[] {
       const merged = mergeEncoded(summary.trials.map((t) => t.histogram));
       const points = percentileDistribution(merged);
       merged.destroy();
-      series.push({ label: `${kind} ${rate}/s`, points, style: kind.startsWith('engine') ? 'solid' : kind === 'naive' ? 'dashed' : 'dotted', color: RATE_COLORS[i % RATE_COLORS.length] });
+      const style = kind === 'engine' ? 'solid' : kind.startsWith('engine') ? 'dashdot' : kind === 'naive' ? 'dashed' : 'dotted';
+      series.push({ label: `${kind} ${rate}/s`, points, style, color: RATE_COLORS[i % RATE_COLORS.length] });
     }
   });
   return series;

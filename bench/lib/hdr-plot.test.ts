@@ -42,18 +42,20 @@ describe('renderSvg / renderHtml', () => {
     const series = [
       { label: 'engine 10000/s', points: percentileDistribution(a) },
       { label: 'naive <json>', points: percentileDistribution(a), style: 'dashed' as const },
+      { label: 'engine-shared 10000/s', points: percentileDistribution(a), style: 'dashdot' as const },
       { label: 'empty', points: [] },
     ];
     a.destroy();
     const svg = renderSvg('order -> ack', series);
-    expect(svg.match(/<path class="series"/g)).toHaveLength(2);
+    expect(svg.match(/<path class="series"/g)).toHaveLength(3);
     expect(svg).toContain('data-label="naive &lt;json&gt;"');
     expect(svg).toContain('stroke-dasharray="8 4"');
+    expect(svg).toContain('stroke-dasharray="10 3 2 3"'); // a variant of the engine, told apart from it
     expect(svg).toContain('empty (no data)');
     for (const label of ['0%', '90%', '99%', '99.9%']) expect(svg).toContain(`>${label}</text>`);
     expect(svg).toContain('>1 ms</text>');
     const html = renderHtml('t', 'caption', series);
     const data = JSON.parse(/<script type="application\/json" id="hdr-points">(.*)<\/script>/.exec(html)![1]);
-    expect(data.map((s: { label: string }) => s.label)).toEqual(['engine 10000/s', 'naive <json>', 'empty']);
+    expect(data.map((s: { label: string }) => s.label)).toEqual(['engine 10000/s', 'naive <json>', 'engine-shared 10000/s', 'empty']);
   });
 });

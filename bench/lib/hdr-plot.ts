@@ -21,11 +21,13 @@ export interface PlotPoint {
 export interface PlotSeries {
   label: string;
   points: PlotPoint[];
-  /** Line style: baselines and floors are drawn dashed or dotted beside the measured system. */
-  style?: 'solid' | 'dashed' | 'dotted';
+  /** Line style: baselines and floors are drawn dashed or dotted beside the measured system; dash-dot for a variant of it. */
+  style?: 'solid' | 'dashed' | 'dotted' | 'dashdot';
   /** CSS colour; by default one from the palette by position. */
   color?: string;
 }
+
+const DASHES = { dashed: '8 4', dotted: '2 3', dashdot: '10 3 2 3' } as const;
 
 /** Points per decade of 1 / (1 - q). */
 const STEPS_PER_DECADE = 20;
@@ -108,7 +110,7 @@ export function renderSvg(title: string, series: readonly PlotSeries[]): string 
   series.forEach((s, i) => {
     const color = s.color ?? COLORS[i % COLORS.length];
     const legendY = TOP + 10 + i * 20;
-    const dash = s.style === 'dashed' ? ' stroke-dasharray="8 4"' : s.style === 'dotted' ? ' stroke-dasharray="2 3"' : '';
+    const dash = s.style === undefined || s.style === 'solid' ? '' : ` stroke-dasharray="${DASHES[s.style]}"`;
     out.push(`<line x1="${W - RIGHT + 15}" y1="${legendY}" x2="${W - RIGHT + 45}" y2="${legendY}" stroke="${color}" stroke-width="2"${dash}/>`);
     out.push(`<text x="${W - RIGHT + 52}" y="${legendY}" dominant-baseline="middle">${esc(s.label)}${s.points.length === 0 ? ' (no data)' : ''}</text>`);
     if (s.points.length === 0) return;
