@@ -117,7 +117,7 @@ export const QUICK_CONFIG: E2eConfig = {
 
 export const NAIVE_BASELINE_OF = 'postMessage+JSON pipeline, same ack-only workload, same run';
 /** The baseline of ingest -> routing decision: the naive pipeline's own stamps, on its ack-only runs. */
-const NAIVE_ROUTE_BASELINE_OF = 'postMessage+JSON pipeline, ingest -> routing decision (WS frame off the socket on main to the router thread\'s decision), ack-only workload, same run';
+const NAIVE_ROUTE_BASELINE_OF = 'postMessage+JSON pipeline, ingest -> routing decision (the order parsed and validated on main, as the engine\'s ingest stamps it, to the router thread\'s decision handed on), ack-only workload, same run';
 /** The baseline of the engine process's CPU and RSS figures (the engine on the mixed workload). */
 const NAIVE_PROCESS_BASELINE_OF = 'naive pipeline process, same rate, ack-only workload, same run';
 export const SEED_TARGET = { rate: 1000, p99Ms: 250 } as const;

@@ -23,7 +23,7 @@ export interface NewOrderMsg {
   tif: number;
   qty: number;
   priceTicks: number;
-  /** When main took the frame off the socket, in engine time (engine/clock.ts): the start of ingest -> routing decision. */
+  /** When main handed the order on, parsed and validated, in engine time (engine/clock.ts): the start of ingest -> routing decision. */
   recvNs: number;
 }
 

@@ -13,8 +13,9 @@
  * venues, so the baseline does strictly less work per order than the engine.
  *
  * Ingest -> routing decision is timed as the engine times it (workers/sor/sor-stage.ts): main
- * stamps each frame as it takes it off the socket, the stamp travels in the JSON, and the router
- * records decision time minus stamp into a shared-memory histogram (engine/shared-histogram.ts)
+ * stamps each order once parsed and validated, as it hands it on (where the engine's ingest
+ * stamps its ring record), the stamp travels in the JSON, and the router, once its decision is
+ * posted, records that time minus the stamp into a shared-memory histogram (engine/shared-histogram.ts)
  * under the engine's name, `sor_ingest_to_decision`, which histograms() reads.
  */
 
@@ -79,7 +80,6 @@ class NaiveEdge {
 
   /** Same edge work as the engine's ingest: parse, validate, then hand over as JSON text. */
   onMessage(d: WsData, message: ArrayBuffer): void {
-    const recvNs = this.clock.nowNs();
     let parsed: unknown;
     try {
       parsed = JSON.parse(Buffer.from(message).toString('utf8'));
@@ -90,6 +90,8 @@ class NaiveEdge {
     if (cmd.kind === 'reject') return this.sendReject(d.connId, cmd.clOrdId, cmd.reason);
     // The baseline takes new orders only; anything else is refused, not silently dropped.
     if (cmd.kind !== 'new') return this.sendReject(d.connId, 'clOrdId' in cmd ? cmd.clOrdId : '', Reason.UNKNOWN_MESSAGE_TYPE);
+    // Stamped where the engine's ingest stamps its record: parsed and validated, handed on.
+    const recvNs = this.clock.nowNs();
     const order: NewOrderMsg = {
       type: 'new', connId: d.connId, accountId: d.accountId, clOrdId: cmd.clOrdId, symbolId: cmd.symbolId,
       side: cmd.side, ordType: cmd.ordType, tif: cmd.tif, qty: cmd.qty, priceTicks: cmd.priceTicks, recvNs,

@@ -37,6 +37,7 @@ function bestVenue(): number {
 risk.on('message', (text: string) => {
   const m = JSON.parse(text) as RouteMsg;
   const routed: RoutedMsg = { type: 'routed', orderId: m.orderId, venueId: bestVenue(), ack: m.ack };
-  histogram.record(clock.nowNs() - m.recvNs);
   parentPort!.postMessage(JSON.stringify(routed));
+  histogram.record(clock.nowNs() - m.recvNs); // after the decision is handed on, as the SOR records after its sends
+
 });

@@ -671,8 +671,11 @@ describe('FixStage venue side: a cancel the venue does not answer (venues[].canc
     };
   }
 
-  /** Child 1001 rests at the venue; its cancel is written, and the venue swallows it. */
-  function unansweredCancel(t: ReturnType<typeof setup>): void {
+  /**
+   * Child 1001 rests at the venue; its cancel is written, and the venue swallows it. `awaited`:
+   * whether the stage waits for its answer (false where the venue has no timeout).
+   */
+  function unansweredCancel(t: ReturnType<typeof setup>, awaited = true): void {
     t.sorRecord(RecordType.CHILD_NEW, 1001, 10, '99.00');
     t.pump();
     expect(t.of(ChildEventKind.ACKED, 1001)).toHaveLength(1);
@@ -680,7 +683,7 @@ describe('FixStage venue side: a cancel the venue does not answer (venues[].canc
     t.sorRecord(RecordType.CHILD_CANCEL, 1001, 10, '99.00');
     t.pump();
     expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(1);
-    expect(t.stage.cancelsAwaited).toBe(true);
+    expect(t.stage.cancelsAwaited).toBe(awaited);
   }
 
   it('is asked about once overdue, not before; the answer shows the child working: the cancel is written again, the child canceled once', () => {
@@ -721,22 +724,12 @@ describe('FixStage venue side: a cancel the venue does not answer (venues[].canc
 
     const off = setup(64, false, 0);
     off.connect();
-    unansweredCancelOff(off);
+    unansweredCancel(off, false);
     off.clock.ms += 3_600_000;
     expect(off.stage.askOverdueCancels()).toBe(0);
     expect(off.counters.get(FixCounter.STATUS_REQUESTS_SENT)).toBe(0);
     expect(off.counters.get(FixCounter.CANCELS_OVERDUE)).toBe(0);
   });
-
-  function unansweredCancelOff(t: ReturnType<typeof setup>): void {
-    t.sorRecord(RecordType.CHILD_NEW, 1001, 10, '99.00');
-    t.pump();
-    swallowNextCancel(t);
-    t.sorRecord(RecordType.CHILD_CANCEL, 1001, 10, '99.00');
-    t.pump();
-    expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(1);
-    expect(t.stage.cancelsAwaited).toBe(false);
-  }
 
   it('pending cancel (39=6) in the answer: awaited another period, then asked again; unanswered, asked each period, and only the latest request\'s answer is judged', () => {
     const t = setup(64, false, TIMEOUT_MS);
@@ -816,6 +809,32 @@ describe('FixStage venue side: a cancel the venue does not answer (venues[].canc
     expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(1);
     expect(t.of(ChildEventKind.CANCELED, 1001)).toHaveLength(1);
     expect(t.of(ChildEventKind.CANCEL_REJECTED, 1001)).toHaveLength(0);
+  });
+
+  it('a slow venue: each cancel is judged by the answer to its own request, though the venue was asked about another since', () => {
+    const t = setup(64, false, TIMEOUT_MS);
+    const link = t.connect();
+    t.sorRecord(RecordType.CHILD_NEW, 1001, 10, '99.00');
+    t.sorRecord(RecordType.CHILD_NEW, 1002, 10, '98.00');
+    t.pump();
+    swallowNextCancel(t);
+    swallowNextCancel(t); // the venue takes both cancels and answers neither
+    t.sorRecord(RecordType.CHILD_CANCEL, 1001, 10, '99.00');
+    t.pump();
+    t.clock.ms += 1_000;
+    t.sorRecord(RecordType.CHILD_CANCEL, 1002, 10, '98.00');
+    t.pump();
+    expect(t.counters.get(FixCounter.CANCELS_SENT)).toBe(2);
+    link.bToA.inputPaused = true; // and is slow to read what follows
+    t.clock.ms += TIMEOUT_MS - 1_000;
+    expect(t.stage.askOverdueCancels()).toBe(1); // 1001, pass 2
+    t.clock.ms += 1_000;
+    expect(t.stage.askOverdueCancels()).toBe(1); // 1002, pass 3
+    link.bToA.inputPaused = false; // answers R2 (1001 working), then R3 (1002 working)
+    t.pump();
+    expect(t.counters.get(FixCounter.CANCELS_RESENT)).toBe(2);
+    expect(t.of(ChildEventKind.CANCELED, 1001)).toHaveLength(1);
+    expect(t.of(ChildEventKind.CANCELED, 1002)).toHaveLength(1);
   });
 
   const statusOf1001 = (ordStatus: string, reqId: string): [number, string][] => [

@@ -126,12 +126,13 @@ function statusPassOf(msg: FixParser): number {
  * doWork and the sessions' timer try them, oldest first, without scanning the table). SENT:
  * written to the venue and not yet answered (no Canceled or other end, no OrderCancelReject); a
  * second cancel request is not written (CANCELS_ALREADY_SENT). ASKED: SENT, and a status request
- * (35=H) of the venue's current reconciliation pass went out after it: the venue processes
+ * (35=H) went out after it (a Logon's reconciliation, or askOverdueCancels once the venue's
+ * cancelAckTimeoutMs passed unanswered), of a pass kept per slot (childAskPass): the venue processes
  * messages in MsgSeqNum order, so if the answer to that request (790 = "R" and the pass number,
  * echoed) shows the child still working and not pending cancel, the venue never got the cancel
  * (a Logon that reset the sequence numbers resends nothing, nor does a venue that lost its
  * messages), and it is written again. A cancel written after the request, and an answer to an
- * earlier pass's request (sent before the cancel), are not judged. A venue that does not echo 790
+ * earlier request about it (sent before the cancel, or superseded), are not judged. A venue that does not echo 790
  * never has a cancel written again (STATUS_ANSWERS_UNNAMED counts its answers). Only HELD is
  * journaled (CANCEL_REJECTED VENUE_DOWN, emitted whenever a cancel becomes HELD); after a restart
  * risk's resume pass sends the cancels of every order still PENDING_CANCEL or PENDING_REPLACE
@@ -281,6 +282,12 @@ export class FixStage implements Agent {
   private readonly awaitedCancels: SlotQueue;
   /** Per slot: engine clock (ns) when its cancel was last written or asked about (awaitedCancels). */
   private readonly childCancelAtNs: Float64Array;
+  /**
+   * Per slot whose cancel is ASKED: the status pass (790 = "R" + pass) of the latest request about
+   * it. Only the answer to that request judges the cancel, however many passes its venue has
+   * opened since (a Logon's reconciliation, askOverdueCancels for other cancels).
+   */
+  private readonly childAskPass: Uint32Array;
   /** Per venue id: venues[].cancelAckTimeoutMs in ns; 0: cancels there are never asked about. */
   private readonly cancelTimeoutNs: Float64Array;
   /** Per venue id, during one askOverdueCancels: ASK_PASS_OPENED, ASK_REFUSED, or 0. */
@@ -329,6 +336,7 @@ export class FixStage implements Agent {
     this.heldCancels = new SlotQueue(childCapacity);
     this.awaitedCancels = new SlotQueue(childCapacity);
     this.childCancelAtNs = new Float64Array(childCapacity);
+    this.childAskPass = new Uint32Array(childCapacity);
     this.execIds = new ExecIdSet();
     this.reconcileAny = false;
     this.riskQueue = new RingOverflow(rings.toRisk, OVERFLOW_EVENTS, CHILD_EVENT_LENGTH, 'Invariant: venue event overflow bounded (risk stalled)');
@@ -523,22 +531,26 @@ export class FixStage implements Agent {
       const venueId = this.childVenue[slot];
       const session = this.sessionOf(venueId);
       if (session === null || session.state !== SessionState.ACTIVE || this.reconcilePending[venueId] === 1) continue;
+      // A slot taken over, while queued, by a child of a venue with no timeout: not asked about.
+      if (this.cancelTimeoutNs[venueId] === 0) continue;
       if (now - this.childCancelAtNs[slot] < this.cancelTimeoutNs[venueId] || this.askState[venueId] === ASK_REFUSED) {
         this.awaitedCancels.push(slot);
         continue;
       }
-      if (this.askState[venueId] === 0) {
-        // A pass of its own: an answer to an earlier pass's request (sent before this cancel,
-        // or before its last write) is not taken as the answer to this one.
-        this.reconcilePass[venueId] = this.reconcilePass[venueId] >= MAX_STATUS_PASS ? 1 : this.reconcilePass[venueId] + 1;
-        this.askState[venueId] = ASK_PASS_OPENED;
-      }
-      if (!this.writeStatusRequest(session, slot, this.reconcilePass[venueId])) {
+      // A pass of its own (one per venue per call): an answer to an earlier request (sent before
+      // this cancel, or before its last write) is not taken as the answer to this one. Opened
+      // only once a request goes out.
+      const current = this.reconcilePass[venueId];
+      const pass = this.askState[venueId] === ASK_PASS_OPENED ? current : current >= MAX_STATUS_PASS ? 1 : current + 1;
+      if (!this.writeStatusRequest(session, slot, pass)) {
         this.askState[venueId] = ASK_REFUSED; // back-pressure: the next call asks
         this.awaitedCancels.push(slot);
         continue;
       }
+      this.reconcilePass[venueId] = pass;
+      this.askState[venueId] = ASK_PASS_OPENED;
       this.counters.add(FixCounter.CANCELS_OVERDUE, 1);
+      this.childAskPass[slot] = pass;
       this.awaitCancel(slot, CancelState.ASKED);
       asked++;
     }
@@ -823,7 +835,10 @@ export class FixStage implements Agent {
         this.reconcileAny = true;
         return;
       }
-      if (this.childCancelWanted[slot] === CancelState.SENT || this.childCancelWanted[slot] === CancelState.ASKED) this.awaitCancel(slot, CancelState.ASKED);
+      if (this.childCancelWanted[slot] === CancelState.SENT || this.childCancelWanted[slot] === CancelState.ASKED) {
+        this.childAskPass[slot] = pass;
+        this.awaitCancel(slot, CancelState.ASKED);
+      }
       if (this.childCancelWanted[slot] === CancelState.HELD) {
         if (this.writeCancelOf(session, slot)) this.awaitCancel(slot, CancelState.SENT);
         else this.heldCancels.push(slot);
@@ -1002,10 +1017,10 @@ export class FixStage implements Agent {
       case 57: // '9' Suspended
       case 68: // 'D' Accepted for bidding
         if (this.childState[slot] === VenueChildState.SENT) this.childState[slot] = VenueChildState.OPEN;
-        // Working, and not pending cancel, in the answer to this pass's request (790 echoed: not
-        // an earlier pass's answer, nor a status the venue sent for another reason, such as a
+        // Working, and not pending cancel, in the answer to the latest request about it (790
+        // echoed: not an earlier request's answer, nor a status the venue sent for another reason, such as a
         // resent NewOrderSingle it already had): a cancel written before the request is not at the venue.
-        if (this.childCancelWanted[slot] === CancelState.ASKED && pass === this.reconcilePass[venueId]) this.writeCancelAgain(slot, childId, orderId, venueId, qty, price);
+        if (this.childCancelWanted[slot] === CancelState.ASKED && pass === this.childAskPass[slot]) this.writeCancelAgain(slot, childId, orderId, venueId, qty, price);
         return;
       case 54: // '6' Pending cancel: the venue has the cancel
         if (this.childState[slot] === VenueChildState.SENT) this.childState[slot] = VenueChildState.OPEN;
