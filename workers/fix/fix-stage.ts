@@ -103,9 +103,6 @@ const STATUS_PASS_PREFIX = ascii('R');
 const MAX_STATUS_PASS = 0x7fffffff;
 /** After a held cancel's write is refused, doWork tries the held cancels again no sooner than this (the sessions' timer also does, every 50 ms). */
 const HELD_RETRY_NS = 1_000_000;
-/** askState: this call opened a status pass for the venue; a write to it was refused. */
-const ASK_PASS_OPENED = 1;
-const ASK_REFUSED = 2;
 const CH_0 = 48;
 
 /**
@@ -270,8 +267,8 @@ export class FixStage implements Agent {
    * it), leaves the queue when its turn comes.
    */
   private readonly heldCancels: SlotQueue;
-  /** Per venue id, during one writeHeldCancels: 1 once a write to it was refused. */
-  private readonly heldRefused: Uint8Array;
+  /** Per venue id, during one pass over a queue (writeHeldCancels, askOverdueCancels): 1 once a write to it was refused. */
+  private readonly venueRefused: Uint8Array;
   /** Engine clock (ns) before which doWork does not try the held cancels again after a refusal (0: at once). */
   private heldRetryAtNs = 0;
   /**
@@ -290,8 +287,6 @@ export class FixStage implements Agent {
   private readonly childAskPass: Uint32Array;
   /** Per venue id: venues[].cancelAckTimeoutMs in ns; 0: cancels there are never asked about. */
   private readonly cancelTimeoutNs: Float64Array;
-  /** Per venue id, during one askOverdueCancels: ASK_PASS_OPENED, ASK_REFUSED, or 0. */
-  private readonly askState: Uint8Array;
   private readonly execIds: ExecIdSet;
   /** The ring to risk with the venue events waiting for room in it. */
   private readonly riskQueue: RingOverflow;
@@ -344,10 +339,9 @@ export class FixStage implements Agent {
     const maxVenue = venues.reduce((m, v) => Math.max(m, v.venueId), 0);
     this.sessions = new Array<FixSession | null>(maxVenue + 1).fill(null);
     this.reconcilePending = new Uint8Array(maxVenue + 1);
-    this.heldRefused = new Uint8Array(maxVenue + 1);
+    this.venueRefused = new Uint8Array(maxVenue + 1);
     this.reconcilePass = new Uint32Array(maxVenue + 1);
     this.cancelTimeoutNs = new Float64Array(maxVenue + 1);
-    this.askState = new Uint8Array(maxVenue + 1);
     const fixClock = { now: () => clock.epochMs() };
     for (const v of venues) {
       const timeoutMs = v.cancelAckTimeoutMs ?? 0;
@@ -513,8 +507,8 @@ export class FixStage implements Agent {
   /**
    * Cancels their venue has not answered within its cancelAckTimeoutMs (awaitedCancels; the whole
    * queue, which holds only cancels written and not yet seen answered): each is counted
-   * (CANCELS_OVERDUE) and asked about with a 35=H of a new status pass of its venue (one pass per
-   * venue per call), whose answer is judged as a Logon's reconciliation's: the child ended (it is
+   * (CANCELS_OVERDUE) and asked about with a 35=H of a new status pass of its venue, whose answer
+   * is judged as a Logon's reconciliation's: the child ended (it is
    * closed), its cancel pending there (awaited another period), or the venue working it without
    * the cancel (written again, CANCELS_RESENT). Unanswered, it is asked again each period. A
    * cancel whose session is down or not yet reconciled leaves the queue: the next reconciliation
@@ -522,7 +516,7 @@ export class FixStage implements Agent {
    */
   askOverdueCancels(): number {
     const now = this.clock.nowNs();
-    this.askState.fill(0);
+    this.venueRefused.fill(0);
     let asked = 0;
     for (let n = this.awaitedCancels.length; n > 0; n--) {
       const slot = this.awaitedCancels.shift();
@@ -533,28 +527,31 @@ export class FixStage implements Agent {
       if (session === null || session.state !== SessionState.ACTIVE || this.reconcilePending[venueId] === 1) continue;
       // A slot taken over, while queued, by a child of a venue with no timeout: not asked about.
       if (this.cancelTimeoutNs[venueId] === 0) continue;
-      if (now - this.childCancelAtNs[slot] < this.cancelTimeoutNs[venueId] || this.askState[venueId] === ASK_REFUSED) {
+      if (now - this.childCancelAtNs[slot] < this.cancelTimeoutNs[venueId] || this.venueRefused[venueId] === 1) {
         this.awaitedCancels.push(slot);
         continue;
       }
-      // A pass of its own (one per venue per call): an answer to an earlier request (sent before
-      // this cancel, or before its last write) is not taken as the answer to this one. Opened
-      // only once a request goes out.
-      const current = this.reconcilePass[venueId];
-      const pass = this.askState[venueId] === ASK_PASS_OPENED ? current : current >= MAX_STATUS_PASS ? 1 : current + 1;
+      // A pass of its own: an answer to an earlier request (sent before this cancel, or before
+      // its last write) is not taken as the answer to this one. Taken only once the request goes out.
+      const pass = this.nextStatusPass(venueId);
       if (!this.writeStatusRequest(session, slot, pass)) {
-        this.askState[venueId] = ASK_REFUSED; // back-pressure: the next call asks
+        this.venueRefused[venueId] = 1; // back-pressure: the next call asks
         this.awaitedCancels.push(slot);
         continue;
       }
       this.reconcilePass[venueId] = pass;
-      this.askState[venueId] = ASK_PASS_OPENED;
       this.counters.add(FixCounter.CANCELS_OVERDUE, 1);
       this.childAskPass[slot] = pass;
       this.awaitCancel(slot, CancelState.ASKED);
       asked++;
     }
     return asked;
+  }
+
+  /** The status pass after the venue's latest (1 .. MAX_STATUS_PASS, then 1 again); the caller takes it. */
+  private nextStatusPass(venueId: number): number {
+    const pass = this.reconcilePass[venueId];
+    return pass >= MAX_STATUS_PASS ? 1 : pass + 1;
   }
 
   /** OrderCancelRequest 35=F for a child (41 = child id, 11 = child id + 'C'). False when not sent. */
@@ -591,7 +588,7 @@ export class FixStage implements Agent {
    * sessions' timer; a pass costs the queue's length, and the queue is empty but for back-pressure.
    */
   writeHeldCancels(): number {
-    this.heldRefused.fill(0);
+    this.venueRefused.fill(0);
     let written = 0;
     let refused = false;
     for (let n = this.heldCancels.length; n > 0; n--) {
@@ -602,13 +599,13 @@ export class FixStage implements Agent {
       // A session that is down, logging on, or not yet reconciled after its Logon writes it at
       // its reconciliation (after the status requests, the resend over).
       if (session === null || session.state !== SessionState.ACTIVE || this.reconcilePending[venueId] === 1) continue;
-      if (this.heldRefused[venueId] === 0 && this.writeCancelOf(session, slot)) {
+      if (this.venueRefused[venueId] === 0 && this.writeCancelOf(session, slot)) {
         this.awaitCancel(slot, CancelState.SENT);
         this.counters.add(FixCounter.CANCELS_RETRIED, 1);
         written++;
         continue;
       }
-      this.heldRefused[venueId] = 1;
+      this.venueRefused[venueId] = 1;
       refused = true;
       this.heldCancels.push(slot);
     }
@@ -825,7 +822,7 @@ export class FixStage implements Agent {
    */
   private reconcile(venueId: number, session: FixSession): void {
     this.counters.add(FixCounter.RECONCILIATIONS, 1);
-    const pass = this.reconcilePass[venueId] >= MAX_STATUS_PASS ? 1 : this.reconcilePass[venueId] + 1;
+    const pass = this.nextStatusPass(venueId);
     this.reconcilePass[venueId] = pass;
     for (let slot = 0; slot < this.childCapacity; slot++) {
       const state = this.childState[slot];
