@@ -5,7 +5,9 @@
  *
  * Method: a stub server (bench/lib/stub-order-server.ts) acks every order at once, but while
  * handling its 1000th order blocks its event loop for S = 200 ms. The open-loop generator sends
- * at R = 1000 orders/s for 2 s after a 0.2 s warm-up, measuring from intended send times.
+ * at R = 1000 orders/s for 2 s after a 0.2 s warm-up, measuring from intended send times. Both
+ * generators meet it: the Node one (bench/lib/open-loop.ts) and the native one
+ * (bench/lib/native-load.ts, bench/native/ws-load.c), which bench:ws measures with by default.
  *
  * The bound, from the schedule alone: an order intended x ms after the stall began cannot be
  * answered before the stall ends (the generator never sends early), so its latency is at least
@@ -21,6 +23,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { NativeLoadGenerator, type AckLoadResult } from './lib/native-load.ts';
 import { OpenLoopGenerator, type OpenLoopResult } from './lib/open-loop.ts';
 import { startStubServer, type StubServer } from './lib/stub-order-server.ts';
 
@@ -33,10 +36,12 @@ const CLOSED_CONNECTIONS = 4;
 
 let stub: StubServer;
 let gen: OpenLoopGenerator;
+let native: NativeLoadGenerator;
 
 beforeAll(async () => {
   stub = await startStubServer();
   gen = new OpenLoopGenerator(2);
+  native = new NativeLoadGenerator();
 });
 
 afterAll(async () => {
@@ -78,26 +83,41 @@ async function closedLoop(url: string, perConnection: number): Promise<number[]>
   return latenciesMs;
 }
 
+/** Both generators' results meet the same assertions (threads: the Node one's two load workers, the native one's one). */
+function expectStallShown(result: AckLoadResult | OpenLoopResult, threads: number): void {
+  expect(stub.stalls).toHaveLength(1);
+  // Every order was sent, and every one acked: nothing dropped, doubled or unmatched.
+  const orders = (RATE * (WARMUP_MS + DURATION_MS)) / 1000;
+  expect(result.counts).toEqual({ orders, sent: orders, acked: orders, rejected: 0, timedOut: 0, unsent: 0, duplicates: 0, unmatched: 0, connectErrors: 0, disconnects: 0 });
+  expect(result.threads).toBe(threads);
+  const measured = (RATE * DURATION_MS) / 1000;
+  expect(result.latencyUs.count).toBe(measured);
+  expect(result.sendLagUs.count).toBe(measured);
+
+  // The order intended as the stall began waited for all of it.
+  expect(result.latencyUs.max / 1000).toBeGreaterThanOrEqual(STALL_MS - 1000 / RATE);
+  expect(result.latencyUs.p99 / 1000).toBeGreaterThanOrEqual(percentileBoundMs(99, measured));
+  // p95: about a hundred orders waited at least half the stall.
+  expect(result.histogram.getValueAtPercentile(95) / 1000).toBeGreaterThanOrEqual(percentileBoundMs(95, measured));
+}
+
 describe('open-loop harness honesty', () => {
   let open: OpenLoopResult | undefined;
 
   it('shows a 200 ms server stall in its high percentiles, from intended send times', async () => {
     stub.reset({ afterOrders: STALL_AFTER, ms: STALL_MS });
     open = await gen.run({ url: `ws://127.0.0.1:${stub.port}/v1/ws`, tokens: ['any'], rate: RATE, durationMs: DURATION_MS, warmupMs: WARMUP_MS, drainMs: 5000, connections: 4 });
-    expect(stub.stalls).toHaveLength(1);
+    expectStallShown(open, 2);
+  });
 
-    // Every order was sent, and every one acked: nothing dropped, doubled or unmatched.
-    const orders = (RATE * (WARMUP_MS + DURATION_MS)) / 1000;
-    expect(open.counts).toEqual({ orders, sent: orders, acked: orders, rejected: 0, timedOut: 0, unsent: 0, duplicates: 0, unmatched: 0, connectErrors: 0, disconnects: 0 });
-    expect(open.threads).toBe(2);
-    const measured = (RATE * DURATION_MS) / 1000;
-    expect(open.latencyUs.count).toBe(measured);
-
-    // The order intended as the stall began waited for all of it.
-    expect(open.latencyUs.max / 1000).toBeGreaterThanOrEqual(STALL_MS - 1000 / RATE);
-    expect(open.latencyUs.p99 / 1000).toBeGreaterThanOrEqual(percentileBoundMs(99, measured));
-    // p95: about a hundred orders waited at least half the stall.
-    expect(open.histogram.getValueAtPercentile(95) / 1000).toBeGreaterThanOrEqual(percentileBoundMs(95, measured));
+  it('the native generator shows the same stall the same way', async () => {
+    stub.reset({ afterOrders: STALL_AFTER, ms: STALL_MS });
+    const stallsBefore = stub.stalls.length;
+    const result = await native.run({ url: `ws://127.0.0.1:${stub.port}/v1/ws`, tokens: ['any'], rate: RATE, durationMs: DURATION_MS, warmupMs: WARMUP_MS, drainMs: 5000, connections: 4 });
+    stub.stalls.splice(0, stallsBefore);
+    expectStallShown(result, 1);
+    // Its own CPU over the window, by its own count: it sent and read every order.
+    expect(result.generatorCpuS).toBeGreaterThan(0);
   });
 
   it('a closed-loop measurement of the same stall hides it', async () => {

@@ -22,7 +22,7 @@ describe('ws bench (smoke)', () => {
     try {
       // --idle-spins 0 (the default, pinned here): a stage parks at its first empty poll, so at
       // this low rate every stage thread sleeps between orders (the parks asserted below).
-      const run = spawnSync(process.execPath, [BENCH, '--quick', '--threading', 'dedicated', '--compare-threading', 'dedicated,shared', '--idle-spins', '0', '--journal-fsync', 'interval', '--compare-journal-fsync', 'interval,batch', '--out', dir], { encoding: 'utf8', timeout: 110_000 });
+      const run = spawnSync(process.execPath, [BENCH, '--quick', '--threading', 'dedicated', '--compare-threading', 'dedicated,shared', '--idle-spins', '0', '--journal-fsync', 'interval', '--compare-journal-fsync', 'interval,batch', '--compare-client', 'true', '--out', dir], { encoding: 'utf8', timeout: 110_000 });
       expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
       expect(run.stdout).toMatch(/^machine: \d+ cpus/m);
       const results = JSON.parse(readFileSync(join(dir, 'ws.json'), 'utf8'));
@@ -76,8 +76,19 @@ describe('ws bench (smoke)', () => {
       expect(batch.baseline).toBe(f.baseline);
       expect(results.params.compareJournalFsync).toEqual(['batch']);
 
+      // The load generator: the native client by default, and the same engine process measured
+      // with the Node client too (--compare-client), its p99 beside the native client's.
+      expect(results.params.client).toBe('native');
+      expect(results.harness.client).toMatch(/ws-load\.c/);
+      expect(results.harness.comparedClient).toMatchObject({ id: 'node' });
+      expect(results.harness.comparedClient.client).toMatch(/^ws \d/);
+      const viaNode = results.figures[`order_ack_p99_us_at_${rateLabel(rate)}_node_client`];
+      expect(viaNode).toMatchObject({ unit: 'us', goal: '(report)', client: 'node', baseline: f.value, allAcked: true });
+      expect(viaNode.baselineOf).toMatch(/measured with the native client/);
+      expect(viaNode.value).toBeGreaterThan(0);
+
       const orders = Math.round((rate * (QUICK_CONFIG.warmupS + QUICK_CONFIG.durationS)));
-      for (const target of ['engine', 'engine-shared', 'engine-fsync-batch', 'naive', 'stub']) {
+      for (const target of ['engine', 'engine-shared', 'engine-fsync-batch', 'engine-node-client', 'naive', 'stub']) {
         const s = results.percentilesUsByRate[rate][target];
         expect(s.trials).toHaveLength(1);
         const t = s.trials[0];

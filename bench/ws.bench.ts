@@ -3,14 +3,20 @@
  * same run, the naive postMessage+JSON pipeline and a stub that acks at once (the floor the
  * harness and the machine put under every figure).
  *
- *   this process                                   target processes (bench/ws-target-host.ts)
+ *   load generator (--client)                      target processes (bench/ws-target-host.ts)
  *   +----------------------------------+   WS    +-------------------------------------------+
- *   | pacer thread: Atomics.wait to the | ------> | engine: ingest -> risk -> ingest (ack),    |
- *   |   next intended send time         | 100 WS  |   risk -> sor -> fix -> venue sims (IOC)   |
- *   | load workers (piscina) x W:       | conns   | naive:  main -> risk -> main (ack),        |
- *   |   K sockets each (`ws` client),   | <------ |   risk -> router -> main (postMessage JSON)|
- *   |   HDR histogram of ack - intended |  acks   | stub:   acks at once                       |
+ *   | native (default): bench/native/   | ------> | engine: ingest -> risk -> ingest (ack),    |
+ *   |   ws-load.c, one thread, epoll,   | 100 WS  |   risk -> sor -> fix -> venue sims (IOC)   |
+ *   |   timerfd to each send time       | conns   | naive:  main -> risk -> main (ack),        |
+ *   | node: pacer thread + load workers | <------ |   risk -> router -> main (postMessage JSON)|
+ *   |   (piscina, `ws` client)          |  acks   | stub:   acks at once                       |
  *   +----------------------------------+         +-------------------------------------------+
+ *
+ * The client: on 2 cores the load generator shares the cores with the server it measures, so its
+ * own CPU is in every figure. The native one (bench/lib/native-load.ts) costs a fraction of the
+ * Node one's CPU per order; both keep the same schedule and measure from each order's intended
+ * time, into the same HDR histograms. The engine is also measured with the other client at the
+ * top rate (figure order_ack_p99_us_at_<rate>_<client>_client), so the client's share shows.
  *
  * Each order is a limit IOC far from the market (BUY 1.00, SELL 9999.00), alternating sides, so
  * the venues never trade and no order stays live. Latency runs from each order's INTENDED send
@@ -21,7 +27,9 @@
  * the hypervisor's steal and other processes' CPU (/proc/stat).
  *
  * Run: `npm run bench:ws` (writes bench/results/ws.json); flags (defaults) --rates 1000,5000,10000
- * --duration 5 --warmup 1 --drain 3 (seconds) --connections 100 --workers 2 --trials 3
+ * --duration 5 --warmup 1 --drain 3 (seconds) --connections 100 --client native|node (default native)
+ * --compare-client true|false (the engine with the other client too, at the top rate; default true)
+ * --workers 2 (the Node client's load threads) --trials 3
  * --floor-trials 1 --pacer-gap-us 100 --naive-ack-after risk|route --threading dedicated|paired|shared
  * (default: the engine's) --idle-spins N (default: the engine's) --journal-fsync none|interval|batch
  * (default: the engine's, batch) --target-node-args "--cpu-prof
@@ -44,7 +52,8 @@ import { formatMachineInfo, machineInfo, watchCpu } from './lib/machine.ts';
 import { BenchArgs } from './lib/args.ts';
 import { isMainModule } from './lib/main.ts';
 import { monoNowMs } from './lib/mono-clock.ts';
-import { OpenLoopGenerator, type OpenLoopResult } from './lib/open-loop.ts';
+import { NativeLoadGenerator, type AckLoadResult, type NativeLoadOptions } from './lib/native-load.ts';
+import { OpenLoopGenerator } from './lib/open-loop.ts';
 import { TargetWindow } from './lib/proc-usage.ts';
 import { ParksWindow } from './lib/engine-parks.ts';
 import { ProgressLine } from './lib/progress.ts';
@@ -55,12 +64,20 @@ import { startTarget, type TargetKind, type TargetProcess } from './lib/target-p
 import { DEFAULT_ORDER } from './lib/ws-order-protocol.ts';
 import { cpuUsPerOrder, summarizeTrials, type TargetSummary, type TrialResult } from './lib/ws-trials.ts';
 
+export const CLIENTS = ['native', 'node'] as const;
+export type Client = (typeof CLIENTS)[number];
+
 export interface WsBenchConfig {
   rates: number[];
   durationS: number;
   warmupS: number;
   drainS: number;
   connections: number;
+  /** The load generator of every trial (bench/lib/native-load.ts, bench/lib/open-loop.ts). */
+  client: Client;
+  /** The engine measured with the other client too, at the top rate (target engine-<client>-client). */
+  compareClient: boolean;
+  /** Load threads of the Node client. */
   workers: number;
   trials: number;
   /** Trials per rate against the stub (the harness floor); 0 leaves it out. */
@@ -84,10 +101,10 @@ export interface WsBenchConfig {
 }
 
 /** A measured target: the engine, an engine in another threading mode, the naive pipeline, the stub. */
-export type TargetId = TargetKind | `engine-${ThreadingMode}` | `engine-fsync-${FsyncPolicy}`;
+export type TargetId = TargetKind | `engine-${ThreadingMode}` | `engine-fsync-${FsyncPolicy}` | `engine-${Client}-client`;
 
 export const FULL_CONFIG: WsBenchConfig = {
-  rates: [1000, 5000, 10000], durationS: 5, warmupS: 1, drainS: 3, connections: 100, workers: 2,
+  rates: [1000, 5000, 10000], durationS: 5, warmupS: 1, drainS: 3, connections: 100, client: 'native', compareClient: true, workers: 2,
   trials: 3, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 2, pacerGapUs: 100, threading: null, idleSpins: null, journalFsync: null,
   // Beside the engine's own mode (its default, dedicated, unless --threading), the other of these
   // two; the first engine's mode is dropped from the list (parseArgs).
@@ -96,7 +113,7 @@ export const FULL_CONFIG: WsBenchConfig = {
 };
 
 export const QUICK_CONFIG: WsBenchConfig = {
-  rates: [200], durationS: 1, warmupS: 0.3, drainS: 2, connections: 4, workers: 1,
+  rates: [200], durationS: 1, warmupS: 0.3, drainS: 2, connections: 4, client: 'native', compareClient: false, workers: 1,
   trials: 1, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 0, pacerGapUs: 100, threading: null, idleSpins: null, journalFsync: null,
   compareThreading: [],
   compareJournalFsync: [],
@@ -108,7 +125,17 @@ const TARGET_LABEL: Record<TargetKind, string> = { engine: 'engine', naive: 'nai
 
 /** The threading mode of an engine-<mode> target; null for the others. */
 function modeOf(id: TargetId): ThreadingMode | null {
-  return id.startsWith('engine-') && fsyncOf(id) === null ? (id.slice('engine-'.length) as ThreadingMode) : null;
+  return id.startsWith('engine-') && fsyncOf(id) === null && clientOf(id) === null ? (id.slice('engine-'.length) as ThreadingMode) : null;
+}
+
+/** The client of an engine-<client>-client target (the first engine, measured with the other client); null for the others. */
+function clientOf(id: TargetId): Client | null {
+  return id.endsWith('-client') ? (id.slice('engine-'.length, -'-client'.length) as Client) : null;
+}
+
+/** The client the run compares the engine with, or null. */
+function otherClient(config: WsBenchConfig): Client | null {
+  return config.compareClient ? CLIENTS.find((c) => c !== config.client)! : null;
 }
 
 /** The journal.fsync policy of an engine-fsync-<policy> target; null for the others. */
@@ -119,6 +146,8 @@ function fsyncOf(id: TargetId): FsyncPolicy | null {
 function labelOf(id: TargetId): string {
   const mode = modeOf(id);
   const fsync = fsyncOf(id);
+  const client = clientOf(id);
+  if (client !== null) return `engine, ${client} client`;
   return fsync !== null ? `engine, journal.fsync ${fsync}` : mode === null ? TARGET_LABEL[id as TargetKind] : `engine, threading ${mode}`;
 }
 
@@ -168,11 +197,36 @@ export function rateLabel(rate: number): string {
   return rate % 1000 === 0 ? `${rate / 1000}k` : String(rate);
 }
 
-async function runTrial(gen: OpenLoopGenerator, target: TargetProcess, rate: number, label: string, config: WsBenchConfig, tokens: string[], progress: ProgressLine): Promise<TrialResult> {
+/** One trial's load and its results, whichever client runs it. */
+type AckLoad = (options: NativeLoadOptions) => Promise<AckLoadResult>;
+
+/** The clients of a run: the one it measures with, and the one it compares the engine with. */
+class Clients {
+  private readonly node: OpenLoopGenerator | null;
+  private readonly native: NativeLoadGenerator | null;
+
+  constructor(config: WsBenchConfig, log: (line: string) => void) {
+    const used = new Set<Client>([config.client, ...(otherClient(config) === null ? [] : [otherClient(config)!])]);
+    this.native = used.has('native') ? new NativeLoadGenerator(log) : null;
+    this.node = used.has('node') ? new OpenLoopGenerator(config.workers) : null;
+  }
+
+  load(client: Client): AckLoad {
+    if (client === 'native') return (o) => this.native!.run(o);
+    // The Node client is this process: its CPU is this process's.
+    return async (o) => ({ ...(await this.node!.run(o)), generatorCpuS: null });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.node?.close(), this.native?.close()]);
+  }
+}
+
+async function runTrial(load: AckLoad, target: TargetProcess, rate: number, label: string, config: WsBenchConfig, tokens: string[], progress: ProgressLine): Promise<TrialResult> {
   const window = new TargetWindow(target.pid, Object.values(target.helperPids));
   // The engine's thread parks over the same window (the naive pipeline and the stub have none).
   const parks = target.kind === 'engine' ? new ParksWindow(target.port) : null;
-  const result: OpenLoopResult = await gen.run({
+  const result = await load({
     url: `ws://127.0.0.1:${target.port}/v1/ws`,
     tokens,
     rate,
@@ -183,13 +237,13 @@ async function runTrial(gen: OpenLoopGenerator, target: TargetProcess, rate: num
     order: DEFAULT_ORDER,
     pacerGapMs: config.pacerGapUs / 1000,
     // CPU, memory and the engine's parks are read over the measured window only, as the latencies are.
-    onWindow: { start: () => { window.start(); parks?.start(); }, end: () => { window.end(); parks?.end(); } },
+    onWindow: { start: () => { window.start(); parks?.start(); }, end: () => { window.close(); parks?.end(); } },
     onProgress: (p) => {
       window.sample();
       progress.openLoop(label, p);
     },
   });
-  const usage = window.end();
+  const usage = window.end(result.generatorCpuS ?? 0);
   // Per order offered in the window, as the CPU per order (cpuUsPerOrder: its CPU% at the rate).
   const p = parks === null ? null : await parks.result(rate * config.durationS);
   const trial: TrialResult = {
@@ -216,6 +270,9 @@ async function startTargets(config: WsBenchConfig, engineConfig: EngineConfig, l
       log(`${labelOf(id)} ready on port ${t.port} (pid ${t.pid}${Object.keys(t.helperPids).length > 0 ? `, ${Object.entries(t.helperPids).map(([n, p]) => `${n} pid ${p}`).join(', ')}` : ''})`);
       targets.set(id, t);
     }
+    // The same engine process, measured with the other client.
+    const other = otherClient(config);
+    if (other !== null) targets.set(`engine-${other}-client`, targets.get('engine')!);
   } catch (err) {
     await Promise.all([...targets.values()].map((t) => t.stop()));
     throw err;
@@ -230,25 +287,29 @@ export async function runWsBench(config: WsBenchConfig, log: (line: string) => v
   const engineConfig = validateConfig(benchEngineConfig(DEFAULT_CONFIG, Math.max(...config.rates), config.threading, config.idleSpins, config.journalFsync));
   const tokens = engineConfig.accounts.filter((a) => a.enabled).map((a) => a.apiKey);
   const targets = await startTargets(config, engineConfig, log);
-  const gen = new OpenLoopGenerator(config.workers);
+  const processes = new Set(targets.values());
   const progress = new ProgressLine();
   const trials = new Map<string, TrialResult[]>();
+  let clients: Clients | null = null;
   try {
+    clients = new Clients(config, log);
+    const top = Math.max(...config.rates);
+    const other = otherClient(config);
     if (config.warmupRunS > 0) {
-      for (const t of targets.values()) {
-        await runTrial(gen, t, Math.min(...config.rates), `warm-up ${t.kind} ${t.port}`, { ...config, durationS: config.warmupRunS, warmupS: 0 }, tokens, progress);
+      for (const t of processes) {
+        await runTrial(clients.load(config.client), t, Math.min(...config.rates), `warm-up ${t.kind} ${t.port}`, { ...config, durationS: config.warmupRunS, warmupS: 0 }, tokens, progress);
       }
       progress.clear();
     }
     for (const rate of config.rates) {
       for (let trial = 0; trial < config.trials; trial++) {
         // Who goes first alternates between trials.
-        const measured: TargetId[] = ['engine', ...extraEngines(config), 'naive'];
+        const measured: TargetId[] = ['engine', ...extraEngines(config), ...(rate === top && other !== null ? [`engine-${other}-client` as const] : []), 'naive'];
         const order: TargetId[] = trial % 2 === 0 ? measured : measured.reverse();
         if (trial < config.floorTrials && targets.has('stub')) order.push('stub');
         for (const kind of order) {
-          const label = `${kind.padEnd(14)} ${String(rate).padStart(6)}/s trial ${trial + 1}/${config.trials}`;
-          const r = await runTrial(gen, targets.get(kind)!, rate, label, config, tokens, progress);
+          const label = `${kind.padEnd(18)} ${String(rate).padStart(6)}/s trial ${trial + 1}/${config.trials}`;
+          const r = await runTrial(clients.load(clientOf(kind) ?? config.client), targets.get(kind)!, rate, label, config, tokens, progress);
           progress.clear();
           log(`${label}: p50 ${formatMicros(r.latencyUs.p50)} p99 ${formatMicros(r.latencyUs.p99)} max ${formatMicros(r.latencyUs.max)} us; ` +
             `acked ${r.counts.acked}/${r.counts.orders}${r.counts.rejected + r.counts.timedOut + r.counts.unsent > 0 ? ` (rejected ${r.counts.rejected}, timed out ${r.counts.timedOut}, unsent ${r.counts.unsent})` : ''}; ` +
@@ -261,8 +322,8 @@ export async function runWsBench(config: WsBenchConfig, log: (line: string) => v
     }
   } finally {
     progress.clear();
-    await gen.close();
-    await Promise.all([...targets.values()].map((t) => t.stop()));
+    await clients?.close();
+    await Promise.all([...processes].map((t) => t.stop()));
   }
   const rates: WsBenchReport['rates'] = {};
   for (const rate of config.rates) {
@@ -292,6 +353,7 @@ function figuresOf(config: WsBenchConfig, engineConfig: EngineConfig, rates: WsB
     };
     figures[`order_ack_p99_us_at_${rateLabel(rate)}`] = ackFigure(engine, {
       rate,
+      client: config.client,
       connections: config.connections,
       trials: config.trials,
       trialsP99: engine.trials.map((t) => t.latencyUs.p99),
@@ -322,6 +384,18 @@ function figuresOf(config: WsBenchConfig, engineConfig: EngineConfig, rates: WsB
         stealPct: other.stealPct,
         defaultEngineStealPct: engine.stealPct,
       });
+    }
+    // The same engine process measured with the other client: how much of the figure is the
+    // load generator's own cost on these shared cores.
+    const other = otherClient(config);
+    const viaOther = other === null ? undefined : rates[rate][`engine-${other}-client`];
+    if (viaOther !== undefined) {
+      figures[`order_ack_p99_us_at_${rateLabel(rate)}_${other}_client`] = figure(viaOther.medianUs.p99, 'us', '(report)', engine.medianUs.p99,
+        `the same engine process measured with the ${config.client} client, same rate, same run`, {
+          rate, client: other, trialsP99: viaOther.trials.map((t) => t.latencyUs.p99), allAcked: viaOther.allAcked,
+          p50: viaOther.medianUs.p50, baselineP50: engine.medianUs.p50,
+          generatorCpuPct: viaOther.generatorCpuPct, baselineGeneratorCpuPct: engine.generatorCpuPct,
+        });
     }
     // What an order costs the engine, and in how many thread hand-offs: the why of its latency
     // at rates too low to batch (docs/TUNING.md). Baselines: the naive pipeline's CPU per order;
@@ -411,11 +485,22 @@ function extraOf(report: WsBenchReport): Record<string, unknown> {
     perRate[rate] = out;
   }
   const ws = createRequire(import.meta.url)('ws/package.json') as { version: string };
+  const clients: Record<Client, { client: string; pacing: string }> = {
+    native: {
+      client: 'bench/native/ws-load.c: one thread, epoll, RFC 6455 client frames (perMessageDeflate off)',
+      pacing: `timerfd (CLOCK_MONOTONIC, absolute) to each intended send time, wakes >= ${report.config.pacerGapUs} us apart`,
+    },
+    node: {
+      client: `ws ${ws.version} (perMessageDeflate off), ${report.config.workers} load worker(s)`,
+      pacing: `pacer thread, Atomics.wait to each intended send time, wakes >= ${report.config.pacerGapUs} us apart`,
+    },
+  };
+  const other = otherClient(report.config);
   return {
     percentilesUsByRate: perRate,
     harness: {
-      client: `ws ${ws.version} (perMessageDeflate off)`,
-      pacing: `pacer thread, Atomics.wait to each intended send time, wakes >= ${report.config.pacerGapUs} us apart`,
+      ...clients[report.config.client],
+      ...(other === null ? {} : { comparedClient: { id: other, ...clients[other], measured: 'the first engine, at the top rate' } }),
       latencyFrom: 'intended send time; timed-out orders recorded at the drain deadline',
       order: DEFAULT_ORDER,
       naiveAckAfter: report.config.naiveAckAfter,
@@ -434,6 +519,8 @@ function parseArgs(argv: string[]): { config: WsBenchConfig; quick: boolean; out
   config.warmupS = args.num('--warmup', config.warmupS, 0);
   config.drainS = args.num('--drain', config.drainS, 0.1);
   config.connections = args.num('--connections', config.connections, 1);
+  config.client = args.oneOf('--client', CLIENTS, config.client);
+  config.compareClient = args.oneOf('--compare-client', ['true', 'false'] as const, config.compareClient ? 'true' : 'false') === 'true';
   config.workers = args.num('--workers', config.workers, 1);
   config.trials = args.num('--trials', config.trials, 1);
   config.floorTrials = args.num('--floor-trials', config.floorTrials, 0);
@@ -459,7 +546,7 @@ async function main(): Promise<void> {
   const report = await runWsBench(config, (line) => console.log(`  ${line}`));
   printReport(report);
   const conditions = cpu();
-  console.log(`\ntook ${conditions.wallS} s; CPU used by the load generator ${conditions.processS} s; machine busy ${conditions.machineBusyS} s; stolen by the hypervisor ${conditions.stealS ?? '-'} s`);
+  console.log(`\ntook ${conditions.wallS} s; CPU used by this process (the Node client's threads when it ran; the native client is a process of its own) ${conditions.processS} s; machine busy ${conditions.machineBusyS} s; stolen by the hypervisor ${conditions.stealS ?? '-'} s`);
   if (quick && out === null) return;
   const params = { ...config, compareThreading: comparedModes(config), compareJournalFsync: comparedFsync(config), orderShape: `${DEFAULT_ORDER.symbols.join(',')} ${DEFAULT_ORDER.tif} limit, BUY ${DEFAULT_ORDER.buyPrice} / SELL ${DEFAULT_ORDER.sellPrice}` };
   const path = writeResults('ws', params, report.figures, { ...extraOf(report), conditions }, out ?? undefined);

@@ -1,7 +1,7 @@
 /**
  * A Kafka-protocol cluster for tests and benchmarks: scripts/kafka-mock.c (librdkafka's mock
- * cluster), compiled on first use with gcc against Debian's librdkafka-dev into a cache directory
- * (node_modules/.cache/oms-kafka-mock, keyed by the source's hash), started as a child process.
+ * cluster), compiled on first use with gcc against Debian's librdkafka-dev (scripts/native-build.ts:
+ * cached by the source's hash), started as a child process.
  *
  *   node scripts/kafka-mock.ts [brokers]     prints KAFKA_BROKERS=... and runs until Ctrl-C.
  *
@@ -13,16 +13,13 @@
  * mock's own API, or auto-created on first produce.
  */
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { buildNative } from './native-build.ts';
 import { withNice } from './nice.ts';
 
 const SOURCE = fileURLToPath(new URL('./kafka-mock.c', import.meta.url));
-const CACHE_DIR = fileURLToPath(new URL('../node_modules/.cache/oms-kafka-mock/', import.meta.url));
 const HEADER = '/usr/include/librdkafka/rdkafka_mock.h';
 
 export interface KafkaMock {
@@ -37,37 +34,9 @@ export interface KafkaMock {
   stop(): Promise<void>;
 }
 
-function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
-}
-
-function hasGcc(): boolean {
-  try {
-    execFileSync('gcc', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Compiles the mock if needed; returns the binary's path. */
 export function buildKafkaMock(log: (line: string) => void = () => {}): string {
-  const source = readFileSync(SOURCE);
-  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  const binary = join(CACHE_DIR, `kafka-mock-${hash}`);
-  if (existsSync(binary)) return binary;
-  if (!existsSync(HEADER) || !hasGcc()) {
-    if (!isRoot()) throw new Error(`kafka-mock: ${HEADER} or gcc missing (apt-get install -y librdkafka-dev gcc), and not root to install them`);
-    log('kafka-mock: installing librdkafka-dev and gcc');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    execFileSync('apt-get', ['update'], { stdio: 'ignore', env });
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'librdkafka-dev', 'gcc', 'libc6-dev'], { stdio: 'ignore', env });
-  }
-  mkdirSync(CACHE_DIR, { recursive: true });
-  const tmp = `${binary}.${process.pid}.tmp`;
-  execFileSync('gcc', ['-O2', '-Wall', '-o', tmp, SOURCE, '-lrdkafka'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  renameSync(tmp, binary); // atomic: parallel test files never run a half-written binary
-  return binary;
+  return buildNative({ name: 'kafka-mock', source: SOURCE, libs: ['-lrdkafka'], headers: [HEADER], packages: ['librdkafka-dev', 'gcc', 'libc6-dev'] }, log);
 }
 
 const LIVE = new Set<ChildProcess>();

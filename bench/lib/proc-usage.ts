@@ -170,8 +170,9 @@ export interface TargetUsage {
   /** Its helper processes (venue simulators), or null when it has none. */
   helpersCpuPct: number | null;
   /**
-   * This process: the load generator (its pacer and load workers) and the benchmark's main
-   * thread. On a small machine it shares the cores with the target, so it is part of the story.
+   * The load generator (the Node one's pacer and load workers, or the native one's process) and
+   * the benchmark's main thread. On a small machine it shares the cores with the target, so it
+   * is part of the story.
    */
   generatorCpuPct: number | null;
   /** The rest of the machine: neither the target, its helpers, nor this process (steal apart). */
@@ -203,7 +204,7 @@ export class TargetWindow {
   private readonly target: ProcWatch;
   private readonly helpers: ProcWatch | null;
   private machine: (() => CpuShare) | null = null;
-  private result: TargetUsage | null = null;
+  private readings: { m: CpuShare; own: ProcWindow; helpers: ProcWindow | null } | null = null;
 
   constructor(pid: number, helperPids: number[]) {
     this.target = new ProcWatch([pid]);
@@ -217,27 +218,35 @@ export class TargetWindow {
   }
 
   sample(): void {
-    if (this.machine !== null && this.result === null) this.target.sample();
+    if (this.machine !== null && this.readings === null) this.target.sample();
   }
 
-  /** Closes the window (once; later calls return the same figures). */
-  end(): TargetUsage {
-    if (this.result !== null) return this.result;
-    if (this.machine === null) return { cpuPct: null, runQueuePct: null, rssMaxMiB: null, helpersCpuPct: null, generatorCpuPct: null, otherCpuPct: null, stealPct: null };
-    const m = this.machine();
-    const own = this.target.end();
-    const helpers = this.helpers?.end() ?? null;
+  /** Takes the window's closing readings (once; later calls keep the first). */
+  close(): void {
+    if (this.readings !== null || this.machine === null) return;
+    this.readings = { m: this.machine(), own: this.target.end(), helpers: this.helpers?.end() ?? null };
+  }
+
+  /**
+   * Closes the window if still open, and its figures. externalGeneratorS: CPU seconds a load
+   * generator running in processes of its own (bench/lib/native-load.ts) used over the same
+   * window, by its own count; 0 when the load generator is this process.
+   */
+  end(externalGeneratorS: number = 0): TargetUsage {
+    this.close();
+    if (this.readings === null) return { cpuPct: null, runQueuePct: null, rssMaxMiB: null, helpersCpuPct: null, generatorCpuPct: null, otherCpuPct: null, stealPct: null };
+    const { m, own, helpers } = this.readings;
+    const generatorS = m.processS + externalGeneratorS;
     const watchedS = (((own.cpuPct ?? 0) + (helpers?.cpuPct ?? 0)) / 100) * m.wallS;
-    const otherS = m.machineBusyS === null ? null : Math.max(0, m.machineBusyS - m.processS - watchedS);
-    this.result = {
+    const otherS = m.machineBusyS === null ? null : Math.max(0, m.machineBusyS - generatorS - watchedS);
+    return {
       cpuPct: own.cpuPct,
       runQueuePct: own.runQueuePct,
       rssMaxMiB: own.rssMaxMiB,
       helpersCpuPct: helpers?.cpuPct ?? null,
-      generatorCpuPct: m.wallS === 0 ? null : pctOfWall(m.processS, m.wallS),
+      generatorCpuPct: m.wallS === 0 ? null : pctOfWall(generatorS, m.wallS),
       otherCpuPct: otherS === null || m.wallS === 0 ? null : pctOfWall(otherS, m.wallS),
       stealPct: m.stealS === null || m.wallS === 0 ? null : pctOfWall(m.stealS, m.wallS),
     };
-    return this.result;
   }
 }

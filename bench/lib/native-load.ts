@@ -1,0 +1,186 @@
+/**
+ * The native open-loop load generator (bench/native/ws-load.c) as bench:ws runs it: built on
+ * first use (scripts/native-build.ts), one child process per run, its results in the same shape
+ * and the same HDR histograms as the Node generator's (bench/lib/open-loop.ts), so every figure
+ * downstream is computed the same way whichever client measured it.
+ *
+ * Why a second client: on 2 cores the Node generator (two workers on the `ws` package and a
+ * pacer thread) took 60-100% of a core at 10,000 orders/s, beside the server it measures; the
+ * native one does the same schedule (order j due at t0 + j / rate on connection j % connections,
+ * latency from the intended time, unanswered orders counted at the drain deadline) on one thread
+ * with epoll, for a fraction of that. It speaks only the ack workload: JSON "new" orders, and
+ * their first "ack" or "reject".
+ */
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { Histogram } from 'hdr-histogram-js';
+import { buildNative } from '../../scripts/native-build.ts';
+import { createUsHistogram, percentilesUs, recordLatencyMs, type PercentilesUs } from './histogram-us.ts';
+import type { OpenLoopCounts, OpenLoopProgress } from './open-loop.ts';
+import { DEFAULT_ORDER, type OrderShape } from './ws-order-protocol.ts';
+
+const SOURCE = fileURLToPath(new URL('../native/ws-load.c', import.meta.url));
+
+/** Builds the generator if needed; returns the binary's path. */
+export function buildNativeLoad(log: (line: string) => void = () => {}): string {
+  return buildNative({ name: 'ws-load', source: SOURCE, libs: [], headers: [], packages: ['gcc', 'libc6-dev'] }, log);
+}
+
+export interface NativeLoadOptions {
+  /** ws://127.0.0.1:port/path (IPv4 literal host). */
+  url: string;
+  tokens: string[];
+  rate: number;
+  durationMs: number;
+  warmupMs: number;
+  drainMs: number;
+  connections: number;
+  order?: OrderShape;
+  /** Shortest time between two wakes of the sender (batches sends at high rates). */
+  pacerGapMs?: number;
+  /** The measured window: start() at the first counted order's intended time, end() after the last one's. */
+  onWindow?: { start(): void; end(): void };
+  onProgress?: (p: OpenLoopProgress) => void;
+}
+
+/** What both generators report for the ack workload (OpenLoopResult has these and more). */
+export interface AckLoadResult {
+  /** Order -> ack or reject, µs, measured orders only; the caller may destroy() it. */
+  histogram: Histogram;
+  latencyUs: PercentilesUs;
+  sendLagUs: PercentilesUs;
+  counts: OpenLoopCounts;
+  rejectReasons: Record<string, number>;
+  /** Threads that sent orders. */
+  threads: number;
+  /**
+   * CPU seconds of the generator's own process over the measured window (getrusage), when it
+   * runs outside this process; null when it is this process (its CPU is this process's).
+   */
+  generatorCpuS: number | null;
+}
+
+/** The RESULT line's object (ws-load.c). */
+interface NativeSummary {
+  orders: number;
+  acked: number;
+  rejected: number;
+  unanswered: number;
+  unsent: number;
+  sendOverflows: number;
+  duplicates: number;
+  dropped: number;
+  unknownReplies: number;
+  cpuUs: number;
+}
+
+let runCounter = 0;
+
+/** Arguments of one run; the ClOrdID prefix is unique per run so no order repeats an earlier one's. */
+export function nativeLoadArgs(options: NativeLoadOptions, latenciesPath: string, prefix: string): string[] {
+  const url = new URL(options.url);
+  if (url.protocol !== 'ws:' || !/^\d+\.\d+\.\d+\.\d+$/.test(url.hostname) || url.port === '') {
+    throw new Error(`Condition failed: native load url is ws://<IPv4>:<port>/path, got ${options.url}`);
+  }
+  const order = options.order ?? DEFAULT_ORDER;
+  if (order.symbols.length !== 1 || order.buyPrice !== '1.00' || order.sellPrice !== '9999.00') {
+    throw new Error('Condition failed: the native generator sends one symbol at BUY 1.00 / SELL 9999.00');
+  }
+  if (options.tokens.some((t) => !/^[A-Za-z0-9._~-]+$/.test(t))) throw new Error('Condition failed: tokens need no URL escaping');
+  return [
+    '--host', url.hostname, '--port', url.port, '--path', url.pathname,
+    '--tokens', options.tokens.join(','), '--connections', String(options.connections),
+    '--rate', String(options.rate), '--duration', String(options.durationMs / 1000),
+    '--warmup', String(options.warmupMs / 1000), '--drain', String(options.drainMs / 1000),
+    '--gap-us', String((options.pacerGapMs ?? 0.1) * 1000), '--prefix', prefix,
+    '--symbol', order.symbols[0], '--tif', order.tif, '--qty', String(order.qty), '--latencies', latenciesPath,
+  ];
+}
+
+/**
+ * Reads the latencies file: per measured order, its latency (ns; -1 unanswered, recorded at the
+ * drain deadline as the Node generator does) and its send lag (ns; -1 unsent).
+ */
+export function histogramsOfLatencies(bytes: Buffer, options: Pick<NativeLoadOptions, 'rate' | 'warmupMs' | 'durationMs' | 'drainMs'>): { latency: Histogram; sendLag: Histogram } {
+  if (bytes.length % 16 !== 0) throw new Error(`Condition failed: latencies file of whole records, got ${bytes.length} bytes`);
+  const latency = createUsHistogram();
+  const sendLag = createUsHistogram();
+  const first = Math.round((options.rate * options.warmupMs) / 1000);
+  const deadlineMs = options.warmupMs + options.durationMs + options.drainMs;
+  const n = bytes.length / 16;
+  for (let i = 0; i < n; i++) {
+    const ns = Number(bytes.readBigInt64LE(i * 16));
+    const lagNs = Number(bytes.readBigInt64LE(i * 16 + 8));
+    recordLatencyMs(latency, ns >= 0 ? ns / 1e6 : deadlineMs - ((first + i) * 1000) / options.rate);
+    if (lagNs >= 0) recordLatencyMs(sendLag, lagNs / 1e6);
+  }
+  return { latency, sendLag };
+}
+
+export class NativeLoadGenerator {
+  private readonly binary: string;
+
+  constructor(log: (line: string) => void = () => {}) {
+    this.binary = buildNativeLoad(log);
+  }
+
+  async close(): Promise<void> {}
+
+  async run(options: NativeLoadOptions): Promise<AckLoadResult> {
+    const dir = mkdtempSync(join(tmpdir(), 'ws-load-'));
+    const latenciesPath = join(dir, 'latencies.bin');
+    const prefix = `N${process.pid}x${++runCounter}x${Date.now() % 1_000_000}-`;
+    try {
+      const summary = await this.spawnRun(options, latenciesPath, prefix);
+      const { latency, sendLag } = histogramsOfLatencies(readFileSync(latenciesPath), options);
+      const counts: OpenLoopCounts = {
+        orders: summary.orders,
+        sent: summary.orders - summary.unsent,
+        acked: summary.acked,
+        rejected: summary.rejected,
+        timedOut: summary.unanswered,
+        unsent: summary.unsent,
+        duplicates: summary.duplicates,
+        unmatched: summary.unknownReplies,
+        connectErrors: 0,
+        disconnects: summary.dropped,
+      };
+      const result: AckLoadResult = { histogram: latency, latencyUs: percentilesUs(latency), sendLagUs: percentilesUs(sendLag), counts, rejectReasons: {}, threads: 1, generatorCpuS: summary.cpuUs / 1e6 };
+      sendLag.destroy();
+      if (summary.rejected > 0) result.rejectReasons = { unknown: summary.rejected };
+      return result;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  private spawnRun(options: NativeLoadOptions, latenciesPath: string, prefix: string): Promise<NativeSummary> {
+    const args = nativeLoadArgs(options, latenciesPath, prefix);
+    const scheduledMs = options.warmupMs + options.durationMs;
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let errText = '';
+      let summary: NativeSummary | null = null;
+      child.stderr!.on('data', (c: Buffer) => { errText = (errText + c.toString('utf8')).slice(-2000); });
+      const lines = createInterface({ input: child.stdout! });
+      lines.on('line', (line) => {
+        if (line === 'WINDOW start') options.onWindow?.start();
+        else if (line === 'WINDOW end') options.onWindow?.end();
+        else if (line.startsWith('PROGRESS ')) {
+          const [elapsedMs, sent, acked, rejected, unsent] = line.slice(9).split(' ').map(Number);
+          options.onProgress?.({ elapsedMs, scheduledMs, sent, acked, rejected, unsent });
+        } else if (line.startsWith('RESULT ')) summary = JSON.parse(line.slice(7)) as NativeSummary;
+      });
+      child.once('error', reject);
+      child.once('close', (code) => {
+        if (code === 0 && summary !== null) resolve(summary);
+        else reject(new Error(`ws-load exited with code ${code}${summary === null ? ' and no RESULT' : ''}: ${errText.trim()}`));
+      });
+    });
+  }
+}
