@@ -48,7 +48,7 @@ import { THREADING_MODES, type ThreadingMode } from '../workers/topology.ts';
 import { dirname, join } from 'node:path';
 import { encodeHistogram, mergeEncoded } from './lib/histogram-us.ts';
 import { percentileDistribution, writePlot, type PlotSeries } from './lib/hdr-plot.ts';
-import { formatMachineInfo, machineInfo, watchCpu } from './lib/machine.ts';
+import { formatMachineInfo, machineInfo, settle, watchCpu } from './lib/machine.ts';
 import { BenchArgs } from './lib/args.ts';
 import { isMainModule } from './lib/main.ts';
 import { monoNowMs } from './lib/mono-clock.ts';
@@ -309,12 +309,15 @@ export async function runWsBench(config: WsBenchConfig, log: (line: string) => v
         if (trial < config.floorTrials && targets.has('stub')) order.push('stub');
         for (const kind of order) {
           const label = `${kind.padEnd(18)} ${String(rate).padStart(6)}/s trial ${trial + 1}/${config.trials}`;
-          const r = await runTrial(clients.load(clientOf(kind) ?? config.client), targets.get(kind)!, rate, label, config, tokens, progress);
+          // What the last target left running (a backlog, a snapshot save) stays out of this one's figures.
+          const settled = await settle();
+          const r = { ...(await runTrial(clients.load(clientOf(kind) ?? config.client), targets.get(kind)!, rate, label, config, tokens, progress)), settle: settled };
           progress.clear();
           log(`${label}: p50 ${formatMicros(r.latencyUs.p50)} p99 ${formatMicros(r.latencyUs.p99)} max ${formatMicros(r.latencyUs.max)} us; ` +
             `acked ${r.counts.acked}/${r.counts.orders}${r.counts.rejected + r.counts.timedOut + r.counts.unsent > 0 ? ` (rejected ${r.counts.rejected}, timed out ${r.counts.timedOut}, unsent ${r.counts.unsent})` : ''}; ` +
             `cpu ${r.cpuPct ?? '?'}% (waiting ${r.runQueuePct ?? '?'}%)${r.helpersCpuPct !== null ? ` + venues ${r.helpersCpuPct}%` : ''}, load generator ${r.generatorCpuPct ?? '?'}%, other ${r.otherCpuPct ?? '?'}%, steal ${r.stealPct ?? '?'}%` +
-            (r.parksPerOrder !== null ? `; ${r.parksPerOrder} parks/order` : r.parksProblem !== null ? `; parks not read: ${r.parksProblem}` : ''));
+            (r.parksPerOrder !== null ? `; ${r.parksPerOrder} parks/order` : r.parksProblem !== null ? `; parks not read: ${r.parksProblem}` : '') +
+            `; settled ${settled.waitedMs} ms${settled.quiet === false ? ` (not quiet: ${settled.busyPct}% busy)` : ''}`);
           const key = `${rate}/${kind}`;
           trials.set(key, [...(trials.get(key) ?? []), r]);
         }

@@ -3,7 +3,7 @@
  * stole, and neither is made up. Method: a window over a short spin of this process.
  */
 import { describe, expect, it } from 'vitest';
-import { parseCpuLine, watchCpu } from './machine.ts';
+import { parseCpuLine, settle, watchCpu } from './machine.ts';
 
 describe('parseCpuLine', () => {
   it('busy is all but idle, iowait and steal; steal apart', () => {
@@ -29,5 +29,22 @@ describe.runIf(process.platform === 'linux')('watchCpu', () => {
     expect(s.processS).toBeGreaterThan(0);
     expect(s.otherS!).toBeGreaterThanOrEqual(0);
     expect(s.wallS).toBeGreaterThan(0);
+  });
+});
+
+describe('settle', () => {
+  it('returns at the first sample when the bound is above anything two cores can be busy', async () => {
+    const s = await settle(1000, 20, 5000);
+    if (s.quiet === null) return; // not Linux: nothing measured
+    expect(s.quiet).toBe(true);
+    expect(s.busyPct).toBeGreaterThanOrEqual(0);
+    expect(s.busyPct).toBeLessThan(1000);
+  });
+
+  it('gives up after its timeout when the machine is never quiet enough, and says so', async () => {
+    const s = await settle(-1, 20, 100);
+    if (s.quiet === null) return;
+    expect(s.quiet).toBe(false);
+    expect(s.waitedMs).toBeGreaterThanOrEqual(100);
   });
 });

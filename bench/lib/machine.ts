@@ -99,3 +99,34 @@ export function watchCpu(decimals: number = 1): () => CpuShare {
     };
   };
 }
+
+export interface Settled {
+  /** How long it waited. */
+  waitedMs: number;
+  /** The busy CPU of the last sample, % of one core (null off Linux). */
+  busyPct: number | null;
+  /** The machine was quiet before the time ran out (null off Linux: not measured). */
+  quiet: boolean | null;
+}
+
+/**
+ * Waits until the machine is quiet: its busy CPU (/proc/stat, steal apart) over one sample of
+ * sampleMs below maxBusyPct of one core. Between the trials of a benchmark that measures several
+ * targets on the same cores, what the last target left running (a backlog still draining, a
+ * recovery snapshot it saves after a burst of events) would otherwise be in the next target's
+ * figures. Gives up after timeoutMs (the machine's own load may never fall that low) and says so.
+ */
+export async function settle(maxBusyPct: number = 30, sampleMs: number = 250, timeoutMs: number = 15_000): Promise<Settled> {
+  const t0 = performance.now();
+  for (;;) {
+    const before = machineTicks();
+    await new Promise((resolve) => setTimeout(resolve, sampleMs));
+    const after = machineTicks();
+    const waitedMs = Math.round(performance.now() - t0);
+    if (before === null || after === null) return { waitedMs, busyPct: null, quiet: null };
+    // USER_HZ ticks (10 ms) over the sample, as % of one core.
+    const busyPct = roundTo(((after.busy - before.busy) * 10 * 100) / sampleMs, 1);
+    if (busyPct < maxBusyPct) return { waitedMs, busyPct, quiet: true };
+    if (waitedMs >= timeoutMs) return { waitedMs, busyPct, quiet: false };
+  }
+}

@@ -5,6 +5,7 @@
  * order seen in any trial.
  */
 
+import type { Settled } from './machine.ts';
 import { mergeEncoded, percentilesUs, type PercentilesUs } from './histogram-us.ts';
 import type { OpenLoopCounts } from './open-loop.ts';
 import { medianUsage, type TargetUsage } from './proc-usage.ts';
@@ -35,6 +36,8 @@ export interface TrialResult extends TargetUsage {
   parksPerOrder: number | null;
   parksByStage: Record<string, number> | null;
   parksProblem: string | null;
+  /** Before the trial: how long the machine took to be quiet, and whether it was (bench/lib/machine.ts settle). */
+  settle?: Settled;
 }
 
 export interface TargetSummary {
