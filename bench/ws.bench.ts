@@ -309,8 +309,9 @@ export async function runWsBench(config: WsBenchConfig, log: (line: string) => v
         if (trial < config.floorTrials && targets.has('stub')) order.push('stub');
         for (const kind of order) {
           const label = `${kind.padEnd(18)} ${String(rate).padStart(6)}/s trial ${trial + 1}/${config.trials}`;
-          // What the last target left running (a backlog, a snapshot save) stays out of this one's figures.
-          const settled = await settle();
+          // What the last target left running (a backlog, a snapshot save started at the engine's
+          // next snapshot check, journal.snapshotCheckMs 1 s) stays out of this one's figures.
+          const settled = await settle(30, 250, 15_000, 6);
           const r = { ...(await runTrial(clients.load(clientOf(kind) ?? config.client), targets.get(kind)!, rate, label, config, tokens, progress)), settle: settled };
           progress.clear();
           log(`${label}: p50 ${formatMicros(r.latencyUs.p50)} p99 ${formatMicros(r.latencyUs.p99)} max ${formatMicros(r.latencyUs.max)} us; ` +

@@ -48,3 +48,12 @@ describe('settle', () => {
     expect(s.waitedMs).toBeGreaterThanOrEqual(100);
   });
 });
+
+describe('settle over samples in a row', () => {
+  it('waits for as many quiet samples in a row as asked', async () => {
+    const s = await settle(1000, 20, 5000, 4);
+    if (s.quiet === null) return;
+    expect(s.quiet).toBe(true);
+    expect(s.waitedMs).toBeGreaterThanOrEqual(4 * 20);
+  });
+});

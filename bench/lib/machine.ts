@@ -110,14 +110,16 @@ export interface Settled {
 }
 
 /**
- * Waits until the machine is quiet: its busy CPU (/proc/stat, steal apart) over one sample of
- * sampleMs below maxBusyPct of one core. Between the trials of a benchmark that measures several
- * targets on the same cores, what the last target left running (a backlog still draining, a
- * recovery snapshot it saves after a burst of events) would otherwise be in the next target's
- * figures. Gives up after timeoutMs (the machine's own load may never fall that low) and says so.
+ * Waits until the machine is quiet: its busy CPU (/proc/stat, steal apart) below maxBusyPct of
+ * one core in `quietSamples` samples of sampleMs in a row. Between the trials of a benchmark that
+ * measures several targets on the same cores, what the last target left running (a backlog still
+ * draining, a recovery snapshot it starts at its next check, up to a second after a burst of
+ * events) would otherwise be in the next target's figures. Gives up after timeoutMs (the
+ * machine's own load may never fall that low) and says so.
  */
-export async function settle(maxBusyPct: number = 30, sampleMs: number = 250, timeoutMs: number = 15_000): Promise<Settled> {
+export async function settle(maxBusyPct: number = 30, sampleMs: number = 250, timeoutMs: number = 15_000, quietSamples: number = 1): Promise<Settled> {
   const t0 = performance.now();
+  let quiet = 0;
   for (;;) {
     const before = machineTicks();
     await new Promise((resolve) => setTimeout(resolve, sampleMs));
@@ -126,7 +128,8 @@ export async function settle(maxBusyPct: number = 30, sampleMs: number = 250, ti
     if (before === null || after === null) return { waitedMs, busyPct: null, quiet: null };
     // USER_HZ ticks (10 ms) over the sample, as % of one core.
     const busyPct = roundTo(((after.busy - before.busy) * 10 * 100) / sampleMs, 1);
-    if (busyPct < maxBusyPct) return { waitedMs, busyPct, quiet: true };
+    quiet = busyPct < maxBusyPct ? quiet + 1 : 0;
+    if (quiet >= quietSamples) return { waitedMs, busyPct, quiet: true };
     if (waitedMs >= timeoutMs) return { waitedMs, busyPct, quiet: false };
   }
 }
