@@ -560,7 +560,9 @@ async function main(): Promise<void> {
   const skipped = await writePlot(html, png, 'WebSocket order -> ack, open loop (all trials merged)',
     `Latency from each order's intended send time, ${config.connections} connections, ${config.trials} trial(s) per rate merged. ` +
     `Solid: the engine (threading ${report.engineConfig.threading}); dash-dot: the engine compared with it` +
-    `${comparedModes(config).map((m) => ` (engine-${m}, threading ${m})`).join('')}${comparedFsync(config).map((p) => ` (engine-fsync-${p}, journal.fsync ${p})`).join('')}; ` +
+    `${comparedModes(config).map((m) => ` (engine-${m}, threading ${m})`).join('')}${comparedFsync(config).map((p) => ` (engine-fsync-${p}, journal.fsync ${p})`).join('')}` +
+    `${otherClient(config) === null ? '' : ` (engine-${otherClient(config)}-client, the same engine with the ${otherClient(config)} load generator)`}; ` +
+    `load generator: ${config.client}; ` +
     'dashed: the naive postMessage+JSON pipeline; dotted: the ack-at-once stub (harness floor); all measured in the same run. ' +
     `${formatMachineInfo(machineInfo())}; run at ${new Date().toISOString()}.`, plotSeries(report));
   console.log(`wrote ${html}${skipped === null ? ` and ${png}` : `; PNG skipped: ${skipped}`}`);
