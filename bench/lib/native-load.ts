@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import type { Histogram } from 'hdr-histogram-js';
 import { buildNative } from '../../scripts/native-build.ts';
 import { createUsHistogram, percentilesUs, recordLatencyMs, type PercentilesUs } from './histogram-us.ts';
-import type { OpenLoopCounts, OpenLoopProgress } from './open-loop.ts';
+import type { OpenLoopCounts, OpenLoopOptions } from './open-loop.ts';
 import { DEFAULT_ORDER, type OrderShape } from './ws-order-protocol.ts';
 
 const SOURCE = fileURLToPath(new URL('../native/ws-load.c', import.meta.url));
@@ -31,22 +31,11 @@ export function buildNativeLoad(log: (line: string) => void = () => {}): string 
   return buildNative({ name: 'ws-load', source: SOURCE, libs: [], headers: [], packages: ['gcc', 'libc6-dev'] }, log);
 }
 
-export interface NativeLoadOptions {
-  /** ws://127.0.0.1:port/path (IPv4 literal host). */
-  url: string;
-  tokens: string[];
-  rate: number;
-  durationMs: number;
-  warmupMs: number;
-  drainMs: number;
-  connections: number;
-  order?: OrderShape;
-  /** Shortest time between two wakes of the sender (batches sends at high rates). */
-  pacerGapMs?: number;
-  /** The measured window: start() at the first counted order's intended time, end() after the last one's. */
-  onWindow?: { start(): void; end(): void };
-  onProgress?: (p: OpenLoopProgress) => void;
-}
+/**
+ * The Node generator's options for the ack workload (bench/lib/open-loop.ts); the url's host is
+ * an IPv4 literal, the order one symbol at BUY 1.00 / SELL 9999.00 (nativeLoadArgs checks).
+ */
+export type NativeLoadOptions = Pick<OpenLoopOptions, 'url' | 'tokens' | 'rate' | 'durationMs' | 'warmupMs' | 'drainMs' | 'connections' | 'order' | 'pacerGapMs' | 'onWindow' | 'onProgress'>;
 
 /** What both generators report for the ack workload (OpenLoopResult has these and more). */
 export interface AckLoadResult {
