@@ -15,8 +15,9 @@
  * The client: on 2 cores the load generator shares the cores with the server it measures, so its
  * own CPU is in every figure. The native one (bench/lib/native-load.ts) costs a fraction of the
  * Node one's CPU per order; both keep the same schedule and measure from each order's intended
- * time, into the same HDR histograms. The engine is also measured with the other client at the
- * top rate (figure order_ack_p99_us_at_<rate>_<client>_client), so the client's share shows.
+ * time, into the same HDR histograms. An engine of the same configuration, in a process of its
+ * own, is also measured with the other client (figure order_ack_p99_us_at_<rate>_<client>_client),
+ * so the client's share shows.
  *
  * Each order is a limit IOC far from the market (BUY 1.00, SELL 9999.00), alternating sides, so
  * the venues never trade and no order stays live. Latency runs from each order's INTENDED send
@@ -28,7 +29,9 @@
  *
  * Run: `npm run bench:ws` (writes bench/results/ws.json); flags (defaults) --rates 1000,5000,10000
  * --duration 5 --warmup 1 --drain 3 (seconds) --connections 100 --client native|node (default native)
- * --compare-client true|false (the engine with the other client too, at the top rate; default true)
+ * --compare-client true|false (an engine of the same configuration, its own process, measured with
+ * the other client; default true) --settle-samples 6 (quiet 250 ms samples in a row before each
+ * trial, 0: none; --quick: 0)
  * --workers 2 (the Node client's load threads) --trials 3
  * --floor-trials 1 --pacer-gap-us 100 --naive-ack-after risk|route --threading dedicated|paired|shared
  * (default: the engine's) --idle-spins N (default: the engine's) --journal-fsync none|interval|batch
@@ -75,8 +78,10 @@ export interface WsBenchConfig {
   connections: number;
   /** The load generator of every trial (bench/lib/native-load.ts, bench/lib/open-loop.ts). */
   client: Client;
-  /** The engine measured with the other client too, at the top rate (target engine-<client>-client). */
+  /** An engine measured with the other client too, in its own process (target engine-<client>-client). */
   compareClient: boolean;
+  /** Before each trial, wait for this many quiet 250 ms samples in a row (bench/lib/machine.ts settle); 0: no wait. */
+  settleSamples: number;
   /** Load threads of the Node client. */
   workers: number;
   trials: number;
@@ -104,7 +109,7 @@ export interface WsBenchConfig {
 export type TargetId = TargetKind | `engine-${ThreadingMode}` | `engine-fsync-${FsyncPolicy}` | `engine-${Client}-client`;
 
 export const FULL_CONFIG: WsBenchConfig = {
-  rates: [1000, 5000, 10000], durationS: 5, warmupS: 1, drainS: 3, connections: 100, client: 'native', compareClient: true, workers: 2,
+  rates: [1000, 5000, 10000], durationS: 5, warmupS: 1, drainS: 3, connections: 100, client: 'native', compareClient: true, settleSamples: 6, workers: 2,
   trials: 3, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 2, pacerGapUs: 100, threading: null, idleSpins: null, journalFsync: null,
   // Beside the engine's own mode (its default, dedicated, unless --threading), the other of these
   // two; the first engine's mode is dropped from the list (parseArgs).
@@ -113,7 +118,7 @@ export const FULL_CONFIG: WsBenchConfig = {
 };
 
 export const QUICK_CONFIG: WsBenchConfig = {
-  rates: [200], durationS: 1, warmupS: 0.3, drainS: 2, connections: 4, client: 'native', compareClient: false, workers: 1,
+  rates: [200], durationS: 1, warmupS: 0.3, drainS: 2, connections: 4, client: 'native', compareClient: false, settleSamples: 0, workers: 1,
   trials: 1, floorTrials: 1, naiveAckAfter: 'risk', warmupRunS: 0, pacerGapUs: 100, threading: null, idleSpins: null, journalFsync: null,
   compareThreading: [],
   compareJournalFsync: [],
@@ -165,7 +170,11 @@ function comparedFsync(config: WsBenchConfig): FsyncPolicy[] {
 
 /** The engines of the run after the first, by target id. */
 function extraEngines(config: WsBenchConfig): TargetId[] {
-  return [...comparedModes(config).map((m) => `engine-${m}` as TargetId), ...comparedFsync(config).map((p) => `engine-fsync-${p}` as TargetId)];
+  const other = otherClient(config);
+  return [
+    ...comparedModes(config).map((m) => `engine-${m}` as TargetId), ...comparedFsync(config).map((p) => `engine-fsync-${p}` as TargetId),
+    ...(other === null ? [] : [`engine-${other}-client` as TargetId]),
+  ];
 }
 export const BASELINE_OF = 'postMessage+JSON pipeline, same run';
 
@@ -262,7 +271,7 @@ async function startTargets(config: WsBenchConfig, engineConfig: EngineConfig, l
     for (const id of ids) {
       const mode = modeOf(id);
       const fsync = fsyncOf(id);
-      const kind: TargetKind = mode === null && fsync === null ? id as TargetKind : 'engine';
+      const kind: TargetKind = mode === null && fsync === null && clientOf(id) === null ? id as TargetKind : 'engine';
       const variant: EngineConfig = {
         ...engineConfig, threading: mode ?? engineConfig.threading, journal: { ...engineConfig.journal, fsync: fsync ?? engineConfig.journal.fsync },
       };
@@ -270,9 +279,6 @@ async function startTargets(config: WsBenchConfig, engineConfig: EngineConfig, l
       log(`${labelOf(id)} ready on port ${t.port} (pid ${t.pid}${Object.keys(t.helperPids).length > 0 ? `, ${Object.entries(t.helperPids).map(([n, p]) => `${n} pid ${p}`).join(', ')}` : ''})`);
       targets.set(id, t);
     }
-    // The same engine process, measured with the other client.
-    const other = otherClient(config);
-    if (other !== null) targets.set(`engine-${other}-client`, targets.get('engine')!);
   } catch (err) {
     await Promise.all([...targets.values()].map((t) => t.stop()));
     throw err;
@@ -287,38 +293,35 @@ export async function runWsBench(config: WsBenchConfig, log: (line: string) => v
   const engineConfig = validateConfig(benchEngineConfig(DEFAULT_CONFIG, Math.max(...config.rates), config.threading, config.idleSpins, config.journalFsync));
   const tokens = engineConfig.accounts.filter((a) => a.enabled).map((a) => a.apiKey);
   const targets = await startTargets(config, engineConfig, log);
-  const processes = new Set(targets.values());
   const progress = new ProgressLine();
   const trials = new Map<string, TrialResult[]>();
   let clients: Clients | null = null;
   try {
     clients = new Clients(config, log);
-    const top = Math.max(...config.rates);
-    const other = otherClient(config);
     if (config.warmupRunS > 0) {
-      for (const t of processes) {
-        await runTrial(clients.load(config.client), t, Math.min(...config.rates), `warm-up ${t.kind} ${t.port}`, { ...config, durationS: config.warmupRunS, warmupS: 0 }, tokens, progress);
+      for (const [id, t] of targets) {
+        await runTrial(clients.load(clientOf(id) ?? config.client), t, Math.min(...config.rates), `warm-up ${t.kind} ${t.port}`, { ...config, durationS: config.warmupRunS, warmupS: 0 }, tokens, progress);
       }
       progress.clear();
     }
     for (const rate of config.rates) {
       for (let trial = 0; trial < config.trials; trial++) {
         // Who goes first alternates between trials.
-        const measured: TargetId[] = ['engine', ...extraEngines(config), ...(rate === top && other !== null ? [`engine-${other}-client` as const] : []), 'naive'];
+        const measured: TargetId[] = ['engine', ...extraEngines(config), 'naive'];
         const order: TargetId[] = trial % 2 === 0 ? measured : measured.reverse();
         if (trial < config.floorTrials && targets.has('stub')) order.push('stub');
         for (const kind of order) {
           const label = `${kind.padEnd(18)} ${String(rate).padStart(6)}/s trial ${trial + 1}/${config.trials}`;
           // What the last target left running (a backlog, a snapshot save started at the engine's
           // next snapshot check, journal.snapshotCheckMs 1 s) stays out of this one's figures.
-          const settled = await settle(30, 250, 15_000, 6);
-          const r = { ...(await runTrial(clients.load(clientOf(kind) ?? config.client), targets.get(kind)!, rate, label, config, tokens, progress)), settle: settled };
+          const settled = config.settleSamples > 0 ? await settle(30, 250, 15_000, config.settleSamples) : null;
+          const r = { ...(await runTrial(clients.load(clientOf(kind) ?? config.client), targets.get(kind)!, rate, label, config, tokens, progress)), settle: settled ?? undefined };
           progress.clear();
           log(`${label}: p50 ${formatMicros(r.latencyUs.p50)} p99 ${formatMicros(r.latencyUs.p99)} max ${formatMicros(r.latencyUs.max)} us; ` +
             `acked ${r.counts.acked}/${r.counts.orders}${r.counts.rejected + r.counts.timedOut + r.counts.unsent > 0 ? ` (rejected ${r.counts.rejected}, timed out ${r.counts.timedOut}, unsent ${r.counts.unsent})` : ''}; ` +
             `cpu ${r.cpuPct ?? '?'}% (waiting ${r.runQueuePct ?? '?'}%)${r.helpersCpuPct !== null ? ` + venues ${r.helpersCpuPct}%` : ''}, load generator ${r.generatorCpuPct ?? '?'}%, other ${r.otherCpuPct ?? '?'}%, steal ${r.stealPct ?? '?'}%` +
             (r.parksPerOrder !== null ? `; ${r.parksPerOrder} parks/order` : r.parksProblem !== null ? `; parks not read: ${r.parksProblem}` : '') +
-            `; settled ${settled.waitedMs} ms${settled.quiet === false ? ` (not quiet: ${settled.busyPct}% busy)` : ''}`);
+            (settled === null ? '' : `; settled ${settled.waitedMs} ms${settled.quiet === false ? ` (not quiet: ${settled.busyPct}% busy)` : ''}`));
           const key = `${rate}/${kind}`;
           trials.set(key, [...(trials.get(key) ?? []), r]);
         }
@@ -327,7 +330,7 @@ export async function runWsBench(config: WsBenchConfig, log: (line: string) => v
   } finally {
     progress.clear();
     await clients?.close();
-    await Promise.all([...processes].map((t) => t.stop()));
+    await Promise.all([...targets.values()].map((t) => t.stop()));
   }
   const rates: WsBenchReport['rates'] = {};
   for (const rate of config.rates) {
@@ -389,13 +392,14 @@ function figuresOf(config: WsBenchConfig, engineConfig: EngineConfig, rates: WsB
         defaultEngineStealPct: engine.stealPct,
       });
     }
-    // The same engine process measured with the other client: how much of the figure is the
-    // load generator's own cost on these shared cores.
+    // An engine of the same configuration, in its own process (so that it journals as many
+    // events, and saves as many snapshots, as the first), measured with the other client: how
+    // much of the figure is the load generator's own cost on these shared cores.
     const other = otherClient(config);
     const viaOther = other === null ? undefined : rates[rate][`engine-${other}-client`];
     if (viaOther !== undefined) {
       figures[`order_ack_p99_us_at_${rateLabel(rate)}_${other}_client`] = figure(viaOther.medianUs.p99, 'us', '(report)', engine.medianUs.p99,
-        `the same engine process measured with the ${config.client} client, same rate, same run`, {
+        `the engine (same configuration, a process of its own) measured with the ${config.client} client, same rate, same run`, {
           rate, client: other, trialsP99: viaOther.trials.map((t) => t.latencyUs.p99), allAcked: viaOther.allAcked,
           p50: viaOther.medianUs.p50, baselineP50: engine.medianUs.p50,
           generatorCpuPct: viaOther.generatorCpuPct, baselineGeneratorCpuPct: engine.generatorCpuPct,
@@ -504,7 +508,7 @@ function extraOf(report: WsBenchReport): Record<string, unknown> {
     percentilesUsByRate: perRate,
     harness: {
       ...clients[report.config.client],
-      ...(other === null ? {} : { comparedClient: { id: other, ...clients[other], measured: 'the first engine, at the top rate' } }),
+      ...(other === null ? {} : { comparedClient: { id: other, ...clients[other], measured: 'an engine of the first engine\'s configuration, in its own process, at every rate' } }),
       latencyFrom: 'intended send time; timed-out orders recorded at the drain deadline',
       order: DEFAULT_ORDER,
       naiveAckAfter: report.config.naiveAckAfter,
@@ -525,6 +529,7 @@ function parseArgs(argv: string[]): { config: WsBenchConfig; quick: boolean; out
   config.connections = args.num('--connections', config.connections, 1);
   config.client = args.oneOf('--client', CLIENTS, config.client);
   config.compareClient = args.oneOf('--compare-client', ['true', 'false'] as const, config.compareClient ? 'true' : 'false') === 'true';
+  config.settleSamples = args.num('--settle-samples', config.settleSamples, 0);
   config.workers = args.num('--workers', config.workers, 1);
   config.trials = args.num('--trials', config.trials, 1);
   config.floorTrials = args.num('--floor-trials', config.floorTrials, 0);

@@ -28,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { withNice } from './nice.ts';
+import { isRoot } from './native-build.ts';
 
 export interface PostgresOptions {
   /** fsync and synchronous_commit on (a benchmark's honest figure); off by default (tests). */
@@ -74,10 +75,6 @@ export function findPostgresBin(): string | null {
     if (existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'postgres'))) return dir;
   }
   return null;
-}
-
-function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
 }
 
 /** Finds the binaries, installing Debian's postgresql when missing and we are root. */

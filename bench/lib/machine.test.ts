@@ -33,12 +33,12 @@ describe.runIf(process.platform === 'linux')('watchCpu', () => {
 });
 
 describe('settle', () => {
-  it('returns at the first sample when the bound is above anything two cores can be busy', async () => {
-    const s = await settle(1000, 20, 5000);
+  it('returns at the first sample when no machine can be busy enough to fail the bound', async () => {
+    const s = await settle(Infinity, 20, 5000);
     if (s.quiet === null) return; // not Linux: nothing measured
     expect(s.quiet).toBe(true);
+    expect(s.samples).toBe(1);
     expect(s.busyPct).toBeGreaterThanOrEqual(0);
-    expect(s.busyPct).toBeLessThan(1000);
   });
 
   it('gives up after its timeout when the machine is never quiet enough, and says so', async () => {
@@ -46,14 +46,15 @@ describe('settle', () => {
     if (s.quiet === null) return;
     expect(s.quiet).toBe(false);
     expect(s.waitedMs).toBeGreaterThanOrEqual(100);
+    expect(s.samples).toBeGreaterThanOrEqual(1);
   });
 });
 
 describe('settle over samples in a row', () => {
   it('waits for as many quiet samples in a row as asked', async () => {
-    const s = await settle(1000, 20, 5000, 4);
+    const s = await settle(Infinity, 20, 5000, 4);
     if (s.quiet === null) return;
     expect(s.quiet).toBe(true);
-    expect(s.waitedMs).toBeGreaterThanOrEqual(4 * 20);
+    expect(s.samples).toBe(4);
   });
 });

@@ -103,6 +103,8 @@ export function watchCpu(decimals: number = 1): () => CpuShare {
 export interface Settled {
   /** How long it waited. */
   waitedMs: number;
+  /** Samples it took. */
+  samples: number;
   /** The busy CPU of the last sample, % of one core (null off Linux). */
   busyPct: number | null;
   /** The machine was quiet before the time ran out (null off Linux: not measured). */
@@ -120,16 +122,18 @@ export interface Settled {
 export async function settle(maxBusyPct: number = 30, sampleMs: number = 250, timeoutMs: number = 15_000, quietSamples: number = 1): Promise<Settled> {
   const t0 = performance.now();
   let quiet = 0;
+  let samples = 0;
   for (;;) {
     const before = machineTicks();
     await new Promise((resolve) => setTimeout(resolve, sampleMs));
     const after = machineTicks();
+    samples++;
     const waitedMs = Math.round(performance.now() - t0);
-    if (before === null || after === null) return { waitedMs, busyPct: null, quiet: null };
+    if (before === null || after === null) return { waitedMs, samples, busyPct: null, quiet: null };
     // USER_HZ ticks (10 ms) over the sample, as % of one core.
     const busyPct = roundTo(((after.busy - before.busy) * 10 * 100) / sampleMs, 1);
     quiet = busyPct < maxBusyPct ? quiet + 1 : 0;
-    if (quiet >= quietSamples) return { waitedMs, busyPct, quiet: true };
-    if (waitedMs >= timeoutMs) return { waitedMs, busyPct, quiet: false };
+    if (quiet >= quietSamples) return { waitedMs, samples, busyPct, quiet: true };
+    if (waitedMs >= timeoutMs) return { waitedMs, samples, busyPct, quiet: false };
   }
 }

@@ -9,7 +9,8 @@
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NativeLoadGenerator, buildNativeLoad, histogramsOfLatencies, nativeLoadArgs } from './native-load.ts';
+import { NativeLoadGenerator, buildNativeLoad, histogramsOfLatencies, nativeLoadArgs, scheduleCounts } from './native-load.ts';
+import { freePort } from '../../scripts/postgres.ts';
 import { startStubServer, type StubServer } from './stub-order-server.ts';
 
 let stub: StubServer;
@@ -24,14 +25,6 @@ afterAll(() => {
   stub?.close();
 });
 
-/** A loopback port nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('native load generator', () => {
   it('refuses bad arguments with exit code 2 and the reason', () => {
@@ -61,7 +54,7 @@ describe('native load generator', () => {
   });
 
   it('a server it cannot reach fails the run with the reason', async () => {
-    const port = await closedPort();
+    const port = await freePort(); // bound, then closed: nothing listens on it
     await expect(native.run({ url: `ws://127.0.0.1:${port}/v1/ws`, tokens: ['k'], rate: 100, durationMs: 200, warmupMs: 0, drainMs: 100, connections: 1 }))
       .rejects.toThrow(/ws-load exited with code 1.*connect: Connection refused/s);
   });
@@ -87,26 +80,41 @@ describe('native load generator', () => {
     expect(result.latencyUs.max / 1000).toBeLessThanOrEqual(800);
   });
 
-  it('reads the latencies file: unanswered at the deadline, unsent left out of the send lag', () => {
+  it('reads the latencies file: unanswered at the deadline, unsent left out, one record per measured order', () => {
     const records = [
-      [2_000_000n, 10_000n], // order 0: 2 ms, sent 10 us late
-      [-1n, 5_000n], //         order 1: unanswered
-      [-1n, -1n], //            order 2: never sent
+      [2_000_000n, 10_000n], // order 10: 2 ms, sent 10 us late
+      [-1n, 5_000n], //         order 11: sent, unanswered
+      [-2n, -1n], //            order 12: never sent
     ];
     const bytes = Buffer.alloc(records.length * 16);
     records.forEach(([lat, lag], i) => {
       bytes.writeBigInt64LE(lat, i * 16);
       bytes.writeBigInt64LE(lag, i * 16 + 8);
     });
-    // rate 10/s, warm-up 1 s: these are orders 10, 11 and 12, intended at 1.0, 1.1 and 1.2 s; deadline 1 + 2 + 3 = 6 s.
-    const { latency, sendLag } = histogramsOfLatencies(bytes, { rate: 10, warmupMs: 1000, durationMs: 2000, drainMs: 3000 });
-    expect(latency.totalCount).toBe(3);
+    // rate 10/s, warm-up 1 s, 0.3 s measured: orders 10, 11 and 12, intended at 1.0, 1.1 and 1.2 s; deadline 1 + 0.3 + 3 = 4.3 s.
+    const schedule = { rate: 10, warmupMs: 1000, durationMs: 300, drainMs: 3000 };
+    expect(scheduleCounts(schedule)).toEqual({ first: 10, total: 13 });
+    const { latency, sendLag } = histogramsOfLatencies(bytes, schedule);
+    expect(latency.totalCount).toBe(2);
     expect(latency.getValueAtPercentile(0)).toBeGreaterThanOrEqual(1999);
     expect(latency.getValueAtPercentile(0)).toBeLessThanOrEqual(2001);
-    // Unanswered: 6000 - 1100 ms and 6000 - 1200 ms (HDR: 3 significant digits).
-    expect(latency.maxValue / 1000).toBeCloseTo(4900, -1);
-    expect(latency.getValueAtPercentile(50) / 1000).toBeCloseTo(4800, -1);
+    // Unanswered: 4300 - 1100 ms (HDR: 3 significant digits).
+    expect(latency.maxValue / 1000).toBeCloseTo(3200, -1);
     expect(sendLag.totalCount).toBe(2);
-    expect(() => histogramsOfLatencies(bytes.subarray(0, 20), { rate: 10, warmupMs: 0, durationMs: 1000, drainMs: 0 })).toThrow(/whole records/);
+    // A file that is not one record per measured order is refused (a schedule the C side counted otherwise).
+    expect(() => histogramsOfLatencies(bytes.subarray(0, 32), schedule)).toThrow(/3 records of 16 bytes, got 32/);
   });
+
+  it('a server that takes the connection and never answers the upgrade fails the run (no hang)', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      await expect(native.run({ url: `ws://127.0.0.1:${port}/v1/ws`, tokens: ['k'], rate: 100, durationMs: 200, warmupMs: 0, drainMs: 100, connections: 1 }))
+        .rejects.toThrow(/ws-load exited with code 1.*read upgrade/s);
+    } finally {
+      silent.close();
+    }
+  }, 30_000);
+
 });

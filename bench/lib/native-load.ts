@@ -28,7 +28,7 @@ const SOURCE = fileURLToPath(new URL('../native/ws-load.c', import.meta.url));
 
 /** Builds the generator if needed; returns the binary's path. */
 export function buildNativeLoad(log: (line: string) => void = () => {}): string {
-  return buildNative({ name: 'ws-load', source: SOURCE, libs: [], headers: [], packages: ['gcc', 'libc6-dev'] }, log);
+  return buildNative({ name: 'ws-load', source: SOURCE, libs: [], headers: ['/usr/include/stdio.h'], packages: ['gcc', 'libc6-dev'] }, log);
 }
 
 /**
@@ -70,6 +70,9 @@ interface NativeSummary {
 
 let runCounter = 0;
 
+/** How much longer than its schedule and drain a run may take (its connects, its 10 s handshake bounds). */
+const NATIVE_SLACK_MS = 30_000;
+
 /** Arguments of one run; the ClOrdID prefix is unique per run so no order repeats an earlier one's. */
 export function nativeLoadArgs(options: NativeLoadOptions, latenciesPath: string, prefix: string): string[] {
   const url = new URL(options.url);
@@ -92,23 +95,31 @@ export function nativeLoadArgs(options: NativeLoadOptions, latenciesPath: string
 }
 
 /**
- * Reads the latencies file: per measured order, its latency (ns; -1 unanswered, recorded at the
- * drain deadline as the Node generator does) and its send lag (ns; -1 unsent).
+ * Reads the latencies file: per measured order, its latency (ns; -1 sent and unanswered,
+ * recorded at the drain deadline, -2 never sent, left out: as the Node generator records them,
+ * bench/lib/open-loop-worker.ts recordTimeouts) and its send lag (ns; -1 unsent). The file must
+ * hold one record per measured order of the schedule (scheduleCounts).
  */
 export function histogramsOfLatencies(bytes: Buffer, options: Pick<NativeLoadOptions, 'rate' | 'warmupMs' | 'durationMs' | 'drainMs'>): { latency: Histogram; sendLag: Histogram } {
-  if (bytes.length % 16 !== 0) throw new Error(`Condition failed: latencies file of whole records, got ${bytes.length} bytes`);
+  const { first, total } = scheduleCounts(options);
+  if (bytes.length !== (total - first) * 16) throw new Error(`Condition failed: latencies file of ${total - first} records of 16 bytes, got ${bytes.length} bytes`);
   const latency = createUsHistogram();
   const sendLag = createUsHistogram();
-  const first = Math.round((options.rate * options.warmupMs) / 1000);
   const deadlineMs = options.warmupMs + options.durationMs + options.drainMs;
   const n = bytes.length / 16;
   for (let i = 0; i < n; i++) {
     const ns = Number(bytes.readBigInt64LE(i * 16));
     const lagNs = Number(bytes.readBigInt64LE(i * 16 + 8));
-    recordLatencyMs(latency, ns >= 0 ? ns / 1e6 : deadlineMs - ((first + i) * 1000) / options.rate);
+    if (ns >= 0) recordLatencyMs(latency, ns / 1e6);
+    else if (ns === -1) recordLatencyMs(latency, deadlineMs - ((first + i) * 1000) / options.rate);
     if (lagNs >= 0) recordLatencyMs(sendLag, lagNs / 1e6);
   }
   return { latency, sendLag };
+}
+
+/** Orders in the warm-up (first) and in all (total), rounded as ws-load.c rounds them. */
+export function scheduleCounts(options: Pick<NativeLoadOptions, 'rate' | 'warmupMs' | 'durationMs'>): { first: number; total: number } {
+  return { first: Math.round((options.rate * options.warmupMs) / 1000), total: Math.round((options.rate * (options.warmupMs + options.durationMs)) / 1000) };
 }
 
 export class NativeLoadGenerator {
@@ -165,10 +176,21 @@ export class NativeLoadGenerator {
           options.onProgress?.({ elapsedMs, scheduledMs, sent, acked, rejected, unsent });
         } else if (line.startsWith('RESULT ')) summary = JSON.parse(line.slice(7)) as NativeSummary;
       });
-      child.once('error', reject);
-      child.once('close', (code) => {
+      // Its connect and upgrade time out after 10 s each; nothing else should make it outlive
+      // its schedule and drain by more than that: past it, it is killed and the run fails.
+      const limitMs = scheduledMs + options.drainMs + NATIVE_SLACK_MS + options.connections * 100;
+      const timer = setTimeout(() => {
+        errText += `\nkilled after ${limitMs} ms`;
+        child.kill('SIGKILL');
+      }, limitMs);
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      child.once('close', (code, signal) => {
+        clearTimeout(timer);
         if (code === 0 && summary !== null) resolve(summary);
-        else reject(new Error(`ws-load exited with code ${code}${summary === null ? ' and no RESULT' : ''}: ${errText.trim()}`));
+        else reject(new Error(`ws-load exited with ${signal ?? `code ${code}`}${summary === null ? ' and no RESULT' : ''}: ${errText.trim()}`));
       });
     });
   }

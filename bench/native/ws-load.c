@@ -29,7 +29,9 @@
  * the counted orders that were answered), how late orders went out, and this process's CPU
  * over the window.
  * --latencies FILE: per counted order, in order, two little-endian int64: its latency in ns
- * (-1: unanswered by the drain deadline) and how late it was sent in ns (-1: never sent).
+ * (-1: sent and unanswered by the drain deadline; -2: never sent) and how late it was sent in ns
+ * (-1: never sent). "unanswered" counts sent orders only, "unsent" the others (as the Node
+ * generator counts timed-out and unsent orders).
  * Exit 0 when it ran (whatever the replies), 2 on bad arguments, 1 when it could not connect.
  */
 
@@ -58,6 +60,7 @@ typedef struct {
   int fd;
   int open;
   int hello;
+  int wantw; /* EPOLLOUT is armed */
   size_t rlen;
   size_t wlen;
   unsigned char r[RBUF];
@@ -106,9 +109,19 @@ static double num_arg(const char *name, const char *v, double lo, double hi) {
   return d;
 }
 
+/* Arms or disarms EPOLLOUT, only when that changes (one system call per change, not per flush). */
 static void want_write(conn_t *c, int on) {
+  if (c->wantw == on) return;
   struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0), .data.ptr = c};
   epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+  c->wantw = on;
+}
+
+static void closed(conn_t *c) {
+  if (c->open) dropped++;
+  c->open = 0;
+  c->wlen = 0; /* what it still held is lost: those orders stay unanswered */
+  epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
 }
 
 static void flush(conn_t *c) {
@@ -118,16 +131,12 @@ static void flush(conn_t *c) {
     if (n > 0) { off += (size_t)n; continue; }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    c->open = 0; /* reset or closed: the rest is lost, counted as unanswered */
-    c->wlen = 0;
+    closed(c); /* reset or closed */
     return;
   }
-  int had = c->wlen > 0;
   memmove(c->w, c->w + off, c->wlen - off);
   c->wlen -= off;
-  if (c->wlen > 0 && !had) want_write(c, 1);
-  else if (c->wlen > 0) want_write(c, 1);
-  else want_write(c, 0);
+  want_write(c, c->wlen > 0);
 }
 
 /* Appends one masked (all-zero key: the payload goes out as is) client frame. */
@@ -151,7 +160,7 @@ static int queue_frame(conn_t *c, int opcode, const char *p, size_t len) {
   return 1;
 }
 
-static void send_order(long j, int64_t now) {
+static void send_order(long j) {
   conn_t *c = &conns[j % nconn];
   if (!c->open) { failed_sends++; return; }
   long k = j % nconn, nth = j / nconn;
@@ -160,7 +169,7 @@ static void send_order(long j, int64_t now) {
   int len = snprintf(text, sizeof text,
     "{\"type\":\"new\",\"clOrdId\":\"%s%ld\",\"symbol\":\"%s\",\"side\":\"%s\",\"qty\":%d,\"price\":\"%s\",\"ordType\":\"LIMIT\",\"tif\":\"%s\"}",
     prefix, j, symbol, buy ? "BUY" : "SELL", qty, buy ? "1.00" : "9999.00", tif);
-  if (queue_frame(c, 1, text, (size_t)len)) lag_ns[j] = now - (t0 + (int64_t)((double)j * 1e9 / rate));
+  if (queue_frame(c, 1, text, (size_t)len)) lag_ns[j] = now_ns() - (t0 + (int64_t)((double)j * 1e9 / rate));
   else failed_sends++;
 }
 
@@ -219,19 +228,14 @@ static void parse_frames(conn_t *c, int64_t now) {
       queue_frame(c, 10, (const char *)p, (size_t)len);
       flush(c);
     } else if (opcode == 8) {
-      if (c->open) dropped++;
-      c->open = 0;
+      closed(c);
+      c->rlen = 0;
+      return;
     }
     off += h + len;
   }
   memmove(c->r, c->r + off, c->rlen - off);
   c->rlen -= off;
-}
-
-static void closed(conn_t *c) {
-  if (c->open) dropped++;
-  c->open = 0;
-  epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
 }
 
 static void on_readable(conn_t *c, int64_t now) {
@@ -245,6 +249,7 @@ static void on_readable(conn_t *c, int64_t now) {
     }
     c->rlen += (size_t)n;
     parse_frames(c, now);
+    if (!c->open) return;
   }
 }
 
@@ -253,6 +258,10 @@ static void connect_one(conn_t *c, const char *token) {
   if (fd < 0) die("socket");
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   if (inet_pton(AF_INET, host, &a.sin_addr) != 1) usage("--host must be an IPv4 address");
+  /* The handshake is blocking, bounded: a server that takes the connection and never answers the upgrade fails the run. */
+  struct timeval tv = {.tv_sec = 10};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) die("connect");
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -261,11 +270,12 @@ static void connect_one(conn_t *c, const char *token) {
     "GET %s?token=%s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
     path, token, host, port);
+  if (n < 0 || (size_t)n >= sizeof req) usage("--path or a token too long");
   if (write(fd, req, (size_t)n) != n) die("write upgrade");
   size_t got = 0;
   char *hdr_end = NULL;
   while (hdr_end == NULL) {
-    if (got == RBUF) usage("upgrade response too long");
+    if (got == RBUF) { fprintf(stderr, "ws-load: upgrade response too long\n"); exit(1); }
     ssize_t r = read(fd, c->r + got, RBUF - got);
     if (r <= 0) die("read upgrade");
     got += (size_t)r;
@@ -278,6 +288,9 @@ static void connect_one(conn_t *c, const char *token) {
   size_t body = (size_t)((unsigned char *)hdr_end + 4 - c->r);
   memmove(c->r, c->r + body, got - body);
   c->rlen = got - body;
+  struct timeval none = {0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none);
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   c->fd = fd;
   c->open = 1;
@@ -308,8 +321,8 @@ static double cpu_us(void) {
 static void poll_events(int timeout_ms, int tfd) {
   struct epoll_event evs[256];
   int n = epoll_wait(epfd, evs, 256, timeout_ms);
-  int64_t now = now_ns();
   for (int i = 0; i < n; i++) {
+    int64_t now = now_ns(); /* per event: a reply later in the batch arrived later */
     if (evs[i].data.ptr == NULL) {
       uint64_t ticks;
       if (read(tfd, &ticks, sizeof ticks) < 0 && errno != EAGAIN) die("timerfd read");
@@ -411,7 +424,7 @@ int main(int argc, char **argv) {
     if (now < t0) due_end = 0;
     if (due_end > total) due_end = total;
     if (due_end > next) {
-      for (; next < due_end; next++) send_order(next, now);
+      for (; next < due_end; next++) send_order(next);
       for (int k = 0; k < nconn; k++) if (conns[k].wlen > 0 && conns[k].open) flush(&conns[k]);
       last_wake = now;
     }
@@ -443,7 +456,7 @@ int main(int argc, char **argv) {
     else if (j >= first_counted) lv[nl++] = lag_ns[j];
     if (kind[j] == 1) acked++;
     else if (kind[j] == 2) rejected++;
-    else unanswered++;
+    else if (lag_ns[j] >= 0) unanswered++; /* sent, never answered; unsent orders are counted apart */
     if (kind[j] != 0 && j >= first_counted) v[n++] = lat_ns[j];
   }
   qsort(v, (size_t)n, sizeof *v, cmp64);
@@ -454,7 +467,7 @@ int main(int argc, char **argv) {
     FILE *f = fopen(latencies_path, "wb");
     if (f == NULL) die("open --latencies");
     for (long j = first_counted; j < total; j++) {
-      int64_t pair[2] = {kind[j] != 0 ? lat_ns[j] : -1, lag_ns[j]};
+      int64_t pair[2] = {kind[j] != 0 ? lat_ns[j] : lag_ns[j] >= 0 ? -1 : -2, lag_ns[j]};
       if (fwrite(pair, sizeof pair, 1, f) != 1) die("write --latencies");
     }
     if (fclose(f) != 0) die("close --latencies");
