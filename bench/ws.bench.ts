@@ -133,7 +133,7 @@ function modeOf(id: TargetId): ThreadingMode | null {
   return id.startsWith('engine-') && fsyncOf(id) === null && clientOf(id) === null ? (id.slice('engine-'.length) as ThreadingMode) : null;
 }
 
-/** The client of an engine-<client>-client target (the first engine, measured with the other client); null for the others. */
+/** The client of an engine-<client>-client target (an engine of the first one's configuration, measured with the other client); null for the others. */
 function clientOf(id: TargetId): Client | null {
   return id.endsWith('-client') ? (id.slice('engine-'.length, -'-client'.length) as Client) : null;
 }
@@ -215,9 +215,9 @@ class Clients {
   private readonly native: NativeLoadGenerator | null;
 
   constructor(config: WsBenchConfig, log: (line: string) => void) {
-    const used = new Set<Client>([config.client, ...(otherClient(config) === null ? [] : [otherClient(config)!])]);
-    this.native = used.has('native') ? new NativeLoadGenerator(log) : null;
-    this.node = used.has('node') ? new OpenLoopGenerator(config.workers) : null;
+    const used = (c: Client): boolean => config.client === c || otherClient(config) === c;
+    this.native = used('native') ? new NativeLoadGenerator(log) : null;
+    this.node = used('node') ? new OpenLoopGenerator(config.workers) : null;
   }
 
   load(client: Client): AckLoad {
@@ -566,7 +566,7 @@ async function main(): Promise<void> {
     `Latency from each order's intended send time, ${config.connections} connections, ${config.trials} trial(s) per rate merged. ` +
     `Solid: the engine (threading ${report.engineConfig.threading}); dash-dot: the engine compared with it` +
     `${comparedModes(config).map((m) => ` (engine-${m}, threading ${m})`).join('')}${comparedFsync(config).map((p) => ` (engine-fsync-${p}, journal.fsync ${p})`).join('')}` +
-    `${otherClient(config) === null ? '' : ` (engine-${otherClient(config)}-client, the same engine with the ${otherClient(config)} load generator)`}; ` +
+    `${otherClient(config) === null ? '' : ` (engine-${otherClient(config)}-client, an engine of the same configuration with the ${otherClient(config)} load generator)`}; ` +
     `load generator: ${config.client}; ` +
     'dashed: the naive postMessage+JSON pipeline; dotted: the ack-at-once stub (harness floor); all measured in the same run. ' +
     `${formatMachineInfo(machineInfo())}; run at ${new Date().toISOString()}.`, plotSeries(report));

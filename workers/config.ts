@@ -822,6 +822,9 @@ function validateObservability(merged: Record<string, unknown>): { metrics: Metr
   };
 }
 
+/** venues[].cancelAckTimeoutMs when absent. */
+export const DEFAULT_CANCEL_ACK_TIMEOUT_MS = 5_000;
+
 const VENUE_KEYS = new Set([
   'id', 'name', 'host', 'port', 'senderCompId', 'targetCompId', 'heartBtIntS', 'feeBps', 'latencyUs', 'fillProbability', 'minQty', 'lotSize',
   'storeDir', 'reconnectMinMs', 'reconnectMaxMs', 'reconnectJitter', 'reconnectSeed', 'schedule', 'resetOnLogon', 'cancelAckTimeoutMs', 'tls',
@@ -847,7 +850,7 @@ function validateVenueSession(at: string, v: Record<string, unknown>, id: number
     reconnectMaxMs: intIn(`${at}.reconnectMaxMs`, v.reconnectMaxMs ?? 5_000, 1, 3_600_000),
     reconnectJitter: numIn(`${at}.reconnectJitter`, v.reconnectJitter ?? 0.2, 0, 1),
     reconnectSeed: intIn(`${at}.reconnectSeed`, v.reconnectSeed ?? id, 0, 0xffffffff),
-    cancelAckTimeoutMs: intIn(`${at}.cancelAckTimeoutMs`, v.cancelAckTimeoutMs ?? 5_000, 0, 3_600_000),
+    cancelAckTimeoutMs: intIn(`${at}.cancelAckTimeoutMs`, v.cancelAckTimeoutMs ?? DEFAULT_CANCEL_ACK_TIMEOUT_MS, 0, 3_600_000),
   };
   if (out.reconnectMaxMs! < out.reconnectMinMs!) fail(`${at}.reconnectMaxMs`, `must be >= reconnectMinMs (${out.reconnectMinMs})`);
   if (v.storeDir !== undefined) out.storeDir = str(`${at}.storeDir`, v.storeDir, /^[^\0]{1,4096}$/, 'a directory path');

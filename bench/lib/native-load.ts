@@ -5,7 +5,7 @@
  * downstream is computed the same way whichever client measured it.
  *
  * Why a second client: on 2 cores the Node generator (two workers on the `ws` package and a
- * pacer thread) took 60-100% of a core at 10,000 orders/s, beside the server it measures; the
+ * pacer thread) took about 60% of a core at 10,000 orders/s, beside the server it measures; the
  * native one does the same schedule (order j due at t0 + j / rate on connection j % connections,
  * latency from the intended time, unanswered orders counted at the drain deadline) on one thread
  * with epoll, for a fraction of that. It speaks only the ack workload: JSON "new" orders, and

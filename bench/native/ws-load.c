@@ -80,7 +80,8 @@ static int64_t *lag_ns;     /* per order: how late it went out */
 static unsigned char *kind; /* per order: 0 none, 1 ack, 2 reject */
 static long total, first_counted;
 static int64_t t0;
-static long answered = 0, duplicates = 0, failed_sends = 0;
+/* Over every order, warm-up included: sent (queued on a socket), not sent, acked, rejected. */
+static long sent_n = 0, unsent_n = 0, acked_n = 0, rejected_n = 0, duplicates = 0;
 static long dropped = 0, overflow = 0, other_replies = 0, unknown_replies = 0;
 
 static int64_t now_ns(void) {
@@ -162,15 +163,19 @@ static int queue_frame(conn_t *c, int opcode, const char *p, size_t len) {
 
 static void send_order(long j) {
   conn_t *c = &conns[j % nconn];
-  if (!c->open) { failed_sends++; return; }
+  if (!c->open) { unsent_n++; return; }
   long k = j % nconn, nth = j / nconn;
   int buy = ((nth + k) & 1) == 0;
   char text[256];
   int len = snprintf(text, sizeof text,
     "{\"type\":\"new\",\"clOrdId\":\"%s%ld\",\"symbol\":\"%s\",\"side\":\"%s\",\"qty\":%d,\"price\":\"%s\",\"ordType\":\"LIMIT\",\"tif\":\"%s\"}",
     prefix, j, symbol, buy ? "BUY" : "SELL", qty, buy ? "1.00" : "9999.00", tif);
-  if (queue_frame(c, 1, text, (size_t)len)) lag_ns[j] = now_ns() - (t0 + (int64_t)((double)j * 1e9 / rate));
-  else failed_sends++;
+  if (queue_frame(c, 1, text, (size_t)len)) {
+    lag_ns[j] = now_ns() - (t0 + (int64_t)((double)j * 1e9 / rate));
+    sent_n++;
+  } else {
+    unsent_n++;
+  }
 }
 
 /* A text frame from the server: which order it answers, and how. */
@@ -192,7 +197,8 @@ static void on_text(const unsigned char *p, size_t len, int64_t now) {
   if (digits == 0 || d >= end || *d != '"' || seq >= total) { unknown_replies++; return; }
   if (kind[seq] != 0) { duplicates++; return; } /* a second answer: the first one counts */
   kind[seq] = (unsigned char)k;
-  answered++;
+  if (k == 1) acked_n++;
+  else rejected_n++;
   lat_ns[seq] = now - (t0 + (int64_t)((double)seq * 1e9 / rate));
 }
 
@@ -337,13 +343,7 @@ static void poll_events(int timeout_ms, int tfd) {
 /* One PROGRESS line: ms since t0, orders sent, acked, rejected, not sent (closed connection or
    full send buffer); all orders, warm-up included. */
 static void progress(int64_t now) {
-  long sent = 0, acked = 0, rejected = 0;
-  for (long j = 0; j < total; j++) {
-    sent += lag_ns[j] >= 0;
-    acked += kind[j] == 1;
-    rejected += kind[j] == 2;
-  }
-  printf("PROGRESS %.0f %ld %ld %ld %ld\n", (double)(now - t0) / 1e6, sent, acked, rejected, failed_sends);
+  printf("PROGRESS %.0f %ld %ld %ld %ld\n", (double)(now - t0) / 1e6, sent_n, acked_n, rejected_n, unsent_n);
 }
 
 int main(int argc, char **argv) {
@@ -441,23 +441,21 @@ int main(int argc, char **argv) {
     int64_t now = now_ns();
     if (cpu1 < 0 && now >= win1) { cpu1 = cpu_us(); printf("WINDOW end\n"); }
     if (now >= next_progress) { progress(now); next_progress = now + 500000000LL; }
-    if (answered == total || now >= drain_end) break;
+    if (acked_n + rejected_n == total || now >= drain_end) break;
     int64_t left_ms = (drain_end - now) / 1000000 + 1;
     poll_events(left_ms < 20 ? (int)left_ms : 20, tfd);
   }
   if (cpu0 < 0) { cpu0 = cpu_us(); printf("WINDOW start\n"); }
   if (cpu1 < 0) { cpu1 = cpu_us(); printf("WINDOW end\n"); }
 
-  long counted = total - first_counted, acked = 0, rejected = 0, unanswered = 0, unsent = 0, n = 0, nl = 0;
+  /* Counts over every order, warm-up included (as the Node generator counts); percentiles over
+     the counted ones. "unanswered": sent and never answered; unsent orders are counted apart. */
+  long counted = total - first_counted, n = 0, nl = 0;
+  long unanswered = sent_n - acked_n - rejected_n;
   int64_t *v = malloc(sizeof(int64_t) * (size_t)counted), *lv = malloc(sizeof(int64_t) * (size_t)counted);
-  /* Counts over every order, warm-up included (as the Node generator counts); percentiles over the counted ones. */
-  for (long j = 0; j < total; j++) {
-    if (lag_ns[j] < 0) unsent++;
-    else if (j >= first_counted) lv[nl++] = lag_ns[j];
-    if (kind[j] == 1) acked++;
-    else if (kind[j] == 2) rejected++;
-    else if (lag_ns[j] >= 0) unanswered++; /* sent, never answered; unsent orders are counted apart */
-    if (kind[j] != 0 && j >= first_counted) v[n++] = lat_ns[j];
+  for (long j = first_counted; j < total; j++) {
+    if (lag_ns[j] >= 0) lv[nl++] = lag_ns[j];
+    if (kind[j] != 0) v[n++] = lat_ns[j];
   }
   qsort(v, (size_t)n, sizeof *v, cmp64);
   qsort(lv, (size_t)nl, sizeof *lv, cmp64);
@@ -476,7 +474,7 @@ int main(int argc, char **argv) {
          "\"dropped\":%ld,\"openConnections\":%d,\"otherReplies\":%ld,\"unknownReplies\":%ld,"
          "\"latencyUs\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},"
          "\"sendLagUs\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f},\"cpuUs\":%.0f,\"windowS\":%.3f}\n",
-         total, acked, rejected, unanswered, unsent, overflow, duplicates, dropped, open_now, other_replies, unknown_replies,
+         total, acked_n, rejected_n, unanswered, unsent_n, overflow, duplicates, dropped, open_now, other_replies, unknown_replies,
          pct(v, n, 50), pct(v, n, 90), pct(v, n, 99), pct(v, n, 99.9), pct(v, n, 100),
          pct(lv, nl, 50), pct(lv, nl, 99), pct(lv, nl, 100), cpu1 - cpu0, duration_s);
   for (int k = 0; k < nconn; k++) if (conns[k].fd > 0) close(conns[k].fd);

@@ -15,7 +15,7 @@ import { Mulberry32 } from '../../engine/prng.ts';
 import { SessionSchedule } from '../../fix/session-schedule.ts';
 import { FileMessageStore, type MessageStore } from '../../fix/store.ts';
 import { FixInitiator } from '../../fix/tcp.ts';
-import { readVenueTlsFiles, type EngineConfig, type VenueConfig } from '../config.ts';
+import { DEFAULT_CANCEL_ACK_TIMEOUT_MS, readVenueTlsFiles, type EngineConfig, type VenueConfig } from '../config.ts';
 import type { FixSession } from '../../fix/session.ts';
 import type { FixStage, VenueSessionConfig } from './fix-stage.ts';
 import type { SessionEventLog } from './session-log.ts';
@@ -57,7 +57,7 @@ export function venueSessionConfigs(config: EngineConfig, storeFor: (v: EngineCo
     store: storeFor(v),
     schedule: v.schedule === undefined ? null : new SessionSchedule(v.schedule),
     resetOnLogon: v.resetOnLogon ?? false,
-    cancelAckTimeoutMs: v.cancelAckTimeoutMs ?? 5_000,
+    cancelAckTimeoutMs: v.cancelAckTimeoutMs ?? DEFAULT_CANCEL_ACK_TIMEOUT_MS,
   }));
 }
 
