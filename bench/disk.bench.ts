@@ -3,8 +3,14 @@
  * every acknowledgement with journal.fsync 'batch' (the default: a report leaves the process only
  * once its event is fdatasynced; docs/TUNING.md "The disk").
  *
- *   ours:     JournalWriter.flush() of one appended frame under 'batch': one write, one fdatasync
+ *   ours:     JournalWriter.flush() of one frame under 'batch': one write, one fdatasync, into a
+ *             preallocated segment (journal.preallocate, the default: frames written over zeros)
  *   baseline: the same flush under 'none': the write into the page cache alone
+ *
+ * Then the same 'batch' flush into a preallocated segment against an appended one
+ * (journal.preallocate false: each fdatasync also commits the file's new size), alone and beside
+ * two threads that keep both cores busy (the engine under load: ext4 commits a size change from a
+ * kernel thread of its own, which then waits for a core).
  *
  * Each trial writes for `seconds`, one frame of `frameBytes` per flush and a pause of `gapMs`
  * between flushes (the persistence thread flushes whenever a ring has records; at light load,
@@ -64,11 +70,17 @@ const SNAPSHOT_MIB = 89;
 export const FULL_CONFIG: DiskBenchConfig = { trials: 3, seconds: 5, frameBytes: 512, gapMs: 1, postgres: true, snapshotMiB: SNAPSHOT_MIB, dir: DATA_DIR };
 export const QUICK_CONFIG: DiskBenchConfig = { trials: 1, seconds: 0.3, frameBytes: 512, gapMs: 1, postgres: false, snapshotMiB: 0, dir: DATA_DIR };
 
-/** 'snapshot': beside saves paced as the engine paces them; 'snapshot-unpaced': beside saves written at once. */
-type Part = 'alone' | 'postgres' | 'snapshot' | 'snapshot-unpaced';
+/**
+ * 'snapshot': beside saves paced as the engine paces them; 'snapshot-unpaced': beside saves written
+ * at once; 'busy': beside two threads spinning (both cores busy).
+ */
+type Part = 'alone' | 'postgres' | 'snapshot' | 'snapshot-unpaced' | 'busy';
+/** How the trial's segment was laid out: zero-filled ahead (the default) or appended (journal.preallocate false). */
+type Layout = 'preallocated' | 'appended';
 export interface DiskTrial {
   part: Part;
   policy: FsyncPolicy;
+  layout: Layout;
   flush: PercentilesUs;
   cpu: CpuShare;
 }
@@ -76,12 +88,12 @@ export interface DiskTrial {
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** One trial: `seconds` of one-frame flushes under `policy` into a fresh journal in `root`. */
-function trial(root: string, policy: FsyncPolicy, config: DiskBenchConfig): PercentilesUs {
+function trial(root: string, policy: FsyncPolicy, config: DiskBenchConfig, layout: Layout = 'preallocated'): PercentilesUs {
   mkdirSync(root, { recursive: true });
   const dir = mkdtempSync(join(root, 'bench-disk-'));
   const h = createUsHistogram();
   try {
-    const w = new JournalWriter(dir, policy, 10, 1 << 20, { engineEpochMs: Date.now() });
+    const w = new JournalWriter(dir, policy, 10, 1 << 20, { engineEpochMs: Date.now(), preallocate: layout === 'preallocated' });
     const body = new Uint8Array(config.frameBytes).fill(0x5a);
     const end = performance.now() + config.seconds * 1000;
     while (performance.now() < end) {
@@ -99,19 +111,42 @@ function trial(root: string, policy: FsyncPolicy, config: DiskBenchConfig): Perc
   }
 }
 
-function trials(part: Part, config: DiskBenchConfig, log: (line: string) => void): DiskTrial[] {
+type Variant = [FsyncPolicy, Layout];
+
+/**
+ * `config.trials` rounds of `variants`, the order rotating each round (batch, none; none, batch;
+ * ...), so drift on a shared VM falls on all of them.
+ */
+function trials(part: Part, config: DiskBenchConfig, log: (line: string) => void, variants: Variant[] = [['batch', 'preallocated'], ['none', 'preallocated']]): DiskTrial[] {
   const out: DiskTrial[] = [];
   for (let i = 0; i < config.trials; i++) {
-    // Who goes first alternates between trials (batch, none; none, batch; ...).
-    const order: FsyncPolicy[] = i % 2 === 0 ? ['batch', 'none'] : ['none', 'batch'];
-    for (const policy of order) {
-      log(`${part}: trial ${i + 1}/${config.trials}, journal.fsync ${policy}`);
+    for (let k = 0; k < variants.length; k++) {
+      const [policy, layout] = variants[(i + k) % variants.length];
+      log(`${part}: trial ${i + 1}/${config.trials}, journal.fsync ${policy}, ${layout} segment`);
       const cpu = watchCpu();
-      const flush = trial(config.dir, policy, config);
-      out.push({ part, policy, flush, cpu: cpu() });
+      const flush = trial(config.dir, policy, config, layout);
+      out.push({ part, policy, layout, flush, cpu: cpu() });
     }
   }
   return out;
+}
+
+/** The 'batch' flush into a preallocated segment and into an appended one. */
+const LAYOUTS: Variant[] = [['batch', 'preallocated'], ['batch', 'appended']];
+
+/** Two threads spinning for the duration of `during` (the two cores busy, as under load); returns what it returns. */
+async function besideBusyCores<T>(during: () => T, log: (line: string) => void): Promise<T> {
+  const stop = new Int32Array(new SharedArrayBuffer(4));
+  const spin = 'const { workerData, parentPort } = require("node:worker_threads"); const s = new Int32Array(workerData); parentPort.postMessage("started"); while (Atomics.load(s, 0) === 0);';
+  const workers = [0, 1].map(() => new Worker(spin, { eval: true, workerData: stop.buffer }));
+  try {
+    await Promise.all(workers.map((w) => once(w, 'message')));
+    log('two spinning threads running');
+    return during();
+  } finally {
+    Atomics.store(stop, 0, 1);
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
 }
 
 /**
@@ -171,7 +206,7 @@ async function besideSaves(part: Part, mibPerS: number, config: DiskBenchConfig,
     const done = await nextMessage<Msg>(worker, 'snapshot-save-load', 'stopped');
     // Over the saves finished before the stop (none: 0).
     const mibPerSWritten = done.seconds ? roundTo((done.bytes ?? 0) / 2 ** 20 / done.seconds, 1) : 0;
-    return { trial: { part, policy: 'batch', flush, cpu: share }, load: { part, saves: done.saves ?? 0, mibPerS: mibPerSWritten } };
+    return { trial: { part, policy: 'batch', layout: 'preallocated', flush, cpu: share }, load: { part, saves: done.saves ?? 0, mibPerS: mibPerSWritten } };
   } finally {
     await worker.terminate();
     rmSync(dir, { recursive: true, force: true });
@@ -204,13 +239,14 @@ export interface DiskBenchReport {
 }
 
 /** One percentile of the trials of `part` under `policy`: their median, and the spread as a figure's details. */
-function over(ts: DiskTrial[], part: Part, policy: FsyncPolicy, key: 'p50' | 'p99' | 'p999'): { median: number; spread: { min: number; max: number; trials: number } } {
-  const s = summarize(ts.filter((t) => t.part === part && t.policy === policy).map((t) => t.flush[key]));
+function over(ts: DiskTrial[], part: Part, policy: FsyncPolicy, key: 'p50' | 'p99' | 'p999', layout: Layout = 'preallocated'): { median: number; spread: { min: number; max: number; trials: number } } {
+  const s = summarize(ts.filter((t) => t.part === part && t.policy === policy && t.layout === layout).map((t) => t.flush[key]));
   return { median: s.median, spread: { min: s.min, max: s.max, trials: s.runs } };
 }
 
 export async function runDiskBench(config: DiskBenchConfig, log: (line: string) => void = () => {}): Promise<DiskBenchReport> {
-  const all = trials('alone', config, log);
+  const all = trials('alone', config, log, [...LAYOUTS, ['none', 'preallocated']]);
+  all.push(...await besideBusyCores(() => trials('busy', config, log, LAYOUTS), log));
   let postgresRowsPerS: number | null = null;
   if (config.postgres) {
     const { result, rowsPerS } = await besidePostgres(() => trials('postgres', config, log), log);
@@ -231,6 +267,16 @@ export async function runDiskBench(config: DiskBenchConfig, log: (line: string) 
     journal_flush_fdatasync_p50_us: figure(alone50.median, 'us', '(report)', over(all, 'alone', 'none', 'p50').median, baselineOf, alone50.spread),
     journal_flush_fdatasync_p99_us: figure(alone99.median, 'us', '(report)', over(all, 'alone', 'none', 'p99').median, baselineOf, { ...alone99.spread, note }),
   };
+  // Preallocated against appended segments, alone and with both cores busy.
+  const ofAppended = 'the same flush into an appended segment (journal.preallocate false), same run';
+  for (const [part, suffix] of [['alone', ''], ['busy', '_busy_cores']] as const) {
+    for (const key of ['p50', 'p99'] as const) {
+      const pre = over(all, part, 'batch', key);
+      figures[`journal_flush_fdatasync_${key}_us_preallocated${suffix}`] = figure(pre.median, 'us', '(report)', over(all, part, 'batch', key, 'appended').median, ofAppended, {
+        ...pre.spread, ...(part === 'busy' ? { note: 'beside two threads spinning at nice 0 for the whole trial (both cores busy, as the engine under load)' } : {}),
+      });
+    }
+  }
   if (config.postgres) {
     const ofAlone = 'the same figure without the Postgres load, same run';
     const pg50 = over(all, 'postgres', 'batch', 'p50');
@@ -272,8 +318,8 @@ async function main(): Promise<void> {
   console.log(`disk bench: ${config.trials} trial(s) x ${config.seconds} s per policy, one ${config.frameBytes}-byte frame per flush, ${config.gapMs} ms apart, in ${config.dir}${config.postgres ? ', then beside a Postgres write load' : ''}` +
     `${config.snapshotMiB > 0 ? `, then beside ${config.snapshotMiB} MiB snapshot saves (paced, and at once)` : ''}`);
   const report = await runDiskBench(config, (line) => console.log(line));
-  printTable('Journal flush (us)', ['part', 'journal.fsync', 'flushes', 'p50', 'p90', 'p99', 'p99.9', 'max', 'steal s'],
-    report.trials.map((t) => [t.part, t.policy, t.flush.count, t.flush.p50, t.flush.p90, t.flush.p99, t.flush.p999, t.flush.max, t.cpu.stealS ?? '-']));
+  printTable('Journal flush (us)', ['part', 'journal.fsync', 'segment', 'flushes', 'p50', 'p90', 'p99', 'p99.9', 'max', 'steal s'],
+    report.trials.map((t) => [t.part, t.policy, t.layout, t.flush.count, t.flush.p50, t.flush.p90, t.flush.p99, t.flush.p999, t.flush.max, t.cpu.stealS ?? '-']));
   if (report.postgresRowsPerS !== null) console.log(`postgres load: ${report.postgresRowsPerS} rows/s inserted during its trials`);
   for (const l of report.saveLoads) console.log(`${l.part}: ${l.saves} saves of ${config.snapshotMiB} MiB, ${l.mibPerS} MiB/s written`);
   if (quick && out === null) return;

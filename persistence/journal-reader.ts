@@ -17,11 +17,11 @@
  * writer was still finishing is never mistaken for a corrupt one.
  */
 
-import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   FRAME_HEADER_LENGTH, FrameProblem, MAX_FRAME_BODY, SEGMENT_HEADER_LENGTH,
-  checkFrame, decodeSegmentHeader, frameBodyLength, frameProblemName, frameTypeId, listSegments, readSegmentHeader, segmentFileName,
+  checkFrame, decodeSegmentHeader, frameBodyLength, frameProblemName, frameSequenceLow, frameTypeId, listSegments, readSegmentHeader, segmentFileName,
 } from './journal.ts';
 
 export interface JournalCursor {
@@ -75,7 +75,7 @@ export class JournalReader {
     while (count < maxFrames) {
       if (!this.open(cursor)) return count;
       const nextExists = existsSync(this.segmentPath(cursor.segment + 1));
-      const got = readSync(this.fd, this.chunk, 0, this.chunk.length, cursor.offset);
+      let got = readSync(this.fd, this.chunk, 0, this.chunk.length, cursor.offset);
       let at = 0;
       let problem = 0;
       while (count < maxFrames && at < got) {
@@ -88,6 +88,8 @@ export class JournalReader {
         count++;
       }
       if (count >= maxFrames) return count;
+      // Zeros (a preallocated segment's unwritten space): the segment's frames end here, as at its file's end.
+      if (problem === FrameProblem.UNWRITTEN) got = at;
       const chunkFull = got === this.chunk.length;
       const cut = problem === FrameProblem.TORN_HEADER || problem === FrameProblem.TORN_BODY;
       if (chunkFull && (problem === 0 || cut) && at > 0) continue; // more of this segment to read
@@ -175,23 +177,37 @@ export class JournalReader {
     return join(this.dir, segmentFileName(index));
   }
 
-  /** Bytes of the journal not yet read from cursor (the sinks' lag in bytes). Allocates little. */
-  bytesBehind(cursor: JournalCursor): number {
-    let total = 0;
+  /**
+   * Whether nothing can be read from cursor now: no frame at it, nor in a later segment (a
+   * segment's file size says nothing here: a preallocated one is zeros past its frames). A torn
+   * or corrupt frame counts as something left (it is not an end the reader can pass). Allocates
+   * a little (the segment listing).
+   */
+  atEnd(cursor: JournalCursor): boolean {
     for (const index of listSegments(this.dir)) {
       if (cursor.segment !== 0 && index < cursor.segment) continue;
-      let fd = -1;
-      try {
-        fd = openSync(this.segmentPath(index), 'r');
-        const size = fstatSync(fd).size;
-        total += index === cursor.segment ? Math.max(0, size - Math.max(cursor.offset, SEGMENT_HEADER_LENGTH)) : Math.max(0, size - SEGMENT_HEADER_LENGTH);
-      } catch {
-        // A segment set aside between the listing and the open: nothing to count.
-      } finally {
-        if (fd >= 0) closeSync(fd);
-      }
+      const offset = index === cursor.segment ? Math.max(cursor.offset, SEGMENT_HEADER_LENGTH) : SEGMENT_HEADER_LENGTH;
+      if (this.frameAt(index, offset)) return false;
     }
-    return total;
+    return true;
+  }
+
+  /** Whether segment index holds anything but its end at offset: a frame, or bytes that are not one. Uses the chunk. */
+  private frameAt(index: number, offset: number): boolean {
+    let fd = -1;
+    try {
+      fd = openSync(this.segmentPath(index), 'r');
+      const got = readSync(fd, this.chunk, 0, FRAME_HEADER_LENGTH + MAX_FRAME_BODY, offset);
+      if (got === 0) return false;
+      // The sequence is not known here: a frame whose only fault is its sequence is still a frame.
+      const n = checkFrame(this.view, 0, got, frameSequenceLow(this.view, 0));
+      return n !== FrameProblem.UNWRITTEN;
+    } catch {
+      // A segment set aside between the listing and the open: nothing there.
+      return false;
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
   }
 
   close(): void {

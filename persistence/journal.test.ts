@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { join } from 'node:path';
@@ -185,6 +185,130 @@ describe('JournalWriter', () => {
   });
 });
 
+/** Resolves once cond() holds (polled on the event loop, where a preparation's file callbacks run); throws after limitMs. */
+async function until(cond: () => boolean, limitMs: number = 10_000): Promise<void> {
+  const end = Date.now() + limitMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const preparedFiles = (): string[] => readdirSync(dir).filter((n) => n.endsWith('.prep'));
+
+describe('JournalWriter, preallocated segments', () => {
+  const SEGMENT = 1 << 20;
+
+  it('the boot segment is zero-filled to segmentBytes, frames are written over the zeros and read while it is open, and close cuts it to its frames', () => {
+    const w = new JournalWriter(dir, 'batch', 10, 1 << 20, { segmentBytes: SEGMENT });
+    const path = join(dir, segmentFileName(1));
+    expect(statSync(path).size).toBe(SEGMENT);
+    writeFrames(w, 300);
+    expect(statSync(path).size).toBe(SEGMENT);
+    const open = readJournal(path);
+    expect(open.stoppedBecause).toBeNull(); // the zeros are the frames' end, not damage
+    expect(open.frames.map((f) => f.sequence)).toEqual(range(1, 300));
+    const reader = new JournalReader(dir);
+    const cursor = startCursor();
+    const c = new Collector();
+    expect(reader.atEnd(cursor)).toBe(false);
+    while (reader.read(cursor, 64, c) > 0);
+    expect(reader.problem).toBeNull();
+    expect(c.seqs).toEqual(range(1, 300));
+    expect(reader.atEnd(cursor)).toBe(true);
+    writeFrames(w, 1);
+    expect(reader.atEnd(cursor)).toBe(false);
+    w.close();
+    expect(statSync(path).size).toBe(readJournal(path).validBytes);
+    expect(statSync(path).size).toBeLessThan(SEGMENT);
+    expect(w.segmentsPreallocated).toBe(1);
+    reader.close();
+  });
+
+  it('a crash leaves zeros after the frames: reopening cuts them off without counting them torn, and continues the sequence', () => {
+    const w = new JournalWriter(dir, 'batch', 10, 1 << 20, { segmentBytes: SEGMENT });
+    writeFrames(w, 200);
+    // No close: the process died here.
+    const w2 = new JournalWriter(dir, 'batch', 10, 1 << 20, { segmentBytes: SEGMENT });
+    expect(w2.tornBytesTruncated).toBe(0);
+    expect(w2.sequence).toBe(201);
+    const first = join(dir, segmentFileName(1));
+    expect(statSync(first).size).toBe(readJournal(first).validBytes);
+    writeFrames(w2, 10);
+    w2.close();
+    const c = new Collector();
+    expect(replayJournal(dir, c).problem).toBeNull();
+    expect(c.bad).toBe(0);
+    expect(c.seqs).toEqual(range(1, 210));
+    void w;
+  });
+
+  it('a torn write inside the zeros is counted torn up to its last written byte, and cut off', () => {
+    const w = new JournalWriter(dir, 'batch', 10, 1 << 20, { segmentBytes: SEGMENT });
+    writeFrames(w, 100);
+    const path = join(dir, segmentFileName(1));
+    const valid = readJournal(path).validBytes;
+    // Half a frame's header and some bytes further on, as a torn write of the next batch leaves.
+    const fd = openSync(path, 'r+');
+    writeSync(fd, new Uint8Array([9, 0, 0, 0, 1, 2]), 0, 6, valid);
+    writeSync(fd, new Uint8Array([7]), 0, 1, valid + 999);
+    closeSync(fd);
+    const w2 = new JournalWriter(dir, 'batch', 10, 1 << 20, { segmentBytes: SEGMENT });
+    expect(w2.tornBytesTruncated).toBe(1000);
+    expect(statSync(path).size).toBe(valid);
+    expect(w2.sequence).toBe(101);
+    w2.close();
+    void w;
+  });
+
+  it('the next segment is prepared in the background once the current one is half full, and taken at rotation', async () => {
+    const w = new JournalWriter(dir, 'batch', 10, 1 << 20, { segmentBytes: SEGMENT });
+    while (!w.nextSegmentReady()) {
+      writeFrames(w, 10);
+      expect(listSegments(dir)).toEqual([1]);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(preparedFiles()).toHaveLength(1);
+    while (listSegments(dir).length < 2) writeFrames(w, 10);
+    expect(w.segmentsPreallocated).toBe(2);
+    expect(w.segmentsNotPrepared).toBe(0);
+    expect(preparedFiles()).toHaveLength(0); // renamed into place
+    const first = join(dir, segmentFileName(1));
+    expect(statSync(first).size).toBe(readJournal(first).validBytes); // cut to its frames before the second appeared
+    expect(statSync(join(dir, segmentFileName(2))).size).toBe(SEGMENT);
+    const total = w.sequence - 1;
+    w.close();
+    const c = new Collector();
+    expect(replayJournal(dir, c).problem).toBeNull();
+    expect(c.bad).toBe(0);
+    expect(c.seqs).toEqual(range(1, total));
+  });
+
+  it('a rotation that finds the next segment not yet prepared begins an appended one; close removes a preparation under way; a new writer removes one a run left', async () => {
+    writeFileSync(join(dir, 'journal-next-7.prep'), new Uint8Array(100));
+    const w = new JournalWriter(dir, 'none', 10, 1 << 20, { segmentBytes: MIN_SEGMENT_BYTES });
+    expect(preparedFiles()).toHaveLength(0);
+    writeFrames(w, 2000); // several rotations, no event-loop turn between them
+    expect(listSegments(dir).length).toBeGreaterThan(2);
+    expect(w.segmentsNotPrepared).toBe(listSegments(dir).length - 1);
+    expect(w.segmentsPreallocated).toBe(1);
+    w.close();
+    await until(() => preparedFiles().length === 0);
+    const c = new Collector();
+    expect(replayJournal(dir, c).problem).toBeNull();
+    expect(c.seqs).toEqual(range(1, 2000));
+  });
+
+  it('preallocate false: segments are appended, their size always their frames', () => {
+    const w = new JournalWriter(dir, 'none', 10, 1 << 20, { segmentBytes: SEGMENT, preallocate: false });
+    writeFrames(w, 100);
+    const path = join(dir, segmentFileName(1));
+    expect(statSync(path).size).toBe(readJournal(path).validBytes);
+    w.close();
+    expect(w.segmentsPreallocated).toBe(0);
+  });
+});
+
 describe('JournalReader', () => {
   it('stops cleanly at a corrupted last frame and reads on once the writer has replaced it', () => {
     const a = new JournalWriter(dir, 'none', 10);
@@ -245,7 +369,7 @@ describe('JournalReader', () => {
     expect(reader.problem).toBeNull();
     expect(c.bad).toBe(0);
     expect(c.seqs).toEqual(range(1, 30 * 37));
-    expect(reader.bytesBehind(cursor)).toBe(0);
+    expect(reader.atEnd(cursor)).toBe(true);
     reader.close();
   });
 

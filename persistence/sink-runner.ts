@@ -187,7 +187,7 @@ export class SinkRunner {
     if (this.lingering) this.wake();
     try {
       while (Date.now() < until) {
-        if (this.cursor !== null && this.reader.bytesBehind(this.cursor) === 0) return true;
+        if (this.cursor !== null && this.reader.atEnd(this.cursor)) return true;
         await new Promise((r) => setTimeout(r, 10));
       }
       return false;

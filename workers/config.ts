@@ -312,7 +312,10 @@ export interface EngineConfig {
    * retention: what becomes of segments nothing needs any more (persistence/retention.ts); archiveDir null: <dir>/archive.
    */
   journal: {
-    dir: string; fsync: FsyncPolicy; fsyncIntervalMs: number; segmentBytes: number; snapshots: boolean; snapshotMinEvents: number;
+    dir: string; fsync: FsyncPolicy; fsyncIntervalMs: number; segmentBytes: number;
+    /** Segments zero-filled before their first frame, frames written in place: an fdatasync then flushes data only (persistence/journal.ts). */
+    preallocate: boolean;
+    snapshots: boolean; snapshotMinEvents: number;
     /** While running: save the stages' snapshots at a segment start at least this many events after the last save (workers/snapshot-thread.ts); 0: at start-up only. */
     snapshotEveryEvents: number;
     /** How often the snapshot thread looks for such a segment start. */
@@ -412,7 +415,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
     disallowedVenues: {},
   },
   journal: {
-    dir: 'data/journal', fsync: 'batch', fsyncIntervalMs: 10, segmentBytes: 64 * 1024 * 1024, snapshots: true, snapshotMinEvents: 100_000, snapshotEveryEvents: 1_000_000, snapshotCheckMs: 1000, snapshotWriteMiBPerS: 32,
+    dir: 'data/journal', fsync: 'batch', fsyncIntervalMs: 10, segmentBytes: 64 * 1024 * 1024, preallocate: true, snapshots: true, snapshotMinEvents: 100_000, snapshotEveryEvents: 1_000_000, snapshotCheckMs: 1000, snapshotWriteMiBPerS: 32,
     retention: 'keep', archiveDir: null, retentionCheckMs: 60_000,
   },
   sinks: DEFAULT_SINKS,
@@ -634,6 +637,7 @@ export function validateConfig(raw: unknown): EngineConfig {
       fsyncIntervalMs: intIn('journal.fsyncIntervalMs', journal.fsyncIntervalMs, 1, 60_000),
       // At least the segment header and one largest frame (persistence/journal.ts MIN_SEGMENT_BYTES).
       segmentBytes: intIn('journal.segmentBytes', journal.segmentBytes ?? DEFAULT_CONFIG.journal.segmentBytes, 32 + 16 + 65536, 1 << 30),
+      preallocate: bool('journal.preallocate', journal.preallocate ?? DEFAULT_CONFIG.journal.preallocate),
       snapshots: bool('journal.snapshots', journal.snapshots ?? DEFAULT_CONFIG.journal.snapshots),
       snapshotMinEvents: intIn('journal.snapshotMinEvents', journal.snapshotMinEvents ?? DEFAULT_CONFIG.journal.snapshotMinEvents, 0, 2 ** 31),
       snapshotEveryEvents: intIn('journal.snapshotEveryEvents', journal.snapshotEveryEvents ?? DEFAULT_CONFIG.journal.snapshotEveryEvents, 0, 2 ** 31),

@@ -13,6 +13,7 @@ export async function buildPersistence(ctx: PartContext): Promise<StagePart> {
   const journal = new JournalWriter(config.journal.dir, config.journal.fsync, config.journal.fsyncIntervalMs, 1 << 20, {
     segmentBytes: config.journal.segmentBytes,
     engineEpochMs: data.engineEpochMs,
+    preallocate: config.journal.preallocate,
   });
   /** The gate of a ring whose records leave the process (reports to clients, children to venues), waking that ring's consumer's thread when it waits. */
   const gateOf = (ring: RingName): RingGate => new RingGate(data.memory.rings[ring], new Doorbell(data.memory.doorbells[RINGS[ring][1]]));
