@@ -314,6 +314,12 @@ export const PersistenceCounter = {
   BYTES_PRUNED: 28,
   /** The first sequence journal.dir still holds (1 until a segment is pruned). */
   JOURNAL_FIRST_SEQUENCE: 29,
+  // Written by the persistence thread (journal.preallocate: persistence/journal.ts):
+  /** Segments begun zero-filled (the boot's, and those prepared in time). */
+  SEGMENTS_PREALLOCATED: 30,
+  /** Rotations that found the next segment not yet prepared (begun appended), and preparations that failed (their file removed). */
+  SEGMENTS_NOT_PREPARED: 31,
+  PREPARATION_FAILURES: 32,
 } as const;
 
 /** Names for the supervisor's health output, per stage. */

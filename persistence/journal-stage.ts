@@ -65,6 +65,9 @@ export class JournalStage implements Agent, RecordHandler {
       // After the flush: a sink that reads this sequence finds the records before it on disk.
       this.counters.set(PersistenceCounter.JOURNAL_NEXT_SEQUENCE, this.journal.sequence);
       this.counters.set(PersistenceCounter.SEGMENTS_ROTATED, this.journal.segmentsRotated);
+      this.counters.set(PersistenceCounter.SEGMENTS_PREALLOCATED, this.journal.segmentsPreallocated);
+      this.counters.set(PersistenceCounter.SEGMENTS_NOT_PREPARED, this.journal.segmentsNotPrepared);
+      this.counters.set(PersistenceCounter.PREPARATION_FAILURES, this.journal.preparationFailures);
       this.publishDurable();
     }
     return n;

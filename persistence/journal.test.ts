@@ -276,17 +276,23 @@ describe('JournalWriter, preallocated segments', () => {
     const first = join(dir, segmentFileName(1));
     expect(statSync(first).size).toBe(readJournal(first).validBytes); // cut to its frames before the second appeared
     expect(statSync(join(dir, segmentFileName(2))).size).toBe(SEGMENT);
+    // Half full again: the next preparation starts; close stops it and removes its file.
+    await until(() => {
+      writeFrames(w, 10);
+      return preparedFiles().length === 1;
+    });
     const total = w.sequence - 1;
     w.close();
+    await until(() => preparedFiles().length === 0);
     const c = new Collector();
     expect(replayJournal(dir, c).problem).toBeNull();
     expect(c.bad).toBe(0);
     expect(c.seqs).toEqual(range(1, total));
   });
 
-  it('a rotation that finds the next segment not yet prepared begins an appended one; close removes a preparation under way; a new writer removes one a run left', async () => {
-    writeFileSync(join(dir, 'journal-next-7.prep'), new Uint8Array(100));
-    const w = new JournalWriter(dir, 'none', 10, 1 << 20, { segmentBytes: MIN_SEGMENT_BYTES });
+  it('a rotation that finds the next segment not yet prepared begins an appended one; a new writer removes a preparation a run left', async () => {
+    writeFileSync(join(dir, 'journal-next-1-0-7.prep'), new Uint8Array(100));
+    const w = new JournalWriter(dir, 'interval', 10, 1 << 20, { segmentBytes: MIN_SEGMENT_BYTES });
     expect(preparedFiles()).toHaveLength(0);
     writeFrames(w, 2000); // several rotations, no event-loop turn between them
     expect(listSegments(dir).length).toBeGreaterThan(2);
@@ -299,13 +305,16 @@ describe('JournalWriter, preallocated segments', () => {
     expect(c.seqs).toEqual(range(1, 2000));
   });
 
-  it('preallocate false: segments are appended, their size always their frames', () => {
-    const w = new JournalWriter(dir, 'none', 10, 1 << 20, { segmentBytes: SEGMENT, preallocate: false });
-    writeFrames(w, 100);
-    const path = join(dir, segmentFileName(1));
-    expect(statSync(path).size).toBe(readJournal(path).validBytes);
-    w.close();
-    expect(w.segmentsPreallocated).toBe(0);
+  it('preallocate false, or journal.fsync none (nothing fdatasynced): segments are appended, their size always their frames', () => {
+    for (const [fsync, preallocate] of [['batch', false], ['none', true]] as const) {
+      const sub = mkdtempSync(join(dir, 'appended-'));
+      const w = new JournalWriter(sub, fsync, 10, 1 << 20, { segmentBytes: SEGMENT, preallocate });
+      writeFrames(w, 100);
+      const path = join(sub, segmentFileName(1));
+      expect(statSync(path).size).toBe(readJournal(path).validBytes);
+      w.close();
+      expect(w.segmentsPreallocated).toBe(0);
+    }
   });
 });
 

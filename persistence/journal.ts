@@ -39,12 +39,15 @@
  * segmentBytes and fdatasynced before its first frame, and frames are written over the zeros in
  * place. An fdatasync of an appended file also commits the file's new size (on ext4, a commit of
  * the filesystem's journal by its own kernel thread, which waits for a core when the cores are
- * busy); over blocks already allocated and written it flushes data only. Measured here under two
- * busy cores, the fdatasync's p99 fell from 2.3-2.4 ms to 0.25-0.36 ms (npm run bench:disk,
- * journal_flush_fdatasync_p99_us_preallocated). The first segment of a boot is zero-filled at
- * once (about 30 ms for 64 MiB here); the next one is prepared in the background under
- * journal-next.prep (no reader lists it) once the current one is half full, paced so that at most
- * one chunk of it is ever queued ahead of the journal's flush, and renamed into place at rotation.
+ * busy); over blocks already allocated and written it flushes data only. With two busy cores the
+ * flush's p99 was 243 us (trials 227-403) against 2,361 us (363-3,587) appended; its p99.9 did not
+ * improve (npm run bench:disk, journal_flush_fdatasync_p99_us_preallocated_busy_cores). Under
+ * journal.fsync 'none' nothing is fdatasynced, so nothing is preallocated. The first segment of
+ * a boot is zero-filled at once (64 MiB took 11-12 ms of writes and a 19-22 ms fdatasync here);
+ * the next one is prepared in the background under journal-next-<pid>-<thread>-<n>.prep (no
+ * reader lists it) once the current one is half full, in fdatasynced chunks at a bounded rate (as
+ * snapshot saves are paced; its effect on the flush beside it is not measured yet), and renamed
+ * into place at rotation.
  * A rotation that finds it not ready yet begins an appended segment instead (and the preparation
  * goes on for the rotation after). A segment's unwritten space reads as a frame header of zeros
  * (FrameProblem.UNWRITTEN): readers take it for the segment's end, and a finished segment is cut
@@ -56,6 +59,7 @@ import {
   write, writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { CRC32_INIT, crc32Byte, crc32Final, crc32OfView, crc32Words } from './crc32.ts';
 
 export const FRAME_HEADER_LENGTH = 16;
@@ -237,11 +241,11 @@ export interface JournalWriterOptions {
 }
 
 /**
- * The next segment, while it is prepared (zero-filled in the background), is journal-next-<n>.prep:
- * a name no reader lists, a new n for each preparation (so removing an abandoned one can never
- * remove its successor's file).
+ * The next segment, while it is prepared (zero-filled in the background), is
+ * journal-next-<pid>-<threadId>-<n>.prep: a name no reader lists, a new one for each preparation
+ * (so removing an abandoned one can never remove its successor's file).
  */
-const PREPARED_SEGMENT_NAME = /^journal-next-\d+\.prep$/;
+const PREPARED_SEGMENT_NAME = /^journal-next-\d+-\d+-\d+\.prep$/;
 let preparations = 0;
 
 /** Removes the preparations a run left (stopped while preparing): partly zero-filled, never segments. */
@@ -306,9 +310,9 @@ class SegmentPreparation {
     this.onSynced = (err) => {
       this.busy = false;
       if (err !== null) return this.fail(err);
+      if (this.abandoned) return this.cleanUp();
       if (this.zeroed >= this.bytes) {
         this.ready = true;
-        if (this.abandoned) this.cleanUp();
         return;
       }
       const aheadMs = (this.zeroed / PREPARE_BYTES_PER_S) * 1000 - (performance.now() - this.startedMs);
@@ -344,7 +348,12 @@ class SegmentPreparation {
   abandon(): void {
     if (this.abandoned) return;
     this.abandoned = true;
-    if (!this.busy) this.cleanUp();
+    if (this.busy) return; // the call in flight cleans up when it completes
+    // Nothing in flight: closed and removed now, so a process that exits at once leaves no file.
+    this.cleaned = true;
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    rmSync(this.path, { force: true });
   }
 
   private cleanUp(): void {
@@ -387,6 +396,10 @@ export class JournalWriter {
   segmentsPreallocated: number;
   /** Rotations that found the next segment not yet prepared (begun appended instead). */
   segmentsNotPrepared: number;
+  /** Preparations that failed (ENOSPC, EIO...): their file removed, the next tried once a segment is half full. */
+  preparationFailures: number;
+  /** Set by close(): no preparation starts any more. */
+  private closing: boolean;
   /** Bytes cut off a torn tail when the journal was opened (0 after a clean stop). */
   readonly tornBytesTruncated: number;
   private readonly preallocate: boolean;
@@ -415,7 +428,10 @@ export class JournalWriter {
     this.segmentsRotated = 0;
     this.segmentsPreallocated = 0;
     this.segmentsNotPrepared = 0;
-    this.preallocate = options.preallocate ?? true;
+    this.preparationFailures = 0;
+    this.closing = false;
+    // Under 'none' nothing is fdatasynced: there is nothing for a preallocation to speed up.
+    this.preallocate = (options.preallocate ?? true) && fsync !== 'none';
     this.inPlace = false;
     this.prepared = null;
     removePreparedSegments(dir);
@@ -450,14 +466,18 @@ export class JournalWriter {
       renameSync(prepared.path, this.path);
       this.inPlace = true;
     } else {
-      if (prepared !== null && prepared.failure !== null) this.prepared = null; // failed: tried again once this segment is half full
+      if (prepared !== null && prepared.failure !== null) {
+        this.preparationFailures++;
+        this.prepared = null; // failed: tried again once this segment is half full
+      }
       if (!first && this.preallocate) this.segmentsNotPrepared++;
       this.fd = openSync(this.path, 'w');
+      // The header first: a crash during the fill leaves a segment with its header and no frame.
+      writeSync(this.fd, header, 0, SEGMENT_HEADER_LENGTH, 0);
       this.inPlace = first && this.preallocate;
       if (this.inPlace) {
-        for (let at = 0; at < this.segmentBytes; ) at += writeSync(this.fd, ZEROS, 0, Math.min(ZEROS.length, this.segmentBytes - at), at);
+        for (let at = SEGMENT_HEADER_LENGTH; at < this.segmentBytes; ) at += writeSync(this.fd, ZEROS, 0, Math.min(ZEROS.length, this.segmentBytes - at), at);
       }
-      writeSync(this.fd, header, 0, SEGMENT_HEADER_LENGTH, 0);
       if (this.fsync !== 'none') fdatasyncSync(this.fd);
     }
     if (this.inPlace) this.segmentsPreallocated++;
@@ -487,8 +507,8 @@ export class JournalWriter {
 
   /** Once the segment being written is half full, the next one is prepared in the background (preallocate). */
   private prepareNext(): void {
-    if (this.prepared === null && this.preallocate && this.position >= this.segmentBytes / 2) {
-      this.prepared = new SegmentPreparation(join(this.dir, `journal-next-${++preparations}.prep`), this.segmentBytes);
+    if (this.prepared === null && this.preallocate && !this.closing && this.position >= this.segmentBytes / 2) {
+      this.prepared = new SegmentPreparation(join(this.dir, `journal-next-${process.pid}-${threadId}-${++preparations}.prep`), this.segmentBytes);
     }
   }
 
@@ -576,6 +596,7 @@ export class JournalWriter {
 
   /** Flushes, ends the segment (cut to its frames), and stops a preparation (its file removed). */
   close(): void {
+    this.closing = true;
     this.finishSegment();
     this.prepared?.abandon();
     this.prepared = null;

@@ -176,6 +176,9 @@ describe('/metrics during a run', () => {
     expect(pick(s, 'oms_fix_session_up', { kind: 'client' })).toHaveLength(t.config.fixAcceptor.sessions.length);
     expect(pick(s, 'oms_venue_info').map((v) => v.labels.venue).sort()).toEqual(t.config.venues.map((v) => v.name).sort());
     expect(one(s, 'oms_stage_counter', { stage: 'persistence', counter: 'RECORDS_JOURNALED' })).toBeGreaterThan(0);
+    // journal.preallocate: the boot's segment zero-filled, unless nothing is fdatasynced (fsync none, as here).
+    expect(one(s, 'oms_stage_counter', { stage: 'persistence', counter: 'SEGMENTS_PREALLOCATED' })).toBe(t.config.journal.fsync === 'none' ? 0 : 1);
+    expect(one(s, 'oms_stage_counter', { stage: 'persistence', counter: 'PREPARATION_FAILURES' })).toBe(0);
     expect(one(s, 'oms_stage_counter', { stage: 'risk', counter: 'ORDERS_RECEIVED' })).toBe(FILLS + 1);
     expect(pick(s, 'process_cpu_seconds_total')).toHaveLength(1);
     expect(pick(s, 'nodejs_eventloop_lag_seconds')).toHaveLength(1);
