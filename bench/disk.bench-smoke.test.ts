@@ -16,9 +16,9 @@ describe('bench:disk smoke', () => {
   it('flushes under batch and none in turn, alone and beside a Postgres write load, then beside snapshot saves, and leaves no file behind', async () => {
     const r = await runDiskBench({ ...QUICK_CONFIG, trials: 2, seconds: 0.2, postgres: true, snapshotMiB: 2, dir });
     expect(r.trials.map((t) => `${t.part}:${t.policy}:${t.layout}`)).toEqual([
-      'alone:batch:preallocated', 'alone:batch:appended', 'alone:none:preallocated', 'alone:batch:appended', 'alone:none:preallocated', 'alone:batch:preallocated',
+      'alone:batch:preallocated', 'alone:batch:appended', 'alone:none:appended', 'alone:batch:appended', 'alone:none:appended', 'alone:batch:preallocated',
       'busy:batch:preallocated', 'busy:batch:appended', 'busy:batch:appended', 'busy:batch:preallocated',
-      'postgres:batch:preallocated', 'postgres:none:preallocated', 'postgres:none:preallocated', 'postgres:batch:preallocated',
+      'postgres:batch:preallocated', 'postgres:none:appended', 'postgres:none:appended', 'postgres:batch:preallocated',
       'snapshot:batch:preallocated', 'snapshot-unpaced:batch:preallocated', 'snapshot-unpaced:batch:preallocated', 'snapshot:batch:preallocated',
     ]);
     expect(r.saveLoads.map((l) => l.part)).toEqual(['snapshot', 'snapshot-unpaced', 'snapshot-unpaced', 'snapshot']);
