@@ -315,7 +315,7 @@ class SegmentPreparation {
         this.ready = true;
         return;
       }
-      const aheadMs = (this.zeroed / PREPARE_BYTES_PER_S) * 1000 - (performance.now() - this.startedMs);
+      const aheadMs = msAheadOfPace(this.zeroed, PREPARE_BYTES_PER_S, this.startedMs);
       // Unreferenced: a preparation never holds its process open.
       if (aheadMs > 0) setTimeout(this.nextChunk, aheadMs).unref();
       else this.step();
@@ -348,21 +348,28 @@ class SegmentPreparation {
   abandon(): void {
     if (this.abandoned) return;
     this.abandoned = true;
-    if (this.busy) return; // the call in flight cleans up when it completes
-    // Nothing in flight: closed and removed now, so a process that exits at once leaves no file.
-    this.cleaned = true;
-    if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
-    rmSync(this.path, { force: true });
+    // Nothing in flight: closed and removed now, so a process that exits at once leaves no file;
+    // else the call in flight cleans up when it completes.
+    if (!this.busy) this.release(true);
   }
 
+  /** From a completion callback: closed and removed on the thread pool. */
   private cleanUp(): void {
+    this.release(false);
+  }
+
+  /** Closes the file and removes it, once: at once (`now`) or on the thread pool. */
+  private release(now: boolean): void {
     this.abandoned = true;
     if (this.cleaned) return;
     this.cleaned = true;
-    if (this.fd >= 0) close(this.fd, () => {});
+    if (this.fd >= 0) {
+      if (now) closeSync(this.fd);
+      else close(this.fd, () => {});
+    }
     this.fd = -1;
-    unlink(this.path, () => {});
+    if (now) rmSync(this.path, { force: true });
+    else unlink(this.path, () => {});
   }
 }
 
@@ -634,6 +641,11 @@ export interface WritePace {
   wait(ms: number): boolean;
 }
 
+/** How far a paced write that began at startedMs (performance.now()) and has written `bytes` is ahead of `bytesPerS`, in ms (<= 0: behind, go on). */
+function msAheadOfPace(bytes: number, bytesPerS: number, startedMs: number): number {
+  return (bytes / bytesPerS) * 1000 - (performance.now() - startedMs);
+}
+
 /** The chunk a paced write fdatasyncs: 128 KiB (at 32 MiB/s) measured closest to the flush alone of the variants tried (bench/results/archive/snapshot-pacing/). */
 export const PACED_CHUNK_BYTES = 128 * 1024;
 
@@ -714,7 +726,7 @@ function writeParts(fd: number, parts: readonly Uint8Array[], pace: WritePace | 
         fdatasyncSync(fd);
         chunks++;
         unsynced = 0;
-        const ahead = (position / pace!.bytesPerS) * 1000 - (performance.now() - started);
+        const ahead = msAheadOfPace(position, pace!.bytesPerS, started);
         if (ahead > 0 && !pace!.wait(ahead)) pacing = false;
       }
     }
