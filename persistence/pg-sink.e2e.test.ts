@@ -18,6 +18,7 @@ import { ConfigError, DEFAULT_CONFIG, validateConfig } from '../workers/config.t
 import { startTestStack, type TestStack } from '../workers/test-stack.fixture.ts';
 import { connect, type Trader } from '../workers/ws-client.fixture.ts';
 import { PersistenceCounter } from '../engine/counters.ts';
+import { SCHED_IDLE } from '../workers/thread-nice.ts';
 import { RecordType, RouteAuditFlyweight, RouteDoneFlyweight } from '../codecs/records.ts';
 import { EventDecoder, type JournalEvent, type ReportEvent } from './journal-events.ts';
 import { JournalReader, replayJournal, startCursor, type JournalCursor } from './journal-reader.ts';
@@ -193,14 +194,14 @@ async function caughtUp(): Promise<void> {
     counter(PersistenceCounter.PG_LAG_EVENTS) === 0);
 }
 
-/** Name and nice value of every thread of this process (the engine runs in it). */
-function threadNices(): { comm: string; nice: number }[] {
+/** Name, nice value and scheduling policy of every thread of this process (the engine runs in it). */
+function threadNices(): { comm: string; nice: number; policy: number }[] {
   return readdirSync('/proc/self/task').flatMap((tid) => {
     try {
       const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      // Fields after "(comm) ": state is the first, nice the 17th.
-      const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-      return [{ comm: readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(), nice }];
+      // Fields after "(comm) ": state is the first (field 3), nice field 19, policy field 41.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return [{ comm: readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(), nice: Number(fields[16]), policy: Number(fields[38]) }];
     } catch {
       return []; // a thread that ended meanwhile
     }
@@ -208,19 +209,26 @@ function threadNices(): { comm: string; nice: number }[] {
 }
 
 describe('Postgres sink (real Postgres 15, whole engine)', () => {
-  it('the sinks thread and the snapshot thread alone run at sinks.nice (10 by default): not the stages, not libuv\'s shared pool', async () => {
+  it('the sinks thread and the snapshot thread alone run at sinks.nice (10 by default) and under SCHED_IDLE (sinks.schedIdle): not the stages, not libuv\'s shared pool', async () => {
     expect(t0.config.sinks.nice).toBe(10);
+    expect(t0.config.sinks.schedIdle).toBe(true);
     await until('the sinks running', () => counter(PersistenceCounter.PG_UP) === 1);
     // Relative to this thread's value: the runner may itself run niced (then nothing is lowered).
     const own = getPriority(0);
     const lowered = (): number[] => threadNices().filter((t) => t.nice !== own).map((t) => t.nice);
+    const idle = (): string[] => threadNices().filter((t) => t.policy === SCHED_IDLE).map((t) => t.comm);
     // Each thread lowers itself as it starts (workers/thread-nice.ts): the snapshot thread after the sinks'.
-    if (own < 10) await until('both threads lowered', () => lowered().length >= 2);
+    await until('both threads under SCHED_IDLE', () => idle().length >= 2);
+    expect(idle()).toEqual(['node', 'node']);
+    expect(threadNices().filter((t) => t.policy !== SCHED_IDLE).every((t) => t.policy === 0)).toBe(true);
     expect(lowered()).toEqual(own < 10 ? [10, 10] : []);
     expect(threadNices().filter((t) => t.comm === 'libuv-worker').length).toBeGreaterThan(0);
     const at = (nice: unknown) => () => validateConfig({ ...DEFAULT_CONFIG, sinks: { ...DEFAULT_CONFIG.sinks, nice } });
     for (const bad of [-1, 20, 2.5, '10', null]) expect(at(bad)).toThrow(ConfigError);
     expect(validateConfig({ ...DEFAULT_CONFIG, sinks: { ...DEFAULT_CONFIG.sinks, nice: 0 } }).sinks.nice).toBe(0);
+    const idleAt = (schedIdle: unknown) => () => validateConfig({ ...DEFAULT_CONFIG, sinks: { ...DEFAULT_CONFIG.sinks, schedIdle } });
+    for (const bad of [1, 'true', null]) expect(idleAt(bad)).toThrow(ConfigError);
+    expect(idleAt(false)().sinks.schedIdle).toBe(false);
   });
 
   it('the sinks thread reports its own CPU, heap and event-loop figures (thread "sinks" in /metrics)', async () => {

@@ -32,10 +32,11 @@ let demoDb: PostgresServer | null = null;
 let dbNote = config.sinks.postgres.url === null ? '' : `${config.sinks.postgres.url.replace(/:[^:@/]*@/, ':***@')} (configured)`;
 if (config.sinks.postgres.url === null) {
   try {
-    // Beside the engine on one host: at a lower priority, as docs/TUNING.md advises.
-    demoDb = await startPostgres({ nice: 10 });
+    // Beside the engine on one host: at a lower priority, as docs/TUNING.md advises (under
+    // SCHED_IDLE where the sinks thread is, sinks.schedIdle).
+    demoDb = await startPostgres({ nice: 10, idle: config.sinks.schedIdle && process.platform === 'linux' });
     config = { ...config, sinks: { ...config.sinks, postgres: { ...config.sinks.postgres, url: demoDb.url } } };
-    dbNote = `${demoDb.url} (throwaway Postgres 15 at niceness +10, removed at exit)`;
+    dbNote = `${demoDb.url} (throwaway Postgres 15 at niceness +10${config.sinks.schedIdle && process.platform === 'linux' ? ', SCHED_IDLE' : ''}, removed at exit)`;
   } catch (err) {
     dbNote = `none: Postgres could not be started (${(err as Error).message.split('\n')[0]}); running on the journal alone`;
     jsonLogger('warn', 'demo: no Postgres sink', { reason: (err as Error).message });

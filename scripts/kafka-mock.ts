@@ -46,11 +46,11 @@ process.once('exit', () => {
 
 /**
  * Starts a mock cluster of `brokers` brokers; `topics` are created with `partitions` each; `nice`
- * is the cluster process's scheduling niceness (scripts/nice.ts).
+ * is the cluster process's scheduling niceness, `idle` runs it under SCHED_IDLE (scripts/nice.ts).
  */
-export async function startKafkaMock(brokers: number = 1, topics: string[] = [], partitions: number = 4, nice: number = 0): Promise<KafkaMock> {
+export async function startKafkaMock(brokers: number = 1, topics: string[] = [], partitions: number = 4, nice: number = 0, idle = false): Promise<KafkaMock> {
   const binary = buildKafkaMock();
-  const [file, argv] = withNice(nice, binary, [String(brokers), String(partitions), ...topics]);
+  const [file, argv] = withNice(nice, binary, [String(brokers), String(partitions), ...topics], idle);
   const child = spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
   LIVE.add(child);
   child.once('exit', () => LIVE.delete(child));

@@ -3,6 +3,10 @@
  * advises niceness 10 for Postgres and the Kafka brokers, so they take only the CPU the stages
  * leave. nice(1) (coreutils) execs the program in its own pid, so signals, exit codes and the
  * children it forks (Postgres's backends) are the server's, at its niceness.
+ * With `idle`, chrt(1) (util-linux) runs it under Linux's SCHED_IDLE policy, inherited by what it
+ * forks as nice is: the server then runs only on a core no normal-policy thread wants, and an
+ * engine thread that wakes takes the core from it at once (workers/thread-nice.ts does the same
+ * for the engine's own sinks thread).
  */
 
 /** Refuses a niceness increment outside 0..19. */
@@ -10,8 +14,12 @@ export function assertNiceness(nice: number): void {
   if (!(Number.isInteger(nice) && nice >= 0 && nice <= 19)) throw new Error(`Condition failed: niceness ${nice} is an integer 0..19`);
 }
 
-/** The command that runs `file args` with `nice` (0..19) added to this process's niceness (as is for 0). */
-export function withNice(nice: number, file: string, args: string[]): [string, string[]] {
+/**
+ * The command that runs `file args` with `nice` (0..19) added to this process's niceness (as is
+ * for 0) and, with `idle`, under SCHED_IDLE.
+ */
+export function withNice(nice: number, file: string, args: string[], idle = false): [string, string[]] {
   assertNiceness(nice);
-  return nice === 0 ? [file, args] : ['nice', ['-n', String(nice), file, ...args]];
+  const niced: [string, string[]] = nice === 0 ? [file, args] : ['nice', ['-n', String(nice), file, ...args]];
+  return idle ? ['chrt', ['--idle', '0', niced[0], ...niced[1]]] : niced;
 }

@@ -43,6 +43,8 @@ export interface PostgresOptions {
    * only what the stages leave.
    */
   nice: number;
+  /** The server and every process it forks under SCHED_IDLE (chrt --idle; scripts/nice.ts). */
+  idle: boolean;
 }
 
 export interface PostgresServer {
@@ -188,7 +190,7 @@ process.once('exit', () => {
 });
 
 export async function startPostgres(options: Partial<PostgresOptions> = {}): Promise<PostgresServer> {
-  const opts: PostgresOptions = { durable: false, log: null, startTimeoutMs: 30_000, nice: 0, ...options };
+  const opts: PostgresOptions = { durable: false, log: null, startTimeoutMs: 30_000, nice: 0, idle: false, ...options };
   const bin = ensurePostgresInstalled(opts.log ?? undefined);
   const user = clusterUser();
   const root = mkdtempSync(join(tmpdir(), 'oms-pg-'));
@@ -222,7 +224,7 @@ export async function startPostgres(options: Partial<PostgresOptions> = {}): Pro
     // watchdog running, the server is detached, in a process group of its own: a Ctrl-C at the
     // terminal reaches this process only, which stops the engine (its sinks' last batches) before
     // the server, not the server at once; the watchdog still ends it if this process dies.
-    const [file, argv] = withNice(opts.nice, join(bin, 'postgres'), serverArgs);
+    const [file, argv] = withNice(opts.nice, join(bin, 'postgres'), serverArgs, opts.idle);
     const c = spawn(file, argv, { ...asUser, cwd: root, stdio: ['ignore', 'ignore', 'pipe'], detached: lifeline.pid !== undefined });
     c.stderr!.on('data', (chunk: Buffer) => {
       const text = chunk.toString('utf8');

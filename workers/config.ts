@@ -255,6 +255,12 @@ export interface SinksConfig {
    * the journal) rather than delay orders. 0 leaves it at the process's.
    */
   nice: number;
+  /**
+   * Linux: the sinks thread and the snapshot thread also run under SCHED_IDLE (workers/thread-nice.ts):
+   * only on a core no stage, venue session or other normal-policy thread wants, and a stage that
+   * wakes takes the core from them at once. false: nice alone.
+   */
+  schedIdle: boolean;
 }
 
 const DEFAULT_SINKS: SinksConfig = {
@@ -264,6 +270,7 @@ const DEFAULT_SINKS: SinksConfig = {
   backoffMinMs: 100,
   backoffMaxMs: 5000,
   nice: 10,
+  schedIdle: true,
 };
 
 /** One FIX client session on the engine's acceptor. */
@@ -770,6 +777,7 @@ function validateSinks(v: unknown): SinksConfig {
     backoffMinMs: intIn('sinks.backoffMinMs', s.backoffMinMs, 1, 600_000),
     backoffMaxMs: intIn('sinks.backoffMaxMs', s.backoffMaxMs, 1, 600_000),
     nice: intIn('sinks.nice', s.nice, 0, 19),
+    schedIdle: bool('sinks.schedIdle', s.schedIdle),
   };
   if (out.backoffMaxMs < out.backoffMinMs) fail('sinks.backoffMaxMs', 'must be at least sinks.backoffMinMs');
   return out;

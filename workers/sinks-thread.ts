@@ -26,9 +26,9 @@ const names = { symbols: config.symbols.map((s) => s.name), venues: new Map(conf
 const log = (level: 'info' | 'warn' | 'error', msg: string) => parentPort!.postMessage({ type: 'log', stage: 'sinks', level, msg });
 const journalNextSequence = () => counters.get(PersistenceCounter.JOURNAL_NEXT_SEQUENCE);
 
-// Below the stages (sinks.nice; workers/thread-nice.ts).
-const notNiced = await lowerThisThread(config.sinks.nice);
-if (notNiced !== null) log('warn', `sinks.nice ${config.sinks.nice} not applied: ${notNiced}`);
+// Below the stages (sinks.nice, sinks.schedIdle; workers/thread-nice.ts).
+const notNiced = await lowerThisThread(config.sinks.nice, config.sinks.schedIdle);
+if (notNiced !== null) log('warn', `sinks thread not lowered as configured: ${notNiced}`);
 
 // Its CPU, heap, GC and event-loop delay in /metrics (thread="sinks"): on a small host it is
 // part of the core budget (docs/TUNING.md).

@@ -5,8 +5,8 @@
  * journal.snapshotEveryEvents events, so a restart replays at most about that many events plus
  * a segment, and journal.retention can prune while the engine runs. Started by the supervisor
  * once every stage has recovered (their snapshots of this boot saved), when journal.snapshots is
- * on and journal.snapshotEveryEvents is not 0. At sinks.nice, like the sinks: it takes the CPU
- * the stages leave, and falls behind rather than delay an order (it reads files, never a ring).
+ * on and journal.snapshotEveryEvents is not 0. At sinks.nice and under SCHED_IDLE
+ * (sinks.schedIdle), like the sinks: it takes the CPU the stages leave, and falls behind rather than delay an order (it reads files, never a ring).
  *
  * Messages: 'ready' (what the replays were restored from), 'saved' after each save, 'log'; on
  * 'stop' (after the supervisor set the stop word, which cuts a replay short) it answers 'stopped'.
@@ -29,8 +29,8 @@ const stopped = (): boolean => Atomics.load(stop, 0) !== 0;
 const post = (msg: WorkerReport): void => parentPort!.postMessage(msg);
 const log = (level: 'info' | 'warn' | 'error', msg: string): void => post({ type: 'log', stage: 'snapshots', level, msg });
 
-const notNiced = await lowerThisThread(config.sinks.nice);
-if (notNiced !== null) log('warn', `sinks.nice ${config.sinks.nice} not applied to the snapshot thread: ${notNiced}`);
+const notNiced = await lowerThisThread(config.sinks.nice, config.sinks.schedIdle);
+if (notNiced !== null) log('warn', `snapshot thread not lowered as configured (sinks.nice, sinks.schedIdle): ${notNiced}`);
 
 // Its CPU, run-queue wait, heap and GC in /metrics (thread="snapshots"), like the sinks thread's.
 // No event-loop delay: a step holds the loop for its whole replay and save, by design.

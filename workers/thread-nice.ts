@@ -1,24 +1,62 @@
 /**
- * Lowers the calling worker thread's scheduling priority to `nice` (0..19; 0 leaves it), for the
- * threads that must take only the CPU the stages leave (the sinks, the snapshot follower).
+ * Lowers the calling worker thread's scheduling priority, for the threads that must take only the
+ * CPU the stages leave (the sinks, the snapshot follower): to `nice` (0..19; 0 leaves it) and,
+ * with `idle`, to Linux's SCHED_IDLE policy.
  *
- * Pid 0 is the calling thread only on Linux, where nice is per thread (elsewhere it would be the
- * whole process: not done there). The thread's sockets and timers run on it, so their work is
- * lowered with it. libuv's thread pool is the process's, created by its first user and
- * inheriting that thread's nice: one pool job first (randomFill always runs there), so the pool
- * never starts lowered. A process already nicer keeps its value. Returns why it was not applied,
- * or null.
+ * Nice: pid 0 is the calling thread only on Linux, where nice is per thread (elsewhere it would
+ * be the whole process: not done there). A thread at nice 10 still weighs about a tenth of a
+ * stage's, and a stage waking up does not always take the core from it at once.
+ * SCHED_IDLE: the thread runs only when no thread of the normal policy wants the core, and one
+ * that wakes takes the core from it at once (the kernel preempts an idle-policy task for any
+ * normal one on wakeup). Node has no call for it: chrt (util-linux, on every Debian) sets it on
+ * this thread's id, once, at the thread's start; /proc/thread-self/stat then says whether it took.
+ *
+ * The thread's sockets and timers run on it, so their work is lowered with it. libuv's thread
+ * pool is the process's, created by its first user and inheriting that thread's nice and policy:
+ * one pool job first (randomFill always runs there), so the pool never starts lowered. A process
+ * already nicer keeps its value. Returns why something was not applied, or null.
  */
+import { spawnSync } from 'node:child_process';
 import { randomFill } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
-export async function lowerThisThread(nice: number): Promise<string | null> {
-  if (nice === 0 || process.platform !== 'linux') return null;
+/** sched_setscheduler's SCHED_IDLE (linux/sched.h), as /proc/<tid>/stat's policy field shows it. */
+export const SCHED_IDLE = 5;
+
+export async function lowerThisThread(nice: number, idle = false): Promise<string | null> {
+  if ((nice === 0 && !idle) || process.platform !== 'linux') return null;
   await new Promise<void>((resolve) => randomFill(new Uint8Array(1), () => resolve()));
+  const problems: string[] = [];
   try {
-    if (getPriority(0) < nice) setPriority(0, nice);
-    return null;
+    if (nice > 0 && getPriority(0) < nice) setPriority(0, nice);
+  } catch (err) {
+    problems.push(`nice ${nice}: ${(err as Error).message}`);
+  }
+  if (idle) {
+    const why = schedIdleThisThread();
+    if (why !== null) problems.push(`SCHED_IDLE: ${why}`);
+  }
+  return problems.length === 0 ? null : problems.join('; ');
+}
+
+/** The calling thread's scheduling policy (0 normal, 5 SCHED_IDLE), from /proc/thread-self/stat. */
+export function threadPolicy(statPath = '/proc/thread-self/stat'): number {
+  const stat = readFileSync(statPath, 'utf8');
+  // Fields after "(comm) ": state is field 3, policy field 41.
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[41 - 3]);
+}
+
+function schedIdleThisThread(): string | null {
+  let tid: string;
+  try {
+    tid = readlinkSync('/proc/thread-self').split('/')[2];
   } catch (err) {
     return (err as Error).message;
   }
+  const r = spawnSync('chrt', ['--idle', '--pid', '0', tid], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
+  if (r.error !== undefined) return `chrt: ${r.error.message}`;
+  if (r.status !== 0) return `chrt exited with ${r.signal ?? r.status}: ${r.stderr.toString('utf8').trim()}`;
+  const policy = threadPolicy();
+  return policy === SCHED_IDLE ? null : `chrt exited 0 but the thread's policy is ${policy}`;
 }
