@@ -15,15 +15,18 @@
  *    per statement (autocommit), the naive sink, same server, same run.
  * 3. Kafka: the same journal produced by KafkaSink (acks = all) to librdkafka's mock cluster;
  *    baseline: one send() per event.
- * 4. Hot path: the whole engine with venue simulators (a fresh stack per trial), orders over
- *    WebSockets from the project's open-loop generator (bench/lib/open-loop.ts: a fixed schedule,
- *    latency from the intended send time to the ack, HDR histograms), with the Postgres and Kafka
- *    sinks running against the same servers, and the same load on the same engine configuration
- *    without sinks: the two alternate (without/with, then with/without, ...) over several trials,
- *    and each figure is the median of its trials' p99. Over the same measured windows: the whole
- *    machine's CPU (hotpath_machine_cpu_pct_with_sinks, beside the trials without sinks) and the
- *    sinks' Postgres transactions and Kafka batches per second (from /health), so a run shows how
- *    much of the machine the sinks take and whether they ran in small batches or large ones.
+ * 4. Hot path: the whole engine with venue simulators in a process of its own (bench/ws-target-host.ts,
+ *    a fresh one per trial), orders over 100 WebSockets from the native open-loop generator
+ *    (bench/native/ws-load.c, as bench:ws measures: a fixed schedule, latency from the intended
+ *    send time to the ack, HDR histograms), in three arms: without sinks; with the Postgres and
+ *    Kafka sinks under SCHED_IDLE (sinks.schedIdle, the default) writing to servers also under it;
+ *    with the sinks thread at niceness 10 only, to servers at --servers-nice (the layout before).
+ *    The arms' order rotates from one trial to the next, each trial after the machine settled and
+ *    (with sinks) once both sinks are up; each figure is the median of its trials' p99 (p50,
+ *    p99.9). Over the same measured windows: the engine's, the venues', the generator's and the
+ *    rest of the machine's CPU (the servers are most of the rest), the engine's run-queue wait,
+ *    and the sinks' Postgres transactions and Kafka batches per second (from /health), so a run
+ *    shows how much of the machine the sinks take and whether they ran in small batches or large.
  * 5. Recovery: the time each stage's start-up replay takes over a synthetic journal of about
  *    --recovery-events events (the same 7-record orders): risk (bounds pass + rebuild, as
  *    workers/risk-part.ts does), the SOR's statistics (workers/sor/recovery.ts), the fix stage's
@@ -67,23 +70,23 @@ import { riskConfigFrom } from '../workers/risk/risk-config.ts';
 import { recoverRiskStage, recoveredRiskConfig, startRiskRecovery } from '../workers/risk/recovery.ts';
 import { SorStage, type VenueProfile } from '../workers/sor/sor-stage.ts';
 import { recoverSorStage } from '../workers/sor/recovery.ts';
-import { startPostgres } from '../scripts/postgres.ts';
-import { startKafkaMock } from '../scripts/kafka-mock.ts';
+import { startPostgres, type PostgresServer } from '../scripts/postgres.ts';
+import { startKafkaMock, type KafkaMock } from '../scripts/kafka-mock.ts';
 import { assertNiceness } from '../scripts/nice.ts';
 import { ProgressLine } from './lib/progress.ts';
-import { startStack } from '../scripts/stack.ts';
 import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from '../workers/config.ts';
 import { BenchArgs } from './lib/args.ts';
 import type { PercentilesUs } from './lib/histogram-us.ts';
-import { machineInfo, watchCpu, type CpuShare } from './lib/machine.ts';
-import { readRunQueueByTid, runQueueDeltaS } from './lib/proc-usage.ts';
+import { machineInfo, settle, watchCpu } from './lib/machine.ts';
+import { TargetWindow } from './lib/proc-usage.ts';
+import { startTarget } from './lib/target-process.ts';
+import { NativeLoadGenerator } from './lib/native-load.ts';
+import { cpuUsPerOrder } from './lib/ws-trials.ts';
 import { ReadingWindow, fetchHealth } from './lib/engine-health.ts';
-import { OpenLoopGenerator } from './lib/open-loop.ts';
 import { figure, writeResults } from './lib/results.ts';
 import { isMainModule } from './lib/main.ts';
 import { medianOrNull, roundTo, summarize } from './lib/stats.ts';
 import { DEFAULT_ORDER } from './lib/ws-order-protocol.ts';
-import { waitForVenueSessions } from './lib/venue-sessions-wait.ts';
 
 const HOT_WARMUP_MS = 1000;
 
@@ -110,9 +113,9 @@ export function readPersistParams(argv: string[], env: NodeJS.ProcessEnv = proce
   const p: PersistParams = {
     orders: args.num('--orders', Number(env.PERSIST_ORDERS ?? 20_000), 1),
     hotRate: args.num('--rate', Number(env.PERSIST_RATE ?? 1000), 1),
-    hotSeconds: args.num('--seconds', Number(env.PERSIST_SECONDS ?? 4), 1),
+    hotSeconds: args.num('--seconds', Number(env.PERSIST_SECONDS ?? 10), 1),
     hotTrials: args.num('--trials', Number(env.PERSIST_TRIALS ?? 3), 1),
-    hotConnections: args.num('--connections', Number(env.PERSIST_CONNECTIONS ?? 4), 1),
+    hotConnections: args.num('--connections', Number(env.PERSIST_CONNECTIONS ?? 100), 1),
     recoveryEvents: args.num('--recovery-events', Number(env.PERSIST_RECOVERY_EVENTS ?? 1_000_000), 0),
     outDir: args.value('--out'),
     serversNice: args.num('--servers-nice', Number(env.PERSIST_SERVERS_NICE ?? 10), 0),
@@ -303,8 +306,14 @@ async function naiveKafkaRate(brokers: string[], count: number): Promise<number>
   return rate;
 }
 
-/** One hot-path trial: what the open-loop generator measured against one engine. */
+/** The sinks a hot-path trial runs: none, or both at one of the two priority layouts. */
+export const HOT_ARMS = ['none', 'idle', 'nice'] as const;
+export type HotArm = (typeof HOT_ARMS)[number];
+
+/** One hot-path trial: what the native open-loop generator measured against one engine. */
 interface HotTrial {
+  /** none: no sinks; idle: sinks thread and servers under SCHED_IDLE (the default); nice: at niceness 10 only (the layout before). */
+  arm: HotArm;
   sinks: boolean;
   trial: number;
   latencyUs: PercentilesUs;
@@ -313,12 +322,20 @@ interface HotTrial {
   rejected: number;
   timedOut: number;
   unsent: number;
+  /** The engine process (its stages, and its sinks thread when on; 100 = one core). */
+  engineCpuPct: number | null;
+  /** The venue simulators' processes. */
+  venuesCpuPct: number | null;
+  /** The load generator's process and this one. */
+  generatorCpuPct: number | null;
+  /** The rest of the machine: with sinks, mostly the Postgres server and the mock broker. */
+  otherCpuPct: number | null;
   /** The whole machine's CPU over the measured window, % of one core (200: both cores of 2; steal apart since f572f30); null off Linux. */
   machineCpuPct: number | null;
   /**
-   * This process's threads (the engine's stages and sinks, the load generator's workers and pacer) runnable
-   * but waiting for a core over the window, microseconds per order offered (Linux schedstat; null
-   * elsewhere): the size of the contention for the cores, summed over threads, not a latency.
+   * The engine process's threads runnable but waiting for a core over the window, microseconds
+   * per order offered (Linux schedstat, summed over threads; null elsewhere): the size of the
+   * contention for the cores, not a latency.
    */
   runQueueUsPerOrder: number | null;
   /** What the hypervisor took for other guests over the window, % of one core (null off Linux). */
@@ -328,11 +345,6 @@ interface HotTrial {
   kafkaBatchesPerS: number;
   /** Records journaled over the window per order offered (what each sink has to carry per order). */
   journalEventsPerOrder: number;
-}
-
-/** Seconds spread over `orders`, in whole microseconds each; null stays null. */
-function perOrderUs(seconds: number | null, orders: number): number | null {
-  return seconds === null ? null : Math.round((seconds * 1e6) / orders);
 }
 
 interface PersistenceReading { pg: number; kafka: number; journaled: number }
@@ -347,77 +359,94 @@ async function persistenceCounters(port: number): Promise<PersistenceReading> {
   return { pg, kafka, journaled };
 }
 
+/** Resolves once /health shows both sinks up (PG_UP, KAFKA_UP); throws after 60 s. */
+async function sinksUp(port: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const c = (await fetchHealth(port)).stages?.persistence?.counters;
+    if (c?.PG_UP === 1 && c?.KAFKA_UP === 1) return;
+    if (Date.now() > deadline) throw new Error(`hot path trial: the sinks were not up within 60 s (PG_UP ${c?.PG_UP}, KAFKA_UP ${c?.KAFKA_UP})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /**
- * A fresh engine (and venue simulators) on `config`, the generator's open-loop load at `rate`/s
- * for `seconds` after a warm-up (order -> ack, from the intended send time), then the engine stops.
+ * A fresh engine in a process of its own (bench/ws-target-host.ts: with its venue simulators, so
+ * its CPU and run-queue wait are read from /proc apart from the load's), the native generator's
+ * open-loop load at `rate`/s for `seconds` after a warm-up (order -> ack, from the intended send
+ * time, as bench:ws measures it), then the engine stops.
  */
-async function hotTrial(p: PersistParams, gen: OpenLoopGenerator, config: EngineConfig, sinks: boolean, trial: number, progress: ProgressLine): Promise<HotTrial> {
-  const stack = await startStack(config, { ephemeralVenuePorts: true, seed: 5, log: () => {} });
+async function hotTrial(p: PersistParams, gen: NativeLoadGenerator, config: EngineConfig, arm: HotArm, trial: number, progress: ProgressLine): Promise<HotTrial> {
+  const target = await startTarget('engine', config);
   try {
-    const base = `127.0.0.1:${stack.info.httpPort}`;
-    // Every venue session up before measuring (throws: a trial never runs with venues down).
-    await waitForVenueSessions(stack.info.httpPort, config.venues.length);
-    // The machine's CPU and the sinks' batches over the measured window, as the latencies are.
-    const counters = new ReadingWindow(() => persistenceCounters(stack.info.httpPort));
-    const w: { cpu: (() => CpuShare) | null; share: CpuShare | null; wait0: Map<string, number> | null; wait1: Map<string, number> | null } = { cpu: null, share: null, wait0: null, wait1: null };
+    // Both sinks connected (migrations run) before the load: a trial measures them following the
+    // journal, not starting up.
+    if (arm !== 'none') await sinksUp(target.port);
+    // The machine's CPU, the processes' shares and the sinks' batches over the measured window, as the latencies are.
+    const window = new TargetWindow(target.pid, Object.values(target.helperPids));
+    const counters = new ReadingWindow(() => persistenceCounters(target.port));
     const r = await gen.run({
-      url: `ws://${base}/v1/ws`,
-      tokens: [config.accounts[0].apiKey],
+      url: `ws://127.0.0.1:${target.port}/v1/ws`,
+      tokens: config.accounts.slice(0, 2).map((a) => a.apiKey),
       rate: p.hotRate,
       durationMs: p.hotSeconds * 1000,
       warmupMs: HOT_WARMUP_MS,
       drainMs: 5000,
       connections: p.hotConnections,
       order: DEFAULT_ORDER,
-      onWindow: {
-        start: () => { w.cpu = watchCpu(2); w.wait0 = readRunQueueByTid(process.pid); counters.start(); },
-        end: () => { w.share = w.cpu === null ? null : w.cpu(); w.wait1 = readRunQueueByTid(process.pid); counters.end(); },
+      onWindow: { start: () => { window.start(); counters.start(); }, end: () => { window.close(); counters.end(); } },
+      onProgress: (pr) => {
+        window.sample();
+        progress.openLoop(`hot path trial ${trial + 1}/${p.hotTrials} ${ARM_LABEL[arm]}`, pr);
       },
-      onProgress: (pr) => progress.openLoop(`hot path trial ${trial + 1}/${p.hotTrials} ${sinks ? 'with sinks' : 'without sinks'}`, pr),
     });
     progress.clear();
-    const readings = counters.readings();
-    if (readings === null || w.share === null) throw new Error('hot path trial: the measured window was not read at both ends');
-    const [b0, b1] = await readings;
-    const s: CpuShare = w.share;
     r.histogram.destroy();
-    r.fillHistogram.destroy();
-    r.cancelHistogram.destroy();
+    const usage = window.end(r.generatorCpuS ?? 0);
+    const readings = counters.readings();
+    if (readings === null || usage.cpuPct === null) throw new Error('hot path trial: the measured window was not read at both ends');
+    const [b0, b1] = await readings;
     const c = r.counts;
-    const perS = (n: number): number => roundTo(n / s.wallS, 1);
+    const perS = (n: number): number => roundTo(n / p.hotSeconds, 1);
+    const machineCpuPct = usage.otherCpuPct === null ? null
+      : Math.round((usage.cpuPct ?? 0) + (usage.helpersCpuPct ?? 0) + (usage.generatorCpuPct ?? 0) + usage.otherCpuPct);
     return {
-      sinks, trial, latencyUs: r.latencyUs, sent: c.sent, acked: c.acked, rejected: c.rejected, timedOut: c.timedOut, unsent: c.unsent,
-      machineCpuPct: s.machineBusyS === null ? null : Math.round((s.machineBusyS / s.wallS) * 100),
-      stealPct: s.stealS === null ? null : Math.round((s.stealS / s.wallS) * 100),
-      runQueueUsPerOrder: perOrderUs(runQueueDeltaS(w.wait0, w.wait1), p.hotRate * p.hotSeconds),
+      arm, sinks: arm !== 'none', trial, latencyUs: r.latencyUs, sent: c.sent, acked: c.acked, rejected: c.rejected, timedOut: c.timedOut, unsent: c.unsent,
+      engineCpuPct: usage.cpuPct, venuesCpuPct: usage.helpersCpuPct, generatorCpuPct: usage.generatorCpuPct, otherCpuPct: usage.otherCpuPct,
+      machineCpuPct, stealPct: usage.stealPct,
+      runQueueUsPerOrder: cpuUsPerOrder(usage.runQueuePct, p.hotRate),
       pgBatchesPerS: perS(b1.pg - b0.pg), kafkaBatchesPerS: perS(b1.kafka - b0.kafka),
       journalEventsPerOrder: roundTo((b1.journaled - b0.journaled) / (p.hotRate * p.hotSeconds), 1),
     };
   } finally {
-    await stack.stop();
+    await target.stop();
   }
 }
 
-/** Alternating trials, without and with sinks, on one generator; returns them in run order. */
-async function hotPathTrials(p: PersistParams, withoutSinks: (trial: number) => EngineConfig, withSinks: (trial: number) => EngineConfig): Promise<HotTrial[]> {
-  const gen = new OpenLoopGenerator(1);
+const ARM_LABEL: Record<HotArm, string> = { none: 'without sinks     ', idle: 'sinks SCHED_IDLE  ', nice: 'sinks at nice 10  ' };
+
+/**
+ * Trials of every arm in turn, the arms' order rotating from one trial to the next (so no arm
+ * always follows the same one), each after the machine settled; returns them in run order.
+ */
+async function hotPathTrials(p: PersistParams, configOf: (arm: HotArm, trial: number) => Promise<EngineConfig>): Promise<HotTrial[]> {
+  const gen = new NativeLoadGenerator();
   const progress = new ProgressLine();
   const trials: HotTrial[] = [];
-  try {
-    for (let trial = 0; trial < p.hotTrials; trial++) {
-      const order = trial % 2 === 0 ? [false, true] : [true, false];
-      for (const sinks of order) {
-        const t = await hotTrial(p, gen, sinks ? withSinks(trial) : withoutSinks(trial), sinks, trial, progress);
-        trials.push(t);
-        process.stdout.write(`hot path trial ${trial + 1}/${p.hotTrials} ${sinks ? 'with sinks   ' : 'without sinks'}: p50 ${t.latencyUs.p50} us, p99 ${t.latencyUs.p99} us, ` +
-          `max ${t.latencyUs.max} us (${t.acked}/${t.sent} acked, ${t.timedOut} timed out, ${t.unsent} unsent); machine CPU ${t.machineCpuPct ?? '-'}% (steal ${t.stealPct ?? '-'}%), ` +
-          `this process's threads waiting for a core ${t.runQueueUsPerOrder ?? '-'} us per order, ` +
-          `batches/s pg ${t.pgBatchesPerS} kafka ${t.kafkaBatchesPerS}; ${t.journalEventsPerOrder} journal events per order\n`);
-      }
+  for (let trial = 0; trial < p.hotTrials; trial++) {
+    for (let k = 0; k < HOT_ARMS.length; k++) {
+      const arm = HOT_ARMS[(trial + k) % HOT_ARMS.length];
+      await settle(30, 250, 15_000, 2);
+      const t = await hotTrial(p, gen, await configOf(arm, trial), arm, trial, progress);
+      trials.push(t);
+      process.stdout.write(`hot path trial ${trial + 1}/${p.hotTrials} ${ARM_LABEL[arm]}: p50 ${t.latencyUs.p50} us, p99 ${t.latencyUs.p99} us, ` +
+        `p99.9 ${t.latencyUs.p999} us, max ${t.latencyUs.max} us (${t.acked}/${t.sent} acked, ${t.timedOut} timed out, ${t.unsent} unsent); ` +
+        `CPU engine ${t.engineCpuPct ?? '-'}%, venues ${t.venuesCpuPct ?? '-'}%, load ${t.generatorCpuPct ?? '-'}%, rest ${t.otherCpuPct ?? '-'}% (steal ${t.stealPct ?? '-'}%); ` +
+        `engine threads waiting for a core ${t.runQueueUsPerOrder ?? '-'} us per order; ` +
+        `batches/s pg ${t.pgBatchesPerS} kafka ${t.kafkaBatchesPerS}; ${t.journalEventsPerOrder} journal events per order\n`);
     }
-  } finally {
-    await gen.close();
   }
+  await gen.close();
   return trials;
 }
 
@@ -509,6 +538,8 @@ async function main(): Promise<void> {
   const db = await startPostgres({ durable: true, nice: p.serversNice });
   const mock = await startKafkaMock(1, [...KAFKA_TOPICS], 3, p.serversNice);
   process.stdout.write(`Postgres and the Kafka mock run at niceness +${p.serversNice}\n`);
+  let idleDb: PostgresServer | null = null;
+  let idleMock: KafkaMock | null = null;
   const journalDir = mkdtempSync(join(tmpdir(), 'persist-bench-'));
   try {
     const events = writeSyntheticJournal(journalDir, p.orders);
@@ -522,35 +553,39 @@ async function main(): Promise<void> {
     process.stdout.write(`kafka sink: ${kafkaRun.rate} events/s (acks=all, mock cluster); naive one send per event: ${kafkaNaive} events/s; ` +
       `CPU per event: sink ${kafkaRun.sinkCpuUsPerEvent} us, broker ${kafkaRun.serverCpuUsPerEvent ?? '-'} us\n`);
 
-    const hotDir = mkdtempSync(join(tmpdir(), 'persist-bench-hot-'));
-    const hotBase = (dir: string, sinks: Record<string, unknown>) => validateConfig({
-      http: { ...DEFAULT_CONFIG.http, port: 0 }, fixAcceptor: { ...DEFAULT_CONFIG.fixAcceptor, port: 0 }, metrics: { host: '127.0.0.1', port: 0 },
-      journal: { dir, fsync: 'batch', fsyncIntervalMs: 10 }, sinks,
-      // The engine runs in this process: its FIX session events (info) would fill the report.
-      log: { level: 'warn' },
+    // The sinks at SCHED_IDLE (the default, sinks.schedIdle) write to servers also under it; the
+    // layout before, at niceness 10 only, to the servers above (at --servers-nice).
+    idleDb = await startPostgres({ durable: true, nice: p.serversNice, idle: true });
+    idleMock = await startKafkaMock(1, [...KAFKA_TOPICS], 3, p.serversNice, true);
+    const servers: Record<Exclude<HotArm, 'none'>, { url: string; brokers: string[] }> = {
+      idle: { url: idleDb.url, brokers: idleMock.brokers },
+      nice: { url: db.url, brokers: mock.brokers },
+    };
+    const hotBase = (sinks: Record<string, unknown>): EngineConfig => validateConfig({
+      ...DEFAULT_CONFIG, journal: { ...DEFAULT_CONFIG.journal, fsync: 'batch' }, sinks: { ...DEFAULT_CONFIG.sinks, ...sinks },
     });
-    process.stdout.write(`hot path: order -> ack, ${p.hotRate}/s open loop over ${p.hotConnections} WebSockets, ${p.hotSeconds} s after ${HOT_WARMUP_MS} ms warm-up, ${p.hotTrials} trials each\n`);
-    // A fresh journal per trial; the sinks start from it (their own cursor row and directory).
-    const trials = await hotPathTrials(
-      p,
-      (trial) => hotBase(join(hotDir, `without-${trial}`), {}),
-      (trial) => hotBase(join(hotDir, `with-${trial}`), { postgres: { url: db.url, sinkName: `hot-${trial}` }, kafka: { brokers: mock.brokers } }),
-    );
-    rmSync(hotDir, { recursive: true, force: true });
-    const withSinks = trials.filter((t) => t.sinks);
-    const withoutSinks = trials.filter((t) => !t.sinks);
-    const p99Without = summarize(withoutSinks.map((t) => t.latencyUs.p99));
-    const p99With = summarize(withSinks.map((t) => t.latencyUs.p99));
-    const p50Without = summarize(withoutSinks.map((t) => t.latencyUs.p50));
-    const p50With = summarize(withSinks.map((t) => t.latencyUs.p50));
-    process.stdout.write(`hot path p99, median of ${p.hotTrials}: with sinks ${p99With.median} us (min ${p99With.min}, max ${p99With.max}); ` +
-      `without ${p99Without.median} us (min ${p99Without.min}, max ${p99Without.max})\n`);
-    const cpuWith = medianOrNull(withSinks.map((t) => t.machineCpuPct), 0);
-    const cpuWithout = medianOrNull(withoutSinks.map((t) => t.machineCpuPct), 0);
-    const waitWith = medianOrNull(withSinks.map((t) => t.runQueueUsPerOrder), 0);
-    const waitWithout = medianOrNull(withoutSinks.map((t) => t.runQueueUsPerOrder), 0);
-    process.stdout.write(`machine CPU over the window, median: with sinks ${cpuWith ?? '-'}%, without ${cpuWithout ?? '-'}%\n`);
-    process.stdout.write(`this process's threads waiting for a core, us per order, median: with sinks ${waitWith ?? '-'}, without ${waitWithout ?? '-'}\n`);
+    process.stdout.write(`hot path: order -> ack, ${p.hotRate}/s open loop (native generator) over ${p.hotConnections} WebSockets to an engine in its own process, ` +
+      `${p.hotSeconds} s after ${HOT_WARMUP_MS} ms warm-up, ${p.hotTrials} trials of each: without sinks; sinks thread and servers under SCHED_IDLE; at niceness ${p.serversNice} only\n`);
+    // A fresh engine and journal per trial (bench/ws-target-host.ts), so the sinks start from the
+    // journal's first event into a fresh database (keyed inserts into the last trial's rows would skip work).
+    const trials = await hotPathTrials(p, async (arm, trial) => {
+      if (arm === 'none') return hotBase({});
+      const url = await freshDatabase(servers[arm].url, `hot_${arm}_${trial}`);
+      return hotBase({
+        postgres: { ...DEFAULT_CONFIG.sinks.postgres, url }, kafka: { ...DEFAULT_CONFIG.sinks.kafka, brokers: servers[arm].brokers },
+        schedIdle: arm === 'idle', nice: arm === 'idle' ? DEFAULT_CONFIG.sinks.nice : 10,
+      });
+    });
+    const of = (arm: HotArm): HotTrial[] => trials.filter((t) => t.arm === arm);
+    const pct = (arm: HotArm, k: 'p50' | 'p99' | 'p999') => summarize(of(arm).map((t) => t.latencyUs[k]));
+    const med = (arm: HotArm, k: 'machineCpuPct' | 'runQueueUsPerOrder' | 'engineCpuPct' | 'otherCpuPct') => medianOrNull(of(arm).map((t) => t[k]), 0);
+    for (const k of ['p50', 'p99', 'p999'] as const) {
+      process.stdout.write(`hot path ${k}, median of ${p.hotTrials} (min-max): ${HOT_ARMS.map((arm) => `${ARM_LABEL[arm].trim()} ${pct(arm, k).median} us (${pct(arm, k).min}-${pct(arm, k).max})`).join('; ')}\n`);
+    }
+    process.stdout.write(`CPU over the window, medians: machine ${HOT_ARMS.map((arm) => `${ARM_LABEL[arm].trim()} ${med(arm, 'machineCpuPct') ?? '-'}%`).join(', ')}; ` +
+      `engine process ${HOT_ARMS.map((arm) => `${med(arm, 'engineCpuPct') ?? '-'}%`).join(', ')}; engine threads waiting for a core, us per order: ` +
+      `${HOT_ARMS.map((arm) => `${med(arm, 'runQueueUsPerOrder') ?? '-'}`).join(', ')}\n`);
+    const baselineOf = (what: string) => `${what}, same load without sinks, the arms rotating, median of ${p.hotTrials} trials each`;
 
     let recovery: Record<string, number> | null = null;
     if (p.recoveryEvents > 0) {
@@ -589,19 +624,26 @@ async function main(): Promise<void> {
 
     const path = writeResults('persist', {
       orders: p.orders, events, recoveryEvents: p.recoveryEvents, hotRate: p.hotRate, hotSeconds: p.hotSeconds, hotWarmupMs: HOT_WARMUP_MS, hotTrials: p.hotTrials, hotConnections: p.hotConnections,
-      hotLoad: 'bench/lib/open-loop.ts, 1 load worker, IOC orders far from the market (DEFAULT_ORDER)',
+      hotLoad: 'bench/native/ws-load.c (bench/lib/native-load.ts) against the engine in its own process (bench/ws-target-host.ts), IOC orders far from the market (DEFAULT_ORDER)',
+      hotArms: 'none: no sinks; idle: sinks thread and servers under SCHED_IDLE (the default); nice: sinks thread at niceness 10, servers at --servers-nice (the layout before)',
       postgres: 'throwaway 15, fsync on', kafka: 'librdkafka mock cluster, 1 broker, acks=all', serversNice: p.serversNice,
     }, {
       postgres_events_per_s: figure(pgRun.rate, 'events/s', '>= 20000', pgNaive, 'one INSERT per event (autocommit), same server, same run'),
-      hotpath_p99_us_with_sinks: figure(p99With.median, 'us', '(report)', p99Without.median, `same open-loop load without sinks, alternating, median of ${p.hotTrials} trials each`,
-        { min: p99With.min, max: p99With.max, baselineMin: p99Without.min, baselineMax: p99Without.max }),
-      hotpath_p50_us_with_sinks: figure(p50With.median, 'us', '(report)', p50Without.median, `same open-loop load without sinks, alternating, median of ${p.hotTrials} trials each`),
-      ...(waitWith === null ? {} : {
-        hotpath_run_queue_us_per_order_with_sinks: figure(waitWith, 'us', '(report)', waitWithout, `the same without sinks, median of ${p.hotTrials} trials each`, {
-          note: 'this process\'s threads (the engine\'s stages and sinks, the load generator\'s workers and pacer; a thread that ended in the window is left out) runnable but waiting for a core over the measured window (Linux schedstat), summed, per order offered',
+      hotpath_p99_us_with_sinks: figure(pct('idle', 'p99').median, 'us', '(report)', pct('none', 'p99').median, baselineOf('p99'),
+        { min: pct('idle', 'p99').min, max: pct('idle', 'p99').max, baselineMin: pct('none', 'p99').min, baselineMax: pct('none', 'p99').max,
+          note: 'the sinks thread (sinks.schedIdle, the default) and the Postgres server and mock broker under SCHED_IDLE' }),
+      hotpath_p99_us_with_sinks_nice10: figure(pct('nice', 'p99').median, 'us', '(report)', pct('none', 'p99').median, baselineOf('p99'),
+        { min: pct('nice', 'p99').min, max: pct('nice', 'p99').max, note: `the layout before: the sinks thread at niceness 10 (sinks.schedIdle false), the servers at +${p.serversNice}` }),
+      hotpath_p50_us_with_sinks: figure(pct('idle', 'p50').median, 'us', '(report)', pct('none', 'p50').median, baselineOf('p50')),
+      hotpath_p999_us_with_sinks: figure(pct('idle', 'p999').median, 'us', '(report)', pct('none', 'p999').median, baselineOf('p99.9')),
+      ...(med('idle', 'runQueueUsPerOrder') === null ? {} : {
+        hotpath_engine_run_queue_us_per_order_with_sinks: figure(med('idle', 'runQueueUsPerOrder')!, 'us', '(report)', med('none', 'runQueueUsPerOrder'), baselineOf('the same'), {
+          note: 'the engine process\'s threads (its stages, and its sinks thread when on) runnable but waiting for a core over the measured window (Linux schedstat), summed, per order offered',
         }),
       }),
-      ...(cpuWith === null ? {} : { hotpath_machine_cpu_pct_with_sinks: figure(cpuWith, '%', '(report)', cpuWithout, `the whole machine's CPU (200 = 2 cores; the hypervisor's steal apart since f572f30) over the same windows without sinks, median of ${p.hotTrials} trials each`) }),
+      ...(med('idle', 'machineCpuPct') === null ? {} : {
+        hotpath_machine_cpu_pct_with_sinks: figure(med('idle', 'machineCpuPct')!, '%', '(report)', med('none', 'machineCpuPct'), baselineOf('the whole machine\'s CPU (200 = 2 cores; steal apart)')),
+      }),
       journal_events_per_s_fsync_none: figure(journal.none, 'events/s', '(report)', null),
       journal_events_per_s_fsync_interval: figure(journal.interval, 'events/s', '(report)', null),
       journal_events_per_s_fsync_batch: figure(journal.batch, 'events/s', '(report)', journal.none, 'fsync none, same run'),
@@ -626,9 +668,22 @@ async function main(): Promise<void> {
     process.stdout.write(`wrote ${path}\n`);
   } finally {
     rmSync(journalDir, { recursive: true, force: true });
-    await mock.stop();
-    await db.stop();
+    await Promise.all([mock.stop(), db.stop(), idleMock?.stop(), idleDb?.stop()]);
   }
+}
+
+/** Creates database `name` on the server of `url`; returns its URL. */
+async function freshDatabase(url: string, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
 }
 
 if (isMainModule(import.meta.url)) {
