@@ -42,7 +42,7 @@
  * niceness of the Postgres server and the mock broker, default 10 as docs/TUNING.md advises on
  * one host; 0: the engine's priority).
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -73,6 +73,7 @@ import { recoverSorStage } from '../workers/sor/recovery.ts';
 import { startPostgres, type PostgresServer } from '../scripts/postgres.ts';
 import { startKafkaMock, type KafkaMock } from '../scripts/kafka-mock.ts';
 import { assertNiceness } from '../scripts/nice.ts';
+import { SCHED_IDLE, threadPolicy } from '../workers/thread-nice.ts';
 import { ProgressLine } from './lib/progress.ts';
 import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from '../workers/config.ts';
 import { BenchArgs } from './lib/args.ts';
@@ -359,6 +360,19 @@ async function persistenceCounters(port: number): Promise<PersistenceReading> {
   return { pg, kafka, journaled };
 }
 
+/** How many threads of process `pid` run under SCHED_IDLE (Linux /proc). */
+function threadsUnderSchedIdle(pid: number): number {
+  let n = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      if (threadPolicy(`/proc/${pid}/task/${tid}/stat`) === SCHED_IDLE) n++;
+    } catch {
+      // a thread that ended meanwhile
+    }
+  }
+  return n;
+}
+
 /** Resolves once /health shows both sinks up (PG_UP, KAFKA_UP); throws after 60 s. */
 async function sinksUp(port: number): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -382,6 +396,11 @@ async function hotTrial(p: PersistParams, gen: NativeLoadGenerator, config: Engi
     // Both sinks connected (migrations run) before the load: a trial measures them following the
     // journal, not starting up.
     if (arm !== 'none') await sinksUp(target.port);
+    // The arm is what it says: the sinks thread under SCHED_IDLE in the idle arm, no thread of the engine under it in the nice arm.
+    const idleThreads = threadsUnderSchedIdle(target.pid);
+    if (arm === 'idle' ? idleThreads === 0 : arm === 'nice' && idleThreads > 0) {
+      throw new Error(`hot path trial, arm ${arm}: ${idleThreads} of the engine's threads under SCHED_IDLE`);
+    }
     // The machine's CPU, the processes' shares and the sinks' batches over the measured window, as the latencies are.
     const window = new TargetWindow(target.pid, Object.values(target.helperPids));
     const counters = new ReadingWindow(() => persistenceCounters(target.port));
@@ -426,8 +445,9 @@ async function hotTrial(p: PersistParams, gen: NativeLoadGenerator, config: Engi
 const ARM_LABEL: Record<HotArm, string> = { none: 'without sinks     ', idle: 'sinks SCHED_IDLE  ', nice: 'sinks at nice 10  ' };
 
 /**
- * Trials of every arm in turn, the arms' order rotating from one trial to the next (so no arm
- * always follows the same one), each after the machine settled; returns them in run order.
+ * Trials of every arm in turn, the arms' order rotating from one trial to the next (each arm
+ * takes each position in turn; the cyclic order is kept), each after the machine settled;
+ * returns them in run order.
  */
 async function hotPathTrials(p: PersistParams, configOf: (arm: HotArm, trial: number) => Promise<EngineConfig>): Promise<HotTrial[]> {
   const gen = new NativeLoadGenerator();
@@ -573,7 +593,7 @@ async function main(): Promise<void> {
       const url = await freshDatabase(servers[arm].url, `hot_${arm}_${trial}`);
       return hotBase({
         postgres: { ...DEFAULT_CONFIG.sinks.postgres, url }, kafka: { ...DEFAULT_CONFIG.sinks.kafka, brokers: servers[arm].brokers },
-        schedIdle: arm === 'idle', nice: arm === 'idle' ? DEFAULT_CONFIG.sinks.nice : 10,
+        schedIdle: arm === 'idle', nice: 10,
       });
     });
     const of = (arm: HotArm): HotTrial[] => trials.filter((t) => t.arm === arm);
@@ -633,11 +653,11 @@ async function main(): Promise<void> {
         { min: pct('idle', 'p99').min, max: pct('idle', 'p99').max, baselineMin: pct('none', 'p99').min, baselineMax: pct('none', 'p99').max,
           note: 'the sinks thread (sinks.schedIdle, the default) and the Postgres server and mock broker under SCHED_IDLE' }),
       hotpath_p99_us_with_sinks_nice10: figure(pct('nice', 'p99').median, 'us', '(report)', pct('none', 'p99').median, baselineOf('p99'),
-        { min: pct('nice', 'p99').min, max: pct('nice', 'p99').max, note: `the layout before: the sinks thread at niceness 10 (sinks.schedIdle false), the servers at +${p.serversNice}` }),
+        { min: pct('nice', 'p99').min, max: pct('nice', 'p99').max, baselineMin: pct('none', 'p99').min, baselineMax: pct('none', 'p99').max, note: `the layout before: the sinks thread at niceness 10 (sinks.schedIdle false), the servers at +${p.serversNice}` }),
       hotpath_p50_us_with_sinks: figure(pct('idle', 'p50').median, 'us', '(report)', pct('none', 'p50').median, baselineOf('p50')),
       hotpath_p999_us_with_sinks: figure(pct('idle', 'p999').median, 'us', '(report)', pct('none', 'p999').median, baselineOf('p99.9')),
       ...(med('idle', 'runQueueUsPerOrder') === null ? {} : {
-        hotpath_engine_run_queue_us_per_order_with_sinks: figure(med('idle', 'runQueueUsPerOrder')!, 'us', '(report)', med('none', 'runQueueUsPerOrder'), baselineOf('the same'), {
+        hotpath_engine_run_queue_us_per_order_with_sinks: figure(med('idle', 'runQueueUsPerOrder')!, 'us', '(report)', med('none', 'runQueueUsPerOrder'), baselineOf('run-queue wait per order'), {
           note: 'the engine process\'s threads (its stages, and its sinks thread when on) runnable but waiting for a core over the measured window (Linux schedstat), summed, per order offered',
         }),
       }),

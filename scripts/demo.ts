@@ -12,6 +12,7 @@ import { PRICE_SCALE, ticksToDecimalString } from '../engine/fixed-point.ts';
 import { jsonLogger } from '../workers/supervisor.ts';
 import { startStack } from './stack.ts';
 import { startPostgres, type PostgresServer } from './postgres.ts';
+import { chrtAvailable } from './nice.ts';
 import { configPath } from './engine.ts';
 
 let config;
@@ -33,10 +34,11 @@ let dbNote = config.sinks.postgres.url === null ? '' : `${config.sinks.postgres.
 if (config.sinks.postgres.url === null) {
   try {
     // Beside the engine on one host: at a lower priority, as docs/TUNING.md advises (under
-    // SCHED_IDLE where the sinks thread is, sinks.schedIdle).
-    demoDb = await startPostgres({ nice: 10, idle: config.sinks.schedIdle && process.platform === 'linux' });
+    // SCHED_IDLE where the sinks thread is, sinks.schedIdle, when chrt is there to set it).
+    const idle = config.sinks.schedIdle && process.platform === 'linux' && chrtAvailable();
+    demoDb = await startPostgres({ nice: 10, idle });
     config = { ...config, sinks: { ...config.sinks, postgres: { ...config.sinks.postgres, url: demoDb.url } } };
-    dbNote = `${demoDb.url} (throwaway Postgres 15 at niceness +10${config.sinks.schedIdle && process.platform === 'linux' ? ', SCHED_IDLE' : ''}, removed at exit)`;
+    dbNote = `${demoDb.url} (throwaway Postgres 15 at niceness +10${idle ? ', SCHED_IDLE' : ''}, removed at exit)`;
   } catch (err) {
     dbNote = `none: Postgres could not be started (${(err as Error).message.split('\n')[0]}); running on the journal alone`;
     jsonLogger('warn', 'demo: no Postgres sink', { reason: (err as Error).message });

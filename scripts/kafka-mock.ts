@@ -61,6 +61,10 @@ export async function startKafkaMock(brokers: number = 1, topics: string[] = [],
   let bootstraps: string | null = null;
   const started = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`kafka-mock did not start within 10 s: ${errText}`)), 10_000);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`kafka-mock could not be spawned (${file}): ${err.message}`));
+    });
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`kafka-mock exited with code ${code}: ${errText}`));

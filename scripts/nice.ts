@@ -9,17 +9,33 @@
  * for the engine's own sinks thread).
  */
 
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
 /** Refuses a niceness increment outside 0..19. */
 export function assertNiceness(nice: number): void {
   if (!(Number.isInteger(nice) && nice >= 0 && nice <= 19)) throw new Error(`Condition failed: niceness ${nice} is an integer 0..19`);
 }
 
+/** Whether chrt(1) is on this process's PATH (an executable file named chrt in one of its directories). */
+export function chrtAvailable(): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, 'chrt'), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /**
  * The command that runs `file args` with `nice` (0..19) added to this process's niceness (as is
- * for 0) and, with `idle`, under SCHED_IDLE.
+ * for 0) and, with `idle`, under SCHED_IDLE (throws when chrt is not on the PATH).
  */
 export function withNice(nice: number, file: string, args: string[], idle = false): [string, string[]] {
   assertNiceness(nice);
+  if (idle && !chrtAvailable()) throw new Error(`Condition failed: chrt (util-linux) on the PATH, to run ${file} under SCHED_IDLE`);
   const niced: [string, string[]] = nice === 0 ? [file, args] : ['nice', ['-n', String(nice), file, ...args]];
   return idle ? ['chrt', ['--idle', '0', niced[0], ...niced[1]]] : niced;
 }

@@ -231,6 +231,8 @@ export async function startPostgres(options: Partial<PostgresOptions> = {}): Pro
       errText = (errText + text).slice(-4000);
       if (opts.log !== null) for (const line of text.split('\n')) if (line.length > 0) opts.log(`postgres: ${line}`);
     });
+    // A server that cannot be spawned at all is reported by waitReady (its text), not thrown here.
+    c.once('error', (err) => { errText += `\nspawn ${file}: ${err.message}`; });
     LIVE.add(c);
     c.once('exit', () => LIVE.delete(c));
     child = c;

@@ -257,7 +257,7 @@ export interface SinksConfig {
   nice: number;
   /**
    * Linux: the sinks thread and the snapshot thread also run under SCHED_IDLE (workers/thread-nice.ts):
-   * only on a core no stage, venue session or other normal-policy thread wants, and a stage that
+   * almost only on a core no stage, venue session or other normal-policy thread wants, and a stage that
    * wakes takes the core from them at once. false: nice alone.
    */
   schedIdle: boolean;

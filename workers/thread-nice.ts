@@ -40,11 +40,15 @@ export async function lowerThisThread(nice: number, idle = false): Promise<strin
   return problems.length === 0 ? null : problems.join('; ');
 }
 
-/** The calling thread's scheduling policy (0 normal, 5 SCHED_IDLE), from /proc/thread-self/stat. */
-export function threadPolicy(statPath = '/proc/thread-self/stat'): number {
+/** A /proc/<pid>[/task/<tid>]/stat line's fields from the state on: index 0 is field 3 (nice is 16, policy 38). */
+export function statFields(statPath: string): string[] {
   const stat = readFileSync(statPath, 'utf8');
-  // Fields after "(comm) ": state is field 3, policy field 41.
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[41 - 3]);
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** A thread's scheduling policy (0 normal, 5 SCHED_IDLE; the calling thread's by default), from its stat line. */
+export function threadPolicy(statPath = '/proc/thread-self/stat'): number {
+  return Number(statFields(statPath)[41 - 3]);
 }
 
 function schedIdleThisThread(): string | null {
