@@ -317,8 +317,9 @@ export const PersistenceCounter = {
   // Written by the persistence thread (journal.preallocate: persistence/journal.ts):
   /** Segments begun zero-filled (the boot's, and those prepared in time). */
   SEGMENTS_PREALLOCATED: 30,
-  /** Rotations that found the next segment not yet prepared (begun appended), and preparations that failed (their file removed). */
+  /** Rotations that found the next segment not yet prepared (begun appended). */
   SEGMENTS_NOT_PREPARED: 31,
+  /** Preparations that failed (ENOSPC, EIO...): their file removed, the next tried once a segment is half full. */
   PREPARATION_FAILURES: 32,
 } as const;
 

@@ -310,7 +310,7 @@ class SegmentPreparation {
     this.onSynced = (err) => {
       this.busy = false;
       if (err !== null) return this.fail(err);
-      if (this.abandoned) return this.cleanUp();
+      if (this.abandoned) return this.release(false);
       if (this.zeroed >= this.bytes) {
         this.ready = true;
         return;
@@ -325,14 +325,14 @@ class SegmentPreparation {
   }
 
   private step(): void {
-    if (this.abandoned) return this.cleanUp();
+    if (this.abandoned) return this.release(false);
     this.busy = true;
     write(this.fd, ZEROS, 0, Math.min(PREPARE_CHUNK_BYTES, this.bytes - this.zeroed), this.zeroed, this.onWritten);
   }
 
   private fail(err: Error): void {
     this.failure = err.message;
-    this.cleanUp();
+    this.release(false);
   }
 
   /** Its open file, zero-filled and fdatasynced; the caller owns it from now (and renames the path). */
@@ -353,12 +353,7 @@ class SegmentPreparation {
     if (!this.busy) this.release(true);
   }
 
-  /** From a completion callback: closed and removed on the thread pool. */
-  private cleanUp(): void {
-    this.release(false);
-  }
-
-  /** Closes the file and removes it, once: at once (`now`) or on the thread pool. */
+  /** Closes the file and removes it, once: at once (`now`), or on the thread pool (from a completion callback). */
   private release(now: boolean): void {
     this.abandoned = true;
     if (this.cleaned) return;

@@ -14,27 +14,21 @@ import { SCHED_IDLE, threadPolicy } from '../workers/thread-nice.ts';
 import { startPostgres, type PostgresServer } from './postgres.ts';
 import { startKafkaMock, type KafkaMock } from './kafka-mock.ts';
 
-/** The niceness of the backend serving a connection, read while it serves it. */
-async function backendNice(url: string): Promise<number> {
+/** Reads `of` the pid of the backend serving a connection, while it serves it. */
+async function ofBackend<T>(url: string, of: (pid: number) => T): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return getPriority((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+    return of((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid);
   } finally {
     await client.end();
   }
 }
 
+/** The niceness of the backend serving a connection. */
+const backendNice = (url: string): Promise<number> => ofBackend(url, (pid) => getPriority(pid));
 /** The scheduling policy of the backend serving a connection (0 normal, 5 SCHED_IDLE). */
-async function backendPolicy(url: string): Promise<number> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return threadPolicy(`/proc/${(await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid}/stat`);
-  } finally {
-    await client.end();
-  }
-}
+const backendPolicy = (url: string): Promise<number> => ofBackend(url, (pid) => threadPolicy(`/proc/${pid}/stat`));
 
 describe('withNice', () => {
   it('runs the program through nice(1) at the niceness, as is at 0, and refuses anything outside 0..19', () => {
