@@ -143,8 +143,10 @@ describe('Kafka sink (librdkafka mock cluster, whole engine)', () => {
     const t = await connect(`ws://${t0.base}/v1/ws?token=${KEY1}`);
     await trade(t, 'k-a', 16);
     t.ws.close();
-    await until('the Kafka sink to catch up', () =>
-      counter(PersistenceCounter.KAFKA_UP) === 1 && counter(PersistenceCounter.KAFKA_APPLIED_SEQUENCE) === counter(PersistenceCounter.JOURNAL_NEXT_SEQUENCE));
+    // Caught up, and its cursor file written (at once when caught up, whatever sinks.kafka.cursorEveryMs).
+    await until('the Kafka sink to catch up and write its cursor', () =>
+      counter(PersistenceCounter.KAFKA_UP) === 1 && counter(PersistenceCounter.KAFKA_APPLIED_SEQUENCE) === counter(PersistenceCounter.JOURNAL_NEXT_SEQUENCE)
+      && counter(PersistenceCounter.KAFKA_DURABLE_SEQUENCE) === counter(PersistenceCounter.JOURNAL_NEXT_SEQUENCE));
     const duplicates = await expectTopicsEqualJournal();
     expect(duplicates).toBe(0);
     // The durable cursor the sinks thread publishes (journal.retention's floor) is the cursor file's.

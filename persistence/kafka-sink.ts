@@ -18,7 +18,12 @@
  * Values are JSON (the seed allows JSON for the POC); prices are decimal strings, never floats.
  *
  * Cursor: a small file (<cursorDir>/kafka-<name>.cursor) written, fsynced and renamed into place
- * after each acknowledged batch. Per DESIGN.md, neither admin createTopics nor the idempotent
+ * after an acknowledged batch, at most once every cursorEveryMs (and at once when the sink has
+ * caught up, or closes). Each write is a file created, fsynced and renamed, and its directory
+ * fsynced: metadata commits of the file system the journal shares, which measured here slowed the
+ * journal's own fdatasync, hence the order acks (docs/TUNING.md). A crash resends what was
+ * acknowledged after the last write, at most cursorEveryMs of messages: delivery is at least once
+ * anyway, and consumers drop repeats by event id. Per DESIGN.md, neither admin createTopics nor the idempotent
  * producer is used: both fail against librdkafka's mock cluster; topics are auto-created.
  */
 
@@ -54,6 +59,11 @@ export interface KafkaSinkOptions {
   /** Milliseconds a produce request may wait for acks = all. */
   requestTimeoutMs: number;
   connectionTimeoutMs: number;
+  /**
+   * Least milliseconds between two cursor writes while batches keep coming (0: after every
+   * batch). A crash resends up to this much of acknowledged messages (consumers dedupe by event id).
+   */
+  cursorEveryMs: number;
 }
 
 interface Routed {
@@ -209,15 +219,26 @@ export class KafkaSink implements Sink {
   messagesSent: number;
   /** The sequence of the cursor file's cursor (Sink.durableSequence). */
   durableSequence: number;
+  /** Cursor files written since start. */
+  cursorWrites: number;
+  /** The cursor after the last acknowledged batch, when the file is behind it (throttled); else null. */
+  private pending: JournalCursor | null;
+  /** Date.now() of the last cursor write (0: none yet). */
+  private cursorWrittenAtMs: number;
 
   constructor(options: Partial<KafkaSinkOptions> & Pick<KafkaSinkOptions, 'brokers' | 'names' | 'cursorDir'>) {
-    this.opts = { clientId: 'oms-sor', sinkName: 'kafka', requestTimeoutMs: 10_000, connectionTimeoutMs: 3_000, ...options };
+    this.opts = { clientId: 'oms-sor', sinkName: 'kafka', requestTimeoutMs: 10_000, connectionTimeoutMs: 3_000, cursorEveryMs: 0, ...options };
     if (this.opts.brokers.length === 0) throw new Error('Condition failed: kafka sink needs at least one broker');
+    const every = this.opts.cursorEveryMs;
+    if (!(Number.isInteger(every) && every >= 0 && every <= 60_000)) throw new Error('Condition failed: cursorEveryMs in [0, 60000]');
     this.batch = new KafkaBatch(this.opts.names);
     this.producer = null;
     this.cursorPath = join(this.opts.cursorDir, kafkaCursorName(this.opts.sinkName));
     this.messagesSent = 0;
     this.durableSequence = 0;
+    this.cursorWrites = 0;
+    this.pending = null;
+    this.cursorWrittenAtMs = 0;
   }
 
   async open(): Promise<JournalCursor> {
@@ -253,8 +274,14 @@ export class KafkaSink implements Sink {
       await producer.sendBatch({ topicMessages, acks: -1, timeout: this.opts.requestTimeoutMs });
       this.messagesSent += this.batch.messages;
     }
-    this.writeCursor(after);
-    this.durableSequence = after.sequence;
+    const now = Date.now();
+    if (now - this.cursorWrittenAtMs >= this.opts.cursorEveryMs) this.writeCursor(after, now);
+    else this.pending = { segment: after.segment, offset: after.offset, sequence: after.sequence };
+  }
+
+  /** Writes a cursor the throttle left behind (the runner calls it when caught up). Throws on failure. */
+  checkpoint(): void {
+    if (this.pending !== null) this.writeCursor(this.pending, Date.now());
   }
 
   private readCursor(): JournalCursor {
@@ -262,12 +289,22 @@ export class KafkaSink implements Sink {
     return readKafkaCursor(this.cursorPath) ?? { segment: 0, offset: 0, sequence: 1 };
   }
 
-  private writeCursor(c: JournalCursor): void {
+  private writeCursor(c: JournalCursor, now: number): void {
     // Durable, rename included: journal.retention keeps the journal from this cursor on.
     writeFileDurably(this.cursorPath, JSON.stringify({ segment: c.segment, offset: c.offset, sequence: c.sequence }));
+    this.durableSequence = c.sequence;
+    this.cursorWrittenAtMs = now;
+    this.cursorWrites++;
+    this.pending = null;
   }
 
   async close(): Promise<void> {
+    // What was acknowledged before a close (a stop, or a failure after it) is written now.
+    try {
+      this.checkpoint();
+    } catch {
+      // Left to the next open's cursor (older): those messages are sent again, and deduplicated.
+    }
     const p = this.producer;
     this.producer = null;
     if (p !== null) await p.disconnect().catch(() => {});

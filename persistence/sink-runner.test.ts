@@ -247,3 +247,67 @@ describe('SinkRunner durable cursor', () => {
     expect(readSinkHold(path)).toBe(1);
   });
 });
+
+describe('SinkRunner checkpoint (a sink that makes its cursor durable later, as the Kafka sink throttles its cursor file)', () => {
+  /** Applies at once but makes its cursor durable only in checkpoint(); `failures` checkpoints throw first. */
+  class DeferringSink extends RecordingSink {
+    durable = 1;
+    pendingSeq = 0;
+    checkpoints = 0;
+    failures = 0;
+    override get durableSequence(): number {
+      return this.durable;
+    }
+    override async apply(after: JournalCursor): Promise<void> {
+      await super.apply(after);
+      this.pendingSeq = after.sequence;
+    }
+    checkpoint(): void {
+      this.checkpoints++;
+      if (this.failures > 0) {
+        this.failures--;
+        throw new Error('disk full');
+      }
+      if (this.pendingSeq > 0) this.durable = this.pendingSeq;
+      this.pendingSeq = 0;
+    }
+  }
+  const ids = { appliedSequence: 1, durableSequence: 2, lagEvents: 3, eventsApplied: 4, batches: 5, failures: 6, up: 7, skippedUnknown: 8 };
+
+  it('once caught up the sink checkpoints and the runner publishes the durable sequence it then holds', async () => {
+    const sink = new DeferringSink();
+    const values = StageCounters.create();
+    const r = runner(sink, { batchFrames: 5, pollMs: 10, lingerMs: 0, counters: { values, ids } });
+    append(12);
+    r.start();
+    await advance(0);
+    // Three batches applied (13 next); the first empty read checkpointed them.
+    expect(values.get(ids.appliedSequence)).toBe(13);
+    expect(sink.checkpoints).toBeGreaterThan(0);
+    expect(values.getAtomic(ids.durableSequence)).toBe(13);
+    append(3);
+    await advance(10);
+    expect(values.getAtomic(ids.durableSequence)).toBe(16);
+  });
+
+  it('a checkpoint that throws is logged once, the runner goes on applying, and the next caught-up read writes it', async () => {
+    const sink = new DeferringSink();
+    sink.failures = 2;
+    const values = StageCounters.create();
+    const logged: string[] = [];
+    const r = runner(sink, { batchFrames: 5, pollMs: 10, lingerMs: 0, counters: { values, ids }, log: (_l, m) => logged.push(m) });
+    append(7);
+    r.start();
+    await advance(0);
+    expect(values.getAtomic(ids.durableSequence)).toBe(1);
+    await advance(10);
+    expect(values.getAtomic(ids.durableSequence)).toBe(1);
+    expect(logged.filter((m) => m.includes('disk full'))).toHaveLength(1);
+    append(2);
+    await advance(10);
+    // Applied meanwhile (not stopped), and written at the next caught-up read.
+    expect(values.get(ids.appliedSequence)).toBe(10);
+    expect(values.getAtomic(ids.durableSequence)).toBe(10);
+    expect(values.get(ids.failures)).toBe(0);
+  });
+});

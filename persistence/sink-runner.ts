@@ -37,8 +37,13 @@ export interface Sink {
   readonly durableSequence: number;
   /** Connects and returns the durable cursor to resume from. Throws when it cannot. */
   open(): Promise<JournalCursor>;
-  /** Applies the batch durably together with `after`, the cursor past it. Throws on failure. */
+  /**
+   * Applies the batch together with `after`, the cursor past it. Throws on failure. A sink may
+   * make the cursor durable later (durableSequence behind), at the latest in checkpoint().
+   */
   apply(after: JournalCursor): Promise<void>;
+  /** Makes the cursor of the last applied batch durable, if apply() left it behind (called when caught up). Throws on failure. */
+  checkpoint?(): void;
   /** Releases connections; never throws. */
   close(): Promise<void>;
 }
@@ -209,8 +214,8 @@ export class SinkRunner {
       const done = await this.step();
       if (!this.running) break;
       if (done === 0) {
-        // Caught up: a hold file left behind by the throttle is brought up to date now.
-        this.writeHold(false);
+        // Caught up: a cursor or hold file left behind by a throttle is brought up to date now.
+        this.checkpoint();
         await this.sleep(this.opts.pollMs);
       }
       else if (done < this.opts.batchFrames && this.opts.lingerMs > 0 && this.draining === 0) {
@@ -221,7 +226,22 @@ export class SinkRunner {
     }
     await this.sink.close();
     this.setCounter('up', 0);
-    this.writeHold(true);
+    // close() may have written a cursor its throttle held back.
+    this.publishDurable(true);
+  }
+
+  /** The sink's checkpoint (a failure is logged and tried again when next caught up), then its durable sequence published. */
+  private checkpoint(): void {
+    if (this.sink.checkpoint !== undefined && this.cursor !== null) {
+      try {
+        this.sink.checkpoint();
+      } catch (err) {
+        const message = (err as Error).message;
+        if (message !== this.lastError) this.opts.log('warn', `${this.sink.name} sink: cursor not written (${message}); the journal keeps every event from the last written one`);
+        this.lastError = message;
+      }
+    }
+    this.publishDurable();
   }
 
   /**

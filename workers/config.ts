@@ -241,6 +241,14 @@ export interface SinksConfig {
      * lag grows by about this much plus the larger batch's apply. 0: read again at once.
      */
     lingerMs: number;
+    /**
+     * Least milliseconds between two writes of the cursor file while batches keep coming (at once
+     * when caught up, and at stop). Each write is a file created, fsynced and renamed: metadata
+     * commits on the journal's file system, which slowed the journal's fdatasync (docs/TUNING.md).
+     * A crash resends up to this much of acknowledged messages; consumers drop repeats by event
+     * id. 0: after every batch.
+     */
+    cursorEveryMs: number;
     /** Cursor file <journal.dir>/sinks/<sinkName>.cursor. */
     sinkName: string;
   };
@@ -265,7 +273,7 @@ export interface SinksConfig {
 
 const DEFAULT_SINKS: SinksConfig = {
   postgres: { url: null, batchEvents: 4000, lingerMs: 100, sinkName: 'postgres' },
-  kafka: { brokers: [], clientId: 'oms-sor', batchEvents: 2000, lingerMs: 50, sinkName: 'kafka' },
+  kafka: { brokers: [], clientId: 'oms-sor', batchEvents: 2000, lingerMs: 50, cursorEveryMs: 1000, sinkName: 'kafka' },
   pollMs: 20,
   backoffMinMs: 100,
   backoffMaxMs: 5000,
@@ -771,6 +779,7 @@ function validateSinks(v: unknown): SinksConfig {
       clientId: str('sinks.kafka.clientId', kafka.clientId, NAME, 'a name of letters, digits, _ or -'),
       batchEvents: intIn('sinks.kafka.batchEvents', kafka.batchEvents, 1, 100_000),
       lingerMs: intIn('sinks.kafka.lingerMs', kafka.lingerMs, 0, 60_000),
+      cursorEveryMs: intIn('sinks.kafka.cursorEveryMs', kafka.cursorEveryMs, 0, 60_000),
       sinkName: str('sinks.kafka.sinkName', kafka.sinkName, NAME, 'a name of letters, digits, _ or -'),
     },
     pollMs: intIn('sinks.pollMs', s.pollMs, 1, 60_000),

@@ -79,6 +79,7 @@ if (config.sinks.kafka.brokers.length > 0) {
     clientId: config.sinks.kafka.clientId,
     sinkName: config.sinks.kafka.sinkName,
     cursorDir: sinksDir(config.journal.dir),
+    cursorEveryMs: config.sinks.kafka.cursorEveryMs,
     names,
   });
   runners.push(new SinkRunner(sink, config.journal.dir, { ...common, batchFrames: config.sinks.kafka.batchEvents, lingerMs: config.sinks.kafka.lingerMs, counters: { values: counters, ids: KAFKA_IDS } }));
