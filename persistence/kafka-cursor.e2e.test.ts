@@ -7,7 +7,7 @@
  * event journaled per batch, so each apply() produces a real acks = all request; the cursor file
  * read back after each step. The throttle is a minute long, so no step depends on timing.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
@@ -94,6 +94,32 @@ describe('Kafka sink cursor file (mock cluster)', () => {
       expect(sink.durableSequence).toBe(4);
       // A reopen resumes from the file.
       expect((await sink.open()).sequence).toBe(4);
+    } finally {
+      await sink.close();
+      j.close();
+    }
+  }, 60_000);
+
+  it('a cursor write that fails: apply throws, durableSequence stays at the file, the acknowledged cursor is kept and written once the disk allows', async () => {
+    // The cursor directory's parent is a regular file: every write fails (ENOTDIR), even as root.
+    const blocker = join(dir, 'blocker');
+    writeFileSync(blocker, '');
+    const cursorDir = join(blocker, 'sinks');
+    const sink = new KafkaSink({ brokers: mock.brokers, names, cursorDir, cursorEveryMs: 60_000 });
+    const j = journal();
+    try {
+      let at = await sink.open();
+      at = j.next(sink, at);
+      await expect(sink.apply(at)).rejects.toThrow(/ENOTDIR/);
+      expect(sink.messagesSent).toBe(1);
+      expect(sink.durableSequence).toBe(1);
+      expect(() => sink.checkpoint()).toThrow(/ENOTDIR/);
+      await sink.close(); // swallows the same failure
+      expect(sink.durableSequence).toBe(1);
+      rmSync(blocker);
+      sink.checkpoint();
+      expect(readKafkaCursor(join(cursorDir, kafkaCursorName('kafka')))?.sequence).toBe(2);
+      expect(sink.durableSequence).toBe(2);
     } finally {
       await sink.close();
       j.close();

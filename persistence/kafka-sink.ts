@@ -17,13 +17,13 @@
  * at least once (a batch whose acknowledgement was lost is sent again after a reconnect).
  * Values are JSON (the seed allows JSON for the POC); prices are decimal strings, never floats.
  *
- * Cursor: a small file (<cursorDir>/kafka-<name>.cursor) written, fsynced and renamed into place
+ * Cursor: a small file (<cursorDir>/<sinkName>.cursor) written, fsynced and renamed into place
  * after an acknowledged batch, at most once every cursorEveryMs (and at once when the sink has
  * caught up, or closes). Each write is a file created, fsynced and renamed, and its directory
- * fsynced: metadata commits of the file system the journal shares, which measured here slowed the
- * journal's own fdatasync, hence the order acks (docs/TUNING.md). A crash resends what was
- * acknowledged after the last write, at most cursorEveryMs of messages: delivery is at least once
- * anyway, and consumers drop repeats by event id. Per DESIGN.md, neither admin createTopics nor the idempotent
+ * fsynced: metadata commits on the file system the journal shares, which a live load would
+ * otherwise pay after every batch. A crash resends what was acknowledged after the last write
+ * (the batches of up to cursorEveryMs; everything since the last write while writes fail):
+ * delivery is at least once anyway, and consumers drop repeats by event id. Per DESIGN.md, neither admin createTopics nor the idempotent
  * producer is used: both fail against librdkafka's mock cluster; topics are auto-created.
  */
 
@@ -223,7 +223,7 @@ export class KafkaSink implements Sink {
   cursorWrites: number;
   /** The cursor after the last acknowledged batch, when the file is behind it (throttled); else null. */
   private pending: JournalCursor | null;
-  /** Date.now() of the last cursor write (0: none yet). */
+  /** performance.now() of the last cursor write (-Infinity: none yet); monotonic, so a clock step cannot stall the throttle. */
   private cursorWrittenAtMs: number;
 
   constructor(options: Partial<KafkaSinkOptions> & Pick<KafkaSinkOptions, 'brokers' | 'names' | 'cursorDir'>) {
@@ -238,7 +238,7 @@ export class KafkaSink implements Sink {
     this.durableSequence = 0;
     this.cursorWrites = 0;
     this.pending = null;
-    this.cursorWrittenAtMs = 0;
+    this.cursorWrittenAtMs = Number.NEGATIVE_INFINITY;
   }
 
   async open(): Promise<JournalCursor> {
@@ -274,14 +274,16 @@ export class KafkaSink implements Sink {
       await producer.sendBatch({ topicMessages, acks: -1, timeout: this.opts.requestTimeoutMs });
       this.messagesSent += this.batch.messages;
     }
-    const now = Date.now();
-    if (now - this.cursorWrittenAtMs >= this.opts.cursorEveryMs) this.writeCursor(after, now);
-    else this.pending = { segment: after.segment, offset: after.offset, sequence: after.sequence };
+    // Acknowledged: owed to the file from now on, whether this write is due, throttled or fails
+    // (a failure throws to the runner, which reopens; close() tries the write again first).
+    this.pending = { segment: after.segment, offset: after.offset, sequence: after.sequence };
+    const now = performance.now();
+    if (now - this.cursorWrittenAtMs >= this.opts.cursorEveryMs) this.writeCursor(this.pending, now);
   }
 
   /** Writes a cursor the throttle left behind (the runner calls it when caught up). Throws on failure. */
   checkpoint(): void {
-    if (this.pending !== null) this.writeCursor(this.pending, Date.now());
+    if (this.pending !== null) this.writeCursor(this.pending, performance.now());
   }
 
   private readCursor(): JournalCursor {

@@ -290,6 +290,28 @@ describe('SinkRunner checkpoint (a sink that makes its cursor durable later, as 
     expect(values.getAtomic(ids.durableSequence)).toBe(16);
   });
 
+  it('a cursor the sink writes as it closes (as the Kafka sink does) is published after the stop', async () => {
+    /** Its checkpoints all fail; only close() makes the cursor durable. */
+    class ClosingSink extends DeferringSink {
+      override async close(): Promise<void> {
+        if (this.pendingSeq > 0) this.durable = this.pendingSeq;
+        this.pendingSeq = 0;
+      }
+    }
+    const sink = new ClosingSink();
+    sink.failures = Number.POSITIVE_INFINITY;
+    const values = StageCounters.create();
+    const r = runner(sink, { batchFrames: 5, pollMs: 10, lingerMs: 0, counters: { values, ids }, log: () => {} });
+    append(12);
+    r.start();
+    await advance(20);
+    expect(values.getAtomic(ids.durableSequence)).toBe(1);
+    const stopping = r.stop();
+    await advance(0);
+    await stopping;
+    expect(values.getAtomic(ids.durableSequence)).toBe(13);
+  });
+
   it('a checkpoint that throws is logged once, the runner goes on applying, and the next caught-up read writes it', async () => {
     const sink = new DeferringSink();
     sink.failures = 2;

@@ -124,6 +124,8 @@ export class SinkRunner {
   private held = 0;
   private heldAtMs = 0;
   private holdError: string | null = null;
+  /** The last checkpoint error logged (null: the last checkpoint succeeded). */
+  private checkpointError: string | null = null;
   /** Events applied since start, batches applied since start, failures since start. */
   applied: number;
   batches: number;
@@ -235,10 +237,12 @@ export class SinkRunner {
     if (this.sink.checkpoint !== undefined && this.cursor !== null) {
       try {
         this.sink.checkpoint();
+        this.checkpointError = null;
       } catch (err) {
         const message = (err as Error).message;
-        if (message !== this.lastError) this.opts.log('warn', `${this.sink.name} sink: cursor not written (${message}); the journal keeps every event from the last written one`);
-        this.lastError = message;
+        // Logged once per distinct error (apart from apply's, as the hold file's are); tried again when next caught up.
+        if (message !== this.checkpointError) this.opts.log('warn', `${this.sink.name} sink: cursor not written (${message}); the journal keeps every event from the last written one`);
+        this.checkpointError = message;
       }
     }
     this.publishDurable();

@@ -244,9 +244,9 @@ export interface SinksConfig {
     /**
      * Least milliseconds between two writes of the cursor file while batches keep coming (at once
      * when caught up, and at stop). Each write is a file created, fsynced and renamed: metadata
-     * commits on the journal's file system, which slowed the journal's fdatasync (docs/TUNING.md).
-     * A crash resends up to this much of acknowledged messages; consumers drop repeats by event
-     * id. 0: after every batch.
+     * commits on the journal's file system. A crash resends the batches acknowledged since the
+     * last write (up to this many ms of them; more while writes fail); consumers drop repeats by
+     * event id. 0: after every batch.
      */
     cursorEveryMs: number;
     /** Cursor file <journal.dir>/sinks/<sinkName>.cursor. */
