@@ -692,8 +692,8 @@ async function main(): Promise<void> {
   }
 }
 
-/** Creates database `name` on the server of `url`; returns its URL. */
-async function freshDatabase(url: string, name: string): Promise<string> {
+/** Creates database `name` on the server of `url`; returns its URL (bench/sink-follow.ts uses it too). */
+export async function freshDatabase(url: string, name: string): Promise<string> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

@@ -23,7 +23,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { SYNTHETIC_EVENTS_PER_ORDER as EVENTS_PER_ORDER, SyntheticOrders, names, reference } from './persist.bench.ts';
+import { SYNTHETIC_EVENTS_PER_ORDER as EVENTS_PER_ORDER, SyntheticOrders, freshDatabase, names, reference } from './persist.bench.ts';
 import { JournalWriter } from '../persistence/journal.ts';
 import { KafkaSink, KAFKA_TOPICS } from '../persistence/kafka-sink.ts';
 import { PgSink } from '../persistence/pg-sink.ts';
@@ -119,9 +119,9 @@ try {
   let n = 0;
   const run = async (lingers: Lingers): Promise<Arm> => {
     const name = `follow_${++n}`;
-    await admin.query(`CREATE DATABASE ${name}`);
+    const url = await freshDatabase(db.url, name);
     try {
-      return await follow(lingers, db.url.replace(/\/postgres$/, `/${name}`), mock.brokers);
+      return await follow(lingers, url, mock.brokers);
     } finally {
       await admin.query(`DROP DATABASE ${name}`);
     }

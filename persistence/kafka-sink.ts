@@ -61,7 +61,7 @@ export interface KafkaSinkOptions {
   connectionTimeoutMs: number;
   /**
    * Least milliseconds between two cursor writes while batches keep coming (0: after every
-   * batch). A crash resends up to this much of acknowledged messages (consumers dedupe by event id).
+   * batch). A crash resends the batches acknowledged since the last write (consumers dedupe by event id).
    */
   cursorEveryMs: number;
 }

@@ -18,7 +18,7 @@ import { ConfigError, DEFAULT_CONFIG, validateConfig } from '../workers/config.t
 import { startTestStack, type TestStack } from '../workers/test-stack.fixture.ts';
 import { connect, type Trader } from '../workers/ws-client.fixture.ts';
 import { PersistenceCounter } from '../engine/counters.ts';
-import { SCHED_IDLE, statFields, threadPolicy } from '../workers/thread-nice.ts';
+import { SCHED_IDLE, STAT_NICE, STAT_POLICY, statFields, threadPolicy } from '../workers/thread-nice.ts';
 import { RecordType, RouteAuditFlyweight, RouteDoneFlyweight } from '../codecs/records.ts';
 import { EventDecoder, type JournalEvent, type ReportEvent } from './journal-events.ts';
 import { JournalReader, replayJournal, startCursor, type JournalCursor } from './journal-reader.ts';
@@ -199,7 +199,7 @@ function threadNices(): { comm: string; nice: number; policy: number }[] {
   return readdirSync('/proc/self/task').flatMap((tid) => {
     try {
       const fields = statFields(`/proc/self/task/${tid}/stat`);
-      return [{ comm: readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(), nice: Number(fields[19 - 3]), policy: Number(fields[41 - 3]) }];
+      return [{ comm: readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(), nice: Number(fields[STAT_NICE]), policy: Number(fields[STAT_POLICY]) }];
     } catch {
       return []; // a thread that ended meanwhile
     }

@@ -40,7 +40,11 @@ export async function lowerThisThread(nice: number, idle = false): Promise<strin
   return problems.length === 0 ? null : problems.join('; ');
 }
 
-/** A /proc/<pid>[/task/<tid>]/stat line's fields from the state on: index 0 is field 3 (nice is 16, policy 38). */
+/** Indices into statFields(): proc(5)'s field numbers less 3 (the fields before the state are cut off). */
+export const STAT_NICE = 19 - 3;
+export const STAT_POLICY = 41 - 3;
+
+/** A /proc/<pid>[/task/<tid>]/stat line's fields from the state on: index 0 is field 3 (STAT_NICE, STAT_POLICY). */
 export function statFields(statPath: string): string[] {
   const stat = readFileSync(statPath, 'utf8');
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -48,7 +52,7 @@ export function statFields(statPath: string): string[] {
 
 /** A thread's scheduling policy (0 normal, 5 SCHED_IDLE; the calling thread's by default), from its stat line. */
 export function threadPolicy(statPath = '/proc/thread-self/stat'): number {
-  return Number(statFields(statPath)[41 - 3]);
+  return Number(statFields(statPath)[STAT_POLICY]);
 }
 
 function schedIdleThisThread(): string | null {
