@@ -4,9 +4,10 @@
  * leave. nice(1) (coreutils) execs the program in its own pid, so signals, exit codes and the
  * children it forks (Postgres's backends) are the server's, at its niceness.
  * With `idle`, chrt(1) (util-linux) runs it under Linux's SCHED_IDLE policy, inherited by what it
- * forks as nice is: the server then runs almost only on a core no normal-policy thread wants, and an
- * engine thread that wakes takes the core from it at once (workers/thread-nice.ts does the same
- * for the engine's own sinks thread).
+ * forks as nice is: the server then yields a core to an engine thread woken onto it, and otherwise runs on what
+ * normal-policy threads leave (workers/thread-nice.ts does the same for the engine's own sinks
+ * thread). It does not keep a woken thread from queueing on the other, busy core: on the 2-vCPU
+ * VM here it did (bench/results/archive/sched-idle-spinners/).
  */
 
 import { accessSync, constants } from 'node:fs';

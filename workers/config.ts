@@ -265,8 +265,9 @@ export interface SinksConfig {
   nice: number;
   /**
    * Linux: the sinks thread and the snapshot thread also run under SCHED_IDLE (workers/thread-nice.ts):
-   * almost only on a core no stage, venue session or other normal-policy thread wants, and a stage that
-   * wakes takes the core from them at once. false: nice alone.
+   * a stage woken onto their core takes it from them; woken stages can still queue on another, busy
+   * core while they hold theirs (measured on 2 vCPUs: bench/results/archive/sched-idle-spinners/).
+   * false: nice alone.
    */
   schedIdle: boolean;
 }

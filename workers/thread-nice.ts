@@ -6,9 +6,10 @@
  * Nice: pid 0 is the calling thread only on Linux, where nice is per thread (elsewhere it would
  * be the whole process: not done there). A thread at nice 10 still weighs about a tenth of a
  * stage's, and a stage waking up does not always take the core from it at once.
- * SCHED_IDLE: the thread runs only when no thread of the normal policy wants the core, and one
- * that wakes takes the core from it at once (the kernel preempts an idle-policy task for any
- * normal one on wakeup). Node has no call for it: chrt (util-linux, on every Debian) sets it on
+ * SCHED_IDLE: the kernel preempts an idle-policy task for a normal one woken onto its core, and
+ * it otherwise runs on what normal threads leave. It does not keep a woken stage from queueing
+ * on the other, busy core: on the 2-vCPU VM here stages did, and a SCHED_IDLE hog raised their
+ * latency tail as the sinks do (bench/results/archive/sched-idle-spinners/). Node has no call for it: chrt (util-linux, on every Debian) sets it on
  * this thread's id, once, at the thread's start; /proc/thread-self/stat then says whether it took.
  *
  * The thread's sockets and timers run on it, so their work is lowered with it. libuv's thread
