@@ -69,8 +69,9 @@ export class Doorbell {
   }
 
   /**
-   * Wakes every waiter unconditionally, parked-word or not: for the consumer's own thread (a
-   * pending waitAsync to cut short) and for shutdown, never for publishing records (use ring()).
+   * Wakes every waiter unconditionally, parked-word or not: for shutdown (a blocking thread to
+   * see its stop word), never for publishing records (use ring()). An event-loop runner's own
+   * thread resumes it without a notify (EventLoopRunner.kick).
    */
   wake(): void {
     Atomics.add(this.words, SEQ_INDEX, 1);

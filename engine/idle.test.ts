@@ -3,7 +3,8 @@
  * woken by a producer's ring from another thread (and only then pays for a notify); the park
  * protocol reads the sequence before announcing and looks once more before sleeping, so no
  * wake-up is lost; backoff never asks producers to notify; an EventLoopRunner parked with
- * waitAsync wakes on kick() and on restart. Method: a doorbell subclass that records waits
+ * waitAsync wakes on kick() (without a notify of its own, keeping its one waitAsync for the next
+ * park) and on restart. Method: a doorbell subclass that records waits
  * instead of blocking for the sequencing, and real worker threads (engine/idle.fixture.ts) with
  * sleeps so long (60 s) that only a ring can end them within the test's timeout. No test asserts
  * a timing.
@@ -274,6 +275,72 @@ describe('EventLoopRunner parking (this thread)', () => {
       const before = agent.calls;
       runner.kick();
       await until(() => agent.script.length === 0 && agent.calls > before, 'the kicked duty cycle');
+    } finally {
+      runner.stop();
+      bell.ring();
+    }
+  }, 20_000);
+
+  it('kick() while parked resumes on its own thread: no notify (the sequence word does not move)', async () => {
+    const bell = Doorbell.create();
+    const agent = new ScriptedAgent();
+    const runner = new EventLoopRunner(agent, bell, 'park', LONG_SLEEP);
+    runner.start();
+    try {
+      await until(() => parked(bell) && runner.parkCount === 1, 'the runner to park');
+      const seq = bell.sequence();
+      agent.script.push(1);
+      runner.kick();
+      // Resumed at once: PARKED is back to 0 before any duty cycle ran.
+      expect(parked(bell)).toBe(false);
+      await until(() => agent.script.length === 0 && runner.parkCount === 2, 'the kicked duty cycle, then the next park');
+      expect(bell.sequence()).toBe(seq);
+      expect(bell.notifyCount).toBe(0);
+    } finally {
+      runner.stop();
+      bell.ring();
+    }
+  }, 20_000);
+
+  it('the waitAsync a kick left pending answers the next park: a ring then wakes it from a 60 s park', async () => {
+    const bell = Doorbell.create();
+    const agent = new ScriptedAgent();
+    const runner = new EventLoopRunner(agent, bell, 'park', LONG_SLEEP);
+    runner.start();
+    try {
+      for (let k = 1; k <= 3; k++) {
+        await until(() => parked(bell) && runner.parkCount === k, `park ${k}`);
+        runner.kick();
+      }
+      await until(() => parked(bell) && runner.parkCount === 4, 'park 4, on the waiter of park 1');
+      agent.script.push(1);
+      bell.ring();
+      expect(bell.notifyCount).toBe(1);
+      await until(() => agent.script.length === 0 && runner.parkCount === 5, 'the rung duty cycle, then park 5');
+      // That waiter was used up: park 5 registered a new one, which the next ring reaches.
+      agent.script.push(1);
+      bell.ring();
+      expect(bell.notifyCount).toBe(2);
+      await until(() => agent.script.length === 0 && runner.parkCount === 6, 'the second rung duty cycle, then park 6');
+    } finally {
+      runner.stop();
+      bell.ring();
+    }
+  }, 20_000);
+
+  it('parks after kicks add no second waiter: one notify finds exactly one', async () => {
+    const bell = Doorbell.create();
+    const agent = new ScriptedAgent();
+    const runner = new EventLoopRunner(agent, bell, 'park', LONG_SLEEP);
+    runner.start();
+    try {
+      for (let k = 1; k <= 5; k++) {
+        await until(() => parked(bell) && runner.parkCount === k, `park ${k}`);
+        runner.kick();
+      }
+      await until(() => parked(bell) && runner.parkCount === 6, 'park 6');
+      // Every waiter registered on the word, this thread's included: a park per waitAsync would leave six.
+      expect(Atomics.notify(bell.words, SEQ_INDEX)).toBe(1);
     } finally {
       runner.stop();
       bell.ring();

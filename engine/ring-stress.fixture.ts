@@ -60,6 +60,11 @@ export interface StressRole {
   noTimer: boolean;
   /** The producer's own doorbell: it parks on a full ring, and the consumer rings it when it frees room. */
   producerDoorbell?: SharedArrayBuffer;
+  /**
+   * event-loop-consumer: kick the runner every this many ms (as a socket callback does) until
+   * half the records have arrived, then never again; 0 or absent: no kicks.
+   */
+  kickEveryMs?: number;
 }
 
 /** A producer parked on a full ring sleeps this long unless rung: a lost wake stalls the run past any test timeout. */
@@ -78,6 +83,8 @@ export interface StressResult {
   parkCount: number;
   timerTicks: number;
   timerTicksWhileParked: number;
+  /** event-loop-consumer: kicks that found the runner parked (kickEveryMs). */
+  kicksWhileParked: number;
   /** Consumer: releases that rang the producer waiting for room (RingConsumer.roomWakes). */
   roomWakes: number;
 }
@@ -109,7 +116,7 @@ export function fnv1a(bytes: Uint8Array, start: number, end: number): number {
 }
 
 function emptyResult(role: StressRole['role']): StressResult {
-  return { role, count: 0, errors: 0, firstError: '', checksumSum: 0, fullCount: 0, notifyCount: 0, parkCount: 0, timerTicks: 0, timerTicksWhileParked: 0, roomWakes: 0 };
+  return { role, count: 0, errors: 0, firstError: '', checksumSum: 0, fullCount: 0, notifyCount: 0, parkCount: 0, timerTicks: 0, timerTicksWhileParked: 0, kicksWhileParked: 0, roomWakes: 0 };
 }
 
 function sleepMs(ms: number): void {
@@ -283,9 +290,21 @@ function runEventLoopConsumer(role: StressRole, done: (result: StressResult) => 
         result.timerTicks++;
         if (Atomics.load(doorbell.words, PARKED_INDEX) !== 0) result.timerTicksWhileParked++;
       }, 1);
+  const kickEveryMs = role.kickEveryMs ?? 0;
+  const kicker = kickEveryMs === 0
+    ? null
+    : setInterval(() => {
+        if (result.count >= role.total / 2) {
+          clearInterval(kicker!);
+          return;
+        }
+        if (Atomics.load(doorbell.words, PARKED_INDEX) !== 0) result.kicksWhileParked++;
+        runner.kick();
+      }, kickEveryMs);
   agent.onDone = () => {
     runner.stop();
     if (timer !== null) clearInterval(timer);
+    if (kicker !== null) clearInterval(kicker);
     result.parkCount = runner.parkCount;
     result.roomWakes = agent.consumer.roomWakes;
     // Report from a fresh tick: onDone runs inside the runner's duty cycle.

@@ -107,6 +107,8 @@ interface StressOptions {
   timeoutMs: number;
   /** The producer parks on a full ring (its own doorbell), woken only by the consumer's release. */
   producerParks?: boolean;
+  /** The event-loop consumer's own kicks (StressRole.kickEveryMs). */
+  kickEveryMs?: number;
 }
 
 async function runStress(options: StressOptions): Promise<StressRun> {
@@ -131,6 +133,7 @@ async function runStress(options: StressOptions): Promise<StressRun> {
     idleOptions: options.idleOptions,
     noTimer: options.noTimer,
     producerDoorbell,
+    kickEveryMs: options.kickEveryMs,
   };
   const consumer = startWorker({ ...common, role: options.consumerRole, pauseEvery: options.consumerPauseEvery });
   const producer = startWorker({ ...common, role: 'producer', pauseEvery: options.producerPauseEvery });
@@ -221,6 +224,31 @@ describe('ring across threads: EventLoopRunner consumer', () => {
     // parking with waitAsync leaves the event loop free.
     expect(run.consumer.timerTicks).toBeGreaterThan(0);
     expect(run.consumer.timerTicksWhileParked).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('kicked while parked (as socket callbacks do) and then left to producer rings alone, loses no wake-up', async () => {
+    // Kicks resume the runner without ending its waitAsync, which then answers later parks; once
+    // the kicks stop (half the records in), only rings can wake it, and the sleep bound (120 s)
+    // is past the test's timeout: a ring that missed the kept waiter stalls the run.
+    const total = 100_000;
+    const run = await runStress({
+      consumerRole: 'event-loop-consumer',
+      strategy: 'park',
+      total,
+      capacity: 4096,
+      start: 0,
+      producerPauseEvery: 500,
+      consumerPauseEvery: 0,
+      pauseMs: 1,
+      idleOptions: { spins: 0, maxSleepMs: 120_000 },
+      noTimer: true,
+      goDelayMs: 20,
+      timeoutMs: 50_000,
+      kickEveryMs: 1,
+    });
+    expectEveryRecordIntact(run, total);
+    expect(run.consumer.kicksWhileParked).toBeGreaterThan(0);
+    expect(run.producer.notifyCount).toBeGreaterThan(0);
   }, 60_000);
 
   it('keeps its thread alive while parked with no socket or timer of its own, and lets it exit after stop()', async () => {

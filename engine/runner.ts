@@ -99,7 +99,14 @@ export class EventLoopRunner {
   /** performance.now() at the first empty tick of the current spin. */
   private spinStartMs: number;
   private stopped: boolean;
+  /** Parked: the runner waits for a producer's ring, a kick or the sleep bound. */
   private parked: boolean;
+  /**
+   * An Atomics.waitAsync of this runner is pending. A kick or the sleep bound resumes the runner
+   * without ending it (no notify); it stays registered and answers the next park's ring, so a
+   * park never adds a second waiter.
+   */
+  private waiting: boolean;
   private immediate: NodeJS.Immediate | null;
   /**
    * Every maxSleepMs (at least 1 ms: timer resolution), ends the pending park if there is one
@@ -130,6 +137,7 @@ export class EventLoopRunner {
     this.spinStartMs = 0;
     this.stopped = true;
     this.parked = false;
+    this.waiting = false;
     this.immediate = null;
     this.sleepBoundTimer = null;
     this.sleepBoundMs = Math.min(TIMER_MAX_MS, Math.max(TIMER_MIN_MS, options.maxSleepMs));
@@ -144,9 +152,8 @@ export class EventLoopRunner {
     if (!this.stopped) return;
     this.stopped = false;
     this.sleepBoundTimer = setInterval(this.endLongParkBound, this.sleepBoundMs);
-    // Restarted while a park from before stop() is still pending: cut it short, and its wake()
-    // schedules the duty cycle.
-    if (this.parked) this.kick();
+    // Restarted while a park from before stop() is still pending: resume now.
+    if (this.parked) this.resume();
     else this.schedule();
   }
 
@@ -159,15 +166,29 @@ export class EventLoopRunner {
     this.sleepBoundTimer = null;
   }
 
-  /** Runs a duty cycle now (e.g. after a socket callback queued work) if not already queued. */
+  /**
+   * Runs a duty cycle now (e.g. after a socket callback queued work) if not already queued. From
+   * a park it resumes at once, on this thread: no notify of its own waitAsync, which would cost a
+   * futex call, V8's wait-list lock and an eventfd write plus an event-loop turn to come back
+   * (twice a message on the ingest and fix threads, whose socket callbacks kick).
+   */
   kick(): void {
     if (this.stopped) return;
-    if (this.parked) {
-      // Wake our own pending waitAsync; its wake() schedules the duty cycle.
-      this.doorbell.wake();
-    } else if (this.immediate === null) {
-      this.schedule();
-    }
+    if (this.parked) this.resume();
+    else if (this.immediate === null) this.schedule();
+  }
+
+  /**
+   * Leaves a park without its waitAsync: PARKED goes back to 0 (producers stop ringing; the duty
+   * cycle polls every ring anyway) and a duty cycle is queued. The pending waitAsync stays
+   * registered (waiting) for the next park: a producer that takes that park's PARKED notifies
+   * it, and a notify it answers after the runner resumed here only queues a duty cycle.
+   */
+  private resume(): void {
+    this.parked = false;
+    this.doorbell.clearPark();
+    this.empty = 0;
+    if (this.immediate === null) this.schedule();
   }
 
   private schedule(): void {
@@ -197,7 +218,7 @@ export class EventLoopRunner {
     this.park();
   }
 
-  /** Allocates one Promise per park (never per message). */
+  /** Allocates at most one Promise per park (none when a kick left one pending; never per message). */
   private park(): void {
     const bell = this.doorbell;
     const seq0 = bell.sequence();
@@ -211,23 +232,31 @@ export class EventLoopRunner {
     this.parkCount++;
     if (this.counters !== null) this.counters.add(CommonCounter.PARKS, 1);
     this.parked = true;
+    // A waitAsync left pending by a kick answers this park: it was registered before PARKED was
+    // announced, so the ring of any producer that takes PARKED reaches it.
+    if (this.waiting) return;
     const result = Atomics.waitAsync(bell.words, SEQ_INDEX, seq0);
     if (result.async) {
+      this.waiting = true;
       result.value.then(this.wakeBound);
     } else {
       this.wake();
     }
   }
 
-  /** The sleep bound's timer: ends the pending park, if any (so no park outlasts the period; a young one ends early, harmlessly). */
+  /** The sleep bound's timer: ends the current park, if any (so no park outlasts the period; a young one ends early, harmlessly). */
   private endLongPark(): void {
-    if (this.parked) this.doorbell.wake();
+    if (this.parked && !this.stopped) this.resume();
   }
 
+  /** The waitAsync ended (notified, or the value had already moved on). */
   private wake(): void {
+    this.waiting = false;
+    // Resumed by a kick or the sleep bound since it began: a duty cycle ran or is queued.
+    if (!this.parked) return;
     this.parked = false;
     this.doorbell.clearPark();
     this.empty = 0;
-    if (!this.stopped) this.schedule();
+    if (!this.stopped && this.immediate === null) this.schedule();
   }
 }
