@@ -400,6 +400,32 @@ describe('ring: doorbell on commit', () => {
   });
 });
 
+describe('ring: a quiet producer', () => {
+  it('leaves a parked consumer asleep until half the ring waits, then rings it once', () => {
+    const memory = createRingMemory(1024);
+    const doorbell = Doorbell.create();
+    const producer = new RingProducer(memory, doorbell, null, null, true);
+    const consumer = new RingConsumer(memory);
+    Atomics.store(doorbell.words, PARKED_INDEX, 1);
+    // 64-byte records (8 header + 56 body): the seventh commit leaves 448 bytes waiting, the eighth 512.
+    for (let i = 1; i <= 7; i++) {
+      producer.tryClaim(1, 56);
+      producer.commit();
+      expect({ i, rung: doorbell.notifyCount }).toEqual({ i, rung: 0 });
+    }
+    producer.tryClaim(1, 56);
+    producer.commit();
+    expect(producer.depthBytes()).toBe(512);
+    expect(doorbell.notifyCount).toBe(1);
+    // Drained below half: quiet again, parked or not.
+    expect(consumer.poll({ onRecord(): void {} }, 64)).toBe(8);
+    Atomics.store(doorbell.words, PARKED_INDEX, 1);
+    producer.tryClaim(1, 56);
+    producer.commit();
+    expect(doorbell.notifyCount).toBe(1);
+  });
+});
+
 describe('ring: bad arguments', () => {
   it('refuses a capacity that is not a power of two or out of range', () => {
     expect(() => createRingMemory(3000)).toThrow(/power of two/);

@@ -278,14 +278,21 @@ export class RingProducer {
   recordsClaimed: number;
   /** Commits that left the parked consumer asleep because the gate held their first record (its publisher rings instead). */
   wakesLeftToGate: number;
+  /**
+   * A quiet ring: commit rings a parked consumer only once half the ring waits. Its consumer
+   * drains it whenever something else wakes it (its other rings, its sockets, its sleep bound)
+   * and on demand; for records nobody waits on at once (workers/topology.ts QUIET_RINGS).
+   */
+  private readonly quiet: boolean;
 
   /**
    * gateMarks: for a gated ring (the consumer's accept asks gatePasses(mark)), how to read a
    * record's mark, so a commit the consumer cannot take yet does not wake it (see the drawing at
    * the top). null: every commit rings a parked consumer. counters: the stage's, where each commit
-   * left to the gate is counted as WAKES_LEFT_TO_GATE.
+   * left to the gate is counted as WAKES_LEFT_TO_GATE. quiet: ring only once half the ring waits
+   * (see the field).
    */
-  constructor(memory: RingMemory, doorbell: Doorbell | null, gateMarks: GateMarkReader | null = null, counters: StageCounters | null = null) {
+  constructor(memory: RingMemory, doorbell: Doorbell | null, gateMarks: GateMarkReader | null = null, counters: StageCounters | null = null, quiet = false) {
     const views = new RingViews(memory);
     this.capacity = views.capacity;
     this.maxBodyLength = maxBodyLength(views.capacity);
@@ -296,6 +303,7 @@ export class RingProducer {
     this.headIndex = views.headIndex;
     this.tailIndex = views.tailIndex;
     this.doorbell = doorbell;
+    this.quiet = quiet;
     this.gateIndex = views.gateIndex;
     this.roomIndex = views.roomIndex;
     this.gateMarks = gateMarks;
@@ -377,6 +385,7 @@ export class RingProducer {
     Atomics.store(this.counters, this.tailIndex, this.tail | 0);
     const bell = this.doorbell;
     if (bell === null) return;
+    if (this.quiet && this.depthBytes() < this.capacity >>> 1) return;
     if (this.gateMarks !== null) {
       // Awake: nothing to ring (ring() would read the same flag and do nothing).
       if (!bell.isParked()) return;

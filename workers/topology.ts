@@ -9,7 +9,7 @@
  *                                  │                         └──────fixToSor─────────┘ (venue status, quotes)
  *                                  ├──riskToFix──▶ (5) fix (reports for FIX clients)
  *                                  └──riskToPersistence──▶ (6) persistence (journal)
- *   (4) sor ──sorToPersistence──▶ (6) persistence (ROUTE_AUDIT)   (4) sor ──sorToIngest──▶ (1) ingest (route view)
+ *   (4) sor ──sorToPersistence──▶ (6) persistence (ROUTE_AUDIT)   (4) sor ──sorToIngest──▶ (1) ingest (route view; quiet)
  *
  * Every arrow is one SPSC ring. A stage that consumes several rings shares one doorbell among
  * them, so it can park on all at once.
@@ -116,6 +116,15 @@ export const JOURNAL_FEEDS: readonly { feed: RingName; gates: readonly RingName[
 /** The rings whose consumer waits for a journal gate: their producers leave a parked consumer to the gate's publish (engine/ring.ts). */
 export const GATED_RINGS: readonly RingName[] = JOURNAL_FEEDS.flatMap((f) => f.gates);
 
+/**
+ * Rings whose producer does not wake a parked consumer (until half the ring waits: engine/ring.ts
+ * RingProducer quiet): nothing waits on their records at once. The SOR's route audits for GET
+ * /v1/orders/{id}/route: ingest drains them in every duty cycle (woken anyway, for the order's ack
+ * and fills, or by its sleep bound) and before it answers that route, so the route is as fresh as
+ * before and ingest is woken once less per routing decision.
+ */
+export const QUIET_RINGS: readonly RingName[] = ['sorToIngest'];
+
 /** Control words shared by all threads. */
 export const Control = {
   /** 0 running, 1 stop requested (runBlockingWithTurns' stop word). */
@@ -175,12 +184,13 @@ export class StageWiring {
 
   /**
    * The producer end of a ring this stage writes; rings the consumer's doorbell on commit (for a
-   * gated ring, unless the journal gate holds what it committed: the gate's publish rings then).
+   * gated ring, unless the journal gate holds what it committed: the gate's publish rings then;
+   * for a quiet ring, only once half of it waits).
    */
   producer(ring: RingName): RingProducer {
     const [producer, consumer] = RINGS[ring];
     if (producer !== this.stage) throw new Error(`Invariant: ${this.stage} produces ${ring} (its producer is ${producer})`);
-    return new RingProducer(this.memory.rings[ring], new Doorbell(this.memory.doorbells[consumer]), GATED_RINGS.includes(ring) ? JOURNAL_MARKS : null, this.counters);
+    return new RingProducer(this.memory.rings[ring], new Doorbell(this.memory.doorbells[consumer]), GATED_RINGS.includes(ring) ? JOURNAL_MARKS : null, this.counters, QUIET_RINGS.includes(ring));
   }
 
   /**

@@ -868,6 +868,8 @@ export class IngestStage implements Agent, GatedRecordHandler {
     const orderId = positiveId(req.getParameter(0) ?? '');
     if (principal === null) return;
     const audits = this.options.routeAudits;
+    // The SOR does not wake this thread for its audits (a quiet ring): take what it wrote so far.
+    if (audits != null) while (audits.drain() > 0);
     const engineEpochMs = this.clock.epochMs() - this.clock.nowNs() / 1e6;
     const doc = audits == null ? undefined : audits.get(principal.accountId, principal.admin, orderId, engineEpochMs);
     if (doc === undefined) return sendError(res, '404 Not Found', Reason.UNKNOWN_ORDER, 'no routing decision for this order and account');

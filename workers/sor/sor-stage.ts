@@ -241,12 +241,16 @@ export class SorStage implements Agent, RingRecordHandler {
   }
 
   private commitAll(): void {
-    // The journal first: a child leaves for its venue only once its ROUTE_AUDIT is durable
+    // Ingest's copy of the audits first: its ring is quiet (no wake, workers/topology.ts
+    // QUIET_RINGS), and once published before the journal's, a decision is in ingest's ring
+    // before any of its children can reach a venue, so GET /v1/orders/{id}/route (which drains
+    // that ring) shows it to whoever saw a fill or a venue's acknowledgement.
+    if (this.rings.toIngest != null) this.rings.toIngest.commit();
+    // Then the journal: a child leaves for its venue only once its ROUTE_AUDIT is durable
     // (engine/ring.ts gate), so persistence is woken before fix (which, parked, the commit of a
     // child the gate holds leaves asleep until persistence publishes).
     if (this.rings.toPersistence != null) this.rings.toPersistence.commit();
     this.rings.toFix.commit();
-    if (this.rings.toIngest != null) this.rings.toIngest.commit();
   }
 
   onRecord(view: DataView, bytes: Uint8Array, typeId: number, offset: number, _length: number): void {

@@ -30,7 +30,8 @@ async function until<T>(what: string, f: () => Promise<T | undefined>): Promise<
 }
 
 beforeAll(async () => {
-  t0 = await startTestStack({}, 11);
+  // Parks of up to a second: ingest's sleep bound does not drain the SOR's audits for it while a test looks.
+  t0 = await startTestStack({ idle: { kind: 'park', spins: 0, maxSleepMs: 1000 } }, 11);
   base = t0.base;
 }, 60_000);
 
@@ -39,6 +40,23 @@ afterAll(async () => {
 });
 
 describe('SOR end to end', () => {
+  it('a resting order\'s decision is in GET /v1/orders/{id}/route as soon as its child is at the venue (the route drains the SOR\'s quiet ring)', async () => {
+    // First in the file: no position is open yet, so no re-mark of one wakes ingest meanwhile.
+    const t = await connect(`ws://${base}/v1/ws?token=${KEY1}`);
+    const sent0 = (await health()).stages.fix.counters.CHILDREN_SENT;
+    t.send({ type: 'new', clOrdId: 'sor-e2e-rest', symbol: 'AAPL', side: 'BUY', qty: 10, price: '1.00', ordType: 'LIMIT', tif: 'DAY' });
+    const ack = await t.next((m) => m.clOrdId === 'sor-e2e-rest' && m.type === 'ack');
+    await until('the child sent', async () => ((await health()).stages.fix.counters.CHILDREN_SENT > sent0 ? true : undefined));
+    // One look, no retry: the SOR published the audit to ingest before the journal's copy, which the child waited for.
+    const r = await fetch(`http://${base}/v1/orders/${ack.orderId}/route`, { headers: headers(KEY1) });
+    expect(r.status).toBe(200);
+    const route = (await r.json()) as Record<string, any>;
+    expect(route.decisions[0].inputFeatures).toMatchObject({ symbol: 'AAPL', side: 'BUY', parentQty: 10, limitPrice: '1' });
+    t.send({ type: 'cancel', clOrdId: 'sor-e2e-rest-c', origClOrdId: 'sor-e2e-rest' });
+    await t.next((m) => m.orderId === ack.orderId && m.status === 'CANCELED');
+    t.ws.close();
+  });
+
   it('venue quotes reach the SOR; a marketable order is routed at the NBBO, fills, and its decision is audited', async () => {
     const venues = t0.config.venues.length;
     const symbols = t0.config.symbols.length;
