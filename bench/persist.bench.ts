@@ -40,7 +40,8 @@
  * or <dir>/persist.json with --out <dir>. Flags (or PERSIST_* variables): --orders, --rate,
  * --seconds, --trials, --connections, --recovery-events (0: skip part 5), --servers-nice (the
  * niceness of the Postgres server and the mock broker, default 10 as docs/TUNING.md advises on
- * one host; 0: the engine's priority).
+ * one host; 0: the engine's priority), --threading (the engine's, in every hot-path arm; default
+ * the engine's default).
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,6 +77,7 @@ import { assertNiceness } from '../scripts/nice.ts';
 import { SCHED_IDLE, threadPolicy } from '../workers/thread-nice.ts';
 import { ProgressLine } from './lib/progress.ts';
 import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from '../workers/config.ts';
+import { THREADING_SETTINGS, type ThreadingSetting } from '../workers/topology.ts';
 import { BenchArgs } from './lib/args.ts';
 import type { PercentilesUs } from './lib/histogram-us.ts';
 import { machineInfo, settle, watchCpu } from './lib/machine.ts';
@@ -106,6 +108,8 @@ export interface PersistParams {
    * engine's priority.
    */
   serversNice: number;
+  /** The engine's `threading` in the hot-path trials (every arm); null: the engine's default. */
+  threading: ThreadingSetting | null;
 }
 
 /** Reads the flags; throws naming a flag it does not take (BenchArgs.rejectUnknown). */
@@ -120,6 +124,7 @@ export function readPersistParams(argv: string[], env: NodeJS.ProcessEnv = proce
     recoveryEvents: args.num('--recovery-events', Number(env.PERSIST_RECOVERY_EVENTS ?? 1_000_000), 0),
     outDir: args.value('--out'),
     serversNice: args.num('--servers-nice', Number(env.PERSIST_SERVERS_NICE ?? 10), 0),
+    threading: args.oneOf('--threading', THREADING_SETTINGS, null),
   };
   args.rejectUnknown();
   return p;
@@ -583,6 +588,7 @@ async function main(): Promise<void> {
     };
     const hotBase = (sinks: Record<string, unknown>): EngineConfig => validateConfig({
       ...DEFAULT_CONFIG, journal: { ...DEFAULT_CONFIG.journal, fsync: 'batch' }, sinks: { ...DEFAULT_CONFIG.sinks, ...sinks },
+      ...(p.threading === null ? {} : { threading: p.threading }),
     });
     process.stdout.write(`hot path: order -> ack, ${p.hotRate}/s open loop (native generator) over ${p.hotConnections} WebSockets to an engine in its own process, ` +
       `${p.hotSeconds} s after ${HOT_WARMUP_MS} ms warm-up, ${p.hotTrials} trials of each: without sinks; sinks thread and servers under SCHED_IDLE; at niceness ${p.serversNice} only\n`);
@@ -647,6 +653,7 @@ async function main(): Promise<void> {
       hotLoad: 'bench/native/ws-load.c (bench/lib/native-load.ts) against the engine in its own process (bench/ws-target-host.ts), IOC orders far from the market (DEFAULT_ORDER)',
       hotArms: 'none: no sinks; idle: sinks thread and servers under SCHED_IDLE (the default); nice: sinks thread at niceness 10, servers at --servers-nice (the layout before)',
       postgres: 'throwaway 15, fsync on', kafka: 'librdkafka mock cluster, 1 broker, acks=all', serversNice: p.serversNice,
+      threading: p.threading ?? DEFAULT_CONFIG.threading,
     }, {
       postgres_events_per_s: figure(pgRun.rate, 'events/s', '>= 20000', pgNaive, 'one INSERT per event (autocommit), same server, same run'),
       hotpath_p99_us_with_sinks: figure(pct('idle', 'p99').median, 'us', '(report)', pct('none', 'p99').median, baselineOf('p99'),
