@@ -6,7 +6,9 @@
  * Method: jspurefix (MIT, npm) as an ACCEPTOR in this process, configured programmatically
  * (SessionLauncher with a session description and its bundled QuickFIX FIX44.xml dictionary),
  * with a small venue application: an AAPL order is acknowledged and filled in full at its limit
- * price, an MSFT order is acknowledged and rests, a cancel is answered with a canceled report.
+ * price, an MSFT order is acknowledged and rests, a cancel is answered with a canceled report;
+ * the first cancel of a TSLA order goes unanswered, so the engine's cancel answer timeout (the
+ * sessions' timer, workers/fix/venue-sessions.ts) asks about it with a status request.
  * The whole engine (every worker thread) runs with one venue pointing at the jspurefix port; the
  * trader enters orders over REST. No timing is asserted; every wait has a timeout.
  */
@@ -23,9 +25,15 @@ import { fixCounters, getJson } from '../test-stack.fixture.ts';
 
 type Msg = Record<string, unknown> & { msgType: string };
 
-/** The venue: answers D with New (+ Trade for AAPL) and F with Canceled. */
+/**
+ * The venue: answers D with New (+ Trade for AAPL) and F with Canceled, except the first F for a
+ * TSLA order, which it leaves unanswered; an H (status request) gets a status report (ExecType I)
+ * of the order as it stands, with the request's OrdStatusReqID.
+ */
 class VenueSession extends AsciiSession {
   readonly received: Msg[] = [];
+  /** Orders (by ClOrdID) whose first cancel went unanswered. */
+  private readonly cancelIgnored = new Set<string>();
   ready = false;
   private orderSeq = 0;
   private execSeq = 0;
@@ -40,6 +48,7 @@ class VenueSession extends AsciiSession {
     this.received.push(m);
     if (msgType === 'D') this.onNewOrder(m);
     else if (msgType === 'F') this.onCancel(m);
+    else if (msgType === 'H') this.onStatusRequest(m);
   }
 
   private report(o: { orderId: string; symbol: string; side: string; qty: number; price: number }, clOrdId: string, fields: Record<string, unknown>): void {
@@ -78,8 +87,19 @@ class VenueSession extends AsciiSession {
     const orig = m.OrigClOrdID as string;
     const o = this.open.get(orig);
     if (o === undefined) return;
+    if (o.symbol === 'TSLA' && !this.cancelIgnored.has(orig)) {
+      this.cancelIgnored.add(orig);
+      return;
+    }
     this.open.delete(orig);
     this.report(o, m.ClOrdID as string, { OrigClOrdID: orig, ExecType: '4', OrdStatus: '4', LeavesQty: 0, CumQty: 0, AvgPx: 0 });
+  }
+
+  private onStatusRequest(m: Record<string, unknown>): void {
+    const clOrdId = m.ClOrdID as string;
+    const o = this.open.get(clOrdId);
+    if (o === undefined) return;
+    this.report(o, clOrdId, { ExecType: 'I', OrdStatus: '0', LeavesQty: o.qty, CumQty: 0, AvgPx: 0, OrdStatusReqID: m.OrdStatusReqID });
   }
 
   protected onReady(_view: MsgView): void {
@@ -180,7 +200,7 @@ beforeAll(async () => {
     metrics: { port: 0 },
     journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 },
     venues: [{ id: 1, name: 'JV', host: '127.0.0.1', port, senderCompId: 'OMS', targetCompId: 'JSPV', heartBtIntS: 30, feeBps: '0.10', latencyUs: 300, fillProbability: 0.9,
-      reconnectMinMs: 100, reconnectMaxMs: 1000, reconnectJitter: 0 }],
+      reconnectMinMs: 100, reconnectMaxMs: 1000, reconnectJitter: 0, cancelAckTimeoutMs: 300 }],
   });
   engine = new Engine(config, () => {});
   const info = await engine.start();
@@ -219,6 +239,25 @@ describe('jspurefix as a FIX 4.4 venue of the engine', () => {
     expect(fs[0].ClOrdID).toBe(`${ds[1].ClOrdID as string}C`);
     const c = await fixCounters(base);
     expect(c.CHILDREN_SENT).toBe(2);
+    expect(c.UNKNOWN_EXEC_REPORTS).toBe(0);
+  });
+
+  it('asks about a cancel left unanswered past cancelAckTimeoutMs (35=H), and writes it again when the venue says the order still works', async () => {
+    await until('venue session logged on', async () => (await fixCounters(base)).SESSIONS_UP === 1);
+    const c0 = await fixCounters(base);
+    const resting = await post('jv-3', 'TSLA', 10, '242.80');
+    const d = await until('the child at the venue', () => launcher.session!.received.find((m) => m.msgType === 'D' && (m.Instrument as { Symbol: string }).Symbol === 'TSLA'));
+    const del = await fetch(`http://${base}/v1/orders/${resting}`, { method: 'DELETE', headers: { authorization: `Bearer ${KEY}` } });
+    expect(del.status).toBe(202);
+    // The venue ignores the first cancel; past 300 ms the engine asks, hears "New", cancels again.
+    await until('canceled', async () => (await order(resting)).status === 'CANCELED');
+    const mine = launcher.session!.received.filter((m) => m.ClOrdID === d.ClOrdID || m.OrigClOrdID === d.ClOrdID);
+    expect(mine.map((m) => m.msgType)).toEqual(['D', 'F', 'H', 'F']);
+    expect(String(mine[2].OrdStatusReqID)).toMatch(/^R[0-9]+$/);
+    const c = await fixCounters(base);
+    expect(c.CANCELS_OVERDUE - c0.CANCELS_OVERDUE).toBe(1);
+    expect(c.CANCELS_RESENT - c0.CANCELS_RESENT).toBe(1);
+    expect(c.STATUS_REQUESTS_SENT - c0.STATUS_REQUESTS_SENT).toBe(1);
     expect(c.UNKNOWN_EXEC_REPORTS).toBe(0);
   });
 });
