@@ -653,7 +653,7 @@ async function main(): Promise<void> {
       hotLoad: 'bench/native/ws-load.c (bench/lib/native-load.ts) against the engine in its own process (bench/ws-target-host.ts), IOC orders far from the market (DEFAULT_ORDER)',
       hotArms: 'none: no sinks; idle: sinks thread and servers under SCHED_IDLE (the default); nice: sinks thread at niceness 10, servers at --servers-nice (the layout before)',
       postgres: 'throwaway 15, fsync on', kafka: 'librdkafka mock cluster, 1 broker, acks=all', serversNice: p.serversNice,
-      threading: p.threading ?? DEFAULT_CONFIG.threading,
+      threading: hotBase({}).threading,
     }, {
       postgres_events_per_s: figure(pgRun.rate, 'events/s', '>= 20000', pgNaive, 'one INSERT per event (autocommit), same server, same run'),
       hotpath_p99_us_with_sinks: figure(pct('idle', 'p99').median, 'us', '(report)', pct('none', 'p99').median, baselineOf('p99'),

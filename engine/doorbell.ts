@@ -15,6 +15,9 @@
  *             took it from 1 to 0: add(SEQ, 1); notify(SEQ).
  * Atomics are sequentially consistent, so either a producer sees PARKED = 1 and bumps SEQ
  * (the wait returns at once or is woken), or the consumer's last poll sees the new tail.
+ * An event-loop consumer (engine/runner.ts EventLoopRunner) may keep one Atomics.waitAsync
+ * registered across parks (a kick resumed it without ending the wait): registered before the
+ * next park's store(PARKED, 1), it is woken by that park's notify whatever value it waited on.
  *
  * The producer that wakes the consumer also takes PARKED back to 0, so a sleep costs one notify,
  * however many commits land while the woken thread is being scheduled (tens of microseconds,

@@ -179,16 +179,18 @@ export class EventLoopRunner {
   }
 
   /**
-   * Leaves a park without its waitAsync: PARKED goes back to 0 (producers stop ringing; the duty
-   * cycle polls every ring anyway) and a duty cycle is queued. The pending waitAsync stays
-   * registered (waiting) for the next park: a producer that takes that park's PARKED notifies
-   * it, and a notify it answers after the runner resumed here only queues a duty cycle.
+   * Leaves a park (or the last look before one) without its waitAsync: PARKED goes back to 0
+   * (producers stop ringing; the duty cycle polls every ring anyway) and a duty cycle is queued
+   * unless stopped. A pending waitAsync stays registered (waiting) for the next park: a producer
+   * that takes that park's PARKED notifies it. Its answer to a notify taken before this resume
+   * arrives later: it does nothing while the runner is awake, and ends the park early (one extra
+   * duty cycle) if the runner has parked again meanwhile.
    */
   private resume(): void {
     this.parked = false;
     this.doorbell.clearPark();
     this.empty = 0;
-    if (this.immediate === null) this.schedule();
+    if (!this.stopped && this.immediate === null) this.schedule();
   }
 
   private schedule(): void {
@@ -224,9 +226,7 @@ export class EventLoopRunner {
     const seq0 = bell.sequence();
     bell.announcePark();
     if (this.agent.doWork() > 0) {
-      bell.clearPark();
-      this.empty = 0;
-      this.schedule();
+      this.resume();
       return;
     }
     this.parkCount++;
@@ -253,10 +253,6 @@ export class EventLoopRunner {
   private wake(): void {
     this.waiting = false;
     // Resumed by a kick or the sleep bound since it began: a duty cycle ran or is queued.
-    if (!this.parked) return;
-    this.parked = false;
-    this.doorbell.clearPark();
-    this.empty = 0;
-    if (!this.stopped && this.immediate === null) this.schedule();
+    if (this.parked) this.resume();
   }
 }

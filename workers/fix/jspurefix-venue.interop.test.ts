@@ -200,7 +200,7 @@ beforeAll(async () => {
     metrics: { port: 0 },
     journal: { dir: journalDir, fsync: 'none', fsyncIntervalMs: 10 },
     venues: [{ id: 1, name: 'JV', host: '127.0.0.1', port, senderCompId: 'OMS', targetCompId: 'JSPV', heartBtIntS: 30, feeBps: '0.10', latencyUs: 300, fillProbability: 0.9,
-      reconnectMinMs: 100, reconnectMaxMs: 1000, reconnectJitter: 0, cancelAckTimeoutMs: 300 }],
+      reconnectMinMs: 100, reconnectMaxMs: 1000, reconnectJitter: 0, cancelAckTimeoutMs: 2000 }],
   });
   engine = new Engine(config, () => {});
   const info = await engine.start();
@@ -249,15 +249,17 @@ describe('jspurefix as a FIX 4.4 venue of the engine', () => {
     const d = await until('the child at the venue', () => launcher.session!.received.find((m) => m.msgType === 'D' && (m.Instrument as { Symbol: string }).Symbol === 'TSLA'));
     const del = await fetch(`http://${base}/v1/orders/${resting}`, { method: 'DELETE', headers: { authorization: `Bearer ${KEY}` } });
     expect(del.status).toBe(202);
-    // The venue ignores the first cancel; past 300 ms the engine asks, hears "New", cancels again.
+    // The venue ignores the first cancel; past 2 s the engine asks, hears "New", cancels again.
+    // (A machine slow enough to leave an answer unhandled for 2 s would add another H: only the
+    // first four messages and at-least counts are asserted.)
     await until('canceled', async () => (await order(resting)).status === 'CANCELED');
     const mine = launcher.session!.received.filter((m) => m.ClOrdID === d.ClOrdID || m.OrigClOrdID === d.ClOrdID);
-    expect(mine.map((m) => m.msgType)).toEqual(['D', 'F', 'H', 'F']);
+    expect(mine.slice(0, 4).map((m) => m.msgType)).toEqual(['D', 'F', 'H', 'F']);
     expect(String(mine[2].OrdStatusReqID)).toMatch(/^R[0-9]+$/);
     const c = await fixCounters(base);
-    expect(c.CANCELS_OVERDUE - c0.CANCELS_OVERDUE).toBe(1);
-    expect(c.CANCELS_RESENT - c0.CANCELS_RESENT).toBe(1);
-    expect(c.STATUS_REQUESTS_SENT - c0.STATUS_REQUESTS_SENT).toBe(1);
+    expect(c.CANCELS_OVERDUE - c0.CANCELS_OVERDUE).toBeGreaterThanOrEqual(1);
+    expect(c.CANCELS_RESENT - c0.CANCELS_RESENT).toBeGreaterThanOrEqual(1);
+    expect(c.STATUS_REQUESTS_SENT - c0.STATUS_REQUESTS_SENT).toBeGreaterThanOrEqual(1);
     expect(c.UNKNOWN_EXEC_REPORTS).toBe(0);
   });
 });
