@@ -46,7 +46,7 @@ export class JournalStage implements Agent, RecordHandler {
     this.counters = counters;
     this.gates = gates;
     for (const list of gates) for (const gate of list) gate.arm();
-    counters.set(PersistenceCounter.JOURNAL_NEXT_SEQUENCE, journal.sequence);
+    counters.setAtomic(PersistenceCounter.JOURNAL_NEXT_SEQUENCE, journal.sequence);
     counters.set(PersistenceCounter.TORN_BYTES_TRUNCATED, journal.tornBytesTruncated);
   }
 
@@ -62,8 +62,10 @@ export class JournalStage implements Agent, RecordHandler {
       this.counters.set(PersistenceCounter.BYTES_JOURNALED, this.journal.bytesWritten);
       this.counters.set(PersistenceCounter.FSYNCS, this.journal.fsyncCount);
       this.counters.add(PersistenceCounter.WRITE_BATCHES, 1);
-      // After the flush: a sink that reads this sequence finds the records before it on disk.
-      this.counters.set(PersistenceCounter.JOURNAL_NEXT_SEQUENCE, this.journal.sequence);
+      // After the flush (and its fdatasync under 'batch'): the sinks read no frame past this
+      // sequence (persistence/sink-runner.ts), so none leaves before it is durable. Whole for
+      // their thread: one atomic store (a BigInt per flush, not per record).
+      this.counters.setAtomic(PersistenceCounter.JOURNAL_NEXT_SEQUENCE, this.journal.sequence);
       this.counters.set(PersistenceCounter.SEGMENTS_ROTATED, this.journal.segmentsRotated);
       this.counters.set(PersistenceCounter.SEGMENTS_PREALLOCATED, this.journal.segmentsPreallocated);
       this.counters.set(PersistenceCounter.SEGMENTS_NOT_PREPARED, this.journal.segmentsNotPrepared);

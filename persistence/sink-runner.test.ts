@@ -88,6 +88,25 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
+describe('SinkRunner and the journal\'s flushed end (journalNextSequence)', () => {
+  it('reads no frame at or past it: frames written but not yet flushed by the engine wait', async () => {
+    const sink = new RecordingSink();
+    let flushedEnd = 4; // frames 1..3 flushed (fdatasynced); 4..10 written, not yet
+    const r = runner(sink, { batchFrames: 5, pollMs: 10, lingerMs: 0, journalNextSequence: () => flushedEnd });
+    append(10);
+    r.start();
+    await advance(0);
+    await advance(30);
+    expect(sink.batches.flat()).toEqual([1, 2, 3]);
+    flushedEnd = 11;
+    await advance(10);
+    await advance(10);
+    expect(sink.batches.flat()).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(sink.batches.every((b) => b.length <= 5)).toBe(true);
+    await r.stop();
+  });
+});
+
 describe('SinkRunner linger', () => {
   it('waits lingerMs after a partial batch, so what arrives meanwhile is one batch; full batches do not wait', async () => {
     const { sink, r } = await startedOn(100, 12);

@@ -79,7 +79,13 @@ export interface SinkRunnerOptions {
   backoffMaxMs: number;
   /** Deterministic jitter source in [0, 1). */
   random: () => number;
-  /** The journal's next sequence number (for the lag counter), or null when unknown. */
+  /**
+   * The sequence after the last frame the persistence stage has flushed (JOURNAL_NEXT_SEQUENCE:
+   * fdatasynced under journal.fsync 'batch', written under the others), or null for a journal no
+   * engine is writing. Set, the runner reads no frame at or past it, so nothing reaches Postgres or
+   * Kafka that a power loss could still take from the journal (whose next boot would give its
+   * sequence, and so its event id, to another event); it also gives the lag counter.
+   */
   journalNextSequence: (() => number) | null;
   counters: { values: StageCounters; ids: SinkCounterIds } | null;
   log: (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -302,7 +308,9 @@ export class SinkRunner {
     const next: JournalCursor = { segment: at.segment, offset: at.offset, sequence: at.sequence };
     const batch = this.sink.batch;
     batch.reset();
-    const n = this.reader.read(next, this.opts.batchFrames, batch);
+    let frames = this.opts.batchFrames;
+    if (this.opts.journalNextSequence !== null) frames = Math.min(frames, this.opts.journalNextSequence() - at.sequence);
+    const n = frames > 0 ? this.reader.read(next, frames, batch) : 0;
     this.updateLag(at.sequence);
     if (n === 0) {
       if (this.reader.problem !== null && this.lastError !== this.reader.problem) {

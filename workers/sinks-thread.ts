@@ -24,7 +24,8 @@ const { config } = data;
 const counters = new StageCounters(data.memory.counters.persistence);
 const names = { symbols: config.symbols.map((s) => s.name), venues: new Map(config.venues.map((v) => [v.id, v.name])) };
 const log = (level: 'info' | 'warn' | 'error', msg: string) => parentPort!.postMessage({ type: 'log', stage: 'sinks', level, msg });
-const journalNextSequence = () => counters.get(PersistenceCounter.JOURNAL_NEXT_SEQUENCE);
+// Whole (setAtomic by the persistence stage): the runners read no frame past it.
+const journalNextSequence = () => counters.getAtomic(PersistenceCounter.JOURNAL_NEXT_SEQUENCE);
 
 // Below the stages (sinks.nice, sinks.schedIdle; workers/thread-nice.ts).
 const notNiced = await lowerThisThread(config.sinks.nice, config.sinks.schedIdle);
