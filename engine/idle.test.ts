@@ -263,6 +263,15 @@ describe('EventLoopRunner parking (this thread)', () => {
     return Atomics.load(bell.words, PARKED_INDEX) === 1;
   }
 
+  /** A ScriptedAgent's EventLoopRunner on a fresh doorbell, started. */
+  function startedRunner(kind: 'park' | 'spin' = 'park', options = LONG_SLEEP): { bell: Doorbell; agent: ScriptedAgent; runner: EventLoopRunner } {
+    const bell = Doorbell.create();
+    const agent = new ScriptedAgent();
+    const runner = new EventLoopRunner(agent, bell, kind, options);
+    runner.start();
+    return { bell, agent, runner };
+  }
+
   /** Kicks the runner out of each of its first n parks, then waits for park n + 1 (on the first park's waitAsync). */
   async function kickedParks(runner: EventLoopRunner, bell: Doorbell, n: number): Promise<void> {
     for (let k = 1; k <= n; k++) {
@@ -273,10 +282,7 @@ describe('EventLoopRunner parking (this thread)', () => {
   }
 
   it('kick() while parked runs a duty cycle now, not after the sleep bound ends the park', async () => {
-    const bell = Doorbell.create();
-    const agent = new ScriptedAgent();
-    const runner = new EventLoopRunner(agent, bell, 'park', LONG_SLEEP);
-    runner.start();
+    const { bell, agent, runner } = startedRunner();
     try {
       await until(() => parked(bell) && runner.parkCount === 1, 'the runner to park');
       // A socket callback queued work: the script's next doWork finds one item.
@@ -291,10 +297,7 @@ describe('EventLoopRunner parking (this thread)', () => {
   }, 20_000);
 
   it('kick() while parked resumes on its own thread: no notify (the sequence word does not move)', async () => {
-    const bell = Doorbell.create();
-    const agent = new ScriptedAgent();
-    const runner = new EventLoopRunner(agent, bell, 'park', LONG_SLEEP);
-    runner.start();
+    const { bell, agent, runner } = startedRunner();
     try {
       await until(() => parked(bell) && runner.parkCount === 1, 'the runner to park');
       const seq = bell.sequence();
@@ -312,10 +315,7 @@ describe('EventLoopRunner parking (this thread)', () => {
   }, 20_000);
 
   it('the waitAsync a kick left pending answers the next park: a ring then wakes it from a 60 s park', async () => {
-    const bell = Doorbell.create();
-    const agent = new ScriptedAgent();
-    const runner = new EventLoopRunner(agent, bell, 'park', LONG_SLEEP);
-    runner.start();
+    const { bell, agent, runner } = startedRunner();
     try {
       await kickedParks(runner, bell, 3);
       agent.script.push(1);
@@ -335,10 +335,7 @@ describe('EventLoopRunner parking (this thread)', () => {
 
   // Passes with a kick that notifies too (it ends each waiter); fails when a park after a kick registers another.
   it('parks after kicks add no second waiter: one notify finds exactly one', async () => {
-    const bell = Doorbell.create();
-    const agent = new ScriptedAgent();
-    const runner = new EventLoopRunner(agent, bell, 'park', LONG_SLEEP);
-    runner.start();
+    const { bell, runner } = startedRunner();
     try {
       await kickedParks(runner, bell, 5);
       // Every waiter registered on the word, this thread's included: a park per waitAsync would leave six.
@@ -350,10 +347,7 @@ describe('EventLoopRunner parking (this thread)', () => {
   }, 20_000);
 
   it('a producer ring wakes it from a 60 s park', async () => {
-    const bell = Doorbell.create();
-    const agent = new ScriptedAgent();
-    const runner = new EventLoopRunner(agent, bell, 'park', LONG_SLEEP);
-    runner.start();
+    const { bell, agent, runner } = startedRunner();
     try {
       await until(() => parked(bell), 'the runner to park');
       agent.script.push(1);
@@ -367,10 +361,7 @@ describe('EventLoopRunner parking (this thread)', () => {
   }, 20_000);
 
   it('unrung, its parks end by themselves (the maxSleepMs bound) and it parks again', async () => {
-    const bell = Doorbell.create();
-    const agent = new ScriptedAgent();
-    const runner = new EventLoopRunner(agent, bell, 'park', { spins: 0, maxSleepMs: 20 });
-    runner.start();
+    const { bell, runner } = startedRunner('park', { spins: 0, maxSleepMs: 20 });
     try {
       // Nothing rings the bell: every park after the first began when the one before it was ended.
       await until(() => runner.parkCount >= 4, 'parks that end by themselves');
@@ -382,10 +373,7 @@ describe('EventLoopRunner parking (this thread)', () => {
   }, 20_000);
 
   it('start() after stop() during a park resumes at once', async () => {
-    const bell = Doorbell.create();
-    const agent = new ScriptedAgent();
-    const runner = new EventLoopRunner(agent, bell, 'park', LONG_SLEEP);
-    runner.start();
+    const { bell, agent, runner } = startedRunner();
     try {
       await until(() => parked(bell), 'the runner to park');
       runner.stop();
@@ -399,10 +387,7 @@ describe('EventLoopRunner parking (this thread)', () => {
   }, 20_000);
 
   it('runs no duty cycle after stop(), even when its park ends', async () => {
-    const bell = Doorbell.create();
-    const agent = new ScriptedAgent();
-    const runner = new EventLoopRunner(agent, bell, 'park', LONG_SLEEP);
-    runner.start();
+    const { bell, agent, runner } = startedRunner();
     await until(() => parked(bell), 'the runner to park');
     runner.stop();
     const calls = agent.calls;
@@ -414,10 +399,7 @@ describe('EventLoopRunner parking (this thread)', () => {
   }, 20_000);
 
   it("with kind 'spin' never parks, yet lets timers run between its ticks", async () => {
-    const bell = Doorbell.create();
-    const agent = new ScriptedAgent();
-    const runner = new EventLoopRunner(agent, bell, 'spin', LONG_SLEEP);
-    runner.start();
+    const { bell, agent, runner } = startedRunner('spin', LONG_SLEEP);
     try {
       let fired = false;
       setTimeout(() => (fired = true), 5);

@@ -244,9 +244,9 @@ export class EventLoopRunner {
     }
   }
 
-  /** The sleep bound's timer: ends the current park, if any (so no park outlasts the period; a young one ends early, harmlessly). */
+  /** The sleep bound's timer (cleared by stop()): ends the current park, if any (so no park outlasts the period; a young one ends early, harmlessly). */
   private endLongPark(): void {
-    if (this.parked && !this.stopped) this.resume();
+    if (this.parked) this.resume();
   }
 
   /** The waitAsync ended (notified, or the value had already moved on). */

@@ -173,8 +173,6 @@ interface PendingRequest {
   aborted: boolean;
 }
 
-/** Most route-audit batches a GET /v1/orders/{id}/route drains before answering (1024 x ROUTE_AUDIT_BATCH records). */
-const ROUTE_DRAIN_BATCHES = 1024;
 const STATUS_NAMES = new Set(['OPEN', 'CLOSED', ...Array.from({ length: ORDER_STATE_COUNT }, (_, i) => stateName(i))]);
 const LIST_LIMIT_MAX = 1000;
 const OVERSIZE_GRACE = 4;
@@ -870,9 +868,6 @@ export class IngestStage implements Agent, GatedRecordHandler {
     const orderId = positiveId(req.getParameter(0) ?? '');
     if (principal === null) return;
     const audits = this.options.routeAudits;
-    // The SOR does not wake this thread for its audits (a quiet ring): take what it wrote so far
-    // (batches of ROUTE_AUDIT_BATCH; bounded, should the SOR keep writing meanwhile).
-    if (audits != null) for (let i = 0; i < ROUTE_DRAIN_BATCHES && audits.drain() > 0; i++);
     const engineEpochMs = this.clock.epochMs() - this.clock.nowNs() / 1e6;
     const doc = audits == null ? undefined : audits.get(principal.accountId, principal.admin, orderId, engineEpochMs);
     if (doc === undefined) return sendError(res, '404 Not Found', Reason.UNKNOWN_ORDER, 'no routing decision for this order and account');

@@ -24,6 +24,8 @@ import type { RecordHandler, RingConsumer } from '../../engine/ring.ts';
 import { auditToJson } from '../../codecs/route-audit-json.ts';
 
 export const ROUTE_AUDIT_BATCH = 256;
+/** Most batches get() drains before it answers (1024 x ROUTE_AUDIT_BATCH records): bounded, should the SOR keep writing meanwhile. */
+const GET_DRAIN_BATCHES = 1024;
 /** Decisions kept per order at most (first decision, re-routes, fallbacks). */
 const PER_ORDER_MAX = 64;
 const NONE = -1;
@@ -120,10 +122,13 @@ export class RouteAuditView implements RecordHandler {
   }
 
   /**
-   * The order's decisions as JSON, or undefined when unknown to this account (admin: any).
-   * engineEpochMs turns decision times (engine ns) into wall-clock times.
+   * The order's decisions as JSON, or undefined when unknown to this account (admin: any), after
+   * draining the ring. engineEpochMs turns decision times (engine ns) into wall-clock times.
    */
   get(accountId: number, admin: boolean, orderId: number, engineEpochMs: number): Record<string, unknown> | undefined {
+    // The SOR does not wake ingest for its audits (a quiet ring, workers/topology.ts QUIET_RINGS):
+    // what it wrote so far is taken first, so an answer holds every decision already made.
+    for (let i = 0; i < GET_DRAIN_BATCHES && this.drain() > 0; i++);
     if (!(Number.isInteger(orderId) && orderId > 0)) return undefined;
     const o = orderId % this.capacity;
     if (this.orderId[o] !== orderId || this.first[o] === NONE) return undefined;
