@@ -51,6 +51,19 @@ describe('RouteAuditView', () => {
     expect(other.decisions[0].venues[2].excluded).toBe('DISALLOWED');
   });
 
+  it('get() answers with decisions still waiting in its ring (the SOR does not wake ingest for them: a quiet ring)', () => {
+    const { h, ids } = routed(2);
+    const mem = createRingMemory(1 << 20);
+    const p = new RingProducer(mem, null);
+    const v = new RouteAuditView(new RingConsumer(mem), 10, routeAuditLength(3), ['', 'V1', 'V2', 'V3'], ['AAPL', 'MSFT']);
+    for (const b of h.ingestCollector.audits) p.bytes.set(b, p.tryClaim(22, b.length));
+    p.commit();
+    // No duty cycle drained the ring: the answer does.
+    expect((v.get(1, false, ids[0], 0) as any).decisions[0].chosenRoutes).toHaveLength(1);
+    expect(v.get(2, false, ids[1], 0)).toBeDefined();
+    expect(v.drain()).toBe(0);
+  });
+
   it('account isolation: another account sees nothing, an admin sees every order', () => {
     const { h, ids } = routed(2);
     const v = view(10, h.ingestCollector.audits);
