@@ -152,9 +152,18 @@ export class OpenLoopGenerator {
       Atomics.store(words, GO, GO_RUN);
       Atomics.notify(words, GO);
       const window = options.onWindow;
+      // Each edge once: by its timer, or at the end of the run if its timer had not fired (a
+      // loaded machine can run it later than the senders' last order and drain).
+      let windowEdges = 0;
+      const windowEdge = (edge: number): void => {
+        while (window !== undefined && windowEdges < edge) {
+          if (windowEdges++ === 0) window.start();
+          else window.end();
+        }
+      };
       if (window !== undefined) {
         const startIn = Math.max(0, t0 + options.warmupMs - monoNowMs());
-        windowTimers.push(setTimeout(() => window.start(), startIn), setTimeout(() => window.end(), startIn + options.durationMs));
+        windowTimers.push(setTimeout(() => windowEdge(1), startIn), setTimeout(() => windowEdge(2), startIn + options.durationMs));
       }
       const scheduledMs = options.warmupMs + options.durationMs;
       if (options.onProgress !== undefined) {
@@ -162,6 +171,7 @@ export class OpenLoopGenerator {
         progress = setInterval(() => report(progressOf(words, W, monoNowMs() - t0, scheduledMs)), options.progressIntervalMs ?? 250);
       }
       const results = await Promise.all(tasks);
+      windowEdge(2);
       return summarize(options, W, results);
     } catch (err) {
       failed(err);
