@@ -89,6 +89,8 @@ export const RECORDS: RecordSpec[] = [
     name: 'CHILD_EVENT', length: CHILD_EVENT_LENGTH, make: () => new ChildEventFlyweight(),
     fields: fields(`ChildId:f64@0 OrderId:f64@8 TimeNs:f64@16 LastQty:f64@24 LastPxTicks:f64@32 Qty:f64@40
       PriceTicks:f64@48 VenueId:u32@56 Reason:u16@60 Kind:u8@62 ExecIdHash:f64@64`),
+    // The venue's identifiers, past the fixed part (a record of childEventLength bytes): records.test.ts.
+    derived: ['execIdLength', 'execIdOffset', 'execRefIdLength', 'execRefIdOffset', 'setIds'],
   },
   {
     name: 'VENUE_STATUS', length: VENUE_STATUS_LENGTH, make: () => new VenueStatusFlyweight(),

@@ -9,6 +9,10 @@ import {
   CANCEL_ORDER_LENGTH,
   CHILD_EVENT_JOURNALED_MIN_LENGTH,
   CHILD_EVENT_LENGTH,
+  CHILD_EVENT_MAX_LENGTH,
+  ChildEventFlyweight,
+  EXEC_ID_CAPACITY,
+  childEventLength,
   CHILD_ORDER_LENGTH,
   ChildOrderFlyweight,
   EXEC_REPORT_LENGTH,
@@ -107,6 +111,32 @@ describe('record lengths', () => {
     expect(journalMarkOf(view, RecordType.CHILD_NEW, 400)).toBe(2 ** 33 + 1);
     // A CHILD_CANCEL shares the layout but waits for nothing, whatever its field holds.
     expect(journalMarkOf(view, RecordType.CHILD_CANCEL, 400)).toBe(0);
+  });
+
+  it('a CHILD_EVENT carries a venue\'s ExecID and ExecRefID past its fixed part: each cut to 64 bytes, non-printable bytes as ?, none in a record of the fixed length', () => {
+    expect(CHILD_EVENT_MAX_LENGTH).toBe(CHILD_EVENT_LENGTH + 2 + 2 * EXEC_ID_CAPACITY);
+    expect(childEventLength(0, 0)).toBe(CHILD_EVENT_LENGTH);
+    expect(childEventLength(5, 0)).toBe(CHILD_EVENT_LENGTH + 2 + 5);
+    expect(childEventLength(0, 3)).toBe(CHILD_EVENT_LENGTH + 2 + 3);
+    expect(childEventLength(500, 500)).toBe(CHILD_EVENT_MAX_LENGTH);
+    const src = Buffer.from(`E-1|R\x01x${'y'.repeat(70)}`, 'latin1');
+    const bytes = new Uint8Array(512).fill(0xee);
+    const view = new DataView(bytes.buffer);
+    const fw = new ChildEventFlyweight().wrap(view, bytes, 16).setChildId(7).setExecIdHash(3);
+    const refEnd = src.length;
+    const length = childEventLength(3, refEnd - 4);
+    fw.setIds(src, 0, 3, 4, refEnd);
+    const text = (at: number, n: number) => Buffer.from(bytes.subarray(at, at + n)).toString('latin1');
+    expect(text(fw.execIdOffset(), fw.execIdLength(length))).toBe('E-1');
+    expect(text(fw.execRefIdOffset(), fw.execRefIdLength(length))).toBe(`R?x${'y'.repeat(61)}`);
+    expect(length).toBe(CHILD_EVENT_LENGTH + 2 + 3 + 64);
+    expect([fw.childId(), fw.execIdHash()]).toEqual([7, 3]);
+    // The fixed part alone (another kind, an older journal): no identifiers, whatever follows it.
+    expect(fw.execIdLength(CHILD_EVENT_LENGTH)).toBe(0);
+    expect(fw.execRefIdLength(CHILD_EVENT_LENGTH)).toBe(0);
+    // Nothing to write: the bytes past the fixed part are left alone.
+    const other = new ChildEventFlyweight().wrap(view, bytes, 320).setIds(src, 0, 0, 0, 0);
+    expect(bytes[other.offset + CHILD_EVENT_LENGTH]).toBe(0xee);
   });
 
   it('record type ids are distinct', () => {

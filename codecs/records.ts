@@ -406,6 +406,16 @@ export class RouteDoneFlyweight extends Flyweight {
 // carried no ExecID (or for a fill made up by reconciliation, or any other kind). Risk journals
 // the record verbatim, so fix recovery rebuilds the set from it. Appended after every older
 // field: records journaled before it existed (64 bytes) still decode (CHILD_EVENT_JOURNALED_MIN_LENGTH).
+//
+// The venue's identifiers, for the audit trail and reconciliation with the venue: a FILL, a
+// TRADE_CANCEL and a TRADE_CORRECT made from a report carrying them are longer than
+// CHILD_EVENT_LENGTH:
+//   72 execIdLength u8  73 execRefIdLength u8  74 execId bytes, then execRefId bytes
+// execId: the report's ExecID (17); execRefId: its ExecRefID (19, the fill a bust or correction
+// names). Each at most EXEC_ID_CAPACITY bytes (a longer one keeps its first bytes), every byte
+// outside printable ASCII written as '?' (the sinks' text columns take no control bytes). A
+// record of CHILD_EVENT_LENGTH bytes (any other kind, a fill made up by reconciliation, or one
+// journaled before the fields existed) has neither.
 // ---------------------------------------------------------------------------------------------
 export const ChildEventKind = {
   /** The child's NewOrderSingle went out on the venue session. */
@@ -444,6 +454,19 @@ const CE_REASON = CE_VENUE + 4;
 const CE_KIND = CE_REASON + 2;
 const CE_EXEC_ID_HASH = CE_KIND + 2;
 export const CHILD_EVENT_LENGTH = CE_EXEC_ID_HASH + 8;
+const CE_EXEC_ID_LEN = CHILD_EVENT_LENGTH;
+const CE_EXEC_REF_ID_LEN = CE_EXEC_ID_LEN + 1;
+const CE_IDS = CE_EXEC_REF_ID_LEN + 1;
+/** Bytes of a venue's ExecID (or ExecRefID) a CHILD_EVENT keeps. */
+export const EXEC_ID_CAPACITY = 64;
+/** The longest CHILD_EVENT: both identifiers at capacity. */
+export const CHILD_EVENT_MAX_LENGTH = CE_IDS + 2 * EXEC_ID_CAPACITY;
+
+/** The length of a CHILD_EVENT carrying identifiers of `execIdBytes` and `execRefIdBytes` bytes at the source (capped here); CHILD_EVENT_LENGTH for none. */
+export function childEventLength(execIdBytes: number, execRefIdBytes: number): number {
+  if (execIdBytes <= 0 && execRefIdBytes <= 0) return CHILD_EVENT_LENGTH;
+  return CE_IDS + Math.min(Math.max(execIdBytes, 0), EXEC_ID_CAPACITY) + Math.min(Math.max(execRefIdBytes, 0), EXEC_ID_CAPACITY);
+}
 /**
  * Journal readers need every field before execIdHash, so child events journaled before it
  * existed (64 bytes) still decode; a reader of execIdHash takes 0 for a shorter record.
@@ -474,6 +497,35 @@ export class ChildEventFlyweight extends Flyweight {
   /** Only within a record of CHILD_EVENT_LENGTH bytes (see CHILD_EVENT_JOURNALED_MIN_LENGTH). */
   execIdHash(): number { return this.f64(CE_EXEC_ID_HASH); }
   setExecIdHash(v: number): this { this.setF64(CE_EXEC_ID_HASH, v); return this; }
+  /** Bytes of the ExecID at execIdOffset() in a record of `length` bytes (0: none). */
+  execIdLength(length: number): number { return length >= CE_IDS ? this.u8(CE_EXEC_ID_LEN) : 0; }
+  execIdOffset(): number { return this.offset + CE_IDS; }
+  /** Bytes of the ExecRefID at execRefIdOffset() in a record of `length` bytes (0: none). */
+  execRefIdLength(length: number): number { return length >= CE_IDS ? this.u8(CE_EXEC_REF_ID_LEN) : 0; }
+  execRefIdOffset(): number { return this.offset + CE_IDS + this.u8(CE_EXEC_ID_LEN); }
+  /**
+   * Writes the identifiers src[idStart, idEnd) and src[refStart, refEnd) (an empty range: none)
+   * into a record claimed at childEventLength(idEnd - idStart, refEnd - refStart) bytes, each
+   * cut to EXEC_ID_CAPACITY, bytes outside printable ASCII as '?'. Writes nothing when both are
+   * empty (a record of CHILD_EVENT_LENGTH).
+   */
+  setIds(src: Uint8Array, idStart: number, idEnd: number, refStart: number, refEnd: number): this {
+    const n = Math.min(Math.max(idEnd - idStart, 0), EXEC_ID_CAPACITY);
+    const m = Math.min(Math.max(refEnd - refStart, 0), EXEC_ID_CAPACITY);
+    if (n === 0 && m === 0) return this;
+    this.setU8(CE_EXEC_ID_LEN, n);
+    this.setU8(CE_EXEC_REF_ID_LEN, m);
+    const out = this.bytes;
+    const at = this.offset + CE_IDS;
+    for (let i = 0; i < n; i++) out[at + i] = printable(src[idStart + i]);
+    for (let i = 0; i < m; i++) out[at + n + i] = printable(src[refStart + i]);
+    return this;
+  }
+}
+
+/** A byte of printable ASCII as it is, any other as '?'. */
+function printable(b: number): number {
+  return b >= 0x20 && b <= 0x7e ? b : 0x3f;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -950,7 +1002,7 @@ export const MAX_RECORD_LENGTH = Math.max(
   ROUTE_REQUEST_LENGTH,
   CHILD_ORDER_LENGTH,
   ROUTE_DONE_LENGTH,
-  CHILD_EVENT_LENGTH,
+  CHILD_EVENT_MAX_LENGTH,
   VENUE_STATUS_LENGTH,
   QUOTE_LENGTH,
   POSITION_LENGTH,
@@ -975,4 +1027,5 @@ if (SOR_CONFIG_LENGTH !== 40) throw new Error(`Invariant: SOR_CONFIG_LENGTH 40, 
 if (ROUTE_AUDIT_HEADER_LENGTH !== 128) throw new Error(`Invariant: ROUTE_AUDIT_HEADER_LENGTH 128, got ${ROUTE_AUDIT_HEADER_LENGTH}`);
 if (ROUTE_AUDIT_VENUE_LENGTH !== 128) throw new Error(`Invariant: ROUTE_AUDIT_VENUE_LENGTH 128, got ${ROUTE_AUDIT_VENUE_LENGTH}`);
 if (CHILD_EVENT_LENGTH !== 72) throw new Error(`Invariant: CHILD_EVENT_LENGTH 72, got ${CHILD_EVENT_LENGTH}`);
+if (CHILD_EVENT_MAX_LENGTH !== 202) throw new Error(`Invariant: CHILD_EVENT_MAX_LENGTH 202, got ${CHILD_EVENT_MAX_LENGTH}`);
 if (CHILD_EVENT_JOURNALED_MIN_LENGTH !== 64) throw new Error(`Invariant: CHILD_EVENT_JOURNALED_MIN_LENGTH 64, got ${CHILD_EVENT_JOURNALED_MIN_LENGTH}`);

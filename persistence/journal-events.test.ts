@@ -1,10 +1,10 @@
 // Goal: journal readers (the Postgres and Kafka sinks) decode EXEC_REPORT and POSITION records
 // written before the journal mark was appended to them (200 and 64 bytes), and CHILD_EVENT records
 // written before execIdHash was (64 bytes), exactly as the current ones, and refuse a body
-// shorter than that. Method: real flyweights, decoded at full and at the old length.
+// shorter than that; CHILD_EVENT's venue identifiers are read only when the record holds them. Method: real flyweights, decoded at full and at the old length.
 import { describe, expect, it } from 'vitest';
 import {
-  CHILD_EVENT_JOURNALED_MIN_LENGTH, CHILD_EVENT_LENGTH, ChildEventFlyweight, ChildEventKind,
+  CHILD_EVENT_JOURNALED_MIN_LENGTH, CHILD_EVENT_LENGTH, CHILD_EVENT_MAX_LENGTH, ChildEventFlyweight, ChildEventKind, childEventLength,
   EXEC_REPORT_JOURNALED_MIN_LENGTH, EXEC_REPORT_LENGTH, ExecReportFlyweight, POSITION_JOURNALED_MIN_LENGTH, POSITION_LENGTH,
   PositionFlyweight, RecordType,
 } from '../codecs/records.ts';
@@ -49,6 +49,21 @@ describe('EventDecoder and records journaled before the journal mark', () => {
     expect(full).toMatchObject({ type: 'CHILD_EVENT', childId: 1001, kind: 'FILL', lastQty: 4, venue: 'V1' });
     expect(d.decode(RecordType.CHILD_EVENT, 1, 0, view, bytes, 0, CHILD_EVENT_JOURNALED_MIN_LENGTH)).toEqual(full);
     expect(d.decode(RecordType.CHILD_EVENT, 1, 0, view, bytes, 0, CHILD_EVENT_JOURNALED_MIN_LENGTH - 1)).toBeNull();
+    expect(full).toMatchObject({ execId: null, execRefId: null });
+  });
+
+  it('decodes a CHILD_EVENT\'s venue identifiers (ExecID, ExecRefID) past the fixed part; a record too short for what its lengths claim gets neither', () => {
+    const bytes = new Uint8Array(CHILD_EVENT_MAX_LENGTH + 8);
+    const view = new DataView(bytes.buffer);
+    const src = Buffer.from('BUST-9E-1', 'latin1');
+    const length = childEventLength(6, 3);
+    new ChildEventFlyweight().wrap(view, bytes, 0).setKind(ChildEventKind.TRADE_CANCEL).setChildId(1001).setOrderId(1).setVenueId(1).setIds(src, 0, 6, 6, 9);
+    const d = new EventDecoder(names);
+    expect(d.decode(RecordType.CHILD_EVENT, 1, 0, view, bytes, 0, length)).toMatchObject({ kind: 'TRADE_CANCEL', execId: 'BUST-9', execRefId: 'E-1' });
+    // Ring lengths are rounded up to 8: the padding is not read.
+    expect(d.decode(RecordType.CHILD_EVENT, 1, 0, view, bytes, 0, 88)).toMatchObject({ execId: 'BUST-9', execRefId: 'E-1' });
+    expect(d.decode(RecordType.CHILD_EVENT, 1, 0, view, bytes, 0, length - 1)).toMatchObject({ kind: 'TRADE_CANCEL', execId: null, execRefId: null });
+    expect(d.decode(RecordType.CHILD_EVENT, 1, 0, view, bytes, 0, CHILD_EVENT_LENGTH)).toMatchObject({ execId: null, execRefId: null });
   });
 });
 

@@ -10,7 +10,7 @@
  */
 
 import {
-  ACCOUNT_CONTROL_LENGTH, CANCEL_ORDER_LENGTH, CHILD_EVENT_JOURNALED_MIN_LENGTH, EXEC_REPORT_JOURNALED_MIN_LENGTH, MASS_CANCEL_LENGTH, NEW_ORDER_LENGTH, POSITION_JOURNALED_MIN_LENGTH,
+  ACCOUNT_CONTROL_LENGTH, CANCEL_ORDER_LENGTH, CHILD_EVENT_JOURNALED_MIN_LENGTH, EXEC_ID_CAPACITY, EXEC_REPORT_JOURNALED_MIN_LENGTH, MASS_CANCEL_LENGTH, NEW_ORDER_LENGTH, POSITION_JOURNALED_MIN_LENGTH,
   QUOTE_LENGTH, REPLACE_ORDER_LENGTH, ROUTE_DONE_LENGTH, SOR_CONFIG_LENGTH,
   AccountControlFlyweight, ALL_SYMBOLS, CancelOrderFlyweight, ChildEventFlyweight, ExecReportFlyweight, MassCancelFlyweight,
   NewOrderFlyweight, PositionFlyweight, QuoteFlyweight, RecordType, RouteAuditFlyweight, RouteDoneFlyweight, SorConfigFlyweight,
@@ -148,6 +148,10 @@ export interface ChildEventEvent extends Base {
   lastQty: number;
   lastPxTicks: number;
   reason: string;
+  /** The venue's ExecID (17) of a FILL, TRADE_CANCEL or TRADE_CORRECT; null when the record has none. */
+  execId: string | null;
+  /** The ExecRefID (19) of a TRADE_CANCEL or TRADE_CORRECT: the ExecID of the fill it names; else null. */
+  execRefId: string | null;
 }
 
 export interface SorConfigEvent extends Base {
@@ -198,7 +202,7 @@ export class EventDecoder {
   /** Venue names by venue id as an array (auditToJson's form), built once. */
   private readonly venueNames: string[] = [];
   /** The decoder table: record type id -> decoder (and the record's minimum length). */
-  private readonly table: Map<number, { length: number; decode: (seq: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number) => JournalEvent }>;
+  private readonly table: Map<number, { length: number; decode: (seq: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number, length: number) => JournalEvent }>;
 
   constructor(names: EventNames) {
     this.names = names;
@@ -212,7 +216,7 @@ export class EventDecoder {
       [RecordType.EXEC_REPORT, { length: EXEC_REPORT_JOURNALED_MIN_LENGTH, decode: (s, e, v, b, o) => this.decodeReport(s, e, v, b, o) }],
       [RecordType.POSITION, { length: POSITION_JOURNALED_MIN_LENGTH, decode: (s, e, v, b, o) => this.decodePosition(s, e, v, b, o) }],
       [RecordType.ROUTE_DONE, { length: ROUTE_DONE_LENGTH, decode: (s, e, v, b, o) => this.decodeRouteDone(s, e, v, b, o) }],
-      [RecordType.CHILD_EVENT, { length: CHILD_EVENT_JOURNALED_MIN_LENGTH, decode: (s, e, v, b, o) => this.decodeChildEvent(s, e, v, b, o) }],
+      [RecordType.CHILD_EVENT, { length: CHILD_EVENT_JOURNALED_MIN_LENGTH, decode: (s, e, v, b, o, n) => this.decodeChildEvent(s, e, v, b, o, n) }],
       [RecordType.SOR_CONFIG, { length: SOR_CONFIG_LENGTH, decode: (s, e, v, b, o) => this.decodeSorConfig(s, e, v, b, o) }],
       [RecordType.QUOTE, { length: QUOTE_LENGTH, decode: (s, e, v, b, o) => this.decodeQuote(s, e, v, b, o) }],
     ]);
@@ -222,7 +226,7 @@ export class EventDecoder {
   decode(typeId: number, seq: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number, length: number): JournalEvent | null {
     const entry = this.table.get(typeId);
     if (entry === undefined || length < entry.length) return null;
-    return entry.decode(seq, epochMs, view, bytes, offset);
+    return entry.decode(seq, epochMs, view, bytes, offset, length);
   }
 
   /** A ROUTE_AUDIT frame (not a JournalEvent: the sinks keep its document as it is). */
@@ -304,12 +308,18 @@ export class EventDecoder {
     };
   }
 
-  private decodeChildEvent(seq: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number): ChildEventEvent {
+  private decodeChildEvent(seq: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number, length: number): ChildEventEvent {
     const f = this.childEvent.wrap(view, bytes, offset);
+    const n = f.execIdLength(length);
+    const m = f.execRefIdLength(length);
+    // Identifiers that would run past the record (a damaged one) are left out.
+    const fits = f.execIdOffset() + n + m <= offset + length;
     return {
       type: 'CHILD_EVENT', seq, atMs: epochMs + f.timeNs() / 1e6, childId: f.childId(), orderId: f.orderId(), kind: childKindName(f.kind()),
       venueId: f.venueId(), venue: this.venue(f.venueId()), qty: f.qty(), priceTicks: f.priceTicks(), lastQty: f.lastQty(),
       lastPxTicks: f.lastPxTicks(), reason: reasonName(f.reason()),
+      execId: fits && n > 0 ? ascii(bytes, f.execIdOffset(), n, EXEC_ID_CAPACITY) : null,
+      execRefId: fits && m > 0 ? ascii(bytes, f.execRefIdOffset(), m, EXEC_ID_CAPACITY) : null,
     };
   }
 
@@ -331,9 +341,12 @@ export class EventDecoder {
   }
 }
 
-/** An ASCII field (ClOrdIDs are checked printable ASCII at the edge) as a string. Allocates. */
-function ascii(bytes: Uint8Array, offset: number, length: number): string {
-  const n = Math.min(length, CL_ORD_ID_CAPACITY);
+/**
+ * An ASCII field as a string, at most `capacity` bytes (ClOrdIDs are checked printable ASCII at
+ * the edge, a venue's ExecIDs made so by the fix stage). Allocates.
+ */
+function ascii(bytes: Uint8Array, offset: number, length: number, capacity = CL_ORD_ID_CAPACITY): string {
+  const n = Math.min(length, capacity);
   let s = '';
   for (let i = 0; i < n; i++) s += String.fromCharCode(bytes[offset + i]);
   return s;

@@ -24,8 +24,8 @@ let mock: KafkaMock;
 let t0: TestStack;
 let consumer: Consumer;
 const KEY1 = 'demo-key-trader1';
-/** Every message consumed: event id -> [topic, partition, offset, key] per copy. */
-const seen = new Map<number, { topic: string; partition: number; offset: number; key: string }[]>();
+/** Every message consumed: event id -> [topic, partition, offset, key, the value's exec_id] per copy. */
+const seen = new Map<number, { topic: string; partition: number; offset: number; key: string; execId: unknown }[]>();
 
 beforeAll(async () => {
   mock = await startKafkaMock(3, [...KAFKA_TOPICS], 3);
@@ -37,10 +37,10 @@ beforeAll(async () => {
   await consumer.run({
     eachMessage: async ({ topic, partition, message }) => {
       const id = Number(message.headers?.['event-id']?.toString());
-      const value = JSON.parse(message.value!.toString()) as { event_id: number };
+      const value = JSON.parse(message.value!.toString()) as { event_id: number; exec_id?: unknown };
       expect(value.event_id).toBe(id);
       const list = seen.get(id) ?? [];
-      list.push({ topic, partition, offset: Number(message.offset), key: message.key!.toString() });
+      list.push({ topic, partition, offset: Number(message.offset), key: message.key!.toString(), execId: value.exec_id });
       seen.set(id, list);
     },
   });
@@ -79,9 +79,9 @@ async function trade(t: Trader, prefix: string, n: number): Promise<void> {
 }
 
 /** Journal events that the sink publishes, with the topic and key it must have used. */
-function expected(): Map<number, { topic: string; key: string; type: string }> {
+function expected(): Map<number, { topic: string; key: string; type: string; execId?: string | null }> {
   const decoder = new EventDecoder({ symbols: t0.config.symbols.map((s) => s.name), venues: new Map(t0.config.venues.map((v) => [v.id, v.name])) });
-  const out = new Map<number, { topic: string; key: string; type: string }>();
+  const out = new Map<number, { topic: string; key: string; type: string; execId?: string | null }>();
   const audit = new RouteAuditFlyweight();
   const r = replayJournal(t0.journalDir, {
     onFrame(typeId, seq, epochMs, view, bytes, offset, length) {
@@ -105,7 +105,8 @@ function expected(): Map<number, { topic: string; key: string; type: string }> {
         case 'QUOTE': topic = KafkaTopic.MARKETDATA; key = e.symbol; break;
         default: return; // SOR_CONFIG, ACCOUNT_CONTROL: audit.admin, not produced by this test's load
       }
-      out.set(seq, { topic, key, type: e.type });
+      // A venue's event carries the venue's ExecID (null for those without one).
+      out.set(seq, e.type === 'CHILD_EVENT' && e.kind !== 'SENT' ? { topic, key, type: e.type, execId: e.execId } : { topic, key, type: e.type });
     },
   });
   expect(r.problem).toBeNull();
@@ -124,6 +125,7 @@ async function expectTopicsEqualJournal(): Promise<number> {
     for (const c of copies) {
       expect(c.topic).toBe(w.topic);
       expect(c.key).toBe(w.key);
+      expect(c.execId).toBe(w.execId);
     }
   }
   // Order per key: within one (topic, partition), a key's event ids grow with the offset.
@@ -153,6 +155,10 @@ describe('Kafka sink (librdkafka mock cluster, whole engine)', () => {
     const file = readKafkaCursor(join(sinksDir(t0.journalDir), kafkaCursorName('kafka')))!;
     expect(counter(PersistenceCounter.KAFKA_DURABLE_SEQUENCE)).toBe(file.sequence);
     expect(file.sequence).toBe(counter(PersistenceCounter.JOURNAL_NEXT_SEQUENCE));
+    // Venue fills reached orders.execution with the simulator's ExecIDs.
+    const fillIds = [...expected().values()].filter((w) => typeof w.execId === 'string');
+    expect(fillIds.length).toBeGreaterThan(0);
+    for (const w of fillIds) expect(w.execId).toMatch(/^V[0-9]+-[0-9a-z]+-E[0-9]+$/);
     const topics = new Set([...seen.values()].flatMap((cs) => cs.map((c) => c.topic)));
     for (const t of [KafkaTopic.INBOUND, KafkaTopic.VALIDATED, KafkaTopic.ROUTING, KafkaTopic.EXECUTION]) expect(topics.has(t)).toBe(true);
   }, 120_000);

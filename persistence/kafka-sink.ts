@@ -131,7 +131,7 @@ const KAFKA_MAPPING: { [K in JournalEvent['type']]: (e: EventOf<K>) => Routed | 
       topic: KafkaTopic.EXECUTION, key: String(e.orderId),
       value: {
         event_id: e.seq, order_id: e.orderId, leg_id: e.childId, venue: e.venue, exec_qty: e.lastQty, exec_price: px(e.lastPxTicks),
-        report_type: `VENUE_${e.kind}`, reason: e.reason, ts: iso(e.atMs),
+        report_type: `VENUE_${e.kind}`, reason: e.reason, exec_id: e.execId, exec_ref_id: e.execRefId, ts: iso(e.atMs),
       },
     };
   },

@@ -20,7 +20,7 @@ import { connect, type Trader } from '../workers/ws-client.fixture.ts';
 import { PersistenceCounter } from '../engine/counters.ts';
 import { SCHED_IDLE, STAT_NICE, STAT_POLICY, statFields, threadPolicy } from '../workers/thread-nice.ts';
 import { RecordType, RouteAuditFlyweight, RouteDoneFlyweight } from '../codecs/records.ts';
-import { EventDecoder, type JournalEvent, type ReportEvent } from './journal-events.ts';
+import { EventDecoder, type ChildEventEvent, type JournalEvent, type ReportEvent } from './journal-events.ts';
 import { JournalReader, replayJournal, startCursor, type JournalCursor } from './journal-reader.ts';
 import { arrayLiteral, MIGRATIONS_DIR, PgSink } from './pg-sink.ts';
 import { MetricsViews, Runtime } from '../workers/metrics/metrics-memory.ts';
@@ -185,6 +185,21 @@ async function expectTablesEqualJournal(): Promise<void> {
   }
   const filledQty = fills.reduce((s, f) => s + f.lastQty, 0);
   expect(await count('SELECT COALESCE(sum(executed_qty), 0) AS n FROM fills')).toBe(filledQty);
+  // The venue's identifiers: each child event's as journaled; each fill's is the ExecID of the
+  // venue fill it books (its order's last FILL child event before it in the journal).
+  const childEvents = of('CHILD_EVENT') as ChildEventEvent[];
+  const childRows = (await client.query('SELECT event_id, exec_id, exec_ref_id FROM child_events ORDER BY event_id')).rows;
+  expect(childRows.map((r) => [Number(r.event_id), r.exec_id, r.exec_ref_id])).toEqual(childEvents.map((e) => [e.seq, e.execId, e.execRefId]));
+  const lastFillExecId = new Map<number, string | null>();
+  const expectedFillIds: [number, string | null][] = [];
+  for (const e of events) {
+    if (e.type === 'CHILD_EVENT' && e.kind === 'FILL') lastFillExecId.set(e.orderId, e.execId);
+    if (e.type === 'EXEC_REPORT' && (e.execType === 'FILL' || e.execType === 'PARTIAL_FILL') && e.lastQty > 0) expectedFillIds.push([e.seq, lastFillExecId.get(e.orderId) ?? null]);
+  }
+  const fillRows = (await client.query('SELECT fill_id, venue, venue_exec_id FROM fills ORDER BY fill_id')).rows;
+  expect(fillRows.map((r) => [Number(r.fill_id), r.venue_exec_id])).toEqual(expectedFillIds);
+  // The simulators give every fill an ExecID (<venue>-<boot>-E<n>): none is missing here.
+  for (const r of fillRows) expect(r.venue_exec_id).toMatch(new RegExp(`^${r.venue}-[0-9a-z]+-E[0-9]+$`));
 }
 
 async function caughtUp(): Promise<void> {
@@ -264,9 +279,14 @@ describe('Postgres sink (real Postgres 15, whole engine)', () => {
   it('after a run the tables hold every journaled event once, and orders their final state', async () => {
     const t = await connect(`ws://${t0.base}/v1/ws?token=${KEY1}`);
     await trade(t, 'pg-a', 24);
+    // An order that takes several price levels: several fills of one order, each its own ExecID.
+    t.send({ type: 'new', clOrdId: 'pg-a-sweep', symbol: 'AAPL', side: 'BUY', qty: 1000, price: '190', ordType: 'LIMIT', tif: 'IOC' });
+    await t.next((m) => m.clOrdId === 'pg-a-sweep' && (m.status === 'FILLED' || m.status === 'CANCELED'), 20_000);
     t.ws.close();
     await caughtUp();
     await expectTablesEqualJournal();
+    const multi = await count(`SELECT count(*) AS n FROM (SELECT order_id FROM fills GROUP BY order_id HAVING count(DISTINCT venue_exec_id) > 1) m`);
+    expect(multi).toBeGreaterThan(0);
     expect(await count(`SELECT count(*) AS n FROM pgmigrations`)).toBe(readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length);
     // The decisions' documents are compressed with lz4 where the server has it (Debian's does;
     // elsewhere the migration keeps the default).

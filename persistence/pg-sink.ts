@@ -212,10 +212,10 @@ const SQL = {
     FROM unnest($1::bigint[], $2::int[], $3::int[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::int[], $9::smallint[], $10::float8[])
       AS r(id, v, adm, wp, wl, wf, wc, st, m, t)
     ON CONFLICT (event_id) DO NOTHING`,
-  childEvents: `INSERT INTO child_events (event_id, child_id, order_id, kind, venue_id, venue, qty, price, last_qty, last_px, reason, occurred_at)
-    SELECT id, cid, oid, k, vid, v, q, ${PX('px')}, lq, ${PX('lpx')}, rsn, ${TS('t')}
-    FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::int[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::float8[])
-      AS r(id, cid, oid, k, vid, v, q, px, lq, lpx, rsn, t)
+  childEvents: `INSERT INTO child_events (event_id, child_id, order_id, kind, venue_id, venue, qty, price, last_qty, last_px, reason, exec_id, exec_ref_id, occurred_at)
+    SELECT id, cid, oid, k, vid, v, q, ${PX('px')}, lq, ${PX('lpx')}, rsn, eid, erid, ${TS('t')}
+    FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::int[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::float8[], $13::text[], $14::text[])
+      AS r(id, cid, oid, k, vid, v, q, px, lq, lpx, rsn, t, eid, erid)
     ON CONFLICT (event_id) DO NOTHING`,
   // chosen_routes: the children SENT for this order since its previous routing decision.
   // input_features: the decisions' documents ($10: one JSON array, element n - 1 for row n, null
@@ -245,8 +245,14 @@ const SQL = {
     FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::bigint[], $17::float8[])
       AS r(id, oid, et, st, acct, cl, orig, q, px, lq, lpx, cq, lv, rsn, v, rs, t)
     ON CONFLICT (event_id) DO NOTHING`,
-  fills: `INSERT INTO fills (fill_id, order_id, account_id, symbol, side, venue, executed_qty, price, timestamp)
-    SELECT id, oid, acct, sym, side, v, q, px::numeric / ${PRICE_SCALE}, ${TS('t')}
+  // venue_exec_id: the ExecID of the venue fill this report books. Risk journals a venue's FILL
+  // (a CHILD_EVENT) and then, at once, the order's report of it: the order's last FILL child
+  // event before the report is its own (written earlier in this transaction, child_events first,
+  // or in an earlier one). NULL for a fill made up by reconciliation, or journaled before the
+  // identifiers were (1795478400000_venue-exec-ids).
+  fills: `INSERT INTO fills (fill_id, order_id, account_id, symbol, side, venue, executed_qty, price, timestamp, venue_exec_id)
+    SELECT id, oid, acct, sym, side, v, q, px::numeric / ${PRICE_SCALE}, ${TS('t')},
+      (SELECT c.exec_id FROM child_events c WHERE c.order_id = r.oid AND c.kind = 'FILL' AND c.event_id < r.id ORDER BY c.event_id DESC LIMIT 1)
     FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::float8[])
       AS r(id, oid, acct, sym, side, v, q, px, t)
     ON CONFLICT (fill_id) DO NOTHING`,
@@ -513,6 +519,7 @@ export class PgSink implements Sink {
     await client.query(SQL.childEvents, [
       arrayLiteral(c, (e) => e.seq), arrayLiteral(c, (e) => e.childId), arrayLiteral(c, (e) => e.orderId), arrayLiteral(c, (e) => e.kind), arrayLiteral(c, (e) => e.venueId), arrayLiteral(c, (e) => e.venue),
       arrayLiteral(c, (e) => e.qty), arrayLiteral(c, (e) => e.priceTicks), arrayLiteral(c, (e) => e.lastQty), arrayLiteral(c, (e) => e.lastPxTicks), arrayLiteral(c, (e) => e.reason), arrayLiteral(c, (e) => e.atMs),
+      arrayLiteral(c, (e) => e.execId), arrayLiteral(c, (e) => e.execRefId),
     ]);
   }
 

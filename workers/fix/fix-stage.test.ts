@@ -10,7 +10,7 @@ import { FixCounter, StageCounters } from '../../engine/counters.ts';
 import { OrdType, Side, Tif } from '../../engine/domain.ts';
 import { Reason } from '../../engine/reasons.ts';
 import { FULL, RingConsumer, RingGate, RingProducer, createRingMemory, type RecordHandler } from '../../engine/ring.ts';
-import { CHILD_ORDER_LENGTH, ChildEventFlyweight, ChildEventKind, ChildOrderFlyweight, RecordType, VenueStatusFlyweight } from '../../codecs/records.ts';
+import { CHILD_EVENT_LENGTH, CHILD_ORDER_LENGTH, ChildEventFlyweight, ChildEventKind, ChildOrderFlyweight, RecordType, VenueStatusFlyweight } from '../../codecs/records.ts';
 import { ascii } from '../../fix/encoder.ts';
 import { MemoryLink } from '../../fix/memory-transport.ts';
 import { MsgType } from '../../fix/msg-type.ts';
@@ -32,7 +32,7 @@ class TestClock {
   nowNs(): number { return this.ms * 1e6; }
 }
 
-interface Ev { kind: number; childId: number; lastQty: number; lastPx: number; reason: number }
+interface Ev { kind: number; childId: number; lastQty: number; lastPx: number; reason: number; length: number; execId: string | null; execRefId: string | null }
 
 function setup(childCapacity = 64, resetOnLogon = false, cancelAckTimeoutMs = 0) {
   const clock = new TestClock();
@@ -58,19 +58,24 @@ function setup(childCapacity = 64, resetOnLogon = false, cancelAckTimeoutMs = 0)
   const ev = new ChildEventFlyweight();
   const vs = new VenueStatusFlyweight();
   const riskHandler: RecordHandler = {
-    onRecord(type, offset) {
+    onRecord(type, offset, length) {
       if (type !== RecordType.CHILD_EVENT) return;
       ev.wrap(fromFix.view, fromFix.bytes, offset);
-      events.push({ kind: ev.kind(), childId: ev.childId(), lastQty: ev.lastQty(), lastPx: ev.lastPxTicks(), reason: ev.reason() });
+      const text = (at: number, n: number) => (n === 0 ? null : Buffer.from(fromFix.bytes.subarray(at, at + n)).toString('latin1'));
+      events.push({
+        kind: ev.kind(), childId: ev.childId(), lastQty: ev.lastQty(), lastPx: ev.lastPxTicks(), reason: ev.reason(), length,
+        execId: text(ev.execIdOffset(), ev.execIdLength(length)), execRefId: text(ev.execRefIdOffset(), ev.execRefIdLength(length)),
+      });
     },
   };
-  /** The SOR's copies of child events, as (kind, childId), in ring order. */
+  /** The SOR's copies of child events, as (kind, childId), in ring order; their lengths beside. */
   const sorEvents: [number, number][] = [];
+  const sorEventLengths: number[] = [];
   /** For each VENUE_STATUS the SOR read: how many child events it had read before it. */
   const statusAfter: number[] = [];
   const sorEv = new ChildEventFlyweight();
   const sorHandler: RecordHandler = {
-    onRecord(type, offset) {
+    onRecord(type, offset, length) {
       if (type === RecordType.VENUE_STATUS) {
         statuses.push(vs.wrap(statusRing.view, statusRing.bytes, offset).up());
         statusAfter.push(sorEvents.length);
@@ -78,13 +83,14 @@ function setup(childCapacity = 64, resetOnLogon = false, cancelAckTimeoutMs = 0)
       if (type === RecordType.CHILD_EVENT) {
         sorEv.wrap(statusRing.view, statusRing.bytes, offset);
         sorEvents.push([sorEv.kind(), sorEv.childId()]);
+        sorEventLengths.push(length);
       }
     },
   };
   const child = new ChildOrderFlyweight();
   let link: MemoryLink | null = null;
   const t = {
-    clock, stage, counters, venue, core, acceptor, session, events, statuses, sorEvents, statusAfter,
+    clock, stage, counters, venue, core, acceptor, session, events, statuses, sorEvents, sorEventLengths, statusAfter,
     /** While true, pump() leaves the ring to the SOR unread (a SOR that lags). */
     sorLags: false,
     /** While true, pump() leaves the ring to risk unread (a risk stage that lags). */
@@ -148,7 +154,11 @@ function setup(childCapacity = 64, resetOnLogon = false, cancelAckTimeoutMs = 0)
     /** An ExecutionReport written by hand on the venue's session (what a venue could send). */
     report(fields: [number, string][]): void {
       const e = acceptor.beginApp(MsgType.EXECUTION_REPORT);
-      for (const [tag, value] of fields) e.addAscii(tag, ascii(value));
+      // Bytes as given (latin1): a venue may send any byte but SOH.
+      for (const [tag, value] of fields) {
+        const b = Buffer.from(value, 'latin1');
+        e.addBytes(tag, b, 0, b.length);
+      }
       acceptor.sendApp();
       t.pump();
     },
@@ -444,6 +454,24 @@ describe('FixStage venue side: status answers and trade corrections', () => {
     expect(t.stage.childState[1001 - BASE]).toBe(VenueChildState.OPEN);
   });
 
+  it('a venue fill carries the report\'s ExecID to risk, cut to 64 bytes, non-printable bytes as ?; a fill made up from a status answer carries none', () => {
+    const t = resting();
+    const fill = (execId: string): [number, string][] => [[Tag.OrderID, 'X'], [Tag.ExecID, execId], [Tag.ClOrdID, '1001'], [Tag.ExecType, 'F'], [Tag.OrdStatus, '1'],
+      [Tag.Symbol, 'AAPL'], [Tag.Side, '1'], [Tag.LeavesQty, '9'], [Tag.CumQty, '1'], [Tag.AvgPx, '99'], [Tag.LastQty, '1'], [Tag.LastPx, '99']];
+    t.report(fill('V1-E7'));
+    const long = `L${'x'.repeat(70)}\x7f`;
+    t.report(fill(long));
+    t.report(fill('caf\xe9'));
+    t.report(status('1', '4')); // one missed fill of 1, made up from CumQty
+    const fills = t.of(ChildEventKind.FILL, 1001);
+    expect(fills.map((e) => e.execId)).toEqual(['V1-E7', long.slice(0, 64), 'caf?', null]);
+    expect(fills.map((e) => e.execRefId)).toEqual([null, null, null, null]);
+    // Ring lengths are rounded up to 8 bytes: the fixed part alone for the made-up fill.
+    expect(fills.map((e) => e.length)).toEqual([80, 144, 80, CHILD_EVENT_LENGTH]);
+    // Other kinds carry none either.
+    expect(t.of(ChildEventKind.ACKED, 1001).map((e) => [e.length, e.execId])).toEqual([[CHILD_EVENT_LENGTH, null]]);
+  });
+
   it('a status whose CumQty fills the child ends it with its FILL only, whatever OrdStatus says (no second end)', () => {
     const t = resting();
     t.report(status('4', '10'));
@@ -461,6 +489,10 @@ describe('FixStage venue side: status answers and trade corrections', () => {
     t.report(bust);
     t.report(bust); // the same ExecID again (a resend): dropped
     expect(t.of(kind, 1001).map((e) => [e.lastQty, e.lastPx, e.reason])).toEqual([[10, 98.5 * PX, Reason.NONE]]);
+    // The venue's identifiers travel to risk (and so to the journal): the bust's own ExecID and
+    // the fill it names; the SOR's copy is the fixed part only.
+    expect(t.of(kind, 1001).map((e) => [e.execId, e.execRefId])).toEqual([['BUST-1', 'E1']]);
+    expect(t.sorEventLengths.every((n) => n === CHILD_EVENT_LENGTH)).toBe(true);
     expect(t.sorIds(kind)).toEqual([1001]);
     expect(t.counters.get(FixCounter.TRADE_CORRECTIONS)).toBe(1);
     expect(t.counters.get(FixCounter.DUPLICATE_EXEC_IDS)).toBe(1);

@@ -49,6 +49,8 @@ import { Reason } from '../../engine/reasons.ts';
 import { HEADER_LENGTH, alignRecord, type GatedRecordHandler, type RecordHandler, type RingConsumer, type RingProducer } from '../../engine/ring.ts';
 import {
   CHILD_EVENT_LENGTH,
+  CHILD_EVENT_MAX_LENGTH,
+  childEventLength,
   ChildEventFlyweight,
   ChildEventKind,
   ChildOrderFlyweight,
@@ -334,7 +336,7 @@ export class FixStage implements Agent {
     this.childAskPass = new Uint32Array(childCapacity);
     this.execIds = new ExecIdSet();
     this.reconcileAny = false;
-    this.riskQueue = new RingOverflow(rings.toRisk, OVERFLOW_EVENTS, CHILD_EVENT_LENGTH, 'Invariant: venue event overflow bounded (risk stalled)');
+    this.riskQueue = new RingOverflow(rings.toRisk, OVERFLOW_EVENTS, CHILD_EVENT_MAX_LENGTH, 'Invariant: venue event overflow bounded (risk stalled)');
     this.uncommitted = false;
     const maxVenue = venues.reduce((m, v) => Math.max(m, v.venueId), 0);
     this.sessions = new Array<FixSession | null>(maxVenue + 1).fill(null);
@@ -899,7 +901,7 @@ export class FixStage implements Agent {
         // and its hash goes into the CHILD_EVENT, so recovery remembers it across a restart.
         const hash = this.firstExecId(msg, venueId);
         if (hash < 0) return;
-        this.applyFill(slot, childId, orderId, venueId, qty, price, lastQty, lastPx, hash);
+        this.applyFill(slot, childId, orderId, venueId, qty, price, lastQty, lastPx, hash, msg);
         return;
       }
       case 52: // '4' Canceled
@@ -939,7 +941,7 @@ export class FixStage implements Agent {
     const lastPx = msg.has(Tag.LastPx) ? msg.getTicks(Tag.LastPx) : 0;
     this.counters.add(FixCounter.TRADE_CORRECTIONS, 1);
     this.emitEvent(kind, childId, orderId, venueId, qty, price,
-      lastQty > 0 && lastQty <= MAX_QTY ? lastQty : 0, lastPx > 0 && lastPx <= MAX_PRICE_TICKS ? lastPx : 0, Reason.NONE, hash);
+      lastQty > 0 && lastQty <= MAX_QTY ? lastQty : 0, lastPx > 0 && lastPx <= MAX_PRICE_TICKS ? lastPx : 0, Reason.NONE, hash, msg, true);
   }
 
   /**
@@ -956,8 +958,8 @@ export class FixStage implements Agent {
     return -1;
   }
 
-  /** idHash: execIdHash of the report's ExecID (exec-id-set.ts), 0 for none (a reconciliation fill). */
-  private applyFill(slot: number, childId: number, orderId: number, venueId: number, qty: number, price: number, lastQty: number, lastPx: number, idHash: number): void {
+  /** idHash: execIdHash of the report's ExecID (exec-id-set.ts), 0 for none (a reconciliation fill); report: the fill's report (its ExecID is journaled), null for a reconciliation fill. */
+  private applyFill(slot: number, childId: number, orderId: number, venueId: number, qty: number, price: number, lastQty: number, lastPx: number, idHash: number, report: FixParser | null): void {
     if (this.childCum[slot] + lastQty <= qty) {
       this.childCum[slot] += lastQty;
       this.childNotional[slot] += lastQty * lastPx;
@@ -965,7 +967,7 @@ export class FixStage implements Agent {
       else if (this.childState[slot] === VenueChildState.SENT) this.childState[slot] = VenueChildState.OPEN;
     }
     // An overfill goes to risk all the same: it counts it and refuses it (OVERFILLS).
-    this.emitEvent(ChildEventKind.FILL, childId, orderId, venueId, qty, price, lastQty, lastPx, Reason.NONE, idHash);
+    this.emitEvent(ChildEventKind.FILL, childId, orderId, venueId, qty, price, lastQty, lastPx, Reason.NONE, idHash, report);
   }
 
   private closeChild(slot: number, kind: number, childId: number, orderId: number, venueId: number, qty: number, price: number, reason: number): void {
@@ -1002,7 +1004,7 @@ export class FixStage implements Agent {
         return;
       }
       this.counters.add(FixCounter.RECON_FILLS, 1);
-      this.applyFill(slot, childId, orderId, venueId, qty, price, missing, lastPx, 0);
+      this.applyFill(slot, childId, orderId, venueId, qty, price, missing, lastPx, 0, null);
     }
     if (this.childState[slot] === VenueChildState.DONE) return; // the fill above filled it
     switch (status) {
@@ -1069,12 +1071,25 @@ export class FixStage implements Agent {
     this.markUncommitted();
   }
 
+  /**
+   * report: the venue's report whose ExecID (17) the record carries, and its ExecRefID (19) when
+   * withRef (codecs/records.ts CHILD_EVENT: for the audit trail; the SOR's copy leaves them out).
+   */
   private emitEvent(
     kind: number, childId: number, orderId: number, venueId: number, qty: number, price: number,
-    lastQty: number, lastPx: number, reason: number, idHash: number,
+    lastQty: number, lastPx: number, reason: number, idHash: number, report: FixParser | null = null, withRef = false,
   ): void {
     const q = this.riskQueue;
-    const at = q.claim(RecordType.CHILD_EVENT, CHILD_EVENT_LENGTH);
+    let idStart = 0, idEnd = 0, refStart = 0, refEnd = 0;
+    if (report !== null && report.has(Tag.ExecID)) {
+      idStart = report.valueStart(Tag.ExecID);
+      idEnd = report.valueEnd(Tag.ExecID);
+    }
+    if (withRef && report !== null && report.has(Tag.ExecRefID)) {
+      refStart = report.valueStart(Tag.ExecRefID);
+      refEnd = report.valueEnd(Tag.ExecRefID);
+    }
+    const at = q.claim(RecordType.CHILD_EVENT, childEventLength(idEnd - idStart, refEnd - refStart));
     this.event
       .wrap(q.view, q.bytes, at)
       .setChildId(childId)
@@ -1088,6 +1103,7 @@ export class FixStage implements Agent {
       .setReason(reason)
       .setKind(kind)
       .setExecIdHash(idHash);
+    if (report !== null) this.event.setIds(report.buf, idStart, idEnd, refStart, refEnd);
     this.sorFeed.childEvent(q.bytes, at);
     this.updateVenueInputPause();
     // Inside a duty cycle too: committed only at its end.

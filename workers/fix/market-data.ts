@@ -138,7 +138,7 @@ export class SorFeed {
     return true;
   }
 
-  /** Copies a CHILD_EVENT body (just written for risk) to the SOR, in order, never dropped. */
+  /** Copies a CHILD_EVENT body (just written for risk) to the SOR, in order, never dropped: its fixed part (the venue's identifiers after it are for the journal). */
   childEvent(src: Uint8Array, offset: number): void {
     const q = this.sorQueue;
     // Claim first: it decides which memory q.bytes is (the ring's or a waiting slot's).
