@@ -1,7 +1,8 @@
 /**
  * Goal: RingOverflow hands the consumer every record in claim order, whether it went straight into
  * the ring or waited in the queue; it throws past its bound rather than drop; and an emptied queue
- * starts again at its first slot (its memory touched is its deepest backlog's).
+ * starts again at its first slot (its memory touched is its deepest backlog's); a record longer
+ * than its slots is refused.
  * Method: a real ring (engine/ring.ts) and a consumer polled by hand; seeded random runs of
  * claims, flushes and reads (fast-check), each record numbered in its first four bytes.
  */
@@ -42,6 +43,12 @@ function put(q: RingOverflow, n: number): number {
 }
 
 describe('RingOverflow', () => {
+  it('refuses a record longer than its slots, rather than write into the next one', () => {
+    const { q } = setup(4);
+    expect(() => q.claim(1, SLOT + 1)).toThrow(/a record of 25 bytes fits a slot of 24/);
+    expect(q.claim(1, SLOT)).toBeGreaterThanOrEqual(0);
+  });
+
   it('queues once the ring is full, keeps claim order through flushes, and starts at its first slot once emptied', () => {
     const { q, producer, consumer, reader } = setup(64);
     let n = 0;

@@ -46,6 +46,7 @@ export class RingOverflow {
 
   /** Room for one record of typeId and length (<= slotBytes), behind every record waiting; returns its offset in `bytes`. */
   claim(typeId: number, length: number): number {
+    if (length > this.slotBytes) throw new Error(`Condition failed: a record of ${length} bytes fits a slot of ${this.slotBytes}`);
     const at = this.count === 0 ? this.ring.tryClaim(typeId, length) : FULL;
     if (at !== FULL) {
       this.bytes = this.ring.bytes;

@@ -64,6 +64,13 @@ describe('EventDecoder and records journaled before the journal mark', () => {
     expect(d.decode(RecordType.CHILD_EVENT, 1, 0, view, bytes, 0, 88)).toMatchObject({ execId: 'BUST-9', execRefId: 'E-1' });
     expect(d.decode(RecordType.CHILD_EVENT, 1, 0, view, bytes, 0, length - 1)).toMatchObject({ kind: 'TRADE_CANCEL', execId: null, execRefId: null });
     expect(d.decode(RecordType.CHILD_EVENT, 1, 0, view, bytes, 0, CHILD_EVENT_LENGTH)).toMatchObject({ execId: null, execRefId: null });
+ 
+    // Both at their 64 bytes.
+    const id = 'I'.repeat(63) + '1';
+    const ref = 'R'.repeat(63) + '2';
+    const both = Buffer.from(id + ref, 'latin1');
+    new ChildEventFlyweight().wrap(view, bytes, 0).setKind(ChildEventKind.TRADE_CORRECT).setIds(both, 0, 64, 64, 128);
+    expect(d.decode(RecordType.CHILD_EVENT, 1, 0, view, bytes, 0, childEventLength(64, 64))).toMatchObject({ kind: 'TRADE_CORRECT', execId: id, execRefId: ref });
   });
 });
 

@@ -24,8 +24,8 @@ let mock: KafkaMock;
 let t0: TestStack;
 let consumer: Consumer;
 const KEY1 = 'demo-key-trader1';
-/** Every message consumed: event id -> [topic, partition, offset, key, the value's exec_id] per copy. */
-const seen = new Map<number, { topic: string; partition: number; offset: number; key: string; execId: unknown }[]>();
+/** Every message consumed: event id -> [topic, partition, offset, key, the value's exec_id and exec_ref_id] per copy. */
+const seen = new Map<number, { topic: string; partition: number; offset: number; key: string; execId: unknown; execRefId: unknown }[]>();
 
 beforeAll(async () => {
   mock = await startKafkaMock(3, [...KAFKA_TOPICS], 3);
@@ -37,10 +37,10 @@ beforeAll(async () => {
   await consumer.run({
     eachMessage: async ({ topic, partition, message }) => {
       const id = Number(message.headers?.['event-id']?.toString());
-      const value = JSON.parse(message.value!.toString()) as { event_id: number; exec_id?: unknown };
+      const value = JSON.parse(message.value!.toString()) as { event_id: number; exec_id?: unknown; exec_ref_id?: unknown };
       expect(value.event_id).toBe(id);
       const list = seen.get(id) ?? [];
-      list.push({ topic, partition, offset: Number(message.offset), key: message.key!.toString(), execId: value.exec_id });
+      list.push({ topic, partition, offset: Number(message.offset), key: message.key!.toString(), execId: value.exec_id, execRefId: value.exec_ref_id });
       seen.set(id, list);
     },
   });
@@ -79,9 +79,9 @@ async function trade(t: Trader, prefix: string, n: number): Promise<void> {
 }
 
 /** Journal events that the sink publishes, with the topic and key it must have used. */
-function expected(): Map<number, { topic: string; key: string; type: string; execId?: string | null }> {
+function expected(): Map<number, { topic: string; key: string; type: string; execId?: string | null; execRefId?: string | null }> {
   const decoder = new EventDecoder({ symbols: t0.config.symbols.map((s) => s.name), venues: new Map(t0.config.venues.map((v) => [v.id, v.name])) });
-  const out = new Map<number, { topic: string; key: string; type: string; execId?: string | null }>();
+  const out = new Map<number, { topic: string; key: string; type: string; execId?: string | null; execRefId?: string | null }>();
   const audit = new RouteAuditFlyweight();
   const r = replayJournal(t0.journalDir, {
     onFrame(typeId, seq, epochMs, view, bytes, offset, length) {
@@ -106,7 +106,7 @@ function expected(): Map<number, { topic: string; key: string; type: string; exe
         default: return; // SOR_CONFIG, ACCOUNT_CONTROL: audit.admin, not produced by this test's load
       }
       // A venue's event carries the venue's ExecID (null for those without one).
-      out.set(seq, e.type === 'CHILD_EVENT' && e.kind !== 'SENT' ? { topic, key, type: e.type, execId: e.execId } : { topic, key, type: e.type });
+      out.set(seq, e.type === 'CHILD_EVENT' && e.kind !== 'SENT' ? { topic, key, type: e.type, execId: e.execId, execRefId: e.execRefId } : { topic, key, type: e.type });
     },
   });
   expect(r.problem).toBeNull();
@@ -126,6 +126,7 @@ async function expectTopicsEqualJournal(): Promise<number> {
       expect(c.topic).toBe(w.topic);
       expect(c.key).toBe(w.key);
       expect(c.execId).toBe(w.execId);
+      expect(c.execRefId).toBe(w.execRefId);
     }
   }
   // Order per key: within one (topic, partition), a key's event ids grow with the offset.

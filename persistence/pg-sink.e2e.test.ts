@@ -18,6 +18,7 @@ import { ConfigError, DEFAULT_CONFIG, validateConfig } from '../workers/config.t
 import { startTestStack, type TestStack } from '../workers/test-stack.fixture.ts';
 import { connect, type Trader } from '../workers/ws-client.fixture.ts';
 import { PersistenceCounter } from '../engine/counters.ts';
+import { PRICE_SCALE } from '../engine/fixed-point.ts';
 import { SCHED_IDLE, STAT_NICE, STAT_POLICY, statFields, threadPolicy } from '../workers/thread-nice.ts';
 import { RecordType, RouteAuditFlyweight, RouteDoneFlyweight } from '../codecs/records.ts';
 import { EventDecoder, type ChildEventEvent, type JournalEvent, type ReportEvent } from './journal-events.ts';
@@ -200,6 +201,16 @@ async function expectTablesEqualJournal(): Promise<void> {
   expect(fillRows.map((r) => [Number(r.fill_id), r.venue_exec_id])).toEqual(expectedFillIds);
   // The simulators give every fill an ExecID (<venue>-<boot>-E<n>): none is missing here.
   for (const r of fillRows) expect(r.venue_exec_id).toMatch(new RegExp(`^${r.venue}-[0-9a-z]+-E[0-9]+$`));
+  // Independently of the rule above: the venue fill a row names is unique at its venue and has
+  // the row's quantity and price.
+  const venueFills = new Map(childEvents.filter((e) => e.kind === 'FILL' && e.execId !== null).map((e) => [`${e.venue}/${e.execId}`, e]));
+  const named = (await client.query('SELECT venue, venue_exec_id, executed_qty, price FROM fills')).rows;
+  expect(new Set(named.map((r) => `${r.venue}/${r.venue_exec_id}`)).size).toBe(named.length);
+  for (const r of named) {
+    const v = venueFills.get(`${r.venue}/${r.venue_exec_id}`);
+    expect(v, `${r.venue}/${r.venue_exec_id}`).toBeDefined();
+    expect([Number(r.executed_qty), Math.round(Number(r.price) * PRICE_SCALE)]).toEqual([v!.lastQty, v!.lastPxTicks]);
+  }
 }
 
 async function caughtUp(): Promise<void> {

@@ -948,6 +948,27 @@ describe('FixStage venue side: a lagging SOR', () => {
     expect(t.statusAfter[1]).toBe(2_000);
   });
 
+  it('venue fills whose ExecIDs take the whole 64 bytes wait in the overflow while risk lags, and reach risk intact and in order', () => {
+    const t = setup(4096);
+    t.connect();
+    const n = 800;
+    for (let i = 0; i < 50 && t.riskIds(ChildEventKind.ACKED).length < n; i++) t.feedChildren(n);
+    expect(t.riskIds(ChildEventKind.ACKED)).toEqual(idsUpTo(n));
+    t.riskLags = true;
+    const execId = (k: number) => `X${String(k).padStart(6, '0')}-${'z'.repeat(56)}`;
+    for (let k = 1; k <= n; k++) {
+      t.report([[Tag.OrderID, 'X'], [Tag.ExecID, execId(k)], [Tag.ClOrdID, String(BASE + k)], [Tag.ExecType, 'F'], [Tag.OrdStatus, '2'], [Tag.Symbol, 'AAPL'],
+        [Tag.Side, '1'], [Tag.LeavesQty, '0'], [Tag.CumQty, '1'], [Tag.AvgPx, '1'], [Tag.LastQty, '1'], [Tag.LastPx, '1']]);
+    }
+    // More than the ring to risk holds (64 KiB): the rest waits in the fix stage's overflow.
+    expect(t.counters.get(FixCounter.EVENTS_WAITING)).toBeGreaterThan(0);
+    t.riskLags = false;
+    for (let i = 0; i < 20 && t.events.filter((e) => e.kind === ChildEventKind.FILL).length < n; i++) t.pump();
+    const fills = t.events.filter((e) => e.kind === ChildEventKind.FILL);
+    expect(execId(1)).toHaveLength(64);
+    expect(fills.map((e) => [e.childId, e.execId])).toEqual(idsUpTo(n).map((id) => [id, execId(id - BASE)]));
+  });
+
   it('while risk lags, stops taking children from the SOR (its overflow to risk holds the venue\'s answers), then delivers every event in order', () => {
     const t = setup(16_384);
     t.connect();

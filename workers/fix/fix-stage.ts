@@ -336,7 +336,7 @@ export class FixStage implements Agent {
     this.childAskPass = new Uint32Array(childCapacity);
     this.execIds = new ExecIdSet();
     this.reconcileAny = false;
-    this.riskQueue = new RingOverflow(rings.toRisk, OVERFLOW_EVENTS, CHILD_EVENT_MAX_LENGTH, 'Invariant: venue event overflow bounded (risk stalled)');
+    this.riskQueue = new RingOverflow(rings.toRisk, OVERFLOW_EVENTS, alignRecord(CHILD_EVENT_MAX_LENGTH), 'Invariant: venue event overflow bounded (risk stalled)');
     this.uncommitted = false;
     const maxVenue = venues.reduce((m, v) => Math.max(m, v.venueId), 0);
     this.sessions = new Array<FixSession | null>(maxVenue + 1).fill(null);
