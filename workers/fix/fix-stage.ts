@@ -1080,15 +1080,11 @@ export class FixStage implements Agent {
     lastQty: number, lastPx: number, reason: number, idHash: number, report: FixParser | null = null, withRef = false,
   ): void {
     const q = this.riskQueue;
-    let idStart = 0, idEnd = 0, refStart = 0, refEnd = 0;
-    if (report !== null && report.has(Tag.ExecID)) {
-      idStart = report.valueStart(Tag.ExecID);
-      idEnd = report.valueEnd(Tag.ExecID);
-    }
-    if (withRef && report !== null && report.has(Tag.ExecRefID)) {
-      refStart = report.valueStart(Tag.ExecRefID);
-      refEnd = report.valueEnd(Tag.ExecRefID);
-    }
+    // The identifiers' spans in the report (-1 both when absent: an empty span).
+    const idStart = report === null ? 0 : report.valueStart(Tag.ExecID);
+    const idEnd = report === null ? 0 : report.valueEnd(Tag.ExecID);
+    const refStart = withRef && report !== null ? report.valueStart(Tag.ExecRefID) : 0;
+    const refEnd = withRef && report !== null ? report.valueEnd(Tag.ExecRefID) : 0;
     const at = q.claim(RecordType.CHILD_EVENT, childEventLength(idEnd - idStart, refEnd - refStart));
     this.event
       .wrap(q.view, q.bytes, at)
