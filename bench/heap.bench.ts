@@ -43,6 +43,7 @@ import { runInNewContext } from 'node:vm';
 import { PerformanceObserver, constants as perfConstants, type PerformanceEntry } from 'node:perf_hooks';
 import {
   CHILD_EVENT_LENGTH,
+  childEventLength,
   CHILD_ORDER_LENGTH,
   ChildEventFlyweight,
   ChildEventKind,
@@ -735,6 +736,9 @@ class ObjectDesign implements Design, RingRecordHandler {
 // ---------------------------------------------------------------------------------------------
 
 /** Plays the fix worker and the venues: acknowledges every child as sent and fills it later. */
+/** As a simulator's ExecIDs start (sim/venue.ts: name, boot time in base 36). */
+const FAKE_EXEC_ID_PREFIX = new TextEncoder().encode('V1-mwtxhc00-E');
+
 class FakeVenue implements RecordHandler {
   private readonly from: RingConsumer;
   private readonly to: RingProducer;
@@ -757,6 +761,9 @@ class FakeVenue implements RecordHandler {
   childrenSeen = 0;
   routeDones = 0;
   unexpected = 0;
+  /** The fills' ExecIDs: the prefix, then the fill's number (writeExecId). */
+  private readonly execId = new Uint8Array(64);
+  private execSeq = 0;
 
   constructor(from: RingConsumer, to: RingProducer, toSor: RingProducer | null, clock: ManualClock, working: number) {
     this.from = from;
@@ -770,6 +777,7 @@ class FakeVenue implements RecordHandler {
     this.qtys = new Float64Array(size);
     this.prices = new Float64Array(size);
     this.venueIds = new Uint32Array(size);
+    this.execId.set(FAKE_EXEC_ID_PREFIX);
   }
 
   onRecord(typeId: number, offset: number): void {
@@ -816,7 +824,10 @@ class FakeVenue implements RecordHandler {
   fill(orderId: number): boolean {
     const i = orderId & this.mask;
     if (this.orderIds[i] !== orderId) return false;
-    const at = this.to.tryClaim(RecordType.CHILD_EVENT, CHILD_EVENT_LENGTH);
+    // The venue's ExecID rides past the fixed part, as the fix stage journals a fill (its digits
+    // written in place: no string per fill).
+    const idLength = this.writeExecId(++this.execSeq);
+    const at = this.to.tryClaim(RecordType.CHILD_EVENT, childEventLength(idLength, 0));
     if (at === FULL) throw new Error('Invariant: the fix->risk ring has room');
     this.event
       .wrap(this.to.view, this.to.bytes, at)
@@ -829,13 +840,24 @@ class FakeVenue implements RecordHandler {
       .setPriceTicks(this.prices[i])
       .setVenueId(this.venueIds[i])
       .setReason(Reason.NONE)
-      .setKind(ChildEventKind.FILL);
+      .setKind(ChildEventKind.FILL)
+      .setIds(this.execId, 0, idLength, 0, 0);
     this.mirror(at);
     this.orderIds[i] = 0;
     return true;
   }
 
-  /** Copies the child event just written at `at` (fix -> risk) to the SOR, as the fix stage does. */
+  /** Writes ExecID number n (FAKE_EXEC_ID_PREFIX, then n's digits) into execId; returns its length. */
+  private writeExecId(n: number): number {
+    const id = this.execId;
+    let digits = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+    const end = FAKE_EXEC_ID_PREFIX.length + digits;
+    for (let k = end - 1, x = n; k >= FAKE_EXEC_ID_PREFIX.length; k--, x = Math.floor(x / 10)) id[k] = 48 + (x % 10);
+    return end;
+  }
+
+  /** Copies the fixed part of the child event just written at `at` (fix -> risk) to the SOR, as the fix stage does. */
   private mirror(at: number): void {
     const out = this.toSor;
     if (out === null) return;

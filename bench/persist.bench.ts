@@ -10,7 +10,7 @@
  * 1. Journal: 200-byte EXEC_REPORT frames appended in batches of 256 (as the stage drains), per
  *    fsync policy (none / batch / interval 10 ms), events/s.
  * 2. Postgres: a journal of --orders orders x 7 events (new, ack, the SOR's decision record
- *    ROUTE_AUDIT with 3 venues, child sent, route done, child fill, fill report) applied by PgSink through SinkRunner into a throwaway Postgres with
+ *    ROUTE_AUDIT with 3 venues, child sent, route done, child fill with its venue ExecID, fill report) applied by PgSink through SinkRunner into a throwaway Postgres with
  *    fsync on (scripts/postgres.ts durable); baseline: the same kind of events inserted one row
  *    per statement (autocommit), the naive sink, same server, same run.
  * 3. Kafka: the same journal produced by KafkaSink (acks = all) to librdkafka's mock cluster;
@@ -50,7 +50,7 @@ import pg from 'pg';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import {
   ChildEventFlyweight, ExecReportFlyweight, NewOrderFlyweight, RecordType, RouteAuditFlyweight, RouteDoneFlyweight, CHILD_EVENT_LENGTH, EXEC_REPORT_LENGTH,
-  NEW_ORDER_LENGTH, ROUTE_DONE_LENGTH, WEIGHT_SCALE, routeAuditLength,
+  NEW_ORDER_LENGTH, ROUTE_DONE_LENGTH, WEIGHT_SCALE, childEventLength, routeAuditLength,
 } from '../codecs/records.ts';
 import { JournalWriter, type FsyncPolicy } from '../persistence/journal.ts';
 import { PgSink } from '../persistence/pg-sink.ts';
@@ -62,6 +62,7 @@ import { StageCounters } from '../engine/counters.ts';
 import { RingConsumer, RingProducer, createRingMemory } from '../engine/ring.ts';
 import { feeCentiBps } from '../workers/config.ts';
 import { FixStage } from '../workers/fix/fix-stage.ts';
+import { execIdHash } from '../workers/fix/exec-id-set.ts';
 import { recoverFixStage } from '../workers/fix/recovery.ts';
 import { SNAPSHOT_DIR, SnapshotStore, snapshotFingerprint } from '../persistence/snapshot.ts';
 import { SnapshotFollower } from '../persistence/snapshot-follower.ts';
@@ -138,6 +139,9 @@ export const reference = {
   weights: DEFAULT_CONFIG.sor.weights,
 };
 
+/** The fills' ExecID prefix: a simulator named V1 booted at 2026-11-24 (sim/venue.ts). */
+const EXEC_ID_PREFIX = new TextEncoder().encode(`V1-${Date.UTC(2026, 10, 24).toString(36)}-E`);
+
 /** Journal records SyntheticOrders writes per order (6 without the SOR's audit). */
 export const SYNTHETIC_EVENTS_PER_ORDER = 7;
 
@@ -175,6 +179,7 @@ export class SyntheticOrders {
   // probe chain at recovery: an artifact, since the engine refuses a repeated ClOrdID).
   private readonly cl = new TextEncoder().encode('bench-0000000000');
   private eventSeq = 0;
+  private readonly id = new Uint8Array(64);
 
   constructor(w: JournalWriter, audits = true) {
     this.w = w;
@@ -198,11 +203,23 @@ export class SyntheticOrders {
     buf.fill(0);
     rd.wrap(view, buf, 0).setOrderId(id).setRecvTimeNs(id * 1000).setDecisionTimeNs(id * 1000 + 5).setRoutedQty(100).setChildCount(1);
     w.append(RecordType.ROUTE_DONE, buf, 0, ROUTE_DONE_LENGTH);
+    // The venue's fill as the fix stage journals it: the ExecID (as the simulators write theirs,
+    // sim/venue.ts: V1-<boot in base 36>-E<n>) past the fixed part, and its hash.
+    const idEnd = this.execId(id);
     buf.fill(0);
-    ce.wrap(view, buf, 0).setChildId(id).setOrderId(id).setTimeNs(id * 1000 + 20).setQty(100).setPriceTicks(190_000_000).setLastQty(100).setLastPxTicks(189_500_000).setVenueId(1).setKind(3);
-    w.append(RecordType.CHILD_EVENT, buf, 0, CHILD_EVENT_LENGTH);
+    ce.wrap(view, buf, 0).setChildId(id).setOrderId(id).setTimeNs(id * 1000 + 20).setQty(100).setPriceTicks(190_000_000).setLastQty(100).setLastPxTicks(189_500_000).setVenueId(1).setKind(3)
+      .setExecIdHash(execIdHash(1, this.id, 0, idEnd)).setIds(this.id, 0, idEnd, 0, 0);
+    w.append(RecordType.CHILD_EVENT, buf, 0, childEventLength(idEnd, 0));
     this.report(id, 2, 4, 100, 100);
     return this.audits ? SYNTHETIC_EVENTS_PER_ORDER : SYNTHETIC_EVENTS_PER_ORDER - 1;
+  }
+
+  /** Writes order `n`'s fill's ExecID into this.id; returns its length. */
+  private execId(n: number): number {
+    const digits = String(n);
+    this.id.set(EXEC_ID_PREFIX);
+    for (let i = 0; i < digits.length; i++) this.id[EXEC_ID_PREFIX.length + i] = digits.charCodeAt(i);
+    return EXEC_ID_PREFIX.length + digits.length;
   }
 
   private report(orderId: number, execType: number, state: number, last: number, cum: number): void {
