@@ -212,6 +212,38 @@ async function expectTablesEqualJournal(): Promise<void> {
   }
 }
 
+/**
+ * Reconciliation's lookups by the venue's identifiers (a drop copy's or a bust's ExecID) find
+ * their rows through the indexes of 1795564800000_exec-id-indexes, not by scanning: with
+ * sequential scans priced out, each plan names its index (a missing index, or one whose predicate
+ * the lookup does not imply, leaves a Seq Scan); and each fill's ExecID finds that fill and its
+ * venue event.
+ */
+async function expectExecIdLookupsIndexed(): Promise<void> {
+  const lookups: [string, string][] = [
+    ['SELECT fill_id FROM fills WHERE venue = $1 AND venue_exec_id = $2', 'fills_venue_exec_id_idx'],
+    ['SELECT event_id FROM child_events WHERE venue = $1 AND exec_id = $2', 'child_events_exec_id_idx'],
+    ['SELECT event_id FROM child_events WHERE venue = $1 AND exec_ref_id = $2', 'child_events_exec_ref_id_idx'],
+  ];
+  await client.query('BEGIN');
+  try {
+    await client.query('SET LOCAL enable_seqscan = off');
+    for (const [sql, index] of lookups) {
+      const plan = (await client.query(`EXPLAIN ${sql.replace('$1', `'V1'`).replace('$2', `'V1-x-E1'`)}`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan, sql).toContain(index);
+    }
+  } finally {
+    await client.query('ROLLBACK');
+  }
+  const fills = (await client.query('SELECT fill_id, venue, venue_exec_id FROM fills ORDER BY fill_id LIMIT 5')).rows;
+  expect(fills.length).toBeGreaterThan(0);
+  for (const f of fills) {
+    expect((await client.query(lookups[0][0], [f.venue, f.venue_exec_id])).rows.map((r) => r.fill_id)).toEqual([f.fill_id]);
+    const events = (await client.query(`SELECT kind FROM child_events WHERE venue = $1 AND exec_id = $2`, [f.venue, f.venue_exec_id])).rows;
+    expect(events.map((e) => e.kind)).toEqual(['FILL']);
+  }
+}
+
 async function caughtUp(): Promise<void> {
   await until('the Postgres sink to catch up', () =>
     counter(PersistenceCounter.PG_UP) === 1 &&
@@ -297,6 +329,7 @@ describe('Postgres sink (real Postgres 15, whole engine)', () => {
     await expectTablesEqualJournal();
     const multi = await count(`SELECT count(*) AS n FROM (SELECT order_id FROM fills GROUP BY order_id HAVING count(DISTINCT venue_exec_id) > 1) m`);
     expect(multi).toBeGreaterThan(0);
+    await expectExecIdLookupsIndexed();
     expect(await count(`SELECT count(*) AS n FROM pgmigrations`)).toBe(readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length);
     // The decisions' documents are compressed with lz4 where the server has it (Debian's does;
     // elsewhere the migration keeps the default).
