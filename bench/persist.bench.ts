@@ -38,7 +38,8 @@
  *
  * Writes bench/results/persist.json (figures postgres_events_per_s, hotpath_p99_us_with_sinks),
  * or <dir>/persist.json with --out <dir>. Flags (or PERSIST_* variables): --orders, --rate,
- * --seconds, --trials, --connections, --recovery-events (0: skip part 5), --servers-nice (the
+ * --seconds, --trials, --connections, --drains (parts 2 and 3: drains per sink, each beside its
+ * naive baseline, alternating; default 3, figures their medians), --recovery-events (0: skip part 5), --servers-nice (the
  * niceness of the Postgres server and the mock broker, default 10 as docs/TUNING.md advises on
  * one host; 0: the engine's priority), --threading (the engine's, in every hot-path arm; default
  * the engine's default).
@@ -89,7 +90,7 @@ import { cpuUsPerOrder } from './lib/ws-trials.ts';
 import { ReadingWindow, fetchHealth } from './lib/engine-health.ts';
 import { figure, writeResults } from './lib/results.ts';
 import { isMainModule } from './lib/main.ts';
-import { medianOrNull, roundTo, summarize } from './lib/stats.ts';
+import { medianOf, medianOrNull, roundTo, summarize } from './lib/stats.ts';
 import { DEFAULT_ORDER } from './lib/ws-order-protocol.ts';
 
 const HOT_WARMUP_MS = 1000;
@@ -101,6 +102,8 @@ export interface PersistParams {
   hotSeconds: number;
   hotTrials: number;
   hotConnections: number;
+  /** Drains of the synthetic journal per sink (each beside a naive baseline, alternating): figures are their medians. */
+  drains: number;
   recoveryEvents: number;
   outDir: string | undefined;
   /**
@@ -122,6 +125,7 @@ export function readPersistParams(argv: string[], env: NodeJS.ProcessEnv = proce
     hotSeconds: args.num('--seconds', Number(env.PERSIST_SECONDS ?? 10), 1),
     hotTrials: args.num('--trials', Number(env.PERSIST_TRIALS ?? 3), 1),
     hotConnections: args.num('--connections', Number(env.PERSIST_CONNECTIONS ?? 100), 1),
+    drains: args.num('--drains', Number(env.PERSIST_DRAINS ?? 3), 1),
     recoveryEvents: args.num('--recovery-events', Number(env.PERSIST_RECOVERY_EVENTS ?? 1_000_000), 0),
     outDir: args.value('--out'),
     serversNice: args.num('--servers-nice', Number(env.PERSIST_SERVERS_NICE ?? 10), 0),
@@ -301,6 +305,34 @@ export async function sinkRate(makeSink: () => PgSink | KafkaSink, journalDir: s
   if (runner.applied !== events) throw new Error(`sink applied ${runner.applied} of ${events}`);
   const perEvent = (seconds: number): number => roundTo((seconds * 1e6) / events, 1);
   return { rate: Math.round(events / s), sinkCpuUsPerEvent: perEvent(used.processS), serverCpuUsPerEvent: used.otherS === null ? null : perEvent(used.otherS) };
+}
+
+/** A sink's drains beside their naive baselines: each figure the median of its trials, and the trials. */
+export interface DrainTrials extends SinkRun {
+  naive: number;
+  rates: number[];
+  naiveRates: number[];
+}
+
+/**
+ * `n` drains of the synthetic journal, each followed by a naive baseline (drain, naive, drain,
+ * naive ...: the VM's drifts reach both alike). Rates, and each CPU figure, are medians.
+ */
+async function drainTrials(label: string, n: number, drain: (i: number) => Promise<SinkRun>, naive: (i: number) => Promise<number>): Promise<DrainTrials> {
+  const runs: SinkRun[] = [];
+  const naiveRates: number[] = [];
+  for (let i = 1; i <= n; i++) {
+    runs.push(await drain(i));
+    naiveRates.push(Math.round(await naive(i)));
+    const r = runs[i - 1];
+    process.stdout.write(`  ${label} drain ${i}/${n}: ${r.rate} events/s, CPU per event sink ${r.sinkCpuUsPerEvent} us, server ${r.serverCpuUsPerEvent ?? '-'} us; naive ${naiveRates[i - 1]} events/s\n`);
+  }
+  const rates = runs.map((r) => r.rate);
+  return {
+    rate: Math.round(medianOf(rates)), rates, naive: Math.round(medianOf(naiveRates)), naiveRates,
+    sinkCpuUsPerEvent: medianOrNull(runs.map((r) => r.sinkCpuUsPerEvent))!,
+    serverCpuUsPerEvent: medianOrNull(runs.map((r) => r.serverCpuUsPerEvent)),
+  };
 }
 
 async function naivePgRate(url: string, count: number): Promise<number> {
@@ -586,13 +618,20 @@ async function main(): Promise<void> {
   try {
     const events = writeSyntheticJournal(journalDir, p.orders);
     process.stdout.write(`synthetic journal: ${p.orders} orders, ${events} events\n`);
-    const pgRun = await sinkRate(() => new PgSink({ url: db.url, names, reference }), journalDir, events, 4000);
-    const pgNaive = Math.round(await naivePgRate(db.url, 3000));
-    process.stdout.write(`postgres sink: ${pgRun.rate} events/s (batched unnest inserts, fsync on); naive one INSERT per event: ${pgNaive} events/s; ` +
+    // Each drain into a database of its own (keyed inserts into rows already there would skip
+    // work), each naive baseline too; Kafka's drains each from a cursor of its own (from the start).
+    const pgRun = await drainTrials('postgres sink', p.drains,
+      async (i) => {
+        const url = await freshDatabase(db.url, `drain_${i}`);
+        return sinkRate(() => new PgSink({ url, names, reference }), journalDir, events, 4000);
+      },
+      async (i) => naivePgRate(await freshDatabase(db.url, `naive_${i}`), 3000));
+    process.stdout.write(`postgres sink: ${pgRun.rate} events/s (batched unnest inserts, fsync on; median of ${p.drains} drains); naive one INSERT per event: ${pgRun.naive} events/s; ` +
       `CPU per event: sink ${pgRun.sinkCpuUsPerEvent} us, server ${pgRun.serverCpuUsPerEvent ?? '-'} us\n`);
-    const kafkaRun = await sinkRate(() => new KafkaSink({ brokers: mock.brokers, names, cursorDir: join(journalDir, 'sinks') }), journalDir, events, 2000);
-    const kafkaNaive = Math.round(await naiveKafkaRate(mock.brokers, 2000));
-    process.stdout.write(`kafka sink: ${kafkaRun.rate} events/s (acks=all, mock cluster); naive one send per event: ${kafkaNaive} events/s; ` +
+    const kafkaRun = await drainTrials('kafka sink', p.drains,
+      async (i) => sinkRate(() => new KafkaSink({ brokers: mock.brokers, names, cursorDir: join(journalDir, `sinks-${i}`) }), journalDir, events, 2000),
+      async () => naiveKafkaRate(mock.brokers, 2000));
+    process.stdout.write(`kafka sink: ${kafkaRun.rate} events/s (acks=all, mock cluster; median of ${p.drains} drains); naive one send per event: ${kafkaRun.naive} events/s; ` +
       `CPU per event: sink ${kafkaRun.sinkCpuUsPerEvent} us, broker ${kafkaRun.serverCpuUsPerEvent ?? '-'} us\n`);
 
     // The sinks at SCHED_IDLE (the default, sinks.schedIdle) write to servers also under it; the
@@ -666,13 +705,14 @@ async function main(): Promise<void> {
     }
 
     const path = writeResults('persist', {
-      orders: p.orders, events, recoveryEvents: p.recoveryEvents, hotRate: p.hotRate, hotSeconds: p.hotSeconds, hotWarmupMs: HOT_WARMUP_MS, hotTrials: p.hotTrials, hotConnections: p.hotConnections,
+      orders: p.orders, events, drains: p.drains, recoveryEvents: p.recoveryEvents, hotRate: p.hotRate, hotSeconds: p.hotSeconds, hotWarmupMs: HOT_WARMUP_MS, hotTrials: p.hotTrials, hotConnections: p.hotConnections,
       hotLoad: 'bench/native/ws-load.c (bench/lib/native-load.ts) against the engine in its own process (bench/ws-target-host.ts), IOC orders far from the market (DEFAULT_ORDER)',
       hotArms: 'none: no sinks; idle: sinks thread and servers under SCHED_IDLE (the default); nice: sinks thread at niceness 10, servers at --servers-nice (the layout before)',
       postgres: 'throwaway 15, fsync on', kafka: 'librdkafka mock cluster, 1 broker, acks=all', serversNice: p.serversNice,
       threading: hotBase({}).threading,
     }, {
-      postgres_events_per_s: figure(pgRun.rate, 'events/s', '>= 20000', pgNaive, 'one INSERT per event (autocommit), same server, same run'),
+      postgres_events_per_s: figure(pgRun.rate, 'events/s', '>= 20000', pgRun.naive, `one INSERT per event (autocommit), same server, same run; medians of ${p.drains} alternating drains each`,
+        { trials: pgRun.rates, baselineTrials: pgRun.naiveRates }),
       hotpath_p99_us_with_sinks: figure(pct('idle', 'p99').median, 'us', '(report)', pct('none', 'p99').median, baselineOf('p99'),
         { min: pct('idle', 'p99').min, max: pct('idle', 'p99').max, baselineMin: pct('none', 'p99').min, baselineMax: pct('none', 'p99').max,
           note: 'the sinks thread (sinks.schedIdle, the default) and the Postgres server and mock broker under SCHED_IDLE' }),
@@ -691,10 +731,11 @@ async function main(): Promise<void> {
       journal_events_per_s_fsync_none: figure(journal.none, 'events/s', '(report)', null),
       journal_events_per_s_fsync_interval: figure(journal.interval, 'events/s', '(report)', null),
       journal_events_per_s_fsync_batch: figure(journal.batch, 'events/s', '(report)', journal.none, 'fsync none, same run'),
-      kafka_events_per_s: figure(kafkaRun.rate, 'events/s', '(report)', kafkaNaive, 'one send() per event, same cluster, same run'),
+      kafka_events_per_s: figure(kafkaRun.rate, 'events/s', '(report)', kafkaRun.naive, `one send() per event, same cluster, same run; medians of ${p.drains} alternating drains each`,
+        { trials: kafkaRun.rates, baselineTrials: kafkaRun.naiveRates }),
       // What each event costs the machine, this process's share (the sink) beside the server's.
-      postgres_sink_cpu_us_per_event: figure(pgRun.sinkCpuUsPerEvent, 'us', '(report)', pgRun.serverCpuUsPerEvent, 'the Postgres server\'s CPU per event, same drain'),
-      kafka_sink_cpu_us_per_event: figure(kafkaRun.sinkCpuUsPerEvent, 'us', '(report)', kafkaRun.serverCpuUsPerEvent, 'the mock broker\'s CPU per event, same drain'),
+      postgres_sink_cpu_us_per_event: figure(pgRun.sinkCpuUsPerEvent, 'us', '(report)', pgRun.serverCpuUsPerEvent, 'the Postgres server\'s CPU per event, same drains (medians)'),
+      kafka_sink_cpu_us_per_event: figure(kafkaRun.sinkCpuUsPerEvent, 'us', '(report)', kafkaRun.serverCpuUsPerEvent, 'the mock broker\'s CPU per event, same drains (medians)'),
       ...(recovery === null ? {} : {
         recovery_risk_s: figure(roundTo(recovery.risk, 3), 's', '(report)', roundTo(recovery.readOnly, 3), `the journal read alone, ${recovery.frames} events, same run`),
         recovery_sor_s: figure(roundTo(recovery.sor, 3), 's', '(report)', roundTo(recovery.readOnly, 3), `the journal read alone, ${recovery.frames} events, same run`),

@@ -61,6 +61,9 @@ describe('bench:persist flags', () => {
     const p = readPersistParams(['--rate', '500', '--trials', '1', '--out', '/tmp/x'], {});
     expect(p).toMatchObject({ hotRate: 500, hotTrials: 1, outDir: '/tmp/x', orders: 20_000, serversNice: 10 });
     expect(readPersistParams([], { PERSIST_RATE: '700' }).hotRate).toBe(700);
+    expect(readPersistParams([], {}).drains).toBe(3);
+    expect(readPersistParams(['--drains', '5'], {}).drains).toBe(5);
+    expect(() => readPersistParams(['--drains', '0'], {})).toThrow(/--drains/);
     expect(readPersistParams([], {}).threading).toBeNull();
     expect(readPersistParams(['--threading', 'shared'], {}).threading).toBe('shared');
     expect(() => readPersistParams(['--threading', 'two'], {})).toThrow(/--threading two must be one of dedicated, paired, shared, auto/);
