@@ -483,4 +483,54 @@ describe('Postgres sink (real Postgres 15, whole engine)', () => {
       await client.query('DROP SEQUENCE rollback_once');
     }
   }, 120_000);
+
+  it('the ExecID indexes\' migration is not cut by the sink\'s statement timeout (a build over a large table outlasts it)', async () => {
+    // A database of its own, migrated, then taken back to before the index migration.
+    const admin = new pg.Client(db.url);
+    await admin.connect();
+    await admin.query('CREATE DATABASE index_build');
+    await admin.end();
+    const url = new URL(db.url);
+    url.pathname = '/index_build';
+    const names = { symbols: t0.config.symbols.map((s) => s.name), venues: new Map(t0.config.venues.map((v) => [v.id, v.name])) };
+    const reference = {
+      accounts: t0.config.accounts.map((a) => ({ ...a })), symbols: t0.config.symbols.map((s, i) => ({ id: i, name: s.name, referencePrice: s.referencePrice })),
+      venues: t0.config.venues.map((v) => ({ ...v })), weights: t0.config.sor.weights,
+    };
+    const first = new PgSink({ url: url.toString(), names, reference });
+    await first.open();
+    await first.close();
+    const c = new pg.Client(url.toString());
+    const blocker = new pg.Client(url.toString());
+    await c.connect();
+    await blocker.connect();
+    try {
+      await c.query(`DROP INDEX fills_venue_exec_id_idx, child_events_exec_id_idx, child_events_exec_ref_id_idx`);
+      await c.query(`DELETE FROM pgmigrations WHERE name = '1795564800000_exec-id-indexes'`);
+      // A writer's open transaction holds child_events: the index build waits for it, as a build
+      // over a large table runs, for longer than the sink's statement timeout (300 ms here), by
+      // the server's own clock, before the writer lets go.
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE child_events IN ROW EXCLUSIVE MODE');
+      const sink = new PgSink({ url: url.toString(), names, reference, statementTimeoutMs: 300 });
+      const opened = sink.open().then(() => 'open', (err: Error) => `failed: ${err.message}`);
+      let outcome: string | null = null;
+      void opened.then((o) => { outcome = o; });
+      await until('the index build to have waited past the statement timeout, or to have failed', async () => {
+        if (outcome !== null) return true;
+        const r = await c.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = 'index_build' AND wait_event_type = 'Lock'
+          AND query LIKE '%CREATE INDEX%' AND now() - query_start > interval '900 milliseconds'`);
+        return Number(r.rows[0].n) > 0;
+      });
+      await blocker.query('ROLLBACK');
+      expect(await opened).toBe('open');
+      await sink.close();
+      const indexes = (await c.query(`SELECT indexname FROM pg_indexes WHERE indexname LIKE '%exec%id_idx' ORDER BY indexname`)).rows.map((r) => r.indexname);
+      expect(indexes).toEqual(['child_events_exec_id_idx', 'child_events_exec_ref_id_idx', 'fills_venue_exec_id_idx']);
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => {});
+      await blocker.end();
+      await c.end();
+    }
+  }, 120_000);
 });
