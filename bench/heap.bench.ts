@@ -62,7 +62,8 @@ import { copyBytes } from '../engine/bytes.ts';
 import { ManualClock } from '../engine/clock.ts';
 import { RiskCounter, SorCounter, StageCounters } from '../engine/counters.ts';
 import { CL_ORD_ID_CAPACITY, OrdType, Side, Source, Tif } from '../engine/domain.ts';
-import { PRICE_SCALE } from '../engine/fixed-point.ts';
+import { PRICE_SCALE, writeUint } from '../engine/fixed-point.ts';
+import { execIdHash } from '../workers/fix/exec-id-set.ts';
 import { ExecType, OrderState } from '../engine/order-state.ts';
 import { Reason } from '../engine/reasons.ts';
 import { FULL, RingConsumer, RingDispatch, RingProducer, createRingMemory, type RecordHandler, type RingMemory, type RingRecordHandler } from '../engine/ring.ts';
@@ -735,10 +736,10 @@ class ObjectDesign implements Design, RingRecordHandler {
 // Made once per pass; nothing is allocated per record.
 // ---------------------------------------------------------------------------------------------
 
-/** Plays the fix worker and the venues: acknowledges every child as sent and fills it later. */
-/** As a simulator's ExecIDs start (sim/venue.ts: name, boot time in base 36). */
+/** As a simulator's ExecIDs start (sim/venue.ts: name, boot time in base 36; bench:persist's synthetic fills use the same). */
 const FAKE_EXEC_ID_PREFIX = new TextEncoder().encode('V1-mwtxhc00-E');
 
+/** Plays the fix worker and the venues: acknowledges every child as sent and fills it later. */
 class FakeVenue implements RecordHandler {
   private readonly from: RingConsumer;
   private readonly to: RingProducer;
@@ -806,7 +807,8 @@ class FakeVenue implements RecordHandler {
         .setPriceTicks(c.priceTicks())
         .setVenueId(c.venueId())
         .setReason(Reason.NONE)
-        .setKind(ChildEventKind.SENT);
+        .setKind(ChildEventKind.SENT)
+        .setExecIdHash(0);
       this.mirror(at);
       return;
     }
@@ -826,7 +828,7 @@ class FakeVenue implements RecordHandler {
     if (this.orderIds[i] !== orderId) return false;
     // The venue's ExecID rides past the fixed part, as the fix stage journals a fill (its digits
     // written in place: no string per fill).
-    const idLength = this.writeExecId(++this.execSeq);
+    const idLength = writeUint(this.execId, FAKE_EXEC_ID_PREFIX.length, ++this.execSeq);
     const at = this.to.tryClaim(RecordType.CHILD_EVENT, childEventLength(idLength, 0));
     if (at === FULL) throw new Error('Invariant: the fix->risk ring has room');
     this.event
@@ -841,20 +843,11 @@ class FakeVenue implements RecordHandler {
       .setVenueId(this.venueIds[i])
       .setReason(Reason.NONE)
       .setKind(ChildEventKind.FILL)
+      .setExecIdHash(execIdHash(this.venueIds[i], this.execId, 0, idLength))
       .setIds(this.execId, 0, idLength, 0, 0);
     this.mirror(at);
     this.orderIds[i] = 0;
     return true;
-  }
-
-  /** Writes ExecID number n (FAKE_EXEC_ID_PREFIX, then n's digits) into execId; returns its length. */
-  private writeExecId(n: number): number {
-    const id = this.execId;
-    let digits = 1;
-    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
-    const end = FAKE_EXEC_ID_PREFIX.length + digits;
-    for (let k = end - 1, x = n; k >= FAKE_EXEC_ID_PREFIX.length; k--, x = Math.floor(x / 10)) id[k] = 48 + (x % 10);
-    return end;
   }
 
   /** Copies the fixed part of the child event just written at `at` (fix -> risk) to the SOR, as the fix stage does. */

@@ -64,6 +64,7 @@ import { RingConsumer, RingProducer, createRingMemory } from '../engine/ring.ts'
 import { feeCentiBps } from '../workers/config.ts';
 import { FixStage } from '../workers/fix/fix-stage.ts';
 import { execIdHash } from '../workers/fix/exec-id-set.ts';
+import { writeUint } from '../engine/fixed-point.ts';
 import { recoverFixStage } from '../workers/fix/recovery.ts';
 import { SNAPSHOT_DIR, SnapshotStore, snapshotFingerprint } from '../persistence/snapshot.ts';
 import { SnapshotFollower } from '../persistence/snapshot-follower.ts';
@@ -183,11 +184,13 @@ export class SyntheticOrders {
   // probe chain at recovery: an artifact, since the engine refuses a repeated ClOrdID).
   private readonly cl = new TextEncoder().encode('bench-0000000000');
   private eventSeq = 0;
+  /** The fills' ExecIDs: the prefix, then the order's id (written per fill). */
   private readonly id = new Uint8Array(64);
 
   constructor(w: JournalWriter, audits = true) {
     this.w = w;
     this.audits = audits;
+    this.id.set(EXEC_ID_PREFIX);
   }
 
   /** Appends order `id`'s records; returns how many (7, or 6 without the audit). */
@@ -209,21 +212,13 @@ export class SyntheticOrders {
     w.append(RecordType.ROUTE_DONE, buf, 0, ROUTE_DONE_LENGTH);
     // The venue's fill as the fix stage journals it: the ExecID (as the simulators write theirs,
     // sim/venue.ts: V1-<boot in base 36>-E<n>) past the fixed part, and its hash.
-    const idEnd = this.execId(id);
+    const idEnd = writeUint(this.id, EXEC_ID_PREFIX.length, id);
     buf.fill(0);
     ce.wrap(view, buf, 0).setChildId(id).setOrderId(id).setTimeNs(id * 1000 + 20).setQty(100).setPriceTicks(190_000_000).setLastQty(100).setLastPxTicks(189_500_000).setVenueId(1).setKind(3)
       .setExecIdHash(execIdHash(1, this.id, 0, idEnd)).setIds(this.id, 0, idEnd, 0, 0);
     w.append(RecordType.CHILD_EVENT, buf, 0, childEventLength(idEnd, 0));
     this.report(id, 2, 4, 100, 100);
     return this.audits ? SYNTHETIC_EVENTS_PER_ORDER : SYNTHETIC_EVENTS_PER_ORDER - 1;
-  }
-
-  /** Writes order `n`'s fill's ExecID into this.id; returns its length. */
-  private execId(n: number): number {
-    const digits = String(n);
-    this.id.set(EXEC_ID_PREFIX);
-    for (let i = 0; i < digits.length; i++) this.id[EXEC_ID_PREFIX.length + i] = digits.charCodeAt(i);
-    return EXEC_ID_PREFIX.length + digits.length;
   }
 
   private report(orderId: number, execType: number, state: number, last: number, cum: number): void {
@@ -316,13 +311,17 @@ export interface DrainTrials extends SinkRun {
 
 /**
  * `n` drains of the synthetic journal, each followed by a naive baseline (drain, naive, drain,
- * naive ...: the VM's drifts reach both alike). Rates, and each CPU figure, are medians.
+ * naive ...: the VM's drifts reach both alike), each after `settle` (Postgres: a CHECKPOINT, so
+ * the last run's dirty pages are not written in the next one's window). Rates, and each CPU
+ * figure, are medians (each of its own column: the sink's and the server's may be of different drains).
  */
-async function drainTrials(label: string, n: number, drain: (i: number) => Promise<SinkRun>, naive: (i: number) => Promise<number>): Promise<DrainTrials> {
+async function drainTrials(label: string, n: number, drain: (i: number) => Promise<SinkRun>, naive: (i: number) => Promise<number>, settle: () => Promise<void>): Promise<DrainTrials> {
   const runs: SinkRun[] = [];
   const naiveRates: number[] = [];
   for (let i = 1; i <= n; i++) {
+    await settle();
     runs.push(await drain(i));
+    await settle();
     naiveRates.push(Math.round(await naive(i)));
     const r = runs[i - 1];
     process.stdout.write(`  ${label} drain ${i}/${n}: ${r.rate} events/s, CPU per event sink ${r.sinkCpuUsPerEvent} us, server ${r.serverCpuUsPerEvent ?? '-'} us; naive ${naiveRates[i - 1]} events/s\n`);
@@ -333,6 +332,17 @@ async function drainTrials(label: string, n: number, drain: (i: number) => Promi
     sinkCpuUsPerEvent: medianOrNull(runs.map((r) => r.sinkCpuUsPerEvent))!,
     serverCpuUsPerEvent: medianOrNull(runs.map((r) => r.serverCpuUsPerEvent)),
   };
+}
+
+/** Writes the server's dirty pages out now (a throwaway server: the bench connects as its superuser). */
+async function checkpoint(url: string): Promise<void> {
+  const c = new pg.Client(url);
+  await c.connect();
+  try {
+    await c.query('CHECKPOINT');
+  } finally {
+    await c.end();
+  }
 }
 
 async function naivePgRate(url: string, count: number): Promise<number> {
@@ -627,13 +637,15 @@ async function main(): Promise<void> {
         const url = await freshDatabase(db.url, `drain_${i}`);
         return sinkRate(() => new PgSink({ url, names, reference }), journalDir, events, DEFAULT_CONFIG.sinks.postgres.batchEvents);
       },
-      async (i) => naivePgRate(await freshDatabase(db.url, `naive_${i}`), 3000));
+      async (i) => naivePgRate(await freshDatabase(db.url, `naive_${i}`), 3000),
+      () => checkpoint(db.url));
     process.stdout.write(`postgres sink: ${pgRun.rate} events/s (batched unnest inserts, fsync on; median of ${p.drains} drains); naive one INSERT per event: ${pgRun.naive} events/s; ` +
       `CPU per event: sink ${pgRun.sinkCpuUsPerEvent} us, server ${pgRun.serverCpuUsPerEvent ?? '-'} us\n`);
     const kafkaRun = await drainTrials('kafka sink', p.drains,
       async (i) => sinkRate(() => new KafkaSink({ brokers: mock.brokers, names, cursorDir: join(journalDir, `sinks-${i}`), cursorEveryMs: DEFAULT_CONFIG.sinks.kafka.cursorEveryMs }),
         journalDir, events, DEFAULT_CONFIG.sinks.kafka.batchEvents),
-      async () => naiveKafkaRate(mock.brokers, 2000));
+      async () => naiveKafkaRate(mock.brokers, 2000),
+      async () => {}); // the mock broker keeps its log in memory
     process.stdout.write(`kafka sink: ${kafkaRun.rate} events/s (acks=all, mock cluster; median of ${p.drains} drains); naive one send per event: ${kafkaRun.naive} events/s; ` +
       `CPU per event: sink ${kafkaRun.sinkCpuUsPerEvent} us, broker ${kafkaRun.serverCpuUsPerEvent ?? '-'} us\n`);
 
