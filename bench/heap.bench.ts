@@ -762,7 +762,7 @@ class FakeVenue implements RecordHandler {
   childrenSeen = 0;
   routeDones = 0;
   unexpected = 0;
-  /** The fills' ExecIDs: the prefix, then the fill's number (writeExecId). */
+  /** The fills' ExecIDs: the prefix, then the fill's number (written in place by fill()). */
   private readonly execId = new Uint8Array(64);
   private execSeq = 0;
 
