@@ -81,7 +81,7 @@ import { SCHED_IDLE, threadPolicy } from '../workers/thread-nice.ts';
 import { ProgressLine } from './lib/progress.ts';
 import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from '../workers/config.ts';
 import { THREADING_SETTINGS, type ThreadingSetting } from '../workers/topology.ts';
-import { BenchArgs } from './lib/args.ts';
+import { BenchArgs, envNumber } from './lib/args.ts';
 import type { PercentilesUs } from './lib/histogram-us.ts';
 import { machineInfo, settle, watchCpu } from './lib/machine.ts';
 import { TargetWindow } from './lib/proc-usage.ts';
@@ -121,15 +121,15 @@ export interface PersistParams {
 export function readPersistParams(argv: string[], env: NodeJS.ProcessEnv = process.env): PersistParams {
   const args = new BenchArgs(argv);
   const p: PersistParams = {
-    orders: args.num('--orders', Number(env.PERSIST_ORDERS ?? 20_000), 1),
-    hotRate: args.num('--rate', Number(env.PERSIST_RATE ?? 1000), 1),
-    hotSeconds: args.num('--seconds', Number(env.PERSIST_SECONDS ?? 10), 1),
-    hotTrials: args.num('--trials', Number(env.PERSIST_TRIALS ?? 3), 1),
-    hotConnections: args.num('--connections', Number(env.PERSIST_CONNECTIONS ?? 100), 1),
-    drains: args.num('--drains', Number(env.PERSIST_DRAINS ?? 3), 1),
-    recoveryEvents: args.num('--recovery-events', Number(env.PERSIST_RECOVERY_EVENTS ?? 1_000_000), 0),
+    orders: args.int('--orders', envNumber(env, 'PERSIST_ORDERS', 20_000, 1, true), 1),
+    hotRate: args.num('--rate', envNumber(env, 'PERSIST_RATE', 1000, 1), 1),
+    hotSeconds: args.num('--seconds', envNumber(env, 'PERSIST_SECONDS', 10, 1), 1),
+    hotTrials: args.int('--trials', envNumber(env, 'PERSIST_TRIALS', 3, 1, true), 1),
+    hotConnections: args.int('--connections', envNumber(env, 'PERSIST_CONNECTIONS', 100, 1, true), 1),
+    drains: args.int('--drains', envNumber(env, 'PERSIST_DRAINS', 3, 1, true), 1),
+    recoveryEvents: args.int('--recovery-events', envNumber(env, 'PERSIST_RECOVERY_EVENTS', 1_000_000, 0, true), 0),
     outDir: args.value('--out'),
-    serversNice: args.num('--servers-nice', Number(env.PERSIST_SERVERS_NICE ?? 10), 0),
+    serversNice: args.int('--servers-nice', envNumber(env, 'PERSIST_SERVERS_NICE', 10, 0, true), 0),
     threading: args.oneOf('--threading', THREADING_SETTINGS, null),
   };
   args.rejectUnknown();

@@ -64,6 +64,17 @@ describe('bench:persist flags', () => {
     expect(readPersistParams([], {}).drains).toBe(3);
     expect(readPersistParams(['--drains', '5'], {}).drains).toBe(5);
     expect(() => readPersistParams(['--drains', '0'], {})).toThrow(/--drains/);
+    // Counts are integers, from a flag or from the environment; a bad variable is named, not run as NaN.
+    expect(() => readPersistParams(['--drains', '2.5'], {})).toThrow(/--drains 2.5 must be an integer >= 1/);
+    expect(() => readPersistParams(['--trials', '1.5'], {})).toThrow(/--trials 1.5 must be an integer/);
+    expect(readPersistParams([], { PERSIST_DRAINS: '5' }).drains).toBe(5);
+    expect(readPersistParams([], { PERSIST_DRAINS: '' }).drains).toBe(3);
+    expect(() => readPersistParams([], { PERSIST_DRAINS: 'abc' })).toThrow(/PERSIST_DRAINS=abc must be an integer >= 1/);
+    expect(() => readPersistParams([], { PERSIST_TRIALS: '0' })).toThrow(/PERSIST_TRIALS=0/);
+    expect(() => readPersistParams([], { PERSIST_RATE: 'fast' })).toThrow(/PERSIST_RATE=fast must be a number >= 1/);
+    expect(readPersistParams([], { PERSIST_RATE: '250.5' }).hotRate).toBe(250.5);
+    // The flag wins over the variable.
+    expect(readPersistParams(['--drains', '2'], { PERSIST_DRAINS: '7' }).drains).toBe(2);
     expect(readPersistParams([], {}).threading).toBeNull();
     expect(readPersistParams(['--threading', 'shared'], {}).threading).toBe('shared');
     expect(() => readPersistParams(['--threading', 'two'], {})).toThrow(/--threading two must be one of dedicated, paired, shared, auto/);

@@ -67,6 +67,13 @@ export class BenchArgs {
     return n;
   }
 
+  /** An integer >= min after `name` (a count: trials, connections, events), or fallback when the flag is absent. */
+  int(name: string, fallback: number, min: number): number {
+    const n = this.num(name, fallback, min);
+    if (!Number.isInteger(n)) throw new Error(`Condition failed: ${name} ${n} must be an integer >= ${min}`);
+    return n;
+  }
+
   /** Comma-separated words after `name`, or null when the flag is absent. */
   list(name: string): string[] | null {
     const v = this.value(name);
@@ -122,4 +129,18 @@ export function quickOnly(argv: string[] = process.argv.slice(2)): boolean {
   const quick = args.has('--quick');
   args.rejectUnknown();
   return quick;
+}
+
+/**
+ * A benchmark's environment variable as a number >= min (an integer when `integer`), or fallback
+ * when it is unset or empty; throws naming the variable otherwise, as a flag's bad value does.
+ */
+export function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, integer = false): number {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+    throw new Error(`Condition failed: ${name}=${v} must be ${integer ? 'an integer' : 'a number'} >= ${min}`);
+  }
+  return n;
 }
