@@ -74,7 +74,7 @@ import { riskConfigFrom } from '../workers/risk/risk-config.ts';
 import { recoverRiskStage, recoveredRiskConfig, startRiskRecovery } from '../workers/risk/recovery.ts';
 import { SorStage, type VenueProfile } from '../workers/sor/sor-stage.ts';
 import { recoverSorStage } from '../workers/sor/recovery.ts';
-import { startPostgres, type PostgresServer } from '../scripts/postgres.ts';
+import { freshDatabase, startPostgres, type PostgresServer } from '../scripts/postgres.ts';
 import { startKafkaMock, type KafkaMock } from '../scripts/kafka-mock.ts';
 import { assertNiceness } from '../scripts/nice.ts';
 import { SCHED_IDLE, threadPolicy } from '../workers/thread-nice.ts';
@@ -770,20 +770,6 @@ async function main(): Promise<void> {
     rmSync(journalDir, { recursive: true, force: true });
     await Promise.all([mock.stop(), db.stop(), idleMock?.stop(), idleDb?.stop()]);
   }
-}
-
-/** Creates database `name` on the server of `url`; returns its URL (bench/sink-follow.ts uses it too). */
-export async function freshDatabase(url: string, name: string): Promise<string> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
 }
 
 if (isMainModule(import.meta.url)) {

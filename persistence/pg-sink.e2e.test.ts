@@ -13,7 +13,7 @@ import { getPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import pg from 'pg';
-import { startPostgres, type PostgresServer } from '../scripts/postgres.ts';
+import { freshDatabase, startPostgres, type PostgresServer } from '../scripts/postgres.ts';
 import { ConfigError, DEFAULT_CONFIG, validateConfig } from '../workers/config.ts';
 import { startTestStack, type TestStack } from '../workers/test-stack.fixture.ts';
 import { connect, type Trader } from '../workers/ws-client.fixture.ts';
@@ -244,6 +244,16 @@ async function expectExecIdLookupsIndexed(): Promise<void> {
   }
 }
 
+/** A PgSink's names and reference data, from the engine under test's configuration. */
+function sinkInputs() {
+  const names = { symbols: t0.config.symbols.map((s) => s.name), venues: new Map(t0.config.venues.map((v) => [v.id, v.name])) };
+  const reference = {
+    accounts: t0.config.accounts.map((a) => ({ ...a })), symbols: t0.config.symbols.map((s, i) => ({ id: i, name: s.name, referencePrice: s.referencePrice })),
+    venues: t0.config.venues.map((v) => ({ ...v })), weights: t0.config.sor.weights,
+  };
+  return { names, reference };
+}
+
 async function caughtUp(): Promise<void> {
   await until('the Postgres sink to catch up', () =>
     counter(PersistenceCounter.PG_UP) === 1 &&
@@ -438,11 +448,7 @@ describe('Postgres sink (real Postgres 15, whole engine)', () => {
         RETURN NEW; END $$ LANGUAGE plpgsql`);
     await client.query(`CREATE TRIGGER fail_once BEFORE UPDATE ON sink_cursor FOR EACH ROW EXECUTE FUNCTION fail_once()`);
     try {
-      const names = { symbols: t0.config.symbols.map((s) => s.name), venues: new Map(t0.config.venues.map((v) => [v.id, v.name])) };
-      const reference = {
-        accounts: t0.config.accounts.map((a) => ({ ...a })), symbols: t0.config.symbols.map((s, i) => ({ id: i, name: s.name, referencePrice: s.referencePrice })),
-        venues: t0.config.venues.map((v) => ({ ...v })), weights: t0.config.sor.weights,
-      };
+      const { names, reference } = sinkInputs();
       const reader = new JournalReader(t0.journalDir);
       /** One batch of the sink: frames from `from` (a sequence) up to and including `to`. */
       const applyRange = async (sink: PgSink, from: number, to: number): Promise<void> => {
@@ -486,22 +492,13 @@ describe('Postgres sink (real Postgres 15, whole engine)', () => {
 
   it('the ExecID indexes\' migration is not cut by the sink\'s statement timeout (a build over a large table outlasts it)', async () => {
     // A database of its own, migrated, then taken back to before the index migration.
-    const admin = new pg.Client(db.url);
-    await admin.connect();
-    await admin.query('CREATE DATABASE index_build');
-    await admin.end();
-    const url = new URL(db.url);
-    url.pathname = '/index_build';
-    const names = { symbols: t0.config.symbols.map((s) => s.name), venues: new Map(t0.config.venues.map((v) => [v.id, v.name])) };
-    const reference = {
-      accounts: t0.config.accounts.map((a) => ({ ...a })), symbols: t0.config.symbols.map((s, i) => ({ id: i, name: s.name, referencePrice: s.referencePrice })),
-      venues: t0.config.venues.map((v) => ({ ...v })), weights: t0.config.sor.weights,
-    };
-    const first = new PgSink({ url: url.toString(), names, reference });
+    const url = await freshDatabase(db.url, 'index_build');
+    const { names, reference } = sinkInputs();
+    const first = new PgSink({ url, names, reference });
     await first.open();
     await first.close();
-    const c = new pg.Client(url.toString());
-    const blocker = new pg.Client(url.toString());
+    const c = new pg.Client(url);
+    const blocker = new pg.Client(url);
     await c.connect();
     await blocker.connect();
     try {
@@ -512,7 +509,7 @@ describe('Postgres sink (real Postgres 15, whole engine)', () => {
       // the server's own clock, before the writer lets go.
       await blocker.query('BEGIN');
       await blocker.query('LOCK TABLE child_events IN ROW EXCLUSIVE MODE');
-      const sink = new PgSink({ url: url.toString(), names, reference, statementTimeoutMs: 300 });
+      const sink = new PgSink({ url, names, reference, statementTimeoutMs: 300 });
       const opened = sink.open().then(() => 'open', (err: Error) => `failed: ${err.message}`);
       let outcome: string | null = null;
       void opened.then((o) => { outcome = o; });

@@ -183,6 +183,24 @@ function startLifeline(root: string, dataDir: string): ChildProcess {
   return watchdog;
 }
 
+/**
+ * Creates database `name` (an SQL identifier the caller chose) on the server of `url`; returns
+ * its URL. The benchmarks and tests that need a database of their own on one throwaway server.
+ */
+export async function freshDatabase(url: string, name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`Condition failed: database name ${name} is a lower-case SQL identifier`);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
 /** Every server this process started and has not stopped: killed if the process exits first. */
 const LIVE = new Set<ChildProcess>();
 process.once('exit', () => {

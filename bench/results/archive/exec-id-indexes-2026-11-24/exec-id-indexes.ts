@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { PgSink } from '../../../../persistence/pg-sink.ts';
 import { JournalWriter } from '../../../../persistence/journal.ts';
-import { startPostgres } from '../../../../scripts/postgres.ts';
-import { names, reference, sinkRate, writeSyntheticJournal, freshDatabase } from '../../../persist.bench.ts';
+import { freshDatabase, startPostgres } from '../../../../scripts/postgres.ts';
+import { names, reference, sinkRate, writeSyntheticJournal } from '../../../persist.bench.ts';
 const stat = new Map<string, number>();
 const origQuery = (pg.Client.prototype as any).query;
 (pg.Client.prototype as any).query = function (this: unknown, text: unknown, ...rest: unknown[]) {
