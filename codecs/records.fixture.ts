@@ -68,8 +68,9 @@ export const RECORDS: RecordSpec[] = [
       LastQty:f64@48 LastPxTicks:f64@56 CumQty:f64@64 LeavesQty:f64@72 CumNotionalTicks:f64@80 ConnId:u32@88
       AccountId:u32@92 SymbolId:u32@96 RequestId:u32@100 Reason:u16@104 VenueId:u16@106 ExecType:u8@108
       State:u8@109 Side:u8@110 OrdType:u8@111 Tif:u8@112 Source:u8@113 ClOrdId:bytes@120/114
-      OrigClOrdId:bytes@160/115 JournalMark:f64@200`),
-    derived: ['hasPrice', 'priceUnits', 'priceFraction', 'lastPxUnits', 'lastPxFraction', 'averagePriceUnits', 'averagePriceFraction'],
+      OrigClOrdId:bytes@160/115 JournalMark:f64@200 VenueExecIdHash:f64@208 ExecRefSeq:f64@216`),
+    // The *In forms read the trade fields of a journaled record by its length: records.test.ts.
+    derived: ['hasPrice', 'priceUnits', 'priceFraction', 'lastPxUnits', 'lastPxFraction', 'averagePriceUnits', 'averagePriceFraction', 'venueExecIdHashIn', 'execRefSeqIn'],
   },
   {
     name: 'ROUTE_REQUEST', length: ROUTE_REQUEST_LENGTH, make: () => new RouteRequestFlyweight(),

@@ -82,7 +82,7 @@ describe('record lengths', () => {
     expect(NEW_ORDER_LENGTH).toBe(88);
     expect(CANCEL_ORDER_LENGTH).toBe(128);
     expect(REPLACE_ORDER_LENGTH).toBe(128);
-    expect(EXEC_REPORT_LENGTH).toBe(208);
+    expect(EXEC_REPORT_LENGTH).toBe(224);
     expect(ROUTE_REQUEST_LENGTH).toBe(48);
     expect(CHILD_ORDER_LENGTH).toBe(72);
     expect(ROUTE_DONE_LENGTH).toBe(40);
@@ -90,7 +90,7 @@ describe('record lengths', () => {
     expect(CHILD_EVENT_JOURNALED_MIN_LENGTH).toBe(64);
     expect(VENUE_STATUS_LENGTH).toBe(16);
     expect(QUOTE_LENGTH).toBe(48);
-    expect(MAX_RECORD_LENGTH).toBe(208);
+    expect(MAX_RECORD_LENGTH).toBe(224);
     expect(POSITION_LENGTH).toBe(72);
   });
 
@@ -137,6 +137,15 @@ describe('record lengths', () => {
     // Nothing to write: the bytes past the fixed part are left alone.
     const other = new ChildEventFlyweight().wrap(view, bytes, 320).setIds(src, 0, 0, 0, 0);
     expect(bytes[other.offset + CHILD_EVENT_LENGTH]).toBe(0xee);
+  });
+
+  it('an EXEC_REPORT\'s trade fields read as 0 from a record journaled before they existed (208 bytes)', () => {
+    const bytes = new Uint8Array(512).fill(0xee);
+    const view = new DataView(bytes.buffer);
+    const fw = new ExecReportFlyweight().wrap(view, bytes, 8).setVenueExecIdHash(2 ** 52 - 1).setExecRefSeq(41);
+    expect([fw.venueExecIdHashIn(EXEC_REPORT_LENGTH), fw.execRefSeqIn(EXEC_REPORT_LENGTH)]).toEqual([2 ** 52 - 1, 41]);
+    expect([fw.venueExecIdHashIn(208), fw.execRefSeqIn(208)]).toEqual([0, 0]);
+    expect([fw.venueExecIdHashIn(200), fw.execRefSeqIn(200)]).toEqual([0, 0]);
   });
 
   it('record type ids are distinct', () => {

@@ -161,7 +161,7 @@ export class CancelOrderFlyweight extends Flyweight {
 //   88 conn u32  92 account u32  96 symbol u32  100 request u32  104 reason u16  106 venue u16
 //   108 execType u8  109 ordStatus(state) u8  110 side  111 ordType  112 tif  113 source
 //   114 clLen  115 origLen  116 pad  120 clOrdId[40]  160 origClOrdId[40]
-//   200 journalMark (see below)  208
+//   200 journalMark (see below)  208 venueExecIdHash  216 execRefSeq  224
 //
 // journalMark, on EXEC_REPORT and POSITION: the count of records risk had written to its journal
 // feed (riskToPersistence) when it made this record, this record's own journal copy included.
@@ -169,6 +169,14 @@ export class CancelOrderFlyweight extends Flyweight {
 // client) only once the persistence stage reports that many feed records durable (the gate of
 // the riskToIngest / riskToFix ring, engine/ring.ts). 0: nothing to wait for. Appended at the
 // end, past the fields every other reader knows.
+//
+// venueExecIdHash and execRefSeq, on the reports of a venue's trades (appended after the mark;
+// 0 on every other report, and absent from reports journaled before they existed, 208 bytes):
+//   FILL, PARTIAL_FILL  venueExecIdHash: the fill's venue ExecID as the CHILD_EVENT carried it
+//                       (execIdHash, workers/fix/exec-id-set.ts), 0 for none; execRefSeq 0.
+//   TRADE_CANCEL,       venueExecIdHash: the busted or corrected fill's (its venue ExecRefID);
+//   TRADE_CORRECT       execRefSeq: the eventSeq of that fill's report, the ExecID its client
+//                       saw (the ExecRefID <19> of the bust or correction sent to the client).
 // ---------------------------------------------------------------------------------------------
 const ER_EVENT_SEQ = 0;
 const ER_ORDER_ID = ER_EVENT_SEQ + 8;
@@ -198,12 +206,16 @@ const ER_ORIG_LEN = ER_CL_LEN + 1;
 const ER_CL = ER_ORIG_LEN + 5;
 const ER_ORIG = ER_CL + CL_ORD_ID_CAPACITY;
 const ER_JOURNAL_MARK = ER_ORIG + CL_ORD_ID_CAPACITY;
-export const EXEC_REPORT_LENGTH = ER_JOURNAL_MARK + 8;
+const ER_VENUE_EXEC_HASH = ER_JOURNAL_MARK + 8;
+const ER_EXEC_REF_SEQ = ER_VENUE_EXEC_HASH + 8;
+export const EXEC_REPORT_LENGTH = ER_EXEC_REF_SEQ + 8;
 /**
  * Journal readers need every field before the journal mark (the mark matters on the client rings
  * only), so reports journaled before the mark existed (200 bytes) still decode.
  */
 export const EXEC_REPORT_JOURNALED_MIN_LENGTH = ER_JOURNAL_MARK;
+/** A journaled report shorter than this (written before the trade fields existed) has neither: read them as 0 (ExecReportFlyweight.venueExecIdHashIn). */
+export const EXEC_REPORT_TRADE_FIELDS_LENGTH = EXEC_REPORT_LENGTH;
 
 export class ExecReportFlyweight extends Flyweight {
   eventSeq(): number { return this.f64(ER_EVENT_SEQ); }
@@ -276,6 +288,15 @@ export class ExecReportFlyweight extends Flyweight {
   copyOrigClOrdId(dst: Uint8Array, dstOffset: number): number { return this.getBytes(ER_ORIG, ER_ORIG_LEN, dst, dstOffset); }
   journalMark(): number { return this.f64(ER_JOURNAL_MARK); }
   setJournalMark(v: number): this { this.setF64(ER_JOURNAL_MARK, v); return this; }
+  /** On a ring (always EXEC_REPORT_LENGTH bytes); a journal reader uses the *In forms. */
+  venueExecIdHash(): number { return this.f64(ER_VENUE_EXEC_HASH); }
+  setVenueExecIdHash(v: number): this { this.setF64(ER_VENUE_EXEC_HASH, v); return this; }
+  execRefSeq(): number { return this.f64(ER_EXEC_REF_SEQ); }
+  setExecRefSeq(v: number): this { this.setF64(ER_EXEC_REF_SEQ, v); return this; }
+  /** venueExecIdHash of a record of `length` bytes: 0 for one journaled before the field existed. */
+  venueExecIdHashIn(length: number): number { return length >= EXEC_REPORT_TRADE_FIELDS_LENGTH ? this.f64(ER_VENUE_EXEC_HASH) : 0; }
+  /** execRefSeq of a record of `length` bytes: 0 for one journaled before the field existed. */
+  execRefSeqIn(length: number): number { return length >= EXEC_REPORT_TRADE_FIELDS_LENGTH ? this.f64(ER_EXEC_REF_SEQ) : 0; }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1015,7 +1036,7 @@ export const MAX_RECORD_LENGTH = Math.max(
 // Layout checks at module load: 8-byte fields first, lengths as drawn.
 if (NEW_ORDER_LENGTH !== 88) throw new Error(`Invariant: NEW_ORDER_LENGTH 88, got ${NEW_ORDER_LENGTH}`);
 if (CANCEL_ORDER_LENGTH !== 128) throw new Error(`Invariant: CANCEL_ORDER_LENGTH 128, got ${CANCEL_ORDER_LENGTH}`);
-if (EXEC_REPORT_LENGTH !== 208) throw new Error(`Invariant: EXEC_REPORT_LENGTH 208, got ${EXEC_REPORT_LENGTH}`);
+if (EXEC_REPORT_LENGTH !== 224) throw new Error(`Invariant: EXEC_REPORT_LENGTH 224, got ${EXEC_REPORT_LENGTH}`);
 if (ROUTE_REQUEST_LENGTH !== 48) throw new Error(`Invariant: ROUTE_REQUEST_LENGTH 48, got ${ROUTE_REQUEST_LENGTH}`);
 if (CHILD_ORDER_LENGTH !== 72) throw new Error(`Invariant: CHILD_ORDER_LENGTH 72, got ${CHILD_ORDER_LENGTH}`);
 if (ROUTE_DONE_LENGTH !== 40) throw new Error(`Invariant: ROUTE_DONE_LENGTH 40, got ${ROUTE_DONE_LENGTH}`);

@@ -130,6 +130,12 @@ export const RiskCounter = {
    * 200 for is applied and journaled before the engine stops.
    */
   KILL_BOARD_SEEN: 34,
+  /** Venue busts (ExecType H) applied: the fill taken back from its order and position (RiskStage.onTradeCorrection). */
+  TRADE_BUSTS: 35,
+  /** Venue corrections (ExecType G) applied: the fill rebooked as corrected. */
+  TRADE_CORRECTIONS: 36,
+  /** Busts and corrections not applied (fill not held, already busted, a correction raising the quantity): for operations to settle with the venue. */
+  TRADE_CORRECTIONS_UNAPPLIED: 37,
 } as const;
 
 export const SorCounter = {

@@ -8,7 +8,7 @@ import { ILLEGAL, ORDER_EVENT_COUNT, ORDER_STATE_COUNT, OrderEvent, OrderState, 
 const eventArb = fc.integer({ min: 0, max: ORDER_EVENT_COUNT - 1 });
 
 describe('transition properties', () => {
-  it('random sequences stay in the set of states and never leave a terminal state', () => {
+  it('random sequences stay in the set of states and never leave the terminal states', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(eventArb, fc.boolean()), { maxLength: 200 }), (steps) => {
         let state: number = OrderState.PENDING_NEW;
@@ -16,8 +16,10 @@ describe('transition properties', () => {
         for (let i = 0; i < steps.length; i++) {
           const [event, filled] = steps[i];
           const next = transition(state, event, filled);
-          if (isTerminal(state)) expect(next).toBe(ILLEGAL);
+          // A done order takes only a bust or a correction of its fills, and stays done.
+          if (isTerminal(state) && event !== OrderEvent.TRADE_BUST && event !== OrderEvent.TRADE_REPRICE) expect(next).toBe(ILLEGAL);
           if (next === ILLEGAL) continue;
+          if (isTerminal(state)) expect(isTerminal(next)).toBe(true);
           expect(Number.isInteger(next)).toBe(true);
           expect(next >= 0 && next < ORDER_STATE_COUNT).toBe(true);
           state = next;
@@ -29,28 +31,32 @@ describe('transition properties', () => {
     );
   });
 
-  it('from any state, any event: ILLEGAL or a known state; terminal only ever ILLEGAL', () => {
+  it('from any state, any event: ILLEGAL or a known state; from a terminal one, ILLEGAL or terminal', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: ORDER_STATE_COUNT - 1 }), eventArb, fc.boolean(), (state, event, filled) => {
         const next = transition(state, event, filled);
-        if (isTerminal(state)) return next === ILLEGAL;
+        if (isTerminal(state)) return next === ILLEGAL || isTerminal(next);
         return next === ILLEGAL || (next >= 0 && next < ORDER_STATE_COUNT);
       }),
       { numRuns: 2000 },
     );
   });
 
-  it('with a consistent fill model, a filled order never returns to an unfilled working state', () => {
-    // The caller passes filled = cumQty > 0, which only grows: once filled, NEW and ROUTED
-    // (both "nothing filled") must not be reached again.
+  it('with a consistent fill model, a filled order is never in an unfilled working state', () => {
+    // The caller passes filled = cumQty > 0 after the event: fills raise it, and only a bust
+    // (which may take every fill back) can clear it. While filled, NEW and ROUTED (both "nothing
+    // filled") must not be reached; and nothing can be busted where nothing filled.
     fc.assert(
-      fc.property(fc.array(eventArb, { maxLength: 200 }), (events) => {
+      fc.property(fc.array(fc.tuple(eventArb, fc.boolean()), { maxLength: 200 }), (steps) => {
         let state: number = OrderState.PENDING_NEW;
         let filled = false;
-        for (const event of events) {
-          const next = transition(state, event, filled);
+        for (const [event, bustsAll] of steps) {
+          const filledAfter: boolean = event === OrderEvent.PARTIAL_FILL || event === OrderEvent.FILL ? true
+            : event === OrderEvent.TRADE_BUST ? filled && !bustsAll : filled;
+          if (!filled && (event === OrderEvent.TRADE_BUST || event === OrderEvent.TRADE_REPRICE)) continue; // the caller refuses these
+          const next = transition(state, event, filledAfter);
           if (next === ILLEGAL) continue;
-          if (event === OrderEvent.PARTIAL_FILL || event === OrderEvent.FILL) filled = true;
+          filled = filledAfter;
           state = next;
           if (filled) {
             expect(state).not.toBe(OrderState.NEW);

@@ -25,7 +25,10 @@ const E = OrderEvent;
  * CANCEL_DONE, REPLACE_DONE -> NEW | PARTIALLY_FILLED, unsolicited CANCELED, EXPIRED) and the
  * comments: a further child keeps a working state, fills still count while a cancel or replace
  * is pending (a partial fill leaves the pending state as it is, a full fill ends the order), a
- * refused cancel/replace returns to the working state chosen by `filled`.
+ * refused cancel/replace returns to the working state chosen by `filled`; a bust (TRADE_BUST)
+ * takes a partially filled order back by `filled`, ends a filled one CANCELED and leaves the
+ * pending and other done states as they are, and a price correction (TRADE_REPRICE) changes no
+ * state, both only where something can have filled.
  */
 const LEGAL: ReadonlyArray<readonly [number, number, number, number]> = [
   [S.PENDING_NEW, E.ACCEPT, S.NEW, S.NEW],
@@ -52,6 +55,8 @@ const LEGAL: ReadonlyArray<readonly [number, number, number, number]> = [
   [S.PARTIALLY_FILLED, E.REPLACE_REQUEST, S.PENDING_REPLACE, S.PENDING_REPLACE],
   [S.PARTIALLY_FILLED, E.DONE_FOR_DAY, S.CANCELED, S.CANCELED],
   [S.PARTIALLY_FILLED, E.EXPIRE, S.EXPIRED, S.EXPIRED],
+  [S.PARTIALLY_FILLED, E.TRADE_BUST, S.ROUTED, S.PARTIALLY_FILLED],
+  [S.PARTIALLY_FILLED, E.TRADE_REPRICE, S.PARTIALLY_FILLED, S.PARTIALLY_FILLED],
 
   [S.PENDING_CANCEL, E.ROUTE, S.PENDING_CANCEL, S.PENDING_CANCEL],
   [S.PENDING_CANCEL, E.PARTIAL_FILL, S.PENDING_CANCEL, S.PENDING_CANCEL],
@@ -60,6 +65,8 @@ const LEGAL: ReadonlyArray<readonly [number, number, number, number]> = [
   [S.PENDING_CANCEL, E.CANCEL_REJECT, S.ROUTED, S.PARTIALLY_FILLED],
   [S.PENDING_CANCEL, E.DONE_FOR_DAY, S.CANCELED, S.CANCELED],
   [S.PENDING_CANCEL, E.EXPIRE, S.EXPIRED, S.EXPIRED],
+  [S.PENDING_CANCEL, E.TRADE_BUST, S.PENDING_CANCEL, S.PENDING_CANCEL],
+  [S.PENDING_CANCEL, E.TRADE_REPRICE, S.PENDING_CANCEL, S.PENDING_CANCEL],
 
   [S.PENDING_REPLACE, E.ROUTE, S.PENDING_REPLACE, S.PENDING_REPLACE],
   [S.PENDING_REPLACE, E.PARTIAL_FILL, S.PENDING_REPLACE, S.PENDING_REPLACE],
@@ -68,6 +75,15 @@ const LEGAL: ReadonlyArray<readonly [number, number, number, number]> = [
   [S.PENDING_REPLACE, E.REPLACE_REJECT, S.ROUTED, S.PARTIALLY_FILLED],
   [S.PENDING_REPLACE, E.DONE_FOR_DAY, S.CANCELED, S.CANCELED],
   [S.PENDING_REPLACE, E.EXPIRE, S.EXPIRED, S.EXPIRED],
+  [S.PENDING_REPLACE, E.TRADE_BUST, S.PENDING_REPLACE, S.PENDING_REPLACE],
+  [S.PENDING_REPLACE, E.TRADE_REPRICE, S.PENDING_REPLACE, S.PENDING_REPLACE],
+
+  [S.FILLED, E.TRADE_BUST, S.CANCELED, S.CANCELED],
+  [S.FILLED, E.TRADE_REPRICE, S.FILLED, S.FILLED],
+  [S.CANCELED, E.TRADE_BUST, S.CANCELED, S.CANCELED],
+  [S.CANCELED, E.TRADE_REPRICE, S.CANCELED, S.CANCELED],
+  [S.EXPIRED, E.TRADE_BUST, S.EXPIRED, S.EXPIRED],
+  [S.EXPIRED, E.TRADE_REPRICE, S.EXPIRED, S.EXPIRED],
 ];
 
 const TERMINAL = [S.FILLED, S.CANCELED, S.REJECTED, S.EXPIRED];
@@ -90,7 +106,7 @@ describe('OrderState / OrderEvent catalogues', () => {
   it('the expected table lists each pair once', () => {
     const keys = new Set(LEGAL.map(([s, e]) => s * 100 + e));
     expect(keys.size).toBe(LEGAL.length);
-    expect(LEGAL.length).toBe(35);
+    expect(LEGAL.length).toBe(47);
   });
 
   it('names every state and event', () => {
@@ -121,11 +137,15 @@ describe('transition: the whole (state x event x filled) table', () => {
     }
   });
 
-  it('terminal states accept nothing', () => {
+  it('terminal states accept only a bust or a correction of a fill, and stay terminal', () => {
     for (const state of TERMINAL) {
       for (const event of ALL_EVENTS) {
-        expect(transition(state, event, false)).toBe(ILLEGAL);
-        expect(transition(state, event, true)).toBe(ILLEGAL);
+        for (const filled of [false, true]) {
+          const next = transition(state, event, filled);
+          const trade = event === E.TRADE_BUST || event === E.TRADE_REPRICE;
+          if (!trade || state === S.REJECTED) expect(next).toBe(ILLEGAL);
+          else expect(isTerminal(next)).toBe(true);
+        }
       }
     }
   });

@@ -12,6 +12,12 @@
  *                    `--- CANCELED (unsolicited: no venue, IOC remainder, venue cancel)
  *                    `--- EXPIRED (DAY order at session end)
  *
+ * A venue's bust or downward correction of a booked fill (TRADE_BUST) takes its quantity back:
+ * PARTIALLY_FILLED -> PARTIALLY_FILLED | ROUTED (by what is still filled), FILLED -> CANCELED
+ * (the busted quantity is not worked again: the order is done with less filled), and the pending
+ * and the other done states stay. A correction of a fill's price only (TRADE_REPRICE) changes no
+ * state. Both are illegal where nothing can have filled (PENDING_NEW, NEW, ROUTED, REJECTED).
+ *
  * Where a pair returns to a working state (a cancel or replace refused, a replace done), the
  * next state depends on one fact the caller passes in: whether anything has filled.
  */
@@ -71,15 +77,19 @@ export const OrderEvent = {
   DONE_FOR_DAY: 11,
   /** A DAY order reached the session end. */
   EXPIRE: 12,
+  /** The venue busted a booked fill, or corrected it to less quantity: cumQty fell. */
+  TRADE_BUST: 13,
+  /** The venue corrected a booked fill's price, its quantity unchanged. */
+  TRADE_REPRICE: 14,
 } as const;
 export type OrderEvent = (typeof OrderEvent)[keyof typeof OrderEvent];
-export const ORDER_EVENT_COUNT = 13;
+export const ORDER_EVENT_COUNT = 15;
 
 export const ILLEGAL = -1;
 
 /**
- * The next state for (state, event), or ILLEGAL. `filled` (cumQty > 0) chooses the working state
- * an order returns to after a refused cancel or a completed replace.
+ * The next state for (state, event), or ILLEGAL. `filled` (cumQty > 0, after the event) chooses
+ * the working state an order returns to after a refused cancel, a completed replace or a bust.
  */
 export function transition(state: number, event: number, filled: boolean): number {
   switch (state) {
@@ -106,6 +116,9 @@ export function transition(state: number, event: number, filled: boolean): numbe
         case OrderEvent.REPLACE_REQUEST: return OrderState.PENDING_REPLACE;
         case OrderEvent.DONE_FOR_DAY: return OrderState.CANCELED;
         case OrderEvent.EXPIRE: return OrderState.EXPIRED;
+        // ROUTED has nothing filled to bust.
+        case OrderEvent.TRADE_BUST: return state === OrderState.ROUTED ? ILLEGAL : filled ? OrderState.PARTIALLY_FILLED : OrderState.ROUTED;
+        case OrderEvent.TRADE_REPRICE: return state === OrderState.ROUTED ? ILLEGAL : state;
       }
       return ILLEGAL;
     case OrderState.PENDING_CANCEL:
@@ -118,6 +131,8 @@ export function transition(state: number, event: number, filled: boolean): numbe
         case OrderEvent.DONE_FOR_DAY: return OrderState.CANCELED;
         case OrderEvent.CANCEL_REJECT: return filled ? OrderState.PARTIALLY_FILLED : OrderState.ROUTED;
         case OrderEvent.EXPIRE: return OrderState.EXPIRED;
+        case OrderEvent.TRADE_BUST: return state;
+        case OrderEvent.TRADE_REPRICE: return state;
       }
       return ILLEGAL;
     case OrderState.PENDING_REPLACE:
@@ -129,12 +144,20 @@ export function transition(state: number, event: number, filled: boolean): numbe
         case OrderEvent.REPLACE_REJECT: return filled ? OrderState.PARTIALLY_FILLED : OrderState.ROUTED;
         case OrderEvent.DONE_FOR_DAY: return OrderState.CANCELED;
         case OrderEvent.EXPIRE: return OrderState.EXPIRED;
+        case OrderEvent.TRADE_BUST: return state;
+        case OrderEvent.TRADE_REPRICE: return state;
       }
       return ILLEGAL;
+    // Done: only a venue's bust or correction of a fill reaches a done order, and it stays done.
     case OrderState.FILLED:
+      if (event === OrderEvent.TRADE_BUST) return OrderState.CANCELED;
+      if (event === OrderEvent.TRADE_REPRICE) return state;
+      return ILLEGAL;
     case OrderState.CANCELED:
-    case OrderState.REJECTED:
     case OrderState.EXPIRED:
+      if (event === OrderEvent.TRADE_BUST || event === OrderEvent.TRADE_REPRICE) return state;
+      return ILLEGAL;
+    case OrderState.REJECTED:
       return ILLEGAL;
   }
   return ILLEGAL;
@@ -177,6 +200,10 @@ export const ExecType = {
   REJECTED: 8,
   PENDING_REPLACE: 14,
   EXPIRED: 12,
+  /** 'G': the venue corrected a fill (lastQty and lastPx: the corrected trade). */
+  TRADE_CORRECT: 16,
+  /** 'H': the venue busted a fill (lastQty and lastPx: the busted trade). */
+  TRADE_CANCEL: 17,
   /** Not an ExecType in FIX: a refused cancel/replace (OrderCancelReject <9>). */
   CANCEL_REJECT: 200,
 } as const;

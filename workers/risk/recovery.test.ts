@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AccountMode, ALL_SYMBOLS, ExecReportFlyweight, LimitKey, RecordType } from '../../codecs/records.ts';
+import { RiskCounter } from '../../engine/counters.ts';
+import { AccountMode, ALL_SYMBOLS, ChildEventKind, ExecReportFlyweight, LimitKey, RecordType } from '../../codecs/records.ts';
 import { CL_ORD_ID_CAPACITY, OrdType, Side, Tif } from '../../engine/domain.ts';
 import { ExecType, OrderState, isTerminal } from '../../engine/order-state.ts';
 import { Reason } from '../../engine/reasons.ts';
@@ -106,6 +107,7 @@ function snapshot(h: Harness): Record<string, unknown> {
   return {
     orders, children, indexEntries: o.indexEntries(), nextOrderId: o.peekNextOrderId(),
     positions: [Array.from(s.positions.qty), Array.from(s.positions.costTicks), Array.from(s.positions.realizedTicks)],
+    fills: [Array.from(s.fills.hash), Array.from(s.fills.eventSeq), Array.from(s.fills.orderId), Array.from(s.fills.qty), Array.from(s.fills.pxTicks)],
     exposure: [Array.from(s.exposure.openBuyQty), Array.from(s.exposure.openSellQty), Array.from(s.exposure.openBuyNotional), Array.from(s.exposure.longCost)],
     limits: [Array.from(L.maxOrderQty), Array.from(L.creditLimitTicks), Array.from(L.maxPosition), Array.from(L.restricted), L.version],
     modes: [Array.from(s.accountMode), s.globalMode],
@@ -470,6 +472,7 @@ type Op =
   | { k: 'replace'; pick: number; qty: number; px: number }
   | { k: 'fill'; pick: number; frac: number }
   | { k: 'venueCancel'; pick: number }
+  | { k: 'bust'; pick: number; correct: boolean; frac: number; px: number }
   | { k: 'limit'; account: number; value: number }
   | { k: 'mode'; account: number; mode: number };
 
@@ -479,6 +482,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('replace' as const), pick: fc.nat(), qty: fc.integer({ min: 1, max: 400 }), px: fc.integer({ min: -50, max: 50 }) }) },
   { weight: 4, arbitrary: fc.record({ k: fc.constant('fill' as const), pick: fc.nat(), frac: fc.integer({ min: 1, max: 4 }) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('venueCancel' as const), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('bust' as const), pick: fc.nat(), correct: fc.boolean(), frac: fc.integer({ min: 1, max: 3 }), px: fc.integer({ min: -50, max: 50 }) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('limit' as const), account: fc.constantFrom(1, 2), value: fc.integer({ min: 1, max: 50_000 }) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('mode' as const), account: fc.constantFrom(0, 1, 2), mode: fc.constantFrom(AccountMode.NORMAL, AccountMode.HALTED, AccountMode.REDUCE_ONLY) }) },
 );
@@ -490,6 +494,10 @@ function play(j: Journaled, ops: Op[]): void {
   let clSeq = 0;
   const live: { childId: number; orderId: number; qty: number; cum: number }[] = [];
   const clOrdIds: { account: number; cl: string }[] = [];
+  // Every fill with its venue ExecID, for a later bust or correction to name (an unapplied one,
+  // of a fill busted already or refused, is part of the history too).
+  const fills: { childId: number; orderId: number; execId: string; qty: number }[] = [];
+  let execSeq = 0;
   const react = (sor: SorRecord[]): void => {
     for (const r of sor) {
       if (r.typeId === RecordType.ROUTE_REQUEST) {
@@ -534,9 +542,18 @@ function play(j: Journaled, ops: Op[]): void {
         if (live.length === 0) break;
         const c = live[op.pick % live.length];
         const q = Math.max(1, Math.floor((c.qty - c.cum) / op.frac));
-        h.fill(c.childId, c.orderId, q, 10 * SCALE + (op.pick % 7), 1);
+        const execId = `E${++execSeq}`;
+        h.fill(c.childId, c.orderId, q, 10 * SCALE + (op.pick % 7), 1, execId);
+        fills.push({ childId: c.childId, orderId: c.orderId, execId, qty: q });
         c.cum += q;
         if (c.cum >= c.qty) live.splice(live.indexOf(c), 1);
+        break;
+      }
+      case 'bust': {
+        if (fills.length === 0) break;
+        const f = fills[op.pick % fills.length];
+        const kind = op.correct ? ChildEventKind.TRADE_CORRECT : ChildEventKind.TRADE_CANCEL;
+        h.tradeCorrection(kind, f.childId, f.orderId, Math.max(1, Math.floor(f.qty / op.frac)), 10 * SCALE + op.px, 1, `B${++execSeq}`, f.execId);
         break;
       }
       case 'venueCancel': {
@@ -575,11 +592,15 @@ function expectResumeOldestFirst(r: Harness): void {
   for (let i = 1; i < lap.length; i++) expect(lap[i], `resume order ${shown.join(',')}`).toBeGreaterThan(lap[i - 1]);
 }
 
+/** Busts and corrections the writers applied, over every history played (the properties check that some were). */
+let correctionsApplied = 0;
+
 /** Plays a history on a journaled stage, recovers a second stage from its journal, compares. Returns the ids the writer's order table skipped. */
 function recoversAsWritten(ops: Op[], config: RiskConfig): number {
   const j = new Journaled(config);
   try {
     play(j, ops);
+    correctionsApplied += j.h.counters.get(RiskCounter.TRADE_BUSTS) + j.h.counters.get(RiskCounter.TRADE_CORRECTIONS);
     const { h: r, result } = recover(j.dir, config);
     expect(result.problem).toBeNull();
     expect(result.conflicts).toBe(0);
@@ -602,6 +623,7 @@ describe('recovery property', () => {
       }),
       { numRuns: 150, seed: 7 },
     );
+    expect(correctionsApplied).toBeGreaterThan(0);
   });
 
   it('the same over long histories through a 16-order table: live orders keep their slots while new ids skip them', () => {
@@ -612,6 +634,7 @@ describe('recovery property', () => {
       { weight: 5, arbitrary: fc.record({ k: fc.constant('fill' as const), pick: fc.nat(), frac: fc.integer({ min: 1, max: 2 }) }) },
       { weight: 1, arbitrary: fc.record({ k: fc.constant('cancel' as const), pick: fc.nat() }) },
       { weight: 1, arbitrary: fc.record({ k: fc.constant('venueCancel' as const), pick: fc.nat() }) },
+      { weight: 2, arbitrary: fc.record({ k: fc.constant('bust' as const), pick: fc.nat(), correct: fc.boolean(), frac: fc.integer({ min: 1, max: 3 }), px: fc.integer({ min: -50, max: 50 }) }) },
     );
     let historiesWithSkips = 0;
     fc.assert(

@@ -9,7 +9,9 @@
  *   EXEC_REPORT     each order's latest report gives its terms, state, cumQty, cumNotional and
  *                   ClOrdID (index rebuilt, so a repeated ClOrdID is still recognized); every
  *                   fill report (lastQty > 0) is booked into the positions once, in journal
- *                   order, so positions, cost and realized P&L come out as they were;
+ *                   order, so positions, cost and realized P&L come out as they were; a fill
+ *                   report's venue ExecID goes into the fill ledger, and a bust or correction
+ *                   report rebooks its fill from there, as the stage did live;
  *   CHILD_EVENT     children (SENT: id, venue, qty, price), their fills and ends: the child
  *                   table, each order's live children and quantity open at venues;
  *   ROUTE_AUDIT     children no CHILD_EVENT names (sent, or about to be, when the process died:
@@ -89,6 +91,8 @@ export interface RecoveryResult {
   openOrders: number;
   /** Fill reports booked into positions. */
   fills: number;
+  /** Bust and correction reports rebooked into positions. */
+  tradeCorrections: number;
   /** Reports skipped because their event sequence number was seen before in their boot. */
   duplicateReports: number;
   /** Children still live at a venue (for all the engine knows). */
@@ -187,7 +191,7 @@ export function nextChildIdBase(proposed: number, maxChildId: number, capacity: 
 /** RiskReplayState's number fields in a snapshot, each list for both directions (SnapshotWriter.numbers). */
 const REPLACE_TERMS = ['replaceQty', 'replacePrice', 'replaceLength'];
 const BOOT_TRACKING = ['bootEpochMs', 'bootLastEventSeq'];
-const REPLAY_COUNTS = ['fills', 'duplicateReports', 'limitChanges', 'modeChanges', 'conflicts', 'maxEventSeq'];
+const REPLAY_COUNTS = ['fills', 'tradeCorrections', 'duplicateReports', 'limitChanges', 'modeChanges', 'conflicts', 'maxEventSeq'];
 
 /**
  * What the replay has built outside the stage's tables, all of it in a snapshot (snapshotState):
@@ -217,6 +221,7 @@ class RiskReplayState {
   /** The id ranges read so far, with those of a snapshot's prefix (a later snapshot's head). */
   protected readonly bounds = new BoundsScan();
   fills = 0;
+  tradeCorrections = 0;
   duplicateReports = 0;
   limitChanges = 0;
   modeChanges = 0;
@@ -318,7 +323,7 @@ class RiskRestorer extends RiskReplayState implements FrameHandler {
     switch (typeId) {
       case RecordType.EXEC_REPORT:
         this.bounds.onFrame(typeId, sequence, epochMs, view, bytes, offset, length);
-        this.onReport(this.report.wrap(view, bytes, offset), epochMs);
+        this.onReport(this.report.wrap(view, bytes, offset), epochMs, length);
         return;
       case RecordType.CHILD_EVENT:
         this.bounds.onFrame(typeId, sequence, epochMs, view, bytes, offset, length);
@@ -360,7 +365,7 @@ class RiskRestorer extends RiskReplayState implements FrameHandler {
     if (c.mode() === AccountMode.HALTED) this.stage.restoreHalt(c.accountId());
   }
 
-  private onReport(r: ExecReportFlyweight, epochMs: number): void {
+  private onReport(r: ExecReportFlyweight, epochMs: number, length: number): void {
     const eventSeq = r.eventSeq();
     if (epochMs !== this.bootEpochMs) {
       this.bootEpochMs = epochMs;
@@ -384,6 +389,15 @@ class RiskRestorer extends RiskReplayState implements FrameHandler {
     if ((execType === ExecType.FILL || execType === ExecType.PARTIAL_FILL) && r.lastQty() > 0) {
       this.stage.restoreFill(r.accountId(), r.symbolId(), r.side(), r.lastQty(), r.lastPxTicks());
       this.fills++;
+      const hash = r.venueExecIdHashIn(length);
+      if (hash !== 0) this.stage.restoreFillLedger(hash, eventSeq, orderId, r.lastQty(), r.lastPxTicks());
+    }
+    // A bust or correction the stage applied: the position rebooked from the fill ledger, as
+    // it was live (the order's own fields follow from the report, below).
+    if (execType === ExecType.TRADE_CANCEL || execType === ExecType.TRADE_CORRECT) {
+      const cancel = execType === ExecType.TRADE_CANCEL;
+      if (!this.stage.restoreTradeCorrection(r.accountId(), r.symbolId(), r.side(), r.venueExecIdHashIn(length), cancel ? 0 : r.lastQty(), cancel ? 0 : r.lastPxTicks())) this.conflicts++;
+      else this.tradeCorrections++;
     }
     const o = this.stage.orders;
     let slot = o.slotOf(orderId);
@@ -750,6 +764,7 @@ export function recoverRiskStage(stage: RiskStage, dir: string, snapshots: Snaps
     orders,
     openOrders,
     fills: restorer.fills,
+    tradeCorrections: restorer.tradeCorrections,
     duplicateReports: restorer.duplicateReports,
     liveChildren,
     auditOnlyChildren,

@@ -7,7 +7,7 @@ import {
   MASS_CANCEL_LENGTH,
   MassCancelFlyweight,
   CANCEL_ORDER_LENGTH,
-  CHILD_EVENT_LENGTH,
+  childEventLength,
   CancelOrderFlyweight,
   ChildEventFlyweight,
   ChildEventKind,
@@ -32,6 +32,7 @@ import { OrdType, Side, Source, Tif } from '../../engine/domain.ts';
 import { PRICE_SCALE } from '../../engine/fixed-point.ts';
 import { Reason } from '../../engine/reasons.ts';
 import { FULL, RingConsumer, RingProducer, createRingMemory, type RecordHandler } from '../../engine/ring.ts';
+import { execIdHash } from '../fix/exec-id-set.ts';
 import { KillBoard } from './kill-board.ts';
 import { RiskStage, type RiskConfig, type RiskRings } from './risk-stage.ts';
 
@@ -47,7 +48,7 @@ export interface Report {
   lastQty: number; lastPx: number; cumQty: number; leavesQty: number; cumNotional: number;
   connId: number; accountId: number; symbolId: number; requestId: number; reason: number;
   venueId: number; execType: number; state: number; side: number; ordType: number; tif: number;
-  source: number; clOrdId: string; origClOrdId: string; raw: Uint8Array;
+  source: number; clOrdId: string; origClOrdId: string; venueExecIdHash: number; execRefSeq: number; raw: Uint8Array;
 }
 export interface SorRecord {
   typeId: number; orderId: number; qty: number; price: number; accountId: number; symbolId: number;
@@ -90,7 +91,7 @@ export class ReportCollector implements RecordHandler {
       leavesQty: r.leavesQty(), cumNotional: r.cumNotionalTicks(), connId: r.connId(), accountId: r.accountId(),
       symbolId: r.symbolId(), requestId: r.requestId(), reason: r.reason(), venueId: r.venueId(),
       execType: r.execType(), state: r.state(), side: r.side(), ordType: r.ordType(), tif: r.tif(),
-      source: r.source(), clOrdId: clText, origClOrdId: origText,
+      source: r.source(), clOrdId: clText, origClOrdId: origText, venueExecIdHash: r.venueExecIdHash(), execRefSeq: r.execRefSeq(),
       raw: c.bytes.slice(offset, offset + EXEC_REPORT_LENGTH),
     });
   }
@@ -317,22 +318,33 @@ export class Harness {
     this.cancelLike(RecordType.REPLACE_ORDER, args);
   }
 
-  private childEvent(kind: number, childId: number, orderId: number, f: { qty?: number; price?: number; lastQty?: number; lastPx?: number; venue?: number; reason?: number }): void {
-    const at = this.fix.tryClaim(RecordType.CHILD_EVENT, CHILD_EVENT_LENGTH);
+  /** execId, execRefId: the venue's ExecID (17) and ExecRefID (19), carried as the fix stage carries them (with execIdHash of the ExecID). */
+  private childEvent(
+    kind: number, childId: number, orderId: number,
+    f: { qty?: number; price?: number; lastQty?: number; lastPx?: number; venue?: number; reason?: number; execId?: string; execRefId?: string },
+  ): void {
+    const id = Buffer.from(f.execId ?? '', 'latin1');
+    const ref = Buffer.from(f.execRefId ?? '', 'latin1');
+    const length = childEventLength(id.length, ref.length);
+    const at = this.fix.tryClaim(RecordType.CHILD_EVENT, length);
     expect(at).not.toBe(FULL);
+    const venue = f.venue ?? 0;
+    const both = Buffer.concat([id, ref]);
     this.eventFw.wrap(this.fix.view, this.fix.bytes, at)
       .setChildId(childId).setOrderId(orderId).setTimeNs(this.clock.nowNs()).setLastQty(f.lastQty ?? 0)
-      .setLastPxTicks(f.lastPx ?? 0).setQty(f.qty ?? 0).setPriceTicks(f.price ?? 0).setVenueId(f.venue ?? 0)
-      .setReason(f.reason ?? Reason.NONE).setKind(kind);
-    this.lastCommand = this.fix.bytes.slice(at, at + CHILD_EVENT_LENGTH);
+      .setLastPxTicks(f.lastPx ?? 0).setQty(f.qty ?? 0).setPriceTicks(f.price ?? 0).setVenueId(venue)
+      .setReason(f.reason ?? Reason.NONE).setKind(kind)
+      .setExecIdHash(id.length > 0 ? execIdHash(venue, id, 0, id.length) : 0)
+      .setIds(both, 0, id.length, id.length, both.length);
+    this.lastCommand = this.fix.bytes.slice(at, at + length);
     this.fix.commit();
   }
 
   sent(childId: number, orderId: number, qty: number, price: number, venue: number): void {
     this.childEvent(ChildEventKind.SENT, childId, orderId, { qty, price, venue });
   }
-  fill(childId: number, orderId: number, lastQty: number, lastPx: number, venue = 0): void {
-    this.childEvent(ChildEventKind.FILL, childId, orderId, { lastQty, lastPx, venue });
+  fill(childId: number, orderId: number, lastQty: number, lastPx: number, venue = 0, execId = ''): void {
+    this.childEvent(ChildEventKind.FILL, childId, orderId, { lastQty, lastPx, venue, execId });
   }
   childCanceled(childId: number, orderId: number, reason: number = Reason.NONE): void {
     this.childEvent(ChildEventKind.CANCELED, childId, orderId, { reason });
@@ -343,9 +355,9 @@ export class Harness {
   childCancelRejected(childId: number, orderId: number): void {
     this.childEvent(ChildEventKind.CANCEL_REJECTED, childId, orderId, {});
   }
-  /** A venue's bust (TRADE_CANCEL) or correction (TRADE_CORRECT) of a fill of the child. */
-  tradeCorrection(kind: number, childId: number, orderId: number, lastQty: number, lastPx: number): void {
-    this.childEvent(kind, childId, orderId, { lastQty, lastPx });
+  /** A venue's bust (TRADE_CANCEL) or correction (TRADE_CORRECT) of the fill of the child whose ExecID was execRefId. */
+  tradeCorrection(kind: number, childId: number, orderId: number, lastQty: number, lastPx: number, venue = 0, execId = '', execRefId = ''): void {
+    this.childEvent(kind, childId, orderId, { lastQty, lastPx, venue, execId, execRefId });
   }
 
   routeDone(orderId: number, childCount: number, reason: number = Reason.NONE, routedQty = 0): void {

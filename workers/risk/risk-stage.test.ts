@@ -6,7 +6,7 @@
 // Method: six real rings (createRingMemory), commands and venue events written with the record
 // flyweights, stage.doWork() until idle, outputs decoded from the outbound rings; ManualClock.
 import { describe, expect, it } from 'vitest';
-import { ChildEventKind, RecordType } from '../../codecs/records.ts';
+import { RecordType } from '../../codecs/records.ts';
 import { RiskCounter } from '../../engine/counters.ts';
 import { OrdType, Side, Source, Tif } from '../../engine/domain.ts';
 import { MAX_PRICE_TICKS, MAX_QTY, PRICE_SCALE } from '../../engine/fixed-point.ts';
@@ -474,27 +474,6 @@ describe('RiskStage: cancel', () => {
     expect(h.step().ingest).toEqual([]);
     expect(h.counters.get(RiskCounter.CHILD_CANCEL_REJECTS)).toBe(1);
     expect(h.state(id)).toBe(OrderState.PENDING_CANCEL);
-  });
-
-  it('a venue\'s bust or correction of a fill is taken and not applied: no report, the fill stands in the order and the position', () => {
-    const h = new Harness();
-    const id = accept(h, { qty: 100 });
-    route(h, id, BASE_CHILD + 1, 100, 10 * PRICE_SCALE);
-    h.fill(BASE_CHILD + 1, id, 30, 10 * PRICE_SCALE);
-    h.step();
-    h.tradeCorrection(ChildEventKind.TRADE_CANCEL, BASE_CHILD + 1, id, 30, 10 * PRICE_SCALE);
-    h.tradeCorrection(ChildEventKind.TRADE_CORRECT, BASE_CHILD + 1, id, 30, 9 * PRICE_SCALE);
-    expect(h.step().ingest).toEqual([]);
-    expect(h.counters.get(RiskCounter.UNKNOWN_RECORDS)).toBe(0);
-    expect(h.position(1, 0)).toBe(30);
-    expect(h.state(id)).toBe(OrderState.PARTIALLY_FILLED);
-    // The usual case: the child filled and ended, then busted.
-    h.fill(BASE_CHILD + 1, id, 70, 10 * PRICE_SCALE);
-    expect(h.step().ingest[0]).toMatchObject({ state: OrderState.FILLED });
-    h.tradeCorrection(ChildEventKind.TRADE_CANCEL, BASE_CHILD + 1, id, 70, 10 * PRICE_SCALE);
-    expect(h.step().ingest).toEqual([]);
-    expect(h.counters.get(RiskCounter.UNKNOWN_RECORDS)).toBe(0);
-    expect(h.position(1, 0)).toBe(100);
   });
 
   it('cancel of an unknown order -> CANCEL_REJECT UNKNOWN_ORDER', () => {

@@ -48,6 +48,8 @@ import type { Clock } from '../../engine/clock.ts';
 import { copyBytes } from '../../engine/bytes.ts';
 import { CL_ORD_ID_CAPACITY, OrdType, Side, Source, Tif, isOrdType, isSide, isTif } from '../../engine/domain.ts';
 import { MAX_PRICE_TICKS, MAX_QTY } from '../../engine/fixed-point.ts';
+import { execIdHash } from '../fix/exec-id-set.ts';
+import { FillLedger } from './fill-ledger.ts';
 import { ExecType, ILLEGAL, OrderEvent, OrderState, isTerminal, transition } from '../../engine/order-state.ts';
 import { Reason } from '../../engine/reasons.ts';
 import { HEADER_LENGTH, alignRecord, type RingConsumer, type RingProducer, RingDispatch, type RingRecordHandler } from '../../engine/ring.ts';
@@ -164,6 +166,8 @@ export class RiskStage implements Agent, RingRecordHandler {
   readonly children: ChildTable;
   /** Position, cost and realized P&L per account and symbol, from fills. */
   readonly positions: PositionBook;
+  /** The fills booked from venue trades, by venue ExecID: what a bust or correction takes back. */
+  readonly fills: FillLedger;
   private readonly symbolCount: number;
   private readonly config: RiskConfig;
   private readonly rings: RiskRings;
@@ -261,6 +265,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     this.children = new ChildTable(config.childCapacity, config.childIdBase);
     this.symbolCount = config.referencePriceTicks.length;
     this.positions = new PositionBook(config.accounts.length, this.symbolCount);
+    this.fills = FillLedger.forOrders(config.orderCapacity);
     const seeds = config.accounts.map((a) => (a === null || a === undefined ? null : { ...openAccountSeed(a.maxOrderQty, a.maxOrderNotionalTicks), ...a }));
     const symbolSeeds = config.symbolLimits ?? config.referencePriceTicks.map(() => OPEN_SYMBOL_SEED);
     if (symbolSeeds.length !== this.symbolCount) throw new Error('Condition failed: one symbolLimits entry per symbol');
@@ -401,7 +406,7 @@ export class RiskStage implements Agent, RingRecordHandler {
         return;
       case RecordType.CHILD_EVENT:
         this.journalCommand(bytes, typeId, offset, length);
-        this.onChildEvent(this.childEvent.wrap(view, bytes, offset));
+        this.onChildEvent(this.childEvent.wrap(view, bytes, offset), length);
         return;
       case RecordType.ROUTE_DONE:
         this.journalCommand(bytes, typeId, offset, length);
@@ -1062,16 +1067,19 @@ export class RiskStage implements Agent, RingRecordHandler {
     this.settleIfIdle(slot);
   }
 
-  private onChildEvent(ev: ChildEventFlyweight): void {
+  /** length: the record's (a bust or correction carries the venue's ExecRefID past the fixed part). */
+  private onChildEvent(ev: ChildEventFlyweight, length: number): void {
     const kind = ev.kind();
     if (kind === ChildEventKind.SENT) {
       this.onChildSent(ev);
       return;
     }
-    // A venue's bust or correction of a fill, usually of a child already ended: journaled for the
-    // audit trail, not applied (fills are booked forward only; the fix stage counts it in
-    // TRADE_CORRECTIONS).
-    if (kind === ChildEventKind.TRADE_CANCEL || kind === ChildEventKind.TRADE_CORRECT) return;
+    // A venue's bust or correction of a fill, usually of a child already ended: found by the
+    // fill it names, not by the child (whose slot may hold a newer child by now).
+    if (kind === ChildEventKind.TRADE_CANCEL || kind === ChildEventKind.TRADE_CORRECT) {
+      this.onTradeCorrection(ev, kind, length);
+      return;
+    }
     const cs = this.children.slotOf(ev.childId());
     if (cs < 0) {
       // A child refused before it was ever sent (venue down): its parent learns at ROUTE_DONE.
@@ -1197,7 +1205,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     const complete = o.cumQty[slot] >= o.qty[slot];
     if (late && isTerminal(o.state[slot])) {
       this.counters.add(RiskCounter.LATE_FILLS, 1);
-      this.emitReport(slot, complete ? ExecType.FILL : ExecType.PARTIAL_FILL, lastQty, lastPx, Reason.NONE, c.venueId[cs]);
+      this.emitFillReport(slot, complete ? ExecType.FILL : ExecType.PARTIAL_FILL, lastQty, lastPx, c.venueId[cs], ev.execIdHash());
       this.emitPosition(cell, o.accountId[slot], o.symbolId[slot]);
       return;
     }
@@ -1206,20 +1214,115 @@ export class RiskStage implements Agent, RingRecordHandler {
     // (re-routing under its new terms): it did have a child at a venue, so it is ROUTED first.
     if (o.state[slot] === OrderState.NEW) this.apply(slot, OrderEvent.ROUTE);
     this.apply(slot, complete ? OrderEvent.FILL : OrderEvent.PARTIAL_FILL);
-    this.emitReport(slot, complete ? ExecType.FILL : ExecType.PARTIAL_FILL, lastQty, lastPx, Reason.NONE, c.venueId[cs]);
+    this.emitFillReport(slot, complete ? ExecType.FILL : ExecType.PARTIAL_FILL, lastQty, lastPx, c.venueId[cs], ev.execIdHash());
     this.emitPosition(cell, o.accountId[slot], o.symbolId[slot]);
     if (c.cumQty[cs] >= c.qty[cs]) this.childDone(slot, cs, Reason.NONE);
   }
 
+  /**
+   * The report of a fill booked (lastQty, as booked), carrying the venue's ExecID hash; a fill
+   * with one goes into the fill ledger under its report's eventSeq, for a bust to find.
+   */
+  private emitFillReport(slot: number, execType: number, lastQty: number, lastPx: number, venueId: number, venueExecIdHash: number): void {
+    this.emitTradeReport(slot, execType, lastQty, lastPx, venueId, venueExecIdHash, 0);
+    if (venueExecIdHash !== 0) this.fills.add(venueExecIdHash, this.eventSeq, this.orders.orderId[slot], lastQty, lastPx);
+  }
+
+  /**
+   * A venue's bust (TRADE_CANCEL) or correction (TRADE_CORRECT: the corrected lastQty and lastPx)
+   * of a fill, named by its ExecRefID: the fill booked under that ExecID (the fill ledger) is
+   * taken back from its order and its position, and the corrected trade, if any, booked in its
+   * place. The order's cumQty and notional fall by what was taken back, and its state follows
+   * (OrderEvent.TRADE_BUST, or TRADE_REPRICE for a correction of the price only): a filled order
+   * whose fill was busted ends CANCELED, its busted quantity not worked again; a working order
+   * keeps working what it has at venues. The child keeps the venue's executed quantity (the
+   * venue does not reopen a busted child's quantity here). The client gets a report with
+   * ExecType H or G, its ExecRefID the busted fill's report's eventSeq, and the position its
+   * update. Not applied, and counted in TRADE_CORRECTIONS_UNAPPLIED for operations to settle with
+   * the venue: a fill the ledger no longer holds (or never did: a fill without ExecID, or one risk
+   * refused), one already busted, one of another order, and a correction that raises the
+   * quantity (it would need the order's room checked again as a new fill) or carries no valid
+   * LastQty/LastPx. The fix stage journals the event either way (the audit trail).
+   */
+  private onTradeCorrection(ev: ChildEventFlyweight, kind: number, length: number): void {
+    const refLength = ev.execRefIdLength(length);
+    const refStart = ev.execRefIdOffset();
+    const hash = refLength > 0 ? execIdHash(ev.venueId(), ev.bytes, refStart, refStart + refLength) : 0;
+    const f = this.fills;
+    const at = f.find(hash);
+    const o = this.orders;
+    const slot = at >= 0 && f.orderId[at] === ev.orderId() ? o.slotOf(ev.orderId()) : -1;
+    const cancel = kind === ChildEventKind.TRADE_CANCEL;
+    const newQty = cancel ? 0 : ev.lastQty();
+    const newPx = cancel ? 0 : ev.lastPxTicks();
+    if (slot < 0 || !this.correctable(slot, at, cancel, newQty, newPx)) {
+      this.counters.add(RiskCounter.TRADE_CORRECTIONS_UNAPPLIED, 1);
+      return;
+    }
+    const oldQty = f.qty[at];
+    const oldPx = f.pxTicks[at];
+    o.cumQty[slot] -= oldQty - newQty;
+    o.cumNotional[slot] -= oldQty * oldPx - newQty * newPx;
+    this.apply(slot, newQty < oldQty ? OrderEvent.TRADE_BUST : OrderEvent.TRADE_REPRICE);
+    // A working order's reservation covers its leaves again (as recovery reserves them): the
+    // busted quantity is not worked, but the order's terms allow it until the order ends.
+    const x = this.exposure;
+    if (newQty < oldQty && !isTerminal(o.state[slot]) && x.resPx[slot] > 0) {
+      x.reserve(slot, o.accountId[slot], o.symbolId[slot], o.side[slot], x.resQty[slot] + oldQty - newQty, x.resPx[slot]);
+    }
+    const cell = this.rebookTrade(o.accountId[slot], o.symbolId[slot], o.side[slot], at, newQty, newPx);
+    this.counters.add(cancel ? RiskCounter.TRADE_BUSTS : RiskCounter.TRADE_CORRECTIONS, 1);
+    this.emitTradeReport(
+      slot, cancel ? ExecType.TRADE_CANCEL : ExecType.TRADE_CORRECT, cancel ? oldQty : newQty, cancel ? oldPx : newPx,
+      ev.venueId(), hash, f.eventSeq[at],
+    );
+    this.emitPosition(cell, o.accountId[slot], o.symbolId[slot]);
+  }
+
+  /** Whether the fill at ledger slot `at`, of the order at `slot`, can be busted or corrected to newQty at newPx. */
+  private correctable(slot: number, at: number, cancel: boolean, newQty: number, newPx: number): boolean {
+    const f = this.fills;
+    const oldQty = f.qty[at];
+    if (oldQty === 0) return false; // busted already
+    if (!cancel && !(Number.isInteger(newQty) && newQty > 0 && newQty <= oldQty && Number.isInteger(newPx) && newPx >= 1 && newPx <= MAX_PRICE_TICKS)) return false;
+    const o = this.orders;
+    const cumAfter = o.cumQty[slot] - (oldQty - newQty);
+    // Holds while every booked fill is in the ledger once; checked, as the state machine's throw is not for venue input.
+    return cumAfter >= 0 && transition(o.state[slot], newQty < oldQty ? OrderEvent.TRADE_BUST : OrderEvent.TRADE_REPRICE, cumAfter > 0) !== ILLEGAL;
+  }
+
+  /**
+   * Takes the fill at ledger slot `at` back out of its position (the opposite trade at its price:
+   * the position's quantity and its total P&L at any mark come back exactly to what they would be
+   * without it; the split between realized and unrealized may differ) and books newQty at newPx
+   * in its place (0: a bust). The ledger then holds the trade as corrected. Returns the cell. Not
+   * a trade of the market: the last trade price is left alone. Recovery rebooks the same way.
+   */
+  rebookTrade(accountId: number, symbolId: number, side: number, at: number, newQty: number, newPx: number): number {
+    const f = this.fills;
+    const buy = side === Side.BUY;
+    this.bookTrade(accountId, symbolId, buy ? -f.qty[at] : f.qty[at], f.pxTicks[at]);
+    const cell = newQty > 0 ? this.bookTrade(accountId, symbolId, buy ? newQty : -newQty, newPx) : this.positions.cell(accountId, symbolId);
+    f.qty[at] = newQty;
+    f.pxTicks[at] = newPx;
+    return cell;
+  }
+
   /** Applies a fill to the position, the account's long cost and the last trade price; returns the cell. */
   private bookFill(accountId: number, symbolId: number, side: number, lastQty: number, lastPx: number): number {
+    const cell = this.bookTrade(accountId, symbolId, side === Side.BUY ? lastQty : -lastQty, lastPx);
+    this.refs.onTrade(symbolId, lastPx);
+    return cell;
+  }
+
+  /** Applies signedQty at pxTicks to the position and the account's long cost; returns the cell. */
+  private bookTrade(accountId: number, symbolId: number, signedQty: number, pxTicks: number): number {
     const p = this.positions;
     const cell = p.cell(accountId, symbolId);
     const qtyBefore = p.qty[cell];
     const costBefore = p.costTicks[cell];
-    p.applyFill(accountId, symbolId, side === Side.BUY ? lastQty : -lastQty, lastPx);
+    p.applyFill(accountId, symbolId, signedQty, pxTicks);
     this.exposure.onPosition(accountId, qtyBefore, costBefore, p.qty[cell], p.costTicks[cell]);
-    this.refs.onTrade(symbolId, lastPx);
     return cell;
   }
 
@@ -1314,6 +1417,23 @@ export class RiskStage implements Agent, RingRecordHandler {
     this.bookFill(accountId, symbolId, side, lastQty, lastPx);
   }
 
+  /** A fill report read from the journal that carried a venue ExecID: into the fill ledger, as emitFillReport puts it. */
+  restoreFillLedger(venueExecIdHash: number, eventSeq: number, orderId: number, lastQty: number, lastPx: number): void {
+    this.fills.add(venueExecIdHash, eventSeq, orderId, lastQty, lastPx);
+  }
+
+  /**
+   * A bust or correction report read from the journal (its order's fields come from the report
+   * itself): the position rebooked as onTradeCorrection rebooked it, newQty 0 for a bust.
+   * Returns false when the ledger does not hold the fill (a journal the replay cannot follow).
+   */
+  restoreTradeCorrection(accountId: number, symbolId: number, side: number, venueExecIdHash: number, newQty: number, newPx: number): boolean {
+    const at = this.fills.find(venueExecIdHash);
+    if (at < 0) return false;
+    this.rebookTrade(accountId, symbolId, side, at, newQty, newPx);
+    return true;
+  }
+
   /**
    * Recovery snapshots (persistence/snapshot.ts): what the journal's replay built in this stage,
    * taken once the replay reached the journal's end and before finishRecovery
@@ -1325,7 +1445,7 @@ export class RiskStage implements Agent, RingRecordHandler {
    * and what the replay never touches (throttles, quotes, the duplicate window, the kill board).
    */
   snapshot(w: SnapshotWriter): void {
-    writeStageSnapshot(w, this.orders, this.children, this.positions, this.exposure, this.refs, this.accountMode, this.globalMode, this.haltBelow);
+    writeStageSnapshot(w, this.orders, this.children, this.positions, this.fills, this.exposure, this.refs, this.accountMode, this.globalMode, this.haltBelow);
   }
 
   /**
@@ -1338,7 +1458,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     const symbols = config.referencePriceTicks.length;
     writeStageSnapshot(
       w, new OrderTable(config.orderCapacity, config.firstOrderId), new ChildTable(config.childCapacity, config.childIdBase),
-      new PositionBook(accounts, symbols), new Exposure(config.orderCapacity, accounts, symbols),
+      new PositionBook(accounts, symbols), FillLedger.forOrders(config.orderCapacity), new Exposure(config.orderCapacity, accounts, symbols),
       new ReferencePrices(config.referencePriceTicks, config.quoteFreshMs ?? 2000), new Uint8Array(accounts), AccountMode.NORMAL,
       new Float64Array(accounts),
     );
@@ -1353,6 +1473,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     this.orders.restore(r);
     this.children.restore(r);
     this.positions.restore(r);
+    this.fills.restore(r);
     this.exposure.restore(r);
     this.refs.restore(r);
     r.arrayInto('stage.accountMode', this.accountMode);
@@ -1640,6 +1761,20 @@ export class RiskStage implements Agent, RingRecordHandler {
     this.journalReport(ring, at);
   }
 
+  /** emitReport for a venue's trade: a fill, bust or correction, with its venueExecIdHash and execRefSeq (codecs/records.ts). */
+  private emitTradeReport(
+    slot: number, execType: number, lastQty: number, lastPx: number, venueId: number, venueExecIdHash: number, execRefSeq: number,
+  ): void {
+    const o = this.orders;
+    const ring = this.clientRing(o.source[slot]);
+    const at = this.writeReport(
+      ring, slot, ++this.eventSeq, this.clock.nowNs(), o.recvTimeNs[slot], execType, lastQty, lastPx, Reason.NONE, venueId,
+      o.connId[slot], o.requestId[slot], o.source[slot],
+    );
+    this.report.setVenueExecIdHash(venueExecIdHash).setExecRefSeq(execRefSeq);
+    this.journalReport(ring, at);
+  }
+
   /**
    * Claims a report in ring and writes the order in slot as it stands, with the fields given
    * (its ClOrdID, no OrigClOrdID); leaves this.report wrapped over it and returns its offset.
@@ -1674,7 +1809,9 @@ export class RiskStage implements Agent, RingRecordHandler {
       .setSide(o.side[slot])
       .setOrdType(o.ordType[slot])
       .setTif(o.tif[slot])
-      .setSource(source);
+      .setSource(source)
+      .setVenueExecIdHash(0)
+      .setExecRefSeq(0);
     r.setClOrdId(o.clOrdIds, slot * CL_ORD_ID_CAPACITY, slot * CL_ORD_ID_CAPACITY + o.clOrdIdLength[slot]);
     r.setOrigClOrdId(o.clOrdIds, 0, 0);
     return at;
@@ -1714,7 +1851,9 @@ export class RiskStage implements Agent, RingRecordHandler {
       .setSide(side)
       .setOrdType(ordType)
       .setTif(tif)
-      .setSource(source);
+      .setSource(source)
+      .setVenueExecIdHash(0)
+      .setExecRefSeq(0);
     return at;
   }
 
@@ -1796,12 +1935,13 @@ export function unrealizedTicks(qty: number, costTicks: number, markTicks: numbe
 
 /** The sections of RiskStage.snapshot, in the order RiskStage.restore reads them. */
 function writeStageSnapshot(
-  w: SnapshotWriter, orders: OrderTable, children: ChildTable, positions: PositionBook, exposure: Exposure, refs: ReferencePrices,
+  w: SnapshotWriter, orders: OrderTable, children: ChildTable, positions: PositionBook, fills: FillLedger, exposure: Exposure, refs: ReferencePrices,
   accountMode: Uint8Array, globalMode: number, haltBelow: Float64Array,
 ): void {
   orders.snapshot(w);
   children.snapshot(w);
   positions.snapshot(w);
+  fills.snapshot(w);
   exposure.snapshot(w);
   refs.snapshot(w);
   w.array('stage.accountMode', accountMode);
