@@ -236,7 +236,8 @@ export declare class Hello {
     static createHello(builder: flatbuffers.Builder, accountId: number, connId: number, heartbeatS: number): flatbuffers.Offset;
 }
 /**
- * The fill part of a report: present on fills only (lastQty, lastPx, venue in JSON).
+ * The trade part of a report: present on fills, busts and corrections only (lastQty, lastPx,
+ * venue, execRefSeq in JSON).
  */
 export declare class Fill {
     bb: flatbuffers.ByteBuffer | null;
@@ -255,12 +256,18 @@ export declare class Fill {
      */
     venue(): string | null;
     venue(optionalEncoding: flatbuffers.Encoding): string | Uint8Array | null;
+    /**
+     * A bust or correction (exec_type TRADE_CANCEL, TRADE_CORRECT): the event_seq of the report
+     * of the fill it takes back. Absent: no key.
+     */
+    execRefSeq(): bigint | null;
     static startFill(builder: flatbuffers.Builder): void;
     static addLastQty(builder: flatbuffers.Builder, lastQty: bigint): void;
     static addLastPx(builder: flatbuffers.Builder, lastPxOffset: flatbuffers.Offset): void;
     static addVenue(builder: flatbuffers.Builder, venueOffset: flatbuffers.Offset): void;
+    static addExecRefSeq(builder: flatbuffers.Builder, execRefSeq: bigint): void;
     static endFill(builder: flatbuffers.Builder): flatbuffers.Offset;
-    static createFill(builder: flatbuffers.Builder, lastQty: bigint | null, lastPxOffset: flatbuffers.Offset, venueOffset: flatbuffers.Offset): flatbuffers.Offset;
+    static createFill(builder: flatbuffers.Builder, lastQty: bigint | null, lastPxOffset: flatbuffers.Offset, venueOffset: flatbuffers.Offset, execRefSeq: bigint | null): flatbuffers.Offset;
 }
 /**
  * An ack, execution report, reject or cancel reject (ReportMessage).

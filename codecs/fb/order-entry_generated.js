@@ -577,7 +577,8 @@ export class Hello {
     }
 }
 /**
- * The fill part of a report: present on fills only (lastQty, lastPx, venue in JSON).
+ * The trade part of a report: present on fills, busts and corrections only (lastQty, lastPx,
+ * venue, execRefSeq in JSON).
  */
 export class Fill {
     bb = null;
@@ -609,8 +610,16 @@ export class Fill {
         const offset = this.bb.__offset(this.bb_pos, 8);
         return offset ? this.bb.__string(this.bb_pos + offset, optionalEncoding) : null;
     }
+    /**
+     * A bust or correction (exec_type TRADE_CANCEL, TRADE_CORRECT): the event_seq of the report
+     * of the fill it takes back. Absent: no key.
+     */
+    execRefSeq() {
+        const offset = this.bb.__offset(this.bb_pos, 10);
+        return offset ? this.bb.readUint64(this.bb_pos + offset) : null;
+    }
     static startFill(builder) {
-        builder.startObject(3);
+        builder.startObject(4);
     }
     static addLastQty(builder, lastQty) {
         builder.addFieldInt64(0, lastQty, BigInt(0));
@@ -621,16 +630,21 @@ export class Fill {
     static addVenue(builder, venueOffset) {
         builder.addFieldOffset(2, venueOffset, 0);
     }
+    static addExecRefSeq(builder, execRefSeq) {
+        builder.addFieldInt64(3, execRefSeq, BigInt(0));
+    }
     static endFill(builder) {
         const offset = builder.endObject();
         return offset;
     }
-    static createFill(builder, lastQty, lastPxOffset, venueOffset) {
+    static createFill(builder, lastQty, lastPxOffset, venueOffset, execRefSeq) {
         Fill.startFill(builder);
         if (lastQty !== null)
             Fill.addLastQty(builder, lastQty);
         Fill.addLastPx(builder, lastPxOffset);
         Fill.addVenue(builder, venueOffset);
+        if (execRefSeq !== null)
+            Fill.addExecRefSeq(builder, execRefSeq);
         return Fill.endFill(builder);
     }
 }

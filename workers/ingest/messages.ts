@@ -31,10 +31,12 @@ export interface ReportMessage {
   leavesQty: number;
   avgPx: string | null;
   eventSeq: number;
-  /** Fills only. */
+  /** Fills, busts and corrections only (a bust's: the trade taken back; a correction's: the trade as corrected). */
   lastQty?: number;
   lastPx?: string;
   venue?: string | null;
+  /** Busts and corrections only (execType TRADE_CANCEL, TRADE_CORRECT): the eventSeq of the report of the fill they take back. */
+  execRefSeq?: number;
   /** Refusals only. */
   reason?: number;
   reasonName?: string;

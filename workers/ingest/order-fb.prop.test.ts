@@ -148,6 +148,7 @@ describe('client frames', () => {
 describe('server frames', () => {
   const samples: ServerMessage[] = [
     { type: 'execution', execType: 'FILL', orderId: 7, clOrdId: 'a1', status: 'FILLED', symbol: 'AAPL', side: 'BUY', ordType: 'LIMIT', tif: 'DAY', qty: 100, price: '177.25', cumQty: 100, leavesQty: 0, avgPx: '177.2', eventSeq: 3, lastQty: 100, lastPx: '177.2', venue: 'XNAS', reason: 0, reasonName: 'NONE' },
+    { type: 'execution', execType: 'TRADE_CANCEL', orderId: 7, clOrdId: 'a1', status: 'CANCELED', symbol: 'AAPL', side: 'BUY', ordType: 'LIMIT', tif: 'DAY', qty: 100, price: '177.25', cumQty: 40, leavesQty: 0, avgPx: '177.2', eventSeq: 4, lastQty: 60, lastPx: '177.2', venue: 'XNAS', execRefSeq: 3 },
     { type: 'positions', positions: [{ type: 'position', symbol: 'AAPL', qty: -3, avgPx: '1.5', realizedPnl: '0', eventSeq: 1 }, { type: 'position', symbol: 'MSFT', qty: 3, avgPx: null, realizedPnl: '2', eventSeq: 2 }] },
     { type: 'reject', clOrdId: 'a1', reason: Reason.INVALID_QTY, reasonName: 'INVALID_QTY', text: 'bad qty' },
     { type: 'hello', accountId: 1, connId: 2, heartbeatS: 30 },

@@ -157,6 +157,8 @@ describe('server messages survive encode -> decode', () => {
     ['fill with venue', fill],
     ['fill with no venue name', { ...fill, venue: null }],
     ['partial fill of a market order', { ...fill, execType: 'PARTIAL_FILL', status: 'PARTIALLY_FILLED', ordType: 'MARKET', price: null, cumQty: 40, leavesQty: 60, lastQty: 40 }],
+    ['bust of a fill', { ...fill, execType: 'TRADE_CANCEL', status: 'CANCELED', cumQty: 40, lastQty: 60, execRefSeq: 2 }],
+    ['correction of a fill', { ...fill, execType: 'TRADE_CORRECT', lastPx: '177.1', execRefSeq: 2 ** 53 - 1 }],
     ['replaced', { ...ACK, type: 'execution', execType: 'REPLACED', clOrdId: 'r1', origClOrdId: 'a1', qty: 2 ** 53 - 1, eventSeq: 2 ** 53 - 1 }],
     ['reject report', { ...ACK, type: 'reject', execType: 'REJECTED', status: 'REJECTED', reason: Reason.MAX_NOTIONAL_EXCEEDED, reasonName: 'MAX_NOTIONAL_EXCEEDED' }],
     ['cancel reject of an unknown order', {

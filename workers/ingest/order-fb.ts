@@ -56,7 +56,7 @@ const REPLACE = table([S, S, 8, 8, S]);
 const EMPTY = table([]);
 const HEARTBEAT = table([8]);
 const HELLO = table([4, 4, 4]);
-const FILL = table([8, S, S]);
+const FILL = table([8, S, S, 8]);
 const REPORT = table([1, S, 8, S, S, S, S, S, S, S, 8, S, 8, 8, S, 8, FILL, 2, S]);
 const EDGE_REJECT = table([S, 2, S, S]);
 const SERVER_ERROR = table([2, S, S]);
@@ -178,7 +178,7 @@ function verifyUnion(b: Uint8Array, p: number, u: UnionSpec, type: number): stri
 /** Ids of the 64-bit fields (schema names), which this module reads and writes itself. */
 export const INT64_IDS = {
   'NewOrder.qty': 3, 'Cancel.order_id': 2, 'Replace.order_id': 2, 'Replace.qty': 3, 'Heartbeat.time': 0,
-  'Fill.last_qty': 0, 'Report.order_id': 2, 'Report.qty': 10, 'Report.cum_qty': 12, 'Report.leaves_qty': 13,
+  'Fill.last_qty': 0, 'Fill.exec_ref_seq': 3, 'Report.order_id': 2, 'Report.qty': 10, 'Report.cum_qty': 12, 'Report.leaves_qty': 13,
   'Report.event_seq': 15, 'Position.qty': 1, 'Position.event_seq': 4,
 } as const;
 const ID = INT64_IDS;
@@ -483,7 +483,7 @@ function encodeReport(b: flatbuffers.Builder, r: ReportMessage): number {
   const price = optString(b, r.price);
   const avgPx = optString(b, r.avgPx);
   const reasonName = optString(b, r.reasonName);
-  const fill = r.lastQty !== undefined || r.lastPx !== undefined || r.venue !== undefined ? encodeFill(b, r) : 0;
+  const fill = r.lastQty !== undefined || r.lastPx !== undefined || r.venue !== undefined || r.execRefSeq !== undefined ? encodeFill(b, r) : 0;
   Report.startReport(b);
   Report.addType(b, REPORT_TYPES[r.type]);
   Report.addExecType(b, execType);
@@ -514,6 +514,7 @@ function encodeFill(b: flatbuffers.Builder, r: ReportMessage): number {
   if (r.lastQty !== undefined) addInt64(b, ID['Fill.last_qty'], r.lastQty, true);
   if (lastPx !== 0) Fill.addLastPx(b, lastPx);
   if (venue !== 0) Fill.addVenue(b, venue);
+  if (r.execRefSeq !== undefined) addInt64(b, ID['Fill.exec_ref_seq'], r.execRefSeq, false);
   return Fill.endFill(b);
 }
 
@@ -607,6 +608,8 @@ function decodeReport(t: Report): ReportMessage {
     if (lastQty !== undefined) r.lastQty = lastQty;
     if (lastPx !== null) r.lastPx = lastPx;
     r.venue = fill.venue();
+    const execRefSeq = readInt64(fill, ID['Fill.exec_ref_seq'], false);
+    if (execRefSeq !== undefined) r.execRefSeq = execRefSeq;
   }
   const reason = t.reason();
   const reasonName = t.reasonName();

@@ -195,11 +195,13 @@ export function reportToJson(r: ExecReportFlyweight, symbolNames: string[], venu
     eventSeq: r.eventSeq(),
   };
   if (origClOrdId !== undefined) out.origClOrdId = origClOrdId;
-  if (execType === ExecType.PARTIAL_FILL || execType === ExecType.FILL) {
+  const correction = execType === ExecType.TRADE_CANCEL || execType === ExecType.TRADE_CORRECT;
+  if (execType === ExecType.PARTIAL_FILL || execType === ExecType.FILL || correction) {
     out.lastQty = r.lastQty();
     out.lastPx = ticksToDecimalString(r.lastPxTicks());
     out.venue = venueNames[r.venueId()] ?? null;
   }
+  if (correction) out.execRefSeq = r.execRefSeq();
   if (r.reason() !== Reason.NONE) {
     out.reason = r.reason();
     out.reasonName = reasonName(r.reason());

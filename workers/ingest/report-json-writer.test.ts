@@ -37,6 +37,7 @@ interface Fields {
   leavesQty: number;
   lastQty: number;
   lastPxTicks: number;
+  execRefSeq: number;
   clOrdId: string;
   origClOrdId: string;
 }
@@ -50,7 +51,7 @@ function record(f: Fields): ExecReportFlyweight {
   r.setExecType(f.execType).setState(f.state).setReason(f.reason).setOrderId(f.orderId).setEventSeq(f.eventSeq);
   r.setSide(f.side).setOrdType(f.ordType).setTif(f.tif).setSymbolId(f.symbolId).setVenueId(f.venueId);
   r.setQty(f.qty).setPriceTicks(f.priceTicks).setCumQty(f.cumQty).setCumNotionalTicks(f.cumQty * f.avgPxTicks).setLeavesQty(f.leavesQty);
-  r.setLastQty(f.lastQty).setLastPxTicks(f.lastPxTicks);
+  r.setLastQty(f.lastQty).setLastPxTicks(f.lastPxTicks).setExecRefSeq(f.execRefSeq);
   r.setClOrdId(cl, 0, cl.length);
   r.setOrigClOrdId(orig, 0, orig.length);
   return r;
@@ -64,7 +65,7 @@ const expected = (r: ExecReportFlyweight): string => JSON.stringify(reportToJson
 const BASE: Fields = {
   execType: ExecType.NEW, state: OrderState.NEW, reason: Reason.NONE, orderId: 42, eventSeq: 7,
   side: Side.BUY, ordType: OrdType.LIMIT, tif: Tif.DAY, symbolId: 0, venueId: 0,
-  qty: 100, priceTicks: 177.25 * PRICE_SCALE, cumQty: 0, avgPxTicks: 0, leavesQty: 100, lastQty: 0, lastPxTicks: 0,
+  qty: 100, priceTicks: 177.25 * PRICE_SCALE, cumQty: 0, avgPxTicks: 0, leavesQty: 100, lastQty: 0, lastPxTicks: 0, execRefSeq: 0,
   clOrdId: 'a-1', origClOrdId: '',
 };
 
@@ -82,6 +83,16 @@ describe('ReportJsonWriter', () => {
     for (const f of [fill, reject, unknown]) expect(written(record(f))).toBe(expected(record(f)));
     expect(JSON.parse(written(record(fill)))).toMatchObject({ type: 'execution', venue: 'NYSE', lastPx: '177', avgPx: '177.250001' });
     expect(JSON.parse(written(record(unknown)))).toMatchObject({ type: 'cancelReject', symbol: null, side: null, origClOrdId: 'a-0' });
+  });
+
+  it('writes a bust and a correction with the trade and the eventSeq of the busted fill\'s report', () => {
+    const bust = { ...BASE, execType: ExecType.TRADE_CANCEL, state: OrderState.CANCELED, cumQty: 40, avgPxTicks: 177_000_000, lastQty: 60, lastPxTicks: 177_500_000, venueId: 1, execRefSeq: 17 };
+    const correct = { ...bust, execType: ExecType.TRADE_CORRECT, state: OrderState.FILLED, execRefSeq: 2 ** 40 };
+    for (const f of [bust, correct]) expect(written(record(f))).toBe(expected(record(f)));
+    expect(JSON.parse(written(record(bust)))).toMatchObject({ type: 'execution', execType: 'TRADE_CANCEL', status: 'CANCELED', lastQty: 60, lastPx: '177.5', venue: 'NYSE', execRefSeq: 17 });
+    expect(JSON.parse(written(record(correct)))).toMatchObject({ execType: 'TRADE_CORRECT', execRefSeq: 2 ** 40 });
+    // No other report carries the key.
+    expect(JSON.parse(written(record({ ...bust, execType: ExecType.FILL })))).not.toHaveProperty('execRefSeq');
   });
 
   it('escapes quotes and backslashes in ClOrdIDs and names', () => {
@@ -133,6 +144,7 @@ describe('ReportJsonWriter', () => {
       leavesQty: fc.integer({ min: 0, max: MAX_QTY }),
       lastQty: fc.integer({ min: 0, max: MAX_QTY }),
       lastPxTicks: fc.integer({ min: -MAX_PRICE_TICKS, max: MAX_PRICE_TICKS }),
+      execRefSeq: fc.integer({ min: 0, max: 2 ** 40 }),
       clOrdId: printable,
       origClOrdId: fc.oneof(fc.constant(''), printable),
     });

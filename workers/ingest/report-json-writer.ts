@@ -51,6 +51,7 @@ const K_ORIG_CL_ORD_ID = frag(',"origClOrdId":');
 const K_LAST_QTY = frag(',"lastQty":');
 const K_LAST_PX = frag(',"lastPx":');
 const K_VENUE = frag(',"venue":');
+const K_EXEC_REF_SEQ = frag(',"execRefSeq":');
 const K_REASON = frag(',"reason":');
 const K_REASON_NAME = frag(',"reasonName":');
 const V_NULL = frag('null');
@@ -144,13 +145,18 @@ export class ReportJsonWriter {
       this.put(K_ORIG_CL_ORD_ID);
       this.clOrdId(origLength);
     }
-    if (execType === ExecType.PARTIAL_FILL || execType === ExecType.FILL) {
+    const correction = execType === ExecType.TRADE_CANCEL || execType === ExecType.TRADE_CORRECT;
+    if (execType === ExecType.PARTIAL_FILL || execType === ExecType.FILL || correction) {
       this.put(K_LAST_QTY);
       this.int(r.lastQty());
       this.put(K_LAST_PX);
       this.lastPx(r);
       this.put(K_VENUE);
       this.put(this.venues[r.venueId()] ?? V_NULL);
+    }
+    if (correction) {
+      this.put(K_EXEC_REF_SEQ);
+      this.int(r.execRefSeq());
     }
     if (reason !== Reason.NONE) {
       this.put(K_REASON);
