@@ -22,6 +22,7 @@
  *
  * Reports become ExecutionReports (35=8): 37 OrderID, 11, 41 (after a replace, and on cancel
  * traffic), 17 ExecID (the engine's eventSeq), 150, 39, 55, 54, 38, 40, 44, 59, 32/31 on fills,
+ * busts (150=H) and corrections (150=G), 19 ExecRefID on these (the ExecID of the fill's report),
  * 151, 14, 6, 60, 58/103 on rejects; CANCEL_REJECT becomes an OrderCancelReject (35=9) with 434
  * CxlRejResponseTo (from the command's requestId: 1 cancel, 2 replace) and 102. A session not
  * logged on when its report arrives gets it in its message store under the next MsgSeqNum
@@ -554,7 +555,10 @@ export class ClientGateway implements GatedRecordHandler {
     e.addChar(Tag.ExecType, duplicate ? CH_I : execTypeChar(execType));
     e.addChar(Tag.OrdStatus, ordStatusChar(r.state()));
     this.writeOrderFields(e, r);
-    if (execType === ExecType.PARTIAL_FILL || execType === ExecType.FILL) e.addInt(Tag.LastQty, r.lastQty()).addTicks(Tag.LastPx, r.lastPxTicks());
+    const correction = execType === ExecType.TRADE_CANCEL || execType === ExecType.TRADE_CORRECT;
+    if (execType === ExecType.PARTIAL_FILL || execType === ExecType.FILL || correction) e.addInt(Tag.LastQty, r.lastQty()).addTicks(Tag.LastPx, r.lastPxTicks());
+    // A bust or correction names the fill it takes back by the ExecID its report carried.
+    if (correction) e.addInt(Tag.ExecRefID, r.execRefSeq());
     const reason = r.reason();
     if (reason !== Reason.NONE) {
       this.addReasonText(e, reason);
@@ -703,6 +707,8 @@ function execTypeChar(execType: number): number {
     case ExecType.REJECTED: return 0x38;
     case ExecType.PENDING_REPLACE: return 0x45; // 'E'
     case ExecType.EXPIRED: return 0x43; // 'C'
+    case ExecType.TRADE_CORRECT: return 0x47; // 'G'
+    case ExecType.TRADE_CANCEL: return 0x48; // 'H'
   }
   throw new Error(`Invariant: exec type ${execType} maps to FIX`);
 }

@@ -9,8 +9,12 @@
  * price, an MSFT order is acknowledged and rests, a cancel is answered with a canceled report;
  * the first cancel of a TSLA order goes unanswered, so the engine's cancel answer timeout (the
  * sessions' timer, workers/fix/venue-sessions.ts) asks about it with a status request.
+ * The venue also busts and corrects fills it reported (150=H, 150=G naming the fill in 19): the
+ * engine takes them back from the order and the position, and tells a FIX client (150=H/G with
+ * 19 = the 17 of its fill report) and a WebSocket client (TRADE_CANCEL / TRADE_CORRECT).
  * The whole engine (every worker thread) runs with one venue pointing at the jspurefix port; the
- * trader enters orders over REST. No timing is asserted; every wait has a timeout.
+ * trader enters orders over REST, over WebSocket or as a FIX client. No timing is asserted;
+ * every wait has a timeout.
  */
 import 'reflect-metadata';
 import * as net from 'node:net';
@@ -21,7 +25,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsciiSession, SessionLauncher, type EngineFactory, type IJsFixConfig, type ISessionDescription, type MsgView } from 'jspurefix';
 import { validateConfig } from '../config.ts';
 import { Engine } from '../supervisor.ts';
-import { fixCounters, getJson } from '../test-stack.fixture.ts';
+import { fixCounters, getJson, stageCounters } from '../test-stack.fixture.ts';
+import { connect } from '../ws-client.fixture.ts';
+import { FixClient } from './fix-client.fixture.ts';
 
 type Msg = Record<string, unknown> & { msgType: string };
 
@@ -38,6 +44,8 @@ class VenueSession extends AsciiSession {
   private orderSeq = 0;
   private execSeq = 0;
   private readonly open = new Map<string, { orderId: string; symbol: string; side: string; qty: number; price: number }>();
+  /** Filled orders by ClOrdID, with the ExecID of their fill: what bust() and correct() name. */
+  private readonly filled = new Map<string, { o: { orderId: string; symbol: string; side: string; qty: number; price: number }; execId: string }>();
 
   constructor(config: IJsFixConfig) {
     super(config);
@@ -51,10 +59,12 @@ class VenueSession extends AsciiSession {
     else if (msgType === 'H') this.onStatusRequest(m);
   }
 
-  private report(o: { orderId: string; symbol: string; side: string; qty: number; price: number }, clOrdId: string, fields: Record<string, unknown>): void {
+  /** Sends a report; returns its ExecID. */
+  private report(o: { orderId: string; symbol: string; side: string; qty: number; price: number }, clOrdId: string, fields: Record<string, unknown>): string {
+    const execId = `JV-E${++this.execSeq}`;
     this.send('8', {
       OrderID: o.orderId,
-      ExecID: `JV-E${++this.execSeq}`,
+      ExecID: execId,
       ClOrdID: clOrdId,
       Instrument: { Symbol: o.symbol },
       Side: o.side,
@@ -64,6 +74,19 @@ class VenueSession extends AsciiSession {
       TransactTime: new Date(),
       ...fields,
     });
+    return execId;
+  }
+
+  /** Busts the fill of the order child clOrdId (150=H, 19 = the fill's ExecID); the order is done with nothing filled. */
+  bust(clOrdId: string): void {
+    const f = this.filled.get(clOrdId)!;
+    this.report(f.o, clOrdId, { ExecType: 'H', ExecRefID: f.execId, OrdStatus: '4', LastQty: f.o.qty, LastPx: f.o.price, LeavesQty: 0, CumQty: 0, AvgPx: 0 });
+  }
+
+  /** Corrects the fill of clOrdId to qty at price (150=G, 19 = the fill's ExecID). */
+  correct(clOrdId: string, qty: number, price: number): void {
+    const f = this.filled.get(clOrdId)!;
+    this.report(f.o, clOrdId, { ExecType: 'G', ExecRefID: f.execId, OrdStatus: qty === f.o.qty ? '2' : '4', LastQty: qty, LastPx: price, LeavesQty: 0, CumQty: qty, AvgPx: price });
   }
 
   private onNewOrder(m: Record<string, unknown>): void {
@@ -77,7 +100,8 @@ class VenueSession extends AsciiSession {
     };
     this.report(o, clOrdId, { ExecType: '0', OrdStatus: '0', LeavesQty: o.qty, CumQty: 0, AvgPx: 0 });
     if (o.symbol === 'AAPL') {
-      this.report(o, clOrdId, { ExecType: 'F', OrdStatus: '2', LastQty: o.qty, LastPx: o.price, LeavesQty: 0, CumQty: o.qty, AvgPx: o.price });
+      const execId = this.report(o, clOrdId, { ExecType: 'F', OrdStatus: '2', LastQty: o.qty, LastPx: o.price, LeavesQty: 0, CumQty: o.qty, AvgPx: o.price });
+      this.filled.set(clOrdId, { o, execId });
     } else {
       this.open.set(clOrdId, o);
     }
@@ -161,6 +185,7 @@ let launcher: VenueLauncher;
 let engine: Engine;
 let base: string;
 let journalDir: string;
+let fixPort: number;
 
 async function post(clOrdId: string, symbol: string, qty: number, price: string): Promise<number> {
   const res = await fetch(`http://${base}/v1/orders`, {
@@ -205,6 +230,7 @@ beforeAll(async () => {
   engine = new Engine(config, () => {});
   const info = await engine.start();
   base = `127.0.0.1:${info.httpPort}`;
+  fixPort = info.fixPort;
 }, 60_000);
 
 afterAll(async () => {
@@ -262,4 +288,56 @@ describe('jspurefix as a FIX 4.4 venue of the engine', () => {
     expect(c.STATUS_REQUESTS_SENT - c0.STATUS_REQUESTS_SENT).toBeGreaterThanOrEqual(1);
     expect(c.UNKNOWN_EXEC_REPORTS).toBe(0);
   });
+
+  it('applies the venue\'s bust (150=H) and correction (150=G) of fills: the orders and the position follow, and FIX and WebSocket clients are told, naming the fill', async () => {
+    await until('venue session logged on', async () => (await fixCounters(base)).SESSIONS_UP === 1);
+    const risk0 = await stageCounters(base, 'risk');
+    const ws = await connect(`ws://${base}/v1/ws?token=${KEY}`);
+    // Position updates go to the account's subscribers.
+    ws.send({ type: 'subscribe' });
+    await ws.next((m) => m.type === 'subscribed');
+    const fix = new FixClient(fixPort, 'CLIENT1');
+    try {
+      await fix.logon();
+      const position0 = await aaplPosition(ws);
+
+      // A FIX client's order, filled, then busted by the venue.
+      fix.newOrder('jv-fx-1', 'AAPL', '1', 30, '177.5');
+      const fill = await fix.next((m) => m[11] === 'jv-fx-1' && m[150] === 'F');
+      expect([fill[39], fill[14], fill[32], fill[31]]).toEqual(['2', '30', '30', '177.5']);
+      const child = await until('the child at the venue', () => launcher.session!.received.find((m) => m.msgType === 'D' && m.OrderQtyData !== undefined && (m.OrderQtyData as { OrderQty: number }).OrderQty === 30));
+      launcher.session!.bust(child.ClOrdID as string);
+      const bust = await fix.next((m) => m[11] === 'jv-fx-1' && m[150] === 'H');
+      // Done with nothing filled: Canceled, 0 filled, 0 leaves; 19 names the fill's report.
+      expect([bust[39], bust[14], bust[151], bust[32], bust[31], bust[19]]).toEqual(['4', '0', '0', '30', '177.5', fill[17]]);
+      expect(bust[17]).not.toBe(fill[17]);
+
+      // A WebSocket client's order, filled, then corrected to 60 at 177.
+      ws.send({ type: 'new', clOrdId: 'jv-ws-1', symbol: 'AAPL', side: 'BUY', qty: 80, price: '177.25', ordType: 'LIMIT', tif: 'DAY' });
+      const wsFill = await ws.next((m) => m.clOrdId === 'jv-ws-1' && m.execType === 'FILL');
+      const wsChild = await until('the child at the venue', () => launcher.session!.received.find((m) => m.msgType === 'D' && (m.OrderQtyData as { OrderQty: number }).OrderQty === 80));
+      launcher.session!.correct(wsChild.ClOrdID as string, 60, 177);
+      const corrected = await ws.next((m) => m.clOrdId === 'jv-ws-1' && m.execType === 'TRADE_CORRECT');
+      expect(corrected).toMatchObject({ type: 'execution', status: 'CANCELED', cumQty: 60, leavesQty: 0, lastQty: 60, lastPx: '177', avgPx: '177', venue: 'JV', execRefSeq: wsFill.eventSeq });
+      const position = await ws.next((m) => m.type === 'position' && m.symbol === 'AAPL' && Number(m.eventSeq) >= Number(corrected.eventSeq));
+      // The bust took the 30 back, the correction 20 of the 80: 60 more than before.
+      expect(Number(position.qty) - position0).toBe(60);
+
+      const risk = await stageCounters(base, 'risk');
+      expect(risk.TRADE_BUSTS - risk0.TRADE_BUSTS).toBe(1);
+      expect(risk.TRADE_CORRECTIONS - risk0.TRADE_CORRECTIONS).toBe(1);
+      expect(risk.TRADE_CORRECTIONS_UNAPPLIED - risk0.TRADE_CORRECTIONS_UNAPPLIED).toBe(0);
+      expect((await fixCounters(base)).UNKNOWN_EXEC_REPORTS).toBe(0);
+    } finally {
+      ws.ws.close();
+      await fix.stop();
+    }
+  });
 });
+
+/** The account's AAPL position from a positions snapshot over the WebSocket (0 when flat or none). */
+async function aaplPosition(ws: Awaited<ReturnType<typeof connect>>): Promise<number> {
+  ws.send({ type: 'positions' });
+  const snap = await ws.next((m) => m.type === 'positions');
+  return (snap.positions as { symbol: string; qty: number }[]).find((p) => p.symbol === 'AAPL')?.qty ?? 0;
+}
