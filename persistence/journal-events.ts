@@ -114,6 +114,8 @@ export interface ReportEvent extends Base {
   venueId: number;
   venue: string | null;
   source: string;
+  /** A bust or correction (TRADE_CANCEL, TRADE_CORRECT): the eventSeq of the report of the fill it takes back; else 0. */
+  execRefSeq: number;
 }
 
 export interface PositionEvent extends Base {
@@ -213,7 +215,7 @@ export class EventDecoder {
       [RecordType.REPLACE_ORDER, { length: REPLACE_ORDER_LENGTH, decode: (s, e, v, b, o) => this.decodeCancel('REPLACE_ORDER', s, e, v, b, o) }],
       [RecordType.MASS_CANCEL, { length: MASS_CANCEL_LENGTH, decode: (s, e, v, b, o) => this.decodeMassCancel(s, e, v, b, o) }],
       [RecordType.ACCOUNT_CONTROL, { length: ACCOUNT_CONTROL_LENGTH, decode: (s, e, v, b, o) => this.decodeAccountControl(s, e, v, b, o) }],
-      [RecordType.EXEC_REPORT, { length: EXEC_REPORT_JOURNALED_MIN_LENGTH, decode: (s, e, v, b, o) => this.decodeReport(s, e, v, b, o) }],
+      [RecordType.EXEC_REPORT, { length: EXEC_REPORT_JOURNALED_MIN_LENGTH, decode: (s, e, v, b, o, n) => this.decodeReport(s, e, v, b, o, n) }],
       [RecordType.POSITION, { length: POSITION_JOURNALED_MIN_LENGTH, decode: (s, e, v, b, o) => this.decodePosition(s, e, v, b, o) }],
       [RecordType.ROUTE_DONE, { length: ROUTE_DONE_LENGTH, decode: (s, e, v, b, o) => this.decodeRouteDone(s, e, v, b, o) }],
       [RecordType.CHILD_EVENT, { length: CHILD_EVENT_JOURNALED_MIN_LENGTH, decode: (s, e, v, b, o, n) => this.decodeChildEvent(s, e, v, b, o, n) }],
@@ -279,7 +281,7 @@ export class EventDecoder {
     return { type: 'ACCOUNT_CONTROL', seq, atMs: epochMs + f.timeNs() / 1e6, accountId: f.accountId(), adminAccountId: f.adminAccountId(), mode: accountModeName(f.mode()) };
   }
 
-  private decodeReport(seq: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number): ReportEvent {
+  private decodeReport(seq: number, epochMs: number, view: DataView, bytes: Uint8Array, offset: number, length: number): ReportEvent {
     const f = this.report.wrap(view, bytes, offset);
     return {
       type: 'EXEC_REPORT', seq, atMs: epochMs + f.timeNs() / 1e6, eventSeq: f.eventSeq(), orderId: f.orderId(), accountId: f.accountId(),
@@ -288,7 +290,7 @@ export class EventDecoder {
       side: sideName(f.side()), ordType: ordTypeName(f.ordType()), tif: tifName(f.tif()),
       qty: f.qty(), priceTicks: f.priceTicks(), lastQty: f.lastQty(), lastPxTicks: f.lastPxTicks(), cumQty: f.cumQty(), leavesQty: f.leavesQty(),
       cumNotionalTicks: f.cumNotionalTicks(), execType: execTypeName(f.execType()), status: stateName(f.state()), reason: reasonName(f.reason()),
-      venueId: f.venueId(), venue: this.venue(f.venueId()), source: sourceName(f.source()),
+      venueId: f.venueId(), venue: this.venue(f.venueId()), source: sourceName(f.source()), execRefSeq: f.execRefSeqIn(length),
     };
   }
 

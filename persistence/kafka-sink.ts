@@ -117,6 +117,8 @@ const KAFKA_MAPPING: { [K in JournalEvent['type']]: (e: EventOf<K>) => Routed | 
         event_id: e.seq, order_id: e.orderId, venue: e.venue, exec_qty: e.lastQty, exec_price: px(e.lastPxTicks), report_type: e.execType,
         status: e.status, cum_qty: e.cumQty, leaves_qty: e.leavesQty, avg_px: px(averagePriceTicks(e.cumNotionalTicks, e.cumQty)),
         reason: e.reason, cl_ord_id: e.clOrdId, client_id: e.accountId, ts: iso(e.atMs),
+        // The client-facing ExecID of the report; a bust or correction names its fill's in exec_ref_seq (else null).
+        report_seq: e.eventSeq, exec_ref_seq: e.execRefSeq > 0 ? e.execRefSeq : null,
       },
     };
   },

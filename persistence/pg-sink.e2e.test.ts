@@ -8,8 +8,9 @@
  * of a load and started again: orders keep being acknowledged meanwhile, and afterwards the
  * tables again equal the journal. Every wait polls with a timeout; nothing asserts a time.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { getPriority } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { getPriority, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import pg from 'pg';
@@ -20,7 +21,9 @@ import { connect, type Trader } from '../workers/ws-client.fixture.ts';
 import { PersistenceCounter } from '../engine/counters.ts';
 import { PRICE_SCALE } from '../engine/fixed-point.ts';
 import { SCHED_IDLE, STAT_NICE, STAT_POLICY, statFields, threadPolicy } from '../workers/thread-nice.ts';
-import { RecordType, RouteAuditFlyweight, RouteDoneFlyweight } from '../codecs/records.ts';
+import { ChildEventKind, RecordType, RouteAuditFlyweight, RouteDoneFlyweight } from '../codecs/records.ts';
+import { BASE_CHILD, Harness } from '../workers/risk/risk-harness.fixture.ts';
+import { JournalWriter } from './journal.ts';
 import { EventDecoder, type ChildEventEvent, type JournalEvent, type ReportEvent } from './journal-events.ts';
 import { JournalReader, replayJournal, startCursor, type JournalCursor } from './journal-reader.ts';
 import { arrayLiteral, MIGRATIONS_DIR, PgSink } from './pg-sink.ts';
@@ -487,6 +490,72 @@ describe('Postgres sink (real Postgres 15, whole engine)', () => {
       await client.query('DROP TRIGGER fail_once ON sink_cursor');
       await client.query('DROP FUNCTION fail_once()');
       await client.query('DROP SEQUENCE rollback_once');
+    }
+  }, 120_000);
+
+  it('a venue\'s bust and correction reach Postgres: their rows name the fill\'s report (exec_ref_seq), the fills rows are marked corrected_by, and a replay changes nothing', async () => {
+    // The risk stage itself (its harness: real rings) writes the journal: a fill of 60 and one of
+    // 40, then the venue busts the first and corrects the second to 30 at 9.
+    const dir = mkdtempSync(join(tmpdir(), 'oms-pg-busts-'));
+    try {
+      const h = new Harness();
+      const writer = new JournalWriter(dir, 'none', 10, 1 << 20, { engineEpochMs: h.clock.epochMs() });
+      const px = 10 * PRICE_SCALE;
+      h.newOrder({ clOrdId: 'bust-1', qty: 100, price: px });
+      h.step();
+      h.sent(BASE_CHILD + 1, 1, 100, px, 1);
+      h.routeDone(1, 1, 0, 100);
+      h.fill(BASE_CHILD + 1, 1, 60, px, 1, 'VX-1');
+      h.fill(BASE_CHILD + 1, 1, 40, px, 1, 'VX-2');
+      h.tradeCorrection(ChildEventKind.TRADE_CANCEL, BASE_CHILD + 1, 1, 60, px, 1, 'VB-1', 'VX-1');
+      h.tradeCorrection(ChildEventKind.TRADE_CORRECT, BASE_CHILD + 1, 1, 30, 9 * PRICE_SCALE, 1, 'VC-1', 'VX-2');
+      h.step();
+      for (const { typeId, raw } of h.journal.items) writer.append(typeId, raw, 0, raw.length);
+      writer.flush(0);
+      writer.close();
+
+      const url = await freshDatabase(db.url, 'trade_corrections');
+      const { names, reference } = sinkInputs();
+      const run = async (sinkName: string) => {
+        const runner = new SinkRunner(new PgSink({ url, sinkName, names, reference }), dir, {});
+        runner.start();
+        expect(await runner.drain(60_000)).toBe(true);
+        await runner.stop();
+      };
+      await run('busts');
+      const c = new pg.Client(url);
+      await c.connect();
+      try {
+        const state = async () => ({
+          events: (await c.query(`SELECT event_id, event_type, status, last_qty, last_px::text, cum_qty, report_seq, exec_ref_seq FROM order_events WHERE order_id = 1 ORDER BY event_id`)).rows,
+          fills: (await c.query(`SELECT fill_id, executed_qty, price::text, venue_exec_id, corrected_by FROM fills ORDER BY fill_id`)).rows,
+          order: (await c.query(`SELECT status, cum_qty, avg_px::text FROM orders WHERE order_id = 1`)).rows,
+        });
+        const got = await state();
+        const ev = got.events;
+        const fillRows = ev.filter((e) => e.event_type === 'PARTIAL_FILL' || e.event_type === 'FILL');
+        const bust = ev.find((e) => e.event_type === 'TRADE_CANCEL')!;
+        const correct = ev.find((e) => e.event_type === 'TRADE_CORRECT')!;
+        expect(fillRows.map((e) => Number(e.last_qty))).toEqual([60, 40]);
+        expect(Number(bust.exec_ref_seq)).toBe(Number(fillRows[0].report_seq));
+        expect(Number(correct.exec_ref_seq)).toBe(Number(fillRows[1].report_seq));
+        expect([bust.status, Number(bust.last_qty), Number(bust.cum_qty)]).toEqual(['CANCELED', 60, 40]);
+        expect([correct.status, Number(correct.last_qty), correct.last_px, Number(correct.cum_qty)]).toEqual(['CANCELED', 30, '9.000000', 30]);
+        expect(ev.filter((e) => e.exec_ref_seq !== null)).toHaveLength(2);
+        // The fills rows stay as traded, each marked with what took it back.
+        expect(got.fills.map((f) => [Number(f.fill_id), Number(f.executed_qty), f.venue_exec_id, Number(f.corrected_by)])).toEqual([
+          [Number(fillRows[0].event_id), 60, 'VX-1', Number(bust.event_id)],
+          [Number(fillRows[1].event_id), 40, 'VX-2', Number(correct.event_id)],
+        ]);
+        expect(got.order).toEqual([{ status: 'CANCELED', cum_qty: '30', avg_px: '9.000000' }]);
+        // Replayed from the start under a second cursor: nothing doubled, nothing moved.
+        await run('busts_replay');
+        expect(await state()).toEqual(got);
+      } finally {
+        await c.end();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
 

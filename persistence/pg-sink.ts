@@ -240,11 +240,19 @@ const SQL = {
   routeFeatures: `UPDATE route_audit a SET input_features = r.f
     FROM (SELECT u.id, $2::jsonb -> (u.n::int - 1) AS f FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, n)) r
     WHERE a.route_id = r.id AND (a.input_features IS NULL OR jsonb_array_length(a.input_features) < jsonb_array_length(r.f))`,
-  reports: `INSERT INTO order_events (event_id, order_id, event_type, status, account_id, cl_ord_id, orig_cl_ord_id, qty, price, last_qty, last_px, cum_qty, leaves_qty, reason, venue, report_seq, occurred_at)
-    SELECT id, oid, et, st, acct, cl, NULLIF(orig, ''), q, ${PX('px')}, lq, ${PX('lpx')}, cq, lv, rsn, v, rs, ${TS('t')}
-    FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::bigint[], $17::float8[])
-      AS r(id, oid, et, st, acct, cl, orig, q, px, lq, lpx, cq, lv, rsn, v, rs, t)
+  reports: `INSERT INTO order_events (event_id, order_id, event_type, status, account_id, cl_ord_id, orig_cl_ord_id, qty, price, last_qty, last_px, cum_qty, leaves_qty, reason, venue, report_seq, occurred_at, exec_ref_seq)
+    SELECT id, oid, et, st, acct, cl, NULLIF(orig, ''), q, ${PX('px')}, lq, ${PX('lpx')}, cq, lv, rsn, v, rs, ${TS('t')}, NULLIF(ref, 0)
+    FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::bigint[], $17::float8[], $18::bigint[])
+      AS r(id, oid, et, st, acct, cl, orig, q, px, lq, lpx, cq, lv, rsn, v, rs, t, ref)
     ON CONFLICT (event_id) DO NOTHING`,
+  // A bust or correction marks the fill it takes back: the fill's report is the order's report
+  // whose report_seq the bust names (found through order_events' (order_id, event_id) index, in
+  // this transaction or an earlier one), its fills row has that report's event_id. Idempotent:
+  // a replay sets the same value, and an earlier correction never overwrites a later one.
+  corrections: `UPDATE fills f SET corrected_by = r.id
+    FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS r(id, oid, ref)
+    JOIN order_events e ON e.order_id = r.oid AND e.report_seq = r.ref
+    WHERE f.fill_id = e.event_id AND (f.corrected_by IS NULL OR f.corrected_by < r.id)`,
   // venue_exec_id: the ExecID of the venue fill this report books. Risk journals a venue's FILL
   // (a CHILD_EVENT) and then, at once, the order's report of it: the order's last FILL child
   // event before the report is its own (written earlier in this transaction, child_events first,
@@ -563,6 +571,7 @@ export class PgSink implements Sink {
       arrayLiteral(r, (e) => e.seq), arrayLiteral(r, (e) => e.orderId), arrayLiteral(r, (e) => e.execType), arrayLiteral(r, (e) => e.status), arrayLiteral(r, (e) => e.accountId), arrayLiteral(r, (e) => e.clOrdId),
       arrayLiteral(r, (e) => e.origClOrdId), arrayLiteral(r, (e) => e.qty), arrayLiteral(r, (e) => e.priceTicks), arrayLiteral(r, (e) => e.lastQty), arrayLiteral(r, (e) => e.lastPxTicks),
       arrayLiteral(r, (e) => e.cumQty), arrayLiteral(r, (e) => e.leavesQty), arrayLiteral(r, (e) => e.reason), arrayLiteral(r, (e) => e.venue), arrayLiteral(r, (e) => e.eventSeq), arrayLiteral(r, (e) => e.atMs),
+      arrayLiteral(r, (e) => e.execRefSeq),
     ]);
     const f = r.filter((e) => FILL_TYPES.has(e.execType) && e.lastQty > 0);
     if (f.length > 0) {
@@ -570,6 +579,11 @@ export class PgSink implements Sink {
         arrayLiteral(f, (e) => e.seq), arrayLiteral(f, (e) => e.orderId), arrayLiteral(f, (e) => e.accountId), arrayLiteral(f, (e) => e.symbol), arrayLiteral(f, (e) => e.side), arrayLiteral(f, (e) => e.venue),
         arrayLiteral(f, (e) => e.lastQty), arrayLiteral(f, (e) => e.lastPxTicks), arrayLiteral(f, (e) => e.atMs),
       ]);
+    }
+    // After the fills: a bust in this batch may name a fill in it.
+    const x = r.filter((e) => e.execRefSeq > 0);
+    if (x.length > 0) {
+      await client.query(SQL.corrections, [arrayLiteral(x, (e) => e.seq), arrayLiteral(x, (e) => e.orderId), arrayLiteral(x, (e) => e.execRefSeq)]);
     }
     const o = [...b.latestByOrder.values()];
     if (o.length > 0) {
