@@ -455,8 +455,8 @@ export const ChildEventKind = {
   EXPIRED: 7,
   /**
    * The venue busted a fill it reported (ExecType H, Trade Cancel): lastQty and lastPx as the
-   * report gives them (0 when absent), execIdHash of the report's own ExecID. Kept for the audit
-   * trail and downstream; not applied: the fill stands in the order and its position.
+   * report gives them (0 when absent), execIdHash of the report's own ExecID, and the busted
+   * fill's ExecID as execRefId. Risk takes that fill back (RiskStage.onTradeCorrection).
    */
   TRADE_CANCEL: 8,
   /** The venue corrected a fill it reported (ExecType G, Trade Correct): the corrected lastQty and lastPx; as TRADE_CANCEL otherwise. */

@@ -930,9 +930,10 @@ export class FixStage implements Agent {
   /**
    * A bust or correction of a fill already booked: journaled as its CHILD_EVENT (kind
    * TRADE_CANCEL or TRADE_CORRECT, with the report's LastQty and LastPx, 0 when absent or out of
-   * range), so the audit trail, Postgres and Kafka have it; not applied (risk books fills
-   * forward only: the fill stands in the order and its position), counted for operations to
-   * settle with the venue. Its ExecID is remembered as a fill's is, so a resend counts once.
+   * range, and its ExecID and ExecRefID), so the audit trail, Postgres and Kafka have it, and
+   * counted. Risk applies it to the fill its ExecRefID names (RiskStage.onTradeCorrection); the
+   * child's venue totals here are left as they are (the venue does not reopen its quantity).
+   * Its ExecID is remembered as a fill's is, so a resend counts once.
    */
   private tradeCorrection(msg: FixParser, kind: number, childId: number, orderId: number, venueId: number, qty: number, price: number): void {
     const hash = this.firstExecId(msg, venueId);
