@@ -711,7 +711,9 @@ class ObjectDesign implements Design, RingRecordHandler {
       .setSide(SIDE_NAMES.indexOf(order.side))
       .setOrdType(ORD_TYPE_NAMES.indexOf(order.ordType))
       .setTif(TIF_NAMES.indexOf(order.tif))
-      .setSource(order.source);
+      .setSource(order.source)
+      .setVenueExecIdHash(0)
+      .setExecRefSeq(0);
     const cl = this.clScratch;
     const length = Math.min(order.clOrdId.length, CL_ORD_ID_CAPACITY);
     for (let i = 0; i < length; i++) cl[i] = order.clOrdId.charCodeAt(i);

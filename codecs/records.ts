@@ -172,8 +172,9 @@ export class CancelOrderFlyweight extends Flyweight {
 //
 // venueExecIdHash and execRefSeq, on the reports of a venue's trades (appended after the mark;
 // 0 on every other report, and absent from reports journaled before they existed, 208 bytes):
-//   FILL, PARTIAL_FILL  venueExecIdHash: the fill's venue ExecID as the CHILD_EVENT carried it
-//                       (execIdHash, workers/fix/exec-id-set.ts), 0 for none; execRefSeq 0.
+//   FILL, PARTIAL_FILL  venueExecIdHash: execIdHash (workers/fix/exec-id-set.ts) of the fill's
+//                       venue ExecID as the CHILD_EVENT stores it (its fill ledger key,
+//                       workers/risk/risk-stage.ts storedIdKey), 0 for none; execRefSeq 0.
 //   TRADE_CANCEL,       venueExecIdHash: the busted or corrected fill's (its venue ExecRefID);
 //   TRADE_CORRECT       execRefSeq: the eventSeq of that fill's report, the ExecID its client
 //                       saw (the ExecRefID <19> of the bust or correction sent to the client).

@@ -239,8 +239,9 @@ export const FixCounter = {
   MD_STALE_IGNORED: 30,
   /**
    * ExecutionReports that bust or correct a fill already booked (150=H Trade Cancel, 150=G Trade
-   * Correct): journaled (CHILD_EVENT TRADE_CANCEL, TRADE_CORRECT), not applied (the fill stands
-   * in the order and its position); for operations to settle with the venue.
+   * Correct): journaled (CHILD_EVENT TRADE_CANCEL, TRADE_CORRECT); risk applies them and counts
+   * what it applied and what it could not (RiskCounter TRADE_BUSTS, TRADE_CORRECTIONS,
+   * TRADE_CORRECTIONS_UNAPPLIED).
    */
   TRADE_CORRECTIONS: 31,
   /**

@@ -248,9 +248,11 @@ const SQL = {
   // A bust or correction marks the fill it takes back: the fill's report is the order's report
   // whose report_seq the bust names (found through order_events' (order_id, event_id) index, in
   // this transaction or an earlier one), its fills row has that report's event_id. Idempotent:
-  // a replay sets the same value, and an earlier correction never overwrites a later one.
+  // a replay sets the same value, and an earlier correction never overwrites a later one (in one
+  // batch too: the latest per fill is taken first, as an UPDATE ... FROM matching a row twice
+  // would apply either).
   corrections: `UPDATE fills f SET corrected_by = r.id
-    FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS r(id, oid, ref)
+    FROM (SELECT u.oid, u.ref, max(u.id) AS id FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(id, oid, ref) GROUP BY u.oid, u.ref) r
     JOIN order_events e ON e.order_id = r.oid AND e.report_seq = r.ref
     WHERE f.fill_id = e.event_id AND (f.corrected_by IS NULL OR f.corrected_by < r.id)`,
   // venue_exec_id: the ExecID of the venue fill this report books. Risk journals a venue's FILL

@@ -48,7 +48,7 @@ export async function buildRisk(ctx: PartContext): Promise<StagePart> {
   // A corrupt journal: the state rebuilt is the prefix before the damage. Said loudly.
   if (recovery.problem !== null) ctx.log('error', `journal replay stopped early: ${recovery.problem}`);
   if (recovery.conflicts > 0 || recovery.malformedAudits > 0) {
-    ctx.log('error', `journal records not recovered: ${recovery.conflicts} over a live slot, ${recovery.malformedAudits} routing audits unreadable (a child they name may be live at its venue)`);
+    ctx.log('error', `journal records not recovered: ${recovery.conflicts} over a live slot or a bust or correction whose traded quantity could not be read, ${recovery.malformedAudits} routing audits unreadable (a child they name may be live at its venue)`);
   }
   logSnapshotOutcome(ctx, recovery.snapshot);
   // The SOR and fix stages issue and track this boot's children from this base: on this thread

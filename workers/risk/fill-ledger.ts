@@ -3,8 +3,8 @@
  * (ExecType H or G, naming the fill in its ExecRefID <19>) must take back. The risk stage is its
  * single writer; recovery rebuilds it from the journaled fill reports (their venueExecIdHash).
  *
- * Key: execIdHash (workers/fix/exec-id-set.ts) of the fill's ExecID, which folds in the venue:
- * 52 bits, an exact integer. The fix stage's set, which holds the bytes, keeps one fill per
+ * Key: execIdHash (workers/fix/exec-id-set.ts) of the fill's ExecID as the CHILD_EVENT stores it
+ * (risk-stage.ts storedIdKey), which folds in the venue: 52 bits, an exact integer. The fix stage's set, which holds the bytes, keeps one fill per
  * ExecID; here two different ExecIDs of one venue sharing a hash would make a bust of one find
  * the other (about 1 in 2^52 per bust against each fill held), which the order id check below
  * narrows to fills of the same order.

@@ -447,6 +447,38 @@ describe('recovery from the journal', () => {
     expect((nextChildIdBase(big + 123_456, big + 77, 262_144) - (big + 77)) % 262_144).toBe(0);
   });
 
+  it('busts and corrections rebook the position from the reports alone: a start with a smaller order capacity (a fill ledger that no longer holds the fills) recovers the same positions', () => {
+    const j = new Journaled({ ...defaultConfig(), orderCapacity: 256 });
+    const h = j.h;
+    h.newOrder({ clOrdId: 'T1', qty: 100, price: 10 * SCALE });
+    h.newOrder({ clOrdId: 'T2', qty: 60, price: 11 * SCALE, side: Side.SELL });
+    j.step();
+    h.sent(BASE_CHILD + 1, 1, 100, 10 * SCALE, 1);
+    h.routeDone(1, 1);
+    h.sent(BASE_CHILD + 2, 2, 60, 11 * SCALE, 1);
+    h.routeDone(2, 1);
+    j.step();
+    h.fill(BASE_CHILD + 1, 1, 60, 10 * SCALE - 3, 1, 'E1');
+    h.fill(BASE_CHILD + 1, 1, 40, 10 * SCALE + 2, 1, 'E2');
+    // 30 later fills: a 16-entry ledger evicts the oldest, E1 and E2 among them.
+    for (let i = 0; i < 30; i++) h.fill(BASE_CHILD + 2, 2, 2, 11 * SCALE + i, 1, `S${i}`);
+    j.step();
+    h.tradeCorrection(ChildEventKind.TRADE_CANCEL, BASE_CHILD + 1, 1, 60, 10 * SCALE - 3, 1, 'B1', 'E1');
+    h.tradeCorrection(ChildEventKind.TRADE_CORRECT, BASE_CHILD + 1, 1, 25, 9 * SCALE + 7, 1, 'C1', 'E2');
+    j.step();
+    expect(h.counters.get(RiskCounter.TRADE_BUSTS) + h.counters.get(RiskCounter.TRADE_CORRECTIONS)).toBe(2);
+    const p = (x: Harness) => [Array.from(x.stage.positions.qty), Array.from(x.stage.positions.costTicks), Array.from(x.stage.positions.realizedTicks)];
+    for (const capacity of [256, 16]) {
+      const { h: r, result } = recover(j.dir, { ...defaultConfig(), orderCapacity: capacity });
+      expect(result.conflicts).toBe(0);
+      expect(result.tradeCorrections).toBe(2);
+      expect(p(r)).toEqual(p(h));
+      expect([r.stage.orders.cumQty[r.slot(1)], r.stage.orders.cumNotional[r.slot(1)], r.state(1)]).toEqual([25, 25 * (9 * SCALE + 7), OrderState.CANCELED]);
+      // E1's report (after the two acks): its fill is out of the small ledger.
+      if (capacity === 16) expect(r.stage.fills.find(h.reportsIngest.items[2].venueExecIdHash)).toBe(-1);
+    }
+  });
+
   it('an empty journal recovers nothing and the stage starts as new', () => {
     const dir = mkdtempSync(join(tmpdir(), 'oms-recovery-'));
     dirs.push(dir);

@@ -11,7 +11,7 @@
  *                   fill report (lastQty > 0) is booked into the positions once, in journal
  *                   order, so positions, cost and realized P&L come out as they were; a fill
  *                   report's venue ExecID goes into the fill ledger, and a bust or correction
- *                   report rebooks its fill from there, as the stage did live;
+ *                   report rebooks its fill's trade from the reports, as the stage did live;
  *   CHILD_EVENT     children (SENT: id, venue, qty, price), their fills and ends: the child
  *                   table, each order's live children and quantity open at venues;
  *   ROUTE_AUDIT     children no CHILD_EVENT names (sent, or about to be, when the process died:
@@ -392,13 +392,7 @@ class RiskRestorer extends RiskReplayState implements FrameHandler {
       const hash = r.venueExecIdHashIn(length);
       if (hash !== 0) this.stage.restoreFillLedger(hash, eventSeq, orderId, r.lastQty(), r.lastPxTicks());
     }
-    // A bust or correction the stage applied: the position rebooked from the fill ledger, as
-    // it was live (the order's own fields follow from the report, below).
-    if (execType === ExecType.TRADE_CANCEL || execType === ExecType.TRADE_CORRECT) {
-      const cancel = execType === ExecType.TRADE_CANCEL;
-      if (!this.stage.restoreTradeCorrection(r.accountId(), r.symbolId(), r.side(), r.venueExecIdHashIn(length), cancel ? 0 : r.lastQty(), cancel ? 0 : r.lastPxTicks())) this.conflicts++;
-      else this.tradeCorrections++;
-    }
+    if (execType === ExecType.TRADE_CANCEL || execType === ExecType.TRADE_CORRECT) this.onTradeCorrection(r, execType === ExecType.TRADE_CANCEL, length);
     const o = this.stage.orders;
     let slot = o.slotOf(orderId);
     if (slot < 0) {
@@ -410,6 +404,33 @@ class RiskRestorer extends RiskReplayState implements FrameHandler {
       }
     }
     this.applyReport(slot, r, execType);
+  }
+
+  /**
+   * A bust or correction the stage applied, before its report's fields replace the order's: the
+   * position rebooked as it was live, from the reports alone (not from the fill ledger, whose
+   * layout follows the order capacity of this start). A bust's report carries the trade taken
+   * back (lastQty, lastPx); a correction's carries the corrected trade, and the one taken back is
+   * what the order's totals lost beyond it since its previous report.
+   */
+  private onTradeCorrection(r: ExecReportFlyweight, cancel: boolean, length: number): void {
+    const o = this.stage.orders;
+    const slot = o.slotOf(r.orderId());
+    const newQty = cancel ? 0 : r.lastQty();
+    const newPx = cancel ? 0 : r.lastPxTicks();
+    let oldQty = r.lastQty();
+    let oldNotional = r.lastQty() * r.lastPxTicks();
+    if (!cancel) {
+      oldQty = slot < 0 ? 0 : newQty + o.cumQty[slot] - r.cumQty();
+      oldNotional = slot < 0 ? 0 : newQty * newPx + o.cumNotional[slot] - r.cumNotionalTicks();
+    }
+    const oldPx = oldQty > 0 ? oldNotional / oldQty : 0;
+    if (!(oldQty > 0 && Number.isSafeInteger(oldPx) && oldPx >= 1)) {
+      this.conflicts++;
+      return;
+    }
+    this.stage.restoreTradeCorrection(r.accountId(), r.symbolId(), r.side(), r.venueExecIdHashIn(length), oldQty, oldPx, newQty, newPx);
+    this.tradeCorrections++;
   }
 
   private applyReport(slot: number, r: ExecReportFlyweight, execType: number): void {

@@ -6,7 +6,7 @@
 // Method: six real rings (createRingMemory), commands and venue events written with the record
 // flyweights, stage.doWork() until idle, outputs decoded from the outbound rings; ManualClock.
 import { describe, expect, it } from 'vitest';
-import { RecordType } from '../../codecs/records.ts';
+import { EXEC_REPORT_LENGTH, RecordType } from '../../codecs/records.ts';
 import { RiskCounter } from '../../engine/counters.ts';
 import { OrdType, Side, Source, Tif } from '../../engine/domain.ts';
 import { MAX_PRICE_TICKS, MAX_QTY, PRICE_SCALE } from '../../engine/fixed-point.ts';
@@ -704,7 +704,7 @@ describe('RiskStage: replace', () => {
 
 describe('RiskStage: back-pressure', () => {
   it('a nearly full client ring stops intake; nothing is lost once it drains', () => {
-    // toIngest holds 2048 bytes; one input may need two 208-byte reports there (416 bytes).
+    // toIngest holds 2048 bytes; one input may need two 224-byte reports there (448 bytes).
     const h = new Harness(defaultConfig(), { toIngest: 2048 });
     const total = 20;
     for (let i = 0; i < total; i++) h.newOrder({ clOrdId: `BP${i}`, request: i });
@@ -713,7 +713,7 @@ describe('RiskStage: back-pressure', () => {
     for (let cycle = 0; cycle < 200 && handled < total; cycle++) {
       const free = 2048 - h.outIngest.depthBytes();
       const n = h.stage.doWork();
-      expect(n).toBeLessThanOrEqual(Math.floor(free / 416));
+      expect(n).toBeLessThanOrEqual(Math.floor(free / (2 * EXEC_REPORT_LENGTH)));
       handled += n;
       if (n === 0) {
         stalls++;

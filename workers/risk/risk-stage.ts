@@ -1100,7 +1100,7 @@ export class RiskStage implements Agent, RingRecordHandler {
       case ChildEventKind.ACKED:
         return;
       case ChildEventKind.FILL:
-        this.onFill(slot, cs, ev);
+        this.onFill(slot, cs, ev, length);
         return;
       case ChildEventKind.CANCELED:
       case ChildEventKind.REJECTED:
@@ -1164,7 +1164,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     if (state === OrderState.PENDING_CANCEL || state === OrderState.PENDING_REPLACE) this.sendChildCancel(slot, cs);
   }
 
-  private onFill(slot: number, cs: number, ev: ChildEventFlyweight): void {
+  private onFill(slot: number, cs: number, ev: ChildEventFlyweight, length: number): void {
     const o = this.orders;
     const c = this.children;
     let lastQty = ev.lastQty();
@@ -1205,7 +1205,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     const complete = o.cumQty[slot] >= o.qty[slot];
     if (late && isTerminal(o.state[slot])) {
       this.counters.add(RiskCounter.LATE_FILLS, 1);
-      this.emitFillReport(slot, complete ? ExecType.FILL : ExecType.PARTIAL_FILL, lastQty, lastPx, c.venueId[cs], ev.execIdHash());
+      this.emitFillReport(slot, complete ? ExecType.FILL : ExecType.PARTIAL_FILL, lastQty, lastPx, c.venueId[cs], storedIdKey(ev, ev.execIdOffset(), ev.execIdLength(length)));
       this.emitPosition(cell, o.accountId[slot], o.symbolId[slot]);
       return;
     }
@@ -1214,14 +1214,15 @@ export class RiskStage implements Agent, RingRecordHandler {
     // (re-routing under its new terms): it did have a child at a venue, so it is ROUTED first.
     if (o.state[slot] === OrderState.NEW) this.apply(slot, OrderEvent.ROUTE);
     this.apply(slot, complete ? OrderEvent.FILL : OrderEvent.PARTIAL_FILL);
-    this.emitFillReport(slot, complete ? ExecType.FILL : ExecType.PARTIAL_FILL, lastQty, lastPx, c.venueId[cs], ev.execIdHash());
+    this.emitFillReport(slot, complete ? ExecType.FILL : ExecType.PARTIAL_FILL, lastQty, lastPx, c.venueId[cs], storedIdKey(ev, ev.execIdOffset(), ev.execIdLength(length)));
     this.emitPosition(cell, o.accountId[slot], o.symbolId[slot]);
     if (c.cumQty[cs] >= c.qty[cs]) this.childDone(slot, cs, Reason.NONE);
   }
 
   /**
-   * The report of a fill booked (lastQty, as booked), carrying the venue's ExecID hash; a fill
-   * with one goes into the fill ledger under its report's eventSeq, for a bust to find.
+   * The report of a fill booked (lastQty, as booked), carrying its fill ledger key (storedIdKey
+   * of its venue ExecID, 0 for none); a fill with one goes into the ledger under its report's
+   * eventSeq, for a bust to find.
    */
   private emitFillReport(slot: number, execType: number, lastQty: number, lastPx: number, venueId: number, venueExecIdHash: number): void {
     this.emitTradeReport(slot, execType, lastQty, lastPx, venueId, venueExecIdHash, 0);
@@ -1246,8 +1247,7 @@ export class RiskStage implements Agent, RingRecordHandler {
    */
   private onTradeCorrection(ev: ChildEventFlyweight, kind: number, length: number): void {
     const refLength = ev.execRefIdLength(length);
-    const refStart = ev.execRefIdOffset();
-    const hash = refLength > 0 ? execIdHash(ev.venueId(), ev.bytes, refStart, refStart + refLength) : 0;
+    const hash = refLength > 0 ? storedIdKey(ev, ev.execRefIdOffset(), refLength) : 0;
     const f = this.fills;
     const at = f.find(hash);
     const o = this.orders;
@@ -1270,7 +1270,9 @@ export class RiskStage implements Agent, RingRecordHandler {
     if (newQty < oldQty && !isTerminal(o.state[slot]) && x.resPx[slot] > 0) {
       x.reserve(slot, o.accountId[slot], o.symbolId[slot], o.side[slot], x.resQty[slot] + oldQty - newQty, x.resPx[slot]);
     }
-    const cell = this.rebookTrade(o.accountId[slot], o.symbolId[slot], o.side[slot], at, newQty, newPx);
+    const cell = this.rebookTrade(o.accountId[slot], o.symbolId[slot], o.side[slot], oldQty, oldPx, newQty, newPx);
+    f.qty[at] = newQty;
+    f.pxTicks[at] = newPx;
     this.counters.add(cancel ? RiskCounter.TRADE_BUSTS : RiskCounter.TRADE_CORRECTIONS, 1);
     this.emitTradeReport(
       slot, cancel ? ExecType.TRADE_CANCEL : ExecType.TRADE_CORRECT, cancel ? oldQty : newQty, cancel ? oldPx : newPx,
@@ -1292,20 +1294,16 @@ export class RiskStage implements Agent, RingRecordHandler {
   }
 
   /**
-   * Takes the fill at ledger slot `at` back out of its position (the opposite trade at its price:
-   * the position's quantity and its total P&L at any mark come back exactly to what they would be
-   * without it; the split between realized and unrealized may differ) and books newQty at newPx
-   * in its place (0: a bust). The ledger then holds the trade as corrected. Returns the cell. Not
-   * a trade of the market: the last trade price is left alone. Recovery rebooks the same way.
+   * Takes a booked trade (oldQty at oldPx) back out of its position (the opposite trade at its
+   * price: the position's quantity and its total P&L at any mark come back exactly to what they
+   * would be without it; the split between realized and unrealized may differ) and books newQty
+   * at newPx in its place (0: a bust). Returns the cell. Not a trade of the market: the last
+   * trade price is left alone. Recovery rebooks the same way (restoreTradeCorrection).
    */
-  rebookTrade(accountId: number, symbolId: number, side: number, at: number, newQty: number, newPx: number): number {
-    const f = this.fills;
+  private rebookTrade(accountId: number, symbolId: number, side: number, oldQty: number, oldPx: number, newQty: number, newPx: number): number {
     const buy = side === Side.BUY;
-    this.bookTrade(accountId, symbolId, buy ? -f.qty[at] : f.qty[at], f.pxTicks[at]);
-    const cell = newQty > 0 ? this.bookTrade(accountId, symbolId, buy ? newQty : -newQty, newPx) : this.positions.cell(accountId, symbolId);
-    f.qty[at] = newQty;
-    f.pxTicks[at] = newPx;
-    return cell;
+    this.bookTrade(accountId, symbolId, buy ? -oldQty : oldQty, oldPx);
+    return newQty > 0 ? this.bookTrade(accountId, symbolId, buy ? newQty : -newQty, newPx) : this.positions.cell(accountId, symbolId);
   }
 
   /** Applies a fill to the position, the account's long cost and the last trade price; returns the cell. */
@@ -1424,14 +1422,20 @@ export class RiskStage implements Agent, RingRecordHandler {
 
   /**
    * A bust or correction report read from the journal (its order's fields come from the report
-   * itself): the position rebooked as onTradeCorrection rebooked it, newQty 0 for a bust.
-   * Returns false when the ledger does not hold the fill (a journal the replay cannot follow).
+   * itself): the position rebooked as onTradeCorrection rebooked it (the trade taken back and
+   * the corrected one, newQty 0 for a bust, as the recovery reads them from the reports, so the
+   * position does not depend on the ledger), and the ledger's entry, if it holds the fill, as
+   * corrected.
    */
-  restoreTradeCorrection(accountId: number, symbolId: number, side: number, venueExecIdHash: number, newQty: number, newPx: number): boolean {
+  restoreTradeCorrection(
+    accountId: number, symbolId: number, side: number, venueExecIdHash: number, oldQty: number, oldPx: number, newQty: number, newPx: number,
+  ): void {
+    this.rebookTrade(accountId, symbolId, side, oldQty, oldPx, newQty, newPx);
     const at = this.fills.find(venueExecIdHash);
-    if (at < 0) return false;
-    this.rebookTrade(accountId, symbolId, side, at, newQty, newPx);
-    return true;
+    if (at >= 0) {
+      this.fills.qty[at] = newQty;
+      this.fills.pxTicks[at] = newPx;
+    }
   }
 
   /**
@@ -1921,6 +1925,17 @@ export class RiskStage implements Agent, RingRecordHandler {
     if (this.lastJournaledAt < 0) throw new Error('Invariant: a report was journaled');
     copyBytes(ring.bytes, this.report.offset, this.rings.toPersistence.bytes, this.lastJournaledAt, EXEC_REPORT_LENGTH);
   }
+}
+
+/**
+ * The fill ledger's key for a venue identifier as a CHILD_EVENT carries it (an ExecID of a fill,
+ * the ExecRefID of a bust): execIdHash of the stored bytes (cut to 64, non-printable bytes as
+ * '?': codecs/records.ts setIds), so a fill and the bust naming it are keyed alike whatever the
+ * raw bytes were (two raw ids that store alike share a key: the order id check tells their
+ * orders apart). 0 for none.
+ */
+function storedIdKey(ev: ChildEventFlyweight, start: number, length: number): number {
+  return length > 0 ? execIdHash(ev.venueId(), ev.bytes, start, start + length) : 0;
 }
 
 /**
