@@ -216,7 +216,7 @@ export const EXEC_REPORT_LENGTH = ER_EXEC_REF_SEQ + 8;
  */
 export const EXEC_REPORT_JOURNALED_MIN_LENGTH = ER_JOURNAL_MARK;
 /** A journaled report shorter than this (written before the trade fields existed) has neither: read them as 0 (ExecReportFlyweight.venueExecIdHashIn). */
-export const EXEC_REPORT_TRADE_FIELDS_LENGTH = EXEC_REPORT_LENGTH;
+export const EXEC_REPORT_TRADE_FIELDS_LENGTH = ER_EXEC_REF_SEQ + 8;
 
 export class ExecReportFlyweight extends Flyweight {
   eventSeq(): number { return this.f64(ER_EVENT_SEQ); }

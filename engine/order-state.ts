@@ -209,6 +209,16 @@ export const ExecType = {
 } as const;
 export type ExecType = (typeof ExecType)[keyof typeof ExecType];
 
+/** A venue's bust or correction of a fill (TRADE_CANCEL, TRADE_CORRECT): it names the fill's report (execRefSeq). */
+export function isTradeCorrection(execType: number): boolean {
+  return execType === ExecType.TRADE_CANCEL || execType === ExecType.TRADE_CORRECT;
+}
+
+/** A report of a venue's trade, which carries lastQty, lastPx and the venue: a fill, a bust or a correction. */
+export function carriesTrade(execType: number): boolean {
+  return execType === ExecType.PARTIAL_FILL || execType === ExecType.FILL || isTradeCorrection(execType);
+}
+
 /**
  * The answer to a repeated ClOrdID: an ack with reason DUPLICATE_CL_ORD_ID carrying the original
  * order as it stands. No event of the order: nothing changed (risk-stage.ts onNewOrder).

@@ -43,7 +43,7 @@ import type { Clock } from '../../engine/clock.ts';
 import { copyBytes, equalBytes, hashBytes } from '../../engine/bytes.ts';
 import { CL_ORD_ID_CAPACITY, OrdType, Side, Source, Tif } from '../../engine/domain.ts';
 import { INVALID, averagePriceTicks } from '../../engine/fixed-point.ts';
-import { ExecType, OrderState, isDuplicateAnswer, ordStatusChar } from '../../engine/order-state.ts';
+import { ExecType, OrderState, carriesTrade, isDuplicateAnswer, isTradeCorrection, ordStatusChar } from '../../engine/order-state.ts';
 import { Reason, reasonName } from '../../engine/reasons.ts';
 import { FULL, HEADER_LENGTH, alignRecord, type GatedRecordHandler, type RingConsumer, type RingProducer } from '../../engine/ring.ts';
 import {
@@ -555,10 +555,9 @@ export class ClientGateway implements GatedRecordHandler {
     e.addChar(Tag.ExecType, duplicate ? CH_I : execTypeChar(execType));
     e.addChar(Tag.OrdStatus, ordStatusChar(r.state()));
     this.writeOrderFields(e, r);
-    const correction = execType === ExecType.TRADE_CANCEL || execType === ExecType.TRADE_CORRECT;
-    if (execType === ExecType.PARTIAL_FILL || execType === ExecType.FILL || correction) e.addInt(Tag.LastQty, r.lastQty()).addTicks(Tag.LastPx, r.lastPxTicks());
+    if (carriesTrade(execType)) e.addInt(Tag.LastQty, r.lastQty()).addTicks(Tag.LastPx, r.lastPxTicks());
     // A bust or correction names the fill it takes back by the ExecID its report carried.
-    if (correction) e.addInt(Tag.ExecRefID, r.execRefSeq());
+    if (isTradeCorrection(execType)) e.addInt(Tag.ExecRefID, r.execRefSeq());
     const reason = r.reason();
     if (reason !== Reason.NONE) {
       this.addReasonText(e, reason);

@@ -17,7 +17,7 @@
 
 import { CL_ORD_ID_CAPACITY, OrdType, ordTypeName, Side, sideName, Tif, tifName } from '../../engine/domain.ts';
 import { INVALID, MAX_PRICE_TICKS, MAX_QTY, averagePriceTicks, ticksFromDecimalString, ticksFromJsonNumber, ticksToDecimalString } from '../../engine/fixed-point.ts';
-import { ExecType, execTypeName, isDuplicateAnswer, stateName } from '../../engine/order-state.ts';
+import { ExecType, carriesTrade, execTypeName, isDuplicateAnswer, isTradeCorrection, stateName } from '../../engine/order-state.ts';
 import { Reason, reasonName } from '../../engine/reasons.ts';
 import type { ExecReportFlyweight } from '../../codecs/records.ts';
 import type { ReportMessage } from './messages.ts';
@@ -195,13 +195,12 @@ export function reportToJson(r: ExecReportFlyweight, symbolNames: string[], venu
     eventSeq: r.eventSeq(),
   };
   if (origClOrdId !== undefined) out.origClOrdId = origClOrdId;
-  const correction = execType === ExecType.TRADE_CANCEL || execType === ExecType.TRADE_CORRECT;
-  if (execType === ExecType.PARTIAL_FILL || execType === ExecType.FILL || correction) {
+  if (carriesTrade(execType)) {
     out.lastQty = r.lastQty();
     out.lastPx = ticksToDecimalString(r.lastPxTicks());
     out.venue = venueNames[r.venueId()] ?? null;
   }
-  if (correction) out.execRefSeq = r.execRefSeq();
+  if (isTradeCorrection(execType)) out.execRefSeq = r.execRefSeq();
   if (r.reason() !== Reason.NONE) {
     out.reason = r.reason();
     out.reasonName = reasonName(r.reason());

@@ -11,7 +11,7 @@
 import type { ExecReportFlyweight } from '../../codecs/records.ts';
 import { CL_ORD_ID_CAPACITY, ordTypeName, sideName, tifName } from '../../engine/domain.ts';
 import { PRICE_SCALE, writeDecimalParts, writeDecimalTicks, writeUint } from '../../engine/fixed-point.ts';
-import { ExecType, execTypeName, stateName } from '../../engine/order-state.ts';
+import { carriesTrade, execTypeName, isTradeCorrection, stateName } from '../../engine/order-state.ts';
 import { Reason, reasonName } from '../../engine/reasons.ts';
 import type { ReportMessage } from './messages.ts';
 import { reportType } from './order-json.ts';
@@ -145,8 +145,7 @@ export class ReportJsonWriter {
       this.put(K_ORIG_CL_ORD_ID);
       this.clOrdId(origLength);
     }
-    const correction = execType === ExecType.TRADE_CANCEL || execType === ExecType.TRADE_CORRECT;
-    if (execType === ExecType.PARTIAL_FILL || execType === ExecType.FILL || correction) {
+    if (carriesTrade(execType)) {
       this.put(K_LAST_QTY);
       this.int(r.lastQty());
       this.put(K_LAST_PX);
@@ -154,7 +153,7 @@ export class ReportJsonWriter {
       this.put(K_VENUE);
       this.put(this.venues[r.venueId()] ?? V_NULL);
     }
-    if (correction) {
+    if (isTradeCorrection(execType)) {
       this.put(K_EXEC_REF_SEQ);
       this.int(r.execRefSeq());
     }

@@ -93,6 +93,12 @@ export class FillLedger {
     return -1;
   }
 
+  /** The fill at `at` as busted (qty 0) or corrected. */
+  correct(at: number, qty: number, pxTicks: number): void {
+    this.qty[at] = qty;
+    this.pxTicks[at] = pxTicks;
+  }
+
   private snapshotArrays(): [string, SnapshotArray][] {
     return [
       ['fills.hash', this.hash], ['fills.eventSeq', this.eventSeq], ['fills.orderId', this.orderId],

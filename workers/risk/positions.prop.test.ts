@@ -5,12 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { PositionBook } from './positions.ts';
+import { unrealizedTicks } from './risk-stage.ts';
 
 /** Total P&L at mark: realized plus what the open quantity would close at mark. */
 function total(p: PositionBook, cell: number, mark: number): number {
-  const q = p.qty[cell];
-  const unrealized = q > 0 ? q * mark - p.costTicks[cell] : q < 0 ? p.costTicks[cell] + q * mark : 0;
-  return p.realizedTicks[cell] + unrealized;
+  return p.realizedTicks[cell] + unrealizedTicks(p.qty[cell], p.costTicks[cell], mark);
 }
 
 const trade = fc.tuple(fc.integer({ min: -500, max: 500 }).filter((q) => q !== 0), fc.integer({ min: 1, max: 2_000_000 }));

@@ -55,7 +55,7 @@
  */
 import { equalBytes } from '../../engine/bytes.ts';
 import { CL_ORD_ID_CAPACITY, OrdType, Source } from '../../engine/domain.ts';
-import { ExecType, ILLEGAL, OrderEvent, OrderState, isDuplicateAnswer, isTerminal, transition } from '../../engine/order-state.ts';
+import { ExecType, ILLEGAL, OrderEvent, OrderState, isDuplicateAnswer, isTerminal, isTradeCorrection, transition } from '../../engine/order-state.ts';
 import {
   AccountControlFlyweight, AccountMode, CancelOrderFlyweight, ChildEventFlyweight, ChildEventKind, ExecReportFlyweight,
   RecordType, RiskLimitFlyweight, RouteAuditFlyweight, forEachAuditedChild,
@@ -392,7 +392,7 @@ class RiskRestorer extends RiskReplayState implements FrameHandler {
       const hash = r.venueExecIdHashIn(length);
       if (hash !== 0) this.stage.restoreFillLedger(hash, eventSeq, orderId, r.lastQty(), r.lastPxTicks());
     }
-    if (execType === ExecType.TRADE_CANCEL || execType === ExecType.TRADE_CORRECT) this.onTradeCorrection(r, execType === ExecType.TRADE_CANCEL, length);
+    if (isTradeCorrection(execType)) this.onTradeCorrection(r, execType === ExecType.TRADE_CANCEL, length);
     const o = this.stage.orders;
     let slot = o.slotOf(orderId);
     if (slot < 0) {
@@ -418,12 +418,8 @@ class RiskRestorer extends RiskReplayState implements FrameHandler {
     const slot = o.slotOf(r.orderId());
     const newQty = cancel ? 0 : r.lastQty();
     const newPx = cancel ? 0 : r.lastPxTicks();
-    let oldQty = r.lastQty();
-    let oldNotional = r.lastQty() * r.lastPxTicks();
-    if (!cancel) {
-      oldQty = slot < 0 ? 0 : newQty + o.cumQty[slot] - r.cumQty();
-      oldNotional = slot < 0 ? 0 : newQty * newPx + o.cumNotional[slot] - r.cumNotionalTicks();
-    }
+    const oldQty = cancel ? r.lastQty() : slot < 0 ? 0 : newQty + o.cumQty[slot] - r.cumQty();
+    const oldNotional = cancel ? r.lastQty() * r.lastPxTicks() : slot < 0 ? 0 : newQty * newPx + o.cumNotional[slot] - r.cumNotionalTicks();
     const oldPx = oldQty > 0 ? oldNotional / oldQty : 0;
     if (!(oldQty > 0 && Number.isSafeInteger(oldPx) && oldPx >= 1)) {
       this.conflicts++;

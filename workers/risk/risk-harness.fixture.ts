@@ -30,6 +30,7 @@ import { ManualClock } from '../../engine/clock.ts';
 import { StageCounters } from '../../engine/counters.ts';
 import { OrdType, Side, Source, Tif } from '../../engine/domain.ts';
 import { PRICE_SCALE } from '../../engine/fixed-point.ts';
+import { ExecType } from '../../engine/order-state.ts';
 import { Reason } from '../../engine/reasons.ts';
 import { FULL, RingConsumer, RingProducer, createRingMemory, type RecordHandler } from '../../engine/ring.ts';
 import { execIdHash } from '../fix/exec-id-set.ts';
@@ -418,4 +419,24 @@ export class Harness {
   position(account: number, symbol: number): number {
     return this.stage.positions.qty[this.stage.positions.cell(account, symbol)];
   }
+}
+
+/** Submits an order and runs; returns its order id (the report's) after checking it was accepted. */
+export function accept(h: Harness, args: Partial<OrderArgs> = {}): number {
+  h.newOrder(args);
+  const out = h.step();
+  const reports = args.source === Source.FIX ? out.fixClients : out.ingest;
+  expect(reports.length).toBe(1);
+  expect(reports[0].execType).toBe(ExecType.NEW);
+  expect(reports[0].reason).toBe(Reason.NONE);
+  return reports[0].orderId;
+}
+
+/** The SOR sent one child for the whole quantity to venue, then its ROUTE_DONE came back. */
+export function route(h: Harness, orderId: number, childId: number, qty: number, price: number, venue = 2): void {
+  h.sent(childId, orderId, qty, price, venue);
+  h.routeDone(orderId, 1, Reason.NONE, qty);
+  const out = h.step();
+  expect(out.ingest).toEqual([]);
+  expect(out.fixClients).toEqual([]);
 }

@@ -20,28 +20,10 @@ import {
   ORDER_DEFAULTS,
   defaultConfig,
   Harness,
+  accept,
+  route,
   tableOf,
 } from './risk-harness.fixture.ts';
-
-/** Submits an order and runs; returns its order id (the report's) after checking it was accepted. */
-function accept(h: Harness, args: Partial<OrderArgs> = {}): number {
-  h.newOrder(args);
-  const out = h.step();
-  const reports = args.source === Source.FIX ? out.fixClients : out.ingest;
-  expect(reports.length).toBe(1);
-  expect(reports[0].execType).toBe(ExecType.NEW);
-  expect(reports[0].reason).toBe(Reason.NONE);
-  return reports[0].orderId;
-}
-
-/** The SOR sent one child for the whole quantity to venue, then its ROUTE_DONE came back. */
-function route(h: Harness, orderId: number, childId: number, qty: number, price: number, venue = 2): void {
-  h.sent(childId, orderId, qty, price, venue);
-  h.routeDone(orderId, 1, Reason.NONE, qty);
-  const out = h.step();
-  expect(out.ingest).toEqual([]);
-  expect(out.fixClients).toEqual([]);
-}
 
 function expectReject(h: Harness, args: Partial<OrderArgs>, reason: number): void {
   const next = h.stage.orders.peekNextOrderId();

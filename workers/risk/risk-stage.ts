@@ -1225,7 +1225,7 @@ export class RiskStage implements Agent, RingRecordHandler {
    * eventSeq, for a bust to find.
    */
   private emitFillReport(slot: number, execType: number, lastQty: number, lastPx: number, venueId: number, venueExecIdHash: number): void {
-    this.emitTradeReport(slot, execType, lastQty, lastPx, venueId, venueExecIdHash, 0);
+    this.emitReport(slot, execType, lastQty, lastPx, Reason.NONE, venueId, venueExecIdHash);
     if (venueExecIdHash !== 0) this.fills.add(venueExecIdHash, this.eventSeq, this.orders.orderId[slot], lastQty, lastPx);
   }
 
@@ -1271,11 +1271,10 @@ export class RiskStage implements Agent, RingRecordHandler {
       x.reserve(slot, o.accountId[slot], o.symbolId[slot], o.side[slot], x.resQty[slot] + oldQty - newQty, x.resPx[slot]);
     }
     const cell = this.rebookTrade(o.accountId[slot], o.symbolId[slot], o.side[slot], oldQty, oldPx, newQty, newPx);
-    f.qty[at] = newQty;
-    f.pxTicks[at] = newPx;
+    f.correct(at, newQty, newPx);
     this.counters.add(cancel ? RiskCounter.TRADE_BUSTS : RiskCounter.TRADE_CORRECTIONS, 1);
-    this.emitTradeReport(
-      slot, cancel ? ExecType.TRADE_CANCEL : ExecType.TRADE_CORRECT, cancel ? oldQty : newQty, cancel ? oldPx : newPx,
+    this.emitReport(
+      slot, cancel ? ExecType.TRADE_CANCEL : ExecType.TRADE_CORRECT, cancel ? oldQty : newQty, cancel ? oldPx : newPx, Reason.NONE,
       ev.venueId(), hash, f.eventSeq[at],
     );
     this.emitPosition(cell, o.accountId[slot], o.symbolId[slot]);
@@ -1432,10 +1431,7 @@ export class RiskStage implements Agent, RingRecordHandler {
   ): void {
     this.rebookTrade(accountId, symbolId, side, oldQty, oldPx, newQty, newPx);
     const at = this.fills.find(venueExecIdHash);
-    if (at >= 0) {
-      this.fills.qty[at] = newQty;
-      this.fills.pxTicks[at] = newPx;
-    }
+    if (at >= 0) this.fills.correct(at, newQty, newPx);
   }
 
   /**
@@ -1747,33 +1743,25 @@ export class RiskStage implements Agent, RingRecordHandler {
     return source === Source.FIX ? this.rings.toFixClients : this.rings.toIngest;
   }
 
-  /** Writes a report for the order in slot to its client's edge and to persistence. */
-  private emitReport(slot: number, execType: number, lastQty: number, lastPx: number, reason: number, venueId: number): void {
+  /**
+   * Writes a report for the order in slot to its client's edge and to persistence. A venue's
+   * trade (fill, bust, correction) passes its venueExecIdHash and execRefSeq (codecs/records.ts).
+   */
+  private emitReport(
+    slot: number, execType: number, lastQty: number, lastPx: number, reason: number, venueId: number, venueExecIdHash = 0, execRefSeq = 0,
+  ): void {
     const o = this.orders;
-    this.emitReportFor(slot, execType, lastQty, lastPx, reason, venueId, o.connId[slot], o.requestId[slot], o.source[slot]);
+    this.emitReportFor(slot, execType, lastQty, lastPx, reason, venueId, o.connId[slot], o.requestId[slot], o.source[slot], venueExecIdHash, execRefSeq);
   }
 
   private emitReportFor(
     slot: number, execType: number, lastQty: number, lastPx: number, reason: number, venueId: number,
-    connId: number, requestId: number, source: number,
+    connId: number, requestId: number, source: number, venueExecIdHash = 0, execRefSeq = 0,
   ): void {
     const ring = this.clientRing(source);
     const at = this.writeReport(
       ring, slot, ++this.eventSeq, this.clock.nowNs(), this.orders.recvTimeNs[slot], execType, lastQty, lastPx, reason, venueId,
       connId, requestId, source,
-    );
-    this.journalReport(ring, at);
-  }
-
-  /** emitReport for a venue's trade: a fill, bust or correction, with its venueExecIdHash and execRefSeq (codecs/records.ts). */
-  private emitTradeReport(
-    slot: number, execType: number, lastQty: number, lastPx: number, venueId: number, venueExecIdHash: number, execRefSeq: number,
-  ): void {
-    const o = this.orders;
-    const ring = this.clientRing(o.source[slot]);
-    const at = this.writeReport(
-      ring, slot, ++this.eventSeq, this.clock.nowNs(), o.recvTimeNs[slot], execType, lastQty, lastPx, Reason.NONE, venueId,
-      o.connId[slot], o.requestId[slot], o.source[slot],
     );
     this.report.setVenueExecIdHash(venueExecIdHash).setExecRefSeq(execRefSeq);
     this.journalReport(ring, at);

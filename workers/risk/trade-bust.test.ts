@@ -15,24 +15,10 @@ import { PRICE_SCALE } from '../../engine/fixed-point.ts';
 import { ExecType, OrderState } from '../../engine/order-state.ts';
 import { Reason } from '../../engine/reasons.ts';
 import { execIdHash } from '../fix/exec-id-set.ts';
-import { BASE_CHILD, Harness, type OrderArgs } from './risk-harness.fixture.ts';
+import { BASE_CHILD, Harness, accept, route } from './risk-harness.fixture.ts';
 
 const VENUE = 2;
 const PX = 10 * PRICE_SCALE;
-
-function accept(h: Harness, args: Partial<OrderArgs> = {}): number {
-  h.newOrder(args);
-  const r = h.step().ingest;
-  expect(r.length).toBe(1);
-  expect(r[0].execType).toBe(ExecType.NEW);
-  return r[0].orderId;
-}
-
-function route(h: Harness, orderId: number, childId: number, qty: number): void {
-  h.sent(childId, orderId, qty, PX, VENUE);
-  h.routeDone(orderId, 1, Reason.NONE, qty);
-  h.step();
-}
 
 /** A fill with the venue's ExecID; returns its report's eventSeq. */
 function fill(h: Harness, childId: number, orderId: number, qty: number, px: number, execId: string): number {
@@ -62,7 +48,7 @@ describe('venue busts and corrections of fills', () => {
     const h = new Harness();
     const id = accept(h, { qty: 100 });
     const child = BASE_CHILD + 1;
-    route(h, id, child, 100);
+    route(h, id, child, 100, PX, VENUE);
     const seq1 = fill(h, child, id, 40, 9_990_000, 'X-1');
     fill(h, child, id, 60, PX, 'X-2');
     expect(h.state(id)).toBe(OrderState.FILLED);
@@ -104,7 +90,7 @@ describe('venue busts and corrections of fills', () => {
     const h = new Harness();
     const id = accept(h, { qty: 100 });
     const child = BASE_CHILD + 1;
-    route(h, id, child, 100);
+    route(h, id, child, 100, PX, VENUE);
     fill(h, child, id, 30, PX, 'F-1');
     expect(h.state(id)).toBe(OrderState.PARTIALLY_FILLED);
     h.tradeCorrection(ChildEventKind.TRADE_CANCEL, child, id, 30, PX, VENUE, 'B-1', 'F-1');
@@ -127,7 +113,7 @@ describe('venue busts and corrections of fills', () => {
     const h = new Harness();
     const id = accept(h, { qty: 100 });
     const child = BASE_CHILD + 1;
-    route(h, id, child, 100);
+    route(h, id, child, 100, PX, VENUE);
     const seq = fill(h, child, id, 100, PX, 'F-1');
     h.tradeCorrection(ChildEventKind.TRADE_CORRECT, child, id, 100, 9 * PRICE_SCALE, VENUE, 'C-1', 'F-1');
     expect(h.step().ingest[0]).toMatchObject({
@@ -146,7 +132,7 @@ describe('venue busts and corrections of fills', () => {
     const h = new Harness();
     const id = accept(h, { qty: 100, side: Side.SELL, clOrdId: 'S' });
     const child = BASE_CHILD + 1;
-    route(h, id, child, 100);
+    route(h, id, child, 100, PX, VENUE);
     fill(h, child, id, 100, PX, 'F-1');
     expect(cell(h).qty).toBe(-100);
     h.tradeCorrection(ChildEventKind.TRADE_CORRECT, child, id, 80, 11 * PRICE_SCALE, VENUE, 'C-1', 'F-1');
@@ -158,8 +144,8 @@ describe('venue busts and corrections of fills', () => {
     const h = new Harness();
     const a = accept(h, { qty: 100, clOrdId: 'A' });
     const b = accept(h, { qty: 100, clOrdId: 'B' });
-    route(h, a, BASE_CHILD + 1, 100);
-    route(h, b, BASE_CHILD + 2, 100);
+    route(h, a, BASE_CHILD + 1, 100, PX, VENUE);
+    route(h, b, BASE_CHILD + 2, 100, PX, VENUE);
     fill(h, BASE_CHILD + 1, a, 50, PX, 'FA');
     fill(h, BASE_CHILD + 2, b, 50, PX, 'FB');
     const before = () => [h.stage.orders.cumQty[h.slot(a)], h.stage.orders.cumNotional[h.slot(a)], h.state(a), cell(h).qty, cell(h).cost];
