@@ -185,8 +185,11 @@ describe('JournalWriter', () => {
   });
 });
 
-/** Resolves once cond() holds (polled on the event loop, where a preparation's file callbacks run); throws after limitMs. */
-async function until(cond: () => boolean, limitMs: number = 10_000): Promise<void> {
+/**
+ * Resolves once cond() holds (polled on the event loop, where a preparation's file callbacks run).
+ * limitMs only guards against a hang: nothing a test waits on here is a race against it.
+ */
+async function until(cond: () => boolean, limitMs: number = 50_000): Promise<void> {
   const end = Date.now() + limitMs;
   while (!cond()) {
     if (Date.now() > end) throw new Error('condition not reached');
@@ -263,11 +266,12 @@ describe('JournalWriter, preallocated segments', () => {
 
   it('the next segment is prepared in the background once the current one is half full, and taken at rotation', async () => {
     const w = new JournalWriter(dir, 'batch', 10, 1 << 20, { segmentBytes: SEGMENT });
-    while (!w.nextSegmentReady()) {
-      writeFrames(w, 10);
-      expect(listSegments(dir)).toEqual([1]);
-      await new Promise((r) => setTimeout(r, 1));
-    }
+    // Written without an event-loop turn until the preparation begins, then only waited for: how
+    // long the disk takes (fdatasyncs on a loaded machine) never decides where the writer stands.
+    while (!w.preparingNextSegment()) writeFrames(w, 10);
+    expect(listSegments(dir)).toEqual([1]);
+    await until(() => w.nextSegmentReady());
+    expect(listSegments(dir)).toEqual([1]);
     expect(preparedFiles()).toHaveLength(1);
     while (listSegments(dir).length < 2) writeFrames(w, 10);
     expect(w.segmentsPreallocated).toBe(2);
@@ -277,10 +281,8 @@ describe('JournalWriter, preallocated segments', () => {
     expect(statSync(first).size).toBe(readJournal(first).validBytes); // cut to its frames before the second appeared
     expect(statSync(join(dir, segmentFileName(2))).size).toBe(SEGMENT);
     // Half full again: the next preparation starts; close stops it and removes its file.
-    await until(() => {
-      writeFrames(w, 10);
-      return preparedFiles().length === 1;
-    });
+    while (!w.preparingNextSegment()) writeFrames(w, 10);
+    await until(() => preparedFiles().length === 1);
     const total = w.sequence - 1;
     w.close();
     await until(() => preparedFiles().length === 0);

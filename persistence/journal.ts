@@ -591,6 +591,11 @@ export class JournalWriter {
     this.prepareNext();
   }
 
+  /** Whether a preparation of the next segment has begun (the current one is half full; tests). */
+  preparingNextSegment(): boolean {
+    return this.prepared !== null;
+  }
+
   /** Whether the next segment is prepared, ready to be taken at rotation (tests, benchmarks). */
   nextSegmentReady(): boolean {
     return this.prepared !== null && this.prepared.ready;
