@@ -5,6 +5,7 @@
 // none, and a whole record batch (what a produce request carries) reads back as written.
 // Method: fast-check against a reference written from the protocol's definition, and kafkajs's
 // own decoders reading back what its encoders wrote.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -35,7 +36,19 @@ interface DecodedRecord { offset: string; timestamp: string; key: Buffer; value:
 const Record = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (r: { offsetDelta: number; timestampDelta: number; key: Buffer; value: Buffer; headers: Record<string, string> }) => KafkaEncoder;
 const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as { RecordBatch: (b: { firstTimestamp: number; maxTimestamp: number; lastOffsetDelta: number; records: KafkaEncoder[] }) => Promise<KafkaEncoder> };
 const decodeRecordBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as (d: KafkaDecoder) => Promise<{ records: DecodedRecord[] }>;
+const decodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0/decoder.js') as (d: KafkaDecoder, batch: { firstOffset: string; firstTimestamp: string }) => DecodedRecord;
+const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (b: Buffer) => number;
 interface Msg { partition: number; n: number }
+
+/** CRC32-C by its definition: the reflected Castagnoli polynomial, one bit at a time. */
+function crc32cBitwise(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
 
 /** Unsigned LEB128 of a 32-bit value: 7 bits a byte, low first, the high bit set on all but the last. */
 function uleb128(u: number): number[] {
@@ -58,6 +71,40 @@ describe('kafkajs as patched (patches/kafkajs+2.2.4.patch)', () => {
     expect(String(Encoder)).toContain('const newBuffer = Buffer.allocUnsafe(newLength)');
     expect(String(Encoder)).not.toContain('Buffer.alloc(');
     expect(String(groupMessagesPerPartition)).not.toContain('...current');
+    expect(String(Record)).not.toContain('headersArray');
+    expect(readFileSync(require.resolve('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js'), 'utf8')).toContain('slicing-by-8');
+  });
+
+  it('takes the CRC32-C of any bytes as the bitwise definition does', () => {
+    expect(crc32C(Buffer.from('123456789'))).toBe(0xe3069283); // the polynomial's check value
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+      expect(crc32C(Buffer.from(bytes))).toBe(crc32cBitwise(bytes));
+    }), { numRuns: 500 });
+  });
+
+  it('encodes a record of any timestamp delta, key, value and headers (repeated ones too) as its decoder reads it', () => {
+    const value = fc.oneof(fc.string({ maxLength: 40 }), fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)));
+    const headers = fc.dictionary(fc.stringMatching(/^h-[a-z0-9-]{0,10}$/), fc.oneof(value, fc.array(value, { minLength: 1, maxLength: 3 })), { maxKeys: 4 });
+    const delta = fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.integer({ min: -(2 ** 52), max: 2 ** 52 }));
+    fc.assert(fc.property(delta, fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.string({ maxLength: 30 }), value, headers, (timestampDelta, offsetDelta, key, v, h) => {
+      const encoded = Record({ offsetDelta, timestampDelta, key: Buffer.from(key), value: v as Buffer, headers: h as Record<string, string> });
+      const bytes = encoded.buffer;
+      // As the batch decoder reads a record: its length, then the record from a batch's first offset and timestamp (0 here).
+      const d = new Decoder(bytes);
+      const length = d.readVarInt();
+      expect(Encoder.sizeOfVarInt(length) + length).toBe(bytes.length); // exactly the record
+      const decoded = decodeRecord(d, { firstOffset: '0', firstTimestamp: '0' });
+      expect(decoded.offset).toBe(String(offsetDelta));
+      expect(decoded.timestamp).toBe(String(timestampDelta));
+      expect(decoded.key.toString()).toBe(key);
+      expect(decoded.value.toString('latin1')).toBe(Buffer.from(v as Buffer).toString('latin1'));
+      // The decoder folds a repeated header into an array, one written once into its value.
+      const text = (x: unknown): string => Buffer.from(x as Buffer).toString('latin1');
+      const expected = Object.fromEntries(Object.entries(h).map(([k, x]) => [k, Array.isArray(x) ? (x.length === 1 ? text(x[0]) : x.map(text)) : text(x)]));
+      const got = decoded.headers as unknown as Record<string, Buffer | Buffer[]>;
+      expect(Object.fromEntries(Object.entries(got).map(([k, x]) => [k, Array.isArray(x) ? x.map(text) : text(x)]))).toEqual(expected);
+      expect(d.canReadBytes(1)).toBe(false);
+    }), { numRuns: 400 });
   });
 
   it('encodes a record batch that its decoder reads back whole (keys, values, headers, offsets)', async () => {

@@ -28,13 +28,14 @@
  */
 
 import { join } from 'node:path';
-import { Kafka, logLevel, Partitioners, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { Kafka, logLevel, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import { RecordType } from '../codecs/records.ts';
 import { isoMillis } from '../codecs/iso-time.ts';
 import { averagePriceTicks, ticksToDecimalString } from '../engine/fixed-point.ts';
 import type { JournalCursor } from './journal-reader.ts';
 import { writeFileDurably } from './journal.ts';
 import { kafkaCursorName, readKafkaCursor } from './sink-files.ts';
+import { KeyHashPartitioner } from './kafka-partitioner.ts';
 import { EventDecoder, type EventNames, type EventOf, type JournalEvent } from './journal-events.ts';
 import type { Sink, SinkBatch } from './sink-runner.ts';
 
@@ -258,7 +259,7 @@ export class KafkaSink implements Sink {
       idempotent: false,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: true,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: KeyHashPartitioner,
     });
     this.producer = producer;
     await producer.connect();
