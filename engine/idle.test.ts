@@ -218,7 +218,7 @@ describe('idle strategies across threads', () => {
     const got = await result;
     expect(got.typeIds).toEqual([11]);
     expect(got.parkCount).toBeGreaterThanOrEqual(1);
-  }, 20_000);
+  });
 
   it('park: wakes again for each record sent while it sleeps', async () => {
     const { producer, bell, result, received } = startConsumer('park', 60_000, 3);
@@ -232,7 +232,7 @@ describe('idle strategies across threads', () => {
     const got = await result;
     expect(got.typeIds).toEqual([20, 21, 22]);
     expect(got.parkCount).toBeGreaterThanOrEqual(3);
-  }, 20_000);
+  });
 
   it('backoff: receives without the producer ever notifying', async () => {
     const { producer, bell, result } = startConsumer('backoff', 5, 2);
@@ -242,7 +242,7 @@ describe('idle strategies across threads', () => {
     send(producer, 2);
     expect((await result).typeIds).toEqual([1, 2]);
     expect(bell.notifyCount).toBe(0);
-  }, 20_000);
+  });
 
   it('spin: the producer never notifies a spinning consumer', async () => {
     // 30 records of 16 bytes fit the 1 KiB ring without waiting for the consumer.
@@ -253,7 +253,7 @@ describe('idle strategies across threads', () => {
     }
     expect((await result).typeIds).toEqual(Array.from({ length: 30 }, (_, i) => i));
     expect(bell.notifyCount).toBe(0);
-  }, 20_000);
+  });
 });
 
 describe('EventLoopRunner parking (this thread)', () => {
@@ -294,7 +294,7 @@ describe('EventLoopRunner parking (this thread)', () => {
       runner.stop();
       bell.ring();
     }
-  }, 20_000);
+  });
 
   it('kick() while parked resumes on its own thread: no notify (the sequence word does not move)', async () => {
     const { bell, agent, runner } = startedRunner();
@@ -312,7 +312,7 @@ describe('EventLoopRunner parking (this thread)', () => {
       runner.stop();
       bell.ring();
     }
-  }, 20_000);
+  });
 
   it('the waitAsync a kick left pending answers the next park: a ring then wakes it from a 60 s park', async () => {
     const { bell, agent, runner } = startedRunner();
@@ -331,7 +331,7 @@ describe('EventLoopRunner parking (this thread)', () => {
       runner.stop();
       bell.ring();
     }
-  }, 20_000);
+  });
 
   // Passes with a kick that notifies too (it ends each waiter); fails when a park after a kick registers another.
   it('parks after kicks add no second waiter: one notify finds exactly one', async () => {
@@ -344,7 +344,7 @@ describe('EventLoopRunner parking (this thread)', () => {
       runner.stop();
       bell.ring();
     }
-  }, 20_000);
+  });
 
   it('a producer ring wakes it from a 60 s park', async () => {
     const { bell, agent, runner } = startedRunner();
@@ -358,7 +358,7 @@ describe('EventLoopRunner parking (this thread)', () => {
       runner.stop();
       bell.ring();
     }
-  }, 20_000);
+  });
 
   it('unrung, its parks end by themselves (the maxSleepMs bound) and it parks again', async () => {
     const { bell, runner } = startedRunner('park', { spins: 0, maxSleepMs: 20 });
@@ -370,7 +370,7 @@ describe('EventLoopRunner parking (this thread)', () => {
       runner.stop();
       bell.wake();
     }
-  }, 20_000);
+  });
 
   it('start() after stop() during a park resumes at once', async () => {
     const { bell, agent, runner } = startedRunner();
@@ -384,7 +384,7 @@ describe('EventLoopRunner parking (this thread)', () => {
       runner.stop();
       bell.ring();
     }
-  }, 20_000);
+  });
 
   it('runs no duty cycle after stop(), even when its park ends', async () => {
     const { bell, agent, runner } = startedRunner();
@@ -396,7 +396,7 @@ describe('EventLoopRunner parking (this thread)', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(agent.calls).toBe(calls);
     expect(parked(bell)).toBe(false);
-  }, 20_000);
+  });
 
   it("with kind 'spin' never parks, yet lets timers run between its ticks", async () => {
     const { bell, agent, runner } = startedRunner('spin', LONG_SLEEP);
@@ -409,5 +409,5 @@ describe('EventLoopRunner parking (this thread)', () => {
     } finally {
       runner.stop();
     }
-  }, 20_000);
+  });
 });

@@ -111,7 +111,7 @@ describe('common stage counters', () => {
       runner.stop();
       bell.ring();
     }
-  }, 20_000);
+  });
 });
 
 describe('StageCounters setAtomic / getAtomic', () => {

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FileMessageStore, MemoryMessageStore, type MessageStore } from './store.ts';
 import { frame, show } from './test-util.ts';
 
@@ -13,6 +13,21 @@ const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
+
+/** The real setTimeout, taken before any test fakes timers: the waits below sleep on it. */
+const realSetTimeout = globalThis.setTimeout;
+
+/**
+ * Until the store has completed n background rounds. Each is an fdatasync, whose time is the
+ * disk's (seconds on a loaded machine): limitMs only guards against a hang.
+ */
+async function rounds(store: FileMessageStore, n: number, limitMs = 50_000): Promise<void> {
+  const end = Date.now() + limitMs;
+  while (store.backgroundSyncs < n) {
+    if (Date.now() > end) throw new Error(`${store.backgroundSyncs} of ${n} background rounds completed`);
+    await new Promise((r) => realSetTimeout(r, 10));
+  }
+}
 
 function tempDir(): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'fix-store-'));
@@ -207,13 +222,13 @@ describe('FileMessageStore persistence', () => {
     recordAll(a, 4, 6);
     a.flush();
     expect(fs.statSync(path.join(dir, 'messages.idx')).size).toBe(72);
-    for (let i = 0; i < 500 && a.backgroundSyncs < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await rounds(a, 2);
     expect(a.backgroundSyncs).toBe(2);
     a.close();
     const b = new FileMessageStore(dir, { fsync: 'never' });
     expect(b.nextSenderSeqNum).toBe(7);
     b.close();
-  });
+  }, 120_000);
 
   it("fsync 'background': rounds start at most once per interval, however often the session flushes; the last writes still get theirs", async () => {
     const dir = tempDir();
@@ -226,25 +241,36 @@ describe('FileMessageStore persistence', () => {
       a.flush();
       await new Promise((r) => setImmediate(r)); // lets the first round complete
     }
-    for (let i = 0; i < 500 && a.backgroundSyncs < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    await rounds(a, 1);
     expect(a.backgroundSyncs).toBe(1);
     // Written at once all the same, and synced at close.
     expect(fs.statSync(path.join(dir, 'messages.idx')).size).toBe(200 * 12);
     a.close();
 
-    // A round the interval holds back starts from its timer, with no later flush.
-    const b = new FileMessageStore(tempDir(), { fsync: 'background', backgroundSyncIntervalMs: 2000 });
-    recordAll(b, 1, 1);
-    b.flush();
-    for (let i = 0; i < 500 && b.backgroundSyncs < 1; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(b.backgroundSyncs).toBe(1);
-    recordAll(b, 2, 2);
-    b.flush(); // within 2 s of the first round's start (unless its fdatasync took that long)
-    expect(b.deferredRounds).toBe(0);
-    for (let i = 0; i < 500 && b.backgroundSyncs < 2; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(b.backgroundSyncs).toBe(2);
-    expect(b.deferredRounds).toBe(1);
-    b.close();
+    // A round the interval holds back starts from its timer, with no later flush. The store's
+    // clock (performance.now) and timer (setTimeout) are faked, its fdatasyncs real: the clock
+    // moves only when the test moves it, so the second flush is within the interval however long
+    // the first round's fdatasync took (on the wall clock a slow disk could use up the 2 s).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const b = new FileMessageStore(tempDir(), { fsync: 'background', backgroundSyncIntervalMs: 2000 });
+      recordAll(b, 1, 1);
+      b.flush();
+      await rounds(b, 1);
+      expect(b.backgroundSyncs).toBe(1);
+      recordAll(b, 2, 2);
+      b.flush(); // within 2 s of the first round's start
+      expect(b.deferredRounds).toBe(0);
+      vi.advanceTimersByTime(1999);
+      expect(b.deferredRounds).toBe(0); // held back for the whole interval
+      vi.advanceTimersByTime(1);
+      await rounds(b, 2);
+      expect(b.backgroundSyncs).toBe(2);
+      expect(b.deferredRounds).toBe(1);
+      b.close();
+    } finally {
+      vi.useRealTimers();
+    }
     expect(() => new FileMessageStore(tempDir(), { fsync: 'background', backgroundSyncIntervalMs: Infinity })).toThrow(/finite/);
-  });
+  }, 120_000);
 });

@@ -25,7 +25,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+/** Polls cond; timeoutMs only guards against a hang (the 5000-message resend is seconds of work on a loaded machine). */
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 50_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -145,7 +146,7 @@ describe('resend over TCP', () => {
     expect(venue.resendBacklogMaxBytes).toBeGreaterThan(0);
     expect(venue.resendBacklogMaxBytes).toBeLessThanOrEqual(limit + 400);
     expect(venue.state).toBe(SessionState.ACTIVE);
-  });
+  }, 180_000);
 });
 
 describe('file stores across a restart', () => {

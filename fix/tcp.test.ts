@@ -1,8 +1,10 @@
 // Goal: sessions work over real TCP sockets on 127.0.0.1: logon, application messages,
 // heartbeats, a sequence gap recovered by ResendRequest + GapFill, logout, reconnect, and the
 // acceptor's refusals (unknown CompIDs, duplicate logon, garbage). Method: a FixAcceptor and
-// FixInitiators in this process with a wall clock; every wait polls with a deadline; every test
-// closes what it opened. No timing is asserted.
+// FixInitiators in this process with a wall clock, except for the heartbeats, whose sessions read
+// a clock the test steps (a loaded machine's pauses cannot pass for silence); every wait polls
+// with a deadline that only guards against a hang; every test closes what it opened. No timing is
+// asserted.
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SendResult } from './fix-codes.ts';
@@ -13,13 +15,14 @@ import { Tag } from './tags.ts';
 import { FixAcceptor, FixInitiator } from './tcp.ts';
 import { RecordingApp, frame, newOrderBody, newReportBody, utcTimestamp } from './test-util.ts';
 
-const clock = { now: () => Date.now() };
+type Clock = { now: () => number };
+const clock: Clock = { now: () => Date.now() };
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -27,18 +30,20 @@ async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): P
   }
 }
 
-async function startAcceptor(hbCompIds: [string, string][] = [['V1', 'OMS']]) {
+async function startAcceptor(hbCompIds: [string, string][] = [['V1', 'OMS']], sessionClock: Clock = clock) {
   const apps = hbCompIds.map(() => new RecordingApp());
-  const sessions = hbCompIds.map(([self, peer], i) => new FixSession({ role: SessionRole.ACCEPTOR, senderCompId: self, targetCompId: peer, clock, app: apps[i] }));
-  const acceptor = new FixAcceptor({ port: 0, sessions, timerIntervalMs: 50, logonTimeoutMs: 2000 });
+  const sessions = hbCompIds.map(([self, peer], i) => new FixSession({ role: SessionRole.ACCEPTOR, senderCompId: self, targetCompId: peer, clock: sessionClock, app: apps[i] }));
+  // A connection's Logon is awaited well past what a loaded machine takes to deliver it: a refusal
+  // for a slow Logon would add to refusedCount and to the initiator's states.
+  const acceptor = new FixAcceptor({ port: 0, sessions, timerIntervalMs: 50, logonTimeoutMs: 30_000 });
   const port = await acceptor.listen();
   cleanups.push(() => acceptor.close(200));
   return { acceptor, port, sessions, apps };
 }
 
-function startInitiator(port: number, opts: { sender?: string; hb?: number; reset?: boolean } = {}) {
+function startInitiator(port: number, opts: { sender?: string; hb?: number; reset?: boolean; clock?: Clock } = {}) {
   const app = new RecordingApp();
-  const session = new FixSession({ role: SessionRole.INITIATOR, senderCompId: opts.sender ?? 'OMS', targetCompId: 'V1', clock, app, heartBtIntSec: opts.hb ?? 30, resetSeqNumOnLogon: opts.reset ?? true });
+  const session = new FixSession({ role: SessionRole.INITIATOR, senderCompId: opts.sender ?? 'OMS', targetCompId: 'V1', clock: opts.clock ?? clock, app, heartBtIntSec: opts.hb ?? 30, resetSeqNumOnLogon: opts.reset ?? true });
   const states: number[] = [];
   const initiator = new FixInitiator({ port, session, timerIntervalMs: 50, reconnectMinMs: 20, reconnectMaxMs: 200, onStateChange: (_s, _p, n) => states.push(n) });
   initiator.start();
@@ -60,18 +65,28 @@ function closed(socket: net.Socket): Promise<void> {
 
 describe('FIX over TCP on 127.0.0.1', () => {
   it('logs on, exchanges messages both ways, heartbeats, and logs out', async () => {
-    const { port, sessions, apps } = await startAcceptor();
-    const { initiator, session, app, states } = startInitiator(port, { hb: 1 });
+    // Both sessions read this clock, which moves only when the test steps it: on the wall clock a
+    // pause of the process longer than the 1 s interval plus its grace looked like the peer's
+    // silence, and a TestRequest went out.
+    let nowMs = Date.now();
+    const stepped: Clock = { now: () => nowMs };
+    const { port, sessions, apps } = await startAcceptor(undefined, stepped);
+    const { initiator, session, app, states } = startInitiator(port, { hb: 1, clock: stepped });
     await waitFor(() => session.state === SessionState.ACTIVE && sessions[0].state === SessionState.ACTIVE, 'logon');
     expect(sessions[0].heartBtIntMs).toBe(1000);
-    newOrderBody(session.beginApp(MsgType.NEW_ORDER_SINGLE), 'C1', clock.now());
+    newOrderBody(session.beginApp(MsgType.NEW_ORDER_SINGLE), 'C1', stepped.now());
     expect(session.sendApp()).toBe(SendResult.OK);
     await waitFor(() => apps[0].appMessages.length === 1, 'order at acceptor');
     newReportBody(sessions[0].beginApp(MsgType.EXECUTION_REPORT), 'C1');
     expect(sessions[0].sendApp()).toBe(SendResult.OK);
     await waitFor(() => app.appMessages.length === 1, 'report at initiator');
-    // Both sides go quiet: heartbeats keep the session up.
-    await waitFor(() => session.heartbeatSentCount >= 2 && sessions[0].heartbeatSentCount >= 2, 'heartbeats');
+    // Both sides go quiet: heartbeats keep the session up. One interval at a time, each step
+    // taken once both sides sent their heartbeat and received the other's.
+    const delivered = () => session.nextTargetSeqNum === sessions[0].nextSenderSeqNum && sessions[0].nextTargetSeqNum === session.nextSenderSeqNum;
+    for (let n = 1; n <= 2; n++) {
+      nowMs += 1000;
+      await waitFor(() => session.heartbeatSentCount >= n && sessions[0].heartbeatSentCount >= n && delivered(), `heartbeats ${n}`);
+    }
     expect(session.state).toBe(SessionState.ACTIVE);
     expect(session.testRequestSentCount).toBe(0);
     await initiator.stop();

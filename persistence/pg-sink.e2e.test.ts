@@ -53,7 +53,12 @@ afterAll(async () => {
 
 const counter = (id: number) => t0.stack.engine.counterValues('persistence')[id];
 
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+/**
+ * Polls cond until it holds. timeoutMs only guards against a hang: the sinks thread runs under
+ * SCHED_IDLE (sinks.schedIdle, on by default and kept here), so on a loaded machine it gets a
+ * core only when everything else leaves one, and even a few milliseconds of its work can take seconds.
+ */
+async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 50_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await cond()) return;
@@ -301,7 +306,7 @@ describe('Postgres sink (real Postgres 15, whole engine)', () => {
     const idleAt = (schedIdle: unknown) => () => validateConfig({ ...DEFAULT_CONFIG, sinks: { ...DEFAULT_CONFIG.sinks, schedIdle } });
     for (const bad of [1, 'true', null]) expect(idleAt(bad)).toThrow(ConfigError);
     expect(idleAt(false)().sinks.schedIdle).toBe(false);
-  });
+  }, 120_000);
 
   it('the sinks thread reports its own CPU, heap and event-loop figures (thread "sinks" in /metrics)', async () => {
     const views = new MetricsViews(t0.stack.engine.metricsMemory);
@@ -315,7 +320,7 @@ describe('Postgres sink (real Postgres 15, whole engine)', () => {
     const text = await registry.metrics();
     expect(text).toMatch(/^oms_thread_cpu_seconds_total\{thread="sinks"\} [0-9.e-]+$/m);
     expect(text).toMatch(/^oms_heap_used_bytes\{thread="sinks"\} \d+/m);
-  });
+  }, 120_000);
 
   it('arrayLiteral: every text column reaches Postgres as it was (quotes, backslashes, braces, NULL words, any Unicode), integers as integers', async () => {
     const tricky = fc.string({ unit: fc.constantFrom('"', '\\', ',', '{', '}', ' ', '\t', '\n', 'NULL', 'null', "'", 'a', '\u00e9', '\u{1F600}'), maxLength: 12 });

@@ -70,9 +70,11 @@ describe.skipIf(process.platform !== 'linux')('throwaway Postgres lifeline', () 
       parent.kill('SIGKILL');
       await exited;
       const s = server;
-      await waitFor('the orphaned server to stop', async () => !s.alive(), 20_000);
-      await waitFor('its directory to be removed', async () => !existsSync(root!), 20_000);
-      await waitFor('its watchdog to end', async () => watchdogsOf(root!).length === 0, 20_000);
+      // Hang guards: the watchdog gives the server 10 s (100 shell sleeps of 0.1 s, each a process
+      // to start, longer on a loaded machine) before it kills it, then removes the directory.
+      await waitFor('the orphaned server to stop', async () => !s.alive(), 45_000);
+      await waitFor('its directory to be removed', async () => !existsSync(root!), 45_000);
+      await waitFor('its watchdog to end', async () => watchdogsOf(root!).length === 0, 45_000);
     } finally {
       // Whatever failed: no server, watchdog or directory left behind.
       if (server?.alive()) process.kill(server.pid, 'SIGKILL');
@@ -82,7 +84,7 @@ describe.skipIf(process.platform !== 'linux')('throwaway Postgres lifeline', () 
       }
       if (parent.exitCode === null && parent.signalCode === null) parent.kill('SIGKILL');
     }
-  }, 150_000);
+  }, 240_000);
 
   it('stop() ends the server, then its watchdog; pause() and resume() leave the watchdog waiting', async () => {
     const db = await startPostgres();

@@ -45,10 +45,14 @@ export async function startTestStack(
   const config = validateConfig({ ...overrides, http, fixAcceptor, metrics, session, log, journal });
   const stack = await startStack(config, { ephemeralVenuePorts: true, seed, venueStores, log: () => {} });
   const base = `127.0.0.1:${stack.info.httpPort}`;
-  for (let i = 0; i < 200; i++) {
-    if ((await fixCounters(base)).SESSIONS_UP === config.venues.length) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  // Until every venue session is logged on, however long a loaded machine takes (the limit is only
+  // a hang guard): it used to give up silently after 200 looks (10 s) and let the test run on
+  // with venues down. A stack whose venues never log on is stopped, not handed over.
+  await waitFor('every venue session logged on', async () => (await fixCounters(base)).SESSIONS_UP === config.venues.length)
+    .catch(async (err: unknown) => {
+      await stack.stop();
+      throw err;
+    });
   return {
     stack,
     config,

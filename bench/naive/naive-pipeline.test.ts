@@ -18,6 +18,12 @@ let ws: WebSocket;
 const inbox: Msg[] = [];
 const waiters: (() => void)[] = [];
 
+/** Until `n` orders were routed (by the pipeline's worker threads): the limit only guards against a hang. */
+async function routed(n: number, limitMs = 30_000): Promise<void> {
+  const end = Date.now() + limitMs;
+  while (naive.counts().routed < n && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+}
+
 async function next(): Promise<Msg> {
   while (inbox.length === 0) await new Promise<void>((resolve) => waiters.push(resolve));
   return inbox.shift()!;
@@ -45,7 +51,7 @@ describe('naive postMessage+JSON pipeline', () => {
   it('acks a valid order with an order id, in the engine reply shape, and routes it', async () => {
     ws.send(order('n1'));
     expect(await next()).toMatchObject({ type: 'ack', execType: 'NEW', orderId: 1, clOrdId: 'n1', status: 'NEW', symbol: 'AAPL', side: 'BUY', ordType: 'LIMIT', tif: 'IOC', qty: 10, price: '1', cumQty: 0, leavesQty: 10 });
-    for (let i = 0; i < 100 && naive.counts().routed < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    await routed(1);
     expect(naive.counts().routed).toBe(1);
   });
 
@@ -78,7 +84,7 @@ describe('naive postMessage+JSON pipeline', () => {
     expect(of('n6')).toEqual(['ack']);
     expect(of('n7')).toEqual([Reason.INVALID_QTY]);
     expect(of('n8')).toEqual(['ack', Reason.DUPLICATE_CL_ORD_ID]);
-    for (let i = 0; i < 100 && naive.counts().routed < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    await routed(3);
     expect(naive.counts().routed).toBe(3);
     const after = naive.histograms().sor_ingest_to_decision;
     expect(after.count - before.count).toBe(2);

@@ -173,10 +173,19 @@ describe('jspurefix as a FIX 4.4 client of the acceptor', () => {
       s1.done();
       await until(() => !s1.ready || undefined, 'first logout');
       first.stop();
-      // Read the session's numbers only once its own row says DISCONNECTED (the row is refreshed on
-      // state changes; clientsUp alone can turn 0 before the row has its last numbers).
-      await until(async () => { const h = await health(); return (h.clientsUp === 0 && h.clients[0].state === 'DISCONNECTED') || undefined; }, 'engine sees the client gone');
-      await new Promise((r) => setTimeout(r, 300));
+      // Read the session's numbers only once its own row says DISCONNECTED (the row's state is
+      // written on state changes; clientsUp alone can turn 0 before the row has its last numbers)
+      // and its next MsgSeqNum is the one after the engine's last message to the client (its
+      // answer to the Logout). The numbers are refreshed on a 250 ms timer, which a loaded machine
+      // can hold back past any fixed sleep; a stale number (this session's before the Logout, or
+      // the previous session's) let the wait below pass before the reports were stored, or never.
+      const lastSeen = s1.lastPeerSeqNum();
+      await until(async () => {
+        const h = await health();
+        return (h.clientsUp === 0 && h.clients[0].state === 'DISCONNECTED' && h.clients[0].nextSenderSeqNum === lastSeen + 1) || undefined;
+      }, 'engine sees the client gone, its row refreshed').catch(async (e: Error) => {
+        throw new Error(`${e.message}; the client last saw ${lastSeen}, health: ${JSON.stringify(await health())}`);
+      });
 
       // While the client is away the kill switch halts the account, which cancels its open orders
       // at the venue: the reports still belong to the FIX session (a REST cancel would take them

@@ -276,11 +276,14 @@ describe('jspurefix as a FIX 4.4 venue of the engine', () => {
     const del = await fetch(`http://${base}/v1/orders/${resting}`, { method: 'DELETE', headers: { authorization: `Bearer ${KEY}` } });
     expect(del.status).toBe(202);
     // The venue ignores the first cancel; past 2 s the engine asks, hears "New", cancels again.
-    // (A machine slow enough to leave an answer unhandled for 2 s would add another H: only the
-    // first four messages and at-least counts are asserted.)
+    // The engine asks again each period its question stays unanswered, so a machine slow enough
+    // to leave the venue's answer unhandled for 2 s sends another H before the second F (or after
+    // it, if the Canceled waits as long): the H's in a row count as one, the order of the
+    // messages is asserted, and the counts at least.
     await until('canceled', async () => (await order(resting)).status === 'CANCELED');
     const mine = launcher.session!.received.filter((m) => m.ClOrdID === d.ClOrdID || m.OrigClOrdID === d.ClOrdID);
-    expect(mine.slice(0, 4).map((m) => m.msgType)).toEqual(['D', 'F', 'H', 'F']);
+    const types = mine.map((m) => m.msgType);
+    expect(types.filter((t, i) => t !== 'H' || types[i - 1] !== 'H').slice(0, 4)).toEqual(['D', 'F', 'H', 'F']);
     expect(String(mine[2].OrdStatusReqID)).toMatch(/^R[0-9]+$/);
     const c = await fixCounters(base);
     expect(c.CANCELS_OVERDUE - c0.CANCELS_OVERDUE).toBeGreaterThanOrEqual(1);

@@ -277,7 +277,7 @@ describe('admin: routing configuration', () => {
     expect(change.changedBy).toBe('OPS');
     expect(change.settings.weights.price).toBe(0.7);
     let version = 0;
-    for (let i = 0; i < 200 && version !== 1; i++) {
+    for (const end = Date.now() + 30_000; Date.now() < end && version !== 1;) {
       version = (await health()).stages.sor.counters.CONFIG_VERSION;
       if (version !== 1) await new Promise((r) => setTimeout(r, 20));
     }

@@ -109,7 +109,7 @@ describe('POST /v1/admin/limits/{account} end to end', () => {
     const all = (await (await fetch(`http://${base}/v1/admin/limits`, { headers: headers(ADMIN) })).json()) as { history: { version: number; changedBy: string }[] };
     expect(all.history[0]).toMatchObject({ version: change.version, changedBy: 'OPS' });
     let records = journaledLimits();
-    for (let i = 0; i < 200 && records.length < 2; i++) {
+    for (const end = Date.now() + 30_000; Date.now() < end && records.length < 2;) {
       await new Promise((r) => setTimeout(r, 25));
       records = journaledLimits();
     }

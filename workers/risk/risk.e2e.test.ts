@@ -19,8 +19,9 @@ async function riskCounter(name: string): Promise<number> {
   return h.stages.risk.counters[name];
 }
 
+/** Polls probe until it answers; the limit is a time, and only guards against a hang (it was 400 looks, about 10 s). */
 async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 400; i++) {
+  for (const end = Date.now() + 30_000; Date.now() < end;) {
     const v = await probe();
     if (v !== undefined) return v;
     await new Promise((r) => setTimeout(r, 25));

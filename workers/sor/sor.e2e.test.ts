@@ -21,7 +21,9 @@ async function health(): Promise<{ stages: Record<string, { counters: Record<str
 }
 
 async function until<T>(what: string, f: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 300; i++) {
+  // The deadline only guards against a hang: stages parked for up to idle.maxSleepMs on a loaded machine take their time.
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
     const v = await f();
     if (v !== undefined) return v;
     await new Promise((r) => setTimeout(r, 20));
