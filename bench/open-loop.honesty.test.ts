@@ -147,10 +147,14 @@ describe('open-loop harness honesty', () => {
     expect(sawStall.length).toBeLessThanOrEqual(CLOSED_CONNECTIONS);
     for (const o of sawStall) expect(o.ackedAt - o.sentAt).toBeGreaterThanOrEqual(STALL_MS);
     // The tail hides the stop: the stall is in fewer of the closed loop's samples than lie at or
-    // above its p99, so it cannot set the p99, while the open loop's p99 cannot be below
-    // percentileBoundMs(99) over the same stall (the first test).
+    // above its p99, so it cannot set the p99; measured, the closed loop's p99 stays below the
+    // open loop's over the same stall (the first test; at least percentileBoundMs(99) there). For
+    // the closed p99 to reach it, some 20 orders that missed the stall would each have to take
+    // as long as it did.
     const p99Rank = Math.ceil(0.99 * sent.length) - 1;
     expect(sawStall.length).toBeLessThan(sent.length - p99Rank);
-    if (open !== undefined) expect(open.latencyUs.p99 / 1000).toBeGreaterThanOrEqual(percentileBoundMs(99, (RATE * DURATION_MS) / 1000));
+    const closedP99 = sent.map((o) => o.ackedAt - o.sentAt).sort((a, b) => a - b)[p99Rank];
+    const openP99 = open !== undefined ? open.latencyUs.p99 / 1000 : percentileBoundMs(99, (RATE * DURATION_MS) / 1000);
+    expect(closedP99).toBeLessThan(openP99);
   });
 });

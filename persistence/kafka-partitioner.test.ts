@@ -32,6 +32,7 @@ describe('KeyHashPartitioner', () => {
       fc.string({ unit: 'binary', maxLength: 12 }),
       fc.integer({ min: 0, max: 2 ** 40 }).map(String),
       fc.integer({ min: 0, max: 99_999 }).map((n) => `account-${n}`),
+      fc.string({ unit: fc.constantFrom(...'abcXYZ019-_'), minLength: 60, maxLength: 300 }), // past the reused buffer's first size
     );
     fc.assert(fc.property(key, fc.integer({ min: 1, max: 64 }), (k, n) => {
       const partitionMetadata = metadata(n);

@@ -18,6 +18,9 @@ interface KafkaEncoder {
   writeVarIntString(s: string): KafkaEncoder;
   writeVarIntBytes(b: Buffer): KafkaEncoder;
   writeInt32(v: number): KafkaEncoder;
+  writeInt8(v: number): KafkaEncoder;
+  writeVarLong(v: number): KafkaEncoder;
+  writeVarIntArray(a: KafkaEncoder[]): KafkaEncoder;
   buffer: Buffer;
 }
 interface KafkaDecoder {
@@ -38,6 +41,26 @@ const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') 
 const decodeRecordBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as (d: KafkaDecoder) => Promise<{ records: DecodedRecord[] }>;
 const decodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0/decoder.js') as (d: KafkaDecoder, batch: { firstOffset: string; firstTimestamp: string }) => DecodedRecord;
 const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (b: Buffer) => number;
+// Not patched: the encoders the released record encoder used for each header.
+const Header = require('kafkajs/src/protocol/recordBatch/header/v0/index.js') as (h: { key: string; value: unknown }) => KafkaEncoder;
+
+type RecordArgs = { offsetDelta: number; timestampDelta: number; key: Buffer | string | null; value: Buffer | string | null; headers: Record<string, unknown> };
+/** kafkajs 2.2.4's record encoder as released (src/protocol/recordBatch/record/v0/index.js), over the (byte-identical) patched Encoder. */
+function releasedRecord({ offsetDelta, timestampDelta, key, value, headers }: RecordArgs): KafkaEncoder {
+  const headersArray = Object.keys(headers).flatMap((headerKey) => !Array.isArray(headers[headerKey])
+    ? [{ key: headerKey, value: headers[headerKey] }]
+    : (headers[headerKey] as unknown[]).map((headerValue) => ({ key: headerKey, value: headerValue })));
+  let headersSize = Encoder.sizeOfVarInt(headersArray.length);
+  for (const header of headersArray) {
+    const keySize = Buffer.byteLength(header.key);
+    const valueSize = Buffer.byteLength(header.value as string);
+    headersSize += Encoder.sizeOfVarInt(keySize) + keySize + (header.value === null ? Encoder.sizeOfVarInt(-1) : Encoder.sizeOfVarInt(valueSize) + valueSize);
+  }
+  const E = Encoder as unknown as { sizeOfVarLong(v: number): number; sizeOfVarIntBytes(v: unknown): number; new (): KafkaEncoder };
+  const sizeOfBody = 1 + E.sizeOfVarLong(timestampDelta) + Encoder.sizeOfVarInt(offsetDelta) + E.sizeOfVarIntBytes(key) + E.sizeOfVarIntBytes(value) + headersSize;
+  return new E().writeVarInt(sizeOfBody).writeInt8(0).writeVarLong(timestampDelta).writeVarInt(offsetDelta)
+    .writeVarIntBytes(key as Buffer).writeVarIntBytes(value as Buffer).writeVarIntArray(headersArray.map(Header));
+}
 interface Msg { partition: number; n: number }
 
 /** CRC32-C by its definition: the reflected Castagnoli polynomial, one bit at a time. */
@@ -86,9 +109,12 @@ describe('kafkajs as patched (patches/kafkajs+2.2.4.patch)', () => {
     const value = fc.oneof(fc.string({ maxLength: 40 }), fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)));
     const headers = fc.dictionary(fc.stringMatching(/^h-[a-z0-9-]{0,10}$/), fc.oneof(value, fc.array(value, { minLength: 1, maxLength: 3 })), { maxKeys: 4 });
     const delta = fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.integer({ min: -(2 ** 52), max: 2 ** 52 }));
-    fc.assert(fc.property(delta, fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.string({ maxLength: 30 }), value, headers, (timestampDelta, offsetDelta, key, v, h) => {
-      const encoded = Record({ offsetDelta, timestampDelta, key: Buffer.from(key), value: v as Buffer, headers: h as Record<string, string> });
+    fc.assert(fc.property(delta, fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.string({ maxLength: 30 }), value, headers, fc.boolean(), (timestampDelta, offsetDelta, key, v, h, keyAsString) => {
+      const args = { offsetDelta, timestampDelta, key: keyAsString ? key : Buffer.from(key), value: v, headers: h };
+      const encoded = Record(args as Parameters<typeof Record>[0]);
       const bytes = encoded.buffer;
+      // The released encoder's bytes, exactly (header order included).
+      expect(Buffer.compare(bytes, releasedRecord(args).buffer)).toBe(0);
       // As the batch decoder reads a record: its length, then the record from a batch's first offset and timestamp (0 here).
       const d = new Decoder(bytes);
       const length = d.readVarInt();
@@ -105,6 +131,16 @@ describe('kafkajs as patched (patches/kafkajs+2.2.4.patch)', () => {
       expect(Object.fromEntries(Object.entries(got).map(([k, x]) => [k, Array.isArray(x) ? x.map(text) : text(x)]))).toEqual(expected);
       expect(d.canReadBytes(1)).toBe(false);
     }), { numRuns: 400 });
+    // A null key or value is the varint -1, as released; a null header value throws, as released.
+    for (const args of [{ key: null, value: 'v' }, { key: 'k', value: null }, { key: null, value: null }]) {
+      const full = { offsetDelta: 3, timestampDelta: 0, headers: { 'event-id': '7' }, ...args };
+      expect(Buffer.compare(Record(full as unknown as Parameters<typeof Record>[0]).buffer, releasedRecord(full).buffer)).toBe(0);
+    }
+    for (const value of [null, undefined]) {
+      const full = { offsetDelta: 0, timestampDelta: 0, key: 'k', value: 'v', headers: { 'event-id': value } };
+      expect(() => releasedRecord(full)).toThrow(TypeError);
+      expect(() => Record(full as unknown as Parameters<typeof Record>[0])).toThrow(TypeError);
+    }
   });
 
   it('encodes a record batch that its decoder reads back whole (keys, values, headers, offsets)', async () => {

@@ -34,8 +34,10 @@ beforeAll(async () => {
   // The outage crashes this consumer; once the brokers are back it rejoins its group as a new
   // member, and the mock's rebalance waits out the old member's session: with kafkajs' default
   // 30 s sessions the messages came about 59 s after the brokers (an idle machine), against a
-  // 60 s limit. With 6 s sessions they come after about 11 s.
-  consumer = kafka.consumer({ groupId: `test-${process.pid}`, sessionTimeout: 6_000, heartbeatInterval: 1_000, retry: { retries: 20 } });
+  // 60 s limit. With 10 s sessions they come sooner. A fetch waits at most 1 s (maxWaitTimeInMs),
+  // well inside the session: kafkajs heartbeats between fetches, and a session lost to a long
+  // fetch would redeliver messages the first test counts as duplicates.
+  consumer = kafka.consumer({ groupId: `test-${process.pid}`, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 1_000, retry: { retries: 20 } });
   await consumer.connect();
   await consumer.subscribe({ topics: [...KAFKA_TOPICS], fromBeginning: true });
   await consumer.run({
@@ -186,5 +188,5 @@ describe('Kafka sink (librdkafka mock cluster, whole engine)', () => {
     // At least once: a batch whose acknowledgement was lost in the outage may arrive twice;
     // consumers drop the copy by its event id. Nothing may be missing (checked above).
     process.stdout.write(`kafka outage: ${duplicates} duplicate message(s), deduplicated by event id\n`);
-  }, 180_000);
+  }, 400_000); // the sum of its waits' hang guards: a hang fails on the wait that names it
 });
