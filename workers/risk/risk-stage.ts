@@ -1633,7 +1633,7 @@ export class RiskStage implements Agent, RingRecordHandler {
     // Not an event: the sequence is not advanced; the time is both its time and its receive time.
     this.writeReport(
       this.rings.toIngest, slot, this.eventSeq, this.clock.nowNs(), this.clock.nowNs(), execType, 0, 0, Reason.NONE, 0,
-      0, 0, o.source[slot],
+      0, 0, o.source[slot], 0, 0,
     );
     this.report.setJournalMark(this.rings.toPersistence.recordsClaimed);
   }
@@ -1761,19 +1761,20 @@ export class RiskStage implements Agent, RingRecordHandler {
     const ring = this.clientRing(source);
     const at = this.writeReport(
       ring, slot, ++this.eventSeq, this.clock.nowNs(), this.orders.recvTimeNs[slot], execType, lastQty, lastPx, reason, venueId,
-      connId, requestId, source,
+      connId, requestId, source, venueExecIdHash, execRefSeq,
     );
-    this.report.setVenueExecIdHash(venueExecIdHash).setExecRefSeq(execRefSeq);
     this.journalReport(ring, at);
   }
 
   /**
    * Claims a report in ring and writes the order in slot as it stands, with the fields given
    * (its ClOrdID, no OrigClOrdID); leaves this.report wrapped over it and returns its offset.
+   * venueExecIdHash and execRefSeq: a venue trade's (codecs/records.ts), else 0.
    */
   private writeReport(
     ring: RingProducer, slot: number, eventSeq: number, timeNs: number, recvNs: number, execType: number,
     lastQty: number, lastPx: number, reason: number, venueId: number, connId: number, requestId: number, source: number,
+    venueExecIdHash: number, execRefSeq: number,
   ): number {
     const o = this.orders;
     const at = ring.claimChecked(RecordType.EXEC_REPORT, EXEC_REPORT_LENGTH);
@@ -1802,8 +1803,8 @@ export class RiskStage implements Agent, RingRecordHandler {
       .setOrdType(o.ordType[slot])
       .setTif(o.tif[slot])
       .setSource(source)
-      .setVenueExecIdHash(0)
-      .setExecRefSeq(0);
+      .setVenueExecIdHash(venueExecIdHash)
+      .setExecRefSeq(execRefSeq);
     r.setClOrdId(o.clOrdIds, slot * CL_ORD_ID_CAPACITY, slot * CL_ORD_ID_CAPACITY + o.clOrdIdLength[slot]);
     r.setOrigClOrdId(o.clOrdIds, 0, 0);
     return at;
