@@ -44,7 +44,7 @@ beforeAll(async () => {
       maxFrameBytes: 4096,
       maxBodyBytes: 2048,
       heartbeatS: 1,
-      rateLimit: { connectionMsgsPerS: 100, connectionBurst: 60, accountMsgsPerS: 1000, accountBurst: 40, floodDisconnectAfter: 200 },
+      rateLimit: { connectionMsgsPerS: 10, connectionBurst: 60, accountMsgsPerS: 1000, accountBurst: 40, floodDisconnectAfter: 200 },
     },
     accounts: [
       ...DEFAULT_CONFIG.accounts,
@@ -304,14 +304,14 @@ describe('protection', () => {
     const t = await connect(ws(KEY_LIMITED));
     try {
       // 100 at once: past the account's burst (40, refilled 1,000/s) unless the server took them
-      // over more than 60 ms, and past the connection's (60, refilled 100/s) unless over 400 ms,
-      // so a loaded machine still sees a refusal; under floodDisconnectAfter (200) either way.
+      // over more than 60 ms, and past the connection's (60, refilled 10/s) unless over 4 s, so a
+      // loaded machine still sees a refusal; under floodDisconnectAfter (200) either way.
       for (let i = 0; i < 100; i++) t.send({ ...resting(`rl-${i}`, 1), price: '1' });
       const limited = await t.next((m) => m.reasonName === 'RATE_LIMITED');
       expect(limited.type).toBe('reject');
       const rest = await fetch(`http://${base}/v1/orders`, { method: 'POST', headers: bearer(KEY_LIMITED), body: JSON.stringify(resting('rl-rest', 1)) });
       expect([202, 429]).toContain(rest.status);
-      // Refill (the connection's bucket at 100/s: 1 s) and the same connection works again.
+      // Refill (the connection's bucket at 10/s: 10 tokens in 1 s) and the same connection works again.
       await new Promise((r) => setTimeout(r, 1000));
       t.send({ ...resting('rl-after', 1), price: '1' });
       expect((await t.next((m) => m.clOrdId === 'rl-after')).type).toBe('ack');
