@@ -11,6 +11,7 @@ import {
   PRICE_SCALE,
   parseDecimalTicks,
   parseUint,
+  ticksFromDecimalString,
   ticksFromJsonNumber,
   ticksToDecimalString,
   writeDecimalTicks,
@@ -35,6 +36,21 @@ function referenceParse(text: string, maxTicks: number): number {
 }
 
 describe('fixed-point properties', () => {
+  it('decimal text agrees with the reference on any string: past ASCII it is INVALID, never a low byte read as a digit', () => {
+    const charArb = fc.oneof(
+      fc.constantFrom('0', '1', '5', '9', '.'),
+      fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+      // Characters whose low byte is a digit or '.': what latin1 encoding alone would let through.
+      fc.integer({ min: 1, max: 0xff }).chain((hi) => fc.constantFrom(0x2e, 0x30, 0x31, 0x39).map((lo) => String.fromCharCode(hi * 256 + lo))),
+    );
+    fc.assert(
+      fc.property(fc.array(charArb, { maxLength: 12 }).map((cs) => cs.join('')), (text) => {
+        expect(ticksFromDecimalString(text, MAX)).toBe(referenceParse(text, MAX));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it('write -> parse returns the same ticks (non-negative safe values)', () => {
     const bytes = new Uint8Array(64);
     fc.assert(

@@ -13,6 +13,7 @@ import {
   PRICE_SCALE,
   parseDecimalTicks,
   parseUint,
+  ticksFromDecimalString,
   ticksFromJsonNumber,
   ticksToDecimalString,
   writeDecimalTicks,
@@ -236,6 +237,21 @@ describe('ticksFromJsonNumber', () => {
   it('refuses what is not a finite number', () => {
     for (const v of [NaN, Infinity, -Infinity, '1', '177.25', null, undefined, true, {}, [], 1n]) {
       expect(ticksFromJsonNumber(v, MAX_PRICE_TICKS), String(v)).toBe(INVALID);
+    }
+  });
+});
+
+describe('ticksFromDecimalString (config, REST and WebSocket text)', () => {
+  it('parses decimal text', () => {
+    expect(ticksFromDecimalString('177.25', MAX_PRICE_TICKS)).toBe(177_250_000);
+    expect(ticksFromDecimalString('0.000001', MAX_PRICE_TICKS)).toBe(1);
+    expect(ticksFromDecimalString('10', MAX_PRICE_TICKS)).toBe(10_000_000);
+  });
+
+  it('refuses characters past ASCII whose low byte is a digit or a point', () => {
+    // U+2030 (per mille) and U+0130-U+0139 end in 0x30-0x39; U+202E and U+012E end in 0x2e.
+    for (const text of ['1\u2030', '\u0131' + '77.25', '1\u202e5', '1\u012e5', '\u0130', '17\u0137.25', '\uff11', '1\u00b2']) {
+      expect(ticksFromDecimalString(text, MAX_PRICE_TICKS), JSON.stringify(text)).toBe(INVALID);
     }
   });
 });

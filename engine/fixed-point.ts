@@ -151,6 +151,9 @@ export function writeUint(bytes: Uint8Array, offset: number, value: number): num
  * text: allocates (a Buffer); not for the hot path, which parses bytes in place.
  */
 export function ticksFromDecimalString(text: string, maxTicks: number): number {
+  // Latin-1 encoding keeps only a character's low byte ('\u2030' would read as '0', '\u0131' as
+  // '1', '\u202e' as '.'): past ASCII nothing is a digit or a point, whatever its low byte.
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return INVALID;
   const bytes = Buffer.from(text, 'latin1');
   return parseDecimalTicks(bytes, 0, bytes.length, maxTicks);
 }
