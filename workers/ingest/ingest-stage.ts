@@ -762,14 +762,33 @@ export class IngestStage implements Agent, GatedRecordHandler {
       try {
         handler(res, req);
       } catch (err) {
-        this.internalError(err);
-        try {
-          sendError(res, '500 Internal Server Error', Reason.INTERNAL_ERROR, 'internal error; the request was not applied');
-        } catch {
-          // already answered or aborted
-        }
+        this.answerInternalError(res, err);
       }
     };
+  }
+
+  /**
+   * readBody for a guarded route: the body's handler runs later, in uWS's onData callback, outside
+   * the route's guard, so it gets the same protection of its own.
+   */
+  private readBodyGuarded(res: uWS.HttpResponse, pending: { aborted: boolean }, done: (body: Buffer, tooLarge: boolean) => void): void {
+    readBody(res, this.options.http.maxBodyBytes, (body, tooLarge) => {
+      if (pending.aborted) return;
+      try {
+        done(body, tooLarge);
+      } catch (err) {
+        this.answerInternalError(res, err);
+      }
+    });
+  }
+
+  private answerInternalError(res: uWS.HttpResponse, err: unknown): void {
+    this.internalError(err);
+    try {
+      sendError(res, '500 Internal Server Error', Reason.INTERNAL_ERROR, 'internal error; the request was not applied');
+    } catch {
+      // already answered or aborted
+    }
   }
 
   private internalError(err: unknown): void {
@@ -800,8 +819,7 @@ export class IngestStage implements Agent, GatedRecordHandler {
     const principal = this.restPrincipal(res, req);
     if (principal === null) return; // answered: a finished response takes no abort handler
     const pending = pendingFor(res);
-    readBody(res, this.options.http.maxBodyBytes, (body, tooLarge) => {
-      if (pending.aborted) return;
+    this.readBodyGuarded(res, pending, (body, tooLarge) => {
       if (tooLarge) {
         this.restReject(res, '413 Payload Too Large', Reason.FRAME_TOO_LARGE, `body larger than ${this.options.http.maxBodyBytes} bytes`);
         return;
@@ -960,8 +978,7 @@ export class IngestStage implements Agent, GatedRecordHandler {
     const principal = this.restAdmin(res, req);
     if (principal === null) return;
     const pending = pendingFor(res);
-    readBody(res, this.options.http.maxBodyBytes, (body, tooLarge) => {
-      if (pending.aborted) return;
+    this.readBodyGuarded(res, pending, (body, tooLarge) => {
       if (tooLarge) return sendError(res, '413 Payload Too Large', Reason.FRAME_TOO_LARGE, `body larger than ${this.options.http.maxBodyBytes} bytes`);
       const parsed = parseJsonBody(res, body, Reason.MALFORMED);
       if (parsed !== undefined) handle(principal, parsed);

@@ -71,6 +71,17 @@ function reject(reason: number, text: string, clOrdId: string): EdgeReject {
   return { kind: 'reject', reason, text, clOrdId };
 }
 
+/**
+ * A client's value in a refusal's text, at most about 40 characters. Never JSON.stringify of
+ * the whole value: a deeply nested array (5,000 levels fit in a 16 KiB body) overflows its stack.
+ */
+function describeValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.slice(0, 38));
+  if (Array.isArray(v)) return '(an array)';
+  if (v !== null && typeof v === 'object') return '(an object)';
+  return String(v).slice(0, 40);
+}
+
 function clOrdIdOf(v: unknown): string {
   return typeof v === 'string' && v.length <= CL_ORD_ID_CAPACITY && CL_ORD_ID.test(v) ? v : '';
 }
@@ -106,7 +117,7 @@ function validateNew(m: Record<string, unknown>, clOrdId: string, symbols: Map<s
     if (m[field] === undefined) return reject(Reason.MISSING_FIELD, `field "${field}" is required`, clOrdId);
   }
   const symbolId = typeof m.symbol === 'string' ? symbols.get(m.symbol) : undefined;
-  if (symbolId === undefined) return reject(Reason.UNKNOWN_SYMBOL, `unknown symbol ${JSON.stringify(m.symbol).slice(0, 40)}`, clOrdId);
+  if (symbolId === undefined) return reject(Reason.UNKNOWN_SYMBOL, `unknown symbol ${describeValue(m.symbol)}`, clOrdId);
   const side = typeof m.side === 'string' ? SIDES[m.side] : undefined;
   if (side === undefined) return reject(Reason.INVALID_SIDE, 'side must be BUY or SELL', clOrdId);
   const ordType = m.ordType === undefined ? OrdType.LIMIT : typeof m.ordType === 'string' ? ORD_TYPES[m.ordType] : undefined;
