@@ -307,8 +307,12 @@ describe('protection', () => {
       // over more than 60 ms, and past the connection's (60, refilled 10/s) unless over 4 s, so a
       // loaded machine still sees a refusal; under floodDisconnectAfter (200) either way.
       for (let i = 0; i < 100; i++) t.send({ ...resting(`rl-${i}`, 1), price: '1' });
-      const limited = await t.next((m) => m.reasonName === 'RATE_LIMITED');
-      expect(limited.type).toBe('reject');
+      // Every one of the 100 is answered (an ack, or a refusal: the connection's carries no
+      // clOrdId, its frame is not read) before the refill below starts.
+      const answers: Msg[] = [];
+      while (answers.length < 100) answers.push(await t.next((x) => x.type === 'ack' || x.type === 'reject'));
+      const limited = answers.find((m) => m.reasonName === 'RATE_LIMITED');
+      expect(limited?.type).toBe('reject');
       const rest = await fetch(`http://${base}/v1/orders`, { method: 'POST', headers: bearer(KEY_LIMITED), body: JSON.stringify(resting('rl-rest', 1)) });
       expect([202, 429]).toContain(rest.status);
       // Refill (the connection's bucket at 10/s: 10 tokens in 1 s) and the same connection works again.

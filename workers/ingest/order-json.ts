@@ -72,11 +72,11 @@ function reject(reason: number, text: string, clOrdId: string): EdgeReject {
 }
 
 /**
- * A client's value in a refusal's text, at most about 40 characters. Never JSON.stringify of
- * the whole value: a deeply nested array (5,000 levels fit in a 16 KiB body) overflows its stack.
+ * A client's value in a refusal's text, at most 40 characters. Never JSON.stringify of the whole
+ * value: a deeply nested array (from about 20,000 levels on a worker thread) overflows its stack.
  */
 function describeValue(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.slice(0, 38));
+  if (typeof v === 'string') return JSON.stringify(v.slice(0, 40)).slice(0, 40);
   if (Array.isArray(v)) return '(an array)';
   if (v !== null && typeof v === 'object') return '(an object)';
   return String(v).slice(0, 40);
