@@ -151,10 +151,10 @@ export function writeUint(bytes: Uint8Array, offset: number, value: number): num
  * text: allocates (a Buffer); not for the hot path, which parses bytes in place.
  */
 export function ticksFromDecimalString(text: string, maxTicks: number): number {
-  // Latin-1 encoding keeps only a character's low byte ('\u2030' would read as '0', '\u0131' as
-  // '1', '\u202e' as '.'): past ASCII nothing is a digit or a point, whatever its low byte.
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return INVALID;
-  const bytes = Buffer.from(text, 'latin1');
+  // UTF-8, not latin1: latin1 keeps only a character's low byte ('\u2030' would read as '0',
+  // '\u0131' as '1'), where UTF-8 writes every character past ASCII as bytes >= 0x80, which the
+  // parser refuses as it refuses any other non-digit.
+  const bytes = Buffer.from(text, 'utf8');
   return parseDecimalTicks(bytes, 0, bytes.length, maxTicks);
 }
 
